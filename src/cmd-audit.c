@@ -1,0 +1,65 @@
+/* cmd-audit.c - `cutover audit RUNBOOK [--verify]`: the audit trail. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+
+static int cmd_audit_exec(struct cmd_ctx *);
+static int audit_print(const struct audit_row *, void *);
+
+const struct cmd_entry cmd_audit_entry = {
+	.name = "audit",
+	.usage = "audit RUNBOOK [--verify]",
+	.options = "--verify",
+	.min_args = 1,
+	.max_args = 1,
+	.exec = cmd_audit_exec,
+};
+
+/* One entry a line: when, run, step, who, what, details. */
+static int
+audit_print(const struct audit_row *a, void *arg)
+{
+	(void)arg;
+	printf("%s  run %lld  %-20s  %s (%s)  %s%s%s\n", a->at,
+	    (long long)a->run, a->step ? a->step : "-",
+	    a->operator ? a->operator : "?", a->os_user ? a->os_user : "?",
+	    a->action, a->details && *a->details ? ": " : "",
+	    a->details ? a->details : "");
+	return 0;
+}
+
+static int
+cmd_audit_exec(struct cmd_ctx *c)
+{
+	struct runbook *rb;
+	struct state *st;
+	int64_t bad = 0;
+	char *why = NULL;
+	int rc;
+
+	if ((rc = cmd_load(c->args[0], &rb)) != 0)
+		return rc;
+	if ((rc = cmd_state(c, rb, 0, &st)) != 0) {
+		runbook_free(rb);
+		return rc;
+	}
+	if (cmd_opt(c, "--verify") == NULL)
+		state_audit_each(st, 0, audit_print, NULL);
+	else {
+		rc = state_audit_verify(st, &bad, &why);
+		if (rc == 0)
+			printf("audit trail intact\n");
+		else if (rc > 0)
+			fprintf(stderr, "cutover: audit trail broken at entry "
+			    "%lld: %s\n", (long long)bad, why);
+		else
+			fprintf(stderr, "cutover: %s\n", state_error(st));
+		rc = rc == 0 ? EXIT_DONE : rc > 0 ? EXIT_FAILED : EXIT_CONFLICT;
+		free(why);
+	}
+	cmd_close(rb, st, NULL);
+	return rc;
+}

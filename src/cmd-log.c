@@ -1,0 +1,87 @@
+/* cmd-log.c - `cutover log RUNBOOK [STEP] [--attempt N]`: captured output. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static int cmd_log_exec(struct cmd_ctx *);
+static int log_step(struct state *, int64_t, const char *, int, int);
+
+const struct cmd_entry cmd_log_entry = {
+	.name = "log",
+	.usage = "log RUNBOOK [STEP] [--attempt N]",
+	.options = "--attempt=",
+	.min_args = 1,
+	.max_args = 2,
+	.exec = cmd_log_exec,
+};
+
+/* Print the attempts of one step; raw output only when one is asked for. */
+static int
+log_step(struct state *st, int64_t run, const char *step, int n, int raw)
+{
+	struct attempt_row *v = NULL;
+	size_t len = 0, i;
+
+	if (state_attempts_list(st, run, step, n, &v, &len) != STATE_OK)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (!raw)
+			printf("=== %s attempt %d (%s): %s, started %s%s%s%s%s\n",
+			    step, v[i].n, attempt_kind_name(v[i].kind),
+			    v[i].state, v[i].started_at,
+			    v[i].ended_at ? ", ended " : "",
+			    v[i].ended_at ? v[i].ended_at : "",
+			    v[i].message ? ": " : "",
+			    v[i].message ? v[i].message : "");
+		fwrite(v[i].output, 1, v[i].output_len, stdout);
+		if (!raw && v[i].output_len > 0 &&
+		    v[i].output[v[i].output_len - 1] != '\n')
+			putchar('\n');
+	}
+	attempt_rows_free(v, len);
+	return (int)len;
+}
+
+static int
+cmd_log_exec(struct cmd_ctx *c)
+{
+	struct runbook *rb;
+	struct state *st;
+	struct run_info r;
+	long long n = cmd_opt_num(c, "--attempt");
+	size_t i;
+	int rc, found;
+
+	if (n == -2)
+		return EXIT_USAGE;
+	if ((rc = cmd_load(c->args[0], &rb)) != 0)
+		return rc;
+	if ((rc = cmd_state(c, rb, 0, &st)) != 0) {
+		runbook_free(rb);
+		return rc;
+	}
+	if (state_run_latest(st, 0, &r) != STATE_OK) {
+		fprintf(stderr, "cutover: no run in the state file yet\n");
+		cmd_close(rb, st, NULL);
+		return EXIT_CONFLICT;
+	}
+	if (c->nargs == 2) {
+		found = log_step(st, r.id, c->args[1], n > 0 ? (int)n : 0, n > 0);
+		if (found == 0) {
+			fprintf(stderr, "cutover: %s has no %s in run %lld\n",
+			    c->args[1], n > 0 ? "such attempt" : "attempts",
+			    (long long)r.id);
+			rc = runbook_find_step(rb, c->args[1]) ? EXIT_CONFLICT
+			                                       : EXIT_USAGE;
+		}
+	} else {
+		for (i = 0; i < rb->nsteps; i++)
+			log_step(st, r.id, rb->steps[i].id, 0, 0);
+	}
+	run_info_free(&r);
+	cmd_close(rb, st, NULL);
+	return rc;
+}

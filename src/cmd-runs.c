@@ -1,0 +1,52 @@
+/* cmd-runs.c - `cutover runs RUNBOOK`: the runs kept in the state file. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static int cmd_runs_exec(struct cmd_ctx *);
+
+const struct cmd_entry cmd_runs_entry = {
+	.name = "runs",
+	.usage = "runs RUNBOOK",
+	.options = "",
+	.min_args = 1,
+	.max_args = 1,
+	.exec = cmd_runs_exec,
+};
+
+static int
+cmd_runs_exec(struct cmd_ctx *c)
+{
+	struct runbook *rb;
+	struct state *st;
+	struct run_info *v = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = cmd_load(c->args[0], &rb)) != 0)
+		return rc;
+	if ((rc = cmd_state(c, rb, 0, &st)) != 0) {
+		runbook_free(rb);
+		return rc;
+	}
+	if (state_run_list(st, &v, &n) != STATE_OK) {
+		fprintf(stderr, "cutover: %s\n", state_error(st));
+		cmd_close(rb, st, NULL);
+		return EXIT_CONFLICT;
+	}
+	printf("%4s  %-9s  %-9s  %-24s  %-24s  %s\n", "RUN", "MODE", "STATE",
+	    "STARTED", "ENDED", "OPERATOR");
+	for (i = 0; i < n; i++)
+		printf("%4lld  %-9s  %-9s  %-24s  %-24s  %s\n",
+		    (long long)v[i].id,
+		    strcmp(v[i].mode, "live") == 0 ? "LIVE" : v[i].mode,
+		    v[i].state, v[i].created_at,
+		    v[i].ended_at ? v[i].ended_at : "-",
+		    v[i].operator ? v[i].operator : "-");
+	run_info_free_list(v, n);
+	cmd_close(rb, st, NULL);
+	return EXIT_DONE;
+}

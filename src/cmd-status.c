@@ -1,0 +1,154 @@
+/* cmd-status.c - `cutover status RUNBOOK [--json] [--run N]`. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "duration.h"
+#include "json.h"
+#include "xmalloc.h"
+
+static int cmd_status_exec(struct cmd_ctx *);
+static void status_json(struct runbook *, struct run_info *,
+    struct step_row *, size_t);
+static void status_text(struct runbook *, struct run_info *,
+    struct step_row *, size_t, struct lease_holder *);
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.usage = "status RUNBOOK [--json] [--run N]",
+	.options = "--json --run=",
+	.min_args = 1,
+	.max_args = 1,
+	.exec = cmd_status_exec,
+};
+
+/* Print the run as the JSON object of the contract. */
+static void
+status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
+    size_t n)
+{
+	struct buf b = { 0 };
+	struct rb_step *d;
+	size_t i;
+	int first = 1, f;
+
+	buf_addc(&b, '{');
+	json_key(&b, &first, "runbook");
+	json_str(&b, r->runbook);
+	json_key(&b, &first, "run");
+	json_int(&b, r->id, 0);
+	json_key(&b, &first, "mode");
+	json_str(&b, r->mode);
+	json_key(&b, &first, "state");
+	json_str(&b, r->state);
+	json_key(&b, &first, "steps");
+	buf_addc(&b, '[');
+	for (i = 0; i < n; i++) {
+		d = runbook_find_step(rb, v[i].id);
+		f = 1;
+		buf_adds(&b, i ? ",{" : "{");
+		json_key(&b, &f, "id");
+		json_str(&b, v[i].id);
+		json_key(&b, &f, "phase");
+		json_str(&b, d ? rb->phases[d->phase].id : NULL);
+		json_key(&b, &f, "type");
+		json_str(&b, d ? step_type_name(d->type) : NULL);
+		json_key(&b, &f, "state");
+		json_str(&b, step_state_name(v[i].state));
+		json_key(&b, &f, "attempts");
+		json_int(&b, v[i].attempts, 0);
+		json_key(&b, &f, "started_at");
+		json_str(&b, v[i].started_at);
+		json_key(&b, &f, "ended_at");
+		json_str(&b, v[i].ended_at);
+		json_key(&b, &f, "duration_ms");
+		json_int(&b, v[i].duration_ms, 1);
+		if (d != NULL && d->type == STEP_RECONCILE) {
+			json_key(&b, &f, "result");
+			buf_adds(&b, v[i].result ? v[i].result : "null");
+		}
+		buf_addc(&b, '}');
+	}
+	buf_adds(&b, "]}\n");
+	fputs(b.data, stdout);
+	buf_free(&b);
+}
+
+/* Print the run for a person. */
+static void
+status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
+    size_t n, struct lease_holder *h)
+{
+	struct rb_step *d;
+	char dur[32];
+	size_t i;
+
+	printf("%s  run %lld  %s  %s\n", r->runbook, (long long)r->id,
+	    strcmp(r->mode, "live") == 0 ? "*** LIVE ***" : "REHEARSAL",
+	    r->state);
+	if (h->host != NULL)
+		printf("driven by pid %lld on %s (operator %s)\n",
+		    (long long)h->pid, h->host, h->operator ? h->operator : "?");
+	printf("%-16s %-24s %-12s %5s %10s\n", "PHASE", "STEP", "STATE",
+	    "TRIES", "DURATION");
+	for (i = 0; i < n; i++) {
+		d = runbook_find_step(rb, v[i].id);
+		if (v[i].duration_ms >= 0)
+			duration_format(v[i].duration_ms, dur, sizeof dur);
+		else
+			snprintf(dur, sizeof dur, "-");
+		printf("%-16s %-24s %-12s %5d %10s%s%s\n",
+		    d ? rb->phases[d->phase].id : "?", v[i].id,
+		    step_state_name(v[i].state), v[i].attempts, dur,
+		    v[i].note && v[i].state != ST_SUCCEEDED ? "  " : "",
+		    v[i].note && v[i].state != ST_SUCCEEDED ? v[i].note : "");
+	}
+}
+
+static int
+cmd_status_exec(struct cmd_ctx *c)
+{
+	struct runbook *rb;
+	struct state *st;
+	struct run_info r;
+	struct step_row *v = NULL;
+	struct lease_holder h = { 0 };
+	long long want = cmd_opt_num(c, "--run");
+	size_t n = 0, i;
+	int rc;
+
+	if (want == -2)
+		return EXIT_USAGE;
+	if ((rc = cmd_load(c->args[0], &rb)) != 0)
+		return rc;
+	if ((rc = cmd_state(c, rb, 0, &st)) != 0) {
+		runbook_free(rb);
+		return rc;
+	}
+	rc = want > 0 ? state_run_get(st, want, &r) : state_run_latest(st, 0, &r);
+	if (rc != STATE_OK) {
+		fprintf(stderr, "cutover: %s\n", rc == STATE_NOTFOUND
+		        ? "no such run in the state file" : state_error(st));
+		cmd_close(rb, st, NULL);
+		return EXIT_CONFLICT;
+	}
+	state_steps_load(st, r.id, &v, &n);
+	if (state_lease_get(st, r.id, &h) != STATE_OK) {
+		/* No live driver: what it left running was interrupted. */
+		for (i = 0; i < n; i++)
+			if (v[i].state == ST_RUNNING)
+				v[i].state = ST_INTERRUPTED;
+	}
+	if (cmd_opt(c, "--json") != NULL)
+		status_json(rb, &r, v, n);
+	else
+		status_text(rb, &r, v, n, &h);
+	lease_holder_free(&h);
+	step_rows_free(v, n);
+	run_info_free(&r);
+	cmd_close(rb, st, NULL);
+	return EXIT_DONE;
+}

@@ -1,0 +1,1095 @@
+/*
+ * engine.c - the state machine of a run.
+ *
+ * Invariants kept here:
+ *  - an attempt is committed as running (with its process group) before its
+ *    command is released, and its outcome is committed before anything that
+ *    needs the step is considered for starting;
+ *  - a succeeded step is never started again;
+ *  - every transition goes through a conditional update in the store, so a
+ *    confirm or skip from another terminal and the driver cannot both win.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "duration.h"
+#include "engine.h"
+#include "exec.h"
+#include "expand.h"
+#include "loop.h"
+#include "xmalloc.h"
+
+#define ENGINE_POLL_MS 300   /* notice changes made by other processes */
+#define ENGINE_FLUSH_MS 1000 /* store output of running attempts */
+#define ENGINE_GROUP_WAIT_MS 10000
+
+#define DONE_MASK (ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_SKIPPED))
+#define STARTABLE_MASK (ST_BIT(ST_PENDING) | ST_BIT(ST_ROLLED_BACK))
+
+/* Which executor runs each step type; NULL: not supported yet. */
+static const struct {
+	enum step_type type;
+	const struct exec_ops *ops;
+} engine_kinds[] = {
+	{ STEP_LOCAL, &exec_local_ops },
+	{ STEP_SSH, NULL },
+	{ STEP_SQL, NULL },
+	{ STEP_RECONCILE, NULL },
+};
+
+static int engine_pick_run(struct engine *, const struct engine_opts *);
+static int engine_sync(struct engine *, int);
+static int engine_take_lease(struct engine *);
+static int engine_recover(struct engine *);
+static void engine_load(struct engine *);
+static int deps_done(struct engine *, struct engine_step *);
+static void engine_start(struct engine *, struct engine_step *,
+    enum attempt_kind);
+static int engine_launch(struct engine *, struct engine_step *, const char *,
+    char **);
+static void engine_fail_now(struct engine *, struct engine_step *,
+    enum attempt_kind, const char *);
+static void engine_output(const char *, size_t, void *);
+static void engine_done(const struct exec_result *, void *);
+static void engine_finish(struct engine *, struct engine_step *, int,
+    const char *);
+static void engine_human(struct engine *, struct engine_step *);
+static void engine_checkpoint(struct engine *, struct engine_step *);
+static void engine_note(struct engine *, struct engine_step *, const char *,
+    ...) __attribute__((format(printf, 3, 4)));
+static void engine_changed(struct engine *);
+static void on_heartbeat(void *);
+static void on_poll(void *);
+static void on_flush(void *);
+static void on_wake(void *);
+static void on_stop(int, void *);
+static void engine_flush_step(struct engine *, struct engine_step *);
+static const struct exec_ops *engine_ops(enum step_type, int *);
+static void engine_loop_init(struct engine *);
+static int engine_may_decide(struct engine *, struct engine_step *);
+
+static const struct exec_ops *
+engine_ops(enum step_type type, int *runs_commands)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof engine_kinds / sizeof engine_kinds[0]; i++) {
+		if (engine_kinds[i].type == type) {
+			*runs_commands = 1;
+			return engine_kinds[i].ops;
+		}
+	}
+	*runs_commands = 0;
+	return NULL;
+}
+
+struct engine_step *
+engine_find(struct engine *e, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < e->nsteps; i++) {
+		if (strcmp(e->steps[i].def->id, id) == 0)
+			return &e->steps[i];
+	}
+	return NULL;
+}
+
+/* Say what happened, on stdout, for a person following a headless run. */
+static void
+engine_note(struct engine *e, struct engine_step *s, const char *fmt, ...)
+{
+	char t[32];
+	va_list ap;
+	char *msg, *clean;
+
+	engine_changed(e);
+	if (e->quiet)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	clean = outbuf_redact(e->secrets, msg);
+	state_format_time(state_now_ms(), t);
+	printf("%.8s %s: %s\n", t + 11, s != NULL ? s->def->id : "run", clean);
+	fflush(stdout);
+	free(clean);
+	free(msg);
+}
+
+static void
+engine_changed(struct engine *e)
+{
+	if (e->on_change != NULL)
+		e->on_change(e->on_change_arg);
+}
+
+/* Find the run to work on, or start one. */
+static int
+engine_pick_run(struct engine *e, const struct engine_opts *o)
+{
+	int64_t id;
+	int rc;
+
+	if (o->run > 0) {
+		rc = state_run_get(e->st, o->run, &e->run);
+		if (rc == STATE_NOTFOUND)
+			fprintf(stderr, "cutover: no run %lld in the state file\n",
+			    (long long)o->run);
+		return rc == STATE_OK ? 0 : EXIT_CONFLICT;
+	}
+	rc = state_run_latest(e->st, 1, &e->run);
+	if (rc == STATE_OK && o->new_run) {
+		if (state_run_set_state(e->st, e->run.id, "abandoned") != 0)
+			return EXIT_CONFLICT;
+		run_info_free(&e->run);
+		rc = STATE_NOTFOUND;
+	}
+	if (rc == STATE_OK)
+		return 0;
+	/* A finished run is shown, not silently followed by a new one: on a
+	 * live night, `run` typed twice must not start everything again. */
+	if (rc == STATE_NOTFOUND && !o->new_run &&
+	    state_run_latest(e->st, 0, &e->run) == STATE_OK)
+		return 0;
+	if (rc != STATE_NOTFOUND || !o->create) {
+		if (rc == STATE_NOTFOUND)
+			fprintf(stderr, "cutover: no open run of %s; start one "
+			    "with `cutover run`\n", e->rb->name);
+		else
+			fprintf(stderr, "cutover: %s\n", state_error(e->st));
+		return rc == STATE_NOTFOUND ? EXIT_WAITING : EXIT_CONFLICT;
+	}
+	if (state_begin(e->st) != STATE_OK ||
+	    state_run_create(e->st, e->rb->name, o->mode ? o->mode : "rehearsal",
+	        e->rb->text, e->rb->sha256, &id) != STATE_OK ||
+	    engine_sync(e, 1) != 0 || state_commit(e->st) != STATE_OK) {
+		state_rollback(e->st);
+		fprintf(stderr, "cutover: %s\n", state_error(e->st));
+		return EXIT_CONFLICT;
+	}
+	return state_run_get(e->st, id, &e->run) == STATE_OK ? 0 : EXIT_CONFLICT;
+}
+
+/*
+ * Bring the run's steps in line with the runbook. Steps with attempts that
+ * were changed or removed are a conflict unless accepted; the rest follow
+ * the runbook silently. Runs inside the caller's transaction when fresh.
+ */
+static int
+engine_sync(struct engine *e, int fresh)
+{
+	struct step_row *rows = NULL;
+	size_t n = 0, i;
+	struct rb_step *d;
+	struct buf changed = { 0 };
+	int64_t run = fresh ? 0 : e->run.id;
+	int rc = 0;
+
+	if (fresh) {
+		struct run_info r;
+
+		if (state_run_latest(e->st, 1, &r) != STATE_OK)
+			return -1;
+		run = r.id;
+		run_info_free(&r);
+	}
+	if (state_steps_load(e->st, run, &rows, &n) != STATE_OK)
+		return -1;
+	for (i = 0; i < n; i++) {
+		d = runbook_find_step(e->rb, rows[i].id);
+		if (rows[i].attempts > 0 &&
+		    (d == NULL || strcmp(d->def_sha, rows[i].def_sha) != 0))
+			buf_printf(&changed, "%s%s (%s)", changed.len ? ", " : "",
+			    rows[i].id, d == NULL ? "removed" : "changed");
+	}
+	if (changed.len > 0 && !fresh && !e->accept_changes) {
+		fprintf(stderr, "cutover: the runbook changed under run %lld: "
+		    "%s; review, then open it with --accept-changes\n",
+		    (long long)run, changed.data);
+		rc = EXIT_CONFLICT;
+		goto out;
+	}
+	if (!fresh && strcmp(e->run.runbook_sha, e->rb->sha256) == 0)
+		goto out;
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (runbook_find_step(e->rb, rows[i].id) == NULL &&
+		    rows[i].attempts == 0)
+			rc = state_step_delete(e->st, run, rows[i].id);
+	}
+	for (i = 0; rc == 0 && i < e->rb->nsteps; i++) {
+		struct step_row r;
+
+		d = &e->rb->steps[i];
+		if (state_step_get(e->st, run, d->id, &r) == STATE_OK) {
+			rc = state_step_update_def(e->st, run, d->id, (int)i,
+			    d->def_sha);
+			step_row_free(&r);
+		} else
+			rc = state_step_insert(e->st, run, d->id, (int)i,
+			    d->def_sha);
+	}
+	if (rc == 0 && !fresh) {
+		rc = state_run_set_runbook(e->st, run, e->rb->text, e->rb->sha256);
+		if (rc == 0)
+			rc = state_audit(e->st, run, NULL, "runbook-change",
+			    "sha256=%s%s%s", e->rb->sha256,
+			    changed.len ? "; accepted changes: " : "",
+			    changed.len ? changed.data : "");
+	}
+	if (rc != 0)
+		rc = -1;
+out:
+	buf_free(&changed);
+	step_rows_free(rows, n);
+	return rc;
+}
+
+/* Take the one-driver lease, or explain who holds it. */
+static int
+engine_take_lease(struct engine *e)
+{
+	struct lease_holder h;
+	int took, rc;
+
+	rc = state_lease_acquire(e->st, e->run.id, e->host, (int64_t)getpid(),
+	    &h, &took);
+	if (rc == STATE_CONFLICT) {
+		fprintf(stderr, "cutover: run %lld is driven by pid %lld on %s "
+		    "(operator %s); use `cutover watch` beside it, or stop it "
+		    "first\n", (long long)e->run.id, (long long)h.pid, h.host,
+		    h.operator != NULL ? h.operator : "?");
+		lease_holder_free(&h);
+		return EXIT_CONFLICT;
+	}
+	if (rc != STATE_OK) {
+		fprintf(stderr, "cutover: %s\n", state_error(e->st));
+		return EXIT_CONFLICT;
+	}
+	e->driving = 1;
+	return 0;
+}
+
+/*
+ * Attempts recorded running belong to a driver that died: end what is left
+ * of their process groups (so two copies never run), then mark them
+ * interrupted.
+ */
+static int
+engine_recover(struct engine *e)
+{
+	struct attempt_row *v = NULL;
+	size_t n = 0, i;
+	char *msg;
+	int rc = 0;
+
+	if (state_attempts_running(e->st, e->run.id, &v, &n) != STATE_OK)
+		return EXIT_CONFLICT;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (v[i].pgid > 0 && v[i].host != NULL &&
+		    strcmp(v[i].host, e->host) == 0 &&
+		    exec_local_kill_group(v[i].pgid, ENGINE_GROUP_WAIT_MS) != 0) {
+			fprintf(stderr, "cutover: process group %lld of step %s "
+			    "would not end; kill it, then try again\n",
+			    (long long)v[i].pgid, v[i].step);
+			rc = EXIT_CONFLICT;
+			break;
+		}
+		xasprintf(&msg, "interrupted: its driver (on %s) stopped",
+		    v[i].host != NULL ? v[i].host : "?");
+		if (state_begin(e->st) != STATE_OK ||
+		    state_attempt_interrupt(e->st, e->run.id, v[i].step, v[i].n,
+		        msg) != STATE_OK ||
+		    (v[i].kind != ATT_ROLLBACK &&
+		        state_step_transition(e->st, e->run.id, v[i].step,
+		            ST_BIT(ST_RUNNING), ST_INTERRUPTED, msg, "interrupt",
+		            NULL) != STATE_OK) ||
+		    state_commit(e->st) != STATE_OK) {
+			state_rollback(e->st);
+			rc = EXIT_CONFLICT;
+		}
+		free(msg);
+	}
+	attempt_rows_free(v, n);
+	return rc;
+}
+
+/* Fill the step table from the store (all steps not running here). */
+static void
+engine_load(struct engine *e)
+{
+	struct step_row *rows = NULL;
+	struct engine_step *s;
+	size_t n = 0, i;
+
+	if (state_steps_load(e->st, e->run.id, &rows, &n) != STATE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		if ((s = engine_find(e, rows[i].id)) == NULL || s->ex != NULL)
+			continue;
+		s->state = rows[i].state;
+		s->attempts = rows[i].attempts;
+		free(s->note);
+		s->note = rows[i].note;
+		rows[i].note = NULL;
+	}
+	step_rows_free(rows, n);
+}
+
+int
+engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
+    struct engine **out)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	e->rb = rb;
+	e->st = st;
+	e->quiet = o->quiet;
+	e->accept_changes = o->accept_changes;
+	gethostname(e->host, sizeof e->host - 1);
+	e->nsteps = rb->nsteps;
+	e->steps = xcalloc(rb->nsteps, sizeof *e->steps);
+	e->wanted = xmalloc(rb->nsteps ? rb->nsteps : 1);
+	memset(e->wanted, 1, rb->nsteps);
+	for (i = 0; i < rb->nsteps; i++) {
+		e->steps[i].def = &rb->steps[i];
+		e->steps[i].e = e;
+	}
+	e->secrets = expand_secret_values(rb);
+	if ((rc = engine_pick_run(e, o)) != 0)
+		goto fail;
+	if (strcmp(e->run.runbook, rb->name) != 0) {
+		fprintf(stderr, "cutover: the state file holds runbook %s, not "
+		    "%s; use --state to choose another file\n", e->run.runbook,
+		    rb->name);
+		rc = EXIT_CONFLICT;
+		goto fail;
+	}
+	if (o->drive != ENGINE_READ) {
+		rc = engine_take_lease(e);
+		if (rc != 0 && o->drive == ENGINE_DRIVE)
+			goto fail;
+		rc = 0;
+	}
+	if (e->driving && strcmp(e->run.state, "open") == 0) {
+		if ((rc = engine_sync(e, 0)) != 0 ||
+		    (rc = engine_recover(e)) != 0) {
+			if (rc < 0) {
+				fprintf(stderr, "cutover: %s\n", state_error(st));
+				rc = EXIT_CONFLICT;
+			}
+			goto fail;
+		}
+	}
+	engine_load(e);
+	*out = e;
+	return 0;
+fail:
+	engine_close(e);
+	return rc;
+}
+
+void
+engine_close(struct engine *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->nsteps; i++) {
+		if (e->steps[i].ex != NULL)
+			e->steps[i].ops->free(e->steps[i].ex);
+		outbuf_free(&e->steps[i].out);
+		free(e->steps[i].note);
+	}
+	if (e->driving)
+		state_lease_release(e->st, e->run.id);
+	if (e->loop != NULL)
+		loop_free(e->loop);
+	expand_free_list(e->secrets);
+	run_info_free(&e->run);
+	free(e->wanted);
+	free(e->steps);
+	free(e);
+}
+
+int
+engine_set_until(struct engine *e, const char *id)
+{
+	struct engine_step *s = engine_find(e, id);
+	size_t i, j;
+	int grew = 1;
+
+	if (s == NULL)
+		return -1;
+	memset(e->wanted, 0, e->nsteps);
+	e->wanted[s->def->index] = 1;
+	/* Steps only need earlier-or-any steps; iterate to a fixed point. */
+	while (grew) {
+		grew = 0;
+		for (i = 0; i < e->nsteps; i++) {
+			if (!e->wanted[i])
+				continue;
+			for (j = 0; j < e->steps[i].def->ndeps; j++) {
+				if (!e->wanted[e->steps[i].def->deps[j]]) {
+					e->wanted[e->steps[i].def->deps[j]] = 1;
+					grew = 1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+void
+engine_set_only(struct engine *e, struct engine_step *s)
+{
+	memset(e->wanted, 0, e->nsteps);
+	e->wanted[s->def->index] = 1;
+}
+
+/* Are all the steps s needs succeeded or skipped? */
+static int
+deps_done(struct engine *e, struct engine_step *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->def->ndeps; i++) {
+		if (!(DONE_MASK & ST_BIT(e->steps[s->def->deps[i]].state)))
+			return 0;
+	}
+	return 1;
+}
+
+void
+engine_schedule(struct engine *e)
+{
+	struct engine_step *s;
+	int64_t now = loop_now(), wake = -1;
+	size_t i;
+
+	for (i = 0; i < e->nsteps; i++) {
+		s = &e->steps[i];
+		if (!e->wanted[i] || s->ex != NULL || e->halted || e->stopping)
+			continue;
+		if (!(STARTABLE_MASK & ST_BIT(s->state)) &&
+		    s->state != ST_INTERRUPTED)
+			continue;
+		if (!deps_done(e, s))
+			continue;
+		if (step_type_is_human(s->def->type)) {
+			engine_human(e, s);
+			continue;
+		}
+		if (e->nrunning >= e->rb->parallel)
+			continue;
+		if (s->not_before > now) {
+			if (wake < 0 || s->not_before < wake)
+				wake = s->not_before;
+			continue;
+		}
+		if (s->state == ST_INTERRUPTED) {
+			if (s->def->verify != NULL)
+				engine_start(e, s, ATT_VERIFY);
+			else if (state_step_transition(e->st, e->run.id,
+			             s->def->id, ST_BIT(ST_INTERRUPTED), ST_AWAITING,
+			             "interrupted without verify: retry, confirm "
+			             "or skip it", "await", NULL) == STATE_OK) {
+				s->state = ST_AWAITING;
+				engine_note(e, s, "interrupted and has no verify; "
+				    "waiting for retry, confirm or skip");
+			}
+			continue;
+		}
+		if (s->tries_left == 0 && s->not_before == 0)
+			s->tries_left = s->def->retries + 1;
+		engine_start(e, s, ATT_RUN);
+	}
+	if (wake >= 0 && e->loop != NULL && e->wake == NULL)
+		e->wake = loop_timer_add(e->loop, wake - now, on_wake, e);
+}
+
+/* A manual step or checkpoint whose needs are done waits for a person. */
+static void
+engine_human(struct engine *e, struct engine_step *s)
+{
+	if (s->def->type == STEP_CHECKPOINT) {
+		engine_checkpoint(e, s);
+		return;
+	}
+	if (s->state == ST_AWAITING)
+		return;
+	if (state_step_transition(e->st, e->run.id, s->def->id,
+	        STARTABLE_MASK | ST_BIT(ST_INTERRUPTED), ST_AWAITING, NULL,
+	        "await", "manual step waits for confirm") == STATE_OK) {
+		s->state = ST_AWAITING;
+		engine_note(e, s, "waiting for a person (manual%s%s)",
+		    s->def->owner ? ", owner " : "",
+		    s->def->owner ? s->def->owner : "");
+	}
+}
+
+/* Count the decisions at a checkpoint and move it on when they suffice. */
+static void
+engine_checkpoint(struct engine *e, struct engine_step *s)
+{
+	int go = 0, nogo = 0, mine = 0;
+	enum step_state to = ST_AWAITING;
+
+	if (state_decision_count(e->st, e->run.id, s->def->id, &go, &nogo,
+	        &mine) != STATE_OK)
+		return;
+	if (nogo > 0)
+		to = ST_FAILED;
+	else if (go >= s->def->approvals)
+		to = ST_SUCCEEDED;
+	if (to == s->state)
+		return;
+	if (state_step_transition(e->st, e->run.id, s->def->id,
+	        STARTABLE_MASK | ST_BIT(ST_AWAITING), to,
+	        to == ST_FAILED ? "no-go" : NULL, "checkpoint", NULL) != STATE_OK)
+		return;
+	s->state = to;
+	if (to == ST_FAILED)
+		e->halted = 1;
+	engine_note(e, s, "%s (%d of %d go)", to == ST_AWAITING
+	        ? "waiting for go/no-go" : to == ST_FAILED ? "no-go" : "go",
+	    go, s->def->approvals);
+}
+
+/* Record an attempt that could not even start, as failed. */
+static void
+engine_fail_now(struct engine *e, struct engine_step *s,
+    enum attempt_kind kind, const char *msg)
+{
+	int n;
+	unsigned mask = STARTABLE_MASK | ST_BIT(ST_INTERRUPTED) |
+	    ST_BIT(ST_FAILED) | ST_BIT(ST_AWAITING);
+
+	if (state_attempt_begin(e->st, e->run.id, s->def->id, kind, mask,
+	        e->host, 0, 0, &n) != STATE_OK)
+		return;
+	s->attempt = n;
+	s->kind = kind;
+	s->exit_code = -1;
+	s->tries_left = 1;
+	engine_finish(e, s, 0, msg);
+}
+
+/* Prepare, record, then release one command of a step. */
+static int
+engine_launch(struct engine *e, struct engine_step *s, const char *text,
+    char **err)
+{
+	struct exec_req req;
+	char *cmd, *env[4];
+	int rc = -1;
+
+	if ((cmd = expand_text(e->rb, text, err)) == NULL)
+		return -1;
+	xasprintf(&env[0], "CUTOVER_MODE=%s", e->run.mode);
+	xasprintf(&env[1], "CUTOVER_RUN=%lld", (long long)e->run.id);
+	xasprintf(&env[2], "CUTOVER_STEP=%s", s->def->id);
+	env[3] = NULL;
+	memset(&req, 0, sizeof req);
+	req.loop = e->loop;
+	req.shell = e->rb->shell;
+	req.command = cmd;
+	req.env = (const char *const *)env;
+	req.timeout_ms = s->def->timeout_ms;
+	req.output = engine_output;
+	req.done = engine_done;
+	req.arg = s;
+	s->ex = s->ops->start(&req, err);
+	if (s->ex != NULL)
+		rc = 0;
+	free(cmd);
+	free(env[0]);
+	free(env[1]);
+	free(env[2]);
+	return rc;
+}
+
+/* Start an attempt of kind on step s. */
+static void
+engine_start(struct engine *e, struct engine_step *s, enum attempt_kind kind)
+{
+	unsigned mask = STARTABLE_MASK | ST_BIT(ST_INTERRUPTED) |
+	    ST_BIT(ST_FAILED) | ST_BIT(ST_AWAITING);
+	const char *text = kind == ATT_VERIFY ? s->def->verify : s->def->run;
+	char *err = NULL;
+	int runs, n, rc;
+
+	s->ops = engine_ops(s->def->type, &runs);
+	if (s->ops == NULL) {
+		xasprintf(&err, "%s steps are not supported yet",
+		    step_type_name(s->def->type));
+		engine_fail_now(e, s, kind, err);
+		free(err);
+		return;
+	}
+	if (engine_launch(e, s, text, &err) != 0) {
+		engine_fail_now(e, s, kind, err);
+		free(err);
+		return;
+	}
+	rc = state_attempt_begin(e->st, e->run.id, s->def->id, kind, mask,
+	    e->host, s->ops->pgid(s->ex), s->ops->pgid(s->ex), &n);
+	if (rc != STATE_OK) {
+		/* Someone else moved the step (skip from another terminal). */
+		s->ops->cancel(s->ex, "not started");
+		s->ops->free(s->ex);
+		s->ex = NULL;
+		engine_reload(e);
+		return;
+	}
+	outbuf_free(&s->out);
+	outbuf_init(&s->out, e->secrets);
+	s->attempt = n;
+	s->kind = kind;
+	s->phase = kind == ATT_VERIFY ? PH_VERIFY : PH_RUN;
+	s->state = ST_RUNNING;
+	s->attempts++;
+	s->started = loop_now();
+	e->nrunning++;
+	s->ops->release(s->ex);
+	engine_note(e, s, "running (attempt %d%s)", n,
+	    kind == ATT_VERIFY ? ", verify after interruption" : "");
+}
+
+static void
+engine_output(const char *p, size_t n, void *arg)
+{
+	struct engine_step *s = arg;
+
+	outbuf_add(&s->out, p, n);
+}
+
+/* An executor finished a command of step s. */
+static void
+engine_done(const struct exec_result *r, void *arg)
+{
+	struct engine_step *s = arg;
+	struct engine *e = s->e;
+	struct exec *ex = s->ex;
+	char *err = NULL, *hdr;
+
+	s->exit_code = r->exit_code;
+	s->ex = NULL;
+	if (r->ok && s->phase == PH_RUN && s->def->verify != NULL &&
+	    !e->stopping) {
+		s->ops->free(ex);
+		xasprintf(&hdr, "[cutover: verify: %s]\n", s->def->verify);
+		outbuf_add(&s->out, hdr, strlen(hdr));
+		free(hdr);
+		if (engine_launch(e, s, s->def->verify, &err) == 0) {
+			s->phase = PH_VERIFY;
+			state_attempt_set_pid(e->st, e->run.id, s->def->id,
+			    s->attempt, s->ops->pgid(s->ex), s->ops->pgid(s->ex));
+			s->ops->release(s->ex);
+			return;
+		}
+		e->nrunning--;
+		engine_finish(e, s, 0, err);
+		free(err);
+		return;
+	}
+	e->nrunning--;
+	if (!r->ok && s->phase == PH_VERIFY && !r->timed_out && !e->stopping) {
+		xasprintf(&err, "verify failed: %s", r->message != NULL
+		        ? r->message : "not true");
+		engine_finish(e, s, 0, err);
+		free(err);
+	} else
+		engine_finish(e, s, r->ok, r->message);
+	s->ops->free(ex);
+}
+
+/*
+ * Record the outcome of the current attempt of s, and decide what the step
+ * becomes: succeeded, pending again (a retry, or a run after a failed
+ * verify-after-interruption), interrupted (we were stopped) or failed.
+ */
+static void
+engine_finish(struct engine *e, struct engine_step *s, int ok,
+    const char *msg)
+{
+	enum step_state to;
+	const char *astate = ok ? "succeeded" : "failed";
+	char *out, *note = NULL, d[32];
+	size_t len;
+
+	if (ok)
+		to = ST_SUCCEEDED;
+	else if (e->stopping) {
+		to = ST_INTERRUPTED;
+		astate = "interrupted";
+	} else if (s->kind == ATT_VERIFY)
+		to = ST_PENDING;
+	else if (--s->tries_left > 0)
+		to = ST_PENDING;
+	else
+		to = ST_FAILED;
+	if (ok && s->kind == ATT_VERIFY)
+		msg = "verified after interruption";
+	outbuf_close(&s->out);
+	out = outbuf_render(&s->out, &len);
+	if (msg != NULL)
+		note = outbuf_redact(e->secrets, msg);
+	if (state_attempt_finish(e->st, e->run.id, s->def->id, s->attempt,
+	        astate, s->exit_code, note, out, len, s->out.total, to) !=
+	    STATE_OK)
+		fatalx(EXIT_CONFLICT, "cannot record the outcome of %s: %s",
+		    s->def->id, state_error(e->st));
+	free(out);
+	s->state = to;
+	s->phase = PH_IDLE;
+	free(s->note);
+	s->note = note;
+	duration_format(loop_now() - s->started, d, sizeof d);
+	if (to == ST_PENDING && s->kind == ATT_RUN) {
+		s->not_before = loop_now() + s->def->retry_delay_ms;
+		engine_note(e, s, "attempt %d failed (%s); retrying", s->attempt,
+		    note ? note : "");
+	} else if (to == ST_PENDING) {
+		s->not_before = 0;
+		s->tries_left = 0;
+		engine_note(e, s, "verify after interruption failed; "
+		    "running it again");
+	} else {
+		s->not_before = 0;
+		s->tries_left = 0;
+		if (to == ST_FAILED)
+			e->halted = 1;
+		engine_note(e, s, "%s after %s%s%s", step_state_name(to), d,
+		    note ? ": " : "", note ? note : "");
+	}
+}
+
+int
+engine_busy(struct engine *e)
+{
+	size_t i;
+
+	if (e->nrunning > 0)
+		return 1;
+	if (e->halted || e->stopping)
+		return 0;
+	for (i = 0; i < e->nsteps; i++) {
+		if (e->wanted[i] && e->steps[i].not_before > 0 &&
+		    e->steps[i].state == ST_PENDING)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+on_heartbeat(void *arg)
+{
+	struct engine *e = arg;
+
+	state_lease_heartbeat(e->st, e->run.id);
+	e->heartbeat = loop_timer_add(e->loop, STATE_HEARTBEAT_MS, on_heartbeat,
+	    e);
+}
+
+static void
+on_poll(void *arg)
+{
+	struct engine *e = arg;
+
+	if (state_changed(e->st)) {
+		engine_reload(e);
+		engine_changed(e);
+	}
+	e->poll = loop_timer_add(e->loop, ENGINE_POLL_MS, on_poll, e);
+}
+
+/* Store what running attempts printed so far, for log and watchers. */
+static void
+engine_flush_step(struct engine *e, struct engine_step *s)
+{
+	char *out;
+	size_t len;
+
+	if (s->ex == NULL || !s->out.dirty)
+		return;
+	s->out.dirty = 0;
+	out = outbuf_render(&s->out, &len);
+	state_attempt_output(e->st, e->run.id, s->def->id, s->attempt, out, len,
+	    s->out.total);
+	free(out);
+}
+
+static void
+on_flush(void *arg)
+{
+	struct engine *e = arg;
+	size_t i;
+
+	for (i = 0; i < e->nsteps; i++)
+		engine_flush_step(e, &e->steps[i]);
+	e->flush = loop_timer_add(e->loop, ENGINE_FLUSH_MS, on_flush, e);
+}
+
+static void
+on_wake(void *arg)
+{
+	struct engine *e = arg;
+
+	e->wake = NULL;
+}
+
+/* SIGINT or SIGTERM: stop what runs; its attempts end interrupted. */
+static void
+on_stop(int sig, void *arg)
+{
+	struct engine *e = arg;
+	char *why;
+	size_t i;
+
+	e->stopping = 1;
+	xasprintf(&why, "stopped: cutover received %s", strsignal(sig));
+	for (i = 0; i < e->nsteps; i++) {
+		if (e->steps[i].ex != NULL)
+			e->steps[i].ops->cancel(e->steps[i].ex, why);
+	}
+	free(why);
+}
+
+void
+engine_reload(struct engine *e)
+{
+	size_t i;
+
+	engine_load(e);
+	for (i = 0; i < e->nsteps; i++) {
+		if (e->steps[i].state == ST_FAILED && e->wanted[i] &&
+		    e->steps[i].ex == NULL && e->steps[i].def->type ==
+		    STEP_CHECKPOINT)
+			e->halted = 1;
+	}
+}
+
+/* Set up the loop, timers and signals for driving. */
+static void
+engine_loop_init(struct engine *e)
+{
+	if (e->loop != NULL)
+		return;
+	e->loop = loop_new();
+	loop_signal(e->loop, SIGCHLD, exec_local_sigchld, NULL);
+	loop_signal(e->loop, SIGINT, on_stop, e);
+	loop_signal(e->loop, SIGTERM, on_stop, e);
+	loop_signal(e->loop, SIGHUP, on_stop, e);
+	signal(SIGPIPE, SIG_IGN);
+	e->heartbeat = loop_timer_add(e->loop, STATE_HEARTBEAT_MS, on_heartbeat,
+	    e);
+	e->poll = loop_timer_add(e->loop, ENGINE_POLL_MS, on_poll, e);
+	e->flush = loop_timer_add(e->loop, ENGINE_FLUSH_MS, on_flush, e);
+}
+
+int
+engine_run(struct engine *e)
+{
+	size_t i;
+
+	engine_loop_init(e);
+	for (i = 0; i < e->nsteps; i++) {
+		if (e->wanted[i] && e->steps[i].state == ST_FAILED) {
+			e->halted = 1;
+			break;
+		}
+	}
+	for (;;) {
+		engine_schedule(e);
+		if (!engine_busy(e))
+			break;
+		loop_once(e->loop, -1);
+	}
+	return engine_result(e);
+}
+
+int
+engine_result(struct engine *e)
+{
+	int all_done = 1, failed = 0, waiting = 0, whole = 1;
+	size_t i;
+
+	for (i = 0; i < e->nsteps; i++) {
+		enum step_state st = e->steps[i].state;
+
+		if (!e->wanted[i]) {
+			whole = 0;
+			continue;
+		}
+		if (!(DONE_MASK & ST_BIT(st)))
+			all_done = 0;
+		if (st == ST_FAILED || st == ST_ROLLBACK_FAILED)
+			failed = 1;
+		if (st == ST_AWAITING || st == ST_INTERRUPTED)
+			waiting = 1;
+	}
+	if (all_done) {
+		if (whole && e->driving && strcmp(e->run.state, "open") == 0 &&
+		    state_run_set_state(e->st, e->run.id, "complete") == 0) {
+			free(e->run.state);
+			e->run.state = xstrdup("complete");
+			engine_note(e, NULL, "run %lld complete",
+			    (long long)e->run.id);
+		}
+		return EXIT_DONE;
+	}
+	if (failed)
+		return EXIT_FAILED;
+	if (waiting || e->stopping)
+		return EXIT_WAITING;
+	return EXIT_FAILED;
+}
+
+/* Operator actions. */
+
+int
+engine_confirm(struct engine *e, struct engine_step *s, const char *note)
+{
+	unsigned mask = ST_BIT(ST_AWAITING) | ST_BIT(ST_INTERRUPTED);
+
+	if (s->def->type == STEP_CHECKPOINT) {
+		fprintf(stderr, "cutover: %s is a checkpoint: use `cutover "
+		    "decide` with go or no-go\n", s->def->id);
+		return EXIT_USAGE;
+	}
+	if (!(mask & ST_BIT(s->state))) {
+		fprintf(stderr, "cutover: %s is %s, not awaiting a person; "
+		    "nothing to confirm\n", s->def->id,
+		    step_state_name(s->state));
+		return EXIT_CONFLICT;
+	}
+	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
+	        ST_SUCCEEDED, note, "confirm", note) != STATE_OK) {
+		fprintf(stderr, "cutover: %s changed meanwhile; look again with "
+		    "`cutover status`\n", s->def->id);
+		return EXIT_CONFLICT;
+	}
+	s->state = ST_SUCCEEDED;
+	return EXIT_DONE;
+}
+
+int
+engine_skip(struct engine *e, struct engine_step *s, const char *reason)
+{
+	unsigned mask = ST_BIT(ST_PENDING) | ST_BIT(ST_FAILED) |
+	    ST_BIT(ST_INTERRUPTED) | ST_BIT(ST_AWAITING) | ST_BIT(ST_ROLLED_BACK);
+
+	if (!(mask & ST_BIT(s->state))) {
+		fprintf(stderr, "cutover: %s is %s and cannot be skipped\n",
+		    s->def->id, step_state_name(s->state));
+		return EXIT_CONFLICT;
+	}
+	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
+	        ST_SKIPPED, reason, "skip", reason) != STATE_OK) {
+		fprintf(stderr, "cutover: %s changed meanwhile; look again with "
+		    "`cutover status`\n", s->def->id);
+		return EXIT_CONFLICT;
+	}
+	s->state = ST_SKIPPED;
+	return EXIT_DONE;
+}
+
+/* May the current operator decide at checkpoint s? */
+static int
+engine_may_decide(struct engine *e, struct engine_step *s)
+{
+	const char *op = state_operator(e->st);
+	struct rb_role *r;
+	size_t i;
+
+	if (s->def->napprovers == 0)
+		return 1;
+	for (i = 0; i < s->def->napprovers; i++) {
+		r = runbook_find_role(e->rb, s->def->approvers[i]);
+		if (r != NULL && runbook_role_has(r, op))
+			return 1;
+	}
+	return 0;
+}
+
+int
+engine_decide(struct engine *e, struct engine_step *s, int go,
+    const char *reason)
+{
+	int ngo = 0, nogo = 0, mine = 0;
+
+	if (s->def->type != STEP_CHECKPOINT) {
+		fprintf(stderr, "cutover: %s is a %s step, not a checkpoint\n",
+		    s->def->id, step_type_name(s->def->type));
+		return EXIT_USAGE;
+	}
+	if (s->state != ST_AWAITING) {
+		fprintf(stderr, "cutover: checkpoint %s is %s, not awaiting a "
+		    "decision\n", s->def->id, step_state_name(s->state));
+		return EXIT_CONFLICT;
+	}
+	if (!engine_may_decide(e, s)) {
+		fprintf(stderr, "cutover: operator %s is not in the approver "
+		    "roles of %s\n", state_operator(e->st), s->def->id);
+		return EXIT_CONFLICT;
+	}
+	if (state_decision_count(e->st, e->run.id, s->def->id, &ngo, &nogo,
+	        &mine) != STATE_OK)
+		return EXIT_CONFLICT;
+	if (mine > 0 && go) {
+		fprintf(stderr, "cutover: operator %s already decided at %s; "
+		    "another operator must approve\n", state_operator(e->st),
+		    s->def->id);
+		return EXIT_CONFLICT;
+	}
+	if (state_decision_add(e->st, e->run.id, s->def->id,
+	        go ? "go" : "no-go", reason) != STATE_OK)
+		return EXIT_CONFLICT;
+	engine_checkpoint(e, s);
+	return EXIT_DONE;
+}
+
+int
+engine_retry(struct engine *e, struct engine_step *s)
+{
+	unsigned mask = ST_BIT(ST_FAILED) | ST_BIT(ST_INTERRUPTED) |
+	    ST_BIT(ST_AWAITING);
+
+	if (step_type_is_human(s->def->type)) {
+		fprintf(stderr, "cutover: %s is a %s step; it is not run, but "
+		    "%s\n", s->def->id, step_type_name(s->def->type),
+		    s->def->type == STEP_MANUAL ? "confirmed" : "decided");
+		return EXIT_USAGE;
+	}
+	if (!(mask & ST_BIT(s->state))) {
+		fprintf(stderr, "cutover: %s is %s; only a failed or "
+		    "interrupted step can be retried\n", s->def->id,
+		    step_state_name(s->state));
+		return EXIT_CONFLICT;
+	}
+	if (!deps_done(e, s)) {
+		fprintf(stderr, "cutover: %s needs steps that are not done\n",
+		    s->def->id);
+		return EXIT_CONFLICT;
+	}
+	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
+	        ST_PENDING, NULL, "retry", NULL) != STATE_OK)
+		return EXIT_CONFLICT;
+	s->state = ST_PENDING;
+	s->tries_left = 0;
+	s->not_before = 0;
+	e->halted = 0;
+	return EXIT_DONE;
+}

@@ -1,0 +1,127 @@
+/*
+ * engine.h - drives a run: decides what may start, starts it through an
+ * executor, records every transition in the state file, and recovers what a
+ * dead driver left behind.
+ *
+ * Data flows one way: runbook -> engine -> executors -> state. Front ends
+ * (headless commands, the console) read the engine's step table and call
+ * engine_* to act; they never talk to executors or the store behind its back.
+ */
+#ifndef CUTOVER_ENGINE_H
+#define CUTOVER_ENGINE_H
+
+#include <stdint.h>
+
+#include "outbuf.h"
+#include "runbook.h"
+#include "state.h"
+
+struct loop;
+struct exec;
+
+/* Exit statuses shared by every command (SPEC section 2). */
+enum {
+	EXIT_DONE = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_INVALID = 3,
+	EXIT_CONFLICT = 4,
+	EXIT_WAITING = 5,
+};
+
+enum engine_drive {
+	ENGINE_READ,      /* no lease: act on the state file only */
+	ENGINE_TRY_DRIVE, /* take the lease if nobody live holds it */
+	ENGINE_DRIVE,     /* take the lease or fail with EXIT_CONFLICT */
+};
+
+struct engine_opts {
+	enum engine_drive drive;
+	int new_run;
+	int accept_changes;
+	int create;       /* start a run if there is no open one */
+	const char *mode; /* for a new run; NULL: rehearsal */
+	int64_t run;      /* a given run (0: the latest open one) */
+	int quiet;        /* no progress lines on stdout */
+};
+
+enum step_phase { PH_IDLE, PH_RUN, PH_VERIFY };
+
+struct engine_step {
+	struct engine *e;
+	struct rb_step *def;
+	enum step_state state;
+	int attempts;
+	char *note;
+	/* while it runs */
+	enum step_phase phase;
+	enum attempt_kind kind;
+	int attempt; /* attempt number being run */
+	int exit_code; /* of its last command, -1 if none */
+	struct exec *ex;
+	const struct exec_ops *ops;
+	struct outbuf out;
+	int tries_left;
+	int64_t not_before; /* loop_now() time before which no retry starts */
+	int64_t started;    /* loop_now() at start */
+};
+
+struct engine {
+	struct runbook *rb;
+	struct state *st;
+	struct loop *loop;
+	struct run_info run;
+	struct engine_step *steps;
+	size_t nsteps;
+	char **secrets;
+	char host[256];
+	int driving;
+	int quiet;
+	int nrunning;
+	int halted;   /* a step failed: start nothing new */
+	int stopping; /* a signal asked us to stop */
+	int accept_changes;
+	unsigned char *wanted; /* steps this invocation may start */
+	struct loop_timer *heartbeat, *poll, *flush, *wake;
+	void (*on_change)(void *); /* front end: something to redraw */
+	void *on_change_arg;
+};
+
+/*
+ * Open the run of rb in st as opts say: pick or create the run, check the
+ * runbook against it (EXIT_CONFLICT listing changed steps unless
+ * accept_changes), take the lease and recover interrupted attempts when
+ * driving. Prints a one-line error and returns an exit status on failure;
+ * 0 and *out on success.
+ */
+int engine_open(struct runbook *, struct state *, const struct engine_opts *,
+    struct engine **out);
+void engine_close(struct engine *);
+
+/* Restrict what may start to step id and everything it needs. */
+int engine_set_until(struct engine *, const char *id);
+/* Restrict what may start to this one step. */
+void engine_set_only(struct engine *, struct engine_step *);
+
+/* Start whatever may start now. */
+void engine_schedule(struct engine *);
+/* Is anything running or due to start? */
+int engine_busy(struct engine *);
+/* Run until nothing more can happen; returns the exit status. */
+int engine_run(struct engine *);
+/* The exit status the run's present state calls for. */
+int engine_result(struct engine *);
+/* Re-read step states changed by other processes. */
+void engine_reload(struct engine *);
+
+struct engine_step *engine_find(struct engine *, const char *id);
+
+/* Operator actions; each prints its own error and returns an exit status. */
+int engine_confirm(struct engine *, struct engine_step *, const char *note);
+int engine_skip(struct engine *, struct engine_step *, const char *reason);
+int engine_decide(struct engine *, struct engine_step *, int go,
+    const char *reason);
+/* Make a failed or interrupted step runnable again. */
+int engine_retry(struct engine *, struct engine_step *);
+
+#endif

@@ -1,0 +1,376 @@
+/*
+ * exec-local.c - local steps: `run` through `settings.shell -c` in its own
+ * process group, output on one non-blocking pipe, timeout kills the group.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "duration.h"
+#include "exec.h"
+#include "loop.h"
+#include "xmalloc.h"
+
+#define LOCAL_KILL_GRACE_MS 2000 /* SIGTERM, then SIGKILL after this */
+#define LOCAL_DRAIN_MS 1000      /* wait for the pipe after the shell exits */
+
+struct exec {
+	struct exec_req req;
+	char *command;
+	pid_t pid;
+	int gate;   /* write end: closing it without a byte aborts the child */
+	int out;    /* read end of the output pipe */
+	struct loop_io *io;
+	struct loop_timer *timeout, *kill_timer, *drain_timer;
+	int exited, status, closed, finished, timed_out;
+	char *why; /* reason for cancel */
+	struct exec_result result;
+	struct exec *next;
+};
+
+static struct exec *local_running;
+
+static struct exec *local_start(const struct exec_req *, char **);
+static int64_t local_pgid(struct exec *);
+static void local_release(struct exec *);
+static void local_cancel(struct exec *, const char *);
+static void local_free(struct exec *);
+static void local_child(struct exec *, int, int) __attribute__((noreturn));
+static void local_read(int, short, void *);
+static void local_on_timeout(void *);
+static void local_on_kill(void *);
+static void local_on_drain(void *);
+static void local_close_pipe(struct exec *);
+static void local_maybe_done(struct exec *);
+static int group_alive(pid_t);
+
+const struct exec_ops exec_local_ops = {
+	.name = "local",
+	.start = local_start,
+	.pgid = local_pgid,
+	.release = local_release,
+	.cancel = local_cancel,
+	.free = local_free,
+};
+
+/* In the child: wait at the gate, then exec the shell. */
+static void
+local_child(struct exec *e, int gate, int out)
+{
+	const char *const *env;
+	char c;
+	int null;
+	sigset_t none;
+
+	setpgid(0, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	null = open("/dev/null", O_RDONLY);
+	if (null != -1 && null != 0) {
+		dup2(null, 0);
+		close(null);
+	}
+	dup2(out, 1);
+	dup2(out, 2);
+	if (out > 2)
+		close(out);
+	if (read(gate, &c, 1) != 1)
+		_exit(125);
+	close(gate);
+	for (env = e->req.env; env != NULL && *env != NULL; env++)
+		putenv((char *)*env);
+	execl(e->req.shell, e->req.shell, "-c", e->command, (char *)NULL);
+	fprintf(stderr, "cutover: %s: %s\n", e->req.shell, strerror(errno));
+	_exit(127);
+}
+
+static struct exec *
+local_start(const struct exec_req *req, char **err)
+{
+	struct exec *e;
+	int gate[2], out[2];
+
+	if (pipe2(gate, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1) {
+		xasprintf(err, "pipe: %s", strerror(errno));
+		return NULL;
+	}
+	e = xcalloc(1, sizeof *e);
+	e->req = *req;
+	e->command = xstrdup(req->command);
+	e->result.exit_code = -1;
+	e->pid = fork();
+	if (e->pid == -1) {
+		xasprintf(err, "fork: %s", strerror(errno));
+		close(gate[0]), close(gate[1]), close(out[0]), close(out[1]);
+		free(e->command);
+		free(e);
+		return NULL;
+	}
+	if (e->pid == 0) {
+		close(gate[1]);
+		close(out[0]);
+		local_child(e, gate[0], out[1]);
+	}
+	setpgid(e->pid, e->pid);
+	close(gate[0]);
+	close(out[1]);
+	e->gate = gate[1];
+	e->out = out[0];
+	fcntl(e->out, F_SETFL, fcntl(e->out, F_GETFL) | O_NONBLOCK);
+	e->io = loop_io_add(req->loop, e->out, POLLIN, local_read, e);
+	e->next = local_running;
+	local_running = e;
+	return e;
+}
+
+static int64_t
+local_pgid(struct exec *e)
+{
+	return e->pid;
+}
+
+static void
+local_release(struct exec *e)
+{
+	char c = 'g';
+
+	if (write(e->gate, &c, 1) != 1)
+		local_cancel(e, "could not start the command");
+	close(e->gate);
+	e->gate = -1;
+	if (e->req.timeout_ms > 0)
+		e->timeout = loop_timer_add(e->req.loop, e->req.timeout_ms,
+		    local_on_timeout, e);
+}
+
+/* Kill the whole group: SIGTERM now, SIGKILL after a grace period. */
+static void
+local_cancel(struct exec *e, const char *why)
+{
+	if (e->exited && e->closed)
+		return;
+	if (e->why == NULL && why != NULL)
+		e->why = xstrdup(why);
+	if (e->gate != -1) {
+		close(e->gate);
+		e->gate = -1;
+	}
+	kill(-e->pid, SIGTERM);
+	if (e->kill_timer == NULL)
+		e->kill_timer = loop_timer_add(e->req.loop, LOCAL_KILL_GRACE_MS,
+		    local_on_kill, e);
+}
+
+static void
+local_on_timeout(void *arg)
+{
+	struct exec *e = arg;
+	char d[32], *why;
+
+	e->timeout = NULL;
+	e->timed_out = 1;
+	duration_format(e->req.timeout_ms, d, sizeof d);
+	xasprintf(&why, "timed out after %s", d);
+	local_cancel(e, why);
+	free(why);
+}
+
+static void
+local_on_kill(void *arg)
+{
+	struct exec *e = arg;
+
+	e->kill_timer = NULL;
+	kill(-e->pid, SIGKILL);
+}
+
+static void
+local_on_drain(void *arg)
+{
+	struct exec *e = arg;
+
+	e->drain_timer = NULL;
+	kill(-e->pid, SIGKILL);
+	local_close_pipe(e);
+	local_maybe_done(e);
+}
+
+static void
+local_close_pipe(struct exec *e)
+{
+	if (e->closed)
+		return;
+	loop_io_remove(e->req.loop, e->io);
+	close(e->out);
+	e->closed = 1;
+}
+
+/* Read what the pipe has; EOF means every writer is gone. */
+static void
+local_read(int fd, short revents, void *arg)
+{
+	struct exec *e = arg;
+	char buf[65536];
+	ssize_t n;
+	int rounds = 0;
+
+	(void)revents;
+	while (rounds++ < 16) {
+		n = read(fd, buf, sizeof buf);
+		if (n > 0) {
+			e->req.output(buf, (size_t)n, e->req.arg);
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		local_close_pipe(e);
+		local_maybe_done(e);
+		return;
+	}
+}
+
+/* Both the shell has exited and the pipe is closed: report once. */
+static void
+local_maybe_done(struct exec *e)
+{
+	struct exec_result *r = &e->result;
+
+	if (!e->exited || !e->closed || e->finished)
+		return;
+	e->finished = 1;
+	loop_timer_cancel(e->req.loop, e->timeout);
+	loop_timer_cancel(e->req.loop, e->kill_timer);
+	loop_timer_cancel(e->req.loop, e->drain_timer);
+	e->timeout = e->kill_timer = e->drain_timer = NULL;
+	r->timed_out = e->timed_out;
+	if (WIFEXITED(e->status))
+		r->exit_code = WEXITSTATUS(e->status);
+	else if (WIFSIGNALED(e->status))
+		r->signal = WTERMSIG(e->status);
+	r->ok = (e->why == NULL && r->exit_code == 0);
+	if (e->why != NULL)
+		r->message = xstrdup(e->why);
+	else if (r->signal != 0)
+		xasprintf(&r->message, "killed by signal %d (%s)", r->signal,
+		    strsignal(r->signal));
+	else if (r->exit_code != 0)
+		xasprintf(&r->message, "exited with status %d", r->exit_code);
+	e->req.done(r, e->req.arg);
+}
+
+void
+exec_local_sigchld(int sig, void *arg)
+{
+	struct exec *e;
+	pid_t pid;
+	int status;
+
+	(void)sig;
+	(void)arg;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (e = local_running; e != NULL; e = e->next) {
+			if (e->pid == pid && !e->exited)
+				break;
+		}
+		if (e == NULL)
+			continue;
+		e->exited = 1;
+		e->status = status;
+		/* Leftover background jobs of the step end with it. */
+		kill(-e->pid, SIGKILL);
+		if (!e->closed)
+			e->drain_timer = loop_timer_add(e->req.loop, LOCAL_DRAIN_MS,
+			    local_on_drain, e);
+		/* This may free e and start others: look nothing up after. */
+		local_maybe_done(e);
+	}
+}
+
+static void
+local_free(struct exec *e)
+{
+	struct exec **pp;
+
+	for (pp = &local_running; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	}
+	if (e->gate != -1)
+		close(e->gate);
+	local_close_pipe(e);
+	loop_timer_cancel(e->req.loop, e->timeout);
+	loop_timer_cancel(e->req.loop, e->kill_timer);
+	loop_timer_cancel(e->req.loop, e->drain_timer);
+	free(e->result.message);
+	free(e->why);
+	free(e->command);
+	free(e);
+}
+
+/* Is any live (non-zombie) process in group pgid? Reads /proc. */
+static int
+group_alive(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	char path[300], buf[512], *p, state;
+	int alive = 0, fd, grp;
+	ssize_t n;
+
+	if (d == NULL)
+		return kill(-pgid, 0) == 0;
+	while (!alive && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if ((p = strrchr(buf, ')')) == NULL)
+			continue;
+		if (sscanf(p + 1, " %c %*d %d", &state, &grp) != 2)
+			continue;
+		if (grp == pgid && state != 'Z' && state != 'X')
+			alive = 1;
+	}
+	closedir(d);
+	return alive;
+}
+
+int
+exec_local_kill_group(int64_t pgid, int64_t wait_ms)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int64_t waited = 0;
+
+	if (pgid <= 1)
+		return 0;
+	while (group_alive((pid_t)pgid)) {
+		kill(-(pid_t)pgid, SIGKILL);
+		if (waited >= wait_ms)
+			return -1;
+		nanosleep(&ts, NULL);
+		waited += 20;
+	}
+	return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * exec.h - executors: how a step's command (run, verify or rollback) runs.
+ *
+ * Each step type that runs commands has a const struct exec_ops. Starting is
+ * split in two so that nothing runs before it is recorded: start() prepares
+ * the command (for a local step: forks a child that waits at a gate) and
+ * tells its process group; the engine records the attempt as running,
+ * durably; release() then lets the command go. If the engine dies between
+ * the two, the child sees the gate close and exits without running.
+ *
+ * While it runs, output arrives through req->output in the order it was
+ * produced (stdout and stderr share one pipe). done() is called exactly once,
+ * from the event loop, after which the engine calls exec_free().
+ */
+#ifndef CUTOVER_EXEC_H
+#define CUTOVER_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+struct exec;
+
+struct exec_result {
+	int ok;        /* the command succeeded */
+	int exit_code; /* -1 if none */
+	int signal;    /* 0 if none */
+	int timed_out;
+	char *message; /* one line for a person, or NULL; owned by the exec */
+};
+
+struct exec_req {
+	struct loop *loop;
+	const char *shell;   /* local: settings.shell */
+	const char *command; /* expanded text */
+	const char *const *env; /* extra "NAME=value" entries, NULL-terminated */
+	int64_t timeout_ms;
+	void (*output)(const char *, size_t, void *);
+	void (*done)(const struct exec_result *, void *);
+	void *arg;
+};
+
+struct exec_ops {
+	const char *name;
+	/* Prepare the command; NULL with *err (caller frees) if impossible. */
+	struct exec *(*start)(const struct exec_req *, char **err);
+	/* Process group to record (0 when the command is not a local process). */
+	int64_t (*pgid)(struct exec *);
+	void (*release)(struct exec *);
+	/* Stop it now; done() still follows, not ok. */
+	void (*cancel)(struct exec *, const char *why);
+	void (*free)(struct exec *);
+};
+
+extern const struct exec_ops exec_local_ops;
+
+/* Reap exited local children; call on SIGCHLD. */
+void exec_local_sigchld(int, void *);
+
+/*
+ * End a process group left running by a driver that died, and wait until
+ * none of its members is alive (zombies count as gone), at most wait_ms.
+ * Returns 0 when the group is gone, -1 if it would not die.
+ */
+int exec_local_kill_group(int64_t pgid, int64_t wait_ms);
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * runbook.h - the runbook model (format version 1) and its loader.
+ *
+ * runbook_load() reads a YAML file with libyaml, builds a struct runbook and
+ * checks everything lint checks (runbook-lint.c). All strings in the model are
+ * the raw text of the file: ${var} references are NOT expanded here; expansion
+ * happens at execution time (expand.h). Every string, array and the runbook
+ * itself are owned by the struct runbook and freed by runbook_free().
+ *
+ * Positions (struct rb_pos) are 1-based line and column of the YAML node the
+ * value came from, for diagnostics.
+ */
+#ifndef CUTOVER_RUNBOOK_H
+#define CUTOVER_RUNBOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+#define RUNBOOK_MAX_SIZE (4u * 1024 * 1024) /* bytes */
+#define RUNBOOK_MAX_DEPTH 64                /* nesting of YAML collections */
+#define RUNBOOK_DEFAULT_TIMEOUT_MS (10 * 60 * 1000)
+
+struct rb_pos {
+	unsigned line;
+	unsigned col;
+};
+
+enum step_type {
+	STEP_LOCAL,
+	STEP_SSH,
+	STEP_SQL,
+	STEP_RECONCILE,
+	STEP_MANUAL,
+	STEP_CHECKPOINT,
+};
+#define STEP_NTYPES 6
+
+enum target_type {
+	TARGET_SSH,
+	TARGET_POSTGRES,
+};
+
+enum compare_mode {
+	COMPARE_NONE, /* not a reconcile step */
+	COMPARE_VALUE,
+	COMPARE_ROWS,
+};
+
+struct rb_var {
+	char *name;
+	char *value; /* raw, may itself contain ${env:NAME} or ${var} */
+	int secret;  /* listed in secrets: */
+	struct rb_pos pos;
+};
+
+struct rb_role {
+	char *name;
+	char **members; /* operator names */
+	size_t nmembers;
+	struct rb_pos pos;
+};
+
+struct rb_target {
+	char *name;
+	enum target_type type;
+	/* ssh */
+	char *host;
+	int port;          /* default 22 */
+	char *user;        /* NULL: $USER at execution time */
+	char *identity;    /* NULL: ssh-agent */
+	char *passphrase;  /* "${env:NAME}" or NULL */
+	char *password;    /* "${env:NAME}" or NULL */
+	char *known_hosts; /* NULL: ~/.ssh/known_hosts */
+	int accept_new;    /* host_key: accept-new (default strict: 0) */
+	/* postgres */
+	char *conninfo;
+	struct rb_pos pos;
+};
+
+struct rb_query {
+	char *target_name;
+	struct rb_target *target; /* resolved, NULL if unknown */
+	char *query;
+	struct rb_pos pos;
+};
+
+struct rb_step {
+	char *id;
+	char *title;
+	enum step_type type;
+	char *target_name;
+	struct rb_target *target; /* resolved, NULL for none/unknown */
+	char *run;
+	char *verify;
+	char *rollback;
+	char *owner;
+	char *instructions;
+	int64_t timeout_ms;     /* default: settings.default_timeout */
+	int64_t retry_delay_ms; /* default 0 */
+	int64_t planned_ms;     /* -1: not given */
+	int retries;            /* extra automatic attempts, default 0 */
+	int irreversible;
+	/* reconcile */
+	enum compare_mode compare;
+	int key; /* leading key columns, default 1 */
+	struct rb_query source;
+	struct rb_query dest;
+	double tolerance; /* default 0 */
+	/* checkpoint */
+	int approvals;     /* default 1 */
+	char **approvers;  /* role names */
+	size_t napprovers;
+
+	/* needs as written (NULL/0 when absent: the default applies) */
+	char **needs;
+	size_t nneeds;
+	int needs_given;
+	/* resolved dependencies: indexes into runbook.steps, after defaults */
+	size_t *deps;
+	size_t ndeps;
+
+	size_t phase; /* index into runbook.phases */
+	size_t index; /* index into runbook.steps (runbook order) */
+	/* SHA-256 (hex) of the step's definition as written: every field above
+	 * that comes from the file, in a fixed order. A run uses it to notice
+	 * that a step with attempts was changed. */
+	char def_sha[65];
+	struct rb_pos pos;
+};
+
+struct rb_phase {
+	char *id;
+	char *title;
+	size_t first; /* index of its first step in runbook.steps */
+	size_t nsteps;
+	struct rb_pos pos;
+};
+
+struct runbook {
+	char *path;       /* as given */
+	char *text;       /* the whole file, NUL-terminated */
+	size_t textlen;
+	char sha256[65];  /* of text */
+
+	int version;
+	char *name;
+	char *title;       /* NULL if absent */
+	char *description; /* NULL if absent */
+
+	struct rb_var *vars;
+	size_t nvars;
+	struct rb_role *roles;
+	size_t nroles;
+
+	int parallel;            /* default 1 */
+	int64_t default_timeout_ms;
+	char *shell;             /* default "/bin/sh" */
+	char **rollback_roles;
+	size_t nrollback_roles;
+
+	struct rb_target *targets;
+	size_t ntargets;
+	struct rb_phase *phases;
+	size_t nphases;
+	struct rb_step *steps; /* all steps, runbook order, phase by phase */
+	size_t nsteps;
+};
+
+/*
+ * Load and check the runbook at path. On success returns 0 and *out is the
+ * runbook. On any error returns -1, *out is NULL and every problem found is in
+ * d (positioned FILE:LINE:COL when it has a position). Never crashes on any
+ * input: size, alias, depth limits are errors like any other.
+ */
+int runbook_load(const char *path, struct runbook **out, struct diags *d);
+/* The same from memory; name is used as FILE in diagnostics. */
+int runbook_load_buffer(const char *name, const char *text, size_t len,
+    struct runbook **out, struct diags *d);
+void runbook_free(struct runbook *);
+
+/* Look-ups; NULL when absent. */
+struct rb_step *runbook_find_step(const struct runbook *, const char *id);
+struct rb_phase *runbook_find_phase(const struct runbook *, const char *id);
+struct rb_var *runbook_find_var(const struct runbook *, const char *name);
+struct rb_role *runbook_find_role(const struct runbook *, const char *name);
+/* Is operator a member of role? */
+int runbook_role_has(const struct rb_role *, const char *operator);
+
+const char *step_type_name(enum step_type);
+/* Is this step run by a person (manual, checkpoint)? */
+int step_type_is_human(enum step_type);
+
+#endif

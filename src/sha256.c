@@ -1,0 +1,62 @@
+/* sha256.c - SHA-256 through OpenSSL's EVP interface. */
+#include "config.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sha256.h"
+#include "xmalloc.h"
+
+struct sha256_ctx {
+	EVP_MD_CTX *md;
+};
+
+struct sha256_ctx *
+sha256_begin(void)
+{
+	struct sha256_ctx *c = xmalloc(sizeof *c);
+
+	c->md = EVP_MD_CTX_new();
+	if (c->md == NULL || EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1)
+		fatalx(1, "SHA-256 unavailable in libcrypto");
+	return c;
+}
+
+void
+sha256_add(struct sha256_ctx *c, const void *p, size_t n)
+{
+	EVP_DigestUpdate(c->md, p, n);
+}
+
+void
+sha256_add_field(struct sha256_ctx *c, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	EVP_DigestUpdate(c->md, s, strlen(s) + 1);
+}
+
+void
+sha256_end(struct sha256_ctx *c, char out[SHA256_HEX_LEN + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	EVP_DigestFinal_ex(c->md, md, &n);
+	EVP_MD_CTX_free(c->md);
+	free(c);
+	for (i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[SHA256_HEX_LEN] = '\0';
+}
+
+void
+sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1])
+{
+	struct sha256_ctx *c = sha256_begin();
+
+	sha256_add(c, data, len);
+	sha256_end(c, out);
+}

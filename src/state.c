@@ -1,0 +1,1324 @@
+/*
+ * state.c - the SQLite store behind every run.
+ *
+ * All writes go through BEGIN IMMEDIATE transactions so that a second
+ * process (confirm, decide, skip from another terminal) waits its turn
+ * rather than failing, and the journal is WAL with synchronous=FULL so that
+ * a committed transaction survives kill -9 and power loss alike.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "sha256.h"
+#include "state.h"
+#include "xmalloc.h"
+
+struct state {
+	sqlite3 *db;
+	char *path;
+	char *operator;
+	char *os_user;
+	int in_tx;
+	int64_t data_version;
+	char *error;
+};
+
+static const char *state_names[ST_NSTATES] = {
+	"pending", "running", "succeeded", "failed", "interrupted",
+	"skipped", "awaiting", "rolled_back", "rollback_failed",
+};
+
+static const char *kind_names[] = { "run", "verify", "rollback" };
+
+static const char *schema_sql =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, runbook TEXT NOT NULL,"
+    " mode TEXT NOT NULL, state TEXT NOT NULL, runbook_text TEXT NOT NULL,"
+    " runbook_sha TEXT NOT NULL, created_at TEXT NOT NULL, ended_at TEXT,"
+    " operator TEXT, os_user TEXT);"
+    "CREATE TABLE steps(run INTEGER NOT NULL REFERENCES runs(id),"
+    " id TEXT NOT NULL, idx INTEGER NOT NULL, state TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, def_sha TEXT NOT NULL,"
+    " started_at INTEGER, ended_at INTEGER, duration_ms INTEGER,"
+    " note TEXT, result TEXT, PRIMARY KEY(run, id));"
+    "CREATE TABLE attempts(run INTEGER NOT NULL, step TEXT NOT NULL,"
+    " n INTEGER NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,"
+    " started_at INTEGER NOT NULL, ended_at INTEGER, exit_code INTEGER,"
+    " message TEXT, host TEXT, pid INTEGER, pgid INTEGER, output BLOB,"
+    " output_total INTEGER NOT NULL DEFAULT 0, operator TEXT,"
+    " PRIMARY KEY(run, step, n));"
+    "CREATE TABLE decisions(id INTEGER PRIMARY KEY, run INTEGER NOT NULL,"
+    " step TEXT NOT NULL, operator TEXT NOT NULL, os_user TEXT,"
+    " decision TEXT NOT NULL, reason TEXT, at INTEGER NOT NULL,"
+    " active INTEGER NOT NULL DEFAULT 1);"
+    "CREATE TABLE drivers(run INTEGER PRIMARY KEY, pid INTEGER NOT NULL,"
+    " host TEXT NOT NULL, operator TEXT, started_at INTEGER NOT NULL,"
+    " heartbeat INTEGER NOT NULL);"
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY, at TEXT NOT NULL,"
+    " run INTEGER, step TEXT, operator TEXT, os_user TEXT,"
+    " action TEXT NOT NULL, details TEXT, prev TEXT NOT NULL,"
+    " hash TEXT NOT NULL);"
+    "INSERT INTO meta VALUES('schema_version', '1');";
+
+static int st_fail(struct state *, const char *);
+static sqlite3_stmt *st_prepare(struct state *, const char *, const char *,
+    va_list);
+static int st_run(struct state *, const char *, const char *, ...);
+static sqlite3_stmt *st_query(struct state *, const char *, const char *, ...);
+static int tx_enter(struct state *);
+static int tx_leave(struct state *, int, int);
+static char *col_text(sqlite3_stmt *, int);
+static int64_t col_int(sqlite3_stmt *, int, int64_t);
+static void run_info_fill(sqlite3_stmt *, struct run_info *);
+static void step_row_fill(sqlite3_stmt *, struct step_row *);
+static void attempt_row_fill(sqlite3_stmt *, struct attempt_row *);
+static void audit_row_fill(sqlite3_stmt *, struct audit_row *);
+static void audit_hash(const struct audit_row *, char[SHA256_HEX_LEN + 1]);
+static char *time_text(int64_t);
+static int state_schema(struct state *, int);
+static int lease_alive(const struct lease_holder *, const char *);
+
+const char *
+step_state_name(enum step_state s)
+{
+	if ((unsigned)s >= ST_NSTATES)
+		return "unknown";
+	return state_names[s];
+}
+
+int
+step_state_parse(const char *s, enum step_state *out)
+{
+	int i;
+
+	for (i = 0; i < ST_NSTATES; i++) {
+		if (strcmp(s, state_names[i]) == 0) {
+			*out = (enum step_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+attempt_kind_name(enum attempt_kind k)
+{
+	return kind_names[k];
+}
+
+int64_t
+state_now_ms(void)
+{
+	static int64_t fake_base = -1, mono_base;
+	struct timespec ts;
+	const char *fake;
+
+	if (fake_base == -1) {
+		fake = getenv("CUTOVER_FAKE_CLOCK");
+		fake_base = (fake != NULL && *fake != '\0') ? strtoll(fake, NULL, 10)
+		                                            : 0;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		mono_base = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	if (fake_base > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		return fake_base + (int64_t)ts.tv_sec * 1000 +
+		    ts.tv_nsec / 1000000 - mono_base;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+state_format_time(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[24];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%.20s.%03uZ", s, (unsigned)(ms % 1000) % 1000u);
+}
+
+/* ISO text of epoch ms, or NULL for a negative (absent) time. */
+static char *
+time_text(int64_t ms)
+{
+	char t[32];
+
+	if (ms < 0)
+		return NULL;
+	state_format_time(ms, t);
+	return xstrdup(t);
+}
+
+/* Keep SQLite's message as the last error; returns STATE_ERR. */
+static int
+st_fail(struct state *st, const char *what)
+{
+	free(st->error);
+	xasprintf(&st->error, "%s: %s", what, sqlite3_errmsg(st->db));
+	return STATE_ERR;
+}
+
+const char *
+state_error(struct state *st)
+{
+	return st->error != NULL ? st->error : "unknown error";
+}
+
+/*
+ * Prepare sql and bind arguments described by fmt: t text (NULL binds
+ * NULL), i int, I int64, b blob (pointer, size_t length), N null.
+ */
+static sqlite3_stmt *
+st_prepare(struct state *st, const char *sql, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *s;
+	int i, rc = SQLITE_OK;
+	const char *p;
+	const void *blob;
+	size_t len;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		st_fail(st, "prepare");
+		return NULL;
+	}
+	for (i = 1, p = fmt; p != NULL && *p != '\0' && rc == SQLITE_OK;
+	     p++, i++) {
+		switch (*p) {
+		case 't':
+			rc = sqlite3_bind_text(s, i, va_arg(ap, const char *), -1,
+			    SQLITE_TRANSIENT);
+			break;
+		case 'i':
+			rc = sqlite3_bind_int(s, i, va_arg(ap, int));
+			break;
+		case 'I':
+			rc = sqlite3_bind_int64(s, i, va_arg(ap, int64_t));
+			break;
+		case 'b':
+			blob = va_arg(ap, const void *);
+			len = va_arg(ap, size_t);
+			rc = sqlite3_bind_blob64(s, i, blob, len, SQLITE_TRANSIENT);
+			break;
+		default:
+			rc = sqlite3_bind_null(s, i);
+			break;
+		}
+	}
+	if (rc != SQLITE_OK) {
+		st_fail(st, "bind");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Run a statement that returns no rows. */
+static int
+st_run(struct state *st, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	s = st_prepare(st, sql, fmt, ap);
+	va_end(ap);
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return st_fail(st, "write");
+	return STATE_OK;
+}
+
+/* Prepare a query; the caller steps and finalizes it. */
+static sqlite3_stmt *
+st_query(struct state *st, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	s = st_prepare(st, sql, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+static char *
+col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t != NULL ? xstrdup((const char *)t) : NULL;
+}
+
+static int64_t
+col_int(sqlite3_stmt *s, int i, int64_t dflt)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return dflt;
+	return sqlite3_column_int64(s, i);
+}
+
+/* Open a transaction unless one is open; returns 1 if this call opened it. */
+static int
+tx_enter(struct state *st)
+{
+	if (st->in_tx)
+		return 0;
+	if (state_begin(st) != STATE_OK)
+		return -1;
+	return 1;
+}
+
+/* Close what tx_enter opened: commit if rc is STATE_OK, else roll back. */
+static int
+tx_leave(struct state *st, int opened, int rc)
+{
+	if (opened != 1)
+		return rc;
+	if (rc == STATE_OK)
+		return state_commit(st);
+	state_rollback(st);
+	return rc;
+}
+
+int
+state_begin(struct state *st)
+{
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return st_fail(st, "begin");
+	st->in_tx = 1;
+	return STATE_OK;
+}
+
+int
+state_commit(struct state *st)
+{
+	st->in_tx = 0;
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		st_fail(st, "commit");
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return STATE_ERR;
+	}
+	return STATE_OK;
+}
+
+void
+state_rollback(struct state *st)
+{
+	st->in_tx = 0;
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Create the schema in a new file, or check the version of an old one. */
+static int
+state_schema(struct state *st, int fresh)
+{
+	sqlite3_stmt *s;
+	int version = 0, rc;
+
+	s = st_query(st, "SELECT count(*) FROM sqlite_master WHERE name='meta'",
+	    "");
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	fresh = (rc == SQLITE_ROW && sqlite3_column_int(s, 0) == 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return st_fail(st, "not a cutover state file");
+	if (fresh) {
+		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ||
+		    sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL) ||
+		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) {
+			st_fail(st, "create schema");
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return STATE_ERR;
+		}
+		return STATE_OK;
+	}
+	s = st_query(st, "SELECT value FROM meta WHERE key='schema_version'", "");
+	if (s == NULL)
+		return STATE_ERR;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version > STATE_SCHEMA_VERSION)
+		return STATE_NEWER;
+	if (version < 1) {
+		free(st->error);
+		st->error = xstrdup("not a cutover state file (no schema version)");
+		return STATE_ERR;
+	}
+	/* Version 1 is the first: older schemas would be migrated here. */
+	return STATE_OK;
+}
+
+int
+state_open(const char *path, int create, struct state **out, char **err)
+{
+	struct state *st;
+	int fd, rc;
+	struct passwd *pw;
+
+	*out = NULL;
+	*err = NULL;
+	fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+	if (fd == -1) {
+		xasprintf(err, "%s: %s", path, strerror(errno));
+		return STATE_ERR;
+	}
+	close(fd);
+	st = xcalloc(1, sizeof *st);
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		xasprintf(err, "%s: %s", path, sqlite3_errmsg(st->db));
+		state_close(st);
+		return STATE_ERR;
+	}
+	sqlite3_busy_timeout(st->db, 15000);
+	if (sqlite3_exec(st->db,
+	        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	        " PRAGMA foreign_keys=ON;",
+	        NULL, NULL, NULL) != SQLITE_OK) {
+		xasprintf(err, "%s: %s", path, sqlite3_errmsg(st->db));
+		state_close(st);
+		return STATE_ERR;
+	}
+	rc = state_schema(st, create);
+	if (rc != STATE_OK) {
+		if (rc == STATE_NEWER)
+			xasprintf(err, "%s: written by a newer cutover (schema "
+			    "version above %d); upgrade cutover", path,
+			    STATE_SCHEMA_VERSION);
+		else
+			xasprintf(err, "%s: %s", path, state_error(st));
+		state_close(st);
+		return rc;
+	}
+	pw = getpwuid(getuid());
+	st->os_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
+	st->operator = xstrdup(st->os_user);
+	state_changed(st);
+	*out = st;
+	return STATE_OK;
+}
+
+void
+state_close(struct state *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st->operator);
+	free(st->os_user);
+	free(st->error);
+	free(st);
+}
+
+void
+state_set_actor(struct state *st, const char *operator, const char *os_user)
+{
+	if (operator != NULL) {
+		free(st->operator);
+		st->operator = xstrdup(operator);
+	}
+	if (os_user != NULL) {
+		free(st->os_user);
+		st->os_user = xstrdup(os_user);
+	}
+}
+
+const char *
+state_operator(const struct state *st)
+{
+	return st->operator;
+}
+
+int
+state_changed(struct state *st)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	s = st_query(st, "PRAGMA data_version", "");
+	if (s == NULL)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (v == st->data_version)
+		return 0;
+	st->data_version = v;
+	return 1;
+}
+
+/* Runs. */
+
+static void
+run_info_fill(sqlite3_stmt *s, struct run_info *r)
+{
+	r->id = sqlite3_column_int64(s, 0);
+	r->runbook = col_text(s, 1);
+	r->mode = col_text(s, 2);
+	r->state = col_text(s, 3);
+	r->runbook_text = col_text(s, 4);
+	r->runbook_sha = col_text(s, 5);
+	r->created_at = col_text(s, 6);
+	r->ended_at = col_text(s, 7);
+	r->operator = col_text(s, 8);
+}
+
+#define RUN_COLS "id, runbook, mode, state, runbook_text, runbook_sha," \
+	" created_at, ended_at, operator"
+
+int
+state_run_latest(struct state *st, int open_only, struct run_info *r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = st_query(st, open_only
+	        ? "SELECT " RUN_COLS " FROM runs WHERE state='open'"
+	          " ORDER BY id DESC LIMIT 1"
+	        : "SELECT " RUN_COLS " FROM runs ORDER BY id DESC LIMIT 1",
+	    "");
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		run_info_fill(s, r);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return STATE_OK;
+	return rc == SQLITE_DONE ? STATE_NOTFOUND : st_fail(st, "read runs");
+}
+
+int
+state_run_get(struct state *st, int64_t id, struct run_info *r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = st_query(st, "SELECT " RUN_COLS " FROM runs WHERE id=?", "I", id);
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		run_info_fill(s, r);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return STATE_OK;
+	return rc == SQLITE_DONE ? STATE_NOTFOUND : st_fail(st, "read runs");
+}
+
+int
+state_run_list(struct state *st, struct run_info **out, size_t *n)
+{
+	sqlite3_stmt *s;
+	struct run_info *v = NULL;
+	size_t len = 0;
+	int rc;
+
+	s = st_query(st, "SELECT " RUN_COLS " FROM runs ORDER BY id", "");
+	if (s == NULL)
+		return STATE_ERR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray(v, len + 1, sizeof *v);
+		run_info_fill(s, &v[len++]);
+	}
+	sqlite3_finalize(s);
+	*out = v;
+	*n = len;
+	return rc == SQLITE_DONE ? STATE_OK : st_fail(st, "read runs");
+}
+
+int
+state_run_create(struct state *st, const char *runbook, const char *mode,
+    const char *text, const char *sha, int64_t *id)
+{
+	char *now = time_text(state_now_ms());
+	int opened = tx_enter(st), rc;
+
+	if (opened < 0) {
+		free(now);
+		return STATE_ERR;
+	}
+	rc = st_run(st, "INSERT INTO runs(runbook, mode, state, runbook_text,"
+	    " runbook_sha, created_at, operator, os_user)"
+	    " VALUES(?, ?, 'open', ?, ?, ?, ?, ?)", "ttttttt", runbook, mode,
+	    text, sha, now, st->operator, st->os_user);
+	free(now);
+	if (rc == STATE_OK) {
+		*id = sqlite3_last_insert_rowid(st->db);
+		rc = state_audit(st, *id, NULL, "run-start", "mode=%s sha256=%s",
+		    mode, sha);
+	}
+	return tx_leave(st, opened, rc);
+}
+
+int
+state_run_set_state(struct state *st, int64_t run, const char *state)
+{
+	char *now = time_text(state_now_ms());
+	int opened = tx_enter(st), rc;
+
+	if (opened < 0) {
+		free(now);
+		return STATE_ERR;
+	}
+	rc = st_run(st, "UPDATE runs SET state=?, ended_at=? WHERE id=?", "ttI",
+	    state, strcmp(state, "open") == 0 ? NULL : now, run);
+	free(now);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, NULL, "run-state", "%s", state);
+	return tx_leave(st, opened, rc);
+}
+
+int
+state_run_set_runbook(struct state *st, int64_t run, const char *text,
+    const char *sha)
+{
+	return st_run(st, "UPDATE runs SET runbook_text=?, runbook_sha=?"
+	    " WHERE id=?", "ttI", text, sha, run);
+}
+
+void
+run_info_free(struct run_info *r)
+{
+	free(r->runbook);
+	free(r->mode);
+	free(r->state);
+	free(r->runbook_text);
+	free(r->runbook_sha);
+	free(r->created_at);
+	free(r->ended_at);
+	free(r->operator);
+	memset(r, 0, sizeof *r);
+}
+
+void
+run_info_free_list(struct run_info *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		run_info_free(&v[i]);
+	free(v);
+}
+
+/* Steps. */
+
+#define STEP_COLS "id, idx, state, attempts, def_sha, started_at, ended_at," \
+	" duration_ms, note, result"
+
+static void
+step_row_fill(sqlite3_stmt *s, struct step_row *r)
+{
+	char *state = col_text(s, 2);
+
+	r->id = col_text(s, 0);
+	r->idx = sqlite3_column_int(s, 1);
+	if (state == NULL || step_state_parse(state, &r->state) != 0)
+		r->state = ST_PENDING;
+	free(state);
+	r->attempts = sqlite3_column_int(s, 3);
+	r->def_sha = col_text(s, 4);
+	r->started_ms = col_int(s, 5, -1);
+	r->ended_ms = col_int(s, 6, -1);
+	r->started_at = time_text(r->started_ms);
+	r->ended_at = time_text(r->ended_ms);
+	r->duration_ms = col_int(s, 7, -1);
+	r->note = col_text(s, 8);
+	r->result = col_text(s, 9);
+}
+
+int
+state_steps_load(struct state *st, int64_t run, struct step_row **out,
+    size_t *n)
+{
+	sqlite3_stmt *s;
+	struct step_row *v = NULL;
+	size_t len = 0;
+	int rc;
+
+	s = st_query(st, "SELECT " STEP_COLS " FROM steps WHERE run=?"
+	    " ORDER BY idx", "I", run);
+	if (s == NULL)
+		return STATE_ERR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray(v, len + 1, sizeof *v);
+		step_row_fill(s, &v[len++]);
+	}
+	sqlite3_finalize(s);
+	*out = v;
+	*n = len;
+	return rc == SQLITE_DONE ? STATE_OK : st_fail(st, "read steps");
+}
+
+int
+state_step_get(struct state *st, int64_t run, const char *id,
+    struct step_row *r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = st_query(st, "SELECT " STEP_COLS " FROM steps WHERE run=? AND id=?",
+	    "It", run, id);
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		step_row_fill(s, r);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return STATE_OK;
+	return rc == SQLITE_DONE ? STATE_NOTFOUND : st_fail(st, "read steps");
+}
+
+void
+step_row_free(struct step_row *r)
+{
+	free(r->id);
+	free(r->def_sha);
+	free(r->started_at);
+	free(r->ended_at);
+	free(r->note);
+	free(r->result);
+	memset(r, 0, sizeof *r);
+}
+
+void
+step_rows_free(struct step_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		step_row_free(&v[i]);
+	free(v);
+}
+
+int
+state_step_insert(struct state *st, int64_t run, const char *id, int idx,
+    const char *def_sha)
+{
+	return st_run(st, "INSERT INTO steps(run, id, idx, state, def_sha)"
+	    " VALUES(?, ?, ?, 'pending', ?)", "Itit", run, id, idx, def_sha);
+}
+
+int
+state_step_delete(struct state *st, int64_t run, const char *id)
+{
+	return st_run(st, "DELETE FROM steps WHERE run=? AND id=?", "It", run,
+	    id);
+}
+
+int
+state_step_update_def(struct state *st, int64_t run, const char *id, int idx,
+    const char *def_sha)
+{
+	return st_run(st, "UPDATE steps SET idx=?, def_sha=? WHERE run=? AND id=?",
+	    "itIt", idx, def_sha, run, id);
+}
+
+/* Is the step in one of the states of mask? STATE_NOTFOUND if no such step. */
+static int
+step_in(struct state *st, int64_t run, const char *id, unsigned mask)
+{
+	sqlite3_stmt *s;
+	enum step_state cur = ST_PENDING;
+	char *text = NULL;
+	int rc;
+
+	s = st_query(st, "SELECT state FROM steps WHERE run=? AND id=?", "It",
+	    run, id);
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		text = col_text(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? STATE_NOTFOUND : st_fail(st, "read");
+	if (text == NULL || step_state_parse(text, &cur) != 0)
+		cur = ST_PENDING;
+	free(text);
+	return (mask & ST_BIT(cur)) ? STATE_OK : STATE_CONFLICT;
+}
+
+int
+state_step_transition(struct state *st, int64_t run, const char *id,
+    unsigned from_mask, enum step_state to, const char *note,
+    const char *action, const char *details)
+{
+	int opened = tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = step_in(st, run, id, from_mask);
+	if (rc == STATE_OK)
+		rc = st_run(st, "UPDATE steps SET state=?, note=coalesce(?, note),"
+		    " ended_at=CASE WHEN ? THEN ? ELSE ended_at END"
+		    " WHERE run=? AND id=?", "ttiIIt", step_state_name(to), note,
+		    to == ST_SUCCEEDED || to == ST_SKIPPED, state_now_ms(), run,
+		    id);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, id, action, "%s%s%s",
+		    step_state_name(to), details != NULL ? ": " : "",
+		    details != NULL ? details : "");
+	return tx_leave(st, opened, rc);
+}
+
+int
+state_step_set_result(struct state *st, int64_t run, const char *id,
+    const char *json)
+{
+	return st_run(st, "UPDATE steps SET result=? WHERE run=? AND id=?",
+	    "tIt", json, run, id);
+}
+
+/* Attempts. */
+
+int
+state_attempt_begin(struct state *st, int64_t run, const char *step,
+    enum attempt_kind kind, unsigned from_mask, const char *host,
+    int64_t pid, int64_t pgid, int *n)
+{
+	sqlite3_stmt *s;
+	int64_t now = state_now_ms();
+	int opened = tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = step_in(st, run, step, from_mask);
+	if (rc == STATE_OK) {
+		s = st_query(st, "SELECT coalesce(max(n), 0) + 1 FROM attempts"
+		    " WHERE run=? AND step=?", "It", run, step);
+		if (s == NULL || sqlite3_step(s) != SQLITE_ROW)
+			rc = st_fail(st, "read attempts");
+		else
+			*n = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	if (rc == STATE_OK)
+		rc = st_run(st, "INSERT INTO attempts(run, step, n, kind, state,"
+		    " started_at, host, pid, pgid, operator)"
+		    " VALUES(?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)", "ItitItIIt",
+		    run, step, *n, kind_names[kind], now, host, pid, pgid,
+		    st->operator);
+	if (rc == STATE_OK && kind != ATT_ROLLBACK)
+		rc = st_run(st, "UPDATE steps SET state='running',"
+		    " attempts=attempts+1, started_at=coalesce(started_at, ?)"
+		    " WHERE run=? AND id=?", "IIt", now, run, step);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, step, "attempt-start",
+		    "attempt %d (%s) running, pid %lld", *n, kind_names[kind],
+		    (long long)pid);
+	return tx_leave(st, opened, rc);
+}
+
+int
+state_attempt_set_pid(struct state *st, int64_t run, const char *step, int n,
+    int64_t pid, int64_t pgid)
+{
+	return st_run(st, "UPDATE attempts SET pid=?, pgid=? WHERE run=? AND"
+	    " step=? AND n=?", "IIIti", pid, pgid, run, step, n);
+}
+
+int
+state_attempt_output(struct state *st, int64_t run, const char *step, int n,
+    const char *out, size_t len, int64_t total)
+{
+	return st_run(st, "UPDATE attempts SET output=?, output_total=?"
+	    " WHERE run=? AND step=? AND n=?", "bIIti", out, len, total, run,
+	    step, n);
+}
+
+int
+state_attempt_finish(struct state *st, int64_t run, const char *step, int n,
+    const char *astate, int exit_code, const char *message, const char *out,
+    size_t len, int64_t total, enum step_state to)
+{
+	int64_t now = state_now_ms();
+	int opened = tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = st_run(st, "UPDATE attempts SET state=?, ended_at=?, exit_code=?,"
+	    " message=?, output=?, output_total=? WHERE run=? AND step=? AND n=?",
+	    "tIitbIIti", astate, now, exit_code, message, out, len, total, run,
+	    step, n);
+	if (rc == STATE_OK)
+		rc = st_run(st, "UPDATE steps SET state=?, note=?, ended_at=?,"
+		    " duration_ms=? - started_at WHERE run=? AND id=?", "ttIIIt",
+		    step_state_name(to), message, now, now, run, step);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, step, "attempt-end",
+		    "attempt %d %s (exit %d)%s%s; step %s", n, astate, exit_code,
+		    message != NULL ? ": " : "", message != NULL ? message : "",
+		    step_state_name(to));
+	return tx_leave(st, opened, rc);
+}
+
+#define ATTEMPT_COLS "step, n, kind, state, started_at, ended_at, exit_code," \
+	" message, host, pid, pgid, output, output_total, operator"
+
+static void
+attempt_row_fill(sqlite3_stmt *s, struct attempt_row *a)
+{
+	char *kind = col_text(s, 2);
+	int64_t start = col_int(s, 4, -1), end = col_int(s, 5, -1);
+	const void *out;
+	int i;
+
+	a->step = col_text(s, 0);
+	a->n = sqlite3_column_int(s, 1);
+	a->kind = ATT_RUN;
+	for (i = 0; i < 3; i++)
+		if (kind != NULL && strcmp(kind, kind_names[i]) == 0)
+			a->kind = (enum attempt_kind)i;
+	free(kind);
+	a->state = col_text(s, 3);
+	a->started_at = time_text(start);
+	a->ended_at = time_text(end);
+	a->duration_ms = (start >= 0 && end >= 0) ? end - start : -1;
+	a->exit_code = (int)col_int(s, 6, -1);
+	a->message = col_text(s, 7);
+	a->host = col_text(s, 8);
+	a->pid = col_int(s, 9, 0);
+	a->pgid = col_int(s, 10, 0);
+	out = sqlite3_column_blob(s, 11);
+	a->output_len = (size_t)sqlite3_column_bytes(s, 11);
+	a->output = xmalloc(a->output_len + 1);
+	if (a->output_len > 0)
+		memcpy(a->output, out, a->output_len);
+	a->output[a->output_len] = '\0';
+	a->output_total = col_int(s, 12, 0);
+	a->operator = col_text(s, 13);
+}
+
+/* Collect the rows of a prepared attempts query. */
+static int
+attempts_collect(struct state *st, sqlite3_stmt *s, struct attempt_row **out,
+    size_t *n)
+{
+	struct attempt_row *v = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (s == NULL)
+		return STATE_ERR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray(v, len + 1, sizeof *v);
+		attempt_row_fill(s, &v[len++]);
+	}
+	sqlite3_finalize(s);
+	*out = v;
+	*n = len;
+	return rc == SQLITE_DONE ? STATE_OK : st_fail(st, "read attempts");
+}
+
+int
+state_attempts_list(struct state *st, int64_t run, const char *step, int n,
+    struct attempt_row **out, size_t *len)
+{
+	return attempts_collect(st, st_query(st, "SELECT " ATTEMPT_COLS
+	    " FROM attempts WHERE run=? AND step=? AND (?=0 OR n=?) ORDER BY n",
+	    "Itii", run, step, n, n), out, len);
+}
+
+int
+state_attempts_running(struct state *st, int64_t run, struct attempt_row **out,
+    size_t *len)
+{
+	return attempts_collect(st, st_query(st, "SELECT " ATTEMPT_COLS
+	    " FROM attempts WHERE run=? AND state='running' ORDER BY started_at",
+	    "I", run), out, len);
+}
+
+int
+state_attempt_interrupt(struct state *st, int64_t run, const char *step,
+    int n, const char *message)
+{
+	int opened = tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = st_run(st, "UPDATE attempts SET state='interrupted', message=?"
+	    " WHERE run=? AND step=? AND n=?", "tIti", message, run, step, n);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, step, "attempt-interrupted",
+		    "attempt %d: %s", n, message);
+	return tx_leave(st, opened, rc);
+}
+
+void
+attempt_rows_free(struct attempt_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].step);
+		free(v[i].state);
+		free(v[i].started_at);
+		free(v[i].ended_at);
+		free(v[i].message);
+		free(v[i].host);
+		free(v[i].output);
+		free(v[i].operator);
+	}
+	free(v);
+}
+
+/* Decisions. */
+
+int
+state_decision_add(struct state *st, int64_t run, const char *step,
+    const char *decision, const char *reason)
+{
+	int opened = tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = st_run(st, "INSERT INTO decisions(run, step, operator, os_user,"
+	    " decision, reason, at) VALUES(?, ?, ?, ?, ?, ?, ?)", "ItttttI", run,
+	    step, st->operator, st->os_user, decision, reason, state_now_ms());
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, step, "decide", "%s: %s", decision,
+		    reason != NULL ? reason : "");
+	return tx_leave(st, opened, rc);
+}
+
+int
+state_decision_count(struct state *st, int64_t run, const char *step,
+    int *go, int *nogo, int *by_me)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = st_query(st, "SELECT"
+	    " count(DISTINCT CASE WHEN decision='go' THEN operator END),"
+	    " count(CASE WHEN decision='no-go' THEN 1 END),"
+	    " count(CASE WHEN operator=? THEN 1 END)"
+	    " FROM decisions WHERE run=? AND step=? AND active=1", "tIt",
+	    st->operator, run, step);
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*go = sqlite3_column_int(s, 0);
+		*nogo = sqlite3_column_int(s, 1);
+		*by_me = sqlite3_column_int(s, 2);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? STATE_OK : st_fail(st, "read decisions");
+}
+
+int
+state_decision_reset(struct state *st, int64_t run, const char *step)
+{
+	return st_run(st, "UPDATE decisions SET active=0 WHERE run=? AND step=?",
+	    "It", run, step);
+}
+
+/* Lease. */
+
+/* Is the recorded driver still alive, as seen from host me? */
+static int
+lease_alive(const struct lease_holder *h, const char *me)
+{
+	if (state_now_ms() - h->heartbeat_ms > STATE_LEASE_STALE_MS)
+		return 0;
+	if (h->host != NULL && strcmp(h->host, me) == 0) {
+		if (h->pid == (int64_t)getpid())
+			return 1;
+		if (kill((pid_t)h->pid, 0) == -1 && errno == ESRCH)
+			return 0;
+	}
+	return 1;
+}
+
+/* Read the drivers row of a run. */
+static int
+lease_read(struct state *st, int64_t run, struct lease_holder *h)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(h, 0, sizeof *h);
+	s = st_query(st, "SELECT pid, host, operator, heartbeat FROM drivers"
+	    " WHERE run=?", "I", run);
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		h->pid = sqlite3_column_int64(s, 0);
+		h->host = col_text(s, 1);
+		h->operator = col_text(s, 2);
+		h->heartbeat_ms = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return STATE_OK;
+	return rc == SQLITE_DONE ? STATE_NOTFOUND : st_fail(st, "read drivers");
+}
+
+int
+state_lease_acquire(struct state *st, int64_t run, const char *host,
+    int64_t pid, struct lease_holder *holder, int *took_over)
+{
+	struct lease_holder h;
+	int opened = tx_enter(st), rc;
+
+	*took_over = 0;
+	memset(holder, 0, sizeof *holder);
+	if (opened < 0)
+		return STATE_ERR;
+	rc = lease_read(st, run, &h);
+	if (rc == STATE_OK) {
+		if (h.pid != pid || strcmp(h.host, host) != 0) {
+			if (lease_alive(&h, host)) {
+				*holder = h;
+				return tx_leave(st, opened, STATE_CONFLICT);
+			}
+			*took_over = 1;
+			state_audit(st, run, NULL, "driver-takeover",
+			    "driver pid %lld on %s (%s) is gone",
+			    (long long)h.pid, h.host,
+			    h.operator != NULL ? h.operator : "?");
+		}
+		lease_holder_free(&h);
+	} else if (rc != STATE_NOTFOUND)
+		return tx_leave(st, opened, rc);
+	rc = st_run(st, "INSERT OR REPLACE INTO drivers(run, pid, host, operator,"
+	    " started_at, heartbeat) VALUES(?, ?, ?, ?, ?, ?)", "IIttII", run,
+	    pid, host, st->operator, state_now_ms(), state_now_ms());
+	return tx_leave(st, opened, rc);
+}
+
+int
+state_lease_heartbeat(struct state *st, int64_t run)
+{
+	return st_run(st, "UPDATE drivers SET heartbeat=? WHERE run=? AND pid=?",
+	    "III", state_now_ms(), run, (int64_t)getpid());
+}
+
+int
+state_lease_release(struct state *st, int64_t run)
+{
+	return st_run(st, "DELETE FROM drivers WHERE run=? AND pid=?", "II", run,
+	    (int64_t)getpid());
+}
+
+int
+state_lease_get(struct state *st, int64_t run, struct lease_holder *h)
+{
+	char host[256] = "";
+	int rc;
+
+	gethostname(host, sizeof host - 1);
+	rc = lease_read(st, run, h);
+	if (rc == STATE_OK && !lease_alive(h, host)) {
+		lease_holder_free(h);
+		return STATE_NOTFOUND;
+	}
+	return rc;
+}
+
+void
+lease_holder_free(struct lease_holder *h)
+{
+	free(h->host);
+	free(h->operator);
+	memset(h, 0, sizeof *h);
+}
+
+/* Audit trail. */
+
+/* The hash of an entry: SHA-256 over its fields and the previous hash. */
+static void
+audit_hash(const struct audit_row *a, char out[SHA256_HEX_LEN + 1])
+{
+	struct sha256_ctx *c = sha256_begin();
+	char num[64];
+
+	snprintf(num, sizeof num, "%lld", (long long)a->id);
+	sha256_add_field(c, num);
+	sha256_add_field(c, a->at);
+	snprintf(num, sizeof num, "%lld", (long long)a->run);
+	sha256_add_field(c, num);
+	sha256_add_field(c, a->step);
+	sha256_add_field(c, a->operator);
+	sha256_add_field(c, a->os_user);
+	sha256_add_field(c, a->action);
+	sha256_add_field(c, a->details);
+	sha256_add_field(c, a->prev);
+	sha256_end(c, out);
+}
+
+int
+state_audit(struct state *st, int64_t run, const char *step,
+    const char *action, const char *fmt, ...)
+{
+	struct audit_row a;
+	sqlite3_stmt *s;
+	char prev[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1], at[32];
+	char *details = NULL;
+	va_list ap;
+	int opened, rc;
+
+	if ((opened = tx_enter(st)) < 0)
+		return STATE_ERR;
+	memset(prev, '0', SHA256_HEX_LEN);
+	prev[SHA256_HEX_LEN] = '\0';
+	memset(&a, 0, sizeof a);
+	a.id = 1;
+	s = st_query(st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+	    "");
+	if (s == NULL)
+		return tx_leave(st, opened, STATE_ERR);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		a.id = sqlite3_column_int64(s, 0) + 1;
+		snprintf(prev, sizeof prev, "%s", sqlite3_column_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	va_start(ap, fmt);
+	xvasprintf(&details, fmt, ap);
+	va_end(ap);
+	state_format_time(state_now_ms(), at);
+	a.at = at;
+	a.run = run;
+	a.step = (char *)step;
+	a.operator = st->operator;
+	a.os_user = st->os_user;
+	a.action = (char *)action;
+	a.details = details;
+	a.prev = prev;
+	audit_hash(&a, hash);
+	rc = st_run(st, "INSERT INTO audit(id, at, run, step, operator, os_user,"
+	    " action, details, prev, hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "ItIttttttt", a.id, at, run, step, st->operator, st->os_user,
+	    action, details, prev, hash);
+	free(details);
+	return tx_leave(st, opened, rc);
+}
+
+static void
+audit_row_fill(sqlite3_stmt *s, struct audit_row *a)
+{
+	a->id = sqlite3_column_int64(s, 0);
+	a->at = col_text(s, 1);
+	a->run = col_int(s, 2, 0);
+	a->step = col_text(s, 3);
+	a->operator = col_text(s, 4);
+	a->os_user = col_text(s, 5);
+	a->action = col_text(s, 6);
+	a->details = col_text(s, 7);
+	a->prev = col_text(s, 8);
+	a->hash = col_text(s, 9);
+}
+
+static void
+audit_row_clear(struct audit_row *a)
+{
+	free(a->at);
+	free(a->step);
+	free(a->operator);
+	free(a->os_user);
+	free(a->action);
+	free(a->details);
+	free(a->prev);
+	free(a->hash);
+}
+
+int
+state_audit_each(struct state *st, int64_t run,
+    int (*fn)(const struct audit_row *, void *), void *arg)
+{
+	sqlite3_stmt *s;
+	struct audit_row a;
+	int rc, stop = 0;
+
+	s = st_query(st, "SELECT id, at, run, step, operator, os_user, action,"
+	    " details, prev, hash FROM audit WHERE (?<=0 OR run=?) ORDER BY id",
+	    "II", run, run);
+	if (s == NULL)
+		return STATE_ERR;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		audit_row_fill(s, &a);
+		stop = fn(&a, arg);
+		audit_row_clear(&a);
+	}
+	sqlite3_finalize(s);
+	return (stop || rc == SQLITE_DONE) ? STATE_OK : st_fail(st, "read audit");
+}
+
+struct verify_ctx {
+	char prev[SHA256_HEX_LEN + 1];
+	int64_t expect_id;
+	int64_t bad;
+	char *why;
+};
+
+/* Check one entry against its predecessor. */
+static int
+audit_verify_one(const struct audit_row *a, void *arg)
+{
+	struct verify_ctx *v = arg;
+	char hash[SHA256_HEX_LEN + 1];
+
+	audit_hash(a, hash);
+	if (a->id != v->expect_id)
+		xasprintf(&v->why, "entry %lld is missing (next is %lld)",
+		    (long long)v->expect_id, (long long)a->id);
+	else if (a->prev == NULL || strcmp(a->prev, v->prev) != 0)
+		xasprintf(&v->why, "entry %lld does not follow entry %lld",
+		    (long long)a->id, (long long)a->id - 1);
+	else if (a->hash == NULL || strcmp(a->hash, hash) != 0)
+		xasprintf(&v->why, "entry %lld was altered (hash mismatch)",
+		    (long long)a->id);
+	if (v->why != NULL) {
+		v->bad = a->id;
+		return 1;
+	}
+	snprintf(v->prev, sizeof v->prev, "%s", a->hash);
+	v->expect_id++;
+	return 0;
+}
+
+int
+state_audit_verify(struct state *st, int64_t *bad_id, char **why)
+{
+	struct verify_ctx v;
+
+	memset(&v, 0, sizeof v);
+	memset(v.prev, '0', SHA256_HEX_LEN);
+	v.expect_id = 1;
+	if (state_audit_each(st, 0, audit_verify_one, &v) != STATE_OK)
+		return -1;
+	*bad_id = v.bad;
+	*why = v.why;
+	return v.why != NULL ? 1 : 0;
+}

@@ -1,0 +1,255 @@
+/*
+ * state.h - the durable store: runs, steps, attempts, decisions, the driver
+ * lease and the audit trail, in one SQLite file.
+ *
+ * The file is opened in WAL mode with synchronous=FULL: when a state_* call
+ * that writes returns 0, the change is on disk. Every state change of a step
+ * and every operator action appends an audit entry in the same transaction,
+ * so the trail and the state can never disagree. Each audit entry carries
+ * the SHA-256 of the one before it.
+ *
+ * Strings returned inside structs are owned by the struct and released by
+ * the matching *_free call.
+ */
+#ifndef CUTOVER_STATE_H
+#define CUTOVER_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STATE_SCHEMA_VERSION 1
+#define STATE_LEASE_STALE_MS 30000 /* a driver silent this long is dead */
+#define STATE_HEARTBEAT_MS 5000
+
+enum step_state {
+	ST_PENDING,
+	ST_RUNNING,
+	ST_SUCCEEDED,
+	ST_FAILED,
+	ST_INTERRUPTED,
+	ST_SKIPPED,
+	ST_AWAITING,
+	ST_ROLLED_BACK,
+	ST_ROLLBACK_FAILED,
+};
+#define ST_NSTATES 9
+#define ST_BIT(s) (1u << (s))
+
+enum attempt_kind {
+	ATT_RUN,      /* the step's run (and verify) */
+	ATT_VERIFY,   /* verify only, after an interruption */
+	ATT_ROLLBACK, /* the step's rollback action */
+};
+
+/* Return codes of state_open and friends. */
+enum {
+	STATE_OK = 0,
+	STATE_ERR = -1,      /* message in state_error() */
+	STATE_NEWER = -2,    /* schema newer than this program */
+	STATE_CONFLICT = -3, /* lease held, or a conditional update lost */
+	STATE_NOTFOUND = -4,
+};
+
+struct state;
+
+struct run_info {
+	int64_t id;
+	char *runbook; /* runbook name */
+	char *mode;    /* "rehearsal" or "live" */
+	char *state;   /* "open", "complete", "abandoned" */
+	char *runbook_text;
+	char *runbook_sha;
+	char *created_at; /* ISO 8601 UTC */
+	char *ended_at;   /* NULL while open */
+	char *operator;
+};
+
+struct step_row {
+	char *id;
+	int idx;
+	enum step_state state;
+	int attempts; /* number of attempts of kind run/verify */
+	char *def_sha;
+	char *started_at; /* first attempt, NULL if none */
+	char *ended_at;   /* last outcome, NULL if none */
+	int64_t started_ms, ended_ms; /* same as epoch ms, -1 if none */
+	int64_t duration_ms;          /* -1 if none */
+	char *note;   /* last failure message, skip reason, ... */
+	char *result; /* JSON text of a reconcile result, or NULL */
+};
+
+struct attempt_row {
+	char *step;
+	int n;
+	enum attempt_kind kind;
+	char *state; /* running, succeeded, failed, interrupted */
+	char *started_at;
+	char *ended_at;
+	int64_t duration_ms;
+	int exit_code; /* -1 if none */
+	char *message;
+	char *host;
+	int64_t pid, pgid; /* 0 if none */
+	char *output; /* redacted, bounded; NUL-terminated */
+	size_t output_len;
+	int64_t output_total; /* bytes the command produced */
+	char *operator;
+};
+
+struct lease_holder {
+	int64_t pid;
+	char *host;
+	char *operator;
+	int64_t heartbeat_ms;
+};
+
+struct audit_row {
+	int64_t id;
+	char *at;
+	int64_t run;
+	char *step;
+	char *operator;
+	char *os_user;
+	char *action;
+	char *details;
+	char *prev;
+	char *hash;
+};
+
+const char *step_state_name(enum step_state);
+int step_state_parse(const char *, enum step_state *);
+const char *attempt_kind_name(enum attempt_kind);
+
+/* Current time in epoch milliseconds; CUTOVER_FAKE_CLOCK (epoch ms, which
+ * then advances with real time) shifts it for tests. */
+int64_t state_now_ms(void);
+/* Format epoch ms as "2026-11-23T17:31:31.123Z" into out (25 bytes). */
+void state_format_time(int64_t ms, char out[32]);
+
+/*
+ * Open (creating with mode 0600 if create is set) the state file. Returns
+ * STATE_OK, STATE_NEWER (schema of a newer cutover) or STATE_ERR, with a
+ * one-line message in *err (caller frees) on failure.
+ */
+int state_open(const char *path, int create, struct state **, char **err);
+void state_close(struct state *);
+/* Who acts: recorded in every audit entry. Strings are copied. */
+void state_set_actor(struct state *, const char *operator, const char *os_user);
+const char *state_operator(const struct state *);
+const char *state_error(struct state *);
+/* Has another connection changed the file since the last call? */
+int state_changed(struct state *);
+
+/* Explicit transactions (BEGIN IMMEDIATE), for grouping several calls. The
+ * writing calls below open their own transaction unless one is open. */
+int state_begin(struct state *);
+int state_commit(struct state *);
+void state_rollback(struct state *);
+
+/* Runs. */
+int state_run_latest(struct state *, int open_only, struct run_info *);
+int state_run_get(struct state *, int64_t id, struct run_info *);
+int state_run_list(struct state *, struct run_info **, size_t *);
+int state_run_create(struct state *, const char *runbook, const char *mode,
+    const char *text, const char *sha, int64_t *id);
+int state_run_set_state(struct state *, int64_t run, const char *state);
+int state_run_set_runbook(struct state *, int64_t run, const char *text,
+    const char *sha);
+void run_info_free(struct run_info *);
+void run_info_free_list(struct run_info *, size_t);
+
+/* Steps of a run, in runbook order (idx). */
+int state_steps_load(struct state *, int64_t run, struct step_row **, size_t *);
+void step_rows_free(struct step_row *, size_t);
+int state_step_get(struct state *, int64_t run, const char *id, struct step_row *);
+void step_row_free(struct step_row *);
+int state_step_insert(struct state *, int64_t run, const char *id, int idx,
+    const char *def_sha);
+int state_step_delete(struct state *, int64_t run, const char *id);
+int state_step_update_def(struct state *, int64_t run, const char *id, int idx,
+    const char *def_sha);
+
+/*
+ * Move a step to state `to` if its current state is in from_mask (ST_BIT
+ * set); otherwise STATE_CONFLICT. note replaces the step's note when not NULL.
+ * An audit entry with action and details (may be NULL) is appended.
+ */
+int state_step_transition(struct state *, int64_t run, const char *id,
+    unsigned from_mask, enum step_state to, const char *note,
+    const char *action, const char *details);
+int state_step_set_result(struct state *, int64_t run, const char *id,
+    const char *json);
+
+/*
+ * Record a new attempt as running: inserts the attempt (with the pid and
+ * process group that will run it, 0 if none), moves the step to running
+ * (for ATT_RUN and ATT_VERIFY, from a state in from_mask; else
+ * STATE_CONFLICT) and appends an audit entry, all in one durable
+ * transaction. *n is the attempt number (1, 2, ... per step).
+ */
+int state_attempt_begin(struct state *, int64_t run, const char *step,
+    enum attempt_kind, unsigned from_mask, const char *host, int64_t pid,
+    int64_t pgid, int *n);
+/* Record the process group of a later command of the same attempt (its
+ * verify), durably, before that command is released. */
+int state_attempt_set_pid(struct state *, int64_t run, const char *step, int n,
+    int64_t pid, int64_t pgid);
+/* Store the output captured so far (while the attempt runs). */
+int state_attempt_output(struct state *, int64_t run, const char *step, int n,
+    const char *out, size_t len, int64_t total);
+/*
+ * Record an attempt's outcome and the step's resulting state (to) in one
+ * transaction: attempt state ok ? "succeeded" : "failed" (or "interrupted"),
+ * exit code, message, output. note is the step's new note.
+ */
+int state_attempt_finish(struct state *, int64_t run, const char *step, int n,
+    const char *astate, int exit_code, const char *message, const char *out,
+    size_t len, int64_t total, enum step_state to);
+/* Attempts of a step (all, or only n when n > 0), oldest first. */
+int state_attempts_list(struct state *, int64_t run, const char *step, int n,
+    struct attempt_row **, size_t *);
+/* Attempts still recorded running in a run (any step). */
+int state_attempts_running(struct state *, int64_t run, struct attempt_row **,
+    size_t *);
+/* Mark a running attempt interrupted (its driver died). */
+int state_attempt_interrupt(struct state *, int64_t run, const char *step,
+    int n, const char *message);
+void attempt_rows_free(struct attempt_row *, size_t);
+
+/* Decisions at checkpoints. Active decisions count; a rollback past the
+ * checkpoint deactivates them (they stay in the audit trail). */
+int state_decision_add(struct state *, int64_t run, const char *step,
+    const char *decision, const char *reason);
+/* Number of distinct operators with an active "go"; *nogo set if any active
+ * "no-go". by_me set if the current operator already decided. */
+int state_decision_count(struct state *, int64_t run, const char *step,
+    int *go, int *nogo, int *by_me);
+int state_decision_reset(struct state *, int64_t run, const char *step);
+
+/*
+ * The one-driver-per-run lease. Acquire succeeds if nobody holds it, or the
+ * holder is dead: same host and pid gone, or no heartbeat for
+ * STATE_LEASE_STALE_MS. Otherwise STATE_CONFLICT with *holder filled
+ * (free with lease_holder_free). *took_over is set when a dead holder was
+ * replaced.
+ */
+int state_lease_acquire(struct state *, int64_t run, const char *host,
+    int64_t pid, struct lease_holder *holder, int *took_over);
+int state_lease_heartbeat(struct state *, int64_t run);
+int state_lease_release(struct state *, int64_t run);
+/* Who drives the run now (STATE_NOTFOUND if nobody, or only a dead one). */
+int state_lease_get(struct state *, int64_t run, struct lease_holder *);
+void lease_holder_free(struct lease_holder *);
+
+/* Append an audit entry (in its own transaction unless one is open). */
+int state_audit(struct state *, int64_t run, const char *step,
+    const char *action, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Iterate the trail in order (run <= 0: all runs). fn returns non-zero to stop. */
+int state_audit_each(struct state *, int64_t run,
+    int (*fn)(const struct audit_row *, void *), void *);
+/* Check the hash chain. Returns 0 if intact, else 1 with *bad_id the first
+ * entry that does not match; -1 on a read error. */
+int state_audit_verify(struct state *, int64_t *bad_id, char **why);
+
+#endif

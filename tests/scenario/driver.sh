@@ -1,0 +1,79 @@
+#!/bin/sh
+# driver.sh - one driver per run: a second `run` is refused with exit 4
+# naming the first; confirm/skip from another terminal take effect in the
+# running driver; after the driver is killed, the next one takes over.
+. "$(dirname "$0")/../lib.sh"
+
+rb=$T/d.yaml
+cat >"$rb" <<'YAML'
+cutover: 1
+name: drv
+settings:
+  parallel: 2
+phases:
+  - id: p
+    steps:
+      - id: long
+        type: local
+        run: sleep 3
+      - id: hold
+        type: manual
+        needs: []
+      - id: after-hold
+        type: local
+        run: "true"
+        needs: [hold]
+YAML
+"$CUTOVER" run "$rb" --operator alice >"$T/first.out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q "long: running" "$T/first.out"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+expect_rc 4 "$CUTOVER" run "$rb" --operator bob
+contains "$T/err" "is driven by pid $pid"
+contains "$T/err" "operator alice"
+expect_rc 4 "$CUTOVER" retry "$rb" long
+# confirm from another terminal while the driver runs.
+i=0
+while [ $i -lt 50 ] && [ "$(step_state "$rb" hold)" != awaiting ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+expect_rc 0 "$CUTOVER" confirm "$rb" hold --operator bob
+expect_rc 0 "$CUTOVER" status "$rb"
+contains "$T/out" "driven by pid $pid"
+wait $pid
+rc=$?
+check "driver finished the run (exit $rc)" test $rc = 0
+contains "$T/first.out" "after-hold: succeeded"
+
+# A driver killed with -9 is taken over at once on the same host.
+cat >"$rb" <<'YAML'
+cutover: 1
+name: drv2
+phases:
+  - id: p
+    steps:
+      - id: long
+        type: local
+        run: sleep 30
+        verify: "true"
+YAML
+"$CUTOVER" run "$rb" >"$T/k.out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q "long: running" "$T/k.out"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+check "sleep left running by the dead driver" pgrep -f "slee[p] 30" >/dev/null
+expect_rc 0 "$CUTOVER" status "$rb" --json
+check "dead driver's step shows interrupted" jq -e '.steps[0].state == "interrupted"' "$T/out"
+expect_rc 0 "$CUTOVER" run "$rb"
+contains "$T/out" "verified after interruption"
+check "the left-over process group was ended" sh -c '! pgrep -f "slee[p] 30" >/dev/null'
+finish

@@ -1,0 +1,164 @@
+/* test-engine.c - the state machine: ordering, retries, verify, people. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+
+struct fixture {
+	char dir[64];
+	char path[96];
+	struct runbook *rb;
+	struct state *st;
+	struct engine *e;
+};
+
+static const char *text =
+    "cutover: 1\n"
+    "name: eng\n"
+    "phases:\n"
+    "  - id: p1\n"
+    "    steps:\n"
+    "      - {id: ok, type: local, run: 'true'}\n"
+    "      - {id: verified, type: local, run: 'true', verify: 'false'}\n"
+    "  - id: p2\n"
+    "    steps:\n"
+    "      - {id: flaky, type: local, run: 'false', retries: 2, needs: []}\n"
+    "      - {id: person, type: manual, needs: [ok]}\n"
+    "      - {id: gate, type: checkpoint, approvals: 1, needs: [person]}\n"
+    "      - {id: remote, type: sql, target: db, run: 'select 1', needs: []}\n"
+    "targets:\n"
+    "  db: {type: postgres, conninfo: 'dbname=x'}\n";
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	struct engine_opts o = { 0 };
+	struct diags d = { 0 };
+	char *err = NULL;
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/cutover-eng.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof f->path, "%s/s.db", f->dir);
+	if (runbook_load_buffer("eng.yaml", text, strlen(text), &f->rb, &d) != 0)
+		diags_print(&d, stderr);
+	assert_non_null(f->rb);
+	assert_int_equal(state_open(f->path, 1, &f->st, &err), STATE_OK);
+	o.drive = ENGINE_DRIVE;
+	o.create = 1;
+	o.quiet = 1;
+	assert_int_equal(engine_open(f->rb, f->st, &o, &f->e), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	engine_close(f->e);
+	state_close(f->st);
+	runbook_free(f->rb);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static enum step_state
+st(struct fixture *f, const char *id)
+{
+	return engine_find(f->e, id)->state;
+}
+
+static void
+test_run_to_people(void **state)
+{
+	struct fixture *f = *state;
+
+	/* flaky fails after 3 attempts, which halts the run: exit 1. */
+	assert_int_equal(engine_run(f->e), EXIT_FAILED);
+	assert_int_equal(st(f, "ok"), ST_SUCCEEDED);
+	assert_int_equal(st(f, "verified"), ST_FAILED);
+	assert_string_equal(engine_find(f->e, "verified")->note,
+	    "verify failed: exited with status 1");
+	assert_int_equal(st(f, "flaky"), ST_FAILED);
+	assert_int_equal(engine_find(f->e, "flaky")->attempts, 3);
+	assert_int_equal(st(f, "gate"), ST_PENDING);
+}
+
+static void
+test_unsupported_type(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(engine_set_until(f->e, "remote"), 0);
+	assert_int_equal(engine_run(f->e), EXIT_FAILED);
+	assert_int_equal(st(f, "remote"), ST_FAILED);
+	assert_string_equal(engine_find(f->e, "remote")->note,
+	    "sql steps are not supported yet");
+	assert_int_equal(st(f, "ok"), ST_PENDING);
+}
+
+static void
+test_people(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(engine_set_until(f->e, "gate"), 0);
+	assert_int_equal(engine_run(f->e), EXIT_WAITING);
+	assert_int_equal(st(f, "person"), ST_AWAITING);
+	assert_int_equal(engine_decide(f->e, engine_find(f->e, "gate"), 1, "x"),
+	    EXIT_CONFLICT);
+	assert_int_equal(engine_confirm(f->e, engine_find(f->e, "person"),
+	    "done"), EXIT_DONE);
+	assert_int_equal(engine_run(f->e), EXIT_WAITING);
+	assert_int_equal(st(f, "gate"), ST_AWAITING);
+	assert_int_equal(engine_decide(f->e, engine_find(f->e, "gate"), 1,
+	    "fine"), EXIT_DONE);
+	assert_int_equal(st(f, "gate"), ST_SUCCEEDED);
+	assert_int_equal(engine_run(f->e), EXIT_DONE);
+}
+
+static void
+test_no_go(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(engine_set_until(f->e, "gate"), 0);
+	assert_int_equal(engine_run(f->e), EXIT_WAITING);
+	assert_int_equal(engine_confirm(f->e, engine_find(f->e, "person"),
+	    NULL), EXIT_DONE);
+	assert_int_equal(engine_run(f->e), EXIT_WAITING);
+	assert_int_equal(engine_decide(f->e, engine_find(f->e, "gate"), 0,
+	    "counts differ"), EXIT_DONE);
+	assert_int_equal(st(f, "gate"), ST_FAILED);
+	assert_int_equal(engine_run(f->e), EXIT_FAILED);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_run_to_people, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unsupported_type, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_people, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_go, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
