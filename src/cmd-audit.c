@@ -23,8 +23,9 @@ static int
 audit_print(const struct audit_row *a, void *arg)
 {
 	(void)arg;
-	printf("%s  run %lld  %-20s  %s (%s)  %s%s%s\n", a->at,
-	    (long long)a->run, a->step ? a->step : "-",
+	printf("%lld  %s  %.12s  run %lld  %-20s  %s (%s)  %s%s%s\n",
+	    (long long)a->id, a->at, a->hash, (long long)a->run,
+	    a->step ? a->step : "-",
 	    a->operator ? a->operator : "?", a->os_user ? a->os_user : "?",
 	    a->action, a->details && *a->details ? ": " : "",
 	    a->details ? a->details : "");

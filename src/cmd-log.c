@@ -57,6 +57,10 @@ cmd_log_exec(struct cmd_ctx *c)
 
 	if (n == -2)
 		return EXIT_USAGE;
+	if (n > 0 && c->nargs < 2) {
+		fprintf(stderr, "cutover: --attempt needs a STEP\n");
+		return EXIT_USAGE;
+	}
 	if ((rc = cmd_load(c->args[0], &rb)) != 0)
 		return rc;
 	if ((rc = cmd_state(c, rb, 0, &st)) != 0) {

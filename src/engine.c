@@ -46,7 +46,7 @@ static const struct {
 
 static int engine_pick_run(struct engine *, const struct engine_opts *);
 static int engine_sync(struct engine *, int);
-static int engine_take_lease(struct engine *);
+static int engine_take_lease(struct engine *, int);
 static int engine_recover(struct engine *);
 static void engine_load(struct engine *);
 static int deps_done(struct engine *, struct engine_step *);
@@ -136,6 +136,7 @@ static int
 engine_pick_run(struct engine *e, const struct engine_opts *o)
 {
 	int64_t id;
+	char *text;
 	int rc;
 
 	if (o->run > 0) {
@@ -165,16 +166,20 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 			    "with `cutover run`\n", e->rb->name);
 		else
 			fprintf(stderr, "cutover: %s\n", state_error(e->st));
-		return rc == STATE_NOTFOUND ? EXIT_WAITING : EXIT_CONFLICT;
+		return EXIT_CONFLICT;
 	}
+	/* The run keeps a copy of the runbook, less any literal secrets. */
+	text = outbuf_redact(e->secrets, e->rb->text);
 	if (state_begin(e->st) != STATE_OK ||
 	    state_run_create(e->st, e->rb->name, o->mode ? o->mode : "rehearsal",
-	        e->rb->text, e->rb->sha256, &id) != STATE_OK ||
+	        text, e->rb->sha256, &id) != STATE_OK ||
 	    engine_sync(e, 1) != 0 || state_commit(e->st) != STATE_OK) {
 		state_rollback(e->st);
+		free(text);
 		fprintf(stderr, "cutover: %s\n", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
+	free(text);
 	return state_run_get(e->st, id, &e->run) == STATE_OK ? 0 : EXIT_CONFLICT;
 }
 
@@ -205,7 +210,8 @@ engine_sync(struct engine *e, int fresh)
 		return -1;
 	for (i = 0; i < n; i++) {
 		d = runbook_find_step(e->rb, rows[i].id);
-		if (rows[i].attempts > 0 &&
+		/* Started: has attempts, or a person acted on it. */
+		if ((rows[i].attempts > 0 || rows[i].state != ST_PENDING) &&
 		    (d == NULL || strcmp(d->def_sha, rows[i].def_sha) != 0))
 			buf_printf(&changed, "%s%s (%s)", changed.len ? ", " : "",
 			    rows[i].id, d == NULL ? "removed" : "changed");
@@ -221,7 +227,7 @@ engine_sync(struct engine *e, int fresh)
 		goto out;
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (runbook_find_step(e->rb, rows[i].id) == NULL &&
-		    rows[i].attempts == 0)
+		    rows[i].attempts == 0 && rows[i].state == ST_PENDING)
 			rc = state_step_delete(e->st, run, rows[i].id);
 	}
 	for (i = 0; rc == 0 && i < e->rb->nsteps; i++) {
@@ -237,7 +243,10 @@ engine_sync(struct engine *e, int fresh)
 			    d->def_sha);
 	}
 	if (rc == 0 && !fresh) {
-		rc = state_run_set_runbook(e->st, run, e->rb->text, e->rb->sha256);
+		char *text = outbuf_redact(e->secrets, e->rb->text);
+
+		rc = state_run_set_runbook(e->st, run, text, e->rb->sha256);
+		free(text);
 		if (rc == 0)
 			rc = state_audit(e->st, run, NULL, "runbook-change",
 			    "sha256=%s%s%s", e->rb->sha256,
@@ -254,7 +263,7 @@ out:
 
 /* Take the one-driver lease, or explain who holds it. */
 static int
-engine_take_lease(struct engine *e)
+engine_take_lease(struct engine *e, int quiet)
 {
 	struct lease_holder h;
 	int took, rc;
@@ -262,10 +271,12 @@ engine_take_lease(struct engine *e)
 	rc = state_lease_acquire(e->st, e->run.id, e->host, (int64_t)getpid(),
 	    &h, &took);
 	if (rc == STATE_CONFLICT) {
-		fprintf(stderr, "cutover: run %lld is driven by pid %lld on %s "
-		    "(operator %s); use `cutover watch` beside it, or stop it "
-		    "first\n", (long long)e->run.id, (long long)h.pid, h.host,
-		    h.operator != NULL ? h.operator : "?");
+		if (!quiet)
+			fprintf(stderr, "cutover: run %lld is driven by pid %lld "
+			    "on %s (operator %s); follow it with `cutover status`, "
+			    "or stop it first\n", (long long)e->run.id,
+			    (long long)h.pid, h.host,
+			    h.operator != NULL ? h.operator : "?");
 		lease_holder_free(&h);
 		return EXIT_CONFLICT;
 	}
@@ -376,7 +387,7 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
 		goto fail;
 	}
 	if (o->drive != ENGINE_READ) {
-		rc = engine_take_lease(e);
+		rc = engine_take_lease(e, o->drive == ENGINE_TRY_DRIVE);
 		if (rc != 0 && o->drive == ENGINE_DRIVE)
 			goto fail;
 		rc = 0;
@@ -581,6 +592,7 @@ engine_fail_now(struct engine *e, struct engine_step *s,
 		return;
 	s->attempt = n;
 	s->kind = kind;
+	s->started = loop_now();
 	s->exit_code = -1;
 	s->tries_left = 1;
 	engine_finish(e, s, 0, msg);
@@ -687,7 +699,14 @@ engine_done(const struct exec_result *r, void *arg)
 	s->exit_code = r->exit_code;
 	s->ex = NULL;
 	if (r->ok && s->phase == PH_RUN && s->def->verify != NULL &&
-	    !e->stopping) {
+	    e->stopping) {
+		/* Never succeeded without its verify: resume will check. */
+		e->nrunning--;
+		engine_finish(e, s, 0, "stopped before its verify ran");
+		s->ops->free(ex);
+		return;
+	}
+	if (r->ok && s->phase == PH_RUN && s->def->verify != NULL) {
 		s->ops->free(ex);
 		xasprintf(&hdr, "[cutover: verify: %s]\n", s->def->verify);
 		outbuf_add(&s->out, hdr, strlen(hdr));
@@ -797,8 +816,23 @@ static void
 on_heartbeat(void *arg)
 {
 	struct engine *e = arg;
+	size_t i;
 
-	state_lease_heartbeat(e->st, e->run.id);
+	if (state_lease_heartbeat(e->st, e->run.id) == STATE_CONFLICT &&
+	    !e->lost_lease) {
+		/* Another driver took the run over (we were stopped for
+		 * longer than the lease lasts): stop at once. */
+		fprintf(stderr, "cutover: another driver took over run %lld; "
+		    "stopping\n", (long long)e->run.id);
+		e->lost_lease = 1;
+		e->stopping = 1;
+		for (i = 0; i < e->nsteps; i++) {
+			if (e->steps[i].ex != NULL)
+				e->steps[i].ops->cancel(e->steps[i].ex,
+				    "stopped: another driver took the run over");
+		}
+		return;
+	}
 	e->heartbeat = loop_timer_add(e->loop, STATE_HEARTBEAT_MS, on_heartbeat,
 	    e);
 }
@@ -950,6 +984,8 @@ engine_result(struct engine *e)
 		}
 		return EXIT_DONE;
 	}
+	if (e->lost_lease)
+		return EXIT_CONFLICT;
 	if (failed)
 		return EXIT_FAILED;
 	if (waiting || e->stopping)
@@ -991,6 +1027,16 @@ engine_skip(struct engine *e, struct engine_step *s, const char *reason)
 	unsigned mask = ST_BIT(ST_PENDING) | ST_BIT(ST_FAILED) |
 	    ST_BIT(ST_INTERRUPTED) | ST_BIT(ST_AWAITING) | ST_BIT(ST_ROLLED_BACK);
 
+	if (s->def->type == STEP_CHECKPOINT) {
+		/* A no-go stands; passing a gate is for those who decide. */
+		mask &= ~ST_BIT(ST_FAILED);
+		if (!engine_may_decide(e, s)) {
+			fprintf(stderr, "cutover: operator %s is not in the "
+			    "approver roles of %s and cannot skip it\n",
+			    state_operator(e->st), s->def->id);
+			return EXIT_CONFLICT;
+		}
+	}
 	if (!(mask & ST_BIT(s->state))) {
 		fprintf(stderr, "cutover: %s is %s and cannot be skipped\n",
 		    s->def->id, step_state_name(s->state));

@@ -81,6 +81,7 @@ struct engine {
 	int halted;   /* a step failed: start nothing new */
 	int stopping; /* a signal asked us to stop */
 	int accept_changes;
+	int lost_lease; /* another driver took over */
 	unsigned char *wanted; /* steps this invocation may start */
 	struct loop_timer *heartbeat, *poll, *flush, *wake;
 	void (*on_change)(void *); /* front end: something to redraw */

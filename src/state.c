@@ -27,8 +27,13 @@
 #include "state.h"
 #include "xmalloc.h"
 
+#define STATE_NCACHE 48
+
 struct state {
 	sqlite3 *db;
+	/* Prepared statements, keyed by the address of their SQL literal. */
+	const char *cache_sql[STATE_NCACHE];
+	sqlite3_stmt *cache_stmt[STATE_NCACHE];
 	char *path;
 	char *operator;
 	char *os_user;
@@ -75,6 +80,8 @@ static const char *schema_sql =
     "INSERT INTO meta VALUES('schema_version', '1');";
 
 static int st_fail(struct state *, const char *);
+static sqlite3_stmt *st_cached(struct state *, const char *);
+static void st_done(struct state *, sqlite3_stmt *);
 static sqlite3_stmt *st_prepare(struct state *, const char *, const char *,
     va_list);
 static int st_run(struct state *, const char *, const char *, ...);
@@ -195,10 +202,8 @@ st_prepare(struct state *st, const char *sql, const char *fmt, va_list ap)
 	const void *blob;
 	size_t len;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		st_fail(st, "prepare");
+	if ((s = st_cached(st, sql)) == NULL)
 		return NULL;
-	}
 	for (i = 1, p = fmt; p != NULL && *p != '\0' && rc == SQLITE_OK;
 	     p++, i++) {
 		switch (*p) {
@@ -224,10 +229,58 @@ st_prepare(struct state *st, const char *sql, const char *fmt, va_list ap)
 	}
 	if (rc != SQLITE_OK) {
 		st_fail(st, "bind");
-		sqlite3_finalize(s);
+		st_done(st, s);
 		return NULL;
 	}
 	return s;
+}
+
+/*
+ * A prepared statement for sql, reset and unbound. Statements are cached by
+ * the address of the SQL text, which is always a string literal here, so a
+ * run of a thousand steps prepares each statement once.
+ */
+static sqlite3_stmt *
+st_cached(struct state *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int i;
+
+	for (i = 0; i < STATE_NCACHE && st->cache_sql[i] != NULL; i++) {
+		if (st->cache_sql[i] == sql) {
+			s = st->cache_stmt[i];
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return s;
+		}
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+	        NULL) != SQLITE_OK) {
+		st_fail(st, "prepare");
+		return NULL;
+	}
+	if (i < STATE_NCACHE) {
+		st->cache_sql[i] = sql;
+		st->cache_stmt[i] = s;
+	}
+	return s;
+}
+
+/* Finish with a statement: reset a cached one, finalize any other. */
+static void
+st_done(struct state *st, sqlite3_stmt *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < STATE_NCACHE; i++) {
+		if (st->cache_stmt[i] == s) {
+			sqlite3_reset(s);
+			return;
+		}
+	}
+	sqlite3_finalize(s);
 }
 
 /* Run a statement that returns no rows. */
@@ -244,7 +297,7 @@ st_run(struct state *st, const char *sql, const char *fmt, ...)
 	if (s == NULL)
 		return STATE_ERR;
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	st_done(st, s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return st_fail(st, "write");
 	return STATE_OK;
@@ -344,7 +397,7 @@ state_schema(struct state *st, int fresh)
 		return STATE_ERR;
 	rc = sqlite3_step(s);
 	fresh = (rc == SQLITE_ROW && sqlite3_column_int(s, 0) == 0);
-	sqlite3_finalize(s);
+	st_done(st, s);
 	if (rc != SQLITE_ROW)
 		return st_fail(st, "not a cutover state file");
 	if (fresh) {
@@ -362,7 +415,7 @@ state_schema(struct state *st, int fresh)
 		return STATE_ERR;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
+	st_done(st, s);
 	if (version > STATE_SCHEMA_VERSION)
 		return STATE_NEWER;
 	if (version < 1) {
@@ -428,8 +481,12 @@ state_open(const char *path, int create, struct state **out, char **err)
 void
 state_close(struct state *st)
 {
+	int i;
+
 	if (st == NULL)
 		return;
+	for (i = 0; i < STATE_NCACHE; i++)
+		sqlite3_finalize(st->cache_stmt[i]);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st->operator);
@@ -468,7 +525,7 @@ state_changed(struct state *st)
 		return 0;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	st_done(st, s);
 	if (v == st->data_version)
 		return 0;
 	st->data_version = v;
@@ -510,7 +567,7 @@ state_run_latest(struct state *st, int open_only, struct run_info *r)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		run_info_fill(s, r);
-	sqlite3_finalize(s);
+	st_done(st, s);
 	if (rc == SQLITE_ROW)
 		return STATE_OK;
 	return rc == SQLITE_DONE ? STATE_NOTFOUND : st_fail(st, "read runs");
@@ -528,7 +585,7 @@ state_run_get(struct state *st, int64_t id, struct run_info *r)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		run_info_fill(s, r);
-	sqlite3_finalize(s);
+	st_done(st, s);
 	if (rc == SQLITE_ROW)
 		return STATE_OK;
 	return rc == SQLITE_DONE ? STATE_NOTFOUND : st_fail(st, "read runs");
@@ -549,7 +606,7 @@ state_run_list(struct state *st, struct run_info **out, size_t *n)
 		v = xreallocarray(v, len + 1, sizeof *v);
 		run_info_fill(s, &v[len++]);
 	}
-	sqlite3_finalize(s);
+	st_done(st, s);
 	*out = v;
 	*n = len;
 	return rc == SQLITE_DONE ? STATE_OK : st_fail(st, "read runs");
@@ -672,7 +729,7 @@ state_steps_load(struct state *st, int64_t run, struct step_row **out,
 		v = xreallocarray(v, len + 1, sizeof *v);
 		step_row_fill(s, &v[len++]);
 	}
-	sqlite3_finalize(s);
+	st_done(st, s);
 	*out = v;
 	*n = len;
 	return rc == SQLITE_DONE ? STATE_OK : st_fail(st, "read steps");
@@ -692,7 +749,7 @@ state_step_get(struct state *st, int64_t run, const char *id,
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		step_row_fill(s, r);
-	sqlite3_finalize(s);
+	st_done(st, s);
 	if (rc == SQLITE_ROW)
 		return STATE_OK;
 	return rc == SQLITE_DONE ? STATE_NOTFOUND : st_fail(st, "read steps");
@@ -759,7 +816,7 @@ step_in(struct state *st, int64_t run, const char *id, unsigned mask)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		text = col_text(s, 0);
-	sqlite3_finalize(s);
+	st_done(st, s);
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? STATE_NOTFOUND : st_fail(st, "read");
 	if (text == NULL || step_state_parse(text, &cur) != 0)
@@ -820,7 +877,7 @@ state_attempt_begin(struct state *st, int64_t run, const char *step,
 			rc = st_fail(st, "read attempts");
 		else
 			*n = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
+		st_done(st, s);
 	}
 	if (rc == STATE_OK)
 		rc = st_run(st, "INSERT INTO attempts(run, step, n, kind, state,"
@@ -934,7 +991,7 @@ attempts_collect(struct state *st, sqlite3_stmt *s, struct attempt_row **out,
 		v = xreallocarray(v, len + 1, sizeof *v);
 		attempt_row_fill(s, &v[len++]);
 	}
-	sqlite3_finalize(s);
+	st_done(st, s);
 	*out = v;
 	*n = len;
 	return rc == SQLITE_DONE ? STATE_OK : st_fail(st, "read attempts");
@@ -1032,7 +1089,7 @@ state_decision_count(struct state *st, int64_t run, const char *step,
 		*nogo = sqlite3_column_int(s, 1);
 		*by_me = sqlite3_column_int(s, 2);
 	}
-	sqlite3_finalize(s);
+	st_done(st, s);
 	return rc == SQLITE_ROW ? STATE_OK : st_fail(st, "read decisions");
 }
 
@@ -1079,7 +1136,7 @@ lease_read(struct state *st, int64_t run, struct lease_holder *h)
 		h->operator = col_text(s, 2);
 		h->heartbeat_ms = sqlite3_column_int64(s, 3);
 	}
-	sqlite3_finalize(s);
+	st_done(st, s);
 	if (rc == SQLITE_ROW)
 		return STATE_OK;
 	return rc == SQLITE_DONE ? STATE_NOTFOUND : st_fail(st, "read drivers");
@@ -1121,8 +1178,15 @@ state_lease_acquire(struct state *st, int64_t run, const char *host,
 int
 state_lease_heartbeat(struct state *st, int64_t run)
 {
-	return st_run(st, "UPDATE drivers SET heartbeat=? WHERE run=? AND pid=?",
-	    "III", state_now_ms(), run, (int64_t)getpid());
+	char host[256] = "";
+	int rc;
+
+	gethostname(host, sizeof host - 1);
+	rc = st_run(st, "UPDATE drivers SET heartbeat=? WHERE run=? AND pid=?"
+	    " AND host=?", "IIIt", state_now_ms(), run, (int64_t)getpid(), host);
+	if (rc == STATE_OK && sqlite3_changes(st->db) == 0)
+		return STATE_CONFLICT;
+	return rc;
 }
 
 int
@@ -1203,7 +1267,7 @@ state_audit(struct state *st, int64_t run, const char *step,
 		a.id = sqlite3_column_int64(s, 0) + 1;
 		snprintf(prev, sizeof prev, "%s", sqlite3_column_text(s, 1));
 	}
-	sqlite3_finalize(s);
+	st_done(st, s);
 	va_start(ap, fmt);
 	xvasprintf(&details, fmt, ap);
 	va_end(ap);
@@ -1271,7 +1335,7 @@ state_audit_each(struct state *st, int64_t run,
 		stop = fn(&a, arg);
 		audit_row_clear(&a);
 	}
-	sqlite3_finalize(s);
+	st_done(st, s);
 	return (stop || rc == SQLITE_DONE) ? STATE_OK : st_fail(st, "read audit");
 }
 

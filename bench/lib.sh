@@ -1,0 +1,31 @@
+# lib.sh - timing helpers for the benchmarks (sourced).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+: "${CUTOVER:=$top/cutover}"
+B=$(mktemp -d "${TMPDIR:-/tmp}/cutover-bench.XXXXXX")
+trap 'rm -rf "$B"' EXIT
+
+# ms COMMAND...: wall time of one run in milliseconds.
+ms() {
+	s=$(date +%s%N)
+	"$@" >/dev/null 2>&1 || true
+	e=$(date +%s%N)
+	echo $(((e - s) / 1000000))
+}
+
+# median N COMMAND...: the median of N runs, in ms.
+median() {
+	n=$1
+	shift
+	i=0
+	while [ $i -lt "$n" ]; do
+		ms "$@"
+		i=$((i + 1))
+	done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# ratio A B: A / B with two decimals.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 1; printf "%.2f", a / b }'
+}
