@@ -66,6 +66,9 @@ static void engine_note(struct engine *, struct engine_step *, const char *,
     ...) __attribute__((format(printf, 3, 4)));
 static void engine_changed(struct engine *);
 static void on_heartbeat(void *);
+static void engine_lost(struct engine *);
+static int engine_own(struct engine *);
+static int engine_commit(struct engine *, int);
 static void on_poll(void *);
 static void on_flush(void *);
 static void on_wake(void *);
@@ -512,10 +515,11 @@ engine_schedule(struct engine *e)
 		if (s->state == ST_INTERRUPTED) {
 			if (s->def->verify != NULL)
 				engine_start(e, s, ATT_VERIFY);
-			else if (state_step_transition(e->st, e->run.id,
-			             s->def->id, ST_BIT(ST_INTERRUPTED), ST_AWAITING,
-			             "interrupted without verify: retry, confirm "
-			             "or skip it", "await", NULL) == STATE_OK) {
+			else if (engine_own(e) == 0 &&
+			    engine_commit(e, state_step_transition(e->st,
+			        e->run.id, s->def->id, ST_BIT(ST_INTERRUPTED),
+			        ST_AWAITING, "interrupted without verify: retry, "
+			        "confirm or skip it", "await", NULL)) == STATE_OK) {
 				s->state = ST_AWAITING;
 				engine_note(e, s, "interrupted and has no verify; "
 				    "waiting for retry, confirm or skip");
@@ -540,9 +544,10 @@ engine_human(struct engine *e, struct engine_step *s)
 	}
 	if (s->state == ST_AWAITING)
 		return;
-	if (state_step_transition(e->st, e->run.id, s->def->id,
-	        STARTABLE_MASK | ST_BIT(ST_INTERRUPTED), ST_AWAITING, NULL,
-	        "await", "manual step waits for confirm") == STATE_OK) {
+	if (engine_own(e) == 0 &&
+	    engine_commit(e, state_step_transition(e->st, e->run.id,
+	        s->def->id, STARTABLE_MASK | ST_BIT(ST_INTERRUPTED), ST_AWAITING,
+	        NULL, "await", "manual step waits for confirm")) == STATE_OK) {
 		s->state = ST_AWAITING;
 		engine_note(e, s, "waiting for a person (manual%s%s)",
 		    s->def->owner ? ", owner " : "",
@@ -566,9 +571,11 @@ engine_checkpoint(struct engine *e, struct engine_step *s)
 		to = ST_SUCCEEDED;
 	if (to == s->state)
 		return;
-	if (state_step_transition(e->st, e->run.id, s->def->id,
-	        STARTABLE_MASK | ST_BIT(ST_AWAITING), to,
-	        to == ST_FAILED ? "no-go" : NULL, "checkpoint", NULL) != STATE_OK)
+	if (engine_own(e) != 0 ||
+	    engine_commit(e, state_step_transition(e->st, e->run.id,
+	        s->def->id, STARTABLE_MASK | ST_BIT(ST_AWAITING), to,
+	        to == ST_FAILED ? "no-go" : NULL, "checkpoint", NULL)) !=
+	        STATE_OK)
 		return;
 	s->state = to;
 	if (to == ST_FAILED)
@@ -587,8 +594,9 @@ engine_fail_now(struct engine *e, struct engine_step *s,
 	unsigned mask = STARTABLE_MASK | ST_BIT(ST_INTERRUPTED) |
 	    ST_BIT(ST_FAILED) | ST_BIT(ST_AWAITING);
 
-	if (state_attempt_begin(e->st, e->run.id, s->def->id, kind, mask,
-	        e->host, 0, 0, &n) != STATE_OK)
+	if (engine_own(e) != 0 ||
+	    engine_commit(e, state_attempt_begin(e->st, e->run.id, s->def->id,
+	        kind, mask, e->host, 0, 0, &n)) != STATE_OK)
 		return;
 	s->attempt = n;
 	s->kind = kind;
@@ -655,8 +663,11 @@ engine_start(struct engine *e, struct engine_step *s, enum attempt_kind kind)
 		free(err);
 		return;
 	}
-	rc = state_attempt_begin(e->st, e->run.id, s->def->id, kind, mask,
-	    e->host, s->ops->pgid(s->ex), s->ops->pgid(s->ex), &n);
+	rc = engine_own(e);
+	if (rc == 0)
+		rc = engine_commit(e, state_attempt_begin(e->st, e->run.id,
+		    s->def->id, kind, mask, e->host, s->ops->pgid(s->ex),
+		    s->ops->pgid(s->ex), &n));
 	if (rc != STATE_OK) {
 		/* Someone else moved the step (skip from another terminal). */
 		s->ops->cancel(s->ex, "not started");
@@ -713,9 +724,15 @@ engine_done(const struct exec_result *r, void *arg)
 		free(hdr);
 		if (engine_launch(e, s, s->def->verify, &err) == 0) {
 			s->phase = PH_VERIFY;
-			state_attempt_set_pid(e->st, e->run.id, s->def->id,
-			    s->attempt, s->ops->pgid(s->ex), s->ops->pgid(s->ex));
-			s->ops->release(s->ex);
+			if (engine_own(e) == 0 &&
+			    engine_commit(e, state_attempt_set_pid(e->st,
+			        e->run.id, s->def->id, s->attempt,
+			        s->ops->pgid(s->ex), s->ops->pgid(s->ex))) ==
+			        STATE_OK)
+				s->ops->release(s->ex);
+			else
+				s->ops->cancel(s->ex, "stopped before its verify "
+				    "ran");
 			return;
 		}
 		e->nrunning--;
@@ -765,9 +782,16 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 	out = outbuf_render(&s->out, &len);
 	if (msg != NULL)
 		note = outbuf_redact(e->secrets, msg);
-	if (state_attempt_finish(e->st, e->run.id, s->def->id, s->attempt,
-	        astate, s->exit_code, note, out, len, s->out.total, to) !=
-	    STATE_OK)
+	if (engine_own(e) != 0) {
+		/* Taken over: the new driver owns this attempt now. */
+		free(out);
+		free(note);
+		s->phase = PH_IDLE;
+		return;
+	}
+	if (engine_commit(e, state_attempt_finish(e->st, e->run.id, s->def->id,
+	        s->attempt, astate, s->exit_code, note, out, len, s->out.total,
+	        to)) != STATE_OK)
 		fatalx(EXIT_CONFLICT, "cannot record the outcome of %s: %s",
 		    s->def->id, state_error(e->st));
 	free(out);
@@ -812,27 +836,70 @@ engine_busy(struct engine *e)
 	return 0;
 }
 
+/*
+ * Another driver took the run over (this one was stopped for longer than
+ * the lease lasts): stop at once, and write nothing more.
+ */
+static void
+engine_lost(struct engine *e)
+{
+	size_t i;
+
+	if (e->lost_lease)
+		return;
+	fprintf(stderr, "cutover: another driver took over run %lld; "
+	    "stopping\n", (long long)e->run.id);
+	e->lost_lease = 1;
+	e->stopping = 1;
+	for (i = 0; i < e->nsteps; i++) {
+		if (e->steps[i].ex != NULL)
+			e->steps[i].ops->cancel(e->steps[i].ex,
+			    "stopped: another driver took the run over");
+	}
+}
+
+/*
+ * Open a transaction in which this driver still holds the lease (renewing
+ * it); every write a driver makes goes through one, so a driver that was
+ * taken over can never record anything. Returns 0, or -1 (nothing open).
+ */
+static int
+engine_own(struct engine *e)
+{
+	int rc;
+
+	if (e->lost_lease || state_begin(e->st) != STATE_OK)
+		return -1;
+	if (!e->driving)
+		return 0;
+	rc = state_lease_heartbeat(e->st, e->run.id);
+	if (rc == STATE_OK)
+		return 0;
+	state_rollback(e->st);
+	if (rc == STATE_CONFLICT)
+		engine_lost(e);
+	return -1;
+}
+
+/* Commit what engine_own opened; on failure the change did not happen. */
+static int
+engine_commit(struct engine *e, int rc)
+{
+	if (rc != STATE_OK) {
+		state_rollback(e->st);
+		return rc;
+	}
+	return state_commit(e->st);
+}
+
 static void
 on_heartbeat(void *arg)
 {
 	struct engine *e = arg;
-	size_t i;
 
-	if (state_lease_heartbeat(e->st, e->run.id) == STATE_CONFLICT &&
-	    !e->lost_lease) {
-		/* Another driver took the run over (we were stopped for
-		 * longer than the lease lasts): stop at once. */
-		fprintf(stderr, "cutover: another driver took over run %lld; "
-		    "stopping\n", (long long)e->run.id);
-		e->lost_lease = 1;
-		e->stopping = 1;
-		for (i = 0; i < e->nsteps; i++) {
-			if (e->steps[i].ex != NULL)
-				e->steps[i].ops->cancel(e->steps[i].ex,
-				    "stopped: another driver took the run over");
-		}
+	if (engine_own(e) != 0)
 		return;
-	}
+	engine_commit(e, STATE_OK);
 	e->heartbeat = loop_timer_add(e->loop, STATE_HEARTBEAT_MS, on_heartbeat,
 	    e);
 }
@@ -860,8 +927,9 @@ engine_flush_step(struct engine *e, struct engine_step *s)
 		return;
 	s->out.dirty = 0;
 	out = outbuf_render(&s->out, &len);
-	state_attempt_output(e->st, e->run.id, s->def->id, s->attempt, out, len,
-	    s->out.total);
+	if (engine_own(e) == 0)
+		engine_commit(e, state_attempt_output(e->st, e->run.id,
+		    s->def->id, s->attempt, out, len, s->out.total));
 	free(out);
 }
 

@@ -27,7 +27,7 @@ YAML
 "$CUTOVER" run "$rb" --operator alice >"$T/first.out" 2>&1 &
 pid=$!
 i=0
-while [ $i -lt 50 ] && ! grep -q "long: running" "$T/first.out"; do
+while [ $i -lt 50 ] && ! grep -q "long: running" "$T/first.out" 2>/dev/null; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -64,7 +64,7 @@ YAML
 "$CUTOVER" run "$rb" >"$T/k.out" 2>&1 &
 pid=$!
 i=0
-while [ $i -lt 50 ] && ! grep -q "long: running" "$T/k.out"; do
+while [ $i -lt 50 ] && ! grep -q "long: running" "$T/k.out" 2>/dev/null; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -76,4 +76,39 @@ check "dead driver's step shows interrupted" jq -e '.steps[0].state == "interrup
 expect_rc 0 "$CUTOVER" run "$rb"
 contains "$T/out" "verified after interruption"
 check "the left-over process group was ended" sh -c '! pgrep -f "slee[p] 30" >/dev/null'
+
+# A driver stopped longer than the lease lasts is taken over; when it
+# resumes it notices and stops (exit 4) instead of driving beside the other.
+cat >"$rb" <<'YAML'
+cutover: 1
+name: drv3
+phases:
+  - id: p
+    steps:
+      - id: long
+        type: local
+        run: sleep 8
+        verify: "true"
+YAML
+"$CUTOVER" run "$rb" >"$T/s.out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q "long: running" "$T/s.out" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -STOP $pid
+later=$(( $(date +%s%3N) + 40000 ))
+expect_rc 0 env CUTOVER_FAKE_CLOCK=$later "$CUTOVER" status "$rb"
+lacks "$T/out" "driven by pid $pid"
+CUTOVER_FAKE_CLOCK=$later "$CUTOVER" run "$rb" >"$T/t.out" 2>&1 &
+pid2=$!
+sleep 1
+kill -CONT $pid
+wait $pid
+rc=$?
+check "the stopped driver gives up with exit 4 (got $rc)" test $rc = 4
+contains "$T/s.out" "another driver took over run"
+wait $pid2
+check "the new driver finishes the run" test $? = 0
 finish

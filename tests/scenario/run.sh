@@ -14,7 +14,8 @@ title: Test wave
 vars:
   ledger: ${env:LEDGER}
   pw: ${env:SECRET_PW}
-secrets: [pw]
+  literal: LiTeRaL-s3cret-42
+secrets: [pw, literal]
 roles:
   duty-manager: [alice, bob]
 settings:
@@ -30,7 +31,7 @@ phases:
         planned: 1s
       - id: leak
         type: local
-        run: echo "the password is ${pw}"; printf 'split %s\n' "${pw}" >&2
+        run: echo "the password is ${pw}"; printf 'split %s\n' "${pw}" >&2; echo "${literal}"; exit 0
       - id: flaky
         type: local
         run: n=$(cat ${ledger}.flaky 2>/dev/null || echo 0); echo $((n+1)) > ${ledger}.flaky; test $n -ge 2
@@ -144,6 +145,7 @@ contains "$T/out" "decide: go: agreed"
 
 # The secret is in no byte of the state file (nor its WAL).
 check "secret absent from state" sh -c "! cat '$state'* | grep -qaF '$SECRET_PW'"
+check "literal secret absent from state" sh -c "! cat '$state'* | grep -qaF 'LiTeRaL-s3cret-42'"
 
 # Tampering with one audit row is found, and named.
 sqlite3 "$state" "UPDATE audit SET details='nothing happened' WHERE id=5"

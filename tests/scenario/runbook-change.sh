@@ -34,4 +34,10 @@ expect_rc 5 "$CUTOVER" run "$rb" --accept-changes
 expect_rc 0 "$CUTOVER" audit "$rb"
 contains "$T/out" "accepted changes: a (changed)"
 expect_rc 0 "$CUTOVER" audit "$rb" --verify
+
+# A manual step a person confirmed counts as started too.
+expect_rc 0 "$CUTOVER" confirm "$rb" wait
+sed -i 's/      - id: wait/      - id: wait\n        owner: someone-else/' "$rb"
+expect_rc 4 "$CUTOVER" run "$rb"
+contains "$T/err" "wait (changed)"
 finish

@@ -1,0 +1,123 @@
+/*
+ * runbook-int.h - shared between the runbook loader (runbook.c) and its
+ * semantic checks (runbook-lint.c). Not for other modules.
+ *
+ * The loader parses YAML into a tree of struct rb_node (with positions and
+ * limits enforced), loads the tree into a struct runbook checking the shape
+ * and value of every field, and records in a struct rb_ctx what lint needs
+ * to check afterwards: every text field (for ${var}) and every name that
+ * refers to something else (target, step, role, variable), with positions.
+ */
+#ifndef CUTOVER_RUNBOOK_INT_H
+#define CUTOVER_RUNBOOK_INT_H
+
+#include <stddef.h>
+
+#include "runbook.h"
+
+enum rb_node_kind {
+	RB_NODE_SCALAR,
+	RB_NODE_SEQ,
+	RB_NODE_MAP,
+	RB_NODE_BAD, /* an alias, already reported: ignored by the loader */
+};
+
+struct rb_node {
+	enum rb_node_kind kind;
+	char *value; /* scalar, NUL-terminated */
+	size_t len;
+	int style;   /* yaml_scalar_style_t */
+	int dup;     /* a mapping key seen before in its mapping */
+	struct rb_pos pos;
+	struct rb_pos end;
+	struct rb_node **kids; /* sequence items; mapping key, value, ... */
+	size_t nkids;
+	size_t cap;
+};
+
+enum rb_ref_kind {
+	RB_REF_TARGET,        /* step target: */
+	RB_REF_SOURCE,        /* reconcile source: target: */
+	RB_REF_DEST,          /* reconcile dest: target: */
+	RB_REF_NEED,          /* an entry of needs: */
+	RB_REF_APPROVER,      /* an entry of approvers: */
+	RB_REF_ROLLBACK_ROLE, /* an entry of settings.rollback_roles: */
+	RB_REF_SECRET,        /* an entry of secrets: */
+};
+
+struct rb_ref {
+	enum rb_ref_kind kind;
+	const char *name; /* owned by the runbook */
+	size_t step;      /* index of the step it belongs to, if any */
+	struct rb_pos pos;
+};
+
+/* A sorted look-up table of names to indexes. */
+struct rb_index_entry {
+	const char *name;
+	size_t index;
+};
+struct rb_index {
+	struct rb_index_entry *v;
+	size_t n;
+};
+
+struct rb_text_cursor {
+	const struct rb_node *node;
+	size_t verbatim; /* bytes of the value found as they are in the file */
+	int quoted;
+	size_t offset;   /* last offset converted */
+	size_t chars;    /* characters before it */
+};
+
+struct rb_ctx {
+	const char *file;
+	struct diags *d;
+	size_t errors;
+	struct runbook *rb;
+	struct rb_node *root;
+	size_t *lines; /* byte offset of each line in rb->text, built lazily */
+	size_t nlines;
+
+	const struct rb_node **texts; /* text fields to scan for ${var} */
+	size_t ntexts;
+	struct rb_ref *refs;
+	size_t nrefs;
+	size_t suggestions;          /* "did you mean" searches in lint */
+	size_t step;                 /* step being loaded */
+	enum rb_ref_kind query_ref;  /* source or dest being loaded */
+};
+
+/* runbook.c */
+void rb_error(struct rb_ctx *, struct rb_pos, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A printable, shortened copy of s, valid until four more calls. */
+const char *rb_short(const char *s);
+/* The closest of n names to word (edit distance <= 2, or a prefix), or NULL. */
+const char *rb_suggest(const char *word, const char *const *names, size_t n);
+/* Positions of offsets in a scalar (references to ${var}), in increasing
+ * order for linear time: rb_text_begin, then rb_text_pos for each. */
+void rb_text_begin(struct rb_ctx *, struct rb_text_cursor *,
+    const struct rb_node *);
+struct rb_pos rb_text_pos(struct rb_text_cursor *, size_t offset);
+/* Index n structs of size stride at base by the string at name_off. */
+void rb_index_build(struct rb_index *, const void *base, size_t n,
+    size_t stride, size_t name_off);
+/* The lowest index with that name, or SIZE_MAX. */
+size_t rb_index_find(const struct rb_index *, const char *);
+void rb_index_free(struct rb_index *);
+/* Resolve every step's needs (or the default rule) into deps. */
+void rb_resolve_deps(struct rb_ctx *, const struct rb_index *steps);
+
+/* runbook-lint.c, called in this order once the tree is loaded. */
+/* Duplicate ids; every recorded reference (targets, needs, roles, secrets),
+ * resolving step and query targets and marking secret vars. */
+void rb_lint_names(struct rb_ctx *, const struct rb_index *steps);
+/* Cycles in the resolved dependencies. */
+void rb_lint_cycles(struct rb_ctx *);
+/* Cycles and too deep nesting among vars referring to vars. */
+void rb_lint_vars(struct rb_ctx *);
+/* Unknown ${var} and bad ${env:NAME} in every recorded text field. */
+void rb_lint_texts(struct rb_ctx *);
+
+#endif

@@ -1,0 +1,579 @@
+/*
+ * runbook-lint.c - the checks that need the whole runbook loaded: duplicate
+ * ids, references to targets, steps, roles and variables, cycles in needs
+ * and in vars, and unknown ${var} in text fields.
+ *
+ * Everything here must stay near linear in the size of the runbook: a 4 MiB
+ * file can hold a hundred thousand steps, so look-ups go through sorted
+ * indexes and graphs are walked without recursion.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "expand.h"
+#include "runbook-int.h"
+#include "runbook.h"
+#include "xmalloc.h"
+
+#define LINT_VAR_DEPTH 16  /* as expand.c */
+#define LINT_CYCLE_SHOWN 20 /* names shown in a cycle message */
+#define LINT_SUGGESTIONS 100 /* unknown names that get a "did you mean" */
+
+/* A directed graph on n nodes; adj[i] lists the nodes i needs. */
+struct lint_graph {
+	size_t n;
+	size_t **adj;
+	size_t *nadj;
+};
+
+struct lint_vars {
+	const struct rb_index *vars;
+	struct lint_graph *g;
+	size_t from;
+	size_t *stamp; /* stamp[to] == from + 1: edge from -> to added */
+	size_t cap;    /* of g->adj[from] */
+};
+
+struct lint_text {
+	struct rb_ctx *ctx;
+	struct rb_text_cursor cursor;
+	const struct rb_index *vars;
+};
+
+static const char *lint_best(struct rb_ctx *, const struct rb_index *,
+    const char *);
+static const char *lint_hint(struct rb_ctx *, const struct rb_index *,
+    const char *);
+static void lint_duplicates(struct rb_ctx *, const struct rb_index *,
+    const char *, const struct rb_pos *(*)(const struct runbook *, size_t));
+static const struct rb_pos *lint_step_pos(const struct runbook *, size_t);
+static const struct rb_pos *lint_phase_pos(const struct runbook *, size_t);
+static void lint_target(struct rb_ctx *, const struct rb_index *,
+    const struct rb_ref *);
+static void lint_need(struct rb_ctx *, const struct rb_index *,
+    const struct rb_ref *);
+static void lint_role(struct rb_ctx *, const struct rb_index *,
+    const struct rb_ref *);
+static void lint_secret(struct rb_ctx *, const struct rb_index *,
+    const struct rb_ref *);
+static size_t *lint_graph_order(const struct lint_graph *, size_t *);
+static void lint_graph_cycles(struct rb_ctx *, const struct lint_graph *,
+    const char *, const char *(*)(const struct runbook *, size_t),
+    const struct rb_pos *(*)(const struct runbook *, size_t));
+static void lint_report_cycle(struct rb_ctx *, const struct lint_graph *,
+    const unsigned char *, size_t, const char *,
+    const char *(*)(const struct runbook *, size_t),
+    const struct rb_pos *(*)(const struct runbook *, size_t));
+static size_t lint_next(const struct lint_graph *, const unsigned char *,
+    size_t);
+static const char *lint_step_name(const struct runbook *, size_t);
+static const char *lint_var_name(const struct runbook *, size_t);
+static const struct rb_pos *lint_var_pos(const struct runbook *, size_t);
+static void lint_var_ref(const char *, size_t, size_t, void *);
+static void lint_text_ref(const char *, size_t, size_t, void *);
+static int lint_env_name(const char *, size_t);
+
+/*
+ * The name in idx closest to word, or NULL. Only the first LINT_SUGGESTIONS
+ * unknown names get a suggestion: a file with a million of them must not
+ * take hours.
+ */
+static const char *
+lint_best(struct rb_ctx *ctx, const struct rb_index *idx, const char *word)
+{
+	const char **names, *best;
+	size_t i;
+
+	if (idx->n == 0 || idx->n > 1000 ||
+	    ctx->suggestions++ >= LINT_SUGGESTIONS)
+		return NULL;
+	names = xcalloc(idx->n, sizeof *names);
+	for (i = 0; i < idx->n; i++)
+		names[i] = idx->v[i].name;
+	best = rb_suggest(word, names, idx->n);
+	free(names);
+	return best;
+}
+
+/* " (did you mean 'x'?)" for the name in idx closest to word, or "". */
+static const char *
+lint_hint(struct rb_ctx *ctx, const struct rb_index *idx, const char *word)
+{
+	static char out[128];
+	const char *best = lint_best(ctx, idx, word);
+
+	if (best != NULL)
+		snprintf(out, sizeof out, " (did you mean '%s'?)",
+		    rb_short(best));
+	else
+		out[0] = '\0';
+	return out;
+}
+
+static const struct rb_pos *
+lint_step_pos(const struct runbook *rb, size_t i)
+{
+	return &rb->steps[i].pos;
+}
+
+static const struct rb_pos *
+lint_phase_pos(const struct runbook *rb, size_t i)
+{
+	return &rb->phases[i].pos;
+}
+
+static const char *
+lint_step_name(const struct runbook *rb, size_t i)
+{
+	return rb->steps[i].id != NULL ? rb->steps[i].id : "?";
+}
+
+static const char *
+lint_var_name(const struct runbook *rb, size_t i)
+{
+	return rb->vars[i].name;
+}
+
+static const struct rb_pos *
+lint_var_pos(const struct runbook *rb, size_t i)
+{
+	return &rb->vars[i].pos;
+}
+
+/* Report every id given again after its first use (noun: "step id"). */
+static void
+lint_duplicates(struct rb_ctx *ctx, const struct rb_index *idx,
+    const char *noun, const struct rb_pos *(*pos)(const struct runbook *,
+    size_t))
+{
+	size_t i, first = 0;
+
+	for (i = 1; i < idx->n; i++) {
+		if (strcmp(idx->v[i].name, idx->v[first].name) != 0) {
+			first = i;
+			continue;
+		}
+		rb_error(ctx, *pos(ctx->rb, idx->v[i].index), "duplicate %s "
+		    "'%s' (first at line %u)", noun, rb_short(idx->v[i].name),
+		    pos(ctx->rb, idx->v[first].index)->line);
+	}
+}
+
+/* Resolve a step's or a reconcile query's target and check its type. */
+static void
+lint_target(struct rb_ctx *ctx, const struct rb_index *targets,
+    const struct rb_ref *r)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_step *s = &rb->steps[r->step];
+	struct rb_target *t;
+	enum target_type want;
+	const char *what;
+	size_t i;
+
+	if ((i = rb_index_find(targets, r->name)) == SIZE_MAX) {
+		rb_error(ctx, r->pos, "unknown target '%s'%s",
+		    rb_short(r->name), lint_hint(ctx, targets, r->name));
+		return;
+	}
+	t = &rb->targets[i];
+	if (r->kind == RB_REF_TARGET) {
+		s->target = t;
+		want = s->type == STEP_SSH ? TARGET_SSH : TARGET_POSTGRES;
+		what = s->type == STEP_SSH ? "ssh step" : "sql step";
+	} else {
+		if (r->kind == RB_REF_SOURCE)
+			s->source.target = t;
+		else
+			s->dest.target = t;
+		want = TARGET_POSTGRES;
+		what = r->kind == RB_REF_SOURCE ? "source" : "dest";
+	}
+	if (t->type != want) {
+		rb_error(ctx, r->pos, "%s needs %s target; '%s' is %s target",
+		    what, want == TARGET_SSH ? "an ssh" : "a postgres",
+		    rb_short(t->name), t->type == TARGET_SSH ? "an ssh" :
+		    "a postgres");
+	}
+}
+
+/* Check one entry of needs. */
+static void
+lint_need(struct rb_ctx *ctx, const struct rb_index *steps,
+    const struct rb_ref *r)
+{
+	const struct rb_step *s = &ctx->rb->steps[r->step];
+
+	if (s->id != NULL && strcmp(s->id, r->name) == 0) {
+		rb_error(ctx, r->pos, "step '%s' needs itself",
+		    rb_short(r->name));
+	} else if (rb_index_find(steps, r->name) == SIZE_MAX) {
+		rb_error(ctx, r->pos, "unknown step '%s' in needs%s",
+		    rb_short(r->name), lint_hint(ctx, steps, r->name));
+	}
+}
+
+/* Check a role named in approvers or rollback_roles. */
+static void
+lint_role(struct rb_ctx *ctx, const struct rb_index *roles,
+    const struct rb_ref *r)
+{
+	if (rb_index_find(roles, r->name) != SIZE_MAX)
+		return;
+	rb_error(ctx, r->pos, "unknown role '%s' in %s%s", rb_short(r->name),
+	    r->kind == RB_REF_APPROVER ? "approvers" : "rollback_roles",
+	    lint_hint(ctx, roles, r->name));
+}
+
+/* Check a var named in secrets and mark it secret. */
+static void
+lint_secret(struct rb_ctx *ctx, const struct rb_index *vars,
+    const struct rb_ref *r)
+{
+	size_t i = rb_index_find(vars, r->name);
+
+	if (i != SIZE_MAX) {
+		ctx->rb->vars[i].secret = 1;
+		return;
+	}
+	rb_error(ctx, r->pos, "unknown variable '%s' in secrets%s",
+	    rb_short(r->name), lint_hint(ctx, vars, r->name));
+}
+
+void
+rb_lint_names(struct rb_ctx *ctx, const struct rb_index *steps)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_index phases, targets, roles, vars;
+	const struct rb_ref *r;
+	size_t i;
+
+	rb_index_build(&phases, rb->phases, rb->nphases, sizeof *rb->phases,
+	    offsetof(struct rb_phase, id));
+	rb_index_build(&targets, rb->targets, rb->ntargets,
+	    sizeof *rb->targets, offsetof(struct rb_target, name));
+	rb_index_build(&roles, rb->roles, rb->nroles, sizeof *rb->roles,
+	    offsetof(struct rb_role, name));
+	rb_index_build(&vars, rb->vars, rb->nvars, sizeof *rb->vars,
+	    offsetof(struct rb_var, name));
+	lint_duplicates(ctx, steps, "step id", lint_step_pos);
+	lint_duplicates(ctx, &phases, "phase id", lint_phase_pos);
+	for (i = 0; i < ctx->nrefs; i++) {
+		r = &ctx->refs[i];
+		switch (r->kind) {
+		case RB_REF_TARGET:
+		case RB_REF_SOURCE:
+		case RB_REF_DEST:
+			lint_target(ctx, &targets, r);
+			break;
+		case RB_REF_NEED:
+			lint_need(ctx, steps, r);
+			break;
+		case RB_REF_APPROVER:
+		case RB_REF_ROLLBACK_ROLE:
+			lint_role(ctx, &roles, r);
+			break;
+		case RB_REF_SECRET:
+			lint_secret(ctx, &vars, r);
+			break;
+		}
+	}
+	rb_index_free(&phases);
+	rb_index_free(&targets);
+	rb_index_free(&roles);
+	rb_index_free(&vars);
+}
+
+/*
+ * The nodes in an order where each comes after everything it needs (Kahn's
+ * algorithm). Nodes left out are on a cycle or need one.
+ */
+static size_t *
+lint_graph_order(const struct lint_graph *g, size_t *norder)
+{
+	size_t *count, *rstart, *rlist, *fill, *order, i, j, k, n = 0, head;
+
+	count = xcalloc(g->n, sizeof *count);
+	rstart = xcalloc(g->n + 1, sizeof *rstart);
+	for (i = 0; i < g->n; i++) {
+		count[i] = g->nadj[i];
+		for (j = 0; j < g->nadj[i]; j++)
+			rstart[g->adj[i][j] + 1]++;
+	}
+	for (i = 0; i < g->n; i++)
+		rstart[i + 1] += rstart[i];
+	rlist = xcalloc(rstart[g->n] + 1, sizeof *rlist);
+	fill = xcalloc(g->n + 1, sizeof *fill);
+	for (i = 0; i < g->n; i++) {
+		for (j = 0; j < g->nadj[i]; j++) {
+			k = g->adj[i][j];
+			rlist[rstart[k] + fill[k]++] = i;
+		}
+	}
+	order = xcalloc(g->n + 1, sizeof *order);
+	for (i = 0; i < g->n; i++) {
+		if (count[i] == 0)
+			order[n++] = i;
+	}
+	for (head = 0; head < n; head++) {
+		i = order[head];
+		for (j = rstart[i]; j < rstart[i + 1]; j++) {
+			if (--count[rlist[j]] == 0)
+				order[n++] = rlist[j];
+		}
+	}
+	free(count);
+	free(rstart);
+	free(rlist);
+	free(fill);
+	*norder = n;
+	return order;
+}
+
+/* The first node that i needs and that is left (on or before a cycle). */
+static size_t
+lint_next(const struct lint_graph *g, const unsigned char *left, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < g->nadj[i]; j++) {
+		if (left[g->adj[i][j]])
+			return g->adj[i][j];
+	}
+	return SIZE_MAX; /* not reached for a node left */
+}
+
+/* Report the cycle through node start, beginning at its lowest node. */
+static void
+lint_report_cycle(struct rb_ctx *ctx, const struct lint_graph *g,
+    const unsigned char *left, size_t start, const char *what,
+    const char *(*name)(const struct runbook *, size_t),
+    const struct rb_pos *(*pos)(const struct runbook *, size_t))
+{
+	struct buf b = { 0 };
+	size_t i, low = start, n = 0;
+
+	i = start;
+	do {
+		if (i < low)
+			low = i;
+		i = lint_next(g, left, i);
+	} while (i != start);
+	buf_printf(&b, "cycle in %s: ", what);
+	i = low;
+	do {
+		if (n++ == LINT_CYCLE_SHOWN) {
+			buf_adds(&b, "... -> ");
+			break;
+		}
+		buf_printf(&b, "%s -> ", rb_short(name(ctx->rb, i)));
+		i = lint_next(g, left, i);
+	} while (i != low);
+	buf_adds(&b, rb_short(name(ctx->rb, low)));
+	rb_error(ctx, *pos(ctx->rb, low), "%s", buf_str(&b));
+	buf_free(&b);
+}
+
+/*
+ * Report the cycles of g. From each node left by lint_graph_order, follow
+ * needs among the nodes left: the walk must come back to a node, and when
+ * that node was first met on this same walk, a new cycle is closed.
+ */
+static void
+lint_graph_cycles(struct rb_ctx *ctx, const struct lint_graph *g,
+    const char *what, const char *(*name)(const struct runbook *, size_t),
+    const struct rb_pos *(*pos)(const struct runbook *, size_t))
+{
+	unsigned char *left;
+	size_t *order, *walk, norder, i, j, w = 0;
+
+	order = lint_graph_order(g, &norder);
+	left = xcalloc(g->n + 1, 1);
+	walk = xcalloc(g->n + 1, sizeof *walk);
+	memset(left, 1, g->n);
+	for (i = 0; i < norder; i++)
+		left[order[i]] = 0;
+	for (i = 0; i < g->n; i++) {
+		if (!left[i] || walk[i] != 0)
+			continue;
+		w++;
+		for (j = i; walk[j] == 0; j = lint_next(g, left, j))
+			walk[j] = w;
+		if (walk[j] == w)
+			lint_report_cycle(ctx, g, left, j, what, name, pos);
+	}
+	free(order);
+	free(left);
+	free(walk);
+}
+
+void
+rb_lint_cycles(struct rb_ctx *ctx)
+{
+	struct runbook *rb = ctx->rb;
+	struct lint_graph g;
+	size_t i;
+
+	g.n = rb->nsteps;
+	g.adj = xcalloc(g.n + 1, sizeof *g.adj);
+	g.nadj = xcalloc(g.n + 1, sizeof *g.nadj);
+	for (i = 0; i < g.n; i++) {
+		g.adj[i] = rb->steps[i].deps;
+		g.nadj[i] = rb->steps[i].ndeps;
+	}
+	lint_graph_cycles(ctx, &g, "needs", lint_step_name, lint_step_pos);
+	free(g.adj);
+	free(g.nadj);
+}
+
+/* expand_scan callback: add an edge to the var named, if it is one. */
+static void
+lint_var_ref(const char *name, size_t len, size_t offset, void *arg)
+{
+	struct lint_vars *a = arg;
+	struct lint_graph *g = a->g;
+	size_t to;
+	char *copy;
+
+	if (len >= 4 && strncmp(name, "env:", 4) == 0)
+		return;
+	copy = xstrndup(name, len);
+	to = rb_index_find(a->vars, copy);
+	free(copy);
+	if (to == SIZE_MAX || a->stamp[to] == a->from + 1)
+		return;
+	a->stamp[to] = a->from + 1;
+	if (g->nadj[a->from] == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 4;
+		g->adj[a->from] = xreallocarray(g->adj[a->from], a->cap,
+		    sizeof **g->adj);
+	}
+	g->adj[a->from][g->nadj[a->from]++] = to;
+}
+
+void
+rb_lint_vars(struct rb_ctx *ctx)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_index vars;
+	struct lint_graph g;
+	struct lint_vars arg = { .vars = &vars, .g = &g };
+	size_t *order, *depth, norder, i, j, k, d;
+	unsigned char *deep;
+
+	rb_index_build(&vars, rb->vars, rb->nvars, sizeof *rb->vars,
+	    offsetof(struct rb_var, name));
+	g.n = rb->nvars;
+	g.adj = xcalloc(g.n + 1, sizeof *g.adj);
+	g.nadj = xcalloc(g.n + 1, sizeof *g.nadj);
+	arg.stamp = xcalloc(g.n + 1, sizeof *arg.stamp);
+	for (arg.from = 0; arg.from < g.n; arg.from++) {
+		arg.cap = 0;
+		expand_scan(rb->vars[arg.from].value, lint_var_ref, &arg);
+	}
+	free(arg.stamp);
+	lint_graph_cycles(ctx, &g, "vars", lint_var_name, lint_var_pos);
+
+	/*
+	 * depth[i]: vars in the longest chain of references from var i.
+	 * Report the heads of the chains that are too deep, not every var
+	 * along them.
+	 */
+	order = lint_graph_order(&g, &norder);
+	depth = xcalloc(g.n + 1, sizeof *depth);
+	deep = xcalloc(g.n + 1, 1);
+	for (i = 0; i < norder; i++) {
+		k = order[i];
+		for (d = 0, j = 0; j < g.nadj[k]; j++) {
+			if (depth[g.adj[k][j]] > d)
+				d = depth[g.adj[k][j]];
+		}
+		depth[k] = d + 1;
+	}
+	for (i = 0; i < norder; i++) {
+		k = order[i];
+		for (j = 0; depth[k] > LINT_VAR_DEPTH && j < g.nadj[k]; j++)
+			deep[g.adj[k][j]] = 1;
+	}
+	for (i = 0; i < norder; i++) {
+		k = order[i];
+		if (depth[k] > LINT_VAR_DEPTH && !deep[k]) {
+			rb_error(ctx, rb->vars[k].pos, "variable '%s' nests "
+			    "references to variables more than %d deep",
+			    rb_short(rb->vars[k].name), LINT_VAR_DEPTH);
+		}
+	}
+	free(deep);
+	for (i = 0; i < g.n; i++)
+		free(g.adj[i]);
+	free(g.adj);
+	free(g.nadj);
+	free(order);
+	free(depth);
+	rb_index_free(&vars);
+}
+
+/* Is this a valid environment variable name? */
+static int
+lint_env_name(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || isdigit((unsigned char)s[0]))
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return 0;
+	}
+	return 1;
+}
+
+/* expand_scan callback: report an unknown ${var} or a bad ${env:NAME}. */
+static void
+lint_text_ref(const char *name, size_t len, size_t offset, void *arg)
+{
+	struct lint_text *t = arg;
+	struct rb_pos pos;
+	const char *best;
+	char *copy;
+
+	copy = xstrndup(name, len);
+	pos = rb_text_pos(&t->cursor, offset);
+	if (len >= 4 && strncmp(name, "env:", 4) == 0) {
+		if (!lint_env_name(name + 4, len - 4)) {
+			rb_error(t->ctx, pos, "invalid environment variable "
+			    "name in ${%s}", rb_short(copy));
+		}
+	} else if (rb_index_find(t->vars, copy) == SIZE_MAX) {
+		if ((best = lint_best(t->ctx, t->vars, copy)) != NULL) {
+			rb_error(t->ctx, pos, "unknown variable ${%s} (did you "
+			    "mean ${%s}?)", rb_short(copy), rb_short(best));
+		} else {
+			rb_error(t->ctx, pos, "unknown variable ${%s}",
+			    rb_short(copy));
+		}
+	}
+	free(copy);
+}
+
+void
+rb_lint_texts(struct rb_ctx *ctx)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_index vars;
+	struct lint_text t = { .ctx = ctx, .vars = &vars };
+	size_t i;
+
+	rb_index_build(&vars, rb->vars, rb->nvars, sizeof *rb->vars,
+	    offsetof(struct rb_var, name));
+	for (i = 0; i < ctx->ntexts; i++) {
+		rb_text_begin(ctx, &t.cursor, ctx->texts[i]);
+		expand_scan(ctx->texts[i]->value, lint_text_ref, &t);
+	}
+	rb_index_free(&vars);
+}

@@ -1,0 +1,2037 @@
+/*
+ * runbook.c - load a runbook: YAML to a tree of nodes (libyaml events, with
+ * positions, refusing aliases, deep nesting and several documents), the tree
+ * to a struct runbook (checking the shape and value of every field), then
+ * the semantic checks of runbook-lint.c, defaults, dependencies and hashes.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <strings.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "buf.h"
+#include "duration.h"
+#include "runbook-int.h"
+#include "runbook.h"
+#include "sha256.h"
+#include "xmalloc.h"
+
+#define RB_MAX_KEYS 32
+#define RB_SUGGEST_MAX 1000 /* names beyond which no suggestion is tried */
+#define RB_TEXT_MAX_COL 4096 /* see rb_text_begin */
+
+/* A key of a mapping: which objects it applies to and how it is loaded. */
+struct rb_key {
+	const char *name;
+	unsigned mask; /* step types or target types (bits) it applies to */
+	void (*load)(struct rb_ctx *, const struct rb_key *, struct rb_node *,
+	    void *);
+	size_t off; /* of the field in the object */
+	int lo;     /* least value (integers; durations: 1 if must be > 0) */
+	int hi;     /* greatest value (integers) */
+};
+
+#define FIELD(obj, k, type) ((type *)(void *)((char *)(obj) + (k)->off))
+#define BIT(t) (1u << (t))
+#define T_ALL 0x3fu
+#define T_RUN (BIT(STEP_LOCAL) | BIT(STEP_SSH) | BIT(STEP_SQL))
+#define T_AUTO (T_RUN | BIT(STEP_RECONCILE))
+#define T_HUMAN (BIT(STEP_MANUAL) | BIT(STEP_CHECKPOINT))
+#define T_SSH BIT(TARGET_SSH)
+#define T_PG BIT(TARGET_POSTGRES)
+#define ID_CHARSET "[a-z0-9][a-z0-9._-]*"
+#define NAME_CHARSET "[A-Za-z0-9_][A-Za-z0-9_.-]*"
+
+static const char *step_type_names[STEP_NTYPES] = {
+	"local", "ssh", "sql", "reconcile", "manual", "checkpoint",
+};
+static const char *target_type_names[] = { "ssh", "postgres" };
+
+/* Tree. */
+static struct rb_node *rb_node_new(enum rb_node_kind, const yaml_mark_t *);
+static void rb_node_add(struct rb_node *, struct rb_node *);
+static void rb_node_free(struct rb_node *);
+static struct rb_pos rb_offset_pos(const char *, size_t, size_t);
+static void rb_yaml_error(struct rb_ctx *, const yaml_parser_t *);
+static int rb_yaml_event(struct rb_ctx *, yaml_event_t *, struct rb_node **,
+    size_t *, struct rb_node **);
+static struct rb_node *rb_yaml_parse(struct rb_ctx *);
+
+/* Helpers. */
+static int rb_is_null(const struct rb_node *);
+static const char *rb_found(const struct rb_node *);
+static const char *rb_want_string(struct rb_ctx *, const char *,
+    const struct rb_node *);
+static int rb_valid_id(const char *);
+static int rb_valid_name(const char *);
+static size_t rb_distance(const char *, const char *);
+static size_t rb_utf8_chars(const char *, size_t);
+static void rb_line_index(struct rb_ctx *);
+static void rb_add_text(struct rb_ctx *, const struct rb_node *);
+static void rb_add_ref(struct rb_ctx *, enum rb_ref_kind, const char *,
+    struct rb_pos);
+static int rb_compare_keys(const void *, const void *);
+static void rb_map_dups(struct rb_ctx *, struct rb_node *, const char *);
+static struct rb_node *rb_map_get(const struct rb_node *, const char *);
+static uint32_t rb_load_map(struct rb_ctx *, struct rb_node *,
+    const struct rb_key *, size_t, unsigned, const char *, void *,
+    struct rb_node **);
+static void rb_load_list(struct rb_ctx *, const char *, struct rb_node *,
+    char ***, size_t *, int);
+
+/* Field loaders. */
+static void rb_load_nothing(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_text(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_string(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_id(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_duration(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_int(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_bool(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_number(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_compare(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_host_key(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_env_only(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_version(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_step_target(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_query_target(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_query(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_needs(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_approvers(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_rollback_roles(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_secrets(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_vars(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_roles(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_settings(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_targets(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_phases(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_steps(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+
+/* Objects. */
+static void rb_load_target(struct rb_ctx *, struct rb_node *,
+    struct rb_node *);
+static void rb_load_phase(struct rb_ctx *, struct rb_node *);
+static void rb_load_step(struct rb_ctx *, struct rb_node *, size_t);
+static int rb_step_type(struct rb_ctx *, struct rb_node *);
+static void rb_check_step(struct rb_ctx *, struct rb_step *, uint32_t, int);
+static void rb_load_root(struct rb_ctx *, struct rb_node *);
+static void rb_node_hash(struct sha256_ctx *, const struct rb_node *);
+static void rb_step_sha(struct rb_step *, struct rb_node **);
+static void rb_fill_defaults(struct runbook *);
+static void rb_add_dep(struct rb_step *, size_t, size_t *);
+static void rb_finish(struct rb_ctx *);
+static int rb_read_file(const char *, char **, size_t *);
+static void rb_free_strings(char **, size_t);
+static void rb_free_step(struct rb_step *);
+static void rb_free_target(struct rb_target *);
+static int rb_index_compare(const void *, const void *);
+
+static const struct rb_key root_keys[] = {
+	{ "cutover", 1, rb_load_version, 0, 0, 0 },
+	{ "name", 1, rb_load_id, offsetof(struct runbook, name), 0, 0 },
+	{ "title", 1, rb_load_text, offsetof(struct runbook, title), 0, 0 },
+	{ "description", 1, rb_load_text,
+	    offsetof(struct runbook, description), 0, 0 },
+	{ "vars", 1, rb_load_vars, 0, 0, 0 },
+	{ "secrets", 1, rb_load_secrets, 0, 0, 0 },
+	{ "roles", 1, rb_load_roles, 0, 0, 0 },
+	{ "settings", 1, rb_load_settings, 0, 0, 0 },
+	{ "targets", 1, rb_load_targets, 0, 0, 0 },
+	{ "phases", 1, rb_load_phases, 0, 0, 0 },
+};
+enum { ROOT_CUTOVER, ROOT_NAME, ROOT_PHASES = 9 };
+
+static const struct rb_key settings_keys[] = {
+	{ "parallel", 1, rb_load_int, offsetof(struct runbook, parallel), 1,
+	    1024 },
+	{ "default_timeout", 1, rb_load_duration,
+	    offsetof(struct runbook, default_timeout_ms), 1, 0 },
+	{ "shell", 1, rb_load_string, offsetof(struct runbook, shell), 0, 0 },
+	{ "rollback_roles", 1, rb_load_rollback_roles, 0, 0, 0 },
+};
+
+static const struct rb_key target_keys[] = {
+	{ "type", T_SSH | T_PG, rb_load_nothing, 0, 0, 0 },
+	{ "host", T_SSH, rb_load_text, offsetof(struct rb_target, host), 0, 0 },
+	{ "port", T_SSH, rb_load_int, offsetof(struct rb_target, port), 1,
+	    65535 },
+	{ "user", T_SSH, rb_load_text, offsetof(struct rb_target, user), 0, 0 },
+	{ "identity", T_SSH, rb_load_text,
+	    offsetof(struct rb_target, identity), 0, 0 },
+	{ "passphrase", T_SSH, rb_load_env_only,
+	    offsetof(struct rb_target, passphrase), 0, 0 },
+	{ "password", T_SSH, rb_load_env_only,
+	    offsetof(struct rb_target, password), 0, 0 },
+	{ "known_hosts", T_SSH, rb_load_text,
+	    offsetof(struct rb_target, known_hosts), 0, 0 },
+	{ "host_key", T_SSH, rb_load_host_key, 0, 0, 0 },
+	{ "conninfo", T_PG, rb_load_text,
+	    offsetof(struct rb_target, conninfo), 0, 0 },
+};
+enum { TARGET_KEY_HOST = 1, TARGET_KEY_CONNINFO = 9 };
+
+static const struct rb_key phase_keys[] = {
+	{ "id", 1, rb_load_id, offsetof(struct rb_phase, id), 0, 0 },
+	{ "title", 1, rb_load_text, offsetof(struct rb_phase, title), 0, 0 },
+	{ "steps", 1, rb_load_steps, 0, 0, 0 },
+};
+enum { PHASE_KEY_ID, PHASE_KEY_STEPS = 2 };
+
+static const struct rb_key query_keys[] = {
+	{ "target", 1, rb_load_query_target,
+	    offsetof(struct rb_query, target_name), 0, 0 },
+	{ "query", 1, rb_load_text, offsetof(struct rb_query, query), 0, 0 },
+};
+
+/* The order of this table is the order in which def_sha hashes fields. */
+static const struct rb_key step_keys[] = {
+	{ "id", T_ALL, rb_load_id, offsetof(struct rb_step, id), 0, 0 },
+	{ "title", T_ALL, rb_load_text, offsetof(struct rb_step, title), 0, 0 },
+	{ "type", T_ALL, rb_load_nothing, 0, 0, 0 },
+	{ "target", BIT(STEP_SSH) | BIT(STEP_SQL), rb_load_step_target,
+	    offsetof(struct rb_step, target_name), 0, 0 },
+	{ "run", T_RUN, rb_load_text, offsetof(struct rb_step, run), 0, 0 },
+	{ "verify", T_RUN, rb_load_text, offsetof(struct rb_step, verify), 0,
+	    0 },
+	{ "rollback", T_RUN | BIT(STEP_MANUAL), rb_load_text,
+	    offsetof(struct rb_step, rollback), 0, 0 },
+	{ "needs", T_ALL, rb_load_needs, 0, 0, 0 },
+	{ "timeout", T_AUTO, rb_load_duration,
+	    offsetof(struct rb_step, timeout_ms), 1, 0 },
+	{ "retries", T_AUTO, rb_load_int, offsetof(struct rb_step, retries), 0,
+	    100 },
+	{ "retry_delay", T_AUTO, rb_load_duration,
+	    offsetof(struct rb_step, retry_delay_ms), 0, 0 },
+	{ "planned", T_ALL, rb_load_duration,
+	    offsetof(struct rb_step, planned_ms), 0, 0 },
+	{ "owner", T_ALL, rb_load_text, offsetof(struct rb_step, owner), 0, 0 },
+	{ "instructions", T_HUMAN, rb_load_text,
+	    offsetof(struct rb_step, instructions), 0, 0 },
+	{ "irreversible", T_RUN | BIT(STEP_MANUAL), rb_load_bool,
+	    offsetof(struct rb_step, irreversible), 0, 0 },
+	{ "compare", BIT(STEP_RECONCILE), rb_load_compare,
+	    offsetof(struct rb_step, compare), 0, 0 },
+	{ "key", BIT(STEP_RECONCILE), rb_load_int,
+	    offsetof(struct rb_step, key), 1, 1600 },
+	{ "source", BIT(STEP_RECONCILE), rb_load_query,
+	    offsetof(struct rb_step, source), RB_REF_SOURCE, 0 },
+	{ "dest", BIT(STEP_RECONCILE), rb_load_query,
+	    offsetof(struct rb_step, dest), RB_REF_DEST, 0 },
+	{ "tolerance", BIT(STEP_RECONCILE), rb_load_number,
+	    offsetof(struct rb_step, tolerance), 0, 0 },
+	{ "approvals", BIT(STEP_CHECKPOINT), rb_load_int,
+	    offsetof(struct rb_step, approvals), 1, 100 },
+	{ "approvers", BIT(STEP_CHECKPOINT), rb_load_approvers, 0, 0, 0 },
+};
+enum {
+	STEP_KEY_ID,
+	STEP_KEY_TYPE = 2,
+	STEP_KEY_TARGET,
+	STEP_KEY_RUN,
+	STEP_KEY_COMPARE = 15,
+	STEP_KEY_SOURCE = 17,
+	STEP_KEY_DEST,
+};
+
+#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
+#define SEEN(seen, i) (((seen) >> (i)) & 1u)
+
+/* ---------------------------------------------------------------- tree */
+
+/* A new node of kind starting at mark. */
+static struct rb_node *
+rb_node_new(enum rb_node_kind kind, const yaml_mark_t *mark)
+{
+	struct rb_node *n = xcalloc(1, sizeof *n);
+
+	n->kind = kind;
+	n->pos.line = (unsigned)mark->line + 1;
+	n->pos.col = (unsigned)mark->column + 1;
+	n->end = n->pos;
+	return n;
+}
+
+/* Append kid to the items (or keys and values) of parent. */
+static void
+rb_node_add(struct rb_node *parent, struct rb_node *kid)
+{
+	if (parent->nkids == parent->cap) {
+		parent->cap = parent->cap ? parent->cap * 2 : 8;
+		parent->kids = xreallocarray(parent->kids, parent->cap,
+		    sizeof *parent->kids);
+	}
+	parent->kids[parent->nkids++] = kid;
+}
+
+static void
+rb_node_free(struct rb_node *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->nkids; i++)
+		rb_node_free(n->kids[i]);
+	free(n->kids);
+	free(n->value);
+	free(n);
+}
+
+/* Line and column (1-based, columns in characters) of byte off in text. */
+static struct rb_pos
+rb_offset_pos(const char *text, size_t len, size_t off)
+{
+	struct rb_pos pos = { 1, 1 };
+	size_t i;
+
+	for (i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			pos.line++;
+			pos.col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80)
+			pos.col++;
+	}
+	return pos;
+}
+
+/* Report the error libyaml stopped at. */
+static void
+rb_yaml_error(struct rb_ctx *ctx, const yaml_parser_t *p)
+{
+	const char *problem = p->problem != NULL ? p->problem : "parse error";
+	struct rb_pos pos;
+
+	if (p->error == YAML_READER_ERROR) {
+		pos = rb_offset_pos(ctx->rb->text, ctx->rb->textlen,
+		    p->problem_offset);
+		if (p->problem_value != -1) {
+			rb_error(ctx, pos, "invalid YAML: %s (0x%X)", problem,
+			    (unsigned)p->problem_value);
+		} else
+			rb_error(ctx, pos, "invalid YAML: %s", problem);
+		return;
+	}
+	pos.line = (unsigned)p->problem_mark.line + 1;
+	pos.col = (unsigned)p->problem_mark.column + 1;
+	if (p->context != NULL) {
+		rb_error(ctx, pos, "invalid YAML: %s (%s at line %zu, column "
+		    "%zu)", problem, p->context, p->context_mark.line + 1,
+		    p->context_mark.column + 1);
+	} else
+		rb_error(ctx, pos, "invalid YAML: %s", problem);
+}
+
+/*
+ * Add the node of one event to the tree. Returns 1 to go on, 0 at the end of
+ * the stream, -1 to stop on an error that makes the tree useless.
+ */
+static int
+rb_yaml_event(struct rb_ctx *ctx, yaml_event_t *ev, struct rb_node **stack,
+    size_t *depth, struct rb_node **root)
+{
+	struct rb_node *n = NULL;
+	struct rb_pos pos;
+	yaml_char_t *anchor = NULL;
+
+	pos.line = (unsigned)ev->start_mark.line + 1;
+	pos.col = (unsigned)ev->start_mark.column + 1;
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return 0;
+	case YAML_DOCUMENT_START_EVENT:
+		if (*root != NULL) {
+			rb_error(ctx, pos, "only one YAML document is allowed");
+			return -1;
+		}
+		return 1;
+	case YAML_ALIAS_EVENT:
+		rb_error(ctx, pos, "YAML anchors and aliases are not allowed");
+		n = rb_node_new(RB_NODE_BAD, &ev->start_mark);
+		break;
+	case YAML_SCALAR_EVENT:
+		anchor = ev->data.scalar.anchor;
+		n = rb_node_new(RB_NODE_SCALAR, &ev->start_mark);
+		n->len = ev->data.scalar.length;
+		n->value = xmalloc(n->len + 1);
+		memcpy(n->value, ev->data.scalar.value, n->len);
+		n->value[n->len] = '\0';
+		n->style = (int)ev->data.scalar.style;
+		n->end.line = (unsigned)ev->end_mark.line + 1;
+		n->end.col = (unsigned)ev->end_mark.column + 1;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (ev->type == YAML_SEQUENCE_START_EVENT)
+			anchor = ev->data.sequence_start.anchor;
+		else
+			anchor = ev->data.mapping_start.anchor;
+		if (*depth == RUNBOOK_MAX_DEPTH) {
+			rb_error(ctx, pos, "nesting deeper than %d levels",
+			    RUNBOOK_MAX_DEPTH);
+			return -1;
+		}
+		n = rb_node_new(ev->type == YAML_SEQUENCE_START_EVENT ?
+		    RB_NODE_SEQ : RB_NODE_MAP, &ev->start_mark);
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		if (*depth > 0) {
+			(*depth)--;
+			stack[*depth]->end.line = (unsigned)ev->end_mark.line + 1;
+			stack[*depth]->end.col = (unsigned)ev->end_mark.column +
+			    1;
+		}
+		return 1;
+	default:
+		return 1;
+	}
+	if (anchor != NULL)
+		rb_error(ctx, pos, "YAML anchors and aliases are not allowed");
+	if (*depth > 0)
+		rb_node_add(stack[*depth - 1], n);
+	else if (*root == NULL)
+		*root = n;
+	else
+		rb_node_free(n);
+	if (n->kind == RB_NODE_SEQ || n->kind == RB_NODE_MAP)
+		stack[(*depth)++] = n;
+	return 1;
+}
+
+/* Parse the runbook text into a tree; NULL on a YAML error (reported). */
+static struct rb_node *
+rb_yaml_parse(struct rb_ctx *ctx)
+{
+	struct rb_node *stack[RUNBOOK_MAX_DEPTH], *root = NULL;
+	yaml_parser_t p;
+	yaml_event_t ev;
+	size_t depth = 0;
+	int r = 1;
+
+	if (!yaml_parser_initialize(&p))
+		fatalx(1, "out of memory");
+	yaml_parser_set_input_string(&p, (const unsigned char *)ctx->rb->text,
+	    ctx->rb->textlen);
+	while (r == 1) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			rb_yaml_error(ctx, &p);
+			r = -1;
+			break;
+		}
+		r = rb_yaml_event(ctx, &ev, stack, &depth, &root);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	if (r == -1) {
+		rb_node_free(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+void
+rb_error(struct rb_ctx *ctx, struct rb_pos pos, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	diags_add(ctx->d, ctx->file, pos.line, pos.col, "%s", msg);
+	free(msg);
+	ctx->errors++;
+}
+
+const char *
+rb_short(const char *s)
+{
+	static char pool[8][64];
+	static unsigned next;
+	char *out = pool[next++ % 8];
+	size_t i, n = 0;
+
+	for (i = 0; s[i] != '\0' && n < 40; i++)
+		out[n++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	if (s[i] != '\0') {
+		while (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0 && (unsigned char)out[n - 1] >= 0xc0)
+			n--;
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* Is node a YAML null (nothing, ~ or null, unquoted)? */
+static int
+rb_is_null(const struct rb_node *n)
+{
+	if (n->kind != RB_NODE_SCALAR || n->style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	return n->len == 0 || strcmp(n->value, "~") == 0 ||
+	    strcmp(n->value, "null") == 0 || strcmp(n->value, "Null") == 0 ||
+	    strcmp(n->value, "NULL") == 0;
+}
+
+/* What node is, for "expected X, found Y". */
+static const char *
+rb_found(const struct rb_node *n)
+{
+	static char pool[4][72];
+	static unsigned next;
+	char *out;
+
+	if (n->kind == RB_NODE_SEQ)
+		return "a list";
+	if (n->kind == RB_NODE_MAP)
+		return "a mapping";
+	if (n->kind != RB_NODE_SCALAR || rb_is_null(n))
+		return "nothing";
+	out = pool[next++ % 4];
+	snprintf(out, sizeof pool[0], "'%s'", rb_short(n->value));
+	return out;
+}
+
+/* The string in n, or NULL after reporting that it is not one. */
+static const char *
+rb_want_string(struct rb_ctx *ctx, const char *what, const struct rb_node *n)
+{
+	if (n->kind == RB_NODE_BAD)
+		return NULL;
+	if (n->kind != RB_NODE_SCALAR || rb_is_null(n)) {
+		rb_error(ctx, n->pos, "%s: expected a string, found %s",
+		    rb_short(what), rb_found(n));
+		return NULL;
+	}
+	if (strlen(n->value) != n->len) {
+		rb_error(ctx, n->pos, "%s: NUL characters are not allowed",
+		    rb_short(what));
+		return NULL;
+	}
+	return n->value;
+}
+
+/* Does s match [a-z0-9][a-z0-9._-]*? */
+static int
+rb_valid_id(const char *s)
+{
+	size_t i;
+
+	if (!islower((unsigned char)s[0]) && !isdigit((unsigned char)s[0]))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (!(s[i] >= 'a' && s[i] <= 'z') && !isdigit((unsigned char)
+		    s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return 0;
+	}
+	return 1;
+}
+
+/* Does s match [A-Za-z0-9_][A-Za-z0-9_.-]* (vars, targets, roles)? */
+static int
+rb_valid_name(const char *s)
+{
+	size_t i;
+
+	if (!isalnum((unsigned char)s[0]) && s[0] != '_')
+		return 0;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '.' && s[i] != '-')
+			return 0;
+	}
+	return 1;
+}
+
+/* Levenshtein distance, ignoring case; both strings at most 64 bytes. */
+static size_t
+rb_distance(const char *a, const char *b)
+{
+	size_t row[65], i, j, diag, up, la = strlen(a), lb = strlen(b);
+
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			row[j] = diag + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *
+rb_suggest(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	size_t i, d, bestd = 4, lw = strlen(word), ln;
+
+	if (n > RB_SUGGEST_MAX || lw > 64 || lw == 0)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (names[i] == NULL || (ln = strlen(names[i])) > 64)
+			continue;
+		if ((ln > lw + 2 || lw > ln + 2) && strncasecmp(word, names[i],
+		    ln < lw ? ln : lw) != 0)
+			continue; /* too far apart and not a prefix */
+		d = rb_distance(word, names[i]);
+		if (d >= lw || d >= ln)
+			d = 4; /* "b" for "a" is no suggestion */
+		if (d > 2) {
+			if (lw >= 3 && ln > lw &&
+			    strncasecmp(word, names[i], lw) == 0)
+				d = 3;
+			else if (ln >= 3 && lw > ln &&
+			    strncasecmp(word, names[i], ln) == 0)
+				d = 3;
+		}
+		if (d < bestd) {
+			best = names[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/* Characters in the first n bytes of UTF-8 s. */
+static size_t
+rb_utf8_chars(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			c++;
+	}
+	return c;
+}
+
+/* Index the start of every line of the text. */
+static void
+rb_line_index(struct rb_ctx *ctx)
+{
+	const char *t = ctx->rb->text;
+	size_t i, n = 1;
+
+	for (i = 0; i < ctx->rb->textlen; i++)
+		n += t[i] == '\n';
+	ctx->lines = xcalloc(n, sizeof *ctx->lines);
+	ctx->nlines = 1;
+	for (i = 0; i < ctx->rb->textlen; i++) {
+		if (t[i] == '\n')
+			ctx->lines[ctx->nlines++] = i + 1;
+	}
+}
+
+/*
+ * Start converting offsets in scalar n to positions in the file. They are
+ * exact when the scalar is on one line and its text is there verbatim up to
+ * the reference (plain, or quoted without escapes before it); else they are
+ * the start of the scalar. Columns past RB_TEXT_MAX_COL are not searched,
+ * so that a huge one-line file stays linear.
+ */
+void
+rb_text_begin(struct rb_ctx *ctx, struct rb_text_cursor *c,
+    const struct rb_node *n)
+{
+	const char *p, *end;
+	size_t col, i;
+
+	memset(c, 0, sizeof *c);
+	c->node = n;
+	if (n->kind != RB_NODE_SCALAR || n->pos.line != n->end.line ||
+	    n->pos.col > RB_TEXT_MAX_COL)
+		return;
+	if (ctx->lines == NULL)
+		rb_line_index(ctx);
+	if (n->pos.line > ctx->nlines)
+		return;
+	p = ctx->rb->text + ctx->lines[n->pos.line - 1];
+	end = ctx->rb->text + ctx->rb->textlen;
+	for (col = 1; col < n->pos.col && p < end && *p != '\n'; col++) {
+		do
+			p++;
+		while (p < end && ((unsigned char)*p & 0xc0) == 0x80);
+	}
+	if (n->style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+	    n->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+		if (p >= end || (*p != '\'' && *p != '"'))
+			return;
+		p++;
+		c->quoted = 1;
+	} else if (n->style != YAML_PLAIN_SCALAR_STYLE)
+		return;
+	for (i = 0; i < n->len && p + i < end && p[i] != '\n' &&
+	    p[i] == n->value[i]; i++)
+		;
+	c->verbatim = i;
+}
+
+struct rb_pos
+rb_text_pos(struct rb_text_cursor *c, size_t offset)
+{
+	struct rb_pos pos = c->node->pos;
+
+	if (offset + 2 > c->verbatim)
+		return pos;
+	if (offset < c->offset)
+		c->offset = c->chars = 0;
+	c->chars += rb_utf8_chars(c->node->value + c->offset,
+	    offset - c->offset);
+	c->offset = offset;
+	pos.col += (unsigned)(c->quoted + c->chars);
+	return pos;
+}
+
+/* Remember a text field, to be checked for unknown ${var}. */
+static void
+rb_add_text(struct rb_ctx *ctx, const struct rb_node *n)
+{
+	if ((ctx->ntexts & (ctx->ntexts - 1)) == 0) {
+		ctx->texts = xreallocarray(ctx->texts, ctx->ntexts ?
+		    ctx->ntexts * 2 : 1, sizeof *ctx->texts);
+	}
+	ctx->texts[ctx->ntexts++] = n;
+}
+
+/* Remember a name referring to something else, to be checked by lint. */
+static void
+rb_add_ref(struct rb_ctx *ctx, enum rb_ref_kind kind, const char *name,
+    struct rb_pos pos)
+{
+	struct rb_ref *r;
+
+	if ((ctx->nrefs & (ctx->nrefs - 1)) == 0) {
+		ctx->refs = xreallocarray(ctx->refs, ctx->nrefs ?
+		    ctx->nrefs * 2 : 1, sizeof *ctx->refs);
+	}
+	r = &ctx->refs[ctx->nrefs++];
+	r->kind = kind;
+	r->name = name;
+	r->step = ctx->step;
+	r->pos = pos;
+}
+
+static int
+rb_index_compare(const void *a, const void *b)
+{
+	const struct rb_index_entry *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void
+rb_index_build(struct rb_index *idx, const void *base, size_t n,
+    size_t stride, size_t name_off)
+{
+	const char *name;
+	size_t i;
+
+	idx->v = xcalloc(n, sizeof *idx->v);
+	idx->n = 0;
+	for (i = 0; i < n; i++) {
+		memcpy(&name, (const char *)base + i * stride + name_off,
+		    sizeof name);
+		if (name == NULL)
+			continue;
+		idx->v[idx->n].name = name;
+		idx->v[idx->n++].index = i;
+	}
+	qsort(idx->v, idx->n, sizeof *idx->v, rb_index_compare);
+}
+
+size_t
+rb_index_find(const struct rb_index *idx, const char *name)
+{
+	size_t lo = 0, hi = idx->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(idx->v[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < idx->n && strcmp(idx->v[lo].name, name) == 0)
+		return idx->v[lo].index;
+	return SIZE_MAX;
+}
+
+void
+rb_index_free(struct rb_index *idx)
+{
+	free(idx->v);
+	idx->v = NULL;
+	idx->n = 0;
+}
+
+/* Order mapping keys by text, then by position. */
+static int
+rb_compare_keys(const void *a, const void *b)
+{
+	const struct rb_node *x = *(struct rb_node *const *)a;
+	const struct rb_node *y = *(struct rb_node *const *)b;
+	int c = strcmp(x->value, y->value);
+
+	if (c != 0)
+		return c;
+	if (x->pos.line != y->pos.line)
+		return x->pos.line < y->pos.line ? -1 : 1;
+	return x->pos.col < y->pos.col ? -1 : x->pos.col > y->pos.col;
+}
+
+/* Report and mark keys given twice in map; noun says what a key is. */
+static void
+rb_map_dups(struct rb_ctx *ctx, struct rb_node *map, const char *noun)
+{
+	struct rb_node **keys;
+	size_t i, first = 0, n = 0;
+
+	keys = xcalloc(map->nkids / 2 + 1, sizeof *keys);
+	for (i = 0; i + 1 < map->nkids; i += 2) {
+		if (map->kids[i]->kind == RB_NODE_SCALAR)
+			keys[n++] = map->kids[i];
+	}
+	qsort(keys, n, sizeof *keys, rb_compare_keys);
+	for (i = 1; i < n; i++) {
+		if (strcmp(keys[i]->value, keys[first]->value) != 0) {
+			first = i;
+			continue;
+		}
+		keys[i]->dup = 1;
+		rb_error(ctx, keys[i]->pos, "duplicate %s '%s' (first at line "
+		    "%u)", noun, rb_short(keys[i]->value),
+		    keys[first]->pos.line);
+	}
+	free(keys);
+}
+
+/* The value of key in map (its first occurrence), or NULL. */
+static struct rb_node *
+rb_map_get(const struct rb_node *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < map->nkids; i += 2) {
+		if (map->kids[i]->kind == RB_NODE_SCALAR &&
+		    strcmp(map->kids[i]->value, key) == 0)
+			return map->kids[i + 1];
+	}
+	return NULL;
+}
+
+/*
+ * Load the pairs of map into obj by the keys table, for an object whose
+ * kind (e.g. "local steps") has the bits in mask. Returns the keys seen;
+ * their value nodes are put in vals when it is not NULL.
+ */
+static uint32_t
+rb_load_map(struct rb_ctx *ctx, struct rb_node *map, const struct rb_key *keys,
+    size_t nkeys, unsigned mask, const char *kind, void *obj,
+    struct rb_node **vals)
+{
+	const char *names[RB_MAX_KEYS], *hint;
+	struct rb_node *k, *v;
+	uint32_t seen = 0;
+	size_t i, j;
+
+	for (j = 0; j < nkeys; j++)
+		names[j] = keys[j].name;
+	rb_map_dups(ctx, map, "key");
+	for (i = 0; i + 1 < map->nkids; i += 2) {
+		k = map->kids[i];
+		v = map->kids[i + 1];
+		if (k->kind == RB_NODE_BAD || k->dup)
+			continue;
+		if (k->kind != RB_NODE_SCALAR) {
+			rb_error(ctx, k->pos, "keys must be strings, found %s",
+			    rb_found(k));
+			continue;
+		}
+		for (j = 0; j < nkeys; j++) {
+			if (strcmp(k->value, keys[j].name) == 0)
+				break;
+		}
+		if (j == nkeys) {
+			hint = rb_suggest(k->value, names, nkeys);
+			if (hint != NULL) {
+				rb_error(ctx, k->pos, "unknown key '%s' (did "
+				    "you mean '%s'?)", rb_short(k->value),
+				    hint);
+			} else {
+				rb_error(ctx, k->pos, "unknown key '%s'",
+				    rb_short(k->value));
+			}
+			continue;
+		}
+		if ((keys[j].mask & mask) == 0) {
+			rb_error(ctx, k->pos, "'%s' does not apply to %s",
+			    keys[j].name, kind);
+			continue;
+		}
+		seen |= (uint32_t)1 << j;
+		if (vals != NULL)
+			vals[j] = v;
+		if (v->kind != RB_NODE_BAD)
+			keys[j].load(ctx, &keys[j], v, obj);
+	}
+	return seen;
+}
+
+/*
+ * Load a list of strings; ref >= 0 records each as a reference of that
+ * kind. A single string is taken as a list of one.
+ */
+static void
+rb_load_list(struct rb_ctx *ctx, const char *what, struct rb_node *n,
+    char ***list, size_t *count, int ref)
+{
+	struct rb_node *item;
+	const char *s;
+	size_t i, nitems = n->kind == RB_NODE_SEQ ? n->nkids : 1;
+
+	if (n->kind == RB_NODE_MAP || rb_is_null(n)) {
+		rb_error(ctx, n->pos, "%s: expected a list, found %s", what,
+		    rb_found(n));
+		return;
+	}
+	*list = xcalloc(nitems, sizeof **list);
+	for (i = 0; i < nitems; i++) {
+		item = n->kind == RB_NODE_SEQ ? n->kids[i] : n;
+		if ((s = rb_want_string(ctx, what, item)) == NULL)
+			continue;
+		(*list)[*count] = xstrdup(s);
+		if (ref >= 0) {
+			rb_add_ref(ctx, (enum rb_ref_kind)ref, (*list)[*count],
+			    item->pos);
+		}
+		(*count)++;
+	}
+}
+
+/* -------------------------------------------------------- field loaders */
+
+/* A key handled elsewhere (type, host_key's sibling tables). */
+static void
+rb_load_nothing(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+}
+
+/* A text field: a string that may hold ${var}. */
+static void
+rb_load_text(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	const char *s = rb_want_string(ctx, k->name, n);
+
+	if (s == NULL)
+		return;
+	*FIELD(obj, k, char *) = xstrdup(s);
+	rb_add_text(ctx, n);
+}
+
+/* A string taken literally. */
+static void
+rb_load_string(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	const char *s = rb_want_string(ctx, k->name, n);
+
+	if (s != NULL)
+		*FIELD(obj, k, char *) = xstrdup(s);
+}
+
+/* A name or id: [a-z0-9][a-z0-9._-]*. */
+static void
+rb_load_id(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	const char *s = rb_want_string(ctx, k->name, n);
+
+	if (s == NULL)
+		return;
+	if (!rb_valid_id(s)) {
+		rb_error(ctx, n->pos, "%s: '%s' is not a valid %s (use "
+		    ID_CHARSET ")", k->name, rb_short(s), k->name);
+	}
+	*FIELD(obj, k, char *) = xstrdup(s);
+}
+
+/* A duration; k->lo 1 means it must be more than zero. */
+static void
+rb_load_duration(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	const char *s = rb_want_string(ctx, k->name, n), *why;
+	int64_t ms;
+
+	if (s == NULL)
+		return;
+	if (duration_parse(s, &ms, &why) != 0) {
+		rb_error(ctx, n->pos, "%s: invalid duration '%s': %s", k->name,
+		    rb_short(s), why);
+		return;
+	}
+	if (ms == 0 && k->lo > 0) {
+		rb_error(ctx, n->pos, "%s: invalid duration '%s': must be "
+		    "more than zero", k->name, rb_short(s));
+		return;
+	}
+	*FIELD(obj, k, int64_t) = ms;
+}
+
+/* A whole number from k->lo to k->hi. */
+static void
+rb_load_int(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	const char *s = n->value;
+	long long v = 0;
+	size_t i = 0;
+	int neg = 0;
+
+	if (n->kind == RB_NODE_SCALAR && !rb_is_null(n)) {
+		if (s[0] == '-' || s[0] == '+')
+			neg = s[i++] == '-';
+		for (; isdigit((unsigned char)s[i]) && v < 1000000; i++)
+			v = v * 10 + (s[i] - '0');
+		if (neg)
+			v = -v;
+	}
+	if (n->kind != RB_NODE_SCALAR || rb_is_null(n) || s[i] != '\0' ||
+	    i == (size_t)(s[0] == '-' || s[0] == '+') || v < k->lo ||
+	    v > k->hi) {
+		rb_error(ctx, n->pos, "%s: expected a whole number from %d to "
+		    "%d, found %s", k->name, k->lo, k->hi, rb_found(n));
+		return;
+	}
+	*FIELD(obj, k, int) = (int)v;
+}
+
+/* true or false. */
+static void
+rb_load_bool(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	static const char *yes[] = { "true", "True", "TRUE" };
+	static const char *no[] = { "false", "False", "FALSE" };
+	size_t i;
+
+	for (i = 0; n->kind == RB_NODE_SCALAR && i < 3; i++) {
+		if (strcmp(n->value, yes[i]) == 0 ||
+		    strcmp(n->value, no[i]) == 0) {
+			*FIELD(obj, k, int) = n->value[0] == 't' ||
+			    n->value[0] == 'T';
+			return;
+		}
+	}
+	rb_error(ctx, n->pos, "%s: expected true or false, found %s", k->name,
+	    rb_found(n));
+}
+
+/* A finite number >= 0. */
+static void
+rb_load_number(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	char *end = NULL;
+	double v = 0;
+
+	if (n->kind == RB_NODE_SCALAR && !rb_is_null(n)) {
+		v = strtod(n->value, &end);
+	}
+	if (end == NULL || end == n->value || *end != '\0' || !isfinite(v) ||
+	    v < 0 || isspace((unsigned char)n->value[0])) {
+		rb_error(ctx, n->pos, "%s: expected a number >= 0, found %s",
+		    k->name, rb_found(n));
+		return;
+	}
+	*FIELD(obj, k, double) = v;
+}
+
+/* compare: value or rows. */
+static void
+rb_load_compare(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	enum compare_mode *mode = FIELD(obj, k, enum compare_mode);
+
+	if (n->kind == RB_NODE_SCALAR && strcmp(n->value, "value") == 0)
+		*mode = COMPARE_VALUE;
+	else if (n->kind == RB_NODE_SCALAR && strcmp(n->value, "rows") == 0)
+		*mode = COMPARE_ROWS;
+	else {
+		rb_error(ctx, n->pos, "compare: expected value or rows, found "
+		    "%s", rb_found(n));
+	}
+}
+
+/* host_key: strict or accept-new. */
+static void
+rb_load_host_key(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_target *t = obj;
+
+	if (n->kind == RB_NODE_SCALAR && strcmp(n->value, "strict") == 0)
+		t->accept_new = 0;
+	else if (n->kind == RB_NODE_SCALAR &&
+	    strcmp(n->value, "accept-new") == 0)
+		t->accept_new = 1;
+	else {
+		rb_error(ctx, n->pos, "host_key: expected strict or "
+		    "accept-new, found %s", rb_found(n));
+	}
+}
+
+/* A secret that must be "${env:NAME}"; its value is never echoed. */
+static void
+rb_load_env_only(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	const char *s = n->value;
+	size_t i, len = n->len;
+	int ok;
+
+	ok = n->kind == RB_NODE_SCALAR && len > 7 && strlen(s) == len &&
+	    strncmp(s, "${env:", 6) == 0 && s[len - 1] == '}' &&
+	    (isalpha((unsigned char)s[6]) || s[6] == '_');
+	for (i = 6; ok && i < len - 1; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			ok = 0;
+	}
+	if (!ok) {
+		rb_error(ctx, n->pos, "%s: write it as ${env:NAME}; secrets "
+		    "are never kept in the runbook", k->name);
+		return;
+	}
+	*FIELD(obj, k, char *) = xstrdup(s);
+}
+
+/* cutover: 1. */
+static void
+rb_load_version(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct runbook *rb = obj;
+	const char *s = n->value;
+	size_t i;
+
+	for (i = 0; n->kind == RB_NODE_SCALAR && isdigit((unsigned char)s[i]);
+	    i++)
+		;
+	if (n->kind != RB_NODE_SCALAR || i == 0 || s[i] != '\0' || i > 6) {
+		rb_error(ctx, n->pos, "cutover: expected the format version "
+		    "1, found %s", rb_found(n));
+		return;
+	}
+	if (atoi(s) != 1) {
+		rb_error(ctx, n->pos, "cutover: unsupported format version %s "
+		    "(this cutover reads version 1)", s);
+		return;
+	}
+	rb->version = 1;
+}
+
+/* A step's target: a name resolved by lint. */
+static void
+rb_load_step_target(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	const char *s = rb_want_string(ctx, k->name, n);
+	char **field = FIELD(obj, k, char *);
+
+	if (s == NULL)
+		return;
+	*field = xstrdup(s);
+	rb_add_ref(ctx, RB_REF_TARGET, *field, n->pos);
+}
+
+/* A reconcile query's target. */
+static void
+rb_load_query_target(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_query *q = obj;
+	const char *s = rb_want_string(ctx, k->name, n);
+
+	if (s == NULL)
+		return;
+	q->target_name = xstrdup(s);
+	rb_add_ref(ctx, ctx->query_ref, q->target_name, n->pos);
+}
+
+/* source: or dest: of a reconcile step, {target: NAME, query: SQL}. */
+static void
+rb_load_query(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct rb_query *q = FIELD(obj, k, struct rb_query);
+	uint32_t seen;
+
+	if (n->kind != RB_NODE_MAP) {
+		rb_error(ctx, n->pos, "%s: expected a mapping with target and "
+		    "query, found %s", k->name, rb_found(n));
+		return;
+	}
+	ctx->query_ref = (enum rb_ref_kind)k->lo;
+	q->pos = n->pos;
+	seen = rb_load_map(ctx, n, query_keys, NKEYS(query_keys), 1,
+	    k->name, q, NULL);
+	if (!SEEN(seen, 0))
+		rb_error(ctx, n->pos, "%s needs 'target'", k->name);
+	if (!SEEN(seen, 1))
+		rb_error(ctx, n->pos, "%s needs 'query'", k->name);
+}
+
+/* needs: step ids. */
+static void
+rb_load_needs(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct rb_step *s = obj;
+
+	s->needs_given = 1;
+	rb_load_list(ctx, "needs", n, &s->needs, &s->nneeds, RB_REF_NEED);
+}
+
+/* approvers: role names. */
+static void
+rb_load_approvers(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_step *s = obj;
+
+	rb_load_list(ctx, "approvers", n, &s->approvers, &s->napprovers,
+	    RB_REF_APPROVER);
+}
+
+/* settings.rollback_roles: role names. */
+static void
+rb_load_rollback_roles(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct runbook *rb = obj;
+
+	rb_load_list(ctx, "rollback_roles", n, &rb->rollback_roles,
+	    &rb->nrollback_roles, RB_REF_ROLLBACK_ROLE);
+}
+
+/* secrets: var names; lint marks the vars. */
+static void
+rb_load_secrets(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_node *item;
+	const char *s;
+	size_t i, nitems = n->kind == RB_NODE_SEQ ? n->nkids : 1;
+
+	if (n->kind == RB_NODE_MAP || rb_is_null(n)) {
+		rb_error(ctx, n->pos, "secrets: expected a list, found %s",
+		    rb_found(n));
+		return;
+	}
+	for (i = 0; i < nitems; i++) {
+		item = n->kind == RB_NODE_SEQ ? n->kids[i] : n;
+		if ((s = rb_want_string(ctx, "secrets", item)) != NULL)
+			rb_add_ref(ctx, RB_REF_SECRET, s, item->pos);
+	}
+}
+
+/* vars: name: value. */
+static void
+rb_load_vars(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct runbook *rb = obj;
+	struct rb_node *key, *val;
+	struct rb_var *v;
+	const char *s;
+	size_t i;
+
+	if (n->kind != RB_NODE_MAP) {
+		rb_error(ctx, n->pos, "vars: expected a mapping, found %s",
+		    rb_found(n));
+		return;
+	}
+	rb_map_dups(ctx, n, "variable");
+	rb->vars = xcalloc(n->nkids / 2 + 1, sizeof *rb->vars);
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		key = n->kids[i];
+		val = n->kids[i + 1];
+		if (key->dup || (s = rb_want_string(ctx, "variable name",
+		    key)) == NULL)
+			continue;
+		if (!rb_valid_name(s)) {
+			rb_error(ctx, key->pos, "invalid variable name '%s' "
+			    "(use " NAME_CHARSET ")", rb_short(s));
+			continue;
+		}
+		v = &rb->vars[rb->nvars++];
+		v->name = xstrdup(s);
+		v->pos = key->pos;
+		if ((s = rb_want_string(ctx, v->name, val)) != NULL) {
+			v->value = xstrdup(s);
+			rb_add_text(ctx, val);
+		} else
+			v->value = xstrdup("");
+	}
+}
+
+/* roles: name: [operator, ...]. */
+static void
+rb_load_roles(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct runbook *rb = obj;
+	struct rb_node *key;
+	struct rb_role *r;
+	const char *s;
+	size_t i;
+
+	if (n->kind != RB_NODE_MAP) {
+		rb_error(ctx, n->pos, "roles: expected a mapping, found %s",
+		    rb_found(n));
+		return;
+	}
+	rb_map_dups(ctx, n, "role");
+	rb->roles = xcalloc(n->nkids / 2 + 1, sizeof *rb->roles);
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		key = n->kids[i];
+		if (key->dup || (s = rb_want_string(ctx, "role name", key)) ==
+		    NULL)
+			continue;
+		if (!rb_valid_name(s)) {
+			rb_error(ctx, key->pos, "invalid role name '%s' (use "
+			    NAME_CHARSET ")", rb_short(s));
+			continue;
+		}
+		r = &rb->roles[rb->nroles++];
+		r->name = xstrdup(s);
+		r->pos = key->pos;
+		if (n->kids[i + 1]->kind != RB_NODE_BAD) {
+			rb_load_list(ctx, r->name, n->kids[i + 1], &r->members,
+			    &r->nmembers, -1);
+		}
+	}
+}
+
+/* settings: parallel, default_timeout, shell, rollback_roles. */
+static void
+rb_load_settings(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	if (n->kind != RB_NODE_MAP) {
+		rb_error(ctx, n->pos, "settings: expected a mapping, found %s",
+		    rb_found(n));
+		return;
+	}
+	rb_load_map(ctx, n, settings_keys, NKEYS(settings_keys), 1,
+	    "settings", obj, NULL);
+}
+
+/* targets: name: {type: ssh|postgres, ...}. */
+static void
+rb_load_targets(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct runbook *rb = obj;
+	size_t i;
+
+	if (n->kind != RB_NODE_MAP) {
+		rb_error(ctx, n->pos, "targets: expected a mapping, found %s",
+		    rb_found(n));
+		return;
+	}
+	rb_map_dups(ctx, n, "target");
+	rb->targets = xcalloc(n->nkids / 2 + 1, sizeof *rb->targets);
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		if (!n->kids[i]->dup)
+			rb_load_target(ctx, n->kids[i], n->kids[i + 1]);
+	}
+}
+
+/* One target. */
+static void
+rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_target *t;
+	struct rb_node *type;
+	const char *s;
+	unsigned mask = T_SSH | T_PG;
+	uint32_t seen;
+	char kind[32] = "targets";
+
+	if ((s = rb_want_string(ctx, "target name", key)) == NULL)
+		return;
+	if (!rb_valid_name(s)) {
+		rb_error(ctx, key->pos, "invalid target name '%s' (use "
+		    NAME_CHARSET ")", rb_short(s));
+	}
+	t = &rb->targets[rb->ntargets++];
+	t->name = xstrdup(s);
+	t->pos = key->pos;
+	t->port = 22;
+	if (n->kind != RB_NODE_MAP) {
+		if (n->kind != RB_NODE_BAD) {
+			rb_error(ctx, n->pos, "%s: expected a mapping, found "
+			    "%s", rb_short(t->name), rb_found(n));
+		}
+		return;
+	}
+	if ((type = rb_map_get(n, "type")) == NULL) {
+		rb_error(ctx, n->pos, "target '%s' needs 'type' (ssh or "
+		    "postgres)", rb_short(t->name));
+	} else if (type->kind == RB_NODE_SCALAR &&
+	    strcmp(type->value, "ssh") == 0)
+		mask = T_SSH;
+	else if (type->kind == RB_NODE_SCALAR &&
+	    strcmp(type->value, "postgres") == 0)
+		mask = T_PG;
+	else if (type->kind != RB_NODE_BAD) {
+		rb_error(ctx, type->pos, "unknown target type %s (expected "
+		    "ssh or postgres)", rb_found(type));
+	}
+	if (mask != (T_SSH | T_PG)) {
+		t->type = mask == T_SSH ? TARGET_SSH : TARGET_POSTGRES;
+		snprintf(kind, sizeof kind, "%s targets",
+		    target_type_names[t->type]);
+	}
+	seen = rb_load_map(ctx, n, target_keys, NKEYS(target_keys), mask, kind,
+	    t, NULL);
+	if (mask == T_SSH && !SEEN(seen, TARGET_KEY_HOST))
+		rb_error(ctx, n->pos, "ssh target '%s' needs 'host'",
+		    rb_short(t->name));
+	if (mask == T_PG && !SEEN(seen, TARGET_KEY_CONNINFO))
+		rb_error(ctx, n->pos, "postgres target '%s' needs 'conninfo'",
+		    rb_short(t->name));
+}
+
+/* phases: a list of {id, title, steps}. */
+static void
+rb_load_phases(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct runbook *rb = obj;
+	size_t i;
+
+	if (n->kind != RB_NODE_SEQ) {
+		rb_error(ctx, n->pos, "phases: expected a list, found %s",
+		    rb_found(n));
+		return;
+	}
+	if (n->nkids == 0) {
+		rb_error(ctx, n->pos, "phases: a runbook needs at least one "
+		    "phase");
+		return;
+	}
+	rb->phases = xcalloc(n->nkids, sizeof *rb->phases);
+	for (i = 0; i < n->nkids; i++)
+		rb_load_phase(ctx, n->kids[i]);
+}
+
+/* One phase and its steps. */
+static void
+rb_load_phase(struct rb_ctx *ctx, struct rb_node *n)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_node *steps;
+	struct rb_phase *p;
+	uint32_t seen;
+
+	if (n->kind != RB_NODE_MAP) {
+		if (n->kind != RB_NODE_BAD) {
+			rb_error(ctx, n->pos, "phase: expected a mapping, "
+			    "found %s", rb_found(n));
+		}
+		return;
+	}
+	p = &rb->phases[rb->nphases++];
+	p->pos = n->pos;
+	p->first = rb->nsteps;
+	seen = rb_load_map(ctx, n, phase_keys, NKEYS(phase_keys), 1, "phases",
+	    p, NULL);
+	p->nsteps = rb->nsteps - p->first;
+	if (!SEEN(seen, PHASE_KEY_ID))
+		rb_error(ctx, n->pos, "phase needs 'id'");
+	steps = rb_map_get(n, "steps");
+	if (!SEEN(seen, PHASE_KEY_STEPS) || (steps->kind == RB_NODE_SEQ &&
+	    steps->nkids == 0)) {
+		rb_error(ctx, n->pos, "phase '%s' has no steps",
+		    p->id != NULL ? rb_short(p->id) : "");
+	}
+}
+
+/* A phase's steps: a list of steps. */
+static void
+rb_load_steps(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_phase *p = obj;
+	size_t i;
+
+	if (n->kind != RB_NODE_SEQ) {
+		rb_error(ctx, n->pos, "steps: expected a list, found %s",
+		    rb_found(n));
+		return;
+	}
+	rb->steps = xreallocarray(rb->steps, rb->nsteps + n->nkids,
+	    sizeof *rb->steps);
+	for (i = 0; i < n->nkids; i++)
+		rb_load_step(ctx, n->kids[i], (size_t)(p - rb->phases));
+}
+
+/* The type of step n (-1 if absent or unknown, reported). */
+static int
+rb_step_type(struct rb_ctx *ctx, struct rb_node *n)
+{
+	struct rb_node *type = rb_map_get(n, "type");
+	int i;
+
+	if (type == NULL || type->kind == RB_NODE_BAD)
+		return -1;
+	if (type->kind != RB_NODE_SCALAR || rb_is_null(type)) {
+		rb_error(ctx, type->pos, "type: expected a string, found %s",
+		    rb_found(type));
+		return -1;
+	}
+	for (i = 0; i < STEP_NTYPES; i++) {
+		if (strcmp(type->value, step_type_names[i]) == 0)
+			return i;
+	}
+	rb_error(ctx, type->pos, "unknown step type '%s' (expected local, ssh, "
+	    "sql, reconcile, manual or checkpoint)", rb_short(type->value));
+	return -1;
+}
+
+/* One step. */
+static void
+rb_load_step(struct rb_ctx *ctx, struct rb_node *n, size_t phase)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_node *vals[RB_MAX_KEYS] = { NULL };
+	struct rb_step *s;
+	char kind[32] = "steps";
+	uint32_t seen;
+	int type;
+
+	if (n->kind != RB_NODE_MAP) {
+		if (n->kind != RB_NODE_BAD) {
+			rb_error(ctx, n->pos, "step: expected a mapping, found "
+			    "%s", rb_found(n));
+		}
+		return;
+	}
+	s = &rb->steps[rb->nsteps];
+	memset(s, 0, sizeof *s);
+	s->index = ctx->step = rb->nsteps++;
+	s->phase = phase;
+	s->pos = n->pos;
+	s->timeout_ms = -1;
+	s->planned_ms = -1;
+	s->key = 1;
+	s->approvals = 1;
+	type = rb_step_type(ctx, n);
+	if (type >= 0) {
+		s->type = (enum step_type)type;
+		snprintf(kind, sizeof kind, "%s steps", step_type_names[type]);
+	}
+	seen = rb_load_map(ctx, n, step_keys, NKEYS(step_keys), type >= 0 ?
+	    BIT(type) : T_ALL, kind, s, vals);
+	rb_check_step(ctx, s, seen, type >= 0);
+	rb_step_sha(s, vals);
+}
+
+/* Check that step s has the keys its type requires. */
+static void
+rb_check_step(struct rb_ctx *ctx, struct rb_step *s, uint32_t seen, int typed)
+{
+	const char *type = step_type_name(s->type);
+	char label[80];
+
+	if (!SEEN(seen, STEP_KEY_ID))
+		rb_error(ctx, s->pos, "step needs 'id'");
+	if (s->id != NULL)
+		snprintf(label, sizeof label, " '%s'", rb_short(s->id));
+	else
+		label[0] = '\0';
+	if (!SEEN(seen, STEP_KEY_TYPE)) {
+		rb_error(ctx, s->pos, "step%s needs 'type' (local, ssh, sql, "
+		    "reconcile, manual or checkpoint)", label);
+	}
+	if (!typed)
+		return;
+	if ((T_RUN & BIT(s->type)) && !SEEN(seen, STEP_KEY_RUN))
+		rb_error(ctx, s->pos, "%s step%s needs 'run'", type, label);
+	if ((s->type == STEP_SSH || s->type == STEP_SQL) &&
+	    !SEEN(seen, STEP_KEY_TARGET))
+		rb_error(ctx, s->pos, "%s step%s needs 'target'", type, label);
+	if (s->type != STEP_RECONCILE)
+		return;
+	if (!SEEN(seen, STEP_KEY_COMPARE)) {
+		rb_error(ctx, s->pos, "reconcile step%s needs 'compare' (value "
+		    "or rows)", label);
+	}
+	if (!SEEN(seen, STEP_KEY_SOURCE))
+		rb_error(ctx, s->pos, "reconcile step%s needs 'source'", label);
+	if (!SEEN(seen, STEP_KEY_DEST))
+		rb_error(ctx, s->pos, "reconcile step%s needs 'dest'", label);
+}
+
+/* The top-level mapping. */
+static void
+rb_load_root(struct rb_ctx *ctx, struct rb_node *root)
+{
+	uint32_t seen;
+
+	if (root->kind != RB_NODE_MAP) {
+		rb_error(ctx, root->pos, "top level: expected a mapping, found "
+		    "%s", rb_found(root));
+		return;
+	}
+	seen = rb_load_map(ctx, root, root_keys, NKEYS(root_keys), 1, "runbook",
+	    ctx->rb, NULL);
+	if (!SEEN(seen, ROOT_CUTOVER)) {
+		rb_error(ctx, root->pos, "runbook needs 'cutover: 1' (the "
+		    "format version)");
+	}
+	if (!SEEN(seen, ROOT_NAME))
+		rb_error(ctx, root->pos, "runbook needs 'name'");
+	if (!SEEN(seen, ROOT_PHASES))
+		rb_error(ctx, root->pos, "runbook needs 'phases'");
+}
+
+/* ------------------------------------------------- hashes and defaults */
+
+/* Hash a node as written, length-prefixed so that nothing runs together. */
+static void
+rb_node_hash(struct sha256_ctx *c, const struct rb_node *n)
+{
+	char head[32];
+	size_t i;
+
+	if (n == NULL) {
+		sha256_add(c, "-", 1); /* absent */
+		return;
+	}
+	switch (n->kind) {
+	case RB_NODE_SCALAR:
+		snprintf(head, sizeof head, "s%zu:", n->len);
+		sha256_add(c, head, strlen(head));
+		sha256_add(c, n->value, n->len);
+		return;
+	case RB_NODE_SEQ:
+	case RB_NODE_MAP:
+		snprintf(head, sizeof head, "%c%zu:", n->kind == RB_NODE_SEQ ?
+		    '[' : '{', n->nkids);
+		sha256_add(c, head, strlen(head));
+		for (i = 0; i < n->nkids; i++)
+			rb_node_hash(c, n->kids[i]);
+		return;
+	case RB_NODE_BAD:
+		sha256_add(c, "!", 1);
+		return;
+	}
+}
+
+/* def_sha: every step key in table order, name then value as written. */
+static void
+rb_step_sha(struct rb_step *s, struct rb_node **vals)
+{
+	struct sha256_ctx *c = sha256_begin();
+	size_t i;
+
+	for (i = 0; i < NKEYS(step_keys); i++) {
+		sha256_add_field(c, step_keys[i].name);
+		rb_node_hash(c, vals[i]);
+	}
+	sha256_end(c, s->def_sha);
+}
+
+/* Defaults that depend on other fields. */
+static void
+rb_fill_defaults(struct runbook *rb)
+{
+	size_t i;
+
+	if (rb->shell == NULL)
+		rb->shell = xstrdup("/bin/sh");
+	for (i = 0; i < rb->nsteps; i++) {
+		if (rb->steps[i].timeout_ms < 0)
+			rb->steps[i].timeout_ms = rb->default_timeout_ms;
+	}
+}
+
+/* Add dependency d to step s unless there already (stamp[d] == s + 1). */
+static void
+rb_add_dep(struct rb_step *s, size_t d, size_t *stamp)
+{
+	if (stamp[d] == s->index + 1)
+		return;
+	stamp[d] = s->index + 1;
+	s->deps[s->ndeps++] = d;
+}
+
+/*
+ * Resolve needs into deps: the explicit needs when given (unknown ones and
+ * the step itself left out: lint reports them), else the previous step of
+ * the phase, or for a phase's first step every step of the previous phase.
+ */
+void
+rb_resolve_deps(struct rb_ctx *ctx, const struct rb_index *steps)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_step *s;
+	struct rb_phase *prev = NULL;
+	size_t i, j, d, *stamp = xcalloc(rb->nsteps + 1, sizeof *stamp);
+
+	for (i = 0; i < rb->nsteps; i++) {
+		s = &rb->steps[i];
+		if (!s->needs_given && i == rb->phases[s->phase].first) {
+			for (j = s->phase, prev = NULL; j > 0 && prev == NULL;
+			    j--) {
+				if (rb->phases[j - 1].nsteps != 0)
+					prev = &rb->phases[j - 1];
+			}
+		}
+		if (s->needs_given) {
+			s->deps = xcalloc(s->nneeds + 1, sizeof *s->deps);
+			for (j = 0; j < s->nneeds; j++) {
+				d = rb_index_find(steps, s->needs[j]);
+				if (d != SIZE_MAX && d != i)
+					rb_add_dep(s, d, stamp);
+			}
+		} else if (i > rb->phases[s->phase].first) {
+			s->deps = xcalloc(1, sizeof *s->deps);
+			rb_add_dep(s, i - 1, stamp);
+		} else if (prev != NULL) {
+			s->deps = xcalloc(prev->nsteps, sizeof *s->deps);
+			for (d = 0; d < prev->nsteps; d++)
+				rb_add_dep(s, prev->first + d, stamp);
+		}
+	}
+	free(stamp);
+}
+
+/* ---------------------------------------------------------------- API */
+
+/* Read path whole, up to one byte more than the limit. */
+static int
+rb_read_file(const char *path, char **text, size_t *len)
+{
+	FILE *f;
+	size_t n = 0, cap = 65536, got;
+	char *p;
+	int saved;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return -1;
+	p = xmalloc(cap);
+	while ((got = fread(p + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n > RUNBOOK_MAX_SIZE)
+			break;
+		if (n == cap)
+			p = xrealloc(p, cap *= 2);
+	}
+	if (ferror(f)) {
+		saved = errno;
+		fclose(f);
+		free(p);
+		errno = saved;
+		return -1;
+	}
+	fclose(f);
+	*text = p;
+	*len = n;
+	return 0;
+}
+
+int
+runbook_load(const char *path, struct runbook **out, struct diags *d)
+{
+	char *text;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	if (rb_read_file(path, &text, &len) != 0)
+		return -1;
+	r = runbook_load_buffer(path, text, len, out, d);
+	free(text);
+	return r;
+}
+
+/* The checks and resolutions after loading the tree. */
+static void
+rb_finish(struct rb_ctx *ctx)
+{
+	struct rb_index steps;
+	struct runbook *rb = ctx->rb;
+
+	rb_fill_defaults(rb);
+	rb_index_build(&steps, rb->steps, rb->nsteps, sizeof *rb->steps,
+	    offsetof(struct rb_step, id));
+	rb_lint_names(ctx, &steps);
+	rb_resolve_deps(ctx, &steps);
+	rb_lint_cycles(ctx);
+	rb_lint_vars(ctx);
+	rb_lint_texts(ctx);
+	rb_index_free(&steps);
+}
+
+int
+runbook_load_buffer(const char *name, const char *text, size_t len,
+    struct runbook **out, struct diags *d)
+{
+	struct rb_ctx ctx = { .file = name, .d = d, .step = SIZE_MAX };
+	struct runbook *rb;
+	struct rb_pos nopos = { 0, 0 };
+
+	*out = NULL;
+	if (len > RUNBOOK_MAX_SIZE) {
+		rb_error(&ctx, nopos, "runbook is larger than 4 MiB");
+		return -1;
+	}
+	ctx.rb = rb = xcalloc(1, sizeof *rb);
+	rb->path = xstrdup(name);
+	rb->text = xmalloc(len + 1);
+	if (len > 0)
+		memcpy(rb->text, text, len);
+	rb->text[len] = '\0';
+	rb->textlen = len;
+	sha256_hex(rb->text, len, rb->sha256);
+	rb->parallel = 1;
+	rb->default_timeout_ms = RUNBOOK_DEFAULT_TIMEOUT_MS;
+
+	ctx.root = rb_yaml_parse(&ctx);
+	if (ctx.root == NULL && ctx.errors == 0)
+		rb_error(&ctx, nopos, "runbook is empty");
+	else if (ctx.root != NULL && rb_is_null(ctx.root))
+		rb_error(&ctx, nopos, "runbook is empty");
+	else if (ctx.root != NULL) {
+		rb_load_root(&ctx, ctx.root);
+		rb_finish(&ctx);
+	}
+	rb_node_free(ctx.root);
+	free(ctx.lines);
+	free(ctx.texts);
+	free(ctx.refs);
+	if (ctx.errors != 0) {
+		runbook_free(rb);
+		return -1;
+	}
+	*out = rb;
+	return 0;
+}
+
+/* Free a counted array of strings. */
+static void
+rb_free_strings(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Free what a step owns. */
+static void
+rb_free_step(struct rb_step *s)
+{
+	free(s->id);
+	free(s->title);
+	free(s->target_name);
+	free(s->run);
+	free(s->verify);
+	free(s->rollback);
+	free(s->owner);
+	free(s->instructions);
+	free(s->source.target_name);
+	free(s->source.query);
+	free(s->dest.target_name);
+	free(s->dest.query);
+	rb_free_strings(s->approvers, s->napprovers);
+	rb_free_strings(s->needs, s->nneeds);
+	free(s->deps);
+}
+
+/* Free what a target owns. */
+static void
+rb_free_target(struct rb_target *t)
+{
+	free(t->name);
+	free(t->host);
+	free(t->user);
+	free(t->identity);
+	free(t->passphrase);
+	free(t->password);
+	free(t->known_hosts);
+	free(t->conninfo);
+}
+
+void
+runbook_free(struct runbook *rb)
+{
+	size_t i;
+
+	if (rb == NULL)
+		return;
+	for (i = 0; i < rb->nvars; i++) {
+		free(rb->vars[i].name);
+		free(rb->vars[i].value);
+	}
+	free(rb->vars);
+	for (i = 0; i < rb->nroles; i++) {
+		free(rb->roles[i].name);
+		rb_free_strings(rb->roles[i].members, rb->roles[i].nmembers);
+	}
+	free(rb->roles);
+	for (i = 0; i < rb->ntargets; i++)
+		rb_free_target(&rb->targets[i]);
+	free(rb->targets);
+	for (i = 0; i < rb->nphases; i++) {
+		free(rb->phases[i].id);
+		free(rb->phases[i].title);
+	}
+	free(rb->phases);
+	for (i = 0; i < rb->nsteps; i++)
+		rb_free_step(&rb->steps[i]);
+	free(rb->steps);
+	rb_free_strings(rb->rollback_roles, rb->nrollback_roles);
+	free(rb->shell);
+	free(rb->name);
+	free(rb->title);
+	free(rb->description);
+	free(rb->text);
+	free(rb->path);
+	free(rb);
+}
+
+struct rb_step *
+runbook_find_step(const struct runbook *rb, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < rb->nsteps; i++) {
+		if (rb->steps[i].id != NULL && strcmp(rb->steps[i].id, id) == 0)
+			return &rb->steps[i];
+	}
+	return NULL;
+}
+
+struct rb_phase *
+runbook_find_phase(const struct runbook *rb, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < rb->nphases; i++) {
+		if (rb->phases[i].id != NULL &&
+		    strcmp(rb->phases[i].id, id) == 0)
+			return &rb->phases[i];
+	}
+	return NULL;
+}
+
+struct rb_var *
+runbook_find_var(const struct runbook *rb, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rb->nvars; i++) {
+		if (strcmp(rb->vars[i].name, name) == 0)
+			return &rb->vars[i];
+	}
+	return NULL;
+}
+
+struct rb_role *
+runbook_find_role(const struct runbook *rb, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rb->nroles; i++) {
+		if (strcmp(rb->roles[i].name, name) == 0)
+			return &rb->roles[i];
+	}
+	return NULL;
+}
+
+int
+runbook_role_has(const struct rb_role *r, const char *operator)
+{
+	size_t i;
+
+	for (i = 0; r != NULL && i < r->nmembers; i++) {
+		if (strcmp(r->members[i], operator) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+const char *
+step_type_name(enum step_type t)
+{
+	if ((int)t < 0 || t >= STEP_NTYPES)
+		return "unknown";
+	return step_type_names[t];
+}
+
+int
+step_type_is_human(enum step_type t)
+{
+	return t == STEP_MANUAL || t == STEP_CHECKPOINT;
+}
