@@ -39,8 +39,8 @@ static const struct {
 	const struct exec_ops *ops;
 } engine_kinds[] = {
 	{ STEP_LOCAL, &exec_local_ops },
-	{ STEP_SSH, NULL },
-	{ STEP_SQL, NULL },
+	{ STEP_SSH, &exec_ssh_ops },
+	{ STEP_SQL, &exec_sql_ops },
 	{ STEP_RECONCILE, NULL },
 };
 
@@ -428,6 +428,8 @@ engine_close(struct engine *e)
 	}
 	if (e->driving)
 		state_lease_release(e->st, e->run.id);
+	exec_ssh_shutdown();
+	exec_sql_shutdown();
 	if (e->loop != NULL)
 		loop_free(e->loop);
 	expand_free_list(e->secrets);
@@ -623,10 +625,14 @@ engine_launch(struct engine *e, struct engine_step *s, const char *text,
 	env[3] = NULL;
 	memset(&req, 0, sizeof req);
 	req.loop = e->loop;
+	req.rb = e->rb;
+	req.target = s->def->target;
+	req.step = s->def->id;
 	req.shell = e->rb->shell;
 	req.command = cmd;
 	req.env = (const char *const *)env;
 	req.timeout_ms = s->def->timeout_ms;
+	req.verify = text == s->def->verify;
 	req.output = engine_output;
 	req.done = engine_done;
 	req.arg = s;

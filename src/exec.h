@@ -29,12 +29,19 @@ struct exec_result {
 	char *message; /* one line for a person, or NULL; owned by the exec */
 };
 
+struct runbook;
+struct rb_target;
+
 struct exec_req {
 	struct loop *loop;
+	const struct runbook *rb;        /* for expanding target fields */
+	const struct rb_target *target;  /* ssh, sql: where to run */
+	const char *step;                /* the step's id, for messages */
 	const char *shell;   /* local: settings.shell */
 	const char *command; /* expanded text */
 	const char *const *env; /* extra "NAME=value" entries, NULL-terminated */
 	int64_t timeout_ms;
+	int verify; /* sql: success is a true first column of the first row */
 	void (*output)(const char *, size_t, void *);
 	void (*done)(const struct exec_result *, void *);
 	void *arg;
@@ -53,6 +60,12 @@ struct exec_ops {
 };
 
 extern const struct exec_ops exec_local_ops;
+extern const struct exec_ops exec_ssh_ops;
+extern const struct exec_ops exec_sql_ops;
+
+/* Close every cached connection (ssh sessions, PostgreSQL connections). */
+void exec_ssh_shutdown(void);
+void exec_sql_shutdown(void);
 
 /* Reap exited local children; call on SIGCHLD. */
 void exec_local_sigchld(int, void *);

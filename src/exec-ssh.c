@@ -1,0 +1,31 @@
+/*
+ * exec-ssh.c - ssh steps. Not implemented in this version: starting one
+ * fails with a clear message, so a runbook that uses them still lints and
+ * its other steps still run.
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "exec.h"
+#include "xmalloc.h"
+
+static struct exec *ssh_start(const struct exec_req *, char **);
+
+const struct exec_ops exec_ssh_ops = {
+	.name = "ssh",
+	.start = ssh_start,
+};
+
+static struct exec *
+ssh_start(const struct exec_req *req, char **err)
+{
+	(void)req;
+	*err = xstrdup("ssh steps are not supported yet");
+	return NULL;
+}
+
+void
+exec_ssh_shutdown(void)
+{
+}
