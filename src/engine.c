@@ -507,7 +507,7 @@ engine_schedule(struct engine *e)
 			engine_human(e, s);
 			continue;
 		}
-		if (e->nrunning >= e->rb->parallel)
+		if (e->hold || e->nrunning >= e->rb->parallel)
 			continue;
 		if (s->not_before > now) {
 			if (wake < 0 || s->not_before < wake)
@@ -702,6 +702,8 @@ engine_output(const char *p, size_t n, void *arg)
 	struct engine_step *s = arg;
 
 	outbuf_add(&s->out, p, n);
+	s->out_gen++;
+	engine_changed(s->e);
 }
 
 /* An executor finished a command of step s. */
@@ -1005,6 +1007,50 @@ engine_loop_init(struct engine *e)
 	    e);
 	e->poll = loop_timer_add(e->loop, ENGINE_POLL_MS, on_poll, e);
 	e->flush = loop_timer_add(e->loop, ENGINE_FLUSH_MS, on_flush, e);
+}
+
+struct loop *
+engine_loop(struct engine *e)
+{
+	engine_loop_init(e);
+	return e->loop;
+}
+
+int
+engine_start_one(struct engine *e, struct engine_step *s, const char **why)
+{
+	unsigned mask = STARTABLE_MASK | ST_BIT(ST_INTERRUPTED) |
+	    ST_BIT(ST_FAILED);
+
+	engine_loop_init(e);
+	if (!e->driving)
+		*why = "this console does not drive the run";
+	else if (step_type_is_human(s->def->type))
+		*why = s->def->type == STEP_MANUAL ? "a manual step is confirmed, "
+		    "not run" : "a checkpoint is decided, not run";
+	else if (s->ex != NULL)
+		*why = "it is running";
+	else if (s->state == ST_AWAITING)
+		*why = "it waits for retry, confirm or skip";
+	else if (!(mask & ST_BIT(s->state)))
+		*why = "it is done";
+	else if (!deps_done(e, s))
+		*why = "the steps it needs are not done";
+	else if (e->stopping)
+		*why = "the console is stopping";
+	else {
+		if (s->state == ST_FAILED && engine_retry(e, s) != EXIT_DONE) {
+			*why = "it could not be reset for a retry";
+			return -1;
+		}
+		e->wanted[s->def->index] = 1;
+		s->tries_left = s->def->retries + 1;
+		s->not_before = 0;
+		engine_start(e, s, s->state == ST_INTERRUPTED &&
+		    s->def->verify != NULL ? ATT_VERIFY : ATT_RUN);
+		return 0;
+	}
+	return -1;
 }
 
 int

@@ -64,6 +64,7 @@ struct engine_step {
 	int tries_left;
 	int64_t not_before; /* loop_now() time before which no retry starts */
 	int64_t started;    /* loop_now() at start */
+	unsigned out_gen;   /* bumped on every chunk of output */
 };
 
 struct engine {
@@ -82,6 +83,7 @@ struct engine {
 	int stopping; /* a signal asked us to stop */
 	int accept_changes;
 	int lost_lease; /* another driver took over */
+	int hold;       /* start automatic steps only through engine_start_one */
 	unsigned char *wanted; /* steps this invocation may start */
 	struct loop_timer *heartbeat, *poll, *flush, *wake;
 	void (*on_change)(void *); /* front end: something to redraw */
@@ -103,6 +105,17 @@ void engine_close(struct engine *);
 int engine_set_until(struct engine *, const char *id);
 /* Restrict what may start to this one step. */
 void engine_set_only(struct engine *, struct engine_step *);
+
+/* The event loop of a driving engine (created, with its timers and signal
+ * handlers, on first use). Front ends add their own descriptors to it. */
+struct loop *engine_loop(struct engine *);
+/*
+ * Start step s now if it may run: an automatic step that is pending,
+ * rolled back, interrupted (its verify runs first) or failed, whose needs
+ * are done, and nothing of it running. Returns 0, or -1 with *why set to a
+ * static reason a person can read.
+ */
+int engine_start_one(struct engine *, struct engine_step *, const char **why);
 
 /* Start whatever may start now. */
 void engine_schedule(struct engine *);
