@@ -1,31 +1,1703 @@
 /*
- * exec-ssh.c - ssh steps. Not implemented in this version: starting one
- * fails with a clear message, so a runbook that uses them still lints and
- * its other steps still run.
+ * exec-ssh.c - ssh steps: `run` on an ssh target over libssh2.
+ *
+ * One session per target, opened on first use and reused by every step and
+ * by parallel steps, one channel each. Everything is non-blocking and waits
+ * in the one poll() loop: the TCP connect, the SSH handshake, authentication
+ * and every channel. libssh2 reads the socket for all channels at once, so
+ * whenever the socket is ready every pending channel of the session is
+ * driven again, until none makes progress.
+ *
+ * Host keys are checked against known_hosts (strict by default); a key that
+ * is unknown or changed refuses the connection with its SHA256 fingerprint
+ * and the exact line to add. host_key: accept-new appends an unknown key.
+ *
+ * A session that drops while a command runs fails that attempt and is
+ * discarded, so the next step connects afresh. A command that had not been
+ * sent yet when a reused session turns out dead is moved to a new session:
+ * nothing ran, so nothing can run twice.
  */
 #include "config.h"
 
-#include <stddef.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <libssh2.h>
+
+#include "buf.h"
+#include "duration.h"
 #include "exec.h"
+#include "expand.h"
+#include "loop.h"
+#include "runbook.h"
 #include "xmalloc.h"
 
+#define SSH_CONNECT_TIMEOUT_MS 10000 /* TCP connect, handshake and auth */
+#define SSH_KEEPALIVE_S 15           /* SSH keepalive while connected */
+#define SSH_TCP_USER_TIMEOUT_MS 45000 /* unacknowledged data: peer gone */
+#define SSH_CLOSE_GRACE_MS 3000      /* wait this long for a closed channel */
+#define SSH_READ_SIZE 32768
+#define SSH_READ_ROUNDS 16 /* reads per channel per pass */
+#define SSH_PASSES 4       /* passes over the channels per wake-up */
+
+enum ssh_state {
+	SS_CONNECTING, /* non-blocking TCP connect */
+	SS_HANDSHAKE,  /* libssh2_session_handshake */
+	SS_AUTH,
+	SS_READY,
+};
+
+enum ssh_auth {
+	AU_LIST,
+	AU_KEYFILE,
+	AU_AGENT,
+	AU_PASSWORD,
+	AU_FAILED,
+};
+
+enum ssh_ex_state {
+	EX_WAIT,    /* for release, the session, or a free channel slot */
+	EX_OPEN,    /* libssh2_channel_open_session */
+	EX_EXEC,    /* libssh2_channel_exec */
+	EX_RUN,     /* reading output */
+	EX_CLOSING, /* remote EOF seen: wait for the remote close */
+	EX_FREE,    /* libssh2_channel_free after a normal end */
+	EX_ABORT,   /* libssh2_channel_free after cancel or error */
+	EX_DONE,
+};
+
+struct ssh_session {
+	const struct rb_target *target;
+	struct loop *loop;
+	char *host, *user, *identity, *known_hosts;
+	char *passphrase, *password; /* secrets: never printed */
+	int port, accept_new;
+	char *label; /* "HOST:PORT", for messages */
+
+	struct addrinfo *ai, *ai_next;
+	int fd;
+	char *connect_error;
+	LIBSSH2_SESSION *s;
+	enum ssh_state state;
+	struct loop_io *io;
+	struct loop_timer *connect_timer, *keepalive, *kick;
+
+	enum ssh_auth auth;
+	char *methods; /* what the server accepts */
+	struct buf tried;
+	LIBSSH2_AGENT *agent;
+	struct libssh2_agent_publickey *agent_id;
+	int agent_keys;
+
+	struct exec *execs;   /* attached, in start order */
+	struct exec *opening; /* whose channel open libssh2 is in */
+	int throttled;        /* the server refused another channel */
+	int idle_data;        /* data waits while no channel reads it */
+	int used;             /* a command has run on it */
+	struct ssh_session *next;
+};
+
+struct exec {
+	struct exec_req req;
+	char *command;
+	struct ssh_session *ss;
+	LIBSSH2_CHANNEL *ch;
+	enum ssh_ex_state state;
+	int released, finished, orphan, aborting, timed_out, sent;
+	char *why;
+	struct loop_timer *timeout, *grace, *done_timer;
+	struct exec_result result;
+	struct exec *next;
+};
+
+/* Host key types: known_hosts name, libssh2 types, method preference. */
+static const struct {
+	int hostkey;   /* LIBSSH2_HOSTKEY_TYPE_* */
+	int knownhost; /* LIBSSH2_KNOWNHOST_KEY_* */
+	const char *name;
+	const char *methods;
+} ssh_key_types[] = {
+	{ LIBSSH2_HOSTKEY_TYPE_ED25519, LIBSSH2_KNOWNHOST_KEY_ED25519,
+	    "ssh-ed25519", "ssh-ed25519" },
+	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_256, LIBSSH2_KNOWNHOST_KEY_ECDSA_256,
+	    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256" },
+	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_384, LIBSSH2_KNOWNHOST_KEY_ECDSA_384,
+	    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384" },
+	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_521, LIBSSH2_KNOWNHOST_KEY_ECDSA_521,
+	    "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521" },
+	{ LIBSSH2_HOSTKEY_TYPE_RSA, LIBSSH2_KNOWNHOST_KEY_SSHRSA, "ssh-rsa",
+	    "rsa-sha2-512,rsa-sha2-256,ssh-rsa" },
+	{ LIBSSH2_HOSTKEY_TYPE_DSS, LIBSSH2_KNOWNHOST_KEY_SSHDSS, "ssh-dss",
+	    "ssh-dss" },
+};
+#define SSH_NKEY_TYPES (sizeof ssh_key_types / sizeof ssh_key_types[0])
+
+/* Signal names as sent in exit-signal, and their numbers here. */
+static const struct {
+	const char *name;
+	int sig;
+} ssh_signals[] = {
+	{ "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "FPE", SIGFPE },
+	{ "HUP", SIGHUP }, { "ILL", SIGILL }, { "INT", SIGINT },
+	{ "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "QUIT", SIGQUIT },
+	{ "SEGV", SIGSEGV }, { "TERM", SIGTERM }, { "USR1", SIGUSR1 },
+	{ "USR2", SIGUSR2 },
+};
+
+static struct ssh_session *ssh_sessions;
+static int ssh_initialised;
+
 static struct exec *ssh_start(const struct exec_req *, char **);
+static int64_t ssh_pgid(struct exec *);
+static void ssh_release(struct exec *);
+static void ssh_cancel(struct exec *, const char *);
+static void ssh_free(struct exec *);
+
+static struct ssh_session *ssh_session_get(const struct exec_req *, char **);
+static struct ssh_session *ssh_session_new(const struct exec_req *, char **);
+static int ssh_session_fields(struct ssh_session *, const struct runbook *,
+    char **);
+static int ssh_session_resolve(struct ssh_session *, char **);
+static int ssh_session_connect(struct ssh_session *);
+static void ssh_session_connected(struct ssh_session *);
+static void ssh_session_start_ssh(struct ssh_session *);
+static void ssh_session_io(int, short, void *);
+static void ssh_session_drive(struct ssh_session *);
+static int ssh_session_handshake(struct ssh_session *);
+static int ssh_session_auth(struct ssh_session *);
+static int ssh_auth_step(struct ssh_session *);
+static int ssh_auth_keyfile(struct ssh_session *);
+static int ssh_auth_agent(struct ssh_session *);
+static int ssh_auth_password(struct ssh_session *);
+static void ssh_auth_next(struct ssh_session *);
+static void ssh_session_ready(struct ssh_session *);
+static int ssh_session_run(struct ssh_session *);
+static void ssh_session_events(struct ssh_session *);
+static int ssh_session_busy(struct ssh_session *);
+static void ssh_session_idle_io(struct ssh_session *, short);
+static void ssh_session_fail(struct ssh_session *, const char *);
+static void ssh_session_lost(struct ssh_session *, int);
+static void ssh_session_free(struct ssh_session *);
+static void ssh_session_kick(struct ssh_session *);
+static void ssh_on_kick(void *);
+static void ssh_on_connect_timeout(void *);
+static void ssh_on_keepalive(void *);
+static char *ssh_session_error(struct ssh_session *, int);
+static int ssh_error_fatal(int);
+
+static LIBSSH2_KNOWNHOSTS *ssh_known_load(struct ssh_session *);
+static void ssh_hostkey_prefs(struct ssh_session *, LIBSSH2_KNOWNHOSTS *);
+static int ssh_hostkey_check(struct ssh_session *, char **);
+static int ssh_hostkey_add(struct ssh_session *, const char *, char **);
+static char *ssh_base64(const unsigned char *, size_t, int);
+
+static int ssh_exec_drive(struct exec *);
+static int ssh_exec_open(struct exec *);
+static int ssh_exec_command(struct exec *);
+static int ssh_exec_read(struct exec *);
+static int ssh_exec_close(struct exec *);
+static void ssh_exec_status(struct exec *);
+static void ssh_exec_fail(struct exec *, const char *);
+static void ssh_exec_abort(struct exec *);
+static void ssh_exec_finish(struct exec *);
+static void ssh_exec_detach(struct exec *);
+static void ssh_exec_destroy(struct exec *);
+static void ssh_exec_note(struct exec *, const char *);
+static void ssh_on_timeout(void *);
+static void ssh_on_grace(void *);
+static void ssh_on_done(void *);
+static char *ssh_path(const char *);
+static void ssh_forget(char **);
 
 const struct exec_ops exec_ssh_ops = {
 	.name = "ssh",
 	.start = ssh_start,
+	.pgid = ssh_pgid,
+	.release = ssh_release,
+	.cancel = ssh_cancel,
+	.free = ssh_free,
 };
 
+/* Find or open the target's session, and attach a new command to it. */
 static struct exec *
 ssh_start(const struct exec_req *req, char **err)
 {
-	(void)req;
-	*err = xstrdup("ssh steps are not supported yet");
-	return NULL;
+	struct ssh_session *ss;
+	struct exec *e, **pp;
+
+	if (req->target == NULL || req->target->type != TARGET_SSH) {
+		xasprintf(err, "step %s has no ssh target", req->step);
+		return NULL;
+	}
+	if ((ss = ssh_session_get(req, err)) == NULL)
+		return NULL;
+	e = xcalloc(1, sizeof *e);
+	e->req = *req;
+	e->req.command = NULL;
+	e->req.env = NULL;
+	e->command = xstrdup(req->command);
+	e->result.exit_code = -1;
+	e->ss = ss;
+	for (pp = &ss->execs; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = e;
+	return e;
+}
+
+static int64_t
+ssh_pgid(struct exec *e)
+{
+	(void)e;
+	return 0;
+}
+
+/* The attempt is recorded: the command may go now. */
+static void
+ssh_release(struct exec *e)
+{
+	e->released = 1;
+	if (e->finished) {
+		e->done_timer = loop_timer_add(e->req.loop, 0, ssh_on_done, e);
+		return;
+	}
+	if (e->req.timeout_ms > 0)
+		e->timeout = loop_timer_add(e->req.loop, e->req.timeout_ms,
+		    ssh_on_timeout, e);
+	ssh_session_kick(e->ss);
+}
+
+static void
+ssh_cancel(struct exec *e, const char *why)
+{
+	if (e->finished)
+		return;
+	if (e->why == NULL)
+		e->why = xstrdup(why != NULL ? why : "cancelled");
+	ssh_exec_abort(e);
+}
+
+/*
+ * The engine is done with e. A channel still open is closed in the
+ * background (the exec becomes an orphan that frees itself), since
+ * libssh2 cannot drop a channel without talking to the server.
+ */
+static void
+ssh_free(struct exec *e)
+{
+	loop_timer_cancel(e->req.loop, e->done_timer);
+	e->done_timer = NULL;
+	if (!e->finished && e->ss != NULL) {
+		e->orphan = 1;
+		if (e->why == NULL)
+			e->why = xstrdup("cancelled");
+		ssh_exec_abort(e);
+		return;
+	}
+	ssh_exec_destroy(e);
+}
+
+static void
+ssh_exec_destroy(struct exec *e)
+{
+	loop_timer_cancel(e->req.loop, e->timeout);
+	loop_timer_cancel(e->req.loop, e->grace);
+	loop_timer_cancel(e->req.loop, e->done_timer);
+	free(e->result.message);
+	free(e->why);
+	free(e->command);
+	free(e);
+}
+
+/* The session for req's target: the cached one, or a new connection. */
+static struct ssh_session *
+ssh_session_get(const struct exec_req *req, char **err)
+{
+	struct ssh_session *ss, *next;
+
+	for (ss = ssh_sessions; ss != NULL; ss = next) {
+		next = ss->next;
+		if (ss->target != req->target)
+			continue;
+		if (ss->loop == req->loop)
+			return ss;
+		ssh_session_fail(ss, "the event loop changed");
+	}
+	return ssh_session_new(req, err);
+}
+
+/* Expand the target's fields, resolve the host and start connecting. */
+static struct ssh_session *
+ssh_session_new(const struct exec_req *req, char **err)
+{
+	struct ssh_session *ss = xcalloc(1, sizeof *ss);
+
+	if (!ssh_initialised) {
+		if (libssh2_init(0) != 0) {
+			*err = xstrdup("cannot initialise libssh2");
+			free(ss);
+			return NULL;
+		}
+		ssh_initialised = 1;
+	}
+	ss->target = req->target;
+	ss->loop = req->loop;
+	ss->fd = -1;
+	if (ssh_session_fields(ss, req->rb, err) != 0 ||
+	    ssh_session_resolve(ss, err) != 0) {
+		ssh_session_free(ss);
+		return NULL;
+	}
+	if (ssh_session_connect(ss) != 0) {
+		xasprintf(err, "cannot connect to %s: %s", ss->label,
+		    ss->connect_error);
+		ssh_session_free(ss);
+		return NULL;
+	}
+	ss->connect_timer = loop_timer_add(ss->loop, SSH_CONNECT_TIMEOUT_MS,
+	    ssh_on_connect_timeout, ss);
+	ss->next = ssh_sessions;
+	ssh_sessions = ss;
+	return ss;
+}
+
+/* Expand every field of the target; NULL ones take their defaults. */
+static int
+ssh_session_fields(struct ssh_session *ss, const struct runbook *rb,
+    char **err)
+{
+	const struct rb_target *t = ss->target;
+	struct passwd *pw;
+	const char *user;
+	char *s;
+
+	if ((ss->host = expand_text(rb, t->host, err)) == NULL)
+		return -1;
+	ss->port = t->port > 0 ? t->port : 22;
+	ss->accept_new = t->accept_new;
+	xasprintf(&ss->label, "%s:%d", ss->host, ss->port);
+	if (t->user != NULL) {
+		if ((ss->user = expand_text(rb, t->user, err)) == NULL)
+			return -1;
+	} else if ((user = getenv("USER")) != NULL && *user != '\0')
+		ss->user = xstrdup(user);
+	else if ((pw = getpwuid(getuid())) != NULL)
+		ss->user = xstrdup(pw->pw_name);
+	else {
+		*err = xstrdup("no user for the ssh target: set user or $USER");
+		return -1;
+	}
+	if (t->identity != NULL) {
+		if ((s = expand_text(rb, t->identity, err)) == NULL)
+			return -1;
+		ss->identity = ssh_path(s);
+		free(s);
+	}
+	if ((s = expand_text(rb, t->known_hosts != NULL ? t->known_hosts :
+	    "~/.ssh/known_hosts", err)) == NULL)
+		return -1;
+	ss->known_hosts = ssh_path(s);
+	free(s);
+	if (t->passphrase != NULL &&
+	    (ss->passphrase = expand_text(rb, t->passphrase, err)) == NULL)
+		return -1;
+	if (t->password != NULL &&
+	    (ss->password = expand_text(rb, t->password, err)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* A leading ~/ means $HOME. */
+static char *
+ssh_path(const char *p)
+{
+	const char *home = getenv("HOME");
+	char *s;
+
+	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0') && home != NULL) {
+		xasprintf(&s, "%s%s", home, p + 1);
+		return s;
+	}
+	return xstrdup(p);
+}
+
+/*
+ * Resolve the host. getaddrinfo blocks: a literal address returns at once,
+ * a host name is looked up synchronously (the man page says so).
+ */
+static int
+ssh_session_resolve(struct ssh_session *ss, char **err)
+{
+	struct addrinfo hints;
+	char port[16];
+	int rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof port, "%d", ss->port);
+	if ((rc = getaddrinfo(ss->host, port, &hints, &ss->ai)) != 0) {
+		xasprintf(err, "cannot resolve %s: %s", ss->host,
+		    gai_strerror(rc));
+		ss->ai = NULL;
+		return -1;
+	}
+	ss->ai_next = ss->ai;
+	return 0;
+}
+
+/* Start a non-blocking connect to the next address; -1 if none is left. */
+static int
+ssh_session_connect(struct ssh_session *ss)
+{
+	struct addrinfo *ai;
+	int fd;
+
+	for (ai = ss->ai_next; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1)
+			goto next;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS) {
+			ss->fd = fd;
+			ss->ai_next = ai->ai_next;
+			ss->state = SS_CONNECTING;
+			if (ss->io != NULL)
+				loop_io_remove(ss->loop, ss->io);
+			ss->io = loop_io_add(ss->loop, fd, POLLOUT,
+			    ssh_session_io, ss);
+			return 0;
+		}
+		close(fd);
+next:
+		free(ss->connect_error);
+		ss->connect_error = xstrdup(strerror(errno));
+	}
+	if (ss->connect_error == NULL)
+		ss->connect_error = xstrdup("no address");
+	return -1;
+}
+
+/* The TCP connect finished: on to SSH, or to the next address. */
+static void
+ssh_session_connected(struct ssh_session *ss)
+{
+	socklen_t len = sizeof(int);
+	int soerr = 0;
+	char *msg;
+
+	if (getsockopt(ss->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
+		soerr = errno;
+	if (soerr == EINPROGRESS)
+		return;
+	if (soerr != 0) {
+		free(ss->connect_error);
+		ss->connect_error = xstrdup(strerror(soerr));
+		close(ss->fd);
+		ss->fd = -1;
+		if (ssh_session_connect(ss) != 0) {
+			xasprintf(&msg, "cannot connect to %s: %s", ss->label,
+			    ss->connect_error);
+			ssh_session_fail(ss, msg);
+			free(msg);
+		}
+		return;
+	}
+	ssh_session_start_ssh(ss);
+}
+
+/*
+ * Keepalives: TCP keepalive and a user timeout find a peer that vanished
+ * without closing the connection; SSH keepalives keep idle NAT and
+ * firewall state alive.
+ */
+static void
+ssh_session_start_ssh(struct ssh_session *ss)
+{
+	LIBSSH2_KNOWNHOSTS *kh;
+	int one = 1, idle = 30, intvl = 10, cnt = 3;
+	unsigned int uto = SSH_TCP_USER_TIMEOUT_MS;
+
+	setsockopt(ss->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	setsockopt(ss->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+	setsockopt(ss->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+	setsockopt(ss->fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+	setsockopt(ss->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof uto);
+	setsockopt(ss->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if ((ss->s = libssh2_session_init_ex(NULL, NULL, NULL, ss)) == NULL) {
+		ssh_session_fail(ss, "cannot create an ssh session");
+		return;
+	}
+	libssh2_session_set_blocking(ss->s, 0);
+	if ((kh = ssh_known_load(ss)) != NULL) {
+		ssh_hostkey_prefs(ss, kh);
+		libssh2_knownhost_free(kh);
+	}
+	ss->state = SS_HANDSHAKE;
+	ssh_session_drive(ss);
+}
+
+static void
+ssh_session_io(int fd, short revents, void *arg)
+{
+	struct ssh_session *ss = arg;
+
+	(void)fd;
+	if (ss->state == SS_CONNECTING) {
+		ssh_session_connected(ss);
+		return;
+	}
+	if (ss->state == SS_READY && !ssh_session_busy(ss)) {
+		ssh_session_idle_io(ss, revents);
+		return;
+	}
+	ssh_session_drive(ss);
+}
+
+/*
+ * Nothing reads the session while it is idle. Notice a connection closed
+ * by the server at once (then forget the session); leave any data for the
+ * next command, and stop polling until then.
+ */
+static void
+ssh_session_idle_io(struct ssh_session *ss, short revents)
+{
+	char c;
+	ssize_t n;
+
+	n = recv(ss->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR) ||
+	    (n == -1 && (revents & (POLLERR | POLLHUP)))) {
+		ssh_session_free(ss);
+		return;
+	}
+	if (n > 0)
+		ss->idle_data = 1;
+	ssh_session_events(ss);
+}
+
+/* Move the session on as far as it goes without blocking. */
+static void
+ssh_session_drive(struct ssh_session *ss)
+{
+	if (ss->state == SS_HANDSHAKE && ssh_session_handshake(ss) != 0)
+		return;
+	if (ss->state == SS_AUTH && ssh_session_auth(ss) != 0)
+		return;
+	if (ss->state == SS_READY && ssh_session_run(ss) != 0)
+		return;
+	ssh_session_events(ss);
+}
+
+/* Handshake, then the host key. Returns -1 if the session is gone. */
+static int
+ssh_session_handshake(struct ssh_session *ss)
+{
+	char *err = NULL, *msg;
+	int rc;
+
+	rc = libssh2_session_handshake(ss->s, ss->fd);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return 0;
+	if (rc != 0) {
+		err = ssh_session_error(ss, rc);
+		xasprintf(&msg, "cannot connect to %s: SSH handshake failed: %s",
+		    ss->label, err);
+		ssh_session_fail(ss, msg);
+		free(msg);
+		free(err);
+		return -1;
+	}
+	if (ssh_hostkey_check(ss, &err) != 0) {
+		ssh_session_fail(ss, err);
+		free(err);
+		return -1;
+	}
+	ss->state = SS_AUTH;
+	ss->auth = AU_LIST;
+	return 0;
+}
+
+/* Try authentication methods in order; -1 if the session is gone. */
+static int
+ssh_session_auth(struct ssh_session *ss)
+{
+	char *msg, *err;
+	int rc;
+
+	for (;;) {
+		if (ss->auth == AU_FAILED) {
+			xasprintf(&msg, "authentication as %s to %s failed "
+			    "(tried: %s)", ss->user, ss->label,
+			    ss->tried.len ? buf_str(&ss->tried) : "nothing: set "
+			    "identity, run an ssh-agent, or set password");
+			ssh_session_fail(ss, msg);
+			free(msg);
+			return -1;
+		}
+		rc = ssh_auth_step(ss);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		if (rc == 0) {
+			ssh_session_ready(ss);
+			return 0;
+		}
+		if (rc < 0) {
+			err = ssh_session_error(ss, rc);
+			xasprintf(&msg, "cannot connect to %s: connection lost "
+			    "during authentication: %s", ss->label, err);
+			ssh_session_fail(ss, msg);
+			free(msg);
+			free(err);
+			return -1;
+		}
+	}
+}
+
+/*
+ * One step of authentication: EAGAIN, 0 (authenticated), 1 (this method
+ * did not work: go on) or another negative code (the session failed).
+ */
+static int
+ssh_auth_step(struct ssh_session *ss)
+{
+	const char *list;
+	int rc;
+
+	switch (ss->auth) {
+	case AU_LIST:
+		list = libssh2_userauth_list(ss->s, ss->user,
+		    (unsigned)strlen(ss->user));
+		if (list == NULL) {
+			if (libssh2_userauth_authenticated(ss->s))
+				return 0;
+			rc = libssh2_session_last_errno(ss->s);
+			return rc == LIBSSH2_ERROR_EAGAIN ? rc :
+			    rc < 0 ? rc : LIBSSH2_ERROR_PROTO;
+		}
+		ss->methods = xstrdup(list);
+		ss->auth = AU_LIST;
+		ssh_auth_next(ss);
+		return 1;
+	case AU_KEYFILE:
+		rc = ssh_auth_keyfile(ss);
+		break;
+	case AU_AGENT:
+		rc = ssh_auth_agent(ss);
+		break;
+	case AU_PASSWORD:
+		rc = ssh_auth_password(ss);
+		break;
+	default:
+		return 1;
+	}
+	if (rc == 1)
+		ssh_auth_next(ss);
+	return rc;
+}
+
+/*
+ * The next method, in order: the identity file if one is set, else the
+ * ssh-agent if SSH_AUTH_SOCK is set; then the password if one is set.
+ */
+static void
+ssh_auth_next(struct ssh_session *ss)
+{
+	const char *sock = getenv("SSH_AUTH_SOCK");
+
+	switch (ss->auth) {
+	case AU_LIST:
+		if (ss->identity != NULL) {
+			ss->auth = AU_KEYFILE;
+			break;
+		}
+		if (sock != NULL && *sock != '\0') {
+			ss->auth = AU_AGENT;
+			break;
+		}
+		/* FALLTHROUGH */
+	case AU_KEYFILE:
+	case AU_AGENT:
+		if (ss->password != NULL) {
+			ss->auth = AU_PASSWORD;
+			break;
+		}
+		/* FALLTHROUGH */
+	default:
+		ss->auth = AU_FAILED;
+		break;
+	}
+}
+
+/* Public key from the identity file, with the passphrase if any. */
+static int
+ssh_auth_keyfile(struct ssh_session *ss)
+{
+	int rc;
+
+	if (strstr(ss->methods, "publickey") == NULL) {
+		buf_printf(&ss->tried, "%skey %s (the server does not accept "
+		    "keys)", ss->tried.len ? ", " : "", ss->identity);
+		return 1;
+	}
+	rc = libssh2_userauth_publickey_fromfile_ex(ss->s, ss->user,
+	    (unsigned)strlen(ss->user), NULL, ss->identity, ss->passphrase);
+	if (rc == 0 || rc == LIBSSH2_ERROR_EAGAIN || ssh_error_fatal(rc))
+		return rc;
+	if (rc == LIBSSH2_ERROR_FILE)
+		buf_printf(&ss->tried, "%skey %s (cannot read it: missing, "
+		    "unsupported, or wrong passphrase)", ss->tried.len ? ", " :
+		    "", ss->identity);
+	else
+		buf_printf(&ss->tried, "%skey %s (refused)", ss->tried.len ?
+		    ", " : "", ss->identity);
+	return 1;
+}
+
+/* Every key the agent holds, in its order. Agent I/O is local. */
+static int
+ssh_auth_agent(struct ssh_session *ss)
+{
+	const char *sep = ss->tried.len ? ", " : "";
+	int rc;
+
+	if (ss->agent == NULL) {
+		if ((ss->agent = libssh2_agent_init(ss->s)) == NULL ||
+		    libssh2_agent_connect(ss->agent) != 0 ||
+		    libssh2_agent_list_identities(ss->agent) != 0) {
+			buf_printf(&ss->tried, "%sssh-agent (cannot talk to it "
+			    "at $SSH_AUTH_SOCK)", sep);
+			return 1;
+		}
+		if (libssh2_agent_get_identity(ss->agent, &ss->agent_id,
+		    NULL) != 0)
+			ss->agent_id = NULL;
+	}
+	while (ss->agent_id != NULL) {
+		rc = libssh2_agent_userauth(ss->agent, ss->user, ss->agent_id);
+		if (rc == 0 || rc == LIBSSH2_ERROR_EAGAIN || ssh_error_fatal(rc))
+			return rc;
+		ss->agent_keys++;
+		if (libssh2_agent_get_identity(ss->agent, &ss->agent_id,
+		    ss->agent_id) != 0)
+			ss->agent_id = NULL;
+	}
+	buf_printf(&ss->tried, "%sssh-agent (%d key%s refused)", sep,
+	    ss->agent_keys, ss->agent_keys == 1 ? "" : "s");
+	return 1;
+}
+
+static int
+ssh_auth_password(struct ssh_session *ss)
+{
+	const char *sep = ss->tried.len ? ", " : "";
+	int rc;
+
+	if (strstr(ss->methods, "password") == NULL) {
+		buf_printf(&ss->tried, "%spassword (the server does not accept "
+		    "passwords)", sep);
+		return 1;
+	}
+	rc = libssh2_userauth_password_ex(ss->s, ss->user,
+	    (unsigned)strlen(ss->user), ss->password,
+	    (unsigned)strlen(ss->password), NULL);
+	if (rc == 0 || rc == LIBSSH2_ERROR_EAGAIN || ssh_error_fatal(rc))
+		return rc;
+	buf_printf(&ss->tried, "%spassword (refused)", sep);
+	return 1;
+}
+
+/* Authenticated: secrets are no longer needed; keepalives start. */
+static void
+ssh_session_ready(struct ssh_session *ss)
+{
+	ss->state = SS_READY;
+	loop_timer_cancel(ss->loop, ss->connect_timer);
+	ss->connect_timer = NULL;
+	ssh_forget(&ss->passphrase);
+	ssh_forget(&ss->password);
+	if (ss->agent != NULL) {
+		libssh2_agent_disconnect(ss->agent);
+		libssh2_agent_free(ss->agent);
+		ss->agent = NULL;
+	}
+	libssh2_keepalive_config(ss->s, 0, SSH_KEEPALIVE_S);
+	ss->keepalive = loop_timer_add(ss->loop, SSH_KEEPALIVE_S * 1000,
+	    ssh_on_keepalive, ss);
+}
+
+/* Wipe and free a secret. */
+static void
+ssh_forget(char **p)
+{
+	if (*p == NULL)
+		return;
+	memset(*p, 0, strlen(*p));
+	free(*p);
+	*p = NULL;
+}
+
+/*
+ * Drive every channel until none makes progress. libssh2 reads packets
+ * for all channels whichever one asks, so one pass can leave data queued
+ * for a channel already visited: go round again. When the bound is hit,
+ * come back at once through a timer rather than hog the loop.
+ * Returns -1 if the session is gone.
+ */
+static int
+ssh_session_run(struct ssh_session *ss)
+{
+	struct exec *e, *next;
+	int pass, progress = 1, rc;
+
+	ss->idle_data = 0;
+	for (pass = 0; progress && pass < SSH_PASSES; pass++) {
+		progress = 0;
+		for (e = ss->execs; e != NULL; e = next) {
+			next = e->next;
+			if ((rc = ssh_exec_drive(e)) < 0)
+				return -1;
+			progress |= rc;
+		}
+	}
+	if (progress)
+		ssh_session_kick(ss);
+	return 0;
+}
+
+/* Poll for what libssh2 waits for; while idle, only for a close. */
+static void
+ssh_session_events(struct ssh_session *ss)
+{
+	short ev = POLLIN;
+	int dirs;
+
+	if (ss->io == NULL)
+		return;
+	if (ss->state == SS_CONNECTING)
+		ev = POLLOUT;
+	else if (ss->state == SS_READY && !ssh_session_busy(ss))
+		ev = ss->idle_data ? 0 : POLLIN;
+	else {
+		dirs = libssh2_session_block_directions(ss->s);
+		if (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+			ev |= POLLOUT;
+	}
+	loop_io_set(ss->io, ev);
+}
+
+/* Has the session a channel open or a command that wants one? */
+static int
+ssh_session_busy(struct ssh_session *ss)
+{
+	struct exec *e;
+
+	for (e = ss->execs; e != NULL; e = e->next) {
+		if (e->released || e->ch != NULL || e->state != EX_WAIT)
+			return 1;
+	}
+	return 0;
+}
+
+/* Drive the session again soon, from the loop. */
+static void
+ssh_session_kick(struct ssh_session *ss)
+{
+	if (ss->kick == NULL)
+		ss->kick = loop_timer_add(ss->loop, 0, ssh_on_kick, ss);
+}
+
+static void
+ssh_on_kick(void *arg)
+{
+	struct ssh_session *ss = arg;
+
+	ss->kick = NULL;
+	if (ss->state != SS_CONNECTING)
+		ssh_session_drive(ss);
+}
+
+static void
+ssh_on_connect_timeout(void *arg)
+{
+	struct ssh_session *ss = arg;
+	static const char *stage[] = {
+		[SS_CONNECTING] = "TCP connect",
+		[SS_HANDSHAKE] = "SSH handshake",
+		[SS_AUTH] = "authentication",
+		[SS_READY] = "",
+	};
+	char d[32], *msg;
+
+	ss->connect_timer = NULL;
+	duration_format(SSH_CONNECT_TIMEOUT_MS, d, sizeof d);
+	xasprintf(&msg, "cannot connect to %s: %s timed out after %s",
+	    ss->label, stage[ss->state], d);
+	ssh_session_fail(ss, msg);
+	free(msg);
+}
+
+static void
+ssh_on_keepalive(void *arg)
+{
+	struct ssh_session *ss = arg;
+	int next = SSH_KEEPALIVE_S, rc;
+
+	ss->keepalive = NULL;
+	rc = libssh2_keepalive_send(ss->s, &next);
+	if (rc != 0 && rc != LIBSSH2_ERROR_EAGAIN && ssh_error_fatal(rc)) {
+		ssh_session_lost(ss, rc);
+		return;
+	}
+	if (next <= 0)
+		next = SSH_KEEPALIVE_S;
+	ss->keepalive = loop_timer_add(ss->loop, (int64_t)next * 1000,
+	    ssh_on_keepalive, ss);
+	ssh_session_events(ss);
+}
+
+/* libssh2's last error as one line for a person. */
+static char *
+ssh_session_error(struct ssh_session *ss, int rc)
+{
+	char *msg = NULL;
+
+	switch (rc) {
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+		return xstrdup("the server closed the connection");
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_SEND:
+		return xasprintf(&msg, "%s", errno != 0 ? strerror(errno) :
+		    "socket error"), msg;
+	case LIBSSH2_ERROR_TIMEOUT:
+	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+		return xstrdup("timed out");
+	}
+	if (ss->s != NULL)
+		libssh2_session_last_error(ss->s, &msg, NULL, 0);
+	xasprintf(&msg, "%s (libssh2 error %d)", msg != NULL && *msg != '\0' ?
+	    msg : "error", rc);
+	return msg;
+}
+
+/* Does error rc end the whole session, not only one channel? */
+static int
+ssh_error_fatal(int rc)
+{
+	switch (rc) {
+	case 0:
+	case LIBSSH2_ERROR_EAGAIN:
+	case LIBSSH2_ERROR_ALLOC:
+	case LIBSSH2_ERROR_FILE:
+	case LIBSSH2_ERROR_METHOD_NONE:
+	case LIBSSH2_ERROR_AUTHENTICATION_FAILED:
+	case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
+	case LIBSSH2_ERROR_PASSWORD_EXPIRED:
+	case LIBSSH2_ERROR_CHANNEL_OUTOFORDER:
+	case LIBSSH2_ERROR_CHANNEL_FAILURE:
+	case LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED:
+	case LIBSSH2_ERROR_CHANNEL_UNKNOWN:
+	case LIBSSH2_ERROR_CHANNEL_WINDOW_EXCEEDED:
+	case LIBSSH2_ERROR_CHANNEL_PACKET_EXCEEDED:
+	case LIBSSH2_ERROR_CHANNEL_CLOSED:
+	case LIBSSH2_ERROR_CHANNEL_EOF_SENT:
+	case LIBSSH2_ERROR_REQUEST_DENIED:
+	case LIBSSH2_ERROR_INVAL:
+	case LIBSSH2_ERROR_BAD_USE:
+	case LIBSSH2_ERROR_AGENT_PROTOCOL:
+	case LIBSSH2_ERROR_KEYFILE_AUTH_FAILED:
+	case LIBSSH2_ERROR_PUBLICKEY_PROTOCOL:
+	case LIBSSH2_ERROR_CHANNEL_WINDOW_FULL:
+		return 0;
+	}
+	return 1;
+}
+
+/* The session cannot be used: fail everything on it, then forget it. */
+static void
+ssh_session_fail(struct ssh_session *ss, const char *msg)
+{
+	struct exec *e, *next;
+
+	for (e = ss->execs; e != NULL; e = next) {
+		next = e->next;
+		e->ch = NULL; /* freed with the session */
+		if (e->orphan) {
+			ssh_exec_detach(e);
+			ssh_exec_destroy(e);
+		} else
+			ssh_exec_fail(e, msg);
+	}
+	ssh_session_free(ss);
+}
+
+/*
+ * The connection dropped after it was set up. Commands already sent fail;
+ * commands not sent yet on a session that had been idle move to a new one.
+ */
+static void
+ssh_session_lost(struct ssh_session *ss, int rc)
+{
+	struct ssh_session *ns = NULL;
+	struct exec *e, *next, **pp;
+	char *err = ssh_session_error(ss, rc), *msg, *cerr = NULL;
+	struct exec_req req;
+
+	xasprintf(&msg, "connection to %s lost: %s", ss->label, err);
+	for (e = ss->execs; e != NULL; e = next) {
+		next = e->next;
+		if (e->sent || e->orphan || !ss->used)
+			continue;
+		if (ns == NULL) {
+			req = e->req;
+			if ((ns = ssh_session_new(&req, &cerr)) == NULL)
+				break;
+		}
+		ssh_exec_detach(e);
+		e->state = EX_WAIT;
+		e->ss = ns;
+		for (pp = &ns->execs; *pp != NULL; pp = &(*pp)->next)
+			;
+		*pp = e;
+	}
+	ssh_session_fail(ss, cerr != NULL ? cerr : msg);
+	free(cerr);
+	free(msg);
+	free(err);
+}
+
+/* Close the connection and free the session (its execs are gone). */
+static void
+ssh_session_free(struct ssh_session *ss)
+{
+	struct ssh_session **pp;
+
+	for (pp = &ssh_sessions; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == ss) {
+			*pp = ss->next;
+			break;
+		}
+	}
+	loop_timer_cancel(ss->loop, ss->connect_timer);
+	loop_timer_cancel(ss->loop, ss->keepalive);
+	loop_timer_cancel(ss->loop, ss->kick);
+	if (ss->io != NULL)
+		loop_io_remove(ss->loop, ss->io);
+	if (ss->agent != NULL) {
+		libssh2_agent_disconnect(ss->agent);
+		libssh2_agent_free(ss->agent);
+	}
+	if (ss->s != NULL) {
+		/* Best effort goodbye; then make every later send fail at
+		 * once, so that freeing never waits for the server. */
+		libssh2_session_disconnect(ss->s, "cutover is done");
+		if (ss->fd != -1)
+			shutdown(ss->fd, SHUT_RDWR);
+		libssh2_session_free(ss->s);
+	}
+	if (ss->fd != -1)
+		close(ss->fd);
+	if (ss->ai != NULL)
+		freeaddrinfo(ss->ai);
+	ssh_forget(&ss->passphrase);
+	ssh_forget(&ss->password);
+	buf_free(&ss->tried);
+	free(ss->methods);
+	free(ss->connect_error);
+	free(ss->label);
+	free(ss->host);
+	free(ss->user);
+	free(ss->identity);
+	free(ss->known_hosts);
+	free(ss);
 }
 
 void
 exec_ssh_shutdown(void)
 {
+	while (ssh_sessions != NULL)
+		ssh_session_fail(ssh_sessions, "cutover is closing");
+}
+
+/*
+ * Read known_hosts line by line. libssh2_knownhost_readfile gives up at
+ * the first line it cannot parse (a marker, a key type it does not know);
+ * such lines are skipped here instead. A missing file is an empty one.
+ */
+static LIBSSH2_KNOWNHOSTS *
+ssh_known_load(struct ssh_session *ss)
+{
+	LIBSSH2_KNOWNHOSTS *kh;
+	FILE *f;
+	char *line = NULL, *p;
+	size_t cap = 0;
+	ssize_t n;
+
+	if ((kh = libssh2_knownhost_init(ss->s)) == NULL)
+		return NULL;
+	if ((f = fopen(ss->known_hosts, "re")) == NULL)
+		return kh;
+	while ((n = getline(&line, &cap, f)) != -1) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '\0' || *p == '#' || *p == '@')
+			continue;
+		libssh2_knownhost_readline(kh, p, strlen(p),
+		    LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+	}
+	free(line);
+	fclose(f);
+	return kh;
+}
+
+/*
+ * Ask first for the host key types known_hosts has for this host, as
+ * OpenSSH does: otherwise the server may offer a type we have no line for
+ * and a known host would look unknown. Works with hashed entries too: each
+ * entry's key is checked against this host name.
+ */
+static void
+ssh_hostkey_prefs(struct ssh_session *ss, LIBSSH2_KNOWNHOSTS *kh)
+{
+	struct libssh2_knownhost *k = NULL;
+	int known[SSH_NKEY_TYPES] = { 0 }, type;
+	struct buf b = { 0 };
+	size_t i, pass;
+
+	while (libssh2_knownhost_get(kh, &k, k) == 0) {
+		type = k->typemask & LIBSSH2_KNOWNHOST_KEY_MASK;
+		for (i = 0; i < SSH_NKEY_TYPES; i++) {
+			if (ssh_key_types[i].knownhost == type && !known[i] &&
+			    libssh2_knownhost_checkp(kh, ss->host, ss->port,
+			    k->key, strlen(k->key), LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+			    LIBSSH2_KNOWNHOST_KEYENC_BASE64 | type, NULL) ==
+			    LIBSSH2_KNOWNHOST_CHECK_MATCH)
+				known[i] = 1;
+		}
+	}
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < SSH_NKEY_TYPES; i++) {
+			if (known[i] == (pass == 0))
+				buf_printf(&b, "%s%s", b.len ? "," : "",
+				    ssh_key_types[i].methods);
+		}
+	}
+	libssh2_session_method_pref(ss->s, LIBSSH2_METHOD_HOSTKEY, buf_str(&b));
+	buf_free(&b);
+}
+
+/* Base64, with or without the trailing '=' padding. */
+static char *
+ssh_base64(const unsigned char *p, size_t len, int pad)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = xmalloc(len / 3 * 4 + 5), *o = out;
+	unsigned long v;
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (unsigned long)p[i] << 16 | p[i + 1] << 8 | p[i + 2];
+		*o++ = tab[v >> 18 & 63];
+		*o++ = tab[v >> 12 & 63];
+		*o++ = tab[v >> 6 & 63];
+		*o++ = tab[v & 63];
+	}
+	if (i < len) {
+		v = (unsigned long)p[i] << 16;
+		if (i + 1 < len)
+			v |= p[i + 1] << 8;
+		*o++ = tab[v >> 18 & 63];
+		*o++ = tab[v >> 12 & 63];
+		if (i + 1 < len)
+			*o++ = tab[v >> 6 & 63];
+		else if (pad)
+			*o++ = '=';
+		if (pad)
+			*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Check the server's host key against known_hosts. Returns 0 when it may
+ * be trusted, else -1 with *err: one line with the fingerprint and the
+ * exact known_hosts line, so a person can check it and add it.
+ */
+static int
+ssh_hostkey_check(struct ssh_session *ss, char **err)
+{
+	LIBSSH2_KNOWNHOSTS *kh;
+	const char *key, *hash, *name = "unknown";
+	size_t len, i;
+	int type, kbit = LIBSSH2_KNOWNHOST_KEY_UNKNOWN, rc, other;
+	char *fp, *b64, *pattern, *line;
+
+	key = libssh2_session_hostkey(ss->s, &len, &type);
+	hash = libssh2_hostkey_hash(ss->s, LIBSSH2_HOSTKEY_HASH_SHA256);
+	if (key == NULL || hash == NULL || (kh = ssh_known_load(ss)) == NULL) {
+		xasprintf(err, "cannot connect to %s: no host key", ss->label);
+		return -1;
+	}
+	for (i = 0; i < SSH_NKEY_TYPES; i++) {
+		if (ssh_key_types[i].hostkey == type) {
+			kbit = ssh_key_types[i].knownhost;
+			name = ssh_key_types[i].name;
+		}
+	}
+	rc = libssh2_knownhost_checkp(kh, ss->host, ss->port, key, len,
+	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kbit,
+	    NULL);
+	/* Not found by type: does the file know this host by another? */
+	other = rc == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND &&
+	    libssh2_knownhost_checkp(kh, ss->host, ss->port, key, len,
+	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW, NULL) ==
+	    LIBSSH2_KNOWNHOST_CHECK_MISMATCH;
+	libssh2_knownhost_free(kh);
+	if (rc == LIBSSH2_KNOWNHOST_CHECK_MATCH)
+		return 0;
+	b64 = ssh_base64((const unsigned char *)hash, 32, 0);
+	xasprintf(&fp, "%s SHA256:%s", name, b64);
+	free(b64);
+	b64 = ssh_base64((const unsigned char *)key, len, 1);
+	if (ss->port == 22)
+		pattern = xstrdup(ss->host);
+	else
+		xasprintf(&pattern, "[%s]:%d", ss->host, ss->port);
+	xasprintf(&line, "%s %s %s", pattern, name, b64);
+	free(b64);
+	if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH || other)
+		xasprintf(err, "host key of %s has CHANGED%s (possible attack: "
+		    "someone may be intercepting the connection); refusing to "
+		    "connect; the server offers %s; if the change is expected, "
+		    "remove the old key with `ssh-keygen -R '%s' -f %s` and add "
+		    "this line to %s: %s", ss->label, other ? " type" : "", fp,
+		    pattern, ss->known_hosts, ss->known_hosts, line);
+	else if (rc != LIBSSH2_KNOWNHOST_CHECK_NOTFOUND)
+		xasprintf(err, "cannot check the host key of %s against %s",
+		    ss->label, ss->known_hosts);
+	else if (!ss->accept_new)
+		xasprintf(err, "unknown host key of %s (%s); refusing to "
+		    "connect; check this fingerprint with the server's owner, "
+		    "then add this line to %s: %s", ss->label, fp,
+		    ss->known_hosts, line);
+	else
+		rc = ssh_hostkey_add(ss, line, err) == 0 ? 0 : -1;
+	if (rc == 0) {
+		struct exec *e;
+
+		free(pattern);
+		xasprintf(&pattern, "[cutover: host_key accept-new: added the "
+		    "host key of %s (%s) to %s]\n", ss->label, fp,
+		    ss->known_hosts);
+		for (e = ss->execs; e != NULL; e = e->next)
+			ssh_exec_note(e, pattern);
+	}
+	free(pattern);
+	free(line);
+	free(fp);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Append line to the known_hosts file (creating it, mode 0600). */
+static int
+ssh_hostkey_add(struct ssh_session *ss, const char *line, char **err)
+{
+	struct stat sb;
+	char last = '\n';
+	int fd, ok;
+
+	fd = open(ss->known_hosts, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		xasprintf(err, "host_key accept-new: cannot add the host key of "
+		    "%s to %s: %s", ss->label, ss->known_hosts, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == 0 && sb.st_size > 0 &&
+	    pread(fd, &last, 1, sb.st_size - 1) != 1)
+		last = '\n';
+	ok = (last == '\n' || write(fd, "\n", 1) == 1) &&
+	    write(fd, line, strlen(line)) == (ssize_t)strlen(line) &&
+	    write(fd, "\n", 1) == 1;
+	if (close(fd) != 0)
+		ok = 0;
+	if (!ok) {
+		xasprintf(err, "host_key accept-new: cannot write %s: %s",
+		    ss->known_hosts, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A line of cutover's own in the step's output. */
+static void
+ssh_exec_note(struct exec *e, const char *text)
+{
+	if (!e->orphan)
+		e->req.output(text, strlen(text), e->req.arg);
+}
+
+/* Move one command on. Returns 1 on progress, 0 if it waits, -1 if the
+ * session is gone. */
+static int
+ssh_exec_drive(struct exec *e)
+{
+	struct ssh_session *ss = e->ss;
+
+	switch (e->state) {
+	case EX_WAIT:
+		if (!e->released || ss->throttled ||
+		    (ss->opening != NULL && ss->opening != e))
+			return 0;
+		e->state = EX_OPEN;
+		/* FALLTHROUGH */
+	case EX_OPEN:
+		return ssh_exec_open(e);
+	case EX_EXEC:
+		return ssh_exec_command(e);
+	case EX_RUN:
+		return ssh_exec_read(e);
+	case EX_CLOSING:
+	case EX_FREE:
+	case EX_ABORT:
+		return ssh_exec_close(e);
+	case EX_DONE:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Open a channel. libssh2 keeps the state of a channel being opened in the
+ * session, so only one command opens at a time. If the server refuses
+ * another channel (OpenSSH MaxSessions), wait for one to close.
+ */
+static int
+ssh_exec_open(struct exec *e)
+{
+	struct ssh_session *ss = e->ss;
+	LIBSSH2_CHANNEL *ch;
+	char *err, *msg;
+	int rc;
+
+	ss->opening = e;
+	ch = libssh2_channel_open_session(ss->s);
+	if (ch == NULL) {
+		rc = libssh2_session_last_errno(ss->s);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		ss->opening = NULL;
+		if (ssh_error_fatal(rc)) {
+			ssh_session_lost(ss, rc);
+			return -1;
+		}
+		if (rc == LIBSSH2_ERROR_CHANNEL_FAILURE && !e->aborting &&
+		    ssh_session_busy(ss) && ss->execs != e) {
+			e->state = EX_WAIT;
+			ss->throttled = 1;
+			return 0;
+		}
+		err = ssh_session_error(ss, rc);
+		xasprintf(&msg, "cannot open a channel on %s: %s", ss->label,
+		    err);
+		ssh_exec_fail(e, msg);
+		free(msg);
+		free(err);
+		return 1;
+	}
+	ss->opening = NULL;
+	e->ch = ch;
+	if (e->aborting) {
+		e->state = EX_ABORT;
+		return 1;
+	}
+	/* One stream, in the order the server sent it: neither stdout nor
+	 * stderr can fill its window while the other is read. */
+	libssh2_channel_handle_extended_data2(ch,
+	    LIBSSH2_CHANNEL_EXTENDED_DATA_MERGE);
+	e->state = EX_EXEC;
+	return 1;
+}
+
+/* Send the command. From the first try on, it may have run. */
+static int
+ssh_exec_command(struct exec *e)
+{
+	struct ssh_session *ss = e->ss;
+	char *err, *msg;
+	int rc;
+
+	e->sent = 1;
+	rc = libssh2_channel_exec(e->ch, e->command);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return 0;
+	if (rc != 0) {
+		if (ssh_error_fatal(rc)) {
+			ssh_session_lost(ss, rc);
+			return -1;
+		}
+		err = ssh_session_error(ss, rc);
+		xasprintf(&msg, "%s refused to run the command: %s", ss->label,
+		    err);
+		ssh_exec_fail(e, msg);
+		free(msg);
+		free(err);
+		return 1;
+	}
+	ss->used = 1;
+	e->state = EX_RUN;
+	return 1;
+}
+
+/* Read what the channel has, stdout and stderr both, every time. */
+static int
+ssh_exec_read(struct exec *e)
+{
+	struct ssh_session *ss = e->ss;
+	char buf[SSH_READ_SIZE], *err, *msg;
+	ssize_t n, m;
+	int i, rc, progress = 0;
+
+	for (i = 0; i < SSH_READ_ROUNDS; i++) {
+		n = libssh2_channel_read(e->ch, buf, sizeof buf);
+		if (n > 0)
+			e->req.output(buf, (size_t)n, e->req.arg);
+		m = libssh2_channel_read_stderr(e->ch, buf, sizeof buf);
+		if (m > 0)
+			e->req.output(buf, (size_t)m, e->req.arg);
+		rc = (n < 0 && n != LIBSSH2_ERROR_EAGAIN) ? (int)n :
+		    (m < 0 && m != LIBSSH2_ERROR_EAGAIN) ? (int)m : 0;
+		if (rc != 0) {
+			if (ssh_error_fatal(rc)) {
+				ssh_session_lost(ss, rc);
+				return -1;
+			}
+			err = ssh_session_error(ss, rc);
+			xasprintf(&msg, "reading from %s: %s", ss->label, err);
+			ssh_exec_fail(e, msg);
+			free(msg);
+			free(err);
+			return 1;
+		}
+		if (n <= 0 && m <= 0)
+			break;
+		progress = 1;
+	}
+	if (libssh2_channel_eof(e->ch) == 1) {
+		e->state = EX_CLOSING;
+		return 1;
+	}
+	return progress;
+}
+
+/*
+ * After the remote EOF, wait for the remote close (the exit status comes
+ * before it), then free the channel. After a cancel, free it at once:
+ * that closes it, and the server drops the command's pipes.
+ */
+static int
+ssh_exec_close(struct exec *e)
+{
+	struct ssh_session *ss = e->ss;
+	int rc;
+
+	if (e->state == EX_CLOSING) {
+		rc = libssh2_channel_wait_closed(e->ch);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		if (ssh_error_fatal(rc)) {
+			ssh_session_lost(ss, rc);
+			return -1;
+		}
+		ssh_exec_status(e);
+		e->state = EX_FREE;
+	}
+	rc = libssh2_channel_free(e->ch);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return 0;
+	e->ch = NULL;
+	if (ss->throttled) {
+		ss->throttled = 0;
+		ssh_session_kick(ss);
+	}
+	ssh_exec_finish(e);
+	if (ssh_error_fatal(rc)) {
+		ssh_session_lost(ss, rc);
+		return -1;
+	}
+	return 1;
+}
+
+/* Exit status, or the signal that ended the command. */
+static void
+ssh_exec_status(struct exec *e)
+{
+	char *sig = NULL, *msg = NULL, *lang = NULL;
+	size_t siglen = 0, msglen = 0, langlen = 0, i;
+
+	libssh2_channel_get_exit_signal(e->ch, &sig, &siglen, &msg, &msglen,
+	    &lang, &langlen);
+	if (sig != NULL && siglen > 0) {
+		free(e->why);
+		xasprintf(&e->why, "killed by signal %.*s", (int)siglen, sig);
+		e->result.signal = -1;
+		for (i = 0; i < sizeof ssh_signals / sizeof ssh_signals[0];
+		    i++) {
+			if (strlen(ssh_signals[i].name) == siglen &&
+			    memcmp(ssh_signals[i].name, sig, siglen) == 0)
+				e->result.signal = ssh_signals[i].sig;
+		}
+	} else
+		e->result.exit_code = libssh2_channel_get_exit_status(e->ch);
+	libssh2_free(e->ss->s, sig);
+	libssh2_free(e->ss->s, msg);
+	libssh2_free(e->ss->s, lang);
+}
+
+/* The command cannot go on: close its channel, if any, then report. */
+static void
+ssh_exec_fail(struct exec *e, const char *msg)
+{
+	if (e->why == NULL)
+		e->why = xstrdup(msg);
+	if (e->ch != NULL && e->ss != NULL) {
+		e->state = EX_ABORT;
+		if (e->grace == NULL)
+			e->grace = loop_timer_add(e->req.loop,
+			    SSH_CLOSE_GRACE_MS, ssh_on_grace, e);
+		ssh_session_kick(e->ss);
+		return;
+	}
+	ssh_exec_finish(e);
+}
+
+/* Stop a command (timeout, cancel, free): close its channel. */
+static void
+ssh_exec_abort(struct exec *e)
+{
+	if (e->finished)
+		return;
+	e->aborting = 1;
+	switch (e->state) {
+	case EX_WAIT:
+		ssh_exec_finish(e);
+		break;
+	case EX_OPEN:
+		/* libssh2 is opening it: let that end, then free it. */
+		ssh_session_kick(e->ss);
+		break;
+	case EX_FREE:
+	case EX_DONE:
+		break;
+	default:
+		e->state = EX_ABORT;
+		if (e->grace == NULL)
+			e->grace = loop_timer_add(e->req.loop,
+			    SSH_CLOSE_GRACE_MS, ssh_on_grace, e);
+		ssh_session_kick(e->ss);
+		break;
+	}
+}
+
+/* Take e off its session's list. */
+static void
+ssh_exec_detach(struct exec *e)
+{
+	struct ssh_session *ss = e->ss;
+	struct exec **pp;
+
+	if (ss == NULL)
+		return;
+	for (pp = &ss->execs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	}
+	if (ss->opening == e)
+		ss->opening = NULL;
+	e->ss = NULL;
+	e->next = NULL;
+	ssh_session_kick(ss);
+}
+
+/* The command is over: build the result and report it from the loop. */
+static void
+ssh_exec_finish(struct exec *e)
+{
+	struct exec_result *r = &e->result;
+
+	if (e->finished)
+		return;
+	e->finished = 1;
+	e->state = EX_DONE;
+	loop_timer_cancel(e->req.loop, e->timeout);
+	loop_timer_cancel(e->req.loop, e->grace);
+	e->timeout = e->grace = NULL;
+	ssh_exec_detach(e);
+	if (e->orphan) {
+		ssh_exec_destroy(e);
+		return;
+	}
+	r->timed_out = e->timed_out;
+	if (e->why != NULL)
+		r->message = xstrdup(e->why);
+	else if (r->exit_code != 0)
+		xasprintf(&r->message, "exited with status %d", r->exit_code);
+	else
+		r->ok = 1;
+	if (e->released)
+		e->done_timer = loop_timer_add(e->req.loop, 0, ssh_on_done, e);
+}
+
+static void
+ssh_on_timeout(void *arg)
+{
+	struct exec *e = arg;
+	char d[32];
+
+	e->timeout = NULL;
+	e->timed_out = 1;
+	duration_format(e->req.timeout_ms, d, sizeof d);
+	free(e->why);
+	xasprintf(&e->why, "timed out after %s", d);
+	ssh_exec_abort(e);
+}
+
+/* The server did not confirm the close: leave the channel to libssh2
+ * (freed with the session) and report. */
+static void
+ssh_on_grace(void *arg)
+{
+	struct exec *e = arg;
+
+	e->grace = NULL;
+	e->ch = NULL;
+	ssh_exec_finish(e);
+}
+
+static void
+ssh_on_done(void *arg)
+{
+	struct exec *e = arg;
+
+	e->done_timer = NULL;
+	e->req.done(&e->result, e->req.arg);
 }
