@@ -964,17 +964,23 @@ on_wake(void *arg)
 static void
 on_stop(int sig, void *arg)
 {
-	struct engine *e = arg;
 	char *why;
+
+	xasprintf(&why, "stopped: cutover received %s", strsignal(sig));
+	engine_stop(arg, why);
+	free(why);
+}
+
+void
+engine_stop(struct engine *e, const char *why)
+{
 	size_t i;
 
 	e->stopping = 1;
-	xasprintf(&why, "stopped: cutover received %s", strsignal(sig));
 	for (i = 0; i < e->nsteps; i++) {
 		if (e->steps[i].ex != NULL)
 			e->steps[i].ops->cancel(e->steps[i].ex, why);
 	}
-	free(why);
 }
 
 void

@@ -125,6 +125,9 @@ int engine_busy(struct engine *);
 int engine_run(struct engine *);
 /* The exit status the run's present state calls for. */
 int engine_result(struct engine *);
+/* Stop what runs, as SIGTERM does: its attempts end interrupted (with
+ * why as their message) and nothing new starts. */
+void engine_stop(struct engine *, const char *why);
 /* Re-read step states changed by other processes. */
 void engine_reload(struct engine *);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "ui.h"
 #include "xmalloc.h"
 
 static const struct cmd_entry *cmd_table[] = {
@@ -25,6 +26,7 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_log_entry,
 	&cmd_runs_entry,
 	&cmd_audit_entry,
+	&cmd_watch_entry,
 	NULL,
 };
 
@@ -213,15 +215,15 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (apply_opts(&c, ce) != 0)
-		return EXIT_USAGE;
-	if (ce == NULL) {
-		fprintf(stderr, "cutover: the console is not available in this "
-		    "version yet; use `cutover run %s`\n", pos[0]);
-		return EXIT_USAGE;
-	}
 	c.args = pos + 1;
 	c.nargs = npos - 1;
+	if (ce == NULL) { /* not a command: the console on a runbook */
+		ce = &cmd_console_entry;
+		c.args = pos;
+		c.nargs = npos;
+	}
+	if (apply_opts(&c, ce) != 0)
+		return EXIT_USAGE;
 	if (c.nargs < ce->min_args ||
 	    (ce->max_args >= 0 && c.nargs > ce->max_args)) {
 		fprintf(stderr, "usage: cutover [GLOBAL] %s\n", ce->usage);

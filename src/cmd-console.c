@@ -1,0 +1,62 @@
+/*
+ * cmd-console.c - `cutover RUNBOOK`: the console that drives a run, on the
+ * same engine and event loop as `cutover run`.
+ *
+ * It opens holding: nothing starts until someone presses Enter on a step
+ * or `a` for automatic. Manual steps and checkpoints still come up as
+ * awaiting as soon as what they need is done.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "ui.h"
+#include "xmalloc.h"
+
+static int cmd_console_exec(struct cmd_ctx *);
+
+const struct cmd_entry cmd_console_entry = {
+	.name = "console",
+	.usage = "RUNBOOK [--new-run] [--accept-changes]",
+	.options = "--new-run --accept-changes",
+	.min_args = 1,
+	.max_args = 1,
+	.exec = cmd_console_exec,
+};
+
+static int
+cmd_console_exec(struct cmd_ctx *c)
+{
+	struct engine_opts o = { 0 };
+	struct runbook *rb;
+	struct state *st;
+	struct engine *e;
+	struct theme *t = xcalloc(1, sizeof *t);
+	char *err = NULL;
+	int rc;
+
+	/* A bad theme is a usage error, found before anything is opened. */
+	if (theme_load(t, c->theme, &err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		theme_free(t);
+		free(t);
+		return EXIT_USAGE;
+	}
+	o.drive = ENGINE_DRIVE;
+	o.create = 1;
+	o.quiet = 1;
+	o.new_run = cmd_opt(c, "--new-run") != NULL;
+	o.accept_changes = cmd_opt(c, "--accept-changes") != NULL;
+	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0) {
+		theme_free(t);
+		free(t);
+		return rc;
+	}
+	e->hold = 1;
+	rc = ui_main(e, engine_loop(e), 0, t, c->no_color);
+	cmd_close(rb, st, e);
+	return rc;
+}

@@ -1,0 +1,513 @@
+/*
+ * ui.c - the console's set-up and its part of the event loop.
+ *
+ * The terminal is put back on every way out: the normal return, fatalx
+ * (through fatal_set_cleanup) and the signals the engine turns into a stop
+ * (the loop ends once the stopped steps have ended). While the console
+ * runs, stderr goes to a pipe the loop reads, so that what engine calls
+ * print lands on the message line instead of across the screen.
+ */
+#include "config.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "ui.h"
+#include "xmalloc.h"
+
+static struct ui *ui_current; /* for the fatal cleanup hook */
+
+static void ui_setup_colors(struct ui *);
+static int ui_setup_term(struct ui *);
+static void ui_cleanup(void);
+static void ui_capture_stderr(struct ui *);
+static void ui_restore_stderr(struct ui *);
+static void ui_on_stderr(int, short, void *);
+static void ui_on_stdin(int, short, void *);
+static void ui_on_winch(int, void *);
+static void ui_on_tick(void *);
+static void ui_on_output_timer(void *);
+static void ui_on_watch(void *);
+static void ui_on_change(void *);
+static unsigned ui_signature(struct ui *);
+static void ui_check(struct ui *);
+static void ui_check_output(struct ui *);
+static void ui_detail_free(struct ui_detail *);
+static void ui_free(struct ui *);
+
+/* Turn the theme into curses attributes, one colour pair per element. */
+static void
+ui_setup_colors(struct ui *ui)
+{
+	static const struct {
+		unsigned bit;
+		attr_t attr;
+	} map[] = {
+		{ THEME_BOLD, A_BOLD }, { THEME_DIM, A_DIM },
+		{ THEME_UNDERLINE, A_UNDERLINE }, { THEME_REVERSE, A_REVERSE },
+		{ THEME_BLINK, A_BLINK }, { THEME_ITALIC, A_ITALIC },
+	};
+	struct theme_style *ts;
+	unsigned bits;
+	size_t i, j;
+	int fg, bg;
+
+	if (ui->color && (!has_colors() || start_color() == ERR))
+		ui->color = 0;
+	if (ui->color)
+		use_default_colors();
+	for (i = 0; i < THEME_NELEMENTS; i++) {
+		ts = &ui->theme->style[i];
+		bits = ui->color ? ts->attrs : ts->mono;
+		ui->attr[i] = 0;
+		for (j = 0; j < sizeof map / sizeof map[0]; j++) {
+			if (bits & map[j].bit)
+				ui->attr[i] |= map[j].attr;
+		}
+		if (!ui->color || (int)i + 1 >= COLOR_PAIRS)
+			continue;
+		fg = ts->fg < COLORS ? ts->fg : (ts->fg < 16 ? ts->fg % 8 : -1);
+		bg = ts->bg < COLORS ? ts->bg : (ts->bg < 16 ? ts->bg % 8 : -1);
+		init_pair((short)(i + 1), (short)fg, (short)bg);
+		ui->attr[i] |= COLOR_PAIR((int)i + 1);
+	}
+}
+
+/* Curses on the terminal: raw keys (^C is a key), no echo, no delay. */
+static int
+ui_setup_term(struct ui *ui)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "cutover: the console needs a terminal; use "
+		    "`cutover run` or `cutover status` without one\n");
+		return -1;
+	}
+	ui->utf8 = cs != NULL && (strcasecmp(cs, "UTF-8") == 0 ||
+	    strcasecmp(cs, "utf8") == 0);
+	set_escdelay(25);
+	if (newterm(NULL, stdout, stdin) == NULL) {
+		fprintf(stderr, "cutover: cannot use terminal type '%s'\n",
+		    getenv("TERM") != NULL ? getenv("TERM") : "");
+		return -1;
+	}
+	ui_current = ui;
+	fatal_set_cleanup(ui_cleanup);
+	raw();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED |
+	    BUTTON5_PRESSED, NULL);
+	mouseinterval(0);
+	ui_setup_colors(ui);
+	return 0;
+}
+
+/* Every way out: the terminal as it was, and stderr back. */
+static void
+ui_cleanup(void)
+{
+	struct ui *ui = ui_current;
+
+	if (ui == NULL)
+		return;
+	ui_current = NULL;
+	if (!isendwin())
+		endwin();
+	ui_restore_stderr(ui);
+}
+
+/* Send stderr into a pipe read by the loop. */
+static void
+ui_capture_stderr(struct ui *ui)
+{
+	int p[2];
+
+	ui->err_fd = ui->saved_err = -1;
+	fflush(stderr);
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+		return;
+	ui->saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (ui->saved_err == -1 || dup2(p[1], STDERR_FILENO) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	close(p[1]);
+	ui->err_fd = p[0];
+	ui->err_io = loop_io_add(ui->loop, ui->err_fd, POLLIN, ui_on_stderr,
+	    ui);
+}
+
+/* Put stderr back, and pass on what was not shown yet. */
+static void
+ui_restore_stderr(struct ui *ui)
+{
+	if (ui->saved_err == -1)
+		return;
+	fflush(stderr);
+	ui_drain_stderr(ui);
+	dup2(ui->saved_err, STDERR_FILENO);
+	close(ui->saved_err);
+	ui->saved_err = -1;
+	if (ui->err_buf.len > 0)
+		fprintf(stderr, "%s", ui->err_buf.data);
+	buf_free(&ui->err_buf);
+}
+
+void
+ui_drain_stderr(struct ui *ui)
+{
+	char chunk[4096], *p, *nl, *end;
+	ssize_t n;
+	size_t rest;
+
+	if (ui->err_fd == -1)
+		return;
+	fflush(stderr);
+	while ((n = read(ui->err_fd, chunk, sizeof chunk)) > 0)
+		buf_add(&ui->err_buf, chunk, (size_t)n);
+	if (ui_current == NULL || ui->err_buf.len == 0)
+		return;
+	/* Lines shown on the message line are not repeated at exit. */
+	p = ui->err_buf.data;
+	end = p + ui->err_buf.len;
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		*nl = '\0';
+		ui_message(ui, 1, "%s", strncmp(p, "cutover: ", 9) == 0 ? p + 9 : p);
+		p = nl + 1;
+	}
+	rest = (size_t)(end - p);
+	memmove(ui->err_buf.data, p, rest);
+	ui->err_buf.len = rest;
+	ui->err_buf.data[rest] = '\0';
+}
+
+static void
+ui_on_stderr(int fd, short revents, void *arg)
+{
+	ui_drain_stderr(arg);
+}
+
+void
+ui_message(struct ui *ui, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(ui->message);
+	va_start(ap, fmt);
+	xvasprintf(&ui->message, fmt, ap);
+	va_end(ap);
+	ui->message_error = error;
+	ui->message_at = loop_now();
+	ui->dirty = 1;
+}
+
+/* Keys: read everything the terminal has. */
+static void
+ui_on_stdin(int fd, short revents, void *arg)
+{
+	struct ui *ui = arg;
+	int ch, n = 0;
+
+	if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		/* The terminal is gone: act as if told to stop. */
+		ui->quit = 1;
+		if (!ui->watch && ui->e->nrunning > 0)
+			engine_stop(ui->e, "stopped: the console's terminal "
+			    "went away");
+		loop_io_set(ui->in_io, 0);
+	}
+	while (n++ < 256 && (ch = getch()) != ERR) {
+		if (ch == KEY_RESIZE) {
+			ui->dirty = 1;
+			continue;
+		}
+		ui_key(ui, ch);
+		ui->dirty = 1;
+	}
+}
+
+/* The terminal changed size: tell curses, draw again. */
+static void
+ui_on_winch(int sig, void *arg)
+{
+	struct ui *ui = arg;
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	clearok(curscr, TRUE);
+	ui->dirty = 1;
+}
+
+/* Once a second: the clocks in the header move. */
+static void
+ui_on_tick(void *arg)
+{
+	struct ui *ui = arg;
+
+	ui->dirty = 1;
+	ui->tick = loop_timer_add(ui->loop, 1000, ui_on_tick, ui);
+}
+
+static void
+ui_on_output_timer(void *arg)
+{
+	struct ui *ui = arg;
+
+	ui->out_timer = NULL;
+	ui_check_output(ui);
+}
+
+/* Watch mode: notice what the driver and other terminals changed. */
+static void
+ui_on_watch(void *arg)
+{
+	struct ui *ui = arg;
+
+	if (state_changed(ui->st)) {
+		engine_reload(ui->e);
+		ui_refresh(ui);
+		ui->dirty = 1;
+	}
+	ui->watch_timer = loop_timer_add(ui->loop, UI_WATCH_POLL_MS,
+	    ui_on_watch, ui);
+}
+
+/* The engine's hook: a step changed or printed. Looked at once per pass. */
+static void
+ui_on_change(void *arg)
+{
+	struct ui *ui = arg;
+
+	ui->changed = 1;
+}
+
+/* A cheap fingerprint of what the step list shows. */
+static unsigned
+ui_signature(struct ui *ui)
+{
+	struct engine_step *s;
+	unsigned h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < ui->e->nsteps; i++) {
+		s = &ui->e->steps[i];
+		h = (h ^ (unsigned)s->state) * 16777619u;
+		h = (h ^ (unsigned)s->attempts) * 16777619u;
+		h = (h ^ (unsigned)(s->ex != NULL)) * 16777619u;
+		h = (h ^ (unsigned)(uintptr_t)s->note) * 16777619u;
+	}
+	h = (h ^ (unsigned)ui->e->hold) * 16777619u;
+	h = (h ^ (unsigned)ui->e->halted) * 16777619u;
+	return h ^ (unsigned)(ui->e->run.state[0]);
+}
+
+/* Once per pass: did steps change (draw now) or only print (draw soon)? */
+static void
+ui_check(struct ui *ui)
+{
+	unsigned sig;
+
+	if (ui->changed) {
+		ui->changed = 0;
+		sig = ui_signature(ui);
+		if (sig != ui->sig) {
+			ui->sig = sig;
+			if (!ui->watch && ui->e->driving &&
+			    strcmp(ui->e->run.state, "open") == 0)
+				engine_result(ui->e); /* marks it complete */
+			ui_refresh(ui);
+			ui->dirty = 1;
+		}
+	}
+	ui_check_output(ui);
+}
+
+/* New live output of the selected step: draw it, at most UI_OUTPUT_HZ. */
+static void
+ui_check_output(struct ui *ui)
+{
+	struct engine_step *s = ui_selected(ui);
+	int64_t now, next;
+
+	if (s == NULL || s->ex == NULL || ui->out.step != s ||
+	    ui->out.gen == s->out_gen || ui->dirty)
+		return;
+	now = loop_now();
+	next = ui->out.drawn + 1000 / UI_OUTPUT_HZ;
+	if (now >= next)
+		ui->dirty = 1;
+	else if (ui->out_timer == NULL)
+		ui->out_timer = loop_timer_add(ui->loop, next - now,
+		    ui_on_output_timer, ui);
+}
+
+struct engine_step *
+ui_selected(struct ui *ui)
+{
+	if (ui->e->nsteps == 0)
+		return NULL;
+	if (ui->sel >= ui->e->nsteps)
+		ui->sel = ui->e->nsteps - 1;
+	return &ui->e->steps[ui->sel];
+}
+
+static void
+ui_detail_free(struct ui_detail *d)
+{
+	if (d->have_row)
+		step_row_free(&d->row);
+	attempt_rows_free(d->att, d->natt);
+	memset(d, 0, sizeof *d);
+}
+
+void
+ui_refresh(struct ui *ui)
+{
+	struct engine_step *s = ui_selected(ui);
+	struct ui_detail *d = &ui->detail;
+
+	step_rows_free(ui->rows, ui->nrows);
+	ui->rows = NULL;
+	ui->nrows = 0;
+	state_steps_load(ui->st, ui->e->run.id, &ui->rows, &ui->nrows);
+	if (ui->have_lease)
+		lease_holder_free(&ui->lease);
+	ui->have_lease = state_lease_get(ui->st, ui->e->run.id, &ui->lease) ==
+	    STATE_OK;
+	ui_detail_free(d);
+	if (s == NULL)
+		return;
+	d->step = s;
+	d->state = s->state;
+	d->attempts = s->attempts;
+	d->have_row = state_step_get(ui->st, ui->e->run.id, s->def->id,
+	    &d->row) == STATE_OK;
+	state_attempts_list(ui->st, ui->e->run.id, s->def->id, 0, &d->att,
+	    &d->natt);
+	if (s->def->type == STEP_CHECKPOINT) {
+		int mine;
+
+		state_decision_count(ui->st, ui->e->run.id, s->def->id, &d->go,
+		    &d->nogo, &mine);
+	}
+	/* Stored output may have changed: render it again. */
+	if (!ui->out.live || ui->out.step != s) {
+		free(ui->out.text);
+		ui->out.text = NULL;
+		ui->out.step = NULL;
+	}
+}
+
+static void
+ui_free(struct ui *ui)
+{
+	ui_detail_free(&ui->detail);
+	step_rows_free(ui->rows, ui->nrows);
+	if (ui->have_lease)
+		lease_holder_free(&ui->lease);
+	ui_prompt_close(ui);
+	free(ui->out.text);
+	free(ui->search);
+	free(ui->message);
+	free(ui->act_text);
+	free(ui->list_rows);
+	if (ui->err_fd != -1)
+		close(ui->err_fd);
+	buf_free(&ui->err_buf);
+	theme_free(ui->theme);
+	free(ui->theme);
+}
+
+/* Should the console end now? */
+static int
+ui_done(struct ui *ui)
+{
+	struct engine *e = ui->e;
+
+	if (ui->watch)
+		return ui->quit;
+	if (e->lost_lease && e->nrunning == 0)
+		return 1;
+	if (e->stopping)
+		return e->nrunning == 0;
+	return ui->quit;
+}
+
+int
+ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
+    int no_color)
+{
+	struct ui ui;
+
+	memset(&ui, 0, sizeof ui);
+	ui.e = e;
+	ui.rb = e->rb;
+	ui.st = e->st;
+	ui.loop = loop;
+	ui.watch = watch;
+	ui.err_fd = ui.saved_err = -1;
+	ui.theme = theme;
+	ui.color = !no_color;
+	if (ui_setup_term(&ui) != 0) {
+		ui_free(&ui);
+		return EXIT_USAGE;
+	}
+	ui_capture_stderr(&ui);
+	ui.in_io = loop_io_add(loop, STDIN_FILENO, POLLIN, ui_on_stdin, &ui);
+	loop_signal(loop, SIGWINCH, ui_on_winch, &ui);
+	ui.tick = loop_timer_add(loop, 1000, ui_on_tick, &ui);
+	if (watch)
+		ui.watch_timer = loop_timer_add(loop, UI_WATCH_POLL_MS,
+		    ui_on_watch, &ui);
+	e->on_change = ui_on_change;
+	e->on_change_arg = &ui;
+	ui.sig = ui_signature(&ui);
+	ui_refresh(&ui);
+	ui.dirty = 1;
+	for (;;) {
+		if (!watch && e->driving && !e->lost_lease)
+			engine_schedule(e);
+		ui_check(&ui);
+		if (ui_done(&ui))
+			break;
+		if (ui.dirty)
+			ui_draw(&ui);
+		loop_once(loop, -1);
+	}
+	e->on_change = NULL;
+	loop_io_remove(loop, ui.in_io);
+	if (ui.err_io != NULL)
+		loop_io_remove(loop, ui.err_io);
+	loop_timer_cancel(loop, ui.tick);
+	loop_timer_cancel(loop, ui.out_timer);
+	loop_timer_cancel(loop, ui.watch_timer);
+	loop_signal(loop, SIGWINCH, NULL, NULL);
+	ui_cleanup();
+	ui_free(&ui);
+	if (e->lost_lease) {
+		fprintf(stderr, "cutover: another driver took over run %lld\n",
+		    (long long)e->run.id);
+		return EXIT_CONFLICT;
+	}
+	return EXIT_DONE;
+}

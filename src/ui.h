@@ -1,0 +1,157 @@
+/*
+ * ui.h - the console: one screen over an engine, driven by the engine's
+ * event loop.
+ *
+ * The console never blocks: keys, resizes, step output and changes made by
+ * other processes arrive as loop events; handlers only change state and set
+ * dirty flags, and the screen is drawn at most once per loop pass (output
+ * floods at most UI_OUTPUT_HZ times a second). The console reads the
+ * engine's step table and acts only through engine_* calls.
+ *
+ * Files: ui.c (set-up, the loop, events), ui-draw.c (the screen),
+ * ui-keys.c (the key table and actions), ui-prompt.c (the prompt line).
+ */
+#ifndef CUTOVER_UI_H
+#define CUTOVER_UI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "engine.h"
+#include "theme.h"
+
+#define UI_OUTPUT_HZ 15      /* redraws a second while output floods */
+#define UI_WATCH_POLL_MS 300 /* watch: look for changes this often */
+#define UI_MESSAGE_MS 8000   /* how long a message stays */
+
+struct loop;
+struct loop_timer;
+struct ui;
+
+typedef void (*ui_prompt_cb)(struct ui *, const char *text);
+
+/* The prompt line: a question and what the person typed. */
+struct ui_prompt {
+	int active;
+	int yesno;    /* one key: y or n */
+	int required; /* an empty answer is refused */
+	char *label;
+	struct buf text;
+	ui_prompt_cb done;
+};
+
+/* What the selected step's details and stored output were read from. */
+struct ui_detail {
+	struct engine_step *step;
+	enum step_state state;
+	int attempts;
+	int have_row;
+	struct step_row row;
+	struct attempt_row *att;
+	size_t natt;
+	int go, nogo; /* decisions at a checkpoint */
+};
+
+/* The output shown: the rendered text of one step's output. */
+struct ui_output {
+	struct engine_step *step;
+	unsigned gen;  /* out_gen it was rendered at (live output) */
+	int live;      /* from the running attempt, not the store */
+	char *text;
+	size_t len;
+	int scroll;    /* lines above the tail; 0: follow the tail */
+	int64_t drawn; /* loop_now() of the last draw with new output */
+};
+
+struct ui {
+	struct engine *e;
+	struct runbook *rb;
+	struct state *st;
+	struct loop *loop;
+	int watch; /* read-only */
+	int utf8;
+	int color;
+	struct theme *theme;
+	unsigned attr[THEME_NELEMENTS]; /* curses attributes per element */
+
+	size_t sel;      /* selected step index */
+	int list_top;    /* first list row shown */
+	int help;        /* help overlay shown */
+	int help_top;
+	char *search;    /* last search text */
+	struct ui_prompt prompt;
+	/* the action a prompt chain is collecting for */
+	int act;
+	struct engine_step *act_step;
+	char *act_text;
+
+	char *message;
+	int message_error;
+	int64_t message_at;
+
+	int dirty;       /* redraw at the end of this pass */
+	int changed;     /* the engine said something changed */
+	unsigned sig;    /* signature of step states, to notice changes */
+	struct step_row *rows; /* all steps' rows, for times */
+	size_t nrows;
+	struct lease_holder lease;
+	int have_lease;
+	struct ui_detail detail;
+	struct ui_output out;
+	struct loop_timer *tick, *out_timer, *watch_timer;
+	struct loop_io *in_io, *err_io;
+
+	int err_fd;      /* read end of the pipe stderr goes to */
+	int saved_err;   /* the real stderr */
+	struct buf err_buf;
+	int quit;
+	int stop_asked;  /* quit asked while steps ran: stopping them */
+	int lost;        /* the run was taken over */
+
+	/* the layout of the last draw, for the mouse */
+	int list_y, list_h, list_w;
+	size_t *list_rows; /* step index per list row, or (size_t)-1 */
+	size_t nlist_rows;
+};
+
+/* The console's commands (cmd-console.c, cmd-watch.c). */
+struct cmd_entry;
+extern const struct cmd_entry cmd_console_entry;
+extern const struct cmd_entry cmd_watch_entry;
+
+/* ui.c */
+/* Run the console on e until the person quits; returns an exit status.
+ * The theme (loaded) becomes the console's and is freed by it. */
+int ui_main(struct engine *, struct loop *, int watch, struct theme *,
+    int no_color);
+void ui_message(struct ui *, int error, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Read what engine calls wrote to stderr into the message line. */
+void ui_drain_stderr(struct ui *);
+/* The selected step. */
+struct engine_step *ui_selected(struct ui *);
+/* Re-read the run's rows and the selected step's details from the store. */
+void ui_refresh(struct ui *);
+
+/* ui-draw.c */
+void ui_draw(struct ui *);
+/* Short form and glyph of a step state in the list (documented in
+ * cutover(1), KEY BINDINGS). */
+const char *ui_state_short(enum step_state);
+
+/* ui-keys.c */
+void ui_key(struct ui *, int key);
+/* Help text: one line per key, "KEYS\tWHAT". */
+size_t ui_help_lines(struct ui *, const char ***keys, const char ***what);
+/* Move the selection to step i. */
+void ui_select(struct ui *, size_t);
+
+/* ui-prompt.c */
+void ui_prompt_open(struct ui *, const char *label, int required,
+    ui_prompt_cb);
+void ui_prompt_yesno(struct ui *, const char *label, ui_prompt_cb);
+void ui_prompt_key(struct ui *, int key);
+void ui_prompt_close(struct ui *);
+
+#endif

@@ -1,0 +1,286 @@
+#!/bin/bash
+# console.sh - the console and watch mode, driven through tmux: open and
+# move, run a step and see its output, confirm with a note, go and no-go,
+# the quit prompt, a resize to 80x24, the ASCII fallback, watch following a
+# confirm from another terminal, theme errors, and keys staying quick while
+# a step floods 50 MB of output.
+. "$(dirname "$0")/lib.sh"
+
+command -v tmux >/dev/null || { echo "console.sh: skipped, no tmux"; exit 77; }
+SOCK=cutover-test-$$
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+trap 'tm kill-server 2>/dev/null; cleanup' EXIT
+export LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen
+
+rb=$T/wave.yaml
+db=$T/wave.db
+cat >"$rb" <<'YAML'
+cutover: 1
+name: wave
+title: Console test wave
+phases:
+  - id: freeze
+    title: Freeze legacy writes
+    steps:
+      - id: hello
+        title: Say hello
+        type: local
+        run: for i in 1 2 3; do echo "hello line $i"; done
+        planned: 1m
+      - id: announce
+        type: manual
+        instructions: Tell the stores.
+        planned: 10m
+  - id: switch
+    title: Switchover
+    steps:
+      - id: gate
+        type: checkpoint
+      - id: slow
+        type: local
+        run: sleep 30
+      - id: flood
+        type: local
+        run: head -c 50000000 /dev/zero | tr '\0' x | fold -w 100
+      - id: after-flood
+        type: local
+        run: "true"
+      - id: gate2
+        type: checkpoint
+YAML
+
+now_ms() { date +%s%3N; }
+
+# start NAME COMMAND: a 100x30 pane running COMMAND; "[exit N]" when it ends.
+start() {
+	name=$1
+	shift
+	tm new-session -d -s "$name" -x 100 -y 30 \
+	    "cd '$T' && $* ; echo \"[exit \$?]\"; sleep 600"
+}
+screen() { tm capture-pane -p -t "$1"; }
+keys() {
+	name=$1
+	shift
+	tm send-keys -t "$name" "$@"
+}
+
+# wait_for NAME TEXT [MS]: poll the screen until it shows TEXT.
+wait_for() {
+	deadline=$(($(now_ms) + ${3:-5000}))
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		if screen "$1" | grep -qF -- "$2"; then
+			ok
+			return 0
+		fi
+		sleep 0.02
+	done
+	fail "screen $1 never showed '$2'"
+	screen "$1" | sed 's/^/  | /' >&2
+	return 1
+}
+
+# selected NAME: the id of the selected step (the row marked '>').
+selected() { screen "$1" | awk '/^>/ { print $3; exit }'; }
+
+# wait_selected NAME ID [MS]
+wait_selected() {
+	deadline=$(($(now_ms) + ${3:-5000}))
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		[ "$(selected "$1")" = "$2" ] && { ok; return 0; }
+		sleep 0.01
+	done
+	fail "selection on $1 is '$(selected "$1")', not $2"
+	return 1
+}
+
+state_of() { "$CUTOVER" --state "$db" status "$rb" --json |
+	jq -r --arg s "$1" '.steps[] | select(.id == $s) | .state'; }
+
+C="$CUTOVER --state '$db' --operator lead"
+
+# --- theme errors, before any terminal is needed
+printf 'normal default default\nheader bright-white blue blod\n' >"$T/bad.theme"
+expect_rc 2 "$CUTOVER" --state "$db" --theme "$T/bad.theme" "$rb"
+contains "$T/err" "$T/bad.theme:2: error: unknown attribute 'blod'"
+expect_rc 2 "$CUTOVER" --state "$db" --theme no-such-theme "$rb"
+contains "$T/err" "no theme named 'no-such-theme'"
+CUTOVER_THEME=no-such-theme expect_rc 2 "$CUTOVER" --state "$db" watch "$rb"
+contains "$T/err" "no theme named"
+expect_rc 2 "$CUTOVER" --state "$db" "$rb" </dev/null
+contains "$T/err" "needs a terminal"
+
+# --- open, navigate, help
+start con "$C --theme '$SRCDIR/themes/default.theme' '$rb'"
+wait_for con "REHEARSAL"
+wait_for con "Console test wave"
+wait_for con "ETA 00:11 (plan)"
+wait_for con "q quit"
+wait_selected con hello
+keys con j
+wait_selected con announce
+keys con Down Down
+wait_selected con slow
+keys con k
+wait_selected con gate
+keys con Home
+wait_selected con hello
+keys con '?'
+wait_for con "keys (any key closes"
+wait_for con "confirm the selected manual"
+keys con Escape
+wait_for con "Enter runs it"
+
+# --- run a local step: live output, final state word
+keys con Enter
+wait_for con "hello line 3"
+wait_for con "state     succeeded"
+wait_for con "✓ ok   hello"
+
+# --- confirm a manual step with a note
+keys con j
+wait_for con "state     awaiting"
+keys con c
+wait_for con "confirm announce; note"
+keys con "stores told" Enter
+wait_for con "announce: confirmed by lead"
+test "$(state_of announce)" = succeeded && ok || fail "announce not succeeded"
+"$CUTOVER" --state "$db" audit "$rb" >"$T/audit"
+contains "$T/audit" "stores told"
+
+# --- go at a checkpoint; an empty reason is refused
+keys con j
+wait_selected con gate
+wait_for con "0 of 1 go"
+keys con g
+wait_for con "GO at gate; reason (required)"
+keys con Enter
+wait_for con "GO at gate; reason (required)"
+keys con "numbers reconcile" Enter
+wait_for con "gate: go by lead"
+test "$(state_of gate)" = succeeded && ok || fail "gate not succeeded"
+"$CUTOVER" --state "$db" audit "$rb" >"$T/audit"
+contains "$T/audit" "numbers reconcile"
+
+# --- search, read-only keys of a manual step, skip with a reason
+keys con /
+wait_for con "/"
+keys con gate2 Enter
+wait_selected con gate2
+keys con n
+wait_for con "gate2 is pending, not awaiting a decision"
+
+# --- quit prompt while a step runs
+keys con Home
+wait_selected con hello
+keys con / slow Enter
+wait_selected con slow
+keys con Enter
+wait_for con "RUN  slow"
+keys con q
+wait_for con "quit and stop it"
+keys con n
+wait_for con "following"
+test "$(state_of slow)" = running && ok || fail "slow stopped after 'n'"
+
+# --- resize to 80x24: header and hints still there
+tm resize-window -t con -x 80 -y 24
+wait_for con "q quit"
+wait_for con "REHEARSAL"
+lines=$(screen con | wc -l)
+[ "$lines" -le 24 ] && ok || fail "80x24 screen has $lines lines"
+width=$(screen con | wc -L)
+[ "$width" -le 80 ] && ok || fail "80x24 screen is $width wide"
+tm resize-window -t con -x 100 -y 30
+wait_for con "q quit"
+
+keys con q
+wait_for con "quit and stop it"
+keys con y
+wait_for con "[exit 0]"
+test "$(state_of slow)" = interrupted && ok || fail "slow is $(state_of slow)"
+"$CUTOVER" --state "$db" log "$rb" slow >/dev/null 2>&1
+"$CUTOVER" --state "$db" status "$rb" --json >"$T/status"
+contains "$T/status" '"interrupted"'
+tm kill-session -t con
+
+# --- no-go at the second checkpoint, skip with reason (headless set-up)
+"$CUTOVER" --state "$db" skip "$rb" slow --reason "not needed" >/dev/null
+"$CUTOVER" --state "$db" skip "$rb" flood --reason "later" >/dev/null
+"$CUTOVER" --state "$db" skip "$rb" after-flood --reason "later" >/dev/null
+
+# --- watch mode follows a confirm made from another terminal
+cat >"$T/w.yaml" <<'YAML'
+cutover: 1
+name: w
+phases:
+  - id: p
+    steps:
+      - {id: one, type: manual}
+      - {id: two, type: manual}
+YAML
+wdb=$T/w.db
+"$CUTOVER" --state "$wdb" run "$T/w.yaml" >/dev/null 2>&1
+start wat "$CUTOVER --state '$wdb' watch '$T/w.yaml'"
+wait_for wat "WAIT one"
+wait_for wat "read-only"
+keys wat c
+wait_for wat "read-only: this screen watches"
+t0=$(now_ms)
+"$CUTOVER" --state "$wdb" confirm "$T/w.yaml" one --note fine >/dev/null
+wait_for wat "ok   one" 3000
+t1=$(now_ms)
+[ $((t1 - t0)) -le 1500 ] && ok || fail "watch took $((t1 - t0)) ms"
+echo "watch saw a confirm after $((t1 - t0)) ms"
+keys wat q
+wait_for wat "[exit 0]"
+
+# --- ASCII fallback and NO_COLOR
+start asc "env LANG=C LC_ALL=C NO_COLOR=1 $CUTOVER --state '$wdb' watch '$T/w.yaml'"
+wait_for asc "+ ok   one"
+keys asc q
+wait_for asc "[exit 0]"
+
+# --- keys stay quick while a step floods: 50 MB of output at a time, again
+# and again until the console stops it (one 50 MB burst lasts well under a
+# second, too short to sample)
+fdb=$T/flood.db
+cat >"$T/f.yaml" <<'YAML'
+cutover: 1
+name: f
+phases:
+  - id: p
+    steps:
+      - id: flood
+        type: local
+        run: while :; do head -c 50000000 /dev/zero | tr '\0' x | fold -w 100; done
+        needs: []
+      - {id: a, type: local, run: "true", needs: []}
+      - {id: b, type: local, run: "true", needs: []}
+YAML
+start fl "$CUTOVER --state '$fdb' '$T/f.yaml'"
+wait_for fl ">· pend flood"
+keys fl Enter
+wait_for fl "xxxxxxxxxx"
+worst=0
+slow_n=0
+for i in 1 2 3 4 5 6; do
+	[ $((i % 2)) = 1 ] && { k=j; want=a; } || { k=k; want=flood; }
+	t0=$(now_ms)
+	keys fl "$k"
+	wait_selected fl "$want" 2000 || break
+	d=$(($(now_ms) - t0))
+	[ "$d" -gt "$worst" ] && worst=$d
+	[ "$d" -gt 200 ] && slow_n=$((slow_n + 1))
+done
+if screen fl | grep -qF "RUN  flood"; then ok; else
+	fail "the flood ended before the key samples did"
+fi
+[ "$slow_n" -le 1 ] && ok || fail "$slow_n of 6 key presses took over 200 ms while flooding (worst $worst ms)"
+echo "selection moves while flooding: worst of 6 in $worst ms"
+keys fl q
+wait_for fl "quit and stop"
+keys fl y
+wait_for fl "[exit 0]" 15000
+
+finish
