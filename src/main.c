@@ -31,7 +31,7 @@ static const struct cmd_entry *cmd_table[] = {
 };
 
 /* Commands of the contract that this build does not have yet. */
-static const char *cmd_missing[] = { "watch", "rollback", "report", NULL };
+static const char *cmd_missing[] = { "rollback", "report", NULL };
 
 static const char *global_opts = "--state= --operator= --mode= --theme= "
 				 "--no-color";

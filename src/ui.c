@@ -46,6 +46,7 @@ static void ui_check(struct ui *);
 static void ui_check_output(struct ui *);
 static void ui_detail_free(struct ui_detail *);
 static void ui_free(struct ui *);
+static void ui_trace(struct ui *);
 
 /* Turn the theme into curses attributes, one colour pair per element. */
 static void
@@ -241,6 +242,8 @@ ui_on_stdin(int fd, short revents, void *arg)
 		}
 		ui_key(ui, ch);
 		ui->dirty = 1;
+		if (ui->trace != NULL && ui->key_at == 0)
+			ui->key_at = loop_now();
 	}
 }
 
@@ -433,9 +436,25 @@ ui_free(struct ui *ui)
 	free(ui->list_rows);
 	if (ui->err_fd != -1)
 		close(ui->err_fd);
+	if (ui->trace != NULL)
+		fclose(ui->trace);
 	buf_free(&ui->err_buf);
 	theme_free(ui->theme);
 	free(ui->theme);
+}
+
+/*
+ * With CUTOVER_UI_TRACE=FILE, append how long each key took from being
+ * read to the screen being sent (ms), for bench/console.sh.
+ */
+static void
+ui_trace(struct ui *ui)
+{
+	if (ui->trace == NULL || ui->key_at == 0 || ui->dirty)
+		return;
+	fprintf(ui->trace, "%lld\n", (long long)(loop_now() - ui->key_at));
+	fflush(ui->trace);
+	ui->key_at = 0;
 }
 
 /* Should the console end now? */
@@ -473,6 +492,8 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 		return EXIT_USAGE;
 	}
 	ui_capture_stderr(&ui);
+	if (getenv("CUTOVER_UI_TRACE") != NULL)
+		ui.trace = fopen(getenv("CUTOVER_UI_TRACE"), "a");
 	ui.in_io = loop_io_add(loop, STDIN_FILENO, POLLIN, ui_on_stdin, &ui);
 	loop_signal(loop, SIGWINCH, ui_on_winch, &ui);
 	ui.tick = loop_timer_add(loop, 1000, ui_on_tick, &ui);
@@ -492,6 +513,7 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 			break;
 		if (ui.dirty)
 			ui_draw(&ui);
+		ui_trace(&ui);
 		loop_once(loop, -1);
 	}
 	e->on_change = NULL;

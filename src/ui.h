@@ -15,6 +15,7 @@
 #define CUTOVER_UI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -108,6 +109,8 @@ struct ui {
 	int quit;
 	int stop_asked;  /* quit asked while steps ran: stopping them */
 	int lost;        /* the run was taken over */
+	FILE *trace;     /* CUTOVER_UI_TRACE: key-to-screen times */
+	int64_t key_at;  /* loop_now() when the key being traced was read */
 
 	/* the layout of the last draw, for the mouse */
 	int list_y, list_h, list_w;
