@@ -44,6 +44,8 @@ static const struct {
 
 static int ui_put(struct ui *, int, int, int, enum theme_element,
     const char *, size_t);
+static int ui_put_used(struct ui *, int, int, int, enum theme_element,
+    const char *, size_t, size_t *);
 static int ui_puts(struct ui *, int, int, int, enum theme_element,
     const char *);
 static void ui_fill(struct ui *, int, int, int, enum theme_element);
@@ -69,14 +71,23 @@ ui_state_short(enum step_state st)
 	return ui_states[st].shortw;
 }
 
-/*
- * Print len bytes of s at y,x in at most w columns: control characters and
- * terminal escapes are dropped, tabs expand, invalid or (without UTF-8)
- * non-ASCII bytes show as '?'. Returns the columns used.
- */
+/* Print len bytes of s at y,x in at most w columns; see ui_put_used. */
 static int
 ui_put(struct ui *ui, int y, int x, int w, enum theme_element el,
     const char *s, size_t len)
+{
+	return ui_put_used(ui, y, x, w, el, s, len, NULL);
+}
+
+/*
+ * Print len bytes of s at y,x in at most w columns: control characters and
+ * terminal escapes are dropped, tabs expand, invalid or (without UTF-8)
+ * non-ASCII bytes show as '?'. Returns the columns used; *used (if not
+ * NULL) is set to the bytes of s that fitted.
+ */
+static int
+ui_put_used(struct ui *ui, int y, int x, int w, enum theme_element el,
+    const char *s, size_t len, size_t *used)
 {
 	struct buf b = { 0 };
 	mbstate_t mbs;
@@ -132,6 +143,8 @@ ui_put(struct ui *ui, int y, int x, int w, enum theme_element el,
 	if (b.len > 0)
 		mvaddnstr(y, x, b.data, (int)b.len);
 	buf_free(&b);
+	if (used != NULL)
+		*used = i < len ? i : len;
 	return cols;
 }
 
@@ -321,8 +334,8 @@ ui_draw_field(struct ui *ui, int y, int x, int w, int max, const char *label,
     const char *value, enum theme_element el, int lw)
 {
 	const char *p = value, *nl;
-	int n = 0, cols;
-	size_t len;
+	size_t len, used;
+	int n = 0;
 
 	if (value == NULL || max <= 0)
 		return 0;
@@ -330,16 +343,12 @@ ui_draw_field(struct ui *ui, int y, int x, int w, int max, const char *label,
 	while (n < max && *p != '\0') {
 		nl = strchr(p, '\n');
 		len = nl ? (size_t)(nl - p) : strlen(p);
-		cols = ui_put(ui, y + n, x + lw, w - lw, el, p, len);
-		/* Wrap at the width: find how many bytes fitted. */
-		if (cols >= w - lw && len > (size_t)(w - lw)) {
-			size_t used = (size_t)(w - lw);
-
-			while (used < len && ((unsigned char)p[used] & 0xc0) == 0x80)
-				used++;
-			p += used;
-		} else
-			p = nl ? nl + 1 : p + len;
+		ui_put_used(ui, y + n, x + lw, w - lw, el, p, len, &used);
+		if (used == 0 && len > 0)
+			break; /* not even one character fits */
+		p += used;
+		if (used == len && nl != NULL)
+			p++;
 		n++;
 	}
 	return n;

@@ -235,6 +235,62 @@ echo "watch saw a confirm after $((t1 - t0)) ms"
 keys wat q
 wait_for wat "[exit 0]"
 
+# --- the driving console picks up a confirm made from another terminal
+"$CUTOVER" --state "$wdb" confirm "$T/w.yaml" two >/dev/null 2>&1
+cat >"$T/m.yaml" <<'YAML'
+cutover: 1
+name: m
+phases:
+  - id: p
+    steps:
+      - {id: first, type: manual}
+      - {id: second, type: local, run: "echo second ran", irreversible: true}
+      - {id: third, type: local, run: "exit 3"}
+YAML
+mdb=$T/m.db
+start drv "$CUTOVER --state '$mdb' --operator lead '$T/m.yaml'"
+wait_for drv "WAIT first"
+t0=$(now_ms)
+"$CUTOVER" --state "$mdb" --operator other confirm "$T/m.yaml" first >/dev/null
+wait_for drv "ok   first" 3000
+t1=$(now_ms)
+[ $((t1 - t0)) -le 1500 ] && ok || fail "the console took $((t1 - t0)) ms"
+echo "driving console saw a confirm from another terminal after $((t1 - t0)) ms"
+keys drv q
+wait_for drv "[exit 0]"
+
+# --- a live run: a LIVE banner, and dangerous actions want the step id
+ldb=$T/live.db
+start liv "$CUTOVER --state '$ldb' --mode live --operator lead '$T/m.yaml'"
+wait_for liv "*** LIVE ***"
+keys liv c "done" Enter
+wait_for liv "first: confirmed by lead"
+keys liv j Enter
+wait_for liv "LIVE run: type second to run it"
+keys liv "secnod" Enter
+wait_for liv "not done: 'secnod' is not the step id second"
+test "$("$CUTOVER" --state "$ldb" status "$T/m.yaml" --json |
+    jq -r '.steps[1].state')" = pending && ok || fail "second ran unasked"
+keys liv Enter
+wait_for liv "LIVE run: type second to run it"
+keys liv second Enter
+wait_for liv "second ran"
+wait_for liv "✓ ok   second"
+keys liv j Enter
+wait_for liv "FAIL third"
+keys liv s
+wait_for liv "skip third; reason (required)"
+keys liv "not needed tonight" Enter
+wait_for liv "LIVE run: type third to skip it"
+keys liv Escape
+wait_for liv "cancelled"
+keys liv s "not needed tonight" Enter third Enter
+wait_for liv "third: skipped by lead"
+keys liv q
+wait_for liv "[exit 0]"
+"$CUTOVER" --state "$ldb" status "$T/m.yaml" --json >"$T/status"
+contains "$T/status" '"mode":"live"'
+
 # --- ASCII fallback and NO_COLOR
 start asc "env LANG=C LC_ALL=C NO_COLOR=1 $CUTOVER --state '$wdb' watch '$T/w.yaml'"
 wait_for asc "+ ok   one"
