@@ -56,7 +56,7 @@ cmd_console_exec(struct cmd_ctx *c)
 		return rc;
 	}
 	e->hold = 1;
-	rc = ui_main(e, engine_loop(e), 0, t, c->no_color);
+	rc = ui_main(e, engine_loop(e), UI_DRIVE, t, c->no_color);
 	cmd_close(rb, st, e);
 	return rc;
 }

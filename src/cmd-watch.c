@@ -1,7 +1,8 @@
 /*
  * cmd-watch.c - `cutover watch RUNBOOK`: the console, read-only, for the
  * war-room screen. It takes no lease, so it runs beside the driver; it
- * looks for changes in the state file a few times a second.
+ * looks for changes in the state file a few times a second, and moves on
+ * to a new run when one starts (unless --run names one).
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include "xmalloc.h"
 
 static int cmd_watch_exec(struct cmd_ctx *);
+static struct theme *cmd_watch_theme(struct cmd_ctx *);
 
 const struct cmd_entry cmd_watch_entry = {
 	.name = "watch",
@@ -24,6 +26,22 @@ const struct cmd_entry cmd_watch_entry = {
 	.exec = cmd_watch_exec,
 };
 
+/* The theme, or NULL after saying why not. */
+static struct theme *
+cmd_watch_theme(struct cmd_ctx *c)
+{
+	struct theme *t = xcalloc(1, sizeof *t);
+	char *err = NULL;
+
+	if (theme_load(t, c->theme, &err) == 0)
+		return t;
+	fprintf(stderr, "%s\n", err);
+	free(err);
+	theme_free(t);
+	free(t);
+	return NULL;
+}
+
 static int
 cmd_watch_exec(struct cmd_ctx *c)
 {
@@ -32,31 +50,28 @@ cmd_watch_exec(struct cmd_ctx *c)
 	struct state *st;
 	struct engine *e;
 	struct loop *loop;
-	struct theme *t = xcalloc(1, sizeof *t);
-	char *err = NULL;
+	struct theme *t;
 	long long run = cmd_opt_num(c, "--run");
 	int rc;
 
 	if (run == -2)
 		return EXIT_USAGE;
-	if (theme_load(t, c->theme, &err) != 0) {
-		fprintf(stderr, "%s\n", err);
-		free(err);
-		theme_free(t);
-		free(t);
-		return EXIT_USAGE;
-	}
 	o.drive = ENGINE_READ;
 	o.quiet = 1;
 	o.run = run > 0 ? run : 0;
-	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0) {
-		theme_free(t);
-		free(t);
-		return rc;
-	}
-	loop = loop_new();
-	rc = ui_main(e, loop, 1, t, c->no_color);
-	loop_free(loop);
-	cmd_close(rb, st, e);
+	do {
+		if ((t = cmd_watch_theme(c)) == NULL)
+			return EXIT_USAGE;
+		if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0) {
+			theme_free(t);
+			free(t);
+			return rc;
+		}
+		loop = loop_new();
+		rc = ui_main(e, loop, run > 0 ? UI_WATCH : UI_WATCH_FOLLOW, t,
+		    c->no_color);
+		loop_free(loop);
+		cmd_close(rb, st, e);
+	} while (rc == UI_REOPEN);
 	return rc;
 }

@@ -24,6 +24,9 @@
 
 #define UI_MIN_COLS 40
 #define UI_MIN_LINES 10
+/* Lines: the terminal's line drawing with UTF-8, plain ASCII without. */
+#define UI_HLINE(ui) ((ui)->utf8 ? ACS_HLINE : (chtype)'-')
+#define UI_VLINE(ui) ((ui)->utf8 ? ACS_VLINE : (chtype)'|')
 
 /* How each state shows in the step list: a short form and a glyph. */
 static const struct {
@@ -465,7 +468,7 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 		return;
 	ui_output_text(ui, s);
 	attrset(ui->attr[T_BORDER]);
-	mvhline(y, x, ACS_HLINE, w);
+	mvhline(y, x, UI_HLINE(ui), w);
 	buf_printf(&b, " output of %s", s->def->id);
 	if (s->ex != NULL && !ui->watch)
 		buf_printf(&b, ", attempt %d, %s ", s->attempt,
@@ -653,14 +656,14 @@ ui_draw_help(struct ui *ui)
 	for (r = 0; r < h; r++)
 		ui_fill(ui, y + r, x, w, T_HELP);
 	attrset(ui->attr[T_HELP]);
-	mvaddch(y, x, ACS_ULCORNER);
-	mvhline(y, x + 1, ACS_HLINE, w - 2);
-	mvaddch(y, x + w - 1, ACS_URCORNER);
-	mvaddch(y + h - 1, x, ACS_LLCORNER);
-	mvhline(y + h - 1, x + 1, ACS_HLINE, w - 2);
-	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
-	mvvline(y + 1, x, ACS_VLINE, h - 2);
-	mvvline(y + 1, x + w - 1, ACS_VLINE, h - 2);
+	mvaddch(y, x, ui->utf8 ? ACS_ULCORNER : '+');
+	mvhline(y, x + 1, UI_HLINE(ui), w - 2);
+	mvaddch(y, x + w - 1, ui->utf8 ? ACS_URCORNER : '+');
+	mvaddch(y + h - 1, x, ui->utf8 ? ACS_LLCORNER : '+');
+	mvhline(y + h - 1, x + 1, UI_HLINE(ui), w - 2);
+	mvaddch(y + h - 1, x + w - 1, ui->utf8 ? ACS_LRCORNER : '+');
+	mvvline(y + 1, x, UI_VLINE(ui), h - 2);
+	mvvline(y + 1, x + w - 1, UI_VLINE(ui), h - 2);
 	ui_puts(ui, y, x + 2, w - 4, T_HELP_KEY, " keys (any key closes; jk "
 	    "scroll) ");
 	for (r = 0; r < h - 2; r++) {
@@ -704,7 +707,7 @@ ui_draw(struct ui *ui)
 	ui_draw_header(ui);
 	ui_draw_list(ui, 1, body, lw);
 	attrset(ui->attr[T_BORDER]);
-	mvvline(1, lw, ACS_VLINE, body);
+	mvvline(1, lw, UI_VLINE(ui), body);
 	dh = ui_draw_details(ui, 1, lw + 2, COLS - lw - 2, body / 2);
 	ui_draw_output(ui, 1 + dh, lw + 1, COLS - lw - 1, body - dh);
 	ui_draw_status(ui, LINES - 2);

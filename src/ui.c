@@ -286,10 +286,18 @@ ui_on_watch(void *arg)
 {
 	struct ui *ui = arg;
 
+	struct run_info r;
+
 	if (state_changed(ui->st)) {
 		engine_reload(ui->e);
 		ui_refresh(ui);
 		ui->dirty = 1;
+		/* A new run started: follow it (cmd-watch.c opens it). */
+		if (ui->follow && state_run_latest(ui->st, 1, &r) == STATE_OK) {
+			if (r.id > ui->e->run.id)
+				ui->reopen = ui->quit = 1;
+			run_info_free(&r);
+		}
 	}
 	ui->watch_timer = loop_timer_add(ui->loop, UI_WATCH_POLL_MS,
 	    ui_on_watch, ui);
@@ -483,7 +491,8 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 	ui.rb = e->rb;
 	ui.st = e->st;
 	ui.loop = loop;
-	ui.watch = watch;
+	ui.watch = watch != 0;
+	ui.follow = watch == UI_WATCH_FOLLOW;
 	ui.err_fd = ui.saved_err = -1;
 	ui.theme = theme;
 	ui.color = !no_color;
@@ -531,5 +540,5 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 		    (long long)e->run.id);
 		return EXIT_CONFLICT;
 	}
-	return EXIT_DONE;
+	return ui.reopen ? UI_REOPEN : EXIT_DONE;
 }

@@ -107,6 +107,8 @@ struct ui {
 	int saved_err;   /* the real stderr */
 	struct buf err_buf;
 	int quit;
+	int follow;      /* watch: switch to a newer run when one starts */
+	int reopen;      /* quit to open that newer run */
 	int stop_asked;  /* quit asked while steps ran: stopping them */
 	int lost;        /* the run was taken over */
 	FILE *trace;     /* CUTOVER_UI_TRACE: key-to-screen times */
@@ -123,9 +125,19 @@ struct cmd_entry;
 extern const struct cmd_entry cmd_console_entry;
 extern const struct cmd_entry cmd_watch_entry;
 
+/* ui_main's watch argument, and its return when a new run started. */
+#define UI_DRIVE 0
+#define UI_WATCH 1
+#define UI_WATCH_FOLLOW 2
+#define UI_REOPEN (-1)
+
 /* ui.c */
-/* Run the console on e until the person quits; returns an exit status.
- * The theme (loaded) becomes the console's and is freed by it. */
+/*
+ * Run the console on e until the person quits; returns an exit status, or
+ * UI_REOPEN (watch with UI_WATCH_FOLLOW) when a newer run has started and
+ * should be opened instead. The theme (loaded) becomes the console's and
+ * is freed by it.
+ */
 int ui_main(struct engine *, struct loop *, int watch, struct theme *,
     int no_color);
 void ui_message(struct ui *, int error, const char *, ...)

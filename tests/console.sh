@@ -232,6 +232,9 @@ wait_for wat "ok   one" 3000
 t1=$(now_ms)
 [ $((t1 - t0)) -le 1500 ] && ok || fail "watch took $((t1 - t0)) ms"
 echo "watch saw a confirm after $((t1 - t0)) ms"
+"$CUTOVER" --state "$wdb" run "$T/w.yaml" --new-run >/dev/null 2>&1
+wait_for wat " run 2 " 3000
+wait_for wat "WAIT one"
 keys wat q
 wait_for wat "[exit 0]"
 
@@ -293,7 +296,8 @@ contains "$T/status" '"mode":"live"'
 
 # --- ASCII fallback and NO_COLOR
 start asc "env LANG=C LC_ALL=C NO_COLOR=1 $CUTOVER --state '$wdb' watch '$T/w.yaml'"
-wait_for asc "+ ok   one"
+wait_for asc "? WAIT one"
+wait_for asc "| state     awaiting"
 keys asc q
 wait_for asc "[exit 0]"
 
