@@ -50,10 +50,14 @@ cmd_load(const char *path, struct runbook **rb)
 {
 	struct diags d = { 0 };
 
+	errno = 0;
 	if (runbook_load(path, rb, &d) == 0) {
 		diags_free(&d);
 		return 0;
 	}
+	if (d.n == 0)
+		fprintf(stderr, "cutover: %s: %s\n", path,
+		    strerror(errno ? errno : EIO));
 	diags_print(&d, stderr);
 	diags_free(&d);
 	return EXIT_INVALID;

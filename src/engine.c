@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "duration.h"
 #include "engine.h"
+#include "engine-int.h"
 #include "exec.h"
 #include "expand.h"
 #include "loop.h"
@@ -30,7 +31,6 @@
 #define ENGINE_FLUSH_MS 1000 /* store output of running attempts */
 #define ENGINE_GROUP_WAIT_MS 10000
 
-#define DONE_MASK (ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_SKIPPED))
 #define STARTABLE_MASK (ST_BIT(ST_PENDING) | ST_BIT(ST_ROLLED_BACK))
 
 /* Which executor runs each step type; NULL: not supported yet. */
@@ -49,9 +49,6 @@ static int engine_sync(struct engine *, int);
 static int engine_take_lease(struct engine *, int);
 static int engine_recover(struct engine *);
 static void engine_load(struct engine *);
-static int deps_done(struct engine *, struct engine_step *);
-static void engine_start(struct engine *, struct engine_step *,
-    enum attempt_kind);
 static int engine_launch(struct engine *, struct engine_step *, const char *,
     char **);
 static void engine_fail_now(struct engine *, struct engine_step *,
@@ -62,20 +59,15 @@ static void engine_finish(struct engine *, struct engine_step *, int,
     const char *);
 static void engine_human(struct engine *, struct engine_step *);
 static void engine_checkpoint(struct engine *, struct engine_step *);
-static void engine_note(struct engine *, struct engine_step *, const char *,
-    ...) __attribute__((format(printf, 3, 4)));
 static void engine_changed(struct engine *);
 static void on_heartbeat(void *);
 static void engine_lost(struct engine *);
-static int engine_own(struct engine *);
-static int engine_commit(struct engine *, int);
 static void on_poll(void *);
 static void on_flush(void *);
 static void on_wake(void *);
 static void on_stop(int, void *);
 static void engine_flush_step(struct engine *, struct engine_step *);
 static const struct exec_ops *engine_ops(enum step_type, int *);
-static void engine_loop_init(struct engine *);
 static int engine_may_decide(struct engine *, struct engine_step *);
 
 static const struct exec_ops *
@@ -106,7 +98,7 @@ engine_find(struct engine *e, const char *id)
 }
 
 /* Say what happened, on stdout, for a person following a headless run. */
-static void
+void
 engine_note(struct engine *e, struct engine_step *s, const char *fmt, ...)
 {
 	char t[32];
@@ -321,10 +313,13 @@ engine_recover(struct engine *e)
 		if (state_begin(e->st) != STATE_OK ||
 		    state_attempt_interrupt(e->st, e->run.id, v[i].step, v[i].n,
 		        msg) != STATE_OK ||
-		    (v[i].kind != ATT_ROLLBACK &&
-		        state_step_transition(e->st, e->run.id, v[i].step,
-		            ST_BIT(ST_RUNNING), ST_INTERRUPTED, msg, "interrupt",
-		            NULL) != STATE_OK) ||
+		    state_step_transition(e->st, e->run.id, v[i].step,
+		        ST_BIT(ST_RUNNING), v[i].kind == ATT_ROLLBACK
+		            ? ST_AWAITING : ST_INTERRUPTED,
+		        v[i].kind == ATT_ROLLBACK ? "rollback interrupted: "
+		            "confirm it if it is undone, or run rollback again"
+		                                  : msg,
+		        "interrupt", NULL) != STATE_OK ||
 		    state_commit(e->st) != STATE_OK) {
 			state_rollback(e->st);
 			rc = EXIT_CONFLICT;
@@ -350,6 +345,8 @@ engine_load(struct engine *e)
 			continue;
 		s->state = rows[i].state;
 		s->attempts = rows[i].attempts;
+		s->undo = rows[i].undo;
+		s->done_ms = rows[i].done_ms;
 		free(s->note);
 		s->note = rows[i].note;
 		rows[i].note = NULL;
@@ -395,7 +392,7 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
 			goto fail;
 		rc = 0;
 	}
-	if (e->driving && strcmp(e->run.state, "open") == 0) {
+	if (e->driving && strcmp(e->run.state, "abandoned") != 0) {
 		if ((rc = engine_sync(e, 0)) != 0 ||
 		    (rc = engine_recover(e)) != 0) {
 			if (rc < 0) {
@@ -475,7 +472,7 @@ engine_set_only(struct engine *e, struct engine_step *s)
 }
 
 /* Are all the steps s needs succeeded or skipped? */
-static int
+int
 deps_done(struct engine *e, struct engine_step *s)
 {
 	size_t i;
@@ -596,6 +593,9 @@ engine_fail_now(struct engine *e, struct engine_step *s,
 	unsigned mask = STARTABLE_MASK | ST_BIT(ST_INTERRUPTED) |
 	    ST_BIT(ST_FAILED) | ST_BIT(ST_AWAITING);
 
+	if (kind == ATT_ROLLBACK)
+		mask = ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED) |
+		    ST_BIT(ST_AWAITING);
 	if (engine_own(e) != 0 ||
 	    engine_commit(e, state_attempt_begin(e->st, e->run.id, s->def->id,
 	        kind, mask, e->host, 0, 0, &n)) != STATE_OK)
@@ -647,13 +647,19 @@ engine_launch(struct engine *e, struct engine_step *s, const char *text,
 }
 
 /* Start an attempt of kind on step s. */
-static void
+void
 engine_start(struct engine *e, struct engine_step *s, enum attempt_kind kind)
 {
 	unsigned mask = STARTABLE_MASK | ST_BIT(ST_INTERRUPTED) |
 	    ST_BIT(ST_FAILED) | ST_BIT(ST_AWAITING);
 	const char *text = kind == ATT_VERIFY ? s->def->verify : s->def->run;
 	char *err = NULL;
+
+	if (kind == ATT_ROLLBACK) {
+		text = s->def->rollback;
+		mask = ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED) |
+		    ST_BIT(ST_AWAITING);
+	}
 	int runs, n, rc;
 
 	s->ops = engine_ops(s->def->type, &runs);
@@ -692,7 +698,8 @@ engine_start(struct engine *e, struct engine_step *s, enum attempt_kind kind)
 	s->started = loop_now();
 	e->nrunning++;
 	s->ops->release(s->ex);
-	engine_note(e, s, "running (attempt %d%s)", n,
+	engine_note(e, s, "%s (attempt %d%s)", kind == ATT_ROLLBACK
+	        ? "rolling back" : "running", n,
 	    kind == ATT_VERIFY ? ", verify after interruption" : "");
 }
 
@@ -717,7 +724,7 @@ engine_done(const struct exec_result *r, void *arg)
 
 	s->exit_code = r->exit_code;
 	s->ex = NULL;
-	if (r->ok && s->phase == PH_RUN && s->def->verify != NULL &&
+	if (r->ok && s->kind == ATT_RUN && s->def->verify != NULL &&
 	    e->stopping) {
 		/* Never succeeded without its verify: resume will check. */
 		e->nrunning--;
@@ -725,7 +732,8 @@ engine_done(const struct exec_result *r, void *arg)
 		s->ops->free(ex);
 		return;
 	}
-	if (r->ok && s->phase == PH_RUN && s->def->verify != NULL) {
+	if (r->ok && s->kind == ATT_RUN && s->phase == PH_RUN &&
+	    s->def->verify != NULL) {
 		s->ops->free(ex);
 		xasprintf(&hdr, "[cutover: verify: %s]\n", s->def->verify);
 		outbuf_add(&s->out, hdr, strlen(hdr));
@@ -773,7 +781,10 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 	char *out, *note = NULL, d[32];
 	size_t len;
 
-	if (ok)
+	if (s->kind == ATT_ROLLBACK)
+		to = ok ? ST_ROLLED_BACK : e->stopping ? ST_AWAITING
+		                                       : ST_ROLLBACK_FAILED;
+	else if (ok)
 		to = ST_SUCCEEDED;
 	else if (e->stopping) {
 		to = ST_INTERRUPTED;
@@ -786,6 +797,8 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 		to = ST_FAILED;
 	if (ok && s->kind == ATT_VERIFY)
 		msg = "verified after interruption";
+	if (s->kind == ATT_ROLLBACK && !ok && e->stopping)
+		astate = "interrupted";
 	outbuf_close(&s->out);
 	out = outbuf_render(&s->out, &len);
 	if (msg != NULL)
@@ -820,7 +833,8 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 	} else {
 		s->not_before = 0;
 		s->tries_left = 0;
-		if (to == ST_FAILED)
+		s->undo = (to == ST_AWAITING || to == ST_ROLLBACK_FAILED);
+		if (to == ST_FAILED || to == ST_ROLLBACK_FAILED)
 			e->halted = 1;
 		engine_note(e, s, "%s after %s%s%s", step_state_name(to), d,
 		    note ? ": " : "", note ? note : "");
@@ -871,7 +885,7 @@ engine_lost(struct engine *e)
  * it); every write a driver makes goes through one, so a driver that was
  * taken over can never record anything. Returns 0, or -1 (nothing open).
  */
-static int
+int
 engine_own(struct engine *e)
 {
 	int rc;
@@ -890,7 +904,7 @@ engine_own(struct engine *e)
 }
 
 /* Commit what engine_own opened; on failure the change did not happen. */
-static int
+int
 engine_commit(struct engine *e, int rc)
 {
 	if (rc != STATE_OK) {
@@ -998,7 +1012,7 @@ engine_reload(struct engine *e)
 }
 
 /* Set up the loop, timers and signals for driving. */
-static void
+void
 engine_loop_init(struct engine *e)
 {
 	if (e->loop != NULL)
@@ -1062,8 +1076,17 @@ engine_start_one(struct engine *e, struct engine_step *s, const char **why)
 int
 engine_run(struct engine *e)
 {
+	char *to = NULL;
 	size_t i;
 
+	if (state_run_rollback_to(e->st, e->run.id, NULL, &to) == STATE_OK &&
+	    to != NULL) {
+		fprintf(stderr, "cutover: a rollback to %s is under way; finish "
+		    "it with `cutover rollback` first\n",
+		    *to ? to : "the run's start");
+		free(to);
+		return EXIT_CONFLICT;
+	}
 	engine_loop_init(e);
 	for (i = 0; i < e->nsteps; i++) {
 		if (e->wanted[i] && e->steps[i].state == ST_FAILED) {
@@ -1138,12 +1161,14 @@ engine_confirm(struct engine *e, struct engine_step *s, const char *note)
 		return EXIT_CONFLICT;
 	}
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
-	        ST_SUCCEEDED, note, "confirm", note) != STATE_OK) {
+	        s->undo ? ST_ROLLED_BACK : ST_SUCCEEDED, note,
+	        s->undo ? "confirm-undone" : "confirm", note) != STATE_OK) {
 		fprintf(stderr, "cutover: %s changed meanwhile; look again with "
 		    "`cutover status`\n", s->def->id);
 		return EXIT_CONFLICT;
 	}
-	s->state = ST_SUCCEEDED;
+	s->state = s->undo ? ST_ROLLED_BACK : ST_SUCCEEDED;
+	s->undo = 0;
 	return EXIT_DONE;
 }
 

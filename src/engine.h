@@ -65,6 +65,8 @@ struct engine_step {
 	int64_t not_before; /* loop_now() time before which no retry starts */
 	int64_t started;    /* loop_now() at start */
 	unsigned out_gen;   /* bumped on every chunk of output */
+	int undo;           /* a rollback of it is under way */
+	int64_t done_ms;    /* when it succeeded (rollback order), -1 */
 };
 
 struct engine {
@@ -140,5 +142,29 @@ int engine_decide(struct engine *, struct engine_step *, int go,
     const char *reason);
 /* Make a failed or interrupted step runnable again. */
 int engine_retry(struct engine *, struct engine_step *);
+
+/* What a rollback to a checkpoint (NULL: the default) would do. */
+struct rollback_plan {
+	struct engine_step *to; /* NULL: the run's start */
+	struct engine_step **steps; /* to undo, in order (reverse completion) */
+	size_t nsteps;
+	struct engine_step **blocked; /* irreversible steps in the way */
+	size_t nblocked;
+};
+/* Work out the plan; prints an error and returns an exit status if the
+ * target is not a checkpoint that passed. */
+int engine_rollback_plan(struct engine *, const char *to,
+    struct rollback_plan *);
+void engine_rollback_plan_free(struct rollback_plan *);
+/*
+ * Undo the plan: run each rollback action, in order; steps without one
+ * wait for a person (EXIT_WAITING); a failed action stops (EXIT_FAILED);
+ * irreversible steps refuse (EXIT_CONFLICT) unless force, with reason.
+ */
+int engine_rollback(struct engine *, const char *to, int force,
+    const char *reason);
+/* Run the rollback action of one step being undone (retry of an
+ * interrupted or failed rollback). Returns an exit status. */
+int engine_rollback_one(struct engine *, struct engine_step *);
 
 #endif

@@ -54,12 +54,13 @@ static const char *schema_sql =
     "CREATE TABLE runs(id INTEGER PRIMARY KEY, runbook TEXT NOT NULL,"
     " mode TEXT NOT NULL, state TEXT NOT NULL, runbook_text TEXT NOT NULL,"
     " runbook_sha TEXT NOT NULL, created_at TEXT NOT NULL, ended_at TEXT,"
-    " operator TEXT, os_user TEXT);"
+    " operator TEXT, os_user TEXT, rollback_to TEXT);"
     "CREATE TABLE steps(run INTEGER NOT NULL REFERENCES runs(id),"
     " id TEXT NOT NULL, idx INTEGER NOT NULL, state TEXT NOT NULL,"
     " attempts INTEGER NOT NULL DEFAULT 0, def_sha TEXT NOT NULL,"
     " started_at INTEGER, ended_at INTEGER, duration_ms INTEGER,"
-    " note TEXT, result TEXT, PRIMARY KEY(run, id));"
+    " note TEXT, result TEXT, done_at INTEGER, undo INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(run, id));"
     "CREATE TABLE attempts(run INTEGER NOT NULL, step TEXT NOT NULL,"
     " n INTEGER NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,"
     " started_at INTEGER NOT NULL, ended_at INTEGER, exit_code INTEGER,"
@@ -98,6 +99,7 @@ static void audit_hash(const struct audit_row *, char[SHA256_HEX_LEN + 1]);
 static char *time_text(int64_t);
 static int state_schema(struct state *, int);
 static int lease_alive(const struct lease_holder *, const char *);
+static int step_undoing(struct state *, int64_t, const char *);
 
 const char *
 step_state_name(enum step_state s)
@@ -655,6 +657,34 @@ state_run_set_state(struct state *st, int64_t run, const char *state)
 }
 
 int
+state_run_rollback_to(struct state *st, int64_t run, const char *to,
+    char **out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (out == NULL)
+		return st_run(st, "UPDATE runs SET rollback_to=? WHERE id=?", "tI",
+		    to, run);
+	*out = NULL;
+	s = st_query(st, "SELECT rollback_to FROM runs WHERE id=?", "I", run);
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = col_text(s, 0);
+	st_done(st, s);
+	return rc == SQLITE_ROW ? STATE_OK : STATE_NOTFOUND;
+}
+
+int
+state_step_set_undo(struct state *st, int64_t run, const char *id, int undo)
+{
+	return st_run(st, "UPDATE steps SET undo=? WHERE run=? AND id=?", "iIt",
+	    undo, run, id);
+}
+
+int
 state_run_set_runbook(struct state *st, int64_t run, const char *text,
     const char *sha)
 {
@@ -689,7 +719,7 @@ run_info_free_list(struct run_info *v, size_t n)
 /* Steps. */
 
 #define STEP_COLS "id, idx, state, attempts, def_sha, started_at, ended_at," \
-	" duration_ms, note, result"
+	" duration_ms, note, result, done_at, undo"
 
 static void
 step_row_fill(sqlite3_stmt *s, struct step_row *r)
@@ -710,6 +740,8 @@ step_row_fill(sqlite3_stmt *s, struct step_row *r)
 	r->duration_ms = col_int(s, 7, -1);
 	r->note = col_text(s, 8);
 	r->result = col_text(s, 9);
+	r->done_ms = col_int(s, 10, -1);
+	r->undo = sqlite3_column_int(s, 11);
 }
 
 int
@@ -800,6 +832,21 @@ state_step_update_def(struct state *st, int64_t run, const char *id, int idx,
 	    "itIt", idx, def_sha, run, id);
 }
 
+/* Is a rollback of the step under way (its undo flag set)? */
+static int
+step_undoing(struct state *st, int64_t run, const char *id)
+{
+	sqlite3_stmt *s;
+	int undo = 0;
+
+	s = st_query(st, "SELECT undo FROM steps WHERE run=? AND id=?", "It",
+	    run, id);
+	if (s != NULL && sqlite3_step(s) == SQLITE_ROW)
+		undo = sqlite3_column_int(s, 0);
+	st_done(st, s);
+	return undo;
+}
+
 /* Is the step in one of the states of mask? STATE_NOTFOUND if no such step. */
 static int
 step_in(struct state *st, int64_t run, const char *id, unsigned mask)
@@ -837,10 +884,13 @@ state_step_transition(struct state *st, int64_t run, const char *id,
 	rc = step_in(st, run, id, from_mask);
 	if (rc == STATE_OK)
 		rc = st_run(st, "UPDATE steps SET state=?, note=coalesce(?, note),"
-		    " ended_at=CASE WHEN ? THEN ? ELSE ended_at END"
-		    " WHERE run=? AND id=?", "ttiIIt", step_state_name(to), note,
-		    to == ST_SUCCEEDED || to == ST_SKIPPED, state_now_ms(), run,
-		    id);
+		    " ended_at=CASE WHEN ? THEN ? ELSE ended_at END,"
+		    " done_at=CASE WHEN ? THEN ? ELSE done_at END,"
+		    " undo=CASE WHEN ? THEN 0 ELSE undo END"
+		    " WHERE run=? AND id=?", "ttiIiIiIt", step_state_name(to),
+		    note, to == ST_SUCCEEDED || to == ST_SKIPPED || to ==
+		    ST_FAILED, state_now_ms(), to == ST_SUCCEEDED, state_now_ms(),
+		    to != ST_AWAITING && to != ST_RUNNING, run, id);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, id, action, "%s%s%s",
 		    step_state_name(to), details != NULL ? ": " : "",
@@ -889,6 +939,9 @@ state_attempt_begin(struct state *st, int64_t run, const char *step,
 		rc = st_run(st, "UPDATE steps SET state='running',"
 		    " attempts=attempts+1, started_at=coalesce(started_at, ?)"
 		    " WHERE run=? AND id=?", "IIt", now, run, step);
+	else if (rc == STATE_OK)
+		rc = st_run(st, "UPDATE steps SET state='running', undo=1"
+		    " WHERE run=? AND id=?", "It", run, step);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "attempt-start",
 		    "attempt %d (%s) running, pid %lld", *n, kind_names[kind],
@@ -927,10 +980,17 @@ state_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 	    " message=?, output=?, output_total=? WHERE run=? AND step=? AND n=?",
 	    "tIitbIIti", astate, now, exit_code, message, out, len, total, run,
 	    step, n);
-	if (rc == STATE_OK)
+	if (rc == STATE_OK && !step_undoing(st, run, step))
 		rc = st_run(st, "UPDATE steps SET state=?, note=?, ended_at=?,"
-		    " duration_ms=? - started_at WHERE run=? AND id=?", "ttIIIt",
-		    step_state_name(to), message, now, now, run, step);
+		    " duration_ms=? - started_at, done_at=CASE WHEN ? THEN ?"
+		    " ELSE done_at END WHERE run=? AND id=?", "ttIIiIIt",
+		    step_state_name(to), message, now, now, to == ST_SUCCEEDED,
+		    now, run, step);
+	else if (rc == STATE_OK)
+		rc = st_run(st, "UPDATE steps SET state=?, note=?,"
+		    " undo=CASE WHEN ? THEN 0 ELSE 1 END WHERE run=? AND id=?",
+		    "ttiIt", step_state_name(to), message, to == ST_ROLLED_BACK,
+		    run, step);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "attempt-end",
 		    "attempt %d %s (exit %d)%s%s; step %s", n, astate, exit_code,

@@ -76,6 +76,8 @@ struct step_row {
 	int64_t duration_ms;          /* -1 if none */
 	char *note;   /* last failure message, skip reason, ... */
 	char *result; /* JSON text of a reconcile result, or NULL */
+	int64_t done_ms; /* when it last succeeded (rollback order), -1 */
+	int undo;        /* a rollback of this step is under way */
 };
 
 struct attempt_row {
@@ -155,6 +157,12 @@ int state_run_create(struct state *, const char *runbook, const char *mode,
 int state_run_set_state(struct state *, int64_t run, const char *state);
 int state_run_set_runbook(struct state *, int64_t run, const char *text,
     const char *sha);
+/* Record (to != NULL, out == NULL) or clear (both NULL) the target of a
+ * rollback under way, or read it (out != NULL: a new string or NULL). */
+int state_run_rollback_to(struct state *, int64_t run, const char *to,
+    char **out);
+/* Mark a step as being rolled back (its awaiting means: confirm undone). */
+int state_step_set_undo(struct state *, int64_t run, const char *id, int);
 void run_info_free(struct run_info *);
 void run_info_free_list(struct run_info *, size_t);
 
@@ -200,7 +208,9 @@ int state_attempt_output(struct state *, int64_t run, const char *step, int n,
 /*
  * Record an attempt's outcome and the step's resulting state (to) in one
  * transaction: attempt state ok ? "succeeded" : "failed" (or "interrupted"),
- * exit code, message, output. note is the step's new note.
+ * exit code, message, output. note is the step's new note. For a step being
+ * rolled back, its forward timings are kept and the undo flag is cleared
+ * when it ends rolled_back.
  */
 int state_attempt_finish(struct state *, int64_t run, const char *step, int n,
     const char *astate, int exit_code, const char *message, const char *out,

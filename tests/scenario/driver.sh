@@ -58,7 +58,7 @@ phases:
     steps:
       - id: long
         type: local
-        run: sleep 30
+        run: sleep 29.77
         verify: "true"
 YAML
 "$CUTOVER" run "$rb" >"$T/k.out" 2>&1 &
@@ -70,12 +70,12 @@ while [ $i -lt 50 ] && ! grep -q "long: running" "$T/k.out" 2>/dev/null; do
 done
 kill -9 $pid
 wait $pid 2>/dev/null
-check "sleep left running by the dead driver" pgrep -f "slee[p] 30" >/dev/null
+check "sleep left running by the dead driver" pgrep -f "slee[p] 29.77" >/dev/null
 expect_rc 0 "$CUTOVER" status "$rb" --json
 check "dead driver's step shows interrupted" jq -e '.steps[0].state == "interrupted"' "$T/out"
 expect_rc 0 "$CUTOVER" run "$rb"
 contains "$T/out" "verified after interruption"
-check "the left-over process group was ended" sh -c '! pgrep -f "slee[p] 30" >/dev/null'
+check "the left-over process group was ended" sh -c '! pgrep -f "slee[p] 29.77" >/dev/null'
 
 # A driver stopped longer than the lease lasts is taken over; when it
 # resumes it notices and stops (exit 4) instead of driving beside the other.

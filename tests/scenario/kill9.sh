@@ -36,10 +36,12 @@ export LEDGER=$T/ledger
 expect_rc 0 "$CUTOVER" lint "$rb"
 
 C() { "$CUTOVER" --state "$state" "$@"; }
+# Background drivers are started with exec, so that $! is the driver itself.
+Cbg() { exec "$CUTOVER" --state "$state" "$@"; }
 
 # Steps recorded succeeded in the current run, one per line.
 succeeded() {
-	C status "$rb" --json | jq -r '.run as $r | .steps[] |
+	C status "$rb" --json 2>/dev/null | jq -r '.run as $r | .steps[] |
 	    select(.state == "succeeded") | "\($r) \(.id)"' | sort
 }
 
@@ -47,8 +49,8 @@ succeeded() {
 # ledger shows done and retries the rest.
 resolve() {
 	local r id
-	r=$(C status "$rb" --json | jq -r .run)
-	for id in $(C status "$rb" --json | jq -r '.steps[] | select(.state == "awaiting") | .id'); do
+	r=$(C status "$rb" --json 2>/dev/null | jq -r .run)
+	for id in $(C status "$rb" --json 2>/dev/null | jq -r '.steps[] | select(.state == "awaiting") | .id'); do
 		if grep -qx "$r $id" "$LEDGER"; then
 			C confirm "$rb" "$id" --note "ledger shows it done" >/dev/null ||
 				fail "confirm $id"
@@ -65,13 +67,16 @@ prev=$T/prev
 : >"$prev"
 new_run=
 while [ $kills -lt "$KILLS" ]; do
-	C run "$rb" $new_run >"$T/run.out" 2>&1 &
+	(Cbg run "$rb" $new_run >"$T/run.out" 2>&1) &
 	pid=$!
 	new_run=
 	sleep "0.$(printf %03d $((RANDOM % 700)))"
 	if kill -9 $pid 2>/dev/null; then
 		wait $pid 2>/dev/null
 		kills=$((kills + 1))
+		if pgrep -f "cutover --state $state" >/dev/null; then
+			fail "a driver survived kill $kills"
+		else ok; fi
 		pgrep -f 'sleep 0.[1-4]' >/dev/null && during_child=$((during_child + 1))
 	else
 		wait $pid

@@ -35,7 +35,9 @@ static const char *text =
     "      - {id: flaky, type: local, run: 'false', retries: 2, needs: []}\n"
     "      - {id: person, type: manual, needs: [ok]}\n"
     "      - {id: gate, type: checkpoint, approvals: 1, needs: [person]}\n"
-    "      - {id: remote, type: sql, target: db, run: 'select 1', needs: []}\n"
+    "      - {id: remote, type: reconcile, compare: value, needs: [],\n"
+    "         source: {target: db, query: 'select 1'},\n"
+    "         dest: {target: db, query: 'select 1'}}\n"
     "targets:\n"
     "  db: {type: postgres, conninfo: 'dbname=x'}\n";
 
@@ -84,19 +86,30 @@ st(struct fixture *f, const char *id)
 }
 
 static void
-test_run_to_people(void **state)
+test_verify_fails(void **state)
 {
 	struct fixture *f = *state;
 
-	/* flaky fails after 3 attempts, which halts the run: exit 1. */
+	assert_int_equal(engine_set_until(f->e, "verified"), 0);
 	assert_int_equal(engine_run(f->e), EXIT_FAILED);
 	assert_int_equal(st(f, "ok"), ST_SUCCEEDED);
 	assert_int_equal(st(f, "verified"), ST_FAILED);
 	assert_string_equal(engine_find(f->e, "verified")->note,
 	    "verify failed: exited with status 1");
+	assert_int_equal(st(f, "flaky"), ST_PENDING);
+}
+
+static void
+test_retries(void **state)
+{
+	struct fixture *f = *state;
+
+	/* flaky fails after 1 + 2 retries: exit 1. */
+	assert_int_equal(engine_set_until(f->e, "flaky"), 0);
+	assert_int_equal(engine_run(f->e), EXIT_FAILED);
 	assert_int_equal(st(f, "flaky"), ST_FAILED);
 	assert_int_equal(engine_find(f->e, "flaky")->attempts, 3);
-	assert_int_equal(st(f, "gate"), ST_PENDING);
+	assert_int_equal(st(f, "ok"), ST_PENDING);
 }
 
 static void
@@ -108,7 +121,7 @@ test_unsupported_type(void **state)
 	assert_int_equal(engine_run(f->e), EXIT_FAILED);
 	assert_int_equal(st(f, "remote"), ST_FAILED);
 	assert_string_equal(engine_find(f->e, "remote")->note,
-	    "sql steps are not supported yet");
+	    "reconcile steps are not supported yet");
 	assert_int_equal(st(f, "ok"), ST_PENDING);
 }
 
@@ -152,8 +165,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_run_to_people, setup,
+		cmocka_unit_test_setup_teardown(test_verify_fails, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsupported_type, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_people, setup, teardown),

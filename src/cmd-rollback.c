@@ -1,0 +1,70 @@
+/* cmd-rollback.c - `cutover rollback RUNBOOK [--to CHECKPOINT]
+ * [--force --reason TEXT]`: the duty manager's way back. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "cmd.h"
+
+static int cmd_rollback_exec(struct cmd_ctx *);
+static void rollback_print_plan(struct rollback_plan *);
+
+const struct cmd_entry cmd_rollback_entry = {
+	.name = "rollback",
+	.usage = "rollback RUNBOOK [--to CHECKPOINT] [--force --reason TEXT]",
+	.options = "--to= --force --reason=",
+	.min_args = 1,
+	.max_args = 1,
+	.exec = cmd_rollback_exec,
+};
+
+/* Say what is about to be undone, in order, before anything is. */
+static void
+rollback_print_plan(struct rollback_plan *p)
+{
+	struct engine_step *s;
+	size_t i;
+
+	printf("rollback to %s: %zu step(s) to undo, latest first\n",
+	    p->to != NULL ? p->to->def->id : "the run's start", p->nsteps);
+	for (i = 0; i < p->nsteps; i++) {
+		s = p->steps[i];
+		printf("  %2zu. %-24s %s\n", i + 1, s->def->id,
+		    s->def->type == STEP_CHECKPOINT ? "back to pending"
+		    : s->def->type == STEP_MANUAL || s->def->rollback == NULL
+		        ? "by hand: a person confirms"
+		        : "runs its rollback action");
+	}
+	for (i = 0; i < p->nblocked; i++)
+		printf("   !  %-24s irreversible: left as it is only with "
+		    "--force\n", p->blocked[i]->def->id);
+	fflush(stdout);
+}
+
+static int
+cmd_rollback_exec(struct cmd_ctx *c)
+{
+	struct engine_opts o = { 0 };
+	struct rollback_plan p;
+	struct runbook *rb;
+	struct state *st;
+	struct engine *e;
+	const char *reason = cmd_opt(c, "--reason"), *to = cmd_opt(c, "--to");
+	int force = cmd_opt(c, "--force") != NULL, rc;
+
+	if (force && (reason == NULL || *reason == '\0')) {
+		fprintf(stderr, "cutover: --force needs --reason TEXT: say why "
+		    "irreversible steps are left as they are\n");
+		return EXIT_USAGE;
+	}
+	o.drive = ENGINE_DRIVE;
+	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0)
+		return rc;
+	if ((rc = engine_rollback_plan(e, to, &p)) == 0) {
+		rollback_print_plan(&p);
+		engine_rollback_plan_free(&p);
+		rc = engine_rollback(e, to, force, reason);
+	}
+	cmd_close(rb, st, e);
+	return rc;
+}

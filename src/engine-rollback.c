@@ -1,0 +1,339 @@
+/*
+ * engine-rollback.c - the way back: undo, in reverse order of completion,
+ * every step that succeeded after a checkpoint.
+ *
+ * A rollback under way is recorded in the run (its target), so a second
+ * `rollback` after a failure, a person's confirm or a kill -9 resumes it
+ * with the same target. Each step's own state says how far it got: a step
+ * being undone carries the undo flag, an interrupted rollback action waits
+ * for a person (it cannot be known whether it finished: confirm it, or
+ * `retry` runs the action again), a failed one is rollback_failed and is
+ * tried again by the next `rollback`.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine-int.h"
+#include "loop.h"
+#include "xmalloc.h"
+
+static int rollback_allowed(struct engine *);
+static int rollback_target(struct engine *, const char *,
+    struct engine_step **);
+static int by_done_desc(const void *, const void *);
+static int rollback_begin(struct engine *, struct rollback_plan *, int,
+    const char *);
+static int rollback_step(struct engine *, struct engine_step *);
+static int rollback_person(struct engine *, struct engine_step *);
+static int rollback_gate(struct engine *, struct engine_step *);
+static int rollback_finish(struct engine *);
+
+/* In a live run with rollback_roles, only members of those roles. */
+static int
+rollback_allowed(struct engine *e)
+{
+	const char *op = state_operator(e->st);
+	struct rb_role *r;
+	size_t i;
+
+	if (strcmp(e->run.mode, "live") != 0 || e->rb->nrollback_roles == 0)
+		return 1;
+	for (i = 0; i < e->rb->nrollback_roles; i++) {
+		r = runbook_find_role(e->rb, e->rb->rollback_roles[i]);
+		if (r != NULL && runbook_role_has(r, op))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The checkpoint to go back to: as given, else the target of a rollback
+ * under way, else the last checkpoint passed (NULL: the run's start).
+ */
+static int
+rollback_target(struct engine *e, const char *to, struct engine_step **out)
+{
+	struct engine_step *s, *best = NULL;
+	char *stored = NULL;
+	size_t i;
+
+	*out = NULL;
+	if (to == NULL &&
+	    state_run_rollback_to(e->st, e->run.id, NULL, &stored) == STATE_OK &&
+	    stored != NULL) {
+		if (*stored == '\0') {
+			free(stored);
+			return 0;
+		}
+		to = stored;
+	}
+	if (to != NULL) {
+		s = engine_find(e, to);
+		if (s == NULL || s->def->type != STEP_CHECKPOINT) {
+			fprintf(stderr, "cutover: --to wants a checkpoint; %s is "
+			    "%s\n", to, s == NULL ? "no step of this runbook"
+			                          : "not a checkpoint");
+			free(stored);
+			return EXIT_USAGE;
+		}
+		*out = s;
+		free(stored);
+		return 0;
+	}
+	for (i = 0; i < e->nsteps; i++) {
+		s = &e->steps[i];
+		if (s->def->type == STEP_CHECKPOINT && s->state == ST_SUCCEEDED &&
+		    (best == NULL || s->done_ms > best->done_ms))
+			best = s;
+	}
+	*out = best;
+	return 0;
+}
+
+/* Latest completion first. */
+static int
+by_done_desc(const void *a, const void *b)
+{
+	const struct engine_step *x = *(struct engine_step *const *)a;
+	const struct engine_step *y = *(struct engine_step *const *)b;
+
+	if (x->done_ms != y->done_ms)
+		return x->done_ms < y->done_ms ? 1 : -1;
+	return x->def->index < y->def->index ? 1 : -1;
+}
+
+int
+engine_rollback_plan(struct engine *e, const char *to,
+    struct rollback_plan *p)
+{
+	struct engine_step *s;
+	int64_t since;
+	size_t i;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	engine_reload(e);
+	if ((rc = rollback_target(e, to, &p->to)) != 0)
+		return rc;
+	if (p->to != NULL && p->to->done_ms < 0) {
+		fprintf(stderr, "cutover: checkpoint %s has not passed; there is "
+		    "nothing after it to undo\n", p->to->def->id);
+		return EXIT_CONFLICT;
+	}
+	since = p->to != NULL ? p->to->done_ms : -1;
+	p->steps = xcalloc(e->nsteps, sizeof *p->steps);
+	p->blocked = xcalloc(e->nsteps, sizeof *p->blocked);
+	for (i = 0; i < e->nsteps; i++) {
+		s = &e->steps[i];
+		if (s == p->to || s->done_ms <= since)
+			continue;
+		if (s->state != ST_SUCCEEDED && s->state != ST_ROLLBACK_FAILED &&
+		    !(s->undo && (s->state == ST_AWAITING ||
+		                     s->state == ST_RUNNING)))
+			continue;
+		if (s->def->irreversible && s->state == ST_SUCCEEDED)
+			p->blocked[p->nblocked++] = s;
+		else
+			p->steps[p->nsteps++] = s;
+	}
+	qsort(p->steps, p->nsteps, sizeof *p->steps, by_done_desc);
+	return 0;
+}
+
+void
+engine_rollback_plan_free(struct rollback_plan *p)
+{
+	free(p->steps);
+	free(p->blocked);
+	memset(p, 0, sizeof *p);
+}
+
+/* Record the rollback's target and any forced irreversible steps. */
+static int
+rollback_begin(struct engine *e, struct rollback_plan *p, int force,
+    const char *reason)
+{
+	const char *to = p->to != NULL ? p->to->def->id : "";
+	size_t i;
+	int rc;
+
+	if (engine_own(e) != 0)
+		return -1;
+	rc = state_run_rollback_to(e->st, e->run.id, to, NULL);
+	/* Undoing a finished run opens it again. */
+	if (rc == STATE_OK && strcmp(e->run.state, "complete") == 0) {
+		rc = state_run_set_state(e->st, e->run.id, "open");
+		free(e->run.state);
+		e->run.state = xstrdup("open");
+	}
+	if (rc == STATE_OK)
+		rc = state_audit(e->st, e->run.id, NULL, "rollback-start",
+		    "to %s: %zu step(s) to undo%s%s", *to ? to : "the run's start",
+		    p->nsteps, force ? "; forced: " : "", force ? reason : "");
+	for (i = 0; rc == STATE_OK && force && i < p->nblocked; i++)
+		rc = state_audit(e->st, e->run.id, p->blocked[i]->def->id,
+		    "rollback-force", "irreversible step left as it is: %s",
+		    reason);
+	return engine_commit(e, rc) == STATE_OK ? 0 : -1;
+}
+
+/* A checkpoint passed after the target returns to pending. */
+static int
+rollback_gate(struct engine *e, struct engine_step *s)
+{
+	int rc;
+
+	if (engine_own(e) != 0)
+		return EXIT_CONFLICT;
+	rc = state_decision_reset(e->st, e->run.id, s->def->id);
+	if (rc == STATE_OK)
+		rc = state_step_transition(e->st, e->run.id, s->def->id,
+		    ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED), ST_PENDING,
+		    "rolled back: decide again", "rollback-reset",
+		    "its decisions no longer count");
+	if (engine_commit(e, rc) != STATE_OK)
+		return EXIT_CONFLICT;
+	s->state = ST_PENDING;
+	engine_note(e, s, "back to pending: decide again when the run gets "
+	    "here");
+	return 0;
+}
+
+/* A step undone by hand: it waits for a person's confirm. */
+static int
+rollback_person(struct engine *e, struct engine_step *s)
+{
+	char *note;
+	int rc;
+
+	if (s->state == ST_AWAITING && s->undo) {
+		fprintf(stderr, "cutover: step %s waits for a person: confirm it "
+		    "once it is undone%s\n", s->def->id, s->def->rollback != NULL &&
+		    s->def->type != STEP_MANUAL ? ", or retry its rollback" : "");
+		return EXIT_WAITING;
+	}
+	xasprintf(&note, "rollback by hand: %s", s->def->rollback != NULL
+	        ? s->def->rollback : "undo it, then confirm");
+	if (engine_own(e) != 0) {
+		free(note);
+		return EXIT_CONFLICT;
+	}
+	rc = state_step_transition(e->st, e->run.id, s->def->id,
+	    ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED), ST_AWAITING, note,
+	    "rollback-await", NULL);
+	if (rc == STATE_OK)
+		rc = state_step_set_undo(e->st, e->run.id, s->def->id, 1);
+	if (engine_commit(e, rc) != STATE_OK) {
+		free(note);
+		return EXIT_CONFLICT;
+	}
+	s->state = ST_AWAITING;
+	s->undo = 1;
+	engine_note(e, s, "%s", note);
+	fprintf(stderr, "cutover: step %s waits for a person: %s; confirm it "
+	    "once it is undone\n", s->def->id, note);
+	free(note);
+	return EXIT_WAITING;
+}
+
+/* Undo one step; 0 when it is rolled back. */
+static int
+rollback_step(struct engine *e, struct engine_step *s)
+{
+	if (s->def->type == STEP_CHECKPOINT)
+		return rollback_gate(e, s);
+	if (s->def->type == STEP_MANUAL || s->def->rollback == NULL ||
+	    s->state == ST_AWAITING)
+		return rollback_person(e, s);
+	return engine_rollback_one(e, s);
+}
+
+int
+engine_rollback_one(struct engine *e, struct engine_step *s)
+{
+	engine_loop_init(e);
+	engine_start(e, s, ATT_ROLLBACK);
+	while (s->ex != NULL)
+		loop_once(e->loop, -1);
+	if (s->state == ST_ROLLED_BACK)
+		return 0;
+	if (e->lost_lease)
+		return EXIT_CONFLICT;
+	if (s->state == ST_AWAITING)
+		return EXIT_WAITING;
+	fprintf(stderr, "cutover: the rollback of %s failed%s%s; see `cutover "
+	    "log`, fix it, then run rollback again to resume\n", s->def->id,
+	    s->note ? ": " : "", s->note ? s->note : "");
+	return EXIT_FAILED;
+}
+
+/* All undone: forget the target; no-go checkpoints may be decided again. */
+static int
+rollback_finish(struct engine *e)
+{
+	struct engine_step *s;
+	size_t i;
+	int rc;
+
+	if (engine_own(e) != 0)
+		return EXIT_CONFLICT;
+	rc = state_run_rollback_to(e->st, e->run.id, NULL, NULL);
+	for (i = 0; rc == STATE_OK && i < e->nsteps; i++) {
+		s = &e->steps[i];
+		if (s->def->type != STEP_CHECKPOINT || s->state != ST_FAILED)
+			continue;
+		rc = state_decision_reset(e->st, e->run.id, s->def->id);
+		if (rc == STATE_OK)
+			rc = state_step_transition(e->st, e->run.id, s->def->id,
+			    ST_BIT(ST_FAILED), ST_PENDING, "rolled back: decide "
+			    "again", "rollback-reset", "the no-go was answered by "
+			    "a rollback");
+		if (rc == STATE_OK)
+			s->state = ST_PENDING;
+	}
+	if (rc == STATE_OK)
+		rc = state_audit(e->st, e->run.id, NULL, "rollback-done", "%s",
+		    "every step after the target is undone");
+	if (engine_commit(e, rc) != STATE_OK)
+		return EXIT_CONFLICT;
+	e->halted = 0;
+	engine_note(e, NULL, "rollback complete");
+	return EXIT_DONE;
+}
+
+int
+engine_rollback(struct engine *e, const char *to, int force,
+    const char *reason)
+{
+	struct rollback_plan p;
+	size_t i;
+	int rc;
+
+	if (!rollback_allowed(e)) {
+		fprintf(stderr, "cutover: operator %s may not roll back this live "
+		    "run (settings.rollback_roles)\n", state_operator(e->st));
+		return EXIT_CONFLICT;
+	}
+	if ((rc = engine_rollback_plan(e, to, &p)) != 0)
+		return rc;
+	if (p.nblocked > 0 && !force) {
+		fprintf(stderr, "cutover: rollback blocked: irreversible step %s "
+		    "succeeded after %s; --force --reason TEXT leaves it as it "
+		    "is and undoes the rest\n", p.blocked[0]->def->id,
+		    p.to != NULL ? p.to->def->id : "the run's start");
+		engine_rollback_plan_free(&p);
+		return EXIT_CONFLICT;
+	}
+	engine_loop_init(e);
+	rc = rollback_begin(e, &p, force && p.nblocked > 0, reason) == 0
+	    ? 0 : EXIT_CONFLICT;
+	for (i = 0; rc == 0 && i < p.nsteps; i++)
+		rc = rollback_step(e, p.steps[i]);
+	if (rc == 0)
+		rc = rollback_finish(e);
+	engine_rollback_plan_free(&p);
+	return rc;
+}
