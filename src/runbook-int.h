@@ -47,8 +47,9 @@ enum rb_ref_kind {
 
 struct rb_ref {
 	enum rb_ref_kind kind;
-	const char *name; /* owned by the runbook */
+	const char *name; /* owned by the runbook (secrets: by the tree) */
 	size_t step;      /* index of the step it belongs to, if any */
+	int typed;        /* the step's type is known */
 	struct rb_pos pos;
 };
 
@@ -84,7 +85,9 @@ struct rb_ctx {
 	struct rb_ref *refs;
 	size_t nrefs;
 	size_t suggestions;          /* "did you mean" searches in lint */
+	unsigned char *target_typed; /* per target: its type is known */
 	size_t step;                 /* step being loaded */
+	int step_typed;              /* its type is known */
 	enum rb_ref_kind query_ref;  /* source or dest being loaded */
 };
 

@@ -74,6 +74,7 @@ static size_t lint_next(const struct lint_graph *, const unsigned char *,
 static const char *lint_step_name(const struct runbook *, size_t);
 static const char *lint_var_name(const struct runbook *, size_t);
 static const struct rb_pos *lint_var_pos(const struct runbook *, size_t);
+static void lint_var_depths(struct rb_ctx *, const struct lint_graph *);
 static void lint_var_ref(const char *, size_t, size_t, void *);
 static void lint_text_ref(const char *, size_t, size_t, void *);
 static int lint_env_name(const char *, size_t);
@@ -194,6 +195,8 @@ lint_target(struct rb_ctx *ctx, const struct rb_index *targets,
 		want = TARGET_POSTGRES;
 		what = r->kind == RB_REF_SOURCE ? "source" : "dest";
 	}
+	if (!ctx->target_typed[i] || (r->kind == RB_REF_TARGET && !r->typed))
+		return; /* already reported as unknown type */
 	if (t->type != want) {
 		rb_error(ctx, r->pos, "%s needs %s target; '%s' is %s target",
 		    what, want == TARGET_SSH ? "an ssh" : "a postgres",
@@ -456,6 +459,43 @@ lint_var_ref(const char *name, size_t len, size_t offset, void *arg)
 	g->adj[a->from][g->nadj[a->from]++] = to;
 }
 
+/*
+ * depth[i]: vars in the longest chain of references from var i. Report the
+ * heads of the chains that are too deep, not every var along them.
+ */
+static void
+lint_var_depths(struct rb_ctx *ctx, const struct lint_graph *g)
+{
+	struct runbook *rb = ctx->rb;
+	size_t *order, *depth, norder, i, j, k, d;
+	unsigned char *deep;
+
+	order = lint_graph_order(g, &norder);
+	depth = xcalloc(g->n + 1, sizeof *depth);
+	deep = xcalloc(g->n + 1, 1);
+	for (i = 0; i < norder; i++) {
+		k = order[i];
+		for (d = 0, j = 0; j < g->nadj[k]; j++) {
+			if (depth[g->adj[k][j]] > d)
+				d = depth[g->adj[k][j]];
+		}
+		depth[k] = d + 1;
+		for (j = 0; depth[k] > LINT_VAR_DEPTH && j < g->nadj[k]; j++)
+			deep[g->adj[k][j]] = 1;
+	}
+	for (i = 0; i < norder; i++) {
+		k = order[i];
+		if (depth[k] > LINT_VAR_DEPTH && !deep[k]) {
+			rb_error(ctx, rb->vars[k].pos, "variable '%s' nests "
+			    "references to variables more than %d deep",
+			    rb_short(rb->vars[k].name), LINT_VAR_DEPTH);
+		}
+	}
+	free(order);
+	free(depth);
+	free(deep);
+}
+
 void
 rb_lint_vars(struct rb_ctx *ctx)
 {
@@ -463,8 +503,7 @@ rb_lint_vars(struct rb_ctx *ctx)
 	struct rb_index vars;
 	struct lint_graph g;
 	struct lint_vars arg = { .vars = &vars, .g = &g };
-	size_t *order, *depth, norder, i, j, k, d;
-	unsigned char *deep;
+	size_t i;
 
 	rb_index_build(&vars, rb->vars, rb->nvars, sizeof *rb->vars,
 	    offsetof(struct rb_var, name));
@@ -478,43 +517,11 @@ rb_lint_vars(struct rb_ctx *ctx)
 	}
 	free(arg.stamp);
 	lint_graph_cycles(ctx, &g, "vars", lint_var_name, lint_var_pos);
-
-	/*
-	 * depth[i]: vars in the longest chain of references from var i.
-	 * Report the heads of the chains that are too deep, not every var
-	 * along them.
-	 */
-	order = lint_graph_order(&g, &norder);
-	depth = xcalloc(g.n + 1, sizeof *depth);
-	deep = xcalloc(g.n + 1, 1);
-	for (i = 0; i < norder; i++) {
-		k = order[i];
-		for (d = 0, j = 0; j < g.nadj[k]; j++) {
-			if (depth[g.adj[k][j]] > d)
-				d = depth[g.adj[k][j]];
-		}
-		depth[k] = d + 1;
-	}
-	for (i = 0; i < norder; i++) {
-		k = order[i];
-		for (j = 0; depth[k] > LINT_VAR_DEPTH && j < g.nadj[k]; j++)
-			deep[g.adj[k][j]] = 1;
-	}
-	for (i = 0; i < norder; i++) {
-		k = order[i];
-		if (depth[k] > LINT_VAR_DEPTH && !deep[k]) {
-			rb_error(ctx, rb->vars[k].pos, "variable '%s' nests "
-			    "references to variables more than %d deep",
-			    rb_short(rb->vars[k].name), LINT_VAR_DEPTH);
-		}
-	}
-	free(deep);
+	lint_var_depths(ctx, &g);
 	for (i = 0; i < g.n; i++)
 		free(g.adj[i]);
 	free(g.adj);
 	free(g.nadj);
-	free(order);
-	free(depth);
 	rb_index_free(&vars);
 }
 

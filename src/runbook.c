@@ -50,6 +50,13 @@ struct rb_key {
 #define ID_CHARSET "[a-z0-9][a-z0-9._-]*"
 #define NAME_CHARSET "[A-Za-z0-9_][A-Za-z0-9_.-]*"
 
+/* The tree being built from parser events. */
+struct rb_parse {
+	struct rb_node *stack[RUNBOOK_MAX_DEPTH]; /* open collections */
+	size_t depth;
+	struct rb_node *root;
+};
+
 static const char *step_type_names[STEP_NTYPES] = {
 	"local", "ssh", "sql", "reconcile", "manual", "checkpoint",
 };
@@ -61,8 +68,10 @@ static void rb_node_add(struct rb_node *, struct rb_node *);
 static void rb_node_free(struct rb_node *);
 static struct rb_pos rb_offset_pos(const char *, size_t, size_t);
 static void rb_yaml_error(struct rb_ctx *, const yaml_parser_t *);
-static int rb_yaml_event(struct rb_ctx *, yaml_event_t *, struct rb_node **,
-    size_t *, struct rb_node **);
+static struct rb_node *rb_yaml_scalar(const yaml_event_t *);
+static void rb_yaml_attach(struct rb_parse *, struct rb_node *);
+static int rb_yaml_event(struct rb_ctx *, struct rb_parse *,
+    const yaml_event_t *);
 static struct rb_node *rb_yaml_parse(struct rb_ctx *);
 
 /* Helpers. */
@@ -81,6 +90,8 @@ static void rb_add_ref(struct rb_ctx *, enum rb_ref_kind, const char *,
 static int rb_compare_keys(const void *, const void *);
 static void rb_map_dups(struct rb_ctx *, struct rb_node *, const char *);
 static struct rb_node *rb_map_get(const struct rb_node *, const char *);
+static void rb_unknown_key(struct rb_ctx *, const struct rb_node *,
+    const struct rb_key *, size_t);
 static uint32_t rb_load_map(struct rb_ctx *, struct rb_node *,
     const struct rb_key *, size_t, unsigned, const char *, void *,
     struct rb_node **);
@@ -140,6 +151,8 @@ static void rb_load_steps(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 
 /* Objects. */
+static unsigned rb_target_type(struct rb_ctx *, const struct rb_target *,
+    const struct rb_node *);
 static void rb_load_target(struct rb_ctx *, struct rb_node *,
     struct rb_node *);
 static void rb_load_phase(struct rb_ctx *, struct rb_node *);
@@ -353,15 +366,44 @@ rb_yaml_error(struct rb_ctx *ctx, const yaml_parser_t *p)
 		rb_error(ctx, pos, "invalid YAML: %s", problem);
 }
 
+/* A scalar node from its event. */
+static struct rb_node *
+rb_yaml_scalar(const yaml_event_t *ev)
+{
+	struct rb_node *n = rb_node_new(RB_NODE_SCALAR, &ev->start_mark);
+
+	n->len = ev->data.scalar.length;
+	n->value = xmalloc(n->len + 1);
+	memcpy(n->value, ev->data.scalar.value, n->len);
+	n->value[n->len] = '\0';
+	n->style = (int)ev->data.scalar.style;
+	n->end.line = (unsigned)ev->end_mark.line + 1;
+	n->end.col = (unsigned)ev->end_mark.column + 1;
+	return n;
+}
+
+/* Attach a new node to its parent (or make it the root); open collections. */
+static void
+rb_yaml_attach(struct rb_parse *p, struct rb_node *n)
+{
+	if (p->depth > 0)
+		rb_node_add(p->stack[p->depth - 1], n);
+	else if (p->root == NULL)
+		p->root = n;
+	else
+		rb_node_free(n);
+	if (n->kind == RB_NODE_SEQ || n->kind == RB_NODE_MAP)
+		p->stack[p->depth++] = n;
+}
+
 /*
  * Add the node of one event to the tree. Returns 1 to go on, 0 at the end of
  * the stream, -1 to stop on an error that makes the tree useless.
  */
 static int
-rb_yaml_event(struct rb_ctx *ctx, yaml_event_t *ev, struct rb_node **stack,
-    size_t *depth, struct rb_node **root)
+rb_yaml_event(struct rb_ctx *ctx, struct rb_parse *p, const yaml_event_t *ev)
 {
-	struct rb_node *n = NULL;
+	struct rb_node *n;
 	struct rb_pos pos;
 	yaml_char_t *anchor = NULL;
 
@@ -371,47 +413,39 @@ rb_yaml_event(struct rb_ctx *ctx, yaml_event_t *ev, struct rb_node **stack,
 	case YAML_STREAM_END_EVENT:
 		return 0;
 	case YAML_DOCUMENT_START_EVENT:
-		if (*root != NULL) {
-			rb_error(ctx, pos, "only one YAML document is allowed");
-			return -1;
-		}
-		return 1;
+		if (p->root == NULL)
+			return 1;
+		rb_error(ctx, pos, "only one YAML document is allowed");
+		return -1;
 	case YAML_ALIAS_EVENT:
 		rb_error(ctx, pos, "YAML anchors and aliases are not allowed");
 		n = rb_node_new(RB_NODE_BAD, &ev->start_mark);
 		break;
 	case YAML_SCALAR_EVENT:
 		anchor = ev->data.scalar.anchor;
-		n = rb_node_new(RB_NODE_SCALAR, &ev->start_mark);
-		n->len = ev->data.scalar.length;
-		n->value = xmalloc(n->len + 1);
-		memcpy(n->value, ev->data.scalar.value, n->len);
-		n->value[n->len] = '\0';
-		n->style = (int)ev->data.scalar.style;
-		n->end.line = (unsigned)ev->end_mark.line + 1;
-		n->end.col = (unsigned)ev->end_mark.column + 1;
+		n = rb_yaml_scalar(ev);
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
-		if (ev->type == YAML_SEQUENCE_START_EVENT)
-			anchor = ev->data.sequence_start.anchor;
-		else
-			anchor = ev->data.mapping_start.anchor;
-		if (*depth == RUNBOOK_MAX_DEPTH) {
+		if (p->depth == RUNBOOK_MAX_DEPTH) {
 			rb_error(ctx, pos, "nesting deeper than %d levels",
 			    RUNBOOK_MAX_DEPTH);
 			return -1;
 		}
-		n = rb_node_new(ev->type == YAML_SEQUENCE_START_EVENT ?
-		    RB_NODE_SEQ : RB_NODE_MAP, &ev->start_mark);
+		if (ev->type == YAML_SEQUENCE_START_EVENT) {
+			anchor = ev->data.sequence_start.anchor;
+			n = rb_node_new(RB_NODE_SEQ, &ev->start_mark);
+		} else {
+			anchor = ev->data.mapping_start.anchor;
+			n = rb_node_new(RB_NODE_MAP, &ev->start_mark);
+		}
 		break;
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
-		if (*depth > 0) {
-			(*depth)--;
-			stack[*depth]->end.line = (unsigned)ev->end_mark.line + 1;
-			stack[*depth]->end.col = (unsigned)ev->end_mark.column +
-			    1;
+		if (p->depth > 0) {
+			n = p->stack[--p->depth];
+			n->end.line = (unsigned)ev->end_mark.line + 1;
+			n->end.col = (unsigned)ev->end_mark.column + 1;
 		}
 		return 1;
 	default:
@@ -419,14 +453,7 @@ rb_yaml_event(struct rb_ctx *ctx, yaml_event_t *ev, struct rb_node **stack,
 	}
 	if (anchor != NULL)
 		rb_error(ctx, pos, "YAML anchors and aliases are not allowed");
-	if (*depth > 0)
-		rb_node_add(stack[*depth - 1], n);
-	else if (*root == NULL)
-		*root = n;
-	else
-		rb_node_free(n);
-	if (n->kind == RB_NODE_SEQ || n->kind == RB_NODE_MAP)
-		stack[(*depth)++] = n;
+	rb_yaml_attach(p, n);
 	return 1;
 }
 
@@ -434,31 +461,30 @@ rb_yaml_event(struct rb_ctx *ctx, yaml_event_t *ev, struct rb_node **stack,
 static struct rb_node *
 rb_yaml_parse(struct rb_ctx *ctx)
 {
-	struct rb_node *stack[RUNBOOK_MAX_DEPTH], *root = NULL;
-	yaml_parser_t p;
+	struct rb_parse p = { .depth = 0, .root = NULL };
+	yaml_parser_t parser;
 	yaml_event_t ev;
-	size_t depth = 0;
 	int r = 1;
 
-	if (!yaml_parser_initialize(&p))
+	if (!yaml_parser_initialize(&parser))
 		fatalx(1, "out of memory");
-	yaml_parser_set_input_string(&p, (const unsigned char *)ctx->rb->text,
-	    ctx->rb->textlen);
+	yaml_parser_set_input_string(&parser,
+	    (const unsigned char *)ctx->rb->text, ctx->rb->textlen);
 	while (r == 1) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			rb_yaml_error(ctx, &p);
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rb_yaml_error(ctx, &parser);
 			r = -1;
 			break;
 		}
-		r = rb_yaml_event(ctx, &ev, stack, &depth, &root);
+		r = rb_yaml_event(ctx, &p, &ev);
 		yaml_event_delete(&ev);
 	}
-	yaml_parser_delete(&p);
+	yaml_parser_delete(&parser);
 	if (r == -1) {
-		rb_node_free(root);
+		rb_node_free(p.root);
 		return NULL;
 	}
-	return root;
+	return p.root;
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -755,6 +781,7 @@ rb_add_ref(struct rb_ctx *ctx, enum rb_ref_kind kind, const char *name,
 	r->kind = kind;
 	r->name = name;
 	r->step = ctx->step;
+	r->typed = ctx->step_typed;
 	r->pos = pos;
 }
 
@@ -869,6 +896,24 @@ rb_map_get(const struct rb_node *map, const char *key)
 	return NULL;
 }
 
+/* Report an unknown key, suggesting the closest of the table's. */
+static void
+rb_unknown_key(struct rb_ctx *ctx, const struct rb_node *k,
+    const struct rb_key *keys, size_t nkeys)
+{
+	const char *names[RB_MAX_KEYS], *hint;
+	size_t j;
+
+	for (j = 0; j < nkeys; j++)
+		names[j] = keys[j].name;
+	hint = rb_suggest(k->value, names, nkeys);
+	if (hint != NULL) {
+		rb_error(ctx, k->pos, "unknown key '%s' (did you mean '%s'?)",
+		    rb_short(k->value), hint);
+	} else
+		rb_error(ctx, k->pos, "unknown key '%s'", rb_short(k->value));
+}
+
 /*
  * Load the pairs of map into obj by the keys table, for an object whose
  * kind (e.g. "local steps") has the bits in mask. Returns the keys seen;
@@ -879,13 +924,10 @@ rb_load_map(struct rb_ctx *ctx, struct rb_node *map, const struct rb_key *keys,
     size_t nkeys, unsigned mask, const char *kind, void *obj,
     struct rb_node **vals)
 {
-	const char *names[RB_MAX_KEYS], *hint;
 	struct rb_node *k, *v;
 	uint32_t seen = 0;
 	size_t i, j;
 
-	for (j = 0; j < nkeys; j++)
-		names[j] = keys[j].name;
 	rb_map_dups(ctx, map, "key");
 	for (i = 0; i + 1 < map->nkids; i += 2) {
 		k = map->kids[i];
@@ -897,20 +939,17 @@ rb_load_map(struct rb_ctx *ctx, struct rb_node *map, const struct rb_key *keys,
 			    rb_found(k));
 			continue;
 		}
+		if (strlen(k->value) != k->len) {
+			rb_error(ctx, k->pos, "keys must not contain NUL "
+			    "characters");
+			continue;
+		}
 		for (j = 0; j < nkeys; j++) {
 			if (strcmp(k->value, keys[j].name) == 0)
 				break;
 		}
 		if (j == nkeys) {
-			hint = rb_suggest(k->value, names, nkeys);
-			if (hint != NULL) {
-				rb_error(ctx, k->pos, "unknown key '%s' (did "
-				    "you mean '%s'?)", rb_short(k->value),
-				    hint);
-			} else {
-				rb_error(ctx, k->pos, "unknown key '%s'",
-				    rb_short(k->value));
-			}
+			rb_unknown_key(ctx, k, keys, nkeys);
 			continue;
 		}
 		if ((keys[j].mask & mask) == 0) {
@@ -960,7 +999,7 @@ rb_load_list(struct rb_ctx *ctx, const char *what, struct rb_node *n,
 
 /* -------------------------------------------------------- field loaders */
 
-/* A key handled elsewhere (type, host_key's sibling tables). */
+/* A key whose value is read before the others (type). */
 static void
 rb_load_nothing(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
     void *obj)
@@ -1395,10 +1434,34 @@ rb_load_targets(struct rb_ctx *ctx, const struct rb_key *k,
 	}
 	rb_map_dups(ctx, n, "target");
 	rb->targets = xcalloc(n->nkids / 2 + 1, sizeof *rb->targets);
+	ctx->target_typed = xcalloc(n->nkids / 2 + 1, 1);
 	for (i = 0; i + 1 < n->nkids; i += 2) {
 		if (!n->kids[i]->dup)
 			rb_load_target(ctx, n->kids[i], n->kids[i + 1]);
 	}
+}
+
+/* The type bit of target t defined by n; both bits if absent or unknown. */
+static unsigned
+rb_target_type(struct rb_ctx *ctx, const struct rb_target *t,
+    const struct rb_node *n)
+{
+	struct rb_node *type = rb_map_get(n, "type");
+
+	if (type == NULL) {
+		rb_error(ctx, n->pos, "target '%s' needs 'type' (ssh or "
+		    "postgres)", rb_short(t->name));
+	} else if (type->kind == RB_NODE_SCALAR &&
+	    strcmp(type->value, "ssh") == 0)
+		return T_SSH;
+	else if (type->kind == RB_NODE_SCALAR &&
+	    strcmp(type->value, "postgres") == 0)
+		return T_PG;
+	else if (type->kind != RB_NODE_BAD) {
+		rb_error(ctx, type->pos, "unknown target type %s (expected "
+		    "ssh or postgres)", rb_found(type));
+	}
+	return T_SSH | T_PG;
 }
 
 /* One target. */
@@ -1407,9 +1470,8 @@ rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
 {
 	struct runbook *rb = ctx->rb;
 	struct rb_target *t;
-	struct rb_node *type;
 	const char *s;
-	unsigned mask = T_SSH | T_PG;
+	unsigned mask;
 	uint32_t seen;
 	char kind[32] = "targets";
 
@@ -1430,20 +1492,9 @@ rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
 		}
 		return;
 	}
-	if ((type = rb_map_get(n, "type")) == NULL) {
-		rb_error(ctx, n->pos, "target '%s' needs 'type' (ssh or "
-		    "postgres)", rb_short(t->name));
-	} else if (type->kind == RB_NODE_SCALAR &&
-	    strcmp(type->value, "ssh") == 0)
-		mask = T_SSH;
-	else if (type->kind == RB_NODE_SCALAR &&
-	    strcmp(type->value, "postgres") == 0)
-		mask = T_PG;
-	else if (type->kind != RB_NODE_BAD) {
-		rb_error(ctx, type->pos, "unknown target type %s (expected "
-		    "ssh or postgres)", rb_found(type));
-	}
+	mask = rb_target_type(ctx, t, n);
 	if (mask != (T_SSH | T_PG)) {
+		ctx->target_typed[rb->ntargets - 1] = 1;
 		t->type = mask == T_SSH ? TARGET_SSH : TARGET_POSTGRES;
 		snprintf(kind, sizeof kind, "%s targets",
 		    target_type_names[t->type]);
@@ -1584,6 +1635,7 @@ rb_load_step(struct rb_ctx *ctx, struct rb_node *n, size_t phase)
 	s->key = 1;
 	s->approvals = 1;
 	type = rb_step_type(ctx, n);
+	ctx->step_typed = type >= 0;
 	if (type >= 0) {
 		s->type = (enum step_type)type;
 		snprintf(kind, sizeof kind, "%s steps", step_type_names[type]);
@@ -1869,6 +1921,7 @@ runbook_load_buffer(const char *name, const char *text, size_t len,
 	free(ctx.lines);
 	free(ctx.texts);
 	free(ctx.refs);
+	free(ctx.target_typed);
 	if (ctx.errors != 0) {
 		runbook_free(rb);
 		return -1;
