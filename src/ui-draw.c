@@ -58,6 +58,7 @@ static void ui_draw_header(struct ui *);
 static void ui_draw_list(struct ui *, int, int, int);
 static void ui_draw_step(struct ui *, int, int, struct engine_step *, int);
 static int ui_draw_details(struct ui *, int, int, int, int);
+static int ui_draw_record(struct ui *, int, int, int, int);
 static int ui_draw_field(struct ui *, int, int, int, int, const char *,
     const char *, enum theme_element, int);
 static void ui_draw_output(struct ui *, int, int, int, int);
@@ -365,7 +366,6 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	struct rb_step *d;
 	struct ui_detail *dt = &ui->detail;
 	struct buf b = { 0 };
-	char t[32], pl[32];
 	int n = 0, lw = 10;
 	size_t i;
 
@@ -401,7 +401,21 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	    d->verify, T_TEXT, lw);
 	n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n, "rollback",
 	    d->rollback, T_TEXT, lw);
-	buf_reset(&b);
+	buf_free(&b);
+	return n + ui_draw_record(ui, y + n, x, w, h - n);
+}
+
+/* What the run recorded of the selected step: attempts, times, notes. */
+static int
+ui_draw_record(struct ui *ui, int y, int x, int w, int h)
+{
+	struct engine_step *s = ui_selected(ui);
+	struct ui_detail *dt = &ui->detail;
+	struct rb_step *d = s->def;
+	struct buf b = { 0 };
+	char t[32], pl[32];
+	int n = 0, lw = 10;
+
 	buf_printf(&b, "%d", s->attempts);
 	if (dt->have_row && dt->row.started_at != NULL)
 		buf_printf(&b, "  started %.8sZ", dt->row.started_at + 11);

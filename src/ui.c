@@ -47,6 +47,8 @@ static void ui_check_output(struct ui *);
 static void ui_detail_free(struct ui_detail *);
 static void ui_free(struct ui *);
 static void ui_trace(struct ui *);
+static void ui_start(struct ui *);
+static void ui_stop(struct ui *);
 
 /* Turn the theme into curses attributes, one colour pair per element. */
 static void
@@ -465,6 +467,45 @@ ui_trace(struct ui *ui)
 	ui->key_at = 0;
 }
 
+/* Hook the console into the loop and the engine. */
+static void
+ui_start(struct ui *ui)
+{
+	struct loop *loop = ui->loop;
+
+	ui_capture_stderr(ui);
+	if (getenv("CUTOVER_UI_TRACE") != NULL)
+		ui->trace = fopen(getenv("CUTOVER_UI_TRACE"), "a");
+	ui->in_io = loop_io_add(loop, STDIN_FILENO, POLLIN, ui_on_stdin, ui);
+	loop_signal(loop, SIGWINCH, ui_on_winch, ui);
+	ui->tick = loop_timer_add(loop, 1000, ui_on_tick, ui);
+	if (ui->watch)
+		ui->watch_timer = loop_timer_add(loop, UI_WATCH_POLL_MS,
+		    ui_on_watch, ui);
+	ui->e->on_change = ui_on_change;
+	ui->e->on_change_arg = ui;
+	ui->sig = ui_signature(ui);
+	ui_refresh(ui);
+	ui->dirty = 1;
+}
+
+/* Unhook the console, and give the terminal back. */
+static void
+ui_stop(struct ui *ui)
+{
+	struct loop *loop = ui->loop;
+
+	ui->e->on_change = NULL;
+	loop_io_remove(loop, ui->in_io);
+	if (ui->err_io != NULL)
+		loop_io_remove(loop, ui->err_io);
+	loop_timer_cancel(loop, ui->tick);
+	loop_timer_cancel(loop, ui->out_timer);
+	loop_timer_cancel(loop, ui->watch_timer);
+	loop_signal(loop, SIGWINCH, NULL, NULL);
+	ui_cleanup();
+}
+
 /* Should the console end now? */
 static int
 ui_done(struct ui *ui)
@@ -500,20 +541,7 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 		ui_free(&ui);
 		return EXIT_USAGE;
 	}
-	ui_capture_stderr(&ui);
-	if (getenv("CUTOVER_UI_TRACE") != NULL)
-		ui.trace = fopen(getenv("CUTOVER_UI_TRACE"), "a");
-	ui.in_io = loop_io_add(loop, STDIN_FILENO, POLLIN, ui_on_stdin, &ui);
-	loop_signal(loop, SIGWINCH, ui_on_winch, &ui);
-	ui.tick = loop_timer_add(loop, 1000, ui_on_tick, &ui);
-	if (watch)
-		ui.watch_timer = loop_timer_add(loop, UI_WATCH_POLL_MS,
-		    ui_on_watch, &ui);
-	e->on_change = ui_on_change;
-	e->on_change_arg = &ui;
-	ui.sig = ui_signature(&ui);
-	ui_refresh(&ui);
-	ui.dirty = 1;
+	ui_start(&ui);
 	for (;;) {
 		if (!watch && e->driving && !e->lost_lease)
 			engine_schedule(e);
@@ -525,15 +553,7 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 		ui_trace(&ui);
 		loop_once(loop, -1);
 	}
-	e->on_change = NULL;
-	loop_io_remove(loop, ui.in_io);
-	if (ui.err_io != NULL)
-		loop_io_remove(loop, ui.err_io);
-	loop_timer_cancel(loop, ui.tick);
-	loop_timer_cancel(loop, ui.out_timer);
-	loop_timer_cancel(loop, ui.watch_timer);
-	loop_signal(loop, SIGWINCH, NULL, NULL);
-	ui_cleanup();
+	ui_stop(&ui);
 	ui_free(&ui);
 	if (e->lost_lease) {
 		fprintf(stderr, "cutover: another driver took over run %lld\n",
