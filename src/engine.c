@@ -29,6 +29,7 @@
 
 #define ENGINE_POLL_MS 300   /* notice changes made by other processes */
 #define ENGINE_FLUSH_MS 1000 /* store output of running attempts */
+#define ENGINE_LIVE_TAIL (64 * 1024) /* of it, this much */
 #define ENGINE_GROUP_WAIT_MS 10000
 
 #define STARTABLE_MASK (ST_BIT(ST_PENDING) | ST_BIT(ST_ROLLED_BACK))
@@ -938,20 +939,30 @@ on_poll(void *arg)
 	e->poll = loop_timer_add(e->loop, ENGINE_POLL_MS, on_poll, e);
 }
 
-/* Store what running attempts printed so far, for log and watchers. */
+/*
+ * Store the tail of what a running attempt printed so far, for `log` and
+ * watchers. Only the last ENGINE_LIVE_TAIL bytes are written, and without
+ * an fsync of their own (the next durable commit carries them): this is a
+ * view, not a transition, and a step flooding output must not stall the
+ * loop. The whole bounded output is stored with the attempt's outcome.
+ */
 static void
 engine_flush_step(struct engine *e, struct engine_step *s)
 {
 	char *out;
-	size_t len;
+	size_t len, off = 0;
 
 	if (s->ex == NULL || !s->out.dirty)
 		return;
 	s->out.dirty = 0;
 	out = outbuf_render(&s->out, &len);
+	if (len > ENGINE_LIVE_TAIL)
+		off = len - ENGINE_LIVE_TAIL;
+	state_set_durable(e->st, 0);
 	if (engine_own(e) == 0)
 		engine_commit(e, state_attempt_output(e->st, e->run.id,
-		    s->def->id, s->attempt, out, len, s->out.total));
+		    s->def->id, s->attempt, out + off, len - off, s->out.total));
+	state_set_durable(e->st, 1);
 	free(out);
 }
 

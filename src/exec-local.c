@@ -229,7 +229,7 @@ local_read(int fd, short revents, void *arg)
 	int rounds = 0;
 
 	(void)revents;
-	while (rounds++ < 16) {
+	while (rounds++ < 4) {
 		n = read(fd, buf, sizeof buf);
 		if (n > 0) {
 			e->req.output(buf, (size_t)n, e->req.arg);

@@ -357,6 +357,13 @@ tx_leave(struct state *st, int opened, int rc)
 	return rc;
 }
 
+void
+state_set_durable(struct state *st, int on)
+{
+	sqlite3_exec(st->db, on ? "PRAGMA synchronous=FULL"
+	                        : "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+}
+
 int
 state_begin(struct state *st)
 {

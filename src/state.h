@@ -142,6 +142,10 @@ const char *state_error(struct state *);
 /* Has another connection changed the file since the last call? */
 int state_changed(struct state *);
 
+/* Commits are durable (synchronous=FULL, the default) or, for writes that
+ * are views rather than transitions, left to the next durable commit. */
+void state_set_durable(struct state *, int);
+
 /* Explicit transactions (BEGIN IMMEDIATE), for grouping several calls. The
  * writing calls below open their own transaction unless one is open. */
 int state_begin(struct state *);
