@@ -1,31 +1,1328 @@
 /*
- * exec-sql.c - sql steps. Not implemented in this version: starting one
- * fails with a clear message, so a runbook that uses them still lints and
- * its other steps still run.
+ * exec-sql.c - sql steps on postgres targets, on libpq's asynchronous API.
+ *
+ * Two layers, kept apart so that reconciliation can borrow connections too.
+ *
+ * The connection cache (sql_conn_*) keeps one connection per target for the
+ * life of the process. It connects with PQconnectStartParams/PQconnectPoll
+ * driven by the loop, gives up after SQL_CONNECT_TIMEOUT_MS, and lends the
+ * connection to one user at a time: a connection runs one query at a time,
+ * so other users of the same target wait in a queue, first come first
+ * served. A second connection is deliberately not opened: two steps that
+ * the runbook lets run in parallel on one database would otherwise hold
+ * locks against each other in two sessions, and a cutover should not grow
+ * its footprint on a production server behind the operator's back. While
+ * nobody holds it, the cache watches the socket, so a connection the server
+ * ended (restart, idle timeout) is closed at once and the next user gets a
+ * fresh one; its liveness is also checked right before it is lent.
+ *
+ * The executor (sql_*) borrows the target's connection, sends the step's
+ * whole text with PQsendQuery (in single-row mode, so memory stays bounded
+ * whatever a statement returns), and reads every result as the socket
+ * becomes readable. A timeout or cancel sends a cancel request from a forked
+ * helper (PQcancel connects to the server and blocks; the loop must not),
+ * then waits for the server to end the query.
  */
 #include "config.h"
 
-#include <stddef.h>
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "duration.h"
 #include "exec.h"
+#include "expand.h"
+#include "loop.h"
+#include "outbuf.h"
+#include "runbook.h"
 #include "xmalloc.h"
 
+#define SQL_CONNECT_TIMEOUT_MS 10000
+#define SQL_CANCEL_GRACE_MS 5000 /* after a cancel, then the connection goes */
+#define SQL_CANCEL_HELPER_S 10   /* the cancel helper's own time limit */
+#define SQL_MAX_ROWS 20          /* rows shown per statement */
+#define SQL_MAX_CELL 60          /* characters shown per value */
+#define SQL_BATCH 512            /* results handled per pass of the loop */
+
+/* Type OIDs shown right-aligned (from pg_type.h, stable since forever). */
+#define SQL_INT8OID 20
+#define SQL_INT2OID 21
+#define SQL_INT4OID 23
+#define SQL_OIDOID 26
+#define SQL_FLOAT4OID 700
+#define SQL_FLOAT8OID 701
+#define SQL_NUMERICOID 1700
+
+struct sql_conn;
+
+/* One who borrows a connection: a step now, a reconciliation later. */
+struct sql_user {
+	/* The connection is lent to this user (err NULL), or could not be
+	 * made (conn NULL). Always called from the loop. */
+	void (*ready)(struct sql_user *, struct sql_conn *, const char *err);
+	/* Socket events while this user holds the connection. */
+	void (*io)(struct sql_user *, short revents);
+	/* A NOTICE or WARNING while this user holds the connection. */
+	void (*notice)(struct sql_user *, const char *);
+	void *arg;
+	struct sql_conn *conn; /* waiting for or holding */
+	struct sql_user *next; /* in the queue */
+};
+
+struct sql_conn {
+	char *name;     /* the target's name: the only thing ever shown */
+	char *conninfo; /* expanded: may hold a password, never shown */
+	char **secrets; /* the password in it, for redaction */
+	int stale;      /* conninfo changed: reconnect when idle */
+	struct loop *loop;
+	PGconn *pg; /* NULL: not connected */
+	int connecting;
+	int fd;
+	struct loop_io *io;
+	struct loop_timer *connect_timer, *kick_timer;
+	struct sql_user *holder;
+	struct sql_user *queue;
+	struct sql_conn *next;
+};
+
+/* What the last statement returned, for verify. */
+enum sql_verdict { SQL_V_NONE, SQL_V_NOROWS, SQL_V_NOCOLS, SQL_V_NULL,
+    SQL_V_VALUE };
+
+/* The rows of the statement being read: column names and the first rows. */
+struct sql_rows {
+	int active;
+	int ncols;
+	char **names;
+	int *right;
+	char **cells; /* SQL_MAX_ROWS x ncols; NULL is SQL NULL */
+	int64_t n;
+};
+
+struct exec {
+	struct exec_req req;
+	char *command;
+	char *conninfo;
+	char **secrets;
+	struct sql_user user;
+	struct sql_conn *conn; /* while holding it */
+	int released, holding, sent, want_write, finished;
+	int timed_out, lost, must_drop;
+	pid_t cancel_pid;
+	char *why;   /* reason for cancel */
+	char *error; /* the first error, one line */
+	struct sql_rows rows;
+	enum sql_verdict verdict;
+	char *value; /* first column of first row of the last statement */
+	struct loop_timer *timeout, *grace, *more, *done_timer;
+	struct exec_result result;
+};
+
+/* Values expanded into a conninfo, while collecting them. */
+struct sql_refs {
+	const struct runbook *rb;
+	char **list;
+	size_t n;
+};
+
+static struct sql_conn *sql_conns;
+
+static struct sql_conn *sql_conn_get(struct loop *, const char *,
+    const char *, char **, struct sql_user *);
+static void sql_conn_kick(struct sql_conn *);
+static void sql_conn_on_kick(void *);
+static void sql_conn_serve(struct sql_conn *);
+static int sql_conn_alive(struct sql_conn *);
+static void sql_conn_connect(struct sql_conn *);
+static void sql_conn_poll(struct sql_conn *);
+static void sql_conn_on_io(int, short, void *);
+static void sql_conn_on_connect_timeout(void *);
+static void sql_conn_fail(struct sql_conn *, const char *);
+static void sql_conn_watch(struct sql_conn *, short);
+static void sql_conn_put(struct sql_conn *, struct sql_user *);
+static void sql_conn_drop(struct sql_conn *, struct sql_user *);
+static void sql_conn_leave(struct sql_user *);
+static void sql_conn_close(struct sql_conn *);
+static void sql_conn_notice(void *, const char *);
+static char *sql_conn_error(struct sql_conn *);
+static void sql_conn_free(struct sql_conn *);
+
 static struct exec *sql_start(const struct exec_req *, char **);
+static int64_t sql_pgid(struct exec *);
+static void sql_release(struct exec *);
+static void sql_cancel(struct exec *, const char *);
+static void sql_free(struct exec *);
+static char **sql_conninfo_secrets(const struct exec_req *, const char *,
+    char **);
+static void sql_ref_value(const char *, size_t, size_t, void *);
+static int sql_ref_compare(const void *, const void *);
+static char **sql_ref_values(const struct runbook *, const char *);
+static void sql_on_ready(struct sql_user *, struct sql_conn *, const char *);
+static void sql_on_io(struct sql_user *, short);
+static void sql_on_notice(struct sql_user *, const char *);
+static void sql_send(struct exec *);
+static void sql_flush(struct exec *);
+static void sql_read(struct exec *);
+static void sql_on_more(void *);
+static void sql_result(struct exec *, PGresult *);
+static void sql_result_error(struct exec *, const PGresult *);
+static void sql_statement_end(struct exec *, const PGresult *);
+static void sql_lost(struct exec *);
+static void sql_complete(struct exec *);
+static char *sql_verify(struct exec *);
+static void sql_interrupt(struct exec *);
+static void sql_send_cancel(struct exec *);
+static void sql_on_timeout(void *);
+static void sql_on_grace(void *);
+static void sql_finish(struct exec *, int, const char *);
+static void sql_on_done(void *);
+static void sql_output(struct exec *, const char *);
+
+static void sql_rows_begin(struct sql_rows *, const PGresult *);
+static void sql_rows_add(struct sql_rows *, const PGresult *);
+static void sql_rows_render(const struct sql_rows *, struct buf *);
+static void sql_rows_clear(struct sql_rows *);
+static char *sql_cell(const char *);
+static size_t sql_width(const char *);
+static void sql_pad(struct buf *, const char *, size_t, int);
+static char *sql_first_line(const char *);
 
 const struct exec_ops exec_sql_ops = {
 	.name = "sql",
 	.start = sql_start,
+	.pgid = sql_pgid,
+	.release = sql_release,
+	.cancel = sql_cancel,
+	.free = sql_free,
 };
 
-static struct exec *
-sql_start(const struct exec_req *req, char **err)
+/* The connection cache. */
+
+/*
+ * Queue user for the connection to target name, made from conninfo (which
+ * the cache copies; secrets lists what to redact from its messages). The
+ * user's ready() follows from the loop, never from inside this call.
+ */
+static struct sql_conn *
+sql_conn_get(struct loop *loop, const char *name, const char *conninfo,
+    char **secrets, struct sql_user *u)
 {
-	(void)req;
-	*err = xstrdup("sql steps are not supported yet");
-	return NULL;
+	struct sql_conn *c;
+	struct sql_user **pp;
+	size_t i;
+
+	for (c = sql_conns; c != NULL; c = c->next) {
+		if (strcmp(c->name, name) == 0)
+			break;
+	}
+	if (c != NULL && c->loop != loop)
+		sql_conn_close(c);
+	if (c == NULL) {
+		c = xcalloc(1, sizeof *c);
+		c->name = xstrdup(name);
+		c->fd = -1;
+		c->next = sql_conns;
+		sql_conns = c;
+	}
+	c->loop = loop;
+	if (c->conninfo == NULL || strcmp(c->conninfo, conninfo) != 0) {
+		c->stale = c->conninfo != NULL;
+		free(c->conninfo);
+		c->conninfo = xstrdup(conninfo);
+		expand_free_list(c->secrets);
+		c->secrets = xcalloc(1, sizeof *c->secrets);
+		for (i = 0; secrets != NULL && secrets[i] != NULL; i++) {
+			c->secrets = xreallocarray(c->secrets, i + 2,
+			    sizeof *c->secrets);
+			c->secrets[i] = xstrdup(secrets[i]);
+			c->secrets[i + 1] = NULL;
+		}
+	}
+	u->conn = c;
+	u->next = NULL;
+	for (pp = &c->queue; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = u;
+	sql_conn_kick(c);
+	return c;
+}
+
+/* Serve the queue from the loop, soon. */
+static void
+sql_conn_kick(struct sql_conn *c)
+{
+	if (c->kick_timer == NULL)
+		c->kick_timer = loop_timer_add(c->loop, 0, sql_conn_on_kick, c);
+}
+
+static void
+sql_conn_on_kick(void *arg)
+{
+	struct sql_conn *c = arg;
+
+	c->kick_timer = NULL;
+	sql_conn_serve(c);
+}
+
+/* Lend the connection to the first in the queue, connecting if need be. */
+static void
+sql_conn_serve(struct sql_conn *c)
+{
+	struct sql_user *u;
+
+	if (c->holder != NULL || c->connecting)
+		return;
+	if (c->pg != NULL && (c->stale || !sql_conn_alive(c)))
+		sql_conn_close(c);
+	if ((u = c->queue) == NULL) {
+		if (c->pg != NULL)
+			sql_conn_watch(c, POLLIN);
+		return;
+	}
+	c->stale = 0;
+	if (c->pg == NULL) {
+		sql_conn_connect(c);
+		return;
+	}
+	c->queue = u->next;
+	u->next = NULL;
+	c->holder = u;
+	sql_conn_watch(c, 0);
+	u->ready(u, c, NULL);
+}
+
+/*
+ * Is the idle connection still good? The server may have ended it since
+ * the loop last looked: read what is waiting, without blocking.
+ */
+static int
+sql_conn_alive(struct sql_conn *c)
+{
+	struct pollfd pfd;
+
+	if (PQstatus(c->pg) != CONNECTION_OK || PQsocket(c->pg) < 0)
+		return 0;
+	pfd.fd = PQsocket(c->pg);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) == 1 && !PQconsumeInput(c->pg))
+		return 0;
+	return PQstatus(c->pg) == CONNECTION_OK &&
+	    PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+}
+
+/* Start connecting; PQconnectPoll takes it from there. */
+static void
+sql_conn_connect(struct sql_conn *c)
+{
+	const char *keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *values[] = { c->conninfo, "cutover", NULL };
+	char *err;
+
+	c->pg = PQconnectStartParams(keys, values, 1);
+	if (c->pg == NULL) {
+		sql_conn_fail(c, "out of memory");
+		return;
+	}
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		err = sql_conn_error(c);
+		sql_conn_fail(c, err);
+		free(err);
+		return;
+	}
+	PQsetNoticeProcessor(c->pg, sql_conn_notice, c);
+	c->connecting = 1;
+	c->connect_timer = loop_timer_add(c->loop, SQL_CONNECT_TIMEOUT_MS,
+	    sql_conn_on_connect_timeout, c);
+	/* As if PQconnectPoll had said PGRES_POLLING_WRITING. */
+	sql_conn_watch(c, POLLOUT);
+}
+
+/* One step of the connection sequence, when the socket is ready. */
+static void
+sql_conn_poll(struct sql_conn *c)
+{
+	char *err;
+
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_READING:
+		sql_conn_watch(c, POLLIN);
+		return;
+	case PGRES_POLLING_WRITING:
+		sql_conn_watch(c, POLLOUT);
+		return;
+	case PGRES_POLLING_OK:
+		c->connecting = 0;
+		loop_timer_cancel(c->loop, c->connect_timer);
+		c->connect_timer = NULL;
+		PQsetnonblocking(c->pg, 1);
+		sql_conn_serve(c);
+		return;
+	default:
+		err = sql_conn_error(c);
+		sql_conn_fail(c, err);
+		free(err);
+		return;
+	}
+}
+
+/* Socket events: connecting, lent to a user, or idle. */
+static void
+sql_conn_on_io(int fd, short revents, void *arg)
+{
+	struct sql_conn *c = arg;
+
+	(void)fd;
+	if (c->connecting) {
+		sql_conn_poll(c);
+		return;
+	}
+	if (c->holder != NULL) {
+		c->holder->io(c->holder, revents);
+		return;
+	}
+	/* Idle: the server said something (most likely that it is going). */
+	if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
+		sql_conn_close(c);
+}
+
+static void
+sql_conn_on_connect_timeout(void *arg)
+{
+	struct sql_conn *c = arg;
+	char d[32], *msg;
+
+	c->connect_timer = NULL;
+	duration_format(SQL_CONNECT_TIMEOUT_MS, d, sizeof d);
+	xasprintf(&msg, "could not connect to %s: no answer within %s",
+	    c->name, d);
+	sql_conn_fail(c, msg);
+	free(msg);
+}
+
+/* Connecting failed: close, and tell everyone waiting. */
+static void
+sql_conn_fail(struct sql_conn *c, const char *msg)
+{
+	struct sql_user *u, *next;
+
+	sql_conn_close(c);
+	u = c->queue;
+	c->queue = NULL;
+	for (; u != NULL; u = next) {
+		next = u->next;
+		u->next = NULL;
+		u->conn = NULL;
+		u->ready(u, NULL, msg);
+	}
+}
+
+/* Watch the connection's socket (it may change while connecting). */
+static void
+sql_conn_watch(struct sql_conn *c, short events)
+{
+	int fd = PQsocket(c->pg);
+
+	if (c->io != NULL && c->fd != fd) {
+		loop_io_remove(c->loop, c->io);
+		c->io = NULL;
+	}
+	c->fd = fd;
+	if (fd < 0)
+		return;
+	if (c->io == NULL)
+		c->io = loop_io_add(c->loop, fd, events, sql_conn_on_io, c);
+	else
+		loop_io_set(c->io, events);
+}
+
+/*
+ * The holder is done with the connection. One left inside a transaction is
+ * closed (the server rolls the transaction back), never lent on.
+ */
+static void
+sql_conn_put(struct sql_conn *c, struct sql_user *u)
+{
+	if (c->holder != u)
+		return;
+	c->holder = NULL;
+	u->conn = NULL;
+	if (PQstatus(c->pg) != CONNECTION_OK ||
+	    PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+		sql_conn_close(c);
+	sql_conn_kick(c);
+}
+
+/* The holder found the connection broken: close it; the next reconnects. */
+static void
+sql_conn_drop(struct sql_conn *c, struct sql_user *u)
+{
+	if (c->holder != u)
+		return;
+	c->holder = NULL;
+	u->conn = NULL;
+	sql_conn_close(c);
+	sql_conn_kick(c);
+}
+
+/* A waiting user gives up its place in the queue. */
+static void
+sql_conn_leave(struct sql_user *u)
+{
+	struct sql_user **pp;
+
+	if (u->conn == NULL || u->conn->holder == u)
+		return;
+	for (pp = &u->conn->queue; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == u) {
+			*pp = u->next;
+			break;
+		}
+	}
+	u->conn = NULL;
+	u->next = NULL;
+}
+
+static void
+sql_conn_close(struct sql_conn *c)
+{
+	if (c->io != NULL)
+		loop_io_remove(c->loop, c->io);
+	c->io = NULL;
+	c->fd = -1;
+	loop_timer_cancel(c->loop, c->connect_timer);
+	c->connect_timer = NULL;
+	c->connecting = 0;
+	if (c->pg != NULL)
+		PQfinish(c->pg);
+	c->pg = NULL;
+}
+
+/* libpq's notice processor: to the holder, if any. */
+static void
+sql_conn_notice(void *arg, const char *msg)
+{
+	struct sql_conn *c = arg;
+
+	if (c->holder != NULL && c->holder->notice != NULL)
+		c->holder->notice(c->holder, msg);
+}
+
+/* "could not connect to NAME: " and the first line of libpq's message. */
+static char *
+sql_conn_error(struct sql_conn *c)
+{
+	char *line, *msg, *clean;
+
+	line = sql_first_line(PQerrorMessage(c->pg));
+	xasprintf(&msg, "could not connect to %s: %s", c->name,
+	    *line != '\0' ? line : "unknown error");
+	clean = outbuf_redact(c->secrets, msg);
+	free(msg);
+	free(line);
+	return clean;
+}
+
+static void
+sql_conn_free(struct sql_conn *c)
+{
+	sql_conn_close(c);
+	loop_timer_cancel(c->loop, c->kick_timer);
+	free(c->name);
+	free(c->conninfo);
+	expand_free_list(c->secrets);
+	free(c);
 }
 
 void
 exec_sql_shutdown(void)
 {
+	struct sql_conn *c;
+
+	while ((c = sql_conns) != NULL) {
+		sql_conns = c->next;
+		sql_conn_free(c);
+	}
+}
+
+/* The executor. */
+
+static struct exec *
+sql_start(const struct exec_req *req, char **err)
+{
+	struct exec *e;
+	char *conninfo, **secrets;
+
+	if (req->target == NULL || req->target->type != TARGET_POSTGRES ||
+	    req->target->conninfo == NULL) {
+		xasprintf(err, "step %s has no postgres target", req->step);
+		return NULL;
+	}
+	if ((conninfo = expand_text(req->rb, req->target->conninfo,
+	        err)) == NULL)
+		return NULL;
+	if ((secrets = sql_conninfo_secrets(req, conninfo, err)) == NULL) {
+		free(conninfo);
+		return NULL;
+	}
+	e = xcalloc(1, sizeof *e);
+	e->req = *req;
+	e->command = xstrdup(req->command);
+	e->conninfo = conninfo;
+	e->secrets = secrets;
+	e->result.exit_code = -1;
+	e->user.ready = sql_on_ready;
+	e->user.io = sql_on_io;
+	e->user.notice = sql_on_notice;
+	e->user.arg = e;
+	return e;
+}
+
+/*
+ * The values to redact from messages: the password in conninfo. A conninfo
+ * libpq cannot parse is refused here, and since its message may quote any
+ * part of it, every value expanded into it is redacted from that message.
+ */
+static char **
+sql_conninfo_secrets(const struct exec_req *req, const char *conninfo,
+    char **err)
+{
+	PQconninfoOption *opts, *o;
+	char **list = xcalloc(2, sizeof *list), *perr = NULL, *line, *msg;
+
+	if ((opts = PQconninfoParse(conninfo, &perr)) != NULL) {
+		for (o = opts; o->keyword != NULL; o++) {
+			if (strcmp(o->keyword, "password") == 0 &&
+			    o->val != NULL && *o->val != '\0')
+				list[0] = xstrdup(o->val);
+		}
+		PQconninfoFree(opts);
+		return list;
+	}
+	free(list);
+	line = sql_first_line(perr != NULL ? perr : "cannot parse it");
+	PQfreemem(perr);
+	xasprintf(&msg, "invalid conninfo for target %s: %s", req->target->name,
+	    line);
+	free(line);
+	list = sql_ref_values(req->rb, req->target->conninfo);
+	*err = outbuf_redact(list, msg);
+	expand_free_list(list);
+	free(msg);
+	return NULL;
+}
+
+/* Collect the value of one ${...} reference (see sql_ref_values). */
+static void
+sql_ref_value(const char *name, size_t namelen, size_t offset, void *arg)
+{
+	struct sql_refs *r = arg;
+	char *ref, *value, *err;
+
+	(void)offset;
+	xasprintf(&ref, "${%.*s}", (int)namelen, name);
+	if ((value = expand_text(r->rb, ref, &err)) == NULL || *value == '\0') {
+		free(err);
+		free(value);
+		free(ref);
+		return;
+	}
+	free(ref);
+	r->list = xreallocarray(r->list, r->n + 2, sizeof *r->list);
+	r->list[r->n++] = value;
+	r->list[r->n] = NULL;
+}
+
+/* Longest first, so that a value containing another is redacted whole. */
+static int
+sql_ref_compare(const void *a, const void *b)
+{
+	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
+
+	return x == y ? 0 : x > y ? -1 : 1;
+}
+
+/* The values of the ${...} references in text, for expand_free_list. */
+static char **
+sql_ref_values(const struct runbook *rb, const char *text)
+{
+	struct sql_refs r = { rb, xcalloc(1, sizeof *r.list), 0 };
+
+	expand_scan(text, sql_ref_value, &r);
+	qsort(r.list, r.n, sizeof *r.list, sql_ref_compare);
+	return r.list;
+}
+
+static int64_t
+sql_pgid(struct exec *e)
+{
+	(void)e;
+	return 0;
+}
+
+/* Recorded as running: queue for the connection, start the clock. */
+static void
+sql_release(struct exec *e)
+{
+	if (e->finished || e->released)
+		return;
+	e->released = 1;
+	if (e->req.timeout_ms > 0)
+		e->timeout = loop_timer_add(e->req.loop, e->req.timeout_ms,
+		    sql_on_timeout, e);
+	sql_conn_get(e->req.loop, e->req.target->name, e->conninfo, e->secrets,
+	    &e->user);
+}
+
+static void
+sql_cancel(struct exec *e, const char *why)
+{
+	if (e->finished)
+		return;
+	if (e->why == NULL)
+		e->why = xstrdup(why != NULL ? why : "cancelled");
+	sql_interrupt(e);
+}
+
+/* The connection is ours (or could not be made). */
+static void
+sql_on_ready(struct sql_user *u, struct sql_conn *c, const char *err)
+{
+	struct exec *e = u->arg;
+
+	if (c == NULL) {
+		sql_finish(e, 0, err);
+		return;
+	}
+	e->conn = c;
+	e->holding = 1;
+	sql_send(e);
+}
+
+/* Send the whole text; the server runs its statements in turn. */
+static void
+sql_send(struct exec *e)
+{
+	char *line, *msg;
+
+	if (!PQsendQuery(e->conn->pg, e->command)) {
+		if (PQstatus(e->conn->pg) != CONNECTION_OK) {
+			sql_lost(e);
+			return;
+		}
+		line = sql_first_line(PQerrorMessage(e->conn->pg));
+		xasprintf(&msg, "could not send the query: %s", line);
+		e->must_drop = 1;
+		sql_conn_drop(e->conn, &e->user);
+		e->holding = 0;
+		sql_finish(e, 0, msg);
+		free(msg);
+		free(line);
+		return;
+	}
+	e->sent = 1;
+	PQsetSingleRowMode(e->conn->pg);
+	sql_flush(e);
+}
+
+/* Push what libpq has buffered; wait for writability if it could not. */
+static void
+sql_flush(struct exec *e)
+{
+	switch (PQflush(e->conn->pg)) {
+	case 0:
+		e->want_write = 0;
+		sql_conn_watch(e->conn, POLLIN);
+		break;
+	case 1:
+		e->want_write = 1;
+		sql_conn_watch(e->conn, POLLIN | POLLOUT);
+		break;
+	default:
+		sql_lost(e);
+		break;
+	}
+}
+
+/* Socket events while the query runs. */
+static void
+sql_on_io(struct sql_user *u, short revents)
+{
+	struct exec *e = u->arg;
+
+	if (e->want_write && (revents & (POLLOUT | POLLERR | POLLHUP))) {
+		sql_flush(e);
+		if (!e->holding)
+			return;
+	}
+	if (!(revents & (POLLIN | POLLERR | POLLHUP)))
+		return;
+	if (!PQconsumeInput(e->conn->pg)) {
+		sql_lost(e);
+		return;
+	}
+	if (e->want_write) {
+		sql_flush(e);
+		if (!e->holding)
+			return;
+	}
+	sql_read(e);
+}
+
+/* Handle every result libpq has complete, a batch at a time. */
+static void
+sql_read(struct exec *e)
+{
+	PGresult *res;
+	int n;
+
+	for (n = 0; n < SQL_BATCH; n++) {
+		if (PQisBusy(e->conn->pg))
+			return;
+		if ((res = PQgetResult(e->conn->pg)) == NULL) {
+			sql_complete(e);
+			return;
+		}
+		sql_result(e, res);
+		PQclear(res);
+		if (!e->holding)
+			return;
+	}
+	/* More may be buffered with nothing left to read: come back. */
+	if (e->more == NULL)
+		e->more = loop_timer_add(e->req.loop, 0, sql_on_more, e);
+}
+
+static void
+sql_on_more(void *arg)
+{
+	struct exec *e = arg;
+
+	e->more = NULL;
+	if (e->holding)
+		sql_read(e);
+}
+
+/* One result: rows, a statement's end, or an error. */
+static void
+sql_result(struct exec *e, PGresult *res)
+{
+	switch (PQresultStatus(res)) {
+	case PGRES_SINGLE_TUPLE:
+		sql_rows_begin(&e->rows, res);
+		sql_rows_add(&e->rows, res);
+		break;
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+	case PGRES_EMPTY_QUERY:
+		sql_statement_end(e, res);
+		break;
+	case PGRES_COPY_IN:
+	case PGRES_COPY_OUT:
+	case PGRES_COPY_BOTH:
+		sql_rows_clear(&e->rows);
+		if (e->error == NULL)
+			e->error = xstrdup("COPY to or from the client is not "
+			    "supported in sql steps");
+		sql_output(e, "COPY to or from the client is not supported "
+		    "in sql steps; the connection is closed\n");
+		e->must_drop = 1;
+		sql_complete(e);
+		break;
+	default:
+		sql_rows_clear(&e->rows);
+		sql_result_error(e, res);
+		break;
+	}
+}
+
+/*
+ * An error: the one-line message ("ERROR 42P01: relation "x" does not
+ * exist") for the first, and every field a DBA wants in the output.
+ */
+static void
+sql_result_error(struct exec *e, const PGresult *res)
+{
+	static const struct {
+		int field;
+		const char *label;
+	} extra[] = {
+		{ PG_DIAG_MESSAGE_DETAIL, "DETAIL" },
+		{ PG_DIAG_MESSAGE_HINT, "HINT" },
+		{ PG_DIAG_CONTEXT, "CONTEXT" },
+		{ PG_DIAG_STATEMENT_POSITION, "POSITION" },
+	};
+	const char *sev, *state, *primary, *v;
+	struct buf b = { 0 };
+	char *line;
+	size_t i;
+
+	if ((sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED)) ==
+	    NULL && (sev = PQresultErrorField(res, PG_DIAG_SEVERITY)) == NULL)
+		sev = "ERROR";
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (primary == NULL)
+		primary = PQresultErrorMessage(res);
+	line = sql_first_line(*primary != '\0' ? primary : "unknown error");
+	if (state != NULL)
+		buf_printf(&b, "%s %s: %s", sev, state, line);
+	else
+		buf_printf(&b, "%s: %s", sev, line);
+	free(line);
+	if (e->error == NULL)
+		e->error = xstrdup(buf_str(&b));
+	buf_addc(&b, '\n');
+	for (i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+		if ((v = PQresultErrorField(res, extra[i].field)) != NULL)
+			buf_printf(&b, "%s: %s\n", extra[i].label, v);
+	}
+	sql_output(e, buf_str(&b));
+	buf_free(&b);
+}
+
+/* A statement ended: show its tag and rows, and keep what verify needs. */
+static void
+sql_statement_end(struct exec *e, const PGresult *res)
+{
+	struct buf b = { 0 };
+	const char *tag = PQcmdStatus((PGresult *)res);
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		sql_rows_begin(&e->rows, res);
+		sql_rows_add(&e->rows, res);
+	}
+	free(e->value);
+	e->value = NULL;
+	if (!e->rows.active || e->rows.n == 0)
+		e->verdict = SQL_V_NOROWS;
+	else if (e->rows.ncols == 0)
+		e->verdict = SQL_V_NOCOLS;
+	else if (e->rows.cells[0] == NULL)
+		e->verdict = SQL_V_NULL;
+	else {
+		e->verdict = SQL_V_VALUE;
+		e->value = xstrdup(e->rows.cells[0]);
+	}
+	if (PQresultStatus(res) == PGRES_EMPTY_QUERY)
+		buf_adds(&b, "(empty query)\n");
+	else if (tag != NULL && *tag != '\0')
+		buf_printf(&b, "%s\n", tag);
+	if (e->rows.active)
+		sql_rows_render(&e->rows, &b);
+	sql_rows_clear(&e->rows);
+	sql_output(e, buf_str(&b));
+	buf_free(&b);
+}
+
+/* The connection broke under the query. */
+static void
+sql_lost(struct exec *e)
+{
+	PGresult *res;
+	int n = 0;
+
+	e->lost = 1;
+	/* With the socket closed, PQgetResult hands over what was parsed
+	 * (often the server's FATAL saying why) and cannot block. */
+	while (PQsocket(e->conn->pg) < 0 && n++ < 16 &&
+	    (res = PQgetResult(e->conn->pg)) != NULL) {
+		sql_result(e, res);
+		PQclear(res);
+		if (!e->holding)
+			return;
+	}
+	sql_complete(e);
+}
+
+/* The query is over: give the connection back, then judge the attempt. */
+static void
+sql_complete(struct exec *e)
+{
+	char *msg = NULL, *line;
+	int intx;
+
+	intx = !e->lost && PQtransactionStatus(e->conn->pg) != PQTRANS_IDLE;
+	if (e->lost || PQstatus(e->conn->pg) != CONNECTION_OK) {
+		e->lost = 1;
+		line = e->error != NULL ? xstrdup(e->error) :
+		    sql_first_line(PQerrorMessage(e->conn->pg));
+		xasprintf(&msg, "connection to %s lost: %s",
+		    e->req.target->name, *line != '\0' ? line : "closed");
+		free(line);
+	}
+	if (e->lost || e->must_drop || intx)
+		sql_conn_drop(e->conn, &e->user);
+	else
+		sql_conn_put(e->conn, &e->user);
+	e->holding = 0;
+	e->conn = NULL;
+	if (intx)
+		sql_output(e, "[cutover: the statements left a transaction "
+		    "open; it was rolled back]\n");
+	if (e->why != NULL)
+		sql_finish(e, 0, e->why);
+	else if (msg != NULL || e->error != NULL)
+		sql_finish(e, 0, msg != NULL ? msg : e->error);
+	else if (intx)
+		sql_finish(e, 0, "the statements left a transaction open (no "
+		    "COMMIT); it was rolled back");
+	else if (e->req.verify && (msg = sql_verify(e)) != NULL)
+		sql_finish(e, 0, msg);
+	else
+		sql_finish(e, 1, NULL);
+	free(msg);
+}
+
+/*
+ * The verify rule: the first column of the first row of the last statement
+ * is true ("t", "true") or a non-zero number. NULL if so, else why not.
+ */
+static char *
+sql_verify(struct exec *e)
+{
+	char *end, *shown, *msg;
+	double d;
+
+	switch (e->verdict) {
+	case SQL_V_VALUE:
+		break;
+	case SQL_V_NULL:
+		return xstrdup("verify returned NULL");
+	case SQL_V_NOCOLS:
+		return xstrdup("verify returned no columns");
+	default:
+		return xstrdup("verify returned no rows");
+	}
+	if (strcasecmp(e->value, "t") == 0 || strcasecmp(e->value, "true") == 0)
+		return NULL;
+	errno = 0;
+	d = strtod(e->value, &end);
+	if (end != e->value && *end == '\0' && errno == 0 && !isnan(d) &&
+	    d != 0)
+		return NULL;
+	shown = sql_cell(e->value);
+	xasprintf(&msg, "verify returned %s", *shown != '\0' ? shown :
+	    "an empty string");
+	free(shown);
+	return msg;
+}
+
+/*
+ * Stop: a query in flight is cancelled and its end awaited (at most
+ * SQL_CANCEL_GRACE_MS); a place in the queue is simply given up.
+ */
+static void
+sql_interrupt(struct exec *e)
+{
+	if (e->finished)
+		return;
+	if (!e->holding) {
+		sql_conn_leave(&e->user);
+		sql_finish(e, 0, e->why);
+		return;
+	}
+	if (e->grace != NULL)
+		return;
+	sql_send_cancel(e);
+	e->grace = loop_timer_add(e->req.loop, SQL_CANCEL_GRACE_MS,
+	    sql_on_grace, e);
+}
+
+/* PQcancel connects to the server and waits: do it in a child. */
+static void
+sql_send_cancel(struct exec *e)
+{
+	PGcancel *cancel;
+	char err[256];
+	pid_t pid;
+
+	if ((cancel = PQgetCancel(e->conn->pg)) == NULL)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		alarm(SQL_CANCEL_HELPER_S);
+		_exit(PQcancel(cancel, err, sizeof err) ? 0 : 1);
+	}
+	if (pid > 0)
+		e->cancel_pid = pid;
+	PQfreeCancel(cancel);
+}
+
+static void
+sql_on_timeout(void *arg)
+{
+	struct exec *e = arg;
+	char d[32];
+
+	e->timeout = NULL;
+	if (e->finished)
+		return;
+	e->timed_out = 1;
+	duration_format(e->req.timeout_ms, d, sizeof d);
+	free(e->why);
+	xasprintf(&e->why, "timed out after %s", d);
+	sql_interrupt(e);
+}
+
+/* The server did not end the query after the cancel: close the line. */
+static void
+sql_on_grace(void *arg)
+{
+	struct exec *e = arg;
+
+	e->grace = NULL;
+	if (!e->holding)
+		return;
+	sql_output(e, "[cutover: the server did not answer the cancel; "
+	    "connection closed]\n");
+	sql_conn_drop(e->conn, &e->user);
+	e->holding = 0;
+	e->conn = NULL;
+	sql_finish(e, 0, e->why);
+}
+
+/* Record the outcome; done() follows from the loop. */
+static void
+sql_finish(struct exec *e, int ok, const char *msg)
+{
+	if (e->finished)
+		return;
+	e->finished = 1;
+	loop_timer_cancel(e->req.loop, e->timeout);
+	loop_timer_cancel(e->req.loop, e->grace);
+	loop_timer_cancel(e->req.loop, e->more);
+	e->timeout = e->grace = e->more = NULL;
+	if (e->cancel_pid > 0)
+		waitpid(e->cancel_pid, NULL, WNOHANG);
+	e->result.ok = ok;
+	e->result.timed_out = e->timed_out;
+	if (!ok)
+		e->result.message = outbuf_redact(e->secrets, msg != NULL ? msg :
+		    "failed");
+	e->done_timer = loop_timer_add(e->req.loop, 0, sql_on_done, e);
+}
+
+static void
+sql_on_done(void *arg)
+{
+	struct exec *e = arg;
+
+	e->done_timer = NULL;
+	e->req.done(&e->result, e->req.arg);
+}
+
+static void
+sql_on_notice(struct sql_user *u, const char *msg)
+{
+	sql_output(u->arg, msg);
+}
+
+/* Output, less the password. */
+static void
+sql_output(struct exec *e, const char *s)
+{
+	char *clean = outbuf_redact(e->secrets, s);
+
+	e->req.output(clean, strlen(clean), e->req.arg);
+	free(clean);
+}
+
+/* Freed mid-query (the engine is closing): cancel it, drop the line. */
+static void
+sql_free(struct exec *e)
+{
+	if (e->holding) {
+		if (e->sent && !e->finished)
+			sql_send_cancel(e);
+		sql_conn_drop(e->conn, &e->user);
+	} else
+		sql_conn_leave(&e->user);
+	loop_timer_cancel(e->req.loop, e->timeout);
+	loop_timer_cancel(e->req.loop, e->grace);
+	loop_timer_cancel(e->req.loop, e->more);
+	loop_timer_cancel(e->req.loop, e->done_timer);
+	sql_rows_clear(&e->rows);
+	free(e->result.message);
+	free(e->value);
+	free(e->error);
+	free(e->why);
+	free(e->command);
+	free(e->conninfo);
+	expand_free_list(e->secrets);
+	free(e);
+}
+
+/* Rows of a statement, shown as a small aligned table. */
+
+/* The first result of a statement with rows: take its column names. */
+static void
+sql_rows_begin(struct sql_rows *r, const PGresult *res)
+{
+	Oid t;
+	int i;
+
+	if (r->active)
+		return;
+	r->active = 1;
+	r->ncols = PQnfields(res);
+	r->names = xcalloc((size_t)r->ncols + 1, sizeof *r->names);
+	r->right = xcalloc((size_t)r->ncols + 1, sizeof *r->right);
+	r->cells = xcalloc((size_t)r->ncols * SQL_MAX_ROWS + 1,
+	    sizeof *r->cells);
+	for (i = 0; i < r->ncols; i++) {
+		r->names[i] = sql_cell(PQfname(res, i));
+		t = PQftype(res, i);
+		r->right[i] = t == SQL_INT2OID || t == SQL_INT4OID ||
+		    t == SQL_INT8OID || t == SQL_OIDOID || t == SQL_FLOAT4OID ||
+		    t == SQL_FLOAT8OID || t == SQL_NUMERICOID;
+	}
+	r->n = 0;
+}
+
+/* Count the rows; keep the first SQL_MAX_ROWS. */
+static void
+sql_rows_add(struct sql_rows *r, const PGresult *res)
+{
+	int i, j, n = PQntuples(res);
+
+	for (i = 0; i < n; i++, r->n++) {
+		if (r->n >= SQL_MAX_ROWS)
+			continue;
+		for (j = 0; j < r->ncols && j < PQnfields(res); j++) {
+			if (!PQgetisnull(res, i, j))
+				r->cells[r->n * r->ncols + j] =
+				    xstrdup(PQgetvalue(res, i, j));
+		}
+	}
+}
+
+/* Column names, a rule, the kept rows, and the count. */
+static void
+sql_rows_render(const struct sql_rows *r, struct buf *b)
+{
+	int64_t shown = r->n < SQL_MAX_ROWS ? r->n : SQL_MAX_ROWS, i;
+	size_t *w = xcalloc((size_t)r->ncols + 1, sizeof *w), k;
+	char *cell;
+	int j;
+
+	for (j = 0; j < r->ncols; j++) {
+		w[j] = sql_width(r->names[j]);
+		for (i = 0; i < shown; i++) {
+			cell = sql_cell(r->cells[i * r->ncols + j]);
+			if (sql_width(cell) > w[j])
+				w[j] = sql_width(cell);
+			free(cell);
+		}
+	}
+	for (j = 0; j < r->ncols; j++)
+		sql_pad(b, r->names[j], w[j], j == r->ncols - 1 ? -1 : 0);
+	for (j = 0; j < r->ncols; j++) {
+		buf_adds(b, j == 0 ? "\n-" : "-+-");
+		for (k = 0; k < w[j]; k++)
+			buf_addc(b, '-');
+	}
+	for (i = 0; i < shown; i++) {
+		buf_addc(b, '\n');
+		for (j = 0; j < r->ncols; j++) {
+			cell = sql_cell(r->cells[i * r->ncols + j]);
+			sql_pad(b, cell, w[j], r->right[j] ? 1 :
+			    j == r->ncols - 1 ? -1 : 0);
+			free(cell);
+		}
+	}
+	buf_printf(b, "\n(%lld row%s%s)\n", (long long)r->n, r->n == 1 ? "" :
+	    "s", r->n > SQL_MAX_ROWS ? "; the first 20 shown" : "");
+	free(w);
+}
+
+/* One padded cell with its separator; align 1 right, 0 left, -1 last. */
+static void
+sql_pad(struct buf *b, const char *s, size_t w, int align)
+{
+	size_t n = sql_width(s), k;
+
+	buf_adds(b, b->len == 0 || b->data[b->len - 1] == '\n' ? " " : " | ");
+	if (align > 0) {
+		for (k = n; k < w; k++)
+			buf_addc(b, ' ');
+	}
+	buf_adds(b, s);
+	if (align == 0) {
+		for (k = n; k < w; k++)
+			buf_addc(b, ' ');
+	}
+}
+
+static void
+sql_rows_clear(struct sql_rows *r)
+{
+	int64_t i;
+
+	if (!r->active)
+		return;
+	for (i = 0; i < (int64_t)r->ncols * SQL_MAX_ROWS; i++)
+		free(r->cells[i]);
+	for (i = 0; i < r->ncols; i++)
+		free(r->names[i]);
+	free(r->cells);
+	free(r->names);
+	free(r->right);
+	memset(r, 0, sizeof *r);
+}
+
+/* A value as shown: one line, at most SQL_MAX_CELL characters; NULL empty. */
+static char *
+sql_cell(const char *s)
+{
+	struct buf b = { 0 };
+	size_t chars = 0;
+	unsigned char c;
+
+	if (s == NULL)
+		return xstrdup("");
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if ((c & 0xc0) != 0x80 && chars++ == SQL_MAX_CELL) {
+			buf_adds(&b, "...");
+			break;
+		}
+		buf_addc(&b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+	}
+	return buf_steal(&b);
+}
+
+/* Width in characters (UTF-8 code points). */
+static size_t
+sql_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	}
+	return n;
+}
+
+/* The first line of a libpq message, without its newline. */
+static char *
+sql_first_line(const char *s)
+{
+	return xstrndup(s, strcspn(s, "\n"));
 }
