@@ -30,6 +30,9 @@ static int rollback_step(struct engine *, struct engine_step *);
 static int rollback_person(struct engine *, struct engine_step *);
 static int rollback_gate(struct engine *, struct engine_step *);
 static int rollback_finish(struct engine *);
+static int rollback_outcome(struct engine *, struct engine_step *);
+
+#define ROLLBACK_STARTED 100
 
 /* In a live run with rollback_roles, only members of those roles. */
 static int
@@ -239,7 +242,10 @@ rollback_person(struct engine *e, struct engine_step *s)
 	return EXIT_WAITING;
 }
 
-/* Undo one step; 0 when it is rolled back. */
+/*
+ * Undo one step: 0 when it is rolled back, ROLLBACK_STARTED when its action
+ * now runs (the loop reports back), else an exit status.
+ */
 static int
 rollback_step(struct engine *e, struct engine_step *s)
 {
@@ -248,16 +254,14 @@ rollback_step(struct engine *e, struct engine_step *s)
 	if (s->def->type == STEP_MANUAL || s->def->rollback == NULL ||
 	    s->state == ST_AWAITING)
 		return rollback_person(e, s);
-	return engine_rollback_one(e, s);
+	engine_start(e, s, ATT_ROLLBACK);
+	return s->ex != NULL ? ROLLBACK_STARTED : rollback_outcome(e, s);
 }
 
-int
-engine_rollback_one(struct engine *e, struct engine_step *s)
+/* What the end of a step's rollback action means for the rollback. */
+static int
+rollback_outcome(struct engine *e, struct engine_step *s)
 {
-	engine_loop_init(e);
-	engine_start(e, s, ATT_ROLLBACK);
-	while (s->ex != NULL)
-		loop_once(e->loop, -1);
 	if (s->state == ST_ROLLED_BACK)
 		return 0;
 	if (e->lost_lease)
@@ -268,6 +272,16 @@ engine_rollback_one(struct engine *e, struct engine_step *s)
 	    "log`, fix it, then run rollback again to resume\n", s->def->id,
 	    s->note ? ": " : "", s->note ? s->note : "");
 	return EXIT_FAILED;
+}
+
+int
+engine_rollback_one(struct engine *e, struct engine_step *s)
+{
+	engine_loop_init(e);
+	engine_start(e, s, ATT_ROLLBACK);
+	while (s->ex != NULL)
+		loop_once(e->loop, -1);
+	return rollback_outcome(e, s);
 }
 
 /* All undone: forget the target; no-go checkpoints may be decided again. */
@@ -300,18 +314,18 @@ rollback_finish(struct engine *e)
 	if (engine_commit(e, rc) != STATE_OK)
 		return EXIT_CONFLICT;
 	e->halted = 0;
-	engine_note(e, NULL, "rollback complete");
 	return EXIT_DONE;
 }
 
 int
-engine_rollback(struct engine *e, const char *to, int force,
+engine_rollback_begin(struct engine *e, const char *to, int force,
     const char *reason)
 {
 	struct rollback_plan p;
-	size_t i;
 	int rc;
 
+	if (e->rollback != NULL)
+		return EXIT_CONFLICT;
 	if (!rollback_allowed(e)) {
 		fprintf(stderr, "cutover: operator %s may not roll back this live "
 		    "run (settings.rollback_roles)\n", state_operator(e->st));
@@ -328,12 +342,74 @@ engine_rollback(struct engine *e, const char *to, int force,
 		return EXIT_CONFLICT;
 	}
 	engine_loop_init(e);
-	rc = rollback_begin(e, &p, force && p.nblocked > 0, reason) == 0
-	    ? 0 : EXIT_CONFLICT;
-	for (i = 0; rc == 0 && i < p.nsteps; i++)
-		rc = rollback_step(e, p.steps[i]);
+	if (rollback_begin(e, &p, force && p.nblocked > 0, reason) != 0) {
+		engine_rollback_plan_free(&p);
+		return EXIT_CONFLICT;
+	}
+	e->rollback = xcalloc(1, sizeof *e->rollback);
+	e->rollback->plan = p;
+	e->rollback->rc = -1;
+	engine_rollback_advance(e);
+	return 0;
+}
+
+void
+engine_rollback_advance(struct engine *e)
+{
+	struct engine_rollback *r = e->rollback;
+	struct engine_step *s;
+	int rc = 0;
+
+	if (r == NULL || r->rc >= 0)
+		return;
+	if (r->current != NULL) {
+		if (r->current->ex != NULL)
+			return;
+		rc = rollback_outcome(e, r->current);
+		r->current = NULL;
+	}
+	while (rc == 0 && r->next < r->plan.nsteps) {
+		s = r->plan.steps[r->next++];
+		rc = rollback_step(e, s);
+		if (rc == ROLLBACK_STARTED) {
+			r->current = s;
+			return;
+		}
+	}
 	if (rc == 0)
 		rc = rollback_finish(e);
-	engine_rollback_plan_free(&p);
+	r->rc = rc;
+	engine_note(e, NULL, "rollback %s", rc == 0 ? "done"
+	        : rc == EXIT_WAITING ? "waits for a person" : "stopped");
+}
+
+int
+engine_rollback_end(struct engine *e)
+{
+	int rc;
+
+	if (e->rollback == NULL)
+		return -1;
+	rc = e->rollback->rc;
+	if (rc < 0)
+		return -1;
+	engine_rollback_plan_free(&e->rollback->plan);
+	free(e->rollback);
+	e->rollback = NULL;
+	return rc;
+}
+
+int
+engine_rollback(struct engine *e, const char *to, int force,
+    const char *reason)
+{
+	int rc;
+
+	if ((rc = engine_rollback_begin(e, to, force, reason)) != 0)
+		return rc;
+	while ((rc = engine_rollback_end(e)) < 0) {
+		loop_once(e->loop, -1);
+		engine_rollback_advance(e);
+	}
 	return rc;
 }

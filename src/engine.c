@@ -424,6 +424,10 @@ engine_close(struct engine *e)
 		outbuf_free(&e->steps[i].out);
 		free(e->steps[i].note);
 	}
+	if (e->rollback != NULL) {
+		engine_rollback_plan_free(&e->rollback->plan);
+		free(e->rollback);
+	}
 	if (e->driving)
 		state_lease_release(e->st, e->run.id);
 	exec_ssh_shutdown();
@@ -491,6 +495,11 @@ engine_schedule(struct engine *e)
 	struct engine_step *s;
 	int64_t now = loop_now(), wake = -1;
 	size_t i;
+
+	if (e->rollback != NULL) {
+		engine_rollback_advance(e);
+		return;
+	}
 
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];

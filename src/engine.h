@@ -69,6 +69,8 @@ struct engine_step {
 	int64_t done_ms;    /* when it succeeded (rollback order), -1 */
 };
 
+struct engine_rollback;
+
 struct engine {
 	struct runbook *rb;
 	struct state *st;
@@ -86,6 +88,7 @@ struct engine {
 	int accept_changes;
 	int lost_lease; /* another driver took over */
 	int hold;       /* start automatic steps only through engine_start_one */
+	struct engine_rollback *rollback; /* a rollback this engine drives */
 	unsigned char *wanted; /* steps this invocation may start */
 	struct loop_timer *heartbeat, *poll, *flush, *wake;
 	void (*on_change)(void *); /* front end: something to redraw */
@@ -163,6 +166,21 @@ void engine_rollback_plan_free(struct rollback_plan *);
  */
 int engine_rollback(struct engine *, const char *to, int force,
     const char *reason);
+/* A rollback driven step by step from the event loop (the console). */
+struct engine_rollback {
+	struct rollback_plan plan;
+	size_t next;                 /* next step of the plan */
+	struct engine_step *current; /* whose action runs now */
+	int rc;                      /* -1 while under way, then its status */
+};
+/* Start a rollback (0), or refuse with an exit status after an error on
+ * stderr. engine_schedule then advances it; forward steps do not start. */
+int engine_rollback_begin(struct engine *, const char *to, int force,
+    const char *reason);
+/* Take the next step of a rollback under way, when the last is done. */
+void engine_rollback_advance(struct engine *);
+/* -1 while a rollback is under way; then its exit status, once. */
+int engine_rollback_end(struct engine *);
 /* Run the rollback action of one step being undone (retry of an
  * interrupted or failed rollback). Returns an exit status. */
 int engine_rollback_one(struct engine *, struct engine_step *);

@@ -68,6 +68,8 @@ static void ui_draw_status(struct ui *, int);
 static const char *ui_step_hint(struct ui *, struct engine_step *);
 static void ui_draw_hints(struct ui *, int);
 static void ui_draw_help(struct ui *);
+static void ui_draw_plan(struct ui *);
+static void ui_draw_box(struct ui *, int, int, int, int, int);
 
 const char *
 ui_state_short(enum step_state st)
@@ -654,6 +656,48 @@ ui_draw_hints(struct ui *ui, int y)
 	buf_free(&b);
 }
 
+/* A framed box filled with element el. */
+static void
+ui_draw_box(struct ui *ui, int y, int x, int h, int w, int el)
+{
+	int r;
+
+	for (r = 0; r < h; r++)
+		ui_fill(ui, y + r, x, w, el);
+	attrset(ui->attr[el]);
+	mvaddch(y, x, ui->utf8 ? ACS_ULCORNER : '+');
+	mvhline(y, x + 1, UI_HLINE(ui), w - 2);
+	mvaddch(y, x + w - 1, ui->utf8 ? ACS_URCORNER : '+');
+	mvaddch(y + h - 1, x, ui->utf8 ? ACS_LLCORNER : '+');
+	mvhline(y + h - 1, x + 1, UI_HLINE(ui), w - 2);
+	mvaddch(y + h - 1, x + w - 1, ui->utf8 ? ACS_LRCORNER : '+');
+	mvvline(y + 1, x, UI_VLINE(ui), h - 2);
+	mvvline(y + 1, x + w - 1, UI_VLINE(ui), h - 2);
+}
+
+/* The rollback plan, shown while its confirmation is typed. */
+static void
+ui_draw_plan(struct ui *ui)
+{
+	const char *p = ui->plan.data, *nl;
+	int w = COLS - 4 > 76 ? 76 : COLS - 4, x = (COLS - w) / 2, y = 1;
+	int lines = 0, h, r = 0;
+
+	for (nl = p; (nl = strchr(nl, '\n')) != NULL; nl++)
+		lines++;
+	h = lines + 2 > LINES - 3 ? LINES - 3 : lines + 2;
+	ui_draw_box(ui, y, x, h, w, T_HELP);
+	while (r < h - 2 && (nl = strchr(p, '\n')) != NULL) {
+		char *line = xstrndup(p, (size_t)(nl - p));
+
+		ui_puts(ui, y + 1 + r, x + 2, w - 4, r == 0 ? T_HELP_KEY : T_HELP,
+		    line);
+		free(line);
+		p = nl + 1;
+		r++;
+	}
+}
+
 /* The help overlay: every key, then what the short forms mean. */
 static void
 ui_draw_help(struct ui *ui)
@@ -667,17 +711,7 @@ ui_draw_help(struct ui *ui)
 	h = LINES - 2 < (int)total + 2 ? LINES - 2 : (int)total + 2;
 	if (ui->help_top > (int)total - (h - 2))
 		ui->help_top = (int)total - (h - 2) > 0 ? (int)total - (h - 2) : 0;
-	for (r = 0; r < h; r++)
-		ui_fill(ui, y + r, x, w, T_HELP);
-	attrset(ui->attr[T_HELP]);
-	mvaddch(y, x, ui->utf8 ? ACS_ULCORNER : '+');
-	mvhline(y, x + 1, UI_HLINE(ui), w - 2);
-	mvaddch(y, x + w - 1, ui->utf8 ? ACS_URCORNER : '+');
-	mvaddch(y + h - 1, x, ui->utf8 ? ACS_LLCORNER : '+');
-	mvhline(y + h - 1, x + 1, UI_HLINE(ui), w - 2);
-	mvaddch(y + h - 1, x + w - 1, ui->utf8 ? ACS_LRCORNER : '+');
-	mvvline(y + 1, x, UI_VLINE(ui), h - 2);
-	mvvline(y + 1, x + w - 1, UI_VLINE(ui), h - 2);
+	ui_draw_box(ui, y, x, h, w, T_HELP);
 	ui_puts(ui, y, x + 2, w - 4, T_HELP_KEY, " keys (any key closes; jk "
 	    "scroll) ");
 	for (r = 0; r < h - 2; r++) {
@@ -728,6 +762,8 @@ ui_draw(struct ui *ui)
 	ui_draw_hints(ui, LINES - 1);
 	if (ui->help)
 		ui_draw_help(ui);
+	else if (ui->plan.len > 0 && ui->prompt.active)
+		ui_draw_plan(ui);
 out:
 	attrset(A_NORMAL);
 	wnoutrefresh(stdscr);

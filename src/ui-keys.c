@@ -23,6 +23,7 @@ enum {
 	ACT_NOGO,
 	ACT_SKIP,
 	ACT_RETRY,
+	ACT_ROLLBACK,
 };
 
 struct ui_binding {
@@ -51,6 +52,10 @@ static void key_decide(struct ui *, int);
 static void key_skip(struct ui *);
 static void key_retry(struct ui *);
 static void key_rollback(struct ui *);
+static void ui_plan_show(struct ui *, struct rollback_plan *);
+static void ui_rollback_reason(struct ui *, const char *);
+static void ui_rollback_id(struct ui *, const char *);
+static void ui_rollback_ask(struct ui *);
 static void key_search(struct ui *);
 static void key_next(struct ui *);
 static void key_prev(struct ui *);
@@ -90,7 +95,7 @@ static const struct ui_binding ui_bindings[] = {
 	{ { 's' }, "s", "skip the selected step (reason)", key_skip, 1 },
 	{ { 'r' }, "r", "retry the selected failed or interrupted step",
 	    key_retry, 1 },
-	{ { 'R' }, "R", "roll back (use `cutover rollback` for now)",
+	{ { 'R' }, "R", "roll back to the selected or last passed checkpoint",
 	    key_rollback, 1 },
 	{ { '/' }, "/", "search steps by id or title", key_search, 0 },
 	{ { '\t' }, "Tab", "next step that matches the search", key_next, 0 },
@@ -405,11 +410,106 @@ key_retry(struct ui *ui)
 	ui_act_begin(ui, ACT_RETRY, NULL, 0);
 }
 
+/*
+ * R: show the rollback plan (to the selected checkpoint if it passed, else
+ * the last passed one), then ask for a reason if irreversible steps are in
+ * the way, then for the checkpoint's id typed out.
+ */
 static void
 key_rollback(struct ui *ui)
 {
-	ui_message(ui, 1, "rollback is not available in the console yet; use "
-	    "`cutover rollback %s` from a shell", ui->rb->path);
+	struct engine_step *sel = &ui->e->steps[ui->sel];
+	struct rollback_plan p;
+	const char *to = NULL;
+
+	if (ui->e->rollback != NULL) {
+		ui_message(ui, 1, "a rollback is under way");
+		return;
+	}
+	if (sel->def->type == STEP_CHECKPOINT && sel->state == ST_SUCCEEDED)
+		to = sel->def->id;
+	if (engine_rollback_plan(ui->e, to, &p) != 0) {
+		ui_drain_stderr(ui);
+		return;
+	}
+	free(ui->plan_to);
+	ui->plan_to = p.to != NULL ? xstrdup(p.to->def->id) : NULL;
+	ui->plan_force = p.nblocked > 0;
+	ui_plan_show(ui, &p);
+	engine_rollback_plan_free(&p);
+	ui->act = ACT_ROLLBACK;
+	free(ui->act_text);
+	ui->act_text = NULL;
+	if (ui->plan_force)
+		ui_prompt_open(ui, "irreversible steps are in the way; reason to "
+		    "leave them as they are: ", 1, ui_rollback_reason);
+	else
+		ui_rollback_ask(ui);
+}
+
+/* The plan as lines of text, for the overlay. */
+static void
+ui_plan_show(struct ui *ui, struct rollback_plan *p)
+{
+	struct engine_step *s;
+	size_t i;
+
+	buf_reset(&ui->plan);
+	buf_printf(&ui->plan, "Rollback to %s: %zu step(s), latest first\n",
+	    p->to != NULL ? p->to->def->id : "the run's start", p->nsteps);
+	for (i = 0; i < p->nsteps; i++) {
+		s = p->steps[i];
+		buf_printf(&ui->plan, "%2zu. %-24s %s\n", i + 1, s->def->id,
+		    s->def->type == STEP_CHECKPOINT ? "back to pending"
+		    : s->def->type == STEP_MANUAL || s->def->rollback == NULL
+		        ? "BY HAND: a person confirms"
+		        : "runs its rollback action");
+	}
+	for (i = 0; i < p->nblocked; i++)
+		buf_printf(&ui->plan, " !  %-24s IRREVERSIBLE: left as it is\n",
+		    p->blocked[i]->def->id);
+}
+
+static void
+ui_rollback_reason(struct ui *ui, const char *text)
+{
+	free(ui->act_text);
+	ui->act_text = xstrdup(text);
+	ui_rollback_ask(ui);
+}
+
+/* Ask for the target typed out: the checkpoint id, or "start". */
+static void
+ui_rollback_ask(struct ui *ui)
+{
+	char *label;
+
+	label = xprintf("type %s to roll back: ",
+	    ui->plan_to != NULL ? ui->plan_to : "start");
+	ui_prompt_open(ui, label, 1, ui_rollback_id);
+	free(label);
+}
+
+/* The typed id matches: start the rollback; the loop drives it. */
+static void
+ui_rollback_id(struct ui *ui, const char *text)
+{
+	const char *want = ui->plan_to != NULL ? ui->plan_to : "start";
+	int rc;
+
+	ui->act = ACT_NONE;
+	buf_reset(&ui->plan);
+	if (strcmp(text, want) != 0) {
+		ui_message(ui, 1, "not rolled back: '%s' is not %s", text, want);
+		return;
+	}
+	ui->e->hold = 1;
+	rc = engine_rollback_begin(ui->e, ui->plan_to, ui->plan_force,
+	    ui->act_text);
+	ui_drain_stderr(ui);
+	if (rc == 0)
+		ui_message(ui, 0, "rolling back to %s", want);
+	ui->changed = 1;
 }
 
 /* Begin collecting an action: a text first if label is given. */

@@ -43,6 +43,7 @@ static void ui_on_watch(void *);
 static void ui_on_change(void *);
 static unsigned ui_signature(struct ui *);
 static void ui_check(struct ui *);
+static void ui_rollback_check(struct ui *);
 static void ui_check_output(struct ui *);
 static void ui_detail_free(struct ui_detail *);
 static void ui_free(struct ui *);
@@ -443,6 +444,8 @@ ui_free(struct ui *ui)
 	free(ui->search);
 	free(ui->message);
 	free(ui->act_text);
+	free(ui->plan_to);
+	buf_free(&ui->plan);
 	free(ui->list_rows);
 	if (ui->err_fd != -1)
 		close(ui->err_fd);
@@ -521,6 +524,26 @@ ui_done(struct ui *ui)
 	return ui->quit;
 }
 
+/* A rollback the console started has ended: say how. */
+static void
+ui_rollback_check(struct ui *ui)
+{
+	int rc = engine_rollback_end(ui->e);
+
+	if (rc < 0)
+		return;
+	ui_drain_stderr(ui);
+	if (rc == EXIT_DONE)
+		ui_message(ui, 0, "rollback done; the run holds (Enter or a "
+		    "to go forward again)");
+	else if (rc == EXIT_WAITING)
+		ui_message(ui, 1, "rollback waits: confirm the step undone by "
+		    "hand, then R again");
+	else if (rc != EXIT_FAILED)
+		ui_message(ui, 1, "rollback stopped (exit %d)", rc);
+	ui->changed = 1;
+}
+
 int
 ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
     int no_color)
@@ -545,6 +568,8 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 	for (;;) {
 		if (!watch && e->driving && !e->lost_lease)
 			engine_schedule(e);
+		if (e->rollback != NULL)
+			ui_rollback_check(&ui);
 		ui_check(&ui);
 		if (ui_done(&ui))
 			break;

@@ -86,6 +86,10 @@ struct ui {
 	int act;
 	struct engine_step *act_step;
 	char *act_text;
+	/* R: the rollback plan shown while its confirmation is typed */
+	struct buf plan;
+	char *plan_to;   /* checkpoint id, or NULL for the run's start */
+	int plan_force;  /* irreversible steps are in the way */
 
 	char *message;
 	int message_error;

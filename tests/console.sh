@@ -343,4 +343,48 @@ wait_for fl "quit and stop"
 keys fl y
 wait_for fl "[exit 0]" 15000
 
+
+# --- R: the rollback plan, the checkpoint typed out, progress, done
+rrb=$T/back.yaml
+rdb=$T/back.db
+export LEDGER=$T/back.ledger
+cat >"$rrb" <<'YAML'
+cutover: 1
+name: back
+phases:
+  - id: one
+    steps:
+      - {id: a, type: local, run: echo do-a >> $LEDGER, rollback: echo undo-a >> $LEDGER}
+      - {id: cp, type: checkpoint}
+  - id: two
+    steps:
+      - {id: b, type: local, run: echo do-b >> $LEDGER, rollback: sleep 0.3; echo undo-b >> $LEDGER}
+      - {id: c, type: local, run: echo do-c >> $LEDGER, rollback: echo undo-c >> $LEDGER}
+      - {id: m, type: manual}
+YAML
+"$CUTOVER" --state "$rdb" run "$rrb" >/dev/null 2>&1
+"$CUTOVER" --state "$rdb" decide "$rrb" cp go --reason ok >/dev/null
+"$CUTOVER" --state "$rdb" run "$rrb" >/dev/null 2>&1
+start back "LEDGER='$LEDGER' $CUTOVER --state '$rdb' '$rrb'"
+wait_for back "REHEARSAL"
+keys back R
+wait_for back "Rollback to cp: 2 step(s), latest first"
+wait_for back "runs its rollback action"
+wait_for back "type cp to roll back"
+keys back "nope" Enter
+wait_for back "not rolled back: 'nope' is not cp"
+check "nothing undone yet" sh -c "! grep -q undo $LEDGER"
+keys back R
+wait_for back "type cp to roll back"
+keys back "cp" Enter
+wait_for back "rolling back to cp"
+wait_for back "rollback done" 8000
+check "undone in reverse order" test "$(grep undo "$LEDGER" | tr '\n' ' ')" = "undo-c undo-b "
+rstate() { "$CUTOVER" --state "$rdb" status "$rrb" --json | jq -r --arg s "$1" '.steps[] | select(.id == $s) | .state'; }
+check "b rolled back" test "$(rstate b)" = rolled_back
+check "a kept" test "$(rstate a)" = succeeded
+check "nothing ran forward again (the console holds)" test "$(grep -cx do-b "$LEDGER")" = 1
+keys back q
+wait_for back "[exit 0]"
+
 finish
