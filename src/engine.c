@@ -42,7 +42,7 @@ static const struct {
 	{ STEP_LOCAL, &exec_local_ops },
 	{ STEP_SSH, &exec_ssh_ops },
 	{ STEP_SQL, &exec_sql_ops },
-	{ STEP_RECONCILE, NULL },
+	{ STEP_RECONCILE, &exec_reconcile_ops },
 };
 
 static int engine_pick_run(struct engine *, const struct engine_opts *);
@@ -638,6 +638,7 @@ engine_launch(struct engine *e, struct engine_step *s, const char *text,
 	req.rb = e->rb;
 	req.target = s->def->target;
 	req.step = s->def->id;
+	req.def = s->def;
 	req.shell = e->rb->shell;
 	req.command = cmd;
 	req.env = (const char *const *)env;
@@ -734,6 +735,9 @@ engine_done(const struct exec_result *r, void *arg)
 
 	s->exit_code = r->exit_code;
 	s->ex = NULL;
+	if (r->result != NULL && engine_own(e) == 0)
+		engine_commit(e, state_step_set_result(e->st, e->run.id,
+		    s->def->id, r->result));
 	if (r->ok && s->kind == ATT_RUN && s->def->verify != NULL &&
 	    e->stopping) {
 		/* Never succeeded without its verify: resume will check. */

@@ -27,6 +27,8 @@ struct exec_result {
 	int signal;    /* 0 if none */
 	int timed_out;
 	char *message; /* one line for a person, or NULL; owned by the exec */
+	char *result;  /* reconcile: the result as JSON text, or NULL; owned
+	                  by the exec; stored with the step */
 };
 
 struct runbook;
@@ -37,6 +39,7 @@ struct exec_req {
 	const struct runbook *rb;        /* for expanding target fields */
 	const struct rb_target *target;  /* ssh, sql: where to run */
 	const char *step;                /* the step's id, for messages */
+	const struct rb_step *def;       /* the whole step (reconcile) */
 	const char *shell;   /* local: settings.shell */
 	const char *command; /* expanded text */
 	const char *const *env; /* extra "NAME=value" entries, NULL-terminated */
@@ -62,6 +65,7 @@ struct exec_ops {
 extern const struct exec_ops exec_local_ops;
 extern const struct exec_ops exec_ssh_ops;
 extern const struct exec_ops exec_sql_ops;
+extern const struct exec_ops exec_reconcile_ops;
 
 /* Close every cached connection (ssh sessions, PostgreSQL connections). */
 void exec_ssh_shutdown(void);
