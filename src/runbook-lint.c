@@ -39,8 +39,13 @@ struct lint_vars {
 	size_t cap;    /* of g->adj[from] */
 };
 
+struct lint_text;
+static struct rb_pos lint_text_pos(struct lint_text *, size_t);
+
 struct lint_text {
 	struct rb_ctx *ctx;
+	const struct rb_node *node;
+	int begun; /* the cursor is set up only once an error needs it */
 	struct rb_text_cursor cursor;
 	const struct rb_index *vars;
 };
@@ -540,6 +545,18 @@ lint_env_name(const char *s, size_t len)
 	return 1;
 }
 
+/* Where offset of the text being checked is; the cursor starts lazily,
+ * since finding positions costs more than checking names. */
+static struct rb_pos
+lint_text_pos(struct lint_text *t, size_t offset)
+{
+	if (!t->begun) {
+		rb_text_begin(t->ctx, &t->cursor, t->node);
+		t->begun = 1;
+	}
+	return rb_text_pos(&t->cursor, offset);
+}
+
 /* expand_scan callback: report an unknown ${var} or a bad ${env:NAME}. */
 static void
 lint_text_ref(const char *name, size_t len, size_t offset, void *arg)
@@ -550,13 +567,14 @@ lint_text_ref(const char *name, size_t len, size_t offset, void *arg)
 	char *copy;
 
 	copy = xstrndup(name, len);
-	pos = rb_text_pos(&t->cursor, offset);
 	if (len >= 4 && strncmp(name, "env:", 4) == 0) {
 		if (!lint_env_name(name + 4, len - 4)) {
+			pos = lint_text_pos(t, offset);
 			rb_error(t->ctx, pos, "invalid environment variable "
 			    "name in ${%s}", rb_short(copy));
 		}
 	} else if (rb_index_find(t->vars, copy) == SIZE_MAX) {
+		pos = lint_text_pos(t, offset);
 		if ((best = lint_best(t->ctx, t->vars, copy)) != NULL) {
 			rb_error(t->ctx, pos, "unknown variable ${%s} (did you "
 			    "mean ${%s}?)", rb_short(copy), rb_short(best));
@@ -579,7 +597,8 @@ rb_lint_texts(struct rb_ctx *ctx)
 	rb_index_build(&vars, rb->vars, rb->nvars, sizeof *rb->vars,
 	    offsetof(struct rb_var, name));
 	for (i = 0; i < ctx->ntexts; i++) {
-		rb_text_begin(ctx, &t.cursor, ctx->texts[i]);
+		t.node = ctx->texts[i];
+		t.begun = 0;
 		expand_scan(ctx->texts[i]->value, lint_text_ref, &t);
 	}
 	rb_index_free(&vars);

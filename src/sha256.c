@@ -41,14 +41,17 @@ sha256_add_field(struct sha256_ctx *c, const char *s)
 void
 sha256_end(struct sha256_ctx *c, char out[SHA256_HEX_LEN + 1])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0, i;
 
 	EVP_DigestFinal_ex(c->md, md, &n);
 	EVP_MD_CTX_free(c->md);
 	free(c);
-	for (i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	for (i = 0; i < n && i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
 	out[SHA256_HEX_LEN] = '\0';
 }
 
