@@ -8,13 +8,16 @@
 #include "cmd.h"
 #include "duration.h"
 #include "json.h"
+#include "report.h"
 #include "xmalloc.h"
 
 static int cmd_status_exec(struct cmd_ctx *);
 static void status_json(struct runbook *, struct run_info *,
-    struct step_row *, size_t);
+    struct step_row *, size_t, struct report_run *);
 static void status_text(struct runbook *, struct run_info *,
-    struct step_row *, size_t, struct lease_holder *);
+    struct step_row *, size_t, struct lease_holder *, struct report_run *);
+static void status_eta(struct report_run *);
+static int status_late(struct report_run *, const char *);
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
@@ -28,10 +31,11 @@ const struct cmd_entry cmd_status_entry = {
 /* Print the run as the JSON object of the contract. */
 static void
 status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
-    size_t n)
+    size_t n, struct report_run *rr)
 {
 	struct buf b = { 0 };
 	struct rb_step *d;
+	char t[32];
 	size_t i;
 	int first = 1, f;
 
@@ -72,15 +76,62 @@ status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
 		}
 		buf_addc(&b, '}');
 	}
-	buf_adds(&b, "]}\n");
+	buf_addc(&b, ']');
+	/* Added keys: the forecast end and the distance from plan. */
+	json_key(&b, &first, "eta");
+	if (rr != NULL) {
+		state_format_time(rr->eta.finish, t);
+		json_str(&b, t);
+	} else
+		json_str(&b, NULL);
+	json_key(&b, &first, "plan_delta_ms");
+	if (rr != NULL && rr->eta.planned)
+		json_int(&b, rr->eta.delta_ms, 0);
+	else
+		json_str(&b, NULL);
+	buf_adds(&b, "}\n");
 	fputs(b.data, stdout);
 	buf_free(&b);
+}
+
+/* The ETA line: forecast end, critical path against plan, late steps. */
+static void
+status_eta(struct report_run *rr)
+{
+	struct eta *e = &rr->eta;
+	char t[32], left[32], path[32], plan[32], words[64];
+
+	state_format_time(e->finish, t);
+	report_dur(e->remaining, left, sizeof left);
+	report_dur(e->path_ms, path, sizeof path);
+	report_dur(e->plan_ms, plan, sizeof plan);
+	report_plan_words(e, words, sizeof words);
+	if (e->complete)
+		printf("finished %s; critical path %s", t, path);
+	else
+		printf("ETA %s (in %s); critical path %s", t, left, path);
+	if (e->planned)
+		printf(", plan %s: %s", plan, words);
+	if (e->nlate > 0)
+		printf("; %d late", e->nlate);
+	printf("\n");
+}
+
+/* Is step id late (longer than planned, done or under way)? */
+static int
+status_late(struct report_run *rr, const char *id)
+{
+	struct report_step *s;
+
+	if (rr == NULL || (s = report_find(rr, id)) == NULL)
+		return 0;
+	return rr->est[s - rr->steps].late;
 }
 
 /* Print the run for a person. */
 static void
 status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
-    size_t n, struct lease_holder *h)
+    size_t n, struct lease_holder *h, struct report_run *rr)
 {
 	struct rb_step *d;
 	char dur[32];
@@ -92,6 +143,8 @@ status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
 	if (h->host != NULL)
 		printf("driven by pid %lld on %s (operator %s)\n",
 		    (long long)h->pid, h->host, h->operator ? h->operator : "?");
+	if (rr != NULL)
+		status_eta(rr);
 	printf("%-16s %-24s %-12s %5s %10s\n", "PHASE", "STEP", "STATE",
 	    "TRIES", "DURATION");
 	for (i = 0; i < n; i++) {
@@ -100,9 +153,10 @@ status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
 			duration_format(v[i].duration_ms, dur, sizeof dur);
 		else
 			snprintf(dur, sizeof dur, "-");
-		printf("%-16s %-24s %-12s %5d %10s%s%s\n",
+		printf("%-16s %-24s %-12s %5d %10s%s%s%s\n",
 		    d ? rb->phases[d->phase].id : "?", v[i].id,
 		    step_state_name(v[i].state), v[i].attempts, dur,
+		    status_late(rr, v[i].id) ? " late" : "",
 		    v[i].note && v[i].state != ST_SUCCEEDED ? "  " : "",
 		    v[i].note && v[i].state != ST_SUCCEEDED ? v[i].note : "");
 	}
@@ -116,6 +170,8 @@ cmd_status_exec(struct cmd_ctx *c)
 	struct run_info r;
 	struct step_row *v = NULL;
 	struct lease_holder h = { 0 };
+	struct report_run rr;
+	int have_rr;
 	long long want = cmd_opt_num(c, "--run");
 	size_t n = 0, i;
 	int rc;
@@ -142,10 +198,12 @@ cmd_status_exec(struct cmd_ctx *c)
 			if (v[i].state == ST_RUNNING)
 				v[i].state = ST_INTERRUPTED;
 	}
+	have_rr = report_run_timing(st, rb, r.id, &rr) == STATE_OK;
 	if (cmd_opt(c, "--json") != NULL)
-		status_json(rb, &r, v, n);
+		status_json(rb, &r, v, n, have_rr ? &rr : NULL);
 	else
-		status_text(rb, &r, v, n, &h);
+		status_text(rb, &r, v, n, &h, have_rr ? &rr : NULL);
+	report_run_free(&rr);
 	lease_holder_free(&h);
 	step_rows_free(v, n);
 	run_info_free(&r);

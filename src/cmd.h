@@ -45,6 +45,7 @@ extern const struct cmd_entry cmd_log_entry;
 extern const struct cmd_entry cmd_runs_entry;
 extern const struct cmd_entry cmd_audit_entry;
 extern const struct cmd_entry cmd_rollback_entry;
+extern const struct cmd_entry cmd_report_entry;
 
 /* The value of option name ("" for a flag), or NULL if not given. */
 const char *cmd_opt(const struct cmd_ctx *, const char *name);

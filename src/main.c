@@ -28,11 +28,12 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_audit_entry,
 	&cmd_watch_entry,
 	&cmd_rollback_entry,
+	&cmd_report_entry,
 	NULL,
 };
 
 /* Commands of the contract that this build does not have yet. */
-static const char *cmd_missing[] = { "report", NULL };
+static const char *cmd_missing[] = { NULL };
 
 static const char *global_opts = "--state= --operator= --mode= --theme= "
 				 "--no-color";

@@ -19,6 +19,7 @@
 
 #include "duration.h"
 #include "loop.h"
+#include "report.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -180,13 +181,17 @@ ui_hms(int64_t ms, char *out, size_t len)
 	    (long long)(s / 60 % 60), (long long)(s % 60));
 }
 
-/* Elapsed since the first step started, and what the plan says is left. */
+/*
+ * Elapsed since the first step started, and the ETA (report.h): the
+ * forecast end as a UTC clock time, how far behind (+) or ahead (-) of
+ * plan the critical path is, and how many steps run late.
+ */
 static void
 ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 {
-	int64_t first = -1, last = -1, left = 0, now = state_now_ms(), run;
-	struct engine_step *s;
-	int planned = 0;
+	int64_t first = -1, last = -1, now = state_now_ms();
+	struct eta et;
+	char t[32], d[16];
 	size_t i;
 
 	for (i = 0; i < ui->nrows; i++) {
@@ -202,23 +207,17 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 		snprintf(elapsed, len, "--:--:--");
 	else
 		ui_hms(now - first, elapsed, len);
-	for (i = 0; i < ui->e->nsteps; i++) {
-		s = &ui->e->steps[i];
-		if (s->def->planned_ms < 0)
-			continue;
-		planned = 1;
-		if (s->state == ST_SUCCEEDED || s->state == ST_SKIPPED)
-			continue;
-		run = s->ex != NULL ? loop_now() - s->started : 0;
-		if (s->def->planned_ms > run)
-			left += s->def->planned_ms - run;
+	if (report_eta(ui->st, ui->rb, ui->e->run.id, 1000, &et) != STATE_OK) {
+		snprintf(eta, len, "ETA --");
+		return;
 	}
-	if (!planned)
-		snprintf(eta, len, "ETA -- (no plan)");
-	else
-		snprintf(eta, len, "ETA %02lld:%02lld (plan)",
-		    (long long)(left / 3600000),
-		    (long long)((left + 59999) / 60000 % 60));
+	state_format_time(et.finish, t);
+	report_delta(et.delta_ms, d, sizeof d);
+	snprintf(eta, len, "%s %.5sZ %s", et.complete ? "END" : "ETA", t + 11,
+	    et.planned ? d : "(no plan)");
+	if (et.nlate > 0)
+		snprintf(eta + strlen(eta), len - strlen(eta), " LATE:%d",
+		    et.nlate);
 }
 
 /* The header: a LIVE run colours the whole line, and says so twice. */

@@ -1,0 +1,423 @@
+/*
+ * report-json.c - the report as one JSON object, for tools: the run (and
+ * the compared run) with its ETA, phases, steps with attempts and waits,
+ * decisions and failures, and the differences between the two runs.
+ * Times are ISO 8601 UTC, durations integer milliseconds (null: none).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "report.h"
+
+static void js_time(struct buf *, int *, const char *, int64_t);
+static void js_bool(struct buf *, int *, const char *, int);
+static void js_run(struct buf *, struct report_run *);
+static void js_eta(struct buf *, struct report_run *);
+static void js_phases(struct buf *, struct report_run *);
+static void js_steps(struct buf *, struct report_run *);
+static void js_step(struct buf *, struct report_run *, size_t);
+static void js_waits(struct buf *, struct report_step *);
+static void js_attempts(struct buf *, struct report_step *);
+static void js_acts(struct buf *, struct report_run *);
+static void js_failures(struct buf *, struct report_run *);
+static void js_diff(struct buf *, struct report_run *, struct report_run *);
+static void js_diff_phases(struct buf *, struct report_run *,
+    struct report_run *);
+
+/* "key": an ISO time, or null. */
+static void
+js_time(struct buf *b, int *f, const char *key, int64_t ms)
+{
+	char t[32];
+
+	json_key(b, f, key);
+	if (ms < 0) {
+		buf_adds(b, "null");
+		return;
+	}
+	state_format_time(ms, t);
+	json_str(b, t);
+}
+
+static void
+js_bool(struct buf *b, int *f, const char *key, int v)
+{
+	json_key(b, f, key);
+	buf_adds(b, v ? "true" : "false");
+}
+
+void
+report_json(struct buf *b, struct report_run *r, struct report_run *cmp)
+{
+	int f = 1;
+
+	buf_addc(b, '{');
+	json_key(b, &f, "runbook");
+	json_str(b, r->rb->name);
+	json_key(b, &f, "title");
+	json_str(b, r->rb->title);
+	js_time(b, &f, "generated_at", state_now_ms());
+	json_key(b, &f, "run");
+	js_run(b, r);
+	if (cmp != NULL) {
+		json_key(b, &f, "compare");
+		js_run(b, cmp);
+		json_key(b, &f, "differences");
+		js_diff(b, r, cmp);
+	}
+	buf_adds(b, "}\n");
+}
+
+/* One run, whole. */
+static void
+js_run(struct buf *b, struct report_run *r)
+{
+	int f = 1;
+
+	buf_addc(b, '{');
+	json_key(b, &f, "id");
+	json_int(b, r->info.id, 0);
+	json_key(b, &f, "mode");
+	json_str(b, r->info.mode);
+	js_bool(b, &f, "live", r->live);
+	json_key(b, &f, "state");
+	json_str(b, r->info.state);
+	json_key(b, &f, "operator");
+	json_str(b, r->info.operator);
+	json_key(b, &f, "runbook_sha256");
+	json_str(b, r->info.runbook_sha);
+	json_key(b, &f, "opened_at");
+	json_str(b, r->info.created_at);
+	json_key(b, &f, "closed_at");
+	json_str(b, r->info.ended_at);
+	js_time(b, &f, "started_at", r->start_ms);
+	js_time(b, &f, "ended_at", r->end_ms);
+	json_key(b, &f, "elapsed_ms");
+	json_int(b, r->now_ms - r->start_ms, 1);
+	json_key(b, &f, "eta");
+	js_eta(b, r);
+	js_phases(b, r);
+	js_steps(b, r);
+	js_acts(b, r);
+	js_failures(b, r);
+	buf_addc(b, '}');
+}
+
+/* The ETA object. */
+static void
+js_eta(struct buf *b, struct report_run *r)
+{
+	struct eta *e = &r->eta;
+	int f = 1;
+
+	buf_addc(b, '{');
+	json_key(b, &f, "path_ms");
+	json_int(b, e->path_ms, 0);
+	json_key(b, &f, "plan_ms");
+	json_int(b, e->plan_ms, 0);
+	json_key(b, &f, "plan_delta_ms");
+	json_int(b, e->delta_ms, 0);
+	js_bool(b, &f, "planned", e->planned);
+	js_time(b, &f, "finish", e->finish);
+	json_key(b, &f, "remaining_ms");
+	json_int(b, e->remaining, 0);
+	js_bool(b, &f, "complete", e->complete);
+	json_key(b, &f, "late_steps");
+	json_int(b, e->nlate, 0);
+	buf_addc(b, '}');
+}
+
+/* ,"phases":[...] */
+static void
+js_phases(struct buf *b, struct report_run *r)
+{
+	int64_t s, e, pl;
+	size_t p;
+	int f;
+
+	buf_adds(b, ",\"phases\":[");
+	for (p = 0; p < r->rb->nphases; p++) {
+		report_phase_span(r, p, &s, &e, &pl);
+		buf_adds(b, p ? ",{" : "{");
+		f = 1;
+		json_key(b, &f, "id");
+		json_str(b, r->rb->phases[p].id);
+		json_key(b, &f, "title");
+		json_str(b, r->rb->phases[p].title);
+		json_key(b, &f, "planned_ms");
+		json_int(b, pl, 0);
+		json_key(b, &f, "actual_ms");
+		json_int(b, s >= 0 && e >= 0 ? e - s : -1, 1);
+		js_time(b, &f, "started_at", s);
+		js_time(b, &f, "ended_at", e);
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
+/* ,"steps":[...] */
+static void
+js_steps(struct buf *b, struct report_run *r)
+{
+	size_t i;
+
+	buf_adds(b, ",\"steps\":[");
+	for (i = 0; i < r->nsteps; i++) {
+		if (i > 0)
+			buf_addc(b, ',');
+		js_step(b, r, i);
+	}
+	buf_addc(b, ']');
+}
+
+/* One step with its estimate, waits and attempts. */
+static void
+js_step(struct buf *b, struct report_run *r, size_t i)
+{
+	struct report_step *s = &r->steps[i];
+	struct eta_step *e = &r->est[i];
+	size_t k;
+	int f = 1;
+
+	buf_addc(b, '{');
+	json_key(b, &f, "id");
+	json_str(b, s->row.id);
+	json_key(b, &f, "phase");
+	json_str(b, s->def ? r->rb->phases[s->def->phase].id : NULL);
+	json_key(b, &f, "type");
+	json_str(b, s->def ? step_type_name(s->def->type) : NULL);
+	json_key(b, &f, "title");
+	json_str(b, s->def ? s->def->title : NULL);
+	json_key(b, &f, "state");
+	json_str(b, step_state_name(s->row.state));
+	json_key(b, &f, "needs");
+	buf_addc(b, '[');
+	for (k = 0; k < s->ndeps; k++) {
+		if (k > 0)
+			buf_addc(b, ',');
+		json_str(b, r->steps[s->deps[k]].row.id);
+	}
+	buf_addc(b, ']');
+	json_key(b, &f, "tries");
+	json_int(b, s->row.attempts, 0);
+	js_time(b, &f, "started_at", s->start_ms);
+	js_time(b, &f, "ended_at", s->end_ms);
+	json_key(b, &f, "planned_ms");
+	json_int(b, e->planned, 1);
+	json_key(b, &f, "actual_ms");
+	json_int(b, s->actual_ms, 1);
+	json_key(b, &f, "elapsed_ms");
+	json_int(b, e->elapsed, 1);
+	json_key(b, &f, "wait_ms");
+	json_int(b, s->wait_ms, 0);
+	json_key(b, &f, "rehearsal_ms");
+	json_int(b, e->rehearsal, 1);
+	json_key(b, &f, "rehearsal_run");
+	json_int(b, s->baseline_run ? s->baseline_run : -1, 1);
+	json_key(b, &f, "estimate_ms");
+	json_int(b, e->estimate, 0);
+	json_key(b, &f, "estimate_source");
+	json_str(b, eta_source_name(e->source));
+	js_time(b, &f, "forecast_end", e->finish);
+	js_bool(b, &f, "critical", e->critical);
+	js_bool(b, &f, "late", e->late);
+	json_key(b, &f, "note");
+	json_str(b, s->row.note);
+	js_waits(b, s);
+	js_attempts(b, s);
+	json_key(b, &f, "result");
+	buf_adds(b, s->row.result ? s->row.result : "null");
+	buf_addc(b, '}');
+}
+
+/* ,"waits":[{"start","end","ms"}] */
+static void
+js_waits(struct buf *b, struct report_step *s)
+{
+	size_t k;
+	int f;
+
+	buf_adds(b, ",\"waits\":[");
+	for (k = 0; k < s->nwaits; k++) {
+		buf_adds(b, k ? ",{" : "{");
+		f = 1;
+		js_time(b, &f, "start", s->waits[k].start);
+		js_time(b, &f, "end", s->waits[k].end);
+		json_key(b, &f, "ms");
+		json_int(b, s->waits[k].end >= 0 ? s->waits[k].end -
+		    s->waits[k].start : -1, 1);
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
+/* ,"attempts":[...] */
+static void
+js_attempts(struct buf *b, struct report_step *s)
+{
+	struct attempt_row *a;
+	size_t k;
+	int f;
+
+	buf_adds(b, ",\"attempts\":[");
+	for (k = 0; k < s->natt; k++) {
+		a = &s->att[k];
+		buf_adds(b, k ? ",{" : "{");
+		f = 1;
+		json_key(b, &f, "n");
+		json_int(b, a->n, 0);
+		json_key(b, &f, "kind");
+		json_str(b, attempt_kind_name(a->kind));
+		json_key(b, &f, "state");
+		json_str(b, a->state);
+		json_key(b, &f, "started_at");
+		json_str(b, a->started_at);
+		json_key(b, &f, "ended_at");
+		json_str(b, a->ended_at);
+		json_key(b, &f, "duration_ms");
+		json_int(b, a->duration_ms, 1);
+		json_key(b, &f, "exit_code");
+		json_int(b, a->exit_code, 1);
+		json_key(b, &f, "message");
+		json_str(b, a->message);
+		json_key(b, &f, "operator");
+		json_str(b, a->operator);
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
+/* ,"decisions":[...]: every operator act with who and why. */
+static void
+js_acts(struct buf *b, struct report_run *r)
+{
+	struct report_act *a;
+	size_t i;
+	int f;
+
+	buf_adds(b, ",\"decisions\":[");
+	for (i = 0; i < r->nacts; i++) {
+		a = &r->acts[i];
+		buf_adds(b, i ? ",{" : "{");
+		f = 1;
+		json_key(b, &f, "at");
+		json_str(b, a->at);
+		json_key(b, &f, "step");
+		json_str(b, a->step);
+		json_key(b, &f, "operator");
+		json_str(b, a->operator);
+		json_key(b, &f, "action");
+		json_str(b, a->action);
+		json_key(b, &f, "outcome");
+		json_str(b, a->what);
+		json_key(b, &f, "why");
+		json_str(b, a->why);
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
+/* ,"failures":[...]: attempts that did not succeed. */
+static void
+js_failures(struct buf *b, struct report_run *r)
+{
+	struct attempt_row *a;
+	size_t i, k;
+	int f, first = 1;
+
+	buf_adds(b, ",\"failures\":[");
+	for (i = 0; i < r->nsteps; i++) {
+		for (k = 0; k < r->steps[i].natt; k++) {
+			a = &r->steps[i].att[k];
+			if (strcmp(a->state, "succeeded") == 0 ||
+			    strcmp(a->state, "running") == 0)
+				continue;
+			buf_adds(b, first ? "{" : ",{");
+			f = 1;
+			first = 0;
+			json_key(b, &f, "step");
+			json_str(b, a->step);
+			json_key(b, &f, "attempt");
+			json_int(b, a->n, 0);
+			json_key(b, &f, "state");
+			json_str(b, a->state);
+			json_key(b, &f, "at");
+			json_str(b, a->ended_at);
+			json_key(b, &f, "exit_code");
+			json_int(b, a->exit_code, 1);
+			json_key(b, &f, "message");
+			json_str(b, a->message);
+			buf_addc(b, '}');
+		}
+	}
+	buf_addc(b, ']');
+}
+
+/* {"steps":[...],"phases":[...]}: this run's actual time against cmp's. */
+static void
+js_diff(struct buf *b, struct report_run *r, struct report_run *cmp)
+{
+	struct report_step *s, *c;
+	int64_t ca;
+	size_t i;
+	int f;
+
+	buf_adds(b, "{\"steps\":[");
+	for (i = 0; i < r->nsteps; i++) {
+		s = &r->steps[i];
+		c = report_find(cmp, s->row.id);
+		ca = c != NULL ? c->actual_ms : -1;
+		buf_adds(b, i ? ",{" : "{");
+		f = 1;
+		json_key(b, &f, "id");
+		json_str(b, s->row.id);
+		json_key(b, &f, "actual_ms");
+		json_int(b, s->actual_ms, 1);
+		json_key(b, &f, "compare_ms");
+		json_int(b, ca, 1);
+		json_key(b, &f, "delta_ms");
+		if (s->actual_ms >= 0 && ca >= 0)
+			json_int(b, s->actual_ms - ca, 0);
+		else
+			buf_adds(b, "null");
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+	js_diff_phases(b, r, cmp);
+	buf_addc(b, '}');
+}
+
+/* ,"phases":[...] of the differences. */
+static void
+js_diff_phases(struct buf *b, struct report_run *r, struct report_run *cmp)
+{
+	int64_t s, e, pl, a, ca;
+	size_t p;
+	int f;
+
+	buf_adds(b, ",\"phases\":[");
+	for (p = 0; p < r->rb->nphases; p++) {
+		report_phase_span(r, p, &s, &e, &pl);
+		a = s >= 0 && e >= 0 ? e - s : -1;
+		report_phase_span(cmp, p, &s, &e, &pl);
+		ca = s >= 0 && e >= 0 ? e - s : -1;
+		buf_adds(b, p ? ",{" : "{");
+		f = 1;
+		json_key(b, &f, "id");
+		json_str(b, r->rb->phases[p].id);
+		json_key(b, &f, "actual_ms");
+		json_int(b, a, 1);
+		json_key(b, &f, "compare_ms");
+		json_int(b, ca, 1);
+		json_key(b, &f, "delta_ms");
+		if (a >= 0 && ca >= 0)
+			json_int(b, a - ca, 0);
+		else
+			buf_adds(b, "null");
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
