@@ -155,6 +155,7 @@ static void sql_conn_leave(struct sql_user *);
 static void sql_conn_close(struct sql_conn *);
 static void sql_conn_notice(void *, const char *);
 static char *sql_conn_error(struct sql_conn *);
+static PGconn *sql_conn_pg(struct sql_conn *);
 static void sql_conn_free(struct sql_conn *);
 
 static struct exec *sql_start(const struct exec_req *, char **);
@@ -533,9 +534,23 @@ sql_conn_error(struct sql_conn *c)
 	return clean;
 }
 
+/* The holder's libpq connection (valid until it puts or drops it). */
+static PGconn *
+sql_conn_pg(struct sql_conn *c)
+{
+	return c->pg;
+}
+
+/* Users must have left by now; their handles are cut loose anyway. */
 static void
 sql_conn_free(struct sql_conn *c)
 {
+	struct sql_user *u;
+
+	if (c->holder != NULL)
+		c->holder->conn = NULL;
+	for (u = c->queue; u != NULL; u = u->next)
+		u->conn = NULL;
 	sql_conn_close(c);
 	loop_timer_cancel(c->loop, c->kick_timer);
 	free(c->name);
@@ -715,12 +730,12 @@ sql_send(struct exec *e)
 {
 	char *line, *msg;
 
-	if (!PQsendQuery(e->conn->pg, e->command)) {
-		if (PQstatus(e->conn->pg) != CONNECTION_OK) {
+	if (!PQsendQuery(sql_conn_pg(e->conn), e->command)) {
+		if (PQstatus(sql_conn_pg(e->conn)) != CONNECTION_OK) {
 			sql_lost(e);
 			return;
 		}
-		line = sql_first_line(PQerrorMessage(e->conn->pg));
+		line = sql_first_line(PQerrorMessage(sql_conn_pg(e->conn)));
 		xasprintf(&msg, "could not send the query: %s", line);
 		e->must_drop = 1;
 		sql_conn_drop(e->conn, &e->user);
@@ -731,7 +746,7 @@ sql_send(struct exec *e)
 		return;
 	}
 	e->sent = 1;
-	PQsetSingleRowMode(e->conn->pg);
+	PQsetSingleRowMode(sql_conn_pg(e->conn));
 	sql_flush(e);
 }
 
@@ -739,7 +754,7 @@ sql_send(struct exec *e)
 static void
 sql_flush(struct exec *e)
 {
-	switch (PQflush(e->conn->pg)) {
+	switch (PQflush(sql_conn_pg(e->conn))) {
 	case 0:
 		e->want_write = 0;
 		sql_conn_watch(e->conn, POLLIN);
@@ -760,14 +775,15 @@ sql_on_io(struct sql_user *u, short revents)
 {
 	struct exec *e = u->arg;
 
-	if (e->want_write && (revents & (POLLOUT | POLLERR | POLLHUP))) {
+	if (e->want_write && (revents & (POLLOUT | POLLERR | POLLHUP |
+	    POLLNVAL))) {
 		sql_flush(e);
 		if (!e->holding)
 			return;
 	}
-	if (!(revents & (POLLIN | POLLERR | POLLHUP)))
+	if (!(revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)))
 		return;
-	if (!PQconsumeInput(e->conn->pg)) {
+	if (!PQconsumeInput(sql_conn_pg(e->conn))) {
 		sql_lost(e);
 		return;
 	}
@@ -787,9 +803,9 @@ sql_read(struct exec *e)
 	int n;
 
 	for (n = 0; n < SQL_BATCH; n++) {
-		if (PQisBusy(e->conn->pg))
+		if (PQisBusy(sql_conn_pg(e->conn)))
 			return;
-		if ((res = PQgetResult(e->conn->pg)) == NULL) {
+		if ((res = PQgetResult(sql_conn_pg(e->conn))) == NULL) {
 			sql_complete(e);
 			return;
 		}
@@ -935,8 +951,8 @@ sql_lost(struct exec *e)
 	e->lost = 1;
 	/* With the socket closed, PQgetResult hands over what was parsed
 	 * (often the server's FATAL saying why) and cannot block. */
-	while (PQsocket(e->conn->pg) < 0 && n++ < 16 &&
-	    (res = PQgetResult(e->conn->pg)) != NULL) {
+	while (PQsocket(sql_conn_pg(e->conn)) < 0 && n++ < 16 &&
+	    (res = PQgetResult(sql_conn_pg(e->conn))) != NULL) {
 		sql_result(e, res);
 		PQclear(res);
 		if (!e->holding)
@@ -952,11 +968,11 @@ sql_complete(struct exec *e)
 	char *msg = NULL, *line;
 	int intx;
 
-	intx = !e->lost && PQtransactionStatus(e->conn->pg) != PQTRANS_IDLE;
-	if (e->lost || PQstatus(e->conn->pg) != CONNECTION_OK) {
+	intx = !e->lost && PQtransactionStatus(sql_conn_pg(e->conn)) != PQTRANS_IDLE;
+	if (e->lost || PQstatus(sql_conn_pg(e->conn)) != CONNECTION_OK) {
 		e->lost = 1;
 		line = e->error != NULL ? xstrdup(e->error) :
-		    sql_first_line(PQerrorMessage(e->conn->pg));
+		    sql_first_line(PQerrorMessage(sql_conn_pg(e->conn)));
 		xasprintf(&msg, "connection to %s lost: %s",
 		    e->req.target->name, *line != '\0' ? line : "closed");
 		free(line);
@@ -1047,7 +1063,7 @@ sql_send_cancel(struct exec *e)
 	char err[256];
 	pid_t pid;
 
-	if ((cancel = PQgetCancel(e->conn->pg)) == NULL)
+	if ((cancel = PQgetCancel(sql_conn_pg(e->conn))) == NULL)
 		return;
 	pid = fork();
 	if (pid == 0) {
