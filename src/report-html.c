@@ -42,18 +42,21 @@ static const char *g_fill(const char *);
 static void h_head(struct buf *, struct report_run *, struct report_run *);
 static void h_summary(struct buf *, struct report_run *);
 static void h_svg(struct buf *, struct report_run *, struct report_run *);
+static int64_t g_span(struct report_run *);
 static void g_defs(struct buf *);
 static void g_axis(struct gantt *, int);
 static void g_row(struct gantt *, struct report_run *, size_t,
     struct report_run *);
 static void g_bars(struct gantt *, struct report_run *, struct report_step *,
-    int, int);
+    int, int, int);
 static void g_rect(struct gantt *, double, double, int, int, const char *,
     const char *, const char *);
 static void g_legend(struct gantt *, int, struct report_run *);
 static void h_tables(struct buf *, struct report_run *, struct report_run *);
 static void h_steps(struct buf *, struct report_run *, struct report_run *);
+static void h_phases(struct buf *, struct report_run *, struct report_run *);
 static void h_acts(struct buf *, struct report_run *);
+static void h_reconcile(struct buf *, struct report_run *);
 static void h_failures(struct buf *, struct report_run *);
 
 static const char *h_style =
@@ -206,14 +209,12 @@ static void
 h_svg(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
 	struct gantt g = { b, 1, cmp ? 34 : 24, SVG_TOP };
-	int64_t span = r->now_ms - r->start_ms;
+	int64_t span = g_span(r);
 	size_t i, p;
 	int rows = (int)(r->rb->nphases + r->nsteps), h;
 
-	if (r->eta.finish - r->start_ms > span)
-		span = r->eta.finish - r->start_ms;
-	if (cmp != NULL && cmp->now_ms - cmp->start_ms > span)
-		span = cmp->now_ms - cmp->start_ms;
+	if (cmp != NULL && g_span(cmp) > span)
+		span = g_span(cmp);
 	g.span = span > 0 ? span : 1000;
 	h = SVG_TOP + rows * g.row_h + SVG_LEGEND;
 	buf_printf(b, "<section>\n<h2>Timeline</h2>\n<svg xmlns=\"http://www.w3"
@@ -238,6 +239,26 @@ h_svg(struct buf *b, struct report_run *r, struct report_run *cmp)
 			g_row(&g, r, i, cmp);
 	g_legend(&g, h - SVG_LEGEND + 14, cmp);
 	buf_adds(b, "</svg>\n</section>\n");
+}
+
+/* The time a run's timeline must show: to now, the forecast end, and the
+ * end of every planned line. */
+static int64_t
+g_span(struct report_run *r)
+{
+	int64_t span = r->now_ms - r->start_ms, t;
+	size_t i;
+
+	if (r->eta.finish - r->start_ms > span)
+		span = r->eta.finish - r->start_ms;
+	for (i = 0; i < r->nsteps; i++) {
+		if (r->steps[i].start_ms < 0 || r->est[i].planned < 0)
+			continue;
+		t = r->steps[i].start_ms - r->start_ms + r->est[i].planned;
+		if (t > span)
+			span = t;
+	}
+	return span;
 }
 
 /* The hatch pattern of waiting bars. */
@@ -293,7 +314,7 @@ g_row(struct gantt *g, struct report_run *r, size_t i, struct report_run *cmp)
 	buf_printf(g->b, "</title>\n<text x=\"14\" y=\"%d\">", g->y + bar - 3);
 	h_text(g->b, s->row.id);
 	buf_adds(g->b, "</text>\n");
-	g_bars(g, r, s, g->y + 2, bar);
+	g_bars(g, r, s, g->y + 2, bar, 0);
 	if (e->planned >= 0 && s->start_ms >= 0)
 		g_rect(g, g_x(g, s->start_ms - r->start_ms), g_x(g, s->start_ms -
 		    r->start_ms + e->planned), g->y + bar + 3, 2, "#222", NULL,
@@ -304,7 +325,9 @@ g_row(struct gantt *g, struct report_run *r, size_t i, struct report_run *cmp)
 	buf_printf(g->b, " %s%s%s</text>\n", strcmp(d, "-") ? d : "",
 	    e->critical ? " [critical]" : "", e->late ? " [late]" : "");
 	if (cmp != NULL && (c = report_find(cmp, s->row.id)) != NULL) {
-		g_bars(g, cmp, c, g->y + bar + 7, 9);
+		buf_adds(g->b, "<g opacity=\"0.6\">\n");
+		g_bars(g, cmp, c, g->y + bar + 7, 9, 1);
+		buf_adds(g->b, "</g>\n");
 		report_dur(c->actual_ms, d, sizeof d);
 		buf_printf(g->b, "<text x=\"%d\" y=\"%d\" class=\"axis\">run %lld: "
 		    "%s %s</text>\n", SVG_TEXT, g->y + bar + 15,
@@ -314,10 +337,11 @@ g_row(struct gantt *g, struct report_run *r, size_t i, struct report_run *cmp)
 	g->y += g->row_h;
 }
 
-/* A step's attempts, waits and critical outline at y, h high. */
+/* A step's attempts, waits and (unless other, a compared run) critical
+ * outline at y, h high. */
 static void
 g_bars(struct gantt *g, struct report_run *r, struct report_step *s, int y,
-    int h)
+    int h, int other)
 {
 	struct attempt_row *a;
 	int64_t st, en;
@@ -340,7 +364,7 @@ g_bars(struct gantt *g, struct report_run *r, struct report_step *s, int y,
 		g_rect(g, g_x(g, s->end_ms - r->start_ms), g_x(g, s->end_ms -
 		    r->start_ms), y, h, g_fill(step_state_name(s->row.state)),
 		    NULL, step_state_name(s->row.state));
-	if (r->est[s - r->steps].critical && s->start_ms >= 0)
+	if (!other && r->est[s - r->steps].critical && s->start_ms >= 0)
 		buf_printf(g->b, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
 		    "height=\"%d\" fill=\"none\" stroke=\"#000\" stroke-width="
 		    "\"3\"/>\n", g_x(g, s->start_ms - r->start_ms) - 1.5, y - 2,
@@ -393,7 +417,7 @@ g_legend(struct gantt *g, int y, struct report_run *cmp)
 	buf_printf(g->b, "<text x=\"%d\" y=\"%d\">planned duration</text>\n",
 	    x + 422, y + 11);
 	if (cmp != NULL)
-		buf_printf(g->b, "<text x=\"%d\" y=\"%d\">thin second bar: run "
+		buf_printf(g->b, "<text x=\"%d\" y=\"%d\">thin pale bar: run "
 		    "%lld, from its own start</text>\n", x + 580, y + 11,
 		    (long long)cmp->info.id);
 }
@@ -402,9 +426,73 @@ g_legend(struct gantt *g, int y, struct report_run *cmp)
 static void
 h_tables(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
+	h_phases(b, r, cmp);
 	h_steps(b, r, cmp);
 	h_acts(b, r);
 	h_failures(b, r);
+	h_reconcile(b, r);
+}
+
+/* Phases: planned critical path, actual span (and the compared run's). */
+static void
+h_phases(struct buf *b, struct report_run *r, struct report_run *cmp)
+{
+	int64_t s, e, pl, cs, ce, cpl;
+	char d[32];
+	size_t p;
+
+	buf_adds(b, "<section>\n<h2>Phases</h2>\n<table>\n<tr><th>Phase</th>"
+	    "<th>Planned</th><th>Actual</th>");
+	if (cmp != NULL)
+		buf_printf(b, "<th>Run %lld</th><th>Difference</th>",
+		    (long long)cmp->info.id);
+	buf_adds(b, "</tr>\n");
+	for (p = 0; p < r->rb->nphases; p++) {
+		report_phase_span(r, p, &s, &e, &pl);
+		buf_adds(b, "<tr>");
+		h_cell(b, r->rb->phases[p].id);
+		report_dur(pl, d, sizeof d);
+		h_cell(b, d);
+		report_dur(s >= 0 && e >= 0 ? e - s : -1, d, sizeof d);
+		h_cell(b, d);
+		if (cmp != NULL) {
+			report_phase_span(cmp, p, &cs, &ce, &cpl);
+			report_dur(cs >= 0 && ce >= 0 ? ce - cs : -1, d, sizeof d);
+			h_cell(b, d);
+			if (s >= 0 && e >= 0 && cs >= 0 && ce >= 0)
+				report_delta((e - s) - (ce - cs), d, sizeof d);
+			else
+				snprintf(d, sizeof d, "-");
+			h_cell(b, d);
+		}
+		buf_adds(b, "</tr>\n");
+	}
+	buf_adds(b, "</table>\n</section>\n");
+}
+
+/* Reconcile results as stored (JSON text), for the steps that have one. */
+static void
+h_reconcile(struct buf *b, struct report_run *r)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < r->nsteps; i++) {
+		if (r->steps[i].row.result == NULL)
+			continue;
+		if (!any)
+			buf_adds(b, "<section>\n<h2>Reconciliation</h2>\n<table>\n"
+			    "<tr><th>Step</th><th>State</th><th>Result</th></tr>\n");
+		any = 1;
+		buf_adds(b, "<tr>");
+		h_cell(b, r->steps[i].row.id);
+		h_cell(b, step_state_name(r->steps[i].row.state));
+		buf_adds(b, "<td><code>");
+		h_text(b, r->steps[i].row.result);
+		buf_adds(b, "</code></td></tr>\n");
+	}
+	if (any)
+		buf_adds(b, "</table>\n</section>\n");
 }
 
 /* Steps, planned against actual (and against the compared run). */
