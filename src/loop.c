@@ -205,19 +205,18 @@ loop_reap(struct loop *l)
 static int
 loop_timeout(struct loop *l, int max_ms)
 {
-	int64_t now = loop_now(), wait = max_ms;
+	int64_t now = loop_now(), wait = max_ms, d;
 	size_t i;
 
 	for (i = 0; i < l->ntimers; i++) {
 		if (l->timers[i]->dead)
 			continue;
-		if (wait < 0 || l->timers[i]->at - now < wait)
-			wait = l->timers[i]->at - now;
+		/* An overdue timer fires now: never a negative wait, which
+		 * poll() would take as "forever". */
+		d = l->timers[i]->at - now < 0 ? 0 : l->timers[i]->at - now;
+		if (wait < 0 || d < wait)
+			wait = d;
 	}
-	if (wait < 0 && max_ms >= 0)
-		wait = 0;
-	if (wait < -1)
-		wait = 0;
 	return (int)wait;
 }
 
