@@ -182,16 +182,18 @@ ui_hms(int64_t ms, char *out, size_t len)
 }
 
 /*
- * Elapsed since the first step started, and the ETA (report.h): the
- * forecast end as a UTC clock time, how far behind (+) or ahead (-) of
- * plan the critical path is, and how many steps run late.
+ * Elapsed since the first step started, and the ETA (report.h): the time
+ * left to the forecast end as HH:MM, then how far behind (+) or ahead (-)
+ * of plan the critical path is ("plan": on it), and how many steps run
+ * late.
  */
 static void
 ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 {
-	int64_t first = -1, last = -1, now = state_now_ms();
+	int64_t first = -1, last = -1, now = state_now_ms(), mins;
 	struct eta et;
-	char t[32], d[16];
+	char d[16];
+	unsigned h, m;
 	size_t i;
 
 	for (i = 0; i < ui->nrows; i++) {
@@ -211,10 +213,12 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 		snprintf(eta, len, "ETA --");
 		return;
 	}
-	state_format_time(et.finish, t);
 	report_delta(et.delta_ms, d, sizeof d);
-	snprintf(eta, len, "%s %.5sZ %s", et.complete ? "END" : "ETA", t + 11,
-	    et.planned ? d : "(no plan)");
+	mins = (et.remaining + 59999) / 60000; /* rounded up */
+	h = mins / 60 > 99 ? 99 : (unsigned)(mins / 60);
+	m = (unsigned)(mins % 60);
+	snprintf(eta, len, "ETA %02u:%02u (%s)", h, m,
+	    !et.planned ? "no plan" : et.delta_ms == 0 ? "plan" : d);
 	if (et.nlate > 0)
 		snprintf(eta + strlen(eta), len - strlen(eta), " LATE:%d",
 		    et.nlate);
