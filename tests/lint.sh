@@ -126,5 +126,11 @@ else
 	passed=$((passed + 1))
 fi
 
+# The bundled runbooks (the demo and the retail template) lint clean.
+: >"$tmp/empty"
+for f in "$(dirname "$0")"/../runbooks/*.yaml; do
+	check "$f" 0 "$tmp/empty"
+done
+
 echo "lint.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
