@@ -100,7 +100,10 @@ md_summary(struct buf *b, struct report_run *r)
 	buf_printf(b, "| Critical path (plan) | %s |\n", d);
 	report_plan_words(e, words, sizeof words);
 	report_delta(e->delta_ms, d, sizeof d);
-	buf_printf(b, "| Against plan | %s (%s) |\n", words, d);
+	if (e->planned)
+		buf_printf(b, "| Against plan | %s (%s) |\n", words, d);
+	else
+		buf_printf(b, "| Against plan | %s |\n", words);
 	state_format_time(e->finish, t);
 	report_dur(e->remaining, d, sizeof d);
 	if (e->complete)

@@ -197,6 +197,33 @@ check "live json" jq -e '.run.live == true and .run.mode == "live"' "$T/out"
 check "live estimates from the latest rehearsal" jq -e '[.run.steps[] | .rehearsal_run] == [2, 2, 2, 2, 2, 2]' "$T/out"
 check "announce waits, under way" jq -e '.run.steps[0] | .state == "awaiting" and .waits[0].end == null' "$T/out"
 
+# Reconcile results and failures.
+sqlite3 "$CUTOVER_STATE" "UPDATE steps SET result = '{\"source_rows\":10,\"dest_rows\":9,\"matched\":8,\"missing\":1,\"extra\":0,\"changed\":1,\"samples\":{\"missing\":[\"7\"],\"extra\":[],\"changed\":[\"3\"]},\"changed_columns\":{\"email\":1}}' WHERE run = 1 AND id = 'load-data'"
+expect_rc 0 at 3000 report "$rb" --run 1
+contains "$T/out" "| load-data | succeeded | source_rows 10, dest_rows 9, matched 8, missing 1, extra 0, changed 1 |"
+expect_rc 0 at 3000 report "$rb" --run 1 --format json
+check "json carries the stored result" jq -e '.run.steps[3].result.changed_columns.email == 1' "$T/out"
+cat >"$T/fail.yaml" <<'YAML'
+cutover: 1
+name: fail
+phases:
+  - id: only
+    steps:
+      - id: flaky
+        type: local
+        run: echo "no disk" >&2; exit 3
+        retries: 1
+YAML
+expect_rc 1 "$CUTOVER" --state "$T/fail.db" run "$T/fail.yaml"
+expect_rc 0 "$CUTOVER" --state "$T/fail.db" report "$T/fail.yaml"
+contains "$T/out" "- flaky attempt 1 failed at "
+contains "$T/out" "- flaky attempt 2 failed at "
+contains "$T/out" "| Critical path (plan) | 0s |"
+contains "$T/out" "| Against plan | no plan |"
+expect_rc 0 "$CUTOVER" --state "$T/fail.db" report "$T/fail.yaml" --format json
+check "json failures" jq -e '[.run.failures[] | [.step, .attempt, .state, .exit_code]] == [["flaky", 1, "failed", 3], ["flaky", 2, "failed", 3]]' "$T/out"
+check "json failure message" jq -e '.run.failures[0].message | type == "string"' "$T/out"
+
 # Errors.
 expect_rc 2 "$CUTOVER" report "$rb" --format pdf
 contains "$T/err" "--format is md, html or json"
