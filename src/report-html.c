@@ -54,6 +54,8 @@ static void g_rect(struct gantt *, double, double, int, int, const char *,
 static void g_legend(struct gantt *, int, struct report_run *);
 static void h_tables(struct buf *, struct report_run *, struct report_run *);
 static void h_steps(struct buf *, struct report_run *, struct report_run *);
+static void h_step(struct buf *, struct report_run *, size_t,
+    struct report_run *);
 static void h_phases(struct buf *, struct report_run *, struct report_run *);
 static void h_acts(struct buf *, struct report_run *);
 static void h_reconcile(struct buf *, struct report_run *);
@@ -499,9 +501,6 @@ h_reconcile(struct buf *b, struct report_run *r)
 static void
 h_steps(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
-	struct report_step *s, *c;
-	struct eta_step *e;
-	char d[64];
 	size_t i;
 
 	buf_adds(b, "<section>\n<h2>Steps</h2>\n<table>\n<tr><th>Step</th>"
@@ -511,37 +510,45 @@ h_steps(struct buf *b, struct report_run *r, struct report_run *cmp)
 		buf_printf(b, "<th>Run %lld</th><th>Difference</th>",
 		    (long long)cmp->info.id);
 	buf_adds(b, "</tr>\n");
-	for (i = 0; i < r->nsteps; i++) {
-		s = &r->steps[i];
-		e = &r->est[i];
-		buf_adds(b, "<tr>");
-		h_cell(b, s->row.id);
-		h_cell(b, step_state_name(s->row.state));
-		report_dur(e->planned, d, sizeof d);
-		h_cell(b, d);
-		report_dur(s->actual_ms, d, sizeof d);
-		h_cell(b, d);
-		report_dur(s->nwaits ? s->wait_ms : -1, d, sizeof d);
-		h_cell(b, d);
-		buf_printf(b, "<td class=\"num\">%d</td>", s->row.attempts);
-		report_dur(e->estimate, d, sizeof d);
-		buf_printf(b, "<td>%s (%s)</td>", d, eta_source_name(e->source));
-		snprintf(d, sizeof d, "%s%s%s", e->critical ? "critical" : "",
-		    e->critical && e->late ? ", " : "", e->late ? "late" : "");
-		h_cell(b, d);
-		if (cmp != NULL) {
-			c = report_find(cmp, s->row.id);
-			report_dur(c ? c->actual_ms : -1, d, sizeof d);
-			h_cell(b, d);
-			if (c && c->actual_ms >= 0 && s->actual_ms >= 0)
-				report_delta(s->actual_ms - c->actual_ms, d, sizeof d);
-			else
-				snprintf(d, sizeof d, "-");
-			h_cell(b, d);
-		}
-		buf_adds(b, "</tr>\n");
-	}
+	for (i = 0; i < r->nsteps; i++)
+		h_step(b, r, i, cmp);
 	buf_adds(b, "</table>\n</section>\n");
+}
+
+/* One row of the steps table. */
+static void
+h_step(struct buf *b, struct report_run *r, size_t i, struct report_run *cmp)
+{
+	struct report_step *s = &r->steps[i], *c;
+	struct eta_step *e = &r->est[i];
+	char d[64];
+
+	buf_adds(b, "<tr>");
+	h_cell(b, s->row.id);
+	h_cell(b, step_state_name(s->row.state));
+	report_dur(e->planned, d, sizeof d);
+	h_cell(b, d);
+	report_dur(s->actual_ms, d, sizeof d);
+	h_cell(b, d);
+	report_dur(s->nwaits ? s->wait_ms : -1, d, sizeof d);
+	h_cell(b, d);
+	buf_printf(b, "<td class=\"num\">%d</td>", s->row.attempts);
+	report_dur(e->estimate, d, sizeof d);
+	buf_printf(b, "<td>%s (%s)</td>", d, eta_source_name(e->source));
+	snprintf(d, sizeof d, "%s%s%s", e->critical ? "critical" : "",
+	    e->critical && e->late ? ", " : "", e->late ? "late" : "");
+	h_cell(b, d);
+	if (cmp != NULL) {
+		c = report_find(cmp, s->row.id);
+		report_dur(c ? c->actual_ms : -1, d, sizeof d);
+		h_cell(b, d);
+		if (c && c->actual_ms >= 0 && s->actual_ms >= 0)
+			report_delta(s->actual_ms - c->actual_ms, d, sizeof d);
+		else
+			snprintf(d, sizeof d, "-");
+		h_cell(b, d);
+	}
+	buf_adds(b, "</tr>\n");
 }
 
 /* Decisions and confirmations: who and why. */

@@ -19,6 +19,7 @@ static void js_eta(struct buf *, struct report_run *);
 static void js_phases(struct buf *, struct report_run *);
 static void js_steps(struct buf *, struct report_run *);
 static void js_step(struct buf *, struct report_run *, size_t);
+static void js_step_times(struct buf *, int *, struct report_run *, size_t);
 static void js_waits(struct buf *, struct report_step *);
 static void js_attempts(struct buf *, struct report_step *);
 static void js_acts(struct buf *, struct report_run *);
@@ -178,7 +179,6 @@ static void
 js_step(struct buf *b, struct report_run *r, size_t i)
 {
 	struct report_step *s = &r->steps[i];
-	struct eta_step *e = &r->est[i];
 	size_t k;
 	int f = 1;
 
@@ -201,6 +201,24 @@ js_step(struct buf *b, struct report_run *r, size_t i)
 		json_str(b, r->steps[s->deps[k]].row.id);
 	}
 	buf_addc(b, ']');
+	js_step_times(b, &f, r, i);
+	json_key(b, &f, "note");
+	json_str(b, s->row.note);
+	js_waits(b, s);
+	js_attempts(b, s);
+	json_key(b, &f, "result");
+	buf_adds(b, s->row.result ? s->row.result : "null");
+	buf_addc(b, '}');
+}
+
+/* A step's times: planned, actual, waiting, its estimate by the rule. */
+static void
+js_step_times(struct buf *b, int *fp, struct report_run *r, size_t i)
+{
+	struct report_step *s = &r->steps[i];
+	struct eta_step *e = &r->est[i];
+	int f = *fp;
+
 	json_key(b, &f, "tries");
 	json_int(b, s->row.attempts, 0);
 	js_time(b, &f, "started_at", s->start_ms);
@@ -224,13 +242,7 @@ js_step(struct buf *b, struct report_run *r, size_t i)
 	js_time(b, &f, "forecast_end", e->finish);
 	js_bool(b, &f, "critical", e->critical);
 	js_bool(b, &f, "late", e->late);
-	json_key(b, &f, "note");
-	json_str(b, s->row.note);
-	js_waits(b, s);
-	js_attempts(b, s);
-	json_key(b, &f, "result");
-	buf_adds(b, s->row.result ? s->row.result : "null");
-	buf_addc(b, '}');
+	*fp = f;
 }
 
 /* ,"waits":[{"start","end","ms"}] */
