@@ -1,25 +1,1077 @@
 /*
- * exec-reconcile.c - reconcile steps. Not implemented in this version:
- * starting one fails with a clear message.
+ * exec-reconcile.c - reconcile steps: a source query against a dest query.
+ *
+ * Each step opens two connections of its own, one per side, even when both
+ * sides name the same target: both sides stream at once, and a connection
+ * carries one query at a time. (The sql executor's cache would make the
+ * second side wait for the first to finish, and hold every row meanwhile.)
+ * Both connections are driven by the loop with libpq's asynchronous calls;
+ * nothing here blocks. The sessions are set so that a value's text form
+ * says what it means: UTF-8, TimeZone UTC (timestamptz as instants), ISO
+ * dates, extra_float_digits 3 (floats exact), read-only transactions.
+ *
+ * compare: value runs each query as it is (one statement, single-row mode,
+ * so a query that returns too much costs no memory) and compares the one
+ * value.
+ *
+ * compare: rows first prepares each query wrapped in SELECT * FROM (...)
+ * and describes it, which gives the column names and types without running
+ * anything. With the types it asks each server for
+ *   COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT
+ * where text keys sort COLLATE "C" (bytes), numbers numerically, other
+ * types by their text form COLLATE "C" (rec_order_by): two servers with
+ * different collations then sort alike, in the order the merge compares
+ * keys in (reconcile.c). COPY's text format is the cheapest way to stream
+ * a result (no per-row protocol overhead beyond one message, no result
+ * object), and PQgetCopyData(async) hands over one row at a time. The merge
+ * holds one row per side: a side whose current row waits for the other
+ * side is not read from at all (its socket is not watched), so the server
+ * blocks on a full TCP window and memory stays bounded whatever the row
+ * counts. Each row is checked to come at or after the previous one, so an
+ * order the merge does not expect fails the step instead of miscounting.
+ *
+ * A timeout or a cancel sends each active query a cancel request from a
+ * forked helper (PQcancel connects and waits; the loop must not) and closes
+ * both connections at once: they are ours, nobody reuses them.
  */
 #include "config.h"
 
-#include <stddef.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "duration.h"
 #include "exec.h"
+#include "expand.h"
+#include "loop.h"
+#include "outbuf.h"
+#include "reconcile.h"
+#include "runbook.h"
 #include "xmalloc.h"
 
+#define REC_CONNECT_TIMEOUT_MS 10000
+#define REC_CANCEL_HELPER_S 10 /* the cancel helper's own time limit */
+#define REC_BATCH 8192         /* merge steps per pass of the loop */
+#define REC_PROGRESS_MS 1000
+
+/* Make each value's text canonical, and keep the sessions read-only. */
+static const char rec_session_sql[] =
+    "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
+    "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
+    "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
+    "SET lc_monetary = 'C'; SET default_transaction_read_only = on";
+
+enum rec_phase {
+	RP_IDLE,
+	RP_CONNECTING,
+	RP_SETUP,     /* the SETs above */
+	RP_PREPARE,   /* rows: the wrapped query */
+	RP_DESCRIBE,  /* rows: its columns */
+	RP_DESCRIBED, /* rows: waiting for the other side */
+	RP_QUERY,     /* value: the query itself */
+	RP_COPY_START,
+	RP_COPY,     /* rows streaming */
+	RP_COPY_END, /* the COPY's own result */
+	RP_DONE,
+};
+
+/* One side: its connection and where it is. */
+struct rec_conn {
+	struct exec *e;
+	enum rec_side which;
+	const char *label; /* "source" or "dest" */
+	const char *target;
+	char *conninfo; /* expanded: may hold a password, never shown */
+	char *query;    /* expanded, trailing ';' and blanks removed */
+	PGconn *pg;
+	struct loop_io *io;
+	int fd;
+	enum rec_phase phase;
+	int want_write;
+	pid_t cancel_pid;
+	int ncols;
+	unsigned *oids;
+	char **names;
+	int64_t nrows;  /* value: rows returned */
+	char *value;    /* value: the first row's first column */
+	int have_row;   /* rows: fields hold the current row */
+	int eof;        /* rows: the COPY ended cleanly */
+	char *row;      /* from PQgetCopyData */
+	struct rec_field *fields;
+};
+
+struct exec {
+	struct exec_req req;
+	struct rec_conn side[2];
+	char **secrets;
+	struct rec_merge merge;
+	int merging;
+	int released, finished, timed_out;
+	int64_t compared;
+	int64_t stream_start;
+	struct loop_timer *timeout, *connect_timer, *progress, *more;
+	struct loop_timer *done_timer;
+	struct exec_result result;
+};
+
 static struct exec *reconcile_start(const struct exec_req *, char **);
+static int64_t reconcile_pgid(struct exec *);
+static void reconcile_release(struct exec *);
+static void reconcile_cancel(struct exec *, const char *);
+static void reconcile_free(struct exec *);
+
+static int rec_side_init(struct exec *, enum rec_side,
+    const struct rb_query *, char **);
+static int rec_secrets_add(struct exec *, const char *, const char *,
+    char **);
+static char *rec_trim_query(char *);
+static void rec_conn_connect(struct rec_conn *);
+static void rec_conn_poll(struct rec_conn *);
+static void rec_conn_on_io(int, short, void *);
+static void rec_conn_watch(struct rec_conn *, short);
+static short rec_conn_events(const struct rec_conn *);
+static void rec_watch_all(struct exec *);
+static int rec_conn_sent(struct rec_conn *, int, enum rec_phase);
+static void rec_conn_flush(struct rec_conn *);
+static void rec_conn_results(struct rec_conn *);
+static void rec_conn_result(struct rec_conn *, PGresult *);
+static void rec_conn_next(struct rec_conn *);
+static void rec_conn_describe(struct rec_conn *, const PGresult *);
+static void rec_conn_value(struct rec_conn *, const PGresult *);
+static void rec_conn_sql_error(struct rec_conn *, const PGresult *);
+static void rec_conn_lost(struct rec_conn *, const char *);
+static void rec_conn_cancel(struct rec_conn *);
+static void rec_conn_close(struct rec_conn *);
+static void rec_conn_notice(void *, const char *);
+static char *rec_first_line(const char *);
+static void rec_value_end(struct exec *);
+static void rec_rows_begin(struct exec *);
+static char *rec_copy_sql(const struct rec_conn *, int);
+static void rec_pump(struct exec *);
+static int rec_conn_fetch(struct rec_conn *);
+static void rec_conn_drop_row(struct rec_conn *);
+static void rec_rows_end(struct exec *);
+static void rec_on_more(void *);
+static void rec_on_progress(void *);
+static void rec_on_timeout(void *);
+static void rec_on_connect_timeout(void *);
+static void rec_stop(struct exec *, const char *);
+static void rec_finish(struct exec *, int, const char *);
+static void rec_on_done(void *);
+static void rec_output(struct exec *, const char *);
+static void rec_fail_side(struct rec_conn *, const char *);
 
 const struct exec_ops exec_reconcile_ops = {
 	.name = "reconcile",
 	.start = reconcile_start,
+	.pgid = reconcile_pgid,
+	.release = reconcile_release,
+	.cancel = reconcile_cancel,
+	.free = reconcile_free,
 };
 
+/* Check the step, expand both sides' conninfo and query. */
 static struct exec *
 reconcile_start(const struct exec_req *req, char **err)
 {
-	(void)req;
-	*err = xstrdup("reconcile steps are not supported yet");
-	return NULL;
+	const struct rb_step *d = req->def;
+	struct exec *e;
+
+	if (d == NULL || (d->compare != COMPARE_VALUE &&
+	    d->compare != COMPARE_ROWS)) {
+		xasprintf(err, "step %s: reconcile needs compare: value or rows",
+		    req->step);
+		return NULL;
+	}
+	e = xcalloc(1, sizeof *e);
+	e->req = *req;
+	e->req.command = NULL;
+	e->req.env = NULL;
+	e->result.exit_code = -1;
+	e->secrets = expand_secret_values(req->rb);
+	if (rec_side_init(e, REC_SOURCE, &d->source, err) != 0 ||
+	    rec_side_init(e, REC_DEST, &d->dest, err) != 0) {
+		reconcile_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* One side's target, conninfo and query, expanded now. */
+static int
+rec_side_init(struct exec *e, enum rec_side which, const struct rb_query *q,
+    char **err)
+{
+	struct rec_conn *c = &e->side[which];
+	const char *label = which == REC_SOURCE ? "source" : "dest";
+	char *why = NULL;
+
+	c->e = e;
+	c->which = which;
+	c->label = label;
+	c->fd = -1;
+	if (q->target == NULL || q->target->type != TARGET_POSTGRES ||
+	    q->target->conninfo == NULL || q->query == NULL) {
+		xasprintf(err, "step %s: %s needs a postgres target and a query",
+		    e->req.step, label);
+		return -1;
+	}
+	c->target = q->target->name;
+	if ((c->conninfo = expand_text(e->req.rb, q->target->conninfo,
+	    &why)) == NULL || (c->query = expand_text(e->req.rb, q->query,
+	    &why)) == NULL) {
+		xasprintf(err, "%s %s: %s", label, c->target, why);
+		free(why);
+		return -1;
+	}
+	rec_trim_query(c->query);
+	return rec_secrets_add(e, label, c->conninfo, err);
+}
+
+/*
+ * Add the password in conninfo to what is redacted. A conninfo libpq
+ * cannot parse is refused; its message is not repeated (it may quote the
+ * password).
+ */
+static int
+rec_secrets_add(struct exec *e, const char *label, const char *conninfo,
+    char **err)
+{
+	PQconninfoOption *opts, *o;
+	char *perr = NULL;
+	size_t n;
+
+	if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
+		PQfreemem(perr);
+		xasprintf(err, "%s: invalid conninfo for target %s", label,
+		    e->side[label[0] == 's' ? REC_SOURCE : REC_DEST].target);
+		return -1;
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "password") != 0 || o->val == NULL ||
+		    *o->val == '\0')
+			continue;
+		for (n = 0; e->secrets[n] != NULL; n++)
+			;
+		e->secrets = xreallocarray(e->secrets, n + 2,
+		    sizeof *e->secrets);
+		e->secrets[n] = xstrdup(o->val);
+		e->secrets[n + 1] = NULL;
+	}
+	PQconninfoFree(opts);
+	return 0;
+}
+
+/* Drop trailing blanks and semicolons: the query is wrapped in (...). */
+static char *
+rec_trim_query(char *q)
+{
+	size_t n = strlen(q);
+
+	while (n > 0 && (q[n - 1] == ';' || q[n - 1] == ' ' ||
+	    q[n - 1] == '\t' || q[n - 1] == '\n' || q[n - 1] == '\r'))
+		q[--n] = '\0';
+	return q;
+}
+
+static int64_t
+reconcile_pgid(struct exec *e)
+{
+	(void)e;
+	return 0;
+}
+
+/* Recorded as running: connect both sides, start the clocks. */
+static void
+reconcile_release(struct exec *e)
+{
+	const struct rb_step *d = e->req.def;
+	char *msg;
+
+	if (e->finished || e->released)
+		return;
+	e->released = 1;
+	if (e->req.timeout_ms > 0)
+		e->timeout = loop_timer_add(e->req.loop, e->req.timeout_ms,
+		    rec_on_timeout, e);
+	e->connect_timer = loop_timer_add(e->req.loop, REC_CONNECT_TIMEOUT_MS,
+	    rec_on_connect_timeout, e);
+	e->progress = loop_timer_add(e->req.loop, REC_PROGRESS_MS,
+	    rec_on_progress, e);
+	xasprintf(&msg, "comparing %s: source %s, dest %s\n",
+	    d->compare == COMPARE_VALUE ? "a value" : "rows", e->side[0].target,
+	    e->side[1].target);
+	rec_output(e, msg);
+	free(msg);
+	rec_conn_connect(&e->side[REC_SOURCE]);
+	if (!e->finished)
+		rec_conn_connect(&e->side[REC_DEST]);
+}
+
+static void
+reconcile_cancel(struct exec *e, const char *why)
+{
+	rec_stop(e, why != NULL ? why : "cancelled");
+}
+
+/* Start connecting; PQconnectPoll takes it from there. */
+static void
+rec_conn_connect(struct rec_conn *c)
+{
+	const char *keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *values[] = { c->conninfo, "cutover-reconcile", NULL };
+
+	c->pg = PQconnectStartParams(keys, values, 1);
+	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
+		rec_fail_side(c, "could not connect");
+		return;
+	}
+	PQsetNoticeProcessor(c->pg, rec_conn_notice, c);
+	c->phase = RP_CONNECTING;
+	/* As if PQconnectPoll had said PGRES_POLLING_WRITING. */
+	rec_conn_watch(c, POLLOUT);
+}
+
+/* One step of the connection sequence; when done, set the session up. */
+static void
+rec_conn_poll(struct rec_conn *c)
+{
+	struct exec *e = c->e;
+
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_READING:
+		rec_conn_watch(c, POLLIN);
+		return;
+	case PGRES_POLLING_WRITING:
+		rec_conn_watch(c, POLLOUT);
+		return;
+	case PGRES_POLLING_OK:
+		break;
+	default:
+		rec_fail_side(c, "could not connect");
+		return;
+	}
+	PQsetnonblocking(c->pg, 1);
+	if (rec_conn_sent(c, PQsendQuery(c->pg, rec_session_sql),
+	    RP_SETUP) != 0)
+		return;
+	if (e->side[0].phase > RP_CONNECTING &&
+	    e->side[1].phase > RP_CONNECTING) {
+		loop_timer_cancel(e->req.loop, e->connect_timer);
+		e->connect_timer = NULL;
+	}
+	rec_watch_all(e);
+}
+
+/* Socket events: connecting, sending, results, or rows. */
+static void
+rec_conn_on_io(int fd, short revents, void *arg)
+{
+	struct rec_conn *c = arg;
+	struct exec *e = c->e;
+
+	(void)fd;
+	if (c->phase == RP_CONNECTING) {
+		rec_conn_poll(c);
+		return;
+	}
+	if (c->want_write && (revents & (POLLOUT | POLLERR | POLLHUP)))
+		rec_conn_flush(c);
+	if (e->finished || !(revents & (POLLIN | POLLERR | POLLHUP)))
+		return;
+	if (!PQconsumeInput(c->pg)) {
+		rec_conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (c->phase != RP_COPY)
+		rec_conn_results(c);
+	if (!e->finished && e->merging)
+		rec_pump(e);
+	if (!e->finished)
+		rec_watch_all(e);
+}
+
+/* Watch the connection's socket (it may change while connecting). */
+static void
+rec_conn_watch(struct rec_conn *c, short events)
+{
+	int fd = PQsocket(c->pg);
+
+	if (c->io != NULL && c->fd != fd) {
+		loop_io_remove(c->e->req.loop, c->io);
+		c->io = NULL;
+	}
+	c->fd = fd;
+	if (fd < 0)
+		return;
+	if (c->io == NULL)
+		c->io = loop_io_add(c->e->req.loop, fd, events, rec_conn_on_io,
+		    c);
+	else
+		loop_io_set(c->io, events);
+}
+
+/*
+ * What a side waits for. A side holding a row that waits for the other
+ * side is not read: that is what bounds memory.
+ */
+static short
+rec_conn_events(const struct rec_conn *c)
+{
+	short ev = c->want_write ? POLLOUT : 0;
+
+	switch (c->phase) {
+	case RP_SETUP:
+	case RP_PREPARE:
+	case RP_DESCRIBE:
+	case RP_QUERY:
+	case RP_COPY_START:
+	case RP_COPY_END:
+		return ev | POLLIN;
+	case RP_COPY:
+		return c->have_row ? ev : ev | POLLIN;
+	default:
+		return ev;
+	}
+}
+
+static void
+rec_watch_all(struct exec *e)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (e->side[i].pg != NULL && e->side[i].phase > RP_CONNECTING)
+			rec_conn_watch(&e->side[i], rec_conn_events(&e->side[i]));
+	}
+}
+
+/* A PQsend* call returned ok: enter phase and push the bytes out. */
+static int
+rec_conn_sent(struct rec_conn *c, int ok, enum rec_phase phase)
+{
+	if (!ok) {
+		rec_conn_lost(c, PQerrorMessage(c->pg));
+		return -1;
+	}
+	c->phase = phase;
+	rec_conn_flush(c);
+	return c->e->finished ? -1 : 0;
+}
+
+/* Push what libpq has buffered; wait for writability if it could not. */
+static void
+rec_conn_flush(struct rec_conn *c)
+{
+	switch (PQflush(c->pg)) {
+	case 0:
+		c->want_write = 0;
+		break;
+	case 1:
+		c->want_write = 1;
+		break;
+	default:
+		rec_conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	rec_conn_watch(c, rec_conn_events(c));
+}
+
+/* Handle every result libpq has complete, until the side must wait. */
+static void
+rec_conn_results(struct rec_conn *c)
+{
+	PGresult *res;
+
+	while (!c->e->finished && c->phase != RP_COPY &&
+	    c->phase != RP_DONE && c->phase != RP_DESCRIBED) {
+		if (PQisBusy(c->pg))
+			return;
+		if ((res = PQgetResult(c->pg)) == NULL) {
+			rec_conn_next(c);
+			continue;
+		}
+		rec_conn_result(c, res);
+		PQclear(res);
+	}
+}
+
+/* One result of the side's current phase. */
+static void
+rec_conn_result(struct rec_conn *c, PGresult *res)
+{
+	switch (PQresultStatus(res)) {
+	case PGRES_FATAL_ERROR:
+	case PGRES_BAD_RESPONSE:
+		rec_conn_sql_error(c, res);
+		break;
+	case PGRES_COPY_OUT:
+		if (c->phase == RP_COPY_START)
+			c->phase = RP_COPY;
+		break;
+	case PGRES_SINGLE_TUPLE:
+	case PGRES_TUPLES_OK:
+		if (c->phase == RP_QUERY)
+			rec_conn_value(c, res);
+		break;
+	case PGRES_COMMAND_OK:
+		if (c->phase == RP_DESCRIBE)
+			rec_conn_describe(c, res);
+		else if (c->phase == RP_QUERY)
+			rec_fail_side(c, "the query returned no rows (is it a "
+			    "SELECT?)");
+		break;
+	default:
+		if (c->phase != RP_SETUP)
+			rec_fail_side(c, "unexpected result from the server");
+		break;
+	}
+}
+
+/* The current phase's results are all in: go on. */
+static void
+rec_conn_next(struct rec_conn *c)
+{
+	char *sql;
+	int ok;
+
+	switch (c->phase) {
+	case RP_SETUP:
+		if (c->e->req.def->compare == COMPARE_VALUE) {
+			ok = PQsendQueryParams(c->pg, c->query, 0, NULL, NULL,
+			    NULL, NULL, 0);
+			if (ok)
+				PQsetSingleRowMode(c->pg);
+			rec_conn_sent(c, ok, RP_QUERY);
+			break;
+		}
+		xasprintf(&sql, "SELECT * FROM (\n%s\n) AS q", c->query);
+		rec_conn_sent(c, PQsendPrepare(c->pg, "", sql, 0, NULL),
+		    RP_PREPARE);
+		free(sql);
+		break;
+	case RP_PREPARE:
+		rec_conn_sent(c, PQsendDescribePrepared(c->pg, ""), RP_DESCRIBE);
+		break;
+	case RP_DESCRIBE:
+		c->phase = RP_DESCRIBED;
+		rec_rows_begin(c->e);
+		break;
+	case RP_QUERY:
+		c->phase = RP_DONE;
+		rec_value_end(c->e);
+		break;
+	case RP_COPY_END:
+		c->phase = RP_DONE;
+		c->eof = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+/* The wrapped query's columns: names and types. */
+static void
+rec_conn_describe(struct rec_conn *c, const PGresult *res)
+{
+	int i;
+
+	c->ncols = PQnfields(res);
+	c->oids = xcalloc((size_t)c->ncols + 1, sizeof *c->oids);
+	c->names = xcalloc((size_t)c->ncols + 1, sizeof *c->names);
+	for (i = 0; i < c->ncols; i++) {
+		c->oids[i] = PQftype(res, i);
+		c->names[i] = xstrdup(PQfname(res, i));
+	}
+}
+
+/* compare: value: count the rows; keep the first row's first column. */
+static void
+rec_conn_value(struct rec_conn *c, const PGresult *res)
+{
+	int n = PQntuples(res);
+
+	if (c->oids == NULL) {
+		c->ncols = PQnfields(res);
+		c->oids = xcalloc(2, sizeof *c->oids);
+		c->oids[0] = c->ncols > 0 ? PQftype(res, 0) : 0;
+	}
+	if (c->nrows == 0 && n > 0 && c->ncols > 0 && !PQgetisnull(res, 0, 0))
+		c->value = xstrdup(PQgetvalue(res, 0, 0));
+	c->nrows += n;
+}
+
+/* Both values are in: compare them. */
+static void
+rec_value_end(struct exec *e)
+{
+	struct rec_conn *s = &e->side[0], *d = &e->side[1];
+	struct buf json = { 0 }, human = { 0 };
+	char *msg;
+	int i, ok;
+
+	if (s->phase != RP_DONE || d->phase != RP_DONE)
+		return;
+	for (i = 0; i < 2; i++) {
+		if (e->side[i].nrows == 1 && e->side[i].ncols == 1)
+			continue;
+		xasprintf(&msg, "the query returned %lld row%s of %d column%s; "
+		    "compare: value needs one row of one column",
+		    (long long)e->side[i].nrows, e->side[i].nrows == 1 ? "" : "s",
+		    e->side[i].ncols, e->side[i].ncols == 1 ? "" : "s");
+		rec_fail_side(&e->side[i], msg);
+		free(msg);
+		return;
+	}
+	ok = rec_value_compare(s->value, s->oids[0], d->value, d->oids[0],
+	    e->req.def->tolerance, &json, &human);
+	e->result.result = buf_steal(&json);
+	rec_output(e, buf_str(&human));
+	buf_free(&human);
+	xasprintf(&msg, "the values differ: source %s, dest %s (tolerance %g)",
+	    s->value != NULL ? s->value : "NULL", d->value != NULL ? d->value :
+	    "NULL", e->req.def->tolerance);
+	rec_finish(e, ok, msg);
+	free(msg);
+}
+
+/* Both sides described: check they can be compared, then stream both. */
+static void
+rec_rows_begin(struct exec *e)
+{
+	struct rec_conn *s = &e->side[0], *d = &e->side[1];
+	char *err = NULL, *sql;
+	int i;
+
+	if (s->phase != RP_DESCRIBED || d->phase != RP_DESCRIBED)
+		return;
+	if (s->ncols != d->ncols) {
+		xasprintf(&err, "source returns %d column%s, dest %d: compare: "
+		    "rows needs the same number", s->ncols, s->ncols == 1 ? "" :
+		    "s", d->ncols);
+		rec_finish(e, 0, err);
+		free(err);
+		return;
+	}
+	if (rec_merge_init(&e->merge, s->ncols, e->req.def->key, s->names,
+	    s->oids, d->oids, &err) != 0) {
+		rec_finish(e, 0, err);
+		free(err);
+		return;
+	}
+	e->merging = 1;
+	e->stream_start = loop_now();
+	for (i = 0; i < 2 && !e->finished; i++) {
+		e->side[i].fields = xcalloc((size_t)s->ncols + 1,
+		    sizeof *e->side[i].fields);
+		sql = rec_copy_sql(&e->side[i], e->req.def->key);
+		rec_conn_sent(&e->side[i], PQsendQuery(e->side[i].pg, sql),
+		    RP_COPY_START);
+		free(sql);
+	}
+}
+
+/* COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT. */
+static char *
+rec_copy_sql(const struct rec_conn *c, int nkeys)
+{
+	struct buf b = { 0 };
+	char name[16];
+	int i;
+
+	buf_printf(&b, "COPY (SELECT * FROM (\n%s\n) AS q(", c->query);
+	for (i = 0; i < c->ncols; i++)
+		buf_printf(&b, "%sc%d", i > 0 ? ", " : "", i + 1);
+	buf_adds(&b, ") ORDER BY ");
+	for (i = 0; i < nkeys; i++) {
+		snprintf(name, sizeof name, "c%d", i + 1);
+		if (i > 0)
+			buf_adds(&b, ", ");
+		rec_order_by(&b, name, rec_kind_of(c->oids[i]));
+	}
+	buf_adds(&b, ") TO STDOUT");
+	return buf_steal(&b);
+}
+
+/*
+ * Merge what both sides have, a batch at a time; stop when a side must
+ * wait for the network (its socket is then watched, the other's not).
+ */
+static void
+rec_pump(struct exec *e)
+{
+	struct rec_conn *s = &e->side[0], *d = &e->side[1];
+	int n, take;
+
+	for (n = 0; n < REC_BATCH; n++) {
+		if (!rec_conn_fetch(s) || e->finished || !rec_conn_fetch(d) ||
+		    e->finished)
+			return;
+		if (s->eof && d->eof) {
+			rec_rows_end(e);
+			return;
+		}
+		take = rec_merge_step(&e->merge, s->have_row ? s->fields : NULL,
+		    d->have_row ? d->fields : NULL);
+		if (take & REC_TAKE_SOURCE)
+			rec_conn_drop_row(s);
+		if (take & REC_TAKE_DEST)
+			rec_conn_drop_row(d);
+		e->compared++;
+	}
+	/* More may be buffered: come back after the loop has looked around. */
+	if (e->more == NULL)
+		e->more = loop_timer_add(e->req.loop, 0, rec_on_more, e);
+}
+
+/* Make sure the side has a current row or has ended; 0: must wait. */
+static int
+rec_conn_fetch(struct rec_conn *c)
+{
+	struct exec *e = c->e;
+	char *err = NULL;
+	int r, n;
+
+	if (c->have_row || c->eof)
+		return 1;
+	if (c->phase != RP_COPY)
+		return 0;
+	r = PQgetCopyData(c->pg, &c->row, 1);
+	if (r == 0)
+		return 0;
+	if (r == -1) {
+		c->phase = RP_COPY_END;
+		rec_conn_results(c);
+		return c->eof;
+	}
+	if (r < 0) {
+		rec_conn_lost(c, PQerrorMessage(c->pg));
+		return 0;
+	}
+	n = rec_copy_split(c->row, (size_t)r, c->fields, e->merge.ncols);
+	c->have_row = 1;
+	if (n != e->merge.ncols)
+		xasprintf(&err, "a row came with %d fields, not %d", n,
+		    e->merge.ncols);
+	else if (rec_merge_arrive(&e->merge, c->which, c->fields, &err) == 0)
+		return 1;
+	rec_fail_side(c, err);
+	free(err);
+	return 0;
+}
+
+static void
+rec_conn_drop_row(struct rec_conn *c)
+{
+	if (c->row != NULL)
+		PQfreemem(c->row);
+	c->row = NULL;
+	c->have_row = 0;
+}
+
+static void
+rec_on_more(void *arg)
+{
+	struct exec *e = arg;
+
+	e->more = NULL;
+	if (e->finished)
+		return;
+	rec_pump(e);
+	if (!e->finished)
+		rec_watch_all(e);
+}
+
+/* Both streams ended: the verdict, the result, and a summary. */
+static void
+rec_rows_end(struct exec *e)
+{
+	struct buf json = { 0 }, human = { 0 };
+	double tol = e->req.def->tolerance;
+	int64_t diffs = rec_merge_differences(&e->merge);
+	char *msg = NULL;
+	int ok = (double)diffs <= tol;
+
+	rec_merge_json(&e->merge, &json);
+	e->result.result = buf_steal(&json);
+	rec_merge_summary(&e->merge, tol, &human);
+	rec_output(e, buf_str(&human));
+	buf_free(&human);
+	if (!ok)
+		xasprintf(&msg, "%lld difference%s (missing %lld, extra %lld, "
+		    "changed %lld) exceed the tolerance of %g", (long long)diffs,
+		    diffs == 1 ? "" : "s", (long long)e->merge.missing,
+		    (long long)e->merge.extra, (long long)e->merge.changed, tol);
+	rec_finish(e, ok, msg);
+	free(msg);
+}
+
+/*
+ * A side's SQL error: "source legacy_db: ERROR 42P01: relation "x" does
+ * not exist" fails the attempt; details go to the output.
+ */
+static void
+rec_conn_sql_error(struct rec_conn *c, const PGresult *res)
+{
+	static const int fields[] = { PG_DIAG_MESSAGE_DETAIL,
+		PG_DIAG_MESSAGE_HINT };
+	const char *state, *primary, *v;
+	struct buf b = { 0 };
+	char *line;
+	int i;
+
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (primary == NULL)
+		primary = PQresultErrorMessage(res);
+	line = rec_first_line(*primary != '\0' ? primary : "unknown error");
+	buf_printf(&b, "ERROR%s%s: %s", state != NULL ? " " : "",
+	    state != NULL ? state : "", line);
+	free(line);
+	for (i = 0; i < 2; i++) {
+		if ((v = PQresultErrorField(res, fields[i])) == NULL)
+			continue;
+		xasprintf(&line, "%s %s: %s: %s\n", c->label, c->target,
+		    i == 0 ? "DETAIL" : "HINT", v);
+		rec_output(c->e, line);
+		free(line);
+	}
+	rec_fail_side(c, buf_str(&b));
+	buf_free(&b);
+}
+
+/* The connection broke (or could not be used). */
+static void
+rec_conn_lost(struct rec_conn *c, const char *why)
+{
+	char *line, *msg;
+
+	line = rec_first_line(why != NULL && *why != '\0' ? why : "closed");
+	xasprintf(&msg, "connection lost: %s", line);
+	rec_fail_side(c, msg);
+	free(msg);
+	free(line);
+}
+
+/* The attempt fails because of one side: "source legacy_db: WHY". */
+static void
+rec_fail_side(struct rec_conn *c, const char *why)
+{
+	char *msg, *line = NULL;
+
+	if (strcmp(why, "could not connect") == 0 && c->pg != NULL) {
+		line = rec_first_line(PQerrorMessage(c->pg));
+		xasprintf(&msg, "%s %s: could not connect: %s", c->label,
+		    c->target, *line != '\0' ? line : "unknown error");
+	} else
+		xasprintf(&msg, "%s %s: %s", c->label, c->target, why);
+	rec_output(c->e, msg);
+	rec_output(c->e, "\n");
+	rec_finish(c->e, 0, msg);
+	free(msg);
+	free(line);
+}
+
+/* Ask the server to stop this side's query; PQcancel blocks: a child. */
+static void
+rec_conn_cancel(struct rec_conn *c)
+{
+	PGcancel *cancel;
+	char err[256];
+	pid_t pid;
+
+	if (c->pg == NULL || c->phase <= RP_SETUP || c->phase == RP_DONE ||
+	    c->phase == RP_DESCRIBED || (cancel = PQgetCancel(c->pg)) == NULL)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		alarm(REC_CANCEL_HELPER_S);
+		_exit(PQcancel(cancel, err, sizeof err) ? 0 : 1);
+	}
+	if (pid > 0)
+		c->cancel_pid = pid;
+	PQfreeCancel(cancel);
+}
+
+static void
+rec_conn_close(struct rec_conn *c)
+{
+	if (c->io != NULL)
+		loop_io_remove(c->e->req.loop, c->io);
+	c->io = NULL;
+	c->fd = -1;
+	rec_conn_drop_row(c);
+	if (c->pg != NULL)
+		PQfinish(c->pg);
+	c->pg = NULL;
+}
+
+/* NOTICE and WARNING from either side go to the output. */
+static void
+rec_conn_notice(void *arg, const char *msg)
+{
+	struct rec_conn *c = arg;
+	char *line;
+
+	xasprintf(&line, "%s %s: %s", c->label, c->target, msg);
+	rec_output(c->e, line);
+	free(line);
+}
+
+/* The first line of a libpq message, without its newline. */
+static char *
+rec_first_line(const char *s)
+{
+	return xstrndup(s, strcspn(s, "\n"));
+}
+
+/* Once a second while rows stream: how far, how fast. */
+static void
+rec_on_progress(void *arg)
+{
+	struct exec *e = arg;
+	int64_t ms;
+	char *line;
+
+	e->progress = loop_timer_add(e->req.loop, REC_PROGRESS_MS,
+	    rec_on_progress, e);
+	if (!e->merging || e->compared == 0)
+		return;
+	ms = loop_now() - e->stream_start;
+	xasprintf(&line, "compared %lld rows (%lld rows/s)\n",
+	    (long long)e->compared, (long long)(ms > 0 ? e->compared * 1000 /
+	    ms : e->compared));
+	rec_output(e, line);
+	free(line);
+}
+
+static void
+rec_on_timeout(void *arg)
+{
+	struct exec *e = arg;
+	char d[32], *why;
+
+	e->timeout = NULL;
+	e->timed_out = 1;
+	duration_format(e->req.timeout_ms, d, sizeof d);
+	xasprintf(&why, "timed out after %s", d);
+	rec_stop(e, why);
+	free(why);
+}
+
+static void
+rec_on_connect_timeout(void *arg)
+{
+	struct exec *e = arg;
+	struct rec_conn *c;
+	char d[32], *why;
+
+	e->connect_timer = NULL;
+	c = e->side[0].phase <= RP_CONNECTING ? &e->side[0] : &e->side[1];
+	duration_format(REC_CONNECT_TIMEOUT_MS, d, sizeof d);
+	xasprintf(&why, "could not connect: no answer within %s", d);
+	rec_fail_side(c, why);
+	free(why);
+}
+
+/* Stop now: cancel what runs, close both connections, fail with why. */
+static void
+rec_stop(struct exec *e, const char *why)
+{
+	char *line;
+
+	if (e->finished)
+		return;
+	xasprintf(&line, "%s\n", why);
+	rec_output(e, line);
+	free(line);
+	rec_finish(e, 0, why);
+}
+
+/* Record the outcome and let both connections go; done() follows. */
+static void
+rec_finish(struct exec *e, int ok, const char *msg)
+{
+	int i;
+
+	if (e->finished)
+		return;
+	e->finished = 1;
+	loop_timer_cancel(e->req.loop, e->timeout);
+	loop_timer_cancel(e->req.loop, e->connect_timer);
+	loop_timer_cancel(e->req.loop, e->progress);
+	loop_timer_cancel(e->req.loop, e->more);
+	e->timeout = e->connect_timer = e->progress = e->more = NULL;
+	for (i = 0; i < 2; i++) {
+		rec_conn_cancel(&e->side[i]);
+		rec_conn_close(&e->side[i]);
+	}
+	e->result.ok = ok;
+	e->result.timed_out = e->timed_out;
+	if (!ok)
+		e->result.message = outbuf_redact(e->secrets, msg != NULL ? msg :
+		    "failed");
+	e->done_timer = loop_timer_add(e->req.loop, 0, rec_on_done, e);
+}
+
+static void
+rec_on_done(void *arg)
+{
+	struct exec *e = arg;
+
+	e->done_timer = NULL;
+	e->req.done(&e->result, e->req.arg);
+}
+
+/* Output, less any secret. */
+static void
+rec_output(struct exec *e, const char *s)
+{
+	char *clean = outbuf_redact(e->secrets, s);
+
+	e->req.output(clean, strlen(clean), e->req.arg);
+	free(clean);
+}
+
+static void
+reconcile_free(struct exec *e)
+{
+	int i;
+
+	if (e->released && !e->finished) {
+		for (i = 0; i < 2; i++)
+			rec_conn_cancel(&e->side[i]);
+	}
+	loop_timer_cancel(e->req.loop, e->timeout);
+	loop_timer_cancel(e->req.loop, e->connect_timer);
+	loop_timer_cancel(e->req.loop, e->progress);
+	loop_timer_cancel(e->req.loop, e->more);
+	loop_timer_cancel(e->req.loop, e->done_timer);
+	for (i = 0; i < 2; i++) {
+		if (e->side[i].e != NULL)
+			rec_conn_close(&e->side[i]);
+		free(e->side[i].conninfo);
+		free(e->side[i].query);
+		free(e->side[i].oids);
+		expand_free_list(e->side[i].names);
+		free(e->side[i].value);
+		free(e->side[i].fields);
+	}
+	rec_merge_free(&e->merge);
+	expand_free_list(e->secrets);
+	free(e->result.message);
+	free(e->result.result);
+	free(e);
 }

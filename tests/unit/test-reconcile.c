@@ -1,0 +1,466 @@
+/* test-reconcile.c - values by meaning, COPY rows, and the merge. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "reconcile.h"
+
+#define INT4 23
+#define NUMERIC 1700
+#define FLOAT8 701
+#define TEXT 25
+#define TSTZ 1184
+
+static void canon_is(const char *, const char *);
+static void sub_is(const char *, const char *, const char *);
+static int numcmp(const char *, const char *);
+static int split(const char *, struct rec_field *, int, char *);
+static struct rec_field fld(const char *);
+static void feed(struct rec_merge *, const char *const *, const char *const *);
+
+/* rec_num_canon(in) is want (NULL: not a number). */
+static void
+canon_is(const char *in, const char *want)
+{
+	char *got = rec_num_canon(in);
+
+	if (want == NULL) {
+		assert_null(got);
+		return;
+	}
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void
+sub_is(const char *a, const char *b, const char *want)
+{
+	char *got = rec_num_sub(a, b);
+
+	if (want == NULL) {
+		assert_null(got);
+		return;
+	}
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static int
+numcmp(const char *a, const char *b)
+{
+	struct rec_num x, y;
+	int c;
+
+	assert_int_equal(rec_num_parse(a, strlen(a), &x), 0);
+	assert_int_equal(rec_num_parse(b, strlen(b), &y), 0);
+	c = rec_num_cmp(&x, &y);
+	rec_num_free(&x);
+	rec_num_free(&y);
+	return c;
+}
+
+/* Split a COPY line (copied into work) into fields. */
+static int
+split(const char *line, struct rec_field *f, int n, char *work)
+{
+	strcpy(work, line);
+	return rec_copy_split(work, strlen(work), f, n);
+}
+
+/* A field from a C string; NULL is SQL NULL. */
+static struct rec_field
+fld(const char *s)
+{
+	struct rec_field f = { s, s != NULL ? strlen(s) : 0, s == NULL };
+
+	return f;
+}
+
+static void
+test_canon(void **state)
+{
+	(void)state;
+	canon_is("1.0", "1");
+	canon_is("1.00", "1");
+	canon_is("1.", "1");
+	canon_is("-0", "0");
+	canon_is("-0.000", "0");
+	canon_is("+12", "12");
+	canon_is("007.50", "7.5");
+	canon_is("0.0050", "0.005");
+	canon_is(".5", "0.5");
+	canon_is("1e3", "1000");
+	canon_is("1.5E-3", "0.0015");
+	canon_is("100", "100");
+	canon_is("-123.4500", "-123.45");
+	canon_is("NaN", "NaN");
+	canon_is("-Infinity", "-Infinity");
+	canon_is("123456789012345678901234567890.000000000000000000001",
+	    "123456789012345678901234567890.000000000000000000001");
+	canon_is("", NULL);
+	canon_is("abc", NULL);
+	canon_is("1.2.3", NULL);
+	canon_is("1e", NULL);
+	canon_is("-", NULL);
+	canon_is(".", NULL);
+	canon_is("12 ", NULL);
+}
+
+static void
+test_numcmp(void **state)
+{
+	(void)state;
+	assert_int_equal(numcmp("1.0", "1.00"), 0);
+	assert_int_equal(numcmp("-0", "0"), 0);
+	assert_int_equal(numcmp("1e2", "100.000"), 0);
+	assert_true(numcmp("9", "10") < 0);
+	assert_true(numcmp("10", "9") > 0);
+	assert_true(numcmp("-10", "-9") < 0);
+	assert_true(numcmp("-1", "0") < 0);
+	assert_true(numcmp("0.1", "0.09") > 0);
+	assert_true(numcmp("1000000", "11") > 0);
+	assert_true(numcmp("1.05", "1.5") < 0);
+	assert_true(numcmp("-Infinity", "-1e300") < 0);
+	assert_true(numcmp("Infinity", "1e300") > 0);
+	assert_true(numcmp("NaN", "Infinity") > 0);
+	assert_int_equal(numcmp("NaN", "NaN"), 0);
+}
+
+static void
+test_sub(void **state)
+{
+	(void)state;
+	sub_is("100.0", "100.5", "-0.5");
+	sub_is("100.5", "100.0", "0.5");
+	sub_is("0.3", "0.1", "0.2");
+	sub_is("1", "-1", "2");
+	sub_is("-1", "1", "-2");
+	sub_is("-1.5", "-1.25", "-0.25");
+	sub_is("1.00", "1", "0");
+	sub_is("0", "0", "0");
+	sub_is("1e3", "0.001", "999.999");
+	sub_is("12345678901234567890.12", "12345678901234567890.11", "0.01");
+	sub_is("NaN", "1", NULL);
+	sub_is("x", "1", NULL);
+	sub_is("1e100000", "1e-100000", NULL);
+}
+
+static void
+test_copy_split(void **state)
+{
+	struct rec_field f[4];
+	char work[128];
+
+	(void)state;
+	assert_int_equal(split("1\tabc\t\\N\t\n", f, 4, work), 4);
+	assert_int_equal(f[0].len, 1);
+	assert_memory_equal(f[0].p, "1", 1);
+	assert_memory_equal(f[1].p, "abc", 3);
+	assert_true(f[2].null);
+	assert_false(f[3].null);
+	assert_int_equal(f[3].len, 0);
+	assert_int_equal(split("a\\tb\\\\c\\nd\t\\\\N", f, 4, work), 2);
+	assert_int_equal(f[0].len, 7);
+	assert_memory_equal(f[0].p, "a\tb\\c\nd", 7);
+	assert_false(f[1].null);
+	assert_memory_equal(f[1].p, "\\N", 2);
+	assert_int_equal(split("\\101\\x42\\r", f, 4, work), 1);
+	assert_int_equal(f[0].len, 3);
+	assert_memory_equal(f[0].p, "AB\r", 3);
+	assert_int_equal(split("a\tb\tc\td\te", f, 4, work), 5);
+}
+
+static void
+test_equal(void **state)
+{
+	struct rec_field a, b;
+
+	(void)state;
+	a = fld("1.0");
+	b = fld("1.00");
+	assert_true(rec_equal(REC_NUMBER, &a, REC_NUMBER, &b));
+	assert_false(rec_equal(REC_TEXT, &a, REC_TEXT, &b));
+	assert_true(rec_equal(REC_TEXT, &a, REC_NUMBER, &b));
+	a = fld(NULL);
+	b = fld("");
+	assert_false(rec_equal(REC_TEXT, &a, REC_TEXT, &b));
+	assert_false(rec_equal(REC_TEXT, &b, REC_TEXT, &a));
+	b = fld(NULL);
+	assert_true(rec_equal(REC_TEXT, &a, REC_TEXT, &b));
+	a = fld("Eclair");
+	b = fld("eclair");
+	assert_false(rec_equal(REC_TEXT, &a, REC_TEXT, &b));
+	a = fld("t");
+	b = fld("t");
+	assert_true(rec_equal(REC_BOOL, &a, REC_BOOL, &b));
+	a = fld("abc");
+	b = fld("1");
+	assert_false(rec_equal(REC_NUMBER, &a, REC_NUMBER, &b));
+}
+
+static void
+test_order_by(void **state)
+{
+	struct buf b = { 0 };
+
+	(void)state;
+	rec_order_by(&b, "c1", REC_TEXT);
+	assert_string_equal(buf_str(&b), "c1 COLLATE \"C\" NULLS LAST");
+	buf_reset(&b);
+	rec_order_by(&b, "c2", REC_NUMBER);
+	assert_string_equal(buf_str(&b), "c2 NULLS LAST");
+	buf_reset(&b);
+	rec_order_by(&b, "c3", REC_OTHER);
+	assert_string_equal(buf_str(&b), "c3::text COLLATE \"C\" NULLS LAST");
+	buf_free(&b);
+}
+
+/* Run rows of two sides (each "k|v|w", NULL-terminated) through a merge
+ * with one key (number) and two value columns, as the executor does. */
+static void
+feed(struct rec_merge *m, const char *const *src, const char *const *dst)
+{
+	struct rec_field s[3], d[3];
+	char ws[64], wd[64], *err = NULL, *p;
+	int take = REC_TAKE_SOURCE | REC_TAKE_DEST, hs = 0, hd = 0;
+
+	for (;;) {
+		if ((take & REC_TAKE_SOURCE) && (hs = *src != NULL)) {
+			strcpy(ws, *src++);
+			while ((p = strchr(ws, '|')) != NULL)
+				*p = '\t';
+			assert_int_equal(rec_copy_split(ws, strlen(ws), s, 3), 3);
+			assert_int_equal(rec_merge_arrive(m, REC_SOURCE, s, &err), 0);
+		}
+		if ((take & REC_TAKE_DEST) && (hd = *dst != NULL)) {
+			strcpy(wd, *dst++);
+			while ((p = strchr(wd, '|')) != NULL)
+				*p = '\t';
+			assert_int_equal(rec_copy_split(wd, strlen(wd), d, 3), 3);
+			assert_int_equal(rec_merge_arrive(m, REC_DEST, d, &err), 0);
+		}
+		if (!hs && !hd)
+			return;
+		take = rec_merge_step(m, hs ? s : NULL, hd ? d : NULL);
+	}
+}
+
+static void
+test_merge(void **state)
+{
+	static char *names[] = { "id", "name", "amount" };
+	static const unsigned so[] = { INT4, TEXT, NUMERIC };
+	static const unsigned dO[] = { NUMERIC, TEXT, NUMERIC };
+	static const char *const src[] = { "1|a|1.0", "2|b|2", "9|c|3",
+		"10|d|\\N", "1000000|e|5", NULL };
+	static const char *const dst[] = { "1.00|a|1.00", "3|x|1", "9|C|3",
+		"10||\\N", "1000000|e|6", "1000001|f|1", NULL };
+	struct rec_merge m;
+	struct buf b = { 0 };
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(rec_merge_init(&m, 3, 1, names, so, dO, &err), 0);
+	feed(&m, src, dst);
+	assert_int_equal(m.rows[0], 5);
+	assert_int_equal(m.rows[1], 6);
+	assert_int_equal(m.matched, 1);
+	assert_int_equal(m.missing, 1);
+	assert_int_equal(m.extra, 2);
+	assert_int_equal(m.changed, 3);
+	assert_int_equal(rec_merge_differences(&m), 6);
+	assert_int_equal(m.changed_cols[1], 2);
+	assert_int_equal(m.changed_cols[2], 1);
+	rec_merge_json(&m, &b);
+	assert_string_equal(buf_str(&b), "{\"source_rows\":5,\"dest_rows\":6,"
+	    "\"matched\":1,\"missing\":1,\"extra\":2,\"changed\":3,"
+	    "\"samples\":{\"missing\":[\"2\"],\"extra\":[\"3\",\"1000001\"],"
+	    "\"changed\":[\"9\",\"10\",\"1000000\"]},\"changed_columns\":{\"name\":2,"
+	    "\"amount\":1},\"duplicate_keys\":{\"source\":0,\"dest\":0}}");
+	buf_reset(&b);
+	rec_merge_summary(&m, 4, &b);
+	assert_non_null(strstr(buf_str(&b), "changed: 9 (name), 10 (name), "
+	    "1000000 (amount)\n"));
+	assert_non_null(strstr(buf_str(&b), "differences: 6, tolerance 4: "
+	    "OVER TOLERANCE"));
+	buf_free(&b);
+	rec_merge_free(&m);
+}
+
+static void
+test_merge_text_keys(void **state)
+{
+	static char *names[] = { "k", "v", "w" };
+	static const unsigned t[] = { TEXT, TEXT, TEXT };
+	/* Byte order (COLLATE "C"): 'Zeta' < 'apple' < 'eclair' < 'Éclair'. */
+	static const char *const src[] = { "Zeta|1|x", "apple|2|x",
+		"eclair|3|x", "\xc3\x89" "clair|4|x", "\\N|5|x", NULL };
+	static const char *const dst[] = { "Zeta|1|x", "apple|2|x",
+		"\xc3\x89" "clair|4|x", "\\N|5|x", NULL };
+	struct rec_merge m;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(rec_merge_init(&m, 3, 1, names, t, t, &err), 0);
+	feed(&m, src, dst);
+	assert_int_equal(m.matched, 4);
+	assert_int_equal(m.missing, 1);
+	assert_string_equal(m.samples[0][0].key[0], "eclair");
+	rec_merge_free(&m);
+}
+
+static void
+test_merge_checks(void **state)
+{
+	static char *names[] = { "id", "a", "b" };
+	static const unsigned num[] = { INT4, TEXT, TEXT };
+	static const unsigned txt[] = { TEXT, TEXT, TEXT };
+	struct rec_field r1[3] = { fld("5"), fld("a"), fld("b") };
+	struct rec_field r2[3] = { fld("10"), fld("a"), fld("b") };
+	struct rec_merge m;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(rec_merge_init(&m, 3, 1, names, num, txt, &err), -1);
+	assert_non_null(strstr(err, "key column 1 (id) is integer in source "
+	    "but text in dest"));
+	free(err);
+	err = NULL;
+	assert_int_equal(rec_merge_init(&m, 3, 4, names, num, num, &err), -1);
+	free(err);
+	err = NULL;
+	/* Numbers: 5 then 10 is in order; as text it would not be. */
+	assert_int_equal(rec_merge_init(&m, 3, 1, names, num, num, &err), 0);
+	assert_int_equal(rec_merge_arrive(&m, REC_SOURCE, r1, &err), 0);
+	assert_int_equal(rec_merge_arrive(&m, REC_SOURCE, r2, &err), 0);
+	assert_int_equal(rec_merge_arrive(&m, REC_SOURCE, r2, &err), 0);
+	assert_int_equal(m.dups[0], 1);
+	assert_int_equal(rec_merge_arrive(&m, REC_SOURCE, r1, &err), -1);
+	assert_string_equal(err, "source rows are not in key order (5 came "
+	    "after 10), so rows cannot be paired");
+	free(err);
+	rec_merge_free(&m);
+	assert_int_equal(rec_merge_init(&m, 3, 1, names, txt, txt, &err), 0);
+	assert_int_equal(rec_merge_arrive(&m, REC_DEST, r1, &err), 0);
+	assert_int_equal(rec_merge_arrive(&m, REC_DEST, r2, &err), -1);
+	free(err);
+	rec_merge_free(&m);
+}
+
+static void
+test_merge_composite(void **state)
+{
+	static char *names[] = { "store", "sku", "qty" };
+	static const unsigned o[] = { TEXT, INT4, NUMERIC };
+	struct rec_field s[3] = { fld("b"), fld("2"), fld("1.50") };
+	struct rec_field d[3] = { fld("b"), fld("10"), fld("1.5") };
+	struct rec_merge m;
+	struct buf b = { 0 };
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(rec_merge_init(&m, 3, 2, names, o, o, &err), 0);
+	assert_int_equal(rec_merge_step(&m, s, d), REC_TAKE_SOURCE);
+	assert_int_equal(rec_merge_step(&m, NULL, d), REC_TAKE_DEST);
+	d[1] = fld("2");
+	assert_int_equal(rec_merge_step(&m, s, d), REC_TAKE_SOURCE |
+	    REC_TAKE_DEST);
+	assert_int_equal(m.matched, 1);
+	rec_merge_json(&m, &b);
+	assert_non_null(strstr(buf_str(&b), "\"missing\":[[\"b\",\"2\"]],"
+	    "\"extra\":[[\"b\",\"10\"]]"));
+	buf_free(&b);
+	rec_merge_free(&m);
+}
+
+static void
+test_samples_bounded(void **state)
+{
+	static char *names[] = { "id", "v", "w" };
+	static const unsigned o[] = { INT4, TEXT, TEXT };
+	struct rec_field s[3] = { fld("1"), fld("a"), fld("b") };
+	struct rec_merge m;
+	char *err = NULL, num[16];
+	int i;
+
+	(void)state;
+	assert_int_equal(rec_merge_init(&m, 3, 1, names, o, o, &err), 0);
+	for (i = 0; i < 1000; i++) {
+		snprintf(num, sizeof num, "%d", i);
+		s[0] = fld(num);
+		rec_merge_step(&m, s, NULL);
+	}
+	assert_int_equal(m.missing, 1000);
+	assert_int_equal(m.nsamples[0], REC_SAMPLES);
+	assert_string_equal(m.samples[0][19].key[0], "19");
+	rec_merge_free(&m);
+}
+
+static void
+test_value(void **state)
+{
+	struct buf j = { 0 }, h = { 0 };
+
+	(void)state;
+	assert_true(rec_value_compare("100.5", NUMERIC, "100.0", NUMERIC, 0.5,
+	    &j, &h));
+	assert_string_equal(buf_str(&j), "{\"source_value\":100.5,"
+	    "\"dest_value\":100.0,\"difference\":-0.5}");
+	buf_reset(&j);
+	assert_false(rec_value_compare("100.5", NUMERIC, "100.0", NUMERIC, 0.4,
+	    &j, &h));
+	buf_reset(&j);
+	assert_true(rec_value_compare("0.1", FLOAT8, "0.3", NUMERIC, 0.2, &j,
+	    &h));
+	buf_reset(&j);
+	assert_true(rec_value_compare("42", INT4, "42.000", NUMERIC, 0, &j,
+	    &h));
+	assert_string_equal(buf_str(&j), "{\"source_value\":42,"
+	    "\"dest_value\":42.000,\"difference\":0}");
+	buf_reset(&j);
+	assert_false(rec_value_compare("abc", TEXT, "abd", TEXT, 5, &j, &h));
+	assert_string_equal(buf_str(&j), "{\"source_value\":\"abc\","
+	    "\"dest_value\":\"abd\",\"difference\":null}");
+	buf_reset(&j);
+	assert_true(rec_value_compare(NULL, INT4, NULL, INT4, 0, &j, &h));
+	buf_reset(&j);
+	assert_false(rec_value_compare(NULL, TEXT, "", TEXT, 0, &j, &h));
+	buf_reset(&j);
+	assert_false(rec_value_compare("NaN", FLOAT8, "1", INT4, 1e9, &j, &h));
+	assert_string_equal(buf_str(&j), "{\"source_value\":\"NaN\","
+	    "\"dest_value\":1,\"difference\":null}");
+	buf_free(&j);
+	buf_free(&h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_canon),
+		cmocka_unit_test(test_numcmp),
+		cmocka_unit_test(test_sub),
+		cmocka_unit_test(test_copy_split),
+		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_order_by),
+		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_merge_text_keys),
+		cmocka_unit_test(test_merge_checks),
+		cmocka_unit_test(test_merge_composite),
+		cmocka_unit_test(test_samples_bounded),
+		cmocka_unit_test(test_value),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
