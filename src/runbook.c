@@ -109,6 +109,8 @@ static void rb_load_id(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_duration(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
+static void rb_load_port(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
 static void rb_load_int(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_bool(struct rb_ctx *, const struct rb_key *,
@@ -198,7 +200,7 @@ static const struct rb_key settings_keys[] = {
 static const struct rb_key target_keys[] = {
 	{ "type", T_SSH | T_PG, rb_load_nothing, 0, 0, 0 },
 	{ "host", T_SSH, rb_load_text, offsetof(struct rb_target, host), 0, 0 },
-	{ "port", T_SSH, rb_load_int, offsetof(struct rb_target, port), 1,
+	{ "port", T_SSH, rb_load_port, offsetof(struct rb_target, port), 1,
 	    65535 },
 	{ "user", T_SSH, rb_load_text, offsetof(struct rb_target, user), 0, 0 },
 	{ "identity", T_SSH, rb_load_text,
@@ -1097,6 +1099,21 @@ rb_load_int(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 	*FIELD(obj, k, int) = (int)v;
 }
 
+/* A port: a number, or a text with ${...} expanded when connecting. */
+static void
+rb_load_port(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct rb_target *t = obj;
+
+	if (n->kind == RB_NODE_SCALAR && strstr(n->value, "${") != NULL) {
+		t->port_text = xstrdup(n->value);
+		rb_add_text(ctx, n);
+		return;
+	}
+	rb_load_int(ctx, k, n, obj);
+}
+
 /* true or false. */
 static void
 rb_load_bool(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
@@ -1973,6 +1990,7 @@ rb_free_target(struct rb_target *t)
 	free(t->passphrase);
 	free(t->password);
 	free(t->known_hosts);
+	free(t->port_text);
 	free(t->conninfo);
 }
 

@@ -68,6 +68,7 @@ struct rb_target {
 	/* ssh */
 	char *host;
 	int port;          /* default 22 */
+	char *port_text;   /* "${...}": expanded when connecting, else NULL */
 	char *user;        /* NULL: $USER at execution time */
 	char *identity;    /* NULL: ssh-agent */
 	char *passphrase;  /* "${env:NAME}" or NULL */
