@@ -275,10 +275,32 @@ rollback_outcome(struct engine *e, struct engine_step *s)
 }
 
 int
-engine_rollback_one(struct engine *e, struct engine_step *s)
+engine_rollback_retry(struct engine *e, struct engine_step *s)
 {
+	if (!rollback_allowed(e)) {
+		fprintf(stderr, "cutover: operator %s may not roll back this live "
+		    "run (settings.rollback_roles)\n", state_operator(e->st));
+		return EXIT_CONFLICT;
+	}
+	if (!s->undo || s->def->rollback == NULL ||
+	    s->def->type == STEP_MANUAL ||
+	    (s->state != ST_AWAITING && s->state != ST_ROLLBACK_FAILED)) {
+		fprintf(stderr, "cutover: %s has no rollback action waiting to "
+		    "run again\n", s->def->id);
+		return EXIT_CONFLICT;
+	}
 	engine_loop_init(e);
 	engine_start(e, s, ATT_ROLLBACK);
+	return s->ex != NULL ? 0 : rollback_outcome(e, s);
+}
+
+int
+engine_rollback_one(struct engine *e, struct engine_step *s)
+{
+	int rc;
+
+	if ((rc = engine_rollback_retry(e, s)) != 0)
+		return rc;
 	while (s->ex != NULL)
 		loop_once(e->loop, -1);
 	return rollback_outcome(e, s);
@@ -326,6 +348,19 @@ engine_rollback_begin(struct engine *e, const char *to, int force,
 
 	if (e->rollback != NULL)
 		return EXIT_CONFLICT;
+	if (e->nrunning > 0) {
+		fprintf(stderr, "cutover: steps are running; let them finish (or "
+		    "stop them) before rolling back\n");
+		return EXIT_CONFLICT;
+	}
+	engine_reload(e);
+	if (to != NULL && e->rollback_to != NULL &&
+	    strcmp(to, *e->rollback_to ? e->rollback_to : "") != 0) {
+		fprintf(stderr, "cutover: a rollback to %s is under way; finish "
+		    "it (without --to) before choosing another target\n",
+		    *e->rollback_to ? e->rollback_to : "the run's start");
+		return EXIT_CONFLICT;
+	}
 	if (!rollback_allowed(e)) {
 		fprintf(stderr, "cutover: operator %s may not roll back this live "
 		    "run (settings.rollback_roles)\n", state_operator(e->st));

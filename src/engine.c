@@ -369,8 +369,8 @@ engine_recover(struct engine *e)
 		        ST_BIT(ST_RUNNING), v[i].kind == ATT_ROLLBACK
 		            ? ST_AWAITING : ST_INTERRUPTED,
 		        v[i].kind == ATT_ROLLBACK ? "rollback interrupted: "
-		            "confirm it if it is undone, or run rollback again"
-		                                  : msg,
+		            "confirm it if it is undone, or retry it to run "
+		            "its rollback action again" : msg,
 		        "interrupt", NULL) != STATE_OK ||
 		    state_commit(e->st) != STATE_OK) {
 			state_rollback(e->st);
@@ -392,6 +392,8 @@ engine_load(struct engine *e)
 
 	if (state_steps_load(e->st, e->run.id, &rows, &n) != STATE_OK)
 		return;
+	free(e->rollback_to);
+	state_run_rollback_to(e->st, e->run.id, NULL, &e->rollback_to);
 	for (i = 0; i < n; i++) {
 		if ((s = engine_find(e, rows[i].id)) == NULL || s->ex != NULL)
 			continue;
@@ -487,6 +489,7 @@ engine_close(struct engine *e)
 	if (e->loop != NULL)
 		loop_free(e->loop);
 	expand_free_list(e->secrets);
+	free(e->rollback_to);
 	run_info_free(&e->run);
 	free(e->wanted);
 	free(e->steps);
@@ -552,6 +555,8 @@ engine_schedule(struct engine *e)
 		engine_rollback_advance(e);
 		return;
 	}
+	if (e->rollback_to != NULL)
+		return; /* forward waits until the rollback is finished */
 
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];
@@ -1135,6 +1140,8 @@ engine_start_one(struct engine *e, struct engine_step *s, const char **why)
 		*why = "the steps it needs are not done";
 	else if (e->stopping)
 		*why = "the console is stopping";
+	else if (e->rollback != NULL || e->rollback_to != NULL)
+		*why = "a rollback is under way: finish it first (R)";
 	else {
 		if (s->state == ST_FAILED && engine_retry(e, s) != EXIT_DONE) {
 			*why = "it could not be reset for a retry";
@@ -1341,11 +1348,24 @@ engine_retry(struct engine *e, struct engine_step *s)
 	unsigned mask = ST_BIT(ST_FAILED) | ST_BIT(ST_INTERRUPTED) |
 	    ST_BIT(ST_AWAITING);
 
+	if (s->undo) {
+		fprintf(stderr, "cutover: %s is being rolled back: confirm it "
+		    "once it is undone%s\n", s->def->id,
+		    s->def->rollback != NULL && s->def->type != STEP_MANUAL
+		        ? ", or retry runs its rollback action again" : "");
+		return EXIT_CONFLICT;
+	}
 	if (step_type_is_human(s->def->type)) {
 		fprintf(stderr, "cutover: %s is a %s step; it is not run, but "
 		    "%s\n", s->def->id, step_type_name(s->def->type),
 		    s->def->type == STEP_MANUAL ? "confirmed" : "decided");
 		return EXIT_USAGE;
+	}
+	if (e->rollback_to != NULL) {
+		fprintf(stderr, "cutover: a rollback to %s is under way; finish "
+		    "it with `cutover rollback` first\n",
+		    *e->rollback_to ? e->rollback_to : "the run's start");
+		return EXIT_CONFLICT;
 	}
 	if (!(mask & ST_BIT(s->state))) {
 		fprintf(stderr, "cutover: %s is %s; only a failed or "

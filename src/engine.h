@@ -89,6 +89,7 @@ struct engine {
 	int lost_lease; /* another driver took over */
 	int hold;       /* start automatic steps only through engine_start_one */
 	struct engine_rollback *rollback; /* a rollback this engine drives */
+	char *rollback_to; /* a rollback under way in the run ("" = start) */
 	unsigned char *wanted; /* steps this invocation may start */
 	struct loop_timer *heartbeat, *poll, *flush, *wake;
 	void (*on_change)(void *); /* front end: something to redraw */
@@ -181,6 +182,9 @@ int engine_rollback_begin(struct engine *, const char *to, int force,
 void engine_rollback_advance(struct engine *);
 /* -1 while a rollback is under way; then its exit status, once. */
 int engine_rollback_end(struct engine *);
+/* Start the rollback action of one step being undone again (its last one
+ * was interrupted or failed); the loop reports back. 0 or exit status. */
+int engine_rollback_retry(struct engine *, struct engine_step *);
 /* Run the rollback action of one step being undone (retry of an
  * interrupted or failed rollback). Returns an exit status. */
 int engine_rollback_one(struct engine *, struct engine_step *);

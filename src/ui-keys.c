@@ -401,7 +401,8 @@ key_retry(struct ui *ui)
 		return;
 	}
 	if (s->ex != NULL || (s->state != ST_FAILED &&
-	    s->state != ST_INTERRUPTED && s->state != ST_AWAITING)) {
+	    s->state != ST_INTERRUPTED && s->state != ST_AWAITING &&
+	    s->state != ST_ROLLBACK_FAILED)) {
 		ui_message(ui, 1, "%s is %s; only a failed or interrupted step "
 		    "can be retried", s->def->id, step_state_name(s->state));
 		return;
@@ -614,6 +615,14 @@ ui_act_do(struct ui *ui)
 		rc = engine_skip(ui->e, s, t);
 		break;
 	case ACT_RETRY:
+		if (s->undo) {
+			/* A step being rolled back: its rollback action again. */
+			if ((rc = engine_rollback_retry(ui->e, s)) == 0)
+				ui_message(ui, 0, "%s: rolling back again", s->def->id);
+			ui_drain_stderr(ui);
+			ui->changed = 1;
+			return;
+		}
 		if ((rc = engine_retry(ui->e, s)) == EXIT_DONE) {
 			ui_act_start(ui, s);
 			return;

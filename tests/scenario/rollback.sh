@@ -56,6 +56,12 @@ expect_rc 5 R rollback "$rb" --force --reason "EDI already repointed"
 contains "$T/err" "step m waits for a person"
 check "c rolled back" test "$(step_state "$rb" c)" = rolled_back
 check "m awaits a person" test "$(step_state "$rb" m)" = awaiting
+# A step being undone is not retried forward, nor does anything run forward.
+expect_rc 4 R retry "$rb" m
+contains "$T/err" "m is being rolled back"
+check "m still awaits" test "$(step_state "$rb" m)" = awaiting
+expect_rc 4 R retry "$rb" d
+contains "$T/err" "a rollback to cp1 is under way"
 expect_rc 0 R confirm "$rb" m --note "stores told"
 check "m rolled back by hand" test "$(step_state "$rb" m)" = rolled_back
 expect_rc 0 R rollback "$rb" --force --reason "EDI already repointed"
