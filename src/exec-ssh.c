@@ -92,7 +92,8 @@ struct ssh_session {
 	LIBSSH2_SESSION *s;
 	enum ssh_state state;
 	struct loop_io *io;
-	struct loop_timer *connect_timer, *keepalive, *kick;
+	struct loop_timer *connect_timer, *keepalive;
+	int kicked, kick_now; /* drive again from the wake-up pipe */
 
 	enum ssh_auth auth;
 	char *methods; /* what the server accepts */
@@ -117,7 +118,9 @@ struct exec {
 	enum ssh_ex_state state;
 	int released, finished, orphan, aborting, timed_out, sent;
 	char *why;
-	struct loop_timer *timeout, *grace, *done_timer;
+	struct loop_timer *timeout, *grace;
+	int done_pending; /* on ssh_done_list */
+	struct exec *done_next;
 	struct exec_result result;
 	struct exec *next;
 };
@@ -159,6 +162,16 @@ static const struct {
 static struct ssh_session *ssh_sessions;
 static int ssh_initialised;
 
+/*
+ * Work deferred to the loop (a finished command's done(), a session to
+ * drive again) goes through a pipe rather than a zero-delay timer: done()
+ * must not run inside our own callbacks, and the pipe wakes poll at once.
+ */
+static int ssh_wake_pipe[2] = { -1, -1 };
+static struct loop *ssh_wake_loop;
+static struct loop_io *ssh_wake_io;
+static struct exec *ssh_done_list;
+
 static struct exec *ssh_start(const struct exec_req *, char **);
 static int64_t ssh_pgid(struct exec *);
 static void ssh_release(struct exec *);
@@ -168,6 +181,8 @@ static void ssh_free(struct exec *);
 static struct ssh_session *ssh_session_get(const struct exec_req *, char **);
 static struct ssh_session *ssh_session_new(const struct exec_req *, char **);
 static int ssh_session_fields(struct ssh_session *, const struct runbook *,
+    char **);
+static int ssh_session_port(struct ssh_session *, const struct runbook *,
     char **);
 static int ssh_session_resolve(struct ssh_session *, char **);
 static int ssh_session_connect(struct ssh_session *);
@@ -191,7 +206,12 @@ static void ssh_session_fail(struct ssh_session *, const char *);
 static void ssh_session_lost(struct ssh_session *, int);
 static void ssh_session_free(struct ssh_session *);
 static void ssh_session_kick(struct ssh_session *);
-static void ssh_on_kick(void *);
+static void ssh_wake(struct loop *);
+static void ssh_on_wake(int, short, void *);
+static void ssh_run_kicks(void);
+static void ssh_run_dones(void);
+static void ssh_done_later(struct exec *);
+static void ssh_done_remove(struct exec *);
 static void ssh_on_connect_timeout(void *);
 static void ssh_on_keepalive(void *);
 static char *ssh_session_error(struct ssh_session *, int);
@@ -217,7 +237,6 @@ static void ssh_exec_destroy(struct exec *);
 static void ssh_exec_note(struct exec *, const char *);
 static void ssh_on_timeout(void *);
 static void ssh_on_grace(void *);
-static void ssh_on_done(void *);
 static char *ssh_path(const char *);
 static void ssh_forget(char **);
 
@@ -269,7 +288,7 @@ ssh_release(struct exec *e)
 {
 	e->released = 1;
 	if (e->finished) {
-		e->done_timer = loop_timer_add(e->req.loop, 0, ssh_on_done, e);
+		ssh_done_later(e);
 		return;
 	}
 	if (e->req.timeout_ms > 0)
@@ -296,8 +315,7 @@ ssh_cancel(struct exec *e, const char *why)
 static void
 ssh_free(struct exec *e)
 {
-	loop_timer_cancel(e->req.loop, e->done_timer);
-	e->done_timer = NULL;
+	ssh_done_remove(e);
 	if (!e->finished && e->ss != NULL) {
 		e->orphan = 1;
 		if (e->why == NULL)
@@ -313,7 +331,7 @@ ssh_exec_destroy(struct exec *e)
 {
 	loop_timer_cancel(e->req.loop, e->timeout);
 	loop_timer_cancel(e->req.loop, e->grace);
-	loop_timer_cancel(e->req.loop, e->done_timer);
+	ssh_done_remove(e);
 	free(e->result.message);
 	free(e->why);
 	free(e->command);
@@ -385,6 +403,24 @@ ssh_session_fields(struct ssh_session *ss, const struct runbook *rb,
 	if ((ss->host = expand_text(rb, t->host, err)) == NULL)
 		return -1;
 	ss->port = t->port > 0 ? t->port : 22;
+	if (t->port_text != NULL && ssh_session_port(ss, rb, err) != 0)
+		return -1;
+	if (t->port_text != NULL) {
+		char *end;
+		long v;
+
+		if ((s = expand_text(rb, t->port_text, err)) == NULL)
+			return -1;
+		v = strtol(s, &end, 10);
+		if (*s == '\0' || *end != '\0' || v < 1 || v > 65535) {
+			xasprintf(err, "port of target %s: '%s' is not a port "
+			    "number", t->name, s);
+			free(s);
+			return -1;
+		}
+		free(s);
+		ss->port = (int)v;
+	}
 	ss->accept_new = t->accept_new;
 	xasprintf(&ss->label, "%s:%d", ss->host, ss->port);
 	if (t->user != NULL) {
@@ -415,6 +451,30 @@ ssh_session_fields(struct ssh_session *ss, const struct runbook *rb,
 	if (t->password != NULL &&
 	    (ss->password = expand_text(rb, t->password, err)) == NULL)
 		return -1;
+	return 0;
+}
+
+/* A port given as text with ${...}: expand it now and check it. */
+static int
+ssh_session_port(struct ssh_session *ss, const struct runbook *rb,
+    char **err)
+{
+	char *s, *end;
+	long v;
+
+	if ((s = expand_text(rb, ss->target->port_text, err)) == NULL)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < 1 ||
+	    v > 65535) {
+		xasprintf(err, "port of target %s is '%s', not a port number "
+		    "(1 to 65535)", ss->target->name, s);
+		free(s);
+		return -1;
+	}
+	free(s);
+	ss->port = (int)v;
 	return 0;
 }
 
@@ -916,18 +976,109 @@ ssh_session_busy(struct ssh_session *ss)
 static void
 ssh_session_kick(struct ssh_session *ss)
 {
-	if (ss->kick == NULL)
-		ss->kick = loop_timer_add(ss->loop, 0, ssh_on_kick, ss);
+	ss->kicked = 1;
+	ssh_wake(ss->loop);
+}
+
+/* Make the loop call ssh_on_wake soon. */
+static void
+ssh_wake(struct loop *l)
+{
+	char c = 'w';
+
+	if (ssh_wake_pipe[0] == -1 &&
+	    pipe2(ssh_wake_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		fatalx(1, "pipe: %s", strerror(errno));
+	if (ssh_wake_loop != l) {
+		ssh_wake_loop = l;
+		ssh_wake_io = loop_io_add(l, ssh_wake_pipe[0], POLLIN,
+		    ssh_on_wake, NULL);
+	}
+	(void)!write(ssh_wake_pipe[1], &c, 1);
 }
 
 static void
-ssh_on_kick(void *arg)
+ssh_on_wake(int fd, short revents, void *arg)
 {
-	struct ssh_session *ss = arg;
+	char buf[256];
 
-	ss->kick = NULL;
-	if (ss->state != SS_CONNECTING)
-		ssh_session_drive(ss);
+	(void)revents;
+	(void)arg;
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	ssh_run_kicks();
+	ssh_run_dones();
+}
+
+/*
+ * Drive each session kicked before now, once; a session that kicks itself
+ * again while driven waits for the next wake-up, so nothing hogs the loop.
+ * Driving may free sessions: look for the next one from the top each time.
+ */
+static void
+ssh_run_kicks(void)
+{
+	struct ssh_session *ss;
+
+	for (ss = ssh_sessions; ss != NULL; ss = ss->next) {
+		ss->kick_now = ss->kicked;
+		ss->kicked = 0;
+	}
+	for (;;) {
+		for (ss = ssh_sessions; ss != NULL; ss = ss->next) {
+			if (ss->kick_now)
+				break;
+		}
+		if (ss == NULL)
+			return;
+		ss->kick_now = 0;
+		if (ss->state != SS_CONNECTING)
+			ssh_session_drive(ss);
+	}
+}
+
+/* Call done() of finished commands, oldest first. It may free them. */
+static void
+ssh_run_dones(void)
+{
+	struct exec *e;
+
+	while ((e = ssh_done_list) != NULL) {
+		ssh_done_list = e->done_next;
+		e->done_next = NULL;
+		e->done_pending = 0;
+		e->req.done(&e->result, e->req.arg);
+	}
+}
+
+static void
+ssh_done_later(struct exec *e)
+{
+	struct exec **pp;
+
+	if (e->done_pending)
+		return;
+	for (pp = &ssh_done_list; *pp != NULL; pp = &(*pp)->done_next)
+		;
+	*pp = e;
+	e->done_pending = 1;
+	ssh_wake(e->req.loop);
+}
+
+static void
+ssh_done_remove(struct exec *e)
+{
+	struct exec **pp;
+
+	if (!e->done_pending)
+		return;
+	for (pp = &ssh_done_list; *pp != NULL; pp = &(*pp)->done_next) {
+		if (*pp == e) {
+			*pp = e->done_next;
+			break;
+		}
+	}
+	e->done_pending = 0;
 }
 
 static void
@@ -980,8 +1131,7 @@ ssh_session_error(struct ssh_session *ss, int rc)
 		return xstrdup("the server closed the connection");
 	case LIBSSH2_ERROR_SOCKET_RECV:
 	case LIBSSH2_ERROR_SOCKET_SEND:
-		return xasprintf(&msg, "%s", errno != 0 ? strerror(errno) :
-		    "socket error"), msg;
+		return xstrdup(errno != 0 ? strerror(errno) : "socket error");
 	case LIBSSH2_ERROR_TIMEOUT:
 	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
 		return xstrdup("timed out");
@@ -1093,7 +1243,6 @@ ssh_session_free(struct ssh_session *ss)
 	}
 	loop_timer_cancel(ss->loop, ss->connect_timer);
 	loop_timer_cancel(ss->loop, ss->keepalive);
-	loop_timer_cancel(ss->loop, ss->kick);
 	if (ss->io != NULL)
 		loop_io_remove(ss->loop, ss->io);
 	if (ss->agent != NULL) {
@@ -1130,6 +1279,10 @@ exec_ssh_shutdown(void)
 {
 	while (ssh_sessions != NULL)
 		ssh_session_fail(ssh_sessions, "cutover is closing");
+	ssh_done_list = NULL;
+	/* The loop goes next, and the watcher with it. */
+	ssh_wake_loop = NULL;
+	ssh_wake_io = NULL;
 }
 
 /*
@@ -1664,7 +1817,7 @@ ssh_exec_finish(struct exec *e)
 	else
 		r->ok = 1;
 	if (e->released)
-		e->done_timer = loop_timer_add(e->req.loop, 0, ssh_on_done, e);
+		ssh_done_later(e);
 }
 
 static void
@@ -1691,13 +1844,4 @@ ssh_on_grace(void *arg)
 	e->grace = NULL;
 	e->ch = NULL;
 	ssh_exec_finish(e);
-}
-
-static void
-ssh_on_done(void *arg)
-{
-	struct exec *e = arg;
-
-	e->done_timer = NULL;
-	e->req.done(&e->result, e->req.arg);
 }

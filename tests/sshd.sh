@@ -52,7 +52,10 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 MaxStartups 200
 MaxSessions 20
-LogLevel VERBOSE
+LogLevel ${SSHD_LOGLEVEL:-VERBOSE}
+# bash reads ~/.bashrc when run by sshd at SHLVL 0: keep the remote
+# shell free of the login user's start-up files.
+SetEnv SHLVL=1
 EOF
 }
 
@@ -106,7 +109,7 @@ sshd_port() {
 sshd_tree() {
 	root=$1
 	for s in /proc/[0-9]*/stat; do
-		read -r line <"$s" 2>/dev/null || continue
+		{ read -r line <"$s"; } 2>/dev/null || continue
 		p=${s#/proc/}
 		set -- ${line##*) }
 		echo "${p%/stat} $2"
