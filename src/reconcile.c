@@ -62,6 +62,8 @@ static char *rec_num_mantissa(const struct rec_num *, int64_t, int64_t);
 static char *rec_dec_add(const char *, const char *);
 static char *rec_dec_sub(const char *, const char *);
 static int rec_dec_cmp(const char *, const char *);
+static int rec_is_int(const struct rec_field *);
+static int rec_int_cmp(const struct rec_field *, const struct rec_field *);
 static int rec_field_numcmp(const struct rec_field *,
     const struct rec_field *, int *);
 static int rec_key_cmp(const struct rec_merge *, const struct rec_field *,
@@ -124,8 +126,8 @@ rec_order_by(struct buf *b, const char *name, enum rec_kind kind)
 	}
 }
 
-/* Decode one COPY text field at r, up to a tab or end, writing at *wp;
- * returns where it stopped. */
+/* Decode the escapes of one COPY text field at r, up to end (a tab or the
+ * end of the row), writing at *wp; returns where it stopped. */
 static char *
 rec_copy_field(char *r, char *end, char **wp)
 {
@@ -162,31 +164,39 @@ rec_copy_field(char *r, char *end, char **wp)
 	return r;
 }
 
+/*
+ * Split a row at its tabs. A field without a backslash (nearly all) is
+ * left where it is; only fields with escapes are decoded, in place.
+ */
 int
 rec_copy_split(char *line, size_t len, struct rec_field *f, int ncols)
 {
-	char *r = line, *end = line + len, *w, *start;
+	char *r = line, *end = line + len, *w, *tab;
 	int n = 0;
 
 	if (len > 0 && end[-1] == '\n')
 		end--;
 	for (;;) {
-		start = w = r;
-		if (end - r >= 2 && r[0] == '\\' && r[1] == 'N' &&
-		    (r + 2 == end || r[2] == '\t')) {
-			r += 2;
+		if ((tab = memchr(r, '\t', (size_t)(end - r))) == NULL)
+			tab = end;
+		w = r;
+		if (tab - r == 2 && r[0] == '\\' && r[1] == 'N') {
 			if (n < ncols)
-				f[n] = (struct rec_field){ start, 0, 1 };
+				f[n] = (struct rec_field){ r, 0, 1 };
+		} else if (memchr(r, '\\', (size_t)(tab - r)) == NULL) {
+			if (n < ncols)
+				f[n] = (struct rec_field){ r,
+				    (size_t)(tab - r), 0 };
 		} else {
-			r = rec_copy_field(r, end, &w);
+			rec_copy_field(r, tab, &w);
 			if (n < ncols)
-				f[n] = (struct rec_field){ start,
-				    (size_t)(w - start), 0 };
+				f[n] = (struct rec_field){ r, (size_t)(w - r),
+				    0 };
 		}
 		n++;
-		if (r >= end)
+		if (tab >= end)
 			return n;
-		r++; /* the tab */
+		r = tab + 1;
 	}
 }
 
@@ -489,6 +499,36 @@ rec_bytes_cmp(const struct rec_field *a, const struct rec_field *b)
 	return (a->len > m) - (b->len > m);
 }
 
+/* Is f an integer as PostgreSQL prints one: 0 or -?[1-9][0-9]*? */
+static int
+rec_is_int(const struct rec_field *f)
+{
+	size_t i = f->len > 0 && f->p[0] == '-';
+
+	if (i >= f->len || (f->p[i] == '0' && (i > 0 || f->len > 1)))
+		return 0;
+	for (; i < f->len; i++) {
+		if (f->p[i] < '0' || f->p[i] > '9')
+			return 0;
+	}
+	return 1;
+}
+
+/* Compare two different integers that rec_is_int accepted. */
+static int
+rec_int_cmp(const struct rec_field *a, const struct rec_field *b)
+{
+	int na = a->p[0] == '-', nb = b->p[0] == '-', c;
+
+	if (na != nb)
+		return na ? -1 : 1;
+	if (a->len != b->len)
+		c = a->len < b->len ? -1 : 1;
+	else
+		c = memcmp(a->p, b->p, a->len) < 0 ? -1 : 1;
+	return na ? -c : c;
+}
+
 /* Compare two non-NULL fields as numbers; *ok 0 if either is not one. */
 static int
 rec_field_numcmp(const struct rec_field *a, const struct rec_field *b,
@@ -500,6 +540,8 @@ rec_field_numcmp(const struct rec_field *a, const struct rec_field *b,
 	*ok = 1;
 	if (a->len == b->len && memcmp(a->p, b->p, a->len) == 0)
 		return 0;
+	if (rec_is_int(a) && rec_is_int(b))
+		return rec_int_cmp(a, b);
 	if (rec_num_parse(a->p, a->len, &x) != 0) {
 		*ok = 0;
 		return 0;

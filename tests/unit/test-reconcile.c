@@ -25,7 +25,8 @@ static void sub_is(const char *, const char *, const char *);
 static int numcmp(const char *, const char *);
 static int split(const char *, struct rec_field *, int, char *);
 static struct rec_field fld(const char *);
-static void feed(struct rec_merge *, const char *const *, const char *const *);
+static void feed(struct rec_merge *, const char *const *,
+    const char *const *);
 
 /* rec_num_canon(in) is want (NULL: not a number). */
 static void
@@ -178,6 +179,11 @@ test_copy_split(void **state)
 	assert_int_equal(split("\\101\\x42\\r", f, 4, work), 1);
 	assert_int_equal(f[0].len, 3);
 	assert_memory_equal(f[0].p, "AB\r", 3);
+	assert_int_equal(split("x\ty\\tz\tw\n", f, 4, work), 3);
+	assert_int_equal(f[1].len, 3);
+	assert_memory_equal(f[1].p, "y\tz", 3);
+	assert_int_equal(f[2].len, 1);
+	assert_memory_equal(f[2].p, "w", 1);
 	assert_int_equal(split("a\tb\tc\td\te", f, 4, work), 5);
 }
 
@@ -207,6 +213,43 @@ test_equal(void **state)
 	a = fld("abc");
 	b = fld("1");
 	assert_false(rec_equal(REC_NUMBER, &a, REC_NUMBER, &b));
+	a = fld("-0");
+	b = fld("0");
+	assert_true(rec_equal(REC_NUMBER, &a, REC_NUMBER, &b));
+	a = fld("007");
+	b = fld("7");
+	assert_true(rec_equal(REC_NUMBER, &a, REC_NUMBER, &b));
+}
+
+/* Keys of numbers through the merge's comparison (the integer fast path
+ * and the general one must agree). */
+static void
+test_keycmp_numbers(void **state)
+{
+	static char *names[] = { "k" };
+	static const unsigned o[] = { NUMERIC };
+	static const char *const pairs[][2] = { { "9", "10" }, { "-10", "-9" },
+		{ "-1", "1" }, { "-1", "0" }, { "0", "1" }, { "99", "100.5" },
+		{ "-100", "-99.5" }, { "1e1", "11" }, { "123456789012", "123456789013" } };
+	struct rec_field a, b;
+	struct rec_merge m;
+	char *err = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(rec_merge_init(&m, 1, 1, names, o, o, &err), 0);
+	for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		a = fld(pairs[i][0]);
+		b = fld(pairs[i][1]);
+		assert_true(rec_merge_keycmp(&m, &a, &b) < 0);
+		assert_true(rec_merge_keycmp(&m, &b, &a) > 0);
+	}
+	a = fld("007");
+	b = fld("7.0");
+	assert_int_equal(rec_merge_keycmp(&m, &a, &b), 0);
+	a = fld(NULL);
+	assert_true(rec_merge_keycmp(&m, &a, &b) > 0);
+	rec_merge_free(&m);
 }
 
 static void
@@ -453,6 +496,7 @@ main(void)
 		cmocka_unit_test(test_sub),
 		cmocka_unit_test(test_copy_split),
 		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_keycmp_numbers),
 		cmocka_unit_test(test_order_by),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_merge_text_keys),
