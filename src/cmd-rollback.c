@@ -11,7 +11,7 @@ static void rollback_print_plan(struct rollback_plan *);
 
 const struct cmd_entry cmd_rollback_entry = {
 	.name = "rollback",
-	.usage = "rollback RUNBOOK [--to CHECKPOINT] [--force --reason TEXT]",
+	.usage = "rollback RUNBOOK [--to CHECKPOINT|start] [--force --reason TEXT]",
 	.options = "--to= --force --reason=",
 	.min_args = 1,
 	.max_args = 1,
@@ -31,6 +31,7 @@ rollback_print_plan(struct rollback_plan *p)
 		s = p->steps[i];
 		printf("  %2zu. %-24s %s\n", i + 1, s->def->id,
 		    s->def->type == STEP_CHECKPOINT ? "back to pending"
+		    : s->def->type == STEP_RECONCILE ? "nothing to undo (it only read)"
 		    : s->def->type == STEP_MANUAL || s->def->rollback == NULL
 		        ? "by hand: a person confirms"
 		        : "runs its rollback action");

@@ -28,6 +28,7 @@ static int rollback_begin(struct engine *, struct rollback_plan *, int,
     const char *);
 static int rollback_step(struct engine *, struct engine_step *);
 static int rollback_person(struct engine *, struct engine_step *);
+static int rollback_read_only(struct engine *, struct engine_step *);
 static int rollback_gate(struct engine *, struct engine_step *);
 static int rollback_finish(struct engine *);
 static int rollback_outcome(struct engine *, struct engine_step *);
@@ -64,6 +65,9 @@ rollback_target(struct engine *e, const char *to, struct engine_step **out)
 	size_t i;
 
 	*out = NULL;
+	if (to != NULL && strcmp(to, "start") == 0 &&
+	    engine_find(e, "start") == NULL)
+		return 0; /* the run's start */
 	if (to == NULL &&
 	    state_run_rollback_to(e->st, e->run.id, NULL, &stored) == STATE_OK &&
 	    stored != NULL) {
@@ -205,6 +209,21 @@ rollback_gate(struct engine *e, struct engine_step *s)
 	return 0;
 }
 
+/* A reconciliation only read: there is nothing to undo. */
+static int
+rollback_read_only(struct engine *e, struct engine_step *s)
+{
+	if (engine_own(e) != 0 ||
+	    engine_commit(e, state_step_transition(e->st, e->run.id,
+	        s->def->id, ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED),
+	        ST_ROLLED_BACK, "rolled back: it only read",
+	        "rollback-read-only", NULL)) != STATE_OK)
+		return EXIT_CONFLICT;
+	s->state = ST_ROLLED_BACK;
+	engine_note(e, s, "rolled back (a reconciliation only reads)");
+	return 0;
+}
+
 /* A step undone by hand: it waits for a person's confirm. */
 static int
 rollback_person(struct engine *e, struct engine_step *s)
@@ -251,6 +270,8 @@ rollback_step(struct engine *e, struct engine_step *s)
 {
 	if (s->def->type == STEP_CHECKPOINT)
 		return rollback_gate(e, s);
+	if (s->def->type == STEP_RECONCILE)
+		return rollback_read_only(e, s);
 	if (s->def->type == STEP_MANUAL || s->def->rollback == NULL ||
 	    s->state == ST_AWAITING)
 		return rollback_person(e, s);
@@ -355,7 +376,7 @@ engine_rollback_begin(struct engine *e, const char *to, int force,
 	}
 	engine_reload(e);
 	if (to != NULL && e->rollback_to != NULL &&
-	    strcmp(to, *e->rollback_to ? e->rollback_to : "") != 0) {
+	    strcmp(to, *e->rollback_to ? e->rollback_to : "start") != 0) {
 		fprintf(stderr, "cutover: a rollback to %s is under way; finish "
 		    "it (without --to) before choosing another target\n",
 		    *e->rollback_to ? e->rollback_to : "the run's start");

@@ -462,6 +462,7 @@ ui_plan_show(struct ui *ui, struct rollback_plan *p)
 		s = p->steps[i];
 		buf_printf(&ui->plan, "%2zu. %-24s %s\n", i + 1, s->def->id,
 		    s->def->type == STEP_CHECKPOINT ? "back to pending"
+		    : s->def->type == STEP_RECONCILE ? "nothing to undo (it only read)"
 		    : s->def->type == STEP_MANUAL || s->def->rollback == NULL
 		        ? "BY HAND: a person confirms"
 		        : "runs its rollback action");

@@ -1,0 +1,90 @@
+#!/bin/bash
+# demo.sh - the demo sandbox and runbooks/demo.yaml end to end, without a
+# person (decisions given on the command line): every step type runs, the
+# reconciliation finds exactly the differences planted in demo/odoo.sql,
+# and the sandbox is stopped and removed on exit, so a second start works.
+. "$(dirname "$0")/../lib.sh"
+. "$SRCDIR/demo/sandbox.sh"
+
+rb=$SRCDIR/runbooks/demo.yaml
+C() { "$CUTOVER" --state "$T/demo.db" "$@"; }
+step_state_of() { C status "$rb" --json | jq -r --arg s "$1" '.steps[] | select(.id == $s) | .state'; }
+result() { C status "$rb" --json | jq -c --arg s "$1" ".steps[] | select(.id == \$s) | .result$2"; }
+
+TEST_T=$T
+T=$T/sandbox
+mkdir -p "$T"
+sandbox_up || { fail "sandbox did not start"; finish; }
+expect_rc 0 C lint "$rb"
+expect_rc 5 C run "$rb"
+contains "$T/err" "announce-freeze waits for a person"
+expect_rc 0 C confirm "$rb" announce-freeze --note "stores acked" --operator store-lead
+expect_rc 5 C run "$rb"
+contains "$T/err" "go-no-go waits for a person"
+check "ssh step ran on the sandbox sshd" test -f "$CUTOVER_DEMO_DIR/legacy.batch-stopped"
+check "sql step disabled the legacy writers" test \
+	"$(PGDATABASE=legacy pg_psql 'SELECT bool_or(enabled) FROM batch_control')" = f
+
+# The planted differences, exactly.
+check "partners: 200 legacy rows" test "$(result partners .source_rows)" = 200
+check "partners: 199 odoo rows" test "$(result partners .dest_rows)" = 199
+check "partners: 198 matched" test "$(result partners .matched)" = 198
+check "partners: customer 42 missing" test "$(result partners .samples.missing)" = '["42"]'
+check "partners: customer 77 changed" test "$(result partners .samples.changed)" = '["77"]'
+check "partners: the email changed" test "$(result partners .changed_columns)" = '{"email":1}'
+check "partners: nothing extra" test "$(result partners .extra)" = 0
+check "products: 1.50 equals 1.5000" test "$(result products '| [.matched, .missing, .extra, .changed]')" = '[120,0,0,0]'
+check "stock: ST117 SKU-0007 changed" test "$(result stock .samples.changed)" = '[["ST117","SKU-0007"]]'
+check "stock: 359 matched" test "$(result stock .matched)" = 359
+check "receivables: 0.50 less in Odoo" test "$(result receivables .difference)" = -0.5
+check "reconcile steps passed within tolerance" test \
+	"$(C status "$rb" --json | jq -r '[.steps[] | select(.type == "reconcile") | .state] | unique | join(",")')" = succeeded
+
+expect_rc 0 C decide "$rb" go-no-go go --reason "known differences" --operator lead
+expect_rc 0 C decide "$rb" go-no-go go --reason agreed --operator duty
+expect_rc 0 C run "$rb"
+check "EDI repointed over ssh" test "$(cat "$CUTOVER_DEMO_DIR/edi.target")" = odoo
+expect_rc 0 C log "$rb" final-import
+contains "$T/out" "importing with token ********"
+lacks "$T/out" "$CUTOVER_DEMO_TOKEN"
+expect_rc 0 C audit "$rb" --verify
+
+# Roll the whole run back: ssh and sql rollback actions run against the
+# sandbox's sshd and PostgreSQL; steps without one are confirmed by hand;
+# the irreversible EDI step is left as it is, with a reason.
+expect_rc 4 C rollback "$rb" --to go-no-go
+contains "$T/err" "irreversible step repoint-edi"
+n=0
+while [ $n -lt 12 ]; do
+	C rollback "$rb" --to start --force --reason "demo: back to legacy" >"$T/rb.out" 2>&1
+	rc=$?
+	[ $rc = 5 ] || break
+	for id in $(C status "$rb" --json | jq -r '.steps[] | select(.state == "awaiting") | .id'); do
+		C confirm "$rb" "$id" --note "undone by hand" --operator lead >/dev/null
+	done
+	n=$((n + 1))
+done
+check "rollback completed (exit $rc after $n confirms)" test "$rc" = 0
+check "ssh rollback removed the batch-stopped mark" test ! -e "$CUTOVER_DEMO_DIR/legacy.batch-stopped"
+check "sql rollback re-enabled the legacy writers" test \
+	"$(PGDATABASE=legacy pg_psql 'SELECT bool_and(enabled) FROM batch_control')" = t
+check "sql rollback turned the crons off again" test \
+	"$(PGDATABASE=odoo pg_psql 'SELECT bool_or(active) FROM ir_cron')" = f
+check "the irreversible step was left as it is" test "$(step_state_of repoint-edi)" = succeeded
+check "reconciliations roll back without asking" test "$(step_state_of partners)" = rolled_back
+expect_rc 0 C audit "$rb" --verify
+sandbox_down
+T=$TEST_T
+trap cleanup EXIT
+
+# The demo script itself, headless, twice: it cleans up after itself.
+for i in 1 2; do
+	before=$(ls -d "${TMPDIR:-/tmp}"/cutover-sandbox.* 2>/dev/null | wc -l)
+	CUTOVER_DEMO_HEADLESS=1 "$SRCDIR/demo/run-demo.sh" >"$T/demo$i.out" 2>&1
+	rc=$?
+	check "demo run $i exits 0 (got $rc)" test $rc = 0
+	contains "$T/demo$i.out" "run 1 complete"
+	after=$(ls -d "${TMPDIR:-/tmp}"/cutover-sandbox.* 2>/dev/null | wc -l)
+	check "demo run $i removed its sandbox" test "$after" = "$before"
+done
+finish
