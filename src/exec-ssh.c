@@ -71,6 +71,7 @@ enum ssh_ex_state {
 	EX_WAIT,    /* for release, the session, or a free channel slot */
 	EX_OPEN,    /* libssh2_channel_open_session */
 	EX_EXEC,    /* libssh2_channel_exec */
+	EX_EOF,     /* libssh2_channel_send_eof: the command's stdin is empty */
 	EX_RUN,     /* reading output */
 	EX_CLOSING, /* remote EOF seen: wait for the remote close */
 	EX_FREE,    /* libssh2_channel_free after a normal end */
@@ -226,6 +227,7 @@ static char *ssh_base64(const unsigned char *, size_t, int);
 static int ssh_exec_drive(struct exec *);
 static int ssh_exec_open(struct exec *);
 static int ssh_exec_command(struct exec *);
+static int ssh_exec_eof(struct exec *);
 static int ssh_exec_read(struct exec *);
 static int ssh_exec_close(struct exec *);
 static void ssh_exec_status(struct exec *);
@@ -1525,6 +1527,8 @@ ssh_exec_drive(struct exec *e)
 		return ssh_exec_open(e);
 	case EX_EXEC:
 		return ssh_exec_command(e);
+	case EX_EOF:
+		return ssh_exec_eof(e);
 	case EX_RUN:
 		return ssh_exec_read(e);
 	case EX_CLOSING:
@@ -1615,6 +1619,23 @@ ssh_exec_command(struct exec *e)
 		return 1;
 	}
 	ss->used = 1;
+	e->state = EX_EOF;
+	return 1;
+}
+
+/* Close the command's stdin, as `ssh host cmd </dev/null` does. */
+static int
+ssh_exec_eof(struct exec *e)
+{
+	int rc;
+
+	rc = libssh2_channel_send_eof(e->ch);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return 0;
+	if (ssh_error_fatal(rc)) {
+		ssh_session_lost(e->ss, rc);
+		return -1;
+	}
 	e->state = EX_RUN;
 	return 1;
 }

@@ -52,9 +52,10 @@ json() {
 }
 accepted() { grep -c "Accepted publickey" "$T/sshd-$1/log"; }
 
-# 1. Success, output of both streams, verify over ssh, one session reused.
+# 1. Success, output of both streams, verify over ssh, stdin at EOF (cat
+# returns), one session reused.
 runbook ok "$(target box "$PA")" "      - {id: hello, type: ssh, target: box, run: 'echo out; echo err >&2; echo \$SSH_CONNECTION', verify: 'test -n \"\$SSH_CONNECTION\"'}
-      - {id: again, type: ssh, target: box, run: 'echo second'}
+      - {id: again, type: ssh, target: box, timeout: 10s, run: 'cat; echo second'}
       - {id: third, type: ssh, target: box, run: 'true'}"
 before=$(accepted a)
 expect_rc 0 C ok run "$T/ok.yaml"
@@ -64,6 +65,8 @@ expect_rc 0 C ok log "$T/ok.yaml" hello
 contains "$T/out" "out"
 contains "$T/out" "err"
 contains "$T/out" "127.0.0.1"
+expect_rc 0 C ok log "$T/ok.yaml" again
+contains "$T/out" "second"
 check "one session for three steps and a verify" test $(($(accepted a) - before)) = 1
 
 # 2. Exit status and signals.
