@@ -153,6 +153,7 @@ static void rec_conn_notice(void *, const char *);
 static char *rec_first_line(const char *);
 static void rec_value_end(struct exec *);
 static void rec_rows_begin(struct exec *);
+static void rec_rows_announce(struct exec *);
 static char *rec_copy_sql(const struct rec_conn *, int);
 static void rec_pump(struct exec *);
 static int rec_conn_fetch(struct rec_conn *);
@@ -666,6 +667,7 @@ rec_rows_begin(struct exec *e)
 		free(err);
 		return;
 	}
+	rec_rows_announce(e);
 	e->merging = 1;
 	e->stream_start = loop_now();
 	for (i = 0; i < 2 && !e->finished; i++) {
@@ -676,6 +678,23 @@ rec_rows_begin(struct exec *e)
 		    RP_COPY_START);
 		free(sql);
 	}
+}
+
+/* Say which columns are the key and which are compared. */
+static void
+rec_rows_announce(struct exec *e)
+{
+	struct buf b = { 0 };
+	int i;
+
+	for (i = 0; i < e->merge.ncols; i++)
+		buf_printf(&b, "%s%s", i == 0 ? "key: " : i == e->merge.nkeys ?
+		    "; compared: " : ", ", e->merge.names[i]);
+	if (e->merge.ncols == e->merge.nkeys)
+		buf_adds(&b, "; no other columns");
+	buf_addc(&b, '\n');
+	rec_output(e, buf_str(&b));
+	buf_free(&b);
 }
 
 /* COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT. */
@@ -994,9 +1013,15 @@ rec_stop(struct exec *e, const char *why)
 
 	if (e->finished)
 		return;
-	xasprintf(&line, "%s\n", why);
-	rec_output(e, line);
-	free(line);
+	if (e->released) {
+		if (e->merging)
+			xasprintf(&line, "%s (%lld rows compared)\n", why,
+			    (long long)e->compared);
+		else
+			xasprintf(&line, "%s\n", why);
+		rec_output(e, line);
+		free(line);
+	}
 	rec_finish(e, 0, why);
 }
 

@@ -130,6 +130,7 @@ check "rows: changed samples" test "$(res "$r" .samples.changed)" = \
 check "rows: changed columns (NULL vs '' counts, 1.0 = 1.000, instants)" \
     test "$(res "$r" .changed_columns)" = '{"name":2,"email":2,"balance":1}'
 logof "$r" >"$T/out"
+contains "$T/out" "key: id; compared: name, email, balance, created, active"
 contains "$T/out" "matched: 15, missing: 2, extra: 2, changed: 4"
 contains "$T/out" "changed columns: name 2, email 2, balance 1"
 contains "$T/out" "missing (in source, not in dest): 3, 1000005"
@@ -229,6 +230,16 @@ expect_rc 1 "$CUTOVER" run "$r"
 "$CUTOVER" status "$r" >"$T/out" 2>&1
 contains "$T/out" "source legacy: the query returned 21 rows of 1 column; compare: value needs one row of one column"
 
+# --- The sessions are read-only.
+r=$(rb readonly value 1 0 legacy "SELECT 1" odoo \
+    "WITH x AS (INSERT INTO nothing VALUES (1, 'x') RETURNING 1)
+    SELECT count(*) FROM x")
+expect_rc 1 "$CUTOVER" run "$r"
+"$CUTOVER" status "$r" >"$T/out" 2>&1
+contains "$T/out" "dest odoo: ERROR 25006: cannot execute"
+contains "$T/out" "in a read-only transaction"
+check "readonly: nothing written" test "$(q odoo "SELECT count(*) FROM nothing")" = 0
+
 # --- Streaming: both sides at once, progress once a second.
 r=$(rb slow rows 1 0 legacy "SELECT id, slow(id) FROM ticks" legacy \
     "SELECT id, slow(id) FROM ticks")
@@ -253,6 +264,8 @@ check "timeout: quick ($(((t1 - t0) / 1000000))ms)" \
     test $(((t1 - t0) / 1000000)) -lt 4000
 "$CUTOVER" status "$r" >"$T/out" 2>&1
 contains "$T/out" "timed out after 1s"
+logof "$r" >"$T/out"
+contains "$T/out" "rows compared)"
 for i in $(seq 30); do
 	left=$(pg_psql "SELECT count(*) FROM pg_stat_activity
 	    WHERE query LIKE 'COPY%slow(id)%'")
