@@ -72,6 +72,9 @@ static void rec_prev_keep(struct rec_merge *, struct rec_prev *,
     const struct rec_field *);
 static void rec_sample_add(struct rec_merge *, int,
     const struct rec_field *, const char *);
+static int rec_keys_check(int, char *const *, const unsigned *,
+    const unsigned *, char **);
+static void rec_samples_json(const struct rec_merge *, struct buf *);
 static void rec_key_json(const struct rec_merge *, const struct rec_sample *,
     struct buf *);
 static char **rec_key_strings(const struct rec_merge *,
@@ -618,12 +621,33 @@ rec_unique_name(char *const *names, int i)
 	return xstrdup(names[i]);
 }
 
+/* Key columns must be numbers on both sides or on neither. */
+static int
+rec_keys_check(int nkeys, char *const *names, const unsigned *soids,
+    const unsigned *doids, char **err)
+{
+	char t1[32], t2[32];
+	int i;
+
+	for (i = 0; i < nkeys; i++) {
+		if ((rec_kind_of(soids[i]) == REC_NUMBER) ==
+		    (rec_kind_of(doids[i]) == REC_NUMBER))
+			continue;
+		xasprintf(err, "key column %d (%s) is %s in source but %s in "
+		    "dest: a number and a non-number cannot be paired; cast "
+		    "one side in its query (e.g. ref::int)", i + 1, names[i],
+		    rec_type_name(soids[i], t1, sizeof t1),
+		    rec_type_name(doids[i], t2, sizeof t2));
+		return -1;
+	}
+	return 0;
+}
+
 int
 rec_merge_init(struct rec_merge *m, int ncols, int nkeys,
     char *const *names, const unsigned *soids, const unsigned *doids,
     char **err)
 {
-	char t1[32], t2[32];
 	int i;
 
 	memset(m, 0, sizeof *m);
@@ -632,17 +656,8 @@ rec_merge_init(struct rec_merge *m, int ncols, int nkeys,
 		    nkeys, ncols, ncols == 1 ? "" : "s");
 		return -1;
 	}
-	for (i = 0; i < nkeys; i++) {
-		if ((rec_kind_of(soids[i]) == REC_NUMBER) !=
-		    (rec_kind_of(doids[i]) == REC_NUMBER)) {
-			xasprintf(err, "key column %d (%s) is %s in source but "
-			    "%s in dest: a number and a non-number cannot be "
-			    "paired; cast one side in its query (e.g. ref::int)",
-			    i + 1, names[i], rec_type_name(soids[i], t1,
-			    sizeof t1), rec_type_name(doids[i], t2, sizeof t2));
-			return -1;
-		}
-	}
+	if (rec_keys_check(nkeys, names, soids, doids, err) != 0)
+		return -1;
 	m->ncols = ncols;
 	m->nkeys = nkeys;
 	m->names = xcalloc((size_t)ncols + 1, sizeof *m->names);
@@ -815,11 +830,31 @@ rec_key_json(const struct rec_merge *m, const struct rec_sample *s,
 	buf_addc(b, ']');
 }
 
+/* {"missing": [keys], "extra": [...], "changed": [...]} */
+static void
+rec_samples_json(const struct rec_merge *m, struct buf *b)
+{
+	static const char *kinds[] = { "missing", "extra", "changed" };
+	int first = 1, i, k;
+
+	buf_addc(b, '{');
+	for (k = 0; k < 3; k++) {
+		json_key(b, &first, kinds[k]);
+		buf_addc(b, '[');
+		for (i = 0; i < m->nsamples[k]; i++) {
+			if (i > 0)
+				buf_addc(b, ',');
+			rec_key_json(m, &m->samples[k][i], b);
+		}
+		buf_addc(b, ']');
+	}
+	buf_addc(b, '}');
+}
+
 void
 rec_merge_json(const struct rec_merge *m, struct buf *b)
 {
-	static const char *kinds[] = { "missing", "extra", "changed" };
-	int first = 1, f2, i, k;
+	int first = 1, f2, i;
 
 	buf_addc(b, '{');
 	json_key(b, &first, "source_rows");
@@ -835,18 +870,7 @@ rec_merge_json(const struct rec_merge *m, struct buf *b)
 	json_key(b, &first, "changed");
 	json_int(b, m->changed, 0);
 	json_key(b, &first, "samples");
-	buf_addc(b, '{');
-	for (f2 = 1, k = 0; k < 3; k++) {
-		json_key(b, &f2, kinds[k]);
-		buf_addc(b, '[');
-		for (i = 0; i < m->nsamples[k]; i++) {
-			if (i > 0)
-				buf_addc(b, ',');
-			rec_key_json(m, &m->samples[k][i], b);
-		}
-		buf_addc(b, ']');
-	}
-	buf_addc(b, '}');
+	rec_samples_json(m, b);
 	json_key(b, &first, "changed_columns");
 	buf_addc(b, '{');
 	for (f2 = 1, i = 0; i < m->ncols; i++) {
