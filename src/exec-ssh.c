@@ -1225,7 +1225,12 @@ ssh_session_lost(struct ssh_session *ss, int rc)
 			;
 		*pp = e;
 	}
-	ssh_session_fail(ss, cerr != NULL ? cerr : msg);
+	if (cerr != NULL) {
+		free(msg);
+		xasprintf(&msg, "connection to %s lost: %s; then %s", ss->label,
+		    err, cerr);
+	}
+	ssh_session_fail(ss, msg);
 	free(cerr);
 	free(msg);
 	free(err);
@@ -1774,7 +1779,12 @@ ssh_exec_abort(struct exec *e)
 		ssh_exec_finish(e);
 		break;
 	case EX_OPEN:
-		/* libssh2 is opening it: let that end, then free it. */
+		/* libssh2 is opening it: let that end, then free it. If the
+		 * server never answers, the next open takes the channel over,
+		 * which does no harm: it is a fresh one. */
+		if (e->grace == NULL)
+			e->grace = loop_timer_add(e->req.loop,
+			    SSH_CLOSE_GRACE_MS, ssh_on_grace, e);
 		ssh_session_kick(e->ss);
 		break;
 	case EX_FREE:

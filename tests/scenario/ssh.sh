@@ -157,6 +157,7 @@ lacks "$T/out" "wrong-Phrase-99"
 # 9. ssh-agent: no identity in the target.
 eval "$(ssh-agent -s)" >/dev/null
 agent=$SSH_AGENT_PID
+trap 'kill "$agent" 2>/dev/null; sshd_stop_all; cleanup' EXIT
 ssh-add -q "$SSH_KEY" 2>/dev/null
 runbook agent "$(target box "$PA" "known_hosts: $SSH_KNOWN")" "      - {id: s, type: ssh, target: box, run: 'echo via-agent'}"
 expect_rc 0 C agent run "$T/agent.yaml"
