@@ -255,8 +255,8 @@ check "slow: progress at most once a second ($n lines in ${el}ms)" \
     test "$n" -ge 1 -a "$n" -le $((el / 1000 + 1))
 
 # --- Timeout cancels both queries.
-r=$(rb timeout rows 1 0 legacy "SELECT id, slow(id) FROM ticks" legacy \
-    "SELECT id, slow(id) FROM ticks" 1s)
+r=$(rb timeout rows 1 0 legacy "SELECT 1 AS id, pg_sleep(30)::text AS x" \
+    legacy "SELECT id, slow(id) FROM ticks" 1s)
 t0=$(date +%s%N)
 expect_rc 1 "$CUTOVER" run "$r"
 t1=$(date +%s%N)
@@ -268,11 +268,29 @@ logof "$r" >"$T/out"
 contains "$T/out" "rows compared)"
 for i in $(seq 30); do
 	left=$(pg_psql "SELECT count(*) FROM pg_stat_activity
+	    WHERE query LIKE 'COPY%slow(id)%' OR query LIKE 'COPY%pg_sleep(30)%'")
+	[ "$left" = 0 ] && break
+	sleep 0.1
+done
+check "timeout: no query left running (cancelled, not just closed)" \
+    test "$left" = 0
+
+# --- Stopping the run cancels both queries; the step is interrupted.
+r=$(rb stop rows 1 0 legacy "SELECT id, slow(id) FROM ticks" legacy \
+    "SELECT id, slow(id) FROM ticks")
+"$CUTOVER" run "$r" >"$T/out" 2>&1 &
+pid=$!
+sleep 1.5
+kill -INT $pid
+wait $pid
+for i in $(seq 30); do
+	left=$(pg_psql "SELECT count(*) FROM pg_stat_activity
 	    WHERE query LIKE 'COPY%slow(id)%'")
 	[ "$left" = 0 ] && break
 	sleep 0.1
 done
-check "timeout: no query left running" test "$left" = 0
+check "stop: no query left running" test "$left" = 0
+check "stop: step interrupted" test "$(step_state "$r" r)" = interrupted
 
 # --- Passwords: a side that logs in with one, a side whose one is wrong.
 r=$(rb secret rows 1 0 app "$SRC" wrongpw "$DST")
