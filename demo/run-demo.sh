@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 echo "demo: starting the sandbox (PostgreSQL with legacy and odoo databases, an sshd)..."
 sandbox_up || { echo "demo: the sandbox did not start" >&2; exit 1; }
 rb=runbooks/demo.yaml
-C() { ./cutover --state "$T/demo.db" "$@"; }
+cutover=${CUTOVER:-./cutover}
+C() { "$cutover" --state "$T/demo.db" "$@"; }
 say() { printf '\n== %s\n' "$*"; }
 
 if [ -t 0 ] && [ -t 1 ] && [ -z "${CUTOVER_DEMO_HEADLESS:-}" ]; then
@@ -29,7 +30,7 @@ EOT
 fi
 
 say "lint the runbook"
-./cutover lint "$rb" && echo "runbook is valid"
+"$cutover" lint "$rb" && echo "runbook is valid"
 say "run until a person is needed"
 C run "$rb"
 say "the store lead confirms the freeze announcement"
