@@ -221,6 +221,11 @@ static int ssh_error_fatal(int);
 static LIBSSH2_KNOWNHOSTS *ssh_known_load(struct ssh_session *);
 static void ssh_hostkey_prefs(struct ssh_session *, LIBSSH2_KNOWNHOSTS *);
 static int ssh_hostkey_check(struct ssh_session *, char **);
+static int ssh_hostkey_lookup(struct ssh_session *, const char *, size_t,
+    int, int *);
+static void ssh_hostkey_text(struct ssh_session *, const char *, size_t,
+    const char *, const char *, char **, char **, char **);
+static void ssh_hostkey_added(struct ssh_session *, const char *);
 static int ssh_hostkey_add(struct ssh_session *, const char *, char **);
 static char *ssh_base64(const unsigned char *, size_t, int);
 
@@ -239,6 +244,7 @@ static void ssh_exec_destroy(struct exec *);
 static void ssh_exec_note(struct exec *, const char *);
 static void ssh_on_timeout(void *);
 static void ssh_on_grace(void *);
+static char *ssh_default_user(char **);
 static char *ssh_path(const char *);
 static void ssh_forget(char **);
 
@@ -398,8 +404,6 @@ ssh_session_fields(struct ssh_session *ss, const struct runbook *rb,
     char **err)
 {
 	const struct rb_target *t = ss->target;
-	struct passwd *pw;
-	const char *user;
 	char *s;
 
 	if ((ss->host = expand_text(rb, t->host, err)) == NULL)
@@ -425,17 +429,12 @@ ssh_session_fields(struct ssh_session *ss, const struct runbook *rb,
 	}
 	ss->accept_new = t->accept_new;
 	xasprintf(&ss->label, "%s:%d", ss->host, ss->port);
-	if (t->user != NULL) {
-		if ((ss->user = expand_text(rb, t->user, err)) == NULL)
-			return -1;
-	} else if ((user = getenv("USER")) != NULL && *user != '\0')
-		ss->user = xstrdup(user);
-	else if ((pw = getpwuid(getuid())) != NULL)
-		ss->user = xstrdup(pw->pw_name);
-	else {
-		*err = xstrdup("no user for the ssh target: set user or $USER");
+	if (t->user != NULL)
+		ss->user = expand_text(rb, t->user, err);
+	else
+		ss->user = ssh_default_user(err);
+	if (ss->user == NULL)
 		return -1;
-	}
 	if (t->identity != NULL) {
 		if ((s = expand_text(rb, t->identity, err)) == NULL)
 			return -1;
@@ -478,6 +477,21 @@ ssh_session_port(struct ssh_session *ss, const struct runbook *rb,
 	free(s);
 	ss->port = (int)v;
 	return 0;
+}
+
+/* $USER, else the name of our uid. */
+static char *
+ssh_default_user(char **err)
+{
+	const char *user = getenv("USER");
+	struct passwd *pw;
+
+	if (user != NULL && *user != '\0')
+		return xstrdup(user);
+	if ((pw = getpwuid(getuid())) != NULL)
+		return xstrdup(pw->pw_name);
+	*err = xstrdup("no user for the ssh target: set user, or $USER");
+	return NULL;
 }
 
 /* A leading ~/ means $HOME. */
@@ -1403,45 +1417,27 @@ ssh_base64(const unsigned char *p, size_t len, int pad)
 static int
 ssh_hostkey_check(struct ssh_session *ss, char **err)
 {
-	LIBSSH2_KNOWNHOSTS *kh;
 	const char *key, *hash, *name = "unknown";
 	size_t len, i;
-	int type, kbit = LIBSSH2_KNOWNHOST_KEY_UNKNOWN, rc, other;
-	char *fp, *b64, *pattern, *line;
+	int type, kbit = LIBSSH2_KNOWNHOST_KEY_UNKNOWN, rc, other = 0;
+	char *fp, *pattern, *line;
 
 	key = libssh2_session_hostkey(ss->s, &len, &type);
 	hash = libssh2_hostkey_hash(ss->s, LIBSSH2_HOSTKEY_HASH_SHA256);
-	if (key == NULL || hash == NULL || (kh = ssh_known_load(ss)) == NULL) {
-		xasprintf(err, "cannot connect to %s: no host key", ss->label);
-		return -1;
-	}
 	for (i = 0; i < SSH_NKEY_TYPES; i++) {
 		if (ssh_key_types[i].hostkey == type) {
 			kbit = ssh_key_types[i].knownhost;
 			name = ssh_key_types[i].name;
 		}
 	}
-	rc = libssh2_knownhost_checkp(kh, ss->host, ss->port, key, len,
-	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kbit,
-	    NULL);
-	/* Not found by type: does the file know this host by another? */
-	other = rc == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND &&
-	    libssh2_knownhost_checkp(kh, ss->host, ss->port, key, len,
-	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW, NULL) ==
-	    LIBSSH2_KNOWNHOST_CHECK_MISMATCH;
-	libssh2_knownhost_free(kh);
+	if (key == NULL || hash == NULL ||
+	    (rc = ssh_hostkey_lookup(ss, key, len, kbit, &other)) < 0) {
+		xasprintf(err, "cannot connect to %s: no host key", ss->label);
+		return -1;
+	}
 	if (rc == LIBSSH2_KNOWNHOST_CHECK_MATCH)
 		return 0;
-	b64 = ssh_base64((const unsigned char *)hash, 32, 0);
-	xasprintf(&fp, "%s SHA256:%s", name, b64);
-	free(b64);
-	b64 = ssh_base64((const unsigned char *)key, len, 1);
-	if (ss->port == 22)
-		pattern = xstrdup(ss->host);
-	else
-		xasprintf(&pattern, "[%s]:%d", ss->host, ss->port);
-	xasprintf(&line, "%s %s %s", pattern, name, b64);
-	free(b64);
+	ssh_hostkey_text(ss, key, len, name, hash, &fp, &pattern, &line);
 	if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH || other)
 		xasprintf(err, "host key of %s has CHANGED%s (possible attack: "
 		    "someone may be intercepting the connection); refusing to "
@@ -1457,22 +1453,73 @@ ssh_hostkey_check(struct ssh_session *ss, char **err)
 		    "connect; check this fingerprint with the server's owner, "
 		    "then add this line to %s: %s", ss->label, fp,
 		    ss->known_hosts, line);
-	else
-		rc = ssh_hostkey_add(ss, line, err) == 0 ? 0 : -1;
-	if (rc == 0) {
-		struct exec *e;
-
-		free(pattern);
-		xasprintf(&pattern, "[cutover: host_key accept-new: added the "
-		    "host key of %s (%s) to %s]\n", ss->label, fp,
-		    ss->known_hosts);
-		for (e = ss->execs; e != NULL; e = e->next)
-			ssh_exec_note(e, pattern);
+	else if (ssh_hostkey_add(ss, line, err) == 0) {
+		ssh_hostkey_added(ss, fp);
+		rc = LIBSSH2_KNOWNHOST_CHECK_MATCH;
 	}
 	free(pattern);
 	free(line);
 	free(fp);
-	return rc == 0 ? 0 : -1;
+	return rc == LIBSSH2_KNOWNHOST_CHECK_MATCH ? 0 : -1;
+}
+
+/*
+ * Look the key up by host and type. When the type is not found, *other
+ * says whether the file knows this host by keys of other types.
+ */
+static int
+ssh_hostkey_lookup(struct ssh_session *ss, const char *key, size_t len,
+    int kbit, int *other)
+{
+	LIBSSH2_KNOWNHOSTS *kh;
+	int rc;
+
+	if ((kh = ssh_known_load(ss)) == NULL)
+		return -1;
+	rc = libssh2_knownhost_checkp(kh, ss->host, ss->port, key, len,
+	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kbit,
+	    NULL);
+	*other = rc == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND &&
+	    libssh2_knownhost_checkp(kh, ss->host, ss->port, key, len,
+	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW, NULL) ==
+	    LIBSSH2_KNOWNHOST_CHECK_MISMATCH;
+	libssh2_knownhost_free(kh);
+	return rc;
+}
+
+/* The fingerprint ("TYPE SHA256:..."), the host pattern and the whole
+ * known_hosts line for a key, as OpenSSH writes them. */
+static void
+ssh_hostkey_text(struct ssh_session *ss, const char *key, size_t len,
+    const char *name, const char *hash, char **fp, char **pattern,
+    char **line)
+{
+	char *b64;
+
+	b64 = ssh_base64((const unsigned char *)hash, 32, 0);
+	xasprintf(fp, "%s SHA256:%s", name, b64);
+	free(b64);
+	if (ss->port == 22)
+		*pattern = xstrdup(ss->host);
+	else
+		xasprintf(pattern, "[%s]:%d", ss->host, ss->port);
+	b64 = ssh_base64((const unsigned char *)key, len, 1);
+	xasprintf(line, "%s %s %s", *pattern, name, b64);
+	free(b64);
+}
+
+/* accept-new added a key: say so in the output of every waiting step. */
+static void
+ssh_hostkey_added(struct ssh_session *ss, const char *fp)
+{
+	struct exec *e;
+	char *note;
+
+	xasprintf(&note, "[cutover: host_key accept-new: added the host key "
+	    "of %s (%s) to %s]\n", ss->label, fp, ss->known_hosts);
+	for (e = ss->execs; e != NULL; e = e->next)
+		ssh_exec_note(e, note);
+	free(note);
 }
 
 /* Append line to the known_hosts file (creating it, mode 0600). */
