@@ -669,6 +669,8 @@ engine_fail_now(struct engine *e, struct engine_step *s,
 		return;
 	s->attempt = n;
 	s->kind = kind;
+	if (kind != ATT_ROLLBACK)
+		s->attempts++;
 	s->started = loop_now();
 	s->exit_code = -1;
 	s->tries_left = 1;

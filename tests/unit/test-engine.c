@@ -35,9 +35,8 @@ static const char *text =
     "      - {id: flaky, type: local, run: 'false', retries: 2, needs: []}\n"
     "      - {id: person, type: manual, needs: [ok]}\n"
     "      - {id: gate, type: checkpoint, approvals: 1, needs: [person]}\n"
-    "      - {id: remote, type: reconcile, compare: value, needs: [],\n"
-    "         source: {target: db, query: 'select 1'},\n"
-    "         dest: {target: db, query: 'select 1'}}\n"
+    "      - {id: remote, type: local, needs: [],\n"
+    "         run: 'echo ${env:CUTOVER_TEST_UNSET}'}\n"
     "targets:\n"
     "  db: {type: postgres, conninfo: 'dbname=x'}\n";
 
@@ -113,15 +112,18 @@ test_retries(void **state)
 }
 
 static void
-test_unsupported_type(void **state)
+test_unset_env(void **state)
 {
 	struct fixture *f = *state;
 
+	/* A command that cannot be expanded fails its attempt, clearly. */
+	unsetenv("CUTOVER_TEST_UNSET");
 	assert_int_equal(engine_set_until(f->e, "remote"), 0);
 	assert_int_equal(engine_run(f->e), EXIT_FAILED);
 	assert_int_equal(st(f, "remote"), ST_FAILED);
 	assert_string_equal(engine_find(f->e, "remote")->note,
-	    "reconcile steps are not supported yet");
+	    "environment variable CUTOVER_TEST_UNSET is not set");
+	assert_int_equal(engine_find(f->e, "remote")->attempts, 1);
 	assert_int_equal(st(f, "ok"), ST_PENDING);
 }
 
@@ -168,7 +170,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_verify_fails, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unsupported_type, setup,
+		cmocka_unit_test_setup_teardown(test_unset_env, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_people, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_go, setup, teardown),
