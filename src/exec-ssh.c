@@ -411,22 +411,6 @@ ssh_session_fields(struct ssh_session *ss, const struct runbook *rb,
 	ss->port = t->port > 0 ? t->port : 22;
 	if (t->port_text != NULL && ssh_session_port(ss, rb, err) != 0)
 		return -1;
-	if (t->port_text != NULL) {
-		char *end;
-		long v;
-
-		if ((s = expand_text(rb, t->port_text, err)) == NULL)
-			return -1;
-		v = strtol(s, &end, 10);
-		if (*s == '\0' || *end != '\0' || v < 1 || v > 65535) {
-			xasprintf(err, "port of target %s: '%s' is not a port "
-			    "number", t->name, s);
-			free(s);
-			return -1;
-		}
-		free(s);
-		ss->port = (int)v;
-	}
 	ss->accept_new = t->accept_new;
 	xasprintf(&ss->label, "%s:%d", ss->host, ss->port);
 	if (t->user != NULL)
