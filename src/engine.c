@@ -955,9 +955,10 @@ engine_lost(struct engine *e)
 }
 
 /*
- * Open a transaction in which this driver still holds the lease (renewing
- * it); every write a driver makes goes through one, so a driver that was
- * taken over can never record anything. Returns 0, or -1 (nothing open).
+ * Open a transaction in which this driver still holds the lease (the
+ * heartbeat timer renews it); every write a driver makes goes through one,
+ * so a driver that was taken over can never record anything. Returns 0,
+ * or -1 (nothing open).
  */
 int
 engine_own(struct engine *e)
@@ -968,7 +969,7 @@ engine_own(struct engine *e)
 		return -1;
 	if (!e->driving)
 		return 0;
-	rc = state_lease_heartbeat(e->st, e->run.id);
+	rc = state_lease_check(e->st, e->run.id);
 	if (rc == STATE_OK)
 		return 0;
 	state_rollback(e->st);
@@ -995,7 +996,7 @@ on_heartbeat(void *arg)
 
 	if (engine_own(e) != 0)
 		return;
-	engine_commit(e, STATE_OK);
+	engine_commit(e, state_lease_heartbeat(e->st, e->run.id));
 	e->heartbeat = loop_timer_add(e->loop, STATE_HEARTBEAT_MS, on_heartbeat,
 	    e);
 }

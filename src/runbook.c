@@ -68,10 +68,11 @@ static void rb_node_add(struct rb_node *, struct rb_node *);
 static void rb_node_free(struct rb_node *);
 static struct rb_pos rb_offset_pos(const char *, size_t, size_t);
 static void rb_yaml_error(struct rb_ctx *, const yaml_parser_t *);
-static struct rb_node *rb_yaml_scalar(const yaml_event_t *);
+static struct rb_node *rb_yaml_scalar(yaml_event_t *);
+static void rb_hash_head(struct sha256_ctx *, char, size_t);
 static void rb_yaml_attach(struct rb_parse *, struct rb_node *);
 static int rb_yaml_event(struct rb_ctx *, struct rb_parse *,
-    const yaml_event_t *);
+    yaml_event_t *);
 static struct rb_node *rb_yaml_parse(struct rb_ctx *);
 
 /* Helpers. */
@@ -370,14 +371,14 @@ rb_yaml_error(struct rb_ctx *ctx, const yaml_parser_t *p)
 
 /* A scalar node from its event. */
 static struct rb_node *
-rb_yaml_scalar(const yaml_event_t *ev)
+rb_yaml_scalar(yaml_event_t *ev)
 {
 	struct rb_node *n = rb_node_new(RB_NODE_SCALAR, &ev->start_mark);
 
+	/* libyaml's value is NUL-terminated and malloc'd: take it over. */
 	n->len = ev->data.scalar.length;
-	n->value = xmalloc(n->len + 1);
-	memcpy(n->value, ev->data.scalar.value, n->len);
-	n->value[n->len] = '\0';
+	n->value = (char *)ev->data.scalar.value;
+	ev->data.scalar.value = NULL;
 	n->style = (int)ev->data.scalar.style;
 	n->end.line = (unsigned)ev->end_mark.line + 1;
 	n->end.col = (unsigned)ev->end_mark.column + 1;
@@ -403,7 +404,7 @@ rb_yaml_attach(struct rb_parse *p, struct rb_node *n)
  * the stream, -1 to stop on an error that makes the tree useless.
  */
 static int
-rb_yaml_event(struct rb_ctx *ctx, struct rb_parse *p, const yaml_event_t *ev)
+rb_yaml_event(struct rb_ctx *ctx, struct rb_parse *p, yaml_event_t *ev)
 {
 	struct rb_node *n;
 	struct rb_pos pos;
@@ -1724,11 +1725,24 @@ rb_load_root(struct rb_ctx *ctx, struct rb_node *root)
 
 /* ------------------------------------------------- hashes and defaults */
 
+/* Hash "<kind><count>:" (what snprintf "%c%zu:" would write). */
+static void
+rb_hash_head(struct sha256_ctx *c, char kind, size_t count)
+{
+	char head[32], *p = head + sizeof head;
+
+	*--p = ':';
+	do
+		*--p = (char)('0' + count % 10);
+	while ((count /= 10) > 0);
+	*--p = kind;
+	sha256_add(c, p, (size_t)(head + sizeof head - p));
+}
+
 /* Hash a node as written, length-prefixed so that nothing runs together. */
 static void
 rb_node_hash(struct sha256_ctx *c, const struct rb_node *n)
 {
-	char head[32];
 	size_t i;
 
 	if (n == NULL) {
@@ -1737,15 +1751,12 @@ rb_node_hash(struct sha256_ctx *c, const struct rb_node *n)
 	}
 	switch (n->kind) {
 	case RB_NODE_SCALAR:
-		snprintf(head, sizeof head, "s%zu:", n->len);
-		sha256_add(c, head, strlen(head));
+		rb_hash_head(c, 's', n->len);
 		sha256_add(c, n->value, n->len);
 		return;
 	case RB_NODE_SEQ:
 	case RB_NODE_MAP:
-		snprintf(head, sizeof head, "%c%zu:", n->kind == RB_NODE_SEQ ?
-		    '[' : '{', n->nkids);
-		sha256_add(c, head, strlen(head));
+		rb_hash_head(c, n->kind == RB_NODE_SEQ ? '[' : '{', n->nkids);
 		for (i = 0; i < n->nkids; i++)
 			rb_node_hash(c, n->kids[i]);
 		return;

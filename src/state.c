@@ -1257,6 +1257,25 @@ state_lease_heartbeat(struct state *st, int64_t run)
 }
 
 int
+state_lease_check(struct state *st, int64_t run)
+{
+	sqlite3_stmt *s;
+	char host[256] = "";
+	int rc;
+
+	gethostname(host, sizeof host - 1);
+	s = st_query(st, "SELECT 1 FROM drivers WHERE run=? AND pid=? AND host=?",
+	    "IIt", run, (int64_t)getpid(), host);
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	st_done(st, s);
+	if (rc == SQLITE_ROW)
+		return STATE_OK;
+	return rc == SQLITE_DONE ? STATE_CONFLICT : st_fail(st, "read drivers");
+}
+
+int
 state_lease_release(struct state *st, int64_t run)
 {
 	return st_run(st, "DELETE FROM drivers WHERE run=? AND pid=?", "II", run,

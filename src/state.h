@@ -250,6 +250,8 @@ int state_decision_reset(struct state *, int64_t run, const char *step);
 int state_lease_acquire(struct state *, int64_t run, const char *host,
     int64_t pid, struct lease_holder *holder, int *took_over);
 int state_lease_heartbeat(struct state *, int64_t run);
+/* Does this process still hold the lease (STATE_OK), or not (CONFLICT)? */
+int state_lease_check(struct state *, int64_t run);
 int state_lease_release(struct state *, int64_t run);
 /* Who drives the run now (STATE_NOTFOUND if nobody, or only a dead one). */
 int state_lease_get(struct state *, int64_t run, struct lease_holder *);
