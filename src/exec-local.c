@@ -23,6 +23,8 @@
 
 #define LOCAL_KILL_GRACE_MS 2000 /* SIGTERM, then SIGKILL after this */
 #define LOCAL_DRAIN_MS 1000      /* wait for the pipe after the shell exits */
+#define LOCAL_WINDOW_MS 50        /* output is read at most ... */
+#define LOCAL_WINDOW_BYTES (1024 * 1024) /* ... this much per window */
 
 struct exec {
 	struct exec_req req;
@@ -31,7 +33,9 @@ struct exec {
 	int gate;   /* write end: closing it without a byte aborts the child */
 	int out;    /* read end of the output pipe */
 	struct loop_io *io;
-	struct loop_timer *timeout, *kill_timer, *drain_timer;
+	struct loop_timer *timeout, *kill_timer, *drain_timer, *resume;
+	int64_t window;    /* loop_now() when the current read window began */
+	size_t window_len; /* bytes read in it */
 	int exited, status, closed, finished, timed_out;
 	char *why; /* reason for cancel */
 	struct exec_result result;
@@ -52,6 +56,8 @@ static void local_on_kill(void *);
 static void local_on_drain(void *);
 static void local_close_pipe(struct exec *);
 static void local_maybe_done(struct exec *);
+static int local_throttle(struct exec *);
+static void local_on_resume(void *);
 static int group_alive(pid_t);
 
 const struct exec_ops exec_local_ops = {
@@ -219,6 +225,39 @@ local_close_pipe(struct exec *e)
 	e->closed = 1;
 }
 
+/*
+ * A step that floods output is read at a bounded rate (20 MiB/s): its
+ * writer then waits on a full pipe instead of taking the CPU the console
+ * and the terminal need. Returns 1 when reading pauses until the window
+ * ends.
+ */
+static int
+local_throttle(struct exec *e)
+{
+	int64_t now = loop_now();
+
+	if (now - e->window >= LOCAL_WINDOW_MS) {
+		e->window = now;
+		e->window_len = 0;
+	}
+	if (e->window_len < LOCAL_WINDOW_BYTES || e->exited)
+		return 0;
+	loop_io_set(e->io, 0);
+	e->resume = loop_timer_add(e->req.loop,
+	    LOCAL_WINDOW_MS - (now - e->window), local_on_resume, e);
+	return 1;
+}
+
+static void
+local_on_resume(void *arg)
+{
+	struct exec *e = arg;
+
+	e->resume = NULL;
+	if (!e->closed)
+		loop_io_set(e->io, POLLIN);
+}
+
 /* Read what the pipe has; EOF means every writer is gone. */
 static void
 local_read(int fd, short revents, void *arg)
@@ -230,8 +269,11 @@ local_read(int fd, short revents, void *arg)
 
 	(void)revents;
 	while (rounds++ < 4) {
+		if (local_throttle(e))
+			return;
 		n = read(fd, buf, sizeof buf);
 		if (n > 0) {
+			e->window_len += (size_t)n;
 			e->req.output(buf, (size_t)n, e->req.arg);
 			continue;
 		}
@@ -255,7 +297,8 @@ local_maybe_done(struct exec *e)
 	loop_timer_cancel(e->req.loop, e->timeout);
 	loop_timer_cancel(e->req.loop, e->kill_timer);
 	loop_timer_cancel(e->req.loop, e->drain_timer);
-	e->timeout = e->kill_timer = e->drain_timer = NULL;
+	loop_timer_cancel(e->req.loop, e->resume);
+	e->timeout = e->kill_timer = e->drain_timer = e->resume = NULL;
 	r->timed_out = e->timed_out;
 	if (WIFEXITED(e->status))
 		r->exit_code = WEXITSTATUS(e->status);
@@ -317,6 +360,7 @@ local_free(struct exec *e)
 	loop_timer_cancel(e->req.loop, e->timeout);
 	loop_timer_cancel(e->req.loop, e->kill_timer);
 	loop_timer_cancel(e->req.loop, e->drain_timer);
+	loop_timer_cancel(e->req.loop, e->resume);
 	free(e->result.message);
 	free(e->why);
 	free(e->command);
