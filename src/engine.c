@@ -72,6 +72,8 @@ static void on_stop(int, void *);
 static void engine_flush_step(struct engine *, struct engine_step *);
 static const struct exec_ops *engine_ops(enum step_type, int *);
 static void engine_conninfo_secrets(struct engine *);
+static void engine_token(struct engine *, struct engine_step *);
+static void engine_record_group(struct engine *, struct engine_step *);
 static int engine_longest_first(const void *, const void *);
 static int engine_may_decide(struct engine *, struct engine_step *);
 
@@ -351,9 +353,11 @@ engine_recover(struct engine *e)
 	if (state_attempts_running(e->st, e->run.id, &v, &n) != STATE_OK)
 		return EXIT_CONFLICT;
 	for (i = 0; i < n && rc == 0; i++) {
-		if (v[i].pgid > 0 && v[i].host != NULL &&
-		    strcmp(v[i].host, e->host) == 0 &&
-		    exec_local_kill_group(v[i].pgid, ENGINE_GROUP_WAIT_MS) != 0) {
+		if (v[i].host != NULL && strcmp(v[i].host, e->host) == 0 &&
+		    ((v[i].pgid > 0 && exec_local_kill_group(v[i].pgid,
+		          ENGINE_GROUP_WAIT_MS) != 0) ||
+		        exec_local_kill_token(v[i].token,
+		            ENGINE_GROUP_WAIT_MS) != 0)) {
 			fprintf(stderr, "cutover: process group %lld of step %s "
 			    "would not end; kill it, then try again\n",
 			    (long long)v[i].pgid, v[i].step);
@@ -665,7 +669,7 @@ engine_fail_now(struct engine *e, struct engine_step *s,
 		    ST_BIT(ST_AWAITING);
 	if (engine_own(e) != 0 ||
 	    engine_commit(e, state_attempt_begin(e->st, e->run.id, s->def->id,
-	        kind, mask, e->host, 0, 0, &n)) != STATE_OK)
+	        kind, mask, e->host, 0, 0, NULL, &n)) != STATE_OK)
 		return;
 	s->attempt = n;
 	s->kind = kind;
@@ -683,7 +687,7 @@ engine_launch(struct engine *e, struct engine_step *s, const char *text,
     char **err)
 {
 	struct exec_req req;
-	char *cmd, *env[4];
+	char *cmd, *env[5];
 	int rc = -1;
 
 	if ((cmd = expand_text(e->rb, text, err)) == NULL)
@@ -691,7 +695,8 @@ engine_launch(struct engine *e, struct engine_step *s, const char *text,
 	xasprintf(&env[0], "CUTOVER_MODE=%s", e->run.mode);
 	xasprintf(&env[1], "CUTOVER_RUN=%lld", (long long)e->run.id);
 	xasprintf(&env[2], "CUTOVER_STEP=%s", s->def->id);
-	env[3] = NULL;
+	xasprintf(&env[3], "CUTOVER_ATTEMPT=%s", s->token);
+	env[4] = NULL;
 	memset(&req, 0, sizeof req);
 	req.loop = e->loop;
 	req.rb = e->rb;
@@ -713,7 +718,41 @@ engine_launch(struct engine *e, struct engine_step *s, const char *text,
 	free(env[0]);
 	free(env[1]);
 	free(env[2]);
+	free(env[3]);
 	return rc;
+}
+
+/* A token no other attempt carries: run, step, time, pid, a counter. */
+static void
+engine_token(struct engine *e, struct engine_step *s)
+{
+	static unsigned count;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(s->token, sizeof s->token, "%lld.%zu.%llx.%x.%x",
+	    (long long)e->run.id, s->def->index,
+	    (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec,
+	    (unsigned)getpid(), ++count);
+}
+
+/*
+ * Record the process group of a command just started. It need not be
+ * durable: the attempt is already recorded running with its token, by
+ * which a later driver finds the command if this record is lost.
+ */
+static void
+engine_record_group(struct engine *e, struct engine_step *s)
+{
+	int64_t g;
+
+	if (s->ex == NULL || (g = s->ops->pgid(s->ex)) <= 0)
+		return;
+	state_set_durable(e->st, 0);
+	if (engine_own(e) == 0)
+		engine_commit(e, state_attempt_set_pid(e->st, e->run.id,
+		    s->def->id, s->attempt, g, g));
+	state_set_durable(e->st, 1);
 }
 
 /* Start an attempt of kind on step s. */
@@ -740,6 +779,7 @@ engine_start(struct engine *e, struct engine_step *s, enum attempt_kind kind)
 		free(err);
 		return;
 	}
+	engine_token(e, s);
 	if (engine_launch(e, s, text, &err) != 0) {
 		engine_fail_now(e, s, kind, err);
 		free(err);
@@ -748,8 +788,7 @@ engine_start(struct engine *e, struct engine_step *s, enum attempt_kind kind)
 	rc = engine_own(e);
 	if (rc == 0)
 		rc = engine_commit(e, state_attempt_begin(e->st, e->run.id,
-		    s->def->id, kind, mask, e->host, s->ops->pgid(s->ex),
-		    s->ops->pgid(s->ex), &n));
+		    s->def->id, kind, mask, e->host, 0, 0, s->token, &n));
 	if (rc != STATE_OK) {
 		/* Someone else moved the step (skip from another terminal). */
 		s->ops->cancel(s->ex, "not started");
@@ -768,6 +807,7 @@ engine_start(struct engine *e, struct engine_step *s, enum attempt_kind kind)
 	s->started = loop_now();
 	e->nrunning++;
 	s->ops->release(s->ex);
+	engine_record_group(e, s);
 	engine_note(e, s, "%s (attempt %d%s)", kind == ATT_ROLLBACK
 	        ? "rolling back" : "running", n,
 	    kind == ATT_VERIFY ? ", verify after interruption" : "");
@@ -813,15 +853,8 @@ engine_done(const struct exec_result *r, void *arg)
 		free(hdr);
 		if (engine_launch(e, s, s->def->verify, &err) == 0) {
 			s->phase = PH_VERIFY;
-			if (engine_own(e) == 0 &&
-			    engine_commit(e, state_attempt_set_pid(e->st,
-			        e->run.id, s->def->id, s->attempt,
-			        s->ops->pgid(s->ex), s->ops->pgid(s->ex))) ==
-			        STATE_OK)
-				s->ops->release(s->ex);
-			else
-				s->ops->cancel(s->ex, "stopped before its verify "
-				    "ran");
+			s->ops->release(s->ex);
+			engine_record_group(e, s);
 			return;
 		}
 		e->nrunning--;

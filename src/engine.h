@@ -58,6 +58,7 @@ struct engine_step {
 	enum attempt_kind kind;
 	int attempt; /* attempt number being run */
 	int exit_code; /* of its last command, -1 if none */
+	char token[64]; /* CUTOVER_ATTEMPT of the attempt being run */
 	struct exec *ex;
 	const struct exec_ops *ops;
 	struct outbuf out;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 struct exec {
 	struct exec_req req;
 	char *command;
+	char **env; /* copies of req->env: the command starts later */
 	pid_t pid;
 	int gate;   /* write end: closing it without a byte aborts the child */
 	int out;    /* read end of the output pipe */
@@ -49,7 +51,9 @@ static int64_t local_pgid(struct exec *);
 static void local_release(struct exec *);
 static void local_cancel(struct exec *, const char *);
 static void local_free(struct exec *);
-static void local_child(struct exec *, int, int) __attribute__((noreturn));
+static void local_on_spawn_failed(void *);
+static char **local_envp(const char *const *);
+static char **local_copy_env(const char *const *);
 static void local_read(int, short, void *);
 static void local_on_timeout(void *);
 static void local_on_kill(void *);
@@ -59,6 +63,7 @@ static void local_maybe_done(struct exec *);
 static int local_throttle(struct exec *);
 static void local_on_resume(void *);
 static int group_alive(pid_t);
+static size_t token_groups(const char *, pid_t *, size_t);
 
 const struct exec_ops exec_local_ops = {
 	.name = "local",
@@ -69,72 +74,31 @@ const struct exec_ops exec_local_ops = {
 	.free = local_free,
 };
 
-/* In the child: wait at the gate, then exec the shell. */
-static void
-local_child(struct exec *e, int gate, int out)
-{
-	const char *const *env;
-	char c;
-	int null;
-	sigset_t none;
-
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	null = open("/dev/null", O_RDONLY);
-	if (null != -1 && null != 0) {
-		dup2(null, 0);
-		close(null);
-	}
-	dup2(out, 1);
-	dup2(out, 2);
-	if (out > 2)
-		close(out);
-	if (read(gate, &c, 1) != 1)
-		_exit(125);
-	close(gate);
-	for (env = e->req.env; env != NULL && *env != NULL; env++)
-		putenv((char *)*env);
-	execl(e->req.shell, e->req.shell, "-c", e->command, (char *)NULL);
-	fprintf(stderr, "cutover: %s: %s\n", e->req.shell, strerror(errno));
-	_exit(127);
-}
-
+/*
+ * Prepare a local command: only its output pipe. Nothing runs until
+ * local_release(), which the engine calls once the attempt is recorded
+ * running; the command then starts with posix_spawn (vfork-like: no
+ * copy-on-write of the driver's memory), in its own process group, with
+ * CUTOVER_ATTEMPT in its environment so that a later driver can find what
+ * is left of it even if this one dies before recording its process group.
+ */
 static struct exec *
 local_start(const struct exec_req *req, char **err)
 {
 	struct exec *e;
-	int gate[2], out[2];
+	int out[2];
 
-	if (pipe2(gate, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1) {
+	if (pipe2(out, O_CLOEXEC) == -1) {
 		xasprintf(err, "pipe: %s", strerror(errno));
 		return NULL;
 	}
 	e = xcalloc(1, sizeof *e);
 	e->req = *req;
 	e->command = xstrdup(req->command);
+	e->env = local_copy_env(req->env);
+	e->req.env = (const char *const *)e->env;
 	e->result.exit_code = -1;
-	e->pid = fork();
-	if (e->pid == -1) {
-		xasprintf(err, "fork: %s", strerror(errno));
-		close(gate[0]), close(gate[1]), close(out[0]), close(out[1]);
-		free(e->command);
-		free(e);
-		return NULL;
-	}
-	if (e->pid == 0) {
-		close(gate[1]);
-		close(out[0]);
-		local_child(e, gate[0], out[1]);
-	}
-	setpgid(e->pid, e->pid);
-	close(gate[0]);
-	close(out[1]);
-	e->gate = gate[1];
+	e->gate = out[1]; /* the write end, until the command has it */
 	e->out = out[0];
 	fcntl(e->out, F_SETFL, fcntl(e->out, F_GETFL) | O_NONBLOCK);
 	e->io = loop_io_add(req->loop, e->out, POLLIN, local_read, e);
@@ -149,18 +113,102 @@ local_pgid(struct exec *e)
 	return e->pid;
 }
 
+/* A copy of a NULL-terminated list of strings. */
+static char **
+local_copy_env(const char *const *env)
+{
+	size_t n = 0, i;
+	char **v;
+
+	while (env != NULL && env[n] != NULL)
+		n++;
+	v = xcalloc(n + 1, sizeof *v);
+	for (i = 0; i < n; i++)
+		v[i] = xstrdup(env[i]);
+	return v;
+}
+
+/* The environment of the command: the extra entries, then ours. */
+static char **
+local_envp(const char *const *extra)
+{
+	extern char **environ;
+	size_t n = 0, i, j, k = 0, len;
+	char **v;
+
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		n++;
+	for (i = 0; environ[i] != NULL; i++)
+		n++;
+	v = xcalloc(n + 1, sizeof *v);
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		v[k++] = (char *)extra[i];
+	for (i = 0; environ[i] != NULL; i++) {
+		for (j = 0; extra != NULL && extra[j] != NULL; j++) {
+			len = strcspn(extra[j], "=") + 1;
+			if (strncmp(environ[i], extra[j], len) == 0)
+				break;
+		}
+		if (extra == NULL || extra[j] == NULL)
+			v[k++] = environ[i];
+	}
+	return v;
+}
+
 static void
 local_release(struct exec *e)
 {
-	char c = 'g';
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	char *argv[4], **envp;
+	int rc;
 
-	if (write(e->gate, &c, 1) != 1)
-		local_cancel(e, "could not start the command");
+	argv[0] = (char *)e->req.shell;
+	argv[1] = (char *)"-c";
+	argv[2] = e->command;
+	argv[3] = NULL;
+	envp = local_envp(e->req.env);
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, e->gate, 1);
+	posix_spawn_file_actions_adddup2(&fa, e->gate, 2);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setsigmask(&at, &none);
+	rc = posix_spawn(&e->pid, e->req.shell, &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	free(envp);
 	close(e->gate);
 	e->gate = -1;
+	if (rc != 0) {
+		e->pid = 0;
+		xasprintf(&e->why, "cannot start %s: %s", e->req.shell,
+		    strerror(rc));
+		e->exited = 1;
+		e->status = 127 << 8;
+		loop_timer_add(e->req.loop, 0, local_on_spawn_failed, e);
+		return;
+	}
 	if (e->req.timeout_ms > 0)
 		e->timeout = loop_timer_add(e->req.loop, e->req.timeout_ms,
 		    local_on_timeout, e);
+}
+
+/* The shell could not be started: report it from the loop. */
+static void
+local_on_spawn_failed(void *arg)
+{
+	struct exec *e = arg;
+
+	local_close_pipe(e);
+	local_maybe_done(e);
 }
 
 /* Kill the whole group: SIGTERM now, SIGKILL after a grace period. */
@@ -171,10 +219,8 @@ local_cancel(struct exec *e, const char *why)
 		return;
 	if (e->why == NULL && why != NULL)
 		e->why = xstrdup(why);
-	if (e->gate != -1) {
-		close(e->gate);
-		e->gate = -1;
-	}
+	if (e->pid <= 0)
+		return; /* never started: the engine frees it */
 	kill(-e->pid, SIGTERM);
 	if (e->kill_timer == NULL)
 		e->kill_timer = loop_timer_add(e->req.loop, LOCAL_KILL_GRACE_MS,
@@ -201,7 +247,8 @@ local_on_kill(void *arg)
 	struct exec *e = arg;
 
 	e->kill_timer = NULL;
-	kill(-e->pid, SIGKILL);
+	if (e->pid > 0)
+		kill(-e->pid, SIGKILL);
 }
 
 static void
@@ -210,7 +257,8 @@ local_on_drain(void *arg)
 	struct exec *e = arg;
 
 	e->drain_timer = NULL;
-	kill(-e->pid, SIGKILL);
+	if (e->pid > 0)
+		kill(-e->pid, SIGKILL);
 	local_close_pipe(e);
 	local_maybe_done(e);
 }
@@ -347,6 +395,7 @@ static void
 local_free(struct exec *e)
 {
 	struct exec **pp;
+	size_t i;
 
 	for (pp = &local_running; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == e) {
@@ -364,6 +413,9 @@ local_free(struct exec *e)
 	free(e->result.message);
 	free(e->why);
 	free(e->command);
+	for (i = 0; e->env != NULL && e->env[i] != NULL; i++)
+		free(e->env[i]);
+	free(e->env);
 	free(e);
 }
 
@@ -417,4 +469,62 @@ exec_local_kill_group(int64_t pgid, int64_t wait_ms)
 		waited += 20;
 	}
 	return 0;
+}
+
+/* Process groups of the live processes whose environment holds needle. */
+static size_t
+token_groups(const char *needle, pid_t *out, size_t max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	char path[300], buf[65536], *p, *end;
+	size_t n = 0, i;
+	ssize_t len;
+	pid_t g;
+	int fd;
+
+	if (d == NULL)
+		return 0;
+	while (n < max && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/environ", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		len = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		for (p = buf, end = buf + len; p < end; p += strlen(p) + 1) {
+			if (strcmp(p, needle) != 0)
+				continue;
+			g = getpgid((pid_t)atoi(de->d_name));
+			for (i = 0; i < n && out[i] != g; i++)
+				;
+			if (g > 1 && i == n && group_alive(g))
+				out[n++] = g;
+			break;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+int
+exec_local_kill_token(const char *token, int64_t wait_ms)
+{
+	pid_t groups[64];
+	size_t n, i;
+	char *needle;
+	int rc = 0;
+
+	if (token == NULL || *token == '\0')
+		return 0;
+	xasprintf(&needle, "CUTOVER_ATTEMPT=%s", token);
+	n = token_groups(needle, groups, 64);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = exec_local_kill_group(groups[i], wait_ms);
+	free(needle);
+	return rc;
 }

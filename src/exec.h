@@ -3,10 +3,11 @@
  *
  * Each step type that runs commands has a const struct exec_ops. Starting is
  * split in two so that nothing runs before it is recorded: start() prepares
- * the command (for a local step: forks a child that waits at a gate) and
- * tells its process group; the engine records the attempt as running,
- * durably; release() then lets the command go. If the engine dies between
- * the two, the child sees the gate close and exits without running.
+ * the command; the engine records the attempt as running, durably, with a
+ * token; release() then starts it (a local command carries the token as
+ * CUTOVER_ATTEMPT in its environment, and pgid() tells its process group
+ * from then on). If the engine dies before it records the group, the next
+ * driver finds the command's processes by the token.
  *
  * While it runs, output arrives through req->output in the order it was
  * produced (stdout and stderr share one pipe). done() is called exactly once,
@@ -80,5 +81,9 @@ void exec_local_sigchld(int, void *);
  * Returns 0 when the group is gone, -1 if it would not die.
  */
 int exec_local_kill_group(int64_t pgid, int64_t wait_ms);
+/* The same for every process group whose processes carry
+ * CUTOVER_ATTEMPT=token in their environment (a driver that died between
+ * starting a command and recording its group). */
+int exec_local_kill_token(const char *token, int64_t wait_ms);
 
 #endif

@@ -65,7 +65,7 @@ static const char *schema_sql =
     " n INTEGER NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,"
     " started_at INTEGER NOT NULL, ended_at INTEGER, exit_code INTEGER,"
     " message TEXT, host TEXT, pid INTEGER, pgid INTEGER, output BLOB,"
-    " output_total INTEGER NOT NULL DEFAULT 0, operator TEXT,"
+    " output_total INTEGER NOT NULL DEFAULT 0, operator TEXT, token TEXT,"
     " PRIMARY KEY(run, step, n));"
     "CREATE TABLE decisions(id INTEGER PRIMARY KEY, run INTEGER NOT NULL,"
     " step TEXT NOT NULL, operator TEXT NOT NULL, os_user TEXT,"
@@ -918,7 +918,7 @@ state_step_set_result(struct state *st, int64_t run, const char *id,
 int
 state_attempt_begin(struct state *st, int64_t run, const char *step,
     enum attempt_kind kind, unsigned from_mask, const char *host,
-    int64_t pid, int64_t pgid, int *n)
+    int64_t pid, int64_t pgid, const char *token, int *n)
 {
 	sqlite3_stmt *s;
 	int64_t now = state_now_ms();
@@ -938,10 +938,10 @@ state_attempt_begin(struct state *st, int64_t run, const char *step,
 	}
 	if (rc == STATE_OK)
 		rc = st_run(st, "INSERT INTO attempts(run, step, n, kind, state,"
-		    " started_at, host, pid, pgid, operator)"
-		    " VALUES(?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)", "ItitItIIt",
-		    run, step, *n, kind_names[kind], now, host, pid, pgid,
-		    st->operator);
+		    " started_at, host, pid, pgid, operator, token)"
+		    " VALUES(?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+		    "ItitItIItt", run, step, *n, kind_names[kind], now, host, pid,
+		    pgid, st->operator, token);
 	if (rc == STATE_OK && kind != ATT_ROLLBACK)
 		rc = st_run(st, "UPDATE steps SET state='running',"
 		    " attempts=attempts+1, started_at=coalesce(started_at, ?)"
@@ -1007,7 +1007,7 @@ state_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 }
 
 #define ATTEMPT_COLS "step, n, kind, state, started_at, ended_at, exit_code," \
-	" message, host, pid, pgid, output, output_total, operator"
+	" message, host, pid, pgid, output, output_total, operator, token"
 
 static void
 attempt_row_fill(sqlite3_stmt *s, struct attempt_row *a)
@@ -1041,6 +1041,7 @@ attempt_row_fill(sqlite3_stmt *s, struct attempt_row *a)
 	a->output[a->output_len] = '\0';
 	a->output_total = col_int(s, 12, 0);
 	a->operator = col_text(s, 13);
+	a->token = col_text(s, 14);
 }
 
 /* Collect the rows of a prepared attempts query. */
@@ -1112,6 +1113,7 @@ attempt_rows_free(struct attempt_row *v, size_t n)
 		free(v[i].host);
 		free(v[i].output);
 		free(v[i].operator);
+		free(v[i].token);
 	}
 	free(v);
 }

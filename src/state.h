@@ -96,6 +96,7 @@ struct attempt_row {
 	size_t output_len;
 	int64_t output_total; /* bytes the command produced */
 	char *operator;
+	char *token; /* CUTOVER_ATTEMPT of its local command, or NULL */
 };
 
 struct lease_holder {
@@ -194,14 +195,15 @@ int state_step_set_result(struct state *, int64_t run, const char *id,
 
 /*
  * Record a new attempt as running: inserts the attempt (with the pid and
- * process group that will run it, 0 if none), moves the step to running
+ * process group that will run it, 0 if none or not known yet, and the token
+ * its local command will carry in CUTOVER_ATTEMPT), moves the step to running
  * (for ATT_RUN and ATT_VERIFY, from a state in from_mask; else
  * STATE_CONFLICT) and appends an audit entry, all in one durable
  * transaction. *n is the attempt number (1, 2, ... per step).
  */
 int state_attempt_begin(struct state *, int64_t run, const char *step,
     enum attempt_kind, unsigned from_mask, const char *host, int64_t pid,
-    int64_t pgid, int *n);
+    int64_t pgid, const char *token, int *n);
 /* Record the process group of a later command of the same attempt (its
  * verify), durably, before that command is released. */
 int state_attempt_set_pid(struct state *, int64_t run, const char *step, int n,

@@ -77,6 +77,26 @@ expect_rc 0 "$CUTOVER" run "$rb"
 contains "$T/out" "verified after interruption"
 check "the left-over process group was ended" sh -c '! pgrep -f "slee[p] 29.77" >/dev/null'
 
+# The process group is recorded after the command starts, without an fsync
+# of its own; if that record is lost, the next driver finds the command by
+# the CUTOVER_ATTEMPT token in its environment.
+"$CUTOVER" run "$rb" --new-run >"$T/k2.out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q "long: running" "$T/k2.out" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+check "sleep left running again" pgrep -f "slee[p] 29.77" >/dev/null
+sqlite3 "$XDG_STATE_HOME/cutover/drv2.db" "UPDATE attempts SET pid=0, pgid=0 WHERE state='running'"
+check "its group is no longer recorded" test \
+	"$(sqlite3 "$XDG_STATE_HOME/cutover/drv2.db" "SELECT count(*) FROM attempts WHERE state='running' AND pgid=0")" = 1
+expect_rc 0 "$CUTOVER" run "$rb"
+contains "$T/out" "verified after interruption"
+check "found by its token and ended" sh -c '! pgrep -f "slee[p] 29.77" >/dev/null'
+
 # A driver stopped longer than the lease lasts is taken over; when it
 # resumes it notices and stops (exit 4) instead of driving beside the other.
 cat >"$rb" <<'YAML'

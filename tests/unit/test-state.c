@@ -102,14 +102,15 @@ test_attempt_cycle(void **state)
 	int a;
 
 	assert_int_equal(state_attempt_begin(f->st, id, "a", ATT_RUN,
-	    ST_BIT(ST_PENDING), "h", 42, 42, &a), STATE_OK);
+	    ST_BIT(ST_PENDING), "h", 42, 42, "tok", &a), STATE_OK);
 	assert_int_equal(a, 1);
 	/* A second begin from pending fails: the step is running now. */
 	assert_int_equal(state_attempt_begin(f->st, id, "a", ATT_RUN,
-	    ST_BIT(ST_PENDING), "h", 43, 43, &a), STATE_CONFLICT);
+	    ST_BIT(ST_PENDING), "h", 43, 43, NULL, &a), STATE_CONFLICT);
 	assert_int_equal(state_attempts_running(f->st, id, &v, &n), STATE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].pgid, 42);
+	assert_string_equal(v[0].token, "tok");
 	attempt_rows_free(v, n);
 	assert_int_equal(state_attempt_finish(f->st, id, "a", 1, "succeeded", 0,
 	    NULL, "out\n", 4, 4, ST_SUCCEEDED), STATE_OK);
