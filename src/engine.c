@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
+#include "pg.h"
 
 #include "buf.h"
 #include "duration.h"
@@ -99,8 +99,7 @@ engine_ops(enum step_type type, int *runs_commands)
 static void
 engine_conninfo_secrets(struct engine *e)
 {
-	PQconninfoOption *opts, *o;
-	char *conninfo, *err = NULL;
+	char *conninfo, *password, *err = NULL;
 	size_t i, n;
 
 	for (n = 0; e->secrets[n] != NULL; n++)
@@ -114,17 +113,13 @@ engine_conninfo_secrets(struct engine *e)
 		err = NULL;
 		if (conninfo == NULL)
 			continue;
-		opts = PQconninfoParse(conninfo, NULL);
-		for (o = opts; o != NULL && o->keyword != NULL; o++) {
-			if (strcmp(o->keyword, "password") != 0 || o->val == NULL ||
-			    *o->val == '\0')
-				continue;
+		if (pg_conninfo_password(conninfo, &password, NULL) == 0 &&
+		    password != NULL) {
 			e->secrets = xreallocarray(e->secrets, n + 2,
 			    sizeof *e->secrets);
-			e->secrets[n++] = xstrdup(o->val);
+			e->secrets[n++] = password;
 			e->secrets[n] = NULL;
 		}
-		PQconninfoFree(opts);
 		free(conninfo);
 	}
 	qsort(e->secrets, n, sizeof *e->secrets, engine_longest_first);

@@ -49,6 +49,7 @@
 #include "buf.h"
 #include "duration.h"
 #include "exec.h"
+#include "pg.h"
 #include "expand.h"
 #include "loop.h"
 #include "outbuf.h"
@@ -57,7 +58,6 @@
 #include "xmalloc.h"
 
 #define REC_CONNECT_TIMEOUT_MS 10000
-#define REC_CANCEL_HELPER_S 10 /* the cancel helper's own time limit */
 #define REC_BATCH 8192         /* merge steps per pass of the loop */
 #define REC_PROGRESS_MS 1000
 
@@ -245,28 +245,21 @@ static int
 rec_secrets_add(struct exec *e, const char *label, const char *conninfo,
     char **err)
 {
-	PQconninfoOption *opts, *o;
-	char *perr = NULL;
+	char *password;
 	size_t n;
 
-	if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
-		PQfreemem(perr);
+	if (pg_conninfo_password(conninfo, &password, NULL) != 0) {
 		xasprintf(err, "%s: invalid conninfo for target %s", label,
 		    e->side[label[0] == 's' ? REC_SOURCE : REC_DEST].target);
 		return -1;
 	}
-	for (o = opts; o->keyword != NULL; o++) {
-		if (strcmp(o->keyword, "password") != 0 || o->val == NULL ||
-		    *o->val == '\0')
-			continue;
-		for (n = 0; e->secrets[n] != NULL; n++)
-			;
-		e->secrets = xreallocarray(e->secrets, n + 2,
-		    sizeof *e->secrets);
-		e->secrets[n] = xstrdup(o->val);
-		e->secrets[n + 1] = NULL;
-	}
-	PQconninfoFree(opts);
+	if (password == NULL)
+		return 0;
+	for (n = 0; e->secrets[n] != NULL; n++)
+		;
+	e->secrets = xreallocarray(e->secrets, n + 2, sizeof *e->secrets);
+	e->secrets[n] = password;
+	e->secrets[n + 1] = NULL;
 	return 0;
 }
 
@@ -902,26 +895,13 @@ rec_fail_side(struct rec_conn *c, const char *why)
 static void
 rec_conn_cancel(struct rec_conn *c)
 {
-	PGcancel *cancel;
-	char err[256];
 	pid_t pid;
 
 	if (c->pg == NULL || c->phase <= RP_SETUP || c->phase == RP_DONE ||
-	    c->phase == RP_DESCRIBED || (cancel = PQgetCancel(c->pg)) == NULL)
+	    c->phase == RP_DESCRIBED)
 		return;
-	pid = fork();
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		alarm(REC_CANCEL_HELPER_S);
-		_exit(PQcancel(cancel, err, sizeof err) ? 0 : 1);
-	}
-	if (pid > 0)
+	if ((pid = pg_cancel_in_child(c->pg)) > 0)
 		c->cancel_pid = pid;
-	PQfreeCancel(cancel);
 }
 
 static void

@@ -41,6 +41,7 @@
 #include "buf.h"
 #include "duration.h"
 #include "exec.h"
+#include "pg.h"
 #include "expand.h"
 #include "loop.h"
 #include "outbuf.h"
@@ -49,7 +50,6 @@
 
 #define SQL_CONNECT_TIMEOUT_MS 10000
 #define SQL_CANCEL_GRACE_MS 5000 /* after a cancel, then the connection goes */
-#define SQL_CANCEL_HELPER_S 10   /* the cancel helper's own time limit */
 #define SQL_MAX_ROWS 20          /* rows shown per statement */
 #define SQL_MAX_CELL 60          /* characters shown per value */
 #define SQL_BATCH 512            /* results handled per pass of the loop */
@@ -612,21 +612,13 @@ static char **
 sql_conninfo_secrets(const struct exec_req *req, const char *conninfo,
     char **err)
 {
-	PQconninfoOption *opts, *o;
 	char **list = xcalloc(2, sizeof *list), *perr = NULL, *line, *msg;
 
-	if ((opts = PQconninfoParse(conninfo, &perr)) != NULL) {
-		for (o = opts; o->keyword != NULL; o++) {
-			if (strcmp(o->keyword, "password") == 0 &&
-			    o->val != NULL && *o->val != '\0')
-				list[0] = xstrdup(o->val);
-		}
-		PQconninfoFree(opts);
+	if (pg_conninfo_password(conninfo, &list[0], &perr) == 0)
 		return list;
-	}
 	free(list);
-	line = sql_first_line(perr != NULL ? perr : "cannot parse it");
-	PQfreemem(perr);
+	line = sql_first_line(perr);
+	free(perr);
 	xasprintf(&msg, "invalid conninfo for target %s: %s", req->target->name,
 	    line);
 	free(line);
@@ -1059,25 +1051,10 @@ sql_interrupt(struct exec *e)
 static void
 sql_send_cancel(struct exec *e)
 {
-	PGcancel *cancel;
-	char err[256];
-	pid_t pid;
+	pid_t pid = pg_cancel_in_child(sql_conn_pg(e->conn));
 
-	if ((cancel = PQgetCancel(sql_conn_pg(e->conn))) == NULL)
-		return;
-	pid = fork();
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		alarm(SQL_CANCEL_HELPER_S);
-		_exit(PQcancel(cancel, err, sizeof err) ? 0 : 1);
-	}
 	if (pid > 0)
 		e->cancel_pid = pid;
-	PQfreeCancel(cancel);
 }
 
 static void
