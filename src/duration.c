@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "xmalloc.h"
 
 #define DURATION_MAX_MS ((int64_t)31 * 24 * 60 * 60 * 1000)
 
@@ -156,4 +157,13 @@ duration_format(int64_t ms, char *out, size_t len)
 			break;
 		used += (size_t)n;
 	}
+}
+
+char *
+duration_timed_out(int64_t ms)
+{
+	char d[32];
+
+	duration_format(ms, d, sizeof d);
+	return xprintf("timed out after %s", d);
 }

@@ -13,6 +13,9 @@
 
 /* Parse s into *ms. Returns 0, or -1 with *why set to a static message. */
 int duration_parse(const char *s, int64_t *ms, const char **why);
+/* "timed out after DURATION", the message of every executor's timeout
+ * (a new string). */
+char *duration_timed_out(int64_t ms);
 /* Format ms the way a person writes it ("1h30m", "2m5s", "250ms", "0s"). */
 void duration_format(int64_t ms, char *out, size_t len);
 

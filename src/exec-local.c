@@ -231,12 +231,10 @@ static void
 local_on_timeout(void *arg)
 {
 	struct exec *e = arg;
-	char d[32], *why;
+	char *why = duration_timed_out(e->req.timeout_ms);
 
 	e->timeout = NULL;
 	e->timed_out = 1;
-	duration_format(e->req.timeout_ms, d, sizeof d);
-	xasprintf(&why, "timed out after %s", d);
 	local_cancel(e, why);
 	free(why);
 }

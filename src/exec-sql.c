@@ -1061,15 +1061,13 @@ static void
 sql_on_timeout(void *arg)
 {
 	struct exec *e = arg;
-	char d[32];
 
 	e->timeout = NULL;
 	if (e->finished)
 		return;
 	e->timed_out = 1;
-	duration_format(e->req.timeout_ms, d, sizeof d);
 	free(e->why);
-	xasprintf(&e->why, "timed out after %s", d);
+	e->why = duration_timed_out(e->req.timeout_ms);
 	sql_interrupt(e);
 }
 

@@ -1886,13 +1886,11 @@ static void
 ssh_on_timeout(void *arg)
 {
 	struct exec *e = arg;
-	char d[32];
 
 	e->timeout = NULL;
 	e->timed_out = 1;
-	duration_format(e->req.timeout_ms, d, sizeof d);
 	free(e->why);
-	xasprintf(&e->why, "timed out after %s", d);
+	e->why = duration_timed_out(e->req.timeout_ms);
 	ssh_exec_abort(e);
 }
 

@@ -439,9 +439,8 @@ h_tables(struct buf *b, struct report_run *r, struct report_run *cmp)
 static void
 h_phases(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
-	int64_t s, e, pl, cs, ce, cpl;
-	char d[32];
-	size_t p;
+	char c[4][32];
+	size_t p, i;
 
 	buf_adds(b, "<section>\n<h2>Phases</h2>\n<table>\n<tr><th>Phase</th>"
 	    "<th>Planned</th><th>Actual</th>");
@@ -450,23 +449,11 @@ h_phases(struct buf *b, struct report_run *r, struct report_run *cmp)
 		    (long long)cmp->info.id);
 	buf_adds(b, "</tr>\n");
 	for (p = 0; p < r->rb->nphases; p++) {
-		report_phase_span(r, p, &s, &e, &pl);
+		report_phase_cells(r, cmp, p, c);
 		buf_adds(b, "<tr>");
 		h_cell(b, r->rb->phases[p].id);
-		report_dur(pl, d, sizeof d);
-		h_cell(b, d);
-		report_dur(s >= 0 && e >= 0 ? e - s : -1, d, sizeof d);
-		h_cell(b, d);
-		if (cmp != NULL) {
-			report_phase_span(cmp, p, &cs, &ce, &cpl);
-			report_dur(cs >= 0 && ce >= 0 ? ce - cs : -1, d, sizeof d);
-			h_cell(b, d);
-			if (s >= 0 && e >= 0 && cs >= 0 && ce >= 0)
-				report_delta((e - s) - (ce - cs), d, sizeof d);
-			else
-				snprintf(d, sizeof d, "-");
-			h_cell(b, d);
-		}
+		for (i = 0; i < (cmp != NULL ? 4 : 2); i++)
+			h_cell(b, c[i]);
 		buf_adds(b, "</tr>\n");
 	}
 	buf_adds(b, "</table>\n</section>\n");

@@ -119,9 +119,8 @@ md_summary(struct buf *b, struct report_run *r)
 static void
 md_phases(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
-	int64_t s, e, pl, cs, ce, cpl;
-	char d[32];
-	size_t p;
+	char c[4][32];
+	size_t p, i;
 
 	buf_adds(b, "## Phases\n\n| Phase | Planned | Actual |");
 	if (cmp != NULL)
@@ -129,23 +128,11 @@ md_phases(struct buf *b, struct report_run *r, struct report_run *cmp)
 		    (long long)cmp->info.id);
 	buf_adds(b, cmp ? "\n|---|---|---|---|---|\n" : "\n|---|---|---|\n");
 	for (p = 0; p < r->rb->nphases; p++) {
-		report_phase_span(r, p, &s, &e, &pl);
+		report_phase_cells(r, cmp, p, c);
 		buf_adds(b, "|");
 		md_cell(b, r->rb->phases[p].id);
-		report_dur(pl, d, sizeof d);
-		md_cell(b, d);
-		report_dur(e >= 0 && s >= 0 ? e - s : -1, d, sizeof d);
-		md_cell(b, d);
-		if (cmp != NULL) {
-			report_phase_span(cmp, p, &cs, &ce, &cpl);
-			report_dur(ce >= 0 && cs >= 0 ? ce - cs : -1, d, sizeof d);
-			md_cell(b, d);
-			if (e >= 0 && s >= 0 && ce >= 0 && cs >= 0)
-				report_delta((e - s) - (ce - cs), d, sizeof d);
-			else
-				snprintf(d, sizeof d, "-");
-			md_cell(b, d);
-		}
+		for (i = 0; i < (cmp != NULL ? 4 : 2); i++)
+			md_cell(b, c[i]);
 		buf_adds(b, "\n");
 	}
 	buf_adds(b, "\n");

@@ -82,7 +82,7 @@ report_dur(int64_t ms, char *out, size_t len)
 void
 report_delta(int64_t ms, char *out, size_t len)
 {
-	char d[32];
+	char d[24];
 
 	duration_format(ms < 0 ? -ms : ms, d, sizeof d);
 	snprintf(out, len, "%s%s", ms > 0 ? "+" : ms < 0 ? "-" : "", d);
@@ -560,4 +560,24 @@ report_run_free(struct report_run *r)
 	free(r->est);
 	run_info_free(&r->info);
 	memset(r, 0, sizeof *r);
+}
+
+void
+report_phase_cells(const struct report_run *r, const struct report_run *cmp,
+    size_t p, char cells[4][32])
+{
+	int64_t s, e, pl, cs, ce, cpl;
+
+	report_phase_span(r, p, &s, &e, &pl);
+	report_dur(pl, cells[0], sizeof cells[0]);
+	report_dur(s >= 0 && e >= 0 ? e - s : -1, cells[1], sizeof cells[1]);
+	snprintf(cells[2], sizeof cells[2], "-");
+	snprintf(cells[3], sizeof cells[3], "-");
+	if (cmp == NULL)
+		return;
+	report_phase_span(cmp, p, &cs, &ce, &cpl);
+	report_dur(cs >= 0 && ce >= 0 ? ce - cs : -1, cells[2],
+	    sizeof cells[2]);
+	if (s >= 0 && e >= 0 && cs >= 0 && ce >= 0)
+		report_delta((e - s) - (ce - cs), cells[3], sizeof cells[3]);
 }

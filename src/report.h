@@ -99,6 +99,10 @@ void report_plan_words(const struct eta *, char *out, size_t len);
  * -1 when none) and its planned critical path. */
 void report_phase_span(const struct report_run *, size_t phase,
     int64_t *start, int64_t *end, int64_t *planned);
+/* The cells of phase p's row: planned, actual, and with cmp (may be NULL)
+ * the other run's actual and the difference ("-" where unknown). */
+void report_phase_cells(const struct report_run *r,
+    const struct report_run *cmp, size_t p, char cells[4][32]);
 /* The step of r with id, or NULL. */
 struct report_step *report_find(const struct report_run *, const char *id);
 /* A number field of a reconcile result (top level of its JSON text) as
