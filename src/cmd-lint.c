@@ -1,7 +1,8 @@
 /* cmd-lint.c - `cutover lint RUNBOOK...`: every error of every file. */
 #include "config.h"
 
-#include <stdio.h>
+#include <errno.h>
+#include <string.h>
 
 #include "cmd.h"
 
@@ -19,14 +20,17 @@ const struct cmd_entry cmd_lint_entry = {
 static int
 cmd_lint_exec(struct cmd_ctx *c)
 {
-	struct runbook *rb;
+	struct diags d;
 	int i, rc = 0;
 
 	for (i = 0; i < c->nargs; i++) {
-		if (cmd_load(c->args[i], &rb) != 0)
+		memset(&d, 0, sizeof d);
+		errno = 0;
+		if (runbook_check(c->args[i], &d) != 0) {
+			cmd_diags_print(c->args[i], &d);
 			rc = EXIT_INVALID;
-		else
-			runbook_free(rb);
+		}
+		diags_free(&d);
 	}
 	return rc;
 }

@@ -55,12 +55,18 @@ cmd_load(const char *path, struct runbook **rb)
 		diags_free(&d);
 		return 0;
 	}
-	if (d.n == 0)
-		fprintf(stderr, "cutover: %s: %s\n", path,
-		    strerror(errno ? errno : EIO));
-	diags_print(&d, stderr);
+	cmd_diags_print(path, &d);
 	diags_free(&d);
 	return EXIT_INVALID;
+}
+
+void
+cmd_diags_print(const char *path, struct diags *d)
+{
+	if (d->n == 0)
+		fprintf(stderr, "cutover: %s: %s\n", path,
+		    strerror(errno ? errno : EIO));
+	diags_print(d, stderr);
 }
 
 char *

@@ -52,6 +52,9 @@ const char *cmd_opt(const struct cmd_ctx *, const char *name);
 /* Parse a positive integer option; -1 if absent, -2 (after an error) if bad. */
 long long cmd_opt_num(const struct cmd_ctx *, const char *name);
 
+/* Print why path did not load: its diagnostics, or errno when there are
+ * none (the file could not be read). */
+void cmd_diags_print(const char *path, struct diags *);
 /* Load a runbook, printing its errors; 0 or EXIT_INVALID. */
 int cmd_load(const char *path, struct runbook **);
 /* Where the state of rb lives (--state, $CUTOVER_STATE, XDG default). */

@@ -73,6 +73,7 @@ struct rb_text_cursor {
 
 struct rb_ctx {
 	const char *file;
+	int check_only; /* lint: no hashes, the runbook is only checked */
 	struct diags *d;
 	size_t errors;
 	struct runbook *rb;

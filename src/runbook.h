@@ -180,6 +180,9 @@ int runbook_load(const char *path, struct runbook **out, struct diags *d);
 int runbook_load_buffer(const char *name, const char *text, size_t len,
     struct runbook **out, struct diags *d);
 void runbook_free(struct runbook *);
+/* What lint does: load and check, reporting into d, then free; 0 if the
+ * runbook is valid. Skips the hashes only a run needs. */
+int runbook_check(const char *path, struct diags *d);
 
 /* Look-ups; NULL when absent. */
 struct rb_step *runbook_find_step(const struct runbook *, const char *id);
