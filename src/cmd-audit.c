@@ -41,12 +41,8 @@ cmd_audit_exec(struct cmd_ctx *c)
 	char *why = NULL;
 	int rc;
 
-	if ((rc = cmd_load(c->args[0], &rb)) != 0)
+	if ((rc = cmd_open_read(c, &rb, &st)) != 0)
 		return rc;
-	if ((rc = cmd_state(c, rb, 0, &st)) != 0) {
-		runbook_free(rb);
-		return rc;
-	}
 	if (cmd_opt(c, "--verify") == NULL)
 		state_audit_each(st, 0, audit_print, NULL);
 	else {

@@ -61,12 +61,8 @@ cmd_log_exec(struct cmd_ctx *c)
 		fprintf(stderr, "cutover: --attempt needs a STEP\n");
 		return EXIT_USAGE;
 	}
-	if ((rc = cmd_load(c->args[0], &rb)) != 0)
+	if ((rc = cmd_open_read(c, &rb, &st)) != 0)
 		return rc;
-	if ((rc = cmd_state(c, rb, 0, &st)) != 0) {
-		runbook_free(rb);
-		return rc;
-	}
 	if (state_run_latest(st, 0, &r) != STATE_OK) {
 		fprintf(stderr, "cutover: no run in the state file yet\n");
 		cmd_close(rb, st, NULL);

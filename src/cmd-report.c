@@ -129,12 +129,8 @@ cmd_report_exec(struct cmd_ctx *c)
 		    f == NFORMATS ? fmt : "");
 		return EXIT_USAGE;
 	}
-	if ((rc = cmd_load(c->args[0], &rb)) != 0)
+	if ((rc = cmd_open_read(c, &rb, &st)) != 0)
 		return rc;
-	if ((rc = cmd_state(c, rb, 0, &st)) != 0) {
-		runbook_free(rb);
-		return rc;
-	}
 	memset(&r, 0, sizeof r);
 	memset(&cmp, 0, sizeof cmp);
 	rc = report_load_runs(c, st, rb, &r, &cmp, &have_cmp);

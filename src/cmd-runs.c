@@ -26,12 +26,8 @@ cmd_runs_exec(struct cmd_ctx *c)
 	size_t n = 0, i;
 	int rc;
 
-	if ((rc = cmd_load(c->args[0], &rb)) != 0)
+	if ((rc = cmd_open_read(c, &rb, &st)) != 0)
 		return rc;
-	if ((rc = cmd_state(c, rb, 0, &st)) != 0) {
-		runbook_free(rb);
-		return rc;
-	}
 	if (state_run_list(st, &v, &n) != STATE_OK) {
 		fprintf(stderr, "cutover: %s\n", state_error(st));
 		cmd_close(rb, st, NULL);

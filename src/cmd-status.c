@@ -178,12 +178,8 @@ cmd_status_exec(struct cmd_ctx *c)
 
 	if (want == -2)
 		return EXIT_USAGE;
-	if ((rc = cmd_load(c->args[0], &rb)) != 0)
+	if ((rc = cmd_open_read(c, &rb, &st)) != 0)
 		return rc;
-	if ((rc = cmd_state(c, rb, 0, &st)) != 0) {
-		runbook_free(rb);
-		return rc;
-	}
 	rc = want > 0 ? state_run_get(st, want, &r) : state_run_latest(st, 0, &r);
 	if (rc != STATE_OK) {
 		fprintf(stderr, "cutover: %s\n", rc == STATE_NOTFOUND

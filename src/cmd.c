@@ -168,6 +168,21 @@ fail:
 	return rc;
 }
 
+int
+cmd_open_read(struct cmd_ctx *c, struct runbook **rb, struct state **st)
+{
+	int rc;
+
+	*st = NULL;
+	if ((rc = cmd_load(c->args[0], rb)) != 0)
+		return rc;
+	if ((rc = cmd_state(c, *rb, 0, st)) != 0) {
+		runbook_free(*rb);
+		*rb = NULL;
+	}
+	return rc;
+}
+
 void
 cmd_close(struct runbook *rb, struct state *st, struct engine *e)
 {

@@ -65,6 +65,8 @@ int cmd_state(const struct cmd_ctx *, const struct runbook *, int create,
 /* Load runbook args[0], open its state and engine as opts say. */
 int cmd_open(struct cmd_ctx *, struct engine_opts *, struct runbook **,
     struct state **, struct engine **);
+/* Load runbook args[0] and open its existing state file to read it. */
+int cmd_open_read(struct cmd_ctx *, struct runbook **, struct state **);
 void cmd_close(struct runbook *, struct state *, struct engine *);
 /* The step named id of the engine, or NULL after printing an error. */
 struct engine_step *cmd_step(struct engine *, const char *id);
