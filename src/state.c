@@ -37,6 +37,7 @@ struct state {
 	char *path;
 	char *operator;
 	char *os_user;
+	char host[256]; /* this machine, for the lease */
 	int in_tx;
 	int64_t data_version;
 	char *error;
@@ -479,6 +480,7 @@ state_open(const char *path, int create, struct state **out, char **err)
 		state_close(st);
 		return rc;
 	}
+	gethostname(st->host, sizeof st->host - 1);
 	pw = getpwuid(getuid());
 	st->os_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
 	st->operator = xstrdup(st->os_user);
@@ -1247,12 +1249,11 @@ state_lease_acquire(struct state *st, int64_t run, const char *host,
 int
 state_lease_heartbeat(struct state *st, int64_t run)
 {
-	char host[256] = "";
 	int rc;
 
-	gethostname(host, sizeof host - 1);
 	rc = st_run(st, "UPDATE drivers SET heartbeat=? WHERE run=? AND pid=?"
-	    " AND host=?", "IIIt", state_now_ms(), run, (int64_t)getpid(), host);
+	    " AND host=?", "IIIt", state_now_ms(), run, (int64_t)getpid(),
+	    st->host);
 	if (rc == STATE_OK && sqlite3_changes(st->db) == 0)
 		return STATE_CONFLICT;
 	return rc;
@@ -1262,12 +1263,10 @@ int
 state_lease_check(struct state *st, int64_t run)
 {
 	sqlite3_stmt *s;
-	char host[256] = "";
 	int rc;
 
-	gethostname(host, sizeof host - 1);
 	s = st_query(st, "SELECT 1 FROM drivers WHERE run=? AND pid=? AND host=?",
-	    "IIt", run, (int64_t)getpid(), host);
+	    "IIt", run, (int64_t)getpid(), st->host);
 	if (s == NULL)
 		return STATE_ERR;
 	rc = sqlite3_step(s);
@@ -1287,12 +1286,10 @@ state_lease_release(struct state *st, int64_t run)
 int
 state_lease_get(struct state *st, int64_t run, struct lease_holder *h)
 {
-	char host[256] = "";
 	int rc;
 
-	gethostname(host, sizeof host - 1);
 	rc = lease_read(st, run, h);
-	if (rc == STATE_OK && !lease_alive(h, host)) {
+	if (rc == STATE_OK && !lease_alive(h, st->host)) {
 		lease_holder_free(h);
 		return STATE_NOTFOUND;
 	}
