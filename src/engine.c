@@ -73,6 +73,7 @@ static void engine_flush_step(struct engine *, struct engine_step *);
 static const struct exec_ops *engine_ops(enum step_type, int *);
 static void engine_conninfo_secrets(struct engine *);
 static void engine_token(struct engine *, struct engine_step *);
+static unsigned attempt_mask(enum attempt_kind);
 static void engine_record_group(struct engine *, struct engine_step *);
 static int engine_longest_first(const void *, const void *);
 static int engine_may_decide(struct engine *, struct engine_step *);
@@ -650,18 +651,25 @@ engine_checkpoint(struct engine *e, struct engine_step *s)
 	    go, s->def->approvals);
 }
 
+/* The states a step may be in when an attempt of kind begins. */
+static unsigned
+attempt_mask(enum attempt_kind kind)
+{
+	if (kind == ATT_ROLLBACK)
+		return ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED) |
+		    ST_BIT(ST_AWAITING);
+	return STARTABLE_MASK | ST_BIT(ST_INTERRUPTED) | ST_BIT(ST_FAILED) |
+	    ST_BIT(ST_AWAITING);
+}
+
 /* Record an attempt that could not even start, as failed. */
 static void
 engine_fail_now(struct engine *e, struct engine_step *s,
     enum attempt_kind kind, const char *msg)
 {
 	int n;
-	unsigned mask = STARTABLE_MASK | ST_BIT(ST_INTERRUPTED) |
-	    ST_BIT(ST_FAILED) | ST_BIT(ST_AWAITING);
+	unsigned mask = attempt_mask(kind);
 
-	if (kind == ATT_ROLLBACK)
-		mask = ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED) |
-		    ST_BIT(ST_AWAITING);
 	if (engine_own(e) != 0 ||
 	    engine_commit(e, state_attempt_begin(e->st, e->run.id, s->def->id,
 	        kind, mask, e->host, 0, 0, NULL, &n)) != STATE_OK)
@@ -754,16 +762,11 @@ engine_record_group(struct engine *e, struct engine_step *s)
 void
 engine_start(struct engine *e, struct engine_step *s, enum attempt_kind kind)
 {
-	unsigned mask = STARTABLE_MASK | ST_BIT(ST_INTERRUPTED) |
-	    ST_BIT(ST_FAILED) | ST_BIT(ST_AWAITING);
-	const char *text = kind == ATT_VERIFY ? s->def->verify : s->def->run;
+	unsigned mask = attempt_mask(kind);
+	const char *text = kind == ATT_VERIFY ? s->def->verify
+	    : kind == ATT_ROLLBACK ? s->def->rollback : s->def->run;
 	char *err = NULL;
 
-	if (kind == ATT_ROLLBACK) {
-		text = s->def->rollback;
-		mask = ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED) |
-		    ST_BIT(ST_AWAITING);
-	}
 	int runs, n, rc;
 
 	s->ops = engine_ops(s->def->type, &runs);
