@@ -66,7 +66,14 @@ expand_scan(const char *text,
 	if (text == NULL)
 		return 0;
 	while (text[i] != '\0') {
-		if (text[i] == '$' && text[i + 1] == '$') {
+		if (text[i] != '$') {
+			const char *dollar = strchr(text + i, '$');
+
+			if (dollar == NULL)
+				break;
+			i = (size_t)(dollar - text);
+		}
+		if (text[i + 1] == '$') {
 			i += 2;
 			continue;
 		}

@@ -564,9 +564,13 @@ lint_text_ref(const char *name, size_t len, size_t offset, void *arg)
 	struct lint_text *t = arg;
 	struct rb_pos pos;
 	const char *best;
-	char *copy;
+	char small[64], *copy = small;
 
-	copy = xstrndup(name, len);
+	if (len < sizeof small) {
+		memcpy(small, name, len);
+		small[len] = '\0';
+	} else
+		copy = xstrndup(name, len);
 	if (len >= 4 && strncmp(name, "env:", 4) == 0) {
 		if (!lint_env_name(name + 4, len - 4)) {
 			pos = lint_text_pos(t, offset);
@@ -583,7 +587,8 @@ lint_text_ref(const char *name, size_t len, size_t offset, void *arg)
 			    rb_short(copy));
 		}
 	}
-	free(copy);
+	if (copy != small)
+		free(copy);
 }
 
 void

@@ -6,8 +6,11 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <strings.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "buf.h"
@@ -50,30 +54,43 @@ struct rb_key {
 #define ID_CHARSET "[a-z0-9][a-z0-9._-]*"
 #define NAME_CHARSET "[A-Za-z0-9_][A-Za-z0-9_.-]*"
 
-/* The tree being built from parser events. */
+/*
+ * The tree being built from parser events. The kids of the open collections
+ * wait in one list, each collection's from base[its depth] on, until the
+ * collection ends and gets them in an array of the exact size.
+ */
 struct rb_parse {
 	struct rb_node *stack[RUNBOOK_MAX_DEPTH]; /* open collections */
+	size_t base[RUNBOOK_MAX_DEPTH];
 	size_t depth;
 	struct rb_node *root;
+	struct rb_node **kids; /* kids of open collections */
+	size_t nkids;
+	size_t cap;
 };
 
 static const char *step_type_names[STEP_NTYPES] = {
 	"local", "ssh", "sql", "reconcile", "manual", "checkpoint",
 };
-static const char *target_type_names[] = { "ssh", "postgres" };
+/* What the keys of a step or a target of each type apply to, for errors. */
+static const char *step_kinds[STEP_NTYPES] = {
+	"local steps", "ssh steps", "sql steps", "reconcile steps",
+	"manual steps", "checkpoint steps",
+};
+static const char *target_kinds[] = { "ssh targets", "postgres targets" };
 
 /* Tree. */
-static struct rb_node *rb_node_new(enum rb_node_kind, const yaml_mark_t *);
-static void rb_node_add(struct rb_node *, struct rb_node *);
-static void *rb_arena_alloc(size_t);
-static int rb_load(const char *, const char *, size_t, struct runbook **,
+static struct rb_node *rb_node_new(struct rb_ctx *, enum rb_node_kind,
+    const yaml_mark_t *);
+static int rb_load(const char *, char *, size_t, struct runbook **,
     struct diags *, int);
-static void rb_arena_free(void);
 static struct rb_pos rb_offset_pos(const char *, size_t, size_t);
 static void rb_yaml_error(struct rb_ctx *, const yaml_parser_t *);
-static struct rb_node *rb_yaml_scalar(yaml_event_t *);
+static struct rb_node *rb_yaml_scalar(struct rb_ctx *, yaml_event_t *);
 static void rb_hash_head(struct sha256_ctx *, char, size_t);
 static void rb_yaml_attach(struct rb_parse *, struct rb_node *);
+static void rb_yaml_close(struct rb_ctx *, struct rb_parse *,
+    const yaml_mark_t *);
 static int rb_yaml_event(struct rb_ctx *, struct rb_parse *,
     yaml_event_t *);
 static struct rb_node *rb_yaml_parse(struct rb_ctx *);
@@ -92,6 +109,8 @@ static void rb_add_text(struct rb_ctx *, const struct rb_node *);
 static void rb_add_ref(struct rb_ctx *, enum rb_ref_kind, const char *,
     struct rb_pos);
 static int rb_compare_keys(const void *, const void *);
+static void rb_map_dup(struct rb_ctx *, struct rb_node *,
+    const struct rb_node *, const char *);
 static void rb_map_dups(struct rb_ctx *, struct rb_node *, const char *);
 static struct rb_node *rb_map_get(const struct rb_node *, const char *);
 static void rb_unknown_key(struct rb_ctx *, const struct rb_node *,
@@ -172,9 +191,6 @@ static void rb_fill_defaults(struct runbook *);
 static void rb_add_dep(struct rb_step *, size_t, size_t *);
 static void rb_finish(struct rb_ctx *);
 static int rb_read_file(const char *, char **, size_t *);
-static void rb_free_strings(char **, size_t);
-static void rb_free_step(struct rb_step *);
-static void rb_free_target(struct rb_target *);
 static int rb_index_compare(const void *, const void *);
 
 static const struct rb_key root_keys[] = {
@@ -290,11 +306,12 @@ enum {
 /* ---------------------------------------------------------------- tree */
 
 /*
- * The tree lives only while a runbook loads, and holds a node for every
- * scalar, list and mapping: its nodes, their lists of kids and their
- * values come from chunks that are released together, which costs far
- * less than a malloc and a free for each (lint of 10,000 steps builds
- * about 140,000 nodes).
+ * Arenas. The tree lives only while a runbook loads and holds a node for
+ * every scalar, list and mapping (lint of 10,000 steps builds about 130,000);
+ * the values of its scalars go to the runbook's pool, where the model's
+ * strings point without a copy of their own. Both hand out memory in order
+ * from chunks that are released together: far cheaper than a malloc and a
+ * free for each, and no byte is touched twice.
  */
 struct rb_chunk {
 	struct rb_chunk *next;
@@ -303,74 +320,78 @@ struct rb_chunk {
 	max_align_t data[];
 };
 
-static struct rb_chunk *rb_chunks;
-
-/* size bytes, aligned, from the current chunk (or a new one). */
-static void *
-rb_arena_alloc(size_t size)
+void *
+rb_arena_alloc(struct rb_chunk **head, size_t size, size_t align)
 {
-	struct rb_chunk *c = rb_chunks;
-	size_t align = sizeof(max_align_t), cap;
-	void *p;
+	struct rb_chunk *c = *head;
+	size_t used = 0, cap;
 
-	size = (size + align - 1) / align * align;
-	if (c == NULL || c->cap - c->used < size) {
-		cap = size > 256 * 1024 ? size : 256 * 1024;
+	if (c != NULL)
+		used = (c->used + align - 1) & ~(align - 1);
+	if (c == NULL || used > c->cap || c->cap - used < size) {
+		cap = c == NULL ? 16384 : c->cap < 2097152 ? c->cap * 2 :
+		    c->cap;
+		if (cap < size)
+			cap = size;
+		if (cap > SIZE_MAX - sizeof *c)
+			fatalx(1, "out of memory");
 		c = xmalloc(sizeof *c + cap);
-		c->next = rb_chunks;
-		c->used = 0;
+		c->next = *head;
 		c->cap = cap;
-		rb_chunks = c;
+		*head = c;
+		used = 0;
 	}
-	p = (char *)c->data + c->used;
-	c->used += size;
-	return p;
+	c->used = used + size;
+	return (char *)c->data + used;
 }
 
-/* Release every node of every tree built so far. */
-static void
-rb_arena_free(void)
+void
+rb_arena_free(struct rb_chunk **head)
 {
 	struct rb_chunk *c, *next;
 
-	for (c = rb_chunks; c != NULL; c = next) {
+	for (c = *head; c != NULL; c = next) {
 		next = c->next;
 		free(c);
 	}
-	rb_chunks = NULL;
+	*head = NULL;
+}
+
+char *
+rb_pool_strdup(struct runbook *rb, const char *s)
+{
+	size_t len = strlen(s) + 1;
+
+	return memcpy(rb_arena_alloc(&rb->pool, len, 1), s, len);
+}
+
+/* n zeroed objects of size bytes from the runbook's pool. */
+static void *
+rb_pool_calloc(struct runbook *rb, size_t n, size_t size)
+{
+	void *p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		fatalx(1, "out of memory");
+	p = rb_arena_alloc(&rb->pool, n * size, sizeof(max_align_t));
+	memset(p, 0, n * size);
+	return p;
 }
 
 /* A new node of kind starting at mark. */
 static struct rb_node *
-rb_node_new(enum rb_node_kind kind, const yaml_mark_t *mark)
+rb_node_new(struct rb_ctx *ctx, enum rb_node_kind kind,
+    const yaml_mark_t *mark)
 {
-	struct rb_node *n = rb_arena_alloc(sizeof *n);
+	struct rb_node *n;
 
+	n = rb_arena_alloc(&ctx->tree, sizeof *n, _Alignof(struct rb_node));
 	memset(n, 0, sizeof *n);
-	n->kind = kind;
+	n->kind = (unsigned char)kind;
 	n->pos.line = (unsigned)mark->line + 1;
 	n->pos.col = (unsigned)mark->column + 1;
 	n->end = n->pos;
 	return n;
-}
-
-/* Append kid to the items (or keys and values) of parent. */
-static void
-rb_node_add(struct rb_node *parent, struct rb_node *kid)
-{
-	struct rb_node **kids;
-
-	if (parent->nkids == parent->cap) {
-		parent->cap = parent->cap ? parent->cap * 2 : 8;
-		if (parent->cap > SIZE_MAX / sizeof *kids)
-			fatalx(1, "out of memory");
-		kids = rb_arena_alloc(parent->cap * sizeof *kids);
-		if (parent->nkids > 0)
-			memcpy(kids, parent->kids,
-			    parent->nkids * sizeof *kids);
-		parent->kids = kids;
-	}
-	parent->kids[parent->nkids++] = kid;
 }
 
 /* Line and column (1-based, columns in characters) of byte off in text. */
@@ -417,17 +438,18 @@ rb_yaml_error(struct rb_ctx *ctx, const yaml_parser_t *p)
 		rb_error(ctx, pos, "invalid YAML: %s", problem);
 }
 
-/* A scalar node from its event. */
+/* A scalar node from its event; its value goes to the runbook's pool. */
 static struct rb_node *
-rb_yaml_scalar(yaml_event_t *ev)
+rb_yaml_scalar(struct rb_ctx *ctx, yaml_event_t *ev)
 {
-	struct rb_node *n = rb_node_new(RB_NODE_SCALAR, &ev->start_mark);
+	struct rb_node *n = rb_node_new(ctx, RB_NODE_SCALAR, &ev->start_mark);
+	size_t len = ev->data.scalar.length; /* < RUNBOOK_MAX_SIZE */
 
-	n->len = ev->data.scalar.length;
-	n->value = rb_arena_alloc(n->len + 1);
-	memcpy(n->value, ev->data.scalar.value, n->len);
-	n->value[n->len] = '\0';
-	n->style = (int)ev->data.scalar.style;
+	n->len = (uint32_t)len;
+	n->value = rb_arena_alloc(&ctx->rb->pool, len + 1, 1);
+	memcpy(n->value, ev->data.scalar.value, len);
+	n->value[len] = '\0';
+	n->style = (unsigned char)ev->data.scalar.style;
 	n->end.line = (unsigned)ev->end_mark.line + 1;
 	n->end.col = (unsigned)ev->end_mark.column + 1;
 	return n;
@@ -437,14 +459,39 @@ rb_yaml_scalar(yaml_event_t *ev)
 static void
 rb_yaml_attach(struct rb_parse *p, struct rb_node *n)
 {
-	if (p->depth > 0)
-		rb_node_add(p->stack[p->depth - 1], n);
-	else if (p->root == NULL)
+	if (p->depth > 0) {
+		if (p->nkids == p->cap) {
+			p->cap = p->cap ? p->cap * 2 : 256;
+			p->kids = xreallocarray(p->kids, p->cap,
+			    sizeof *p->kids);
+		}
+		p->kids[p->nkids++] = n;
+	} else if (p->root == NULL)
 		p->root = n;
 	else
 		return; /* a second root: reported; its nodes go with the rest */
-	if (n->kind == RB_NODE_SEQ || n->kind == RB_NODE_MAP)
+	if (n->kind == RB_NODE_SEQ || n->kind == RB_NODE_MAP) {
+		p->base[p->depth] = p->nkids;
 		p->stack[p->depth++] = n;
+	}
+}
+
+/* The collection on top of the stack ends: give it its kids. */
+static void
+rb_yaml_close(struct rb_ctx *ctx, struct rb_parse *p, const yaml_mark_t *end)
+{
+	struct rb_node *n = p->stack[--p->depth];
+	size_t base = p->base[p->depth], count = p->nkids - base;
+
+	n->end.line = (unsigned)end->line + 1;
+	n->end.col = (unsigned)end->column + 1;
+	n->nkids = (uint32_t)count;
+	if (count > 0) {
+		n->kids = rb_arena_alloc(&ctx->tree, count * sizeof *n->kids,
+		    _Alignof(struct rb_node *));
+		memcpy(n->kids, p->kids + base, count * sizeof *n->kids);
+	}
+	p->nkids = base;
 }
 
 /*
@@ -470,11 +517,11 @@ rb_yaml_event(struct rb_ctx *ctx, struct rb_parse *p, yaml_event_t *ev)
 		return -1;
 	case YAML_ALIAS_EVENT:
 		rb_error(ctx, pos, "YAML anchors and aliases are not allowed");
-		n = rb_node_new(RB_NODE_BAD, &ev->start_mark);
+		n = rb_node_new(ctx, RB_NODE_BAD, &ev->start_mark);
 		break;
 	case YAML_SCALAR_EVENT:
 		anchor = ev->data.scalar.anchor;
-		n = rb_yaml_scalar(ev);
+		n = rb_yaml_scalar(ctx, ev);
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
@@ -485,19 +532,16 @@ rb_yaml_event(struct rb_ctx *ctx, struct rb_parse *p, yaml_event_t *ev)
 		}
 		if (ev->type == YAML_SEQUENCE_START_EVENT) {
 			anchor = ev->data.sequence_start.anchor;
-			n = rb_node_new(RB_NODE_SEQ, &ev->start_mark);
+			n = rb_node_new(ctx, RB_NODE_SEQ, &ev->start_mark);
 		} else {
 			anchor = ev->data.mapping_start.anchor;
-			n = rb_node_new(RB_NODE_MAP, &ev->start_mark);
+			n = rb_node_new(ctx, RB_NODE_MAP, &ev->start_mark);
 		}
 		break;
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
-		if (p->depth > 0) {
-			n = p->stack[--p->depth];
-			n->end.line = (unsigned)ev->end_mark.line + 1;
-			n->end.col = (unsigned)ev->end_mark.column + 1;
-		}
+		if (p->depth > 0)
+			rb_yaml_close(ctx, p, &ev->end_mark);
 		return 1;
 	default:
 		return 1;
@@ -512,7 +556,7 @@ rb_yaml_event(struct rb_ctx *ctx, struct rb_parse *p, yaml_event_t *ev)
 static struct rb_node *
 rb_yaml_parse(struct rb_ctx *ctx)
 {
-	struct rb_parse p = { .depth = 0, .root = NULL };
+	struct rb_parse p = { .depth = 0, .root = NULL, .kids = NULL };
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	int r = 1;
@@ -531,8 +575,9 @@ rb_yaml_parse(struct rb_ctx *ctx)
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
+	free(p.kids);
 	if (r == -1)
-		return NULL; /* the nodes go with rb_arena_free() */
+		return NULL; /* the nodes go with the tree's arena */
 	return p.root;
 }
 
@@ -579,11 +624,14 @@ rb_short(const char *s)
 static int
 rb_is_null(const struct rb_node *n)
 {
+	const char *v = n->value;
+
 	if (n->kind != RB_NODE_SCALAR || n->style != YAML_PLAIN_SCALAR_STYLE)
 		return 0;
-	return n->len == 0 || strcmp(n->value, "~") == 0 ||
-	    strcmp(n->value, "null") == 0 || strcmp(n->value, "Null") == 0 ||
-	    strcmp(n->value, "NULL") == 0;
+	if (n->len == 0 || (n->len == 1 && v[0] == '~'))
+		return 1;
+	return n->len == 4 && (strcmp(v, "null") == 0 ||
+	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0);
 }
 
 /* What node is, for "expected X, found Y". */
@@ -905,13 +953,41 @@ rb_compare_keys(const void *a, const void *b)
 	return x->pos.col < y->pos.col ? -1 : x->pos.col > y->pos.col;
 }
 
-/* Report and mark keys given twice in map; noun says what a key is. */
+/* Mark key a repeat of first. */
+static void
+rb_map_dup(struct rb_ctx *ctx, struct rb_node *key, const struct rb_node *first,
+    const char *noun)
+{
+	key->dup = 1;
+	rb_error(ctx, key->pos, "duplicate %s '%s' (first at line %u)", noun,
+	    rb_short(key->value), first->pos.line);
+}
+
+/*
+ * Report and mark keys given twice in map; noun says what a key is. A map of
+ * a few keys (a step) is searched pair by pair, a longer one (vars) sorted.
+ */
 static void
 rb_map_dups(struct rb_ctx *ctx, struct rb_node *map, const char *noun)
 {
-	struct rb_node **keys;
-	size_t i, first = 0, n = 0;
+	struct rb_node **keys, *k, *f;
+	size_t i, j, first = 0, n = 0;
 
+	if (map->nkids <= 2 * RB_MAX_KEYS) {
+		for (i = 2; i + 1 < map->nkids; i += 2) {
+			k = map->kids[i];
+			for (j = 0; k->kind == RB_NODE_SCALAR && j < i; j += 2) {
+				f = map->kids[j];
+				if (f->kind == RB_NODE_SCALAR &&
+				    f->value[0] == k->value[0] &&
+				    strcmp(f->value, k->value) == 0) {
+					rb_map_dup(ctx, k, f, noun);
+					break;
+				}
+			}
+		}
+		return;
+	}
 	keys = xcalloc(map->nkids / 2 + 1, sizeof *keys);
 	for (i = 0; i + 1 < map->nkids; i += 2) {
 		if (map->kids[i]->kind == RB_NODE_SCALAR)
@@ -919,14 +995,10 @@ rb_map_dups(struct rb_ctx *ctx, struct rb_node *map, const char *noun)
 	}
 	qsort(keys, n, sizeof *keys, rb_compare_keys);
 	for (i = 1; i < n; i++) {
-		if (strcmp(keys[i]->value, keys[first]->value) != 0) {
+		if (strcmp(keys[i]->value, keys[first]->value) != 0)
 			first = i;
-			continue;
-		}
-		keys[i]->dup = 1;
-		rb_error(ctx, keys[i]->pos, "duplicate %s '%s' (first at line "
-		    "%u)", noun, rb_short(keys[i]->value),
-		    keys[first]->pos.line);
+		else
+			rb_map_dup(ctx, keys[i], keys[first], noun);
 	}
 	free(keys);
 }
@@ -994,7 +1066,8 @@ rb_load_map(struct rb_ctx *ctx, struct rb_node *map, const struct rb_key *keys,
 			continue;
 		}
 		for (j = 0; j < nkeys; j++) {
-			if (strcmp(k->value, keys[j].name) == 0)
+			if (keys[j].name[0] == k->value[0] &&
+			    strcmp(k->value, keys[j].name) == 0)
 				break;
 		}
 		if (j == nkeys) {
@@ -1032,12 +1105,12 @@ rb_load_list(struct rb_ctx *ctx, const char *what, struct rb_node *n,
 		    rb_found(n));
 		return;
 	}
-	*list = xcalloc(nitems, sizeof **list);
+	*list = rb_pool_calloc(ctx->rb, nitems, sizeof **list);
 	for (i = 0; i < nitems; i++) {
 		item = n->kind == RB_NODE_SEQ ? n->kids[i] : n;
 		if ((s = rb_want_string(ctx, what, item)) == NULL)
 			continue;
-		(*list)[*count] = xstrdup(s);
+		(*list)[*count] = (char *)s;
 		if (ref >= 0) {
 			rb_add_ref(ctx, (enum rb_ref_kind)ref, (*list)[*count],
 			    item->pos);
@@ -1064,7 +1137,7 @@ rb_load_text(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 
 	if (s == NULL)
 		return;
-	*FIELD(obj, k, char *) = xstrdup(s);
+	*FIELD(obj, k, char *) = (char *)s;
 	rb_add_text(ctx, n);
 }
 
@@ -1076,7 +1149,7 @@ rb_load_string(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 	const char *s = rb_want_string(ctx, k->name, n);
 
 	if (s != NULL)
-		*FIELD(obj, k, char *) = xstrdup(s);
+		*FIELD(obj, k, char *) = (char *)s;
 }
 
 /* A name or id: [a-z0-9][a-z0-9._-]*. */
@@ -1092,7 +1165,7 @@ rb_load_id(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 		rb_error(ctx, n->pos, "%s: '%s' is not a valid %s (use "
 		    ID_CHARSET ")", k->name, rb_short(s), k->name);
 	}
-	*FIELD(obj, k, char *) = xstrdup(s);
+	*FIELD(obj, k, char *) = (char *)s;
 }
 
 /* A duration; k->lo 1 means it must be more than zero. */
@@ -1154,7 +1227,7 @@ rb_load_port(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 	struct rb_target *t = obj;
 
 	if (n->kind == RB_NODE_SCALAR && strstr(n->value, "${") != NULL) {
-		t->port_text = xstrdup(n->value);
+		t->port_text = n->value;
 		rb_add_text(ctx, n);
 		return;
 	}
@@ -1258,7 +1331,7 @@ rb_load_env_only(struct rb_ctx *ctx, const struct rb_key *k,
 		    "are never kept in the runbook", k->name);
 		return;
 	}
-	*FIELD(obj, k, char *) = xstrdup(s);
+	*FIELD(obj, k, char *) = (char *)s;
 }
 
 /* cutover: 1. */
@@ -1296,7 +1369,7 @@ rb_load_step_target(struct rb_ctx *ctx, const struct rb_key *k,
 
 	if (s == NULL)
 		return;
-	*field = xstrdup(s);
+	*field = (char *)s;
 	rb_add_ref(ctx, RB_REF_TARGET, *field, n->pos);
 }
 
@@ -1310,7 +1383,7 @@ rb_load_query_target(struct rb_ctx *ctx, const struct rb_key *k,
 
 	if (s == NULL)
 		return;
-	q->target_name = xstrdup(s);
+	q->target_name = (char *)s;
 	rb_add_ref(ctx, ctx->query_ref, q->target_name, n->pos);
 }
 
@@ -1421,13 +1494,13 @@ rb_load_vars(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 			continue;
 		}
 		v = &rb->vars[rb->nvars++];
-		v->name = xstrdup(s);
+		v->name = (char *)s;
 		v->pos = key->pos;
 		if ((s = rb_want_string(ctx, v->name, val)) != NULL) {
-			v->value = xstrdup(s);
+			v->value = (char *)s;
 			rb_add_text(ctx, val);
 		} else
-			v->value = xstrdup("");
+			v->value = rb_pool_strdup(rb, "");
 	}
 }
 
@@ -1460,7 +1533,7 @@ rb_load_roles(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 			continue;
 		}
 		r = &rb->roles[rb->nroles++];
-		r->name = xstrdup(s);
+		r->name = (char *)s;
 		r->pos = key->pos;
 		if (n->kids[i + 1]->kind != RB_NODE_BAD) {
 			rb_load_list(ctx, r->name, n->kids[i + 1], &r->members,
@@ -1537,7 +1610,7 @@ rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
 	const char *s;
 	unsigned mask;
 	uint32_t seen;
-	char kind[32] = "targets";
+	const char *kind = "targets";
 
 	if ((s = rb_want_string(ctx, "target name", key)) == NULL)
 		return;
@@ -1546,7 +1619,7 @@ rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
 		    NAME_CHARSET ")", rb_short(s));
 	}
 	t = &rb->targets[rb->ntargets++];
-	t->name = xstrdup(s);
+	t->name = (char *)s;
 	t->pos = key->pos;
 	t->port = 22;
 	if (n->kind != RB_NODE_MAP) {
@@ -1560,8 +1633,7 @@ rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
 	if (mask != (T_SSH | T_PG)) {
 		ctx->target_typed[rb->ntargets - 1] = 1;
 		t->type = mask == T_SSH ? TARGET_SSH : TARGET_POSTGRES;
-		snprintf(kind, sizeof kind, "%s targets",
-		    target_type_names[t->type]);
+		kind = target_kinds[t->type];
 	}
 	seen = rb_load_map(ctx, n, target_keys, NKEYS(target_keys), mask, kind,
 	    t, NULL);
@@ -1678,7 +1750,7 @@ rb_load_step(struct rb_ctx *ctx, struct rb_node *n, size_t phase)
 	struct runbook *rb = ctx->rb;
 	struct rb_node *vals[RB_MAX_KEYS] = { NULL };
 	struct rb_step *s;
-	char kind[32] = "steps";
+	const char *kind = "steps";
 	uint32_t seen;
 	int type;
 
@@ -1702,7 +1774,7 @@ rb_load_step(struct rb_ctx *ctx, struct rb_node *n, size_t phase)
 	ctx->step_typed = type >= 0;
 	if (type >= 0) {
 		s->type = (enum step_type)type;
-		snprintf(kind, sizeof kind, "%s steps", step_type_names[type]);
+		kind = step_kinds[type];
 	}
 	seen = rb_load_map(ctx, n, step_keys, NKEYS(step_keys), type >= 0 ?
 	    BIT(type) : T_ALL, kind, s, vals);
@@ -1834,7 +1906,7 @@ rb_fill_defaults(struct runbook *rb)
 	size_t i;
 
 	if (rb->shell == NULL)
-		rb->shell = xstrdup("/bin/sh");
+		rb->shell = rb_pool_strdup(rb, "/bin/sh");
 	for (i = 0; i < rb->nsteps; i++) {
 		if (rb->steps[i].timeout_ms < 0)
 			rb->steps[i].timeout_ms = rb->default_timeout_ms;
@@ -1874,17 +1946,19 @@ rb_resolve_deps(struct rb_ctx *ctx, const struct rb_index *steps)
 			}
 		}
 		if (s->needs_given) {
-			s->deps = xcalloc(s->nneeds + 1, sizeof *s->deps);
+			s->deps = rb_pool_calloc(rb, s->nneeds + 1,
+			    sizeof *s->deps);
 			for (j = 0; j < s->nneeds; j++) {
 				d = rb_index_find(steps, s->needs[j]);
 				if (d != SIZE_MAX && d != i)
 					rb_add_dep(s, d, stamp);
 			}
 		} else if (i > rb->phases[s->phase].first) {
-			s->deps = xcalloc(1, sizeof *s->deps);
+			s->deps = rb_pool_calloc(rb, 1, sizeof *s->deps);
 			rb_add_dep(s, i - 1, stamp);
 		} else if (prev != NULL) {
-			s->deps = xcalloc(prev->nsteps, sizeof *s->deps);
+			s->deps = rb_pool_calloc(rb, prev->nsteps,
+			    sizeof *s->deps);
 			for (d = 0; d < prev->nsteps; d++)
 				rb_add_dep(s, prev->first + d, stamp);
 		}
@@ -1894,33 +1968,49 @@ rb_resolve_deps(struct rb_ctx *ctx, const struct rb_index *steps)
 
 /* ---------------------------------------------------------------- API */
 
-/* Read path whole, up to one byte more than the limit. */
+/*
+ * Read path whole, up to one byte more than the limit, into *text (NUL-
+ * terminated, to be freed). A regular file is read in one go into a buffer
+ * of its size; anything else (a pipe) in growing pieces.
+ */
 static int
 rb_read_file(const char *path, char **text, size_t *len)
 {
-	FILE *f;
-	size_t n = 0, cap = 65536, got;
+	struct stat st;
+	size_t n = 0, cap = 65536;
+	ssize_t got = 0;
 	char *p;
-	int saved;
+	int fd, saved;
 
-	if ((f = fopen(path, "rb")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size <= RUNBOOK_MAX_SIZE)
+		cap = (size_t)st.st_size + 2; /* + 1 to see the end, + NUL */
 	p = xmalloc(cap);
-	while ((got = fread(p + n, 1, cap - n, f)) > 0) {
-		n += got;
+	for (;;) {
+		if (n + 1 == cap) {
+			cap *= 2;
+			p = xrealloc(p, cap);
+		}
+		got = read(fd, p + n, cap - 1 - n);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
 		if (n > RUNBOOK_MAX_SIZE)
 			break;
-		if (n == cap)
-			p = xrealloc(p, cap *= 2);
 	}
-	if (ferror(f)) {
+	if (got == -1) {
 		saved = errno;
-		fclose(f);
+		close(fd);
 		free(p);
 		errno = saved;
 		return -1;
 	}
-	fclose(f);
+	close(fd);
+	p[n] = '\0';
 	*text = p;
 	*len = n;
 	return 0;
@@ -1931,14 +2021,11 @@ runbook_load(const char *path, struct runbook **out, struct diags *d)
 {
 	char *text;
 	size_t len;
-	int r;
 
 	*out = NULL;
 	if (rb_read_file(path, &text, &len) != 0)
 		return -1;
-	r = runbook_load_buffer(path, text, len, out, d);
-	free(text);
-	return r;
+	return rb_load(path, text, len, out, d, 0);
 }
 
 /* The checks and resolutions after loading the tree. */
@@ -1963,7 +2050,15 @@ int
 runbook_load_buffer(const char *name, const char *text, size_t len,
     struct runbook **out, struct diags *d)
 {
-	return rb_load(name, text, len, out, d, 0);
+	char *copy;
+
+	if (len > RUNBOOK_MAX_SIZE)
+		len = RUNBOOK_MAX_SIZE + 1; /* enough to be refused */
+	copy = xmalloc(len + 1);
+	if (len > 0)
+		memcpy(copy, text, len);
+	copy[len] = '\0';
+	return rb_load(name, copy, len, out, d, 0);
 }
 
 int
@@ -1977,14 +2072,16 @@ runbook_check(const char *path, struct diags *d)
 	if (rb_read_file(path, &text, &len) != 0)
 		return -1;
 	r = rb_load(path, text, len, &rb, d, 1);
-	free(text);
 	runbook_free(rb);
 	return r;
 }
 
-/* Load (check_only: for lint, without the hashes a run needs). */
+/*
+ * Load text (len bytes and a NUL, taken over: freed with the runbook or
+ * here); check_only: for lint, without the hashes a run needs.
+ */
 static int
-rb_load(const char *name, const char *text, size_t len, struct runbook **out,
+rb_load(const char *name, char *text, size_t len, struct runbook **out,
     struct diags *d, int check_only)
 {
 	struct rb_ctx ctx = { .file = name, .d = d, .step = SIZE_MAX,
@@ -1995,14 +2092,12 @@ rb_load(const char *name, const char *text, size_t len, struct runbook **out,
 	*out = NULL;
 	if (len > RUNBOOK_MAX_SIZE) {
 		rb_error(&ctx, nopos, "runbook is larger than 4 MiB");
+		free(text);
 		return -1;
 	}
 	ctx.rb = rb = xcalloc(1, sizeof *rb);
-	rb->path = xstrdup(name);
-	rb->text = xmalloc(len + 1);
-	if (len > 0)
-		memcpy(rb->text, text, len);
-	rb->text[len] = '\0';
+	rb->path = rb_pool_strdup(rb, name);
+	rb->text = text;
 	rb->textlen = len;
 	if (!ctx.check_only)
 		sha256_hex(rb->text, len, rb->sha256);
@@ -2018,7 +2113,7 @@ rb_load(const char *name, const char *text, size_t len, struct runbook **out,
 		rb_load_root(&ctx, ctx.root);
 		rb_finish(&ctx);
 	}
-	rb_arena_free();
+	rb_arena_free(&ctx.tree);
 	free(ctx.lines);
 	free(ctx.texts);
 	free(ctx.refs);
@@ -2031,88 +2126,18 @@ rb_load(const char *name, const char *text, size_t len, struct runbook **out,
 	return 0;
 }
 
-/* Free a counted array of strings. */
-static void
-rb_free_strings(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* Free what a step owns. */
-static void
-rb_free_step(struct rb_step *s)
-{
-	free(s->id);
-	free(s->title);
-	free(s->target_name);
-	free(s->run);
-	free(s->verify);
-	free(s->rollback);
-	free(s->owner);
-	free(s->instructions);
-	free(s->source.target_name);
-	free(s->source.query);
-	free(s->dest.target_name);
-	free(s->dest.query);
-	rb_free_strings(s->approvers, s->napprovers);
-	rb_free_strings(s->needs, s->nneeds);
-	free(s->deps);
-}
-
-/* Free what a target owns. */
-static void
-rb_free_target(struct rb_target *t)
-{
-	free(t->name);
-	free(t->host);
-	free(t->user);
-	free(t->identity);
-	free(t->passphrase);
-	free(t->password);
-	free(t->known_hosts);
-	free(t->port_text);
-	free(t->conninfo);
-}
-
 void
 runbook_free(struct runbook *rb)
 {
-	size_t i;
-
 	if (rb == NULL)
 		return;
-	for (i = 0; i < rb->nvars; i++) {
-		free(rb->vars[i].name);
-		free(rb->vars[i].value);
-	}
 	free(rb->vars);
-	for (i = 0; i < rb->nroles; i++) {
-		free(rb->roles[i].name);
-		rb_free_strings(rb->roles[i].members, rb->roles[i].nmembers);
-	}
 	free(rb->roles);
-	for (i = 0; i < rb->ntargets; i++)
-		rb_free_target(&rb->targets[i]);
 	free(rb->targets);
-	for (i = 0; i < rb->nphases; i++) {
-		free(rb->phases[i].id);
-		free(rb->phases[i].title);
-	}
 	free(rb->phases);
-	for (i = 0; i < rb->nsteps; i++)
-		rb_free_step(&rb->steps[i]);
 	free(rb->steps);
-	rb_free_strings(rb->rollback_roles, rb->nrollback_roles);
-	free(rb->shell);
-	free(rb->name);
-	free(rb->title);
-	free(rb->description);
 	free(rb->text);
-	free(rb->path);
+	rb_arena_free(&rb->pool);
 	free(rb);
 }
 

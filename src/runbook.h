@@ -5,7 +5,8 @@
  * checks everything lint checks (runbook-lint.c). All strings in the model are
  * the raw text of the file: ${var} references are NOT expanded here; expansion
  * happens at execution time (expand.h). Every string, array and the runbook
- * itself are owned by the struct runbook and freed by runbook_free().
+ * itself are owned by the struct runbook and freed by runbook_free(): the
+ * strings and the small lists live in its pool, released in one go.
  *
  * Positions (struct rb_pos) are 1-based line and column of the YAML node the
  * value came from, for diagnostics.
@@ -139,7 +140,10 @@ struct rb_phase {
 	struct rb_pos pos;
 };
 
+struct rb_chunk;
+
 struct runbook {
+	struct rb_chunk *pool; /* strings and small lists of the model */
 	char *path;       /* as given */
 	char *text;       /* the whole file, NUL-terminated */
 	size_t textlen;
