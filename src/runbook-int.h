@@ -20,7 +20,8 @@ enum rb_node_kind {
 	RB_NODE_SCALAR,
 	RB_NODE_SEQ,
 	RB_NODE_MAP,
-	RB_NODE_BAD, /* an alias, already reported: ignored by the loader */
+	RB_NODE_BAD,    /* an alias, already reported: ignored by the loader */
+	RB_NODE_LOADED, /* a step loaded as soon as it was parsed */
 };
 
 /*
@@ -31,11 +32,12 @@ struct rb_node {
 	unsigned char kind;  /* enum rb_node_kind */
 	unsigned char style; /* yaml_scalar_style_t */
 	unsigned char dup;   /* a mapping key seen before in its mapping */
+	unsigned char oneline; /* scalar: starts and ends on the same line */
 	uint32_t len;        /* scalar: bytes of value */
 	uint32_t nkids;      /* collections: number of kids */
 	struct rb_pos pos;
-	struct rb_pos end;
-	char *value;           /* scalar, NUL-terminated, in the runbook's pool */
+	char *value; /* scalar, NUL-terminated: keys in the tree, values in
+	              * the runbook's pool */
 	struct rb_node **kids; /* sequence items; mapping key, value, ... */
 };
 
@@ -83,10 +85,15 @@ struct rb_ctx {
 	struct runbook *rb;
 	struct rb_node *root;
 	struct rb_chunk *tree; /* the nodes and their lists of kids */
-	size_t *lines; /* byte offset of each line in rb->text, built lazily */
+	struct diags held; /* errors in steps loaded while parsing */
+	int holding;       /* report into held */
+	size_t phases;     /* phases seen while parsing */
+	size_t nextstep;   /* first step of the next phase to load */
+	size_t stepcap;    /* room in rb->steps */
+	uint32_t *lines; /* offset of each line in rb->text, built lazily */
 	size_t nlines;
 
-	const struct rb_node **texts; /* text fields to scan for ${var} */
+	struct rb_node *texts; /* copies of text fields to scan for ${var} */
 	size_t ntexts;
 	struct rb_ref *refs;
 	size_t nrefs;

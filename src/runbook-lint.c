@@ -602,9 +602,9 @@ rb_lint_texts(struct rb_ctx *ctx)
 	rb_index_build(&vars, rb->vars, rb->nvars, sizeof *rb->vars,
 	    offsetof(struct rb_var, name));
 	for (i = 0; i < ctx->ntexts; i++) {
-		t.node = ctx->texts[i];
+		t.node = &ctx->texts[i];
 		t.begun = 0;
-		expand_scan(ctx->texts[i]->value, lint_text_ref, &t);
+		expand_scan(ctx->texts[i].value, lint_text_ref, &t);
 	}
 	rb_index_free(&vars);
 }

@@ -54,20 +54,46 @@ struct rb_key {
 #define ID_CHARSET "[a-z0-9][a-z0-9._-]*"
 #define NAME_CHARSET "[A-Za-z0-9_][A-Za-z0-9_.-]*"
 
+/* Where an open collection is: on the way to the steps, or elsewhere. */
+enum rb_place {
+	RB_ELSEWHERE,
+	RB_PHASES, /* the list of phases: the root's first "phases" */
+	RB_PHASE,  /* one of its mappings */
+	RB_STEPS,  /* the list of steps: a phase's first "steps" */
+	RB_STEP,   /* one of its mappings */
+};
+
+/* A point in an arena to go back to. */
+struct rb_mark {
+	struct rb_chunk *chunk;
+	size_t used;
+};
+
 /*
  * The tree being built from parser events. The kids of the open collections
  * wait in one list, each collection's from base[its depth] on, until the
  * collection ends and gets them in an array of the exact size.
+ *
+ * A step is loaded as soon as its mapping ends and its nodes are dropped
+ * (the tree arena goes back to where the step began): a runbook of 10,000
+ * steps never has more than one step's nodes in memory. What a step's load
+ * reports is held until the parse ends well: a YAML error drops it, as it
+ * drops the tree.
  */
 struct rb_parse {
 	struct rb_node *stack[RUNBOOK_MAX_DEPTH]; /* open collections */
 	size_t base[RUNBOOK_MAX_DEPTH];
+	unsigned char place[RUNBOOK_MAX_DEPTH]; /* enum rb_place */
 	size_t depth;
 	struct rb_node *root;
 	struct rb_node **kids; /* kids of open collections */
 	size_t nkids;
 	size_t cap;
+	struct rb_mark step; /* the tree arena where the open step began */
 };
+
+/* What a step loaded while parsing leaves in its list. */
+static struct rb_node rb_loaded = { .kind = RB_NODE_LOADED };
 
 static const char *step_type_names[STEP_NTYPES] = {
 	"local", "ssh", "sql", "reconcile", "manual", "checkpoint",
@@ -86,11 +112,16 @@ static int rb_load(const char *, char *, size_t, struct runbook **,
     struct diags *, int);
 static struct rb_pos rb_offset_pos(const char *, size_t, size_t);
 static void rb_yaml_error(struct rb_ctx *, const yaml_parser_t *);
-static struct rb_node *rb_yaml_scalar(struct rb_ctx *, yaml_event_t *);
+static struct rb_node *rb_yaml_scalar(struct rb_ctx *, yaml_event_t *, int);
 static void rb_hash_head(struct sha256_ctx *, char, size_t);
-static void rb_yaml_attach(struct rb_parse *, struct rb_node *);
-static void rb_yaml_close(struct rb_ctx *, struct rb_parse *,
-    const yaml_mark_t *);
+static void rb_yaml_attach(struct rb_parse *, struct rb_node *,
+    enum rb_place);
+static int rb_yaml_first_key(const struct rb_parse *, const char *);
+static void rb_yaml_close(struct rb_ctx *, struct rb_parse *);
+static void rb_arena_rewind(struct rb_chunk **, struct rb_mark);
+static int rb_yaml_is_key(const struct rb_parse *);
+static enum rb_place rb_yaml_place(const struct rb_parse *, enum rb_node_kind);
+static void rb_yaml_step(struct rb_ctx *, struct rb_parse *);
 static int rb_yaml_event(struct rb_ctx *, struct rb_parse *,
     yaml_event_t *);
 static struct rb_node *rb_yaml_parse(struct rb_ctx *);
@@ -186,7 +217,8 @@ static int rb_step_type(struct rb_ctx *, struct rb_node *);
 static void rb_check_step(struct rb_ctx *, struct rb_step *, uint32_t, int);
 static void rb_load_root(struct rb_ctx *, struct rb_node *);
 static void rb_node_hash(struct sha256_ctx *, const struct rb_node *);
-static void rb_step_sha(struct rb_step *, struct rb_node **);
+static void rb_step_sha(struct rb_ctx *, struct rb_step *,
+    struct rb_node **);
 static void rb_fill_defaults(struct runbook *);
 static void rb_add_dep(struct rb_step *, size_t, size_t *);
 static void rb_finish(struct rb_ctx *);
@@ -345,6 +377,29 @@ rb_arena_alloc(struct rb_chunk **head, size_t size, size_t align)
 	return (char *)c->data + used;
 }
 
+/*
+ * Go back to mark: what was handed out since is released. When that took new
+ * chunks, the newest stays, emptied, for what comes next (going back and
+ * forth over a chunk's end must not allocate and free a chunk each time).
+ */
+static void
+rb_arena_rewind(struct rb_chunk **head, struct rb_mark mark)
+{
+	struct rb_chunk *c = *head, *dead;
+
+	if (c == mark.chunk) {
+		if (c != NULL)
+			c->used = mark.used;
+		return;
+	}
+	while (c->next != mark.chunk) {
+		dead = c->next;
+		c->next = dead->next;
+		free(dead);
+	}
+	c->used = 0;
+}
+
 void
 rb_arena_free(struct rb_chunk **head)
 {
@@ -390,7 +445,6 @@ rb_node_new(struct rb_ctx *ctx, enum rb_node_kind kind,
 	n->kind = (unsigned char)kind;
 	n->pos.line = (unsigned)mark->line + 1;
 	n->pos.col = (unsigned)mark->column + 1;
-	n->end = n->pos;
 	return n;
 }
 
@@ -438,26 +492,29 @@ rb_yaml_error(struct rb_ctx *ctx, const yaml_parser_t *p)
 		rb_error(ctx, pos, "invalid YAML: %s", problem);
 }
 
-/* A scalar node from its event; its value goes to the runbook's pool. */
+/*
+ * A scalar node from its event. A mapping key's text lives in the tree; any
+ * other value goes to the runbook's pool, where the model points.
+ */
 static struct rb_node *
-rb_yaml_scalar(struct rb_ctx *ctx, yaml_event_t *ev)
+rb_yaml_scalar(struct rb_ctx *ctx, yaml_event_t *ev, int key)
 {
 	struct rb_node *n = rb_node_new(ctx, RB_NODE_SCALAR, &ev->start_mark);
 	size_t len = ev->data.scalar.length; /* < RUNBOOK_MAX_SIZE */
 
 	n->len = (uint32_t)len;
-	n->value = rb_arena_alloc(&ctx->rb->pool, len + 1, 1);
+	n->value = rb_arena_alloc(key ? &ctx->tree : &ctx->rb->pool, len + 1,
+	    1);
 	memcpy(n->value, ev->data.scalar.value, len);
 	n->value[len] = '\0';
 	n->style = (unsigned char)ev->data.scalar.style;
-	n->end.line = (unsigned)ev->end_mark.line + 1;
-	n->end.col = (unsigned)ev->end_mark.column + 1;
+	n->oneline = ev->start_mark.line == ev->end_mark.line;
 	return n;
 }
 
 /* Attach a new node to its parent (or make it the root); open collections. */
 static void
-rb_yaml_attach(struct rb_parse *p, struct rb_node *n)
+rb_yaml_attach(struct rb_parse *p, struct rb_node *n, enum rb_place place)
 {
 	if (p->depth > 0) {
 		if (p->nkids == p->cap) {
@@ -472,19 +529,73 @@ rb_yaml_attach(struct rb_parse *p, struct rb_node *n)
 		return; /* a second root: reported; its nodes go with the rest */
 	if (n->kind == RB_NODE_SEQ || n->kind == RB_NODE_MAP) {
 		p->base[p->depth] = p->nkids;
+		p->place[p->depth] = (unsigned char)place;
 		p->stack[p->depth++] = n;
 	}
 }
 
+/* Is the next node a key of the open mapping? */
+static int
+rb_yaml_is_key(const struct rb_parse *p)
+{
+	return p->depth > 0 && p->stack[p->depth - 1]->kind == RB_NODE_MAP &&
+	    (p->nkids - p->base[p->depth - 1]) % 2 == 0;
+}
+
+/*
+ * Is the next node the value of the open mapping's key name, given there
+ * for the first time (as the loader will see it: a later one is a repeat)?
+ */
+static int
+rb_yaml_first_key(const struct rb_parse *p, const char *name)
+{
+	const struct rb_node *k;
+	size_t i, base = p->base[p->depth - 1];
+
+	if (p->stack[p->depth - 1]->kind != RB_NODE_MAP ||
+	    (p->nkids - base) % 2 == 0)
+		return 0;
+	k = p->kids[p->nkids - 1];
+	if (k->kind != RB_NODE_SCALAR || k->len != strlen(name) ||
+	    strcmp(k->value, name) != 0)
+		return 0;
+	for (i = base; i + 1 < p->nkids; i += 2) {
+		k = p->kids[i];
+		if (k->kind == RB_NODE_SCALAR && strcmp(k->value, name) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Where a collection of kind opening now is. */
+static enum rb_place
+rb_yaml_place(const struct rb_parse *p, enum rb_node_kind kind)
+{
+	enum rb_place up;
+
+	if (p->depth == 0)
+		return RB_ELSEWHERE;
+	up = (enum rb_place)p->place[p->depth - 1];
+	if (p->depth == 1 && kind == RB_NODE_SEQ &&
+	    rb_yaml_first_key(p, "phases"))
+		return RB_PHASES;
+	if (up == RB_PHASES && kind == RB_NODE_MAP)
+		return RB_PHASE;
+	if (up == RB_PHASE && kind == RB_NODE_SEQ &&
+	    rb_yaml_first_key(p, "steps"))
+		return RB_STEPS;
+	if (up == RB_STEPS && kind == RB_NODE_MAP)
+		return RB_STEP;
+	return RB_ELSEWHERE;
+}
+
 /* The collection on top of the stack ends: give it its kids. */
 static void
-rb_yaml_close(struct rb_ctx *ctx, struct rb_parse *p, const yaml_mark_t *end)
+rb_yaml_close(struct rb_ctx *ctx, struct rb_parse *p)
 {
 	struct rb_node *n = p->stack[--p->depth];
 	size_t base = p->base[p->depth], count = p->nkids - base;
 
-	n->end.line = (unsigned)end->line + 1;
-	n->end.col = (unsigned)end->column + 1;
 	n->nkids = (uint32_t)count;
 	if (count > 0) {
 		n->kids = rb_arena_alloc(&ctx->tree, count * sizeof *n->kids,
@@ -492,6 +603,21 @@ rb_yaml_close(struct rb_ctx *ctx, struct rb_parse *p, const yaml_mark_t *end)
 		memcpy(n->kids, p->kids + base, count * sizeof *n->kids);
 	}
 	p->nkids = base;
+}
+
+/* The step on top of the stack ends: load it and drop its nodes. */
+static void
+rb_yaml_step(struct rb_ctx *ctx, struct rb_parse *p)
+{
+	struct rb_node *n;
+
+	rb_yaml_close(ctx, p);
+	n = p->kids[p->nkids - 1];
+	ctx->holding = 1;
+	rb_load_step(ctx, n, ctx->phases - 1);
+	ctx->holding = 0;
+	rb_arena_rewind(&ctx->tree, p->step);
+	p->kids[p->nkids - 1] = &rb_loaded;
 }
 
 /*
@@ -504,6 +630,8 @@ rb_yaml_event(struct rb_ctx *ctx, struct rb_parse *p, yaml_event_t *ev)
 	struct rb_node *n;
 	struct rb_pos pos;
 	yaml_char_t *anchor = NULL;
+	enum rb_place place = RB_ELSEWHERE;
+	enum rb_node_kind kind;
 
 	pos.line = (unsigned)ev->start_mark.line + 1;
 	pos.col = (unsigned)ev->start_mark.column + 1;
@@ -521,7 +649,7 @@ rb_yaml_event(struct rb_ctx *ctx, struct rb_parse *p, yaml_event_t *ev)
 		break;
 	case YAML_SCALAR_EVENT:
 		anchor = ev->data.scalar.anchor;
-		n = rb_yaml_scalar(ctx, ev);
+		n = rb_yaml_scalar(ctx, ev, rb_yaml_is_key(p));
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
@@ -532,23 +660,33 @@ rb_yaml_event(struct rb_ctx *ctx, struct rb_parse *p, yaml_event_t *ev)
 		}
 		if (ev->type == YAML_SEQUENCE_START_EVENT) {
 			anchor = ev->data.sequence_start.anchor;
-			n = rb_node_new(ctx, RB_NODE_SEQ, &ev->start_mark);
+			kind = RB_NODE_SEQ;
 		} else {
 			anchor = ev->data.mapping_start.anchor;
-			n = rb_node_new(ctx, RB_NODE_MAP, &ev->start_mark);
+			kind = RB_NODE_MAP;
 		}
+		place = rb_yaml_place(p, kind);
+		if (place == RB_PHASE)
+			ctx->phases++;
+		if (place == RB_STEP) {
+			p->step.chunk = ctx->tree;
+			p->step.used = ctx->tree != NULL ? ctx->tree->used : 0;
+		}
+		n = rb_node_new(ctx, kind, &ev->start_mark);
 		break;
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
-		if (p->depth > 0)
-			rb_yaml_close(ctx, p, &ev->end_mark);
+		if (p->depth > 0 && p->place[p->depth - 1] == RB_STEP)
+			rb_yaml_step(ctx, p);
+		else if (p->depth > 0)
+			rb_yaml_close(ctx, p);
 		return 1;
 	default:
 		return 1;
 	}
 	if (anchor != NULL)
 		rb_error(ctx, pos, "YAML anchors and aliases are not allowed");
-	rb_yaml_attach(p, n);
+	rb_yaml_attach(p, n, place);
 	return 1;
 }
 
@@ -592,7 +730,8 @@ rb_error(struct rb_ctx *ctx, struct rb_pos pos, const char *fmt, ...)
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	diags_add(ctx->d, ctx->file, pos.line, pos.col, "%s", msg);
+	diags_add(ctx->holding ? &ctx->held : ctx->d, ctx->file, pos.line,
+	    pos.col, "%s", msg);
 	free(msg);
 	ctx->errors++;
 }
@@ -779,17 +918,15 @@ rb_utf8_chars(const char *s, size_t n)
 static void
 rb_line_index(struct rb_ctx *ctx)
 {
-	const char *t = ctx->rb->text;
-	size_t i, n = 1;
+	const char *t = ctx->rb->text, *end = t + ctx->rb->textlen, *p;
+	size_t n = 1;
 
-	for (i = 0; i < ctx->rb->textlen; i++)
-		n += t[i] == '\n';
-	ctx->lines = xcalloc(n, sizeof *ctx->lines);
+	for (p = t; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		n++;
+	ctx->lines = xcalloc(n, sizeof *ctx->lines); /* text < 4 GiB */
 	ctx->nlines = 1;
-	for (i = 0; i < ctx->rb->textlen; i++) {
-		if (t[i] == '\n')
-			ctx->lines[ctx->nlines++] = i + 1;
-	}
+	for (p = t; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		ctx->lines[ctx->nlines++] = (uint32_t)(p + 1 - t);
 }
 
 /*
@@ -808,7 +945,7 @@ rb_text_begin(struct rb_ctx *ctx, struct rb_text_cursor *c,
 
 	memset(c, 0, sizeof *c);
 	c->node = n;
-	if (n->kind != RB_NODE_SCALAR || n->pos.line != n->end.line ||
+	if (n->kind != RB_NODE_SCALAR || !n->oneline ||
 	    n->pos.col > RB_TEXT_MAX_COL)
 		return;
 	if (ctx->lines == NULL)
@@ -860,7 +997,7 @@ rb_add_text(struct rb_ctx *ctx, const struct rb_node *n)
 		ctx->texts = xreallocarray(ctx->texts, ctx->ntexts ?
 		    ctx->ntexts * 2 : 1, sizeof *ctx->texts);
 	}
-	ctx->texts[ctx->ntexts++] = n;
+	ctx->texts[ctx->ntexts++] = *n; /* its value is in the pool */
 }
 
 /* Remember a name referring to something else, to be checked by lint. */
@@ -1494,7 +1631,7 @@ rb_load_vars(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 			continue;
 		}
 		v = &rb->vars[rb->nvars++];
-		v->name = (char *)s;
+		v->name = rb_pool_strdup(rb, s);
 		v->pos = key->pos;
 		if ((s = rb_want_string(ctx, v->name, val)) != NULL) {
 			v->value = (char *)s;
@@ -1533,7 +1670,7 @@ rb_load_roles(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 			continue;
 		}
 		r = &rb->roles[rb->nroles++];
-		r->name = (char *)s;
+		r->name = rb_pool_strdup(rb, s);
 		r->pos = key->pos;
 		if (n->kids[i + 1]->kind != RB_NODE_BAD) {
 			rb_load_list(ctx, r->name, n->kids[i + 1], &r->members,
@@ -1619,7 +1756,7 @@ rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
 		    NAME_CHARSET ")", rb_short(s));
 	}
 	t = &rb->targets[rb->ntargets++];
-	t->name = (char *)s;
+	t->name = rb_pool_strdup(rb, s);
 	t->pos = key->pos;
 	t->port = 22;
 	if (n->kind != RB_NODE_MAP) {
@@ -1686,10 +1823,14 @@ rb_load_phase(struct rb_ctx *ctx, struct rb_node *n)
 	}
 	p = &rb->phases[rb->nphases++];
 	p->pos = n->pos;
-	p->first = rb->nsteps;
 	seen = rb_load_map(ctx, n, phase_keys, NKEYS(phase_keys), 1, "phases",
 	    p, NULL);
-	p->nsteps = rb->nsteps - p->first;
+	/* Its steps were loaded while parsing, in order, phase by phase. */
+	p->first = ctx->nextstep;
+	while (ctx->nextstep < rb->nsteps &&
+	    rb->steps[ctx->nextstep].phase == (size_t)(p - rb->phases))
+		ctx->nextstep++;
+	p->nsteps = ctx->nextstep - p->first;
 	if (!SEEN(seen, PHASE_KEY_ID))
 		rb_error(ctx, n->pos, "phase needs 'id'");
 	steps = rb_map_get(n, "steps");
@@ -1714,10 +1855,10 @@ rb_load_steps(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 		    rb_found(n));
 		return;
 	}
-	rb->steps = xreallocarray(rb->steps, rb->nsteps + n->nkids,
-	    sizeof *rb->steps);
-	for (i = 0; i < n->nkids; i++)
-		rb_load_step(ctx, n->kids[i], (size_t)(p - rb->phases));
+	for (i = 0; i < n->nkids; i++) {
+		if (n->kids[i]->kind != RB_NODE_LOADED)
+			rb_load_step(ctx, n->kids[i], (size_t)(p - rb->phases));
+	}
 }
 
 /* The type of step n (-1 if absent or unknown, reported). */
@@ -1761,6 +1902,11 @@ rb_load_step(struct rb_ctx *ctx, struct rb_node *n, size_t phase)
 		}
 		return;
 	}
+	if (rb->nsteps == ctx->stepcap) {
+		ctx->stepcap = ctx->stepcap ? ctx->stepcap * 2 : 64;
+		rb->steps = xreallocarray(rb->steps, ctx->stepcap,
+		    sizeof *rb->steps);
+	}
 	s = &rb->steps[rb->nsteps];
 	memset(s, 0, sizeof *s);
 	s->index = ctx->step = rb->nsteps++;
@@ -1780,7 +1926,7 @@ rb_load_step(struct rb_ctx *ctx, struct rb_node *n, size_t phase)
 	    BIT(type) : T_ALL, kind, s, vals);
 	rb_check_step(ctx, s, seen, type >= 0);
 	if (!ctx->check_only)
-		rb_step_sha(s, vals);
+		rb_step_sha(ctx, s, vals);
 }
 
 /* Check that step s has the keys its type requires. */
@@ -1887,11 +2033,12 @@ rb_node_hash(struct sha256_ctx *c, const struct rb_node *n)
 
 /* def_sha: every step key in table order, name then value as written. */
 static void
-rb_step_sha(struct rb_step *s, struct rb_node **vals)
+rb_step_sha(struct rb_ctx *ctx, struct rb_step *s, struct rb_node **vals)
 {
 	struct sha256_ctx *c = sha256_begin();
 	size_t i;
 
+	s->def_sha = rb_arena_alloc(&ctx->rb->pool, 65, 1);
 	for (i = 0; i < NKEYS(step_keys); i++) {
 		sha256_add_field(c, step_keys[i].name);
 		rb_node_hash(c, vals[i]);
@@ -2088,6 +2235,8 @@ rb_load(const char *name, char *text, size_t len, struct runbook **out,
 	    .check_only = check_only };
 	struct runbook *rb;
 	struct rb_pos nopos = { 0, 0 };
+	struct diag *hd;
+	size_t i;
 
 	*out = NULL;
 	if (len > RUNBOOK_MAX_SIZE) {
@@ -2105,12 +2254,21 @@ rb_load(const char *name, char *text, size_t len, struct runbook **out,
 	rb->default_timeout_ms = RUNBOOK_DEFAULT_TIMEOUT_MS;
 
 	ctx.root = rb_yaml_parse(&ctx);
+	if (ctx.root != NULL) {
+		for (i = 0; i < ctx.held.n; i++) {
+			hd = &ctx.held.v[i];
+			diags_add(d, hd->file, hd->line, hd->col, "%s", hd->msg);
+		}
+	}
+	diags_free(&ctx.held);
 	if (ctx.root == NULL && ctx.errors == 0)
 		rb_error(&ctx, nopos, "runbook is empty");
 	else if (ctx.root != NULL && rb_is_null(ctx.root))
 		rb_error(&ctx, nopos, "runbook is empty");
 	else if (ctx.root != NULL) {
 		rb_load_root(&ctx, ctx.root);
+		if (ctx.nextstep != rb->nsteps) /* every step has its phase */
+			fatalx(1, "%s: steps outside phases", name);
 		rb_finish(&ctx);
 	}
 	rb_arena_free(&ctx.tree);

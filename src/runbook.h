@@ -127,8 +127,9 @@ struct rb_step {
 	size_t index; /* index into runbook.steps (runbook order) */
 	/* SHA-256 (hex) of the step's definition as written: every field above
 	 * that comes from the file, in a fixed order. A run uses it to notice
-	 * that a step with attempts was changed. */
-	char def_sha[65];
+	 * that a step with attempts was changed. NULL after runbook_check(),
+	 * which skips the hashes. */
+	char *def_sha;
 	struct rb_pos pos;
 };
 

@@ -758,6 +758,114 @@ test_load_file(void **state)
 	unlink(path);
 }
 
+/* The messages of d, sorted as printed, one per line. */
+static char *
+messages(struct diags *d)
+{
+	FILE *null = fopen("/dev/null", "w");
+	size_t i, len = 1;
+	char *out;
+
+	assert_non_null(null);
+	diags_print(d, null); /* sorts */
+	fclose(null);
+	for (i = 0; i < d->n; i++)
+		len += strlen(d->v[i].msg) + 16;
+	out = calloc(1, len);
+	for (i = 0; i < d->n; i++)
+		sprintf(out + strlen(out), "%u:%s\n", d->v[i].line, d->v[i].msg);
+	return out;
+}
+
+/*
+ * Steps are loaded while the file is parsed, a step at a time: the model
+ * must be the one a whole tree would give, however many steps and phases,
+ * and the errors too.
+ */
+static void
+test_steps_while_parsing(void **state)
+{
+	struct runbook *rb;
+	struct diags d;
+	char *text, *msgs, sha[65];
+	size_t cap = 1 << 20, len = 0, i, p;
+
+	/* 3 phases of 700 steps (the nodes of many steps pass through the
+	 * same memory), keys in varied order, one flow-style step. */
+	text = malloc(cap);
+	len += (size_t)sprintf(text + len, "cutover: 1\nphases:\n");
+	for (p = 0; p < 3; p++) {
+		len += (size_t)sprintf(text + len, "  - steps:\n");
+		for (i = 0; i < 700; i++) {
+			if (i == 350) {
+				len += (size_t)sprintf(text + len, "      - {run: "
+				    "\"echo %zu\", type: local, id: s%zu-%zu}\n",
+				    i, p, i);
+				continue;
+			}
+			len += (size_t)sprintf(text + len, "      - id: s%zu-%zu\n"
+			    "        type: local\n        run: echo %zu\n"
+			    "        planned: %zus\n", p, i, i, i + 1);
+		}
+		len += (size_t)sprintf(text + len, "    id: phase%zu\n", p);
+	}
+	len += (size_t)sprintf(text + len, "name: many\n");
+	rb = load_ok(text, len);
+	assert_int_equal(rb->nphases, 3);
+	assert_int_equal(rb->nsteps, 2100);
+	for (p = 0; p < 3; p++) {
+		assert_int_equal(rb->phases[p].first, p * 700);
+		assert_int_equal(rb->phases[p].nsteps, 700);
+	}
+	assert_string_equal(step(rb, "s2-699")->run, "echo 699");
+	assert_int_equal(step(rb, "s1-10")->planned_ms, 11000);
+	assert_int_equal(step(rb, "s1-10")->phase, 1);
+	assert_string_equal(step(rb, "s0-350")->run, "echo 350");
+	assert_int_equal(step(rb, "s1-0")->ndeps, 700); /* all of phase0 */
+	assert_int_equal(step(rb, "s1-0")->deps[699], 699);
+	assert_deps(rb, "s2-5", "s2-4");
+	/* The same step alone hashes the same. */
+	sha_of(BASE_HEAD "      - id: s1-10\n        type: local\n"
+	    "        run: echo 10\n        planned: 11s\n", "s1-10", sha);
+	assert_string_equal(step(rb, "s1-10")->def_sha, sha);
+	runbook_free(rb);
+	free(text);
+
+	/* A YAML error drops what the steps before it said, like the tree. */
+	static const char broken[] =
+		"cutover: 1\nname: broken\nphases:\n  - id: p\n    steps:\n"
+		"      - id: a\n        type: local\n        retrys: 2\n"
+		"      - id: b\n        type: local\n        run: [x\n";
+	d = load_fails(broken, strlen(broken));
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.v[0].msg, "invalid YAML"));
+	diags_free(&d);
+
+	/* A second "steps" or "phases" is only a repeat: nothing in it is
+	 * loaded; items that are not mappings are reported in place. */
+	static const char repeats[] =
+		"cutover: 1\nname: repeats\nphases:\n"
+		"  - just a word\n"
+		"  - id: p\n    steps:\n"
+		"      - id: a\n        type: local\n        run: echo a\n"
+		"      - 42\n"
+		"    steps:\n"
+		"      - id: a\n        type: nope\n"
+		"  - id: q\n    steps:\n"
+		"      - id: b\n        type: local\n        run: echo b\n"
+		"        needs: [a]\n"
+		"phases:\n  - id: r\n    steps:\n      - {id: c, type: bad}\n";
+	d = load_fails(repeats, strlen(repeats));
+	msgs = messages(&d);
+	assert_string_equal(msgs,
+	    "4:phase: expected a mapping, found 'just a word'\n"
+	    "10:step: expected a mapping, found '42'\n"
+	    "11:duplicate key 'steps' (first at line 6)\n"
+	    "20:duplicate key 'phases' (first at line 3)\n");
+	free(msgs);
+	diags_free(&d);
+}
+
 int
 main(void)
 {
@@ -770,6 +878,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_steps_while_parsing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
