@@ -6,12 +6,17 @@ top=$(cd "$here/.." && pwd)
 B=$(mktemp -d "${TMPDIR:-/tmp}/cutover-bench.XXXXXX")
 trap 'rm -rf "$B"' EXIT
 
-# ms COMMAND...: wall time of one run in milliseconds.
-ms() {
+# us COMMAND...: wall time of one run in tenths of a millisecond.
+us() {
 	s=$(date +%s%N)
 	"$@" >/dev/null 2>&1 || true
 	e=$(date +%s%N)
-	echo $(((e - s) / 1000000))
+	echo $(((e - s) / 100000))
+}
+
+# ms COMMAND...: wall time of one run in milliseconds.
+ms() {
+	echo $(($(us "$@") / 10))
 }
 
 # median N COMMAND...: the median of N runs, in ms.
@@ -23,6 +28,13 @@ median() {
 		ms "$@"
 		i=$((i + 1))
 	done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# pick median|best FILE: of the times in FILE (tenths of a ms), in ms.
+pick() {
+	sort -n "$2" | awk -v what="$1" '{ v[NR] = $1 } END {
+		x = what == "best" ? v[1] : v[int((NR + 1) / 2)]
+		printf "%.1f", x / 10 }'
 }
 
 # ratio A B: A / B with two decimals.

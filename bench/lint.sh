@@ -1,6 +1,7 @@
 #!/bin/sh
 # lint.sh - lint a generated runbook of 10,000 steps, against the floor: a
-# bare libyaml parse of the same file (events only), built here.
+# bare libyaml parse of the same file (events only), built here. Each run is
+# a whole process: start-up, read, parse, check, exit.
 . "$(dirname "$0")/lib.sh"
 
 rb=$B/big.yaml
@@ -46,9 +47,23 @@ int main(int argc, char **argv) {
 }
 C
 cc -O2 -o "$B/floor" "$B/floor.c" $(pkg-config --cflags --libs yaml-0.1)
-"$CUTOVER" lint "$rb" || { echo "lint failed on the generated runbook"; exit 1; }
-floor=$(median 7 "$B/floor" "$rb")
-lint=$(median 7 "$CUTOVER" lint "$rb")
-echo "lint of 10,000 steps: ${lint} ms (target < 50 ms)"
-echo "libyaml parse only (floor): ${floor} ms"
+if ! "$CUTOVER" lint "$rb"; then
+	echo "lint failed on the generated runbook"
+	exit 1
+fi
+
+# Both in turn, 21 times: a burst of load on the machine then hits both
+# alike. The median is the figure; the best shows the machine at rest.
+i=0
+while [ $i -lt 21 ]; do
+	us "$B/floor" "$rb" >>"$B/floor.t"
+	us "$CUTOVER" lint "$rb" >>"$B/lint.t"
+	i=$((i + 1))
+done
+floor=$(pick median "$B/floor.t")
+lint=$(pick median "$B/lint.t")
+echo "lint of 10,000 steps: ${lint} ms, best $(pick best "$B/lint.t") ms" \
+    "(target < 50 ms)"
+echo "libyaml parse only (floor): ${floor} ms," \
+    "best $(pick best "$B/floor.t") ms"
 echo "ratio lint/floor: $(ratio "$lint" "$floor")"

@@ -4,7 +4,8 @@
  *
  * The loader parses YAML into a tree of struct rb_node (with positions and
  * limits enforced), loads the tree into a struct runbook checking the shape
- * and value of every field, and records in a struct rb_ctx what lint needs
+ * and value of every field (each step as soon as its mapping is parsed, the
+ * rest once the whole file is), and records in a struct rb_ctx what lint needs
  * to check afterwards: every text field (for ${var}) and every name that
  * refers to something else (target, step, role, variable), with positions.
  */

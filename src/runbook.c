@@ -1,8 +1,9 @@
 /*
  * runbook.c - load a runbook: YAML to a tree of nodes (libyaml events, with
  * positions, refusing aliases, deep nesting and several documents), the tree
- * to a struct runbook (checking the shape and value of every field), then
- * the semantic checks of runbook-lint.c, defaults, dependencies and hashes.
+ * to a struct runbook (checking the shape and value of every field; a step
+ * is loaded, and its nodes dropped, as soon as its mapping ends), then the
+ * semantic checks of runbook-lint.c, defaults, dependencies and hashes.
  */
 #include "config.h"
 
@@ -1113,7 +1114,8 @@ rb_map_dups(struct rb_ctx *ctx, struct rb_node *map, const char *noun)
 	if (map->nkids <= 2 * RB_MAX_KEYS) {
 		for (i = 2; i + 1 < map->nkids; i += 2) {
 			k = map->kids[i];
-			for (j = 0; k->kind == RB_NODE_SCALAR && j < i; j += 2) {
+			for (j = 0; k->kind == RB_NODE_SCALAR && j < i;
+			    j += 2) {
 				f = map->kids[j];
 				if (f->kind == RB_NODE_SCALAR &&
 				    f->value[0] == k->value[0] &&
@@ -2257,7 +2259,8 @@ rb_load(const char *name, char *text, size_t len, struct runbook **out,
 	if (ctx.root != NULL) {
 		for (i = 0; i < ctx.held.n; i++) {
 			hd = &ctx.held.v[i];
-			diags_add(d, hd->file, hd->line, hd->col, "%s", hd->msg);
+			diags_add(d, hd->file, hd->line, hd->col, "%s",
+			    hd->msg);
 		}
 	}
 	diags_free(&ctx.held);
