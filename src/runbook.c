@@ -85,6 +85,9 @@ struct rb_parse {
 	struct rb_node *stack[RUNBOOK_MAX_DEPTH]; /* open collections */
 	size_t base[RUNBOOK_MAX_DEPTH];
 	unsigned char place[RUNBOOK_MAX_DEPTH]; /* enum rb_place */
+	/* keys so far equal (by strcmp) to the one that leads on towards the
+	 * steps: "phases" in the root, "steps" in a phase */
+	size_t named[RUNBOOK_MAX_DEPTH];
 	size_t depth;
 	struct rb_node *root;
 	struct rb_node **kids; /* kids of open collections */
@@ -118,6 +121,7 @@ static void rb_hash_head(struct sha256_ctx *, char, size_t);
 static void rb_yaml_attach(struct rb_parse *, struct rb_node *,
     enum rb_place);
 static int rb_yaml_first_key(const struct rb_parse *, const char *);
+static const char *rb_yaml_lead(const struct rb_parse *, size_t);
 static void rb_yaml_close(struct rb_ctx *, struct rb_parse *);
 static void rb_arena_rewind(struct rb_chunk **, struct rb_mark);
 static int rb_yaml_is_key(const struct rb_parse *);
@@ -513,11 +517,30 @@ rb_yaml_scalar(struct rb_ctx *ctx, yaml_event_t *ev, int key)
 	return n;
 }
 
+/* The key that leads on towards the steps from the collection at depth. */
+static const char *
+rb_yaml_lead(const struct rb_parse *p, size_t depth)
+{
+	if (p->stack[depth]->kind != RB_NODE_MAP)
+		return NULL;
+	if (depth == 0)
+		return "phases";
+	if (p->place[depth] == RB_PHASE)
+		return "steps";
+	return NULL;
+}
+
 /* Attach a new node to its parent (or make it the root); open collections. */
 static void
 rb_yaml_attach(struct rb_parse *p, struct rb_node *n, enum rb_place place)
 {
+	const char *lead;
+
 	if (p->depth > 0) {
+		if (n->kind == RB_NODE_SCALAR && rb_yaml_is_key(p) &&
+		    (lead = rb_yaml_lead(p, p->depth - 1)) != NULL &&
+		    strcmp(n->value, lead) == 0)
+			p->named[p->depth - 1]++;
 		if (p->nkids == p->cap) {
 			p->cap = p->cap ? p->cap * 2 : 256;
 			p->kids = xreallocarray(p->kids, p->cap,
@@ -531,6 +554,7 @@ rb_yaml_attach(struct rb_parse *p, struct rb_node *n, enum rb_place place)
 	if (n->kind == RB_NODE_SEQ || n->kind == RB_NODE_MAP) {
 		p->base[p->depth] = p->nkids;
 		p->place[p->depth] = (unsigned char)place;
+		p->named[p->depth] = 0;
 		p->stack[p->depth++] = n;
 	}
 }
@@ -546,26 +570,21 @@ rb_yaml_is_key(const struct rb_parse *p)
 /*
  * Is the next node the value of the open mapping's key name, given there
  * for the first time (as the loader will see it: a later one is a repeat)?
+ * The mapping's keys equal to name are counted as they come: looking back
+ * over them here would be quadratic in a file of repeated keys.
  */
 static int
 rb_yaml_first_key(const struct rb_parse *p, const char *name)
 {
 	const struct rb_node *k;
-	size_t i, base = p->base[p->depth - 1];
+	size_t base = p->base[p->depth - 1];
 
 	if (p->stack[p->depth - 1]->kind != RB_NODE_MAP ||
 	    (p->nkids - base) % 2 == 0)
 		return 0;
 	k = p->kids[p->nkids - 1];
-	if (k->kind != RB_NODE_SCALAR || k->len != strlen(name) ||
-	    strcmp(k->value, name) != 0)
-		return 0;
-	for (i = base; i + 1 < p->nkids; i += 2) {
-		k = p->kids[i];
-		if (k->kind == RB_NODE_SCALAR && strcmp(k->value, name) == 0)
-			return 0;
-	}
-	return 1;
+	return k->kind == RB_NODE_SCALAR && k->len == strlen(name) &&
+	    strcmp(k->value, name) == 0 && p->named[p->depth - 1] == 1;
 }
 
 /* Where a collection of kind opening now is. */

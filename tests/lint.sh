@@ -111,6 +111,50 @@ echo "$tmp/deep-block.yaml:67:65: error: nesting deeper than 64 levels" \
     >"$tmp/expect"
 check "$tmp/deep-block.yaml" 3 "$tmp/expect"
 
+# Keys repeated by the hundred thousand, in the root and in a phase (near
+# the size limit): every one reported, in time linear in the file. Looking
+# back over the keys at each repeat took minutes here; it takes about a
+# second. A run cut off after a minute is a hang, and a failure.
+for where in root phase; do
+	if [ "$where" = root ]; then
+		nk=180000 nr=200000 key=phases pad=""
+	else
+		nk=180000 nr=150000 key=steps pad="  "
+	fi
+	awk -v nk="$nk" -v nr="$nr" -v key="$key" -v pad="$pad" 'BEGIN {
+		print "cutover: 1"
+		print "name: keys"
+		if (pad != "") {
+			print "phases:"
+			print "- id: p"
+		}
+		for (i = 0; i < nk; i++)
+			printf "%sk%x: 1\n", pad, i
+		for (i = 0; i < nr; i++)
+			printf "%s%s: []\n", pad, key
+	}' >"$tmp/keys.yaml"
+	timeout 60 "$CUTOVER" lint "$tmp/keys.yaml" >/dev/null 2>"$tmp/err"
+	status=$?
+	lines=$(wc -l <"$tmp/err")
+	at=$((nk + 3)) col=1
+	[ "$where" = phase ] && at=$((nk + 5)) col=3
+	if [ "$where" = root ]; then
+		first="$tmp/keys.yaml:3:1: error: unknown key 'k0'"
+	else
+		first="$tmp/keys.yaml:4:3: error: phase 'p' has no steps"
+	fi
+	last="$tmp/keys.yaml:$((at + nr - 1)):$col: error: duplicate key"
+	last="$last '$key' (first at line $at)"
+	if [ "$status" -ne 3 ] || [ "$lines" -ne $((nk + nr)) ] ||
+	    [ "$(head -n 1 "$tmp/err")" != "$first" ] ||
+	    [ "$(tail -n 1 "$tmp/err")" != "$last" ]; then
+		fail "keys repeated in the $where: exit $status, $lines lines"
+		sed -n '1p;$p' "$tmp/err" | sed 's/^/	/'
+	else
+		passed=$((passed + 1))
+	fi
+done
+
 # A file that cannot be read.
 echo "cutover: $tmp/missing.yaml: No such file or directory" >"$tmp/expect"
 check "$tmp/missing.yaml" 3 "$tmp/expect"
