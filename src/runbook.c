@@ -120,7 +120,7 @@ static struct rb_node *rb_yaml_scalar(struct rb_ctx *, yaml_event_t *, int);
 static void rb_hash_head(struct sha256_ctx *, char, size_t);
 static void rb_yaml_attach(struct rb_parse *, struct rb_node *,
     enum rb_place);
-static int rb_yaml_first_key(const struct rb_parse *, const char *);
+static int rb_yaml_first_key(const struct rb_parse *);
 static const char *rb_yaml_lead(const struct rb_parse *, size_t);
 static void rb_yaml_close(struct rb_ctx *, struct rb_parse *);
 static void rb_arena_rewind(struct rb_chunk **, struct rb_mark);
@@ -568,23 +568,23 @@ rb_yaml_is_key(const struct rb_parse *p)
 }
 
 /*
- * Is the next node the value of the open mapping's key name, given there
- * for the first time (as the loader will see it: a later one is a repeat)?
- * The mapping's keys equal to name are counted as they come: looking back
- * over them here would be quadratic in a file of repeated keys.
+ * Is the next node the value of the key that leads on towards the steps
+ * from the open mapping, given there for the first time (as the loader will
+ * see it: a later one is a repeat)? The keys equal to it are counted as they
+ * come: looking back over them here would be quadratic in a file of
+ * repeated keys.
  */
 static int
-rb_yaml_first_key(const struct rb_parse *p, const char *name)
+rb_yaml_first_key(const struct rb_parse *p)
 {
+	const char *lead = rb_yaml_lead(p, p->depth - 1);
 	const struct rb_node *k;
-	size_t base = p->base[p->depth - 1];
 
-	if (p->stack[p->depth - 1]->kind != RB_NODE_MAP ||
-	    (p->nkids - base) % 2 == 0)
+	if (lead == NULL || rb_yaml_is_key(p))
 		return 0;
 	k = p->kids[p->nkids - 1];
-	return k->kind == RB_NODE_SCALAR && k->len == strlen(name) &&
-	    strcmp(k->value, name) == 0 && p->named[p->depth - 1] == 1;
+	return k->kind == RB_NODE_SCALAR && k->len == strlen(lead) &&
+	    strcmp(k->value, lead) == 0 && p->named[p->depth - 1] == 1;
 }
 
 /* Where a collection of kind opening now is. */
@@ -596,14 +596,10 @@ rb_yaml_place(const struct rb_parse *p, enum rb_node_kind kind)
 	if (p->depth == 0)
 		return RB_ELSEWHERE;
 	up = (enum rb_place)p->place[p->depth - 1];
-	if (p->depth == 1 && kind == RB_NODE_SEQ &&
-	    rb_yaml_first_key(p, "phases"))
-		return RB_PHASES;
+	if (kind == RB_NODE_SEQ && rb_yaml_first_key(p))
+		return up == RB_PHASE ? RB_STEPS : RB_PHASES;
 	if (up == RB_PHASES && kind == RB_NODE_MAP)
 		return RB_PHASE;
-	if (up == RB_PHASE && kind == RB_NODE_SEQ &&
-	    rb_yaml_first_key(p, "steps"))
-		return RB_STEPS;
 	if (up == RB_STEPS && kind == RB_NODE_MAP)
 		return RB_STEP;
 	return RB_ELSEWHERE;
