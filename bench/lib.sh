@@ -37,6 +37,19 @@ pick() {
 		printf "%.1f", x / 10 }'
 }
 
+# one_phase N FIELDS: a runbook's phases, one phase of N steps s0, s1, ...
+# written {id: sI, FIELDS}.
+one_phase() {
+	echo "phases:"
+	echo "  - id: all"
+	echo "    steps:"
+	i=0
+	while [ $i -lt "$1" ]; do
+		echo "      - {id: s$i, $2}"
+		i=$((i + 1))
+	done
+}
+
 # ratio A B: A / B with two decimals.
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 1; printf "%.2f", a / b }'

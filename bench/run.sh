@@ -8,14 +8,7 @@ rb=$B/many.yaml
 {
 	echo "cutover: 1"
 	echo "name: many"
-	echo "phases:"
-	echo "  - id: all"
-	echo "    steps:"
-	i=0
-	while [ $i -lt "$N" ]; do
-		echo "      - {id: s$i, type: local, run: 'true'}"
-		i=$((i + 1))
-	done
+	one_phase "$N" "type: local, run: 'true'"
 } >"$rb"
 
 shell_loop() {

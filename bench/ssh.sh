@@ -23,14 +23,7 @@ rb=$B/ssh.yaml
 	echo "name: sshbench"
 	echo "targets:"
 	echo "  box: {type: ssh, host: 127.0.0.1, port: $port, user: $SSH_USER, identity: $SSH_KEY, known_hosts: $SSH_KNOWN}"
-	echo "phases:"
-	echo "  - id: all"
-	echo "    steps:"
-	i=0
-	while [ $i -lt "$N" ]; do
-		echo "      - {id: s$i, type: ssh, target: box, run: 'true'}"
-		i=$((i + 1))
-	done
+	one_phase "$N" "type: ssh, target: box, run: 'true'"
 } >"$rb"
 
 sshc() {
