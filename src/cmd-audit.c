@@ -15,6 +15,7 @@ const struct cmd_entry cmd_audit_entry = {
 	.options = "--verify",
 	.min_args = 1,
 	.max_args = 1,
+	.open = CMD_OPEN_READ,
 	.exec = cmd_audit_exec,
 };
 
@@ -35,28 +36,22 @@ audit_print(const struct audit_row *a, void *arg)
 static int
 cmd_audit_exec(struct cmd_ctx *c)
 {
-	struct runbook *rb;
-	struct state *st;
 	int64_t bad = 0;
 	char *why = NULL;
 	int rc;
 
-	if ((rc = cmd_open_read(c, &rb, &st)) != 0)
-		return rc;
-	if (cmd_opt(c, "--verify") == NULL)
-		state_audit_each(st, 0, audit_print, NULL);
-	else {
-		rc = state_audit_verify(st, &bad, &why);
-		if (rc == 0)
-			printf("audit trail intact\n");
-		else if (rc > 0)
-			fprintf(stderr, "cutover: audit trail broken at entry "
-			    "%lld: %s\n", (long long)bad, why);
-		else
-			fprintf(stderr, "cutover: %s\n", state_error(st));
-		rc = rc == 0 ? EXIT_DONE : rc > 0 ? EXIT_FAILED : EXIT_CONFLICT;
-		free(why);
+	if (cmd_opt(c, "--verify") == NULL) {
+		state_audit_each(c->st, 0, audit_print, NULL);
+		return EXIT_DONE;
 	}
-	cmd_close(rb, st, NULL);
-	return rc;
+	rc = state_audit_verify(c->st, &bad, &why);
+	if (rc == 0)
+		printf("audit trail intact\n");
+	else if (rc > 0)
+		fprintf(stderr, "cutover: audit trail broken at entry %lld: %s\n",
+		    (long long)bad, why);
+	else
+		fprintf(stderr, "cutover: %s\n", state_error(c->st));
+	free(why);
+	return rc == 0 ? EXIT_DONE : rc > 0 ? EXIT_FAILED : EXIT_CONFLICT;
 }

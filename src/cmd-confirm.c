@@ -13,27 +13,19 @@ const struct cmd_entry cmd_confirm_entry = {
 	.options = "--note=",
 	.min_args = 2,
 	.max_args = 2,
+	.open = CMD_OPEN_TRY_DRIVE,
+	.step = 1,
+	.flags = CMD_QUIET,
 	.exec = cmd_confirm_exec,
 };
 
 static int
 cmd_confirm_exec(struct cmd_ctx *c)
 {
-	struct engine_opts o = { 0 };
-	struct runbook *rb;
-	struct state *st;
-	struct engine *e;
-	struct engine_step *s;
-	int rc;
+	int rc = engine_confirm(c->e, c->step, cmd_opt(c, "--note"));
 
-	o.drive = ENGINE_TRY_DRIVE;
-	o.quiet = 1;
-	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0)
-		return rc;
-	if ((s = cmd_step(e, c->args[1])) == NULL)
-		rc = EXIT_USAGE;
-	else if ((rc = engine_confirm(e, s, cmd_opt(c, "--note"))) == 0)
-		printf("%s: confirmed by %s\n", s->def->id, state_operator(st));
-	cmd_close(rb, st, e);
+	if (rc == 0)
+		printf("%s: confirmed by %s\n", c->step->def->id,
+		    state_operator(c->st));
 	return rc;
 }

@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 
+static int cmd_decide_check(struct cmd_ctx *);
 static int cmd_decide_exec(struct cmd_ctx *);
 
 const struct cmd_entry cmd_decide_entry = {
@@ -14,19 +15,18 @@ const struct cmd_entry cmd_decide_entry = {
 	.options = "--reason=",
 	.min_args = 3,
 	.max_args = 3,
+	.open = CMD_OPEN_TRY_DRIVE,
+	.step = 1,
+	.flags = CMD_QUIET,
+	.check = cmd_decide_check,
 	.exec = cmd_decide_exec,
 };
 
+/* go or no-go, and a reason. */
 static int
-cmd_decide_exec(struct cmd_ctx *c)
+cmd_decide_check(struct cmd_ctx *c)
 {
-	struct engine_opts o = { 0 };
-	struct runbook *rb;
-	struct state *st;
-	struct engine *e;
-	struct engine_step *s;
 	const char *reason = cmd_opt(c, "--reason"), *what = c->args[2];
-	int rc, go;
 
 	if (strcmp(what, "go") != 0 && strcmp(what, "no-go") != 0) {
 		fprintf(stderr, "cutover: decide wants go or no-go, not '%s'\n",
@@ -37,16 +37,18 @@ cmd_decide_exec(struct cmd_ctx *c)
 		fprintf(stderr, "cutover: decide needs --reason TEXT: say why\n");
 		return EXIT_USAGE;
 	}
-	go = strcmp(what, "go") == 0;
-	o.drive = ENGINE_TRY_DRIVE;
-	o.quiet = 1;
-	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0)
-		return rc;
-	if ((s = cmd_step(e, c->args[1])) == NULL)
-		rc = EXIT_USAGE;
-	else if ((rc = engine_decide(e, s, go, reason)) == 0)
-		printf("%s: %s by %s; checkpoint is %s\n", s->def->id, what,
-		    state_operator(st), step_state_name(s->state));
-	cmd_close(rb, st, e);
+	return 0;
+}
+
+static int
+cmd_decide_exec(struct cmd_ctx *c)
+{
+	const char *what = c->args[2];
+	int rc = engine_decide(c->e, c->step, strcmp(what, "go") == 0,
+	    cmd_opt(c, "--reason"));
+
+	if (rc == 0)
+		printf("%s: %s by %s; checkpoint is %s\n", c->step->def->id,
+		    what, state_operator(c->st), step_state_name(c->step->state));
 	return rc;
 }

@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 
+static int cmd_log_check(struct cmd_ctx *);
 static int cmd_log_exec(struct cmd_ctx *);
 static int log_step(struct state *, int64_t, const char *, int, int);
 
@@ -15,6 +16,8 @@ const struct cmd_entry cmd_log_entry = {
 	.options = "--attempt=",
 	.min_args = 1,
 	.max_args = 2,
+	.open = CMD_OPEN_READ,
+	.check = cmd_log_check,
 	.exec = cmd_log_exec,
 };
 
@@ -45,15 +48,11 @@ log_step(struct state *st, int64_t run, const char *step, int n, int raw)
 	return (int)len;
 }
 
+/* --attempt is a number, and goes with a STEP. */
 static int
-cmd_log_exec(struct cmd_ctx *c)
+cmd_log_check(struct cmd_ctx *c)
 {
-	struct runbook *rb;
-	struct state *st;
-	struct run_info r;
 	long long n = cmd_opt_num(c, "--attempt");
-	size_t i;
-	int rc, found;
 
 	if (n == -2)
 		return EXIT_USAGE;
@@ -61,11 +60,21 @@ cmd_log_exec(struct cmd_ctx *c)
 		fprintf(stderr, "cutover: --attempt needs a STEP\n");
 		return EXIT_USAGE;
 	}
-	if ((rc = cmd_open_read(c, &rb, &st)) != 0)
-		return rc;
+	return 0;
+}
+
+static int
+cmd_log_exec(struct cmd_ctx *c)
+{
+	struct runbook *rb = c->rb;
+	struct state *st = c->st;
+	struct run_info r;
+	long long n = cmd_opt_num(c, "--attempt");
+	size_t i;
+	int rc = EXIT_DONE, found;
+
 	if (state_run_latest(st, 0, &r) != STATE_OK) {
 		fprintf(stderr, "cutover: no run in the state file yet\n");
-		cmd_close(rb, st, NULL);
 		return EXIT_CONFLICT;
 	}
 	if (c->nargs == 2) {
@@ -82,6 +91,5 @@ cmd_log_exec(struct cmd_ctx *c)
 			log_step(st, r.id, rb->steps[i].id, 0, 0);
 	}
 	run_info_free(&r);
-	cmd_close(rb, st, NULL);
 	return rc;
 }

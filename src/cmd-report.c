@@ -20,7 +20,9 @@
 #include "report.h"
 #include "xmalloc.h"
 
+static int cmd_report_check(struct cmd_ctx *);
 static int cmd_report_exec(struct cmd_ctx *);
+static size_t report_format(const char *);
 static int report_write(const char *, const struct buf *);
 static int report_load_runs(struct cmd_ctx *, struct state *,
     struct runbook *, struct report_run *, struct report_run *, int *);
@@ -42,6 +44,8 @@ const struct cmd_entry cmd_report_entry = {
 	.options = "--run= --compare= --format= -o=",
 	.min_args = 1,
 	.max_args = 1,
+	.open = CMD_OPEN_READ,
+	.check = cmd_report_check,
 	.exec = cmd_report_exec,
 };
 
@@ -107,33 +111,46 @@ report_load_runs(struct cmd_ctx *c, struct state *st, struct runbook *rb,
 	return EXIT_DONE;
 }
 
+/* The index of format name (md when NULL); NFORMATS if there is none. */
+static size_t
+report_format(const char *name)
+{
+	size_t f;
+
+	for (f = 0; f < NFORMATS; f++)
+		if (strcmp(name != NULL ? name : "md", report_formats[f].name) == 0)
+			break;
+	return f;
+}
+
+/* A known format, and a file name if -o is given. */
 static int
-cmd_report_exec(struct cmd_ctx *c)
+cmd_report_check(struct cmd_ctx *c)
 {
 	const char *fmt = cmd_opt(c, "--format"), *out = cmd_opt(c, "-o");
-	struct report_run r, cmp;
-	struct runbook *rb;
-	struct state *st;
-	struct buf b = { 0 };
-	size_t f;
-	int rc, have_cmp = 0;
+	size_t f = report_format(fmt);
 
-	if (fmt == NULL)
-		fmt = "md";
-	for (f = 0; f < NFORMATS; f++)
-		if (strcmp(fmt, report_formats[f].name) == 0)
-			break;
 	if (f == NFORMATS || (out != NULL && *out == '\0')) {
 		fprintf(stderr, f == NFORMATS ? "cutover: --format is md, html "
 		    "or json, not '%s'\n" : "cutover: -o needs a file%s\n",
 		    f == NFORMATS ? fmt : "");
 		return EXIT_USAGE;
 	}
-	if ((rc = cmd_open_read(c, &rb, &st)) != 0)
-		return rc;
+	return 0;
+}
+
+static int
+cmd_report_exec(struct cmd_ctx *c)
+{
+	const char *out = cmd_opt(c, "-o");
+	size_t f = report_format(cmd_opt(c, "--format"));
+	struct report_run r, cmp;
+	struct buf b = { 0 };
+	int rc, have_cmp = 0;
+
 	memset(&r, 0, sizeof r);
 	memset(&cmp, 0, sizeof cmp);
-	rc = report_load_runs(c, st, rb, &r, &cmp, &have_cmp);
+	rc = report_load_runs(c, c->st, c->rb, &r, &cmp, &have_cmp);
 	if (rc == EXIT_DONE) {
 		report_formats[f].fn(&b, &r, have_cmp ? &cmp : NULL);
 		if (out == NULL)
@@ -144,6 +161,5 @@ cmd_report_exec(struct cmd_ctx *c)
 	buf_free(&b);
 	report_run_free(&r);
 	report_run_free(&cmp);
-	cmd_close(rb, st, NULL);
 	return rc;
 }

@@ -13,36 +13,28 @@ const struct cmd_entry cmd_retry_entry = {
 	.options = "",
 	.min_args = 2,
 	.max_args = 2,
+	.open = CMD_OPEN_DRIVE,
+	.step = 1,
 	.exec = cmd_retry_exec,
 };
 
+/* A step being undone runs its rollback again; any other runs again. */
 static int
 cmd_retry_exec(struct cmd_ctx *c)
 {
-	struct engine_opts o = { 0 };
-	struct runbook *rb;
-	struct state *st;
-	struct engine *e;
-	struct engine_step *s;
+	struct engine_step *s = c->step;
 	int rc;
 
-	o.drive = ENGINE_DRIVE;
-	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0)
-		return rc;
-	if ((s = cmd_step(e, c->args[1])) == NULL)
-		rc = EXIT_USAGE;
-	else if (s->undo && s->def->rollback != NULL &&
+	if (s->undo && s->def->rollback != NULL &&
 	    s->def->type != STEP_MANUAL &&
 	    (s->state == ST_AWAITING || s->state == ST_ROLLBACK_FAILED))
-		rc = engine_rollback_one(e, s);
-	else if ((rc = engine_retry(e, s)) == 0) {
-		engine_set_only(e, s);
-		rc = engine_run(e);
-		if (rc == EXIT_FAILED)
-			fprintf(stderr, "cutover: step %s failed again%s%s\n",
-			    s->def->id, s->note ? ": " : "",
-			    s->note ? s->note : "");
-	}
-	cmd_close(rb, st, e);
+		return engine_rollback_one(c->e, s);
+	if ((rc = engine_retry(c->e, s)) != 0)
+		return rc;
+	engine_set_only(c->e, s);
+	rc = engine_run(c->e);
+	if (rc == EXIT_FAILED)
+		fprintf(stderr, "cutover: step %s failed again%s%s\n", s->def->id,
+		    s->note ? ": " : "", s->note ? s->note : "");
 	return rc;
 }

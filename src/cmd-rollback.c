@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 
+static int cmd_rollback_check(struct cmd_ctx *);
 static int cmd_rollback_exec(struct cmd_ctx *);
 static void rollback_print_plan(struct rollback_plan *);
 
@@ -15,6 +16,8 @@ const struct cmd_entry cmd_rollback_entry = {
 	.options = "--to= --force --reason=",
 	.min_args = 1,
 	.max_args = 1,
+	.open = CMD_OPEN_DRIVE,
+	.check = cmd_rollback_check,
 	.exec = cmd_rollback_exec,
 };
 
@@ -42,30 +45,30 @@ rollback_print_plan(struct rollback_plan *p)
 	fflush(stdout);
 }
 
+/* --force needs a reason. */
+static int
+cmd_rollback_check(struct cmd_ctx *c)
+{
+	const char *reason = cmd_opt(c, "--reason");
+
+	if (cmd_opt(c, "--force") == NULL || (reason != NULL && *reason != '\0'))
+		return 0;
+	fprintf(stderr, "cutover: --force needs --reason TEXT: say why "
+	    "irreversible steps are left as they are\n");
+	return EXIT_USAGE;
+}
+
 static int
 cmd_rollback_exec(struct cmd_ctx *c)
 {
-	struct engine_opts o = { 0 };
 	struct rollback_plan p;
-	struct runbook *rb;
-	struct state *st;
-	struct engine *e;
-	const char *reason = cmd_opt(c, "--reason"), *to = cmd_opt(c, "--to");
-	int force = cmd_opt(c, "--force") != NULL, rc;
+	const char *to = cmd_opt(c, "--to");
+	int rc;
 
-	if (force && (reason == NULL || *reason == '\0')) {
-		fprintf(stderr, "cutover: --force needs --reason TEXT: say why "
-		    "irreversible steps are left as they are\n");
-		return EXIT_USAGE;
-	}
-	o.drive = ENGINE_DRIVE;
-	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0)
+	if ((rc = engine_rollback_plan(c->e, to, &p)) != 0)
 		return rc;
-	if ((rc = engine_rollback_plan(e, to, &p)) == 0) {
-		rollback_print_plan(&p);
-		engine_rollback_plan_free(&p);
-		rc = engine_rollback(e, to, force, reason);
-	}
-	cmd_close(rb, st, e);
-	return rc;
+	rollback_print_plan(&p);
+	engine_rollback_plan_free(&p);
+	return engine_rollback(c->e, to, cmd_opt(c, "--force") != NULL,
+	    cmd_opt(c, "--reason"));
 }

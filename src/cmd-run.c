@@ -14,6 +14,8 @@ const struct cmd_entry cmd_run_entry = {
 	.options = "--until= --new-run --accept-changes",
 	.min_args = 1,
 	.max_args = 1,
+	.open = CMD_OPEN_DRIVE,
+	.flags = CMD_CREATE,
 	.exec = cmd_run_exec,
 };
 
@@ -46,33 +48,21 @@ cmd_run_explain(struct engine *e, int rc, const char *path)
 static int
 cmd_run_exec(struct cmd_ctx *c)
 {
-	struct engine_opts o = { 0 };
-	struct runbook *rb;
-	struct state *st;
-	struct engine *e;
+	struct engine *e = c->e;
 	const char *until = cmd_opt(c, "--until");
 	int rc;
 
-	o.drive = ENGINE_DRIVE;
-	o.create = 1;
-	o.new_run = cmd_opt(c, "--new-run") != NULL;
-	o.accept_changes = cmd_opt(c, "--accept-changes") != NULL;
-	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0)
-		return rc;
 	if (strcmp(e->run.state, "open") != 0) {
 		fprintf(stderr, "cutover: run %lld is %s; --new-run starts "
 		    "another\n", (long long)e->run.id, e->run.state);
-		cmd_close(rb, st, e);
 		return EXIT_DONE;
 	}
 	if (until != NULL && engine_set_until(e, until) != 0) {
 		fprintf(stderr, "cutover: --until: no step %s in runbook %s\n",
-		    until, rb->name);
-		cmd_close(rb, st, e);
+		    until, c->rb->name);
 		return EXIT_USAGE;
 	}
 	rc = engine_run(e);
 	cmd_run_explain(e, rc, c->args[0]);
-	cmd_close(rb, st, e);
 	return rc;
 }

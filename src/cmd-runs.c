@@ -14,23 +14,18 @@ const struct cmd_entry cmd_runs_entry = {
 	.options = "",
 	.min_args = 1,
 	.max_args = 1,
+	.open = CMD_OPEN_READ,
 	.exec = cmd_runs_exec,
 };
 
 static int
 cmd_runs_exec(struct cmd_ctx *c)
 {
-	struct runbook *rb;
-	struct state *st;
 	struct run_info *v = NULL;
 	size_t n = 0, i;
-	int rc;
 
-	if ((rc = cmd_open_read(c, &rb, &st)) != 0)
-		return rc;
-	if (state_run_list(st, &v, &n) != STATE_OK) {
-		fprintf(stderr, "cutover: %s\n", state_error(st));
-		cmd_close(rb, st, NULL);
+	if (state_run_list(c->st, &v, &n) != STATE_OK) {
+		fprintf(stderr, "cutover: %s\n", state_error(c->st));
 		return EXIT_CONFLICT;
 	}
 	printf("%4s  %-9s  %-9s  %-24s  %-24s  %s\n", "RUN", "MODE", "STATE",
@@ -43,6 +38,5 @@ cmd_runs_exec(struct cmd_ctx *c)
 		    v[i].ended_at ? v[i].ended_at : "-",
 		    v[i].operator ? v[i].operator : "-");
 	run_info_free_list(v, n);
-	cmd_close(rb, st, NULL);
 	return EXIT_DONE;
 }

@@ -5,6 +5,7 @@
 
 #include "cmd.h"
 
+static int cmd_skip_check(struct cmd_ctx *);
 static int cmd_skip_exec(struct cmd_ctx *);
 
 const struct cmd_entry cmd_skip_entry = {
@@ -13,33 +14,32 @@ const struct cmd_entry cmd_skip_entry = {
 	.options = "--reason=",
 	.min_args = 2,
 	.max_args = 2,
+	.open = CMD_OPEN_TRY_DRIVE,
+	.step = 1,
+	.flags = CMD_QUIET,
+	.check = cmd_skip_check,
 	.exec = cmd_skip_exec,
 };
 
 static int
+cmd_skip_check(struct cmd_ctx *c)
+{
+	const char *reason = cmd_opt(c, "--reason");
+
+	if (reason != NULL && *reason != '\0')
+		return 0;
+	fprintf(stderr, "cutover: skip needs --reason TEXT: say why the step "
+	    "is not done\n");
+	return EXIT_USAGE;
+}
+
+static int
 cmd_skip_exec(struct cmd_ctx *c)
 {
-	struct engine_opts o = { 0 };
-	struct runbook *rb;
-	struct state *st;
-	struct engine *e;
-	struct engine_step *s;
-	const char *reason = cmd_opt(c, "--reason");
-	int rc;
+	int rc = engine_skip(c->e, c->step, cmd_opt(c, "--reason"));
 
-	if (reason == NULL || *reason == '\0') {
-		fprintf(stderr, "cutover: skip needs --reason TEXT: say why the "
-		    "step is not done\n");
-		return EXIT_USAGE;
-	}
-	o.drive = ENGINE_TRY_DRIVE;
-	o.quiet = 1;
-	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0)
-		return rc;
-	if ((s = cmd_step(e, c->args[1])) == NULL)
-		rc = EXIT_USAGE;
-	else if ((rc = engine_skip(e, s, reason)) == 0)
-		printf("%s: skipped by %s\n", s->def->id, state_operator(st));
-	cmd_close(rb, st, e);
+	if (rc == 0)
+		printf("%s: skipped by %s\n", c->step->def->id,
+		    state_operator(c->st));
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "report.h"
 #include "xmalloc.h"
 
+static int cmd_status_check(struct cmd_ctx *);
 static int cmd_status_exec(struct cmd_ctx *);
 static void status_json(struct runbook *, struct run_info *,
     struct step_row *, size_t, struct report_run *);
@@ -25,6 +26,8 @@ const struct cmd_entry cmd_status_entry = {
 	.options = "--json --run=",
 	.min_args = 1,
 	.max_args = 1,
+	.open = CMD_OPEN_READ,
+	.check = cmd_status_check,
 	.exec = cmd_status_exec,
 };
 
@@ -163,10 +166,16 @@ status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
 }
 
 static int
+cmd_status_check(struct cmd_ctx *c)
+{
+	return cmd_opt_num(c, "--run") == -2 ? EXIT_USAGE : 0;
+}
+
+static int
 cmd_status_exec(struct cmd_ctx *c)
 {
-	struct runbook *rb;
-	struct state *st;
+	struct runbook *rb = c->rb;
+	struct state *st = c->st;
 	struct run_info r;
 	struct step_row *v = NULL;
 	struct lease_holder h = { 0 };
@@ -176,15 +185,10 @@ cmd_status_exec(struct cmd_ctx *c)
 	size_t n = 0, i;
 	int rc;
 
-	if (want == -2)
-		return EXIT_USAGE;
-	if ((rc = cmd_open_read(c, &rb, &st)) != 0)
-		return rc;
 	rc = want > 0 ? state_run_get(st, want, &r) : state_run_latest(st, 0, &r);
 	if (rc != STATE_OK) {
 		fprintf(stderr, "cutover: %s\n", rc == STATE_NOTFOUND
 		        ? "no such run in the state file" : state_error(st));
-		cmd_close(rb, st, NULL);
 		return EXIT_CONFLICT;
 	}
 	state_steps_load(st, r.id, &v, &n);
@@ -203,6 +207,5 @@ cmd_status_exec(struct cmd_ctx *c)
 	lease_holder_free(&h);
 	step_rows_free(v, n);
 	run_info_free(&r);
-	cmd_close(rb, st, NULL);
 	return EXIT_DONE;
 }

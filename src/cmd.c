@@ -13,6 +13,62 @@
 #include "xmalloc.h"
 
 static int mkdir_parents(char *);
+static int cmd_load(const char *, struct runbook **);
+static char *cmd_state_path(const struct cmd_ctx *, const struct runbook *);
+static int cmd_state(const struct cmd_ctx *, const struct runbook *, int,
+    struct state **);
+static int cmd_open_read(struct cmd_ctx *, struct runbook **,
+    struct state **);
+static struct engine_step *cmd_step(struct engine *, const char *);
+static int cmd_open_entry(const struct cmd_entry *, struct cmd_ctx *);
+
+int
+cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *c)
+{
+	int rc;
+
+	if (ce->check != NULL && (rc = ce->check(c)) != 0)
+		return rc;
+	if ((rc = cmd_open_entry(ce, c)) != 0)
+		return rc;
+	rc = ce->exec(c);
+	if (ce->open != CMD_OPEN_NONE)
+		cmd_close(c->rb, c->st, c->e);
+	c->rb = NULL;
+	c->st = NULL;
+	c->e = NULL;
+	c->step = NULL;
+	return rc;
+}
+
+/* Open what ce declares into c, and look its step up; 0 or exit status. */
+static int
+cmd_open_entry(const struct cmd_entry *ce, struct cmd_ctx *c)
+{
+	struct engine_opts o = { 0 };
+	int rc;
+
+	if (ce->open == CMD_OPEN_NONE)
+		return 0;
+	if (ce->open == CMD_OPEN_READ)
+		return cmd_open_read(c, &c->rb, &c->st);
+	o.drive = ce->open == CMD_OPEN_DRIVE ? ENGINE_DRIVE : ENGINE_TRY_DRIVE;
+	o.create = (ce->flags & CMD_CREATE) != 0;
+	o.quiet = (ce->flags & CMD_QUIET) != 0;
+	o.new_run = cmd_opt(c, "--new-run") != NULL;
+	o.accept_changes = cmd_opt(c, "--accept-changes") != NULL;
+	if ((rc = cmd_open(c, &o, &c->rb, &c->st, &c->e)) != 0)
+		return rc;
+	if (ce->step > 0 &&
+	    (c->step = cmd_step(c->e, c->args[ce->step])) == NULL) {
+		cmd_close(c->rb, c->st, c->e);
+		c->rb = NULL;
+		c->st = NULL;
+		c->e = NULL;
+		return EXIT_USAGE;
+	}
+	return 0;
+}
 
 const char *
 cmd_opt(const struct cmd_ctx *c, const char *name)
@@ -45,7 +101,8 @@ cmd_opt_num(const struct cmd_ctx *c, const char *name)
 	return n;
 }
 
-int
+/* Load a runbook, printing its errors; 0 or EXIT_INVALID. */
+static int
 cmd_load(const char *path, struct runbook **rb)
 {
 	struct diags d = { 0 };
@@ -69,7 +126,8 @@ cmd_diags_print(const char *path, struct diags *d)
 	diags_print(d, stderr);
 }
 
-char *
+/* Where the state of rb lives (--state, $CUTOVER_STATE, XDG default). */
+static char *
 cmd_state_path(const struct cmd_ctx *c, const struct runbook *rb)
 {
 	const char *env = getenv("CUTOVER_STATE"), *home;
@@ -104,7 +162,8 @@ mkdir_parents(char *path)
 	return 0;
 }
 
-int
+/* Open the state file of rb (creating it if create); 0 or EXIT_CONFLICT. */
+static int
 cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int create,
     struct state **st)
 {
@@ -168,7 +227,8 @@ fail:
 	return rc;
 }
 
-int
+/* Load runbook args[0] and open its existing state file to read it. */
+static int
 cmd_open_read(struct cmd_ctx *c, struct runbook **rb, struct state **st)
 {
 	int rc;
@@ -192,7 +252,8 @@ cmd_close(struct runbook *rb, struct state *st, struct engine *e)
 		runbook_free(rb);
 }
 
-struct engine_step *
+/* The step named id of the engine, or NULL after printing an error. */
+static struct engine_step *
 cmd_step(struct engine *e, const char *id)
 {
 	struct engine_step *s = engine_find(e, id);

@@ -1,6 +1,13 @@
 /*
  * cmd.h - subcommands. Each cmd-*.c exports one const struct cmd_entry;
  * main.c lists them in a table and parses the command line for them.
+ *
+ * An entry declares what its command needs (.open, .step, .flags) and
+ * cmd_dispatch provides it before calling .exec, as tmux's command queue
+ * resolves a command's target: the runbook in args[0], its state file, the
+ * engine and the step named in args[.step] are in the cmd_ctx when .exec
+ * runs, and are closed after it returns. Errors on the way are printed
+ * there, with the exit status the command would give (SPEC section 2).
  */
 #ifndef CUTOVER_CMD_H
 #define CUTOVER_CMD_H
@@ -23,7 +30,25 @@ struct cmd_ctx {
 	const char *opt_name[CMD_MAX_OPTS];
 	const char *opt_value[CMD_MAX_OPTS];
 	int nopts;
+	/* what cmd_dispatch opened for the command, as its entry asked */
+	struct runbook *rb;
+	struct state *st;
+	struct engine *e;
+	struct engine_step *step;
 };
+
+/* What cmd_dispatch opens before .exec. */
+enum cmd_open {
+	CMD_OPEN_NONE,      /* nothing: the command opens what it needs */
+	CMD_OPEN_READ,      /* runbook args[0] and its existing state file */
+	CMD_OPEN_TRY_DRIVE, /* those and the engine, leased if nobody drives */
+	CMD_OPEN_DRIVE,     /* those and the engine, leased or EXIT_CONFLICT */
+};
+
+/* cmd_entry flags */
+#define CMD_CREATE 0x1 /* the engine starts a run if none is open */
+#define CMD_QUIET 0x2  /* the engine prints no progress lines */
+#define CMD_SCREEN 0x4 /* draws the terminal itself: no output filter */
 
 struct cmd_entry {
 	const char *name;
@@ -31,6 +56,12 @@ struct cmd_entry {
 	const char *options; /* space-separated; a trailing '=' takes a value */
 	int min_args;
 	int max_args; /* -1: any */
+	enum cmd_open open;
+	int step;  /* with an engine: args[step] names a step (0: none) */
+	int flags; /* CMD_* */
+	/* Checks the arguments before anything is opened (may be NULL):
+	 * 0, or an exit status after a one-line error. */
+	int (*check)(struct cmd_ctx *);
 	int (*exec)(struct cmd_ctx *);
 };
 
@@ -47,6 +78,14 @@ extern const struct cmd_entry cmd_audit_entry;
 extern const struct cmd_entry cmd_rollback_entry;
 extern const struct cmd_entry cmd_report_entry;
 
+/*
+ * Run command ce: refuse control characters in --operator, --reason and
+ * --note, call .check, show text from outside cutover escaped on a
+ * terminal (escape.h), open what .open and .step declare, call .exec and
+ * close. Returns the exit status.
+ */
+int cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *);
+
 /* The value of option name ("" for a flag), or NULL if not given. */
 const char *cmd_opt(const struct cmd_ctx *, const char *name);
 /* Parse a positive integer option; -1 if absent, -2 (after an error) if bad. */
@@ -55,20 +94,11 @@ long long cmd_opt_num(const struct cmd_ctx *, const char *name);
 /* Print why path did not load: its diagnostics, or errno when there are
  * none (the file could not be read). */
 void cmd_diags_print(const char *path, struct diags *);
-/* Load a runbook, printing its errors; 0 or EXIT_INVALID. */
-int cmd_load(const char *path, struct runbook **);
-/* Where the state of rb lives (--state, $CUTOVER_STATE, XDG default). */
-char *cmd_state_path(const struct cmd_ctx *, const struct runbook *);
-/* Open the state file of rb (creating it if create); 0 or EXIT_CONFLICT. */
-int cmd_state(const struct cmd_ctx *, const struct runbook *, int create,
-    struct state **);
-/* Load runbook args[0], open its state and engine as opts say. */
+/* Load runbook args[0], open its state and engine as opts say (for
+ * commands that open with CMD_OPEN_NONE and need an engine). */
 int cmd_open(struct cmd_ctx *, struct engine_opts *, struct runbook **,
     struct state **, struct engine **);
-/* Load runbook args[0] and open its existing state file to read it. */
-int cmd_open_read(struct cmd_ctx *, struct runbook **, struct state **);
+/* Close what cmd_open opened (any may be NULL). */
 void cmd_close(struct runbook *, struct state *, struct engine *);
-/* The step named id of the engine, or NULL after printing an error. */
-struct engine_step *cmd_step(struct engine *, const char *id);
 
 #endif

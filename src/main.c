@@ -231,7 +231,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: cutover [GLOBAL] %s\n", ce->usage);
 		return EXIT_USAGE;
 	}
-	rc = ce->exec(&c);
+	rc = cmd_dispatch(ce, &c);
 	for (i = 0; i < c.nopts; i++)
 		free((char *)c.opt_name[i]);
 	free(pos);
