@@ -27,9 +27,12 @@ static size_t escape_run(struct buf *, const unsigned char *, size_t, int,
 static int write_all(int, const char *, size_t);
 static ssize_t escape_stream_write(void *, const char *, size_t);
 static int escape_stream_close(void *);
-static FILE *escape_stream_open(FILE *, int);
+static int escape_stream_tail(struct escape_stream *);
+static FILE *escape_stream_open(FILE *, int, struct escape_stream **);
+static void escape_streams_end(void);
 
 static FILE *escape_out, *escape_err;
+static struct escape_stream *escape_out_s, *escape_err_s;
 
 /*
  * The length of the UTF-8 character at p (len > 0 bytes) and its code
@@ -204,25 +207,49 @@ escape_stream_write(void *cookie, const char *p, size_t len)
 	return rc == 0 ? (ssize_t)len : -1;
 }
 
-/* The close function: what is left of a cut character is shown too. */
+/* Show what is left of a character the last write cut short. */
 static int
-escape_stream_close(void *cookie)
+escape_stream_tail(struct escape_stream *s)
 {
-	struct escape_stream *s = cookie;
 	struct buf out = { 0 };
 	int rc;
 
 	escape_buf(&out, (const char *)s->tail, s->ntail, ESCAPE_BLOCK);
+	s->ntail = 0;
 	rc = write_all(s->fd, out.data, out.len);
 	buf_free(&out);
+	return rc;
+}
+
+/* The close function. */
+static int
+escape_stream_close(void *cookie)
+{
+	struct escape_stream *s = cookie;
+	int rc = escape_stream_tail(s);
+
+	if (s == escape_out_s)
+		escape_out_s = NULL;
+	if (s == escape_err_s)
+		escape_err_s = NULL;
 	free(s);
 	return rc;
+}
+
+/* At exit: the streams flushed, and the end of a cut character shown. */
+static void
+escape_streams_end(void)
+{
+	if (escape_out_s != NULL && fflush(escape_out) == 0)
+		escape_stream_tail(escape_out_s);
+	if (escape_err_s != NULL && fflush(escape_err) == 0)
+		escape_stream_tail(escape_err_s);
 }
 
 /* An escaping stream writing to the terminal of f, or NULL if f is not on
  * a terminal. */
 static FILE *
-escape_stream_open(FILE *f, int mode)
+escape_stream_open(FILE *f, int mode, struct escape_stream **sp)
 {
 	cookie_io_functions_t io = {
 		.write = escape_stream_write,
@@ -242,20 +269,24 @@ escape_stream_open(FILE *f, int mode)
 	}
 	setvbuf(nf, NULL, mode, mode == _IONBF ? 0 : BUFSIZ);
 	fflush(f);
+	*sp = s;
 	return nf;
 }
 
 void
 escape_streams(int out, int err)
 {
+	static int registered;
 	FILE *f;
 
 	if (out && escape_out == NULL &&
-	    (f = escape_stream_open(stdout, _IOLBF)) != NULL)
+	    (f = escape_stream_open(stdout, _IOLBF, &escape_out_s)) != NULL)
 		stdout = escape_out = f;
 	if (err && escape_err == NULL &&
-	    (f = escape_stream_open(stderr, _IONBF)) != NULL)
+	    (f = escape_stream_open(stderr, _IONBF, &escape_err_s)) != NULL)
 		stderr = escape_err = f;
+	if ((escape_out != NULL || escape_err != NULL) && !registered)
+		registered = atexit(escape_streams_end) == 0;
 }
 
 int
