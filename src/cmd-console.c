@@ -23,6 +23,7 @@ const struct cmd_entry cmd_console_entry = {
 	.options = "--new-run --accept-changes",
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CMD_SCREEN,
 	.exec = cmd_console_exec,
 };
 

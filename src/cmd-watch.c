@@ -23,6 +23,7 @@ const struct cmd_entry cmd_watch_entry = {
 	.options = "--run=",
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CMD_SCREEN,
 	.exec = cmd_watch_exec,
 };
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "escape.h"
 #include "xmalloc.h"
 
 static int mkdir_parents(char *);
@@ -21,12 +22,22 @@ static int cmd_open_read(struct cmd_ctx *, struct runbook **,
     struct state **);
 static struct engine_step *cmd_step(struct engine *, const char *);
 static int cmd_open_entry(const struct cmd_entry *, struct cmd_ctx *);
+static int cmd_text_check(const char *, const char *);
 
 int
 cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *c)
 {
 	int rc;
 
+	/* Curses draws the screen commands' stdout; --raw asks for the
+	 * bytes as stored there. */
+	escape_streams(!(ce->flags & CMD_SCREEN) && cmd_opt(c, "--raw") == NULL,
+	    1);
+	if (cmd_text_check(cmd_opt(c, "--operator") ? "--operator" : "$USER",
+	        c->operator) != 0 ||
+	    cmd_text_check("--reason", cmd_opt(c, "--reason")) != 0 ||
+	    cmd_text_check("--note", cmd_opt(c, "--note")) != 0)
+		return EXIT_USAGE;
 	if (ce->check != NULL && (rc = ce->check(c)) != 0)
 		return rc;
 	if ((rc = cmd_open_entry(ce, c)) != 0)
@@ -39,6 +50,25 @@ cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *c)
 	c->e = NULL;
 	c->step = NULL;
 	return rc;
+}
+
+/*
+ * Refuse text that would not show as typed (control characters, newlines,
+ * bidi overrides): it goes into the state file and the audit trail, where
+ * a newline would forge a line. 0, or -1 after saying so.
+ */
+static int
+cmd_text_check(const char *name, const char *v)
+{
+	char *shown;
+
+	if (v == NULL || escape_span(v, strlen(v), ESCAPE_LINE) == strlen(v))
+		return 0;
+	shown = escape_str(v, ESCAPE_LINE);
+	fprintf(stderr, "cutover: %s must be printable text on one line, not "
+	    "'%s'\n", name, shown);
+	free(shown);
+	return -1;
 }
 
 /* Open what ce declares into c, and look its step up; 0 or exit status. */
