@@ -1,19 +1,25 @@
-/* cmd-log.c - `cutover log RUNBOOK [STEP] [--attempt N]`: captured output. */
+/*
+ * cmd-log.c - `cutover log RUNBOOK [STEP] [--attempt N] [--raw]`: captured
+ * output. On a terminal it is shown escaped (escape.h); --raw prints it as
+ * stored.
+ */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "escape.h"
 
 static int cmd_log_check(struct cmd_ctx *);
 static int cmd_log_exec(struct cmd_ctx *);
 static int log_step(struct state *, int64_t, const char *, int, int);
+static void log_header(const char *, const struct attempt_row *);
 
 const struct cmd_entry cmd_log_entry = {
 	.name = "log",
-	.usage = "log RUNBOOK [STEP] [--attempt N]",
-	.options = "--attempt=",
+	.usage = "log RUNBOOK [STEP] [--attempt N] [--raw]",
+	.options = "--attempt= --raw",
 	.min_args = 1,
 	.max_args = 2,
 	.open = CMD_OPEN_READ,
@@ -21,9 +27,26 @@ const struct cmd_entry cmd_log_entry = {
 	.exec = cmd_log_exec,
 };
 
-/* Print the attempts of one step; raw output only when one is asked for. */
+/* The line over an attempt's output: what it was and how it ended. */
+static void
+log_header(const char *step, const struct attempt_row *a)
+{
+	struct escape_list l = { 0 };
+
+	printf("=== %s attempt %d (%s): %s, started %s%s%s%s%s\n",
+	    escape_field(&l, stdout, step), a->n, attempt_kind_name(a->kind),
+	    escape_field(&l, stdout, a->state),
+	    escape_field(&l, stdout, a->started_at),
+	    a->ended_at ? ", ended " : "",
+	    a->ended_at ? escape_field(&l, stdout, a->ended_at) : "",
+	    a->message ? ": " : "",
+	    a->message ? escape_field(&l, stdout, a->message) : "");
+	escape_list_free(&l);
+}
+
+/* Print the attempts of one step; bare output when one is asked for. */
 static int
-log_step(struct state *st, int64_t run, const char *step, int n, int raw)
+log_step(struct state *st, int64_t run, const char *step, int n, int bare)
 {
 	struct attempt_row *v = NULL;
 	size_t len = 0, i;
@@ -31,16 +54,10 @@ log_step(struct state *st, int64_t run, const char *step, int n, int raw)
 	if (state_attempts_list(st, run, step, n, &v, &len) != STATE_OK)
 		return -1;
 	for (i = 0; i < len; i++) {
-		if (!raw)
-			printf("=== %s attempt %d (%s): %s, started %s%s%s%s%s\n",
-			    step, v[i].n, attempt_kind_name(v[i].kind),
-			    v[i].state, v[i].started_at,
-			    v[i].ended_at ? ", ended " : "",
-			    v[i].ended_at ? v[i].ended_at : "",
-			    v[i].message ? ": " : "",
-			    v[i].message ? v[i].message : "");
+		if (!bare)
+			log_header(step, &v[i]);
 		fwrite(v[i].output, 1, v[i].output_len, stdout);
-		if (!raw && v[i].output_len > 0 &&
+		if (!bare && v[i].output_len > 0 &&
 		    v[i].output[v[i].output_len - 1] != '\n')
 			putchar('\n');
 	}
