@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cmd.h"
+#include "escape.h"
 
 static int cmd_audit_exec(struct cmd_ctx *);
 static int audit_print(const struct audit_row *, void *);
@@ -23,13 +24,19 @@ const struct cmd_entry cmd_audit_entry = {
 static int
 audit_print(const struct audit_row *a, void *arg)
 {
+	struct escape_list l = { 0 };
+
 	(void)arg;
 	printf("%lld  %s  %.12s  run %lld  %-20s  %s (%s)  %s%s%s\n",
-	    (long long)a->id, a->at, a->hash, (long long)a->run,
-	    a->step ? a->step : "-",
-	    a->operator ? a->operator : "?", a->os_user ? a->os_user : "?",
-	    a->action, a->details && *a->details ? ": " : "",
-	    a->details ? a->details : "");
+	    (long long)a->id, escape_field(&l, stdout, a->at),
+	    escape_field(&l, stdout, a->hash), (long long)a->run,
+	    a->step ? escape_field(&l, stdout, a->step) : "-",
+	    a->operator ? escape_field(&l, stdout, a->operator) : "?",
+	    a->os_user ? escape_field(&l, stdout, a->os_user) : "?",
+	    escape_field(&l, stdout, a->action),
+	    a->details && *a->details ? ": " : "",
+	    a->details ? escape_field(&l, stdout, a->details) : "");
+	escape_list_free(&l);
 	return 0;
 }
 

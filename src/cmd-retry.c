@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "escape.h"
 
 static int cmd_retry_exec(struct cmd_ctx *);
 
@@ -22,6 +23,7 @@ const struct cmd_entry cmd_retry_entry = {
 static int
 cmd_retry_exec(struct cmd_ctx *c)
 {
+	struct escape_list l = { 0 };
 	struct engine_step *s = c->step;
 	int rc;
 
@@ -35,6 +37,8 @@ cmd_retry_exec(struct cmd_ctx *c)
 	rc = engine_run(c->e);
 	if (rc == EXIT_FAILED)
 		fprintf(stderr, "cutover: step %s failed again%s%s\n", s->def->id,
-		    s->note ? ": " : "", s->note ? s->note : "");
+		    s->note ? ": " : "",
+		    s->note ? escape_field(&l, stderr, s->note) : "");
+	escape_list_free(&l);
 	return rc;
 }

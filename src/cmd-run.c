@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "escape.h"
 
 static int cmd_run_exec(struct cmd_ctx *);
 
@@ -23,6 +24,7 @@ const struct cmd_entry cmd_run_entry = {
 static void
 cmd_run_explain(struct engine *e, int rc, const char *path)
 {
+	struct escape_list l = { 0 };
 	struct engine_step *s;
 	size_t i;
 
@@ -33,7 +35,8 @@ cmd_run_explain(struct engine *e, int rc, const char *path)
 		if (rc == EXIT_FAILED && s->state == ST_FAILED)
 			fprintf(stderr, "cutover: step %s failed%s%s; see `cutover "
 			    "log %s %s`, then retry or skip it\n", s->def->id,
-			    s->note ? ": " : "", s->note ? s->note : "", path,
+			    s->note ? ": " : "",
+			    s->note ? escape_field(&l, stderr, s->note) : "", path,
 			    s->def->id);
 		if (rc == EXIT_WAITING && s->state == ST_AWAITING)
 			fprintf(stderr, "cutover: step %s waits for a person: %s\n",
@@ -43,6 +46,7 @@ cmd_run_explain(struct engine *e, int rc, const char *path)
 			        ? "confirm it when done"
 			        : "it was interrupted; retry, confirm or skip it");
 	}
+	escape_list_free(&l);
 }
 
 static int

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "escape.h"
 
 static int cmd_runs_exec(struct cmd_ctx *);
 
@@ -21,6 +22,7 @@ const struct cmd_entry cmd_runs_entry = {
 static int
 cmd_runs_exec(struct cmd_ctx *c)
 {
+	struct escape_list l = { 0 };
 	struct run_info *v = NULL;
 	size_t n = 0, i;
 
@@ -33,10 +35,13 @@ cmd_runs_exec(struct cmd_ctx *c)
 	for (i = 0; i < n; i++)
 		printf("%4lld  %-9s  %-9s  %-24s  %-24s  %s\n",
 		    (long long)v[i].id,
-		    strcmp(v[i].mode, "live") == 0 ? "LIVE" : v[i].mode,
-		    v[i].state, v[i].created_at,
-		    v[i].ended_at ? v[i].ended_at : "-",
-		    v[i].operator ? v[i].operator : "-");
+		    strcmp(v[i].mode, "live") == 0 ? "LIVE"
+		                                   : escape_field(&l, stdout, v[i].mode),
+		    escape_field(&l, stdout, v[i].state),
+		    escape_field(&l, stdout, v[i].created_at),
+		    v[i].ended_at ? escape_field(&l, stdout, v[i].ended_at) : "-",
+		    v[i].operator ? escape_field(&l, stdout, v[i].operator) : "-");
+	escape_list_free(&l);
 	run_info_free_list(v, n);
 	return EXIT_DONE;
 }

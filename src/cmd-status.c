@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "duration.h"
+#include "escape.h"
 #include "json.h"
 #include "report.h"
 #include "xmalloc.h"
@@ -136,16 +137,19 @@ static void
 status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
     size_t n, struct lease_holder *h, struct report_run *rr)
 {
+	struct escape_list l = { 0 };
 	struct rb_step *d;
 	char dur[32];
 	size_t i;
 
-	printf("%s  run %lld  %s  %s\n", r->runbook, (long long)r->id,
+	printf("%s  run %lld  %s  %s\n", escape_field(&l, stdout, r->runbook),
+	    (long long)r->id,
 	    strcmp(r->mode, "live") == 0 ? "*** LIVE ***" : "REHEARSAL",
-	    r->state);
+	    escape_field(&l, stdout, r->state));
 	if (h->host != NULL)
 		printf("driven by pid %lld on %s (operator %s)\n",
-		    (long long)h->pid, h->host, h->operator ? h->operator : "?");
+		    (long long)h->pid, escape_field(&l, stdout, h->host),
+		    h->operator ? escape_field(&l, stdout, h->operator) : "?");
 	if (rr != NULL)
 		status_eta(rr);
 	printf("%-16s %-24s %-12s %5s %10s\n", "PHASE", "STEP", "STATE",
@@ -157,12 +161,15 @@ status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
 		else
 			snprintf(dur, sizeof dur, "-");
 		printf("%-16s %-24s %-12s %5d %10s%s%s%s\n",
-		    d ? rb->phases[d->phase].id : "?", v[i].id,
+		    d ? rb->phases[d->phase].id : "?",
+		    escape_field(&l, stdout, v[i].id),
 		    step_state_name(v[i].state), v[i].attempts, dur,
 		    status_late(rr, v[i].id) ? " late" : "",
 		    v[i].note && v[i].state != ST_SUCCEEDED ? "  " : "",
-		    v[i].note && v[i].state != ST_SUCCEEDED ? v[i].note : "");
+		    v[i].note && v[i].state != ST_SUCCEEDED
+		        ? escape_field(&l, stdout, v[i].note) : "");
 	}
+	escape_list_free(&l);
 }
 
 static int
