@@ -2,15 +2,22 @@
  * report-md.c - the Markdown report: a header, the summary with the ETA,
  * phases and steps (planned against actual, compared with another run when
  * asked), attempts, decisions, failures and reconcile results, as tables.
+ *
+ * Text from the state file is always escaped (escape.h), wherever the
+ * report goes: it is read in terminals and renderers alike.
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "report.h"
 
 static void md_cell(struct buf *, const char *);
+static void md_text(struct buf *, const char *);
+static void md_failure(struct buf *, const struct attempt_row *);
 static void md_header(struct buf *, struct report_run *, struct report_run *);
 static void md_summary(struct buf *, struct report_run *);
 static void md_phases(struct buf *, struct report_run *, struct report_run *);
@@ -23,22 +30,33 @@ static void md_failures(struct buf *, struct report_run *);
 static void md_reconcile(struct buf *, struct report_run *);
 static void md_result(struct buf *, const char *);
 
-/* A table cell: pipes escaped, line breaks folded, "-" when empty. */
+/* A table cell: escaped, pipes escaped, line breaks and tabs folded, "-"
+ * when empty. */
 static void
 md_cell(struct buf *b, const char *s)
 {
+	char *e = escape_str(s != NULL ? s : "", ESCAPE_BLOCK), *p;
+
 	buf_adds(b, " ");
-	if (s == NULL || *s == '\0')
+	if (*e == '\0')
 		buf_adds(b, "-");
-	for (; s != NULL && *s != '\0'; s++) {
-		if (*s == '|')
+	for (p = e; *p != '\0'; p++) {
+		if (*p == '|')
 			buf_adds(b, "\\|");
-		else if (*s == '\n' || *s == '\r' || *s == '\t')
+		else if (*p == '\n' || *p == '\t')
 			buf_addc(b, ' ');
 		else
-			buf_addc(b, *s);
+			buf_addc(b, *p);
 	}
 	buf_adds(b, " |");
+	free(e);
+}
+
+/* Append s escaped, on one line. */
+static void
+md_text(struct buf *b, const char *s)
+{
+	escape_buf(b, s, strlen(s), ESCAPE_LINE);
 }
 
 void
@@ -60,22 +78,30 @@ md_header(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
 	struct run_info *i = &r->info;
 
-	buf_printf(b, "# %s: run %lld %s\n\n", r->rb->title ? r->rb->title :
-	    r->rb->name, (long long)i->id, r->live ? "*** LIVE ***" :
-	    "REHEARSAL");
+	buf_adds(b, "# ");
+	md_text(b, r->rb->title ? r->rb->title : r->rb->name);
+	buf_printf(b, ": run %lld %s\n\n", (long long)i->id,
+	    r->live ? "*** LIVE ***" : "REHEARSAL");
 	buf_printf(b, "- Runbook: %s (sha256 %.12s)\n", r->rb->name,
 	    i->runbook_sha);
-	buf_printf(b, "- Run: %lld, %s, %s\n", (long long)i->id,
-	    r->live ? "LIVE" : "rehearsal", i->state);
-	buf_printf(b, "- Opened: %s by %s\n", i->created_at,
-	    i->operator ? i->operator : "?");
-	if (i->ended_at != NULL)
-		buf_printf(b, "- Closed: %s\n", i->ended_at);
-	if (cmp != NULL)
-		buf_printf(b, "- Compared with: run %lld (%s, %s)\n",
-		    (long long)cmp->info.id, cmp->live ? "LIVE" : "rehearsal",
-		    cmp->info.state);
-	buf_adds(b, "\n");
+	buf_printf(b, "- Run: %lld, %s, ", (long long)i->id,
+	    r->live ? "LIVE" : "rehearsal");
+	md_text(b, i->state);
+	buf_adds(b, "\n- Opened: ");
+	md_text(b, i->created_at);
+	buf_adds(b, " by ");
+	md_text(b, i->operator ? i->operator : "?");
+	if (i->ended_at != NULL) {
+		buf_adds(b, "\n- Closed: ");
+		md_text(b, i->ended_at);
+	}
+	if (cmp != NULL) {
+		buf_printf(b, "\n- Compared with: run %lld (%s, ",
+		    (long long)cmp->info.id, cmp->live ? "LIVE" : "rehearsal");
+		md_text(b, cmp->info.state);
+		buf_adds(b, ")");
+	}
+	buf_adds(b, "\n\n");
 }
 
 /* Elapsed, critical path against plan, ETA, waiting, late steps. */
@@ -264,18 +290,35 @@ md_failures(struct buf *b, struct report_run *r)
 			if (strcmp(a->state, "succeeded") == 0 ||
 			    strcmp(a->state, "running") == 0)
 				continue;
-			buf_printf(b, "- %s attempt %d %s at %s: %s\n", a->step,
-			    a->n, a->state, a->ended_at ? a->ended_at : "?",
-			    a->message ? a->message : "(no message)");
+			md_failure(b, a);
 			n++;
 		}
 		if (r->steps[i].row.state == ST_FAILED && r->steps[i].natt == 0) {
-			buf_printf(b, "- %s failed: %s\n", r->steps[i].row.id,
-			    r->steps[i].row.note ? r->steps[i].row.note : "?");
+			buf_adds(b, "- ");
+			md_text(b, r->steps[i].row.id);
+			buf_adds(b, " failed: ");
+			md_text(b, r->steps[i].row.note ? r->steps[i].row.note
+			                                : "?");
+			buf_adds(b, "\n");
 			n++;
 		}
 	}
 	buf_adds(b, n == 0 ? "None.\n\n" : "\n");
+}
+
+/* One failed attempt: which, when, and its message. */
+static void
+md_failure(struct buf *b, const struct attempt_row *a)
+{
+	buf_adds(b, "- ");
+	md_text(b, a->step);
+	buf_printf(b, " attempt %d ", a->n);
+	md_text(b, a->state);
+	buf_adds(b, " at ");
+	md_text(b, a->ended_at ? a->ended_at : "?");
+	buf_adds(b, ": ");
+	md_text(b, a->message ? a->message : "(no message)");
+	buf_adds(b, "\n");
 }
 
 /* Reconcile results, for the steps that have one. */
