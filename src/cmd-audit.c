@@ -55,8 +55,8 @@ cmd_audit_exec(struct cmd_ctx *c)
 	if (rc == 0)
 		printf("audit trail intact\n");
 	else if (rc > 0)
-		fprintf(stderr, "cutover: audit trail broken at entry %lld: %s\n",
-		    (long long)bad, why);
+		fprintf(stderr, "cutover: audit trail broken at entry "
+		    "%lld: %s\n", (long long)bad, why);
 	else
 		fprintf(stderr, "cutover: %s\n", state_error(c->st));
 	free(why);

@@ -43,12 +43,13 @@ cmd_decide_check(struct cmd_ctx *c)
 static int
 cmd_decide_exec(struct cmd_ctx *c)
 {
+	struct engine_step *s = c->step;
 	const char *what = c->args[2];
-	int rc = engine_decide(c->e, c->step, strcmp(what, "go") == 0,
+	int rc = engine_decide(c->e, s, strcmp(what, "go") == 0,
 	    cmd_opt(c, "--reason"));
 
 	if (rc == 0)
-		printf("%s: %s by %s; checkpoint is %s\n", c->step->def->id,
-		    what, state_operator(c->st), step_state_name(c->step->state));
+		printf("%s: %s by %s; checkpoint is %s\n", s->def->id, what,
+		    state_operator(c->st), step_state_name(s->state));
 	return rc;
 }

@@ -117,8 +117,10 @@ report_format(const char *name)
 {
 	size_t f;
 
+	if (name == NULL)
+		name = "md";
 	for (f = 0; f < NFORMATS; f++)
-		if (strcmp(name != NULL ? name : "md", report_formats[f].name) == 0)
+		if (strcmp(name, report_formats[f].name) == 0)
 			break;
 	return f;
 }

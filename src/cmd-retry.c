@@ -36,8 +36,8 @@ cmd_retry_exec(struct cmd_ctx *c)
 	engine_set_only(c->e, s);
 	rc = engine_run(c->e);
 	if (rc == EXIT_FAILED)
-		fprintf(stderr, "cutover: step %s failed again%s%s\n", s->def->id,
-		    s->note ? ": " : "",
+		fprintf(stderr, "cutover: step %s failed again%s%s\n",
+		    s->def->id, s->note ? ": " : "",
 		    s->note ? escape_field(&l, stderr, s->note) : "");
 	escape_list_free(&l);
 	return rc;

@@ -51,7 +51,8 @@ cmd_rollback_check(struct cmd_ctx *c)
 {
 	const char *reason = cmd_opt(c, "--reason");
 
-	if (cmd_opt(c, "--force") == NULL || (reason != NULL && *reason != '\0'))
+	if (cmd_opt(c, "--force") == NULL ||
+	    (reason != NULL && *reason != '\0'))
 		return 0;
 	fprintf(stderr, "cutover: --force needs --reason TEXT: say why "
 	    "irreversible steps are left as they are\n");

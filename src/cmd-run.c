@@ -26,17 +26,18 @@ cmd_run_explain(struct engine *e, int rc, const char *path)
 {
 	struct escape_list l = { 0 };
 	struct engine_step *s;
+	const char *note;
 	size_t i;
 
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];
 		if (!e->wanted[i])
 			continue;
+		note = escape_field(&l, stderr, s->note);
 		if (rc == EXIT_FAILED && s->state == ST_FAILED)
 			fprintf(stderr, "cutover: step %s failed%s%s; see `cutover "
 			    "log %s %s`, then retry or skip it\n", s->def->id,
-			    s->note ? ": " : "",
-			    s->note ? escape_field(&l, stderr, s->note) : "", path,
+			    note ? ": " : "", note ? note : "", path,
 			    s->def->id);
 		if (rc == EXIT_WAITING && s->state == ST_AWAITING)
 			fprintf(stderr, "cutover: step %s waits for a person: %s\n",

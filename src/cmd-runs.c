@@ -23,7 +23,7 @@ static int
 cmd_runs_exec(struct cmd_ctx *c)
 {
 	struct escape_list l = { 0 };
-	struct run_info *v = NULL;
+	struct run_info *v = NULL, *r;
 	size_t n = 0, i;
 
 	if (state_run_list(c->st, &v, &n) != STATE_OK) {
@@ -32,15 +32,16 @@ cmd_runs_exec(struct cmd_ctx *c)
 	}
 	printf("%4s  %-9s  %-9s  %-24s  %-24s  %s\n", "RUN", "MODE", "STATE",
 	    "STARTED", "ENDED", "OPERATOR");
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		r = &v[i];
 		printf("%4lld  %-9s  %-9s  %-24s  %-24s  %s\n",
-		    (long long)v[i].id,
-		    strcmp(v[i].mode, "live") == 0 ? "LIVE"
-		                                   : escape_field(&l, stdout, v[i].mode),
-		    escape_field(&l, stdout, v[i].state),
-		    escape_field(&l, stdout, v[i].created_at),
-		    v[i].ended_at ? escape_field(&l, stdout, v[i].ended_at) : "-",
-		    v[i].operator ? escape_field(&l, stdout, v[i].operator) : "-");
+		    (long long)r->id, escape_field(&l, stdout,
+		        strcmp(r->mode, "live") == 0 ? "LIVE" : r->mode),
+		    escape_field(&l, stdout, r->state),
+		    escape_field(&l, stdout, r->created_at),
+		    escape_field(&l, stdout, r->ended_at ? r->ended_at : "-"),
+		    escape_field(&l, stdout, r->operator ? r->operator : "-"));
+	}
 	escape_list_free(&l);
 	run_info_free_list(v, n);
 	return EXIT_DONE;
