@@ -50,36 +50,47 @@ static const char *state_names[ST_NSTATES] = {
 
 static const char *kind_names[] = { "run", "verify", "rollback" };
 
-static const char *schema_sql =
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE runs(id INTEGER PRIMARY KEY, runbook TEXT NOT NULL,"
-    " mode TEXT NOT NULL, state TEXT NOT NULL, runbook_text TEXT NOT NULL,"
-    " runbook_sha TEXT NOT NULL, created_at TEXT NOT NULL, ended_at TEXT,"
-    " operator TEXT, os_user TEXT, rollback_to TEXT);"
-    "CREATE TABLE steps(run INTEGER NOT NULL REFERENCES runs(id),"
-    " id TEXT NOT NULL, idx INTEGER NOT NULL, state TEXT NOT NULL,"
-    " attempts INTEGER NOT NULL DEFAULT 0, def_sha TEXT NOT NULL,"
-    " started_at INTEGER, ended_at INTEGER, duration_ms INTEGER,"
-    " note TEXT, result TEXT, done_at INTEGER, undo INTEGER NOT NULL DEFAULT 0,"
-    " PRIMARY KEY(run, id));"
-    "CREATE TABLE attempts(run INTEGER NOT NULL, step TEXT NOT NULL,"
-    " n INTEGER NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,"
-    " started_at INTEGER NOT NULL, ended_at INTEGER, exit_code INTEGER,"
-    " message TEXT, host TEXT, pid INTEGER, pgid INTEGER, output BLOB,"
-    " output_total INTEGER NOT NULL DEFAULT 0, operator TEXT, token TEXT,"
-    " PRIMARY KEY(run, step, n));"
-    "CREATE TABLE decisions(id INTEGER PRIMARY KEY, run INTEGER NOT NULL,"
-    " step TEXT NOT NULL, operator TEXT NOT NULL, os_user TEXT,"
-    " decision TEXT NOT NULL, reason TEXT, at INTEGER NOT NULL,"
-    " active INTEGER NOT NULL DEFAULT 1);"
-    "CREATE TABLE drivers(run INTEGER PRIMARY KEY, pid INTEGER NOT NULL,"
-    " host TEXT NOT NULL, operator TEXT, started_at INTEGER NOT NULL,"
-    " heartbeat INTEGER NOT NULL);"
-    "CREATE TABLE audit(id INTEGER PRIMARY KEY, at TEXT NOT NULL,"
-    " run INTEGER, step TEXT, operator TEXT, os_user TEXT,"
-    " action TEXT NOT NULL, details TEXT, prev TEXT NOT NULL,"
-    " hash TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version', '1');";
+/*
+ * The schema, as the steps that build it: migrations[v] takes a file from
+ * version v to v + 1, and PRAGMA user_version records the version reached
+ * (mirrored in meta.schema_version, where cutover 0.1.0 looks, so that it
+ * refuses a newer file). Never edit a step once released; append one.
+ */
+static const char *const migrations[] = {
+	/* 1: cutover 0.1.0 */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE runs(id INTEGER PRIMARY KEY, runbook TEXT NOT NULL,"
+	" mode TEXT NOT NULL, state TEXT NOT NULL, runbook_text TEXT NOT NULL,"
+	" runbook_sha TEXT NOT NULL, created_at TEXT NOT NULL, ended_at TEXT,"
+	" operator TEXT, os_user TEXT, rollback_to TEXT);"
+	"CREATE TABLE steps(run INTEGER NOT NULL REFERENCES runs(id),"
+	" id TEXT NOT NULL, idx INTEGER NOT NULL, state TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0, def_sha TEXT NOT NULL,"
+	" started_at INTEGER, ended_at INTEGER, duration_ms INTEGER,"
+	" note TEXT, result TEXT, done_at INTEGER, undo INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(run, id));"
+	"CREATE TABLE attempts(run INTEGER NOT NULL, step TEXT NOT NULL,"
+	" n INTEGER NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,"
+	" started_at INTEGER NOT NULL, ended_at INTEGER, exit_code INTEGER,"
+	" message TEXT, host TEXT, pid INTEGER, pgid INTEGER, output BLOB,"
+	" output_total INTEGER NOT NULL DEFAULT 0, operator TEXT, token TEXT,"
+	" PRIMARY KEY(run, step, n));"
+	"CREATE TABLE decisions(id INTEGER PRIMARY KEY, run INTEGER NOT NULL,"
+	" step TEXT NOT NULL, operator TEXT NOT NULL, os_user TEXT,"
+	" decision TEXT NOT NULL, reason TEXT, at INTEGER NOT NULL,"
+	" active INTEGER NOT NULL DEFAULT 1);"
+	"CREATE TABLE drivers(run INTEGER PRIMARY KEY, pid INTEGER NOT NULL,"
+	" host TEXT NOT NULL, operator TEXT, started_at INTEGER NOT NULL,"
+	" heartbeat INTEGER NOT NULL);"
+	"CREATE TABLE audit(id INTEGER PRIMARY KEY, at TEXT NOT NULL,"
+	" run INTEGER, step TEXT, operator TEXT, os_user TEXT,"
+	" action TEXT NOT NULL, details TEXT, prev TEXT NOT NULL,"
+	" hash TEXT NOT NULL);"
+	"INSERT INTO meta VALUES('schema_version', '1');",
+};
+#define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+_Static_assert(NMIGRATIONS == STATE_SCHEMA_VERSION,
+    "STATE_SCHEMA_VERSION is the number of migrations");
 
 static int st_fail(struct state *, const char *);
 static sqlite3_stmt *st_cached(struct state *, const char *);
@@ -98,7 +109,9 @@ static void attempt_row_fill(sqlite3_stmt *, struct attempt_row *);
 static void audit_row_fill(sqlite3_stmt *, struct audit_row *);
 static void audit_hash(const struct audit_row *, char[SHA256_HEX_LEN + 1]);
 static char *time_text(int64_t);
-static int state_schema(struct state *, int);
+static int state_schema(struct state *);
+static int schema_version(struct state *, int *);
+static int schema_migrate(struct state *, int);
 static int lease_alive(const struct lease_holder *, const char *);
 static int step_undoing(struct state *, int64_t, const char *);
 
@@ -394,47 +407,91 @@ state_rollback(struct state *st)
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* Create the schema in a new file, or check the version of an old one. */
+/*
+ * The version of the file: PRAGMA user_version or meta.schema_version,
+ * whichever is higher (cutover 0.1.0 wrote only the second); 0 for a new,
+ * empty file.
+ */
 static int
-state_schema(struct state *st, int fresh)
+schema_version(struct state *st, int *version)
 {
 	sqlite3_stmt *s;
-	int version = 0, rc;
+	int rc, meta = 0;
 
-	s = st_query(st, "SELECT count(*) FROM sqlite_master WHERE name='meta'",
-	    "");
+	*version = 0;
+	s = st_query(st, "SELECT (SELECT user_version FROM pragma_user_version),"
+	    " (SELECT count(*) FROM sqlite_master WHERE name='meta')", "");
 	if (s == NULL)
 		return STATE_ERR;
-	rc = sqlite3_step(s);
-	fresh = (rc == SQLITE_ROW && sqlite3_column_int(s, 0) == 0);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*version = sqlite3_column_int(s, 0);
+		meta = sqlite3_column_int(s, 1);
+	}
 	st_done(st, s);
 	if (rc != SQLITE_ROW)
 		return st_fail(st, "not a cutover state file");
-	if (fresh) {
-		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ||
-		    sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL) ||
-		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) {
-			st_fail(st, "create schema");
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-			return STATE_ERR;
-		}
+	if (!meta)
 		return STATE_OK;
-	}
 	s = st_query(st, "SELECT value FROM meta WHERE key='schema_version'", "");
 	if (s == NULL)
 		return STATE_ERR;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		version = sqlite3_column_int(s, 0);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > *version)
+		*version = sqlite3_column_int(s, 0);
 	st_done(st, s);
-	if (version > STATE_SCHEMA_VERSION)
-		return STATE_NEWER;
-	if (version < 1) {
+	if (*version < 1) {
 		free(st->error);
 		st->error = xstrdup("not a cutover state file (no schema version)");
 		return STATE_ERR;
 	}
-	/* Version 1 is the first: older schemas would be migrated here. */
 	return STATE_OK;
+}
+
+/* Take the file from version v to v + 1 (inside a transaction). */
+static int
+schema_migrate(struct state *st, int v)
+{
+	char *sql;
+	int rc;
+
+	if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK)
+		return st_fail(st, "migrate schema");
+	xasprintf(&sql, "UPDATE meta SET value='%d' WHERE key='schema_version';"
+	    " PRAGMA user_version=%d", v + 1, v + 1);
+	rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	free(sql);
+	return rc == SQLITE_OK ? STATE_OK : st_fail(st, "migrate schema");
+}
+
+/*
+ * Bring the file to STATE_SCHEMA_VERSION, running the migrations it lacks
+ * in one transaction (a second process opening it at the same time waits,
+ * then finds the work done), or refuse a file of a newer cutover.
+ */
+static int
+state_schema(struct state *st)
+{
+	int version, rc, v;
+
+	if ((rc = schema_version(st, &version)) != STATE_OK)
+		return rc;
+	if (version > STATE_SCHEMA_VERSION)
+		return STATE_NEWER;
+	if (version == STATE_SCHEMA_VERSION)
+		return STATE_OK;
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return st_fail(st, "migrate schema");
+	rc = schema_version(st, &version);
+	for (v = version; rc == STATE_OK && v < STATE_SCHEMA_VERSION; v++)
+		rc = schema_migrate(st, v);
+	if (rc == STATE_OK && version > STATE_SCHEMA_VERSION)
+		rc = STATE_NEWER;
+	if (rc == STATE_OK &&
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = st_fail(st, "migrate schema");
+	if (rc != STATE_OK)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 int
@@ -469,7 +526,7 @@ state_open(const char *path, int create, struct state **out, char **err)
 		state_close(st);
 		return STATE_ERR;
 	}
-	rc = state_schema(st, create);
+	rc = state_schema(st);
 	if (rc != STATE_OK) {
 		if (rc == STATE_NEWER)
 			xasprintf(err, "%s: written by a newer cutover (schema "

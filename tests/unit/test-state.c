@@ -235,12 +235,39 @@ test_newer_schema(void **state)
 	sqlite3 *db;
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value='2'", NULL,
-	    NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value='2';"
+	    " PRAGMA user_version=0", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(state_open(f->path, 0, &st2, &err), STATE_NEWER);
 	assert_non_null(strstr(err, "newer"));
 	free(err);
+	/* Files after 0.1.0 have it in PRAGMA user_version too. */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value='1';"
+	    " PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(state_open(f->path, 0, &st2, &err), STATE_NEWER);
+	assert_non_null(strstr(err, "newer"));
+	free(err);
+}
+
+/* A new file gets every migration: user_version and meta agree. */
+static void
+test_schema_version(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT user_version"
+	    " FROM pragma_user_version), (SELECT value FROM meta WHERE"
+	    " key='schema_version')", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), STATE_SCHEMA_VERSION);
+	assert_int_equal(sqlite3_column_int(s, 1), STATE_SCHEMA_VERSION);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
 }
 
 int
@@ -258,6 +285,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_audit_chain, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_schema_version, setup,
 		    teardown),
 	};
 
