@@ -101,8 +101,9 @@ static int st_run(struct state *, const char *, const char *, ...);
 static sqlite3_stmt *st_query(struct state *, const char *, const char *, ...);
 static int tx_enter(struct state *);
 static int tx_leave(struct state *, int, int);
-static char *col_text(sqlite3_stmt *, int);
-static int64_t col_int(sqlite3_stmt *, int, int64_t);
+static int col_index(sqlite3_stmt *, const char *);
+static char *col_text(sqlite3_stmt *, const char *);
+static int64_t col_int(sqlite3_stmt *, const char *, int64_t);
 static void run_info_fill(sqlite3_stmt *, struct run_info *);
 static void step_row_fill(sqlite3_stmt *, struct step_row *);
 static void attempt_row_fill(sqlite3_stmt *, struct attempt_row *);
@@ -332,17 +333,37 @@ st_query(struct state *st, const char *sql, const char *fmt, ...)
 	return s;
 }
 
-static char *
-col_text(sqlite3_stmt *s, int i)
+/*
+ * The result column called name. Rows are read by name, never by position,
+ * so that a query and the code reading it cannot drift apart; asking for a
+ * column the query lacks is a bug, and fatal.
+ */
+static int
+col_index(sqlite3_stmt *s, const char *name)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	int i, n = sqlite3_column_count(s);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(sqlite3_column_name(s, i), name) == 0)
+			return i;
+	fatalx(1, "state: no column %s in %s", name, sqlite3_sql(s));
+}
+
+/* A copy of the text of column name, or NULL. */
+static char *
+col_text(sqlite3_stmt *s, const char *name)
+{
+	const unsigned char *t = sqlite3_column_text(s, col_index(s, name));
 
 	return t != NULL ? xstrdup((const char *)t) : NULL;
 }
 
+/* The integer in column name, or dflt when it is NULL. */
 static int64_t
-col_int(sqlite3_stmt *s, int i, int64_t dflt)
+col_int(sqlite3_stmt *s, const char *name, int64_t dflt)
 {
+	int i = col_index(s, name);
+
 	if (sqlite3_column_type(s, i) == SQLITE_NULL)
 		return dflt;
 	return sqlite3_column_int64(s, i);
@@ -419,13 +440,14 @@ schema_version(struct state *st, int *version)
 	int rc, meta = 0;
 
 	*version = 0;
-	s = st_query(st, "SELECT (SELECT user_version FROM pragma_user_version),"
-	    " (SELECT count(*) FROM sqlite_master WHERE name='meta')", "");
+	s = st_query(st, "SELECT (SELECT user_version FROM pragma_user_version)"
+	    " AS version, (SELECT count(*) FROM sqlite_master WHERE name='meta')"
+	    " AS meta", "");
 	if (s == NULL)
 		return STATE_ERR;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*version = sqlite3_column_int(s, 0);
-		meta = sqlite3_column_int(s, 1);
+		*version = (int)col_int(s, "version", 0);
+		meta = (int)col_int(s, "meta", 0);
 	}
 	st_done(st, s);
 	if (rc != SQLITE_ROW)
@@ -435,8 +457,8 @@ schema_version(struct state *st, int *version)
 	s = st_query(st, "SELECT value FROM meta WHERE key='schema_version'", "");
 	if (s == NULL)
 		return STATE_ERR;
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > *version)
-		*version = sqlite3_column_int(s, 0);
+	if (sqlite3_step(s) == SQLITE_ROW && col_int(s, "value", 0) > *version)
+		*version = (int)col_int(s, "value", 0);
 	st_done(st, s);
 	if (*version < 1) {
 		free(st->error);
@@ -592,7 +614,7 @@ state_changed(struct state *st)
 	if (s == NULL)
 		return 0;
 	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
+		v = col_int(s, "data_version", -1);
 	st_done(st, s);
 	if (v == st->data_version)
 		return 0;
@@ -605,15 +627,15 @@ state_changed(struct state *st)
 static void
 run_info_fill(sqlite3_stmt *s, struct run_info *r)
 {
-	r->id = sqlite3_column_int64(s, 0);
-	r->runbook = col_text(s, 1);
-	r->mode = col_text(s, 2);
-	r->state = col_text(s, 3);
-	r->runbook_text = col_text(s, 4);
-	r->runbook_sha = col_text(s, 5);
-	r->created_at = col_text(s, 6);
-	r->ended_at = col_text(s, 7);
-	r->operator = col_text(s, 8);
+	r->id = col_int(s, "id", 0);
+	r->runbook = col_text(s, "runbook");
+	r->mode = col_text(s, "mode");
+	r->state = col_text(s, "state");
+	r->runbook_text = col_text(s, "runbook_text");
+	r->runbook_sha = col_text(s, "runbook_sha");
+	r->created_at = col_text(s, "created_at");
+	r->ended_at = col_text(s, "ended_at");
+	r->operator = col_text(s, "operator");
 }
 
 #define RUN_COLS "id, runbook, mode, state, runbook_text, runbook_sha," \
@@ -738,7 +760,7 @@ state_run_rollback_to(struct state *st, int64_t run, const char *to,
 		return STATE_ERR;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		*out = col_text(s, 0);
+		*out = col_text(s, "rollback_to");
 	st_done(st, s);
 	return rc == SQLITE_ROW ? STATE_OK : STATE_NOTFOUND;
 }
@@ -790,24 +812,24 @@ run_info_free_list(struct run_info *v, size_t n)
 static void
 step_row_fill(sqlite3_stmt *s, struct step_row *r)
 {
-	char *state = col_text(s, 2);
+	char *state = col_text(s, "state");
 
-	r->id = col_text(s, 0);
-	r->idx = sqlite3_column_int(s, 1);
+	r->id = col_text(s, "id");
+	r->idx = (int)col_int(s, "idx", 0);
 	if (state == NULL || step_state_parse(state, &r->state) != 0)
 		r->state = ST_PENDING;
 	free(state);
-	r->attempts = sqlite3_column_int(s, 3);
-	r->def_sha = col_text(s, 4);
-	r->started_ms = col_int(s, 5, -1);
-	r->ended_ms = col_int(s, 6, -1);
+	r->attempts = (int)col_int(s, "attempts", 0);
+	r->def_sha = col_text(s, "def_sha");
+	r->started_ms = col_int(s, "started_at", -1);
+	r->ended_ms = col_int(s, "ended_at", -1);
 	r->started_at = time_text(r->started_ms);
 	r->ended_at = time_text(r->ended_ms);
-	r->duration_ms = col_int(s, 7, -1);
-	r->note = col_text(s, 8);
-	r->result = col_text(s, 9);
-	r->done_ms = col_int(s, 10, -1);
-	r->undo = sqlite3_column_int(s, 11);
+	r->duration_ms = col_int(s, "duration_ms", -1);
+	r->note = col_text(s, "note");
+	r->result = col_text(s, "result");
+	r->done_ms = col_int(s, "done_at", -1);
+	r->undo = (int)col_int(s, "undo", 0);
 }
 
 int
@@ -908,7 +930,7 @@ step_undoing(struct state *st, int64_t run, const char *id)
 	s = st_query(st, "SELECT undo FROM steps WHERE run=? AND id=?", "It",
 	    run, id);
 	if (s != NULL && sqlite3_step(s) == SQLITE_ROW)
-		undo = sqlite3_column_int(s, 0);
+		undo = (int)col_int(s, "undo", 0);
 	st_done(st, s);
 	return undo;
 }
@@ -928,7 +950,7 @@ step_in(struct state *st, int64_t run, const char *id, unsigned mask)
 		return STATE_ERR;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		text = col_text(s, 0);
+		text = col_text(s, "state");
 	st_done(st, s);
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? STATE_NOTFOUND : st_fail(st, "read");
@@ -987,12 +1009,12 @@ state_attempt_begin(struct state *st, int64_t run, const char *step,
 		return STATE_ERR;
 	rc = step_in(st, run, step, from_mask);
 	if (rc == STATE_OK) {
-		s = st_query(st, "SELECT coalesce(max(n), 0) + 1 FROM attempts"
+		s = st_query(st, "SELECT coalesce(max(n), 0) + 1 AS n FROM attempts"
 		    " WHERE run=? AND step=?", "It", run, step);
 		if (s == NULL || sqlite3_step(s) != SQLITE_ROW)
 			rc = st_fail(st, "read attempts");
 		else
-			*n = sqlite3_column_int(s, 0);
+			*n = (int)col_int(s, "n", 1);
 		st_done(st, s);
 	}
 	if (rc == STATE_OK)
@@ -1071,36 +1093,38 @@ state_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 static void
 attempt_row_fill(sqlite3_stmt *s, struct attempt_row *a)
 {
-	char *kind = col_text(s, 2);
-	int64_t start = col_int(s, 4, -1), end = col_int(s, 5, -1);
+	char *kind = col_text(s, "kind");
+	int64_t start = col_int(s, "started_at", -1);
+	int64_t end = col_int(s, "ended_at", -1);
 	const void *out;
 	int i;
 
-	a->step = col_text(s, 0);
-	a->n = sqlite3_column_int(s, 1);
+	a->step = col_text(s, "step");
+	a->n = (int)col_int(s, "n", 0);
 	a->kind = ATT_RUN;
 	for (i = 0; i < 3; i++)
 		if (kind != NULL && strcmp(kind, kind_names[i]) == 0)
 			a->kind = (enum attempt_kind)i;
 	free(kind);
-	a->state = col_text(s, 3);
+	a->state = col_text(s, "state");
 	a->started_at = time_text(start);
 	a->ended_at = time_text(end);
 	a->duration_ms = (start >= 0 && end >= 0) ? end - start : -1;
-	a->exit_code = (int)col_int(s, 6, -1);
-	a->message = col_text(s, 7);
-	a->host = col_text(s, 8);
-	a->pid = col_int(s, 9, 0);
-	a->pgid = col_int(s, 10, 0);
-	out = sqlite3_column_blob(s, 11);
-	a->output_len = (size_t)sqlite3_column_bytes(s, 11);
+	a->exit_code = (int)col_int(s, "exit_code", -1);
+	a->message = col_text(s, "message");
+	a->host = col_text(s, "host");
+	a->pid = col_int(s, "pid", 0);
+	a->pgid = col_int(s, "pgid", 0);
+	i = col_index(s, "output");
+	out = sqlite3_column_blob(s, i);
+	a->output_len = (size_t)sqlite3_column_bytes(s, i);
 	a->output = xmalloc(a->output_len + 1);
 	if (a->output_len > 0)
 		memcpy(a->output, out, a->output_len);
 	a->output[a->output_len] = '\0';
-	a->output_total = col_int(s, 12, 0);
-	a->operator = col_text(s, 13);
-	a->token = col_text(s, 14);
+	a->output_total = col_int(s, "output_total", 0);
+	a->operator = col_text(s, "operator");
+	a->token = col_text(s, "token");
 }
 
 /* Collect the rows of a prepared attempts query. */
@@ -1204,18 +1228,18 @@ state_decision_count(struct state *st, int64_t run, const char *step,
 	int rc;
 
 	s = st_query(st, "SELECT"
-	    " count(DISTINCT CASE WHEN decision='go' THEN operator END),"
-	    " count(CASE WHEN decision='no-go' THEN 1 END),"
-	    " count(CASE WHEN operator=? THEN 1 END)"
+	    " count(DISTINCT CASE WHEN decision='go' THEN operator END) AS go,"
+	    " count(CASE WHEN decision='no-go' THEN 1 END) AS nogo,"
+	    " count(CASE WHEN operator=? THEN 1 END) AS mine"
 	    " FROM decisions WHERE run=? AND step=? AND active=1", "tIt",
 	    st->operator, run, step);
 	if (s == NULL)
 		return STATE_ERR;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		*go = sqlite3_column_int(s, 0);
-		*nogo = sqlite3_column_int(s, 1);
-		*by_me = sqlite3_column_int(s, 2);
+		*go = (int)col_int(s, "go", 0);
+		*nogo = (int)col_int(s, "nogo", 0);
+		*by_me = (int)col_int(s, "mine", 0);
 	}
 	st_done(st, s);
 	return rc == SQLITE_ROW ? STATE_OK : st_fail(st, "read decisions");
@@ -1259,10 +1283,10 @@ lease_read(struct state *st, int64_t run, struct lease_holder *h)
 		return STATE_ERR;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		h->pid = sqlite3_column_int64(s, 0);
-		h->host = col_text(s, 1);
-		h->operator = col_text(s, 2);
-		h->heartbeat_ms = sqlite3_column_int64(s, 3);
+		h->pid = col_int(s, "pid", 0);
+		h->host = col_text(s, "host");
+		h->operator = col_text(s, "operator");
+		h->heartbeat_ms = col_int(s, "heartbeat", 0);
 	}
 	st_done(st, s);
 	if (rc == SQLITE_ROW)
@@ -1406,8 +1430,9 @@ state_audit(struct state *st, int64_t run, const char *step,
 	if (s == NULL)
 		return tx_leave(st, opened, STATE_ERR);
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		a.id = sqlite3_column_int64(s, 0) + 1;
-		snprintf(prev, sizeof prev, "%s", sqlite3_column_text(s, 1));
+		a.id = col_int(s, "id", 0) + 1;
+		snprintf(prev, sizeof prev, "%s",
+		    sqlite3_column_text(s, col_index(s, "hash")));
 	}
 	st_done(st, s);
 	va_start(ap, fmt);
@@ -1434,16 +1459,16 @@ state_audit(struct state *st, int64_t run, const char *step,
 static void
 audit_row_fill(sqlite3_stmt *s, struct audit_row *a)
 {
-	a->id = sqlite3_column_int64(s, 0);
-	a->at = col_text(s, 1);
-	a->run = col_int(s, 2, 0);
-	a->step = col_text(s, 3);
-	a->operator = col_text(s, 4);
-	a->os_user = col_text(s, 5);
-	a->action = col_text(s, 6);
-	a->details = col_text(s, 7);
-	a->prev = col_text(s, 8);
-	a->hash = col_text(s, 9);
+	a->id = col_int(s, "id", 0);
+	a->at = col_text(s, "at");
+	a->run = col_int(s, "run", 0);
+	a->step = col_text(s, "step");
+	a->operator = col_text(s, "operator");
+	a->os_user = col_text(s, "os_user");
+	a->action = col_text(s, "action");
+	a->details = col_text(s, "details");
+	a->prev = col_text(s, "prev");
+	a->hash = col_text(s, "hash");
 }
 
 static void
