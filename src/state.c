@@ -27,13 +27,17 @@
 #include "state.h"
 #include "xmalloc.h"
 
-#define STATE_NCACHE 48
+/* Prepared statements by their SQL text: open addressing, grown to stay
+ * under three quarters full. */
+struct st_cache {
+	sqlite3_stmt **slot;
+	size_t cap; /* a power of two, or 0 */
+	size_t n;
+};
 
 struct state {
 	sqlite3 *db;
-	/* Prepared statements, keyed by the address of their SQL literal. */
-	const char *cache_sql[STATE_NCACHE];
-	sqlite3_stmt *cache_stmt[STATE_NCACHE];
+	struct st_cache cache;
 	char *path;
 	char *operator;
 	char *os_user;
@@ -94,6 +98,9 @@ _Static_assert(NMIGRATIONS == STATE_SCHEMA_VERSION,
 
 static int st_fail(struct state *, const char *);
 static sqlite3_stmt *st_cached(struct state *, const char *);
+static size_t cache_find(const struct st_cache *, const char *);
+static void cache_grow(struct st_cache *);
+static void cache_free(struct st_cache *);
 static void st_done(struct state *, sqlite3_stmt *);
 static sqlite3_stmt *st_prepare(struct state *, const char *, const char *,
     va_list);
@@ -207,8 +214,9 @@ state_error(struct state *st)
 }
 
 /*
- * Prepare sql and bind arguments described by fmt: t text (NULL binds
- * NULL), i int, I int64, b blob (pointer, size_t length), N null.
+ * Prepare sql and bind arguments described by fmt, one letter for each
+ * ?: t text (NULL binds NULL), i int, I int64, b blob (pointer, size_t
+ * length), N null. A format that does not match the statement is a bug.
  */
 static sqlite3_stmt *
 st_prepare(struct state *st, const char *sql, const char *fmt, va_list ap)
@@ -221,7 +229,10 @@ st_prepare(struct state *st, const char *sql, const char *fmt, va_list ap)
 
 	if ((s = st_cached(st, sql)) == NULL)
 		return NULL;
-	for (i = 1, p = fmt; p != NULL && *p != '\0' && rc == SQLITE_OK;
+	if (sqlite3_bind_parameter_count(s) != (int)strlen(fmt))
+		fatalx(1, "state: %d parameters, %zu bound in %s",
+		    sqlite3_bind_parameter_count(s), strlen(fmt), sql);
+	for (i = 1, p = fmt; *p != '\0' && rc == SQLITE_OK;
 	     p++, i++) {
 		switch (*p) {
 		case 't':
@@ -239,9 +250,11 @@ st_prepare(struct state *st, const char *sql, const char *fmt, va_list ap)
 			len = va_arg(ap, size_t);
 			rc = sqlite3_bind_blob64(s, i, blob, len, SQLITE_TRANSIENT);
 			break;
-		default:
+		case 'N':
 			rc = sqlite3_bind_null(s, i);
 			break;
+		default:
+			fatalx(1, "state: bind type %c in %s", *p, sql);
 		}
 	}
 	if (rc != SQLITE_OK) {
@@ -252,52 +265,87 @@ st_prepare(struct state *st, const char *sql, const char *fmt, va_list ap)
 	return s;
 }
 
+/* The slot of sql in the cache: where it is, or the empty one it would
+ * take. The cache is never full. */
+static size_t
+cache_find(const struct st_cache *c, const char *sql)
+{
+	uint64_t h = 14695981039346656037u;
+	const char *p;
+	size_t i;
+
+	for (p = sql; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	for (i = h & (c->cap - 1); c->slot[i] != NULL; i = (i + 1) & (c->cap - 1))
+		if (strcmp(sqlite3_sql(c->slot[i]), sql) == 0)
+			break;
+	return i;
+}
+
+/* Double the cache (or make it), placing every statement anew. */
+static void
+cache_grow(struct st_cache *c)
+{
+	struct st_cache old = *c;
+	size_t i;
+
+	c->cap = old.cap == 0 ? 64 : old.cap * 2;
+	c->slot = xcalloc(c->cap, sizeof *c->slot);
+	for (i = 0; i < old.cap; i++)
+		if (old.slot[i] != NULL)
+			c->slot[cache_find(c, sqlite3_sql(old.slot[i]))] =
+			    old.slot[i];
+	free(old.slot);
+}
+
+static void
+cache_free(struct st_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->cap; i++)
+		sqlite3_finalize(c->slot[i]);
+	free(c->slot);
+	memset(c, 0, sizeof *c);
+}
+
 /*
- * A prepared statement for sql, reset and unbound. Statements are cached by
- * the address of the SQL text, which is always a string literal here, so a
- * run of a thousand steps prepares each statement once.
+ * A prepared statement for sql, reset and unbound. Each SQL text is
+ * prepared once and kept, so a run of a thousand steps prepares each
+ * statement once; the texts are the program's own, a bounded set.
  */
 static sqlite3_stmt *
 st_cached(struct state *st, const char *sql)
 {
+	struct st_cache *c = &st->cache;
 	sqlite3_stmt *s;
-	int i;
+	size_t i;
 
-	for (i = 0; i < STATE_NCACHE && st->cache_sql[i] != NULL; i++) {
-		if (st->cache_sql[i] == sql) {
-			s = st->cache_stmt[i];
-			sqlite3_reset(s);
-			sqlite3_clear_bindings(s);
-			return s;
-		}
+	if ((c->n + 1) * 4 > c->cap * 3)
+		cache_grow(c);
+	i = cache_find(c, sql);
+	if ((s = c->slot[i]) != NULL) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return s;
 	}
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
 	        NULL) != SQLITE_OK) {
 		st_fail(st, "prepare");
 		return NULL;
 	}
-	if (i < STATE_NCACHE) {
-		st->cache_sql[i] = sql;
-		st->cache_stmt[i] = s;
-	}
+	c->slot[i] = s;
+	c->n++;
 	return s;
 }
 
-/* Finish with a statement: reset a cached one, finalize any other. */
+/* Finish with a statement: reset it, keeping it for the next use. */
 static void
 st_done(struct state *st, sqlite3_stmt *s)
 {
-	int i;
-
-	if (s == NULL)
-		return;
-	for (i = 0; i < STATE_NCACHE; i++) {
-		if (st->cache_stmt[i] == s) {
-			sqlite3_reset(s);
-			return;
-		}
-	}
-	sqlite3_finalize(s);
+	(void)st;
+	if (s != NULL)
+		sqlite3_reset(s);
 }
 
 /* Run a statement that returns no rows. */
@@ -571,12 +619,9 @@ state_open(const char *path, int create, struct state **out, char **err)
 void
 state_close(struct state *st)
 {
-	int i;
-
 	if (st == NULL)
 		return;
-	for (i = 0; i < STATE_NCACHE; i++)
-		sqlite3_finalize(st->cache_stmt[i]);
+	cache_free(&st->cache);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st->operator);
