@@ -270,6 +270,31 @@ test_schema_version(void **state)
 	sqlite3_close(db);
 }
 
+/* Addresses of a database server are reserved for the PostgreSQL store:
+ * refused in one line, and nothing is created. */
+static void
+test_reserved_forms(void **state)
+{
+	const char *forms[] = { "postgresql://db/cutover", "postgres://db",
+		"pg:cutover" };
+	struct state *st;
+	char *err = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		assert_false(state_is_file(forms[i]));
+		assert_int_equal(state_open(forms[i], 1, &st, &err), STATE_ERR);
+		assert_null(st);
+		assert_non_null(strstr(err, "not supported"));
+		assert_null(strchr(err, '\n'));
+		free(err);
+		assert_int_equal(access("postgresql:", F_OK), -1);
+	}
+	assert_true(state_is_file("/tmp/x.db"));
+	assert_true(state_is_file("pgdata.db"));
+}
+
 int
 main(void)
 {
@@ -288,6 +313,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup,
 		    teardown),
+		cmocka_unit_test(test_reserved_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
