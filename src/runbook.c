@@ -222,6 +222,8 @@ static int rb_step_type(struct rb_ctx *, struct rb_node *);
 static void rb_check_step(struct rb_ctx *, struct rb_step *, uint32_t, int);
 static void rb_load_root(struct rb_ctx *, struct rb_node *);
 static void rb_node_hash(struct sha256_ctx *, const struct rb_node *);
+static char *rb_step_hash(struct rb_ctx *, struct rb_node **,
+    enum rb_hash_rule);
 static void rb_step_sha(struct rb_ctx *, struct rb_step *,
     struct rb_node **);
 static void rb_fill_defaults(struct runbook *);
@@ -348,6 +350,11 @@ _Static_assert(STEP_NKEYS <= RB_MAX_KEYS, "a step has at most 32 keys");
 	{ name, mask, load, off, lo, hi },
 static const struct rb_key step_keys[] = { RB_STEP_KEYS(STEP_KEY_ENTRY) };
 #undef STEP_KEY_ENTRY
+
+#define STEP_KEY_HASH1(e, name, mask, load, off, lo, hi, hash1)              \
+	| ((uint32_t)(hash1) << STEP_KEY_##e)
+static const uint32_t step_keys_hash1 = 0 RB_STEP_KEYS(STEP_KEY_HASH1);
+#undef STEP_KEY_HASH1
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
 #define SEEN(seen, i) (((seen) >> (i)) & 1u)
@@ -2060,19 +2067,50 @@ rb_node_hash(struct sha256_ctx *c, const struct rb_node *n)
 	}
 }
 
-/* def_sha: every step key in table order, name then value as written. */
+/*
+ * A step's hash by rule: name then value as written, in the order of
+ * RB_STEP_KEYS, of the keys present (RB_HASH_PRESENT), or of every key of
+ * cutover 0.1.0, absent ones too, then any later key present
+ * (RB_HASH_ALL_KEYS, which is what 0.1.0 computed).
+ */
+static char *
+rb_step_hash(struct rb_ctx *ctx, struct rb_node **vals, enum rb_hash_rule rule)
+{
+	struct sha256_ctx *c = sha256_begin();
+	char *out = rb_arena_alloc(&ctx->rb->pool, SHA256_HEX_LEN + 1, 1);
+	uint32_t done = 0;
+	size_t i;
+
+	if (rule == RB_HASH_ALL_KEYS)
+		done = step_keys_hash1;
+	for (i = 0; i < STEP_NKEYS; i++) {
+		if (SEEN(done, i)) {
+			sha256_add_field(c, step_keys[i].name);
+			rb_node_hash(c, vals[i]);
+		}
+	}
+	for (i = 0; i < STEP_NKEYS; i++) {
+		if (vals[i] != NULL && !SEEN(done, i)) {
+			sha256_add_field(c, step_keys[i].name);
+			rb_node_hash(c, vals[i]);
+		}
+	}
+	sha256_end(c, out);
+	return out;
+}
+
+/* def_sha by the current rule, and by the rule of runs made before. */
 static void
 rb_step_sha(struct rb_ctx *ctx, struct rb_step *s, struct rb_node **vals)
 {
-	struct sha256_ctx *c = sha256_begin();
-	size_t i;
+	s->def_sha = rb_step_hash(ctx, vals, RB_HASH_CURRENT);
+	s->def_sha_all = rb_step_hash(ctx, vals, RB_HASH_ALL_KEYS);
+}
 
-	s->def_sha = rb_arena_alloc(&ctx->rb->pool, 65, 1);
-	for (i = 0; i < NKEYS(step_keys); i++) {
-		sha256_add_field(c, step_keys[i].name);
-		rb_node_hash(c, vals[i]);
-	}
-	sha256_end(c, s->def_sha);
+const char *
+runbook_step_sha(const struct rb_step *s, int rule)
+{
+	return rule == RB_HASH_ALL_KEYS ? s->def_sha_all : s->def_sha;
 }
 
 /* Defaults that depend on other fields. */

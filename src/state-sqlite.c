@@ -74,6 +74,9 @@ static const char *const migrations[] = {
 	" action TEXT NOT NULL, details TEXT, prev TEXT NOT NULL,"
 	" hash TEXT NOT NULL);"
 	"INSERT INTO meta VALUES('schema_version', '1');",
+	/* 2: runs record the rule of their steps' def_sha (runbook.h); those
+	 * of 0.1.0 hashed every key it knew */
+	"ALTER TABLE runs ADD COLUMN step_hash INTEGER NOT NULL DEFAULT 1;",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 _Static_assert(NMIGRATIONS == STATE_SCHEMA_VERSION,
@@ -580,10 +583,11 @@ run_info_fill(sqlite3_stmt *s, struct run_info *r)
 	r->created_at = col_text(s, "created_at");
 	r->ended_at = col_text(s, "ended_at");
 	r->operator = col_text(s, "operator");
+	r->step_hash = (int)col_int(s, "step_hash", 1);
 }
 
 #define RUN_COLS "id, runbook, mode, state, runbook_text, runbook_sha," \
-	" created_at, ended_at, operator"
+	" created_at, ended_at, operator, step_hash"
 
 static int
 sqlite_run_latest(struct state *st, int open_only, struct run_info *r)
@@ -658,9 +662,9 @@ sqlite_run_create(struct state *st, const char *runbook, const char *mode,
 		return STATE_ERR;
 	}
 	rc = st_run(st, "INSERT INTO runs(runbook, mode, state, runbook_text,"
-	    " runbook_sha, created_at, operator, os_user)"
-	    " VALUES(?, ?, 'open', ?, ?, ?, ?, ?)", "ttttttt", runbook, mode,
-	    text, sha, now, st->operator, st->os_user);
+	    " runbook_sha, created_at, operator, os_user, step_hash)"
+	    " VALUES(?, ?, 'open', ?, ?, ?, ?, ?, ?)", "ttttttti", runbook, mode,
+	    text, sha, now, st->operator, st->os_user, STATE_STEP_HASH);
 	free(now);
 	if (rc == STATE_OK) {
 		*id = sqlite3_last_insert_rowid(st->store->db);

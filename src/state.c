@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runbook.h"
 #include "sha256.h"
 #include "state.h"
 #include "store.h"
@@ -40,6 +41,9 @@ static const char *state_names[ST_NSTATES] = {
 };
 
 static const char *kind_names[] = { "run", "verify", "rollback" };
+
+_Static_assert(STATE_STEP_HASH == RB_HASH_CURRENT,
+    "new runs record the rule the runbook loader hashes steps by");
 
 static const struct store_ops *state_store(const char *);
 static int lease_alive(const struct lease_holder *, const char *);

@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATE_SCHEMA_VERSION 1
+#define STATE_SCHEMA_VERSION 2
+/* The def_sha rule new runs record (RB_HASH_CURRENT of runbook.h). */
+#define STATE_STEP_HASH 2
 #define STATE_LEASE_STALE_MS 30000 /* a driver silent this long is dead */
 #define STATE_HEARTBEAT_MS 5000
 
@@ -63,6 +65,8 @@ struct run_info {
 	char *created_at; /* ISO 8601 UTC */
 	char *ended_at;   /* NULL while open */
 	char *operator;
+	int step_hash; /* the rule of its steps' def_sha (enum rb_hash_rule):
+	                * 1 for runs of cutover 0.1.0 */
 };
 
 struct step_row {

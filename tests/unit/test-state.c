@@ -83,6 +83,7 @@ test_runs(void **state)
 	assert_int_equal(r.id, id);
 	assert_string_equal(r.state, "open");
 	assert_string_equal(r.mode, "rehearsal");
+	assert_int_equal(r.step_hash, STATE_STEP_HASH);
 	run_info_free(&r);
 	assert_int_equal(state_run_set_state(f->st, id, "complete"), STATE_OK);
 	assert_int_equal(state_run_latest(f->st, 1, &r), STATE_NOTFOUND);
@@ -235,7 +236,7 @@ test_newer_schema(void **state)
 	sqlite3 *db;
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value='2';"
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value='99';"
 	    " PRAGMA user_version=0", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(state_open(f->path, 0, &st2, &err), STATE_NEWER);
