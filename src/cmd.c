@@ -200,13 +200,13 @@ cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int create,
 	char *path = cmd_state_path(c, rb), *err = NULL;
 	int rc;
 
-	if (create && mkdir_parents(path) != 0) {
+	if (create && state_is_file(path) && mkdir_parents(path) != 0) {
 		fprintf(stderr, "cutover: cannot create the directory of %s: %s\n",
 		    path, strerror(errno));
 		free(path);
 		return EXIT_CONFLICT;
 	}
-	if (!create && access(path, F_OK) != 0) {
+	if (!create && state_is_file(path) && access(path, F_OK) != 0) {
 		fprintf(stderr, "cutover: %s: no such state file; no run of %s "
 		    "has started (start one with `cutover run`)\n", path,
 		    rb->name);

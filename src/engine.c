@@ -241,7 +241,7 @@ engine_sync(struct engine *e, int fresh)
 	struct rb_step *d;
 	struct buf changed = { 0 };
 	int64_t run = fresh ? 0 : e->run.id;
-	int rc = 0;
+	int rc = 0, rule = e->run.step_hash;
 
 	if (fresh) {
 		struct run_info r;
@@ -249,6 +249,7 @@ engine_sync(struct engine *e, int fresh)
 		if (state_run_latest(e->st, 1, &r) != STATE_OK)
 			return -1;
 		run = r.id;
+		rule = r.step_hash;
 		run_info_free(&r);
 	}
 	if (state_steps_load(e->st, run, &rows, &n) != STATE_OK)
@@ -257,7 +258,8 @@ engine_sync(struct engine *e, int fresh)
 		d = runbook_find_step(e->rb, rows[i].id);
 		/* Started: has attempts, or a person acted on it. */
 		if ((rows[i].attempts > 0 || rows[i].state != ST_PENDING) &&
-		    (d == NULL || strcmp(d->def_sha, rows[i].def_sha) != 0))
+		    (d == NULL ||
+		        strcmp(runbook_step_sha(d, rule), rows[i].def_sha) != 0))
 			buf_printf(&changed, "%s%s (%s)", changed.len ? ", " : "",
 			    rows[i].id, d == NULL ? "removed" : "changed");
 	}
@@ -281,11 +283,11 @@ engine_sync(struct engine *e, int fresh)
 		d = &e->rb->steps[i];
 		if (state_step_get(e->st, run, d->id, &r) == STATE_OK) {
 			rc = state_step_update_def(e->st, run, d->id, (int)i,
-			    d->def_sha);
+			    runbook_step_sha(d, rule));
 			step_row_free(&r);
 		} else
 			rc = state_step_insert(e->st, run, d->id, (int)i,
-			    d->def_sha);
+			    runbook_step_sha(d, rule));
 	}
 	if (rc == 0 && !fresh) {
 		char *text = outbuf_redact(e->secrets, e->rb->text);

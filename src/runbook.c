@@ -222,6 +222,8 @@ static int rb_step_type(struct rb_ctx *, struct rb_node *);
 static void rb_check_step(struct rb_ctx *, struct rb_step *, uint32_t, int);
 static void rb_load_root(struct rb_ctx *, struct rb_node *);
 static void rb_node_hash(struct sha256_ctx *, const struct rb_node *);
+static char *rb_step_hash(struct rb_ctx *, struct rb_node **,
+    enum rb_hash_rule);
 static void rb_step_sha(struct rb_ctx *, struct rb_step *,
     struct rb_node **);
 static void rb_fill_defaults(struct runbook *);
@@ -287,55 +289,72 @@ static const struct rb_key query_keys[] = {
 	{ "query", 1, rb_load_text, offsetof(struct rb_query, query), 0, 0 },
 };
 
-/* The order of this table is the order in which def_sha hashes fields. */
-static const struct rb_key step_keys[] = {
-	{ "id", T_ALL, rb_load_id, offsetof(struct rb_step, id), 0, 0 },
-	{ "title", T_ALL, rb_load_text, offsetof(struct rb_step, title), 0, 0 },
-	{ "type", T_ALL, rb_load_nothing, 0, 0, 0 },
-	{ "target", BIT(STEP_SSH) | BIT(STEP_SQL), rb_load_step_target,
-	    offsetof(struct rb_step, target_name), 0, 0 },
-	{ "run", T_RUN, rb_load_text, offsetof(struct rb_step, run), 0, 0 },
-	{ "verify", T_RUN, rb_load_text, offsetof(struct rb_step, verify), 0,
-	    0 },
-	{ "rollback", T_RUN | BIT(STEP_MANUAL), rb_load_text,
-	    offsetof(struct rb_step, rollback), 0, 0 },
-	{ "needs", T_ALL, rb_load_needs, 0, 0, 0 },
-	{ "timeout", T_AUTO, rb_load_duration,
-	    offsetof(struct rb_step, timeout_ms), 1, 0 },
-	{ "retries", T_AUTO, rb_load_int, offsetof(struct rb_step, retries), 0,
-	    100 },
-	{ "retry_delay", T_AUTO, rb_load_duration,
-	    offsetof(struct rb_step, retry_delay_ms), 0, 0 },
-	{ "planned", T_ALL, rb_load_duration,
-	    offsetof(struct rb_step, planned_ms), 0, 0 },
-	{ "owner", T_ALL, rb_load_text, offsetof(struct rb_step, owner), 0, 0 },
-	{ "instructions", T_HUMAN, rb_load_text,
-	    offsetof(struct rb_step, instructions), 0, 0 },
-	{ "irreversible", T_RUN | BIT(STEP_MANUAL), rb_load_bool,
-	    offsetof(struct rb_step, irreversible), 0, 0 },
-	{ "compare", BIT(STEP_RECONCILE), rb_load_compare,
-	    offsetof(struct rb_step, compare), 0, 0 },
-	{ "key", BIT(STEP_RECONCILE), rb_load_int,
-	    offsetof(struct rb_step, key), 1, 1600 },
-	{ "source", BIT(STEP_RECONCILE), rb_load_query,
-	    offsetof(struct rb_step, source), RB_REF_SOURCE, 0 },
-	{ "dest", BIT(STEP_RECONCILE), rb_load_query,
-	    offsetof(struct rb_step, dest), RB_REF_DEST, 0 },
-	{ "tolerance", BIT(STEP_RECONCILE), rb_load_number,
-	    offsetof(struct rb_step, tolerance), 0, 0 },
-	{ "approvals", BIT(STEP_CHECKPOINT), rb_load_int,
-	    offsetof(struct rb_step, approvals), 1, 100 },
-	{ "approvers", BIT(STEP_CHECKPOINT), rb_load_approvers, 0, 0, 0 },
-};
-enum {
-	STEP_KEY_ID,
-	STEP_KEY_TYPE = 2,
-	STEP_KEY_TARGET,
-	STEP_KEY_RUN,
-	STEP_KEY_COMPARE = 15,
-	STEP_KEY_SOURCE = 17,
-	STEP_KEY_DEST,
-};
+/*
+ * The keys of a step: X(ENUM, name, step types, loader, field, lo, hi,
+ * hash1), giving STEP_KEY_ENUM and a line of step_keys[]. hash1 is 1 for
+ * the keys of cutover 0.1.0, which the first def_sha rule hashes whether
+ * present or not, in this order. Never reorder the list or change a
+ * hash1 (runs made before would see every step changed); a new key goes
+ * anywhere, with hash1 0.
+ */
+#define RB_STEP_KEYS(X)                                                      \
+	X(ID, "id", T_ALL, rb_load_id, offsetof(struct rb_step, id), 0, 0, 1) \
+	X(TITLE, "title", T_ALL, rb_load_text,                                \
+	    offsetof(struct rb_step, title), 0, 0, 1)                        \
+	X(TYPE, "type", T_ALL, rb_load_nothing, 0, 0, 0, 1)                   \
+	X(TARGET, "target", BIT(STEP_SSH) | BIT(STEP_SQL),                    \
+	    rb_load_step_target, offsetof(struct rb_step, target_name), 0, 0, \
+	    1)                                                               \
+	X(RUN, "run", T_RUN, rb_load_text, offsetof(struct rb_step, run), 0,  \
+	    0, 1)                                                            \
+	X(VERIFY, "verify", T_RUN, rb_load_text,                              \
+	    offsetof(struct rb_step, verify), 0, 0, 1)                       \
+	X(ROLLBACK, "rollback", T_RUN | BIT(STEP_MANUAL), rb_load_text,       \
+	    offsetof(struct rb_step, rollback), 0, 0, 1)                     \
+	X(NEEDS, "needs", T_ALL, rb_load_needs, 0, 0, 0, 1)                   \
+	X(TIMEOUT, "timeout", T_AUTO, rb_load_duration,                       \
+	    offsetof(struct rb_step, timeout_ms), 1, 0, 1)                   \
+	X(RETRIES, "retries", T_AUTO, rb_load_int,                            \
+	    offsetof(struct rb_step, retries), 0, 100, 1)                    \
+	X(RETRY_DELAY, "retry_delay", T_AUTO, rb_load_duration,               \
+	    offsetof(struct rb_step, retry_delay_ms), 0, 0, 1)               \
+	X(PLANNED, "planned", T_ALL, rb_load_duration,                        \
+	    offsetof(struct rb_step, planned_ms), 0, 0, 1)                   \
+	X(OWNER, "owner", T_ALL, rb_load_text,                                \
+	    offsetof(struct rb_step, owner), 0, 0, 1)                        \
+	X(INSTRUCTIONS, "instructions", T_HUMAN, rb_load_text,                \
+	    offsetof(struct rb_step, instructions), 0, 0, 1)                 \
+	X(IRREVERSIBLE, "irreversible", T_RUN | BIT(STEP_MANUAL),             \
+	    rb_load_bool, offsetof(struct rb_step, irreversible), 0, 0, 1)   \
+	X(COMPARE, "compare", BIT(STEP_RECONCILE), rb_load_compare,           \
+	    offsetof(struct rb_step, compare), 0, 0, 1)                      \
+	X(KEY, "key", BIT(STEP_RECONCILE), rb_load_int,                       \
+	    offsetof(struct rb_step, key), 1, 1600, 1)                       \
+	X(SOURCE, "source", BIT(STEP_RECONCILE), rb_load_query,               \
+	    offsetof(struct rb_step, source), RB_REF_SOURCE, 0, 1)           \
+	X(DEST, "dest", BIT(STEP_RECONCILE), rb_load_query,                   \
+	    offsetof(struct rb_step, dest), RB_REF_DEST, 0, 1)               \
+	X(TOLERANCE, "tolerance", BIT(STEP_RECONCILE), rb_load_number,        \
+	    offsetof(struct rb_step, tolerance), 0, 0, 1)                    \
+	X(APPROVALS, "approvals", BIT(STEP_CHECKPOINT), rb_load_int,          \
+	    offsetof(struct rb_step, approvals), 1, 100, 1)                  \
+	X(APPROVERS, "approvers", BIT(STEP_CHECKPOINT), rb_load_approvers, 0, \
+	    0, 0, 1)
+
+#define STEP_KEY_ENUM(e, name, mask, load, off, lo, hi, hash1) STEP_KEY_##e,
+enum step_key { RB_STEP_KEYS(STEP_KEY_ENUM) STEP_NKEYS };
+#undef STEP_KEY_ENUM
+_Static_assert(STEP_NKEYS <= RB_MAX_KEYS, "a step has at most 32 keys");
+
+#define STEP_KEY_ENTRY(e, name, mask, load, off, lo, hi, hash1)              \
+	{ name, mask, load, off, lo, hi },
+static const struct rb_key step_keys[] = { RB_STEP_KEYS(STEP_KEY_ENTRY) };
+#undef STEP_KEY_ENTRY
+
+#define STEP_KEY_HASH1(e, name, mask, load, off, lo, hi, hash1)              \
+	| ((uint32_t)(hash1) << STEP_KEY_##e)
+static const uint32_t step_keys_hash1 = 0 RB_STEP_KEYS(STEP_KEY_HASH1);
+#undef STEP_KEY_HASH1
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
 #define SEEN(seen, i) (((seen) >> (i)) & 1u)
@@ -2048,19 +2067,50 @@ rb_node_hash(struct sha256_ctx *c, const struct rb_node *n)
 	}
 }
 
-/* def_sha: every step key in table order, name then value as written. */
+/*
+ * A step's hash by rule: name then value as written, in the order of
+ * RB_STEP_KEYS, of the keys present (RB_HASH_PRESENT), or of every key of
+ * cutover 0.1.0, absent ones too, then any later key present
+ * (RB_HASH_ALL_KEYS, which is what 0.1.0 computed).
+ */
+static char *
+rb_step_hash(struct rb_ctx *ctx, struct rb_node **vals, enum rb_hash_rule rule)
+{
+	struct sha256_ctx *c = sha256_begin();
+	char *out = rb_arena_alloc(&ctx->rb->pool, SHA256_HEX_LEN + 1, 1);
+	uint32_t done = 0;
+	size_t i;
+
+	if (rule == RB_HASH_ALL_KEYS)
+		done = step_keys_hash1;
+	for (i = 0; i < STEP_NKEYS; i++) {
+		if (SEEN(done, i)) {
+			sha256_add_field(c, step_keys[i].name);
+			rb_node_hash(c, vals[i]);
+		}
+	}
+	for (i = 0; i < STEP_NKEYS; i++) {
+		if (vals[i] != NULL && !SEEN(done, i)) {
+			sha256_add_field(c, step_keys[i].name);
+			rb_node_hash(c, vals[i]);
+		}
+	}
+	sha256_end(c, out);
+	return out;
+}
+
+/* def_sha by the current rule, and by the rule of runs made before. */
 static void
 rb_step_sha(struct rb_ctx *ctx, struct rb_step *s, struct rb_node **vals)
 {
-	struct sha256_ctx *c = sha256_begin();
-	size_t i;
+	s->def_sha = rb_step_hash(ctx, vals, RB_HASH_CURRENT);
+	s->def_sha_all = rb_step_hash(ctx, vals, RB_HASH_ALL_KEYS);
+}
 
-	s->def_sha = rb_arena_alloc(&ctx->rb->pool, 65, 1);
-	for (i = 0; i < NKEYS(step_keys); i++) {
-		sha256_add_field(c, step_keys[i].name);
-		rb_node_hash(c, vals[i]);
-	}
-	sha256_end(c, s->def_sha);
+const char *
+runbook_step_sha(const struct rb_step *s, int rule)
+{
+	return rule == RB_HASH_ALL_KEYS ? s->def_sha_all : s->def_sha;
 }
 
 /* Defaults that depend on other fields. */

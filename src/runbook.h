@@ -125,13 +125,28 @@ struct rb_step {
 
 	size_t phase; /* index into runbook.phases */
 	size_t index; /* index into runbook.steps (runbook order) */
-	/* SHA-256 (hex) of the step's definition as written: every field above
-	 * that comes from the file, in a fixed order. A run uses it to notice
-	 * that a step with attempts was changed. NULL after runbook_check(),
-	 * which skips the hashes. */
+	/* SHA-256 (hex) of the step's definition as written, the keys present
+	 * in the file by RB_HASH_CURRENT (def_sha), and by RB_HASH_ALL_KEYS
+	 * (def_sha_all) for runs made by cutover 0.1.0. A run uses the one of
+	 * its rule (runbook_step_sha) to notice that a step with attempts was
+	 * changed. NULL after runbook_check(), which skips the hashes. */
 	char *def_sha;
+	char *def_sha_all;
 	struct rb_pos pos;
 };
+
+/*
+ * The rules of def_sha. A run records the rule its steps were hashed with
+ * and keeps comparing by it, so that a new cutover does not see a changed
+ * step in every step of a run an older one made. A new rule needs a new
+ * number here, and a new schema version of the state file (an older
+ * cutover must not open runs it cannot compare).
+ */
+enum rb_hash_rule {
+	RB_HASH_ALL_KEYS = 1, /* cutover 0.1.0: every key it knew, absent too */
+	RB_HASH_PRESENT = 2,  /* only the keys present: new keys change nothing */
+};
+#define RB_HASH_CURRENT RB_HASH_PRESENT
 
 struct rb_phase {
 	char *id;
@@ -196,6 +211,10 @@ struct rb_var *runbook_find_var(const struct runbook *, const char *name);
 struct rb_role *runbook_find_role(const struct runbook *, const char *name);
 /* Is operator a member of role? */
 int runbook_role_has(const struct rb_role *, const char *operator);
+
+/* The def_sha of a step by rule (enum rb_hash_rule); a rule this program
+ * does not know gives the current one. */
+const char *runbook_step_sha(const struct rb_step *, int rule);
 
 const char *step_type_name(enum step_type);
 /* Is this step run by a person (manual, checkpoint)? */

@@ -1,6 +1,7 @@
 /*
  * state.h - the durable store: runs, steps, attempts, decisions, the driver
- * lease and the audit trail, in one SQLite file.
+ * lease and the audit trail, in one SQLite file (or, by the form of the
+ * path, another store: see store.h).
  *
  * The file is opened in WAL mode with synchronous=FULL: when a state_* call
  * that writes returns 0, the change is on disk. Every state change of a step
@@ -17,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATE_SCHEMA_VERSION 1
+#define STATE_SCHEMA_VERSION 2
+/* The def_sha rule new runs record (RB_HASH_CURRENT of runbook.h). */
+#define STATE_STEP_HASH 2
 #define STATE_LEASE_STALE_MS 30000 /* a driver silent this long is dead */
 #define STATE_HEARTBEAT_MS 5000
 
@@ -62,6 +65,8 @@ struct run_info {
 	char *created_at; /* ISO 8601 UTC */
 	char *ended_at;   /* NULL while open */
 	char *operator;
+	int step_hash; /* the rule of its steps' def_sha (enum rb_hash_rule):
+	                * 1 for runs of cutover 0.1.0 */
 };
 
 struct step_row {
@@ -132,9 +137,14 @@ void state_format_time(int64_t ms, char out[32]);
 /*
  * Open (creating with mode 0600 if create is set) the state file. Returns
  * STATE_OK, STATE_NEWER (schema of a newer cutover) or STATE_ERR, with a
- * one-line message in *err (caller frees) on failure.
+ * one-line message in *err (caller frees) on failure. A path of the form
+ * postgresql://..., postgres://... or pg:... is reserved for a PostgreSQL
+ * store and refused (STATE_ERR) for now.
  */
 int state_open(const char *path, int create, struct state **, char **err);
+/* Is path a state file (not the address of a database server)? Only a file
+ * has a directory to create and can be missing. */
+int state_is_file(const char *path);
 void state_close(struct state *);
 /* Who acts: recorded in every audit entry. Strings are copied. */
 void state_set_actor(struct state *, const char *operator, const char *os_user);

@@ -629,6 +629,66 @@ test_def_sha(void **state)
 	assert_string_not_equal(other, again);
 }
 
+/*
+ * The rules of def_sha. RB_HASH_ALL_KEYS is what cutover 0.1.0 computed:
+ * the hashes it recorded in tests/fixtures/state-0.1.0.db for the steps of
+ * state-0.1.0.yaml. RB_HASH_PRESENT hashes the keys present only, so it
+ * can be computed here by hand, and no key the loader learns later can
+ * change it.
+ */
+static void
+test_hash_rules(void **state)
+{
+	static const char *const v010[][2] = {
+		{ "freeze",
+		    "d773a2960c0e87c320e547269f0cfd60"
+		    "c03bc57d5478a528715c09494782a3ee" },
+		{ "export",
+		    "0a6118dbe4dff20907517aea590eea22"
+		    "f21d0764ab7ba0b9125c24b8e7fe3a71" },
+		{ "check",
+		    "f1994ddceb33297e48cc0219d7d018d0"
+		    "640acd13084795753b3e814cde6e752c" },
+		{ "import",
+		    "6be935b992421ab5394c7eb92fcd4b11"
+		    "f1eeaca324532ae55da1ac169261668c" },
+		{ "go",
+		    "3868af7066dd1995621ec979328f8e34"
+		    "5b11ad72f8345371a0258f26a759c41b" },
+	};
+	const char *top = getenv("SRCDIR");
+	struct runbook *rb = NULL;
+	struct diags d = { 0 };
+	struct sha256_ctx *c;
+	char path[4096], want[65], got[65];
+	size_t i;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/tests/fixtures/state-0.1.0.yaml",
+	    top != NULL && *top ? top : ".");
+	assert_int_equal(runbook_load(path, &rb, &d), 0);
+	for (i = 0; i < sizeof v010 / sizeof v010[0]; i++) {
+		assert_string_equal(runbook_step_sha(step(rb, v010[i][0]),
+		    RB_HASH_ALL_KEYS), v010[i][1]);
+		assert_string_not_equal(runbook_step_sha(step(rb, v010[i][0]),
+		    RB_HASH_PRESENT), v010[i][1]);
+	}
+	assert_ptr_equal(runbook_step_sha(step(rb, "go"), RB_HASH_CURRENT),
+	    step(rb, "go")->def_sha);
+	runbook_free(rb);
+
+	c = sha256_begin();
+	sha256_add_field(c, "id");
+	sha256_add(c, "s1:a", 4);
+	sha256_add_field(c, "type");
+	sha256_add(c, "s5:local", 8);
+	sha256_add_field(c, "run");
+	sha256_add(c, "s6:echo a", 9);
+	sha256_end(c, want);
+	sha_of(BASE_HEAD BASE_A, "a", got);
+	assert_string_equal(got, want);
+}
+
 static void
 test_errors(void **state)
 {
@@ -875,6 +935,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_dependencies),
 		cmocka_unit_test(test_def_sha),
+		cmocka_unit_test(test_hash_rules),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_load_file),

@@ -83,6 +83,7 @@ test_runs(void **state)
 	assert_int_equal(r.id, id);
 	assert_string_equal(r.state, "open");
 	assert_string_equal(r.mode, "rehearsal");
+	assert_int_equal(r.step_hash, STATE_STEP_HASH);
 	run_info_free(&r);
 	assert_int_equal(state_run_set_state(f->st, id, "complete"), STATE_OK);
 	assert_int_equal(state_run_latest(f->st, 1, &r), STATE_NOTFOUND);
@@ -235,12 +236,64 @@ test_newer_schema(void **state)
 	sqlite3 *db;
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value='2'", NULL,
-	    NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value='99';"
+	    " PRAGMA user_version=0", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(state_open(f->path, 0, &st2, &err), STATE_NEWER);
 	assert_non_null(strstr(err, "newer"));
 	free(err);
+	/* Files after 0.1.0 have it in PRAGMA user_version too. */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value='1';"
+	    " PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(state_open(f->path, 0, &st2, &err), STATE_NEWER);
+	assert_non_null(strstr(err, "newer"));
+	free(err);
+}
+
+/* A new file gets every migration: user_version and meta agree. */
+static void
+test_schema_version(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT user_version"
+	    " FROM pragma_user_version), (SELECT value FROM meta WHERE"
+	    " key='schema_version')", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), STATE_SCHEMA_VERSION);
+	assert_int_equal(sqlite3_column_int(s, 1), STATE_SCHEMA_VERSION);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* Addresses of a database server are reserved for the PostgreSQL store:
+ * refused in one line, and nothing is created. */
+static void
+test_reserved_forms(void **state)
+{
+	const char *forms[] = { "postgresql://db/cutover", "postgres://db",
+		"pg:cutover" };
+	struct state *st;
+	char *err = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		assert_false(state_is_file(forms[i]));
+		assert_int_equal(state_open(forms[i], 1, &st, &err), STATE_ERR);
+		assert_null(st);
+		assert_non_null(strstr(err, "not supported"));
+		assert_null(strchr(err, '\n'));
+		free(err);
+		assert_int_equal(access("postgresql:", F_OK), -1);
+	}
+	assert_true(state_is_file("/tmp/x.db"));
+	assert_true(state_is_file("pgdata.db"));
 }
 
 int
@@ -259,6 +312,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_schema_version, setup,
+		    teardown),
+		cmocka_unit_test(test_reserved_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,176 @@
+/*
+ * store.h - what a store must do to keep the state of state.h. Not for
+ * callers of state.h, which never see a store.
+ *
+ * state.c owns the public state_* API, the struct state every call gets,
+ * and what is the same for every store: names of states, times, the actor,
+ * freeing rows, the audit chain (hashing and verifying it), whether a lease
+ * holder is alive. A store keeps the rows. state_open picks the store by
+ * the form of the path (stores[] in state.c):
+ *
+ *   a plain path                   SQLite, state-sqlite.c (store_sqlite)
+ *   postgresql://, postgres://,
+ *   pg:                            reserved for PostgreSQL: refused today
+ *
+ * A new store is a file state-NAME.c defining one const struct store_ops,
+ * and a line in stores[]; the engine and the commands do not change.
+ *
+ * The contract of every store:
+ *
+ * - Every callback but open gets the struct state that open filled in; the
+ *   store keeps its own data in st->store (struct store is the store's own
+ *   type). Return codes are STATE_OK, STATE_ERR (message set with
+ *   store_fail), STATE_CONFLICT, STATE_NOTFOUND as in state.h.
+ * - Durability: when a writing callback returns STATE_OK outside a
+ *   transaction, or commit returns STATE_OK, the change survives kill -9 and
+ *   power loss (unless set_durable(0) asked for less), and every other
+ *   connection sees it.
+ * - Transactions: begin takes the store's write lock (a second writer
+ *   waits for it, it does not fail) and commit or rollback ends it. A
+ *   writing callback that needs several statements calls store_tx_enter
+ *   and store_tx_leave around them, which open a transaction only when the
+ *   caller has not.
+ * - Callbacks marked "audited" below append their audit entry with
+ *   state_audit() inside the same transaction as the change.
+ * - Conditional writes (step_transition, attempt_begin) check the step's
+ *   state and change it in one transaction: STATE_CONFLICT when it is not
+ *   in from_mask, and nothing is written.
+ * - Rows returned are filled as state.h describes them (times as ISO text
+ *   and as epoch ms, -1 or NULL when absent) and are freed by state.c's
+ *   *_free functions: every string by malloc (xstrdup).
+ * - Nothing here may print; errors go to store_fail.
+ */
+#ifndef CUTOVER_STORE_H
+#define CUTOVER_STORE_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "state.h"
+
+struct store;
+
+struct state {
+	const struct store_ops *ops;
+	struct store *store; /* the store's own */
+	char *path;
+	char *operator;
+	char *os_user;
+	char host[256]; /* this machine, for the lease */
+	int in_tx;      /* begin was called and not yet ended */
+	char *error;
+};
+
+struct store_ops {
+	const char *name; /* "sqlite" */
+
+	/* Open path (creating it if create and the store can) and bring its
+	 * schema up to date; STATE_NEWER if it was written by a newer cutover.
+	 * On failure, *err is one line naming path, and close is not called. */
+	int (*open)(struct state *, const char *path, int create, char **err);
+	void (*close)(struct state *);
+	/* Has another connection changed anything since the last call? */
+	int (*changed)(struct state *);
+	void (*set_durable)(struct state *, int);
+	int (*begin)(struct state *);
+	int (*commit)(struct state *); /* rolls back if it fails */
+	void (*rollback)(struct state *);
+
+	/* Runs: as the state_run_* functions of the same names. run_create
+	 * (audited: run-start) and run_set_state (audited: run-state). */
+	int (*run_latest)(struct state *, int open_only, struct run_info *);
+	int (*run_get)(struct state *, int64_t id, struct run_info *);
+	int (*run_list)(struct state *, struct run_info **, size_t *);
+	int (*run_create)(struct state *, const char *runbook, const char *mode,
+	    const char *text, const char *sha, int64_t *id);
+	int (*run_set_state)(struct state *, int64_t run, const char *state);
+	int (*run_set_runbook)(struct state *, int64_t run, const char *text,
+	    const char *sha);
+	int (*run_rollback_to)(struct state *, int64_t run, const char *to,
+	    char **out);
+
+	/* Steps: as the state_step* functions. step_transition (audited with
+	 * its action). */
+	int (*steps_load)(struct state *, int64_t run, struct step_row **,
+	    size_t *);
+	int (*step_get)(struct state *, int64_t run, const char *id,
+	    struct step_row *);
+	int (*step_insert)(struct state *, int64_t run, const char *id,
+	    int idx, const char *def_sha);
+	int (*step_delete)(struct state *, int64_t run, const char *id);
+	int (*step_update_def)(struct state *, int64_t run, const char *id,
+	    int idx, const char *def_sha);
+	int (*step_set_undo)(struct state *, int64_t run, const char *id, int);
+	int (*step_transition)(struct state *, int64_t run, const char *id,
+	    unsigned from_mask, enum step_state to, const char *note,
+	    const char *action, const char *details);
+	int (*step_set_result)(struct state *, int64_t run, const char *id,
+	    const char *json);
+
+	/* Attempts: as the state_attempt* functions. attempt_begin (audited:
+	 * attempt-start), attempt_finish (attempt-end), attempt_interrupt
+	 * (attempt-interrupted). */
+	int (*attempt_begin)(struct state *, int64_t run, const char *step,
+	    enum attempt_kind, unsigned from_mask, const char *host,
+	    int64_t pid, int64_t pgid, const char *token, int *n);
+	int (*attempt_set_pid)(struct state *, int64_t run, const char *step,
+	    int n, int64_t pid, int64_t pgid);
+	int (*attempt_output)(struct state *, int64_t run, const char *step,
+	    int n, const char *out, size_t len, int64_t total);
+	int (*attempt_finish)(struct state *, int64_t run, const char *step,
+	    int n, const char *astate, int exit_code, const char *message,
+	    const char *out, size_t len, int64_t total, enum step_state to);
+	int (*attempts_list)(struct state *, int64_t run, const char *step,
+	    int n, struct attempt_row **, size_t *);
+	int (*attempts_running)(struct state *, int64_t run,
+	    struct attempt_row **, size_t *);
+	int (*attempt_interrupt)(struct state *, int64_t run, const char *step,
+	    int n, const char *message);
+
+	/* Decisions: as the state_decision_* functions; decision_add
+	 * (audited: decide). */
+	int (*decision_add)(struct state *, int64_t run, const char *step,
+	    const char *decision, const char *reason);
+	int (*decision_count)(struct state *, int64_t run, const char *step,
+	    int *go, int *nogo, int *by_me);
+	int (*decision_reset)(struct state *, int64_t run, const char *step);
+
+	/* The lease row of a run: read it (STATE_NOTFOUND if none), write it
+	 * (replacing any), and the state_lease_* calls of the same names,
+	 * which match the row by this process (getpid()) and st->host.
+	 * state.c decides whether a holder is alive. */
+	int (*lease_read)(struct state *, int64_t run, struct lease_holder *);
+	int (*lease_write)(struct state *, int64_t run, const char *host,
+	    int64_t pid);
+	int (*lease_heartbeat)(struct state *, int64_t run); /* CONFLICT: lost */
+	int (*lease_check)(struct state *, int64_t run);
+	int (*lease_release)(struct state *, int64_t run);
+
+	/* The audit trail. state.c makes each entry and its hash: audit_last
+	 * gives the id and hash of the newest entry (0 and NULL if none, the
+	 * hash a new string), audit_append stores an entry as given, with id
+	 * and hash (inside the caller's transaction). audit_each calls fn on
+	 * each entry in id order (run <= 0: all) until it returns non-zero. */
+	int (*audit_last)(struct state *, int64_t *id, char **hash);
+	int (*audit_append)(struct state *, const struct audit_row *);
+	int (*audit_each)(struct state *, int64_t run,
+	    int (*fn)(const struct audit_row *, void *), void *);
+};
+
+extern const struct store_ops store_sqlite;
+
+/* Keep "what: why" as the last error (state_error); returns STATE_ERR. */
+int store_fail(struct state *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Open a transaction unless one is open: 1 if this call opened it, 0 if
+ * not, -1 on failure. */
+int store_tx_enter(struct state *);
+/* End what store_tx_enter opened: commit if rc is STATE_OK, else roll
+ * back. Returns rc, or the commit's failure. */
+int store_tx_leave(struct state *, int opened, int rc);
+/* ISO text of epoch ms (a new string), or NULL when ms < 0. */
+char *store_time_text(int64_t ms);
+/* The kind called name; ATT_RUN if none is. */
+enum attempt_kind store_kind_parse(const char *name);
+
+#endif
