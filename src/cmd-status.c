@@ -25,6 +25,12 @@ const struct cmd_entry cmd_status_entry = {
 	.name = "status",
 	.usage = "status RUNBOOK [--json] [--run N]",
 	.options = "--json --run=",
+	.summary = "show the run's steps, states and ETA",
+	.help = "Print the current run (or run N): who drives it, when it should end,\n"
+		"and each step's state, tries and duration.\n"
+		"\n"
+		"  --json    print the run as one JSON object\n"
+		"  --run N   show run N, not the latest\n",
 	.min_args = 1,
 	.max_args = 1,
 	.open = CMD_OPEN_READ,

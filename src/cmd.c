@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "escape.h"
+#include "theme.h"
 #include "xmalloc.h"
 
 static int mkdir_parents(char *);
@@ -23,6 +24,7 @@ static int cmd_open_read(struct cmd_ctx *, struct runbook **,
 static struct engine_step *cmd_step(struct engine *, const char *);
 static int cmd_open_entry(const struct cmd_entry *, struct cmd_ctx *);
 static int cmd_text_check(const char *, const char *);
+static int cmd_screen_check(const struct cmd_ctx *);
 
 int
 cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *c)
@@ -39,6 +41,8 @@ cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *c)
 	    cmd_text_check("--note", cmd_opt(c, "--note")) != 0)
 		return EXIT_USAGE;
 	if (ce->check != NULL && (rc = ce->check(c)) != 0)
+		return rc;
+	if ((ce->flags & CMD_SCREEN) && (rc = cmd_screen_check(c)) != 0)
 		return rc;
 	if ((rc = cmd_open_entry(ce, c)) != 0)
 		return rc;
@@ -69,6 +73,32 @@ cmd_text_check(const char *name, const char *v)
 	    "'%s'\n", name, shown);
 	free(shown);
 	return -1;
+}
+
+/*
+ * A command that draws the terminal needs its theme and a terminal: both
+ * are checked before anything is opened, so that a refusal leaves no state
+ * file and no run behind. 0 or EXIT_USAGE.
+ */
+static int
+cmd_screen_check(const struct cmd_ctx *c)
+{
+	struct theme t;
+	char *err = NULL;
+
+	memset(&t, 0, sizeof t);
+	if (theme_load(&t, c->theme, &err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		theme_free(&t);
+		return EXIT_USAGE;
+	}
+	theme_free(&t);
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		return 0;
+	fprintf(stderr, "cutover: the console needs a terminal; use `cutover "
+	    "run` or `cutover status` without one\n");
+	return EXIT_USAGE;
 }
 
 /* Open what ce declares into c, and look its step up; 0 or exit status. */

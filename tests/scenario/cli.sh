@@ -1,0 +1,105 @@
+#!/bin/sh
+# cli.sh - the command line itself: help, version, unknown commands and
+# options named with a suggestion, the console refusing without a terminal
+# before touching any state, lint --list-steps, the messages that tell a
+# person what to type, the audit trail's layout, and bash completion.
+. "$(dirname "$0")/../lib.sh"
+
+rb=$T/wave1.yaml
+cat >"$rb" <<'YAML'
+cutover: 1
+name: wave1
+roles:
+  duty-manager: [alice, bob]
+  store-ops: [carol]
+phases:
+  - id: prep
+    steps:
+      - id: extract
+        type: local
+        run: "true"
+      - id: announce
+        type: manual
+        owner: store-ops
+        instructions: Tell the stores.
+      - id: go-no-go
+        type: checkpoint
+        approvals: 2
+        approvers: [duty-manager]
+      - id: load
+        type: local
+        run: "true"
+YAML
+
+# --- help and version are commands, not runbook paths
+expect_rc 0 "$CUTOVER" help
+contains "$T/out" "Commands:"
+contains "$T/out" "rollback"
+contains "$T/out" "Exit status:"
+expect_rc 0 "$CUTOVER" version
+contains "$T/out" "cutover "
+expect_rc 0 "$CUTOVER" --version
+expect_rc 0 "$CUTOVER" -V
+
+# help COMMAND and COMMAND --help: that command's usage, options, exit codes
+expect_rc 0 "$CUTOVER" help run
+contains "$T/out" "usage: cutover [GLOBAL] run RUNBOOK"
+contains "$T/out" "--until STEP"
+contains "$T/out" "--accept-changes"
+contains "$T/out" "5  waiting for a person"
+cp "$T/out" "$T/help-run"
+expect_rc 0 "$CUTOVER" run --help
+if cmp -s "$T/out" "$T/help-run"; then ok; else fail "run --help != help run"; fi
+expect_rc 0 "$CUTOVER" help report
+contains "$T/out" "-o FILE"
+contains "$T/out" "--format md|html|json"
+expect_rc 0 "$CUTOVER" help console
+contains "$T/out" "usage: cutover [GLOBAL] RUNBOOK"
+# Every option of every command is described in its help.
+for cmd in $("$CUTOVER" help --commands); do
+	"$CUTOVER" help "$cmd" >"$T/h" 2>&1 || fail "help $cmd"
+	for o in $("$CUTOVER" help --options "$cmd"); do
+		o=${o%=}
+		grep -qE -- "(^|[ ,])$o([ ,=]|$)" "$T/h" && ok ||
+		    fail "help $cmd does not describe $o"
+	done
+done
+
+# --- mistyped commands and options are named, with a suggestion
+expect_rc 2 "$CUTOVER" rnu "$rb"
+contains "$T/err" "cutover: unknown command 'rnu' (did you mean 'run'?)"
+expect_rc 2 "$CUTOVER" stauts "$rb"
+contains "$T/err" "cutover: unknown command 'stauts' (did you mean 'status'?)"
+expect_rc 2 "$CUTOVER" frobnicate
+contains "$T/err" "'frobnicate' is neither a command nor a runbook file"
+expect_rc 2 "$CUTOVER" help rnu
+contains "$T/err" "unknown command 'rnu' (did you mean 'run'?)"
+expect_rc 2 "$CUTOVER" run "$rb" --untill load
+contains "$T/err" \
+    "cutover: run: unknown option '--untill' (did you mean '--until'?)"
+expect_rc 2 "$CUTOVER" status "$rb" --jsno
+contains "$T/err" "cutover: status: unknown option '--jsno' (did you mean '--json'?)"
+expect_rc 2 "$CUTOVER" status "$rb" --frobnicate
+contains "$T/err" "cutover: status: unknown option '--frobnicate'; see \`cutover help status\`"
+if [ -e "$XDG_STATE_HOME/cutover/wave1.db" ]; then
+	fail "a usage error created the state file"
+else ok; fi
+
+# --- the console refuses without a terminal before touching any state
+expect_rc 2 "$CUTOVER" --mode live "$rb" </dev/null
+contains "$T/err" "needs a terminal"
+if [ -e "$XDG_STATE_HOME/cutover/wave1.db" ]; then
+	fail "the console without a terminal created the state file"
+else ok; fi
+expect_rc 2 "$CUTOVER" --state "$T/x.db" "$rb" </dev/null
+if [ -e "$T/x.db" ]; then fail "console: --state file created"; else ok; fi
+expect_rc 2 "$CUTOVER" --state "$T/x.db" watch "$rb" </dev/null
+contains "$T/err" "needs a terminal"
+
+# --- lint --list-steps
+expect_rc 0 "$CUTOVER" lint --list-steps "$rb"
+printf 'extract\nannounce\ngo-no-go\nload\n' >"$T/want"
+if cmp -s "$T/out" "$T/want"; then ok; else fail "lint --list-steps"; fi
+expect_rc 3 "$CUTOVER" lint --list-steps "$SRCDIR/tests/runbooks/bad/approvals-zero.yaml"
+
+finish
