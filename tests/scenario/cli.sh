@@ -102,4 +102,64 @@ printf 'extract\nannounce\ngo-no-go\nload\n' >"$T/want"
 if cmp -s "$T/out" "$T/want"; then ok; else fail "lint --list-steps"; fi
 expect_rc 3 "$CUTOVER" lint --list-steps "$SRCDIR/tests/runbooks/bad/approvals-zero.yaml"
 
+# --- bash completion, sourced in bash and called as bash would
+# comp WORD...: what _cutover offers for the last WORD, one a line, sorted.
+comp() {
+	(cd "$T" && bash -c '. "$1"; shift; COMP_WORDS=("$@")
+	    COMP_CWORD=$(($# - 1)); _cutover
+	    printf "%s\n" "${COMPREPLY[@]}"' _ \
+	    "$SRCDIR/completion/cutover.bash" "$CUTOVER" "$@") | sort >"$T/comp"
+}
+# comp_is WANT WORD...: the completions are exactly WANT (space-separated).
+comp_is() {
+	want=$1
+	shift
+	comp "$@"
+	got=$(tr '\n' ' ' <"$T/comp")
+	if [ "$got" = "$want " ]; then ok; else
+		fail "completing '$*': got '$got', wanted '$want'"
+	fi
+}
+comp_is "status" st
+comp_is "report retry rollback run runs" r
+comp_is "watch wave1.yaml" wa
+comp_is "rollback" help rol
+comp_is "--until" run wave1.yaml --un
+comp_is "--json" status --js
+comp_is "announce" confirm wave1.yaml an
+comp_is "announce extract go-no-go load" --state "$T/x.db" skip wave1.yaml ""
+comp_is "load" run wave1.yaml --until l
+comp_is "announce extract go-no-go load start" rollback wave1.yaml --to ""
+comp_is "go no-go" decide wave1.yaml go-no-go ""
+comp_is "live" --mode l
+comp_is "html" report wave1.yaml --format h
+comp_is "wave1.yaml" lint w
+comp_is "" confirm wave1.yaml announce ""
+
+# --- zsh completion, with compadd and _files standing in for the completion
+# system: they print what would be offered that starts with the word.
+zcomp_is() {
+	want=$1
+	shift
+	got=$(cd "$T" && zsh -fc 'compadd() {
+		local -a w; [[ $1 == -a ]] && w=(${(P)2}) || { shift; w=("$@") }
+		print -lr -- ${(M)w:#${words[CURRENT]}*}; }
+	    _files() { print -r -- "FILES $*"; }
+	    f=$1; shift; words=("$@"); CURRENT=$#; source $f' _ \
+	    "$SRCDIR/completion/_cutover" "$CUTOVER" "$@" | sort | tr '\n' ' ')
+	if [ "$got" = "$want " ]; then ok; else
+		fail "zsh completing '$*': got '$got', wanted '$want'"
+	fi
+}
+if command -v zsh >/dev/null; then
+	zcomp_is "FILES -g *.(yaml|yml) status" st
+	zcomp_is "--until" run wave1.yaml --un
+	zcomp_is "announce" --state "$T/x.db" confirm wave1.yaml an
+	zcomp_is "go no-go" decide wave1.yaml go-no-go ""
+	zcomp_is "load" run wave1.yaml --until l
+	zcomp_is "rehearsal" --mode r
+else
+	echo "SKIP: zsh is not installed; its completion is not tested" >&2
+fi
+
 finish
