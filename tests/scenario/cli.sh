@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # cli.sh - the command line itself: help, version, unknown commands and
 # options named with a suggestion, the console refusing without a terminal
 # before touching any state, lint --list-steps, the messages that tell a
@@ -101,6 +101,60 @@ expect_rc 0 "$CUTOVER" lint --list-steps "$rb"
 printf 'extract\nannounce\ngo-no-go\nload\n' >"$T/want"
 if cmp -s "$T/out" "$T/want"; then ok; else fail "lint --list-steps"; fi
 expect_rc 3 "$CUTOVER" lint --list-steps "$SRCDIR/tests/runbooks/bad/approvals-zero.yaml"
+
+# --- the audit trail: an sql or reconcile step has no exit status and an
+# attempt no pid when it starts; columns stay put past entry 9; a manual
+# step lasts as long as it waited for its person.
+. "$SRCDIR/tests/pg.sh"
+if pg_start; then
+	arb=$T/audit.yaml
+	cat >"$arb" <<'YAML'
+cutover: 1
+name: audit
+targets:
+  db: {type: postgres, conninfo: "${env:PG_CONNINFO}"}
+phases:
+  - id: p
+    steps:
+      - {id: q, type: sql, target: db, run: SELECT 1}
+      - id: rec
+        type: reconcile
+        compare: value
+        source: {target: db, query: SELECT 1}
+        dest: {target: db, query: SELECT 1}
+      - {id: wait, type: manual, owner: ops}
+      - {id: l1, type: local, run: "true"}
+      - {id: l2, type: local, run: "true"}
+      - {id: l3, type: local, run: "true"}
+YAML
+	A="$CUTOVER --state $T/audit.db"
+	expect_rc 5 $A run "$arb"
+	sleep 2
+	expect_rc 0 $A confirm "$arb" wait
+	expect_rc 0 $A run "$arb"
+	expect_rc 0 $A audit "$arb"
+	cp "$T/out" "$T/audit"
+	check "the trail has more than 9 entries" test "$(wc -l <"$T/audit")" -gt 9
+	contains "$T/audit" "attempt-end: attempt 1 succeeded; step succeeded"
+	contains "$T/audit" "attempt-end: attempt 1 succeeded (exit 0)"
+	contains "$T/audit" "attempt-start: attempt 1 (run) running"
+	lacks "$T/audit" "exit -1"
+	lacks "$T/audit" "pid 0"
+	# "run" and the action stand at one column on every line.
+	n=$(awk '{ print index($0, " run ") }' "$T/audit" | sort -u | wc -l)
+	check "one column for the run" test "$n" = 1
+	n=$(awk '{ match($0, /  [a-z][a-z-]*: /); print RSTART }' "$T/audit" |
+	    sort -u | wc -l)
+	check "one column for the action" test "$n" = 1
+	$A status "$arb" --json >"$T/json"
+	ms=$(jq '.steps[] | select(.id == "wait") | .duration_ms' "$T/json")
+	check "manual step lasted its wait (${ms}ms)" test "$ms" -ge 2000
+	expect_rc 0 $A status "$arb"
+	grep -E '^p +wait ' "$T/out" >"$T/line"
+	lacks "$T/line" " - "
+else
+	fail "PostgreSQL did not start"
+fi
 
 # --- bash completion, sourced in bash and called as bash would
 # comp WORD...: what _cutover offers for the last WORD, one a line, sorted.
