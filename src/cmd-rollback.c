@@ -71,12 +71,18 @@ cmd_rollback_exec(struct cmd_ctx *c)
 {
 	struct rollback_plan p;
 	const char *to = cmd_opt(c, "--to");
+	size_t i;
 	int rc;
 
 	if ((rc = engine_rollback_plan(c->e, to, &p)) != 0)
 		return rc;
 	rollback_print_plan(&p);
 	engine_rollback_plan_free(&p);
-	return engine_rollback(c->e, to, cmd_opt(c, "--force") != NULL,
+	rc = engine_rollback(c->e, to, cmd_opt(c, "--force") != NULL,
 	    cmd_opt(c, "--reason"));
+	for (i = 0; rc == EXIT_WAITING && i < c->e->nsteps; i++)
+		if (c->e->steps[i].undo && c->e->steps[i].state == ST_AWAITING)
+			cmd_waiting_print(c, c->st, c->e->run.id,
+			    c->e->steps[i].def, 1, stderr);
+	return rc;
 }

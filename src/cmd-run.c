@@ -30,8 +30,9 @@ const struct cmd_entry cmd_run_entry = {
 
 /* Tell the person what stops the run and what to type next. */
 static void
-cmd_run_explain(struct engine *e, int rc, const char *path)
+cmd_run_explain(const struct cmd_ctx *c, struct engine *e, int rc)
 {
+	const char *path = c->args[0];
 	struct escape_list l = { 0 };
 	struct engine_step *s;
 	const char *note;
@@ -48,12 +49,8 @@ cmd_run_explain(struct engine *e, int rc, const char *path)
 			    note ? ": " : "", note ? note : "", path,
 			    s->def->id);
 		if (rc == EXIT_WAITING && s->state == ST_AWAITING)
-			fprintf(stderr, "cutover: step %s waits for a person: %s\n",
-			    s->def->id, s->def->type == STEP_CHECKPOINT
-			        ? "decide go or no-go"
-			        : s->def->type == STEP_MANUAL
-			        ? "confirm it when done"
-			        : "it was interrupted; retry, confirm or skip it");
+			cmd_waiting_print(c, e->st, e->run.id, s->def, s->undo,
+			    stderr);
 	}
 	escape_list_free(&l);
 }
@@ -76,6 +73,6 @@ cmd_run_exec(struct cmd_ctx *c)
 		return EXIT_USAGE;
 	}
 	rc = engine_run(e);
-	cmd_run_explain(e, rc, c->args[0]);
+	cmd_run_explain(c, e, rc);
 	return rc;
 }

@@ -186,21 +186,43 @@ cmd_diags_print(const char *path, struct diags *d)
 	diags_print(d, stderr);
 }
 
+/* Where the state of rb lives by default (XDG). */
+static char *
+cmd_state_default(const struct runbook *rb)
+{
+	const char *env = getenv("XDG_STATE_HOME"), *home;
+
+	if (env != NULL && *env == '/')
+		return xprintf("%s/cutover/%s.db", env, rb->name);
+	home = getenv("HOME");
+	return xprintf("%s/.local/state/cutover/%s.db",
+	    home != NULL ? home : ".", rb->name);
+}
+
 /* Where the state of rb lives (--state, $CUTOVER_STATE, XDG default). */
 static char *
 cmd_state_path(const struct cmd_ctx *c, const struct runbook *rb)
 {
-	const char *env = getenv("CUTOVER_STATE"), *home;
+	const char *env = getenv("CUTOVER_STATE");
 
 	if (c->state_path != NULL)
 		return xstrdup(c->state_path);
 	if (env != NULL && *env != '\0')
 		return xstrdup(env);
-	if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/')
-		return xprintf("%s/cutover/%s.db", env, rb->name);
-	home = getenv("HOME");
-	return xprintf("%s/.local/state/cutover/%s.db",
-	    home != NULL ? home : ".", rb->name);
+	return cmd_state_default(rb);
+}
+
+char *
+cmd_state_arg(const struct cmd_ctx *c, const struct runbook *rb)
+{
+	char *path = cmd_state_path(c, rb), *def = cmd_state_default(rb);
+
+	if (strcmp(path, def) == 0) {
+		free(path);
+		path = NULL;
+	}
+	free(def);
+	return path;
 }
 
 /* mkdir -p the directory part of path (mode 0700). */

@@ -109,12 +109,14 @@ void cmd_help_print(const struct cmd_entry *ce, FILE *);
 void cmd_help_overview(FILE *);
 
 /*
- * Say on stderr that step s waits for a person, who may act (from the
- * runbook's roles) and the exact command to type elsewhere: with --state
- * when the state file is not the default, and the runbook path as given.
+ * Say that step d of run waits for a person (undo: to be undone by hand),
+ * who may act (its approvers or owner, with the members of those roles)
+ * and the exact command to type elsewhere: with --state when the state
+ * file is not the default, the runbook path as given (c->args[0], c->rb).
+ * On stderr the line starts "cutover: ".
  */
-void cmd_waiting_print(const struct cmd_ctx *, struct engine *,
-    struct engine_step *s);
+void cmd_waiting_print(const struct cmd_ctx *c, struct state *, int64_t run,
+    const struct rb_step *d, int undo, FILE *);
 
 /*
  * Run command ce: refuse control characters in --operator, --reason and
@@ -136,6 +138,9 @@ void cmd_diags_print(const char *path, struct diags *);
  * commands that open with CMD_OPEN_NONE and need an engine). */
 int cmd_open(struct cmd_ctx *, struct engine_opts *, struct runbook **,
     struct state **, struct engine **);
+/* The state file of rb when it is not the default one (what --state must
+ * say to reach it), else NULL; free it. */
+char *cmd_state_arg(const struct cmd_ctx *, const struct runbook *rb);
 /* Close what cmd_open opened (any may be NULL). */
 void cmd_close(struct runbook *, struct state *, struct engine *);
 

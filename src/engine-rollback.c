@@ -255,8 +255,9 @@ rollback_person(struct engine *e, struct engine_step *s)
 	s->state = ST_AWAITING;
 	s->undo = 1;
 	engine_note(e, s, "%s", note);
-	fprintf(stderr, "cutover: step %s waits for a person: %s; confirm it "
-	    "once it is undone\n", s->def->id, note);
+	fprintf(stderr, "cutover: step %s waits for a person: %.*s; confirm it "
+	    "once it is undone\n", s->def->id, (int)(strlen(note) -
+	    (note[strlen(note) - 1] == '.')), note);
 	free(note);
 	return EXIT_WAITING;
 }

@@ -102,6 +102,62 @@ printf 'extract\nannounce\ngo-no-go\nload\n' >"$T/want"
 if cmp -s "$T/out" "$T/want"; then ok; else fail "lint --list-steps"; fi
 expect_rc 3 "$CUTOVER" lint --list-steps "$SRCDIR/tests/runbooks/bad/approvals-zero.yaml"
 
+# --- waiting for a person: who may act and the exact command to type
+S="$T/elsewhere/w.db"
+mkdir -p "$T/elsewhere"
+cd "$T" || exit 1
+expect_rc 5 "$CUTOVER" --state "$S" run wave1.yaml
+contains "$T/err" "cutover: announce waits for a person to do it and confirm it (may act: carol [store-ops]): cutover --state $S confirm wave1.yaml announce"
+expect_rc 0 "$CUTOVER" --state "$S" status wave1.yaml
+contains "$T/out" "announce waits for a person to do it and confirm it (may act: carol [store-ops]): cutover --state $S confirm wave1.yaml announce"
+expect_rc 0 "$CUTOVER" --state "$S" --operator carol confirm wave1.yaml announce
+expect_rc 5 "$CUTOVER" --state "$S" run wave1.yaml
+contains "$T/err" "cutover: go-no-go waits for 2 more go (may decide: alice, bob [duty-manager]): cutover --state $S decide wave1.yaml go-no-go go --reason TEXT"
+expect_rc 0 "$CUTOVER" --state "$S" --operator alice decide wave1.yaml go-no-go go --reason ok
+expect_rc 0 "$CUTOVER" --state "$S" status wave1.yaml
+contains "$T/out" "go-no-go waits for 1 more go (may decide: alice, bob [duty-manager]): cutover --state $S decide wave1.yaml go-no-go go --reason TEXT"
+# The default state file is not named; a path with a space is quoted.
+cp wave1.yaml "my wave.yaml"
+expect_rc 5 "$CUTOVER" run "my wave.yaml"
+contains "$T/err" "(may act: carol [store-ops]): cutover confirm 'my wave.yaml' announce"
+# Rollback waiting for a manual step to be undone: its owner, the command,
+# and the runbook's own sentence without a doubled stop.
+cat >"$T/elsewhere/rb2.yaml" <<'YAML'
+cutover: 1
+name: rb2
+roles:
+  store-ops: [carol, dave]
+phases:
+  - id: p
+    steps:
+      - id: freeze
+        type: manual
+        owner: store-ops
+        rollback: Tell the stores the freeze is rolled back.
+      - {id: gate, type: checkpoint}
+YAML
+R="$CUTOVER --state $T/rb2.db"
+expect_rc 5 $R run elsewhere/rb2.yaml
+expect_rc 0 $R confirm elsewhere/rb2.yaml freeze
+expect_rc 5 $R run elsewhere/rb2.yaml
+contains "$T/err" "cutover: gate waits for 1 more go: cutover --state $T/rb2.db decide elsewhere/rb2.yaml gate go --reason TEXT"
+expect_rc 0 $R decide elsewhere/rb2.yaml gate go --reason ok
+expect_rc 0 $R run elsewhere/rb2.yaml
+expect_rc 5 $R rollback elsewhere/rb2.yaml --to start
+lacks "$T/err" ".;"
+contains "$T/err" "the freeze is rolled back; confirm it once it is undone"
+contains "$T/err" "cutover: freeze waits to be undone by hand, then confirmed (may act: carol, dave [store-ops]): cutover --state $T/rb2.db confirm elsewhere/rb2.yaml freeze"
+cd - >/dev/null || exit 1
+
+# --- texts: a decimal duration's whole-number spelling; the ETA as a time
+# of day with the time left beside it
+printf 'cutover: 1\nname: dur\nphases:\n  - id: p\n    steps:\n      - %s\n' \
+    '{id: a, type: local, run: "true", timeout: 1.5m}' >"$T/dur.yaml"
+expect_rc 3 "$CUTOVER" lint "$T/dur.yaml"
+contains "$T/err" "whole numbers only (write 1m30s, not 1.5m)"
+expect_rc 0 "$CUTOVER" --state "$S" status "$rb"
+check "status: ETA HH:MMZ (in ...)" grep -Eq '^ETA [0-9]{2}:[0-9]{2}Z \(in ' "$T/out"
+
 # --- the audit trail: an sql or reconcile step has no exit status and an
 # attempt no pid when it starts; columns stay put past entry 9; a manual
 # step lasts as long as it waited for its person.
