@@ -131,7 +131,7 @@ contains "$T/r1.md" "| gate | bob | decide | go | counts match |"
 contains "$T/r1.md" "None."
 
 expect_rc 0 at 3000 status "$rb"
-contains "$T/out" "finished 2027-01-15T08:45:00.000Z; critical path 45m, plan 41m: 4m behind plan; 1 late"
+contains "$T/out" "finished 08:45Z; critical path 45m, plan 41m: 4m behind plan; 1 late"
 check "status marks the late step" grep -Eq '^load +load-data +succeeded +1 +25m late$' "$T/out"
 
 # Rehearsal 2, the next day. Before export starts, the ETA takes export,
