@@ -28,10 +28,12 @@ const struct cmd_entry cmd_audit_entry = {
 	.usage = "audit RUNBOOK [--verify]",
 	.options = "--verify",
 	.summary = "show the audit trail, or verify its hash chain",
-	.help = "Print every recorded action: entry, time, hash, run, step, operator\n"
+	.help = "Print every recorded action: entry, time, hash, run, step, "
+		"operator\n"
 		"(OS user), action and details.\n"
 		"\n"
-		"  --verify   check the hash chain instead; exit 1 if it is broken\n",
+		"  --verify   check the hash chain instead; exit 1 if it is "
+		"broken\n",
 	.min_args = 1,
 	.max_args = 1,
 	.open = CMD_OPEN_READ,

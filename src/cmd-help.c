@@ -74,12 +74,13 @@ const struct cmd_entry cmd_help_entry = {
 	.usage = "help [COMMAND]",
 	.options = "--commands --options",
 	.summary = "show help: the commands, or one command's options",
-	.help = "Without COMMAND, list the commands; with one, show its usage,\n"
+	.help = "Without COMMAND, list the commands; with one, show its "
+		"usage,\n"
 		"every option and the exit status (as COMMAND --help does).\n"
 		"\n"
 		"  --commands   list the command names, one a line\n"
-		"  --options    list COMMAND's options, one a line (a trailing "
-		"'='\n"
+		"  --options    list COMMAND's options, one a line (a "
+		"trailing '='\n"
 		"               takes a value); both are for completion "
 		"scripts\n",
 	.min_args = 0,
@@ -202,7 +203,8 @@ cmd_help_overview(FILE *f)
 	fprintf(f, "usage: cutover [GLOBAL] RUNBOOK\n"
 		   "       cutover [GLOBAL] COMMAND [ARGS] [OPTIONS]\n\n"
 		   "cutover steps a war room through a migration runbook.\n\n"
-		   "Commands:\n  %-10s %s\n", "RUNBOOK", cmd_console_entry.summary);
+		   "Commands:\n  %-10s %s\n", "RUNBOOK",
+	    cmd_console_entry.summary);
 	for (i = 0; cmd_table[i] != NULL; i++)
 		fprintf(f, "  %-10s %s\n", cmd_table[i]->name,
 		    cmd_table[i]->summary);
@@ -239,7 +241,8 @@ cmd_help_check(struct cmd_ctx *c)
 		near = cmd_suggest(c->args[0], names);
 		free(names);
 		fprintf(stderr, "cutover: help: unknown command '%s'%s%s%s\n",
-		    c->args[0], near ? " (did you mean '" : "; see `cutover help`",
+		    c->args[0],
+		    near ? " (did you mean '" : "; see `cutover help`",
 		    near ? near : "", near ? "'?)" : "");
 		return EXIT_USAGE;
 	}

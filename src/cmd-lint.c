@@ -15,10 +15,12 @@ const struct cmd_entry cmd_lint_entry = {
 	.usage = "lint RUNBOOK...",
 	.options = "--list-steps",
 	.summary = "validate runbooks, print every error",
-	.help = "Check each RUNBOOK and print every error as FILE:LINE:COL: error: ...;\n"
+	.help = "Check each RUNBOOK and print every error as FILE:LINE:COL: "
+		"error: ...;\n"
 		"exit 3 if any is invalid.\n"
 		"\n"
-		"  --list-steps   print the step ids of the runbook, one a line (for\n"
+		"  --list-steps   print the step ids of the runbook, one a "
+		"line (for\n"
 		"                 completion scripts)\n",
 	.min_args = 1,
 	.max_args = -1,

@@ -21,7 +21,8 @@ const struct cmd_entry cmd_log_entry = {
 	.usage = "log RUNBOOK [STEP] [--attempt N] [--raw]",
 	.options = "--attempt= --raw",
 	.summary = "show the captured output of steps",
-	.help = "Print what each attempt of STEP (or of every step) wrote, under a\n"
+	.help = "Print what each attempt of STEP (or of every step) wrote, "
+		"under a\n"
 		"header line; text is escaped on a terminal.\n"
 		"\n"
 		"  --attempt N   only attempt N of STEP, bare\n"

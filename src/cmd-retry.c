@@ -13,7 +13,8 @@ const struct cmd_entry cmd_retry_entry = {
 	.usage = "retry RUNBOOK STEP",
 	.options = "",
 	.summary = "run a failed or interrupted step again",
-	.help = "Run STEP again now (its rollback action, while it is being undone),\n"
+	.help = "Run STEP again now (its rollback action, while it is being "
+		"undone),\n"
 		"and only it; `cutover run` then carries on.\n",
 	.min_args = 2,
 	.max_args = 2,

@@ -15,11 +15,15 @@ const struct cmd_entry cmd_rollback_entry = {
 	.usage = "rollback RUNBOOK [--to CHECKPOINT|start] [--force --reason TEXT]",
 	.options = "--to= --force --reason=",
 	.summary = "roll the run back to a checkpoint or its start",
-	.help = "Undo the steps done after CHECKPOINT (or all of them), latest first:\n"
-		"rollback actions run, manual steps wait for a person's confirm.\n"
+	.help = "Undo the steps done after CHECKPOINT (or all of them), "
+		"latest first:\n"
+		"rollback actions run, manual steps wait for a person's "
+		"confirm.\n"
 		"\n"
-		"  --to CHECKPOINT|start   how far back; default the last passed checkpoint\n"
-		"  --force                 leave irreversible steps as they are\n"
+		"  --to CHECKPOINT|start   how far back; default the last "
+		"passed checkpoint\n"
+		"  --force                 leave irreversible steps as they "
+		"are\n"
 		"  --reason TEXT           why (required with --force)\n",
 	.min_args = 1,
 	.max_args = 1,

@@ -14,13 +14,17 @@ const struct cmd_entry cmd_run_entry = {
 	.usage = "run RUNBOOK [--until STEP] [--new-run] [--accept-changes]",
 	.options = "--until= --new-run --accept-changes",
 	.summary = "run automatic steps headless until a person is needed",
-	.help = "Run automatic steps until the run is complete (exit 0), a step fails\n"
-		"(exit 1) or a person is needed (exit 5); then say what to type next.\n"
+	.help = "Run automatic steps until the run is complete (exit 0), a "
+		"step fails\n"
+		"(exit 1) or a person is needed (exit 5); then say what to "
+		"type next.\n"
 		"Starts a run if none is open.\n"
 		"\n"
-		"  --until STEP       stop once STEP and what it needs are done\n"
+		"  --until STEP       stop once STEP and what it needs are "
+		"done\n"
 		"  --new-run          start a new run even if one is open\n"
-		"  --accept-changes   carry on the open run under a changed runbook\n",
+		"  --accept-changes   carry on the open run under a changed "
+		"runbook\n",
 	.min_args = 1,
 	.max_args = 1,
 	.open = CMD_OPEN_DRIVE,

@@ -30,7 +30,8 @@ const struct cmd_entry cmd_status_entry = {
 	.usage = "status RUNBOOK [--json] [--run N]",
 	.options = "--json --run=",
 	.summary = "show the run's steps, states and ETA",
-	.help = "Print the current run (or run N): who drives it, when it should end,\n"
+	.help = "Print the current run (or run N): who drives it, when it "
+		"should end,\n"
 		"and each step's state, tries and duration.\n"
 		"\n"
 		"  --json    print the run as one JSON object\n"
@@ -213,7 +214,8 @@ status_waiting(const struct cmd_ctx *c, struct run_info *r,
 	for (i = 0; i < n; i++)
 		if (v[i].state == ST_AWAITING &&
 		    (d = runbook_find_step(c->rb, v[i].id)) != NULL)
-			cmd_waiting_print(c, c->st, r->id, d, v[i].undo, stdout);
+			cmd_waiting_print(c, c->st, r->id, d, v[i].undo,
+			    stdout);
 }
 
 static int

@@ -131,7 +131,8 @@ cmd_waiting_print(const struct cmd_ctx *c, struct state *st, int64_t run,
 	} else if (d->type == STEP_MANUAL)
 		buf_adds(&b, "waits for a person to do it and confirm it");
 	else
-		buf_adds(&b, "was interrupted: retry it, or confirm or skip it");
+		buf_adds(&b, "was interrupted: retry it, or confirm or skip "
+		    "it");
 	wait_who(&b, c->rb, d, undo);
 	buf_adds(&b, ": ");
 	if (d->type == STEP_CHECKPOINT && !undo)

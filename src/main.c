@@ -127,8 +127,8 @@ opt_unknown(const struct cmd_entry *ce, const char *n)
 	if (near != NULL)
 		fprintf(stderr, " (did you mean '%s'?)\n", near);
 	else
-		fprintf(stderr, "; see `cutover help%s%s`\n", console ? "" : " ",
-		    console ? "" : ce->name);
+		fprintf(stderr, "; see `cutover help%s%s`\n",
+		    console ? "" : " ", console ? "" : ce->name);
 	free(all);
 	return -1;
 }
