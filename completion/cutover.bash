@@ -30,6 +30,10 @@ _cutover()
 
 	COMPREPLY=()
 	[ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	# bash splits --opt=VALUE at the '=' (COMP_WORDBREAKS).
+	[ "$prev" = = ] && [ "$COMP_CWORD" -gt 1 ] &&
+	    prev=${COMP_WORDS[COMP_CWORD - 2]}
+	[ "$cur" = = ] && cur=
 	cmds=$("$bin" help --commands 2>/dev/null)
 	valopts=" $("$bin" help --options console 2>/dev/null | tr '\n' ' ') "
 
@@ -39,7 +43,10 @@ _cutover()
 		case $w in
 		--) ;;
 		-*)
-			[[ $w != *=* && $valopts == *" $w= "* ]] && ((i++))
+			if [[ $w != *=* && $valopts == *" $w= "* ]]; then
+				((i++))
+				[ "${COMP_WORDS[i]}" = = ] && ((i++))
+			fi
 			;;
 		*)
 			if [ -z "$cmd" ] && [ "$npos" = 0 ] &&

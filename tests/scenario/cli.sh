@@ -242,6 +242,8 @@ comp_is "load" run wave1.yaml --until l
 comp_is "announce extract go-no-go load start" rollback wave1.yaml --to ""
 comp_is "go no-go" decide wave1.yaml go-no-go ""
 comp_is "live" --mode l
+comp_is "live" --mode = l
+comp_is "announce" --state = "$T/x.db" confirm wave1.yaml an
 comp_is "html" report wave1.yaml --format h
 comp_is "wave1.yaml" lint w
 comp_is "" confirm wave1.yaml announce ""
