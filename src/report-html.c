@@ -604,6 +604,14 @@ h_failures(struct buf *b, struct report_run *r)
 			h_failure(b, r, s, k);
 			any = 1;
 		}
+		if (s->row.state == ST_FAILED && s->natt == 0) {
+			buf_adds(b, "<div class=\"failure\">\n<h3>");
+			h_text(b, s->row.id);
+			buf_adds(b, ": failed</h3>\n<p>");
+			h_text(b, s->row.note ? s->row.note : "?");
+			buf_adds(b, "</p>\n</div>\n");
+			any = 1;
+		}
 	}
 	h_none(b, any);
 	buf_adds(b, "</section>\n");

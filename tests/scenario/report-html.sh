@@ -155,6 +155,10 @@ row "no-go" "$(sec "Go/no-go decisions")//tr[3]/*" \
 
 # Failures: both attempts, the output's tail escaped, what was done.
 is "failures" "count($(sec Failures)//div[@class=\"failure\"])" "2"
+h=$T/open.html
+is "before the rollback: a checkpoint failed by its no-go" \
+    "$(sec Failures)/div[3]" "final: failed no-go"
+h=$T/r.html
 is "failure 1" "$(sec Failures)/div[1]/h3" "flaky: attempt 1 (run) failed"
 is "failure 1 was retried automatically" "$(sec Failures)/div[1]/p[last()]" \
     "What was done: retried automatically: attempt 2 failed"
@@ -244,9 +248,19 @@ for s in "Go/no-go decisions" Failures Rollbacks Reconciliation; do
 	is "new run: $s is None" "$(sec "$s")/p[@class=\"none\"]" "None"
 done
 expect_rc 0 co report "$rb"
-contains "$T/out" "## Rollbacks
+check "new run, md: no rollbacks" sh -c "grep -A2 '^## Rollbacks' '$T/out' | grep -qx None"
 
-None"
+# A runbook change accepted under a run: the report names the steps, not
+# the hash of the file as written.
+sed -i 's/Tell the stores./Tell every store./' "$rb"
+expect_rc 4 co run "$rb"
+expect_rc 5 co --operator carol run "$rb" --accept-changes
+raw=$(sha256sum "$rb" | cut -c1-64)
+expect_rc 0 co report "$rb" --format json -o "$T/r3.json"
+expect_rc 0 co report "$rb" --format html -o "$T/r3.html"
+check "json: the change, without the raw hash" jq -e '[.run.decisions[] | select(.action == "runbook-change") | [.outcome, .why]] == [["changed", "announce (changed)"]]' "$T/r3.json"
+lacks "$T/r3.json" "$raw"
+lacks "$T/r3.html" "$raw"
 
 # Rendered by headless Chromium, at a desktop and at a phone width.
 shot() {
