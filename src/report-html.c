@@ -83,6 +83,7 @@ static void h_failures(struct buf *, struct report_run *);
 static void h_failure(struct buf *, struct report_run *,
     struct report_step *, size_t);
 static void h_rollbacks(struct buf *, struct report_run *);
+static void h_rollback_act(struct buf *, const struct report_act *);
 static void h_rollback_steps(struct buf *, struct report_run *);
 static void h_audit(struct buf *, struct report_run *);
 
@@ -665,28 +666,13 @@ h_rollbacks(struct buf *b, struct report_run *r)
 	buf_adds(b, "<section>\n<h2>Rollbacks</h2>\n");
 	for (i = 0; i < r->nacts; i++) {
 		a = &r->acts[i];
-		if (strncmp(a->action, "rollback-", 9) != 0 &&
-		    strcmp(a->action, "confirm-undone") != 0)
+		if (report_act_words(a) == NULL)
 			continue;
 		if (!any++)
 			buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>At"
 			    "</th><th>By</th><th>What</th><th>Step</th><th>"
 			    "Details</th></tr>\n");
-		report_local_time(a->at_ms, t, sizeof t);
-		buf_adds(b, "<tr>");
-		h_cell(b, t);
-		h_cell(b, a->operator);
-		h_cell(b, strcmp(a->action, "rollback-start") == 0 ? "rollback "
-		    "started" : strcmp(a->action, "rollback-force") == 0 ?
-		    "irreversible step left as it is" : "confirmed undone");
-		h_cell(b, a->step);
-		buf_adds(b, "<td>");
-		h_text(b, a->what);
-		if (a->why != NULL) {
-			buf_adds(b, ": ");
-			h_text(b, a->why);
-		}
-		buf_adds(b, "</td></tr>\n");
+		h_rollback_act(b, a);
 	}
 	if (any)
 		buf_adds(b, "</table></div>\n");
@@ -699,6 +685,27 @@ h_rollbacks(struct buf *b, struct report_run *r)
 		h_rollback_steps(b, r);
 	h_none(b, any);
 	buf_adds(b, "</section>\n");
+}
+
+/* One rollback act as a table row. */
+static void
+h_rollback_act(struct buf *b, const struct report_act *a)
+{
+	char t[96];
+
+	report_local_time(a->at_ms, t, sizeof t);
+	buf_adds(b, "<tr>");
+	h_cell(b, t);
+	h_cell(b, a->operator);
+	h_cell(b, report_act_words(a));
+	h_cell(b, a->step);
+	buf_adds(b, "<td>");
+	h_text(b, a->what);
+	if (a->why != NULL) {
+		buf_adds(b, ": ");
+		h_text(b, a->why);
+	}
+	buf_adds(b, "</td></tr>\n");
 }
 
 /* Every rollback action run, with its outcome. */

@@ -107,7 +107,7 @@ js_reconcile(struct buf *b, int *fp, struct report_step *s)
 	json_int(b, n, 1);
 	json_key(b, &f, "tolerance");
 	if (s->def != NULL)
-		buf_printf(b, "%.17g", s->def->tolerance);
+		buf_printf(b, "%g", s->def->tolerance);
 	else
 		buf_adds(b, "null");
 	json_key(b, &f, "words");

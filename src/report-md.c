@@ -42,6 +42,7 @@ static void md_rec_list(struct buf *, const char *, const char *,
     const char *, const char *);
 static void md_gonogo(struct buf *, struct report_run *);
 static void md_rollbacks(struct buf *, struct report_run *);
+static void md_rollback_act(struct buf *, const struct report_act *);
 static void md_rollback_steps(struct buf *, struct report_run *);
 static void md_output(struct buf *, const struct attempt_row *);
 static void md_header_times(struct buf *, struct report_run *);
@@ -442,37 +443,19 @@ md_output(struct buf *b, const struct attempt_row *a)
 static void
 md_rollbacks(struct buf *b, struct report_run *r)
 {
-	struct report_act *a;
-	struct buf d = { 0 };
 	char t[96];
 	size_t i;
 	int any = 0;
 
-
 	buf_adds(b, "## Rollbacks\n\n");
 	for (i = 0; i < r->nacts; i++) {
-		a = &r->acts[i];
-		if (strncmp(a->action, "rollback-", 9) != 0 &&
-		    strcmp(a->action, "confirm-undone") != 0)
+		if (report_act_words(&r->acts[i]) == NULL)
 			continue;
 		if (!any++)
 			buf_adds(b, "| At | By | What | Step | Details |\n"
 			    "|---|---|---|---|---|\n");
-		report_local_time(a->at_ms, t, sizeof t);
-		buf_adds(b, "|");
-		md_cell(b, t);
-		md_cell(b, a->operator);
-		md_cell(b, strcmp(a->action, "rollback-start") == 0 ? "rollback "
-		    "started" : strcmp(a->action, "rollback-force") == 0 ?
-		    "irreversible step left as it is" : "confirmed undone");
-		md_cell(b, a->step);
-		buf_reset(&d);
-		buf_printf(&d, "%s%s%s", a->what, a->why ? ": " : "",
-		    a->why ? a->why : "");
-		md_cell(b, buf_str(&d));
-		buf_adds(b, "\n");
+		md_rollback_act(b, &r->acts[i]);
 	}
-	buf_free(&d);
 	if (!any) {
 		buf_adds(b, "None\n\n");
 		return;
@@ -483,6 +466,26 @@ md_rollbacks(struct buf *b, struct report_run *r)
 	else
 		buf_adds(b, "\n**The last rollback has not finished.**\n\n");
 	md_rollback_steps(b, r);
+}
+
+/* One rollback act as a table row. */
+static void
+md_rollback_act(struct buf *b, const struct report_act *a)
+{
+	struct buf d = { 0 };
+	char t[96];
+
+	report_local_time(a->at_ms, t, sizeof t);
+	buf_adds(b, "|");
+	md_cell(b, t);
+	md_cell(b, a->operator);
+	md_cell(b, report_act_words(a));
+	md_cell(b, a->step);
+	buf_printf(&d, "%s%s%s", a->what, a->why ? ": " : "",
+	    a->why ? a->why : "");
+	md_cell(b, buf_str(&d));
+	buf_adds(b, "\n");
+	buf_free(&d);
 }
 
 /* Every rollback action run, with its outcome. */
@@ -556,9 +559,12 @@ md_rec_step(struct buf *b, struct report_step *s)
 	buf_adds(b, " (");
 	md_text(b, step_state_name(s->row.state));
 	buf_adds(b, ")\n\n|");
-	for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
-		if (report_result_text(j, keys[k], &v) == 0 && ++n)
-			buf_printf(b, " %s |", report_result_label(keys[k]));
+	for (k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		if (report_result_text(j, keys[k], &v) != 0)
+			continue;
+		buf_printf(b, " %s |", report_result_label(keys[k]));
+		n++;
+	}
 	buf_adds(b, "\n|");
 	while (n-- > 0)
 		buf_adds(b, "---|");

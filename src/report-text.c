@@ -26,7 +26,17 @@ static const char *js_member(const char *, const char *);
 static const char *js_decode_str(struct buf *, const char *);
 static void js_utf8(struct buf *, unsigned long);
 static const char *js_text(struct buf *, const char *);
+/* What a reconcile result says, for its verdict. */
+struct rec_facts {
+	int64_t diffs; /* compare: rows: missing + extra + changed; else -1 */
+	double d;      /* compare: value: |difference|, 0 if none */
+	double tol;    /* the step's tolerance, -1 if unknown */
+	char v[64];    /* the difference as written */
+};
+
 static int64_t rec_number(const char *, const char *);
+static enum report_rec rec_words(const struct rec_facts *, int, char *,
+    size_t);
 static int report_act_between(const struct report_act *, const char *,
     int64_t, int64_t);
 static void report_acts_on(const struct report_run *, const char *, int64_t,
@@ -368,9 +378,8 @@ enum report_rec
 report_reconcile(const struct report_step *s, char *out, size_t len)
 {
 	const char *j = s->row.result;
-	int64_t diffs = -1;
-	double tol = s->def != NULL ? s->def->tolerance : -1, d = 0;
-	char v[64], *end;
+	struct rec_facts f = { -1, 0, s->def != NULL ? s->def->tolerance : -1,
+		"" };
 	int passed;
 
 	if (j == NULL) {
@@ -378,38 +387,58 @@ report_reconcile(const struct report_step *s, char *out, size_t len)
 		return REC_NONE;
 	}
 	if (rec_number(j, "source_rows") >= 0)
-		diffs = report_rec_differences(j);
-	else if (report_result_field(j, "difference", v, sizeof v) == 0 &&
-	    strcmp(v, "null") != 0) {
-		d = strtod(v, &end);
-		d = d < 0 ? -d : d;
+		f.diffs = report_rec_differences(j);
+	else if (report_result_field(j, "difference", f.v, sizeof f.v) == 0 &&
+	    strcmp(f.v, "null") != 0) {
+		f.d = strtod(f.v, NULL);
+		f.d = f.d < 0 ? -f.d : f.d;
 	}
 	passed = s->row.state != ST_FAILED && s->row.state != ST_PENDING;
-	if (tol >= 0)
-		passed = diffs >= 0 ? diffs <= tol : passed && d <= tol;
-	if (!passed) {
-		if (diffs >= 0)
-			snprintf(out, len, "failed: %lld difference%s > %g",
-			    (long long)diffs, diffs == 1 ? "" : "s", tol);
-		else
-			snprintf(out, len, "failed: the values differ");
+	if (f.tol >= 0)
+		passed = f.diffs >= 0 ? f.diffs <= f.tol : passed && f.d <= f.tol;
+	return rec_words(&f, passed, out, len);
+}
+
+/* The verdict on what a result says, and its words. */
+static enum report_rec
+rec_words(const struct rec_facts *f, int passed, char *out, size_t len)
+{
+	const char *s = f->diffs == 1 ? "" : "s";
+
+	if (!passed && f->diffs >= 0 && f->tol >= 0)
+		snprintf(out, len, "failed: %lld difference%s > %g",
+		    (long long)f->diffs, s, f->tol);
+	else if (!passed)
+		snprintf(out, len, "failed: %s", f->diffs >= 0 ? "differences" :
+		    "the values differ");
+	if (!passed)
 		return REC_FAILED;
-	}
-	if (diffs == 0 || (diffs < 0 && d == 0)) {
+	if (f->diffs == 0 || (f->diffs < 0 && f->d == 0)) {
 		snprintf(out, len, "passed: no differences");
 		return REC_CLEAN;
 	}
-	if (tol < 0) /* the step is no longer in the runbook */
+	if (f->tol < 0) /* the step is no longer in the runbook */
 		snprintf(out, len, "passed with differences (tolerance "
 		    "unknown)");
-	else if (diffs > 0)
+	else if (f->diffs > 0)
 		snprintf(out, len, "passed within tolerance: %lld difference%s "
-		    "\xe2\x89\xa4 %g", (long long)diffs, diffs == 1 ? "" : "s",
-		    tol);
+		    "\xe2\x89\xa4 %g", (long long)f->diffs, s, f->tol);
 	else
 		snprintf(out, len, "passed within tolerance: difference %s "
-		    "\xe2\x89\xa4 %g", v, tol);
+		    "\xe2\x89\xa4 %g", f->v, f->tol);
 	return REC_TOLERATED;
+}
+
+const char *
+report_act_words(const struct report_act *a)
+{
+	if (strcmp(a->action, "rollback-start") == 0)
+		return "rollback started";
+	if (strcmp(a->action, "rollback-force") == 0)
+		return "irreversible step left as it is";
+	if (strcmp(a->action, "confirm-undone") == 0)
+		return "confirmed undone";
+	return NULL;
 }
 
 /* Is act a on step, after from and before to (-1: no end)? */

@@ -175,6 +175,9 @@ int64_t report_rec_differences(const char *json);
  * "passed within tolerance: 2 differences ≤ 2". */
 enum report_rec report_reconcile(const struct report_step *, char *out,
     size_t len);
+/* What a rollback act did, in words ("rollback started", "confirmed
+ * undone", ...); NULL for other acts. */
+const char *report_act_words(const struct report_act *);
 /* What was done about failed attempt k of step s (retried, skipped with
  * its reason, confirmed by whom, ...), as sentences appended to b. */
 void report_followup(const struct report_run *, const struct report_step *,
