@@ -512,6 +512,7 @@ size_t
 report_tail(const struct attempt_row *a, size_t nlines, size_t max)
 {
 	size_t end = a->output_len, p;
+	const char *q;
 
 	if (a->output == NULL || end == 0)
 		return end;
@@ -520,6 +521,12 @@ report_tail(const struct attempt_row *a, size_t nlines, size_t max)
 	for (p = end; p > 0 && a->output_len - p < max; p--)
 		if (a->output[p - 1] == '\n' && nlines-- <= 1)
 			break;
+	if (p > 0 && a->output[p - 1] != '\n') {
+		/* Cut by max: from the next whole line, if there is one. */
+		q = memchr(a->output + p, '\n', end - p);
+		if (q != NULL)
+			p = (size_t)(q - a->output) + 1;
+	}
 	while (p < end && ((unsigned char)a->output[p] & 0xc0) == 0x80)
 		p++; /* not in the middle of a character */
 	return p;
