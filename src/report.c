@@ -148,6 +148,7 @@ report_load(struct state *st, struct runbook *rb, int64_t id, int light,
     struct report_run *out)
 {
 	struct lease_holder h = { 0 };
+	const char *t;
 	size_t i;
 	int rc;
 
@@ -165,8 +166,8 @@ report_load(struct state *st, struct runbook *rb, int64_t id, int light,
 		return rc;
 	report_times(out);
 	if (!light) {
-		sha256_hex(out->info.runbook_text, strlen(out->info.runbook_text),
-		    out->text_sha);
+		t = out->info.runbook_text ? out->info.runbook_text : "";
+		sha256_hex(t, strlen(t), out->text_sha);
 		state_audit_each(st, 0, report_head, out);
 	}
 	out->est = xcalloc(out->nsteps ? out->nsteps : 1, sizeof *out->est);
