@@ -278,6 +278,16 @@ if command -v chromium >/dev/null 2>&1; then
 	    "$T/desk.png" 1280 1800 ffe5e5
 	check "chromium: phone screenshot" python3 "$SRCDIR/tests/png-check.py" \
 	    "$T/phone.png" 390 2400 ffe5e5
+	# Printed: A4 pages (595 x 842 points), a few of them.
+	timeout 120 chromium --headless --no-sandbox --disable-gpu \
+	    --disable-quic --no-first-run --disable-background-networking \
+	    --disable-component-update --disable-sync --no-pdf-header-footer \
+	    --user-data-dir="$(mktemp -d "$T/chrome.XXXXXX")" \
+	    --print-to-pdf="$T/r.pdf" "file://$T/r.html" >>"$T/chrome.log" 2>&1
+	check "printed on A4" sh -c "grep -ao '/MediaBox \[[^]]*\]' '$T/r.pdf' |
+	    sort -u | grep -qx '/MediaBox \[0 0 594.9[0-9]* 841.9[0-9]*\]'"
+	pages=$(grep -ao '/Type /Page\b' "$T/r.pdf" | wc -l)
+	check "printed on 2 to 6 pages ($pages)" test "$pages" -ge 2 -a "$pages" -le 6
 	[ -n "${SHOTS:-}" ] && cp "$T/desk.png" "$T/phone.png" "$T/r.html" \
 	    "$SHOTS/"
 else
