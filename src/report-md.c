@@ -328,6 +328,7 @@ static void
 md_acts(struct buf *b, struct report_run *r)
 {
 	struct report_act *a;
+	char t[96];
 	size_t i;
 
 	buf_adds(b, "## Operator actions\n\n");
@@ -336,8 +337,9 @@ md_acts(struct buf *b, struct report_run *r)
 		    "|---|---|---|---|---|---|\n");
 	for (i = 0; i < r->nacts; i++) {
 		a = &r->acts[i];
+		report_local_time(a->at_ms, t, sizeof t);
 		buf_adds(b, "|");
-		md_cell(b, a->at);
+		md_cell(b, t);
 		md_cell(b, a->step);
 		md_cell(b, a->operator);
 		md_cell(b, a->action);

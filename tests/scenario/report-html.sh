@@ -232,6 +232,7 @@ contains "$m" "| repoint | 2 | succeeded | 2027-01-15 09:09:00 CET (UTC+01:00) |
 contains "$m" "passed within tolerance: 2 differences ≤ 2"
 contains "$m" "| 10 | 9 | 8 | 1 | 0 | 1 |"
 contains "$m" "- Audit head: entry $hid, SHA-256 $hhash"
+contains "$m" "| 2027-01-15 09:03:00 CET (UTC+01:00) | flaky | bob | skip | skipped | disk check is known flaky |"
 lacks "$m" "$SECRET"
 
 # A run replaced by a new one is ABORTED; the new one has nothing yet.
