@@ -22,24 +22,12 @@ const struct cmd_entry cmd_rollback_entry = {
 static void
 rollback_print_plan(struct rollback_plan *p)
 {
-	struct engine_step *s;
-	size_t i;
+	struct buf b = { 0 };
 
-	printf("rollback to %s: %zu step(s) to undo, latest first\n",
-	    p->to != NULL ? p->to->def->id : "the run's start", p->nsteps);
-	for (i = 0; i < p->nsteps; i++) {
-		s = p->steps[i];
-		printf("  %2zu. %-24s %s\n", i + 1, s->def->id,
-		    s->def->type == STEP_CHECKPOINT ? "back to pending"
-		    : s->def->type == STEP_RECONCILE ? "nothing to undo (it only read)"
-		    : s->def->type == STEP_MANUAL || s->def->rollback == NULL
-		        ? "by hand: a person confirms"
-		        : "runs its rollback action");
-	}
-	for (i = 0; i < p->nblocked; i++)
-		printf("   !  %-24s irreversible: left as it is only with "
-		    "--force\n", p->blocked[i]->def->id);
+	engine_rollback_plan_format(p, &b, "with --force");
+	fputs(b.data, stdout);
 	fflush(stdout);
+	buf_free(&b);
 }
 
 static int

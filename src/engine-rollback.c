@@ -18,6 +18,7 @@
 
 #include "engine-int.h"
 #include "loop.h"
+#include "step-kind.h"
 #include "xmalloc.h"
 
 static int rollback_allowed(struct engine *);
@@ -151,6 +152,22 @@ engine_rollback_plan(struct engine *e, const char *to,
 }
 
 void
+engine_rollback_plan_format(const struct rollback_plan *p, struct buf *b,
+    const char *forced)
+{
+	size_t i;
+
+	buf_printf(b, "rollback to %s: %zu step(s) to undo, latest first\n",
+	    p->to != NULL ? p->to->def->id : "the run's start", p->nsteps);
+	for (i = 0; i < p->nsteps; i++)
+		buf_printf(b, "  %2zu. %-24s %s\n", i + 1, p->steps[i]->def->id,
+		    step_kind_undo_how(p->steps[i]->def));
+	for (i = 0; i < p->nblocked; i++)
+		buf_printf(b, "   !  %-24s irreversible: left as it is only %s\n",
+		    p->blocked[i]->def->id, forced);
+}
+
+void
 engine_rollback_plan_free(struct rollback_plan *p)
 {
 	free(p->steps);
@@ -233,8 +250,9 @@ rollback_person(struct engine *e, struct engine_step *s)
 
 	if (s->state == ST_AWAITING && s->undo) {
 		fprintf(stderr, "cutover: step %s waits for a person: confirm it "
-		    "once it is undone%s\n", s->def->id, s->def->rollback != NULL &&
-		    s->def->type != STEP_MANUAL ? ", or retry its rollback" : "");
+		    "once it is undone%s\n", s->def->id,
+		    step_kind_undo(s->def) == UNDO_ACTION
+		        ? ", or retry its rollback" : "");
 		return EXIT_WAITING;
 	}
 	xasprintf(&note, "rollback by hand: %s", s->def->rollback != NULL
@@ -268,12 +286,17 @@ rollback_person(struct engine *e, struct engine_step *s)
 static int
 rollback_step(struct engine *e, struct engine_step *s)
 {
-	if (s->def->type == STEP_CHECKPOINT)
+	switch (step_kind_undo(s->def)) {
+	case UNDO_GATE:
 		return rollback_gate(e, s);
-	if (s->def->type == STEP_RECONCILE)
+	case UNDO_NOTHING:
 		return rollback_read_only(e, s);
-	if (s->def->type == STEP_MANUAL || s->def->rollback == NULL ||
-	    s->state == ST_AWAITING)
+	case UNDO_PERSON:
+		return rollback_person(e, s);
+	case UNDO_ACTION:
+		break;
+	}
+	if (s->state == ST_AWAITING)
 		return rollback_person(e, s);
 	engine_start(e, s, ATT_ROLLBACK);
 	return s->ex != NULL ? ROLLBACK_STARTED : rollback_outcome(e, s);
@@ -303,8 +326,7 @@ engine_rollback_retry(struct engine *e, struct engine_step *s)
 		    "run (settings.rollback_roles)\n", state_operator(e->st));
 		return EXIT_CONFLICT;
 	}
-	if (!s->undo || s->def->rollback == NULL ||
-	    s->def->type == STEP_MANUAL ||
+	if (!s->undo || step_kind_undo(s->def) != UNDO_ACTION ||
 	    (s->state != ST_AWAITING && s->state != ST_ROLLBACK_FAILED)) {
 		fprintf(stderr, "cutover: %s has no rollback action waiting to "
 		    "run again\n", s->def->id);

@@ -27,6 +27,7 @@
 #include "exec.h"
 #include "expand.h"
 #include "loop.h"
+#include "step-kind.h"
 #include "xmalloc.h"
 
 #define ENGINE_POLL_MS 300   /* notice changes made by other processes */
@@ -36,21 +37,13 @@
 
 #define STARTABLE_MASK (ST_BIT(ST_PENDING) | ST_BIT(ST_ROLLED_BACK))
 
-/* Which executor runs each step type; NULL: not supported yet. */
-static const struct {
-	enum step_type type;
-	const struct exec_ops *ops;
-} engine_kinds[] = {
-	{ STEP_LOCAL, &exec_local_ops },
-	{ STEP_SSH, &exec_ssh_ops },
-	{ STEP_SQL, &exec_sql_ops },
-	{ STEP_RECONCILE, &exec_reconcile_ops },
-};
-
 static int engine_pick_run(struct engine *, const struct engine_opts *);
 static int engine_sync(struct engine *, int);
 static int engine_take_lease(struct engine *, int);
 static int engine_recover(struct engine *);
+static int engine_recover_one(struct engine *, struct attempt_row *);
+static int engine_recover_record(struct engine *, struct attempt_row *, int,
+    const char *);
 static void engine_load(struct engine *);
 static int engine_launch(struct engine *, struct engine_step *, const char *,
     char **);
@@ -70,28 +63,12 @@ static void on_flush(void *);
 static void on_wake(void *);
 static void on_stop(int, void *);
 static void engine_flush_step(struct engine *, struct engine_step *);
-static const struct exec_ops *engine_ops(enum step_type, int *);
 static void engine_conninfo_secrets(struct engine *);
 static void engine_token(struct engine *, struct engine_step *);
 static unsigned attempt_mask(enum attempt_kind);
 static void engine_record_group(struct engine *, struct engine_step *);
 static int engine_longest_first(const void *, const void *);
 static int engine_may_decide(struct engine *, struct engine_step *);
-
-static const struct exec_ops *
-engine_ops(enum step_type type, int *runs_commands)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof engine_kinds / sizeof engine_kinds[0]; i++) {
-		if (engine_kinds[i].type == type) {
-			*runs_commands = 1;
-			return engine_kinds[i].ops;
-		}
-	}
-	*runs_commands = 0;
-	return NULL;
-}
 
 /*
  * Passwords inside postgres conninfo strings are secrets too, whether the
@@ -334,51 +311,93 @@ engine_take_lease(struct engine *e, int quiet)
 }
 
 /*
- * Attempts recorded running belong to a driver that died: end what is left
- * of their process groups (so two copies never run), then mark them
- * interrupted.
+ * Attempts recorded running belong to a driver that died: each kind's
+ * executor finds and ends what is left of them (so two copies never run).
+ * Gone: the attempt ends interrupted (a rollback action waits for a
+ * person); cannot tell: the step waits for a person; would not end: stop.
  */
 static int
 engine_recover(struct engine *e)
 {
 	struct attempt_row *v = NULL;
 	size_t n = 0, i;
-	char *msg;
 	int rc = 0;
 
 	if (state_attempts_running(e->st, e->run.id, &v, &n) != STATE_OK)
 		return EXIT_CONFLICT;
-	for (i = 0; i < n && rc == 0; i++) {
-		if (v[i].host != NULL && strcmp(v[i].host, e->host) == 0 &&
-		    ((v[i].pgid > 0 && exec_local_kill_group(v[i].pgid,
-		          ENGINE_GROUP_WAIT_MS) != 0) ||
-		        exec_local_kill_token(v[i].token,
-		            ENGINE_GROUP_WAIT_MS) != 0)) {
-			fprintf(stderr, "cutover: process group %lld of step %s "
-			    "would not end; kill it, then try again\n",
-			    (long long)v[i].pgid, v[i].step);
-			rc = EXIT_CONFLICT;
-			break;
-		}
-		xasprintf(&msg, "interrupted: its driver (on %s) stopped",
-		    v[i].host != NULL ? v[i].host : "?");
-		if (state_begin(e->st) != STATE_OK ||
-		    state_attempt_interrupt(e->st, e->run.id, v[i].step, v[i].n,
-		        msg) != STATE_OK ||
-		    state_step_transition(e->st, e->run.id, v[i].step,
-		        ST_BIT(ST_RUNNING), v[i].kind == ATT_ROLLBACK
-		            ? ST_AWAITING : ST_INTERRUPTED,
-		        v[i].kind == ATT_ROLLBACK ? "rollback interrupted: "
-		            "confirm it if it is undone, or retry it to run "
-		            "its rollback action again" : msg,
-		        "interrupt", NULL) != STATE_OK ||
-		    state_commit(e->st) != STATE_OK) {
-			state_rollback(e->st);
-			rc = EXIT_CONFLICT;
-		}
-		free(msg);
-	}
+	for (i = 0; i < n && rc == 0; i++)
+		rc = engine_recover_one(e, &v[i]);
 	attempt_rows_free(v, n);
+	return rc;
+}
+
+/* Ask the executor of attempt a's step to end it; record what it said. */
+static int
+engine_recover_one(struct engine *e, struct attempt_row *a)
+{
+	struct engine_step *s = engine_find(e, a->step);
+	const struct exec_ops *ops = NULL;
+	struct exec_orphan o;
+	char *why = NULL;
+	int found = EXEC_ORPHAN_GONE, rc;
+
+	if (s != NULL)
+		ops = step_kind(s->def->type)->ops;
+	if (ops != NULL && ops->recover != NULL) {
+		memset(&o, 0, sizeof o);
+		o.rb = e->rb;
+		o.def = s->def;
+		o.target = s->def->target;
+		o.kind = (int)a->kind;
+		o.token = a->token;
+		o.host = a->host;
+		o.pgid = a->pgid;
+		found = ops->recover(&o, ENGINE_GROUP_WAIT_MS, &why);
+	}
+	if (found == EXEC_ORPHAN_STUCK) {
+		fprintf(stderr, "cutover: %s\n", why != NULL ? why
+		    : "an attempt of a dead driver would not end");
+		free(why);
+		return EXIT_CONFLICT;
+	}
+	rc = engine_recover_record(e, a, found == EXEC_ORPHAN_UNKNOWN, why);
+	free(why);
+	return rc;
+}
+
+/*
+ * Mark attempt a interrupted. Its step becomes interrupted (verify next),
+ * or awaiting a person when it was a rollback action or unknown is set
+ * (why says what to check).
+ */
+static int
+engine_recover_record(struct engine *e, struct attempt_row *a, int unknown,
+    const char *why)
+{
+	char *msg, *note = NULL;
+	int person = unknown || a->kind == ATT_ROLLBACK;
+	int rc = 0;
+
+	xasprintf(&msg, "interrupted: its driver (on %s) stopped",
+	    a->host != NULL ? a->host : "?");
+	if (unknown)
+		xasprintf(&note, "%s; %s: confirm, retry or skip it", msg,
+		    why != NULL ? why : "cannot tell whether it still runs");
+	else if (a->kind == ATT_ROLLBACK)
+		note = xstrdup("rollback interrupted: confirm it if it is undone, "
+		    "or retry it to run its rollback action again");
+	if (state_begin(e->st) != STATE_OK ||
+	    state_attempt_interrupt(e->st, e->run.id, a->step, a->n, msg) !=
+	        STATE_OK ||
+	    state_step_transition(e->st, e->run.id, a->step, ST_BIT(ST_RUNNING),
+	        person ? ST_AWAITING : ST_INTERRUPTED, note != NULL ? note : msg,
+	        "interrupt", NULL) != STATE_OK ||
+	    state_commit(e->st) != STATE_OK) {
+		state_rollback(e->st);
+		rc = EXIT_CONFLICT;
+	}
+	free(note);
+	free(msg);
 	return rc;
 }
 
@@ -484,8 +503,7 @@ engine_close(struct engine *e)
 	}
 	if (e->driving)
 		state_lease_release(e->st, e->run.id);
-	exec_ssh_shutdown();
-	exec_sql_shutdown();
+	step_kind_shutdown();
 	if (e->loop != NULL)
 		loop_free(e->loop);
 	expand_free_list(e->secrets);
@@ -567,7 +585,7 @@ engine_schedule(struct engine *e)
 			continue;
 		if (!deps_done(e, s))
 			continue;
-		if (step_type_is_human(s->def->type)) {
+		if (step_kind_is_person(s->def->type)) {
 			engine_human(e, s);
 			continue;
 		}
@@ -767,9 +785,9 @@ engine_start(struct engine *e, struct engine_step *s, enum attempt_kind kind)
 	    : kind == ATT_ROLLBACK ? s->def->rollback : s->def->run;
 	char *err = NULL;
 
-	int runs, n, rc;
+	int n, rc;
 
-	s->ops = engine_ops(s->def->type, &runs);
+	s->ops = step_kind(s->def->type)->ops;
 	if (s->ops == NULL) {
 		xasprintf(&err, "%s steps are not supported yet",
 		    step_type_name(s->def->type));
@@ -1161,7 +1179,7 @@ engine_start_one(struct engine *e, struct engine_step *s, const char **why)
 	engine_loop_init(e);
 	if (!e->driving)
 		*why = "this console does not drive the run";
-	else if (step_type_is_human(s->def->type))
+	else if (step_kind_is_person(s->def->type))
 		*why = s->def->type == STEP_MANUAL ? "a manual step is confirmed, "
 		    "not run" : "a checkpoint is decided, not run";
 	else if (s->ex != NULL)
@@ -1385,14 +1403,14 @@ engine_retry(struct engine *e, struct engine_step *s)
 	if (s->undo) {
 		fprintf(stderr, "cutover: %s is being rolled back: confirm it "
 		    "once it is undone%s\n", s->def->id,
-		    s->def->rollback != NULL && s->def->type != STEP_MANUAL
+		    step_kind_undo(s->def) == UNDO_ACTION
 		        ? ", or retry runs its rollback action again" : "");
 		return EXIT_CONFLICT;
 	}
-	if (step_type_is_human(s->def->type)) {
+	if (step_kind_is_person(s->def->type)) {
 		fprintf(stderr, "cutover: %s is a %s step; it is not run, but "
 		    "%s\n", s->def->id, step_type_name(s->def->type),
-		    s->def->type == STEP_MANUAL ? "confirmed" : "decided");
+		    step_kind(s->def->type)->by);
 		return EXIT_USAGE;
 	}
 	if (e->rollback_to != NULL) {

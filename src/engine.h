@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "outbuf.h"
 #include "runbook.h"
 #include "state.h"
@@ -161,6 +162,11 @@ struct rollback_plan {
 int engine_rollback_plan(struct engine *, const char *to,
     struct rollback_plan *);
 void engine_rollback_plan_free(struct rollback_plan *);
+/* The plan as lines for a person, appended to b: a heading, one line per
+ * step saying how it is undone, one per irreversible step in the way,
+ * left as it is only `forced` ("with --force"). */
+void engine_rollback_plan_format(const struct rollback_plan *, struct buf *,
+    const char *forced);
 /*
  * Undo the plan: run each rollback action, in order; steps without one
  * wait for a person (EXIT_WAITING); a failed action stops (EXIT_FAILED);

@@ -255,6 +255,7 @@ const struct exec_ops exec_ssh_ops = {
 	.release = ssh_release,
 	.cancel = ssh_cancel,
 	.free = ssh_free,
+	.shutdown = exec_ssh_shutdown,
 };
 
 /* Find or open the target's session, and attach a new command to it. */

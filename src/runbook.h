@@ -198,7 +198,5 @@ struct rb_role *runbook_find_role(const struct runbook *, const char *name);
 int runbook_role_has(const struct rb_role *, const char *operator);
 
 const char *step_type_name(enum step_type);
-/* Is this step run by a person (manual, checkpoint)? */
-int step_type_is_human(enum step_type);
 
 #endif

@@ -20,6 +20,7 @@
 #include "duration.h"
 #include "loop.h"
 #include "report.h"
+#include "step-kind.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -509,7 +510,7 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 	buf_free(&b);
 	if (ui->out.len == 0) {
 		ui_puts(ui, y + 1, x + 1, w - 1, T_OUTPUT_INFO,
-		    step_type_is_human(s->def->type) ? "(a person acts on this "
+		    step_kind_is_person(s->def->type) ? "(a person acts on this "
 		    "step: it has no output)" : d->natt > 0 || s->ex != NULL
 		    ? "(no output)" : "(not run yet)");
 		return;
@@ -590,7 +591,7 @@ ui_step_hint(struct ui *ui, struct engine_step *s)
 	if (s->ex != NULL)
 		return "running: PgUp/PgDn scroll its output, f follows";
 	if ((s->state == ST_PENDING || s->state == ST_ROLLED_BACK) &&
-	    !step_type_is_human(s->def->type))
+	    !step_kind_is_person(s->def->type))
 		return ui->e->hold ? "Enter runs it; a starts everything that may "
 		    "start" : "starts when the steps it needs are done";
 	return NULL;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "step-kind.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -296,7 +297,7 @@ key_run(struct ui *ui)
 
 	if (s == NULL)
 		return;
-	if (step_type_is_human(s->def->type) || s->ex != NULL ||
+	if (step_kind_is_person(s->def->type) || s->ex != NULL ||
 	    s->state == ST_SUCCEEDED || s->state == ST_SKIPPED) {
 		ui_act_start(ui, s); /* says why not */
 		return;
@@ -394,10 +395,10 @@ key_retry(struct ui *ui)
 
 	if (s == NULL)
 		return;
-	if (step_type_is_human(s->def->type)) {
+	if (step_kind_is_person(s->def->type)) {
 		ui_message(ui, 1, "%s is a %s step: it is %s, not retried",
 		    s->def->id, step_type_name(s->def->type),
-		    s->def->type == STEP_MANUAL ? "confirmed" : "decided");
+		    step_kind(s->def->type)->by);
 		return;
 	}
 	if (s->ex != NULL || (s->state != ST_FAILED &&
@@ -452,24 +453,8 @@ key_rollback(struct ui *ui)
 static void
 ui_plan_show(struct ui *ui, struct rollback_plan *p)
 {
-	struct engine_step *s;
-	size_t i;
-
 	buf_reset(&ui->plan);
-	buf_printf(&ui->plan, "Rollback to %s: %zu step(s), latest first\n",
-	    p->to != NULL ? p->to->def->id : "the run's start", p->nsteps);
-	for (i = 0; i < p->nsteps; i++) {
-		s = p->steps[i];
-		buf_printf(&ui->plan, "%2zu. %-24s %s\n", i + 1, s->def->id,
-		    s->def->type == STEP_CHECKPOINT ? "back to pending"
-		    : s->def->type == STEP_RECONCILE ? "nothing to undo (it only read)"
-		    : s->def->type == STEP_MANUAL || s->def->rollback == NULL
-		        ? "BY HAND: a person confirms"
-		        : "runs its rollback action");
-	}
-	for (i = 0; i < p->nblocked; i++)
-		buf_printf(&ui->plan, " !  %-24s IRREVERSIBLE: left as it is\n",
-		    p->blocked[i]->def->id);
+	engine_rollback_plan_format(p, &ui->plan, "with a reason");
 }
 
 static void

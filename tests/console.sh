@@ -368,7 +368,7 @@ YAML
 start back "LEDGER='$LEDGER' $CUTOVER --state '$rdb' '$rrb'"
 wait_for back "REHEARSAL"
 keys back R
-wait_for back "Rollback to cp: 2 step(s), latest first"
+wait_for back "rollback to cp: 2 step(s) to undo, latest first"
 wait_for back "runs its rollback action"
 wait_for back "type cp to roll back"
 keys back "nope" Enter

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "step-kind.h"
 
 struct fixture {
 	char dir[64];
@@ -163,6 +164,37 @@ test_no_go(void **state)
 	assert_int_equal(engine_run(f->e), EXIT_FAILED);
 }
 
+/* Every type has one row: its name, an executor or a person, an undo. */
+static void
+test_step_kinds(void **state)
+{
+	struct rb_step def = { 0 };
+	const struct step_kind *k;
+	int t;
+
+	(void)state;
+	for (t = 0; t < STEP_NTYPES; t++) {
+		k = step_kind((enum step_type)t);
+		assert_non_null(k);
+		assert_int_equal(k->type, t);
+		assert_string_equal(k->name, step_type_name((enum step_type)t));
+		assert_true((k->ops != NULL) != (k->person != 0));
+		assert_true(k->person == (k->by != NULL));
+		assert_non_null(k->undo_how);
+	}
+	assert_null(step_kind(STEP_NTYPES));
+	def.type = STEP_LOCAL;
+	assert_int_equal(step_kind_undo(&def), UNDO_PERSON);
+	def.rollback = "undo";
+	assert_int_equal(step_kind_undo(&def), UNDO_ACTION);
+	def.type = STEP_MANUAL;
+	assert_int_equal(step_kind_undo(&def), UNDO_PERSON);
+	def.type = STEP_RECONCILE;
+	assert_int_equal(step_kind_undo(&def), UNDO_NOTHING);
+	def.type = STEP_CHECKPOINT;
+	assert_int_equal(step_kind_undo(&def), UNDO_GATE);
+}
+
 int
 main(void)
 {
@@ -174,6 +206,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_people, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_go, setup, teardown),
+		cmocka_unit_test(test_step_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
