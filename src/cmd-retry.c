@@ -31,9 +31,7 @@ cmd_retry_exec(struct cmd_ctx *c)
 		return rc;
 	if ((s = cmd_step(e, c->args[1])) == NULL)
 		rc = EXIT_USAGE;
-	else if (s->undo && s->def->rollback != NULL &&
-	    s->def->type != STEP_MANUAL &&
-	    (s->state == ST_AWAITING || s->state == ST_ROLLBACK_FAILED))
+	else if (engine_which_retry(s) == ENGINE_ROLLBACK_RETRY)
 		rc = engine_rollback_one(e, s);
 	else if ((rc = engine_retry(e, s)) == 0) {
 		engine_set_only(e, s);

@@ -20,5 +20,9 @@ void engine_note(struct engine *, struct engine_step *, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 void engine_loop_init(struct engine *);
 int deps_done(struct engine *, struct engine_step *);
+/* May the current operator decide at checkpoint s? */
+int engine_is_approver(struct engine *, struct engine_step *);
+/* May the current operator roll back (settings.rollback_roles)? */
+int engine_may_roll_back(struct engine *);
 
 #endif

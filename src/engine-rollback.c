@@ -21,7 +21,6 @@
 #include "step-kind.h"
 #include "xmalloc.h"
 
-static int rollback_allowed(struct engine *);
 static int rollback_target(struct engine *, const char *,
     struct engine_step **);
 static int by_done_desc(const void *, const void *);
@@ -37,8 +36,8 @@ static int rollback_outcome(struct engine *, struct engine_step *);
 #define ROLLBACK_STARTED 100
 
 /* In a live run with rollback_roles, only members of those roles. */
-static int
-rollback_allowed(struct engine *e)
+int
+engine_may_roll_back(struct engine *e)
 {
 	const char *op = state_operator(e->st);
 	struct rb_role *r;
@@ -321,16 +320,12 @@ rollback_outcome(struct engine *e, struct engine_step *s)
 int
 engine_rollback_retry(struct engine *e, struct engine_step *s)
 {
-	if (!rollback_allowed(e)) {
-		fprintf(stderr, "cutover: operator %s may not roll back this live "
-		    "run (settings.rollback_roles)\n", state_operator(e->st));
-		return EXIT_CONFLICT;
-	}
-	if (!s->undo || step_kind_undo(s->def) != UNDO_ACTION ||
-	    (s->state != ST_AWAITING && s->state != ST_ROLLBACK_FAILED)) {
-		fprintf(stderr, "cutover: %s has no rollback action waiting to "
-		    "run again\n", s->def->id);
-		return EXIT_CONFLICT;
+	const char *why;
+	int rc;
+
+	if ((rc = engine_may(e, s, ENGINE_ROLLBACK_RETRY, &why)) != 0) {
+		fprintf(stderr, "cutover: %s\n", why);
+		return rc;
 	}
 	engine_loop_init(e);
 	engine_start(e, s, ATT_ROLLBACK);
@@ -404,7 +399,7 @@ engine_rollback_begin(struct engine *e, const char *to, int force,
 		    *e->rollback_to ? e->rollback_to : "the run's start");
 		return EXIT_CONFLICT;
 	}
-	if (!rollback_allowed(e)) {
+	if (!engine_may_roll_back(e)) {
 		fprintf(stderr, "cutover: operator %s may not roll back this live "
 		    "run (settings.rollback_roles)\n", state_operator(e->st));
 		return EXIT_CONFLICT;

@@ -68,7 +68,8 @@ static void engine_token(struct engine *, struct engine_step *);
 static unsigned attempt_mask(enum attempt_kind);
 static void engine_record_group(struct engine *, struct engine_step *);
 static int engine_longest_first(const void *, const void *);
-static int engine_may_decide(struct engine *, struct engine_step *);
+static int engine_check(struct engine *, struct engine_step *,
+    enum engine_action);
 
 /*
  * Passwords inside postgres conninfo strings are secrets too, whether the
@@ -508,6 +509,7 @@ engine_close(struct engine *e)
 		loop_free(e->loop);
 	expand_free_list(e->secrets);
 	free(e->rollback_to);
+	free(e->why);
 	run_info_free(&e->run);
 	free(e->wanted);
 	free(e->steps);
@@ -1173,40 +1175,19 @@ engine_loop(struct engine *e)
 int
 engine_start_one(struct engine *e, struct engine_step *s, const char **why)
 {
-	unsigned mask = STARTABLE_MASK | ST_BIT(ST_INTERRUPTED) |
-	    ST_BIT(ST_FAILED);
-
 	engine_loop_init(e);
-	if (!e->driving)
-		*why = "this console does not drive the run";
-	else if (step_kind_is_person(s->def->type))
-		*why = s->def->type == STEP_MANUAL ? "a manual step is confirmed, "
-		    "not run" : "a checkpoint is decided, not run";
-	else if (s->ex != NULL)
-		*why = "it is running";
-	else if (s->state == ST_AWAITING)
-		*why = "it waits for retry, confirm or skip";
-	else if (!(mask & ST_BIT(s->state)))
-		*why = "it is done";
-	else if (!deps_done(e, s))
-		*why = "the steps it needs are not done";
-	else if (e->stopping)
-		*why = "the console is stopping";
-	else if (e->rollback != NULL || e->rollback_to != NULL)
-		*why = "a rollback is under way: finish it first (R)";
-	else {
-		if (s->state == ST_FAILED && engine_retry(e, s) != EXIT_DONE) {
-			*why = "it could not be reset for a retry";
-			return -1;
-		}
-		e->wanted[s->def->index] = 1;
-		s->tries_left = s->def->retries + 1;
-		s->not_before = 0;
-		engine_start(e, s, s->state == ST_INTERRUPTED &&
-		    s->def->verify != NULL ? ATT_VERIFY : ATT_RUN);
-		return 0;
+	if (engine_may(e, s, ENGINE_RUN, why) != 0)
+		return -1;
+	if (s->state == ST_FAILED && engine_retry(e, s) != EXIT_DONE) {
+		*why = "it could not be reset for a retry; see the message above";
+		return -1;
 	}
-	return -1;
+	e->wanted[s->def->index] = 1;
+	s->tries_left = s->def->retries + 1;
+	s->not_before = 0;
+	engine_start(e, s, s->state == ST_INTERRUPTED &&
+	    s->def->verify != NULL ? ATT_VERIFY : ATT_RUN);
+	return 0;
 }
 
 int
@@ -1280,22 +1261,27 @@ engine_result(struct engine *e)
 
 /* Operator actions. */
 
+/* May action be done to s? 0, or its refusal on stderr and exit status. */
+static int
+engine_check(struct engine *e, struct engine_step *s,
+    enum engine_action action)
+{
+	const char *why;
+	int rc;
+
+	if ((rc = engine_may(e, s, action, &why)) != 0)
+		fprintf(stderr, "cutover: %s\n", why);
+	return rc;
+}
+
 int
 engine_confirm(struct engine *e, struct engine_step *s, const char *note)
 {
 	unsigned mask = ST_BIT(ST_AWAITING) | ST_BIT(ST_INTERRUPTED);
+	int rc;
 
-	if (s->def->type == STEP_CHECKPOINT) {
-		fprintf(stderr, "cutover: %s is a checkpoint: use `cutover "
-		    "decide` with go or no-go\n", s->def->id);
-		return EXIT_USAGE;
-	}
-	if (!(mask & ST_BIT(s->state))) {
-		fprintf(stderr, "cutover: %s is %s, not awaiting a person; "
-		    "nothing to confirm\n", s->def->id,
-		    step_state_name(s->state));
-		return EXIT_CONFLICT;
-	}
+	if ((rc = engine_check(e, s, ENGINE_CONFIRM)) != 0)
+		return rc;
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
 	        s->undo ? ST_ROLLED_BACK : ST_SUCCEEDED, note,
 	        s->undo ? "confirm-undone" : "confirm", note) != STATE_OK) {
@@ -1313,22 +1299,12 @@ engine_skip(struct engine *e, struct engine_step *s, const char *reason)
 {
 	unsigned mask = ST_BIT(ST_PENDING) | ST_BIT(ST_FAILED) |
 	    ST_BIT(ST_INTERRUPTED) | ST_BIT(ST_AWAITING) | ST_BIT(ST_ROLLED_BACK);
+	int rc;
 
-	if (s->def->type == STEP_CHECKPOINT) {
-		/* A no-go stands; passing a gate is for those who decide. */
-		mask &= ~ST_BIT(ST_FAILED);
-		if (!engine_may_decide(e, s)) {
-			fprintf(stderr, "cutover: operator %s is not in the "
-			    "approver roles of %s and cannot skip it\n",
-			    state_operator(e->st), s->def->id);
-			return EXIT_CONFLICT;
-		}
-	}
-	if (!(mask & ST_BIT(s->state))) {
-		fprintf(stderr, "cutover: %s is %s and cannot be skipped\n",
-		    s->def->id, step_state_name(s->state));
-		return EXIT_CONFLICT;
-	}
+	if ((rc = engine_check(e, s, ENGINE_SKIP)) != 0)
+		return rc;
+	/* The store's condition: the state the table allowed it from. */
+	mask &= ST_BIT(s->state);
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
 	        ST_SKIPPED, reason, "skip", reason) != STATE_OK) {
 		fprintf(stderr, "cutover: %s changed meanwhile; look again with "
@@ -1340,8 +1316,8 @@ engine_skip(struct engine *e, struct engine_step *s, const char *reason)
 }
 
 /* May the current operator decide at checkpoint s? */
-static int
-engine_may_decide(struct engine *e, struct engine_step *s)
+int
+engine_is_approver(struct engine *e, struct engine_step *s)
 {
 	const char *op = state_operator(e->st);
 	struct rb_role *r;
@@ -1361,23 +1337,10 @@ int
 engine_decide(struct engine *e, struct engine_step *s, int go,
     const char *reason)
 {
-	int ngo = 0, nogo = 0, mine = 0;
+	int ngo = 0, nogo = 0, mine = 0, rc;
 
-	if (s->def->type != STEP_CHECKPOINT) {
-		fprintf(stderr, "cutover: %s is a %s step, not a checkpoint\n",
-		    s->def->id, step_type_name(s->def->type));
-		return EXIT_USAGE;
-	}
-	if (s->state != ST_AWAITING) {
-		fprintf(stderr, "cutover: checkpoint %s is %s, not awaiting a "
-		    "decision\n", s->def->id, step_state_name(s->state));
-		return EXIT_CONFLICT;
-	}
-	if (!engine_may_decide(e, s)) {
-		fprintf(stderr, "cutover: operator %s is not in the approver "
-		    "roles of %s\n", state_operator(e->st), s->def->id);
-		return EXIT_CONFLICT;
-	}
+	if ((rc = engine_check(e, s, ENGINE_DECIDE)) != 0)
+		return rc;
 	if (state_decision_count(e->st, e->run.id, s->def->id, &ngo, &nogo,
 	        &mine) != STATE_OK)
 		return EXIT_CONFLICT;
@@ -1399,37 +1362,10 @@ engine_retry(struct engine *e, struct engine_step *s)
 {
 	unsigned mask = ST_BIT(ST_FAILED) | ST_BIT(ST_INTERRUPTED) |
 	    ST_BIT(ST_AWAITING);
+	int rc;
 
-	if (s->undo) {
-		fprintf(stderr, "cutover: %s is being rolled back: confirm it "
-		    "once it is undone%s\n", s->def->id,
-		    step_kind_undo(s->def) == UNDO_ACTION
-		        ? ", or retry runs its rollback action again" : "");
-		return EXIT_CONFLICT;
-	}
-	if (step_kind_is_person(s->def->type)) {
-		fprintf(stderr, "cutover: %s is a %s step; it is not run, but "
-		    "%s\n", s->def->id, step_type_name(s->def->type),
-		    step_kind(s->def->type)->by);
-		return EXIT_USAGE;
-	}
-	if (e->rollback_to != NULL) {
-		fprintf(stderr, "cutover: a rollback to %s is under way; finish "
-		    "it with `cutover rollback` first\n",
-		    *e->rollback_to ? e->rollback_to : "the run's start");
-		return EXIT_CONFLICT;
-	}
-	if (!(mask & ST_BIT(s->state))) {
-		fprintf(stderr, "cutover: %s is %s; only a failed or "
-		    "interrupted step can be retried\n", s->def->id,
-		    step_state_name(s->state));
-		return EXIT_CONFLICT;
-	}
-	if (!deps_done(e, s)) {
-		fprintf(stderr, "cutover: %s needs steps that are not done\n",
-		    s->def->id);
-		return EXIT_CONFLICT;
-	}
+	if ((rc = engine_check(e, s, ENGINE_RETRY)) != 0)
+		return rc;
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
 	        ST_PENDING, NULL, "retry", NULL) != STATE_OK)
 		return EXIT_CONFLICT;

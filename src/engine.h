@@ -94,6 +94,7 @@ struct engine {
 	char *rollback_to; /* a rollback under way in the run ("" = start) */
 	unsigned char *wanted; /* steps this invocation may start */
 	struct loop_timer *heartbeat, *poll, *flush, *wake;
+	char *why; /* the last refusal of engine_may */
 	void (*on_change)(void *); /* front end: something to redraw */
 	void *on_change_arg;
 };
@@ -140,6 +141,34 @@ void engine_stop(struct engine *, const char *why);
 void engine_reload(struct engine *);
 
 struct engine_step *engine_find(struct engine *, const char *id);
+
+/*
+ * What a person may do to a step (engine-lifecycle.c holds the table).
+ * Front ends ask engine_may before they prompt for anything.
+ */
+enum engine_action {
+	ENGINE_RUN,            /* start it now (engine_start_one) */
+	ENGINE_CONFIRM,        /* engine_confirm */
+	ENGINE_SKIP,           /* engine_skip */
+	ENGINE_DECIDE,         /* engine_decide, go or no-go */
+	ENGINE_RETRY,          /* engine_retry */
+	ENGINE_ROLLBACK_RETRY, /* engine_rollback_retry */
+};
+#define ENGINE_NACTIONS 6
+/*
+ * May action be done to s now? 0, or the exit status of the refusal
+ * (EXIT_USAGE: not for this kind of step; EXIT_CONFLICT: not now) with
+ * *why set to one line for a person, valid until the next call.
+ */
+int engine_may(struct engine *, struct engine_step *, enum engine_action,
+    const char **why);
+/* Does a live run want s's id typed before action is done to it? */
+int engine_needs_id(struct engine *, struct engine_step *,
+    enum engine_action);
+/* Which retry applies to s: its rollback action again while it is being
+ * undone and has one waiting, else a forward retry. */
+enum engine_action engine_which_retry(struct engine_step *);
+const char *engine_action_name(enum engine_action);
 
 /* Operator actions; each prints its own error and returns an exit status. */
 int engine_confirm(struct engine *, struct engine_step *, const char *note);

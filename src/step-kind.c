@@ -14,6 +14,7 @@
 static const struct step_kind step_kind_local = {
 	.type = STEP_LOCAL,
 	.name = "local",
+	.who = WHO_ENGINE,
 	.undo = UNDO_ACTION,
 	.undo_how = UNDO_HOW_ACTION,
 	.ops = &exec_local_ops,
@@ -46,7 +47,7 @@ static const struct step_kind step_kind_reconcile = {
 static const struct step_kind step_kind_manual = {
 	.type = STEP_MANUAL,
 	.name = "manual",
-	.person = 1,
+	.who = WHO_CONFIRM,
 	.by = "confirmed",
 	.undo = UNDO_PERSON,
 	.undo_how = UNDO_HOW_PERSON,
@@ -55,7 +56,7 @@ static const struct step_kind step_kind_manual = {
 static const struct step_kind step_kind_checkpoint = {
 	.type = STEP_CHECKPOINT,
 	.name = "checkpoint",
-	.person = 1,
+	.who = WHO_DECIDE,
 	.by = "decided",
 	.undo = UNDO_GATE,
 	.undo_how = "back to pending",
@@ -84,7 +85,7 @@ step_kind_is_person(enum step_type t)
 {
 	const struct step_kind *k = step_kind(t);
 
-	return k != NULL && k->person;
+	return k != NULL && k->who != WHO_ENGINE;
 }
 
 enum step_undo

@@ -23,10 +23,18 @@ enum step_undo {
 	UNDO_GATE,    /* a checkpoint: back to pending, decided again */
 };
 
+/* Who moves a step of the kind on: the engine, or a person. */
+enum step_who {
+	WHO_ENGINE,  /* it runs commands */
+	WHO_CONFIRM, /* a person does it and confirms */
+	WHO_DECIDE,  /* people decide go or no-go */
+};
+#define WHO_BIT(w) (1u << (w))
+
 struct step_kind {
 	enum step_type type;
 	const char *name;   /* as runbooks spell it (step_type_name) */
-	int person;         /* a person acts on it; it is never run */
+	enum step_who who;
 	const char *by;     /* what a person does instead of running it */
 	enum step_undo undo;
 	const char *undo_how; /* the rollback plan's words for undo */

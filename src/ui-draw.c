@@ -623,25 +623,44 @@ ui_draw_status(struct ui *ui, int y)
 		ui_puts(ui, y, 0, COLS, T_OUTPUT_INFO, hint);
 }
 
-/* Key hints, as many as fit; "? help" and "q quit" always. */
+/*
+ * Key hints, as many as fit; "? help" and "q quit" always. Keys that act
+ * on the selected step are shown only when the engine would let them.
+ */
 static void
 ui_draw_hints(struct ui *ui, int y)
 {
-	static const char *drive[] = { "jk", "move", "Enter", "run", "a",
-		"auto", "c", "confirm", "g", "go", "n", "no-go", "s", "skip",
-		"r", "retry", "/", "search", "PgUp", "output", NULL };
-	static const char *watch[] = { "jk", "move", "/", "search", "PgUp",
-		"output", NULL };
-	const char **h = ui->watch ? watch : drive;
+	static const struct {
+		const char *key, *what;
+		int act; /* enum engine_action; -1 always, -2 when driving */
+	} drive[] = {
+		{ "jk", "move", -1 }, { "Enter", "run", ENGINE_RUN },
+		{ "a", "auto", -2 }, { "c", "confirm", ENGINE_CONFIRM },
+		{ "g", "go", ENGINE_DECIDE }, { "n", "no-go", ENGINE_DECIDE },
+		{ "s", "skip", ENGINE_SKIP }, { "r", "retry", ENGINE_RETRY },
+		{ "/", "search", -1 }, { "PgUp", "output", -1 },
+	};
+	struct engine_step *s = ui_selected(ui);
 	struct buf b = { 0 };
-	int x = 0, i, room = COLS - 17;
+	const char *why;
+	int x = 0, room = COLS - 17, act;
+	size_t i;
 
 	ui_fill(ui, y, 0, COLS, T_HINTS);
-	for (i = 0; h[i] != NULL; i += 2) {
-		if (x + (int)(strlen(h[i]) + strlen(h[i + 1])) + 3 > room)
+	for (i = 0; i < sizeof drive / sizeof drive[0]; i++) {
+		act = drive[i].act;
+		if ((act != -1 && ui->watch) || (act >= 0 && s == NULL))
+			continue;
+		if (act == ENGINE_RETRY)
+			act = (int)engine_which_retry(s);
+		if (act >= 0 && engine_may(ui->e, s, (enum engine_action)act,
+		        &why) != 0)
+			continue;
+		if (x + (int)(strlen(drive[i].key) + strlen(drive[i].what)) + 3 >
+		    room)
 			break;
-		x += ui_puts(ui, y, x, COLS - x, T_KEY, h[i]) + 1;
-		x += ui_puts(ui, y, x, COLS - x, T_HINTS, h[i + 1]) + 2;
+		x += ui_puts(ui, y, x, COLS - x, T_KEY, drive[i].key) + 1;
+		x += ui_puts(ui, y, x, COLS - x, T_HINTS, drive[i].what) + 2;
 	}
 	x += ui_puts(ui, y, x, COLS - x, T_KEY, "?") + 1;
 	x += ui_puts(ui, y, x, COLS - x, T_HINTS, "help") + 2;

@@ -49,7 +49,6 @@ static void key_auto(struct ui *);
 static void key_confirm(struct ui *);
 static void key_go(struct ui *);
 static void key_nogo(struct ui *);
-static void key_decide(struct ui *, int);
 static void key_skip(struct ui *);
 static void key_retry(struct ui *);
 static void key_rollback(struct ui *);
@@ -65,7 +64,7 @@ static void key_redraw(struct ui *);
 static void key_quit(struct ui *);
 static void key_escape(struct ui *);
 static void key_mouse(struct ui *);
-static int ui_live(struct ui *);
+static enum engine_action ui_act_action(int, struct engine_step *);
 static void ui_act_begin(struct ui *, int, const char *, int);
 static void ui_act_text(struct ui *, const char *);
 static void ui_act_id(struct ui *, const char *);
@@ -264,12 +263,6 @@ key_mouse(struct ui *ui)
 	ui_select(ui, ui->list_rows[row]);
 }
 
-static int
-ui_live(struct ui *ui)
-{
-	return strcmp(ui->e->run.mode, "live") == 0;
-}
-
 static void
 key_auto(struct ui *ui)
 {
@@ -293,122 +286,36 @@ key_auto(struct ui *ui)
 static void
 key_run(struct ui *ui)
 {
-	struct engine_step *s = ui_selected(ui);
-
-	if (s == NULL)
-		return;
-	if (step_kind_is_person(s->def->type) || s->ex != NULL ||
-	    s->state == ST_SUCCEEDED || s->state == ST_SKIPPED) {
-		ui_act_start(ui, s); /* says why not */
-		return;
-	}
-	ui->act_step = s;
 	ui_act_begin(ui, ACT_RUN, NULL, 0);
 }
 
 static void
 key_confirm(struct ui *ui)
 {
-	struct engine_step *s = ui_selected(ui);
-	char *label;
-
-	if (s == NULL)
-		return;
-	if (s->def->type == STEP_CHECKPOINT) {
-		ui_message(ui, 1, "%s is a checkpoint: g for go, n for no-go",
-		    s->def->id);
-		return;
-	}
-	if (s->state != ST_AWAITING && s->state != ST_INTERRUPTED) {
-		ui_message(ui, 1, "%s is %s, not awaiting a person; nothing to "
-		    "confirm", s->def->id, step_state_name(s->state));
-		return;
-	}
-	ui->act_step = s;
-	label = xprintf("confirm %s; note (optional): ", s->def->id);
-	ui_act_begin(ui, ACT_CONFIRM, label, 0);
-	free(label);
-}
-
-/* g and n: a decision at the selected checkpoint. */
-static void
-key_decide(struct ui *ui, int go)
-{
-	struct engine_step *s = ui_selected(ui);
-	char *label;
-
-	if (s == NULL)
-		return;
-	if (s->def->type != STEP_CHECKPOINT) {
-		ui_message(ui, 1, "%s is a %s step, not a checkpoint", s->def->id,
-		    step_type_name(s->def->type));
-		return;
-	}
-	if (s->state != ST_AWAITING) {
-		ui_message(ui, 1, "checkpoint %s is %s, not awaiting a decision",
-		    s->def->id, step_state_name(s->state));
-		return;
-	}
-	ui->act_step = s;
-	label = xprintf("%s at %s; reason (required): ", go ? "GO" : "NO-GO",
-	    s->def->id);
-	ui_act_begin(ui, go ? ACT_GO : ACT_NOGO, label, 1);
-	free(label);
+	ui_act_begin(ui, ACT_CONFIRM, "confirm", 0);
 }
 
 static void
 key_go(struct ui *ui)
 {
-	key_decide(ui, 1);
+	ui_act_begin(ui, ACT_GO, "GO at", 1);
 }
 
 static void
 key_nogo(struct ui *ui)
 {
-	key_decide(ui, 0);
+	ui_act_begin(ui, ACT_NOGO, "NO-GO at", 1);
 }
 
 static void
 key_skip(struct ui *ui)
 {
-	struct engine_step *s = ui_selected(ui);
-	char *label;
-
-	if (s == NULL)
-		return;
-	if (s->ex != NULL || s->state == ST_SUCCEEDED ||
-	    s->state == ST_SKIPPED || s->state == ST_RUNNING) {
-		ui_message(ui, 1, "%s is %s and cannot be skipped", s->def->id,
-		    step_state_name(s->state));
-		return;
-	}
-	ui->act_step = s;
-	label = xprintf("skip %s; reason (required): ", s->def->id);
-	ui_act_begin(ui, ACT_SKIP, label, 1);
-	free(label);
+	ui_act_begin(ui, ACT_SKIP, "skip", 1);
 }
 
 static void
 key_retry(struct ui *ui)
 {
-	struct engine_step *s = ui_selected(ui);
-
-	if (s == NULL)
-		return;
-	if (step_kind_is_person(s->def->type)) {
-		ui_message(ui, 1, "%s is a %s step: it is %s, not retried",
-		    s->def->id, step_type_name(s->def->type),
-		    step_kind(s->def->type)->by);
-		return;
-	}
-	if (s->ex != NULL || (s->state != ST_FAILED &&
-	    s->state != ST_INTERRUPTED && s->state != ST_AWAITING &&
-	    s->state != ST_ROLLBACK_FAILED)) {
-		ui_message(ui, 1, "%s is %s; only a failed or interrupted step "
-		    "can be retried", s->def->id, step_state_name(s->state));
-		return;
-	}
-	ui->act_step = s;
 	ui_act_begin(ui, ACT_RETRY, NULL, 0);
 }
 
@@ -499,37 +406,62 @@ ui_rollback_id(struct ui *ui, const char *text)
 	ui->changed = 1;
 }
 
-/* Begin collecting an action: a text first if label is given. */
+/* The engine's action behind a console action on step s. */
+static enum engine_action
+ui_act_action(int act, struct engine_step *s)
+{
+	switch (act) {
+	case ACT_CONFIRM:
+		return ENGINE_CONFIRM;
+	case ACT_GO:
+	case ACT_NOGO:
+		return ENGINE_DECIDE;
+	case ACT_SKIP:
+		return ENGINE_SKIP;
+	case ACT_RETRY:
+		return engine_which_retry(s);
+	}
+	return ENGINE_RUN;
+}
+
+/*
+ * Begin collecting an action on the selected step, if the engine allows
+ * it (else say why, before asking anything): a note or reason first if
+ * label (what the prompt says before the step id) is given.
+ */
 static void
 ui_act_begin(struct ui *ui, int act, const char *label, int required)
 {
+	struct engine_step *s = ui_selected(ui);
+	const char *why;
+	char *text;
+
+	if (s == NULL)
+		return;
+	if (engine_may(ui->e, s, ui_act_action(act, s), &why) != 0) {
+		ui_message(ui, 1, "%s", why);
+		return;
+	}
+	ui->act_step = s;
 	ui->act = act;
 	free(ui->act_text);
 	ui->act_text = NULL;
-	if (label != NULL)
-		ui_prompt_open(ui, label, required, ui_act_text);
-	else
+	if (label == NULL) {
 		ui_act_text(ui, NULL);
+		return;
+	}
+	text = xprintf("%s %s; %s: ", label, s->def->id,
+	    required ? "reason (required)" : "note (optional)");
+	ui_prompt_open(ui, text, required, ui_act_text);
+	free(text);
 }
 
 /* Does this action in this run need the step id typed? */
 static int
 ui_dangerous(struct ui *ui)
 {
-	struct engine_step *s = ui->act_step;
-
-	if (!ui_live(ui))
-		return 0;
-	switch (ui->act) {
-	case ACT_RUN:
-		return s->def->irreversible || s->state == ST_FAILED;
-	case ACT_GO:
-	case ACT_NOGO:
-	case ACT_SKIP:
-	case ACT_RETRY:
-		return 1;
-	}
-	return 0;
+	return engine_needs_id(ui->e, ui->act_step,
+	    ui_act_action(ui->act, ui->act_step));
 }
 
 /* The text (note, reason) is in; ask for the id if it is dangerous. */
@@ -572,7 +504,7 @@ ui_act_start(struct ui *ui, struct engine_step *s)
 
 	if (engine_start_one(ui->e, s, &why) != 0) {
 		ui_drain_stderr(ui);
-		ui_message(ui, 1, "cannot run %s: %s", s->def->id, why);
+		ui_message(ui, 1, "%s", why);
 	} else
 		ui_message(ui, 0, "%s started", s->def->id);
 }
@@ -601,7 +533,7 @@ ui_act_do(struct ui *ui)
 		rc = engine_skip(ui->e, s, t);
 		break;
 	case ACT_RETRY:
-		if (s->undo) {
+		if (engine_which_retry(s) == ENGINE_ROLLBACK_RETRY) {
 			/* A step being rolled back: its rollback action again. */
 			if ((rc = engine_rollback_retry(ui->e, s)) == 0)
 				ui_message(ui, 0, "%s: rolling back again", s->def->id);

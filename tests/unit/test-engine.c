@@ -164,6 +164,40 @@ test_no_go(void **state)
 	assert_int_equal(engine_run(f->e), EXIT_FAILED);
 }
 
+/* The lifecycle table: kinds, states and refusals. */
+static void
+test_lifecycle(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_step *ok = engine_find(f->e, "ok");
+	struct engine_step *gate = engine_find(f->e, "gate");
+	const char *why;
+
+	assert_int_equal(engine_may(f->e, ok, ENGINE_RUN, &why), 0);
+	assert_null(why);
+	assert_int_equal(engine_may(f->e, engine_find(f->e, "person"),
+	    ENGINE_RUN, &why), EXIT_USAGE);
+	assert_int_equal(engine_may(f->e, gate, ENGINE_CONFIRM, &why),
+	    EXIT_USAGE);
+	assert_int_equal(engine_may(f->e, ok, ENGINE_CONFIRM, &why),
+	    EXIT_CONFLICT);
+	assert_string_equal(why, "ok is pending, not awaiting a person; "
+	    "nothing to confirm");
+	assert_int_equal(engine_may(f->e, ok, ENGINE_DECIDE, &why), EXIT_USAGE);
+	assert_int_equal(engine_may(f->e, ok, ENGINE_SKIP, &why), 0);
+	assert_int_equal(engine_which_retry(ok), ENGINE_RETRY);
+	assert_false(engine_needs_id(f->e, ok, ENGINE_SKIP));
+	/* A no-go stands: the gate cannot be skipped, nor decided again. */
+	gate->state = ST_FAILED;
+	assert_int_equal(engine_may(f->e, gate, ENGINE_SKIP, &why),
+	    EXIT_CONFLICT);
+	assert_int_equal(engine_may(f->e, gate, ENGINE_DECIDE, &why),
+	    EXIT_CONFLICT);
+	ok->state = ST_FAILED;
+	assert_int_equal(engine_may(f->e, ok, ENGINE_SKIP, &why), 0);
+	assert_int_equal(engine_may(f->e, ok, ENGINE_RETRY, &why), 0);
+}
+
 /* Every type has one row: its name, an executor or a person, an undo. */
 static void
 test_step_kinds(void **state)
@@ -178,8 +212,8 @@ test_step_kinds(void **state)
 		assert_non_null(k);
 		assert_int_equal(k->type, t);
 		assert_string_equal(k->name, step_type_name((enum step_type)t));
-		assert_true((k->ops != NULL) != (k->person != 0));
-		assert_true(k->person == (k->by != NULL));
+		assert_true((k->ops != NULL) == (k->who == WHO_ENGINE));
+		assert_true((k->who != WHO_ENGINE) == (k->by != NULL));
 		assert_non_null(k->undo_how);
 	}
 	assert_null(step_kind(STEP_NTYPES));
@@ -206,6 +240,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_people, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_go, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 		cmocka_unit_test(test_step_kinds),
 	};
 
