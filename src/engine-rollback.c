@@ -414,7 +414,7 @@ engine_rollback_begin(struct engine *e, const char *to, int force,
 		engine_rollback_plan_free(&p);
 		return EXIT_CONFLICT;
 	}
-	engine_loop_init(e);
+	engine_autostart(e); /* each pass takes the next step */
 	if (rollback_begin(e, &p, force && p.nblocked > 0, reason) != 0) {
 		engine_rollback_plan_free(&p);
 		return EXIT_CONFLICT;
@@ -480,9 +480,7 @@ engine_rollback(struct engine *e, const char *to, int force,
 
 	if ((rc = engine_rollback_begin(e, to, force, reason)) != 0)
 		return rc;
-	while ((rc = engine_rollback_end(e)) < 0) {
+	while ((rc = engine_rollback_end(e)) < 0)
 		loop_once(e->loop, -1);
-		engine_rollback_advance(e);
-	}
 	return rc;
 }

@@ -61,6 +61,7 @@ static void engine_lost(struct engine *);
 static void on_poll(void *);
 static void on_flush(void *);
 static void on_wake(void *);
+static void engine_before_poll(void *);
 static void on_stop(int, void *);
 static void engine_flush_step(struct engine *, struct engine_step *);
 static void engine_conninfo_secrets(struct engine *);
@@ -1102,6 +1103,33 @@ on_flush(void *arg)
 	e->flush = loop_timer_add(e->loop, ENGINE_FLUSH_MS, on_flush, e);
 }
 
+/*
+ * Before the loop sleeps: start what may start; end engine_run's loop once
+ * nothing more can happen, and a rollback's once it has ended.
+ */
+static void
+engine_before_poll(void *arg)
+{
+	struct engine *e = arg;
+
+	if (!e->scheduling)
+		return;
+	engine_schedule(e);
+	if (e->until_idle && !engine_busy(e)) {
+		e->idle = 1;
+		loop_break(e->loop);
+	}
+	if (e->rollback != NULL && e->rollback->rc >= 0)
+		loop_break(e->loop);
+}
+
+void
+engine_autostart(struct engine *e)
+{
+	engine_loop_init(e);
+	e->scheduling = 1;
+}
+
 static void
 on_wake(void *arg)
 {
@@ -1163,6 +1191,7 @@ engine_loop_init(struct engine *e)
 	    e);
 	e->poll = loop_timer_add(e->loop, ENGINE_POLL_MS, on_poll, e);
 	e->flush = loop_timer_add(e->loop, ENGINE_FLUSH_MS, on_flush, e);
+	loop_before_poll(e->loop, engine_before_poll, e);
 }
 
 struct loop *
@@ -1211,12 +1240,12 @@ engine_run(struct engine *e)
 			break;
 		}
 	}
-	for (;;) {
-		engine_schedule(e);
-		if (!engine_busy(e))
-			break;
+	engine_autostart(e);
+	e->until_idle = 1;
+	e->idle = 0;
+	while (!e->idle)
 		loop_once(e->loop, -1);
-	}
+	e->until_idle = 0;
 	return engine_result(e);
 }
 

@@ -90,6 +90,9 @@ struct engine {
 	int accept_changes;
 	int lost_lease; /* another driver took over */
 	int hold;       /* start automatic steps only through engine_start_one */
+	int scheduling; /* each loop pass starts what may start */
+	int until_idle; /* engine_run: end the loop once nothing can happen */
+	int idle;
 	struct engine_rollback *rollback; /* a rollback this engine drives */
 	char *rollback_to; /* a rollback under way in the run ("" = start) */
 	unsigned char *wanted; /* steps this invocation may start */
@@ -128,6 +131,9 @@ int engine_start_one(struct engine *, struct engine_step *, const char **why);
 
 /* Start whatever may start now. */
 void engine_schedule(struct engine *);
+/* From now on, every pass of the engine's loop starts whatever may start
+ * (and takes the next step of a rollback) before it sleeps. */
+void engine_autostart(struct engine *);
 /* Is anything running or due to start? */
 int engine_busy(struct engine *);
 /* Run until nothing more can happen; returns the exit status. */

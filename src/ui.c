@@ -50,6 +50,8 @@ static void ui_free(struct ui *);
 static void ui_trace(struct ui *);
 static void ui_start(struct ui *);
 static void ui_stop(struct ui *);
+static int ui_done(struct ui *);
+static void ui_before_poll(void *);
 
 /* Turn the theme into curses attributes, one colour pair per element. */
 static void
@@ -490,6 +492,7 @@ ui_start(struct ui *ui)
 	ui->sig = ui_signature(ui);
 	ui_refresh(ui);
 	ui->dirty = 1;
+	loop_before_poll(loop, ui_before_poll, ui);
 }
 
 /* Unhook the console, and give the terminal back. */
@@ -499,6 +502,7 @@ ui_stop(struct ui *ui)
 	struct loop *loop = ui->loop;
 
 	ui->e->on_change = NULL;
+	loop_before_poll_remove(loop, ui_before_poll, ui);
 	loop_io_remove(loop, ui->in_io);
 	if (ui->err_io != NULL)
 		loop_io_remove(loop, ui->err_io);
@@ -522,6 +526,28 @@ ui_done(struct ui *ui)
 	if (e->stopping)
 		return e->nrunning == 0;
 	return ui->quit;
+}
+
+/*
+ * Before the loop sleeps (after the engine started what may start): look
+ * at what changed, end when it is time, else draw once for the pass.
+ */
+static void
+ui_before_poll(void *arg)
+{
+	struct ui *ui = arg;
+
+	if (ui->e->rollback != NULL)
+		ui_rollback_check(ui);
+	ui_check(ui);
+	if (ui_done(ui)) {
+		ui->done = 1;
+		loop_break(ui->loop);
+		return;
+	}
+	if (ui->dirty)
+		ui_draw(ui);
+	ui_trace(ui);
 }
 
 /* A rollback the console started has ended: say how. */
@@ -565,19 +591,10 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 		return EXIT_USAGE;
 	}
 	ui_start(&ui);
-	for (;;) {
-		if (!watch && e->driving && !e->lost_lease)
-			engine_schedule(e);
-		if (e->rollback != NULL)
-			ui_rollback_check(&ui);
-		ui_check(&ui);
-		if (ui_done(&ui))
-			break;
-		if (ui.dirty)
-			ui_draw(&ui);
-		ui_trace(&ui);
+	if (!watch && e->driving)
+		engine_autostart(e);
+	while (!ui.done)
 		loop_once(loop, -1);
-	}
 	ui_stop(&ui);
 	ui_free(&ui);
 	if (e->lost_lease) {

@@ -111,6 +111,7 @@ struct ui {
 	int saved_err;   /* the real stderr */
 	struct buf err_buf;
 	int quit;
+	int done;        /* the loop ends after this pass */
 	int follow;      /* watch: switch to a newer run when one starts */
 	int reopen;      /* quit to open that newer run */
 	int stop_asked;  /* quit asked while steps ran: stopping them */
