@@ -24,9 +24,9 @@ cmd_run_explain(struct engine *e, int rc, const char *path)
 	struct engine_step *s;
 	size_t i;
 
-	for (i = 0; i < e->nsteps; i++) {
-		s = &e->steps[i];
-		if (!e->wanted[i])
+	for (i = 0; i < engine_nsteps(e); i++) {
+		s = engine_step_at(e, i);
+		if (!engine_wanted(e, i))
 			continue;
 		if (rc == EXIT_FAILED && s->state == ST_FAILED)
 			fprintf(stderr, "cutover: step %s failed%s%s; see `cutover "
@@ -59,9 +59,10 @@ cmd_run_exec(struct cmd_ctx *c)
 	o.accept_changes = cmd_opt(c, "--accept-changes") != NULL;
 	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0)
 		return rc;
-	if (strcmp(e->run.state, "open") != 0) {
+	if (strcmp(engine_run_info(e)->state, "open") != 0) {
 		fprintf(stderr, "cutover: run %lld is %s; --new-run starts "
-		    "another\n", (long long)e->run.id, e->run.state);
+		    "another\n", (long long)engine_run_info(e)->id,
+		    engine_run_info(e)->state);
 		cmd_close(rb, st, e);
 		return EXIT_DONE;
 	}

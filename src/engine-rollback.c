@@ -80,8 +80,8 @@ rollback_target(struct engine *e, const char *to, struct engine_step **out)
 	if (to != NULL) {
 		s = engine_find(e, to);
 		if (s == NULL || s->def->type != STEP_CHECKPOINT) {
-			fprintf(stderr, "cutover: --to wants a checkpoint; %s is "
-			    "%s\n", to, s == NULL ? "no step of this runbook"
+			engine_error(e, "--to wants a checkpoint; %s is "
+			    "%s", to, s == NULL ? "no step of this runbook"
 			                          : "not a checkpoint");
 			free(stored);
 			return EXIT_USAGE;
@@ -126,8 +126,8 @@ engine_rollback_plan(struct engine *e, const char *to,
 	if ((rc = rollback_target(e, to, &p->to)) != 0)
 		return rc;
 	if (p->to != NULL && p->to->done_ms < 0) {
-		fprintf(stderr, "cutover: checkpoint %s has not passed; there is "
-		    "nothing after it to undo\n", p->to->def->id);
+		engine_error(e, "checkpoint %s has not passed; there is "
+		    "nothing after it to undo", p->to->def->id);
 		return EXIT_CONFLICT;
 	}
 	since = p->to != NULL ? p->to->done_ms : -1;
@@ -248,8 +248,8 @@ rollback_person(struct engine *e, struct engine_step *s)
 	int rc;
 
 	if (s->state == ST_AWAITING && s->undo) {
-		fprintf(stderr, "cutover: step %s waits for a person: confirm it "
-		    "once it is undone%s\n", s->def->id,
+		engine_error(e, "step %s waits for a person: confirm it "
+		    "once it is undone%s", s->def->id,
 		    step_kind_undo(s->def) == UNDO_ACTION
 		        ? ", or retry its rollback" : "");
 		return EXIT_WAITING;
@@ -272,8 +272,8 @@ rollback_person(struct engine *e, struct engine_step *s)
 	s->state = ST_AWAITING;
 	s->undo = 1;
 	engine_note(e, s, "%s", note);
-	fprintf(stderr, "cutover: step %s waits for a person: %s; confirm it "
-	    "once it is undone\n", s->def->id, note);
+	engine_error(e, "step %s waits for a person: %s; confirm it "
+	    "once it is undone", s->def->id, note);
 	free(note);
 	return EXIT_WAITING;
 }
@@ -311,8 +311,8 @@ rollback_outcome(struct engine *e, struct engine_step *s)
 		return EXIT_CONFLICT;
 	if (s->state == ST_AWAITING)
 		return EXIT_WAITING;
-	fprintf(stderr, "cutover: the rollback of %s failed%s%s; see `cutover "
-	    "log`, fix it, then run rollback again to resume\n", s->def->id,
+	engine_error(e, "the rollback of %s failed%s%s; see `cutover "
+	    "log`, fix it, then run rollback again to resume", s->def->id,
 	    s->note ? ": " : "", s->note ? s->note : "");
 	return EXIT_FAILED;
 }
@@ -324,7 +324,7 @@ engine_rollback_retry(struct engine *e, struct engine_step *s)
 	int rc;
 
 	if ((rc = engine_may(e, s, ENGINE_ROLLBACK_RETRY, &why)) != 0) {
-		fprintf(stderr, "cutover: %s\n", why);
+		engine_error(e, "%s", why);
 		return rc;
 	}
 	engine_loop_init(e);
@@ -387,29 +387,29 @@ engine_rollback_begin(struct engine *e, const char *to, int force,
 	if (e->rollback != NULL)
 		return EXIT_CONFLICT;
 	if (e->nrunning > 0) {
-		fprintf(stderr, "cutover: steps are running; let them finish (or "
-		    "stop them) before rolling back\n");
+		engine_error(e, "steps are running; let them finish (or "
+		    "stop them) before rolling back");
 		return EXIT_CONFLICT;
 	}
 	engine_reload(e);
 	if (to != NULL && e->rollback_to != NULL &&
 	    strcmp(to, *e->rollback_to ? e->rollback_to : "start") != 0) {
-		fprintf(stderr, "cutover: a rollback to %s is under way; finish "
-		    "it (without --to) before choosing another target\n",
+		engine_error(e, "a rollback to %s is under way; finish "
+		    "it (without --to) before choosing another target",
 		    *e->rollback_to ? e->rollback_to : "the run's start");
 		return EXIT_CONFLICT;
 	}
 	if (!engine_may_roll_back(e)) {
-		fprintf(stderr, "cutover: operator %s may not roll back this live "
-		    "run (settings.rollback_roles)\n", state_operator(e->st));
+		engine_error(e, "operator %s may not roll back this live "
+		    "run (settings.rollback_roles)", state_operator(e->st));
 		return EXIT_CONFLICT;
 	}
 	if ((rc = engine_rollback_plan(e, to, &p)) != 0)
 		return rc;
 	if (p.nblocked > 0 && !force) {
-		fprintf(stderr, "cutover: rollback blocked: irreversible step %s "
+		engine_error(e, "rollback blocked: irreversible step %s "
 		    "succeeded after %s; --force --reason TEXT leaves it as it "
-		    "is and undoes the rest\n", p.blocked[0]->def->id,
+		    "is and undoes the rest", p.blocked[0]->def->id,
 		    p.to != NULL ? p.to->def->id : "the run's start");
 		engine_rollback_plan_free(&p);
 		return EXIT_CONFLICT;

@@ -55,7 +55,7 @@ static void engine_finish(struct engine *, struct engine_step *, int,
     const char *);
 static void engine_human(struct engine *, struct engine_step *);
 static void engine_checkpoint(struct engine *, struct engine_step *);
-static void engine_changed(struct engine *);
+static void engine_mark_complete(struct engine *);
 static void on_heartbeat(void *);
 static void engine_lost(struct engine *);
 static void on_poll(void *);
@@ -134,7 +134,8 @@ engine_note(struct engine *e, struct engine_step *s, const char *fmt, ...)
 	va_list ap;
 	char *msg, *clean;
 
-	engine_changed(e);
+	engine_changed(e, s != NULL ? ENGINE_CHANGED_STATE : ENGINE_CHANGED_RUN,
+	    s);
 	if (e->quiet)
 		return;
 	va_start(ap, fmt);
@@ -148,11 +149,131 @@ engine_note(struct engine *e, struct engine_step *s, const char *fmt, ...)
 	free(msg);
 }
 
-static void
-engine_changed(struct engine *e)
+void
+engine_changed(struct engine *e, unsigned what, struct engine_step *s)
 {
-	if (e->on_change != NULL)
-		e->on_change(e->on_change_arg);
+	if (e->hooks.changed != NULL)
+		e->hooks.changed(e->hooks.arg, what, s);
+}
+
+/* Where messages go: the front end's error hook, else stderr (tmux's
+ * cmdq_error). */
+void
+engine_error(struct engine *e, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (e->hooks.error != NULL)
+		e->hooks.error(e->hooks.arg, msg);
+	else {
+		fprintf(stderr, "cutover: %s\n", msg);
+		fflush(stderr);
+	}
+	free(msg);
+}
+
+void
+engine_set_hooks(struct engine *e, const struct engine_hooks *h)
+{
+	if (h != NULL)
+		e->hooks = *h;
+	else
+		memset(&e->hooks, 0, sizeof e->hooks);
+}
+
+const struct run_info *
+engine_run_info(struct engine *e)
+{
+	return &e->run;
+}
+
+struct runbook *
+engine_runbook(struct engine *e)
+{
+	return e->rb;
+}
+
+struct state *
+engine_state(struct engine *e)
+{
+	return e->st;
+}
+
+size_t
+engine_nsteps(struct engine *e)
+{
+	return e->nsteps;
+}
+
+struct engine_step *
+engine_step_at(struct engine *e, size_t i)
+{
+	return i < e->nsteps ? &e->steps[i] : NULL;
+}
+
+int
+engine_wanted(struct engine *e, size_t i)
+{
+	return i < e->nsteps && e->wanted[i];
+}
+
+int
+engine_driving(struct engine *e)
+{
+	return e->driving;
+}
+
+int
+engine_running(struct engine *e)
+{
+	return e->nrunning;
+}
+
+int
+engine_halted(struct engine *e)
+{
+	return e->halted;
+}
+
+int
+engine_stopping(struct engine *e)
+{
+	return e->stopping;
+}
+
+int
+engine_lost_lease(struct engine *e)
+{
+	return e->lost_lease;
+}
+
+int
+engine_rolling_back(struct engine *e)
+{
+	return e->rollback != NULL;
+}
+
+int
+engine_hold(struct engine *e)
+{
+	return e->hold;
+}
+
+void
+engine_set_hold(struct engine *e, int hold)
+{
+	e->hold = hold != 0;
+	engine_changed(e, ENGINE_CHANGED_RUN, NULL);
+}
+
+int
+engine_step_running(struct engine_step *s)
+{
+	return s->ex != NULL;
 }
 
 /* Find the run to work on, or start one. */
@@ -166,7 +287,7 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 	if (o->run > 0) {
 		rc = state_run_get(e->st, o->run, &e->run);
 		if (rc == STATE_NOTFOUND)
-			fprintf(stderr, "cutover: no run %lld in the state file\n",
+			engine_error(e, "no run %lld in the state file",
 			    (long long)o->run);
 		return rc == STATE_OK ? 0 : EXIT_CONFLICT;
 	}
@@ -186,10 +307,10 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 		return 0;
 	if (rc != STATE_NOTFOUND || !o->create) {
 		if (rc == STATE_NOTFOUND)
-			fprintf(stderr, "cutover: no open run of %s; start one "
-			    "with `cutover run`\n", e->rb->name);
+			engine_error(e, "no open run of %s; start one "
+			    "with `cutover run`", e->rb->name);
 		else
-			fprintf(stderr, "cutover: %s\n", state_error(e->st));
+			engine_error(e, "%s", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
 	/* The run keeps a copy of the runbook, less any literal secrets. */
@@ -200,7 +321,7 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 	    engine_sync(e, 1) != 0 || state_commit(e->st) != STATE_OK) {
 		state_rollback(e->st);
 		free(text);
-		fprintf(stderr, "cutover: %s\n", state_error(e->st));
+		engine_error(e, "%s", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
 	free(text);
@@ -241,8 +362,8 @@ engine_sync(struct engine *e, int fresh)
 			    rows[i].id, d == NULL ? "removed" : "changed");
 	}
 	if (changed.len > 0 && !fresh && !e->accept_changes) {
-		fprintf(stderr, "cutover: the runbook changed under run %lld: "
-		    "%s; review, then open it with --accept-changes\n",
+		engine_error(e, "the runbook changed under run %lld: "
+		    "%s; review, then open it with --accept-changes",
 		    (long long)run, changed.data);
 		rc = EXIT_CONFLICT;
 		goto out;
@@ -296,16 +417,16 @@ engine_take_lease(struct engine *e, int quiet)
 	    &h, &took);
 	if (rc == STATE_CONFLICT) {
 		if (!quiet)
-			fprintf(stderr, "cutover: run %lld is driven by pid %lld "
+			engine_error(e, "run %lld is driven by pid %lld "
 			    "on %s (operator %s); follow it with `cutover status`, "
-			    "or stop it first\n", (long long)e->run.id,
+			    "or stop it first", (long long)e->run.id,
 			    (long long)h.pid, h.host,
 			    h.operator != NULL ? h.operator : "?");
 		lease_holder_free(&h);
 		return EXIT_CONFLICT;
 	}
 	if (rc != STATE_OK) {
-		fprintf(stderr, "cutover: %s\n", state_error(e->st));
+		engine_error(e, "%s", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
 	e->driving = 1;
@@ -357,7 +478,7 @@ engine_recover_one(struct engine *e, struct attempt_row *a)
 		found = ops->recover(&o, ENGINE_GROUP_WAIT_MS, &why);
 	}
 	if (found == EXEC_ORPHAN_STUCK) {
-		fprintf(stderr, "cutover: %s\n", why != NULL ? why
+		engine_error(e, "%s", why != NULL ? why
 		    : "an attempt of a dead driver would not end");
 		free(why);
 		return EXIT_CONFLICT;
@@ -456,8 +577,8 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
 	if ((rc = engine_pick_run(e, o)) != 0)
 		goto fail;
 	if (strcmp(e->run.runbook, rb->name) != 0) {
-		fprintf(stderr, "cutover: the state file holds runbook %s, not "
-		    "%s; use --state to choose another file\n", e->run.runbook,
+		engine_error(e, "the state file holds runbook %s, not "
+		    "%s; use --state to choose another file", e->run.runbook,
 		    rb->name);
 		rc = EXIT_CONFLICT;
 		goto fail;
@@ -472,7 +593,7 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
 		if ((rc = engine_sync(e, 0)) != 0 ||
 		    (rc = engine_recover(e)) != 0) {
 			if (rc < 0) {
-				fprintf(stderr, "cutover: %s\n", state_error(st));
+				engine_error(e, "%s", state_error(st));
 				rc = EXIT_CONFLICT;
 			}
 			goto fail;
@@ -839,7 +960,7 @@ engine_output(const char *p, size_t n, void *arg)
 
 	outbuf_add(&s->out, p, n);
 	s->out_gen++;
-	engine_changed(s->e);
+	engine_changed(s->e, ENGINE_CHANGED_OUTPUT, s);
 }
 
 /* An executor finished a command of step s. */
@@ -995,8 +1116,8 @@ engine_lost(struct engine *e)
 
 	if (e->lost_lease)
 		return;
-	fprintf(stderr, "cutover: another driver took over run %lld; "
-	    "stopping\n", (long long)e->run.id);
+	engine_error(e, "another driver took over run %lld; "
+	    "stopping", (long long)e->run.id);
 	e->lost_lease = 1;
 	e->stopping = 1;
 	for (i = 0; i < e->nsteps; i++) {
@@ -1060,7 +1181,7 @@ on_poll(void *arg)
 
 	if (state_changed(e->st)) {
 		engine_reload(e);
-		engine_changed(e);
+		engine_changed(e, ENGINE_CHANGED_STATE | ENGINE_CHANGED_RUN, NULL);
 	}
 	e->poll = loop_timer_add(e->loop, ENGINE_POLL_MS, on_poll, e);
 }
@@ -1115,6 +1236,7 @@ engine_before_poll(void *arg)
 	if (!e->scheduling)
 		return;
 	engine_schedule(e);
+	engine_mark_complete(e);
 	if (e->until_idle && !engine_busy(e)) {
 		e->idle = 1;
 		loop_break(e->loop);
@@ -1227,8 +1349,8 @@ engine_run(struct engine *e)
 
 	if (state_run_rollback_to(e->st, e->run.id, NULL, &to) == STATE_OK &&
 	    to != NULL) {
-		fprintf(stderr, "cutover: a rollback to %s is under way; finish "
-		    "it with `cutover rollback` first\n",
+		engine_error(e, "a rollback to %s is under way; finish "
+		    "it with `cutover rollback` first",
 		    *to ? to : "the run's start");
 		free(to);
 		return EXIT_CONFLICT;
@@ -1249,35 +1371,57 @@ engine_run(struct engine *e)
 	return engine_result(e);
 }
 
+/* Are all the steps this invocation may start done? (*whole: and it may
+ * start every step of the run.) */
+static int
+engine_all_done(struct engine *e, int *whole)
+{
+	size_t i;
+	int all = 1;
+
+	*whole = 1;
+	for (i = 0; i < e->nsteps; i++) {
+		if (!e->wanted[i])
+			*whole = 0;
+		else if (!(DONE_MASK & ST_BIT(e->steps[i].state)))
+			all = 0;
+	}
+	return all;
+}
+
+/* A driver that sees every step of an open run done marks it complete. */
+static void
+engine_mark_complete(struct engine *e)
+{
+	int whole;
+
+	if (!e->driving || e->lost_lease || strcmp(e->run.state, "open") != 0 ||
+	    !engine_all_done(e, &whole) || !whole)
+		return;
+	if (state_run_set_state(e->st, e->run.id, "complete") != 0)
+		return;
+	free(e->run.state);
+	e->run.state = xstrdup("complete");
+	engine_note(e, NULL, "run %lld complete", (long long)e->run.id);
+}
+
 int
 engine_result(struct engine *e)
 {
-	int all_done = 1, failed = 0, waiting = 0, whole = 1;
+	int failed = 0, waiting = 0, whole;
 	size_t i;
 
+	if (engine_all_done(e, &whole))
+		return EXIT_DONE;
 	for (i = 0; i < e->nsteps; i++) {
 		enum step_state st = e->steps[i].state;
 
-		if (!e->wanted[i]) {
-			whole = 0;
+		if (!e->wanted[i])
 			continue;
-		}
-		if (!(DONE_MASK & ST_BIT(st)))
-			all_done = 0;
 		if (st == ST_FAILED || st == ST_ROLLBACK_FAILED)
 			failed = 1;
 		if (st == ST_AWAITING || st == ST_INTERRUPTED)
 			waiting = 1;
-	}
-	if (all_done) {
-		if (whole && e->driving && strcmp(e->run.state, "open") == 0 &&
-		    state_run_set_state(e->st, e->run.id, "complete") == 0) {
-			free(e->run.state);
-			e->run.state = xstrdup("complete");
-			engine_note(e, NULL, "run %lld complete",
-			    (long long)e->run.id);
-		}
-		return EXIT_DONE;
 	}
 	if (e->lost_lease)
 		return EXIT_CONFLICT;
@@ -1299,7 +1443,7 @@ engine_check(struct engine *e, struct engine_step *s,
 	int rc;
 
 	if ((rc = engine_may(e, s, action, &why)) != 0)
-		fprintf(stderr, "cutover: %s\n", why);
+		engine_error(e, "%s", why);
 	return rc;
 }
 
@@ -1314,12 +1458,13 @@ engine_confirm(struct engine *e, struct engine_step *s, const char *note)
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
 	        s->undo ? ST_ROLLED_BACK : ST_SUCCEEDED, note,
 	        s->undo ? "confirm-undone" : "confirm", note) != STATE_OK) {
-		fprintf(stderr, "cutover: %s changed meanwhile; look again with "
-		    "`cutover status`\n", s->def->id);
+		engine_error(e, "%s changed meanwhile; look again with "
+		    "`cutover status`", s->def->id);
 		return EXIT_CONFLICT;
 	}
 	s->state = s->undo ? ST_ROLLED_BACK : ST_SUCCEEDED;
 	s->undo = 0;
+	engine_changed(e, ENGINE_CHANGED_STATE, s);
 	return EXIT_DONE;
 }
 
@@ -1336,11 +1481,12 @@ engine_skip(struct engine *e, struct engine_step *s, const char *reason)
 	mask &= ST_BIT(s->state);
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
 	        ST_SKIPPED, reason, "skip", reason) != STATE_OK) {
-		fprintf(stderr, "cutover: %s changed meanwhile; look again with "
-		    "`cutover status`\n", s->def->id);
+		engine_error(e, "%s changed meanwhile; look again with "
+		    "`cutover status`", s->def->id);
 		return EXIT_CONFLICT;
 	}
 	s->state = ST_SKIPPED;
+	engine_changed(e, ENGINE_CHANGED_STATE, s);
 	return EXIT_DONE;
 }
 
@@ -1374,8 +1520,8 @@ engine_decide(struct engine *e, struct engine_step *s, int go,
 	        &mine) != STATE_OK)
 		return EXIT_CONFLICT;
 	if (mine > 0 && go) {
-		fprintf(stderr, "cutover: operator %s already decided at %s; "
-		    "another operator must approve\n", state_operator(e->st),
+		engine_error(e, "operator %s already decided at %s; "
+		    "another operator must approve", state_operator(e->st),
 		    s->def->id);
 		return EXIT_CONFLICT;
 	}
@@ -1402,5 +1548,6 @@ engine_retry(struct engine *e, struct engine_step *s)
 	s->tries_left = 0;
 	s->not_before = 0;
 	e->halted = 0;
+	engine_changed(e, ENGINE_CHANGED_STATE, s);
 	return EXIT_DONE;
 }

@@ -71,36 +71,54 @@ struct engine_step {
 	int64_t done_ms;    /* when it succeeded (rollback order), -1 */
 };
 
-struct engine_rollback;
+struct engine;
 
-struct engine {
-	struct runbook *rb;
-	struct state *st;
-	struct loop *loop;
-	struct run_info run;
-	struct engine_step *steps;
-	size_t nsteps;
-	char **secrets;
-	char host[256];
-	int driving;
-	int quiet;
-	int nrunning;
-	int halted;   /* a step failed: start nothing new */
-	int stopping; /* a signal asked us to stop */
-	int accept_changes;
-	int lost_lease; /* another driver took over */
-	int hold;       /* start automatic steps only through engine_start_one */
-	int scheduling; /* each loop pass starts what may start */
-	int until_idle; /* engine_run: end the loop once nothing can happen */
-	int idle;
-	struct engine_rollback *rollback; /* a rollback this engine drives */
-	char *rollback_to; /* a rollback under way in the run ("" = start) */
-	unsigned char *wanted; /* steps this invocation may start */
-	struct loop_timer *heartbeat, *poll, *flush, *wake;
-	char *why; /* the last refusal of engine_may */
-	void (*on_change)(void *); /* front end: something to redraw */
-	void *on_change_arg;
+/*
+ * What a front end hears from the engine. changed() says what changed, as
+ * ENGINE_CHANGED_* bits, and which step (NULL: the run or several); it is
+ * called often (every chunk of output), so a front end only notes the
+ * bits and looks at them once per loop pass. error() gets each one-line
+ * refusal or failure of an engine_* call (without "cutover: "); with no
+ * error hook they go to stderr.
+ */
+#define ENGINE_CHANGED_STATE 0x1u  /* a step's state, note or attempts */
+#define ENGINE_CHANGED_OUTPUT 0x2u /* a running step printed */
+#define ENGINE_CHANGED_RUN 0x4u    /* the run: hold, halt, stop, its state */
+struct engine_hooks {
+	void (*changed)(void *arg, unsigned what, struct engine_step *);
+	void (*error)(void *arg, const char *msg);
+	void *arg;
 };
+/* Set the hooks (copied); NULL: none, errors to stderr. */
+void engine_set_hooks(struct engine *, const struct engine_hooks *);
+
+/* What front ends read. */
+const struct run_info *engine_run_info(struct engine *);
+struct runbook *engine_runbook(struct engine *);
+struct state *engine_state(struct engine *);
+size_t engine_nsteps(struct engine *);
+/* Step i of the runbook's order (i < engine_nsteps). */
+struct engine_step *engine_step_at(struct engine *, size_t i);
+/* May this invocation start step i (engine_set_until, engine_set_only)? */
+int engine_wanted(struct engine *, size_t i);
+/* Does this engine hold the run's lease? */
+int engine_driving(struct engine *);
+/* Steps running now. */
+int engine_running(struct engine *);
+/* A step failed: nothing new starts until it is retried or skipped. */
+int engine_halted(struct engine *);
+/* Stopping: what runs ends interrupted, nothing new starts. */
+int engine_stopping(struct engine *);
+/* Another driver took the run over. */
+int engine_lost_lease(struct engine *);
+/* Is a rollback driven by this engine under way? */
+int engine_rolling_back(struct engine *);
+/* Hold: automatic steps start only through engine_start_one. */
+int engine_hold(struct engine *);
+void engine_set_hold(struct engine *, int);
+/* Is step s running here? */
+int engine_step_running(struct engine_step *);
+
 
 /*
  * Open the run of rb in st as opts say: pick or create the run, check the
@@ -138,7 +156,8 @@ void engine_autostart(struct engine *);
 int engine_busy(struct engine *);
 /* Run until nothing more can happen; returns the exit status. */
 int engine_run(struct engine *);
-/* The exit status the run's present state calls for. */
+/* The exit status the run's present state calls for (it changes nothing;
+ * a driver marks a finished run complete on its own). */
 int engine_result(struct engine *);
 /* Stop what runs, as SIGTERM does: its attempts end interrupted (with
  * why as their message) and nothing new starts. */
@@ -209,13 +228,6 @@ void engine_rollback_plan_format(const struct rollback_plan *, struct buf *,
  */
 int engine_rollback(struct engine *, const char *to, int force,
     const char *reason);
-/* A rollback driven step by step from the event loop (the console). */
-struct engine_rollback {
-	struct rollback_plan plan;
-	size_t next;                 /* next step of the plan */
-	struct engine_step *current; /* whose action runs now */
-	int rc;                      /* -1 while under way, then its status */
-};
 /* Start a rollback (0), or refuse with an exit status after an error on
  * stderr. engine_schedule then advances it; forward steps do not start. */
 int engine_rollback_begin(struct engine *, const char *to, int force,

@@ -204,13 +204,14 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 		if (ui->rows[i].ended_ms > last)
 			last = ui->rows[i].ended_ms;
 	}
-	if (strcmp(ui->e->run.state, "open") != 0 && last > 0)
+	if (strcmp(engine_run_info(ui->e)->state, "open") != 0 && last > 0)
 		now = last;
 	if (first < 0)
 		snprintf(elapsed, len, "--:--:--");
 	else
 		ui_hms(now - first, elapsed, len);
-	if (report_eta(ui->st, ui->rb, ui->e->run.id, 1000, &et) != STATE_OK) {
+	if (report_eta(ui->st, ui->rb, engine_run_info(ui->e)->id, 1000,
+	        &et) != STATE_OK) {
 		snprintf(eta, len, "ETA --");
 		return;
 	}
@@ -230,17 +231,18 @@ static void
 ui_draw_header(struct ui *ui)
 {
 	struct engine *e = ui->e;
-	int live = strcmp(e->run.mode, "live") == 0, open, x, rx;
+	int live = strcmp(engine_run_info(e)->mode, "live") == 0, open, x, rx;
 	enum theme_element el = live ? T_HEADER_LIVE : T_HEADER;
 	char info[256], elapsed[32], eta[64];
 	const char *tag = live ? " *** LIVE *** " : " REHEARSAL ";
 	const char *title = ui->rb->title ? ui->rb->title : ui->rb->name;
 
-	open = strcmp(e->run.state, "open") == 0;
+	open = strcmp(engine_run_info(e)->state, "open") == 0;
 	ui_times(ui, elapsed, eta, sizeof elapsed);
 	snprintf(info, sizeof info, " run %lld%s%s  T+%s  %s  %s ",
-	    (long long)e->run.id, open ? "" : " ", open ? "" : e->run.state,
-	    elapsed, eta, ui->watch ? "WATCH" : e->hold ? "HOLD" : "AUTO");
+	    (long long)engine_run_info(e)->id, open ? "" : " ",
+	    open ? "" : engine_run_info(e)->state, elapsed, eta,
+	    ui->watch ? "WATCH" : engine_hold(e) ? "HOLD" : "AUTO");
 	ui_fill(ui, 0, 0, COLS, el);
 	x = live ? ui_puts(ui, 0, 0, COLS, T_HEADER_LIVE, tag) : 0;
 	x += ui_puts(ui, 0, x, COLS - x, el, " ");
@@ -293,7 +295,7 @@ ui_draw_list(struct ui *ui, int y, int h, int w)
 			continue;
 		if (rows[row] < rb->nsteps) {
 			ui->list_rows[r] = rows[row];
-			ui_draw_step(ui, y + r, w, &ui->e->steps[rows[row]],
+			ui_draw_step(ui, y + r, w, engine_step_at(ui->e, rows[row]),
 			    rows[row] == ui->sel);
 			continue;
 		}
@@ -318,7 +320,7 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 	else if (ui->search != NULL && (strcasestr(s->def->id, ui->search) ||
 	    (s->def->title && strcasestr(s->def->title, ui->search))))
 		el = T_MATCH;
-	if (s->ex != NULL)
+	if (engine_step_running(s))
 		ui_hms(loop_now() - s->started, t, sizeof t);
 	tw = t[0] ? (int)strlen(t + 3) : 0;
 	x = ui_puts(ui, y, 0, w, el, sel ? ">" : " ");
@@ -425,7 +427,7 @@ ui_draw_record(struct ui *ui, int y, int x, int w, int h)
 	buf_printf(&b, "%d", s->attempts);
 	if (dt->have_row && dt->row.started_at != NULL)
 		buf_printf(&b, "  started %.8sZ", dt->row.started_at + 11);
-	if (s->ex != NULL) {
+	if (engine_step_running(s)) {
 		ui_hms(loop_now() - s->started, t, sizeof t);
 		buf_printf(&b, "  running %s", t);
 	} else if (dt->have_row && dt->row.ended_at != NULL) {
@@ -439,7 +441,7 @@ ui_draw_record(struct ui *ui, int y, int x, int w, int h)
 	n += ui_draw_field(ui, y + n, x, w, h - n, "attempts", b.data, T_TEXT,
 	    lw);
 	n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n, "note",
-	    s->ex == NULL && dt->have_row ? dt->row.note : s->note, T_TEXT, lw);
+	    !engine_step_running(s) && dt->have_row ? dt->row.note : s->note, T_TEXT, lw);
 	if (dt->have_row)
 		n += ui_draw_field(ui, y + n, x, w, h - n > 3 ? 3 : h - n,
 		    "result", dt->row.result, T_TEXT, lw);
@@ -453,7 +455,7 @@ ui_output_text(struct ui *ui, struct engine_step *s)
 {
 	struct ui_output *o = &ui->out;
 	struct ui_detail *d = &ui->detail;
-	int live = !ui->watch && s->ex != NULL;
+	int live = !ui->watch && engine_step_running(s);
 
 	if (o->step == s && o->live == live && (!live || o->gen == s->out_gen)
 	    && o->text != NULL)
@@ -490,7 +492,7 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 	attrset(ui->attr[T_BORDER]);
 	mvhline(y, x, UI_HLINE(ui), w);
 	buf_printf(&b, " output of %s", s->def->id);
-	if (s->ex != NULL && !ui->watch)
+	if (engine_step_running(s) && !ui->watch)
 		buf_printf(&b, ", attempt %d, %s ", s->attempt,
 		    s->phase == PH_VERIFY ? "verifying" : "running");
 	else if (d->natt > 0)
@@ -502,7 +504,7 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 	buf_reset(&b);
 	if (ui->out.scroll > 0)
 		buf_printf(&b, " back %d lines (f follows) ", ui->out.scroll);
-	else if (s->ex != NULL)
+	else if (engine_step_running(s))
 		buf_adds(&b, " following ");
 	if (b.len > 0 && tx + (int)b.len + 2 < x + w)
 		ui_puts(ui, y, x + w - (int)b.len - 1, (int)b.len, T_OUTPUT_INFO,
@@ -511,7 +513,7 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 	if (ui->out.len == 0) {
 		ui_puts(ui, y + 1, x + 1, w - 1, T_OUTPUT_INFO,
 		    step_kind_is_person(s->def->type) ? "(a person acts on this "
-		    "step: it has no output)" : d->natt > 0 || s->ex != NULL
+		    "step: it has no output)" : d->natt > 0 || engine_step_running(s)
 		    ? "(no output)" : "(not run yet)");
 		return;
 	}
@@ -574,7 +576,7 @@ ui_step_hint(struct ui *ui, struct engine_step *s)
 {
 	if (ui->watch)
 		return NULL;
-	if (ui->e->stopping)
+	if (engine_stopping(ui->e))
 		return "stopping: waiting for the running steps to end";
 	if (s == NULL)
 		return NULL;
@@ -586,13 +588,13 @@ ui_step_hint(struct ui *ui, struct engine_step *s)
 		return "interrupted: r retries, c confirms it done, s skips";
 	if (s->state == ST_FAILED)
 		return "failed: r retries, s skips";
-	if (ui->e->halted)
+	if (engine_halted(ui->e))
 		return "halted: a step failed; retry or skip it";
-	if (s->ex != NULL)
+	if (engine_step_running(s))
 		return "running: PgUp/PgDn scroll its output, f follows";
 	if ((s->state == ST_PENDING || s->state == ST_ROLLED_BACK) &&
 	    !step_kind_is_person(s->def->type))
-		return ui->e->hold ? "Enter runs it; a starts everything that may "
+		return engine_hold(ui->e) ? "Enter runs it; a starts everything that may "
 		    "start" : "starts when the steps it needs are done";
 	return NULL;
 }

@@ -135,7 +135,7 @@ ui_key(struct ui *ui, int key)
 				ui_message(ui, 1, "read-only: this screen watches "
 				    "run %lld; act from the driving console or "
 				    "with cutover confirm, decide or skip",
-				    (long long)ui->e->run.id);
+				    (long long)engine_run_info(ui->e)->id);
 				return;
 			}
 			b->fn(ui);
@@ -161,7 +161,7 @@ ui_help_lines(struct ui *ui, const char ***keys, const char ***what)
 void
 ui_select(struct ui *ui, size_t i)
 {
-	if (i >= ui->e->nsteps || i == ui->sel)
+	if (i >= engine_nsteps(ui->e) || i == ui->sel)
 		return;
 	ui->sel = i;
 	ui->out.scroll = 0;
@@ -195,8 +195,8 @@ key_first(struct ui *ui)
 static void
 key_last(struct ui *ui)
 {
-	if (ui->e->nsteps > 0)
-		ui_select(ui, ui->e->nsteps - 1);
+	if (engine_nsteps(ui->e) > 0)
+		ui_select(ui, engine_nsteps(ui->e) - 1);
 }
 
 static void
@@ -268,13 +268,13 @@ key_auto(struct ui *ui)
 {
 	struct engine *e = ui->e;
 
-	e->hold = !e->hold;
-	if (e->hold) {
+	engine_set_hold(e, !engine_hold(e));
+	if (engine_hold(e)) {
 		ui_message(ui, 0, "hold: nothing new starts by itself (running "
 		    "steps go on); Enter runs one step");
 		return;
 	}
-	if (e->halted)
+	if (engine_halted(e))
 		ui_message(ui, 1, "automatic, but a step failed: retry or skip "
 		    "it first");
 	else
@@ -327,18 +327,17 @@ key_retry(struct ui *ui)
 static void
 key_rollback(struct ui *ui)
 {
-	struct engine_step *sel = &ui->e->steps[ui->sel];
+	struct engine_step *sel = engine_step_at(ui->e, ui->sel);
 	struct rollback_plan p;
 	const char *to = NULL;
 
-	if (ui->e->rollback != NULL) {
+	if (engine_rolling_back(ui->e)) {
 		ui_message(ui, 1, "a rollback is under way");
 		return;
 	}
 	if (sel->def->type == STEP_CHECKPOINT && sel->state == ST_SUCCEEDED)
 		to = sel->def->id;
 	if (engine_rollback_plan(ui->e, to, &p) != 0) {
-		ui_drain_stderr(ui);
 		return;
 	}
 	free(ui->plan_to);
@@ -397,13 +396,12 @@ ui_rollback_id(struct ui *ui, const char *text)
 		ui_message(ui, 1, "not rolled back: '%s' is not %s", text, want);
 		return;
 	}
-	ui->e->hold = 1;
+	engine_set_hold(ui->e, 1);
 	rc = engine_rollback_begin(ui->e, ui->plan_to, ui->plan_force,
 	    ui->act_text);
-	ui_drain_stderr(ui);
 	if (rc == 0)
 		ui_message(ui, 0, "rolling back to %s", want);
-	ui->changed = 1;
+	ui->changed |= ENGINE_CHANGED_STATE;
 }
 
 /* The engine's action behind a console action on step s. */
@@ -503,7 +501,6 @@ ui_act_start(struct ui *ui, struct engine_step *s)
 	const char *why = "";
 
 	if (engine_start_one(ui->e, s, &why) != 0) {
-		ui_drain_stderr(ui);
 		ui_message(ui, 1, "%s", why);
 	} else
 		ui_message(ui, 0, "%s started", s->def->id);
@@ -537,8 +534,7 @@ ui_act_do(struct ui *ui)
 			/* A step being rolled back: its rollback action again. */
 			if ((rc = engine_rollback_retry(ui->e, s)) == 0)
 				ui_message(ui, 0, "%s: rolling back again", s->def->id);
-			ui_drain_stderr(ui);
-			ui->changed = 1;
+			ui->changed |= ENGINE_CHANGED_STATE;
 			return;
 		}
 		if ((rc = engine_retry(ui->e, s)) == EXIT_DONE) {
@@ -547,13 +543,12 @@ ui_act_do(struct ui *ui)
 		}
 		break;
 	}
-	ui_drain_stderr(ui);
 	if (rc == EXIT_DONE)
 		ui_message(ui, 0, "%s: %s by %s", s->def->id,
 		    act == ACT_CONFIRM ? "confirmed" : act == ACT_GO ? "go"
 		    : act == ACT_NOGO ? "no-go" : "skipped",
 		    state_operator(ui->st));
-	ui->changed = 1;
+	ui->changed |= ENGINE_CHANGED_STATE;
 }
 
 static void
@@ -588,7 +583,7 @@ key_prev(struct ui *ui)
 static void
 ui_search_from(struct ui *ui, int dir)
 {
-	long n = (long)ui->e->nsteps, i, k;
+	long n = (long)engine_nsteps(ui->e), i, k;
 	struct rb_step *d;
 
 	if (ui->search == NULL) {
@@ -597,7 +592,7 @@ ui_search_from(struct ui *ui, int dir)
 	}
 	for (k = 1; k <= n; k++) {
 		i = ((long)ui->sel + n + dir * k) % n;
-		d = ui->e->steps[i].def;
+		d = engine_step_at(ui->e, i)->def;
 		if (strcasestr(d->id, ui->search) != NULL ||
 		    (d->title != NULL && strcasestr(d->title, ui->search))) {
 			ui_select(ui, (size_t)i);
@@ -610,11 +605,11 @@ ui_search_from(struct ui *ui, int dir)
 static void
 key_quit(struct ui *ui)
 {
-	if (ui->watch || ui->e->nrunning == 0) {
+	if (ui->watch || engine_running(ui->e) == 0) {
 		ui->quit = 1;
 		return;
 	}
-	ui_prompt_yesno(ui, ui->e->nrunning == 1 ? "a step is running: quit "
+	ui_prompt_yesno(ui, engine_running(ui->e) == 1 ? "a step is running: quit "
 	    "and stop it (it ends interrupted)? [y/N] " : "steps are running: "
 	    "quit and stop them (they end interrupted)? [y/N] ", ui_on_quit);
 }
@@ -624,7 +619,7 @@ ui_on_quit(struct ui *ui, const char *text)
 {
 	if (*text != 'y' && *text != 'Y')
 		return;
-	if (ui->e->nrunning == 0) {
+	if (engine_running(ui->e) == 0) {
 		ui->quit = 1;
 		return;
 	}
