@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "step-kind.h"
 
 static int cmd_run_exec(struct cmd_ctx *);
 
@@ -35,9 +36,9 @@ cmd_run_explain(struct engine *e, int rc, const char *path)
 			    s->def->id);
 		if (rc == EXIT_WAITING && s->state == ST_AWAITING)
 			fprintf(stderr, "cutover: step %s waits for a person: %s\n",
-			    s->def->id, s->def->type == STEP_CHECKPOINT
+			    s->def->id, step_kind_is_gate(s->def->type)
 			        ? "decide go or no-go"
-			        : s->def->type == STEP_MANUAL
+			        : step_kind(s->def->type)->who == WHO_CONFIRM
 			        ? "confirm it when done"
 			        : "it was interrupted; retry, confirm or skip it");
 	}

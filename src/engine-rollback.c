@@ -79,7 +79,7 @@ rollback_target(struct engine *e, const char *to, struct engine_step **out)
 	}
 	if (to != NULL) {
 		s = engine_find(e, to);
-		if (s == NULL || s->def->type != STEP_CHECKPOINT) {
+		if (s == NULL || !step_kind_is_gate(s->def->type)) {
 			engine_error(e, "--to wants a checkpoint; %s is "
 			    "%s", to, s == NULL ? "no step of this runbook"
 			                          : "not a checkpoint");
@@ -92,7 +92,7 @@ rollback_target(struct engine *e, const char *to, struct engine_step **out)
 	}
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];
-		if (s->def->type == STEP_CHECKPOINT && s->state == ST_SUCCEEDED &&
+		if (step_kind_is_gate(s->def->type) && s->state == ST_SUCCEEDED &&
 		    (best == NULL || s->done_ms > best->done_ms))
 			best = s;
 	}
@@ -357,7 +357,7 @@ rollback_finish(struct engine *e)
 	rc = state_run_rollback_to(e->st, e->run.id, NULL, NULL);
 	for (i = 0; rc == STATE_OK && i < e->nsteps; i++) {
 		s = &e->steps[i];
-		if (s->def->type != STEP_CHECKPOINT || s->state != ST_FAILED)
+		if (!step_kind_is_gate(s->def->type) || s->state != ST_FAILED)
 			continue;
 		rc = state_decision_reset(e->st, e->run.id, s->def->id);
 		if (rc == STATE_OK)

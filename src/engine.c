@@ -746,7 +746,7 @@ engine_schedule(struct engine *e)
 static void
 engine_human(struct engine *e, struct engine_step *s)
 {
-	if (s->def->type == STEP_CHECKPOINT) {
+	if (step_kind_is_gate(s->def->type)) {
 		engine_checkpoint(e, s);
 		return;
 	}
@@ -1291,8 +1291,8 @@ engine_reload(struct engine *e)
 	engine_load(e);
 	for (i = 0; i < e->nsteps; i++) {
 		if (e->steps[i].state == ST_FAILED && e->wanted[i] &&
-		    e->steps[i].ex == NULL && e->steps[i].def->type ==
-		    STEP_CHECKPOINT)
+		    e->steps[i].ex == NULL &&
+		    step_kind_is_gate(e->steps[i].def->type))
 			e->halted = 1;
 	}
 }

@@ -88,6 +88,14 @@ step_kind_is_person(enum step_type t)
 	return k != NULL && k->who != WHO_ENGINE;
 }
 
+int
+step_kind_is_gate(enum step_type t)
+{
+	const struct step_kind *k = step_kind(t);
+
+	return k != NULL && k->who == WHO_DECIDE;
+}
+
 enum step_undo
 step_kind_undo(const struct rb_step *def)
 {

@@ -46,6 +46,8 @@ struct step_kind {
 const struct step_kind *step_kind(enum step_type);
 /* Does a person act on steps of type t (manual, checkpoint)? */
 int step_kind_is_person(enum step_type);
+/* Is a step of type t a gate people decide go or no-go at (checkpoint)? */
+int step_kind_is_gate(enum step_type);
 /*
  * How step def is undone: its kind's way, except that a step whose kind
  * runs a rollback command but which has none is undone by a person.

@@ -397,7 +397,7 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 		buf_printf(&b, "  target %s", d->target_name);
 	if (d->owner != NULL)
 		buf_printf(&b, "  owner %s", d->owner);
-	if (d->type == STEP_CHECKPOINT)
+	if (step_kind_is_gate(d->type))
 		buf_printf(&b, "  %d of %d go%s", dt->go, d->approvals,
 		    dt->nogo ? ", NO-GO" : "");
 	n += ui_draw_field(ui, y + n, x, w, h - n, "type", b.data, T_TEXT, lw);
@@ -580,9 +580,10 @@ ui_step_hint(struct ui *ui, struct engine_step *s)
 		return "stopping: waiting for the running steps to end";
 	if (s == NULL)
 		return NULL;
-	if (s->state == ST_AWAITING && s->def->type == STEP_CHECKPOINT)
+	if (s->state == ST_AWAITING && step_kind_is_gate(s->def->type))
 		return "waits for a decision: g go, n no-go";
-	if (s->state == ST_AWAITING && s->def->type == STEP_MANUAL)
+	if (s->state == ST_AWAITING &&
+	    step_kind(s->def->type)->who == WHO_CONFIRM)
 		return "waits for a person: c confirms it when done";
 	if (s->state == ST_AWAITING || s->state == ST_INTERRUPTED)
 		return "interrupted: r retries, c confirms it done, s skips";

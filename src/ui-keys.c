@@ -335,7 +335,7 @@ key_rollback(struct ui *ui)
 		ui_message(ui, 1, "a rollback is under way");
 		return;
 	}
-	if (sel->def->type == STEP_CHECKPOINT && sel->state == ST_SUCCEEDED)
+	if (step_kind_is_gate(sel->def->type) && sel->state == ST_SUCCEEDED)
 		to = sel->def->id;
 	if (engine_rollback_plan(ui->e, to, &p) != 0) {
 		return;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "step-kind.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -327,7 +328,7 @@ ui_refresh(struct ui *ui)
 	    &d->row) == STATE_OK;
 	state_attempts_list(ui->st, engine_run_info(ui->e)->id, s->def->id, 0, &d->att,
 	    &d->natt);
-	if (s->def->type == STEP_CHECKPOINT) {
+	if (step_kind_is_gate(s->def->type)) {
 		int mine;
 
 		state_decision_count(ui->st, engine_run_info(ui->e)->id, s->def->id, &d->go,

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "loop.h"
 #include "step-kind.h"
 
 struct fixture {
@@ -198,6 +199,46 @@ test_lifecycle(void **state)
 	assert_int_equal(engine_may(f->e, ok, ENGINE_RETRY, &why), 0);
 }
 
+static int deferred_runs;
+static struct loop *test_loop;
+
+static void
+on_deferred(void *arg)
+{
+	deferred_runs++;
+	if (arg != NULL) /* defers itself again: runs on the next pass */
+		loop_defer(test_loop, on_deferred, NULL);
+}
+
+static void
+on_before(void *arg)
+{
+	if (deferred_runs >= 2)
+		loop_break(test_loop);
+}
+
+/* Deferred calls run once before poll, never sleeping while any wait. */
+static void
+test_loop_defer(void **state)
+{
+	int64_t t0;
+
+	(void)state;
+	test_loop = loop_new();
+	deferred_runs = 0;
+	loop_defer(test_loop, on_deferred, test_loop);
+	loop_defer(test_loop, on_deferred, test_loop); /* the same: once */
+	loop_before_poll(test_loop, on_before, NULL);
+	t0 = loop_now();
+	loop_once(test_loop, 5000);
+	assert_int_equal(deferred_runs, 1);
+	loop_once(test_loop, 5000); /* the second runs; the hook breaks */
+	assert_int_equal(deferred_runs, 2);
+	assert_true(loop_now() - t0 < 1000);
+	loop_before_poll_remove(test_loop, on_before, NULL);
+	loop_free(test_loop);
+}
+
 /* Every type has one row: its name, an executor or a person, an undo. */
 static void
 test_step_kinds(void **state)
@@ -242,6 +283,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_go, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 		cmocka_unit_test(test_step_kinds),
+		cmocka_unit_test(test_loop_defer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
