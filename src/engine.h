@@ -4,8 +4,12 @@
  * dead driver left behind.
  *
  * Data flows one way: runbook -> engine -> executors -> state. Front ends
- * (headless commands, the console) read the engine's step table and call
- * engine_* to act; they never talk to executors or the store behind its back.
+ * (headless commands, the console) read the engine through accessors
+ * (struct engine is private to engine*.c; struct engine_step is shown, read
+ * only), ask engine_may before they act, call engine_* to act, and hear
+ * back through engine_hooks; they never talk to executors or the store
+ * behind its back. A driver runs the engine's loop, `while (!done)
+ * loop_once()`: the engine starts what may start before each sleep.
  */
 #ifndef CUTOVER_ENGINE_H
 #define CUTOVER_ENGINE_H

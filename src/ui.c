@@ -4,14 +4,14 @@
  * The terminal is put back on every way out: the normal return, fatalx
  * (through fatal_set_cleanup) and the signals the engine turns into a stop
  * (the loop ends once the stopped steps have ended). While the console
- * runs, stderr goes to a pipe the loop reads, so that what engine calls
- * print lands on the message line instead of across the screen.
+ * runs, the engine's errors come through its error hook to the message
+ * line; its per-pass work (look at what changed, draw once) is a hook the
+ * loop calls before it sleeps.
  */
 #include "config.h"
 
 #include <curses.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>

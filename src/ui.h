@@ -6,7 +6,8 @@
  * other processes arrive as loop events; handlers only change state and set
  * dirty flags, and the screen is drawn at most once per loop pass (output
  * floods at most UI_OUTPUT_HZ times a second). The console reads the
- * engine's step table and acts only through engine_* calls.
+ * engine through its accessors, hears what changed and the engine's errors
+ * through engine_hooks, and acts only through engine_* calls.
  *
  * Files: ui.c (set-up, the loop, events), ui-draw.c (the screen),
  * ui-keys.c (the key table and actions), ui-prompt.c (the prompt line).
