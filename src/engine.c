@@ -459,24 +459,31 @@ static int
 engine_recover_one(struct engine *e, struct attempt_row *a)
 {
 	struct engine_step *s = engine_find(e, a->step);
-	const struct exec_ops *ops = NULL;
+	const struct exec_ops *ops = &exec_local_ops;
+	struct rb_step gone;
 	struct exec_orphan o;
 	char *why = NULL;
 	int found = EXEC_ORPHAN_GONE, rc;
 
-	if (s != NULL)
+	memset(&o, 0, sizeof o);
+	if (s != NULL) {
 		ops = step_kind(s->def->type)->ops;
-	if (ops != NULL && ops->recover != NULL) {
-		memset(&o, 0, sizeof o);
-		o.rb = e->rb;
 		o.def = s->def;
 		o.target = s->def->target;
-		o.kind = (int)a->kind;
-		o.token = a->token;
-		o.host = a->host;
-		o.pgid = a->pgid;
-		found = ops->recover(&o, ENGINE_GROUP_WAIT_MS, &why);
+	} else {
+		/* Removed from the runbook (changes accepted): look for its
+		 * local processes, as for any step. */
+		memset(&gone, 0, sizeof gone);
+		gone.id = a->step;
+		o.def = &gone;
 	}
+	o.rb = e->rb;
+	o.kind = (int)a->kind;
+	o.token = a->token;
+	o.host = a->host;
+	o.pgid = a->pgid;
+	if (ops != NULL && ops->recover != NULL)
+		found = ops->recover(&o, ENGINE_GROUP_WAIT_MS, &why);
 	if (found == EXEC_ORPHAN_STUCK) {
 		engine_error(e, "%s", why != NULL ? why
 		    : "an attempt of a dead driver would not end");
