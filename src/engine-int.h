@@ -63,6 +63,9 @@ void engine_error(struct engine *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 void engine_loop_init(struct engine *);
 int deps_done(struct engine *, struct engine_step *);
+/* The states action applies to s from (the store's condition for the
+ * transition it makes); 0 if not for its kind. */
+unsigned engine_action_from(struct engine_step *, enum engine_action);
 /* May the current operator decide at checkpoint s? */
 int engine_is_approver(struct engine *, struct engine_step *);
 /* May the current operator roll back (settings.rollback_roles)? */

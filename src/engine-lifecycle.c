@@ -250,6 +250,15 @@ engine_needs_id(struct engine *e, struct engine_step *s,
  * fit a step being undone that has one (who may do it is engine_may's to
  * say); else a forward retry.
  */
+unsigned
+engine_action_from(struct engine_step *s, enum engine_action action)
+{
+	const struct engine_rule *r =
+	    engine_rule(action, step_kind(s->def->type)->who);
+
+	return r != NULL ? r->from : 0;
+}
+
 enum engine_action
 engine_which_retry(struct engine_step *s)
 {

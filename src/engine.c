@@ -1457,7 +1457,7 @@ engine_check(struct engine *e, struct engine_step *s,
 int
 engine_confirm(struct engine *e, struct engine_step *s, const char *note)
 {
-	unsigned mask = ST_BIT(ST_AWAITING) | ST_BIT(ST_INTERRUPTED);
+	unsigned mask = engine_action_from(s, ENGINE_CONFIRM);
 	int rc;
 
 	if ((rc = engine_check(e, s, ENGINE_CONFIRM)) != 0)
@@ -1478,14 +1478,11 @@ engine_confirm(struct engine *e, struct engine_step *s, const char *note)
 int
 engine_skip(struct engine *e, struct engine_step *s, const char *reason)
 {
-	unsigned mask = ST_BIT(ST_PENDING) | ST_BIT(ST_FAILED) |
-	    ST_BIT(ST_INTERRUPTED) | ST_BIT(ST_AWAITING) | ST_BIT(ST_ROLLED_BACK);
+	unsigned mask = engine_action_from(s, ENGINE_SKIP);
 	int rc;
 
 	if ((rc = engine_check(e, s, ENGINE_SKIP)) != 0)
 		return rc;
-	/* The store's condition: the state the table allowed it from. */
-	mask &= ST_BIT(s->state);
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
 	        ST_SKIPPED, reason, "skip", reason) != STATE_OK) {
 		engine_error(e, "%s changed meanwhile; look again with "
@@ -1542,8 +1539,7 @@ engine_decide(struct engine *e, struct engine_step *s, int go,
 int
 engine_retry(struct engine *e, struct engine_step *s)
 {
-	unsigned mask = ST_BIT(ST_FAILED) | ST_BIT(ST_INTERRUPTED) |
-	    ST_BIT(ST_AWAITING);
+	unsigned mask = engine_action_from(s, ENGINE_RETRY);
 	int rc;
 
 	if ((rc = engine_check(e, s, ENGINE_RETRY)) != 0)
