@@ -205,6 +205,7 @@ const struct exec_ops exec_sql_ops = {
 	.release = sql_release,
 	.cancel = sql_cancel,
 	.free = sql_free,
+	.shutdown = exec_sql_shutdown,
 };
 
 /* The connection cache. */

@@ -46,7 +46,7 @@ struct rb_key {
 
 #define FIELD(obj, k, type) ((type *)(void *)((char *)(obj) + (k)->off))
 #define BIT(t) (1u << (t))
-#define T_ALL 0x3fu
+#define T_ALL ((1u << STEP_NTYPES) - 1)
 #define T_RUN (BIT(STEP_LOCAL) | BIT(STEP_SSH) | BIT(STEP_SQL))
 #define T_AUTO (T_RUN | BIT(STEP_RECONCILE))
 #define T_HUMAN (BIT(STEP_MANUAL) | BIT(STEP_CHECKPOINT))
@@ -2434,10 +2434,4 @@ step_type_name(enum step_type t)
 	if ((int)t < 0 || t >= STEP_NTYPES)
 		return "unknown";
 	return step_type_names[t];
-}
-
-int
-step_type_is_human(enum step_type t)
-{
-	return t == STEP_MANUAL || t == STEP_CHECKPOINT;
 }

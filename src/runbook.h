@@ -217,7 +217,5 @@ int runbook_role_has(const struct rb_role *, const char *operator);
 const char *runbook_step_sha(const struct rb_step *, int rule);
 
 const char *step_type_name(enum step_type);
-/* Is this step run by a person (manual, checkpoint)? */
-int step_type_is_human(enum step_type);
 
 #endif
