@@ -5,6 +5,7 @@
 #ifndef CUTOVER_PG_H
 #define CUTOVER_PG_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <libpq-fe.h>
@@ -24,5 +25,41 @@ int pg_conninfo_password(const char *conninfo, char **password, char **why);
  * child's pid to reap (0 if nothing was sent).
  */
 pid_t pg_cancel_in_child(PGconn *conn);
+
+/*
+ * Attempts and their sessions. Every session that runs an attempt's SQL
+ * carries application_name "cutover TOKEN" (TOKEN: the attempt's
+ * CUTOVER_ATTEMPT), so that a later driver finds it in pg_stat_activity
+ * when the driver that started it died.
+ */
+#define PG_APPNAME_MAX 63 /* NAMEDATALEN - 1: the server cuts it there */
+
+/* "cutover TOKEN" for the CUTOVER_ATTEMPT in env (NULL-terminated
+ * "NAME=value" list), cut to PG_APPNAME_MAX bytes; NULL if env has none.
+ * The caller frees it. */
+char *pg_appname_from_env(const char *const *env);
+/* The same for a token. */
+char *pg_appname(const char *token);
+
+/* What pg_attempt_end found (the values of EXEC_ORPHAN_*). */
+enum { PG_END_GONE = 0, PG_END_UNKNOWN = 1, PG_END_STUCK = -1 };
+
+/*
+ * End every session carrying the application name of token on the server
+ * conninfo leads to: pg_cancel_backend, and pg_terminate_backend for one
+ * still there after a second; then wait until none is left in
+ * pg_stat_activity (a session whose statement commits meanwhile leaves
+ * too: its client is gone), at most wait_ms. Blocks; connecting is bounded
+ * by connect_timeout.
+ *   PG_END_GONE: no such session any more.
+ *   PG_END_UNKNOWN: the server could not be reached, or pg_stat_activity
+ *     could not be read or does not show this session, or a session could
+ *     not be signalled (permissions): *why (new) says what happened.
+ *   PG_END_STUCK: a session would not end within wait_ms: *why says which.
+ * *why comes from libpq and the server and may quote the conninfo: redact
+ * before showing it.
+ */
+int pg_attempt_end(const char *conninfo, const char *token, int64_t wait_ms,
+    char **why);
 
 #endif
