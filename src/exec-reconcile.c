@@ -110,6 +110,7 @@ struct rec_conn {
 struct exec {
 	struct exec_req req;
 	struct rec_conn side[2];
+	char *appname; /* "cutover TOKEN": both sessions carry it */
 	char **secrets;
 	struct rec_merge merge;
 	int merging;
@@ -194,6 +195,7 @@ reconcile_start(const struct exec_req *req, char **err)
 	e = xcalloc(1, sizeof *e);
 	e->req = *req;
 	e->req.command = NULL;
+	e->appname = pg_appname_from_env(req->env);
 	e->req.env = NULL;
 	e->result.exit_code = -1;
 	e->secrets = expand_secret_values(req->rb);
@@ -319,9 +321,13 @@ reconcile_cancel(struct exec *e, const char *why)
 static void
 rec_conn_connect(struct rec_conn *c)
 {
-	const char *keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *values[] = { c->conninfo, "cutover-reconcile", NULL };
+	const char *keys[] = { "dbname", "fallback_application_name",
+		"application_name", NULL };
+	const char *values[] = { c->conninfo, "cutover-reconcile",
+		c->e->appname, NULL };
 
+	if (c->e->appname == NULL)
+		keys[2] = NULL;
 	c->pg = PQconnectStartParams(keys, values, 1);
 	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
 		rec_fail_side(c, "could not connect");
@@ -1048,6 +1054,34 @@ rec_output(struct exec *e, const char *s)
 	free(clean);
 }
 
+/* Both sides' sessions of the attempt, ended (see exec_sql_recover). */
+int
+exec_reconcile_recover(const struct exec_orphan *o, int64_t wait_ms,
+    char **why)
+{
+	const struct rb_query *q[2];
+	struct exec_orphan side = *o;
+	char *w[2] = { NULL, NULL };
+	int rc[2], i;
+
+	*why = NULL;
+	if (o->def == NULL)
+		return exec_sql_recover(o, wait_ms, why);
+	q[0] = &o->def->source;
+	q[1] = &o->def->dest;
+	for (i = 0; i < 2; i++) {
+		side.target = q[i]->target;
+		rc[i] = exec_sql_recover(&side, wait_ms, &w[i]);
+	}
+	i = rc[0] == EXEC_ORPHAN_STUCK || (rc[0] == EXEC_ORPHAN_UNKNOWN &&
+	    rc[1] != EXEC_ORPHAN_STUCK) ? 0 : 1;
+	*why = w[i];
+	w[i] = NULL;
+	free(w[0]);
+	free(w[1]);
+	return rc[i];
+}
+
 static void
 reconcile_free(struct exec *e)
 {
@@ -1073,6 +1107,7 @@ reconcile_free(struct exec *e)
 		free(e->side[i].fields);
 	}
 	rec_merge_free(&e->merge);
+	free(e->appname);
 	expand_free_list(e->secrets);
 	free(e->result.message);
 	free(e->result.result);

@@ -112,11 +112,13 @@ struct sql_rows {
 struct exec {
 	struct exec_req req;
 	char *command;
+	char *appname; /* "cutover TOKEN": set before the command runs */
 	char *conninfo;
 	char **secrets;
 	struct sql_user user;
 	struct sql_conn *conn; /* while holding it */
 	int released, holding, sent, want_write, finished;
+	int naming; /* the SET of application_name is in flight */
 	int timed_out, lost, must_drop;
 	pid_t cancel_pid;
 	char *why;   /* reason for cancel */
@@ -559,6 +561,57 @@ sql_conn_free(struct sql_conn *c)
 	free(c);
 }
 
+/*
+ * The attempt's session on its target, ended before the step is verified
+ * or run again (see pg_attempt_end); messages without secrets.
+ */
+int
+exec_sql_recover(const struct exec_orphan *o, int64_t wait_ms, char **why)
+{
+	char *conninfo = NULL, *err = NULL, *password = NULL, *msg, **secrets;
+	const char *name = o->target != NULL ? o->target->name : "its target";
+	int rc = EXEC_ORPHAN_UNKNOWN;
+	size_t n;
+
+	*why = NULL;
+	if (o->target == NULL || o->target->type != TARGET_POSTGRES ||
+	    o->target->conninfo == NULL || o->token == NULL || *o->token == '\0')
+		err = xstrdup("no postgres target or no attempt token");
+	else if ((conninfo = expand_text(o->rb, o->target->conninfo,
+	    &err)) == NULL)
+		;
+	else if (pg_conninfo_password(conninfo, &password, NULL) != 0)
+		err = xstrdup("invalid conninfo");
+	else
+		rc = pg_attempt_end(conninfo, o->token, wait_ms, &err);
+	if (rc != EXEC_ORPHAN_GONE) {
+		if (rc == EXEC_ORPHAN_STUCK)
+			xasprintf(&msg, "attempt %s on %s: %s", o->token, name,
+			    err);
+		else
+			xasprintf(&msg, "cannot tell whether attempt %s still runs "
+			    "on %s (%s): end any session whose application_name "
+			    "is \"cutover %s\" (see pg_stat_activity), then "
+			    "confirm or retry the step", o->token != NULL ?
+			    o->token : "?", name, err, o->token != NULL ?
+			    o->token : "?");
+		secrets = expand_secret_values(o->rb);
+		for (n = 0; secrets[n] != NULL; n++)
+			;
+		secrets = xreallocarray(secrets, n + 2, sizeof *secrets);
+		secrets[n] = password;
+		secrets[n + 1] = NULL;
+		password = NULL;
+		*why = outbuf_redact(secrets, msg);
+		expand_free_list(secrets);
+		free(msg);
+	}
+	free(password);
+	free(conninfo);
+	free(err);
+	return rc;
+}
+
 void
 exec_sql_shutdown(void)
 {
@@ -593,6 +646,7 @@ sql_start(const struct exec_req *req, char **err)
 	e = xcalloc(1, sizeof *e);
 	e->req = *req;
 	e->command = xstrdup(req->command);
+	e->appname = pg_appname_from_env(req->env);
 	e->conninfo = conninfo;
 	e->secrets = secrets;
 	e->result.exit_code = -1;
@@ -716,18 +770,31 @@ sql_on_ready(struct sql_user *u, struct sql_conn *c, const char *err)
 	sql_send(e);
 }
 
-/* Send the whole text; the server runs its statements in turn. */
+/*
+ * Name the session after the attempt first (SET application_name, on its
+ * own, so that pg_stat_activity shows the name before the statements run);
+ * then send the whole text: the server runs its statements in turn.
+ */
 static void
 sql_send(struct exec *e)
 {
-	char *line, *msg;
+	PGconn *pg = sql_conn_pg(e->conn);
+	char *line, *msg, *lit = NULL, *set = NULL;
+	int ok;
 
-	if (!PQsendQuery(sql_conn_pg(e->conn), e->command)) {
-		if (PQstatus(sql_conn_pg(e->conn)) != CONNECTION_OK) {
+	e->naming = e->appname != NULL && !e->sent &&
+	    (lit = PQescapeLiteral(pg, e->appname, strlen(e->appname))) != NULL;
+	if (e->naming)
+		xasprintf(&set, "SET application_name = %s", lit);
+	PQfreemem(lit);
+	ok = PQsendQuery(pg, e->naming ? set : e->command);
+	free(set);
+	if (!ok) {
+		if (PQstatus(pg) != CONNECTION_OK) {
 			sql_lost(e);
 			return;
 		}
-		line = sql_first_line(PQerrorMessage(sql_conn_pg(e->conn)));
+		line = sql_first_line(PQerrorMessage(pg));
 		xasprintf(&msg, "could not send the query: %s", line);
 		e->must_drop = 1;
 		sql_conn_drop(e->conn, &e->user);
@@ -738,7 +805,8 @@ sql_send(struct exec *e)
 		return;
 	}
 	e->sent = 1;
-	PQsetSingleRowMode(sql_conn_pg(e->conn));
+	if (!e->naming)
+		PQsetSingleRowMode(pg);
 	sql_flush(e);
 }
 
@@ -798,6 +866,11 @@ sql_read(struct exec *e)
 		if (PQisBusy(sql_conn_pg(e->conn)))
 			return;
 		if ((res = PQgetResult(sql_conn_pg(e->conn))) == NULL) {
+			if (e->naming && e->error == NULL && e->why == NULL) {
+				e->naming = 0;
+				sql_send(e);
+				return;
+			}
 			sql_complete(e);
 			return;
 		}
@@ -825,6 +898,8 @@ sql_on_more(void *arg)
 static void
 sql_result(struct exec *e, PGresult *res)
 {
+	if (e->naming && PQresultStatus(res) == PGRES_COMMAND_OK)
+		return;
 	switch (PQresultStatus(res)) {
 	case PGRES_SINGLE_TUPLE:
 		sql_rows_begin(&e->rows, res);
@@ -1154,6 +1229,7 @@ sql_free(struct exec *e)
 	free(e->error);
 	free(e->why);
 	free(e->command);
+	free(e->appname);
 	free(e->conninfo);
 	expand_free_list(e->secrets);
 	free(e);

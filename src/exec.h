@@ -68,6 +68,33 @@ extern const struct exec_ops exec_ssh_ops;
 extern const struct exec_ops exec_sql_ops;
 extern const struct exec_ops exec_reconcile_ops;
 
+/*
+ * An attempt whose driver died, as recovery sees it: what may still run of
+ * it elsewhere (a statement in a PostgreSQL backend) must be ended before
+ * the step is verified or run again.
+ */
+struct rb_step;
+struct exec_orphan {
+	const struct runbook *rb;
+	const struct rb_step *def;      /* the step */
+	const struct rb_target *target; /* its target, or NULL */
+	int kind;                       /* enum attempt_kind of the attempt */
+	const char *token;              /* CUTOVER_ATTEMPT of the attempt */
+	const char *host;               /* host of the driver that ran it */
+	int64_t pgid;                   /* local process group, 0 if none */
+};
+enum { EXEC_ORPHAN_GONE = 0, EXEC_ORPHAN_UNKNOWN = 1, EXEC_ORPHAN_STUCK = -1 };
+/* GONE: nothing of it runs any more (safe to verify or re-run); UNKNOWN:
+   cannot tell (the step waits for a person, *why says what to check);
+   STUCK: it would not end (*why). */
+/* sql: end the session carrying the attempt's token (application_name
+ * "cutover TOKEN") on the step's target and wait until it is gone, at most
+ * wait_ms; blocks. reconcile: the same on both sides. *why is new (or
+ * NULL when GONE), free of secrets. */
+int exec_sql_recover(const struct exec_orphan *, int64_t wait_ms, char **why);
+int exec_reconcile_recover(const struct exec_orphan *, int64_t wait_ms,
+    char **why);
+
 /* Close every cached connection (ssh sessions, PostgreSQL connections). */
 void exec_ssh_shutdown(void);
 void exec_sql_shutdown(void);
