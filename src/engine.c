@@ -51,6 +51,8 @@ static int engine_pick_run(struct engine *, const struct engine_opts *);
 static int engine_sync(struct engine *, int);
 static int engine_take_lease(struct engine *, int);
 static int engine_recover(struct engine *);
+static int engine_orphan_end(struct engine *, const struct attempt_row *,
+    char **);
 static void engine_load(struct engine *);
 static int engine_launch(struct engine *, struct engine_step *, const char *,
     char **);
@@ -343,12 +345,19 @@ engine_recover(struct engine *e)
 {
 	struct attempt_row *v = NULL;
 	size_t n = 0, i;
-	char *msg;
-	int rc = 0;
+	char *msg, *why;
+	int rc = 0, orc;
 
 	if (state_attempts_running(e->st, e->run.id, &v, &n) != STATE_OK)
 		return EXIT_CONFLICT;
 	for (i = 0; i < n && rc == 0; i++) {
+		if ((orc = engine_orphan_end(e, &v[i], &why)) ==
+		    EXEC_ORPHAN_STUCK) {
+			fprintf(stderr, "cutover: step %s: %s\n", v[i].step, why);
+			free(why);
+			rc = EXIT_CONFLICT;
+			break;
+		}
 		if (v[i].host != NULL && strcmp(v[i].host, e->host) == 0 &&
 		    ((v[i].pgid > 0 && exec_local_kill_group(v[i].pgid,
 		          ENGINE_GROUP_WAIT_MS) != 0) ||
@@ -366,8 +375,9 @@ engine_recover(struct engine *e)
 		    state_attempt_interrupt(e->st, e->run.id, v[i].step, v[i].n,
 		        msg) != STATE_OK ||
 		    state_step_transition(e->st, e->run.id, v[i].step,
-		        ST_BIT(ST_RUNNING), v[i].kind == ATT_ROLLBACK
-		            ? ST_AWAITING : ST_INTERRUPTED,
+		        ST_BIT(ST_RUNNING), v[i].kind == ATT_ROLLBACK ||
+		            orc == EXEC_ORPHAN_UNKNOWN ? ST_AWAITING :
+		            ST_INTERRUPTED, orc == EXEC_ORPHAN_UNKNOWN ? why :
 		        v[i].kind == ATT_ROLLBACK ? "rollback interrupted: "
 		            "confirm it if it is undone, or retry it to run "
 		            "its rollback action again" : msg,
@@ -377,9 +387,37 @@ engine_recover(struct engine *e)
 			rc = EXIT_CONFLICT;
 		}
 		free(msg);
+		free(why);
 	}
 	attempt_rows_free(v, n);
 	return rc;
+}
+
+/*
+ * What may still run of an attempt on a server (sql, reconcile): ended
+ * before the step is verified or run again. EXEC_ORPHAN_*; *why as there.
+ */
+static int
+engine_orphan_end(struct engine *e, const struct attempt_row *a, char **why)
+{
+	struct engine_step *s = engine_find(e, a->step);
+	struct exec_orphan o;
+
+	*why = NULL;
+	if (s == NULL || (s->def->type != STEP_SQL &&
+	    s->def->type != STEP_RECONCILE))
+		return EXEC_ORPHAN_GONE;
+	memset(&o, 0, sizeof o);
+	o.rb = e->rb;
+	o.def = s->def;
+	o.target = s->def->target;
+	o.kind = (int)a->kind;
+	o.token = a->token;
+	o.host = a->host;
+	o.pgid = a->pgid;
+	if (s->def->type == STEP_SQL)
+		return exec_sql_recover(&o, ENGINE_GROUP_WAIT_MS, why);
+	return exec_reconcile_recover(&o, ENGINE_GROUP_WAIT_MS, why);
 }
 
 /* Fill the step table from the store (all steps not running here). */
