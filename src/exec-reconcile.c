@@ -111,6 +111,7 @@ struct exec {
 	struct exec_req req;
 	struct rec_conn side[2];
 	char *appname; /* "cutover TOKEN": both sessions carry it */
+	const char *const *env; /* the request's, while starting */
 	char **secrets;
 	struct rec_merge merge;
 	int merging;
@@ -196,7 +197,7 @@ reconcile_start(const struct exec_req *req, char **err)
 	e->req = *req;
 	e->req.command = NULL;
 	e->appname = pg_appname_from_env(req->env);
-	e->req.env = NULL;
+	e->env = req->env; /* while starting only */
 	e->result.exit_code = -1;
 	e->secrets = expand_secret_values(req->rb);
 	if (rec_side_init(e, REC_SOURCE, &d->source, err) != 0 ||
@@ -204,6 +205,7 @@ reconcile_start(const struct exec_req *req, char **err)
 		reconcile_free(e);
 		return NULL;
 	}
+	e->env = e->req.env = NULL;
 	return e;
 }
 
@@ -227,9 +229,11 @@ rec_side_init(struct exec *e, enum rec_side which, const struct rb_query *q,
 		return -1;
 	}
 	c->target = q->target->name;
-	if ((c->conninfo = expand_text(e->req.rb, q->target->conninfo,
+	if ((c->conninfo = pg_conninfo_expand(e->req.rb, q->target->conninfo,
 	    &why)) == NULL || (c->query = expand_text(e->req.rb, q->query,
-	    &why)) == NULL) {
+	    &why)) == NULL ||
+	    pg_live_refuses(e->env, q->target->tls_insecure, c->target,
+	    c->conninfo, &why) != 0) {
 		xasprintf(err, "%s %s: %s", label, c->target, why);
 		free(why);
 		return -1;

@@ -130,13 +130,6 @@ struct exec {
 	struct exec_result result;
 };
 
-/* Values expanded into a conninfo, while collecting them. */
-struct sql_refs {
-	const struct runbook *rb;
-	char **list;
-	size_t n;
-};
-
 static struct sql_conn *sql_conns;
 
 static struct sql_conn *sql_conn_get(struct loop *, const char *,
@@ -167,9 +160,6 @@ static void sql_cancel(struct exec *, const char *);
 static void sql_free(struct exec *);
 static char **sql_conninfo_secrets(const struct exec_req *, const char *,
     char **);
-static void sql_ref_value(const char *, size_t, size_t, void *);
-static int sql_ref_compare(const void *, const void *);
-static char **sql_ref_values(const struct runbook *, const char *);
 static void sql_on_ready(struct sql_user *, struct sql_conn *, const char *);
 static void sql_on_io(struct sql_user *, short);
 static void sql_on_notice(struct sql_user *, const char *);
@@ -577,7 +567,7 @@ exec_sql_recover(const struct exec_orphan *o, int64_t wait_ms, char **why)
 	if (o->target == NULL || o->target->type != TARGET_POSTGRES ||
 	    o->target->conninfo == NULL || o->token == NULL || *o->token == '\0')
 		err = xstrdup("no postgres target or no attempt token");
-	else if ((conninfo = expand_text(o->rb, o->target->conninfo,
+	else if ((conninfo = pg_conninfo_expand(o->rb, o->target->conninfo,
 	    &err)) == NULL)
 		;
 	else if (pg_conninfo_password(conninfo, &password, NULL) != 0)
@@ -636,11 +626,17 @@ sql_start(const struct exec_req *req, char **err)
 		xasprintf(err, "step %s has no postgres target", req->step);
 		return NULL;
 	}
-	if ((conninfo = expand_text(req->rb, req->target->conninfo,
+	if ((conninfo = pg_conninfo_expand(req->rb, req->target->conninfo,
 	        err)) == NULL)
 		return NULL;
 	if ((secrets = sql_conninfo_secrets(req, conninfo, err)) == NULL) {
 		free(conninfo);
+		return NULL;
+	}
+	if (pg_live_refuses(req->env, req->target->tls_insecure,
+	    req->target->name, conninfo, err) != 0) {
+		free(conninfo);
+		expand_free_list(secrets);
 		return NULL;
 	}
 	e = xcalloc(1, sizeof *e);
@@ -659,69 +655,20 @@ sql_start(const struct exec_req *req, char **err)
 
 /*
  * The values to redact from messages: the password in conninfo. A conninfo
- * libpq cannot parse is refused here, and since its message may quote any
- * part of it, every value expanded into it is redacted from that message.
+ * libpq cannot parse is refused here, without its text.
  */
 static char **
 sql_conninfo_secrets(const struct exec_req *req, const char *conninfo,
     char **err)
 {
-	char **list = xcalloc(2, sizeof *list), *perr = NULL, *line, *msg;
+	char **list = xcalloc(2, sizeof *list), *perr = NULL;
 
 	if (pg_conninfo_password(conninfo, &list[0], &perr) == 0)
 		return list;
 	free(list);
-	line = sql_first_line(perr);
+	*err = pg_conninfo_error(req->target->name, perr);
 	free(perr);
-	xasprintf(&msg, "invalid conninfo for target %s: %s", req->target->name,
-	    line);
-	free(line);
-	list = sql_ref_values(req->rb, req->target->conninfo);
-	*err = outbuf_redact(list, msg);
-	expand_free_list(list);
-	free(msg);
 	return NULL;
-}
-
-/* Collect the value of one ${...} reference (see sql_ref_values). */
-static void
-sql_ref_value(const char *name, size_t namelen, size_t offset, void *arg)
-{
-	struct sql_refs *r = arg;
-	char *ref, *value, *err;
-
-	(void)offset;
-	xasprintf(&ref, "${%.*s}", (int)namelen, name);
-	if ((value = expand_text(r->rb, ref, &err)) == NULL || *value == '\0') {
-		free(err);
-		free(value);
-		free(ref);
-		return;
-	}
-	free(ref);
-	r->list = xreallocarray(r->list, r->n + 2, sizeof *r->list);
-	r->list[r->n++] = value;
-	r->list[r->n] = NULL;
-}
-
-/* Longest first, so that a value containing another is redacted whole. */
-static int
-sql_ref_compare(const void *a, const void *b)
-{
-	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
-
-	return x == y ? 0 : x > y ? -1 : 1;
-}
-
-/* The values of the ${...} references in text, for expand_free_list. */
-static char **
-sql_ref_values(const struct runbook *rb, const char *text)
-{
-	struct sql_refs r = { rb, xcalloc(1, sizeof *r.list), 0 };
-
-	expand_scan(text, sql_ref_value, &r);
-	qsort(r.list, r.n, sizeof *r.list, sql_ref_compare);
-	return r.list;
 }
 
 static int64_t

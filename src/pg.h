@@ -10,6 +10,8 @@
 
 #include <libpq-fe.h>
 
+struct runbook;
+
 #define PG_CANCEL_HELPER_S 10 /* the cancel helper's own time limit */
 
 /*
@@ -18,6 +20,42 @@
  * message (new, may quote the password: redact before showing it).
  */
 int pg_conninfo_password(const char *conninfo, char **password, char **why);
+
+/*
+ * Expand a target's conninfo. In keyword=value form, a ${...} that stands
+ * in a value is inserted with its blanks, quotes and backslashes escaped
+ * (libpq's rules), so that whatever it holds stays that one value and adds
+ * no keyword; one that stands where a keyword would (a whole conninfo in a
+ * variable) is inserted as it is, and so is every value of a URI. NULL with
+ * *err (new) as expand_text.
+ */
+char *pg_conninfo_expand(const struct runbook *, const char *tmpl,
+    char **err);
+
+/*
+ * "invalid conninfo for target NAME: REASON" for libpq's parse error perr,
+ * whose text is kept only when it names an unknown keyword: its other
+ * messages may quote any part of the conninfo, the password too. New.
+ */
+char *pg_conninfo_error(const char *target, const char *perr);
+
+/*
+ * Would conninfo go to the network unverified? 0 if each host it names
+ * (or PGHOST/PGHOSTADDR) is a Unix socket or loopback (127.0.0.0/8, ::1,
+ * localhost), or its sslmode (or PGSSLMODE) is verify-full or verify-ca;
+ * else -1 with *why (new) naming the first other host. Nothing is looked
+ * up or contacted.
+ */
+int pg_conninfo_tls(const char *conninfo, char **why);
+
+/*
+ * In a live run (CUTOVER_MODE=live in env, a NULL-terminated "NAME=value"
+ * list), refuse a conninfo that pg_conninfo_tls finds unverified, unless
+ * the target says tls: insecure (insecure non-zero): -1 with *err (new,
+ * naming target). 0 otherwise. Nothing is contacted.
+ */
+int pg_live_refuses(const char *const *env, int insecure, const char *target,
+    const char *conninfo, char **err);
 
 /*
  * Ask the server to cancel what conn runs. PQcancel blocks, so it runs in
