@@ -39,7 +39,8 @@ static int pg_ci_value(const struct runbook *, const char *, size_t,
     struct pg_ci *, struct buf *, char **);
 static int pg_host_local(const char *, size_t);
 static const char *pg_nth(const char *, size_t, size_t *);
-static char *pg_opt(PQconninfoOption *, const char *, const char *);
+static char *pg_opt(PQconninfoOption *, const char *);
+static PQconninfoOption *pg_resolved(const char *);
 static const char *pg_env_get(const char *const *, const char *);
 static PGconn *pg_connect_blocking(const char *, const char *, char **);
 static int pg_end_sessions(PGconn *, const char *, int64_t, char **);
@@ -466,9 +467,9 @@ pg_host_local(const char *h, size_t n)
 	return 0;
 }
 
-/* A conninfo option's value, or the environment's default for it. */
+/* A conninfo option's value ("" if unset). */
 static char *
-pg_opt(PQconninfoOption *opts, const char *key, const char *envname)
+pg_opt(PQconninfoOption *opts, const char *key)
 {
 	PQconninfoOption *o;
 	const char *v = NULL;
@@ -477,9 +478,28 @@ pg_opt(PQconninfoOption *opts, const char *key, const char *envname)
 		if (strcmp(o->keyword, key) == 0 && o->val != NULL)
 			v = o->val;
 	}
-	if (v == NULL)
-		v = getenv(envname);
 	return xstrdup(v != NULL ? v : "");
+}
+
+/*
+ * The options libpq would connect with: conninfo, then its service file
+ * entry, the environment (PGHOST, PGSSLMODE, ...) and the defaults. libpq
+ * resolves them all before it checks target_session_attrs, and stops at
+ * an invalid one before connecting; that is what is asked here.
+ */
+static PQconninfoOption *
+pg_resolved(const char *conninfo)
+{
+	const char *keys[] = { "dbname", "target_session_attrs", NULL };
+	const char *values[] = { conninfo, "cutover-resolve-only", NULL };
+	PQconninfoOption *opts = NULL;
+	PGconn *pg = PQconnectStartParams(keys, values, 1);
+
+	if (pg != NULL && PQstatus(pg) == CONNECTION_BAD &&
+	    strstr(PQerrorMessage(pg), "target_session_attrs") != NULL)
+		opts = PQconninfo(pg);
+	PQfinish(pg);
+	return opts;
 }
 
 int
@@ -495,11 +515,17 @@ pg_conninfo_tls(const char *conninfo, char **why)
 	if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
 		PQfreemem(perr);
 		*why = xstrdup("libpq cannot parse its conninfo");
-		return -1;
+		return 1;
 	}
-	host = pg_opt(opts, "host", "PGHOST");
-	addr = pg_opt(opts, "hostaddr", "PGHOSTADDR");
-	mode = pg_opt(opts, "sslmode", "PGSSLMODE");
+	PQconninfoFree(opts);
+	if ((opts = pg_resolved(conninfo)) == NULL) {
+		*why = xstrdup("libpq cannot resolve its conninfo (is its "
+		    "service defined?)");
+		return 1;
+	}
+	host = pg_opt(opts, "host");
+	addr = pg_opt(opts, "hostaddr");
+	mode = pg_opt(opts, "sslmode");
 	PQconninfoFree(opts);
 	if (strcmp(mode, "verify-full") == 0 || strcmp(mode, "verify-ca") == 0)
 		i = SIZE_MAX;

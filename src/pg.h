@@ -40,11 +40,12 @@ char *pg_conninfo_expand(const struct runbook *, const char *tmpl,
 char *pg_conninfo_error(const char *target, const char *perr);
 
 /*
- * Would conninfo go to the network unverified? 0 if each host it names
- * (or PGHOST/PGHOSTADDR) is a Unix socket or loopback (127.0.0.0/8, ::1,
- * localhost), or its sslmode (or PGSSLMODE) is verify-full or verify-ca;
- * else -1 with *why (new) naming the first other host. Nothing is looked
- * up or contacted.
+ * Would conninfo go to the network unverified? Its options are resolved
+ * as libpq would (its service file entry, PGHOST, PGSSLMODE, ...). 0 if
+ * each host is a Unix socket or loopback (127.0.0.0/8, ::1, localhost),
+ * or sslmode is verify-full or verify-ca; -1 with *why (new) naming the
+ * first other host; 1 with *why when libpq cannot parse or resolve it.
+ * No name is looked up, nothing is contacted.
  */
 int pg_conninfo_tls(const char *conninfo, char **why);
 

@@ -682,7 +682,8 @@ lint_ptr_compare(const void *a, const void *b)
 
 /*
  * Postgres targets a live run would refuse (see pg_live_refuses), when
- * their conninfo can be expanded here.
+ * their conninfo can be expanded and resolved here (a service may only be
+ * defined on the machine that runs the cutover).
  */
 static void
 lint_tls(struct rb_ctx *ctx)
@@ -699,7 +700,7 @@ lint_tls(struct rb_ctx *ctx)
 		    t->tls_insecure)
 			continue;
 		if ((ci = pg_conninfo_expand(rb, t->conninfo, &why)) != NULL &&
-		    pg_conninfo_tls(ci, &why) != 0)
+		    pg_conninfo_tls(ci, &why) < 0)
 			lint_warn(ctx, t->pos, "target %s: %s: a live run "
 			    "refuses it (set sslmode=verify-full, or tls: "
 			    "insecure)", t->name, why);
