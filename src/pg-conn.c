@@ -176,14 +176,16 @@ pg_conn_on_io(int fd, short revents, void *arg)
 		c->cb.lost(c, PQerrorMessage(c->pg), c->cb.arg);
 		return;
 	}
-	if (!c->want_read || !(revents & (POLLIN | bad)))
+	/* A hang-up or an error is read even when input is not wanted. */
+	if (!(revents & bad) && !(c->want_read && (revents & POLLIN)))
 		return;
 	if (!PQconsumeInput(c->pg) ||
 	    (c->want_write && pg_conn_flush(c) < 0)) {
 		c->cb.lost(c, PQerrorMessage(c->pg), c->cb.arg);
 		return;
 	}
-	c->cb.input(c, c->cb.arg);
+	if (c->want_read)
+		c->cb.input(c, c->cb.arg);
 }
 
 int
