@@ -150,7 +150,6 @@ static void rec_conn_lost(struct rec_conn *, const char *);
 static void rec_conn_cancel(struct rec_conn *);
 static void rec_conn_close(struct rec_conn *);
 static void rec_conn_notice(struct pg_conn *, const char *, void *);
-static char *rec_first_line(const char *);
 static void rec_value_end(struct exec *);
 static void rec_rows_begin(struct exec *);
 static void rec_rows_announce(struct exec *);
@@ -805,7 +804,7 @@ rec_conn_sql_error(struct rec_conn *c, const PGresult *res)
 	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	if (primary == NULL)
 		primary = PQresultErrorMessage(res);
-	line = rec_first_line(*primary != '\0' ? primary : "unknown error");
+	line = pg_first_line(*primary != '\0' ? primary : "unknown error");
 	buf_printf(&b, "ERROR%s%s: %s", state != NULL ? " " : "",
 	    state != NULL ? state : "", line);
 	free(line);
@@ -827,7 +826,7 @@ rec_conn_lost(struct rec_conn *c, const char *why)
 {
 	char *line, *msg;
 
-	line = rec_first_line(why != NULL && *why != '\0' ? why : "closed");
+	line = pg_first_line(why != NULL && *why != '\0' ? why : "closed");
 	xasprintf(&msg, "connection lost: %s", line);
 	rec_fail_side(c, msg);
 	free(msg);
@@ -882,12 +881,6 @@ rec_conn_notice(struct pg_conn *pc, const char *msg, void *arg)
 	free(line);
 }
 
-/* The first line of a libpq message, without its newline. */
-static char *
-rec_first_line(const char *s)
-{
-	return xstrndup(s, strcspn(s, "\n"));
-}
 
 /* Once a second while rows stream: how far, how fast. */
 static void

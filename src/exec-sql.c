@@ -184,7 +184,6 @@ static void sql_rows_clear(struct sql_rows *);
 static char *sql_cell(const char *);
 static size_t sql_width(const char *);
 static void sql_pad(struct buf *, const char *, size_t, int);
-static char *sql_first_line(const char *);
 
 const struct exec_ops exec_sql_ops = {
 	.name = "sql",
@@ -646,7 +645,7 @@ sql_send(struct exec *e)
 			sql_lost(e);
 			return;
 		}
-		line = sql_first_line(PQerrorMessage(pg));
+		line = pg_first_line(PQerrorMessage(pg));
 		xasprintf(&msg, "could not send the query: %s", line);
 		e->must_drop = 1;
 		sql_conn_drop(e->conn, &e->user);
@@ -785,7 +784,7 @@ sql_result_error(struct exec *e, const PGresult *res)
 	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	if (primary == NULL)
 		primary = PQresultErrorMessage(res);
-	line = sql_first_line(*primary != '\0' ? primary : "unknown error");
+	line = pg_first_line(*primary != '\0' ? primary : "unknown error");
 	if (state != NULL)
 		buf_printf(&b, "%s %s: %s", sev, state, line);
 	else
@@ -867,7 +866,7 @@ sql_complete(struct exec *e)
 	if (e->lost || PQstatus(sql_conn_pg(e->conn)) != CONNECTION_OK) {
 		e->lost = 1;
 		line = e->error != NULL ? xstrdup(e->error) :
-		    sql_first_line(PQerrorMessage(sql_conn_pg(e->conn)));
+		    pg_first_line(PQerrorMessage(sql_conn_pg(e->conn)));
 		xasprintf(&msg, "connection to %s lost: %s",
 		    e->req.target->name, *line != '\0' ? line : "closed");
 		free(line);
@@ -1215,9 +1214,3 @@ sql_width(const char *s)
 	return n;
 }
 
-/* The first line of a libpq message, without its newline. */
-static char *
-sql_first_line(const char *s)
-{
-	return xstrndup(s, strcspn(s, "\n"));
-}

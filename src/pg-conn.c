@@ -34,7 +34,6 @@ static void pg_conn_watch(struct pg_conn *, short);
 static void pg_conn_update(struct pg_conn *);
 static void pg_conn_close(struct pg_conn *);
 static void pg_conn_notice(void *, const char *);
-static char *pg_conn_line(const char *);
 
 struct pg_conn *
 pg_conn_new(struct loop *loop, const char *conninfo, const char *appname,
@@ -73,7 +72,7 @@ pg_conn_start(struct pg_conn *c)
 	c->state = PC_CONNECTING;
 	c->pg = PQconnectStartParams(keys, values, 1);
 	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
-		line = pg_conn_line(c->pg != NULL ? PQerrorMessage(c->pg) :
+		line = pg_first_line(c->pg != NULL ? PQerrorMessage(c->pg) :
 		    "out of memory");
 		c->failed = line;
 		pg_conn_close(c);
@@ -121,7 +120,7 @@ pg_conn_poll(struct pg_conn *c)
 		c->cb.connected(c, NULL, c->cb.arg);
 		return;
 	default:
-		line = pg_conn_line(PQerrorMessage(c->pg));
+		line = pg_first_line(PQerrorMessage(c->pg));
 		pg_conn_fail(c, line);
 		free(line);
 		return;
@@ -300,9 +299,3 @@ pg_conn_notice(void *arg, const char *msg)
 		c->cb.notice(c, msg, c->cb.arg);
 }
 
-/* The first line of a libpq message, without its newline. */
-static char *
-pg_conn_line(const char *s)
-{
-	return xstrndup(s, strcspn(s, "\n"));
-}

@@ -46,7 +46,6 @@ static PGconn *pg_connect_blocking(const char *, const char *, char **);
 static int pg_end_sessions(PGconn *, const char *, int64_t, char **);
 static int pg_sessions(PGconn *, const char *, const char *, int *, char **);
 static int pg_self_visible(PGconn *, const char *, char **);
-static char *pg_first_line(const char *);
 static int64_t pg_now_ms(void);
 
 int
@@ -281,7 +280,7 @@ pg_sessions(PGconn *pg, const char *name, const char *call, int *pid,
 	return n;
 }
 
-static char *
+char *
 pg_first_line(const char *s)
 {
 	return xstrndup(s, strcspn(s, "\n"));

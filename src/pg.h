@@ -14,6 +14,9 @@ struct runbook;
 
 #define PG_CANCEL_HELPER_S 10 /* the cancel helper's own time limit */
 
+/* The first line of a libpq message, without its newline (new). */
+char *pg_first_line(const char *);
+
 /*
  * The password in a conninfo string: 0 with *password a new string (NULL
  * when there is none), or -1 when libpq cannot parse it, with *why its
