@@ -153,6 +153,8 @@ static int64_t sql_pgid(struct exec *);
 static void sql_release(struct exec *);
 static void sql_cancel(struct exec *, const char *);
 static void sql_free(struct exec *);
+static char *sql_recover_message(const struct exec_orphan *, int,
+    const char *, const char *);
 static char **sql_conninfo_secrets(const struct exec_req *, const char *,
     char **);
 static void sql_on_ready(struct sql_user *, struct sql_conn *, const char *);
@@ -461,10 +463,8 @@ sql_conn_free(struct sql_conn *c)
 int
 exec_sql_recover(const struct exec_orphan *o, int64_t wait_ms, char **why)
 {
-	char *conninfo = NULL, *err = NULL, *password = NULL, *msg, **secrets;
-	const char *name = o->target != NULL ? o->target->name : "its target";
+	char *conninfo = NULL, *err = NULL, *password = NULL;
 	int rc = EXEC_ORPHAN_UNKNOWN;
-	size_t n;
 
 	*why = NULL;
 	if (o->target == NULL || o->target->type != TARGET_POSTGRES ||
@@ -477,32 +477,40 @@ exec_sql_recover(const struct exec_orphan *o, int64_t wait_ms, char **why)
 		err = xstrdup("invalid conninfo");
 	else
 		rc = pg_attempt_end(conninfo, o->token, wait_ms, &err);
-	if (rc != EXEC_ORPHAN_GONE) {
-		if (rc == EXEC_ORPHAN_STUCK)
-			xasprintf(&msg, "attempt %s on %s: %s", o->token, name,
-			    err);
-		else
-			xasprintf(&msg, "cannot tell whether attempt %s still runs "
-			    "on %s (%s): end any session whose application_name "
-			    "is \"cutover %s\" (see pg_stat_activity), then "
-			    "confirm or retry the step", o->token != NULL ?
-			    o->token : "?", name, err, o->token != NULL ?
-			    o->token : "?");
-		secrets = expand_secret_values(o->rb);
-		for (n = 0; secrets[n] != NULL; n++)
-			;
-		secrets = xreallocarray(secrets, n + 2, sizeof *secrets);
-		secrets[n] = password;
-		secrets[n + 1] = NULL;
-		password = NULL;
-		*why = outbuf_redact(secrets, msg);
-		expand_free_list(secrets);
-		free(msg);
-	}
+	if (rc != EXEC_ORPHAN_GONE)
+		*why = sql_recover_message(o, rc, err, password);
 	free(password);
 	free(conninfo);
 	free(err);
 	return rc;
+}
+
+/* What recovery found, for a person, less the secrets and the password. */
+static char *
+sql_recover_message(const struct exec_orphan *o, int rc, const char *err,
+    const char *password)
+{
+	const char *name = o->target != NULL ? o->target->name : "its target";
+	const char *token = o->token != NULL ? o->token : "?";
+	char *msg, *clean, **secrets = expand_secret_values(o->rb);
+	size_t n;
+
+	if (rc == EXEC_ORPHAN_STUCK)
+		xasprintf(&msg, "attempt %s on %s: %s", token, name, err);
+	else
+		xasprintf(&msg, "cannot tell whether attempt %s still runs on %s "
+		    "(%s): end any session whose application_name is \"cutover "
+		    "%s\" (see pg_stat_activity), then confirm or retry the step",
+		    token, name, err, token);
+	for (n = 0; secrets[n] != NULL; n++)
+		;
+	secrets = xreallocarray(secrets, n + 2, sizeof *secrets);
+	secrets[n] = password != NULL ? xstrdup(password) : NULL;
+	secrets[n + 1] = NULL;
+	clean = outbuf_redact(secrets, msg);
+	expand_free_list(secrets);
+	free(msg);
+	return clean;
 }
 
 void

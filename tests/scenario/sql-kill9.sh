@@ -172,4 +172,27 @@ contains "$T/note" "pg_stat_activity"
 sleep 3.5
 check "unreachable: the statement ran once" test \
     "$(q "SELECT count(*) FROM ledger WHERE id = 'unreachable'")" = 1
+
+# --- pg_stat_activity cannot be read (its rights were taken away): the
+# same. The role app may write the ledger, but not read pg_stat_activity.
+q "GRANT ALL ON ledger TO app; REVOKE SELECT ON pg_stat_activity FROM PUBLIC" >/dev/null
+export APP_CONNINFO="host=127.0.0.1 port=$PGPORT user=app password=$PG_APP_PASSWORD dbname=cutover"
+sed -e 's/DB_CONNINFO/APP_CONNINFO/; s/unreachable/norights/g' "$rb2" >"$T/n.yaml"
+(exec "$CUTOVER" --state "$T/n.db" run "$T/n.yaml" >/dev/null 2>&1) &
+pid=$!
+for i in $(seq 50); do
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO ledger VALUES (''norights'')%'")" = 0 ] || break
+	sleep 0.1
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+expect_rc 5 "$CUTOVER" --state "$T/n.db" run "$T/n.yaml"
+"$CUTOVER" --state "$T/n.db" status "$T/n.yaml" >"$T/note" 2>&1
+contains "$T/note" "awaiting"
+contains "$T/note" "cannot read pg_stat_activity"
+lacks "$T/note" "$PG_APP_PASSWORD"
+q "GRANT SELECT ON pg_stat_activity TO PUBLIC" >/dev/null
+sleep 3.5
+check "no rights: the statement ran once" test \
+    "$(q "SELECT count(*) FROM ledger WHERE id = 'norights'")" = 1
 finish
