@@ -155,14 +155,20 @@ phases:
         run: INSERT INTO ledger VALUES ('unreachable'); SELECT pg_sleep(3);
         verify: SELECT count(*) > 0 FROM ledger WHERE id = 'unreachable'
 EOF
-(exec "$CUTOVER" --state "$T/u.db" run "$rb2" >/dev/null 2>&1) &
-pid=$!
-for i in $(seq 50); do
-	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO ledger VALUES (''unreachable'')%'")" = 0 ] || break
-	sleep 0.1
-done
-kill -9 $pid
-wait $pid 2>/dev/null
+# orphan STATE RUNBOOK ID: start a driver, kill it -9 while the INSERT of
+# ledger row ID runs.
+orphan() {
+	local pid i
+	(exec "$CUTOVER" --state "$1" run "$2" >/dev/null 2>&1) &
+	pid=$!
+	for i in $(seq 50); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO ledger VALUES (''$3'')%'")" = 0 ] || break
+		sleep 0.1
+	done
+	kill -9 $pid
+	wait $pid 2>/dev/null
+}
+orphan "$T/u.db" "$rb2" unreachable
 DB_CONNINFO="host=127.0.0.1 port=1 dbname=x" expect_rc 5 "$CUTOVER" --state "$T/u.db" run "$rb2"
 check "unreachable: the step waits for a person" test \
     "$("$CUTOVER" --state "$T/u.db" status "$rb2" --json | jq -r '.steps[0].state')" = awaiting
@@ -178,14 +184,7 @@ check "unreachable: the statement ran once" test \
 q "GRANT ALL ON ledger TO app; REVOKE SELECT ON pg_stat_activity FROM PUBLIC" >/dev/null
 export APP_CONNINFO="host=127.0.0.1 port=$PGPORT user=app password=$PG_APP_PASSWORD dbname=cutover"
 sed -e 's/DB_CONNINFO/APP_CONNINFO/; s/unreachable/norights/g' "$rb2" >"$T/n.yaml"
-(exec "$CUTOVER" --state "$T/n.db" run "$T/n.yaml" >/dev/null 2>&1) &
-pid=$!
-for i in $(seq 50); do
-	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO ledger VALUES (''norights'')%'")" = 0 ] || break
-	sleep 0.1
-done
-kill -9 $pid
-wait $pid 2>/dev/null
+orphan "$T/n.db" "$T/n.yaml" norights
 expect_rc 5 "$CUTOVER" --state "$T/n.db" run "$T/n.yaml"
 "$CUTOVER" --state "$T/n.db" status "$T/n.yaml" >"$T/note" 2>&1
 contains "$T/note" "awaiting"
