@@ -9,8 +9,8 @@
 #  - sql rollback actions insert into an undo ledger the same way; a person
 #    settles an interrupted rollback by what the undo ledger shows;
 #  - reconcile steps hold an advisory lock per side while they sleep, and
-#    say whether they got it: an orphan still running when the step runs
-#    again makes the sides differ, and the step fail.
+#    say whether they got it: an orphan of either side still running when
+#    a person retries the step makes the sides differ, and the step fail.
 # Then: a target that cannot be reached when the next driver starts leaves
 # the interrupted step waiting for a person, never run again.
 . "$(dirname "$0")/../lib.sh"
@@ -23,9 +23,11 @@ pg_psql "CREATE TABLE ledger (id text); CREATE TABLE undo (id text)" >/dev/null
 export CYCLE=0 DB_CONNINFO=$PG_CONNINFO
 rb=$T/k.yaml
 state=$T/k.db
-# One side of a reconcile: 1 if it got lock KEY (held while it sleeps).
+# One side of a reconcile: EXPR of got, whether it got lock KEY (held while
+# it sleeps). The source says got, the dest 2 - got: equal only when both
+# sides got their lock.
 side() {
-	echo "{target: db, query: 'WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($1) AS got), s AS MATERIALIZED (SELECT pg_sleep(0.8) FROM l) SELECT got::int FROM l, s'}"
+	echo "{target: db, query: 'WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($1)::int AS got), s AS MATERIALIZED (SELECT pg_sleep(1.5) FROM l) SELECT $2 FROM l, s'}"
 }
 {
 	cat <<'EOF'
@@ -53,8 +55,8 @@ EOF
       - id: r$i
         type: reconcile
         compare: value
-        source: $(side $((7000 + i * 2)))
-        dest: $(side $((7001 + i * 2)))
+        source: $(side $((7000 + i * 2)) got)
+        dest: $(side $((7001 + i * 2)) "2 - got")
 EOF
 	done
 } >"$rb"
