@@ -1,4 +1,10 @@
-/* pg.c - small libpq helpers shared by sql and reconcile steps. */
+/*
+ * pg.c - libpq helpers shared by sql and reconcile steps and the engine:
+ * conninfo expansion (values quoted one by one), passwords and parse errors
+ * without the conninfo, the TLS rule of live runs, the cancel helper, and
+ * the attempt's sessions (application_name) and their ending by a later
+ * driver. The loop-driven connection itself is pg-conn.c.
+ */
 #include "config.h"
 
 #include <arpa/inet.h>
