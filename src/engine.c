@@ -88,7 +88,8 @@ engine_conninfo_secrets(struct engine *e)
 		if (e->rb->targets[i].type != TARGET_POSTGRES ||
 		    e->rb->targets[i].conninfo == NULL)
 			continue;
-		conninfo = expand_text(e->rb, e->rb->targets[i].conninfo, &err);
+		conninfo = pg_conninfo_expand(e->rb, e->rb->targets[i].conninfo,
+		    &err);
 		free(err);
 		err = NULL;
 		if (conninfo == NULL)

@@ -101,6 +101,13 @@ void exec_sql_shutdown(void);
  * end its process group, or the groups carrying its token. */
 int exec_local_recover(const struct exec_orphan *, int64_t wait_ms,
     char **why);
+/* The recover member of exec_sql_ops: end the session carrying the
+ * attempt's token (application_name "cutover TOKEN") on the step's target
+ * and wait until it is gone, at most wait_ms; blocks. *why is new (or NULL
+ * when GONE), free of secrets. exec_reconcile_ops: the same on both sides. */
+int exec_sql_recover(const struct exec_orphan *, int64_t wait_ms, char **why);
+int exec_reconcile_recover(const struct exec_orphan *, int64_t wait_ms,
+    char **why);
 
 /* Reap exited local children; call on SIGCHLD. */
 void exec_local_sigchld(int, void *);

@@ -178,6 +178,8 @@ static void rb_load_number(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_compare(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
+static void rb_load_tls(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
 static void rb_load_host_key(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_env_only(struct rb_ctx *, const struct rb_key *,
@@ -273,6 +275,7 @@ static const struct rb_key target_keys[] = {
 	{ "host_key", T_SSH, rb_load_host_key, 0, 0, 0 },
 	{ "conninfo", T_PG, rb_load_text,
 	    offsetof(struct rb_target, conninfo), 0, 0 },
+	{ "tls", T_PG, rb_load_tls, 0, 0, 0 },
 };
 enum { TARGET_KEY_HOST = 1, TARGET_KEY_CONNINFO = 9 };
 
@@ -1481,6 +1484,21 @@ rb_load_host_key(struct rb_ctx *ctx, const struct rb_key *k,
 		rb_error(ctx, n->pos, "host_key: expected strict or "
 		    "accept-new, found %s", rb_found(n));
 	}
+}
+
+/* tls: verify (the default) or insecure. */
+static void
+rb_load_tls(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct rb_target *t = obj;
+
+	if (n->kind == RB_NODE_SCALAR && (strcmp(n->value, "verify") == 0 ||
+	    strcmp(n->value, "insecure") == 0))
+		t->tls_insecure = n->value[0] == 'i';
+	else
+		rb_error(ctx, n->pos, "tls: expected verify or insecure, found "
+		    "%s", rb_found(n));
 }
 
 /* A secret that must be "${env:NAME}"; its value is never echoed. */

@@ -78,6 +78,7 @@ struct rb_target {
 	int accept_new;    /* host_key: accept-new (default strict: 0) */
 	/* postgres */
 	char *conninfo;
+	int tls_insecure; /* tls: insecure (live runs may skip verify-full) */
 	struct rb_pos pos;
 };
 
