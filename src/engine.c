@@ -51,6 +51,8 @@ static int engine_pick_run(struct engine *, const struct engine_opts *);
 static int engine_sync(struct engine *, int);
 static int engine_take_lease(struct engine *, int);
 static int engine_recover(struct engine *);
+static int engine_recover_ssh(struct engine *, const struct attempt_row *,
+    char **);
 static void engine_load(struct engine *);
 static int engine_launch(struct engine *, struct engine_step *, const char *,
     char **);
@@ -333,6 +335,22 @@ engine_take_lease(struct engine *e, int quiet)
 	return 0;
 }
 
+/* An ssh attempt: end what is left of it on its host (exec-ssh.c). */
+static int
+engine_recover_ssh(struct engine *e, const struct attempt_row *a,
+    char **why)
+{
+	struct engine_step *s = engine_find(e, a->step);
+	struct exec_orphan o;
+
+	*why = NULL;
+	if (s == NULL || s->def->type != STEP_SSH)
+		return EXEC_ORPHAN_GONE;
+	o = (struct exec_orphan){ e->rb, s->def, s->def->target, (int)a->kind,
+		a->token, a->host, a->pgid };
+	return exec_ssh_recover(&o, ENGINE_GROUP_WAIT_MS, why);
+}
+
 /*
  * Attempts recorded running belong to a driver that died: end what is left
  * of their process groups (so two copies never run), then mark them
@@ -343,8 +361,8 @@ engine_recover(struct engine *e)
 {
 	struct attempt_row *v = NULL;
 	size_t n = 0, i;
-	char *msg;
-	int rc = 0;
+	char *msg, *why;
+	int rc = 0, orc;
 
 	if (state_attempts_running(e->st, e->run.id, &v, &n) != STATE_OK)
 		return EXIT_CONFLICT;
@@ -360,14 +378,24 @@ engine_recover(struct engine *e)
 			rc = EXIT_CONFLICT;
 			break;
 		}
-		xasprintf(&msg, "interrupted: its driver (on %s) stopped",
-		    v[i].host != NULL ? v[i].host : "?");
+		if ((orc = engine_recover_ssh(e, &v[i], &why)) ==
+		    EXEC_ORPHAN_STUCK) {
+			fprintf(stderr, "cutover: step %s: %s; end it, then try "
+			    "again\n", v[i].step, why);
+			free(why);
+			rc = EXIT_CONFLICT;
+			break;
+		}
+		xasprintf(&msg, "interrupted: its driver (on %s) stopped%s%s",
+		    v[i].host != NULL ? v[i].host : "?", why ? "; " : "",
+		    why ? why : "");
 		if (state_begin(e->st) != STATE_OK ||
 		    state_attempt_interrupt(e->st, e->run.id, v[i].step, v[i].n,
 		        msg) != STATE_OK ||
 		    state_step_transition(e->st, e->run.id, v[i].step,
-		        ST_BIT(ST_RUNNING), v[i].kind == ATT_ROLLBACK
-		            ? ST_AWAITING : ST_INTERRUPTED,
+		        ST_BIT(ST_RUNNING), v[i].kind == ATT_ROLLBACK ||
+		            orc == EXEC_ORPHAN_UNKNOWN ? ST_AWAITING
+		                                       : ST_INTERRUPTED,
 		        v[i].kind == ATT_ROLLBACK ? "rollback interrupted: "
 		            "confirm it if it is undone, or retry it to run "
 		            "its rollback action again" : msg,
@@ -377,6 +405,7 @@ engine_recover(struct engine *e)
 			rc = EXIT_CONFLICT;
 		}
 		free(msg);
+		free(why);
 	}
 	attempt_rows_free(v, n);
 	return rc;
@@ -862,36 +891,40 @@ engine_done(const struct exec_result *r, void *arg)
 	}
 	e->nrunning--;
 	if (!r->ok && s->phase == PH_VERIFY && !r->timed_out && !e->stopping &&
-	    (r->message == NULL || strncmp(r->message, "verify ", 7) != 0)) {
+	    !r->unknown && (r->message == NULL || strncmp(r->message, "verify ", 7) != 0)) {
 		xasprintf(&err, "verify failed: %s", r->message != NULL
 		        ? r->message : "not true");
 		engine_finish(e, s, 0, err);
 		free(err);
 	} else
-		engine_finish(e, s, r->ok, r->message);
+		engine_finish(e, s, r->unknown && !r->ok ? -1 : r->ok,
+		    r->message);
 	s->ops->free(ex);
 }
 
 /*
  * Record the outcome of the current attempt of s, and decide what the step
  * becomes: succeeded, pending again (a retry, or a run after a failed
- * verify-after-interruption), interrupted (we were stopped) or failed.
+ * verify-after-interruption), interrupted (we were stopped, or ok < 0:
+ * the outcome is unknown) or failed.
  */
 static void
 engine_finish(struct engine *e, struct engine_step *s, int ok,
     const char *msg)
 {
 	enum step_state to;
-	const char *astate = ok ? "succeeded" : "failed";
+	const char *astate = ok > 0 ? "succeeded" : "failed";
 	char *out, *note = NULL, d[32];
 	size_t len;
+	int stop = e->stopping || ok < 0; /* ok < 0: outcome unknown */
 
+	ok = ok > 0;
 	if (s->kind == ATT_ROLLBACK)
-		to = ok ? ST_ROLLED_BACK : e->stopping ? ST_AWAITING
-		                                       : ST_ROLLBACK_FAILED;
+		to = ok ? ST_ROLLED_BACK : stop ? ST_AWAITING
+		                                : ST_ROLLBACK_FAILED;
 	else if (ok)
 		to = ST_SUCCEEDED;
-	else if (e->stopping) {
+	else if (stop) {
 		to = ST_INTERRUPTED;
 		astate = "interrupted";
 	} else if (s->kind == ATT_VERIFY)
@@ -902,7 +935,7 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 		to = ST_FAILED;
 	if (ok && s->kind == ATT_VERIFY)
 		msg = "verified after interruption";
-	if (s->kind == ATT_ROLLBACK && !ok && e->stopping)
+	if (s->kind == ATT_ROLLBACK && !ok && stop)
 		astate = "interrupted";
 	outbuf_close(&s->out);
 	out = outbuf_render(&s->out, &len);
@@ -1411,6 +1444,10 @@ engine_retry(struct engine *e, struct engine_step *s)
 		fprintf(stderr, "cutover: %s needs steps that are not done\n",
 		    s->def->id);
 		return EXIT_CONFLICT;
+	}
+	if (s->state == ST_INTERRUPTED && s->def->verify != NULL) {
+		e->halted = 0; /* it may have run: the run verifies it first */
+		return EXIT_DONE;
 	}
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
 	        ST_PENDING, NULL, "retry", NULL) != STATE_OK)

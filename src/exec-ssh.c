@@ -12,10 +12,16 @@
  * is unknown or changed refuses the connection with its SHA256 fingerprint
  * and the exact line to add. host_key: accept-new appends an unknown key.
  *
- * A session that drops while a command runs fails that attempt and is
- * discarded, so the next step connects afresh. A command that had not been
- * sent yet when a reused session turns out dead is moved to a new session:
- * nothing ran, so nothing can run twice.
+ * Every command runs as `exec /bin/sh -s`, its text on standard input in
+ * a wrapper (ssh_script_wrap) that records the attempt's process group on
+ * the host under its token, and hangs the group up when the channel's
+ * input closes. A later driver ends what is left by that record
+ * (exec_ssh_recover). Nothing of the text is on a command line.
+ *
+ * A session that drops while a command runs ends that attempt with its
+ * outcome unknown and is discarded, so the next step connects afresh. A
+ * command that had not been sent yet when a reused session turns out dead
+ * is moved to a new session: nothing ran, so nothing can run twice.
  */
 #include "config.h"
 
@@ -71,6 +77,7 @@ enum ssh_ex_state {
 	EX_WAIT,    /* for release, the session, or a free channel slot */
 	EX_OPEN,    /* libssh2_channel_open_session */
 	EX_EXEC,    /* libssh2_channel_exec */
+	EX_SEND,    /* libssh2_channel_write: the script on stdin */
 	EX_EOF,     /* libssh2_channel_send_eof: the command's stdin is empty */
 	EX_RUN,     /* reading output */
 	EX_CLOSING, /* remote EOF seen: wait for the remote close */
@@ -113,7 +120,8 @@ struct ssh_session {
 
 struct exec {
 	struct exec_req req;
-	char *command;
+	char *script; /* what the remote shell reads on stdin */
+	size_t script_off;
 	struct ssh_session *ss;
 	LIBSSH2_CHANNEL *ch;
 	enum ssh_ex_state state;
@@ -232,6 +240,7 @@ static char *ssh_base64(const unsigned char *, size_t, int);
 static int ssh_exec_drive(struct exec *);
 static int ssh_exec_open(struct exec *);
 static int ssh_exec_command(struct exec *);
+static int ssh_exec_send(struct exec *);
 static int ssh_exec_eof(struct exec *);
 static int ssh_exec_read(struct exec *);
 static int ssh_exec_close(struct exec *);
@@ -247,6 +256,10 @@ static void ssh_on_grace(void *);
 static char *ssh_default_user(char **);
 static char *ssh_path(const char *);
 static void ssh_forget(char **);
+static struct exec *ssh_attach(const struct exec_req *, char *, char **);
+static char *ssh_script_wrap(const struct exec_req *);
+static char *ssh_script_recover(const char *, int64_t);
+static void ssh_quote(struct buf *, const char *);
 
 const struct exec_ops exec_ssh_ops = {
 	.name = "ssh",
@@ -261,26 +274,105 @@ const struct exec_ops exec_ssh_ops = {
 static struct exec *
 ssh_start(const struct exec_req *req, char **err)
 {
-	struct ssh_session *ss;
-	struct exec *e, **pp;
-
 	if (req->target == NULL || req->target->type != TARGET_SSH) {
 		xasprintf(err, "step %s has no ssh target", req->step);
 		return NULL;
 	}
-	if ((ss = ssh_session_get(req, err)) == NULL)
+	return ssh_attach(req, ssh_script_wrap(req), err);
+}
+
+/* Attach a shell script (read by the remote shell on stdin) to the
+ * target's session; the exec owns script from then on. */
+static struct exec *
+ssh_attach(const struct exec_req *req, char *script, char **err)
+{
+	struct ssh_session *ss;
+	struct exec *e, **pp;
+
+	if ((ss = ssh_session_get(req, err)) == NULL) {
+		ssh_forget(&script);
 		return NULL;
+	}
 	e = xcalloc(1, sizeof *e);
 	e->req = *req;
 	e->req.command = NULL;
 	e->req.env = NULL;
-	e->command = xstrdup(req->command);
+	e->script = script;
 	e->result.exit_code = -1;
 	e->ss = ss;
 	for (pp = &ss->execs; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = e;
 	return e;
+}
+
+/* Quote s for a POSIX shell: 'it'\''s'. */
+static void
+ssh_quote(struct buf *b, const char *s)
+{
+	buf_addc(b, '\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			buf_adds(b, "'\\''");
+		else
+			buf_addc(b, *s);
+	}
+	buf_addc(b, '\'');
+}
+
+/* Where the remote wrapper records a running attempt (a directory per
+ * token, holding "pid": process group, its start time, the boot id). */
+#define SSH_RECORD_DIR "${HOME:-/tmp}/.cache/cutover/attempts"
+
+/*
+ * The script the remote shell reads on stdin: the environment, then a
+ * wrapper that claims the attempt's record directory (mkdir: it refuses
+ * when a later driver already ended the attempt), records its process
+ * group (the session sshd made for it) there, runs the command in a
+ * subshell with stdin at EOF, removes the record and exits as the command
+ * did. It is one { } list, so the shell reads all of it before it runs.
+ * Nothing of it is on a command line, so ps never shows the text.
+ */
+static char *
+ssh_script_wrap(const struct exec_req *req)
+{
+	struct buf b = { 0 };
+	const char *const *v, *tok = "none", *eq;
+
+	for (v = req->env; v != NULL && *v != NULL; v++) {
+		if ((eq = strchr(*v, '=')) == NULL)
+			continue;
+		if (strncmp(*v, "CUTOVER_ATTEMPT=", 16) == 0)
+			tok = eq + 1;
+		buf_printf(&b, "%.*s=", (int)(eq - *v), *v);
+		ssh_quote(&b, eq + 1);
+		buf_printf(&b, "; export %.*s\n", (int)(eq - *v), *v);
+	}
+	buf_adds(&b, "{\ncutover_d=" SSH_RECORD_DIR "/");
+	ssh_quote(&b, tok);
+	buf_adds(&b, "\ncutover_m=$(umask); umask 077\n"
+	    "if ! { mkdir -p \"${cutover_d%/*}\" && mkdir \"$cutover_d\"; "
+	    "} 2>/dev/null; then\n"
+	    "  echo \"cutover: not run: attempt $CUTOVER_ATTEMPT was ended by "
+	    "a later driver, or $cutover_d cannot be made\" >&2; exit 125\nfi\n"
+	    "cutover_b=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null) || "
+	    "cutover_b=-\n"
+	    "if cutover_s=$(cat /proc/$$/stat 2>/dev/null); then "
+	    "set -- ${cutover_s##*\\) }; cutover_g=\"$3 ${20}\"; "
+	    "else cutover_g=\"$$ -\"; fi\n"
+	    "if ! { printf '%s %s\\n' \"$cutover_g\" \"${cutover_b:--}\" "
+	    ">\"$cutover_d/pid.new\" && mv -f \"$cutover_d/pid.new\" "
+	    "\"$cutover_d/pid\"; } 2>/dev/null; then\n"
+	    "  rm -rf \"$cutover_d\"; echo \"cutover: not run: cannot record "
+	    "the attempt in $cutover_d\" >&2; exit 125\nfi\n"
+	    "umask \"$cutover_m\"; set --\nexec 3<&0\n"
+	    "( while read -r cutover_l; do :; done; kill -HUP 0 ) <&3 "
+	    ">/dev/null 2>&1 &\ncutover_w=$!; exec 3<&-\n(\n");
+	buf_adds(&b, req->command);
+	buf_adds(&b, "\n) </dev/null\ncutover_s=$?\nkill $cutover_w 2>/dev/null\n"
+	    "rm -rf \"$cutover_d\"\nif [ $cutover_s -gt 128 ] && [ $cutover_s -lt 160 ]; then "
+	    "kill -$((cutover_s - 128)) $$; fi\nexit $cutover_s\n}\n");
+	return buf_steal(&b);
 }
 
 static int64_t
@@ -342,7 +434,7 @@ ssh_exec_destroy(struct exec *e)
 	ssh_done_remove(e);
 	free(e->result.message);
 	free(e->why);
-	free(e->command);
+	ssh_forget(&e->script);
 	free(e);
 }
 
@@ -1209,6 +1301,7 @@ ssh_session_lost(struct ssh_session *ss, int rc)
 	xasprintf(&msg, "connection to %s lost: %s", ss->label, err);
 	for (e = ss->execs; e != NULL; e = next) {
 		next = e->next;
+		e->result.unknown = e->sent;
 		if (e->sent || e->orphan || !ss->used)
 			continue;
 		if (ns == NULL) {
@@ -1563,6 +1656,8 @@ ssh_exec_drive(struct exec *e)
 		return ssh_exec_open(e);
 	case EX_EXEC:
 		return ssh_exec_command(e);
+	case EX_SEND:
+		return ssh_exec_send(e);
 	case EX_EOF:
 		return ssh_exec_eof(e);
 	case EX_RUN:
@@ -1638,7 +1733,7 @@ ssh_exec_command(struct exec *e)
 	int rc;
 
 	e->sent = 1;
-	rc = libssh2_channel_exec(e->ch, e->command);
+	rc = libssh2_channel_exec(e->ch, "exec /bin/sh -s");
 	if (rc == LIBSSH2_ERROR_EAGAIN)
 		return 0;
 	if (rc != 0) {
@@ -1655,11 +1750,40 @@ ssh_exec_command(struct exec *e)
 		return 1;
 	}
 	ss->used = 1;
-	e->state = EX_EOF;
+	e->state = EX_SEND;
 	return 1;
 }
 
-/* Close the command's stdin, as `ssh host cmd </dev/null` does. */
+/* Write the script to the remote shell's stdin; then EOF. */
+static int
+ssh_exec_send(struct exec *e)
+{
+	size_t len = strlen(e->script);
+	ssize_t n;
+	int progress = 0;
+
+	while (e->script_off < len) {
+		n = libssh2_channel_write(e->ch, e->script + e->script_off,
+		    len - e->script_off);
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return progress;
+		if (n < 0) {
+			if (ssh_error_fatal((int)n)) {
+				ssh_session_lost(e->ss, (int)n);
+				return -1;
+			}
+			ssh_exec_fail(e, "cannot send the command");
+			return 1;
+		}
+		e->script_off += (size_t)n;
+		progress = 1;
+	}
+	ssh_forget(&e->script);
+	e->state = EX_RUN;
+	return 1;
+}
+
+/* Close the remote shell's stdin: the script is all there. */
 static int
 ssh_exec_eof(struct exec *e)
 {
@@ -1904,4 +2028,171 @@ ssh_on_grace(void *arg)
 	e->grace = NULL;
 	e->ch = NULL;
 	ssh_exec_finish(e);
+}
+
+/*
+ * The script that ends what is left of an attempt on the host: claim the
+ * record directory (then the wrapper never started and never will), else
+ * read the record, and if the process group is still the attempt's (same
+ * boot, the leader's start time, or a member carrying the token), TERM it,
+ * then KILL it, and wait until it is gone. The last line says GONE,
+ * UNKNOWN or STUCK, with the reason.
+ */
+static char *
+ssh_script_recover(const char *token, int64_t wait_ms)
+{
+	struct buf b = { 0 };
+
+	buf_adds(&b, "{\nd=" SSH_RECORD_DIR "; t=");
+	ssh_quote(&b, token);
+	buf_printf(&b, "; w=%lld\n", (long long)(wait_ms / 100 + 1));
+	buf_adds(&b,
+	    "umask 077; mkdir -p \"$d\" 2>/dev/null\n"
+	    "if mkdir \"$d/$t\" 2>/dev/null; then echo 'GONE it had not "
+	    "started, or had ended'; exit 0; fi\n"
+	    "[ -f \"$d/$t/ended\" ] && { echo 'GONE ended before'; exit 0; }\n"
+	    "i=0; while [ ! -f \"$d/$t/pid\" ] && [ $i -lt 30 ]; do "
+	    "sleep 0.1; i=$((i + 1)); done\n"
+	    "if ! read -r g st b <\"$d/$t/pid\" 2>/dev/null || [ -z \"$g\" ]; "
+	    "then echo \"UNKNOWN its record $d/$t on the host has no readable "
+	    "process group\"; exit 0; fi\n"
+	    "cur=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null) || cur=-\n"
+	    "ours() {\n"
+	    "  kill -0 -$g 2>/dev/null || return 1\n"
+	    "  [ \"$b\" = - ] || [ \"$b\" = \"$cur\" ] || return 1\n"
+	    "  [ \"$st\" = - ] && return 0\n"
+	    "  s=$(cat /proc/$g/stat 2>/dev/null) && { set -- ${s##*\\) }; "
+	    "[ \"${20}\" = \"$st\" ] && return 0; }\n"
+	    "  for p in /proc/[0-9]*; do\n"
+	    "    s=$(cat $p/stat 2>/dev/null) || continue; set -- ${s##*\\) }\n"
+	    "    [ \"$3\" = \"$g\" ] || continue\n"
+	    "    tr '\\0' '\\n' <$p/environ 2>/dev/null | grep -qxF "
+	    "\"CUTOVER_ATTEMPT=$t\" && return 0\n"
+	    "  done\n  return 1\n}\n"
+	    "m=\"process group $g had ended\"\n"
+	    "if ours; then\n"
+	    "  m=\"ended process group $g\"; kill -TERM -$g 2>/dev/null; i=0\n"
+	    "  while ours && [ $i -lt $w ]; do sleep 0.1; i=$((i + 1)); done\n"
+	    "  if ours; then kill -KILL -$g 2>/dev/null; i=0\n"
+	    "    while ours && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done\n"
+	    "  fi\n"
+	    "  if ours; then echo \"STUCK process group $g on the host would "
+	    "not end\"; exit 0; fi\n"
+	    "fi\n"
+	    "rm -f \"$d/$t/pid\"; : >\"$d/$t/ended\"; echo \"GONE $m\"\n"
+	    "exit 0\n}\n");
+	return buf_steal(&b);
+}
+
+/* What the recovery command reports, as it goes. */
+struct ssh_recovery {
+	struct buf out;
+	int done, ok;
+	char *message;
+};
+
+static void
+ssh_recovery_output(const char *p, size_t n, void *arg)
+{
+	struct ssh_recovery *r = arg;
+
+	if (r->out.len < 65536)
+		buf_add(&r->out, p, n);
+}
+
+static void
+ssh_recovery_done(const struct exec_result *res, void *arg)
+{
+	struct ssh_recovery *r = arg;
+
+	r->done = 1;
+	r->ok = res->ok;
+	if (res->message != NULL)
+		r->message = xstrdup(res->message);
+}
+
+/* Run the recovery script on the target, in a loop of its own. */
+static void
+ssh_recovery_run(const struct exec_orphan *o, int64_t wait_ms,
+    struct ssh_recovery *r)
+{
+	struct exec_req req;
+	struct ssh_session *ss, *next;
+	struct exec *e;
+	char *err = NULL;
+	int64_t end;
+
+	memset(&req, 0, sizeof req);
+	req.loop = loop_new();
+	req.rb = o->rb;
+	req.target = o->target;
+	req.step = o->def->id;
+	req.def = o->def;
+	req.output = ssh_recovery_output;
+	req.done = ssh_recovery_done;
+	req.arg = r;
+	e = ssh_attach(&req, ssh_script_recover(o->token, wait_ms), &err);
+	if (e == NULL) {
+		r->done = 1;
+		r->message = err;
+	} else {
+		ssh_release(e);
+		end = loop_now() + SSH_CONNECT_TIMEOUT_MS + wait_ms + 15000;
+		while (!r->done && loop_now() < end)
+			loop_once(req.loop, 100);
+		if (!r->done) {
+			ssh_cancel(e, "the host did not answer in time");
+			end = loop_now() + SSH_CLOSE_GRACE_MS + 1000;
+			while (!r->done && loop_now() < end)
+				loop_once(req.loop, 100);
+		}
+		ssh_free(e);
+	}
+	for (ss = ssh_sessions; ss != NULL; ss = next) {
+		next = ss->next;
+		if (ss->loop == req.loop)
+			ssh_session_fail(ss, "recovery is done");
+	}
+	ssh_done_list = NULL;
+	ssh_wake_loop = NULL;
+	ssh_wake_io = NULL;
+	loop_free(req.loop);
+}
+
+int
+exec_ssh_recover(const struct exec_orphan *o, int64_t wait_ms, char **why)
+{
+	struct ssh_recovery r;
+	const char *line, *p;
+	int rc = EXEC_ORPHAN_UNKNOWN;
+
+	*why = NULL;
+	if (o->token == NULL || o->target == NULL ||
+	    o->target->type != TARGET_SSH)
+		return EXEC_ORPHAN_GONE;
+	memset(&r, 0, sizeof r);
+	ssh_recovery_run(o, wait_ms, &r);
+	line = NULL;
+	for (p = buf_str(&r.out); p != NULL && *p != '\0';
+	    p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, "GONE ", 5) == 0 || strncmp(p, "STUCK ", 6) == 0 ||
+		    strncmp(p, "UNKNOWN ", 8) == 0)
+			line = p;
+	}
+	if (r.ok && line != NULL && strncmp(line, "GONE ", 5) == 0)
+		rc = EXEC_ORPHAN_GONE;
+	else if (r.ok && line != NULL && strncmp(line, "STUCK ", 6) == 0)
+		rc = EXEC_ORPHAN_STUCK;
+	if (line != NULL)
+		line = strchr(line, ' ') + 1;
+	xasprintf(why, "%s on target %s (attempt %s): %.*s", rc ==
+	    EXEC_ORPHAN_GONE ? "its command no longer runs" : rc ==
+	    EXEC_ORPHAN_STUCK ? "its command would not end" :
+	    "cannot tell whether its command still runs", o->target->name,
+	    o->token, line != NULL ? (int)strcspn(line, "\n") : 200,
+	    line != NULL ? line : r.message != NULL ? r.message :
+	    "no answer from the host");
+	buf_free(&r.out);
+	free(r.message);
+	return rc;
 }

@@ -27,6 +27,7 @@ struct exec_result {
 	int exit_code; /* -1 if none */
 	int signal;    /* 0 if none */
 	int timed_out;
+	int unknown;   /* the connection dropped: it may have run, or still run */
 	char *message; /* one line for a person, or NULL; owned by the exec */
 	char *result;  /* reconcile: the result as JSON text, or NULL; owned
 	                  by the exec; stored with the step */
@@ -85,5 +86,24 @@ int exec_local_kill_group(int64_t pgid, int64_t wait_ms);
  * CUTOVER_ATTEMPT=token in their environment (a driver that died between
  * starting a command and recording its group). */
 int exec_local_kill_token(const char *token, int64_t wait_ms);
+
+/*
+ * An attempt recorded running whose driver died: what a later driver
+ * knows of it, to end what is left of its command before anything else.
+ */
+struct exec_orphan {
+	const struct runbook *rb;
+	const struct rb_step *def;      /* the step */
+	const struct rb_target *target; /* its target, or NULL */
+	int kind;                       /* enum attempt_kind of the attempt */
+	const char *token;              /* CUTOVER_ATTEMPT of the attempt */
+	const char *host;               /* host of the driver that ran it */
+	int64_t pgid;                   /* local process group, 0 if none */
+};
+enum { EXEC_ORPHAN_GONE = 0, EXEC_ORPHAN_UNKNOWN = 1, EXEC_ORPHAN_STUCK = -1 };
+/* GONE: nothing of it runs any more (safe to verify or re-run); UNKNOWN:
+   cannot tell (the step waits for a person, *why says what to check);
+   STUCK: it would not end (*why). */
+int exec_ssh_recover(const struct exec_orphan *, int64_t wait_ms, char **why);
 
 #endif

@@ -169,8 +169,10 @@ contains "$T/out" "ssh-agent (0 keys refused)"
 kill "$agent" 2>/dev/null
 unset SSH_AUTH_SOCK SSH_AGENT_PID
 
-# 10. sshd killed while a step runs: the attempt fails clearly, soon; after
-# sshd is back, retry succeeds on a new connection.
+# 10. sshd killed while a step runs: the outcome is unknown, so the attempt
+# is interrupted (not failed), clearly and soon; the step has no verify, so
+# it waits for a person; after sshd is back, retry runs it on a new
+# connection.
 runbook killed "$(target box "$PA")" "      - {id: long, type: ssh, target: box, run: 'if test -f $T/fast; then echo reconnected; else sleep 30; fi'}"
 C killed run "$T/killed.yaml" >"$T/killed.out" 2>&1 &
 run=$!
@@ -183,10 +185,13 @@ check "the remote command started" test $i -lt 100
 t0=$(date +%s)
 sshd_kill a
 wait $run
-check "killed: cutover run exits 1" test $? = 1
+check "killed: cutover run exits 5 (waiting)" test $? = 5
 check "killed: noticed within 5s" test $(($(date +%s) - t0)) -lt 5
 contains "$T/killed.out" "connection to 127.0.0.1:$PA lost"
-json killed long '.state == "failed"'
+json killed long '.state == "awaiting"'
+check "killed: attempt 1 interrupted" test "$(sqlite3 "$T/killed.db" \
+	"SELECT state FROM attempts WHERE step = 'long' AND n = 1")" = interrupted
+
 sshd_start a "$PA"
 touch "$T/fast"
 expect_rc 0 C killed retry "$T/killed.yaml" long
