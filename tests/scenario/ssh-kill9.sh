@@ -6,7 +6,8 @@
 # a killed driver would add its line later, next to the new driver's run.
 # Then: the connection dropped while a command runs (its sshd session
 # process killed) ends the attempt interrupted and the step is verified, not
-# run again; and `retry` of an interrupted step verifies first.
+# run again; `retry` of an interrupted step verifies first; and a host that
+# cannot be reached at recovery makes the step wait for a person.
 . "$(dirname "$0")/../lib.sh"
 . "$SRCDIR/tests/sshd.sh"
 
@@ -166,4 +167,20 @@ check "stopped, retried: verified, not run again ($(attempts stop d))" \
 	test "$(attempts stop d)" = "1 run interrupted;2 verify succeeded;"
 sleep 0.5
 check "stopped, retried: ran once" test "$(grep -c "^stop d$" "$L")" = 1
+
+# The host cannot be reached when the next driver recovers: nobody can tell
+# whether the command still runs there, so the step waits for a person,
+# its note saying what to check.
+sed 's/name: drop/name: gone/; s/drop d/gone d/g' "$T/rdrop.yaml" >"$T/rgone.yaml"
+(Cbg gone run "$T/rgone.yaml" >"$T/gone.out" 2>&1) &
+pid=$!
+wait_ledger "gone d"
+kill -9 $pid
+wait $pid 2>/dev/null
+sshd_kill a
+expect_rc 5 C gone run "$T/rgone.yaml"
+json_state=$(C gone status "$T/rgone.yaml" --json | jq -r '.steps[0].state')
+check "unreachable: the step awaits a person ($json_state)" test "$json_state" = awaiting
+C gone status "$T/rgone.yaml" >"$T/gone.status" 2>&1
+contains "$T/gone.status" "cannot tell whether its command still runs"
 finish
