@@ -52,7 +52,7 @@ static void local_release(struct exec *);
 static void local_cancel(struct exec *, const char *);
 static void local_free(struct exec *);
 static void local_on_spawn_failed(void *);
-static char **local_envp(const char *const *);
+static char **local_envp(const char *const *, char *);
 static char **local_copy_env(const char *const *);
 static void local_read(int, short, void *);
 static void local_on_timeout(void *);
@@ -64,6 +64,14 @@ static int local_throttle(struct exec *);
 static void local_on_resume(void *);
 static int group_alive(pid_t);
 static size_t token_groups(const char *, pid_t *, size_t);
+
+/*
+ * The shell's -c argument. The command's text travels in the environment
+ * (readable only by its user), never on a command line that ps shows to
+ * everyone; the shell unsets it before running it, so that the command's
+ * own children do not inherit it.
+ */
+#define LOCAL_EVAL "eval \"unset CUTOVER_SCRIPT; $CUTOVER_SCRIPT\""
 
 const struct exec_ops exec_local_ops = {
 	.name = "local",
@@ -128,12 +136,13 @@ local_copy_env(const char *const *env)
 	return v;
 }
 
-/* The environment of the command: the extra entries, then ours. */
+/* The environment of the command: the script, the extra entries, then
+ * ours (any CUTOVER_SCRIPT of ours left out). */
 static char **
-local_envp(const char *const *extra)
+local_envp(const char *const *extra, char *script)
 {
 	extern char **environ;
-	size_t n = 0, i, j, k = 0, len;
+	size_t n = 1, i, j, k = 0, len;
 	char **v;
 
 	for (i = 0; extra != NULL && extra[i] != NULL; i++)
@@ -141,6 +150,7 @@ local_envp(const char *const *extra)
 	for (i = 0; environ[i] != NULL; i++)
 		n++;
 	v = xcalloc(n + 1, sizeof *v);
+	v[k++] = script;
 	for (i = 0; extra != NULL && extra[i] != NULL; i++)
 		v[k++] = (char *)extra[i];
 	for (i = 0; environ[i] != NULL; i++) {
@@ -149,7 +159,8 @@ local_envp(const char *const *extra)
 			if (strncmp(environ[i], extra[j], len) == 0)
 				break;
 		}
-		if (extra == NULL || extra[j] == NULL)
+		if ((extra == NULL || extra[j] == NULL) &&
+		    strncmp(environ[i], "CUTOVER_SCRIPT=", 15) != 0)
 			v[k++] = environ[i];
 	}
 	return v;
@@ -161,14 +172,15 @@ local_release(struct exec *e)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t all, none;
-	char *argv[4], **envp;
+	char *argv[4], **envp, *script;
 	int rc;
 
 	argv[0] = (char *)e->req.shell;
 	argv[1] = (char *)"-c";
-	argv[2] = e->command;
+	argv[2] = (char *)LOCAL_EVAL;
 	argv[3] = NULL;
-	envp = local_envp(e->req.env);
+	xasprintf(&script, "CUTOVER_SCRIPT=%s", e->command);
+	envp = local_envp(e->req.env, script);
 	sigfillset(&all);
 	sigemptyset(&none);
 	posix_spawn_file_actions_init(&fa);
@@ -185,6 +197,8 @@ local_release(struct exec *e)
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	free(envp);
+	memset(script, 0, strlen(script));
+	free(script);
 	close(e->gate);
 	e->gate = -1;
 	if (rc != 0) {

@@ -254,4 +254,39 @@ runbook refused "$(target box 1)" "      - {id: s, type: ssh, target: box, run: 
 expect_rc 1 C refused run "$T/refused.yaml"
 contains "$T/out" "cannot connect to 127.0.0.1:1: Connection refused"
 
+# 15. A secret expanded into a command is on no command line: ps on the
+# host shows neither the local nor the remote command's text.
+export PS_SECRET="Pw-$$-s3cret"
+{
+	echo "cutover: 1"
+	echo "name: pssecret"
+	echo "vars: {pw: '\${env:PS_SECRET}'}"
+	echo "secrets: [pw]"
+	echo "settings: {parallel: 2}"
+	echo "targets:"
+	target box "$PA"
+	echo "phases:"
+	echo "  - id: p"
+	echo "    steps:"
+	echo "      - {id: l, type: local, needs: [], run: ': \"\${pw}\"; sleep 2.1; true'}"
+	echo "      - {id: r, type: ssh, target: box, needs: [], run: ': \"\${pw}\"; sleep 2.2; true'}"
+} >"$T/pssecret.yaml"
+C pssecret run "$T/pssecret.yaml" >"$T/pssecret.out" 2>&1 &
+run=$!
+seenl=0 seenr=0 both=0
+for i in $(seq 1 40); do
+	ps -eo args >"$T/ps"
+	grep -F "$PS_SECRET" "$T/ps" | grep -q 'sleep 2\.1' && seenl=$((seenl + 1))
+	grep -F "$PS_SECRET" "$T/ps" | grep -q 'sleep 2\.2' && seenr=$((seenr + 1))
+	grep -q '^sleep 2\.1' "$T/ps" && grep -q '^sleep 2\.2' "$T/ps" && both=$((both + 1))
+	sleep 0.05
+done
+wait $run
+json pssecret l '.state == "succeeded"'
+json pssecret r '.state == "succeeded"'
+check "ps secret: both commands were seen sleeping ($both)" test $both -gt 5
+check "ps secret: no local command line showed it ($seenl times)" test $seenl = 0
+check "ps secret: no remote command line showed it ($seenr times)" test $seenr = 0
+unset PS_SECRET
+
 finish
