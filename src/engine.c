@@ -27,6 +27,7 @@
 #include "exec.h"
 #include "expand.h"
 #include "loop.h"
+#include "report.h"
 #include "xmalloc.h"
 
 #define ENGINE_POLL_MS 300   /* notice changes made by other processes */
@@ -361,7 +362,7 @@ engine_recover(struct engine *e)
 {
 	struct attempt_row *v = NULL;
 	size_t n = 0, i;
-	char *msg, *why;
+	char *msg, *why, *ev = NULL;
 	int rc = 0, orc;
 
 	if (state_attempts_running(e->st, e->run.id, &v, &n) != STATE_OK)
@@ -369,12 +370,14 @@ engine_recover(struct engine *e)
 	for (i = 0; i < n && rc == 0; i++) {
 		if (v[i].host != NULL && strcmp(v[i].host, e->host) == 0 &&
 		    ((v[i].pgid > 0 && exec_local_kill_group(v[i].pgid,
-		          ENGINE_GROUP_WAIT_MS) != 0) ||
+		          v[i].token, report_parse_time(v[i].started_at),
+		          ENGINE_GROUP_WAIT_MS, &ev) != 0) ||
 		        exec_local_kill_token(v[i].token,
 		            ENGINE_GROUP_WAIT_MS) != 0)) {
 			fprintf(stderr, "cutover: process group %lld of step %s "
 			    "would not end; kill it, then try again\n",
 			    (long long)v[i].pgid, v[i].step);
+			free(ev);
 			rc = EXIT_CONFLICT;
 			break;
 		}
@@ -383,12 +386,13 @@ engine_recover(struct engine *e)
 			fprintf(stderr, "cutover: step %s: %s; end it, then try "
 			    "again\n", v[i].step, why);
 			free(why);
+			free(ev);
 			rc = EXIT_CONFLICT;
 			break;
 		}
-		xasprintf(&msg, "interrupted: its driver (on %s) stopped%s%s",
-		    v[i].host != NULL ? v[i].host : "?", why ? "; " : "",
-		    why ? why : "");
+		xasprintf(&msg, "interrupted: its driver (on %s) stopped%s%s%s%s",
+		    v[i].host != NULL ? v[i].host : "?", ev ? "; " : "",
+		    ev ? ev : "", why ? "; " : "", why ? why : "");
 		if (state_begin(e->st) != STATE_OK ||
 		    state_attempt_interrupt(e->st, e->run.id, v[i].step, v[i].n,
 		        msg) != STATE_OK ||
@@ -406,6 +410,8 @@ engine_recover(struct engine *e)
 		}
 		free(msg);
 		free(why);
+		free(ev);
+		ev = NULL;
 	}
 	attempt_rows_free(v, n);
 	return rc;

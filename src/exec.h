@@ -78,10 +78,16 @@ void exec_local_sigchld(int, void *);
 
 /*
  * End a process group left running by a driver that died, and wait until
- * none of its members is alive (zombies count as gone), at most wait_ms.
- * Returns 0 when the group is gone, -1 if it would not die.
+ * none of its members is alive (zombies count as gone), at most wait_ms;
+ * but only if it is proven the attempt's: a live member carries
+ * CUTOVER_ATTEMPT=token in its environment and started on this boot, not
+ * before the attempt (started_ms, epoch ms; 0 if unknown). Any other
+ * group is left alone. *evidence (caller frees; NULL when no group was
+ * alive) says which, for the audit trail. Returns 0 when the group is gone
+ * or not the attempt's, -1 if it would not die.
  */
-int exec_local_kill_group(int64_t pgid, int64_t wait_ms);
+int exec_local_kill_group(int64_t pgid, const char *token,
+    int64_t started_ms, int64_t wait_ms, char **evidence);
 /* The same for every process group whose processes carry
  * CUTOVER_ATTEMPT=token in their environment (a driver that died between
  * starting a command and recording its group). */
