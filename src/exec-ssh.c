@@ -57,9 +57,13 @@
 #define SSH_READ_SIZE 32768
 #define SSH_READ_ROUNDS 16 /* reads per channel per pass */
 #define SSH_PASSES 4       /* passes over the channels per wake-up */
+#define SSH_PREBANNER_MAX 8192 /* bytes of text before the version line */
+#define SSH_PRELINE_MAX 1024   /* one line of it */
+#define SSH_VERSION_MAX 255    /* the version line, CR LF included */
 
 enum ssh_state {
 	SS_CONNECTING, /* non-blocking TCP connect */
+	SS_BANNER,     /* waiting for the server's version line */
 	SS_HANDSHAKE,  /* libssh2_session_handshake */
 	SS_AUTH,
 	SS_READY,
@@ -102,6 +106,7 @@ struct ssh_session {
 	struct loop_io *io;
 	struct loop_timer *connect_timer, *keepalive;
 	int kicked, kick_now; /* drive again from the wake-up pipe */
+	size_t prebanner;     /* bytes of text before the version line */
 
 	enum ssh_auth auth;
 	char *methods; /* what the server accepts */
@@ -199,6 +204,8 @@ static void ssh_session_connected(struct ssh_session *);
 static void ssh_session_start_ssh(struct ssh_session *);
 static void ssh_session_io(int, short, void *);
 static void ssh_session_drive(struct ssh_session *);
+static int ssh_session_banner(struct ssh_session *);
+static int ssh_banner_step(struct ssh_session *, char **);
 static int ssh_session_handshake(struct ssh_session *);
 static int ssh_session_auth(struct ssh_session *);
 static int ssh_auth_step(struct ssh_session *);
@@ -698,7 +705,7 @@ ssh_session_start_ssh(struct ssh_session *ss)
 		ssh_hostkey_prefs(ss, kh);
 		libssh2_knownhost_free(kh);
 	}
-	ss->state = SS_HANDSHAKE;
+	ss->state = SS_BANNER;
 	ssh_session_drive(ss);
 }
 
@@ -745,6 +752,8 @@ ssh_session_idle_io(struct ssh_session *ss, short revents)
 static void
 ssh_session_drive(struct ssh_session *ss)
 {
+	if (ss->state == SS_BANNER && ssh_session_banner(ss) != 0)
+		return;
 	if (ss->state == SS_HANDSHAKE && ssh_session_handshake(ss) != 0)
 		return;
 	if (ss->state == SS_AUTH && ssh_session_auth(ss) != 0)
@@ -752,6 +761,86 @@ ssh_session_drive(struct ssh_session *ss)
 	if (ss->state == SS_READY && ssh_session_run(ss) != 0)
 		return;
 	ssh_session_events(ss);
+}
+
+/*
+ * Wait for the server's version line before libssh2 reads it: libssh2
+ * (1.10) reads the banner byte by byte for as long as bytes come, so a
+ * peer sending endless text without a newline would hold the loop. Lines
+ * before the version (RFC 4253 4.2) are read and dropped here, at most
+ * SSH_PREBANNER_MAX bytes; the version line itself is only peeked at,
+ * and left for libssh2. Returns -1 if the session is gone.
+ */
+static int
+ssh_session_banner(struct ssh_session *ss)
+{
+	char *err = NULL, *msg;
+	int i, rc = 0;
+
+	for (i = 0; i < 16 && (rc = ssh_banner_step(ss, &err)) == 1; i++)
+		;
+	if (rc == 2) {
+		ss->state = SS_HANDSHAKE;
+		return 0;
+	}
+	if (rc < 0) {
+		xasprintf(&msg, "cannot connect to %s: %s", ss->label, err);
+		ssh_session_fail(ss, msg);
+		free(msg);
+		free(err);
+		return -1;
+	}
+	if (rc == 1)
+		ssh_session_kick(ss); /* more to read: after the others */
+	return 0;
+}
+
+/* Look at what the server sent: 2 the version line is there, 1 a line
+ * before it was dropped, 0 wait for more, -1 with *err. */
+static int
+ssh_banner_step(struct ssh_session *ss, char **err)
+{
+	char buf[SSH_PRELINE_MAX];
+	const char *nl;
+	ssize_t n;
+
+	n = recv(ss->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		xasprintf(err, "the server closed the connection before its "
+		    "SSH version line%s%s", n == 0 ? "" : ": ",
+		    n == 0 ? "" : strerror(errno));
+		return -1;
+	}
+	nl = memchr(buf, '\n', (size_t)n);
+	if (memcmp(buf, "SSH-", (size_t)n < 4 ? (size_t)n : 4) == 0) {
+		if (nl != NULL && nl - buf < SSH_VERSION_MAX)
+			return 2;
+		if (n < SSH_VERSION_MAX && (size_t)n >= 4 && nl == NULL)
+			return 0;
+		if ((size_t)n < 4)
+			return 0;
+		xasprintf(err, "the server's SSH version line is longer than "
+		    "%d bytes", SSH_VERSION_MAX);
+		return -1;
+	}
+	if (nl == NULL) {
+		if ((size_t)n < sizeof buf)
+			return 0;
+		xasprintf(err, "the server sent a line of more than %d bytes "
+		    "instead of an SSH version line", SSH_PRELINE_MAX);
+		return -1;
+	}
+	n = recv(ss->fd, buf, (size_t)(nl - buf) + 1, MSG_DONTWAIT);
+	ss->prebanner += n > 0 ? (size_t)n : 0;
+	if (ss->prebanner > SSH_PREBANNER_MAX) {
+		xasprintf(err, "the server sent more than %d bytes without an "
+		    "SSH version line (is it an SSH server?)",
+		    SSH_PREBANNER_MAX);
+		return -1;
+	}
+	return 1;
 }
 
 /* Handshake, then the host key. Returns -1 if the session is gone. */
@@ -1179,6 +1268,7 @@ ssh_on_connect_timeout(void *arg)
 	struct ssh_session *ss = arg;
 	static const char *stage[] = {
 		[SS_CONNECTING] = "TCP connect",
+		[SS_BANNER] = "SSH handshake",
 		[SS_HANDSHAKE] = "SSH handshake",
 		[SS_AUTH] = "authentication",
 		[SS_READY] = "",

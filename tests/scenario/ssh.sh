@@ -254,6 +254,60 @@ runbook refused "$(target box 1)" "      - {id: s, type: ssh, target: box, run: 
 expect_rc 1 C refused run "$T/refused.yaml"
 contains "$T/out" "cannot connect to 127.0.0.1:1: Connection refused"
 
+# 14b. Hostile peers: one that sends endless bytes without a newline, one
+# that sends endless text lines, one that sends nothing. None holds the
+# driver: the first two fail at once with one line, the silent one meets
+# the step's timeout, and SIGTERM ends a driver waiting on it promptly.
+# hostile MODE: a listener on a free port (printed first) that answers
+# every connection as MODE says.
+hostile() {
+	perl -MIO::Socket::INET -e '$m = shift; $s = IO::Socket::INET->new(
+	    LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 5,
+	    ReuseAddr => 1) or die "listen: $!"; $| = 1; print $s->sockport, "\n";
+	    $SIG{CHLD} = "IGNORE"; $SIG{PIPE} = "IGNORE";
+	    while (1) { $c = $s->accept or next; if (fork == 0) {
+	        $l = $m eq "lines" ? "not ssh, just text\r\n" : "x" x 4096;
+	        if ($m eq "silent") { sleep 60; exit }
+	        for (1 .. 100000) { syswrite($c, $l) or exit } exit } }' "$1" &
+}
+for m in long lines silent; do
+	hostile $m >"$T/hostile.$m"
+	echo $! >"$T/hostile.$m.pid"
+done
+for m in long lines silent; do
+	i=0
+	until [ -s "$T/hostile.$m" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+done
+runbook hlong "$(target h "$(cat "$T/hostile.long")")" "      - {id: s, type: ssh, target: h, run: 'true', timeout: 3s}"
+runbook hlines "$(target h "$(cat "$T/hostile.lines")")" "      - {id: s, type: ssh, target: h, run: 'true', timeout: 3s}"
+runbook hsilent "$(target h "$(cat "$T/hostile.silent")")" "      - {id: s, type: ssh, target: h, run: 'true', timeout: 2s}"
+t0=$(date +%s)
+expect_rc 1 timeout -s KILL 20 "$CUTOVER" --state "$T/hlong.db" run "$T/hlong.yaml"
+contains "$T/out" "cannot connect to 127.0.0.1:$(cat "$T/hostile.long"): the server sent a line of more than 1024 bytes instead of an SSH version line"
+expect_rc 1 timeout -s KILL 20 "$CUTOVER" --state "$T/hlines.db" run "$T/hlines.yaml"
+contains "$T/out" "the server sent more than 8192 bytes without an SSH version line"
+check "hostile: both refused within 3s" test $(($(date +%s) - t0)) -le 3
+t0=$(date +%s)
+expect_rc 1 timeout -s KILL 20 "$CUTOVER" --state "$T/hsilent.db" run "$T/hsilent.yaml"
+contains "$T/out" "timed out after 2s"
+check "hostile: the step timeout fired at 2s" test $(($(date +%s) - t0)) -le 4
+runbook hterm "$(target q "$(cat "$T/hostile.silent")")" "      - {id: t, type: ssh, target: q, run: 'true'}"
+(exec "$CUTOVER" --state "$T/hterm.db" run "$T/hterm.yaml" >"$T/hterm.out" 2>&1) &
+run=$!
+sleep 1
+t0=$(date +%s%N)
+kill -TERM $run
+i=0
+while kill -0 $run 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -KILL $run 2>/dev/null
+wait $run 2>/dev/null
+check "hostile: SIGTERM ended the driver within 1s ($(( ($(date +%s%N) - t0) / 1000000 ))ms)" test $i -lt 20
+contains "$T/hterm.out" "cutover received Terminated"
+for m in long lines silent; do
+	pkill -P "$(cat "$T/hostile.$m.pid")" 2>/dev/null
+	kill "$(cat "$T/hostile.$m.pid")" 2>/dev/null
+done
+
 # 15. A secret expanded into a command is on no command line: ps on the
 # host shows neither the local nor the remote command's text.
 export PS_SECRET="Pw-$$-s3cret"
