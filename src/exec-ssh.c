@@ -36,8 +36,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libssh2.h>
@@ -60,6 +62,7 @@
 #define SSH_PREBANNER_MAX 8192 /* bytes of text before the version line */
 #define SSH_PRELINE_MAX 1024   /* one line of it */
 #define SSH_VERSION_MAX 255    /* the version line, CR LF included */
+#define SSH_KNOWN_LOCK_MS 2000 /* wait for another known_hosts writer */
 
 enum ssh_state {
 	SS_CONNECTING, /* non-blocking TCP connect */
@@ -242,6 +245,7 @@ static void ssh_hostkey_text(struct ssh_session *, const char *, size_t,
     const char *, const char *, char **, char **, char **);
 static void ssh_hostkey_added(struct ssh_session *, const char *);
 static int ssh_hostkey_add(struct ssh_session *, const char *, char **);
+static int ssh_known_lock(int);
 static char *ssh_base64(const unsigned char *, size_t, int);
 
 static int ssh_exec_drive(struct exec *);
@@ -263,6 +267,7 @@ static void ssh_on_grace(void *);
 static char *ssh_default_user(char **);
 static char *ssh_path(const char *);
 static void ssh_forget(char **);
+static int ssh_identity_check(const char *, char **);
 static struct exec *ssh_attach(const struct exec_req *, char *, char **);
 static char *ssh_script_wrap(const struct exec_req *);
 static char *ssh_script_recover(const char *, int64_t);
@@ -523,6 +528,8 @@ ssh_session_fields(struct ssh_session *ss, const struct runbook *rb,
 			return -1;
 		ss->identity = ssh_path(s);
 		free(s);
+		if (ssh_identity_check(ss->identity, err) != 0)
+			return -1;
 	}
 	if ((s = expand_text(rb, t->known_hosts != NULL ? t->known_hosts :
 	    "~/.ssh/known_hosts", err)) == NULL)
@@ -560,6 +567,25 @@ ssh_session_port(struct ssh_session *ss, const struct runbook *rb,
 	free(s);
 	ss->port = (int)v;
 	return 0;
+}
+
+/*
+ * Refuse a private key file that others may read, as OpenSSH does: the
+ * key may be anyone's by now. A missing file is left to authentication.
+ */
+static int
+ssh_identity_check(const char *path, char **err)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return 0;
+	if ((sb.st_mode & 077) == 0)
+		return 0;
+	xasprintf(err, "UNPROTECTED PRIVATE KEY FILE: permissions %04o for "
+	    "identity %s are too open (group or others may read it); refusing "
+	    "it: chmod 600 %s", (unsigned)(sb.st_mode & 07777), path, path);
+	return -1;
 }
 
 /* $USER, else the name of our uid. */
@@ -1689,28 +1715,51 @@ ssh_hostkey_added(struct ssh_session *ss, const char *fp)
 	free(note);
 }
 
-/* Append line to the known_hosts file (creating it, mode 0600). */
+/* Lock known_hosts; wait for another writer at most SSH_KNOWN_LOCK_MS. */
+static int
+ssh_known_lock(int fd)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < SSH_KNOWN_LOCK_MS / 10; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	errno = EWOULDBLOCK;
+	return -1;
+}
+
+/*
+ * Append line to the known_hosts file (creating it, mode 0600), under an
+ * exclusive flock so that two drivers never interleave, in one write, on
+ * a line of its own even when the file does not end with a newline.
+ */
 static int
 ssh_hostkey_add(struct ssh_session *ss, const char *line, char **err)
 {
 	struct stat sb;
-	char last = '\n';
+	char last = '\n', *text;
 	int fd, ok;
 
-	fd = open(ss->known_hosts, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	fd = open(ss->known_hosts, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0600);
 	if (fd == -1) {
 		xasprintf(err, "host_key accept-new: cannot add the host key of "
 		    "%s to %s: %s", ss->label, ss->known_hosts, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &sb) == 0 && sb.st_size > 0 &&
+	ok = ssh_known_lock(fd) == 0;
+	if (ok && fstat(fd, &sb) == 0 && sb.st_size > 0 &&
 	    pread(fd, &last, 1, sb.st_size - 1) != 1)
-		last = '\n';
-	ok = (last == '\n' || write(fd, "\n", 1) == 1) &&
-	    write(fd, line, strlen(line)) == (ssize_t)strlen(line) &&
-	    write(fd, "\n", 1) == 1;
-	if (close(fd) != 0)
+		ok = 0;
+	xasprintf(&text, "%s%s\n", last == '\n' ? "" : "\n", line);
+	ok = ok && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	free(text);
+	if (close(fd) != 0) /* releases the lock */
 		ok = 0;
 	if (!ok) {
 		xasprintf(err, "host_key accept-new: cannot write %s: %s",

@@ -135,6 +135,30 @@ export PORT_A=$PA
 runbook strictnew "$(target box "'\${env:PORT_A}'" "identity: $SSH_KEY, known_hosts: $T/kh-new")" "      - {id: s, type: ssh, target: box, run: 'true'}"
 expect_rc 0 C strictnew run "$T/strictnew.yaml"
 
+# 7b. accept-new on a known_hosts that does not end with a newline: the key
+# goes on a line of its own; and it waits for a writer that holds the
+# file's lock, adding nothing meanwhile.
+printf '# kept, without a final newline' >"$T/kh-nonl"
+runbook nonl "$(target box "$PA" "identity: $SSH_KEY, known_hosts: $T/kh-nonl, host_key: accept-new")" "      - {id: s, type: ssh, target: box, run: 'true'}"
+flock "$T/kh-nonl" sh -c "sleep 1; cp '$T/kh-nonl' '$T/kh-during'" &
+locker=$!
+sleep 0.2
+expect_rc 0 C nonl run "$T/nonl.yaml"
+wait $locker
+check "accept-new: the old last line is intact" grep -qx '# kept, without a final newline' "$T/kh-nonl"
+check "accept-new: the key on a line of its own" grep -qxF "$line" "$T/kh-nonl"
+check "accept-new: nothing written while another held the lock" \
+	test "$(cat "$T/kh-during")" = '# kept, without a final newline'
+
+# 7c. An identity file that group or others may read is refused, as
+# OpenSSH refuses it.
+cp "$SSH_KEY" "$T/open_key"
+chmod 644 "$T/open_key"
+runbook openkey "$(target box "$PA" "identity: $T/open_key, known_hosts: $SSH_KNOWN")" "      - {id: s, type: ssh, target: box, run: 'echo should-not-run'}"
+expect_rc 1 C openkey run "$T/openkey.yaml"
+contains "$T/out" "UNPROTECTED PRIVATE KEY FILE: permissions 0644 for identity $T/open_key are too open"
+lacks "$T/out" "should-not-run"
+
 # 8. A key the server does not know is refused.
 ssh-keygen -q -t ed25519 -N '' -f "$T/wrong_key" || exit 1
 runbook wrong "$(target box "$PA" "identity: $T/wrong_key, known_hosts: $SSH_KNOWN")" "      - {id: s, type: ssh, target: box, run: 'true'}"
