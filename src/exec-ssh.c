@@ -268,7 +268,8 @@ static char *ssh_default_user(char **);
 static char *ssh_path(const char *);
 static void ssh_forget(char **);
 static int ssh_identity_check(const char *, char **);
-static struct exec *ssh_attach(const struct exec_req *, char *, char **);
+static struct exec *ssh_attach(const struct exec_req *, char *, int,
+    char **);
 static char *ssh_script_wrap(const struct exec_req *);
 static char *ssh_script_recover(const char *, int64_t);
 static void ssh_quote(struct buf *, const char *);
@@ -290,18 +291,20 @@ ssh_start(const struct exec_req *req, char **err)
 		xasprintf(err, "step %s has no ssh target", req->step);
 		return NULL;
 	}
-	return ssh_attach(req, ssh_script_wrap(req), err);
+	return ssh_attach(req, ssh_script_wrap(req), 0, err);
 }
 
 /* Attach a shell script (read by the remote shell on stdin) to the
- * target's session; the exec owns script from then on. */
+ * target's session, or to a new one if fresh; the exec owns script from
+ * then on. */
 static struct exec *
-ssh_attach(const struct exec_req *req, char *script, char **err)
+ssh_attach(const struct exec_req *req, char *script, int fresh, char **err)
 {
 	struct ssh_session *ss;
 	struct exec *e, **pp;
 
-	if ((ss = ssh_session_get(req, err)) == NULL) {
+	ss = fresh ? ssh_session_new(req, err) : ssh_session_get(req, err);
+	if (ss == NULL) {
 		ssh_forget(&script);
 		return NULL;
 	}
@@ -2270,7 +2273,7 @@ ssh_recovery_run(const struct exec_orphan *o, int64_t wait_ms,
 	req.output = ssh_recovery_output;
 	req.done = ssh_recovery_done;
 	req.arg = r;
-	e = ssh_attach(&req, ssh_script_recover(o->token, wait_ms), &err);
+	e = ssh_attach(&req, ssh_script_recover(o->token, wait_ms), 1, &err);
 	if (e == NULL) {
 		r->done = 1;
 		r->message = err;
@@ -2292,8 +2295,7 @@ ssh_recovery_run(const struct exec_orphan *o, int64_t wait_ms,
 		if (ss->loop == req.loop)
 			ssh_session_fail(ss, "recovery is done");
 	}
-	ssh_done_list = NULL;
-	ssh_wake_loop = NULL;
+	ssh_wake_loop = NULL; /* its watcher goes with the loop */
 	ssh_wake_io = NULL;
 	loop_free(req.loop);
 }
