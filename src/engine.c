@@ -897,7 +897,8 @@ engine_done(const struct exec_result *r, void *arg)
 	}
 	e->nrunning--;
 	if (!r->ok && s->phase == PH_VERIFY && !r->timed_out && !e->stopping &&
-	    !r->unknown && (r->message == NULL || strncmp(r->message, "verify ", 7) != 0)) {
+	    !r->unknown &&
+	    (r->message == NULL || strncmp(r->message, "verify ", 7) != 0)) {
 		xasprintf(&err, "verify failed: %s", r->message != NULL
 		        ? r->message : "not true");
 		engine_finish(e, s, 0, err);

@@ -6,8 +6,9 @@
  * the command; the engine records the attempt as running, durably, with a
  * token; release() then starts it (a local command carries the token as
  * CUTOVER_ATTEMPT in its environment, and pgid() tells its process group
- * from then on). If the engine dies before it records the group, the next
- * driver finds the command's processes by the token.
+ * from then on; an ssh command records its group on the host under the
+ * token). If the engine dies, the next driver finds what is left of the
+ * command by the token: exec_local_kill_token(), exec_ssh_recover().
  *
  * While it runs, output arrives through req->output in the order it was
  * produced (stdout and stderr share one pipe). done() is called exactly once,
