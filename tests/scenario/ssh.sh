@@ -331,6 +331,27 @@ for m in long lines silent; do
 	pkill -P "$(cat "$T/hostile.$m.pid")" 2>/dev/null
 	kill "$(cat "$T/hostile.$m.pid")" 2>/dev/null
 done
+# Text lines before the version line are allowed (RFC 4253 4.2): a proxy
+# that prints two before relaying to sshd works.
+perl -MIO::Socket::INET -MIO::Select -e '$to = shift; $s = IO::Socket::INET->new(
+    LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 5, ReuseAddr => 1)
+    or die "listen: $!"; $| = 1; print $s->sockport, "\n"; $SIG{CHLD} = "IGNORE";
+    while (1) { $c = $s->accept or next; next if fork;
+        syswrite($c, "Welcome to a banner\r\nline two\r\n");
+        $u = IO::Socket::INET->new("127.0.0.1:$to") or exit;
+        $sel = IO::Select->new($c, $u);
+        while (1) { for $r ($sel->can_read) { $n = sysread($r, $b, 65536);
+            exit unless $n; syswrite($r == $c ? $u : $c, $b) } } }' "$PA" >"$T/proxy.port" &
+proxy=$!
+i=0
+until [ -s "$T/proxy.port" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+echo "[127.0.0.1]:$(cat "$T/proxy.port") $(cut -d' ' -f1,2 "$T/sshd-a/host_ed25519.pub")" >"$T/kh-proxy"
+runbook proxy "$(target box "$(cat "$T/proxy.port")" "identity: $SSH_KEY, known_hosts: $T/kh-proxy")" "      - {id: s, type: ssh, target: box, run: 'echo via-proxy'}"
+expect_rc 0 C proxy run "$T/proxy.yaml"
+expect_rc 0 C proxy log "$T/proxy.yaml" s
+contains "$T/out" "via-proxy"
+pkill -P $proxy 2>/dev/null
+kill $proxy 2>/dev/null
 
 # 15. A secret expanded into a command is on no command line: ps on the
 # host shows neither the local nor the remote command's text.
