@@ -63,6 +63,7 @@
 #define SSH_PRELINE_MAX 1024   /* one line of it */
 #define SSH_VERSION_MAX 255    /* the version line, CR LF included */
 #define SSH_KNOWN_LOCK_MS 2000 /* wait for another known_hosts writer */
+#define SSH_BEFORE_WAIT_MS 5000 /* for an earlier attempt to end on TERM */
 
 enum ssh_state {
 	SS_CONNECTING, /* non-blocking TCP connect */
@@ -130,6 +131,8 @@ struct exec {
 	struct exec_req req;
 	char *script; /* what the remote shell reads on stdin */
 	size_t script_off;
+	char *token;  /* CUTOVER_ATTEMPT, or NULL */
+	char *before; /* token of an attempt it ends first (ssh_unknown) */
 	struct ssh_session *ss;
 	LIBSSH2_CHANNEL *ch;
 	enum ssh_ex_state state;
@@ -178,6 +181,20 @@ static const struct {
 
 static struct ssh_session *ssh_sessions;
 static int ssh_initialised;
+
+/*
+ * Attempts whose connection dropped while their command ran: it may still
+ * run on the host. The next command of the same step ends it first, on the
+ * host, inside its own script (exit 125 if it cannot), so a verify never
+ * races the command it verifies. An entry goes once a command of the step
+ * got past that.
+ */
+struct ssh_unknown {
+	const struct rb_step *def;
+	char *token;
+	struct ssh_unknown *next;
+};
+static struct ssh_unknown *ssh_unknowns;
 
 /*
  * Work deferred to the loop (a finished command's done(), a session to
@@ -270,8 +287,13 @@ static void ssh_forget(char **);
 static int ssh_identity_check(const char *, char **);
 static struct exec *ssh_attach(const struct exec_req *, char *, int,
     char **);
-static char *ssh_script_wrap(const struct exec_req *);
+static char *ssh_script_wrap(const struct exec_req *, const char *);
+static const char *ssh_env_token(const struct exec_req *);
+static void ssh_unknown_add(const struct rb_step *, const char *);
+static const char *ssh_unknown_find(const struct rb_step *);
+static void ssh_unknown_drop(const struct rb_step *, const char *);
 static char *ssh_script_recover(const char *, int64_t);
+static void ssh_recover_function(struct buf *, const char *, int64_t);
 static void ssh_quote(struct buf *, const char *);
 
 const struct exec_ops exec_ssh_ops = {
@@ -287,11 +309,77 @@ const struct exec_ops exec_ssh_ops = {
 static struct exec *
 ssh_start(const struct exec_req *req, char **err)
 {
+	const char *before;
+	struct exec *e;
+
 	if (req->target == NULL || req->target->type != TARGET_SSH) {
 		xasprintf(err, "step %s has no ssh target", req->step);
 		return NULL;
 	}
-	return ssh_attach(req, ssh_script_wrap(req), 0, err);
+	before = ssh_unknown_find(req->def);
+	if ((e = ssh_attach(req, ssh_script_wrap(req, before), 0, err)) ==
+	    NULL)
+		return NULL;
+	if (ssh_env_token(req) != NULL)
+		e->token = xstrdup(ssh_env_token(req));
+	if (before != NULL)
+		e->before = xstrdup(before);
+	return e;
+}
+
+/* The CUTOVER_ATTEMPT of a request, or NULL. */
+static const char *
+ssh_env_token(const struct exec_req *req)
+{
+	const char *const *v;
+
+	for (v = req->env; v != NULL && *v != NULL; v++) {
+		if (strncmp(*v, "CUTOVER_ATTEMPT=", 16) == 0)
+			return *v + 16;
+	}
+	return NULL;
+}
+
+static void
+ssh_unknown_add(const struct rb_step *def, const char *token)
+{
+	struct ssh_unknown *u;
+
+	if (def == NULL || token == NULL || ssh_unknown_find(def) != NULL)
+		return;
+	u = xcalloc(1, sizeof *u);
+	u->def = def;
+	u->token = xstrdup(token);
+	u->next = ssh_unknowns;
+	ssh_unknowns = u;
+}
+
+static const char *
+ssh_unknown_find(const struct rb_step *def)
+{
+	struct ssh_unknown *u;
+
+	for (u = ssh_unknowns; u != NULL; u = u->next) {
+		if (u->def == def)
+			return u->token;
+	}
+	return NULL;
+}
+
+/* A command of def ended what was left of token: forget it. */
+static void
+ssh_unknown_drop(const struct rb_step *def, const char *token)
+{
+	struct ssh_unknown **pp, *u;
+
+	for (pp = &ssh_unknowns; (u = *pp) != NULL; pp = &u->next) {
+		if (u->def == def && strcmp(u->token, token) == 0) {
+			*pp = u->next;
+			free(u->token);
+			free(u);
+			return;
+		}
+	}
 }
 
 /* Attach a shell script (read by the remote shell on stdin) to the
@@ -349,10 +437,19 @@ ssh_quote(struct buf *b, const char *s)
  * Nothing of it is on a command line, so ps never shows the text.
  */
 static char *
-ssh_script_wrap(const struct exec_req *req)
+ssh_script_wrap(const struct exec_req *req, const char *before)
 {
 	struct buf b = { 0 };
 	const char *const *v, *tok = "none", *eq;
+
+	if (before != NULL) {
+		buf_adds(&b, "{\n");
+		ssh_recover_function(&b, before, SSH_BEFORE_WAIT_MS);
+		buf_adds(&b, "cutover_v=$(cutover_recover)\ncase $cutover_v in "
+		    "GONE*) ;; *) echo \"cutover: not run: an earlier attempt "
+		    "whose connection dropped may still run: ${cutover_v#* }\" "
+		    ">&2; exit 125 ;; esac\n}\n");
+	}
 
 	for (v = req->env; v != NULL && *v != NULL; v++) {
 		if ((eq = strchr(*v, '=')) == NULL)
@@ -449,6 +546,8 @@ ssh_exec_destroy(struct exec *e)
 	free(e->result.message);
 	free(e->why);
 	ssh_forget(&e->script);
+	free(e->token);
+	free(e->before);
 	free(e);
 }
 
@@ -1341,7 +1440,8 @@ ssh_session_error(struct ssh_session *ss, int rc)
 		return xstrdup("the server closed the connection");
 	case LIBSSH2_ERROR_SOCKET_RECV:
 	case LIBSSH2_ERROR_SOCKET_SEND:
-		return xstrdup(errno != 0 ? strerror(errno) : "socket error");
+		return xstrdup(errno != 0 && errno != EAGAIN ? strerror(errno) :
+		    "the connection broke");
 	case LIBSSH2_ERROR_TIMEOUT:
 	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
 		return xstrdup("timed out");
@@ -1420,6 +1520,8 @@ ssh_session_lost(struct ssh_session *ss, int rc)
 	for (e = ss->execs; e != NULL; e = next) {
 		next = e->next;
 		e->result.unknown = e->sent;
+		if (e->sent && !e->orphan)
+			ssh_unknown_add(e->req.def, e->token);
 		if (e->sent || e->orphan || !ss->used)
 			continue;
 		if (ns == NULL) {
@@ -1493,8 +1595,15 @@ ssh_session_free(struct ssh_session *ss)
 void
 exec_ssh_shutdown(void)
 {
+	struct ssh_unknown *u;
+
 	while (ssh_sessions != NULL)
 		ssh_session_fail(ssh_sessions, "cutover is closing");
+	while ((u = ssh_unknowns) != NULL) {
+		ssh_unknowns = u->next;
+		free(u->token);
+		free(u);
+	}
 	ssh_done_list = NULL;
 	/* The loop goes next, and the watcher with it. */
 	ssh_wake_loop = NULL;
@@ -2136,6 +2245,8 @@ ssh_exec_finish(struct exec *e)
 		ssh_exec_destroy(e);
 		return;
 	}
+	if (e->before != NULL && !r->unknown && e->sent && r->exit_code != 125)
+		ssh_unknown_drop(e->req.def, e->before);
 	r->timed_out = e->timed_out;
 	if (e->why != NULL)
 		r->message = xstrdup(e->why);
@@ -2184,10 +2295,21 @@ ssh_script_recover(const char *token, int64_t wait_ms)
 {
 	struct buf b = { 0 };
 
-	buf_adds(&b, "{\nd=" SSH_RECORD_DIR "; t=");
-	ssh_quote(&b, token);
-	buf_printf(&b, "; w=%lld\n", (long long)(wait_ms / 100 + 1));
-	buf_adds(&b,
+	buf_adds(&b, "{\n");
+	ssh_recover_function(&b, token, wait_ms);
+	buf_adds(&b, "cutover_recover\nexit 0\n}\n");
+	return buf_steal(&b);
+}
+
+/* The shell function cutover_recover, which does it for token and prints
+ * the verdict; a subshell, so its variables and exits stay its own. */
+static void
+ssh_recover_function(struct buf *b, const char *token, int64_t wait_ms)
+{
+	buf_adds(b, "cutover_recover() (\nd=" SSH_RECORD_DIR "; t=");
+	ssh_quote(b, token);
+	buf_printf(b, "; w=%lld\n", (long long)(wait_ms / 100 + 1));
+	buf_adds(b,
 	    "umask 077; mkdir -p \"$d\" 2>/dev/null\n"
 	    "if mkdir \"$d/$t\" 2>/dev/null; then echo 'GONE it had not "
 	    "started, or had ended'; exit 0; fi\n"
@@ -2220,9 +2342,7 @@ ssh_script_recover(const char *token, int64_t wait_ms)
 	    "  if ours; then echo \"STUCK process group $g on the host would "
 	    "not end\"; exit 0; fi\n"
 	    "fi\n"
-	    "rm -f \"$d/$t/pid\"; : >\"$d/$t/ended\"; echo \"GONE $m\"\n"
-	    "exit 0\n}\n");
-	return buf_steal(&b);
+	    "rm -f \"$d/$t/pid\"; : >\"$d/$t/ended\"; echo \"GONE $m\"\n)\n");
 }
 
 /* What the recovery command reports, as it goes. */

@@ -151,6 +151,22 @@ contains "$T/drop.out" "lost"
 sleep 0.5
 check "dropped: ran once" test "$(grep -c "^drop d$" "$L")" = 1
 
+# The same with a command that ignores the hangup and has not written its
+# line yet: the verify first ends it on the host, so the step's run that
+# follows the failed verify is the only one to write.
+sed 's/name: drop/name: hup/; s/drop d/hup d/g; s/run: "echo/run: "trap \x27\x27 HUP; sleep 1; echo/' "$T/rdrop.yaml" >"$T/rhup.yaml"
+C hup run "$T/rhup.yaml" >"$T/hup.out" 2>&1 &
+pid=$!
+i=0
+until [ -n "$(sshd_sessions)" ] && pgrep -fx "sleep 1" >/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 $(sshd_sessions) 2>/dev/null
+wait $pid
+check "hangup ignored: the run completes" test $? = 0
+sleep 1.5
+check "hangup ignored: ran once ($(grep -c "^hup d$" "$L"))" test "$(grep -c "^hup d$" "$L")" = 1
+check "hangup ignored: run interrupted, verify failed, run again ($(attempts hup d))" \
+	test "$(attempts hup d)" = "1 run interrupted;2 verify failed;3 run succeeded;"
+
 # retry of an interrupted step verifies first: the driver is stopped while
 # a command that has done its work still runs.
 sed 's/name: drop/name: stop/; s/drop d/stop d/g' "$T/rdrop.yaml" >"$T/rstop.yaml"
