@@ -2265,6 +2265,8 @@ ssh_on_timeout(void *arg)
 
 	e->timeout = NULL;
 	e->timed_out = 1;
+	if (e->sent) /* a command that ignores the hangup may go on */
+		ssh_unknown_add(e->req.def, e->token);
 	free(e->why);
 	e->why = duration_timed_out(e->req.timeout_ms);
 	ssh_exec_abort(e);

@@ -98,6 +98,14 @@ contains "$T/out" "timed out after 1s"
 check "timeout took under 8s" test $(($(date +%s) - t0)) -lt 8
 json slow slow '.state == "failed"'
 
+# 4b. A timed-out command that ignores the hangup goes on; the step's retry
+# ends it on the host before it runs, so it never finishes beside it.
+runbook slowhup "$(target box "$PA")" "      - {id: s, type: ssh, target: box, timeout: 1s, retries: 1, retry_delay: 0s, run: 'trap \"\" HUP; if test -f $T/hup-second; then echo second-run >> $T/hup-ledger; else touch $T/hup-second; sleep 3; echo first-end >> $T/hup-ledger; fi'}"
+expect_rc 0 C slowhup run "$T/slowhup.yaml"
+sleep 3
+check "timeout, retry: the retry ran" grep -qx second-run "$T/hup-ledger"
+check "timeout, retry: the first command was ended before it" sh -c "! grep -q first-end '$T/hup-ledger'"
+
 # 5. Unknown host key: refused, with the fingerprint and the line to add.
 fp=$(ssh-keygen -lf "$T/sshd-a/host_ed25519.pub" | awk '{ print $2 }')
 line=$(cat "$T/sshd-a/known_line")
