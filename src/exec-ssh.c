@@ -86,7 +86,6 @@ enum ssh_ex_state {
 	EX_OPEN,    /* libssh2_channel_open_session */
 	EX_EXEC,    /* libssh2_channel_exec */
 	EX_SEND,    /* libssh2_channel_write: the script on stdin */
-	EX_EOF,     /* libssh2_channel_send_eof: the command's stdin is empty */
 	EX_RUN,     /* reading output */
 	EX_CLOSING, /* remote EOF seen: wait for the remote close */
 	EX_FREE,    /* libssh2_channel_free after a normal end */
@@ -269,7 +268,6 @@ static int ssh_exec_drive(struct exec *);
 static int ssh_exec_open(struct exec *);
 static int ssh_exec_command(struct exec *);
 static int ssh_exec_send(struct exec *);
-static int ssh_exec_eof(struct exec *);
 static int ssh_exec_read(struct exec *);
 static int ssh_exec_close(struct exec *);
 static void ssh_exec_status(struct exec *);
@@ -1908,8 +1906,6 @@ ssh_exec_drive(struct exec *e)
 		return ssh_exec_command(e);
 	case EX_SEND:
 		return ssh_exec_send(e);
-	case EX_EOF:
-		return ssh_exec_eof(e);
 	case EX_RUN:
 		return ssh_exec_read(e);
 	case EX_CLOSING:
@@ -2004,7 +2000,8 @@ ssh_exec_command(struct exec *e)
 	return 1;
 }
 
-/* Write the script to the remote shell's stdin; then EOF. */
+/* Write the script to the remote shell's stdin. No EOF follows: the
+ * wrapper's watcher hangs the command up when the channel's input closes. */
 static int
 ssh_exec_send(struct exec *e)
 {
@@ -2029,23 +2026,6 @@ ssh_exec_send(struct exec *e)
 		progress = 1;
 	}
 	ssh_forget(&e->script);
-	e->state = EX_RUN;
-	return 1;
-}
-
-/* Close the remote shell's stdin: the script is all there. */
-static int
-ssh_exec_eof(struct exec *e)
-{
-	int rc;
-
-	rc = libssh2_channel_send_eof(e->ch);
-	if (rc == LIBSSH2_ERROR_EAGAIN)
-		return 0;
-	if (ssh_error_fatal(rc)) {
-		ssh_session_lost(e->ss, rc);
-		return -1;
-	}
 	e->state = EX_RUN;
 	return 1;
 }
