@@ -77,6 +77,7 @@ extern const struct cmd_entry cmd_runs_entry;
 extern const struct cmd_entry cmd_audit_entry;
 extern const struct cmd_entry cmd_rollback_entry;
 extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_state_entry;
 
 /*
  * Run command ce: refuse control characters in --operator, --reason and

@@ -29,6 +29,7 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_watch_entry,
 	&cmd_rollback_entry,
 	&cmd_report_entry,
+	&cmd_state_entry,
 	NULL,
 };
 
@@ -117,7 +118,8 @@ parse_args(int argc, char **argv, struct cmd_ctx *c, char ***pos, int *npos)
 		takes = 0;
 		if (!eq && (opt_lookup(global_opts, a, len, &takes) ||
 		        opt_lookup("--until= --note= --reason= --run= --attempt= "
-		                   "--to= --compare= --format= -o=", a, len,
+		                   "--to= --compare= --format= -o= --runbook=",
+		            a, len,
 		            &takes)) &&
 		    takes) {
 			if (i + 1 >= argc) {
