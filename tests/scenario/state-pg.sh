@@ -138,6 +138,44 @@ expect_rc 4 C --state "postgresql://app:$PG_APP_PASSWORD@127.0.0.1:1/cutover" ru
 contains "$T/err" "cannot connect"
 lacks "$T/err" "$PG_APP_PASSWORD"
 
+# --- The war-room set-up of cutover(1): owner, operators, a viewer ---------
+pg_psql "CREATE ROLE cutover_owner LOGIN" >/dev/null
+pg_psql "CREATE DATABASE warroom OWNER cutover_owner" >/dev/null
+pg_psql "CREATE ROLE warroom NOLOGIN; CREATE ROLE alice LOGIN IN ROLE warroom;
+    CREATE ROLE viewer LOGIN" >/dev/null
+PGUSER=cutover_owner PGDATABASE=warroom pg_psql "CREATE SCHEMA cutover;
+    GRANT USAGE ON SCHEMA cutover TO warroom;
+    ALTER DEFAULT PRIVILEGES IN SCHEMA cutover
+        GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO warroom;
+    ALTER DEFAULT PRIVILEGES IN SCHEMA cutover
+        GRANT USAGE, SELECT ON SEQUENCES TO warroom;
+    GRANT USAGE ON SCHEMA cutover TO viewer;
+    ALTER DEFAULT PRIVILEGES IN SCHEMA cutover GRANT SELECT ON TABLES TO viewer"
+W="pg:host=127.0.0.1 port=$PGPORT dbname=warroom"
+room=$T/room.yaml
+cat >"$room" <<'YAML'
+cutover: 1
+name: room
+phases:
+  - id: p
+    steps:
+      - {id: a, type: local, run: echo "room-a $CUTOVER_RUN" >> $LEDGER}
+      - {id: m, type: manual, instructions: Tell the stores}
+      - {id: b, type: local, run: echo "room-b $CUTOVER_RUN" >> $LEDGER}
+YAML
+expect_rc 4 C --state "$W user=alice" run "$room"
+contains "$T/err" "permission denied"
+expect_rc 5 C --state "$W user=cutover_owner" run "$room"
+expect_rc 0 C --state "$W user=alice" confirm "$room" m
+expect_rc 0 C --state "$W user=alice" run "$room" --operator alice
+contains "$T/out" "run 1 complete"
+for cmd in status runs "audit --verify" "report --format json"; do
+	expect_rc 0 C --state "$W user=viewer" $cmd "$room"
+done
+expect_rc 4 C --state "$W user=viewer" run "$room" --new-run
+contains "$T/err" "permission denied"
+check "the viewer changed nothing" test "$(PGDATABASE=warroom pg_psql "SELECT count(*) FROM cutover.runs")" = 1
+
 # --- A schema of a newer cutover is refused ---------------------------------
 pg_psql "UPDATE cutover.version SET version = 99"
 expect_rc 4 C status "$rb"
