@@ -20,6 +20,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@
 #define PG_BYTEA_OID 17     /* pg_type.oid of bytea */
 #define PG_LOCK_SCHEMA 7301 /* advisory lock key of schema migrations */
 #define PG_IDLE_TX_TIMEOUT "20s" /* a frozen client's lock is let go */
+#define PG_CHANNEL "cutover." /* and md5(runbook): NOTIFY at each commit */
 
 struct store {
 	PGconn *conn;
@@ -43,6 +46,7 @@ struct store {
 	int64_t lease_run; /* run whose lease this handle took, or 0 */
 	int64_t token;     /* its fencing token (0: none) */
 	int fenced;        /* another driver took over: never commit */
+	int listening;     /* LISTEN on the runbook's channel was done */
 	char *shown;       /* the database, for messages: no password */
 };
 
@@ -105,6 +109,7 @@ static const struct {
 };
 
 static int pq_fail(struct state *, const char *);
+static int pq_fail_res(struct state *, const char *, const PGresult *);
 static PGresult *pq_vexec(struct state *, const char *, const char *,
     va_list);
 static PGresult *pq_query(struct state *, const char *, const char *, ...);
@@ -123,6 +128,10 @@ static int pg_fence(struct state *);
 static int pg_bump(struct state *);
 static int pg_need_runbook(struct state *);
 static int pg_session(struct state *);
+static int pg_serial(struct state *, int64_t *);
+static int pg_listen(struct state *);
+static int pg_notified(struct state *);
+static int pg_wait(struct state *, int);
 static int step_in(struct state *, int64_t, const char *, unsigned);
 static int step_undoing(struct state *, int64_t, const char *);
 static void run_info_fill(const PGresult *, int, struct run_info *);
@@ -214,6 +223,18 @@ pq_fail(struct state *st, const char *what)
 	return store_fail(st, "%s: %.*s", what, (int)strcspn(m, "\n"), m);
 }
 
+/* Keep the server's own words on a failed result, else libpq's. */
+static int
+pq_fail_res(struct state *st, const char *what, const PGresult *res)
+{
+	const char *m = res != NULL
+	    ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (m == NULL)
+		return pq_fail(st, what);
+	return store_fail(st, "%s: %.*s", what, (int)strcspn(m, "\n"), m);
+}
+
 /*
  * Run sql with parameters described by fmt, one letter for each $n: R the
  * handle's runbook, t text (NULL binds NULL), i int, I int64, b bytes
@@ -263,7 +284,7 @@ pq_vexec(struct state *st, const char *sql, const char *fmt, va_list ap)
 	if (PQresultStatus(res) == PGRES_COMMAND_OK ||
 	    PQresultStatus(res) == PGRES_TUPLES_OK)
 		return res;
-	pq_fail(st, "database");
+	pq_fail_res(st, "database", res);
 	PQclear(res);
 	return NULL;
 }
@@ -439,8 +460,9 @@ schema_migrate(struct state *st, int v)
 	PGresult *res = PQexec(st->store->conn, migrations[v]);
 
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pq_fail_res(st, "migrate schema cutover", res);
 		PQclear(res);
-		return pq_fail(st, "migrate schema cutover");
+		return STATE_ERR;
 	}
 	PQclear(res);
 	return pq_run(st, "UPDATE cutover.version SET version=$1", "i", v + 1);
@@ -553,19 +575,101 @@ pg_close(struct state *st)
 static int
 pg_changed(struct state *st)
 {
-	PGresult *res;
 	int64_t v;
 
-	res = pq_query(st, "SELECT serial FROM cutover.runbooks WHERE name=$1",
-	    "R");
-	if (res == NULL)
+	if (pg_serial(st, &v) != STATE_OK)
 		return 0;
-	v = PQntuples(res) == 1 ? col_int(res, 0, "serial", 0) : 0;
-	PQclear(res);
 	if (v == st->store->serial)
 		return 0;
 	st->store->serial = v;
 	return 1;
+}
+
+/* The runbook's change count now into *v (0 before its first change). */
+static int
+pg_serial(struct state *st, int64_t *v)
+{
+	PGresult *res;
+
+	res = pq_query(st, "SELECT serial FROM cutover.runbooks WHERE name=$1",
+	    "R");
+	if (res == NULL)
+		return STATE_ERR;
+	*v = PQntuples(res) == 1 ? col_int(res, 0, "serial", 0) : 0;
+	PQclear(res);
+	return STATE_OK;
+}
+
+/* LISTEN on the runbook's channel, once. */
+static int
+pg_listen(struct state *st)
+{
+	PGresult *res;
+	char *id, *sql;
+	int rc;
+
+	if (st->store->listening)
+		return STATE_OK;
+	res = pq_query(st, "SELECT '" PG_CHANNEL "' || md5($1) AS channel", "R");
+	if (res == NULL)
+		return STATE_ERR;
+	id = PQescapeIdentifier(st->store->conn, PQgetvalue(res, 0, 0),
+	    strlen(PQgetvalue(res, 0, 0)));
+	PQclear(res);
+	if (id == NULL)
+		return pq_fail(st, "listen");
+	sql = xprintf("LISTEN %s", id);
+	PQfreemem(id);
+	rc = pq_run(st, sql, "");
+	free(sql);
+	st->store->listening = rc == STATE_OK;
+	return rc;
+}
+
+/* Has a notification of another's commit come? Drains them all. */
+static int
+pg_notified(struct state *st)
+{
+	PGnotify *n;
+	int seen = 0;
+
+	while ((n = PQnotifies(st->store->conn)) != NULL) {
+		if (strtoll(n->extra, NULL, 10) != st->store->serial)
+			seen = 1;
+		PQfreemem(n);
+	}
+	return seen;
+}
+
+/*
+ * Wait up to timeout_ms for a commit by another connection: the server
+ * notifies the runbook's channel at each one. A change made before the
+ * wait began counts too. 1, 0 on timeout, or STATE_ERR.
+ */
+static int
+pg_wait(struct state *st, int timeout_ms)
+{
+	int64_t end = state_now_ms() + timeout_ms, v;
+	struct pollfd p;
+
+	if (pg_need_runbook(st) != STATE_OK || pg_listen(st) != STATE_OK ||
+	    pg_serial(st, &v) != STATE_OK)
+		return STATE_ERR;
+	if (v != st->store->serial)
+		return 1;
+	for (;;) {
+		if (PQconsumeInput(st->store->conn) == 0)
+			return pq_fail(st, "wait");
+		if (pg_notified(st))
+			return 1;
+		if (state_now_ms() >= end)
+			return 0;
+		p.fd = PQsocket(st->store->conn);
+		p.events = POLLIN;
+		if (poll(&p, 1, (int)(end - state_now_ms())) == -1 &&
+		    errno != EINTR)
+			return store_fail(st, "wait: %s", strerror(errno));
+	}
 }
 
 static void
@@ -635,16 +739,18 @@ pg_fence(struct state *st)
 }
 
 /* Count the change in the runbook's serial (what pg_changed watches),
- * and tell listeners when it commits. */
+ * and notify the runbook's channel, which hears of it when it commits. */
 static int
 pg_bump(struct state *st)
 {
 	PGresult *res;
 	int64_t v;
 
-	res = pq_query(st, "INSERT INTO cutover.runbooks(name, serial)"
+	res = pq_query(st, "WITH b AS (INSERT INTO cutover.runbooks(name, serial)"
 	    " VALUES($1, 1) ON CONFLICT(name) DO UPDATE"
-	    " SET serial = cutover.runbooks.serial + 1 RETURNING serial", "R");
+	    " SET serial = cutover.runbooks.serial + 1 RETURNING serial)"
+	    " SELECT serial, pg_notify('" PG_CHANNEL "' || md5($1),"
+	    " serial::text) AS notified FROM b", "R");
 	if (res == NULL)
 		return STATE_ERR;
 	v = col_int(res, 0, "serial", 0);
@@ -667,7 +773,7 @@ pg_commit(struct state *st)
 		res = PQexec(st->store->conn, "COMMIT");
 		if (PQresultStatus(res) != PGRES_COMMAND_OK ||
 		    strcmp(PQcmdStatus(res), "COMMIT") != 0)
-			rc = pq_fail(st, "commit");
+			rc = pq_fail_res(st, "commit", res);
 		PQclear(res);
 		if (rc == STATE_OK)
 			return STATE_OK;
@@ -1626,8 +1732,9 @@ pg_row_put(struct state *st, const char *table, const struct state_row *r,
 	free(sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pq_fail_res(st, "copy", res);
 		PQclear(res);
-		return store_tx_leave(st, opened, pq_fail(st, "copy"));
+		return store_tx_leave(st, opened, STATE_ERR);
 	}
 	if (t == 0 && id != NULL)
 		*id = col_int(res, 0, "id", 0);
@@ -1640,6 +1747,7 @@ const struct store_ops store_pg = {
 	.open = pg_open,
 	.close = pg_close,
 	.changed = pg_changed,
+	.wait = pg_wait,
 	.set_durable = pg_set_durable,
 	.begin = pg_begin,
 	.commit = pg_commit,

@@ -110,6 +110,7 @@ static void sqlite_rollback(struct state *);
 static int sqlite_open(struct state *, const char *, int, char **);
 static void sqlite_close(struct state *);
 static int sqlite_changed(struct state *);
+static int sqlite_wait(struct state *, int);
 static int sqlite_run_latest(struct state *, int, struct run_info *);
 static int sqlite_run_get(struct state *, int64_t, struct run_info *);
 static int sqlite_run_list(struct state *, struct run_info **, size_t *);
@@ -571,6 +572,28 @@ sqlite_changed(struct state *st)
 		return 0;
 	st->store->data_version = v;
 	return 1;
+}
+
+/* Wait for another connection's commit: PRAGMA data_version every 50 ms,
+ * left for sqlite_changed to take. */
+static int
+sqlite_wait(struct state *st, int timeout_ms)
+{
+	int64_t end = state_now_ms() + timeout_ms, v;
+	sqlite3_stmt *s;
+
+	for (;;) {
+		if ((s = st_query(st, "PRAGMA data_version", "")) == NULL)
+			return STATE_ERR;
+		v = sqlite3_step(s) == SQLITE_ROW ? col_int(s, "data_version", -1)
+		                                  : -1;
+		st_done(st, s);
+		if (v != st->store->data_version)
+			return 1;
+		if (state_now_ms() >= end)
+			return 0;
+		usleep(50000);
+	}
 }
 
 /* Runs. */
@@ -1431,6 +1454,7 @@ const struct store_ops store_sqlite = {
 	.open = sqlite_open,
 	.close = sqlite_close,
 	.changed = sqlite_changed,
+	.wait = sqlite_wait,
 	.set_durable = sqlite_set_durable,
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,

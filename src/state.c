@@ -223,6 +223,12 @@ state_changed(struct state *st)
 	return st->ops->changed(st);
 }
 
+int
+state_wait(struct state *st, int timeout_ms)
+{
+	return st->ops->wait(st, timeout_ms);
+}
+
 void
 state_set_durable(struct state *st, int on)
 {

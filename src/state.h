@@ -158,6 +158,11 @@ const char *state_operator(const struct state *);
 const char *state_error(struct state *);
 /* Has another connection changed the file since the last call? */
 int state_changed(struct state *);
+/* Wait up to timeout_ms for another connection to change the runs of the
+ * handle's runbook: 1 when one did (state_changed then says so too), 0 if
+ * none did, STATE_ERR. PostgreSQL is told of each commit (NOTIFY on a
+ * channel per runbook); a state file is looked at every 50 ms. */
+int state_wait(struct state *, int timeout_ms);
 
 /* Commits are durable (synchronous=FULL, the default) or, for writes that
  * are views rather than transitions, left to the next durable commit. */

@@ -72,6 +72,9 @@ struct store_ops {
 	void (*close)(struct state *);
 	/* Has another connection changed anything since the last call? */
 	int (*changed)(struct state *);
+	/* Wait up to timeout_ms for another connection's change (as
+	 * state_wait), without taking it from changed. */
+	int (*wait)(struct state *, int timeout_ms);
 	void (*set_durable)(struct state *, int);
 	int (*begin)(struct state *);
 	int (*commit)(struct state *); /* rolls back if it fails */

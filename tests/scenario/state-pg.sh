@@ -12,6 +12,15 @@ export CUTOVER_STATE=$DB LEDGER=$T/ledger
 : >"$LEDGER"
 C() { "$CUTOVER" "$@"; }
 
+# --- The store through two handles: fencing, liveness, NOTIFY -------------
+pg_createdb unit
+unit=$(dirname "$CUTOVER")/tests/unit/test-state-pg
+if PG_CONNINFO="host=127.0.0.1 port=$PGPORT user=cutover dbname=unit" \
+    "$unit" >"$T/unit.out" 2>&1; then ok; else
+	fail "$unit"
+	sed 's/^/  | /' "$T/unit.out" >&2
+fi
+
 # --- Every command on the PostgreSQL store ---------------------------------
 rb=$T/wave.yaml
 cat >"$rb" <<'YAML'
