@@ -4,13 +4,13 @@
  * database, the night's database down to a file for the archive).
  *
  * Open runs are left out unless named with --run: a copy must not become a
- * second run to drive. Each run is copied in one transaction of the destination: its row (under
- * the next run number there), its steps, attempts and decisions as they
- * are, and its audit entries, chained anew onto the destination's trail
- * with their times, people, actions and details, then a state-copy entry
- * naming the run and the hash its last entry had in the source. The
- * source's trail is verified before, the destination's after (exit 1 if
- * either is broken).
+ * second run to drive. Each run is copied in one transaction of the
+ * destination: its row (under the next run number there), its steps, attempts
+ * and decisions as they are, and its audit entries, chained anew onto the
+ * destination's trail with their times, people, actions and details, then a
+ * state-copy entry naming the run and the hash its last entry had in the
+ * source. The source's trail is verified before, the destination's after (exit
+ * 1 if either is broken).
  */
 #include "config.h"
 
@@ -64,7 +64,8 @@ cmd_state_check(struct cmd_ctx *c)
 	}
 	if (cmd_opt_num(c, "--run") == -2)
 		return EXIT_USAGE;
-	if (cmd_opt(c, "--runbook") != NULL && *cmd_opt(c, "--runbook") == '\0') {
+	if (cmd_opt(c, "--runbook") != NULL &&
+	    *cmd_opt(c, "--runbook") == '\0') {
 		fprintf(stderr, "cutover: --runbook wants a runbook name\n");
 		return EXIT_USAGE;
 	}
@@ -108,9 +109,11 @@ copy_pick(struct cmd_ctx *c, struct state *from, struct run_info **out,
 			run_info_free(&v[i]);
 		else if (want <= 0 && strcmp(v[i].state, "open") == 0) {
 			/* A copy must not become a second run to drive. */
-			fprintf(stderr, "cutover: run %lld of %s is open: not "
-			    "copied (--run %lld copies it as it is)\n",
-			    (long long)v[i].id, v[i].runbook, (long long)v[i].id);
+			fprintf(stderr,
+			        "cutover: run %lld of %s is open: not "
+			        "copied (--run %lld copies it as it is)\n",
+			        (long long)v[i].id, v[i].runbook,
+			        (long long)v[i].id);
 			run_info_free(&v[i]);
 		} else
 			v[k++] = v[i];
@@ -238,9 +241,12 @@ copy_run(struct state *from, struct state *to, const struct run_info *r,
 	if (rc == STATE_OK)
 		rc = x.rc;
 	if (rc == STATE_OK)
-		rc = state_audit(to, x.run, NULL, "state-copy", "run %lld of %s "
+		rc = state_audit(
+		    to, x.run, NULL, "state-copy",
+		    "run %lld of %s "
 		    "copied from another store, where its last entry's hash is "
-		    "%s", (long long)r->id, r->runbook,
+		    "%s",
+		    (long long)r->id, r->runbook,
 		    x.last != NULL ? x.last : "-");
 	free(x.last);
 	if (rc != STATE_OK) {

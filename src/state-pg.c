@@ -385,8 +385,8 @@ pg_shown(const char *conninfo)
 	}
 	for (o = opts; o->keyword != NULL; o++) {
 		for (i = 0; i < sizeof keep / sizeof keep[0]; i++) {
-			if (strcmp(o->keyword, keep[i]) != 0 || o->val == NULL ||
-			    *o->val == '\0')
+			if (strcmp(o->keyword, keep[i]) != 0 ||
+			    o->val == NULL || *o->val == '\0')
 				continue;
 			more = xprintf("%s%s%s=%s", out, out[3] ? " " : "",
 			    o->keyword, o->val);
@@ -518,8 +518,9 @@ pg_session(struct state *st)
 	PGresult *res = PQexec(st->store->conn, "SET synchronous_commit = on;"
 	    " SET idle_in_transaction_session_timeout = '" PG_IDLE_TX_TIMEOUT
 	    "'; SET client_min_messages = warning");
-	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? STATE_OK
-	                                                : pq_fail(st, "session");
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK
+	             ? STATE_OK
+	             : pq_fail(st, "session");
 
 	PQclear(res);
 	return rc;
@@ -610,7 +611,8 @@ pg_listen(struct state *st)
 
 	if (st->store->listening)
 		return STATE_OK;
-	res = pq_query(st, "SELECT '" PG_CHANNEL "' || md5($1) AS channel", "R");
+	res =
+	    pq_query(st, "SELECT '" PG_CHANNEL "' || md5($1) AS channel", "R");
 	if (res == NULL)
 		return STATE_ERR;
 	id = PQescapeIdentifier(st->store->conn, PQgetvalue(res, 0, 0),
@@ -711,11 +713,14 @@ pg_fence(struct state *st)
 	if (s->token == 0 && !s->fenced)
 		return STATE_OK;
 	if (!s->fenced) {
-		res = pq_query(st, "SELECT token, host, pid FROM cutover.lease"
-		    " WHERE runbook=$1 AND run=$2 FOR SHARE", "RI", s->lease_run);
+		res = pq_query(st,
+		               "SELECT token, host, pid FROM cutover.lease"
+		               " WHERE runbook=$1 AND run=$2 FOR SHARE",
+		               "RI", s->lease_run);
 		if (res == NULL)
 			return STATE_ERR;
-		if (PQntuples(res) == 1 && col_int(res, 0, "token", 0) == s->token) {
+		if (PQntuples(res) == 1 &&
+		    col_int(res, 0, "token", 0) == s->token) {
 			PQclear(res);
 			return STATE_OK;
 		}
@@ -727,8 +732,9 @@ pg_fence(struct state *st)
 			    (long long)col_int(res, 0, "pid", 0),
 			    (long long)s->lease_run);
 		else
-			store_fail(st, "fenced: another driver took over run %lld",
-			    (long long)s->lease_run);
+			store_fail(st,
+			           "fenced: another driver took over run %lld",
+			           (long long)s->lease_run);
 		free(host);
 		PQclear(res);
 		return STATE_CONFLICT;
@@ -746,11 +752,14 @@ pg_bump(struct state *st)
 	PGresult *res;
 	int64_t v;
 
-	res = pq_query(st, "WITH b AS (INSERT INTO cutover.runbooks(name, serial)"
+	res = pq_query(
+	    st,
+	    "WITH b AS (INSERT INTO cutover.runbooks(name, serial)"
 	    " VALUES($1, 1) ON CONFLICT(name) DO UPDATE"
 	    " SET serial = cutover.runbooks.serial + 1 RETURNING serial)"
 	    " SELECT serial, pg_notify('" PG_CHANNEL "' || md5($1),"
-	    " serial::text) AS notified FROM b", "R");
+	    " serial::text) AS notified FROM b",
+	    "R");
 	if (res == NULL)
 		return STATE_ERR;
 	v = col_int(res, 0, "serial", 0);
@@ -778,7 +787,8 @@ pg_commit(struct state *st)
 		if (rc == STATE_OK)
 			return STATE_OK;
 		if (st->error == NULL || *st->error == '\0')
-			store_fail(st, "commit: the transaction was rolled back");
+			store_fail(st,
+			           "commit: the transaction was rolled back");
 	}
 	PQclear(PQexec(st->store->conn, "ROLLBACK"));
 	return rc;
@@ -891,8 +901,8 @@ pg_run_create(struct state *st, const char *runbook, const char *mode,
 	if (rc == STATE_OK) {
 		*id = col_int(res, 0, "id", 0);
 		PQclear(res);
-		rc = state_audit(st, *id, NULL, "run-start", "mode=%s sha256=%s",
-		    mode, sha);
+		rc = state_audit(st, *id, NULL, "run-start",
+		                 "mode=%s sha256=%s", mode, sha);
 	}
 	return store_tx_leave(st, opened, rc);
 }
@@ -1025,9 +1035,11 @@ static int
 pg_step_insert(struct state *st, int64_t run, const char *id, int idx,
     const char *def_sha)
 {
-	PG_WRITE(st, pq_run(st, "INSERT INTO cutover.steps(runbook, run, id, idx,"
-	    " state, def_sha) VALUES($1, $2, $3, $4, 'pending', $5)", "RItit",
-	    run, id, idx, def_sha));
+	PG_WRITE(
+	    st, pq_run(st,
+	               "INSERT INTO cutover.steps(runbook, run, id, idx,"
+	               " state, def_sha) VALUES($1, $2, $3, $4, 'pending', $5)",
+	               "RItit", run, id, idx, def_sha));
 }
 
 static int
@@ -1102,15 +1114,20 @@ pg_step_transition(struct state *st, int64_t run, const char *id,
 		return STATE_ERR;
 	rc = step_in(st, run, id, from_mask);
 	if (rc == STATE_OK)
-		rc = pq_run(st, "UPDATE cutover.steps SET state=$4,"
-		    " note=coalesce($5, note),"
-		    " ended_at=CASE WHEN $6::int=1 THEN $7::bigint ELSE ended_at END,"
-		    " done_at=CASE WHEN $8::int=1 THEN $7::bigint ELSE done_at END,"
-		    " undo=CASE WHEN $9::int=1 THEN 0 ELSE undo END"
-		    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItttiIii", run, id,
-		    step_state_name(to), note, to == ST_SUCCEEDED ||
-		    to == ST_SKIPPED || to == ST_FAILED, now, to == ST_SUCCEEDED,
-		    to != ST_AWAITING && to != ST_RUNNING);
+		rc = pq_run(st,
+		            "UPDATE cutover.steps SET state=$4,"
+		            " note=coalesce($5, note),"
+		            " ended_at=CASE WHEN $6::int=1 THEN $7::bigint "
+		            "ELSE ended_at END,"
+		            " done_at=CASE WHEN $8::int=1 THEN $7::bigint ELSE "
+		            "done_at END,"
+		            " undo=CASE WHEN $9::int=1 THEN 0 ELSE undo END"
+		            " WHERE runbook=$1 AND run=$2 AND id=$3",
+		            "RItttiIii", run, id, step_state_name(to), note,
+		            to == ST_SUCCEEDED || to == ST_SKIPPED ||
+		                to == ST_FAILED,
+		            now, to == ST_SUCCEEDED,
+		            to != ST_AWAITING && to != ST_RUNNING);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, id, action, "%s%s%s",
 		    step_state_name(to), details != NULL ? ": " : "",
@@ -1158,19 +1175,26 @@ pg_attempt_begin(struct state *st, int64_t run, const char *step,
 	if (rc == STATE_OK)
 		rc = attempt_next(st, run, step, n);
 	if (rc == STATE_OK)
-		rc = pq_run(st, "INSERT INTO cutover.attempts(runbook, run, step,"
-		    " n, kind, state, started_at, host, pid, pgid, operator, token)"
-		    " VALUES($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10,"
-		    " $11)", "RItitItIItt", run, step, *n, attempt_kind_name(kind),
-		    now, host, pid, pgid, st->operator, token);
+		rc = pq_run(st,
+		            "INSERT INTO cutover.attempts(runbook, run, step,"
+		            " n, kind, state, started_at, host, pid, pgid, "
+		            "operator, token)"
+		            " VALUES($1, $2, $3, $4, $5, 'running', $6, $7, "
+		            "$8, $9, $10,"
+		            " $11)",
+		            "RItitItIItt", run, step, *n,
+		            attempt_kind_name(kind), now, host, pid, pgid,
+		            st->operator, token);
 	if (rc == STATE_OK && kind != ATT_ROLLBACK)
 		rc = pq_run(st, "UPDATE cutover.steps SET state='running',"
 		    " attempts=attempts+1, started_at=coalesce(started_at, $4)"
 		    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItI", run, step,
 		    now);
 	else if (rc == STATE_OK)
-		rc = pq_run(st, "UPDATE cutover.steps SET state='running', undo=1"
-		    " WHERE runbook=$1 AND run=$2 AND id=$3", "RIt", run, step);
+		rc = pq_run(st,
+		            "UPDATE cutover.steps SET state='running', undo=1"
+		            " WHERE runbook=$1 AND run=$2 AND id=$3",
+		            "RIt", run, step);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "attempt-start",
 		    "attempt %d (%s) running, pid %lld", *n,
@@ -1211,21 +1235,27 @@ pg_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 	    " WHERE runbook=$1 AND run=$2 AND step=$3 AND n=$4", "RItitIitbI",
 	    run, step, n, astate, now, exit_code, message, out, len, total);
 	if (rc == STATE_OK && !step_undoing(st, run, step))
-		rc = pq_run(st, "UPDATE cutover.steps SET state=$4, note=$5,"
-		    " ended_at=$6, duration_ms=$6::bigint - started_at,"
-		    " done_at=CASE WHEN $7::int=1 THEN $6::bigint ELSE done_at END"
-		    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItttIi", run, step,
-		    step_state_name(to), message, now, to == ST_SUCCEEDED);
+		rc = pq_run(st,
+		            "UPDATE cutover.steps SET state=$4, note=$5,"
+		            " ended_at=$6, duration_ms=$6::bigint - started_at,"
+		            " done_at=CASE WHEN $7::int=1 THEN $6::bigint ELSE "
+		            "done_at END"
+		            " WHERE runbook=$1 AND run=$2 AND id=$3",
+		            "RItttIi", run, step, step_state_name(to), message,
+		            now, to == ST_SUCCEEDED);
 	else if (rc == STATE_OK)
-		rc = pq_run(st, "UPDATE cutover.steps SET state=$4, note=$5,"
-		    " undo=CASE WHEN $6::int=1 THEN 0 ELSE 1 END"
-		    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItttI", run, step,
-		    step_state_name(to), message, (int64_t)(to == ST_ROLLED_BACK));
+		rc = pq_run(st,
+		            "UPDATE cutover.steps SET state=$4, note=$5,"
+		            " undo=CASE WHEN $6::int=1 THEN 0 ELSE 1 END"
+		            " WHERE runbook=$1 AND run=$2 AND id=$3",
+		            "RItttI", run, step, step_state_name(to), message,
+		            (int64_t)(to == ST_ROLLED_BACK));
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "attempt-end",
-		    "attempt %d %s (exit %d)%s%s; step %s", n, astate, exit_code,
-		    message != NULL ? ": " : "", message != NULL ? message : "",
-		    step_state_name(to));
+		                 "attempt %d %s (exit %d)%s%s; step %s", n,
+		                 astate, exit_code, message != NULL ? ": " : "",
+		                 message != NULL ? message : "",
+		                 step_state_name(to));
 	return store_tx_leave(st, opened, rc);
 }
 
@@ -1256,8 +1286,8 @@ attempt_row_fill(const PGresult *res, int i, struct attempt_row *a)
 	a->pid = col_int(res, i, "pid", 0);
 	a->pgid = col_int(res, i, "pgid", 0);
 	if (!PQgetisnull(res, i, c))
-		out = PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, c),
-		    &len);
+		out = PQunescapeBytea(
+		    (const unsigned char *)PQgetvalue(res, i, c), &len);
 	a->output_len = out != NULL ? len : 0;
 	a->output = xmalloc(a->output_len + 1);
 	if (a->output_len > 0)
@@ -1420,14 +1450,18 @@ pg_lease_write(struct state *st, int64_t run, const char *host, int64_t pid)
 {
 	PGresult *res;
 
-	res = pq_query(st, "INSERT INTO cutover.lease(runbook, run, pid, host,"
-	    " operator, started_at, renewed_at, token) VALUES($1, $2, $3, $4, $5,"
-	    " clock_timestamp(), clock_timestamp(), nextval('cutover.lease_token'))"
+	res = pq_query(
+	    st,
+	    "INSERT INTO cutover.lease(runbook, run, pid, host,"
+	    " operator, started_at, renewed_at, token) VALUES($1, $2, $3, $4, "
+	    "$5,"
+	    " clock_timestamp(), clock_timestamp(), "
+	    "nextval('cutover.lease_token'))"
 	    " ON CONFLICT(runbook, run) DO UPDATE SET pid=excluded.pid,"
 	    " host=excluded.host, operator=excluded.operator,"
 	    " started_at=excluded.started_at, renewed_at=excluded.renewed_at,"
-	    " token=excluded.token RETURNING token", "RIItt", run, pid, host,
-	    st->operator);
+	    " token=excluded.token RETURNING token",
+	    "RIItt", run, pid, host, st->operator);
 	if (res == NULL)
 		return STATE_ERR;
 	st->store->lease_run = run;
@@ -1517,11 +1551,13 @@ pg_audit_last(struct state *st, int64_t *id, char **hash)
 static int
 pg_audit_append(struct state *st, const struct audit_row *a)
 {
-	return pq_run(st, "INSERT INTO cutover.audit(runbook, id, at, run, step,"
-	    " operator, os_user, action, details, prev, hash) VALUES($1, $2, $3,"
-	    " $4, $5, $6, $7, $8, $9, $10, $11)", "RItIttttttt", a->id, a->at,
-	    a->run, a->step, a->operator, a->os_user, a->action, a->details,
-	    a->prev, a->hash);
+	return pq_run(st,
+	              "INSERT INTO cutover.audit(runbook, id, at, run, step,"
+	              " operator, os_user, action, details, prev, hash) "
+	              "VALUES($1, $2, $3,"
+	              " $4, $5, $6, $7, $8, $9, $10, $11)",
+	              "RItIttttttt", a->id, a->at, a->run, a->step, a->operator,
+	              a->os_user, a->action, a->details, a->prev, a->hash);
 }
 
 static void
@@ -1562,9 +1598,12 @@ pg_audit_each(struct state *st, int64_t run,
 
 	if (pg_need_runbook(st) != STATE_OK)
 		return STATE_ERR;
-	res = pq_query(st, "SELECT id, at, run, step, operator, os_user, action,"
-	    " details, prev, hash FROM cutover.audit WHERE runbook=$1"
-	    " AND ($2::bigint <= 0 OR run=$2::bigint) ORDER BY id", "RI", run);
+	res =
+	    pq_query(st,
+	             "SELECT id, at, run, step, operator, os_user, action,"
+	             " details, prev, hash FROM cutover.audit WHERE runbook=$1"
+	             " AND ($2::bigint <= 0 OR run=$2::bigint) ORDER BY id",
+	             "RI", run);
 	if (res == NULL)
 		return STATE_ERR;
 	for (i = 0; !stop && i < PQntuples(res); i++) {

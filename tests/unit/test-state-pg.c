@@ -186,7 +186,8 @@ test_runbooks(void **unused)
 static void
 test_wait(void **unused)
 {
-	struct state *a = handle("notify", "alice"), *b = handle("notify", "bob");
+	struct state *a = handle("notify", "alice"),
+	             *b = handle("notify", "bob");
 	int64_t run, t;
 	pid_t pid_any;
 	int status;
@@ -200,7 +201,8 @@ test_wait(void **unused)
 	assert_int_equal(state_wait(b, 100), 0);
 	if ((pid_any = fork()) == 0) {
 		usleep(200000);
-		_exit(state_step_insert(a, run, "c", 2, "d3") == STATE_OK ? 0 : 1);
+		_exit(state_step_insert(a, run, "c", 2, "d3") == STATE_OK ? 0
+		                                                          : 1);
 	}
 	t = state_now_ms();
 	assert_int_equal(state_wait(b, 5000), 1);
