@@ -33,6 +33,8 @@ struct copy_ctx {
 static int cmd_state_check(struct cmd_ctx *);
 static int cmd_state_exec(struct cmd_ctx *);
 static int copy_open(const char *, int, struct state **);
+static size_t copy_keep(struct run_info *, size_t, const char *, long long,
+    int);
 static int copy_pick(struct cmd_ctx *, struct state *, struct run_info **,
     size_t *);
 static int copy_verify(struct state *, const char *, const char *);
@@ -85,6 +87,30 @@ copy_open(const char *path, int create, struct state **st)
 	return EXIT_CONFLICT;
 }
 
+/* Keep, in order, the runs of v of runbook name (NULL: any) and number
+ * want (<= 0: any), and open ones only if open; how many are kept. */
+static size_t
+copy_keep(struct run_info *v, size_t len, const char *name, long long want,
+    int open)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < len; i++) {
+		if ((name != NULL && strcmp(v[i].runbook, name) != 0) ||
+		    (want > 0 && v[i].id != want))
+			run_info_free(&v[i]);
+		else if (!open && strcmp(v[i].state, "open") == 0) {
+			/* A copy must not become a second run to drive. */
+			fprintf(stderr, "cutover: run %lld of %s is open: not "
+			    "copied (--run %lld copies it as it is)\n",
+			    (long long)v[i].id, v[i].runbook, (long long)v[i].id);
+			run_info_free(&v[i]);
+		} else
+			v[k++] = v[i];
+	}
+	return k;
+}
+
 /*
  * The runs to copy: those of --runbook (or of the one runbook the source
  * holds), all or only --run. 0, or an exit status after saying why.
@@ -96,37 +122,23 @@ copy_pick(struct cmd_ctx *c, struct state *from, struct run_info **out,
 	const char *name = cmd_opt(c, "--runbook");
 	long long want = cmd_opt_num(c, "--run");
 	struct run_info *v = NULL;
-	size_t len = 0, i, k = 0;
+	size_t len = 0, i;
 
 	state_set_runbook(from, name);
 	if (state_run_list(from, &v, &len) != STATE_OK) {
 		fprintf(stderr, "cutover: %s\n", state_error(from));
 		return EXIT_CONFLICT;
 	}
-	for (i = 0; i < len; i++) {
-		if ((name != NULL && strcmp(v[i].runbook, name) != 0) ||
-		    (want > 0 && v[i].id != want))
-			run_info_free(&v[i]);
-		else if (want <= 0 && strcmp(v[i].state, "open") == 0) {
-			/* A copy must not become a second run to drive. */
-			fprintf(stderr,
-			        "cutover: run %lld of %s is open: not "
-			        "copied (--run %lld copies it as it is)\n",
-			        (long long)v[i].id, v[i].runbook,
-			        (long long)v[i].id);
-			run_info_free(&v[i]);
-		} else
-			v[k++] = v[i];
-	}
-	for (i = 1; i < k; i++) {
+	len = copy_keep(v, len, name, want, 1);
+	for (i = 1; i < len; i++) {
 		if (strcmp(v[i].runbook, v[0].runbook) != 0) {
 			fprintf(stderr, "cutover: the source holds runs of "
 			    "several runbooks; name one with --runbook\n");
-			run_info_free_list(v, k);
+			run_info_free_list(v, len);
 			return EXIT_USAGE;
 		}
 	}
-	if (k == 0) {
+	if ((len = copy_keep(v, len, NULL, 0, want > 0)) == 0) {
 		fprintf(stderr, "cutover: no %s%s%s to copy\n",
 		    want > 0 ? "such run" : "run", name != NULL ? " of " : "",
 		    name != NULL ? name : "");
@@ -134,7 +146,7 @@ copy_pick(struct cmd_ctx *c, struct state *from, struct run_info **out,
 		return EXIT_CONFLICT;
 	}
 	*out = v;
-	*n = k;
+	*n = len;
 	return 0;
 }
 

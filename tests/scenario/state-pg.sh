@@ -207,7 +207,7 @@ YAML
 (exec "$CUTOVER" run "$fb" --operator alice >"$T/a.out" 2>&1) &
 apid=$!
 i=0
-while [ $i -lt 100 ] && ! grep -q "slow: running" "$T/a.out"; do
+while [ $i -lt 100 ] && ! grep -qs "slow: running" "$T/a.out"; do
 	sleep 0.1
 	i=$((i + 1))
 done
