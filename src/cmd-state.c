@@ -103,7 +103,8 @@ copy_keep(struct run_info *v, size_t len, const char *name, long long want,
 			/* A copy must not become a second run to drive. */
 			fprintf(stderr, "cutover: run %lld of %s is open: not "
 			    "copied (--run %lld copies it as it is)\n",
-			    (long long)v[i].id, v[i].runbook, (long long)v[i].id);
+			    (long long)v[i].id, v[i].runbook,
+			    (long long)v[i].id);
 			run_info_free(&v[i]);
 		} else
 			v[k++] = v[i];
