@@ -47,6 +47,7 @@ struct store {
 	int64_t token;     /* its fencing token (0: none) */
 	int fenced;        /* another driver took over: never commit */
 	int listening;     /* LISTEN on the runbook's channel was done */
+	int tx;            /* BEGIN was sent, COMMIT or ROLLBACK not yet */
 	char *shown;       /* the database, for messages: no password */
 };
 
@@ -112,6 +113,8 @@ static int pq_fail(struct state *, const char *);
 static int pq_fail_res(struct state *, const char *, const PGresult *);
 static PGresult *pq_vexec(struct state *, const char *, const char *,
     va_list);
+static int pg_reconnect(struct state *);
+static int pg_tx(struct state *, const char *);
 static PGresult *pq_query(struct state *, const char *, const char *, ...);
 static int pq_run(struct state *, const char *, const char *, ...);
 static int pq_run_n(struct state *, int64_t *, const char *, const char *,
@@ -281,12 +284,64 @@ pq_vexec(struct state *st, const char *sql, const char *fmt, va_list ap)
 		}
 	}
 	res = PQexecParams(st->store->conn, sql, n, NULL, v, len, bin, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK && pg_reconnect(st) == 0) {
+		PQclear(res);
+		res = PQexecParams(st->store->conn, sql, n, NULL, v, len, bin,
+		    0);
+	}
 	if (PQresultStatus(res) == PGRES_COMMAND_OK ||
 	    PQresultStatus(res) == PGRES_TUPLES_OK)
 		return res;
 	pq_fail_res(st, "database", res);
 	PQclear(res);
 	return NULL;
+}
+
+/*
+ * The connection broke outside a transaction (the server restarted, the
+ * network came back): connect again, once, so that the statement can be
+ * sent again. Never inside a transaction, whose work is lost with the
+ * session. The lease's token is the store's, not the session's: fencing
+ * holds across. 0 when connected again.
+ */
+static int
+pg_reconnect(struct state *st)
+{
+	struct store *s = st->store;
+
+	if (s->tx || PQstatus(s->conn) != CONNECTION_BAD)
+		return -1;
+	PQreset(s->conn);
+	if (PQstatus(s->conn) != CONNECTION_OK)
+		return -1;
+	s->listening = 0;
+	return pg_session(st) == STATE_OK ? 0 : -1;
+}
+
+/* Send BEGIN, COMMIT or ROLLBACK, and keep track of which. */
+static int
+pg_tx(struct state *st, const char *what)
+{
+	PGresult *res;
+	int rc;
+
+	if (strcmp(what, "BEGIN") == 0) {
+		rc = pq_run(st, "BEGIN", "");
+		st->store->tx = rc == STATE_OK;
+		return rc;
+	}
+	res = PQexec(st->store->conn, what);
+	st->store->tx = 0;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = pq_fail_res(st, what, res);
+	else if (strcmp(PQcmdStatus(res), what) != 0)
+		rc = store_fail(st, "%s: the transaction was rolled back",
+		    what);
+	else
+		rc = STATE_OK;
+	PQclear(res);
+	return rc;
 }
 
 /* A query's result (the caller clears it), or NULL on failure. */
@@ -488,7 +543,7 @@ pg_schema(struct state *st, int create)
 	if (version == 0 && !create)
 		return store_fail(st, "no cutover schema in this database yet; "
 		    "no run has started here (start one with `cutover run`)");
-	if (pq_run(st, "BEGIN", "") != STATE_OK)
+	if (pg_tx(st, "BEGIN") != STATE_OK)
 		return STATE_ERR;
 	rc = pq_run(st, "SELECT pg_advisory_xact_lock($1)", "I",
 	    (int64_t)PG_LOCK_SCHEMA);
@@ -504,9 +559,9 @@ pg_schema(struct state *st, int create)
 	if (rc == STATE_OK && version > PG_SCHEMA_VERSION)
 		rc = STATE_NEWER;
 	if (rc == STATE_OK)
-		rc = pq_run(st, "COMMIT", "");
+		rc = pg_tx(st, "COMMIT");
 	else
-		pq_run(st, "ROLLBACK", "");
+		pg_tx(st, "ROLLBACK");
 	return rc;
 }
 
@@ -687,11 +742,11 @@ pg_begin(struct state *st)
 {
 	if (pg_need_runbook(st) != STATE_OK)
 		return STATE_ERR;
-	if (pq_run(st, "BEGIN", "") != STATE_OK)
+	if (pg_tx(st, "BEGIN") != STATE_OK)
 		return STATE_ERR;
 	if (pq_run(st, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
 	        "R") != STATE_OK) {
-		pq_run(st, "ROLLBACK", "");
+		pg_tx(st, "ROLLBACK");
 		return STATE_ERR;
 	}
 	return STATE_OK;
@@ -773,31 +828,21 @@ pg_bump(struct state *st)
 static int
 pg_commit(struct state *st)
 {
-	PGresult *res;
 	int rc = pg_fence(st);
 
 	if (rc == STATE_OK)
 		rc = pg_bump(st);
-	if (rc == STATE_OK) {
-		res = PQexec(st->store->conn, "COMMIT");
-		if (PQresultStatus(res) != PGRES_COMMAND_OK ||
-		    strcmp(PQcmdStatus(res), "COMMIT") != 0)
-			rc = pq_fail_res(st, "commit", res);
-		PQclear(res);
-		if (rc == STATE_OK)
-			return STATE_OK;
-		if (st->error == NULL || *st->error == '\0')
-			store_fail(st,
-			           "commit: the transaction was rolled back");
-	}
-	PQclear(PQexec(st->store->conn, "ROLLBACK"));
+	if (rc == STATE_OK && (rc = pg_tx(st, "COMMIT")) == STATE_OK)
+		return STATE_OK;
+	if (st->store->tx)
+		pg_tx(st, "ROLLBACK");
 	return rc;
 }
 
 static void
 pg_rollback(struct state *st)
 {
-	PQclear(PQexec(st->store->conn, "ROLLBACK"));
+	pg_tx(st, "ROLLBACK");
 }
 
 /* Runs. */

@@ -1,7 +1,8 @@
 /*
  * test-state-pg.c - the PostgreSQL store through two handles at once:
  * fencing of a handle whose lease was taken over, liveness by the server's
- * clock, one audit chain per runbook, and NOTIFY on commit (state_wait).
+ * clock, one audit chain per runbook, NOTIFY on commit (state_wait), and
+ * connecting again after a server restart.
  *
  * It needs a server: tests/scenario/state-pg.sh starts one and runs this
  * with PG_CONNINFO set; without it, it fails rather than pass untested.
@@ -214,6 +215,31 @@ test_wait(void **unused)
 	state_close(b);
 }
 
+/* A server restart between transactions: the handle connects again and
+ * goes on, its lease and fencing token still its own. */
+static void
+test_reconnect(void **unused)
+{
+	struct state *a = handle("restart", "alice");
+	struct lease_holder h;
+	struct run_info r;
+	int64_t run;
+	int took;
+
+	(void)unused;
+	run = new_run(a, "restart");
+	assert_int_equal(state_lease_acquire(a, run, "host-a", 1, &h, &took),
+	    STATE_OK);
+	assert_int_equal(system(getenv("PG_RESTART")), 0);
+	assert_int_equal(state_run_get(a, run, &r), STATE_OK);
+	run_info_free(&r);
+	assert_int_equal(system(getenv("PG_RESTART")), 0);
+	assert_int_equal(state_step_transition(a, run, "a", ST_BIT(ST_PENDING),
+	    ST_SKIPPED, "after a restart", "skip", NULL), STATE_OK);
+	assert_int_equal(state_lease_check(a, run), STATE_OK);
+	state_close(a);
+}
+
 int
 main(void)
 {
@@ -222,12 +248,14 @@ main(void)
 		cmocka_unit_test(test_liveness),
 		cmocka_unit_test(test_runbooks),
 		cmocka_unit_test(test_wait),
+		cmocka_unit_test(test_reconnect), /* last: it restarts */
 	};
 	const char *ci = getenv("PG_CONNINFO");
 
-	if (ci == NULL || *ci == '\0') {
-		fprintf(stderr, "test-state-pg: PG_CONNINFO is not set; "
-		    "tests/scenario/state-pg.sh runs this with a server\n");
+	if (ci == NULL || *ci == '\0' || getenv("PG_RESTART") == NULL) {
+		fprintf(stderr, "test-state-pg: PG_CONNINFO or PG_RESTART is "
+		    "not set; tests/scenario/state-pg.sh runs this with a "
+		    "server\n");
 		return 1;
 	}
 	path = malloc(strlen(ci) + 4);
