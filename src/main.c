@@ -119,8 +119,7 @@ parse_args(int argc, char **argv, struct cmd_ctx *c, char ***pos, int *npos)
 		if (!eq && (opt_lookup(global_opts, a, len, &takes) ||
 		        opt_lookup("--until= --note= --reason= --run= --attempt= "
 		                   "--to= --compare= --format= -o= --runbook=",
-		            a, len,
-		            &takes)) &&
+		            a, len, &takes)) &&
 		    takes) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "cutover: %s needs a value\n", a);

@@ -212,6 +212,10 @@ while [ $i -lt 100 ] && ! grep -qs "slow: running" "$T/a.out"; do
 	i=$((i + 1))
 done
 check "driver A started the slow step" grep -q "slow: running" "$T/a.out"
+# While A's lease is fresh, another driver is refused and told who drives.
+expect_rc 4 C run "$fb" --operator bob
+contains "$T/err" "is driven by pid $apid"
+contains "$T/err" "operator alice"
 kill -STOP $apid
 token_a=$(pg_psql "SELECT token FROM cutover.lease WHERE runbook='fence'")
 # A is frozen (a laptop lid shut): its lease runs out on the server's clock.
