@@ -258,6 +258,9 @@ expect_rc 0 C runs "$rb"
 check "the copy is run 3 in the database" grep -q '^ *3  rehearsal  complete' "$T/out"
 expect_rc 0 C status "$rb" --run 3 --json
 check "copied steps keep their states" jq -e '(.steps[] | select(.id=="optional") | .state == "skipped") and (.steps[] | select(.id=="first") | .attempts == 1)' "$T/out"
+expect_rc 0 C log "$rb" first
+check "the copy's output came along (run 3)" test "$(grep -c 'out-first' "$T/out")" = 1
+contains "$T/out" "first attempt 1 (run): succeeded"
 expect_rc 0 C audit "$rb" --verify
 C audit "$rb" >"$T/audit-db"
 contains "$T/audit-db" "state-copy: run 1 of wave copied"
@@ -274,6 +277,8 @@ expect_rc 0 C state copy "$DB" "$archive" --runbook wave --run 2
 contains "$T/out" "copied run 2 of wave as run 3"
 expect_rc 0 C --state "$archive" status "$rb" --run 3 --json
 check "an open run copied when named" jq -e '.state == "open" and (.steps[] | select(.id=="last") | .state == "rolled_back")' "$T/out"
+expect_rc 0 C --state "$archive" log "$rb" first
+contains "$T/out" "out-first"
 expect_rc 0 C --state "$archive" audit "$rb" --verify
 expect_rc 0 C --state "$archive" report "$rb" --run 1
 # Only one run, by number; several runbooks need --runbook.
