@@ -30,6 +30,8 @@
 
 #include <libpq-fe.h>
 
+#include "outbuf.h"
+#include "pg.h"
 #include "state.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -131,6 +133,8 @@ static int pg_fence(struct state *);
 static int pg_bump(struct state *);
 static int pg_need_runbook(struct state *);
 static int pg_session(struct state *);
+static char *pg_redacted(const char *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
 static int pg_serial(struct state *, int64_t *);
 static int pg_listen(struct state *);
 static int pg_notified(struct state *);
@@ -436,7 +440,7 @@ pg_shown(const char *conninfo)
 
 	if ((opts = PQconninfoParse(conninfo, NULL)) == NULL) {
 		free(out);
-		return xstrdup("pg:(a connection string libpq cannot parse)");
+		return xstrdup("the PostgreSQL address");
 	}
 	for (o = opts; o->keyword != NULL; o++) {
 		for (i = 0; i < sizeof keep / sizeof keep[0]; i++) {
@@ -591,15 +595,17 @@ pg_open(struct state *st, const char *path, int create, char **err)
 {
 	const char *conninfo = strncmp(path, "pg:", 3) == 0 ? path + 3 : path;
 	struct store *s = xcalloc(1, sizeof *s);
+	char *password = NULL;
 	int rc;
 
 	st->store = s;
 	s->shown = pg_shown(conninfo);
-	s->conn = pg_connect(conninfo);
-	if (PQstatus(s->conn) != CONNECTION_OK) {
-		pq_fail(st, "cannot connect");
-		rc = STATE_ERR;
-	} else
+	if (pg_conninfo_password(conninfo, &password, NULL) != 0) {
+		/* libpq's words would quote the string, password and all. */
+		rc = store_fail(st, "not a connection string libpq can read");
+	} else if (PQstatus(s->conn = pg_connect(conninfo)) != CONNECTION_OK)
+		rc = pq_fail(st, "cannot connect");
+	else
 		rc = pg_session(st);
 	if (rc == STATE_OK)
 		rc = pg_schema(st, create);
@@ -608,12 +614,31 @@ pg_open(struct state *st, const char *path, int create, char **err)
 		    "version above %d); upgrade cutover", s->shown,
 		    PG_SCHEMA_VERSION);
 	else if (rc != STATE_OK)
-		xasprintf(err, "%s: %s", s->shown, state_error(st));
+		*err = pg_redacted(password, "%s: %s", s->shown, state_error(st));
+	free(password);
 	if (rc != STATE_OK) {
 		pg_close(st);
 		return rc;
 	}
 	return STATE_OK;
+}
+
+/* A message made of fmt, with every copy of password in it starred out
+ * (a new string). */
+static char *
+pg_redacted(const char *password, const char *fmt, ...)
+{
+	char *secrets[2] = { (char *)password, NULL }, *m, *out;
+	va_list ap;
+
+	va_start(ap, fmt);
+	xvasprintf(&m, fmt, ap);
+	va_end(ap);
+	if (password == NULL || *password == '\0')
+		return m;
+	out = outbuf_redact(secrets, m);
+	free(m);
+	return out;
 }
 
 static void

@@ -146,6 +146,10 @@ lacks "$T/err" "$PG_APP_PASSWORD"
 expect_rc 4 C --state "postgresql://app:$PG_APP_PASSWORD@127.0.0.1:1/cutover" run "$rb2"
 contains "$T/err" "cannot connect"
 lacks "$T/err" "$PG_APP_PASSWORD"
+expect_rc 4 C --state "pg:host=127.0.0.1 password=$PG_APP_PASSWORD dbname" status "$rb2"
+contains "$T/err" "not a connection string libpq can read"
+lacks "$T/err" "$PG_APP_PASSWORD"
+check "one line" test "$(wc -l <"$T/err")" = 1
 
 # --- The war-room set-up of cutover(1): owner, operators, a viewer ---------
 pg_psql "CREATE ROLE cutover_owner LOGIN" >/dev/null
