@@ -614,7 +614,8 @@ pg_open(struct state *st, const char *path, int create, char **err)
 		    "version above %d); upgrade cutover", s->shown,
 		    PG_SCHEMA_VERSION);
 	else if (rc != STATE_OK)
-		*err = pg_redacted(password, "%s: %s", s->shown, state_error(st));
+		*err = pg_redacted(password, "%s: %s", s->shown,
+		    state_error(st));
 	free(password);
 	if (rc != STATE_OK) {
 		pg_close(st);
@@ -1187,10 +1188,10 @@ pg_step_transition(struct state *st, int64_t run, const char *id,
 		rc = pq_run(st,
 		            "UPDATE cutover.steps SET state=$4,"
 		            " note=coalesce($5, note),"
-		            " ended_at=CASE WHEN $6::int=1 THEN $7::bigint "
-		            "ELSE ended_at END,"
-		            " done_at=CASE WHEN $8::int=1 THEN $7::bigint ELSE "
-		            "done_at END,"
+		            " ended_at=CASE WHEN $6::int=1"
+		            " THEN $7::bigint ELSE ended_at END,"
+		            " done_at=CASE WHEN $8::int=1"
+		            " THEN $7::bigint ELSE done_at END,"
 		            " undo=CASE WHEN $9::int=1 THEN 0 ELSE undo END"
 		            " WHERE runbook=$1 AND run=$2 AND id=$3",
 		            "RItttiIii", run, id, step_state_name(to), note,
@@ -1247,11 +1248,9 @@ pg_attempt_begin(struct state *st, int64_t run, const char *step,
 	if (rc == STATE_OK)
 		rc = pq_run(st,
 		            "INSERT INTO cutover.attempts(runbook, run, step,"
-		            " n, kind, state, started_at, host, pid, pgid, "
-		            "operator, token)"
-		            " VALUES($1, $2, $3, $4, $5, 'running', $6, $7, "
-		            "$8, $9, $10,"
-		            " $11)",
+		            " n, kind, state, started_at, host, pid, pgid,"
+		            " operator, token) VALUES($1, $2, $3, $4, $5,"
+		            " 'running', $6, $7, $8, $9, $10, $11)",
 		            "RItitItIItt", run, step, *n,
 		            attempt_kind_name(kind), now, host, pid, pgid,
 		            st->operator, token);
@@ -1308,8 +1307,8 @@ pg_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 		rc = pq_run(st,
 		            "UPDATE cutover.steps SET state=$4, note=$5,"
 		            " ended_at=$6, duration_ms=$6::bigint - started_at,"
-		            " done_at=CASE WHEN $7::int=1 THEN $6::bigint ELSE "
-		            "done_at END"
+		            " done_at=CASE WHEN $7::int=1"
+		            " THEN $6::bigint ELSE done_at END"
 		            " WHERE runbook=$1 AND run=$2 AND id=$3",
 		            "RItttIi", run, step, step_state_name(to), message,
 		            now, to == ST_SUCCEEDED);
@@ -1523,10 +1522,9 @@ pg_lease_write(struct state *st, int64_t run, const char *host, int64_t pid)
 	res = pq_query(
 	    st,
 	    "INSERT INTO cutover.lease(runbook, run, pid, host,"
-	    " operator, started_at, renewed_at, token) VALUES($1, $2, $3, $4, "
-	    "$5,"
-	    " clock_timestamp(), clock_timestamp(), "
-	    "nextval('cutover.lease_token'))"
+	    " operator, started_at, renewed_at, token)"
+	    " VALUES($1, $2, $3, $4, $5, clock_timestamp(), clock_timestamp(),"
+	    " nextval('cutover.lease_token'))"
 	    " ON CONFLICT(runbook, run) DO UPDATE SET pid=excluded.pid,"
 	    " host=excluded.host, operator=excluded.operator,"
 	    " started_at=excluded.started_at, renewed_at=excluded.renewed_at,"
@@ -1623,9 +1621,8 @@ pg_audit_append(struct state *st, const struct audit_row *a)
 {
 	return pq_run(st,
 	              "INSERT INTO cutover.audit(runbook, id, at, run, step,"
-	              " operator, os_user, action, details, prev, hash) "
-	              "VALUES($1, $2, $3,"
-	              " $4, $5, $6, $7, $8, $9, $10, $11)",
+	              " operator, os_user, action, details, prev, hash)"
+	              " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 	              "RItIttttttt", a->id, a->at, a->run, a->step, a->operator,
 	              a->os_user, a->action, a->details, a->prev, a->hash);
 }
