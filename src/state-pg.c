@@ -133,6 +133,7 @@ static int pg_fence(struct state *);
 static int pg_bump(struct state *);
 static int pg_need_runbook(struct state *);
 static int pg_session(struct state *);
+static void pg_notice_drop(void *, const char *);
 static char *pg_redacted(const char *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 static int pg_serial(struct state *, int64_t *);
@@ -569,18 +570,28 @@ pg_schema(struct state *st, int create)
 	return rc;
 }
 
+/* The server's notices and warnings: the store prints nothing. */
+static void
+pg_notice_drop(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 /* Every commit durable on the server's disk; a transaction left open by a
  * frozen or vanished client does not hold the runbook's lock for long. */
 static int
 pg_session(struct state *st)
 {
-	PGresult *res = PQexec(st->store->conn, "SET synchronous_commit = on;"
+	PGresult *res;
+	int rc;
+
+	PQsetNoticeProcessor(st->store->conn, pg_notice_drop, NULL);
+	res = PQexec(st->store->conn, "SET synchronous_commit = on;"
 	    " SET idle_in_transaction_session_timeout = '" PG_IDLE_TX_TIMEOUT
 	    "'; SET client_min_messages = warning");
-	int rc = PQresultStatus(res) == PGRES_COMMAND_OK
-	             ? STATE_OK
-	             : pq_fail(st, "session");
-
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK
+	    ? STATE_OK : pq_fail_res(st, "session", res);
 	PQclear(res);
 	return rc;
 }
