@@ -273,6 +273,7 @@ cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int create,
 		return EXIT_CONFLICT;
 	}
 	free(path);
+	state_set_runbook(*st, rb->name);
 	state_set_actor(*st, c->operator, NULL);
 	return 0;
 }
