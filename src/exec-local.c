@@ -215,7 +215,7 @@ local_release(struct exec *e)
 		    strerror(rc));
 		e->exited = 1;
 		e->status = 127 << 8;
-		loop_timer_add(e->req.loop, 0, local_on_spawn_failed, e);
+		loop_defer(e->req.loop, local_on_spawn_failed, e);
 		return;
 	}
 	if (e->req.timeout_ms > 0)
@@ -430,6 +430,7 @@ local_free(struct exec *e)
 	loop_timer_cancel(e->req.loop, e->kill_timer);
 	loop_timer_cancel(e->req.loop, e->drain_timer);
 	loop_timer_cancel(e->req.loop, e->resume);
+	loop_defer_cancel(e->req.loop, local_on_spawn_failed, e);
 	free(e->result.message);
 	free(e->why);
 	free(e->command);

@@ -116,8 +116,7 @@ struct exec {
 	int released, finished, timed_out;
 	int64_t compared;
 	int64_t stream_start;
-	struct loop_timer *timeout, *progress, *more;
-	struct loop_timer *done_timer;
+	struct loop_timer *timeout, *progress;
 	struct exec_result result;
 };
 
@@ -701,8 +700,7 @@ rec_pump(struct exec *e)
 		e->compared++;
 	}
 	/* More may be buffered: come back after the loop has looked around. */
-	if (e->more == NULL)
-		e->more = loop_timer_add(e->req.loop, 0, rec_on_more, e);
+	loop_defer(e->req.loop, rec_on_more, e);
 }
 
 /* Make sure the side has a current row or has ended; 0: must wait. */
@@ -755,7 +753,6 @@ rec_on_more(void *arg)
 {
 	struct exec *e = arg;
 
-	e->more = NULL;
 	if (e->finished)
 		return;
 	rec_pump(e);
@@ -946,8 +943,8 @@ rec_finish(struct exec *e, int ok, const char *msg)
 	e->finished = 1;
 	loop_timer_cancel(e->req.loop, e->timeout);
 	loop_timer_cancel(e->req.loop, e->progress);
-	loop_timer_cancel(e->req.loop, e->more);
-	e->timeout = e->progress = e->more = NULL;
+	loop_defer_cancel(e->req.loop, rec_on_more, e);
+	e->timeout = e->progress = NULL;
 	for (i = 0; i < 2; i++) {
 		rec_conn_cancel(&e->side[i]);
 		rec_conn_close(&e->side[i]);
@@ -957,7 +954,7 @@ rec_finish(struct exec *e, int ok, const char *msg)
 	if (!ok)
 		e->result.message = outbuf_redact(e->secrets, msg != NULL ? msg :
 		    "failed");
-	e->done_timer = loop_timer_add(e->req.loop, 0, rec_on_done, e);
+	loop_defer(e->req.loop, rec_on_done, e);
 }
 
 static void
@@ -965,7 +962,6 @@ rec_on_done(void *arg)
 {
 	struct exec *e = arg;
 
-	e->done_timer = NULL;
 	e->req.done(&e->result, e->req.arg);
 }
 
@@ -1018,8 +1014,8 @@ reconcile_free(struct exec *e)
 	}
 	loop_timer_cancel(e->req.loop, e->timeout);
 	loop_timer_cancel(e->req.loop, e->progress);
-	loop_timer_cancel(e->req.loop, e->more);
-	loop_timer_cancel(e->req.loop, e->done_timer);
+	loop_defer_cancel(e->req.loop, rec_on_more, e);
+	loop_defer_cancel(e->req.loop, rec_on_done, e);
 	for (i = 0; i < 2; i++) {
 		if (e->side[i].e != NULL)
 			rec_conn_close(&e->side[i]);

@@ -87,7 +87,6 @@ struct sql_conn {
 	int stale;      /* conninfo changed: reconnect when idle */
 	struct loop *loop;
 	struct pg_conn *pc; /* NULL: not connected */
-	struct loop_timer *kick_timer;
 	struct sql_user *holder;
 	struct sql_user *queue;
 	struct sql_conn *next;
@@ -124,7 +123,7 @@ struct exec {
 	struct sql_rows rows;
 	enum sql_verdict verdict;
 	char *value; /* first column of first row of the last statement */
-	struct loop_timer *timeout, *grace, *more, *done_timer;
+	struct loop_timer *timeout, *grace;
 	struct exec_result result;
 };
 
@@ -252,8 +251,7 @@ sql_conn_get(struct loop *loop, const char *name, const char *conninfo,
 static void
 sql_conn_kick(struct sql_conn *c)
 {
-	if (c->kick_timer == NULL)
-		c->kick_timer = loop_timer_add(c->loop, 0, sql_conn_on_kick, c);
+	loop_defer(c->loop, sql_conn_on_kick, c);
 }
 
 static void
@@ -261,7 +259,6 @@ sql_conn_on_kick(void *arg)
 {
 	struct sql_conn *c = arg;
 
-	c->kick_timer = NULL;
 	sql_conn_serve(c);
 }
 
@@ -451,7 +448,7 @@ sql_conn_free(struct sql_conn *c)
 	for (u = c->queue; u != NULL; u = u->next)
 		u->conn = NULL;
 	sql_conn_close(c);
-	loop_timer_cancel(c->loop, c->kick_timer);
+	loop_defer_cancel(c->loop, sql_conn_on_kick, c);
 	free(c->name);
 	free(c->conninfo);
 	expand_free_list(c->secrets);
@@ -717,8 +714,7 @@ sql_read(struct exec *e)
 			return;
 	}
 	/* More may be buffered with nothing left to read: come back. */
-	if (e->more == NULL)
-		e->more = loop_timer_add(e->req.loop, 0, sql_on_more, e);
+	loop_defer(e->req.loop, sql_on_more, e);
 }
 
 static void
@@ -726,7 +722,6 @@ sql_on_more(void *arg)
 {
 	struct exec *e = arg;
 
-	e->more = NULL;
 	if (e->holding)
 		sql_read(e);
 }
@@ -1009,8 +1004,8 @@ sql_finish(struct exec *e, int ok, const char *msg)
 	e->finished = 1;
 	loop_timer_cancel(e->req.loop, e->timeout);
 	loop_timer_cancel(e->req.loop, e->grace);
-	loop_timer_cancel(e->req.loop, e->more);
-	e->timeout = e->grace = e->more = NULL;
+	loop_defer_cancel(e->req.loop, sql_on_more, e);
+	e->timeout = e->grace = NULL;
 	if (e->cancel_pid > 0)
 		waitpid(e->cancel_pid, NULL, WNOHANG);
 	e->result.ok = ok;
@@ -1018,7 +1013,7 @@ sql_finish(struct exec *e, int ok, const char *msg)
 	if (!ok)
 		e->result.message = outbuf_redact(e->secrets, msg != NULL ? msg :
 		    "failed");
-	e->done_timer = loop_timer_add(e->req.loop, 0, sql_on_done, e);
+	loop_defer(e->req.loop, sql_on_done, e);
 }
 
 static void
@@ -1026,7 +1021,6 @@ sql_on_done(void *arg)
 {
 	struct exec *e = arg;
 
-	e->done_timer = NULL;
 	e->req.done(&e->result, e->req.arg);
 }
 
@@ -1058,8 +1052,8 @@ sql_free(struct exec *e)
 		sql_conn_leave(&e->user);
 	loop_timer_cancel(e->req.loop, e->timeout);
 	loop_timer_cancel(e->req.loop, e->grace);
-	loop_timer_cancel(e->req.loop, e->more);
-	loop_timer_cancel(e->req.loop, e->done_timer);
+	loop_defer_cancel(e->req.loop, sql_on_more, e);
+	loop_defer_cancel(e->req.loop, sql_on_done, e);
 	sql_rows_clear(&e->rows);
 	free(e->result.message);
 	free(e->value);

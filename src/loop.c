@@ -44,6 +44,8 @@ struct loop_call {
 struct loop {
 	struct loop_call *defers; /* once, before the next poll */
 	size_t ndefers;
+	struct loop_call *running; /* the deferred calls being made */
+	size_t nrunning;
 	struct loop_call *hooks;  /* before every poll, in order added */
 	size_t nhooks;
 	int brk;                  /* this pass does not wait */
@@ -166,6 +168,21 @@ loop_defer(struct loop *l, loop_timer_cb cb, void *arg)
 }
 
 void
+loop_defer_cancel(struct loop *l, loop_timer_cb cb, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < l->ndefers; i++) {
+		if (l->defers[i].cb == cb && l->defers[i].arg == arg)
+			l->defers[i].cb = NULL;
+	}
+	for (i = 0; i < l->nrunning; i++) {
+		if (l->running[i].cb == cb && l->running[i].arg == arg)
+			l->running[i].cb = NULL;
+	}
+}
+
+void
 loop_before_poll(struct loop *l, loop_timer_cb cb, void *arg)
 {
 	l->hooks = xreallocarray(l->hooks, l->nhooks + 1, sizeof *l->hooks);
@@ -206,8 +223,14 @@ loop_before(struct loop *l)
 
 	l->defers = NULL;
 	l->ndefers = 0;
-	for (i = 0; i < n; i++)
-		d[i].cb(d[i].arg);
+	l->running = d;
+	l->nrunning = n;
+	for (i = 0; i < n; i++) {
+		if (d[i].cb != NULL) /* NULL: cancelled by an earlier call */
+			d[i].cb(d[i].arg);
+	}
+	l->running = NULL;
+	l->nrunning = 0;
 	free(d);
 	for (i = 0; i < l->nhooks; i++)
 		l->hooks[i].cb(l->hooks[i].arg);

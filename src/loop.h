@@ -47,6 +47,9 @@ void loop_signal(struct loop *, int sig, loop_signal_cb, void *arg);
  * which then does not sleep. Executors use it to report back later.
  */
 void loop_defer(struct loop *, loop_timer_cb, void *arg);
+/* Forget a deferred call of fn(arg) that has not run yet (its arg is about
+ * to be freed); nothing if there is none. */
+void loop_defer_cancel(struct loop *, loop_timer_cb, void *arg);
 /* Call fn(arg) on every pass, before the loop sleeps, after the deferred
  * calls; hooks run in the order added (Redis's beforesleep). */
 void loop_before_poll(struct loop *, loop_timer_cb, void *arg);

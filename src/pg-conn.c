@@ -76,7 +76,7 @@ pg_conn_start(struct pg_conn *c)
 		    "out of memory");
 		c->failed = line;
 		pg_conn_close(c);
-		c->timer = loop_timer_add(c->loop, 0, pg_conn_on_timer, c);
+		loop_defer(c->loop, pg_conn_on_timer, c); /* report from the loop */
 		return;
 	}
 	PQsetNoticeProcessor(c->pg, pg_conn_notice, c);
@@ -269,6 +269,8 @@ pg_conn_close(struct pg_conn *c)
 	c->fd = -1;
 	loop_timer_cancel(c->loop, c->timer);
 	c->timer = NULL;
+	if (c->failed == NULL) /* else its failure is to be reported */
+		loop_defer_cancel(c->loop, pg_conn_on_timer, c);
 	if (c->pg != NULL)
 		PQfinish(c->pg);
 	c->pg = NULL;
@@ -282,6 +284,7 @@ pg_conn_free(struct pg_conn *c)
 	if (c == NULL)
 		return;
 	pg_conn_close(c);
+	loop_defer_cancel(c->loop, pg_conn_on_timer, c);
 	free(c->failed);
 	free(c->conninfo);
 	free(c->appname);

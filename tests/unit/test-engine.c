@@ -239,6 +239,33 @@ test_loop_defer(void **state)
 	loop_free(test_loop);
 }
 
+static void
+on_cancel_other(void *arg)
+{
+	loop_defer_cancel(test_loop, on_deferred, arg);
+}
+
+/* A cancelled deferred call never runs, even when cancelled by an earlier
+ * call of the same pass (its argument may be gone by then). */
+static void
+test_loop_defer_cancel(void **state)
+{
+	int token;
+
+	(void)state;
+	test_loop = loop_new();
+	deferred_runs = 0;
+	loop_defer(test_loop, on_deferred, NULL);
+	loop_defer_cancel(test_loop, on_deferred, NULL);
+	loop_once(test_loop, 0);
+	assert_int_equal(deferred_runs, 0);
+	loop_defer(test_loop, on_cancel_other, &token);
+	loop_defer(test_loop, on_deferred, &token);
+	loop_once(test_loop, 0);
+	assert_int_equal(deferred_runs, 0);
+	loop_free(test_loop);
+}
+
 /* Every type has one row: its name, an executor or a person, an undo. */
 static void
 test_step_kinds(void **state)
@@ -284,6 +311,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 		cmocka_unit_test(test_step_kinds),
 		cmocka_unit_test(test_loop_defer),
+		cmocka_unit_test(test_loop_defer_cancel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
