@@ -534,6 +534,22 @@ state_audit_verify(struct state *st, int64_t *bad_id, char **why)
 	return v.why != NULL ? 1 : 0;
 }
 
+int
+state_audit_head(struct state *st, char out[65])
+{
+	int64_t id;
+	char *hash = NULL;
+
+	out[0] = '\0';
+	if (st->ops->audit_last(st, &id, &hash) != STATE_OK)
+		return STATE_ERR;
+	if (hash == NULL)
+		return STATE_NOTFOUND;
+	snprintf(out, 65, "%s", hash);
+	free(hash);
+	return STATE_OK;
+}
+
 /* The rest is the store's. */
 
 int

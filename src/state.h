@@ -279,5 +279,10 @@ int state_audit_each(struct state *, int64_t run,
 /* Check the hash chain. Returns 0 if intact, else 1 with *bad_id the first
  * entry that does not match; -1 on a read error. */
 int state_audit_verify(struct state *, int64_t *bad_id, char **why);
+/* The hash of the newest audit entry, the head of the chain, as 64 hex
+ * digits in out: STATE_OK, STATE_NOTFOUND (out empty) when the trail has
+ * no entry yet, STATE_ERR on a read error. An operator who notes the head
+ * can later prove that nothing was cut or rewritten behind it. */
+int state_audit_head(struct state *, char out[65]);
 
 #endif

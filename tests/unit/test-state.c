@@ -204,6 +204,27 @@ test_lease(void **state)
 	assert_int_equal(took, 1);
 }
 
+/* The head is the hash of the newest entry, 64 hex digits. */
+static void
+test_audit_head_is_last(struct fixture *f)
+{
+	char head[65], *want;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	assert_int_equal(state_audit_head(f->st, head), STATE_OK);
+	assert_int_equal(strlen(head), 64);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT hash FROM audit"
+	    " ORDER BY id DESC LIMIT 1", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	want = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	assert_string_equal(head, want);
+	free(want);
+}
+
 static void
 test_audit_chain(void **state)
 {
@@ -217,6 +238,7 @@ test_audit_chain(void **state)
 	assert_int_equal(state_audit(f->st, id, "b", "note", "y"), STATE_OK);
 	assert_int_equal(state_audit_verify(f->st, &bad, &why), 0);
 	assert_null(why);
+	test_audit_head_is_last(f);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE audit SET operator='eve'"
 	    " WHERE id=2", NULL, NULL, NULL), SQLITE_OK);
