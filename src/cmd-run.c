@@ -55,6 +55,7 @@ cmd_run_exec(struct cmd_ctx *c)
 {
 	struct engine *e = c->e;
 	const char *until = cmd_opt(c, "--until");
+	char head[65];
 	int rc;
 
 	if (strcmp(e->run.state, "open") != 0) {
@@ -69,5 +70,7 @@ cmd_run_exec(struct cmd_ctx *c)
 	}
 	rc = engine_run(e);
 	cmd_run_explain(e, rc, c->args[0]);
+	if (state_audit_head(c->st, head) == STATE_OK)
+		printf("audit head: %s\n", head);
 	return rc;
 }

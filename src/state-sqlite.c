@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "sha256.h"
 #include "state.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -161,7 +162,7 @@ static int sqlite_lease_write(struct state *, int64_t, const char *, int64_t);
 static int sqlite_lease_heartbeat(struct state *, int64_t);
 static int sqlite_lease_check(struct state *, int64_t);
 static int sqlite_lease_release(struct state *, int64_t);
-static int sqlite_audit_last(struct state *, int64_t *, char **);
+static int sqlite_audit_last(struct state *, int64_t *, char **, char **);
 static int sqlite_audit_append(struct state *, const struct audit_row *);
 static int sqlite_audit_each(struct state *, int64_t,
     int (*)(const struct audit_row *, void *), void *);
@@ -668,8 +669,8 @@ sqlite_run_create(struct state *st, const char *runbook, const char *mode,
 	free(now);
 	if (rc == STATE_OK) {
 		*id = sqlite3_last_insert_rowid(st->store->db);
-		rc = state_audit(st, *id, NULL, "run-start", "mode=%s sha256=%s",
-		    mode, sha);
+		rc = state_audit(st, *id, NULL, "run-start",
+		    "runbook=%s mode=%s sha256=%s", runbook, mode, sha);
 	}
 	return store_tx_leave(st, opened, rc);
 }
@@ -892,8 +893,18 @@ static int
 sqlite_step_set_result(struct state *st, int64_t run, const char *id,
     const char *json)
 {
-	return st_run(st, "UPDATE steps SET result=? WHERE run=? AND id=?",
+	char sha[SHA256_HEX_LEN + 1];
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = st_run(st, "UPDATE steps SET result=? WHERE run=? AND id=?",
 	    "tIt", json, run, id);
+	sha256_hex(json != NULL ? json : "", json != NULL ? strlen(json) : 0,
+	    sha);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, id, "result", "sha256=%s", sha);
+	return store_tx_leave(st, opened, rc);
 }
 
 /* Attempts. */
@@ -962,6 +973,7 @@ sqlite_attempt_finish(struct state *st, int64_t run, const char *step, int n,
     size_t len, int64_t total, enum step_state to)
 {
 	int64_t now = state_now_ms();
+	char sha[SHA256_HEX_LEN + 1];
 	int opened = store_tx_enter(st), rc;
 
 	if (opened < 0)
@@ -981,10 +993,13 @@ sqlite_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 		    " undo=CASE WHEN ? THEN 0 ELSE 1 END WHERE run=? AND id=?",
 		    "ttiIt", step_state_name(to), message, to == ST_ROLLED_BACK,
 		    run, step);
+	sha256_hex(out != NULL ? out : "", out != NULL ? len : 0, sha);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "attempt-end",
-		    "attempt %d %s (exit %d)%s%s; step %s", n, astate, exit_code,
+		    "attempt %d %s (exit %d)%s%s; output sha256=%s (%zu bytes"
+		    " kept of %lld); step %s", n, astate, exit_code,
 		    message != NULL ? ": " : "", message != NULL ? message : "",
+		    sha, out != NULL ? len : 0, (long long)total,
 		    step_state_name(to));
 	return store_tx_leave(st, opened, rc);
 }
@@ -1209,22 +1224,24 @@ sqlite_lease_release(struct state *st, int64_t run)
 
 /* Audit trail. */
 
-/* The id and hash of the newest entry: 0 and NULL in a new file. */
+/* The id, hash and time of the newest entry: 0 and NULLs in a new file. */
 static int
-sqlite_audit_last(struct state *st, int64_t *id, char **hash)
+sqlite_audit_last(struct state *st, int64_t *id, char **hash, char **at)
 {
 	sqlite3_stmt *s;
 	int rc;
 
 	*id = 0;
 	*hash = NULL;
-	s = st_query(st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
-	    "");
+	*at = NULL;
+	s = st_query(st, "SELECT id, hash, at FROM audit ORDER BY id DESC"
+	    " LIMIT 1", "");
 	if (s == NULL)
 		return STATE_ERR;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*id = col_int(s, "id", 0);
 		*hash = col_text(s, "hash");
+		*at = col_text(s, "at");
 	}
 	st_done(st, s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STATE_OK

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "runbook.h"
 #include "sha256.h"
 #include "state.h"
@@ -42,6 +43,13 @@ static const char *state_names[ST_NSTATES] = {
 
 static const char *kind_names[] = { "run", "verify", "rollback" };
 
+/* How far state_now_ms runs ahead of this machine's clock: raised to the
+ * newest audit entry of a state file when the clock is behind it. */
+static int64_t clock_ahead;
+
+/* A clock this far behind the trail is flagged in the entries it makes. */
+#define AUDIT_CLOCK_SLACK_MS 1000
+
 _Static_assert(STATE_STEP_HASH == RB_HASH_CURRENT,
     "new runs record the rule the runbook loader hashes steps by");
 
@@ -49,6 +57,9 @@ static const struct store_ops *state_store(const char *);
 static int lease_alive(const struct lease_holder *, const char *);
 static void audit_hash(const struct audit_row *, char[SHA256_HEX_LEN + 1]);
 static int audit_verify_one(const struct audit_row *, void *);
+static void audit_time(const char *, char[32]);
+static int audit_clock_note(struct state *, int64_t);
+static int64_t state_clock_gap(struct state *);
 
 const char *
 step_state_name(enum step_state s)
@@ -89,27 +100,58 @@ store_kind_parse(const char *name)
 	return ATT_RUN;
 }
 
+/* CLOCK_BOOTTIME counts a suspended machine too; CLOCK_MONOTONIC where
+ * there is none. Never stepped by anyone. */
+static int64_t
+clock_mono_ms(void)
+{
+	struct timespec ts;
+
+#ifdef CLOCK_BOOTTIME
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The wall clock when the process first asks. Only a build with test hooks
+ * (the test suite's cutover-test) lets CUTOVER_FAKE_CLOCK replace it; the
+ * cutover that is installed always reads the real clock.
+ */
+static int64_t
+clock_wall_ms(void)
+{
+	struct timespec ts;
+#ifdef CUTOVER_TEST_HOOKS
+	const char *fake = getenv("CUTOVER_FAKE_CLOCK");
+
+	if (fake != NULL && *fake != '\0' && strtoll(fake, NULL, 10) > 0)
+		return strtoll(fake, NULL, 10);
+#endif
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The wall clock as the process read it first, advanced by the monotonic
+ * clock since: a clock stepped while the process runs changes nothing. */
+static int64_t
+clock_process_ms(void)
+{
+	static int64_t wall = -1, mono;
+
+	if (wall == -1) {
+		wall = clock_wall_ms();
+		mono = clock_mono_ms();
+	}
+	return wall + clock_mono_ms() - mono;
+}
+
 int64_t
 state_now_ms(void)
 {
-	static int64_t fake_base = -1, mono_base;
-	struct timespec ts;
-	const char *fake;
-
-	if (fake_base == -1) {
-		fake = getenv("CUTOVER_FAKE_CLOCK");
-		fake_base = (fake != NULL && *fake != '\0') ? strtoll(fake, NULL, 10)
-		                                            : 0;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		mono_base = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	}
-	if (fake_base > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		return fake_base + (int64_t)ts.tv_sec * 1000 +
-		    ts.tv_nsec / 1000000 - mono_base;
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_process_ms() + clock_ahead;
 }
 
 void
@@ -187,6 +229,8 @@ state_open(const char *path, int create, struct state **out, char **err)
 	pw = getpwuid(getuid());
 	st->os_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
 	st->operator = xstrdup(st->os_user);
+	if ((st->behind_ms = state_clock_gap(st)) < 0)
+		st->behind_ms = 0;
 	*out = st;
 	return STATE_OK;
 }
@@ -228,13 +272,22 @@ state_set_durable(struct state *st, int on)
 	st->ops->set_durable(st, on);
 }
 
+/*
+ * Writers run their clock ahead to the newest audit entry when it is
+ * behind (another machine's clock, or this one stepped back), so that no
+ * time they record goes backwards; readers keep the machine's clock.
+ */
 int
 state_begin(struct state *st)
 {
 	int rc = st->ops->begin(st);
+	int64_t gap;
 
-	if (rc == STATE_OK)
-		st->in_tx = 1;
+	if (rc != STATE_OK)
+		return rc;
+	st->in_tx = 1;
+	if ((gap = state_clock_gap(st)) > clock_ahead)
+		clock_ahead = gap;
 	return rc;
 }
 
@@ -452,14 +505,15 @@ state_audit(struct state *st, int64_t run, const char *step,
 {
 	struct audit_row a;
 	char prev[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1], at[32];
-	char *details = NULL, *last = NULL;
+	char *details = NULL, *last = NULL, *last_at = NULL;
 	va_list ap;
 	int opened, rc;
 
 	if ((opened = store_tx_enter(st)) < 0)
 		return STATE_ERR;
 	memset(&a, 0, sizeof a);
-	if (st->ops->audit_last(st, &a.id, &last) != STATE_OK)
+	if (audit_clock_note(st, run) != STATE_OK ||
+	    st->ops->audit_last(st, &a.id, &last, &last_at) != STATE_OK)
 		return store_tx_leave(st, opened, STATE_ERR);
 	a.id++;
 	memset(prev, '0', SHA256_HEX_LEN);
@@ -470,7 +524,8 @@ state_audit(struct state *st, int64_t run, const char *step,
 	va_start(ap, fmt);
 	xvasprintf(&details, fmt, ap);
 	va_end(ap);
-	state_format_time(state_now_ms(), at);
+	audit_time(last_at, at);
+	free(last_at);
 	a.at = at;
 	a.run = run;
 	a.step = (char *)step;
@@ -486,8 +541,86 @@ state_audit(struct state *st, int64_t run, const char *step,
 	return store_tx_leave(st, opened, rc);
 }
 
+/* The time of a new entry: now, or the newest entry's (last_at) when the
+ * clock is behind it, so that time never goes backwards in the trail. */
+static void
+audit_time(const char *last_at, char at[32])
+{
+	int64_t last = last_at != NULL ? state_parse_time(last_at) : -1;
+
+	state_format_time(state_now_ms() > last ? state_now_ms() : last, at);
+}
+
+/*
+ * The first time this process's clock is found more than a second behind
+ * the newest entry, say so in an entry of its own (clock-behind) before
+ * the one being made.
+ */
+static int
+audit_clock_note(struct state *st, int64_t run)
+{
+	char *hash = NULL, *at = NULL, d[32];
+	int64_t id, behind;
+	int rc;
+
+	if (st->clock_noted)
+		return STATE_OK;
+	if (st->ops->audit_last(st, &id, &hash, &at) != STATE_OK)
+		return STATE_ERR;
+	behind = at != NULL ? state_parse_time(at) - clock_process_ms() : 0;
+	rc = STATE_OK;
+	if (behind >= AUDIT_CLOCK_SLACK_MS) {
+		st->clock_noted = 1;
+		duration_format(behind, d, sizeof d);
+		rc = state_audit(st, run, NULL, "clock-behind", "the clock of "
+		    "%s is %s behind the newest entry (%s); entries keep the "
+		    "trail's time", st->host, d, at);
+	}
+	free(hash);
+	free(at);
+	return rc;
+}
+
+int64_t
+state_parse_time(const char *s)
+{
+	struct tm tm;
+	int ms = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year,
+	        &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	        &ms) < 6)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+int64_t
+state_clock_behind(struct state *st)
+{
+	return st->behind_ms;
+}
+
+/* How far (ms) this process's clock is behind the newest entry of st's
+ * trail (<= 0 if it is not). */
+static int64_t
+state_clock_gap(struct state *st)
+{
+	char *hash = NULL, *at = NULL;
+	int64_t id, behind = 0;
+
+	if (st->ops->audit_last(st, &id, &hash, &at) == STATE_OK && at != NULL)
+		behind = state_parse_time(at) - clock_process_ms();
+	free(hash);
+	free(at);
+	return behind;
+}
+
 struct verify_ctx {
 	char prev[SHA256_HEX_LEN + 1];
+	char prev_at[32];
 	int64_t expect_id;
 	int64_t bad;
 	char *why;
@@ -510,11 +643,17 @@ audit_verify_one(const struct audit_row *a, void *arg)
 	else if (a->hash == NULL || strcmp(a->hash, hash) != 0)
 		xasprintf(&v->why, "entry %lld was altered (hash mismatch)",
 		    (long long)a->id);
+	else if (a->at == NULL || state_parse_time(a->at) < 0)
+		xasprintf(&v->why, "entry %lld has no time", (long long)a->id);
+	else if (state_parse_time(a->at) < state_parse_time(v->prev_at))
+		xasprintf(&v->why, "entry %lld goes back in time (%s, after "
+		    "%s)", (long long)a->id, a->at, v->prev_at);
 	if (v->why != NULL) {
 		v->bad = a->id;
 		return 1;
 	}
 	snprintf(v->prev, sizeof v->prev, "%s", a->hash);
+	snprintf(v->prev_at, sizeof v->prev_at, "%s", a->at);
 	v->expect_id++;
 	return 0;
 }
@@ -538,11 +677,12 @@ int
 state_audit_head(struct state *st, char out[65])
 {
 	int64_t id;
-	char *hash = NULL;
+	char *hash = NULL, *at = NULL;
 
 	out[0] = '\0';
-	if (st->ops->audit_last(st, &id, &hash) != STATE_OK)
+	if (st->ops->audit_last(st, &id, &hash, &at) != STATE_OK)
 		return STATE_ERR;
+	free(at);
 	if (hash == NULL)
 		return STATE_NOTFOUND;
 	snprintf(out, 65, "%s", hash);

@@ -128,11 +128,22 @@ const char *step_state_name(enum step_state);
 int step_state_parse(const char *, enum step_state *);
 const char *attempt_kind_name(enum attempt_kind);
 
-/* Current time in epoch milliseconds; CUTOVER_FAKE_CLOCK (epoch ms, which
- * then advances with real time) shifts it for tests. */
+/*
+ * Current time in epoch milliseconds: the wall clock as the process first
+ * read it, advanced by the monotonic clock since (so a clock stepped while
+ * a driver runs changes no duration), and never behind the newest audit
+ * entry of a state file opened (state_clock_behind says by how much the
+ * machine's clock was). Built with CUTOVER_TEST_HOOKS (the test suite's
+ * cutover-test only), CUTOVER_FAKE_CLOCK (epoch ms) replaces the wall clock.
+ */
 int64_t state_now_ms(void);
 /* Format epoch ms as "2026-11-23T17:31:31.123Z" into out (25 bytes). */
 void state_format_time(int64_t ms, char out[32]);
+/* Epoch ms of such a text, or -1. */
+int64_t state_parse_time(const char *);
+/* How far (ms) this machine's clock was behind the newest audit entry when
+ * the state file was opened; 0 if it was not. */
+int64_t state_clock_behind(struct state *);
 
 /*
  * Open (creating with mode 0600 if create is set) the state file. Returns

@@ -59,6 +59,8 @@ struct state {
 	char host[256]; /* this machine, for the lease */
 	int in_tx;      /* begin was called and not yet ended */
 	char *error;
+	int64_t behind_ms; /* this clock behind the newest entry at open */
+	int clock_noted;   /* a clock-behind entry was made */
 };
 
 struct store_ops {
@@ -147,11 +149,12 @@ struct store_ops {
 	int (*lease_release)(struct state *, int64_t run);
 
 	/* The audit trail. state.c makes each entry and its hash: audit_last
-	 * gives the id and hash of the newest entry (0 and NULL if none, the
-	 * hash a new string), audit_append stores an entry as given, with id
+	 * gives the id, hash and time of the newest entry (0 and NULLs if
+	 * none, hash and time new strings), audit_append stores an entry as given, with id
 	 * and hash (inside the caller's transaction). audit_each calls fn on
 	 * each entry in id order (run <= 0: all) until it returns non-zero. */
-	int (*audit_last)(struct state *, int64_t *id, char **hash);
+	int (*audit_last)(struct state *, int64_t *id, char **hash,
+	    char **at);
 	int (*audit_append)(struct state *, const struct audit_row *);
 	int (*audit_each)(struct state *, int64_t run,
 	    int (*fn)(const struct audit_row *, void *), void *);

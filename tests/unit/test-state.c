@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "sha256.h"
 #include "state.h"
 
 struct fixture {
@@ -47,6 +48,25 @@ teardown(void **state)
 	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
+	return 0;
+}
+
+/* An audit entry of action whose details contain text. */
+struct audit_find {
+	const char *action, *text;
+	int found;
+	int64_t last_at;
+};
+
+static int
+audit_find_one(const struct audit_row *a, void *arg)
+{
+	struct audit_find *w = arg;
+
+	if (strcmp(a->action, w->action) == 0 && a->details != NULL &&
+	    strstr(a->details, w->text) != NULL)
+		w->found = 1;
+	w->last_at = state_parse_time(a->at);
 	return 0;
 }
 
@@ -249,6 +269,137 @@ test_audit_chain(void **state)
 	free(why);
 }
 
+/* Recompute every hash of the trail in the file at path, as a forger who
+ * edited entries would: the chain is then intact, only the times tell. */
+static void
+audit_rechain(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s, *u;
+	char prev[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1];
+	struct sha256_ctx *c;
+	int i;
+
+	memset(prev, '0', SHA256_HEX_LEN);
+	prev[SHA256_HEX_LEN] = '\0';
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, at, run, step,"
+	    " operator, os_user, action, details FROM audit ORDER BY id", -1,
+	    &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE audit SET prev=?,"
+	    " hash=? WHERE id=?", -1, &u, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		c = sha256_begin();
+		for (i = 0; i < 8; i++)
+			sha256_add_field(c, (const char *)sqlite3_column_text(s, i));
+		sha256_add_field(c, prev);
+		sha256_end(c, hash);
+		sqlite3_bind_text(u, 1, prev, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(u, 2, hash, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(u, 3, sqlite3_column_int64(s, 0));
+		assert_int_equal(sqlite3_step(u), SQLITE_DONE);
+		sqlite3_reset(u);
+		memcpy(prev, hash, sizeof prev);
+	}
+	sqlite3_finalize(s);
+	sqlite3_finalize(u);
+	sqlite3_close(db);
+}
+
+static void
+sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* An entry earlier than the one before it breaks the trail, even when
+ * every hash was made again. */
+static void
+test_audit_time_backwards(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = new_run(f->st), bad = 0;
+	char *why = NULL;
+
+	assert_int_equal(state_audit(f->st, id, "a", "note", "x"), STATE_OK);
+	assert_int_equal(state_audit(f->st, id, "b", "note", "y"), STATE_OK);
+	sql_exec(f->path, "UPDATE audit SET at='2001-01-01T00:00:00.000Z'"
+	    " WHERE id=3");
+	audit_rechain(f->path);
+	assert_int_equal(state_audit_verify(f->st, &bad, &why), 1);
+	assert_int_equal(bad, 3);
+	assert_non_null(strstr(why, "back in time"));
+	free(why);
+}
+
+/* What reports show of an attempt and a reconcile result is in the chain:
+ * the SHA-256 of the output kept, of the result. */
+static void
+test_audit_covers_output(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = new_run(f->st);
+	char out_sha[SHA256_HEX_LEN + 1], res_sha[SHA256_HEX_LEN + 1];
+	const char *res = "{\"matched\": 3}";
+	struct audit_find want = { 0 };
+	int n;
+
+	assert_int_equal(state_attempt_begin(f->st, id, "a", ATT_RUN,
+	    ST_BIT(ST_PENDING), "h", 1, 1, NULL, &n), STATE_OK);
+	assert_int_equal(state_attempt_finish(f->st, id, "a", n, "succeeded", 0,
+	    NULL, "hello\n", 6, 6, ST_SUCCEEDED), STATE_OK);
+	assert_int_equal(state_step_set_result(f->st, id, "a", res), STATE_OK);
+	sha256_hex("hello\n", 6, out_sha);
+	sha256_hex(res, strlen(res), res_sha);
+	want.action = "attempt-end";
+	want.text = out_sha;
+	assert_int_equal(state_audit_each(f->st, id, audit_find_one, &want),
+	    STATE_OK);
+	assert_true(want.found);
+	want.found = 0;
+	want.action = "result";
+	want.text = res_sha;
+	assert_int_equal(state_audit_each(f->st, id, audit_find_one, &want),
+	    STATE_OK);
+	assert_true(want.found);
+}
+
+/*
+ * A writer whose clock is an hour behind the trail records the trail's
+ * time, never an earlier one, says so in a clock-behind entry, and the
+ * trail still verifies. (Last: it runs this process's clock ahead.)
+ */
+static void
+test_clock_behind(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = new_run(f->st), bad = 0;
+	struct audit_find want = { 0 };
+	char future[32], *why = NULL, *err = NULL, sql[160];
+	struct state *st2;
+
+	state_format_time(state_now_ms() + 3600000, future);
+	snprintf(sql, sizeof sql, "UPDATE audit SET at='%s' WHERE id=1",
+	    future);
+	sql_exec(f->path, sql);
+	audit_rechain(f->path);
+	assert_int_equal(state_open(f->path, 0, &st2, &err), STATE_OK);
+	assert_true(state_clock_behind(st2) > 3590000);
+	assert_int_equal(state_audit(st2, id, "a", "note", "late"), STATE_OK);
+	assert_int_equal(state_audit_verify(st2, &bad, &why), 0);
+	want.action = "clock-behind";
+	want.text = "behind the newest entry";
+	assert_int_equal(state_audit_each(st2, id, audit_find_one, &want),
+	    STATE_OK);
+	assert_true(want.found);
+	assert_true(want.last_at >= state_parse_time(future));
+	state_close(st2);
+}
+
 static void
 test_newer_schema(void **state)
 {
@@ -337,6 +488,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_schema_version, setup,
 		    teardown),
 		cmocka_unit_test(test_reserved_forms),
+		cmocka_unit_test_setup_teardown(test_audit_time_backwards,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_covers_output,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_behind, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
