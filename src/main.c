@@ -117,7 +117,7 @@ parse_args(int argc, char **argv, struct cmd_ctx *c, char ***pos, int *npos)
 		takes = 0;
 		if (!eq && (opt_lookup(global_opts, a, len, &takes) ||
 		        opt_lookup("--until= --note= --reason= --run= --attempt= "
-		                   "--to= --compare= --format= -o=", a, len,
+		                   "--to= --compare= --format= -o= --head=", a, len,
 		            &takes)) &&
 		    takes) {
 			if (i + 1 >= argc) {

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "duration.h"
@@ -60,6 +62,11 @@ static int audit_verify_one(const struct audit_row *, void *);
 static void audit_time(const char *, char[32]);
 static int audit_clock_note(struct state *, int64_t);
 static int64_t state_clock_gap(struct state *);
+static char *gone_path(const char *);
+static int gone_mark(struct state *);
+static int gone_read(const char *, char **, int64_t *, char[65]);
+static int gone_find_one(const struct audit_row *, void *);
+static int gone_check(const char *, struct state *, int, char **);
 
 const char *
 step_state_name(enum step_state s)
@@ -202,7 +209,7 @@ state_is_file(const char *path)
 }
 
 int
-state_open(const char *path, int create, struct state **out, char **err)
+state_open(const char *path, int flags, struct state **out, char **err)
 {
 	const struct store_ops *ops = state_store(path);
 	struct state *st;
@@ -219,11 +226,23 @@ state_open(const char *path, int create, struct state **out, char **err)
 	st = xcalloc(1, sizeof *st);
 	st->ops = ops;
 	st->path = xstrdup(path);
-	if ((rc = ops->open(st, path, create, err)) != STATE_OK) {
+	if (ops == &store_sqlite && access(path, F_OK) != 0 &&
+	    errno == ENOENT && gone_check(path, NULL, flags, err) != 0)
+		rc = STATE_ERR;
+	else
+		rc = ops->open(st, path, flags, err);
+	if (rc != STATE_OK) {
 		free(st->path);
 		free(st->error);
 		free(st);
 		return rc;
+	}
+	if (ops == &store_sqlite && gone_check(path, st, flags, err) != 0) {
+		ops->close(st);
+		free(st->path);
+		free(st->error);
+		free(st);
+		return STATE_ERR;
 	}
 	gethostname(st->host, sizeof st->host - 1);
 	pw = getpwuid(getuid());
@@ -245,6 +264,7 @@ state_close(struct state *st)
 	free(st->operator);
 	free(st->os_user);
 	free(st->error);
+	free(st->gone);
 	free(st);
 }
 
@@ -272,6 +292,158 @@ state_set_durable(struct state *st, int on)
 	st->ops->set_durable(st, on);
 }
 
+/* The marker a driver leaves beside a state file deleted under it. */
+static char *
+gone_path(const char *path)
+{
+	return xprintf("%s.gone", path);
+}
+
+/*
+ * The file was deleted or replaced under this process: nothing more is
+ * written to it (STATE_GONE from now on), and a marker beside the path
+ * (PATH.gone, see state_open) says which run it held and the head of its
+ * audit trail, so that no later command takes an empty or other file for
+ * it and starts the run over.
+ */
+static int
+gone_mark(struct state *st)
+{
+	struct run_info r = { 0 };
+	char *head = NULL, *at = NULL, *mark, now[32];
+	int64_t id = 0;
+	int fd;
+
+	if (st->gone != NULL) {
+		store_fail(st, "%s", st->gone);
+		return STATE_GONE;
+	}
+	state_format_time(state_now_ms(), now);
+	if (st->ops->run_latest(st, 0, &r) != STATE_OK)
+		r.runbook = NULL;
+	st->ops->audit_last(st, &id, &head, &at);
+	xasprintf(&st->gone, "%s: the state file was %s while run %lld of %s "
+	    "was driven (noticed %s by pid %ld on %s); nothing more is "
+	    "recorded", st->path, st->ops->moved(st) == 1 ? "deleted"
+	    : "replaced by another file", (long long)r.id,
+	    r.runbook != NULL ? r.runbook : "?", now, (long)getpid(), st->host);
+	mark = gone_path(st->path);
+	fd = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd != -1) {
+		dprintf(fd, "%s\nhead %lld %s\n", st->gone, (long long)id,
+		    head != NULL ? head : "-");
+		fsync(fd);
+		close(fd);
+	}
+	free(mark);
+	free(head);
+	free(at);
+	run_info_free(&r);
+	store_fail(st, "%s", st->gone);
+	return STATE_GONE;
+}
+
+const char *
+state_gone(struct state *st)
+{
+	return st->gone;
+}
+
+int
+state_marked_gone(const char *path)
+{
+	char *mark = gone_path(path);
+	struct stat sb;
+	int rc = lstat(mark, &sb) == 0;
+
+	free(mark);
+	return rc;
+}
+
+/* The marker of path: its first line (a new string) and the audit entry it
+ * names; -1 if there is none. */
+static int
+gone_read(const char *path, char **why, int64_t *id, char hash[65])
+{
+	char *mark = gone_path(path), line[1024];
+	long long n = 0;
+	FILE *f;
+	int fd;
+
+	*why = NULL;
+	fd = open(mark, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(mark);
+	if (fd == -1 || (f = fdopen(fd, "r")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		*why = xstrdup(line);
+	}
+	hash[0] = '\0';
+	if (fscanf(f, "head %lld %64s", &n, hash) != 2)
+		hash[0] = '\0';
+	*id = n;
+	fclose(f);
+	if (*why == NULL)
+		*why = xstrdup("the state file was lost while a run was driven");
+	return 0;
+}
+
+struct gone_find {
+	int64_t id;
+	const char *hash;
+	int found;
+};
+
+static int
+gone_find_one(const struct audit_row *a, void *arg)
+{
+	struct gone_find *g = arg;
+
+	if (a->id == g->id && a->hash != NULL && strcmp(a->hash, g->hash) == 0)
+		g->found = 1;
+	return a->id >= g->id;
+}
+
+/*
+ * Where a driver marked path's file lost (gone_mark): refuse a missing
+ * file, and one whose trail lacks the entry the lost file ended with (an
+ * empty file, another file, an older backup); drop the marker when the
+ * file is back (a writer only). st NULL: the file is missing. 0 or -1 with
+ * *err set.
+ */
+static int
+gone_check(const char *path, struct state *st, int flags, char **err)
+{
+	struct gone_find g = { 0 };
+	char hash[65], *why, *mark;
+
+	if (gone_read(path, &why, &g.id, hash) != 0)
+		return 0;
+	g.hash = hash;
+	if (st != NULL && *hash != '\0')
+		st->ops->audit_each(st, 0, gone_find_one, &g);
+	if (!g.found) {
+		xasprintf(err, "%s; %s: restore the file (its audit trail must "
+		    "reach entry %lld), or remove %s.gone to start afresh", why,
+		    st != NULL ? "this file is not it" : "it is missing",
+		    (long long)g.id, path);
+		free(why);
+		return -1;
+	}
+	free(why);
+	if (!(flags & STATE_READONLY)) {
+		mark = gone_path(path);
+		unlink(mark);
+		free(mark);
+	}
+	return 0;
+}
+
 /*
  * Writers run their clock ahead to the newest audit entry when it is
  * behind (another machine's clock, or this one stepped back), so that no
@@ -280,10 +452,12 @@ state_set_durable(struct state *st, int on)
 int
 state_begin(struct state *st)
 {
-	int rc = st->ops->begin(st);
 	int64_t gap;
+	int rc;
 
-	if (rc != STATE_OK)
+	if (st->gone != NULL || (st->ops->moved != NULL && st->ops->moved(st)))
+		return gone_mark(st);
+	if ((rc = st->ops->begin(st)) != STATE_OK)
 		return rc;
 	st->in_tx = 1;
 	if ((gap = state_clock_gap(st)) > clock_ahead)
@@ -688,6 +862,24 @@ state_audit_head(struct state *st, char out[65])
 	snprintf(out, 65, "%s", hash);
 	free(hash);
 	return STATE_OK;
+}
+
+int
+state_runbook_check(struct state *st, const char *name)
+{
+	struct run_info *v = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = st->ops->run_list(st, &v, &n)) != STATE_OK)
+		return rc;
+	for (i = 0; i < n && rc == STATE_OK; i++)
+		if (strcmp(v[i].runbook, name) != 0)
+			rc = store_fail(st, "%s: the state file of runbook %s, "
+			    "not %s; use --state to choose another file",
+			    st->path, v[i].runbook, name);
+	run_info_free_list(v, n);
+	return rc;
 }
 
 /* The rest is the store's. */

@@ -51,6 +51,7 @@ enum {
 	STATE_NEWER = -2,    /* schema newer than this program */
 	STATE_CONFLICT = -3, /* lease held, or a conditional update lost */
 	STATE_NOTFOUND = -4,
+	STATE_GONE = -5,     /* the file was deleted or replaced while open */
 };
 
 struct state;
@@ -145,14 +146,22 @@ int64_t state_parse_time(const char *);
  * the state file was opened; 0 if it was not. */
 int64_t state_clock_behind(struct state *);
 
+/* state_open flags */
+#define STATE_CREATE 0x1   /* create the file (0600) if it does not exist */
+#define STATE_READONLY 0x2 /* only read: no write, no WAL checkpoint */
+
 /*
- * Open (creating with mode 0600 if create is set) the state file. Returns
- * STATE_OK, STATE_NEWER (schema of a newer cutover) or STATE_ERR, with a
- * one-line message in *err (caller frees) on failure. A path of the form
- * postgresql://..., postgres://... or pg:... is reserved for a PostgreSQL
- * store and refused (STATE_ERR) for now.
+ * Open the state file as flags say. Returns STATE_OK, STATE_NEWER (schema
+ * of a newer cutover) or STATE_ERR, with a one-line message in *err
+ * (caller frees) on failure. A file is created only where nothing is
+ * (never through a symbolic link); an existing one must be a regular file
+ * of the user running cutover that nobody else may write, and so must
+ * SQLite's side files (PATH-wal, -shm, -journal) where they exist. An
+ * SQLite file that is neither empty nor cutover's is refused, never
+ * changed. A path of the form postgresql://..., postgres://... or pg:...
+ * is reserved for a PostgreSQL store and refused (STATE_ERR) for now.
  */
-int state_open(const char *path, int create, struct state **, char **err);
+int state_open(const char *path, int flags, struct state **, char **err);
 /* Is path a state file (not the address of a database server)? Only a file
  * has a directory to create and can be missing. */
 int state_is_file(const char *path);
@@ -163,13 +172,25 @@ const char *state_operator(const struct state *);
 const char *state_error(struct state *);
 /* Has another connection changed the file since the last call? */
 int state_changed(struct state *);
+/*
+ * Why the state file is gone (deleted, or replaced by another file, while
+ * this process had it open), or NULL. state_begin, and so every write,
+ * notices it and returns STATE_GONE from then on, after leaving PATH.gone
+ * beside it (the run, and the head of the lost file's audit trail): from
+ * then on state_open refuses the path, missing or not, until a file whose
+ * trail reaches that head is back there or the marker is removed.
+ */
+const char *state_gone(struct state *);
+/* Is there a PATH.gone marker for path? */
+int state_marked_gone(const char *path);
 
 /* Commits are durable (synchronous=FULL, the default) or, for writes that
  * are views rather than transitions, left to the next durable commit. */
 void state_set_durable(struct state *, int);
 
 /* Explicit transactions (BEGIN IMMEDIATE), for grouping several calls. The
- * writing calls below open their own transaction unless one is open. */
+ * writing calls below open their own transaction unless one is open.
+ * state_begin returns STATE_GONE once the file is gone (state_gone). */
 int state_begin(struct state *);
 int state_commit(struct state *);
 void state_rollback(struct state *);
@@ -178,6 +199,9 @@ void state_rollback(struct state *);
 int state_run_latest(struct state *, int open_only, struct run_info *);
 int state_run_get(struct state *, int64_t id, struct run_info *);
 int state_run_list(struct state *, struct run_info **, size_t *);
+/* Are all runs of the file of the runbook called name? STATE_OK, or
+ * STATE_ERR saying whose file it is. */
+int state_runbook_check(struct state *, const char *name);
 int state_run_create(struct state *, const char *runbook, const char *mode,
     const char *text, const char *sha, int64_t *id);
 int state_run_set_state(struct state *, int64_t run, const char *state);

@@ -61,18 +61,24 @@ struct state {
 	char *error;
 	int64_t behind_ms; /* this clock behind the newest entry at open */
 	int clock_noted;   /* a clock-behind entry was made */
+	char *gone;        /* why the file is no longer the one at path */
 };
 
 struct store_ops {
 	const char *name; /* "sqlite" */
 
-	/* Open path (creating it if create and the store can) and bring its
+	/* Open path as the STATE_* flags of state_open say and bring its
 	 * schema up to date; STATE_NEWER if it was written by a newer cutover.
-	 * On failure, *err is one line naming path, and close is not called. */
-	int (*open)(struct state *, const char *path, int create, char **err);
+	 * A reader (STATE_READONLY) writes nothing, unless the schema must be
+	 * brought up to date first. On failure, *err is one line naming path,
+	 * and close is not called. */
+	int (*open)(struct state *, const char *path, int flags, char **err);
 	void (*close)(struct state *);
 	/* Has another connection changed anything since the last call? */
 	int (*changed)(struct state *);
+	/* Was the file deleted (1) or replaced by another (2) since it was
+	 * opened? 0 if not. A store that is no file may leave this NULL. */
+	int (*moved)(struct state *);
 	void (*set_durable)(struct state *, int);
 	int (*begin)(struct state *);
 	int (*commit)(struct state *); /* rolls back if it fails */
