@@ -115,6 +115,7 @@ static void sqlite_rollback(struct state *);
 static int sqlite_open(struct state *, const char *, int, char **);
 static int file_check(int, const char *, char **);
 static int file_open(const char *, int, char **);
+static int stale_wal(const char *, char **);
 static int side_files_check(const char *, char **);
 static int schema_tables(struct state *);
 static int schema_empty(struct state *);
@@ -125,6 +126,7 @@ static int sqlite_same_file(struct state *, const struct stat *,
 static void sqlite_close(struct state *);
 static int sqlite_changed(struct state *);
 static int sqlite_moved(struct state *);
+static int sqlite_save(struct state *, const char *);
 static int sqlite_run_latest(struct state *, int, struct run_info *);
 static int sqlite_run_get(struct state *, int64_t, struct run_info *);
 static int sqlite_run_list(struct state *, struct run_info **, size_t *);
@@ -547,6 +549,28 @@ file_check(int fd, const char *path, char **err)
 	return *err != NULL ? -1 : 0;
 }
 
+/* Is there a write-ahead log where path is not? SQLite would replay it
+ * into a new file there: the changes of a file that was deleted. */
+static int
+stale_wal(const char *path, char **err)
+{
+	struct stat sb;
+	char *wal;
+	int rc = 0;
+
+	if (lstat(path, &sb) == 0 || errno != ENOENT)
+		return 0;
+	xasprintf(&wal, "%s-wal", path);
+	if (lstat(wal, &sb) == 0) {
+		xasprintf(err, "%s: left by a state file that is gone; remove it "
+		    "(and %s-shm) before a new state file is made there", wal,
+		    path);
+		rc = 1;
+	}
+	free(wal);
+	return rc;
+}
+
 /* Open path itself, never through a symbolic link: created (0600, only
  * if absent) or existing; the descriptor, or -1 with *err set. */
 static int
@@ -554,6 +578,8 @@ file_open(const char *path, int flags, char **err)
 {
 	int fd = -1, mode = (flags & STATE_READONLY) ? O_RDONLY : O_RDWR;
 
+	if ((flags & STATE_CREATE) && stale_wal(path, err))
+		return -1;
 	if (flags & STATE_CREATE)
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
@@ -640,9 +666,7 @@ sqlite_connect(struct state *st, const char *path, int flags, char **err)
 	int oflags = (flags & STATE_READONLY) ? SQLITE_OPEN_READONLY
 	                                      : SQLITE_OPEN_READWRITE;
 
-#ifdef SQLITE_OPEN_NOFOLLOW
 	oflags |= SQLITE_OPEN_NOFOLLOW;
-#endif
 	st->store = xcalloc(1, sizeof *st->store);
 	if (sqlite3_open_v2(path, &st->store->db, oflags, NULL) != SQLITE_OK ||
 	    sqlite3_exec(st->store->db, (flags & STATE_READONLY)
@@ -757,6 +781,32 @@ sqlite_moved(struct state *st)
 	        &moved) != SQLITE_OK || !moved)
 		return 0;
 	return stat(st->path, &sb) == -1 && errno == ENOENT ? 1 : 2;
+}
+
+/* A copy of the database, through SQLite's backup, into a new file. */
+static int
+sqlite_save(struct state *st, const char *path)
+{
+	sqlite3 *to = NULL;
+	sqlite3_backup *b;
+	int fd, rc = SQLITE_ERROR;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1)
+		return store_fail(st, "%s: %s", path, strerror(errno));
+	close(fd);
+	if (sqlite3_open_v2(path, &to, SQLITE_OPEN_READWRITE |
+	        SQLITE_OPEN_NOFOLLOW, NULL) == SQLITE_OK &&
+	    (b = sqlite3_backup_init(to, "main", st->store->db, "main")) !=
+	        NULL) {
+		sqlite3_backup_step(b, -1);
+		rc = sqlite3_backup_finish(b);
+	}
+	if (rc != SQLITE_OK)
+		store_fail(st, "%s: %s", path, sqlite_why(to));
+	sqlite3_close(to);
+	return rc == SQLITE_OK ? STATE_OK : STATE_ERR;
 }
 
 static int
@@ -1520,6 +1570,7 @@ const struct store_ops store_sqlite = {
 	.close = sqlite_close,
 	.changed = sqlite_changed,
 	.moved = sqlite_moved,
+	.save = sqlite_save,
 	.set_durable = sqlite_set_durable,
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,

@@ -64,9 +64,7 @@ static int audit_clock_note(struct state *, int64_t);
 static int64_t state_clock_gap(struct state *);
 static char *gone_path(const char *);
 static int gone_mark(struct state *);
-static int gone_read(const char *, char **, int64_t *, char[65]);
-static int gone_find_one(const struct audit_row *, void *);
-static int gone_check(const char *, struct state *, int, char **);
+static int gone_check(const char *, char **);
 
 const char *
 step_state_name(enum step_state s)
@@ -226,8 +224,7 @@ state_open(const char *path, int flags, struct state **out, char **err)
 	st = xcalloc(1, sizeof *st);
 	st->ops = ops;
 	st->path = xstrdup(path);
-	if (ops == &store_sqlite && access(path, F_OK) != 0 &&
-	    errno == ENOENT && gone_check(path, NULL, flags, err) != 0)
+	if (ops == &store_sqlite && gone_check(path, err) != 0)
 		rc = STATE_ERR;
 	else
 		rc = ops->open(st, path, flags, err);
@@ -236,13 +233,6 @@ state_open(const char *path, int flags, struct state **out, char **err)
 		free(st->error);
 		free(st);
 		return rc;
-	}
-	if (ops == &store_sqlite && gone_check(path, st, flags, err) != 0) {
-		ops->close(st);
-		free(st->path);
-		free(st->error);
-		free(st);
-		return STATE_ERR;
 	}
 	gethostname(st->host, sizeof st->host - 1);
 	pw = getpwuid(getuid());
@@ -301,45 +291,49 @@ gone_path(const char *path)
 
 /*
  * The file was deleted or replaced under this process: nothing more is
- * written to it (STATE_GONE from now on), and a marker beside the path
- * (PATH.gone, see state_open) says which run it held and the head of its
- * audit trail, so that no later command takes an empty or other file for
- * it and starts the run over.
+ * written to it (STATE_GONE from now on). What this process still sees of
+ * it is saved to PATH.gone.db, and a marker, PATH.gone, says what happened
+ * and what to do, so that no later command takes an empty or another file
+ * for it and starts the run over (state_open refuses the path while the
+ * marker is there).
  */
 static int
 gone_mark(struct state *st)
 {
 	struct run_info r = { 0 };
-	char *head = NULL, *at = NULL, *mark, now[32];
-	int64_t id = 0;
+	char *mark, *copy, *saved = NULL, now[32];
 	int fd;
 
-	if (st->gone != NULL) {
-		store_fail(st, "%s", st->gone);
-		return STATE_GONE;
+	if (st->gone == NULL) {
+		state_format_time(state_now_ms(), now);
+		if (st->ops->run_latest(st, 0, &r) != STATE_OK)
+			r.runbook = NULL;
+		mark = gone_path(st->path);
+		copy = xprintf("%s.db", mark);
+		if (st->ops->save != NULL && st->ops->save(st, copy) == STATE_OK)
+			xasprintf(&saved, "its last state is saved in %s: to go on "
+			    "from there, remove %s-wal and %s-shm, move it to %s "
+			    "and remove %s; to start afresh", copy, st->path,
+			    st->path, st->path, mark);
+		xasprintf(&st->gone, "%s: the state file was %s while run %lld "
+		    "of %s was driven (pid %ld on %s, %s); nothing more is "
+		    "recorded; %s remove %s, %s-wal and %s-shm", st->path,
+		    st->ops->moved(st) == 1 ? "deleted" : "replaced by another "
+		    "file", (long long)r.id, r.runbook != NULL ? r.runbook : "?",
+		    (long)getpid(), st->host, now, saved != NULL ? saved
+		    : "to start afresh,", mark, st->path, st->path);
+		fd = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1) {
+			dprintf(fd, "%s\n", st->gone);
+			fsync(fd);
+			close(fd);
+		}
+		free(saved);
+		free(copy);
+		free(mark);
+		run_info_free(&r);
 	}
-	state_format_time(state_now_ms(), now);
-	if (st->ops->run_latest(st, 0, &r) != STATE_OK)
-		r.runbook = NULL;
-	st->ops->audit_last(st, &id, &head, &at);
-	xasprintf(&st->gone, "%s: the state file was %s while run %lld of %s "
-	    "was driven (noticed %s by pid %ld on %s); nothing more is "
-	    "recorded", st->path, st->ops->moved(st) == 1 ? "deleted"
-	    : "replaced by another file", (long long)r.id,
-	    r.runbook != NULL ? r.runbook : "?", now, (long)getpid(), st->host);
-	mark = gone_path(st->path);
-	fd = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd != -1) {
-		dprintf(fd, "%s\nhead %lld %s\n", st->gone, (long long)id,
-		    head != NULL ? head : "-");
-		fsync(fd);
-		close(fd);
-	}
-	free(mark);
-	free(head);
-	free(at);
-	run_info_free(&r);
 	store_fail(st, "%s", st->gone);
 	return STATE_GONE;
 }
@@ -361,87 +355,33 @@ state_marked_gone(const char *path)
 	return rc;
 }
 
-/* The marker of path: its first line (a new string) and the audit entry it
- * names; -1 if there is none. */
+/* Refuse path while a marker of gone_mark is beside it: 0, or -1 with
+ * *err the marker's line. */
 static int
-gone_read(const char *path, char **why, int64_t *id, char hash[65])
+gone_check(const char *path, char **err)
 {
-	char *mark = gone_path(path), line[1024];
-	long long n = 0;
-	FILE *f;
+	char *mark = gone_path(path), line[2048];
+	FILE *f = NULL;
 	int fd;
 
-	*why = NULL;
 	fd = open(mark, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	free(mark);
-	if (fd == -1 || (f = fdopen(fd, "r")) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	if (fgets(line, sizeof line, f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		*why = xstrdup(line);
-	}
-	hash[0] = '\0';
-	if (fscanf(f, "head %lld %64s", &n, hash) != 2)
-		hash[0] = '\0';
-	*id = n;
-	fclose(f);
-	if (*why == NULL)
-		*why = xstrdup("the state file was lost while a run was driven");
-	return 0;
-}
-
-struct gone_find {
-	int64_t id;
-	const char *hash;
-	int found;
-};
-
-static int
-gone_find_one(const struct audit_row *a, void *arg)
-{
-	struct gone_find *g = arg;
-
-	if (a->id == g->id && a->hash != NULL && strcmp(a->hash, g->hash) == 0)
-		g->found = 1;
-	return a->id >= g->id;
-}
-
-/*
- * Where a driver marked path's file lost (gone_mark): refuse a missing
- * file, and one whose trail lacks the entry the lost file ended with (an
- * empty file, another file, an older backup); drop the marker when the
- * file is back (a writer only). st NULL: the file is missing. 0 or -1 with
- * *err set.
- */
-static int
-gone_check(const char *path, struct state *st, int flags, char **err)
-{
-	struct gone_find g = { 0 };
-	char hash[65], *why, *mark;
-
-	if (gone_read(path, &why, &g.id, hash) != 0)
-		return 0;
-	g.hash = hash;
-	if (st != NULL && *hash != '\0')
-		st->ops->audit_each(st, 0, gone_find_one, &g);
-	if (!g.found) {
-		xasprintf(err, "%s; %s: restore the file (its audit trail must "
-		    "reach entry %lld), or remove %s.gone to start afresh", why,
-		    st != NULL ? "this file is not it" : "it is missing",
-		    (long long)g.id, path);
-		free(why);
-		return -1;
-	}
-	free(why);
-	if (!(flags & STATE_READONLY)) {
-		mark = gone_path(path);
-		unlink(mark);
+	if (fd == -1 && errno == ENOENT) {
 		free(mark);
+		return 0;
 	}
-	return 0;
+	if (fd != -1 && (f = fdopen(fd, "r")) != NULL &&
+	    fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		*err = xstrdup(line);
+	} else
+		xasprintf(err, "%s: the state file was lost while a run was "
+		    "driven; see %s, and remove it to go on", path, mark);
+	if (f != NULL)
+		fclose(f);
+	else if (fd != -1)
+		close(fd);
+	free(mark);
+	return -1;
 }
 
 /*

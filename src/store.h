@@ -79,6 +79,9 @@ struct store_ops {
 	/* Was the file deleted (1) or replaced by another (2) since it was
 	 * opened? 0 if not. A store that is no file may leave this NULL. */
 	int (*moved)(struct state *);
+	/* Write what the store holds, as one consistent copy, to a new file
+	 * at path (0600, never through a link). May be NULL. */
+	int (*save)(struct state *, const char *path);
 	void (*set_durable)(struct state *, int);
 	int (*begin)(struct state *);
 	int (*commit)(struct state *); /* rolls back if it fails */
