@@ -229,6 +229,8 @@ cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int flags,
 		return EXIT_CONFLICT;
 	}
 	free(path);
+	if (state_warning(*st) != NULL)
+		fprintf(stderr, "cutover: warning: %s\n", state_warning(*st));
 	state_set_actor(*st, c->operator, NULL);
 	return 0;
 }

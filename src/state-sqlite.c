@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "sha256.h"
 #include "state.h"
 #include "store.h"
@@ -121,6 +123,9 @@ static int schema_tables(struct state *);
 static int schema_empty(struct state *);
 static int sqlite_connect(struct state *, const char *, int, char **);
 static const char *sqlite_why(sqlite3 *);
+static char *snapshot_uri(const char *);
+static int wal_empty(const char *);
+static int sqlite_read_full_disk(struct state *, const char *, char **);
 static int sqlite_same_file(struct state *, const struct stat *,
     const char *, char **);
 static void sqlite_close(struct state *);
@@ -188,7 +193,7 @@ static int sqlite_audit_each(struct state *, int64_t,
 static int
 st_fail(struct state *st, const char *what)
 {
-	return store_fail(st, "%s: %s", what, sqlite3_errmsg(st->store->db));
+	return store_fail(st, "%s: %s", what, sqlite_why(st->store->db));
 }
 
 /*
@@ -685,14 +690,87 @@ sqlite_connect(struct state *st, const char *path, int flags, char **err)
 static const char *
 sqlite_why(sqlite3 *db)
 {
-	switch (db != NULL ? sqlite3_errcode(db) : SQLITE_NOMEM) {
-	case SQLITE_NOTADB:
-		return "not a cutover state file (not an SQLite database)";
-	case SQLITE_FULL:
+	int code = db != NULL ? sqlite3_errcode(db) : SQLITE_NOMEM;
+
+	if (code == SQLITE_FULL || (db != NULL &&
+	        (sqlite3_system_errno(db) == ENOSPC ||
+	         sqlite3_system_errno(db) == EDQUOT)))
 		return "disk full";
-	default:
-		return db != NULL ? sqlite3_errmsg(db) : "out of memory";
+	if (code == SQLITE_NOTADB)
+		return "not a cutover state file (not an SQLite database)";
+	return db != NULL ? sqlite3_errmsg(db) : "out of memory";
+}
+
+/* The URI that opens path as an immutable file: no lock, no -shm. */
+static char *
+snapshot_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = { 0 };
+	const unsigned char *p;
+	char *uri;
+
+	for (p = (const unsigned char *)path; *p != '\0'; p++) {
+		if (isalnum(*p) || strchr("/._-~", *p) != NULL)
+			buf_addc(&b, (char)*p);
+		else {
+			buf_addc(&b, '%');
+			buf_addc(&b, hex[*p >> 4]);
+			buf_addc(&b, hex[*p & 15]);
+		}
 	}
+	xasprintf(&uri, "file:%s?immutable=1", b.data != NULL ? b.data : "");
+	buf_free(&b);
+	return uri;
+}
+
+/* Does the file at path hold everything committed: no write-ahead log,
+ * or an empty one? */
+static int
+wal_empty(const char *path)
+{
+	struct stat sb;
+	char *wal;
+	int rc;
+
+	xasprintf(&wal, "%s-wal", path);
+	rc = lstat(wal, &sb) == -1 ? errno == ENOENT : sb.st_size == 0;
+	free(wal);
+	return rc;
+}
+
+/*
+ * A reader on a full disk, where SQLite cannot make the shared memory file
+ * a reader of a WAL database needs: when the file holds everything
+ * committed, read it as an immutable file instead, and say so. STATE_OK,
+ * or STATE_ERR (nothing changed).
+ */
+static int
+sqlite_read_full_disk(struct state *st, const char *path, char **err)
+{
+	char *uri;
+	sqlite3 *db;
+	int rc;
+
+	if (!wal_empty(path))
+		return STATE_ERR;
+	uri = snapshot_uri(path);
+	rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	    SQLITE_OPEN_NOFOLLOW, NULL);
+	free(uri);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
+		return STATE_ERR;
+	}
+	cache_free(&st->store->cache);
+	sqlite3_close(st->store->db);
+	st->store->db = db;
+	free(*err);
+	*err = NULL;
+	free(st->warning);
+	xasprintf(&st->warning, "%s: disk full; read as last written to the "
+	    "file, without a lock: free some space", path);
+	return sqlite_schema(st, STATE_READONLY);
 }
 
 /*
@@ -742,6 +820,9 @@ sqlite_open(struct state *st, const char *path, int flags, char **err)
 		return STATE_ERR;
 	}
 	rc = sqlite_schema(st, flags);
+	if (rc == STATE_ERR && (flags & STATE_READONLY) &&
+	    strcmp(state_error(st), "disk full") == 0)
+		rc = sqlite_read_full_disk(st, path, err);
 	if (rc == STATE_OK)
 		rc = sqlite_same_file(st, &sb, path, err);
 	else if (rc == STATE_NEWER)

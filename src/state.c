@@ -255,7 +255,14 @@ state_close(struct state *st)
 	free(st->os_user);
 	free(st->error);
 	free(st->gone);
+	free(st->warning);
 	free(st);
+}
+
+const char *
+state_warning(struct state *st)
+{
+	return st->warning;
 }
 
 int

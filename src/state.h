@@ -166,6 +166,9 @@ int state_open(const char *path, int flags, struct state **, char **err);
  * has a directory to create and can be missing. */
 int state_is_file(const char *path);
 void state_close(struct state *);
+/* Something the user of a file opened should be told (one line), or NULL:
+ * a reader on a full disk reads the file as last written. */
+const char *state_warning(struct state *);
 /* Who acts: recorded in every audit entry. Strings are copied. */
 void state_set_actor(struct state *, const char *operator, const char *os_user);
 const char *state_operator(const struct state *);

@@ -62,6 +62,7 @@ struct state {
 	int64_t behind_ms; /* this clock behind the newest entry at open */
 	int clock_noted;   /* a clock-behind entry was made */
 	char *gone;        /* why the file is no longer the one at path */
+	char *warning;     /* what a reader should know (state_warning) */
 };
 
 struct store_ops {
