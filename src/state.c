@@ -64,6 +64,7 @@ static int audit_clock_note(struct state *, int64_t);
 static int64_t state_clock_gap(struct state *);
 static char *gone_path(const char *);
 static int gone_mark(struct state *);
+static char *gone_text(struct state *);
 static int gone_check(const char *, char **);
 
 const char *
@@ -307,28 +308,12 @@ gone_path(const char *path)
 static int
 gone_mark(struct state *st)
 {
-	struct run_info r = { 0 };
-	char *mark, *copy, *saved = NULL, now[32];
+	char *mark;
 	int fd;
 
 	if (st->gone == NULL) {
-		state_format_time(state_now_ms(), now);
-		if (st->ops->run_latest(st, 0, &r) != STATE_OK)
-			r.runbook = NULL;
+		st->gone = gone_text(st);
 		mark = gone_path(st->path);
-		copy = xprintf("%s.db", mark);
-		if (st->ops->save != NULL && st->ops->save(st, copy) == STATE_OK)
-			xasprintf(&saved, "its last state is saved in %s: to go on "
-			    "from there, remove %s-wal and %s-shm, move it to %s "
-			    "and remove %s; to start afresh", copy, st->path,
-			    st->path, st->path, mark);
-		xasprintf(&st->gone, "%s: the state file was %s while run %lld "
-		    "of %s was driven (pid %ld on %s, %s); nothing more is "
-		    "recorded; %s remove %s, %s-wal and %s-shm", st->path,
-		    st->ops->moved(st) == 1 ? "deleted" : "replaced by another "
-		    "file", (long long)r.id, r.runbook != NULL ? r.runbook : "?",
-		    (long)getpid(), st->host, now, saved != NULL ? saved
-		    : "to start afresh,", mark, st->path, st->path);
 		fd = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (fd != -1) {
@@ -336,13 +321,41 @@ gone_mark(struct state *st)
 			fsync(fd);
 			close(fd);
 		}
-		free(saved);
-		free(copy);
 		free(mark);
-		run_info_free(&r);
 	}
 	store_fail(st, "%s", st->gone);
 	return STATE_GONE;
+}
+
+/* Save what st still sees of its lost file beside it, and say what
+ * happened and what to do, on one line (a new string). */
+static char *
+gone_text(struct state *st)
+{
+	struct run_info r = { 0 };
+	char *mark = gone_path(st->path), *copy, *saved = NULL, *text, now[32];
+
+	state_format_time(state_now_ms(), now);
+	if (st->ops->run_latest(st, 0, &r) != STATE_OK)
+		r.runbook = NULL;
+	copy = xprintf("%s.db", mark);
+	if (st->ops->save != NULL && st->ops->save(st, copy) == STATE_OK)
+		xasprintf(&saved, "its last state is saved in %s: to go on from "
+		    "there, remove %s-wal and %s-shm, move it to %s and remove "
+		    "%s; to start afresh", copy, st->path, st->path, st->path,
+		    mark);
+	xasprintf(&text, "%s: the state file was %s while run %lld of %s was "
+	    "driven (pid %ld on %s, %s); nothing more is recorded; %s remove "
+	    "%s, %s-wal and %s-shm", st->path, st->ops->moved(st) == 1
+	    ? "deleted" : "replaced by another file", (long long)r.id,
+	    r.runbook != NULL ? r.runbook : "?", (long)getpid(), st->host, now,
+	    saved != NULL ? saved : "to start afresh,", mark, st->path,
+	    st->path);
+	free(saved);
+	free(copy);
+	free(mark);
+	run_info_free(&r);
+	return text;
 }
 
 const char *

@@ -177,11 +177,11 @@ const char *state_error(struct state *);
 int state_changed(struct state *);
 /*
  * Why the state file is gone (deleted, or replaced by another file, while
- * this process had it open) and what to do, or NULL. state_begin, and so
- * every write, notices it and returns STATE_GONE from then on, after
- * saving what this process still sees of the file to PATH.gone.db and
- * leaving the same text in a marker, PATH.gone: state_open refuses the
- * path while the marker is there.
+ * this process had it open) and what to do, or NULL. state_begin notices
+ * it and returns STATE_GONE from then on (every other write STATE_ERR,
+ * with this as state_error), after saving what this process still sees
+ * of the file to PATH.gone.db and leaving the same text in a marker,
+ * PATH.gone: state_open refuses the path while the marker is there.
  */
 const char *state_gone(struct state *);
 /* Is there a PATH.gone marker for path? */

@@ -368,6 +368,78 @@ test_audit_covers_output(void **state)
 	assert_true(want.found);
 }
 
+/* What is refused as a state file, and left as it was. */
+static void
+test_refuse_files(void **state)
+{
+	struct fixture *f = *state;
+	struct state *st = NULL;
+	char path[128], link[128], *err = NULL;
+
+	snprintf(link, sizeof link, "%s/link.db", f->dir);
+	assert_int_equal(symlink(f->path, link), 0);
+	assert_int_equal(state_open(link, STATE_CREATE, &st, &err), STATE_ERR);
+	assert_non_null(strstr(err, "a symbolic link"));
+	free(err);
+	snprintf(path, sizeof path, "%s/app.db", f->dir);
+	sql_exec(path, "CREATE TABLE customers(id INTEGER)");
+	chmod(path, 0600);
+	assert_int_equal(state_open(path, STATE_CREATE, &st, &err), STATE_ERR);
+	assert_non_null(strstr(err, "not a cutover state file"));
+	free(err);
+	chmod(path, 0666);
+	assert_int_equal(state_open(path, 0, &st, &err), STATE_ERR);
+	assert_non_null(strstr(err, "writable by others"));
+	free(err);
+	chmod(f->path, 0400);
+	assert_int_equal(state_open(f->path, STATE_READONLY, &st, &err),
+	    STATE_OK);
+	assert_int_equal(state_runbook_check(st, "rb"), STATE_OK);
+	state_close(st);
+	chmod(f->path, 0600);
+}
+
+/* Every run of a file is of one runbook. */
+static void
+test_runbook_check(void **state)
+{
+	struct fixture *f = *state;
+
+	new_run(f->st);
+	assert_int_equal(state_runbook_check(f->st, "rb"), STATE_OK);
+	assert_int_equal(state_runbook_check(f->st, "other"), STATE_ERR);
+	assert_non_null(strstr(state_error(f->st), "of runbook rb, not other"));
+}
+
+/* A file deleted under its user: no more writes, a copy and a marker, and
+ * the path refused until the marker goes. */
+static void
+test_gone(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = new_run(f->st);
+	struct state *st = NULL;
+	char mark[128], *err = NULL;
+	struct stat sb;
+
+	assert_int_equal(unlink(f->path), 0);
+	assert_int_equal(state_begin(f->st), STATE_GONE);
+	assert_int_equal(state_audit(f->st, id, NULL, "note", "x"), STATE_ERR);
+	assert_non_null(strstr(state_error(f->st), "was deleted"));
+	assert_non_null(strstr(state_gone(f->st), "was deleted while run 1"));
+	snprintf(mark, sizeof mark, "%s.gone", f->path);
+	assert_int_equal(stat(mark, &sb), 0);
+	assert_true(state_marked_gone(f->path));
+	assert_int_equal(state_open(f->path, STATE_CREATE, &st, &err),
+	    STATE_ERR);
+	assert_non_null(strstr(err, "was deleted while run 1"));
+	free(err);
+	snprintf(mark, sizeof mark, "%s.gone.db", f->path);
+	assert_int_equal(state_open(mark, 0, &st, &err), STATE_OK);
+	assert_int_equal(state_audit_verify(st, &id, &err), 0);
+	state_close(st);
+}
+
 /*
  * A writer whose clock is an hour behind the trail records the trail's
  * time, never an earlier one, says so in a clock-behind entry, and the
@@ -492,6 +564,11 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_covers_output,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_files, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_runbook_check, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_behind, setup,
 		    teardown),
 	};
