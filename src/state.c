@@ -56,6 +56,9 @@ _Static_assert(STATE_STEP_HASH == RB_HASH_CURRENT,
     "new runs record the rule the runbook loader hashes steps by");
 
 static const struct store_ops *state_store(const char *);
+static int64_t clock_mono_ms(void);
+static int64_t clock_wall_ms(void);
+static int64_t clock_process_ms(void);
 static int lease_alive(const struct lease_holder *, const char *);
 static void audit_hash(const struct audit_row *, char[SHA256_HEX_LEN + 1]);
 static int audit_verify_one(const struct audit_row *, void *);
