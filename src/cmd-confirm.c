@@ -11,6 +11,15 @@ const struct cmd_entry cmd_confirm_entry = {
 	.name = "confirm",
 	.usage = "confirm RUNBOOK STEP [--note TEXT]",
 	.options = "--note=",
+	.summary = "complete a manual step, or declare a waiting step done",
+	.help = "Mark STEP done: a manual step once its work is done, a step "
+		"being\n"
+		"undone by hand once it is undone, or an interrupted step "
+		"that did its\n"
+		"work.\n"
+		"\n"
+		"  --note TEXT   a note kept with the step and in the audit "
+		"trail\n",
 	.min_args = 2,
 	.max_args = 2,
 	.open = CMD_OPEN_TRY_DRIVE,

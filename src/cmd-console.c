@@ -21,6 +21,16 @@ const struct cmd_entry cmd_console_entry = {
 	.name = "console",
 	.usage = "RUNBOOK [--new-run] [--accept-changes]",
 	.options = "--new-run --accept-changes",
+	.summary = "open the console on the runbook's current run",
+	.help = "Drive the run from a full-screen console: it opens holding, "
+		"and nothing\n"
+		"starts until someone presses Enter on a step or `a` for "
+		"automatic.\n"
+		"Needs a terminal; press ? in it for the keys.\n"
+		"\n"
+		"  --new-run          start a new run even if one is open\n"
+		"  --accept-changes   carry on the open run under a changed "
+		"runbook\n",
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_SCREEN,
@@ -56,7 +66,7 @@ cmd_console_exec(struct cmd_ctx *c)
 		free(t);
 		return rc;
 	}
-	e->hold = 1;
+	engine_set_hold(e, 1);
 	rc = ui_main(e, engine_loop(e), UI_DRIVE, t, c->no_color);
 	cmd_close(rb, st, e);
 	return rc;

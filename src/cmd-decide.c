@@ -13,6 +13,14 @@ const struct cmd_entry cmd_decide_entry = {
 	.name = "decide",
 	.usage = "decide RUNBOOK CHECKPOINT go|no-go --reason TEXT",
 	.options = "--reason=",
+	.summary = "decide go or no-go at a checkpoint",
+	.help = "Record a go or no-go at CHECKPOINT as the operator, who must "
+		"be in one\n"
+		"of its approver roles. Enough go decisions pass it; a no-go "
+		"stops the\n"
+		"run there.\n"
+		"\n"
+		"  --reason TEXT   why (required)\n",
 	.min_args = 3,
 	.max_args = 3,
 	.open = CMD_OPEN_TRY_DRIVE,

@@ -2,20 +2,51 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
 
 static int cmd_lint_exec(struct cmd_ctx *);
+static int lint_list_steps(const char *);
 
 const struct cmd_entry cmd_lint_entry = {
 	.name = "lint",
 	.usage = "lint RUNBOOK...",
-	.options = "",
+	.options = "--list-steps",
+	.summary = "validate runbooks, print every error",
+	.help = "Check each RUNBOOK and print every error as FILE:LINE:COL: "
+		"error: ...;\n"
+		"exit 3 if any is invalid.\n"
+		"\n"
+		"  --list-steps   print the step ids of the runbook, one a "
+		"line (for\n"
+		"                 completion scripts)\n",
 	.min_args = 1,
 	.max_args = -1,
 	.exec = cmd_lint_exec,
 };
+
+/* Print the step ids of a valid runbook, one a line; 0 or EXIT_INVALID. */
+static int
+lint_list_steps(const char *path)
+{
+	struct runbook *rb;
+	struct diags d = { 0 };
+	size_t i;
+
+	errno = 0;
+	if (runbook_load(path, &rb, &d) != 0) {
+		cmd_diags_print(path, &d);
+		diags_free(&d);
+		return EXIT_INVALID;
+	}
+	diags_free(&d);
+	for (i = 0; i < rb->nsteps; i++)
+		printf("%s\n", rb->steps[i].id);
+	runbook_free(rb);
+	return 0;
+}
 
 static int
 cmd_lint_exec(struct cmd_ctx *c)
@@ -23,6 +54,12 @@ cmd_lint_exec(struct cmd_ctx *c)
 	struct diags d;
 	int i, rc = 0;
 
+	if (cmd_opt(c, "--list-steps") != NULL) {
+		for (i = 0; i < c->nargs; i++)
+			if (lint_list_steps(c->args[i]) != 0)
+				rc = EXIT_INVALID;
+		return rc;
+	}
 	for (i = 0; i < c->nargs; i++) {
 		memset(&d, 0, sizeof d);
 		errno = 0;

@@ -20,6 +20,13 @@ const struct cmd_entry cmd_log_entry = {
 	.name = "log",
 	.usage = "log RUNBOOK [STEP] [--attempt N] [--raw]",
 	.options = "--attempt= --raw",
+	.summary = "show the captured output of steps",
+	.help = "Print what each attempt of STEP (or of every step) wrote, "
+		"under a\n"
+		"header line; text is escaped on a terminal.\n"
+		"\n"
+		"  --attempt N   only attempt N of STEP, bare\n"
+		"  --raw         the output as stored, unescaped\n",
 	.min_args = 1,
 	.max_args = 2,
 	.open = CMD_OPEN_READ,

@@ -42,6 +42,18 @@ const struct cmd_entry cmd_report_entry = {
 	.usage = "report RUNBOOK [--run N] [--compare N] "
 		 "[--format md|html|json] [-o FILE]",
 	.options = "--run= --compare= --format= -o=",
+	.summary = "write what happened in a run, planned against actual",
+	.help = "Write the report of the latest run (or run N) to standard "
+		"output or\n"
+		"FILE.\n"
+		"\n"
+		"  --run N             report run N, not the latest\n"
+		"  --compare N         beside run N (e.g. the last "
+		"rehearsal)\n"
+		"  --format md|html|json\n"
+		"                      the format; default md\n"
+		"  -o FILE             write FILE atomically instead of "
+		"standard output\n",
 	.min_args = 1,
 	.max_args = 1,
 	.open = CMD_OPEN_READ,

@@ -14,6 +14,17 @@ const struct cmd_entry cmd_rollback_entry = {
 	.name = "rollback",
 	.usage = "rollback RUNBOOK [--to CHECKPOINT|start] [--force --reason TEXT]",
 	.options = "--to= --force --reason=",
+	.summary = "roll the run back to a checkpoint or its start",
+	.help = "Undo the steps done after CHECKPOINT (or all of them), "
+		"latest first:\n"
+		"rollback actions run, manual steps wait for a person's "
+		"confirm.\n"
+		"\n"
+		"  --to CHECKPOINT|start   how far back; default the last "
+		"passed checkpoint\n"
+		"  --force                 leave irreversible steps as they "
+		"are\n"
+		"  --reason TEXT           why (required with --force)\n",
 	.min_args = 1,
 	.max_args = 1,
 	.open = CMD_OPEN_DRIVE,
@@ -25,24 +36,12 @@ const struct cmd_entry cmd_rollback_entry = {
 static void
 rollback_print_plan(struct rollback_plan *p)
 {
-	struct engine_step *s;
-	size_t i;
+	struct buf b = { 0 };
 
-	printf("rollback to %s: %zu step(s) to undo, latest first\n",
-	    p->to != NULL ? p->to->def->id : "the run's start", p->nsteps);
-	for (i = 0; i < p->nsteps; i++) {
-		s = p->steps[i];
-		printf("  %2zu. %-24s %s\n", i + 1, s->def->id,
-		    s->def->type == STEP_CHECKPOINT ? "back to pending"
-		    : s->def->type == STEP_RECONCILE ? "nothing to undo (it only read)"
-		    : s->def->type == STEP_MANUAL || s->def->rollback == NULL
-		        ? "by hand: a person confirms"
-		        : "runs its rollback action");
-	}
-	for (i = 0; i < p->nblocked; i++)
-		printf("   !  %-24s irreversible: left as it is only with "
-		    "--force\n", p->blocked[i]->def->id);
+	engine_rollback_plan_format(p, &b, "with --force");
+	fputs(b.data, stdout);
 	fflush(stdout);
+	buf_free(&b);
 }
 
 /* --force needs a reason. */
@@ -63,13 +62,22 @@ static int
 cmd_rollback_exec(struct cmd_ctx *c)
 {
 	struct rollback_plan p;
+	struct engine_step *s;
 	const char *to = cmd_opt(c, "--to");
+	size_t i;
 	int rc;
 
 	if ((rc = engine_rollback_plan(c->e, to, &p)) != 0)
 		return rc;
 	rollback_print_plan(&p);
 	engine_rollback_plan_free(&p);
-	return engine_rollback(c->e, to, cmd_opt(c, "--force") != NULL,
+	rc = engine_rollback(c->e, to, cmd_opt(c, "--force") != NULL,
 	    cmd_opt(c, "--reason"));
+	for (i = 0; rc == EXIT_WAITING && i < engine_nsteps(c->e); i++) {
+		s = engine_step_at(c->e, i);
+		if (s->undo && s->state == ST_AWAITING)
+			cmd_waiting_print(c, c->st, engine_run_info(c->e)->id,
+			    s->def, 1, stderr);
+	}
+	return rc;
 }

@@ -13,6 +13,18 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "run RUNBOOK [--until STEP] [--new-run] [--accept-changes]",
 	.options = "--until= --new-run --accept-changes",
+	.summary = "run automatic steps headless until a person is needed",
+	.help = "Run automatic steps until the run is complete (exit 0), a "
+		"step fails\n"
+		"(exit 1) or a person is needed (exit 5); then say what to "
+		"type next.\n"
+		"Starts a run if none is open.\n"
+		"\n"
+		"  --until STEP       stop once STEP and what it needs are "
+		"done\n"
+		"  --new-run          start a new run even if one is open\n"
+		"  --accept-changes   carry on the open run under a changed "
+		"runbook\n",
 	.min_args = 1,
 	.max_args = 1,
 	.open = CMD_OPEN_DRIVE,
@@ -22,16 +34,17 @@ const struct cmd_entry cmd_run_entry = {
 
 /* Tell the person what stops the run and what to type next. */
 static void
-cmd_run_explain(struct engine *e, int rc, const char *path)
+cmd_run_explain(const struct cmd_ctx *c, struct engine *e, int rc)
 {
+	const char *path = c->args[0];
 	struct escape_list l = { 0 };
 	struct engine_step *s;
 	const char *note;
 	size_t i;
 
-	for (i = 0; i < e->nsteps; i++) {
-		s = &e->steps[i];
-		if (!e->wanted[i])
+	for (i = 0; i < engine_nsteps(e); i++) {
+		s = engine_step_at(e, i);
+		if (!engine_wanted(e, i))
 			continue;
 		note = escape_field(&l, stderr, s->note);
 		if (rc == EXIT_FAILED && s->state == ST_FAILED)
@@ -40,12 +53,8 @@ cmd_run_explain(struct engine *e, int rc, const char *path)
 			    note ? ": " : "", note ? note : "", path,
 			    s->def->id);
 		if (rc == EXIT_WAITING && s->state == ST_AWAITING)
-			fprintf(stderr, "cutover: step %s waits for a person: %s\n",
-			    s->def->id, s->def->type == STEP_CHECKPOINT
-			        ? "decide go or no-go"
-			        : s->def->type == STEP_MANUAL
-			        ? "confirm it when done"
-			        : "it was interrupted; retry, confirm or skip it");
+			cmd_waiting_print(c, engine_state(e), engine_run_info(e)->id, s->def, s->undo,
+			    stderr);
 	}
 	escape_list_free(&l);
 }
@@ -58,9 +67,10 @@ cmd_run_exec(struct cmd_ctx *c)
 	char head[65];
 	int rc;
 
-	if (strcmp(e->run.state, "open") != 0) {
+	if (strcmp(engine_run_info(e)->state, "open") != 0) {
 		fprintf(stderr, "cutover: run %lld is %s; --new-run starts "
-		    "another\n", (long long)e->run.id, e->run.state);
+		    "another\n", (long long)engine_run_info(e)->id,
+		    engine_run_info(e)->state);
 		return EXIT_DONE;
 	}
 	if (until != NULL && engine_set_until(e, until) != 0) {
@@ -69,7 +79,7 @@ cmd_run_exec(struct cmd_ctx *c)
 		return EXIT_USAGE;
 	}
 	rc = engine_run(e);
-	cmd_run_explain(e, rc, c->args[0]);
+	cmd_run_explain(c, e, rc);
 	if (state_audit_head(c->st, head) == STATE_OK)
 		printf("audit head: %s\n", head);
 	return rc;

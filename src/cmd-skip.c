@@ -12,6 +12,10 @@ const struct cmd_entry cmd_skip_entry = {
 	.name = "skip",
 	.usage = "skip RUNBOOK STEP --reason TEXT",
 	.options = "--reason=",
+	.summary = "skip a step, with a reason",
+	.help = "Mark STEP skipped: what needs it may start.\n"
+		"\n"
+		"  --reason TEXT   why it is not done (required)\n",
 	.min_args = 2,
 	.max_args = 2,
 	.open = CMD_OPEN_TRY_DRIVE,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "duration.h"
@@ -19,13 +20,23 @@ static void status_json(struct runbook *, struct run_info *,
 static void status_text(struct runbook *, struct run_info *,
     struct step_row *, size_t, struct lease_holder *, struct report_run *,
     int64_t);
+static void status_waiting(const struct cmd_ctx *, struct run_info *,
+    struct step_row *, size_t);
 static void status_eta(struct report_run *);
+static void status_clock(int64_t, char *, size_t);
 static int status_late(struct report_run *, const char *);
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
 	.usage = "status RUNBOOK [--json] [--run N]",
 	.options = "--json --run=",
+	.summary = "show the run's steps, states and ETA",
+	.help = "Print the current run (or run N): who drives it, when it "
+		"should end,\n"
+		"and each step's state, tries and duration.\n"
+		"\n"
+		"  --json    print the run as one JSON object\n"
+		"  --run N   show run N, not the latest\n",
 	.min_args = 1,
 	.max_args = 1,
 	.open = CMD_OPEN_READ,
@@ -102,14 +113,32 @@ status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
 	buf_free(&b);
 }
 
-/* The ETA line: forecast end, critical path against plan, late steps. */
+/* A time of day as "21:04Z", with its date first when it is not today. */
+static void
+status_clock(int64_t ms, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000), now = (time_t)(state_now_ms() / 1000);
+	struct tm tm, today;
+
+	gmtime_r(&t, &tm);
+	gmtime_r(&now, &today);
+	if (tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday)
+		strftime(out, len, "%H:%MZ", &tm);
+	else
+		strftime(out, len, "%Y-%m-%d %H:%MZ", &tm);
+}
+
+/*
+ * The ETA line: the forecast end as a time of day (UTC) and the time left,
+ * the critical path against plan, late steps.
+ */
 static void
 status_eta(struct report_run *rr)
 {
 	struct eta *e = &rr->eta;
 	char t[32], left[32], path[32], plan[32], words[64];
 
-	state_format_time(e->finish, t);
+	status_clock(e->finish, t, sizeof t);
 	report_dur(e->remaining, left, sizeof left);
 	report_dur(e->path_ms, path, sizeof path);
 	report_dur(e->plan_ms, plan, sizeof plan);
@@ -181,6 +210,23 @@ status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
 	escape_list_free(&l);
 }
 
+/* Under the table: what each step waiting for a person needs, and who. */
+static void
+status_waiting(const struct cmd_ctx *c, struct run_info *r,
+    struct step_row *v, size_t n)
+{
+	struct rb_step *d;
+	size_t i;
+
+	if (strcmp(r->state, "open") != 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (v[i].state == ST_AWAITING &&
+		    (d = runbook_find_step(c->rb, v[i].id)) != NULL)
+			cmd_waiting_print(c, c->st, r->id, d, v[i].undo,
+			    stdout);
+}
+
 static int
 cmd_status_check(struct cmd_ctx *c)
 {
@@ -218,9 +264,11 @@ cmd_status_exec(struct cmd_ctx *c)
 	if (cmd_opt(c, "--json") != NULL)
 		status_json(rb, &r, v, n, have_rr ? &rr : NULL,
 		    state_clock_behind(st));
-	else
+	else {
 		status_text(rb, &r, v, n, &h, have_rr ? &rr : NULL,
 		    state_clock_behind(st));
+		status_waiting(c, &r, v, n);
+	}
 	report_run_free(&rr);
 	lease_holder_free(&h);
 	step_rows_free(v, n);

@@ -21,6 +21,14 @@ const struct cmd_entry cmd_watch_entry = {
 	.name = "watch",
 	.usage = "watch RUNBOOK [--run N]",
 	.options = "--run=",
+	.summary = "the console, read-only, for war-room screens",
+	.help = "Show the run as the console does, without driving it: no "
+		"lease is\n"
+		"taken, so it runs beside the driver. It follows new runs "
+		"unless --run\n"
+		"names one. Needs a terminal.\n"
+		"\n"
+		"  --run N   show run N and stay on it\n",
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_SCREEN,

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "escape.h"
+#include "theme.h"
 #include "xmalloc.h"
 
 static int mkdir_parents(char *);
@@ -23,6 +24,7 @@ static int cmd_open_read(struct cmd_ctx *, struct runbook **,
 static struct engine_step *cmd_step(struct engine *, const char *);
 static int cmd_open_entry(const struct cmd_entry *, struct cmd_ctx *);
 static int cmd_text_check(const char *, const char *);
+static int cmd_screen_check(const struct cmd_ctx *);
 
 int
 cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *c)
@@ -39,6 +41,8 @@ cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *c)
 	    cmd_text_check("--note", cmd_opt(c, "--note")) != 0)
 		return EXIT_USAGE;
 	if (ce->check != NULL && (rc = ce->check(c)) != 0)
+		return rc;
+	if ((ce->flags & CMD_SCREEN) && (rc = cmd_screen_check(c)) != 0)
 		return rc;
 	if ((rc = cmd_open_entry(ce, c)) != 0)
 		return rc;
@@ -69,6 +73,32 @@ cmd_text_check(const char *name, const char *v)
 	    "'%s'\n", name, shown);
 	free(shown);
 	return -1;
+}
+
+/*
+ * A command that draws the terminal needs its theme and a terminal: both
+ * are checked before anything is opened, so that a refusal leaves no state
+ * file and no run behind. 0 or EXIT_USAGE.
+ */
+static int
+cmd_screen_check(const struct cmd_ctx *c)
+{
+	struct theme t;
+	char *err = NULL;
+
+	memset(&t, 0, sizeof t);
+	if (theme_load(&t, c->theme, &err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		theme_free(&t);
+		return EXIT_USAGE;
+	}
+	theme_free(&t);
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		return 0;
+	fprintf(stderr, "cutover: the console needs a terminal; use `cutover "
+	    "run` or `cutover status` without one\n");
+	return EXIT_USAGE;
 }
 
 /* Open what ce declares into c, and look its step up; 0 or exit status. */
@@ -156,21 +186,43 @@ cmd_diags_print(const char *path, struct diags *d)
 	diags_print(d, stderr);
 }
 
+/* Where the state of rb lives by default (XDG). */
+static char *
+cmd_state_default(const struct runbook *rb)
+{
+	const char *env = getenv("XDG_STATE_HOME"), *home;
+
+	if (env != NULL && *env == '/')
+		return xprintf("%s/cutover/%s.db", env, rb->name);
+	home = getenv("HOME");
+	return xprintf("%s/.local/state/cutover/%s.db",
+	    home != NULL ? home : ".", rb->name);
+}
+
 /* Where the state of rb lives (--state, $CUTOVER_STATE, XDG default). */
 static char *
 cmd_state_path(const struct cmd_ctx *c, const struct runbook *rb)
 {
-	const char *env = getenv("CUTOVER_STATE"), *home;
+	const char *env = getenv("CUTOVER_STATE");
 
 	if (c->state_path != NULL)
 		return xstrdup(c->state_path);
 	if (env != NULL && *env != '\0')
 		return xstrdup(env);
-	if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/')
-		return xprintf("%s/cutover/%s.db", env, rb->name);
-	home = getenv("HOME");
-	return xprintf("%s/.local/state/cutover/%s.db",
-	    home != NULL ? home : ".", rb->name);
+	return cmd_state_default(rb);
+}
+
+char *
+cmd_state_arg(const struct cmd_ctx *c, const struct runbook *rb)
+{
+	char *path = cmd_state_path(c, rb), *def = cmd_state_default(rb);
+
+	if (strcmp(path, def) == 0) {
+		free(path);
+		path = NULL;
+	}
+	free(def);
+	return path;
 }
 
 /* mkdir -p the directory part of path (mode 0700). */
@@ -251,10 +303,12 @@ cmd_open(struct cmd_ctx *c, struct engine_opts *o, struct runbook **rb,
 	o->mode = c->mode;
 	if ((rc = engine_open(*rb, *st, o, e)) != 0)
 		goto fail;
-	if (c->mode != NULL && strcmp(c->mode, (*e)->run.mode) != 0) {
+	if (c->mode != NULL &&
+	    strcmp(c->mode, engine_run_info(*e)->mode) != 0) {
 		fprintf(stderr, "cutover: run %lld is a %s run; --mode %s "
 		    "applies to a new run (add --new-run)\n",
-		    (long long)(*e)->run.id, (*e)->run.mode, c->mode);
+		    (long long)engine_run_info(*e)->id, engine_run_info(*e)->mode,
+		    c->mode);
 		rc = EXIT_USAGE;
 		goto fail;
 	}
@@ -300,6 +354,6 @@ cmd_step(struct engine *e, const char *id)
 
 	if (s == NULL)
 		fprintf(stderr, "cutover: no step %s in runbook %s\n", id,
-		    e->rb->name);
+		    engine_runbook(e)->name);
 	return s;
 }

@@ -12,6 +12,8 @@
 #ifndef CUTOVER_CMD_H
 #define CUTOVER_CMD_H
 
+#include <stdio.h>
+
 #include "engine.h"
 
 #define CMD_MAX_OPTS 16
@@ -54,6 +56,11 @@ struct cmd_entry {
 	const char *name;
 	const char *usage;   /* after "cutover [GLOBAL] " */
 	const char *options; /* space-separated; a trailing '=' takes a value */
+	const char *summary; /* one line for `cutover help` */
+	/* For `cutover help NAME` and NAME --help: what it does, then every
+	 * option, "  --opt ARG  what it does" a line (cmd_help_print adds the
+	 * global options and the exit status). */
+	const char *help;
 	int min_args;
 	int max_args; /* -1: any */
 	enum cmd_open open;
@@ -77,6 +84,39 @@ extern const struct cmd_entry cmd_runs_entry;
 extern const struct cmd_entry cmd_audit_entry;
 extern const struct cmd_entry cmd_rollback_entry;
 extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_console_entry;
+extern const struct cmd_entry cmd_watch_entry;
+extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_version_entry;
+
+/* Every command, NULL-terminated; the console is not in it (it has no
+ * name on the command line). */
+extern const struct cmd_entry *const cmd_table[];
+/* The global options, in the form of cmd_entry.options. */
+extern const char cmd_global_opts[];
+
+/* The names of every command and "console", space-separated (free it). */
+char *cmd_names(void);
+/* The command called name (the console for "console"), or NULL. */
+const struct cmd_entry *cmd_find(const char *name);
+/* The candidate closest to word (space-separated list, a trailing '='
+ * ignored) by edit distance, if close enough to be a typo; else NULL.
+ * The result points into a static buffer. */
+const char *cmd_suggest(const char *word, const char *candidates);
+/* Print the help of ce (usage, text, global options, exit status). */
+void cmd_help_print(const struct cmd_entry *ce, FILE *);
+/* Print the overview: every command with its summary. */
+void cmd_help_overview(FILE *);
+
+/*
+ * Say that step d of run waits for a person (undo: to be undone by hand),
+ * who may act (its approvers or owner, with the members of those roles)
+ * and the exact command to type elsewhere: with --state when the state
+ * file is not the default, the runbook path as given (c->args[0], c->rb).
+ * On stderr the line starts "cutover: ".
+ */
+void cmd_waiting_print(const struct cmd_ctx *c, struct state *, int64_t run,
+    const struct rb_step *d, int undo, FILE *);
 
 /*
  * Run command ce: refuse control characters in --operator, --reason and
@@ -98,6 +138,9 @@ void cmd_diags_print(const char *path, struct diags *);
  * commands that open with CMD_OPEN_NONE and need an engine). */
 int cmd_open(struct cmd_ctx *, struct engine_opts *, struct runbook **,
     struct state **, struct engine **);
+/* The state file of rb when it is not the default one (what --state must
+ * say to reach it), else NULL; free it. */
+char *cmd_state_arg(const struct cmd_ctx *, const struct runbook *rb);
 /* Close what cmd_open opened (any may be NULL). */
 void cmd_close(struct runbook *, struct state *, struct engine *);
 

@@ -32,6 +32,7 @@ static const struct duration_unit duration_units[] = {
 
 static int duration_unit_find(const char *, size_t);
 static const char *duration_parse_number(const char **, int64_t *);
+static const char *duration_fraction_hint(const char *);
 
 /* The index of the unit named by the len letters at s, or -1. */
 static int
@@ -45,6 +46,43 @@ duration_unit_find(const char *s, size_t len)
 			return (int)i;
 	}
 	return -1;
+}
+
+/*
+ * Why the decimal at s ("1.5m") is refused, with its whole-number spelling
+ * ("write 1m30s, not 1.5m") when it has one. The text is in a static buffer.
+ */
+static const char *
+duration_fraction_hint(const char *s)
+{
+	static char msg[128];
+	const char *p = s, *unit;
+	int64_t whole = 0, frac = 0, scale = 1, ms, back;
+	char d[64];
+	const char *why;
+	int u;
+
+	for (; *p >= '0' && *p <= '9' && whole < DURATION_MAX_MS; p++)
+		whole = whole * 10 + (*p - '0');
+	if (*p == '.' || *p == ',')
+		p++;
+	for (; *p >= '0' && *p <= '9' && scale < 1000000000; p++, scale *= 10)
+		frac = frac * 10 + (*p - '0');
+	for (unit = p; *p >= 'a' && *p <= 'z'; p++)
+		;
+	u = duration_unit_find(unit, (size_t)(p - unit));
+	if (u < 0 || (*p != '\0' && (*p < '0' || *p > '9')) ||
+	    whole > DURATION_MAX_MS / duration_units[u].ms ||
+	    frac * duration_units[u].ms % scale != 0 ||
+	    (ms = whole * duration_units[u].ms +
+	        frac * duration_units[u].ms / scale) > DURATION_MAX_MS)
+		return "whole numbers only, such as 1h30m or 1m30s";
+	duration_format(ms, d, sizeof d);
+	if (duration_parse(d, &back, &why) != 0 || back != ms)
+		return "whole numbers only, such as 1h30m or 1m30s";
+	snprintf(msg, sizeof msg, "whole numbers only (write %s, not %.*s)", d,
+	    (int)(p - s), s);
+	return msg;
 }
 
 /* Read the digits at *sp into *v; NULL or why it is not a number. */
@@ -66,7 +104,7 @@ duration_parse_number(const char **sp, int64_t *v)
 		s++;
 	}
 	if (*s == '.' || *s == ',')
-		return "whole numbers only (write 1h30m, not 1.5h)";
+		return duration_fraction_hint(*sp);
 	if (*s == '\0')
 		return "missing unit (use ms, s, m, h or d)";
 	*sp = s;

@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Parse s into *ms. Returns 0, or -1 with *why set to a static message. */
+/* Parse s into *ms. Returns 0, or -1 with *why set to a static message
+ * (valid until the next call). */
 int duration_parse(const char *s, int64_t *ms, const char **why);
 /* "timed out after DURATION", the message of every executor's timeout
  * (a new string). */

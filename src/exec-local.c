@@ -20,6 +20,7 @@
 #include "duration.h"
 #include "exec.h"
 #include "loop.h"
+#include "runbook.h"
 #include "xmalloc.h"
 
 #define LOCAL_KILL_GRACE_MS 2000 /* SIGTERM, then SIGKILL after this */
@@ -74,6 +75,7 @@ const struct exec_ops exec_local_ops = {
 	.release = local_release,
 	.cancel = local_cancel,
 	.free = local_free,
+	.recover = exec_local_recover,
 };
 
 /*
@@ -542,4 +544,26 @@ exec_local_kill_token(const char *token, int64_t wait_ms)
 		rc = exec_local_kill_group(groups[i], wait_ms);
 	free(needle);
 	return rc;
+}
+
+/*
+ * A driver that died on this host: end what is left of the attempt's
+ * process group, or of the groups its token marks. Commands of a driver
+ * on another host cannot be seen from here; as before, they count as gone.
+ */
+int
+exec_local_recover(const struct exec_orphan *o, int64_t wait_ms, char **why)
+{
+	char host[256] = "";
+
+	gethostname(host, sizeof host - 1);
+	if (o->host == NULL || strcmp(o->host, host) != 0)
+		return EXEC_ORPHAN_GONE;
+	if ((o->pgid > 0 && exec_local_kill_group(o->pgid, wait_ms) != 0) ||
+	    exec_local_kill_token(o->token, wait_ms) != 0) {
+		xasprintf(why, "process group %lld of step %s would not end; "
+		    "kill it, then try again", (long long)o->pgid, o->def->id);
+		return EXEC_ORPHAN_STUCK;
+	}
+	return EXEC_ORPHAN_GONE;
 }

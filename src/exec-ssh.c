@@ -94,7 +94,7 @@ struct ssh_session {
 	enum ssh_state state;
 	struct loop_io *io;
 	struct loop_timer *connect_timer, *keepalive;
-	int kicked, kick_now; /* drive again from the wake-up pipe */
+	int kicked, kick_now; /* drive again from the loop (ssh_wake) */
 
 	enum ssh_auth auth;
 	char *methods; /* what the server accepts */
@@ -165,12 +165,9 @@ static int ssh_initialised;
 
 /*
  * Work deferred to the loop (a finished command's done(), a session to
- * drive again) goes through a pipe rather than a zero-delay timer: done()
- * must not run inside our own callbacks, and the pipe wakes poll at once.
+ * drive again) goes through loop_defer: done() must not run inside our
+ * own callbacks, and the loop runs deferred work before it sleeps.
  */
-static int ssh_wake_pipe[2] = { -1, -1 };
-static struct loop *ssh_wake_loop;
-static struct loop_io *ssh_wake_io;
 static struct exec *ssh_done_list;
 
 static struct exec *ssh_start(const struct exec_req *, char **);
@@ -208,7 +205,7 @@ static void ssh_session_lost(struct ssh_session *, int);
 static void ssh_session_free(struct ssh_session *);
 static void ssh_session_kick(struct ssh_session *);
 static void ssh_wake(struct loop *);
-static void ssh_on_wake(int, short, void *);
+static void ssh_on_wake(void *);
 static void ssh_run_kicks(void);
 static void ssh_run_dones(void);
 static void ssh_done_later(struct exec *);
@@ -255,6 +252,7 @@ const struct exec_ops exec_ssh_ops = {
 	.release = ssh_release,
 	.cancel = ssh_cancel,
 	.free = ssh_free,
+	.shutdown = exec_ssh_shutdown,
 };
 
 /* Find or open the target's session, and attach a new command to it. */
@@ -980,32 +978,17 @@ ssh_session_kick(struct ssh_session *ss)
 	ssh_wake(ss->loop);
 }
 
-/* Make the loop call ssh_on_wake soon. */
+/* Make the loop call ssh_on_wake before it next sleeps. */
 static void
 ssh_wake(struct loop *l)
 {
-	char c = 'w';
-
-	if (ssh_wake_pipe[0] == -1 &&
-	    pipe2(ssh_wake_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
-		fatalx(1, "pipe: %s", strerror(errno));
-	if (ssh_wake_loop != l) {
-		ssh_wake_loop = l;
-		ssh_wake_io = loop_io_add(l, ssh_wake_pipe[0], POLLIN,
-		    ssh_on_wake, NULL);
-	}
-	(void)!write(ssh_wake_pipe[1], &c, 1);
+	loop_defer(l, ssh_on_wake, NULL);
 }
 
 static void
-ssh_on_wake(int fd, short revents, void *arg)
+ssh_on_wake(void *arg)
 {
-	char buf[256];
-
-	(void)revents;
 	(void)arg;
-	while (read(fd, buf, sizeof buf) > 0)
-		;
 	ssh_run_kicks();
 	ssh_run_dones();
 }
@@ -1285,9 +1268,6 @@ exec_ssh_shutdown(void)
 	while (ssh_sessions != NULL)
 		ssh_session_fail(ssh_sessions, "cutover is closing");
 	ssh_done_list = NULL;
-	/* The loop goes next, and the watcher with it. */
-	ssh_wake_loop = NULL;
-	ssh_wake_io = NULL;
 }
 
 /*

@@ -33,7 +33,20 @@ struct exec_result {
 };
 
 struct runbook;
+struct rb_step;
 struct rb_target;
+
+/* What a dead driver left running, for its executor to find and end. */
+struct exec_orphan {
+	const struct runbook *rb;
+	const struct rb_step *def;      /* the step */
+	const struct rb_target *target; /* its target, or NULL */
+	int kind;                       /* enum attempt_kind of the attempt */
+	const char *token;              /* CUTOVER_ATTEMPT of the attempt */
+	const char *host;               /* host of the driver that ran it */
+	int64_t pgid;                   /* local process group, 0 if none */
+};
+enum { EXEC_ORPHAN_GONE = 0, EXEC_ORPHAN_UNKNOWN = 1, EXEC_ORPHAN_STUCK = -1 };
 
 struct exec_req {
 	struct loop *loop;
@@ -61,6 +74,17 @@ struct exec_ops {
 	/* Stop it now; done() still follows, not ok. */
 	void (*cancel)(struct exec *, const char *why);
 	void (*free)(struct exec *);
+	/* Close every cached connection (at the engine's close); or NULL. */
+	void (*shutdown)(void);
+	/*
+	 * Find what the attempt left running and end it, waiting at most
+	 * wait_ms until it is gone. GONE: nothing of it runs any more (safe
+	 * to verify or re-run); UNKNOWN: cannot tell (the step must wait for
+	 * a person, *why says what to check); STUCK: it would not end (*why;
+	 * the engine refuses to go on). *why is the caller's to free. NULL:
+	 * the executor leaves nothing behind to look for (taken as GONE).
+	 */
+	int (*recover)(const struct exec_orphan *, int64_t wait_ms, char **why);
 };
 
 extern const struct exec_ops exec_local_ops;
@@ -68,9 +92,22 @@ extern const struct exec_ops exec_ssh_ops;
 extern const struct exec_ops exec_sql_ops;
 extern const struct exec_ops exec_reconcile_ops;
 
-/* Close every cached connection (ssh sessions, PostgreSQL connections). */
+/* Close every cached connection (ssh sessions, PostgreSQL connections);
+ * the shutdown members of their ops. */
 void exec_ssh_shutdown(void);
 void exec_sql_shutdown(void);
+
+/* The recover member of exec_local_ops: on the host of the dead driver,
+ * end its process group, or the groups carrying its token. */
+int exec_local_recover(const struct exec_orphan *, int64_t wait_ms,
+    char **why);
+/* The recover member of exec_sql_ops: end the session carrying the
+ * attempt's token (application_name "cutover TOKEN") on the step's target
+ * and wait until it is gone, at most wait_ms; blocks. *why is new (or NULL
+ * when GONE), free of secrets. exec_reconcile_ops: the same on both sides. */
+int exec_sql_recover(const struct exec_orphan *, int64_t wait_ms, char **why);
+int exec_reconcile_recover(const struct exec_orphan *, int64_t wait_ms,
+    char **why);
 
 /* Reap exited local children; call on SIGCHLD. */
 void exec_local_sigchld(int, void *);

@@ -1,23 +1,33 @@
 /*
- * report-html.c - the report as one self-contained page: inline CSS, an
- * inline SVG timeline (Gantt) of the run, and the tables of the Markdown
- * report. No scripts, fonts or images from anywhere else.
+ * report-html.c - the report as one self-contained page, the document a
+ * cutover night ends with: a banner with the outcome (complete, rolled
+ * back, aborted or open; LIVE or REHEARSAL; start and end in local time),
+ * the go/no-go decisions with names and reasons, the failures with the
+ * tail of their output and what was done about them, the rollbacks, the
+ * reconciliation results as tables, an inline SVG timeline (Gantt), the
+ * phases, steps and every operator action, and the head of the audit
+ * trail. Inline CSS for screens from a phone up and for A4 paper; no
+ * scripts, fonts or images from anywhere else.
  *
  * The page is well-formed XHTML (it parses as XML) so that any tool can
- * read it. In the timeline each step is one row: its attempts are bars
- * coloured by their state, its waits for people are hatched bars, its
- * planned duration is a thin line under them, and the state is also
- * written as text at the end of the row: colour never carries meaning
- * alone. The critical path is drawn with a thick outline. With --compare,
- * each row has a second, thinner bar for the other run, both timelines
- * measured from their own run's start.
+ * read it. Text from the state file (output, database rows, notes) is
+ * escaped as escape.h says, then as XML: control characters and bidi
+ * overrides show as \e, \u202e, ..., never raw. In the timeline each step
+ * is one row: its attempts are bars coloured by their state, its waits for
+ * people are hatched bars, its planned duration is a thin line under
+ * them, and the state is also written as text at the end of the row:
+ * colour never carries meaning alone. The critical path is drawn with a
+ * thick outline. With --compare, each row has a second, thinner bar for
+ * the other run, both timelines measured from their own run's start.
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "duration.h"
+#include "escape.h"
 #include "report.h"
 
 #define SVG_W 1120
@@ -27,6 +37,8 @@
 #define SVG_TEXT 900    /* state words */
 #define SVG_TOP 34
 #define SVG_LEGEND 84
+#define TAIL_LINES 20   /* of a failed attempt's output */
+#define TAIL_BYTES 4000
 
 struct gantt {
 	struct buf *b;
@@ -36,10 +48,14 @@ struct gantt {
 };
 
 static void h_text(struct buf *, const char *);
+static void h_textn(struct buf *, const char *, size_t);
 static void h_cell(struct buf *, const char *);
+static void h_ncell(struct buf *, const char *);
+static void h_none(struct buf *, int);
 static double g_x(const struct gantt *, int64_t);
 static const char *g_fill(const char *);
 static void h_head(struct buf *, struct report_run *, struct report_run *);
+static void h_head_facts(struct buf *, struct report_run *);
 static void h_summary(struct buf *, struct report_run *);
 static void h_svg(struct buf *, struct report_run *, struct report_run *);
 static int64_t g_span(struct report_run *);
@@ -52,41 +68,84 @@ static void g_bars(struct gantt *, struct report_run *, struct report_step *,
 static void g_rect(struct gantt *, double, double, int, int, const char *,
     const char *, const char *);
 static void g_legend(struct gantt *, int, struct report_run *);
-static void h_tables(struct buf *, struct report_run *, struct report_run *);
+static void h_gonogo(struct buf *, struct report_run *);
 static void h_steps(struct buf *, struct report_run *, struct report_run *);
 static void h_step(struct buf *, struct report_run *, size_t,
     struct report_run *);
 static void h_phases(struct buf *, struct report_run *, struct report_run *);
 static void h_acts(struct buf *, struct report_run *);
 static void h_reconcile(struct buf *, struct report_run *);
+static void h_rec_step(struct buf *, struct report_step *);
+static void h_rec_item(const char *, const char *, void *);
+static void h_rec_list(struct buf *, const char *, const char *,
+    const char *);
 static void h_failures(struct buf *, struct report_run *);
+static void h_failure(struct buf *, struct report_run *,
+    struct report_step *, size_t);
+static void h_rollbacks(struct buf *, struct report_run *);
+static void h_rollback_act(struct buf *, const struct report_act *);
+static void h_rollback_steps(struct buf *, struct report_run *);
+static void h_audit(struct buf *, struct report_run *);
 
 static const char *h_style =
-    "body{font-family:sans-serif;margin:1.5em;color:#111;background:#fff}"
-    "h1{font-size:1.4em;margin:0}h2{font-size:1.15em;margin-top:1.4em}"
-    ".banner{padding:.6em 1em;border:3px solid #1d4e89;background:#e8f0fa}"
+    "body{font-family:sans-serif;margin:1.5em auto;padding:0 1em;"
+    "max-width:72em;color:#111;background:#fff;line-height:1.35}"
+    "h1{font-size:1.35em;margin:.2em 0}h2{font-size:1.15em;margin:1.4em 0 "
+    ".4em;border-bottom:1px solid #999}h3{font-size:1em;margin:1em 0 .3em}"
+    ".banner{padding:.7em 1em;border:3px solid #1d4e89;background:#e8f0fa}"
     ".banner.live{border-color:#b00000;background:#ffe5e5}"
-    ".tag{font-weight:bold;letter-spacing:.1em;margin-left:.6em}"
-    ".live .tag{color:#b00000}"
-    "table{border-collapse:collapse;margin:.5em 0;font-size:.9em}"
+    ".mode{display:inline-block;font-weight:bold;letter-spacing:.08em;"
+    "padding:.1em .5em;border:2px solid #1d4e89;color:#1d4e89;"
+    "margin-right:.5em}"
+    ".live .mode{border-color:#b00000;color:#fff;background:#b00000}"
+    ".outcome{font-size:1.5em;font-weight:bold;margin:.2em 0}"
+    ".o-complete{color:#1f6b3a}.o-rolled-back,.o-rolling-back{color:#6a3d9a}"
+    ".o-aborted{color:#8a1c1c}.o-open{color:#1d4e89}"
+    ".facts{margin:.4em 0 0;display:grid;grid-template-columns:max-content "
+    "1fr;gap:.1em .8em}.facts dt{font-weight:bold}.facts dd{margin:0;"
+    "overflow-wrap:anywhere}"
+    ".scroll{overflow-x:auto;max-width:100%}"
+    "table{border-collapse:collapse;margin:.4em 0;font-size:.9em}"
     "th,td{border:1px solid #999;padding:.2em .5em;text-align:left;"
-    "vertical-align:top}th{background:#eee}"
+    "vertical-align:top;overflow-wrap:break-word}th{background:#eee}"
     "td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    ".go{color:#1f6b3a;font-weight:bold}.nogo{color:#b00000;font-weight:bold}"
+    ".none{color:#555;font-style:italic}"
+    ".verdict{font-weight:bold}.v-clean{color:#1f6b3a}"
+    ".v-tolerated{color:#8a5a00}.v-failed{color:#b00000}"
+    ".failure{border-left:4px solid #d1343a;padding:.1em .8em;margin:.8em 0}"
+    "pre{background:#f5f5f5;border:1px solid #ccc;padding:.4em;"
+    "font-size:.85em;white-space:pre-wrap;overflow-wrap:anywhere;margin:.3em 0}"
+    "code,.hash{font-family:monospace;word-break:break-all}"
     "svg{display:block;max-width:100%;height:auto}"
     "svg text{font-family:sans-serif;font-size:12px;fill:#111}"
     "svg .phase{font-weight:bold}svg .axis{fill:#444;font-size:11px}"
-    "@media print{body{margin:0;color:#000;background:#fff}"
-    ".banner,.banner.live{background:#fff;color:#000;border-color:#000}"
-    ".live .tag{color:#000}th{background:#fff}svg text{fill:#000}"
-    "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
-    "section{break-inside:avoid}}";
+    "footer{margin-top:2em;font-size:.85em;color:#333}"
+    "@media (max-width:40em){body{margin:.5em auto;padding:0 .5em}"
+    ".outcome{font-size:1.25em}.facts{grid-template-columns:1fr}"
+    ".facts dd{margin-bottom:.3em}table{font-size:.8em}"
+    "th,td{padding:.15em .3em}}"
+    "@page{size:A4;margin:14mm 12mm}"
+    "@media print{body{margin:0;padding:0;max-width:none;font-size:9.5pt;"
+    "color:#000}"
+    ".banner,.banner.live{background:#fff;border-color:#000}"
+    ".live .mode{background:#000;color:#fff;border-color:#000}"
+    "th{background:#eee}svg text{fill:#000}.scroll{overflow:visible}"
+    "table{width:100%}h2,h3{break-after:avoid}"
+    "tr,pre,.banner,.failure,dl{break-inside:avoid}"
+    "section.timeline{break-before:page}"
+    "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
-/* Text with the XML specials escaped. */
+/* len bytes of s, escaped for a terminal (escape.h), then for XML. */
 static void
-h_text(struct buf *b, const char *s)
+h_textn(struct buf *b, const char *s, size_t len)
 {
-	for (; s != NULL && *s != '\0'; s++) {
-		switch (*s) {
+	struct buf e = { 0 };
+	size_t i;
+
+	escape_buf(&e, s, len, ESCAPE_BLOCK);
+	for (i = 0; i < e.len; i++) {
+		switch (e.data[i]) {
 		case '&':
 			buf_adds(b, "&amp;");
 			break;
@@ -100,10 +159,18 @@ h_text(struct buf *b, const char *s)
 			buf_adds(b, "&quot;");
 			break;
 		default:
-			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-				buf_addc(b, *s);
+			buf_addc(b, e.data[i]);
 		}
 	}
+	buf_free(&e);
+}
+
+/* A string, escaped (NULL appends nothing). */
+static void
+h_text(struct buf *b, const char *s)
+{
+	if (s != NULL)
+		h_textn(b, s, strlen(s));
 }
 
 static void
@@ -112,6 +179,23 @@ h_cell(struct buf *b, const char *s)
 	buf_adds(b, "<td>");
 	h_text(b, s != NULL && *s != '\0' ? s : "-");
 	buf_adds(b, "</td>");
+}
+
+/* A number's cell, right-aligned. */
+static void
+h_ncell(struct buf *b, const char *s)
+{
+	buf_adds(b, "<td class=\"num\">");
+	h_text(b, s != NULL && *s != '\0' ? s : "-");
+	buf_adds(b, "</td>");
+}
+
+/* "None" under a section with nothing in it. */
+static void
+h_none(struct buf *b, int any)
+{
+	if (!any)
+		buf_adds(b, "<p class=\"none\">None</p>\n");
 }
 
 /* The x of a time relative to its run's start. */
@@ -147,38 +231,74 @@ void
 report_html(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
 	buf_adds(b, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/"
-	    "xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>");
+	    "xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+	    "<meta name=\"viewport\" content=\"width=device-width, "
+	    "initial-scale=1\"/>\n<title>");
 	h_text(b, r->rb->name);
-	buf_printf(b, " run %lld %s</title>\n<style>%s</style>\n</head>\n"
+	buf_printf(b, " run %lld %s: %s</title>\n<style>%s</style>\n</head>\n"
 	    "<body>\n", (long long)r->info.id, r->live ? "LIVE" : "rehearsal",
-	    h_style);
+	    report_outcome_words(report_outcome(r)), h_style);
 	h_head(b, r, cmp);
+	h_gonogo(b, r);
 	h_summary(b, r);
+	h_failures(b, r);
+	h_rollbacks(b, r);
+	h_reconcile(b, r);
 	h_svg(b, r, cmp);
-	h_tables(b, r, cmp);
+	h_phases(b, r, cmp);
+	h_steps(b, r, cmp);
+	h_acts(b, r);
+	h_audit(b, r);
 	buf_adds(b, "</body>\n</html>\n");
 }
 
-/* The banner: LIVE or REHEARSAL, the run, when and who. */
+/* The banner: LIVE or REHEARSAL, the outcome, the run, when and who. */
 static void
 h_head(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
-	buf_printf(b, "<header class=\"banner %s\">\n<h1>", r->live ? "live"
-	                                                           : "rehearsal");
+	static const char *cls[] = { "open", "complete", "rolled-back",
+		"rolling-back", "aborted" };
+	enum report_outcome o = report_outcome(r);
+
+	buf_printf(b, "<header class=\"banner %s\">\n<h1><span class=\"mode\">"
+	    "%s</span>", r->live ? "live" : "rehearsal",
+	    r->live ? "LIVE" : "REHEARSAL");
 	h_text(b, r->rb->title ? r->rb->title : r->rb->name);
-	buf_printf(b, ": run %lld <span class=\"tag\">%s</span></h1>\n<p>",
-	    (long long)r->info.id, r->live ? "*** LIVE ***" : "REHEARSAL");
-	h_text(b, r->rb->name);
-	buf_adds(b, ", ");
-	h_text(b, r->info.state);
-	buf_adds(b, ", opened ");
-	h_text(b, r->info.created_at);
-	buf_adds(b, " by ");
-	h_text(b, r->info.operator ? r->info.operator : "?");
+	buf_printf(b, ": run %lld</h1>\n<p class=\"outcome o-%s\">%s %s</p>\n",
+	    (long long)r->info.id, cls[o], r->live ? "Live cutover" :
+	    "Rehearsal", report_outcome_words(o));
+	h_head_facts(b, r);
 	if (cmp != NULL)
-		buf_printf(b, "; compared with run %lld (%s)",
-		    (long long)cmp->info.id, cmp->live ? "LIVE" : "rehearsal");
-	buf_adds(b, "</p>\n</header>\n");
+		buf_printf(b, "<p>Compared with run %lld (%s, %s).</p>\n",
+		    (long long)cmp->info.id, cmp->live ? "LIVE" : "rehearsal",
+		    cmp->info.state);
+	buf_adds(b, "</header>\n");
+}
+
+/* The banner's facts: start, end, duration, who, runbook, audit head. */
+static void
+h_head_facts(struct buf *b, struct report_run *r)
+{
+	char t[96], d[48];
+
+	report_local_time(r->start_ms, t, sizeof t);
+	buf_printf(b, "<dl class=\"facts\">\n<dt>Started</dt><dd>%s</dd>\n", t);
+	report_local_time(r->end_ms, t, sizeof t);
+	report_human(r->now_ms - r->start_ms, d, sizeof d);
+	if (r->end_ms >= 0)
+		buf_printf(b, "<dt>Ended</dt><dd>%s</dd>\n<dt>Duration</dt>"
+		    "<dd>%s</dd>\n", t, d);
+	else
+		buf_printf(b, "<dt>Ended</dt><dd>not yet: open for %s</dd>\n", d);
+	buf_adds(b, "<dt>Opened by</dt><dd>");
+	h_text(b, r->info.operator ? r->info.operator : "?");
+	buf_adds(b, "</dd>\n<dt>Runbook</dt><dd>");
+	h_text(b, r->rb->name);
+	buf_printf(b, ", SHA-256 of its text (secrets redacted) <span class="
+	    "\"hash\">%s</span></dd>\n", r->text_sha);
+	buf_printf(b, "<dt>Audit head</dt><dd>entry %lld, SHA-256 <span class="
+	    "\"hash\">%s</span></dd>\n</dl>\n", (long long)r->audit_id,
+	    r->audit_hash[0] ? r->audit_hash : "-");
 }
 
 /* Elapsed, critical path against plan and the ETA. */
@@ -186,24 +306,31 @@ static void
 h_summary(struct buf *b, struct report_run *r)
 {
 	struct eta *e = &r->eta;
-	char d[32], p[32], words[64], t[32];
+	char d[48], p[48], words[64], t[96];
+	int64_t wait = 0;
+	size_t i;
 
-	report_dur(r->now_ms - r->start_ms, d, sizeof d);
-	buf_printf(b, "<section>\n<h2>Summary</h2>\n<table>\n"
-	    "<tr><th>Elapsed</th><td class=\"num\">%s</td></tr>\n", d);
-	report_dur(e->path_ms, d, sizeof d);
-	report_dur(e->plan_ms, p, sizeof p);
-	report_plan_words(e, words, sizeof words);
+	for (i = 0; i < r->nsteps; i++)
+		wait += r->steps[i].wait_ms;
+	report_human(r->now_ms - r->start_ms, d, sizeof d);
+	buf_printf(b, "<section>\n<h2>Summary</h2>\n<div class=\"scroll\">"
+	    "<table>\n<tr><th>Elapsed</th><td>%s</td></tr>\n", d);
+	report_human(e->path_ms, d, sizeof d);
+	report_human(e->plan_ms, p, sizeof p);
+	report_human_plan(e, words, sizeof words);
 	buf_printf(b, "<tr><th>Critical path</th><td>%s estimated, %s planned:"
 	    " %s</td></tr>\n", d, p, words);
-	state_format_time(e->finish, t);
-	report_dur(e->remaining, d, sizeof d);
+	report_local_time(e->finish, t, sizeof t);
+	report_human(e->remaining, d, sizeof d);
 	if (e->complete)
 		buf_printf(b, "<tr><th>Finished</th><td>%s</td></tr>\n", t);
-	else
+	else if (report_outcome(r) == OUTCOME_OPEN)
 		buf_printf(b, "<tr><th>ETA</th><td>%s (in %s)</td></tr>\n", t, d);
-	buf_printf(b, "<tr><th>Late steps</th><td class=\"num\">%d</td></tr>\n"
-	    "</table>\n</section>\n", e->nlate);
+	report_human(wait, d, sizeof d);
+	buf_printf(b, "<tr><th>Waiting for people</th><td>%s</td></tr>\n"
+	    "<tr><th>Late steps</th><td>%d</td></tr>\n<tr><th>Rollbacks"
+	    "</th><td>%zu</td></tr>\n</table></div>\n</section>\n", d,
+	    e->nlate, r->nrollbacks);
 }
 
 /* The timeline. */
@@ -219,7 +346,7 @@ h_svg(struct buf *b, struct report_run *r, struct report_run *cmp)
 		span = g_span(cmp);
 	g.span = span > 0 ? span : 1000;
 	h = SVG_TOP + rows * g.row_h + SVG_LEGEND;
-	buf_printf(b, "<section>\n<h2>Timeline</h2>\n<svg xmlns=\"http://www.w3"
+	buf_printf(b, "<section class=\"timeline\">\n<h2>Timeline</h2>\n<svg xmlns=\"http://www.w3"
 	    ".org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 	    "role=\"img\" aria-label=\"Timeline of run %lld\">\n", SVG_W, h,
 	    SVG_W, h, (long long)r->info.id);
@@ -321,7 +448,7 @@ g_row(struct gantt *g, struct report_run *r, size_t i, struct report_run *cmp)
 		g_rect(g, g_x(g, s->start_ms - r->start_ms), g_x(g, s->start_ms -
 		    r->start_ms + e->planned), g->y + bar + 3, 2, "#222", NULL,
 		    NULL);
-	report_dur(s->actual_ms >= 0 ? s->actual_ms : e->elapsed, d, sizeof d);
+	report_human(s->actual_ms >= 0 ? s->actual_ms : e->elapsed, d, sizeof d);
 	buf_printf(g->b, "<text x=\"%d\" y=\"%d\">", SVG_TEXT, g->y + bar - 3);
 	h_text(g->b, step_state_name(s->row.state));
 	buf_printf(g->b, " %s%s%s</text>\n", strcmp(d, "-") ? d : "",
@@ -330,7 +457,7 @@ g_row(struct gantt *g, struct report_run *r, size_t i, struct report_run *cmp)
 		buf_adds(g->b, "<g opacity=\"0.6\">\n");
 		g_bars(g, cmp, c, g->y + bar + 7, 9, 1);
 		buf_adds(g->b, "</g>\n");
-		report_dur(c->actual_ms, d, sizeof d);
+		report_human(c->actual_ms, d, sizeof d);
 		buf_printf(g->b, "<text x=\"%d\" y=\"%d\" class=\"axis\">run %lld: "
 		    "%s %s</text>\n", SVG_TEXT, g->y + bar + 15,
 		    (long long)cmp->info.id, step_state_name(c->row.state), d);
@@ -424,15 +551,287 @@ g_legend(struct gantt *g, int y, struct report_run *cmp)
 		    (long long)cmp->info.id);
 }
 
-/* The tables of the Markdown report. */
+/* The go/no-go decisions at checkpoints: who, what, why. */
 static void
-h_tables(struct buf *b, struct report_run *r, struct report_run *cmp)
+h_gonogo(struct buf *b, struct report_run *r)
 {
-	h_phases(b, r, cmp);
-	h_steps(b, r, cmp);
-	h_acts(b, r);
-	h_failures(b, r);
-	h_reconcile(b, r);
+	struct report_act *a;
+	char t[96];
+	size_t i;
+	int any = 0;
+
+	buf_adds(b, "<section>\n<h2>Go/no-go decisions</h2>\n");
+	for (i = 0; i < r->nacts; i++) {
+		a = &r->acts[i];
+		if (strcmp(a->action, "decide") != 0)
+			continue;
+		if (!any++)
+			buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>"
+			    "Checkpoint</th><th>Decision</th><th>By</th><th>At"
+			    "</th><th>Reason</th></tr>\n");
+		buf_adds(b, "<tr>");
+		h_cell(b, a->step);
+		buf_printf(b, "<td class=\"%s\">", strcmp(a->what, "go") == 0
+		    ? "go" : "nogo");
+		h_text(b, strcmp(a->what, "go") == 0 ? "GO" : strcmp(a->what,
+		    "no-go") == 0 ? "NO-GO" : a->what);
+		buf_adds(b, "</td>");
+		h_cell(b, a->operator);
+		report_local_time(a->at_ms, t, sizeof t);
+		h_cell(b, t);
+		h_cell(b, a->why);
+		buf_adds(b, "</tr>\n");
+	}
+	if (any)
+		buf_adds(b, "</table></div>\n");
+	h_none(b, any);
+	buf_adds(b, "</section>\n");
+}
+
+/* Attempts that did not succeed: message, output, what was done. */
+static void
+h_failures(struct buf *b, struct report_run *r)
+{
+	struct report_step *s;
+	size_t i, k;
+	int any = 0;
+
+	buf_adds(b, "<section>\n<h2>Failures</h2>\n");
+	for (i = 0; i < r->nsteps; i++) {
+		s = &r->steps[i];
+		for (k = 0; k < s->natt; k++) {
+			if (strcmp(s->att[k].state, "succeeded") == 0 ||
+			    strcmp(s->att[k].state, "running") == 0)
+				continue;
+			h_failure(b, r, s, k);
+			any = 1;
+		}
+		if (s->row.state == ST_FAILED && s->natt == 0) {
+			buf_adds(b, "<div class=\"failure\">\n<h3>");
+			h_text(b, s->row.id);
+			buf_adds(b, ": failed</h3>\n<p>");
+			h_text(b, s->row.note ? s->row.note : "?");
+			buf_adds(b, "</p>\n</div>\n");
+			any = 1;
+		}
+	}
+	h_none(b, any);
+	buf_adds(b, "</section>\n");
+}
+
+/* One failed attempt, with the tail of its output. */
+static void
+h_failure(struct buf *b, struct report_run *r, struct report_step *s,
+    size_t k)
+{
+	struct attempt_row *a = &s->att[k];
+	struct buf f = { 0 };
+	size_t from = report_tail(a, TAIL_LINES, TAIL_BYTES);
+	char t[96], d[48];
+
+	buf_adds(b, "<div class=\"failure\">\n<h3>");
+	h_text(b, s->row.id);
+	buf_printf(b, ": attempt %d (%s) ", a->n, attempt_kind_name(a->kind));
+	h_text(b, a->state);
+	report_local_time(report_parse_time(a->ended_at), t, sizeof t);
+	report_human(a->duration_ms, d, sizeof d);
+	buf_printf(b, "</h3>\n<p>At %s after %s", t, d);
+	if (a->exit_code >= 0)
+		buf_printf(b, ", exit %d", a->exit_code);
+	buf_adds(b, ": ");
+	h_text(b, a->message ? a->message : "(no message)");
+	buf_adds(b, "</p>\n");
+	if (from < a->output_len) {
+		buf_printf(b, "<p>Last lines of its output%s:</p>\n<pre>",
+		    a->output_total > (int64_t)(a->output_len - from)
+		    ? " (the rest: cutover log)" : "");
+		h_textn(b, a->output + from, a->output_len - from);
+		buf_adds(b, "</pre>\n");
+	}
+	report_followup(r, s, k, &f);
+	buf_adds(b, "<p><b>What was done:</b> ");
+	h_text(b, buf_str(&f));
+	buf_adds(b, "</p>\n</div>\n");
+	buf_free(&f);
+}
+
+/* Rollbacks: who started them, to where, and each step undone. */
+static void
+h_rollbacks(struct buf *b, struct report_run *r)
+{
+	struct report_act *a;
+	char t[96];
+	size_t i;
+	int any = 0;
+
+	buf_adds(b, "<section>\n<h2>Rollbacks</h2>\n");
+	for (i = 0; i < r->nacts; i++) {
+		a = &r->acts[i];
+		if (report_act_words(a) == NULL)
+			continue;
+		if (!any++)
+			buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>At"
+			    "</th><th>By</th><th>What</th><th>Step</th><th>"
+			    "Details</th></tr>\n");
+		h_rollback_act(b, a);
+	}
+	if (any)
+		buf_adds(b, "</table></div>\n");
+	if (any && r->rollback_done_ms >= r->rollback_start_ms) {
+		report_local_time(r->rollback_done_ms, t, sizeof t);
+		buf_printf(b, "<p>The last rollback finished at %s.</p>\n", t);
+	} else if (any)
+		buf_adds(b, "<p><b>The last rollback has not finished.</b></p>\n");
+	if (any)
+		h_rollback_steps(b, r);
+	h_none(b, any);
+	buf_adds(b, "</section>\n");
+}
+
+/* One rollback act as a table row. */
+static void
+h_rollback_act(struct buf *b, const struct report_act *a)
+{
+	char t[96];
+
+	report_local_time(a->at_ms, t, sizeof t);
+	buf_adds(b, "<tr>");
+	h_cell(b, t);
+	h_cell(b, a->operator);
+	h_cell(b, report_act_words(a));
+	h_cell(b, a->step);
+	buf_adds(b, "<td>");
+	h_text(b, a->what);
+	if (a->why != NULL) {
+		buf_adds(b, ": ");
+		h_text(b, a->why);
+	}
+	buf_adds(b, "</td></tr>\n");
+}
+
+/* Every rollback action run, with its outcome. */
+static void
+h_rollback_steps(struct buf *b, struct report_run *r)
+{
+	struct attempt_row *a;
+	char t[96], d[48];
+	size_t i, k;
+	int any = 0;
+
+	for (i = 0; i < r->nsteps; i++) {
+		for (k = 0; k < r->steps[i].natt; k++) {
+			a = &r->steps[i].att[k];
+			if (a->kind != ATT_ROLLBACK)
+				continue;
+			if (!any++)
+				buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>"
+				    "Step undone</th><th>Attempt</th><th>Outcome"
+				    "</th><th>At</th><th>Took</th></tr>\n");
+			report_local_time(report_parse_time(a->started_at), t,
+			    sizeof t);
+			report_human(a->duration_ms, d, sizeof d);
+			buf_adds(b, "<tr>");
+			h_cell(b, a->step);
+			buf_printf(b, "<td class=\"num\">%d</td>", a->n);
+			h_cell(b, a->state);
+			h_cell(b, t);
+			h_ncell(b, d);
+			buf_adds(b, "</tr>\n");
+		}
+	}
+	if (any)
+		buf_adds(b, "</table></div>\n");
+}
+
+/* Reconcile results: the counts, the verdict, samples, columns. */
+static void
+h_reconcile(struct buf *b, struct report_run *r)
+{
+	size_t i;
+	int any = 0;
+
+	buf_adds(b, "<section>\n<h2>Reconciliation</h2>\n");
+	for (i = 0; i < r->nsteps; i++) {
+		if (r->steps[i].row.result == NULL)
+			continue;
+		h_rec_step(b, &r->steps[i]);
+		any = 1;
+	}
+	h_none(b, any);
+	buf_adds(b, "</section>\n");
+}
+
+/* One reconcile step's tables. */
+static void
+h_rec_step(struct buf *b, struct report_step *s)
+{
+	static const char *cls[] = { "none", "clean", "tolerated", "failed" };
+	static const char *keys[] = { "source_rows", "dest_rows", "matched",
+		"missing", "extra", "changed", "source_value", "dest_value",
+		"difference" };
+	const char *j = s->row.result;
+	char words[128];
+	enum report_rec rc = report_reconcile(s, words, sizeof words);
+	struct buf v = { 0 };
+	size_t k;
+
+	buf_adds(b, "<h3>");
+	h_text(b, s->row.id);
+	buf_printf(b, "</h3>\n<p class=\"verdict v-%s\">", cls[rc]);
+	h_text(b, words);
+	buf_adds(b, "</p>\n<div class=\"scroll\"><table>\n<tr>");
+	for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+		if (report_result_text(j, keys[k], &v) == 0)
+			buf_printf(b, "<th>%s</th>",
+			    report_result_label(keys[k]));
+	buf_adds(b, "</tr>\n<tr>");
+	for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+		if (report_result_text(j, keys[k], &v) == 0)
+			h_ncell(b, buf_str(&v));
+	buf_adds(b, "</tr>\n</table></div>\n");
+	buf_free(&v);
+	h_rec_list(b, j, "changed_columns", NULL);
+	h_rec_list(b, j, "samples", "missing");
+	h_rec_list(b, j, "samples", "extra");
+	h_rec_list(b, j, "samples", "changed");
+}
+
+/* One entry of a result list into a table row. */
+static void
+h_rec_item(const char *name, const char *value, void *arg)
+{
+	struct buf *b = arg;
+
+	buf_adds(b, "<tr>");
+	if (name != NULL)
+		h_cell(b, name);
+	if (name != NULL)
+		h_ncell(b, value);
+	else
+		h_cell(b, value);
+	buf_adds(b, "</tr>\n");
+}
+
+/* A list of a result (changed columns, sample keys) as a table. */
+static void
+h_rec_list(struct buf *b, const char *json, const char *key, const char *sub)
+{
+	struct buf rows = { 0 };
+
+	if (report_result_each(json, key, sub, h_rec_item, &rows) > 0) {
+		if (sub == NULL)
+			buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>"
+			    "Changed column</th><th>Rows</th></tr>\n");
+		else
+			buf_printf(b, "<div class=\"scroll\"><table>\n<tr><th>"
+			    "Sample keys %s</th></tr>\n", strcmp(sub, "missing")
+			    == 0 ? "missing (in source, not in dest)" :
+			    strcmp(sub, "extra") == 0 ? "extra (in dest, not in "
+			    "source)" : "changed");
+		buf_add(b, rows.data, rows.len);
+		buf_adds(b, "</table></div>\n");
+	}
+	buf_free(&rows);
 }
 
 /* Phases: planned critical path, actual span (and the compared run's). */
@@ -442,8 +841,8 @@ h_phases(struct buf *b, struct report_run *r, struct report_run *cmp)
 	char c[4][32];
 	size_t p, i;
 
-	buf_adds(b, "<section>\n<h2>Phases</h2>\n<table>\n<tr><th>Phase</th>"
-	    "<th>Planned</th><th>Actual</th>");
+	buf_adds(b, "<section>\n<h2>Phases</h2>\n<div class=\"scroll\"><table>"
+	    "\n<tr><th>Phase</th><th>Planned</th><th>Actual</th>");
 	if (cmp != NULL)
 		buf_printf(b, "<th>Run %lld</th><th>Difference</th>",
 		    (long long)cmp->info.id);
@@ -453,35 +852,10 @@ h_phases(struct buf *b, struct report_run *r, struct report_run *cmp)
 		buf_adds(b, "<tr>");
 		h_cell(b, r->rb->phases[p].id);
 		for (i = 0; i < (cmp != NULL ? 4 : 2); i++)
-			h_cell(b, c[i]);
+			h_ncell(b, c[i]);
 		buf_adds(b, "</tr>\n");
 	}
-	buf_adds(b, "</table>\n</section>\n");
-}
-
-/* Reconcile results as stored (JSON text), for the steps that have one. */
-static void
-h_reconcile(struct buf *b, struct report_run *r)
-{
-	size_t i;
-	int any = 0;
-
-	for (i = 0; i < r->nsteps; i++) {
-		if (r->steps[i].row.result == NULL)
-			continue;
-		if (!any)
-			buf_adds(b, "<section>\n<h2>Reconciliation</h2>\n<table>\n"
-			    "<tr><th>Step</th><th>State</th><th>Result</th></tr>\n");
-		any = 1;
-		buf_adds(b, "<tr>");
-		h_cell(b, r->steps[i].row.id);
-		h_cell(b, step_state_name(r->steps[i].row.state));
-		buf_adds(b, "<td><code>");
-		h_text(b, r->steps[i].row.result);
-		buf_adds(b, "</code></td></tr>\n");
-	}
-	if (any)
-		buf_adds(b, "</table>\n</section>\n");
+	buf_adds(b, "</table></div>\n</section>\n");
 }
 
 /* Steps, planned against actual (and against the compared run). */
@@ -490,16 +864,18 @@ h_steps(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
 	size_t i;
 
-	buf_adds(b, "<section>\n<h2>Steps</h2>\n<table>\n<tr><th>Step</th>"
-	    "<th>State</th><th>Planned</th><th>Actual</th><th>Waiting</th>"
-	    "<th>Tries</th><th>Estimate</th><th>Flags</th>");
+	buf_adds(b, "<section>\n<h2>Steps</h2>\n<div class=\"scroll\"><table>\n"
+	    "<tr><th>Step</th><th>State</th><th>Planned</th><th>Actual</th>"
+	    "<th>Waiting</th><th>Attempts</th><th>Estimate</th><th>Flags</th>");
 	if (cmp != NULL)
 		buf_printf(b, "<th>Run %lld</th><th>Difference</th>",
 		    (long long)cmp->info.id);
 	buf_adds(b, "</tr>\n");
 	for (i = 0; i < r->nsteps; i++)
 		h_step(b, r, i, cmp);
-	buf_adds(b, "</table>\n</section>\n");
+	buf_adds(b, "</table></div>\n");
+	h_none(b, r->nsteps > 0);
+	buf_adds(b, "</section>\n");
 }
 
 /* One row of the steps table. */
@@ -513,43 +889,47 @@ h_step(struct buf *b, struct report_run *r, size_t i, struct report_run *cmp)
 	buf_adds(b, "<tr>");
 	h_cell(b, s->row.id);
 	h_cell(b, step_state_name(s->row.state));
-	report_dur(e->planned, d, sizeof d);
-	h_cell(b, d);
-	report_dur(s->actual_ms, d, sizeof d);
-	h_cell(b, d);
-	report_dur(s->nwaits ? s->wait_ms : -1, d, sizeof d);
-	h_cell(b, d);
+	report_human(e->planned, d, sizeof d);
+	h_ncell(b, d);
+	report_human(s->actual_ms, d, sizeof d);
+	h_ncell(b, d);
+	report_human(s->nwaits ? s->wait_ms : -1, d, sizeof d);
+	h_ncell(b, d);
 	buf_printf(b, "<td class=\"num\">%d</td>", s->row.attempts);
-	report_dur(e->estimate, d, sizeof d);
+	report_human(e->estimate, d, sizeof d);
 	buf_printf(b, "<td>%s (%s)</td>", d, eta_source_name(e->source));
 	snprintf(d, sizeof d, "%s%s%s", e->critical ? "critical" : "",
 	    e->critical && e->late ? ", " : "", e->late ? "late" : "");
 	h_cell(b, d);
 	if (cmp != NULL) {
 		c = report_find(cmp, s->row.id);
-		report_dur(c ? c->actual_ms : -1, d, sizeof d);
-		h_cell(b, d);
+		report_human(c ? c->actual_ms : -1, d, sizeof d);
+		h_ncell(b, d);
 		if (c && c->actual_ms >= 0 && s->actual_ms >= 0)
-			report_delta(s->actual_ms - c->actual_ms, d, sizeof d);
+			report_human_delta(s->actual_ms - c->actual_ms, d, sizeof d);
 		else
 			snprintf(d, sizeof d, "-");
-		h_cell(b, d);
+		h_ncell(b, d);
 	}
 	buf_adds(b, "</tr>\n");
 }
 
-/* Decisions and confirmations: who and why. */
+/* Every act of a person: decisions, confirmations, skips, retries. */
 static void
 h_acts(struct buf *b, struct report_run *r)
 {
+	char t[96];
 	size_t i;
 
-	buf_adds(b, "<section>\n<h2>Decisions</h2>\n<table>\n<tr><th>At</th>"
-	    "<th>Step</th><th>Operator</th><th>Action</th><th>Outcome</th>"
-	    "<th>Why</th></tr>\n");
+	buf_adds(b, "<section>\n<h2>Operator actions</h2>\n");
+	if (r->nacts > 0)
+		buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>At</th><th>"
+		    "Step</th><th>Operator</th><th>Action</th><th>Outcome</th>"
+		    "<th>Why</th></tr>\n");
 	for (i = 0; i < r->nacts; i++) {
+		report_local_time(r->acts[i].at_ms, t, sizeof t);
 		buf_adds(b, "<tr>");
-		h_cell(b, r->acts[i].at);
+		h_cell(b, t);
 		h_cell(b, r->acts[i].step);
 		h_cell(b, r->acts[i].operator);
 		h_cell(b, r->acts[i].action);
@@ -557,31 +937,27 @@ h_acts(struct buf *b, struct report_run *r)
 		h_cell(b, r->acts[i].why);
 		buf_adds(b, "</tr>\n");
 	}
-	buf_adds(b, "</table>\n</section>\n");
+	if (r->nacts > 0)
+		buf_adds(b, "</table></div>\n");
+	h_none(b, r->nacts > 0);
+	buf_adds(b, "</section>\n");
 }
 
-/* Attempts that did not succeed, with their messages. */
+/* The footer: the audit head to note down, and when this was written. */
 static void
-h_failures(struct buf *b, struct report_run *r)
+h_audit(struct buf *b, struct report_run *r)
 {
-	struct attempt_row *a;
-	size_t i, k;
+	char t[96];
 
-	buf_adds(b, "<section>\n<h2>Failures</h2>\n<ul>\n");
-	for (i = 0; i < r->nsteps; i++) {
-		for (k = 0; k < r->steps[i].natt; k++) {
-			a = &r->steps[i].att[k];
-			if (strcmp(a->state, "succeeded") == 0 ||
-			    strcmp(a->state, "running") == 0)
-				continue;
-			buf_adds(b, "<li>");
-			h_text(b, a->step);
-			buf_printf(b, " attempt %d ", a->n);
-			h_text(b, a->state);
-			buf_adds(b, ": ");
-			h_text(b, a->message ? a->message : "(no message)");
-			buf_adds(b, "</li>\n");
-		}
+	report_local_time(state_now_ms(), t, sizeof t);
+	buf_printf(b, "<footer>\n<p>Audit trail head: entry %lld, SHA-256 "
+	    "<span class=\"hash\">%s</span>", (long long)r->audit_id,
+	    r->audit_hash[0] ? r->audit_hash : "-");
+	if (r->audit_at != NULL) {
+		buf_adds(b, " (");
+		h_text(b, r->audit_at);
+		buf_adds(b, ")");
 	}
-	buf_adds(b, "</ul>\n</section>\n");
+	buf_printf(b, ". <code>cutover audit --verify</code> checks the chain "
+	    "up to it.</p>\n<p>Report written %s.</p>\n</footer>\n", t);
 }

@@ -14,6 +14,11 @@
 
 static void js_time(struct buf *, int *, const char *, int64_t);
 static void js_bool(struct buf *, int *, const char *, int);
+static const char *js_outcome(enum report_outcome);
+static void js_audit_head(struct buf *, struct report_run *);
+static void js_reconcile(struct buf *, int *, struct report_step *);
+static void js_failure(struct buf *, struct report_run *,
+    struct report_step *, size_t);
 static void js_run(struct buf *, struct report_run *);
 static void js_eta(struct buf *, struct report_run *);
 static void js_phases(struct buf *, struct report_run *);
@@ -48,6 +53,66 @@ js_bool(struct buf *b, int *f, const char *key, int v)
 {
 	json_key(b, f, key);
 	buf_adds(b, v ? "true" : "false");
+}
+
+/* The outcome as one lower-case word or two. */
+static const char *
+js_outcome(enum report_outcome o)
+{
+	static const char *words[] = { "open", "complete", "rolled back",
+		"rollback not finished", "aborted" };
+
+	return words[o];
+}
+
+/* {"id", "hash", "at"}: the head of the audit trail when read. */
+static void
+js_audit_head(struct buf *b, struct report_run *r)
+{
+	int f = 1;
+
+	buf_addc(b, '{');
+	json_key(b, &f, "id");
+	json_int(b, r->audit_id, 0);
+	json_key(b, &f, "hash");
+	json_str(b, r->audit_hash[0] ? r->audit_hash : NULL);
+	json_key(b, &f, "at");
+	json_str(b, r->audit_at);
+	buf_addc(b, '}');
+}
+
+/* ,"reconcile":{verdict, differences, tolerance, words} of a step with a
+ * result. */
+static void
+js_reconcile(struct buf *b, int *fp, struct report_step *s)
+{
+	static const char *verdicts[] = { NULL, "clean", "within_tolerance",
+		"failed" };
+	char words[128], v[32];
+	enum report_rec rc = report_reconcile(s, words, sizeof words);
+	int64_t n = 0;
+	int f = 1;
+
+	if (rc == REC_NONE)
+		return;
+	if (report_result_field(s->row.result, "source_rows", v, sizeof v) == 0)
+		n = report_rec_differences(s->row.result);
+	else
+		n = rc != REC_CLEAN;
+	json_key(b, fp, "reconcile");
+	buf_addc(b, '{');
+	json_key(b, &f, "verdict");
+	json_str(b, verdicts[rc]);
+	json_key(b, &f, "differences");
+	json_int(b, n, 1);
+	json_key(b, &f, "tolerance");
+	if (s->def != NULL)
+		buf_printf(b, "%g", s->def->tolerance);
+	else
+		buf_adds(b, "null");
+	json_key(b, &f, "words");
+	json_str(b, words);
+	buf_addc(b, '}');
 }
 
 void
@@ -88,8 +153,14 @@ js_run(struct buf *b, struct report_run *r)
 	json_str(b, r->info.state);
 	json_key(b, &f, "operator");
 	json_str(b, r->info.operator);
-	json_key(b, &f, "runbook_sha256");
-	json_str(b, r->info.runbook_sha);
+	json_key(b, &f, "outcome");
+	json_str(b, js_outcome(report_outcome(r)));
+	json_key(b, &f, "runbook_redacted_sha256");
+	json_str(b, r->text_sha);
+	json_key(b, &f, "audit_head");
+	js_audit_head(b, r);
+	json_key(b, &f, "rollbacks");
+	json_int(b, (int64_t)r->nrollbacks, 0);
 	json_key(b, &f, "opened_at");
 	json_str(b, r->info.created_at);
 	json_key(b, &f, "closed_at");
@@ -208,6 +279,7 @@ js_step(struct buf *b, struct report_run *r, size_t i)
 	js_attempts(b, s);
 	json_key(b, &f, "result");
 	buf_adds(b, s->row.result ? s->row.result : "null");
+	js_reconcile(b, &f, s);
 	buf_addc(b, '}');
 }
 
@@ -336,36 +408,60 @@ js_acts(struct buf *b, struct report_run *r)
 static void
 js_failures(struct buf *b, struct report_run *r)
 {
-	struct attempt_row *a;
+	struct report_step *s;
 	size_t i, k;
-	int f, first = 1;
+	int first = 1;
 
 	buf_adds(b, ",\"failures\":[");
 	for (i = 0; i < r->nsteps; i++) {
-		for (k = 0; k < r->steps[i].natt; k++) {
-			a = &r->steps[i].att[k];
-			if (strcmp(a->state, "succeeded") == 0 ||
-			    strcmp(a->state, "running") == 0)
+		s = &r->steps[i];
+		for (k = 0; k < s->natt; k++) {
+			if (strcmp(s->att[k].state, "succeeded") == 0 ||
+			    strcmp(s->att[k].state, "running") == 0)
 				continue;
-			buf_adds(b, first ? "{" : ",{");
-			f = 1;
+			if (!first)
+				buf_addc(b, ',');
 			first = 0;
-			json_key(b, &f, "step");
-			json_str(b, a->step);
-			json_key(b, &f, "attempt");
-			json_int(b, a->n, 0);
-			json_key(b, &f, "state");
-			json_str(b, a->state);
-			json_key(b, &f, "at");
-			json_str(b, a->ended_at);
-			json_key(b, &f, "exit_code");
-			json_int(b, a->exit_code, 1);
-			json_key(b, &f, "message");
-			json_str(b, a->message);
-			buf_addc(b, '}');
+			js_failure(b, r, s, k);
 		}
 	}
 	buf_addc(b, ']');
+}
+
+/* One failed attempt, with its output's tail and what was done. */
+static void
+js_failure(struct buf *b, struct report_run *r, struct report_step *s,
+    size_t k)
+{
+	struct attempt_row *a = &s->att[k];
+	size_t from = report_tail(a, 20, 4000);
+	struct buf t = { 0 };
+	int f = 1;
+
+	buf_addc(b, '{');
+	json_key(b, &f, "step");
+	json_str(b, a->step);
+	json_key(b, &f, "attempt");
+	json_int(b, a->n, 0);
+	json_key(b, &f, "kind");
+	json_str(b, attempt_kind_name(a->kind));
+	json_key(b, &f, "state");
+	json_str(b, a->state);
+	json_key(b, &f, "at");
+	json_str(b, a->ended_at);
+	json_key(b, &f, "exit_code");
+	json_int(b, a->exit_code, 1);
+	json_key(b, &f, "message");
+	json_str(b, a->message);
+	json_key(b, &f, "output_tail");
+	buf_add(&t, a->output ? a->output + from : "", a->output_len - from);
+	json_str(b, buf_str(&t));
+	buf_reset(&t);
+	report_followup(r, s, k, &t);
+	json_key(b, &f, "done");
+	json_str(b, buf_str(&t));
+	buf_free(&t);
+	buf_addc(b, '}');
 }
 
 /* {"steps":[...],"phases":[...]}: this run's actual time against cmp's. */

@@ -17,6 +17,7 @@
 
 #include "duration.h"
 #include "report.h"
+#include "sha256.h"
 #include "xmalloc.h"
 
 /* Light loads (the baseline rehearsals, the console's ETA) skip attempts
@@ -34,6 +35,10 @@ static int report_load(struct state *, struct runbook *, int64_t, int,
 static int report_steps(struct state *, struct report_run *, int);
 static void report_deps(struct report_run *);
 static int report_scan(const struct audit_row *, void *);
+static int report_head(const struct audit_row *, void *);
+static void report_rollback_mark(struct report_run *,
+    const struct audit_row *);
+static char *report_act_scrub(const char *, const char *, char **);
 static int audit_new_state(const struct audit_row *, enum step_state *);
 static void report_wait_add(struct report_step *, int64_t, int64_t);
 static void report_act_add(struct report_run *, const struct audit_row *);
@@ -143,6 +148,7 @@ report_load(struct state *st, struct runbook *rb, int64_t id, int light,
     struct report_run *out)
 {
 	struct lease_holder h = { 0 };
+	const char *t;
 	size_t i;
 	int rc;
 
@@ -159,6 +165,11 @@ report_load(struct state *st, struct runbook *rb, int64_t id, int light,
 	if ((rc = report_steps(st, out, light)) != STATE_OK)
 		return rc;
 	report_times(out);
+	if (!light) {
+		t = out->info.runbook_text ? out->info.runbook_text : "";
+		sha256_hex(t, strlen(t), out->text_sha);
+		state_audit_each(st, 0, report_head, out);
+	}
 	out->est = xcalloc(out->nsteps ? out->nsteps : 1, sizeof *out->est);
 	for (i = 0; i < out->nsteps; i++)
 		out->est[i].rehearsal = -1;
@@ -177,6 +188,7 @@ report_steps(struct state *st, struct report_run *r, int light)
 	size_t n = 0, i;
 	int rc;
 
+	r->rollback_start_ms = r->rollback_done_ms = -1;
 	if ((rc = state_steps_load(st, r->info.id, &rows, &n)) != STATE_OK)
 		return rc;
 	r->steps = xcalloc(n ? n : 1, sizeof *r->steps);
@@ -266,6 +278,7 @@ report_scan(const struct audit_row *a, void *arg)
 
 	if (!sc->light)
 		report_act_add(sc->r, a);
+	report_rollback_mark(sc->r, a);
 	if (a->step == NULL || (s = report_find(sc->r, a->step)) == NULL)
 		return 0;
 	if (audit_new_state(a, &to) != 0)
@@ -278,6 +291,31 @@ report_scan(const struct audit_row *a, void *arg)
 		sc->open[i] = -1;
 	}
 	return 0;
+}
+
+/* Keep the last entry of the whole trail: the head an operator notes. */
+static int
+report_head(const struct audit_row *a, void *arg)
+{
+	struct report_run *r = arg;
+
+	r->audit_id = a->id;
+	snprintf(r->audit_hash, sizeof r->audit_hash, "%s",
+	    a->hash ? a->hash : "");
+	free(r->audit_at);
+	r->audit_at = xstrdup(a->at ? a->at : "");
+	return 0;
+}
+
+/* Count the run's rollbacks and keep when the last began and ended. */
+static void
+report_rollback_mark(struct report_run *r, const struct audit_row *a)
+{
+	if (strcmp(a->action, "rollback-start") == 0) {
+		r->nrollbacks++;
+		r->rollback_start_ms = report_parse_time(a->at);
+	} else if (strcmp(a->action, "rollback-done") == 0)
+		r->rollback_done_ms = report_parse_time(a->at);
 }
 
 static void
@@ -294,7 +332,8 @@ static void
 report_act_add(struct report_run *r, const struct audit_row *a)
 {
 	static const char *acts[] = { "decide", "confirm", "confirm-undone",
-		"skip", "retry", "rollback-start", "runbook-change", NULL };
+		"skip", "retry", "rollback-start", "rollback-force",
+		"runbook-change", NULL };
 	struct report_act *x;
 	const char *d = a->details ? a->details : "";
 	size_t i, len = strcspn(d, ":");
@@ -314,6 +353,26 @@ report_act_add(struct report_run *r, const struct audit_row *a)
 	x->what = xstrndup(d, len);
 	x->why = d[len] == ':' && d[len + 1] != '\0'
 	    ? xstrdup(d + len + (d[len + 1] == ' ' ? 2 : 1)) : NULL;
+	if (strcmp(a->action, "runbook-change") == 0) {
+		free(x->what);
+		free(x->why);
+		x->what = report_act_scrub(d, "; accepted changes: ", &x->why);
+	}
+}
+
+/*
+ * A runbook change as a report shows it: "changed", and the changes
+ * accepted (after mark) in *why. The entry's sha256= is the hash of the
+ * file as written, which reports never publish (see report.h).
+ */
+static char *
+report_act_scrub(const char *details, const char *mark, char **why)
+{
+	const char *p = strstr(details, mark);
+
+	*why = p != NULL && p[strlen(mark)] != '\0'
+	    ? xstrdup(p + strlen(mark)) : NULL;
+	return xstrdup("changed");
 }
 
 /* The run's start, end and present, and each step's span. */
@@ -556,6 +615,7 @@ report_run_free(struct report_run *r)
 		free(r->acts[i].why);
 	}
 	free(r->acts);
+	free(r->audit_at);
 	free(r->steps);
 	free(r->est);
 	run_info_free(&r->info);
@@ -569,15 +629,15 @@ report_phase_cells(const struct report_run *r, const struct report_run *cmp,
 	int64_t s, e, pl, cs, ce, cpl;
 
 	report_phase_span(r, p, &s, &e, &pl);
-	report_dur(pl, cells[0], sizeof cells[0]);
-	report_dur(s >= 0 && e >= 0 ? e - s : -1, cells[1], sizeof cells[1]);
+	report_human(pl, cells[0], sizeof cells[0]);
+	report_human(s >= 0 && e >= 0 ? e - s : -1, cells[1], sizeof cells[1]);
 	snprintf(cells[2], sizeof cells[2], "-");
 	snprintf(cells[3], sizeof cells[3], "-");
 	if (cmp == NULL)
 		return;
 	report_phase_span(cmp, p, &cs, &ce, &cpl);
-	report_dur(cs >= 0 && ce >= 0 ? ce - cs : -1, cells[2],
+	report_human(cs >= 0 && ce >= 0 ? ce - cs : -1, cells[2],
 	    sizeof cells[2]);
 	if (s >= 0 && e >= 0 && cs >= 0 && ce >= 0)
-		report_delta((e - s) - (ce - cs), cells[3], sizeof cells[3]);
+		report_human_delta((e - s) - (ce - cs), cells[3], sizeof cells[3]);
 }

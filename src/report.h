@@ -10,6 +10,13 @@
  *
  * A struct report_run owns every string and array in it and is released
  * with report_run_free; it borrows the runbook, which must outlive it.
+ *
+ * No hash a report publishes covers a secret: the runbook's hash in a
+ * report (text_sha) is the SHA-256 of the runbook text as the run keeps it,
+ * literal secret values already replaced by "********". The hash of the
+ * file as written (run_info.runbook_sha) stays inside the state file, for
+ * change detection only: a SHA-256 of text holding a short secret would let
+ * anyone with the report test guesses of it.
  */
 #ifndef CUTOVER_REPORT_H
 #define CUTOVER_REPORT_H
@@ -54,6 +61,23 @@ struct report_step {
 	size_t ndeps;
 };
 
+/* How a run ended, for the banner of a report. */
+enum report_outcome {
+	OUTCOME_OPEN,        /* under way */
+	OUTCOME_COMPLETE,    /* every step succeeded or skipped */
+	OUTCOME_ROLLED_BACK, /* open, and its last rollback finished */
+	OUTCOME_ROLLING_BACK, /* open, a rollback started and not finished */
+	OUTCOME_ABORTED,     /* abandoned: a new run replaced it */
+};
+
+/* A reconcile step's verdict. */
+enum report_rec {
+	REC_NONE,      /* no result */
+	REC_CLEAN,     /* passed, no difference */
+	REC_TOLERATED, /* passed with differences within the tolerance */
+	REC_FAILED,    /* more differences than the tolerance */
+};
+
 struct report_run {
 	struct runbook *rb;
 	struct run_info info;
@@ -68,6 +92,13 @@ struct report_run {
 	struct eta eta;
 	struct report_act *acts; /* every operator act, in order */
 	size_t nacts;
+	/* Full loads only: */
+	char text_sha[65]; /* SHA-256 of the kept (redacted) runbook text */
+	int64_t audit_id;  /* the head of the whole audit trail: its last */
+	char audit_hash[65]; /* entry's id and hash, when read; 0 and "" */
+	char *audit_at;    /* if the trail is empty */
+	size_t nrollbacks; /* rollback-start entries of the run */
+	int64_t rollback_start_ms, rollback_done_ms; /* the last ones, -1 */
 };
 
 /*
@@ -91,6 +122,19 @@ int report_eta(struct state *, struct runbook *, int64_t run,
 int64_t report_parse_time(const char *);
 /* ms as "1h02m03s", "4m05s", "12s", "250ms", "-" when negative. */
 void report_dur(int64_t ms, char *out, size_t len);
+/* ms for a person: "1m 12s", "2h 5m", "250ms", "-" when negative;
+ * rounded to whole seconds from one second on. */
+void report_human(int64_t ms, char *out, size_t len);
+/* A signed difference for a person: "+4m 5s", "-12s", "0s". */
+void report_human_delta(int64_t ms, char *out, size_t len);
+/* report_plan_words with report_human's durations ("7m 10s behind"). */
+void report_human_plan(const struct eta *, char *out, size_t len);
+/* Epoch ms as local time with its zone: "2027-01-15 09:00:00 CET
+ * (UTC+01:00)"; "-" when negative. */
+void report_local_time(int64_t ms, char *out, size_t len);
+/* How the run ended, and its words for a banner ("COMPLETE", ...). */
+enum report_outcome report_outcome(const struct report_run *);
+const char *report_outcome_words(enum report_outcome);
 /* A signed difference: "+4m05s", "-12s", "0s". */
 void report_delta(int64_t ms, char *out, size_t len);
 /* One line saying how far ahead or behind plan, e.g. "12m behind plan". */
@@ -100,7 +144,8 @@ void report_plan_words(const struct eta *, char *out, size_t len);
 void report_phase_span(const struct report_run *, size_t phase,
     int64_t *start, int64_t *end, int64_t *planned);
 /* The cells of phase p's row: planned, actual, and with cmp (may be NULL)
- * the other run's actual and the difference ("-" where unknown). */
+ * the other run's actual and the difference ("-" where unknown), as
+ * report_human and report_human_delta write them. */
 void report_phase_cells(const struct report_run *r,
     const struct report_run *cmp, size_t p, char cells[4][32]);
 /* The step of r with id, or NULL. */
@@ -109,6 +154,37 @@ struct report_step *report_find(const struct report_run *, const char *id);
  * text into out; 0 if found. */
 int report_result_field(const char *json, const char *key, char *out,
     size_t len);
+
+/*
+ * Call fn for each entry of the array or object at json.key (json.key.sub
+ * when sub is not NULL) of a reconcile result: name is the member's name
+ * (NULL in an array), value its text (a string decoded, a number as
+ * written, an array of scalars as "(a, b)"). Returns the number of
+ * entries, or -1 when there is no such array or object.
+ */
+int report_result_each(const char *json, const char *key, const char *sub,
+    void (*fn)(const char *name, const char *value, void *), void *arg);
+/* The value of json.key as text into out (replacing what it held), as
+ * report_result_each gives it; 0 if there is one. */
+int report_result_text(const char *json, const char *key, struct buf *out);
+/* The column heading of a reconcile result's number ("Source rows"). */
+const char *report_result_label(const char *key);
+/* missing + extra + changed of a compare: rows result, or -1. */
+int64_t report_rec_differences(const char *json);
+/* The verdict of reconcile step s, with words for it in out, e.g.
+ * "passed within tolerance: 2 differences ≤ 2". */
+enum report_rec report_reconcile(const struct report_step *, char *out,
+    size_t len);
+/* What a rollback act did, in words ("rollback started", "confirmed
+ * undone", ...); NULL for other acts. */
+const char *report_act_words(const struct report_act *);
+/* What was done about failed attempt k of step s (retried, skipped with
+ * its reason, confirmed by whom, ...), as sentences appended to b. */
+void report_followup(const struct report_run *, const struct report_step *,
+    size_t k, struct buf *b);
+/* Where the last lines (at most nlines, and at most max bytes) of an
+ * attempt's kept output start; a->output_len when it has none. */
+size_t report_tail(const struct attempt_row *, size_t nlines, size_t max);
 
 /* Formats: each appends the whole report of r (compared with cmp when not
  * NULL) to b. */

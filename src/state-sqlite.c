@@ -1206,6 +1206,10 @@ sqlite_step_transition(struct state *st, int64_t run, const char *id,
     unsigned from_mask, enum step_state to, const char *note,
     const char *action, const char *details)
 {
+	/* A step waiting for a person starts then (a manual step's time is
+	 * the wait); one that ends gets its duration. */
+	int64_t now = state_now_ms();
+	int ended = to == ST_SUCCEEDED || to == ST_SKIPPED || to == ST_FAILED;
 	int opened = store_tx_enter(st), rc;
 
 	if (opened < 0)
@@ -1213,12 +1217,16 @@ sqlite_step_transition(struct state *st, int64_t run, const char *id,
 	rc = step_in(st, run, id, from_mask);
 	if (rc == STATE_OK)
 		rc = st_run(st, "UPDATE steps SET state=?, note=coalesce(?, note),"
+		    " started_at=CASE WHEN ? THEN coalesce(started_at, ?)"
+		    " ELSE started_at END,"
 		    " ended_at=CASE WHEN ? THEN ? ELSE ended_at END,"
+		    " duration_ms=CASE WHEN ? THEN ? - started_at"
+		    " ELSE duration_ms END,"
 		    " done_at=CASE WHEN ? THEN ? ELSE done_at END,"
 		    " undo=CASE WHEN ? THEN 0 ELSE undo END"
-		    " WHERE run=? AND id=?", "ttiIiIiIt", step_state_name(to),
-		    note, to == ST_SUCCEEDED || to == ST_SKIPPED || to ==
-		    ST_FAILED, state_now_ms(), to == ST_SUCCEEDED, state_now_ms(),
+		    " WHERE run=? AND id=?", "ttiIiIiIiIiIt",
+		    step_state_name(to), note, to == ST_AWAITING, now, ended,
+		    now, ended, now, to == ST_SUCCEEDED, now,
 		    to != ST_AWAITING && to != ST_RUNNING, run, id);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, id, action, "%s%s%s",
@@ -1283,8 +1291,9 @@ sqlite_attempt_begin(struct state *st, int64_t run, const char *step,
 		    " WHERE run=? AND id=?", "It", run, step);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "attempt-start",
-		    "attempt %d (%s) running, pid %lld", *n, attempt_kind_name(kind),
-		    (long long)pid);
+		    pid > 0 ? "attempt %d (%s) running, pid %lld"
+		            : "attempt %d (%s) running", *n,
+		    attempt_kind_name(kind), (long long)pid);
 	return store_tx_leave(st, opened, rc);
 }
 
@@ -1313,6 +1322,7 @@ sqlite_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 	int64_t now = state_now_ms();
 	char sha[SHA256_HEX_LEN + 1];
 	int opened = store_tx_enter(st), rc;
+	char code[32] = ""; /* sql and reconcile have no exit status */
 
 	if (opened < 0)
 		return STATE_ERR;
@@ -1332,10 +1342,12 @@ sqlite_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 		    "ttiIt", step_state_name(to), message, to == ST_ROLLED_BACK,
 		    run, step);
 	sha256_hex(out != NULL ? out : "", out != NULL ? len : 0, sha);
+	if (exit_code >= 0)
+		snprintf(code, sizeof code, " (exit %d)", exit_code);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "attempt-end",
-		    "attempt %d %s (exit %d)%s%s; output sha256=%s (%zu bytes"
-		    " kept of %lld); step %s", n, astate, exit_code,
+		    "attempt %d %s%s%s%s; output sha256=%s (%zu bytes kept of"
+		    " %lld); step %s", n, astate, code,
 		    message != NULL ? ": " : "", message != NULL ? message : "",
 		    sha, out != NULL ? len : 0, (long long)total,
 		    step_state_name(to));

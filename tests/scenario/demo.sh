@@ -20,7 +20,7 @@ expect_rc 5 C run "$rb"
 contains "$T/err" "announce-freeze waits for a person"
 expect_rc 0 C confirm "$rb" announce-freeze --note "stores acked" --operator store-lead
 expect_rc 5 C run "$rb"
-contains "$T/err" "go-no-go waits for a person"
+contains "$T/err" "go-no-go waits for 2 more go"
 check "ssh step ran on the sandbox sshd" test -f "$CUTOVER_DEMO_DIR/legacy.batch-stopped"
 check "sql step disabled the legacy writers" test \
 	"$(PGDATABASE=legacy pg_psql 'SELECT bool_or(enabled) FROM batch_control')" = f

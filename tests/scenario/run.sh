@@ -90,7 +90,7 @@ expect_rc 2 "$CUTOVER" confirm "$rb" gate
 expect_rc 0 "$CUTOVER" confirm "$rb" announce --note "all stores acked" --operator carol
 check "announce succeeded" test "$(step_state "$rb" announce)" = succeeded
 expect_rc 5 "$CUTOVER" run "$rb"
-contains "$T/err" "gate waits for a person: decide go or no-go"
+contains "$T/err" "gate waits for 2 more go (may decide: alice, bob [duty-manager]): cutover decide"
 expect_rc 2 "$CUTOVER" decide "$rb" gate maybe --reason x
 expect_rc 2 "$CUTOVER" decide "$rb" gate go
 expect_rc 4 "$CUTOVER" decide "$rb" gate go --reason "not a manager" --operator mallory
