@@ -28,6 +28,7 @@
 #include "expand.h"
 #include "loop.h"
 #include "step-kind.h"
+#include "report.h"
 #include "xmalloc.h"
 
 #define ENGINE_POLL_MS 300   /* notice changes made by other processes */
@@ -485,6 +486,8 @@ engine_recover_one(struct engine *e, struct attempt_row *a)
 	o.token = a->token;
 	o.host = a->host;
 	o.pgid = a->pgid;
+	o.started_ms = a->started_at != NULL ? report_parse_time(a->started_at)
+	    : -1;
 	if (ops != NULL && ops->recover != NULL)
 		found = ops->recover(&o, ENGINE_GROUP_WAIT_MS, &why);
 	if (found == EXEC_ORPHAN_STUCK) {
@@ -511,8 +514,9 @@ engine_recover_record(struct engine *e, struct attempt_row *a, int unknown,
 	int person = unknown || a->kind == ATT_ROLLBACK;
 	int rc = 0;
 
-	xasprintf(&msg, "interrupted: its driver (on %s) stopped",
-	    a->host != NULL ? a->host : "?");
+	xasprintf(&msg, "interrupted: its driver (on %s) stopped%s%s",
+	    a->host != NULL ? a->host : "?", !unknown && why != NULL ? "; " : "",
+	    !unknown && why != NULL ? why : "");
 	if (unknown)
 		xasprintf(&note, "%s; %s: confirm, retry or skip it", msg,
 		    why != NULL ? why : "cannot tell whether it still runs");
@@ -1014,36 +1018,41 @@ engine_done(const struct exec_result *r, void *arg)
 	}
 	e->nrunning--;
 	if (!r->ok && s->phase == PH_VERIFY && !r->timed_out && !e->stopping &&
+	    !r->unknown &&
 	    (r->message == NULL || strncmp(r->message, "verify ", 7) != 0)) {
 		xasprintf(&err, "verify failed: %s", r->message != NULL
 		        ? r->message : "not true");
 		engine_finish(e, s, 0, err);
 		free(err);
 	} else
-		engine_finish(e, s, r->ok, r->message);
+		engine_finish(e, s, r->unknown && !r->ok ? -1 : r->ok,
+		    r->message);
 	s->ops->free(ex);
 }
 
 /*
  * Record the outcome of the current attempt of s, and decide what the step
  * becomes: succeeded, pending again (a retry, or a run after a failed
- * verify-after-interruption), interrupted (we were stopped) or failed.
+ * verify-after-interruption), interrupted (we were stopped, or ok < 0:
+ * the outcome is unknown) or failed.
  */
 static void
 engine_finish(struct engine *e, struct engine_step *s, int ok,
     const char *msg)
 {
 	enum step_state to;
-	const char *astate = ok ? "succeeded" : "failed";
+	const char *astate = ok > 0 ? "succeeded" : "failed";
 	char *out, *note = NULL, d[32];
 	size_t len;
+	int stop = e->stopping || ok < 0; /* ok < 0: outcome unknown */
 
+	ok = ok > 0;
 	if (s->kind == ATT_ROLLBACK)
-		to = ok ? ST_ROLLED_BACK : e->stopping ? ST_AWAITING
-		                                       : ST_ROLLBACK_FAILED;
+		to = ok ? ST_ROLLED_BACK : stop ? ST_AWAITING
+		                                : ST_ROLLBACK_FAILED;
 	else if (ok)
 		to = ST_SUCCEEDED;
-	else if (e->stopping) {
+	else if (stop) {
 		to = ST_INTERRUPTED;
 		astate = "interrupted";
 	} else if (s->kind == ATT_VERIFY)
@@ -1054,7 +1063,7 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 		to = ST_FAILED;
 	if (ok && s->kind == ATT_VERIFY)
 		msg = "verified after interruption";
-	if (s->kind == ATT_ROLLBACK && !ok && e->stopping)
+	if (s->kind == ATT_ROLLBACK && !ok && stop)
 		astate = "interrupted";
 	outbuf_close(&s->out);
 	out = outbuf_render(&s->out, &len);
@@ -1555,6 +1564,14 @@ engine_retry(struct engine *e, struct engine_step *s)
 
 	if ((rc = engine_check(e, s, ENGINE_RETRY)) != 0)
 		return rc;
+	if (s->state == ST_INTERRUPTED && s->def->verify != NULL) {
+		/* It may have run: the run verifies it first. */
+		if (state_audit(e->st, e->run.id, s->def->id, "retry",
+		        "interrupted: its verify runs first") != STATE_OK)
+			return EXIT_CONFLICT;
+		e->halted = 0;
+		return EXIT_DONE;
+	}
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
 	        ST_PENDING, NULL, "retry", NULL) != STATE_OK)
 		return EXIT_CONFLICT;

@@ -6,8 +6,9 @@
  * the command; the engine records the attempt as running, durably, with a
  * token; release() then starts it (a local command carries the token as
  * CUTOVER_ATTEMPT in its environment, and pgid() tells its process group
- * from then on). If the engine dies before it records the group, the next
- * driver finds the command's processes by the token.
+ * from then on; an ssh command records its group on the host under the
+ * token). If the engine dies, the next driver finds what is left of the
+ * command by the token: exec_local_kill_token(), exec_ssh_recover().
  *
  * While it runs, output arrives through req->output in the order it was
  * produced (stdout and stderr share one pipe). done() is called exactly once,
@@ -27,6 +28,7 @@ struct exec_result {
 	int exit_code; /* -1 if none */
 	int signal;    /* 0 if none */
 	int timed_out;
+	int unknown;   /* the connection dropped: it may have run, or still run */
 	char *message; /* one line for a person, or NULL; owned by the exec */
 	char *result;  /* reconcile: the result as JSON text, or NULL; owned
 	                  by the exec; stored with the step */
@@ -45,6 +47,7 @@ struct exec_orphan {
 	const char *token;              /* CUTOVER_ATTEMPT of the attempt */
 	const char *host;               /* host of the driver that ran it */
 	int64_t pgid;                   /* local process group, 0 if none */
+	int64_t started_ms;             /* when the attempt began (epoch ms), -1 */
 };
 enum { EXEC_ORPHAN_GONE = 0, EXEC_ORPHAN_UNKNOWN = 1, EXEC_ORPHAN_STUCK = -1 };
 
@@ -114,13 +117,23 @@ void exec_local_sigchld(int, void *);
 
 /*
  * End a process group left running by a driver that died, and wait until
- * none of its members is alive (zombies count as gone), at most wait_ms.
- * Returns 0 when the group is gone, -1 if it would not die.
+ * none of its members is alive (zombies count as gone), at most wait_ms;
+ * but only if it is proven the attempt's: a live member carries
+ * CUTOVER_ATTEMPT=token in its environment and started on this boot, not
+ * before the attempt (started_ms, epoch ms; 0 if unknown). Any other
+ * group is left alone. *evidence (caller frees; NULL when no group was
+ * alive) says which, for the audit trail. Returns 0 when the group is gone
+ * or not the attempt's, -1 if it would not die.
  */
-int exec_local_kill_group(int64_t pgid, int64_t wait_ms);
+int exec_local_kill_group(int64_t pgid, const char *token,
+    int64_t started_ms, int64_t wait_ms, char **evidence);
 /* The same for every process group whose processes carry
  * CUTOVER_ATTEMPT=token in their environment (a driver that died between
  * starting a command and recording its group). */
 int exec_local_kill_token(const char *token, int64_t wait_ms);
+
+/* The recover member of exec_ssh_ops: over a new session, read the
+ * attempt's record on the host and end its process group (see exec-ssh.c). */
+int exec_ssh_recover(const struct exec_orphan *, int64_t wait_ms, char **why);
 
 #endif
