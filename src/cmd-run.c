@@ -64,6 +64,7 @@ cmd_run_exec(struct cmd_ctx *c)
 {
 	struct engine *e = c->e;
 	const char *until = cmd_opt(c, "--until");
+	char head[65];
 	int rc;
 
 	if (strcmp(engine_run_info(e)->state, "open") != 0) {
@@ -79,5 +80,7 @@ cmd_run_exec(struct cmd_ctx *c)
 	}
 	rc = engine_run(e);
 	cmd_run_explain(c, e, rc);
+	if (state_audit_head(c->st, head) == STATE_OK)
+		printf("audit head: %s\n", head);
 	return rc;
 }

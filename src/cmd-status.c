@@ -16,9 +16,10 @@
 static int cmd_status_check(struct cmd_ctx *);
 static int cmd_status_exec(struct cmd_ctx *);
 static void status_json(struct runbook *, struct run_info *,
-    struct step_row *, size_t, struct report_run *);
+    struct step_row *, size_t, struct report_run *, int64_t);
 static void status_text(struct runbook *, struct run_info *,
-    struct step_row *, size_t, struct lease_holder *, struct report_run *);
+    struct step_row *, size_t, struct lease_holder *, struct report_run *,
+    int64_t);
 static void status_waiting(const struct cmd_ctx *, struct run_info *,
     struct step_row *, size_t);
 static void status_eta(struct report_run *);
@@ -46,7 +47,7 @@ const struct cmd_entry cmd_status_entry = {
 /* Print the run as the JSON object of the contract. */
 static void
 status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
-    size_t n, struct report_run *rr)
+    size_t n, struct report_run *rr, int64_t behind)
 {
 	struct buf b = { 0 };
 	struct rb_step *d;
@@ -104,6 +105,9 @@ status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
 		json_int(&b, rr->eta.delta_ms, 0);
 	else
 		json_str(&b, NULL);
+	/* How far this machine's clock is behind the audit trail (0: not). */
+	json_key(&b, &first, "clock_behind_ms");
+	json_int(&b, behind >= 1000 ? behind : 0, 0);
 	buf_adds(&b, "}\n");
 	fputs(b.data, stdout);
 	buf_free(&b);
@@ -164,7 +168,7 @@ status_late(struct report_run *rr, const char *id)
 /* Print the run for a person. */
 static void
 status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
-    size_t n, struct lease_holder *h, struct report_run *rr)
+    size_t n, struct lease_holder *h, struct report_run *rr, int64_t behind)
 {
 	struct escape_list l = { 0 };
 	struct rb_step *d;
@@ -179,6 +183,11 @@ status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
 		printf("driven by pid %lld on %s (operator %s)\n",
 		    (long long)h->pid, escape_field(&l, stdout, h->host),
 		    h->operator ? escape_field(&l, stdout, h->operator) : "?");
+	if (behind >= 1000) {
+		duration_format(behind, dur, sizeof dur);
+		printf("clock: this machine's clock is %s behind the newest "
+		    "audit entry; times recorded now keep the trail's\n", dur);
+	}
 	if (rr != NULL)
 		status_eta(rr);
 	printf("%-16s %-24s %-12s %5s %10s\n", "PHASE", "STEP", "STATE",
@@ -253,9 +262,11 @@ cmd_status_exec(struct cmd_ctx *c)
 	}
 	have_rr = report_run_timing(st, rb, r.id, &rr) == STATE_OK;
 	if (cmd_opt(c, "--json") != NULL)
-		status_json(rb, &r, v, n, have_rr ? &rr : NULL);
+		status_json(rb, &r, v, n, have_rr ? &rr : NULL,
+		    state_clock_behind(st));
 	else {
-		status_text(rb, &r, v, n, &h, have_rr ? &rr : NULL);
+		status_text(rb, &r, v, n, &h, have_rr ? &rr : NULL,
+		    state_clock_behind(st));
 		status_waiting(c, &r, v, n);
 	}
 	report_run_free(&rr);

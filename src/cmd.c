@@ -244,13 +244,14 @@ mkdir_parents(char *path)
 	return 0;
 }
 
-/* Open the state file of rb (creating it if create); 0 or EXIT_CONFLICT. */
+/* Open the state file of rb as flags say (STATE_CREATE, STATE_READONLY)
+ * and check that it is rb's; 0 or EXIT_CONFLICT. */
 static int
-cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int create,
+cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int flags,
     struct state **st)
 {
 	char *path = cmd_state_path(c, rb), *err = NULL;
-	int rc;
+	int rc, create = flags & STATE_CREATE;
 
 	if (create && state_is_file(path) && mkdir_parents(path) != 0) {
 		fprintf(stderr, "cutover: cannot create the directory of %s: %s\n",
@@ -258,14 +259,23 @@ cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int create,
 		free(path);
 		return EXIT_CONFLICT;
 	}
-	if (!create && state_is_file(path) && access(path, F_OK) != 0) {
+	if (!create && state_is_file(path) && access(path, F_OK) != 0 &&
+	    !state_marked_gone(path)) {
 		fprintf(stderr, "cutover: %s: no such state file; no run of %s "
 		    "has started (start one with `cutover run`)\n", path,
 		    rb->name);
 		free(path);
 		return EXIT_CONFLICT;
 	}
-	rc = state_open(path, create, st, &err);
+	rc = state_open(path, flags, st, &err);
+	if (rc == STATE_OK) /* a store of many runbooks sees only rb's runs */
+		state_set_runbook(*st, rb->name);
+	if (rc == STATE_OK && state_runbook_check(*st, rb->name) != STATE_OK) {
+		err = xstrdup(state_error(*st));
+		state_close(*st);
+		*st = NULL;
+		rc = STATE_ERR;
+	}
 	if (rc != STATE_OK) {
 		fprintf(stderr, "cutover: %s\n", err);
 		free(err);
@@ -273,7 +283,8 @@ cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int create,
 		return EXIT_CONFLICT;
 	}
 	free(path);
-	state_set_runbook(*st, rb->name);
+	if (state_warning(*st) != NULL)
+		fprintf(stderr, "cutover: warning: %s\n", state_warning(*st));
 	state_set_actor(*st, c->operator, NULL);
 	return 0;
 }
@@ -289,7 +300,7 @@ cmd_open(struct cmd_ctx *c, struct engine_opts *o, struct runbook **rb,
 	*e = NULL;
 	if ((rc = cmd_load(c->args[0], rb)) != 0)
 		return rc;
-	if ((rc = cmd_state(c, *rb, o->create, st)) != 0)
+	if ((rc = cmd_state(c, *rb, o->create ? STATE_CREATE : 0, st)) != 0)
 		goto fail;
 	o->mode = c->mode;
 	if ((rc = engine_open(*rb, *st, o, e)) != 0)
@@ -321,7 +332,7 @@ cmd_open_read(struct cmd_ctx *c, struct runbook **rb, struct state **st)
 	*st = NULL;
 	if ((rc = cmd_load(c->args[0], rb)) != 0)
 		return rc;
-	if ((rc = cmd_state(c, *rb, 0, st)) != 0) {
+	if ((rc = cmd_state(c, *rb, STATE_READONLY, st)) != 0) {
 		runbook_free(*rb);
 		*rb = NULL;
 	}

@@ -1135,8 +1135,11 @@ engine_lost(struct engine *e)
 
 	if (e->lost_lease)
 		return;
-	engine_error(e, "another driver took over run %lld; "
-	    "stopping", (long long)e->run.id);
+	if (state_gone(e->st) != NULL)
+		engine_error(e, "%s; stopping", state_gone(e->st));
+	else
+		engine_error(e, "another driver took over run %lld; "
+		    "stopping", (long long)e->run.id);
 	e->lost_lease = 1;
 	e->stopping = 1;
 	for (i = 0; i < e->nsteps; i++) {
@@ -1157,8 +1160,13 @@ engine_own(struct engine *e)
 {
 	int rc;
 
-	if (e->lost_lease || state_begin(e->st) != STATE_OK)
+	if (e->lost_lease)
 		return -1;
+	if ((rc = state_begin(e->st)) != STATE_OK) {
+		if (rc == STATE_GONE) /* the state file was deleted */
+			engine_lost(e);
+		return -1;
+	}
 	if (!e->driving)
 		return 0;
 	rc = state_lease_check(e->st, e->run.id);

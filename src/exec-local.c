@@ -46,6 +46,7 @@ struct exec {
 };
 
 static struct exec *local_running;
+static int atexit_set; /* local_atexit is registered */
 
 static struct exec *local_start(const struct exec_req *, char **);
 static int64_t local_pgid(struct exec *);
@@ -64,6 +65,7 @@ static void local_maybe_done(struct exec *);
 static int local_throttle(struct exec *);
 static void local_on_resume(void *);
 static int group_alive(pid_t);
+static void local_atexit(void);
 static size_t token_groups(const char *, pid_t *, size_t);
 static size_t token_members(const char *, pid_t, pid_t *, size_t);
 static int local_env_has(pid_t, const char *);
@@ -120,7 +122,22 @@ local_start(const struct exec_req *req, char **err)
 	e->io = loop_io_add(req->loop, e->out, POLLIN, local_read, e);
 	e->next = local_running;
 	local_running = e;
+	if (!atexit_set && atexit(local_atexit) == 0)
+		atexit_set = 1;
 	return e;
+}
+
+/* A driver that exits with commands still running (it dies on a full
+ * disk, say) ends their process groups first: what it can no longer
+ * record must not go on. */
+static void
+local_atexit(void)
+{
+	struct exec *e;
+
+	for (e = local_running; e != NULL; e = e->next)
+		if (e->pid > 0 && !e->exited)
+			kill(-e->pid, SIGKILL);
 }
 
 static int64_t

@@ -213,7 +213,7 @@ static int pg_lease_write(struct state *, int64_t, const char *, int64_t);
 static int pg_lease_heartbeat(struct state *, int64_t);
 static int pg_lease_check(struct state *, int64_t);
 static int pg_lease_release(struct state *, int64_t);
-static int pg_audit_last(struct state *, int64_t *, char **);
+static int pg_audit_last(struct state *, int64_t *, char **, char **);
 static int pg_audit_append(struct state *, const struct audit_row *);
 static int pg_audit_each(struct state *, int64_t,
     int (*)(const struct audit_row *, void *), void *);
@@ -602,7 +602,7 @@ pg_session(struct state *st)
  * schema up to date.
  */
 static int
-pg_open(struct state *st, const char *path, int create, char **err)
+pg_open(struct state *st, const char *path, int flags, char **err)
 {
 	const char *conninfo = strncmp(path, "pg:", 3) == 0 ? path + 3 : path;
 	struct store *s = xcalloc(1, sizeof *s);
@@ -619,7 +619,7 @@ pg_open(struct state *st, const char *path, int create, char **err)
 	else
 		rc = pg_session(st);
 	if (rc == STATE_OK)
-		rc = pg_schema(st, create);
+		rc = pg_schema(st, flags & STATE_CREATE);
 	if (rc == STATE_NEWER)
 		xasprintf(err, "%s: written by a newer cutover (schema cutover "
 		    "version above %d); upgrade cutover", s->shown,
@@ -1609,19 +1609,21 @@ pg_lease_release(struct state *st, int64_t run)
 /* The id and hash of the runbook's newest entry: 0 and NULL if none. The
  * caller holds the runbook's write lock (a transaction is open). */
 static int
-pg_audit_last(struct state *st, int64_t *id, char **hash)
+pg_audit_last(struct state *st, int64_t *id, char **hash, char **at)
 {
 	PGresult *res;
 
 	*id = 0;
 	*hash = NULL;
-	res = pq_query(st, "SELECT id, hash FROM cutover.audit WHERE runbook=$1"
-	    " ORDER BY id DESC LIMIT 1", "R");
+	*at = NULL;
+	res = pq_query(st, "SELECT id, hash, at FROM cutover.audit WHERE"
+	    " runbook=$1 ORDER BY id DESC LIMIT 1", "R");
 	if (res == NULL)
 		return STATE_ERR;
 	if (PQntuples(res) == 1) {
 		*id = col_int(res, 0, "id", 0);
 		*hash = col_text(res, 0, "hash");
+		*at = col_text(res, 0, "at");
 	}
 	PQclear(res);
 	return STATE_OK;

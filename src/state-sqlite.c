@@ -9,16 +9,20 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "buf.h"
+#include "sha256.h"
 #include "state.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -78,6 +82,9 @@ static const char *const migrations[] = {
 	 * of 0.1.0 hashed every key it knew */
 	"ALTER TABLE runs ADD COLUMN step_hash INTEGER NOT NULL DEFAULT 1;",
 };
+/* sqlite_schema: a reader found a schema to bring up to date. */
+#define SCHEMA_STALE 1
+
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 _Static_assert(NMIGRATIONS == STATE_SCHEMA_VERSION,
     "STATE_SCHEMA_VERSION is the number of migrations");
@@ -99,7 +106,7 @@ static void run_info_fill(sqlite3_stmt *, struct run_info *);
 static void step_row_fill(sqlite3_stmt *, struct step_row *);
 static void attempt_row_fill(sqlite3_stmt *, struct attempt_row *);
 static void audit_row_fill(sqlite3_stmt *, struct audit_row *);
-static int sqlite_schema(struct state *);
+static int sqlite_schema(struct state *, int);
 static int schema_version(struct state *, int *);
 static int schema_migrate(struct state *, int);
 static int step_undoing(struct state *, int64_t, const char *);
@@ -108,9 +115,24 @@ static int sqlite_begin(struct state *);
 static int sqlite_commit(struct state *);
 static void sqlite_rollback(struct state *);
 static int sqlite_open(struct state *, const char *, int, char **);
+static int file_check(int, const char *, char **);
+static int file_open(const char *, int, char **);
+static int stale_wal(const char *, char **);
+static int side_files_check(const char *, char **);
+static int schema_tables(struct state *);
+static int schema_empty(struct state *);
+static int sqlite_connect(struct state *, const char *, int, char **);
+static const char *sqlite_why(sqlite3 *);
+static char *snapshot_uri(const char *);
+static int wal_empty(const char *);
+static int sqlite_read_full_disk(struct state *, const char *, char **);
+static int sqlite_same_file(struct state *, const struct stat *,
+    const char *, char **);
 static void sqlite_close(struct state *);
 static int sqlite_changed(struct state *);
 static int sqlite_wait(struct state *, int);
+static int sqlite_moved(struct state *);
+static int sqlite_save(struct state *, const char *);
 static int sqlite_run_latest(struct state *, int, struct run_info *);
 static int sqlite_run_get(struct state *, int64_t, struct run_info *);
 static int sqlite_run_list(struct state *, struct run_info **, size_t *);
@@ -162,7 +184,7 @@ static int sqlite_lease_write(struct state *, int64_t, const char *, int64_t);
 static int sqlite_lease_heartbeat(struct state *, int64_t);
 static int sqlite_lease_check(struct state *, int64_t);
 static int sqlite_lease_release(struct state *, int64_t);
-static int sqlite_audit_last(struct state *, int64_t *, char **);
+static int sqlite_audit_last(struct state *, int64_t *, char **, char **);
 static int sqlite_audit_append(struct state *, const struct audit_row *);
 static int sqlite_audit_each(struct state *, int64_t,
     int (*)(const struct audit_row *, void *), void *);
@@ -176,7 +198,7 @@ static int sqlite_row_put(struct state *, const char *,
 static int
 st_fail(struct state *st, const char *what)
 {
-	return store_fail(st, "%s: %s", what, sqlite3_errmsg(st->store->db));
+	return store_fail(st, "%s: %s", what, sqlite_why(st->store->db));
 }
 
 /*
@@ -432,14 +454,17 @@ schema_version(struct state *st, int *version)
 	    " AS version, (SELECT count(*) FROM sqlite_master WHERE name='meta')"
 	    " AS meta", "");
 	if (s == NULL)
-		return STATE_ERR;
+		return store_fail(st, "%s", sqlite_why(st->store->db));
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*version = (int)col_int(s, "version", 0);
 		meta = (int)col_int(s, "meta", 0);
 	}
 	st_done(st, s);
 	if (rc != SQLITE_ROW)
-		return st_fail(st, "not a cutover state file");
+		return store_fail(st, "%s", sqlite_why(st->store->db));
+	if (!meta && !schema_empty(st))
+		return store_fail(st, "not a cutover state file (an SQLite "
+		    "database without cutover's tables); refusing to change it");
 	if (!meta)
 		return STATE_OK;
 	s = st_query(st, "SELECT value FROM meta WHERE key='schema_version'", "");
@@ -448,11 +473,12 @@ schema_version(struct state *st, int *version)
 	if (sqlite3_step(s) == SQLITE_ROW && col_int(s, "value", 0) > *version)
 		*version = (int)col_int(s, "value", 0);
 	st_done(st, s);
-	if (*version < 1) {
-		free(st->error);
-		st->error = xstrdup("not a cutover state file (no schema version)");
-		return STATE_ERR;
-	}
+	if (*version < 1)
+		return store_fail(st, "not a cutover state file (no schema "
+		    "version)");
+	if (*version <= STATE_SCHEMA_VERSION && !schema_tables(st))
+		return store_fail(st, "not a cutover state file (it lacks "
+		    "cutover's tables); refusing to change it");
 	return STATE_OK;
 }
 
@@ -478,7 +504,7 @@ schema_migrate(struct state *st, int v)
  * then finds the work done), or refuse a file of a newer cutover.
  */
 static int
-sqlite_schema(struct state *st)
+sqlite_schema(struct state *st, int flags)
 {
 	int version, rc, v;
 
@@ -488,6 +514,8 @@ sqlite_schema(struct state *st)
 		return STATE_NEWER;
 	if (version == STATE_SCHEMA_VERSION)
 		return STATE_OK;
+	if (flags & STATE_READONLY)
+		return SCHEMA_STALE;
 	if (sqlite3_exec(st->store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return st_fail(st, "migrate schema");
@@ -505,44 +533,315 @@ sqlite_schema(struct state *st)
 }
 
 /*
- * Open the file (creating it, mode 0600, if create) in WAL mode with
- * synchronous=FULL, and bring its schema up to date.
+ * Is the file open on fd one cutover may use as the state file at path: a
+ * regular file of the user running cutover that nobody else may write?
+ * 0, or -1 with *err set.
  */
 static int
-sqlite_open(struct state *st, const char *path, int create, char **err)
+file_check(int fd, const char *path, char **err)
 {
-	int fd, rc;
+	struct stat sb;
 
-	fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-	if (fd == -1) {
+	if (fstat(fd, &sb) == -1) {
 		xasprintf(err, "%s: %s", path, strerror(errno));
-		return STATE_ERR;
+		return -1;
 	}
-	close(fd);
+	if (!S_ISREG(sb.st_mode))
+		xasprintf(err, "%s: not a regular file", path);
+	else if (sb.st_uid != geteuid())
+		xasprintf(err, "%s: owned by uid %lu, not by the user running "
+		    "cutover (uid %lu); refusing it", path,
+		    (unsigned long)sb.st_uid, (unsigned long)geteuid());
+	else if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		xasprintf(err, "%s: writable by others (mode %04o); refusing "
+		    "it: chmod 600 it if it is yours", path,
+		    (unsigned)(sb.st_mode & 07777));
+	return *err != NULL ? -1 : 0;
+}
+
+/* Is there a write-ahead log where path is not? SQLite would replay it
+ * into a new file there: the changes of a file that was deleted. */
+static int
+stale_wal(const char *path, char **err)
+{
+	struct stat sb;
+	char *wal;
+	int rc = 0;
+
+	if (lstat(path, &sb) == 0 || errno != ENOENT)
+		return 0;
+	xasprintf(&wal, "%s-wal", path);
+	if (lstat(wal, &sb) == 0) {
+		xasprintf(err, "%s: left by a state file that is gone; remove it "
+		    "(and %s-shm) before a new state file is made there", wal,
+		    path);
+		rc = 1;
+	}
+	free(wal);
+	return rc;
+}
+
+/* Open path itself, never through a symbolic link: created (0600, only
+ * if absent) or existing; the descriptor, or -1 with *err set. */
+static int
+file_open(const char *path, int flags, char **err)
+{
+	int fd = -1, mode = (flags & STATE_READONLY) ? O_RDONLY : O_RDWR;
+
+	if ((flags & STATE_CREATE) && stale_wal(path, err))
+		return -1;
+	if (flags & STATE_CREATE)
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	if (fd == -1 && (!(flags & STATE_CREATE) || errno == EEXIST))
+		fd = open(path, mode | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			xasprintf(err, "%s: a symbolic link; give the path of "
+			    "the state file itself", path);
+		else
+			xasprintf(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (file_check(fd, path, err) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The files SQLite keeps beside path (-wal, -shm, -journal), where they
+ * exist, pass file_check and are no symbolic links. 0 or -1, *err set. */
+static int
+side_files_check(const char *path, char **err)
+{
+	static const char *const suffix[] = { "-wal", "-shm", "-journal" };
+	char *side;
+	size_t i;
+	int fd, rc = 0;
+
+	for (i = 0; rc == 0 && i < sizeof suffix / sizeof suffix[0]; i++) {
+		xasprintf(&side, "%s%s", path, suffix[i]);
+		fd = open(side, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1 && errno == ELOOP) {
+			xasprintf(err, "%s: a symbolic link; refusing it", side);
+			rc = -1;
+		} else if (fd == -1 && errno != ENOENT) {
+			xasprintf(err, "%s: %s", side, strerror(errno));
+			rc = -1;
+		} else if (fd != -1) {
+			rc = file_check(fd, side, err);
+			close(fd);
+		}
+		free(side);
+	}
+	return rc;
+}
+
+/* Has the file every table of cutover 0.1.0? */
+static int
+schema_tables(struct state *st)
+{
+	sqlite3_stmt *s;
+	int n = 0;
+
+	s = st_query(st, "SELECT count(*) AS n FROM sqlite_master WHERE"
+	    " type='table' AND name IN ('meta', 'runs', 'steps', 'attempts',"
+	    " 'decisions', 'drivers', 'audit')", "");
+	if (s != NULL && sqlite3_step(s) == SQLITE_ROW)
+		n = (int)col_int(s, "n", 0);
+	st_done(st, s);
+	return n == 7;
+}
+
+/* Is the SQLite file st has open empty (no table at all)? */
+static int
+schema_empty(struct state *st)
+{
+	sqlite3_stmt *s;
+	int n = -1;
+
+	s = st_query(st, "SELECT count(*) AS n FROM sqlite_master", "");
+	if (s != NULL && sqlite3_step(s) == SQLITE_ROW)
+		n = (int)col_int(s, "n", 0);
+	st_done(st, s);
+	return n == 0;
+}
+
+/* Open the database of path with SQLite, WAL and synchronous=FULL (a
+ * reader only reads). STATE_OK, or STATE_ERR with *err set. */
+static int
+sqlite_connect(struct state *st, const char *path, int flags, char **err)
+{
+	int oflags = (flags & STATE_READONLY) ? SQLITE_OPEN_READONLY
+	                                      : SQLITE_OPEN_READWRITE;
+
+	oflags |= SQLITE_OPEN_NOFOLLOW;
 	st->store = xcalloc(1, sizeof *st->store);
-	if (sqlite3_open_v2(path, &st->store->db, SQLITE_OPEN_READWRITE,
-	        NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->store->db, "PRAGMA journal_mode=WAL;"
-	        " PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-	        NULL, NULL, NULL) != SQLITE_OK) {
-		xasprintf(err, "%s: %s", path, sqlite3_errmsg(st->store->db));
+	if (sqlite3_open_v2(path, &st->store->db, oflags, NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->store->db, (flags & STATE_READONLY)
+	        ? "PRAGMA query_only=1;"
+	        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	          " PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK) {
+		xasprintf(err, "%s: %s", path, sqlite_why(st->store->db));
 		sqlite_close(st);
 		return STATE_ERR;
 	}
 	sqlite3_busy_timeout(st->store->db, 15000);
-	rc = sqlite_schema(st);
-	if (rc != STATE_OK) {
-		if (rc == STATE_NEWER)
-			xasprintf(err, "%s: written by a newer cutover (schema "
-			    "version above %d); upgrade cutover", path,
-			    STATE_SCHEMA_VERSION);
-		else
-			xasprintf(err, "%s: %s", path, state_error(st));
-		sqlite_close(st);
-		return rc;
-	}
-	sqlite_changed(st);
 	return STATE_OK;
+}
+
+/* What went wrong in SQLite, in the words an operator needs. */
+static const char *
+sqlite_why(sqlite3 *db)
+{
+	int code = db != NULL ? sqlite3_errcode(db) : SQLITE_NOMEM;
+
+	if (code == SQLITE_FULL || (db != NULL &&
+	        (sqlite3_system_errno(db) == ENOSPC ||
+	         sqlite3_system_errno(db) == EDQUOT)))
+		return "disk full";
+	if (code == SQLITE_NOTADB)
+		return "not a cutover state file (not an SQLite database)";
+	return db != NULL ? sqlite3_errmsg(db) : "out of memory";
+}
+
+/* The URI that opens path as an immutable file: no lock, no -shm. */
+static char *
+snapshot_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = { 0 };
+	const unsigned char *p;
+	char *uri;
+
+	for (p = (const unsigned char *)path; *p != '\0'; p++) {
+		if (isalnum(*p) || strchr("/._-~", *p) != NULL)
+			buf_addc(&b, (char)*p);
+		else {
+			buf_addc(&b, '%');
+			buf_addc(&b, hex[*p >> 4]);
+			buf_addc(&b, hex[*p & 15]);
+		}
+	}
+	xasprintf(&uri, "file:%s?immutable=1", b.data != NULL ? b.data : "");
+	buf_free(&b);
+	return uri;
+}
+
+/* Does the file at path hold everything committed: no write-ahead log,
+ * or an empty one? */
+static int
+wal_empty(const char *path)
+{
+	struct stat sb;
+	char *wal;
+	int rc;
+
+	xasprintf(&wal, "%s-wal", path);
+	rc = lstat(wal, &sb) == -1 ? errno == ENOENT : sb.st_size == 0;
+	free(wal);
+	return rc;
+}
+
+/*
+ * A reader on a full disk, where SQLite cannot make the shared memory file
+ * a reader of a WAL database needs: when the file holds everything
+ * committed, read it as an immutable file instead, and say so. STATE_OK,
+ * or STATE_ERR (nothing changed).
+ */
+static int
+sqlite_read_full_disk(struct state *st, const char *path, char **err)
+{
+	char *uri;
+	sqlite3 *db;
+	int rc;
+
+	if (!wal_empty(path))
+		return STATE_ERR;
+	uri = snapshot_uri(path);
+	rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	    SQLITE_OPEN_NOFOLLOW, NULL);
+	free(uri);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
+		return STATE_ERR;
+	}
+	cache_free(&st->store->cache);
+	sqlite3_close(st->store->db);
+	st->store->db = db;
+	free(*err);
+	*err = NULL;
+	free(st->warning);
+	xasprintf(&st->warning, "%s: disk full; read as last written to the "
+	    "file, without a lock: free some space", path);
+	return sqlite_schema(st, STATE_READONLY);
+}
+
+/*
+ * SQLite opened the file that was checked (sb): path still names it, and
+ * SQLite's own descriptor is on it (nothing was swapped in between).
+ */
+static int
+sqlite_same_file(struct state *st, const struct stat *sb, const char *path,
+    char **err)
+{
+	struct stat now;
+	int moved = 0;
+
+	sqlite3_file_control(st->store->db, "main", SQLITE_FCNTL_HAS_MOVED,
+	    &moved);
+	if (stat(path, &now) == 0 && !moved && now.st_dev == sb->st_dev &&
+	    now.st_ino == sb->st_ino)
+		return STATE_OK;
+	xasprintf(err, "%s: the file changed while it was opened; try again",
+	    path);
+	return STATE_ERR;
+}
+
+/*
+ * Open the state file (see file_open and side_files_check) in WAL mode with
+ * synchronous=FULL and bring its schema up to date; refuse an SQLite file
+ * that is not empty and lacks cutover's tables. A reader opens it read-only
+ * (no write, no checkpoint: it reads on a full disk), unless its schema
+ * must be brought up to date first.
+ */
+static int
+sqlite_open(struct state *st, const char *path, int flags, char **err)
+{
+	struct stat sb;
+	int fd, rc;
+
+	/* Checked, then closed before SQLite opens it: closing a descriptor
+	 * would drop the locks SQLite holds on the file. */
+	if ((fd = file_open(path, flags, err)) == -1)
+		return STATE_ERR;
+	rc = fstat(fd, &sb);
+	close(fd);
+	if (rc == -1 || side_files_check(path, err) != 0 ||
+	    sqlite_connect(st, path, flags, err) != STATE_OK) {
+		if (*err == NULL)
+			xasprintf(err, "%s: %s", path, strerror(errno));
+		return STATE_ERR;
+	}
+	rc = sqlite_schema(st, flags);
+	if (rc == STATE_ERR && (flags & STATE_READONLY) &&
+	    strcmp(state_error(st), "disk full") == 0)
+		rc = sqlite_read_full_disk(st, path, err);
+	if (rc == STATE_OK)
+		rc = sqlite_same_file(st, &sb, path, err);
+	else if (rc == STATE_NEWER)
+		xasprintf(err, "%s: written by a newer cutover (schema version "
+		    "above %d); upgrade cutover", path, STATE_SCHEMA_VERSION);
+	else if (rc != SCHEMA_STALE)
+		xasprintf(err, "%s: %s", path, state_error(st));
+	if (rc != STATE_OK)
+		sqlite_close(st);
+	if (rc == SCHEMA_STALE) /* a reader, but the schema must move on */
+		return sqlite_open(st, path, flags & ~STATE_READONLY, err);
+	if (rc == STATE_OK)
+		sqlite_changed(st);
+	return rc;
 }
 
 static void
@@ -554,6 +853,46 @@ sqlite_close(struct state *st)
 	sqlite3_close(st->store->db);
 	free(st->store);
 	st->store = NULL;
+}
+
+/* Deleted (1) or replaced (2): SQLite compares its descriptor with the
+ * path (a deleted file has no path left). */
+static int
+sqlite_moved(struct state *st)
+{
+	struct stat sb;
+	int moved = 0;
+
+	if (sqlite3_file_control(st->store->db, "main", SQLITE_FCNTL_HAS_MOVED,
+	        &moved) != SQLITE_OK || !moved)
+		return 0;
+	return stat(st->path, &sb) == -1 && errno == ENOENT ? 1 : 2;
+}
+
+/* A copy of the database, through SQLite's backup, into a new file. */
+static int
+sqlite_save(struct state *st, const char *path)
+{
+	sqlite3 *to = NULL;
+	sqlite3_backup *b;
+	int fd, rc = SQLITE_ERROR;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1)
+		return store_fail(st, "%s: %s", path, strerror(errno));
+	close(fd);
+	if (sqlite3_open_v2(path, &to, SQLITE_OPEN_READWRITE |
+	        SQLITE_OPEN_NOFOLLOW, NULL) == SQLITE_OK &&
+	    (b = sqlite3_backup_init(to, "main", st->store->db, "main")) !=
+	        NULL) {
+		sqlite3_backup_step(b, -1);
+		rc = sqlite3_backup_finish(b);
+	}
+	if (rc != SQLITE_OK)
+		store_fail(st, "%s: %s", path, sqlite_why(to));
+	sqlite3_close(to);
+	return rc == SQLITE_OK ? STATE_OK : STATE_ERR;
 }
 
 static int
@@ -695,8 +1034,8 @@ sqlite_run_create(struct state *st, const char *runbook, const char *mode,
 	free(now);
 	if (rc == STATE_OK) {
 		*id = sqlite3_last_insert_rowid(st->store->db);
-		rc = state_audit(st, *id, NULL, "run-start", "mode=%s sha256=%s",
-		    mode, sha);
+		rc = state_audit(st, *id, NULL, "run-start",
+		    "runbook=%s mode=%s sha256=%s", runbook, mode, sha);
 	}
 	return store_tx_leave(st, opened, rc);
 }
@@ -927,8 +1266,18 @@ static int
 sqlite_step_set_result(struct state *st, int64_t run, const char *id,
     const char *json)
 {
-	return st_run(st, "UPDATE steps SET result=? WHERE run=? AND id=?",
+	char sha[SHA256_HEX_LEN + 1];
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = st_run(st, "UPDATE steps SET result=? WHERE run=? AND id=?",
 	    "tIt", json, run, id);
+	sha256_hex(json != NULL ? json : "", json != NULL ? strlen(json) : 0,
+	    sha);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, id, "result", "sha256=%s", sha);
+	return store_tx_leave(st, opened, rc);
 }
 
 /* Attempts. */
@@ -998,6 +1347,7 @@ sqlite_attempt_finish(struct state *st, int64_t run, const char *step, int n,
     size_t len, int64_t total, enum step_state to)
 {
 	int64_t now = state_now_ms();
+	char sha[SHA256_HEX_LEN + 1];
 	int opened = store_tx_enter(st), rc;
 	char code[32] = ""; /* sql and reconcile have no exit status */
 
@@ -1018,12 +1368,15 @@ sqlite_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 		    " undo=CASE WHEN ? THEN 0 ELSE 1 END WHERE run=? AND id=?",
 		    "ttiIt", step_state_name(to), message, to == ST_ROLLED_BACK,
 		    run, step);
+	sha256_hex(out != NULL ? out : "", out != NULL ? len : 0, sha);
 	if (exit_code >= 0)
 		snprintf(code, sizeof code, " (exit %d)", exit_code);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "attempt-end",
-		    "attempt %d %s%s%s%s; step %s", n, astate, code,
+		    "attempt %d %s%s%s%s; output sha256=%s (%zu bytes kept of"
+		    " %lld); step %s", n, astate, code,
 		    message != NULL ? ": " : "", message != NULL ? message : "",
+		    sha, out != NULL ? len : 0, (long long)total,
 		    step_state_name(to));
 	return store_tx_leave(st, opened, rc);
 }
@@ -1248,22 +1601,24 @@ sqlite_lease_release(struct state *st, int64_t run)
 
 /* Audit trail. */
 
-/* The id and hash of the newest entry: 0 and NULL in a new file. */
+/* The id, hash and time of the newest entry: 0 and NULLs in a new file. */
 static int
-sqlite_audit_last(struct state *st, int64_t *id, char **hash)
+sqlite_audit_last(struct state *st, int64_t *id, char **hash, char **at)
 {
 	sqlite3_stmt *s;
 	int rc;
 
 	*id = 0;
 	*hash = NULL;
-	s = st_query(st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
-	    "");
+	*at = NULL;
+	s = st_query(st, "SELECT id, hash, at FROM audit ORDER BY id DESC"
+	    " LIMIT 1", "");
 	if (s == NULL)
 		return STATE_ERR;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*id = col_int(s, "id", 0);
 		*hash = col_text(s, "hash");
+		*at = col_text(s, "at");
 	}
 	st_done(st, s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STATE_OK
@@ -1467,6 +1822,8 @@ const struct store_ops store_sqlite = {
 	.close = sqlite_close,
 	.changed = sqlite_changed,
 	.wait = sqlite_wait,
+	.moved = sqlite_moved,
+	.save = sqlite_save,
 	.set_durable = sqlite_set_durable,
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "runbook.h"
 #include "sha256.h"
 #include "state.h"
@@ -40,13 +43,30 @@ static const char *state_names[ST_NSTATES] = {
 
 static const char *kind_names[] = { "run", "verify", "rollback" };
 
+/* How far state_now_ms runs ahead of this machine's clock: raised to the
+ * newest audit entry of a state file when the clock is behind it. */
+static int64_t clock_ahead;
+
+/* A clock this far behind the trail is flagged in the entries it makes. */
+#define AUDIT_CLOCK_SLACK_MS 1000
+
 _Static_assert(STATE_STEP_HASH == RB_HASH_CURRENT,
     "new runs record the rule the runbook loader hashes steps by");
 
 static const struct store_ops *state_store(const char *);
+static int64_t clock_mono_ms(void);
+static int64_t clock_wall_ms(void);
+static int64_t clock_process_ms(void);
 static int lease_alive(const struct lease_holder *, const char *);
 static void audit_hash(const struct audit_row *, char[SHA256_HEX_LEN + 1]);
 static int audit_verify_one(const struct audit_row *, void *);
+static void audit_time(const char *, char[32]);
+static int audit_clock_note(struct state *, int64_t);
+static int64_t state_clock_gap(struct state *);
+static char *gone_path(const char *);
+static int gone_mark(struct state *);
+static char *gone_text(struct state *);
+static int gone_check(const char *, char **);
 
 const char *
 step_state_name(enum step_state s)
@@ -87,27 +107,58 @@ store_kind_parse(const char *name)
 	return ATT_RUN;
 }
 
+/* CLOCK_BOOTTIME counts a suspended machine too; CLOCK_MONOTONIC where
+ * there is none. Never stepped by anyone. */
+static int64_t
+clock_mono_ms(void)
+{
+	struct timespec ts;
+
+#ifdef CLOCK_BOOTTIME
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The wall clock when the process first asks. Only a build with test hooks
+ * (the test suite's cutover-test) lets CUTOVER_FAKE_CLOCK replace it; the
+ * cutover that is installed always reads the real clock.
+ */
+static int64_t
+clock_wall_ms(void)
+{
+	struct timespec ts;
+#ifdef CUTOVER_TEST_HOOKS
+	const char *fake = getenv("CUTOVER_FAKE_CLOCK");
+
+	if (fake != NULL && *fake != '\0' && strtoll(fake, NULL, 10) > 0)
+		return strtoll(fake, NULL, 10);
+#endif
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The wall clock as the process read it first, advanced by the monotonic
+ * clock since: a clock stepped while the process runs changes nothing. */
+static int64_t
+clock_process_ms(void)
+{
+	static int64_t wall = -1, mono;
+
+	if (wall == -1) {
+		wall = clock_wall_ms();
+		mono = clock_mono_ms();
+	}
+	return wall + clock_mono_ms() - mono;
+}
+
 int64_t
 state_now_ms(void)
 {
-	static int64_t fake_base = -1, mono_base;
-	struct timespec ts;
-	const char *fake;
-
-	if (fake_base == -1) {
-		fake = getenv("CUTOVER_FAKE_CLOCK");
-		fake_base = (fake != NULL && *fake != '\0') ? strtoll(fake, NULL, 10)
-		                                            : 0;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		mono_base = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	}
-	if (fake_base > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		return fake_base + (int64_t)ts.tv_sec * 1000 +
-		    ts.tv_nsec / 1000000 - mono_base;
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_process_ms() + clock_ahead;
 }
 
 void
@@ -158,7 +209,7 @@ state_is_file(const char *path)
 }
 
 int
-state_open(const char *path, int create, struct state **out, char **err)
+state_open(const char *path, int flags, struct state **out, char **err)
 {
 	const struct store_ops *ops = state_store(path);
 	struct state *st;
@@ -170,7 +221,11 @@ state_open(const char *path, int create, struct state **out, char **err)
 	st = xcalloc(1, sizeof *st);
 	st->ops = ops;
 	st->path = xstrdup(path);
-	if ((rc = ops->open(st, path, create, err)) != STATE_OK) {
+	if (ops == &store_sqlite && gone_check(path, err) != 0)
+		rc = STATE_ERR;
+	else
+		rc = ops->open(st, path, flags, err);
+	if (rc != STATE_OK) {
 		free(st->path);
 		free(st->error);
 		free(st);
@@ -180,6 +235,8 @@ state_open(const char *path, int create, struct state **out, char **err)
 	pw = getpwuid(getuid());
 	st->os_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
 	st->operator = xstrdup(st->os_user);
+	if ((st->behind_ms = state_clock_gap(st)) < 0)
+		st->behind_ms = 0;
 	*out = st;
 	return STATE_OK;
 }
@@ -195,6 +252,8 @@ state_close(struct state *st)
 	free(st->operator);
 	free(st->os_user);
 	free(st->error);
+	free(st->gone);
+	free(st->warning);
 	free(st);
 }
 
@@ -203,6 +262,12 @@ state_set_runbook(struct state *st, const char *name)
 {
 	free(st->runbook);
 	st->runbook = name != NULL ? xstrdup(name) : NULL;
+}
+
+const char *
+state_warning(struct state *st)
+{
+	return st->warning;
 }
 
 int
@@ -235,13 +300,138 @@ state_set_durable(struct state *st, int on)
 	st->ops->set_durable(st, on);
 }
 
+/* The marker a driver leaves beside a state file deleted under it. */
+static char *
+gone_path(const char *path)
+{
+	return xprintf("%s.gone", path);
+}
+
+/*
+ * The file was deleted or replaced under this process: nothing more is
+ * written to it (STATE_GONE from now on). What this process still sees of
+ * it is saved to PATH.gone.db, and a marker, PATH.gone, says what happened
+ * and what to do, so that no later command takes an empty or another file
+ * for it and starts the run over (state_open refuses the path while the
+ * marker is there).
+ */
+static int
+gone_mark(struct state *st)
+{
+	char *mark;
+	int fd;
+
+	if (st->gone == NULL) {
+		st->gone = gone_text(st);
+		mark = gone_path(st->path);
+		fd = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1) {
+			dprintf(fd, "%s\n", st->gone);
+			fsync(fd);
+			close(fd);
+		}
+		free(mark);
+	}
+	store_fail(st, "%s", st->gone);
+	return STATE_GONE;
+}
+
+/* Save what st still sees of its lost file beside it, and say what
+ * happened and what to do, on one line (a new string). */
+static char *
+gone_text(struct state *st)
+{
+	struct run_info r = { 0 };
+	char *mark = gone_path(st->path), *copy, *saved = NULL, *text, now[32];
+
+	state_format_time(state_now_ms(), now);
+	if (st->ops->run_latest(st, 0, &r) != STATE_OK)
+		r.runbook = NULL;
+	copy = xprintf("%s.db", mark);
+	if (st->ops->save != NULL && st->ops->save(st, copy) == STATE_OK)
+		xasprintf(&saved, "its last state is saved in %s: to go on from "
+		    "there, remove %s-wal and %s-shm, move it to %s and remove "
+		    "%s; to start afresh", copy, st->path, st->path, st->path,
+		    mark);
+	xasprintf(&text, "%s: the state file was %s while run %lld of %s was "
+	    "driven (pid %ld on %s, %s); nothing more is recorded; %s remove "
+	    "%s, %s-wal and %s-shm", st->path, st->ops->moved(st) == 1
+	    ? "deleted" : "replaced by another file", (long long)r.id,
+	    r.runbook != NULL ? r.runbook : "?", (long)getpid(), st->host, now,
+	    saved != NULL ? saved : "to start afresh,", mark, st->path,
+	    st->path);
+	free(saved);
+	free(copy);
+	free(mark);
+	run_info_free(&r);
+	return text;
+}
+
+const char *
+state_gone(struct state *st)
+{
+	return st->gone;
+}
+
+int
+state_marked_gone(const char *path)
+{
+	char *mark = gone_path(path);
+	struct stat sb;
+	int rc = lstat(mark, &sb) == 0;
+
+	free(mark);
+	return rc;
+}
+
+/* Refuse path while a marker of gone_mark is beside it: 0, or -1 with
+ * *err the marker's line. */
+static int
+gone_check(const char *path, char **err)
+{
+	char *mark = gone_path(path), line[2048];
+	FILE *f = NULL;
+	int fd;
+
+	fd = open(mark, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT) {
+		free(mark);
+		return 0;
+	}
+	if (fd != -1 && (f = fdopen(fd, "r")) != NULL &&
+	    fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		*err = xstrdup(line);
+	} else
+		xasprintf(err, "%s: the state file was lost while a run was "
+		    "driven; see %s, and remove it to go on", path, mark);
+	if (f != NULL)
+		fclose(f);
+	else if (fd != -1)
+		close(fd);
+	free(mark);
+	return -1;
+}
+
+/*
+ * Writers run their clock ahead to the newest audit entry when it is
+ * behind (another machine's clock, or this one stepped back), so that no
+ * time they record goes backwards; readers keep the machine's clock.
+ */
 int
 state_begin(struct state *st)
 {
-	int rc = st->ops->begin(st);
+	int64_t gap;
+	int rc;
 
-	if (rc == STATE_OK)
-		st->in_tx = 1;
+	if (st->gone != NULL || (st->ops->moved != NULL && st->ops->moved(st)))
+		return gone_mark(st);
+	if ((rc = st->ops->begin(st)) != STATE_OK)
+		return rc;
+	st->in_tx = 1;
+	if ((gap = state_clock_gap(st)) > clock_ahead)
+		clock_ahead = gap;
 	return rc;
 }
 
@@ -459,14 +649,15 @@ state_audit(struct state *st, int64_t run, const char *step,
 {
 	struct audit_row a;
 	char prev[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1], at[32];
-	char *details = NULL, *last = NULL;
+	char *details = NULL, *last = NULL, *last_at = NULL;
 	va_list ap;
 	int opened, rc;
 
 	if ((opened = store_tx_enter(st)) < 0)
 		return STATE_ERR;
 	memset(&a, 0, sizeof a);
-	if (st->ops->audit_last(st, &a.id, &last) != STATE_OK)
+	if (audit_clock_note(st, run) != STATE_OK ||
+	    st->ops->audit_last(st, &a.id, &last, &last_at) != STATE_OK)
 		return store_tx_leave(st, opened, STATE_ERR);
 	a.id++;
 	memset(prev, '0', SHA256_HEX_LEN);
@@ -477,7 +668,8 @@ state_audit(struct state *st, int64_t run, const char *step,
 	va_start(ap, fmt);
 	xvasprintf(&details, fmt, ap);
 	va_end(ap);
-	state_format_time(state_now_ms(), at);
+	audit_time(last_at, at);
+	free(last_at);
 	a.at = at;
 	a.run = run;
 	a.step = (char *)step;
@@ -493,8 +685,86 @@ state_audit(struct state *st, int64_t run, const char *step,
 	return store_tx_leave(st, opened, rc);
 }
 
+/* The time of a new entry: now, or the newest entry's (last_at) when the
+ * clock is behind it, so that time never goes backwards in the trail. */
+static void
+audit_time(const char *last_at, char at[32])
+{
+	int64_t last = last_at != NULL ? state_parse_time(last_at) : -1;
+
+	state_format_time(state_now_ms() > last ? state_now_ms() : last, at);
+}
+
+/*
+ * The first time this process's clock is found more than a second behind
+ * the newest entry, say so in an entry of its own (clock-behind) before
+ * the one being made.
+ */
+static int
+audit_clock_note(struct state *st, int64_t run)
+{
+	char *hash = NULL, *at = NULL, d[32];
+	int64_t id, behind;
+	int rc;
+
+	if (st->clock_noted)
+		return STATE_OK;
+	if (st->ops->audit_last(st, &id, &hash, &at) != STATE_OK)
+		return STATE_ERR;
+	behind = at != NULL ? state_parse_time(at) - clock_process_ms() : 0;
+	rc = STATE_OK;
+	if (behind >= AUDIT_CLOCK_SLACK_MS) {
+		st->clock_noted = 1;
+		duration_format(behind, d, sizeof d);
+		rc = state_audit(st, run, NULL, "clock-behind", "the clock of "
+		    "%s is %s behind the newest entry (%s); entries keep the "
+		    "trail's time", st->host, d, at);
+	}
+	free(hash);
+	free(at);
+	return rc;
+}
+
+int64_t
+state_parse_time(const char *s)
+{
+	struct tm tm;
+	int ms = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year,
+	        &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	        &ms) < 6)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+int64_t
+state_clock_behind(struct state *st)
+{
+	return st->behind_ms;
+}
+
+/* How far (ms) this process's clock is behind the newest entry of st's
+ * trail (<= 0 if it is not). */
+static int64_t
+state_clock_gap(struct state *st)
+{
+	char *hash = NULL, *at = NULL;
+	int64_t id, behind = 0;
+
+	if (st->ops->audit_last(st, &id, &hash, &at) == STATE_OK && at != NULL)
+		behind = state_parse_time(at) - clock_process_ms();
+	free(hash);
+	free(at);
+	return behind;
+}
+
 struct verify_ctx {
 	char prev[SHA256_HEX_LEN + 1];
+	char prev_at[32];
 	int64_t expect_id;
 	int64_t bad;
 	char *why;
@@ -517,11 +787,17 @@ audit_verify_one(const struct audit_row *a, void *arg)
 	else if (a->hash == NULL || strcmp(a->hash, hash) != 0)
 		xasprintf(&v->why, "entry %lld was altered (hash mismatch)",
 		    (long long)a->id);
+	else if (a->at == NULL || state_parse_time(a->at) < 0)
+		xasprintf(&v->why, "entry %lld has no time", (long long)a->id);
+	else if (state_parse_time(a->at) < state_parse_time(v->prev_at))
+		xasprintf(&v->why, "entry %lld goes back in time (%s, after "
+		    "%s)", (long long)a->id, a->at, v->prev_at);
 	if (v->why != NULL) {
 		v->bad = a->id;
 		return 1;
 	}
 	snprintf(v->prev, sizeof v->prev, "%s", a->hash);
+	snprintf(v->prev_at, sizeof v->prev_at, "%s", a->at);
 	v->expect_id++;
 	return 0;
 }
@@ -539,6 +815,41 @@ state_audit_verify(struct state *st, int64_t *bad_id, char **why)
 	*bad_id = v.bad;
 	*why = v.why;
 	return v.why != NULL ? 1 : 0;
+}
+
+int
+state_audit_head(struct state *st, char out[65])
+{
+	int64_t id;
+	char *hash = NULL, *at = NULL;
+
+	out[0] = '\0';
+	if (st->ops->audit_last(st, &id, &hash, &at) != STATE_OK)
+		return STATE_ERR;
+	free(at);
+	if (hash == NULL)
+		return STATE_NOTFOUND;
+	snprintf(out, 65, "%s", hash);
+	free(hash);
+	return STATE_OK;
+}
+
+int
+state_runbook_check(struct state *st, const char *name)
+{
+	struct run_info *v = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = st->ops->run_list(st, &v, &n)) != STATE_OK)
+		return rc;
+	for (i = 0; i < n && rc == STATE_OK; i++)
+		if (strcmp(v[i].runbook, name) != 0)
+			rc = store_fail(st, "%s: the state file of runbook %s, "
+			    "not %s; use --state to choose another file",
+			    st->path, v[i].runbook, name);
+	run_info_free_list(v, n);
+	return rc;
 }
 
 /* The rest is the store's. */
@@ -762,12 +1073,12 @@ state_audit_copy(struct state *st, const struct audit_row *src, int64_t run)
 {
 	struct audit_row a = *src;
 	char prev[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1];
-	char *last = NULL;
+	char *last = NULL, *last_at = NULL, *details = NULL;
 	int opened, rc;
 
 	if ((opened = store_tx_enter(st)) < 0)
 		return STATE_ERR;
-	if (st->ops->audit_last(st, &a.id, &last) != STATE_OK)
+	if (st->ops->audit_last(st, &a.id, &last, &last_at) != STATE_OK)
 		return store_tx_leave(st, opened, STATE_ERR);
 	a.id++;
 	memset(prev, '0', SHA256_HEX_LEN);
@@ -775,10 +1086,22 @@ state_audit_copy(struct state *st, const struct audit_row *src, int64_t run)
 	if (last != NULL)
 		snprintf(prev, sizeof prev, "%s", last);
 	free(last);
+	/* Time never goes backwards in a trail: an entry older than the
+	 * destination's newest takes that time and keeps its own in words. */
+	if (last_at != NULL && src->at != NULL &&
+	    state_parse_time(src->at) < state_parse_time(last_at)) {
+		xasprintf(&details, "%s%s[copied; at %s in the source]",
+		    src->details != NULL ? src->details : "",
+		    src->details != NULL && *src->details ? " " : "", src->at);
+		a.at = last_at;
+		a.details = details;
+	}
 	a.run = run;
 	a.prev = prev;
 	audit_hash(&a, hash);
 	a.hash = hash;
 	rc = st->ops->audit_append(st, &a);
+	free(details);
+	free(last_at);
 	return store_tx_leave(st, opened, rc);
 }

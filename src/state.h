@@ -51,6 +51,7 @@ enum {
 	STATE_NEWER = -2,    /* schema newer than this program */
 	STATE_CONFLICT = -3, /* lease held, or a conditional update lost */
 	STATE_NOTFOUND = -4,
+	STATE_GONE = -5,     /* the file was deleted or replaced while open */
 };
 
 struct state;
@@ -128,21 +129,41 @@ const char *step_state_name(enum step_state);
 int step_state_parse(const char *, enum step_state *);
 const char *attempt_kind_name(enum attempt_kind);
 
-/* Current time in epoch milliseconds; CUTOVER_FAKE_CLOCK (epoch ms, which
- * then advances with real time) shifts it for tests. */
+/*
+ * Current time in epoch milliseconds: the wall clock as the process first
+ * read it, advanced by the monotonic clock since (so a clock stepped while
+ * a driver runs changes no duration), and never behind the newest audit
+ * entry of a state file opened (state_clock_behind says by how much the
+ * machine's clock was). Built with CUTOVER_TEST_HOOKS (the test suite's
+ * cutover-test only), CUTOVER_FAKE_CLOCK (epoch ms) replaces the wall clock.
+ */
 int64_t state_now_ms(void);
 /* Format epoch ms as "2026-11-23T17:31:31.123Z" into out (25 bytes). */
 void state_format_time(int64_t ms, char out[32]);
+/* Epoch ms of such a text, or -1. */
+int64_t state_parse_time(const char *);
+/* How far (ms) this machine's clock was behind the newest audit entry when
+ * the state file was opened; 0 if it was not. */
+int64_t state_clock_behind(struct state *);
+
+/* state_open flags */
+#define STATE_CREATE 0x1   /* create the file (0600) if it does not exist */
+#define STATE_READONLY 0x2 /* only read: no write, no WAL checkpoint */
 
 /*
- * Open (creating with mode 0600 if create is set) the state file. Returns
- * STATE_OK, STATE_NEWER (schema of a newer cutover) or STATE_ERR, with a
- * one-line message in *err (caller frees) on failure. A path of the form
- * postgresql://..., postgres://... or pg:CONNINFO opens a PostgreSQL
- * database instead (schema cutover, created when create is set and the
- * role may); messages never show its password.
+ * Open the state file as flags say. Returns STATE_OK, STATE_NEWER (schema
+ * of a newer cutover) or STATE_ERR, with a one-line message in *err
+ * (caller frees) on failure. A file is created only where nothing is
+ * (never through a symbolic link); an existing one must be a regular file
+ * of the user running cutover that nobody else may write, and so must
+ * SQLite's side files (PATH-wal, -shm, -journal) where they exist. An
+ * SQLite file that is neither empty nor cutover's is refused, never
+ * changed. A path of the form postgresql://..., postgres://... or
+ * pg:CONNINFO opens a PostgreSQL database instead (schema cutover, created
+ * when STATE_CREATE is set and the role may); messages never show its
+ * password.
  */
-int state_open(const char *path, int create, struct state **, char **err);
+int state_open(const char *path, int flags, struct state **, char **err);
 /* Is path a state file (not the address of a database server)? Only a file
  * has a directory to create and can be missing. */
 int state_is_file(const char *path);
@@ -152,6 +173,9 @@ void state_close(struct state *);
  * state file keeps one runbook and ignores it. NULL: every runbook, for
  * reading (state_run_list) only. The name is copied. */
 void state_set_runbook(struct state *, const char *name);
+/* Something the user of a file opened should be told (one line), or NULL:
+ * a reader on a full disk reads the file as last written. */
+const char *state_warning(struct state *);
 /* Who acts: recorded in every audit entry. Strings are copied. */
 void state_set_actor(struct state *, const char *operator, const char *os_user);
 const char *state_operator(const struct state *);
@@ -163,13 +187,25 @@ int state_changed(struct state *);
  * none did, STATE_ERR. PostgreSQL is told of each commit (NOTIFY on a
  * channel per runbook); a state file is looked at every 50 ms. */
 int state_wait(struct state *, int timeout_ms);
+/*
+ * Why the state file is gone (deleted, or replaced by another file, while
+ * this process had it open) and what to do, or NULL. state_begin notices
+ * it and returns STATE_GONE from then on (every other write STATE_ERR,
+ * with this as state_error), after saving what this process still sees
+ * of the file to PATH.gone.db and leaving the same text in a marker,
+ * PATH.gone: state_open refuses the path while the marker is there.
+ */
+const char *state_gone(struct state *);
+/* Is there a PATH.gone marker for path? */
+int state_marked_gone(const char *path);
 
 /* Commits are durable (synchronous=FULL, the default) or, for writes that
  * are views rather than transitions, left to the next durable commit. */
 void state_set_durable(struct state *, int);
 
 /* Explicit transactions (BEGIN IMMEDIATE), for grouping several calls. The
- * writing calls below open their own transaction unless one is open. */
+ * writing calls below open their own transaction unless one is open.
+ * state_begin returns STATE_GONE once the file is gone (state_gone). */
 int state_begin(struct state *);
 int state_commit(struct state *);
 void state_rollback(struct state *);
@@ -178,6 +214,9 @@ void state_rollback(struct state *);
 int state_run_latest(struct state *, int open_only, struct run_info *);
 int state_run_get(struct state *, int64_t id, struct run_info *);
 int state_run_list(struct state *, struct run_info **, size_t *);
+/* Are all runs of the file of the runbook called name? STATE_OK, or
+ * STATE_ERR saying whose file it is. */
+int state_runbook_check(struct state *, const char *name);
 int state_run_create(struct state *, const char *runbook, const char *mode,
     const char *text, const char *sha, int64_t *id);
 int state_run_set_state(struct state *, int64_t run, const char *state);
@@ -290,6 +329,11 @@ int state_audit_each(struct state *, int64_t run,
 /* Check the hash chain. Returns 0 if intact, else 1 with *bad_id the first
  * entry that does not match; -1 on a read error. */
 int state_audit_verify(struct state *, int64_t *bad_id, char **why);
+/* The hash of the newest audit entry, the head of the chain, as 64 hex
+ * digits in out: STATE_OK, STATE_NOTFOUND (out empty) when the trail has
+ * no entry yet, STATE_ERR on a read error. An operator who notes the head
+ * can later prove that nothing was cut or rewritten behind it. */
+int state_audit_head(struct state *, char out[65]);
 
 /*
  * Copying runs between stores (`cutover state copy`): the rows of a run's

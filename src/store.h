@@ -60,21 +60,33 @@ struct state {
 	char host[256]; /* this machine, for the lease */
 	int in_tx;      /* begin was called and not yet ended */
 	char *error;
+	int64_t behind_ms; /* this clock behind the newest entry at open */
+	int clock_noted;   /* a clock-behind entry was made */
+	char *gone;        /* why the file is no longer the one at path */
+	char *warning;     /* what a reader should know (state_warning) */
 };
 
 struct store_ops {
 	const char *name; /* "sqlite" */
 
-	/* Open path (creating it if create and the store can) and bring its
+	/* Open path as the STATE_* flags of state_open say and bring its
 	 * schema up to date; STATE_NEWER if it was written by a newer cutover.
-	 * On failure, *err is one line naming path, and close is not called. */
-	int (*open)(struct state *, const char *path, int create, char **err);
+	 * A reader (STATE_READONLY) writes nothing, unless the schema must be
+	 * brought up to date first. On failure, *err is one line naming path,
+	 * and close is not called. */
+	int (*open)(struct state *, const char *path, int flags, char **err);
 	void (*close)(struct state *);
 	/* Has another connection changed anything since the last call? */
 	int (*changed)(struct state *);
 	/* Wait up to timeout_ms for another connection's change (as
 	 * state_wait), without taking it from changed. */
 	int (*wait)(struct state *, int timeout_ms);
+	/* Was the file deleted (1) or replaced by another (2) since it was
+	 * opened? 0 if not. A store that is no file may leave this NULL. */
+	int (*moved)(struct state *);
+	/* Write what the store holds, as one consistent copy, to a new file
+	 * at path (0600, never through a link). May be NULL. */
+	int (*save)(struct state *, const char *path);
 	void (*set_durable)(struct state *, int);
 	int (*begin)(struct state *);
 	int (*commit)(struct state *); /* rolls back if it fails */
@@ -151,11 +163,12 @@ struct store_ops {
 	int (*lease_release)(struct state *, int64_t run);
 
 	/* The audit trail. state.c makes each entry and its hash: audit_last
-	 * gives the id and hash of the newest entry (0 and NULL if none, the
-	 * hash a new string), audit_append stores an entry as given, with id
+	 * gives the id, hash and time of the newest entry (0 and NULLs if
+	 * none, hash and time new strings), audit_append stores an entry as given, with id
 	 * and hash (inside the caller's transaction). audit_each calls fn on
 	 * each entry in id order (run <= 0: all) until it returns non-zero. */
-	int (*audit_last)(struct state *, int64_t *id, char **hash);
+	int (*audit_last)(struct state *, int64_t *id, char **hash,
+	    char **at);
 	int (*audit_append)(struct state *, const struct audit_row *);
 	int (*audit_each)(struct state *, int64_t run,
 	    int (*fn)(const struct audit_row *, void *), void *);

@@ -13,6 +13,7 @@ if [ -z "${SRCDIR:-}" ]; then
 	done
 fi
 : "${CUTOVER:=$SRCDIR/cutover}"
+: "${CUTOVER_TEST:=$SRCDIR/cutover-test}" # honours CUTOVER_FAKE_CLOCK
 export CUTOVER_STATE=
 unset CUTOVER_STATE NO_COLOR CUTOVER_THEME
 T=$(mktemp -d "${TMPDIR:-/tmp}/cutover-test.XXXXXX")

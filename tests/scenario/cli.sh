@@ -191,7 +191,7 @@ YAML
 	expect_rc 0 $A audit "$arb"
 	cp "$T/out" "$T/audit"
 	check "the trail has more than 9 entries" test "$(wc -l <"$T/audit")" -gt 9
-	contains "$T/audit" "attempt-end: attempt 1 succeeded; step succeeded"
+	contains "$T/audit" "attempt-end: attempt 1 succeeded; output sha256="
 	contains "$T/audit" "attempt-end: attempt 1 succeeded (exit 0)"
 	contains "$T/audit" "attempt-start: attempt 1 (run) running"
 	lacks "$T/audit" "exit -1"

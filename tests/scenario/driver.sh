@@ -119,9 +119,9 @@ while [ $i -lt 50 ] && ! grep -q "long: running" "$T/s.out" 2>/dev/null; do
 done
 kill -STOP $pid
 later=$(( $(date +%s%3N) + 40000 ))
-expect_rc 0 env CUTOVER_FAKE_CLOCK=$later "$CUTOVER" status "$rb"
+expect_rc 0 env CUTOVER_FAKE_CLOCK=$later "$CUTOVER_TEST" status "$rb"
 lacks "$T/out" "driven by pid $pid"
-CUTOVER_FAKE_CLOCK=$later "$CUTOVER" run "$rb" >"$T/t.out" 2>&1 &
+CUTOVER_FAKE_CLOCK=$later "$CUTOVER_TEST" run "$rb" >"$T/t.out" 2>&1 &
 pid2=$!
 sleep 1
 kill -CONT $pid

@@ -21,7 +21,7 @@ SECRET=s3cr3t-literal-Pa55
 # starting at 2027-01-15 09:00:00 CET.
 now=1800000000000
 co() {
-	CUTOVER_FAKE_CLOCK=$now "$CUTOVER" "$@"
+	CUTOVER_FAKE_CLOCK=$now "$CUTOVER_TEST" "$@"
 	rc=$?
 	now=$((now + 60000))
 	return $rc

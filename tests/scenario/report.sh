@@ -58,7 +58,7 @@ YAML
 at() {
 	s=$1
 	shift
-	CUTOVER_FAKE_CLOCK=$((base + s * 1000)) "$CUTOVER" "$@"
+	CUTOVER_FAKE_CLOCK=$((base + s * 1000)) "$CUTOVER_TEST" "$@"
 }
 
 # settle [RUN STEP MS]: cut every time to its second; give a local step of

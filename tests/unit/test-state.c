@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "sha256.h"
 #include "state.h"
 
 struct fixture {
@@ -47,6 +48,25 @@ teardown(void **state)
 	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
+	return 0;
+}
+
+/* An audit entry of action whose details contain text. */
+struct audit_find {
+	const char *action, *text;
+	int found;
+	int64_t last_at;
+};
+
+static int
+audit_find_one(const struct audit_row *a, void *arg)
+{
+	struct audit_find *w = arg;
+
+	if (strcmp(a->action, w->action) == 0 && a->details != NULL &&
+	    strstr(a->details, w->text) != NULL)
+		w->found = 1;
+	w->last_at = state_parse_time(a->at);
 	return 0;
 }
 
@@ -204,6 +224,27 @@ test_lease(void **state)
 	assert_int_equal(took, 1);
 }
 
+/* The head is the hash of the newest entry, 64 hex digits. */
+static void
+test_audit_head_is_last(struct fixture *f)
+{
+	char head[65], *want;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	assert_int_equal(state_audit_head(f->st, head), STATE_OK);
+	assert_int_equal(strlen(head), 64);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT hash FROM audit"
+	    " ORDER BY id DESC LIMIT 1", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	want = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	assert_string_equal(head, want);
+	free(want);
+}
+
 static void
 test_audit_chain(void **state)
 {
@@ -217,6 +258,7 @@ test_audit_chain(void **state)
 	assert_int_equal(state_audit(f->st, id, "b", "note", "y"), STATE_OK);
 	assert_int_equal(state_audit_verify(f->st, &bad, &why), 0);
 	assert_null(why);
+	test_audit_head_is_last(f);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE audit SET operator='eve'"
 	    " WHERE id=2", NULL, NULL, NULL), SQLITE_OK);
@@ -225,6 +267,209 @@ test_audit_chain(void **state)
 	assert_int_equal(bad, 2);
 	assert_non_null(strstr(why, "altered"));
 	free(why);
+}
+
+/* Recompute every hash of the trail in the file at path, as a forger who
+ * edited entries would: the chain is then intact, only the times tell. */
+static void
+audit_rechain(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s, *u;
+	char prev[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1];
+	struct sha256_ctx *c;
+	int i;
+
+	memset(prev, '0', SHA256_HEX_LEN);
+	prev[SHA256_HEX_LEN] = '\0';
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, at, run, step,"
+	    " operator, os_user, action, details FROM audit ORDER BY id", -1,
+	    &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE audit SET prev=?,"
+	    " hash=? WHERE id=?", -1, &u, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		c = sha256_begin();
+		for (i = 0; i < 8; i++)
+			sha256_add_field(c, (const char *)sqlite3_column_text(s, i));
+		sha256_add_field(c, prev);
+		sha256_end(c, hash);
+		sqlite3_bind_text(u, 1, prev, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(u, 2, hash, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(u, 3, sqlite3_column_int64(s, 0));
+		assert_int_equal(sqlite3_step(u), SQLITE_DONE);
+		sqlite3_reset(u);
+		memcpy(prev, hash, sizeof prev);
+	}
+	sqlite3_finalize(s);
+	sqlite3_finalize(u);
+	sqlite3_close(db);
+}
+
+static void
+sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* An entry earlier than the one before it breaks the trail, even when
+ * every hash was made again. */
+static void
+test_audit_time_backwards(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = new_run(f->st), bad = 0;
+	char *why = NULL;
+
+	assert_int_equal(state_audit(f->st, id, "a", "note", "x"), STATE_OK);
+	assert_int_equal(state_audit(f->st, id, "b", "note", "y"), STATE_OK);
+	sql_exec(f->path, "UPDATE audit SET at='2001-01-01T00:00:00.000Z'"
+	    " WHERE id=3");
+	audit_rechain(f->path);
+	assert_int_equal(state_audit_verify(f->st, &bad, &why), 1);
+	assert_int_equal(bad, 3);
+	assert_non_null(strstr(why, "back in time"));
+	free(why);
+}
+
+/* What reports show of an attempt and a reconcile result is in the chain:
+ * the SHA-256 of the output kept, of the result. */
+static void
+test_audit_covers_output(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = new_run(f->st);
+	char out_sha[SHA256_HEX_LEN + 1], res_sha[SHA256_HEX_LEN + 1];
+	const char *res = "{\"matched\": 3}";
+	struct audit_find want = { 0 };
+	int n;
+
+	assert_int_equal(state_attempt_begin(f->st, id, "a", ATT_RUN,
+	    ST_BIT(ST_PENDING), "h", 1, 1, NULL, &n), STATE_OK);
+	assert_int_equal(state_attempt_finish(f->st, id, "a", n, "succeeded", 0,
+	    NULL, "hello\n", 6, 6, ST_SUCCEEDED), STATE_OK);
+	assert_int_equal(state_step_set_result(f->st, id, "a", res), STATE_OK);
+	sha256_hex("hello\n", 6, out_sha);
+	sha256_hex(res, strlen(res), res_sha);
+	want.action = "attempt-end";
+	want.text = out_sha;
+	assert_int_equal(state_audit_each(f->st, id, audit_find_one, &want),
+	    STATE_OK);
+	assert_true(want.found);
+	want.found = 0;
+	want.action = "result";
+	want.text = res_sha;
+	assert_int_equal(state_audit_each(f->st, id, audit_find_one, &want),
+	    STATE_OK);
+	assert_true(want.found);
+}
+
+/* What is refused as a state file, and left as it was. */
+static void
+test_refuse_files(void **state)
+{
+	struct fixture *f = *state;
+	struct state *st = NULL;
+	char path[128], link[128], *err = NULL;
+
+	snprintf(link, sizeof link, "%s/link.db", f->dir);
+	assert_int_equal(symlink(f->path, link), 0);
+	assert_int_equal(state_open(link, STATE_CREATE, &st, &err), STATE_ERR);
+	assert_non_null(strstr(err, "a symbolic link"));
+	free(err);
+	snprintf(path, sizeof path, "%s/app.db", f->dir);
+	sql_exec(path, "CREATE TABLE customers(id INTEGER)");
+	chmod(path, 0600);
+	assert_int_equal(state_open(path, STATE_CREATE, &st, &err), STATE_ERR);
+	assert_non_null(strstr(err, "not a cutover state file"));
+	free(err);
+	chmod(path, 0666);
+	assert_int_equal(state_open(path, 0, &st, &err), STATE_ERR);
+	assert_non_null(strstr(err, "writable by others"));
+	free(err);
+	chmod(f->path, 0400);
+	assert_int_equal(state_open(f->path, STATE_READONLY, &st, &err),
+	    STATE_OK);
+	assert_int_equal(state_runbook_check(st, "rb"), STATE_OK);
+	state_close(st);
+	chmod(f->path, 0600);
+}
+
+/* Every run of a file is of one runbook. */
+static void
+test_runbook_check(void **state)
+{
+	struct fixture *f = *state;
+
+	new_run(f->st);
+	assert_int_equal(state_runbook_check(f->st, "rb"), STATE_OK);
+	assert_int_equal(state_runbook_check(f->st, "other"), STATE_ERR);
+	assert_non_null(strstr(state_error(f->st), "of runbook rb, not other"));
+}
+
+/* A file deleted under its user: no more writes, a copy and a marker, and
+ * the path refused until the marker goes. */
+static void
+test_gone(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = new_run(f->st);
+	struct state *st = NULL;
+	char mark[128], *err = NULL;
+	struct stat sb;
+
+	assert_int_equal(unlink(f->path), 0);
+	assert_int_equal(state_begin(f->st), STATE_GONE);
+	assert_int_equal(state_audit(f->st, id, NULL, "note", "x"), STATE_ERR);
+	assert_non_null(strstr(state_error(f->st), "was deleted"));
+	assert_non_null(strstr(state_gone(f->st), "was deleted while run 1"));
+	snprintf(mark, sizeof mark, "%s.gone", f->path);
+	assert_int_equal(stat(mark, &sb), 0);
+	assert_true(state_marked_gone(f->path));
+	assert_int_equal(state_open(f->path, STATE_CREATE, &st, &err),
+	    STATE_ERR);
+	assert_non_null(strstr(err, "was deleted while run 1"));
+	free(err);
+	snprintf(mark, sizeof mark, "%s.gone.db", f->path);
+	assert_int_equal(state_open(mark, 0, &st, &err), STATE_OK);
+	assert_int_equal(state_audit_verify(st, &id, &err), 0);
+	state_close(st);
+}
+
+/*
+ * A writer whose clock is an hour behind the trail records the trail's
+ * time, never an earlier one, says so in a clock-behind entry, and the
+ * trail still verifies. (Last: it runs this process's clock ahead.)
+ */
+static void
+test_clock_behind(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = new_run(f->st), bad = 0;
+	struct audit_find want = { 0 };
+	char future[32], *why = NULL, *err = NULL, sql[160];
+	struct state *st2;
+
+	state_format_time(state_now_ms() + 3600000, future);
+	snprintf(sql, sizeof sql, "UPDATE audit SET at='%s' WHERE id=1",
+	    future);
+	sql_exec(f->path, sql);
+	audit_rechain(f->path);
+	assert_int_equal(state_open(f->path, 0, &st2, &err), STATE_OK);
+	assert_true(state_clock_behind(st2) > 3590000);
+	assert_int_equal(state_audit(st2, id, "a", "note", "late"), STATE_OK);
+	assert_int_equal(state_audit_verify(st2, &bad, &why), 0);
+	want.action = "clock-behind";
+	want.text = "behind the newest entry";
+	assert_int_equal(state_audit_each(st2, id, audit_find_one, &want),
+	    STATE_OK);
+	assert_true(want.found);
+	assert_true(want.last_at >= state_parse_time(future));
+	state_close(st2);
 }
 
 static void
@@ -319,6 +564,17 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_schema_version, setup,
 		    teardown),
 		cmocka_unit_test(test_server_forms),
+		cmocka_unit_test_setup_teardown(test_audit_time_backwards,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_covers_output,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_files, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_runbook_check, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_behind, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
