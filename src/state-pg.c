@@ -1190,26 +1190,30 @@ pg_step_transition(struct state *st, int64_t run, const char *id,
     const char *action, const char *details)
 {
 	int64_t now = state_now_ms();
+	struct step_effects fx;
 	int opened = store_tx_enter(st), rc;
 
 	if (opened < 0)
 		return STATE_ERR;
+	store_step_effects(to, &fx);
 	rc = step_in(st, run, id, from_mask);
 	if (rc == STATE_OK)
 		rc = pq_run(st,
 		            "UPDATE cutover.steps SET state=$4,"
 		            " note=coalesce($5, note),"
-		            " ended_at=CASE WHEN $6::int=1"
+		            " started_at=CASE WHEN $6::int=1"
+		            " THEN coalesce(started_at, $7::bigint)"
+		            " ELSE started_at END,"
+		            " ended_at=CASE WHEN $8::int=1"
 		            " THEN $7::bigint ELSE ended_at END,"
-		            " done_at=CASE WHEN $8::int=1"
+		            " duration_ms=CASE WHEN $8::int=1"
+		            " THEN $7::bigint - started_at ELSE duration_ms END,"
+		            " done_at=CASE WHEN $9::int=1"
 		            " THEN $7::bigint ELSE done_at END,"
-		            " undo=CASE WHEN $9::int=1 THEN 0 ELSE undo END"
+		            " undo=CASE WHEN $10::int=1 THEN 0 ELSE undo END"
 		            " WHERE runbook=$1 AND run=$2 AND id=$3",
-		            "RItttiIii", run, id, step_state_name(to), note,
-		            to == ST_SUCCEEDED || to == ST_SKIPPED ||
-		                to == ST_FAILED,
-		            now, to == ST_SUCCEEDED,
-		            to != ST_AWAITING && to != ST_RUNNING);
+		            "RItttiIiii", run, id, step_state_name(to), note,
+		            fx.starts, now, fx.ends, fx.done, fx.undo_clears);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, id, action, "%s%s%s",
 		    step_state_name(to), details != NULL ? ": " : "",
@@ -1306,10 +1310,12 @@ pg_attempt_finish(struct state *st, int64_t run, const char *step, int n,
     size_t len, int64_t total, enum step_state to)
 {
 	int64_t now = state_now_ms();
+	struct step_effects fx;
 	int opened = store_tx_enter(st), rc;
 
 	if (opened < 0)
 		return STATE_ERR;
+	store_step_effects(to, &fx);
 	rc = pq_run(st, "UPDATE cutover.attempts SET state=$5, ended_at=$6,"
 	    " exit_code=$7, message=$8, output=$9, output_total=$10"
 	    " WHERE runbook=$1 AND run=$2 AND step=$3 AND n=$4", "RItitIitbI",
@@ -1322,20 +1328,17 @@ pg_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 		            " THEN $6::bigint ELSE done_at END"
 		            " WHERE runbook=$1 AND run=$2 AND id=$3",
 		            "RItttIi", run, step, step_state_name(to), message,
-		            now, to == ST_SUCCEEDED);
+		            now, fx.done);
 	else if (rc == STATE_OK)
 		rc = pq_run(st,
 		            "UPDATE cutover.steps SET state=$4, note=$5,"
 		            " undo=CASE WHEN $6::int=1 THEN 0 ELSE 1 END"
 		            " WHERE runbook=$1 AND run=$2 AND id=$3",
 		            "RItttI", run, step, step_state_name(to), message,
-		            (int64_t)(to == ST_ROLLED_BACK));
+		            (int64_t)fx.undo_over);
 	if (rc == STATE_OK)
-		rc = state_audit(st, run, step, "attempt-end",
-		                 "attempt %d %s (exit %d)%s%s; step %s", n,
-		                 astate, exit_code, message != NULL ? ": " : "",
-		                 message != NULL ? message : "",
-		                 step_state_name(to));
+		rc = store_audit_attempt_end(st, run, step, n, astate, exit_code,
+		    message, out, len, total, to);
 	return store_tx_leave(st, opened, rc);
 }
 

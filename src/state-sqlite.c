@@ -1233,14 +1233,13 @@ sqlite_step_transition(struct state *st, int64_t run, const char *id,
     unsigned from_mask, enum step_state to, const char *note,
     const char *action, const char *details)
 {
-	/* A step waiting for a person starts then (a manual step's time is
-	 * the wait); one that ends gets its duration. */
 	int64_t now = state_now_ms();
-	int ended = to == ST_SUCCEEDED || to == ST_SKIPPED || to == ST_FAILED;
+	struct step_effects fx;
 	int opened = store_tx_enter(st), rc;
 
 	if (opened < 0)
 		return STATE_ERR;
+	store_step_effects(to, &fx);
 	rc = step_in(st, run, id, from_mask);
 	if (rc == STATE_OK)
 		rc = st_run(st, "UPDATE steps SET state=?, note=coalesce(?, note),"
@@ -1252,9 +1251,8 @@ sqlite_step_transition(struct state *st, int64_t run, const char *id,
 		    " done_at=CASE WHEN ? THEN ? ELSE done_at END,"
 		    " undo=CASE WHEN ? THEN 0 ELSE undo END"
 		    " WHERE run=? AND id=?", "ttiIiIiIiIiIt",
-		    step_state_name(to), note, to == ST_AWAITING, now, ended,
-		    now, ended, now, to == ST_SUCCEEDED, now,
-		    to != ST_AWAITING && to != ST_RUNNING, run, id);
+		    step_state_name(to), note, fx.starts, now, fx.ends, now,
+		    fx.ends, now, fx.done, now, fx.undo_clears, run, id);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, id, action, "%s%s%s",
 		    step_state_name(to), details != NULL ? ": " : "",
@@ -1347,12 +1345,12 @@ sqlite_attempt_finish(struct state *st, int64_t run, const char *step, int n,
     size_t len, int64_t total, enum step_state to)
 {
 	int64_t now = state_now_ms();
-	char sha[SHA256_HEX_LEN + 1];
+	struct step_effects fx;
 	int opened = store_tx_enter(st), rc;
-	char code[32] = ""; /* sql and reconcile have no exit status */
 
 	if (opened < 0)
 		return STATE_ERR;
+	store_step_effects(to, &fx);
 	rc = st_run(st, "UPDATE attempts SET state=?, ended_at=?, exit_code=?,"
 	    " message=?, output=?, output_total=? WHERE run=? AND step=? AND n=?",
 	    "tIitbIIti", astate, now, exit_code, message, out, len, total, run,
@@ -1361,23 +1359,16 @@ sqlite_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 		rc = st_run(st, "UPDATE steps SET state=?, note=?, ended_at=?,"
 		    " duration_ms=? - started_at, done_at=CASE WHEN ? THEN ?"
 		    " ELSE done_at END WHERE run=? AND id=?", "ttIIiIIt",
-		    step_state_name(to), message, now, now, to == ST_SUCCEEDED,
-		    now, run, step);
+		    step_state_name(to), message, now, now, fx.done, now, run,
+		    step);
 	else if (rc == STATE_OK)
 		rc = st_run(st, "UPDATE steps SET state=?, note=?,"
 		    " undo=CASE WHEN ? THEN 0 ELSE 1 END WHERE run=? AND id=?",
-		    "ttiIt", step_state_name(to), message, to == ST_ROLLED_BACK,
-		    run, step);
-	sha256_hex(out != NULL ? out : "", out != NULL ? len : 0, sha);
-	if (exit_code >= 0)
-		snprintf(code, sizeof code, " (exit %d)", exit_code);
+		    "ttiIt", step_state_name(to), message, fx.undo_over, run,
+		    step);
 	if (rc == STATE_OK)
-		rc = state_audit(st, run, step, "attempt-end",
-		    "attempt %d %s%s%s%s; output sha256=%s (%zu bytes kept of"
-		    " %lld); step %s", n, astate, code,
-		    message != NULL ? ": " : "", message != NULL ? message : "",
-		    sha, out != NULL ? len : 0, (long long)total,
-		    step_state_name(to));
+		rc = store_audit_attempt_end(st, run, step, n, astate, exit_code,
+		    message, out, len, total, to);
 	return store_tx_leave(st, opened, rc);
 }
 

@@ -270,6 +270,34 @@ state_warning(struct state *st)
 	return st->warning;
 }
 
+void
+store_step_effects(enum step_state to, struct step_effects *fx)
+{
+	fx->starts = to == ST_AWAITING;
+	fx->ends = to == ST_SUCCEEDED || to == ST_SKIPPED || to == ST_FAILED;
+	fx->done = to == ST_SUCCEEDED;
+	fx->undo_clears = to != ST_AWAITING && to != ST_RUNNING;
+	fx->undo_over = to == ST_ROLLED_BACK;
+}
+
+int
+store_audit_attempt_end(struct state *st, int64_t run, const char *step,
+    int n, const char *astate, int exit_code, const char *message,
+    const char *out, size_t len, int64_t total, enum step_state to)
+{
+	char sha[SHA256_HEX_LEN + 1];
+	char code[32] = ""; /* sql and reconcile have no exit status */
+
+	sha256_hex(out != NULL ? out : "", out != NULL ? len : 0, sha);
+	if (exit_code >= 0)
+		snprintf(code, sizeof code, " (exit %d)", exit_code);
+	return state_audit(st, run, step, "attempt-end",
+	    "attempt %d %s%s%s%s; output sha256=%s (%zu bytes kept of %lld);"
+	    " step %s", n, astate, code, message != NULL ? ": " : "",
+	    message != NULL ? message : "", sha, out != NULL ? len : 0,
+	    (long long)total, step_state_name(to));
+}
+
 int
 store_fail(struct state *st, const char *fmt, ...)
 {

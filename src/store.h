@@ -192,6 +192,25 @@ int store_tx_enter(struct state *);
 /* End what store_tx_enter opened: commit if rc is STATE_OK, else roll
  * back. Returns rc, or the commit's failure. */
 int store_tx_leave(struct state *, int opened, int rc);
+/*
+ * What a step entering state `to` records beside its state, one rule for
+ * every store: a person's wait starts the step's time (starts), an outcome
+ * ends it (ends), only a success is what a rollback undoes and in which
+ * order (done), and a step stays "being undone" only while it waits for a
+ * person or runs its rollback action (undo_clears). After a rollback
+ * action, the undo is over only when the step was rolled back
+ * (undo_over).
+ */
+struct step_effects {
+	int starts, ends, done, undo_clears, undo_over;
+};
+void store_step_effects(enum step_state to, struct step_effects *);
+/* The audit entry of an attempt's outcome (inside the caller's
+ * transaction): its state, exit status if any, message, the SHA-256 and
+ * size of the output kept, and the step's new state. */
+int store_audit_attempt_end(struct state *, int64_t run, const char *step,
+    int n, const char *astate, int exit_code, const char *message,
+    const char *out, size_t len, int64_t total, enum step_state to);
 /* ISO text of epoch ms (a new string), or NULL when ms < 0. */
 char *store_time_text(int64_t ms);
 /* The kind called name; ATT_RUN if none is. */
