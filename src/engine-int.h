@@ -6,6 +6,7 @@
 #define CUTOVER_ENGINE_INT_H
 
 #include "engine.h"
+#include "sha256.h"
 #include "runbook.h"
 #include "state.h"
 
@@ -26,6 +27,10 @@ struct engine {
 	size_t nsteps;
 	char **secrets;
 	char host[256];
+	/* The runbook as runs keep it (literal secrets redacted) and its
+	 * SHA-256: no stored or published hash covers a secret. */
+	char *text;
+	char text_sha[SHA256_HEX_LEN + 1];
 	int driving;
 	int quiet;
 	int nrunning;

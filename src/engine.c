@@ -283,7 +283,6 @@ static int
 engine_pick_run(struct engine *e, const struct engine_opts *o)
 {
 	int64_t id;
-	char *text;
 	int rc;
 
 	if (o->run > 0) {
@@ -316,17 +315,14 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 		return EXIT_CONFLICT;
 	}
 	/* The run keeps a copy of the runbook, less any literal secrets. */
-	text = outbuf_redact(e->secrets, e->rb->text);
 	if (state_begin(e->st) != STATE_OK ||
 	    state_run_create(e->st, e->rb->name, o->mode ? o->mode : "rehearsal",
-	        text, e->rb->sha256, &id) != STATE_OK ||
+	        e->text, e->text_sha, &id) != STATE_OK ||
 	    engine_sync(e, 1) != 0 || state_commit(e->st) != STATE_OK) {
 		state_rollback(e->st);
-		free(text);
 		engine_error(e, "%s", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
-	free(text);
 	return state_run_get(e->st, id, &e->run) == STATE_OK ? 0 : EXIT_CONFLICT;
 }
 
@@ -372,7 +368,7 @@ engine_sync(struct engine *e, int fresh)
 		rc = EXIT_CONFLICT;
 		goto out;
 	}
-	if (!fresh && strcmp(e->run.runbook_sha, e->rb->sha256) == 0)
+	if (!fresh && strcmp(e->run.runbook_sha, e->text_sha) == 0)
 		goto out;
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (runbook_find_step(e->rb, rows[i].id) == NULL &&
@@ -392,13 +388,10 @@ engine_sync(struct engine *e, int fresh)
 			    runbook_step_sha(d, rule));
 	}
 	if (rc == 0 && !fresh) {
-		char *text = outbuf_redact(e->secrets, e->rb->text);
-
-		rc = state_run_set_runbook(e->st, run, text, e->rb->sha256);
-		free(text);
+		rc = state_run_set_runbook(e->st, run, e->text, e->text_sha);
 		if (rc == 0)
 			rc = state_audit(e->st, run, NULL, "runbook-change",
-			    "sha256=%s%s%s", e->rb->sha256,
+			    "sha256=%s%s%s", e->text_sha,
 			    changed.len ? "; accepted changes: " : "",
 			    changed.len ? changed.data : "");
 	}
@@ -588,6 +581,8 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
 	}
 	e->secrets = expand_secret_values(rb);
 	engine_conninfo_secrets(e);
+	e->text = outbuf_redact(e->secrets, rb->text);
+	sha256_hex(e->text, strlen(e->text), e->text_sha);
 	if ((rc = engine_pick_run(e, o)) != 0)
 		goto fail;
 	if (strcmp(e->run.runbook, rb->name) != 0) {
@@ -644,6 +639,7 @@ engine_close(struct engine *e)
 	if (e->loop != NULL)
 		loop_free(e->loop);
 	expand_free_list(e->secrets);
+	free(e->text);
 	free(e->rollback_to);
 	free(e->why);
 	run_info_free(&e->run);

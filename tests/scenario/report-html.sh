@@ -213,6 +213,12 @@ check "json audit head" jq -e --arg h "$hhash" --argjson id "$hid" \
 check "json runbook hash of the redacted text" jq -e --arg s "$red" \
     '.run.runbook_redacted_sha256 == $s and (.run | has("runbook_sha256") | not)' "$T/r.json"
 check "json outcome" jq -e '.run.outcome == "rolled back"' "$T/r.json"
+# Nor does anything stored: the state file and the audit trail.
+sqlite3 "$CUTOVER_STATE" .dump >"$T/dump.sql"
+lacks "$T/dump.sql" "$raw"
+co audit "$rb" >"$T/audit.out" 2>&1
+lacks "$T/audit.out" "$raw"
+contains "$T/audit.out" "$red"
 check "json reconcile verdicts" jq -e '[.run.steps[] | select(.reconcile) | [.id, .reconcile.verdict, .reconcile.differences]] == [["partners", "within_tolerance", 2], ["totals", "clean", 0]]' "$T/r.json"
 check "json failure follow-up" jq -e '.run.failures[1].done | test("skipped by bob")' "$T/r.json"
 
@@ -262,6 +268,8 @@ expect_rc 0 co report "$rb" --format html -o "$T/r3.html"
 check "json: the change, without the raw hash" jq -e '[.run.decisions[] | select(.action == "runbook-change") | [.outcome, .why]] == [["changed", "announce (changed)"]]' "$T/r3.json"
 lacks "$T/r3.json" "$raw"
 lacks "$T/r3.html" "$raw"
+sqlite3 "$CUTOVER_STATE" .dump >"$T/dump3.sql"
+lacks "$T/dump3.sql" "$raw"
 
 # Rendered by headless Chromium, at a desktop and at a phone width.
 shot() {
