@@ -984,7 +984,8 @@ pg_run_create(struct state *st, const char *runbook, const char *mode,
 		*id = col_int(res, 0, "id", 0);
 		PQclear(res);
 		rc = state_audit(st, *id, NULL, "run-start",
-		                 "mode=%s sha256=%s", mode, sha);
+		                 "runbook=%s mode=%s sha256=%s", runbook, mode,
+		                 sha);
 	}
 	return store_tx_leave(st, opened, rc);
 }
@@ -1225,8 +1226,15 @@ static int
 pg_step_set_result(struct state *st, int64_t run, const char *id,
     const char *json)
 {
-	PG_WRITE(st, pq_run(st, "UPDATE cutover.steps SET result=$4"
-	    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItt", run, id, json));
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = pq_run(st, "UPDATE cutover.steps SET result=$4"
+	    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItt", run, id, json);
+	if (rc == STATE_OK)
+		rc = store_audit_result(st, run, id, json);
+	return store_tx_leave(st, opened, rc);
 }
 
 /* Attempts. */

@@ -1264,17 +1264,14 @@ static int
 sqlite_step_set_result(struct state *st, int64_t run, const char *id,
     const char *json)
 {
-	char sha[SHA256_HEX_LEN + 1];
 	int opened = store_tx_enter(st), rc;
 
 	if (opened < 0)
 		return STATE_ERR;
 	rc = st_run(st, "UPDATE steps SET result=? WHERE run=? AND id=?",
 	    "tIt", json, run, id);
-	sha256_hex(json != NULL ? json : "", json != NULL ? strlen(json) : 0,
-	    sha);
 	if (rc == STATE_OK)
-		rc = state_audit(st, run, id, "result", "sha256=%s", sha);
+		rc = store_audit_result(st, run, id, json);
 	return store_tx_leave(st, opened, rc);
 }
 

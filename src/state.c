@@ -299,6 +299,17 @@ store_audit_attempt_end(struct state *st, int64_t run, const char *step,
 }
 
 int
+store_audit_result(struct state *st, int64_t run, const char *step,
+    const char *json)
+{
+	char sha[SHA256_HEX_LEN + 1];
+
+	sha256_hex(json != NULL ? json : "", json != NULL ? strlen(json) : 0,
+	    sha);
+	return state_audit(st, run, step, "result", "sha256=%s", sha);
+}
+
+int
 store_fail(struct state *st, const char *fmt, ...)
 {
 	va_list ap;

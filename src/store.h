@@ -211,6 +211,9 @@ void store_step_effects(enum step_state to, struct step_effects *);
 int store_audit_attempt_end(struct state *, int64_t run, const char *step,
     int n, const char *astate, int exit_code, const char *message,
     const char *out, size_t len, int64_t total, enum step_state to);
+/* The audit entry of a reconcile result stored with a step: its SHA-256. */
+int store_audit_result(struct state *, int64_t run, const char *step,
+    const char *json);
 /* ISO text of epoch ms (a new string), or NULL when ms < 0. */
 char *store_time_text(int64_t ms);
 /* The kind called name; ATT_RUN if none is. */
