@@ -38,6 +38,8 @@ struct engine {
 	int stopping; /* a signal asked us to stop */
 	int accept_changes;
 	int lost_lease; /* another driver took over */
+	int64_t renewed; /* loop_now() when the lease was last renewed */
+	int unrenewed;   /* renewal failing too long: start nothing new */
 	int hold;       /* start automatic steps only through engine_start_one */
 	int scheduling; /* each loop pass starts what may start */
 	int until_idle; /* engine_run: end the loop once nothing can happen */

@@ -35,6 +35,9 @@
 #define ENGINE_FLUSH_MS 1000 /* store output of running attempts */
 #define ENGINE_LIVE_TAIL (64 * 1024) /* of it, this much */
 #define ENGINE_GROUP_WAIT_MS 10000
+/* Unrenewed this long, a driver starts nothing new (the lease lasts
+ * STATE_LEASE_STALE_MS). */
+#define ENGINE_RENEW_GRACE_MS (STATE_LEASE_STALE_MS / 2)
 
 #define STARTABLE_MASK (ST_BIT(ST_PENDING) | ST_BIT(ST_ROLLED_BACK))
 
@@ -427,6 +430,7 @@ engine_take_lease(struct engine *e, int quiet)
 		return EXIT_CONFLICT;
 	}
 	e->driving = 1;
+	e->renewed = loop_now();
 	return 0;
 }
 
@@ -712,7 +716,8 @@ engine_schedule(struct engine *e)
 
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];
-		if (!e->wanted[i] || s->ex != NULL || e->halted || e->stopping)
+		if (!e->wanted[i] || s->ex != NULL || e->halted || e->stopping ||
+		    e->unrenewed)
 			continue;
 		if (!(STARTABLE_MASK & ST_BIT(s->state)) &&
 		    s->state != ST_INTERRUPTED)
@@ -1190,9 +1195,28 @@ on_heartbeat(void *arg)
 {
 	struct engine *e = arg;
 
-	if (engine_own(e) != 0)
-		return;
-	engine_commit(e, state_lease_heartbeat(e->st, e->run.id));
+	int64_t now = loop_now();
+
+	if (engine_own(e) == 0 && engine_commit(e,
+	        state_lease_heartbeat(e->st, e->run.id)) == STATE_OK) {
+		e->renewed = now;
+		if (e->unrenewed) {
+			e->unrenewed = 0;
+			engine_note(e, NULL, "lease of run %lld renewed: steps "
+			    "start again", (long long)e->run.id);
+		}
+	}
+	if (e->lost_lease)
+		return; /* taken over: engine_own stopped everything */
+	/* A lease this driver cannot renew will lapse and another may take
+	 * the run over: start nothing new meanwhile, keep trying. */
+	if (!e->unrenewed && loop_now() - e->renewed > ENGINE_RENEW_GRACE_MS) {
+		e->unrenewed = 1;
+		engine_error(e, "cannot renew the lease of run %lld (%s): "
+		    "starting nothing new until it can", (long long)e->run.id,
+		    state_error(e->st));
+		engine_changed(e, ENGINE_CHANGED_RUN, NULL);
+	}
 	e->heartbeat = loop_timer_add(e->loop, STATE_HEARTBEAT_MS, on_heartbeat,
 	    e);
 }

@@ -131,4 +131,38 @@ check "the stopped driver gives up with exit 4 (got $rc)" test $rc = 4
 contains "$T/s.out" "another driver took over run"
 wait $pid2
 check "the new driver finishes the run" test $? = 0
+# A heartbeat that fails (the state file locked longer than SQLite waits)
+# does not end the renewals: the driver says it starts nothing new, keeps
+# trying, and the lease is fresh again once the lock goes.
+rb3=$T/hb.yaml
+st3=$T/hb.db
+cat >"$rb3" <<'YAML'
+cutover: 1
+name: hb
+phases:
+  - id: p
+    steps:
+      - id: slow
+        type: local
+        run: sleep 60
+YAML
+"$CUTOVER" --state "$st3" run "$rb3" >"$T/hb.out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q "slow: running" "$T/hb.out" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+c.execute("BEGIN EXCLUSIVE"); time.sleep(21); c.execute("COMMIT")' "$st3"
+sleep 6
+beat=$(sqlite3 "$st3" "SELECT heartbeat FROM drivers WHERE pid=$pid")
+age=$(( $(date +%s%3N) - ${beat:-0} ))
+check "the lease is renewed after a failed heartbeat (last ${age} ms ago)" \
+    test "$age" -lt 8000
+contains "$T/hb.out" "cannot renew the lease of run 1"
+contains "$T/hb.out" "lease of run 1 renewed: steps start again"
+kill -TERM $pid
+wait $pid
 finish
