@@ -230,7 +230,8 @@ comp_is() {
 		fail "completing '$*': got '$got', wanted '$want'"
 	fi
 }
-comp_is "status" st
+comp_is "state status" st
+comp_is "status" statu
 comp_is "report retry rollback run runs" r
 comp_is "watch wave1.yaml" wa
 comp_is "rollback" help rol
@@ -264,7 +265,7 @@ zcomp_is() {
 	fi
 }
 if command -v zsh >/dev/null; then
-	zcomp_is "FILES -g *.(yaml|yml) status" st
+	zcomp_is "FILES -g *.(yaml|yml) state status" st
 	zcomp_is "--until" run wave1.yaml --un
 	zcomp_is "announce" --state "$T/x.db" confirm wave1.yaml an
 	zcomp_is "go no-go" decide wave1.yaml go-no-go ""

@@ -100,7 +100,10 @@ while [ $kills -lt "$KILLS" ]; do
 	lost=$(comm -23 "$prev" "$T/now")
 	if [ -n "$lost" ]; then fail "succeeded steps lost after kill $kills: $lost"; else ok; fi
 	cp "$T/now" "$prev"
-	if C audit "$rb" --verify >/dev/null 2>"$T/verify.err"; then ok; else
+	if C audit "$rb" --verify >/dev/null 2>"$T/verify.err"; then ok
+	elif [ ! -s "$LEDGER" ] && grep -q "no cutover schema in this database yet" "$T/verify.err"; then
+		ok # killed before it made anything: nothing to verify
+	else
 		fail "audit --verify after kill $kills: $(cat "$T/verify.err")"
 	fi
 done

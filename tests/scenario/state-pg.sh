@@ -56,7 +56,7 @@ expect_rc 0 C status "$rb" --json
 check "status --json from PostgreSQL" jq -e '.runbook == "wave" and .run == 1 and .state == "open" and (.steps[] | select(.id=="announce") | .state == "awaiting")' "$T/out"
 expect_rc 0 C confirm "$rb" announce --note "stores told" --operator carol
 expect_rc 5 C run "$rb"
-contains "$T/err" "gate waits for a person"
+contains "$T/err" "gate waits for 2 more go"
 expect_rc 0 C decide "$rb" gate go --reason "counts match" --operator alice
 check "one go of two: still awaiting" test "$(step_state "$rb" gate)" = awaiting
 expect_rc 4 C decide "$rb" gate go --reason again --operator alice
