@@ -63,25 +63,28 @@ outbuf_keep(struct outbuf *ob, const char *p, size_t n)
 }
 
 /*
- * Does a secret start at p (n bytes available)? Returns its length on a full
- * match; sets *partial when the available bytes are a proper prefix of one.
+ * Does a secret start at p (n bytes available)? Returns the length of the
+ * longest that does; sets *partial when the available bytes are a proper
+ * prefix of one (longer than any that matched: it may still match whole,
+ * and masking a shorter one that is its prefix would show its tail).
  */
 static size_t
 outbuf_match(char **secrets, const char *p, size_t n, int *partial)
 {
-	size_t i, len;
+	size_t i, len, best = 0;
 
 	*partial = 0;
 	for (i = 0; secrets[i] != NULL; i++) {
 		if (secrets[i][0] != *p)
 			continue;
 		len = strlen(secrets[i]);
-		if (len <= n && memcmp(p, secrets[i], len) == 0)
-			return len;
-		if (len > n && memcmp(p, secrets[i], n) == 0)
+		if (len <= n && memcmp(p, secrets[i], len) == 0) {
+			if (len > best)
+				best = len;
+		} else if (len > n && memcmp(p, secrets[i], n) == 0)
 			*partial = 1;
 	}
-	return 0;
+	return best;
 }
 
 /* Redact and keep what is held back; at the end of stream keep it all. */
@@ -94,14 +97,14 @@ outbuf_scan(struct outbuf *ob, int final)
 
 	while (i < n) {
 		m = outbuf_match(ob->secrets, p + i, n - i, &partial);
+		if (partial && !final)
+			break; /* wait: a longer secret may still match here */
 		if (m > 0) {
 			outbuf_keep(ob, p + start, i - start);
 			outbuf_keep(ob, OUTBUF_MASK, strlen(OUTBUF_MASK));
 			i += m;
 			start = i;
-		} else if (partial && !final)
-			break;
-		else
+		} else
 			i++;
 	}
 	outbuf_keep(ob, p + start, i - start);

@@ -54,6 +54,30 @@ test_redact_at_end(void **state)
 	free(out);
 }
 
+/* A secret that is a prefix of another: the longer is masked whole,
+ * whether it arrives at once, byte by byte or in two reads. */
+static void
+test_redact_prefix(void **state)
+{
+	char *nested[] = { "pass", "passw0rd-long", NULL };
+	struct outbuf ob;
+	size_t len;
+	char *out;
+
+	(void)state;
+	out = outbuf_redact(nested, "a passw0rd-long b pass c passw0rd");
+	assert_string_equal(out, "a ******** b ******** c ********w0rd");
+	free(out);
+	outbuf_init(&ob, nested);
+	outbuf_add(&ob, "x=pass", 6);
+	outbuf_add(&ob, "w0rd-long;", 10);
+	outbuf_close(&ob);
+	out = outbuf_render(&ob, &len);
+	assert_string_equal(out, "x=********;");
+	free(out);
+	outbuf_free(&ob);
+}
+
 static void
 test_no_secrets(void **state)
 {
@@ -107,6 +131,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_redact_split),
 		cmocka_unit_test(test_redact_at_end),
+		cmocka_unit_test(test_redact_prefix),
 		cmocka_unit_test(test_no_secrets),
 		cmocka_unit_test(test_bounded),
 	};
