@@ -46,6 +46,9 @@ static int engine_sync(struct engine *, int);
 static int engine_take_lease(struct engine *, int);
 static int engine_recover(struct engine *);
 static int engine_recover_one(struct engine *, struct attempt_row *);
+static int engine_orphan_end(struct engine *, const struct attempt_row *,
+    char **);
+static int engine_recover_lingering(struct engine *, const struct step_row *);
 static int engine_recover_record(struct engine *, struct attempt_row *, int,
     const char *);
 static void engine_load(struct engine *);
@@ -439,6 +442,7 @@ engine_take_lease(struct engine *e, int quiet)
  * executor finds and ends what is left of them (so two copies never run).
  * Gone: the attempt ends interrupted (a rollback action waits for a
  * person); cannot tell: the step waits for a person; would not end: stop.
+ * Then the interrupted steps of kinds whose commands may linger.
  */
 static int
 engine_recover(struct engine *e)
@@ -447,25 +451,39 @@ engine_recover(struct engine *e)
 	size_t n = 0, i;
 	int rc = 0;
 
+	struct step_row *rows = NULL;
+	struct engine_step *s;
+
 	if (state_attempts_running(e->st, e->run.id, &v, &n) != STATE_OK)
 		return EXIT_CONFLICT;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = engine_recover_one(e, &v[i]);
 	attempt_rows_free(v, n);
+	if (rc != 0 || state_steps_load(e->st, e->run.id, &rows, &n) != STATE_OK)
+		return rc != 0 ? rc : EXIT_CONFLICT;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (rows[i].state == ST_INTERRUPTED &&
+		    (s = engine_find(e, rows[i].id)) != NULL &&
+		    step_kind(s->def->type)->lingers)
+			rc = engine_recover_lingering(e, &rows[i]);
+	}
+	step_rows_free(rows, n);
 	return rc;
 }
 
-/* Ask the executor of attempt a's step to end it; record what it said. */
+/*
+ * Ask the executor of attempt a's step to end what is left of it: an
+ * EXEC_ORPHAN_* result, *why as recover() says (caller frees).
+ */
 static int
-engine_recover_one(struct engine *e, struct attempt_row *a)
+engine_orphan_end(struct engine *e, const struct attempt_row *a, char **why)
 {
 	struct engine_step *s = engine_find(e, a->step);
 	const struct exec_ops *ops = &exec_local_ops;
 	struct rb_step gone;
 	struct exec_orphan o;
-	char *why = NULL;
-	int found = EXEC_ORPHAN_GONE, rc;
 
+	*why = NULL;
 	memset(&o, 0, sizeof o);
 	if (s != NULL) {
 		ops = step_kind(s->def->type)->ops;
@@ -485,8 +503,18 @@ engine_recover_one(struct engine *e, struct attempt_row *a)
 	o.pgid = a->pgid;
 	o.started_ms = a->started_at != NULL ? report_parse_time(a->started_at)
 	    : -1;
-	if (ops != NULL && ops->recover != NULL)
-		found = ops->recover(&o, ENGINE_GROUP_WAIT_MS, &why);
+	if (ops == NULL || ops->recover == NULL)
+		return EXEC_ORPHAN_GONE;
+	return ops->recover(&o, ENGINE_GROUP_WAIT_MS, why);
+}
+
+/* End what is left of attempt a of a dead driver; record what was found. */
+static int
+engine_recover_one(struct engine *e, struct attempt_row *a)
+{
+	char *why = NULL;
+	int found = engine_orphan_end(e, a, &why), rc;
+
 	if (found == EXEC_ORPHAN_STUCK) {
 		engine_error(e, "%s", why != NULL ? why
 		    : "an attempt of a dead driver would not end");
@@ -495,6 +523,47 @@ engine_recover_one(struct engine *e, struct attempt_row *a)
 	}
 	rc = engine_recover_record(e, a, found == EXEC_ORPHAN_UNKNOWN, why);
 	free(why);
+	return rc;
+}
+
+/*
+ * A step interrupted by a driver that stopped (not died) may have left its
+ * command running where the stop could not end it (a remote command that
+ * ignores the hangup): before it is verified or run again, its executor
+ * ends what is left of its last attempt. Cannot tell: a person decides.
+ */
+static int
+engine_recover_lingering(struct engine *e, const struct step_row *r)
+{
+	struct attempt_row *v = NULL;
+	size_t n = 0;
+	char *why = NULL, *note;
+	int found, rc = 0;
+
+	if (state_attempts_list(e->st, e->run.id, r->id, 0, &v, &n) !=
+	    STATE_OK)
+		return EXIT_CONFLICT;
+	if (n == 0 || v[n - 1].token == NULL ||
+	    strcmp(v[n - 1].state, "interrupted") != 0) {
+		attempt_rows_free(v, n);
+		return 0;
+	}
+	found = engine_orphan_end(e, &v[n - 1], &why);
+	if (found == EXEC_ORPHAN_STUCK) {
+		engine_error(e, "%s", why != NULL ? why
+		    : "an interrupted attempt would not end");
+		rc = EXIT_CONFLICT;
+	} else if (found == EXEC_ORPHAN_UNKNOWN) {
+		xasprintf(&note, "interrupted; %s: confirm, retry or skip it",
+		    why != NULL ? why : "cannot tell whether it still runs");
+		if (state_step_transition(e->st, e->run.id, r->id,
+		        ST_BIT(ST_INTERRUPTED), ST_AWAITING, note, "interrupt",
+		        NULL) != STATE_OK)
+			rc = EXIT_CONFLICT;
+		free(note);
+	}
+	free(why);
+	attempt_rows_free(v, n);
 	return rc;
 }
 

@@ -26,6 +26,7 @@ static const struct step_kind step_kind_ssh = {
 	.undo = UNDO_ACTION,
 	.undo_how = UNDO_HOW_ACTION,
 	.ops = &exec_ssh_ops,
+	.lingers = 1,
 };
 
 static const struct step_kind step_kind_sql = {

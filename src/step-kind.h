@@ -40,6 +40,10 @@ struct step_kind {
 	const char *undo_how; /* the rollback plan's words for undo */
 	/* What runs its commands; NULL for steps a person acts on. */
 	const struct exec_ops *ops;
+	/* Its command may outlive a driver that stopped it (a remote command
+	 * that ignores the hangup): while the step is interrupted, the next
+	 * driver asks ops->recover to end it before verifying or running. */
+	int lingers;
 };
 
 /* The row of type t (never NULL for a type the loader accepts). */

@@ -184,6 +184,24 @@ check "stopped, retried: verified, not run again ($(attempts stop d))" \
 sleep 0.5
 check "stopped, retried: ran once" test "$(grep -c "^stop d$" "$L")" = 1
 
+# The driver is stopped while a command that ignores the hangup has not
+# written its line yet: the next driver ends it on the host before the
+# verify, so the run that follows the failed verify is the only one to
+# write (else the first would still add its line).
+sed 's/name: hup/name: termhup/; s/hup d/termhup d/g' "$T/rhup.yaml" >"$T/rtermhup.yaml"
+(Cbg termhup run "$T/rtermhup.yaml" >"$T/termhup.out" 2>&1) &
+pid=$!
+i=0
+until [ -n "$(sshd_sessions)" ] && pgrep -fx "sleep 1" >/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+expect_rc 0 C termhup run "$T/rtermhup.yaml"
+sleep 1.5
+check "stopped, hangup ignored: ran once ($(grep -c "^termhup d$" "$L"))" \
+	test "$(grep -c "^termhup d$" "$L")" = 1
+check "stopped, hangup ignored: run interrupted, verify failed, run again ($(attempts termhup d))" \
+	test "$(attempts termhup d)" = "1 run interrupted;2 verify failed;3 run succeeded;"
+
 # The host cannot be reached when the next driver recovers: nobody can tell
 # whether the command still runs there, so the step waits for a person,
 # its note saying what to check.
