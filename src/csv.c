@@ -112,6 +112,10 @@ static int csv_end_field(struct csv_reader *, struct csv_error *);
 static int csv_end_row(struct csv_reader *, csv_row_fn, void *);
 static void csv_error_at(struct csv_error *, unsigned, unsigned,
     enum csv_err);
+static int csv_move_error(const struct csv_reader *, const struct csv_move *,
+    struct csv_error *);
+static int csv_move_apply(struct csv_reader *, const struct csv_move *, char,
+    csv_row_fn, void *, struct csv_error *);
 
 static enum csv_class
 csv_class_of(const char *data, size_t len, size_t i)
@@ -245,6 +249,34 @@ csv_end_row(struct csv_reader *r, csv_row_fn row, void *arg)
 	return rc;
 }
 
+/* Report the error of move m, met at the next byte; -1. */
+static int
+csv_move_error(const struct csv_reader *r, const struct csv_move *m,
+    struct csv_error *err)
+{
+	if (m->err == E_OPEN)
+		csv_error_at(err, r->fline, r->fcol, E_OPEN);
+	else if (m->err == E_CR)
+		csv_error_at(err, r->crline, r->crcol, E_CR);
+	else
+		csv_error_at(err, r->line, r->col, (enum csv_err)m->err);
+	return -1;
+}
+
+/* Take byte c through move m; 0 to go on, else what stops the parse. */
+static int
+csv_move_apply(struct csv_reader *r, const struct csv_move *m, char c,
+    csv_row_fn row, void *arg, struct csv_error *err)
+{
+	if (m->action & A_ADD)
+		buf_addc(&r->values, c);
+	if ((m->action & A_FIELD) && csv_end_field(r, err) != 0)
+		return -1;
+	if (m->action & A_ROW)
+		return csv_end_row(r, row, arg);
+	return 0;
+}
+
 int
 csv_parse(const char *data, size_t len, csv_row_fn row, void *arg,
     struct csv_error *err)
@@ -265,32 +297,19 @@ csv_parse(const char *data, size_t len, csv_row_fn row, void *arg,
 		if (st == S_START) {
 			r.fline = r.line;
 			r.fcol = r.col;
+			r.quoted = c == C_QUOTE;
 		}
 		if (c == C_CR) {
 			r.crline = r.line;
 			r.crcol = r.col;
 		}
 		m = &csv_table[st][c];
-		if (m->err == E_OPEN) {
-			csv_error_at(err, r.fline, r.fcol, E_OPEN);
-			rc = -1;
-		} else if (m->err == E_CR) {
-			csv_error_at(err, r.crline, r.crcol, E_CR);
-			rc = -1;
-		} else if (m->err != E_NONE) {
-			csv_error_at(err, r.line, r.col, (enum csv_err)m->err);
-			rc = -1;
-		}
-		if (rc != 0)
+		if (m->err != E_NONE) {
+			rc = csv_move_error(&r, m, err);
 			break;
-		if (st == S_START && c == C_QUOTE)
-			r.quoted = 1;
-		if (m->action & A_ADD)
-			buf_addc(&r.values, data[i]);
-		if ((m->action & A_FIELD) && csv_end_field(&r, err) != 0)
-			rc = -1;
-		else if (m->action & A_ROW)
-			rc = csv_end_row(&r, row, arg);
+		}
+		rc = csv_move_apply(&r, m, c == C_END ? '\0' : data[i], row,
+		    arg, err);
 		st = (enum csv_state)m->next;
 		if (c == C_END)
 			break;
