@@ -66,7 +66,7 @@ cmd_console_exec(struct cmd_ctx *c)
 		free(t);
 		return rc;
 	}
-	e->hold = 1;
+	engine_set_hold(e, 1);
 	rc = ui_main(e, engine_loop(e), UI_DRIVE, t, c->no_color);
 	cmd_close(rb, st, e);
 	return rc;

@@ -34,6 +34,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_watch_entry,
 	&cmd_rollback_entry,
 	&cmd_report_entry,
+	&cmd_state_entry,
 	&cmd_help_entry,
 	&cmd_version_entry,
 	NULL,
@@ -44,7 +45,9 @@ const char cmd_global_opts[] = "--state= --operator= --mode= --theme= "
 
 static const char help_global[] =
     "Global options (before or after the arguments; -- ends options):\n"
-    "  --state FILE        the state file; default $CUTOVER_STATE, else\n"
+    "  --state FILE|URI    the state file, or a PostgreSQL database\n"
+    "                      (postgresql://..., pg:CONNINFO); default\n"
+    "                      $CUTOVER_STATE, else\n"
     "                      ${XDG_STATE_HOME:-~/.local/state}/cutover/NAME.db\n"
     "  --operator NAME     who acts, recorded in the audit trail; default "
     "$USER\n"

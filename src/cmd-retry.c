@@ -31,9 +31,7 @@ cmd_retry_exec(struct cmd_ctx *c)
 	struct engine_step *s = c->step;
 	int rc;
 
-	if (s->undo && s->def->rollback != NULL &&
-	    s->def->type != STEP_MANUAL &&
-	    (s->state == ST_AWAITING || s->state == ST_ROLLBACK_FAILED))
+	if (engine_which_retry(s) == ENGINE_ROLLBACK_RETRY)
 		return engine_rollback_one(c->e, s);
 	if ((rc = engine_retry(c->e, s)) != 0)
 		return rc;

@@ -36,24 +36,12 @@ const struct cmd_entry cmd_rollback_entry = {
 static void
 rollback_print_plan(struct rollback_plan *p)
 {
-	struct engine_step *s;
-	size_t i;
+	struct buf b = { 0 };
 
-	printf("rollback to %s: %zu step(s) to undo, latest first\n",
-	    p->to != NULL ? p->to->def->id : "the run's start", p->nsteps);
-	for (i = 0; i < p->nsteps; i++) {
-		s = p->steps[i];
-		printf("  %2zu. %-24s %s\n", i + 1, s->def->id,
-		    s->def->type == STEP_CHECKPOINT ? "back to pending"
-		    : s->def->type == STEP_RECONCILE ? "nothing to undo (it only read)"
-		    : s->def->type == STEP_MANUAL || s->def->rollback == NULL
-		        ? "by hand: a person confirms"
-		        : "runs its rollback action");
-	}
-	for (i = 0; i < p->nblocked; i++)
-		printf("   !  %-24s irreversible: left as it is only with "
-		    "--force\n", p->blocked[i]->def->id);
+	engine_rollback_plan_format(p, &b, "with --force");
+	fputs(b.data, stdout);
 	fflush(stdout);
+	buf_free(&b);
 }
 
 /* --force needs a reason. */
@@ -74,6 +62,7 @@ static int
 cmd_rollback_exec(struct cmd_ctx *c)
 {
 	struct rollback_plan p;
+	struct engine_step *s;
 	const char *to = cmd_opt(c, "--to");
 	size_t i;
 	int rc;
@@ -84,9 +73,11 @@ cmd_rollback_exec(struct cmd_ctx *c)
 	engine_rollback_plan_free(&p);
 	rc = engine_rollback(c->e, to, cmd_opt(c, "--force") != NULL,
 	    cmd_opt(c, "--reason"));
-	for (i = 0; rc == EXIT_WAITING && i < c->e->nsteps; i++)
-		if (c->e->steps[i].undo && c->e->steps[i].state == ST_AWAITING)
-			cmd_waiting_print(c, c->st, c->e->run.id,
-			    c->e->steps[i].def, 1, stderr);
+	for (i = 0; rc == EXIT_WAITING && i < engine_nsteps(c->e); i++) {
+		s = engine_step_at(c->e, i);
+		if (s->undo && s->state == ST_AWAITING)
+			cmd_waiting_print(c, c->st, engine_run_info(c->e)->id,
+			    s->def, 1, stderr);
+	}
 	return rc;
 }

@@ -42,9 +42,9 @@ cmd_run_explain(const struct cmd_ctx *c, struct engine *e, int rc)
 	const char *note;
 	size_t i;
 
-	for (i = 0; i < e->nsteps; i++) {
-		s = &e->steps[i];
-		if (!e->wanted[i])
+	for (i = 0; i < engine_nsteps(e); i++) {
+		s = engine_step_at(e, i);
+		if (!engine_wanted(e, i))
 			continue;
 		note = escape_field(&l, stderr, s->note);
 		if (rc == EXIT_FAILED && s->state == ST_FAILED)
@@ -53,7 +53,7 @@ cmd_run_explain(const struct cmd_ctx *c, struct engine *e, int rc)
 			    note ? ": " : "", note ? note : "", path,
 			    s->def->id);
 		if (rc == EXIT_WAITING && s->state == ST_AWAITING)
-			cmd_waiting_print(c, e->st, e->run.id, s->def, s->undo,
+			cmd_waiting_print(c, engine_state(e), engine_run_info(e)->id, s->def, s->undo,
 			    stderr);
 	}
 	escape_list_free(&l);
@@ -66,9 +66,10 @@ cmd_run_exec(struct cmd_ctx *c)
 	const char *until = cmd_opt(c, "--until");
 	int rc;
 
-	if (strcmp(e->run.state, "open") != 0) {
+	if (strcmp(engine_run_info(e)->state, "open") != 0) {
 		fprintf(stderr, "cutover: run %lld is %s; --new-run starts "
-		    "another\n", (long long)e->run.id, e->run.state);
+		    "another\n", (long long)engine_run_info(e)->id,
+		    engine_run_info(e)->state);
 		return EXIT_DONE;
 	}
 	if (until != NULL && engine_set_until(e, until) != 0) {

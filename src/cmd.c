@@ -273,6 +273,7 @@ cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int create,
 		return EXIT_CONFLICT;
 	}
 	free(path);
+	state_set_runbook(*st, rb->name);
 	state_set_actor(*st, c->operator, NULL);
 	return 0;
 }
@@ -299,10 +300,12 @@ cmd_open(struct cmd_ctx *c, struct engine_opts *o, struct runbook **rb,
 	o->mode = c->mode;
 	if ((rc = engine_open(*rb, *st, o, e)) != 0)
 		goto fail;
-	if (c->mode != NULL && strcmp(c->mode, (*e)->run.mode) != 0) {
+	if (c->mode != NULL &&
+	    strcmp(c->mode, engine_run_info(*e)->mode) != 0) {
 		fprintf(stderr, "cutover: run %lld is a %s run; --mode %s "
 		    "applies to a new run (add --new-run)\n",
-		    (long long)(*e)->run.id, (*e)->run.mode, c->mode);
+		    (long long)engine_run_info(*e)->id, engine_run_info(*e)->mode,
+		    c->mode);
 		rc = EXIT_USAGE;
 		goto fail;
 	}
@@ -348,6 +351,6 @@ cmd_step(struct engine *e, const char *id)
 
 	if (s == NULL)
 		fprintf(stderr, "cutover: no step %s in runbook %s\n", id,
-		    e->rb->name);
+		    engine_runbook(e)->name);
 	return s;
 }

@@ -18,9 +18,9 @@
 
 #include "engine-int.h"
 #include "loop.h"
+#include "step-kind.h"
 #include "xmalloc.h"
 
-static int rollback_allowed(struct engine *);
 static int rollback_target(struct engine *, const char *,
     struct engine_step **);
 static int by_done_desc(const void *, const void *);
@@ -36,8 +36,8 @@ static int rollback_outcome(struct engine *, struct engine_step *);
 #define ROLLBACK_STARTED 100
 
 /* In a live run with rollback_roles, only members of those roles. */
-static int
-rollback_allowed(struct engine *e)
+int
+engine_may_roll_back(struct engine *e)
 {
 	const char *op = state_operator(e->st);
 	struct rb_role *r;
@@ -79,9 +79,9 @@ rollback_target(struct engine *e, const char *to, struct engine_step **out)
 	}
 	if (to != NULL) {
 		s = engine_find(e, to);
-		if (s == NULL || s->def->type != STEP_CHECKPOINT) {
-			fprintf(stderr, "cutover: --to wants a checkpoint; %s is "
-			    "%s\n", to, s == NULL ? "no step of this runbook"
+		if (s == NULL || !step_kind_is_gate(s->def->type)) {
+			engine_error(e, "--to wants a checkpoint; %s is "
+			    "%s", to, s == NULL ? "no step of this runbook"
 			                          : "not a checkpoint");
 			free(stored);
 			return EXIT_USAGE;
@@ -92,7 +92,7 @@ rollback_target(struct engine *e, const char *to, struct engine_step **out)
 	}
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];
-		if (s->def->type == STEP_CHECKPOINT && s->state == ST_SUCCEEDED &&
+		if (step_kind_is_gate(s->def->type) && s->state == ST_SUCCEEDED &&
 		    (best == NULL || s->done_ms > best->done_ms))
 			best = s;
 	}
@@ -126,8 +126,8 @@ engine_rollback_plan(struct engine *e, const char *to,
 	if ((rc = rollback_target(e, to, &p->to)) != 0)
 		return rc;
 	if (p->to != NULL && p->to->done_ms < 0) {
-		fprintf(stderr, "cutover: checkpoint %s has not passed; there is "
-		    "nothing after it to undo\n", p->to->def->id);
+		engine_error(e, "checkpoint %s has not passed; there is "
+		    "nothing after it to undo", p->to->def->id);
 		return EXIT_CONFLICT;
 	}
 	since = p->to != NULL ? p->to->done_ms : -1;
@@ -148,6 +148,22 @@ engine_rollback_plan(struct engine *e, const char *to,
 	}
 	qsort(p->steps, p->nsteps, sizeof *p->steps, by_done_desc);
 	return 0;
+}
+
+void
+engine_rollback_plan_format(const struct rollback_plan *p, struct buf *b,
+    const char *forced)
+{
+	size_t i;
+
+	buf_printf(b, "rollback to %s: %zu step(s) to undo, latest first\n",
+	    p->to != NULL ? p->to->def->id : "the run's start", p->nsteps);
+	for (i = 0; i < p->nsteps; i++)
+		buf_printf(b, "  %2zu. %-24s %s\n", i + 1, p->steps[i]->def->id,
+		    step_kind_undo_how(p->steps[i]->def));
+	for (i = 0; i < p->nblocked; i++)
+		buf_printf(b, "   !  %-24s irreversible: left as it is only %s\n",
+		    p->blocked[i]->def->id, forced);
 }
 
 void
@@ -232,9 +248,10 @@ rollback_person(struct engine *e, struct engine_step *s)
 	int rc;
 
 	if (s->state == ST_AWAITING && s->undo) {
-		fprintf(stderr, "cutover: step %s waits for a person: confirm it "
-		    "once it is undone%s\n", s->def->id, s->def->rollback != NULL &&
-		    s->def->type != STEP_MANUAL ? ", or retry its rollback" : "");
+		engine_error(e, "step %s waits for a person: confirm it "
+		    "once it is undone%s", s->def->id,
+		    step_kind_undo(s->def) == UNDO_ACTION
+		        ? ", or retry its rollback" : "");
 		return EXIT_WAITING;
 	}
 	xasprintf(&note, "rollback by hand: %s", s->def->rollback != NULL
@@ -255,8 +272,8 @@ rollback_person(struct engine *e, struct engine_step *s)
 	s->state = ST_AWAITING;
 	s->undo = 1;
 	engine_note(e, s, "%s", note);
-	fprintf(stderr, "cutover: step %s waits for a person: %.*s; confirm it "
-	    "once it is undone\n", s->def->id, (int)(strlen(note) -
+	engine_error(e, "step %s waits for a person: %.*s; confirm it "
+	    "once it is undone", s->def->id, (int)(strlen(note) -
 	    (note[strlen(note) - 1] == '.')), note);
 	free(note);
 	return EXIT_WAITING;
@@ -269,12 +286,17 @@ rollback_person(struct engine *e, struct engine_step *s)
 static int
 rollback_step(struct engine *e, struct engine_step *s)
 {
-	if (s->def->type == STEP_CHECKPOINT)
+	switch (step_kind_undo(s->def)) {
+	case UNDO_GATE:
 		return rollback_gate(e, s);
-	if (s->def->type == STEP_RECONCILE)
+	case UNDO_NOTHING:
 		return rollback_read_only(e, s);
-	if (s->def->type == STEP_MANUAL || s->def->rollback == NULL ||
-	    s->state == ST_AWAITING)
+	case UNDO_PERSON:
+		return rollback_person(e, s);
+	case UNDO_ACTION:
+		break;
+	}
+	if (s->state == ST_AWAITING)
 		return rollback_person(e, s);
 	engine_start(e, s, ATT_ROLLBACK);
 	return s->ex != NULL ? ROLLBACK_STARTED : rollback_outcome(e, s);
@@ -290,8 +312,8 @@ rollback_outcome(struct engine *e, struct engine_step *s)
 		return EXIT_CONFLICT;
 	if (s->state == ST_AWAITING)
 		return EXIT_WAITING;
-	fprintf(stderr, "cutover: the rollback of %s failed%s%s; see `cutover "
-	    "log`, fix it, then run rollback again to resume\n", s->def->id,
+	engine_error(e, "the rollback of %s failed%s%s; see `cutover "
+	    "log`, fix it, then run rollback again to resume", s->def->id,
 	    s->note ? ": " : "", s->note ? s->note : "");
 	return EXIT_FAILED;
 }
@@ -299,17 +321,12 @@ rollback_outcome(struct engine *e, struct engine_step *s)
 int
 engine_rollback_retry(struct engine *e, struct engine_step *s)
 {
-	if (!rollback_allowed(e)) {
-		fprintf(stderr, "cutover: operator %s may not roll back this live "
-		    "run (settings.rollback_roles)\n", state_operator(e->st));
-		return EXIT_CONFLICT;
-	}
-	if (!s->undo || s->def->rollback == NULL ||
-	    s->def->type == STEP_MANUAL ||
-	    (s->state != ST_AWAITING && s->state != ST_ROLLBACK_FAILED)) {
-		fprintf(stderr, "cutover: %s has no rollback action waiting to "
-		    "run again\n", s->def->id);
-		return EXIT_CONFLICT;
+	const char *why;
+	int rc;
+
+	if ((rc = engine_may(e, s, ENGINE_ROLLBACK_RETRY, &why)) != 0) {
+		engine_error(e, "%s", why);
+		return rc;
 	}
 	engine_loop_init(e);
 	engine_start(e, s, ATT_ROLLBACK);
@@ -341,7 +358,7 @@ rollback_finish(struct engine *e)
 	rc = state_run_rollback_to(e->st, e->run.id, NULL, NULL);
 	for (i = 0; rc == STATE_OK && i < e->nsteps; i++) {
 		s = &e->steps[i];
-		if (s->def->type != STEP_CHECKPOINT || s->state != ST_FAILED)
+		if (!step_kind_is_gate(s->def->type) || s->state != ST_FAILED)
 			continue;
 		rc = state_decision_reset(e->st, e->run.id, s->def->id);
 		if (rc == STATE_OK)
@@ -371,34 +388,34 @@ engine_rollback_begin(struct engine *e, const char *to, int force,
 	if (e->rollback != NULL)
 		return EXIT_CONFLICT;
 	if (e->nrunning > 0) {
-		fprintf(stderr, "cutover: steps are running; let them finish (or "
-		    "stop them) before rolling back\n");
+		engine_error(e, "steps are running; let them finish (or "
+		    "stop them) before rolling back");
 		return EXIT_CONFLICT;
 	}
 	engine_reload(e);
 	if (to != NULL && e->rollback_to != NULL &&
 	    strcmp(to, *e->rollback_to ? e->rollback_to : "start") != 0) {
-		fprintf(stderr, "cutover: a rollback to %s is under way; finish "
-		    "it (without --to) before choosing another target\n",
+		engine_error(e, "a rollback to %s is under way; finish "
+		    "it (without --to) before choosing another target",
 		    *e->rollback_to ? e->rollback_to : "the run's start");
 		return EXIT_CONFLICT;
 	}
-	if (!rollback_allowed(e)) {
-		fprintf(stderr, "cutover: operator %s may not roll back this live "
-		    "run (settings.rollback_roles)\n", state_operator(e->st));
+	if (!engine_may_roll_back(e)) {
+		engine_error(e, "operator %s may not roll back this live "
+		    "run (settings.rollback_roles)", state_operator(e->st));
 		return EXIT_CONFLICT;
 	}
 	if ((rc = engine_rollback_plan(e, to, &p)) != 0)
 		return rc;
 	if (p.nblocked > 0 && !force) {
-		fprintf(stderr, "cutover: rollback blocked: irreversible step %s "
+		engine_error(e, "rollback blocked: irreversible step %s "
 		    "succeeded after %s; --force --reason TEXT leaves it as it "
-		    "is and undoes the rest\n", p.blocked[0]->def->id,
+		    "is and undoes the rest", p.blocked[0]->def->id,
 		    p.to != NULL ? p.to->def->id : "the run's start");
 		engine_rollback_plan_free(&p);
 		return EXIT_CONFLICT;
 	}
-	engine_loop_init(e);
+	engine_autostart(e); /* each pass takes the next step */
 	if (rollback_begin(e, &p, force && p.nblocked > 0, reason) != 0) {
 		engine_rollback_plan_free(&p);
 		return EXIT_CONFLICT;
@@ -464,9 +481,7 @@ engine_rollback(struct engine *e, const char *to, int force,
 
 	if ((rc = engine_rollback_begin(e, to, force, reason)) != 0)
 		return rc;
-	while ((rc = engine_rollback_end(e)) < 0) {
+	while ((rc = engine_rollback_end(e)) < 0)
 		loop_once(e->loop, -1);
-		engine_rollback_advance(e);
-	}
 	return rc;
 }

@@ -27,6 +27,8 @@
 #include "exec.h"
 #include "expand.h"
 #include "loop.h"
+#include "step-kind.h"
+#include "report.h"
 #include "xmalloc.h"
 
 #define ENGINE_POLL_MS 300   /* notice changes made by other processes */
@@ -36,21 +38,13 @@
 
 #define STARTABLE_MASK (ST_BIT(ST_PENDING) | ST_BIT(ST_ROLLED_BACK))
 
-/* Which executor runs each step type; NULL: not supported yet. */
-static const struct {
-	enum step_type type;
-	const struct exec_ops *ops;
-} engine_kinds[] = {
-	{ STEP_LOCAL, &exec_local_ops },
-	{ STEP_SSH, &exec_ssh_ops },
-	{ STEP_SQL, &exec_sql_ops },
-	{ STEP_RECONCILE, &exec_reconcile_ops },
-};
-
 static int engine_pick_run(struct engine *, const struct engine_opts *);
 static int engine_sync(struct engine *, int);
 static int engine_take_lease(struct engine *, int);
 static int engine_recover(struct engine *);
+static int engine_recover_one(struct engine *, struct attempt_row *);
+static int engine_recover_record(struct engine *, struct attempt_row *, int,
+    const char *);
 static void engine_load(struct engine *);
 static int engine_launch(struct engine *, struct engine_step *, const char *,
     char **);
@@ -62,36 +56,22 @@ static void engine_finish(struct engine *, struct engine_step *, int,
     const char *);
 static void engine_human(struct engine *, struct engine_step *);
 static void engine_checkpoint(struct engine *, struct engine_step *);
-static void engine_changed(struct engine *);
+static void engine_mark_complete(struct engine *);
 static void on_heartbeat(void *);
 static void engine_lost(struct engine *);
 static void on_poll(void *);
 static void on_flush(void *);
 static void on_wake(void *);
+static void engine_before_poll(void *);
 static void on_stop(int, void *);
 static void engine_flush_step(struct engine *, struct engine_step *);
-static const struct exec_ops *engine_ops(enum step_type, int *);
 static void engine_conninfo_secrets(struct engine *);
 static void engine_token(struct engine *, struct engine_step *);
 static unsigned attempt_mask(enum attempt_kind);
 static void engine_record_group(struct engine *, struct engine_step *);
 static int engine_longest_first(const void *, const void *);
-static int engine_may_decide(struct engine *, struct engine_step *);
-
-static const struct exec_ops *
-engine_ops(enum step_type type, int *runs_commands)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof engine_kinds / sizeof engine_kinds[0]; i++) {
-		if (engine_kinds[i].type == type) {
-			*runs_commands = 1;
-			return engine_kinds[i].ops;
-		}
-	}
-	*runs_commands = 0;
-	return NULL;
-}
+static int engine_check(struct engine *, struct engine_step *,
+    enum engine_action);
 
 /*
  * Passwords inside postgres conninfo strings are secrets too, whether the
@@ -109,7 +89,8 @@ engine_conninfo_secrets(struct engine *e)
 		if (e->rb->targets[i].type != TARGET_POSTGRES ||
 		    e->rb->targets[i].conninfo == NULL)
 			continue;
-		conninfo = expand_text(e->rb, e->rb->targets[i].conninfo, &err);
+		conninfo = pg_conninfo_expand(e->rb, e->rb->targets[i].conninfo,
+		    &err);
 		free(err);
 		err = NULL;
 		if (conninfo == NULL)
@@ -155,7 +136,8 @@ engine_note(struct engine *e, struct engine_step *s, const char *fmt, ...)
 	va_list ap;
 	char *msg, *clean;
 
-	engine_changed(e);
+	engine_changed(e, s != NULL ? ENGINE_CHANGED_STATE : ENGINE_CHANGED_RUN,
+	    s);
 	if (e->quiet)
 		return;
 	va_start(ap, fmt);
@@ -169,11 +151,131 @@ engine_note(struct engine *e, struct engine_step *s, const char *fmt, ...)
 	free(msg);
 }
 
-static void
-engine_changed(struct engine *e)
+void
+engine_changed(struct engine *e, unsigned what, struct engine_step *s)
 {
-	if (e->on_change != NULL)
-		e->on_change(e->on_change_arg);
+	if (e->hooks.changed != NULL)
+		e->hooks.changed(e->hooks.arg, what, s);
+}
+
+/* Where messages go: the front end's error hook, else stderr (tmux's
+ * cmdq_error). */
+void
+engine_error(struct engine *e, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (e->hooks.error != NULL)
+		e->hooks.error(e->hooks.arg, msg);
+	else {
+		fprintf(stderr, "cutover: %s\n", msg);
+		fflush(stderr);
+	}
+	free(msg);
+}
+
+void
+engine_set_hooks(struct engine *e, const struct engine_hooks *h)
+{
+	if (h != NULL)
+		e->hooks = *h;
+	else
+		memset(&e->hooks, 0, sizeof e->hooks);
+}
+
+const struct run_info *
+engine_run_info(struct engine *e)
+{
+	return &e->run;
+}
+
+struct runbook *
+engine_runbook(struct engine *e)
+{
+	return e->rb;
+}
+
+struct state *
+engine_state(struct engine *e)
+{
+	return e->st;
+}
+
+size_t
+engine_nsteps(struct engine *e)
+{
+	return e->nsteps;
+}
+
+struct engine_step *
+engine_step_at(struct engine *e, size_t i)
+{
+	return i < e->nsteps ? &e->steps[i] : NULL;
+}
+
+int
+engine_wanted(struct engine *e, size_t i)
+{
+	return i < e->nsteps && e->wanted[i];
+}
+
+int
+engine_driving(struct engine *e)
+{
+	return e->driving;
+}
+
+int
+engine_running(struct engine *e)
+{
+	return e->nrunning;
+}
+
+int
+engine_halted(struct engine *e)
+{
+	return e->halted;
+}
+
+int
+engine_stopping(struct engine *e)
+{
+	return e->stopping;
+}
+
+int
+engine_lost_lease(struct engine *e)
+{
+	return e->lost_lease;
+}
+
+int
+engine_rolling_back(struct engine *e)
+{
+	return e->rollback != NULL;
+}
+
+int
+engine_hold(struct engine *e)
+{
+	return e->hold;
+}
+
+void
+engine_set_hold(struct engine *e, int hold)
+{
+	e->hold = hold != 0;
+	engine_changed(e, ENGINE_CHANGED_RUN, NULL);
+}
+
+int
+engine_step_running(struct engine_step *s)
+{
+	return s->ex != NULL;
 }
 
 /* Find the run to work on, or start one. */
@@ -187,7 +289,7 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 	if (o->run > 0) {
 		rc = state_run_get(e->st, o->run, &e->run);
 		if (rc == STATE_NOTFOUND)
-			fprintf(stderr, "cutover: no run %lld in the state file\n",
+			engine_error(e, "no run %lld in the state file",
 			    (long long)o->run);
 		return rc == STATE_OK ? 0 : EXIT_CONFLICT;
 	}
@@ -207,10 +309,10 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 		return 0;
 	if (rc != STATE_NOTFOUND || !o->create) {
 		if (rc == STATE_NOTFOUND)
-			fprintf(stderr, "cutover: no open run of %s; start one "
-			    "with `cutover run`\n", e->rb->name);
+			engine_error(e, "no open run of %s; start one "
+			    "with `cutover run`", e->rb->name);
 		else
-			fprintf(stderr, "cutover: %s\n", state_error(e->st));
+			engine_error(e, "%s", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
 	/* The run keeps a copy of the runbook, less any literal secrets. */
@@ -221,7 +323,7 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 	    engine_sync(e, 1) != 0 || state_commit(e->st) != STATE_OK) {
 		state_rollback(e->st);
 		free(text);
-		fprintf(stderr, "cutover: %s\n", state_error(e->st));
+		engine_error(e, "%s", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
 	free(text);
@@ -264,8 +366,8 @@ engine_sync(struct engine *e, int fresh)
 			    rows[i].id, d == NULL ? "removed" : "changed");
 	}
 	if (changed.len > 0 && !fresh && !e->accept_changes) {
-		fprintf(stderr, "cutover: the runbook changed under run %lld: "
-		    "%s; review, then open it with --accept-changes\n",
+		engine_error(e, "the runbook changed under run %lld: "
+		    "%s; review, then open it with --accept-changes",
 		    (long long)run, changed.data);
 		rc = EXIT_CONFLICT;
 		goto out;
@@ -319,16 +421,16 @@ engine_take_lease(struct engine *e, int quiet)
 	    &h, &took);
 	if (rc == STATE_CONFLICT) {
 		if (!quiet)
-			fprintf(stderr, "cutover: run %lld is driven by pid %lld "
+			engine_error(e, "run %lld is driven by pid %lld "
 			    "on %s (operator %s); follow it with `cutover status`, "
-			    "or stop it first\n", (long long)e->run.id,
+			    "or stop it first", (long long)e->run.id,
 			    (long long)h.pid, h.host,
 			    h.operator != NULL ? h.operator : "?");
 		lease_holder_free(&h);
 		return EXIT_CONFLICT;
 	}
 	if (rc != STATE_OK) {
-		fprintf(stderr, "cutover: %s\n", state_error(e->st));
+		engine_error(e, "%s", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
 	e->driving = 1;
@@ -336,51 +438,103 @@ engine_take_lease(struct engine *e, int quiet)
 }
 
 /*
- * Attempts recorded running belong to a driver that died: end what is left
- * of their process groups (so two copies never run), then mark them
- * interrupted.
+ * Attempts recorded running belong to a driver that died: each kind's
+ * executor finds and ends what is left of them (so two copies never run).
+ * Gone: the attempt ends interrupted (a rollback action waits for a
+ * person); cannot tell: the step waits for a person; would not end: stop.
  */
 static int
 engine_recover(struct engine *e)
 {
 	struct attempt_row *v = NULL;
 	size_t n = 0, i;
-	char *msg;
 	int rc = 0;
 
 	if (state_attempts_running(e->st, e->run.id, &v, &n) != STATE_OK)
 		return EXIT_CONFLICT;
-	for (i = 0; i < n && rc == 0; i++) {
-		if (v[i].host != NULL && strcmp(v[i].host, e->host) == 0 &&
-		    ((v[i].pgid > 0 && exec_local_kill_group(v[i].pgid,
-		          ENGINE_GROUP_WAIT_MS) != 0) ||
-		        exec_local_kill_token(v[i].token,
-		            ENGINE_GROUP_WAIT_MS) != 0)) {
-			fprintf(stderr, "cutover: process group %lld of step %s "
-			    "would not end; kill it, then try again\n",
-			    (long long)v[i].pgid, v[i].step);
-			rc = EXIT_CONFLICT;
-			break;
-		}
-		xasprintf(&msg, "interrupted: its driver (on %s) stopped",
-		    v[i].host != NULL ? v[i].host : "?");
-		if (state_begin(e->st) != STATE_OK ||
-		    state_attempt_interrupt(e->st, e->run.id, v[i].step, v[i].n,
-		        msg) != STATE_OK ||
-		    state_step_transition(e->st, e->run.id, v[i].step,
-		        ST_BIT(ST_RUNNING), v[i].kind == ATT_ROLLBACK
-		            ? ST_AWAITING : ST_INTERRUPTED,
-		        v[i].kind == ATT_ROLLBACK ? "rollback interrupted: "
-		            "confirm it if it is undone, or retry it to run "
-		            "its rollback action again" : msg,
-		        "interrupt", NULL) != STATE_OK ||
-		    state_commit(e->st) != STATE_OK) {
-			state_rollback(e->st);
-			rc = EXIT_CONFLICT;
-		}
-		free(msg);
-	}
+	for (i = 0; i < n && rc == 0; i++)
+		rc = engine_recover_one(e, &v[i]);
 	attempt_rows_free(v, n);
+	return rc;
+}
+
+/* Ask the executor of attempt a's step to end it; record what it said. */
+static int
+engine_recover_one(struct engine *e, struct attempt_row *a)
+{
+	struct engine_step *s = engine_find(e, a->step);
+	const struct exec_ops *ops = &exec_local_ops;
+	struct rb_step gone;
+	struct exec_orphan o;
+	char *why = NULL;
+	int found = EXEC_ORPHAN_GONE, rc;
+
+	memset(&o, 0, sizeof o);
+	if (s != NULL) {
+		ops = step_kind(s->def->type)->ops;
+		o.def = s->def;
+		o.target = s->def->target;
+	} else {
+		/* Removed from the runbook (changes accepted): look for its
+		 * local processes, as for any step. */
+		memset(&gone, 0, sizeof gone);
+		gone.id = a->step;
+		o.def = &gone;
+	}
+	o.rb = e->rb;
+	o.kind = (int)a->kind;
+	o.token = a->token;
+	o.host = a->host;
+	o.pgid = a->pgid;
+	o.started_ms = a->started_at != NULL ? report_parse_time(a->started_at)
+	    : -1;
+	if (ops != NULL && ops->recover != NULL)
+		found = ops->recover(&o, ENGINE_GROUP_WAIT_MS, &why);
+	if (found == EXEC_ORPHAN_STUCK) {
+		engine_error(e, "%s", why != NULL ? why
+		    : "an attempt of a dead driver would not end");
+		free(why);
+		return EXIT_CONFLICT;
+	}
+	rc = engine_recover_record(e, a, found == EXEC_ORPHAN_UNKNOWN, why);
+	free(why);
+	return rc;
+}
+
+/*
+ * Mark attempt a interrupted. Its step becomes interrupted (verify next),
+ * or awaiting a person when it was a rollback action or unknown is set
+ * (why says what to check).
+ */
+static int
+engine_recover_record(struct engine *e, struct attempt_row *a, int unknown,
+    const char *why)
+{
+	char *msg, *note = NULL;
+	int person = unknown || a->kind == ATT_ROLLBACK;
+	int rc = 0;
+
+	xasprintf(&msg, "interrupted: its driver (on %s) stopped%s%s",
+	    a->host != NULL ? a->host : "?", !unknown && why != NULL ? "; " : "",
+	    !unknown && why != NULL ? why : "");
+	if (unknown)
+		xasprintf(&note, "%s; %s: confirm, retry or skip it", msg,
+		    why != NULL ? why : "cannot tell whether it still runs");
+	else if (a->kind == ATT_ROLLBACK)
+		note = xstrdup("rollback interrupted: confirm it if it is undone, "
+		    "or retry it to run its rollback action again");
+	if (state_begin(e->st) != STATE_OK ||
+	    state_attempt_interrupt(e->st, e->run.id, a->step, a->n, msg) !=
+	        STATE_OK ||
+	    state_step_transition(e->st, e->run.id, a->step, ST_BIT(ST_RUNNING),
+	        person ? ST_AWAITING : ST_INTERRUPTED, note != NULL ? note : msg,
+	        "interrupt", NULL) != STATE_OK ||
+	    state_commit(e->st) != STATE_OK) {
+		state_rollback(e->st);
+		rc = EXIT_CONFLICT;
+	}
+	free(note);
+	free(msg);
 	return rc;
 }
 
@@ -437,8 +591,8 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
 	if ((rc = engine_pick_run(e, o)) != 0)
 		goto fail;
 	if (strcmp(e->run.runbook, rb->name) != 0) {
-		fprintf(stderr, "cutover: the state file holds runbook %s, not "
-		    "%s; use --state to choose another file\n", e->run.runbook,
+		engine_error(e, "the state file holds runbook %s, not "
+		    "%s; use --state to choose another file", e->run.runbook,
 		    rb->name);
 		rc = EXIT_CONFLICT;
 		goto fail;
@@ -453,7 +607,7 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
 		if ((rc = engine_sync(e, 0)) != 0 ||
 		    (rc = engine_recover(e)) != 0) {
 			if (rc < 0) {
-				fprintf(stderr, "cutover: %s\n", state_error(st));
+				engine_error(e, "%s", state_error(st));
 				rc = EXIT_CONFLICT;
 			}
 			goto fail;
@@ -486,12 +640,12 @@ engine_close(struct engine *e)
 	}
 	if (e->driving)
 		state_lease_release(e->st, e->run.id);
-	exec_ssh_shutdown();
-	exec_sql_shutdown();
+	step_kind_shutdown();
 	if (e->loop != NULL)
 		loop_free(e->loop);
 	expand_free_list(e->secrets);
 	free(e->rollback_to);
+	free(e->why);
 	run_info_free(&e->run);
 	free(e->wanted);
 	free(e->steps);
@@ -569,7 +723,7 @@ engine_schedule(struct engine *e)
 			continue;
 		if (!deps_done(e, s))
 			continue;
-		if (step_type_is_human(s->def->type)) {
+		if (step_kind_is_person(s->def->type)) {
 			engine_human(e, s);
 			continue;
 		}
@@ -606,7 +760,7 @@ engine_schedule(struct engine *e)
 static void
 engine_human(struct engine *e, struct engine_step *s)
 {
-	if (s->def->type == STEP_CHECKPOINT) {
+	if (step_kind_is_gate(s->def->type)) {
 		engine_checkpoint(e, s);
 		return;
 	}
@@ -769,9 +923,9 @@ engine_start(struct engine *e, struct engine_step *s, enum attempt_kind kind)
 	    : kind == ATT_ROLLBACK ? s->def->rollback : s->def->run;
 	char *err = NULL;
 
-	int runs, n, rc;
+	int n, rc;
 
-	s->ops = engine_ops(s->def->type, &runs);
+	s->ops = step_kind(s->def->type)->ops;
 	if (s->ops == NULL) {
 		xasprintf(&err, "%s steps are not supported yet",
 		    step_type_name(s->def->type));
@@ -820,7 +974,7 @@ engine_output(const char *p, size_t n, void *arg)
 
 	outbuf_add(&s->out, p, n);
 	s->out_gen++;
-	engine_changed(s->e);
+	engine_changed(s->e, ENGINE_CHANGED_OUTPUT, s);
 }
 
 /* An executor finished a command of step s. */
@@ -864,36 +1018,41 @@ engine_done(const struct exec_result *r, void *arg)
 	}
 	e->nrunning--;
 	if (!r->ok && s->phase == PH_VERIFY && !r->timed_out && !e->stopping &&
+	    !r->unknown &&
 	    (r->message == NULL || strncmp(r->message, "verify ", 7) != 0)) {
 		xasprintf(&err, "verify failed: %s", r->message != NULL
 		        ? r->message : "not true");
 		engine_finish(e, s, 0, err);
 		free(err);
 	} else
-		engine_finish(e, s, r->ok, r->message);
+		engine_finish(e, s, r->unknown && !r->ok ? -1 : r->ok,
+		    r->message);
 	s->ops->free(ex);
 }
 
 /*
  * Record the outcome of the current attempt of s, and decide what the step
  * becomes: succeeded, pending again (a retry, or a run after a failed
- * verify-after-interruption), interrupted (we were stopped) or failed.
+ * verify-after-interruption), interrupted (we were stopped, or ok < 0:
+ * the outcome is unknown) or failed.
  */
 static void
 engine_finish(struct engine *e, struct engine_step *s, int ok,
     const char *msg)
 {
 	enum step_state to;
-	const char *astate = ok ? "succeeded" : "failed";
+	const char *astate = ok > 0 ? "succeeded" : "failed";
 	char *out, *note = NULL, d[32];
 	size_t len;
+	int stop = e->stopping || ok < 0; /* ok < 0: outcome unknown */
 
+	ok = ok > 0;
 	if (s->kind == ATT_ROLLBACK)
-		to = ok ? ST_ROLLED_BACK : e->stopping ? ST_AWAITING
-		                                       : ST_ROLLBACK_FAILED;
+		to = ok ? ST_ROLLED_BACK : stop ? ST_AWAITING
+		                                : ST_ROLLBACK_FAILED;
 	else if (ok)
 		to = ST_SUCCEEDED;
-	else if (e->stopping) {
+	else if (stop) {
 		to = ST_INTERRUPTED;
 		astate = "interrupted";
 	} else if (s->kind == ATT_VERIFY)
@@ -904,7 +1063,7 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 		to = ST_FAILED;
 	if (ok && s->kind == ATT_VERIFY)
 		msg = "verified after interruption";
-	if (s->kind == ATT_ROLLBACK && !ok && e->stopping)
+	if (s->kind == ATT_ROLLBACK && !ok && stop)
 		astate = "interrupted";
 	outbuf_close(&s->out);
 	out = outbuf_render(&s->out, &len);
@@ -976,8 +1135,8 @@ engine_lost(struct engine *e)
 
 	if (e->lost_lease)
 		return;
-	fprintf(stderr, "cutover: another driver took over run %lld; "
-	    "stopping\n", (long long)e->run.id);
+	engine_error(e, "another driver took over run %lld; "
+	    "stopping", (long long)e->run.id);
 	e->lost_lease = 1;
 	e->stopping = 1;
 	for (i = 0; i < e->nsteps; i++) {
@@ -1041,7 +1200,7 @@ on_poll(void *arg)
 
 	if (state_changed(e->st)) {
 		engine_reload(e);
-		engine_changed(e);
+		engine_changed(e, ENGINE_CHANGED_STATE | ENGINE_CHANGED_RUN, NULL);
 	}
 	e->poll = loop_timer_add(e->loop, ENGINE_POLL_MS, on_poll, e);
 }
@@ -1084,6 +1243,34 @@ on_flush(void *arg)
 	e->flush = loop_timer_add(e->loop, ENGINE_FLUSH_MS, on_flush, e);
 }
 
+/*
+ * Before the loop sleeps: start what may start; end engine_run's loop once
+ * nothing more can happen, and a rollback's once it has ended.
+ */
+static void
+engine_before_poll(void *arg)
+{
+	struct engine *e = arg;
+
+	if (!e->scheduling)
+		return;
+	engine_schedule(e);
+	engine_mark_complete(e);
+	if (e->until_idle && !engine_busy(e)) {
+		e->idle = 1;
+		loop_break(e->loop);
+	}
+	if (e->rollback != NULL && e->rollback->rc >= 0)
+		loop_break(e->loop);
+}
+
+void
+engine_autostart(struct engine *e)
+{
+	engine_loop_init(e);
+	e->scheduling = 1;
+}
+
 static void
 on_wake(void *arg)
 {
@@ -1123,8 +1310,8 @@ engine_reload(struct engine *e)
 	engine_load(e);
 	for (i = 0; i < e->nsteps; i++) {
 		if (e->steps[i].state == ST_FAILED && e->wanted[i] &&
-		    e->steps[i].ex == NULL && e->steps[i].def->type ==
-		    STEP_CHECKPOINT)
+		    e->steps[i].ex == NULL &&
+		    step_kind_is_gate(e->steps[i].def->type))
 			e->halted = 1;
 	}
 }
@@ -1145,6 +1332,7 @@ engine_loop_init(struct engine *e)
 	    e);
 	e->poll = loop_timer_add(e->loop, ENGINE_POLL_MS, on_poll, e);
 	e->flush = loop_timer_add(e->loop, ENGINE_FLUSH_MS, on_flush, e);
+	loop_before_poll(e->loop, engine_before_poll, e);
 }
 
 struct loop *
@@ -1157,40 +1345,19 @@ engine_loop(struct engine *e)
 int
 engine_start_one(struct engine *e, struct engine_step *s, const char **why)
 {
-	unsigned mask = STARTABLE_MASK | ST_BIT(ST_INTERRUPTED) |
-	    ST_BIT(ST_FAILED);
-
 	engine_loop_init(e);
-	if (!e->driving)
-		*why = "this console does not drive the run";
-	else if (step_type_is_human(s->def->type))
-		*why = s->def->type == STEP_MANUAL ? "a manual step is confirmed, "
-		    "not run" : "a checkpoint is decided, not run";
-	else if (s->ex != NULL)
-		*why = "it is running";
-	else if (s->state == ST_AWAITING)
-		*why = "it waits for retry, confirm or skip";
-	else if (!(mask & ST_BIT(s->state)))
-		*why = "it is done";
-	else if (!deps_done(e, s))
-		*why = "the steps it needs are not done";
-	else if (e->stopping)
-		*why = "the console is stopping";
-	else if (e->rollback != NULL || e->rollback_to != NULL)
-		*why = "a rollback is under way: finish it first (R)";
-	else {
-		if (s->state == ST_FAILED && engine_retry(e, s) != EXIT_DONE) {
-			*why = "it could not be reset for a retry";
-			return -1;
-		}
-		e->wanted[s->def->index] = 1;
-		s->tries_left = s->def->retries + 1;
-		s->not_before = 0;
-		engine_start(e, s, s->state == ST_INTERRUPTED &&
-		    s->def->verify != NULL ? ATT_VERIFY : ATT_RUN);
-		return 0;
+	if (engine_may(e, s, ENGINE_RUN, why) != 0)
+		return -1;
+	if (s->state == ST_FAILED && engine_retry(e, s) != EXIT_DONE) {
+		*why = "it could not be reset for a retry; see the message above";
+		return -1;
 	}
-	return -1;
+	e->wanted[s->def->index] = 1;
+	s->tries_left = s->def->retries + 1;
+	s->not_before = 0;
+	engine_start(e, s, s->state == ST_INTERRUPTED &&
+	    s->def->verify != NULL ? ATT_VERIFY : ATT_RUN);
+	return 0;
 }
 
 int
@@ -1201,8 +1368,8 @@ engine_run(struct engine *e)
 
 	if (state_run_rollback_to(e->st, e->run.id, NULL, &to) == STATE_OK &&
 	    to != NULL) {
-		fprintf(stderr, "cutover: a rollback to %s is under way; finish "
-		    "it with `cutover rollback` first\n",
+		engine_error(e, "a rollback to %s is under way; finish "
+		    "it with `cutover rollback` first",
 		    *to ? to : "the run's start");
 		free(to);
 		return EXIT_CONFLICT;
@@ -1214,44 +1381,66 @@ engine_run(struct engine *e)
 			break;
 		}
 	}
-	for (;;) {
-		engine_schedule(e);
-		if (!engine_busy(e))
-			break;
+	engine_autostart(e);
+	e->until_idle = 1;
+	e->idle = 0;
+	while (!e->idle)
 		loop_once(e->loop, -1);
-	}
+	e->until_idle = 0;
 	return engine_result(e);
+}
+
+/* Are all the steps this invocation may start done? (*whole: and it may
+ * start every step of the run.) */
+static int
+engine_all_done(struct engine *e, int *whole)
+{
+	size_t i;
+	int all = 1;
+
+	*whole = 1;
+	for (i = 0; i < e->nsteps; i++) {
+		if (!e->wanted[i])
+			*whole = 0;
+		else if (!(DONE_MASK & ST_BIT(e->steps[i].state)))
+			all = 0;
+	}
+	return all;
+}
+
+/* A driver that sees every step of an open run done marks it complete. */
+static void
+engine_mark_complete(struct engine *e)
+{
+	int whole;
+
+	if (!e->driving || e->lost_lease || strcmp(e->run.state, "open") != 0 ||
+	    !engine_all_done(e, &whole) || !whole)
+		return;
+	if (state_run_set_state(e->st, e->run.id, "complete") != 0)
+		return;
+	free(e->run.state);
+	e->run.state = xstrdup("complete");
+	engine_note(e, NULL, "run %lld complete", (long long)e->run.id);
 }
 
 int
 engine_result(struct engine *e)
 {
-	int all_done = 1, failed = 0, waiting = 0, whole = 1;
+	int failed = 0, waiting = 0, whole;
 	size_t i;
 
+	if (engine_all_done(e, &whole))
+		return EXIT_DONE;
 	for (i = 0; i < e->nsteps; i++) {
 		enum step_state st = e->steps[i].state;
 
-		if (!e->wanted[i]) {
-			whole = 0;
+		if (!e->wanted[i])
 			continue;
-		}
-		if (!(DONE_MASK & ST_BIT(st)))
-			all_done = 0;
 		if (st == ST_FAILED || st == ST_ROLLBACK_FAILED)
 			failed = 1;
 		if (st == ST_AWAITING || st == ST_INTERRUPTED)
 			waiting = 1;
-	}
-	if (all_done) {
-		if (whole && e->driving && strcmp(e->run.state, "open") == 0 &&
-		    state_run_set_state(e->st, e->run.id, "complete") == 0) {
-			free(e->run.state);
-			e->run.state = xstrdup("complete");
-			engine_note(e, NULL, "run %lld complete",
-			    (long long)e->run.id);
-		}
-		return EXIT_DONE;
 	}
 	if (e->lost_lease)
 		return EXIT_CONFLICT;
@@ -1264,68 +1453,62 @@ engine_result(struct engine *e)
 
 /* Operator actions. */
 
+/* May action be done to s? 0, or its refusal on stderr and exit status. */
+static int
+engine_check(struct engine *e, struct engine_step *s,
+    enum engine_action action)
+{
+	const char *why;
+	int rc;
+
+	if ((rc = engine_may(e, s, action, &why)) != 0)
+		engine_error(e, "%s", why);
+	return rc;
+}
+
 int
 engine_confirm(struct engine *e, struct engine_step *s, const char *note)
 {
-	unsigned mask = ST_BIT(ST_AWAITING) | ST_BIT(ST_INTERRUPTED);
+	unsigned mask = engine_action_from(s, ENGINE_CONFIRM);
+	int rc;
 
-	if (s->def->type == STEP_CHECKPOINT) {
-		fprintf(stderr, "cutover: %s is a checkpoint: use `cutover "
-		    "decide` with go or no-go\n", s->def->id);
-		return EXIT_USAGE;
-	}
-	if (!(mask & ST_BIT(s->state))) {
-		fprintf(stderr, "cutover: %s is %s, not awaiting a person; "
-		    "nothing to confirm\n", s->def->id,
-		    step_state_name(s->state));
-		return EXIT_CONFLICT;
-	}
+	if ((rc = engine_check(e, s, ENGINE_CONFIRM)) != 0)
+		return rc;
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
 	        s->undo ? ST_ROLLED_BACK : ST_SUCCEEDED, note,
 	        s->undo ? "confirm-undone" : "confirm", note) != STATE_OK) {
-		fprintf(stderr, "cutover: %s changed meanwhile; look again with "
-		    "`cutover status`\n", s->def->id);
+		engine_error(e, "%s changed meanwhile; look again with "
+		    "`cutover status`", s->def->id);
 		return EXIT_CONFLICT;
 	}
 	s->state = s->undo ? ST_ROLLED_BACK : ST_SUCCEEDED;
 	s->undo = 0;
+	engine_changed(e, ENGINE_CHANGED_STATE, s);
 	return EXIT_DONE;
 }
 
 int
 engine_skip(struct engine *e, struct engine_step *s, const char *reason)
 {
-	unsigned mask = ST_BIT(ST_PENDING) | ST_BIT(ST_FAILED) |
-	    ST_BIT(ST_INTERRUPTED) | ST_BIT(ST_AWAITING) | ST_BIT(ST_ROLLED_BACK);
+	unsigned mask = engine_action_from(s, ENGINE_SKIP);
+	int rc;
 
-	if (s->def->type == STEP_CHECKPOINT) {
-		/* A no-go stands; passing a gate is for those who decide. */
-		mask &= ~ST_BIT(ST_FAILED);
-		if (!engine_may_decide(e, s)) {
-			fprintf(stderr, "cutover: operator %s is not in the "
-			    "approver roles of %s and cannot skip it\n",
-			    state_operator(e->st), s->def->id);
-			return EXIT_CONFLICT;
-		}
-	}
-	if (!(mask & ST_BIT(s->state))) {
-		fprintf(stderr, "cutover: %s is %s and cannot be skipped\n",
-		    s->def->id, step_state_name(s->state));
-		return EXIT_CONFLICT;
-	}
+	if ((rc = engine_check(e, s, ENGINE_SKIP)) != 0)
+		return rc;
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
 	        ST_SKIPPED, reason, "skip", reason) != STATE_OK) {
-		fprintf(stderr, "cutover: %s changed meanwhile; look again with "
-		    "`cutover status`\n", s->def->id);
+		engine_error(e, "%s changed meanwhile; look again with "
+		    "`cutover status`", s->def->id);
 		return EXIT_CONFLICT;
 	}
 	s->state = ST_SKIPPED;
+	engine_changed(e, ENGINE_CHANGED_STATE, s);
 	return EXIT_DONE;
 }
 
 /* May the current operator decide at checkpoint s? */
-static int
-engine_may_decide(struct engine *e, struct engine_step *s)
+int
+engine_is_approver(struct engine *e, struct engine_step *s)
 {
 	const char *op = state_operator(e->st);
 	struct rb_role *r;
@@ -1345,29 +1528,16 @@ int
 engine_decide(struct engine *e, struct engine_step *s, int go,
     const char *reason)
 {
-	int ngo = 0, nogo = 0, mine = 0;
+	int ngo = 0, nogo = 0, mine = 0, rc;
 
-	if (s->def->type != STEP_CHECKPOINT) {
-		fprintf(stderr, "cutover: %s is a %s step, not a checkpoint\n",
-		    s->def->id, step_type_name(s->def->type));
-		return EXIT_USAGE;
-	}
-	if (s->state != ST_AWAITING) {
-		fprintf(stderr, "cutover: checkpoint %s is %s, not awaiting a "
-		    "decision\n", s->def->id, step_state_name(s->state));
-		return EXIT_CONFLICT;
-	}
-	if (!engine_may_decide(e, s)) {
-		fprintf(stderr, "cutover: operator %s is not in the approver "
-		    "roles of %s\n", state_operator(e->st), s->def->id);
-		return EXIT_CONFLICT;
-	}
+	if ((rc = engine_check(e, s, ENGINE_DECIDE)) != 0)
+		return rc;
 	if (state_decision_count(e->st, e->run.id, s->def->id, &ngo, &nogo,
 	        &mine) != STATE_OK)
 		return EXIT_CONFLICT;
 	if (mine > 0 && go) {
-		fprintf(stderr, "cutover: operator %s already decided at %s; "
-		    "another operator must approve\n", state_operator(e->st),
+		engine_error(e, "operator %s already decided at %s; "
+		    "another operator must approve", state_operator(e->st),
 		    s->def->id);
 		return EXIT_CONFLICT;
 	}
@@ -1381,38 +1551,18 @@ engine_decide(struct engine *e, struct engine_step *s, int go,
 int
 engine_retry(struct engine *e, struct engine_step *s)
 {
-	unsigned mask = ST_BIT(ST_FAILED) | ST_BIT(ST_INTERRUPTED) |
-	    ST_BIT(ST_AWAITING);
+	unsigned mask = engine_action_from(s, ENGINE_RETRY);
+	int rc;
 
-	if (s->undo) {
-		fprintf(stderr, "cutover: %s is being rolled back: confirm it "
-		    "once it is undone%s\n", s->def->id,
-		    s->def->rollback != NULL && s->def->type != STEP_MANUAL
-		        ? ", or retry runs its rollback action again" : "");
-		return EXIT_CONFLICT;
-	}
-	if (step_type_is_human(s->def->type)) {
-		fprintf(stderr, "cutover: %s is a %s step; it is not run, but "
-		    "%s\n", s->def->id, step_type_name(s->def->type),
-		    s->def->type == STEP_MANUAL ? "confirmed" : "decided");
-		return EXIT_USAGE;
-	}
-	if (e->rollback_to != NULL) {
-		fprintf(stderr, "cutover: a rollback to %s is under way; finish "
-		    "it with `cutover rollback` first\n",
-		    *e->rollback_to ? e->rollback_to : "the run's start");
-		return EXIT_CONFLICT;
-	}
-	if (!(mask & ST_BIT(s->state))) {
-		fprintf(stderr, "cutover: %s is %s; only a failed or "
-		    "interrupted step can be retried\n", s->def->id,
-		    step_state_name(s->state));
-		return EXIT_CONFLICT;
-	}
-	if (!deps_done(e, s)) {
-		fprintf(stderr, "cutover: %s needs steps that are not done\n",
-		    s->def->id);
-		return EXIT_CONFLICT;
+	if ((rc = engine_check(e, s, ENGINE_RETRY)) != 0)
+		return rc;
+	if (s->state == ST_INTERRUPTED && s->def->verify != NULL) {
+		/* It may have run: the run verifies it first. */
+		if (state_audit(e->st, e->run.id, s->def->id, "retry",
+		        "interrupted: its verify runs first") != STATE_OK)
+			return EXIT_CONFLICT;
+		e->halted = 0;
+		return EXIT_DONE;
 	}
 	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
 	        ST_PENDING, NULL, "retry", NULL) != STATE_OK)
@@ -1421,5 +1571,6 @@ engine_retry(struct engine *e, struct engine_step *s)
 	s->tries_left = 0;
 	s->not_before = 0;
 	e->halted = 0;
+	engine_changed(e, ENGINE_CHANGED_STATE, s);
 	return EXIT_DONE;
 }

@@ -4,14 +4,19 @@
  * dead driver left behind.
  *
  * Data flows one way: runbook -> engine -> executors -> state. Front ends
- * (headless commands, the console) read the engine's step table and call
- * engine_* to act; they never talk to executors or the store behind its back.
+ * (headless commands, the console) read the engine through accessors
+ * (struct engine is private to engine*.c; struct engine_step is shown, read
+ * only), ask engine_may before they act, call engine_* to act, and hear
+ * back through engine_hooks; they never talk to executors or the store
+ * behind its back. A driver runs the engine's loop, `while (!done)
+ * loop_once()`: the engine starts what may start before each sleep.
  */
 #ifndef CUTOVER_ENGINE_H
 #define CUTOVER_ENGINE_H
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "outbuf.h"
 #include "runbook.h"
 #include "state.h"
@@ -70,32 +75,54 @@ struct engine_step {
 	int64_t done_ms;    /* when it succeeded (rollback order), -1 */
 };
 
-struct engine_rollback;
+struct engine;
 
-struct engine {
-	struct runbook *rb;
-	struct state *st;
-	struct loop *loop;
-	struct run_info run;
-	struct engine_step *steps;
-	size_t nsteps;
-	char **secrets;
-	char host[256];
-	int driving;
-	int quiet;
-	int nrunning;
-	int halted;   /* a step failed: start nothing new */
-	int stopping; /* a signal asked us to stop */
-	int accept_changes;
-	int lost_lease; /* another driver took over */
-	int hold;       /* start automatic steps only through engine_start_one */
-	struct engine_rollback *rollback; /* a rollback this engine drives */
-	char *rollback_to; /* a rollback under way in the run ("" = start) */
-	unsigned char *wanted; /* steps this invocation may start */
-	struct loop_timer *heartbeat, *poll, *flush, *wake;
-	void (*on_change)(void *); /* front end: something to redraw */
-	void *on_change_arg;
+/*
+ * What a front end hears from the engine. changed() says what changed, as
+ * ENGINE_CHANGED_* bits, and which step (NULL: the run or several); it is
+ * called often (every chunk of output), so a front end only notes the
+ * bits and looks at them once per loop pass. error() gets each one-line
+ * refusal or failure of an engine_* call (without "cutover: "); with no
+ * error hook they go to stderr.
+ */
+#define ENGINE_CHANGED_STATE 0x1u  /* a step's state, note or attempts */
+#define ENGINE_CHANGED_OUTPUT 0x2u /* a running step printed */
+#define ENGINE_CHANGED_RUN 0x4u    /* the run: hold, halt, stop, its state */
+struct engine_hooks {
+	void (*changed)(void *arg, unsigned what, struct engine_step *);
+	void (*error)(void *arg, const char *msg);
+	void *arg;
 };
+/* Set the hooks (copied); NULL: none, errors to stderr. */
+void engine_set_hooks(struct engine *, const struct engine_hooks *);
+
+/* What front ends read. */
+const struct run_info *engine_run_info(struct engine *);
+struct runbook *engine_runbook(struct engine *);
+struct state *engine_state(struct engine *);
+size_t engine_nsteps(struct engine *);
+/* Step i of the runbook's order (i < engine_nsteps). */
+struct engine_step *engine_step_at(struct engine *, size_t i);
+/* May this invocation start step i (engine_set_until, engine_set_only)? */
+int engine_wanted(struct engine *, size_t i);
+/* Does this engine hold the run's lease? */
+int engine_driving(struct engine *);
+/* Steps running now. */
+int engine_running(struct engine *);
+/* A step failed: nothing new starts until it is retried or skipped. */
+int engine_halted(struct engine *);
+/* Stopping: what runs ends interrupted, nothing new starts. */
+int engine_stopping(struct engine *);
+/* Another driver took the run over. */
+int engine_lost_lease(struct engine *);
+/* Is a rollback driven by this engine under way? */
+int engine_rolling_back(struct engine *);
+/* Hold: automatic steps start only through engine_start_one. */
+int engine_hold(struct engine *);
+void engine_set_hold(struct engine *, int);
+/* Is step s running here? */
+int engine_step_running(struct engine_step *);
+
 
 /*
  * Open the run of rb in st as opts say: pick or create the run, check the
@@ -126,11 +153,15 @@ int engine_start_one(struct engine *, struct engine_step *, const char **why);
 
 /* Start whatever may start now. */
 void engine_schedule(struct engine *);
+/* From now on, every pass of the engine's loop starts whatever may start
+ * (and takes the next step of a rollback) before it sleeps. */
+void engine_autostart(struct engine *);
 /* Is anything running or due to start? */
 int engine_busy(struct engine *);
 /* Run until nothing more can happen; returns the exit status. */
 int engine_run(struct engine *);
-/* The exit status the run's present state calls for. */
+/* The exit status the run's present state calls for (it changes nothing;
+ * a driver marks a finished run complete on its own). */
 int engine_result(struct engine *);
 /* Stop what runs, as SIGTERM does: its attempts end interrupted (with
  * why as their message) and nothing new starts. */
@@ -139,6 +170,34 @@ void engine_stop(struct engine *, const char *why);
 void engine_reload(struct engine *);
 
 struct engine_step *engine_find(struct engine *, const char *id);
+
+/*
+ * What a person may do to a step (engine-lifecycle.c holds the table).
+ * Front ends ask engine_may before they prompt for anything.
+ */
+enum engine_action {
+	ENGINE_RUN,            /* start it now (engine_start_one) */
+	ENGINE_CONFIRM,        /* engine_confirm */
+	ENGINE_SKIP,           /* engine_skip */
+	ENGINE_DECIDE,         /* engine_decide, go or no-go */
+	ENGINE_RETRY,          /* engine_retry */
+	ENGINE_ROLLBACK_RETRY, /* engine_rollback_retry */
+};
+#define ENGINE_NACTIONS 6
+/*
+ * May action be done to s now? 0, or the exit status of the refusal
+ * (EXIT_USAGE: not for this kind of step; EXIT_CONFLICT: not now) with
+ * *why set to one line for a person, valid until the next call.
+ */
+int engine_may(struct engine *, struct engine_step *, enum engine_action,
+    const char **why);
+/* Does a live run want s's id typed before action is done to it? */
+int engine_needs_id(struct engine *, struct engine_step *,
+    enum engine_action);
+/* Which retry applies to s: its rollback action again while it is being
+ * undone and has one waiting, else a forward retry. */
+enum engine_action engine_which_retry(struct engine_step *);
+const char *engine_action_name(enum engine_action);
 
 /* Operator actions; each prints its own error and returns an exit status. */
 int engine_confirm(struct engine *, struct engine_step *, const char *note);
@@ -161,6 +220,11 @@ struct rollback_plan {
 int engine_rollback_plan(struct engine *, const char *to,
     struct rollback_plan *);
 void engine_rollback_plan_free(struct rollback_plan *);
+/* The plan as lines for a person, appended to b: a heading, one line per
+ * step saying how it is undone, one per irreversible step in the way,
+ * left as it is only `forced` ("with --force"). */
+void engine_rollback_plan_format(const struct rollback_plan *, struct buf *,
+    const char *forced);
 /*
  * Undo the plan: run each rollback action, in order; steps without one
  * wait for a person (EXIT_WAITING); a failed action stops (EXIT_FAILED);
@@ -168,13 +232,6 @@ void engine_rollback_plan_free(struct rollback_plan *);
  */
 int engine_rollback(struct engine *, const char *to, int force,
     const char *reason);
-/* A rollback driven step by step from the event loop (the console). */
-struct engine_rollback {
-	struct rollback_plan plan;
-	size_t next;                 /* next step of the plan */
-	struct engine_step *current; /* whose action runs now */
-	int rc;                      /* -1 while under way, then its status */
-};
 /* Start a rollback (0), or refuse with an exit status after an error on
  * stderr. engine_schedule then advances it; forward steps do not start. */
 int engine_rollback_begin(struct engine *, const char *to, int force,

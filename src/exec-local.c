@@ -20,6 +20,7 @@
 #include "duration.h"
 #include "exec.h"
 #include "loop.h"
+#include "runbook.h"
 #include "xmalloc.h"
 
 #define LOCAL_KILL_GRACE_MS 2000 /* SIGTERM, then SIGKILL after this */
@@ -52,7 +53,7 @@ static void local_release(struct exec *);
 static void local_cancel(struct exec *, const char *);
 static void local_free(struct exec *);
 static void local_on_spawn_failed(void *);
-static char **local_envp(const char *const *);
+static char **local_envp(const char *const *, char *);
 static char **local_copy_env(const char *const *);
 static void local_read(int, short, void *);
 static void local_on_timeout(void *);
@@ -64,6 +65,20 @@ static int local_throttle(struct exec *);
 static void local_on_resume(void *);
 static int group_alive(pid_t);
 static size_t token_groups(const char *, pid_t *, size_t);
+static size_t token_members(const char *, pid_t, pid_t *, size_t);
+static int local_env_has(pid_t, const char *);
+static int local_kill_wait(pid_t, int64_t);
+static int64_t local_boot_ms(void);
+static int64_t local_start_ms(pid_t, int64_t);
+static pid_t local_group_proof(pid_t, const char *, int64_t, char *, size_t);
+
+/*
+ * The shell's -c argument. The command's text travels in the environment
+ * (readable only by its user), never on a command line that ps shows to
+ * everyone; the shell unsets it before running it, so that the command's
+ * own children do not inherit it.
+ */
+#define LOCAL_EVAL "eval \"unset CUTOVER_SCRIPT; $CUTOVER_SCRIPT\""
 
 const struct exec_ops exec_local_ops = {
 	.name = "local",
@@ -72,6 +87,7 @@ const struct exec_ops exec_local_ops = {
 	.release = local_release,
 	.cancel = local_cancel,
 	.free = local_free,
+	.recover = exec_local_recover,
 };
 
 /*
@@ -128,12 +144,13 @@ local_copy_env(const char *const *env)
 	return v;
 }
 
-/* The environment of the command: the extra entries, then ours. */
+/* The environment of the command: the script, the extra entries, then
+ * ours (any CUTOVER_SCRIPT of ours left out). */
 static char **
-local_envp(const char *const *extra)
+local_envp(const char *const *extra, char *script)
 {
 	extern char **environ;
-	size_t n = 0, i, j, k = 0, len;
+	size_t n = 1, i, j, k = 0, len;
 	char **v;
 
 	for (i = 0; extra != NULL && extra[i] != NULL; i++)
@@ -141,6 +158,7 @@ local_envp(const char *const *extra)
 	for (i = 0; environ[i] != NULL; i++)
 		n++;
 	v = xcalloc(n + 1, sizeof *v);
+	v[k++] = script;
 	for (i = 0; extra != NULL && extra[i] != NULL; i++)
 		v[k++] = (char *)extra[i];
 	for (i = 0; environ[i] != NULL; i++) {
@@ -149,7 +167,8 @@ local_envp(const char *const *extra)
 			if (strncmp(environ[i], extra[j], len) == 0)
 				break;
 		}
-		if (extra == NULL || extra[j] == NULL)
+		if ((extra == NULL || extra[j] == NULL) &&
+		    strncmp(environ[i], "CUTOVER_SCRIPT=", 15) != 0)
 			v[k++] = environ[i];
 	}
 	return v;
@@ -161,14 +180,15 @@ local_release(struct exec *e)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t all, none;
-	char *argv[4], **envp;
+	char *argv[4], **envp, *script;
 	int rc;
 
 	argv[0] = (char *)e->req.shell;
 	argv[1] = (char *)"-c";
-	argv[2] = e->command;
+	argv[2] = (char *)LOCAL_EVAL;
 	argv[3] = NULL;
-	envp = local_envp(e->req.env);
+	xasprintf(&script, "CUTOVER_SCRIPT=%s", e->command);
+	envp = local_envp(e->req.env, script);
 	sigfillset(&all);
 	sigemptyset(&none);
 	posix_spawn_file_actions_init(&fa);
@@ -185,6 +205,8 @@ local_release(struct exec *e)
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	free(envp);
+	memset(script, 0, strlen(script));
+	free(script);
 	close(e->gate);
 	e->gate = -1;
 	if (rc != 0) {
@@ -451,20 +473,167 @@ group_alive(pid_t pgid)
 	return alive;
 }
 
+/* Boot time in epoch ms (btime of /proc/stat), or -1. */
+static int64_t
+local_boot_ms(void)
+{
+	FILE *f = fopen("/proc/stat", "re");
+	char line[256];
+	long long bt = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "btime %lld", &bt) == 1)
+			break;
+	}
+	fclose(f);
+	return bt < 0 ? -1 : bt * 1000;
+}
+
+/* Start of process pid in epoch ms, or -1. */
+static int64_t
+local_start_ms(pid_t pid, int64_t boot_ms)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks;
+	long hz = sysconf(_SC_CLK_TCK);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (boot_ms < 0 || hz <= 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+	        "%*d %*d %*d %*d %*d %*d %llu", &ticks) != 1)
+		return -1;
+	return boot_ms + (int64_t)(ticks * 1000 / (unsigned long long)hz);
+}
+
+/*
+ * Find a live member of group pgid that proves the group is the attempt's:
+ * CUTOVER_ATTEMPT=token in its environment, started on this boot and not
+ * before the attempt (started_ms, epoch ms; 0 if unknown). Returns its pid
+ * or 0, and says what was found in ev.
+ */
+static pid_t
+local_group_proof(pid_t pgid, const char *token, int64_t started_ms,
+    char *ev, size_t evlen)
+{
+	pid_t m[64];
+	int64_t boot = local_boot_ms(), st;
+	size_t n, i;
+	char *needle;
+
+	if (started_ms > 0 && boot > started_ms + 1000) {
+		snprintf(ev, evlen, "the host booted after the attempt began");
+		return 0;
+	}
+	xasprintf(&needle, "CUTOVER_ATTEMPT=%s", token);
+	n = token_members(needle, pgid, m, 64);
+	free(needle);
+	for (i = 0; i < n; i++) {
+		st = local_start_ms(m[i], boot);
+		if (started_ms <= 0 || st < 0 || st + 2000 >= started_ms) {
+			snprintf(ev, evlen, "process %d in it carries the "
+			    "attempt's token", (int)m[i]);
+			return m[i];
+		}
+	}
+	snprintf(ev, evlen, "%s", n > 0 ? "its processes carrying the token "
+	    "started before the attempt" : "no process in it carries the "
+	    "attempt's token");
+	return 0;
+}
+
 int
-exec_local_kill_group(int64_t pgid, int64_t wait_ms)
+exec_local_kill_group(int64_t pgid, const char *token, int64_t started_ms,
+    int64_t wait_ms, char **evidence)
+{
+	char ev[160];
+
+	*evidence = NULL;
+	if (pgid <= 1 || !group_alive((pid_t)pgid))
+		return 0;
+	if (token == NULL || *token == '\0' ||
+	    local_group_proof((pid_t)pgid, token, started_ms, ev, sizeof ev) ==
+	        0) {
+		if (token == NULL || *token == '\0')
+			snprintf(ev, sizeof ev, "the attempt has no token");
+		xasprintf(evidence, "process group %lld left alone: not proven "
+		    "the attempt's (%s)", (long long)pgid, ev);
+		return 0;
+	}
+	xasprintf(evidence, "killed process group %lld: %s", (long long)pgid,
+	    ev);
+	return local_kill_wait((pid_t)pgid, wait_ms);
+}
+
+/* SIGKILL group pgid until no member is alive, at most wait_ms. */
+static int
+local_kill_wait(pid_t pgid, int64_t wait_ms)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	int64_t waited = 0;
 
-	if (pgid <= 1)
-		return 0;
-	while (group_alive((pid_t)pgid)) {
-		kill(-(pid_t)pgid, SIGKILL);
+	while (group_alive(pgid)) {
+		kill(-pgid, SIGKILL);
 		if (waited >= wait_ms)
 			return -1;
 		nanosleep(&ts, NULL);
 		waited += 20;
+	}
+	return 0;
+}
+
+/* Live members of group pgid whose environment holds needle. */
+static size_t
+token_members(const char *needle, pid_t pgid, pid_t *out, size_t max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t p;
+	size_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	while (n < max && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		p = (pid_t)atoi(de->d_name);
+		if (getpgid(p) == pgid && local_env_has(p, needle))
+			out[n++] = p;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Does process pid's environment hold the entry needle? */
+static int
+local_env_has(pid_t pid, const char *needle)
+{
+	char path[64], buf[65536], *p, *end;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	len = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	for (p = buf, end = buf + len; p < end; p += strlen(p) + 1) {
+		if (strcmp(p, needle) == 0)
+			return 1;
 	}
 	return 0;
 }
@@ -475,35 +644,22 @@ token_groups(const char *needle, pid_t *out, size_t max)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
-	char path[300], buf[65536], *p, *end;
 	size_t n = 0, i;
-	ssize_t len;
-	pid_t g;
-	int fd;
+	pid_t p, g;
 
 	if (d == NULL)
 		return 0;
 	while (n < max && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof path, "/proc/%s/environ", de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		p = (pid_t)atoi(de->d_name);
+		if (!local_env_has(p, needle))
 			continue;
-		len = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		for (p = buf, end = buf + len; p < end; p += strlen(p) + 1) {
-			if (strcmp(p, needle) != 0)
-				continue;
-			g = getpgid((pid_t)atoi(de->d_name));
-			for (i = 0; i < n && out[i] != g; i++)
-				;
-			if (g > 1 && i == n && group_alive(g))
-				out[n++] = g;
-			break;
-		}
+		g = getpgid(p);
+		for (i = 0; i < n && out[i] != g; i++)
+			;
+		if (g > 1 && i == n && group_alive(g))
+			out[n++] = g;
 	}
 	closedir(d);
 	return n;
@@ -522,7 +678,31 @@ exec_local_kill_token(const char *token, int64_t wait_ms)
 	xasprintf(&needle, "CUTOVER_ATTEMPT=%s", token);
 	n = token_groups(needle, groups, 64);
 	for (i = 0; i < n && rc == 0; i++)
-		rc = exec_local_kill_group(groups[i], wait_ms);
+		rc = local_kill_wait(groups[i], wait_ms);
 	free(needle);
 	return rc;
+}
+
+/*
+ * A driver that died on this host: end what is left of the attempt's
+ * process group, or of the groups its token marks. Commands of a driver
+ * on another host cannot be seen from here; as before, they count as gone.
+ */
+int
+exec_local_recover(const struct exec_orphan *o, int64_t wait_ms, char **why)
+{
+	char host[256] = "";
+
+	gethostname(host, sizeof host - 1);
+	if (o->host == NULL || strcmp(o->host, host) != 0)
+		return EXEC_ORPHAN_GONE;
+	if ((o->pgid > 0 && exec_local_kill_group(o->pgid, o->token,
+	         o->started_ms, wait_ms, why) != 0) ||
+	    exec_local_kill_token(o->token, wait_ms) != 0) {
+		free(*why);
+		xasprintf(why, "process group %lld of step %s would not end; "
+		    "kill it, then try again", (long long)o->pgid, o->def->id);
+		return EXEC_ORPHAN_STUCK;
+	}
+	return EXEC_ORPHAN_GONE; /* *why: the evidence, when a group was left */
 }

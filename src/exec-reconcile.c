@@ -30,14 +30,14 @@
  * counts. Each row is checked to come at or after the previous one, so an
  * order the merge does not expect fails the step instead of miscounting.
  *
- * A timeout or a cancel sends each active query a cancel request from a
- * forked helper (PQcancel connects and waits; the loop must not) and closes
- * both connections at once: they are ours, nobody reuses them.
+ * Each side is a struct pg_conn (pg-conn.h), named after the attempt
+ * (application_name "cutover TOKEN"). A timeout or a cancel sends each
+ * active query a cancel request (pg_conn_cancel) and closes both
+ * connections at once: they are ours, nobody reuses them.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +49,7 @@
 #include "buf.h"
 #include "duration.h"
 #include "exec.h"
+#include "pg-conn.h"
 #include "pg.h"
 #include "expand.h"
 #include "loop.h"
@@ -57,7 +58,6 @@
 #include "runbook.h"
 #include "xmalloc.h"
 
-#define REC_CONNECT_TIMEOUT_MS 10000
 #define REC_BATCH 8192         /* merge steps per pass of the loop */
 #define REC_PROGRESS_MS 1000
 
@@ -90,11 +90,9 @@ struct rec_conn {
 	const char *target;
 	char *conninfo; /* expanded: may hold a password, never shown */
 	char *query;    /* expanded, trailing ';' and blanks removed */
-	PGconn *pg;
-	struct loop_io *io;
-	int fd;
+	struct pg_conn *pc;
+	PGconn *pg; /* pc's, while it is open */
 	enum rec_phase phase;
-	int want_write;
 	pid_t cancel_pid;
 	int ncols;
 	unsigned *oids;
@@ -110,13 +108,15 @@ struct rec_conn {
 struct exec {
 	struct exec_req req;
 	struct rec_conn side[2];
+	char *appname; /* "cutover TOKEN": both sessions carry it */
+	const char *const *env; /* the request's, while starting */
 	char **secrets;
 	struct rec_merge merge;
 	int merging;
 	int released, finished, timed_out;
 	int64_t compared;
 	int64_t stream_start;
-	struct loop_timer *timeout, *connect_timer, *progress, *more;
+	struct loop_timer *timeout, *progress, *more;
 	struct loop_timer *done_timer;
 	struct exec_result result;
 };
@@ -133,10 +133,10 @@ static int rec_secrets_add(struct exec *, const char *, const char *,
     char **);
 static char *rec_trim_query(char *);
 static void rec_conn_connect(struct rec_conn *);
-static void rec_conn_poll(struct rec_conn *);
-static void rec_conn_on_io(int, short, void *);
-static void rec_conn_watch(struct rec_conn *, short);
-static short rec_conn_events(const struct rec_conn *);
+static void rec_conn_on_connected(struct pg_conn *, const char *, void *);
+static void rec_conn_on_input(struct pg_conn *, void *);
+static void rec_conn_on_lost(struct pg_conn *, const char *, void *);
+static int rec_conn_reads(const struct rec_conn *);
 static void rec_watch_all(struct exec *);
 static int rec_conn_sent(struct rec_conn *, int, enum rec_phase);
 static void rec_conn_flush(struct rec_conn *);
@@ -149,8 +149,7 @@ static void rec_conn_sql_error(struct rec_conn *, const PGresult *);
 static void rec_conn_lost(struct rec_conn *, const char *);
 static void rec_conn_cancel(struct rec_conn *);
 static void rec_conn_close(struct rec_conn *);
-static void rec_conn_notice(void *, const char *);
-static char *rec_first_line(const char *);
+static void rec_conn_notice(struct pg_conn *, const char *, void *);
 static void rec_value_end(struct exec *);
 static void rec_rows_begin(struct exec *);
 static void rec_rows_announce(struct exec *);
@@ -162,7 +161,6 @@ static void rec_rows_end(struct exec *);
 static void rec_on_more(void *);
 static void rec_on_progress(void *);
 static void rec_on_timeout(void *);
-static void rec_on_connect_timeout(void *);
 static void rec_stop(struct exec *, const char *);
 static void rec_finish(struct exec *, int, const char *);
 static void rec_on_done(void *);
@@ -176,6 +174,7 @@ const struct exec_ops exec_reconcile_ops = {
 	.release = reconcile_release,
 	.cancel = reconcile_cancel,
 	.free = reconcile_free,
+	.recover = exec_reconcile_recover,
 };
 
 /* Check the step, expand both sides' conninfo and query. */
@@ -194,7 +193,8 @@ reconcile_start(const struct exec_req *req, char **err)
 	e = xcalloc(1, sizeof *e);
 	e->req = *req;
 	e->req.command = NULL;
-	e->req.env = NULL;
+	e->appname = pg_appname_from_env(req->env);
+	e->env = req->env; /* while starting only */
 	e->result.exit_code = -1;
 	e->secrets = expand_secret_values(req->rb);
 	if (rec_side_init(e, REC_SOURCE, &d->source, err) != 0 ||
@@ -202,6 +202,7 @@ reconcile_start(const struct exec_req *req, char **err)
 		reconcile_free(e);
 		return NULL;
 	}
+	e->env = e->req.env = NULL;
 	return e;
 }
 
@@ -217,7 +218,6 @@ rec_side_init(struct exec *e, enum rec_side which, const struct rb_query *q,
 	c->e = e;
 	c->which = which;
 	c->label = label;
-	c->fd = -1;
 	if (q->target == NULL || q->target->type != TARGET_POSTGRES ||
 	    q->target->conninfo == NULL || q->query == NULL) {
 		xasprintf(err, "step %s: %s needs a postgres target and a query",
@@ -225,9 +225,11 @@ rec_side_init(struct exec *e, enum rec_side which, const struct rb_query *q,
 		return -1;
 	}
 	c->target = q->target->name;
-	if ((c->conninfo = expand_text(e->req.rb, q->target->conninfo,
+	if ((c->conninfo = pg_conninfo_expand(e->req.rb, q->target->conninfo,
 	    &why)) == NULL || (c->query = expand_text(e->req.rb, q->query,
-	    &why)) == NULL) {
+	    &why)) == NULL ||
+	    pg_live_refuses(e->env, q->target->tls_insecure, c->target,
+	    c->conninfo, &why) != 0) {
 		xasprintf(err, "%s %s: %s", label, c->target, why);
 		free(why);
 		return -1;
@@ -295,8 +297,6 @@ reconcile_release(struct exec *e)
 	if (e->req.timeout_ms > 0)
 		e->timeout = loop_timer_add(e->req.loop, e->req.timeout_ms,
 		    rec_on_timeout, e);
-	e->connect_timer = loop_timer_add(e->req.loop, REC_CONNECT_TIMEOUT_MS,
-	    rec_on_connect_timeout, e);
 	e->progress = loop_timer_add(e->req.loop, REC_PROGRESS_MS,
 	    rec_on_progress, e);
 	xasprintf(&msg, "comparing %s: source %s, dest %s\n",
@@ -315,75 +315,58 @@ reconcile_cancel(struct exec *e, const char *why)
 	rec_stop(e, why != NULL ? why : "cancelled");
 }
 
-/* Start connecting; PQconnectPoll takes it from there. */
+/* Start connecting; rec_conn_on_connected follows from the loop. */
 static void
 rec_conn_connect(struct rec_conn *c)
 {
-	const char *keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *values[] = { c->conninfo, "cutover-reconcile", NULL };
+	static const struct pg_conn_cb cb = {
+		.connected = rec_conn_on_connected,
+		.input = rec_conn_on_input,
+		.lost = rec_conn_on_lost,
+		.notice = rec_conn_notice,
+	};
+	struct pg_conn_cb mine = cb;
 
-	c->pg = PQconnectStartParams(keys, values, 1);
-	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
-		rec_fail_side(c, "could not connect");
-		return;
-	}
-	PQsetNoticeProcessor(c->pg, rec_conn_notice, c);
+	mine.arg = c;
+	c->pc = pg_conn_new(c->e->req.loop, c->conninfo, c->e->appname,
+	    "cutover-reconcile", &mine);
 	c->phase = RP_CONNECTING;
-	/* As if PQconnectPoll had said PGRES_POLLING_WRITING. */
-	rec_conn_watch(c, POLLOUT);
+	pg_conn_start(c->pc);
+	c->pg = pg_conn_pg(c->pc);
 }
 
-/* One step of the connection sequence; when done, set the session up. */
+/* Connected: set the session up; or fail the attempt. */
 static void
-rec_conn_poll(struct rec_conn *c)
+rec_conn_on_connected(struct pg_conn *pc, const char *err, void *arg)
 {
-	struct exec *e = c->e;
+	struct rec_conn *c = arg;
+	char *msg;
 
-	switch (PQconnectPoll(c->pg)) {
-	case PGRES_POLLING_READING:
-		rec_conn_watch(c, POLLIN);
-		return;
-	case PGRES_POLLING_WRITING:
-		rec_conn_watch(c, POLLOUT);
-		return;
-	case PGRES_POLLING_OK:
-		break;
-	default:
-		rec_fail_side(c, "could not connect");
+	(void)pc;
+	if (err != NULL) {
+		c->pg = NULL; /* closed */
+		xasprintf(&msg, "could not connect: %s", *err != '\0' ? err :
+		    "unknown error");
+		rec_fail_side(c, msg);
+		free(msg);
 		return;
 	}
-	PQsetnonblocking(c->pg, 1);
 	if (rec_conn_sent(c, PQsendQuery(c->pg, rec_session_sql),
 	    RP_SETUP) != 0)
 		return;
-	if (e->side[0].phase > RP_CONNECTING &&
-	    e->side[1].phase > RP_CONNECTING) {
-		loop_timer_cancel(e->req.loop, e->connect_timer);
-		e->connect_timer = NULL;
-	}
-	rec_watch_all(e);
+	rec_watch_all(c->e);
 }
 
-/* Socket events: connecting, sending, results, or rows. */
+/* Input: results, rows to merge; then watch what each side waits for. */
 static void
-rec_conn_on_io(int fd, short revents, void *arg)
+rec_conn_on_input(struct pg_conn *pc, void *arg)
 {
 	struct rec_conn *c = arg;
 	struct exec *e = c->e;
 
-	(void)fd;
-	if (c->phase == RP_CONNECTING) {
-		rec_conn_poll(c);
+	(void)pc;
+	if (e->finished)
 		return;
-	}
-	if (c->want_write && (revents & (POLLOUT | POLLERR | POLLHUP)))
-		rec_conn_flush(c);
-	if (e->finished || !(revents & (POLLIN | POLLERR | POLLHUP)))
-		return;
-	if (!PQconsumeInput(c->pg)) {
-		rec_conn_lost(c, PQerrorMessage(c->pg));
-		return;
-	}
 	if (c->phase != RP_COPY)
 		rec_conn_results(c);
 	if (!e->finished && e->merging)
@@ -392,35 +375,20 @@ rec_conn_on_io(int fd, short revents, void *arg)
 		rec_watch_all(e);
 }
 
-/* Watch the connection's socket (it may change while connecting). */
 static void
-rec_conn_watch(struct rec_conn *c, short events)
+rec_conn_on_lost(struct pg_conn *pc, const char *why, void *arg)
 {
-	int fd = PQsocket(c->pg);
-
-	if (c->io != NULL && c->fd != fd) {
-		loop_io_remove(c->e->req.loop, c->io);
-		c->io = NULL;
-	}
-	c->fd = fd;
-	if (fd < 0)
-		return;
-	if (c->io == NULL)
-		c->io = loop_io_add(c->e->req.loop, fd, events, rec_conn_on_io,
-		    c);
-	else
-		loop_io_set(c->io, events);
+	(void)pc;
+	rec_conn_lost(arg, why);
 }
 
 /*
- * What a side waits for. A side holding a row that waits for the other
- * side is not read: that is what bounds memory.
+ * Does a side read? Not while it holds a row that waits for the other
+ * side: that is what bounds memory.
  */
-static short
-rec_conn_events(const struct rec_conn *c)
+static int
+rec_conn_reads(const struct rec_conn *c)
 {
-	short ev = c->want_write ? POLLOUT : 0;
-
 	switch (c->phase) {
 	case RP_SETUP:
 	case RP_PREPARE:
@@ -428,11 +396,11 @@ rec_conn_events(const struct rec_conn *c)
 	case RP_QUERY:
 	case RP_COPY_START:
 	case RP_COPY_END:
-		return ev | POLLIN;
+		return 1;
 	case RP_COPY:
-		return c->have_row ? ev : ev | POLLIN;
+		return !c->have_row;
 	default:
-		return ev;
+		return 0;
 	}
 }
 
@@ -442,8 +410,9 @@ rec_watch_all(struct exec *e)
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		if (e->side[i].pg != NULL && e->side[i].phase > RP_CONNECTING)
-			rec_conn_watch(&e->side[i], rec_conn_events(&e->side[i]));
+		if (e->side[i].pc != NULL && e->side[i].phase > RP_CONNECTING)
+			pg_conn_read(e->side[i].pc,
+			    rec_conn_reads(&e->side[i]));
 	}
 }
 
@@ -460,22 +429,15 @@ rec_conn_sent(struct rec_conn *c, int ok, enum rec_phase phase)
 	return c->e->finished ? -1 : 0;
 }
 
-/* Push what libpq has buffered; wait for writability if it could not. */
+/* Push what libpq has buffered; the rest goes when the socket can take it. */
 static void
 rec_conn_flush(struct rec_conn *c)
 {
-	switch (PQflush(c->pg)) {
-	case 0:
-		c->want_write = 0;
-		break;
-	case 1:
-		c->want_write = 1;
-		break;
-	default:
+	if (pg_conn_flush(c->pc) < 0) {
 		rec_conn_lost(c, PQerrorMessage(c->pg));
 		return;
 	}
-	rec_conn_watch(c, rec_conn_events(c));
+	pg_conn_read(c->pc, rec_conn_reads(c));
 }
 
 /* Handle every result libpq has complete, until the side must wait. */
@@ -843,7 +805,7 @@ rec_conn_sql_error(struct rec_conn *c, const PGresult *res)
 	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	if (primary == NULL)
 		primary = PQresultErrorMessage(res);
-	line = rec_first_line(*primary != '\0' ? primary : "unknown error");
+	line = pg_first_line(*primary != '\0' ? primary : "unknown error");
 	buf_printf(&b, "ERROR%s%s: %s", state != NULL ? " " : "",
 	    state != NULL ? state : "", line);
 	free(line);
@@ -865,7 +827,7 @@ rec_conn_lost(struct rec_conn *c, const char *why)
 {
 	char *line, *msg;
 
-	line = rec_first_line(why != NULL && *why != '\0' ? why : "closed");
+	line = pg_first_line(why != NULL && *why != '\0' ? why : "closed");
 	xasprintf(&msg, "connection lost: %s", line);
 	rec_fail_side(c, msg);
 	free(msg);
@@ -876,19 +838,13 @@ rec_conn_lost(struct rec_conn *c, const char *why)
 static void
 rec_fail_side(struct rec_conn *c, const char *why)
 {
-	char *msg, *line = NULL;
+	char *msg;
 
-	if (strcmp(why, "could not connect") == 0 && c->pg != NULL) {
-		line = rec_first_line(PQerrorMessage(c->pg));
-		xasprintf(&msg, "%s %s: could not connect: %s", c->label,
-		    c->target, *line != '\0' ? line : "unknown error");
-	} else
-		xasprintf(&msg, "%s %s: %s", c->label, c->target, why);
+	xasprintf(&msg, "%s %s: %s", c->label, c->target, why);
 	rec_output(c->e, msg);
 	rec_output(c->e, "\n");
 	rec_finish(c->e, 0, msg);
 	free(msg);
-	free(line);
 }
 
 /* Ask the server to stop this side's query; PQcancel blocks: a child. */
@@ -900,41 +856,32 @@ rec_conn_cancel(struct rec_conn *c)
 	if (c->pg == NULL || c->phase <= RP_SETUP || c->phase == RP_DONE ||
 	    c->phase == RP_DESCRIBED)
 		return;
-	if ((pid = pg_cancel_in_child(c->pg)) > 0)
+	if ((pid = pg_conn_cancel(c->pc)) > 0)
 		c->cancel_pid = pid;
 }
 
 static void
 rec_conn_close(struct rec_conn *c)
 {
-	if (c->io != NULL)
-		loop_io_remove(c->e->req.loop, c->io);
-	c->io = NULL;
-	c->fd = -1;
 	rec_conn_drop_row(c);
-	if (c->pg != NULL)
-		PQfinish(c->pg);
+	pg_conn_free(c->pc);
+	c->pc = NULL;
 	c->pg = NULL;
 }
 
 /* NOTICE and WARNING from either side go to the output. */
 static void
-rec_conn_notice(void *arg, const char *msg)
+rec_conn_notice(struct pg_conn *pc, const char *msg, void *arg)
 {
 	struct rec_conn *c = arg;
 	char *line;
 
+	(void)pc;
 	xasprintf(&line, "%s %s: %s", c->label, c->target, msg);
 	rec_output(c->e, line);
 	free(line);
 }
 
-/* The first line of a libpq message, without its newline. */
-static char *
-rec_first_line(const char *s)
-{
-	return xstrndup(s, strcspn(s, "\n"));
-}
 
 /* Once a second while rows stream: how far, how fast. */
 static void
@@ -968,21 +915,6 @@ rec_on_timeout(void *arg)
 	free(why);
 }
 
-static void
-rec_on_connect_timeout(void *arg)
-{
-	struct exec *e = arg;
-	struct rec_conn *c;
-	char d[32], *why;
-
-	e->connect_timer = NULL;
-	c = e->side[0].phase <= RP_CONNECTING ? &e->side[0] : &e->side[1];
-	duration_format(REC_CONNECT_TIMEOUT_MS, d, sizeof d);
-	xasprintf(&why, "could not connect: no answer within %s", d);
-	rec_fail_side(c, why);
-	free(why);
-}
-
 /* Stop now: cancel what runs, close both connections, fail with why. */
 static void
 rec_stop(struct exec *e, const char *why)
@@ -1013,10 +945,9 @@ rec_finish(struct exec *e, int ok, const char *msg)
 		return;
 	e->finished = 1;
 	loop_timer_cancel(e->req.loop, e->timeout);
-	loop_timer_cancel(e->req.loop, e->connect_timer);
 	loop_timer_cancel(e->req.loop, e->progress);
 	loop_timer_cancel(e->req.loop, e->more);
-	e->timeout = e->connect_timer = e->progress = e->more = NULL;
+	e->timeout = e->progress = e->more = NULL;
 	for (i = 0; i < 2; i++) {
 		rec_conn_cancel(&e->side[i]);
 		rec_conn_close(&e->side[i]);
@@ -1048,6 +979,34 @@ rec_output(struct exec *e, const char *s)
 	free(clean);
 }
 
+/* Both sides' sessions of the attempt, ended (see exec_sql_recover). */
+int
+exec_reconcile_recover(const struct exec_orphan *o, int64_t wait_ms,
+    char **why)
+{
+	const struct rb_query *q[2];
+	struct exec_orphan side = *o;
+	char *w[2] = { NULL, NULL };
+	int rc[2], i;
+
+	*why = NULL;
+	if (o->def == NULL)
+		return exec_sql_recover(o, wait_ms, why);
+	q[0] = &o->def->source;
+	q[1] = &o->def->dest;
+	for (i = 0; i < 2; i++) {
+		side.target = q[i]->target;
+		rc[i] = exec_sql_recover(&side, wait_ms, &w[i]);
+	}
+	i = rc[0] == EXEC_ORPHAN_STUCK || (rc[0] == EXEC_ORPHAN_UNKNOWN &&
+	    rc[1] != EXEC_ORPHAN_STUCK) ? 0 : 1;
+	*why = w[i];
+	w[i] = NULL;
+	free(w[0]);
+	free(w[1]);
+	return rc[i];
+}
+
 static void
 reconcile_free(struct exec *e)
 {
@@ -1058,7 +1017,6 @@ reconcile_free(struct exec *e)
 			rec_conn_cancel(&e->side[i]);
 	}
 	loop_timer_cancel(e->req.loop, e->timeout);
-	loop_timer_cancel(e->req.loop, e->connect_timer);
 	loop_timer_cancel(e->req.loop, e->progress);
 	loop_timer_cancel(e->req.loop, e->more);
 	loop_timer_cancel(e->req.loop, e->done_timer);
@@ -1073,6 +1031,7 @@ reconcile_free(struct exec *e)
 		free(e->side[i].fields);
 	}
 	rec_merge_free(&e->merge);
+	free(e->appname);
 	expand_free_list(e->secrets);
 	free(e->result.message);
 	free(e->result.result);

@@ -4,9 +4,9 @@
  * Two layers, kept apart so that reconciliation can borrow connections too.
  *
  * The connection cache (sql_conn_*) keeps one connection per target for the
- * life of the process. It connects with PQconnectStartParams/PQconnectPoll
- * driven by the loop, gives up after SQL_CONNECT_TIMEOUT_MS, and lends the
- * connection to one user at a time: a connection runs one query at a time,
+ * life of the process. Each is a struct pg_conn (pg-conn.h: connecting
+ * under a time limit, flushing, reading, cancelling, driven by the loop),
+ * lent to one user at a time: a connection runs one query at a time,
  * so other users of the same target wait in a queue, first come first
  * served. A second connection is deliberately not opened: two steps that
  * the runbook lets run in parallel on one database would otherwise hold
@@ -19,15 +19,15 @@
  * The executor (sql_*) borrows the target's connection, sends the step's
  * whole text with PQsendQuery (in single-row mode, so memory stays bounded
  * whatever a statement returns), and reads every result as the socket
- * becomes readable. A timeout or cancel sends a cancel request from a forked
- * helper (PQcancel connects to the server and blocks; the loop must not),
- * then waits for the server to end the query.
+ * becomes readable. A timeout or cancel sends a cancel request
+ * (pg_conn_cancel), then waits for the server to end the query. Before the
+ * text, SET application_name names the session after the attempt, so that
+ * a later driver finds it (pg_attempt_end) if this one dies.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +41,7 @@
 #include "buf.h"
 #include "duration.h"
 #include "exec.h"
+#include "pg-conn.h"
 #include "pg.h"
 #include "expand.h"
 #include "loop.h"
@@ -48,7 +49,6 @@
 #include "runbook.h"
 #include "xmalloc.h"
 
-#define SQL_CONNECT_TIMEOUT_MS 10000
 #define SQL_CANCEL_GRACE_MS 5000 /* after a cancel, then the connection goes */
 #define SQL_MAX_ROWS 20          /* rows shown per statement */
 #define SQL_MAX_CELL 60          /* characters shown per value */
@@ -70,8 +70,9 @@ struct sql_user {
 	/* The connection is lent to this user (err NULL), or could not be
 	 * made (conn NULL). Always called from the loop. */
 	void (*ready)(struct sql_user *, struct sql_conn *, const char *err);
-	/* Socket events while this user holds the connection. */
-	void (*io)(struct sql_user *, short revents);
+	/* Input arrived, or the connection broke, while this user holds it. */
+	void (*input)(struct sql_user *);
+	void (*lost)(struct sql_user *);
 	/* A NOTICE or WARNING while this user holds the connection. */
 	void (*notice)(struct sql_user *, const char *);
 	void *arg;
@@ -85,11 +86,8 @@ struct sql_conn {
 	char **secrets; /* the password in it, for redaction */
 	int stale;      /* conninfo changed: reconnect when idle */
 	struct loop *loop;
-	PGconn *pg; /* NULL: not connected */
-	int connecting;
-	int fd;
-	struct loop_io *io;
-	struct loop_timer *connect_timer, *kick_timer;
+	struct pg_conn *pc; /* NULL: not connected */
+	struct loop_timer *kick_timer;
 	struct sql_user *holder;
 	struct sql_user *queue;
 	struct sql_conn *next;
@@ -112,11 +110,13 @@ struct sql_rows {
 struct exec {
 	struct exec_req req;
 	char *command;
+	char *appname; /* "cutover TOKEN": set before the command runs */
 	char *conninfo;
 	char **secrets;
 	struct sql_user user;
 	struct sql_conn *conn; /* while holding it */
-	int released, holding, sent, want_write, finished;
+	int released, holding, sent, finished;
+	int naming; /* the SET of application_name is in flight */
 	int timed_out, lost, must_drop;
 	pid_t cancel_pid;
 	char *why;   /* reason for cancel */
@@ -128,13 +128,6 @@ struct exec {
 	struct exec_result result;
 };
 
-/* Values expanded into a conninfo, while collecting them. */
-struct sql_refs {
-	const struct runbook *rb;
-	char **list;
-	size_t n;
-};
-
 static struct sql_conn *sql_conns;
 
 static struct sql_conn *sql_conn_get(struct loop *, const char *,
@@ -142,19 +135,16 @@ static struct sql_conn *sql_conn_get(struct loop *, const char *,
 static void sql_conn_kick(struct sql_conn *);
 static void sql_conn_on_kick(void *);
 static void sql_conn_serve(struct sql_conn *);
-static int sql_conn_alive(struct sql_conn *);
 static void sql_conn_connect(struct sql_conn *);
-static void sql_conn_poll(struct sql_conn *);
-static void sql_conn_on_io(int, short, void *);
-static void sql_conn_on_connect_timeout(void *);
+static void sql_conn_on_connected(struct pg_conn *, const char *, void *);
+static void sql_conn_on_input(struct pg_conn *, void *);
+static void sql_conn_on_lost(struct pg_conn *, const char *, void *);
 static void sql_conn_fail(struct sql_conn *, const char *);
-static void sql_conn_watch(struct sql_conn *, short);
 static void sql_conn_put(struct sql_conn *, struct sql_user *);
 static void sql_conn_drop(struct sql_conn *, struct sql_user *);
 static void sql_conn_leave(struct sql_user *);
 static void sql_conn_close(struct sql_conn *);
-static void sql_conn_notice(void *, const char *);
-static char *sql_conn_error(struct sql_conn *);
+static void sql_conn_notice(struct pg_conn *, const char *, void *);
 static PGconn *sql_conn_pg(struct sql_conn *);
 static void sql_conn_free(struct sql_conn *);
 
@@ -163,13 +153,13 @@ static int64_t sql_pgid(struct exec *);
 static void sql_release(struct exec *);
 static void sql_cancel(struct exec *, const char *);
 static void sql_free(struct exec *);
+static char *sql_recover_message(const struct exec_orphan *, int,
+    const char *, const char *);
 static char **sql_conninfo_secrets(const struct exec_req *, const char *,
     char **);
-static void sql_ref_value(const char *, size_t, size_t, void *);
-static int sql_ref_compare(const void *, const void *);
-static char **sql_ref_values(const struct runbook *, const char *);
 static void sql_on_ready(struct sql_user *, struct sql_conn *, const char *);
-static void sql_on_io(struct sql_user *, short);
+static void sql_on_input(struct sql_user *);
+static void sql_on_lost(struct sql_user *);
 static void sql_on_notice(struct sql_user *, const char *);
 static void sql_send(struct exec *);
 static void sql_flush(struct exec *);
@@ -196,7 +186,6 @@ static void sql_rows_clear(struct sql_rows *);
 static char *sql_cell(const char *);
 static size_t sql_width(const char *);
 static void sql_pad(struct buf *, const char *, size_t, int);
-static char *sql_first_line(const char *);
 
 const struct exec_ops exec_sql_ops = {
 	.name = "sql",
@@ -205,6 +194,8 @@ const struct exec_ops exec_sql_ops = {
 	.release = sql_release,
 	.cancel = sql_cancel,
 	.free = sql_free,
+	.shutdown = exec_sql_shutdown,
+	.recover = exec_sql_recover,
 };
 
 /* The connection cache. */
@@ -231,7 +222,6 @@ sql_conn_get(struct loop *loop, const char *name, const char *conninfo,
 	if (c == NULL) {
 		c = xcalloc(1, sizeof *c);
 		c->name = xstrdup(name);
-		c->fd = -1;
 		c->next = sql_conns;
 		sql_conns = c;
 	}
@@ -281,134 +271,84 @@ sql_conn_serve(struct sql_conn *c)
 {
 	struct sql_user *u;
 
-	if (c->holder != NULL || c->connecting)
+	if (c->holder != NULL || (c->pc != NULL && !pg_conn_ready(c->pc)))
 		return;
-	if (c->pg != NULL && (c->stale || !sql_conn_alive(c)))
+	if (c->pc != NULL && (c->stale || !pg_conn_alive(c->pc)))
 		sql_conn_close(c);
-	if ((u = c->queue) == NULL) {
-		if (c->pg != NULL)
-			sql_conn_watch(c, POLLIN);
+	if ((u = c->queue) == NULL)
 		return;
-	}
 	c->stale = 0;
-	if (c->pg == NULL) {
+	if (c->pc == NULL) {
 		sql_conn_connect(c);
 		return;
 	}
 	c->queue = u->next;
 	u->next = NULL;
 	c->holder = u;
-	sql_conn_watch(c, 0);
 	u->ready(u, c, NULL);
 }
 
-/*
- * Is the idle connection still good? The server may have ended it since
- * the loop last looked: read what is waiting, without blocking.
- */
-static int
-sql_conn_alive(struct sql_conn *c)
-{
-	struct pollfd pfd;
-
-	if (PQstatus(c->pg) != CONNECTION_OK || PQsocket(c->pg) < 0)
-		return 0;
-	pfd.fd = PQsocket(c->pg);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	if (poll(&pfd, 1, 0) == 1 && !PQconsumeInput(c->pg))
-		return 0;
-	return PQstatus(c->pg) == CONNECTION_OK &&
-	    PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-}
-
-/* Start connecting; PQconnectPoll takes it from there. */
+/* Start connecting; sql_conn_on_connected follows from the loop. */
 static void
 sql_conn_connect(struct sql_conn *c)
 {
-	const char *keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *values[] = { c->conninfo, "cutover", NULL };
-	char *err;
+	static const struct pg_conn_cb cb = {
+		.connected = sql_conn_on_connected,
+		.input = sql_conn_on_input,
+		.lost = sql_conn_on_lost,
+		.notice = sql_conn_notice,
+	};
+	struct pg_conn_cb mine = cb;
 
-	c->pg = PQconnectStartParams(keys, values, 1);
-	if (c->pg == NULL) {
-		sql_conn_fail(c, "out of memory");
-		return;
-	}
-	if (PQstatus(c->pg) == CONNECTION_BAD) {
-		err = sql_conn_error(c);
-		sql_conn_fail(c, err);
-		free(err);
-		return;
-	}
-	PQsetNoticeProcessor(c->pg, sql_conn_notice, c);
-	c->connecting = 1;
-	c->connect_timer = loop_timer_add(c->loop, SQL_CONNECT_TIMEOUT_MS,
-	    sql_conn_on_connect_timeout, c);
-	/* As if PQconnectPoll had said PGRES_POLLING_WRITING. */
-	sql_conn_watch(c, POLLOUT);
+	mine.arg = c;
+	c->pc = pg_conn_new(c->loop, c->conninfo, NULL, "cutover", &mine);
+	pg_conn_read(c->pc, 1); /* held or idle, it is always read */
+	pg_conn_start(c->pc);
 }
 
-/* One step of the connection sequence, when the socket is ready. */
+/* Connected: serve the queue; or not: tell everyone waiting. */
 static void
-sql_conn_poll(struct sql_conn *c)
+sql_conn_on_connected(struct pg_conn *pc, const char *err, void *arg)
 {
-	char *err;
+	struct sql_conn *c = arg;
+	char *msg, *clean;
 
-	switch (PQconnectPoll(c->pg)) {
-	case PGRES_POLLING_READING:
-		sql_conn_watch(c, POLLIN);
-		return;
-	case PGRES_POLLING_WRITING:
-		sql_conn_watch(c, POLLOUT);
-		return;
-	case PGRES_POLLING_OK:
-		c->connecting = 0;
-		loop_timer_cancel(c->loop, c->connect_timer);
-		c->connect_timer = NULL;
-		PQsetnonblocking(c->pg, 1);
+	(void)pc;
+	if (err == NULL) {
 		sql_conn_serve(c);
 		return;
-	default:
-		err = sql_conn_error(c);
-		sql_conn_fail(c, err);
-		free(err);
-		return;
 	}
+	xasprintf(&msg, "could not connect to %s: %s", c->name,
+	    *err != '\0' ? err : "unknown error");
+	clean = outbuf_redact(c->secrets, msg);
+	sql_conn_fail(c, clean);
+	free(clean);
+	free(msg);
 }
 
-/* Socket events: connecting, lent to a user, or idle. */
+/* Input: the holder's; while idle, the server is most likely going. */
 static void
-sql_conn_on_io(int fd, short revents, void *arg)
+sql_conn_on_input(struct pg_conn *pc, void *arg)
 {
 	struct sql_conn *c = arg;
 
-	(void)fd;
-	if (c->connecting) {
-		sql_conn_poll(c);
-		return;
-	}
-	if (c->holder != NULL) {
-		c->holder->io(c->holder, revents);
-		return;
-	}
-	/* Idle: the server said something (most likely that it is going). */
-	if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
+	if (c->holder != NULL)
+		c->holder->input(c->holder);
+	else if (PQstatus(pg_conn_pg(pc)) != CONNECTION_OK)
 		sql_conn_close(c);
 }
 
 static void
-sql_conn_on_connect_timeout(void *arg)
+sql_conn_on_lost(struct pg_conn *pc, const char *why, void *arg)
 {
 	struct sql_conn *c = arg;
-	char d[32], *msg;
 
-	c->connect_timer = NULL;
-	duration_format(SQL_CONNECT_TIMEOUT_MS, d, sizeof d);
-	xasprintf(&msg, "could not connect to %s: no answer within %s",
-	    c->name, d);
-	sql_conn_fail(c, msg);
-	free(msg);
+	(void)pc;
+	(void)why;
+	if (c->holder != NULL)
+		c->holder->lost(c->holder);
+	else
+		sql_conn_close(c);
 }
 
 /* Connecting failed: close, and tell everyone waiting. */
@@ -428,25 +368,6 @@ sql_conn_fail(struct sql_conn *c, const char *msg)
 	}
 }
 
-/* Watch the connection's socket (it may change while connecting). */
-static void
-sql_conn_watch(struct sql_conn *c, short events)
-{
-	int fd = PQsocket(c->pg);
-
-	if (c->io != NULL && c->fd != fd) {
-		loop_io_remove(c->loop, c->io);
-		c->io = NULL;
-	}
-	c->fd = fd;
-	if (fd < 0)
-		return;
-	if (c->io == NULL)
-		c->io = loop_io_add(c->loop, fd, events, sql_conn_on_io, c);
-	else
-		loop_io_set(c->io, events);
-}
-
 /*
  * The holder is done with the connection. One left inside a transaction is
  * closed (the server rolls the transaction back), never lent on.
@@ -458,8 +379,8 @@ sql_conn_put(struct sql_conn *c, struct sql_user *u)
 		return;
 	c->holder = NULL;
 	u->conn = NULL;
-	if (PQstatus(c->pg) != CONNECTION_OK ||
-	    PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+	if (PQstatus(sql_conn_pg(c)) != CONNECTION_OK ||
+	    PQtransactionStatus(sql_conn_pg(c)) != PQTRANS_IDLE)
 		sql_conn_close(c);
 	sql_conn_kick(c);
 }
@@ -497,48 +418,26 @@ sql_conn_leave(struct sql_user *u)
 static void
 sql_conn_close(struct sql_conn *c)
 {
-	if (c->io != NULL)
-		loop_io_remove(c->loop, c->io);
-	c->io = NULL;
-	c->fd = -1;
-	loop_timer_cancel(c->loop, c->connect_timer);
-	c->connect_timer = NULL;
-	c->connecting = 0;
-	if (c->pg != NULL)
-		PQfinish(c->pg);
-	c->pg = NULL;
+	pg_conn_free(c->pc);
+	c->pc = NULL;
 }
 
-/* libpq's notice processor: to the holder, if any. */
+/* libpq's notices: to the holder, if any. */
 static void
-sql_conn_notice(void *arg, const char *msg)
+sql_conn_notice(struct pg_conn *pc, const char *msg, void *arg)
 {
 	struct sql_conn *c = arg;
 
+	(void)pc;
 	if (c->holder != NULL && c->holder->notice != NULL)
 		c->holder->notice(c->holder, msg);
-}
-
-/* "could not connect to NAME: " and the first line of libpq's message. */
-static char *
-sql_conn_error(struct sql_conn *c)
-{
-	char *line, *msg, *clean;
-
-	line = sql_first_line(PQerrorMessage(c->pg));
-	xasprintf(&msg, "could not connect to %s: %s", c->name,
-	    *line != '\0' ? line : "unknown error");
-	clean = outbuf_redact(c->secrets, msg);
-	free(msg);
-	free(line);
-	return clean;
 }
 
 /* The holder's libpq connection (valid until it puts or drops it). */
 static PGconn *
 sql_conn_pg(struct sql_conn *c)
 {
-	return c->pg;
+	return pg_conn_pg(c->pc);
 }
 
 /* Users must have left by now; their handles are cut loose anyway. */
@@ -557,6 +456,63 @@ sql_conn_free(struct sql_conn *c)
 	free(c->conninfo);
 	expand_free_list(c->secrets);
 	free(c);
+}
+
+/*
+ * The attempt's session on its target, ended before the step is verified
+ * or run again (see pg_attempt_end); messages without secrets.
+ */
+int
+exec_sql_recover(const struct exec_orphan *o, int64_t wait_ms, char **why)
+{
+	char *conninfo = NULL, *err = NULL, *password = NULL;
+	int rc = EXEC_ORPHAN_UNKNOWN;
+
+	*why = NULL;
+	if (o->target == NULL || o->target->type != TARGET_POSTGRES ||
+	    o->target->conninfo == NULL || o->token == NULL || *o->token == '\0')
+		err = xstrdup("no postgres target or no attempt token");
+	else if ((conninfo = pg_conninfo_expand(o->rb, o->target->conninfo,
+	    &err)) == NULL)
+		;
+	else if (pg_conninfo_password(conninfo, &password, NULL) != 0)
+		err = xstrdup("invalid conninfo");
+	else
+		rc = pg_attempt_end(conninfo, o->token, wait_ms, &err);
+	if (rc != EXEC_ORPHAN_GONE)
+		*why = sql_recover_message(o, rc, err, password);
+	free(password);
+	free(conninfo);
+	free(err);
+	return rc;
+}
+
+/* What recovery found, for a person, less the secrets and the password. */
+static char *
+sql_recover_message(const struct exec_orphan *o, int rc, const char *err,
+    const char *password)
+{
+	const char *name = o->target != NULL ? o->target->name : "its target";
+	const char *token = o->token != NULL ? o->token : "?";
+	char *msg, *clean, **secrets = expand_secret_values(o->rb);
+	size_t n;
+
+	if (rc == EXEC_ORPHAN_STUCK)
+		xasprintf(&msg, "attempt %s on %s: %s", token, name, err);
+	else
+		xasprintf(&msg, "cannot tell whether attempt %s still runs on %s "
+		    "(%s): end any session whose application_name is \"cutover "
+		    "%s\" (see pg_stat_activity), then confirm or retry the step",
+		    token, name, err, token);
+	for (n = 0; secrets[n] != NULL; n++)
+		;
+	secrets = xreallocarray(secrets, n + 2, sizeof *secrets);
+	secrets[n] = password != NULL ? xstrdup(password) : NULL;
+	secrets[n + 1] = NULL;
+	clean = outbuf_redact(secrets, msg);
+	expand_free_list(secrets);
+	free(msg);
+	return clean;
 }
 
 void
@@ -583,21 +539,29 @@ sql_start(const struct exec_req *req, char **err)
 		xasprintf(err, "step %s has no postgres target", req->step);
 		return NULL;
 	}
-	if ((conninfo = expand_text(req->rb, req->target->conninfo,
+	if ((conninfo = pg_conninfo_expand(req->rb, req->target->conninfo,
 	        err)) == NULL)
 		return NULL;
 	if ((secrets = sql_conninfo_secrets(req, conninfo, err)) == NULL) {
 		free(conninfo);
 		return NULL;
 	}
+	if (pg_live_refuses(req->env, req->target->tls_insecure,
+	    req->target->name, conninfo, err) != 0) {
+		free(conninfo);
+		expand_free_list(secrets);
+		return NULL;
+	}
 	e = xcalloc(1, sizeof *e);
 	e->req = *req;
 	e->command = xstrdup(req->command);
+	e->appname = pg_appname_from_env(req->env);
 	e->conninfo = conninfo;
 	e->secrets = secrets;
 	e->result.exit_code = -1;
 	e->user.ready = sql_on_ready;
-	e->user.io = sql_on_io;
+	e->user.input = sql_on_input;
+	e->user.lost = sql_on_lost;
 	e->user.notice = sql_on_notice;
 	e->user.arg = e;
 	return e;
@@ -605,69 +569,20 @@ sql_start(const struct exec_req *req, char **err)
 
 /*
  * The values to redact from messages: the password in conninfo. A conninfo
- * libpq cannot parse is refused here, and since its message may quote any
- * part of it, every value expanded into it is redacted from that message.
+ * libpq cannot parse is refused here, without its text.
  */
 static char **
 sql_conninfo_secrets(const struct exec_req *req, const char *conninfo,
     char **err)
 {
-	char **list = xcalloc(2, sizeof *list), *perr = NULL, *line, *msg;
+	char **list = xcalloc(2, sizeof *list), *perr = NULL;
 
 	if (pg_conninfo_password(conninfo, &list[0], &perr) == 0)
 		return list;
 	free(list);
-	line = sql_first_line(perr);
+	*err = pg_conninfo_error(req->target->name, perr);
 	free(perr);
-	xasprintf(&msg, "invalid conninfo for target %s: %s", req->target->name,
-	    line);
-	free(line);
-	list = sql_ref_values(req->rb, req->target->conninfo);
-	*err = outbuf_redact(list, msg);
-	expand_free_list(list);
-	free(msg);
 	return NULL;
-}
-
-/* Collect the value of one ${...} reference (see sql_ref_values). */
-static void
-sql_ref_value(const char *name, size_t namelen, size_t offset, void *arg)
-{
-	struct sql_refs *r = arg;
-	char *ref, *value, *err;
-
-	(void)offset;
-	xasprintf(&ref, "${%.*s}", (int)namelen, name);
-	if ((value = expand_text(r->rb, ref, &err)) == NULL || *value == '\0') {
-		free(err);
-		free(value);
-		free(ref);
-		return;
-	}
-	free(ref);
-	r->list = xreallocarray(r->list, r->n + 2, sizeof *r->list);
-	r->list[r->n++] = value;
-	r->list[r->n] = NULL;
-}
-
-/* Longest first, so that a value containing another is redacted whole. */
-static int
-sql_ref_compare(const void *a, const void *b)
-{
-	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
-
-	return x == y ? 0 : x > y ? -1 : 1;
-}
-
-/* The values of the ${...} references in text, for expand_free_list. */
-static char **
-sql_ref_values(const struct runbook *rb, const char *text)
-{
-	struct sql_refs r = { rb, xcalloc(1, sizeof *r.list), 0 };
-
-	expand_scan(text, sql_ref_value, &r);
-	qsort(r.list, r.n, sizeof *r.list, sql_ref_compare);
-	return r.list;
 }
 
 static int64_t
@@ -716,18 +631,31 @@ sql_on_ready(struct sql_user *u, struct sql_conn *c, const char *err)
 	sql_send(e);
 }
 
-/* Send the whole text; the server runs its statements in turn. */
+/*
+ * Name the session after the attempt first (SET application_name, on its
+ * own, so that pg_stat_activity shows the name before the statements run);
+ * then send the whole text: the server runs its statements in turn.
+ */
 static void
 sql_send(struct exec *e)
 {
-	char *line, *msg;
+	PGconn *pg = sql_conn_pg(e->conn);
+	char *line, *msg, *lit = NULL, *set = NULL;
+	int ok;
 
-	if (!PQsendQuery(sql_conn_pg(e->conn), e->command)) {
-		if (PQstatus(sql_conn_pg(e->conn)) != CONNECTION_OK) {
+	e->naming = e->appname != NULL && !e->sent &&
+	    (lit = PQescapeLiteral(pg, e->appname, strlen(e->appname))) != NULL;
+	if (e->naming)
+		xasprintf(&set, "SET application_name = %s", lit);
+	PQfreemem(lit);
+	ok = PQsendQuery(pg, e->naming ? set : e->command);
+	free(set);
+	if (!ok) {
+		if (PQstatus(pg) != CONNECTION_OK) {
 			sql_lost(e);
 			return;
 		}
-		line = sql_first_line(PQerrorMessage(sql_conn_pg(e->conn)));
+		line = pg_first_line(PQerrorMessage(pg));
 		xasprintf(&msg, "could not send the query: %s", line);
 		e->must_drop = 1;
 		sql_conn_drop(e->conn, &e->user);
@@ -738,53 +666,30 @@ sql_send(struct exec *e)
 		return;
 	}
 	e->sent = 1;
-	PQsetSingleRowMode(sql_conn_pg(e->conn));
+	if (!e->naming)
+		PQsetSingleRowMode(pg);
 	sql_flush(e);
 }
 
-/* Push what libpq has buffered; wait for writability if it could not. */
+/* Push what libpq has buffered; the rest goes when the socket can take it. */
 static void
 sql_flush(struct exec *e)
 {
-	switch (PQflush(sql_conn_pg(e->conn))) {
-	case 0:
-		e->want_write = 0;
-		sql_conn_watch(e->conn, POLLIN);
-		break;
-	case 1:
-		e->want_write = 1;
-		sql_conn_watch(e->conn, POLLIN | POLLOUT);
-		break;
-	default:
+	if (pg_conn_flush(e->conn->pc) < 0)
 		sql_lost(e);
-		break;
-	}
 }
 
-/* Socket events while the query runs. */
+/* Input while the query runs: read what is complete. */
 static void
-sql_on_io(struct sql_user *u, short revents)
+sql_on_input(struct sql_user *u)
 {
-	struct exec *e = u->arg;
+	sql_read(u->arg);
+}
 
-	if (e->want_write && (revents & (POLLOUT | POLLERR | POLLHUP |
-	    POLLNVAL))) {
-		sql_flush(e);
-		if (!e->holding)
-			return;
-	}
-	if (!(revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)))
-		return;
-	if (!PQconsumeInput(sql_conn_pg(e->conn))) {
-		sql_lost(e);
-		return;
-	}
-	if (e->want_write) {
-		sql_flush(e);
-		if (!e->holding)
-			return;
-	}
-	sql_read(e);
+static void
+sql_on_lost(struct sql_user *u)
+{
+	sql_lost(u->arg);
 }
 
 /* Handle every result libpq has complete, a batch at a time. */
@@ -798,6 +703,11 @@ sql_read(struct exec *e)
 		if (PQisBusy(sql_conn_pg(e->conn)))
 			return;
 		if ((res = PQgetResult(sql_conn_pg(e->conn))) == NULL) {
+			if (e->naming && e->error == NULL && e->why == NULL) {
+				e->naming = 0;
+				sql_send(e);
+				return;
+			}
 			sql_complete(e);
 			return;
 		}
@@ -825,6 +735,8 @@ sql_on_more(void *arg)
 static void
 sql_result(struct exec *e, PGresult *res)
 {
+	if (e->naming && PQresultStatus(res) == PGRES_COMMAND_OK)
+		return;
 	switch (PQresultStatus(res)) {
 	case PGRES_SINGLE_TUPLE:
 		sql_rows_begin(&e->rows, res);
@@ -882,7 +794,7 @@ sql_result_error(struct exec *e, const PGresult *res)
 	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	if (primary == NULL)
 		primary = PQresultErrorMessage(res);
-	line = sql_first_line(*primary != '\0' ? primary : "unknown error");
+	line = pg_first_line(*primary != '\0' ? primary : "unknown error");
 	if (state != NULL)
 		buf_printf(&b, "%s %s: %s", sev, state, line);
 	else
@@ -964,7 +876,7 @@ sql_complete(struct exec *e)
 	if (e->lost || PQstatus(sql_conn_pg(e->conn)) != CONNECTION_OK) {
 		e->lost = 1;
 		line = e->error != NULL ? xstrdup(e->error) :
-		    sql_first_line(PQerrorMessage(sql_conn_pg(e->conn)));
+		    pg_first_line(PQerrorMessage(sql_conn_pg(e->conn)));
 		xasprintf(&msg, "connection to %s lost: %s",
 		    e->req.target->name, *line != '\0' ? line : "closed");
 		free(line);
@@ -1051,7 +963,7 @@ sql_interrupt(struct exec *e)
 static void
 sql_send_cancel(struct exec *e)
 {
-	pid_t pid = pg_cancel_in_child(sql_conn_pg(e->conn));
+	pid_t pid = pg_conn_cancel(e->conn->pc);
 
 	if (pid > 0)
 		e->cancel_pid = pid;
@@ -1154,6 +1066,7 @@ sql_free(struct exec *e)
 	free(e->error);
 	free(e->why);
 	free(e->command);
+	free(e->appname);
 	free(e->conninfo);
 	expand_free_list(e->secrets);
 	free(e);
@@ -1311,9 +1224,3 @@ sql_width(const char *s)
 	return n;
 }
 
-/* The first line of a libpq message, without its newline. */
-static char *
-sql_first_line(const char *s)
-{
-	return xstrndup(s, strcspn(s, "\n"));
-}

@@ -12,10 +12,16 @@
  * is unknown or changed refuses the connection with its SHA256 fingerprint
  * and the exact line to add. host_key: accept-new appends an unknown key.
  *
- * A session that drops while a command runs fails that attempt and is
- * discarded, so the next step connects afresh. A command that had not been
- * sent yet when a reused session turns out dead is moved to a new session:
- * nothing ran, so nothing can run twice.
+ * Every command runs as `exec /bin/sh -s`, its text on standard input in
+ * a wrapper (ssh_script_wrap) that records the attempt's process group on
+ * the host under its token, and hangs the group up when the channel's
+ * input closes. A later driver ends what is left by that record
+ * (exec_ssh_recover). Nothing of the text is on a command line.
+ *
+ * A session that drops while a command runs ends that attempt with its
+ * outcome unknown and is discarded, so the next step connects afresh. A
+ * command that had not been sent yet when a reused session turns out dead
+ * is moved to a new session: nothing ran, so nothing can run twice.
  */
 #include "config.h"
 
@@ -30,8 +36,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libssh2.h>
@@ -51,9 +59,15 @@
 #define SSH_READ_SIZE 32768
 #define SSH_READ_ROUNDS 16 /* reads per channel per pass */
 #define SSH_PASSES 4       /* passes over the channels per wake-up */
+#define SSH_PREBANNER_MAX 8192 /* bytes of text before the version line */
+#define SSH_PRELINE_MAX 1024   /* one line of it */
+#define SSH_VERSION_MAX 255    /* the version line, CR LF included */
+#define SSH_KNOWN_LOCK_MS 2000 /* wait for another known_hosts writer */
+#define SSH_BEFORE_WAIT_MS 5000 /* for an earlier attempt to end on TERM */
 
 enum ssh_state {
 	SS_CONNECTING, /* non-blocking TCP connect */
+	SS_BANNER,     /* waiting for the server's version line */
 	SS_HANDSHAKE,  /* libssh2_session_handshake */
 	SS_AUTH,
 	SS_READY,
@@ -71,7 +85,7 @@ enum ssh_ex_state {
 	EX_WAIT,    /* for release, the session, or a free channel slot */
 	EX_OPEN,    /* libssh2_channel_open_session */
 	EX_EXEC,    /* libssh2_channel_exec */
-	EX_EOF,     /* libssh2_channel_send_eof: the command's stdin is empty */
+	EX_SEND,    /* libssh2_channel_write: the script on stdin */
 	EX_RUN,     /* reading output */
 	EX_CLOSING, /* remote EOF seen: wait for the remote close */
 	EX_FREE,    /* libssh2_channel_free after a normal end */
@@ -94,7 +108,8 @@ struct ssh_session {
 	enum ssh_state state;
 	struct loop_io *io;
 	struct loop_timer *connect_timer, *keepalive;
-	int kicked, kick_now; /* drive again from the wake-up pipe */
+	int kicked, kick_now; /* drive again from the loop (ssh_wake) */
+	size_t prebanner;     /* bytes of text before the version line */
 
 	enum ssh_auth auth;
 	char *methods; /* what the server accepts */
@@ -113,7 +128,10 @@ struct ssh_session {
 
 struct exec {
 	struct exec_req req;
-	char *command;
+	char *script; /* what the remote shell reads on stdin */
+	size_t script_off;
+	char *token;  /* CUTOVER_ATTEMPT, or NULL */
+	char *before; /* token of an attempt it ends first (ssh_unknown) */
 	struct ssh_session *ss;
 	LIBSSH2_CHANNEL *ch;
 	enum ssh_ex_state state;
@@ -164,13 +182,24 @@ static struct ssh_session *ssh_sessions;
 static int ssh_initialised;
 
 /*
- * Work deferred to the loop (a finished command's done(), a session to
- * drive again) goes through a pipe rather than a zero-delay timer: done()
- * must not run inside our own callbacks, and the pipe wakes poll at once.
+ * Attempts whose connection dropped while their command ran: it may still
+ * run on the host. The next command of the same step ends it first, on the
+ * host, inside its own script (exit 125 if it cannot), so a verify never
+ * races the command it verifies. An entry goes once a command of the step
+ * got past that.
  */
-static int ssh_wake_pipe[2] = { -1, -1 };
-static struct loop *ssh_wake_loop;
-static struct loop_io *ssh_wake_io;
+struct ssh_unknown {
+	const struct rb_step *def;
+	char *token;
+	struct ssh_unknown *next;
+};
+static struct ssh_unknown *ssh_unknowns;
+
+/*
+ * Work deferred to the loop (a finished command's done(), a session to
+ * drive again) goes through loop_defer: done() must not run inside our
+ * own callbacks, and the loop runs deferred work before it sleeps.
+ */
 static struct exec *ssh_done_list;
 
 static struct exec *ssh_start(const struct exec_req *, char **);
@@ -191,6 +220,8 @@ static void ssh_session_connected(struct ssh_session *);
 static void ssh_session_start_ssh(struct ssh_session *);
 static void ssh_session_io(int, short, void *);
 static void ssh_session_drive(struct ssh_session *);
+static int ssh_session_banner(struct ssh_session *);
+static int ssh_banner_step(struct ssh_session *, char **);
 static int ssh_session_handshake(struct ssh_session *);
 static int ssh_session_auth(struct ssh_session *);
 static int ssh_auth_step(struct ssh_session *);
@@ -208,7 +239,7 @@ static void ssh_session_lost(struct ssh_session *, int);
 static void ssh_session_free(struct ssh_session *);
 static void ssh_session_kick(struct ssh_session *);
 static void ssh_wake(struct loop *);
-static void ssh_on_wake(int, short, void *);
+static void ssh_on_wake(void *);
 static void ssh_run_kicks(void);
 static void ssh_run_dones(void);
 static void ssh_done_later(struct exec *);
@@ -227,12 +258,13 @@ static void ssh_hostkey_text(struct ssh_session *, const char *, size_t,
     const char *, const char *, char **, char **, char **);
 static void ssh_hostkey_added(struct ssh_session *, const char *);
 static int ssh_hostkey_add(struct ssh_session *, const char *, char **);
+static int ssh_known_lock(int);
 static char *ssh_base64(const unsigned char *, size_t, int);
 
 static int ssh_exec_drive(struct exec *);
 static int ssh_exec_open(struct exec *);
 static int ssh_exec_command(struct exec *);
-static int ssh_exec_eof(struct exec *);
+static int ssh_exec_send(struct exec *);
 static int ssh_exec_read(struct exec *);
 static int ssh_exec_close(struct exec *);
 static void ssh_exec_status(struct exec *);
@@ -247,6 +279,17 @@ static void ssh_on_grace(void *);
 static char *ssh_default_user(char **);
 static char *ssh_path(const char *);
 static void ssh_forget(char **);
+static int ssh_identity_check(const char *, char **);
+static struct exec *ssh_attach(const struct exec_req *, char *, int,
+    char **);
+static char *ssh_script_wrap(const struct exec_req *, const char *);
+static const char *ssh_env_token(const struct exec_req *);
+static void ssh_unknown_add(const struct rb_step *, const char *);
+static const char *ssh_unknown_find(const struct rb_step *);
+static void ssh_unknown_drop(const struct rb_step *, const char *);
+static char *ssh_script_recover(const char *, int64_t);
+static void ssh_recover_function(struct buf *, const char *, int64_t);
+static void ssh_quote(struct buf *, const char *);
 
 const struct exec_ops exec_ssh_ops = {
 	.name = "ssh",
@@ -255,32 +298,189 @@ const struct exec_ops exec_ssh_ops = {
 	.release = ssh_release,
 	.cancel = ssh_cancel,
 	.free = ssh_free,
+	.shutdown = exec_ssh_shutdown,
+	.recover = exec_ssh_recover,
 };
 
 /* Find or open the target's session, and attach a new command to it. */
 static struct exec *
 ssh_start(const struct exec_req *req, char **err)
 {
-	struct ssh_session *ss;
-	struct exec *e, **pp;
+	const char *before;
+	struct exec *e;
 
 	if (req->target == NULL || req->target->type != TARGET_SSH) {
 		xasprintf(err, "step %s has no ssh target", req->step);
 		return NULL;
 	}
-	if ((ss = ssh_session_get(req, err)) == NULL)
+	before = ssh_unknown_find(req->def);
+	if ((e = ssh_attach(req, ssh_script_wrap(req, before), 0, err)) ==
+	    NULL)
 		return NULL;
+	if (ssh_env_token(req) != NULL)
+		e->token = xstrdup(ssh_env_token(req));
+	if (before != NULL)
+		e->before = xstrdup(before);
+	return e;
+}
+
+/* The CUTOVER_ATTEMPT of a request, or NULL. */
+static const char *
+ssh_env_token(const struct exec_req *req)
+{
+	const char *const *v;
+
+	for (v = req->env; v != NULL && *v != NULL; v++) {
+		if (strncmp(*v, "CUTOVER_ATTEMPT=", 16) == 0)
+			return *v + 16;
+	}
+	return NULL;
+}
+
+static void
+ssh_unknown_add(const struct rb_step *def, const char *token)
+{
+	struct ssh_unknown *u;
+
+	if (def == NULL || token == NULL || ssh_unknown_find(def) != NULL)
+		return;
+	u = xcalloc(1, sizeof *u);
+	u->def = def;
+	u->token = xstrdup(token);
+	u->next = ssh_unknowns;
+	ssh_unknowns = u;
+}
+
+static const char *
+ssh_unknown_find(const struct rb_step *def)
+{
+	struct ssh_unknown *u;
+
+	for (u = ssh_unknowns; u != NULL; u = u->next) {
+		if (u->def == def)
+			return u->token;
+	}
+	return NULL;
+}
+
+/* A command of def ended what was left of token: forget it. */
+static void
+ssh_unknown_drop(const struct rb_step *def, const char *token)
+{
+	struct ssh_unknown **pp, *u;
+
+	for (pp = &ssh_unknowns; (u = *pp) != NULL; pp = &u->next) {
+		if (u->def == def && strcmp(u->token, token) == 0) {
+			*pp = u->next;
+			free(u->token);
+			free(u);
+			return;
+		}
+	}
+}
+
+/* Attach a shell script (read by the remote shell on stdin) to the
+ * target's session, or to a new one if fresh; the exec owns script from
+ * then on. */
+static struct exec *
+ssh_attach(const struct exec_req *req, char *script, int fresh, char **err)
+{
+	struct ssh_session *ss;
+	struct exec *e, **pp;
+
+	ss = fresh ? ssh_session_new(req, err) : ssh_session_get(req, err);
+	if (ss == NULL) {
+		ssh_forget(&script);
+		return NULL;
+	}
 	e = xcalloc(1, sizeof *e);
 	e->req = *req;
 	e->req.command = NULL;
 	e->req.env = NULL;
-	e->command = xstrdup(req->command);
+	e->script = script;
 	e->result.exit_code = -1;
 	e->ss = ss;
 	for (pp = &ss->execs; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = e;
 	return e;
+}
+
+/* Quote s for a POSIX shell: 'it'\''s'. */
+static void
+ssh_quote(struct buf *b, const char *s)
+{
+	buf_addc(b, '\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			buf_adds(b, "'\\''");
+		else
+			buf_addc(b, *s);
+	}
+	buf_addc(b, '\'');
+}
+
+/* Where the remote wrapper records a running attempt (a directory per
+ * token, holding "pid": process group, its start time, the boot id). */
+#define SSH_RECORD_DIR "${HOME:-/tmp}/.cache/cutover/attempts"
+
+/*
+ * The script the remote shell reads on stdin: the environment, then a
+ * wrapper that claims the attempt's record directory (mkdir: it refuses
+ * when a later driver already ended the attempt), records its process
+ * group (the session sshd made for it) there, runs the command in a
+ * subshell with stdin at EOF, removes the record and exits as the command
+ * did. It is one { } list, so the shell reads all of it before it runs.
+ * Nothing of it is on a command line, so ps never shows the text.
+ */
+static char *
+ssh_script_wrap(const struct exec_req *req, const char *before)
+{
+	struct buf b = { 0 };
+	const char *const *v, *tok = "none", *eq;
+
+	if (before != NULL) {
+		buf_adds(&b, "{\n");
+		ssh_recover_function(&b, before, SSH_BEFORE_WAIT_MS);
+		buf_adds(&b, "cutover_v=$(cutover_recover)\ncase $cutover_v in "
+		    "GONE*) ;; *) echo \"cutover: not run: an earlier attempt "
+		    "whose connection dropped may still run: ${cutover_v#* }\" "
+		    ">&2; exit 125 ;; esac\n}\n");
+	}
+
+	for (v = req->env; v != NULL && *v != NULL; v++) {
+		if ((eq = strchr(*v, '=')) == NULL)
+			continue;
+		if (strncmp(*v, "CUTOVER_ATTEMPT=", 16) == 0)
+			tok = eq + 1;
+		buf_printf(&b, "%.*s=", (int)(eq - *v), *v);
+		ssh_quote(&b, eq + 1);
+		buf_printf(&b, "; export %.*s\n", (int)(eq - *v), *v);
+	}
+	buf_adds(&b, "{\ncutover_d=" SSH_RECORD_DIR "/");
+	ssh_quote(&b, tok);
+	buf_adds(&b, "\n[ -d \"${cutover_d%/*}\" ] || { mkdir -p "
+	    "\"${cutover_d%/*}\" && chmod 700 \"${cutover_d%/*}\"; } 2>/dev/null\n"
+	    "if ! mkdir -m 700 \"$cutover_d\" 2>/dev/null; then\n"
+	    "  echo \"cutover: not run: attempt $CUTOVER_ATTEMPT was ended by "
+	    "a later driver, or $cutover_d cannot be made\" >&2; exit 125\nfi\n"
+	    "{ read -r cutover_b </proc/sys/kernel/random/boot_id; } "
+	    "2>/dev/null || cutover_b=-\n"
+	    "if { read -r cutover_s </proc/$$/stat; } 2>/dev/null; then "
+	    "set -- ${cutover_s##*\\) }; cutover_g=\"$3 ${20}\"; "
+	    "else cutover_g=\"$$ -\"; fi\n"
+	    "if ! { printf '%s %s\\n' \"$cutover_g\" \"${cutover_b:--}\" "
+	    ">\"$cutover_d/pid\"; } 2>/dev/null; then\n"
+	    "  rm -rf \"$cutover_d\"; echo \"cutover: not run: cannot record "
+	    "the attempt in $cutover_d\" >&2; exit 125\nfi\n"
+	    "set --\nexec 3<&0\n"
+	    "( while read -r cutover_l; do :; done; kill -HUP 0 ) <&3 "
+	    ">/dev/null 2>&1 &\ncutover_w=$!; exec 3<&-\n(\n");
+	buf_adds(&b, req->command);
+	buf_adds(&b, "\n) </dev/null\ncutover_s=$?\nkill $cutover_w 2>/dev/null\n"
+	    "rm -rf \"$cutover_d\"\nif [ $cutover_s -gt 128 ] && [ $cutover_s -lt 160 ]; then "
+	    "kill -$((cutover_s - 128)) $$; fi\nexit $cutover_s\n}\n");
+	return buf_steal(&b);
 }
 
 static int64_t
@@ -342,7 +542,9 @@ ssh_exec_destroy(struct exec *e)
 	ssh_done_remove(e);
 	free(e->result.message);
 	free(e->why);
-	free(e->command);
+	ssh_forget(&e->script);
+	free(e->token);
+	free(e->before);
 	free(e);
 }
 
@@ -424,6 +626,8 @@ ssh_session_fields(struct ssh_session *ss, const struct runbook *rb,
 			return -1;
 		ss->identity = ssh_path(s);
 		free(s);
+		if (ssh_identity_check(ss->identity, err) != 0)
+			return -1;
 	}
 	if ((s = expand_text(rb, t->known_hosts != NULL ? t->known_hosts :
 	    "~/.ssh/known_hosts", err)) == NULL)
@@ -461,6 +665,25 @@ ssh_session_port(struct ssh_session *ss, const struct runbook *rb,
 	free(s);
 	ss->port = (int)v;
 	return 0;
+}
+
+/*
+ * Refuse a private key file that others may read, as OpenSSH does: the
+ * key may be anyone's by now. A missing file is left to authentication.
+ */
+static int
+ssh_identity_check(const char *path, char **err)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return 0;
+	if ((sb.st_mode & 077) == 0)
+		return 0;
+	xasprintf(err, "UNPROTECTED PRIVATE KEY FILE: permissions %04o for "
+	    "identity %s are too open (group or others may read it); refusing "
+	    "it: chmod 600 %s", (unsigned)(sb.st_mode & 07777), path, path);
+	return -1;
 }
 
 /* $USER, else the name of our uid. */
@@ -606,7 +829,7 @@ ssh_session_start_ssh(struct ssh_session *ss)
 		ssh_hostkey_prefs(ss, kh);
 		libssh2_knownhost_free(kh);
 	}
-	ss->state = SS_HANDSHAKE;
+	ss->state = SS_BANNER;
 	ssh_session_drive(ss);
 }
 
@@ -653,6 +876,8 @@ ssh_session_idle_io(struct ssh_session *ss, short revents)
 static void
 ssh_session_drive(struct ssh_session *ss)
 {
+	if (ss->state == SS_BANNER && ssh_session_banner(ss) != 0)
+		return;
 	if (ss->state == SS_HANDSHAKE && ssh_session_handshake(ss) != 0)
 		return;
 	if (ss->state == SS_AUTH && ssh_session_auth(ss) != 0)
@@ -660,6 +885,86 @@ ssh_session_drive(struct ssh_session *ss)
 	if (ss->state == SS_READY && ssh_session_run(ss) != 0)
 		return;
 	ssh_session_events(ss);
+}
+
+/*
+ * Wait for the server's version line before libssh2 reads it: libssh2
+ * (1.10) reads the banner byte by byte for as long as bytes come, so a
+ * peer sending endless text without a newline would hold the loop. Lines
+ * before the version (RFC 4253 4.2) are read and dropped here, at most
+ * SSH_PREBANNER_MAX bytes; the version line itself is only peeked at,
+ * and left for libssh2. Returns -1 if the session is gone.
+ */
+static int
+ssh_session_banner(struct ssh_session *ss)
+{
+	char *err = NULL, *msg;
+	int i, rc = 0;
+
+	for (i = 0; i < 16 && (rc = ssh_banner_step(ss, &err)) == 1; i++)
+		;
+	if (rc == 2) {
+		ss->state = SS_HANDSHAKE;
+		return 0;
+	}
+	if (rc < 0) {
+		xasprintf(&msg, "cannot connect to %s: %s", ss->label, err);
+		ssh_session_fail(ss, msg);
+		free(msg);
+		free(err);
+		return -1;
+	}
+	if (rc == 1)
+		ssh_session_kick(ss); /* more to read: after the others */
+	return 0;
+}
+
+/* Look at what the server sent: 2 the version line is there, 1 a line
+ * before it was dropped, 0 wait for more, -1 with *err. */
+static int
+ssh_banner_step(struct ssh_session *ss, char **err)
+{
+	char buf[SSH_PRELINE_MAX];
+	const char *nl;
+	ssize_t n;
+
+	n = recv(ss->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		xasprintf(err, "the server closed the connection before its "
+		    "SSH version line%s%s", n == 0 ? "" : ": ",
+		    n == 0 ? "" : strerror(errno));
+		return -1;
+	}
+	nl = memchr(buf, '\n', (size_t)n);
+	if (memcmp(buf, "SSH-", (size_t)n < 4 ? (size_t)n : 4) == 0) {
+		if (nl != NULL && nl - buf < SSH_VERSION_MAX)
+			return 2;
+		if (n < SSH_VERSION_MAX && (size_t)n >= 4 && nl == NULL)
+			return 0;
+		if ((size_t)n < 4)
+			return 0;
+		xasprintf(err, "the server's SSH version line is longer than "
+		    "%d bytes", SSH_VERSION_MAX);
+		return -1;
+	}
+	if (nl == NULL) {
+		if ((size_t)n < sizeof buf)
+			return 0;
+		xasprintf(err, "the server sent a line of more than %d bytes "
+		    "instead of an SSH version line", SSH_PRELINE_MAX);
+		return -1;
+	}
+	n = recv(ss->fd, buf, (size_t)(nl - buf) + 1, MSG_DONTWAIT);
+	ss->prebanner += n > 0 ? (size_t)n : 0;
+	if (ss->prebanner > SSH_PREBANNER_MAX) {
+		xasprintf(err, "the server sent more than %d bytes without an "
+		    "SSH version line (is it an SSH server?)",
+		    SSH_PREBANNER_MAX);
+		return -1;
+	}
+	return 1;
 }
 
 /* Handshake, then the host key. Returns -1 if the session is gone. */
@@ -980,32 +1285,17 @@ ssh_session_kick(struct ssh_session *ss)
 	ssh_wake(ss->loop);
 }
 
-/* Make the loop call ssh_on_wake soon. */
+/* Make the loop call ssh_on_wake before it next sleeps. */
 static void
 ssh_wake(struct loop *l)
 {
-	char c = 'w';
-
-	if (ssh_wake_pipe[0] == -1 &&
-	    pipe2(ssh_wake_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
-		fatalx(1, "pipe: %s", strerror(errno));
-	if (ssh_wake_loop != l) {
-		ssh_wake_loop = l;
-		ssh_wake_io = loop_io_add(l, ssh_wake_pipe[0], POLLIN,
-		    ssh_on_wake, NULL);
-	}
-	(void)!write(ssh_wake_pipe[1], &c, 1);
+	loop_defer(l, ssh_on_wake, NULL);
 }
 
 static void
-ssh_on_wake(int fd, short revents, void *arg)
+ssh_on_wake(void *arg)
 {
-	char buf[256];
-
-	(void)revents;
 	(void)arg;
-	while (read(fd, buf, sizeof buf) > 0)
-		;
 	ssh_run_kicks();
 	ssh_run_dones();
 }
@@ -1087,6 +1377,7 @@ ssh_on_connect_timeout(void *arg)
 	struct ssh_session *ss = arg;
 	static const char *stage[] = {
 		[SS_CONNECTING] = "TCP connect",
+		[SS_BANNER] = "SSH handshake",
 		[SS_HANDSHAKE] = "SSH handshake",
 		[SS_AUTH] = "authentication",
 		[SS_READY] = "",
@@ -1131,7 +1422,8 @@ ssh_session_error(struct ssh_session *ss, int rc)
 		return xstrdup("the server closed the connection");
 	case LIBSSH2_ERROR_SOCKET_RECV:
 	case LIBSSH2_ERROR_SOCKET_SEND:
-		return xstrdup(errno != 0 ? strerror(errno) : "socket error");
+		return xstrdup(errno != 0 && errno != EAGAIN ? strerror(errno) :
+		    "the connection broke");
 	case LIBSSH2_ERROR_TIMEOUT:
 	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
 		return xstrdup("timed out");
@@ -1209,6 +1501,9 @@ ssh_session_lost(struct ssh_session *ss, int rc)
 	xasprintf(&msg, "connection to %s lost: %s", ss->label, err);
 	for (e = ss->execs; e != NULL; e = next) {
 		next = e->next;
+		e->result.unknown = e->sent;
+		if (e->sent && !e->orphan)
+			ssh_unknown_add(e->req.def, e->token);
 		if (e->sent || e->orphan || !ss->used)
 			continue;
 		if (ns == NULL) {
@@ -1282,12 +1577,16 @@ ssh_session_free(struct ssh_session *ss)
 void
 exec_ssh_shutdown(void)
 {
+	struct ssh_unknown *u;
+
 	while (ssh_sessions != NULL)
 		ssh_session_fail(ssh_sessions, "cutover is closing");
+	while ((u = ssh_unknowns) != NULL) {
+		ssh_unknowns = u->next;
+		free(u->token);
+		free(u);
+	}
 	ssh_done_list = NULL;
-	/* The loop goes next, and the watcher with it. */
-	ssh_wake_loop = NULL;
-	ssh_wake_io = NULL;
 }
 
 /*
@@ -1506,28 +1805,51 @@ ssh_hostkey_added(struct ssh_session *ss, const char *fp)
 	free(note);
 }
 
-/* Append line to the known_hosts file (creating it, mode 0600). */
+/* Lock known_hosts; wait for another writer at most SSH_KNOWN_LOCK_MS. */
+static int
+ssh_known_lock(int fd)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < SSH_KNOWN_LOCK_MS / 10; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	errno = EWOULDBLOCK;
+	return -1;
+}
+
+/*
+ * Append line to the known_hosts file (creating it, mode 0600), under an
+ * exclusive flock so that two drivers never interleave, in one write, on
+ * a line of its own even when the file does not end with a newline.
+ */
 static int
 ssh_hostkey_add(struct ssh_session *ss, const char *line, char **err)
 {
 	struct stat sb;
-	char last = '\n';
+	char last = '\n', *text;
 	int fd, ok;
 
-	fd = open(ss->known_hosts, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	fd = open(ss->known_hosts, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0600);
 	if (fd == -1) {
 		xasprintf(err, "host_key accept-new: cannot add the host key of "
 		    "%s to %s: %s", ss->label, ss->known_hosts, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &sb) == 0 && sb.st_size > 0 &&
+	ok = ssh_known_lock(fd) == 0;
+	if (ok && fstat(fd, &sb) == 0 && sb.st_size > 0 &&
 	    pread(fd, &last, 1, sb.st_size - 1) != 1)
-		last = '\n';
-	ok = (last == '\n' || write(fd, "\n", 1) == 1) &&
-	    write(fd, line, strlen(line)) == (ssize_t)strlen(line) &&
-	    write(fd, "\n", 1) == 1;
-	if (close(fd) != 0)
+		ok = 0;
+	xasprintf(&text, "%s%s\n", last == '\n' ? "" : "\n", line);
+	ok = ok && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	free(text);
+	if (close(fd) != 0) /* releases the lock */
 		ok = 0;
 	if (!ok) {
 		xasprintf(err, "host_key accept-new: cannot write %s: %s",
@@ -1563,8 +1885,8 @@ ssh_exec_drive(struct exec *e)
 		return ssh_exec_open(e);
 	case EX_EXEC:
 		return ssh_exec_command(e);
-	case EX_EOF:
-		return ssh_exec_eof(e);
+	case EX_SEND:
+		return ssh_exec_send(e);
 	case EX_RUN:
 		return ssh_exec_read(e);
 	case EX_CLOSING:
@@ -1638,7 +1960,7 @@ ssh_exec_command(struct exec *e)
 	int rc;
 
 	e->sent = 1;
-	rc = libssh2_channel_exec(e->ch, e->command);
+	rc = libssh2_channel_exec(e->ch, "exec /bin/sh -s");
 	if (rc == LIBSSH2_ERROR_EAGAIN)
 		return 0;
 	if (rc != 0) {
@@ -1655,23 +1977,36 @@ ssh_exec_command(struct exec *e)
 		return 1;
 	}
 	ss->used = 1;
-	e->state = EX_EOF;
+	e->state = EX_SEND;
 	return 1;
 }
 
-/* Close the command's stdin, as `ssh host cmd </dev/null` does. */
+/* Write the script to the remote shell's stdin. No EOF follows: the
+ * wrapper's watcher hangs the command up when the channel's input closes. */
 static int
-ssh_exec_eof(struct exec *e)
+ssh_exec_send(struct exec *e)
 {
-	int rc;
+	size_t len = strlen(e->script);
+	ssize_t n;
+	int progress = 0;
 
-	rc = libssh2_channel_send_eof(e->ch);
-	if (rc == LIBSSH2_ERROR_EAGAIN)
-		return 0;
-	if (ssh_error_fatal(rc)) {
-		ssh_session_lost(e->ss, rc);
-		return -1;
+	while (e->script_off < len) {
+		n = libssh2_channel_write(e->ch, e->script + e->script_off,
+		    len - e->script_off);
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return progress;
+		if (n < 0) {
+			if (ssh_error_fatal((int)n)) {
+				ssh_session_lost(e->ss, (int)n);
+				return -1;
+			}
+			ssh_exec_fail(e, "cannot send the command");
+			return 1;
+		}
+		e->script_off += (size_t)n;
+		progress = 1;
 	}
+	ssh_forget(&e->script);
 	e->state = EX_RUN;
 	return 1;
 }
@@ -1871,6 +2206,8 @@ ssh_exec_finish(struct exec *e)
 		ssh_exec_destroy(e);
 		return;
 	}
+	if (e->before != NULL && !r->unknown && e->sent && r->exit_code != 125)
+		ssh_unknown_drop(e->req.def, e->before);
 	r->timed_out = e->timed_out;
 	if (e->why != NULL)
 		r->message = xstrdup(e->why);
@@ -1889,6 +2226,8 @@ ssh_on_timeout(void *arg)
 
 	e->timeout = NULL;
 	e->timed_out = 1;
+	if (e->sent) /* a command that ignores the hangup may go on */
+		ssh_unknown_add(e->req.def, e->token);
 	free(e->why);
 	e->why = duration_timed_out(e->req.timeout_ms);
 	ssh_exec_abort(e);
@@ -1904,4 +2243,177 @@ ssh_on_grace(void *arg)
 	e->grace = NULL;
 	e->ch = NULL;
 	ssh_exec_finish(e);
+}
+
+/*
+ * The script that ends what is left of an attempt on the host: claim the
+ * record directory (then the wrapper never started and never will), else
+ * read the record, and if the process group is still the attempt's (same
+ * boot, the leader's start time, or a member carrying the token), TERM it,
+ * then KILL it, and wait until it is gone. The last line says GONE,
+ * UNKNOWN or STUCK, with the reason.
+ */
+static char *
+ssh_script_recover(const char *token, int64_t wait_ms)
+{
+	struct buf b = { 0 };
+
+	buf_adds(&b, "{\n");
+	ssh_recover_function(&b, token, wait_ms);
+	buf_adds(&b, "cutover_recover\nexit 0\n}\n");
+	return buf_steal(&b);
+}
+
+/* The shell function cutover_recover, which does it for token and prints
+ * the verdict; a subshell, so its variables and exits stay its own. */
+static void
+ssh_recover_function(struct buf *b, const char *token, int64_t wait_ms)
+{
+	buf_adds(b, "cutover_recover() (\nd=" SSH_RECORD_DIR "; t=");
+	ssh_quote(b, token);
+	buf_printf(b, "; w=%lld\n", (long long)(wait_ms / 100 + 1));
+	buf_adds(b,
+	    "umask 077; mkdir -p \"$d\" 2>/dev/null\n"
+	    "if mkdir \"$d/$t\" 2>/dev/null; then echo 'GONE it had not "
+	    "started, or had ended'; exit 0; fi\n"
+	    "[ -f \"$d/$t/ended\" ] && { echo 'GONE ended before'; exit 0; }\n"
+	    "i=0; while [ ! -s \"$d/$t/pid\" ] && [ $i -lt 30 ]; do "
+	    "sleep 0.1; i=$((i + 1)); done\n"
+	    "if ! read -r g st b <\"$d/$t/pid\" 2>/dev/null || [ -z \"$g\" ]; "
+	    "then echo \"UNKNOWN its record $d/$t on the host has no readable "
+	    "process group\"; exit 0; fi\n"
+	    "cur=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null) || cur=-\n"
+	    "ours() {\n"
+	    "  kill -0 -$g 2>/dev/null || return 1\n"
+	    "  [ \"$b\" = - ] || [ \"$b\" = \"$cur\" ] || return 1\n"
+	    "  [ \"$st\" = - ] && return 0\n"
+	    "  s=$(cat /proc/$g/stat 2>/dev/null) && { set -- ${s##*\\) }; "
+	    "[ \"${20}\" = \"$st\" ] && return 0; }\n"
+	    "  for p in /proc/[0-9]*; do\n"
+	    "    s=$(cat $p/stat 2>/dev/null) || continue; set -- ${s##*\\) }\n"
+	    "    [ \"$3\" = \"$g\" ] || continue\n"
+	    "    tr '\\0' '\\n' <$p/environ 2>/dev/null | grep -qxF "
+	    "\"CUTOVER_ATTEMPT=$t\" && return 0\n"
+	    "  done\n  return 1\n}\n"
+	    "m=\"process group $g had ended\"\n"
+	    "if ours; then\n"
+	    "  m=\"ended process group $g\"; kill -TERM -$g 2>/dev/null; i=0\n"
+	    "  while ours && [ $i -lt $w ]; do sleep 0.1; i=$((i + 1)); done\n"
+	    "  if ours; then kill -KILL -$g 2>/dev/null; i=0\n"
+	    "    while ours && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done\n"
+	    "  fi\n"
+	    "  if ours; then echo \"STUCK process group $g on the host would "
+	    "not end\"; exit 0; fi\n"
+	    "fi\n"
+	    "rm -f \"$d/$t/pid\"; : >\"$d/$t/ended\"; echo \"GONE $m\"\n)\n");
+}
+
+/* What the recovery command reports, as it goes. */
+struct ssh_recovery {
+	struct buf out;
+	int done, ok;
+	char *message;
+};
+
+static void
+ssh_recovery_output(const char *p, size_t n, void *arg)
+{
+	struct ssh_recovery *r = arg;
+
+	if (r->out.len < 65536)
+		buf_add(&r->out, p, n);
+}
+
+static void
+ssh_recovery_done(const struct exec_result *res, void *arg)
+{
+	struct ssh_recovery *r = arg;
+
+	r->done = 1;
+	r->ok = res->ok;
+	if (res->message != NULL)
+		r->message = xstrdup(res->message);
+}
+
+/* Run the recovery script on the target, in a loop of its own. */
+static void
+ssh_recovery_run(const struct exec_orphan *o, int64_t wait_ms,
+    struct ssh_recovery *r)
+{
+	struct exec_req req;
+	struct ssh_session *ss, *next;
+	struct exec *e;
+	char *err = NULL;
+	int64_t end;
+
+	memset(&req, 0, sizeof req);
+	req.loop = loop_new();
+	req.rb = o->rb;
+	req.target = o->target;
+	req.step = o->def->id;
+	req.def = o->def;
+	req.output = ssh_recovery_output;
+	req.done = ssh_recovery_done;
+	req.arg = r;
+	e = ssh_attach(&req, ssh_script_recover(o->token, wait_ms), 1, &err);
+	if (e == NULL) {
+		r->done = 1;
+		r->message = err;
+	} else {
+		ssh_release(e);
+		end = loop_now() + SSH_CONNECT_TIMEOUT_MS + wait_ms + 15000;
+		while (!r->done && loop_now() < end)
+			loop_once(req.loop, 100);
+		if (!r->done) {
+			ssh_cancel(e, "the host did not answer in time");
+			end = loop_now() + SSH_CLOSE_GRACE_MS + 1000;
+			while (!r->done && loop_now() < end)
+				loop_once(req.loop, 100);
+		}
+		ssh_free(e);
+	}
+	for (ss = ssh_sessions; ss != NULL; ss = next) {
+		next = ss->next;
+		if (ss->loop == req.loop)
+			ssh_session_fail(ss, "recovery is done");
+	}
+	loop_free(req.loop);
+}
+
+int
+exec_ssh_recover(const struct exec_orphan *o, int64_t wait_ms, char **why)
+{
+	struct ssh_recovery r;
+	const char *line, *p;
+	int rc = EXEC_ORPHAN_UNKNOWN;
+
+	*why = NULL;
+	if (o->token == NULL || o->target == NULL ||
+	    o->target->type != TARGET_SSH)
+		return EXEC_ORPHAN_GONE;
+	memset(&r, 0, sizeof r);
+	ssh_recovery_run(o, wait_ms, &r);
+	line = NULL;
+	for (p = buf_str(&r.out); p != NULL && *p != '\0';
+	    p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, "GONE ", 5) == 0 || strncmp(p, "STUCK ", 6) == 0 ||
+		    strncmp(p, "UNKNOWN ", 8) == 0)
+			line = p;
+	}
+	if (r.ok && line != NULL && strncmp(line, "GONE ", 5) == 0)
+		rc = EXEC_ORPHAN_GONE;
+	else if (r.ok && line != NULL && strncmp(line, "STUCK ", 6) == 0)
+		rc = EXEC_ORPHAN_STUCK;
+	if (line != NULL)
+		line = strchr(line, ' ') + 1;
+	xasprintf(why, "%s on target %s (attempt %s): %.*s", rc ==
+	    EXEC_ORPHAN_GONE ? "its command no longer runs" : rc ==
+	    EXEC_ORPHAN_STUCK ? "its command would not end" :
+	    "cannot tell whether its command still runs", o->target->name,
+	    o->token, line != NULL ? (int)strcspn(line, "\n") : 200,
+	    line != NULL ? line : r.message != NULL ? r.message :
+	    "no answer from the host");
+	buf_free(&r.out);
+	free(r.message);
+	return rc;
 }

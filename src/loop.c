@@ -35,7 +35,18 @@ struct loop_timer {
 	int dead;
 };
 
+/* A call to make before the loop next sleeps: deferred or every pass. */
+struct loop_call {
+	loop_timer_cb cb;
+	void *arg;
+};
+
 struct loop {
+	struct loop_call *defers; /* once, before the next poll */
+	size_t ndefers;
+	struct loop_call *hooks;  /* before every poll, in order added */
+	size_t nhooks;
+	int brk;                  /* this pass does not wait */
 	struct loop_io **ios;
 	size_t nios;
 	struct loop_timer **timers;
@@ -52,6 +63,7 @@ static void loop_sig_read(int, short, void *);
 static void loop_reap(struct loop *);
 static int loop_timeout(struct loop *, int);
 static void loop_run_timers(struct loop *);
+static void loop_before(struct loop *);
 
 int64_t
 loop_now(void)
@@ -86,6 +98,8 @@ loop_free(struct loop *l)
 		free(l->timers[i]);
 	free(l->ios);
 	free(l->timers);
+	free(l->defers);
+	free(l->hooks);
 	free(l);
 }
 
@@ -135,6 +149,68 @@ loop_timer_cancel(struct loop *l, struct loop_timer *t)
 	(void)l;
 	if (t != NULL)
 		t->dead = 1;
+}
+
+void
+loop_defer(struct loop *l, loop_timer_cb cb, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < l->ndefers; i++) {
+		if (l->defers[i].cb == cb && l->defers[i].arg == arg)
+			return;
+	}
+	l->defers = xreallocarray(l->defers, l->ndefers + 1, sizeof *l->defers);
+	l->defers[l->ndefers].cb = cb;
+	l->defers[l->ndefers++].arg = arg;
+}
+
+void
+loop_before_poll(struct loop *l, loop_timer_cb cb, void *arg)
+{
+	l->hooks = xreallocarray(l->hooks, l->nhooks + 1, sizeof *l->hooks);
+	l->hooks[l->nhooks].cb = cb;
+	l->hooks[l->nhooks++].arg = arg;
+}
+
+void
+loop_before_poll_remove(struct loop *l, loop_timer_cb cb, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < l->nhooks; i++) {
+		if (l->hooks[i].cb == cb && l->hooks[i].arg == arg) {
+			memmove(&l->hooks[i], &l->hooks[i + 1],
+			    (l->nhooks - i - 1) * sizeof *l->hooks);
+			l->nhooks--;
+			return;
+		}
+	}
+}
+
+void
+loop_break(struct loop *l)
+{
+	l->brk = 1;
+}
+
+/*
+ * Work before sleeping: the calls deferred so far (those they defer wait
+ * for the next pass, so nothing hogs the loop), then every hook.
+ */
+static void
+loop_before(struct loop *l)
+{
+	struct loop_call *d = l->defers;
+	size_t i, n = l->ndefers;
+
+	l->defers = NULL;
+	l->ndefers = 0;
+	for (i = 0; i < n; i++)
+		d[i].cb(d[i].arg);
+	free(d);
+	for (i = 0; i < l->nhooks; i++)
+		l->hooks[i].cb(l->hooks[i].arg);
 }
 
 /* Async-signal-safe: write the signal number to the self-pipe. */
@@ -246,6 +322,11 @@ loop_once(struct loop *l, int max_ms)
 	int rc;
 
 	loop_reap(l);
+	loop_before(l);
+	if (l->brk) {
+		l->brk = 0;
+		return 0;
+	}
 	n = l->nios;
 	pfd = xcalloc(n, sizeof *pfd);
 	snap = xcalloc(n, sizeof *snap);
@@ -254,7 +335,7 @@ loop_once(struct loop *l, int max_ms)
 		pfd[i].fd = snap[i]->events != 0 ? snap[i]->fd : -1;
 		pfd[i].events = snap[i]->events;
 	}
-	rc = poll(pfd, n, loop_timeout(l, max_ms));
+	rc = poll(pfd, n, l->ndefers > 0 ? 0 : loop_timeout(l, max_ms));
 	if (rc == -1 && errno != EINTR)
 		fatalx(1, "poll: %s", strerror(errno));
 	for (i = 0; rc > 0 && i < n; i++) {

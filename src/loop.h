@@ -40,7 +40,26 @@ void loop_timer_cancel(struct loop *, struct loop_timer *);
 /* Deliver sig (SIGCHLD, SIGINT, SIGTERM, SIGWINCH, ...) through the loop. */
 void loop_signal(struct loop *, int sig, loop_signal_cb, void *arg);
 
-/* Wait at most max_ms (-1: until something happens) and dispatch once. */
+/*
+ * Call fn(arg) once, before the loop next sleeps (from loop_once, never
+ * from inside the caller). Deferring the same fn and arg again before it
+ * ran changes nothing; what a deferred call defers runs on the next pass,
+ * which then does not sleep. Executors use it to report back later.
+ */
+void loop_defer(struct loop *, loop_timer_cb, void *arg);
+/* Call fn(arg) on every pass, before the loop sleeps, after the deferred
+ * calls; hooks run in the order added (Redis's beforesleep). */
+void loop_before_poll(struct loop *, loop_timer_cb, void *arg);
+void loop_before_poll_remove(struct loop *, loop_timer_cb, void *arg);
+/* From a hook: once every hook has run, the pass under way ends without
+ * waiting or dispatching (its caller has something to look at). */
+void loop_break(struct loop *);
+
+/*
+ * One pass: run deferred calls and hooks, then wait at most max_ms (-1:
+ * until something happens) and dispatch what happened. Drivers are
+ * `while (!done) loop_once(loop, -1);` with done set by their hooks.
+ */
 int loop_once(struct loop *, int max_ms);
 
 #endif

@@ -1,13 +1,58 @@
-/* pg.c - small libpq helpers shared by sql and reconcile steps. */
+/*
+ * pg.c - libpq helpers shared by sql and reconcile steps and the engine:
+ * conninfo expansion (values quoted one by one), passwords and parse errors
+ * without the conninfo, the TLS rule of live runs, the cancel helper, and
+ * the attempt's sessions (application_name) and their ending by a later
+ * driver. The loop-driven connection itself is pg-conn.c.
+ */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "expand.h"
 #include "pg.h"
 #include "xmalloc.h"
+
+#define PG_END_CANCEL_MS 1000 /* then pg_terminate_backend */
+#define PG_END_POLL_MS 50
+
+/* Where a keyword=value conninfo is, as its text is read. */
+enum pg_ci_state { PG_CI_KEY, PG_CI_VALUE_START, PG_CI_VALUE, PG_CI_QVALUE };
+struct pg_ci {
+	enum pg_ci_state state;
+	int esc; /* the previous character was a backslash */
+};
+
+/* A ${...} reference in a conninfo template. */
+struct pg_refs {
+	size_t *at, *len;
+	size_t n;
+};
+
+static void pg_ci_feed(struct pg_ci *, const char *, size_t);
+static void pg_ci_ref(const char *, size_t, size_t, void *);
+static int pg_ci_literal(const struct runbook *, const char *, size_t,
+    struct pg_ci *, struct buf *, char **);
+static int pg_ci_value(const struct runbook *, const char *, size_t,
+    struct pg_ci *, struct buf *, char **);
+static int pg_host_local(const char *, size_t);
+static const char *pg_nth(const char *, size_t, size_t *);
+static char *pg_opt(PQconninfoOption *, const char *);
+static PQconninfoOption *pg_resolved(const char *);
+static const char *pg_env_get(const char *const *, const char *);
+static PGconn *pg_connect_blocking(const char *, const char *, char **);
+static int pg_end_sessions(PGconn *, const char *, int64_t, char **);
+static int pg_sessions(PGconn *, const char *, const char *, int *, char **);
+static int pg_self_visible(PGconn *, const char *, char **);
+static int64_t pg_now_ms(void);
 
 int
 pg_conninfo_password(const char *conninfo, char **password, char **why)
@@ -56,4 +101,476 @@ pg_cancel_in_child(PGconn *conn)
 	}
 	PQfreeCancel(cancel);
 	return pid > 0 ? pid : 0;
+}
+
+char *
+pg_appname(const char *token)
+{
+	char *name;
+
+	xasprintf(&name, "cutover %s", token);
+	if (strlen(name) > PG_APPNAME_MAX)
+		name[PG_APPNAME_MAX] = '\0';
+	return name;
+}
+
+/* The value of NAME in a NULL-terminated "NAME=value" list, or NULL. */
+static const char *
+pg_env_get(const char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; env != NULL && *env != NULL; env++) {
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	}
+	return NULL;
+}
+
+char *
+pg_appname_from_env(const char *const *env)
+{
+	const char *token = pg_env_get(env, "CUTOVER_ATTEMPT");
+
+	return token != NULL && *token != '\0' ? pg_appname(token) : NULL;
+}
+
+int
+pg_live_refuses(const char *const *env, int insecure, const char *target,
+    const char *conninfo, char **err)
+{
+	const char *mode = pg_env_get(env, "CUTOVER_MODE");
+	char *why;
+
+	if (insecure || mode == NULL || strcmp(mode, "live") != 0 ||
+	    pg_conninfo_tls(conninfo, &why) == 0)
+		return 0;
+	xasprintf(err, "target %s: a live run refuses it: %s; set "
+	    "sslmode=verify-full (or verify-ca) in its conninfo, or tls: "
+	    "insecure on the target", target, why);
+	free(why);
+	return -1;
+}
+
+int
+pg_attempt_end(const char *conninfo, const char *token, int64_t wait_ms,
+    char **why)
+{
+	char *name = pg_appname(token), *self, *recover_token;
+	int rc = PG_END_UNKNOWN;
+	PGconn *pg;
+
+	*why = NULL;
+	xasprintf(&recover_token, "recover %s", token);
+	self = pg_appname(recover_token);
+	free(recover_token);
+	if ((pg = pg_connect_blocking(conninfo, self, why)) != NULL &&
+	    pg_self_visible(pg, self, why) == 0)
+		rc = pg_end_sessions(pg, name, wait_ms, why);
+	if (pg != NULL)
+		PQfinish(pg);
+	free(name);
+	free(self);
+	return rc;
+}
+
+/* Cancel, then terminate, the sessions named name; wait until none is. */
+static int
+pg_end_sessions(PGconn *pg, const char *name, int64_t wait_ms, char **why)
+{
+	int64_t start = pg_now_ms(), elapsed;
+	int n, pid = 0, round, terminated = 0;
+	const char *call;
+
+	for (round = 0;; round++) {
+		elapsed = pg_now_ms() - start;
+		call = "true";
+		if (round == 0)
+			call = "pg_cancel_backend(pid)";
+		else if (!terminated && elapsed >= PG_END_CANCEL_MS) {
+			call = "pg_terminate_backend(pid)";
+			terminated = 1;
+		}
+		if ((n = pg_sessions(pg, name, call, &pid, why)) < 0)
+			return PG_END_UNKNOWN;
+		if (n == 0)
+			return PG_END_GONE;
+		if (elapsed >= wait_ms)
+			break;
+		usleep(PG_END_POLL_MS * 1000);
+	}
+	xasprintf(why, "session %d (application_name \"%s\") would not end; "
+	    "end it on the server (SELECT pg_terminate_backend(%d)), then "
+	    "try again", pid, name, pid);
+	return PG_END_STUCK;
+}
+
+/* Connect and wait; NULL with *why if the server cannot be reached. */
+static PGconn *
+pg_connect_blocking(const char *conninfo, const char *appname, char **why)
+{
+	const char *keys[] = { "dbname", "application_name", "connect_timeout",
+		NULL };
+	const char *values[] = { conninfo, appname, "10", NULL };
+	PGconn *pg = PQconnectdbParams(keys, values, 1);
+	char *line;
+
+	if (pg != NULL && PQstatus(pg) == CONNECTION_OK)
+		return pg;
+	line = pg_first_line(pg != NULL ? PQerrorMessage(pg) : "out of memory");
+	xasprintf(why, "could not connect: %s", *line != '\0' ? line :
+	    "unknown error");
+	free(line);
+	PQfinish(pg);
+	return NULL;
+}
+
+/*
+ * pg_stat_activity must show this very session under its name; if it does
+ * not (no rights to read it, a pooler in between), it proves nothing.
+ */
+static int
+pg_self_visible(PGconn *pg, const char *self, char **why)
+{
+	const char *params[] = { self };
+	PGresult *res;
+	char *line;
+	int ok;
+
+	res = PQexecParams(pg, "SELECT count(*) FROM pg_stat_activity WHERE "
+	    "pid = pg_backend_pid() AND application_name = $1", 1, NULL,
+	    params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		line = pg_first_line(PQerrorMessage(pg));
+		xasprintf(why, "cannot read pg_stat_activity: %s", line);
+		free(line);
+		PQclear(res);
+		return -1;
+	}
+	ok = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+	PQclear(res);
+	if (!ok)
+		*why = xstrdup("pg_stat_activity does not show this session "
+		    "(a connection pooler, or too few rights to read it)");
+	return ok ? 0 : -1;
+}
+
+/*
+ * The other sessions named name, each passed to call (a function of pid,
+ * or "true"): their count, the last one's pid in *pid; -1 with *why.
+ */
+static int
+pg_sessions(PGconn *pg, const char *name, const char *call, int *pid,
+    char **why)
+{
+	const char *params[] = { name };
+	PGresult *res;
+	char *sql, *line;
+	int n;
+
+	xasprintf(&sql, "SELECT pid, %s FROM pg_stat_activity WHERE "
+	    "application_name = $1 AND pid <> pg_backend_pid()", call);
+	res = PQexecParams(pg, sql, 1, NULL, params, NULL, NULL, 0);
+	free(sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		line = pg_first_line(PQerrorMessage(pg));
+		xasprintf(why, "could not end session \"%s\": %s", name, line);
+		free(line);
+		PQclear(res);
+		return -1;
+	}
+	if ((n = PQntuples(res)) > 0) {
+		*pid = atoi(PQgetvalue(res, n - 1, 0));
+	}
+	PQclear(res);
+	return n;
+}
+
+char *
+pg_first_line(const char *s)
+{
+	return xstrndup(s, strcspn(s, "\n"));
+}
+
+static int64_t
+pg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One character of conninfo text moves the reader (libpq's rules). */
+static void
+pg_ci_feed(struct pg_ci *ci, const char *s, size_t n)
+{
+	size_t i;
+	char c;
+
+	for (i = 0; i < n; i++) {
+		c = s[i];
+		if (ci->esc) {
+			ci->esc = 0;
+			if (ci->state == PG_CI_VALUE_START)
+				ci->state = PG_CI_VALUE;
+			continue;
+		}
+		switch (ci->state) {
+		case PG_CI_KEY:
+			if (c == '=')
+				ci->state = PG_CI_VALUE_START;
+			break;
+		case PG_CI_VALUE_START:
+			if (c == '\'')
+				ci->state = PG_CI_QVALUE;
+			else if (c == '\\')
+				ci->esc = 1;
+			else if (!isspace((unsigned char)c))
+				ci->state = PG_CI_VALUE;
+			break;
+		case PG_CI_VALUE:
+		case PG_CI_QVALUE:
+			if (c == '\\')
+				ci->esc = 1;
+			else if (ci->state == PG_CI_VALUE ?
+			    isspace((unsigned char)c) != 0 : c == '\'')
+				ci->state = PG_CI_KEY;
+			break;
+		}
+	}
+}
+
+static void
+pg_ci_ref(const char *name, size_t namelen, size_t offset, void *arg)
+{
+	struct pg_refs *r = arg;
+
+	(void)name;
+	r->at = xreallocarray(r->at, r->n + 1, sizeof *r->at);
+	r->len = xreallocarray(r->len, r->n + 1, sizeof *r->len);
+	r->at[r->n] = offset;
+	r->len[r->n++] = namelen + 3; /* "${" name "}" */
+}
+
+/* Text without references ($$ aside): expanded, read, kept as it is. */
+static int
+pg_ci_literal(const struct runbook *rb, const char *s, size_t n,
+    struct pg_ci *ci, struct buf *b, char **err)
+{
+	char *part = xstrndup(s, n), *v = expand_text(rb, part, err);
+
+	free(part);
+	if (v == NULL)
+		return -1;
+	pg_ci_feed(ci, v, strlen(v));
+	buf_adds(b, v);
+	free(v);
+	return 0;
+}
+
+/*
+ * One reference: in a value, its value with every blank, quote and
+ * backslash escaped, so that it stays that one value; elsewhere (a whole
+ * conninfo in a variable) as it is.
+ */
+static int
+pg_ci_value(const struct runbook *rb, const char *ref, size_t n,
+    struct pg_ci *ci, struct buf *b, char **err)
+{
+	char *part, *v, *p;
+
+	if (ci->state == PG_CI_KEY)
+		return pg_ci_literal(rb, ref, n, ci, b, err);
+	part = xstrndup(ref, n);
+	v = expand_text(rb, part, err);
+	free(part);
+	if (v == NULL)
+		return -1;
+	for (p = v; *p != '\0'; p++) {
+		if (isspace((unsigned char)*p) || *p == '\'' || *p == '\\')
+			buf_addc(b, '\\');
+		buf_addc(b, *p);
+	}
+	if (ci->state == PG_CI_VALUE_START && *v != '\0')
+		ci->state = PG_CI_VALUE;
+	free(v);
+	return 0;
+}
+
+char *
+pg_conninfo_expand(const struct runbook *rb, const char *tmpl, char **err)
+{
+	struct pg_refs r = { NULL, NULL, 0 };
+	struct pg_ci ci = { PG_CI_KEY, 0 };
+	struct buf b = { 0 };
+	size_t i, at = 0;
+	int rc = 0;
+
+	tmpl += strspn(tmpl, " \t\n\r\f\v");
+	if (strncmp(tmpl, "postgresql://", 13) == 0 ||
+	    strncmp(tmpl, "postgres://", 11) == 0)
+		return expand_text(rb, tmpl, err);
+	expand_scan(tmpl, pg_ci_ref, &r);
+	for (i = 0; i < r.n && rc == 0; i++) {
+		rc = pg_ci_literal(rb, tmpl + at, r.at[i] - at, &ci, &b, err);
+		if (rc == 0)
+			rc = pg_ci_value(rb, tmpl + r.at[i], r.len[i], &ci, &b,
+			    err);
+		at = r.at[i] + r.len[i];
+	}
+	if (rc == 0)
+		rc = pg_ci_literal(rb, tmpl + at, strlen(tmpl + at), &ci, &b,
+		    err);
+	free(r.at);
+	free(r.len);
+	if (rc != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+char *
+pg_conninfo_error(const char *target, const char *perr)
+{
+	static const char option[] = "invalid connection option \"";
+	char *msg, *line = xstrndup(perr != NULL ? perr : "",
+	    strcspn(perr != NULL ? perr : "", "\n"));
+
+	/* libpq's other messages may quote any part of it, the password too. */
+	if (strncmp(line, option, sizeof option - 1) == 0)
+		xasprintf(&msg, "invalid conninfo for target %s: %s", target,
+		    line);
+	else
+		xasprintf(&msg, "invalid conninfo for target %s (libpq cannot "
+		    "parse it; its message is not shown, as it may quote the "
+		    "password)", target);
+	free(line);
+	return msg;
+}
+
+/* Is a host of a conninfo a Unix socket or a loopback address? */
+static int
+pg_host_local(const char *h, size_t n)
+{
+	unsigned char a[16];
+	char name[256];
+
+	if (n == 0 || h[0] == '/' || h[0] == '@')
+		return 1;
+	if (n >= sizeof name)
+		return 0;
+	memcpy(name, h, n);
+	name[n] = '\0';
+	if (strcmp(name, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, name, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, name, a) == 1)
+		return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+	return 0;
+}
+
+/* A conninfo option's value ("" if unset). */
+static char *
+pg_opt(PQconninfoOption *opts, const char *key)
+{
+	PQconninfoOption *o;
+	const char *v = NULL;
+
+	for (o = opts; o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, key) == 0 && o->val != NULL)
+			v = o->val;
+	}
+	return xstrdup(v != NULL ? v : "");
+}
+
+/*
+ * The options libpq would connect with: conninfo, then its service file
+ * entry, the environment (PGHOST, PGSSLMODE, ...) and the defaults. libpq
+ * resolves them all before it checks target_session_attrs, and stops at
+ * an invalid one before connecting; that is what is asked here.
+ */
+static PQconninfoOption *
+pg_resolved(const char *conninfo)
+{
+	const char *keys[] = { "dbname", "target_session_attrs", NULL };
+	const char *values[] = { conninfo, "cutover-resolve-only", NULL };
+	PQconninfoOption *opts = NULL;
+	PGconn *pg = PQconnectStartParams(keys, values, 1);
+
+	if (pg != NULL && PQstatus(pg) == CONNECTION_BAD &&
+	    strstr(PQerrorMessage(pg), "target_session_attrs") != NULL)
+		opts = PQconninfo(pg);
+	PQfinish(pg);
+	return opts;
+}
+
+int
+pg_conninfo_tls(const char *conninfo, char **why)
+{
+	PQconninfoOption *opts;
+	char *host, *addr, *mode, *perr = NULL;
+	const char *h, *a;
+	size_t hn, an, i;
+	int rc = 0;
+
+	*why = NULL;
+	if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
+		PQfreemem(perr);
+		*why = xstrdup("libpq cannot parse its conninfo");
+		return 1;
+	}
+	PQconninfoFree(opts);
+	if ((opts = pg_resolved(conninfo)) == NULL) {
+		*why = xstrdup("libpq cannot resolve its conninfo (is its "
+		    "service defined?)");
+		return 1;
+	}
+	host = pg_opt(opts, "host");
+	addr = pg_opt(opts, "hostaddr");
+	mode = pg_opt(opts, "sslmode");
+	PQconninfoFree(opts);
+	if (strcmp(mode, "verify-full") == 0 || strcmp(mode, "verify-ca") == 0)
+		i = SIZE_MAX;
+	else
+		i = 0;
+	/* The i-th host goes to the i-th hostaddr when there is one. */
+	for (; i != SIZE_MAX && rc == 0; i++) {
+		hn = an = 0;
+		h = pg_nth(host, i, &hn);
+		a = pg_nth(addr, i, &an);
+		if (h == NULL && a == NULL)
+			break;
+		if (a == NULL || an == 0) {
+			a = h;
+			an = hn;
+		}
+		if (!pg_host_local(a, an)) {
+			xasprintf(why, "host %.*s is neither a Unix socket nor "
+			    "loopback, and sslmode is %s, not verify-full or "
+			    "verify-ca", (int)an, a, *mode != '\0' ? mode :
+			    "prefer");
+			rc = -1;
+		}
+	}
+	free(host);
+	free(addr);
+	free(mode);
+	return rc;
+}
+
+/* The i-th element of a comma-separated list (one of "" is ""), or NULL. */
+static const char *
+pg_nth(const char *list, size_t i, size_t *n)
+{
+	for (; i > 0; i--) {
+		list += strcspn(list, ",");
+		if (*list == '\0')
+			return NULL;
+		list++;
+	}
+	*n = strcspn(list, ",");
+	return list;
 }

@@ -1,7 +1,9 @@
 /*
  * runbook-lint.c - the checks that need the whole runbook loaded: duplicate
  * ids, references to targets, steps, roles and variables, cycles in needs
- * and in vars, and unknown ${var} in text fields.
+ * and in vars, and unknown ${var} in text fields. Lint also warns (without
+ * failing) about a secret pasted into SQL text and a postgres target a
+ * live run would refuse (pg_conninfo_tls).
  *
  * Everything here must stay near linear in the size of the runbook: a 4 MiB
  * file can hold a hundred thousand steps, so look-ups go through sorted
@@ -10,12 +12,15 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "expand.h"
+#include "pg.h"
 #include "runbook-int.h"
 #include "runbook.h"
 #include "xmalloc.h"
@@ -54,6 +59,7 @@ struct lint_text {
 	struct rb_index entity_vars; /* names: index is how many entities */
 	struct rb_pos *target_pos;   /* per target: its first ${entity.*} */
 	unsigned char *target_uses;  /* per target: has ${entity.*} */
+	int sql; /* the text is SQL sent to a server */
 };
 
 static const char *lint_best(struct rb_ctx *, const struct rb_index *,
@@ -103,6 +109,11 @@ static void lint_entity_vars_index(const struct runbook *,
 static void lint_entity_ref(struct lint_text *, const char *, size_t);
 static void lint_entity_field(struct lint_text *, const char *, size_t);
 static void lint_entity_targets(struct rb_ctx *, const struct lint_text *);
+static void lint_warn(struct rb_ctx *, struct rb_pos, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static const char **lint_sql_texts(const struct runbook *, size_t *);
+static int lint_ptr_compare(const void *, const void *);
+static void lint_tls(struct rb_ctx *);
 
 /*
  * The name in idx closest to word, or NULL. Only the first LINT_SUGGESTIONS
@@ -615,6 +626,7 @@ lint_text_ref(const char *name, size_t len, size_t offset, void *arg)
 	struct rb_pos pos;
 	const char *best;
 	char small[64], *copy = small;
+	size_t i;
 
 	if (len < sizeof small) {
 		memcpy(small, name, len);
@@ -630,7 +642,12 @@ lint_text_ref(const char *name, size_t len, size_t offset, void *arg)
 	} else if (len > 7 && strncmp(name, "entity.", 7) == 0 &&
 	    (t->entity_mode || rb_index_find(t->vars, copy) == SIZE_MAX)) {
 		lint_entity_ref(t, copy + 7, offset);
-	} else if (rb_index_find(t->vars, copy) == SIZE_MAX) {
+	} else if ((i = rb_index_find(t->vars, copy)) != SIZE_MAX) {
+		if (t->sql && t->ctx->rb->vars[i].secret)
+			lint_warn(t->ctx, lint_text_pos(t, offset), "secret "
+			    "${%s} in SQL text: the server shows it in "
+			    "pg_stat_activity and may log it", rb_short(copy));
+	} else {
 		pos = lint_text_pos(t, offset);
 		if ((best = lint_best(t->ctx, t->vars, copy)) != NULL) {
 			rb_error(t->ctx, pos, "unknown variable ${%s} (did you "
@@ -650,7 +667,8 @@ rb_lint_texts(struct rb_ctx *ctx)
 	struct runbook *rb = ctx->rb;
 	struct rb_index vars;
 	struct lint_text t = { .ctx = ctx, .vars = &vars };
-	size_t i;
+	const char **sql;
+	size_t i, nsql;
 
 	rb_index_build(&vars, rb->vars, rb->nvars, sizeof *rb->vars,
 	    offsetof(struct rb_var, name));
@@ -659,17 +677,100 @@ rb_lint_texts(struct rb_ctx *ctx)
 		lint_entity_vars_index(rb, &t.entity_vars);
 	t.target_pos = xcalloc(rb->ntargets + 1, sizeof *t.target_pos);
 	t.target_uses = xcalloc(rb->ntargets + 1, 1);
+	sql = lint_sql_texts(rb, &nsql);
 	for (i = 0; i < ctx->ntexts; i++) {
 		t.node = &ctx->texts[i];
 		t.owner = ctx->owners[i];
 		t.begun = 0;
+		t.sql = nsql > 0 && bsearch(&ctx->texts[i].value, sql, nsql,
+		    sizeof *sql, lint_ptr_compare) != NULL;
 		expand_scan(ctx->texts[i].value, lint_text_ref, &t);
 	}
 	lint_entity_targets(ctx, &t);
 	free(t.target_pos);
 	free(t.target_uses);
 	rb_index_free(&t.entity_vars);
+	free(sql);
 	rb_index_free(&vars);
+	lint_tls(ctx);
+}
+
+/* Lint only: "FILE:LINE:COL: warning: MSG" at once; not an error. */
+static void
+lint_warn(struct rb_ctx *ctx, struct rb_pos pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ctx->check_only)
+		return;
+	fprintf(stderr, "%s:%u:%u: warning: ", ctx->file, pos.line, pos.col);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* The SQL texts of sql and reconcile steps (pool pointers), sorted. */
+static const char **
+lint_sql_texts(const struct runbook *rb, size_t *n)
+{
+	const char **v = xcalloc(rb->nsteps * 3 + 1, sizeof *v);
+	const struct rb_step *d;
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < rb->nsteps; i++) {
+		d = &rb->steps[i];
+		if (d->type == STEP_SQL) {
+			v[(*n)++] = d->run;
+			v[(*n)++] = d->verify;
+			v[(*n)++] = d->rollback;
+		} else if (d->type == STEP_RECONCILE) {
+			v[(*n)++] = d->source.query;
+			v[(*n)++] = d->dest.query;
+		}
+	}
+	qsort(v, *n, sizeof *v, lint_ptr_compare);
+	return v;
+}
+
+static int
+lint_ptr_compare(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const char *const *)a;
+	uintptr_t y = (uintptr_t)*(const char *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Postgres targets a live run would refuse (see pg_live_refuses), when
+ * their conninfo can be expanded and resolved here (a service may only be
+ * defined on the machine that runs the cutover).
+ */
+static void
+lint_tls(struct rb_ctx *ctx)
+{
+	const struct runbook *rb = ctx->rb;
+	const struct rb_target *t;
+	char *ci, *why = NULL;
+	size_t i;
+
+	for (i = 0; ctx->check_only && ctx->errors == 0 && i < rb->ntargets;
+	    i++) {
+		t = &rb->targets[i];
+		if (t->type != TARGET_POSTGRES || t->conninfo == NULL ||
+		    t->tls_insecure)
+			continue;
+		if ((ci = pg_conninfo_expand(rb, t->conninfo, &why)) != NULL &&
+		    pg_conninfo_tls(ci, &why) < 0)
+			lint_warn(ctx, t->pos, "target %s: %s: a live run "
+			    "refuses it (set sslmode=verify-full, or tls: "
+			    "insecure)", t->name, why);
+		free(ci);
+		free(why);
+		why = NULL;
+	}
 }
 
 /* ------------------------------------------------- entities and waves */

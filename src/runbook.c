@@ -46,7 +46,7 @@ struct rb_key {
 
 #define FIELD(obj, k, type) ((type *)(void *)((char *)(obj) + (k)->off))
 #define BIT(t) (1u << (t))
-#define T_ALL 0x3fu
+#define T_ALL ((1u << STEP_NTYPES) - 1)
 #define T_RUN (BIT(STEP_LOCAL) | BIT(STEP_SSH) | BIT(STEP_SQL))
 #define T_AUTO (T_RUN | BIT(STEP_RECONCILE))
 #define T_HUMAN (BIT(STEP_MANUAL) | BIT(STEP_CHECKPOINT))
@@ -176,6 +176,8 @@ static void rb_load_number(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_compare(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
+static void rb_load_tls(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
 static void rb_load_host_key(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_env_only(struct rb_ctx *, const struct rb_key *,
@@ -288,6 +290,7 @@ static const struct rb_key target_keys[] = {
 	{ "host_key", T_SSH, rb_load_host_key, 0, 0, 0 },
 	{ "conninfo", T_PG, rb_load_text,
 	    offsetof(struct rb_target, conninfo), 0, 0 },
+	{ "tls", T_PG, rb_load_tls, 0, 0, 0 },
 };
 enum { TARGET_KEY_HOST = 1, TARGET_KEY_CONNINFO = 9 };
 
@@ -1517,6 +1520,21 @@ rb_load_host_key(struct rb_ctx *ctx, const struct rb_key *k,
 		rb_error(ctx, n->pos, "host_key: expected strict or "
 		    "accept-new, found %s", rb_found(n));
 	}
+}
+
+/* tls: verify (the default) or insecure. */
+static void
+rb_load_tls(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct rb_target *t = obj;
+
+	if (n->kind == RB_NODE_SCALAR && (strcmp(n->value, "verify") == 0 ||
+	    strcmp(n->value, "insecure") == 0))
+		t->tls_insecure = n->value[0] == 'i';
+	else
+		rb_error(ctx, n->pos, "tls: expected verify or insecure, found "
+		    "%s", rb_found(n));
 }
 
 /* A secret that must be "${env:NAME}"; its value is never echoed. */
@@ -2797,10 +2815,4 @@ step_type_name(enum step_type t)
 	if ((int)t < 0 || t >= STEP_NTYPES)
 		return "unknown";
 	return step_type_names[t];
-}
-
-int
-step_type_is_human(enum step_type t)
-{
-	return t == STEP_MANUAL || t == STEP_CHECKPOINT;
 }

@@ -79,6 +79,7 @@ struct rb_target {
 	int accept_new;    /* host_key: accept-new (default strict: 0) */
 	/* postgres */
 	char *conninfo;
+	int tls_insecure; /* tls: insecure (live runs may skip verify-full) */
 	struct rb_pos pos;
 };
 
@@ -290,7 +291,5 @@ int runbook_instance_parse(const char *name, char **step, char **entity);
 const char *runbook_step_sha(const struct rb_step *, int rule);
 
 const char *step_type_name(enum step_type);
-/* Is this step run by a person (manual, checkpoint)? */
-int step_type_is_human(enum step_type);
 
 #endif

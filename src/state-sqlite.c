@@ -110,6 +110,7 @@ static void sqlite_rollback(struct state *);
 static int sqlite_open(struct state *, const char *, int, char **);
 static void sqlite_close(struct state *);
 static int sqlite_changed(struct state *);
+static int sqlite_wait(struct state *, int);
 static int sqlite_run_latest(struct state *, int, struct run_info *);
 static int sqlite_run_get(struct state *, int64_t, struct run_info *);
 static int sqlite_run_list(struct state *, struct run_info **, size_t *);
@@ -165,6 +166,10 @@ static int sqlite_audit_last(struct state *, int64_t *, char **);
 static int sqlite_audit_append(struct state *, const struct audit_row *);
 static int sqlite_audit_each(struct state *, int64_t,
     int (*)(const struct audit_row *, void *), void *);
+static int sqlite_rows_each(struct state *, const char *, int64_t,
+    int (*)(const struct state_row *, void *), void *);
+static int sqlite_row_put(struct state *, const char *,
+    const struct state_row *, int64_t *);
 
 
 /* Keep SQLite's message as the last error; returns STATE_ERR. */
@@ -567,6 +572,28 @@ sqlite_changed(struct state *st)
 		return 0;
 	st->store->data_version = v;
 	return 1;
+}
+
+/* Wait for another connection's commit: PRAGMA data_version every 50 ms,
+ * left for sqlite_changed to take. */
+static int
+sqlite_wait(struct state *st, int timeout_ms)
+{
+	int64_t end = state_now_ms() + timeout_ms, v;
+	sqlite3_stmt *s;
+
+	for (;;) {
+		if ((s = st_query(st, "PRAGMA data_version", "")) == NULL)
+			return STATE_ERR;
+		v = sqlite3_step(s) == SQLITE_ROW ? col_int(s, "data_version", -1)
+		                                  : -1;
+		st_done(st, s);
+		if (v != st->store->data_version)
+			return 1;
+		if (state_now_ms() >= end)
+			return 0;
+		usleep(50000);
+	}
 }
 
 /* Runs. */
@@ -1302,11 +1329,144 @@ sqlite_audit_each(struct state *st, int64_t run,
 	return (stop || rc == SQLITE_DONE) ? STATE_OK : st_fail(st, "read audit");
 }
 
+/* Copying (state copy): the tables, and how their rows name their run. */
+static const struct {
+	const char *name, *run_col, *order;
+} copy_tables[] = {
+	{ "runs", "id", "id" },
+	{ "steps", "run", "idx" },
+	{ "attempts", "run", "step, n" },
+	{ "decisions", "run", "id" },
+};
+
+static int
+copy_table(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof copy_tables / sizeof copy_tables[0]; i++)
+		if (strcmp(copy_tables[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A row as a state_row, less a decision's own id (table 3). */
+static void
+copy_row_fill(sqlite3_stmt *s, int t, struct state_row *r)
+{
+	int c, type;
+	size_t len;
+
+	memset(r, 0, sizeof *r);
+	for (c = 0; c < sqlite3_column_count(s) && r->n < STATE_ROW_MAX; c++) {
+		if (t == 3 && strcmp(sqlite3_column_name(s, c), "id") == 0)
+			continue;
+		r->name[r->n] = xstrdup(sqlite3_column_name(s, c));
+		type = sqlite3_column_type(s, c);
+		if (type != SQLITE_NULL) {
+			const void *v = type == SQLITE_BLOB
+			    ? sqlite3_column_blob(s, c)
+			    : (const void *)sqlite3_column_text(s, c);
+
+			len = (size_t)sqlite3_column_bytes(s, c);
+			r->value[r->n] = xmalloc(len + 1);
+			if (len > 0)
+				memcpy(r->value[r->n], v, len);
+			r->value[r->n][len] = '\0';
+			r->len[r->n] = len;
+			r->blob[r->n] = type == SQLITE_BLOB;
+		}
+		r->n++;
+	}
+}
+
+static int
+sqlite_rows_each(struct state *st, const char *table, int64_t run,
+    int (*fn)(const struct state_row *, void *), void *arg)
+{
+	struct state_row r;
+	sqlite3_stmt *s;
+	char *sql;
+	int t = copy_table(table), i, rc, stop = 0;
+
+	if (t < 0)
+		return store_fail(st, "no table %s", table);
+	sql = xprintf("SELECT * FROM %s WHERE %s=? ORDER BY %s",
+	    copy_tables[t].name, copy_tables[t].run_col, copy_tables[t].order);
+	s = st_query(st, sql, "I", run);
+	free(sql);
+	if (s == NULL)
+		return STATE_ERR;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		copy_row_fill(s, t, &r);
+		stop = fn(&r, arg);
+		for (i = 0; i < r.n; i++) {
+			free(r.name[i]);
+			free(r.value[i]);
+		}
+	}
+	st_done(st, s);
+	return (stop || rc == SQLITE_DONE) ? STATE_OK : st_fail(st, "read");
+}
+
+/* Put a copied row in, as given, but a new id for a run (or decision). */
+static int
+sqlite_row_put(struct state *st, const char *table, const struct state_row *r,
+    int64_t *id)
+{
+	sqlite3_stmt *s;
+	char *cols = xstrdup(""), *vals = xstrdup(""), *more;
+	int t = copy_table(table), i, n = 0, rc = SQLITE_OK;
+
+	if (t < 0)
+		return store_fail(st, "no table %s", table);
+	for (i = 0; i < r->n; i++) {
+		if (strcmp(r->name[i], "id") == 0 && (t == 0 || t == 3))
+			continue;
+		more = sqlite3_mprintf("%s%s\"%w\"", cols, n ? ", " : "",
+		    r->name[i]);
+		free(cols);
+		cols = xstrdup(more);
+		sqlite3_free(more);
+		more = xprintf("%s%s?", vals, n++ ? ", " : "");
+		free(vals);
+		vals = more;
+	}
+	more = xprintf("INSERT INTO %s(%s) VALUES(%s)", table, cols, vals);
+	free(cols);
+	free(vals);
+	if (sqlite3_prepare_v2(st->store->db, more, -1, &s, NULL) != SQLITE_OK) {
+		free(more);
+		return st_fail(st, "copy");
+	}
+	free(more);
+	for (i = 0, n = 0; rc == SQLITE_OK && i < r->n; i++) {
+		if (strcmp(r->name[i], "id") == 0 && (t == 0 || t == 3))
+			continue;
+		if (r->value[i] == NULL)
+			rc = sqlite3_bind_null(s, ++n);
+		else if (r->blob[i])
+			rc = sqlite3_bind_blob64(s, ++n, r->value[i], r->len[i],
+			    SQLITE_TRANSIENT);
+		else
+			rc = sqlite3_bind_text(s, ++n, r->value[i], -1,
+			    SQLITE_TRANSIENT);
+	}
+	rc = rc == SQLITE_OK ? sqlite3_step(s) : rc;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return st_fail(st, "copy");
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(st->store->db);
+	return STATE_OK;
+}
+
 const struct store_ops store_sqlite = {
 	.name = "sqlite",
 	.open = sqlite_open,
 	.close = sqlite_close,
 	.changed = sqlite_changed,
+	.wait = sqlite_wait,
 	.set_durable = sqlite_set_durable,
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,
@@ -1344,4 +1504,6 @@ const struct store_ops store_sqlite = {
 	.audit_last = sqlite_audit_last,
 	.audit_append = sqlite_audit_append,
 	.audit_each = sqlite_audit_each,
+	.rows_each = sqlite_rows_each,
+	.row_put = sqlite_row_put,
 };

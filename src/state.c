@@ -21,17 +21,15 @@
 #include "store.h"
 #include "xmalloc.h"
 
-/*
- * The stores, by the form of the path: the first whose prefix the path
- * starts with keeps it. A NULL store is a form reserved for one to come.
- */
+/* The stores, by the form of the path: the first whose prefix the path
+ * starts with keeps it. */
 static const struct {
 	const char *prefix;
 	const struct store_ops *ops;
 } stores[] = {
-	{ "postgresql://", NULL },
-	{ "postgres://", NULL },
-	{ "pg:", NULL },
+	{ "postgresql://", &store_pg },
+	{ "postgres://", &store_pg },
+	{ "pg:", &store_pg },
 	{ "", &store_sqlite },
 };
 
@@ -141,7 +139,7 @@ state_error(struct state *st)
 	return st->error != NULL ? st->error : "unknown error";
 }
 
-/* The store of a path, or NULL for a form reserved for a store to come. */
+/* The store of a path. */
 static const struct store_ops *
 state_store(const char *path)
 {
@@ -169,11 +167,6 @@ state_open(const char *path, int create, struct state **out, char **err)
 
 	*out = NULL;
 	*err = NULL;
-	if (ops == NULL) {
-		xasprintf(err, "%s: PostgreSQL state stores are not supported yet; "
-		    "give the path of a state file", path);
-		return STATE_ERR;
-	}
 	st = xcalloc(1, sizeof *st);
 	st->ops = ops;
 	st->path = xstrdup(path);
@@ -198,10 +191,18 @@ state_close(struct state *st)
 		return;
 	st->ops->close(st);
 	free(st->path);
+	free(st->runbook);
 	free(st->operator);
 	free(st->os_user);
 	free(st->error);
 	free(st);
+}
+
+void
+state_set_runbook(struct state *st, const char *name)
+{
+	free(st->runbook);
+	st->runbook = name != NULL ? xstrdup(name) : NULL;
 }
 
 int
@@ -220,6 +221,12 @@ int
 state_changed(struct state *st)
 {
 	return st->ops->changed(st);
+}
+
+int
+state_wait(struct state *st, int timeout_ms)
+{
+	return st->ops->wait(st, timeout_ms);
 }
 
 void
@@ -734,4 +741,44 @@ state_audit_each(struct state *st, int64_t run,
     int (*fn)(const struct audit_row *, void *), void *arg)
 {
 	return st->ops->audit_each(st, run, fn, arg);
+}
+
+int
+state_rows_each(struct state *st, const char *table, int64_t run,
+    int (*fn)(const struct state_row *, void *), void *arg)
+{
+	return st->ops->rows_each(st, table, run, fn, arg);
+}
+
+int
+state_row_put(struct state *st, const char *table, const struct state_row *r,
+    int64_t *id)
+{
+	return st->ops->row_put(st, table, r, id);
+}
+
+int
+state_audit_copy(struct state *st, const struct audit_row *src, int64_t run)
+{
+	struct audit_row a = *src;
+	char prev[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1];
+	char *last = NULL;
+	int opened, rc;
+
+	if ((opened = store_tx_enter(st)) < 0)
+		return STATE_ERR;
+	if (st->ops->audit_last(st, &a.id, &last) != STATE_OK)
+		return store_tx_leave(st, opened, STATE_ERR);
+	a.id++;
+	memset(prev, '0', SHA256_HEX_LEN);
+	prev[SHA256_HEX_LEN] = '\0';
+	if (last != NULL)
+		snprintf(prev, sizeof prev, "%s", last);
+	free(last);
+	a.run = run;
+	a.prev = prev;
+	audit_hash(&a, hash);
+	a.hash = hash;
+	rc = st->ops->audit_append(st, &a);
+	return store_tx_leave(st, opened, rc);
 }

@@ -138,20 +138,31 @@ void state_format_time(int64_t ms, char out[32]);
  * Open (creating with mode 0600 if create is set) the state file. Returns
  * STATE_OK, STATE_NEWER (schema of a newer cutover) or STATE_ERR, with a
  * one-line message in *err (caller frees) on failure. A path of the form
- * postgresql://..., postgres://... or pg:... is reserved for a PostgreSQL
- * store and refused (STATE_ERR) for now.
+ * postgresql://..., postgres://... or pg:CONNINFO opens a PostgreSQL
+ * database instead (schema cutover, created when create is set and the
+ * role may); messages never show its password.
  */
 int state_open(const char *path, int create, struct state **, char **err);
 /* Is path a state file (not the address of a database server)? Only a file
  * has a directory to create and can be missing. */
 int state_is_file(const char *path);
 void state_close(struct state *);
+/* The runbook whose runs the handle sees: a store that keeps many runbooks
+ * (PostgreSQL) reads and writes only its runs, and its own audit chain; a
+ * state file keeps one runbook and ignores it. NULL: every runbook, for
+ * reading (state_run_list) only. The name is copied. */
+void state_set_runbook(struct state *, const char *name);
 /* Who acts: recorded in every audit entry. Strings are copied. */
 void state_set_actor(struct state *, const char *operator, const char *os_user);
 const char *state_operator(const struct state *);
 const char *state_error(struct state *);
 /* Has another connection changed the file since the last call? */
 int state_changed(struct state *);
+/* Wait up to timeout_ms for another connection to change the runs of the
+ * handle's runbook: 1 when one did (state_changed then says so too), 0 if
+ * none did, STATE_ERR. PostgreSQL is told of each commit (NOTIFY on a
+ * channel per runbook); a state file is looked at every 50 ms. */
+int state_wait(struct state *, int timeout_ms);
 
 /* Commits are durable (synchronous=FULL, the default) or, for writes that
  * are views rather than transitions, left to the next durable commit. */
@@ -279,5 +290,29 @@ int state_audit_each(struct state *, int64_t run,
 /* Check the hash chain. Returns 0 if intact, else 1 with *bad_id the first
  * entry that does not match; -1 on a read error. */
 int state_audit_verify(struct state *, int64_t *bad_id, char **why);
+
+/*
+ * Copying runs between stores (`cutover state copy`): the rows of a run's
+ * table ("runs", "steps", "attempts", "decisions") as column names and
+ * values, as the store keeps them, and a row put into another store as
+ * given. Values are text (integers in decimal) or bytes (blob set); NULL is
+ * SQL NULL. Putting a "runs" row gives the run a new id (*id) in the
+ * runbook of the handle; the other tables' rows name their run by it.
+ */
+#define STATE_ROW_MAX 24
+struct state_row {
+	int n;
+	char *name[STATE_ROW_MAX];
+	char *value[STATE_ROW_MAX];
+	size_t len[STATE_ROW_MAX];
+	int blob[STATE_ROW_MAX];
+};
+int state_rows_each(struct state *, const char *table, int64_t run,
+    int (*fn)(const struct state_row *, void *), void *);
+int state_row_put(struct state *, const char *table, const struct state_row *,
+    int64_t *id);
+/* Append a copy of entry a (its time, step, people, action and details)
+ * to this store's trail under run, chained to the entries before it. */
+int state_audit_copy(struct state *, const struct audit_row *a, int64_t run);
 
 #endif

@@ -10,7 +10,7 @@
  *
  *   a plain path                   SQLite, state-sqlite.c (store_sqlite)
  *   postgresql://, postgres://,
- *   pg:                            reserved for PostgreSQL: refused today
+ *   pg:                            PostgreSQL, state-pg.c (store_pg)
  *
  * A new store is a file state-NAME.c defining one const struct store_ops,
  * and a line in stores[]; the engine and the commands do not change.
@@ -54,6 +54,7 @@ struct state {
 	const struct store_ops *ops;
 	struct store *store; /* the store's own */
 	char *path;
+	char *runbook; /* state_set_runbook's, or NULL */
 	char *operator;
 	char *os_user;
 	char host[256]; /* this machine, for the lease */
@@ -71,6 +72,9 @@ struct store_ops {
 	void (*close)(struct state *);
 	/* Has another connection changed anything since the last call? */
 	int (*changed)(struct state *);
+	/* Wait up to timeout_ms for another connection's change (as
+	 * state_wait), without taking it from changed. */
+	int (*wait)(struct state *, int timeout_ms);
 	void (*set_durable)(struct state *, int);
 	int (*begin)(struct state *);
 	int (*commit)(struct state *); /* rolls back if it fails */
@@ -155,9 +159,16 @@ struct store_ops {
 	int (*audit_append)(struct state *, const struct audit_row *);
 	int (*audit_each)(struct state *, int64_t run,
 	    int (*fn)(const struct audit_row *, void *), void *);
+
+	/* Copying: as state_rows_each and state_row_put. */
+	int (*rows_each)(struct state *, const char *table, int64_t run,
+	    int (*fn)(const struct state_row *, void *), void *);
+	int (*row_put)(struct state *, const char *table,
+	    const struct state_row *, int64_t *id);
 };
 
 extern const struct store_ops store_sqlite;
+extern const struct store_ops store_pg;
 
 /* Keep "what: why" as the last error (state_error); returns STATE_ERR. */
 int store_fail(struct state *, const char *, ...)

@@ -257,10 +257,12 @@ theme_path(void)
 {
 	const char *cfg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 
+	/* Never the working directory: a theme there is whoever wrote it. */
 	if (cfg != NULL && *cfg == '/')
-		return xprintf("./themes:%s/cutover/themes:%s", cfg, THEMEDIR);
-	return xprintf("./themes:%s/.config/cutover/themes:%s",
-	    home != NULL ? home : ".", THEMEDIR);
+		return xprintf("%s/cutover/themes:%s", cfg, THEMEDIR);
+	if (home != NULL && *home == '/')
+		return xprintf("%s/.config/cutover/themes:%s", home, THEMEDIR);
+	return xstrdup(THEMEDIR);
 }
 
 /* The file of theme name in the search path, or NULL. */

@@ -20,6 +20,7 @@
 #include "duration.h"
 #include "loop.h"
 #include "report.h"
+#include "step-kind.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -203,13 +204,14 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 		if (ui->rows[i].ended_ms > last)
 			last = ui->rows[i].ended_ms;
 	}
-	if (strcmp(ui->e->run.state, "open") != 0 && last > 0)
+	if (strcmp(engine_run_info(ui->e)->state, "open") != 0 && last > 0)
 		now = last;
 	if (first < 0)
 		snprintf(elapsed, len, "--:--:--");
 	else
 		ui_hms(now - first, elapsed, len);
-	if (report_eta(ui->st, ui->rb, ui->e->run.id, 1000, &et) != STATE_OK) {
+	if (report_eta(ui->st, ui->rb, engine_run_info(ui->e)->id, 1000,
+	        &et) != STATE_OK) {
 		snprintf(eta, len, "ETA --");
 		return;
 	}
@@ -229,17 +231,18 @@ static void
 ui_draw_header(struct ui *ui)
 {
 	struct engine *e = ui->e;
-	int live = strcmp(e->run.mode, "live") == 0, open, x, rx;
+	int live = strcmp(engine_run_info(e)->mode, "live") == 0, open, x, rx;
 	enum theme_element el = live ? T_HEADER_LIVE : T_HEADER;
 	char info[256], elapsed[32], eta[64];
 	const char *tag = live ? " *** LIVE *** " : " REHEARSAL ";
 	const char *title = ui->rb->title ? ui->rb->title : ui->rb->name;
 
-	open = strcmp(e->run.state, "open") == 0;
+	open = strcmp(engine_run_info(e)->state, "open") == 0;
 	ui_times(ui, elapsed, eta, sizeof elapsed);
 	snprintf(info, sizeof info, " run %lld%s%s  T+%s  %s  %s ",
-	    (long long)e->run.id, open ? "" : " ", open ? "" : e->run.state,
-	    elapsed, eta, ui->watch ? "WATCH" : e->hold ? "HOLD" : "AUTO");
+	    (long long)engine_run_info(e)->id, open ? "" : " ",
+	    open ? "" : engine_run_info(e)->state, elapsed, eta,
+	    ui->watch ? "WATCH" : engine_hold(e) ? "HOLD" : "AUTO");
 	ui_fill(ui, 0, 0, COLS, el);
 	x = live ? ui_puts(ui, 0, 0, COLS, T_HEADER_LIVE, tag) : 0;
 	x += ui_puts(ui, 0, x, COLS - x, el, " ");
@@ -292,7 +295,7 @@ ui_draw_list(struct ui *ui, int y, int h, int w)
 			continue;
 		if (rows[row] < rb->nsteps) {
 			ui->list_rows[r] = rows[row];
-			ui_draw_step(ui, y + r, w, &ui->e->steps[rows[row]],
+			ui_draw_step(ui, y + r, w, engine_step_at(ui->e, rows[row]),
 			    rows[row] == ui->sel);
 			continue;
 		}
@@ -317,7 +320,7 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 	else if (ui->search != NULL && (strcasestr(s->def->id, ui->search) ||
 	    (s->def->title && strcasestr(s->def->title, ui->search))))
 		el = T_MATCH;
-	if (s->ex != NULL)
+	if (engine_step_running(s))
 		ui_hms(loop_now() - s->started, t, sizeof t);
 	tw = t[0] ? (int)strlen(t + 3) : 0;
 	x = ui_puts(ui, y, 0, w, el, sel ? ">" : " ");
@@ -394,7 +397,7 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 		buf_printf(&b, "  target %s", d->target_name);
 	if (d->owner != NULL)
 		buf_printf(&b, "  owner %s", d->owner);
-	if (d->type == STEP_CHECKPOINT)
+	if (step_kind_is_gate(d->type))
 		buf_printf(&b, "  %d of %d go%s", dt->go, d->approvals,
 		    dt->nogo ? ", NO-GO" : "");
 	n += ui_draw_field(ui, y + n, x, w, h - n, "type", b.data, T_TEXT, lw);
@@ -424,7 +427,7 @@ ui_draw_record(struct ui *ui, int y, int x, int w, int h)
 	buf_printf(&b, "%d", s->attempts);
 	if (dt->have_row && dt->row.started_at != NULL)
 		buf_printf(&b, "  started %.8sZ", dt->row.started_at + 11);
-	if (s->ex != NULL) {
+	if (engine_step_running(s)) {
 		ui_hms(loop_now() - s->started, t, sizeof t);
 		buf_printf(&b, "  running %s", t);
 	} else if (dt->have_row && dt->row.ended_at != NULL) {
@@ -438,7 +441,7 @@ ui_draw_record(struct ui *ui, int y, int x, int w, int h)
 	n += ui_draw_field(ui, y + n, x, w, h - n, "attempts", b.data, T_TEXT,
 	    lw);
 	n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n, "note",
-	    s->ex == NULL && dt->have_row ? dt->row.note : s->note, T_TEXT, lw);
+	    !engine_step_running(s) && dt->have_row ? dt->row.note : s->note, T_TEXT, lw);
 	if (dt->have_row)
 		n += ui_draw_field(ui, y + n, x, w, h - n > 3 ? 3 : h - n,
 		    "result", dt->row.result, T_TEXT, lw);
@@ -452,7 +455,7 @@ ui_output_text(struct ui *ui, struct engine_step *s)
 {
 	struct ui_output *o = &ui->out;
 	struct ui_detail *d = &ui->detail;
-	int live = !ui->watch && s->ex != NULL;
+	int live = !ui->watch && engine_step_running(s);
 
 	if (o->step == s && o->live == live && (!live || o->gen == s->out_gen)
 	    && o->text != NULL)
@@ -489,7 +492,7 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 	attrset(ui->attr[T_BORDER]);
 	mvhline(y, x, UI_HLINE(ui), w);
 	buf_printf(&b, " output of %s", s->def->id);
-	if (s->ex != NULL && !ui->watch)
+	if (engine_step_running(s) && !ui->watch)
 		buf_printf(&b, ", attempt %d, %s ", s->attempt,
 		    s->phase == PH_VERIFY ? "verifying" : "running");
 	else if (d->natt > 0)
@@ -501,7 +504,7 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 	buf_reset(&b);
 	if (ui->out.scroll > 0)
 		buf_printf(&b, " back %d lines (f follows) ", ui->out.scroll);
-	else if (s->ex != NULL)
+	else if (engine_step_running(s))
 		buf_adds(&b, " following ");
 	if (b.len > 0 && tx + (int)b.len + 2 < x + w)
 		ui_puts(ui, y, x + w - (int)b.len - 1, (int)b.len, T_OUTPUT_INFO,
@@ -509,8 +512,8 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 	buf_free(&b);
 	if (ui->out.len == 0) {
 		ui_puts(ui, y + 1, x + 1, w - 1, T_OUTPUT_INFO,
-		    step_type_is_human(s->def->type) ? "(a person acts on this "
-		    "step: it has no output)" : d->natt > 0 || s->ex != NULL
+		    step_kind_is_person(s->def->type) ? "(a person acts on this "
+		    "step: it has no output)" : d->natt > 0 || engine_step_running(s)
 		    ? "(no output)" : "(not run yet)");
 		return;
 	}
@@ -573,25 +576,26 @@ ui_step_hint(struct ui *ui, struct engine_step *s)
 {
 	if (ui->watch)
 		return NULL;
-	if (ui->e->stopping)
+	if (engine_stopping(ui->e))
 		return "stopping: waiting for the running steps to end";
 	if (s == NULL)
 		return NULL;
-	if (s->state == ST_AWAITING && s->def->type == STEP_CHECKPOINT)
+	if (s->state == ST_AWAITING && step_kind_is_gate(s->def->type))
 		return "waits for a decision: g go, n no-go";
-	if (s->state == ST_AWAITING && s->def->type == STEP_MANUAL)
+	if (s->state == ST_AWAITING &&
+	    step_kind(s->def->type)->who == WHO_CONFIRM)
 		return "waits for a person: c confirms it when done";
 	if (s->state == ST_AWAITING || s->state == ST_INTERRUPTED)
 		return "interrupted: r retries, c confirms it done, s skips";
 	if (s->state == ST_FAILED)
 		return "failed: r retries, s skips";
-	if (ui->e->halted)
+	if (engine_halted(ui->e))
 		return "halted: a step failed; retry or skip it";
-	if (s->ex != NULL)
+	if (engine_step_running(s))
 		return "running: PgUp/PgDn scroll its output, f follows";
 	if ((s->state == ST_PENDING || s->state == ST_ROLLED_BACK) &&
-	    !step_type_is_human(s->def->type))
-		return ui->e->hold ? "Enter runs it; a starts everything that may "
+	    !step_kind_is_person(s->def->type))
+		return engine_hold(ui->e) ? "Enter runs it; a starts everything that may "
 		    "start" : "starts when the steps it needs are done";
 	return NULL;
 }
@@ -622,25 +626,44 @@ ui_draw_status(struct ui *ui, int y)
 		ui_puts(ui, y, 0, COLS, T_OUTPUT_INFO, hint);
 }
 
-/* Key hints, as many as fit; "? help" and "q quit" always. */
+/*
+ * Key hints, as many as fit; "? help" and "q quit" always. Keys that act
+ * on the selected step are shown only when the engine would let them.
+ */
 static void
 ui_draw_hints(struct ui *ui, int y)
 {
-	static const char *drive[] = { "jk", "move", "Enter", "run", "a",
-		"auto", "c", "confirm", "g", "go", "n", "no-go", "s", "skip",
-		"r", "retry", "/", "search", "PgUp", "output", NULL };
-	static const char *watch[] = { "jk", "move", "/", "search", "PgUp",
-		"output", NULL };
-	const char **h = ui->watch ? watch : drive;
+	static const struct {
+		const char *key, *what;
+		int act; /* enum engine_action; -1 always, -2 when driving */
+	} drive[] = {
+		{ "jk", "move", -1 }, { "Enter", "run", ENGINE_RUN },
+		{ "a", "auto", -2 }, { "c", "confirm", ENGINE_CONFIRM },
+		{ "g", "go", ENGINE_DECIDE }, { "n", "no-go", ENGINE_DECIDE },
+		{ "s", "skip", ENGINE_SKIP }, { "r", "retry", ENGINE_RETRY },
+		{ "/", "search", -1 }, { "PgUp", "output", -1 },
+	};
+	struct engine_step *s = ui_selected(ui);
 	struct buf b = { 0 };
-	int x = 0, i, room = COLS - 17;
+	const char *why;
+	int x = 0, room = COLS - 17, act;
+	size_t i;
 
 	ui_fill(ui, y, 0, COLS, T_HINTS);
-	for (i = 0; h[i] != NULL; i += 2) {
-		if (x + (int)(strlen(h[i]) + strlen(h[i + 1])) + 3 > room)
+	for (i = 0; i < sizeof drive / sizeof drive[0]; i++) {
+		act = drive[i].act;
+		if ((act != -1 && ui->watch) || (act >= 0 && s == NULL))
+			continue;
+		if (act == ENGINE_RETRY)
+			act = (int)engine_which_retry(s);
+		if (act >= 0 && engine_may(ui->e, s, (enum engine_action)act,
+		        &why) != 0)
+			continue;
+		if (x + (int)(strlen(drive[i].key) + strlen(drive[i].what)) + 3 >
+		    room)
 			break;
-		x += ui_puts(ui, y, x, COLS - x, T_KEY, h[i]) + 1;
-		x += ui_puts(ui, y, x, COLS - x, T_HINTS, h[i + 1]) + 2;
+		x += ui_puts(ui, y, x, COLS - x, T_KEY, drive[i].key) + 1;
+		x += ui_puts(ui, y, x, COLS - x, T_HINTS, drive[i].what) + 2;
 	}
 	x += ui_puts(ui, y, x, COLS - x, T_KEY, "?") + 1;
 	x += ui_puts(ui, y, x, COLS - x, T_HINTS, "help") + 2;

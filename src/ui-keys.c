@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "step-kind.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -48,7 +49,6 @@ static void key_auto(struct ui *);
 static void key_confirm(struct ui *);
 static void key_go(struct ui *);
 static void key_nogo(struct ui *);
-static void key_decide(struct ui *, int);
 static void key_skip(struct ui *);
 static void key_retry(struct ui *);
 static void key_rollback(struct ui *);
@@ -64,7 +64,7 @@ static void key_redraw(struct ui *);
 static void key_quit(struct ui *);
 static void key_escape(struct ui *);
 static void key_mouse(struct ui *);
-static int ui_live(struct ui *);
+static enum engine_action ui_act_action(int, struct engine_step *);
 static void ui_act_begin(struct ui *, int, const char *, int);
 static void ui_act_text(struct ui *, const char *);
 static void ui_act_id(struct ui *, const char *);
@@ -135,7 +135,7 @@ ui_key(struct ui *ui, int key)
 				ui_message(ui, 1, "read-only: this screen watches "
 				    "run %lld; act from the driving console or "
 				    "with cutover confirm, decide or skip",
-				    (long long)ui->e->run.id);
+				    (long long)engine_run_info(ui->e)->id);
 				return;
 			}
 			b->fn(ui);
@@ -161,7 +161,7 @@ ui_help_lines(struct ui *ui, const char ***keys, const char ***what)
 void
 ui_select(struct ui *ui, size_t i)
 {
-	if (i >= ui->e->nsteps || i == ui->sel)
+	if (i >= engine_nsteps(ui->e) || i == ui->sel)
 		return;
 	ui->sel = i;
 	ui->out.scroll = 0;
@@ -195,8 +195,8 @@ key_first(struct ui *ui)
 static void
 key_last(struct ui *ui)
 {
-	if (ui->e->nsteps > 0)
-		ui_select(ui, ui->e->nsteps - 1);
+	if (engine_nsteps(ui->e) > 0)
+		ui_select(ui, engine_nsteps(ui->e) - 1);
 }
 
 static void
@@ -263,24 +263,18 @@ key_mouse(struct ui *ui)
 	ui_select(ui, ui->list_rows[row]);
 }
 
-static int
-ui_live(struct ui *ui)
-{
-	return strcmp(ui->e->run.mode, "live") == 0;
-}
-
 static void
 key_auto(struct ui *ui)
 {
 	struct engine *e = ui->e;
 
-	e->hold = !e->hold;
-	if (e->hold) {
+	engine_set_hold(e, !engine_hold(e));
+	if (engine_hold(e)) {
 		ui_message(ui, 0, "hold: nothing new starts by itself (running "
 		    "steps go on); Enter runs one step");
 		return;
 	}
-	if (e->halted)
+	if (engine_halted(e))
 		ui_message(ui, 1, "automatic, but a step failed: retry or skip "
 		    "it first");
 	else
@@ -292,122 +286,36 @@ key_auto(struct ui *ui)
 static void
 key_run(struct ui *ui)
 {
-	struct engine_step *s = ui_selected(ui);
-
-	if (s == NULL)
-		return;
-	if (step_type_is_human(s->def->type) || s->ex != NULL ||
-	    s->state == ST_SUCCEEDED || s->state == ST_SKIPPED) {
-		ui_act_start(ui, s); /* says why not */
-		return;
-	}
-	ui->act_step = s;
 	ui_act_begin(ui, ACT_RUN, NULL, 0);
 }
 
 static void
 key_confirm(struct ui *ui)
 {
-	struct engine_step *s = ui_selected(ui);
-	char *label;
-
-	if (s == NULL)
-		return;
-	if (s->def->type == STEP_CHECKPOINT) {
-		ui_message(ui, 1, "%s is a checkpoint: g for go, n for no-go",
-		    s->def->id);
-		return;
-	}
-	if (s->state != ST_AWAITING && s->state != ST_INTERRUPTED) {
-		ui_message(ui, 1, "%s is %s, not awaiting a person; nothing to "
-		    "confirm", s->def->id, step_state_name(s->state));
-		return;
-	}
-	ui->act_step = s;
-	label = xprintf("confirm %s; note (optional): ", s->def->id);
-	ui_act_begin(ui, ACT_CONFIRM, label, 0);
-	free(label);
-}
-
-/* g and n: a decision at the selected checkpoint. */
-static void
-key_decide(struct ui *ui, int go)
-{
-	struct engine_step *s = ui_selected(ui);
-	char *label;
-
-	if (s == NULL)
-		return;
-	if (s->def->type != STEP_CHECKPOINT) {
-		ui_message(ui, 1, "%s is a %s step, not a checkpoint", s->def->id,
-		    step_type_name(s->def->type));
-		return;
-	}
-	if (s->state != ST_AWAITING) {
-		ui_message(ui, 1, "checkpoint %s is %s, not awaiting a decision",
-		    s->def->id, step_state_name(s->state));
-		return;
-	}
-	ui->act_step = s;
-	label = xprintf("%s at %s; reason (required): ", go ? "GO" : "NO-GO",
-	    s->def->id);
-	ui_act_begin(ui, go ? ACT_GO : ACT_NOGO, label, 1);
-	free(label);
+	ui_act_begin(ui, ACT_CONFIRM, "confirm", 0);
 }
 
 static void
 key_go(struct ui *ui)
 {
-	key_decide(ui, 1);
+	ui_act_begin(ui, ACT_GO, "GO at", 1);
 }
 
 static void
 key_nogo(struct ui *ui)
 {
-	key_decide(ui, 0);
+	ui_act_begin(ui, ACT_NOGO, "NO-GO at", 1);
 }
 
 static void
 key_skip(struct ui *ui)
 {
-	struct engine_step *s = ui_selected(ui);
-	char *label;
-
-	if (s == NULL)
-		return;
-	if (s->ex != NULL || s->state == ST_SUCCEEDED ||
-	    s->state == ST_SKIPPED || s->state == ST_RUNNING) {
-		ui_message(ui, 1, "%s is %s and cannot be skipped", s->def->id,
-		    step_state_name(s->state));
-		return;
-	}
-	ui->act_step = s;
-	label = xprintf("skip %s; reason (required): ", s->def->id);
-	ui_act_begin(ui, ACT_SKIP, label, 1);
-	free(label);
+	ui_act_begin(ui, ACT_SKIP, "skip", 1);
 }
 
 static void
 key_retry(struct ui *ui)
 {
-	struct engine_step *s = ui_selected(ui);
-
-	if (s == NULL)
-		return;
-	if (step_type_is_human(s->def->type)) {
-		ui_message(ui, 1, "%s is a %s step: it is %s, not retried",
-		    s->def->id, step_type_name(s->def->type),
-		    s->def->type == STEP_MANUAL ? "confirmed" : "decided");
-		return;
-	}
-	if (s->ex != NULL || (s->state != ST_FAILED &&
-	    s->state != ST_INTERRUPTED && s->state != ST_AWAITING &&
-	    s->state != ST_ROLLBACK_FAILED)) {
-		ui_message(ui, 1, "%s is %s; only a failed or interrupted step "
-		    "can be retried", s->def->id, step_state_name(s->state));
-		return;
-	}
-	ui->act_step = s;
 	ui_act_begin(ui, ACT_RETRY, NULL, 0);
 }
 
@@ -419,18 +327,17 @@ key_retry(struct ui *ui)
 static void
 key_rollback(struct ui *ui)
 {
-	struct engine_step *sel = &ui->e->steps[ui->sel];
+	struct engine_step *sel = engine_step_at(ui->e, ui->sel);
 	struct rollback_plan p;
 	const char *to = NULL;
 
-	if (ui->e->rollback != NULL) {
+	if (engine_rolling_back(ui->e)) {
 		ui_message(ui, 1, "a rollback is under way");
 		return;
 	}
-	if (sel->def->type == STEP_CHECKPOINT && sel->state == ST_SUCCEEDED)
+	if (step_kind_is_gate(sel->def->type) && sel->state == ST_SUCCEEDED)
 		to = sel->def->id;
 	if (engine_rollback_plan(ui->e, to, &p) != 0) {
-		ui_drain_stderr(ui);
 		return;
 	}
 	free(ui->plan_to);
@@ -452,24 +359,8 @@ key_rollback(struct ui *ui)
 static void
 ui_plan_show(struct ui *ui, struct rollback_plan *p)
 {
-	struct engine_step *s;
-	size_t i;
-
 	buf_reset(&ui->plan);
-	buf_printf(&ui->plan, "Rollback to %s: %zu step(s), latest first\n",
-	    p->to != NULL ? p->to->def->id : "the run's start", p->nsteps);
-	for (i = 0; i < p->nsteps; i++) {
-		s = p->steps[i];
-		buf_printf(&ui->plan, "%2zu. %-24s %s\n", i + 1, s->def->id,
-		    s->def->type == STEP_CHECKPOINT ? "back to pending"
-		    : s->def->type == STEP_RECONCILE ? "nothing to undo (it only read)"
-		    : s->def->type == STEP_MANUAL || s->def->rollback == NULL
-		        ? "BY HAND: a person confirms"
-		        : "runs its rollback action");
-	}
-	for (i = 0; i < p->nblocked; i++)
-		buf_printf(&ui->plan, " !  %-24s IRREVERSIBLE: left as it is\n",
-		    p->blocked[i]->def->id);
+	engine_rollback_plan_format(p, &ui->plan, "with a reason");
 }
 
 static void
@@ -505,46 +396,70 @@ ui_rollback_id(struct ui *ui, const char *text)
 		ui_message(ui, 1, "not rolled back: '%s' is not %s", text, want);
 		return;
 	}
-	ui->e->hold = 1;
+	engine_set_hold(ui->e, 1);
 	rc = engine_rollback_begin(ui->e, ui->plan_to, ui->plan_force,
 	    ui->act_text);
-	ui_drain_stderr(ui);
 	if (rc == 0)
 		ui_message(ui, 0, "rolling back to %s", want);
-	ui->changed = 1;
+	ui->changed |= ENGINE_CHANGED_STATE;
 }
 
-/* Begin collecting an action: a text first if label is given. */
+/* The engine's action behind a console action on step s. */
+static enum engine_action
+ui_act_action(int act, struct engine_step *s)
+{
+	switch (act) {
+	case ACT_CONFIRM:
+		return ENGINE_CONFIRM;
+	case ACT_GO:
+	case ACT_NOGO:
+		return ENGINE_DECIDE;
+	case ACT_SKIP:
+		return ENGINE_SKIP;
+	case ACT_RETRY:
+		return engine_which_retry(s);
+	}
+	return ENGINE_RUN;
+}
+
+/*
+ * Begin collecting an action on the selected step, if the engine allows
+ * it (else say why, before asking anything): a note or reason first if
+ * label (what the prompt says before the step id) is given.
+ */
 static void
 ui_act_begin(struct ui *ui, int act, const char *label, int required)
 {
+	struct engine_step *s = ui_selected(ui);
+	const char *why;
+	char *text;
+
+	if (s == NULL)
+		return;
+	if (engine_may(ui->e, s, ui_act_action(act, s), &why) != 0) {
+		ui_message(ui, 1, "%s", why);
+		return;
+	}
+	ui->act_step = s;
 	ui->act = act;
 	free(ui->act_text);
 	ui->act_text = NULL;
-	if (label != NULL)
-		ui_prompt_open(ui, label, required, ui_act_text);
-	else
+	if (label == NULL) {
 		ui_act_text(ui, NULL);
+		return;
+	}
+	text = xprintf("%s %s; %s: ", label, s->def->id,
+	    required ? "reason (required)" : "note (optional)");
+	ui_prompt_open(ui, text, required, ui_act_text);
+	free(text);
 }
 
 /* Does this action in this run need the step id typed? */
 static int
 ui_dangerous(struct ui *ui)
 {
-	struct engine_step *s = ui->act_step;
-
-	if (!ui_live(ui))
-		return 0;
-	switch (ui->act) {
-	case ACT_RUN:
-		return s->def->irreversible || s->state == ST_FAILED;
-	case ACT_GO:
-	case ACT_NOGO:
-	case ACT_SKIP:
-	case ACT_RETRY:
-		return 1;
-	}
-	return 0;
+	return engine_needs_id(ui->e, ui->act_step,
+	    ui_act_action(ui->act, ui->act_step));
 }
 
 /* The text (note, reason) is in; ask for the id if it is dangerous. */
@@ -586,8 +501,7 @@ ui_act_start(struct ui *ui, struct engine_step *s)
 	const char *why = "";
 
 	if (engine_start_one(ui->e, s, &why) != 0) {
-		ui_drain_stderr(ui);
-		ui_message(ui, 1, "cannot run %s: %s", s->def->id, why);
+		ui_message(ui, 1, "%s", why);
 	} else
 		ui_message(ui, 0, "%s started", s->def->id);
 }
@@ -616,12 +530,11 @@ ui_act_do(struct ui *ui)
 		rc = engine_skip(ui->e, s, t);
 		break;
 	case ACT_RETRY:
-		if (s->undo) {
+		if (engine_which_retry(s) == ENGINE_ROLLBACK_RETRY) {
 			/* A step being rolled back: its rollback action again. */
 			if ((rc = engine_rollback_retry(ui->e, s)) == 0)
 				ui_message(ui, 0, "%s: rolling back again", s->def->id);
-			ui_drain_stderr(ui);
-			ui->changed = 1;
+			ui->changed |= ENGINE_CHANGED_STATE;
 			return;
 		}
 		if ((rc = engine_retry(ui->e, s)) == EXIT_DONE) {
@@ -630,13 +543,12 @@ ui_act_do(struct ui *ui)
 		}
 		break;
 	}
-	ui_drain_stderr(ui);
 	if (rc == EXIT_DONE)
 		ui_message(ui, 0, "%s: %s by %s", s->def->id,
 		    act == ACT_CONFIRM ? "confirmed" : act == ACT_GO ? "go"
 		    : act == ACT_NOGO ? "no-go" : "skipped",
 		    state_operator(ui->st));
-	ui->changed = 1;
+	ui->changed |= ENGINE_CHANGED_STATE;
 }
 
 static void
@@ -671,7 +583,7 @@ key_prev(struct ui *ui)
 static void
 ui_search_from(struct ui *ui, int dir)
 {
-	long n = (long)ui->e->nsteps, i, k;
+	long n = (long)engine_nsteps(ui->e), i, k;
 	struct rb_step *d;
 
 	if (ui->search == NULL) {
@@ -680,7 +592,7 @@ ui_search_from(struct ui *ui, int dir)
 	}
 	for (k = 1; k <= n; k++) {
 		i = ((long)ui->sel + n + dir * k) % n;
-		d = ui->e->steps[i].def;
+		d = engine_step_at(ui->e, i)->def;
 		if (strcasestr(d->id, ui->search) != NULL ||
 		    (d->title != NULL && strcasestr(d->title, ui->search))) {
 			ui_select(ui, (size_t)i);
@@ -693,11 +605,11 @@ ui_search_from(struct ui *ui, int dir)
 static void
 key_quit(struct ui *ui)
 {
-	if (ui->watch || ui->e->nrunning == 0) {
+	if (ui->watch || engine_running(ui->e) == 0) {
 		ui->quit = 1;
 		return;
 	}
-	ui_prompt_yesno(ui, ui->e->nrunning == 1 ? "a step is running: quit "
+	ui_prompt_yesno(ui, engine_running(ui->e) == 1 ? "a step is running: quit "
 	    "and stop it (it ends interrupted)? [y/N] " : "steps are running: "
 	    "quit and stop them (they end interrupted)? [y/N] ", ui_on_quit);
 }
@@ -707,7 +619,7 @@ ui_on_quit(struct ui *ui, const char *text)
 {
 	if (*text != 'y' && *text != 'Y')
 		return;
-	if (ui->e->nrunning == 0) {
+	if (engine_running(ui->e) == 0) {
 		ui->quit = 1;
 		return;
 	}

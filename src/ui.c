@@ -4,14 +4,14 @@
  * The terminal is put back on every way out: the normal return, fatalx
  * (through fatal_set_cleanup) and the signals the engine turns into a stop
  * (the loop ends once the stopped steps have ended). While the console
- * runs, stderr goes to a pipe the loop reads, so that what engine calls
- * print lands on the message line instead of across the screen.
+ * runs, the engine's errors come through its error hook to the message
+ * line; its per-pass work (look at what changed, draw once) is a hook the
+ * loop calls before it sleeps.
  */
 #include "config.h"
 
 #include <curses.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "step-kind.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -32,16 +33,13 @@ static struct ui *ui_current; /* for the fatal cleanup hook */
 static void ui_setup_colors(struct ui *);
 static int ui_setup_term(struct ui *);
 static void ui_cleanup(void);
-static void ui_capture_stderr(struct ui *);
-static void ui_restore_stderr(struct ui *);
-static void ui_on_stderr(int, short, void *);
 static void ui_on_stdin(int, short, void *);
 static void ui_on_winch(int, void *);
 static void ui_on_tick(void *);
 static void ui_on_output_timer(void *);
 static void ui_on_watch(void *);
-static void ui_on_change(void *);
-static unsigned ui_signature(struct ui *);
+static void ui_on_change(void *, unsigned, struct engine_step *);
+static void ui_on_error(void *, const char *);
 static void ui_check(struct ui *);
 static void ui_rollback_check(struct ui *);
 static void ui_check_output(struct ui *);
@@ -50,6 +48,8 @@ static void ui_free(struct ui *);
 static void ui_trace(struct ui *);
 static void ui_start(struct ui *);
 static void ui_stop(struct ui *);
+static int ui_done(struct ui *);
+static void ui_before_poll(void *);
 
 /* Turn the theme into curses attributes, one colour pair per element. */
 static void
@@ -134,79 +134,6 @@ ui_cleanup(void)
 	ui_current = NULL;
 	if (!isendwin())
 		endwin();
-	ui_restore_stderr(ui);
-}
-
-/* Send stderr into a pipe read by the loop. */
-static void
-ui_capture_stderr(struct ui *ui)
-{
-	int p[2];
-
-	ui->err_fd = ui->saved_err = -1;
-	fflush(stderr);
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
-		return;
-	ui->saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-	if (ui->saved_err == -1 || dup2(p[1], STDERR_FILENO) == -1) {
-		close(p[0]);
-		close(p[1]);
-		return;
-	}
-	close(p[1]);
-	ui->err_fd = p[0];
-	ui->err_io = loop_io_add(ui->loop, ui->err_fd, POLLIN, ui_on_stderr,
-	    ui);
-}
-
-/* Put stderr back, and pass on what was not shown yet. */
-static void
-ui_restore_stderr(struct ui *ui)
-{
-	if (ui->saved_err == -1)
-		return;
-	fflush(stderr);
-	ui_drain_stderr(ui);
-	dup2(ui->saved_err, STDERR_FILENO);
-	close(ui->saved_err);
-	ui->saved_err = -1;
-	if (ui->err_buf.len > 0)
-		fprintf(stderr, "%s", ui->err_buf.data);
-	buf_free(&ui->err_buf);
-}
-
-void
-ui_drain_stderr(struct ui *ui)
-{
-	char chunk[4096], *p, *nl, *end;
-	ssize_t n;
-	size_t rest;
-
-	if (ui->err_fd == -1)
-		return;
-	fflush(stderr);
-	while ((n = read(ui->err_fd, chunk, sizeof chunk)) > 0)
-		buf_add(&ui->err_buf, chunk, (size_t)n);
-	if (ui_current == NULL || ui->err_buf.len == 0)
-		return;
-	/* Lines shown on the message line are not repeated at exit. */
-	p = ui->err_buf.data;
-	end = p + ui->err_buf.len;
-	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		*nl = '\0';
-		ui_message(ui, 1, "%s", strncmp(p, "cutover: ", 9) == 0 ? p + 9 : p);
-		p = nl + 1;
-	}
-	rest = (size_t)(end - p);
-	memmove(ui->err_buf.data, p, rest);
-	ui->err_buf.len = rest;
-	ui->err_buf.data[rest] = '\0';
-}
-
-static void
-ui_on_stderr(int fd, short revents, void *arg)
-{
-	ui_drain_stderr(arg);
 }
 
 void
@@ -233,7 +160,7 @@ ui_on_stdin(int fd, short revents, void *arg)
 	if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
 		/* The terminal is gone: act as if told to stop. */
 		ui->quit = 1;
-		if (!ui->watch && ui->e->nrunning > 0)
+		if (!ui->watch && engine_running(ui->e) > 0)
 			engine_stop(ui->e, "stopped: the console's terminal "
 			    "went away");
 		loop_io_set(ui->in_io, 0);
@@ -297,7 +224,7 @@ ui_on_watch(void *arg)
 		ui->dirty = 1;
 		/* A new run started: follow it (cmd-watch.c opens it). */
 		if (ui->follow && state_run_latest(ui->st, 1, &r) == STATE_OK) {
-			if (r.id > ui->e->run.id)
+			if (r.id > engine_run_info(ui->e)->id)
 				ui->reopen = ui->quit = 1;
 			run_info_free(&r);
 		}
@@ -306,52 +233,35 @@ ui_on_watch(void *arg)
 	    ui_on_watch, ui);
 }
 
-/* The engine's hook: a step changed or printed. Looked at once per pass. */
+/* The engine's hook: note what changed; looked at once per pass. */
 static void
-ui_on_change(void *arg)
+ui_on_change(void *arg, unsigned what, struct engine_step *s)
 {
 	struct ui *ui = arg;
 
-	ui->changed = 1;
+	ui->changed |= what;
 }
 
-/* A cheap fingerprint of what the step list shows. */
-static unsigned
-ui_signature(struct ui *ui)
+/* The engine's error hook: a refusal or failure goes on the message line. */
+static void
+ui_on_error(void *arg, const char *msg)
 {
-	struct engine_step *s;
-	unsigned h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < ui->e->nsteps; i++) {
-		s = &ui->e->steps[i];
-		h = (h ^ (unsigned)s->state) * 16777619u;
-		h = (h ^ (unsigned)s->attempts) * 16777619u;
-		h = (h ^ (unsigned)(s->ex != NULL)) * 16777619u;
-		h = (h ^ (unsigned)(uintptr_t)s->note) * 16777619u;
-	}
-	h = (h ^ (unsigned)ui->e->hold) * 16777619u;
-	h = (h ^ (unsigned)ui->e->halted) * 16777619u;
-	return h ^ (unsigned)(ui->e->run.state[0]);
+	ui_message(arg, 1, "%s", msg);
 }
 
-/* Once per pass: did steps change (draw now) or only print (draw soon)? */
+/*
+ * Once per pass: steps or the run changed (read the rows again and draw
+ * now), or a step only printed (draw its output soon).
+ */
 static void
 ui_check(struct ui *ui)
 {
-	unsigned sig;
+	unsigned what = ui->changed;
 
-	if (ui->changed) {
-		ui->changed = 0;
-		sig = ui_signature(ui);
-		if (sig != ui->sig) {
-			ui->sig = sig;
-			if (!ui->watch && ui->e->driving &&
-			    strcmp(ui->e->run.state, "open") == 0)
-				engine_result(ui->e); /* marks it complete */
-			ui_refresh(ui);
-			ui->dirty = 1;
-		}
+	ui->changed = 0;
+	if (what & (ENGINE_CHANGED_STATE | ENGINE_CHANGED_RUN)) {
+		ui_refresh(ui);
+		ui->dirty = 1;
 	}
 	ui_check_output(ui);
 }
@@ -363,7 +273,7 @@ ui_check_output(struct ui *ui)
 	struct engine_step *s = ui_selected(ui);
 	int64_t now, next;
 
-	if (s == NULL || s->ex == NULL || ui->out.step != s ||
+	if (s == NULL || !engine_step_running(s) || ui->out.step != s ||
 	    ui->out.gen == s->out_gen || ui->dirty)
 		return;
 	now = loop_now();
@@ -378,11 +288,11 @@ ui_check_output(struct ui *ui)
 struct engine_step *
 ui_selected(struct ui *ui)
 {
-	if (ui->e->nsteps == 0)
+	if (engine_nsteps(ui->e) == 0)
 		return NULL;
-	if (ui->sel >= ui->e->nsteps)
-		ui->sel = ui->e->nsteps - 1;
-	return &ui->e->steps[ui->sel];
+	if (ui->sel >= engine_nsteps(ui->e))
+		ui->sel = engine_nsteps(ui->e) - 1;
+	return engine_step_at(ui->e, ui->sel);
 }
 
 static void
@@ -403,10 +313,10 @@ ui_refresh(struct ui *ui)
 	step_rows_free(ui->rows, ui->nrows);
 	ui->rows = NULL;
 	ui->nrows = 0;
-	state_steps_load(ui->st, ui->e->run.id, &ui->rows, &ui->nrows);
+	state_steps_load(ui->st, engine_run_info(ui->e)->id, &ui->rows, &ui->nrows);
 	if (ui->have_lease)
 		lease_holder_free(&ui->lease);
-	ui->have_lease = state_lease_get(ui->st, ui->e->run.id, &ui->lease) ==
+	ui->have_lease = state_lease_get(ui->st, engine_run_info(ui->e)->id, &ui->lease) ==
 	    STATE_OK;
 	ui_detail_free(d);
 	if (s == NULL)
@@ -414,14 +324,14 @@ ui_refresh(struct ui *ui)
 	d->step = s;
 	d->state = s->state;
 	d->attempts = s->attempts;
-	d->have_row = state_step_get(ui->st, ui->e->run.id, s->def->id,
+	d->have_row = state_step_get(ui->st, engine_run_info(ui->e)->id, s->def->id,
 	    &d->row) == STATE_OK;
-	state_attempts_list(ui->st, ui->e->run.id, s->def->id, 0, &d->att,
+	state_attempts_list(ui->st, engine_run_info(ui->e)->id, s->def->id, 0, &d->att,
 	    &d->natt);
-	if (s->def->type == STEP_CHECKPOINT) {
+	if (step_kind_is_gate(s->def->type)) {
 		int mine;
 
-		state_decision_count(ui->st, ui->e->run.id, s->def->id, &d->go,
+		state_decision_count(ui->st, engine_run_info(ui->e)->id, s->def->id, &d->go,
 		    &d->nogo, &mine);
 	}
 	/* Stored output may have changed: render it again. */
@@ -447,11 +357,8 @@ ui_free(struct ui *ui)
 	free(ui->plan_to);
 	buf_free(&ui->plan);
 	free(ui->list_rows);
-	if (ui->err_fd != -1)
-		close(ui->err_fd);
 	if (ui->trace != NULL)
 		fclose(ui->trace);
-	buf_free(&ui->err_buf);
 	theme_free(ui->theme);
 	free(ui->theme);
 }
@@ -474,9 +381,9 @@ ui_trace(struct ui *ui)
 static void
 ui_start(struct ui *ui)
 {
+	struct engine_hooks hooks;
 	struct loop *loop = ui->loop;
 
-	ui_capture_stderr(ui);
 	if (getenv("CUTOVER_UI_TRACE") != NULL)
 		ui->trace = fopen(getenv("CUTOVER_UI_TRACE"), "a");
 	ui->in_io = loop_io_add(loop, STDIN_FILENO, POLLIN, ui_on_stdin, ui);
@@ -485,11 +392,13 @@ ui_start(struct ui *ui)
 	if (ui->watch)
 		ui->watch_timer = loop_timer_add(loop, UI_WATCH_POLL_MS,
 		    ui_on_watch, ui);
-	ui->e->on_change = ui_on_change;
-	ui->e->on_change_arg = ui;
-	ui->sig = ui_signature(ui);
+	hooks.changed = ui_on_change;
+	hooks.error = ui_on_error;
+	hooks.arg = ui;
+	engine_set_hooks(ui->e, &hooks);
 	ui_refresh(ui);
 	ui->dirty = 1;
+	loop_before_poll(loop, ui_before_poll, ui);
 }
 
 /* Unhook the console, and give the terminal back. */
@@ -498,10 +407,9 @@ ui_stop(struct ui *ui)
 {
 	struct loop *loop = ui->loop;
 
-	ui->e->on_change = NULL;
+	engine_set_hooks(ui->e, NULL);
+	loop_before_poll_remove(loop, ui_before_poll, ui);
 	loop_io_remove(loop, ui->in_io);
-	if (ui->err_io != NULL)
-		loop_io_remove(loop, ui->err_io);
 	loop_timer_cancel(loop, ui->tick);
 	loop_timer_cancel(loop, ui->out_timer);
 	loop_timer_cancel(loop, ui->watch_timer);
@@ -517,11 +425,33 @@ ui_done(struct ui *ui)
 
 	if (ui->watch)
 		return ui->quit;
-	if (e->lost_lease && e->nrunning == 0)
+	if (engine_lost_lease(e) && engine_running(e) == 0)
 		return 1;
-	if (e->stopping)
-		return e->nrunning == 0;
+	if (engine_stopping(e))
+		return engine_running(e) == 0;
 	return ui->quit;
+}
+
+/*
+ * Before the loop sleeps (after the engine started what may start): look
+ * at what changed, end when it is time, else draw once for the pass.
+ */
+static void
+ui_before_poll(void *arg)
+{
+	struct ui *ui = arg;
+
+	if (engine_rolling_back(ui->e))
+		ui_rollback_check(ui);
+	ui_check(ui);
+	if (ui_done(ui)) {
+		ui->done = 1;
+		loop_break(ui->loop);
+		return;
+	}
+	if (ui->dirty)
+		ui_draw(ui);
+	ui_trace(ui);
 }
 
 /* A rollback the console started has ended: say how. */
@@ -532,7 +462,6 @@ ui_rollback_check(struct ui *ui)
 
 	if (rc < 0)
 		return;
-	ui_drain_stderr(ui);
 	if (rc == EXIT_DONE)
 		ui_message(ui, 0, "rollback done; the run holds (Enter or a "
 		    "to go forward again)");
@@ -541,7 +470,7 @@ ui_rollback_check(struct ui *ui)
 		    "hand, then R again");
 	else if (rc != EXIT_FAILED)
 		ui_message(ui, 1, "rollback stopped (exit %d)", rc);
-	ui->changed = 1;
+	ui->changed |= ENGINE_CHANGED_STATE | ENGINE_CHANGED_RUN;
 }
 
 int
@@ -552,12 +481,11 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 
 	memset(&ui, 0, sizeof ui);
 	ui.e = e;
-	ui.rb = e->rb;
-	ui.st = e->st;
+	ui.rb = engine_runbook(e);
+	ui.st = engine_state(e);
 	ui.loop = loop;
 	ui.watch = watch != 0;
 	ui.follow = watch == UI_WATCH_FOLLOW;
-	ui.err_fd = ui.saved_err = -1;
 	ui.theme = theme;
 	ui.color = !no_color;
 	if (ui_setup_term(&ui) != 0) {
@@ -565,24 +493,15 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 		return EXIT_USAGE;
 	}
 	ui_start(&ui);
-	for (;;) {
-		if (!watch && e->driving && !e->lost_lease)
-			engine_schedule(e);
-		if (e->rollback != NULL)
-			ui_rollback_check(&ui);
-		ui_check(&ui);
-		if (ui_done(&ui))
-			break;
-		if (ui.dirty)
-			ui_draw(&ui);
-		ui_trace(&ui);
+	if (!watch && engine_driving(e))
+		engine_autostart(e);
+	while (!ui.done)
 		loop_once(loop, -1);
-	}
 	ui_stop(&ui);
 	ui_free(&ui);
-	if (e->lost_lease) {
+	if (engine_lost_lease(e)) {
 		fprintf(stderr, "cutover: another driver took over run %lld\n",
-		    (long long)e->run.id);
+		    (long long)engine_run_info(e)->id);
 		return EXIT_CONFLICT;
 	}
 	return ui.reopen ? UI_REOPEN : EXIT_DONE;

@@ -6,7 +6,8 @@
  * other processes arrive as loop events; handlers only change state and set
  * dirty flags, and the screen is drawn at most once per loop pass (output
  * floods at most UI_OUTPUT_HZ times a second). The console reads the
- * engine's step table and acts only through engine_* calls.
+ * engine through its accessors, hears what changed and the engine's errors
+ * through engine_hooks, and acts only through engine_* calls.
  *
  * Files: ui.c (set-up, the loop, events), ui-draw.c (the screen),
  * ui-keys.c (the key table and actions), ui-prompt.c (the prompt line).
@@ -96,8 +97,7 @@ struct ui {
 	int64_t message_at;
 
 	int dirty;       /* redraw at the end of this pass */
-	int changed;     /* the engine said something changed */
-	unsigned sig;    /* signature of step states, to notice changes */
+	unsigned changed; /* ENGINE_CHANGED_* the engine said this pass */
 	struct step_row *rows; /* all steps' rows, for times */
 	size_t nrows;
 	struct lease_holder lease;
@@ -105,12 +105,10 @@ struct ui {
 	struct ui_detail detail;
 	struct ui_output out;
 	struct loop_timer *tick, *out_timer, *watch_timer;
-	struct loop_io *in_io, *err_io;
+	struct loop_io *in_io;
 
-	int err_fd;      /* read end of the pipe stderr goes to */
-	int saved_err;   /* the real stderr */
-	struct buf err_buf;
 	int quit;
+	int done;        /* the loop ends after this pass */
 	int follow;      /* watch: switch to a newer run when one starts */
 	int reopen;      /* quit to open that newer run */
 	int stop_asked;  /* quit asked while steps ran: stopping them */
@@ -146,8 +144,6 @@ int ui_main(struct engine *, struct loop *, int watch, struct theme *,
     int no_color);
 void ui_message(struct ui *, int error, const char *, ...)
     __attribute__((format(printf, 3, 4)));
-/* Read what engine calls wrote to stderr into the message line. */
-void ui_drain_stderr(struct ui *);
 /* The selected step. */
 struct engine_step *ui_selected(struct ui *);
 /* Re-read the run's rows and the selected step's details from the store. */

@@ -294,6 +294,36 @@ wait_for liv "[exit 0]"
 "$CUTOVER" --state "$ldb" status "$T/m.yaml" --json >"$T/status"
 contains "$T/status" '"mode":"live"'
 
+# --- a live no-go stands: s is refused before any reason or id is asked,
+# and the key hints leave out what the selected step does not allow
+cat >"$T/g.yaml" <<'YAML'
+cutover: 1
+name: g
+phases:
+  - id: p
+    steps:
+      - {id: cp, type: checkpoint}
+      - {id: after, type: local, run: "true"}
+YAML
+start gat "$CUTOVER --state '$T/g.db' --mode live --operator lead '$T/g.yaml'"
+wait_for gat "*** LIVE ***"
+wait_for gat "0 of 1 go"
+screen gat | tail -n 1 | grep -qF "g go" && ok || fail "no 'g go' hint at an awaiting checkpoint"
+keys gat n "counts differ" Enter
+wait_for gat "LIVE run: type cp to fail it"
+keys gat cp Enter
+wait_for gat "cp: no-go by lead"
+keys gat s
+wait_for gat "cp is failed, which cannot be skipped"
+screen gat | grep -qF "skip cp; reason" && fail "s at a no-go asked for a reason" || ok
+screen gat | tail -n 1 | grep -qF "s skip" && fail "'s skip' hinted at a no-go" || ok
+screen gat | tail -n 1 | grep -qF "g go" && fail "'g go' hinted at a no-go" || ok
+test "$("$CUTOVER" --state "$T/g.db" status "$T/g.yaml" --json |
+    jq -r '.steps[0].state')" = failed && ok || fail "cp is not failed"
+keys gat q
+wait_for gat "[exit 0]"
+tm kill-session -t gat
+
 # --- ASCII fallback and NO_COLOR
 start asc "env LANG=C LC_ALL=C NO_COLOR=1 $CUTOVER --state '$wdb' watch '$T/w.yaml'"
 wait_for asc "? WAIT one"
@@ -368,7 +398,7 @@ YAML
 start back "LEDGER='$LEDGER' $CUTOVER --state '$rdb' '$rrb'"
 wait_for back "REHEARSAL"
 keys back R
-wait_for back "Rollback to cp: 2 step(s), latest first"
+wait_for back "rollback to cp: 2 step(s) to undo, latest first"
 wait_for back "runs its rollback action"
 wait_for back "type cp to roll back"
 keys back "nope" Enter

@@ -68,7 +68,7 @@ sshd_start() {
 	tries=0
 	while [ $tries -lt 20 ]; do
 		tries=$((tries + 1))
-		port=${2:-$(awk 'BEGIN { srand(); print 20000 + int(rand() * 40000) }')}
+		port=${2:-$(shuf -i 20000-59999 -n 1)}
 		sshd_config "$d" "$port" >"$d/sshd_config"
 		: >"$d/log"
 		"$SSHD" -D -e -f "$d/sshd_config" 2>>"$d/log" &

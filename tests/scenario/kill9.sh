@@ -5,7 +5,9 @@
 #  - no step ran twice (each appends "RUN STEP" to a ledger exactly once),
 #  - nothing recorded was lost (every step recorded succeeded is in the
 #    ledger, and the set of succeeded steps only grows),
-#  - PRAGMA integrity_check is ok.
+#  - PRAGMA integrity_check is ok;
+# then that recovery leaves alone a process group that took the recorded
+# number.
 . "$(dirname "$0")/../lib.sh"
 
 KILLS=${KILLS:-50}
@@ -113,4 +115,35 @@ check "killed $kills times, $during_child while a child ran (want >= 10)" \
 	test $during_child -ge 10
 expect_rc 0 C audit "$rb" --verify
 echo "kills: $kills, during a child: $during_child, runs: $runs"
+
+# A recorded process group whose number an unrelated process group has
+# since taken is not the attempt's: recovery leaves it alone, and says so
+# in the attempt's message (the audit trail).
+cat >"$T/reuse.yaml" <<'YAML'
+cutover: 1
+name: reuse
+phases:
+  - id: p
+    steps:
+      - {id: long, type: local, run: 'sleep 30.5'}
+YAML
+(exec "$CUTOVER" --state "$T/reuse.db" run "$T/reuse.yaml" >/dev/null 2>&1) &
+pid=$!
+i=0
+until pgrep -fx "sleep 30.5" >/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 $pid
+wait $pid 2>/dev/null
+setsid sleep 31.5 &
+other=$!
+sleep 0.1
+sqlite3 "$T/reuse.db" "UPDATE attempts SET pgid = $other WHERE state = 'running'"
+expect_rc 5 "$CUTOVER" --state "$T/reuse.db" run "$T/reuse.yaml"
+check "an unrelated group with the recorded number survives recovery" kill -0 $other
+check "the attempt's own command was ended by its token" sh -c '! pgrep -fx "sleep 30.5"'
+msg=$(sqlite3 "$T/reuse.db" "SELECT message FROM attempts WHERE step = 'long'")
+case $msg in
+*"process group $other left alone: not proven the attempt's (no process in it carries the attempt's token)"*) ok ;;
+*) fail "interrupt message lacks the evidence: $msg" ;;
+esac
+kill $other 2>/dev/null
 finish

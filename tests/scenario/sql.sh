@@ -417,4 +417,114 @@ check "local step took $(sj "$r" quick .duration_ms)ms (< 1000)" \
 check "local step ended before the query" \
 	test "$(sj "$r" quick .ended_at)" \< "$(sj "$r" query .ended_at)"
 
+
+# --- TLS: a live run refuses a postgres target whose host is neither a Unix
+# socket nor loopback unless it asks for sslmode=verify-full (or verify-ca)
+# or says tls: insecure; lint warns. These runs are in a network namespace
+# of their own, where nothing but a down loopback exists: whatever the code
+# does, no packet leaves; the refusal must come before connecting.
+cat >"$T/tls.yaml" <<'EOF'
+cutover: 1
+name: tls
+targets:
+  remote: {type: postgres, conninfo: "host=db.example.com port=5432 dbname=x"}
+  verified: {type: postgres, conninfo: "host=db.example.com dbname=x sslmode=verify-full sslrootcert=/nonexistent"}
+  optout: {type: postgres, conninfo: "host=db.example.com dbname=x", tls: insecure}
+  local: {type: postgres, conninfo: "host=127.0.0.2,localhost,/tmp port=1 dbname=x"}
+phases:
+  - id: p
+    steps:
+      - {id: remote, type: sql, target: remote, run: SELECT 1, needs: []}
+      - {id: verified, type: sql, target: verified, run: SELECT 1, needs: []}
+      - {id: optout, type: sql, target: optout, run: SELECT 1, needs: []}
+      - {id: local, type: sql, target: local, run: SELECT 1, needs: []}
+      - id: rec
+        type: reconcile
+        compare: value
+        needs: []
+        source: {target: local, query: SELECT 1}
+        dest: {target: remote, query: SELECT 1}
+EOF
+expect_rc 0 "$CUTOVER" lint "$T/tls.yaml"
+contains "$T/err" "warning: target remote: host db.example.com is neither a Unix socket nor loopback"
+lacks "$T/err" "target verified"
+lacks "$T/err" "target optout"
+lacks "$T/err" "target local"
+# tls MODE STEP: run the runbook cut down to STEP in MODE, its status in
+# $T/tls-MODE-STEP.
+tls() {
+	sed -n '1,/^    steps:/p' "$T/tls.yaml" >"$T/tls-$2.yaml"
+	sed -n "/^      - {id: $2,/p; /^      - id: $2\$/,\$p" "$T/tls.yaml" >>"$T/tls-$2.yaml"
+	unshare -n "$CUTOVER" --state "$T/tls-$1-$2.db" run "$T/tls-$2.yaml" \
+	    --mode "$1" >/dev/null 2>&1
+	"$CUTOVER" --state "$T/tls-$1-$2.db" status "$T/tls-$2.yaml" \
+	    >"$T/tls-$1-$2" 2>&1
+	grep -q " failed " "$T/tls-$1-$2" || fail "tls: $2 did not fail in $1"
+}
+for s in remote verified optout local rec; do
+	tls live $s
+	tls rehearsal $s
+	lacks "$T/tls-rehearsal-$s" "refuses"
+done
+contains "$T/tls-live-remote" "target remote: a live run refuses it: host db.example.com is neither a Unix socket nor loopback, and sslmode is prefer"
+contains "$T/tls-live-rec" "dest remote: target remote: a live run refuses it"
+for s in verified optout local; do lacks "$T/tls-live-$s" "refuses"; done
+contains "$T/tls-live-verified" "could not connect to verified"
+contains "$T/tls-live-optout" "could not connect to optout"
+contains "$T/tls-rehearsal-remote" "could not connect to remote"
+
+# --- Values expanded into a conninfo are quoted one by one: a value with
+# blanks or quotes stays one value and adds no keyword.
+export DBN="db1 port=1 it's"
+r=$(rb quoting <<'EOF'
+  - id: p
+    steps:
+      - id: q
+        type: sql
+        target: quoted
+        run: SELECT 1
+EOF
+)
+sed -i 's|^targets:|targets:\n  quoted: {type: postgres, conninfo: "host=127.0.0.1 port=${env:PGPORT} dbname=${env:DBN}"}|' "$r"
+expect_rc 1 "$CUTOVER" run "$r"
+contains "$T/err" "database \"db1 port=1 it's\" does not exist"
+
+# --- A literal conninfo libpq cannot parse is not echoed (it may hold the
+# password).
+r=$(rb literal <<'EOF'
+  - id: p
+    steps:
+      - id: lit
+        type: sql
+        target: lit
+        run: SELECT 1
+EOF
+)
+sed -i 's|^targets:|targets:\n  lit: {type: postgres, conninfo: "postgresql://app:Lit%zzPw@127.0.0.1/x"}|' "$r"
+expect_rc 1 "$CUTOVER" run "$r"
+contains "$T/err" "invalid conninfo for target lit"
+"$CUTOVER" status "$r" >"$T/lit-status" 2>&1
+"$CUTOVER" log "$r" lit >>"$T/lit-status" 2>&1
+for f in "$T/out" "$T/err" "$T/lit-status"; do lacks "$f" "Lit%zzPw"; done
+
+# --- lint warns about a secret pasted into SQL text.
+r=$(rb secretsql <<'EOF'
+  - id: p
+    steps:
+      - id: s
+        type: sql
+        target: db
+        run: SELECT '${pw}' = '${plain}'
+      - id: l
+        type: local
+        run: echo ${pw}
+EOF
+)
+sed -i 's|^targets:|vars:\n  pw: ${env:APP_PW}\n  plain: x\nsecrets: [pw]\ntargets:|' "$r"
+expect_rc 0 "$CUTOVER" lint "$r"
+contains "$T/err" "warning: secret \${pw} in SQL text"
+check "one warning about secrets (not for \${plain}, not for the local step)" \
+    test "$(grep -c 'warning: secret' "$T/err")" = 1
+lacks "$T/err" "$APP_PW"
+
 finish

@@ -98,6 +98,14 @@ contains "$T/out" "timed out after 1s"
 check "timeout took under 8s" test $(($(date +%s) - t0)) -lt 8
 json slow slow '.state == "failed"'
 
+# 4b. A timed-out command that ignores the hangup goes on; the step's retry
+# ends it on the host before it runs, so it never finishes beside it.
+runbook slowhup "$(target box "$PA")" "      - {id: s, type: ssh, target: box, timeout: 1s, retries: 1, retry_delay: 0s, run: 'trap \"\" HUP; if test -f $T/hup-second; then echo second-run >> $T/hup-ledger; else touch $T/hup-second; sleep 3; echo first-end >> $T/hup-ledger; fi'}"
+expect_rc 0 C slowhup run "$T/slowhup.yaml"
+sleep 3
+check "timeout, retry: the retry ran" grep -qx second-run "$T/hup-ledger"
+check "timeout, retry: the first command was ended before it" sh -c "! grep -q first-end '$T/hup-ledger'"
+
 # 5. Unknown host key: refused, with the fingerprint and the line to add.
 fp=$(ssh-keygen -lf "$T/sshd-a/host_ed25519.pub" | awk '{ print $2 }')
 line=$(cat "$T/sshd-a/known_line")
@@ -135,6 +143,30 @@ export PORT_A=$PA
 runbook strictnew "$(target box "'\${env:PORT_A}'" "identity: $SSH_KEY, known_hosts: $T/kh-new")" "      - {id: s, type: ssh, target: box, run: 'true'}"
 expect_rc 0 C strictnew run "$T/strictnew.yaml"
 
+# 7b. accept-new on a known_hosts that does not end with a newline: the key
+# goes on a line of its own; and it waits for a writer that holds the
+# file's lock, adding nothing meanwhile.
+printf '# kept, without a final newline' >"$T/kh-nonl"
+runbook nonl "$(target box "$PA" "identity: $SSH_KEY, known_hosts: $T/kh-nonl, host_key: accept-new")" "      - {id: s, type: ssh, target: box, run: 'true'}"
+flock "$T/kh-nonl" sh -c "sleep 1; cp '$T/kh-nonl' '$T/kh-during'" &
+locker=$!
+sleep 0.2
+expect_rc 0 C nonl run "$T/nonl.yaml"
+wait $locker
+check "accept-new: the old last line is intact" grep -qx '# kept, without a final newline' "$T/kh-nonl"
+check "accept-new: the key on a line of its own" grep -qxF "$line" "$T/kh-nonl"
+check "accept-new: nothing written while another held the lock" \
+	test "$(cat "$T/kh-during")" = '# kept, without a final newline'
+
+# 7c. An identity file that group or others may read is refused, as
+# OpenSSH refuses it.
+cp "$SSH_KEY" "$T/open_key"
+chmod 644 "$T/open_key"
+runbook openkey "$(target box "$PA" "identity: $T/open_key, known_hosts: $SSH_KNOWN")" "      - {id: s, type: ssh, target: box, run: 'echo should-not-run'}"
+expect_rc 1 C openkey run "$T/openkey.yaml"
+contains "$T/out" "UNPROTECTED PRIVATE KEY FILE: permissions 0644 for identity $T/open_key are too open"
+lacks "$T/out" "should-not-run"
+
 # 8. A key the server does not know is refused.
 ssh-keygen -q -t ed25519 -N '' -f "$T/wrong_key" || exit 1
 runbook wrong "$(target box "$PA" "identity: $T/wrong_key, known_hosts: $SSH_KNOWN")" "      - {id: s, type: ssh, target: box, run: 'true'}"
@@ -169,8 +201,10 @@ contains "$T/out" "ssh-agent (0 keys refused)"
 kill "$agent" 2>/dev/null
 unset SSH_AUTH_SOCK SSH_AGENT_PID
 
-# 10. sshd killed while a step runs: the attempt fails clearly, soon; after
-# sshd is back, retry succeeds on a new connection.
+# 10. sshd killed while a step runs: the outcome is unknown, so the attempt
+# is interrupted (not failed), clearly and soon; the step has no verify, so
+# it waits for a person; after sshd is back, retry runs it on a new
+# connection.
 runbook killed "$(target box "$PA")" "      - {id: long, type: ssh, target: box, run: 'if test -f $T/fast; then echo reconnected; else sleep 30; fi'}"
 C killed run "$T/killed.yaml" >"$T/killed.out" 2>&1 &
 run=$!
@@ -183,10 +217,13 @@ check "the remote command started" test $i -lt 100
 t0=$(date +%s)
 sshd_kill a
 wait $run
-check "killed: cutover run exits 1" test $? = 1
+check "killed: cutover run exits 5 (waiting)" test $? = 5
 check "killed: noticed within 5s" test $(($(date +%s) - t0)) -lt 5
 contains "$T/killed.out" "connection to 127.0.0.1:$PA lost"
-json killed long '.state == "failed"'
+json killed long '.state == "awaiting"'
+check "killed: attempt 1 interrupted" test "$(sqlite3 "$T/killed.db" \
+	"SELECT state FROM attempts WHERE step = 'long' AND n = 1")" = interrupted
+
 sshd_start a "$PA"
 touch "$T/fast"
 expect_rc 0 C killed retry "$T/killed.yaml" long
@@ -248,5 +285,115 @@ check "silent: gave up in about 10s" test $(($(date +%s) - t0)) -lt 14
 runbook refused "$(target box 1)" "      - {id: s, type: ssh, target: box, run: 'true'}"
 expect_rc 1 C refused run "$T/refused.yaml"
 contains "$T/out" "cannot connect to 127.0.0.1:1: Connection refused"
+
+# 14b. Hostile peers: one that sends endless bytes without a newline, one
+# that sends endless text lines, one that sends nothing. None holds the
+# driver: the first two fail at once with one line, the silent one meets
+# the step's timeout, and SIGTERM ends a driver waiting on it promptly.
+# hostile MODE: a listener on a free port (printed first) that answers
+# every connection as MODE says.
+hostile() {
+	perl -MIO::Socket::INET -e '$m = shift; $s = IO::Socket::INET->new(
+	    LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 5,
+	    ReuseAddr => 1) or die "listen: $!"; $| = 1; print $s->sockport, "\n";
+	    $SIG{CHLD} = "IGNORE"; $SIG{PIPE} = "IGNORE";
+	    while (1) { $c = $s->accept or next; if (fork == 0) {
+	        $l = $m eq "lines" ? "not ssh, just text\r\n" : "x" x 4096;
+	        if ($m eq "silent") { sleep 60; exit }
+	        for (1 .. 100000) { syswrite($c, $l) or exit } exit } }' "$1" &
+}
+for m in long lines silent; do
+	hostile $m >"$T/hostile.$m"
+	echo $! >"$T/hostile.$m.pid"
+done
+for m in long lines silent; do
+	i=0
+	until [ -s "$T/hostile.$m" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+done
+runbook hlong "$(target h "$(cat "$T/hostile.long")")" "      - {id: s, type: ssh, target: h, run: 'true', timeout: 3s}"
+runbook hlines "$(target h "$(cat "$T/hostile.lines")")" "      - {id: s, type: ssh, target: h, run: 'true', timeout: 3s}"
+runbook hsilent "$(target h "$(cat "$T/hostile.silent")")" "      - {id: s, type: ssh, target: h, run: 'true', timeout: 2s}"
+t0=$(date +%s)
+expect_rc 1 timeout -s KILL 20 "$CUTOVER" --state "$T/hlong.db" run "$T/hlong.yaml"
+contains "$T/out" "cannot connect to 127.0.0.1:$(cat "$T/hostile.long"): the server sent a line of more than 1024 bytes instead of an SSH version line"
+expect_rc 1 timeout -s KILL 20 "$CUTOVER" --state "$T/hlines.db" run "$T/hlines.yaml"
+contains "$T/out" "the server sent more than 8192 bytes without an SSH version line"
+check "hostile: both refused within 3s" test $(($(date +%s) - t0)) -le 3
+t0=$(date +%s)
+expect_rc 1 timeout -s KILL 20 "$CUTOVER" --state "$T/hsilent.db" run "$T/hsilent.yaml"
+contains "$T/out" "timed out after 2s"
+check "hostile: the step timeout fired at 2s" test $(($(date +%s) - t0)) -le 4
+runbook hterm "$(target q "$(cat "$T/hostile.silent")")" "      - {id: t, type: ssh, target: q, run: 'true'}"
+(exec "$CUTOVER" --state "$T/hterm.db" run "$T/hterm.yaml" >"$T/hterm.out" 2>&1) &
+run=$!
+sleep 1
+t0=$(date +%s%N)
+kill -TERM $run
+i=0
+while kill -0 $run 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -KILL $run 2>/dev/null
+wait $run 2>/dev/null
+check "hostile: SIGTERM ended the driver within 1s ($(( ($(date +%s%N) - t0) / 1000000 ))ms)" test $i -lt 20
+contains "$T/hterm.out" "cutover received Terminated"
+for m in long lines silent; do
+	pkill -P "$(cat "$T/hostile.$m.pid")" 2>/dev/null
+	kill "$(cat "$T/hostile.$m.pid")" 2>/dev/null
+done
+# Text lines before the version line are allowed (RFC 4253 4.2): a proxy
+# that prints two before relaying to sshd works.
+perl -MIO::Socket::INET -MIO::Select -e '$to = shift; $s = IO::Socket::INET->new(
+    LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 5, ReuseAddr => 1)
+    or die "listen: $!"; $| = 1; print $s->sockport, "\n"; $SIG{CHLD} = "IGNORE";
+    while (1) { $c = $s->accept or next; next if fork;
+        syswrite($c, "Welcome to a banner\r\nline two\r\n");
+        $u = IO::Socket::INET->new("127.0.0.1:$to") or exit;
+        $sel = IO::Select->new($c, $u);
+        while (1) { for $r ($sel->can_read) { $n = sysread($r, $b, 65536);
+            exit unless $n; syswrite($r == $c ? $u : $c, $b) } } }' "$PA" >"$T/proxy.port" &
+proxy=$!
+i=0
+until [ -s "$T/proxy.port" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+echo "[127.0.0.1]:$(cat "$T/proxy.port") $(cut -d' ' -f1,2 "$T/sshd-a/host_ed25519.pub")" >"$T/kh-proxy"
+runbook proxy "$(target box "$(cat "$T/proxy.port")" "identity: $SSH_KEY, known_hosts: $T/kh-proxy")" "      - {id: s, type: ssh, target: box, run: 'echo via-proxy'}"
+expect_rc 0 C proxy run "$T/proxy.yaml"
+expect_rc 0 C proxy log "$T/proxy.yaml" s
+contains "$T/out" "via-proxy"
+pkill -P $proxy 2>/dev/null
+kill $proxy 2>/dev/null
+
+# 15. A secret expanded into a command is on no command line: ps on the
+# host shows neither the local nor the remote command's text.
+export PS_SECRET="Pw-$$-s3cret"
+{
+	echo "cutover: 1"
+	echo "name: pssecret"
+	echo "vars: {pw: '\${env:PS_SECRET}'}"
+	echo "secrets: [pw]"
+	echo "settings: {parallel: 2}"
+	echo "targets:"
+	target box "$PA"
+	echo "phases:"
+	echo "  - id: p"
+	echo "    steps:"
+	echo "      - {id: l, type: local, needs: [], run: ': \"\${pw}\"; sleep 2.1; true'}"
+	echo "      - {id: r, type: ssh, target: box, needs: [], run: ': \"\${pw}\"; sleep 2.2; true'}"
+} >"$T/pssecret.yaml"
+C pssecret run "$T/pssecret.yaml" >"$T/pssecret.out" 2>&1 &
+run=$!
+seenl=0 seenr=0 both=0
+for i in $(seq 1 40); do
+	ps -eo args >"$T/ps"
+	grep -F "$PS_SECRET" "$T/ps" | grep -q 'sleep 2\.1' && seenl=$((seenl + 1))
+	grep -F "$PS_SECRET" "$T/ps" | grep -q 'sleep 2\.2' && seenr=$((seenr + 1))
+	grep -q '^sleep 2\.1' "$T/ps" && grep -q '^sleep 2\.2' "$T/ps" && both=$((both + 1))
+	sleep 0.05
+done
+wait $run
+json pssecret l '.state == "succeeded"'
+json pssecret r '.state == "succeeded"'
+check "ps secret: both commands were seen sleeping ($both)" test $both -gt 5
+check "ps secret: no local command line showed it ($seenl times)" test $seenl = 0
+check "ps secret: no remote command line showed it ($seenr times)" test $seenr = 0
+unset PS_SECRET
 
 finish

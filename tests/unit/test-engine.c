@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "loop.h"
+#include "step-kind.h"
 
 struct fixture {
 	char dir[64];
@@ -163,6 +165,111 @@ test_no_go(void **state)
 	assert_int_equal(engine_run(f->e), EXIT_FAILED);
 }
 
+/* The lifecycle table: kinds, states and refusals. */
+static void
+test_lifecycle(void **state)
+{
+	struct fixture *f = *state;
+	struct engine_step *ok = engine_find(f->e, "ok");
+	struct engine_step *gate = engine_find(f->e, "gate");
+	const char *why;
+
+	assert_int_equal(engine_may(f->e, ok, ENGINE_RUN, &why), 0);
+	assert_null(why);
+	assert_int_equal(engine_may(f->e, engine_find(f->e, "person"),
+	    ENGINE_RUN, &why), EXIT_USAGE);
+	assert_int_equal(engine_may(f->e, gate, ENGINE_CONFIRM, &why),
+	    EXIT_USAGE);
+	assert_int_equal(engine_may(f->e, ok, ENGINE_CONFIRM, &why),
+	    EXIT_CONFLICT);
+	assert_string_equal(why, "ok is pending, not awaiting a person; "
+	    "nothing to confirm");
+	assert_int_equal(engine_may(f->e, ok, ENGINE_DECIDE, &why), EXIT_USAGE);
+	assert_int_equal(engine_may(f->e, ok, ENGINE_SKIP, &why), 0);
+	assert_int_equal(engine_which_retry(ok), ENGINE_RETRY);
+	assert_false(engine_needs_id(f->e, ok, ENGINE_SKIP));
+	/* A no-go stands: the gate cannot be skipped, nor decided again. */
+	gate->state = ST_FAILED;
+	assert_int_equal(engine_may(f->e, gate, ENGINE_SKIP, &why),
+	    EXIT_CONFLICT);
+	assert_int_equal(engine_may(f->e, gate, ENGINE_DECIDE, &why),
+	    EXIT_CONFLICT);
+	ok->state = ST_FAILED;
+	assert_int_equal(engine_may(f->e, ok, ENGINE_SKIP, &why), 0);
+	assert_int_equal(engine_may(f->e, ok, ENGINE_RETRY, &why), 0);
+}
+
+static int deferred_runs;
+static struct loop *test_loop;
+
+static void
+on_deferred(void *arg)
+{
+	deferred_runs++;
+	if (arg != NULL) /* defers itself again: runs on the next pass */
+		loop_defer(test_loop, on_deferred, NULL);
+}
+
+static void
+on_before(void *arg)
+{
+	if (deferred_runs >= 2)
+		loop_break(test_loop);
+}
+
+/* Deferred calls run once before poll, never sleeping while any wait. */
+static void
+test_loop_defer(void **state)
+{
+	int64_t t0;
+
+	(void)state;
+	test_loop = loop_new();
+	deferred_runs = 0;
+	loop_defer(test_loop, on_deferred, test_loop);
+	loop_defer(test_loop, on_deferred, test_loop); /* the same: once */
+	loop_before_poll(test_loop, on_before, NULL);
+	t0 = loop_now();
+	loop_once(test_loop, 5000);
+	assert_int_equal(deferred_runs, 1);
+	loop_once(test_loop, 5000); /* the second runs; the hook breaks */
+	assert_int_equal(deferred_runs, 2);
+	assert_true(loop_now() - t0 < 1000);
+	loop_before_poll_remove(test_loop, on_before, NULL);
+	loop_free(test_loop);
+}
+
+/* Every type has one row: its name, an executor or a person, an undo. */
+static void
+test_step_kinds(void **state)
+{
+	struct rb_step def = { 0 };
+	const struct step_kind *k;
+	int t;
+
+	(void)state;
+	for (t = 0; t < STEP_NTYPES; t++) {
+		k = step_kind((enum step_type)t);
+		assert_non_null(k);
+		assert_int_equal(k->type, t);
+		assert_string_equal(k->name, step_type_name((enum step_type)t));
+		assert_true((k->ops != NULL) == (k->who == WHO_ENGINE));
+		assert_true((k->who != WHO_ENGINE) == (k->by != NULL));
+		assert_non_null(k->undo_how);
+	}
+	assert_null(step_kind(STEP_NTYPES));
+	def.type = STEP_LOCAL;
+	assert_int_equal(step_kind_undo(&def), UNDO_PERSON);
+	def.rollback = "undo";
+	assert_int_equal(step_kind_undo(&def), UNDO_ACTION);
+	def.type = STEP_MANUAL;
+	assert_int_equal(step_kind_undo(&def), UNDO_PERSON);
+	def.type = STEP_RECONCILE;
+	assert_int_equal(step_kind_undo(&def), UNDO_NOTHING);
+	def.type = STEP_CHECKPOINT;
+	assert_int_equal(step_kind_undo(&def), UNDO_GATE);
+}
+
 int
 main(void)
 {
@@ -174,6 +281,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_people, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_go, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+		cmocka_unit_test(test_step_kinds),
+		cmocka_unit_test(test_loop_defer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "runbook.h"
+#include "step-kind.h"
 #include "sha256.h"
 
 #define MIN (60 * 1000LL)
@@ -477,7 +478,7 @@ test_all_fields(void **state)
 	s = step(rb, "go");
 	assert_string_equal(s->title, "Go / no-go");
 	assert_int_equal(s->approvals, 2);
-	assert_true(step_type_is_human(s->type));
+	assert_true(step_kind_is_person(s->type));
 	assert_deps(rb, "go", "count-partners rows-partners call-stores");
 	runbook_free(rb);
 }
@@ -533,7 +534,7 @@ test_defaults(void **state)
 		assert_int_equal(strlen(s->def_sha), 64);
 	}
 	assert_int_equal(step(rb, "c")->napprovers, 0);
-	assert_false(step_type_is_human(STEP_LOCAL));
+	assert_false(step_kind_is_person(STEP_LOCAL));
 	assert_string_equal(step_type_name(STEP_RECONCILE), "reconcile");
 	assert_string_equal(step_type_name(STEP_CHECKPOINT), "checkpoint");
 	runbook_free(rb);

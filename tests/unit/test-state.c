@@ -271,13 +271,15 @@ test_schema_version(void **state)
 	sqlite3_close(db);
 }
 
-/* Addresses of a database server are reserved for the PostgreSQL store:
- * refused in one line, and nothing is created. */
+/* Addresses of a database server open the PostgreSQL store: with no
+ * server there, refused in one line that names the database but never its
+ * password, and nothing is created. */
 static void
-test_reserved_forms(void **state)
+test_server_forms(void **state)
 {
-	const char *forms[] = { "postgresql://db/cutover", "postgres://db",
-		"pg:cutover" };
+	const char *forms[] = { "postgresql://u:s3cr3t@127.0.0.1:1/cutover",
+		"postgres://u:s3cr3t@127.0.0.1:1/db",
+		"pg:host=127.0.0.1 port=1 password=s3cr3t dbname=cutover" };
 	struct state *st;
 	char *err = NULL;
 	size_t i;
@@ -287,7 +289,9 @@ test_reserved_forms(void **state)
 		assert_false(state_is_file(forms[i]));
 		assert_int_equal(state_open(forms[i], 1, &st, &err), STATE_ERR);
 		assert_null(st);
-		assert_non_null(strstr(err, "not supported"));
+		assert_non_null(strstr(err, "cannot connect"));
+		assert_non_null(strstr(err, "port=1"));
+		assert_null(strstr(err, "s3cr3t"));
 		assert_null(strchr(err, '\n'));
 		free(err);
 		assert_int_equal(access("postgresql:", F_OK), -1);
@@ -314,7 +318,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup,
 		    teardown),
-		cmocka_unit_test(test_reserved_forms),
+		cmocka_unit_test(test_server_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

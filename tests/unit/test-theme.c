@@ -176,15 +176,26 @@ test_load(void **unused)
 	assert_int_equal(theme_load(&t, "nope", &err), -1);
 	assert_non_null(strstr(err, "no theme named 'nope'"));
 	free(err);
-	/* A name is found in ./themes, and CUTOVER_THEME names it. */
+	/* A name is not looked for in ./themes (the working directory may
+	 * be anyone's), but in $XDG_CONFIG_HOME/cutover/themes; and
+	 * CUTOVER_THEME names it. */
 	assert_int_equal(mkdir("themes", 0700), 0);
 	assert_non_null(f = fopen("themes/mine.theme", "w"));
 	fputs("header green black\n", f);
 	fclose(f);
 	setenv("CUTOVER_THEME", "mine", 1);
+	assert_int_equal(theme_load(&t, NULL, &err), -1);
+	assert_non_null(strstr(err, "no theme named 'mine'"));
+	free(err);
+	assert_int_equal(mkdir("cutover", 0700), 0);
+	assert_int_equal(rename("themes", "cutover/themes"), 0);
 	assert_int_equal(theme_load(&t, NULL, &err), 0);
 	assert_int_equal(t.style[T_HEADER].fg, 2);
-	assert_string_equal(t.name, "./themes/mine.theme");
+	path = xprintf("%s/cutover/themes/mine.theme", dir);
+	assert_string_equal(t.name, path);
+	free(path);
+	assert_int_equal(rename("cutover/themes", "themes"), 0);
+	rmdir("cutover");
 	unsetenv("CUTOVER_THEME");
 	/* A path is read as given; a missing file says so with its name. */
 	path = xprintf("%s/themes/mine.theme", dir);

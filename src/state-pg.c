@@ -1,0 +1,1907 @@
+/*
+ * state-pg.c - the PostgreSQL store: the war room's database, which drivers,
+ * consoles and people on many machines share; the store of a path of the
+ * form postgresql://..., postgres://... or pg:CONNINFO (see store.h for what
+ * every store must do).
+ *
+ * The tables live in schema cutover, each keyed by runbook name as well as
+ * run, so that one database serves many runbooks: every runbook has its own
+ * run numbers and its own audit chain. migrations[] builds the schema and
+ * cutover.version records the version reached.
+ *
+ * Sessions run with synchronous_commit=on, so that a committed transition
+ * is on the server's disk. Every write is a transaction that first takes
+ * the runbook's advisory lock (writers of one runbook wait for each other,
+ * and its audit chain grows one entry at a time) and, just before COMMIT,
+ * checks the fencing token of the lease this handle holds with the lease
+ * row locked FOR SHARE: a driver that lost its lease can never commit again
+ * once another has taken over (STATE_CONFLICT, "fenced: ..."). The age of a
+ * lease is measured by the server's clock, the same for every machine.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "outbuf.h"
+#include "pg.h"
+#include "state.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define PG_MAXP 16          /* parameters of one statement */
+#define PG_BYTEA_OID 17     /* pg_type.oid of bytea */
+#define PG_LOCK_SCHEMA 7301 /* advisory lock key of schema migrations */
+#define PG_IDLE_TX_TIMEOUT "20s" /* a frozen client's lock is let go */
+#define PG_CHANNEL "cutover." /* and md5(runbook): NOTIFY at each commit */
+
+struct store {
+	PGconn *conn;
+	int64_t serial;    /* the runbook's change count, as last seen */
+	int64_t lease_run; /* run whose lease this handle took, or 0 */
+	int64_t token;     /* its fencing token (0: none) */
+	int fenced;        /* another driver took over: never commit */
+	int listening;     /* LISTEN on the runbook's channel was done */
+	int tx;            /* BEGIN was sent, COMMIT or ROLLBACK not yet */
+	char *shown;       /* the database, for messages: no password */
+};
+
+/*
+ * The schema, as the steps that build it: migrations[v] takes the schema
+ * from version v to v + 1. Never edit a step once released; append one.
+ */
+static const char *const migrations[] = {
+	/* 1: the tables of the SQLite store, keyed by runbook too */
+	"CREATE TABLE cutover.version(version integer NOT NULL);"
+	"INSERT INTO cutover.version VALUES(0);"
+	"CREATE TABLE cutover.runbooks(name text PRIMARY KEY,"
+	" serial bigint NOT NULL DEFAULT 0);"
+	"CREATE TABLE cutover.runs(runbook text NOT NULL, id bigint NOT NULL,"
+	" mode text NOT NULL, state text NOT NULL, runbook_text text NOT NULL,"
+	" runbook_sha text NOT NULL, created_at text NOT NULL, ended_at text,"
+	" operator text, os_user text, rollback_to text,"
+	" step_hash integer NOT NULL DEFAULT 1, PRIMARY KEY(runbook, id));"
+	"CREATE TABLE cutover.steps(runbook text NOT NULL, run bigint NOT NULL,"
+	" id text NOT NULL, idx integer NOT NULL, state text NOT NULL,"
+	" attempts integer NOT NULL DEFAULT 0, def_sha text NOT NULL,"
+	" started_at bigint, ended_at bigint, duration_ms bigint, note text,"
+	" result text, done_at bigint, undo integer NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(runbook, run, id),"
+	" FOREIGN KEY(runbook, run) REFERENCES cutover.runs(runbook, id));"
+	"CREATE TABLE cutover.attempts(runbook text NOT NULL,"
+	" run bigint NOT NULL, step text NOT NULL, n integer NOT NULL,"
+	" kind text NOT NULL, state text NOT NULL, started_at bigint NOT NULL,"
+	" ended_at bigint, exit_code integer, message text, host text,"
+	" pid bigint, pgid bigint, output bytea,"
+	" output_total bigint NOT NULL DEFAULT 0, operator text, token text,"
+	" PRIMARY KEY(runbook, run, step, n));"
+	"CREATE TABLE cutover.decisions(runbook text NOT NULL,"
+	" run bigint NOT NULL, id bigserial, step text NOT NULL,"
+	" operator text NOT NULL, os_user text, decision text NOT NULL,"
+	" reason text, at bigint NOT NULL, active integer NOT NULL DEFAULT 1,"
+	" PRIMARY KEY(runbook, run, id));"
+	"CREATE SEQUENCE cutover.lease_token;"
+	"CREATE TABLE cutover.lease(runbook text NOT NULL, run bigint NOT NULL,"
+	" pid bigint NOT NULL, host text NOT NULL, operator text,"
+	" started_at timestamptz NOT NULL, renewed_at timestamptz NOT NULL,"
+	" token bigint NOT NULL, PRIMARY KEY(runbook, run));"
+	"CREATE TABLE cutover.audit(runbook text NOT NULL, id bigint NOT NULL,"
+	" at text NOT NULL, run bigint, step text, operator text, os_user text,"
+	" action text NOT NULL, details text, prev text NOT NULL,"
+	" hash text NOT NULL, PRIMARY KEY(runbook, id));",
+};
+#define PG_SCHEMA_VERSION (int)(sizeof migrations / sizeof migrations[0])
+
+/* The tables a run's rows are copied from and into, and their run column. */
+static const struct {
+	const char *name;
+	const char *run_col;
+	const char *order;
+} copy_tables[] = {
+	{ "runs", "id", "id" },
+	{ "steps", "run", "idx" },
+	{ "attempts", "run", "step, n" },
+	{ "decisions", "run", "id" },
+};
+
+static int pq_fail(struct state *, const char *);
+static int pq_fail_res(struct state *, const char *, const PGresult *);
+static PGresult *pq_vexec(struct state *, const char *, const char *,
+    va_list);
+static int pg_reconnect(struct state *);
+static int pg_tx(struct state *, const char *);
+static PGresult *pq_query(struct state *, const char *, const char *, ...);
+static int pq_run(struct state *, const char *, const char *, ...);
+static int pq_run_n(struct state *, int64_t *, const char *, const char *,
+    ...);
+static int col_index(const PGresult *, const char *);
+static char *col_text(const PGresult *, int, const char *);
+static int64_t col_int(const PGresult *, int, const char *, int64_t);
+static char *pg_shown(const char *);
+static PGconn *pg_connect(const char *);
+static int pg_schema(struct state *, int);
+static int schema_version(struct state *, int *, int *);
+static int schema_migrate(struct state *, int);
+static int pg_fence(struct state *);
+static int pg_bump(struct state *);
+static int pg_need_runbook(struct state *);
+static int pg_session(struct state *);
+static void pg_notice_drop(void *, const char *);
+static char *pg_redacted(const char *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static int pg_serial(struct state *, int64_t *);
+static int pg_listen(struct state *);
+static int pg_notified(struct state *);
+static int pg_wait(struct state *, int);
+static int step_in(struct state *, int64_t, const char *, unsigned);
+static int step_undoing(struct state *, int64_t, const char *);
+static void run_info_fill(const PGresult *, int, struct run_info *);
+static void step_row_fill(const PGresult *, int, struct step_row *);
+static void attempt_row_fill(const PGresult *, int, struct attempt_row *);
+static int attempts_collect(struct state *, PGresult *, struct attempt_row **,
+    size_t *);
+static int copy_table(const char *);
+static void copy_row_fill(const PGresult *, int, int, struct state_row *);
+static void copy_row_clear(struct state_row *);
+static char *copy_insert_sql(struct state *, int, const struct state_row *,
+    int *);
+static int run_one(PGresult *, struct run_info *);
+static int attempt_next(struct state *, int64_t, const char *, int *);
+static void audit_row_fill(const PGresult *, int, struct audit_row *);
+static void audit_row_clear(struct audit_row *);
+static int pg_open(struct state *, const char *, int, char **);
+static void pg_close(struct state *);
+static int pg_changed(struct state *);
+static void pg_set_durable(struct state *, int);
+static int pg_begin(struct state *);
+static int pg_commit(struct state *);
+static void pg_rollback(struct state *);
+static int pg_run_latest(struct state *, int, struct run_info *);
+static int pg_run_get(struct state *, int64_t, struct run_info *);
+static int pg_run_list(struct state *, struct run_info **, size_t *);
+static int pg_run_create(struct state *, const char *, const char *,
+    const char *, const char *, int64_t *);
+static int pg_run_set_state(struct state *, int64_t, const char *);
+static int pg_run_rollback_to(struct state *, int64_t, const char *,
+    char **);
+static int pg_run_set_runbook(struct state *, int64_t, const char *,
+    const char *);
+static int pg_steps_load(struct state *, int64_t, struct step_row **,
+    size_t *);
+static int pg_step_get(struct state *, int64_t, const char *,
+    struct step_row *);
+static int pg_step_insert(struct state *, int64_t, const char *, int,
+    const char *);
+static int pg_step_delete(struct state *, int64_t, const char *);
+static int pg_step_update_def(struct state *, int64_t, const char *, int,
+    const char *);
+static int pg_step_set_undo(struct state *, int64_t, const char *, int);
+static int pg_step_transition(struct state *, int64_t, const char *,
+    unsigned, enum step_state, const char *, const char *, const char *);
+static int pg_step_set_result(struct state *, int64_t, const char *,
+    const char *);
+static int pg_attempt_begin(struct state *, int64_t, const char *,
+    enum attempt_kind, unsigned, const char *, int64_t, int64_t,
+    const char *, int *);
+static int pg_attempt_set_pid(struct state *, int64_t, const char *, int,
+    int64_t, int64_t);
+static int pg_attempt_output(struct state *, int64_t, const char *, int,
+    const char *, size_t, int64_t);
+static int pg_attempt_finish(struct state *, int64_t, const char *, int,
+    const char *, int, const char *, const char *, size_t, int64_t,
+    enum step_state);
+static int pg_attempts_list(struct state *, int64_t, const char *, int,
+    struct attempt_row **, size_t *);
+static int pg_attempts_running(struct state *, int64_t,
+    struct attempt_row **, size_t *);
+static int pg_attempt_interrupt(struct state *, int64_t, const char *, int,
+    const char *);
+static int pg_decision_add(struct state *, int64_t, const char *,
+    const char *, const char *);
+static int pg_decision_count(struct state *, int64_t, const char *, int *,
+    int *, int *);
+static int pg_decision_reset(struct state *, int64_t, const char *);
+static int pg_lease_read(struct state *, int64_t, struct lease_holder *);
+static int pg_lease_write(struct state *, int64_t, const char *, int64_t);
+static int pg_lease_heartbeat(struct state *, int64_t);
+static int pg_lease_check(struct state *, int64_t);
+static int pg_lease_release(struct state *, int64_t);
+static int pg_audit_last(struct state *, int64_t *, char **);
+static int pg_audit_append(struct state *, const struct audit_row *);
+static int pg_audit_each(struct state *, int64_t,
+    int (*)(const struct audit_row *, void *), void *);
+static int pg_rows_each(struct state *, const char *, int64_t,
+    int (*)(const struct state_row *, void *), void *);
+static int pg_row_put(struct state *, const char *, const struct state_row *,
+    int64_t *);
+
+/* Keep libpq's message (its first line) as the last error; STATE_ERR. */
+static int
+pq_fail(struct state *st, const char *what)
+{
+	const char *m = PQerrorMessage(st->store->conn);
+
+	return store_fail(st, "%s: %.*s", what, (int)strcspn(m, "\n"), m);
+}
+
+/* Keep the server's own words on a failed result, else libpq's. */
+static int
+pq_fail_res(struct state *st, const char *what, const PGresult *res)
+{
+	const char *m = res != NULL
+	    ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (m == NULL)
+		return pq_fail(st, what);
+	return store_fail(st, "%s: %.*s", what, (int)strcspn(m, "\n"), m);
+}
+
+/*
+ * Run sql with parameters described by fmt, one letter for each $n: R the
+ * handle's runbook, t text (NULL binds NULL), i int, I int64, b bytes
+ * (pointer, size_t length). Returns the result, or NULL with the error kept.
+ */
+static PGresult *
+pq_vexec(struct state *st, const char *sql, const char *fmt, va_list ap)
+{
+	const char *v[PG_MAXP];
+	int len[PG_MAXP], bin[PG_MAXP], n = 0;
+	char num[PG_MAXP][24];
+	PGresult *res;
+	const char *p;
+
+	for (p = fmt; *p != '\0'; p++, n++) {
+		if (n == PG_MAXP)
+			fatalx(1, "state: too many parameters in %s", sql);
+		len[n] = bin[n] = 0;
+		switch (*p) {
+		case 'R':
+			v[n] = st->runbook;
+			break;
+		case 't':
+			v[n] = va_arg(ap, const char *);
+			break;
+		case 'i':
+			snprintf(num[n], sizeof num[n], "%d", va_arg(ap, int));
+			v[n] = num[n];
+			break;
+		case 'I':
+			snprintf(num[n], sizeof num[n], "%lld",
+			    (long long)va_arg(ap, int64_t));
+			v[n] = num[n];
+			break;
+		case 'b':
+			v[n] = va_arg(ap, const char *);
+			len[n] = (int)va_arg(ap, size_t);
+			bin[n] = 1;
+			if (v[n] == NULL)
+				v[n] = "";
+			break;
+		default:
+			fatalx(1, "state: bind type %c in %s", *p, sql);
+		}
+	}
+	res = PQexecParams(st->store->conn, sql, n, NULL, v, len, bin, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK && pg_reconnect(st) == 0) {
+		PQclear(res);
+		res = PQexecParams(st->store->conn, sql, n, NULL, v, len, bin,
+		    0);
+	}
+	if (PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	pq_fail_res(st, "database", res);
+	PQclear(res);
+	return NULL;
+}
+
+/*
+ * The connection broke outside a transaction (the server restarted, the
+ * network came back): connect again, once, so that the statement can be
+ * sent again. Never inside a transaction, whose work is lost with the
+ * session. The lease's token is the store's, not the session's: fencing
+ * holds across. 0 when connected again.
+ */
+static int
+pg_reconnect(struct state *st)
+{
+	struct store *s = st->store;
+
+	if (s->tx || PQstatus(s->conn) != CONNECTION_BAD)
+		return -1;
+	PQreset(s->conn);
+	if (PQstatus(s->conn) != CONNECTION_OK)
+		return -1;
+	s->listening = 0;
+	return pg_session(st) == STATE_OK ? 0 : -1;
+}
+
+/* Send BEGIN, COMMIT or ROLLBACK, and keep track of which. */
+static int
+pg_tx(struct state *st, const char *what)
+{
+	PGresult *res;
+	int rc;
+
+	if (strcmp(what, "BEGIN") == 0) {
+		rc = pq_run(st, "BEGIN", "");
+		st->store->tx = rc == STATE_OK;
+		return rc;
+	}
+	res = PQexec(st->store->conn, what);
+	st->store->tx = 0;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = pq_fail_res(st, what, res);
+	else if (strcmp(PQcmdStatus(res), what) != 0)
+		rc = store_fail(st, "%s: the transaction was rolled back",
+		    what);
+	else
+		rc = STATE_OK;
+	PQclear(res);
+	return rc;
+}
+
+/* A query's result (the caller clears it), or NULL on failure. */
+static PGresult *
+pq_query(struct state *st, const char *sql, const char *fmt, ...)
+{
+	PGresult *res;
+	va_list ap;
+
+	va_start(ap, fmt);
+	res = pq_vexec(st, sql, fmt, ap);
+	va_end(ap);
+	return res;
+}
+
+/* Run a statement whose rows are not wanted. */
+static int
+pq_run(struct state *st, const char *sql, const char *fmt, ...)
+{
+	PGresult *res;
+	va_list ap;
+
+	va_start(ap, fmt);
+	res = pq_vexec(st, sql, fmt, ap);
+	va_end(ap);
+	if (res == NULL)
+		return STATE_ERR;
+	PQclear(res);
+	return STATE_OK;
+}
+
+/* Run a statement and count the rows it changed into *n. */
+static int
+pq_run_n(struct state *st, int64_t *n, const char *sql, const char *fmt, ...)
+{
+	PGresult *res;
+	va_list ap;
+
+	va_start(ap, fmt);
+	res = pq_vexec(st, sql, fmt, ap);
+	va_end(ap);
+	if (res == NULL)
+		return STATE_ERR;
+	*n = strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return STATE_OK;
+}
+
+/* The result column called name; asking for one the query lacks is a bug. */
+static int
+col_index(const PGresult *res, const char *name)
+{
+	int i = PQfnumber(res, name);
+
+	if (i < 0)
+		fatalx(1, "state: no column %s in a result", name);
+	return i;
+}
+
+static char *
+col_text(const PGresult *res, int row, const char *name)
+{
+	int i = col_index(res, name);
+
+	if (PQgetisnull(res, row, i))
+		return NULL;
+	return xstrdup(PQgetvalue(res, row, i));
+}
+
+static int64_t
+col_int(const PGresult *res, int row, const char *name, int64_t dflt)
+{
+	int i = col_index(res, name);
+
+	if (PQgetisnull(res, row, i))
+		return dflt;
+	return strtoll(PQgetvalue(res, row, i), NULL, 10);
+}
+
+/*
+ * The database as messages name it: "pg:" and the connection's host,
+ * port, database, user and service, never its password (a new string).
+ */
+static char *
+pg_shown(const char *conninfo)
+{
+	static const char *keep[] = { "service", "host", "hostaddr", "port",
+		"dbname", "user" };
+	PQconninfoOption *opts, *o;
+	char *out = xstrdup("pg:"), *more;
+	size_t i;
+
+	if ((opts = PQconninfoParse(conninfo, NULL)) == NULL) {
+		free(out);
+		return xstrdup("the PostgreSQL address");
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		for (i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+			if (strcmp(o->keyword, keep[i]) != 0 ||
+			    o->val == NULL || *o->val == '\0')
+				continue;
+			more = xprintf("%s%s%s=%s", out, out[3] ? " " : "",
+			    o->keyword, o->val);
+			free(out);
+			out = more;
+		}
+	}
+	PQconninfoFree(opts);
+	return out;
+}
+
+/*
+ * Connect with the store's own settings first (a connect timeout, TCP
+ * keepalives that notice a dead network in about a minute), which the
+ * connection string may override.
+ */
+static PGconn *
+pg_connect(const char *conninfo)
+{
+	static const char *const keys[] = { "connect_timeout", "keepalives",
+		"keepalives_idle", "keepalives_interval", "keepalives_count",
+		"fallback_application_name", "dbname", NULL };
+	const char *values[] = { "10", "1", "30", "10", "3", "cutover",
+		conninfo, NULL };
+
+	return PQconnectdbParams(keys, values, 1);
+}
+
+/* Writes need to know whose runs they change. */
+static int
+pg_need_runbook(struct state *st)
+{
+	if (st->runbook != NULL)
+		return STATE_OK;
+	return store_fail(st, "no runbook chosen for a write to %s",
+	    st->store->shown);
+}
+
+/*
+ * The schema's version into *version (0 if none) and whether the schema
+ * cutover exists into *schema.
+ */
+static int
+schema_version(struct state *st, int *version, int *schema)
+{
+	PGresult *res;
+	int have;
+
+	*version = 0;
+	res = pq_query(st, "SELECT to_regnamespace('cutover') IS NOT NULL AS s,"
+	    " to_regclass('cutover.version') IS NOT NULL AS v", "");
+	if (res == NULL)
+		return STATE_ERR;
+	*schema = strcmp(PQgetvalue(res, 0, col_index(res, "s")), "t") == 0;
+	have = strcmp(PQgetvalue(res, 0, col_index(res, "v")), "t") == 0;
+	PQclear(res);
+	if (!have)
+		return STATE_OK;
+	res = pq_query(st, "SELECT max(version) AS v FROM cutover.version", "");
+	if (res == NULL)
+		return STATE_ERR;
+	*version = (int)col_int(res, 0, "v", 0);
+	PQclear(res);
+	return STATE_OK;
+}
+
+/* Take the schema from version v to v + 1 (inside a transaction). */
+static int
+schema_migrate(struct state *st, int v)
+{
+	PGresult *res = PQexec(st->store->conn, migrations[v]);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pq_fail_res(st, "migrate schema cutover", res);
+		PQclear(res);
+		return STATE_ERR;
+	}
+	PQclear(res);
+	return pq_run(st, "UPDATE cutover.version SET version=$1", "i", v + 1);
+}
+
+/*
+ * Bring schema cutover to PG_SCHEMA_VERSION, creating it when create is set
+ * (and the role may), in one transaction under an advisory lock (a second
+ * cutover opening it at the same time waits, then finds the work done), or
+ * refuse a schema of a newer cutover.
+ */
+static int
+pg_schema(struct state *st, int create)
+{
+	int version, schema, rc, v;
+
+	if ((rc = schema_version(st, &version, &schema)) != STATE_OK)
+		return rc;
+	if (version > PG_SCHEMA_VERSION)
+		return STATE_NEWER;
+	if (version == PG_SCHEMA_VERSION)
+		return STATE_OK;
+	if (version == 0 && !create)
+		return store_fail(st, "no cutover schema in this database yet; "
+		    "no run has started here (start one with `cutover run`)");
+	if (pg_tx(st, "BEGIN") != STATE_OK)
+		return STATE_ERR;
+	rc = pq_run(st, "SELECT pg_advisory_xact_lock($1)", "I",
+	    (int64_t)PG_LOCK_SCHEMA);
+	if (rc == STATE_OK)
+		rc = schema_version(st, &version, &schema);
+	if (rc == STATE_OK && !schema &&
+	    pq_run(st, "CREATE SCHEMA cutover", "") != STATE_OK)
+		rc = store_fail(st, "cannot create schema cutover (%s); have "
+		    "the database owner create it: see cutover(1)",
+		    state_error(st));
+	for (v = version; rc == STATE_OK && v < PG_SCHEMA_VERSION; v++)
+		rc = schema_migrate(st, v);
+	if (rc == STATE_OK && version > PG_SCHEMA_VERSION)
+		rc = STATE_NEWER;
+	if (rc == STATE_OK)
+		rc = pg_tx(st, "COMMIT");
+	else
+		pg_tx(st, "ROLLBACK");
+	return rc;
+}
+
+/* The server's notices and warnings: the store prints nothing. */
+static void
+pg_notice_drop(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* Every commit durable on the server's disk; a transaction left open by a
+ * frozen or vanished client does not hold the runbook's lock for long. */
+static int
+pg_session(struct state *st)
+{
+	PGresult *res;
+	int rc;
+
+	PQsetNoticeProcessor(st->store->conn, pg_notice_drop, NULL);
+	res = PQexec(st->store->conn, "SET synchronous_commit = on;"
+	    " SET idle_in_transaction_session_timeout = '" PG_IDLE_TX_TIMEOUT
+	    "'; SET client_min_messages = warning");
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK
+	    ? STATE_OK : pq_fail_res(st, "session", res);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Connect to the database the path names (postgresql://..., postgres://...
+ * or pg:CONNINFO), set the session up for durable commits and bring the
+ * schema up to date.
+ */
+static int
+pg_open(struct state *st, const char *path, int create, char **err)
+{
+	const char *conninfo = strncmp(path, "pg:", 3) == 0 ? path + 3 : path;
+	struct store *s = xcalloc(1, sizeof *s);
+	char *password = NULL;
+	int rc;
+
+	st->store = s;
+	s->shown = pg_shown(conninfo);
+	if (pg_conninfo_password(conninfo, &password, NULL) != 0) {
+		/* libpq's words would quote the string, password and all. */
+		rc = store_fail(st, "not a connection string libpq can read");
+	} else if (PQstatus(s->conn = pg_connect(conninfo)) != CONNECTION_OK)
+		rc = pq_fail(st, "cannot connect");
+	else
+		rc = pg_session(st);
+	if (rc == STATE_OK)
+		rc = pg_schema(st, create);
+	if (rc == STATE_NEWER)
+		xasprintf(err, "%s: written by a newer cutover (schema cutover "
+		    "version above %d); upgrade cutover", s->shown,
+		    PG_SCHEMA_VERSION);
+	else if (rc != STATE_OK)
+		*err = pg_redacted(password, "%s: %s", s->shown,
+		    state_error(st));
+	free(password);
+	if (rc != STATE_OK) {
+		pg_close(st);
+		return rc;
+	}
+	return STATE_OK;
+}
+
+/* A message made of fmt, with every copy of password in it starred out
+ * (a new string). */
+static char *
+pg_redacted(const char *password, const char *fmt, ...)
+{
+	char *secrets[2] = { (char *)password, NULL }, *m, *out;
+	va_list ap;
+
+	va_start(ap, fmt);
+	xvasprintf(&m, fmt, ap);
+	va_end(ap);
+	if (password == NULL || *password == '\0')
+		return m;
+	out = outbuf_redact(secrets, m);
+	free(m);
+	return out;
+}
+
+static void
+pg_close(struct state *st)
+{
+	if (st->store == NULL)
+		return;
+	PQfinish(st->store->conn);
+	free(st->store->shown);
+	free(st->store);
+	st->store = NULL;
+}
+
+/* Has another connection committed a change to the runbook's runs? */
+static int
+pg_changed(struct state *st)
+{
+	int64_t v;
+
+	if (pg_serial(st, &v) != STATE_OK)
+		return 0;
+	if (v == st->store->serial)
+		return 0;
+	st->store->serial = v;
+	return 1;
+}
+
+/* The runbook's change count now into *v (0 before its first change). */
+static int
+pg_serial(struct state *st, int64_t *v)
+{
+	PGresult *res;
+
+	res = pq_query(st, "SELECT serial FROM cutover.runbooks WHERE name=$1",
+	    "R");
+	if (res == NULL)
+		return STATE_ERR;
+	*v = PQntuples(res) == 1 ? col_int(res, 0, "serial", 0) : 0;
+	PQclear(res);
+	return STATE_OK;
+}
+
+/* LISTEN on the runbook's channel, once. */
+static int
+pg_listen(struct state *st)
+{
+	PGresult *res;
+	char *id, *sql;
+	int rc;
+
+	if (st->store->listening)
+		return STATE_OK;
+	res =
+	    pq_query(st, "SELECT '" PG_CHANNEL "' || md5($1) AS channel", "R");
+	if (res == NULL)
+		return STATE_ERR;
+	id = PQescapeIdentifier(st->store->conn, PQgetvalue(res, 0, 0),
+	    strlen(PQgetvalue(res, 0, 0)));
+	PQclear(res);
+	if (id == NULL)
+		return pq_fail(st, "listen");
+	sql = xprintf("LISTEN %s", id);
+	PQfreemem(id);
+	rc = pq_run(st, sql, "");
+	free(sql);
+	st->store->listening = rc == STATE_OK;
+	return rc;
+}
+
+/* Has a notification of another's commit come? Drains them all. */
+static int
+pg_notified(struct state *st)
+{
+	PGnotify *n;
+	int seen = 0;
+
+	while ((n = PQnotifies(st->store->conn)) != NULL) {
+		if (strtoll(n->extra, NULL, 10) != st->store->serial)
+			seen = 1;
+		PQfreemem(n);
+	}
+	return seen;
+}
+
+/*
+ * Wait up to timeout_ms for a commit by another connection: the server
+ * notifies the runbook's channel at each one. A change made before the
+ * wait began counts too. 1, 0 on timeout, or STATE_ERR.
+ */
+static int
+pg_wait(struct state *st, int timeout_ms)
+{
+	int64_t end = state_now_ms() + timeout_ms, v;
+	struct pollfd p;
+
+	if (pg_need_runbook(st) != STATE_OK || pg_listen(st) != STATE_OK ||
+	    pg_serial(st, &v) != STATE_OK)
+		return STATE_ERR;
+	if (v != st->store->serial)
+		return 1;
+	for (;;) {
+		if (PQconsumeInput(st->store->conn) == 0)
+			return pq_fail(st, "wait");
+		if (pg_notified(st))
+			return 1;
+		if (state_now_ms() >= end)
+			return 0;
+		p.fd = PQsocket(st->store->conn);
+		p.events = POLLIN;
+		if (poll(&p, 1, (int)(end - state_now_ms())) == -1 &&
+		    errno != EINTR)
+			return store_fail(st, "wait: %s", strerror(errno));
+	}
+}
+
+static void
+pg_set_durable(struct state *st, int on)
+{
+	pq_run(st, on ? "SET synchronous_commit = on"
+	              : "SET synchronous_commit = off", "");
+}
+
+/* BEGIN, and wait for the runbook's write lock. */
+static int
+pg_begin(struct state *st)
+{
+	if (pg_need_runbook(st) != STATE_OK)
+		return STATE_ERR;
+	if (pg_tx(st, "BEGIN") != STATE_OK)
+		return STATE_ERR;
+	if (pq_run(st, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+	        "R") != STATE_OK) {
+		pg_tx(st, "ROLLBACK");
+		return STATE_ERR;
+	}
+	return STATE_OK;
+}
+
+/*
+ * Is the lease this handle took still its own? Checked with the row
+ * locked FOR SHARE, so that no takeover can commit before this
+ * transaction ends. STATE_CONFLICT (error "fenced: ...") once another
+ * driver has taken over; a handle without a lease passes.
+ */
+static int
+pg_fence(struct state *st)
+{
+	struct store *s = st->store;
+	PGresult *res;
+	char *host;
+
+	if (s->token == 0 && !s->fenced)
+		return STATE_OK;
+	if (!s->fenced) {
+		res = pq_query(st,
+		               "SELECT token, host, pid FROM cutover.lease"
+		               " WHERE runbook=$1 AND run=$2 FOR SHARE",
+		               "RI", s->lease_run);
+		if (res == NULL)
+			return STATE_ERR;
+		if (PQntuples(res) == 1 &&
+		    col_int(res, 0, "token", 0) == s->token) {
+			PQclear(res);
+			return STATE_OK;
+		}
+		s->fenced = 1;
+		host = PQntuples(res) == 1 ? col_text(res, 0, "host") : NULL;
+		if (host != NULL)
+			store_fail(st, "fenced: another driver (%s, pid %lld) "
+			    "took over run %lld", host,
+			    (long long)col_int(res, 0, "pid", 0),
+			    (long long)s->lease_run);
+		else
+			store_fail(st,
+			           "fenced: another driver took over run %lld",
+			           (long long)s->lease_run);
+		free(host);
+		PQclear(res);
+		return STATE_CONFLICT;
+	}
+	store_fail(st, "fenced: another driver took over run %lld",
+	    (long long)s->lease_run);
+	return STATE_CONFLICT;
+}
+
+/* Count the change in the runbook's serial (what pg_changed watches),
+ * and notify the runbook's channel, which hears of it when it commits. */
+static int
+pg_bump(struct state *st)
+{
+	PGresult *res;
+	int64_t v;
+
+	res = pq_query(
+	    st,
+	    "WITH b AS (INSERT INTO cutover.runbooks(name, serial)"
+	    " VALUES($1, 1) ON CONFLICT(name) DO UPDATE"
+	    " SET serial = cutover.runbooks.serial + 1 RETURNING serial)"
+	    " SELECT serial, pg_notify('" PG_CHANNEL "' || md5($1),"
+	    " serial::text) AS notified FROM b",
+	    "R");
+	if (res == NULL)
+		return STATE_ERR;
+	v = col_int(res, 0, "serial", 0);
+	PQclear(res);
+	if (v == st->store->serial + 1)
+		st->store->serial = v; /* only this change: not another's */
+	return STATE_OK;
+}
+
+/* Fence, count the change and COMMIT; roll back when any fails. */
+static int
+pg_commit(struct state *st)
+{
+	int rc = pg_fence(st);
+
+	if (rc == STATE_OK)
+		rc = pg_bump(st);
+	if (rc == STATE_OK && (rc = pg_tx(st, "COMMIT")) == STATE_OK)
+		return STATE_OK;
+	if (st->store->tx)
+		pg_tx(st, "ROLLBACK");
+	return rc;
+}
+
+static void
+pg_rollback(struct state *st)
+{
+	pg_tx(st, "ROLLBACK");
+}
+
+/* Runs. */
+
+#define RUN_COLS "id, runbook, mode, state, runbook_text, runbook_sha," \
+	" created_at, ended_at, operator, step_hash"
+#define MY_RUNBOOK "($1::text IS NULL OR runbook=$1)"
+
+static void
+run_info_fill(const PGresult *res, int i, struct run_info *r)
+{
+	r->id = col_int(res, i, "id", 0);
+	r->runbook = col_text(res, i, "runbook");
+	r->mode = col_text(res, i, "mode");
+	r->state = col_text(res, i, "state");
+	r->runbook_text = col_text(res, i, "runbook_text");
+	r->runbook_sha = col_text(res, i, "runbook_sha");
+	r->created_at = col_text(res, i, "created_at");
+	r->ended_at = col_text(res, i, "ended_at");
+	r->operator = col_text(res, i, "operator");
+	r->step_hash = (int)col_int(res, i, "step_hash", 1);
+}
+
+/* The first run of a query into r: STATE_NOTFOUND if none. */
+static int
+run_one(PGresult *res, struct run_info *r)
+{
+	int rc;
+
+	if (res == NULL)
+		return STATE_ERR;
+	rc = PQntuples(res) > 0 ? STATE_OK : STATE_NOTFOUND;
+	if (rc == STATE_OK)
+		run_info_fill(res, 0, r);
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_run_latest(struct state *st, int open_only, struct run_info *r)
+{
+	return run_one(pq_query(st, open_only
+	        ? "SELECT " RUN_COLS " FROM cutover.runs WHERE " MY_RUNBOOK
+	          " AND state='open' ORDER BY id DESC LIMIT 1"
+	        : "SELECT " RUN_COLS " FROM cutover.runs WHERE " MY_RUNBOOK
+	          " ORDER BY id DESC LIMIT 1",
+	    "R"), r);
+}
+
+static int
+pg_run_get(struct state *st, int64_t id, struct run_info *r)
+{
+	if (pg_need_runbook(st) != STATE_OK)
+		return STATE_ERR;
+	return run_one(pq_query(st, "SELECT " RUN_COLS " FROM cutover.runs"
+	    " WHERE runbook=$1 AND id=$2", "RI", id), r);
+}
+
+static int
+pg_run_list(struct state *st, struct run_info **out, size_t *n)
+{
+	PGresult *res;
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	res = pq_query(st, "SELECT " RUN_COLS " FROM cutover.runs WHERE "
+	    MY_RUNBOOK " ORDER BY runbook, id", "R");
+	if (res == NULL)
+		return STATE_ERR;
+	*n = (size_t)PQntuples(res);
+	*out = xcalloc(*n ? *n : 1, sizeof **out);
+	for (i = 0; i < PQntuples(res); i++)
+		run_info_fill(res, i, &(*out)[i]);
+	PQclear(res);
+	return STATE_OK;
+}
+
+static int
+pg_run_create(struct state *st, const char *runbook, const char *mode,
+    const char *text, const char *sha, int64_t *id)
+{
+	char *now;
+	PGresult *res;
+	int opened, rc;
+
+	if (st->runbook == NULL || strcmp(st->runbook, runbook) != 0)
+		return store_fail(st, "a run of %s on a handle of %s", runbook,
+		    st->runbook != NULL ? st->runbook : "no runbook");
+	if ((opened = store_tx_enter(st)) < 0)
+		return STATE_ERR;
+	now = store_time_text(state_now_ms());
+	res = pq_query(st, "INSERT INTO cutover.runs(runbook, id, mode, state,"
+	    " runbook_text, runbook_sha, created_at, operator, os_user,"
+	    " step_hash) VALUES($1, (SELECT coalesce(max(id), 0) + 1 FROM"
+	    " cutover.runs WHERE runbook=$1), $2, 'open', $3, $4, $5, $6, $7,"
+	    " $8) RETURNING id", "Rtttttti", mode, text, sha, now,
+	    st->operator, st->os_user, STATE_STEP_HASH);
+	free(now);
+	rc = res != NULL ? STATE_OK : STATE_ERR;
+	if (rc == STATE_OK) {
+		*id = col_int(res, 0, "id", 0);
+		PQclear(res);
+		rc = state_audit(st, *id, NULL, "run-start",
+		                 "mode=%s sha256=%s", mode, sha);
+	}
+	return store_tx_leave(st, opened, rc);
+}
+
+static int
+pg_run_set_state(struct state *st, int64_t run, const char *state)
+{
+	char *now = store_time_text(state_now_ms());
+	int opened = store_tx_enter(st), rc = STATE_ERR;
+
+	if (opened >= 0)
+		rc = pq_run(st, "UPDATE cutover.runs SET state=$2, ended_at=$3"
+		    " WHERE runbook=$1 AND id=$4", "RttI", state,
+		    strcmp(state, "open") == 0 ? NULL : now, run);
+	free(now);
+	if (opened < 0)
+		return STATE_ERR;
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, NULL, "run-state", "%s", state);
+	return store_tx_leave(st, opened, rc);
+}
+
+/* One write in its own transaction unless the caller has one open. */
+#define PG_WRITE(st, call)                                                   \
+	do {                                                                 \
+		int opened_ = store_tx_enter(st), rc_;                       \
+		if (opened_ < 0)                                             \
+			return STATE_ERR;                                    \
+		rc_ = (call);                                                \
+		return store_tx_leave(st, opened_, rc_);                     \
+	} while (0)
+
+static int
+pg_run_rollback_to(struct state *st, int64_t run, const char *to, char **out)
+{
+	PGresult *res;
+	int rc;
+
+	if (out == NULL)
+		PG_WRITE(st, pq_run(st, "UPDATE cutover.runs SET rollback_to=$2"
+		    " WHERE runbook=$1 AND id=$3", "RtI", to, run));
+	*out = NULL;
+	res = pq_query(st, "SELECT rollback_to FROM cutover.runs"
+	    " WHERE runbook=$1 AND id=$2", "RI", run);
+	if (res == NULL)
+		return STATE_ERR;
+	rc = PQntuples(res) == 1 ? STATE_OK : STATE_NOTFOUND;
+	if (rc == STATE_OK)
+		*out = col_text(res, 0, "rollback_to");
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_run_set_runbook(struct state *st, int64_t run, const char *text,
+    const char *sha)
+{
+	PG_WRITE(st, pq_run(st, "UPDATE cutover.runs SET runbook_text=$2,"
+	    " runbook_sha=$3 WHERE runbook=$1 AND id=$4", "RttI", text, sha,
+	    run));
+}
+
+/* Steps. */
+
+#define STEP_COLS "id, idx, state, attempts, def_sha, started_at, ended_at," \
+	" duration_ms, note, result, done_at, undo"
+
+static void
+step_row_fill(const PGresult *res, int i, struct step_row *r)
+{
+	char *state = col_text(res, i, "state");
+
+	r->id = col_text(res, i, "id");
+	r->idx = (int)col_int(res, i, "idx", 0);
+	if (state == NULL || step_state_parse(state, &r->state) != 0)
+		r->state = ST_PENDING;
+	free(state);
+	r->attempts = (int)col_int(res, i, "attempts", 0);
+	r->def_sha = col_text(res, i, "def_sha");
+	r->started_ms = col_int(res, i, "started_at", -1);
+	r->ended_ms = col_int(res, i, "ended_at", -1);
+	r->started_at = store_time_text(r->started_ms);
+	r->ended_at = store_time_text(r->ended_ms);
+	r->duration_ms = col_int(res, i, "duration_ms", -1);
+	r->note = col_text(res, i, "note");
+	r->result = col_text(res, i, "result");
+	r->done_ms = col_int(res, i, "done_at", -1);
+	r->undo = (int)col_int(res, i, "undo", 0);
+}
+
+static int
+pg_steps_load(struct state *st, int64_t run, struct step_row **out,
+    size_t *n)
+{
+	PGresult *res;
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	res = pq_query(st, "SELECT " STEP_COLS " FROM cutover.steps"
+	    " WHERE runbook=$1 AND run=$2 ORDER BY idx", "RI", run);
+	if (res == NULL)
+		return STATE_ERR;
+	*n = (size_t)PQntuples(res);
+	*out = xcalloc(*n ? *n : 1, sizeof **out);
+	for (i = 0; i < PQntuples(res); i++)
+		step_row_fill(res, i, &(*out)[i]);
+	PQclear(res);
+	return STATE_OK;
+}
+
+static int
+pg_step_get(struct state *st, int64_t run, const char *id, struct step_row *r)
+{
+	PGresult *res;
+	int rc;
+
+	res = pq_query(st, "SELECT " STEP_COLS " FROM cutover.steps"
+	    " WHERE runbook=$1 AND run=$2 AND id=$3", "RIt", run, id);
+	if (res == NULL)
+		return STATE_ERR;
+	rc = PQntuples(res) == 1 ? STATE_OK : STATE_NOTFOUND;
+	if (rc == STATE_OK)
+		step_row_fill(res, 0, r);
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_step_insert(struct state *st, int64_t run, const char *id, int idx,
+    const char *def_sha)
+{
+	PG_WRITE(
+	    st, pq_run(st,
+	               "INSERT INTO cutover.steps(runbook, run, id, idx,"
+	               " state, def_sha) VALUES($1, $2, $3, $4, 'pending', $5)",
+	               "RItit", run, id, idx, def_sha));
+}
+
+static int
+pg_step_delete(struct state *st, int64_t run, const char *id)
+{
+	PG_WRITE(st, pq_run(st, "DELETE FROM cutover.steps WHERE runbook=$1"
+	    " AND run=$2 AND id=$3", "RIt", run, id));
+}
+
+static int
+pg_step_update_def(struct state *st, int64_t run, const char *id, int idx,
+    const char *def_sha)
+{
+	PG_WRITE(st, pq_run(st, "UPDATE cutover.steps SET idx=$4, def_sha=$5"
+	    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItit", run, id, idx,
+	    def_sha));
+}
+
+static int
+pg_step_set_undo(struct state *st, int64_t run, const char *id, int undo)
+{
+	PG_WRITE(st, pq_run(st, "UPDATE cutover.steps SET undo=$4"
+	    " WHERE runbook=$1 AND run=$2 AND id=$3", "RIti", run, id, undo));
+}
+
+/* Is a rollback of the step under way (its undo flag set)? */
+static int
+step_undoing(struct state *st, int64_t run, const char *id)
+{
+	PGresult *res;
+	int undo = 0;
+
+	res = pq_query(st, "SELECT undo FROM cutover.steps WHERE runbook=$1"
+	    " AND run=$2 AND id=$3", "RIt", run, id);
+	if (res != NULL && PQntuples(res) == 1)
+		undo = (int)col_int(res, 0, "undo", 0);
+	PQclear(res);
+	return undo;
+}
+
+/* Is the step in one of the states of mask (its row locked until the
+ * transaction ends)? STATE_NOTFOUND if no such step. */
+static int
+step_in(struct state *st, int64_t run, const char *id, unsigned mask)
+{
+	PGresult *res;
+	enum step_state cur = ST_PENDING;
+	int found;
+
+	res = pq_query(st, "SELECT state FROM cutover.steps WHERE runbook=$1"
+	    " AND run=$2 AND id=$3 FOR UPDATE", "RIt", run, id);
+	if (res == NULL)
+		return STATE_ERR;
+	found = PQntuples(res) == 1;
+	if (found && step_state_parse(PQgetvalue(res, 0, 0), &cur) != 0)
+		cur = ST_PENDING;
+	PQclear(res);
+	if (!found)
+		return STATE_NOTFOUND;
+	return (mask & ST_BIT(cur)) ? STATE_OK : STATE_CONFLICT;
+}
+
+static int
+pg_step_transition(struct state *st, int64_t run, const char *id,
+    unsigned from_mask, enum step_state to, const char *note,
+    const char *action, const char *details)
+{
+	int64_t now = state_now_ms();
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = step_in(st, run, id, from_mask);
+	if (rc == STATE_OK)
+		rc = pq_run(st,
+		            "UPDATE cutover.steps SET state=$4,"
+		            " note=coalesce($5, note),"
+		            " ended_at=CASE WHEN $6::int=1"
+		            " THEN $7::bigint ELSE ended_at END,"
+		            " done_at=CASE WHEN $8::int=1"
+		            " THEN $7::bigint ELSE done_at END,"
+		            " undo=CASE WHEN $9::int=1 THEN 0 ELSE undo END"
+		            " WHERE runbook=$1 AND run=$2 AND id=$3",
+		            "RItttiIii", run, id, step_state_name(to), note,
+		            to == ST_SUCCEEDED || to == ST_SKIPPED ||
+		                to == ST_FAILED,
+		            now, to == ST_SUCCEEDED,
+		            to != ST_AWAITING && to != ST_RUNNING);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, id, action, "%s%s%s",
+		    step_state_name(to), details != NULL ? ": " : "",
+		    details != NULL ? details : "");
+	return store_tx_leave(st, opened, rc);
+}
+
+static int
+pg_step_set_result(struct state *st, int64_t run, const char *id,
+    const char *json)
+{
+	PG_WRITE(st, pq_run(st, "UPDATE cutover.steps SET result=$4"
+	    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItt", run, id, json));
+}
+
+/* Attempts. */
+
+/* The next attempt number of a step into *n. */
+static int
+attempt_next(struct state *st, int64_t run, const char *step, int *n)
+{
+	PGresult *res;
+
+	res = pq_query(st, "SELECT coalesce(max(n), 0) + 1 AS n FROM"
+	    " cutover.attempts WHERE runbook=$1 AND run=$2 AND step=$3", "RIt",
+	    run, step);
+	if (res == NULL)
+		return STATE_ERR;
+	*n = (int)col_int(res, 0, "n", 1);
+	PQclear(res);
+	return STATE_OK;
+}
+
+static int
+pg_attempt_begin(struct state *st, int64_t run, const char *step,
+    enum attempt_kind kind, unsigned from_mask, const char *host,
+    int64_t pid, int64_t pgid, const char *token, int *n)
+{
+	int64_t now = state_now_ms();
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = step_in(st, run, step, from_mask);
+	if (rc == STATE_OK)
+		rc = attempt_next(st, run, step, n);
+	if (rc == STATE_OK)
+		rc = pq_run(st,
+		            "INSERT INTO cutover.attempts(runbook, run, step,"
+		            " n, kind, state, started_at, host, pid, pgid,"
+		            " operator, token) VALUES($1, $2, $3, $4, $5,"
+		            " 'running', $6, $7, $8, $9, $10, $11)",
+		            "RItitItIItt", run, step, *n,
+		            attempt_kind_name(kind), now, host, pid, pgid,
+		            st->operator, token);
+	if (rc == STATE_OK && kind != ATT_ROLLBACK)
+		rc = pq_run(st, "UPDATE cutover.steps SET state='running',"
+		    " attempts=attempts+1, started_at=coalesce(started_at, $4)"
+		    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItI", run, step,
+		    now);
+	else if (rc == STATE_OK)
+		rc = pq_run(st,
+		            "UPDATE cutover.steps SET state='running', undo=1"
+		            " WHERE runbook=$1 AND run=$2 AND id=$3",
+		            "RIt", run, step);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, step, "attempt-start",
+		    "attempt %d (%s) running, pid %lld", *n,
+		    attempt_kind_name(kind), (long long)pid);
+	return store_tx_leave(st, opened, rc);
+}
+
+static int
+pg_attempt_set_pid(struct state *st, int64_t run, const char *step, int n,
+    int64_t pid, int64_t pgid)
+{
+	PG_WRITE(st, pq_run(st, "UPDATE cutover.attempts SET pid=$5, pgid=$6"
+	    " WHERE runbook=$1 AND run=$2 AND step=$3 AND n=$4", "RItiII", run,
+	    step, n, pid, pgid));
+}
+
+static int
+pg_attempt_output(struct state *st, int64_t run, const char *step, int n,
+    const char *out, size_t len, int64_t total)
+{
+	PG_WRITE(st, pq_run(st, "UPDATE cutover.attempts SET output=$5,"
+	    " output_total=$6 WHERE runbook=$1 AND run=$2 AND step=$3 AND n=$4",
+	    "RItibI", run, step, n, out, len, total));
+}
+
+static int
+pg_attempt_finish(struct state *st, int64_t run, const char *step, int n,
+    const char *astate, int exit_code, const char *message, const char *out,
+    size_t len, int64_t total, enum step_state to)
+{
+	int64_t now = state_now_ms();
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = pq_run(st, "UPDATE cutover.attempts SET state=$5, ended_at=$6,"
+	    " exit_code=$7, message=$8, output=$9, output_total=$10"
+	    " WHERE runbook=$1 AND run=$2 AND step=$3 AND n=$4", "RItitIitbI",
+	    run, step, n, astate, now, exit_code, message, out, len, total);
+	if (rc == STATE_OK && !step_undoing(st, run, step))
+		rc = pq_run(st,
+		            "UPDATE cutover.steps SET state=$4, note=$5,"
+		            " ended_at=$6, duration_ms=$6::bigint - started_at,"
+		            " done_at=CASE WHEN $7::int=1"
+		            " THEN $6::bigint ELSE done_at END"
+		            " WHERE runbook=$1 AND run=$2 AND id=$3",
+		            "RItttIi", run, step, step_state_name(to), message,
+		            now, to == ST_SUCCEEDED);
+	else if (rc == STATE_OK)
+		rc = pq_run(st,
+		            "UPDATE cutover.steps SET state=$4, note=$5,"
+		            " undo=CASE WHEN $6::int=1 THEN 0 ELSE 1 END"
+		            " WHERE runbook=$1 AND run=$2 AND id=$3",
+		            "RItttI", run, step, step_state_name(to), message,
+		            (int64_t)(to == ST_ROLLED_BACK));
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, step, "attempt-end",
+		                 "attempt %d %s (exit %d)%s%s; step %s", n,
+		                 astate, exit_code, message != NULL ? ": " : "",
+		                 message != NULL ? message : "",
+		                 step_state_name(to));
+	return store_tx_leave(st, opened, rc);
+}
+
+#define ATTEMPT_COLS "step, n, kind, state, started_at, ended_at, exit_code," \
+	" message, host, pid, pgid, output, output_total, operator, token"
+
+static void
+attempt_row_fill(const PGresult *res, int i, struct attempt_row *a)
+{
+	char *kind = col_text(res, i, "kind");
+	int64_t start = col_int(res, i, "started_at", -1);
+	int64_t end = col_int(res, i, "ended_at", -1);
+	unsigned char *out = NULL;
+	size_t len = 0;
+	int c = col_index(res, "output");
+
+	a->step = col_text(res, i, "step");
+	a->n = (int)col_int(res, i, "n", 0);
+	a->kind = store_kind_parse(kind);
+	free(kind);
+	a->state = col_text(res, i, "state");
+	a->started_at = store_time_text(start);
+	a->ended_at = store_time_text(end);
+	a->duration_ms = (start >= 0 && end >= 0) ? end - start : -1;
+	a->exit_code = (int)col_int(res, i, "exit_code", -1);
+	a->message = col_text(res, i, "message");
+	a->host = col_text(res, i, "host");
+	a->pid = col_int(res, i, "pid", 0);
+	a->pgid = col_int(res, i, "pgid", 0);
+	if (!PQgetisnull(res, i, c))
+		out = PQunescapeBytea(
+		    (const unsigned char *)PQgetvalue(res, i, c), &len);
+	a->output_len = out != NULL ? len : 0;
+	a->output = xmalloc(a->output_len + 1);
+	if (a->output_len > 0)
+		memcpy(a->output, out, a->output_len);
+	a->output[a->output_len] = '\0';
+	PQfreemem(out);
+	a->output_total = col_int(res, i, "output_total", 0);
+	a->operator = col_text(res, i, "operator");
+	a->token = col_text(res, i, "token");
+}
+
+/* The rows of an attempts query (cleared here). */
+static int
+attempts_collect(struct state *st, PGresult *res, struct attempt_row **out,
+    size_t *n)
+{
+	int i;
+
+	(void)st;
+	*out = NULL;
+	*n = 0;
+	if (res == NULL)
+		return STATE_ERR;
+	*n = (size_t)PQntuples(res);
+	*out = xcalloc(*n ? *n : 1, sizeof **out);
+	for (i = 0; i < PQntuples(res); i++)
+		attempt_row_fill(res, i, &(*out)[i]);
+	PQclear(res);
+	if (*n == 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return STATE_OK;
+}
+
+static int
+pg_attempts_list(struct state *st, int64_t run, const char *step, int n,
+    struct attempt_row **out, size_t *len)
+{
+	return attempts_collect(st, pq_query(st, "SELECT " ATTEMPT_COLS
+	    " FROM cutover.attempts WHERE runbook=$1 AND run=$2 AND step=$3"
+	    " AND ($4::int=0 OR n=$4::int) ORDER BY n", "RIti", run, step, n),
+	    out, len);
+}
+
+static int
+pg_attempts_running(struct state *st, int64_t run, struct attempt_row **out,
+    size_t *len)
+{
+	return attempts_collect(st, pq_query(st, "SELECT " ATTEMPT_COLS
+	    " FROM cutover.attempts WHERE runbook=$1 AND run=$2"
+	    " AND state='running' ORDER BY started_at", "RI", run), out, len);
+}
+
+static int
+pg_attempt_interrupt(struct state *st, int64_t run, const char *step, int n,
+    const char *message)
+{
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = pq_run(st, "UPDATE cutover.attempts SET state='interrupted',"
+	    " message=$5 WHERE runbook=$1 AND run=$2 AND step=$3 AND n=$4",
+	    "RItit", run, step, n, message);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, step, "attempt-interrupted",
+		    "attempt %d: %s", n, message);
+	return store_tx_leave(st, opened, rc);
+}
+
+/* Decisions. */
+
+static int
+pg_decision_add(struct state *st, int64_t run, const char *step,
+    const char *decision, const char *reason)
+{
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = pq_run(st, "INSERT INTO cutover.decisions(runbook, run, step,"
+	    " operator, os_user, decision, reason, at)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8)", "RItttttI", run, step,
+	    st->operator, st->os_user, decision, reason, state_now_ms());
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, step, "decide", "%s: %s", decision,
+		    reason != NULL ? reason : "");
+	return store_tx_leave(st, opened, rc);
+}
+
+static int
+pg_decision_count(struct state *st, int64_t run, const char *step, int *go,
+    int *nogo, int *by_me)
+{
+	PGresult *res;
+
+	res = pq_query(st, "SELECT"
+	    " count(DISTINCT CASE WHEN decision='go' THEN operator END) AS go,"
+	    " count(CASE WHEN decision='no-go' THEN 1 END) AS nogo,"
+	    " count(CASE WHEN operator=$4 THEN 1 END) AS mine"
+	    " FROM cutover.decisions WHERE runbook=$1 AND run=$2 AND step=$3"
+	    " AND active=1", "RItt", run, step, st->operator);
+	if (res == NULL)
+		return STATE_ERR;
+	*go = (int)col_int(res, 0, "go", 0);
+	*nogo = (int)col_int(res, 0, "nogo", 0);
+	*by_me = (int)col_int(res, 0, "mine", 0);
+	PQclear(res);
+	return STATE_OK;
+}
+
+static int
+pg_decision_reset(struct state *st, int64_t run, const char *step)
+{
+	PG_WRITE(st, pq_run(st, "UPDATE cutover.decisions SET active=0"
+	    " WHERE runbook=$1 AND run=$2 AND step=$3", "RIt", run, step));
+}
+
+/* Lease. */
+
+/*
+ * The lease row of a run. Its heartbeat is given on this machine's clock
+ * but measured on the server's: now less the row's age by the server, so
+ * that state.c's staleness rule holds across machines whose clocks differ.
+ * Inside a transaction the row stays locked until it ends.
+ */
+static int
+pg_lease_read(struct state *st, int64_t run, struct lease_holder *h)
+{
+	PGresult *res;
+	int rc;
+
+	memset(h, 0, sizeof *h);
+	res = pq_query(st, st->in_tx
+	        ? "SELECT pid, host, operator, (extract(epoch FROM"
+	          " clock_timestamp() - renewed_at) * 1000)::bigint AS age"
+	          " FROM cutover.lease WHERE runbook=$1 AND run=$2 FOR UPDATE"
+	        : "SELECT pid, host, operator, (extract(epoch FROM"
+	          " clock_timestamp() - renewed_at) * 1000)::bigint AS age"
+	          " FROM cutover.lease WHERE runbook=$1 AND run=$2",
+	    "RI", run);
+	if (res == NULL)
+		return STATE_ERR;
+	rc = PQntuples(res) == 1 ? STATE_OK : STATE_NOTFOUND;
+	if (rc == STATE_OK) {
+		h->pid = col_int(res, 0, "pid", 0);
+		h->host = col_text(res, 0, "host");
+		h->operator = col_text(res, 0, "operator");
+		h->heartbeat_ms = state_now_ms() - col_int(res, 0, "age", 0);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Take the run's lease for this driver with a new fencing token (from a
+ * sequence: tokens are never given twice), and remember the token. */
+static int
+pg_lease_write(struct state *st, int64_t run, const char *host, int64_t pid)
+{
+	PGresult *res;
+
+	res = pq_query(
+	    st,
+	    "INSERT INTO cutover.lease(runbook, run, pid, host,"
+	    " operator, started_at, renewed_at, token)"
+	    " VALUES($1, $2, $3, $4, $5, clock_timestamp(), clock_timestamp(),"
+	    " nextval('cutover.lease_token'))"
+	    " ON CONFLICT(runbook, run) DO UPDATE SET pid=excluded.pid,"
+	    " host=excluded.host, operator=excluded.operator,"
+	    " started_at=excluded.started_at, renewed_at=excluded.renewed_at,"
+	    " token=excluded.token RETURNING token",
+	    "RIItt", run, pid, host, st->operator);
+	if (res == NULL)
+		return STATE_ERR;
+	st->store->lease_run = run;
+	st->store->token = col_int(res, 0, "token", 0);
+	st->store->fenced = 0;
+	PQclear(res);
+	return STATE_OK;
+}
+
+/* The condition that matches this handle's lease row ($1 runbook, $2 run,
+ * $3 token, $4 pid, $5 host): by token once one was taken. */
+#define MY_LEASE "runbook=$1 AND run=$2 AND CASE WHEN $3::bigint > 0" \
+	" THEN token=$3::bigint ELSE pid=$4::bigint AND host=$5 END"
+
+static int
+pg_lease_heartbeat(struct state *st, int64_t run)
+{
+	int64_t n = 0;
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = pq_run_n(st, &n, "UPDATE cutover.lease SET renewed_at="
+	    "clock_timestamp() WHERE " MY_LEASE, "RIIIt", run, st->store->token,
+	    (int64_t)getpid(), st->host);
+	if (rc == STATE_OK && n == 0)
+		rc = STATE_CONFLICT;
+	return store_tx_leave(st, opened, rc);
+}
+
+static int
+pg_lease_check(struct state *st, int64_t run)
+{
+	PGresult *res;
+	int rc;
+
+	if (st->store->token != 0 && st->store->lease_run == run)
+		return pg_fence(st);
+	res = pq_query(st, "SELECT 1 FROM cutover.lease WHERE " MY_LEASE,
+	    "RIIIt", run, (int64_t)0, (int64_t)getpid(), st->host);
+	if (res == NULL)
+		return STATE_ERR;
+	rc = PQntuples(res) > 0 ? STATE_OK : STATE_CONFLICT;
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_lease_release(struct state *st, int64_t run)
+{
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = pq_run(st, "DELETE FROM cutover.lease WHERE " MY_LEASE, "RIIIt",
+	    run, st->store->token, (int64_t)getpid(), st->host);
+	/* Gone by its token: nothing left to fence (a fenced handle, which
+	 * deleted nothing, stays fenced). */
+	if (rc == STATE_OK && st->store->lease_run == run && !st->store->fenced)
+		st->store->token = st->store->lease_run = 0;
+	return store_tx_leave(st, opened, rc);
+}
+
+/* Audit trail: one chain per runbook. */
+
+/* The id and hash of the runbook's newest entry: 0 and NULL if none. The
+ * caller holds the runbook's write lock (a transaction is open). */
+static int
+pg_audit_last(struct state *st, int64_t *id, char **hash)
+{
+	PGresult *res;
+
+	*id = 0;
+	*hash = NULL;
+	res = pq_query(st, "SELECT id, hash FROM cutover.audit WHERE runbook=$1"
+	    " ORDER BY id DESC LIMIT 1", "R");
+	if (res == NULL)
+		return STATE_ERR;
+	if (PQntuples(res) == 1) {
+		*id = col_int(res, 0, "id", 0);
+		*hash = col_text(res, 0, "hash");
+	}
+	PQclear(res);
+	return STATE_OK;
+}
+
+static int
+pg_audit_append(struct state *st, const struct audit_row *a)
+{
+	return pq_run(st,
+	              "INSERT INTO cutover.audit(runbook, id, at, run, step,"
+	              " operator, os_user, action, details, prev, hash)"
+	              " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+	              "RItIttttttt", a->id, a->at, a->run, a->step, a->operator,
+	              a->os_user, a->action, a->details, a->prev, a->hash);
+}
+
+static void
+audit_row_fill(const PGresult *res, int i, struct audit_row *a)
+{
+	a->id = col_int(res, i, "id", 0);
+	a->at = col_text(res, i, "at");
+	a->run = col_int(res, i, "run", 0);
+	a->step = col_text(res, i, "step");
+	a->operator = col_text(res, i, "operator");
+	a->os_user = col_text(res, i, "os_user");
+	a->action = col_text(res, i, "action");
+	a->details = col_text(res, i, "details");
+	a->prev = col_text(res, i, "prev");
+	a->hash = col_text(res, i, "hash");
+}
+
+static void
+audit_row_clear(struct audit_row *a)
+{
+	free(a->at);
+	free(a->step);
+	free(a->operator);
+	free(a->os_user);
+	free(a->action);
+	free(a->details);
+	free(a->prev);
+	free(a->hash);
+}
+
+static int
+pg_audit_each(struct state *st, int64_t run,
+    int (*fn)(const struct audit_row *, void *), void *arg)
+{
+	struct audit_row a;
+	PGresult *res;
+	int i, stop = 0;
+
+	if (pg_need_runbook(st) != STATE_OK)
+		return STATE_ERR;
+	res =
+	    pq_query(st,
+	             "SELECT id, at, run, step, operator, os_user, action,"
+	             " details, prev, hash FROM cutover.audit WHERE runbook=$1"
+	             " AND ($2::bigint <= 0 OR run=$2::bigint) ORDER BY id",
+	             "RI", run);
+	if (res == NULL)
+		return STATE_ERR;
+	for (i = 0; !stop && i < PQntuples(res); i++) {
+		audit_row_fill(res, i, &a);
+		stop = fn(&a, arg);
+		audit_row_clear(&a);
+	}
+	PQclear(res);
+	return STATE_OK;
+}
+
+/* Copying. */
+
+/* Index of a table rows are copied between stores, or -1. */
+static int
+copy_table(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof copy_tables / sizeof copy_tables[0]; i++)
+		if (strcmp(copy_tables[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* One row of a result as a state_row: the runbook column only for runs
+ * (table 0), never a decision's (table 3) own id. */
+static void
+copy_row_fill(const PGresult *res, int i, int t, struct state_row *r)
+{
+	const char *name;
+	size_t len;
+	int c;
+
+	memset(r, 0, sizeof *r);
+	for (c = 0; c < PQnfields(res) && r->n < STATE_ROW_MAX; c++) {
+		name = PQfname(res, c);
+		if ((t != 0 && strcmp(name, "runbook") == 0) ||
+		    (t == 3 && strcmp(name, "id") == 0))
+			continue;
+		r->name[r->n] = xstrdup(name);
+		if (PQgetisnull(res, i, c))
+			r->value[r->n] = NULL;
+		else if (PQftype(res, c) == PG_BYTEA_OID) {
+			unsigned char *b = PQunescapeBytea(
+			    (const unsigned char *)PQgetvalue(res, i, c), &len);
+
+			r->value[r->n] = xmalloc(len + 1);
+			memcpy(r->value[r->n], b, len);
+			r->value[r->n][len] = '\0';
+			r->len[r->n] = len;
+			r->blob[r->n] = 1;
+			PQfreemem(b);
+		} else {
+			r->value[r->n] = xstrdup(PQgetvalue(res, i, c));
+			r->len[r->n] = strlen(r->value[r->n]);
+		}
+		r->n++;
+	}
+}
+
+static void
+copy_row_clear(struct state_row *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->name[i]);
+		free(r->value[i]);
+	}
+}
+
+static int
+pg_rows_each(struct state *st, const char *table, int64_t run,
+    int (*fn)(const struct state_row *, void *), void *arg)
+{
+	struct state_row r;
+	PGresult *res;
+	char *sql;
+	int t = copy_table(table), i, stop = 0;
+
+	if (t < 0 || pg_need_runbook(st) != STATE_OK)
+		return t < 0 ? store_fail(st, "no table %s", table) : STATE_ERR;
+	sql = xprintf("SELECT * FROM cutover.%s WHERE runbook=$1 AND %s=$2"
+	    " ORDER BY %s", copy_tables[t].name, copy_tables[t].run_col,
+	    copy_tables[t].order);
+	res = pq_query(st, sql, "RI", run);
+	free(sql);
+	if (res == NULL)
+		return STATE_ERR;
+	for (i = 0; !stop && i < PQntuples(res); i++) {
+		copy_row_fill(res, i, t, &r);
+		stop = fn(&r, arg);
+		copy_row_clear(&r);
+	}
+	PQclear(res);
+	return STATE_OK;
+}
+
+/* INSERT text of a copied row: its columns but runbook (the handle's) and
+ * its own id for runs (the next of the runbook) and decisions. */
+static char *
+copy_insert_sql(struct state *st, int t, const struct state_row *r, int *map)
+{
+	char *cols = xstrdup("runbook"), *vals = xstrdup("$1"), *more, *q;
+	int i, n = 1;
+
+	if (t == 0) {
+		more = xprintf("%s, id", cols);
+		free(cols);
+		cols = more;
+		more = xprintf("%s, (SELECT coalesce(max(id), 0) + 1 FROM"
+		    " cutover.runs WHERE runbook=$1)", vals);
+		free(vals);
+		vals = more;
+	}
+	for (i = 0; i < r->n; i++) {
+		map[i] = -1;
+		if (strcmp(r->name[i], "runbook") == 0 ||
+		    (strcmp(r->name[i], "id") == 0 && (t == 0 || t == 3)))
+			continue;
+		q = PQescapeIdentifier(st->store->conn, r->name[i],
+		    strlen(r->name[i]));
+		more = xprintf("%s, %s", cols, q);
+		PQfreemem(q);
+		free(cols);
+		cols = more;
+		map[i] = ++n;
+		more = xprintf("%s, $%d", vals, map[i]);
+		free(vals);
+		vals = more;
+	}
+	more = xprintf("INSERT INTO cutover.%s(%s) VALUES(%s)%s",
+	    copy_tables[t].name, cols, vals, t == 0 ? " RETURNING id" : "");
+	free(cols);
+	free(vals);
+	return more;
+}
+
+static int
+pg_row_put(struct state *st, const char *table, const struct state_row *r,
+    int64_t *id)
+{
+	const char *v[STATE_ROW_MAX + 1];
+	int len[STATE_ROW_MAX + 1], bin[STATE_ROW_MAX + 1], map[STATE_ROW_MAX];
+	int t = copy_table(table), i, n = 1, opened;
+	PGresult *res;
+	char *sql;
+
+	if (t < 0 || pg_need_runbook(st) != STATE_OK)
+		return t < 0 ? store_fail(st, "no table %s", table) : STATE_ERR;
+	if ((opened = store_tx_enter(st)) < 0)
+		return STATE_ERR;
+	sql = copy_insert_sql(st, t, r, map);
+	v[0] = st->runbook;
+	len[0] = bin[0] = 0;
+	for (i = 0; i < r->n; i++) {
+		if (map[i] < 0)
+			continue;
+		v[n] = r->value[i];
+		len[n] = (int)r->len[i];
+		bin[n++] = r->blob[i];
+	}
+	res = PQexecParams(st->store->conn, sql, n, NULL, v, len, bin, 0);
+	free(sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pq_fail_res(st, "copy", res);
+		PQclear(res);
+		return store_tx_leave(st, opened, STATE_ERR);
+	}
+	if (t == 0 && id != NULL)
+		*id = col_int(res, 0, "id", 0);
+	PQclear(res);
+	return store_tx_leave(st, opened, STATE_OK);
+}
+
+const struct store_ops store_pg = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.changed = pg_changed,
+	.wait = pg_wait,
+	.set_durable = pg_set_durable,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.run_latest = pg_run_latest,
+	.run_get = pg_run_get,
+	.run_list = pg_run_list,
+	.run_create = pg_run_create,
+	.run_set_state = pg_run_set_state,
+	.run_set_runbook = pg_run_set_runbook,
+	.run_rollback_to = pg_run_rollback_to,
+	.steps_load = pg_steps_load,
+	.step_get = pg_step_get,
+	.step_insert = pg_step_insert,
+	.step_delete = pg_step_delete,
+	.step_update_def = pg_step_update_def,
+	.step_set_undo = pg_step_set_undo,
+	.step_transition = pg_step_transition,
+	.step_set_result = pg_step_set_result,
+	.attempt_begin = pg_attempt_begin,
+	.attempt_set_pid = pg_attempt_set_pid,
+	.attempt_output = pg_attempt_output,
+	.attempt_finish = pg_attempt_finish,
+	.attempts_list = pg_attempts_list,
+	.attempts_running = pg_attempts_running,
+	.attempt_interrupt = pg_attempt_interrupt,
+	.decision_add = pg_decision_add,
+	.decision_count = pg_decision_count,
+	.decision_reset = pg_decision_reset,
+	.lease_read = pg_lease_read,
+	.lease_write = pg_lease_write,
+	.lease_heartbeat = pg_lease_heartbeat,
+	.lease_check = pg_lease_check,
+	.lease_release = pg_lease_release,
+	.audit_last = pg_audit_last,
+	.audit_append = pg_audit_append,
+	.audit_each = pg_audit_each,
+	.rows_each = pg_rows_each,
+	.row_put = pg_row_put,
+};
