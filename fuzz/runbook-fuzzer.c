@@ -6,7 +6,8 @@
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Isrc \
  *	    fuzz/runbook-fuzzer.c src/runbook.c src/runbook-lint.c \
- *	    src/diag.c src/duration.c src/expand.c src/buf.c src/xmalloc.c \
+ *	    src/runbook-entity.c src/csv.c src/diag.c src/duration.c \
+ *	    src/expand.c src/buf.c src/xmalloc.c \
  *	    src/sha256.c $(pkg-config --cflags --libs yaml-0.1 libcrypto) \
  *	    -o fuzz/runbook-fuzzer
  *	cp -r fuzz/corpus /tmp/corpus

@@ -300,6 +300,12 @@ cmd_open(struct cmd_ctx *c, struct engine_opts *o, struct runbook **rb,
 	*e = NULL;
 	if ((rc = cmd_load(c->args[0], rb)) != 0)
 		return rc;
+	if (runbook_has_lanes(*rb)) {
+		fprintf(stderr, "cutover: %s: for_each phases are not run by "
+		    "this version yet\n", c->args[0]);
+		rc = EXIT_INVALID;
+		goto fail;
+	}
 	if ((rc = cmd_state(c, *rb, o->create ? STATE_CREATE : 0, st)) != 0)
 		goto fail;
 	o->mode = c->mode;

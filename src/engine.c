@@ -46,6 +46,7 @@ static int engine_sync(struct engine *, int);
 static int engine_take_lease(struct engine *, int);
 static int engine_recover(struct engine *);
 static int engine_recover_one(struct engine *, struct attempt_row *);
+static void engine_text_sha(struct engine *);
 static int engine_orphan_end(struct engine *, const struct attempt_row *,
     char **);
 static int engine_recover_lingering(struct engine *, const struct step_row *);
@@ -630,6 +631,25 @@ engine_load(struct engine *e)
 	step_rows_free(rows, n);
 }
 
+/*
+ * The runbook as runs keep it, literal secrets redacted, and its SHA-256
+ * (with the entities file's, when there is one): what a run records and
+ * compares, so that no stored hash covers a secret.
+ */
+static void
+engine_text_sha(struct engine *e)
+{
+	struct sha256_ctx *c = sha256_begin();
+
+	e->text = outbuf_redact(e->secrets, e->rb->text);
+	sha256_add(c, e->text, strlen(e->text));
+	if (e->rb->entities_sha256[0] != '\0') {
+		sha256_add(c, "", 1);
+		sha256_add(c, e->rb->entities_sha256, 64);
+	}
+	sha256_end(c, e->text_sha);
+}
+
 int
 engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
     struct engine **out)
@@ -654,8 +674,7 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
 	}
 	e->secrets = expand_secret_values(rb);
 	engine_conninfo_secrets(e);
-	e->text = outbuf_redact(e->secrets, rb->text);
-	sha256_hex(e->text, strlen(e->text), e->text_sha);
+	engine_text_sha(e);
 	if ((rc = engine_pick_run(e, o)) != 0)
 		goto fail;
 	if (strcmp(e->run.runbook, rb->name) != 0) {

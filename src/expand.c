@@ -19,6 +19,7 @@
 
 struct expand_state {
 	const struct runbook *rb;
+	const struct rb_entity *entity; /* of the lane, or NULL */
 	const char *stack[EXPAND_MAX_DEPTH]; /* vars being expanded */
 	size_t depth;
 	char *err;
@@ -30,6 +31,10 @@ static int expand_var(struct expand_state *, const char *, size_t,
     struct buf *);
 static int expand_env(struct expand_state *, const char *, size_t,
     struct buf *);
+static int expand_entity(struct expand_state *, const char *, size_t,
+    struct buf *);
+static const struct rb_var *expand_find_var(const struct runbook *,
+    const char *, size_t);
 static char *expand_cycle(struct expand_state *, const char *, size_t);
 static int expand_compare_len(const void *, const void *);
 static void expand_add_secret(const struct runbook *, const char *, char ***,
@@ -110,21 +115,54 @@ expand_cycle(struct expand_state *st, const char *name, size_t len)
 	return buf_steal(&b);
 }
 
+/* The var named name (len bytes), or NULL. */
+static const struct rb_var *
+expand_find_var(const struct runbook *rb, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; rb != NULL && i < rb->nvars; i++) {
+		if (strlen(rb->vars[i].name) == len &&
+		    memcmp(rb->vars[i].name, name, len) == 0)
+			return &rb->vars[i];
+	}
+	return NULL;
+}
+
+/* Append the value of FIELD in ${entity.FIELD} (len bytes), as it is. */
+static int
+expand_entity(struct expand_state *st, const char *field, size_t len,
+    struct buf *out)
+{
+	const char *value;
+	char *copy;
+
+	if (st->entity == NULL) {
+		xasprintf(&st->err, "${entity.%.*s} outside a for_each phase",
+		    (int)len, field);
+		return -1;
+	}
+	copy = xstrndup(field, len);
+	value = runbook_entity_var(st->entity, copy);
+	if (value == NULL) {
+		xasprintf(&st->err, "entity %s has no var %s", st->entity->id,
+		    copy);
+		free(copy);
+		return -1;
+	}
+	buf_adds(out, value);
+	free(copy);
+	return 0;
+}
+
 /* Append the expanded value of var name to out. */
 static int
 expand_var(struct expand_state *st, const char *name, size_t len,
     struct buf *out)
 {
-	const struct rb_var *v = NULL;
+	const struct rb_var *v = expand_find_var(st->rb, name, len);
 	size_t i;
 
-	for (i = 0; st->rb != NULL && i < st->rb->nvars; i++) {
-		if (strlen(st->rb->vars[i].name) == len &&
-		    memcmp(st->rb->vars[i].name, name, len) == 0) {
-			v = &st->rb->vars[i];
-			break;
-		}
-	}
 	if (v == NULL) {
 		xasprintf(&st->err, "unknown variable ${%.*s}", (int)len, name);
 		return -1;
@@ -187,6 +225,11 @@ expand_rec(struct expand_state *st, const char *text, struct buf *out)
 		if (namelen > 4 && strncmp(name, "env:", 4) == 0) {
 			if (expand_env(st, name + 4, namelen - 4, out) != 0)
 				return -1;
+		} else if (namelen > 7 && strncmp(name, "entity.", 7) == 0 &&
+		    (st->entity != NULL ||
+		    expand_find_var(st->rb, name, namelen) == NULL)) {
+			if (expand_entity(st, name + 7, namelen - 7, out) != 0)
+				return -1;
 		} else if (expand_var(st, name, namelen, out) != 0)
 			return -1;
 		i += len;
@@ -197,7 +240,14 @@ expand_rec(struct expand_state *st, const char *text, struct buf *out)
 char *
 expand_text(const struct runbook *rb, const char *text, char **err)
 {
-	struct expand_state st = { .rb = rb };
+	return expand_text_entity(rb, NULL, text, err);
+}
+
+char *
+expand_text_entity(const struct runbook *rb, const struct rb_entity *entity,
+    const char *text, char **err)
+{
+	struct expand_state st = { .rb = rb, .entity = entity };
 	struct buf out = { 0 };
 
 	*err = NULL;

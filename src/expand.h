@@ -5,6 +5,13 @@
  * expanded, to a depth of 16), ${env:NAME} by the environment variable (an
  * unset one is an error), and $$ by a single $. A $ followed by anything else
  * is kept as it is.
+ *
+ * In the steps of a for_each phase (and their targets), ${entity.id},
+ * ${entity.title}, ${entity.wave} and ${entity.VAR} are the fields and vars
+ * of the entity the instance runs for, taken as they are (not expanded
+ * again). Without an entity they are an error, except that a runbook var
+ * named "entity.X" (allowed before entities existed, and only in a runbook
+ * without them: lint) is still expanded as a var.
  */
 #ifndef CUTOVER_EXPAND_H
 #define CUTOVER_EXPAND_H
@@ -12,6 +19,7 @@
 #include <stddef.h>
 
 struct runbook;
+struct rb_entity;
 
 /*
  * Expand text. Returns a new string, or NULL with *err set to a new message
@@ -19,6 +27,11 @@ struct runbook;
  * ${foo}" (the caller frees it).
  */
 char *expand_text(const struct runbook *, const char *text, char **err);
+/* The same for an instance of a for_each phase: ${entity.*} are entity's
+ * (NULL: no entity, as expand_text). An entity without the var named is an
+ * error "entity ID has no var NAME". */
+char *expand_text_entity(const struct runbook *, const struct rb_entity *,
+    const char *text, char **err);
 
 /*
  * Call fn for each ${...} reference in text: name is "var" or "env:NAME",

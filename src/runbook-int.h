@@ -50,6 +50,20 @@ enum rb_ref_kind {
 	RB_REF_APPROVER,      /* an entry of approvers: */
 	RB_REF_ROLLBACK_ROLE, /* an entry of settings.rollback_roles: */
 	RB_REF_SECRET,        /* an entry of secrets: */
+	RB_REF_EVIDENCE,      /* an entry of evidence: */
+	RB_REF_LANE,          /* a step key that needs a for_each phase */
+};
+
+/* What a text field belongs to, for ${entity.*}. */
+enum rb_owner_kind {
+	RB_OWNER_NONE, /* the runbook, a phase */
+	RB_OWNER_STEP,
+	RB_OWNER_TARGET,
+	RB_OWNER_VAR,
+};
+struct rb_owner {
+	unsigned char kind; /* enum rb_owner_kind */
+	size_t index;       /* of the step, target or var */
 };
 
 struct rb_ref {
@@ -95,7 +109,9 @@ struct rb_ctx {
 	size_t nlines;
 
 	struct rb_node *texts; /* copies of text fields to scan for ${var} */
+	struct rb_owner *owners; /* of each text */
 	size_t ntexts;
+	struct rb_owner owner;   /* of the texts being loaded */
 	struct rb_ref *refs;
 	size_t nrefs;
 	size_t suggestions;          /* "did you mean" searches in lint */
@@ -103,6 +119,13 @@ struct rb_ctx {
 	size_t step;                 /* step being loaded */
 	int step_typed;              /* its type is known */
 	enum rb_ref_kind query_ref;  /* source or dest being loaded */
+
+	int entities_given;        /* entities: is in the runbook */
+	struct rb_pos *wave_pos;   /* per entity: of its wave */
+	size_t entitycap;          /* room in rb->entities and wave_pos */
+	int too_many;              /* RUNBOOK_MAX_ENTITIES reached, reported */
+	char *entities_text;       /* the entities file, for the hash */
+	size_t entities_len;
 };
 
 /* runbook.c */
@@ -111,6 +134,8 @@ void *rb_arena_alloc(struct rb_chunk **, size_t size, size_t align);
 void rb_arena_free(struct rb_chunk **);
 /* A copy of s in the runbook's pool. */
 char *rb_pool_strdup(struct runbook *, const char *s);
+/* n zeroed objects of size bytes from the runbook's pool. */
+void *rb_pool_calloc(struct runbook *, size_t n, size_t size);
 void rb_error(struct rb_ctx *, struct rb_pos, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 /* A printable, shortened copy of s, valid until four more calls. */
@@ -128,8 +153,21 @@ void rb_index_build(struct rb_index *, const void *base, size_t n,
 /* The lowest index with that name, or SIZE_MAX. */
 size_t rb_index_find(const struct rb_index *, const char *);
 void rb_index_free(struct rb_index *);
+/* Read path whole, up to one byte past RUNBOOK_MAX_SIZE, NUL-terminated
+ * (the caller frees *text); -1 with errno on an error. */
+int rb_read_file(const char *path, char **text, size_t *len);
 /* Resolve every step's needs (or the default rule) into deps. */
 void rb_resolve_deps(struct rb_ctx *, const struct rb_index *steps);
+
+/* runbook-entity.c */
+/* A new zeroed entity at the end of rb->entities; NULL past the limit
+ * (reported at pos). */
+struct rb_entity *rb_entity_new(struct rb_ctx *, struct rb_pos pos);
+/* entities: {file: PATH}: read the CSV file named by node n. */
+void rb_entities_file(struct rb_ctx *, const struct rb_node *n);
+/* Is s a valid id / name ([a-z0-9][a-z0-9._-]*, [A-Za-z0-9_][A-Za-z0-9_.-]*)? */
+int rb_valid_id(const char *s);
+int rb_valid_name(const char *s);
 
 /* runbook-lint.c, called in this order once the tree is loaded. */
 /* Duplicate ids; every recorded reference (targets, needs, roles, secrets),
@@ -139,7 +177,12 @@ void rb_lint_names(struct rb_ctx *, const struct rb_index *steps);
 void rb_lint_cycles(struct rb_ctx *);
 /* Cycles and too deep nesting among vars referring to vars. */
 void rb_lint_vars(struct rb_ctx *);
-/* Unknown ${var} and bad ${env:NAME} in every recorded text field. */
+/* Entities, waves and for_each phases: duplicate or unlisted waves and
+ * entity ids, keys that need a for_each phase; builds runbook.waves and
+ * the entity index. Before rb_lint_texts. */
+void rb_lint_entities(struct rb_ctx *);
+/* Unknown ${var}, ${entity.*} out of place and bad ${env:NAME} in every
+ * recorded text field. */
 void rb_lint_texts(struct rb_ctx *);
 
 #endif

@@ -53,6 +53,12 @@ struct lint_text {
 	int begun; /* the cursor is set up only once an error needs it */
 	struct rb_text_cursor cursor;
 	const struct rb_index *vars;
+	/* ${entity.*} */
+	struct rb_owner owner;       /* of the text */
+	int entity_mode;             /* entities: or a for_each phase given */
+	struct rb_index entity_vars; /* names: index is how many entities */
+	struct rb_pos *target_pos;   /* per target: its first ${entity.*} */
+	unsigned char *target_uses;  /* per target: has ${entity.*} */
 	int sql; /* the text is SQL sent to a server */
 };
 
@@ -89,6 +95,20 @@ static void lint_var_depths(struct rb_ctx *, const struct lint_graph *);
 static void lint_var_ref(const char *, size_t, size_t, void *);
 static void lint_text_ref(const char *, size_t, size_t, void *);
 static int lint_env_name(const char *, size_t);
+static void lint_evidence(struct rb_ctx *, const struct rb_index *,
+    const struct rb_ref *);
+static int lint_entity_compare(const void *, const void *);
+static int lint_size_compare(const void *, const void *);
+static int lint_string_compare(const void *, const void *);
+static void lint_entity_index(struct rb_ctx *);
+static void lint_entity_waves(struct rb_ctx *);
+static void lint_waves_found(struct runbook *);
+static void lint_entity_lanes(struct rb_ctx *);
+static void lint_entity_vars_index(const struct runbook *,
+    struct rb_index *);
+static void lint_entity_ref(struct lint_text *, const char *, size_t);
+static void lint_entity_field(struct lint_text *, const char *, size_t);
+static void lint_entity_targets(struct rb_ctx *, const struct lint_text *);
 static void lint_warn(struct rb_ctx *, struct rb_pos, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 static const char **lint_sql_texts(const struct runbook *, size_t *);
@@ -160,6 +180,20 @@ static const struct rb_pos *
 lint_var_pos(const struct runbook *rb, size_t i)
 {
 	return &rb->vars[i].pos;
+}
+
+static int
+lint_size_compare(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+lint_string_compare(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Report every id given again after its first use (noun: "step id"). */
@@ -264,6 +298,17 @@ lint_secret(struct rb_ctx *ctx, const struct rb_index *vars,
 	    rb_short(r->name), lint_hint(ctx, vars, r->name));
 }
 
+/* Check one entry of evidence. */
+static void
+lint_evidence(struct rb_ctx *ctx, const struct rb_index *steps,
+    const struct rb_ref *r)
+{
+	if (rb_index_find(steps, r->name) == SIZE_MAX) {
+		rb_error(ctx, r->pos, "unknown step '%s' in evidence%s",
+		    rb_short(r->name), lint_hint(ctx, steps, r->name));
+	}
+}
+
 void
 rb_lint_names(struct rb_ctx *ctx, const struct rb_index *steps)
 {
@@ -300,6 +345,11 @@ rb_lint_names(struct rb_ctx *ctx, const struct rb_index *steps)
 		case RB_REF_SECRET:
 			lint_secret(ctx, &vars, r);
 			break;
+		case RB_REF_EVIDENCE:
+			lint_evidence(ctx, steps, r);
+			break;
+		case RB_REF_LANE:
+			break; /* rb_lint_entities */
 		}
 	}
 	rb_index_free(&phases);
@@ -589,6 +639,9 @@ lint_text_ref(const char *name, size_t len, size_t offset, void *arg)
 			rb_error(t->ctx, pos, "invalid environment variable "
 			    "name in ${%s}", rb_short(copy));
 		}
+	} else if (len > 7 && strncmp(name, "entity.", 7) == 0 &&
+	    (t->entity_mode || rb_index_find(t->vars, copy) == SIZE_MAX)) {
+		lint_entity_ref(t, copy + 7, offset);
 	} else if ((i = rb_index_find(t->vars, copy)) != SIZE_MAX) {
 		if (t->sql && t->ctx->rb->vars[i].secret)
 			lint_warn(t->ctx, lint_text_pos(t, offset), "secret "
@@ -619,14 +672,24 @@ rb_lint_texts(struct rb_ctx *ctx)
 
 	rb_index_build(&vars, rb->vars, rb->nvars, sizeof *rb->vars,
 	    offsetof(struct rb_var, name));
+	t.entity_mode = ctx->entities_given || runbook_has_lanes(rb);
+	if (t.entity_mode)
+		lint_entity_vars_index(rb, &t.entity_vars);
+	t.target_pos = xcalloc(rb->ntargets + 1, sizeof *t.target_pos);
+	t.target_uses = xcalloc(rb->ntargets + 1, 1);
 	sql = lint_sql_texts(rb, &nsql);
 	for (i = 0; i < ctx->ntexts; i++) {
 		t.node = &ctx->texts[i];
+		t.owner = ctx->owners[i];
 		t.begun = 0;
 		t.sql = nsql > 0 && bsearch(&ctx->texts[i].value, sql, nsql,
 		    sizeof *sql, lint_ptr_compare) != NULL;
 		expand_scan(ctx->texts[i].value, lint_text_ref, &t);
 	}
+	lint_entity_targets(ctx, &t);
+	free(t.target_pos);
+	free(t.target_uses);
+	rb_index_free(&t.entity_vars);
 	free(sql);
 	rb_index_free(&vars);
 	lint_tls(ctx);
@@ -707,5 +770,251 @@ lint_tls(struct rb_ctx *ctx)
 		free(ci);
 		free(why);
 		why = NULL;
+	}
+}
+
+/* ------------------------------------------------- entities and waves */
+
+/* By id, then by place in the list. */
+static int
+lint_entity_compare(const void *a, const void *b)
+{
+	const struct rb_entity *x = *(struct rb_entity *const *)a;
+	const struct rb_entity *y = *(struct rb_entity *const *)b;
+	int c = strcmp(x->id, y->id);
+
+	if (c != 0)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The index of entities by id; duplicate ids, reported in their file. */
+static void
+lint_entity_index(struct rb_ctx *ctx)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_entity **v;
+	size_t i, n = 0, first = 0;
+
+	v = xcalloc(rb->nentities + 1, sizeof *v);
+	for (i = 0; i < rb->nentities; i++) {
+		if (rb->entities[i].id != NULL)
+			v[n++] = &rb->entities[i];
+	}
+	qsort(v, n, sizeof *v, lint_entity_compare);
+	for (i = 1; i < n; i++) {
+		if (strcmp(v[i]->id, v[first]->id) != 0) {
+			first = i;
+			continue;
+		}
+		rb_error(ctx, v[i]->pos, "duplicate entity id '%s' (first at "
+		    "line %u)", rb_short(v[i]->id), v[first]->pos.line);
+	}
+	if (n == rb->nentities)
+		rb->entity_index = v;
+	else
+		free(v); /* ids missing (reported): no look-ups */
+}
+
+/* runbook.waves from the entities, in the order they first appear. */
+static void
+lint_waves_found(struct runbook *rb)
+{
+	struct rb_index idx;
+	size_t i, n = 0, *first;
+
+	rb_index_build(&idx, rb->entities, rb->nentities, sizeof *rb->entities,
+	    offsetof(struct rb_entity, wave));
+	first = xcalloc(idx.n + 1, sizeof *first);
+	for (i = 0; i < idx.n; i++) {
+		if (i == 0 || strcmp(idx.v[i].name, idx.v[i - 1].name) != 0)
+			first[n++] = idx.v[i].index;
+	}
+	/* first[] holds one entity of each wave; in file order: */
+	qsort(first, n, sizeof *first, lint_size_compare);
+	rb->waves = rb_pool_calloc(rb, n + 1, sizeof *rb->waves);
+	for (i = 0; i < n; i++)
+		rb->waves[i] = rb->entities[first[i]].wave;
+	rb->nwaves = n;
+	free(first);
+	rb_index_free(&idx);
+}
+
+/* Every entity's wave listed in waves:, or waves found from them. */
+static void
+lint_entity_waves(struct rb_ctx *ctx)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_entity *e;
+	size_t i;
+
+	if (!rb->waves_given) {
+		lint_waves_found(rb);
+		return;
+	}
+	for (i = 0; i < rb->nentities; i++) {
+		e = &rb->entities[i];
+		if (e->wave != NULL && rb_valid_id(e->wave) &&
+		    runbook_wave_index(rb, e->wave) < 0) {
+			rb_error(ctx, ctx->wave_pos[i], "entity '%s': wave "
+			    "'%s' is not listed in waves", rb_short(e->id ?
+			    e->id : ""), rb_short(e->wave));
+		}
+	}
+}
+
+/* for_each phases need entities; lane keys need for_each phases. */
+static void
+lint_entity_lanes(struct rb_ctx *ctx)
+{
+	struct runbook *rb = ctx->rb;
+	const struct rb_ref *r;
+	size_t i;
+
+	for (i = 0; i < rb->nphases; i++) {
+		if (rb->phases[i].for_each && rb->nentities == 0 &&
+		    !ctx->entities_given) {
+			rb_error(ctx, rb->phases[i].pos, "phase '%s' runs for "
+			    "each entity, but the runbook has no entities",
+			    rb_short(rb->phases[i].id ? rb->phases[i].id : ""));
+		}
+	}
+	for (i = 0; i < ctx->nrefs; i++) {
+		r = &ctx->refs[i];
+		if (r->kind == RB_REF_LANE && r->step < rb->nsteps &&
+		    !rb->phases[rb->steps[r->step].phase].for_each) {
+			rb_error(ctx, r->pos, "%s: only in steps of phases "
+			    "with 'for_each: entity'", r->name);
+		}
+	}
+	for (i = 0; i < rb->nvars; i++) {
+		if (strncmp(rb->vars[i].name, "entity.", 7) == 0) {
+			rb_error(ctx, rb->vars[i].pos, "variable name '%s' is "
+			    "reserved: ${entity.*} names the entity's fields "
+			    "and vars", rb_short(rb->vars[i].name));
+		}
+	}
+}
+
+void
+rb_lint_entities(struct rb_ctx *ctx)
+{
+	const char *file = ctx->file;
+
+	if (!ctx->entities_given && !runbook_has_lanes(ctx->rb))
+		return;
+	if (ctx->rb->entities_file != NULL)
+		ctx->file = ctx->rb->entities_file;
+	lint_entity_index(ctx);
+	lint_entity_waves(ctx);
+	ctx->file = file;
+	lint_entity_lanes(ctx);
+}
+
+/* Names of the entities' vars; each entry's index: how many have it. */
+static void
+lint_entity_vars_index(const struct runbook *rb, struct rb_index *idx)
+{
+	const char **names;
+	size_t i, j, n = 0, total = 0;
+
+	for (i = 0; i < rb->nentities; i++)
+		total += rb->entities[i].nvars;
+	names = xcalloc(total + 1, sizeof *names);
+	for (i = 0; i < rb->nentities; i++) {
+		for (j = 0; j < rb->entities[i].nvars; j++)
+			names[n++] = rb->entities[i].vars[j].name;
+	}
+	qsort(names, n, sizeof *names, lint_string_compare);
+	idx->v = xcalloc(n + 1, sizeof *idx->v);
+	idx->n = 0;
+	for (i = 0; i < n; i++) {
+		if (idx->n > 0 && strcmp(idx->v[idx->n - 1].name,
+		    names[i]) == 0) {
+			idx->v[idx->n - 1].index++;
+			continue;
+		}
+		idx->v[idx->n].name = names[i];
+		idx->v[idx->n++].index = 1;
+	}
+	free(names);
+}
+
+/* ${entity.FIELD} in the text being checked, at offset. */
+static void
+lint_entity_ref(struct lint_text *t, const char *field, size_t offset)
+{
+	const struct runbook *rb = t->ctx->rb;
+	const struct rb_owner *o = &t->owner;
+
+	if (o->kind == RB_OWNER_STEP &&
+	    rb->phases[rb->steps[o->index].phase].for_each) {
+		lint_entity_field(t, field, offset);
+		return;
+	}
+	if (o->kind == RB_OWNER_TARGET) {
+		if (!t->target_uses[o->index]) {
+			t->target_uses[o->index] = 1;
+			t->target_pos[o->index] = lint_text_pos(t, offset);
+		}
+		lint_entity_field(t, field, offset);
+		return;
+	}
+	rb_error(t->ctx, lint_text_pos(t, offset), "${entity.%s} outside a "
+	    "for_each phase (it is known only in the steps of phases with "
+	    "'for_each: entity' and in their targets)", rb_short(field));
+}
+
+/* Is FIELD of ${entity.FIELD} one that every entity has? */
+static void
+lint_entity_field(struct lint_text *t, const char *field, size_t offset)
+{
+	const struct runbook *rb = t->ctx->rb;
+	const char *best;
+	size_t n;
+
+	if (strcmp(field, "id") == 0 || strcmp(field, "title") == 0 ||
+	    strcmp(field, "wave") == 0 || rb->nentities == 0)
+		return;
+	n = rb_index_find(&t->entity_vars, field);
+	if (n == SIZE_MAX) {
+		best = lint_best(t->ctx, &t->entity_vars, field);
+		rb_error(t->ctx, lint_text_pos(t, offset), "unknown entity var "
+		    "${entity.%s}%s%s%s", rb_short(field), best ? " (did you "
+		    "mean ${entity." : "", best ? rb_short(best) : "",
+		    best ? "}?)" : "");
+	} else if (n < rb->nentities) {
+		rb_error(t->ctx, lint_text_pos(t, offset), "entity var "
+		    "${entity.%s}: %zu of %zu entities have no such var",
+		    rb_short(field), rb->nentities - n, rb->nentities);
+	}
+}
+
+/* A target with ${entity.*} may be used only by steps of for_each phases. */
+static void
+lint_entity_targets(struct rb_ctx *ctx, const struct lint_text *t)
+{
+	const struct runbook *rb = ctx->rb;
+	const struct rb_step *s;
+	const struct rb_target *tg;
+	size_t i, j;
+
+	for (i = 0; i < rb->ntargets; i++) {
+		if (!t->target_uses[i])
+			continue;
+		tg = &rb->targets[i];
+		for (j = 0; j < rb->nsteps; j++) {
+			s = &rb->steps[j];
+			if ((s->target == tg || s->source.target == tg ||
+			    s->dest.target == tg) &&
+			    !rb->phases[s->phase].for_each)
+				break;
+		}
+		if (j < rb->nsteps) {
+			rb_error(ctx, t->target_pos[i], "target '%s' uses "
+			    "${entity.*}, but step '%s' outside a for_each "
+			    "phase uses the target", rb_short(tg->name),
+			    rb_short(rb->steps[j].id ? rb->steps[j].id : ""));
+		}
 	}
 }

@@ -136,8 +136,6 @@ static int rb_is_null(const struct rb_node *);
 static const char *rb_found(const struct rb_node *);
 static const char *rb_want_string(struct rb_ctx *, const char *,
     const struct rb_node *);
-static int rb_valid_id(const char *);
-static int rb_valid_name(const char *);
 static size_t rb_distance(const char *, const char *);
 static size_t rb_utf8_chars(const char *, size_t);
 static void rb_line_index(struct rb_ctx *);
@@ -212,6 +210,22 @@ static void rb_load_phases(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_steps(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
+static void rb_load_entities(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_entity_vars(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_waves(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_for_each(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_on_failure(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_on_no_go(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_evidence(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_entity(struct rb_ctx *, struct rb_node *);
+static void rb_hash_entities(struct rb_ctx *);
 
 /* Objects. */
 static unsigned rb_target_type(struct rb_ctx *, const struct rb_target *,
@@ -231,7 +245,6 @@ static void rb_step_sha(struct rb_ctx *, struct rb_step *,
 static void rb_fill_defaults(struct runbook *);
 static void rb_add_dep(struct rb_step *, size_t, size_t *);
 static void rb_finish(struct rb_ctx *);
-static int rb_read_file(const char *, char **, size_t *);
 static int rb_index_compare(const void *, const void *);
 
 static const struct rb_key root_keys[] = {
@@ -246,6 +259,8 @@ static const struct rb_key root_keys[] = {
 	{ "settings", 1, rb_load_settings, 0, 0, 0 },
 	{ "targets", 1, rb_load_targets, 0, 0, 0 },
 	{ "phases", 1, rb_load_phases, 0, 0, 0 },
+	{ "entities", 1, rb_load_entities, 0, 0, 0 },
+	{ "waves", 1, rb_load_waves, 0, 0, 0 },
 };
 enum { ROOT_CUTOVER, ROOT_NAME, ROOT_PHASES = 9 };
 
@@ -283,8 +298,21 @@ static const struct rb_key phase_keys[] = {
 	{ "id", 1, rb_load_id, offsetof(struct rb_phase, id), 0, 0 },
 	{ "title", 1, rb_load_text, offsetof(struct rb_phase, title), 0, 0 },
 	{ "steps", 1, rb_load_steps, 0, 0, 0 },
+	{ "for_each", 1, rb_load_for_each, 0, 0, 0 },
+	{ "parallel", 1, rb_load_int, offsetof(struct rb_phase, parallel), 1,
+	    1024 },
 };
-enum { PHASE_KEY_ID, PHASE_KEY_STEPS = 2 };
+enum { PHASE_KEY_ID, PHASE_KEY_STEPS = 2, PHASE_KEY_FOR_EACH,
+	PHASE_KEY_PARALLEL };
+
+static const struct rb_key entity_keys[] = {
+	{ "id", 1, rb_load_id, offsetof(struct rb_entity, id), 0, 0 },
+	{ "wave", 1, rb_load_id, offsetof(struct rb_entity, wave), 0, 0 },
+	{ "title", 1, rb_load_string, offsetof(struct rb_entity, title), 0,
+	    0 },
+	{ "vars", 1, rb_load_entity_vars, 0, 0, 0 },
+};
+enum { ENTITY_KEY_ID, ENTITY_KEY_WAVE };
 
 static const struct rb_key query_keys[] = {
 	{ "target", 1, rb_load_query_target,
@@ -298,7 +326,7 @@ static const struct rb_key query_keys[] = {
  * the keys of cutover 0.1.0, which the first def_sha rule hashes whether
  * present or not, in this order. Never reorder the list or change a
  * hash1 (runs made before would see every step changed); a new key goes
- * anywhere, with hash1 0.
+ * at the end, with hash1 0.
  */
 #define RB_STEP_KEYS(X)                                                      \
 	X(ID, "id", T_ALL, rb_load_id, offsetof(struct rb_step, id), 0, 0, 1) \
@@ -342,7 +370,13 @@ static const struct rb_key query_keys[] = {
 	X(APPROVALS, "approvals", BIT(STEP_CHECKPOINT), rb_load_int,          \
 	    offsetof(struct rb_step, approvals), 1, 100, 1)                  \
 	X(APPROVERS, "approvers", BIT(STEP_CHECKPOINT), rb_load_approvers, 0, \
-	    0, 0, 1)
+	    0, 0, 1)                                                         \
+	X(ON_FAILURE, "on_failure", T_AUTO | BIT(STEP_MANUAL),                \
+	    rb_load_on_failure, 0, 0, 0, 0)                                  \
+	X(ON_NO_GO, "on_no_go", BIT(STEP_CHECKPOINT), rb_load_on_no_go, 0, 0, \
+	    0, 0)                                                            \
+	X(EVIDENCE, "evidence", BIT(STEP_CHECKPOINT), rb_load_evidence, 0, 0, \
+	    0, 0)
 
 #define STEP_KEY_ENUM(e, name, mask, load, off, lo, hi, hash1) STEP_KEY_##e,
 enum step_key { RB_STEP_KEYS(STEP_KEY_ENUM) STEP_NKEYS };
@@ -447,8 +481,7 @@ rb_pool_strdup(struct runbook *rb, const char *s)
 	return memcpy(rb_arena_alloc(&rb->pool, len, 1), s, len);
 }
 
-/* n zeroed objects of size bytes from the runbook's pool. */
-static void *
+void *
 rb_pool_calloc(struct runbook *rb, size_t n, size_t size)
 {
 	void *p;
@@ -850,7 +883,7 @@ rb_want_string(struct rb_ctx *ctx, const char *what, const struct rb_node *n)
 }
 
 /* Does s match [a-z0-9][a-z0-9._-]*? */
-static int
+int
 rb_valid_id(const char *s)
 {
 	size_t i;
@@ -866,7 +899,7 @@ rb_valid_id(const char *s)
 }
 
 /* Does s match [A-Za-z0-9_][A-Za-z0-9_.-]* (vars, targets, roles)? */
-static int
+int
 rb_valid_name(const char *s)
 {
 	size_t i;
@@ -1034,7 +1067,10 @@ rb_add_text(struct rb_ctx *ctx, const struct rb_node *n)
 	if ((ctx->ntexts & (ctx->ntexts - 1)) == 0) {
 		ctx->texts = xreallocarray(ctx->texts, ctx->ntexts ?
 		    ctx->ntexts * 2 : 1, sizeof *ctx->texts);
+		ctx->owners = xreallocarray(ctx->owners, ctx->ntexts ?
+		    ctx->ntexts * 2 : 1, sizeof *ctx->owners);
 	}
+	ctx->owners[ctx->ntexts] = ctx->owner;
 	ctx->texts[ctx->ntexts++] = *n; /* its value is in the pool */
 }
 
@@ -1689,7 +1725,10 @@ rb_load_vars(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 		v->pos = key->pos;
 		if ((s = rb_want_string(ctx, v->name, val)) != NULL) {
 			v->value = (char *)s;
+			ctx->owner.kind = RB_OWNER_VAR;
+			ctx->owner.index = rb->nvars - 1;
 			rb_add_text(ctx, val);
+			ctx->owner.kind = RB_OWNER_NONE;
 		} else
 			v->value = rb_pool_strdup(rb, "");
 	}
@@ -1826,8 +1865,11 @@ rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
 		t->type = mask == T_SSH ? TARGET_SSH : TARGET_POSTGRES;
 		kind = target_kinds[t->type];
 	}
+	ctx->owner.kind = RB_OWNER_TARGET;
+	ctx->owner.index = rb->ntargets - 1;
 	seen = rb_load_map(ctx, n, target_keys, NKEYS(target_keys), mask, kind,
 	    t, NULL);
+	ctx->owner.kind = RB_OWNER_NONE;
 	if (mask == T_SSH && !SEEN(seen, TARGET_KEY_HOST))
 		rb_error(ctx, n->pos, "ssh target '%s' needs 'host'",
 		    rb_short(t->name));
@@ -1893,6 +1935,10 @@ rb_load_phase(struct rb_ctx *ctx, struct rb_node *n)
 		rb_error(ctx, n->pos, "phase '%s' has no steps",
 		    p->id != NULL ? rb_short(p->id) : "");
 	}
+	if (SEEN(seen, PHASE_KEY_PARALLEL) && !SEEN(seen, PHASE_KEY_FOR_EACH)) {
+		rb_error(ctx, rb_map_get(n, "parallel")->pos, "parallel: "
+		    "applies to phases with 'for_each: entity' only");
+	}
 }
 
 /* A phase's steps: a list of steps. */
@@ -1913,6 +1959,215 @@ rb_load_steps(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 		if (n->kids[i]->kind != RB_NODE_LOADED)
 			rb_load_step(ctx, n->kids[i], (size_t)(p - rb->phases));
 	}
+}
+
+/* entities: a list of {id, wave, title, vars}, or {file: PATH}. */
+static void
+rb_load_entities(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_node *file;
+	size_t i;
+
+	ctx->entities_given = 1;
+	if (n->kind == RB_NODE_SEQ) {
+		for (i = 0; i < n->nkids; i++)
+			rb_load_entity(ctx, n->kids[i]);
+		return;
+	}
+	if (n->kind != RB_NODE_MAP) {
+		rb_error(ctx, n->pos, "entities: expected a list of entities "
+		    "or {file: PATH}, found %s", rb_found(n));
+		return;
+	}
+	rb_map_dups(ctx, n, "key");
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		if (n->kids[i]->kind == RB_NODE_SCALAR && !n->kids[i]->dup &&
+		    strcmp(n->kids[i]->value, "file") != 0) {
+			rb_error(ctx, n->kids[i]->pos, "entities: unknown key "
+			    "'%s' (expected file)", rb_short(n->kids[i]->value));
+		}
+	}
+	if ((file = rb_map_get(n, "file")) == NULL) {
+		rb_error(ctx, n->pos, "entities needs 'file' (a CSV file), or "
+		    "a list of entities");
+		return;
+	}
+	if (file->kind != RB_NODE_BAD &&
+	    rb_want_string(ctx, "entities: file", file) != NULL)
+		rb_entities_file(ctx, file);
+}
+
+/* One entity of an inline list. */
+static void
+rb_load_entity(struct rb_ctx *ctx, struct rb_node *n)
+{
+	struct rb_node *v;
+	struct rb_entity *e;
+	uint32_t seen;
+
+	if (n->kind != RB_NODE_MAP) {
+		if (n->kind != RB_NODE_BAD) {
+			rb_error(ctx, n->pos, "entity: expected a mapping, "
+			    "found %s", rb_found(n));
+		}
+		return;
+	}
+	if ((e = rb_entity_new(ctx, n->pos)) == NULL)
+		return;
+	seen = rb_load_map(ctx, n, entity_keys, NKEYS(entity_keys), 1,
+	    "entities", e, NULL);
+	if (!SEEN(seen, ENTITY_KEY_ID))
+		rb_error(ctx, n->pos, "entity needs 'id'");
+	else if ((v = rb_map_get(n, "id")) != NULL)
+		e->pos = v->pos;
+	if (SEEN(seen, ENTITY_KEY_WAVE) && (v = rb_map_get(n, "wave")) != NULL)
+		ctx->wave_pos[e->index] = v->pos;
+	if (e->title != NULL && e->title[0] == '\0')
+		e->title = NULL;
+}
+
+/* An inline entity's vars: name: value. */
+static void
+rb_load_entity_vars(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_entity *e = obj;
+	struct rb_node *key;
+	const char *name, *value;
+	size_t i;
+
+	if (n->kind != RB_NODE_MAP) {
+		rb_error(ctx, n->pos, "vars: expected a mapping, found %s",
+		    rb_found(n));
+		return;
+	}
+	rb_map_dups(ctx, n, "entity var");
+	e->vars = rb_pool_calloc(ctx->rb, n->nkids / 2 + 1, sizeof *e->vars);
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		key = n->kids[i];
+		if (key->dup || (name = rb_want_string(ctx, "entity var name",
+		    key)) == NULL)
+			continue;
+		if (!rb_valid_name(name)) {
+			rb_error(ctx, key->pos, "invalid entity var name '%s' "
+			    "(use " NAME_CHARSET ")", rb_short(name));
+			continue;
+		}
+		if (strcmp(name, "id") == 0 || strcmp(name, "title") == 0 ||
+		    strcmp(name, "wave") == 0) {
+			rb_error(ctx, key->pos, "entity var '%s': give the "
+			    "entity's %s outside vars", name, name);
+			continue;
+		}
+		if ((value = rb_want_string(ctx, name, n->kids[i + 1])) ==
+		    NULL)
+			continue;
+		e->vars[e->nvars].name = rb_pool_strdup(ctx->rb, name);
+		e->vars[e->nvars++].value = (char *)value;
+	}
+}
+
+/* waves: the order of waves, ids. */
+static void
+rb_load_waves(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct runbook *rb = ctx->rb;
+	size_t i, j;
+
+	rb->waves_given = 1;
+	if (n->kind != RB_NODE_SEQ) {
+		rb_error(ctx, n->pos, "waves: expected a list, found %s",
+		    rb_found(n));
+		return;
+	}
+	if (n->nkids > 1000) {
+		rb_error(ctx, n->pos, "waves: more than 1000 waves");
+		return;
+	}
+	rb->waves = rb_pool_calloc(rb, n->nkids + 1, sizeof *rb->waves);
+	for (i = 0; i < n->nkids; i++) {
+		const char *w = rb_want_string(ctx, "waves", n->kids[i]);
+
+		if (w == NULL)
+			continue;
+		if (!rb_valid_id(w)) {
+			rb_error(ctx, n->kids[i]->pos, "waves: '%s' is not a "
+			    "valid wave (use " ID_CHARSET ")", rb_short(w));
+			continue;
+		}
+		for (j = 0; j < rb->nwaves && strcmp(rb->waves[j], w) != 0; j++)
+			;
+		if (j < rb->nwaves) {
+			rb_error(ctx, n->kids[i]->pos, "waves: '%s' is listed "
+			    "twice", rb_short(w));
+			continue;
+		}
+		rb->waves[rb->nwaves++] = (char *)w;
+	}
+}
+
+/* for_each: entity. */
+static void
+rb_load_for_each(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_phase *p = obj;
+
+	if (n->kind == RB_NODE_SCALAR && strcmp(n->value, "entity") == 0)
+		p->for_each = 1;
+	else {
+		rb_error(ctx, n->pos, "for_each: expected entity, found %s",
+		    rb_found(n));
+	}
+}
+
+/* on_failure: halt or exclude-entity. */
+static void
+rb_load_on_failure(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_step *s = obj;
+
+	if (n->kind == RB_NODE_SCALAR && strcmp(n->value, "halt") == 0)
+		s->on_failure = RB_ON_FAILURE_HALT;
+	else if (n->kind == RB_NODE_SCALAR &&
+	    strcmp(n->value, "exclude-entity") == 0) {
+		s->on_failure = RB_ON_FAILURE_EXCLUDE_ENTITY;
+		rb_add_ref(ctx, RB_REF_LANE, "on_failure: exclude-entity",
+		    n->pos);
+	} else {
+		rb_error(ctx, n->pos, "on_failure: expected halt or "
+		    "exclude-entity, found %s", rb_found(n));
+	}
+}
+
+/* on_no_go: rollback. */
+static void
+rb_load_on_no_go(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_step *s = obj;
+
+	if (n->kind == RB_NODE_SCALAR && strcmp(n->value, "rollback") == 0) {
+		s->on_no_go = RB_ON_NO_GO_ROLLBACK;
+		rb_add_ref(ctx, RB_REF_LANE, "on_no_go: rollback", n->pos);
+	} else {
+		rb_error(ctx, n->pos, "on_no_go: expected rollback, found %s",
+		    rb_found(n));
+	}
+}
+
+/* evidence: step ids. */
+static void
+rb_load_evidence(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_step *s = obj;
+
+	rb_load_list(ctx, "evidence", n, &s->evidence, &s->nevidence,
+	    RB_REF_EVIDENCE);
 }
 
 /* The type of step n (-1 if absent or unknown, reported). */
@@ -1976,8 +2231,11 @@ rb_load_step(struct rb_ctx *ctx, struct rb_node *n, size_t phase)
 		s->type = (enum step_type)type;
 		kind = step_kinds[type];
 	}
+	ctx->owner.kind = RB_OWNER_STEP;
+	ctx->owner.index = s->index;
 	seen = rb_load_map(ctx, n, step_keys, NKEYS(step_keys), type >= 0 ?
 	    BIT(type) : T_ALL, kind, s, vals);
+	ctx->owner.kind = RB_OWNER_NONE;
 	rb_check_step(ctx, s, seen, type >= 0);
 	if (!ctx->check_only)
 		rb_step_sha(ctx, s, vals);
@@ -2131,6 +2389,23 @@ runbook_step_sha(const struct rb_step *s, int rule)
 	return rule == RB_HASH_ALL_KEYS ? s->def_sha_all : s->def_sha;
 }
 
+/* With an entities file, the runbook's hash covers the file too. */
+static void
+rb_hash_entities(struct rb_ctx *ctx)
+{
+	struct sha256_ctx *c;
+
+	if (ctx->check_only || ctx->entities_text == NULL)
+		return;
+	c = sha256_begin();
+	sha256_add(c, ctx->rb->text, ctx->rb->textlen);
+	sha256_add(c, "", 1);
+	sha256_add(c, ctx->entities_text, ctx->entities_len);
+	sha256_end(c, ctx->rb->sha256);
+	sha256_hex(ctx->entities_text, ctx->entities_len,
+	    ctx->rb->entities_sha256);
+}
+
 /* Defaults that depend on other fields. */
 static void
 rb_fill_defaults(struct runbook *rb)
@@ -2139,6 +2414,10 @@ rb_fill_defaults(struct runbook *rb)
 
 	if (rb->shell == NULL)
 		rb->shell = rb_pool_strdup(rb, "/bin/sh");
+	for (i = 0; i < rb->nphases; i++) {
+		if (rb->phases[i].parallel == 0)
+			rb->phases[i].parallel = rb->parallel;
+	}
 	for (i = 0; i < rb->nsteps; i++) {
 		if (rb->steps[i].timeout_ms < 0)
 			rb->steps[i].timeout_ms = rb->default_timeout_ms;
@@ -2205,7 +2484,7 @@ rb_resolve_deps(struct rb_ctx *ctx, const struct rb_index *steps)
  * terminated, to be freed). A regular file is read in one go into a buffer
  * of its size; anything else (a pipe) in growing pieces.
  */
-static int
+int
 rb_read_file(const char *path, char **text, size_t *len)
 {
 	struct stat st;
@@ -2274,6 +2553,7 @@ rb_finish(struct rb_ctx *ctx)
 	rb_resolve_deps(ctx, &steps);
 	rb_lint_cycles(ctx);
 	rb_lint_vars(ctx);
+	rb_lint_entities(ctx);
 	rb_lint_texts(ctx);
 	rb_index_free(&steps);
 }
@@ -2356,10 +2636,14 @@ rb_load(const char *name, char *text, size_t len, struct runbook **out,
 		if (ctx.nextstep != rb->nsteps) /* every step has its phase */
 			fatalx(1, "%s: steps outside phases", name);
 		rb_finish(&ctx);
+		rb_hash_entities(&ctx);
 	}
 	rb_arena_free(&ctx.tree);
 	free(ctx.lines);
 	free(ctx.texts);
+	free(ctx.owners);
+	free(ctx.wave_pos);
+	free(ctx.entities_text);
 	free(ctx.refs);
 	free(ctx.target_typed);
 	if (ctx.errors != 0) {
@@ -2380,6 +2664,8 @@ runbook_free(struct runbook *rb)
 	free(rb->targets);
 	free(rb->phases);
 	free(rb->steps);
+	free(rb->entities);
+	free(rb->entity_index);
 	free(rb->text);
 	rb_arena_free(&rb->pool);
 	free(rb);
@@ -2395,6 +2681,85 @@ runbook_find_step(const struct runbook *rb, const char *id)
 			return &rb->steps[i];
 	}
 	return NULL;
+}
+
+struct rb_entity *
+runbook_entity_find(const struct runbook *rb, const char *id)
+{
+	size_t lo = 0, hi = rb->entity_index != NULL ? rb->nentities : 0, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(rb->entity_index[mid]->id, id)) == 0)
+			return rb->entity_index[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const char *
+runbook_entity_var(const struct rb_entity *e, const char *name)
+{
+	size_t i;
+
+	if (strcmp(name, "id") == 0)
+		return e->id;
+	if (strcmp(name, "title") == 0)
+		return e->title != NULL ? e->title : "";
+	if (strcmp(name, "wave") == 0)
+		return e->wave != NULL ? e->wave : "";
+	for (i = 0; i < e->nvars; i++) {
+		if (strcmp(e->vars[i].name, name) == 0)
+			return e->vars[i].value;
+	}
+	return NULL;
+}
+
+int
+runbook_wave_index(const struct runbook *rb, const char *wave)
+{
+	size_t i;
+
+	for (i = 0; wave != NULL && i < rb->nwaves; i++) {
+		if (strcmp(rb->waves[i], wave) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int
+runbook_has_lanes(const struct runbook *rb)
+{
+	size_t i;
+
+	for (i = 0; i < rb->nphases; i++) {
+		if (rb->phases[i].for_each)
+			return 1;
+	}
+	return 0;
+}
+
+int
+runbook_instance_parse(const char *name, char **step, char **entity)
+{
+	const char *at = strchr(name, '@');
+	char *s, *e = NULL;
+
+	s = at != NULL ? xstrndup(name, (size_t)(at - name)) : xstrdup(name);
+	if (at != NULL)
+		e = xstrdup(at + 1);
+	if (!rb_valid_id(s) || (e != NULL && !rb_valid_id(e))) {
+		free(s);
+		free(e);
+		return -1;
+	}
+	*step = s;
+	*entity = e;
+	return e != NULL;
 }
 
 struct rb_phase *

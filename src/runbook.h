@@ -22,6 +22,7 @@
 #define RUNBOOK_MAX_SIZE (4u * 1024 * 1024) /* bytes */
 #define RUNBOOK_MAX_DEPTH 64                /* nesting of YAML collections */
 #define RUNBOOK_DEFAULT_TIMEOUT_MS (10 * 60 * 1000)
+#define RUNBOOK_MAX_ENTITIES 100000
 
 struct rb_pos {
 	unsigned line;
@@ -82,6 +83,42 @@ struct rb_target {
 	struct rb_pos pos;
 };
 
+/*
+ * An entity (a store, a plant, a company...): a for_each phase runs its steps
+ * once per entity. Entities come from entities: in the runbook, a list of
+ * {id, wave, title, vars}, or from a CSV file (entities: {file: PATH}): a
+ * header row, then one entity a record; the columns id (required), wave
+ * and title fill those fields, every other column is a var, in the order
+ * of the header (every entity of a file has every var, maybe empty).
+ * Values are taken as written: ${...} in them is not expanded.
+ */
+struct rb_entity_var {
+	char *name;
+	char *value;
+};
+
+struct rb_entity {
+	char *id;    /* [a-z0-9][a-z0-9._-]*, unique */
+	char *title; /* NULL if absent or empty */
+	char *wave;  /* NULL if absent or empty */
+	struct rb_entity_var *vars;
+	size_t nvars;
+	size_t index;       /* in runbook.entities (file order) */
+	struct rb_pos pos;  /* of its id, in runbook.entities_file if set */
+};
+
+enum rb_on_failure {
+	RB_ON_FAILURE_HALT,           /* the run, or in a lane the entity's lane */
+	RB_ON_FAILURE_EXCLUDE_ENTITY, /* the entity drops out of the run */
+};
+
+enum rb_on_no_go {
+	RB_ON_NO_GO_HALT,     /* default: the run halts, or the entity is
+	                       * excluded in a for_each phase */
+	RB_ON_NO_GO_ROLLBACK, /* for_each phases: the entity is excluded and
+	                       * what was done for it in the phase is undone */
+};
+
 struct rb_query {
 	char *target_name;
 	struct rb_target *target; /* resolved, NULL if unknown */
@@ -115,6 +152,11 @@ struct rb_step {
 	int approvals;     /* default 1 */
 	char **approvers;  /* role names */
 	size_t napprovers;
+	char **evidence;   /* step ids the decision rests on, or none */
+	size_t nevidence;
+	enum rb_on_no_go on_no_go;
+	/* automatic and manual steps */
+	enum rb_on_failure on_failure; /* exclude-entity: for_each phases */
 
 	/* needs as written (NULL/0 when absent: the default applies) */
 	char **needs;
@@ -152,6 +194,8 @@ enum rb_hash_rule {
 struct rb_phase {
 	char *id;
 	char *title;
+	int for_each; /* for_each: entity: steps run once per entity */
+	int parallel; /* entities at once (default settings.parallel) */
 	size_t first; /* index of its first step in runbook.steps */
 	size_t nsteps;
 	struct rb_pos pos;
@@ -164,7 +208,11 @@ struct runbook {
 	char *path;       /* as given */
 	char *text;       /* the whole file, NUL-terminated */
 	size_t textlen;
-	char sha256[65];  /* of text */
+	/* SHA-256 of text; with an entities file, of text, a NUL and the
+	 * file's bytes, so that a change to either is a change of the runbook */
+	char sha256[65];
+	/* SHA-256 of the entities file's bytes, "" without one */
+	char entities_sha256[65];
 
 	int version;
 	char *name;
@@ -188,6 +236,16 @@ struct runbook {
 	size_t nphases;
 	struct rb_step *steps; /* all steps, runbook order, phase by phase */
 	size_t nsteps;
+
+	struct rb_entity *entities; /* in the order given */
+	size_t nentities;
+	char *entities_file; /* the CSV file, as opened, or NULL (inline) */
+	/* The waves in order: waves: as given, else the entities' waves in
+	 * the order they first appear. */
+	char **waves;
+	size_t nwaves;
+	int waves_given;
+	struct rb_entity **entity_index; /* sorted by id */
 };
 
 /*
@@ -212,6 +270,23 @@ struct rb_var *runbook_find_var(const struct runbook *, const char *name);
 struct rb_role *runbook_find_role(const struct runbook *, const char *name);
 /* Is operator a member of role? */
 int runbook_role_has(const struct rb_role *, const char *operator);
+
+/* The entity with that id, or NULL (a binary search). */
+struct rb_entity *runbook_entity_find(const struct runbook *, const char *id);
+/* The value of an entity's var, or NULL if it has none of that name. The
+ * names id, title and wave give those fields ("" when absent). */
+const char *runbook_entity_var(const struct rb_entity *, const char *name);
+/* The place of wave in runbook.waves, or -1. */
+int runbook_wave_index(const struct runbook *, const char *wave);
+/* Does the runbook have a for_each phase (steps run once per entity)? */
+int runbook_has_lanes(const struct runbook *);
+/*
+ * Split an instance name STEP@ENTITY. Returns 1 with *step and *entity new
+ * strings (the caller frees them) for an instance, 0 with *step a new
+ * string and *entity NULL for a plain step id, -1 (nothing allocated) if
+ * either part is not a valid id. Only the syntax is checked.
+ */
+int runbook_instance_parse(const char *name, char **step, char **entity);
 
 /* The def_sha of a step by rule (enum rb_hash_rule); a rule this program
  * does not know gives the current one. */

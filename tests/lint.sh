@@ -48,16 +48,20 @@ check() {
 	passed=$((passed + 1))
 }
 
-# expect EXPECTFILE PATH: the expected stderr with @FILE@ replaced by PATH.
+# expect EXPECTFILE PATH: the expected stderr with @FILE@ replaced by PATH
+# and @DIR@ by its directory (for errors in the files a runbook names).
 expect() {
-	awk -v file="$2" '{
+	awk -v file="$2" -v dir="$(dirname "$2")" '
+	function subst(s, pat, by,    out, i) {
 		out = ""
-		while ((i = index($0, "@FILE@")) > 0) {
-			out = out substr($0, 1, i - 1) file
-			$0 = substr($0, i + 6)
+		while ((i = index(s, pat)) > 0) {
+			out = out substr(s, 1, i - 1) by
+			s = substr(s, i + length(pat))
 		}
-		print out $0
-	}' "$1" >"$tmp/expect"
+		return out s
+	}
+	{ print subst(subst($0, "@FILE@", file), "@DIR@", dir) }' \
+	    "$1" >"$tmp/expect"
 }
 
 : >"$tmp/empty"
@@ -154,6 +158,24 @@ for where in root phase; do
 		passed=$((passed + 1))
 	fi
 done
+
+# An entities file over 4 MiB is refused at the file: key; 100,000
+# entities are fine, one more is refused where it is in the file.
+printf 'cutover: 1\nname: big\nentities: {file: big.csv}\nphases:\n' \
+    >"$tmp/entities.yaml"
+printf '  - {id: p, for_each: entity, steps: [{id: s, type: local, ' \
+    >>"$tmp/entities.yaml"
+printf 'run: "echo ${entity.id}"}]}\n' >>"$tmp/entities.yaml"
+awk 'BEGIN { print "id"; for (i = 1; i <= 100000; i++) print "s" i }' \
+    >"$tmp/big.csv"
+check "$tmp/entities.yaml" 0 "$tmp/empty"
+echo "s100001" >>"$tmp/big.csv"
+echo "$tmp/big.csv:100002:1: error: more than 100000 entities" >"$tmp/expect"
+check "$tmp/entities.yaml" 3 "$tmp/expect"
+head -c 4194305 /dev/zero | tr '\0' 'x' >"$tmp/big.csv"
+echo "$tmp/entities.yaml:3:18: error: entities: 'big.csv' is larger than" \
+    "4 MiB" >"$tmp/expect"
+check "$tmp/entities.yaml" 3 "$tmp/expect"
 
 # A file that cannot be read.
 echo "cutover: $tmp/missing.yaml: No such file or directory" >"$tmp/expect"

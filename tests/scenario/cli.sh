@@ -96,6 +96,31 @@ if [ -e "$T/x.db" ]; then fail "console: --state file created"; else ok; fi
 expect_rc 2 "$CUTOVER" --state "$T/x.db" watch "$rb" </dev/null
 contains "$T/err" "needs a terminal"
 
+# --- a runbook with for_each phases lints, but is not run (not yet)
+lanes=$T/lanes.yaml
+cat >"$lanes" <<'YAML'
+cutover: 1
+name: lanes
+entities:
+  - {id: store-1, vars: {city: Lyon}}
+phases:
+  - id: stores
+    for_each: entity
+    steps:
+      - {id: hello, type: local, run: "echo ${entity.city}"}
+YAML
+expect_rc 0 "$CUTOVER" lint "$lanes"
+for cmd in run confirm; do
+	args=
+	[ "$cmd" = confirm ] && args=hello
+	expect_rc 3 "$CUTOVER" $cmd "$lanes" $args
+	contains "$T/err" \
+	    "cutover: $lanes: for_each phases are not run by this version yet"
+done
+if [ -e "$XDG_STATE_HOME/cutover/lanes.db" ]; then
+	fail "a runbook with for_each phases got a state file"
+else ok; fi
+
 # --- lint --list-steps
 expect_rc 0 "$CUTOVER" lint --list-steps "$rb"
 printf 'extract\nannounce\ngo-no-go\nload\n' >"$T/want"

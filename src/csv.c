@@ -1,0 +1,326 @@
+/*
+ * csv.c - an RFC 4180 CSV reader driven by one table: the state the reader
+ * is in (at a field's start, in a plain field, in a quoted one, just after a
+ * quote inside one, just after a carriage return) and the class of the next
+ * byte give what to do with it and the next state.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "csv.h"
+#include "xmalloc.h"
+
+enum csv_class { C_QUOTE, C_COMMA, C_CR, C_LF, C_OTHER, C_END, C_NCLASS };
+enum csv_state { S_START, S_PLAIN, S_QUOTED, S_QUOTE, S_CR, S_NSTATE };
+
+/* What a byte does, in this order: add it, end the field, end the record. */
+#define A_ADD 0x1
+#define A_FIELD 0x2
+#define A_ROW 0x4
+
+enum csv_err {
+	E_NONE,
+	E_QUOTE,
+	E_AFTER,
+	E_OPEN,
+	E_CR,
+};
+
+static const char *csv_messages[] = {
+	NULL,
+	"a quote inside an unquoted field (quote the whole field and "
+	"double the quote)",
+	"a character after a closing quote (expected a comma or the end of "
+	"the line)",
+	"a quoted field is not closed",
+	"a carriage return not followed by a line feed",
+};
+
+struct csv_move {
+	unsigned char next;   /* enum csv_state */
+	unsigned char action; /* A_* */
+	unsigned char err;    /* enum csv_err, E_NONE to go on */
+};
+
+#define FR (A_FIELD | A_ROW)
+static const struct csv_move csv_table[S_NSTATE][C_NCLASS] = {
+	[S_START] = {
+	    [C_QUOTE] = { S_QUOTED, 0, E_NONE },
+	    [C_COMMA] = { S_START, A_FIELD, E_NONE },
+	    [C_CR] = { S_CR, 0, E_NONE },
+	    [C_LF] = { S_START, FR, E_NONE },
+	    [C_OTHER] = { S_PLAIN, A_ADD, E_NONE },
+	    [C_END] = { S_START, FR, E_NONE },
+	},
+	[S_PLAIN] = {
+	    [C_QUOTE] = { S_PLAIN, 0, E_QUOTE },
+	    [C_COMMA] = { S_START, A_FIELD, E_NONE },
+	    [C_CR] = { S_CR, 0, E_NONE },
+	    [C_LF] = { S_START, FR, E_NONE },
+	    [C_OTHER] = { S_PLAIN, A_ADD, E_NONE },
+	    [C_END] = { S_START, FR, E_NONE },
+	},
+	[S_QUOTED] = {
+	    [C_QUOTE] = { S_QUOTE, 0, E_NONE },
+	    [C_COMMA] = { S_QUOTED, A_ADD, E_NONE },
+	    [C_CR] = { S_QUOTED, A_ADD, E_NONE },
+	    [C_LF] = { S_QUOTED, A_ADD, E_NONE },
+	    [C_OTHER] = { S_QUOTED, A_ADD, E_NONE },
+	    [C_END] = { S_QUOTED, 0, E_OPEN },
+	},
+	[S_QUOTE] = {
+	    [C_QUOTE] = { S_QUOTED, A_ADD, E_NONE },
+	    [C_COMMA] = { S_START, A_FIELD, E_NONE },
+	    [C_CR] = { S_CR, 0, E_NONE },
+	    [C_LF] = { S_START, FR, E_NONE },
+	    [C_OTHER] = { S_QUOTE, 0, E_AFTER },
+	    [C_END] = { S_START, FR, E_NONE },
+	},
+	[S_CR] = {
+	    [C_QUOTE] = { S_CR, 0, E_CR },
+	    [C_COMMA] = { S_CR, 0, E_CR },
+	    [C_CR] = { S_CR, 0, E_CR },
+	    [C_LF] = { S_START, FR, E_NONE },
+	    [C_OTHER] = { S_CR, 0, E_CR },
+	    [C_END] = { S_CR, 0, E_CR },
+	},
+};
+#undef FR
+
+/* The record being read. */
+struct csv_reader {
+	struct buf values;      /* the fields' values, each NUL-terminated */
+	struct csv_field *fields;
+	size_t *offsets;        /* of each field's value in values */
+	size_t nfields;
+	size_t cap;
+	size_t start;           /* offset of the open field's value */
+	int quoted;             /* the open field is quoted */
+	unsigned line, col;     /* of the next byte */
+	unsigned fline, fcol;   /* of the open field */
+	unsigned crline, crcol; /* of the last carriage return */
+};
+
+static enum csv_class csv_class_of(const char *, size_t, size_t);
+static int csv_check_utf8(const char *, size_t, struct csv_error *);
+static size_t csv_utf8_len(const unsigned char *, size_t);
+static int csv_end_field(struct csv_reader *, struct csv_error *);
+static int csv_end_row(struct csv_reader *, csv_row_fn, void *);
+static void csv_error_at(struct csv_error *, unsigned, unsigned,
+    enum csv_err);
+static int csv_move_error(const struct csv_reader *, const struct csv_move *,
+    struct csv_error *);
+static int csv_move_apply(struct csv_reader *, const struct csv_move *, char,
+    csv_row_fn, void *, struct csv_error *);
+
+static enum csv_class
+csv_class_of(const char *data, size_t len, size_t i)
+{
+	if (i == len)
+		return C_END;
+	switch (data[i]) {
+	case '"':
+		return C_QUOTE;
+	case ',':
+		return C_COMMA;
+	case '\r':
+		return C_CR;
+	case '\n':
+		return C_LF;
+	default:
+		return C_OTHER;
+	}
+}
+
+/* Bytes of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t
+csv_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t need, i;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return s[0] != 0;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	if (n < need)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((need == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (need == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0; /* overlong, a surrogate or beyond Unicode */
+	return need;
+}
+
+/* Check that data is UTF-8 without NUL; -1 with the place in *err if not. */
+static int
+csv_check_utf8(const char *data, size_t len, struct csv_error *err)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	unsigned line = 1, col = 1;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if ((n = csv_utf8_len(s + i, len - i)) == 0) {
+			err->line = line;
+			err->col = col;
+			err->msg = s[i] == 0 ? "a NUL byte" :
+			    "invalid UTF-8 (save the file as UTF-8)";
+			return -1;
+		}
+		if (s[i] == '\n') {
+			line++;
+			col = 1;
+		} else
+			col++;
+		i += n;
+	}
+	return 0;
+}
+
+static void
+csv_error_at(struct csv_error *err, unsigned line, unsigned col,
+    enum csv_err e)
+{
+	err->line = line;
+	err->col = col;
+	err->msg = csv_messages[e];
+}
+
+/* Close the open field; -1 past CSV_MAX_FIELDS. */
+static int
+csv_end_field(struct csv_reader *r, struct csv_error *err)
+{
+	struct csv_field *f;
+
+	if (r->nfields == CSV_MAX_FIELDS) {
+		err->line = r->fline;
+		err->col = r->fcol;
+		err->msg = "more than 1024 fields in a record";
+		return -1;
+	}
+	if (r->nfields == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		r->fields = xreallocarray(r->fields, r->cap, sizeof *r->fields);
+		r->offsets = xreallocarray(r->offsets, r->cap,
+		    sizeof *r->offsets);
+	}
+	f = &r->fields[r->nfields];
+	f->len = r->values.len - r->start;
+	f->line = r->fline;
+	f->col = r->fcol;
+	f->quoted = r->quoted;
+	r->offsets[r->nfields++] = r->start;
+	buf_addc(&r->values, '\0');
+	r->start = r->values.len;
+	r->quoted = 0;
+	return 0;
+}
+
+/* Hand the record to row unless it is an empty line; reset the reader. */
+static int
+csv_end_row(struct csv_reader *r, csv_row_fn row, void *arg)
+{
+	size_t i;
+	int rc = 0;
+
+	if (r->nfields > 1 || r->fields[0].len > 0 || r->fields[0].quoted) {
+		for (i = 0; i < r->nfields; i++)
+			r->fields[i].value = r->values.data + r->offsets[i];
+		rc = row(r->fields, r->nfields, arg);
+	}
+	r->nfields = 0;
+	buf_reset(&r->values);
+	r->start = 0;
+	return rc;
+}
+
+/* Report the error of move m, met at the next byte; -1. */
+static int
+csv_move_error(const struct csv_reader *r, const struct csv_move *m,
+    struct csv_error *err)
+{
+	if (m->err == E_OPEN)
+		csv_error_at(err, r->fline, r->fcol, E_OPEN);
+	else if (m->err == E_CR)
+		csv_error_at(err, r->crline, r->crcol, E_CR);
+	else
+		csv_error_at(err, r->line, r->col, (enum csv_err)m->err);
+	return -1;
+}
+
+/* Take byte c through move m; 0 to go on, else what stops the parse. */
+static int
+csv_move_apply(struct csv_reader *r, const struct csv_move *m, char c,
+    csv_row_fn row, void *arg, struct csv_error *err)
+{
+	if (m->action & A_ADD)
+		buf_addc(&r->values, c);
+	if ((m->action & A_FIELD) && csv_end_field(r, err) != 0)
+		return -1;
+	if (m->action & A_ROW)
+		return csv_end_row(r, row, arg);
+	return 0;
+}
+
+int
+csv_parse(const char *data, size_t len, csv_row_fn row, void *arg,
+    struct csv_error *err)
+{
+	struct csv_reader r = { .line = 1, .col = 1 };
+	const struct csv_move *m;
+	enum csv_state st = S_START;
+	enum csv_class c;
+	size_t i = 0;
+	int rc = 0;
+
+	if (csv_check_utf8(data, len, err) != 0)
+		return -1;
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	for (; rc == 0; i++) {
+		c = csv_class_of(data, len, i);
+		if (st == S_START) {
+			r.fline = r.line;
+			r.fcol = r.col;
+			r.quoted = c == C_QUOTE;
+		}
+		if (c == C_CR) {
+			r.crline = r.line;
+			r.crcol = r.col;
+		}
+		m = &csv_table[st][c];
+		if (m->err != E_NONE) {
+			rc = csv_move_error(&r, m, err);
+			break;
+		}
+		rc = csv_move_apply(&r, m, c == C_END ? '\0' : data[i], row,
+		    arg, err);
+		st = (enum csv_state)m->next;
+		if (c == C_END)
+			break;
+		if (c == C_LF) {
+			r.line++;
+			r.col = 1;
+		} else if (((unsigned char)data[i] & 0xc0) != 0x80)
+			r.col++;
+	}
+	buf_free(&r.values);
+	free(r.fields);
+	free(r.offsets);
+	return rc;
+}

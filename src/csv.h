@@ -1,0 +1,49 @@
+/*
+ * csv.h - CSV as RFC 4180 writes it, with the position of every field.
+ *
+ * Fields are separated by commas and records by CRLF or LF. A field may be
+ * quoted with '"'; inside quotes, commas, line breaks and "" (one quote) are
+ * data. A quote inside an unquoted field, anything but a comma or a line
+ * break after a closing quote, an unterminated quoted field and a carriage
+ * return not followed by a line feed are errors. The input must be valid
+ * UTF-8 without NUL bytes (checked first); a UTF-8 byte order mark at the
+ * start is skipped. Empty lines are skipped: a record is never one empty,
+ * unquoted field.
+ *
+ * Positions are 1-based: the line (counting line feeds) and the column (in
+ * characters) of the field's first character, its opening quote if quoted.
+ */
+#ifndef CUTOVER_CSV_H
+#define CUTOVER_CSV_H
+
+#include <stddef.h>
+
+#define CSV_MAX_FIELDS 1024 /* in one record */
+
+struct csv_field {
+	const char *value; /* NUL-terminated, quotes undone */
+	size_t len;
+	int quoted;
+	unsigned line;
+	unsigned col;
+};
+
+struct csv_error {
+	unsigned line;
+	unsigned col;
+	const char *msg; /* static */
+};
+
+/* Called for each record with its n fields (n >= 1), valid during the
+ * call; non-zero stops the parse and is returned by csv_parse. */
+typedef int (*csv_row_fn)(const struct csv_field *, size_t n, void *arg);
+
+/*
+ * Parse len bytes of data, calling row for each record in order. Returns 0
+ * at the end, -1 on an error of the input (in *err, with its position), or
+ * what row returned to stop.
+ */
+int csv_parse(const char *data, size_t len, csv_row_fn row, void *arg,
+    struct csv_error *err);
+
+#endif
