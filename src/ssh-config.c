@@ -534,6 +534,7 @@ cfg_keyword(struct cfg_parse *p, struct cfg_file *f, const char *kw,
 static int
 cfg_unknown(struct cfg_parse *p, struct cfg_file *f, const char *kw)
 {
+	char *lower, *s;
 	size_t i;
 
 	for (i = 0; i < sizeof cfg_unsupported / sizeof *cfg_unsupported; i++) {
@@ -553,10 +554,13 @@ cfg_unknown(struct cfg_parse *p, struct cfg_file *f, const char *kw)
 	for (i = 0; i < sizeof cfg_ignored / sizeof *cfg_ignored; i++)
 		if (strcasecmp(cfg_ignored[i], kw) == 0)
 			return 0;
-	if (p->ignore_unknown.value != NULL &&
-	    cfg_pattern_list(kw, p->ignore_unknown.value, 1) == 1)
-		return 0;
-	cfg_warn(p, f, kw, "unknown keyword %s; ignored", kw);
+	lower = xstrdup(kw);
+	for (s = lower; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+	if (p->ignore_unknown.value == NULL ||
+	    cfg_pattern_list(lower, p->ignore_unknown.value, 1) != 1)
+		cfg_warn(p, f, kw, "unknown keyword %s; ignored", kw);
+	free(lower);
 	return 0;
 }
 
@@ -1132,13 +1136,15 @@ cfg_finish_scalars(struct cfg_parse *p)
 	char *s;
 
 	c->alias = xstrdup(p->q->alias);
+	c->hostname = xstrdup(p->q->alias); /* %h in HostName is the alias */
 	if (p->hostname.value != NULL) {
 		if (cfg_expand(p, &p->hostname, p->hostname.value, "h", 0,
-		    &c->hostname) == -1)
+		    &s) == -1)
 			return -1;
+		free(c->hostname);
+		c->hostname = s;
 		c->has |= SSH_CONF_HAS_HOSTNAME;
-	} else
-		c->hostname = xstrdup(p->q->alias);
+	}
 	for (s = c->hostname; *s != '\0'; s++)
 		*s = (char)tolower((unsigned char)*s);
 	if (p->user.value != NULL)
