@@ -147,7 +147,7 @@ static const char *const cfg_ignored[] = {
 	"KeepAlive", "UseKeychain", "Protocol", "Cipher", "UsePrivilegedPort",
 	"RSAAuthentication", "RhostsRSAAuthentication", "CompressionLevel",
 	"UseRoaming", "UseBlacklistedKeys", "SmartcardDevice",
-	"DSAAuthentication", "ServerAliveCountMax",
+	"DSAAuthentication",
 };
 
 static struct cfg_raw *cfg_raw_at(struct cfg_parse *, size_t);
@@ -174,7 +174,8 @@ static int cfg_match_one(struct cfg_parse *, struct cfg_file *,
 static int cfg_include(struct cfg_parse *, struct cfg_file *, char **,
     size_t);
 static int cfg_include_loop(struct cfg_parse *, const struct cfg_file *);
-static int cfg_unknown(struct cfg_parse *, struct cfg_file *, const char *);
+static int cfg_unknown(struct cfg_parse *, struct cfg_file *, const char *,
+    const char *);
 static int cfg_pattern(const char *, const char *);
 static int cfg_pattern_list(const char *, const char *, int);
 static char *cfg_current_host(struct cfg_parse *);
@@ -493,7 +494,7 @@ cfg_keyword(struct cfg_parse *p, struct cfg_file *f, const char *kw,
 		if (strcasecmp(cfg_keywords[i].name, kw) == 0)
 			k = &cfg_keywords[i];
 	if (k == NULL)
-		return cfg_unknown(p, f, kw);
+		return cfg_unknown(p, f, kw, argc > 0 ? argv[0] : "");
 	if (k->kind == CFG_HOST)
 		return cfg_host(p, f, argv, argc);
 	if (k->kind == CFG_MATCH)
@@ -532,7 +533,8 @@ cfg_keyword(struct cfg_parse *p, struct cfg_file *f, const char *kw,
 
 /* A keyword not in the table: unsupported, ignored, or unknown. */
 static int
-cfg_unknown(struct cfg_parse *p, struct cfg_file *f, const char *kw)
+cfg_unknown(struct cfg_parse *p, struct cfg_file *f, const char *kw,
+    const char *arg)
 {
 	char *lower, *s;
 	size_t i;
@@ -542,10 +544,14 @@ cfg_unknown(struct cfg_parse *p, struct cfg_file *f, const char *kw)
 			continue;
 		if (!f->active)
 			return 0;
-		if (i == 0 && p->proxy_command.value == NULL &&
-		    p->jump.value == NULL) {
-			p->proxy_command.value = xstrdup(kw);
+		if (i == 0 && (p->proxy_command.value != NULL ||
+		    p->jump.value != NULL))
+			return 0; /* the first of ProxyCommand, ProxyJump wins */
+		if (i == 0) {
+			p->proxy_command.value = xstrdup(arg);
 			p->proxy_command.where = cfg_where(f);
+			if (strcmp(arg, "none") == 0)
+				return 0;
 		}
 		cfg_warn(p, f, cfg_unsupported[i], "%s is not supported; "
 		    "ignored", cfg_unsupported[i]);
@@ -597,7 +603,7 @@ cfg_match(struct cfg_parse *p, struct cfg_file *f, char **argv, size_t argc)
 {
 	const char *attr;
 	size_t i;
-	int all = 0, ok = 1, r, neg;
+	int all = 0, ok = 1, r, neg, pre = 0; /* pre: leading canonical/final */
 
 	if (argc == 0)
 		return cfg_fail(p, f, "missing argument");
@@ -606,7 +612,7 @@ cfg_match(struct cfg_parse *p, struct cfg_file *f, char **argv, size_t argc)
 		neg = *attr == '!';
 		attr += neg;
 		if (strcasecmp(attr, "all") == 0) {
-			if (all || neg || argc != 1)
+			if (all || neg || i + 1 != argc || i != (size_t)pre)
 				return cfg_fail(p, f, "'all' cannot be "
 				    "combined with other Match attributes");
 			all = 1;
@@ -617,6 +623,7 @@ cfg_match(struct cfg_parse *p, struct cfg_file *f, char **argv, size_t argc)
 			cfg_warn(p, f, attr, "Match %s is not supported; the "
 			    "block is not applied", attr);
 			ok = 0;
+			pre += i == (size_t)pre;
 			continue;
 		}
 		if (i + 1 >= argc || *argv[i + 1] == '\0')

@@ -25,7 +25,7 @@
  *    Match) when the alias as given matches any pattern and no negated
  *    (!pattern) one; patterns use * and ?, and are case-sensitive.
  *  - "Match" criteria, all of which must hold, each negatable with "!":
- *    all (alone), host LIST (the HostName so far, %h expanded, else the
+ *    all (alone, or after canonical/final), host LIST (the HostName so far, %h expanded, else the
  *    alias), originalhost LIST (the alias), user LIST (the remote user so
  *    far, else the local user), localuser LIST. LISTs are comma-separated
  *    patterns, where a matching !pattern makes the list fail. The criteria
@@ -46,6 +46,9 @@
  *    DynamicForward, RemoteCommand, ForwardAgent, ControlMaster, ...) give
  *    one warning each when they apply to the host: "FILE:LINE: ProxyCommand
  *    is not supported; ignored". The caller decides whether to refuse.
+ *    ProxyCommand and ProxyJump compete, the first one applying wins (a
+ *    ProxyCommand after a ProxyJump is not warned about, as ssh ignores it;
+ *    "ProxyCommand none" is not warned about either).
  *
  * Resolution (done once all files are read, as ssh does): HostName accepts
  * %h and %%, and the result is lowercased. IdentityFile, UserKnownHostsFile
@@ -121,7 +124,7 @@ struct ssh_conf {
 	char **warnings;      /* "FILE:LINE: ..." lines, in order */
 	size_t n_warnings;
 	/* What the resolution started from, for ssh_config_resolve_jumps. */
-	char *path;           /* the file read, or NULL for none */
+	char *path;           /* the query's path (NULL: ~/.ssh/config) */
 	char *home;
 	char *local_user;
 };
@@ -164,7 +167,10 @@ void ssh_config_free(struct ssh_conf *);
  * before, their own ProxyJump not applying; a hop's user and port win over
  * its configuration. Returns the resolved hops in connection order (the
  * target not included; none when it has no ProxyJump) in *hops, owned by the
- * caller (ssh_config_free_hops). Returns 0, or -1 with *err set, e.g.
+ * caller (ssh_config_free_hops); their jumps are emptied, being either
+ * listed already or not applying. Hops read target->path again (not a
+ * query's text), with target's home and local user. Returns 0, or -1 with
+ * *err set, e.g.
  * "ProxyJump loop: a -> b -> a" or a hop's own configuration error.
  * Warnings of the hops are in their own structs.
  */

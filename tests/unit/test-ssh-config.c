@@ -243,6 +243,13 @@ test_match(void **state)
 	assert_string_equal(rel(c->warnings[1]), "/.ssh/config:5: Match final "
 	    "is not supported; the block is not applied");
 	ssh_config_free(c);
+	c = resolve("Match canonical all\n  Port 3\n", "x");
+	assert_int_equal(c->port, 22);
+	assert_int_equal(c->n_warnings, 1);
+	ssh_config_free(c);
+	assert_string_equal(rel(resolve_err("Match host x all\n", "x")),
+	    "/.ssh/config:1: 'all' cannot be combined with other Match "
+	    "attributes");
 	assert_string_equal(rel(resolve_err("Match all host x\n", "x")),
 	    "/.ssh/config:1: 'all' cannot be combined with other Match "
 	    "attributes");
@@ -578,6 +585,14 @@ test_warnings(void **state)
 	    "unknown keyword Colour; ignored");
 	assert_int_equal(c->n_jumps, 0); /* ProxyCommand came first */
 	ssh_config_free(c);
+	c = resolve("ProxyJump gw\nProxyCommand nc %h %p\n", "x");
+	assert_int_equal(c->n_warnings, 0); /* ssh ignores it too */
+	assert_int_equal(c->n_jumps, 1);
+	ssh_config_free(c);
+	c = resolve("ProxyCommand none\nProxyJump gw\n", "x");
+	assert_int_equal(c->n_warnings, 0);
+	assert_int_equal(c->n_jumps, 0);
+	ssh_config_free(c);
 	c = resolve("IgnoreUnknown Col*,Other\nColour blue\n", "x");
 	assert_int_equal(c->n_warnings, 0);
 	ssh_config_free(c);
@@ -684,6 +699,9 @@ test_oracle(void **state)
 		{ "StrictHostKeyChecking accept-new\nConnectTimeout 1m\n"
 		  "ServerAliveInterval 2h\nIdentityAgent ~/a.sock\n", "h" },
 		{ "Host h\n ProxyJump none\nProxyJump gw\n", "h" },
+		{ "ProxyCommand none\nProxyJump gw\n", "h" },
+		{ "ProxyJump gw\nProxyCommand nc %h %p\n", "h" },
+		{ "Match canonical all\n Port 3\n", "h" },
 	};
 	static const char *keys[] = { "hostname ", "user ", "port ",
 		"userknownhostsfile ", "identityagent ", "proxyjump ",
@@ -693,7 +711,7 @@ test_oracle(void **state)
 	struct ssh_conf *c;
 	char *err = NULL, *cmd, *path, line[1024], mine[1024];
 	FILE *fp;
-	size_t i, k, compared = 0;
+	size_t i, k, compared = 0, jumps = 0;
 
 	path = xprintf("%s/.ssh/config", home);
 	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -715,13 +733,16 @@ test_oracle(void **state)
 				continue;
 			oracle_format(c, keys[k], mine, sizeof mine);
 			compared++;
+			jumps += strcmp(keys[k], "proxyjump ") == 0;
 			if (strcmp(line, mine) != 0)
 				fail_msg("case %zu: ssh -G says \"%s\", we say "
 				    "\"%s\"", i, line, mine);
 		}
 		assert_int_equal(pclose(fp), 0);
 		assert_true(compared >= 7); /* ssh -G always prints these */
-		compared = 0;
+		if (jumps == 0 && c->n_jumps > 0)
+			fail_msg("case %zu: ssh -G has no proxyjump", i);
+		compared = jumps = 0;
 		free(cmd);
 		ssh_config_free(c);
 	}
