@@ -213,6 +213,11 @@ static struct ssh_conf *cfg_resolve_hop(const struct ssh_conf *,
     const struct ssh_jump *, char **);
 static int cfg_expand_env(struct cfg_parse *, const struct cfg_raw *,
     const char **, struct buf *);
+static void cfg_store(struct cfg_parse *, const struct cfg_file *,
+    const struct cfg_keyword *, char **, size_t);
+static int cfg_host_port(const char *, const char *, struct ssh_jump *);
+static int cfg_include_glob(struct cfg_parse *, struct cfg_file *,
+    const char *);
 static int cfg_jump_loop(char **, size_t, const char *, char **);
 static void cfg_clear_jumps(struct ssh_conf *);
 
@@ -486,8 +491,6 @@ cfg_keyword(struct cfg_parse *p, struct cfg_file *f, const char *kw,
 {
 	const struct cfg_keyword *k = NULL;
 	const char *why;
-	struct cfg_raw *raw;
-	struct cfg_list *l;
 	size_t i;
 
 	for (i = 0; i < sizeof cfg_keywords / sizeof *cfg_keywords; i++)
@@ -510,25 +513,37 @@ cfg_keyword(struct cfg_parse *p, struct cfg_file *f, const char *kw,
 		return cfg_fail(p, f, "%s \"%s\"", why, argv[0]);
 	if (!f->active)
 		return 0;
+	cfg_store(p, f, k, argv, argc);
+	return 0;
+}
+
+/* Keep a value where the first one obtained wins (or every one adds). */
+static void
+cfg_store(struct cfg_parse *p, const struct cfg_file *f,
+    const struct cfg_keyword *k, char **argv, size_t argc)
+{
+	struct cfg_raw *raw;
+	struct cfg_list *l;
+	size_t i;
+
 	if (k->kind == CFG_ONE) {
 		raw = cfg_raw_at(p, k->offset);
 		if (raw->value != NULL)
-			return 0;
+			return;
 		if (k->offset == RAW(jump) && p->proxy_command.value != NULL)
-			return 0; /* whichever comes first wins */
+			return; /* whichever comes first wins */
 		raw->value = xstrdup(argv[0]);
 		raw->where = cfg_where(f);
-		return 0;
+		return;
 	}
 	l = cfg_list_at(p, k->offset);
 	if (k->kind == CFG_MULTI && l->n > 0)
-		return 0;
-	for (i = 0; i < argc && (k->kind == CFG_MULTI || i < 1); i++) {
+		return;
+	for (i = 0; i < argc; i++) {
 		l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
 		l->v[l->n].value = xstrdup(argv[i]);
 		l->v[l->n++].where = cfg_where(f);
 	}
-	return 0;
 }
 
 /* A keyword not in the table: unsupported, ignored, or unknown. */
@@ -709,10 +724,9 @@ static int
 cfg_include(struct cfg_parse *p, struct cfg_file *f, char **argv, size_t argc)
 {
 	struct cfg_raw raw;
-	glob_t g;
 	char *path;
-	size_t i, j;
-	int r = 0, active, gr;
+	size_t i;
+	int r = 0;
 
 	raw.where = cfg_where(f);
 	for (i = 0; r == 0 && i < argc; i++) {
@@ -723,31 +737,42 @@ cfg_include(struct cfg_parse *p, struct cfg_file *f, char **argv, size_t argc)
 			path = xprintf("%s/.ssh/%s", p->home, argv[i]);
 		else
 			path = xstrdup(argv[i]);
-		if (r != 0)
-			break;
-		gr = glob(path, 0, NULL, &g);
-		free(path);
-		if (gr == GLOB_NOMATCH)
-			continue;
-		if (gr != 0) {
-			r = cfg_fail(p, f, "include %s: glob failed", argv[i]);
-			break;
+		if (r == 0) {
+			r = cfg_include_glob(p, f, path);
+			free(path);
 		}
-		for (j = 0; r == 0 && j < g.gl_pathc; j++) {
-			if (p->depth >= CFG_MAX_DEPTH) {
-				r = cfg_fail(p, f, "too many recursive "
-				    "configuration includes");
-				break;
-			}
-			active = f->active;
-			r = cfg_read_file(p, g.gl_pathv[j],
-			    f->nevermatch || !f->active, &active);
-			if (r == -2)
-				r = cfg_include_loop(p, f);
-		}
-		globfree(&g);
 	}
 	free(raw.where);
+	return r;
+}
+
+/* Read the files matching pattern; none is not an error. The Host/Match
+ * state of f is not changed by what they contain. */
+static int
+cfg_include_glob(struct cfg_parse *p, struct cfg_file *f, const char *pattern)
+{
+	glob_t g;
+	size_t j;
+	int r = 0, active, gr;
+
+	gr = glob(pattern, 0, NULL, &g);
+	if (gr == GLOB_NOMATCH)
+		return 0;
+	if (gr != 0)
+		return cfg_fail(p, f, "Include %s: glob failed", pattern);
+	for (j = 0; r == 0 && j < g.gl_pathc; j++) {
+		if (p->depth > CFG_MAX_DEPTH) {
+			r = cfg_fail(p, f, "too many recursive configuration "
+			    "includes");
+			break;
+		}
+		active = f->active;
+		r = cfg_read_file(p, g.gl_pathv[j], f->nevermatch || !f->active,
+		    &active);
+		if (r == -2)
+			r = cfg_include_loop(p, f);
+	}
+	globfree(&g);
 	return r;
 }
 
@@ -950,7 +975,7 @@ cfg_parse_jumps(const char *s, struct ssh_jump **v, size_t *n)
 int
 ssh_config_parse_jump(const char *s, struct ssh_jump *j)
 {
-	const char *at, *host, *end, *colon;
+	const char *at, *host, *end;
 	size_t len;
 
 	memset(j, 0, sizeof *j);
@@ -966,7 +991,20 @@ ssh_config_parse_jump(const char *s, struct ssh_jump *j)
 		if (*end == '@')
 			at = end;
 	host = at != NULL ? at + 1 : s;
-	end = s + len;
+	if (at == s || cfg_host_port(host, s + len, j) == -1)
+		return -1;
+	if (at != NULL)
+		j->user = xstrndup(s, (size_t)(at - s));
+	return 0;
+}
+
+/* "host", "host:port", "[v6]" or "[v6]:port" from host to end into j. */
+static int
+cfg_host_port(const char *host, const char *end, struct ssh_jump *j)
+{
+	const char *colon;
+	char *port;
+
 	if (*host == '[') {
 		colon = memchr(host, ']', (size_t)(end - host));
 		if (colon == NULL || colon == host + 1)
@@ -982,19 +1020,14 @@ ssh_config_parse_jump(const char *s, struct ssh_jump *j)
 		j->host = xstrndup(host, (size_t)(colon - host));
 	}
 	if (colon != end) {
-		char *port = xstrndup(colon + 1, (size_t)(end - colon - 1));
-
+		port = xstrndup(colon + 1, (size_t)(end - colon - 1));
 		j->port = cfg_parse_port(port);
 		free(port);
 		if (j->port == 0)
 			goto bad;
 	}
-	if (*j->host == '\0' || strpbrk(j->host, " \t/@,[]") != NULL ||
-	    (at != NULL && at == s))
-		goto bad;
-	if (at != NULL)
-		j->user = xstrndup(s, (size_t)(at - s));
-	return 0;
+	if (*j->host != '\0' && strpbrk(j->host, " \t/@,[]") == NULL)
+		return 0;
 bad:
 	free(j->host);
 	j->host = NULL;

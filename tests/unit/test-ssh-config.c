@@ -370,6 +370,18 @@ test_include_errors(void **state)
 	    "%s/.ssh/config", home, home, home);
 	assert_string_equal(resolve_err("Include config\n", "x"), want);
 	free(want);
+	for (int i = 0; i < 20; i++) {
+		char *name = xprintf(".ssh/d%d.conf", i);
+		char *text = xprintf("Include d%d.conf\n", i + 1);
+
+		write_file(name, text);
+		free(name);
+		free(text);
+	}
+	want = xprintf("%s/.ssh/d15.conf:1: too many recursive "
+	    "configuration includes", home);
+	assert_string_equal(resolve_err("Include d0.conf\n", "x"), want);
+	free(want);
 	write_file(".ssh/bad.conf", "Host x\n\n  Port none\n");
 	want = xprintf("%s/.ssh/bad.conf:3: Badly formatted port number "
 	    "\"none\"", home);
