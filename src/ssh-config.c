@@ -28,6 +28,7 @@
 #define CFG_MAX_IDENTITIES 100 /* as SSH_MAX_IDENTITY_FILES */
 #define CFG_MAX_KNOWN_HOSTS 16 /* as SSH_MAX_HOSTS_FILES */
 #define CFG_MAX_HOPS 16       /* ProxyJump hops followed in one chain */
+#define CFG_MAX_WARNINGS 100  /* the rest would be noise */
 
 /* A value as written, with where it was written. */
 struct cfg_raw {
@@ -64,7 +65,7 @@ struct cfg_parse {
 	struct cfg_list identity, known_hosts;
 	uid_t uid;
 	char *own_user, *own_home;
-	char **warned; /* keywords and criteria already warned about */
+	char **warned; /* warnings given, without FILE:LINE */
 	size_t n_warned;
 };
 
@@ -155,7 +156,7 @@ static struct cfg_list *cfg_list_at(struct cfg_parse *, size_t);
 static int cfg_fail(struct cfg_parse *, const struct cfg_file *,
     const char *, ...) __attribute__((format(printf, 3, 4)));
 static void cfg_warn(struct cfg_parse *, const struct cfg_file *,
-    const char *, const char *, ...) __attribute__((format(printf, 4, 5)));
+    const char *, ...) __attribute__((format(printf, 3, 4)));
 static char *cfg_where(const struct cfg_file *);
 static int cfg_split(const char *, char ***, size_t *);
 static void cfg_free_argv(char **, size_t);
@@ -280,22 +281,26 @@ cfg_raw_fail(struct cfg_parse *p, const struct cfg_raw *r, const char *fmt,
 	return -1;
 }
 
-/* Add a warning, once per key. */
+/* Add a warning "FILE:LINE: message", once per message (in any case). */
 static void
-cfg_warn(struct cfg_parse *p, const struct cfg_file *f, const char *key,
-    const char *fmt, ...)
+cfg_warn(struct cfg_parse *p, const struct cfg_file *f, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
 	size_t i;
 
-	for (i = 0; i < p->n_warned; i++)
-		if (strcasecmp(p->warned[i], key) == 0)
-			return;
-	cfg_push(&p->warned, &p->n_warned, key);
+	if (p->conf->n_warnings >= CFG_MAX_WARNINGS)
+		return;
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
+	for (i = 0; i < p->n_warned; i++) {
+		if (strcasecmp(p->warned[i], msg) == 0) {
+			free(msg);
+			return;
+		}
+	}
+	cfg_push(&p->warned, &p->n_warned, msg);
 	p->conf->warnings = xreallocarray(p->conf->warnings,
 	    p->conf->n_warnings + 1, sizeof *p->conf->warnings);
 	p->conf->warnings[p->conf->n_warnings++] =
@@ -568,7 +573,7 @@ cfg_unknown(struct cfg_parse *p, struct cfg_file *f, const char *kw,
 			if (strcmp(arg, "none") == 0)
 				return 0;
 		}
-		cfg_warn(p, f, cfg_unsupported[i], "%s is not supported; "
+		cfg_warn(p, f, "%s is not supported; "
 		    "ignored", cfg_unsupported[i]);
 		return 0;
 	}
@@ -580,7 +585,7 @@ cfg_unknown(struct cfg_parse *p, struct cfg_file *f, const char *kw,
 		*s = (char)tolower((unsigned char)*s);
 	if (p->ignore_unknown.value == NULL ||
 	    cfg_pattern_list(lower, p->ignore_unknown.value, 1) != 1)
-		cfg_warn(p, f, kw, "unknown keyword %s; ignored", kw);
+		cfg_warn(p, f, "unknown keyword %s; ignored", kw);
 	free(lower);
 	return 0;
 }
@@ -635,7 +640,7 @@ cfg_match(struct cfg_parse *p, struct cfg_file *f, char **argv, size_t argc)
 		}
 		if (strcasecmp(attr, "canonical") == 0 ||
 		    strcasecmp(attr, "final") == 0) {
-			cfg_warn(p, f, attr, "Match %s is not supported; the "
+			cfg_warn(p, f, "Match %s is not supported; the "
 			    "block is not applied", attr);
 			ok = 0;
 			pre += i == (size_t)pre;
@@ -677,7 +682,7 @@ cfg_match_one(struct cfg_parse *p, struct cfg_file *f, const char *attr,
 	if (strcasecmp(attr, "exec") == 0 ||
 	    strcasecmp(attr, "localnetwork") == 0 ||
 	    strcasecmp(attr, "tagged") == 0) {
-		cfg_warn(p, f, attr, "Match %s is not supported; the block "
+		cfg_warn(p, f, "Match %s is not supported; the block "
 		    "is not applied", attr);
 		return 2;
 	}
@@ -1495,7 +1500,8 @@ cfg_hops(const struct ssh_conf *conf, struct ssh_conf ***hops, size_t *n,
 					return cfg_jump_loop(*path, *np,
 					    conf->jumps[0].host, err);
 		}
-		if (*n >= CFG_MAX_HOPS) {
+		/* hops listed, hops pending below us, and this one */
+		if (*n + *np > CFG_MAX_HOPS) {
 			*err = xprintf("ProxyJump: more than %d hops to %s",
 			    CFG_MAX_HOPS, (*path)[0]);
 			return -1;

@@ -60,6 +60,8 @@
  * environment's socket (the default), "$NAME" the socket named in $NAME
  * (an unset NAME means no agent), "none" no agent.
  *
+ * At most 100 warnings are kept.
+ *
  * Errors are one line, "FILE:LINE: message" (or "FILE: message" when no line
  * applies), in a new string the caller frees.
  */

@@ -565,6 +565,24 @@ test_jump_loop(void **state)
 	assert_string_equal(err, "ProxyJump loop: x -> gw -> gw");
 	free(err);
 	ssh_config_free(c);
+	/* a chain that grows without repeating a name ends too */
+	c = resolve("ProxyJump x%h\n", "a");
+	assert_int_equal(ssh_config_resolve_jumps(c, &hops, &n, &err), -1);
+	assert_string_equal(err, "ProxyJump: more than 16 hops to a");
+	free(err);
+	ssh_config_free(c);
+	c = resolve("Host a\n  ProxyJump b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r\n",
+	    "a");
+	assert_int_equal(ssh_config_resolve_jumps(c, &hops, &n, &err), -1);
+	assert_string_equal(err, "ProxyJump: more than 16 hops to a");
+	free(err);
+	ssh_config_free(c);
+	c = resolve("Host a\n  ProxyJump b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\n",
+	    "a");
+	assert_int_equal(ssh_config_resolve_jumps(c, &hops, &n, &err), 0);
+	assert_int_equal(n, 16);
+	ssh_config_free_hops(hops, n);
+	ssh_config_free(c);
 	/* a hop's own configuration error names the hop */
 	c = resolve("Host x\n  ProxyJump gw\nHost gw\n"
 	    "  IdentityFile ${NO_SUCH_VAR_X}\n", "x");
