@@ -25,12 +25,14 @@
  *    Match) when the alias as given matches any pattern and no negated
  *    (!pattern) one; patterns use * and ?, and are case-sensitive.
  *  - "Match" criteria, all of which must hold, each negatable with "!":
- *    all (alone, or after canonical/final), host LIST (the HostName so far, %h expanded, else the
- *    alias), originalhost LIST (the alias), user LIST (the remote user so
- *    far, else the local user), localuser LIST. LISTs are comma-separated
- *    patterns, where a matching !pattern makes the list fail. The criteria
- *    canonical, final, exec, localnetwork and tagged are not evaluated: the
- *    Match does not apply and a warning says so (once per criterion).
+ *    all (alone, or after canonical/final), host LIST (the HostName so
+ *    far, %h expanded, else the alias), originalhost LIST (the alias), user
+ *    LIST (the remote user so far, else the local user), localuser LIST.
+ *    LISTs are comma-separated patterns, where a matching !pattern makes
+ *    the list fail; the patterns (not the names) are lowercased. The
+ *    criteria canonical, final, exec, localnetwork and tagged are not
+ *    evaluated: the Match does not apply and a warning says so (once per
+ *    criterion); an unknown criterion is an error.
  *  - "Include path..." reads other files in place, even inside a Host or
  *    Match block (then conditionally). Relative paths are in ~/.ssh; ~ and
  *    ~user are expanded; globs are expanded and read in lexical order, and a
@@ -39,8 +41,10 @@
  *    a file including itself (directly or not) is an error naming the loop.
  *    Only regular files are read.
  *  - Unknown keywords (not in OpenSSH 9.x's list) produce one warning each
- *    unless IgnoreUnknown lists them; known keywords that do not concern the
- *    resolved values are ignored, as ssh ignores what it does not use.
+ *    unless IgnoreUnknown lists them (ssh itself refuses such a file; a
+ *    warning lets a newer OpenSSH's keywords through while still showing a
+ *    misspelt one); known keywords that do not concern the resolved
+ *    values are ignored, as ssh ignores what it does not use.
  *    Keywords whose effect the caller could not honour and that change where
  *    or how a session goes (ProxyCommand, LocalForward, RemoteForward,
  *    DynamicForward, RemoteCommand, ForwardAgent, ControlMaster, ...) give
@@ -60,10 +64,18 @@
  * environment's socket (the default), "$NAME" the socket named in $NAME
  * (an unset NAME means no agent), "none" no agent.
  *
- * At most 100 warnings are kept.
+ * Values are checked as ssh checks them, even in blocks that do not apply:
+ * Port 1-65535; IdentitiesOnly yes/no (true/false); StrictHostKeyChecking
+ * yes/ask/accept-new/no/off (true/false); ConnectTimeout and
+ * ServerAliveInterval as sshd_config(5) TIME FORMATS (30, 90s, 1m30s, 2h;
+ * units s m h d w); ProxyJump a comma-separated list of hops or "none". At
+ * most 100 IdentityFile and 16 UserKnownHostsFile entries, as ssh; at most
+ * 100 warnings are kept; a ProxyJump chain has at most 16 hops.
  *
  * Errors are one line, "FILE:LINE: message" (or "FILE: message" when no line
- * applies), in a new string the caller frees.
+ * applies), in a new string the caller frees. Nothing here prints, exits or
+ * keeps state between calls; only files are read (no command is run, no
+ * name is looked up but in the password database and gethostname()).
  */
 #ifndef CUTOVER_SSH_CONFIG_H
 #define CUTOVER_SSH_CONFIG_H
