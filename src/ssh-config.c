@@ -29,6 +29,7 @@
 #define CFG_MAX_KNOWN_HOSTS 16 /* as SSH_MAX_HOSTS_FILES */
 #define CFG_MAX_HOPS 16       /* ProxyJump hops followed in one chain */
 #define CFG_MAX_WARNINGS 100  /* the rest would be noise */
+#define CFG_MAX_EXPANDED 4096 /* bytes of one value after %tokens, ${ENV} */
 
 /* A value as written, with where it was written. */
 struct cfg_raw {
@@ -1126,6 +1127,9 @@ cfg_expand(struct cfg_parse *p, const struct cfg_raw *r, const char *s,
 			rc = cfg_expand_env(p, r, &s, &b);
 		else
 			buf_addc(&b, *s);
+		if (rc == 0 && b.len > CFG_MAX_EXPANDED)
+			rc = cfg_raw_fail(p, r, "\"%s\" expands to more than "
+			    "%d bytes", r->value, CFG_MAX_EXPANDED);
 	}
 	if (rc == -1) {
 		buf_free(&b);

@@ -70,7 +70,8 @@
  * ServerAliveInterval as sshd_config(5) TIME FORMATS (30, 90s, 1m30s, 2h;
  * units s m h d w); ProxyJump a comma-separated list of hops or "none". At
  * most 100 IdentityFile and 16 UserKnownHostsFile entries, as ssh; at most
- * 100 warnings are kept; a ProxyJump chain has at most 16 hops.
+ * 100 warnings are kept; a ProxyJump chain has at most 16 hops; a value
+ * expanded from %tokens and ${ENV} has at most 4096 bytes.
  *
  * Errors are one line, "FILE:LINE: message" (or "FILE: message" when no line
  * applies), in a new string the caller frees. Nothing here prints, exits or

@@ -571,6 +571,12 @@ test_jump_loop(void **state)
 	assert_string_equal(err, "ProxyJump: more than 16 hops to a");
 	free(err);
 	ssh_config_free(c);
+	c = resolve("ProxyJump x%h%h%h\n", "a"); /* grows 3 times a hop */
+	assert_int_equal(ssh_config_resolve_jumps(c, &hops, &n, &err), -1);
+	assert_non_null(strstr(err, "config:1: \"x%h%h%h\" expands to more "
+	    "than 4096 bytes"));
+	free(err);
+	ssh_config_free(c);
 	c = resolve("Host a\n  ProxyJump b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r\n",
 	    "a");
 	assert_int_equal(ssh_config_resolve_jumps(c, &hops, &n, &err), -1);
