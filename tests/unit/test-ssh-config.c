@@ -28,6 +28,7 @@ static struct ssh_conf *resolve(const char *, const char *);
 static struct ssh_conf *resolve_file(const char *, const char *);
 static char *resolve_err(const char *, const char *);
 static const char *rel(const char *);
+static char *with_home(const char *);
 static void oracle_format(const struct ssh_conf *, const char *, char *,
     size_t);
 static int setup(void **);
@@ -665,6 +666,17 @@ test_paths(void **state)
 	free(path);
 }
 
+/* s with @HOME@ replaced by the test's home (a new string). */
+static char *
+with_home(const char *s)
+{
+	const char *at = strstr(s, "@HOME@");
+
+	if (at == NULL)
+		return xstrdup(s);
+	return xprintf("%.*s%s%s", (int)(at - s), s, home, at + 6);
+}
+
 /* What `ssh -G` would print for key, from c. */
 static void
 oracle_format(const struct ssh_conf *c, const char *key, char *out,
@@ -738,6 +750,11 @@ test_oracle(void **state)
 		{ "ProxyCommand none\nProxyJump gw\n", "h" },
 		{ "ProxyJump gw\nProxyCommand nc %h %p\n", "h" },
 		{ "Match canonical all\n Port 3\n", "h" },
+		{ "Host web\n Include @HOME@/.ssh/conf.d/o*.conf\nHost *\n"
+		  " Port 1\n", "web" },
+		{ "Host web\n Include @HOME@/.ssh/conf.d/o*.conf\nHost *\n"
+		  " Port 1\n", "other" },
+		{ "Host web\n Include @HOME@/.ssh/conf.d/o3.conf\n", "other" },
 	};
 	static const char *keys[] = { "hostname ", "user ", "port ",
 		"userknownhostsfile ", "identityagent ", "proxyjump ",
@@ -745,13 +762,19 @@ test_oracle(void **state)
 		"serveraliveinterval " };
 	struct ssh_conf_query q = { 0 };
 	struct ssh_conf *c;
-	char *err = NULL, *cmd, *path, line[1024], mine[1024];
+	char *err = NULL, *cmd, *path, *text, line[1024], mine[1024];
 	FILE *fp;
 	size_t i, k, compared = 0, jumps = 0;
 
 	path = xprintf("%s/.ssh/config", home);
+	write_file(".ssh/conf.d/o1.conf", "Port 1010\nUser inc\nHost nomatch\n"
+	    "User never\n");
+	write_file(".ssh/conf.d/o2.conf", "HostName Inc2\n");
+	write_file(".ssh/conf.d/o3.conf", "Host web other\n User o3\n");
 	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
-		write_file(".ssh/config", cases[i][0]);
+		text = with_home(cases[i][0]);
+		write_file(".ssh/config", text);
+		free(text);
 		q.path = path;
 		q.alias = cases[i][1];
 		c = ssh_config_resolve_query(&q, &err);
