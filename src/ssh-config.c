@@ -29,6 +29,7 @@
 #define CFG_MAX_KNOWN_HOSTS 16 /* as SSH_MAX_HOSTS_FILES */
 #define CFG_MAX_HOPS 16       /* ProxyJump hops followed in one chain */
 #define CFG_MAX_WARNINGS 100  /* the rest would be noise */
+#define CFG_MAX_FILE (4 << 20) /* bytes of one configuration file */
 #define CFG_MAX_EXPANDED 4096 /* bytes of one value after %tokens, ${ENV} */
 
 /* A value as written, with where it was written. */
@@ -421,6 +422,10 @@ cfg_slurp(struct cfg_parse *p, const struct cfg_file *f, char **text,
 	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
 		fclose(fp);
 		return cfg_fail(p, f, "not a regular file");
+	}
+	if (st.st_size > CFG_MAX_FILE) {
+		fclose(fp);
+		return cfg_fail(p, f, "larger than %d bytes", CFG_MAX_FILE);
 	}
 	*text = xmalloc((size_t)st.st_size + 1);
 	*len = fread(*text, 1, (size_t)st.st_size, fp);

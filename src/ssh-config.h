@@ -39,7 +39,7 @@
  *    glob matching nothing is not an error. Host/Match state inside an
  *    included file does not leak back out. Includes nest at most 16 deep and
  *    a file including itself (directly or not) is an error naming the loop.
- *    Only regular files are read.
+ *    Only regular files of at most 4 MiB are read.
  *  - Unknown keywords (not in OpenSSH 9.x's list) produce one warning each
  *    unless IgnoreUnknown lists them (ssh itself refuses such a file; a
  *    warning lets a newer OpenSSH's keywords through while still showing a

@@ -359,7 +359,7 @@ test_include(void **state)
 static void
 test_include_errors(void **state)
 {
-	char *want;
+	char *want, *path;
 
 	write_file(".ssh/a.conf", "# a\nInclude b.conf\n");
 	write_file(".ssh/b.conf", "Include a.conf\n");
@@ -383,6 +383,16 @@ test_include_errors(void **state)
 	    "configuration includes", home);
 	assert_string_equal(resolve_err("Include d0.conf\n", "x"), want);
 	free(want);
+	want = xprintf("%s/.ssh: not a regular file", home);
+	assert_string_equal(resolve_err("Include ~/.ssh\n", "x"), want);
+	free(want);
+	path = xprintf("%s/.ssh/big.conf", home);
+	write_file(".ssh/big.conf", "");
+	assert_int_equal(truncate(path, 5 << 20), 0);
+	want = xprintf("%s: larger than 4194304 bytes", path);
+	assert_string_equal(resolve_err("Include big.conf\n", "x"), want);
+	free(want);
+	free(path);
 	write_file(".ssh/bad.conf", "Host x\n\n  Port none\n");
 	want = xprintf("%s/.ssh/bad.conf:3: Badly formatted port number "
 	    "\"none\"", home);
