@@ -77,14 +77,18 @@ sandbox_down
 T=$TEST_T
 trap cleanup EXIT
 
-# The demo script itself, headless, twice: it cleans up after itself.
+# The demo script itself, headless, twice: it cleans up after itself. Its
+# sandboxes go to a directory of their own, where nobody else's can be.
+demo_tmp=$(mktemp -d /tmp/cdemo.XXXXXX)
+chmod 755 "$demo_tmp" # the sandbox's PostgreSQL runs as another user
 for i in 1 2; do
-	before=$(ls -d "${TMPDIR:-/tmp}"/cutover-sandbox.* 2>/dev/null | wc -l)
-	CUTOVER_DEMO_HEADLESS=1 "$SRCDIR/demo/run-demo.sh" >"$T/demo$i.out" 2>&1
+	TMPDIR=$demo_tmp CUTOVER_DEMO_HEADLESS=1 "$SRCDIR/demo/run-demo.sh" \
+	    >"$T/demo$i.out" 2>&1
 	rc=$?
 	check "demo run $i exits 0 (got $rc)" test $rc = 0
 	contains "$T/demo$i.out" "run 1 complete"
-	after=$(ls -d "${TMPDIR:-/tmp}"/cutover-sandbox.* 2>/dev/null | wc -l)
-	check "demo run $i removed its sandbox" test "$after" = "$before"
+	left=$(ls -d "$demo_tmp"/cutover-sandbox.* 2>/dev/null | wc -l)
+	check "demo run $i removed its sandbox ($left left)" test "$left" = 0
 done
+rmdir "$demo_tmp"
 finish

@@ -64,7 +64,10 @@ runbook $round
 kills=0
 during=0
 awaited=0
-while [ $kills -lt "$KILLS" ]; do
+# At least KILLS kills, and on a loaded machine more, until 10 of them
+# landed while a remote command ran (at most 3 times KILLS).
+while { [ $kills -lt "$KILLS" ] || [ $during -lt 10 ]; } &&
+    [ $kills -lt $((3 * KILLS)) ]; do
 	(Cbg $round run "$T/r$round.yaml" >"$T/run.out" 2>&1) &
 	pid=$!
 	sleep "$((RANDOM % 2)).$(printf %03d $((RANDOM % 1000)))"
