@@ -1,0 +1,81 @@
+#!/bin/bash
+# console2.sh - the console and watch mode keeping up with other terminals:
+# a run completed elsewhere, decisions made elsewhere, what the run waits
+# for now, and the detail pane's layout at 80 and 100 columns.
+. "$(dirname "$0")/lib.sh"
+
+command -v tmux >/dev/null || { echo "console2.sh: skipped, no tmux"; exit 77; }
+SOCK=cutover-test2-$$
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+trap 'tm kill-server 2>/dev/null; cleanup' EXIT
+export LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen
+
+now_ms() { date +%s%3N; }
+
+# start NAME COMMAND: a 100x30 pane running COMMAND; "[exit N]" when it ends.
+start() {
+	name=$1
+	shift
+	tm new-session -d -s "$name" -x 100 -y 30 \
+	    "cd '$T' && $* ; echo \"[exit \$?]\"; sleep 600"
+}
+screen() { tm capture-pane -p -t "$1"; }
+keys() {
+	name=$1
+	shift
+	tm send-keys -t "$name" "$@"
+}
+
+# wait_for NAME TEXT [MS]: poll the screen until it shows TEXT.
+wait_for() {
+	deadline=$(($(now_ms) + ${3:-5000}))
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		if screen "$1" | grep -qF -- "$2"; then
+			ok
+			return 0
+		fi
+		sleep 0.02
+	done
+	fail "screen $1 never showed '$2'"
+	screen "$1" | sed 's/^/  | /' >&2
+	return 1
+}
+
+# shows NAME TEXT: the screen shows TEXT now.
+shows() {
+	if screen "$1" | grep -qF -- "$2"; then ok; else
+		fail "screen $1 does not show '$2'"
+		screen "$1" | sed 's/^/  | /' >&2
+	fi
+}
+
+# header NAME: the screen's first line.
+header() { screen "$1" | head -n 1; }
+
+# --- 1. watch opened before a run completes shows it complete
+cat >"$T/w.yaml" <<'YAML'
+cutover: 1
+name: w
+phases:
+  - id: p
+    steps:
+      - {id: one, type: manual}
+      - {id: two, type: local, run: "true"}
+YAML
+wdb=$T/w.db
+"$CUTOVER" --state "$wdb" run "$T/w.yaml" >/dev/null 2>&1
+start wat "$CUTOVER --state '$wdb' watch '$T/w.yaml'"
+wait_for wat "WAIT one"
+"$CUTOVER" --state "$wdb" confirm "$T/w.yaml" one >/dev/null 2>&1
+"$CUTOVER" --state "$wdb" run "$T/w.yaml" >/dev/null 2>&1
+wait_for wat "ok   two"
+wait_for wat "run 1 complete" 3000
+h1=$(header wat | grep -o 'T+[0-9:]*')
+sleep 2.2
+h2=$(header wat | grep -o 'T+[0-9:]*')
+[ -n "$h1" ] && [ "$h1" = "$h2" ] && ok ||
+    fail "the clock of a complete run still moves ($h1, then $h2)"
+keys wat q
+wait_for wat "[exit 0]"
+
+finish
