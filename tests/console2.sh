@@ -78,4 +78,42 @@ h2=$(header wat | grep -o 'T+[0-9:]*')
 keys wat q
 wait_for wat "[exit 0]"
 
+# --- 2. decisions show at once: g here, decide from another terminal
+cat >"$T/g.yaml" <<'YAML'
+cutover: 1
+name: g
+roles:
+  lead: [lead]
+  duty: [duty, dora]
+phases:
+  - id: p
+    steps:
+      - {id: prep, type: local, run: "true"}
+      - {id: gate, type: checkpoint, approvals: 3, approvers: [lead, duty]}
+      - {id: after, type: local, run: "true"}
+YAML
+gdb=$T/g.db
+start drv "$CUTOVER --state '$gdb' --operator lead '$T/g.yaml'"
+wait_for drv "pend prep"
+keys drv Enter
+wait_for drv "WAIT gate"
+keys drv j
+wait_for drv "0 of 3 go"
+start gw "$CUTOVER --state '$gdb' watch '$T/g.yaml'"
+wait_for gw "WAIT gate"
+keys gw j
+wait_for gw "0 of 3 go"
+keys drv g "counts match" Enter
+wait_for drv "gate: go by lead"
+wait_for drv "1 of 3 go" 1500
+wait_for gw "1 of 3 go" 1500
+"$CUTOVER" --state "$gdb" --operator duty decide "$T/g.yaml" gate go \
+    --reason "tills fine" >/dev/null
+wait_for drv "2 of 3 go" 1500
+wait_for gw "2 of 3 go" 1500
+keys drv q
+wait_for drv "[exit 0]"
+keys gw q
+wait_for gw "[exit 0]"
+
 finish
