@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wchar.h>
 
 #include "duration.h"
@@ -61,6 +62,7 @@ static void ui_draw_list(struct ui *, int, int, int);
 static void ui_draw_step(struct ui *, int, int, struct engine_step *, int);
 static int ui_draw_details(struct ui *, int, int, int, int);
 static int ui_draw_record(struct ui *, int, int, int, int);
+static int ui_draw_decisions(struct ui *, int, int, int, int);
 static int ui_draw_field(struct ui *, int, int, int, int, const char *,
     const char *, enum theme_element, int);
 static void ui_draw_output(struct ui *, int, int, int, int);
@@ -401,6 +403,7 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 		buf_printf(&b, "  %d of %d go%s", dt->go, d->approvals,
 		    dt->nogo ? ", NO-GO" : "");
 	n += ui_draw_field(ui, y + n, x, w, h - n, "type", b.data, T_TEXT, lw);
+	n += ui_draw_decisions(ui, y + n, x, w, h - n);
 	n += ui_draw_field(ui, y + n, x, w, h - n > 3 ? 3 : h - n, "run",
 	    d->run, T_TEXT, lw);
 	n += ui_draw_field(ui, y + n, x, w, h - n > 4 ? 4 : h - n,
@@ -411,6 +414,41 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	    d->rollback, T_TEXT, lw);
 	buf_free(&b);
 	return n + ui_draw_record(ui, y + n, x, w, h - n);
+}
+
+/*
+ * The decisions at the selected checkpoint, one line each: "go by lead
+ * 09:59:30Z: reason"; those a rollback set aside say so. Returns the lines
+ * used.
+ */
+static int
+ui_draw_decisions(struct ui *ui, int y, int x, int w, int h)
+{
+	struct ui_detail *dt = &ui->detail;
+	struct decision_row *d;
+	struct buf b = { 0 };
+	char when[16];
+	time_t t;
+	struct tm tm;
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < dt->ndec && n < h; i++) {
+		d = &dt->dec[i];
+		t = (time_t)(d->at_ms / 1000);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%H:%M:%SZ", &tm);
+		buf_reset(&b);
+		buf_printf(&b, "%s by %s %s%s%s%s", strcmp(d->decision, "go") == 0
+		    ? "go" : "NO-GO", d->operator, when, d->active ? "" :
+		    " (set aside)", d->reason != NULL ? ": " : "",
+		    d->reason != NULL ? d->reason : "");
+		n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n,
+		    i == 0 ? "decisions" : "", b.data, d->active ? T_TEXT :
+		    T_OUTPUT_INFO, 10);
+	}
+	buf_free(&b);
+	return n;
 }
 
 /* What the run recorded of the selected step: attempts, times, notes. */

@@ -301,6 +301,7 @@ ui_detail_free(struct ui_detail *d)
 	if (d->have_row)
 		step_row_free(&d->row);
 	attempt_rows_free(d->att, d->natt);
+	decision_rows_free(d->dec, d->ndec);
 	memset(d, 0, sizeof *d);
 }
 
@@ -333,6 +334,8 @@ ui_refresh(struct ui *ui)
 
 		state_decision_count(ui->st, engine_run_info(ui->e)->id, s->def->id, &d->go,
 		    &d->nogo, &mine);
+		state_decision_list(ui->st, engine_run_info(ui->e)->id,
+		    s->def->id, &d->dec, &d->ndec);
 	}
 	/* Stored output may have changed: render it again. */
 	if (!ui->out.live || ui->out.step != s) {

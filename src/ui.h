@@ -53,6 +53,8 @@ struct ui_detail {
 	struct attempt_row *att;
 	size_t natt;
 	int go, nogo; /* decisions at a checkpoint */
+	struct decision_row *dec; /* each of them, oldest first */
+	size_t ndec;
 };
 
 /* The output shown: the rendered text of one step's output. */

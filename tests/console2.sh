@@ -111,6 +111,15 @@ wait_for gw "1 of 3 go" 1500
     --reason "tills fine" >/dev/null
 wait_for drv "2 of 3 go" 1500
 wait_for gw "2 of 3 go" 1500
+# --- 10. the detail pane lists each decision: who, what, when, why
+for w in drv gw; do
+	wait_for $w "decisions go by lead "
+	wait_for $w ": counts match"
+	wait_for $w "go by duty "
+	wait_for $w ": tills fine"
+done
+screen drv | grep -qE "go by lead [0-9]{2}:[0-9]{2}:[0-9]{2}Z: counts match" &&
+    ok || fail "the decision by lead lacks its time"
 keys drv q
 wait_for drv "[exit 0]"
 keys gw q
