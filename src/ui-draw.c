@@ -815,13 +815,16 @@ ui_draw(struct ui *ui)
 	}
 	lw = COLS * 2 / 5;
 	lw = lw < 26 ? 26 : lw > 48 ? 48 : lw;
-	body = LINES - 3;
+	body = LINES - 4;
 	ui_draw_header(ui);
 	ui_draw_list(ui, 1, body, lw);
 	attrset(ui->attr[T_BORDER]);
 	mvvline(1, lw, UI_VLINE(ui), body);
 	dh = ui_draw_details(ui, 1, lw + 2, COLS - lw - 2, body / 2);
 	ui_draw_output(ui, 1 + dh, lw + 1, COLS - lw - 1, body - dh);
+	ui_fill(ui, LINES - 3, 0, COLS, T_NORMAL);
+	if (ui->attention != NULL)
+		ui_puts(ui, LINES - 3, 0, COLS, ui->attention_el, ui->attention);
 	ui_draw_status(ui, LINES - 2);
 	ui_draw_hints(ui, LINES - 1);
 	if (ui->help)

@@ -308,9 +308,12 @@ ui_detail_free(struct ui_detail *d)
 void
 ui_refresh(struct ui *ui)
 {
-	struct engine_step *s = ui_selected(ui);
+	struct engine_step *s;
 	struct ui_detail *d = &ui->detail;
 
+	ui_attention_announce(ui);
+	ui_attention(ui);
+	s = ui_selected(ui);
 	step_rows_free(ui->rows, ui->nrows);
 	ui->rows = NULL;
 	ui->nrows = 0;
@@ -357,6 +360,8 @@ ui_free(struct ui *ui)
 	free(ui->search);
 	free(ui->message);
 	free(ui->act_text);
+	free(ui->attention);
+	free(ui->seen);
 	free(ui->plan_to);
 	buf_free(&ui->plan);
 	free(ui->list_rows);

@@ -105,12 +105,12 @@ keys gw j
 wait_for gw "0 of 3 go"
 keys drv g "counts match" Enter
 wait_for drv "gate: go by lead"
-wait_for drv "1 of 3 go" 1500
-wait_for gw "1 of 3 go" 1500
+wait_for drv "checkpoint  1 of 3 go" 1500
+wait_for gw "checkpoint  1 of 3 go" 1500
 "$CUTOVER" --state "$gdb" --operator duty decide "$T/g.yaml" gate go \
     --reason "tills fine" >/dev/null
-wait_for drv "2 of 3 go" 1500
-wait_for gw "2 of 3 go" 1500
+wait_for drv "checkpoint  2 of 3 go" 1500
+wait_for gw "checkpoint  2 of 3 go" 1500
 # --- 10. the detail pane lists each decision: who, what, when, why
 for w in drv gw; do
 	wait_for $w "decisions go by lead "
@@ -120,9 +120,45 @@ for w in drv gw; do
 done
 screen drv | grep -qE "go by lead [0-9]{2}:[0-9]{2}:[0-9]{2}Z: counts match" &&
     ok || fail "the decision by lead lacks its time"
+# --- 8. the needs-attention line: what waits and who may act, at once
+for w in drv gw; do
+	wait_for $w "WAITING gate: 2 of 3 go — may decide: lead [lead]; duty, dora [duty]"
+done
+"$CUTOVER" --state "$gdb" --operator dora decide "$T/g.yaml" gate no-go \
+    --reason "tills down" >/dev/null
+for w in drv gw; do
+	wait_for $w 'NO-GO at gate by dora: "tills down"' 1500
+done
 keys drv q
 wait_for drv "[exit 0]"
 keys gw q
 wait_for gw "[exit 0]"
+
+# --- 8. a step failing in a LIVE run: message, bell, selection, the line
+cat >"$T/f.yaml" <<'YAML'
+cutover: 1
+name: f
+phases:
+  - id: p
+    steps:
+      - {id: first, type: local, run: "true"}
+      - {id: second, type: local, run: "true"}
+      - {id: import-articles, type: local, run: "sleep 1; exit 3"}
+      - {id: last, type: local, run: "true"}
+YAML
+start liv "$CUTOVER --state '$T/f.db' --mode live --operator lead '$T/f.yaml'"
+wait_for liv "*** LIVE ***"
+wait_for liv "nothing waits for a person"
+[ "$(tm display -p -t liv '#{window_bell_flag}')" = 0 ] && ok ||
+    fail "a bell before anything failed"
+keys liv a
+wait_for liv "LIVE: import-articles FAILED" 5000
+wait_for liv "FAILED import-articles — r retry, s skip"
+[ "$(screen liv | awk '/^>/ { print $3; exit }')" = import-articles ] && ok ||
+    fail "the selection did not move to the failed step"
+[ "$(tm display -p -t liv '#{window_bell_flag}')" = 1 ] && ok ||
+    fail "no bell when a step failed in a live run"
+keys liv q
+wait_for liv "[exit 0]"
 
 finish
