@@ -2,7 +2,7 @@
  * ui-draw.c - the screen, drawn whole from the engine and the cached rows
  * once per loop pass that needs it (curses sends only what changed).
  *
- *	header: title, run, REHEARSAL|LIVE, elapsed, ETA against plan
+ *	header: title, run, REHEARSAL|LIVE, elapsed, time left, against plan
  *	steps by phase   | details of the selected step
  *	                 |-- output of the selected step ----------
  *	                 | ...
@@ -185,17 +185,17 @@ ui_hms(int64_t ms, char *out, size_t len)
 }
 
 /*
- * Elapsed since the first step started, and the ETA (report.h): the time
- * left to the forecast end as HH:MM, then how far behind (+) or ahead (-)
- * of plan the critical path is ("plan": on it), and how many steps run
- * late.
+ * Elapsed since the first step started, and the time left to the forecast
+ * end (report.h) as "left HH:MM", then how the run stands against its
+ * plan in words: "on plan", "5m behind plan", "3m ahead of plan", and how
+ * many steps run late. A run with late steps is never said to be ahead.
  */
 static void
 ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 {
 	int64_t first = -1, last = -1, now = state_now_ms(), mins;
 	struct eta et;
-	char d[16];
+	char words[64];
 	unsigned h, m;
 	size_t i;
 
@@ -214,18 +214,21 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 		ui_hms(now - first, elapsed, len);
 	if (report_eta(ui->st, ui->rb, engine_run_info(ui->e)->id, 1000,
 	        &et) != STATE_OK) {
-		snprintf(eta, len, "ETA --");
+		snprintf(eta, len, "left --:--");
 		return;
 	}
-	report_delta(et.delta_ms, d, sizeof d);
+	if (et.planned && et.nlate > 0 && et.delta_ms <= 0)
+		snprintf(words, sizeof words, "%d late", et.nlate);
+	else {
+		report_plan_words(&et, words, sizeof words);
+		if (et.planned && et.nlate > 0)
+			snprintf(words + strlen(words), sizeof words -
+			    strlen(words), ", %d late", et.nlate);
+	}
 	mins = (et.remaining + 59999) / 60000; /* rounded up */
 	h = mins / 60 > 99 ? 99 : (unsigned)(mins / 60);
 	m = (unsigned)(mins % 60);
-	snprintf(eta, len, "ETA %02u:%02u (%s)", h, m,
-	    !et.planned ? "no plan" : et.delta_ms == 0 ? "plan" : d);
-	if (et.nlate > 0)
-		snprintf(eta + strlen(eta), len - strlen(eta), " LATE:%d",
-		    et.nlate);
+	snprintf(eta, len, "left %02u:%02u (%s)", h, m, words);
 }
 
 /* The header: a LIVE run colours the whole line, and says so twice. */
@@ -235,7 +238,7 @@ ui_draw_header(struct ui *ui)
 	struct engine *e = ui->e;
 	int live = strcmp(engine_run_info(e)->mode, "live") == 0, open, x, rx;
 	enum theme_element el = live ? T_HEADER_LIVE : T_HEADER;
-	char info[256], elapsed[32], eta[64];
+	char info[256], elapsed[96], eta[96];
 	const char *tag = live ? " *** LIVE *** " : " REHEARSAL ";
 	const char *title = ui->rb->title ? ui->rb->title : ui->rb->name;
 

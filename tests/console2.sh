@@ -161,4 +161,29 @@ wait_for liv "FAILED import-articles — r retry, s skip"
 keys liv q
 wait_for liv "[exit 0]"
 
+# --- 7. the header: time left, labelled, and never ahead of plan while
+# steps run late
+cat >"$T/e.yaml" <<'YAML'
+cutover: 1
+name: e
+phases:
+  - id: p
+    steps:
+      - {id: quick, type: local, run: "true", planned: 10m}
+      - {id: slow, type: local, run: "sleep 4", planned: 1s}
+      - {id: tail, type: local, run: "true", planned: 1m}
+YAML
+start eta "$CUTOVER --state '$T/e.db' --operator lead '$T/e.yaml'"
+wait_for eta "left 00:12 (on plan)"
+keys eta a
+wait_for eta "RUN  slow"
+wait_for eta "(1 late)" 4000
+header eta | grep -qiE "late" && header eta | grep -qE "ahead|\(-" &&
+    fail "the header says ahead of plan while a step runs late: $(header eta)" || ok
+header eta | grep -q "ETA" &&
+    fail "the header's time left is labelled ETA: $(header eta)" || ok
+wait_for eta "ok   tail" 8000
+keys eta q
+wait_for eta "[exit 0]"
+
 finish
