@@ -63,6 +63,8 @@ static void ui_draw_step(struct ui *, int, int, struct engine_step *, int);
 static int ui_draw_details(struct ui *, int, int, int, int);
 static int ui_draw_record(struct ui *, int, int, int, int);
 static int ui_draw_decisions(struct ui *, int, int, int, int);
+static size_t ui_wrap(struct ui *, const char *, size_t, int, size_t *);
+static int ui_count_lines(const char *);
 static int ui_draw_field(struct ui *, int, int, int, int, const char *,
     const char *, enum theme_element, int);
 static void ui_draw_output(struct ui *, int, int, int, int);
@@ -93,7 +95,7 @@ ui_put(struct ui *ui, int y, int x, int w, enum theme_element el,
  * Print len bytes of s at y,x in at most w columns: control characters and
  * terminal escapes are dropped, tabs expand, invalid or (without UTF-8)
  * non-ASCII bytes show as '?'. Returns the columns used; *used (if not
- * NULL) is set to the bytes of s that fitted.
+ * NULL) is set to the bytes of s that fitted. With y < 0 it only measures.
  */
 static int
 ui_put_used(struct ui *ui, int y, int x, int w, enum theme_element el,
@@ -150,7 +152,7 @@ ui_put_used(struct ui *ui, int y, int x, int w, enum theme_element el,
 		i += n;
 	}
 	attrset(ui->attr[el]);
-	if (b.len > 0)
+	if (b.len > 0 && y >= 0)
 		mvaddnstr(y, x, b.data, (int)b.len);
 	buf_free(&b);
 	if (used != NULL)
@@ -345,14 +347,59 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 		ui_puts(ui, y, w - tw - 1, tw, stel, t + 3);
 }
 
-/* label: value, wrapped in w columns over at most max lines. */
+/*
+ * How many of the len bytes at p to put on a line of w columns: all that
+ * fit if they all do, else up to the last space (dropped) or after the
+ * last ',' or ';' that fits, so that words and times stay whole; a word
+ * longer than the line is cut. *next is where the next line starts.
+ */
+static size_t
+ui_wrap(struct ui *ui, const char *p, size_t len, int w, size_t *next)
+{
+	size_t used, k;
+
+	ui_put_used(ui, -1, 0, w, T_TEXT, p, len, &used);
+	*next = used;
+	if (used >= len || used == 0)
+		return used;
+	for (k = used; k > 0; k--) {
+		if (p[k] == ' ') {
+			*next = k + 1;
+			return k;
+		}
+		if (p[k - 1] == ',' || p[k - 1] == ';') {
+			*next = k;
+			return k;
+		}
+	}
+	return used;
+}
+
+/* Lines of text from p on (the line p is in counts as one). */
+static int
+ui_count_lines(const char *p)
+{
+	int n = *p != '\0';
+
+	for (; *p != '\0'; p++)
+		if (*p == '\n' && p[1] != '\0')
+			n++;
+	return n;
+}
+
+/*
+ * label: value, wrapped at word boundaries in w columns over at most max
+ * lines; when it needs more, the last line says how many lines are left
+ * ("... 3 more lines").
+ */
 static int
 ui_draw_field(struct ui *ui, int y, int x, int w, int max, const char *label,
     const char *value, enum theme_element el, int lw)
 {
 	const char *p = value, *nl;
-	size_t len, used;
-	int n = 0;
+	size_t len, n_put, next;
+	char more[64];
+	int n = 0, left;
 
 	if (value == NULL || max <= 0)
 		return 0;
@@ -360,12 +407,22 @@ ui_draw_field(struct ui *ui, int y, int x, int w, int max, const char *label,
 	while (n < max && *p != '\0') {
 		nl = strchr(p, '\n');
 		len = nl ? (size_t)(nl - p) : strlen(p);
-		ui_put_used(ui, y + n, x + lw, w - lw, el, p, len, &used);
-		if (used == 0 && len > 0)
+		n_put = ui_wrap(ui, p, len, w - lw, &next);
+		if (n_put == 0 && len > 0)
 			break; /* not even one character fits */
-		p += used;
-		if (used == len && nl != NULL)
-			p++;
+		if (n == max - 1 && max > 1 && (next < len ||
+		    (nl != NULL && nl[1] != '\0'))) {
+			left = ui_count_lines(p);
+			snprintf(more, sizeof more, "%s %d more line%s",
+			    ui->utf8 ? "\xe2\x80\xa6" : "...", left,
+			    left == 1 ? "" : "s");
+			ui_puts(ui, y + n, x + lw, w - lw, T_OUTPUT_INFO, more);
+			return n + 1;
+		}
+		ui_put(ui, y + n, x + lw, w - lw, el, p, n_put);
+		p += next;
+		if (next >= len && nl != NULL)
+			p = nl + 1;
 		n++;
 	}
 	return n;
@@ -407,8 +464,9 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 		    dt->nogo ? ", NO-GO" : "");
 	n += ui_draw_field(ui, y + n, x, w, h - n, "type", b.data, T_TEXT, lw);
 	n += ui_draw_decisions(ui, y + n, x, w, h - n);
-	n += ui_draw_field(ui, y + n, x, w, h - n > 3 ? 3 : h - n, "run",
-	    d->run, T_TEXT, lw);
+	/* a long script leaves two lines for the attempts below */
+	n += ui_draw_field(ui, y + n, x, w, h - n - 2 > 6 ? 6 : h - n - 2 > 2 ?
+	    h - n - 2 : h - n > 2 ? 2 : h - n, "run", d->run, T_TEXT, lw);
 	n += ui_draw_field(ui, y + n, x, w, h - n > 4 ? 4 : h - n,
 	    "do", d->instructions, T_TEXT, lw);
 	n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n, "verify",
@@ -729,8 +787,10 @@ ui_draw_box(struct ui *ui, int y, int x, int h, int w, int el)
 {
 	int r;
 
-	for (r = 0; r < h; r++)
+	for (r = 0; r < h; r++) {
+		ui_fill(ui, y + r, 0, COLS, T_NORMAL); /* nothing shows beside */
 		ui_fill(ui, y + r, x, w, el);
+	}
 	attrset(ui->attr[el]);
 	mvaddch(y, x, ui->utf8 ? ACS_ULCORNER : '+');
 	mvhline(y, x + 1, UI_HLINE(ui), w - 2);

@@ -41,6 +41,18 @@ wait_for() {
 	return 1
 }
 
+# wait_re NAME REGEX [MS]: poll the screen until a line matches REGEX.
+wait_re() {
+	deadline=$(($(now_ms) + ${3:-5000}))
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		screen "$1" | grep -qE -- "$2" && { ok; return 0; }
+		sleep 0.02
+	done
+	fail "screen $1 never matched '$2'"
+	screen "$1" | sed 's/^/  | /' >&2
+	return 1
+}
+
 # shows NAME TEXT: the screen shows TEXT now.
 shows() {
 	if screen "$1" | grep -qF -- "$2"; then ok; else
@@ -185,5 +197,69 @@ header eta | grep -q "ETA" &&
 wait_for eta "ok   tail" 8000
 keys eta q
 wait_for eta "[exit 0]"
+
+# --- 5. the detail pane at 80 and 100 columns: long scripts say how much is
+# left, values wrap at word boundaries; overlays hide what is beneath
+cat >"$T/d.yaml" <<'YAML'
+cutover: 1
+name: d
+phases:
+  - id: p
+    steps:
+      - id: multi
+        type: local
+        planned: 10m
+        run: |
+          echo one
+          echo two
+          echo three
+          echo four
+          echo five
+          echo six
+          echo seven
+          echo eight
+          echo nine
+      - {id: m, type: manual}
+YAML
+start det "$CUTOVER --state '$T/d.db' --operator lead '$T/d.yaml'"
+wait_for det "echo five"
+wait_for det "… 4 more lines"
+shows det "plan 10m"
+keys det Enter
+wait_for det "ok   multi"
+keys det j c '{"source_rows":200,"dest_rows":199,"matched":198,"missing":1,"extra":0}' Enter
+wait_for det "m: confirmed by lead"
+for cols in 80 100; do
+	tm resize-window -t det -x $cols -y 24
+	keys det Home
+	wait_for det "state     succeeded"
+	# the list is 2/5 of the width: wait for the redraw at this width
+	wait_re det "^ {$((cols * 2 / 5))}│ run"
+	screen det >"$T/screen.$cols"
+	n=$(screen det | grep -oE '[0-9]{2}:[0-9]{2}:[0-9]{2}Z' | wc -l)
+	[ "$n" -ge 2 ] && ok || fail "times split at $cols columns"
+	screen det | grep -qE 'took [0-9]+(ms|s)( |$)' && ok ||
+	    fail "'took' split at $cols columns"
+	keys det j
+	wait_for det "state     succeeded"
+	for word in '"source_rows":200' '"dest_rows":199' '"matched":198' \
+	    '"missing":1' '"extra":0'; do
+		screen det | grep -qF -- "$word" && ok ||
+		    fail "$word split at $cols columns"
+	done
+done
+tm resize-window -t det -x 80 -y 24
+wait_re det "^ {32}│ attempts"
+keys det '?'
+wait_for det "keys (any key closes"
+box=$(screen det | sed -n '2,/└/p')
+bad=$(printf '%s\n' "$box" | grep -cvE '^ *[┌│└].*[┐│┘] *$')
+[ "$bad" = 0 ] && ok || {
+	fail "$bad lines show text beside the help overlay"
+	printf '%s\n' "$box" | sed 's/^/  | /' >&2
+}
+keys det Escape
+keys det q
+wait_for det "[exit 0]"
 
 finish
