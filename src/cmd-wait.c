@@ -17,11 +17,10 @@
 #include "buf.h"
 #include "cmd.h"
 #include "escape.h"
+#include "waiting.h"
 #include "xmalloc.h"
 
 static void wait_quote(struct buf *, const char *);
-static void wait_roles(struct buf *, const struct runbook *, char **,
-    size_t);
 static void wait_who(struct buf *, const struct runbook *,
     const struct rb_step *, int);
 static void wait_command(struct buf *, const struct cmd_ctx *, const char *,
@@ -48,47 +47,16 @@ wait_quote(struct buf *b, const char *word)
 	buf_addc(b, '\'');
 }
 
-/* "alice, bob [duty-manager]; carol [dba]" for roles names[n]. */
-static void
-wait_roles(struct buf *b, const struct runbook *rb, char **names, size_t n)
-{
-	const struct rb_role *r;
-	size_t i, j;
-
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_adds(b, "; ");
-		if ((r = runbook_find_role(rb, names[i])) == NULL) {
-			buf_adds(b, names[i]);
-			continue;
-		}
-		for (j = 0; j < r->nmembers; j++)
-			buf_printf(b, "%s%s", j ? ", " : "", r->members[j]);
-		buf_printf(b, "%s[%s]", r->nmembers ? " " : "", r->name);
-	}
-}
-
 /* " (may decide: ...)" or " (may act: ...)"; nothing when anyone may. */
 static void
 wait_who(struct buf *b, const struct runbook *rb, const struct rb_step *d,
     int undo)
 {
-	char *owner[1];
+	struct buf who = { 0 };
 
-	if (d->type == STEP_CHECKPOINT && !undo && d->napprovers > 0) {
-		buf_adds(b, " (may decide: ");
-		wait_roles(b, rb, d->approvers, d->napprovers);
-		buf_addc(b, ')');
-	} else if (d->owner != NULL) {
-		owner[0] = d->owner;
-		buf_adds(b, " (may act: ");
-		wait_roles(b, rb, owner, 1);
-		buf_addc(b, ')');
-	} else if (undo && rb->nrollback_roles > 0) {
-		buf_adds(b, " (may act: ");
-		wait_roles(b, rb, rb->rollback_roles, rb->nrollback_roles);
-		buf_addc(b, ')');
-	}
+	if (waiting_who(&who, rb, d, undo))
+		buf_printf(b, " (%s)", who.data);
+	buf_free(&who);
 }
 
 /* "cutover [--state FILE] VERB RUNBOOK STEP[ tail]". */

@@ -1421,9 +1421,20 @@ engine_stop(struct engine *e, const char *why)
 void
 engine_reload(struct engine *e)
 {
+	struct run_info r;
 	size_t i;
 
 	engine_load(e);
+	/* The run's own state too: another process may have completed it. */
+	if (state_run_get(e->st, e->run.id, &r) == STATE_OK) {
+		free(e->run.state);
+		e->run.state = r.state;
+		r.state = NULL;
+		free(e->run.ended_at);
+		e->run.ended_at = r.ended_at;
+		r.ended_at = NULL;
+		run_info_free(&r);
+	}
 	for (i = 0; i < e->nsteps; i++) {
 		if (e->steps[i].state == ST_FAILED && e->wanted[i] &&
 		    e->steps[i].ex == NULL &&

@@ -208,6 +208,8 @@ static int pg_decision_add(struct state *, int64_t, const char *,
 static int pg_decision_count(struct state *, int64_t, const char *, int *,
     int *, int *);
 static int pg_decision_reset(struct state *, int64_t, const char *);
+static int pg_decision_list(struct state *, int64_t, const char *,
+    struct decision_row **, size_t *);
 static int pg_lease_read(struct state *, int64_t, struct lease_holder *);
 static int pg_lease_write(struct state *, int64_t, const char *, int64_t);
 static int pg_lease_heartbeat(struct state *, int64_t);
@@ -1498,6 +1500,32 @@ pg_decision_reset(struct state *st, int64_t run, const char *step)
 	    " WHERE runbook=$1 AND run=$2 AND step=$3", "RIt", run, step));
 }
 
+/* The decisions at a step, oldest first. */
+static int
+pg_decision_list(struct state *st, int64_t run, const char *step,
+    struct decision_row **out, size_t *n)
+{
+	PGresult *res;
+	int i;
+
+	res = pq_query(st, "SELECT operator, decision, reason, at, active"
+	    " FROM cutover.decisions WHERE runbook=$1 AND run=$2 AND step=$3"
+	    " ORDER BY id", "RIt", run, step);
+	if (res == NULL)
+		return STATE_ERR;
+	*n = (size_t)PQntuples(res);
+	*out = *n > 0 ? xcalloc(*n, sizeof **out) : NULL;
+	for (i = 0; i < PQntuples(res); i++) {
+		(*out)[i].operator = col_text(res, i, "operator");
+		(*out)[i].decision = col_text(res, i, "decision");
+		(*out)[i].reason = col_text(res, i, "reason");
+		(*out)[i].at_ms = col_int(res, i, "at", 0);
+		(*out)[i].active = (int)col_int(res, i, "active", 1);
+	}
+	PQclear(res);
+	return STATE_OK;
+}
+
 /* Lease. */
 
 /*
@@ -1907,6 +1935,7 @@ const struct store_ops store_pg = {
 	.decision_add = pg_decision_add,
 	.decision_count = pg_decision_count,
 	.decision_reset = pg_decision_reset,
+	.decision_list = pg_decision_list,
 	.lease_read = pg_lease_read,
 	.lease_write = pg_lease_write,
 	.lease_heartbeat = pg_lease_heartbeat,

@@ -179,6 +179,8 @@ static int sqlite_decision_add(struct state *, int64_t, const char *,
 static int sqlite_decision_count(struct state *, int64_t, const char *, int *,
     int *, int *);
 static int sqlite_decision_reset(struct state *, int64_t, const char *);
+static int sqlite_decision_list(struct state *, int64_t, const char *,
+    struct decision_row **, size_t *);
 static int sqlite_lease_read(struct state *, int64_t, struct lease_holder *);
 static int sqlite_lease_write(struct state *, int64_t, const char *, int64_t);
 static int sqlite_lease_heartbeat(struct state *, int64_t);
@@ -1513,6 +1515,36 @@ sqlite_decision_reset(struct state *st, int64_t run, const char *step)
 	    "It", run, step);
 }
 
+/* The decisions at a step, oldest first. */
+static int
+sqlite_decision_list(struct state *st, int64_t run, const char *step,
+    struct decision_row **out, size_t *n)
+{
+	struct decision_row *v = NULL, *d;
+	size_t len = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	s = st_query(st, "SELECT operator, decision, reason, at, active"
+	    " FROM decisions WHERE run=? AND step=? ORDER BY id", "It", run,
+	    step);
+	if (s == NULL)
+		return STATE_ERR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray(v, len + 1, sizeof *v);
+		d = &v[len++];
+		d->operator = col_text(s, "operator");
+		d->decision = col_text(s, "decision");
+		d->reason = col_text(s, "reason");
+		d->at_ms = col_int(s, "at", 0);
+		d->active = (int)col_int(s, "active", 1);
+	}
+	st_done(st, s);
+	*out = v;
+	*n = len;
+	return rc == SQLITE_DONE ? STATE_OK : st_fail(st, "read decisions");
+}
+
 /* Lease. */
 
 /* Read the drivers row of a run. */
@@ -1841,6 +1873,7 @@ const struct store_ops store_sqlite = {
 	.decision_add = sqlite_decision_add,
 	.decision_count = sqlite_decision_count,
 	.decision_reset = sqlite_decision_reset,
+	.decision_list = sqlite_decision_list,
 	.lease_read = sqlite_lease_read,
 	.lease_write = sqlite_lease_write,
 	.lease_heartbeat = sqlite_lease_heartbeat,

@@ -1069,6 +1069,28 @@ state_decision_reset(struct state *st, int64_t run, const char *step)
 }
 
 int
+state_decision_list(struct state *st, int64_t run, const char *step,
+    struct decision_row **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return st->ops->decision_list(st, run, step, out, n);
+}
+
+void
+decision_rows_free(struct decision_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].operator);
+		free(v[i].decision);
+		free(v[i].reason);
+	}
+	free(v);
+}
+
+int
 state_lease_heartbeat(struct state *st, int64_t run)
 {
 	return st->ops->lease_heartbeat(st, run);

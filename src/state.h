@@ -301,6 +301,18 @@ int state_decision_add(struct state *, int64_t run, const char *step,
 int state_decision_count(struct state *, int64_t run, const char *step,
     int *go, int *nogo, int *by_me);
 int state_decision_reset(struct state *, int64_t run, const char *step);
+/* One decision at a checkpoint, as recorded. */
+struct decision_row {
+	char *operator;
+	char *decision; /* "go" or "no-go" */
+	char *reason;   /* NULL if none */
+	int64_t at_ms;  /* when, ms since the epoch (UTC) */
+	int active;     /* 0: a rollback past the checkpoint set it aside */
+};
+/* The decisions at a step, oldest first (active or not). */
+int state_decision_list(struct state *, int64_t run, const char *step,
+    struct decision_row **, size_t *);
+void decision_rows_free(struct decision_row *, size_t);
 
 /*
  * The one-driver-per-run lease. Acquire succeeds if nobody holds it, or the

@@ -150,6 +150,8 @@ struct store_ops {
 	int (*decision_count)(struct state *, int64_t run, const char *step,
 	    int *go, int *nogo, int *by_me);
 	int (*decision_reset)(struct state *, int64_t run, const char *step);
+	int (*decision_list)(struct state *, int64_t run, const char *step,
+	    struct decision_row **, size_t *);
 
 	/* The lease row of a run: read it (STATE_NOTFOUND if none), write it
 	 * (replacing any), and the state_lease_* calls of the same names,

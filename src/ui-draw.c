@@ -2,7 +2,7 @@
  * ui-draw.c - the screen, drawn whole from the engine and the cached rows
  * once per loop pass that needs it (curses sends only what changed).
  *
- *	header: title, run, REHEARSAL|LIVE, elapsed, ETA against plan
+ *	header: title, run, REHEARSAL|LIVE, elapsed, time left, against plan
  *	steps by phase   | details of the selected step
  *	                 |-- output of the selected step ----------
  *	                 | ...
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wchar.h>
 
 #include "duration.h"
@@ -61,6 +62,9 @@ static void ui_draw_list(struct ui *, int, int, int);
 static void ui_draw_step(struct ui *, int, int, struct engine_step *, int);
 static int ui_draw_details(struct ui *, int, int, int, int);
 static int ui_draw_record(struct ui *, int, int, int, int);
+static int ui_draw_decisions(struct ui *, int, int, int, int);
+static size_t ui_wrap(struct ui *, const char *, size_t, int, size_t *);
+static int ui_count_lines(const char *);
 static int ui_draw_field(struct ui *, int, int, int, int, const char *,
     const char *, enum theme_element, int);
 static void ui_draw_output(struct ui *, int, int, int, int);
@@ -91,7 +95,7 @@ ui_put(struct ui *ui, int y, int x, int w, enum theme_element el,
  * Print len bytes of s at y,x in at most w columns: control characters and
  * terminal escapes are dropped, tabs expand, invalid or (without UTF-8)
  * non-ASCII bytes show as '?'. Returns the columns used; *used (if not
- * NULL) is set to the bytes of s that fitted.
+ * NULL) is set to the bytes of s that fitted. With y < 0 it only measures.
  */
 static int
 ui_put_used(struct ui *ui, int y, int x, int w, enum theme_element el,
@@ -148,7 +152,7 @@ ui_put_used(struct ui *ui, int y, int x, int w, enum theme_element el,
 		i += n;
 	}
 	attrset(ui->attr[el]);
-	if (b.len > 0)
+	if (b.len > 0 && y >= 0)
 		mvaddnstr(y, x, b.data, (int)b.len);
 	buf_free(&b);
 	if (used != NULL)
@@ -183,17 +187,17 @@ ui_hms(int64_t ms, char *out, size_t len)
 }
 
 /*
- * Elapsed since the first step started, and the ETA (report.h): the time
- * left to the forecast end as HH:MM, then how far behind (+) or ahead (-)
- * of plan the critical path is ("plan": on it), and how many steps run
- * late.
+ * Elapsed since the first step started, and the time left to the forecast
+ * end (report.h) as "left HH:MM", then how the run stands against its
+ * plan in words: "on plan", "5m behind plan", "3m ahead of plan", and how
+ * many steps run late. A run with late steps is never said to be ahead.
  */
 static void
 ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 {
 	int64_t first = -1, last = -1, now = state_now_ms(), mins;
 	struct eta et;
-	char d[16];
+	char words[64];
 	unsigned h, m;
 	size_t i;
 
@@ -212,18 +216,21 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 		ui_hms(now - first, elapsed, len);
 	if (report_eta(ui->st, ui->rb, engine_run_info(ui->e)->id, 1000,
 	        &et) != STATE_OK) {
-		snprintf(eta, len, "ETA --");
+		snprintf(eta, len, "left --:--");
 		return;
 	}
-	report_delta(et.delta_ms, d, sizeof d);
+	if (et.planned && et.nlate > 0 && et.delta_ms <= 0)
+		snprintf(words, sizeof words, "%d late", et.nlate);
+	else {
+		report_plan_words(&et, words, sizeof words);
+		if (et.planned && et.nlate > 0)
+			snprintf(words + strlen(words), sizeof words -
+			    strlen(words), ", %d late", et.nlate);
+	}
 	mins = (et.remaining + 59999) / 60000; /* rounded up */
 	h = mins / 60 > 99 ? 99 : (unsigned)(mins / 60);
 	m = (unsigned)(mins % 60);
-	snprintf(eta, len, "ETA %02u:%02u (%s)", h, m,
-	    !et.planned ? "no plan" : et.delta_ms == 0 ? "plan" : d);
-	if (et.nlate > 0)
-		snprintf(eta + strlen(eta), len - strlen(eta), " LATE:%d",
-		    et.nlate);
+	snprintf(eta, len, "left %02u:%02u (%s)", h, m, words);
 }
 
 /* The header: a LIVE run colours the whole line, and says so twice. */
@@ -233,7 +240,7 @@ ui_draw_header(struct ui *ui)
 	struct engine *e = ui->e;
 	int live = strcmp(engine_run_info(e)->mode, "live") == 0, open, x, rx;
 	enum theme_element el = live ? T_HEADER_LIVE : T_HEADER;
-	char info[256], elapsed[32], eta[64];
+	char info[256], elapsed[96], eta[96];
 	const char *tag = live ? " *** LIVE *** " : " REHEARSAL ";
 	const char *title = ui->rb->title ? ui->rb->title : ui->rb->name;
 
@@ -340,14 +347,59 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 		ui_puts(ui, y, w - tw - 1, tw, stel, t + 3);
 }
 
-/* label: value, wrapped in w columns over at most max lines. */
+/*
+ * How many of the len bytes at p to put on a line of w columns: all that
+ * fit if they all do, else up to the last space (dropped) or after the
+ * last ',' or ';' that fits, so that words and times stay whole; a word
+ * longer than the line is cut. *next is where the next line starts.
+ */
+static size_t
+ui_wrap(struct ui *ui, const char *p, size_t len, int w, size_t *next)
+{
+	size_t used, k;
+
+	ui_put_used(ui, -1, 0, w, T_TEXT, p, len, &used);
+	*next = used;
+	if (used >= len || used == 0)
+		return used;
+	for (k = used; k > 0; k--) {
+		if (p[k] == ' ') {
+			*next = k + 1;
+			return k;
+		}
+		if (p[k - 1] == ',' || p[k - 1] == ';') {
+			*next = k;
+			return k;
+		}
+	}
+	return used;
+}
+
+/* Lines of text from p on (the line p is in counts as one). */
+static int
+ui_count_lines(const char *p)
+{
+	int n = *p != '\0';
+
+	for (; *p != '\0'; p++)
+		if (*p == '\n' && p[1] != '\0')
+			n++;
+	return n;
+}
+
+/*
+ * label: value, wrapped at word boundaries in w columns over at most max
+ * lines; when it needs more, the last line says how many lines are left
+ * ("... 3 more lines").
+ */
 static int
 ui_draw_field(struct ui *ui, int y, int x, int w, int max, const char *label,
     const char *value, enum theme_element el, int lw)
 {
 	const char *p = value, *nl;
-	size_t len, used;
-	int n = 0;
+	size_t len, n_put, next;
+	char more[64];
+	int n = 0, left;
 
 	if (value == NULL || max <= 0)
 		return 0;
@@ -355,12 +407,22 @@ ui_draw_field(struct ui *ui, int y, int x, int w, int max, const char *label,
 	while (n < max && *p != '\0') {
 		nl = strchr(p, '\n');
 		len = nl ? (size_t)(nl - p) : strlen(p);
-		ui_put_used(ui, y + n, x + lw, w - lw, el, p, len, &used);
-		if (used == 0 && len > 0)
+		n_put = ui_wrap(ui, p, len, w - lw, &next);
+		if (n_put == 0 && len > 0)
 			break; /* not even one character fits */
-		p += used;
-		if (used == len && nl != NULL)
-			p++;
+		if (n == max - 1 && max > 1 && (next < len ||
+		    (nl != NULL && nl[1] != '\0'))) {
+			left = ui_count_lines(p);
+			snprintf(more, sizeof more, "%s %d more line%s",
+			    ui->utf8 ? "\xe2\x80\xa6" : "...", left,
+			    left == 1 ? "" : "s");
+			ui_puts(ui, y + n, x + lw, w - lw, T_OUTPUT_INFO, more);
+			return n + 1;
+		}
+		ui_put(ui, y + n, x + lw, w - lw, el, p, n_put);
+		p += next;
+		if (next >= len && nl != NULL)
+			p = nl + 1;
 		n++;
 	}
 	return n;
@@ -401,8 +463,10 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 		buf_printf(&b, "  %d of %d go%s", dt->go, d->approvals,
 		    dt->nogo ? ", NO-GO" : "");
 	n += ui_draw_field(ui, y + n, x, w, h - n, "type", b.data, T_TEXT, lw);
-	n += ui_draw_field(ui, y + n, x, w, h - n > 3 ? 3 : h - n, "run",
-	    d->run, T_TEXT, lw);
+	n += ui_draw_decisions(ui, y + n, x, w, h - n);
+	/* a long script leaves two lines for the attempts below */
+	n += ui_draw_field(ui, y + n, x, w, h - n - 2 > 6 ? 6 : h - n - 2 > 2 ?
+	    h - n - 2 : h - n > 2 ? 2 : h - n, "run", d->run, T_TEXT, lw);
 	n += ui_draw_field(ui, y + n, x, w, h - n > 4 ? 4 : h - n,
 	    "do", d->instructions, T_TEXT, lw);
 	n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n, "verify",
@@ -411,6 +475,41 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	    d->rollback, T_TEXT, lw);
 	buf_free(&b);
 	return n + ui_draw_record(ui, y + n, x, w, h - n);
+}
+
+/*
+ * The decisions at the selected checkpoint, one line each: "go by lead
+ * 09:59:30Z: reason"; those a rollback set aside say so. Returns the lines
+ * used.
+ */
+static int
+ui_draw_decisions(struct ui *ui, int y, int x, int w, int h)
+{
+	struct ui_detail *dt = &ui->detail;
+	struct decision_row *d;
+	struct buf b = { 0 };
+	char when[16];
+	time_t t;
+	struct tm tm;
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < dt->ndec && n < h; i++) {
+		d = &dt->dec[i];
+		t = (time_t)(d->at_ms / 1000);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%H:%M:%SZ", &tm);
+		buf_reset(&b);
+		buf_printf(&b, "%s by %s %s%s%s%s", strcmp(d->decision, "go") == 0
+		    ? "go" : "NO-GO", d->operator, when, d->active ? "" :
+		    " (set aside)", d->reason != NULL ? ": " : "",
+		    d->reason != NULL ? d->reason : "");
+		n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n,
+		    i == 0 ? "decisions" : "", b.data, d->active ? T_TEXT :
+		    T_OUTPUT_INFO, 10);
+	}
+	buf_free(&b);
+	return n;
 }
 
 /* What the run recorded of the selected step: attempts, times, notes. */
@@ -688,8 +787,10 @@ ui_draw_box(struct ui *ui, int y, int x, int h, int w, int el)
 {
 	int r;
 
-	for (r = 0; r < h; r++)
+	for (r = 0; r < h; r++) {
+		ui_fill(ui, y + r, 0, COLS, T_NORMAL); /* nothing shows beside */
 		ui_fill(ui, y + r, x, w, el);
+	}
 	attrset(ui->attr[el]);
 	mvaddch(y, x, ui->utf8 ? ACS_ULCORNER : '+');
 	mvhline(y, x + 1, UI_HLINE(ui), w - 2);
@@ -777,13 +878,16 @@ ui_draw(struct ui *ui)
 	}
 	lw = COLS * 2 / 5;
 	lw = lw < 26 ? 26 : lw > 48 ? 48 : lw;
-	body = LINES - 3;
+	body = LINES - 4;
 	ui_draw_header(ui);
 	ui_draw_list(ui, 1, body, lw);
 	attrset(ui->attr[T_BORDER]);
 	mvvline(1, lw, UI_VLINE(ui), body);
 	dh = ui_draw_details(ui, 1, lw + 2, COLS - lw - 2, body / 2);
 	ui_draw_output(ui, 1 + dh, lw + 1, COLS - lw - 1, body - dh);
+	ui_fill(ui, LINES - 3, 0, COLS, T_NORMAL);
+	if (ui->attention != NULL)
+		ui_puts(ui, LINES - 3, 0, COLS, ui->attention_el, ui->attention);
 	ui_draw_status(ui, LINES - 2);
 	ui_draw_hints(ui, LINES - 1);
 	if (ui->help)

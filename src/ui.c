@@ -301,15 +301,19 @@ ui_detail_free(struct ui_detail *d)
 	if (d->have_row)
 		step_row_free(&d->row);
 	attempt_rows_free(d->att, d->natt);
+	decision_rows_free(d->dec, d->ndec);
 	memset(d, 0, sizeof *d);
 }
 
 void
 ui_refresh(struct ui *ui)
 {
-	struct engine_step *s = ui_selected(ui);
+	struct engine_step *s;
 	struct ui_detail *d = &ui->detail;
 
+	ui_attention_announce(ui);
+	ui_attention(ui);
+	s = ui_selected(ui);
 	step_rows_free(ui->rows, ui->nrows);
 	ui->rows = NULL;
 	ui->nrows = 0;
@@ -333,6 +337,8 @@ ui_refresh(struct ui *ui)
 
 		state_decision_count(ui->st, engine_run_info(ui->e)->id, s->def->id, &d->go,
 		    &d->nogo, &mine);
+		state_decision_list(ui->st, engine_run_info(ui->e)->id,
+		    s->def->id, &d->dec, &d->ndec);
 	}
 	/* Stored output may have changed: render it again. */
 	if (!ui->out.live || ui->out.step != s) {
@@ -354,6 +360,8 @@ ui_free(struct ui *ui)
 	free(ui->search);
 	free(ui->message);
 	free(ui->act_text);
+	free(ui->attention);
+	free(ui->seen);
 	free(ui->plan_to);
 	buf_free(&ui->plan);
 	free(ui->list_rows);

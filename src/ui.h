@@ -53,6 +53,8 @@ struct ui_detail {
 	struct attempt_row *att;
 	size_t natt;
 	int go, nogo; /* decisions at a checkpoint */
+	struct decision_row *dec; /* each of them, oldest first */
+	size_t ndec;
 };
 
 /* The output shown: the rendered text of one step's output. */
@@ -116,6 +118,11 @@ struct ui {
 	FILE *trace;     /* CUTOVER_UI_TRACE: key-to-screen times */
 	int64_t key_at;  /* loop_now() when the key being traced was read */
 
+	char *attention;  /* what the run waits for now (ui-attention.c) */
+	enum theme_element attention_el;
+	enum step_state *seen; /* step states at the last refresh */
+	size_t nseen;
+
 	/* the layout of the last draw, for the mouse */
 	int list_y, list_h, list_w;
 	size_t *list_rows; /* step index per list row, or (size_t)-1 */
@@ -161,6 +168,13 @@ void ui_key(struct ui *, int key);
 size_t ui_help_lines(struct ui *, const char ***keys, const char ***what);
 /* Move the selection to step i. */
 void ui_select(struct ui *, size_t);
+
+/* ui-attention.c */
+/* Work out the "needs attention" line again (ui->attention). */
+void ui_attention(struct ui *);
+/* Announce steps that failed since the last call in a LIVE run: a
+ * message, the bell, and the selection moves to the step. */
+void ui_attention_announce(struct ui *);
 
 /* ui-prompt.c */
 void ui_prompt_open(struct ui *, const char *label, int required,

@@ -114,7 +114,7 @@ contains "$T/err" "needs a terminal"
 start con "$C --theme '$SRCDIR/themes/default.theme' '$rb'"
 wait_for con "REHEARSAL"
 wait_for con "Console test wave"
-wait_for con "ETA 00:11 (plan)"
+wait_for con "left 00:11 (on plan)"
 wait_for con "q quit"
 wait_selected con hello
 keys con j

@@ -157,6 +157,45 @@ test_liveness(void **unused)
 
 /* Runbooks of one database number their runs and chain their audit
  * entries each on their own. */
+/* Decisions are listed oldest first, each with who, what, why, when, and
+ * those a reset set aside stay listed; another runbook's are not. */
+static void
+test_decision_list(void **unused)
+{
+	struct state *a = handle("dec", "alice"), *b = handle("dec", "bob");
+	struct state *o = handle("dec-other", "carol");
+	struct decision_row *d;
+	int64_t run;
+	size_t n;
+
+	(void)unused;
+	run = new_run(a, "dec");
+	new_run(o, "dec-other");
+	assert_int_equal(state_decision_add(o, run, "b", "go", "other"),
+	    STATE_OK);
+	assert_int_equal(state_decision_add(a, run, "b", "go", "fine"),
+	    STATE_OK);
+	assert_int_equal(state_decision_add(b, run, "b", "no-go", NULL),
+	    STATE_OK);
+	assert_int_equal(state_decision_list(b, run, "b", &d, &n), STATE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(d[0].operator, "alice");
+	assert_string_equal(d[0].decision, "go");
+	assert_string_equal(d[0].reason, "fine");
+	assert_true(d[0].at_ms > 0 && d[0].active);
+	assert_string_equal(d[1].decision, "no-go");
+	assert_null(d[1].reason);
+	decision_rows_free(d, n);
+	assert_int_equal(state_decision_reset(a, run, "b"), STATE_OK);
+	assert_int_equal(state_decision_list(a, run, "b", &d, &n), STATE_OK);
+	assert_int_equal(n, 2);
+	assert_false(d[0].active || d[1].active);
+	decision_rows_free(d, n);
+	state_close(a);
+	state_close(b);
+	state_close(o);
+}
+
 static void
 test_runbooks(void **unused)
 {
@@ -247,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_fenced),
 		cmocka_unit_test(test_liveness),
 		cmocka_unit_test(test_runbooks),
+		cmocka_unit_test(test_decision_list),
 		cmocka_unit_test(test_wait),
 		cmocka_unit_test(test_reconnect), /* last: it restarts */
 	};

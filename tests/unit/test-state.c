@@ -171,7 +171,9 @@ test_decisions(void **state)
 {
 	struct fixture *f = *state;
 	int64_t id = new_run(f->st);
+	struct decision_row *d;
 	int go, nogo, mine;
+	size_t n;
 
 	assert_int_equal(state_decision_add(f->st, id, "b", "go", "ok"),
 	    STATE_OK);
@@ -189,10 +191,21 @@ test_decisions(void **state)
 	    &mine), STATE_OK);
 	assert_int_equal(nogo, 1);
 	assert_int_equal(mine, 1);
+	assert_int_equal(state_decision_list(f->st, id, "b", &d, &n), STATE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(d[2].operator, "bob");
+	assert_string_equal(d[2].decision, "no-go");
+	assert_string_equal(d[2].reason, "bad");
+	assert_true(d[2].at_ms > 0 && d[2].active);
+	decision_rows_free(d, n);
 	assert_int_equal(state_decision_reset(f->st, id, "b"), STATE_OK);
 	assert_int_equal(state_decision_count(f->st, id, "b", &go, &nogo,
 	    &mine), STATE_OK);
 	assert_int_equal(go + nogo, 0);
+	assert_int_equal(state_decision_list(f->st, id, "b", &d, &n), STATE_OK);
+	assert_int_equal(n, 3); /* set aside, still listed */
+	assert_false(d[0].active);
+	decision_rows_free(d, n);
 }
 
 static void
