@@ -1787,6 +1787,7 @@ rb_load_operators(struct rb_ctx *ctx, const struct rb_key *k,
 	struct rb_node *key, *val;
 	struct rb_operator *o;
 	const char *s;
+	char what[64];
 	size_t i;
 
 	if (n->kind != RB_NODE_MAP) {
@@ -1813,7 +1814,8 @@ rb_load_operators(struct rb_ctx *ctx, const struct rb_key *k,
 			    rb_found(val));
 			continue;
 		}
-		rb_load_list(ctx, o->name, val, &o->users, &o->nusers, -1);
+		snprintf(what, sizeof what, "operators: %s", rb_short(s));
+		rb_load_list(ctx, what, val, &o->users, &o->nusers, -1);
 	}
 }
 
