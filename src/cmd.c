@@ -274,6 +274,11 @@ cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int flags,
 		free(path);
 		return EXIT_CONFLICT;
 	}
+	if (state_is_file(path) && rb->operator_mode == RB_OPERATOR_OS_USER &&
+	    cmd_actor_os(c, NULL) != 0) { /* refused before any file is made */
+		free(path);
+		return EXIT_CONFLICT;
+	}
 	rc = state_open(path, flags, st, &err);
 	if (rc == STATE_OK) /* a store of many runbooks sees only rb's runs */
 		state_set_runbook(*st, rb->name);
@@ -343,7 +348,7 @@ cmd_actor_db(const struct cmd_ctx *c, const struct runbook *rb,
 }
 
 /* The operator under settings.operator: os-user (a SQLite file): the OS
- * login, which a declared name must match. */
+ * login, which a declared name must match (st NULL: only check that). */
 static int
 cmd_actor_os(const struct cmd_ctx *c, struct state *st)
 {
@@ -358,7 +363,7 @@ cmd_actor_os(const struct cmd_ctx *c, struct state *st)
 		    "and this runbook wants the OS user (settings.operator: "
 		    "os-user)\n", op, login);
 		rc = -1;
-	} else
+	} else if (st != NULL)
 		state_set_actor(st, login, login);
 	free(login);
 	return rc;

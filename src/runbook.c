@@ -1804,7 +1804,7 @@ rb_load_operators(struct rb_ctx *ctx, const struct rb_key *k,
 		    key)) == NULL)
 			continue;
 		o = &rb->operators[rb->noperators++];
-		o->name = (char *)s;
+		o->name = rb_pool_strdup(rb, s);
 		o->pos = key->pos;
 		if (val->kind == RB_NODE_BAD)
 			continue;
