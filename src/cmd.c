@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,12 @@ static int cmd_load(const char *, struct runbook **);
 static char *cmd_state_path(const struct cmd_ctx *, const struct runbook *);
 static int cmd_state(const struct cmd_ctx *, const struct runbook *, int,
     struct state **);
+static int cmd_actor(const struct cmd_ctx *, const struct runbook *,
+    struct state *);
+static int cmd_actor_db(const struct cmd_ctx *, const struct runbook *,
+    struct state *);
+static int cmd_actor_os(const struct cmd_ctx *, struct state *);
+static char *cmd_os_login(void);
 static int cmd_open_read(struct cmd_ctx *, struct runbook **,
     struct state **);
 static struct engine_step *cmd_step(struct engine *, const char *);
@@ -267,6 +274,11 @@ cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int flags,
 		free(path);
 		return EXIT_CONFLICT;
 	}
+	if (state_is_file(path) && rb->operator_mode == RB_OPERATOR_OS_USER &&
+	    cmd_actor_os(c, NULL) != 0) { /* refused before any file is made */
+		free(path);
+		return EXIT_CONFLICT;
+	}
 	rc = state_open(path, flags, st, &err);
 	if (rc == STATE_OK) /* a store of many runbooks sees only rb's runs */
 		state_set_runbook(*st, rb->name);
@@ -285,8 +297,92 @@ cmd_state(const struct cmd_ctx *c, const struct runbook *rb, int flags,
 	free(path);
 	if (state_warning(*st) != NULL)
 		fprintf(stderr, "cutover: warning: %s\n", state_warning(*st));
-	state_set_actor(*st, c->operator, NULL);
+	if (cmd_actor(c, rb, *st) != 0) {
+		state_close(*st);
+		*st = NULL;
+		return EXIT_CONFLICT;
+	}
 	return 0;
+}
+
+/*
+ * Who acts on st: on a store that authenticates its users (PostgreSQL),
+ * its user or an alias of it (operators:); with settings.operator: os-user,
+ * the OS login; else the name declared. 0, or -1 after saying why not.
+ */
+static int
+cmd_actor(const struct cmd_ctx *c, const struct runbook *rb,
+    struct state *st)
+{
+	if (state_db_user(st) != NULL)
+		return cmd_actor_db(c, rb, st);
+	if (rb->operator_mode == RB_OPERATOR_OS_USER)
+		return cmd_actor_os(c, st);
+	state_set_actor(st, c->operator, NULL);
+	return 0;
+}
+
+/* The operator on PostgreSQL: --operator if it is the database user or an
+ * alias of it, else the one alias of the user, else the user. */
+static int
+cmd_actor_db(const struct cmd_ctx *c, const struct runbook *rb,
+    struct state *st)
+{
+	const char *db = state_db_user(st), *op = cmd_opt(c, "--operator");
+
+	if (cmd_text_check("the database user", db) != 0)
+		return -1;
+	if (op == NULL) {
+		op = runbook_operator_of(rb, db);
+		state_set_actor(st, op != NULL ? op : db, NULL);
+		return 0;
+	}
+	if (strcmp(op, db) == 0 || runbook_operator_is(rb, op, db)) {
+		state_set_actor(st, op, NULL);
+		return 0;
+	}
+	fprintf(stderr, "cutover: --operator %s is not database user %s, "
+	    "whom the state store authenticated, nor an alias of it "
+	    "(operators: in %s)\n", op, db, rb->name);
+	return -1;
+}
+
+/* The operator under settings.operator: os-user (a SQLite file): the OS
+ * login, which a declared name must match (st NULL: only check that). */
+static int
+cmd_actor_os(const struct cmd_ctx *c, struct state *st)
+{
+	const char *op = cmd_opt(c, "--operator");
+	char *login = cmd_os_login();
+	int rc = 0;
+
+	if (cmd_text_check("SUDO_USER", login) != 0)
+		rc = -1;
+	else if (op != NULL && strcmp(op, login) != 0) {
+		fprintf(stderr, "cutover: --operator %s is not the OS user %s, "
+		    "and this runbook wants the OS user (settings.operator: "
+		    "os-user)\n", op, login);
+		rc = -1;
+	} else if (st != NULL)
+		state_set_actor(st, login, login);
+	free(login);
+	return rc;
+}
+
+/* The OS login of this process: its user's name, or for root the user
+ * that ran sudo (SUDO_USER) if any. A new string. */
+static char *
+cmd_os_login(void)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (getuid() == 0 && sudo != NULL && *sudo != '\0')
+		return xstrdup(sudo);
+	pw = getpwuid(getuid());
+	if (pw != NULL)
+		return xstrdup(pw->pw_name);
+	return xprintf("uid-%lu", (unsigned long)getuid());
 }
 
 int

@@ -75,6 +75,9 @@ int deps_done(struct engine *, struct engine_step *);
 unsigned engine_action_from(struct engine_step *, enum engine_action);
 /* May the current operator decide at checkpoint s? */
 int engine_is_approver(struct engine *, struct engine_step *);
+/* Is the current operator in the role named role: by operator name, or by
+ * the database user the store authenticated (state_db_user)? */
+int engine_in_role(struct engine *, const char *role);
 /* May the current operator roll back (settings.rollback_roles)? */
 int engine_may_roll_back(struct engine *);
 

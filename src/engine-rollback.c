@@ -39,15 +39,12 @@ static int rollback_outcome(struct engine *, struct engine_step *);
 int
 engine_may_roll_back(struct engine *e)
 {
-	const char *op = state_operator(e->st);
-	struct rb_role *r;
 	size_t i;
 
 	if (strcmp(e->run.mode, "live") != 0 || e->rb->nrollback_roles == 0)
 		return 1;
 	for (i = 0; i < e->rb->nrollback_roles; i++) {
-		r = runbook_find_role(e->rb, e->rb->rollback_roles[i]);
-		if (r != NULL && runbook_role_has(r, op))
+		if (engine_in_role(e, e->rb->rollback_roles[i]))
 			return 1;
 	}
 	return 0;

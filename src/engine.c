@@ -1633,19 +1633,28 @@ engine_skip(struct engine *e, struct engine_step *s, const char *reason)
 	return EXIT_DONE;
 }
 
+int
+engine_in_role(struct engine *e, const char *role)
+{
+	const struct rb_role *r = runbook_find_role(e->rb, role);
+	const char *db = state_db_user(e->st);
+
+	if (r == NULL)
+		return 0;
+	return runbook_role_has(r, state_operator(e->st)) ||
+	    (db != NULL && runbook_role_has(r, db));
+}
+
 /* May the current operator decide at checkpoint s? */
 int
 engine_is_approver(struct engine *e, struct engine_step *s)
 {
-	const char *op = state_operator(e->st);
-	struct rb_role *r;
 	size_t i;
 
 	if (s->def->napprovers == 0)
 		return 1;
 	for (i = 0; i < s->def->napprovers; i++) {
-		r = runbook_find_role(e->rb, s->def->approvers[i]);
-		if (r != NULL && runbook_role_has(r, op))
+		if (engine_in_role(e, s->def->approvers[i]))
 			return 1;
 	}
 	return 0;
@@ -1662,6 +1671,12 @@ engine_decide(struct engine *e, struct engine_step *s, int go,
 	if (state_decision_count(e->st, e->run.id, s->def->id, &ngo, &nogo,
 	        &mine) != STATE_OK)
 		return EXIT_CONFLICT;
+	if (mine > 0 && go && state_db_user(e->st) != NULL) {
+		engine_error(e, "database user %s already decided at %s; "
+		    "another database user must approve (the aliases of one "
+		    "user count once)", state_db_user(e->st), s->def->id);
+		return EXIT_CONFLICT;
+	}
 	if (mine > 0 && go) {
 		engine_error(e, "operator %s already decided at %s; "
 		    "another operator must approve", state_operator(e->st),

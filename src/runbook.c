@@ -204,6 +204,10 @@ static void rb_load_roles(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_settings(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
+static void rb_load_operators(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_operator_mode(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
 static void rb_load_targets(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_phases(struct rb_ctx *, const struct rb_key *,
@@ -261,6 +265,7 @@ static const struct rb_key root_keys[] = {
 	{ "phases", 1, rb_load_phases, 0, 0, 0 },
 	{ "entities", 1, rb_load_entities, 0, 0, 0 },
 	{ "waves", 1, rb_load_waves, 0, 0, 0 },
+	{ "operators", 1, rb_load_operators, 0, 0, 0 },
 };
 enum { ROOT_CUTOVER, ROOT_NAME, ROOT_PHASES = 9 };
 
@@ -271,6 +276,7 @@ static const struct rb_key settings_keys[] = {
 	    offsetof(struct runbook, default_timeout_ms), 1, 0 },
 	{ "shell", 1, rb_load_string, offsetof(struct runbook, shell), 0, 0 },
 	{ "rollback_roles", 1, rb_load_rollback_roles, 0, 0, 0 },
+	{ "operator", 1, rb_load_operator_mode, 0, 0, 0 },
 };
 
 static const struct rb_key target_keys[] = {
@@ -1772,7 +1778,64 @@ rb_load_roles(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 	}
 }
 
-/* settings: parallel, default_timeout, shell, rollback_roles. */
+/* operators: name: [database user, ...] (a list, never one string). */
+static void
+rb_load_operators(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct runbook *rb = obj;
+	struct rb_node *key, *val;
+	struct rb_operator *o;
+	const char *s;
+	char what[64];
+	size_t i;
+
+	if (n->kind != RB_NODE_MAP) {
+		rb_error(ctx, n->pos, "operators: expected a mapping, found %s",
+		    rb_found(n));
+		return;
+	}
+	rb_map_dups(ctx, n, "operator");
+	rb->operators = xcalloc(n->nkids / 2 + 1, sizeof *rb->operators);
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		key = n->kids[i];
+		val = n->kids[i + 1];
+		if (key->dup || (s = rb_want_string(ctx, "operator name",
+		    key)) == NULL)
+			continue;
+		o = &rb->operators[rb->noperators++];
+		o->name = rb_pool_strdup(rb, s);
+		o->pos = key->pos;
+		if (val->kind == RB_NODE_BAD)
+			continue;
+		if (val->kind != RB_NODE_SEQ) {
+			rb_error(ctx, val->pos, "operators: %s: expected a list "
+			    "of database users, found %s", rb_short(s),
+			    rb_found(val));
+			continue;
+		}
+		snprintf(what, sizeof what, "operators: %s", rb_short(s));
+		rb_load_list(ctx, what, val, &o->users, &o->nusers, -1);
+	}
+}
+
+/* settings.operator: declared or os-user. */
+static void
+rb_load_operator_mode(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct runbook *rb = obj;
+
+	if (n->kind == RB_NODE_SCALAR && strcmp(n->value, "declared") == 0)
+		rb->operator_mode = RB_OPERATOR_DECLARED;
+	else if (n->kind == RB_NODE_SCALAR && strcmp(n->value, "os-user") == 0)
+		rb->operator_mode = RB_OPERATOR_OS_USER;
+	else
+		rb_error(ctx, n->pos, "operator: expected declared or os-user, "
+		    "found %s", rb_found(n));
+}
+
+/* settings: parallel, default_timeout, shell, rollback_roles, operator. */
 static void
 rb_load_settings(struct rb_ctx *ctx, const struct rb_key *k,
     struct rb_node *n, void *obj)
@@ -2661,6 +2724,7 @@ runbook_free(struct runbook *rb)
 		return;
 	free(rb->vars);
 	free(rb->roles);
+	free(rb->operators);
 	free(rb->targets);
 	free(rb->phases);
 	free(rb->steps);
@@ -2797,6 +2861,39 @@ runbook_find_role(const struct runbook *rb, const char *name)
 			return &rb->roles[i];
 	}
 	return NULL;
+}
+
+int
+runbook_operator_is(const struct runbook *rb, const char *name,
+    const char *db)
+{
+	size_t i, j;
+
+	for (i = 0; i < rb->noperators; i++) {
+		if (strcmp(rb->operators[i].name, name) != 0)
+			continue;
+		for (j = 0; j < rb->operators[i].nusers; j++) {
+			if (strcmp(rb->operators[i].users[j], db) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+const char *
+runbook_operator_of(const struct runbook *rb, const char *db)
+{
+	const char *found = NULL;
+	size_t i;
+
+	for (i = 0; i < rb->noperators; i++) {
+		if (!runbook_operator_is(rb, rb->operators[i].name, db))
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = rb->operators[i].name;
+	}
+	return found;
 }
 
 int

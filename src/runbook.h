@@ -64,6 +64,20 @@ struct rb_role {
 	struct rb_pos pos;
 };
 
+/* operators: an operator name and the database users it may be. */
+struct rb_operator {
+	char *name;
+	char **users; /* database users (PostgreSQL session_user) */
+	size_t nusers;
+	struct rb_pos pos;
+};
+
+/* settings.operator: whose word the declared operator name needs. */
+enum rb_operator_mode {
+	RB_OPERATOR_DECLARED, /* default: --operator or $USER as given */
+	RB_OPERATOR_OS_USER,  /* SQLite: the name must be the OS login */
+};
+
 struct rb_target {
 	char *name;
 	enum target_type type;
@@ -223,6 +237,9 @@ struct runbook {
 	size_t nvars;
 	struct rb_role *roles;
 	size_t nroles;
+	struct rb_operator *operators; /* operators:, in file order */
+	size_t noperators;
+	enum rb_operator_mode operator_mode;
 
 	int parallel;            /* default 1 */
 	int64_t default_timeout_ms;
@@ -268,6 +285,12 @@ struct rb_step *runbook_find_step(const struct runbook *, const char *id);
 struct rb_phase *runbook_find_phase(const struct runbook *, const char *id);
 struct rb_var *runbook_find_var(const struct runbook *, const char *name);
 struct rb_role *runbook_find_role(const struct runbook *, const char *name);
+/* May operator name act as database user db (operators: maps it so)? */
+int runbook_operator_is(const struct runbook *, const char *name,
+    const char *db);
+/* The one operator name operators: maps to database user db, or NULL when
+ * none or several do. */
+const char *runbook_operator_of(const struct runbook *, const char *db);
 /* Is operator a member of role? */
 int runbook_role_has(const struct rb_role *, const char *operator);
 

@@ -116,6 +116,7 @@ static int pq_fail_res(struct state *, const char *, const PGresult *);
 static PGresult *pq_vexec(struct state *, const char *, const char *,
     va_list);
 static int pg_reconnect(struct state *);
+static int pg_session_user(struct state *);
 static int pg_tx(struct state *, const char *);
 static PGresult *pq_query(struct state *, const char *, const char *, ...);
 static int pq_run(struct state *, const char *, const char *, ...);
@@ -598,6 +599,22 @@ pg_session(struct state *st)
 	return rc;
 }
 
+/* Who the server authenticated (session_user, which SET ROLE does not
+ * change) into st->db_user. */
+static int
+pg_session_user(struct state *st)
+{
+	PGresult *res;
+
+	res = pq_query(st, "SELECT session_user AS u", "");
+	if (res == NULL)
+		return STATE_ERR;
+	st->db_user = col_text(res, 0, "u");
+	PQclear(res);
+	return st->db_user != NULL ? STATE_OK
+	                           : store_fail(st, "no session user");
+}
+
 /*
  * Connect to the database the path names (postgresql://..., postgres://...
  * or pg:CONNINFO), set the session up for durable commits and bring the
@@ -622,6 +639,8 @@ pg_open(struct state *st, const char *path, int flags, char **err)
 		rc = pg_session(st);
 	if (rc == STATE_OK)
 		rc = pg_schema(st, flags & STATE_CREATE);
+	if (rc == STATE_OK)
+		rc = pg_session_user(st);
 	if (rc == STATE_NEWER)
 		xasprintf(err, "%s: written by a newer cutover (schema cutover "
 		    "version above %d); upgrade cutover", s->shown,
@@ -1479,11 +1498,13 @@ pg_decision_count(struct state *st, int64_t run, const char *step, int *go,
 	PGresult *res;
 
 	res = pq_query(st, "SELECT"
-	    " count(DISTINCT CASE WHEN decision='go' THEN operator END) AS go,"
+	    " count(DISTINCT CASE WHEN decision='go' THEN"
+	    "  coalesce(os_user, operator) END) AS go,"
 	    " count(CASE WHEN decision='no-go' THEN 1 END) AS nogo,"
-	    " count(CASE WHEN operator=$4 THEN 1 END) AS mine"
+	    " count(CASE WHEN coalesce(os_user, operator)=$4 THEN 1 END)"
+	    "  AS mine"
 	    " FROM cutover.decisions WHERE runbook=$1 AND run=$2 AND step=$3"
-	    " AND active=1", "RItt", run, step, st->operator);
+	    " AND active=1", "RItt", run, step, st->os_user);
 	if (res == NULL)
 		return STATE_ERR;
 	*go = (int)col_int(res, 0, "go", 0);

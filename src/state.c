@@ -233,7 +233,8 @@ state_open(const char *path, int flags, struct state **out, char **err)
 	}
 	gethostname(st->host, sizeof st->host - 1);
 	pw = getpwuid(getuid());
-	st->os_user = xstrdup(pw != NULL ? pw->pw_name : "unknown");
+	st->os_user = st->db_user != NULL ? xstrdup(st->db_user)
+	    : xstrdup(pw != NULL ? pw->pw_name : "unknown");
 	st->operator = xstrdup(st->os_user);
 	if ((st->behind_ms = state_clock_gap(st)) < 0)
 		st->behind_ms = 0;
@@ -251,6 +252,7 @@ state_close(struct state *st)
 	free(st->runbook);
 	free(st->operator);
 	free(st->os_user);
+	free(st->db_user);
 	free(st->error);
 	free(st->gone);
 	free(st->warning);
@@ -526,6 +528,12 @@ const char *
 state_operator(const struct state *st)
 {
 	return st->operator;
+}
+
+const char *
+state_db_user(const struct state *st)
+{
+	return st->db_user;
 }
 
 void

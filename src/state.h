@@ -176,9 +176,15 @@ void state_set_runbook(struct state *, const char *name);
 /* Something the user of a file opened should be told (one line), or NULL:
  * a reader on a full disk reads the file as last written. */
 const char *state_warning(struct state *);
-/* Who acts: recorded in every audit entry. Strings are copied. */
+/* Who acts: recorded in every audit entry. Strings are copied. The
+ * os_user starts as the OS login, or on a store that authenticates its
+ * users (PostgreSQL) as the database user, state_db_user. */
 void state_set_actor(struct state *, const char *operator, const char *os_user);
 const char *state_operator(const struct state *);
+/* The user the store authenticated (PostgreSQL's session_user), or NULL
+ * for a store that authenticates nobody (a SQLite file). Approvals at a
+ * checkpoint count distinct users of it when it is not NULL. */
+const char *state_db_user(const struct state *);
 const char *state_error(struct state *);
 /* Has another connection changed the file since the last call? */
 int state_changed(struct state *);

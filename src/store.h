@@ -57,6 +57,7 @@ struct state {
 	char *runbook; /* state_set_runbook's, or NULL */
 	char *operator;
 	char *os_user;
+	char *db_user;  /* set by open if the store authenticates users */
 	char host[256]; /* this machine, for the lease */
 	int in_tx;      /* begin was called and not yet ended */
 	char *error;

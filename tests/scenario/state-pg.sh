@@ -11,6 +11,14 @@ DB="postgresql://cutover@127.0.0.1:$PGPORT/cutover"
 export CUTOVER_STATE=$DB LEDGER=$T/ledger
 : >"$LEDGER"
 C() { "$CUTOVER" "$@"; }
+# alice and bob are database users of their own (members of the schema's
+# owner): approvals count distinct database users.
+pg_psql "CREATE ROLE alice_db LOGIN IN ROLE cutover;
+    CREATE ROLE bob_db LOGIN IN ROLE cutover" >/dev/null
+DBA="postgresql://alice_db@127.0.0.1:$PGPORT/cutover"
+DBB="postgresql://bob_db@127.0.0.1:$PGPORT/cutover"
+CA() { CUTOVER_STATE=$DBA "$CUTOVER" "$@"; }
+CB() { CUTOVER_STATE=$DBB "$CUTOVER" "$@"; }
 
 # --- The store through two handles: fencing, liveness, NOTIFY -------------
 pg_createdb unit
@@ -26,6 +34,10 @@ rb=$T/wave.yaml
 cat >"$rb" <<'YAML'
 cutover: 1
 name: wave
+operators:
+  alice: [alice_db]
+  bob: [bob_db]
+  carol: [cutover]
 roles:
   duty-manager: [alice, bob]
 settings:
@@ -57,10 +69,10 @@ check "status --json from PostgreSQL" jq -e '.runbook == "wave" and .run == 1 an
 expect_rc 0 C confirm "$rb" announce --note "stores told" --operator carol
 expect_rc 5 C run "$rb"
 contains "$T/err" "gate waits for 2 more go"
-expect_rc 0 C decide "$rb" gate go --reason "counts match" --operator alice
+expect_rc 0 CA decide "$rb" gate go --reason "counts match" --operator alice
 check "one go of two: still awaiting" test "$(step_state "$rb" gate)" = awaiting
-expect_rc 4 C decide "$rb" gate go --reason again --operator alice
-expect_rc 0 C decide "$rb" gate go --reason agreed --operator bob
+expect_rc 4 CA decide "$rb" gate go --reason again --operator alice
+expect_rc 0 CB decide "$rb" gate go --reason agreed --operator bob
 check "two distinct go: succeeded" test "$(step_state "$rb" gate)" = succeeded
 expect_rc 1 C run "$rb"
 contains "$T/err" "step flaky failed"
@@ -92,13 +104,13 @@ contains "$T/out" "audit trail intact"
 expect_rc 5 C run "$rb" --new-run
 expect_rc 0 C confirm "$rb" announce
 expect_rc 5 C run "$rb"
-expect_rc 0 C decide "$rb" gate go --reason a --operator alice
-expect_rc 0 C decide "$rb" gate go --reason b --operator bob
+expect_rc 0 CA decide "$rb" gate go --reason a --operator alice
+expect_rc 0 CB decide "$rb" gate go --reason b --operator bob
 expect_rc 1 C run "$rb"
 expect_rc 0 C skip "$rb" optional --reason "not tonight either"
 expect_rc 0 C run "$rb"
 check "run 2 complete" test "$(C status "$rb" --json | jq -r '.run, .state' | tr '\n' ' ')" = "2 complete "
-expect_rc 5 C rollback "$rb" --to gate --operator alice
+expect_rc 5 CA rollback "$rb" --to gate --operator alice
 contains "$T/out" "2 step(s) to undo"
 check "last rolled back" test "$(step_state "$rb" last)" = rolled_back
 contains "$LEDGER" "undo-last"
@@ -208,7 +220,7 @@ phases:
       - {id: slow, type: local, run: sleep 4; echo "slow $CUTOVER_RUN" >> $LEDGER}
       - {id: after, type: local, run: echo "after $CUTOVER_RUN" >> $LEDGER}
 YAML
-(exec "$CUTOVER" run "$fb" --operator alice >"$T/a.out" 2>&1) &
+(CUTOVER_STATE=$DBA exec "$CUTOVER" run "$fb" >"$T/a.out" 2>&1) &
 apid=$!
 i=0
 while [ $i -lt 100 ] && ! grep -qs "slow: running" "$T/a.out"; do
@@ -217,16 +229,16 @@ while [ $i -lt 100 ] && ! grep -qs "slow: running" "$T/a.out"; do
 done
 check "driver A started the slow step" grep -q "slow: running" "$T/a.out"
 # While A's lease is fresh, another driver is refused and told who drives.
-expect_rc 4 C run "$fb" --operator bob
+expect_rc 4 CB run "$fb"
 contains "$T/err" "is driven by pid $apid"
-contains "$T/err" "operator alice"
+contains "$T/err" "operator alice_db"
 kill -STOP $apid
 token_a=$(pg_psql "SELECT token FROM cutover.lease WHERE runbook='fence'")
 # A is frozen (a laptop lid shut): its lease runs out on the server's clock.
 pg_psql "UPDATE cutover.lease SET renewed_at = now() - interval '1 hour' WHERE runbook='fence'"
 expect_rc 0 C status "$fb"
 lacks "$T/out" "driven by"
-C run "$fb" --operator bob >"$T/b.out" 2>&1
+CB run "$fb" >"$T/b.out" 2>&1
 brc=$?
 check "driver B took over and stopped (exit $brc)" test $brc = 5 -o $brc = 0
 token_b=$(pg_psql "SELECT coalesce(max(token), 0) FROM cutover.lease WHERE runbook='fence'")

@@ -927,6 +927,38 @@ test_steps_while_parsing(void **state)
 	diags_free(&d);
 }
 
+/* operators: names to database users; settings.operator. */
+static void
+test_operators(void **state)
+{
+	static const char text[] =
+	    "cutover: 1\n"
+	    "name: ops\n"
+	    "operators:\n"
+	    "  alice: [alice_db, alice_ro]\n"
+	    "  al: [alice_db]\n"
+	    "  bob: [bob_db]\n"
+	    "settings: {operator: os-user}\n"
+	    "phases:\n"
+	    "  - {id: p, steps: [{id: s, type: manual}]}\n";
+	struct runbook *rb = load_ok(text, sizeof text - 1);
+
+	(void)state;
+	assert_int_equal(rb->noperators, 3);
+	assert_int_equal(rb->operator_mode, RB_OPERATOR_OS_USER);
+	assert_true(runbook_operator_is(rb, "alice", "alice_ro"));
+	assert_true(runbook_operator_is(rb, "al", "alice_db"));
+	assert_false(runbook_operator_is(rb, "al", "alice_ro"));
+	assert_false(runbook_operator_is(rb, "bob", "alice_db"));
+	assert_false(runbook_operator_is(rb, "carol", "carol"));
+	/* One alias names the user; two leave it nameless. */
+	assert_string_equal(runbook_operator_of(rb, "bob_db"), "bob");
+	assert_string_equal(runbook_operator_of(rb, "alice_ro"), "alice");
+	assert_null(runbook_operator_of(rb, "alice_db"));
+	assert_null(runbook_operator_of(rb, "nobody"));
+	runbook_free(rb);
+}
+
 int
 main(void)
 {
@@ -941,6 +973,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_steps_while_parsing),
+		cmocka_unit_test(test_operators),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
