@@ -18,6 +18,17 @@
  * estimate. For a run without idle gaps, end - start is the estimated
  * duration.
  *
+ * Lanes (SPEC §8): the instances of a for_each phase form one lane per
+ * entity (same group, same lane), and at most `parallel` lanes of a group
+ * run at once. Lanes are list-scheduled: lanes already begun keep the
+ * slots they took, in the order they began; the others take the slot that
+ * frees first, in entity order (the order they first appear in v). An
+ * instance then starts no sooner than its lane's slot is free and its
+ * needs have ended. An instance with no rehearsal time of its own is
+ * estimated by the step's median over entities in the latest rehearsal
+ * (median), before its planned duration. Steps outside lanes (group 0)
+ * are as above: as many at once as their needs allow.
+ *
  * Pure computation, no I/O: the caller fills the inputs (report.c does it
  * from the state file), eta_compute fills the outputs.
  */
@@ -32,6 +43,7 @@ enum eta_source {
 	ETA_ACTUAL,    /* the step is done: its own time */
 	ETA_REHEARSAL, /* a rehearsal's actual time */
 	ETA_PLANNED,   /* the runbook's planned duration */
+	ETA_MEDIAN,    /* the step's median over entities in a rehearsal */
 };
 
 struct eta_step {
@@ -40,11 +52,16 @@ struct eta_step {
 	size_t ndeps;
 	int64_t planned;   /* ms, -1 if not given */
 	int64_t rehearsal; /* ms, -1 if none */
+	int64_t median;    /* ms, -1 if none: the step's median over entities */
 	int64_t actual;    /* ms, when done */
 	int64_t start;     /* epoch ms of its first activity, -1 if none */
 	int64_t end;       /* epoch ms it ended, -1 if not */
 	int done;          /* succeeded or skipped: actual is final */
 	int active;        /* running or awaiting now */
+	size_t group;      /* 0, or 1 + the for_each phase it is an instance of */
+	size_t lane;       /* its entity: instances of a group with the same
+	                    * lane are one lane */
+	int parallel;      /* lanes of its group at once (< 1: 1) */
 
 	/* outputs */
 	int64_t estimate;      /* ms, by the rule */
@@ -55,6 +72,8 @@ struct eta_step {
 	int64_t finish;        /* forecast epoch ms of its end */
 	int critical;          /* on the critical path */
 	int late;              /* done or under way longer than planned */
+	size_t after;          /* 1 + the step whose lane freed the slot its
+	                        * lane waited for, else 0 */
 };
 
 struct eta {
@@ -70,7 +89,8 @@ struct eta {
 	int complete;      /* every step is done */
 };
 
-/* Name of a source: "actual", "rehearsal", "planned", "none". */
+/* Name of a source: "actual", "rehearsal", "planned", "median",
+ * "none". */
 const char *eta_source_name(enum eta_source);
 
 /*
@@ -83,7 +103,8 @@ void eta_compute(struct eta_step *v, size_t n, int64_t start, int64_t now,
     struct eta *out);
 
 /* The longest chain by planned durations among the steps with mask[i]
- * set, following only dependencies inside the mask (a phase's plan). */
+ * set, following only dependencies inside the mask, lanes scheduled as
+ * eta_compute does (a phase's plan). */
 int64_t eta_plan_within(const struct eta_step *v, size_t n,
     const unsigned char *mask);
 

@@ -16,6 +16,18 @@
 #define T0 (1800000000000LL)
 
 static void step_init(struct eta_step *, int64_t planned);
+static void lanes_init(struct eta_step *, int parallel);
+
+/* Lanes: 0 "start" (5 min), then a for_each phase of steps a and b (b
+ * needs a) for 10 entities: a@k at 1 + k, b@k at 11 + k, a@k planned k
+ * min, b@k 1 min, so entity k's lane takes k + 1 min; then 21 "end"
+ * (1 min) needs every b. */
+#define NLANES 10
+#define NV (2 + 2 * NLANES)
+static size_t lane_d0[] = { 0 };
+static size_t lane_da[NLANES][1];
+static size_t lane_db[NLANES];
+
 
 /* A step not begun, planned (or -1), with no rehearsal. */
 static void
@@ -24,6 +36,7 @@ step_init(struct eta_step *s, int64_t planned)
 	memset(s, 0, sizeof *s);
 	s->planned = planned;
 	s->rehearsal = -1;
+	s->median = -1;
 	s->actual = -1;
 	s->start = s->end = -1;
 }
@@ -213,6 +226,121 @@ test_plan_within(void **unused)
 	assert_int_equal(eta_plan_within(v, 3, all), 13 * MIN);
 }
 
+static void
+lanes_init(struct eta_step *v, int parallel)
+{
+	size_t k;
+
+	step_init(&v[0], 5 * MIN);
+	for (k = 0; k < NLANES; k++) {
+		step_init(&v[1 + k], (int64_t)k * MIN);
+		step_init(&v[11 + k], 1 * MIN);
+		v[1 + k].deps = lane_d0;
+		v[1 + k].ndeps = 1;
+		lane_da[k][0] = 1 + k;
+		v[11 + k].deps = lane_da[k];
+		v[11 + k].ndeps = 1;
+		v[1 + k].group = v[11 + k].group = 1;
+		v[1 + k].lane = v[11 + k].lane = 100 + k;
+		v[1 + k].parallel = v[11 + k].parallel = parallel;
+		lane_db[k] = 11 + k;
+	}
+	step_init(&v[21], 1 * MIN);
+	v[21].deps = lane_db;
+	v[21].ndeps = NLANES;
+}
+
+/* 10 lanes of 1..10 min on 3 slots, in entity order: the slots free at
+ * 1, 2, 3, then 5, 7, 9, then 12, 15, 18, and lane 9 ends at 22; with
+ * start and end that is 28 min, through lanes 0, 3, 6 and 9. */
+static void
+test_lanes_parallel(void **unused)
+{
+	static const int crit[] = { 0, 1, 11, 4, 14, 7, 17, 10, 20, 21 };
+	struct eta_step v[NV];
+	unsigned char mask[NV] = { 0 };
+	struct eta e;
+	size_t k, ncrit = 0;
+
+	lanes_init(v, 3);
+	eta_compute(v, NV, T0, T0, &e);
+	assert_int_equal(e.path_ms, 28 * MIN);
+	assert_int_equal(e.plan_ms, 28 * MIN);
+	assert_int_equal(e.finish, T0 + 28 * MIN);
+	assert_int_equal(v[20].finish, T0 + 27 * MIN); /* b@9 */
+	assert_int_equal(v[17].finish, T0 + 17 * MIN); /* b@6 */
+	assert_int_equal(v[14].path, 10 * MIN);        /* b@3 */
+	for (k = 0; k < sizeof crit / sizeof crit[0]; k++)
+		assert_true(v[crit[k]].critical);
+	for (k = 0; k < NV; k++)
+		ncrit += v[k].critical;
+	assert_int_equal(ncrit, sizeof crit / sizeof crit[0]);
+	for (k = 1; k <= 2 * NLANES; k++)
+		mask[k] = 1;
+	assert_int_equal(eta_plan_within(v, NV, mask), 22 * MIN);
+
+	/* As many slots as lanes: only the longest lane counts. */
+	lanes_init(v, NLANES);
+	eta_compute(v, NV, T0, T0, &e);
+	assert_int_equal(e.path_ms, 16 * MIN);
+	assert_int_equal(e.finish, T0 + 16 * MIN);
+	/* One slot: every lane after the other, 55 min of lanes. */
+	lanes_init(v, 0);
+	eta_compute(v, NV, T0, T0, &e);
+	assert_int_equal(e.path_ms, 61 * MIN);
+}
+
+/* Lanes already under way keep their slots; the rest queue in entity
+ * order from now. */
+static void
+test_lanes_running(void **unused)
+{
+	struct eta_step v[NV];
+	struct eta e;
+
+	lanes_init(v, 3);
+	v[0].done = 1;
+	v[0].actual = 5 * MIN;
+	v[0].start = T0;
+	v[0].end = T0 + 5 * MIN;
+	v[9].active = v[10].active = 1; /* a@8, a@9 */
+	v[9].start = v[10].start = T0 + 5 * MIN;
+	eta_compute(v, NV, T0, T0 + 5 * MIN, &e);
+	assert_int_equal(v[19].finish, T0 + 14 * MIN); /* b@8 */
+	assert_int_equal(v[20].finish, T0 + 15 * MIN); /* b@9 */
+	assert_int_equal(v[11].finish, T0 + 6 * MIN);  /* b@0 */
+	assert_int_equal(v[14].finish, T0 + 15 * MIN); /* b@3 */
+	assert_int_equal(v[15].finish, T0 + 19 * MIN); /* b@4 */
+	assert_int_equal(v[17].finish, T0 + 22 * MIN); /* b@6 */
+	assert_int_equal(v[18].finish, T0 + 27 * MIN); /* b@7 */
+	assert_int_equal(e.finish, T0 + 28 * MIN);
+	assert_int_equal(e.remaining, 23 * MIN);
+}
+
+/* An instance: its own rehearsal, else the step's median over entities,
+ * else planned; a plain step has no median. */
+static void
+test_lanes_median(void **unused)
+{
+	struct eta_step v[NV];
+	struct eta e;
+
+	lanes_init(v, NLANES);
+	v[10].median = 2 * MIN;               /* a@9: planned 9 */
+	v[9].median = 2 * MIN;                /* a@8: planned 8 ... */
+	v[9].rehearsal = 3 * MIN;             /* ... its own time wins */
+	v[0].median = 1 * MIN;                /* not an instance */
+	eta_compute(v, NV, T0, T0, &e);
+	assert_int_equal(v[10].source, ETA_MEDIAN);
+	assert_int_equal(v[10].estimate, 2 * MIN);
+	assert_string_equal(eta_source_name(v[10].source), "median");
+	assert_int_equal(v[9].source, ETA_REHEARSAL);
+	assert_int_equal(v[9].estimate, 3 * MIN);
+	assert_int_equal(v[0].source, ETA_PLANNED);
+	/* the longest lane is now entity 7's: 8 min */
+	assert_int_equal(e.path_ms, 14 * MIN);
+}
+
 /* No steps: nothing to wait for. */
 static void
 test_empty(void **unused)
@@ -238,6 +366,9 @@ main(void)
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_plan_within),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_lanes_parallel),
+		cmocka_unit_test(test_lanes_running),
+		cmocka_unit_test(test_lanes_median),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
