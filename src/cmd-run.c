@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -49,11 +50,12 @@ cmd_run_explain(const struct cmd_ctx *c, struct engine *e, int rc)
 		note = escape_field(&l, stderr, s->note);
 		if (rc == EXIT_FAILED && s->state == ST_FAILED)
 			fprintf(stderr, "cutover: step %s failed%s%s; see `cutover "
-			    "log %s %s`, then retry or skip it\n", s->def->id,
+			    "log %s %s`, then retry or skip it\n", s->id,
 			    note ? ": " : "", note ? note : "", path,
-			    s->def->id);
+			    s->id);
 		if (rc == EXIT_WAITING && s->state == ST_AWAITING)
-			cmd_waiting_print(c, engine_state(e), engine_run_info(e)->id, s->def, s->undo,
+			cmd_waiting_print(c, engine_state(e),
+			    engine_run_info(e)->id, s->id, s->def, s->undo,
 			    stderr);
 	}
 	escape_list_free(&l);
@@ -64,7 +66,7 @@ cmd_run_exec(struct cmd_ctx *c)
 {
 	struct engine *e = c->e;
 	const char *until = cmd_opt(c, "--until");
-	char head[65];
+	char head[65], *why;
 	int rc;
 
 	if (strcmp(engine_run_info(e)->state, "open") != 0) {
@@ -74,8 +76,9 @@ cmd_run_exec(struct cmd_ctx *c)
 		return EXIT_DONE;
 	}
 	if (until != NULL && engine_set_until(e, until) != 0) {
-		fprintf(stderr, "cutover: --until: no step %s in runbook %s\n",
-		    until, c->rb->name);
+		why = engine_find_why(e, until);
+		fprintf(stderr, "cutover: --until: %s\n", why);
+		free(why);
 		return EXIT_USAGE;
 	}
 	rc = engine_run(e);

@@ -216,15 +216,16 @@ status_waiting(const struct cmd_ctx *c, struct run_info *r,
     struct step_row *v, size_t n)
 {
 	struct rb_step *d;
+	struct rb_entity *en;
 	size_t i;
 
 	if (strcmp(r->state, "open") != 0)
 		return;
 	for (i = 0; i < n; i++)
 		if (v[i].state == ST_AWAITING &&
-		    (d = runbook_find_step(c->rb, v[i].id)) != NULL)
-			cmd_waiting_print(c, c->st, r->id, d, v[i].undo,
-			    stdout);
+		    runbook_instance_find(c->rb, v[i].id, &d, &en) == 0)
+			cmd_waiting_print(c, c->st, r->id, v[i].id, d,
+			    v[i].undo, stdout);
 }
 
 static int

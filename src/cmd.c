@@ -396,12 +396,6 @@ cmd_open(struct cmd_ctx *c, struct engine_opts *o, struct runbook **rb,
 	*e = NULL;
 	if ((rc = cmd_load(c->args[0], rb)) != 0)
 		return rc;
-	if (runbook_has_lanes(*rb)) {
-		fprintf(stderr, "cutover: %s: for_each phases are not run by "
-		    "this version yet\n", c->args[0]);
-		rc = EXIT_INVALID;
-		goto fail;
-	}
 	if ((rc = cmd_state(c, *rb, o->create ? STATE_CREATE : 0, st)) != 0)
 		goto fail;
 	o->mode = c->mode;
@@ -455,9 +449,12 @@ static struct engine_step *
 cmd_step(struct engine *e, const char *id)
 {
 	struct engine_step *s = engine_find(e, id);
+	char *why;
 
-	if (s == NULL)
-		fprintf(stderr, "cutover: no step %s in runbook %s\n", id,
-		    engine_runbook(e)->name);
+	if (s == NULL) {
+		why = engine_find_why(e, id);
+		fprintf(stderr, "cutover: %s\n", why);
+		free(why);
+	}
 	return s;
 }

@@ -109,14 +109,14 @@ void cmd_help_print(const struct cmd_entry *ce, FILE *);
 void cmd_help_overview(FILE *);
 
 /*
- * Say that step d of run waits for a person (undo: to be undone by hand),
+ * Say that step id (d, or an instance STEP@ENTITY of d) of run waits for a person (undo: to be undone by hand),
  * who may act (its approvers or owner, with the members of those roles)
  * and the exact command to type elsewhere: with --state when the state
  * file is not the default, the runbook path as given (c->args[0], c->rb).
  * On stderr the line starts "cutover: ".
  */
 void cmd_waiting_print(const struct cmd_ctx *c, struct state *, int64_t run,
-    const struct rb_step *d, int undo, FILE *);
+    const char *id, const struct rb_step *d, int undo, FILE *);
 extern const struct cmd_entry cmd_state_entry;
 
 /*

@@ -46,6 +46,7 @@ static const struct {
 	[ST_AWAITING] = { "WAIT", "◆", "?", T_AWAITING },
 	[ST_ROLLED_BACK] = { "rbk", "↺", "<", T_ROLLED_BACK },
 	[ST_ROLLBACK_FAILED] = { "RBKF", "✗", "X", T_ROLLBACK_FAILED },
+	[ST_EXCLUDED] = { "excl", "⊘", "x", T_SKIPPED },
 };
 
 static int ui_put(struct ui *, int, int, int, enum theme_element,
@@ -324,7 +325,7 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 
 	if (sel)
 		ui_fill(ui, y, 0, w, T_SELECTED);
-	else if (ui->search != NULL && (strcasestr(s->def->id, ui->search) ||
+	else if (ui->search != NULL && (strcasestr(s->id, ui->search) ||
 	    (s->def->title && strcasestr(s->def->title, ui->search))))
 		el = T_MATCH;
 	if (engine_step_running(s))
@@ -337,7 +338,7 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 	x++;
 	x += ui_puts(ui, y, x, w - x, stel, ui_states[s->state].shortw);
 	x = 8;
-	x += ui_puts(ui, y, x, w - x - tw - 1, el, s->def->id);
+	x += ui_puts(ui, y, x, w - x - tw - 1, el, s->id);
 	if (s->def->title != NULL && w - x - tw - 3 > 4) {
 		x += ui_puts(ui, y, x, 2, el, "  ");
 		ui_puts(ui, y, x, w - x - tw - 1, sel ? el : T_OUTPUT_INFO,
@@ -590,7 +591,7 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 	ui_output_text(ui, s);
 	attrset(ui->attr[T_BORDER]);
 	mvhline(y, x, UI_HLINE(ui), w);
-	buf_printf(&b, " output of %s", s->def->id);
+	buf_printf(&b, " output of %s", s->id);
 	if (engine_step_running(s) && !ui->watch)
 		buf_printf(&b, ", attempt %d, %s ", s->attempt,
 		    s->phase == PH_VERIFY ? "verifying" : "running");
