@@ -28,7 +28,7 @@
 
 #include "duration.h"
 #include "escape.h"
-#include "report.h"
+#include "report-html.h"
 
 #define SVG_W 1120
 #define SVG_LABEL 210   /* step names */
@@ -37,6 +37,8 @@
 #define SVG_TEXT 900    /* state words */
 #define SVG_TOP 34
 #define SVG_LEGEND 84
+#define LANE_H 18       /* a lane's row: one entity of a for_each phase */
+#define LANE_BAR 12
 #define TAIL_LINES 20   /* of a failed attempt's output */
 #define TAIL_BYTES 4000
 
@@ -61,6 +63,11 @@ static void h_svg(struct buf *, struct report_run *, struct report_run *);
 static int64_t g_span(struct report_run *);
 static void g_defs(struct buf *);
 static void g_axis(struct gantt *, int);
+static void h_short(struct buf *, const char *, size_t);
+static int g_height(struct report_run *, int);
+static int g_lane_in(struct report_run *, size_t, size_t);
+static void g_lanes(struct gantt *, struct report_run *, size_t);
+static void g_lane(struct gantt *, struct report_run *, size_t, size_t);
 static void g_row(struct gantt *, struct report_run *, size_t,
     struct report_run *);
 static void g_bars(struct gantt *, struct report_run *, struct report_step *,
@@ -120,6 +127,9 @@ static const char *h_style =
     "svg{display:block;max-width:100%;height:auto}"
     "svg text{font-family:sans-serif;font-size:12px;fill:#111}"
     "svg .phase{font-weight:bold}svg .axis{fill:#444;font-size:11px}"
+    "svg .wave{font-style:italic;fill:#1d4e89}svg .e-excluded{fill:#8a1c1c}"
+    ".e-excluded{color:#8a1c1c;font-weight:bold}.e-done{color:#1f6b3a}"
+    ".evidence ul{margin:.2em 0 .6em}"
     "footer{margin-top:2em;font-size:.85em;color:#333}"
     "@media (max-width:40em){body{margin:.5em auto;padding:0 .5em}"
     ".outcome{font-size:1.25em}.facts{grid-template-columns:1fr}"
@@ -173,6 +183,41 @@ h_text(struct buf *b, const char *s)
 		h_textn(b, s, strlen(s));
 }
 
+/* At most max bytes of s (cut at a character), "…" when cut. */
+static void
+h_short(struct buf *b, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max) {
+		h_textn(b, s, n);
+		return;
+	}
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	h_textn(b, s, n);
+	buf_adds(b, "…");
+}
+
+void
+report_html_text(struct buf *b, const char *s)
+{
+	h_text(b, s);
+}
+
+void
+report_html_cell(struct buf *b, const char *s)
+{
+	h_cell(b, s);
+}
+
+void
+report_html_ncell(struct buf *b, const char *s)
+{
+	h_ncell(b, s);
+}
+
 static void
 h_cell(struct buf *b, const char *s)
 {
@@ -217,7 +262,7 @@ g_fill(const char *state)
 		{ "succeeded", "#3a9d5d" }, { "failed", "#d1343a" },
 		{ "running", "#2f6fd0" }, { "interrupted", "#e08a1e" },
 		{ "skipped", "#a0a0a0" }, { "rolled_back", "#8a5cc2" },
-		{ "rollback_failed", "#7a0d12" },
+		{ "rollback_failed", "#7a0d12" }, { "excluded", "#c9c9c9" },
 	};
 	size_t i;
 
@@ -240,12 +285,16 @@ report_html(struct buf *b, struct report_run *r, struct report_run *cmp)
 	    report_outcome_words(report_outcome(r)), h_style);
 	h_head(b, r, cmp);
 	h_gonogo(b, r);
+	report_html_evidence(b, r);
 	h_summary(b, r);
+	report_html_waves(b, r);
+	report_html_entities(b, r);
 	h_failures(b, r);
 	h_rollbacks(b, r);
 	h_reconcile(b, r);
 	h_svg(b, r, cmp);
 	h_phases(b, r, cmp);
+	report_html_lanes_compare(b, r, cmp);
 	h_steps(b, r, cmp);
 	h_acts(b, r);
 	h_audit(b, r);
@@ -259,6 +308,7 @@ h_head(struct buf *b, struct report_run *r, struct report_run *cmp)
 	static const char *cls[] = { "open", "complete", "rolled-back",
 		"rolling-back", "aborted" };
 	enum report_outcome o = report_outcome(r);
+	char sel[256];
 
 	buf_printf(b, "<header class=\"banner %s\">\n<h1><span class=\"mode\">"
 	    "%s</span>", r->live ? "live" : "rehearsal",
@@ -268,10 +318,17 @@ h_head(struct buf *b, struct report_run *r, struct report_run *cmp)
 	    (long long)r->info.id, cls[o], r->live ? "Live cutover" :
 	    "Rehearsal", report_outcome_words(o));
 	h_head_facts(b, r);
-	if (cmp != NULL)
-		buf_printf(b, "<p>Compared with run %lld (%s, %s).</p>\n",
-		    (long long)cmp->info.id, cmp->live ? "LIVE" : "rehearsal",
+	if (cmp != NULL) {
+		buf_printf(b, "<p>Compared with run %lld (%s, %s", (long long)
+		    cmp->info.id, cmp->live ? "LIVE" : "rehearsal",
 		    cmp->info.state);
+		if (cmp->lanes) {
+			report_selection(cmp->info.selection, sel, sizeof sel);
+			buf_adds(b, ", ");
+			h_text(b, sel);
+		}
+		buf_adds(b, ").</p>\n");
+	}
 	buf_adds(b, "</header>\n");
 }
 
@@ -279,7 +336,7 @@ h_head(struct buf *b, struct report_run *r, struct report_run *cmp)
 static void
 h_head_facts(struct buf *b, struct report_run *r)
 {
-	char t[96], d[48];
+	char t[96], d[48], sel[256];
 
 	report_local_time(r->start_ms, t, sizeof t);
 	buf_printf(b, "<dl class=\"facts\">\n<dt>Started</dt><dd>%s</dd>\n", t);
@@ -292,6 +349,12 @@ h_head_facts(struct buf *b, struct report_run *r)
 		buf_printf(b, "<dt>Ended</dt><dd>not yet: open for %s</dd>\n", d);
 	buf_adds(b, "<dt>Opened by</dt><dd>");
 	h_text(b, r->info.operator ? r->info.operator : "?");
+	if (r->lanes) {
+		report_selection(r->info.selection, sel, sizeof sel);
+		buf_printf(b, "</dd>\n<dt>Entities</dt><dd>%zu (", r->nents);
+		h_text(b, sel);
+		buf_adds(b, ")");
+	}
 	buf_adds(b, "</dd>\n<dt>Runbook</dt><dd>");
 	h_text(b, r->rb->name);
 	buf_printf(b, ", SHA-256 of its text (secrets redacted) <span class="
@@ -340,12 +403,12 @@ h_svg(struct buf *b, struct report_run *r, struct report_run *cmp)
 	struct gantt g = { b, 1, cmp ? 34 : 24, SVG_TOP };
 	int64_t span = g_span(r);
 	size_t i, p;
-	int rows = (int)(r->rb->nphases + r->nsteps), h;
+	int h;
 
 	if (cmp != NULL && g_span(cmp) > span)
 		span = g_span(cmp);
 	g.span = span > 0 ? span : 1000;
-	h = SVG_TOP + rows * g.row_h + SVG_LEGEND;
+	h = SVG_TOP + g_height(r, g.row_h) + SVG_LEGEND;
 	buf_printf(b, "<section class=\"timeline\">\n<h2>Timeline</h2>\n<svg xmlns=\"http://www.w3"
 	    ".org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 	    "role=\"img\" aria-label=\"Timeline of run %lld\">\n", SVG_W, h,
@@ -359,6 +422,10 @@ h_svg(struct buf *b, struct report_run *r, struct report_run *cmp)
 		                                 : r->rb->phases[p].id);
 		buf_adds(b, "</text>\n");
 		g.y += g.row_h;
+		if (r->rb->phases[p].for_each && r->lanes) {
+			g_lanes(&g, r, p);
+			continue;
+		}
 		for (i = 0; i < r->nsteps; i++)
 			if (r->steps[i].def && r->steps[i].def->phase == p)
 				g_row(&g, r, i, cmp);
@@ -368,6 +435,121 @@ h_svg(struct buf *b, struct report_run *r, struct report_run *cmp)
 			g_row(&g, r, i, cmp);
 	g_legend(&g, h - SVG_LEGEND + 14, cmp);
 	buf_adds(b, "</svg>\n</section>\n");
+}
+
+/* The height of the timeline's rows: a row per phase and per step, and
+ * in a for_each phase a lane per entity, under a line per wave. */
+static int
+g_height(struct report_run *r, int row_h)
+{
+	const char *wave = NULL;
+	size_t i, p;
+	int h = 0;
+
+	for (p = 0; p < r->rb->nphases; p++) {
+		h += row_h;
+		if (!(r->rb->phases[p].for_each && r->lanes)) {
+			for (i = 0; i < r->nsteps; i++)
+				if (r->steps[i].def && r->steps[i].def->phase == p)
+					h += row_h;
+			continue;
+		}
+		for (i = 0; i < r->nents; i++) {
+			if (!g_lane_in(r, i, p))
+				continue;
+			if (r->nwaves > 1 && (wave == NULL || strcmp(wave,
+			        r->ents[i].def->wave ? r->ents[i].def->wave : "")))
+				h += LANE_H;
+			wave = r->ents[i].def->wave ? r->ents[i].def->wave : "";
+			h += LANE_H;
+		}
+		wave = NULL;
+	}
+	for (i = 0; i < r->nsteps; i++)
+		if (r->steps[i].def == NULL)
+			h += row_h;
+	return h;
+}
+
+/* Has entity e instances in phase p? */
+static int
+g_lane_in(struct report_run *r, size_t e, size_t p)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsteps; i++)
+		if (r->steps[i].ent == e && r->steps[i].def->phase == p)
+			return 1;
+	return 0;
+}
+
+/* A for_each phase: one lane per entity, under a line per wave when the
+ * run has several. */
+static void
+g_lanes(struct gantt *g, struct report_run *r, size_t p)
+{
+	const char *wave = NULL, *w;
+	size_t e;
+
+	for (e = 0; e < r->nents; e++) {
+		if (!g_lane_in(r, e, p))
+			continue;
+		w = r->ents[e].def->wave ? r->ents[e].def->wave : "";
+		if (r->nwaves > 1 && (wave == NULL || strcmp(wave, w) != 0)) {
+			buf_printf(g->b, "<text class=\"wave\" x=\"8\" y=\"%d\">"
+			    "wave ", g->y + LANE_H - 5);
+			h_text(g->b, *w ? w : "(none)");
+			buf_adds(g->b, "</text>\n");
+			g->y += LANE_H;
+		}
+		wave = w;
+		g_lane(g, r, e, p);
+	}
+}
+
+/* Entity e's lane in phase p: its instances' bars on one row, its state,
+ * time and any exclusion at the end. */
+static void
+g_lane(struct gantt *g, struct report_run *r, size_t e, size_t p)
+{
+	struct report_entity *en = &r->ents[e];
+	struct report_step *s;
+	char d[48], c[256];
+	int64_t first = -1, last = -1;
+	size_t i;
+
+	report_ent_counts(en, c, sizeof c);
+	buf_adds(g->b, "<g><title>");
+	h_text(g->b, en->def->id);
+	if (en->def->title != NULL) {
+		buf_adds(g->b, " ");
+		h_text(g->b, en->def->title);
+	}
+	buf_printf(g->b, ": %s, %s</title>\n<text x=\"14\" y=\"%d\">",
+	    report_ent_state_name(en->state), c, g->y + LANE_BAR - 2);
+	h_text(g->b, en->def->id);
+	buf_adds(g->b, "</text>\n");
+	for (i = 0; i < r->nsteps; i++) {
+		s = &r->steps[i];
+		if (s->ent != e || s->def->phase != p)
+			continue;
+		g_bars(g, r, s, g->y + 2, LANE_BAR, 0);
+		if (s->start_ms >= 0 && (first < 0 || s->start_ms < first))
+			first = s->start_ms;
+		if (s->end_ms > last)
+			last = s->end_ms;
+	}
+	report_human(first >= 0 && last >= first ? last - first : -1, d,
+	    sizeof d);
+	buf_printf(g->b, "<text x=\"%d\" y=\"%d\" class=\"e-%s\">%s %s",
+	    SVG_TEXT, g->y + LANE_BAR - 2, report_ent_state_name(en->state),
+	    report_ent_state_name(en->state), strcmp(d, "-") ? d : "");
+	if (en->state == RENT_EXCLUDED && en->reason != NULL) {
+		buf_adds(g->b, ": ");
+		h_short(g->b, en->reason, 28);
+	}
+	buf_adds(g->b, "</text>\n</g>\n");
+	g->y += LANE_H;
 }
 
 /* The time a run's timeline must show: to now, the forecast end, and the
@@ -473,6 +655,7 @@ g_bars(struct gantt *g, struct report_run *r, struct report_step *s, int y,
     int h, int other)
 {
 	struct attempt_row *a;
+	struct buf tip = { 0 };
 	int64_t st, en;
 	size_t k;
 
@@ -486,9 +669,13 @@ g_bars(struct gantt *g, struct report_run *r, struct report_step *s, int y,
 		a = &s->att[k];
 		st = report_parse_time(a->started_at);
 		en = a->ended_at ? report_parse_time(a->ended_at) : r->now_ms;
+		tip.len = 0;
+		buf_printf(&tip, "%s%s%s", s->entity ? s->row.id : "",
+		    s->entity ? ": " : "", a->state);
 		g_rect(g, g_x(g, st - r->start_ms), g_x(g, en - r->start_ms), y,
-		    h, g_fill(a->state), NULL, a->state);
+		    h, g_fill(a->state), s->entity ? "#fff" : NULL, buf_str(&tip));
 	}
+	buf_free(&tip);
 	if (s->natt == 0 && s->nwaits == 0 && s->end_ms >= 0)
 		g_rect(g, g_x(g, s->end_ms - r->start_ms), g_x(g, s->end_ms -
 		    r->start_ms), y, h, g_fill(step_state_name(s->row.state)),

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -32,6 +33,17 @@ static void js_failures(struct buf *, struct report_run *);
 static void js_diff(struct buf *, struct report_run *, struct report_run *);
 static void js_diff_phases(struct buf *, struct report_run *,
     struct report_run *);
+static void js_diff_lanes(struct buf *, struct report_run *,
+    struct report_run *);
+static void js_stat(struct buf *, int *, const char *,
+    const struct report_lane_stat *);
+static void js_lanes(struct buf *, struct report_run *);
+static void js_entity(struct buf *, struct report_entity *);
+static void js_counts(struct buf *, const size_t *);
+static void js_waves(struct buf *, struct report_run *);
+static void js_checkpoints(struct buf *, struct report_run *);
+static void js_checkpoint(struct buf *, struct report_run *,
+    struct report_step *);
 
 /* "key": an ISO time, or null. */
 static void
@@ -171,11 +183,219 @@ js_run(struct buf *b, struct report_run *r)
 	json_int(b, r->now_ms - r->start_ms, 1);
 	json_key(b, &f, "eta");
 	js_eta(b, r);
+	js_lanes(b, r);
 	js_phases(b, r);
 	js_steps(b, r);
+	js_checkpoints(b, r);
 	js_acts(b, r);
 	js_failures(b, r);
 	buf_addc(b, '}');
+}
+
+/* ,"selection", "entities" and "waves", for a runbook with lanes. */
+static void
+js_lanes(struct buf *b, struct report_run *r)
+{
+	char sel[256];
+	size_t i;
+
+	if (!r->lanes)
+		return;
+	buf_adds(b, ",\"selection\":");
+	json_str(b, r->info.selection && *r->info.selection
+	        ? r->info.selection : NULL);
+	report_selection(r->info.selection, sel, sizeof sel);
+	buf_adds(b, ",\"selection_words\":");
+	json_str(b, sel);
+	buf_adds(b, ",\"entities\":[");
+	for (i = 0; i < r->nents; i++) {
+		if (i > 0)
+			buf_addc(b, ',');
+		js_entity(b, &r->ents[i]);
+	}
+	buf_addc(b, ']');
+	js_waves(b, r);
+}
+
+/* One entity: where it stands, its instances, its exclusion. */
+static void
+js_entity(struct buf *b, struct report_entity *e)
+{
+	int f = 1, g = 1;
+
+	buf_addc(b, '{');
+	json_key(b, &f, "id");
+	json_str(b, e->def->id);
+	json_key(b, &f, "wave");
+	json_str(b, e->def->wave);
+	json_key(b, &f, "title");
+	json_str(b, e->def->title);
+	json_key(b, &f, "state");
+	json_str(b, report_ent_state_name(e->state));
+	json_key(b, &f, "instances");
+	json_int(b, (int64_t)e->ninst, 0);
+	json_key(b, &f, "counts");
+	js_counts(b, e->counts);
+	js_time(b, &f, "started_at", e->start_ms);
+	js_time(b, &f, "ended_at", e->end_ms);
+	json_key(b, &f, "actual_ms");
+	json_int(b, e->actual_ms, 1);
+	json_key(b, &f, "failures");
+	json_int(b, e->failures, 0);
+	json_key(b, &f, "excluded");
+	if (e->state != RENT_EXCLUDED) {
+		buf_adds(b, "null}");
+		return;
+	}
+	buf_addc(b, '{');
+	json_key(b, &g, "reason");
+	json_str(b, e->reason);
+	json_key(b, &g, "by");
+	json_str(b, e->excluded_by);
+	js_time(b, &g, "at", e->excluded_ms);
+	buf_adds(b, "}}");
+}
+
+/* {"state": n, ...} of the states with instances. */
+static void
+js_counts(struct buf *b, const size_t *counts)
+{
+	size_t s;
+	int f = 1;
+
+	buf_addc(b, '{');
+	for (s = 0; s < ST_NSTATES; s++) {
+		if (counts[s] == 0)
+			continue;
+		json_key(b, &f, step_state_name((enum step_state)s));
+		json_int(b, (int64_t)counts[s], 0);
+	}
+	buf_addc(b, '}');
+}
+
+/* ,"waves":[...] */
+static void
+js_waves(struct buf *b, struct report_run *r)
+{
+	struct report_wave *w;
+	size_t k;
+	int f;
+
+	buf_adds(b, ",\"waves\":[");
+	for (k = 0; k < r->nwaves; k++) {
+		w = &r->waves[k];
+		buf_adds(b, k ? ",{" : "{");
+		f = 1;
+		json_key(b, &f, "wave");
+		json_str(b, *w->name ? w->name : NULL);
+		json_key(b, &f, "entities");
+		json_int(b, (int64_t)w->nents, 0);
+		json_key(b, &f, "done");
+		json_int(b, (int64_t)w->ndone, 0);
+		json_key(b, &f, "excluded");
+		json_int(b, (int64_t)w->nexcluded, 0);
+		json_key(b, &f, "active");
+		json_int(b, (int64_t)w->nactive, 0);
+		json_key(b, &f, "failures");
+		json_int(b, w->failures, 0);
+		js_time(b, &f, "started_at", w->start_ms);
+		js_time(b, &f, "ended_at", w->end_ms);
+		json_key(b, &f, "median_entity_ms");
+		json_int(b, w->median_ms, 1);
+		json_key(b, &f, "slowest_entity_ms");
+		json_int(b, w->worst_ms, 1);
+		json_key(b, &f, "slowest_entity");
+		json_str(b, w->worst);
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
+/* ,"checkpoints":[...]: what each decision rests on, and the
+ * decisions. */
+static void
+js_checkpoints(struct buf *b, struct report_run *r)
+{
+	size_t i;
+	int any = 0;
+
+	buf_adds(b, ",\"checkpoints\":[");
+	for (i = 0; i < r->nsteps; i++) {
+		if (!report_is_checkpoint(&r->steps[i]))
+			continue;
+		if (any++)
+			buf_addc(b, ',');
+		js_checkpoint(b, r, &r->steps[i]);
+	}
+	buf_addc(b, ']');
+}
+
+/* One checkpoint: {"step", "state", "evidence": [{step, state, line}],
+ * "summary": [lines], "decisions": [...]}. */
+static void
+js_checkpoint(struct buf *b, struct report_run *r, struct report_step *cp)
+{
+	struct buf line = { 0 };
+	struct report_act *a;
+	char **lines;
+	size_t *v, n = report_evidence(r, cp, &v), k;
+	int f = 1, g;
+
+	buf_addc(b, '{');
+	json_key(b, &f, "step");
+	json_str(b, cp->row.id);
+	json_key(b, &f, "entity");
+	json_str(b, cp->entity ? cp->entity->id : NULL);
+	json_key(b, &f, "state");
+	json_str(b, step_state_name(cp->row.state));
+	json_key(b, &f, "evidence");
+	buf_addc(b, '[');
+	for (k = 0; k < n; k++) {
+		buf_adds(b, k ? ",{" : "{");
+		g = 1;
+		json_key(b, &g, "step");
+		json_str(b, r->steps[v[k]].row.id);
+		json_key(b, &g, "state");
+		json_str(b, step_state_name(r->steps[v[k]].row.state));
+		line.len = 0;
+		report_evidence_line(r, &r->steps[v[k]], &line);
+		json_key(b, &g, "line");
+		json_str(b, buf_str(&line));
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+	free(v);
+	buf_free(&line);
+	n = report_evidence_lines(r, cp, &lines);
+	json_key(b, &f, "summary");
+	buf_addc(b, '[');
+	for (k = 0; k < n; k++) {
+		if (k > 0)
+			buf_addc(b, ',');
+		json_str(b, lines[k]);
+	}
+	buf_addc(b, ']');
+	report_lines_free(lines, n);
+	json_key(b, &f, "decisions");
+	buf_addc(b, '[');
+	for (k = 0, g = 0; k < r->nacts; k++) {
+		a = &r->acts[k];
+		if (strcmp(a->action, "decide") != 0 || a->step == NULL ||
+		    strcmp(a->step, cp->row.id) != 0)
+			continue;
+		buf_adds(b, g++ ? ",{" : "{");
+		f = 1;
+		json_key(b, &f, "decision");
+		json_str(b, a->what);
+		json_key(b, &f, "by");
+		json_str(b, a->operator);
+		json_key(b, &f, "at");
+		json_str(b, a->at);
+		json_key(b, &f, "why");
+		json_str(b, a->why);
+		buf_addc(b, '}');
+	}
+	buf_adds(b, "]}");
 }
 
 /* The ETA object. */
@@ -262,6 +482,8 @@ js_step(struct buf *b, struct report_run *r, size_t i)
 	json_str(b, s->def ? step_type_name(s->def->type) : NULL);
 	json_key(b, &f, "title");
 	json_str(b, s->def ? s->def->title : NULL);
+	json_key(b, &f, "entity");
+	json_str(b, s->entity ? s->entity->id : NULL);
 	json_key(b, &f, "state");
 	json_str(b, step_state_name(s->row.state));
 	json_key(b, &f, "needs");
@@ -495,6 +717,62 @@ js_diff(struct buf *b, struct report_run *r, struct report_run *cmp)
 	}
 	buf_addc(b, ']');
 	js_diff_phases(b, r, cmp);
+	js_diff_lanes(b, r, cmp);
+	buf_addc(b, '}');
+}
+
+/* ,"lanes":[...]: per for_each step, the median over entities and the
+ * slowest entity of both runs. */
+static void
+js_diff_lanes(struct buf *b, struct report_run *r, struct report_run *cmp)
+{
+	struct report_lane_stat a, c;
+	struct rb_step *d;
+	size_t k;
+	int f, any = 0;
+
+	if (!r->lanes)
+		return;
+	buf_adds(b, ",\"lanes\":[");
+	for (k = 0; k < r->rb->nsteps; k++) {
+		d = &r->rb->steps[k];
+		if (!runbook_step_in_lanes(r->rb, d))
+			continue;
+		report_lane_stat(r, d, &a);
+		report_lane_stat(cmp, d, &c);
+		buf_adds(b, any++ ? ",{" : "{");
+		f = 1;
+		json_key(b, &f, "step");
+		json_str(b, d->id);
+		js_stat(b, &f, "run", &a);
+		js_stat(b, &f, "compare", &c);
+		json_key(b, &f, "median_delta_ms");
+		if (a.n > 0 && c.n > 0)
+			json_int(b, a.median_ms - c.median_ms, 0);
+		else
+			buf_adds(b, "null");
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
+/* "key": {"instances", "median_ms", "slowest_ms", "slowest_entity"} */
+static void
+js_stat(struct buf *b, int *fp, const char *key,
+    const struct report_lane_stat *s)
+{
+	int f = 1;
+
+	json_key(b, fp, key);
+	buf_addc(b, '{');
+	json_key(b, &f, "instances");
+	json_int(b, (int64_t)s->n, 0);
+	json_key(b, &f, "median_ms");
+	json_int(b, s->median_ms, 1);
+	json_key(b, &f, "slowest_ms");
+	json_int(b, s->worst_ms, 1);
+	json_key(b, &f, "slowest_entity");
+	json_str(b, s->worst);
 	buf_addc(b, '}');
 }
 

@@ -46,6 +46,15 @@ static void md_rollback_act(struct buf *, const struct report_act *);
 static void md_rollback_steps(struct buf *, struct report_run *);
 static void md_output(struct buf *, const struct attempt_row *);
 static void md_header_times(struct buf *, struct report_run *);
+static void md_entities(struct buf *, struct report_run *);
+static void md_entity(struct buf *, struct report_entity *);
+static void md_waves(struct buf *, struct report_run *);
+static void md_evidence(struct buf *, struct report_run *);
+static void md_evidence_cp(struct buf *, struct report_run *,
+    struct report_step *);
+static void md_lanes_compare(struct buf *, struct report_run *,
+    struct report_run *);
+static void md_stat_cells(struct buf *, const struct report_lane_stat *);
 
 /* A table cell: escaped, pipes escaped, line breaks and tabs folded, "-"
  * when empty. */
@@ -81,11 +90,15 @@ report_md(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
 	md_header(b, r, cmp);
 	md_gonogo(b, r);
+	md_evidence(b, r);
 	md_summary(b, r);
+	md_waves(b, r);
+	md_entities(b, r);
 	md_failures(b, r);
 	md_rollbacks(b, r);
 	md_reconcile(b, r);
 	md_phases(b, r, cmp);
+	md_lanes_compare(b, r, cmp);
 	md_steps(b, r, cmp);
 	md_attempts(b, r);
 	md_acts(b, r);
@@ -96,6 +109,7 @@ static void
 md_header(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
 	struct run_info *i = &r->info;
+	char sel[256];
 
 	buf_adds(b, "# ");
 	md_text(b, r->rb->title ? r->rb->title : r->rb->name);
@@ -113,12 +127,23 @@ md_header(struct buf *b, struct report_run *r, struct report_run *cmp)
 	md_header_times(b, r);
 	buf_adds(b, "\n- Opened by: ");
 	md_text(b, i->operator ? i->operator : "?");
+	if (r->lanes) {
+		report_selection(i->selection, sel, sizeof sel);
+		buf_printf(b, "\n- Entities: %zu (", r->nents);
+		md_text(b, sel);
+		buf_adds(b, ")");
+	}
 	buf_printf(b, "\n- Audit head: entry %lld, SHA-256 %s",
 	    (long long)r->audit_id, r->audit_hash[0] ? r->audit_hash : "-");
 	if (cmp != NULL) {
 		buf_printf(b, "\n- Compared with: run %lld (%s, ",
 		    (long long)cmp->info.id, cmp->live ? "LIVE" : "rehearsal");
 		md_text(b, cmp->info.state);
+		if (cmp->lanes) {
+			report_selection(cmp->info.selection, sel, sizeof sel);
+			buf_adds(b, ", ");
+			md_text(b, sel);
+		}
 		buf_adds(b, ")");
 	}
 	buf_adds(b, "\n\n");
@@ -608,4 +633,198 @@ md_rec_list(struct buf *b, const char *json, const char *key,
 		buf_printf(b, "%s\n%s\n%s\n", head, sub == NULL ? "|---|---|"
 		    : "|---|", buf_str(&rows));
 	buf_free(&rows);
+}
+
+/* The evidence each checkpoint rests on, beside who decided what and
+ * why. */
+static void
+md_evidence(struct buf *b, struct report_run *r)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < r->nsteps; i++) {
+		if (!report_is_checkpoint(&r->steps[i]) ||
+		    r->steps[i].row.state == ST_PENDING ||
+		    r->steps[i].row.state == ST_EXCLUDED)
+			continue;
+		if (!any++)
+			buf_adds(b, "## Checkpoint evidence\n\n");
+		md_evidence_cp(b, r, &r->steps[i]);
+	}
+}
+
+/* One checkpoint: its state, its decisions, what they rest on. */
+static void
+md_evidence_cp(struct buf *b, struct report_run *r, struct report_step *cp)
+{
+	struct report_act *a;
+	char **lines, t[96];
+	size_t n = report_evidence_lines(r, cp, &lines), k;
+
+	buf_adds(b, "### ");
+	md_text(b, cp->row.id);
+	buf_adds(b, " (");
+	md_text(b, step_state_name(cp->row.state));
+	buf_adds(b, ")\n\n");
+	for (k = 0; k < r->nacts; k++) {
+		a = &r->acts[k];
+		if (strcmp(a->action, "decide") != 0 || a->step == NULL ||
+		    strcmp(a->step, cp->row.id) != 0)
+			continue;
+		report_local_time(a->at_ms, t, sizeof t);
+		buf_printf(b, "- **%s** by ", strcmp(a->what, "go") == 0 ? "GO"
+		    : strcmp(a->what, "no-go") == 0 ? "NO-GO" : a->what);
+		md_text(b, a->operator);
+		buf_printf(b, " at %s", t);
+		if (a->why != NULL) {
+			buf_adds(b, ": ");
+			md_text(b, a->why);
+		}
+		buf_adds(b, "\n");
+	}
+	buf_adds(b, n > 0 ? "\nRests on:\n\n" : "\nRests on: nothing "
+	    "(no needs, no evidence listed)\n");
+	for (k = 0; k < n; k++) {
+		buf_adds(b, "- ");
+		md_text(b, lines[k]);
+		buf_adds(b, "\n");
+	}
+	buf_adds(b, "\n");
+	report_lines_free(lines, n);
+}
+
+/* Per wave: its entities by state, failures, span, median and slowest
+ * entity. */
+static void
+md_waves(struct buf *b, struct report_run *r)
+{
+	struct report_wave *w;
+	char d[3][48];
+	size_t k;
+
+	if (!r->lanes)
+		return;
+	buf_adds(b, "## Waves\n\n| Wave | Entities | Done | Excluded | Active |"
+	    " Failures | Span | Median entity | Slowest entity |\n"
+	    "|---|---|---|---|---|---|---|---|---|\n");
+	for (k = 0; k < r->nwaves; k++) {
+		w = &r->waves[k];
+		report_human(w->start_ms >= 0 && w->end_ms >= 0
+		    ? w->end_ms - w->start_ms : -1, d[0], sizeof d[0]);
+		report_human(w->median_ms, d[1], sizeof d[1]);
+		report_human(w->worst_ms, d[2], sizeof d[2]);
+		buf_adds(b, "|");
+		md_cell(b, *w->name ? w->name : "(none)");
+		buf_printf(b, " %zu | %zu | %zu | %zu | %d |", w->nents, w->ndone,
+		    w->nexcluded, w->nactive, w->failures);
+		md_cell(b, d[0]);
+		md_cell(b, d[1]);
+		buf_printf(b, " %s%s%s%s |", d[2], w->worst ? " (" : "",
+		    w->worst ? w->worst : "", w->worst ? ")" : "");
+		buf_adds(b, "\n");
+	}
+	if (r->nwaves == 0)
+		buf_adds(b, "| - | 0 | 0 | 0 | 0 | 0 | - | - | - |\n");
+	buf_adds(b, "\n");
+}
+
+/* The per-entity table. */
+static void
+md_entities(struct buf *b, struct report_run *r)
+{
+	size_t i;
+
+	if (!r->lanes)
+		return;
+	buf_adds(b, "## Entities\n\n");
+	if (r->nents == 0) {
+		buf_adds(b, "None\n\n");
+		return;
+	}
+	buf_adds(b, "| Entity | Wave | Title | State | Instances | Duration |"
+	    " Failures | Exclusion |\n|---|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < r->nents; i++)
+		md_entity(b, &r->ents[i]);
+	buf_adds(b, "\n");
+}
+
+/* One entity's row. */
+static void
+md_entity(struct buf *b, struct report_entity *e)
+{
+	struct buf x = { 0 };
+	char c[256], d[48], t[96];
+
+	buf_adds(b, "|");
+	md_cell(b, e->def->id);
+	md_cell(b, e->def->wave);
+	md_cell(b, e->def->title);
+	md_cell(b, report_ent_state_name(e->state));
+	report_ent_counts(e, c, sizeof c);
+	md_cell(b, c);
+	report_human(e->actual_ms, d, sizeof d);
+	md_cell(b, d);
+	buf_printf(b, " %d |", e->failures);
+	if (e->state == RENT_EXCLUDED) {
+		report_local_time(e->excluded_ms, t, sizeof t);
+		buf_printf(&x, "%s (by %s at %s)", e->reason ? e->reason
+		    : "no reason given", e->excluded_by ? e->excluded_by : "?", t);
+	}
+	md_cell(b, buf_str(&x));
+	buf_adds(b, "\n");
+	buf_free(&x);
+}
+
+/* With --compare: each for_each step's median over entities and its
+ * slowest entity in both runs, so one wave's times predict the next. */
+static void
+md_lanes_compare(struct buf *b, struct report_run *r, struct report_run *cmp)
+{
+	struct report_lane_stat a, c;
+	struct rb_step *d;
+	char x[48];
+	size_t k;
+
+	if (cmp == NULL || !r->lanes)
+		return;
+	buf_printf(b, "## Lanes compared with run %lld\n\nPer step of a "
+	    "for_each phase, over the entities of each run.\n\n| Step |"
+	    " Median | Slowest entity | Run %lld median | Run %lld slowest |"
+	    " Median difference |\n|---|---|---|---|---|---|\n",
+	    (long long)cmp->info.id, (long long)cmp->info.id,
+	    (long long)cmp->info.id);
+	for (k = 0; k < r->rb->nsteps; k++) {
+		d = &r->rb->steps[k];
+		if (!runbook_step_in_lanes(r->rb, d))
+			continue;
+		report_lane_stat(r, d, &a);
+		report_lane_stat(cmp, d, &c);
+		buf_adds(b, "|");
+		md_cell(b, d->id);
+		md_stat_cells(b, &a);
+		md_stat_cells(b, &c);
+		if (a.n > 0 && c.n > 0)
+			report_human_delta(a.median_ms - c.median_ms, x, sizeof x);
+		else
+			snprintf(x, sizeof x, "-");
+		md_cell(b, x);
+		buf_adds(b, "\n");
+	}
+	buf_adds(b, "\n");
+}
+
+/* Median and slowest entity cells of a step's spread. */
+static void
+md_stat_cells(struct buf *b, const struct report_lane_stat *s)
+{
+	char m[48], w[48];
+
+	report_human(s->median_ms, m, sizeof m);
+	report_human(s->worst_ms, w, sizeof w);
+	buf_printf(b, " %s (%zu) |", m, s->n);
+	if (s->worst == NULL)
+		buf_adds(b, " - |");
+	else
+		buf_printf(b, " %s (%s) |", w, s->worst);
 }

@@ -34,6 +34,12 @@ static int report_load(struct state *, struct runbook *, int64_t, int,
     struct report_run *);
 static int report_steps(struct state *, struct report_run *, int);
 static void report_deps(struct report_run *);
+static void report_dep_add(struct report_run *, struct report_step *,
+    const struct rb_step *);
+static void report_index(struct report_run *);
+static int report_by_id_cmp(const void *, const void *);
+static void report_median_fill(struct report_run *, struct report_run *,
+    int64_t *);
 static int report_scan(const struct audit_row *, void *);
 static int report_head(const struct audit_row *, void *);
 static void report_rollback_mark(struct report_run *,
@@ -48,6 +54,9 @@ static void report_baseline(struct state *, struct report_run *);
 static int report_baseline_fill(struct report_run *, struct report_run *);
 static void report_estimate(struct report_run *);
 static int state_done(enum step_state);
+
+/* For qsort of report_run.by_id: the run being sorted. */
+static const struct report_run *report_sorting;
 
 /* Is the step done for the ETA rule (its actual time is final)? */
 static int
@@ -114,12 +123,46 @@ report_plan_words(const struct eta *e, char *out, size_t len)
 struct report_step *
 report_find(const struct report_run *r, const char *id)
 {
+	size_t lo = 0, hi = r->nsteps, mid;
+	int c;
+
+	if (r->by_id == NULL)
+		return NULL;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(r->steps[r->by_id[mid]].row.id, id);
+		if (c == 0)
+			return &r->steps[r->by_id[mid]];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int
+report_by_id_cmp(const void *a, const void *b)
+{
+	const struct report_step *s = report_sorting->steps;
+
+	return strcmp(s[*(const size_t *)a].row.id,
+	    s[*(const size_t *)b].row.id);
+}
+
+/* Sort the steps by id for report_find (5,000 instances are looked up
+ * once per audit entry). */
+static void
+report_index(struct report_run *r)
+{
 	size_t i;
 
+	r->by_id = xcalloc(r->nsteps ? r->nsteps : 1, sizeof *r->by_id);
 	for (i = 0; i < r->nsteps; i++)
-		if (strcmp(r->steps[i].row.id, id) == 0)
-			return &r->steps[i];
-	return NULL;
+		r->by_id[i] = i;
+	report_sorting = r;
+	qsort(r->by_id, r->nsteps, sizeof *r->by_id, report_by_id_cmp);
+	report_sorting = NULL;
 }
 
 int
@@ -165,6 +208,7 @@ report_load(struct state *st, struct runbook *rb, int64_t id, int light,
 	if ((rc = report_steps(st, out, light)) != STATE_OK)
 		return rc;
 	report_times(out);
+	report_entities_build(light ? NULL : st, out);
 	if (!light) {
 		t = out->info.runbook_text ? out->info.runbook_text : "";
 		sha256_hex(t, strlen(t), out->text_sha);
@@ -172,7 +216,7 @@ report_load(struct state *st, struct runbook *rb, int64_t id, int light,
 	}
 	out->est = xcalloc(out->nsteps ? out->nsteps : 1, sizeof *out->est);
 	for (i = 0; i < out->nsteps; i++)
-		out->est[i].rehearsal = -1;
+		out->est[i].rehearsal = out->est[i].median = -1;
 	if (!light)
 		report_baseline(st, out);
 	report_estimate(out);
@@ -195,7 +239,10 @@ report_steps(struct state *st, struct report_run *r, int light)
 	r->nsteps = n;
 	for (i = 0; i < n; i++) {
 		r->steps[i].row = rows[i];
-		r->steps[i].def = runbook_find_step(r->rb, rows[i].id);
+		r->steps[i].ent = SIZE_MAX;
+		if (runbook_instance_find(r->rb, rows[i].id, &r->steps[i].def,
+		        &r->steps[i].entity) != 0)
+			r->steps[i].def = NULL;
 		/* With no live driver, what is left running was interrupted. */
 		if (!r->driven && rows[i].state == ST_RUNNING)
 			r->steps[i].row.state = ST_INTERRUPTED;
@@ -204,6 +251,7 @@ report_steps(struct state *st, struct report_run *r, int light)
 			    &r->steps[i].att, &r->steps[i].natt);
 	}
 	free(rows); /* the strings now belong to r->steps */
+	report_index(r);
 	report_deps(r);
 	sc.open = xcalloc(n ? n : 1, sizeof *sc.open);
 	for (i = 0; i < n; i++)
@@ -216,24 +264,50 @@ report_steps(struct state *st, struct report_run *r, int light)
 	return rc;
 }
 
-/* Map each step's resolved needs to indexes into the run's steps. */
+/* Map each step's resolved needs to indexes into the run's steps: an
+ * instance needs the same entity's instances of its phase; a step after a
+ * for_each phase needs every instance of it but the excluded ones. */
 static void
 report_deps(struct report_run *r)
 {
-	struct report_step *s, *d;
+	struct report_step *s;
 	size_t i, k;
 
 	for (i = 0; i < r->nsteps; i++) {
 		s = &r->steps[i];
 		if (s->def == NULL)
 			continue;
-		s->deps = xcalloc(s->def->ndeps ? s->def->ndeps : 1,
-		    sizeof *s->deps);
-		for (k = 0; k < s->def->ndeps; k++) {
-			d = report_find(r, r->rb->steps[s->def->deps[k]].id);
-			if (d != NULL)
-				s->deps[s->ndeps++] = (size_t)(d - r->steps);
+		for (k = 0; k < s->def->ndeps; k++)
+			report_dep_add(r, s, &r->rb->steps[s->def->deps[k]]);
+	}
+}
+
+/* Add what step d stands for to s's needs. */
+static void
+report_dep_add(struct report_run *r, struct report_step *s,
+    const struct rb_step *d)
+{
+	struct report_step *x;
+	char *id;
+	size_t i;
+
+	if (!runbook_step_in_lanes(r->rb, d) || s->entity != NULL) {
+		id = s->entity != NULL && runbook_step_in_lanes(r->rb, d)
+		    ? xprintf("%s@%s", d->id, s->entity->id) : xstrdup(d->id);
+		if ((x = report_find(r, id)) != NULL) {
+			s->deps = xreallocarray(s->deps, s->ndeps + 1,
+			    sizeof *s->deps);
+			s->deps[s->ndeps++] = (size_t)(x - r->steps);
 		}
+		free(id);
+		return;
+	}
+	for (i = 0; i < r->nsteps; i++) {
+		x = &r->steps[i];
+		if (x->def != d || x->row.state == ST_EXCLUDED)
+			continue;
+		s->deps = xreallocarray(s->deps, s->ndeps + 1, sizeof *s->deps);
+		s->deps[s->ndeps++] = i;
 	}
 }
 
@@ -463,8 +537,14 @@ report_baseline_fill(struct report_run *r, struct report_run *b)
 {
 	struct report_step *x;
 	size_t i, left = 0;
+	int64_t *med = xcalloc(r->rb->nsteps + 1, sizeof *med);
 
+	report_median_fill(r, b, med);
 	for (i = 0; i < r->nsteps; i++) {
+		if (r->steps[i].entity != NULL && r->est[i].median < 0) {
+			r->est[i].median = med[r->steps[i].def->index];
+			left += r->est[i].median < 0;
+		}
 		if (r->steps[i].baseline_run != 0)
 			continue;
 		x = report_find(b, r->steps[i].row.id);
@@ -475,7 +555,31 @@ report_baseline_fill(struct report_run *r, struct report_run *b)
 		} else
 			left++;
 	}
+	free(med);
 	return left == 0;
+}
+
+/* med[k]: the median over entities of rehearsal b's times of for_each
+ * step k, where r still needs one; -1 elsewhere. */
+static void
+report_median_fill(struct report_run *r, struct report_run *b, int64_t *med)
+{
+	struct report_lane_stat ls;
+	unsigned char *want = xcalloc(r->rb->nsteps + 1, 1);
+	size_t i;
+
+	for (i = 0; i < r->rb->nsteps; i++)
+		med[i] = -1;
+	for (i = 0; i < r->nsteps; i++)
+		if (r->steps[i].entity != NULL && r->est[i].median < 0)
+			want[r->steps[i].def->index] = 1;
+	for (i = 0; i < r->rb->nsteps; i++) {
+		if (!want[i])
+			continue;
+		report_lane_stat(b, &r->rb->steps[i], &ls);
+		med[i] = ls.median_ms;
+	}
+	free(want);
 }
 
 /* Fill the ETA inputs from the steps and apply the rule. */
@@ -498,6 +602,16 @@ report_estimate(struct report_run *r)
 		e->done = state_done(s->row.state);
 		e->active = s->row.state == ST_RUNNING ||
 		    s->row.state == ST_AWAITING;
+		e->group = 0;
+		if (s->row.state == ST_EXCLUDED) {
+			/* nothing more of it will run: it takes no time */
+			e->done = 1;
+			e->actual = 0;
+		} else if (s->entity != NULL) {
+			e->group = 1 + s->def->phase;
+			e->lane = s->entity->index;
+			e->parallel = r->rb->phases[s->def->phase].parallel;
+		}
 	}
 	eta_compute(r->est, r->nsteps, r->start_ms, r->now_ms, &r->eta);
 }
@@ -615,6 +729,13 @@ report_run_free(struct report_run *r)
 		free(r->acts[i].why);
 	}
 	free(r->acts);
+	for (i = 0; i < r->nents; i++) {
+		free(r->ents[i].reason);
+		free(r->ents[i].excluded_by);
+	}
+	free(r->ents);
+	free(r->waves);
+	free(r->by_id);
 	free(r->audit_at);
 	free(r->steps);
 	free(r->est);

@@ -46,7 +46,10 @@ struct report_act {
 };
 
 struct report_step {
-	struct rb_step *def; /* NULL: not in the runbook any more */
+	struct rb_step *def; /* NULL: not in the runbook any more; for an
+	                      * instance STEP@ENTITY, the for_each step */
+	struct rb_entity *entity; /* an instance's entity, else NULL */
+	size_t ent;          /* its place in report_run.ents, or SIZE_MAX */
 	struct step_row row;
 	struct attempt_row *att;
 	size_t natt;
@@ -59,6 +62,48 @@ struct report_step {
 	int64_t baseline_run; /* run its rehearsal estimate came from, 0 */
 	size_t *deps;     /* indexes into report_run.steps */
 	size_t ndeps;
+};
+
+/* Where an entity of the run stands. */
+enum report_ent_state {
+	RENT_ACTIVE,   /* instances still to end */
+	RENT_EXCLUDED, /* dropped out of the run */
+	RENT_DONE,     /* every instance succeeded or was skipped */
+};
+
+/* An entity of the run: one that has instances in it (the run's
+ * selection), runbook order. */
+struct report_entity {
+	struct rb_entity *def;
+	enum report_ent_state state;
+	char *reason;      /* why it was excluded, NULL */
+	char *excluded_by; /* who excluded it (an operator), NULL */
+	int64_t excluded_ms; /* when, -1 */
+	size_t counts[ST_NSTATES]; /* its instances by state */
+	size_t ninst;
+	int64_t start_ms, end_ms; /* first start, last end of its instances */
+	int64_t actual_ms; /* end - start once every instance ended, else -1 */
+	int failures;      /* failed attempts of its instances */
+};
+
+/* A wave of the run: its entities taken together. */
+struct report_wave {
+	const char *name; /* "" for entities without a wave */
+	size_t nents, ndone, nexcluded, nactive;
+	int failures;
+	int64_t start_ms, end_ms; /* span of its entities, -1 */
+	int64_t median_ms;        /* the median entity's duration, -1 */
+	int64_t worst_ms;         /* the slowest entity's, -1 */
+	const char *worst;        /* its id, NULL */
+};
+
+/* A for_each step over the entities of a run: the spread of its
+ * instances' actual times (succeeded ones). */
+struct report_lane_stat {
+	size_t n;          /* instances with a time */
+	int64_t median_ms; /* -1 when n is 0 */
+	int64_t worst_ms;
+	const char *worst; /* the entity of the slowest, NULL */
 };
 
 /* How a run ended, for the banner of a report. */
@@ -92,6 +137,13 @@ struct report_run {
 	struct eta eta;
 	struct report_act *acts; /* every operator act, in order */
 	size_t nacts;
+	size_t *by_id;    /* steps sorted by id, for report_find */
+	int lanes;        /* the runbook has for_each phases */
+	struct report_entity *ents; /* the run's entities, runbook order */
+	size_t nents;
+	struct report_wave *waves; /* waves with entities in the run, in
+	                            * the runbook's order of waves */
+	size_t nwaves;
 	/* Full loads only: */
 	char text_sha[65]; /* SHA-256 of the kept (redacted) runbook text */
 	int64_t audit_id;  /* the head of the whole audit trail: its last */
@@ -185,6 +237,47 @@ void report_followup(const struct report_run *, const struct report_step *,
 /* Where the last lines (at most nlines, and at most max bytes) of an
  * attempt's kept output start; a->output_len when it has none. */
 size_t report_tail(const struct attempt_row *, size_t nlines, size_t max);
+
+/* The entity of r with id, or NULL. */
+struct report_entity *report_entity_find(const struct report_run *,
+    const char *id);
+/* Words for an entity's state: "active", "excluded", "done". */
+const char *report_ent_state_name(enum report_ent_state);
+/* Its instances by state in words, e.g. "3 succeeded, 1 failed / 4". */
+void report_ent_counts(const struct report_entity *, char *out,
+    size_t len);
+/* The spread of for_each step def's instances in r. */
+void report_lane_stat(const struct report_run *, const struct rb_step *def,
+    struct report_lane_stat *out);
+/* A run's selection (run_info.selection) in words: "all entities",
+ * "wave pilot", "waves pilot, wave-2", "entities store-017, store-042". */
+void report_selection(const char *selection, char *out, size_t len);
+/* Fill r->ents and r->waves from its instances (report_steps did) and,
+ * when st is not NULL, the exclusions of the run (report.c calls it). */
+void report_entities_build(struct state *, struct report_run *);
+
+/*
+ * Checkpoint evidence, from the run's rows: the steps a decision at
+ * checkpoint cp rests on (those of its evidence: list, else those it
+ * needs; a for_each step named stands for its instances: the same
+ * entity's inside a lane, every one outside). Returns their number and a
+ * new array of indexes into r->steps in *out (the caller frees it).
+ */
+size_t report_evidence(const struct report_run *, const struct report_step *cp,
+    size_t **out);
+/* One line on step s as evidence, appended to b: its state, reconcile
+ * counts or verification, failures, exclusion. */
+void report_evidence_line(const struct report_run *,
+    const struct report_step *s, struct buf *b);
+/* The evidence of checkpoint cp as lines of text (a new array of new
+ * strings in *lines; report_lines_free): one per step, and for the
+ * instances of a step together one line of counts followed by one for
+ * each that did not succeed. Returns the number of lines. */
+size_t report_evidence_lines(const struct report_run *,
+    const struct report_step *cp, char ***lines);
+void report_lines_free(char **, size_t);
+/* Is s a checkpoint? */
+int report_is_checkpoint(const struct report_step *);
 
 /* Formats: each appends the whole report of r (compared with cmp when not
  * NULL) to b. */

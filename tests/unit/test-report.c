@@ -1,7 +1,8 @@
 /*
  * test-report.c - what reports say alike: durations for a person, local
  * times, reconcile verdicts, the entries of a stored result (and results
- * cut short or malformed), the tail of an output.
+ * cut short or malformed), the tail of an output; entities, waves and
+ * the spread of a step over entities, the selection in words.
  */
 #include "config.h"
 
@@ -15,12 +16,16 @@
 
 #include <cmocka.h>
 
+#include "diag.h"
 #include "report.h"
+#include "runbook.h"
 
 static const char *human(int64_t);
 static void collect(const char *, const char *, void *);
 static const char *verdict(const char *, enum step_state, double,
     enum report_rec *);
+static void lane_step(struct runbook *, struct report_step *, const char *,
+    size_t, enum step_state, int64_t, int64_t);
 
 static const char *
 human(int64_t ms)
@@ -196,6 +201,123 @@ test_tail(void **state)
 	assert_int_equal(report_tail(&a, 2, 100), 0);
 }
 
+static const char lanes_rb[] =
+    "cutover: 1\n"
+    "name: lanes\n"
+    "entities:\n"
+    "  - {id: s1, wave: pilot}\n"
+    "  - {id: s2, wave: pilot}\n"
+    "  - {id: s3, wave: pilot}\n"
+    "  - {id: s4, wave: late}\n"
+    "  - {id: s5, wave: late}\n"
+    "waves: [pilot, late]\n"
+    "phases:\n"
+    "  - id: p\n"
+    "    for_each: entity\n"
+    "    steps:\n"
+    "      - {id: a, type: local, run: 'true'}\n"
+    "      - {id: b, type: local, run: 'true'}\n";
+
+/* Instance a@E or b@E of entity e (0-based), state st, from t0 for ms. */
+static void
+lane_step(struct runbook *rb, struct report_step *s, const char *step,
+    size_t e, enum step_state st, int64_t t0, int64_t ms)
+{
+	memset(s, 0, sizeof *s);
+	s->def = runbook_find_step(rb, step);
+	s->entity = &rb->entities[e];
+	s->row.state = st;
+	s->start_ms = t0;
+	s->end_ms = ms >= 0 ? t0 + ms : -1;
+	s->actual_ms = ms;
+}
+
+/* Five entities in two waves: s1..s3 done (a: 10, 30, 20 s; b: 5 s), s4
+ * failed at b, s5 not begun. */
+static void
+test_entities(void **state)
+{
+	static const int64_t a_ms[] = { 10000, 30000, 20000 };
+	struct report_step steps[10];
+	struct report_run r;
+	struct report_lane_stat ls;
+	struct runbook *rb;
+	struct diags d = { 0 };
+	char c[128];
+	size_t e;
+
+	(void)state;
+	assert_int_equal(runbook_load_buffer("lanes.yaml", lanes_rb,
+	    strlen(lanes_rb), &rb, &d), 0);
+	for (e = 0; e < 3; e++) {
+		lane_step(rb, &steps[2 * e], "a", e, ST_SUCCEEDED, 0, a_ms[e]);
+		lane_step(rb, &steps[2 * e + 1], "b", e, ST_SUCCEEDED, a_ms[e],
+		    5000);
+	}
+	lane_step(rb, &steps[6], "a", 3, ST_SUCCEEDED, 0, 1000);
+	lane_step(rb, &steps[7], "b", 3, ST_FAILED, 1000, 2000);
+	lane_step(rb, &steps[8], "a", 4, ST_PENDING, -1, -1);
+	lane_step(rb, &steps[9], "b", 4, ST_PENDING, -1, -1);
+	memset(&r, 0, sizeof r);
+	r.rb = rb;
+	r.steps = steps;
+	r.nsteps = 10;
+	report_entities_build(NULL, &r);
+	assert_true(r.lanes);
+	assert_int_equal(r.nents, 5);
+	assert_int_equal(r.ents[1].state, RENT_DONE);
+	assert_int_equal(r.ents[1].actual_ms, 35000);
+	assert_int_equal(r.ents[3].state, RENT_ACTIVE);
+	assert_int_equal(r.ents[3].failures, 1);
+	assert_int_equal(r.ents[3].actual_ms, 3000); /* nothing left to end */
+	assert_int_equal(r.ents[4].actual_ms, -1);
+	report_ent_counts(&r.ents[3], c, sizeof c);
+	assert_string_equal(c, "1 succeeded, 1 failed / 2");
+	assert_int_equal(r.nwaves, 2);
+	assert_string_equal(r.waves[0].name, "pilot");
+	assert_int_equal(r.waves[0].ndone, 3);
+	assert_int_equal(r.waves[0].median_ms, 25000);
+	assert_int_equal(r.waves[0].worst_ms, 35000);
+	assert_string_equal(r.waves[0].worst, "s2");
+	assert_int_equal(r.waves[1].nactive, 2);
+	assert_int_equal(r.waves[1].failures, 1);
+	assert_int_equal(r.waves[1].median_ms, -1);
+	report_lane_stat(&r, runbook_find_step(rb, "a"), &ls);
+	assert_int_equal(ls.n, 4);
+	assert_int_equal(ls.median_ms, 15000); /* 1, 10, 20, 30 s */
+	assert_int_equal(ls.worst_ms, 30000);
+	assert_string_equal(ls.worst, "s2");
+	report_lane_stat(&r, runbook_find_step(rb, "b"), &ls);
+	assert_int_equal(ls.n, 3);
+	assert_int_equal(ls.median_ms, 5000);
+	for (e = 0; e < r.nents; e++)
+		assert_null(r.ents[e].reason);
+	free(r.ents);
+	free(r.waves);
+	runbook_free(rb);
+	diags_free(&d);
+}
+
+static void
+test_selection(void **state)
+{
+	char out[128];
+
+	(void)state;
+	report_selection(NULL, out, sizeof out);
+	assert_string_equal(out, "all entities");
+	report_selection("", out, sizeof out);
+	assert_string_equal(out, "all entities");
+	report_selection("wave:pilot", out, sizeof out);
+	assert_string_equal(out, "wave pilot");
+	report_selection("wave:pilot,wave:wave-2", out, sizeof out);
+	assert_string_equal(out, "waves pilot, wave-2");
+	report_selection("entity:store-017,store-042", out, sizeof out);
+	assert_string_equal(out, "entities store-017, store-042");
+	report_selection("entity:store-017", out, sizeof out);
+	assert_string_equal(out, "entity store-017");
+}
+
 int
 main(void)
 {
@@ -206,6 +328,8 @@ main(void)
 		cmocka_unit_test(test_result_malformed),
 		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_tail),
+		cmocka_unit_test(test_entities),
+		cmocka_unit_test(test_selection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

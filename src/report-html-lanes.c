@@ -1,0 +1,245 @@
+/*
+ * report-html-lanes.c - the HTML report's sections on checkpoint
+ * evidence (what each go rests on, beside who decided what and why),
+ * waves, entities (state, duration, failures, exclusions with reasons)
+ * and, with --compare, the lanes of two runs side by side (a step's median
+ * over entities and its slowest entity in each).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report-html.h"
+
+static void hl_checkpoint(struct buf *, struct report_run *,
+    struct report_step *);
+static void hl_decisions(struct buf *, struct report_run *,
+    struct report_step *);
+static void hl_entity(struct buf *, struct report_entity *);
+static void hl_stat(struct buf *, const struct report_lane_stat *);
+
+void
+report_html_evidence(struct buf *b, struct report_run *r)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < r->nsteps; i++) {
+		if (!report_is_checkpoint(&r->steps[i]) ||
+		    r->steps[i].row.state == ST_PENDING ||
+		    r->steps[i].row.state == ST_EXCLUDED)
+			continue;
+		if (!any++)
+			buf_adds(b, "<section class=\"evidence\">\n<h2>Checkpoint "
+			    "evidence</h2>\n");
+		hl_checkpoint(b, r, &r->steps[i]);
+	}
+	if (any)
+		buf_adds(b, "</section>\n");
+}
+
+/* One checkpoint: the decisions, then what they rest on. */
+static void
+hl_checkpoint(struct buf *b, struct report_run *r, struct report_step *cp)
+{
+	char **lines;
+	size_t n = report_evidence_lines(r, cp, &lines), k;
+
+	buf_adds(b, "<h3>");
+	report_html_text(b, cp->row.id);
+	buf_adds(b, " (");
+	report_html_text(b, step_state_name(cp->row.state));
+	buf_adds(b, ")</h3>\n");
+	hl_decisions(b, r, cp);
+	if (n == 0)
+		buf_adds(b, "<p>Rests on: nothing (no needs, no evidence "
+		    "listed).</p>\n");
+	else
+		buf_adds(b, "<p>Rests on:</p>\n<ul>\n");
+	for (k = 0; k < n; k++) {
+		buf_adds(b, "<li>");
+		report_html_text(b, lines[k]);
+		buf_adds(b, "</li>\n");
+	}
+	if (n > 0)
+		buf_adds(b, "</ul>\n");
+	report_lines_free(lines, n);
+}
+
+/* Who decided what at checkpoint cp, when and why. */
+static void
+hl_decisions(struct buf *b, struct report_run *r, struct report_step *cp)
+{
+	struct report_act *a;
+	char t[96];
+	size_t k;
+	int any = 0;
+
+	for (k = 0; k < r->nacts; k++) {
+		a = &r->acts[k];
+		if (strcmp(a->action, "decide") != 0 || a->step == NULL ||
+		    strcmp(a->step, cp->row.id) != 0)
+			continue;
+		buf_adds(b, any++ ? "<li>" : "<ul class=\"decisions\">\n<li>");
+		buf_printf(b, "<span class=\"%s\">%s</span> by ",
+		    strcmp(a->what, "go") == 0 ? "go" : "nogo",
+		    strcmp(a->what, "go") == 0 ? "GO" : strcmp(a->what,
+		    "no-go") == 0 ? "NO-GO" : "?");
+		report_html_text(b, a->operator);
+		report_local_time(a->at_ms, t, sizeof t);
+		buf_printf(b, " at %s", t);
+		if (a->why != NULL) {
+			buf_adds(b, ": ");
+			report_html_text(b, a->why);
+		}
+		buf_adds(b, "</li>\n");
+	}
+	if (any)
+		buf_adds(b, "</ul>\n");
+}
+
+void
+report_html_waves(struct buf *b, struct report_run *r)
+{
+	struct report_wave *w;
+	char d[48];
+	size_t k;
+
+	if (!r->lanes)
+		return;
+	buf_adds(b, "<section>\n<h2>Waves</h2>\n<div class=\"scroll\"><table>\n"
+	    "<tr><th>Wave</th><th>Entities</th><th>Done</th><th>Excluded</th>"
+	    "<th>Active</th><th>Failures</th><th>Span</th><th>Median entity"
+	    "</th><th>Slowest entity</th></tr>\n");
+	for (k = 0; k < r->nwaves; k++) {
+		w = &r->waves[k];
+		buf_adds(b, "<tr>");
+		report_html_cell(b, *w->name ? w->name : "(none)");
+		buf_printf(b, "<td class=\"num\">%zu</td><td class=\"num\">%zu"
+		    "</td><td class=\"num\">%zu</td><td class=\"num\">%zu</td>"
+		    "<td class=\"num\">%d</td>", w->nents, w->ndone,
+		    w->nexcluded, w->nactive, w->failures);
+		report_human(w->start_ms >= 0 && w->end_ms >= 0
+		    ? w->end_ms - w->start_ms : -1, d, sizeof d);
+		report_html_ncell(b, d);
+		report_human(w->median_ms, d, sizeof d);
+		report_html_ncell(b, d);
+		report_human(w->worst_ms, d, sizeof d);
+		buf_printf(b, "<td>%s", d);
+		if (w->worst != NULL) {
+			buf_adds(b, " (");
+			report_html_text(b, w->worst);
+			buf_adds(b, ")");
+		}
+		buf_adds(b, "</td></tr>\n");
+	}
+	buf_adds(b, "</table></div>\n</section>\n");
+}
+
+void
+report_html_entities(struct buf *b, struct report_run *r)
+{
+	size_t i;
+
+	if (!r->lanes)
+		return;
+	buf_adds(b, "<section>\n<h2>Entities</h2>\n");
+	if (r->nents == 0) {
+		buf_adds(b, "<p class=\"none\">None</p>\n</section>\n");
+		return;
+	}
+	buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>Entity</th><th>"
+	    "Wave</th><th>Title</th><th>State</th><th>Instances</th><th>"
+	    "Duration</th><th>Failures</th><th>Exclusion</th></tr>\n");
+	for (i = 0; i < r->nents; i++)
+		hl_entity(b, &r->ents[i]);
+	buf_adds(b, "</table></div>\n</section>\n");
+}
+
+/* One entity's row. */
+static void
+hl_entity(struct buf *b, struct report_entity *e)
+{
+	char c[256], d[48], t[96];
+
+	buf_adds(b, "<tr>");
+	report_html_cell(b, e->def->id);
+	report_html_cell(b, e->def->wave);
+	report_html_cell(b, e->def->title);
+	buf_printf(b, "<td class=\"e-%s\">%s</td>",
+	    report_ent_state_name(e->state), report_ent_state_name(e->state));
+	report_ent_counts(e, c, sizeof c);
+	report_html_cell(b, c);
+	report_human(e->actual_ms, d, sizeof d);
+	report_html_ncell(b, d);
+	buf_printf(b, "<td class=\"num\">%d</td>", e->failures);
+	if (e->state != RENT_EXCLUDED) {
+		buf_adds(b, "<td>-</td></tr>\n");
+		return;
+	}
+	buf_adds(b, "<td>");
+	report_html_text(b, e->reason ? e->reason : "no reason given");
+	report_local_time(e->excluded_ms, t, sizeof t);
+	buf_adds(b, " (by ");
+	report_html_text(b, e->excluded_by ? e->excluded_by : "?");
+	buf_printf(b, " at %s)</td></tr>\n", t);
+}
+
+void
+report_html_lanes_compare(struct buf *b, struct report_run *r,
+    struct report_run *cmp)
+{
+	struct report_lane_stat a, c;
+	struct rb_step *d;
+	char x[48];
+	size_t k;
+
+	if (cmp == NULL || !r->lanes)
+		return;
+	buf_printf(b, "<section>\n<h2>Lanes compared with run %lld</h2>\n<p>"
+	    "Per step of a for_each phase, over the entities of each run: "
+	    "the median and the slowest entity.</p>\n<div class=\"scroll\">"
+	    "<table>\n<tr><th>Step</th><th>Median</th><th>Slowest entity</th>"
+	    "<th>Run %lld median</th><th>Run %lld slowest</th><th>Median "
+	    "difference</th></tr>\n", (long long)cmp->info.id,
+	    (long long)cmp->info.id, (long long)cmp->info.id);
+	for (k = 0; k < r->rb->nsteps; k++) {
+		d = &r->rb->steps[k];
+		if (!runbook_step_in_lanes(r->rb, d))
+			continue;
+		report_lane_stat(r, d, &a);
+		report_lane_stat(cmp, d, &c);
+		buf_adds(b, "<tr>");
+		report_html_cell(b, d->id);
+		hl_stat(b, &a);
+		hl_stat(b, &c);
+		if (a.n > 0 && c.n > 0)
+			report_human_delta(a.median_ms - c.median_ms, x, sizeof x);
+		else
+			snprintf(x, sizeof x, "-");
+		report_html_ncell(b, x);
+		buf_adds(b, "</tr>\n");
+	}
+	buf_adds(b, "</table></div>\n</section>\n");
+}
+
+/* The median and slowest-entity cells of a step's spread. */
+static void
+hl_stat(struct buf *b, const struct report_lane_stat *s)
+{
+	char m[48], w[48];
+
+	report_human(s->median_ms, m, sizeof m);
+	report_human(s->worst_ms, w, sizeof w);
+	buf_printf(b, "<td class=\"num\">%s (%zu)</td><td>", m, s->n);
+	if (s->worst == NULL)
+		buf_adds(b, "-");
+	else {
+		buf_printf(b, "%s (", w);
+		report_html_text(b, s->worst);
+		buf_adds(b, ")");
+	}
+	buf_adds(b, "</td>");
+}
