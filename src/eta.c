@@ -1,7 +1,8 @@
-/* eta.c - the critical path through `needs`, lanes list-scheduled, and the
- * forecast end of a run. */
+/* eta.c - the critical path through `needs`, the instances of lanes
+ * list-scheduled on their phase's slots, and the forecast end of a run. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +11,9 @@
 
 enum { V_NEW, V_OPEN, V_DONE };
 
-/* The three walks of a group's lanes: by estimates, by plan, by clock. */
-enum { PASS_PATH, PASS_PLAN, PASS_CLOCK, PASS_N };
+/* The three walks of a group's instances: by estimates, by plan, by
+ * clock. */
+enum { PASS_PATH, PASS_PLAN, PASS_CLOCK };
 
 struct eta_walk {
 	struct eta_step *v;
@@ -20,19 +22,33 @@ struct eta_walk {
 	int64_t start, now;
 };
 
-/* The instances of one group, lane by lane. */
-struct eta_group {
-	size_t *idx;     /* members, runbook order */
+/* A heap entry: ordered by key, then by member. */
+struct eta_ev {
+	int64_t key;
+	size_t m;
+};
+
+struct eta_heap {
+	struct eta_ev *v;
 	size_t n;
-	size_t *lane_of; /* per member: its lane, 0-based in first-seen order */
-	size_t *order;   /* lanes in the order they take slots */
-	size_t *first;   /* lane k's members: by[first[k]] .. by[first[k+1]] */
-	size_t *by;      /* members (positions in idx) grouped by lane */
-	size_t nlanes;
-	int64_t *lane_start; /* earliest start of a lane's members, -1 */
-	unsigned char *lseen; /* per member, during one lane's walk */
-	int64_t *val;         /* per member: this pass's value */
+};
+
+/* One group's instances and the state of one pass of the simulation. */
+struct eta_group {
+	size_t *idx;   /* members: indexes into v, runbook order */
+	size_t n;
+	size_t *rfirst; /* member m's dependents in the group: */
+	size_t *rdeps;  /* rdeps[rfirst[m]] .. rdeps[rfirst[m + 1]] */
 	int parallel;
+	/* one pass */
+	int64_t *ready; /* no sooner than: the needs ended so far */
+	size_t *left;   /* needs in the group not ended */
+	int64_t *val;   /* the pass's value: path, plan path or finish */
+	unsigned char *fixed; /* CLOCK: done or under way, not simulated */
+	struct eta_heap future, slotted, free, events;
+	size_t busy;    /* slots held */
+	size_t freed;   /* 1 + the member that last freed a slot, 0 */
+	int64_t freed_at;
 };
 
 static void eta_estimate(struct eta_step *, int64_t);
@@ -40,14 +56,20 @@ static void eta_visit(struct eta_walk *, size_t);
 static void eta_mark(struct eta_step *, size_t);
 static void eta_group_run(struct eta_walk *, size_t);
 static void eta_group_collect(struct eta_walk *, size_t, struct eta_group *);
-static void eta_group_order(struct eta_walk *, struct eta_group *);
 static void eta_group_pass(struct eta_walk *, struct eta_group *, int);
-static int64_t eta_lane_visit(struct eta_walk *, struct eta_group *, size_t,
+static void eta_pass_init(struct eta_walk *, struct eta_group *, int);
+static void eta_pass_events(struct eta_walk *, struct eta_group *, int64_t);
+static void eta_pass_start(struct eta_walk *, struct eta_group *, int,
+    int64_t);
+static void eta_pass_begin(struct eta_walk *, struct eta_group *, size_t,
     int, int64_t);
 static int64_t eta_member_dur(const struct eta_step *, int);
 static int64_t eta_ext_val(const struct eta_step *, int);
 static size_t eta_member_at(const struct eta_group *, size_t);
 static void eta_group_free(struct eta_group *);
+static void eta_heap_push(struct eta_heap *, int64_t, size_t);
+static struct eta_ev eta_heap_pop(struct eta_heap *);
+static int eta_ev_less(const struct eta_ev *, const struct eta_ev *);
 
 static const char *eta_sources[] = { "none", "actual", "rehearsal",
 	"planned", "median" };
@@ -133,8 +155,8 @@ eta_visit(struct eta_walk *w, size_t i)
 
 /*
  * Work out every instance of group g at once: its needs outside the group
- * first, then the lanes scheduled on `parallel` slots, by estimates, by
- * plan and by clock.
+ * first, then the instances simulated on `parallel` slots, by estimates,
+ * by plan and by clock.
  */
 static void
 eta_group_run(struct eta_walk *w, size_t g)
@@ -156,7 +178,6 @@ eta_group_run(struct eta_walk *w, size_t g)
 		eta_estimate(s, w->now);
 		s->after = 0;
 	}
-	eta_group_order(w, &gr);
 	eta_group_pass(w, &gr, PASS_PATH);
 	eta_group_pass(w, &gr, PASS_PLAN);
 	eta_group_pass(w, &gr, PASS_CLOCK);
@@ -165,174 +186,178 @@ eta_group_run(struct eta_walk *w, size_t g)
 	eta_group_free(&gr);
 }
 
-/* The members of group g and their lanes, in first-seen order. */
+/* The members of group g and who needs whom among them. */
 static void
 eta_group_collect(struct eta_walk *w, size_t g, struct eta_group *gr)
 {
-	size_t i, k, *lanes;
+	const struct eta_step *s;
+	size_t i, k, j;
 
 	memset(gr, 0, sizeof *gr);
 	gr->idx = xcalloc(w->n, sizeof *gr->idx);
 	for (i = 0; i < w->n; i++)
 		if (w->v[i].group == g)
 			gr->idx[gr->n++] = i;
-	gr->lane_of = xcalloc(gr->n, sizeof *gr->lane_of);
-	lanes = xcalloc(gr->n, sizeof *lanes); /* lane keys */
-	for (i = 0; i < gr->n; i++) {
-		for (k = 0; k < gr->nlanes; k++)
-			if (lanes[k] == w->v[gr->idx[i]].lane)
-				break;
-		if (k == gr->nlanes)
-			lanes[gr->nlanes++] = w->v[gr->idx[i]].lane;
-		gr->lane_of[i] = k;
+	gr->parallel = w->v[gr->idx[0]].parallel < 1 ? 1
+	    : w->v[gr->idx[0]].parallel;
+	gr->rfirst = xcalloc(gr->n + 1, sizeof *gr->rfirst);
+	for (i = 0; i < gr->n; i++) { /* count, then place (counting sort) */
+		s = &w->v[gr->idx[i]];
+		for (k = 0; k < s->ndeps; k++)
+			if ((j = eta_member_at(gr, s->deps[k])) < gr->n)
+				gr->rfirst[j + 1]++;
 	}
-	free(lanes);
-	gr->parallel = w->v[gr->idx[0]].parallel;
-	if (gr->parallel < 1)
-		gr->parallel = 1;
-	gr->first = xcalloc(gr->nlanes + 1, sizeof *gr->first);
-	gr->by = xcalloc(gr->n, sizeof *gr->by);
 	for (i = 0; i < gr->n; i++)
-		gr->first[gr->lane_of[i] + 1]++;
-	for (k = 0; k < gr->nlanes; k++)
-		gr->first[k + 1] += gr->first[k];
-	for (i = 0; i < gr->n; i++)
-		gr->by[gr->first[gr->lane_of[i]]++] = i;
-	for (k = gr->nlanes; k > 0; k--) /* back to the starts */
-		gr->first[k] = gr->first[k - 1];
-	gr->first[0] = 0;
-	gr->order = xcalloc(gr->nlanes, sizeof *gr->order);
-	gr->lane_start = xcalloc(gr->nlanes, sizeof *gr->lane_start);
-	gr->lseen = xcalloc(gr->n, 1);
-	gr->val = xcalloc(gr->n, sizeof *gr->val);
-}
-
-/* Lanes begun first, in the order they began; then the rest in entity
- * order. */
-static void
-eta_group_order(struct eta_walk *w, struct eta_group *gr)
-{
-	const struct eta_step *s;
-	size_t i, k, t, no = 0;
-	int64_t st;
-
-	for (k = 0; k < gr->nlanes; k++)
-		gr->lane_start[k] = -1;
+		gr->rfirst[i + 1] += gr->rfirst[i];
+	gr->rdeps = xcalloc(gr->rfirst[gr->n] + 1, sizeof *gr->rdeps);
+	gr->left = xcalloc(gr->n, sizeof *gr->left); /* next free place */
 	for (i = 0; i < gr->n; i++) {
 		s = &w->v[gr->idx[i]];
-		st = s->start;
-		k = gr->lane_of[i];
-		if (st >= 0 && (gr->lane_start[k] < 0 || st < gr->lane_start[k]))
-			gr->lane_start[k] = st;
+		for (k = 0; k < s->ndeps; k++)
+			if ((j = eta_member_at(gr, s->deps[k])) < gr->n)
+				gr->rdeps[gr->rfirst[j] + gr->left[j]++] = i;
 	}
-	for (k = 0; k < gr->nlanes; k++) {
-		if (gr->lane_start[k] < 0)
-			continue;
-		/* insertion by start time, stable */
-		for (t = no; t > 0 &&
-		     gr->lane_start[gr->order[t - 1]] > gr->lane_start[k]; t--)
-			gr->order[t] = gr->order[t - 1];
-		gr->order[t] = k;
-		no++;
-	}
-	for (k = 0; k < gr->nlanes; k++)
-		if (gr->lane_start[k] < 0)
-			gr->order[no++] = k;
+	gr->ready = xcalloc(gr->n, sizeof *gr->ready);
+	gr->val = xcalloc(gr->n, sizeof *gr->val);
+	gr->fixed = xcalloc(gr->n, 1);
 }
 
 /*
- * One list-scheduling pass over a group's lanes: each lane takes the slot
- * that frees first and its members are worked out from there; the slot is
- * busy until the lane's last member ends.
+ * One pass of the simulation, as the engine runs instances: whenever a
+ * slot is free, the first instance in runbook order whose needs have
+ * ended starts; an instance that waits for a person holds no slot.
  */
 static void
 eta_group_pass(struct eta_walk *w, struct eta_group *gr, int pass)
 {
-	size_t nslots = (size_t)gr->parallel, k, t, best, lane, i, j, endm;
-	int64_t *slots = xcalloc(nslots, sizeof *slots), from, end, e;
-	size_t *last = xcalloc(nslots, sizeof *last); /* 1 + member, 0 */
+	int64_t t = pass == PASS_CLOCK ? w->now : 0, nt;
+	size_t i;
 
-	for (k = 0; k < nslots; k++)
-		slots[k] = pass == PASS_CLOCK ? w->start : 0;
-	for (t = 0; t < gr->nlanes; t++) {
-		lane = gr->order[t];
-		for (best = 0, k = 1; k < nslots; k++)
-			if (slots[k] < slots[best])
-				best = k;
-		from = slots[best];
-		if (pass == PASS_CLOCK)
-			from = gr->lane_start[lane] >= 0 ? gr->lane_start[lane]
-			    : from > w->now ? from : w->now;
-		for (j = gr->first[lane]; j < gr->first[lane + 1]; j++)
-			gr->lseen[gr->by[j]] = V_NEW;
-		end = from;
-		endm = gr->by[gr->first[lane]];
-		for (j = gr->first[lane]; j < gr->first[lane + 1]; j++) {
-			i = gr->by[j];
-			e = eta_lane_visit(w, gr, i, pass, from);
-			if (pass == PASS_PATH && last[best] != 0 && from > 0 &&
-			    gr->val[i] - w->v[gr->idx[i]].estimate == from)
-				w->v[gr->idx[i]].after = last[best];
-			if (e >= end) {
-				end = e;
-				endm = i;
-			}
+	eta_pass_init(w, gr, pass);
+	for (;;) {
+		eta_pass_events(w, gr, t);
+		while (gr->future.n > 0 && gr->future.v[0].key <= t) {
+			i = eta_heap_pop(&gr->future).m;
+			eta_heap_push(w->v[gr->idx[i]].person ? &gr->free
+			                                      : &gr->slotted,
+			    (int64_t)i, i);
 		}
-		if (end >= slots[best]) {
-			slots[best] = end;
-			last[best] = 1 + gr->idx[endm];
-		}
+		eta_pass_start(w, gr, pass, t);
+		if (gr->events.n == 0 && gr->future.n == 0)
+			break;
+		nt = gr->events.n > 0 ? gr->events.v[0].key : INT64_MAX;
+		if (gr->future.n > 0 && gr->future.v[0].key < nt)
+			nt = gr->future.v[0].key;
+		t = nt > t ? nt : t;
 	}
-	free(slots);
-	free(last);
+	for (i = 0; i < gr->n; i++) {
+		if (gr->left[i] != 0) /* a cycle in the group: cut it */
+			gr->val[i] = gr->ready[i] + eta_member_dur(
+			    &w->v[gr->idx[i]], pass);
+		if (pass == PASS_PATH)
+			w->v[gr->idx[i]].path = gr->val[i];
+		else if (pass == PASS_PLAN)
+			w->v[gr->idx[i]].plan_path = gr->val[i];
+		else
+			w->v[gr->idx[i]].finish = gr->val[i];
+	}
+	free(gr->future.v);
+	free(gr->slotted.v);
+	free(gr->free.v);
+	free(gr->events.v);
+	gr->future = gr->slotted = gr->free = gr->events =
+	    (struct eta_heap){ NULL, 0 };
 }
 
-/* The value of member i of a lane in a pass (its path, plan path or
- * finish), after its needs in the lane, starting no sooner than from. */
-static int64_t
-eta_lane_visit(struct eta_walk *w, struct eta_group *gr, size_t i, int pass,
-    int64_t from)
+/* Each member's needs outside the group, the needs left inside it; by
+ * clock, what is done or under way is placed as it is. */
+static void
+eta_pass_init(struct eta_walk *w, struct eta_group *gr, int pass)
 {
-	struct eta_step *s = &w->v[gr->idx[i]], *d;
-	int64_t base = from, x;
-	size_t k, m, j;
+	const struct eta_step *s, *d;
+	size_t i, k;
+	int64_t x;
 
-	if (gr->lseen[i] == V_DONE || gr->lseen[i] == V_OPEN)
-		return gr->lseen[i] == V_DONE ? gr->val[i] : from;
-	gr->lseen[i] = V_OPEN;
-	for (k = 0; k < s->ndeps; k++) {
-		if ((m = s->deps[k]) >= w->n)
+	gr->busy = gr->freed = 0;
+	for (i = 0; i < gr->n; i++) {
+		s = &w->v[gr->idx[i]];
+		gr->left[i] = 0;
+		gr->ready[i] = pass == PASS_CLOCK ? w->now : 0;
+		gr->fixed[i] = pass == PASS_CLOCK && (s->done || s->active);
+		for (k = 0; k < s->ndeps; k++) {
+			if (s->deps[k] >= w->n)
+				continue;
+			d = &w->v[s->deps[k]];
+			if (eta_member_at(gr, s->deps[k]) < gr->n)
+				gr->left[i]++;
+			else if (w->seen[s->deps[k]] == V_DONE &&
+			    (x = eta_ext_val(d, pass)) > gr->ready[i])
+				gr->ready[i] = x;
+		}
+		if (!gr->fixed[i])
 			continue;
-		d = &w->v[m];
-		if (d->group == s->group && (j = eta_member_at(gr, m)) < gr->n)
-			x = gr->lane_of[j] == gr->lane_of[i]
-			    ? eta_lane_visit(w, gr, j, pass, from)
-			    : eta_ext_val(d, pass);
-		else if (w->seen[m] == V_DONE)
-			x = eta_ext_val(d, pass);
-		else
-			continue;
-		if (x > base)
-			base = x;
+		gr->val[i] = s->done ? (s->end >= 0 ? s->end : w->now)
+		    : s->start >= 0 ? s->start + s->estimate
+		                    : w->now + s->estimate;
+		gr->busy += s->active && !s->person;
+		eta_heap_push(&gr->events, gr->val[i], i);
 	}
-	if (pass == PASS_CLOCK) {
-		if (s->done && s->end >= 0)
-			x = s->end;
-		else if (s->active && s->start >= 0)
-			x = s->start + s->estimate;
-		else
-			x = (base > w->now ? base : w->now) + s->estimate;
-		s->finish = x;
-	} else {
-		x = base + eta_member_dur(s, pass);
-		if (pass == PASS_PATH)
-			s->path = x;
-		else
-			s->plan_path = x;
+	for (i = 0; i < gr->n; i++)
+		if (!gr->fixed[i] && gr->left[i] == 0)
+			eta_heap_push(&gr->future, gr->ready[i], i);
+}
+
+/* End what ends by t: free its slot, release what needs it. */
+static void
+eta_pass_events(struct eta_walk *w, struct eta_group *gr, int64_t t)
+{
+	struct eta_ev ev;
+	size_t k, d;
+
+	while (gr->events.n > 0 && gr->events.v[0].key <= t) {
+		ev = eta_heap_pop(&gr->events);
+		if (!w->v[gr->idx[ev.m]].person &&
+		    (!gr->fixed[ev.m] || w->v[gr->idx[ev.m]].active)) {
+			gr->busy--;
+			gr->freed = 1 + gr->idx[ev.m];
+			gr->freed_at = ev.key;
+		}
+		for (k = gr->rfirst[ev.m]; k < gr->rfirst[ev.m + 1]; k++) {
+			d = gr->rdeps[k];
+			if (gr->val[ev.m] > gr->ready[d])
+				gr->ready[d] = gr->val[ev.m];
+			if (--gr->left[d] == 0 && !gr->fixed[d])
+				eta_heap_push(&gr->future, gr->ready[d], d);
+		}
 	}
-	gr->val[i] = x;
-	gr->lseen[i] = V_DONE;
-	return x;
+}
+
+/* Start at t what waits for a person, then what the free slots take, in
+ * runbook order. */
+static void
+eta_pass_start(struct eta_walk *w, struct eta_group *gr, int pass, int64_t t)
+{
+	size_t i;
+
+	while (gr->free.n > 0)
+		eta_pass_begin(w, gr, eta_heap_pop(&gr->free).m, pass, t);
+	while (gr->slotted.n > 0 && gr->busy < (size_t)gr->parallel) {
+		i = eta_heap_pop(&gr->slotted).m;
+		gr->busy++;
+		if (pass == PASS_PATH && gr->ready[i] < t && gr->freed != 0 &&
+		    gr->freed_at == t)
+			w->v[gr->idx[i]].after = gr->freed;
+		eta_pass_begin(w, gr, i, pass, t);
+	}
+}
+
+/* Member i starts at t. */
+static void
+eta_pass_begin(struct eta_walk *w, struct eta_group *gr, size_t i, int pass,
+    int64_t t)
+{
+	gr->val[i] = t + eta_member_dur(&w->v[gr->idx[i]], pass);
+	eta_heap_push(&gr->events, gr->val[i], i);
 }
 
 /* A member's duration in a pass. */
@@ -373,17 +398,62 @@ static void
 eta_group_free(struct eta_group *gr)
 {
 	free(gr->idx);
-	free(gr->lane_of);
-	free(gr->order);
-	free(gr->first);
-	free(gr->by);
-	free(gr->lane_start);
-	free(gr->lseen);
+	free(gr->rfirst);
+	free(gr->rdeps);
+	free(gr->ready);
+	free(gr->left);
 	free(gr->val);
+	free(gr->fixed);
+}
+
+static int
+eta_ev_less(const struct eta_ev *a, const struct eta_ev *b)
+{
+	return a->key < b->key || (a->key == b->key && a->m < b->m);
+}
+
+static void
+eta_heap_push(struct eta_heap *h, int64_t key, size_t m)
+{
+	struct eta_ev x = { key, m }, t;
+	size_t i = h->n++, p;
+
+	h->v = xreallocarray(h->v, h->n, sizeof *h->v);
+	h->v[i] = x;
+	while (i > 0 && eta_ev_less(&h->v[i], &h->v[p = (i - 1) / 2])) {
+		t = h->v[p];
+		h->v[p] = h->v[i];
+		h->v[i] = t;
+		i = p;
+	}
+}
+
+/* The least entry, removed (the heap must not be empty). */
+static struct eta_ev
+eta_heap_pop(struct eta_heap *h)
+{
+	struct eta_ev top = h->v[0], t;
+	size_t i = 0, c;
+
+	h->v[0] = h->v[--h->n];
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && eta_ev_less(&h->v[c + 1], &h->v[c]))
+			c++;
+		if (!eta_ev_less(&h->v[c], &h->v[i]))
+			break;
+		t = h->v[c];
+		h->v[c] = h->v[i];
+		h->v[i] = t;
+		i = c;
+	}
+	return top;
 }
 
 /* Mark the chain that ends at step i, following the longest need (or the
- * lane that held the slot its lane waited for). */
+ * instance that freed the slot it waited for). */
 static void
 eta_mark(struct eta_step *v, size_t i)
 {

@@ -18,16 +18,19 @@
  * estimate. For a run without idle gaps, end - start is the estimated
  * duration.
  *
- * Lanes (SPEC §8): the instances of a for_each phase form one lane per
- * entity (same group, same lane), and at most `parallel` lanes of a group
- * run at once. Lanes are list-scheduled: lanes already begun keep the
- * slots they took, in the order they began; the others take the slot that
- * frees first, in entity order (the order they first appear in v). An
- * instance then starts no sooner than its lane's slot is free and its
- * needs have ended. An instance with no rehearsal time of its own is
- * estimated by the step's median over entities in the latest rehearsal
- * (median), before its planned duration. Steps outside lanes (group 0)
- * are as above: as many at once as their needs allow.
+ * Lanes (SPEC section 8): the instances of a for_each phase are one
+ * group, scheduled as the engine runs them: at most `parallel` of them run
+ * at once, and whenever a slot is free the first instance in runbook order
+ * (step by step, entities in order) whose needs have ended starts; an
+ * instance that waits for a person (manual, checkpoint) holds no slot.
+ * By clock, instances done or under way keep their times and slots, and
+ * the rest are scheduled from now; by estimates and by plan, the whole
+ * group is scheduled from its needs. An instance that waited for a slot
+ * continues the critical path of the one that freed it (after). An
+ * instance with no rehearsal time of its own is estimated by the step's
+ * median over entities in the latest rehearsal (median), before its
+ * planned duration. Steps outside groups (group 0) are as above: as many
+ * at once as their needs allow.
  *
  * Pure computation, no I/O: the caller fills the inputs (report.c does it
  * from the state file), eta_compute fills the outputs.
@@ -59,9 +62,8 @@ struct eta_step {
 	int done;          /* succeeded or skipped: actual is final */
 	int active;        /* running or awaiting now */
 	size_t group;      /* 0, or 1 + the for_each phase it is an instance of */
-	size_t lane;       /* its entity: instances of a group with the same
-	                    * lane are one lane */
-	int parallel;      /* lanes of its group at once (< 1: 1) */
+	int parallel;      /* instances of its group at once (< 1: 1) */
+	int person;        /* it waits for a person: holds no slot */
 
 	/* outputs */
 	int64_t estimate;      /* ms, by the rule */
@@ -72,8 +74,8 @@ struct eta_step {
 	int64_t finish;        /* forecast epoch ms of its end */
 	int critical;          /* on the critical path */
 	int late;              /* done or under way longer than planned */
-	size_t after;          /* 1 + the step whose lane freed the slot its
-	                        * lane waited for, else 0 */
+	size_t after;          /* 1 + the instance that freed the slot it
+	                        * waited for, else 0 */
 };
 
 struct eta {
@@ -103,7 +105,7 @@ void eta_compute(struct eta_step *v, size_t n, int64_t start, int64_t now,
     struct eta *out);
 
 /* The longest chain by planned durations among the steps with mask[i]
- * set, following only dependencies inside the mask, lanes scheduled as
+ * set, following only dependencies inside the mask, groups scheduled as
  * eta_compute does (a phase's plan). */
 int64_t eta_plan_within(const struct eta_step *v, size_t n,
     const unsigned char *mask);

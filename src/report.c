@@ -609,8 +609,9 @@ report_estimate(struct report_run *r)
 			e->actual = 0;
 		} else if (s->entity != NULL) {
 			e->group = 1 + s->def->phase;
-			e->lane = s->entity->index;
 			e->parallel = r->rb->phases[s->def->phase].parallel;
+			e->person = s->def->type == STEP_MANUAL ||
+			    s->def->type == STEP_CHECKPOINT;
 		}
 	}
 	eta_compute(r->est, r->nsteps, r->start_ms, r->now_ms, &r->eta);

@@ -20,8 +20,9 @@ static void lanes_init(struct eta_step *, int parallel);
 
 /* Lanes: 0 "start" (5 min), then a for_each phase of steps a and b (b
  * needs a) for 10 entities: a@k at 1 + k, b@k at 11 + k, a@k planned k
- * min, b@k 1 min, so entity k's lane takes k + 1 min; then 21 "end"
- * (1 min) needs every b. */
+ * min, b@k 1 min; then 21 "end" (1 min) needs every b. Instances start
+ * as the engine starts them: the first in runbook order (every a before
+ * any b) when a slot is free and its needs have ended. */
 #define NLANES 10
 #define NV (2 + 2 * NLANES)
 static size_t lane_d0[] = { 0 };
@@ -241,7 +242,6 @@ lanes_init(struct eta_step *v, int parallel)
 		v[11 + k].deps = lane_da[k];
 		v[11 + k].ndeps = 1;
 		v[1 + k].group = v[11 + k].group = 1;
-		v[1 + k].lane = v[11 + k].lane = 100 + k;
 		v[1 + k].parallel = v[11 + k].parallel = parallel;
 		lane_db[k] = 11 + k;
 	}
@@ -250,13 +250,13 @@ lanes_init(struct eta_step *v, int parallel)
 	v[21].ndeps = NLANES;
 }
 
-/* 10 lanes of 1..10 min on 3 slots, in entity order: the slots free at
- * 1, 2, 3, then 5, 7, 9, then 12, 15, 18, and lane 9 ends at 22; with
- * start and end that is 28 min, through lanes 0, 3, 6 and 9. */
+/* 10 entities on 3 slots from T+5: the a's take the slots as they free
+ * (a@3 at 5, a@6 at 8, a@9 at 14, ending at 23), the b's follow from 17
+ * and b@9 ends at 24; with end, 25 min, through a@3, a@6, a@9 and b@9. */
 static void
 test_lanes_parallel(void **unused)
 {
-	static const int crit[] = { 0, 1, 11, 4, 14, 7, 17, 10, 20, 21 };
+	static const int crit[] = { 0, 4, 7, 10, 20, 21 };
 	struct eta_step v[NV];
 	unsigned char mask[NV] = { 0 };
 	struct eta e;
@@ -264,12 +264,14 @@ test_lanes_parallel(void **unused)
 
 	lanes_init(v, 3);
 	eta_compute(v, NV, T0, T0, &e);
-	assert_int_equal(e.path_ms, 28 * MIN);
-	assert_int_equal(e.plan_ms, 28 * MIN);
-	assert_int_equal(e.finish, T0 + 28 * MIN);
-	assert_int_equal(v[20].finish, T0 + 27 * MIN); /* b@9 */
-	assert_int_equal(v[17].finish, T0 + 17 * MIN); /* b@6 */
-	assert_int_equal(v[14].path, 10 * MIN);        /* b@3 */
+	assert_int_equal(e.path_ms, 25 * MIN);
+	assert_int_equal(e.plan_ms, 25 * MIN);
+	assert_int_equal(e.finish, T0 + 25 * MIN);
+	assert_int_equal(v[20].finish, T0 + 24 * MIN); /* b@9 */
+	assert_int_equal(v[17].finish, T0 + 22 * MIN); /* b@6 */
+	assert_int_equal(v[10].finish, T0 + 23 * MIN); /* a@9 */
+	assert_int_equal(v[14].path, 21 * MIN);        /* b@3 */
+	assert_int_equal(v[10].after, 1 + 7);          /* a@9 after a@6 */
 	for (k = 0; k < sizeof crit / sizeof crit[0]; k++)
 		assert_true(v[crit[k]].critical);
 	for (k = 0; k < NV; k++)
@@ -277,21 +279,21 @@ test_lanes_parallel(void **unused)
 	assert_int_equal(ncrit, sizeof crit / sizeof crit[0]);
 	for (k = 1; k <= 2 * NLANES; k++)
 		mask[k] = 1;
-	assert_int_equal(eta_plan_within(v, NV, mask), 22 * MIN);
+	assert_int_equal(eta_plan_within(v, NV, mask), 19 * MIN);
 
-	/* As many slots as lanes: only the longest lane counts. */
+	/* As many slots as entities: only the longest lane counts. */
 	lanes_init(v, NLANES);
 	eta_compute(v, NV, T0, T0, &e);
 	assert_int_equal(e.path_ms, 16 * MIN);
 	assert_int_equal(e.finish, T0 + 16 * MIN);
-	/* One slot: every lane after the other, 55 min of lanes. */
+	/* One slot: every instance after the other, 55 min of them. */
 	lanes_init(v, 0);
 	eta_compute(v, NV, T0, T0, &e);
 	assert_int_equal(e.path_ms, 61 * MIN);
 }
 
-/* Lanes already under way keep their slots; the rest queue in entity
- * order from now. */
+/* Instances under way keep their slots until their forecast end; the
+ * rest are scheduled from now. */
 static void
 test_lanes_running(void **unused)
 {
@@ -306,15 +308,43 @@ test_lanes_running(void **unused)
 	v[9].active = v[10].active = 1; /* a@8, a@9 */
 	v[9].start = v[10].start = T0 + 5 * MIN;
 	eta_compute(v, NV, T0, T0 + 5 * MIN, &e);
-	assert_int_equal(v[19].finish, T0 + 14 * MIN); /* b@8 */
-	assert_int_equal(v[20].finish, T0 + 15 * MIN); /* b@9 */
-	assert_int_equal(v[11].finish, T0 + 6 * MIN);  /* b@0 */
-	assert_int_equal(v[14].finish, T0 + 15 * MIN); /* b@3 */
-	assert_int_equal(v[15].finish, T0 + 19 * MIN); /* b@4 */
-	assert_int_equal(v[17].finish, T0 + 22 * MIN); /* b@6 */
-	assert_int_equal(v[18].finish, T0 + 27 * MIN); /* b@7 */
-	assert_int_equal(e.finish, T0 + 28 * MIN);
-	assert_int_equal(e.remaining, 23 * MIN);
+	assert_int_equal(v[9].finish, T0 + 13 * MIN);  /* a@8 */
+	assert_int_equal(v[5].finish, T0 + 15 * MIN);  /* a@4 */
+	assert_int_equal(v[8].finish, T0 + 22 * MIN);  /* a@7 */
+	assert_int_equal(v[11].finish, T0 + 19 * MIN); /* b@0 */
+	assert_int_equal(v[19].finish, T0 + 23 * MIN); /* b@8 */
+	assert_int_equal(v[20].finish, T0 + 24 * MIN); /* b@9 */
+	assert_int_equal(e.finish, T0 + 25 * MIN);
+	assert_int_equal(e.remaining, 20 * MIN);
+}
+
+/* An instance that waits for a person holds no slot: on one slot, two
+ * entities' a (1 min) then a checkpoint c (10 min) end at 12, not 22. */
+static void
+test_lanes_person(void **unused)
+{
+	static const size_t d0[] = { 0 }, d1[] = { 1 };
+	struct eta_step v[4];
+	struct eta e;
+	size_t k;
+
+	for (k = 0; k < 4; k++) {
+		step_init(&v[k], k < 2 ? 1 * MIN : 10 * MIN);
+		v[k].group = 1;
+		v[k].parallel = 1;
+	}
+	v[2].person = v[3].person = 1;
+	v[2].deps = d0;
+	v[3].deps = d1;
+	v[2].ndeps = v[3].ndeps = 1;
+	eta_compute(v, 4, T0, T0, &e);
+	assert_int_equal(v[1].finish, T0 + 2 * MIN);
+	assert_int_equal(v[2].finish, T0 + 11 * MIN);
+	assert_int_equal(e.finish, T0 + 12 * MIN);
+	assert_int_equal(e.path_ms, 12 * MIN);
+	v[2].person = v[3].person = 0;
+	eta_compute(v, 4, T0, T0, &e);
+	assert_int_equal(e.finish, T0 + 22 * MIN);
 }
 
 /* An instance: its own rehearsal, else the step's median over entities,
@@ -368,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_lanes_parallel),
 		cmocka_unit_test(test_lanes_running),
+		cmocka_unit_test(test_lanes_person),
 		cmocka_unit_test(test_lanes_median),
 	};
 
