@@ -87,6 +87,8 @@ ev_add_name(const struct report_run *r, const struct report_step *cp,
 	struct report_step *s;
 
 	if (runbook_instance_find(r->rb, name, &d, &ent) != 0)
+		d = runbook_find_step(r->rb, name); /* a for_each step's id */
+	if (d == NULL)
 		return;
 	if (ent == NULL)
 		ev_add_def(r, cp, d, l);
@@ -139,10 +141,12 @@ report_evidence_line(const struct report_run *r, const struct report_step *s,
 		buf_adds(b, ": run and verify passed");
 	else if (s->row.state == ST_SKIPPED || s->row.state == ST_FAILED)
 		buf_printf(b, ": %s", s->row.note ? s->row.note : "?");
-	ev_attempts(s, b);
-	if (e != NULL && e->state == RENT_EXCLUDED)
+	if (e != NULL && e->state == RENT_EXCLUDED && s->row.state == ST_EXCLUDED)
+		buf_printf(b, ": %s", e->reason ? e->reason : "no reason given");
+	else if (e != NULL && e->state == RENT_EXCLUDED)
 		buf_printf(b, "; %s excluded: %s", e->def->id,
 		    e->reason ? e->reason : "no reason given");
+	ev_attempts(s, b);
 }
 
 /* A reconcile result's counts: "(200 source, 199 dest, 1 missing, ...)". */
@@ -170,26 +174,31 @@ ev_counts(const struct report_step *s, struct buf *b)
 		buf_addc(b, ')');
 }
 
-/* Failed attempts, and the last one's exit status. */
+/* A rollback done, failed attempts, and the last one's exit status. */
 static void
 ev_attempts(const struct report_step *s, struct buf *b)
 {
 	const struct attempt_row *last = NULL;
 	size_t k;
-	int failed = 0;
+	int failed = 0, undone = 0;
 
 	for (k = 0; k < s->natt; k++) {
-		if (s->att[k].kind == ATT_ROLLBACK)
+		if (s->att[k].kind == ATT_ROLLBACK) {
+			undone = strcmp(s->att[k].state, "succeeded") == 0;
 			continue;
+		}
 		if (strcmp(s->att[k].state, "succeeded") != 0 &&
 		    strcmp(s->att[k].state, "running") != 0) {
 			failed++;
 			last = &s->att[k];
 		}
 	}
+	if (undone && s->row.state != ST_ROLLED_BACK)
+		buf_adds(b, "; rolled back");
 	if (failed == 0)
 		return;
-	if (s->row.state == ST_FAILED && last->exit_code >= 0)
+	if (s->row.state == ST_FAILED && s->row.note == NULL &&
+	    last->exit_code >= 0)
 		buf_printf(b, " (exit %d)", last->exit_code);
 	if (!ev_ok(s) && failed == 1)
 		return;
