@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cmd.h"
 #include "escape.h"
 #include "theme.h"
@@ -385,10 +386,38 @@ cmd_os_login(void)
 	return xprintf("uid-%lu", (unsigned long)getuid());
 }
 
+/* The items of a run's selection, from --wave and --entity (NULL: none). */
+char *
+cmd_selection(const struct cmd_ctx *c)
+{
+	struct buf b = { 0 };
+	const char *v, *p, *comma;
+	int i, wave;
+
+	for (i = 0; i < c->nopts; i++) {
+		wave = strcmp(c->opt_name[i], "--wave") == 0;
+		if ((!wave && strcmp(c->opt_name[i], "--entity") != 0) ||
+		    (v = c->opt_value[i]) == NULL)
+			continue;
+		if (wave) {
+			buf_printf(&b, "%swave:%s", b.len ? "," : "", v);
+			continue;
+		}
+		for (p = v; *p != '\0'; p = *comma ? comma + 1 : comma) {
+			comma = p + strcspn(p, ",");
+			if (comma > p)
+				buf_printf(&b, "%sentity:%.*s", b.len ? "," : "",
+				    (int)(comma - p), p);
+		}
+	}
+	return b.data;
+}
+
 int
 cmd_open(struct cmd_ctx *c, struct engine_opts *o, struct runbook **rb,
     struct state **st, struct engine **e)
 {
+	char *sel;
 	int rc;
 
 	*rb = NULL;
@@ -399,7 +428,14 @@ cmd_open(struct cmd_ctx *c, struct engine_opts *o, struct runbook **rb,
 	if ((rc = cmd_state(c, *rb, o->create ? STATE_CREATE : 0, st)) != 0)
 		goto fail;
 	o->mode = c->mode;
-	if ((rc = engine_open(*rb, *st, o, e)) != 0)
+	sel = cmd_selection(c);
+	if (sel != NULL)
+		o->selection = sel;
+	rc = engine_open(*rb, *st, o, e);
+	if (sel != NULL)
+		o->selection = NULL;
+	free(sel);
+	if (rc != 0)
 		goto fail;
 	if (c->mode != NULL &&
 	    strcmp(c->mode, engine_run_info(*e)->mode) != 0) {

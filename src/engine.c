@@ -1668,9 +1668,9 @@ engine_settled(struct engine *e, struct engine_step *s)
 }
 
 /*
- * An instance of an excluded entity that had not started: it becomes
- * excluded (the exclusion did that already unless it was made pending
- * since, by a rollback of the entity). 1 if s is such an instance.
+ * An instance of an excluded entity: nothing starts for it; one still
+ * pending becomes excluded (the exclusion did that already unless it was
+ * made pending since, by a rollback of the entity). 1 if s is one.
  */
 static int
 engine_lane_gone(struct engine *e, struct engine_step *s)
@@ -1679,10 +1679,9 @@ engine_lane_gone(struct engine *e, struct engine_step *s)
 
 	if (l == NULL || !l->excluded)
 		return 0;
-	if ((s->state == ST_PENDING || s->state == ST_ROLLED_BACK) &&
-	    !s->undo && engine_own(e) == 0 &&
+	if (s->state == ST_PENDING && !s->undo && engine_own(e) == 0 &&
 	    engine_commit(e, state_step_transition(e->st, e->run.id, s->id,
-	        ST_BIT(ST_PENDING) | ST_BIT(ST_ROLLED_BACK), ST_EXCLUDED,
+	        ST_BIT(ST_PENDING), ST_EXCLUDED,
 	        l->reason, "exclude", NULL)) == STATE_OK) {
 		s->state = ST_EXCLUDED;
 		engine_changed(e, ENGINE_CHANGED_STATE, s);
