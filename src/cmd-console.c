@@ -19,8 +19,9 @@ static int cmd_console_exec(struct cmd_ctx *);
 
 const struct cmd_entry cmd_console_entry = {
 	.name = "console",
-	.usage = "RUNBOOK [--new-run] [--accept-changes]",
-	.options = "--new-run --accept-changes",
+	.usage = "RUNBOOK [--new-run] [--accept-changes] [--wave NAME]... "
+		 "[--entity ID[,ID...]]",
+	.options = "--new-run --accept-changes --wave= --entity=",
 	.summary = "open the console on the runbook's current run",
 	.help = "Drive the run from a full-screen console: it opens holding, "
 		"and nothing\n"
@@ -30,7 +31,10 @@ const struct cmd_entry cmd_console_entry = {
 		"\n"
 		"  --new-run          start a new run even if one is open\n"
 		"  --accept-changes   carry on the open run under a changed "
-		"runbook\n",
+		"runbook\n"
+		"  --wave NAME        a new run covers the entities of wave "
+		"NAME (repeatable)\n"
+		"  --entity ID,...    a new run covers these entities\n",
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_SCREEN,
@@ -45,7 +49,7 @@ cmd_console_exec(struct cmd_ctx *c)
 	struct state *st;
 	struct engine *e;
 	struct theme *t = xcalloc(1, sizeof *t);
-	char *err = NULL;
+	char *err = NULL, *sel;
 	int rc;
 
 	/* A bad theme is a usage error, found before anything is opened. */
@@ -61,7 +65,11 @@ cmd_console_exec(struct cmd_ctx *c)
 	o.quiet = 1;
 	o.new_run = cmd_opt(c, "--new-run") != NULL;
 	o.accept_changes = cmd_opt(c, "--accept-changes") != NULL;
-	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0) {
+	sel = cmd_selection(c);
+	o.selection = sel;
+	rc = cmd_open(c, &o, &rb, &st, &e);
+	free(sel);
+	if (rc != 0) {
 		theme_free(t);
 		free(t);
 		return rc;

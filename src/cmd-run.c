@@ -12,8 +12,9 @@ static int cmd_run_exec(struct cmd_ctx *);
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "run RUNBOOK [--until STEP] [--new-run] [--accept-changes]",
-	.options = "--until= --new-run --accept-changes",
+	.usage = "run RUNBOOK [--until STEP] [--new-run] [--accept-changes] "
+		 "[--wave NAME]... [--entity ID[,ID...]]",
+	.options = "--until= --new-run --accept-changes --wave= --entity=",
 	.summary = "run automatic steps headless until a person is needed",
 	.help = "Run automatic steps until the run is complete (exit 0), a "
 		"step fails\n"
@@ -21,15 +22,18 @@ const struct cmd_entry cmd_run_entry = {
 		"type next.\n"
 		"Starts a run if none is open.\n"
 		"\n"
-		"  --until STEP       stop once STEP and what it needs are "
-		"done\n"
+		"  --until STEP       stop once STEP (or STEP@ENTITY) and "
+		"what it needs are done\n"
 		"  --new-run          start a new run even if one is open\n"
 		"  --accept-changes   carry on the open run under a changed "
-		"runbook\n",
+		"runbook\n"
+		"  --wave NAME        a new run covers the entities of wave "
+		"NAME (repeatable)\n"
+		"  --entity ID,...    a new run covers these entities\n",
 	.min_args = 1,
 	.max_args = 1,
 	.open = CMD_OPEN_DRIVE,
-	.flags = CMD_CREATE,
+	.flags = CMD_CREATE | CMD_SELECT,
 	.exec = cmd_run_exec,
 };
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cmd.h"
 #include "escape.h"
 #include "theme.h"
@@ -113,6 +114,7 @@ static int
 cmd_open_entry(const struct cmd_entry *ce, struct cmd_ctx *c)
 {
 	struct engine_opts o = { 0 };
+	char *sel;
 	int rc;
 
 	if (ce->open == CMD_OPEN_NONE)
@@ -124,7 +126,11 @@ cmd_open_entry(const struct cmd_entry *ce, struct cmd_ctx *c)
 	o.quiet = (ce->flags & CMD_QUIET) != 0;
 	o.new_run = cmd_opt(c, "--new-run") != NULL;
 	o.accept_changes = cmd_opt(c, "--accept-changes") != NULL;
-	if ((rc = cmd_open(c, &o, &c->rb, &c->st, &c->e)) != 0)
+	sel = (ce->flags & CMD_SELECT) ? cmd_selection(c) : NULL;
+	o.selection = sel;
+	rc = cmd_open(c, &o, &c->rb, &c->st, &c->e);
+	free(sel);
+	if (rc != 0)
 		return rc;
 	if (ce->step > 0 &&
 	    (c->step = cmd_step(c->e, c->args[ce->step])) == NULL) {
@@ -383,6 +389,33 @@ cmd_os_login(void)
 	if (pw != NULL)
 		return xstrdup(pw->pw_name);
 	return xprintf("uid-%lu", (unsigned long)getuid());
+}
+
+/* The items of a run's selection, from --wave and --entity (NULL: none). */
+char *
+cmd_selection(const struct cmd_ctx *c)
+{
+	struct buf b = { 0 };
+	const char *v, *p, *comma;
+	int i, wave;
+
+	for (i = 0; i < c->nopts; i++) {
+		wave = strcmp(c->opt_name[i], "--wave") == 0;
+		if ((!wave && strcmp(c->opt_name[i], "--entity") != 0) ||
+		    (v = c->opt_value[i]) == NULL)
+			continue;
+		if (wave) {
+			buf_printf(&b, "%swave:%s", b.len ? "," : "", v);
+			continue;
+		}
+		for (p = v; *p != '\0'; p = *comma ? comma + 1 : comma) {
+			comma = p + strcspn(p, ",");
+			if (comma > p)
+				buf_printf(&b, "%sentity:%.*s", b.len ? "," : "",
+				    (int)(comma - p), p);
+		}
+	}
+	return b.data;
 }
 
 int

@@ -51,6 +51,7 @@ enum cmd_open {
 #define CMD_CREATE 0x1 /* the engine starts a run if none is open */
 #define CMD_QUIET 0x2  /* the engine prints no progress lines */
 #define CMD_SCREEN 0x4 /* draws the terminal itself: no output filter */
+#define CMD_SELECT 0x8 /* --wave/--entity choose a new run's entities */
 
 struct cmd_entry {
 	const char *name;
@@ -118,6 +119,7 @@ void cmd_help_overview(FILE *);
 void cmd_waiting_print(const struct cmd_ctx *c, struct state *, int64_t run,
     const char *id, const struct rb_step *d, int undo, FILE *);
 extern const struct cmd_entry cmd_state_entry;
+extern const struct cmd_entry cmd_exclude_entry;
 
 /*
  * Run command ce: refuse control characters in --operator, --reason and
@@ -142,6 +144,9 @@ int cmd_open(struct cmd_ctx *, struct engine_opts *, struct runbook **,
 /* The state file of rb when it is not the default one (what --state must
  * say to reach it), else NULL; free it. */
 char *cmd_state_arg(const struct cmd_ctx *, const struct runbook *rb);
+/* The selection of entities --wave (repeatable) and --entity ID[,ID...]
+ * ask for, in run_info.selection's form (a new string), or NULL. */
+char *cmd_selection(const struct cmd_ctx *);
 /* Close what cmd_open opened (any may be NULL). */
 void cmd_close(struct runbook *, struct state *, struct engine *);
 

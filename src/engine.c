@@ -297,6 +297,9 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 			    (long long)o->run);
 		return rc == STATE_OK ? 0 : EXIT_CONFLICT;
 	}
+	/* A bad selection is refused before an open run is abandoned. */
+	if (o->selection != NULL && (rc = engine_pick_selection(e, o)) != 0)
+		return rc;
 	rc = state_run_latest(e->st, 1, &e->run);
 	if (rc == STATE_OK && o->new_run) {
 		if (state_run_set_state(e->st, e->run.id, "abandoned") != 0)
@@ -319,7 +322,7 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 			engine_error(e, "%s", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
-	if ((rc = engine_pick_selection(e, o)) != 0)
+	if (e->steps == NULL && (rc = engine_pick_selection(e, o)) != 0)
 		return rc;
 	/* The run keeps a copy of the runbook, less any literal secrets. */
 	if (state_begin(e->st) != STATE_OK ||
@@ -360,8 +363,7 @@ engine_run_selection(struct engine *e, const struct engine_opts *o)
 	const char *have = e->run.selection != NULL ? e->run.selection : "";
 	char *err = NULL;
 
-	if (e->steps != NULL)
-		return 0;
+	engine_unbuild(e); /* built from the selection given, if any */
 	if (o->selection != NULL) {
 		if (engine_select(e, o->selection, 1, &err) != 0) {
 			engine_error(e, "%s", err);
@@ -1668,9 +1670,9 @@ engine_settled(struct engine *e, struct engine_step *s)
 }
 
 /*
- * An instance of an excluded entity that had not started: it becomes
- * excluded (the exclusion did that already unless it was made pending
- * since, by a rollback of the entity). 1 if s is such an instance.
+ * An instance of an excluded entity: nothing starts for it; one still
+ * pending becomes excluded (the exclusion did that already unless it was
+ * made pending since, by a rollback of the entity). 1 if s is one.
  */
 static int
 engine_lane_gone(struct engine *e, struct engine_step *s)
@@ -1679,10 +1681,9 @@ engine_lane_gone(struct engine *e, struct engine_step *s)
 
 	if (l == NULL || !l->excluded)
 		return 0;
-	if ((s->state == ST_PENDING || s->state == ST_ROLLED_BACK) &&
-	    !s->undo && engine_own(e) == 0 &&
+	if (s->state == ST_PENDING && !s->undo && engine_own(e) == 0 &&
 	    engine_commit(e, state_step_transition(e->st, e->run.id, s->id,
-	        ST_BIT(ST_PENDING) | ST_BIT(ST_ROLLED_BACK), ST_EXCLUDED,
+	        ST_BIT(ST_PENDING), ST_EXCLUDED,
 	        l->reason, "exclude", NULL)) == STATE_OK) {
 		s->state = ST_EXCLUDED;
 		engine_changed(e, ENGINE_CHANGED_STATE, s);
