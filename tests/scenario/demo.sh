@@ -2,7 +2,9 @@
 # demo.sh - the demo sandbox and runbooks/demo.yaml end to end, without a
 # person (decisions given on the command line): every step type runs, the
 # reconciliation finds exactly the differences planted in demo/odoo.sql,
-# and the sandbox is stopped and removed on exit, so a second start works.
+# three stores go through their lanes and store-205, whose POS is not
+# configured, fails its readiness check and drops out while the others go
+# on; the sandbox is stopped and removed on exit, so a second start works.
 . "$(dirname "$0")/../lib.sh"
 . "$SRCDIR/demo/sandbox.sh"
 
@@ -38,7 +40,32 @@ check "stock: ST117 SKU-0007 changed" test "$(result stock .samples.changed)" = 
 check "stock: 359 matched" test "$(result stock .matched)" = 359
 check "receivables: 0.50 less in Odoo" test "$(result receivables .difference)" = -0.5
 check "reconcile steps passed within tolerance" test \
-	"$(C status "$rb" --json | jq -r '[.steps[] | select(.type == "reconcile") | .state] | unique | join(",")')" = succeeded
+	"$(C status "$rb" --json | jq -r '[.steps[] | select(.type == "reconcile" and .entity == null) | .state] | unique | join(",")')" = succeeded
+
+# The store wave: store-205 is not ready and drops out; the others went on.
+ent() { C status "$rb" --json | jq -r --arg e "$1" ".entities[] | select(.id == \$e) | $2"; }
+check "store-205's readiness check failed" test "$(step_state_of ready@store-205)" = failed
+check "store-205 excluded" test "$(ent store-205 .state)" = excluded
+check "store-205 excluded by its readiness check ($(ent store-205 .excluded_reason))" \
+	sh -c "echo '$(ent store-205 .excluded_reason)' | grep -q 'ready@store-205 failed'"
+check "store-205's tills were not frozen" test ! -e "$CUTOVER_DEMO_DIR/pos-store-205.frozen"
+check "store-205's later instances are excluded" test \
+	"$(step_state_of pos-freeze@store-205),$(step_state_of store-stock@store-205)" = excluded,excluded
+for s in store-101 store-117; do
+	check "$s done" test "$(ent $s .state)" = done
+	check "$s: every instance succeeded" test \
+		"$(C status "$rb" --json | jq -r --arg e $s '[.steps[] | select(.entity == $e) | .state] | unique | join(",")')" = succeeded
+	check "$s's tills frozen over ssh" test -e "$CUTOVER_DEMO_DIR/pos-$s.frozen"
+done
+check "store-117: its warehouse's planted difference, within tolerance" test \
+	"$(result store-stock@store-117 .samples.changed)" = '["SKU-0007"]'
+check "store-101: its warehouse is clean" test \
+	"$(result store-stock@store-101 '| [.matched, .missing, .extra, .changed]')" = '[120,0,0,0]'
+expect_rc 0 C report "$rb" --format json -o "$TEST_T/demo.json"
+check "report: pilot wave, 2 done and 1 excluded" jq -e \
+	'.run.waves == [.run.waves[0]] and .run.waves[0].wave == "pilot" and .run.waves[0].done == 2 and .run.waves[0].excluded == 1' "$TEST_T/demo.json"
+check "report: go-no-go rests on the stores' stock, store-205 excluded" jq -e \
+	'[.run.checkpoints[] | select(.step == "go-no-go") | .summary[]] | any(test("^store-stock: 2 succeeded, 1 excluded / 3 entities$"))' "$TEST_T/demo.json"
 
 expect_rc 0 C decide "$rb" go-no-go go --reason "known differences" --operator lead
 expect_rc 0 C decide "$rb" go-no-go go --reason agreed --operator duty
