@@ -172,4 +172,34 @@ expect_rc 0 C runs "$rb"
 contains "$T/out" "s1, s5"
 
 expect_rc 0 C audit "$rb" --verify
+
+# --- checkpoint evidence: a decision records the evidence it was taken on;
+# when the evidence changes, earlier go decisions no longer count.
+ev=$T/ev.yaml
+cat >"$ev" <<'YAML'
+cutover: 1
+name: ev
+phases:
+  - id: p
+    steps:
+      - {id: a, type: local, run: "true"}
+      - {id: probe, type: manual, needs: [], instructions: look at the shelves}
+      - {id: cp, type: checkpoint, approvals: 2, needs: [a], evidence: [probe]}
+YAML
+E() { "$CUTOVER" --state "$T/ev.db" "$@"; }
+expect_rc 5 E run "$ev"
+expect_rc 0 E decide "$ev" cp go --reason "looks fine" --operator alice
+expect_rc 0 E status "$ev" --json
+check "status shows the evidence" jq -e \
+    '.steps[] | select(.id == "cp") | .evidence == ["probe awaiting"]' "$T/out"
+expect_rc 0 E confirm "$ev" probe --operator carol
+expect_rc 0 E decide "$ev" cp go --reason "fine too" --operator bob
+contains "$T/out" "checkpoint is awaiting"
+expect_rc 0 E audit "$ev"
+contains "$T/out" "decisions voided: evidence changed (1 go decision set aside"
+expect_rc 0 E decide "$ev" cp go --reason "still fine" --operator alice
+contains "$T/out" "checkpoint is succeeded"
+n=$(sqlite3 "$T/ev.db" "SELECT count(*) FROM decisions WHERE step='cp' AND active=1 AND length(evidence)=64")
+check "two decisions count, each with its evidence's hash" test "$n" = 2
+expect_rc 0 E audit "$ev" --verify
 finish
