@@ -33,6 +33,14 @@ static void ev_group_line(const struct report_run *, const size_t *, size_t,
     struct buf *);
 
 int
+report_act_at(const struct report_act *a, const struct report_step *cp)
+{
+	return a->step != NULL && strcmp(a->step, cp->row.id) == 0 &&
+	    (strcmp(a->action, "decide") == 0 ||
+	        strcmp(a->action, "decisions-void") == 0);
+}
+
+int
 report_is_checkpoint(const struct report_step *s)
 {
 	return s->def != NULL && s->def->type == STEP_CHECKPOINT;

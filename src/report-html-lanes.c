@@ -79,16 +79,22 @@ hl_decisions(struct buf *b, struct report_run *r, struct report_step *cp)
 
 	for (k = 0; k < r->nacts; k++) {
 		a = &r->acts[k];
-		if (strcmp(a->action, "decide") != 0 || a->step == NULL ||
-		    strcmp(a->step, cp->row.id) != 0)
+		if (!report_act_at(a, cp))
 			continue;
 		buf_adds(b, any++ ? "<li>" : "<ul class=\"decisions\">\n<li>");
+		report_local_time(a->at_ms, t, sizeof t);
+		if (strcmp(a->action, "decide") != 0) {
+			report_html_text(b, a->what);
+			buf_printf(b, " at %s: ", t);
+			report_html_text(b, a->why);
+			buf_adds(b, "</li>\n");
+			continue;
+		}
 		buf_printf(b, "<span class=\"%s\">%s</span> by ",
 		    strcmp(a->what, "go") == 0 ? "go" : "nogo",
 		    strcmp(a->what, "go") == 0 ? "GO" : strcmp(a->what,
 		    "no-go") == 0 ? "NO-GO" : "?");
 		report_html_text(b, a->operator);
-		report_local_time(a->at_ms, t, sizeof t);
 		buf_printf(b, " at %s", t);
 		if (a->why != NULL) {
 			buf_adds(b, ": ");

@@ -380,13 +380,13 @@ js_checkpoint(struct buf *b, struct report_run *r, struct report_step *cp)
 	buf_addc(b, '[');
 	for (k = 0, g = 0; k < r->nacts; k++) {
 		a = &r->acts[k];
-		if (strcmp(a->action, "decide") != 0 || a->step == NULL ||
-		    strcmp(a->step, cp->row.id) != 0)
+		if (!report_act_at(a, cp))
 			continue;
 		buf_adds(b, g++ ? ",{" : "{");
 		f = 1;
 		json_key(b, &f, "decision");
-		json_str(b, a->what);
+		json_str(b, strcmp(a->action, "decide") == 0 ? a->what
+		                                             : "voided");
 		json_key(b, &f, "by");
 		json_str(b, a->operator);
 		json_key(b, &f, "at");

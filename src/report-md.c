@@ -669,10 +669,17 @@ md_evidence_cp(struct buf *b, struct report_run *r, struct report_step *cp)
 	buf_adds(b, ")\n\n");
 	for (k = 0; k < r->nacts; k++) {
 		a = &r->acts[k];
-		if (strcmp(a->action, "decide") != 0 || a->step == NULL ||
-		    strcmp(a->step, cp->row.id) != 0)
+		if (!report_act_at(a, cp))
 			continue;
 		report_local_time(a->at_ms, t, sizeof t);
+		if (strcmp(a->action, "decide") != 0) {
+			buf_adds(b, "- ");
+			md_text(b, a->what);
+			buf_printf(b, " at %s: ", t);
+			md_text(b, a->why ? a->why : "");
+			buf_adds(b, "\n");
+			continue;
+		}
 		buf_printf(b, "- **%s** by ", strcmp(a->what, "go") == 0 ? "GO"
 		    : strcmp(a->what, "no-go") == 0 ? "NO-GO" : a->what);
 		md_text(b, a->operator);

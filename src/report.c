@@ -407,7 +407,7 @@ report_act_add(struct report_run *r, const struct audit_row *a)
 {
 	static const char *acts[] = { "decide", "confirm", "confirm-undone",
 		"skip", "retry", "rollback-start", "rollback-force",
-		"runbook-change", NULL };
+		"runbook-change", "decisions-void", "exclude", NULL };
 	struct report_act *x;
 	const char *d = a->details ? a->details : "";
 	size_t i, len = strcspn(d, ":");

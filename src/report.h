@@ -276,6 +276,9 @@ void report_evidence_line(const struct report_run *,
 size_t report_evidence_lines(const struct report_run *,
     const struct report_step *cp, char ***lines);
 void report_lines_free(char **, size_t);
+/* Is act a's entry part of checkpoint cp's story: a decision there, or
+ * its go decisions set aside because the evidence changed? */
+int report_act_at(const struct report_act *a, const struct report_step *cp);
 /* Is s a checkpoint? */
 int report_is_checkpoint(const struct report_step *);
 

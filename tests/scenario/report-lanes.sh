@@ -170,6 +170,36 @@ check "json: work@store-3 estimated by wave-2's median ($med ms)" jq -e --argjso
 check "json: ready@store-3 too (its own rehearsal failed)" jq -e \
     '.run.steps[] | select(.id == "ready@store-3") | .estimate_source == "median"' "$T/e.json"
 
+# Evidence that changed after a go: the report says the go was set aside,
+# beside who decided, and shows the evidence as it is now.
+ev=$T/ev.yaml
+cat >"$ev" <<'YAML'
+cutover: 1
+name: ev
+phases:
+  - id: p
+    steps:
+      - {id: a, type: local, run: "true"}
+      - {id: probe, type: manual, needs: [], instructions: look at the shelves}
+      - {id: cp, type: checkpoint, approvals: 2, needs: [a], evidence: [probe]}
+YAML
+E() { "$CUTOVER" --state "$T/ev.db" "$@"; }
+expect_rc 5 E run "$ev"
+expect_rc 0 E decide "$ev" cp go --reason "looks fine" --operator alice
+expect_rc 0 E confirm "$ev" probe --operator carol
+expect_rc 0 E decide "$ev" cp go --reason "fine too" --operator bob
+expect_rc 0 E report "$ev" -o "$T/ev.md"
+expect_rc 0 E report "$ev" --format json -o "$T/ev.json"
+contains "$T/ev.md" "### cp (awaiting)"
+contains "$T/ev.md" "- **GO** by alice at "
+contains "$T/ev.md" "- decisions voided at "
+contains "$T/ev.md" "evidence changed (1 go decision set aside"
+contains "$T/ev.md" "- probe succeeded"
+check "json: alice's go, set aside, then bob's" jq -e \
+    '[.run.checkpoints[] | select(.step == "cp") | .decisions[] | [.decision, .by]] == [["go", "alice"], ["voided", "bob"], ["go", "bob"]]'' "$T/ev.json"
+check "json: cp rests on probe, a plain step" jq -e \
+    '[.run.checkpoints[] | select(.step == "cp") | .evidence[].line] == ["probe succeeded"]' "$T/ev.json"
+
 # Forty stores: one timeline row each, readable, and Chromium draws it.
 {
 	echo "id,wave,title,ready,secs"
