@@ -196,7 +196,7 @@ contains "$T/ev.md" "- decisions voided at "
 contains "$T/ev.md" "evidence changed (1 go decision set aside"
 contains "$T/ev.md" "- probe succeeded"
 check "json: alice's go, set aside, then bob's" jq -e \
-    '[.run.checkpoints[] | select(.step == "cp") | .decisions[] | [.decision, .by]] == [["go", "alice"], ["voided", "bob"], ["go", "bob"]]'' "$T/ev.json"
+    '[.run.checkpoints[] | select(.step == "cp") | .decisions[] | [.decision, .by]] == [["go", "alice"], ["voided", "bob"], ["go", "bob"]]' "$T/ev.json"
 check "json: cp rests on probe, a plain step" jq -e \
     '[.run.checkpoints[] | select(.step == "cp") | .evidence[].line] == ["probe succeeded"]' "$T/ev.json"
 
