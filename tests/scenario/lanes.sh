@@ -107,6 +107,8 @@ expect_rc 2 C exclude "$rb" nope --reason x
 expect_rc 0 C exclude "$rb" s4 --reason "store closed for works"
 expect_rc 4 C exclude "$rb" s4 --reason again
 contains "$T/err" "excluded already"
+expect_rc 4 C retry "$rb" work@s4
+contains "$T/err" "entity s4 is excluded from run 1: store closed for works"
 expect_rc 5 C run "$rb"
 contains "$T/err" "decide $rb go@s1 go"
 J '.steps[] | select(.id == "go@s4") | .state == "excluded"' && ok || fail "go@s4 excluded"
