@@ -107,6 +107,8 @@ expect_rc 2 C exclude "$rb" nope --reason x
 expect_rc 0 C exclude "$rb" s4 --reason "store closed for works"
 expect_rc 4 C exclude "$rb" s4 --reason again
 contains "$T/err" "excluded already"
+expect_rc 4 C retry "$rb" work@s4
+contains "$T/err" "entity s4 is excluded from run 1: store closed for works"
 expect_rc 5 C run "$rb"
 contains "$T/err" "decide $rb go@s1 go"
 J '.steps[] | select(.id == "go@s4") | .state == "excluded"' && ok || fail "go@s4 excluded"
@@ -202,4 +204,38 @@ contains "$T/out" "checkpoint is succeeded"
 n=$(sqlite3 "$T/ev.db" "SELECT count(*) FROM decisions WHERE step='cp' AND active=1 AND length(evidence)=64")
 check "two decisions count, each with its evidence's hash" test "$n" = 2
 expect_rc 0 E audit "$ev" --verify
+# --- rollback --entity by the rules of a rollback: an irreversible
+# instance refuses (exit 4) unless --force --reason; a no-go's automatic
+# rollback leaves it as it is and says so.
+irr=$T/irr.yaml
+cat >"$irr" <<'YAML'
+cutover: 1
+name: irr
+entities: [{id: e1}, {id: e2}]
+phases:
+  - id: p
+    for_each: entity
+    steps:
+      - {id: a, type: local, run: "echo a ${entity.id} >> $LEDGER", rollback: "echo undo-a ${entity.id} >> $LEDGER"}
+      - {id: b, type: local, run: "echo b ${entity.id} >> $LEDGER", irreversible: true}
+      - {id: cp, type: checkpoint, on_no_go: rollback}
+YAML
+I() { "$CUTOVER" --state "$T/irr.db" "$@"; }
+expect_rc 5 I run "$irr"
+expect_rc 4 I rollback "$irr" --entity e1 --to start
+contains "$T/err" "irreversible step b@e1 succeeded"
+expect_rc 2 I rollback "$irr" --entity e1 --to start --force
+expect_rc 0 I rollback "$irr" --entity e1 --to start --force --reason "b stays"
+check "a@e1 undone" test "$(grep -cx 'undo-a e1' "$LEDGER")" = 1
+expect_rc 0 I audit "$irr"
+contains "$T/out" "rollback-force: irreversible step left as it is: b stays"
+expect_rc 0 I decide "$irr" cp@e2 no-go --reason "not today"
+expect_rc 5 I run "$irr"
+check "a@e2 undone by the no-go" test "$(grep -cx 'undo-a e2' "$LEDGER")" = 1
+expect_rc 0 I audit "$irr"
+contains "$T/out" "b@e2  "
+contains "$T/out" "irreversible step left as it is: no-go at cp@e2"
+I status "$irr" --json >"$T/json"
+check "b@e2 stays succeeded" jq -e '.steps[] | select(.id == "b@e2") | .state == "succeeded"' "$T/json"
+check "a@e1 runs forward again later" jq -e '.steps[] | select(.id == "a@e1") | .state == "succeeded"' "$T/json"
 finish
