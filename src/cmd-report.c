@@ -1,7 +1,8 @@
 /*
  * cmd-report.c - `cutover report RUNBOOK [--run N] [--compare N]
  * [--format md|html|json] [-o FILE]`: what happened in a run, planned
- * against actual, optionally beside another run.
+ * against actual, optionally beside another run (another wave's: the
+ * for_each steps' medians over entities side by side).
  *
  * -o writes the file atomically (a temporary file in the same directory,
  * synced, then renamed over FILE) with mode 0644: a report is shared.
@@ -49,7 +50,11 @@ const struct cmd_entry cmd_report_entry = {
 		"\n"
 		"  --run N             report run N, not the latest\n"
 		"  --compare N         beside run N (e.g. the last "
-		"rehearsal)\n"
+		"rehearsal, or the\n"
+		"                      night of another wave: each for_each "
+		"step's\n"
+		"                      median and slowest entity side by "
+		"side)\n"
 		"  --format md|html|json\n"
 		"                      the format; default md\n"
 		"  -o FILE             write FILE atomically instead of "
