@@ -37,6 +37,8 @@ static void report_deps(struct report_run *);
 static void report_dep_add(struct report_run *, struct report_step *,
     const struct rb_step *);
 static void report_index(struct report_run *);
+static void report_out(struct state *, struct report_run *);
+static int report_gone(const struct report_run *, const struct report_step *);
 static int report_by_id_cmp(const void *, const void *);
 static void report_median_fill(struct report_run *, struct report_run *,
     int64_t *);
@@ -252,6 +254,7 @@ report_steps(struct state *st, struct report_run *r, int light)
 	}
 	free(rows); /* the strings now belong to r->steps */
 	report_index(r);
+	report_out(st, r);
 	report_deps(r);
 	sc.open = xcalloc(n ? n : 1, sizeof *sc.open);
 	for (i = 0; i < n; i++)
@@ -282,6 +285,35 @@ report_deps(struct report_run *r)
 	}
 }
 
+/* Which entities the run excluded: what follows a phase does not wait for
+ * their instances, and nothing more of them will run. */
+static void
+report_out(struct state *st, struct report_run *r)
+{
+	struct entity_row *rows = NULL;
+	struct rb_entity *en;
+	size_t n = 0, i;
+
+	if (r->rb->nentities == 0)
+		return;
+	r->out = xcalloc(r->rb->nentities, 1);
+	if (state_entities_load(st, r->info.id, &rows, &n) != STATE_OK)
+		return;
+	for (i = 0; i < n; i++)
+		if (rows[i].state != NULL && strcmp(rows[i].state, "excluded") == 0 &&
+		    (en = runbook_entity_find(r->rb, rows[i].entity)) != NULL)
+			r->out[en->index] = 1;
+	entity_rows_free(rows, n);
+}
+
+/* Is s an instance of an entity the run excluded, or excluded itself? */
+static int
+report_gone(const struct report_run *r, const struct report_step *s)
+{
+	return s->row.state == ST_EXCLUDED ||
+	    (s->entity != NULL && r->out != NULL && r->out[s->entity->index]);
+}
+
 /* Add what step d stands for to s's needs. */
 static void
 report_dep_add(struct report_run *r, struct report_step *s,
@@ -304,7 +336,7 @@ report_dep_add(struct report_run *r, struct report_step *s,
 	}
 	for (i = 0; i < r->nsteps; i++) {
 		x = &r->steps[i];
-		if (x->def != d || x->row.state == ST_EXCLUDED)
+		if (x->def != d || report_gone(r, x))
 			continue;
 		s->deps = xreallocarray(s->deps, s->ndeps + 1, sizeof *s->deps);
 		s->deps[s->ndeps++] = i;
@@ -603,10 +635,10 @@ report_estimate(struct report_run *r)
 		e->active = s->row.state == ST_RUNNING ||
 		    s->row.state == ST_AWAITING;
 		e->group = 0;
-		if (s->row.state == ST_EXCLUDED) {
-			/* nothing more of it will run: it takes no time */
+		if (report_gone(r, s) && !e->active) {
+			/* nothing more of it will run: it takes no more time */
 			e->done = 1;
-			e->actual = 0;
+			e->actual = s->actual_ms > 0 ? s->actual_ms : 0;
 		} else if (s->entity != NULL) {
 			e->group = 1 + s->def->phase;
 			e->parallel = r->rb->phases[s->def->phase].parallel;
@@ -736,6 +768,7 @@ report_run_free(struct report_run *r)
 	}
 	free(r->ents);
 	free(r->waves);
+	free(r->out);
 	free(r->by_id);
 	free(r->audit_at);
 	free(r->steps);

@@ -144,6 +144,8 @@ struct report_run {
 	struct report_wave *waves; /* waves with entities in the run, in
 	                            * the runbook's order of waves */
 	size_t nwaves;
+	unsigned char *out; /* by runbook entity index: excluded from the run
+	                     * (light loads too), NULL without entities */
 	/* Full loads only: */
 	char text_sha[65]; /* SHA-256 of the kept (redacted) runbook text */
 	int64_t audit_id;  /* the head of the whole audit trail: its last */
