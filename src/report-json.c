@@ -44,6 +44,10 @@ static void js_waves(struct buf *, struct report_run *);
 static void js_checkpoints(struct buf *, struct report_run *);
 static void js_checkpoint(struct buf *, struct report_run *,
     struct report_step *);
+static void js_evidence(struct buf *, struct report_run *,
+    struct report_step *);
+static void js_decisions(struct buf *, struct report_run *,
+    struct report_step *);
 
 /* "key": an ISO time, or null. */
 static void
@@ -330,16 +334,14 @@ js_checkpoints(struct buf *b, struct report_run *r)
 	buf_addc(b, ']');
 }
 
-/* One checkpoint: {"step", "state", "evidence": [{step, state, line}],
- * "summary": [lines], "decisions": [...]}. */
+/* One checkpoint: {"step", "entity", "state", "evidence": [{step, state,
+ * line}], "summary": [lines], "decisions": [...]}. */
 static void
 js_checkpoint(struct buf *b, struct report_run *r, struct report_step *cp)
 {
-	struct buf line = { 0 };
-	struct report_act *a;
 	char **lines;
-	size_t *v, n = report_evidence(r, cp, &v), k;
-	int f = 1, g;
+	size_t n, k;
+	int f = 1;
 
 	buf_addc(b, '{');
 	json_key(b, &f, "step");
@@ -349,6 +351,30 @@ js_checkpoint(struct buf *b, struct report_run *r, struct report_step *cp)
 	json_key(b, &f, "state");
 	json_str(b, step_state_name(cp->row.state));
 	json_key(b, &f, "evidence");
+	js_evidence(b, r, cp);
+	n = report_evidence_lines(r, cp, &lines);
+	json_key(b, &f, "summary");
+	buf_addc(b, '[');
+	for (k = 0; k < n; k++) {
+		if (k > 0)
+			buf_addc(b, ',');
+		json_str(b, lines[k]);
+	}
+	buf_addc(b, ']');
+	report_lines_free(lines, n);
+	json_key(b, &f, "decisions");
+	js_decisions(b, r, cp);
+	buf_addc(b, '}');
+}
+
+/* [{step, state, line}] of the steps checkpoint cp rests on. */
+static void
+js_evidence(struct buf *b, struct report_run *r, struct report_step *cp)
+{
+	struct buf line = { 0 };
+	size_t *v, n = report_evidence(r, cp, &v), k;
+	int g;
+
 	buf_addc(b, '[');
 	for (k = 0; k < n; k++) {
 		buf_adds(b, k ? ",{" : "{");
@@ -366,23 +392,22 @@ js_checkpoint(struct buf *b, struct report_run *r, struct report_step *cp)
 	buf_addc(b, ']');
 	free(v);
 	buf_free(&line);
-	n = report_evidence_lines(r, cp, &lines);
-	json_key(b, &f, "summary");
+}
+
+/* [{decision, by, at, why}] at checkpoint cp: go, no-go, or voided. */
+static void
+js_decisions(struct buf *b, struct report_run *r, struct report_step *cp)
+{
+	struct report_act *a;
+	size_t k;
+	int f, any = 0;
+
 	buf_addc(b, '[');
-	for (k = 0; k < n; k++) {
-		if (k > 0)
-			buf_addc(b, ',');
-		json_str(b, lines[k]);
-	}
-	buf_addc(b, ']');
-	report_lines_free(lines, n);
-	json_key(b, &f, "decisions");
-	buf_addc(b, '[');
-	for (k = 0, g = 0; k < r->nacts; k++) {
+	for (k = 0; k < r->nacts; k++) {
 		a = &r->acts[k];
 		if (!report_act_at(a, cp))
 			continue;
-		buf_adds(b, g++ ? ",{" : "{");
+		buf_adds(b, any++ ? ",{" : "{");
 		f = 1;
 		json_key(b, &f, "decision");
 		json_str(b, strcmp(a->action, "decide") == 0 ? a->what
@@ -395,7 +420,7 @@ js_checkpoint(struct buf *b, struct report_run *r, struct report_step *cp)
 		json_str(b, a->why);
 		buf_addc(b, '}');
 	}
-	buf_adds(b, "]}");
+	buf_addc(b, ']');
 }
 
 /* The ETA object. */
