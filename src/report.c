@@ -666,6 +666,8 @@ report_phase_span(const struct report_run *r, size_t phase, int64_t *start,
 		mask[i] = 1;
 		if (s->start_ms >= 0 && (*start < 0 || s->start_ms < *start))
 			*start = s->start_ms;
+		if (s->end_ms < 0 && s->start_ms < 0 && report_gone(r, s))
+			continue; /* never ran, never will */
 		if (s->end_ms < 0)
 			open = 1;
 		else if (s->end_ms > *end)

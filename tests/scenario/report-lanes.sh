@@ -92,6 +92,8 @@ check "json: store-3's failure counted" jq -e '.run.entities[2].failures == 1' "
 check "json: store-1's instances" jq -e '.run.entities[0].counts == {"succeeded": 3} and .run.entities[0].instances == 3' "$j"
 check "json: the pilot wave" jq -e \
     '.run.waves == [{"wave": "pilot", "entities": 3, "done": 1, "excluded": 2, "active": 0, "failures": 2} + (.run.waves[0] | {started_at, ended_at, median_entity_ms, slowest_entity_ms, slowest_entity})] and .run.waves[0].slowest_entity == "store-1"' "$j"
+check "json: the stores phase ended, excluded instances that never ran aside" jq -e \
+    '.run.phases[] | select(.id == "stores") | .actual_ms > 0 and .ended_at != null' "$j"
 check "json: night-go waits for the stores still in, not the excluded" jq -e \
     '.run.steps[] | select(.id == "night-go") | .needs == ["ready@store-1", "work@store-1", "store-go@store-1"]' "$j"
 check "json: an instance names its entity" jq -e \
