@@ -206,9 +206,10 @@ report_html_lanes_compare(struct buf *b, struct report_run *r,
 		return;
 	buf_printf(b, "<section>\n<h2>Lanes compared with run %lld</h2>\n<p>"
 	    "Per step of a for_each phase, over the entities of each run: "
-	    "the median and the slowest entity.</p>\n<div class=\"scroll\">"
-	    "<table>\n<tr><th>Step</th><th>Median</th><th>Slowest entity</th>"
-	    "<th>Run %lld median</th><th>Run %lld slowest</th><th>Median "
+	    "the median (n: instances that succeeded) and the slowest "
+	    "entity.</p>\n<div class=\"scroll\"><table>\n<tr><th>Step</th>"
+	    "<th>Median (n)</th><th>Slowest entity</th>"
+	    "<th>Run %lld median (n)</th><th>Run %lld slowest</th><th>Median "
 	    "difference</th></tr>\n", (long long)cmp->info.id,
 	    (long long)cmp->info.id, (long long)cmp->info.id);
 	for (k = 0; k < r->rb->nsteps; k++) {

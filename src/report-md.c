@@ -796,9 +796,10 @@ md_lanes_compare(struct buf *b, struct report_run *r, struct report_run *cmp)
 	if (cmp == NULL || !r->lanes)
 		return;
 	buf_printf(b, "## Lanes compared with run %lld\n\nPer step of a "
-	    "for_each phase, over the entities of each run.\n\n| Step |"
-	    " Median | Slowest entity | Run %lld median | Run %lld slowest |"
-	    " Median difference |\n|---|---|---|---|---|---|\n",
+	    "for_each phase, over the entities of each run (n: instances "
+	    "that\nsucceeded).\n\n| Step | Median (n) | Slowest entity |"
+	    " Run %lld median (n) | Run %lld slowest | Median difference |\n"
+	    "|---|---|---|---|---|---|\n",
 	    (long long)cmp->info.id, (long long)cmp->info.id,
 	    (long long)cmp->info.id);
 	for (k = 0; k < r->rb->nsteps; k++) {
