@@ -894,6 +894,9 @@ engine_schedule(struct engine *e)
 		if (!e->wanted[i] || s->ex != NULL || e->halted || e->stopping ||
 		    e->unrenewed)
 			continue;
+		/* A kill between a lane's failure and its exclusion: now. */
+		if (s->state == ST_FAILED && s->entity != NULL)
+			engine_lane_failed(e, s, step_kind_is_gate(s->def->type));
 		if (engine_lane_gone(e, s) ||
 		    (e->rollback_to != NULL && engine_rollback_blocks(e, s)))
 			continue;

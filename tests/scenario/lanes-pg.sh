@@ -22,12 +22,14 @@ cat >"$rb" <<'YAML'
 cutover: 1
 name: stores
 settings: {parallel: 4}
+targets:
+  db: {type: postgres, conninfo: "host=127.0.0.1 port=${env:PGPORT} user=cutover dbname=cutover"}
 entities:
-  - {id: lyon, wave: pilot, vars: {ready: "0"}}
-  - {id: lille, wave: pilot, vars: {ready: "1"}}
-  - {id: metz, wave: pilot, vars: {ready: "0"}}
-  - {id: nice, wave: pilot, vars: {ready: "0"}}
-  - {id: brest, wave: later, vars: {ready: "0"}}
+  - {id: lyon, wave: pilot, vars: {ready: "0", tills: "3"}}
+  - {id: lille, wave: pilot, vars: {ready: "1", tills: "2"}}
+  - {id: metz, wave: pilot, vars: {ready: "0", tills: "5"}}
+  - {id: nice, wave: pilot, vars: {ready: "0", tills: "4"}}
+  - {id: brest, wave: later, vars: {ready: "0", tills: "1"}}
 phases:
   - id: stores
     for_each: entity
@@ -36,6 +38,9 @@ phases:
       - {id: ready, type: local, on_failure: exclude-entity, run: "exit ${entity.ready}", rollback: "true"}
       - {id: freeze, type: local, run: "echo freeze $CUTOVER_ENTITY >> $LEDGER",
          rollback: "echo thaw $CUTOVER_ENTITY >> $LEDGER"}
+      - {id: tills, type: reconcile, compare: value,
+         source: {target: db, query: "SELECT ${entity.tills}"},
+         dest: {target: db, query: "SELECT ${entity.tills}::numeric"}}
       - {id: go, type: checkpoint, on_no_go: rollback}
   - id: close
     steps:
@@ -49,6 +54,10 @@ check "the run covers the pilot" jq -e \
     '.selection == "wave pilot" and ([.entities[].id] == ["lyon","lille","metz","nice"])' "$T/json"
 check "lille dropped out at its readiness check" jq -e \
     '.entities[] | select(.id == "lille") | .state == "excluded" and (.excluded_reason | test("ready@lille failed"))' "$T/json"
+check "a reconcile per entity, with the entity's vars" jq -e \
+    '.steps[] | select(.id == "tills@metz") | .entity == "metz" and .result.source_value == 5' "$T/json"
+check "the checkpoint's evidence is the entity's reconcile" jq -e \
+    '.steps[] | select(.id == "go@lyon") | .evidence == ["tills@lyon succeeded: 3 source, 3 dest, 0 difference"]' "$T/json"
 check "the selection is in the database" test \
     "$(pg_psql "SELECT selection FROM cutover.runs WHERE runbook='stores'")" = wave:pilot
 expect_rc 2 C run "$rb" --wave later
