@@ -5,8 +5,9 @@
 # done), then wave-2 in a run of its own; per-entity table with the
 # exclusions and their reasons, per-wave summary, the evidence each go
 # rests on beside who decided, --compare between the two waves (per-step
-# median and slowest entity), the same in md, json and html; and the
-# timeline of 40 stores, one row each, rendered by headless Chromium.
+# median and slowest entity), the same in md, json and html, and from the
+# state on a real PostgreSQL; and the timeline of 40 stores, one row each,
+# rendered by headless Chromium.
 . "$(dirname "$0")/../lib.sh"
 
 command -v jq >/dev/null || { fail "jq is needed"; finish; }
@@ -163,6 +164,23 @@ h=$T/c.html
 check "html (compare) parses as XML" xmllint --noout "$h"
 check "html: work's slowest in wave-2 is store-5" sh -c \
     "xmllint --html --xpath 'string(//section[h2=\"Lanes compared with run 1\"]//tr[td[1]=\"work\"]/td[3])' '$h' 2>/dev/null | grep -q 'store-5'"
+
+# The same reports from the state on PostgreSQL (state copy): entities,
+# waves, evidence and lanes compared read alike from either store.
+. "$SRCDIR/tests/pg.sh"
+if pg_start; then
+	DB="postgresql://cutover@127.0.0.1:$PGPORT/cutover"
+	expect_rc 0 C state copy "$CUTOVER_STATE" "$DB" --runbook lanes
+	CUTOVER_STATE=$DB C report "$rb" --compare 1 --format json >"$T/pg.json"
+	# (state copy re-dates the audit entries decisions are read from)
+	keys='[.run.entities, .run.waves, [.run.checkpoints[] | del(.decisions)], .run.selection, .differences.lanes, .compare.entities, [.compare.checkpoints[] | del(.decisions)]]'
+	check "postgresql: the same report as the state file" test \
+	    "$(jq -c "$keys" "$T/pg.json")" = "$(jq -c "$keys" "$T/c.json")"
+	check "postgresql: the report has the exclusions" jq -e \
+	    '[.compare.entities[] | select(.state == "excluded") | .id] == ["store-2", "store-3"]' "$T/pg.json"
+else
+	fail "PostgreSQL did not start"
+fi
 
 # The ETA of a store never run: the step's median over the entities of
 # the latest rehearsal that ran it (wave-2's), not its plan.
