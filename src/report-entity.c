@@ -296,25 +296,30 @@ report_lane_stat(const struct report_run *r, const struct rb_step *def,
 void
 report_selection(const char *sel, char *out, size_t len)
 {
-	struct buf b = { 0 };
+	struct buf w = { 0 }, e = { 0 };
 	const char *p;
-	size_t n, count = 0;
-	int waves;
+	size_t n, nw = 0, ne = 0;
 
 	if (sel == NULL || *sel == '\0') {
 		snprintf(out, len, "all entities");
 		return;
 	}
-	waves = strncmp(sel, "wave:", 5) == 0;
-	if (strncmp(sel, "entity:", 7) == 0)
-		sel += 7;
+	/* "wave:a,wave:b", "entity:x,entity:y" or "entity:x,y" */
 	for (p = sel; *p != '\0'; p += n + (p[n] == ',')) {
-		if (strncmp(p, "wave:", 5) == 0)
+		if (strncmp(p, "wave:", 5) == 0) {
 			p += 5;
+			n = strcspn(p, ",");
+			buf_printf(&w, "%s%.*s", nw++ ? ", " : "", (int)n, p);
+			continue;
+		}
+		if (strncmp(p, "entity:", 7) == 0)
+			p += 7;
 		n = strcspn(p, ",");
-		buf_printf(&b, "%s%.*s", count++ ? ", " : "", (int)n, p);
+		buf_printf(&e, "%s%.*s", ne++ ? ", " : "", (int)n, p);
 	}
-	snprintf(out, len, "%s %s", waves ? (count > 1 ? "waves" : "wave")
-	    : (count > 1 ? "entities" : "entity"), buf_str(&b));
-	buf_free(&b);
+	snprintf(out, len, "%s%s%s%s%s", nw ? (nw > 1 ? "waves " : "wave ")
+	    : "", buf_str(&w), nw && ne ? "; " : "", ne ? (ne > 1 ? "entities "
+	    : "entity ") : "", buf_str(&e));
+	buf_free(&w);
+	buf_free(&e);
 }

@@ -189,6 +189,7 @@ expect_rc 0 C report "$rb" --format json -o "$T/e.json"
 med=$(jq '.differences.lanes[] | select(.step == "work") | .run.median_ms' "$T/c.json")
 check "json: work@store-3 estimated by wave-2's median ($med ms)" jq -e --argjson m "$med" \
     '.run.steps[] | select(.id == "work@store-3") | .estimate_source == "median" and .estimate_ms == $m' "$T/e.json"
+check "json: run 3 covers entity store-3" jq -e '.run.selection_words == "entity store-3"' "$T/e.json"
 check "json: ready@store-3 too (its own rehearsal failed)" jq -e \
     '.run.steps[] | select(.id == "ready@store-3") | .estimate_source == "median"' "$T/e.json"
 

@@ -316,6 +316,10 @@ test_selection(void **state)
 	assert_string_equal(out, "entities store-017, store-042");
 	report_selection("entity:store-017", out, sizeof out);
 	assert_string_equal(out, "entity store-017");
+	report_selection("entity:store-1,entity:store-4", out, sizeof out);
+	assert_string_equal(out, "entities store-1, store-4");
+	report_selection("wave:pilot,entity:store-4", out, sizeof out);
+	assert_string_equal(out, "wave pilot; entity store-4");
 }
 
 int
