@@ -236,6 +236,18 @@ contains "$m" 'bad \e]0;pwned\x07 title \u202eevil'
 contains "$m" "## Rollbacks"
 contains "$m" "| repoint | 2 | succeeded | 2027-01-15 09:09:00 CET (UTC+01:00) |"
 contains "$m" "passed within tolerance: 2 differences ≤ 2"
+# What the go at gate rested on, beside who decided: the reconcile counts.
+contains "$m" "### gate (succeeded)"
+contains "$m" "- **GO** by alice at 2027-01-15 09:05:00 CET (UTC+01:00): counts match <ok> & signed"
+contains "$m" "- partners succeeded: passed within tolerance: 2 differences ≤ 2 (10 source, 9 dest, 1 missing, 0 extra, 1 changed)"
+contains "$m" "- totals succeeded: passed: no differences (42 source, 42 dest)"
+h=$T/r.html
+is "html: gate's evidence" "$(sec "Checkpoint evidence")/ul[2]/li[1]" \
+    "partners succeeded: passed within tolerance: 2 differences ≤ 2 (10 source, 9 dest, 1 missing, 0 extra, 1 changed)"
+is "html: gate's decision" "$(sec "Checkpoint evidence")/ul[1]/li[1]" \
+    "GO by alice at 2027-01-15 09:05:00 CET (UTC+01:00): counts match <ok> & signed"
+check "json: gate rests on partners and totals" jq -e \
+    '[.run.checkpoints[] | select(.step == "gate") | .evidence[] | [.step, .state]] == [["partners", "succeeded"], ["totals", "succeeded"]]' "$T/r.json"
 contains "$m" "| 10 | 9 | 8 | 1 | 0 | 1 |"
 contains "$m" "- Audit head: entry $hid, SHA-256 $hhash"
 contains "$m" "| 2027-01-15 09:03:00 CET (UTC+01:00) | flaky | bob | skip | skipped | disk check is known flaky |"
