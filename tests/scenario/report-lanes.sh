@@ -52,6 +52,7 @@ phases:
       - id: work
         type: local
         run: sleep ${entity.secs}; touch ${dir}/${entity.id}.done
+        verify: test -e ${dir}/${entity.id}.done
         rollback: rm -f ${dir}/${entity.id}.done
         planned: 1s
       - id: store-go
@@ -113,7 +114,7 @@ contains "$m" "- Entities: 3 (wave pilot)"
 contains "$m" "## Checkpoint evidence"
 contains "$m" "### store-go@store-1 (succeeded)"
 contains "$m" "- **GO** by mia at "
-contains "$m" "- work@store-1 succeeded"
+contains "$m" "- work@store-1 succeeded: run and verify passed"
 contains "$m" "## Waves"
 contains "$m" "| pilot | 3 | 1 | 2 | 0 | 2 |"
 contains "$m" "## Entities"
@@ -135,7 +136,8 @@ is "html: store-3 escaped title" "$(sec Entities)//tr[td[1]=\"store-3\"]/td[3]" 
 is "html: store-3 state" "$(sec Entities)//tr[td[1]=\"store-3\"]/td[4]" "excluded"
 is "html: pilot wave" "$(sec Waves)//tr[2]/td[1]" "pilot"
 is "html: evidence of store-go@store-1" \
-    "$(sec "Checkpoint evidence")/h3[1]/following-sibling::ul[2]/li[2]" "work@store-1 succeeded"
+    "$(sec "Checkpoint evidence")/h3[1]/following-sibling::ul[2]/li[2]" \
+    "work@store-1 succeeded: run and verify passed"
 is "html: one lane per entity in the timeline" \
     "count(//section[h2=\"Timeline\"]//*[local-name()=\"text\" and starts-with(., \"store-\")])" "3"
 
