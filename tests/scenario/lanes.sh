@@ -98,6 +98,8 @@ expect_rc 2 C skip "$rb" begin@s1 --reason x
 contains "$T/err" "begin is not in a for_each phase"
 expect_rc 0 C log "$rb" work@s3
 contains "$T/out" "=== work@s3 attempt 1"
+expect_rc 2 C log "$rb" work
+contains "$T/err" "cutover: work runs once per entity: name an instance, e.g. work@s1"
 expect_rc 2 C decide "$rb" go go --reason x
 
 # --- a manual exclusion, from another terminal: s4 drops out; its failure
