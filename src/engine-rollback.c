@@ -222,18 +222,19 @@ rollback_gate(struct engine *e, struct engine_step *s)
 	return 0;
 }
 
-/* A reconciliation only read: there is nothing to undo. */
+/* A step that only read (a reconciliation, rollback: none): nothing to
+ * undo. */
 static int
 rollback_read_only(struct engine *e, struct engine_step *s)
 {
 	if (engine_own(e) != 0 ||
 	    engine_commit(e, state_step_transition(e->st, e->run.id,
 	        s->def->id, ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED),
-	        ST_ROLLED_BACK, "rolled back: it only read",
+	        ST_ROLLED_BACK, "rolled back: nothing to undo",
 	        "rollback-read-only", NULL)) != STATE_OK)
 		return EXIT_CONFLICT;
 	s->state = ST_ROLLED_BACK;
-	engine_note(e, s, "rolled back (a reconciliation only reads)");
+	engine_note(e, s, "rolled back (nothing to undo: it only read)");
 	return 0;
 }
 
