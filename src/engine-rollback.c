@@ -197,7 +197,12 @@ rollback_begin(struct engine *e, struct rollback_plan *p, int force,
 		rc = state_audit(e->st, e->run.id, p->blocked[i]->def->id,
 		    "rollback-force", "irreversible step left as it is: %s",
 		    reason);
-	return engine_commit(e, rc) == STATE_OK ? 0 : -1;
+	if (engine_commit(e, rc) != STATE_OK)
+		return -1;
+	/* Until it is finished nothing goes forward, even between rounds. */
+	free(e->rollback_to);
+	e->rollback_to = xstrdup(to);
+	return 0;
 }
 
 /* A checkpoint passed after the target returns to pending. */
@@ -372,6 +377,8 @@ rollback_finish(struct engine *e)
 		    "every step after the target is undone");
 	if (engine_commit(e, rc) != STATE_OK)
 		return EXIT_CONFLICT;
+	free(e->rollback_to);
+	e->rollback_to = NULL;
 	e->halted = 0;
 	return EXIT_DONE;
 }

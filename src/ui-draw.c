@@ -59,6 +59,7 @@ static void ui_hms(int64_t, char *, size_t);
 static void ui_times(struct ui *, char *, char *, size_t);
 static void ui_draw_header(struct ui *);
 static void ui_draw_list(struct ui *, int, int, int);
+static void ui_draw_filter(struct ui *, int, int);
 static void ui_draw_step(struct ui *, int, int, struct engine_step *, int);
 static int ui_draw_details(struct ui *, int, int, int, int);
 static int ui_draw_record(struct ui *, int, int, int, int);
@@ -75,12 +76,33 @@ static const char *ui_step_hint(struct ui *, struct engine_step *);
 static void ui_draw_hints(struct ui *, int);
 static void ui_draw_help(struct ui *);
 static void ui_draw_plan(struct ui *);
+static void ui_draw_menu(struct ui *);
 static void ui_draw_box(struct ui *, int, int, int, int, int);
+
+/* A reconcile that passed with differences within its tolerance. */
+static const struct {
+	const char *shortw, *utf8, *ascii;
+} ui_tolerated_form = { "ok~", "\xe2\x89\x88", "~" };
 
 const char *
 ui_state_short(enum step_state st)
 {
 	return ui_states[st].shortw;
+}
+
+int
+ui_tolerated(struct ui *ui, struct engine_step *s, char *out, size_t len)
+{
+	struct report_step rs;
+	struct step_row *row;
+
+	if (s->def->type != STEP_RECONCILE || s->state != ST_SUCCEEDED ||
+	    (row = ui_row(ui, s->def->id)) == NULL || row->result == NULL)
+		return 0;
+	memset(&rs, 0, sizeof rs);
+	rs.def = s->def;
+	rs.row = *row;
+	return report_reconcile(&rs, out, len) == REC_TOLERATED;
 }
 
 /* Print len bytes of s at y,x in at most w columns; see ui_put_used. */
@@ -263,54 +285,70 @@ ui_draw_header(struct ui *ui)
 	    tag);
 }
 
-/* The step list, phase by phase, scrolled to keep the selection shown. */
+/* The step list, phase by phase, scrolled to keep the selection shown;
+ * under a filter, a line says which and how many steps it shows. */
 static void
 ui_draw_list(struct ui *ui, int y, int h, int w)
 {
 	struct runbook *rb = ui->rb;
-	size_t n = rb->nphases + rb->nsteps, row = 0, selrow = 0, p, i;
-	size_t *rows = xcalloc(n ? n : 1, sizeof *rows);
-	int r;
+	struct ui_list_row *row;
+	size_t selrow = 0, r, p;
+	int k;
 
-	for (p = 0; p < rb->nphases; p++) {
-		rows[row++] = (size_t)-1 - p; /* a phase */
-		for (i = 0; i < rb->phases[p].nsteps; i++) {
-			if (rb->phases[p].first + i == ui->sel)
-				selrow = row;
-			rows[row++] = rb->phases[p].first + i;
-		}
+	ui_list_build(ui);
+	if (ui->filter != NULL) {
+		ui_draw_filter(ui, y, w);
+		y++;
+		h--;
 	}
-	if (selrow > 0 && rows[selrow - 1] > rb->nsteps &&
+	for (r = 0; r < ui->nlist; r++) {
+		if (ui->list[r].kind == UI_ROW_STEP && ui->list[r].i == ui->sel)
+			selrow = r;
+	}
+	if (selrow > 0 && ui->list[selrow - 1].kind == UI_ROW_PHASE &&
 	    (int)selrow - 1 < ui->list_top)
 		ui->list_top = (int)selrow - 1; /* show its phase too */
 	else if ((int)selrow < ui->list_top)
 		ui->list_top = (int)selrow;
 	if ((int)selrow >= ui->list_top + h)
 		ui->list_top = (int)selrow - h + 1;
-	if (ui->list_top > (int)n - h)
-		ui->list_top = (int)n - h > 0 ? (int)n - h : 0;
+	if (ui->list_top > (int)ui->nlist - h)
+		ui->list_top = (int)ui->nlist - h > 0 ? (int)ui->nlist - h : 0;
 	free(ui->list_rows);
-	ui->list_rows = xcalloc((size_t)h, sizeof *ui->list_rows);
-	ui->nlist_rows = (size_t)h;
+	ui->list_rows = xcalloc((size_t)(h > 0 ? h : 1), sizeof *ui->list_rows);
+	ui->nlist_rows = (size_t)(h > 0 ? h : 0);
 	ui->list_y = y;
 	ui->list_h = h;
 	ui->list_w = w;
-	for (r = 0; r < h; r++) {
-		ui->list_rows[r] = (size_t)-1;
-		row = (size_t)(ui->list_top + r);
-		if (row >= n)
+	for (k = 0; k < h; k++) {
+		ui->list_rows[k] = (size_t)-1;
+		r = (size_t)(ui->list_top + k);
+		if (r >= ui->nlist)
 			continue;
-		if (rows[row] < rb->nsteps) {
-			ui->list_rows[r] = rows[row];
-			ui_draw_step(ui, y + r, w, engine_step_at(ui->e, rows[row]),
-			    rows[row] == ui->sel);
+		row = &ui->list[r];
+		if (row->kind == UI_ROW_STEP) {
+			ui->list_rows[k] = row->i;
+			ui_draw_step(ui, y + k, w, engine_step_at(ui->e, row->i),
+			    row->i == ui->sel);
 			continue;
 		}
-		p = (size_t)-1 - rows[row];
-		ui_puts(ui, y + r, 0, w, T_PHASE, rb->phases[p].title
+		p = row->i;
+		ui_puts(ui, y + k, 0, w, T_PHASE, rb->phases[p].title
 		        ? rb->phases[p].title : rb->phases[p].id);
 	}
-	free(rows);
+}
+
+/* "filter wait fail run: 3 of 24 steps", over the list. */
+static void
+ui_draw_filter(struct ui *ui, int y, int w)
+{
+	struct buf b = { 0 };
+
+	buf_printf(&b, "filter %s: %zu of %zu step%s", ui->filter, ui->nmatch,
+	    engine_nsteps(ui->e), engine_nsteps(ui->e) == 1 ? "" : "s");
+	ui_fill(ui, y, 0, w, T_MATCH);
+	ui_puts(ui, y, 0, w, T_MATCH, b.data);
+	buf_free(&b);
 }
 
 /* One step: glyph, short state, id, title; a running step's time. */
@@ -319,8 +357,8 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 {
 	enum theme_element el = sel ? T_SELECTED : T_STEP;
 	enum theme_element stel = sel ? T_SELECTED : ui_states[s->state].el;
-	char t[32] = "";
-	int x, tw;
+	char t[32] = "", words[128];
+	int x, tw, tol;
 
 	if (sel)
 		ui_fill(ui, y, 0, w, T_SELECTED);
@@ -330,17 +368,20 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 	if (engine_step_running(s))
 		ui_hms(loop_now() - s->started, t, sizeof t);
 	tw = t[0] ? (int)strlen(t + 3) : 0;
+	tol = ui_tolerated(ui, s, words, sizeof words);
 	x = ui_puts(ui, y, 0, w, el, sel ? ">" : " ");
-	x += ui_puts(ui, y, x, w - x, stel, ui->utf8 ? ui_states[s->state].utf8
-	        : ui_states[s->state].ascii);
+	x += ui_puts(ui, y, x, w - x, stel, tol ? (ui->utf8 ?
+	    ui_tolerated_form.utf8 : ui_tolerated_form.ascii) : ui->utf8 ?
+	    ui_states[s->state].utf8 : ui_states[s->state].ascii);
 	ui_puts(ui, y, x, w - x, stel, " ");
 	x++;
-	x += ui_puts(ui, y, x, w - x, stel, ui_states[s->state].shortw);
+	x += ui_puts(ui, y, x, w - x, stel, tol ? ui_tolerated_form.shortw :
+	    ui_states[s->state].shortw);
 	x = 8;
 	x += ui_puts(ui, y, x, w - x - tw - 1, el, s->def->id);
 	if (s->def->title != NULL && w - x - tw - 3 > 4) {
 		x += ui_puts(ui, y, x, 2, el, "  ");
-		ui_puts(ui, y, x, w - x - tw - 1, sel ? el : T_OUTPUT_INFO,
+		ui_puts(ui, y, x, w - x - tw - 2, sel ? el : T_OUTPUT_INFO,
 		    s->def->title);
 	}
 	if (tw > 0)
@@ -436,6 +477,7 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	struct rb_step *d;
 	struct ui_detail *dt = &ui->detail;
 	struct buf b = { 0 };
+	char words[128];
 	int n = 0, lw = 10;
 	size_t i;
 
@@ -450,6 +492,12 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	ui_puts(ui, y + n, x, lw, T_LABEL, "state");
 	i = (size_t)ui_puts(ui, y + n, x + lw, w - lw, ui_states[s->state].el,
 	    step_state_name(s->state));
+	if (ui_tolerated(ui, s, words, sizeof words)) {
+		i += (size_t)ui_puts(ui, y + n, x + lw + (int)i, w - lw -
+		    (int)i, T_AWAITING, ", ");
+		i += (size_t)ui_puts(ui, y + n, x + lw + (int)i, w - lw -
+		    (int)i, T_AWAITING, words + 7); /* "passed " */
+	}
 	if (d->irreversible)
 		ui_puts(ui, y + n, x + lw + (int)i, w - lw - (int)i,
 		    T_IRREVERSIBLE, "  IRREVERSIBLE");
@@ -472,7 +520,8 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n, "verify",
 	    d->verify, T_TEXT, lw);
 	n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n, "rollback",
-	    d->rollback, T_TEXT, lw);
+	    d->rollback_none ? "none (nothing to undo)" : d->rollback, T_TEXT,
+	    lw);
 	buf_free(&b);
 	return n + ui_draw_record(ui, y + n, x, w, h - n);
 }
@@ -825,6 +874,30 @@ ui_draw_plan(struct ui *ui)
 	}
 }
 
+/* A menu: its title on the frame, one line a choice, the chosen one
+ * marked (not by colour alone), scrolled to keep it shown. */
+static void
+ui_draw_menu(struct ui *ui)
+{
+	struct ui_menu *m = &ui->menu;
+	int w = COLS - 4 > 76 ? 76 : COLS - 4, x = (COLS - w) / 2, y = 1, h, r;
+	size_t top = 0, i;
+
+	h = (int)m->nitems + 2 > LINES - 3 ? LINES - 3 : (int)m->nitems + 2;
+	if (m->cur >= (size_t)(h - 2))
+		top = m->cur - (size_t)(h - 2) + 1;
+	ui_draw_box(ui, y, x, h, w, T_HELP);
+	ui_puts(ui, y, x + 2, w - 4, T_HELP_KEY, m->title);
+	for (r = 0; r < h - 2 && (i = top + (size_t)r) < m->nitems; r++) {
+		if (i == m->cur)
+			ui_fill(ui, y + 1 + r, x + 1, w - 2, T_SELECTED);
+		ui_puts(ui, y + 1 + r, x + 2, 2, i == m->cur ? T_SELECTED :
+		    T_HELP, i == m->cur ? ">" : " ");
+		ui_puts(ui, y + 1 + r, x + 4, w - 6, i == m->cur ? T_SELECTED :
+		    T_HELP, m->items[i]);
+	}
+}
+
 /* The help overlay: every key, then what the short forms mean. */
 static void
 ui_draw_help(struct ui *ui)
@@ -834,7 +907,7 @@ ui_draw_help(struct ui *ui)
 	int w = COLS - 4 > 76 ? 76 : COLS - 4, h, x = (COLS - w) / 2, y = 1, r;
 	char line[128];
 
-	total = n + 3 + ST_NSTATES;
+	total = n + 4 + ST_NSTATES;
 	h = LINES - 2 < (int)total + 2 ? LINES - 2 : (int)total + 2;
 	if (ui->help_top > (int)total - (h - 2))
 		ui->help_top = (int)total - (h - 2) > 0 ? (int)total - (h - 2) : 0;
@@ -858,6 +931,14 @@ ui_draw_help(struct ui *ui)
 			ui_puts(ui, y + 1 + r, x + 2, 8, ui_states[st].el, line);
 			ui_puts(ui, y + 1 + r, x + 10, w - 12, T_HELP,
 			    step_state_name(st));
+		} else if (i == n + 2 + ST_NSTATES) {
+			snprintf(line, sizeof line, "%s %-4s", ui->utf8 ?
+			    ui_tolerated_form.utf8 : ui_tolerated_form.ascii,
+			    ui_tolerated_form.shortw);
+			ui_puts(ui, y + 1 + r, x + 2, 8, T_SUCCEEDED, line);
+			ui_puts(ui, y + 1 + r, x + 10, w - 12, T_HELP,
+			    "succeeded: a reconcile with differences within its "
+			    "tolerance");
 		}
 	}
 	free(keys);
@@ -892,6 +973,8 @@ ui_draw(struct ui *ui)
 	ui_draw_hints(ui, LINES - 1);
 	if (ui->help)
 		ui_draw_help(ui);
+	else if (ui->menu.active)
+		ui_draw_menu(ui);
 	else if (ui->plan.len > 0 && ui->prompt.active)
 		ui_draw_plan(ui);
 out:

@@ -41,7 +41,6 @@ static void ui_on_watch(void *);
 static void ui_on_change(void *, unsigned, struct engine_step *);
 static void ui_on_error(void *, const char *);
 static void ui_check(struct ui *);
-static void ui_rollback_check(struct ui *);
 static void ui_check_output(struct ui *);
 static void ui_detail_free(struct ui_detail *);
 static void ui_free(struct ui *);
@@ -50,6 +49,7 @@ static void ui_start(struct ui *);
 static void ui_stop(struct ui *);
 static int ui_done(struct ui *);
 static void ui_before_poll(void *);
+static int ui_row_cmp(const void *, const void *);
 
 /* Turn the theme into curses attributes, one colour pair per element. */
 static void
@@ -261,6 +261,7 @@ ui_check(struct ui *ui)
 	ui->changed = 0;
 	if (what & (ENGINE_CHANGED_STATE | ENGINE_CHANGED_RUN)) {
 		ui_refresh(ui);
+		ui_rollback_resume(ui);
 		ui->dirty = 1;
 	}
 	ui_check_output(ui);
@@ -318,6 +319,7 @@ ui_refresh(struct ui *ui)
 	ui->rows = NULL;
 	ui->nrows = 0;
 	state_steps_load(ui->st, engine_run_info(ui->e)->id, &ui->rows, &ui->nrows);
+	qsort(ui->rows, ui->nrows, sizeof *ui->rows, ui_row_cmp);
 	if (ui->have_lease)
 		lease_holder_free(&ui->lease);
 	ui->have_lease = state_lease_get(ui->st, engine_run_info(ui->e)->id, &ui->lease) ==
@@ -348,9 +350,30 @@ ui_refresh(struct ui *ui)
 	}
 }
 
+static int
+ui_row_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct step_row *)a)->id,
+	    ((const struct step_row *)b)->id);
+}
+
+struct step_row *
+ui_row(struct ui *ui, const char *id)
+{
+	struct step_row key;
+
+	if (ui->nrows == 0)
+		return NULL;
+	key.id = (char *)id;
+	return bsearch(&key, ui->rows, ui->nrows, sizeof *ui->rows,
+	    ui_row_cmp);
+}
+
 static void
 ui_free(struct ui *ui)
 {
+	size_t i;
+
 	ui_detail_free(&ui->detail);
 	step_rows_free(ui->rows, ui->nrows);
 	if (ui->have_lease)
@@ -358,11 +381,18 @@ ui_free(struct ui *ui)
 	ui_prompt_close(ui);
 	free(ui->out.text);
 	free(ui->search);
+	free(ui->filter);
+	free(ui->list);
 	free(ui->message);
 	free(ui->act_text);
 	free(ui->attention);
 	free(ui->seen);
 	free(ui->plan_to);
+	free(ui->rb_reason);
+	for (i = 0; i < ui->nrb_targets; i++)
+		free(ui->rb_targets[i]);
+	free(ui->rb_targets);
+	ui_menu_close(ui);
 	buf_free(&ui->plan);
 	free(ui->list_rows);
 	if (ui->trace != NULL)
@@ -448,9 +478,10 @@ static void
 ui_before_poll(void *arg)
 {
 	struct ui *ui = arg;
+	int rc;
 
-	if (engine_rolling_back(ui->e))
-		ui_rollback_check(ui);
+	if (engine_rolling_back(ui->e) && (rc = engine_rollback_end(ui->e)) >= 0)
+		ui_rollback_ended(ui, rc);
 	ui_check(ui);
 	if (ui_done(ui)) {
 		ui->done = 1;
@@ -460,25 +491,6 @@ ui_before_poll(void *arg)
 	if (ui->dirty)
 		ui_draw(ui);
 	ui_trace(ui);
-}
-
-/* A rollback the console started has ended: say how. */
-static void
-ui_rollback_check(struct ui *ui)
-{
-	int rc = engine_rollback_end(ui->e);
-
-	if (rc < 0)
-		return;
-	if (rc == EXIT_DONE)
-		ui_message(ui, 0, "rollback done; the run holds (Enter or a "
-		    "to go forward again)");
-	else if (rc == EXIT_WAITING)
-		ui_message(ui, 1, "rollback waits: confirm the step undone by "
-		    "hand, then R again");
-	else if (rc != EXIT_FAILED)
-		ui_message(ui, 1, "rollback stopped (exit %d)", rc);
-	ui->changed |= ENGINE_CHANGED_STATE | ENGINE_CHANGED_RUN;
 }
 
 int

@@ -10,7 +10,8 @@
  * through engine_hooks, and acts only through engine_* calls.
  *
  * Files: ui.c (set-up, the loop, events), ui-draw.c (the screen),
- * ui-keys.c (the key table and actions), ui-prompt.c (the prompt line).
+ * ui-keys.c (the key table and actions), ui-prompt.c (the prompt line
+ * and menus), ui-rollback.c (R), ui-attention.c (the attention line).
  */
 #ifndef CUTOVER_UI_H
 #define CUTOVER_UI_H
@@ -41,6 +42,28 @@ struct ui_prompt {
 	char *label;
 	struct buf text;
 	ui_prompt_cb done;
+};
+
+typedef void (*ui_menu_cb)(struct ui *, size_t chosen);
+
+/* A row of the step list (ui-list.c). */
+enum ui_row_kind {
+	UI_ROW_PHASE, /* a phase's heading: i is the phase's index */
+	UI_ROW_STEP,  /* a step: i is its engine index */
+};
+struct ui_list_row {
+	enum ui_row_kind kind;
+	size_t i;
+};
+
+/* A menu over the screen: one line a choice, j/k move, Enter chooses. */
+struct ui_menu {
+	int active;
+	char *title;
+	char **items;
+	size_t nitems;
+	size_t cur;
+	ui_menu_cb done;
 };
 
 /* What the selected step's details and stored output were read from. */
@@ -84,15 +107,29 @@ struct ui {
 	int help;        /* help overlay shown */
 	int help_top;
 	char *search;    /* last search text */
+	char *filter;    /* the step list's filter as typed, or NULL */
+	unsigned filter_states; /* ST_BIT()s when it names states, else 0 */
+	struct ui_list_row *list; /* the list's rows (ui_list_build) */
+	size_t nlist, alist;
+	size_t nmatch;   /* steps the filter lets through */
 	struct ui_prompt prompt;
 	/* the action a prompt chain is collecting for */
 	int act;
 	struct engine_step *act_step;
 	char *act_text;
+	struct ui_menu menu;
 	/* R: the rollback plan shown while its confirmation is typed */
 	struct buf plan;
-	char *plan_to;   /* checkpoint id, or NULL for the run's start */
+	char *plan_to;   /* checkpoint id, or "start" for the run's start */
 	int plan_force;  /* irreversible steps are in the way */
+	int plan_resume; /* the plan resumes a rollback under way */
+	char **rb_targets; /* what the R menu offers: "start", checkpoints */
+	size_t nrb_targets;
+	/* A rollback started here waits for a person: once the steps undone
+	 * by hand are confirmed, it goes on with the same force and reason. */
+	int rb_resume;
+	int rb_force;
+	char *rb_reason;
 
 	char *message;
 	int message_error;
@@ -100,7 +137,7 @@ struct ui {
 
 	int dirty;       /* redraw at the end of this pass */
 	unsigned changed; /* ENGINE_CHANGED_* the engine said this pass */
-	struct step_row *rows; /* all steps' rows, for times */
+	struct step_row *rows; /* all steps' rows, sorted by id (ui_row) */
 	size_t nrows;
 	struct lease_holder lease;
 	int have_lease;
@@ -155,12 +192,17 @@ void ui_message(struct ui *, int error, const char *, ...)
 struct engine_step *ui_selected(struct ui *);
 /* Re-read the run's rows and the selected step's details from the store. */
 void ui_refresh(struct ui *);
+/* The stored row of step id as last read (ui->rows, by id), or NULL. */
+struct step_row *ui_row(struct ui *, const char *id);
 
 /* ui-draw.c */
 void ui_draw(struct ui *);
 /* Short form and glyph of a step state in the list (documented in
  * cutover(1), KEY BINDINGS). */
 const char *ui_state_short(enum step_state);
+/* Did reconcile step s pass with differences within its tolerance? Words
+ * for it ("passed within tolerance: 2 differences ≤ 2") into out. */
+int ui_tolerated(struct ui *, struct engine_step *, char *out, size_t len);
 
 /* ui-keys.c */
 void ui_key(struct ui *, int key);
@@ -176,11 +218,39 @@ void ui_attention(struct ui *);
  * message, the bell, and the selection moves to the step. */
 void ui_attention_announce(struct ui *);
 
+/* ui-list.c */
+/* Filter the step list by text (NULL or blank: no filter). Words that all
+ * name states (short forms or names, any case: "wait fail run") filter by
+ * state; anything else matches ids and titles. */
+void ui_filter_set(struct ui *, const char *text);
+/* Does the filter let step i through? */
+int ui_step_shown(struct ui *, size_t i);
+/* Build the list's rows (ui->list) as the filter has it. */
+void ui_list_build(struct ui *);
+/* Select the next (dir 1) or previous (-1) step shown. */
+void ui_list_move(struct ui *, int dir);
+/* Select the first or (last) the last step shown. */
+void ui_list_end(struct ui *, int last);
+
+/* ui-rollback.c */
+/* R: choose what to roll back to, show the plan, ask, roll back. */
+void ui_rollback_key(struct ui *);
+/* A rollback the console drove has ended (engine_rollback_end): say how. */
+void ui_rollback_ended(struct ui *, int rc);
+/* After a refresh: resume a rollback waiting for steps undone by hand
+ * once they are all confirmed (here or elsewhere). */
+void ui_rollback_resume(struct ui *);
+
 /* ui-prompt.c */
 void ui_prompt_open(struct ui *, const char *label, int required,
     ui_prompt_cb);
 void ui_prompt_yesno(struct ui *, const char *label, ui_prompt_cb);
 void ui_prompt_key(struct ui *, int key);
 void ui_prompt_close(struct ui *);
+/* A menu of n items (copied), cur chosen first; done gets the choice. */
+void ui_menu_open(struct ui *, const char *title, const char *const *items,
+    size_t n, size_t cur, ui_menu_cb done);
+void ui_menu_key(struct ui *, int key);
+void ui_menu_close(struct ui *);
 
 #endif
