@@ -34,7 +34,7 @@ cmd_confirm_exec(struct cmd_ctx *c)
 	int rc = engine_confirm(c->e, c->step, cmd_opt(c, "--note"));
 
 	if (rc == 0)
-		printf("%s: confirmed by %s\n", c->step->def->id,
+		printf("%s: confirmed by %s\n", c->step->id,
 		    state_operator(c->st));
 	return rc;
 }

@@ -19,8 +19,9 @@ static int cmd_console_exec(struct cmd_ctx *);
 
 const struct cmd_entry cmd_console_entry = {
 	.name = "console",
-	.usage = "RUNBOOK [--new-run] [--accept-changes]",
-	.options = "--new-run --accept-changes",
+	.usage = "RUNBOOK [--new-run] [--accept-changes] [--wave NAME]... "
+		 "[--entity ID[,ID...]]",
+	.options = "--new-run --accept-changes --wave= --entity=",
 	.summary = "open the console on the runbook's current run",
 	.help = "Drive the run from a full-screen console: it opens holding, "
 		"and nothing\n"
@@ -30,7 +31,10 @@ const struct cmd_entry cmd_console_entry = {
 		"\n"
 		"  --new-run          start a new run even if one is open\n"
 		"  --accept-changes   carry on the open run under a changed "
-		"runbook\n",
+		"runbook\n"
+		"  --wave NAME        a new run covers the entities of wave "
+		"NAME (repeatable)\n"
+		"  --entity ID,...    a new run covers these entities\n",
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_SCREEN,

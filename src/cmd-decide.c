@@ -57,7 +57,7 @@ cmd_decide_exec(struct cmd_ctx *c)
 	    cmd_opt(c, "--reason"));
 
 	if (rc == 0)
-		printf("%s: %s by %s; checkpoint is %s\n", s->def->id, what,
+		printf("%s: %s by %s; checkpoint is %s\n", s->id, what,
 		    state_operator(c->st), step_state_name(s->state));
 	return rc;
 }

@@ -28,6 +28,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_decide_entry,
 	&cmd_retry_entry,
 	&cmd_skip_entry,
+	&cmd_exclude_entry,
 	&cmd_log_entry,
 	&cmd_runs_entry,
 	&cmd_audit_entry,

@@ -94,7 +94,10 @@ cmd_log_exec(struct cmd_ctx *c)
 	struct state *st = c->st;
 	struct run_info r;
 	long long n = cmd_opt_num(c, "--attempt");
-	size_t i;
+	struct step_row *rows = NULL;
+	struct rb_step *d;
+	struct rb_entity *en;
+	size_t i, nrows = 0;
 	int rc = EXIT_DONE, found;
 
 	if (state_run_latest(st, 0, &r) != STATE_OK) {
@@ -107,12 +110,14 @@ cmd_log_exec(struct cmd_ctx *c)
 			fprintf(stderr, "cutover: %s has no %s in run %lld\n",
 			    c->args[1], n > 0 ? "such attempt" : "attempts",
 			    (long long)r.id);
-			rc = runbook_find_step(rb, c->args[1]) ? EXIT_CONFLICT
-			                                       : EXIT_USAGE;
+			rc = runbook_instance_find(rb, c->args[1], &d, &en) == 0
+			    ? EXIT_CONFLICT : EXIT_USAGE;
 		}
-	} else {
-		for (i = 0; i < rb->nsteps; i++)
-			log_step(st, r.id, rb->steps[i].id, 0, 0);
+	} else if (state_steps_load(st, r.id, &rows, &nrows) == STATE_OK) {
+		/* Every step and instance of the run, in runbook order. */
+		for (i = 0; i < nrows; i++)
+			log_step(st, r.id, rows[i].id, 0, 0);
+		step_rows_free(rows, nrows);
 	}
 	run_info_free(&r);
 	return rc;

@@ -39,7 +39,7 @@ cmd_retry_exec(struct cmd_ctx *c)
 	rc = engine_run(c->e);
 	if (rc == EXIT_FAILED)
 		fprintf(stderr, "cutover: step %s failed again%s%s\n",
-		    s->def->id, s->note ? ": " : "",
+		    s->id, s->note ? ": " : "",
 		    s->note ? escape_field(&l, stderr, s->note) : "");
 	escape_list_free(&l);
 	return rc;

@@ -77,7 +77,7 @@ cmd_rollback_exec(struct cmd_ctx *c)
 		s = engine_step_at(c->e, i);
 		if (s->undo && s->state == ST_AWAITING)
 			cmd_waiting_print(c, c->st, engine_run_info(c->e)->id,
-			    s->def, 1, stderr);
+			    s->id, s->def, 1, stderr);
 	}
 	return rc;
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -11,8 +12,9 @@ static int cmd_run_exec(struct cmd_ctx *);
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "run RUNBOOK [--until STEP] [--new-run] [--accept-changes]",
-	.options = "--until= --new-run --accept-changes",
+	.usage = "run RUNBOOK [--until STEP] [--new-run] [--accept-changes] "
+		 "[--wave NAME]... [--entity ID[,ID...]]",
+	.options = "--until= --new-run --accept-changes --wave= --entity=",
 	.summary = "run automatic steps headless until a person is needed",
 	.help = "Run automatic steps until the run is complete (exit 0), a "
 		"step fails\n"
@@ -20,11 +22,14 @@ const struct cmd_entry cmd_run_entry = {
 		"type next.\n"
 		"Starts a run if none is open.\n"
 		"\n"
-		"  --until STEP       stop once STEP and what it needs are "
-		"done\n"
+		"  --until STEP       stop once STEP (or STEP@ENTITY) and "
+		"what it needs are done\n"
 		"  --new-run          start a new run even if one is open\n"
 		"  --accept-changes   carry on the open run under a changed "
-		"runbook\n",
+		"runbook\n"
+		"  --wave NAME        a new run covers the entities of wave "
+		"NAME (repeatable)\n"
+		"  --entity ID,...    a new run covers these entities\n",
 	.min_args = 1,
 	.max_args = 1,
 	.open = CMD_OPEN_DRIVE,
@@ -49,11 +54,12 @@ cmd_run_explain(const struct cmd_ctx *c, struct engine *e, int rc)
 		note = escape_field(&l, stderr, s->note);
 		if (rc == EXIT_FAILED && s->state == ST_FAILED)
 			fprintf(stderr, "cutover: step %s failed%s%s; see `cutover "
-			    "log %s %s`, then retry or skip it\n", s->def->id,
+			    "log %s %s`, then retry or skip it\n", s->id,
 			    note ? ": " : "", note ? note : "", path,
-			    s->def->id);
+			    s->id);
 		if (rc == EXIT_WAITING && s->state == ST_AWAITING)
-			cmd_waiting_print(c, engine_state(e), engine_run_info(e)->id, s->def, s->undo,
+			cmd_waiting_print(c, engine_state(e),
+			    engine_run_info(e)->id, s->id, s->def, s->undo,
 			    stderr);
 	}
 	escape_list_free(&l);
@@ -64,7 +70,7 @@ cmd_run_exec(struct cmd_ctx *c)
 {
 	struct engine *e = c->e;
 	const char *until = cmd_opt(c, "--until");
-	char head[65];
+	char head[65], *why;
 	int rc;
 
 	if (strcmp(engine_run_info(e)->state, "open") != 0) {
@@ -74,8 +80,9 @@ cmd_run_exec(struct cmd_ctx *c)
 		return EXIT_DONE;
 	}
 	if (until != NULL && engine_set_until(e, until) != 0) {
-		fprintf(stderr, "cutover: --until: no step %s in runbook %s\n",
-		    until, c->rb->name);
+		why = engine_find_why(e, until);
+		fprintf(stderr, "cutover: --until: %s\n", why);
+		free(why);
 		return EXIT_USAGE;
 	}
 	rc = engine_run(e);

@@ -43,7 +43,7 @@ cmd_skip_exec(struct cmd_ctx *c)
 	int rc = engine_skip(c->e, c->step, cmd_opt(c, "--reason"));
 
 	if (rc == 0)
-		printf("%s: skipped by %s\n", c->step->def->id,
+		printf("%s: skipped by %s\n", c->step->id,
 		    state_operator(c->st));
 	return rc;
 }

@@ -220,7 +220,8 @@ copy_audit(const struct audit_row *a, void *arg)
 static int
 copy_rows(struct state *from, struct copy_ctx *x, int64_t src)
 {
-	static const char *tables[] = { "steps", "attempts", "decisions" };
+	static const char *tables[] = { "steps", "attempts", "decisions",
+	    "entities" };
 	size_t i;
 
 	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {

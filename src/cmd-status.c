@@ -16,10 +16,17 @@
 static int cmd_status_check(struct cmd_ctx *);
 static int cmd_status_exec(struct cmd_ctx *);
 static void status_json(struct runbook *, struct run_info *,
-    struct step_row *, size_t, struct report_run *, int64_t);
+    struct step_row *, size_t, struct report_run *, int64_t,
+    struct engine *);
+static void status_json_step(struct buf *, struct runbook *,
+    const struct step_row *, struct engine *);
+static void status_json_evidence(struct buf *, int *, struct engine *,
+    struct engine_step *);
+static void status_json_entities(struct buf *, int *, struct engine *);
 static void status_text(struct runbook *, struct run_info *,
     struct step_row *, size_t, struct lease_holder *, struct report_run *,
     int64_t);
+static void status_entities(struct engine *);
 static void status_waiting(const struct cmd_ctx *, struct run_info *,
     struct step_row *, size_t);
 static void status_eta(struct report_run *);
@@ -44,16 +51,124 @@ const struct cmd_entry cmd_status_entry = {
 	.exec = cmd_status_exec,
 };
 
+/* ,"evidence":[lines] of checkpoint s: what a decision there rests on. */
+static void
+status_json_evidence(struct buf *b, int *f, struct engine *e,
+    struct engine_step *s)
+{
+	struct engine_step **v = NULL;
+	size_t n = engine_evidence(e, s, &v), i;
+	char *line;
+
+	json_key(b, f, "evidence");
+	buf_addc(b, '[');
+	for (i = 0; i < n; i++) {
+		line = engine_evidence_line(e, v[i]);
+		if (i > 0)
+			buf_addc(b, ',');
+		json_str(b, line);
+		free(line);
+	}
+	buf_addc(b, ']');
+	free(v);
+}
+
+/* One step object of "steps". */
+static void
+status_json_step(struct buf *b, struct runbook *rb, const struct step_row *v,
+    struct engine *e)
+{
+	struct rb_step *d = NULL;
+	struct rb_entity *en = NULL;
+	struct engine_step *s;
+	int f = 1;
+
+	runbook_instance_find(rb, v->id, &d, &en);
+	buf_addc(b, '{');
+	json_key(b, &f, "id");
+	json_str(b, v->id);
+	json_key(b, &f, "phase");
+	json_str(b, d ? rb->phases[d->phase].id : NULL);
+	json_key(b, &f, "type");
+	json_str(b, d ? step_type_name(d->type) : NULL);
+	json_key(b, &f, "entity");
+	json_str(b, en != NULL ? en->id : NULL);
+	json_key(b, &f, "state");
+	json_str(b, step_state_name(v->state));
+	json_key(b, &f, "attempts");
+	json_int(b, v->attempts, 0);
+	json_key(b, &f, "started_at");
+	json_str(b, v->started_at);
+	json_key(b, &f, "ended_at");
+	json_str(b, v->ended_at);
+	json_key(b, &f, "duration_ms");
+	json_int(b, v->duration_ms, 1);
+	if (d != NULL && d->type == STEP_RECONCILE) {
+		json_key(b, &f, "result");
+		buf_adds(b, v->result ? v->result : "null");
+	}
+	if (d != NULL && d->type == STEP_CHECKPOINT && e != NULL &&
+	    (s = engine_find(e, v->id)) != NULL)
+		status_json_evidence(b, &f, e, s);
+	buf_addc(b, '}');
+}
+
+/* ,"selection":"...","entities":[{id, wave, state, counts, ...}]. */
+static void
+status_json_entities(struct buf *b, int *first, struct engine *e)
+{
+	size_t counts[ST_NSTATES], i, j;
+	struct rb_entity *en;
+	struct engine_step *s;
+	int f, fc;
+
+	json_key(b, first, "selection");
+	json_str(b, e != NULL ? engine_selection_text(e) : "all entities");
+	json_key(b, first, "entities");
+	buf_addc(b, '[');
+	for (i = 0; e != NULL && i < engine_nentities(e); i++) {
+		en = engine_entity_at(e, i);
+		memset(counts, 0, sizeof counts);
+		for (j = 0; j < engine_nsteps(e); j++) {
+			s = engine_step_at(e, j);
+			if (s->entity == en)
+				counts[s->state]++;
+		}
+		f = 1;
+		buf_adds(b, i ? ",{" : "{");
+		json_key(b, &f, "id");
+		json_str(b, en->id);
+		json_key(b, &f, "wave");
+		json_str(b, en->wave);
+		json_key(b, &f, "title");
+		json_str(b, en->title);
+		json_key(b, &f, "state");
+		json_str(b, engine_entity_state_name(engine_entity_state(e, en)));
+		json_key(b, &f, "counts");
+		buf_addc(b, '{');
+		for (j = 0, fc = 1; j < ST_NSTATES; j++) {
+			if (counts[j] == 0)
+				continue;
+			json_key(b, &fc, step_state_name((enum step_state)j));
+			json_int(b, (int64_t)counts[j], 0);
+		}
+		buf_addc(b, '}');
+		json_key(b, &f, "excluded_reason");
+		json_str(b, engine_entity_reason(e, en));
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
 /* Print the run as the JSON object of the contract. */
 static void
 status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
-    size_t n, struct report_run *rr, int64_t behind)
+    size_t n, struct report_run *rr, int64_t behind, struct engine *e)
 {
 	struct buf b = { 0 };
-	struct rb_step *d;
 	char t[32];
 	size_t i;
-	int first = 1, f;
+	int first = 1;
 
 	buf_addc(&b, '{');
 	json_key(&b, &first, "runbook");
@@ -67,32 +182,12 @@ status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
 	json_key(&b, &first, "steps");
 	buf_addc(&b, '[');
 	for (i = 0; i < n; i++) {
-		d = runbook_find_step(rb, v[i].id);
-		f = 1;
-		buf_adds(&b, i ? ",{" : "{");
-		json_key(&b, &f, "id");
-		json_str(&b, v[i].id);
-		json_key(&b, &f, "phase");
-		json_str(&b, d ? rb->phases[d->phase].id : NULL);
-		json_key(&b, &f, "type");
-		json_str(&b, d ? step_type_name(d->type) : NULL);
-		json_key(&b, &f, "state");
-		json_str(&b, step_state_name(v[i].state));
-		json_key(&b, &f, "attempts");
-		json_int(&b, v[i].attempts, 0);
-		json_key(&b, &f, "started_at");
-		json_str(&b, v[i].started_at);
-		json_key(&b, &f, "ended_at");
-		json_str(&b, v[i].ended_at);
-		json_key(&b, &f, "duration_ms");
-		json_int(&b, v[i].duration_ms, 1);
-		if (d != NULL && d->type == STEP_RECONCILE) {
-			json_key(&b, &f, "result");
-			buf_adds(&b, v[i].result ? v[i].result : "null");
-		}
-		buf_addc(&b, '}');
+		if (i > 0)
+			buf_addc(&b, ',');
+		status_json_step(&b, rb, &v[i], e);
 	}
 	buf_addc(&b, ']');
+	status_json_entities(&b, &first, e);
 	/* Added keys: the forecast end and the distance from plan. */
 	json_key(&b, &first, "eta");
 	if (rr != NULL) {
@@ -172,6 +267,7 @@ status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
 {
 	struct escape_list l = { 0 };
 	struct rb_step *d;
+	struct rb_entity *en;
 	char dur[32];
 	size_t i;
 
@@ -179,6 +275,7 @@ status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
 	    (long long)r->id,
 	    strcmp(r->mode, "live") == 0 ? "*** LIVE ***" : "REHEARSAL",
 	    escape_field(&l, stdout, r->state));
+
 	if (h->host != NULL)
 		printf("driven by pid %lld on %s (operator %s)\n",
 		    (long long)h->pid, escape_field(&l, stdout, h->host),
@@ -193,7 +290,7 @@ status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
 	printf("%-16s %-24s %-12s %5s %10s\n", "PHASE", "STEP", "STATE",
 	    "TRIES", "DURATION");
 	for (i = 0; i < n; i++) {
-		d = runbook_find_step(rb, v[i].id);
+		runbook_instance_find(rb, v[i].id, &d, &en);
 		if (v[i].duration_ms >= 0)
 			duration_format(v[i].duration_ms, dur, sizeof dur);
 		else
@@ -210,21 +307,59 @@ status_text(struct runbook *rb, struct run_info *r, struct step_row *v,
 	escape_list_free(&l);
 }
 
+/* Under the table: the run's selection, and one line per entity. */
+static void
+status_entities(struct engine *e)
+{
+	struct escape_list l = { 0 };
+	struct rb_entity *en;
+	struct engine_step *s;
+	size_t i, j, done, all;
+	enum entity_state es;
+
+	if (e == NULL || !runbook_has_lanes(engine_runbook(e)))
+		return;
+	printf("\nentities: %s (%zu)\n", escape_field(&l, stdout,
+	    engine_selection_text(e)), engine_nentities(e));
+	printf("%-24s %-12s %-9s %9s\n", "ENTITY", "WAVE", "STATE", "DONE");
+	for (i = 0; i < engine_nentities(e); i++) {
+		en = engine_entity_at(e, i);
+		for (j = 0, done = 0, all = 0; j < engine_nsteps(e); j++) {
+			s = engine_step_at(e, j);
+			if (s->entity != en)
+				continue;
+			all++;
+			done += s->state == ST_SUCCEEDED || s->state == ST_SKIPPED;
+		}
+		es = engine_entity_state(e, en);
+		printf("%-24s %-12s %-9s %4zu/%-4zu%s%s\n",
+		    escape_field(&l, stdout, en->id),
+		    en->wave != NULL ? escape_field(&l, stdout, en->wave) : "-",
+		    engine_entity_state_name(es), done, all,
+		    es == ENT_EXCLUDED ? "  " : "",
+		    es == ENT_EXCLUDED && engine_entity_reason(e, en) != NULL
+		        ? escape_field(&l, stdout, engine_entity_reason(e, en))
+		        : "");
+	}
+	escape_list_free(&l);
+}
+
 /* Under the table: what each step waiting for a person needs, and who. */
 static void
 status_waiting(const struct cmd_ctx *c, struct run_info *r,
     struct step_row *v, size_t n)
 {
 	struct rb_step *d;
+	struct rb_entity *en;
 	size_t i;
 
 	if (strcmp(r->state, "open") != 0)
 		return;
 	for (i = 0; i < n; i++)
 		if (v[i].state == ST_AWAITING &&
-		    (d = runbook_find_step(c->rb, v[i].id)) != NULL)
-			cmd_waiting_print(c, c->st, r->id, d, v[i].undo,
-			    stdout);
+		    runbook_instance_find(c->rb, v[i].id, &d, &en) == 0)
+			cmd_waiting_print(c, c->st, r->id, v[i].id, d,
+			    v[i].undo, stdout);
 }
 
 static int
@@ -242,6 +377,8 @@ cmd_status_exec(struct cmd_ctx *c)
 	struct step_row *v = NULL;
 	struct lease_holder h = { 0 };
 	struct report_run rr;
+	struct engine_opts o = { 0 };
+	struct engine *e = NULL;
 	int have_rr;
 	long long want = cmd_opt_num(c, "--run");
 	size_t n = 0, i;
@@ -261,14 +398,22 @@ cmd_status_exec(struct cmd_ctx *c)
 				v[i].state = ST_INTERRUPTED;
 	}
 	have_rr = report_run_timing(st, rb, r.id, &rr) == STATE_OK;
+	/* An engine that only reads: entities, exclusions, evidence. */
+	o.drive = ENGINE_READ;
+	o.run = r.id;
+	o.quiet = 1;
+	if (engine_open(rb, st, &o, &e) != 0)
+		e = NULL;
 	if (cmd_opt(c, "--json") != NULL)
 		status_json(rb, &r, v, n, have_rr ? &rr : NULL,
-		    state_clock_behind(st));
+		    state_clock_behind(st), e);
 	else {
 		status_text(rb, &r, v, n, &h, have_rr ? &rr : NULL,
 		    state_clock_behind(st));
+		status_entities(e);
 		status_waiting(c, &r, v, n);
 	}
+	engine_close(e);
 	report_run_free(&rr);
 	lease_holder_free(&h);
 	step_rows_free(v, n);

@@ -24,7 +24,7 @@ static void wait_quote(struct buf *, const char *);
 static void wait_who(struct buf *, const struct runbook *,
     const struct rb_step *, int);
 static void wait_command(struct buf *, const struct cmd_ctx *, const char *,
-    const struct rb_step *, const char *);
+    const char *, const char *);
 
 /* Append word, quoted for a POSIX shell when it needs to be. */
 static void
@@ -62,7 +62,7 @@ wait_who(struct buf *b, const struct runbook *rb, const struct rb_step *d,
 /* "cutover [--state FILE] VERB RUNBOOK STEP[ tail]". */
 static void
 wait_command(struct buf *b, const struct cmd_ctx *c, const char *verb,
-    const struct rb_step *d, const char *tail)
+    const char *id, const char *tail)
 {
 	char *state = cmd_state_arg(c, c->rb);
 
@@ -75,7 +75,7 @@ wait_command(struct buf *b, const struct cmd_ctx *c, const char *verb,
 	buf_printf(b, "%s ", verb);
 	wait_quote(b, c->args[0]);
 	buf_addc(b, ' ');
-	wait_quote(b, d->id);
+	wait_quote(b, id);
 	if (tail != NULL)
 		buf_adds(b, tail);
 	free(state);
@@ -83,17 +83,17 @@ wait_command(struct buf *b, const struct cmd_ctx *c, const char *verb,
 
 void
 cmd_waiting_print(const struct cmd_ctx *c, struct state *st, int64_t run,
-    const struct rb_step *d, int undo, FILE *f)
+    const char *id, const struct rb_step *d, int undo, FILE *f)
 {
 	struct escape_list l = { 0 };
 	struct buf b = { 0 };
 	int go = 0, nogo = 0, mine = 0, more;
 
-	buf_printf(&b, "%s%s ", f == stderr ? "cutover: " : "", d->id);
+	buf_printf(&b, "%s%s ", f == stderr ? "cutover: " : "", id);
 	if (undo) {
 		buf_adds(&b, "waits to be undone by hand, then confirmed");
 	} else if (d->type == STEP_CHECKPOINT) {
-		state_decision_count(st, run, d->id, &go, &nogo, &mine);
+		state_decision_count(st, run, id, &go, &nogo, &mine);
 		more = d->approvals - go > 0 ? d->approvals - go : 1;
 		buf_printf(&b, "waits for %d more go", more);
 	} else if (d->type == STEP_MANUAL)
@@ -104,11 +104,11 @@ cmd_waiting_print(const struct cmd_ctx *c, struct state *st, int64_t run,
 	wait_who(&b, c->rb, d, undo);
 	buf_adds(&b, ": ");
 	if (d->type == STEP_CHECKPOINT && !undo)
-		wait_command(&b, c, "decide", d, " go --reason TEXT");
+		wait_command(&b, c, "decide", id, " go --reason TEXT");
 	else if (d->type == STEP_MANUAL || undo)
-		wait_command(&b, c, "confirm", d, NULL);
+		wait_command(&b, c, "confirm", id, NULL);
 	else
-		wait_command(&b, c, "retry", d, NULL);
+		wait_command(&b, c, "retry", id, NULL);
 	fprintf(f, "%s\n", escape_field(&l, f, b.data));
 	escape_list_free(&l);
 	buf_free(&b);

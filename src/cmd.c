@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cmd.h"
 #include "escape.h"
 #include "theme.h"
@@ -385,10 +386,38 @@ cmd_os_login(void)
 	return xprintf("uid-%lu", (unsigned long)getuid());
 }
 
+/* The items of a run's selection, from --wave and --entity (NULL: none). */
+char *
+cmd_selection(const struct cmd_ctx *c)
+{
+	struct buf b = { 0 };
+	const char *v, *p, *comma;
+	int i, wave;
+
+	for (i = 0; i < c->nopts; i++) {
+		wave = strcmp(c->opt_name[i], "--wave") == 0;
+		if ((!wave && strcmp(c->opt_name[i], "--entity") != 0) ||
+		    (v = c->opt_value[i]) == NULL)
+			continue;
+		if (wave) {
+			buf_printf(&b, "%swave:%s", b.len ? "," : "", v);
+			continue;
+		}
+		for (p = v; *p != '\0'; p = *comma ? comma + 1 : comma) {
+			comma = p + strcspn(p, ",");
+			if (comma > p)
+				buf_printf(&b, "%sentity:%.*s", b.len ? "," : "",
+				    (int)(comma - p), p);
+		}
+	}
+	return b.data;
+}
+
 int
 cmd_open(struct cmd_ctx *c, struct engine_opts *o, struct runbook **rb,
     struct state **st, struct engine **e)
 {
+	char *sel;
 	int rc;
 
 	*rb = NULL;
@@ -396,16 +425,17 @@ cmd_open(struct cmd_ctx *c, struct engine_opts *o, struct runbook **rb,
 	*e = NULL;
 	if ((rc = cmd_load(c->args[0], rb)) != 0)
 		return rc;
-	if (runbook_has_lanes(*rb)) {
-		fprintf(stderr, "cutover: %s: for_each phases are not run by "
-		    "this version yet\n", c->args[0]);
-		rc = EXIT_INVALID;
-		goto fail;
-	}
 	if ((rc = cmd_state(c, *rb, o->create ? STATE_CREATE : 0, st)) != 0)
 		goto fail;
 	o->mode = c->mode;
-	if ((rc = engine_open(*rb, *st, o, e)) != 0)
+	sel = cmd_selection(c);
+	if (sel != NULL)
+		o->selection = sel;
+	rc = engine_open(*rb, *st, o, e);
+	if (sel != NULL)
+		o->selection = NULL;
+	free(sel);
+	if (rc != 0)
 		goto fail;
 	if (c->mode != NULL &&
 	    strcmp(c->mode, engine_run_info(*e)->mode) != 0) {
@@ -455,9 +485,12 @@ static struct engine_step *
 cmd_step(struct engine *e, const char *id)
 {
 	struct engine_step *s = engine_find(e, id);
+	char *why;
 
-	if (s == NULL)
-		fprintf(stderr, "cutover: no step %s in runbook %s\n", id,
-		    engine_runbook(e)->name);
+	if (s == NULL) {
+		why = engine_find_why(e, id);
+		fprintf(stderr, "cutover: %s\n", why);
+		free(why);
+	}
 	return s;
 }

@@ -109,15 +109,16 @@ void cmd_help_print(const struct cmd_entry *ce, FILE *);
 void cmd_help_overview(FILE *);
 
 /*
- * Say that step d of run waits for a person (undo: to be undone by hand),
+ * Say that step id (d, or an instance STEP@ENTITY of d) of run waits for a person (undo: to be undone by hand),
  * who may act (its approvers or owner, with the members of those roles)
  * and the exact command to type elsewhere: with --state when the state
  * file is not the default, the runbook path as given (c->args[0], c->rb).
  * On stderr the line starts "cutover: ".
  */
 void cmd_waiting_print(const struct cmd_ctx *c, struct state *, int64_t run,
-    const struct rb_step *d, int undo, FILE *);
+    const char *id, const struct rb_step *d, int undo, FILE *);
 extern const struct cmd_entry cmd_state_entry;
+extern const struct cmd_entry cmd_exclude_entry;
 
 /*
  * Run command ce: refuse control characters in --operator, --reason and
@@ -142,6 +143,9 @@ int cmd_open(struct cmd_ctx *, struct engine_opts *, struct runbook **,
 /* The state file of rb when it is not the default one (what --state must
  * say to reach it), else NULL; free it. */
 char *cmd_state_arg(const struct cmd_ctx *, const struct runbook *rb);
+/* The selection of entities --wave (repeatable) and --entity ID[,ID...]
+ * ask for, in run_info.selection's form (a new string), or NULL. */
+char *cmd_selection(const struct cmd_ctx *);
 /* Close what cmd_open opened (any may be NULL). */
 void cmd_close(struct runbook *, struct state *, struct engine *);
 

@@ -18,6 +18,14 @@ struct engine_rollback {
 	int rc;                      /* -1 while under way, then its status */
 };
 
+/* An entity of the run's selection, as the engine follows it. */
+struct engine_entity {
+	struct rb_entity *ent;
+	int excluded;
+	char *reason; /* why it was excluded, or NULL */
+	int halted;   /* an instance failed: nothing new starts in its lane */
+};
+
 struct engine {
 	struct runbook *rb;
 	struct state *st;
@@ -50,9 +58,23 @@ struct engine {
 	struct loop_timer *heartbeat, *poll, *flush, *wake;
 	char *why; /* the last refusal of engine_may */
 	struct engine_hooks hooks;
+	/* Entities (engine-lanes.c): the run's selection in runbook order,
+	 * sel_of[rb_entity.index] its place there (SIZE_MAX: not selected),
+	 * first[rb_step.index] the table index of a plain step or of the
+	 * first instance of a for_each step (its instances follow, one per
+	 * entity of the selection, in that order). */
+	struct engine_entity *ents;
+	size_t nents;
+	size_t *sel_of;
+	size_t *first;
+	char *sel_text; /* engine_selection_text's */
+	char *rollback_entity; /* engine_rollback_entity's, or NULL */
+	unsigned char *lane_busy; /* [entity * nphases + phase]: running */
+	size_t *phase_busy;       /* [phase]: entities running in it */
 };
 
-#define DONE_MASK (ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_SKIPPED))
+#define DONE_MASK \
+	(ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_SKIPPED) | ST_BIT(ST_EXCLUDED))
 
 /* Open a transaction in which this driver still holds the lease. */
 int engine_own(struct engine *);
@@ -70,6 +92,40 @@ void engine_error(struct engine *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 void engine_loop_init(struct engine *);
 int deps_done(struct engine *, struct engine_step *);
+
+/* Entities and lanes (engine-lanes.c). */
+/* Resolve selection (run_info.selection's form; NULL or "": all) into
+ * e->ents; 0, or -1 with *err naming what is unknown (strict) or
+ * skipping it (not strict: a stored selection of a changed runbook). */
+int engine_select(struct engine *, const char *selection, int strict,
+    char **err);
+/* Build the step table of the selection: steps, instances, deps. */
+void engine_build(struct engine *);
+void engine_lanes_free(struct engine *);
+/* The entity of instance s as the engine follows it, or NULL. */
+struct engine_entity *engine_lane(struct engine *, const struct engine_step *);
+/* Re-read the exclusions of the run. */
+void engine_lanes_load(struct engine *);
+/* Before a pass of the scheduler: which lanes are halted (an instance
+ * failed), which entities run an instance in which phase. */
+void engine_lanes_pass(struct engine *);
+/* May step s start now, as settings.parallel and lanes go (its entity
+ * active, its lane not halted, a lane of its phase free)? */
+int engine_lane_may_start(struct engine *, struct engine_step *);
+/* Instance s was started in this pass: its lane is busy. */
+void engine_lane_started(struct engine *, struct engine_step *);
+/* A step of a lane ended in failure (a failed step or no-go): exclude its
+ * entity as on_failure/on_no_go say; 1 if it did, else 0 (lane halted). */
+int engine_lane_failed(struct engine *, struct engine_step *, int nogo);
+/* Undo one step (engine-rollback.c): 0 when it is rolled back,
+ * ROLLBACK_STARTED when its action now runs, else an exit status. */
+#define ROLLBACK_STARTED 100
+int engine_undo_step(struct engine *, struct engine_step *);
+/* Take the next step of the rollbacks of excluded entities under way. */
+void engine_lanes_undo(struct engine *);
+/* Is the dependency d of a step done for it (succeeded, skipped, or an
+ * instance of an excluded entity that is not running)? */
+int engine_dep_done(struct engine *, struct engine_step *d);
 /* The states action applies to s from (the store's condition for the
  * transition it makes); 0 if not for its kind. */
 unsigned engine_action_from(struct engine_step *, enum engine_action);

@@ -147,7 +147,7 @@ check_run(struct engine *e, struct engine_step *s)
 	else if (e->rollback != NULL || e->rollback_to != NULL)
 		no = "a rollback is under way: finish it first (R)";
 	return no == NULL ? NULL
-	                  : engine_why(e, "cannot run %s: %s", s->def->id, no);
+	                  : engine_why(e, "cannot run %s: %s", s->id, no);
 }
 
 /* Deciding (or skipping) at a checkpoint: its approvers only. */
@@ -157,7 +157,7 @@ check_approver(struct engine *e, struct engine_step *s)
 	if (engine_is_approver(e, s))
 		return NULL;
 	return engine_why(e, "operator %s is not in the approver roles of %s",
-	    state_operator(e->st), s->def->id);
+	    state_operator(e->st), s->id);
 }
 
 /* No forward retry of a step, or in a run, being rolled back. */
@@ -166,7 +166,7 @@ check_undoing(struct engine *e, struct engine_step *s)
 {
 	if (s->undo)
 		return engine_why(e, "%s is being rolled back: confirm it once "
-		    "it is undone%s", s->def->id,
+		    "it is undone%s", s->id,
 		    step_kind_undo(s->def) == UNDO_ACTION
 		        ? ", or retry runs its rollback action again" : "");
 	if (e->rollback_to != NULL)
@@ -182,7 +182,7 @@ check_retry(struct engine *e, struct engine_step *s)
 {
 	if (!deps_done(e, s))
 		return engine_why(e, "%s needs steps that are not done",
-		    s->def->id);
+		    s->id);
 	return NULL;
 }
 
@@ -192,7 +192,7 @@ check_rollback_retry(struct engine *e, struct engine_step *s)
 {
 	if (!s->undo || step_kind_undo(s->def) != UNDO_ACTION)
 		return engine_why(e, "%s has no rollback action waiting to run "
-		    "again", s->def->id);
+		    "again", s->id);
 	if (!engine_may_roll_back(e))
 		return engine_why(e, "operator %s may not roll back this live "
 		    "run (settings.rollback_roles)", state_operator(e->st));
@@ -213,12 +213,12 @@ engine_may(struct engine *e, struct engine_step *s,
 		return EXIT_CONFLICT;
 	}
 	if (r == NULL) {
-		*why = engine_why(e, "%s is a %s step, %s", s->def->id, k->name,
+		*why = engine_why(e, "%s is a %s step, %s", s->id, k->name,
 		    engine_actions[action].not_for);
 		return EXIT_USAGE;
 	}
 	if (!(r->from & ST_BIT(s->state)) || s->ex != NULL) {
-		*why = engine_why(e, "%s is %s, %s", s->def->id,
+		*why = engine_why(e, "%s is %s, %s", s->id,
 		    step_state_name(s->ex != NULL ? ST_RUNNING : s->state),
 		    r->not_now);
 		return EXIT_CONFLICT;

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +27,12 @@ static int rollback_target(struct engine *, const char *,
 static int by_done_desc(const void *, const void *);
 static int rollback_begin(struct engine *, struct rollback_plan *, int,
     const char *);
-static int rollback_step(struct engine *, struct engine_step *);
 static int rollback_person(struct engine *, struct engine_step *);
 static int rollback_read_only(struct engine *, struct engine_step *);
 static int rollback_gate(struct engine *, struct engine_step *);
 static int rollback_finish(struct engine *);
 static int rollback_outcome(struct engine *, struct engine_step *);
 
-#define ROLLBACK_STARTED 100
 
 /* In a live run with rollback_roles, only members of those roles. */
 int
@@ -106,7 +105,7 @@ by_done_desc(const void *a, const void *b)
 
 	if (x->done_ms != y->done_ms)
 		return x->done_ms < y->done_ms ? 1 : -1;
-	return x->def->index < y->def->index ? 1 : -1;
+	return x->index < y->index ? 1 : -1;
 }
 
 int
@@ -124,7 +123,7 @@ engine_rollback_plan(struct engine *e, const char *to,
 		return rc;
 	if (p->to != NULL && p->to->done_ms < 0) {
 		engine_error(e, "checkpoint %s has not passed; there is "
-		    "nothing after it to undo", p->to->def->id);
+		    "nothing after it to undo", p->to->id);
 		return EXIT_CONFLICT;
 	}
 	since = p->to != NULL ? p->to->done_ms : -1;
@@ -154,13 +153,13 @@ engine_rollback_plan_format(const struct rollback_plan *p, struct buf *b,
 	size_t i;
 
 	buf_printf(b, "rollback to %s: %zu step(s) to undo, latest first\n",
-	    p->to != NULL ? p->to->def->id : "the run's start", p->nsteps);
+	    p->to != NULL ? p->to->id : "the run's start", p->nsteps);
 	for (i = 0; i < p->nsteps; i++)
-		buf_printf(b, "  %2zu. %-24s %s\n", i + 1, p->steps[i]->def->id,
+		buf_printf(b, "  %2zu. %-24s %s\n", i + 1, p->steps[i]->id,
 		    step_kind_undo_how(p->steps[i]->def));
 	for (i = 0; i < p->nblocked; i++)
 		buf_printf(b, "   !  %-24s irreversible: left as it is only %s\n",
-		    p->blocked[i]->def->id, forced);
+		    p->blocked[i]->id, forced);
 }
 
 void
@@ -176,7 +175,7 @@ static int
 rollback_begin(struct engine *e, struct rollback_plan *p, int force,
     const char *reason)
 {
-	const char *to = p->to != NULL ? p->to->def->id : "";
+	const char *to = p->to != NULL ? p->to->id : "";
 	size_t i;
 	int rc;
 
@@ -194,7 +193,7 @@ rollback_begin(struct engine *e, struct rollback_plan *p, int force,
 		    "to %s: %zu step(s) to undo%s%s", *to ? to : "the run's start",
 		    p->nsteps, force ? "; forced: " : "", force ? reason : "");
 	for (i = 0; rc == STATE_OK && force && i < p->nblocked; i++)
-		rc = state_audit(e->st, e->run.id, p->blocked[i]->def->id,
+		rc = state_audit(e->st, e->run.id, p->blocked[i]->id,
 		    "rollback-force", "irreversible step left as it is: %s",
 		    reason);
 	if (engine_commit(e, rc) != STATE_OK)
@@ -213,9 +212,9 @@ rollback_gate(struct engine *e, struct engine_step *s)
 
 	if (engine_own(e) != 0)
 		return EXIT_CONFLICT;
-	rc = state_decision_reset(e->st, e->run.id, s->def->id);
+	rc = state_decision_reset(e->st, e->run.id, s->id);
 	if (rc == STATE_OK)
-		rc = state_step_transition(e->st, e->run.id, s->def->id,
+		rc = state_step_transition(e->st, e->run.id, s->id,
 		    ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED), ST_PENDING,
 		    "rolled back: decide again", "rollback-reset",
 		    "its decisions no longer count");
@@ -234,7 +233,7 @@ rollback_read_only(struct engine *e, struct engine_step *s)
 {
 	if (engine_own(e) != 0 ||
 	    engine_commit(e, state_step_transition(e->st, e->run.id,
-	        s->def->id, ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED),
+	        s->id, ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED),
 	        ST_ROLLED_BACK, "rolled back: nothing to undo",
 	        "rollback-read-only", NULL)) != STATE_OK)
 		return EXIT_CONFLICT;
@@ -252,7 +251,7 @@ rollback_person(struct engine *e, struct engine_step *s)
 
 	if (s->state == ST_AWAITING && s->undo) {
 		engine_error(e, "step %s waits for a person: confirm it "
-		    "once it is undone%s", s->def->id,
+		    "once it is undone%s", s->id,
 		    step_kind_undo(s->def) == UNDO_ACTION
 		        ? ", or retry its rollback" : "");
 		return EXIT_WAITING;
@@ -263,11 +262,11 @@ rollback_person(struct engine *e, struct engine_step *s)
 		free(note);
 		return EXIT_CONFLICT;
 	}
-	rc = state_step_transition(e->st, e->run.id, s->def->id,
+	rc = state_step_transition(e->st, e->run.id, s->id,
 	    ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED), ST_AWAITING, note,
 	    "rollback-await", NULL);
 	if (rc == STATE_OK)
-		rc = state_step_set_undo(e->st, e->run.id, s->def->id, 1);
+		rc = state_step_set_undo(e->st, e->run.id, s->id, 1);
 	if (engine_commit(e, rc) != STATE_OK) {
 		free(note);
 		return EXIT_CONFLICT;
@@ -276,7 +275,7 @@ rollback_person(struct engine *e, struct engine_step *s)
 	s->undo = 1;
 	engine_note(e, s, "%s", note);
 	engine_error(e, "step %s waits for a person: %.*s; confirm it "
-	    "once it is undone", s->def->id, (int)(strlen(note) -
+	    "once it is undone", s->id, (int)(strlen(note) -
 	    (note[strlen(note) - 1] == '.')), note);
 	free(note);
 	return EXIT_WAITING;
@@ -286,8 +285,8 @@ rollback_person(struct engine *e, struct engine_step *s)
  * Undo one step: 0 when it is rolled back, ROLLBACK_STARTED when its action
  * now runs (the loop reports back), else an exit status.
  */
-static int
-rollback_step(struct engine *e, struct engine_step *s)
+int
+engine_undo_step(struct engine *e, struct engine_step *s)
 {
 	switch (step_kind_undo(s->def)) {
 	case UNDO_GATE:
@@ -316,7 +315,7 @@ rollback_outcome(struct engine *e, struct engine_step *s)
 	if (s->state == ST_AWAITING)
 		return EXIT_WAITING;
 	engine_error(e, "the rollback of %s failed%s%s; see `cutover "
-	    "log`, fix it, then run rollback again to resume", s->def->id,
+	    "log`, fix it, then run rollback again to resume", s->id,
 	    s->note ? ": " : "", s->note ? s->note : "");
 	return EXIT_FAILED;
 }
@@ -363,9 +362,9 @@ rollback_finish(struct engine *e)
 		s = &e->steps[i];
 		if (!step_kind_is_gate(s->def->type) || s->state != ST_FAILED)
 			continue;
-		rc = state_decision_reset(e->st, e->run.id, s->def->id);
+		rc = state_decision_reset(e->st, e->run.id, s->id);
 		if (rc == STATE_OK)
-			rc = state_step_transition(e->st, e->run.id, s->def->id,
+			rc = state_step_transition(e->st, e->run.id, s->id,
 			    ST_BIT(ST_FAILED), ST_PENDING, "rolled back: decide "
 			    "again", "rollback-reset", "the no-go was answered by "
 			    "a rollback");
@@ -415,8 +414,8 @@ engine_rollback_begin(struct engine *e, const char *to, int force,
 	if (p.nblocked > 0 && !force) {
 		engine_error(e, "rollback blocked: irreversible step %s "
 		    "succeeded after %s; --force --reason TEXT leaves it as it "
-		    "is and undoes the rest", p.blocked[0]->def->id,
-		    p.to != NULL ? p.to->def->id : "the run's start");
+		    "is and undoes the rest", p.blocked[0]->id,
+		    p.to != NULL ? p.to->id : "the run's start");
 		engine_rollback_plan_free(&p);
 		return EXIT_CONFLICT;
 	}
@@ -449,7 +448,7 @@ engine_rollback_advance(struct engine *e)
 	}
 	while (rc == 0 && r->next < r->plan.nsteps) {
 		s = r->plan.steps[r->next++];
-		rc = rollback_step(e, s);
+		rc = engine_undo_step(e, s);
 		if (rc == ROLLBACK_STARTED) {
 			r->current = s;
 			return;
@@ -489,4 +488,21 @@ engine_rollback(struct engine *e, const char *to, int force,
 	while ((rc = engine_rollback_end(e)) < 0)
 		loop_once(e->loop, -1);
 	return rc;
+}
+
+int
+engine_rollback_entity(struct engine *e, const char *entity)
+{
+	free(e->rollback_entity);
+	e->rollback_entity = NULL;
+	if (entity == NULL)
+		return 0;
+	if (runbook_entity_find(e->rb, entity) == NULL ||
+	    e->sel_of[runbook_entity_find(e->rb, entity)->index] == SIZE_MAX) {
+		engine_error(e, "entity %s is not in run %lld (%s)", entity,
+		    (long long)e->run.id, engine_selection_text(e));
+		return EXIT_USAGE;
+	}
+	e->rollback_entity = xstrdup(entity);
+	return 0;
 }

@@ -79,6 +79,16 @@ static void engine_record_group(struct engine *, struct engine_step *);
 static int engine_longest_first(const void *, const void *);
 static int engine_check(struct engine *, struct engine_step *,
     enum engine_action);
+static int engine_pick_selection(struct engine *, const struct engine_opts *);
+static int engine_run_selection(struct engine *, const struct engine_opts *);
+static struct engine_step *engine_sync_find(struct engine *, const char *);
+static int engine_row_cmp(const void *, const void *);
+static int engine_sync_rows(struct engine *, int64_t, int, struct step_row *,
+    size_t);
+static int engine_settled(struct engine *, struct engine_step *);
+static int engine_lane_gone(struct engine *, struct engine_step *);
+static int engine_rollback_blocks(struct engine *, struct engine_step *);
+static int engine_evidence_changed(struct engine *, struct engine_step *);
 
 /*
  * Passwords inside postgres conninfo strings are secrets too, whether the
@@ -123,18 +133,6 @@ engine_longest_first(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-struct engine_step *
-engine_find(struct engine *e, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < e->nsteps; i++) {
-		if (strcmp(e->steps[i].def->id, id) == 0)
-			return &e->steps[i];
-	}
-	return NULL;
-}
-
 /* Say what happened, on stdout, for a person following a headless run. */
 void
 engine_note(struct engine *e, struct engine_step *s, const char *fmt, ...)
@@ -152,7 +150,7 @@ engine_note(struct engine *e, struct engine_step *s, const char *fmt, ...)
 	va_end(ap);
 	clean = outbuf_redact(e->secrets, msg);
 	state_format_time(state_now_ms(), t);
-	printf("%.8s %s: %s\n", t + 11, s != NULL ? s->def->id : "run", clean);
+	printf("%.8s %s: %s\n", t + 11, s != NULL ? s->id : "run", clean);
 	fflush(stdout);
 	free(clean);
 	free(msg);
@@ -321,16 +319,75 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 			engine_error(e, "%s", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
+	if ((rc = engine_pick_selection(e, o)) != 0)
+		return rc;
 	/* The run keeps a copy of the runbook, less any literal secrets. */
 	if (state_begin(e->st) != STATE_OK ||
 	    state_run_create(e->st, e->rb->name, o->mode ? o->mode : "rehearsal",
 	        e->text, e->text_sha, &id) != STATE_OK ||
+	    (o->selection != NULL && *o->selection != '\0' &&
+	        state_run_set_selection(e->st, id, o->selection) != STATE_OK) ||
 	    engine_sync(e, 1) != 0 || state_commit(e->st) != STATE_OK) {
 		state_rollback(e->st);
 		engine_error(e, "%s", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
 	return state_run_get(e->st, id, &e->run) == STATE_OK ? 0 : EXIT_CONFLICT;
+}
+
+/* The selection of a new run: its entities, and its step table. */
+static int
+engine_pick_selection(struct engine *e, const struct engine_opts *o)
+{
+	char *err = NULL;
+
+	if (engine_select(e, o->selection, 1, &err) != 0) {
+		engine_error(e, "%s", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	engine_build(e);
+	return 0;
+}
+
+/*
+ * The step table of an existing run, from its selection. A selection
+ * given for it must be the same: another is a new run's.
+ */
+static int
+engine_run_selection(struct engine *e, const struct engine_opts *o)
+{
+	const char *have = e->run.selection != NULL ? e->run.selection : "";
+	char *err = NULL;
+
+	if (e->steps != NULL)
+		return 0;
+	if (o->selection != NULL) {
+		if (engine_select(e, o->selection, 1, &err) != 0) {
+			engine_error(e, "%s", err);
+			free(err);
+			return EXIT_USAGE;
+		}
+		if (strcmp(o->selection, have) != 0) {
+			engine_error(e, "run %lld covers %s; to run another "
+			    "selection of entities start a new run with "
+			    "--new-run", (long long)e->run.id,
+			    engine_selection_text(e));
+			return EXIT_USAGE;
+		}
+	}
+	engine_select(e, have, 0, &err);
+	free(err);
+	engine_build(e);
+	return 0;
+}
+
+/* Is the row of id, with or without attempts, one this runbook has?
+ * (A plain step, or an instance of an entity the run covers.) */
+static struct engine_step *
+engine_sync_find(struct engine *e, const char *id)
+{
+	return engine_find(e, id);
 }
 
 /*
@@ -344,6 +401,7 @@ engine_sync(struct engine *e, int fresh)
 	struct step_row *rows = NULL;
 	size_t n = 0, i;
 	struct rb_step *d;
+	struct engine_step *s;
 	struct buf changed = { 0 };
 	int64_t run = fresh ? 0 : e->run.id;
 	int rc = 0, rule = e->run.step_hash;
@@ -360,7 +418,8 @@ engine_sync(struct engine *e, int fresh)
 	if (state_steps_load(e->st, run, &rows, &n) != STATE_OK)
 		return -1;
 	for (i = 0; i < n; i++) {
-		d = runbook_find_step(e->rb, rows[i].id);
+		s = engine_sync_find(e, rows[i].id);
+		d = s != NULL ? s->def : NULL;
 		/* Started: has attempts, or a person acted on it. */
 		if ((rows[i].attempts > 0 || rows[i].state != ST_PENDING) &&
 		    (d == NULL ||
@@ -378,22 +437,11 @@ engine_sync(struct engine *e, int fresh)
 	if (!fresh && strcmp(e->run.runbook_sha, e->text_sha) == 0)
 		goto out;
 	for (i = 0; rc == 0 && i < n; i++) {
-		if (runbook_find_step(e->rb, rows[i].id) == NULL &&
+		if (engine_sync_find(e, rows[i].id) == NULL &&
 		    rows[i].attempts == 0 && rows[i].state == ST_PENDING)
 			rc = state_step_delete(e->st, run, rows[i].id);
 	}
-	for (i = 0; rc == 0 && i < e->rb->nsteps; i++) {
-		struct step_row r;
-
-		d = &e->rb->steps[i];
-		if (state_step_get(e->st, run, d->id, &r) == STATE_OK) {
-			rc = state_step_update_def(e->st, run, d->id, (int)i,
-			    runbook_step_sha(d, rule));
-			step_row_free(&r);
-		} else
-			rc = state_step_insert(e->st, run, d->id, (int)i,
-			    runbook_step_sha(d, rule));
-	}
+	rc = rc == 0 ? engine_sync_rows(e, run, rule, rows, n) : rc;
 	if (rc == 0 && !fresh) {
 		rc = state_run_set_runbook(e->st, run, e->text, e->text_sha);
 		if (rc == 0)
@@ -407,6 +455,47 @@ engine_sync(struct engine *e, int fresh)
 out:
 	buf_free(&changed);
 	step_rows_free(rows, n);
+	return rc;
+}
+
+/* Is row id among rows (sorted by id)? */
+static int
+engine_row_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct step_row *)a)->id,
+	    ((const struct step_row *)b)->id);
+}
+
+/*
+ * Insert the rows of steps the run lacks and bring the others' place
+ * (idx: the table index, which keeps runbook order with instances in
+ * entity order) and definition up to date.
+ */
+static int
+engine_sync_rows(struct engine *e, int64_t run, int rule,
+    struct step_row *rows, size_t n)
+{
+	struct step_row key, *r;
+	struct engine_step *s;
+	size_t i;
+	int rc = 0;
+
+	qsort(rows, n, sizeof *rows, engine_row_cmp);
+	memset(&key, 0, sizeof key);
+	for (i = 0; rc == 0 && i < e->nsteps; i++) {
+		s = &e->steps[i];
+		key.id = s->id;
+		r = bsearch(&key, rows, n, sizeof *rows, engine_row_cmp);
+		if (r != NULL && r->idx == (int)i &&
+		    strcmp(r->def_sha, runbook_step_sha(s->def, rule)) == 0)
+			continue;
+		if (r != NULL)
+			rc = state_step_update_def(e->st, run, s->id, (int)i,
+			    runbook_step_sha(s->def, rule));
+		else
+			rc = state_step_insert(e->st, run, s->id, (int)i,
+			    runbook_step_sha(s->def, rule));
+	}
 	return rc;
 }
 
@@ -490,6 +579,7 @@ engine_orphan_end(struct engine *e, const struct attempt_row *a, char **why)
 		ops = step_kind(s->def->type)->ops;
 		o.def = s->def;
 		o.target = s->def->target;
+		o.entity = s->entity;
 	} else {
 		/* Removed from the runbook (changes accepted): look for its
 		 * local processes, as for any step. */
@@ -617,6 +707,7 @@ engine_load(struct engine *e)
 		return;
 	free(e->rollback_to);
 	state_run_rollback_to(e->st, e->run.id, NULL, &e->rollback_to);
+	engine_lanes_load(e);
 	for (i = 0; i < n; i++) {
 		if ((s = engine_find(e, rows[i].id)) == NULL || s->ex != NULL)
 			continue;
@@ -655,7 +746,6 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
     struct engine **out)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
-	size_t i;
 	int rc;
 
 	*out = NULL;
@@ -664,18 +754,11 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
 	e->quiet = o->quiet;
 	e->accept_changes = o->accept_changes;
 	gethostname(e->host, sizeof e->host - 1);
-	e->nsteps = rb->nsteps;
-	e->steps = xcalloc(rb->nsteps, sizeof *e->steps);
-	e->wanted = xmalloc(rb->nsteps ? rb->nsteps : 1);
-	memset(e->wanted, 1, rb->nsteps);
-	for (i = 0; i < rb->nsteps; i++) {
-		e->steps[i].def = &rb->steps[i];
-		e->steps[i].e = e;
-	}
 	e->secrets = expand_secret_values(rb);
 	engine_conninfo_secrets(e);
 	engine_text_sha(e);
-	if ((rc = engine_pick_run(e, o)) != 0)
+	if ((rc = engine_pick_run(e, o)) != 0 ||
+	    (rc = engine_run_selection(e, o)) != 0)
 		goto fail;
 	if (strcmp(e->run.runbook, rb->name) != 0) {
 		engine_error(e, "the state file holds runbook %s, not "
@@ -734,6 +817,7 @@ engine_close(struct engine *e)
 	free(e->text);
 	free(e->rollback_to);
 	free(e->why);
+	engine_lanes_free(e);
 	run_info_free(&e->run);
 	free(e->wanted);
 	free(e->steps);
@@ -750,16 +834,16 @@ engine_set_until(struct engine *e, const char *id)
 	if (s == NULL)
 		return -1;
 	memset(e->wanted, 0, e->nsteps);
-	e->wanted[s->def->index] = 1;
+	e->wanted[s->index] = 1;
 	/* Steps only need earlier-or-any steps; iterate to a fixed point. */
 	while (grew) {
 		grew = 0;
 		for (i = 0; i < e->nsteps; i++) {
 			if (!e->wanted[i])
 				continue;
-			for (j = 0; j < e->steps[i].def->ndeps; j++) {
-				if (!e->wanted[e->steps[i].def->deps[j]]) {
-					e->wanted[e->steps[i].def->deps[j]] = 1;
+			for (j = 0; j < e->steps[i].ndeps; j++) {
+				if (!e->wanted[e->steps[i].deps[j]]) {
+					e->wanted[e->steps[i].deps[j]] = 1;
 					grew = 1;
 				}
 			}
@@ -772,7 +856,7 @@ void
 engine_set_only(struct engine *e, struct engine_step *s)
 {
 	memset(e->wanted, 0, e->nsteps);
-	e->wanted[s->def->index] = 1;
+	e->wanted[s->index] = 1;
 }
 
 /* Are all the steps s needs succeeded or skipped? */
@@ -781,8 +865,8 @@ deps_done(struct engine *e, struct engine_step *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->def->ndeps; i++) {
-		if (!(DONE_MASK & ST_BIT(e->steps[s->def->deps[i]].state)))
+	for (i = 0; i < s->ndeps; i++) {
+		if (!engine_dep_done(e, &e->steps[s->deps[i]]))
 			return 0;
 	}
 	return 1;
@@ -799,13 +883,17 @@ engine_schedule(struct engine *e)
 		engine_rollback_advance(e);
 		return;
 	}
-	if (e->rollback_to != NULL)
+	if (e->rollback_to != NULL && engine_rollback_blocks(e, NULL))
 		return; /* forward waits until the rollback is finished */
-
+	engine_lanes_pass(e);
+	engine_lanes_undo(e);
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];
 		if (!e->wanted[i] || s->ex != NULL || e->halted || e->stopping ||
 		    e->unrenewed)
+			continue;
+		if (engine_lane_gone(e, s) ||
+		    (e->rollback_to != NULL && engine_rollback_blocks(e, s)))
 			continue;
 		if (!(STARTABLE_MASK & ST_BIT(s->state)) &&
 		    s->state != ST_INTERRUPTED)
@@ -816,7 +904,7 @@ engine_schedule(struct engine *e)
 			engine_human(e, s);
 			continue;
 		}
-		if (e->hold || e->nrunning >= e->rb->parallel)
+		if (e->hold || !engine_lane_may_start(e, s))
 			continue;
 		if (s->not_before > now) {
 			if (wake < 0 || s->not_before < wake)
@@ -828,7 +916,7 @@ engine_schedule(struct engine *e)
 				engine_start(e, s, ATT_VERIFY);
 			else if (engine_own(e) == 0 &&
 			    engine_commit(e, state_step_transition(e->st,
-			        e->run.id, s->def->id, ST_BIT(ST_INTERRUPTED),
+			        e->run.id, s->id, ST_BIT(ST_INTERRUPTED),
 			        ST_AWAITING, "interrupted without verify: retry, "
 			        "confirm or skip it", "await", NULL)) == STATE_OK) {
 				s->state = ST_AWAITING;
@@ -840,6 +928,7 @@ engine_schedule(struct engine *e)
 		if (s->tries_left == 0 && s->not_before == 0)
 			s->tries_left = s->def->retries + 1;
 		engine_start(e, s, ATT_RUN);
+		engine_lane_started(e, s);
 	}
 	if (wake >= 0 && e->loop != NULL && e->wake == NULL)
 		e->wake = loop_timer_add(e->loop, wake - now, on_wake, e);
@@ -857,7 +946,7 @@ engine_human(struct engine *e, struct engine_step *s)
 		return;
 	if (engine_own(e) == 0 &&
 	    engine_commit(e, state_step_transition(e->st, e->run.id,
-	        s->def->id, STARTABLE_MASK | ST_BIT(ST_INTERRUPTED), ST_AWAITING,
+	        s->id, STARTABLE_MASK | ST_BIT(ST_INTERRUPTED), ST_AWAITING,
 	        NULL, "await", "manual step waits for confirm")) == STATE_OK) {
 		s->state = ST_AWAITING;
 		engine_note(e, s, "waiting for a person (manual%s%s)",
@@ -873,7 +962,12 @@ engine_checkpoint(struct engine *e, struct engine_step *s)
 	int go = 0, nogo = 0, mine = 0;
 	enum step_state to = ST_AWAITING;
 
-	if (state_decision_count(e->st, e->run.id, s->def->id, &go, &nogo,
+	if (state_decision_count(e->st, e->run.id, s->id, &go, &nogo,
+	        &mine) != STATE_OK)
+		return;
+	if (go > 0 && nogo == 0 && s->state != ST_SUCCEEDED &&
+	    engine_evidence_changed(e, s) &&
+	    state_decision_count(e->st, e->run.id, s->id, &go, &nogo,
 	        &mine) != STATE_OK)
 		return;
 	if (nogo > 0)
@@ -884,16 +978,49 @@ engine_checkpoint(struct engine *e, struct engine_step *s)
 		return;
 	if (engine_own(e) != 0 ||
 	    engine_commit(e, state_step_transition(e->st, e->run.id,
-	        s->def->id, STARTABLE_MASK | ST_BIT(ST_AWAITING), to,
+	        s->id, STARTABLE_MASK | ST_BIT(ST_AWAITING), to,
 	        to == ST_FAILED ? "no-go" : NULL, "checkpoint", NULL)) !=
 	        STATE_OK)
 		return;
 	s->state = to;
-	if (to == ST_FAILED)
+	if (to == ST_FAILED && s->entity == NULL)
 		e->halted = 1;
 	engine_note(e, s, "%s (%d of %d go)", to == ST_AWAITING
 	        ? "waiting for go/no-go" : to == ST_FAILED ? "no-go" : "go",
 	    go, s->def->approvals);
+	if (to == ST_FAILED && s->entity != NULL)
+		engine_lane_failed(e, s, 1);
+}
+
+/*
+ * Set aside the go decisions at checkpoint s taken on evidence that has
+ * changed since (a reconcile run again): 1 if any were.
+ */
+static int
+engine_evidence_changed(struct engine *e, struct engine_step *s)
+{
+	char sha[SHA256_HEX_LEN + 1];
+	struct decision_row *v = NULL;
+	size_t nv = 0, i;
+	int n = 0;
+
+	engine_evidence_sha(e, s, sha);
+	if (state_decision_list(e->st, e->run.id, s->id, &v, &nv) != STATE_OK)
+		return 0;
+	for (i = 0; i < nv; i++) {
+		if (v[i].active && strcmp(v[i].decision, "go") == 0 &&
+		    v[i].evidence != NULL && strcmp(v[i].evidence, sha) != 0)
+			n++;
+	}
+	decision_rows_free(v, nv);
+	if (n == 0)
+		return 0; /* nothing to write: no fsync on every pass */
+	if (engine_own(e) != 0 ||
+	    engine_commit(e, state_decision_void(e->st, e->run.id, s->id, sha,
+	        &n)) != STATE_OK || n == 0)
+		return 0;
+	engine_note(e, s, "decisions voided: evidence changed; decide again");
+	return 1;
 }
 
 /* The states a step may be in when an attempt of kind begins. */
@@ -916,7 +1043,7 @@ engine_fail_now(struct engine *e, struct engine_step *s,
 	unsigned mask = attempt_mask(kind);
 
 	if (engine_own(e) != 0 ||
-	    engine_commit(e, state_attempt_begin(e->st, e->run.id, s->def->id,
+	    engine_commit(e, state_attempt_begin(e->st, e->run.id, s->id,
 	        kind, mask, e->host, 0, 0, NULL, &n)) != STATE_OK)
 		return;
 	s->attempt = n;
@@ -935,22 +1062,25 @@ engine_launch(struct engine *e, struct engine_step *s, const char *text,
     char **err)
 {
 	struct exec_req req;
-	char *cmd, *env[5];
-	int rc = -1;
+	char *cmd, *env[6];
+	int rc = -1, i;
 
-	if ((cmd = expand_text(e->rb, text, err)) == NULL)
+	if ((cmd = expand_text_entity(e->rb, s->entity, text, err)) == NULL)
 		return -1;
 	xasprintf(&env[0], "CUTOVER_MODE=%s", e->run.mode);
 	xasprintf(&env[1], "CUTOVER_RUN=%lld", (long long)e->run.id);
-	xasprintf(&env[2], "CUTOVER_STEP=%s", s->def->id);
+	xasprintf(&env[2], "CUTOVER_STEP=%s", s->id);
 	xasprintf(&env[3], "CUTOVER_ATTEMPT=%s", s->token);
-	env[4] = NULL;
+	env[4] = s->entity != NULL ? xprintf("CUTOVER_ENTITY=%s", s->entity->id)
+	                           : NULL;
+	env[5] = NULL;
 	memset(&req, 0, sizeof req);
 	req.loop = e->loop;
 	req.rb = e->rb;
 	req.target = s->def->target;
-	req.step = s->def->id;
+	req.step = s->id;
 	req.def = s->def;
+	req.entity = s->entity;
 	req.shell = e->rb->shell;
 	req.command = cmd;
 	req.env = (const char *const *)env;
@@ -963,10 +1093,8 @@ engine_launch(struct engine *e, struct engine_step *s, const char *text,
 	if (s->ex != NULL)
 		rc = 0;
 	free(cmd);
-	free(env[0]);
-	free(env[1]);
-	free(env[2]);
-	free(env[3]);
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
 	return rc;
 }
 
@@ -979,7 +1107,7 @@ engine_token(struct engine *e, struct engine_step *s)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(s->token, sizeof s->token, "%lld.%zu.%llx.%x.%x",
-	    (long long)e->run.id, s->def->index,
+	    (long long)e->run.id, s->index,
 	    (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec,
 	    (unsigned)getpid(), ++count);
 }
@@ -999,7 +1127,7 @@ engine_record_group(struct engine *e, struct engine_step *s)
 	state_set_durable(e->st, 0);
 	if (engine_own(e) == 0)
 		engine_commit(e, state_attempt_set_pid(e->st, e->run.id,
-		    s->def->id, s->attempt, g, g));
+		    s->id, s->attempt, g, g));
 	state_set_durable(e->st, 1);
 }
 
@@ -1031,7 +1159,7 @@ engine_start(struct engine *e, struct engine_step *s, enum attempt_kind kind)
 	rc = engine_own(e);
 	if (rc == 0)
 		rc = engine_commit(e, state_attempt_begin(e->st, e->run.id,
-		    s->def->id, kind, mask, e->host, 0, 0, s->token, &n));
+		    s->id, kind, mask, e->host, 0, 0, s->token, &n));
 	if (rc != STATE_OK) {
 		/* Someone else moved the step (skip from another terminal). */
 		s->ops->cancel(s->ex, "not started");
@@ -1079,7 +1207,7 @@ engine_done(const struct exec_result *r, void *arg)
 	s->ex = NULL;
 	if (r->result != NULL && engine_own(e) == 0)
 		engine_commit(e, state_step_set_result(e->st, e->run.id,
-		    s->def->id, r->result));
+		    s->id, r->result));
 	if (r->ok && s->kind == ATT_RUN && s->def->verify != NULL &&
 	    e->stopping) {
 		/* Never succeeded without its verify: resume will check. */
@@ -1165,11 +1293,11 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 		s->phase = PH_IDLE;
 		return;
 	}
-	if (engine_commit(e, state_attempt_finish(e->st, e->run.id, s->def->id,
+	if (engine_commit(e, state_attempt_finish(e->st, e->run.id, s->id,
 	        s->attempt, astate, s->exit_code, note, out, len, s->out.total,
 	        to)) != STATE_OK)
 		fatalx(EXIT_CONFLICT, "cannot record the outcome of %s: %s",
-		    s->def->id, state_error(e->st));
+		    s->id, state_error(e->st));
 	free(out);
 	s->state = to;
 	s->phase = PH_IDLE;
@@ -1189,10 +1317,13 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 		s->not_before = 0;
 		s->tries_left = 0;
 		s->undo = (to == ST_AWAITING || to == ST_ROLLBACK_FAILED);
-		if (to == ST_FAILED || to == ST_ROLLBACK_FAILED)
+		if ((to == ST_FAILED || to == ST_ROLLBACK_FAILED) &&
+		    s->entity == NULL)
 			e->halted = 1;
 		engine_note(e, s, "%s after %s%s%s", step_state_name(to), d,
 		    note ? ": " : "", note ? note : "");
+		if (to == ST_FAILED && s->kind != ATT_ROLLBACK)
+			engine_lane_failed(e, s, 0);
 	}
 }
 
@@ -1343,7 +1474,7 @@ engine_flush_step(struct engine *e, struct engine_step *s)
 	state_set_durable(e->st, 0);
 	if (engine_own(e) == 0)
 		engine_commit(e, state_attempt_output(e->st, e->run.id,
-		    s->def->id, s->attempt, out + off, len - off, s->out.total));
+		    s->id, s->attempt, out + off, len - off, s->out.total));
 	state_set_durable(e->st, 1);
 	free(out);
 }
@@ -1437,7 +1568,7 @@ engine_reload(struct engine *e)
 	}
 	for (i = 0; i < e->nsteps; i++) {
 		if (e->steps[i].state == ST_FAILED && e->wanted[i] &&
-		    e->steps[i].ex == NULL &&
+		    e->steps[i].ex == NULL && e->steps[i].entity == NULL &&
 		    step_kind_is_gate(e->steps[i].def->type))
 			e->halted = 1;
 	}
@@ -1479,7 +1610,7 @@ engine_start_one(struct engine *e, struct engine_step *s, const char **why)
 		*why = "it could not be reset for a retry; see the message above";
 		return -1;
 	}
-	e->wanted[s->def->index] = 1;
+	e->wanted[s->index] = 1;
 	s->tries_left = s->def->retries + 1;
 	s->not_before = 0;
 	engine_start(e, s, s->state == ST_INTERRUPTED &&
@@ -1494,7 +1625,7 @@ engine_run(struct engine *e)
 	size_t i;
 
 	if (state_run_rollback_to(e->st, e->run.id, NULL, &to) == STATE_OK &&
-	    to != NULL) {
+	    to != NULL && strchr(to, '@') == NULL) {
 		engine_error(e, "a rollback to %s is under way; finish "
 		    "it with `cutover rollback` first",
 		    *to ? to : "the run's start");
@@ -1502,8 +1633,10 @@ engine_run(struct engine *e)
 		return EXIT_CONFLICT;
 	}
 	engine_loop_init(e);
+	free(to);
 	for (i = 0; i < e->nsteps; i++) {
-		if (e->wanted[i] && e->steps[i].state == ST_FAILED) {
+		if (e->wanted[i] && e->steps[i].state == ST_FAILED &&
+		    e->steps[i].entity == NULL) {
 			e->halted = 1;
 			break;
 		}
@@ -1515,6 +1648,61 @@ engine_run(struct engine *e)
 		loop_once(e->loop, -1);
 	e->until_idle = 0;
 	return engine_result(e);
+}
+
+/*
+ * Is s done as far as the run goes: succeeded, skipped or excluded, or an
+ * instance of an excluded entity in any state but running or being
+ * undone (its entity dropped out of the run)?
+ */
+static int
+engine_settled(struct engine *e, struct engine_step *s)
+{
+	struct engine_entity *l;
+
+	if (DONE_MASK & ST_BIT(s->state))
+		return !(s->undo && s->entity != NULL);
+	l = engine_lane(e, s);
+	return l != NULL && l->excluded && s->ex == NULL && !s->undo &&
+	    s->state != ST_RUNNING;
+}
+
+/*
+ * An instance of an excluded entity: nothing starts for it; one still
+ * pending becomes excluded (the exclusion did that already unless it was
+ * made pending since, by a rollback of the entity). 1 if s is one.
+ */
+static int
+engine_lane_gone(struct engine *e, struct engine_step *s)
+{
+	struct engine_entity *l = engine_lane(e, s);
+
+	if (l == NULL || !l->excluded)
+		return 0;
+	if (s->state == ST_PENDING && !s->undo && engine_own(e) == 0 &&
+	    engine_commit(e, state_step_transition(e->st, e->run.id, s->id,
+	        ST_BIT(ST_PENDING), ST_EXCLUDED,
+	        l->reason, "exclude", NULL)) == STATE_OK) {
+		s->state = ST_EXCLUDED;
+		engine_changed(e, ENGINE_CHANGED_STATE, s);
+	}
+	return 1;
+}
+
+/*
+ * Does a rollback under way (rollback_to) keep s from starting (s NULL:
+ * every step)? A rollback of one entity (a target with @ENTITY) holds
+ * only that entity's instances.
+ */
+static int
+engine_rollback_blocks(struct engine *e, struct engine_step *s)
+{
+	const char *at = strchr(e->rollback_to, '@');
+
+	if (at == NULL)
+		return 1;
+	return s != NULL && s->entity != NULL &&
+	    strcmp(s->entity->id, at + 1) == 0;
 }
 
 /* Are all the steps this invocation may start done? (*whole: and it may
@@ -1529,7 +1717,7 @@ engine_all_done(struct engine *e, int *whole)
 	for (i = 0; i < e->nsteps; i++) {
 		if (!e->wanted[i])
 			*whole = 0;
-		else if (!(DONE_MASK & ST_BIT(e->steps[i].state)))
+		else if (!engine_settled(e, &e->steps[i]))
 			all = 0;
 	}
 	return all;
@@ -1562,7 +1750,7 @@ engine_result(struct engine *e)
 	for (i = 0; i < e->nsteps; i++) {
 		enum step_state st = e->steps[i].state;
 
-		if (!e->wanted[i])
+		if (!e->wanted[i] || engine_settled(e, &e->steps[i]))
 			continue;
 		if (st == ST_FAILED || st == ST_ROLLBACK_FAILED)
 			failed = 1;
@@ -1601,11 +1789,11 @@ engine_confirm(struct engine *e, struct engine_step *s, const char *note)
 
 	if ((rc = engine_check(e, s, ENGINE_CONFIRM)) != 0)
 		return rc;
-	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
+	if (state_step_transition(e->st, e->run.id, s->id, mask,
 	        s->undo ? ST_ROLLED_BACK : ST_SUCCEEDED, note,
 	        s->undo ? "confirm-undone" : "confirm", note) != STATE_OK) {
 		engine_error(e, "%s changed meanwhile; look again with "
-		    "`cutover status`", s->def->id);
+		    "`cutover status`", s->id);
 		return EXIT_CONFLICT;
 	}
 	s->state = s->undo ? ST_ROLLED_BACK : ST_SUCCEEDED;
@@ -1622,10 +1810,10 @@ engine_skip(struct engine *e, struct engine_step *s, const char *reason)
 
 	if ((rc = engine_check(e, s, ENGINE_SKIP)) != 0)
 		return rc;
-	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
+	if (state_step_transition(e->st, e->run.id, s->id, mask,
 	        ST_SKIPPED, reason, "skip", reason) != STATE_OK) {
 		engine_error(e, "%s changed meanwhile; look again with "
-		    "`cutover status`", s->def->id);
+		    "`cutover status`", s->id);
 		return EXIT_CONFLICT;
 	}
 	s->state = ST_SKIPPED;
@@ -1665,26 +1853,32 @@ engine_decide(struct engine *e, struct engine_step *s, int go,
     const char *reason)
 {
 	int ngo = 0, nogo = 0, mine = 0, rc;
+	char sha[SHA256_HEX_LEN + 1];
 
 	if ((rc = engine_check(e, s, ENGINE_DECIDE)) != 0)
 		return rc;
-	if (state_decision_count(e->st, e->run.id, s->def->id, &ngo, &nogo,
+	/* Decisions taken on other evidence than the present no longer
+	 * count: this one is taken on what stands now. */
+	engine_evidence_sha(e, s, sha);
+	if (state_decision_void(e->st, e->run.id, s->id, sha, NULL) !=
+	        STATE_OK ||
+	    state_decision_count(e->st, e->run.id, s->id, &ngo, &nogo,
 	        &mine) != STATE_OK)
 		return EXIT_CONFLICT;
 	if (mine > 0 && go && state_db_user(e->st) != NULL) {
 		engine_error(e, "database user %s already decided at %s; "
 		    "another database user must approve (the aliases of one "
-		    "user count once)", state_db_user(e->st), s->def->id);
+		    "user count once)", state_db_user(e->st), s->id);
 		return EXIT_CONFLICT;
 	}
 	if (mine > 0 && go) {
 		engine_error(e, "operator %s already decided at %s; "
 		    "another operator must approve", state_operator(e->st),
-		    s->def->id);
+		    s->id);
 		return EXIT_CONFLICT;
 	}
-	if (state_decision_add(e->st, e->run.id, s->def->id,
-	        go ? "go" : "no-go", reason) != STATE_OK)
+	if (state_decision_add(e->st, e->run.id, s->id,
+	        go ? "go" : "no-go", reason, sha) != STATE_OK)
 		return EXIT_CONFLICT;
 	engine_checkpoint(e, s);
 	return EXIT_DONE;
@@ -1700,13 +1894,13 @@ engine_retry(struct engine *e, struct engine_step *s)
 		return rc;
 	if (s->state == ST_INTERRUPTED && s->def->verify != NULL) {
 		/* It may have run: the run verifies it first. */
-		if (state_audit(e->st, e->run.id, s->def->id, "retry",
+		if (state_audit(e->st, e->run.id, s->id, "retry",
 		        "interrupted: its verify runs first") != STATE_OK)
 			return EXIT_CONFLICT;
 		e->halted = 0;
 		return EXIT_DONE;
 	}
-	if (state_step_transition(e->st, e->run.id, s->def->id, mask,
+	if (state_step_transition(e->st, e->run.id, s->id, mask,
 	        ST_PENDING, NULL, "retry", NULL) != STATE_OK)
 		return EXIT_CONFLICT;
 	s->state = ST_PENDING;

@@ -48,6 +48,12 @@ struct engine_opts {
 	const char *mode; /* for a new run; NULL: rehearsal */
 	int64_t run;      /* a given run (0: the latest open one) */
 	int quiet;        /* no progress lines on stdout */
+	/* The entities a new run covers (run_info.selection's form: items
+	 * "wave:NAME" and "entity:ID" joined by commas), NULL: not given
+	 * (all, for a new run). Given for an open run that covers another
+	 * selection: EXIT_USAGE (a new run needs --new-run); an unknown
+	 * wave or entity: EXIT_USAGE naming it. */
+	const char *selection;
 };
 
 enum step_phase { PH_IDLE, PH_RUN, PH_VERIFY };
@@ -55,6 +61,11 @@ enum step_phase { PH_IDLE, PH_RUN, PH_VERIFY };
 struct engine_step {
 	struct engine *e;
 	struct rb_step *def;
+	char *id;                 /* def->id, or "STEP@ENTITY" for an instance */
+	struct rb_entity *entity; /* NULL outside for_each phases */
+	size_t *deps;             /* indexes into the engine's step table */
+	size_t ndeps;
+	size_t index;             /* its own index in that table */
 	enum step_state state;
 	int attempts;
 	char *note;
@@ -169,7 +180,61 @@ void engine_stop(struct engine *, const char *why);
 /* Re-read step states changed by other processes. */
 void engine_reload(struct engine *);
 
+/* The step or instance named id (a plain step id, or STEP@ENTITY), or
+ * NULL: a for_each step's bare id names no engine step (engine_find_why
+ * says so, naming an instance to use). */
 struct engine_step *engine_find(struct engine *, const char *id);
+/* Why engine_find found nothing for id: one line for a person (new
+ * string). */
+char *engine_find_why(struct engine *, const char *id);
+
+/*
+ * Entities (SPEC section 8). The run covers a selection of the runbook's
+ * entities, fixed when it starts; a for_each step has one instance per
+ * entity of it, in the runbook's order of entities.
+ */
+enum entity_state { ENT_ACTIVE, ENT_EXCLUDED, ENT_DONE };
+/* The entities of the run's selection (runbook order). */
+size_t engine_nentities(struct engine *);
+struct rb_entity *engine_entity_at(struct engine *, size_t i);
+/* Excluded, done (every instance succeeded or skipped), else active. */
+enum entity_state engine_entity_state(struct engine *,
+    const struct rb_entity *);
+const char *engine_entity_state_name(enum entity_state);
+/* Why the entity was excluded, or NULL. */
+const char *engine_entity_reason(struct engine *, const struct rb_entity *);
+/* The selection for a person: "all entities", "wave pilot", "wave pilot,
+ * wave-2", "store-017, store-042" (static until the next call). */
+const char *engine_selection_text(struct engine *);
+/* Counts by state (index enum step_state) of the instances of for_each
+ * step def in the run. */
+void engine_step_counts(struct engine *, const struct rb_step *def,
+    size_t counts[ST_NSTATES]);
+/* The instance of for_each step def for entity, or NULL. */
+struct engine_step *engine_instance(struct engine *, const struct rb_step *def,
+    const struct rb_entity *);
+/*
+ * Exclude an entity from the run (audited), with reason: its instances
+ * that had not started become excluded, running ones finish. Works beside
+ * a driver (the driver picks it up on its next poll). Returns an exit
+ * status after a one-line error.
+ */
+int engine_exclude(struct engine *, struct rb_entity *, const char *reason);
+
+/*
+ * Evidence of a checkpoint (engine-evidence.c): the steps a decision at
+ * checkpoint cp rests on: those in evidence:, else the steps it needs
+ * (every instance of a for_each step). *out is a new array.
+ */
+size_t engine_evidence(struct engine *, struct engine_step *cp,
+    struct engine_step ***out);
+/* One line on s as evidence, e.g. "partners succeeded: 200 source, 199
+ * dest, 1 missing, 0 extra, 1 changed" or "ready@store-3 failed: exit 1".
+ * A new string. */
+char *engine_evidence_line(struct engine *, struct engine_step *s);
+/* SHA-256 (hex) of the evidence of cp as it stands now. */
+void engine_evidence_sha(struct engine *, struct engine_step *cp,
+    char out[65]);
 
 /*
  * What a person may do to a step (engine-lifecycle.c holds the table).
@@ -219,6 +284,9 @@ struct rollback_plan {
  * target is not a checkpoint that passed. */
 int engine_rollback_plan(struct engine *, const char *to,
     struct rollback_plan *);
+/* Limit rollbacks of this engine to one entity's instances (NULL: all);
+ * a `to` then names the entity's checkpoint without @ENTITY. */
+int engine_rollback_entity(struct engine *, const char *entity);
 void engine_rollback_plan_free(struct rollback_plan *);
 /* The plan as lines for a person, appended to b: a heading, one line per
  * step saying how it is undone, one per irreversible step in the way,

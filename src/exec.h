@@ -43,6 +43,7 @@ struct exec_orphan {
 	const struct runbook *rb;
 	const struct rb_step *def;      /* the step */
 	const struct rb_target *target; /* its target, or NULL */
+	const struct rb_entity *entity; /* an instance's entity, or NULL */
 	int kind;                       /* enum attempt_kind of the attempt */
 	const char *token;              /* CUTOVER_ATTEMPT of the attempt */
 	const char *host;               /* host of the driver that ran it */
@@ -57,6 +58,7 @@ struct exec_req {
 	const struct rb_target *target;  /* ssh, sql: where to run */
 	const char *step;                /* the step's id, for messages */
 	const struct rb_step *def;       /* the whole step (reconcile) */
+	const struct rb_entity *entity;  /* an instance's entity, or NULL */
 	const char *shell;   /* local: settings.shell */
 	const char *command; /* expanded text */
 	const char *const *env; /* extra "NAME=value" entries, NULL-terminated */

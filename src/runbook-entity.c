@@ -240,3 +240,37 @@ rb_entities_file(struct rb_ctx *ctx, const struct rb_node *n)
 		    "row with an 'id' column)");
 	ctx->file = file;
 }
+
+int
+runbook_step_in_lanes(const struct runbook *rb, const struct rb_step *d)
+{
+	return d->phase < rb->nphases && rb->phases[d->phase].for_each;
+}
+
+int
+runbook_instance_find(const struct runbook *rb, const char *id,
+    struct rb_step **step, struct rb_entity **entity)
+{
+	char *s = NULL, *e = NULL;
+	struct rb_step *d;
+	struct rb_entity *en = NULL;
+	int rc = -1;
+
+	*step = NULL;
+	*entity = NULL;
+	if (runbook_instance_parse(id, &s, &e) < 0)
+		return -1;
+	d = runbook_find_step(rb, s);
+	if (d != NULL && e == NULL && !runbook_step_in_lanes(rb, d))
+		rc = 0;
+	else if (d != NULL && e != NULL && runbook_step_in_lanes(rb, d) &&
+	    (en = runbook_entity_find(rb, e)) != NULL)
+		rc = 0;
+	if (rc == 0) {
+		*step = d;
+		*entity = en;
+	}
+	free(s);
+	free(e);
+	return rc;
+}

@@ -311,6 +311,13 @@ int runbook_has_lanes(const struct runbook *);
  * either part is not a valid id. Only the syntax is checked.
  */
 int runbook_instance_parse(const char *name, char **step, char **entity);
+/* The step and entity a stored step id names: a plain step (*entity NULL)
+ * or an instance STEP@ENTITY of a for_each step. 0, or -1 when it names
+ * neither (a for_each step's bare id names no instance). */
+int runbook_instance_find(const struct runbook *, const char *id,
+    struct rb_step **step, struct rb_entity **entity);
+/* Is step d in a for_each phase? */
+int runbook_step_in_lanes(const struct runbook *, const struct rb_step *d);
 
 /* The def_sha of a step by rule (enum rb_hash_rule); a rule this program
  * does not know gives the current one. */

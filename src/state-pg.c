@@ -96,6 +96,15 @@ static const char *const migrations[] = {
 	" at text NOT NULL, run bigint, step text, operator text, os_user text,"
 	" action text NOT NULL, details text, prev text NOT NULL,"
 	" hash text NOT NULL, PRIMARY KEY(runbook, id));",
+	/* 2: entities and waves: a run's selection, the entities excluded
+	 * from it, and the evidence a decision was taken on */
+	"ALTER TABLE cutover.runs ADD COLUMN selection text;"
+	"ALTER TABLE cutover.decisions ADD COLUMN evidence text;"
+	"CREATE TABLE cutover.entities(runbook text NOT NULL,"
+	" run bigint NOT NULL, entity text NOT NULL, state text NOT NULL,"
+	" reason text, at bigint NOT NULL, operator text, os_user text,"
+	" PRIMARY KEY(runbook, run, entity),"
+	" FOREIGN KEY(runbook, run) REFERENCES cutover.runs(runbook, id));",
 };
 #define PG_SCHEMA_VERSION (int)(sizeof migrations / sizeof migrations[0])
 
@@ -109,6 +118,7 @@ static const struct {
 	{ "steps", "run", "idx" },
 	{ "attempts", "run", "step, n" },
 	{ "decisions", "run", "id" },
+	{ "entities", "run", "at, entity" },
 };
 
 static int pq_fail(struct state *, const char *);
@@ -205,7 +215,14 @@ static int pg_attempts_running(struct state *, int64_t,
 static int pg_attempt_interrupt(struct state *, int64_t, const char *, int,
     const char *);
 static int pg_decision_add(struct state *, int64_t, const char *,
-    const char *, const char *);
+    const char *, const char *, const char *);
+static int pg_decision_void(struct state *, int64_t, const char *,
+    const char *, int *);
+static int pg_entity_exclude(struct state *, int64_t, const char *,
+    const char *);
+static int pg_entities_load(struct state *, int64_t, struct entity_row **,
+    size_t *);
+static int pg_run_set_selection(struct state *, int64_t, const char *);
 static int pg_decision_count(struct state *, int64_t, const char *, int *,
     int *, int *);
 static int pg_decision_reset(struct state *, int64_t, const char *);
@@ -906,7 +923,7 @@ pg_rollback(struct state *st)
 /* Runs. */
 
 #define RUN_COLS "id, runbook, mode, state, runbook_text, runbook_sha," \
-	" created_at, ended_at, operator, step_hash"
+	" created_at, ended_at, operator, step_hash, selection"
 #define MY_RUNBOOK "($1::text IS NULL OR runbook=$1)"
 
 static void
@@ -922,6 +939,7 @@ run_info_fill(const PGresult *res, int i, struct run_info *r)
 	r->ended_at = col_text(res, i, "ended_at");
 	r->operator = col_text(res, i, "operator");
 	r->step_hash = (int)col_int(res, i, "step_hash", 1);
+	r->selection = col_text(res, i, "selection");
 }
 
 /* The first run of a query into r: STATE_NOTFOUND if none. */
@@ -1475,16 +1493,17 @@ pg_attempt_interrupt(struct state *st, int64_t run, const char *step, int n,
 
 static int
 pg_decision_add(struct state *st, int64_t run, const char *step,
-    const char *decision, const char *reason)
+    const char *decision, const char *reason, const char *evidence)
 {
 	int opened = store_tx_enter(st), rc;
 
 	if (opened < 0)
 		return STATE_ERR;
 	rc = pq_run(st, "INSERT INTO cutover.decisions(runbook, run, step,"
-	    " operator, os_user, decision, reason, at)"
-	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8)", "RItttttI", run, step,
-	    st->operator, st->os_user, decision, reason, state_now_ms());
+	    " operator, os_user, decision, reason, at, evidence)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)", "RItttttIt", run,
+	    step, st->operator, st->os_user, decision, reason, state_now_ms(),
+	    evidence);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "decide", "%s: %s", decision,
 		    reason != NULL ? reason : "");
@@ -1521,6 +1540,67 @@ pg_decision_reset(struct state *st, int64_t run, const char *step)
 	    " WHERE runbook=$1 AND run=$2 AND step=$3", "RIt", run, step));
 }
 
+static int
+pg_decision_void(struct state *st, int64_t run, const char *step,
+    const char *sha, int *n)
+{
+	int64_t k = 0;
+	int rc = pq_run_n(st, &k, "UPDATE cutover.decisions SET active=0"
+	    " WHERE runbook=$1 AND run=$2 AND step=$3 AND active=1"
+	    " AND decision='go' AND evidence IS NOT NULL AND evidence<>$4",
+	    "RItt", run, step, sha);
+
+	*n = rc == STATE_OK ? (int)k : 0;
+	return rc;
+}
+
+static int
+pg_run_set_selection(struct state *st, int64_t run, const char *sel)
+{
+	PG_WRITE(st, pq_run(st, "UPDATE cutover.runs SET selection=$2"
+	    " WHERE runbook=$1 AND id=$3", "RtI", sel, run));
+}
+
+static int
+pg_entity_exclude(struct state *st, int64_t run, const char *entity,
+    const char *reason)
+{
+	int64_t k = 0;
+	int rc = pq_run_n(st, &k, "INSERT INTO cutover.entities(runbook, run,"
+	    " entity, state, reason, at, operator, os_user)"
+	    " VALUES($1, $2, $3, 'excluded', $4, $5, $6, $7)"
+	    " ON CONFLICT DO NOTHING", "RIttItt", run, entity, reason,
+	    state_now_ms(), st->operator, st->os_user);
+
+	return rc == STATE_OK && k == 0 ? STATE_CONFLICT : rc;
+}
+
+static int
+pg_entities_load(struct state *st, int64_t run, struct entity_row **out,
+    size_t *n)
+{
+	PGresult *res;
+	int i;
+
+	res = pq_query(st, "SELECT entity, state, reason, at, operator"
+	    " FROM cutover.entities WHERE runbook=$1 AND run=$2"
+	    " ORDER BY at, entity", "RI", run);
+	if (res == NULL)
+		return STATE_ERR;
+	*n = (size_t)PQntuples(res);
+	*out = *n > 0 ? xcalloc(*n, sizeof **out) : NULL;
+	for (i = 0; i < PQntuples(res); i++) {
+		(*out)[i].entity = col_text(res, i, "entity");
+		(*out)[i].state = col_text(res, i, "state");
+		(*out)[i].reason = col_text(res, i, "reason");
+		(*out)[i].at_ms = col_int(res, i, "at", 0);
+		(*out)[i].at = store_time_text((*out)[i].at_ms);
+		(*out)[i].operator = col_text(res, i, "operator");
+	}
+	PQclear(res);
+	return STATE_OK;
+}
+
 /* The decisions at a step, oldest first. */
 static int
 pg_decision_list(struct state *st, int64_t run, const char *step,
@@ -1529,8 +1609,9 @@ pg_decision_list(struct state *st, int64_t run, const char *step,
 	PGresult *res;
 	int i;
 
-	res = pq_query(st, "SELECT operator, decision, reason, at, active"
-	    " FROM cutover.decisions WHERE runbook=$1 AND run=$2 AND step=$3"
+	res = pq_query(st, "SELECT operator, decision, reason, at, active,"
+	    " evidence FROM cutover.decisions WHERE runbook=$1 AND run=$2"
+	    " AND step=$3"
 	    " ORDER BY id", "RIt", run, step);
 	if (res == NULL)
 		return STATE_ERR;
@@ -1542,6 +1623,7 @@ pg_decision_list(struct state *st, int64_t run, const char *step,
 		(*out)[i].reason = col_text(res, i, "reason");
 		(*out)[i].at_ms = col_int(res, i, "at", 0);
 		(*out)[i].active = (int)col_int(res, i, "active", 1);
+		(*out)[i].evidence = col_text(res, i, "evidence");
 	}
 	PQclear(res);
 	return STATE_OK;
@@ -1956,6 +2038,10 @@ const struct store_ops store_pg = {
 	.decision_add = pg_decision_add,
 	.decision_count = pg_decision_count,
 	.decision_reset = pg_decision_reset,
+	.decision_void = pg_decision_void,
+	.entity_exclude = pg_entity_exclude,
+	.entities_load = pg_entities_load,
+	.run_set_selection = pg_run_set_selection,
 	.decision_list = pg_decision_list,
 	.lease_read = pg_lease_read,
 	.lease_write = pg_lease_write,

@@ -81,6 +81,14 @@ static const char *const migrations[] = {
 	/* 2: runs record the rule of their steps' def_sha (runbook.h); those
 	 * of 0.1.0 hashed every key it knew */
 	"ALTER TABLE runs ADD COLUMN step_hash INTEGER NOT NULL DEFAULT 1;",
+	/* 3: entities and waves: a run's selection, the entities excluded
+	 * from it, and the evidence a decision was taken on */
+	"ALTER TABLE runs ADD COLUMN selection TEXT;"
+	"ALTER TABLE decisions ADD COLUMN evidence TEXT;"
+	"CREATE TABLE entities(run INTEGER NOT NULL REFERENCES runs(id),"
+	" entity TEXT NOT NULL, state TEXT NOT NULL, reason TEXT,"
+	" at INTEGER NOT NULL, operator TEXT, os_user TEXT,"
+	" PRIMARY KEY(run, entity));",
 };
 /* sqlite_schema: a reader found a schema to bring up to date. */
 #define SCHEMA_STALE 1
@@ -175,10 +183,17 @@ static int sqlite_attempts_running(struct state *, int64_t,
 static int sqlite_attempt_interrupt(struct state *, int64_t, const char *, int,
     const char *);
 static int sqlite_decision_add(struct state *, int64_t, const char *,
-    const char *, const char *);
+    const char *, const char *, const char *);
 static int sqlite_decision_count(struct state *, int64_t, const char *, int *,
     int *, int *);
 static int sqlite_decision_reset(struct state *, int64_t, const char *);
+static int sqlite_decision_void(struct state *, int64_t, const char *,
+    const char *, int *);
+static int sqlite_entity_exclude(struct state *, int64_t, const char *,
+    const char *);
+static int sqlite_entities_load(struct state *, int64_t, struct entity_row **,
+    size_t *);
+static int sqlite_run_set_selection(struct state *, int64_t, const char *);
 static int sqlite_decision_list(struct state *, int64_t, const char *,
     struct decision_row **, size_t *);
 static int sqlite_lease_read(struct state *, int64_t, struct lease_holder *);
@@ -952,10 +967,11 @@ run_info_fill(sqlite3_stmt *s, struct run_info *r)
 	r->ended_at = col_text(s, "ended_at");
 	r->operator = col_text(s, "operator");
 	r->step_hash = (int)col_int(s, "step_hash", 1);
+	r->selection = col_text(s, "selection");
 }
 
 #define RUN_COLS "id, runbook, mode, state, runbook_text, runbook_sha," \
-	" created_at, ended_at, operator, step_hash"
+	" created_at, ended_at, operator, step_hash, selection"
 
 static int
 sqlite_run_latest(struct state *st, int open_only, struct run_info *r)
@@ -1079,6 +1095,13 @@ sqlite_run_rollback_to(struct state *st, int64_t run, const char *to,
 		*out = col_text(s, "rollback_to");
 	st_done(st, s);
 	return rc == SQLITE_ROW ? STATE_OK : STATE_NOTFOUND;
+}
+
+static int
+sqlite_run_set_selection(struct state *st, int64_t run, const char *sel)
+{
+	return st_run(st, "UPDATE runs SET selection=? WHERE id=?", "tI", sel,
+	    run);
 }
 
 static int
@@ -1468,15 +1491,16 @@ sqlite_attempt_interrupt(struct state *st, int64_t run, const char *step,
 
 static int
 sqlite_decision_add(struct state *st, int64_t run, const char *step,
-    const char *decision, const char *reason)
+    const char *decision, const char *reason, const char *evidence)
 {
 	int opened = store_tx_enter(st), rc;
 
 	if (opened < 0)
 		return STATE_ERR;
 	rc = st_run(st, "INSERT INTO decisions(run, step, operator, os_user,"
-	    " decision, reason, at) VALUES(?, ?, ?, ?, ?, ?, ?)", "ItttttI", run,
-	    step, st->operator, st->os_user, decision, reason, state_now_ms());
+	    " decision, reason, at, evidence) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+	    "ItttttIt", run, step, st->operator, st->os_user, decision, reason,
+	    state_now_ms(), evidence);
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "decide", "%s: %s", decision,
 		    reason != NULL ? reason : "");
@@ -1509,6 +1533,70 @@ sqlite_decision_count(struct state *st, int64_t run, const char *step,
 }
 
 static int
+sqlite_decision_void(struct state *st, int64_t run, const char *step,
+    const char *sha, int *n)
+{
+	int rc = st_run(st, "UPDATE decisions SET active=0 WHERE run=? AND"
+	    " step=? AND active=1 AND decision='go' AND evidence IS NOT NULL"
+	    " AND evidence<>?", "Itt", run, step, sha);
+
+	*n = rc == STATE_OK ? sqlite3_changes(st->store->db) : 0;
+	return rc;
+}
+
+static int
+sqlite_entity_exclude(struct state *st, int64_t run, const char *entity,
+    const char *reason)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = st_query(st, "SELECT 1 FROM entities WHERE run=? AND entity=?",
+	    "It", run, entity);
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	st_done(st, s);
+	if (rc == SQLITE_ROW)
+		return STATE_CONFLICT;
+	if (rc != SQLITE_DONE)
+		return st_fail(st, "read entities");
+	return st_run(st, "INSERT INTO entities(run, entity, state, reason, at,"
+	    " operator, os_user) VALUES(?, ?, 'excluded', ?, ?, ?, ?)",
+	    "IttItt", run, entity, reason, state_now_ms(), st->operator,
+	    st->os_user);
+}
+
+static int
+sqlite_entities_load(struct state *st, int64_t run, struct entity_row **out,
+    size_t *n)
+{
+	struct entity_row *v = NULL, *r;
+	size_t len = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	s = st_query(st, "SELECT entity, state, reason, at, operator"
+	    " FROM entities WHERE run=? ORDER BY at, entity", "I", run);
+	if (s == NULL)
+		return STATE_ERR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray(v, len + 1, sizeof *v);
+		r = &v[len++];
+		r->entity = col_text(s, "entity");
+		r->state = col_text(s, "state");
+		r->reason = col_text(s, "reason");
+		r->at_ms = col_int(s, "at", 0);
+		r->at = store_time_text(r->at_ms);
+		r->operator = col_text(s, "operator");
+	}
+	st_done(st, s);
+	*out = v;
+	*n = len;
+	return rc == SQLITE_DONE ? STATE_OK : st_fail(st, "read entities");
+}
+
+static int
 sqlite_decision_reset(struct state *st, int64_t run, const char *step)
 {
 	return st_run(st, "UPDATE decisions SET active=0 WHERE run=? AND step=?",
@@ -1525,8 +1613,9 @@ sqlite_decision_list(struct state *st, int64_t run, const char *step,
 	sqlite3_stmt *s;
 	int rc;
 
-	s = st_query(st, "SELECT operator, decision, reason, at, active"
-	    " FROM decisions WHERE run=? AND step=? ORDER BY id", "It", run,
+	s = st_query(st, "SELECT operator, decision, reason, at, active,"
+	    " evidence FROM decisions WHERE run=? AND step=? ORDER BY id", "It",
+	    run,
 	    step);
 	if (s == NULL)
 		return STATE_ERR;
@@ -1538,6 +1627,7 @@ sqlite_decision_list(struct state *st, int64_t run, const char *step,
 		d->reason = col_text(s, "reason");
 		d->at_ms = col_int(s, "at", 0);
 		d->active = (int)col_int(s, "active", 1);
+		d->evidence = col_text(s, "evidence");
 	}
 	st_done(st, s);
 	*out = v;
@@ -1712,6 +1802,7 @@ static const struct {
 	{ "steps", "run", "idx" },
 	{ "attempts", "run", "step, n" },
 	{ "decisions", "run", "id" },
+	{ "entities", "run", "at, entity" },
 };
 
 static int
@@ -1873,6 +1964,10 @@ const struct store_ops store_sqlite = {
 	.decision_add = sqlite_decision_add,
 	.decision_count = sqlite_decision_count,
 	.decision_reset = sqlite_decision_reset,
+	.decision_void = sqlite_decision_void,
+	.entity_exclude = sqlite_entity_exclude,
+	.entities_load = sqlite_entities_load,
+	.run_set_selection = sqlite_run_set_selection,
 	.decision_list = sqlite_decision_list,
 	.lease_read = sqlite_lease_read,
 	.lease_write = sqlite_lease_write,

@@ -38,7 +38,7 @@ static const struct {
 
 static const char *state_names[ST_NSTATES] = {
 	"pending", "running", "succeeded", "failed", "interrupted",
-	"skipped", "awaiting", "rolled_back", "rollback_failed",
+	"skipped", "awaiting", "rolled_back", "rollback_failed", "excluded",
 };
 
 static const char *kind_names[] = { "run", "verify", "rollback" };
@@ -547,6 +547,7 @@ run_info_free(struct run_info *r)
 	free(r->created_at);
 	free(r->ended_at);
 	free(r->operator);
+	free(r->selection);
 	memset(r, 0, sizeof *r);
 }
 
@@ -1058,9 +1059,81 @@ state_attempt_interrupt(struct state *st, int64_t run, const char *step, int n,
 
 int
 state_decision_add(struct state *st, int64_t run, const char *step,
-    const char *decision, const char *reason)
+    const char *decision, const char *reason, const char *evidence)
 {
-	return st->ops->decision_add(st, run, step, decision, reason);
+	return st->ops->decision_add(st, run, step, decision, reason,
+	    evidence);
+}
+
+int
+state_decision_void(struct state *st, int64_t run, const char *step,
+    const char *sha, int *n)
+{
+	int opened = store_tx_enter(st), rc, k = 0;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = st->ops->decision_void(st, run, step, sha, &k);
+	if (rc == STATE_OK && k > 0)
+		rc = state_audit(st, run, step, "decisions-void",
+		    "decisions voided: evidence changed (%d go decision%s set "
+		    "aside; evidence now sha256=%s)", k, k == 1 ? "" : "s", sha);
+	if (n != NULL)
+		*n = k;
+	return store_tx_leave(st, opened, rc);
+}
+
+int
+state_run_set_selection(struct state *st, int64_t run, const char *selection)
+{
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = st->ops->run_set_selection(st, run, selection);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, NULL, "selection", "%s",
+		    selection != NULL && *selection ? selection : "all entities");
+	return store_tx_leave(st, opened, rc);
+}
+
+int
+state_entity_exclude(struct state *st, int64_t run, const char *entity,
+    const char *reason)
+{
+	int opened = store_tx_enter(st), rc;
+
+	if (opened < 0)
+		return STATE_ERR;
+	rc = st->ops->entity_exclude(st, run, entity, reason);
+	if (rc == STATE_OK)
+		rc = state_audit(st, run, NULL, "exclude", "entity %s: %s",
+		    entity, reason != NULL ? reason : "");
+	return store_tx_leave(st, opened, rc);
+}
+
+int
+state_entities_load(struct state *st, int64_t run, struct entity_row **out,
+    size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return st->ops->entities_load(st, run, out, n);
+}
+
+void
+entity_rows_free(struct entity_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].entity);
+		free(v[i].state);
+		free(v[i].reason);
+		free(v[i].at);
+		free(v[i].operator);
+	}
+	free(v);
 }
 
 int
@@ -1094,6 +1167,7 @@ decision_rows_free(struct decision_row *v, size_t n)
 		free(v[i].operator);
 		free(v[i].decision);
 		free(v[i].reason);
+		free(v[i].evidence);
 	}
 	free(v);
 }

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATE_SCHEMA_VERSION 2
+#define STATE_SCHEMA_VERSION 3
 /* The def_sha rule new runs record (RB_HASH_CURRENT of runbook.h). */
 #define STATE_STEP_HASH 2
 #define STATE_LEASE_STALE_MS 30000 /* a driver silent this long is dead */
@@ -34,8 +34,9 @@ enum step_state {
 	ST_AWAITING,
 	ST_ROLLED_BACK,
 	ST_ROLLBACK_FAILED,
+	ST_EXCLUDED, /* an instance of an excluded entity that had not started */
 };
-#define ST_NSTATES 9
+#define ST_NSTATES 10
 #define ST_BIT(s) (1u << (s))
 
 enum attempt_kind {
@@ -68,6 +69,10 @@ struct run_info {
 	char *operator;
 	int step_hash; /* the rule of its steps' def_sha (enum rb_hash_rule):
 	                * 1 for runs of cutover 0.1.0 */
+	/* The entities the run covers, fixed when it starts: NULL for all,
+	 * else items "wave:NAME" and "entity:ID" joined by commas (the run
+	 * covers an entity any item names), e.g. "wave:pilot,wave:wave-2". */
+	char *selection;
 };
 
 struct step_row {
@@ -228,6 +233,9 @@ int state_run_create(struct state *, const char *runbook, const char *mode,
 int state_run_set_state(struct state *, int64_t run, const char *state);
 int state_run_set_runbook(struct state *, int64_t run, const char *text,
     const char *sha);
+/* Record the selection of a run as it starts (audited: selection). */
+int state_run_set_selection(struct state *, int64_t run,
+    const char *selection);
 /* Record (to != NULL, out == NULL) or clear (both NULL) the target of a
  * rollback under way, or read it (out != NULL: a new string or NULL). */
 int state_run_rollback_to(struct state *, int64_t run, const char *to,
@@ -299,9 +307,15 @@ int state_attempt_interrupt(struct state *, int64_t run, const char *step,
 void attempt_rows_free(struct attempt_row *, size_t);
 
 /* Decisions at checkpoints. Active decisions count; a rollback past the
- * checkpoint deactivates them (they stay in the audit trail). */
+ * checkpoint deactivates them (they stay in the audit trail). evidence is
+ * the SHA-256 (hex) of the evidence the decision was taken on, or NULL. */
 int state_decision_add(struct state *, int64_t run, const char *step,
-    const char *decision, const char *reason);
+    const char *decision, const char *reason, const char *evidence);
+/* Set aside the active go decisions at step taken on evidence other than
+ * sha (decisions without evidence stay): audited "decisions voided:
+ * evidence changed" when any was. *n (may be NULL) says how many. */
+int state_decision_void(struct state *, int64_t run, const char *step,
+    const char *sha, int *n);
 /* Number of distinct operators with an active "go"; *nogo set if any active
  * "no-go". by_me set if the current operator already decided. */
 int state_decision_count(struct state *, int64_t run, const char *step,
@@ -314,11 +328,34 @@ struct decision_row {
 	char *reason;   /* NULL if none */
 	int64_t at_ms;  /* when, ms since the epoch (UTC) */
 	int active;     /* 0: a rollback past the checkpoint set it aside */
+	char *evidence; /* SHA-256 of the evidence it was taken on, or NULL */
 };
 /* The decisions at a step, oldest first (active or not). */
 int state_decision_list(struct state *, int64_t run, const char *step,
     struct decision_row **, size_t *);
 void decision_rows_free(struct decision_row *, size_t);
+
+/*
+ * Entities of a run that left it (for_each phases, SPEC section 8): one
+ * row per excluded entity. Only exclusion is recorded; an entity without
+ * a row is active.
+ */
+struct entity_row {
+	char *entity;
+	char *state;  /* "excluded" */
+	char *reason; /* why, or NULL */
+	char *at;     /* ISO 8601 UTC */
+	int64_t at_ms;
+	char *operator;
+};
+/* Exclude an entity from run (audited: exclude, with the reason);
+ * STATE_CONFLICT if it is excluded already. */
+int state_entity_exclude(struct state *, int64_t run, const char *entity,
+    const char *reason);
+/* The excluded entities of a run, in the order they were excluded. */
+int state_entities_load(struct state *, int64_t run, struct entity_row **,
+    size_t *);
+void entity_rows_free(struct entity_row *, size_t);
 
 /*
  * The one-driver-per-run lease. Acquire succeeds if nobody holds it, or the

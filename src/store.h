@@ -105,6 +105,9 @@ struct store_ops {
 	    const char *sha);
 	int (*run_rollback_to)(struct state *, int64_t run, const char *to,
 	    char **out);
+	/* Set runs.selection (not audited: state.c audits it). */
+	int (*run_set_selection)(struct state *, int64_t run,
+	    const char *selection);
 
 	/* Steps: as the state_step* functions. step_transition (audited with
 	 * its action). */
@@ -147,7 +150,18 @@ struct store_ops {
 	/* Decisions: as the state_decision_* functions; decision_add
 	 * (audited: decide). */
 	int (*decision_add)(struct state *, int64_t run, const char *step,
-	    const char *decision, const char *reason);
+	    const char *decision, const char *reason, const char *evidence);
+	/* Set aside the active go decisions at step whose evidence is not
+	 * NULL and not sha; *n how many (not audited: state.c audits it). */
+	int (*decision_void)(struct state *, int64_t run, const char *step,
+	    const char *sha, int *n);
+	/* Entities: insert the exclusion row (STATE_CONFLICT if there is
+	 * one; not audited: state.c audits it), and load the rows of a run
+	 * in the order they were made. */
+	int (*entity_exclude)(struct state *, int64_t run, const char *entity,
+	    const char *reason);
+	int (*entities_load)(struct state *, int64_t run, struct entity_row **,
+	    size_t *);
 	int (*decision_count)(struct state *, int64_t run, const char *step,
 	    int *go, int *nogo, int *by_me);
 	int (*decision_reset)(struct state *, int64_t run, const char *step);

@@ -65,7 +65,7 @@ ui_attention_nogo(struct ui *ui, struct engine_step *s)
 
 	if (!step_kind_is_gate(s->def->type))
 		return NULL;
-	state_decision_list(ui->st, engine_run_info(ui->e)->id, s->def->id,
+	state_decision_list(ui->st, engine_run_info(ui->e)->id, s->id,
 	    &d, &n);
 	for (i = 0; i < n; i++)
 		if (d[i].active && strcmp(d[i].decision, "go") != 0)
@@ -87,12 +87,12 @@ ui_attention_failed(struct ui *ui, struct buf *b, struct engine_step *s)
 	char *nogo = ui_attention_nogo(ui, s);
 
 	if (nogo != NULL) {
-		buf_printf(b, "NO-GO at %s %s", s->def->id, nogo + 6);
+		buf_printf(b, "NO-GO at %s %s", s->id, nogo + 6);
 		free(nogo);
 		return;
 	}
 	buf_printf(b, "%s %s %s ", s->state == ST_FAILED ? "FAILED" :
-	    "ROLLBACK FAILED", s->def->id, dash);
+	    "ROLLBACK FAILED", s->id, dash);
 	buf_adds(b, ui->watch ? "retry or skip it where the run is driven" :
 	    "r retry, s skip");
 }
@@ -105,17 +105,17 @@ ui_attention_waiting(struct ui *ui, struct buf *b, struct engine_step *s)
 	int go = 0, nogo = 0, mine = 0;
 
 	if (s->state == ST_INTERRUPTED) {
-		buf_printf(b, "INTERRUPTED %s %s %s", s->def->id, dash,
+		buf_printf(b, "INTERRUPTED %s %s %s", s->id, dash,
 		    ui->watch ? "retry, confirm or skip it where the run is "
 		    "driven" : "r retry, c confirm, s skip");
 		return;
 	}
-	buf_printf(b, "WAITING %s: ", s->def->id);
+	buf_printf(b, "WAITING %s: ", s->id);
 	if (s->undo)
 		buf_adds(b, "to be undone by hand, then confirmed");
 	else if (step_kind_is_gate(s->def->type)) {
 		state_decision_count(ui->st, engine_run_info(ui->e)->id,
-		    s->def->id, &go, &nogo, &mine);
+		    s->id, &go, &nogo, &mine);
 		buf_printf(b, "%d of %d go", go, s->def->approvals);
 	} else if (step_kind(s->def->type)->who == WHO_CONFIRM)
 		buf_adds(b, "a person to do it and confirm it");
@@ -175,11 +175,11 @@ ui_attention_announce(struct ui *ui)
 		s = engine_step_at(ui->e, i);
 		if (live && s->state == ST_FAILED && ui->seen[i] != ST_FAILED) {
 			if ((nogo = ui_attention_nogo(ui, s)) != NULL)
-				ui_message(ui, 1, "LIVE: %s: %s", s->def->id,
+				ui_message(ui, 1, "LIVE: %s: %s", s->id,
 				    nogo);
 			else
 				ui_message(ui, 1, "LIVE: %s FAILED%s",
-				    s->def->id, ui->watch ? "" : " - r retries "
+				    s->id, ui->watch ? "" : " - r retries "
 				    "it, s skips it");
 			free(nogo);
 			beep();

@@ -46,6 +46,7 @@ static const struct {
 	[ST_AWAITING] = { "WAIT", "◆", "?", T_AWAITING },
 	[ST_ROLLED_BACK] = { "rbk", "↺", "<", T_ROLLED_BACK },
 	[ST_ROLLBACK_FAILED] = { "RBKF", "✗", "X", T_ROLLBACK_FAILED },
+	[ST_EXCLUDED] = { "excl", "⊘", "x", T_SKIPPED },
 };
 
 static int ui_put(struct ui *, int, int, int, enum theme_element,
@@ -97,7 +98,7 @@ ui_tolerated(struct ui *ui, struct engine_step *s, char *out, size_t len)
 	struct step_row *row;
 
 	if (s->def->type != STEP_RECONCILE || s->state != ST_SUCCEEDED ||
-	    (row = ui_row(ui, s->def->id)) == NULL || row->result == NULL)
+	    (row = ui_row(ui, s->id)) == NULL || row->result == NULL)
 		return 0;
 	memset(&rs, 0, sizeof rs);
 	rs.def = s->def;
@@ -362,7 +363,7 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 
 	if (sel)
 		ui_fill(ui, y, 0, w, T_SELECTED);
-	else if (ui->search != NULL && (strcasestr(s->def->id, ui->search) ||
+	else if (ui->search != NULL && (strcasestr(s->id, ui->search) ||
 	    (s->def->title && strcasestr(s->def->title, ui->search))))
 		el = T_MATCH;
 	if (engine_step_running(s))
@@ -378,7 +379,7 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 	x += ui_puts(ui, y, x, w - x, stel, tol ? ui_tolerated_form.shortw :
 	    ui_states[s->state].shortw);
 	x = 8;
-	x += ui_puts(ui, y, x, w - x - tw - 1, el, s->def->id);
+	x += ui_puts(ui, y, x, w - x - tw - 1, el, s->id);
 	if (s->def->title != NULL && w - x - tw - 3 > 4) {
 		x += ui_puts(ui, y, x, 2, el, "  ");
 		ui_puts(ui, y, x, w - x - tw - 2, sel ? el : T_OUTPUT_INFO,
@@ -639,7 +640,7 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 	ui_output_text(ui, s);
 	attrset(ui->attr[T_BORDER]);
 	mvhline(y, x, UI_HLINE(ui), w);
-	buf_printf(&b, " output of %s", s->def->id);
+	buf_printf(&b, " output of %s", s->id);
 	if (engine_step_running(s) && !ui->watch)
 		buf_printf(&b, ", attempt %d, %s ", s->attempt,
 		    s->phase == PH_VERIFY ? "verifying" : "running");

@@ -402,7 +402,7 @@ ui_act_begin(struct ui *ui, int act, const char *label, int required)
 		ui_act_text(ui, NULL);
 		return;
 	}
-	text = xprintf("%s %s; %s: ", label, s->def->id,
+	text = xprintf("%s %s; %s: ", label, s->id,
 	    required ? "reason (required)" : "note (optional)");
 	ui_prompt_open(ui, text, required, ui_act_text);
 	free(text);
@@ -428,7 +428,7 @@ ui_act_text(struct ui *ui, const char *text)
 		ui_act_do(ui);
 		return;
 	}
-	label = xprintf("LIVE run: type %s to %s it: ", ui->act_step->def->id,
+	label = xprintf("LIVE run: type %s to %s it: ", ui->act_step->id,
 	    ui->act == ACT_RUN ? "run" : ui->act == ACT_GO ? "pass"
 	    : ui->act == ACT_NOGO ? "fail" : ui->act == ACT_SKIP ? "skip"
 	    : "retry");
@@ -439,9 +439,9 @@ ui_act_text(struct ui *ui, const char *text)
 static void
 ui_act_id(struct ui *ui, const char *text)
 {
-	if (strcmp(text, ui->act_step->def->id) != 0) {
+	if (strcmp(text, ui->act_step->id) != 0) {
 		ui_message(ui, 1, "not done: '%s' is not the step id %s", text,
-		    ui->act_step->def->id);
+		    ui->act_step->id);
 		ui->act = ACT_NONE;
 		return;
 	}
@@ -457,7 +457,7 @@ ui_act_start(struct ui *ui, struct engine_step *s)
 	if (engine_start_one(ui->e, s, &why) != 0) {
 		ui_message(ui, 1, "%s", why);
 	} else
-		ui_message(ui, 0, "%s started", s->def->id);
+		ui_message(ui, 0, "%s started", s->id);
 }
 
 /* Everything asked for is in: act through the engine. */
@@ -487,7 +487,7 @@ ui_act_do(struct ui *ui)
 		if (engine_which_retry(s) == ENGINE_ROLLBACK_RETRY) {
 			/* A step being rolled back: its rollback action again. */
 			if ((rc = engine_rollback_retry(ui->e, s)) == 0)
-				ui_message(ui, 0, "%s: rolling back again", s->def->id);
+				ui_message(ui, 0, "%s: rolling back again", s->id);
 			ui->changed |= ENGINE_CHANGED_STATE;
 			return;
 		}
@@ -498,7 +498,7 @@ ui_act_do(struct ui *ui)
 		break;
 	}
 	if (rc == EXIT_DONE)
-		ui_message(ui, 0, "%s: %s by %s", s->def->id,
+		ui_message(ui, 0, "%s: %s by %s", s->id,
 		    act == ACT_CONFIRM ? "confirmed" : act == ACT_GO ? "go"
 		    : act == ACT_NOGO ? "no-go" : "skipped",
 		    state_operator(ui->st));

@@ -79,7 +79,7 @@ ui_filter_match(struct ui *ui, struct engine_step *s)
 		return 1;
 	if (ui->filter_states != 0)
 		return (ui->filter_states & ST_BIT(s->state)) != 0;
-	return strcasestr(s->def->id, ui->filter) != NULL ||
+	return strcasestr(s->id, ui->filter) != NULL ||
 	    (s->def->title != NULL && strcasestr(s->def->title,
 	        ui->filter) != NULL);
 }

@@ -58,7 +58,7 @@ ui_rollback_targets(struct ui *ui, size_t *cur)
 	int64_t last = -1;
 	size_t i, n = engine_nsteps(ui->e);
 	int sel_passed = sel != NULL && step_kind_is_gate(sel->def->type) &&
-	    sel->state == ST_SUCCEEDED;
+	    sel->entity == NULL && sel->state == ST_SUCCEEDED;
 
 	ui->rb_targets = xcalloc(n + 1, sizeof *ui->rb_targets);
 	ui->rb_targets[0] = xstrdup("start");
@@ -66,14 +66,14 @@ ui_rollback_targets(struct ui *ui, size_t *cur)
 	*cur = 0;
 	for (i = 0; i < n; i++) {
 		s = engine_step_at(ui->e, i);
-		if (!step_kind_is_gate(s->def->type) ||
+		if (!step_kind_is_gate(s->def->type) || s->entity != NULL ||
 		    s->state != ST_SUCCEEDED || s->done_ms < 0)
 			continue;
 		if (sel_passed ? s == sel : s->done_ms > last) {
 			*cur = ui->nrb_targets;
 			last = s->done_ms;
 		}
-		ui->rb_targets[ui->nrb_targets++] = xstrdup(s->def->id);
+		ui->rb_targets[ui->nrb_targets++] = xstrdup(s->id);
 	}
 }
 
@@ -145,7 +145,7 @@ ui_rollback_plan(struct ui *ui, const char *to, int resume)
 	if (engine_rollback_plan(ui->e, to, &p) != 0)
 		return;
 	free(ui->plan_to);
-	ui->plan_to = xstrdup(p.to != NULL ? p.to->def->id : "start");
+	ui->plan_to = xstrdup(p.to != NULL ? p.to->id : "start");
 	ui->plan_force = p.nblocked > 0;
 	ui->plan_resume = resume;
 	buf_reset(&ui->plan);

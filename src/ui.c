@@ -330,17 +330,17 @@ ui_refresh(struct ui *ui)
 	d->step = s;
 	d->state = s->state;
 	d->attempts = s->attempts;
-	d->have_row = state_step_get(ui->st, engine_run_info(ui->e)->id, s->def->id,
+	d->have_row = state_step_get(ui->st, engine_run_info(ui->e)->id, s->id,
 	    &d->row) == STATE_OK;
-	state_attempts_list(ui->st, engine_run_info(ui->e)->id, s->def->id, 0, &d->att,
+	state_attempts_list(ui->st, engine_run_info(ui->e)->id, s->id, 0, &d->att,
 	    &d->natt);
 	if (step_kind_is_gate(s->def->type)) {
 		int mine;
 
-		state_decision_count(ui->st, engine_run_info(ui->e)->id, s->def->id, &d->go,
+		state_decision_count(ui->st, engine_run_info(ui->e)->id, s->id, &d->go,
 		    &d->nogo, &mine);
 		state_decision_list(ui->st, engine_run_info(ui->e)->id,
-		    s->def->id, &d->dec, &d->ndec);
+		    s->id, &d->dec, &d->ndec);
 	}
 	/* Stored output may have changed: render it again. */
 	if (!ui->out.live || ui->out.step != s) {

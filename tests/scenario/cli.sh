@@ -96,7 +96,8 @@ if [ -e "$T/x.db" ]; then fail "console: --state file created"; else ok; fi
 expect_rc 2 "$CUTOVER" --state "$T/x.db" watch "$rb" </dev/null
 contains "$T/err" "needs a terminal"
 
-# --- a runbook with for_each phases lints, but is not run (not yet)
+# --- a runbook with for_each phases lints and runs; a bare for_each step
+# id names no instance
 lanes=$T/lanes.yaml
 cat >"$lanes" <<'YAML'
 cutover: 1
@@ -110,17 +111,13 @@ phases:
       - {id: hello, type: local, run: "echo ${entity.city}"}
 YAML
 expect_rc 0 "$CUTOVER" lint "$lanes"
-for cmd in run confirm; do
-	args=
-	[ "$cmd" = confirm ] && args=hello
-	expect_rc 3 "$CUTOVER" $cmd "$lanes" $args
-	contains "$T/err" \
-	    "cutover: $lanes: for_each phases are not run by this version yet"
-done
-if [ -e "$XDG_STATE_HOME/cutover/lanes.db" ]; then
-	fail "a runbook with for_each phases got a state file"
-else ok; fi
-
+expect_rc 0 "$CUTOVER" run "$lanes"
+expect_rc 2 "$CUTOVER" confirm "$lanes" hello
+contains "$T/err" \
+    "cutover: hello runs once per entity: name an instance, e.g. hello@store-1"
+expect_rc 0 "$CUTOVER" log "$lanes" hello@store-1
+contains "$T/out" "Lyon"
+expect_rc 2 "$CUTOVER" log "$lanes" hello@store-9
 # --- lint --list-steps
 expect_rc 0 "$CUTOVER" lint --list-steps "$rb"
 printf 'extract\nannounce\ngo-no-go\nload\n' >"$T/want"

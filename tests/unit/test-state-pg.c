@@ -171,11 +171,11 @@ test_decision_list(void **unused)
 	(void)unused;
 	run = new_run(a, "dec");
 	new_run(o, "dec-other");
-	assert_int_equal(state_decision_add(o, run, "b", "go", "other"),
+	assert_int_equal(state_decision_add(o, run, "b", "go", "other", NULL),
 	    STATE_OK);
-	assert_int_equal(state_decision_add(a, run, "b", "go", "fine"),
+	assert_int_equal(state_decision_add(a, run, "b", "go", "fine", NULL),
 	    STATE_OK);
-	assert_int_equal(state_decision_add(b, run, "b", "no-go", NULL),
+	assert_int_equal(state_decision_add(b, run, "b", "no-go", NULL, NULL),
 	    STATE_OK);
 	assert_int_equal(state_decision_list(b, run, "b", &d, &n), STATE_OK);
 	assert_int_equal(n, 2);

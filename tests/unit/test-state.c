@@ -175,9 +175,9 @@ test_decisions(void **state)
 	int go, nogo, mine;
 	size_t n;
 
-	assert_int_equal(state_decision_add(f->st, id, "b", "go", "ok"),
+	assert_int_equal(state_decision_add(f->st, id, "b", "go", "ok", NULL),
 	    STATE_OK);
-	assert_int_equal(state_decision_add(f->st, id, "b", "go", "twice"),
+	assert_int_equal(state_decision_add(f->st, id, "b", "go", "twice", NULL),
 	    STATE_OK);
 	state_set_actor(f->st, "bob", NULL);
 	assert_int_equal(state_decision_count(f->st, id, "b", &go, &nogo,
@@ -185,7 +185,7 @@ test_decisions(void **state)
 	assert_int_equal(go, 1); /* distinct operators */
 	assert_int_equal(nogo, 0);
 	assert_int_equal(mine, 0);
-	assert_int_equal(state_decision_add(f->st, id, "b", "no-go", "bad"),
+	assert_int_equal(state_decision_add(f->st, id, "b", "no-go", "bad", NULL),
 	    STATE_OK);
 	assert_int_equal(state_decision_count(f->st, id, "b", &go, &nogo,
 	    &mine), STATE_OK);
