@@ -53,16 +53,18 @@ static int ui_put(struct ui *, int, int, int, enum theme_element,
     const char *, size_t);
 static int ui_put_used(struct ui *, int, int, int, enum theme_element,
     const char *, size_t, size_t *);
-static int ui_puts(struct ui *, int, int, int, enum theme_element,
-    const char *);
-static void ui_fill(struct ui *, int, int, int, enum theme_element);
 static void ui_hms(int64_t, char *, size_t);
 static void ui_times(struct ui *, char *, char *, size_t);
 static void ui_draw_header(struct ui *);
 static void ui_draw_list(struct ui *, int, int, int);
 static void ui_draw_filter(struct ui *, int, int);
 static void ui_draw_step(struct ui *, int, int, struct engine_step *, int);
+static enum step_state ui_lanes_state(const size_t[ST_NSTATES], size_t);
+static void ui_draw_lanes(struct ui *, int, int, struct rb_step *, int);
+static void ui_lanes_live_counts(struct ui *, const struct rb_step *,
+    size_t[ST_NSTATES]);
 static int ui_draw_details(struct ui *, int, int, int, int);
+static int ui_draw_lanes_details(struct ui *, int, int, int, int);
 static int ui_draw_record(struct ui *, int, int, int, int);
 static int ui_draw_decisions(struct ui *, int, int, int, int);
 static size_t ui_wrap(struct ui *, const char *, size_t, int, size_t *);
@@ -89,6 +91,18 @@ const char *
 ui_state_short(enum step_state st)
 {
 	return ui_states[st].shortw;
+}
+
+const char *
+ui_state_glyph(struct ui *ui, enum step_state st)
+{
+	return ui->utf8 ? ui_states[st].utf8 : ui_states[st].ascii;
+}
+
+enum theme_element
+ui_state_el(enum step_state st)
+{
+	return ui_states[st].el;
 }
 
 int
@@ -183,15 +197,14 @@ ui_put_used(struct ui *ui, int y, int x, int w, enum theme_element el,
 	return cols;
 }
 
-static int
+int
 ui_puts(struct ui *ui, int y, int x, int w, enum theme_element el,
     const char *s)
 {
 	return ui_put(ui, y, x, w, el, s, strlen(s));
 }
 
-/* Blank w columns at y,x in the element's colours. */
-static void
+void
 ui_fill(struct ui *ui, int y, int x, int w, enum theme_element el)
 {
 	attrset(ui->attr[el]);
@@ -269,9 +282,11 @@ ui_draw_header(struct ui *ui)
 
 	open = strcmp(engine_run_info(e)->state, "open") == 0;
 	ui_times(ui, elapsed, eta, sizeof elapsed);
-	snprintf(info, sizeof info, " run %lld%s%s  T+%s  %s  %s ",
+	snprintf(info, sizeof info, " run %lld%s%s%s%s  T+%s  %s  %s ",
 	    (long long)engine_run_info(e)->id, open ? "" : " ",
-	    open ? "" : engine_run_info(e)->state, elapsed, eta,
+	    open ? "" : engine_run_info(e)->state,
+	    runbook_has_lanes(ui->rb) ? "  " : "", runbook_has_lanes(ui->rb) ?
+	    engine_selection_text(e) : "", elapsed, eta,
 	    ui->watch ? "WATCH" : engine_hold(e) ? "HOLD" : "AUTO");
 	ui_fill(ui, 0, 0, COLS, el);
 	x = live ? ui_puts(ui, 0, 0, COLS, T_HEADER_LIVE, tag) : 0;
@@ -303,7 +318,7 @@ ui_draw_list(struct ui *ui, int y, int h, int w)
 		h--;
 	}
 	for (r = 0; r < ui->nlist; r++) {
-		if (ui->list[r].kind == UI_ROW_STEP && ui->list[r].i == ui->sel)
+		if (ui_list_row_selected(ui, &ui->list[r]))
 			selrow = r;
 	}
 	if (selrow > 0 && ui->list[selrow - 1].kind == UI_ROW_PHASE &&
@@ -316,7 +331,10 @@ ui_draw_list(struct ui *ui, int y, int h, int w)
 	if (ui->list_top > (int)ui->nlist - h)
 		ui->list_top = (int)ui->nlist - h > 0 ? (int)ui->nlist - h : 0;
 	free(ui->list_rows);
+	free(ui->list_lanes);
 	ui->list_rows = xcalloc((size_t)(h > 0 ? h : 1), sizeof *ui->list_rows);
+	ui->list_lanes = xcalloc((size_t)(h > 0 ? h : 1),
+	    sizeof *ui->list_lanes);
 	ui->nlist_rows = (size_t)(h > 0 ? h : 0);
 	ui->list_y = y;
 	ui->list_h = h;
@@ -330,7 +348,14 @@ ui_draw_list(struct ui *ui, int y, int h, int w)
 		if (row->kind == UI_ROW_STEP) {
 			ui->list_rows[k] = row->i;
 			ui_draw_step(ui, y + k, w, engine_step_at(ui->e, row->i),
-			    row->i == ui->sel);
+			    ui_list_row_selected(ui, row));
+			continue;
+		}
+		if (row->kind == UI_ROW_LANES) {
+			ui->list_rows[k] = row->i;
+			ui->list_lanes[k] = 1;
+			ui_draw_lanes(ui, y + k, w, engine_step_at(ui->e,
+			    row->i)->def, ui_list_row_selected(ui, row));
 			continue;
 		}
 		p = row->i;
@@ -346,9 +371,101 @@ ui_draw_filter(struct ui *ui, int y, int w)
 	struct buf b = { 0 };
 
 	buf_printf(&b, "filter %s: %zu of %zu step%s", ui->filter, ui->nmatch,
-	    engine_nsteps(ui->e), engine_nsteps(ui->e) == 1 ? "" : "s");
+	    ui->ntotal, ui->ntotal == 1 ? "" : "s");
 	ui_fill(ui, y, 0, w, T_MATCH);
 	ui_puts(ui, y, 0, w, T_MATCH, b.data);
+	buf_free(&b);
+}
+
+/*
+ * The state a for_each step's summary shows: the first of failed,
+ * rollback failed, waiting, interrupted, running that any instance is
+ * in, else pending while any is, else succeeded if every instance is done
+ * (skipped or excluded ones too), else the commonest.
+ */
+static enum step_state
+ui_lanes_state(const size_t counts[ST_NSTATES], size_t total)
+{
+	static const enum step_state first[] = { ST_FAILED,
+		ST_ROLLBACK_FAILED, ST_AWAITING, ST_INTERRUPTED, ST_RUNNING,
+		ST_PENDING };
+	size_t i, best = 0;
+
+	for (i = 0; i < sizeof first / sizeof first[0]; i++) {
+		if (counts[first[i]] > 0)
+			return first[i];
+	}
+	if (counts[ST_SUCCEEDED] + counts[ST_SKIPPED] + counts[ST_EXCLUDED] ==
+	    total && counts[ST_SUCCEEDED] > 0)
+		return ST_SUCCEEDED;
+	for (i = 1; i < ST_NSTATES; i++) {
+		if (counts[i] > counts[best])
+			best = i;
+	}
+	return (enum step_state)best;
+}
+
+/* Counts by state of def's instances, those of excluded entities counted
+ * as excluded whatever their state (a lane that dropped out needs no
+ * one). */
+static void
+ui_lanes_live_counts(struct ui *ui, const struct rb_step *def,
+    size_t counts[ST_NSTATES])
+{
+	struct engine_step *s;
+	size_t ne = engine_nentities(ui->e), i;
+
+	engine_step_counts(ui->e, def, counts);
+	if (counts[ST_FAILED] + counts[ST_AWAITING] + counts[ST_INTERRUPTED] +
+	    counts[ST_ROLLBACK_FAILED] == 0)
+		return;
+	for (i = 0; i < ne; i++) {
+		s = engine_instance(ui->e, def, engine_entity_at(ui->e, i));
+		if (s == NULL || s->state == ST_EXCLUDED ||
+		    (s->state != ST_FAILED && s->state != ST_AWAITING &&
+		    s->state != ST_INTERRUPTED && s->state !=
+		    ST_ROLLBACK_FAILED) || engine_entity_state(ui->e,
+		    s->entity) != ENT_EXCLUDED)
+			continue;
+		counts[s->state]--;
+		counts[ST_EXCLUDED]++;
+	}
+}
+
+/* A for_each step's summary: its state, id, and counts by state. */
+static void
+ui_draw_lanes(struct ui *ui, int y, int w, struct rb_step *def, int sel)
+{
+	enum theme_element el = sel ? T_SELECTED : T_STEP, stel;
+	size_t counts[ST_NSTATES];
+	struct buf b = { 0 };
+	enum step_state st;
+	int x, cw;
+
+	ui_lanes_live_counts(ui, def, counts);
+	st = ui_lanes_state(counts, engine_nentities(ui->e));
+	stel = sel ? T_SELECTED : ui_states[st].el;
+	if (sel)
+		ui_fill(ui, y, 0, w, T_SELECTED);
+	ui_lanes_counts(ui, def, 1, &b);
+	if (w - 8 - ui_puts(ui, -1, 0, w, el, b.data) - 2 <
+	    ((int)strlen(def->id) < 12 ? (int)strlen(def->id) : 12)) {
+		buf_reset(&b); /* narrow: the states that have instances */
+		ui_lanes_counts(ui, def, 0, &b);
+	}
+	x = ui_puts(ui, y, 0, w, el, sel ? ">" : " ");
+	x += ui_puts(ui, y, x, w - x, stel, ui->utf8 ? ui_states[st].utf8 :
+	    ui_states[st].ascii);
+	ui_puts(ui, y, x, w - x, stel, " ");
+	x++;
+	ui_puts(ui, y, x, w - x, stel, ui_states[st].shortw);
+	x = 8;
+	/* the counts first: the id gets what is left */
+	cw = ui_puts(ui, -1, 0, w, el, b.data);
+	if (cw > w - x - 1)
+		cw = w - x - 1;
+	x += ui_puts(ui, y, x, w - x - cw - 2, el, def->id);
+	ui_puts(ui, y, w - cw - 1, cw, sel ? el : T_OUTPUT_INFO, b.data);
 	buf_free(&b);
 }
 
@@ -470,6 +587,61 @@ ui_draw_field(struct ui *ui, int y, int x, int w, int max, const char *label,
 	return n;
 }
 
+/*
+ * The selected for_each step: its definition, its instances counted by
+ * state, and the entities whose instance failed or waits (a few of each).
+ */
+static int
+ui_draw_lanes_details(struct ui *ui, int y, int x, int w, int h)
+{
+	static const enum step_state notable[] = { ST_FAILED, ST_AWAITING,
+		ST_INTERRUPTED, ST_RUNNING, ST_EXCLUDED };
+	struct rb_step *d = ui_selected_lanes(ui);
+	struct engine_step *s;
+	struct buf b = { 0 };
+	size_t ne = engine_nentities(ui->e), i, k, n_of;
+	int n = 0, lw = 10;
+
+	buf_printf(&b, "%s", d->id);
+	if (d->title != NULL)
+		buf_printf(&b, " - %s", d->title);
+	n += ui_draw_field(ui, y + n, x, w, 1, "", b.data, T_TITLE, 0);
+	buf_reset(&b);
+	ui_lanes_counts(ui, d, 1, &b);
+	buf_printf(&b, " (once per entity: %s)", engine_selection_text(ui->e));
+	n += ui_draw_field(ui, y + n, x, w, h - n, "instances", b.data, T_TEXT,
+	    lw);
+	buf_reset(&b);
+	buf_printf(&b, "%s", step_type_name(d->type));
+	if (d->target_name != NULL)
+		buf_printf(&b, "  target %s", d->target_name);
+	n += ui_draw_field(ui, y + n, x, w, h - n, "type", b.data, T_TEXT, lw);
+	for (k = 0; k < sizeof notable / sizeof notable[0]; k++) {
+		buf_reset(&b);
+		for (i = 0, n_of = 0; i < ne; i++) {
+			s = engine_instance(ui->e, d, engine_entity_at(ui->e, i));
+			if (s == NULL || s->state != notable[k])
+				continue;
+			if (n_of++ < 4)
+				buf_printf(&b, "%s%s", n_of > 1 ? ", " : "",
+				    s->entity->id);
+		}
+		if (n_of > 4)
+			buf_printf(&b, " and %zu more", n_of - 4);
+		if (n_of > 0)
+			n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n,
+			    ui_states[notable[k]].shortw, b.data,
+			    ui_states[notable[k]].el, lw);
+	}
+	n += ui_draw_field(ui, y + n, x, w, h - n > 3 ? 3 : h - n, "run",
+	    d->run, T_TEXT, lw);
+	n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n, "rollback",
+	    d->rollback_none ? "none (nothing to undo)" : d->rollback, T_TEXT,
+	    lw);
+	buf_free(&b);
+	return n;
+}
+
 /* The selected step's definition and record; returns the lines used. */
 static int
 ui_draw_details(struct ui *ui, int y, int x, int w, int h)
@@ -483,9 +655,10 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	size_t i;
 
 	if (s == NULL)
-		return 0;
+		return ui_selected_lanes(ui) != NULL ?
+		    ui_draw_lanes_details(ui, y, x, w, h) : 0;
 	d = s->def;
-	buf_printf(&b, "%s", d->id);
+	buf_printf(&b, "%s", s->id);
 	if (d->title != NULL)
 		buf_printf(&b, " - %s", d->title);
 	n += ui_draw_field(ui, y + n, x, w, 1, "", b.data, T_TITLE, 0);
@@ -635,8 +808,16 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 	struct buf b = { 0 };
 	int tx;
 
-	if (s == NULL || h < 1)
+	if (h < 1)
 		return;
+	if (s == NULL) {
+		attrset(ui->attr[T_BORDER]);
+		mvhline(y, x, UI_HLINE(ui), w);
+		if (ui_selected_lanes(ui) != NULL)
+			ui_puts(ui, y + 1, x + 1, w - 1, T_OUTPUT_INFO, "(e: the "
+			    "entity x step matrix)");
+		return;
+	}
 	ui_output_text(ui, s);
 	attrset(ui->attr[T_BORDER]);
 	mvhline(y, x, UI_HLINE(ui), w);
@@ -962,11 +1143,15 @@ ui_draw(struct ui *ui)
 	lw = lw < 26 ? 26 : lw > 48 ? 48 : lw;
 	body = LINES - 4;
 	ui_draw_header(ui);
-	ui_draw_list(ui, 1, body, lw);
-	attrset(ui->attr[T_BORDER]);
-	mvvline(1, lw, UI_VLINE(ui), body);
-	dh = ui_draw_details(ui, 1, lw + 2, COLS - lw - 2, body / 2);
-	ui_draw_output(ui, 1 + dh, lw + 1, COLS - lw - 1, body - dh);
+	if (ui->mx.open)
+		ui_matrix_draw(ui, 1, body);
+	else {
+		ui_draw_list(ui, 1, body, lw);
+		attrset(ui->attr[T_BORDER]);
+		mvvline(1, lw, UI_VLINE(ui), body);
+		dh = ui_draw_details(ui, 1, lw + 2, COLS - lw - 2, body / 2);
+		ui_draw_output(ui, 1 + dh, lw + 1, COLS - lw - 1, body - dh);
+	}
 	ui_fill(ui, LINES - 3, 0, COLS, T_NORMAL);
 	if (ui->attention != NULL)
 		ui_puts(ui, LINES - 3, 0, COLS, ui->attention_el, ui->attention);
@@ -976,7 +1161,7 @@ ui_draw(struct ui *ui)
 		ui_draw_help(ui);
 	else if (ui->menu.active)
 		ui_draw_menu(ui);
-	else if (ui->plan.len > 0 && ui->prompt.active)
+	else if (ui->plan.len > 0 && ui->prompt.active && ui->prompt.overlay)
 		ui_draw_plan(ui);
 out:
 	attrset(A_NORMAL);

@@ -95,6 +95,9 @@ static const struct ui_binding ui_bindings[] = {
 	{ { 'R' }, "R", "roll back: choose the run's start or a passed checkpoint",
 	    ui_rollback_key, 1 },
 	{ { '/' }, "/", "search steps by id or title", key_search, 0 },
+	{ { 'e' }, "e", "the entity x step matrix (for_each phases): hjkl "
+	    "move, Enter opens an instance, w wave, f state, / text, Esc closes",
+	    ui_matrix_toggle, 0 },
 	{ { '\\', KEY_F(4) }, "\\ F4", "filter the list: states (wait fail "
 	    "run ...) or text", key_filter, 0 },
 	{ { 'F' }, "F", "filter: only steps that wait, failed or run; again: "
@@ -127,6 +130,8 @@ ui_key(struct ui *ui, int key)
 		ui_menu_key(ui, key);
 		return;
 	}
+	if (ui->mx.open && !ui->help && ui_matrix_key(ui, key))
+		return;
 	if (ui->help && key != KEY_UP && key != KEY_DOWN && key != 'k' &&
 	    key != 'j' && key != KEY_MOUSE) {
 		ui->help = 0;
@@ -167,9 +172,21 @@ ui_help_lines(struct ui *ui, const char ***keys, const char ***what)
 void
 ui_select(struct ui *ui, size_t i)
 {
-	if (i >= engine_nsteps(ui->e) || i == ui->sel)
+	if (i >= engine_nsteps(ui->e) || (i == ui->sel && !ui->sel_lanes))
 		return;
 	ui->sel = i;
+	ui->sel_lanes = 0;
+	ui->out.scroll = 0;
+	ui_refresh(ui);
+}
+
+void
+ui_select_lanes(struct ui *ui, size_t i)
+{
+	if (i >= engine_nsteps(ui->e) || (i == ui->sel && ui->sel_lanes))
+		return;
+	ui->sel = i;
+	ui->sel_lanes = 1;
 	ui->out.scroll = 0;
 	ui_refresh(ui);
 }
@@ -233,7 +250,7 @@ ui_on_filter(struct ui *ui, const char *text)
 		ui_list_move(ui, 1);
 	ui_message(ui, 0, "filter %s (%s): %zu of %zu steps; \\ changes it, "
 	    "Esc clears it", ui->filter, ui->filter_states ? "states" : "text",
-	    ui->nmatch, engine_nsteps(ui->e));
+	    ui->nmatch, ui->ntotal);
 }
 
 static void
@@ -296,10 +313,13 @@ key_mouse(struct ui *ui)
 		return;
 	}
 	row = m.y - ui->list_y;
-	if (ui->help || m.x >= ui->list_w || row < 0 ||
+	if (ui->help || ui->mx.open || m.x >= ui->list_w || row < 0 ||
 	    (size_t)row >= ui->nlist_rows || ui->list_rows[row] == (size_t)-1)
 		return;
-	ui_select(ui, ui->list_rows[row]);
+	if (ui->list_lanes[row])
+		ui_select_lanes(ui, ui->list_rows[row]);
+	else
+		ui_select(ui, ui->list_rows[row]);
 }
 
 static void
@@ -388,8 +408,13 @@ ui_act_begin(struct ui *ui, int act, const char *label, int required)
 	const char *why;
 	char *text;
 
-	if (s == NULL)
+	if (s == NULL) {
+		if (ui_selected_lanes(ui) != NULL)
+			ui_message(ui, 1, "%s runs once per entity: e opens the "
+			    "matrix, where Enter picks an instance",
+			    ui_selected_lanes(ui)->id);
 		return;
+	}
 	if (engine_may(ui->e, s, ui_act_action(act, s), &why) != 0) {
 		ui_message(ui, 1, "%s", why);
 		return;
@@ -405,6 +430,8 @@ ui_act_begin(struct ui *ui, int act, const char *label, int required)
 	text = xprintf("%s %s; %s: ", label, s->id,
 	    required ? "reason (required)" : "note (optional)");
 	ui_prompt_open(ui, text, required, ui_act_text);
+	if (act == ACT_GO || act == ACT_NOGO)
+		ui_evidence_show(ui, s);
 	free(text);
 }
 
@@ -433,6 +460,7 @@ ui_act_text(struct ui *ui, const char *text)
 	    : ui->act == ACT_NOGO ? "fail" : ui->act == ACT_SKIP ? "skip"
 	    : "retry");
 	ui_prompt_open(ui, label, 1, ui_act_id);
+	ui->prompt.overlay = ui->act == ACT_GO || ui->act == ACT_NOGO;
 	free(label);
 }
 

@@ -156,12 +156,14 @@ ui_rollback_plan(struct ui *ui, const char *to, int resume)
 	if (ui->plan_force && !(resume && ui->rb_reason != NULL)) {
 		ui_prompt_open(ui, "irreversible steps are in the way; reason to "
 		    "leave them as they are: ", 1, ui_rollback_reason);
+		ui->prompt.overlay = 1;
 	} else if (resume) {
 		if (ui->plan_force)
 			ui->act_text = xstrdup(ui->rb_reason);
 		label = xprintf("resume the rollback to %s? [y/N] ",
 		    ui->plan_to);
 		ui_prompt_yesno(ui, label, ui_rollback_yes);
+		ui->prompt.overlay = 1;
 		free(label);
 	} else
 		ui_rollback_ask(ui);
@@ -186,6 +188,7 @@ ui_rollback_ask(struct ui *ui)
 
 	label = xprintf("type %s to roll back: ", ui->plan_to);
 	ui_prompt_open(ui, label, 1, ui_rollback_id);
+	ui->prompt.overlay = 1;
 	free(label);
 }
 

@@ -293,7 +293,15 @@ ui_selected(struct ui *ui)
 		return NULL;
 	if (ui->sel >= engine_nsteps(ui->e))
 		ui->sel = engine_nsteps(ui->e) - 1;
-	return engine_step_at(ui->e, ui->sel);
+	return ui->sel_lanes ? NULL : engine_step_at(ui->e, ui->sel);
+}
+
+struct rb_step *
+ui_selected_lanes(struct ui *ui)
+{
+	if (!ui->sel_lanes || ui->sel >= engine_nsteps(ui->e))
+		return NULL;
+	return engine_step_at(ui->e, ui->sel)->def;
 }
 
 static void
@@ -383,6 +391,7 @@ ui_free(struct ui *ui)
 	free(ui->search);
 	free(ui->filter);
 	free(ui->list);
+	ui_matrix_free(ui);
 	free(ui->message);
 	free(ui->act_text);
 	free(ui->attention);
@@ -395,6 +404,7 @@ ui_free(struct ui *ui)
 	ui_menu_close(ui);
 	buf_free(&ui->plan);
 	free(ui->list_rows);
+	free(ui->list_lanes);
 	if (ui->trace != NULL)
 		fclose(ui->trace);
 	theme_free(ui->theme);

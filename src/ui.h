@@ -39,6 +39,7 @@ struct ui_prompt {
 	int active;
 	int yesno;    /* one key: y or n */
 	int required; /* an empty answer is refused */
+	int overlay;  /* ui->plan is shown over the screen while it is open */
 	char *label;
 	struct buf text;
 	ui_prompt_cb done;
@@ -50,6 +51,8 @@ typedef void (*ui_menu_cb)(struct ui *, size_t chosen);
 enum ui_row_kind {
 	UI_ROW_PHASE, /* a phase's heading: i is the phase's index */
 	UI_ROW_STEP,  /* a step: i is its engine index */
+	UI_ROW_LANES, /* a for_each step's summary: i is the engine index of
+	               * its first instance */
 };
 struct ui_list_row {
 	enum ui_row_kind kind;
@@ -64,6 +67,23 @@ struct ui_menu {
 	size_t nitems;
 	size_t cur;
 	ui_menu_cb done;
+};
+
+/* The entity x step matrix (ui-matrix.c): entities down, the steps of
+ * for_each phases across. */
+struct ui_matrix {
+	int open;
+	size_t *cols;    /* runbook indexes of the for_each steps */
+	size_t ncols;
+	size_t *rows;    /* entity positions (engine_entity_at) shown */
+	size_t nrows, arows;
+	size_t row, col; /* the cursor: in rows, in cols */
+	size_t top, left; /* the first row and column shown */
+	char *wave;      /* filter: this wave only, or NULL */
+	unsigned states; /* filter: entities with an instance in one of
+	                  * these states (ST_BIT), or 0 */
+	char *text;      /* filter: entity ids and titles holding it, or NULL */
+	int stale;       /* rows to be worked out again */
 };
 
 /* What the selected step's details and stored output were read from. */
@@ -103,6 +123,8 @@ struct ui {
 	unsigned attr[THEME_NELEMENTS]; /* curses attributes per element */
 
 	size_t sel;      /* selected step index */
+	int sel_lanes;   /* the summary of sel's for_each step is selected,
+	                  * not the instance sel itself */
 	int list_top;    /* first list row shown */
 	int help;        /* help overlay shown */
 	int help_top;
@@ -111,7 +133,9 @@ struct ui {
 	unsigned filter_states; /* ST_BIT()s when it names states, else 0 */
 	struct ui_list_row *list; /* the list's rows (ui_list_build) */
 	size_t nlist, alist;
-	size_t nmatch;   /* steps the filter lets through */
+	size_t nmatch;   /* list steps the filter lets through */
+	size_t ntotal;   /* list steps: plain steps and for_each steps */
+	struct ui_matrix mx;
 	struct ui_prompt prompt;
 	/* the action a prompt chain is collecting for */
 	int act;
@@ -163,6 +187,7 @@ struct ui {
 	/* the layout of the last draw, for the mouse */
 	int list_y, list_h, list_w;
 	size_t *list_rows; /* step index per list row, or (size_t)-1 */
+	char *list_lanes;  /* 1 where that row is a for_each step's summary */
 	size_t nlist_rows;
 };
 
@@ -188,8 +213,10 @@ int ui_main(struct engine *, struct loop *, int watch, struct theme *,
     int no_color);
 void ui_message(struct ui *, int error, const char *, ...)
     __attribute__((format(printf, 3, 4)));
-/* The selected step. */
+/* The selected step; NULL when a for_each step's summary is selected. */
 struct engine_step *ui_selected(struct ui *);
+/* The for_each step whose summary is selected, or NULL. */
+struct rb_step *ui_selected_lanes(struct ui *);
 /* Re-read the run's rows and the selected step's details from the store. */
 void ui_refresh(struct ui *);
 /* The stored row of step id as last read (ui->rows, by id), or NULL. */
@@ -200,6 +227,15 @@ void ui_draw(struct ui *);
 /* Short form and glyph of a step state in the list (documented in
  * cutover(1), KEY BINDINGS). */
 const char *ui_state_short(enum step_state);
+/* Its glyph (UTF-8 or ASCII as the terminal has it), and its element. */
+const char *ui_state_glyph(struct ui *, enum step_state);
+enum theme_element ui_state_el(enum step_state);
+/* Print s at y,x in at most w columns (escapes and controls dropped);
+ * returns the columns used. */
+int ui_puts(struct ui *, int y, int x, int w, enum theme_element,
+    const char *s);
+/* Blank w columns at y,x in the element's colours. */
+void ui_fill(struct ui *, int y, int x, int w, enum theme_element);
 /* Did reconcile step s pass with differences within its tolerance? Words
  * for it ("passed within tolerance: 2 differences ≤ 2") into out. */
 int ui_tolerated(struct ui *, struct engine_step *, char *out, size_t len);
@@ -210,6 +246,8 @@ void ui_key(struct ui *, int key);
 size_t ui_help_lines(struct ui *, const char ***keys, const char ***what);
 /* Move the selection to step i. */
 void ui_select(struct ui *, size_t);
+/* Select the summary of the for_each step of instance i. */
+void ui_select_lanes(struct ui *, size_t i);
 
 /* ui-attention.c */
 /* Work out the "needs attention" line again (ui->attention). */
@@ -227,10 +265,31 @@ void ui_filter_set(struct ui *, const char *text);
 int ui_step_shown(struct ui *, size_t i);
 /* Build the list's rows (ui->list) as the filter has it. */
 void ui_list_build(struct ui *);
+/* Is the row the selection (a step, or the summary of its for_each
+ * step)? */
+int ui_list_row_selected(struct ui *, const struct ui_list_row *);
 /* Select the next (dir 1) or previous (-1) step shown. */
 void ui_list_move(struct ui *, int dir);
 /* Select the first or (last) the last step shown. */
 void ui_list_end(struct ui *, int last);
+
+/* ui-matrix.c */
+/* e: open the matrix (if the runbook has for_each phases), or close it. */
+void ui_matrix_toggle(struct ui *);
+/* A key while the matrix is open: 1 if it took it. */
+int ui_matrix_key(struct ui *, int key);
+/* Draw it over the list and details: y, h lines. */
+void ui_matrix_draw(struct ui *, int y, int h);
+void ui_matrix_free(struct ui *);
+/* "✓37 ▶2 ✗1 ◆0 /40": counts by state of the instances of def (the first
+ * four always, with all; else only states that have instances). */
+void ui_lanes_counts(struct ui *, const struct rb_step *def, int all,
+    struct buf *);
+
+/* ui-evidence.c */
+/* Show what a decision at checkpoint cp rests on over the prompt that
+ * was just opened (ui->plan). */
+void ui_evidence_show(struct ui *, struct engine_step *cp);
 
 /* ui-rollback.c */
 /* R: choose what to roll back to, show the plan, ask, roll back. */
