@@ -55,6 +55,7 @@ static int ui_put_used(struct ui *, int, int, int, enum theme_element,
     const char *, size_t, size_t *);
 static void ui_hms(int64_t, char *, size_t);
 static void ui_times(struct ui *, char *, char *, size_t);
+static int64_t ui_eta_age(struct ui *);
 static void ui_draw_header(struct ui *);
 static void ui_draw_list(struct ui *, int, int, int);
 static void ui_draw_filter(struct ui *, int, int);
@@ -223,6 +224,21 @@ ui_hms(int64_t ms, char *out, size_t len)
 }
 
 /*
+ * How old an ETA may be: working it out reads the whole run, which in a
+ * large run takes longer than a key may, so there it is worked out again
+ * only every UI_ETA_LARGE_MS, and not while someone is typing.
+ */
+static int64_t
+ui_eta_age(struct ui *ui)
+{
+	if (engine_nsteps(ui->e) <= UI_ROWS_LARGE)
+		return UI_ETA_MS;
+	if (loop_now() - ui->last_key < UI_ETA_QUIET_MS)
+		return INT64_MAX / 2;
+	return UI_ETA_LARGE_MS;
+}
+
+/*
  * Elapsed since the first step started, and the time left to the forecast
  * end (report.h) as "left HH:MM", then how the run stands against its
  * plan in words: "on plan", "5m behind plan", "3m ahead of plan", and how
@@ -237,6 +253,7 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 	unsigned h, m;
 	size_t i;
 
+	first = ui->first_ms;
 	for (i = 0; i < ui->nrows; i++) {
 		if (ui->rows[i].started_ms >= 0 &&
 		    (first < 0 || ui->rows[i].started_ms < first))
@@ -244,14 +261,15 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 		if (ui->rows[i].ended_ms > last)
 			last = ui->rows[i].ended_ms;
 	}
+	ui->first_ms = first;
 	if (strcmp(engine_run_info(ui->e)->state, "open") != 0 && last > 0)
 		now = last;
 	if (first < 0)
 		snprintf(elapsed, len, "--:--:--");
 	else
 		ui_hms(now - first, elapsed, len);
-	if (report_eta(ui->st, ui->rb, engine_run_info(ui->e)->id, 1000,
-	        &et) != STATE_OK) {
+	if (report_eta(ui->st, ui->rb, engine_run_info(ui->e)->id,
+	        ui_eta_age(ui), &et) != STATE_OK) {
 		snprintf(eta, len, "left --:--");
 		return;
 	}

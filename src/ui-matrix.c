@@ -336,7 +336,7 @@ ui_matrix_key(struct ui *ui, int key)
 	return 1;
 }
 
-/* The line over the matrix: what it shows, and the cell under the
+/* The lines over the matrix: what it shows, and the cell under the
  * cursor. */
 static void
 ui_matrix_title(struct ui *ui, int y)
@@ -355,11 +355,18 @@ ui_matrix_title(struct ui *ui, int y)
 			buf_printf(&b, ", %s", ui_mx_states[i].label);
 	if (m->text != NULL)
 		buf_printf(&b, ", \"%s\"", m->text);
-	if (s != NULL)
-		buf_printf(&b, "  |  %s: %s (step %zu of %zu)", s->id,
-		    step_state_name(s->state), m->col + 1, m->ncols);
 	ui_fill(ui, y, 0, COLS, T_TITLE);
 	ui_puts(ui, y, 0, COLS, T_TITLE, b.data);
+	buf_reset(&b);
+	if (s != NULL) {
+		buf_printf(&b, "%s: %s (step %zu of %zu)", s->id,
+		    step_state_name(s->state), m->col + 1, m->ncols);
+		if (s->entity->title != NULL)
+			buf_printf(&b, "  %s", s->entity->title);
+	}
+	ui_fill(ui, y + 1, 0, COLS, T_NORMAL);
+	if (s != NULL)
+		ui_puts(ui, y + 1, 0, COLS, ui_state_el(s->state), b.data);
 	buf_free(&b);
 }
 
@@ -439,7 +446,7 @@ void
 ui_matrix_draw(struct ui *ui, int y, int h)
 {
 	struct ui_matrix *m = &ui->mx;
-	int ew, rows = h - 3, r;
+	int ew, rows = h - 4, r;
 	size_t ncol;
 
 	ui_matrix_rows(ui);
@@ -449,14 +456,14 @@ ui_matrix_draw(struct ui *ui, int y, int h)
 	ncol = (size_t)((COLS - ew - 1) / UI_MX_CELL);
 	ui_matrix_scroll(ui, rows, ncol);
 	ui_matrix_title(ui, y);
-	ui_matrix_header(ui, y + 1, ew, ncol);
+	ui_matrix_header(ui, y + 2, ew, ncol);
 	for (r = 0; r < rows; r++) {
-		ui_fill(ui, y + 2 + r, 0, COLS, T_NORMAL);
+		ui_fill(ui, y + 3 + r, 0, COLS, T_NORMAL);
 		if (m->top + (size_t)r < m->nrows)
-			ui_matrix_row(ui, y + 2 + r, ew, m->top + (size_t)r, ncol);
+			ui_matrix_row(ui, y + 3 + r, ew, m->top + (size_t)r, ncol);
 	}
 	if (m->nrows == 0)
-		ui_puts(ui, y + 2, 0, COLS, T_OUTPUT_INFO, "no entity passes "
+		ui_puts(ui, y + 3, 0, COLS, T_OUTPUT_INFO, "no entity passes "
 		    "the filters (w wave, f state, / text)");
 	ui_fill(ui, y + h - 1, 0, COLS, T_HINTS);
 	ui_puts(ui, y + h - 1, 0, COLS, T_HINTS, "Enter opens the instance  "

@@ -50,6 +50,9 @@ static void ui_stop(struct ui *);
 static int ui_done(struct ui *);
 static void ui_before_poll(void *);
 static int ui_row_cmp(const void *, const void *);
+static void ui_rows_load(struct ui *);
+static void ui_rows_load_plain(struct ui *);
+static void ui_on_rows_timer(void *);
 
 /* Turn the theme into curses attributes, one colour pair per element. */
 static void
@@ -171,6 +174,7 @@ ui_on_stdin(int fd, short revents, void *arg)
 			continue;
 		}
 		ui_key(ui, ch);
+		ui->last_key = loop_now();
 		ui->dirty = 1;
 		if (ui->trace != NULL && ui->key_at == 0)
 			ui->key_at = loop_now();
@@ -323,11 +327,7 @@ ui_refresh(struct ui *ui)
 	ui_attention_announce(ui);
 	ui_attention(ui);
 	s = ui_selected(ui);
-	step_rows_free(ui->rows, ui->nrows);
-	ui->rows = NULL;
-	ui->nrows = 0;
-	state_steps_load(ui->st, engine_run_info(ui->e)->id, &ui->rows, &ui->nrows);
-	qsort(ui->rows, ui->nrows, sizeof *ui->rows, ui_row_cmp);
+	ui_rows_load(ui);
 	if (ui->have_lease)
 		lease_holder_free(&ui->lease);
 	ui->have_lease = state_lease_get(ui->st, engine_run_info(ui->e)->id, &ui->lease) ==
@@ -356,6 +356,75 @@ ui_refresh(struct ui *ui)
 		ui->out.text = NULL;
 		ui->out.step = NULL;
 	}
+}
+
+/*
+ * Read every step's row again (for the header's times and reconcile
+ * verdicts in the list): at once in a small run, at most once every
+ * UI_ROWS_MS in a large one, where it costs as much as a key may take.
+ */
+static void
+ui_rows_load(struct ui *ui)
+{
+	int64_t now = loop_now(), every;
+	int open;
+
+	every = engine_nsteps(ui->e) > UI_ROWS_LARGE ? UI_ROWS_MS : 0;
+	if (ui->rows_at > 0 && now - ui->rows_at < every) {
+		if (ui->rows_timer == NULL)
+			ui->rows_timer = loop_timer_add(ui->loop, ui->rows_at +
+			    every - now, ui_on_rows_timer, ui);
+		return;
+	}
+	open = strcmp(engine_run_info(ui->e)->state, "open") == 0;
+	if (every > 0 && !open && ui->rows_final)
+		return; /* a large run that is over: read once is enough */
+	ui->rows_at = now;
+	ui->rows_final = !open;
+	if (every > 0 && ui->first_ms >= 0 && open) {
+		ui_rows_load_plain(ui);
+		return;
+	}
+	step_rows_free(ui->rows, ui->nrows);
+	ui->rows = NULL;
+	ui->nrows = 0;
+	state_steps_load(ui->st, engine_run_info(ui->e)->id, &ui->rows,
+	    &ui->nrows);
+	qsort(ui->rows, ui->nrows, sizeof *ui->rows, ui_row_cmp);
+}
+
+/*
+ * A large open run whose start is known: only the rows of its plain steps
+ * (the list shows instances as counts; the header needs the run's first
+ * start, which does not move, and its last end only once it is over).
+ */
+static void
+ui_rows_load_plain(struct ui *ui)
+{
+	size_t n = engine_nsteps(ui->e), i, k = 0;
+	struct engine_step *s;
+	struct step_row *v = xcalloc(n ? n : 1, sizeof *v);
+
+	for (i = 0; i < n; i++) {
+		s = engine_step_at(ui->e, i);
+		if (s->entity == NULL && state_step_get(ui->st,
+		    engine_run_info(ui->e)->id, s->id, &v[k]) == STATE_OK)
+			k++;
+	}
+	step_rows_free(ui->rows, ui->nrows);
+	ui->rows = v;
+	ui->nrows = k;
+	qsort(ui->rows, ui->nrows, sizeof *ui->rows, ui_row_cmp);
+}
+
+static void
+ui_on_rows_timer(void *arg)
+{
+	struct ui *ui = arg;
+
+	ui->rows_timer = NULL;
+	ui_rows_load(ui);
+	ui->dirty = 1;
 }
 
 static int
@@ -440,6 +509,9 @@ ui_start(struct ui *ui)
 	if (ui->watch)
 		ui->watch_timer = loop_timer_add(loop, UI_WATCH_POLL_MS,
 		    ui_on_watch, ui);
+	/* A runbook that opens with a for_each phase: its first summary. */
+	if (engine_nsteps(ui->e) > 0 && engine_step_at(ui->e, 0)->entity)
+		ui->sel_lanes = 1;
 	hooks.changed = ui_on_change;
 	hooks.error = ui_on_error;
 	hooks.arg = ui;
@@ -461,6 +533,7 @@ ui_stop(struct ui *ui)
 	loop_timer_cancel(loop, ui->tick);
 	loop_timer_cancel(loop, ui->out_timer);
 	loop_timer_cancel(loop, ui->watch_timer);
+	loop_timer_cancel(loop, ui->rows_timer);
 	loop_signal(loop, SIGWINCH, NULL, NULL);
 	ui_cleanup();
 }
@@ -510,6 +583,7 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 	struct ui ui;
 
 	memset(&ui, 0, sizeof ui);
+	ui.first_ms = -1;
 	ui.e = e;
 	ui.rb = engine_runbook(e);
 	ui.st = engine_state(e);

@@ -27,6 +27,11 @@
 #define UI_OUTPUT_HZ 15      /* redraws a second while output floods */
 #define UI_WATCH_POLL_MS 300 /* watch: look for changes this often */
 #define UI_MESSAGE_MS 8000   /* how long a message stays */
+#define UI_ROWS_LARGE 1000   /* a run of more steps and instances is large: */
+#define UI_ROWS_MS 1000      /* its rows are read at most this often, */
+#define UI_ETA_MS 1000       /* its ETA worked out at most this often */
+#define UI_ETA_LARGE_MS 10000 /* (or this, large, and only when no key */
+#define UI_ETA_QUIET_MS 2000  /* came for this long: typing comes first) */
 
 struct loop;
 struct loop_timer;
@@ -162,6 +167,10 @@ struct ui {
 	int dirty;       /* redraw at the end of this pass */
 	unsigned changed; /* ENGINE_CHANGED_* the engine said this pass */
 	struct step_row *rows; /* all steps' rows, sorted by id (ui_row) */
+	int64_t rows_at; /* loop_now() when they were read */
+	int64_t first_ms; /* the run's first start, once known, else -1 */
+	int rows_final;  /* read after the run ended */
+	struct loop_timer *rows_timer; /* to read them again when due */
 	size_t nrows;
 	struct lease_holder lease;
 	int have_lease;
@@ -178,6 +187,7 @@ struct ui {
 	int lost;        /* the run was taken over */
 	FILE *trace;     /* CUTOVER_UI_TRACE: key-to-screen times */
 	int64_t key_at;  /* loop_now() when the key being traced was read */
+	int64_t last_key; /* loop_now() of the last key */
 
 	char *attention;  /* what the run waits for now (ui-attention.c) */
 	enum theme_element attention_el;
