@@ -187,6 +187,7 @@ ui_attention_announce(struct ui *ui)
 			free(nogo);
 			beep();
 			ui->sel = i;
+			ui->sel_lanes = 0;
 			ui->out.scroll = 0;
 		}
 		ui->seen[i] = s->state;

@@ -970,7 +970,11 @@ ui_draw_status(struct ui *ui, int y)
 		    ui->message);
 		return;
 	}
-	if ((hint = ui_step_hint(ui, ui_selected(ui))) != NULL)
+	if ((hint = ui_step_hint(ui, ui_selected(ui))) == NULL &&
+	    ui_selected_lanes(ui) != NULL)
+		hint = "runs once per entity: e opens the matrix, Enter there "
+		    "an instance";
+	if (hint != NULL)
 		ui_puts(ui, y, 0, COLS, T_OUTPUT_INFO, hint);
 }
 
@@ -983,9 +987,11 @@ ui_draw_hints(struct ui *ui, int y)
 {
 	static const struct {
 		const char *key, *what;
-		int act; /* enum engine_action; -1 always, -2 when driving */
+		int act; /* enum engine_action; -1 always, -2 when driving,
+		          * -3 with for_each phases */
 	} drive[] = {
-		{ "jk", "move", -1 }, { "Enter", "run", ENGINE_RUN },
+		{ "jk", "move", -1 }, { "e", "matrix", -3 },
+		{ "Enter", "run", ENGINE_RUN },
 		{ "a", "auto", -2 }, { "c", "confirm", ENGINE_CONFIRM },
 		{ "g", "go", ENGINE_DECIDE }, { "n", "no-go", ENGINE_DECIDE },
 		{ "s", "skip", ENGINE_SKIP }, { "r", "retry", ENGINE_RETRY },
@@ -1000,7 +1006,8 @@ ui_draw_hints(struct ui *ui, int y)
 	ui_fill(ui, y, 0, COLS, T_HINTS);
 	for (i = 0; i < sizeof drive / sizeof drive[0]; i++) {
 		act = drive[i].act;
-		if ((act != -1 && ui->watch) || (act >= 0 && s == NULL))
+		if ((act == -2 && ui->watch) || (act >= 0 && (s == NULL ||
+		    ui->watch)) || (act == -3 && !runbook_has_lanes(ui->rb)))
 			continue;
 		if (act == ENGINE_RETRY)
 			act = (int)engine_which_retry(s);

@@ -84,6 +84,42 @@ done
 keys rb q
 wait_for rb "[exit 0]"
 
+# --- 11. a rollback stopped by a failed rollback action resumes on R after
+# one y: no menu, no reason, no id typed again
+export ALLOW=$T/allow
+cat >"$T/s.yaml" <<'YAML'
+cutover: 1
+name: s
+phases:
+  - id: p
+    steps:
+      - {id: cp, type: checkpoint}
+      - {id: undo-me, type: local, run: "true", rollback: test -f $ALLOW}
+YAML
+R2() { "$CUTOVER" --state "$T/s.db" "$@" >/dev/null 2>&1; }
+R2 run "$T/s.yaml"
+R2 decide "$T/s.yaml" cp go --reason ok
+R2 run "$T/s.yaml"
+start rs "ALLOW='$ALLOW' $CUTOVER --state '$T/s.db' --operator lead '$T/s.yaml'"
+wait_for rs "ok   undo-me"
+keys rs R
+wait_for rs "roll back to (Enter chooses"
+keys rs Enter
+wait_for rs "type cp to roll back:"
+keys rs cp Enter
+wait_for rs "the rollback of undo-me failed"
+touch "$ALLOW"
+keys rs R
+wait_for rs "resume the rollback to cp? [y/N]"
+hides rs "roll back to (Enter chooses"
+keys rs y
+wait_for rs "rollback done; the run holds"
+[ "$("$CUTOVER" --state "$T/s.db" status "$T/s.yaml" --json |
+    jq -r '.steps[] | select(.id == "undo-me") | .state')" = rolled_back ] &&
+    ok || fail "undo-me is not rolled back after the resume"
+keys rs q
+wait_for rs "[exit 0]"
+
 # --- 13. the list's filter: by state (F, or \ with state words), by text,
 # with the count of matches; moving and searching stay within it; Esc clears
 cat >"$T/f.yaml" <<'YAML'
