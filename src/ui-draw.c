@@ -62,8 +62,6 @@ static void ui_draw_filter(struct ui *, int, int);
 static void ui_draw_step(struct ui *, int, int, struct engine_step *, int);
 static enum step_state ui_lanes_state(const size_t[ST_NSTATES], size_t);
 static void ui_draw_lanes(struct ui *, int, int, struct rb_step *, int);
-static void ui_lanes_live_counts(struct ui *, const struct rb_step *,
-    size_t[ST_NSTATES]);
 static int ui_draw_details(struct ui *, int, int, int, int);
 static int ui_draw_lanes_details(struct ui *, int, int, int, int);
 static int ui_draw_record(struct ui *, int, int, int, int);
@@ -382,14 +380,14 @@ ui_draw_list(struct ui *ui, int y, int h, int w)
 	}
 }
 
-/* "filter wait fail run: 3 of 24 steps", over the list. */
+/* "filter wait fail run: 3 of 24" (steps), over the list. */
 static void
 ui_draw_filter(struct ui *ui, int y, int w)
 {
 	struct buf b = { 0 };
 
-	buf_printf(&b, "filter %s: %zu of %zu step%s", ui->filter, ui->nmatch,
-	    ui->ntotal, ui->ntotal == 1 ? "" : "s");
+	buf_printf(&b, "filter %s: %zu of %zu", ui->filter, ui->nmatch,
+	    ui->ntotal);
 	ui_fill(ui, y, 0, w, T_MATCH);
 	ui_puts(ui, y, 0, w, T_MATCH, b.data);
 	buf_free(&b);
@@ -421,33 +419,6 @@ ui_lanes_state(const size_t counts[ST_NSTATES], size_t total)
 			best = i;
 	}
 	return (enum step_state)best;
-}
-
-/* Counts by state of def's instances, those of excluded entities counted
- * as excluded whatever their state (a lane that dropped out needs no
- * one). */
-static void
-ui_lanes_live_counts(struct ui *ui, const struct rb_step *def,
-    size_t counts[ST_NSTATES])
-{
-	struct engine_step *s;
-	size_t ne = engine_nentities(ui->e), i;
-
-	engine_step_counts(ui->e, def, counts);
-	if (counts[ST_FAILED] + counts[ST_AWAITING] + counts[ST_INTERRUPTED] +
-	    counts[ST_ROLLBACK_FAILED] == 0)
-		return;
-	for (i = 0; i < ne; i++) {
-		s = engine_instance(ui->e, def, engine_entity_at(ui->e, i));
-		if (s == NULL || s->state == ST_EXCLUDED ||
-		    (s->state != ST_FAILED && s->state != ST_AWAITING &&
-		    s->state != ST_INTERRUPTED && s->state !=
-		    ST_ROLLBACK_FAILED) || engine_entity_state(ui->e,
-		    s->entity) != ENT_EXCLUDED)
-			continue;
-		counts[s->state]--;
-		counts[ST_EXCLUDED]++;
-	}
 }
 
 /* A for_each step's summary: its state, id, and counts by state. */

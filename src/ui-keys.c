@@ -248,6 +248,7 @@ ui_on_filter(struct ui *ui, const char *text)
 	}
 	if (!ui_step_shown(ui, ui->sel))
 		ui_list_move(ui, 1);
+	ui_list_build(ui);
 	ui_message(ui, 0, "filter %s (%s): %zu of %zu steps; \\ changes it, "
 	    "Esc clears it", ui->filter, ui->filter_states ? "states" : "text",
 	    ui->nmatch, ui->ntotal);

@@ -104,7 +104,7 @@ ui_filter_lanes(struct ui *ui, const struct rb_step *def)
 		return 1;
 	if (ui->filter_states == 0)
 		return ui_filter_text(ui, def->id, def->title);
-	engine_step_counts(ui->e, def, counts);
+	ui_lanes_live_counts(ui, def, counts);
 	for (i = 0; i < ST_NSTATES; i++) {
 		if (counts[i] > 0 && (ui->filter_states & ST_BIT(i)))
 			return 1;

@@ -77,6 +77,33 @@ ui_lanes_counts(struct ui *ui, const struct rb_step *def, int all,
 	    engine_nentities(ui->e));
 }
 
+/* Counts by state of def's instances, those of excluded entities counted
+ * as excluded whatever their state (a lane that dropped out needs no
+ * one). */
+void
+ui_lanes_live_counts(struct ui *ui, const struct rb_step *def,
+    size_t counts[ST_NSTATES])
+{
+	struct engine_step *s;
+	size_t ne = engine_nentities(ui->e), i;
+
+	engine_step_counts(ui->e, def, counts);
+	if (counts[ST_FAILED] + counts[ST_AWAITING] + counts[ST_INTERRUPTED] +
+	    counts[ST_ROLLBACK_FAILED] == 0)
+		return;
+	for (i = 0; i < ne; i++) {
+		s = engine_instance(ui->e, def, engine_entity_at(ui->e, i));
+		if (s == NULL || s->state == ST_EXCLUDED ||
+		    (s->state != ST_FAILED && s->state != ST_AWAITING &&
+		    s->state != ST_INTERRUPTED && s->state !=
+		    ST_ROLLBACK_FAILED) || engine_entity_state(ui->e,
+		    s->entity) != ENT_EXCLUDED)
+			continue;
+		counts[s->state]--;
+		counts[ST_EXCLUDED]++;
+	}
+}
+
 /* The columns: every step of a for_each phase, runbook order. */
 static void
 ui_matrix_columns(struct ui *ui)

@@ -295,6 +295,11 @@ void ui_matrix_free(struct ui *);
  * four always, with all; else only states that have instances). */
 void ui_lanes_counts(struct ui *, const struct rb_step *def, int all,
     struct buf *);
+/* Counts by state of def's instances, those of excluded entities that
+ * failed or wait counted as excluded: a lane that dropped out needs no
+ * one. */
+void ui_lanes_live_counts(struct ui *, const struct rb_step *def,
+    size_t counts[ST_NSTATES]);
 
 /* ui-evidence.c */
 /* Show what a decision at checkpoint cp rests on over the prompt that

@@ -74,6 +74,15 @@ keys con Home j j
 wait_for con "instances ✓2 ▶0 ✗1 ◆0 ⊘1 /4"
 wait_re con "│ FAIL +store-4"
 wait_re con "│ excl +store-3"
+# The list's filter takes a summary by its live instances.
+keys con F
+wait_for con "filter WAIT FAIL RUN: 2 of 5"
+wait_re con "FAIL pos-freeze"
+wait_re con "WAIT store-go"
+hides con "ready"
+keys con Escape
+wait_for con "filter off"
+keys con Home j j
 # Acting on a summary says to pick an instance.
 keys con r
 wait_for con "pos-freeze runs once per entity: e opens the matrix"

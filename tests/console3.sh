@@ -145,7 +145,7 @@ wait_for flt "FAIL bad"
 wait_for flt "RUN  slow-load"
 wait_for flt "WAIT ask-duty"
 keys flt F
-wait_for flt "filter WAIT FAIL RUN: 3 of 6 steps"
+wait_for flt "filter WAIT FAIL RUN: 3 of 6"
 hides flt "ok-one"
 hides flt "later"
 shows flt "ask-duty"
@@ -160,12 +160,12 @@ wait_for flt ">▶ RUN  slow-load"
 keys flt '\'
 wait_for flt "filter (states: wait fail run"
 keys flt "ok" Enter
-wait_for flt "filter ok: 2 of 6 steps"
+wait_for flt "filter ok: 2 of 6"
 shows flt "ok-one"
 hides flt "ask-duty"
 wait_for flt ">✓ ok   ok-two"
 keys flt '\' "SLOW tables" Enter
-wait_for flt "filter SLOW tables: 1 of 6 steps"
+wait_for flt "filter SLOW tables: 1 of 6"
 wait_for flt ">▶ RUN  slow-load"
 hides flt "ok-two"
 keys flt Escape
