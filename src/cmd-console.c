@@ -49,7 +49,7 @@ cmd_console_exec(struct cmd_ctx *c)
 	struct state *st;
 	struct engine *e;
 	struct theme *t = xcalloc(1, sizeof *t);
-	char *err = NULL;
+	char *err = NULL, *sel;
 	int rc;
 
 	/* A bad theme is a usage error, found before anything is opened. */
@@ -65,7 +65,11 @@ cmd_console_exec(struct cmd_ctx *c)
 	o.quiet = 1;
 	o.new_run = cmd_opt(c, "--new-run") != NULL;
 	o.accept_changes = cmd_opt(c, "--accept-changes") != NULL;
-	if ((rc = cmd_open(c, &o, &rb, &st, &e)) != 0) {
+	sel = cmd_selection(c);
+	o.selection = sel;
+	rc = cmd_open(c, &o, &rb, &st, &e);
+	free(sel);
+	if (rc != 0) {
 		theme_free(t);
 		free(t);
 		return rc;

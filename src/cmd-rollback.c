@@ -12,8 +12,9 @@ static void rollback_print_plan(struct rollback_plan *);
 
 const struct cmd_entry cmd_rollback_entry = {
 	.name = "rollback",
-	.usage = "rollback RUNBOOK [--to CHECKPOINT|start] [--force --reason TEXT]",
-	.options = "--to= --force --reason=",
+	.usage = "rollback RUNBOOK [--entity ID] [--to CHECKPOINT|start] "
+		 "[--force --reason TEXT]",
+	.options = "--to= --force --reason= --entity=",
 	.summary = "roll the run back to a checkpoint or its start",
 	.help = "Undo the steps done after CHECKPOINT (or all of them), "
 		"latest first:\n"
@@ -24,7 +25,10 @@ const struct cmd_entry cmd_rollback_entry = {
 		"passed checkpoint\n"
 		"  --force                 leave irreversible steps as they "
 		"are\n"
-		"  --reason TEXT           why (required with --force)\n",
+		"  --reason TEXT           why (required with --force)\n"
+		"  --entity ID             undo only that entity's instances; "
+		"--to then names\n"
+		"                          its checkpoint without @ID\n",
 	.min_args = 1,
 	.max_args = 1,
 	.open = CMD_OPEN_DRIVE,
@@ -63,10 +67,12 @@ cmd_rollback_exec(struct cmd_ctx *c)
 {
 	struct rollback_plan p;
 	struct engine_step *s;
-	const char *to = cmd_opt(c, "--to");
+	const char *to = cmd_opt(c, "--to"), *ent = cmd_opt(c, "--entity");
 	size_t i;
 	int rc;
 
+	if (ent != NULL && (rc = engine_rollback_entity(c->e, ent)) != 0)
+		return rc;
 	if ((rc = engine_rollback_plan(c->e, to, &p)) != 0)
 		return rc;
 	rollback_print_plan(&p);

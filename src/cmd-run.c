@@ -33,7 +33,7 @@ const struct cmd_entry cmd_run_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.open = CMD_OPEN_DRIVE,
-	.flags = CMD_CREATE,
+	.flags = CMD_CREATE | CMD_SELECT,
 	.exec = cmd_run_exec,
 };
 

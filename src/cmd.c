@@ -114,6 +114,7 @@ static int
 cmd_open_entry(const struct cmd_entry *ce, struct cmd_ctx *c)
 {
 	struct engine_opts o = { 0 };
+	char *sel;
 	int rc;
 
 	if (ce->open == CMD_OPEN_NONE)
@@ -125,7 +126,11 @@ cmd_open_entry(const struct cmd_entry *ce, struct cmd_ctx *c)
 	o.quiet = (ce->flags & CMD_QUIET) != 0;
 	o.new_run = cmd_opt(c, "--new-run") != NULL;
 	o.accept_changes = cmd_opt(c, "--accept-changes") != NULL;
-	if ((rc = cmd_open(c, &o, &c->rb, &c->st, &c->e)) != 0)
+	sel = (ce->flags & CMD_SELECT) ? cmd_selection(c) : NULL;
+	o.selection = sel;
+	rc = cmd_open(c, &o, &c->rb, &c->st, &c->e);
+	free(sel);
+	if (rc != 0)
 		return rc;
 	if (ce->step > 0 &&
 	    (c->step = cmd_step(c->e, c->args[ce->step])) == NULL) {
@@ -417,7 +422,6 @@ int
 cmd_open(struct cmd_ctx *c, struct engine_opts *o, struct runbook **rb,
     struct state **st, struct engine **e)
 {
-	char *sel;
 	int rc;
 
 	*rb = NULL;
@@ -428,14 +432,7 @@ cmd_open(struct cmd_ctx *c, struct engine_opts *o, struct runbook **rb,
 	if ((rc = cmd_state(c, *rb, o->create ? STATE_CREATE : 0, st)) != 0)
 		goto fail;
 	o->mode = c->mode;
-	sel = cmd_selection(c);
-	if (sel != NULL)
-		o->selection = sel;
-	rc = engine_open(*rb, *st, o, e);
-	if (sel != NULL)
-		o->selection = NULL;
-	free(sel);
-	if (rc != 0)
+	if ((rc = engine_open(*rb, *st, o, e)) != 0)
 		goto fail;
 	if (c->mode != NULL &&
 	    strcmp(c->mode, engine_run_info(*e)->mode) != 0) {

@@ -51,6 +51,7 @@ enum cmd_open {
 #define CMD_CREATE 0x1 /* the engine starts a run if none is open */
 #define CMD_QUIET 0x2  /* the engine prints no progress lines */
 #define CMD_SCREEN 0x4 /* draws the terminal itself: no output filter */
+#define CMD_SELECT 0x8 /* --wave/--entity choose a new run's entities */
 
 struct cmd_entry {
 	const char *name;

@@ -102,6 +102,8 @@ int engine_select(struct engine *, const char *selection, int strict,
 /* Build the step table of the selection: steps, instances, deps. */
 void engine_build(struct engine *);
 void engine_lanes_free(struct engine *);
+/* Free the step table (engine_build makes it again). */
+void engine_unbuild(struct engine *);
 /* The entity of instance s as the engine follows it, or NULL. */
 struct engine_entity *engine_lane(struct engine *, const struct engine_step *);
 /* Re-read the exclusions of the run. */

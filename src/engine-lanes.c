@@ -201,6 +201,25 @@ engine_build(struct engine *e)
 }
 
 void
+engine_unbuild(struct engine *e)
+{
+	engine_lanes_free(e);
+	free(e->steps);
+	free(e->wanted);
+	e->steps = NULL;
+	e->wanted = NULL;
+	e->nsteps = 0;
+	e->ents = NULL;
+	e->nents = 0;
+	e->sel_of = NULL;
+	e->first = NULL;
+	e->lane_busy = NULL;
+	e->phase_busy = NULL;
+	e->sel_text = NULL;
+	e->rollback_entity = NULL;
+}
+
+void
 engine_lanes_free(struct engine *e)
 {
 	size_t i;

@@ -34,6 +34,8 @@ typedef const char *engine_check_fn(struct engine *, struct engine_step *);
 
 static const char *check_run(struct engine *, struct engine_step *);
 static const char *check_approver(struct engine *, struct engine_step *);
+static const char *check_excluded(struct engine *, struct engine_step *,
+    enum engine_action);
 static const char *check_undoing(struct engine *, struct engine_step *);
 static const char *check_retry(struct engine *, struct engine_step *);
 static const char *check_rollback_retry(struct engine *,
@@ -150,6 +152,21 @@ check_run(struct engine *e, struct engine_step *s)
 	                  : engine_why(e, "cannot run %s: %s", s->id, no);
 }
 
+/* Nothing goes forward for an excluded entity: only its undoing. */
+static const char *
+check_excluded(struct engine *e, struct engine_step *s,
+    enum engine_action action)
+{
+	struct engine_entity *l = engine_lane(e, s);
+
+	if (l == NULL || !l->excluded || s->undo ||
+	    action == ENGINE_ROLLBACK_RETRY)
+		return NULL;
+	return engine_why(e, "entity %s is excluded from run %lld%s%s",
+	    l->ent->id, (long long)e->run.id, l->reason ? ": " : "",
+	    l->reason ? l->reason : "");
+}
+
 /* Deciding (or skipping) at a checkpoint: its approvers only. */
 static const char *
 check_approver(struct engine *e, struct engine_step *s)
@@ -209,6 +226,10 @@ engine_may(struct engine *e, struct engine_step *s,
 
 	if (engine_actions[action].first != NULL &&
 	    (no = engine_actions[action].first(e, s)) != NULL) {
+		*why = no;
+		return EXIT_CONFLICT;
+	}
+	if ((no = check_excluded(e, s, action)) != NULL) {
 		*why = no;
 		return EXIT_CONFLICT;
 	}

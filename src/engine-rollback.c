@@ -24,6 +24,10 @@
 
 static int rollback_target(struct engine *, const char *,
     struct engine_step **);
+static int rollback_stored_entity(struct engine *, const char *);
+static int rollback_mine(struct engine *, struct engine_step *);
+static int rollback_target_named(struct engine *, const char *,
+    struct engine_step **);
 static int by_done_desc(const void *, const void *);
 static int rollback_begin(struct engine *, struct rollback_plan *, int,
     const char *);
@@ -57,8 +61,9 @@ static int
 rollback_target(struct engine *e, const char *to, struct engine_step **out)
 {
 	struct engine_step *s, *best = NULL;
-	char *stored = NULL;
+	char *stored = NULL, *inst = NULL;
 	size_t i;
+	int rc;
 
 	*out = NULL;
 	if (to != NULL && strcmp(to, "start") == 0 &&
@@ -67,32 +72,89 @@ rollback_target(struct engine *e, const char *to, struct engine_step **out)
 	if (to == NULL &&
 	    state_run_rollback_to(e->st, e->run.id, NULL, &stored) == STATE_OK &&
 	    stored != NULL) {
-		if (*stored == '\0') {
+		if ((rc = rollback_stored_entity(e, stored)) != 0 ||
+		    *stored == '\0' || *stored == '@') {
 			free(stored);
-			return 0;
+			return rc;
 		}
 		to = stored;
+	} else if (to != NULL && e->rollback_entity != NULL &&
+	    strchr(to, '@') == NULL) {
+		/* --to names the entity's checkpoint without @ENTITY. */
+		inst = xprintf("%s@%s", to, e->rollback_entity);
+		to = inst;
 	}
-	if (to != NULL) {
-		s = engine_find(e, to);
-		if (s == NULL || !step_kind_is_gate(s->def->type)) {
-			engine_error(e, "--to wants a checkpoint; %s is "
-			    "%s", to, s == NULL ? "no step of this runbook"
-			                          : "not a checkpoint");
-			free(stored);
-			return EXIT_USAGE;
-		}
-		*out = s;
-		free(stored);
-		return 0;
-	}
+	rc = rollback_target_named(e, to, out);
+	free(stored);
+	free(inst);
+	if (rc != 0 || *out != NULL || to != NULL)
+		return rc;
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];
 		if (step_kind_is_gate(s->def->type) && s->state == ST_SUCCEEDED &&
+		    rollback_mine(e, s) &&
 		    (best == NULL || s->done_ms > best->done_ms))
 			best = s;
 	}
 	*out = best;
+	return 0;
+}
+
+/*
+ * A stored target of an entity's rollback ("CP@ENTITY", or "@ENTITY" for
+ * the start of its work): the rollback is that entity's. 0, or an exit
+ * status when another entity was asked for.
+ */
+static int
+rollback_stored_entity(struct engine *e, const char *stored)
+{
+	const char *at = strchr(stored, '@');
+
+	if (at == NULL && e->rollback_entity != NULL) {
+		engine_error(e, "a rollback to %s is under way; finish it "
+		    "(without --entity) first", *stored ? stored
+		                                        : "the run's start");
+		return EXIT_CONFLICT;
+	}
+	if (at == NULL)
+		return 0;
+	if (e->rollback_entity != NULL &&
+	    strcmp(e->rollback_entity, at + 1) != 0) {
+		engine_error(e, "a rollback of entity %s is under way; finish "
+		    "it (rollback --entity %s) first", at + 1, at + 1);
+		return EXIT_CONFLICT;
+	}
+	return engine_rollback_entity(e, at + 1) != 0 ? EXIT_CONFLICT : 0;
+}
+
+/* Is s within the rollback asked for (one entity's, or everything)? */
+static int
+rollback_mine(struct engine *e, struct engine_step *s)
+{
+	return e->rollback_entity == NULL || (s->entity != NULL &&
+	    strcmp(s->entity->id, e->rollback_entity) == 0);
+}
+
+/* The checkpoint named to (NULL: none named), or EXIT_USAGE. */
+static int
+rollback_target_named(struct engine *e, const char *to,
+    struct engine_step **out)
+{
+	struct engine_step *s;
+
+	if (to == NULL)
+		return 0;
+	s = engine_find(e, to);
+	if (s == NULL || !step_kind_is_gate(s->def->type) ||
+	    !rollback_mine(e, s)) {
+		engine_error(e, "--to wants a checkpoint%s; %s is %s",
+		    e->rollback_entity != NULL ? " of the entity" : "", to,
+		    s == NULL ? "no step of this runbook"
+		    : !step_kind_is_gate(s->def->type) ? "not a checkpoint"
+		                                       : "another entity's");
+		return EXIT_USAGE;
+	}
+	*out = s;
 	return 0;
 }
 
@@ -127,11 +189,12 @@ engine_rollback_plan(struct engine *e, const char *to,
 		return EXIT_CONFLICT;
 	}
 	since = p->to != NULL ? p->to->done_ms : -1;
+	p->entity = e->rollback_entity;
 	p->steps = xcalloc(e->nsteps, sizeof *p->steps);
 	p->blocked = xcalloc(e->nsteps, sizeof *p->blocked);
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];
-		if (s == p->to || s->done_ms <= since)
+		if (s == p->to || s->done_ms <= since || !rollback_mine(e, s))
 			continue;
 		if (s->state != ST_SUCCEEDED && s->state != ST_ROLLBACK_FAILED &&
 		    !(s->undo && (s->state == ST_AWAITING ||
@@ -153,7 +216,9 @@ engine_rollback_plan_format(const struct rollback_plan *p, struct buf *b,
 	size_t i;
 
 	buf_printf(b, "rollback to %s: %zu step(s) to undo, latest first\n",
-	    p->to != NULL ? p->to->id : "the run's start", p->nsteps);
+	    p->to != NULL ? p->to->id : p->entity != NULL
+	        ? "the start of the entity's work" : "the run's start",
+	    p->nsteps);
 	for (i = 0; i < p->nsteps; i++)
 		buf_printf(b, "  %2zu. %-24s %s\n", i + 1, p->steps[i]->id,
 		    step_kind_undo_how(p->steps[i]->def));
@@ -175,12 +240,16 @@ static int
 rollback_begin(struct engine *e, struct rollback_plan *p, int force,
     const char *reason)
 {
-	const char *to = p->to != NULL ? p->to->id : "";
+	char *ent = e->rollback_entity != NULL && p->to == NULL
+	    ? xprintf("@%s", e->rollback_entity) : NULL;
+	const char *to = p->to != NULL ? p->to->id : ent != NULL ? ent : "";
 	size_t i;
 	int rc;
 
-	if (engine_own(e) != 0)
+	if (engine_own(e) != 0) {
+		free(ent);
 		return -1;
+	}
 	rc = state_run_rollback_to(e->st, e->run.id, to, NULL);
 	/* Undoing a finished run opens it again. */
 	if (rc == STATE_OK && strcmp(e->run.state, "complete") == 0) {
@@ -190,17 +259,22 @@ rollback_begin(struct engine *e, struct rollback_plan *p, int force,
 	}
 	if (rc == STATE_OK)
 		rc = state_audit(e->st, e->run.id, NULL, "rollback-start",
-		    "to %s: %zu step(s) to undo%s%s", *to ? to : "the run's start",
+		    "to %s: %zu step(s) to undo%s%s", *to == '@'
+		        ? "the start of the entity's work" : *to ? to
+		        : "the run's start",
 		    p->nsteps, force ? "; forced: " : "", force ? reason : "");
 	for (i = 0; rc == STATE_OK && force && i < p->nblocked; i++)
 		rc = state_audit(e->st, e->run.id, p->blocked[i]->id,
 		    "rollback-force", "irreversible step left as it is: %s",
 		    reason);
-	if (engine_commit(e, rc) != STATE_OK)
+	if (engine_commit(e, rc) != STATE_OK) {
+		free(ent);
 		return -1;
+	}
 	/* Until it is finished nothing goes forward, even between rounds. */
 	free(e->rollback_to);
 	e->rollback_to = xstrdup(to);
+	free(ent);
 	return 0;
 }
 
@@ -360,7 +434,8 @@ rollback_finish(struct engine *e)
 	rc = state_run_rollback_to(e->st, e->run.id, NULL, NULL);
 	for (i = 0; rc == STATE_OK && i < e->nsteps; i++) {
 		s = &e->steps[i];
-		if (!step_kind_is_gate(s->def->type) || s->state != ST_FAILED)
+		if (!step_kind_is_gate(s->def->type) || s->state != ST_FAILED ||
+		    !rollback_mine(e, s))
 			continue;
 		rc = state_decision_reset(e->st, e->run.id, s->id);
 		if (rc == STATE_OK)
@@ -398,6 +473,7 @@ engine_rollback_begin(struct engine *e, const char *to, int force,
 	}
 	engine_reload(e);
 	if (to != NULL && e->rollback_to != NULL &&
+	    strchr(e->rollback_to, '@') == NULL && e->rollback_entity == NULL &&
 	    strcmp(to, *e->rollback_to ? e->rollback_to : "start") != 0) {
 		engine_error(e, "a rollback to %s is under way; finish "
 		    "it (without --to) before choosing another target",

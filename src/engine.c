@@ -297,6 +297,9 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 			    (long long)o->run);
 		return rc == STATE_OK ? 0 : EXIT_CONFLICT;
 	}
+	/* A bad selection is refused before an open run is abandoned. */
+	if (o->selection != NULL && (rc = engine_pick_selection(e, o)) != 0)
+		return rc;
 	rc = state_run_latest(e->st, 1, &e->run);
 	if (rc == STATE_OK && o->new_run) {
 		if (state_run_set_state(e->st, e->run.id, "abandoned") != 0)
@@ -319,7 +322,7 @@ engine_pick_run(struct engine *e, const struct engine_opts *o)
 			engine_error(e, "%s", state_error(e->st));
 		return EXIT_CONFLICT;
 	}
-	if ((rc = engine_pick_selection(e, o)) != 0)
+	if (e->steps == NULL && (rc = engine_pick_selection(e, o)) != 0)
 		return rc;
 	/* The run keeps a copy of the runbook, less any literal secrets. */
 	if (state_begin(e->st) != STATE_OK ||
@@ -360,8 +363,7 @@ engine_run_selection(struct engine *e, const struct engine_opts *o)
 	const char *have = e->run.selection != NULL ? e->run.selection : "";
 	char *err = NULL;
 
-	if (e->steps != NULL)
-		return 0;
+	engine_unbuild(e); /* built from the selection given, if any */
 	if (o->selection != NULL) {
 		if (engine_select(e, o->selection, 1, &err) != 0) {
 			engine_error(e, "%s", err);
@@ -892,6 +894,9 @@ engine_schedule(struct engine *e)
 		if (!e->wanted[i] || s->ex != NULL || e->halted || e->stopping ||
 		    e->unrenewed)
 			continue;
+		/* A kill between a lane's failure and its exclusion: now. */
+		if (s->state == ST_FAILED && s->entity != NULL)
+			engine_lane_failed(e, s, step_kind_is_gate(s->def->type));
 		if (engine_lane_gone(e, s) ||
 		    (e->rollback_to != NULL && engine_rollback_blocks(e, s)))
 			continue;

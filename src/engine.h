@@ -279,6 +279,7 @@ struct rollback_plan {
 	size_t nsteps;
 	struct engine_step **blocked; /* irreversible steps in the way */
 	size_t nblocked;
+	const char *entity; /* only this entity's instances, or NULL */
 };
 /* Work out the plan; prints an error and returns an exit status if the
  * target is not a checkpoint that passed. */

@@ -225,8 +225,8 @@ rec_side_init(struct exec *e, enum rec_side which, const struct rb_query *q,
 	}
 	c->target = q->target->name;
 	if ((c->conninfo = pg_conninfo_expand(e->req.rb, q->target->conninfo,
-	    &why)) == NULL || (c->query = expand_text(e->req.rb, q->query,
-	    &why)) == NULL ||
+	    &why)) == NULL || (c->query = expand_text_entity(e->req.rb,
+	    e->req.entity, q->query, &why)) == NULL ||
 	    pg_live_refuses(e->env, q->target->tls_insecure, c->target,
 	    c->conninfo, &why) != 0) {
 		xasprintf(err, "%s %s: %s", label, c->target, why);

@@ -297,6 +297,133 @@ test_step_kinds(void **state)
 	assert_int_equal(step_kind_undo(&def), UNDO_GATE);
 }
 
+static const char *lanes_text =
+    "cutover: 1\n"
+    "name: lanes\n"
+    "entities:\n"
+    "  - {id: e1, wave: a}\n"
+    "  - {id: e2, wave: b}\n"
+    "  - {id: e3, wave: b}\n"
+    "  - {id: e4, wave: a}\n"
+    "phases:\n"
+    "  - id: p0\n"
+    "    steps:\n"
+    "      - {id: first, type: local, run: 'true'}\n"
+    "  - id: p1\n"
+    "    for_each: entity\n"
+    "    steps:\n"
+    "      - {id: x, type: local, run: 'true'}\n"
+    "      - {id: y, type: local, run: 'true'}\n"
+    "  - id: p2\n"
+    "    steps:\n"
+    "      - {id: last, type: local, run: 'true'}\n";
+
+/* The step table of a selection: instances, their ids, lanes, fan-in. */
+static void
+test_lanes_table(void **state)
+{
+	struct engine_opts o = { 0 };
+	struct diags d = { 0 };
+	struct runbook *rb = NULL;
+	struct state *st = NULL;
+	struct engine *e = NULL;
+	struct engine_step *s;
+	char dir[64], path[96], cmd[128], *err = NULL, *why;
+	static const char *ids[] = { "first", "x@e1", "x@e3", "x@e4", "y@e1",
+	    "y@e3", "y@e4", "last" };
+	size_t i;
+
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/cutover-lanes.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.db", dir);
+	assert_int_equal(runbook_load_buffer("lanes.yaml", lanes_text,
+	    strlen(lanes_text), &rb, &d), 0);
+	assert_int_equal(state_open(path, STATE_CREATE, &st, &err), STATE_OK);
+	o.drive = ENGINE_DRIVE;
+	o.create = 1;
+	o.quiet = 1;
+	o.selection = "wave:nope";
+	assert_int_equal(engine_open(rb, st, &o, &e), EXIT_USAGE);
+	o.selection = "wave:a,entity:e3";
+	assert_int_equal(engine_open(rb, st, &o, &e), 0);
+	assert_int_equal(engine_nentities(e), 3);
+	assert_string_equal(engine_selection_text(e), "wave a, e3");
+	assert_int_equal(engine_nsteps(e), 8);
+	for (i = 0; i < 8; i++)
+		assert_string_equal(engine_step_at(e, i)->id, ids[i]);
+	/* y@e3 needs x@e3 only; x@e1 needs first; last needs the phase. */
+	s = engine_find(e, "y@e3");
+	assert_non_null(s);
+	assert_int_equal(s->ndeps, 1);
+	assert_string_equal(engine_step_at(e, s->deps[0])->id, "x@e3");
+	s = engine_find(e, "x@e1");
+	assert_int_equal(s->ndeps, 1);
+	assert_string_equal(engine_step_at(e, s->deps[0])->id, "first");
+	s = engine_find(e, "last");
+	assert_int_equal(s->ndeps, 6); /* every x and y */
+	assert_null(engine_find(e, "x"));
+	assert_null(engine_find(e, "x@e2")); /* not in the selection */
+	why = engine_find_why(e, "x");
+	assert_string_equal(why, "x runs once per entity: name an instance, "
+	    "e.g. x@e1");
+	free(why);
+	/* Run it: all done; then the run is complete. */
+	assert_int_equal(engine_run(e), EXIT_DONE);
+	assert_int_equal(engine_entity_state(e, runbook_entity_find(rb, "e4")),
+	    ENT_DONE);
+	engine_close(e);
+	/* Another selection for the same run is refused. */
+	o.selection = "wave:b";
+	assert_int_equal(engine_open(rb, st, &o, &e), EXIT_USAGE);
+	state_close(st);
+	runbook_free(rb);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* An excluded entity's instances do not hold the fan-in back. */
+static void
+test_lanes_exclude(void **state)
+{
+	struct engine_opts o = { 0 };
+	struct diags d = { 0 };
+	struct runbook *rb = NULL;
+	struct state *st = NULL;
+	struct engine *e = NULL;
+	struct engine_step *s;
+	char dir[64], path[96], cmd[128], *err = NULL;
+
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/cutover-lanes.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.db", dir);
+	assert_int_equal(runbook_load_buffer("lanes.yaml", lanes_text,
+	    strlen(lanes_text), &rb, &d), 0);
+	assert_int_equal(state_open(path, STATE_CREATE, &st, &err), STATE_OK);
+	o.drive = ENGINE_DRIVE;
+	o.create = 1;
+	o.quiet = 1;
+	assert_int_equal(engine_open(rb, st, &o, &e), 0);
+	assert_int_equal(engine_exclude(e, runbook_entity_find(rb, "e2"),
+	    "closed"), 0);
+	assert_int_equal(engine_find(e, "x@e2")->state, ST_EXCLUDED);
+	assert_int_equal(engine_entity_state(e, runbook_entity_find(rb, "e2")),
+	    ENT_EXCLUDED);
+	assert_string_equal(engine_entity_reason(e,
+	    runbook_entity_find(rb, "e2")), "closed");
+	assert_int_equal(engine_exclude(e, runbook_entity_find(rb, "e2"),
+	    "again"), EXIT_CONFLICT);
+	assert_int_equal(engine_run(e), EXIT_DONE);
+	s = engine_find(e, "last");
+	assert_int_equal(s->state, ST_SUCCEEDED);
+	engine_close(e);
+	state_close(st);
+	runbook_free(rb);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -312,6 +439,8 @@ main(void)
 		cmocka_unit_test(test_step_kinds),
 		cmocka_unit_test(test_loop_defer),
 		cmocka_unit_test(test_loop_defer_cancel),
+		cmocka_unit_test(test_lanes_table),
+		cmocka_unit_test(test_lanes_exclude),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
