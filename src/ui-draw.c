@@ -56,6 +56,7 @@ static int ui_put_used(struct ui *, int, int, int, enum theme_element,
 static void ui_hms(int64_t, char *, size_t);
 static void ui_times(struct ui *, char *, char *, size_t);
 static int64_t ui_eta_age(struct ui *);
+static void ui_selection(struct ui *, char *, size_t);
 static void ui_draw_header(struct ui *);
 static void ui_draw_list(struct ui *, int, int, int);
 static void ui_draw_filter(struct ui *, int, int);
@@ -285,6 +286,24 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 	snprintf(eta, len, "left %02u:%02u (%s)", h, m, words);
 }
 
+/* The run's selection for the header ("" without for_each phases), cut
+ * to what a header has room for. */
+static void
+ui_selection(struct ui *ui, char *out, size_t len)
+{
+	const char *t = engine_selection_text(ui->e), *more = ui->utf8 ?
+	    "\xe2\x80\xa6" : "...";
+	size_t max = COLS >= 120 ? 40 : 20;
+
+	*out = '\0';
+	if (!runbook_has_lanes(ui->rb))
+		return;
+	if (strlen(t) <= max)
+		snprintf(out, len, "%s", t);
+	else
+		snprintf(out, len, "%.*s%s", (int)max - 1, t, more);
+}
+
 /* The header: a LIVE run colours the whole line, and says so twice. */
 static void
 ui_draw_header(struct ui *ui)
@@ -292,18 +311,18 @@ ui_draw_header(struct ui *ui)
 	struct engine *e = ui->e;
 	int live = strcmp(engine_run_info(e)->mode, "live") == 0, open, x, rx;
 	enum theme_element el = live ? T_HEADER_LIVE : T_HEADER;
-	char info[256], elapsed[96], eta[96];
+	char info[256], elapsed[96], eta[96], sel[64];
 	const char *tag = live ? " *** LIVE *** " : " REHEARSAL ";
 	const char *title = ui->rb->title ? ui->rb->title : ui->rb->name;
 
 	open = strcmp(engine_run_info(e)->state, "open") == 0;
 	ui_times(ui, elapsed, eta, sizeof elapsed);
+	ui_selection(ui, sel, sizeof sel);
 	snprintf(info, sizeof info, " run %lld%s%s%s%s  T+%s  %s  %s ",
 	    (long long)engine_run_info(e)->id, open ? "" : " ",
-	    open ? "" : engine_run_info(e)->state,
-	    runbook_has_lanes(ui->rb) ? "  " : "", runbook_has_lanes(ui->rb) ?
-	    engine_selection_text(e) : "", elapsed, eta,
-	    ui->watch ? "WATCH" : engine_hold(e) ? "HOLD" : "AUTO");
+	    open ? "" : engine_run_info(e)->state, *sel ? "  " : "", sel,
+	    elapsed, eta, ui->watch ? "WATCH" : engine_hold(e) ? "HOLD" :
+	    "AUTO");
 	ui_fill(ui, 0, 0, COLS, el);
 	x = live ? ui_puts(ui, 0, 0, COLS, T_HEADER_LIVE, tag) : 0;
 	x += ui_puts(ui, 0, x, COLS - x, el, " ");

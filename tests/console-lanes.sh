@@ -165,6 +165,13 @@ keys wv q
 keys wv q
 wait_for wv "[exit 0]"
 
+# --- a long selection is cut, and the header keeps its end
+start80 en "$CUTOVER --state '$T/e.db' --operator lead --entity store-1,store-2,store-4 '$T/l.yaml'"
+wait_for en "store-1, store-2, s…"
+wait_re en "REHEARSAL *$"
+keys en q
+wait_for en "[exit 0]"
+
 # --- 500 entities x 30 steps at 80x24: the matrix opens and moves at once
 python3 - "$T/big.yaml" <<'PY'
 import sys
