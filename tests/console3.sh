@@ -84,6 +84,32 @@ done
 keys rb q
 wait_for rb "[exit 0]"
 
+# --- 11. the same, confirmed from another terminal: the console goes on
+: >"$LEDGER"
+rdb=$T/r2.db
+R run "$T/r.yaml"
+R decide "$T/r.yaml" cp1 go --reason ok
+R run "$T/r.yaml"
+R confirm "$T/r.yaml" tell-stores
+R run "$T/r.yaml"
+R decide "$T/r.yaml" cp2 go --reason ok
+R run "$T/r.yaml"
+start rb2 "$CUTOVER --state '$rdb' --operator lead '$T/r.yaml'"
+wait_for rb2 "ok   open"
+keys rb2 R
+wait_for rb2 "> cp2: undo what succeeded after it"
+keys rb2 Up Enter
+wait_for rb2 "type cp1 to roll back:"
+keys rb2 cp1 Enter
+wait_for rb2 "WAITING tell-stores: to be undone by hand"
+"$CUTOVER" --state "$rdb" --operator duty confirm "$T/r.yaml" tell-stores \
+    --note "told them" >/dev/null 2>&1
+wait_for rb2 "rollback done; the run holds" 5000
+[ "$(tr '\n' ' ' <"$LEDGER")" = "do-freeze do-load do-open undo-open undo-load " ] &&
+    ok || fail "ledger: $(tr '\n' ' ' <"$LEDGER")"
+keys rb2 q
+wait_for rb2 "[exit 0]"
+
 # --- 11. a rollback stopped by a failed rollback action resumes on R after
 # one y: no menu, no reason, no id typed again
 export ALLOW=$T/allow
