@@ -111,8 +111,13 @@ ui_tolerated(struct ui *ui, struct engine_step *s, char *out, size_t len)
 	struct report_step rs;
 	struct step_row *row;
 
-	if (s->def->type != STEP_RECONCILE || s->state != ST_SUCCEEDED ||
-	    (row = ui_row(ui, s->id)) == NULL || row->result == NULL)
+	if (s->def->type != STEP_RECONCILE || s->state != ST_SUCCEEDED)
+		return 0;
+	/* the selected step's own row is the freshest (and in a large run
+	 * the only one read for an instance) */
+	row = ui->detail.step == s && ui->detail.have_row ? &ui->detail.row :
+	    ui_row(ui, s->id);
+	if (row == NULL || row->result == NULL)
 		return 0;
 	memset(&rs, 0, sizeof rs);
 	rs.def = s->def;
