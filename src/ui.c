@@ -158,7 +158,7 @@ static void
 ui_on_stdin(int fd, short revents, void *arg)
 {
 	struct ui *ui = arg;
-	int ch, n = 0;
+	int ch, n = 0, keyed = 0;
 
 	if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
 		/* The terminal is gone: act as if told to stop. */
@@ -176,8 +176,20 @@ ui_on_stdin(int fd, short revents, void *arg)
 		ui_key(ui, ch);
 		ui->last_key = loop_now();
 		ui->dirty = 1;
+		keyed = 1;
 		if (ui->trace != NULL && ui->key_at == 0)
 			ui->key_at = loop_now();
+	}
+	/*
+	 * Answer at once: the rest of this pass may be the engine's (steps
+	 * ending and starting, each a durable commit), which a person should
+	 * not wait for. What the keys changed in the run is drawn again
+	 * before the loop sleeps.
+	 */
+	if (keyed && ui->dirty && !ui->quit) {
+		ui_check(ui);
+		ui_draw(ui);
+		ui_trace(ui);
 	}
 }
 
