@@ -699,6 +699,11 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 		    dt->nogo ? ", NO-GO" : "");
 	n += ui_draw_field(ui, y + n, x, w, h - n, "type", b.data, T_TEXT, lw);
 	n += ui_draw_decisions(ui, y + n, x, w, h - n);
+	if (dt->evidence != NULL && (s->state == ST_AWAITING ||
+	    s->state == ST_PENDING))
+		n += ui_draw_field(ui, y + n, x, w, h - n - 2 > 4 ? 4 :
+		    h - n - 2 > 1 ? h - n - 2 : h - n > 0 ? 1 : 0, "rests on",
+		    dt->evidence, T_TEXT, lw);
 	/* a long script leaves two lines for the attempts below */
 	n += ui_draw_field(ui, y + n, x, w, h - n - 2 > 6 ? 6 : h - n - 2 > 2 ?
 	    h - n - 2 : h - n > 2 ? 2 : h - n, "run", d->run, T_TEXT, lw);

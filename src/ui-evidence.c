@@ -48,27 +48,33 @@ ui_evidence_lanes(struct ui *ui, struct engine_step **v, size_t n, size_t i,
 }
 
 void
-ui_evidence_show(struct ui *ui, struct engine_step *cp)
+ui_evidence_text(struct ui *ui, struct engine_step *cp, struct buf *b)
 {
 	struct engine_step **v = NULL;
 	size_t n = engine_evidence(ui->e, cp, &v), i = 0;
 	char *line;
 
-	buf_reset(&ui->plan);
-	buf_printf(&ui->plan, "a decision at %s rests on %s:\n", cp->id,
-	    cp->def->nevidence > 0 ? "its evidence" : "the steps it needs");
 	if (n == 0)
-		buf_adds(&ui->plan, "  nothing: it needs no step\n");
+		buf_adds(b, "  nothing: it needs no step\n");
 	while (i < n) {
 		if (v[i]->entity != NULL && v[i]->entity != cp->entity) {
-			i = ui_evidence_lanes(ui, v, n, i, &ui->plan);
+			i = ui_evidence_lanes(ui, v, n, i, b);
 			continue;
 		}
 		line = engine_evidence_line(ui->e, v[i]);
-		buf_printf(&ui->plan, "  %s\n", line);
+		buf_printf(b, "  %s\n", line);
 		free(line);
 		i++;
 	}
 	free(v);
+}
+
+void
+ui_evidence_show(struct ui *ui, struct engine_step *cp)
+{
+	buf_reset(&ui->plan);
+	buf_printf(&ui->plan, "a decision at %s rests on %s:\n", cp->id,
+	    cp->def->nevidence > 0 ? "its evidence" : "the steps it needs");
+	ui_evidence_text(ui, cp, &ui->plan);
 	ui->prompt.overlay = 1;
 }

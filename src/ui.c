@@ -44,6 +44,7 @@ static void ui_check(struct ui *);
 static void ui_check_output(struct ui *);
 static void ui_detail_free(struct ui_detail *);
 static void ui_free(struct ui *);
+static void ui_detail_evidence(struct ui *, struct engine_step *);
 static void ui_trace(struct ui *);
 static void ui_start(struct ui *);
 static void ui_stop(struct ui *);
@@ -327,6 +328,7 @@ ui_detail_free(struct ui_detail *d)
 		step_row_free(&d->row);
 	attempt_rows_free(d->att, d->natt);
 	decision_rows_free(d->dec, d->ndec);
+	free(d->evidence);
 	memset(d, 0, sizeof *d);
 }
 
@@ -361,6 +363,7 @@ ui_refresh(struct ui *ui)
 		    &d->nogo, &mine);
 		state_decision_list(ui->st, engine_run_info(ui->e)->id,
 		    s->id, &d->dec, &d->ndec);
+		ui_detail_evidence(ui, s);
 	}
 	/* Stored output may have changed: render it again. */
 	if (!ui->out.live || ui->out.step != s) {
@@ -456,6 +459,25 @@ ui_row(struct ui *ui, const char *id)
 	key.id = (char *)id;
 	return bsearch(&key, ui->rows, ui->nrows, sizeof *ui->rows,
 	    ui_row_cmp);
+}
+
+/* The evidence of checkpoint s for its details, without the leading
+ * spaces of the overlay's lines. */
+static void
+ui_detail_evidence(struct ui *ui, struct engine_step *s)
+{
+	struct buf b = { 0 }, out = { 0 };
+	const char *p, *nl;
+
+	ui_evidence_text(ui, s, &b);
+	for (p = buf_str(&b); *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			break;
+		buf_add(&out, p + 2, (size_t)(nl - p - 2 + 1));
+	}
+	buf_free(&b);
+	ui->detail.evidence = out.data;
 }
 
 static void

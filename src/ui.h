@@ -103,6 +103,7 @@ struct ui_detail {
 	int go, nogo; /* decisions at a checkpoint */
 	struct decision_row *dec; /* each of them, oldest first */
 	size_t ndec;
+	char *evidence; /* what a decision there rests on (ui_evidence_text) */
 };
 
 /* The output shown: the rendered text of one step's output. */
@@ -305,6 +306,9 @@ void ui_lanes_live_counts(struct ui *, const struct rb_step *def,
 /* Show what a decision at checkpoint cp rests on over the prompt that
  * was just opened (ui->plan). */
 void ui_evidence_show(struct ui *, struct engine_step *cp);
+/* The evidence of cp as lines ("  partners succeeded: ...\n") appended
+ * to b. */
+void ui_evidence_text(struct ui *, struct engine_step *cp, struct buf *);
 
 /* ui-rollback.c */
 /* R: choose what to roll back to, show the plan, ask, roll back. */

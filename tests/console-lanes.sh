@@ -127,7 +127,9 @@ keys con f Home Enter / Enter
 wait_for con "entities x steps: 4 of 4"
 keys con Home l
 wait_for con "store-go@store-1: awaiting (step 3 of 3)"
-keys con Enter g
+keys con Enter
+wait_for con "rests on  pos-freeze@store-1 succeeded"
+keys con g
 wait_for con "a decision at store-go@store-1 rests on the steps it needs:"
 wait_for con "pos-freeze@store-1 succeeded"
 wait_for con "GO at store-go@store-1; reason (required):"
