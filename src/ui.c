@@ -246,7 +246,8 @@ ui_on_watch(void *arg)
 			run_info_free(&r);
 		}
 	}
-	ui->watch_timer = loop_timer_add(ui->loop, UI_WATCH_POLL_MS,
+	ui->watch_timer = loop_timer_add(ui->loop, engine_nsteps(ui->e) >
+	    UI_ROWS_LARGE ? UI_WATCH_POLL_LARGE_MS : UI_WATCH_POLL_MS,
 	    ui_on_watch, ui);
 }
 

@@ -26,6 +26,7 @@
 
 #define UI_OUTPUT_HZ 15      /* redraws a second while output floods */
 #define UI_WATCH_POLL_MS 300 /* watch: look for changes this often */
+#define UI_WATCH_POLL_LARGE_MS 1000 /* (reading a large run again costs) */
 #define UI_MESSAGE_MS 8000   /* how long a message stays */
 #define UI_ROWS_LARGE 1000   /* a run of more steps and instances is large: */
 #define UI_ROWS_MS 1000      /* its rows are read at most this often, */
