@@ -93,14 +93,23 @@ ui_rollback_forget(struct ui *ui)
 void
 ui_rollback_key(struct ui *ui)
 {
-	char *stored, **items;
+	char *stored, **items, *at;
 	size_t cur, i;
 
 	if (engine_rolling_back(ui->e)) {
 		ui_message(ui, 1, "a rollback is under way");
 		return;
 	}
-	if ((stored = ui_rollback_stored(ui)) != NULL) {
+	if ((stored = ui_rollback_stored(ui)) != NULL &&
+	    (at = strchr(stored, '@')) != NULL) {
+		/* one entity's rollback, under way from a command or a no-go */
+		ui_message(ui, 1, "a rollback of entity %s is under way; it "
+		    "goes on with `cutover rollback %s --entity %s`", at + 1,
+		    ui->rb->path, at + 1);
+		free(stored);
+		return;
+	}
+	if (stored != NULL) {
 		ui_rollback_plan(ui, *stored ? stored : "start", 1);
 		free(stored);
 		return;
@@ -282,8 +291,11 @@ ui_rollback_resume(struct ui *ui)
 	    engine_running(ui->e) > 0 || ui_rollback_awaiting(ui))
 		return;
 	ui->rb_resume = 0;
-	if ((stored = ui_rollback_stored(ui)) == NULL)
-		return; /* finished elsewhere */
+	if ((stored = ui_rollback_stored(ui)) == NULL ||
+	    strchr(stored, '@') != NULL) {
+		free(stored);
+		return; /* finished elsewhere, or another one */
+	}
 	free(ui->plan_to);
 	ui->plan_to = xstrdup(*stored ? stored : "start");
 	free(stored);

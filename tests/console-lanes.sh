@@ -167,6 +167,17 @@ keys wv q
 keys wv q
 wait_for wv "[exit 0]"
 
+# --- R while one entity's rollback is under way says how it goes on
+"$CUTOVER" --state "$T/r.db" run "$T/l.yaml" >/dev/null 2>&1
+expect_rc 5 "$CUTOVER" --state "$T/r.db" rollback "$T/l.yaml" --entity store-1
+start80 rb "$CUTOVER --state '$T/r.db' --operator lead '$T/l.yaml'"
+wait_for rb "all entities"
+keys rb R
+wait_for rb "a rollback of entity store-1 is under way"
+hides rb "roll back to (Enter chooses"
+keys rb q
+wait_for rb "[exit 0]"
+
 # --- a long selection is cut, and the header keeps its end
 start80 en "$CUTOVER --state '$T/e.db' --operator lead --entity store-1,store-2,store-4 '$T/l.yaml'"
 wait_for en "store-1, store-2, s…"
