@@ -37,6 +37,7 @@ static void ui_matrix_title(struct ui *, int);
 static void ui_matrix_header(struct ui *, int, int, size_t);
 static void ui_matrix_row(struct ui *, int, int, size_t, size_t);
 static void ui_matrix_scroll(struct ui *, int, size_t);
+static void ui_matrix_mouse(struct ui *);
 
 /* The state filters the f menu offers, as ui_filter_set would read them. */
 static const struct {
@@ -304,6 +305,38 @@ ui_matrix_on_text(struct ui *ui, const char *text)
 	ui_matrix_rows(ui);
 }
 
+/* A click moves the cursor to the cell (or row) under it; the wheel
+ * moves it up and down. */
+static void
+ui_matrix_mouse(struct ui *ui)
+{
+	struct ui_matrix *m = &ui->mx;
+	MEVENT ev;
+	size_t r, c;
+
+	if (getmouse(&ev) != OK)
+		return;
+	if (ev.bstate & BUTTON4_PRESSED) {
+		m->row = m->row > 0 ? m->row - 1 : 0;
+		return;
+	}
+	if (ev.bstate & BUTTON5_PRESSED) {
+		if (m->row + 1 < m->nrows)
+			m->row++;
+		return;
+	}
+	if (ev.y < m->y0 || (size_t)(ev.y - m->y0) >= m->nshown)
+		return;
+	r = m->top + (size_t)(ev.y - m->y0);
+	if (r < m->nrows)
+		m->row = r;
+	if (ev.x >= m->ew) {
+		c = m->left + (size_t)((ev.x - m->ew) / UI_MX_CELL);
+		if (c < m->ncols)
+			m->col = c;
+	}
+}
+
 int
 ui_matrix_key(struct ui *ui, int key)
 {
@@ -354,7 +387,10 @@ ui_matrix_key(struct ui *ui, int key)
 		ui_prompt_open(ui, "entities whose id or title holds (empty: "
 		    "all): ", 0, ui_matrix_on_text);
 		break;
-	case '?': case KEY_F(1): case 'L' & 0x1f: case KEY_MOUSE: case 'a':
+	case KEY_MOUSE:
+		ui_matrix_mouse(ui);
+		break;
+	case '?': case KEY_F(1): case 'L' & 0x1f: case 'a':
 		return 0;
 	default:
 		ui_message(ui, 1, "matrix: arrows or hjkl move, Enter opens the "
@@ -482,6 +518,9 @@ ui_matrix_draw(struct ui *ui, int y, int h)
 	    ew;
 	ncol = (size_t)((COLS - ew - 1) / UI_MX_CELL);
 	ui_matrix_scroll(ui, rows, ncol);
+	m->y0 = y + 3;
+	m->ew = ew;
+	m->nshown = rows > 0 ? (size_t)rows : 0;
 	ui_matrix_title(ui, y);
 	ui_matrix_header(ui, y + 2, ew, ncol);
 	for (r = 0; r < rows; r++) {

@@ -89,7 +89,8 @@ struct ui_matrix {
 	unsigned states; /* filter: entities with an instance in one of
 	                  * these states (ST_BIT), or 0 */
 	char *text;      /* filter: entity ids and titles holding it, or NULL */
-	int stale;       /* rows to be worked out again */
+	int y0, ew;      /* the last draw: first row's line, entity column */
+	size_t nshown;   /* rows shown then */
 };
 
 /* What the selected step's details and stored output were read from. */
