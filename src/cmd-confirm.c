@@ -16,7 +16,8 @@ const struct cmd_entry cmd_confirm_entry = {
 		"being\n"
 		"undone by hand once it is undone, or an interrupted step "
 		"that did its\n"
-		"work.\n"
+		"work. STEP may be an instance of a for_each step, "
+		"STEP@ENTITY.\n"
 		"\n"
 		"  --note TEXT   a note kept with the step and in the audit "
 		"trail\n",

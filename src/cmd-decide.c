@@ -18,7 +18,8 @@ const struct cmd_entry cmd_decide_entry = {
 		"be in one\n"
 		"of its approver roles. Enough go decisions pass it; a no-go "
 		"stops the\n"
-		"run there.\n"
+		"run there (at an instance CHECKPOINT@ENTITY, it excludes "
+		"the entity).\n"
 		"\n"
 		"  --reason TEXT   why (required)\n",
 	.min_args = 3,

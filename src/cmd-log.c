@@ -104,6 +104,13 @@ cmd_log_exec(struct cmd_ctx *c)
 		fprintf(stderr, "cutover: no run in the state file yet\n");
 		return EXIT_CONFLICT;
 	}
+	d = c->nargs == 2 ? runbook_find_step(rb, c->args[1]) : NULL;
+	if (d != NULL && runbook_step_in_lanes(rb, d) && rb->nentities > 0) {
+		fprintf(stderr, "cutover: %s runs once per entity: name an "
+		    "instance, e.g. %s@%s\n", d->id, d->id, rb->entities[0].id);
+		run_info_free(&r);
+		return EXIT_USAGE;
+	}
 	if (c->nargs == 2) {
 		found = log_step(st, r.id, c->args[1], n > 0 ? (int)n : 0, n > 0);
 		if (found == 0) {

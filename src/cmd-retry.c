@@ -15,7 +15,9 @@ const struct cmd_entry cmd_retry_entry = {
 	.summary = "run a failed or interrupted step again",
 	.help = "Run STEP again now (its rollback action, while it is being "
 		"undone),\n"
-		"and only it; `cutover run` then carries on.\n",
+		"and only it; `cutover run` then carries on. STEP may be an "
+		"instance,\n"
+		"STEP@ENTITY.\n",
 	.min_args = 2,
 	.max_args = 2,
 	.open = CMD_OPEN_DRIVE,

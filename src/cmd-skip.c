@@ -13,7 +13,8 @@ const struct cmd_entry cmd_skip_entry = {
 	.usage = "skip RUNBOOK STEP --reason TEXT",
 	.options = "--reason=",
 	.summary = "skip a step, with a reason",
-	.help = "Mark STEP skipped: what needs it may start.\n"
+	.help = "Mark STEP (or an instance STEP@ENTITY) skipped: what needs "
+		"it may start.\n"
 		"\n"
 		"  --reason TEXT   why it is not done (required)\n",
 	.min_args = 2,

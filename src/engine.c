@@ -81,7 +81,6 @@ static int engine_check(struct engine *, struct engine_step *,
     enum engine_action);
 static int engine_pick_selection(struct engine *, const struct engine_opts *);
 static int engine_run_selection(struct engine *, const struct engine_opts *);
-static struct engine_step *engine_sync_find(struct engine *, const char *);
 static int engine_row_cmp(const void *, const void *);
 static int engine_sync_rows(struct engine *, int64_t, int, struct step_row *,
     size_t);
@@ -384,14 +383,6 @@ engine_run_selection(struct engine *e, const struct engine_opts *o)
 	return 0;
 }
 
-/* Is the row of id, with or without attempts, one this runbook has?
- * (A plain step, or an instance of an entity the run covers.) */
-static struct engine_step *
-engine_sync_find(struct engine *e, const char *id)
-{
-	return engine_find(e, id);
-}
-
 /*
  * Bring the run's steps in line with the runbook. Steps with attempts that
  * were changed or removed are a conflict unless accepted; the rest follow
@@ -420,7 +411,7 @@ engine_sync(struct engine *e, int fresh)
 	if (state_steps_load(e->st, run, &rows, &n) != STATE_OK)
 		return -1;
 	for (i = 0; i < n; i++) {
-		s = engine_sync_find(e, rows[i].id);
+		s = engine_find(e, rows[i].id);
 		d = s != NULL ? s->def : NULL;
 		/* Started: has attempts, or a person acted on it. */
 		if ((rows[i].attempts > 0 || rows[i].state != ST_PENDING) &&
@@ -439,7 +430,7 @@ engine_sync(struct engine *e, int fresh)
 	if (!fresh && strcmp(e->run.runbook_sha, e->text_sha) == 0)
 		goto out;
 	for (i = 0; rc == 0 && i < n; i++) {
-		if (engine_sync_find(e, rows[i].id) == NULL &&
+		if (engine_find(e, rows[i].id) == NULL &&
 		    rows[i].attempts == 0 && rows[i].state == ST_PENDING)
 			rc = state_step_delete(e->st, run, rows[i].id);
 	}
@@ -460,7 +451,7 @@ out:
 	return rc;
 }
 
-/* Is row id among rows (sorted by id)? */
+/* Step rows by id. */
 static int
 engine_row_cmp(const void *a, const void *b)
 {

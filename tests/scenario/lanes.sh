@@ -98,6 +98,8 @@ expect_rc 2 C skip "$rb" begin@s1 --reason x
 contains "$T/err" "begin is not in a for_each phase"
 expect_rc 0 C log "$rb" work@s3
 contains "$T/out" "=== work@s3 attempt 1"
+expect_rc 2 C log "$rb" work
+contains "$T/err" "cutover: work runs once per entity: name an instance, e.g. work@s1"
 expect_rc 2 C decide "$rb" go go --reason x
 
 # --- a manual exclusion, from another terminal: s4 drops out; its failure
@@ -170,6 +172,15 @@ J '(.steps[] | select(.id == "work@s5") | .state == "succeeded") and (.steps[] |
     ok || fail "--until ran work@s5 and what it needs only"
 expect_rc 2 C run "$rb" --until work
 contains "$T/err" "--until: work runs once per entity"
+# rollback without --entity undoes everything, instances included.
+before=$(count 'undo s5')
+expect_rc 5 C rollback "$rb" --to start
+contains "$T/out" "1. work@s5"
+check "work@s5 undone by the whole rollback" test "$(count 'undo s5')" = $((before + 1))
+expect_rc 0 C confirm "$rb" begin
+expect_rc 0 C rollback "$rb"
+J '[.steps[] | select(.id == "work@s5" or .id == "ready@s5" or .id == "begin") | .state] | unique == ["rolled_back"]' &&
+    ok || fail "the whole rollback undid the instances"
 expect_rc 0 C runs "$rb"
 contains "$T/out" "s1, s5"
 
