@@ -2,8 +2,10 @@
 # bootstrap.sh - set up a Debian machine for cutover, build it, and either
 # show the demo or run the whole test suite.
 #
-#   ./bootstrap.sh demo    install what is missing, build, run the demo
-#   ./bootstrap.sh check   install what is missing, build, run every test
+#   ./bootstrap.sh demo     install what is missing, build, run the demo
+#   ./bootstrap.sh sandbox  the same, but start the demo's sandbox alone and
+#                           print the environment to paste into another shell
+#   ./bootstrap.sh check    install what is missing, build, run every test
 #
 # Packages are installed with apt-get (through sudo when not root).
 set -eu
@@ -16,9 +18,9 @@ chromium python3 zsh"
 
 what=${1:-}
 case $what in
-demo | check) ;;
+demo | sandbox | check) ;;
 *)
-	echo "usage: ./bootstrap.sh demo|check" >&2
+	echo "usage: ./bootstrap.sh demo|sandbox|check" >&2
 	exit 2
 	;;
 esac
@@ -47,4 +49,5 @@ if [ "$what" = check ]; then
 	fi
 	exit 0
 fi
+[ "$what" = sandbox ] && exec ./demo/run-demo.sh --sandbox
 exec ./demo/run-demo.sh

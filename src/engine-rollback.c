@@ -267,8 +267,15 @@ rollback_begin(struct engine *e, struct rollback_plan *p, int force,
 		rc = state_audit(e->st, e->run.id, p->blocked[i]->id,
 		    "rollback-force", "irreversible step left as it is: %s",
 		    reason);
+	if (engine_commit(e, rc) != STATE_OK) {
+		free(ent);
+		return -1;
+	}
+	/* Until it is finished nothing goes forward, even between rounds. */
+	free(e->rollback_to);
+	e->rollback_to = xstrdup(to);
 	free(ent);
-	return engine_commit(e, rc) == STATE_OK ? 0 : -1;
+	return 0;
 }
 
 /* A checkpoint passed after the target returns to pending. */
@@ -293,18 +300,19 @@ rollback_gate(struct engine *e, struct engine_step *s)
 	return 0;
 }
 
-/* A reconciliation only read: there is nothing to undo. */
+/* A step that only read (a reconciliation, rollback: none): nothing to
+ * undo. */
 static int
 rollback_read_only(struct engine *e, struct engine_step *s)
 {
 	if (engine_own(e) != 0 ||
 	    engine_commit(e, state_step_transition(e->st, e->run.id,
 	        s->id, ST_BIT(ST_SUCCEEDED) | ST_BIT(ST_ROLLBACK_FAILED),
-	        ST_ROLLED_BACK, "rolled back: it only read",
+	        ST_ROLLED_BACK, "rolled back: nothing to undo",
 	        "rollback-read-only", NULL)) != STATE_OK)
 		return EXIT_CONFLICT;
 	s->state = ST_ROLLED_BACK;
-	engine_note(e, s, "rolled back (a reconciliation only reads)");
+	engine_note(e, s, "rolled back (nothing to undo: it only read)");
 	return 0;
 }
 
@@ -443,6 +451,8 @@ rollback_finish(struct engine *e)
 		    "every step after the target is undone");
 	if (engine_commit(e, rc) != STATE_OK)
 		return EXIT_CONFLICT;
+	free(e->rollback_to);
+	e->rollback_to = NULL;
 	e->halted = 0;
 	return EXIT_DONE;
 }

@@ -569,6 +569,7 @@ rec_value_end(struct exec *e)
 {
 	struct rec_conn *s = &e->side[0], *d = &e->side[1];
 	struct buf json = { 0 }, human = { 0 };
+	const char *diff;
 	char *msg;
 	int i, ok;
 
@@ -587,12 +588,20 @@ rec_value_end(struct exec *e)
 	}
 	ok = rec_value_compare(s->value, s->oids[0], d->value, d->oids[0],
 	    e->req.def->tolerance, &json, &human);
+	diff = strstr(buf_str(&json), "\"difference\":");
+	if (!ok)
+		xasprintf(&msg, "the values differ: source %s, dest %s "
+		    "(tolerance %g)", s->value != NULL ? s->value : "NULL",
+		    d->value != NULL ? d->value : "NULL", e->req.def->tolerance);
+	else if (diff != NULL && strtod(diff + 13, NULL) != 0)
+		xasprintf(&msg, "within tolerance: difference %.*s <= %g",
+		    (int)strcspn(diff + 13, ",}"), diff + 13,
+		    e->req.def->tolerance);
+	else
+		msg = NULL;
 	e->result.result = buf_steal(&json);
 	rec_output(e, buf_str(&human));
 	buf_free(&human);
-	xasprintf(&msg, "the values differ: source %s, dest %s (tolerance %g)",
-	    s->value != NULL ? s->value : "NULL", d->value != NULL ? d->value :
-	    "NULL", e->req.def->tolerance);
 	rec_finish(e, ok, msg);
 	free(msg);
 }
@@ -775,11 +784,13 @@ rec_rows_end(struct exec *e)
 	rec_merge_summary(&e->merge, tol, &human);
 	rec_output(e, buf_str(&human));
 	buf_free(&human);
-	if (!ok)
-		xasprintf(&msg, "%lld difference%s (missing %lld, extra %lld, "
-		    "changed %lld) exceed the tolerance of %g", (long long)diffs,
-		    diffs == 1 ? "" : "s", (long long)e->merge.missing,
-		    (long long)e->merge.extra, (long long)e->merge.changed, tol);
+	if (diffs > 0)
+		xasprintf(&msg, "%s%lld difference%s (missing %lld, extra %lld, "
+		    "changed %lld) %s %g", ok ? "within tolerance: " : "",
+		    (long long)diffs, diffs == 1 ? "" : "s",
+		    (long long)e->merge.missing, (long long)e->merge.extra,
+		    (long long)e->merge.changed, ok ? "<=" :
+		    "exceed the tolerance of", tol);
 	rec_finish(e, ok, msg);
 	free(msg);
 }
@@ -951,7 +962,8 @@ rec_finish(struct exec *e, int ok, const char *msg)
 	}
 	e->result.ok = ok;
 	e->result.timed_out = e->timed_out;
-	if (!ok)
+	/* A pass says so only when there were differences it tolerated. */
+	if (!ok || msg != NULL)
 		e->result.message = outbuf_redact(e->secrets, msg != NULL ? msg :
 		    "failed");
 	loop_defer(e->req.loop, rec_on_done, e);

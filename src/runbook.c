@@ -222,6 +222,8 @@ static void rb_load_waves(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_for_each(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
+static void rb_load_rollback(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
 static void rb_load_on_failure(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_on_no_go(struct rb_ctx *, const struct rb_key *,
@@ -346,7 +348,7 @@ static const struct rb_key query_keys[] = {
 	    0, 1)                                                            \
 	X(VERIFY, "verify", T_RUN, rb_load_text,                              \
 	    offsetof(struct rb_step, verify), 0, 0, 1)                       \
-	X(ROLLBACK, "rollback", T_RUN | BIT(STEP_MANUAL), rb_load_text,       \
+	X(ROLLBACK, "rollback", T_RUN | BIT(STEP_MANUAL), rb_load_rollback,   \
 	    offsetof(struct rb_step, rollback), 0, 0, 1)                     \
 	X(NEEDS, "needs", T_ALL, rb_load_needs, 0, 0, 0, 1)                   \
 	X(TIMEOUT, "timeout", T_AUTO, rb_load_duration,                       \
@@ -1357,6 +1359,20 @@ rb_load_text(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 		return;
 	*FIELD(obj, k, char *) = (char *)s;
 	rb_add_text(ctx, n);
+}
+
+/* rollback: the action that undoes the step, or none: nothing to undo. */
+static void
+rb_load_rollback(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct rb_step *s = obj;
+
+	if (n->kind == RB_NODE_SCALAR && strcmp(n->value, "none") == 0) {
+		s->rollback_none = 1;
+		return;
+	}
+	rb_load_text(ctx, k, n, obj);
 }
 
 /* A string taken literally. */

@@ -149,6 +149,7 @@ struct rb_step {
 	char *run;
 	char *verify;
 	char *rollback;
+	int rollback_none; /* rollback: none: it changes nothing to undo */
 	char *owner;
 	char *instructions;
 	int64_t timeout_ms;     /* default: settings.default_timeout */

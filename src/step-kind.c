@@ -102,14 +102,21 @@ step_kind_undo(const struct rb_step *def)
 {
 	enum step_undo u = step_kind(def->type)->undo;
 
+	if (def->rollback_none && u != UNDO_GATE)
+		return UNDO_NOTHING;
 	return u == UNDO_ACTION && def->rollback == NULL ? UNDO_PERSON : u;
 }
 
 const char *
 step_kind_undo_how(const struct rb_step *def)
 {
-	return step_kind_undo(def) == UNDO_PERSON ? UNDO_HOW_PERSON
-	                                          : step_kind(def->type)->undo_how;
+	enum step_undo u = step_kind_undo(def);
+
+	if (u == UNDO_PERSON)
+		return UNDO_HOW_PERSON;
+	if (u == UNDO_NOTHING && def->rollback_none)
+		return "nothing to undo (rollback: none)";
+	return step_kind(def->type)->undo_how;
 }
 
 void

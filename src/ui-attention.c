@@ -46,6 +46,9 @@ ui_attention_first(struct ui *ui, int waiting, size_t *more)
 		    s->state != ST_INTERRUPTED : s->state != ST_FAILED &&
 		    s->state != ST_ROLLBACK_FAILED)
 			continue;
+		if (s->entity != NULL &&
+		    engine_entity_state(ui->e, s->entity) == ENT_EXCLUDED)
+			continue; /* an excluded entity's lane needs no one */
 		if (first == NULL)
 			first = s;
 		else
@@ -184,6 +187,7 @@ ui_attention_announce(struct ui *ui)
 			free(nogo);
 			beep();
 			ui->sel = i;
+			ui->sel_lanes = 0;
 			ui->out.scroll = 0;
 		}
 		ui->seen[i] = s->state;

@@ -53,15 +53,18 @@ static int ui_put(struct ui *, int, int, int, enum theme_element,
     const char *, size_t);
 static int ui_put_used(struct ui *, int, int, int, enum theme_element,
     const char *, size_t, size_t *);
-static int ui_puts(struct ui *, int, int, int, enum theme_element,
-    const char *);
-static void ui_fill(struct ui *, int, int, int, enum theme_element);
 static void ui_hms(int64_t, char *, size_t);
 static void ui_times(struct ui *, char *, char *, size_t);
+static int64_t ui_eta_age(struct ui *);
+static void ui_selection(struct ui *, char *, size_t);
 static void ui_draw_header(struct ui *);
 static void ui_draw_list(struct ui *, int, int, int);
+static void ui_draw_filter(struct ui *, int, int);
 static void ui_draw_step(struct ui *, int, int, struct engine_step *, int);
+static enum step_state ui_lanes_state(const size_t[ST_NSTATES], size_t);
+static void ui_draw_lanes(struct ui *, int, int, struct rb_step *, int);
 static int ui_draw_details(struct ui *, int, int, int, int);
+static int ui_draw_lanes_details(struct ui *, int, int, int, int);
 static int ui_draw_record(struct ui *, int, int, int, int);
 static int ui_draw_decisions(struct ui *, int, int, int, int);
 static size_t ui_wrap(struct ui *, const char *, size_t, int, size_t *);
@@ -76,12 +79,50 @@ static const char *ui_step_hint(struct ui *, struct engine_step *);
 static void ui_draw_hints(struct ui *, int);
 static void ui_draw_help(struct ui *);
 static void ui_draw_plan(struct ui *);
+static void ui_draw_menu(struct ui *);
 static void ui_draw_box(struct ui *, int, int, int, int, int);
+
+/* A reconcile that passed with differences within its tolerance. */
+static const struct {
+	const char *shortw, *utf8, *ascii;
+} ui_tolerated_form = { "ok~", "\xe2\x89\x88", "~" };
 
 const char *
 ui_state_short(enum step_state st)
 {
 	return ui_states[st].shortw;
+}
+
+const char *
+ui_state_glyph(struct ui *ui, enum step_state st)
+{
+	return ui->utf8 ? ui_states[st].utf8 : ui_states[st].ascii;
+}
+
+enum theme_element
+ui_state_el(enum step_state st)
+{
+	return ui_states[st].el;
+}
+
+int
+ui_tolerated(struct ui *ui, struct engine_step *s, char *out, size_t len)
+{
+	struct report_step rs;
+	struct step_row *row;
+
+	if (s->def->type != STEP_RECONCILE || s->state != ST_SUCCEEDED)
+		return 0;
+	/* the selected step's own row is the freshest (and in a large run
+	 * the only one read for an instance) */
+	row = ui->detail.step == s && ui->detail.have_row ? &ui->detail.row :
+	    ui_row(ui, s->id);
+	if (row == NULL || row->result == NULL)
+		return 0;
+	memset(&rs, 0, sizeof rs);
+	rs.def = s->def;
+	rs.row = *row;
+	return report_reconcile(&rs, out, len) == REC_TOLERATED;
 }
 
 /* Print len bytes of s at y,x in at most w columns; see ui_put_used. */
@@ -161,15 +202,14 @@ ui_put_used(struct ui *ui, int y, int x, int w, enum theme_element el,
 	return cols;
 }
 
-static int
+int
 ui_puts(struct ui *ui, int y, int x, int w, enum theme_element el,
     const char *s)
 {
 	return ui_put(ui, y, x, w, el, s, strlen(s));
 }
 
-/* Blank w columns at y,x in the element's colours. */
-static void
+void
 ui_fill(struct ui *ui, int y, int x, int w, enum theme_element el)
 {
 	attrset(ui->attr[el]);
@@ -188,6 +228,21 @@ ui_hms(int64_t ms, char *out, size_t len)
 }
 
 /*
+ * How old an ETA may be: working it out reads the whole run, which in a
+ * large run takes longer than a key may, so there it is worked out again
+ * only every UI_ETA_LARGE_MS, and not while someone is typing.
+ */
+static int64_t
+ui_eta_age(struct ui *ui)
+{
+	if (engine_nsteps(ui->e) <= UI_ROWS_LARGE)
+		return UI_ETA_MS;
+	if (loop_now() - ui->last_key < UI_ETA_QUIET_MS)
+		return INT64_MAX / 2;
+	return UI_ETA_LARGE_MS;
+}
+
+/*
  * Elapsed since the first step started, and the time left to the forecast
  * end (report.h) as "left HH:MM", then how the run stands against its
  * plan in words: "on plan", "5m behind plan", "3m ahead of plan", and how
@@ -202,6 +257,7 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 	unsigned h, m;
 	size_t i;
 
+	first = ui->first_ms;
 	for (i = 0; i < ui->nrows; i++) {
 		if (ui->rows[i].started_ms >= 0 &&
 		    (first < 0 || ui->rows[i].started_ms < first))
@@ -209,14 +265,15 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 		if (ui->rows[i].ended_ms > last)
 			last = ui->rows[i].ended_ms;
 	}
+	ui->first_ms = first;
 	if (strcmp(engine_run_info(ui->e)->state, "open") != 0 && last > 0)
 		now = last;
 	if (first < 0)
 		snprintf(elapsed, len, "--:--:--");
 	else
 		ui_hms(now - first, elapsed, len);
-	if (report_eta(ui->st, ui->rb, engine_run_info(ui->e)->id, 1000,
-	        &et) != STATE_OK) {
+	if (report_eta(ui->st, ui->rb, engine_run_info(ui->e)->id,
+	        ui_eta_age(ui), &et) != STATE_OK) {
 		snprintf(eta, len, "left --:--");
 		return;
 	}
@@ -234,6 +291,24 @@ ui_times(struct ui *ui, char *elapsed, char *eta, size_t len)
 	snprintf(eta, len, "left %02u:%02u (%s)", h, m, words);
 }
 
+/* The run's selection for the header ("" without for_each phases), cut
+ * to what a header has room for. */
+static void
+ui_selection(struct ui *ui, char *out, size_t len)
+{
+	const char *t = engine_selection_text(ui->e), *more = ui->utf8 ?
+	    "\xe2\x80\xa6" : "...";
+	size_t max = COLS >= 120 ? 40 : 20;
+
+	*out = '\0';
+	if (!runbook_has_lanes(ui->rb))
+		return;
+	if (strlen(t) <= max)
+		snprintf(out, len, "%s", t);
+	else
+		snprintf(out, len, "%.*s%s", (int)max - 1, t, more);
+}
+
 /* The header: a LIVE run colours the whole line, and says so twice. */
 static void
 ui_draw_header(struct ui *ui)
@@ -241,16 +316,18 @@ ui_draw_header(struct ui *ui)
 	struct engine *e = ui->e;
 	int live = strcmp(engine_run_info(e)->mode, "live") == 0, open, x, rx;
 	enum theme_element el = live ? T_HEADER_LIVE : T_HEADER;
-	char info[256], elapsed[96], eta[96];
+	char info[256], elapsed[96], eta[96], sel[64];
 	const char *tag = live ? " *** LIVE *** " : " REHEARSAL ";
 	const char *title = ui->rb->title ? ui->rb->title : ui->rb->name;
 
 	open = strcmp(engine_run_info(e)->state, "open") == 0;
 	ui_times(ui, elapsed, eta, sizeof elapsed);
-	snprintf(info, sizeof info, " run %lld%s%s  T+%s  %s  %s ",
+	ui_selection(ui, sel, sizeof sel);
+	snprintf(info, sizeof info, " run %lld%s%s%s%s  T+%s  %s  %s ",
 	    (long long)engine_run_info(e)->id, open ? "" : " ",
-	    open ? "" : engine_run_info(e)->state, elapsed, eta,
-	    ui->watch ? "WATCH" : engine_hold(e) ? "HOLD" : "AUTO");
+	    open ? "" : engine_run_info(e)->state, *sel ? "  " : "", sel,
+	    elapsed, eta, ui->watch ? "WATCH" : engine_hold(e) ? "HOLD" :
+	    "AUTO");
 	ui_fill(ui, 0, 0, COLS, el);
 	x = live ? ui_puts(ui, 0, 0, COLS, T_HEADER_LIVE, tag) : 0;
 	x += ui_puts(ui, 0, x, COLS - x, el, " ");
@@ -264,54 +341,145 @@ ui_draw_header(struct ui *ui)
 	    tag);
 }
 
-/* The step list, phase by phase, scrolled to keep the selection shown. */
+/* The step list, phase by phase, scrolled to keep the selection shown;
+ * under a filter, a line says which and how many steps it shows. */
 static void
 ui_draw_list(struct ui *ui, int y, int h, int w)
 {
 	struct runbook *rb = ui->rb;
-	size_t n = rb->nphases + rb->nsteps, row = 0, selrow = 0, p, i;
-	size_t *rows = xcalloc(n ? n : 1, sizeof *rows);
-	int r;
+	struct ui_list_row *row;
+	size_t selrow = 0, r, p;
+	int k;
 
-	for (p = 0; p < rb->nphases; p++) {
-		rows[row++] = (size_t)-1 - p; /* a phase */
-		for (i = 0; i < rb->phases[p].nsteps; i++) {
-			if (rb->phases[p].first + i == ui->sel)
-				selrow = row;
-			rows[row++] = rb->phases[p].first + i;
-		}
+	ui_list_build(ui);
+	if (ui->filter != NULL) {
+		ui_draw_filter(ui, y, w);
+		y++;
+		h--;
 	}
-	if (selrow > 0 && rows[selrow - 1] > rb->nsteps &&
+	for (r = 0; r < ui->nlist; r++) {
+		if (ui_list_row_selected(ui, &ui->list[r]))
+			selrow = r;
+	}
+	if (selrow > 0 && ui->list[selrow - 1].kind == UI_ROW_PHASE &&
 	    (int)selrow - 1 < ui->list_top)
 		ui->list_top = (int)selrow - 1; /* show its phase too */
 	else if ((int)selrow < ui->list_top)
 		ui->list_top = (int)selrow;
 	if ((int)selrow >= ui->list_top + h)
 		ui->list_top = (int)selrow - h + 1;
-	if (ui->list_top > (int)n - h)
-		ui->list_top = (int)n - h > 0 ? (int)n - h : 0;
+	if (ui->list_top > (int)ui->nlist - h)
+		ui->list_top = (int)ui->nlist - h > 0 ? (int)ui->nlist - h : 0;
 	free(ui->list_rows);
-	ui->list_rows = xcalloc((size_t)h, sizeof *ui->list_rows);
-	ui->nlist_rows = (size_t)h;
+	free(ui->list_lanes);
+	ui->list_rows = xcalloc((size_t)(h > 0 ? h : 1), sizeof *ui->list_rows);
+	ui->list_lanes = xcalloc((size_t)(h > 0 ? h : 1),
+	    sizeof *ui->list_lanes);
+	ui->nlist_rows = (size_t)(h > 0 ? h : 0);
 	ui->list_y = y;
 	ui->list_h = h;
 	ui->list_w = w;
-	for (r = 0; r < h; r++) {
-		ui->list_rows[r] = (size_t)-1;
-		row = (size_t)(ui->list_top + r);
-		if (row >= n)
+	for (k = 0; k < h; k++) {
+		ui->list_rows[k] = (size_t)-1;
+		r = (size_t)(ui->list_top + k);
+		if (r >= ui->nlist)
 			continue;
-		if (rows[row] < rb->nsteps) {
-			ui->list_rows[r] = rows[row];
-			ui_draw_step(ui, y + r, w, engine_step_at(ui->e, rows[row]),
-			    rows[row] == ui->sel);
+		row = &ui->list[r];
+		if (row->kind == UI_ROW_STEP) {
+			ui->list_rows[k] = row->i;
+			ui_draw_step(ui, y + k, w, engine_step_at(ui->e, row->i),
+			    ui_list_row_selected(ui, row));
 			continue;
 		}
-		p = (size_t)-1 - rows[row];
-		ui_puts(ui, y + r, 0, w, T_PHASE, rb->phases[p].title
+		if (row->kind == UI_ROW_LANES) {
+			ui->list_rows[k] = row->i;
+			ui->list_lanes[k] = 1;
+			ui_draw_lanes(ui, y + k, w, engine_step_at(ui->e,
+			    row->i)->def, ui_list_row_selected(ui, row));
+			continue;
+		}
+		p = row->i;
+		ui_puts(ui, y + k, 0, w, T_PHASE, rb->phases[p].title
 		        ? rb->phases[p].title : rb->phases[p].id);
 	}
-	free(rows);
+}
+
+/* "filter wait fail run: 3 of 24" (steps), over the list. */
+static void
+ui_draw_filter(struct ui *ui, int y, int w)
+{
+	struct buf b = { 0 };
+
+	buf_printf(&b, "filter %s: %zu of %zu", ui->filter, ui->nmatch,
+	    ui->ntotal);
+	ui_fill(ui, y, 0, w, T_MATCH);
+	ui_puts(ui, y, 0, w, T_MATCH, b.data);
+	buf_free(&b);
+}
+
+/*
+ * The state a for_each step's summary shows: the first of failed,
+ * rollback failed, waiting, interrupted, running that any instance is
+ * in, else pending while any is, else succeeded if every instance is done
+ * (skipped or excluded ones too), else the commonest.
+ */
+static enum step_state
+ui_lanes_state(const size_t counts[ST_NSTATES], size_t total)
+{
+	static const enum step_state first[] = { ST_FAILED,
+		ST_ROLLBACK_FAILED, ST_AWAITING, ST_INTERRUPTED, ST_RUNNING,
+		ST_PENDING };
+	size_t i, best = 0;
+
+	for (i = 0; i < sizeof first / sizeof first[0]; i++) {
+		if (counts[first[i]] > 0)
+			return first[i];
+	}
+	if (counts[ST_SUCCEEDED] + counts[ST_SKIPPED] + counts[ST_EXCLUDED] ==
+	    total && counts[ST_SUCCEEDED] > 0)
+		return ST_SUCCEEDED;
+	for (i = 1; i < ST_NSTATES; i++) {
+		if (counts[i] > counts[best])
+			best = i;
+	}
+	return (enum step_state)best;
+}
+
+/* A for_each step's summary: its state, id, and counts by state. */
+static void
+ui_draw_lanes(struct ui *ui, int y, int w, struct rb_step *def, int sel)
+{
+	enum theme_element el = sel ? T_SELECTED : T_STEP, stel;
+	size_t counts[ST_NSTATES];
+	struct buf b = { 0 };
+	enum step_state st;
+	int x, cw;
+
+	ui_lanes_live_counts(ui, def, counts);
+	st = ui_lanes_state(counts, engine_nentities(ui->e));
+	stel = sel ? T_SELECTED : ui_states[st].el;
+	if (sel)
+		ui_fill(ui, y, 0, w, T_SELECTED);
+	ui_lanes_counts(ui, def, 1, &b);
+	if (w - 8 - ui_puts(ui, -1, 0, w, el, b.data) - 2 <
+	    ((int)strlen(def->id) < 12 ? (int)strlen(def->id) : 12)) {
+		buf_reset(&b); /* narrow: the states that have instances */
+		ui_lanes_counts(ui, def, 0, &b);
+	}
+	x = ui_puts(ui, y, 0, w, el, sel ? ">" : " ");
+	x += ui_puts(ui, y, x, w - x, stel, ui->utf8 ? ui_states[st].utf8 :
+	    ui_states[st].ascii);
+	ui_puts(ui, y, x, w - x, stel, " ");
+	x++;
+	ui_puts(ui, y, x, w - x, stel, ui_states[st].shortw);
+	x = 8;
+	/* the counts first: the id gets what is left */
+	cw = ui_puts(ui, -1, 0, w, el, b.data);
+	if (cw > w - x - 1)
+		cw = w - x - 1;
+	x += ui_puts(ui, y, x, w - x - cw - 2, el, def->id);
+	ui_puts(ui, y, w - cw - 1, cw, sel ? el : T_OUTPUT_INFO, b.data);
+	buf_free(&b);
 }
 
 /* One step: glyph, short state, id, title; a running step's time. */
@@ -320,8 +488,8 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 {
 	enum theme_element el = sel ? T_SELECTED : T_STEP;
 	enum theme_element stel = sel ? T_SELECTED : ui_states[s->state].el;
-	char t[32] = "";
-	int x, tw;
+	char t[32] = "", words[128];
+	int x, tw, tol;
 
 	if (sel)
 		ui_fill(ui, y, 0, w, T_SELECTED);
@@ -331,17 +499,20 @@ ui_draw_step(struct ui *ui, int y, int w, struct engine_step *s, int sel)
 	if (engine_step_running(s))
 		ui_hms(loop_now() - s->started, t, sizeof t);
 	tw = t[0] ? (int)strlen(t + 3) : 0;
+	tol = ui_tolerated(ui, s, words, sizeof words);
 	x = ui_puts(ui, y, 0, w, el, sel ? ">" : " ");
-	x += ui_puts(ui, y, x, w - x, stel, ui->utf8 ? ui_states[s->state].utf8
-	        : ui_states[s->state].ascii);
+	x += ui_puts(ui, y, x, w - x, stel, tol ? (ui->utf8 ?
+	    ui_tolerated_form.utf8 : ui_tolerated_form.ascii) : ui->utf8 ?
+	    ui_states[s->state].utf8 : ui_states[s->state].ascii);
 	ui_puts(ui, y, x, w - x, stel, " ");
 	x++;
-	x += ui_puts(ui, y, x, w - x, stel, ui_states[s->state].shortw);
+	x += ui_puts(ui, y, x, w - x, stel, tol ? ui_tolerated_form.shortw :
+	    ui_states[s->state].shortw);
 	x = 8;
 	x += ui_puts(ui, y, x, w - x - tw - 1, el, s->id);
 	if (s->def->title != NULL && w - x - tw - 3 > 4) {
 		x += ui_puts(ui, y, x, 2, el, "  ");
-		ui_puts(ui, y, x, w - x - tw - 1, sel ? el : T_OUTPUT_INFO,
+		ui_puts(ui, y, x, w - x - tw - 2, sel ? el : T_OUTPUT_INFO,
 		    s->def->title);
 	}
 	if (tw > 0)
@@ -429,6 +600,61 @@ ui_draw_field(struct ui *ui, int y, int x, int w, int max, const char *label,
 	return n;
 }
 
+/*
+ * The selected for_each step: its definition, its instances counted by
+ * state, and the entities whose instance failed or waits (a few of each).
+ */
+static int
+ui_draw_lanes_details(struct ui *ui, int y, int x, int w, int h)
+{
+	static const enum step_state notable[] = { ST_FAILED, ST_AWAITING,
+		ST_INTERRUPTED, ST_RUNNING, ST_EXCLUDED };
+	struct rb_step *d = ui_selected_lanes(ui);
+	struct engine_step *s;
+	struct buf b = { 0 };
+	size_t ne = engine_nentities(ui->e), i, k, n_of;
+	int n = 0, lw = 10;
+
+	buf_printf(&b, "%s", d->id);
+	if (d->title != NULL)
+		buf_printf(&b, " - %s", d->title);
+	n += ui_draw_field(ui, y + n, x, w, 1, "", b.data, T_TITLE, 0);
+	buf_reset(&b);
+	ui_lanes_counts(ui, d, 1, &b);
+	buf_printf(&b, " (once per entity: %s)", engine_selection_text(ui->e));
+	n += ui_draw_field(ui, y + n, x, w, h - n, "instances", b.data, T_TEXT,
+	    lw);
+	buf_reset(&b);
+	buf_printf(&b, "%s", step_type_name(d->type));
+	if (d->target_name != NULL)
+		buf_printf(&b, "  target %s", d->target_name);
+	n += ui_draw_field(ui, y + n, x, w, h - n, "type", b.data, T_TEXT, lw);
+	for (k = 0; k < sizeof notable / sizeof notable[0]; k++) {
+		buf_reset(&b);
+		for (i = 0, n_of = 0; i < ne; i++) {
+			s = engine_instance(ui->e, d, engine_entity_at(ui->e, i));
+			if (s == NULL || s->state != notable[k])
+				continue;
+			if (n_of++ < 4)
+				buf_printf(&b, "%s%s", n_of > 1 ? ", " : "",
+				    s->entity->id);
+		}
+		if (n_of > 4)
+			buf_printf(&b, " and %zu more", n_of - 4);
+		if (n_of > 0)
+			n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n,
+			    ui_states[notable[k]].shortw, b.data,
+			    ui_states[notable[k]].el, lw);
+	}
+	n += ui_draw_field(ui, y + n, x, w, h - n > 3 ? 3 : h - n, "run",
+	    d->run, T_TEXT, lw);
+	n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n, "rollback",
+	    d->rollback_none ? "none (nothing to undo)" : d->rollback, T_TEXT,
+	    lw);
+	buf_free(&b);
+	return n;
+}
+
 /* The selected step's definition and record; returns the lines used. */
 static int
 ui_draw_details(struct ui *ui, int y, int x, int w, int h)
@@ -437,13 +663,15 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	struct rb_step *d;
 	struct ui_detail *dt = &ui->detail;
 	struct buf b = { 0 };
+	char words[128];
 	int n = 0, lw = 10;
 	size_t i;
 
 	if (s == NULL)
-		return 0;
+		return ui_selected_lanes(ui) != NULL ?
+		    ui_draw_lanes_details(ui, y, x, w, h) : 0;
 	d = s->def;
-	buf_printf(&b, "%s", d->id);
+	buf_printf(&b, "%s", s->id);
 	if (d->title != NULL)
 		buf_printf(&b, " - %s", d->title);
 	n += ui_draw_field(ui, y + n, x, w, 1, "", b.data, T_TITLE, 0);
@@ -451,6 +679,12 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	ui_puts(ui, y + n, x, lw, T_LABEL, "state");
 	i = (size_t)ui_puts(ui, y + n, x + lw, w - lw, ui_states[s->state].el,
 	    step_state_name(s->state));
+	if (ui_tolerated(ui, s, words, sizeof words)) {
+		i += (size_t)ui_puts(ui, y + n, x + lw + (int)i, w - lw -
+		    (int)i, T_AWAITING, ", ");
+		i += (size_t)ui_puts(ui, y + n, x + lw + (int)i, w - lw -
+		    (int)i, T_AWAITING, words + 7); /* "passed " */
+	}
 	if (d->irreversible)
 		ui_puts(ui, y + n, x + lw + (int)i, w - lw - (int)i,
 		    T_IRREVERSIBLE, "  IRREVERSIBLE");
@@ -465,6 +699,11 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 		    dt->nogo ? ", NO-GO" : "");
 	n += ui_draw_field(ui, y + n, x, w, h - n, "type", b.data, T_TEXT, lw);
 	n += ui_draw_decisions(ui, y + n, x, w, h - n);
+	if (dt->evidence != NULL && (s->state == ST_AWAITING ||
+	    s->state == ST_PENDING))
+		n += ui_draw_field(ui, y + n, x, w, h - n - 2 > 4 ? 4 :
+		    h - n - 2 > 1 ? h - n - 2 : h - n > 0 ? 1 : 0, "rests on",
+		    dt->evidence, T_TEXT, lw);
 	/* a long script leaves two lines for the attempts below */
 	n += ui_draw_field(ui, y + n, x, w, h - n - 2 > 6 ? 6 : h - n - 2 > 2 ?
 	    h - n - 2 : h - n > 2 ? 2 : h - n, "run", d->run, T_TEXT, lw);
@@ -473,7 +712,8 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n, "verify",
 	    d->verify, T_TEXT, lw);
 	n += ui_draw_field(ui, y + n, x, w, h - n > 2 ? 2 : h - n, "rollback",
-	    d->rollback, T_TEXT, lw);
+	    d->rollback_none ? "none (nothing to undo)" : d->rollback, T_TEXT,
+	    lw);
 	buf_free(&b);
 	return n + ui_draw_record(ui, y + n, x, w, h - n);
 }
@@ -586,8 +826,16 @@ ui_draw_output(struct ui *ui, int y, int x, int w, int h)
 	struct buf b = { 0 };
 	int tx;
 
-	if (s == NULL || h < 1)
+	if (h < 1)
 		return;
+	if (s == NULL) {
+		attrset(ui->attr[T_BORDER]);
+		mvhline(y, x, UI_HLINE(ui), w);
+		if (ui_selected_lanes(ui) != NULL)
+			ui_puts(ui, y + 1, x + 1, w - 1, T_OUTPUT_INFO, "(e: the "
+			    "entity x step matrix)");
+		return;
+	}
 	ui_output_text(ui, s);
 	attrset(ui->attr[T_BORDER]);
 	mvhline(y, x, UI_HLINE(ui), w);
@@ -722,7 +970,11 @@ ui_draw_status(struct ui *ui, int y)
 		    ui->message);
 		return;
 	}
-	if ((hint = ui_step_hint(ui, ui_selected(ui))) != NULL)
+	if ((hint = ui_step_hint(ui, ui_selected(ui))) == NULL &&
+	    ui_selected_lanes(ui) != NULL)
+		hint = "runs once per entity: e opens the matrix, Enter there "
+		    "an instance";
+	if (hint != NULL)
 		ui_puts(ui, y, 0, COLS, T_OUTPUT_INFO, hint);
 }
 
@@ -735,9 +987,11 @@ ui_draw_hints(struct ui *ui, int y)
 {
 	static const struct {
 		const char *key, *what;
-		int act; /* enum engine_action; -1 always, -2 when driving */
+		int act; /* enum engine_action; -1 always, -2 when driving,
+		          * -3 with for_each phases */
 	} drive[] = {
-		{ "jk", "move", -1 }, { "Enter", "run", ENGINE_RUN },
+		{ "jk", "move", -1 }, { "e", "matrix", -3 },
+		{ "Enter", "run", ENGINE_RUN },
 		{ "a", "auto", -2 }, { "c", "confirm", ENGINE_CONFIRM },
 		{ "g", "go", ENGINE_DECIDE }, { "n", "no-go", ENGINE_DECIDE },
 		{ "s", "skip", ENGINE_SKIP }, { "r", "retry", ENGINE_RETRY },
@@ -752,7 +1006,8 @@ ui_draw_hints(struct ui *ui, int y)
 	ui_fill(ui, y, 0, COLS, T_HINTS);
 	for (i = 0; i < sizeof drive / sizeof drive[0]; i++) {
 		act = drive[i].act;
-		if ((act != -1 && ui->watch) || (act >= 0 && s == NULL))
+		if ((act == -2 && ui->watch) || (act >= 0 && (s == NULL ||
+		    ui->watch)) || (act == -3 && !runbook_has_lanes(ui->rb)))
 			continue;
 		if (act == ENGINE_RETRY)
 			act = (int)engine_which_retry(s);
@@ -826,6 +1081,30 @@ ui_draw_plan(struct ui *ui)
 	}
 }
 
+/* A menu: its title on the frame, one line a choice, the chosen one
+ * marked (not by colour alone), scrolled to keep it shown. */
+static void
+ui_draw_menu(struct ui *ui)
+{
+	struct ui_menu *m = &ui->menu;
+	int w = COLS - 4 > 76 ? 76 : COLS - 4, x = (COLS - w) / 2, y = 1, h, r;
+	size_t top = 0, i;
+
+	h = (int)m->nitems + 2 > LINES - 3 ? LINES - 3 : (int)m->nitems + 2;
+	if (m->cur >= (size_t)(h - 2))
+		top = m->cur - (size_t)(h - 2) + 1;
+	ui_draw_box(ui, y, x, h, w, T_HELP);
+	ui_puts(ui, y, x + 2, w - 4, T_HELP_KEY, m->title);
+	for (r = 0; r < h - 2 && (i = top + (size_t)r) < m->nitems; r++) {
+		if (i == m->cur)
+			ui_fill(ui, y + 1 + r, x + 1, w - 2, T_SELECTED);
+		ui_puts(ui, y + 1 + r, x + 2, 2, i == m->cur ? T_SELECTED :
+		    T_HELP, i == m->cur ? ">" : " ");
+		ui_puts(ui, y + 1 + r, x + 4, w - 6, i == m->cur ? T_SELECTED :
+		    T_HELP, m->items[i]);
+	}
+}
+
 /* The help overlay: every key, then what the short forms mean. */
 static void
 ui_draw_help(struct ui *ui)
@@ -835,7 +1114,7 @@ ui_draw_help(struct ui *ui)
 	int w = COLS - 4 > 76 ? 76 : COLS - 4, h, x = (COLS - w) / 2, y = 1, r;
 	char line[128];
 
-	total = n + 3 + ST_NSTATES;
+	total = n + 4 + ST_NSTATES;
 	h = LINES - 2 < (int)total + 2 ? LINES - 2 : (int)total + 2;
 	if (ui->help_top > (int)total - (h - 2))
 		ui->help_top = (int)total - (h - 2) > 0 ? (int)total - (h - 2) : 0;
@@ -859,6 +1138,14 @@ ui_draw_help(struct ui *ui)
 			ui_puts(ui, y + 1 + r, x + 2, 8, ui_states[st].el, line);
 			ui_puts(ui, y + 1 + r, x + 10, w - 12, T_HELP,
 			    step_state_name(st));
+		} else if (i == n + 2 + ST_NSTATES) {
+			snprintf(line, sizeof line, "%s %-4s", ui->utf8 ?
+			    ui_tolerated_form.utf8 : ui_tolerated_form.ascii,
+			    ui_tolerated_form.shortw);
+			ui_puts(ui, y + 1 + r, x + 2, 8, T_SUCCEEDED, line);
+			ui_puts(ui, y + 1 + r, x + 10, w - 12, T_HELP,
+			    "succeeded: a reconcile with differences within its "
+			    "tolerance");
 		}
 	}
 	free(keys);
@@ -881,11 +1168,15 @@ ui_draw(struct ui *ui)
 	lw = lw < 26 ? 26 : lw > 48 ? 48 : lw;
 	body = LINES - 4;
 	ui_draw_header(ui);
-	ui_draw_list(ui, 1, body, lw);
-	attrset(ui->attr[T_BORDER]);
-	mvvline(1, lw, UI_VLINE(ui), body);
-	dh = ui_draw_details(ui, 1, lw + 2, COLS - lw - 2, body / 2);
-	ui_draw_output(ui, 1 + dh, lw + 1, COLS - lw - 1, body - dh);
+	if (ui->mx.open)
+		ui_matrix_draw(ui, 1, body);
+	else {
+		ui_draw_list(ui, 1, body, lw);
+		attrset(ui->attr[T_BORDER]);
+		mvvline(1, lw, UI_VLINE(ui), body);
+		dh = ui_draw_details(ui, 1, lw + 2, COLS - lw - 2, body / 2);
+		ui_draw_output(ui, 1 + dh, lw + 1, COLS - lw - 1, body - dh);
+	}
 	ui_fill(ui, LINES - 3, 0, COLS, T_NORMAL);
 	if (ui->attention != NULL)
 		ui_puts(ui, LINES - 3, 0, COLS, ui->attention_el, ui->attention);
@@ -893,7 +1184,9 @@ ui_draw(struct ui *ui)
 	ui_draw_hints(ui, LINES - 1);
 	if (ui->help)
 		ui_draw_help(ui);
-	else if (ui->plan.len > 0 && ui->prompt.active)
+	else if (ui->menu.active)
+		ui_draw_menu(ui);
+	else if (ui->plan.len > 0 && ui->prompt.active && ui->prompt.overlay)
 		ui_draw_plan(ui);
 out:
 	attrset(A_NORMAL);

@@ -24,7 +24,6 @@ enum {
 	ACT_NOGO,
 	ACT_SKIP,
 	ACT_RETRY,
-	ACT_ROLLBACK,
 };
 
 struct ui_binding {
@@ -51,11 +50,9 @@ static void key_go(struct ui *);
 static void key_nogo(struct ui *);
 static void key_skip(struct ui *);
 static void key_retry(struct ui *);
-static void key_rollback(struct ui *);
-static void ui_plan_show(struct ui *, struct rollback_plan *);
-static void ui_rollback_reason(struct ui *, const char *);
-static void ui_rollback_id(struct ui *, const char *);
-static void ui_rollback_ask(struct ui *);
+static void key_filter(struct ui *);
+static void key_filter_attention(struct ui *);
+static void ui_on_filter(struct ui *, const char *);
 static void key_search(struct ui *);
 static void key_next(struct ui *);
 static void key_prev(struct ui *);
@@ -95,9 +92,16 @@ static const struct ui_binding ui_bindings[] = {
 	{ { 's' }, "s", "skip the selected step (reason)", key_skip, 1 },
 	{ { 'r' }, "r", "retry the selected failed or interrupted step",
 	    key_retry, 1 },
-	{ { 'R' }, "R", "roll back to the selected or last passed checkpoint",
-	    key_rollback, 1 },
+	{ { 'R' }, "R", "roll back: choose the run's start or a passed checkpoint",
+	    ui_rollback_key, 1 },
 	{ { '/' }, "/", "search steps by id or title", key_search, 0 },
+	{ { 'e' }, "e", "the entity x step matrix (for_each phases): hjkl "
+	    "move, Enter opens an instance, w wave, f state, / text, Esc closes",
+	    ui_matrix_toggle, 0 },
+	{ { '\\', KEY_F(4) }, "\\ F4", "filter the list: states (wait fail "
+	    "run ...) or text", key_filter, 0 },
+	{ { 'F' }, "F", "filter: only steps that wait, failed or run; again: "
+	    "all", key_filter_attention, 0 },
 	{ { '\t' }, "Tab", "next step that matches the search", key_next, 0 },
 	{ { KEY_BTAB }, "S-Tab", "previous step that matches", key_prev, 0 },
 	{ { '?', KEY_F(1) }, "? F1", "show or hide this help", key_help, 0 },
@@ -105,7 +109,8 @@ static const struct ui_binding ui_bindings[] = {
 	{ { 'q', CTRL('c') }, "q C-c",
 	    "quit (asks first while steps run; they end interrupted)",
 	    key_quit, 0 },
-	{ { 27 }, "Esc", "close the help, cancel a prompt", key_escape, 0 },
+	{ { 27 }, "Esc", "close the help, cancel a prompt, clear the filter",
+	    key_escape, 0 },
 	{ { KEY_MOUSE }, "mouse", "click a step to select it; wheel moves",
 	    key_mouse, 0 },
 };
@@ -121,6 +126,12 @@ ui_key(struct ui *ui, int key)
 		ui_prompt_key(ui, key);
 		return;
 	}
+	if (ui->menu.active) {
+		ui_menu_key(ui, key);
+		return;
+	}
+	if (ui->mx.open && !ui->help && ui_matrix_key(ui, key))
+		return;
 	if (ui->help && key != KEY_UP && key != KEY_DOWN && key != 'k' &&
 	    key != 'j' && key != KEY_MOUSE) {
 		ui->help = 0;
@@ -161,9 +172,21 @@ ui_help_lines(struct ui *ui, const char ***keys, const char ***what)
 void
 ui_select(struct ui *ui, size_t i)
 {
-	if (i >= engine_nsteps(ui->e) || i == ui->sel)
+	if (i >= engine_nsteps(ui->e) || (i == ui->sel && !ui->sel_lanes))
 		return;
 	ui->sel = i;
+	ui->sel_lanes = 0;
+	ui->out.scroll = 0;
+	ui_refresh(ui);
+}
+
+void
+ui_select_lanes(struct ui *ui, size_t i)
+{
+	if (i >= engine_nsteps(ui->e) || (i == ui->sel && ui->sel_lanes))
+		return;
+	ui->sel = i;
+	ui->sel_lanes = 1;
 	ui->out.scroll = 0;
 	ui_refresh(ui);
 }
@@ -173,8 +196,8 @@ key_up(struct ui *ui)
 {
 	if (ui->help)
 		ui->help_top = ui->help_top > 0 ? ui->help_top - 1 : 0;
-	else if (ui->sel > 0)
-		ui_select(ui, ui->sel - 1);
+	else
+		ui_list_move(ui, -1);
 }
 
 static void
@@ -183,20 +206,52 @@ key_down(struct ui *ui)
 	if (ui->help)
 		ui->help_top++;
 	else
-		ui_select(ui, ui->sel + 1);
+		ui_list_move(ui, 1);
 }
 
 static void
 key_first(struct ui *ui)
 {
-	ui_select(ui, 0);
+	ui_list_end(ui, 0);
 }
 
 static void
 key_last(struct ui *ui)
 {
-	if (engine_nsteps(ui->e) > 0)
-		ui_select(ui, engine_nsteps(ui->e) - 1);
+	ui_list_end(ui, 1);
+}
+
+/* \ or F4: filter the list by state or text. */
+static void
+key_filter(struct ui *ui)
+{
+	ui_prompt_open(ui, "filter (states: wait fail run ..., or text; "
+	    "empty shows all): ", 0, ui_on_filter);
+}
+
+/* F: only what waits, failed or runs; again: everything. */
+static void
+key_filter_attention(struct ui *ui)
+{
+	ui_on_filter(ui, ui->filter != NULL &&
+	    strcmp(ui->filter, "WAIT FAIL RUN") == 0 ? "" : "WAIT FAIL RUN");
+}
+
+static void
+ui_on_filter(struct ui *ui, const char *text)
+{
+	ui_filter_set(ui, text);
+	ui->list_top = 0;
+	if (ui->filter == NULL) {
+		ui_message(ui, 0, "filter off: every step shown");
+		return;
+	}
+	if (!ui_step_shown(ui, ui->sel))
+		ui_list_move(ui, 1);
+	ui_list_build(ui);
+	ui_message(ui, 0, "filter %s (%s): %zu of %zu steps; \\ changes it, "
+	    "Esc clears it", ui->filter, ui->filter_states ? "states" : "text",
+	    ui->nmatch, ui->ntotal);
 }
 
 static void
@@ -237,6 +292,8 @@ key_escape(struct ui *ui)
 {
 	free(ui->message);
 	ui->message = NULL;
+	if (ui->filter != NULL)
+		ui_on_filter(ui, "");
 }
 
 /* Click selects; the wheel moves the selection. */
@@ -257,10 +314,13 @@ key_mouse(struct ui *ui)
 		return;
 	}
 	row = m.y - ui->list_y;
-	if (ui->help || m.x >= ui->list_w || row < 0 ||
+	if (ui->help || ui->mx.open || m.x >= ui->list_w || row < 0 ||
 	    (size_t)row >= ui->nlist_rows || ui->list_rows[row] == (size_t)-1)
 		return;
-	ui_select(ui, ui->list_rows[row]);
+	if (ui->list_lanes[row])
+		ui_select_lanes(ui, ui->list_rows[row]);
+	else
+		ui_select(ui, ui->list_rows[row]);
 }
 
 static void
@@ -319,91 +379,6 @@ key_retry(struct ui *ui)
 	ui_act_begin(ui, ACT_RETRY, NULL, 0);
 }
 
-/*
- * R: show the rollback plan (to the selected checkpoint if it passed, else
- * the last passed one), then ask for a reason if irreversible steps are in
- * the way, then for the checkpoint's id typed out.
- */
-static void
-key_rollback(struct ui *ui)
-{
-	struct engine_step *sel = engine_step_at(ui->e, ui->sel);
-	struct rollback_plan p;
-	const char *to = NULL;
-
-	if (engine_rolling_back(ui->e)) {
-		ui_message(ui, 1, "a rollback is under way");
-		return;
-	}
-	if (step_kind_is_gate(sel->def->type) && sel->state == ST_SUCCEEDED)
-		to = sel->id;
-	if (engine_rollback_plan(ui->e, to, &p) != 0) {
-		return;
-	}
-	free(ui->plan_to);
-	ui->plan_to = p.to != NULL ? xstrdup(p.to->id) : NULL;
-	ui->plan_force = p.nblocked > 0;
-	ui_plan_show(ui, &p);
-	engine_rollback_plan_free(&p);
-	ui->act = ACT_ROLLBACK;
-	free(ui->act_text);
-	ui->act_text = NULL;
-	if (ui->plan_force)
-		ui_prompt_open(ui, "irreversible steps are in the way; reason to "
-		    "leave them as they are: ", 1, ui_rollback_reason);
-	else
-		ui_rollback_ask(ui);
-}
-
-/* The plan as lines of text, for the overlay. */
-static void
-ui_plan_show(struct ui *ui, struct rollback_plan *p)
-{
-	buf_reset(&ui->plan);
-	engine_rollback_plan_format(p, &ui->plan, "with a reason");
-}
-
-static void
-ui_rollback_reason(struct ui *ui, const char *text)
-{
-	free(ui->act_text);
-	ui->act_text = xstrdup(text);
-	ui_rollback_ask(ui);
-}
-
-/* Ask for the target typed out: the checkpoint id, or "start". */
-static void
-ui_rollback_ask(struct ui *ui)
-{
-	char *label;
-
-	label = xprintf("type %s to roll back: ",
-	    ui->plan_to != NULL ? ui->plan_to : "start");
-	ui_prompt_open(ui, label, 1, ui_rollback_id);
-	free(label);
-}
-
-/* The typed id matches: start the rollback; the loop drives it. */
-static void
-ui_rollback_id(struct ui *ui, const char *text)
-{
-	const char *want = ui->plan_to != NULL ? ui->plan_to : "start";
-	int rc;
-
-	ui->act = ACT_NONE;
-	buf_reset(&ui->plan);
-	if (strcmp(text, want) != 0) {
-		ui_message(ui, 1, "not rolled back: '%s' is not %s", text, want);
-		return;
-	}
-	engine_set_hold(ui->e, 1);
-	rc = engine_rollback_begin(ui->e, ui->plan_to, ui->plan_force,
-	    ui->act_text);
-	if (rc == 0)
-		ui_message(ui, 0, "rolling back to %s", want);
-	ui->changed |= ENGINE_CHANGED_STATE;
-}
-
 /* The engine's action behind a console action on step s. */
 static enum engine_action
 ui_act_action(int act, struct engine_step *s)
@@ -434,8 +409,13 @@ ui_act_begin(struct ui *ui, int act, const char *label, int required)
 	const char *why;
 	char *text;
 
-	if (s == NULL)
+	if (s == NULL) {
+		if (ui_selected_lanes(ui) != NULL)
+			ui_message(ui, 1, "%s runs once per entity: e opens the "
+			    "matrix, where Enter picks an instance",
+			    ui_selected_lanes(ui)->id);
 		return;
+	}
 	if (engine_may(ui->e, s, ui_act_action(act, s), &why) != 0) {
 		ui_message(ui, 1, "%s", why);
 		return;
@@ -451,6 +431,8 @@ ui_act_begin(struct ui *ui, int act, const char *label, int required)
 	text = xprintf("%s %s; %s: ", label, s->id,
 	    required ? "reason (required)" : "note (optional)");
 	ui_prompt_open(ui, text, required, ui_act_text);
+	if (act == ACT_GO || act == ACT_NOGO)
+		ui_evidence_show(ui, s);
 	free(text);
 }
 
@@ -479,6 +461,7 @@ ui_act_text(struct ui *ui, const char *text)
 	    : ui->act == ACT_NOGO ? "fail" : ui->act == ACT_SKIP ? "skip"
 	    : "retry");
 	ui_prompt_open(ui, label, 1, ui_act_id);
+	ui->prompt.overlay = ui->act == ACT_GO || ui->act == ACT_NOGO;
 	free(label);
 }
 
@@ -592,6 +575,8 @@ ui_search_from(struct ui *ui, int dir)
 	}
 	for (k = 1; k <= n; k++) {
 		i = ((long)ui->sel + n + dir * k) % n;
+		if (!ui_step_shown(ui, (size_t)i))
+			continue;
 		d = engine_step_at(ui->e, i)->def;
 		if (strcasestr(d->id, ui->search) != NULL ||
 		    (d->title != NULL && strcasestr(d->title, ui->search))) {

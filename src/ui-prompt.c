@@ -104,3 +104,60 @@ ui_prompt_key(struct ui *ui, int key)
 	    p->text.len < UI_PROMPT_MAX)
 		buf_addc(&p->text, (char)key);
 }
+
+void
+ui_menu_open(struct ui *ui, const char *title, const char *const *items,
+    size_t n, size_t cur, ui_menu_cb done)
+{
+	size_t i;
+
+	ui_menu_close(ui);
+	ui->menu.active = 1;
+	ui->menu.title = xstrdup(title);
+	ui->menu.items = xcalloc(n ? n : 1, sizeof *ui->menu.items);
+	for (i = 0; i < n; i++)
+		ui->menu.items[i] = xstrdup(items[i]);
+	ui->menu.nitems = n;
+	ui->menu.cur = cur < n ? cur : 0;
+	ui->menu.done = done;
+	ui->dirty = 1;
+}
+
+void
+ui_menu_close(struct ui *ui)
+{
+	size_t i;
+
+	for (i = 0; i < ui->menu.nitems; i++)
+		free(ui->menu.items[i]);
+	free(ui->menu.items);
+	free(ui->menu.title);
+	memset(&ui->menu, 0, sizeof ui->menu);
+	ui->dirty = 1;
+}
+
+/* j/k and the arrows move, Home/End jump, Enter chooses, Esc cancels. */
+void
+ui_menu_key(struct ui *ui, int key)
+{
+	struct ui_menu *m = &ui->menu;
+	ui_menu_cb done = m->done;
+	size_t chosen = m->cur;
+
+	if (key == 27 || key == 'q' || key == ('c' & 0x1f) ||
+	    key == ('g' & 0x1f)) {
+		ui_menu_close(ui);
+		ui_message(ui, 0, "cancelled");
+	} else if ((key == KEY_UP || key == 'k') && m->cur > 0)
+		m->cur--;
+	else if ((key == KEY_DOWN || key == 'j') && m->cur + 1 < m->nitems)
+		m->cur++;
+	else if (key == KEY_HOME)
+		m->cur = 0;
+	else if (key == KEY_END && m->nitems > 0)
+		m->cur = m->nitems - 1;
+	else if (key == '\r' || key == '\n' || key == KEY_ENTER) {
+		ui_menu_close(ui);
+		done(ui, chosen);
+	}
+}

@@ -41,15 +41,19 @@ static void ui_on_watch(void *);
 static void ui_on_change(void *, unsigned, struct engine_step *);
 static void ui_on_error(void *, const char *);
 static void ui_check(struct ui *);
-static void ui_rollback_check(struct ui *);
 static void ui_check_output(struct ui *);
 static void ui_detail_free(struct ui_detail *);
 static void ui_free(struct ui *);
+static void ui_detail_evidence(struct ui *, struct engine_step *);
 static void ui_trace(struct ui *);
 static void ui_start(struct ui *);
 static void ui_stop(struct ui *);
 static int ui_done(struct ui *);
 static void ui_before_poll(void *);
+static int ui_row_cmp(const void *, const void *);
+static void ui_rows_load(struct ui *);
+static void ui_rows_load_plain(struct ui *);
+static void ui_on_rows_timer(void *);
 
 /* Turn the theme into curses attributes, one colour pair per element. */
 static void
@@ -155,7 +159,7 @@ static void
 ui_on_stdin(int fd, short revents, void *arg)
 {
 	struct ui *ui = arg;
-	int ch, n = 0;
+	int ch, n = 0, keyed = 0;
 
 	if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
 		/* The terminal is gone: act as if told to stop. */
@@ -171,9 +175,22 @@ ui_on_stdin(int fd, short revents, void *arg)
 			continue;
 		}
 		ui_key(ui, ch);
+		ui->last_key = loop_now();
 		ui->dirty = 1;
+		keyed = 1;
 		if (ui->trace != NULL && ui->key_at == 0)
 			ui->key_at = loop_now();
+	}
+	/*
+	 * Answer at once: the rest of this pass may be the engine's (steps
+	 * ending and starting, each a durable commit), which a person should
+	 * not wait for. What the keys changed in the run is drawn again
+	 * before the loop sleeps.
+	 */
+	if (keyed && ui->dirty && !ui->quit) {
+		ui_check(ui);
+		ui_draw(ui);
+		ui_trace(ui);
 	}
 }
 
@@ -229,7 +246,8 @@ ui_on_watch(void *arg)
 			run_info_free(&r);
 		}
 	}
-	ui->watch_timer = loop_timer_add(ui->loop, UI_WATCH_POLL_MS,
+	ui->watch_timer = loop_timer_add(ui->loop, engine_nsteps(ui->e) >
+	    UI_ROWS_LARGE ? UI_WATCH_POLL_LARGE_MS : UI_WATCH_POLL_MS,
 	    ui_on_watch, ui);
 }
 
@@ -261,6 +279,7 @@ ui_check(struct ui *ui)
 	ui->changed = 0;
 	if (what & (ENGINE_CHANGED_STATE | ENGINE_CHANGED_RUN)) {
 		ui_refresh(ui);
+		ui_rollback_resume(ui);
 		ui->dirty = 1;
 	}
 	ui_check_output(ui);
@@ -292,7 +311,15 @@ ui_selected(struct ui *ui)
 		return NULL;
 	if (ui->sel >= engine_nsteps(ui->e))
 		ui->sel = engine_nsteps(ui->e) - 1;
-	return engine_step_at(ui->e, ui->sel);
+	return ui->sel_lanes ? NULL : engine_step_at(ui->e, ui->sel);
+}
+
+struct rb_step *
+ui_selected_lanes(struct ui *ui)
+{
+	if (!ui->sel_lanes || ui->sel >= engine_nsteps(ui->e))
+		return NULL;
+	return engine_step_at(ui->e, ui->sel)->def;
 }
 
 static void
@@ -302,6 +329,7 @@ ui_detail_free(struct ui_detail *d)
 		step_row_free(&d->row);
 	attempt_rows_free(d->att, d->natt);
 	decision_rows_free(d->dec, d->ndec);
+	free(d->evidence);
 	memset(d, 0, sizeof *d);
 }
 
@@ -314,10 +342,7 @@ ui_refresh(struct ui *ui)
 	ui_attention_announce(ui);
 	ui_attention(ui);
 	s = ui_selected(ui);
-	step_rows_free(ui->rows, ui->nrows);
-	ui->rows = NULL;
-	ui->nrows = 0;
-	state_steps_load(ui->st, engine_run_info(ui->e)->id, &ui->rows, &ui->nrows);
+	ui_rows_load(ui);
 	if (ui->have_lease)
 		lease_holder_free(&ui->lease);
 	ui->have_lease = state_lease_get(ui->st, engine_run_info(ui->e)->id, &ui->lease) ==
@@ -339,6 +364,7 @@ ui_refresh(struct ui *ui)
 		    &d->nogo, &mine);
 		state_decision_list(ui->st, engine_run_info(ui->e)->id,
 		    s->id, &d->dec, &d->ndec);
+		ui_detail_evidence(ui, s);
 	}
 	/* Stored output may have changed: render it again. */
 	if (!ui->out.live || ui->out.step != s) {
@@ -348,9 +374,118 @@ ui_refresh(struct ui *ui)
 	}
 }
 
+/*
+ * Read every step's row again (for the header's times and reconcile
+ * verdicts in the list): at once in a small run, at most once every
+ * UI_ROWS_MS in a large one, where it costs as much as a key may take.
+ */
+static void
+ui_rows_load(struct ui *ui)
+{
+	int64_t now = loop_now(), every;
+	int open;
+
+	every = engine_nsteps(ui->e) > UI_ROWS_LARGE ? UI_ROWS_MS : 0;
+	if (ui->rows_at > 0 && now - ui->rows_at < every) {
+		if (ui->rows_timer == NULL)
+			ui->rows_timer = loop_timer_add(ui->loop, ui->rows_at +
+			    every - now, ui_on_rows_timer, ui);
+		return;
+	}
+	open = strcmp(engine_run_info(ui->e)->state, "open") == 0;
+	if (every > 0 && !open && ui->rows_final)
+		return; /* a large run that is over: read once is enough */
+	ui->rows_at = now;
+	ui->rows_final = !open;
+	if (every > 0 && ui->first_ms >= 0 && open) {
+		ui_rows_load_plain(ui);
+		return;
+	}
+	step_rows_free(ui->rows, ui->nrows);
+	ui->rows = NULL;
+	ui->nrows = 0;
+	state_steps_load(ui->st, engine_run_info(ui->e)->id, &ui->rows,
+	    &ui->nrows);
+	qsort(ui->rows, ui->nrows, sizeof *ui->rows, ui_row_cmp);
+}
+
+/*
+ * A large open run whose start is known: only the rows of its plain steps
+ * (the list shows instances as counts; the header needs the run's first
+ * start, which does not move, and its last end only once it is over).
+ */
+static void
+ui_rows_load_plain(struct ui *ui)
+{
+	size_t n = engine_nsteps(ui->e), i, k = 0;
+	struct engine_step *s;
+	struct step_row *v = xcalloc(n ? n : 1, sizeof *v);
+
+	for (i = 0; i < n; i++) {
+		s = engine_step_at(ui->e, i);
+		if (s->entity == NULL && state_step_get(ui->st,
+		    engine_run_info(ui->e)->id, s->id, &v[k]) == STATE_OK)
+			k++;
+	}
+	step_rows_free(ui->rows, ui->nrows);
+	ui->rows = v;
+	ui->nrows = k;
+	qsort(ui->rows, ui->nrows, sizeof *ui->rows, ui_row_cmp);
+}
+
+static void
+ui_on_rows_timer(void *arg)
+{
+	struct ui *ui = arg;
+
+	ui->rows_timer = NULL;
+	ui_rows_load(ui);
+	ui->dirty = 1;
+}
+
+static int
+ui_row_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct step_row *)a)->id,
+	    ((const struct step_row *)b)->id);
+}
+
+struct step_row *
+ui_row(struct ui *ui, const char *id)
+{
+	struct step_row key;
+
+	if (ui->nrows == 0)
+		return NULL;
+	key.id = (char *)id;
+	return bsearch(&key, ui->rows, ui->nrows, sizeof *ui->rows,
+	    ui_row_cmp);
+}
+
+/* The evidence of checkpoint s for its details, without the leading
+ * spaces of the overlay's lines. */
+static void
+ui_detail_evidence(struct ui *ui, struct engine_step *s)
+{
+	struct buf b = { 0 }, out = { 0 };
+	const char *p, *nl;
+
+	ui_evidence_text(ui, s, &b);
+	for (p = buf_str(&b); *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			break;
+		buf_add(&out, p + 2, (size_t)(nl - p - 2 + 1));
+	}
+	buf_free(&b);
+	ui->detail.evidence = out.data;
+}
+
 static void
 ui_free(struct ui *ui)
 {
+	size_t i;
+
 	ui_detail_free(&ui->detail);
 	step_rows_free(ui->rows, ui->nrows);
 	if (ui->have_lease)
@@ -358,13 +493,22 @@ ui_free(struct ui *ui)
 	ui_prompt_close(ui);
 	free(ui->out.text);
 	free(ui->search);
+	free(ui->filter);
+	free(ui->list);
+	ui_matrix_free(ui);
 	free(ui->message);
 	free(ui->act_text);
 	free(ui->attention);
 	free(ui->seen);
 	free(ui->plan_to);
+	free(ui->rb_reason);
+	for (i = 0; i < ui->nrb_targets; i++)
+		free(ui->rb_targets[i]);
+	free(ui->rb_targets);
+	ui_menu_close(ui);
 	buf_free(&ui->plan);
 	free(ui->list_rows);
+	free(ui->list_lanes);
 	if (ui->trace != NULL)
 		fclose(ui->trace);
 	theme_free(ui->theme);
@@ -400,6 +544,9 @@ ui_start(struct ui *ui)
 	if (ui->watch)
 		ui->watch_timer = loop_timer_add(loop, UI_WATCH_POLL_MS,
 		    ui_on_watch, ui);
+	/* A runbook that opens with a for_each phase: its first summary. */
+	if (engine_nsteps(ui->e) > 0 && engine_step_at(ui->e, 0)->entity)
+		ui->sel_lanes = 1;
 	hooks.changed = ui_on_change;
 	hooks.error = ui_on_error;
 	hooks.arg = ui;
@@ -421,6 +568,7 @@ ui_stop(struct ui *ui)
 	loop_timer_cancel(loop, ui->tick);
 	loop_timer_cancel(loop, ui->out_timer);
 	loop_timer_cancel(loop, ui->watch_timer);
+	loop_timer_cancel(loop, ui->rows_timer);
 	loop_signal(loop, SIGWINCH, NULL, NULL);
 	ui_cleanup();
 }
@@ -448,9 +596,10 @@ static void
 ui_before_poll(void *arg)
 {
 	struct ui *ui = arg;
+	int rc;
 
-	if (engine_rolling_back(ui->e))
-		ui_rollback_check(ui);
+	if (engine_rolling_back(ui->e) && (rc = engine_rollback_end(ui->e)) >= 0)
+		ui_rollback_ended(ui, rc);
 	ui_check(ui);
 	if (ui_done(ui)) {
 		ui->done = 1;
@@ -462,25 +611,6 @@ ui_before_poll(void *arg)
 	ui_trace(ui);
 }
 
-/* A rollback the console started has ended: say how. */
-static void
-ui_rollback_check(struct ui *ui)
-{
-	int rc = engine_rollback_end(ui->e);
-
-	if (rc < 0)
-		return;
-	if (rc == EXIT_DONE)
-		ui_message(ui, 0, "rollback done; the run holds (Enter or a "
-		    "to go forward again)");
-	else if (rc == EXIT_WAITING)
-		ui_message(ui, 1, "rollback waits: confirm the step undone by "
-		    "hand, then R again");
-	else if (rc != EXIT_FAILED)
-		ui_message(ui, 1, "rollback stopped (exit %d)", rc);
-	ui->changed |= ENGINE_CHANGED_STATE | ENGINE_CHANGED_RUN;
-}
-
 int
 ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
     int no_color)
@@ -488,6 +618,7 @@ ui_main(struct engine *e, struct loop *loop, int watch, struct theme *theme,
 	struct ui ui;
 
 	memset(&ui, 0, sizeof ui);
+	ui.first_ms = -1;
 	ui.e = e;
 	ui.rb = engine_runbook(e);
 	ui.st = engine_state(e);

@@ -363,6 +363,8 @@ YAML
 start back "LEDGER='$LEDGER' $CUTOVER --state '$rdb' '$rrb'"
 wait_for back "REHEARSAL"
 keys back R
+wait_for back "> cp: undo what succeeded after it"
+keys back Enter
 wait_for back "rollback to cp: 2 step(s) to undo, latest first"
 wait_for back "runs its rollback action"
 wait_for back "type cp to roll back"
@@ -370,6 +372,8 @@ keys back "nope" Enter
 wait_for back "not rolled back: 'nope' is not cp"
 check "nothing undone yet" sh -c "! grep -q undo $LEDGER"
 keys back R
+wait_for back "roll back to (Enter chooses"
+keys back Enter
 wait_for back "type cp to roll back"
 keys back "cp" Enter
 wait_for back "rolling back to cp"
