@@ -39,11 +39,21 @@
 #define PG_MAXP 16          /* parameters of one statement */
 #define PG_BYTEA_OID 17     /* pg_type.oid of bytea */
 #define PG_LOCK_SCHEMA 7301 /* advisory lock key of schema migrations */
-#define PG_IDLE_TX_TIMEOUT "20s" /* a frozen client's lock is let go */
+#define PG_IDLE_TX_TIMEOUT "5s" /* a frozen client's lock is let go */
+#define PG_IO_TIMEOUT_MS 10000 /* no answer this long: unreachable */
+#define PG_RECONNECT_TIMEOUT "2" /* seconds a reconnection may take */
+#define PG_BACKOFF_MIN_MS 250 /* first wait before connecting again */
+#define PG_BACKOFF_MAX_MS 4000
 #define PG_CHANNEL "cutover." /* and md5(runbook): NOTIFY at each commit */
 
 struct store {
-	PGconn *conn;
+	PGconn *conn;      /* NULL while the server cannot be reached */
+	char *conninfo;    /* to connect again */
+	char *down;        /* why the server cannot be reached, or NULL */
+	int64_t next_try;  /* state_now_ms() before which no reconnection */
+	int backoff_ms;    /* the wait after the next failed one */
+	int pending;       /* another connection's commit was notified */
+	int missed;        /* reconnected: notifications may have been lost */
 	int64_t serial;    /* the runbook's change count, as last seen */
 	int64_t lease_run; /* run whose lease this handle took, or 0 */
 	int64_t token;     /* its fencing token (0: none) */
@@ -116,6 +126,10 @@ static int pq_fail_res(struct state *, const char *, const PGresult *);
 static PGresult *pq_vexec(struct state *, const char *, const char *,
     va_list);
 static int pg_reconnect(struct state *);
+static PGresult *pq_timed(struct state *, const char *, int,
+    const char *const *, const int *, const int *);
+static PGresult *pq_collect(struct state *);
+static void pg_drop(struct state *, const char *);
 static int pg_session_user(struct state *);
 static int pg_tx(struct state *, const char *);
 static PGresult *pq_query(struct state *, const char *, const char *, ...);
@@ -126,7 +140,7 @@ static int col_index(const PGresult *, const char *);
 static char *col_text(const PGresult *, int, const char *);
 static int64_t col_int(const PGresult *, int, const char *, int64_t);
 static char *pg_shown(const char *);
-static PGconn *pg_connect(const char *);
+static PGconn *pg_connect(const char *, const char *);
 static int pg_schema(struct state *, int);
 static int schema_version(struct state *, int *, int *);
 static int schema_migrate(struct state *, int);
@@ -140,6 +154,9 @@ static char *pg_redacted(const char *, const char *, ...)
 static int pg_serial(struct state *, int64_t *);
 static int pg_listen(struct state *);
 static int pg_notified(struct state *);
+static int pg_watch_fd(struct state *);
+static const char *pg_unreachable(struct state *);
+static int pg_reconnect_now(struct state *);
 static int pg_wait(struct state *, int);
 static int step_in(struct state *, int64_t, const char *, unsigned);
 static int step_undoing(struct state *, int64_t, const char *);
@@ -291,40 +308,146 @@ pq_vexec(struct state *st, const char *sql, const char *fmt, va_list ap)
 			fatalx(1, "state: bind type %c in %s", *p, sql);
 		}
 	}
-	res = PQexecParams(st->store->conn, sql, n, NULL, v, len, bin, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK && pg_reconnect(st) == 0) {
-		PQclear(res);
-		res = PQexecParams(st->store->conn, sql, n, NULL, v, len, bin,
-		    0);
-	}
+	res = pq_timed(st, sql, n, v, len, bin);
+	if (res == NULL && pg_reconnect(st) == 0)
+		res = pq_timed(st, sql, n, v, len, bin);
 	if (PQresultStatus(res) == PGRES_COMMAND_OK ||
 	    PQresultStatus(res) == PGRES_TUPLES_OK)
 		return res;
-	pq_fail_res(st, "database", res);
+	if (res == NULL)
+		store_fail(st, "database: %s", st->store->down != NULL
+		        ? st->store->down : "no connection");
+	else
+		pq_fail_res(st, "database", res);
 	PQclear(res);
 	return NULL;
 }
 
 /*
- * The connection broke outside a transaction (the server restarted, the
- * network came back): connect again, once, so that the statement can be
- * sent again. Never inside a transaction, whose work is lost with the
- * session. The lease's token is the store's, not the session's: fencing
- * holds across. 0 when connected again.
+ * Send one statement and wait for its result, at most PG_IO_TIMEOUT_MS: a
+ * server that does not answer (a network cut, a frozen proxy) is as
+ * unreachable as one that refuses. The result, or NULL when the
+ * connection is lost (pg_drop says why).
+ */
+static PGresult *
+pq_timed(struct state *st, const char *sql, int n, const char *const *v,
+    const int *len, const int *bin)
+{
+	struct store *s = st->store;
+
+	if (s->conn == NULL)
+		return NULL;
+	if (!PQsendQueryParams(s->conn, sql, n, NULL, v, len, bin, 0)) {
+		pg_drop(st, PQerrorMessage(s->conn));
+		return NULL;
+	}
+	return pq_collect(st);
+}
+
+/* The result of what was sent (the first failure, else the last), or
+ * NULL when the connection broke or no answer came in time. */
+static PGresult *
+pq_collect(struct state *st)
+{
+	PGconn *c = st->store->conn;
+	int64_t end = state_now_ms() + PG_IO_TIMEOUT_MS, left;
+	PGresult *res, *keep = NULL;
+	struct pollfd p;
+	int f;
+
+	for (;;) {
+		if ((f = PQflush(c)) < 0)
+			break;
+		if (f == 0 && !PQisBusy(c)) {
+			if ((res = PQgetResult(c)) == NULL)
+				break;
+			if (keep == NULL ||
+			    PQresultStatus(keep) == PGRES_COMMAND_OK ||
+			    PQresultStatus(keep) == PGRES_TUPLES_OK) {
+				PQclear(keep);
+				keep = res;
+			} else
+				PQclear(res);
+			continue;
+		}
+		if ((left = end - state_now_ms()) <= 0) {
+			PQclear(keep);
+			pg_drop(st, "no answer within 10s");
+			return NULL;
+		}
+		p.fd = PQsocket(c);
+		p.events = (short)(POLLIN | (f == 1 ? POLLOUT : 0));
+		p.revents = 0;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			break;
+		if ((p.revents & (POLLIN | POLLERR | POLLHUP)) &&
+		    !PQconsumeInput(c))
+			break;
+	}
+	if (PQstatus(c) != CONNECTION_BAD)
+		return keep;
+	PQclear(keep);
+	pg_drop(st, PQerrorMessage(c));
+	return NULL;
+}
+
+/*
+ * The connection is lost (why: libpq's words, or ours): close it. What a
+ * transaction did is lost with the session (its statements fail until
+ * the caller ends it, and only then may a new session start); the lease's token is the
+ * store's, not the session's, so fencing holds across. The next call
+ * connects again at once, later ones after a growing wait.
+ */
+static void
+pg_drop(struct state *st, const char *why)
+{
+	struct store *s = st->store;
+	char *line = pg_first_line(why != NULL && *why ? why
+	                                               : "connection lost");
+
+	free(s->down);
+	xasprintf(&s->down, "%s unreachable: %s", s->shown, line);
+	free(line);
+	PQfinish(s->conn);
+	s->conn = NULL; /* a transaction under way fails to its end */
+	s->listening = 0;
+	s->missed = 1;
+	if (s->backoff_ms == 0)
+		s->next_try = 0;
+}
+
+/*
+ * Connect again if the connection was lost, outside a transaction and not
+ * before the backoff allows (PG_BACKOFF_MIN_MS, doubling to
+ * PG_BACKOFF_MAX_MS while it fails). 0 when connected.
  */
 static int
 pg_reconnect(struct state *st)
 {
 	struct store *s = st->store;
+	char *why;
 
-	if (s->tx || PQstatus(s->conn) != CONNECTION_BAD)
+	if (s->conn != NULL && PQstatus(s->conn) == CONNECTION_BAD)
+		pg_drop(st, PQerrorMessage(s->conn));
+	if (s->conn != NULL)
+		return 0;
+	if (s->tx || state_now_ms() < s->next_try)
 		return -1;
-	PQreset(s->conn);
-	if (PQstatus(s->conn) != CONNECTION_OK)
-		return -1;
-	s->listening = 0;
-	return pg_session(st) == STATE_OK ? 0 : -1;
+	s->conn = pg_connect(s->conninfo, PG_RECONNECT_TIMEOUT);
+	if (PQstatus(s->conn) == CONNECTION_OK && pg_session(st) == STATE_OK) {
+		free(s->down);
+		s->down = NULL;
+		s->backoff_ms = 0;
+		return 0;
+	}
+	why = xstrdup(PQerrorMessage(s->conn));
+	s->backoff_ms = s->backoff_ms == 0 ? PG_BACKOFF_MIN_MS
+	    : s->backoff_ms * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS
+	    : s->backoff_ms * 2;
+	pg_drop(st, why);
+	s->next_try = state_now_ms() + s->backoff_ms;
+	free(why);
+	return -1;
 }
 
 /* Send BEGIN, COMMIT or ROLLBACK, and keep track of which. */
@@ -339,9 +462,12 @@ pg_tx(struct state *st, const char *what)
 		st->store->tx = rc == STATE_OK;
 		return rc;
 	}
-	res = PQexec(st->store->conn, what);
+	res = pq_timed(st, what, 0, NULL, NULL, NULL);
 	st->store->tx = 0;
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (res == NULL)
+		rc = store_fail(st, "%s: %s", what, st->store->down != NULL
+		        ? st->store->down : "no connection");
+	else if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = pq_fail_res(st, what, res);
 	else if (strcmp(PQcmdStatus(res), what) != 0)
 		rc = store_fail(st, "%s: the transaction was rolled back",
@@ -462,17 +588,18 @@ pg_shown(const char *conninfo)
 }
 
 /*
- * Connect with the store's own settings first (a connect timeout, TCP
+ * Connect with the store's own settings first (a connect timeout in
+ * seconds, TCP
  * keepalives that notice a dead network in about a minute), which the
  * connection string may override.
  */
 static PGconn *
-pg_connect(const char *conninfo)
+pg_connect(const char *conninfo, const char *timeout)
 {
 	static const char *const keys[] = { "connect_timeout", "keepalives",
 		"keepalives_idle", "keepalives_interval", "keepalives_count",
 		"fallback_application_name", "dbname", NULL };
-	const char *values[] = { "10", "1", "30", "10", "3", "cutover",
+	const char *values[] = { timeout, "1", "30", "10", "3", "cutover",
 		conninfo, NULL };
 
 	return PQconnectdbParams(keys, values, 1);
@@ -596,6 +723,10 @@ pg_session(struct state *st)
 	rc = PQresultStatus(res) == PGRES_COMMAND_OK
 	    ? STATE_OK : pq_fail_res(st, "session", res);
 	PQclear(res);
+	/* Statements are sent without blocking and waited for with a time
+	 * limit (pq_timed). */
+	if (rc == STATE_OK && PQsetnonblocking(st->store->conn, 1) != 0)
+		rc = pq_fail(st, "session");
 	return rc;
 }
 
@@ -630,10 +761,12 @@ pg_open(struct state *st, const char *path, int flags, char **err)
 
 	st->store = s;
 	s->shown = pg_shown(conninfo);
+	s->conninfo = xstrdup(conninfo);
 	if (pg_conninfo_password(conninfo, &password, NULL) != 0) {
 		/* libpq's words would quote the string, password and all. */
 		rc = store_fail(st, "not a connection string libpq can read");
-	} else if (PQstatus(s->conn = pg_connect(conninfo)) != CONNECTION_OK)
+	} else if (PQstatus(s->conn = pg_connect(conninfo, "10")) !=
+	    CONNECTION_OK)
 		rc = pq_fail(st, "cannot connect");
 	else
 		rc = pg_session(st);
@@ -681,21 +814,34 @@ pg_close(struct state *st)
 		return;
 	PQfinish(st->store->conn);
 	free(st->store->shown);
+	free(st->store->conninfo);
+	free(st->store->down);
 	free(st->store);
 	st->store = NULL;
 }
 
-/* Has another connection committed a change to the runbook's runs? */
+/*
+ * Has another connection committed a change to the runbook's runs? Once
+ * the handle listens (pg_watch_fd, pg_wait), the notifications say so
+ * without a round trip; before, the runbook's change count does.
+ */
 static int
 pg_changed(struct state *st)
 {
+	struct store *s = st->store;
 	int64_t v;
 
+	if (s->listening) {
+		if (!pg_notified(st))
+			return 0;
+		s->pending = s->missed = 0;
+		return 1;
+	}
 	if (pg_serial(st, &v) != STATE_OK)
 		return 0;
-	if (v == st->store->serial)
+	if (v == s->serial)
 		return 0;
-	st->store->serial = v;
+	s->serial = v;
 	return 1;
 }
 
@@ -741,19 +887,54 @@ pg_listen(struct state *st)
 	return rc;
 }
 
-/* Has a notification of another's commit come? Drains them all. */
+/*
+ * Has a notification of another connection's commit come (or may one
+ * have been missed while the connection was lost)? Reads what arrived
+ * without waiting, and keeps the answer until pg_changed takes it. A
+ * connection found closed is dropped (its socket is watched no more).
+ */
 static int
 pg_notified(struct state *st)
 {
+	struct store *s = st->store;
 	PGnotify *n;
-	int seen = 0;
 
-	while ((n = PQnotifies(st->store->conn)) != NULL) {
-		if (strtoll(n->extra, NULL, 10) != st->store->serial)
-			seen = 1;
+	if (s->conn != NULL && !PQconsumeInput(s->conn))
+		pg_drop(st, PQerrorMessage(s->conn));
+	while (s->conn != NULL && (n = PQnotifies(s->conn)) != NULL) {
+		if (n->be_pid != PQbackendPID(s->conn))
+			s->pending = 1;
 		PQfreemem(n);
 	}
-	return seen;
+	return s->pending || s->missed;
+}
+
+/* The socket to watch for notifications, listening (-1 if none now: the
+ * server cannot be reached, or no runbook was chosen). */
+static int
+pg_watch_fd(struct state *st)
+{
+	if (st->runbook == NULL || pg_reconnect(st) != 0 ||
+	    pg_listen(st) != STATE_OK)
+		return -1;
+	return PQsocket(st->store->conn);
+}
+
+/* Why the server cannot be reached, or NULL. */
+static const char *
+pg_unreachable(struct state *st)
+{
+	return st->store->conn == NULL ? st->store->down : NULL;
+}
+
+/* Connect again now if the backoff allows. */
+static int
+pg_reconnect_now(struct state *st)
+{
+	if (pg_reconnect(st) == 0)
+		return STATE_OK;
+	return store_fail(st, "%s", st->store->down != NULL
+	        ? st->store->down : "not connected");
 }
 
 /*
@@ -770,13 +951,16 @@ pg_wait(struct state *st, int timeout_ms)
 	if (pg_need_runbook(st) != STATE_OK || pg_listen(st) != STATE_OK ||
 	    pg_serial(st, &v) != STATE_OK)
 		return STATE_ERR;
-	if (v != st->store->serial)
+	if (v != st->store->serial) {
+		st->store->serial = v;
+		st->store->pending = 1; /* pg_changed says so too */
 		return 1;
+	}
 	for (;;) {
-		if (PQconsumeInput(st->store->conn) == 0)
-			return pq_fail(st, "wait");
 		if (pg_notified(st))
 			return 1;
+		if (st->store->conn == NULL)
+			return store_fail(st, "wait: %s", st->store->down);
 		if (state_now_ms() >= end)
 			return 0;
 		p.fd = PQsocket(st->store->conn);
@@ -1967,4 +2151,8 @@ const struct store_ops store_pg = {
 	.audit_each = pg_audit_each,
 	.rows_each = pg_rows_each,
 	.row_put = pg_row_put,
+	.watch_fd = pg_watch_fd,
+	.notified = pg_notified,
+	.unreachable = pg_unreachable,
+	.reconnect = pg_reconnect_now,
 };

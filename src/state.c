@@ -335,6 +335,30 @@ state_wait(struct state *st, int timeout_ms)
 	return st->ops->wait(st, timeout_ms);
 }
 
+int
+state_watch_fd(struct state *st)
+{
+	return st->ops->watch_fd != NULL ? st->ops->watch_fd(st) : -1;
+}
+
+int
+state_notified(struct state *st)
+{
+	return st->ops->notified != NULL ? st->ops->notified(st) : 0;
+}
+
+const char *
+state_unreachable(struct state *st)
+{
+	return st->ops->unreachable != NULL ? st->ops->unreachable(st) : NULL;
+}
+
+int
+state_reconnect(struct state *st)
+{
+	return st->ops->reconnect != NULL ? st->ops->reconnect(st) : STATE_OK;
+}
+
 void
 state_set_durable(struct state *st, int on)
 {

@@ -181,6 +181,21 @@ struct store_ops {
 	    int (*fn)(const struct state_row *, void *), void *);
 	int (*row_put)(struct state *, const char *table,
 	    const struct state_row *, int64_t *id);
+
+	/* Live, and the connection to a server (NULL in a store that has
+	 * neither: a file, looked at by polling, that is always there).
+	 * watch_fd: the descriptor that turns readable when another
+	 * connection may have committed (the store listens from then on),
+	 * or -1 for now; it may change after a reconnection. notified: is a
+	 * notice of another's commit waiting for changed (reads only what
+	 * arrived, never waits)? unreachable: why the server cannot be
+	 * reached (the connection was lost and is not back), or NULL.
+	 * reconnect: connect again now unless the store's backoff says to
+	 * wait (STATE_ERR then). */
+	int (*watch_fd)(struct state *);
+	int (*notified)(struct state *);
+	const char *(*unreachable)(struct state *);
+	int (*reconnect)(struct state *);
 };
 
 extern const struct store_ops store_sqlite;

@@ -38,6 +38,7 @@ static void ui_on_winch(int, void *);
 static void ui_on_tick(void *);
 static void ui_on_output_timer(void *);
 static void ui_on_watch(void *);
+static void ui_on_live(void *);
 static void ui_on_change(void *, unsigned, struct engine_step *);
 static void ui_on_error(void *, const char *);
 static void ui_check(struct ui *);
@@ -210,12 +211,23 @@ ui_on_output_timer(void *arg)
 	ui_check_output(ui);
 }
 
-/* Watch mode: notice what the driver and other terminals changed. */
+/* Watch mode: look again now and on the poll timer. */
 static void
 ui_on_watch(void *arg)
 {
 	struct ui *ui = arg;
 
+	ui_on_live(ui);
+	ui->watch_timer = loop_timer_add(ui->loop, UI_WATCH_POLL_MS,
+	    ui_on_watch, ui);
+}
+
+/* Watch mode: notice what the driver and other terminals changed (the
+ * store's notice, engine_live_watch, or the poll timer). */
+static void
+ui_on_live(void *arg)
+{
+	struct ui *ui = arg;
 	struct run_info r;
 
 	if (state_changed(ui->st)) {
@@ -229,8 +241,6 @@ ui_on_watch(void *arg)
 			run_info_free(&r);
 		}
 	}
-	ui->watch_timer = loop_timer_add(ui->loop, UI_WATCH_POLL_MS,
-	    ui_on_watch, ui);
 }
 
 /* The engine's hook: note what changed; looked at once per pass. */
@@ -397,9 +407,11 @@ ui_start(struct ui *ui)
 	ui->in_io = loop_io_add(loop, STDIN_FILENO, POLLIN, ui_on_stdin, ui);
 	loop_signal(loop, SIGWINCH, ui_on_winch, ui);
 	ui->tick = loop_timer_add(loop, 1000, ui_on_tick, ui);
-	if (ui->watch)
+	if (ui->watch) {
 		ui->watch_timer = loop_timer_add(loop, UI_WATCH_POLL_MS,
 		    ui_on_watch, ui);
+		ui->live = engine_live_watch(ui->e, loop, ui_on_live, ui);
+	}
 	hooks.changed = ui_on_change;
 	hooks.error = ui_on_error;
 	hooks.arg = ui;
@@ -421,6 +433,8 @@ ui_stop(struct ui *ui)
 	loop_timer_cancel(loop, ui->tick);
 	loop_timer_cancel(loop, ui->out_timer);
 	loop_timer_cancel(loop, ui->watch_timer);
+	engine_live_stop(ui->live);
+	ui->live = NULL;
 	loop_signal(loop, SIGWINCH, NULL, NULL);
 	ui_cleanup();
 }
