@@ -92,6 +92,7 @@ held_on_live(void *arg)
 		engine_changed(e, ENGINE_CHANGED_STATE | ENGINE_CHANGED_RUN,
 		    NULL);
 	}
+	engine_held_check(e); /* the connection closed: say so now */
 }
 
 const char *
