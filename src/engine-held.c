@@ -49,7 +49,7 @@ struct engine_held {
 
 static void held_on_retry(void *);
 static void held_back(struct engine *);
-static void held_flush(struct engine *);
+static size_t held_flush(struct engine *);
 static int held_written(struct engine *, const struct held_outcome *);
 static void held_on_live(void *);
 
@@ -182,30 +182,39 @@ held_on_retry(void *arg)
 	    e);
 }
 
-/* The store is back: write the held outcomes, look again, go on. */
+/*
+ * The store is back: first make sure this driver still holds the lease
+ * (engine_own stops it, fenced, if another took over meanwhile), then
+ * write the held outcomes, look again, and go on.
+ */
 static void
 held_back(struct engine *e)
 {
-	size_t n = e->held->n;
+	size_t written;
 
 	free(e->held->down);
 	e->held->down = NULL;
-	held_flush(e);
+	if (e->driving && engine_own(e) == 0)
+		state_rollback(e->st);
+	if (e->lost_lease || e->held->down != NULL)
+		return; /* fenced, or lost again (its retry is set) */
+	written = held_flush(e);
 	if (e->held->down != NULL)
 		return; /* lost again: held_flush held what is left */
 	engine_note(e, NULL, "state store reachable again%s%zu held "
-	    "outcome%s written", n ? ": " : "", n, n == 1 ? "" : "s");
+	    "outcome%s written", written ? ": " : "", written,
+	    written == 1 ? "" : "s");
 	engine_reload(e);
 	engine_changed(e, ENGINE_CHANGED_STATE | ENGINE_CHANGED_RUN, NULL);
 }
 
 /* Write the held outcomes, oldest first (engine_finish holds again what
- * it cannot write, and everything after it). */
-static void
+ * it cannot write, and everything after it); how many were written. */
+static size_t
 held_flush(struct engine *e)
 {
 	struct held_outcome *v = e->held->v;
-	size_t n = e->held->n, i;
+	size_t n = e->held->n, i, written = 0;
 
 	e->held->v = NULL;
 	e->held->n = 0;
@@ -213,11 +222,14 @@ held_flush(struct engine *e)
 		if (!e->lost_lease && e->held->down == NULL &&
 		    held_written(e, &v[i]))
 			v[i].s->phase = PH_IDLE; /* engine_reload reads it */
-		else if (!e->lost_lease)
+		else if (!e->lost_lease) {
 			engine_finish_again(e, v[i].s, v[i].ok, v[i].msg);
+			written += e->held->down == NULL && !e->lost_lease;
+		}
 		free(v[i].msg);
 	}
 	free(v);
+	return written;
 }
 
 /* Was the outcome written before the connection broke (or the attempt

@@ -1198,7 +1198,8 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 	} else {
 		s->not_before = 0;
 		s->tries_left = 0;
-		s->undo = (to == ST_AWAITING || to == ST_ROLLBACK_FAILED);
+		s->undo = s->kind == ATT_ROLLBACK &&
+		    (to == ST_AWAITING || to == ST_ROLLBACK_FAILED);
 		if (to == ST_FAILED || to == ST_ROLLBACK_FAILED)
 			e->halted = 1;
 		engine_note(e, s, "%s after %s%s%s", step_state_name(to), d,
