@@ -51,6 +51,8 @@ static void held_on_retry(void *);
 static void held_back(struct engine *);
 static size_t held_flush(struct engine *);
 static int held_written(struct engine *, const struct held_outcome *);
+static void held_orphans(struct engine *);
+static int held_ours(struct engine *, const struct attempt_row *);
 static void held_on_live(void *);
 
 void
@@ -201,6 +203,7 @@ held_back(struct engine *e)
 	written = held_flush(e);
 	if (e->held->down != NULL)
 		return; /* lost again: held_flush held what is left */
+	held_orphans(e);
 	engine_note(e, NULL, "state store reachable again%s%zu held "
 	    "outcome%s written", written ? ": " : "", written,
 	    written == 1 ? "" : "s");
@@ -247,6 +250,57 @@ held_written(struct engine *e, const struct held_outcome *o)
 	done = n == 1 && strcmp(a[0].state, "running") != 0;
 	attempt_rows_free(a, n);
 	return done;
+}
+
+/*
+ * Attempts recorded running that run nowhere: their begin was committed,
+ * but the answer was lost with the connection, so this driver cancelled
+ * the command before releasing it. Each is interrupted, as after a
+ * driver's death: verified, or waiting for a person (a rollback action).
+ */
+static void
+held_orphans(struct engine *e)
+{
+	struct attempt_row *v = NULL;
+	size_t n = 0, i;
+	int rc, person;
+
+	if (state_attempts_running(e->st, e->run.id, &v, &n) != STATE_OK)
+		return;
+	for (i = 0; i < n && !e->lost_lease; i++) {
+		if (held_ours(e, &v[i]) || engine_own(e) != 0)
+			continue;
+		person = v[i].kind == ATT_ROLLBACK;
+		rc = state_attempt_interrupt(e->st, e->run.id, v[i].step, v[i].n,
+		    "interrupted: the state store's answer to its start was "
+		    "lost, so it was never started");
+		if (rc == STATE_OK)
+			rc = state_step_transition(e->st, e->run.id, v[i].step,
+			    ST_BIT(ST_RUNNING), person ? ST_AWAITING
+			                               : ST_INTERRUPTED,
+			    "never started: the state store was unreachable",
+			    "interrupt", NULL);
+		engine_commit(e, rc);
+	}
+	attempt_rows_free(v, n);
+}
+
+/* Is attempt a running here, or held? */
+static int
+held_ours(struct engine *e, const struct attempt_row *a)
+{
+	struct engine_step *s = engine_find(e, a->step);
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	if (s->ex != NULL && a->token != NULL && strcmp(a->token, s->token) == 0)
+		return 1;
+	for (i = 0; i < e->held->n; i++) {
+		if (e->held->v[i].s == s && e->held->v[i].attempt == a->n)
+			return 1;
+	}
+	return 0;
 }
 
 /*

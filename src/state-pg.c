@@ -54,6 +54,12 @@ struct store {
 	int backoff_ms;    /* the wait after the next failed one */
 	int pending;       /* another connection's commit was notified */
 	int missed;        /* reconnected: notifications may have been lost */
+	int durable;       /* commits wait for the disk (set_durable) */
+	int fence_ok;      /* the lease was found this handle's in this tx */
+	char *fenced_by;   /* who took over, for messages, or NULL */
+	int last_ok;       /* last_* hold the newest audit entry in this tx */
+	int64_t last_id;
+	char *last_hash, *last_at;
 	int64_t serial;    /* the runbook's change count, as last seen */
 	int64_t lease_run; /* run whose lease this handle took, or 0 */
 	int64_t token;     /* its fencing token (0: none) */
@@ -129,6 +135,13 @@ static int pg_reconnect(struct state *);
 static PGresult *pq_timed(struct state *, const char *, int,
     const char *const *, const int *, const int *);
 static PGresult *pq_collect(struct state *);
+static int pq_results(struct state *, PGresult **, int);
+static void pq_clear_all(PGresult **, int);
+static int pq_batch(struct state *, const char *, PGresult **, int);
+static char *pg_literal(struct state *, const char *);
+static int pg_fence_row(struct state *, const PGresult *);
+static int pg_begin_once(struct state *);
+static void pg_tx_end(struct state *);
 static void pg_drop(struct state *, const char *);
 static int pg_session_user(struct state *);
 static int pg_tx(struct state *, const char *);
@@ -145,7 +158,6 @@ static int pg_schema(struct state *, int);
 static int schema_version(struct state *, int *, int *);
 static int schema_migrate(struct state *, int);
 static int pg_fence(struct state *);
-static int pg_bump(struct state *);
 static int pg_need_runbook(struct state *);
 static int pg_session(struct state *);
 static void pg_notice_drop(void *, const char *);
@@ -159,7 +171,6 @@ static const char *pg_unreachable(struct state *);
 static int pg_reconnect_now(struct state *);
 static int pg_wait(struct state *, int);
 static int step_in(struct state *, int64_t, const char *, unsigned);
-static int step_undoing(struct state *, int64_t, const char *);
 static void run_info_fill(const PGresult *, int, struct run_info *);
 static void step_row_fill(const PGresult *, int, struct step_row *);
 static void attempt_row_fill(const PGresult *, int, struct attempt_row *);
@@ -171,7 +182,6 @@ static void copy_row_clear(struct state_row *);
 static char *copy_insert_sql(struct state *, int, const struct state_row *,
     int *);
 static int run_one(PGresult *, struct run_info *);
-static int attempt_next(struct state *, int64_t, const char *, int *);
 static void audit_row_fill(const PGresult *, int, struct audit_row *);
 static void audit_row_clear(struct audit_row *);
 static int pg_open(struct state *, const char *, int, char **);
@@ -349,11 +359,33 @@ pq_timed(struct state *st, const char *sql, int n, const char *const *v,
 static PGresult *
 pq_collect(struct state *st)
 {
+	PGresult *v[PG_MAXP], *keep = NULL;
+	int n = pq_results(st, v, PG_MAXP), i;
+
+	for (i = 0; i < n; i++) {
+		if (keep == NULL || PQresultStatus(keep) == PGRES_COMMAND_OK ||
+		    PQresultStatus(keep) == PGRES_TUPLES_OK) {
+			PQclear(keep);
+			keep = v[i];
+		} else
+			PQclear(v[i]);
+	}
+	return n < 0 ? NULL : keep;
+}
+
+/*
+ * The results of what was sent, in order, into v (at most max; the rest
+ * are dropped): how many, or -1 when the connection broke or no answer
+ * came within PG_IO_TIMEOUT_MS (the connection is then dropped).
+ */
+static int
+pq_results(struct state *st, PGresult **v, int max)
+{
 	PGconn *c = st->store->conn;
 	int64_t end = state_now_ms() + PG_IO_TIMEOUT_MS, left;
-	PGresult *res, *keep = NULL;
 	struct pollfd p;
-	int f;
+	PGresult *res;
+	int f, n = 0;
 
 	for (;;) {
 		if ((f = PQflush(c)) < 0)
@@ -361,19 +393,16 @@ pq_collect(struct state *st)
 		if (f == 0 && !PQisBusy(c)) {
 			if ((res = PQgetResult(c)) == NULL)
 				break;
-			if (keep == NULL ||
-			    PQresultStatus(keep) == PGRES_COMMAND_OK ||
-			    PQresultStatus(keep) == PGRES_TUPLES_OK) {
-				PQclear(keep);
-				keep = res;
-			} else
+			if (n < max)
+				v[n++] = res;
+			else
 				PQclear(res);
 			continue;
 		}
 		if ((left = end - state_now_ms()) <= 0) {
-			PQclear(keep);
+			pq_clear_all(v, n);
 			pg_drop(st, "no answer within 10s");
-			return NULL;
+			return -1;
 		}
 		p.fd = PQsocket(c);
 		p.events = (short)(POLLIN | (f == 1 ? POLLOUT : 0));
@@ -385,10 +414,57 @@ pq_collect(struct state *st)
 			break;
 	}
 	if (PQstatus(c) != CONNECTION_BAD)
-		return keep;
-	PQclear(keep);
+		return n;
+	pq_clear_all(v, n);
 	pg_drop(st, PQerrorMessage(c));
-	return NULL;
+	return -1;
+}
+
+static void
+pq_clear_all(PGresult **v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		PQclear(v[i]);
+}
+
+/*
+ * Send statements with no parameters (values are quoted into them with
+ * pg_literal) in one round trip, and keep their results in v: how many,
+ * or -1 (connection lost, st's error set). Each statement sees what the
+ * ones before it did, as if sent one by one.
+ */
+static int
+pq_batch(struct state *st, const char *sql, PGresult **v, int max)
+{
+	int n;
+
+	if (st->store->conn == NULL ||
+	    !PQsendQuery(st->store->conn, sql)) {
+		if (st->store->conn != NULL)
+			pg_drop(st, PQerrorMessage(st->store->conn));
+		n = -1;
+	} else
+		n = pq_results(st, v, max);
+	if (n < 0)
+		store_fail(st, "database: %s", st->store->down != NULL
+		        ? st->store->down : "no connection");
+	return n;
+}
+
+/* text as an SQL literal, for pq_batch (a new string), or NULL. */
+static char *
+pg_literal(struct state *st, const char *text)
+{
+	char *q, *out;
+
+	if (st->store->conn == NULL || (q = PQescapeLiteral(st->store->conn,
+	                                      text, strlen(text))) == NULL)
+		return NULL;
+	out = xstrdup(q);
+	PQfreemem(q);
+	return out;
 }
 
 /*
@@ -411,6 +487,7 @@ pg_drop(struct state *st, const char *why)
 	PQfinish(s->conn);
 	s->conn = NULL; /* a transaction under way fails to its end */
 	s->listening = 0;
+	s->fence_ok = s->last_ok = 0;
 	s->missed = 1;
 	if (s->backoff_ms == 0)
 		s->next_try = 0;
@@ -463,7 +540,7 @@ pg_tx(struct state *st, const char *what)
 		return rc;
 	}
 	res = pq_timed(st, what, 0, NULL, NULL, NULL);
-	st->store->tx = 0;
+	pg_tx_end(st);
 	if (res == NULL)
 		rc = store_fail(st, "%s: %s", what, st->store->down != NULL
 		        ? st->store->down : "no connection");
@@ -762,6 +839,7 @@ pg_open(struct state *st, const char *path, int flags, char **err)
 	st->store = s;
 	s->shown = pg_shown(conninfo);
 	s->conninfo = xstrdup(conninfo);
+	s->durable = 1;
 	if (pg_conninfo_password(conninfo, &password, NULL) != 0) {
 		/* libpq's words would quote the string, password and all. */
 		rc = store_fail(st, "not a connection string libpq can read");
@@ -816,6 +894,9 @@ pg_close(struct state *st)
 	free(st->store->shown);
 	free(st->store->conninfo);
 	free(st->store->down);
+	free(st->store->fenced_by);
+	free(st->store->last_hash);
+	free(st->store->last_at);
 	free(st->store);
 	st->store = NULL;
 }
@@ -971,43 +1052,105 @@ pg_wait(struct state *st, int timeout_ms)
 	}
 }
 
+/* Later commits wait for the disk (on) or not: said with the commit
+ * itself (pg_commit), at no cost of its own. */
 static void
 pg_set_durable(struct state *st, int on)
 {
-	pq_run(st, on ? "SET synchronous_commit = on"
-	              : "SET synchronous_commit = off", "");
+	st->store->durable = on != 0;
 }
 
-/* BEGIN, and wait for the runbook's write lock. */
+/* A transaction ended (or was lost): what was known inside it is not. */
+static void
+pg_tx_end(struct state *st)
+{
+	struct store *s = st->store;
+
+	s->tx = s->fence_ok = s->last_ok = 0;
+	free(s->last_hash);
+	free(s->last_at);
+	s->last_hash = s->last_at = NULL;
+}
+
+/*
+ * BEGIN, wait for the runbook's write lock, then read the newest audit
+ * entry (kept for state.c, pg_audit_last) and, for a driver, its lease row
+ * locked FOR SHARE (pg_fence_row): one round trip, each statement seeing
+ * what the ones before did.
+ */
 static int
 pg_begin(struct state *st)
 {
+	int rc;
+
 	if (pg_need_runbook(st) != STATE_OK)
 		return STATE_ERR;
-	if (pg_tx(st, "BEGIN") != STATE_OK)
+	rc = pg_begin_once(st);
+	/* A connection found lost (the server restarted meanwhile) is made
+	 * again, once, as for any statement. */
+	if (rc != STATE_OK && !st->store->tx && st->store->conn == NULL &&
+	    pg_reconnect(st) == 0)
+		rc = pg_begin_once(st);
+	return rc;
+}
+
+static int
+pg_begin_once(struct state *st)
+{
+	struct store *s = st->store;
+	PGresult *v[4];
+	char *rb, *sql, *fence = NULL;
+	int n, ok;
+
+	if (pg_reconnect(st) != 0 || (rb = pg_literal(st, st->runbook)) == NULL)
+		return store_fail(st, "database: %s", s->down != NULL ? s->down
+		        : "no connection");
+	if (s->token != 0 && !s->fenced)
+		fence = xprintf("; SELECT token, host, pid FROM cutover.lease"
+		    " WHERE runbook=%s AND run=%lld FOR SHARE", rb,
+		    (long long)s->lease_run);
+	sql = xprintf("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended("
+	    "%s, 0)); SELECT id, hash, at FROM cutover.audit WHERE runbook=%s"
+	    " ORDER BY id DESC LIMIT 1%s", rb, rb, fence != NULL ? fence : "");
+	free(rb);
+	free(fence);
+	n = pq_batch(st, sql, v, 4);
+	free(sql);
+	if (n < 0)
 		return STATE_ERR;
-	if (pq_run(st, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-	        "R") != STATE_OK) {
-		pg_tx(st, "ROLLBACK");
-		return STATE_ERR;
+	s->tx = n > 0 && PQresultStatus(v[0]) == PGRES_COMMAND_OK;
+	ok = n >= 3 && PQresultStatus(v[n - 1]) == PGRES_TUPLES_OK;
+	if (ok && PQntuples(v[2]) == 1) {
+		s->last_id = col_int(v[2], 0, "id", 0);
+		s->last_hash = col_text(v[2], 0, "hash");
+		s->last_at = col_text(v[2], 0, "at");
 	}
-	return STATE_OK;
+	s->last_ok = ok;
+	if (ok && n == 4)
+		pg_fence_row(st, v[3]);
+	if (!ok)
+		pq_fail_res(st, "BEGIN", n > 0 ? v[n - 1] : NULL);
+	pq_clear_all(v, n);
+	if (!ok && s->tx)
+		pg_tx(st, "ROLLBACK");
+	return ok ? STATE_OK : STATE_ERR;
 }
 
 /*
  * Is the lease this handle took still its own? Checked with the row
  * locked FOR SHARE, so that no takeover can commit before this
- * transaction ends. STATE_CONFLICT (error "fenced: ...") once another
- * driver has taken over; a handle without a lease passes.
+ * transaction ends (once per transaction: pg_begin reads the row).
+ * STATE_CONFLICT (error "fenced: ...") once another driver has taken
+ * over; a handle without a lease passes.
  */
 static int
 pg_fence(struct state *st)
 {
 	struct store *s = st->store;
 	PGresult *res;
-	char *host;
+	int rc;
 
-	if (s->token == 0 && !s->fenced)
+	if ((s->token == 0 && !s->fenced) || (s->fence_ok && s->tx))
 		return STATE_OK;
 	if (!s->fenced) {
 		res = pq_query(st,
@@ -1016,68 +1159,95 @@ pg_fence(struct state *st)
 		               "RI", s->lease_run);
 		if (res == NULL)
 			return STATE_ERR;
-		if (PQntuples(res) == 1 &&
-		    col_int(res, 0, "token", 0) == s->token) {
-			PQclear(res);
-			return STATE_OK;
-		}
-		s->fenced = 1;
-		host = PQntuples(res) == 1 ? col_text(res, 0, "host") : NULL;
-		if (host != NULL)
-			store_fail(st, "fenced: another driver (%s, pid %lld) "
-			    "took over run %lld", host,
-			    (long long)col_int(res, 0, "pid", 0),
-			    (long long)s->lease_run);
-		else
-			store_fail(st,
-			           "fenced: another driver took over run %lld",
-			           (long long)s->lease_run);
-		free(host);
+		rc = pg_fence_row(st, res);
 		PQclear(res);
-		return STATE_CONFLICT;
+		if (rc == STATE_OK)
+			return STATE_OK;
 	}
-	store_fail(st, "fenced: another driver took over run %lld",
-	    (long long)s->lease_run);
+	if (s->fenced_by != NULL)
+		store_fail(st, "fenced: another driver (%s) took over run %lld",
+		    s->fenced_by, (long long)s->lease_run);
+	else
+		store_fail(st, "fenced: another driver took over run %lld",
+		    (long long)s->lease_run);
 	return STATE_CONFLICT;
 }
 
-/* Count the change in the runbook's serial (what pg_changed watches),
- * and notify the runbook's channel, which hears of it when it commits. */
+/* Judge the lease row read (token, host, pid): this handle's token sets
+ * fence_ok (inside a transaction), another's fences the handle for good. */
 static int
-pg_bump(struct state *st)
+pg_fence_row(struct state *st, const PGresult *res)
 {
-	PGresult *res;
-	int64_t v;
+	struct store *s = st->store;
+	char *host;
 
-	res = pq_query(
-	    st,
-	    "WITH b AS (INSERT INTO cutover.runbooks(name, serial)"
-	    " VALUES($1, 1) ON CONFLICT(name) DO UPDATE"
-	    " SET serial = cutover.runbooks.serial + 1 RETURNING serial)"
-	    " SELECT serial, pg_notify('" PG_CHANNEL "' || md5($1),"
-	    " serial::text) AS notified FROM b",
-	    "R");
-	if (res == NULL)
-		return STATE_ERR;
-	v = col_int(res, 0, "serial", 0);
-	PQclear(res);
-	if (v == st->store->serial + 1)
-		st->store->serial = v; /* only this change: not another's */
-	return STATE_OK;
+	if (PQntuples(res) == 1 && col_int(res, 0, "token", 0) == s->token) {
+		s->fence_ok = s->tx;
+		return STATE_OK;
+	}
+	s->fenced = 1;
+	free(s->fenced_by);
+	s->fenced_by = NULL;
+	if (PQntuples(res) == 1 && (host = col_text(res, 0, "host")) != NULL) {
+		s->fenced_by = xprintf("%s, pid %lld", host,
+		    (long long)col_int(res, 0, "pid", 0));
+		free(host);
+	}
+	return STATE_CONFLICT;
 }
 
-/* Fence, count the change and COMMIT; roll back when any fails. */
+/*
+ * Fence, then in one round trip: count the change in the runbook's serial
+ * (what pg_changed watches), notify the runbook's channel (heard when
+ * this commits), say whether this commit waits for the disk, and COMMIT.
+ * A failure rolls back.
+ */
 static int
 pg_commit(struct state *st)
 {
-	int rc = pg_fence(st);
+	struct store *s = st->store;
+	PGresult *v[2];
+	char *rb, *sql;
+	int rc = pg_fence(st), n;
+	int64_t serial;
 
-	if (rc == STATE_OK)
-		rc = pg_bump(st);
-	if (rc == STATE_OK && (rc = pg_tx(st, "COMMIT")) == STATE_OK)
-		return STATE_OK;
-	if (st->store->tx)
+	if (rc != STATE_OK || (rb = pg_literal(st, st->runbook)) == NULL) {
+		if (rc == STATE_OK)
+			rc = store_fail(st, "COMMIT: %s", s->down != NULL
+			        ? s->down : "no connection");
+		if (s->tx)
+			pg_tx(st, "ROLLBACK");
+		return rc;
+	}
+	sql = xprintf("WITH b AS (INSERT INTO cutover.runbooks(name, serial)"
+	    " VALUES(%s, 1) ON CONFLICT(name) DO UPDATE"
+	    " SET serial = cutover.runbooks.serial + 1 RETURNING serial)"
+	    " SELECT serial, pg_notify('" PG_CHANNEL "' || md5(%s),"
+	    " serial::text) AS notified, set_config('synchronous_commit', '%s',"
+	    " true) AS sync FROM b; COMMIT", rb, rb, s->durable ? "on" : "off");
+	free(rb);
+	n = pq_batch(st, sql, v, 2);
+	free(sql);
+	pg_tx_end(st);
+	if (n < 0)
+		return STATE_ERR;
+	if (n == 2 && PQresultStatus(v[0]) == PGRES_TUPLES_OK &&
+	    PQresultStatus(v[1]) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(v[1]), "COMMIT") == 0) {
+		serial = col_int(v[0], 0, "serial", 0);
+		if (serial == s->serial + 1)
+			s->serial = serial; /* only this change: not another's */
+		rc = STATE_OK;
+	} else if (n > 0 && PQresultStatus(v[0]) != PGRES_TUPLES_OK)
+		rc = pq_fail_res(st, "COMMIT", v[0]);
+	else
+		rc = store_fail(st, "COMMIT: the transaction was rolled back");
+	pq_clear_all(v, n);
+	if (rc != STATE_OK && n > 0 && PQtransactionStatus(s->conn) !=
+	    PQTRANS_IDLE) {
+		s->tx = 1;
 		pg_tx(st, "ROLLBACK");
+	}
 	return rc;
 }
 
@@ -1353,21 +1523,6 @@ pg_step_set_undo(struct state *st, int64_t run, const char *id, int undo)
 	    " WHERE runbook=$1 AND run=$2 AND id=$3", "RIti", run, id, undo));
 }
 
-/* Is a rollback of the step under way (its undo flag set)? */
-static int
-step_undoing(struct state *st, int64_t run, const char *id)
-{
-	PGresult *res;
-	int undo = 0;
-
-	res = pq_query(st, "SELECT undo FROM cutover.steps WHERE runbook=$1"
-	    " AND run=$2 AND id=$3", "RIt", run, id);
-	if (res != NULL && PQntuples(res) == 1)
-		undo = (int)col_int(res, 0, "undo", 0);
-	PQclear(res);
-	return undo;
-}
-
 /* Is the step in one of the states of mask (its row locked until the
  * transaction ends)? STATE_NOTFOUND if no such step. */
 static int
@@ -1444,22 +1599,12 @@ pg_step_set_result(struct state *st, int64_t run, const char *id,
 
 /* Attempts. */
 
-/* The next attempt number of a step into *n. */
-static int
-attempt_next(struct state *st, int64_t run, const char *step, int *n)
-{
-	PGresult *res;
-
-	res = pq_query(st, "SELECT coalesce(max(n), 0) + 1 AS n FROM"
-	    " cutover.attempts WHERE runbook=$1 AND run=$2 AND step=$3", "RIt",
-	    run, step);
-	if (res == NULL)
-		return STATE_ERR;
-	*n = (int)col_int(res, 0, "n", 1);
-	PQclear(res);
-	return STATE_OK;
-}
-
+/*
+ * The step must be in from_mask (its row locked); then, in one statement,
+ * the attempt is inserted with the next number and the step moves to
+ * running (a run or verify counts an attempt and may start the step's
+ * time; a rollback action marks the step as being undone).
+ */
 static int
 pg_attempt_begin(struct state *st, int64_t run, const char *step,
     enum attempt_kind kind, unsigned from_mask, const char *host,
@@ -1467,31 +1612,33 @@ pg_attempt_begin(struct state *st, int64_t run, const char *step,
 {
 	int64_t now = state_now_ms();
 	int opened = store_tx_enter(st), rc;
+	PGresult *res = NULL;
 
 	if (opened < 0)
 		return STATE_ERR;
 	rc = step_in(st, run, step, from_mask);
 	if (rc == STATE_OK)
-		rc = attempt_next(st, run, step, n);
-	if (rc == STATE_OK)
-		rc = pq_run(st,
-		            "INSERT INTO cutover.attempts(runbook, run, step,"
-		            " n, kind, state, started_at, host, pid, pgid,"
-		            " operator, token) VALUES($1, $2, $3, $4, $5,"
-		            " 'running', $6, $7, $8, $9, $10, $11)",
-		            "RItitItIItt", run, step, *n,
-		            attempt_kind_name(kind), now, host, pid, pgid,
-		            st->operator, token);
-	if (rc == STATE_OK && kind != ATT_ROLLBACK)
-		rc = pq_run(st, "UPDATE cutover.steps SET state='running',"
-		    " attempts=attempts+1, started_at=coalesce(started_at, $4)"
-		    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItI", run, step,
-		    now);
-	else if (rc == STATE_OK)
-		rc = pq_run(st,
-		            "UPDATE cutover.steps SET state='running', undo=1"
-		            " WHERE runbook=$1 AND run=$2 AND id=$3",
-		            "RIt", run, step);
+		res = pq_query(st,
+		    "WITH a AS (INSERT INTO cutover.attempts(runbook, run, step,"
+		    " n, kind, state, started_at, host, pid, pgid, operator,"
+		    " token) SELECT $1, $2, $3, coalesce(max(n), 0) + 1, $4,"
+		    " 'running', $5, $6, $7, $8, $9, $10 FROM cutover.attempts"
+		    " WHERE runbook=$1 AND run=$2 AND step=$3 RETURNING n),"
+		    " u AS (UPDATE cutover.steps SET state='running',"
+		    " attempts=attempts + CASE WHEN $11::int=1 THEN 0 ELSE 1 END,"
+		    " started_at=CASE WHEN $11::int=1 THEN started_at"
+		    " ELSE coalesce(started_at, $5) END,"
+		    " undo=CASE WHEN $11::int=1 THEN 1 ELSE undo END"
+		    " WHERE runbook=$1 AND run=$2 AND id=$3)"
+		    " SELECT n FROM a", "RIttItIItti", run, step,
+		    attempt_kind_name(kind), now, host, pid, pgid, st->operator,
+		    token, kind == ATT_ROLLBACK);
+	if (rc == STATE_OK && res == NULL)
+		rc = STATE_ERR;
+	if (res != NULL) {
+		*n = (int)col_int(res, 0, "n", 1);
+		PQclear(res);
+	}
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "attempt-start",
 		    "attempt %d (%s) running, pid %lld", *n,
@@ -1517,6 +1664,11 @@ pg_attempt_output(struct state *st, int64_t run, const char *step, int n,
 	    "RItibI", run, step, n, out, len, total));
 }
 
+/*
+ * The attempt's outcome and the step's new state in one statement: a step
+ * being undone keeps its forward times and stays undone unless the undo
+ * is over (store_step_effects); the columns' old values decide.
+ */
 static int
 pg_attempt_finish(struct state *st, int64_t run, const char *step, int n,
     const char *astate, int exit_code, const char *message, const char *out,
@@ -1529,26 +1681,20 @@ pg_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 	if (opened < 0)
 		return STATE_ERR;
 	store_step_effects(to, &fx);
-	rc = pq_run(st, "UPDATE cutover.attempts SET state=$5, ended_at=$6,"
-	    " exit_code=$7, message=$8, output=$9, output_total=$10"
-	    " WHERE runbook=$1 AND run=$2 AND step=$3 AND n=$4", "RItitIitbI",
-	    run, step, n, astate, now, exit_code, message, out, len, total);
-	if (rc == STATE_OK && !step_undoing(st, run, step))
-		rc = pq_run(st,
-		            "UPDATE cutover.steps SET state=$4, note=$5,"
-		            " ended_at=$6, duration_ms=$6::bigint - started_at,"
-		            " done_at=CASE WHEN $7::int=1"
-		            " THEN $6::bigint ELSE done_at END"
-		            " WHERE runbook=$1 AND run=$2 AND id=$3",
-		            "RItttIi", run, step, step_state_name(to), message,
-		            now, fx.done);
-	else if (rc == STATE_OK)
-		rc = pq_run(st,
-		            "UPDATE cutover.steps SET state=$4, note=$5,"
-		            " undo=CASE WHEN $6::int=1 THEN 0 ELSE 1 END"
-		            " WHERE runbook=$1 AND run=$2 AND id=$3",
-		            "RItttI", run, step, step_state_name(to), message,
-		            (int64_t)fx.undo_over);
+	rc = pq_run(st, "WITH a AS (UPDATE cutover.attempts SET state=$5,"
+	    " ended_at=$6, exit_code=$7, message=$8, output=$9,"
+	    " output_total=$10 WHERE runbook=$1 AND run=$2 AND step=$3"
+	    " AND n=$4)"
+	    " UPDATE cutover.steps SET state=$11, note=$8,"
+	    " ended_at=CASE WHEN undo=1 THEN ended_at ELSE $6::bigint END,"
+	    " duration_ms=CASE WHEN undo=1 THEN duration_ms"
+	    " ELSE $6::bigint - started_at END,"
+	    " done_at=CASE WHEN undo=0 AND $12::int=1 THEN $6::bigint"
+	    " ELSE done_at END,"
+	    " undo=CASE WHEN undo=1 AND $13::int=1 THEN 0 ELSE undo END"
+	    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItitIitbItii", run,
+	    step, n, astate, now, exit_code, message, out, len, total,
+	    step_state_name(to), fx.done, fx.undo_over);
 	if (rc == STATE_OK)
 		rc = store_audit_attempt_end(st, run, step, n, astate, exit_code,
 		    message, out, len, total, to);
@@ -1789,7 +1935,7 @@ pg_lease_write(struct state *st, int64_t run, const char *host, int64_t pid)
 		return STATE_ERR;
 	st->store->lease_run = run;
 	st->store->token = col_int(res, 0, "token", 0);
-	st->store->fenced = 0;
+	st->store->fenced = st->store->fence_ok = 0;
 	PQclear(res);
 	return STATE_OK;
 }
@@ -1860,6 +2006,13 @@ pg_audit_last(struct state *st, int64_t *id, char **hash, char **at)
 	*id = 0;
 	*hash = NULL;
 	*at = NULL;
+	if (st->store->tx && st->store->last_ok) {
+		/* read at BEGIN, under the runbook's lock: still the newest */
+		*id = st->store->last_id;
+		*hash = st->store->last_hash ? xstrdup(st->store->last_hash) : NULL;
+		*at = st->store->last_at ? xstrdup(st->store->last_at) : NULL;
+		return STATE_OK;
+	}
 	res = pq_query(st, "SELECT id, hash, at FROM cutover.audit WHERE"
 	    " runbook=$1 ORDER BY id DESC LIMIT 1", "R");
 	if (res == NULL)
@@ -1876,12 +2029,22 @@ pg_audit_last(struct state *st, int64_t *id, char **hash, char **at)
 static int
 pg_audit_append(struct state *st, const struct audit_row *a)
 {
-	return pq_run(st,
+	struct store *s = st->store;
+	int rc = pq_run(st,
 	              "INSERT INTO cutover.audit(runbook, id, at, run, step,"
 	              " operator, os_user, action, details, prev, hash)"
 	              " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 	              "RItIttttttt", a->id, a->at, a->run, a->step, a->operator,
 	              a->os_user, a->action, a->details, a->prev, a->hash);
+
+	if (rc == STATE_OK && s->tx && s->last_ok) { /* the newest now */
+		s->last_id = a->id;
+		free(s->last_hash);
+		free(s->last_at);
+		s->last_hash = xstrdup(a->hash);
+		s->last_at = xstrdup(a->at);
+	}
+	return rc;
 }
 
 static void
