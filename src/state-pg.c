@@ -30,6 +30,7 @@
 
 #include <libpq-fe.h>
 
+#include "buf.h"
 #include "outbuf.h"
 #include "pg.h"
 #include "state.h"
@@ -44,6 +45,8 @@
 #define PG_RECONNECT_TIMEOUT "2" /* seconds a reconnection may take */
 #define PG_BACKOFF_MIN_MS 250 /* first wait before connecting again */
 #define PG_BACKOFF_MAX_MS 4000
+#define PG_DEFER_MAX 8 /* writes kept for the COMMIT at most */
+#define PG_STMT_MAX 64 /* statements prepared in a session at most */
 #define PG_CHANNEL "cutover." /* and md5(runbook): NOTIFY at each commit */
 
 struct store {
@@ -60,6 +63,11 @@ struct store {
 	int last_ok;       /* last_* hold the newest audit entry in this tx */
 	int64_t last_id;
 	char *last_hash, *last_at;
+	struct buf deferred; /* writes sent with COMMIT (pq_defer) */
+	char *stmt[PG_STMT_MAX]; /* statements prepared in this session */
+	char stmt_name[PG_STMT_MAX][16];
+	int nstmt;
+	int ndeferred;
 	int64_t serial;    /* the runbook's change count, as last seen */
 	int64_t lease_run; /* run whose lease this handle took, or 0 */
 	int64_t token;     /* its fencing token (0: none) */
@@ -135,10 +143,18 @@ static int pg_reconnect(struct state *);
 static PGresult *pq_timed(struct state *, const char *, int,
     const char *const *, const int *, const int *);
 static PGresult *pq_collect(struct state *);
+static const char *pq_prepared(struct state *, const char *);
+static void pq_prepared_forget(struct store *);
 static int pq_results(struct state *, PGresult **, int);
 static void pq_clear_all(PGresult **, int);
 static int pq_batch(struct state *, const char *, PGresult **, int);
+static int pq_params(struct state *, const char *, const char *, va_list,
+    const char **, int *, int *, char (*)[24]);
+static int pq_defer(struct state *, const char *, const char *, ...);
+static int pq_defer_flush(struct state *);
+static char *state_array(unsigned);
 static char *pg_literal(struct state *, const char *);
+static char *pg_bytea_literal(struct state *, const char *, size_t);
 static int pg_fence_row(struct state *, const PGresult *);
 static int pg_begin_once(struct state *);
 static void pg_tx_end(struct state *);
@@ -282,42 +298,11 @@ static PGresult *
 pq_vexec(struct state *st, const char *sql, const char *fmt, va_list ap)
 {
 	const char *v[PG_MAXP];
-	int len[PG_MAXP], bin[PG_MAXP], n = 0;
+	int len[PG_MAXP], bin[PG_MAXP], n;
 	char num[PG_MAXP][24];
 	PGresult *res;
-	const char *p;
 
-	for (p = fmt; *p != '\0'; p++, n++) {
-		if (n == PG_MAXP)
-			fatalx(1, "state: too many parameters in %s", sql);
-		len[n] = bin[n] = 0;
-		switch (*p) {
-		case 'R':
-			v[n] = st->runbook;
-			break;
-		case 't':
-			v[n] = va_arg(ap, const char *);
-			break;
-		case 'i':
-			snprintf(num[n], sizeof num[n], "%d", va_arg(ap, int));
-			v[n] = num[n];
-			break;
-		case 'I':
-			snprintf(num[n], sizeof num[n], "%lld",
-			    (long long)va_arg(ap, int64_t));
-			v[n] = num[n];
-			break;
-		case 'b':
-			v[n] = va_arg(ap, const char *);
-			len[n] = (int)va_arg(ap, size_t);
-			bin[n] = 1;
-			if (v[n] == NULL)
-				v[n] = "";
-			break;
-		default:
-			fatalx(1, "state: bind type %c in %s", *p, sql);
-		}
-	}
+	n = pq_params(st, sql, fmt, ap, v, len, bin, num);
 	res = pq_timed(st, sql, n, v, len, bin);
 	if (res == NULL && pg_reconnect(st) == 0)
 		res = pq_timed(st, sql, n, v, len, bin);
@@ -333,6 +318,118 @@ pq_vexec(struct state *st, const char *sql, const char *fmt, va_list ap)
 	return NULL;
 }
 
+/* The parameters of sql as fmt says (see pq_vexec) into v, len and bin
+ * (num holds numbers' text); how many. */
+static int
+pq_params(struct state *st, const char *sql, const char *fmt, va_list ap,
+    const char **v, int *len, int *bin, char (*num)[24])
+{
+	const char *p;
+	int n = 0;
+
+	for (p = fmt; *p != '\0'; p++, n++) {
+		if (n == PG_MAXP)
+			fatalx(1, "state: too many parameters in %s", sql);
+		len[n] = bin[n] = 0;
+		switch (*p) {
+		case 'R':
+			v[n] = st->runbook;
+			break;
+		case 't':
+			v[n] = va_arg(ap, const char *);
+			break;
+		case 'i':
+			snprintf(num[n], 24, "%d", va_arg(ap, int));
+			v[n] = num[n];
+			break;
+		case 'I':
+			snprintf(num[n], 24, "%lld",
+			    (long long)va_arg(ap, int64_t));
+			v[n] = num[n];
+			break;
+		case 'b':
+			v[n] = va_arg(ap, const char *);
+			len[n] = (int)va_arg(ap, size_t);
+			bin[n] = 1;
+			if (v[n] == NULL)
+				v[n] = "";
+			break;
+		default:
+			fatalx(1, "state: bind type %c in %s", *p, sql);
+		}
+	}
+	return n;
+}
+
+/*
+ * A write whose result nobody waits for, inside a transaction: kept, with
+ * its parameters quoted into it, and sent with the COMMIT (pg_commit), in
+ * the same round trip; its failure is the commit's. Outside a transaction
+ * it runs at once.
+ */
+static int
+pq_defer(struct state *st, const char *sql, const char *fmt, ...)
+{
+	struct store *s = st->store;
+	const char *v[PG_MAXP];
+	int len[PG_MAXP], bin[PG_MAXP], n, i;
+	char num[PG_MAXP][24], *lit[PG_MAXP];
+	const char *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (!s->tx || s->conn == NULL) {
+		PGresult *res = pq_vexec(st, sql, fmt, ap);
+
+		va_end(ap);
+		PQclear(res);
+		return res != NULL ? STATE_OK : STATE_ERR;
+	}
+	n = pq_params(st, sql, fmt, ap, v, len, bin, num);
+	va_end(ap);
+	for (i = 0; i < n; i++)
+		lit[i] = bin[i] ? pg_bytea_literal(st, v[i], (size_t)len[i])
+		    : v[i] != NULL ? pg_literal(st, v[i]) : xstrdup("NULL");
+	for (p = sql; *p != '\0'; p++) {
+		if (*p == '$' && p[1] >= '1' && p[1] <= '9') {
+			i = (int)strtol(p + 1, (char **)&p, 10) - 1;
+			p--;
+			buf_adds(&s->deferred, i < n && lit[i] != NULL ? lit[i]
+			                                              : "NULL");
+		} else
+			buf_addc(&s->deferred, *p);
+	}
+	buf_adds(&s->deferred, "; ");
+	for (i = 0; i < n; i++)
+		free(lit[i]);
+	if (++s->ndeferred < PG_DEFER_MAX)
+		return STATE_OK;
+	return pq_defer_flush(st);
+}
+
+/* Send the kept writes now (PG_DEFER_MAX of them wait). */
+static int
+pq_defer_flush(struct state *st)
+{
+	struct store *s = st->store;
+	PGresult *v[PG_DEFER_MAX];
+	char *sql = buf_steal(&s->deferred);
+	int n, i, rc = STATE_OK;
+
+	s->ndeferred = 0;
+	n = pq_batch(st, sql, v, PG_DEFER_MAX);
+	free(sql);
+	if (n < 0)
+		return STATE_ERR;
+	for (i = 0; i < n && rc == STATE_OK; i++) {
+		if (PQresultStatus(v[i]) != PGRES_COMMAND_OK &&
+		    PQresultStatus(v[i]) != PGRES_TUPLES_OK)
+			rc = pq_fail_res(st, "database", v[i]);
+	}
+	pq_clear_all(v, n);
+	return rc;
+}
+
 /*
  * Send one statement and wait for its result, at most PG_IO_TIMEOUT_MS: a
  * server that does not answer (a network cut, a frozen proxy) is as
@@ -344,14 +441,67 @@ pq_timed(struct state *st, const char *sql, int n, const char *const *v,
     const int *len, const int *bin)
 {
 	struct store *s = st->store;
+	const char *name;
+	int sent;
 
 	if (s->conn == NULL)
 		return NULL;
-	if (!PQsendQueryParams(s->conn, sql, n, NULL, v, len, bin, 0)) {
+	if ((name = pq_prepared(st, sql)) != NULL)
+		sent = PQsendQueryPrepared(s->conn, name, n, v, len, bin, 0);
+	else if (s->conn == NULL)
+		return NULL;
+	else
+		sent = PQsendQueryParams(s->conn, sql, n, NULL, v, len, bin, 0);
+	if (!sent) {
 		pg_drop(st, PQerrorMessage(s->conn));
 		return NULL;
 	}
 	return pq_collect(st);
+}
+
+/*
+ * The name of sql prepared in this session (the server parses and plans
+ * it once), preparing it on first use, or NULL: the session keeps
+ * PG_STMT_MAX at most, and one that cannot be prepared (inside a
+ * failed transaction) runs unprepared.
+ */
+static const char *
+pq_prepared(struct state *st, const char *sql)
+{
+	struct store *s = st->store;
+	PGresult *res;
+	int i;
+
+	for (i = 0; i < s->nstmt; i++) {
+		if (strcmp(s->stmt[i], sql) == 0)
+			return s->stmt_name[i];
+	}
+	if (s->nstmt == PG_STMT_MAX)
+		return NULL;
+	snprintf(s->stmt_name[i], sizeof s->stmt_name[i], "cutover%d", i);
+	if (!PQsendPrepare(s->conn, s->stmt_name[i], sql, 0, NULL)) {
+		pg_drop(st, PQerrorMessage(s->conn));
+		return NULL;
+	}
+	res = pq_collect(st);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return NULL;
+	}
+	PQclear(res);
+	s->stmt[s->nstmt++] = xstrdup(sql);
+	return s->stmt_name[i];
+}
+
+/* The session ended: its prepared statements with it. */
+static void
+pq_prepared_forget(struct store *s)
+{
+	int i;
+
+	for (i = 0; i < s->nstmt; i++)
+		free(s->stmt[i]);
+	s->nstmt = 0;
 }
 
 /* The result of what was sent (the first failure, else the last), or
@@ -453,6 +603,23 @@ pq_batch(struct state *st, const char *sql, PGresult **v, int max)
 	return n;
 }
 
+/* Bytes as an SQL literal of type bytea (a new string), or NULL. */
+static char *
+pg_bytea_literal(struct state *st, const char *p, size_t len)
+{
+	unsigned char *q;
+	size_t n;
+	char *out;
+
+	if (st->store->conn == NULL ||
+	    (q = PQescapeByteaConn(st->store->conn, (const unsigned char *)p,
+	         len, &n)) == NULL)
+		return NULL;
+	out = xprintf("'%s'::bytea", (char *)q);
+	PQfreemem(q);
+	return out;
+}
+
 /* text as an SQL literal, for pq_batch (a new string), or NULL. */
 static char *
 pg_literal(struct state *st, const char *text)
@@ -486,6 +653,7 @@ pg_drop(struct state *st, const char *why)
 	free(line);
 	PQfinish(s->conn);
 	s->conn = NULL; /* a transaction under way fails to its end */
+	pq_prepared_forget(s);
 	s->listening = 0;
 	s->fence_ok = s->last_ok = 0;
 	s->missed = 1;
@@ -897,6 +1065,8 @@ pg_close(struct state *st)
 	free(st->store->fenced_by);
 	free(st->store->last_hash);
 	free(st->store->last_at);
+	buf_free(&st->store->deferred);
+	pq_prepared_forget(st->store);
 	free(st->store);
 	st->store = NULL;
 }
@@ -1067,6 +1237,8 @@ pg_tx_end(struct state *st)
 	struct store *s = st->store;
 
 	s->tx = s->fence_ok = s->last_ok = 0;
+	buf_free(&s->deferred);
+	s->ndeferred = 0;
 	free(s->last_hash);
 	free(s->last_at);
 	s->last_hash = s->last_at = NULL;
@@ -1197,18 +1369,18 @@ pg_fence_row(struct state *st, const PGresult *res)
 }
 
 /*
- * Fence, then in one round trip: count the change in the runbook's serial
- * (what pg_changed watches), notify the runbook's channel (heard when
- * this commits), say whether this commit waits for the disk, and COMMIT.
- * A failure rolls back.
+ * Fence, then in one round trip: the writes kept for now (pq_defer),
+ * count the change in the runbook's serial (what pg_changed watches),
+ * notify the runbook's channel (heard when this commits), say whether
+ * this commit waits for the disk, and COMMIT. A failure rolls back.
  */
 static int
 pg_commit(struct state *st)
 {
 	struct store *s = st->store;
-	PGresult *v[2];
+	PGresult *v[PG_DEFER_MAX + 2];
 	char *rb, *sql;
-	int rc = pg_fence(st), n;
+	int rc = pg_fence(st), n, k = s->ndeferred, i;
 	int64_t serial;
 
 	if (rc != STATE_OK || (rb = pg_literal(st, st->runbook)) == NULL) {
@@ -1219,32 +1391,32 @@ pg_commit(struct state *st)
 			pg_tx(st, "ROLLBACK");
 		return rc;
 	}
-	sql = xprintf("WITH b AS (INSERT INTO cutover.runbooks(name, serial)"
+	sql = xprintf("%sWITH b AS (INSERT INTO cutover.runbooks(name, serial)"
 	    " VALUES(%s, 1) ON CONFLICT(name) DO UPDATE"
 	    " SET serial = cutover.runbooks.serial + 1 RETURNING serial)"
 	    " SELECT serial, pg_notify('" PG_CHANNEL "' || md5(%s),"
 	    " serial::text) AS notified, set_config('synchronous_commit', '%s',"
-	    " true) AS sync FROM b; COMMIT", rb, rb, s->durable ? "on" : "off");
+	    " true) AS sync FROM b; COMMIT", s->deferred.len > 0
+	        ? s->deferred.data : "", rb, rb, s->durable ? "on" : "off");
 	free(rb);
-	n = pq_batch(st, sql, v, 2);
+	n = pq_batch(st, sql, v, PG_DEFER_MAX + 2);
 	free(sql);
 	pg_tx_end(st);
 	if (n < 0)
 		return STATE_ERR;
-	if (n == 2 && PQresultStatus(v[0]) == PGRES_TUPLES_OK &&
-	    PQresultStatus(v[1]) == PGRES_COMMAND_OK &&
-	    strcmp(PQcmdStatus(v[1]), "COMMIT") == 0) {
-		serial = col_int(v[0], 0, "serial", 0);
+	for (i = 0; i < n && (PQresultStatus(v[i]) == PGRES_COMMAND_OK ||
+	                         PQresultStatus(v[i]) == PGRES_TUPLES_OK); i++)
+		;
+	if (i == n && n == k + 2 && strcmp(PQcmdStatus(v[n - 1]), "COMMIT") == 0) {
+		serial = col_int(v[k], 0, "serial", 0);
 		if (serial == s->serial + 1)
 			s->serial = serial; /* only this change: not another's */
-		rc = STATE_OK;
-	} else if (n > 0 && PQresultStatus(v[0]) != PGRES_TUPLES_OK)
-		rc = pq_fail_res(st, "COMMIT", v[0]);
+	} else if (i < n)
+		rc = pq_fail_res(st, "COMMIT", v[i]);
 	else
 		rc = store_fail(st, "COMMIT: the transaction was rolled back");
 	pq_clear_all(v, n);
-	if (rc != STATE_OK && n > 0 && PQtransactionStatus(s->conn) !=
-	    PQTRANS_IDLE) {
+	if (rc != STATE_OK && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
 		s->tx = 1;
 		pg_tx(st, "ROLLBACK");
 	}
@@ -1494,7 +1666,7 @@ pg_step_insert(struct state *st, int64_t run, const char *id, int idx,
     const char *def_sha)
 {
 	PG_WRITE(
-	    st, pq_run(st,
+	    st, pq_defer(st,
 	               "INSERT INTO cutover.steps(runbook, run, id, idx,"
 	               " state, def_sha) VALUES($1, $2, $3, $4, 'pending', $5)",
 	               "RItit", run, id, idx, def_sha));
@@ -1599,11 +1771,29 @@ pg_step_set_result(struct state *st, int64_t run, const char *id,
 
 /* Attempts. */
 
+/* The states of mask as an SQL array literal ("{pending,failed}"). */
+static char *
+state_array(unsigned mask)
+{
+	struct buf b = { 0 };
+	int i;
+
+	buf_addc(&b, '{');
+	for (i = 0; i < ST_NSTATES; i++) {
+		if (mask & ST_BIT(i))
+			buf_printf(&b, "%s%s", b.len > 1 ? "," : "",
+			    step_state_name((enum step_state)i));
+	}
+	buf_addc(&b, '}');
+	return buf_steal(&b);
+}
+
 /*
- * The step must be in from_mask (its row locked); then, in one statement,
- * the attempt is inserted with the next number and the step moves to
- * running (a run or verify counts an attempt and may start the step's
- * time; a rollback action marks the step as being undone).
+ * In one statement: lock the step's row and, if it is in from_mask,
+ * insert the attempt with the next number and move the step to running
+ * (a run or verify counts an attempt and may start the step's time; a
+ * rollback action marks the step as being undone). STATE_NOTFOUND
+ * without the step, STATE_CONFLICT (nothing written) outside from_mask.
  */
 static int
 pg_attempt_begin(struct state *st, int64_t run, const char *step,
@@ -1611,32 +1801,40 @@ pg_attempt_begin(struct state *st, int64_t run, const char *step,
     int64_t pid, int64_t pgid, const char *token, int *n)
 {
 	int64_t now = state_now_ms();
-	int opened = store_tx_enter(st), rc;
-	PGresult *res = NULL;
+	int opened = store_tx_enter(st), rc = STATE_ERR;
+	char *mask = state_array(from_mask);
+	PGresult *res;
 
-	if (opened < 0)
+	if (opened < 0) {
+		free(mask);
 		return STATE_ERR;
-	rc = step_in(st, run, step, from_mask);
-	if (rc == STATE_OK)
-		res = pq_query(st,
-		    "WITH a AS (INSERT INTO cutover.attempts(runbook, run, step,"
-		    " n, kind, state, started_at, host, pid, pgid, operator,"
-		    " token) SELECT $1, $2, $3, coalesce(max(n), 0) + 1, $4,"
-		    " 'running', $5, $6, $7, $8, $9, $10 FROM cutover.attempts"
-		    " WHERE runbook=$1 AND run=$2 AND step=$3 RETURNING n),"
-		    " u AS (UPDATE cutover.steps SET state='running',"
-		    " attempts=attempts + CASE WHEN $11::int=1 THEN 0 ELSE 1 END,"
-		    " started_at=CASE WHEN $11::int=1 THEN started_at"
-		    " ELSE coalesce(started_at, $5) END,"
-		    " undo=CASE WHEN $11::int=1 THEN 1 ELSE undo END"
-		    " WHERE runbook=$1 AND run=$2 AND id=$3)"
-		    " SELECT n FROM a", "RIttItIItti", run, step,
-		    attempt_kind_name(kind), now, host, pid, pgid, st->operator,
-		    token, kind == ATT_ROLLBACK);
-	if (rc == STATE_OK && res == NULL)
-		rc = STATE_ERR;
+	}
+	res = pq_query(st,
+	    "WITH s AS (SELECT state FROM cutover.steps WHERE runbook=$1"
+	    " AND run=$2 AND id=$3 FOR UPDATE),"
+	    " ok AS (SELECT 1 FROM s WHERE state = ANY($12::text[])),"
+	    " a AS (INSERT INTO cutover.attempts(runbook, run, step,"
+	    " n, kind, state, started_at, host, pid, pgid, operator,"
+	    " token) SELECT $1, $2, $3, coalesce(max(n), 0) + 1, $4,"
+	    " 'running', $5, $6, $7, $8, $9, $10 FROM cutover.attempts"
+	    " WHERE runbook=$1 AND run=$2 AND step=$3"
+	    " HAVING EXISTS (SELECT 1 FROM ok) RETURNING n),"
+	    " u AS (UPDATE cutover.steps SET state='running',"
+	    " attempts=attempts + CASE WHEN $11::int=1 THEN 0 ELSE 1 END,"
+	    " started_at=CASE WHEN $11::int=1 THEN started_at"
+	    " ELSE coalesce(started_at, $5) END,"
+	    " undo=CASE WHEN $11::int=1 THEN 1 ELSE undo END"
+	    " WHERE runbook=$1 AND run=$2 AND id=$3"
+	    " AND EXISTS (SELECT 1 FROM ok))"
+	    " SELECT (SELECT state FROM s) AS state, (SELECT n FROM a) AS n",
+	    "RIttItIIttit", run, step, attempt_kind_name(kind), now, host, pid,
+	    pgid, st->operator, token, kind == ATT_ROLLBACK, mask);
+	free(mask);
 	if (res != NULL) {
-		*n = (int)col_int(res, 0, "n", 1);
+		rc = PQgetisnull(res, 0, 0) ? STATE_NOTFOUND
+		    : PQgetisnull(res, 0, 1) ? STATE_CONFLICT : STATE_OK;
+		if (rc == STATE_OK)
+			*n = (int)col_int(res, 0, "n", 1);
 		PQclear(res);
 	}
 	if (rc == STATE_OK)
@@ -1650,7 +1848,7 @@ static int
 pg_attempt_set_pid(struct state *st, int64_t run, const char *step, int n,
     int64_t pid, int64_t pgid)
 {
-	PG_WRITE(st, pq_run(st, "UPDATE cutover.attempts SET pid=$5, pgid=$6"
+	PG_WRITE(st, pq_defer(st, "UPDATE cutover.attempts SET pid=$5, pgid=$6"
 	    " WHERE runbook=$1 AND run=$2 AND step=$3 AND n=$4", "RItiII", run,
 	    step, n, pid, pgid));
 }
@@ -1681,7 +1879,7 @@ pg_attempt_finish(struct state *st, int64_t run, const char *step, int n,
 	if (opened < 0)
 		return STATE_ERR;
 	store_step_effects(to, &fx);
-	rc = pq_run(st, "WITH a AS (UPDATE cutover.attempts SET state=$5,"
+	rc = pq_defer(st, "WITH a AS (UPDATE cutover.attempts SET state=$5,"
 	    " ended_at=$6, exit_code=$7, message=$8, output=$9,"
 	    " output_total=$10 WHERE runbook=$1 AND run=$2 AND step=$3"
 	    " AND n=$4)"
@@ -2030,7 +2228,7 @@ static int
 pg_audit_append(struct state *st, const struct audit_row *a)
 {
 	struct store *s = st->store;
-	int rc = pq_run(st,
+	int rc = pq_defer(st,
 	              "INSERT INTO cutover.audit(runbook, id, at, run, step,"
 	              " operator, os_user, action, details, prev, hash)"
 	              " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
