@@ -17,6 +17,20 @@
  * row locked FOR SHARE: a driver that lost its lease can never commit again
  * once another has taken over (STATE_CONFLICT, "fenced: ..."). The age of a
  * lease is measured by the server's clock, the same for every machine.
+ *
+ * Round trips are what a step costs (each one waits for the server): BEGIN,
+ * the lock, the newest audit entry and the lease row go in one (pg_begin);
+ * writes whose result nobody needs (audit entries, an attempt's end, a new
+ * step) are kept with their values quoted in and go with the COMMIT
+ * (pq_defer, pg_commit); statements are prepared once per session.
+ *
+ * Every statement is sent without blocking and waited for at most
+ * PG_IO_TIMEOUT_MS: silence (a cut network, a frozen proxy) counts as a
+ * lost connection. A lost connection is dropped (state_unreachable says
+ * why) and made again for the next statement outside a transaction, then
+ * after a backoff. Commits notify the runbook's channel; a handle that
+ * listens (pg_watch_fd) hears of other connections' commits without a
+ * round trip (pg_notified, pg_changed).
  */
 #include "config.h"
 
