@@ -37,12 +37,14 @@ struct held_outcome {
 	int attempt;
 	int ok;
 	char *msg;
+	int64_t at; /* when it ended (state_now_ms) */
 };
 
 struct engine_held {
 	struct held_outcome *v;
 	size_t n;
 	char *down; /* why the store cannot be reached, or NULL */
+	int64_t at; /* while held_flush writes one: when it ended */
 	struct loop_timer *retry;
 	struct engine_live *live;
 };
@@ -152,6 +154,7 @@ engine_held_add(struct engine *e, struct engine_step *s, int ok,
 	o->attempt = s->attempt;
 	o->ok = ok;
 	o->msg = msg != NULL ? xstrdup(msg) : NULL;
+	o->at = h->at > 0 ? h->at : state_now_ms();
 	engine_changed(e, ENGINE_CHANGED_STATE, s);
 }
 
@@ -226,7 +229,9 @@ held_flush(struct engine *e)
 		    held_written(e, &v[i]))
 			v[i].s->phase = PH_IDLE; /* engine_reload reads it */
 		else if (!e->lost_lease) {
+			state_set_time(e->st, e->held->at = v[i].at);
 			engine_finish_again(e, v[i].s, v[i].ok, v[i].msg);
+			state_set_time(e->st, e->held->at = 0);
 			written += e->held->down == NULL && !e->lost_lease;
 		}
 		free(v[i].msg);

@@ -1886,7 +1886,7 @@ pg_attempt_finish(struct state *st, int64_t run, const char *step, int n,
     const char *astate, int exit_code, const char *message, const char *out,
     size_t len, int64_t total, enum step_state to)
 {
-	int64_t now = state_now_ms();
+	int64_t now = store_now_ms(st); /* a held outcome: when it was */
 	struct step_effects fx;
 	int opened = store_tx_enter(st), rc;
 

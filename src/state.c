@@ -353,6 +353,18 @@ state_unreachable(struct state *st)
 	return st->ops->unreachable != NULL ? st->ops->unreachable(st) : NULL;
 }
 
+void
+state_set_time(struct state *st, int64_t ms)
+{
+	st->at_ms = ms;
+}
+
+int64_t
+store_now_ms(struct state *st)
+{
+	return st->at_ms > 0 ? st->at_ms : state_now_ms();
+}
+
 int
 state_reconnect(struct state *st)
 {

@@ -399,5 +399,9 @@ int state_notified(struct state *);
  */
 const char *state_unreachable(struct state *);
 int state_reconnect(struct state *);
+/* The time (epoch ms) an attempt's end written from now on records, in a
+ * store that can be unreachable: when its outcome was held, not when it
+ * could be written. 0: now again. */
+void state_set_time(struct state *, int64_t ms);
 
 #endif

@@ -65,6 +65,7 @@ struct state {
 	int clock_noted;   /* a clock-behind entry was made */
 	char *gone;        /* why the file is no longer the one at path */
 	char *warning;     /* what a reader should know (state_warning) */
+	int64_t at_ms;     /* state_set_time's, or 0: now (store_now_ms) */
 };
 
 struct store_ops {
@@ -232,6 +233,10 @@ int store_audit_attempt_end(struct state *, int64_t run, const char *step,
 /* The audit entry of a reconcile result stored with a step: its SHA-256. */
 int store_audit_result(struct state *, int64_t run, const char *step,
     const char *json);
+/* The time a write records: state_set_time's, else now. A store that can
+ * be unreachable (whose outcomes a driver may hold) records an attempt's
+ * end with it. */
+int64_t store_now_ms(struct state *);
 /* ISO text of epoch ms (a new string), or NULL when ms < 0. */
 char *store_time_text(int64_t ms);
 /* The kind called name; ATT_RUN if none is. */

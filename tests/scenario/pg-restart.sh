@@ -79,11 +79,16 @@ check "headless: nothing new started while the store was down" \
 	test "$(tail -1 "$LEDGER")" = "hl long"
 contains "$T/hl.err" "STATE STORE UNREACHABLE"
 kill -0 $drv 2>/dev/null && ok || fail "the driver gave up while the store was down"
+up_at=$(date +%s%3N)
 pg_up || fail "PostgreSQL did not start again"
 wait $drv
 rc=$?
 [ $rc = 0 ] && ok || { fail "headless driver exit $rc"; cat "$T/hl.err" >&2; }
 contains "$T/hl.out" "state store reachable again: 1 held outcome written"
+ended=$(pg_psql "SELECT ended_at FROM cutover.attempts WHERE runbook = 'hl'
+    AND step = 'long'")
+[ -n "$ended" ] && [ "$ended" -lt "$up_at" ] && ok ||
+	fail "the held outcome records when it was written ($ended), not when it ended (before $up_at)"
 after hl
 
 # --- 2. console: the header says so
