@@ -1135,7 +1135,7 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 	char *out, *note = NULL, d[32];
 	size_t len;
 	int stop = e->stopping || ok < 0; /* ok < 0: outcome unknown */
-	int given = ok, tries = s->tries_left;
+	int given = ok, tries = s->tries_left, owned;
 
 	if (engine_held_take(e, s, ok, msg))
 		return; /* the store is down: written when it is back */
@@ -1162,7 +1162,7 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 	out = outbuf_render(&s->out, &len);
 	if (msg != NULL)
 		note = outbuf_redact(e->secrets, msg);
-	if (engine_own(e) != 0 ||
+	if ((owned = engine_own(e) == 0) == 0 ||
 	    engine_commit(e, state_attempt_finish(e->st, e->run.id, s->def->id,
 	        s->attempt, astate, s->exit_code, note, out, len, s->out.total,
 	        to)) != STATE_OK) {
@@ -1173,7 +1173,7 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 			engine_held_add(e, s, given, msg);
 			return;
 		}
-		if (!e->lost_lease)
+		if (owned && !e->lost_lease)
 			fatalx(EXIT_CONFLICT, "cannot record the outcome of "
 			    "%s: %s", s->def->id, state_error(e->st));
 		/* Taken over: the new driver owns this attempt now. */
