@@ -1,8 +1,10 @@
 /*
  * cmd-watch.c - `cutover watch RUNBOOK`: the console, read-only, for the
  * war-room screen. It takes no lease, so it runs beside the driver; it
- * looks for changes in the state file a few times a second, and moves on
- * to a new run when one starts (unless --run names one).
+ * looks for changes in the state file a few times a second (on
+ * PostgreSQL it is told of each commit at once: engine_live_watch, from
+ * ui.c), and moves on to a new run when one starts (unless --run names
+ * one).
  */
 #include "config.h"
 
@@ -24,8 +26,9 @@ const struct cmd_entry cmd_watch_entry = {
 	.summary = "the console, read-only, for war-room screens",
 	.help = "Show the run as the console does, without driving it: no "
 		"lease is\n"
-		"taken, so it runs beside the driver. It follows new runs "
-		"unless --run\n"
+		"taken, so it runs beside the driver (on PostgreSQL it redraws "
+		"at once\n"
+		"after every commit). It follows new runs unless --run\n"
 		"names one. Needs a terminal.\n"
 		"\n"
 		"  --run N   show run N and stay on it\n",

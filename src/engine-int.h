@@ -71,6 +71,7 @@ struct engine {
 	char *rollback_entity; /* engine_rollback_entity's, or NULL */
 	unsigned char *lane_busy; /* [entity * nphases + phase]: running */
 	size_t *phase_busy;       /* [phase]: entities running in it */
+	struct engine_held *held; /* the store's connection (engine-held.c) */
 };
 
 #define DONE_MASK \
@@ -138,5 +139,31 @@ int engine_is_approver(struct engine *, struct engine_step *);
 int engine_in_role(struct engine *, const char *role);
 /* May the current operator roll back (settings.rollback_roles)? */
 int engine_may_roll_back(struct engine *);
+
+/*
+ * engine-held.c: the driver while its store cannot be reached, and the
+ * live notice of other processes' commits in its loop. init (from
+ * engine_loop_init) and free; blocked: start nothing new (the store is
+ * down, or outcomes are held); count: outcomes held; check: after a
+ * failed write, is the store unreachable (1; said once, and retried)?
+ * take: engine_finish's first call, holding the outcome behind others or
+ * while down (1 if held); add: hold it after a write that failed because
+ * the store is down; foreign: a failed verify after an interruption of
+ * another machine's local command waits for a person (1) instead of
+ * running the step again.
+ */
+void engine_held_init(struct engine *);
+void engine_held_free(struct engine *);
+int engine_held_blocked(struct engine *);
+size_t engine_held_count(struct engine *);
+int engine_held_check(struct engine *);
+int engine_held_take(struct engine *, struct engine_step *, int ok,
+    const char *msg);
+void engine_held_add(struct engine *, struct engine_step *, int ok,
+    const char *msg);
+int engine_held_foreign(struct engine *, struct engine_step *);
+/* Record an outcome held while the store was down (engine_finish). */
+void engine_finish_again(struct engine *, struct engine_step *, int ok,
+    const char *msg);
 
 #endif

@@ -236,7 +236,7 @@ engine_driving(struct engine *e)
 int
 engine_running(struct engine *e)
 {
-	return e->nrunning;
+	return e->nrunning + (int)engine_held_count(e);
 }
 
 int
@@ -804,6 +804,7 @@ engine_close(struct engine *e)
 	if (e->driving)
 		state_lease_release(e->st, e->run.id);
 	step_kind_shutdown();
+	engine_held_free(e);
 	if (e->loop != NULL)
 		loop_free(e->loop);
 	expand_free_list(e->secrets);
@@ -883,7 +884,7 @@ engine_schedule(struct engine *e)
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];
 		if (!e->wanted[i] || s->ex != NULL || e->halted || e->stopping ||
-		    e->unrenewed)
+		    e->unrenewed || engine_held_blocked(e))
 			continue;
 		/* A kill between a lane's failure and its exclusion: now. */
 		if (s->state == ST_FAILED && s->entity != NULL)
@@ -1258,7 +1259,10 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 	char *out, *note = NULL, d[32];
 	size_t len;
 	int stop = e->stopping || ok < 0; /* ok < 0: outcome unknown */
+	int given = ok, tries = s->tries_left, owned;
 
+	if (engine_held_take(e, s, ok, msg))
+		return; /* the store is down: written when it is back */
 	ok = ok > 0;
 	if (s->kind == ATT_ROLLBACK)
 		to = ok ? ST_ROLLED_BACK : stop ? ST_AWAITING
@@ -1269,7 +1273,7 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 		to = ST_INTERRUPTED;
 		astate = "interrupted";
 	} else if (s->kind == ATT_VERIFY)
-		to = ST_PENDING;
+		to = engine_held_foreign(e, s) ? ST_AWAITING : ST_PENDING;
 	else if (--s->tries_left > 0)
 		to = ST_PENDING;
 	else
@@ -1282,18 +1286,24 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 	out = outbuf_render(&s->out, &len);
 	if (msg != NULL)
 		note = outbuf_redact(e->secrets, msg);
-	if (engine_own(e) != 0) {
-		/* Taken over: the new driver owns this attempt now. */
+	if ((owned = engine_own(e) == 0) == 0 ||
+	    engine_commit(e, state_attempt_finish(e->st, e->run.id, s->id,
+	        s->attempt, astate, s->exit_code, note, out, len, s->out.total,
+	        to)) != STATE_OK) {
 		free(out);
 		free(note);
+		if (!e->lost_lease && engine_held_check(e)) {
+			s->tries_left = tries; /* held: decided again later */
+			engine_held_add(e, s, given, msg);
+			return;
+		}
+		if (owned && !e->lost_lease)
+			fatalx(EXIT_CONFLICT, "cannot record the outcome of "
+			    "%s: %s", s->id, state_error(e->st));
+		/* Taken over: the new driver owns this attempt now. */
 		s->phase = PH_IDLE;
 		return;
 	}
-	if (engine_commit(e, state_attempt_finish(e->st, e->run.id, s->id,
-	        s->attempt, astate, s->exit_code, note, out, len, s->out.total,
-	        to)) != STATE_OK)
-		fatalx(EXIT_CONFLICT, "cannot record the outcome of %s: %s",
-		    s->id, state_error(e->st));
 	free(out);
 	s->state = to;
 	s->phase = PH_IDLE;
@@ -1312,7 +1322,8 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 	} else {
 		s->not_before = 0;
 		s->tries_left = 0;
-		s->undo = (to == ST_AWAITING || to == ST_ROLLBACK_FAILED);
+		s->undo = s->kind == ATT_ROLLBACK &&
+		    (to == ST_AWAITING || to == ST_ROLLBACK_FAILED);
 		if ((to == ST_FAILED || to == ST_ROLLBACK_FAILED) &&
 		    s->entity == NULL)
 			e->halted = 1;
@@ -1323,12 +1334,19 @@ engine_finish(struct engine *e, struct engine_step *s, int ok,
 	}
 }
 
+void
+engine_finish_again(struct engine *e, struct engine_step *s, int ok,
+    const char *msg)
+{
+	engine_finish(e, s, ok, msg);
+}
+
 int
 engine_busy(struct engine *e)
 {
 	size_t i;
 
-	if (e->nrunning > 0)
+	if (e->nrunning > 0 || engine_held_count(e) > 0)
 		return 1;
 	if (e->halted || e->stopping)
 		return 0;
@@ -1381,6 +1399,8 @@ engine_own(struct engine *e)
 	if ((rc = state_begin(e->st)) != STATE_OK) {
 		if (rc == STATE_GONE) /* the state file was deleted */
 			engine_lost(e);
+		else
+			engine_held_check(e); /* the store unreachable? */
 		return -1;
 	}
 	if (!e->driving)
@@ -1391,6 +1411,8 @@ engine_own(struct engine *e)
 	state_rollback(e->st);
 	if (rc == STATE_CONFLICT)
 		engine_lost(e);
+	else
+		engine_held_check(e);
 	return -1;
 }
 
@@ -1398,11 +1420,12 @@ engine_own(struct engine *e)
 int
 engine_commit(struct engine *e, int rc)
 {
-	if (rc != STATE_OK) {
+	if (rc != STATE_OK)
 		state_rollback(e->st);
+	else if ((rc = state_commit(e->st)) == STATE_OK)
 		return rc;
-	}
-	return state_commit(e->st);
+	engine_held_check(e); /* the store unreachable? */
+	return rc;
 }
 
 static void
@@ -1586,6 +1609,7 @@ engine_loop_init(struct engine *e)
 	    e);
 	e->poll = loop_timer_add(e->loop, ENGINE_POLL_MS, on_poll, e);
 	e->flush = loop_timer_add(e->loop, ENGINE_FLUSH_MS, on_flush, e);
+	engine_held_init(e); /* before engine_before_poll: news first */
 	loop_before_poll(e->loop, engine_before_poll, e);
 }
 

@@ -237,6 +237,21 @@ void engine_evidence_sha(struct engine *, struct engine_step *cp,
     char out[65]);
 
 /*
+ * Why the driver's state store cannot be reached now (STATE STORE
+ * UNREACHABLE: nothing new starts, outcomes are held), or NULL.
+ */
+const char *engine_store_down(struct engine *);
+/*
+ * Hear other processes' commits at once on loop (engine-live.c): fn(arg)
+ * is called when one may have come, and calls state_changed itself to
+ * know. A store that cannot notify (a state file) is not watched: poll
+ * it. A driving engine watches its own loop already.
+ */
+struct engine_live *engine_live_watch(struct engine *, struct loop *,
+    void (*fn)(void *), void *arg);
+void engine_live_stop(struct engine_live *);
+
+/*
  * What a person may do to a step (engine-lifecycle.c holds the table).
  * Front ends ask engine_may before they prompt for anything.
  */

@@ -17,6 +17,20 @@
  * row locked FOR SHARE: a driver that lost its lease can never commit again
  * once another has taken over (STATE_CONFLICT, "fenced: ..."). The age of a
  * lease is measured by the server's clock, the same for every machine.
+ *
+ * Round trips are what a step costs (each one waits for the server): BEGIN,
+ * the lock, the newest audit entry and the lease row go in one (pg_begin);
+ * writes whose result nobody needs (audit entries, an attempt's end, a new
+ * step) are kept with their values quoted in and go with the COMMIT
+ * (pq_defer, pg_commit); statements are prepared once per session.
+ *
+ * Every statement is sent without blocking and waited for at most
+ * PG_IO_TIMEOUT_MS: silence (a cut network, a frozen proxy) counts as a
+ * lost connection. A lost connection is dropped (state_unreachable says
+ * why) and made again for the next statement outside a transaction, then
+ * after a backoff. Commits notify the runbook's channel; a handle that
+ * listens (pg_watch_fd) hears of other connections' commits without a
+ * round trip (pg_notified, pg_changed).
  */
 #include "config.h"
 
@@ -30,6 +44,7 @@
 
 #include <libpq-fe.h>
 
+#include "buf.h"
 #include "outbuf.h"
 #include "pg.h"
 #include "state.h"
@@ -39,11 +54,34 @@
 #define PG_MAXP 16          /* parameters of one statement */
 #define PG_BYTEA_OID 17     /* pg_type.oid of bytea */
 #define PG_LOCK_SCHEMA 7301 /* advisory lock key of schema migrations */
-#define PG_IDLE_TX_TIMEOUT "20s" /* a frozen client's lock is let go */
+#define PG_IDLE_TX_TIMEOUT "5s" /* a frozen client's lock is let go */
+#define PG_IO_TIMEOUT_MS 10000 /* no answer this long: unreachable */
+#define PG_RECONNECT_TIMEOUT "2" /* seconds a reconnection may take */
+#define PG_BACKOFF_MIN_MS 250 /* first wait before connecting again */
+#define PG_BACKOFF_MAX_MS 4000
+#define PG_DEFER_MAX 8 /* writes kept for the COMMIT at most */
+#define PG_STMT_MAX 64 /* statements prepared in a session at most */
 #define PG_CHANNEL "cutover." /* and md5(runbook): NOTIFY at each commit */
 
 struct store {
-	PGconn *conn;
+	PGconn *conn;      /* NULL while the server cannot be reached */
+	char *conninfo;    /* to connect again */
+	char *down;        /* why the server cannot be reached, or NULL */
+	int64_t next_try;  /* state_now_ms() before which no reconnection */
+	int backoff_ms;    /* the wait after the next failed one */
+	int pending;       /* another connection's commit was notified */
+	int missed;        /* reconnected: notifications may have been lost */
+	int durable;       /* commits wait for the disk (set_durable) */
+	int fence_ok;      /* the lease was found this handle's in this tx */
+	char *fenced_by;   /* who took over, for messages, or NULL */
+	int last_ok;       /* last_* hold the newest audit entry in this tx */
+	int64_t last_id;
+	char *last_hash, *last_at;
+	struct buf deferred; /* writes sent with COMMIT (pq_defer) */
+	char *stmt[PG_STMT_MAX]; /* statements prepared in this session */
+	char stmt_name[PG_STMT_MAX][16];
+	int nstmt;
+	int ndeferred;
 	int64_t serial;    /* the runbook's change count, as last seen */
 	int64_t lease_run; /* run whose lease this handle took, or 0 */
 	int64_t token;     /* its fencing token (0: none) */
@@ -126,6 +164,25 @@ static int pq_fail_res(struct state *, const char *, const PGresult *);
 static PGresult *pq_vexec(struct state *, const char *, const char *,
     va_list);
 static int pg_reconnect(struct state *);
+static PGresult *pq_timed(struct state *, const char *, int,
+    const char *const *, const int *, const int *);
+static PGresult *pq_collect(struct state *);
+static const char *pq_prepared(struct state *, const char *);
+static void pq_prepared_forget(struct store *);
+static int pq_results(struct state *, PGresult **, int);
+static void pq_clear_all(PGresult **, int);
+static int pq_batch(struct state *, const char *, PGresult **, int);
+static int pq_params(struct state *, const char *, const char *, va_list,
+    const char **, int *, int *, char (*)[24]);
+static int pq_defer(struct state *, const char *, const char *, ...);
+static int pq_defer_flush(struct state *);
+static char *state_array(unsigned);
+static char *pg_literal(struct state *, const char *);
+static char *pg_bytea_literal(struct state *, const char *, size_t);
+static int pg_fence_row(struct state *, const PGresult *);
+static int pg_begin_once(struct state *);
+static void pg_tx_end(struct state *);
+static void pg_drop(struct state *, const char *);
 static int pg_session_user(struct state *);
 static int pg_tx(struct state *, const char *);
 static PGresult *pq_query(struct state *, const char *, const char *, ...);
@@ -136,12 +193,11 @@ static int col_index(const PGresult *, const char *);
 static char *col_text(const PGresult *, int, const char *);
 static int64_t col_int(const PGresult *, int, const char *, int64_t);
 static char *pg_shown(const char *);
-static PGconn *pg_connect(const char *);
+static PGconn *pg_connect(const char *, const char *);
 static int pg_schema(struct state *, int);
 static int schema_version(struct state *, int *, int *);
 static int schema_migrate(struct state *, int);
 static int pg_fence(struct state *);
-static int pg_bump(struct state *);
 static int pg_need_runbook(struct state *);
 static int pg_session(struct state *);
 static void pg_notice_drop(void *, const char *);
@@ -150,9 +206,11 @@ static char *pg_redacted(const char *, const char *, ...)
 static int pg_serial(struct state *, int64_t *);
 static int pg_listen(struct state *);
 static int pg_notified(struct state *);
+static int pg_watch_fd(struct state *);
+static const char *pg_unreachable(struct state *);
+static int pg_reconnect_now(struct state *);
 static int pg_wait(struct state *, int);
 static int step_in(struct state *, int64_t, const char *, unsigned);
-static int step_undoing(struct state *, int64_t, const char *);
 static void run_info_fill(const PGresult *, int, struct run_info *);
 static void step_row_fill(const PGresult *, int, struct step_row *);
 static void attempt_row_fill(const PGresult *, int, struct attempt_row *);
@@ -164,7 +222,6 @@ static void copy_row_clear(struct state_row *);
 static char *copy_insert_sql(struct state *, int, const struct state_row *,
     int *);
 static int run_one(PGresult *, struct run_info *);
-static int attempt_next(struct state *, int64_t, const char *, int *);
 static void audit_row_fill(const PGresult *, int, struct audit_row *);
 static void audit_row_clear(struct audit_row *);
 static int pg_open(struct state *, const char *, int, char **);
@@ -272,10 +329,34 @@ static PGresult *
 pq_vexec(struct state *st, const char *sql, const char *fmt, va_list ap)
 {
 	const char *v[PG_MAXP];
-	int len[PG_MAXP], bin[PG_MAXP], n = 0;
+	int len[PG_MAXP], bin[PG_MAXP], n;
 	char num[PG_MAXP][24];
 	PGresult *res;
+
+	n = pq_params(st, sql, fmt, ap, v, len, bin, num);
+	res = pq_timed(st, sql, n, v, len, bin);
+	if (res == NULL && pg_reconnect(st) == 0)
+		res = pq_timed(st, sql, n, v, len, bin);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	if (res == NULL)
+		store_fail(st, "database: %s", st->store->down != NULL
+		        ? st->store->down : "no connection");
+	else
+		pq_fail_res(st, "database", res);
+	PQclear(res);
+	return NULL;
+}
+
+/* The parameters of sql as fmt says (see pq_vexec) into v, len and bin
+ * (num holds numbers' text); how many. */
+static int
+pq_params(struct state *st, const char *sql, const char *fmt, va_list ap,
+    const char **v, int *len, int *bin, char (*num)[24])
+{
 	const char *p;
+	int n = 0;
 
 	for (p = fmt; *p != '\0'; p++, n++) {
 		if (n == PG_MAXP)
@@ -289,11 +370,11 @@ pq_vexec(struct state *st, const char *sql, const char *fmt, va_list ap)
 			v[n] = va_arg(ap, const char *);
 			break;
 		case 'i':
-			snprintf(num[n], sizeof num[n], "%d", va_arg(ap, int));
+			snprintf(num[n], 24, "%d", va_arg(ap, int));
 			v[n] = num[n];
 			break;
 		case 'I':
-			snprintf(num[n], sizeof num[n], "%lld",
+			snprintf(num[n], 24, "%lld",
 			    (long long)va_arg(ap, int64_t));
 			v[n] = num[n];
 			break;
@@ -308,40 +389,341 @@ pq_vexec(struct state *st, const char *sql, const char *fmt, va_list ap)
 			fatalx(1, "state: bind type %c in %s", *p, sql);
 		}
 	}
-	res = PQexecParams(st->store->conn, sql, n, NULL, v, len, bin, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK && pg_reconnect(st) == 0) {
-		PQclear(res);
-		res = PQexecParams(st->store->conn, sql, n, NULL, v, len, bin,
-		    0);
-	}
-	if (PQresultStatus(res) == PGRES_COMMAND_OK ||
-	    PQresultStatus(res) == PGRES_TUPLES_OK)
-		return res;
-	pq_fail_res(st, "database", res);
-	PQclear(res);
-	return NULL;
+	return n;
 }
 
 /*
- * The connection broke outside a transaction (the server restarted, the
- * network came back): connect again, once, so that the statement can be
- * sent again. Never inside a transaction, whose work is lost with the
- * session. The lease's token is the store's, not the session's: fencing
- * holds across. 0 when connected again.
+ * A write whose result nobody waits for, inside a transaction: kept, with
+ * its parameters quoted into it, and sent with the COMMIT (pg_commit), in
+ * the same round trip; its failure is the commit's. Outside a transaction
+ * it runs at once.
+ */
+static int
+pq_defer(struct state *st, const char *sql, const char *fmt, ...)
+{
+	struct store *s = st->store;
+	const char *v[PG_MAXP];
+	int len[PG_MAXP], bin[PG_MAXP], n, i;
+	char num[PG_MAXP][24], *lit[PG_MAXP];
+	const char *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (!s->tx || s->conn == NULL) {
+		PGresult *res = pq_vexec(st, sql, fmt, ap);
+
+		va_end(ap);
+		PQclear(res);
+		return res != NULL ? STATE_OK : STATE_ERR;
+	}
+	n = pq_params(st, sql, fmt, ap, v, len, bin, num);
+	va_end(ap);
+	for (i = 0; i < n; i++)
+		lit[i] = bin[i] ? pg_bytea_literal(st, v[i], (size_t)len[i])
+		    : v[i] != NULL ? pg_literal(st, v[i]) : xstrdup("NULL");
+	for (p = sql; *p != '\0'; p++) {
+		if (*p == '$' && p[1] >= '1' && p[1] <= '9') {
+			i = (int)strtol(p + 1, (char **)&p, 10) - 1;
+			p--;
+			buf_adds(&s->deferred, i < n && lit[i] != NULL ? lit[i]
+			                                              : "NULL");
+		} else
+			buf_addc(&s->deferred, *p);
+	}
+	buf_adds(&s->deferred, "; ");
+	for (i = 0; i < n; i++)
+		free(lit[i]);
+	if (++s->ndeferred < PG_DEFER_MAX)
+		return STATE_OK;
+	return pq_defer_flush(st);
+}
+
+/* Send the kept writes now (PG_DEFER_MAX of them wait). */
+static int
+pq_defer_flush(struct state *st)
+{
+	struct store *s = st->store;
+	PGresult *v[PG_DEFER_MAX];
+	char *sql = buf_steal(&s->deferred);
+	int n, i, rc = STATE_OK;
+
+	s->ndeferred = 0;
+	n = pq_batch(st, sql, v, PG_DEFER_MAX);
+	free(sql);
+	if (n < 0)
+		return STATE_ERR;
+	for (i = 0; i < n && rc == STATE_OK; i++) {
+		if (PQresultStatus(v[i]) != PGRES_COMMAND_OK &&
+		    PQresultStatus(v[i]) != PGRES_TUPLES_OK)
+			rc = pq_fail_res(st, "database", v[i]);
+	}
+	pq_clear_all(v, n);
+	return rc;
+}
+
+/*
+ * Send one statement and wait for its result, at most PG_IO_TIMEOUT_MS: a
+ * server that does not answer (a network cut, a frozen proxy) is as
+ * unreachable as one that refuses. The result, or NULL when the
+ * connection is lost (pg_drop says why).
+ */
+static PGresult *
+pq_timed(struct state *st, const char *sql, int n, const char *const *v,
+    const int *len, const int *bin)
+{
+	struct store *s = st->store;
+	const char *name;
+	int sent;
+
+	if (s->conn == NULL)
+		return NULL;
+	if ((name = pq_prepared(st, sql)) != NULL)
+		sent = PQsendQueryPrepared(s->conn, name, n, v, len, bin, 0);
+	else if (s->conn == NULL)
+		return NULL;
+	else
+		sent = PQsendQueryParams(s->conn, sql, n, NULL, v, len, bin, 0);
+	if (!sent) {
+		pg_drop(st, PQerrorMessage(s->conn));
+		return NULL;
+	}
+	return pq_collect(st);
+}
+
+/*
+ * The name of sql prepared in this session (the server parses and plans
+ * it once), preparing it on first use, or NULL: the session keeps
+ * PG_STMT_MAX at most, and one that cannot be prepared (inside a
+ * failed transaction) runs unprepared.
+ */
+static const char *
+pq_prepared(struct state *st, const char *sql)
+{
+	struct store *s = st->store;
+	PGresult *res;
+	int i;
+
+	for (i = 0; i < s->nstmt; i++) {
+		if (strcmp(s->stmt[i], sql) == 0)
+			return s->stmt_name[i];
+	}
+	if (s->nstmt == PG_STMT_MAX)
+		return NULL;
+	snprintf(s->stmt_name[i], sizeof s->stmt_name[i], "cutover%d", i);
+	if (!PQsendPrepare(s->conn, s->stmt_name[i], sql, 0, NULL)) {
+		pg_drop(st, PQerrorMessage(s->conn));
+		return NULL;
+	}
+	res = pq_collect(st);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return NULL;
+	}
+	PQclear(res);
+	s->stmt[s->nstmt++] = xstrdup(sql);
+	return s->stmt_name[i];
+}
+
+/* The session ended: its prepared statements with it. */
+static void
+pq_prepared_forget(struct store *s)
+{
+	int i;
+
+	for (i = 0; i < s->nstmt; i++)
+		free(s->stmt[i]);
+	s->nstmt = 0;
+}
+
+/* The result of what was sent (the first failure, else the last), or
+ * NULL when the connection broke or no answer came in time. */
+static PGresult *
+pq_collect(struct state *st)
+{
+	PGresult *v[PG_MAXP], *keep = NULL;
+	int n = pq_results(st, v, PG_MAXP), i;
+
+	for (i = 0; i < n; i++) {
+		if (keep == NULL || PQresultStatus(keep) == PGRES_COMMAND_OK ||
+		    PQresultStatus(keep) == PGRES_TUPLES_OK) {
+			PQclear(keep);
+			keep = v[i];
+		} else
+			PQclear(v[i]);
+	}
+	return n < 0 ? NULL : keep;
+}
+
+/*
+ * The results of what was sent, in order, into v (at most max; the rest
+ * are dropped): how many, or -1 when the connection broke or no answer
+ * came within PG_IO_TIMEOUT_MS (the connection is then dropped).
+ */
+static int
+pq_results(struct state *st, PGresult **v, int max)
+{
+	PGconn *c = st->store->conn;
+	int64_t end = state_now_ms() + PG_IO_TIMEOUT_MS, left;
+	struct pollfd p;
+	PGresult *res;
+	int f, n = 0;
+
+	for (;;) {
+		if ((f = PQflush(c)) < 0)
+			break;
+		if (f == 0 && !PQisBusy(c)) {
+			if ((res = PQgetResult(c)) == NULL)
+				break;
+			if (n < max)
+				v[n++] = res;
+			else
+				PQclear(res);
+			continue;
+		}
+		if ((left = end - state_now_ms()) <= 0) {
+			pq_clear_all(v, n);
+			pg_drop(st, "no answer within 10s");
+			return -1;
+		}
+		p.fd = PQsocket(c);
+		p.events = (short)(POLLIN | (f == 1 ? POLLOUT : 0));
+		p.revents = 0;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			break;
+		if ((p.revents & (POLLIN | POLLERR | POLLHUP)) &&
+		    !PQconsumeInput(c))
+			break;
+	}
+	if (PQstatus(c) != CONNECTION_BAD)
+		return n;
+	pq_clear_all(v, n);
+	pg_drop(st, PQerrorMessage(c));
+	return -1;
+}
+
+static void
+pq_clear_all(PGresult **v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		PQclear(v[i]);
+}
+
+/*
+ * Send statements with no parameters (values are quoted into them with
+ * pg_literal) in one round trip, and keep their results in v: how many,
+ * or -1 (connection lost, st's error set). Each statement sees what the
+ * ones before it did, as if sent one by one.
+ */
+static int
+pq_batch(struct state *st, const char *sql, PGresult **v, int max)
+{
+	int n;
+
+	if (st->store->conn == NULL ||
+	    !PQsendQuery(st->store->conn, sql)) {
+		if (st->store->conn != NULL)
+			pg_drop(st, PQerrorMessage(st->store->conn));
+		n = -1;
+	} else
+		n = pq_results(st, v, max);
+	if (n < 0)
+		store_fail(st, "database: %s", st->store->down != NULL
+		        ? st->store->down : "no connection");
+	return n;
+}
+
+/* Bytes as an SQL literal of type bytea (a new string), or NULL. */
+static char *
+pg_bytea_literal(struct state *st, const char *p, size_t len)
+{
+	unsigned char *q;
+	size_t n;
+	char *out;
+
+	if (st->store->conn == NULL ||
+	    (q = PQescapeByteaConn(st->store->conn, (const unsigned char *)p,
+	         len, &n)) == NULL)
+		return NULL;
+	out = xprintf("'%s'::bytea", (char *)q);
+	PQfreemem(q);
+	return out;
+}
+
+/* text as an SQL literal, for pq_batch (a new string), or NULL. */
+static char *
+pg_literal(struct state *st, const char *text)
+{
+	char *q, *out;
+
+	if (st->store->conn == NULL || (q = PQescapeLiteral(st->store->conn,
+	                                      text, strlen(text))) == NULL)
+		return NULL;
+	out = xstrdup(q);
+	PQfreemem(q);
+	return out;
+}
+
+/*
+ * The connection is lost (why: libpq's words, or ours): close it. What a
+ * transaction did is lost with the session (its statements fail until
+ * the caller ends it, and only then may a new session start); the lease's token is the
+ * store's, not the session's, so fencing holds across. The next call
+ * connects again at once, later ones after a growing wait.
+ */
+static void
+pg_drop(struct state *st, const char *why)
+{
+	struct store *s = st->store;
+	char *line = pg_first_line(why != NULL && *why ? why
+	                                               : "connection lost");
+
+	free(s->down);
+	xasprintf(&s->down, "%s unreachable: %s", s->shown, line);
+	free(line);
+	PQfinish(s->conn);
+	s->conn = NULL; /* a transaction under way fails to its end */
+	pq_prepared_forget(s);
+	s->listening = 0;
+	s->fence_ok = s->last_ok = 0;
+	s->missed = 1;
+	if (s->backoff_ms == 0)
+		s->next_try = 0;
+}
+
+/*
+ * Connect again if the connection was lost, outside a transaction and not
+ * before the backoff allows (PG_BACKOFF_MIN_MS, doubling to
+ * PG_BACKOFF_MAX_MS while it fails). 0 when connected.
  */
 static int
 pg_reconnect(struct state *st)
 {
 	struct store *s = st->store;
+	char *why;
 
-	if (s->tx || PQstatus(s->conn) != CONNECTION_BAD)
+	if (s->conn != NULL && PQstatus(s->conn) == CONNECTION_BAD)
+		pg_drop(st, PQerrorMessage(s->conn));
+	if (s->conn != NULL)
+		return 0;
+	if (s->tx || state_now_ms() < s->next_try)
 		return -1;
-	PQreset(s->conn);
-	if (PQstatus(s->conn) != CONNECTION_OK)
-		return -1;
-	s->listening = 0;
-	return pg_session(st) == STATE_OK ? 0 : -1;
+	s->conn = pg_connect(s->conninfo, PG_RECONNECT_TIMEOUT);
+	if (PQstatus(s->conn) == CONNECTION_OK && pg_session(st) == STATE_OK) {
+		free(s->down);
+		s->down = NULL;
+		s->backoff_ms = 0;
+		return 0;
+	}
+	why = xstrdup(PQerrorMessage(s->conn));
+	s->backoff_ms = s->backoff_ms == 0 ? PG_BACKOFF_MIN_MS
+	    : s->backoff_ms * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS
+	    : s->backoff_ms * 2;
+	pg_drop(st, why);
+	s->next_try = state_now_ms() + s->backoff_ms;
+	free(why);
+	return -1;
 }
 
 /* Send BEGIN, COMMIT or ROLLBACK, and keep track of which. */
@@ -356,9 +738,12 @@ pg_tx(struct state *st, const char *what)
 		st->store->tx = rc == STATE_OK;
 		return rc;
 	}
-	res = PQexec(st->store->conn, what);
-	st->store->tx = 0;
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	res = pq_timed(st, what, 0, NULL, NULL, NULL);
+	pg_tx_end(st);
+	if (res == NULL)
+		rc = store_fail(st, "%s: %s", what, st->store->down != NULL
+		        ? st->store->down : "no connection");
+	else if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = pq_fail_res(st, what, res);
 	else if (strcmp(PQcmdStatus(res), what) != 0)
 		rc = store_fail(st, "%s: the transaction was rolled back",
@@ -479,17 +864,18 @@ pg_shown(const char *conninfo)
 }
 
 /*
- * Connect with the store's own settings first (a connect timeout, TCP
+ * Connect with the store's own settings first (a connect timeout in
+ * seconds, TCP
  * keepalives that notice a dead network in about a minute), which the
  * connection string may override.
  */
 static PGconn *
-pg_connect(const char *conninfo)
+pg_connect(const char *conninfo, const char *timeout)
 {
 	static const char *const keys[] = { "connect_timeout", "keepalives",
 		"keepalives_idle", "keepalives_interval", "keepalives_count",
 		"fallback_application_name", "dbname", NULL };
-	const char *values[] = { "10", "1", "30", "10", "3", "cutover",
+	const char *values[] = { timeout, "1", "30", "10", "3", "cutover",
 		conninfo, NULL };
 
 	return PQconnectdbParams(keys, values, 1);
@@ -613,6 +999,10 @@ pg_session(struct state *st)
 	rc = PQresultStatus(res) == PGRES_COMMAND_OK
 	    ? STATE_OK : pq_fail_res(st, "session", res);
 	PQclear(res);
+	/* Statements are sent without blocking and waited for with a time
+	 * limit (pq_timed). */
+	if (rc == STATE_OK && PQsetnonblocking(st->store->conn, 1) != 0)
+		rc = pq_fail(st, "session");
 	return rc;
 }
 
@@ -647,10 +1037,13 @@ pg_open(struct state *st, const char *path, int flags, char **err)
 
 	st->store = s;
 	s->shown = pg_shown(conninfo);
+	s->conninfo = xstrdup(conninfo);
+	s->durable = 1;
 	if (pg_conninfo_password(conninfo, &password, NULL) != 0) {
 		/* libpq's words would quote the string, password and all. */
 		rc = store_fail(st, "not a connection string libpq can read");
-	} else if (PQstatus(s->conn = pg_connect(conninfo)) != CONNECTION_OK)
+	} else if (PQstatus(s->conn = pg_connect(conninfo, "10")) !=
+	    CONNECTION_OK)
 		rc = pq_fail(st, "cannot connect");
 	else
 		rc = pg_session(st);
@@ -698,21 +1091,39 @@ pg_close(struct state *st)
 		return;
 	PQfinish(st->store->conn);
 	free(st->store->shown);
+	free(st->store->conninfo);
+	free(st->store->down);
+	free(st->store->fenced_by);
+	free(st->store->last_hash);
+	free(st->store->last_at);
+	buf_free(&st->store->deferred);
+	pq_prepared_forget(st->store);
 	free(st->store);
 	st->store = NULL;
 }
 
-/* Has another connection committed a change to the runbook's runs? */
+/*
+ * Has another connection committed a change to the runbook's runs? Once
+ * the handle listens (pg_watch_fd, pg_wait), the notifications say so
+ * without a round trip; before, the runbook's change count does.
+ */
 static int
 pg_changed(struct state *st)
 {
+	struct store *s = st->store;
 	int64_t v;
 
+	if (s->listening) {
+		if (!pg_notified(st))
+			return 0;
+		s->pending = s->missed = 0;
+		return 1;
+	}
 	if (pg_serial(st, &v) != STATE_OK)
 		return 0;
-	if (v == st->store->serial)
+	if (v == s->serial)
 		return 0;
-	st->store->serial = v;
+	s->serial = v;
 	return 1;
 }
 
@@ -758,19 +1169,54 @@ pg_listen(struct state *st)
 	return rc;
 }
 
-/* Has a notification of another's commit come? Drains them all. */
+/*
+ * Has a notification of another connection's commit come (or may one
+ * have been missed while the connection was lost)? Reads what arrived
+ * without waiting, and keeps the answer until pg_changed takes it. A
+ * connection found closed is dropped (its socket is watched no more).
+ */
 static int
 pg_notified(struct state *st)
 {
+	struct store *s = st->store;
 	PGnotify *n;
-	int seen = 0;
 
-	while ((n = PQnotifies(st->store->conn)) != NULL) {
-		if (strtoll(n->extra, NULL, 10) != st->store->serial)
-			seen = 1;
+	if (s->conn != NULL && !PQconsumeInput(s->conn))
+		pg_drop(st, PQerrorMessage(s->conn));
+	while (s->conn != NULL && (n = PQnotifies(s->conn)) != NULL) {
+		if (n->be_pid != PQbackendPID(s->conn))
+			s->pending = 1;
 		PQfreemem(n);
 	}
-	return seen;
+	return s->pending || s->missed;
+}
+
+/* The socket to watch for notifications, listening (-1 if none now: the
+ * server cannot be reached, or no runbook was chosen). */
+static int
+pg_watch_fd(struct state *st)
+{
+	if (st->runbook == NULL || pg_reconnect(st) != 0 ||
+	    pg_listen(st) != STATE_OK)
+		return -1;
+	return PQsocket(st->store->conn);
+}
+
+/* Why the server cannot be reached, or NULL. */
+static const char *
+pg_unreachable(struct state *st)
+{
+	return st->store->conn == NULL ? st->store->down : NULL;
+}
+
+/* Connect again now if the backoff allows. */
+static int
+pg_reconnect_now(struct state *st)
+{
+	if (pg_reconnect(st) == 0)
+		return STATE_OK;
+	return store_fail(st, "%s", st->store->down != NULL
+	        ? st->store->down : "not connected");
 }
 
 /*
@@ -787,13 +1233,16 @@ pg_wait(struct state *st, int timeout_ms)
 	if (pg_need_runbook(st) != STATE_OK || pg_listen(st) != STATE_OK ||
 	    pg_serial(st, &v) != STATE_OK)
 		return STATE_ERR;
-	if (v != st->store->serial)
+	if (v != st->store->serial) {
+		st->store->serial = v;
+		st->store->pending = 1; /* pg_changed says so too */
 		return 1;
+	}
 	for (;;) {
-		if (PQconsumeInput(st->store->conn) == 0)
-			return pq_fail(st, "wait");
 		if (pg_notified(st))
 			return 1;
+		if (st->store->conn == NULL)
+			return store_fail(st, "wait: %s", st->store->down);
 		if (state_now_ms() >= end)
 			return 0;
 		p.fd = PQsocket(st->store->conn);
@@ -804,43 +1253,107 @@ pg_wait(struct state *st, int timeout_ms)
 	}
 }
 
+/* Later commits wait for the disk (on) or not: said with the commit
+ * itself (pg_commit), at no cost of its own. */
 static void
 pg_set_durable(struct state *st, int on)
 {
-	pq_run(st, on ? "SET synchronous_commit = on"
-	              : "SET synchronous_commit = off", "");
+	st->store->durable = on != 0;
 }
 
-/* BEGIN, and wait for the runbook's write lock. */
+/* A transaction ended (or was lost): what was known inside it is not. */
+static void
+pg_tx_end(struct state *st)
+{
+	struct store *s = st->store;
+
+	s->tx = s->fence_ok = s->last_ok = 0;
+	buf_free(&s->deferred);
+	s->ndeferred = 0;
+	free(s->last_hash);
+	free(s->last_at);
+	s->last_hash = s->last_at = NULL;
+}
+
+/*
+ * BEGIN, wait for the runbook's write lock, then read the newest audit
+ * entry (kept for state.c, pg_audit_last) and, for a driver, its lease row
+ * locked FOR SHARE (pg_fence_row): one round trip, each statement seeing
+ * what the ones before did.
+ */
 static int
 pg_begin(struct state *st)
 {
+	int rc;
+
 	if (pg_need_runbook(st) != STATE_OK)
 		return STATE_ERR;
-	if (pg_tx(st, "BEGIN") != STATE_OK)
+	rc = pg_begin_once(st);
+	/* A connection found lost (the server restarted meanwhile) is made
+	 * again, once, as for any statement. */
+	if (rc != STATE_OK && !st->store->tx && st->store->conn == NULL &&
+	    pg_reconnect(st) == 0)
+		rc = pg_begin_once(st);
+	return rc;
+}
+
+static int
+pg_begin_once(struct state *st)
+{
+	struct store *s = st->store;
+	PGresult *v[4];
+	char *rb, *sql, *fence = NULL;
+	int n, ok;
+
+	if (pg_reconnect(st) != 0 || (rb = pg_literal(st, st->runbook)) == NULL)
+		return store_fail(st, "database: %s", s->down != NULL ? s->down
+		        : "no connection");
+	if (s->token != 0 && !s->fenced)
+		fence = xprintf("; SELECT token, host, pid FROM cutover.lease"
+		    " WHERE runbook=%s AND run=%lld FOR SHARE", rb,
+		    (long long)s->lease_run);
+	sql = xprintf("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended("
+	    "%s, 0)); SELECT id, hash, at FROM cutover.audit WHERE runbook=%s"
+	    " ORDER BY id DESC LIMIT 1%s", rb, rb, fence != NULL ? fence : "");
+	free(rb);
+	free(fence);
+	n = pq_batch(st, sql, v, 4);
+	free(sql);
+	if (n < 0)
 		return STATE_ERR;
-	if (pq_run(st, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-	        "R") != STATE_OK) {
-		pg_tx(st, "ROLLBACK");
-		return STATE_ERR;
+	s->tx = n > 0 && PQresultStatus(v[0]) == PGRES_COMMAND_OK;
+	ok = n >= 3 && PQresultStatus(v[n - 1]) == PGRES_TUPLES_OK;
+	if (ok && PQntuples(v[2]) == 1) {
+		s->last_id = col_int(v[2], 0, "id", 0);
+		s->last_hash = col_text(v[2], 0, "hash");
+		s->last_at = col_text(v[2], 0, "at");
 	}
-	return STATE_OK;
+	s->last_ok = ok;
+	if (ok && n == 4)
+		pg_fence_row(st, v[3]);
+	if (!ok)
+		pq_fail_res(st, "BEGIN", n > 0 ? v[n - 1] : NULL);
+	pq_clear_all(v, n);
+	if (!ok && s->tx)
+		pg_tx(st, "ROLLBACK");
+	return ok ? STATE_OK : STATE_ERR;
 }
 
 /*
  * Is the lease this handle took still its own? Checked with the row
  * locked FOR SHARE, so that no takeover can commit before this
- * transaction ends. STATE_CONFLICT (error "fenced: ...") once another
- * driver has taken over; a handle without a lease passes.
+ * transaction ends (once per transaction: pg_begin reads the row).
+ * STATE_CONFLICT (error "fenced: ...") once another driver has taken
+ * over; a handle without a lease passes.
  */
 static int
 pg_fence(struct state *st)
 {
 	struct store *s = st->store;
 	PGresult *res;
-	char *host;
+	int rc;
 
-	if (s->token == 0 && !s->fenced)
+	if ((s->token == 0 && !s->fenced) || (s->fence_ok && s->tx))
 		return STATE_OK;
 	if (!s->fenced) {
 		res = pq_query(st,
@@ -849,68 +1362,95 @@ pg_fence(struct state *st)
 		               "RI", s->lease_run);
 		if (res == NULL)
 			return STATE_ERR;
-		if (PQntuples(res) == 1 &&
-		    col_int(res, 0, "token", 0) == s->token) {
-			PQclear(res);
-			return STATE_OK;
-		}
-		s->fenced = 1;
-		host = PQntuples(res) == 1 ? col_text(res, 0, "host") : NULL;
-		if (host != NULL)
-			store_fail(st, "fenced: another driver (%s, pid %lld) "
-			    "took over run %lld", host,
-			    (long long)col_int(res, 0, "pid", 0),
-			    (long long)s->lease_run);
-		else
-			store_fail(st,
-			           "fenced: another driver took over run %lld",
-			           (long long)s->lease_run);
-		free(host);
+		rc = pg_fence_row(st, res);
 		PQclear(res);
-		return STATE_CONFLICT;
+		if (rc == STATE_OK)
+			return STATE_OK;
 	}
-	store_fail(st, "fenced: another driver took over run %lld",
-	    (long long)s->lease_run);
+	if (s->fenced_by != NULL)
+		store_fail(st, "fenced: another driver (%s) took over run %lld",
+		    s->fenced_by, (long long)s->lease_run);
+	else
+		store_fail(st, "fenced: another driver took over run %lld",
+		    (long long)s->lease_run);
 	return STATE_CONFLICT;
 }
 
-/* Count the change in the runbook's serial (what pg_changed watches),
- * and notify the runbook's channel, which hears of it when it commits. */
+/* Judge the lease row read (token, host, pid): this handle's token sets
+ * fence_ok (inside a transaction), another's fences the handle for good. */
 static int
-pg_bump(struct state *st)
+pg_fence_row(struct state *st, const PGresult *res)
 {
-	PGresult *res;
-	int64_t v;
+	struct store *s = st->store;
+	char *host;
 
-	res = pq_query(
-	    st,
-	    "WITH b AS (INSERT INTO cutover.runbooks(name, serial)"
-	    " VALUES($1, 1) ON CONFLICT(name) DO UPDATE"
-	    " SET serial = cutover.runbooks.serial + 1 RETURNING serial)"
-	    " SELECT serial, pg_notify('" PG_CHANNEL "' || md5($1),"
-	    " serial::text) AS notified FROM b",
-	    "R");
-	if (res == NULL)
-		return STATE_ERR;
-	v = col_int(res, 0, "serial", 0);
-	PQclear(res);
-	if (v == st->store->serial + 1)
-		st->store->serial = v; /* only this change: not another's */
-	return STATE_OK;
+	if (PQntuples(res) == 1 && col_int(res, 0, "token", 0) == s->token) {
+		s->fence_ok = s->tx;
+		return STATE_OK;
+	}
+	s->fenced = 1;
+	free(s->fenced_by);
+	s->fenced_by = NULL;
+	if (PQntuples(res) == 1 && (host = col_text(res, 0, "host")) != NULL) {
+		s->fenced_by = xprintf("%s, pid %lld", host,
+		    (long long)col_int(res, 0, "pid", 0));
+		free(host);
+	}
+	return STATE_CONFLICT;
 }
 
-/* Fence, count the change and COMMIT; roll back when any fails. */
+/*
+ * Fence, then in one round trip: the writes kept for now (pq_defer),
+ * count the change in the runbook's serial (what pg_changed watches),
+ * notify the runbook's channel (heard when this commits), say whether
+ * this commit waits for the disk, and COMMIT. A failure rolls back.
+ */
 static int
 pg_commit(struct state *st)
 {
-	int rc = pg_fence(st);
+	struct store *s = st->store;
+	PGresult *v[PG_DEFER_MAX + 2];
+	char *rb, *sql;
+	int rc = pg_fence(st), n, k = s->ndeferred, i;
+	int64_t serial;
 
-	if (rc == STATE_OK)
-		rc = pg_bump(st);
-	if (rc == STATE_OK && (rc = pg_tx(st, "COMMIT")) == STATE_OK)
-		return STATE_OK;
-	if (st->store->tx)
+	if (rc != STATE_OK || (rb = pg_literal(st, st->runbook)) == NULL) {
+		if (rc == STATE_OK)
+			rc = store_fail(st, "COMMIT: %s", s->down != NULL
+			        ? s->down : "no connection");
+		if (s->tx)
+			pg_tx(st, "ROLLBACK");
+		return rc;
+	}
+	sql = xprintf("%sWITH b AS (INSERT INTO cutover.runbooks(name, serial)"
+	    " VALUES(%s, 1) ON CONFLICT(name) DO UPDATE"
+	    " SET serial = cutover.runbooks.serial + 1 RETURNING serial)"
+	    " SELECT serial, pg_notify('" PG_CHANNEL "' || md5(%s),"
+	    " serial::text) AS notified, set_config('synchronous_commit', '%s',"
+	    " true) AS sync FROM b; COMMIT", s->deferred.len > 0
+	        ? s->deferred.data : "", rb, rb, s->durable ? "on" : "off");
+	free(rb);
+	n = pq_batch(st, sql, v, PG_DEFER_MAX + 2);
+	free(sql);
+	pg_tx_end(st);
+	if (n < 0)
+		return STATE_ERR;
+	for (i = 0; i < n && (PQresultStatus(v[i]) == PGRES_COMMAND_OK ||
+	                         PQresultStatus(v[i]) == PGRES_TUPLES_OK); i++)
+		;
+	if (i == n && n == k + 2 && strcmp(PQcmdStatus(v[n - 1]), "COMMIT") == 0) {
+		serial = col_int(v[k], 0, "serial", 0);
+		if (serial == s->serial + 1)
+			s->serial = serial; /* only this change: not another's */
+	} else if (i < n)
+		rc = pq_fail_res(st, "COMMIT", v[i]);
+	else
+		rc = store_fail(st, "COMMIT: the transaction was rolled back");
+	pq_clear_all(v, n);
+	if (rc != STATE_OK && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+		s->tx = 1;
 		pg_tx(st, "ROLLBACK");
+	}
 	return rc;
 }
 
@@ -1158,7 +1698,7 @@ pg_step_insert(struct state *st, int64_t run, const char *id, int idx,
     const char *def_sha)
 {
 	PG_WRITE(
-	    st, pq_run(st,
+	    st, pq_defer(st,
 	               "INSERT INTO cutover.steps(runbook, run, id, idx,"
 	               " state, def_sha) VALUES($1, $2, $3, $4, 'pending', $5)",
 	               "RItit", run, id, idx, def_sha));
@@ -1185,21 +1725,6 @@ pg_step_set_undo(struct state *st, int64_t run, const char *id, int undo)
 {
 	PG_WRITE(st, pq_run(st, "UPDATE cutover.steps SET undo=$4"
 	    " WHERE runbook=$1 AND run=$2 AND id=$3", "RIti", run, id, undo));
-}
-
-/* Is a rollback of the step under way (its undo flag set)? */
-static int
-step_undoing(struct state *st, int64_t run, const char *id)
-{
-	PGresult *res;
-	int undo = 0;
-
-	res = pq_query(st, "SELECT undo FROM cutover.steps WHERE runbook=$1"
-	    " AND run=$2 AND id=$3", "RIt", run, id);
-	if (res != NULL && PQntuples(res) == 1)
-		undo = (int)col_int(res, 0, "undo", 0);
-	PQclear(res);
-	return undo;
 }
 
 /* Is the step in one of the states of mask (its row locked until the
@@ -1278,54 +1803,72 @@ pg_step_set_result(struct state *st, int64_t run, const char *id,
 
 /* Attempts. */
 
-/* The next attempt number of a step into *n. */
-static int
-attempt_next(struct state *st, int64_t run, const char *step, int *n)
+/* The states of mask as an SQL array literal ("{pending,failed}"). */
+static char *
+state_array(unsigned mask)
 {
-	PGresult *res;
+	struct buf b = { 0 };
+	int i;
 
-	res = pq_query(st, "SELECT coalesce(max(n), 0) + 1 AS n FROM"
-	    " cutover.attempts WHERE runbook=$1 AND run=$2 AND step=$3", "RIt",
-	    run, step);
-	if (res == NULL)
-		return STATE_ERR;
-	*n = (int)col_int(res, 0, "n", 1);
-	PQclear(res);
-	return STATE_OK;
+	buf_addc(&b, '{');
+	for (i = 0; i < ST_NSTATES; i++) {
+		if (mask & ST_BIT(i))
+			buf_printf(&b, "%s%s", b.len > 1 ? "," : "",
+			    step_state_name((enum step_state)i));
+	}
+	buf_addc(&b, '}');
+	return buf_steal(&b);
 }
 
+/*
+ * In one statement: lock the step's row and, if it is in from_mask,
+ * insert the attempt with the next number and move the step to running
+ * (a run or verify counts an attempt and may start the step's time; a
+ * rollback action marks the step as being undone). STATE_NOTFOUND
+ * without the step, STATE_CONFLICT (nothing written) outside from_mask.
+ */
 static int
 pg_attempt_begin(struct state *st, int64_t run, const char *step,
     enum attempt_kind kind, unsigned from_mask, const char *host,
     int64_t pid, int64_t pgid, const char *token, int *n)
 {
 	int64_t now = state_now_ms();
-	int opened = store_tx_enter(st), rc;
+	int opened = store_tx_enter(st), rc = STATE_ERR;
+	char *mask = state_array(from_mask);
+	PGresult *res;
 
-	if (opened < 0)
+	if (opened < 0) {
+		free(mask);
 		return STATE_ERR;
-	rc = step_in(st, run, step, from_mask);
-	if (rc == STATE_OK)
-		rc = attempt_next(st, run, step, n);
-	if (rc == STATE_OK)
-		rc = pq_run(st,
-		            "INSERT INTO cutover.attempts(runbook, run, step,"
-		            " n, kind, state, started_at, host, pid, pgid,"
-		            " operator, token) VALUES($1, $2, $3, $4, $5,"
-		            " 'running', $6, $7, $8, $9, $10, $11)",
-		            "RItitItIItt", run, step, *n,
-		            attempt_kind_name(kind), now, host, pid, pgid,
-		            st->operator, token);
-	if (rc == STATE_OK && kind != ATT_ROLLBACK)
-		rc = pq_run(st, "UPDATE cutover.steps SET state='running',"
-		    " attempts=attempts+1, started_at=coalesce(started_at, $4)"
-		    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItI", run, step,
-		    now);
-	else if (rc == STATE_OK)
-		rc = pq_run(st,
-		            "UPDATE cutover.steps SET state='running', undo=1"
-		            " WHERE runbook=$1 AND run=$2 AND id=$3",
-		            "RIt", run, step);
+	}
+	res = pq_query(st,
+	    "WITH s AS (SELECT state FROM cutover.steps WHERE runbook=$1"
+	    " AND run=$2 AND id=$3 FOR UPDATE),"
+	    " ok AS (SELECT 1 FROM s WHERE state = ANY($12::text[])),"
+	    " a AS (INSERT INTO cutover.attempts(runbook, run, step,"
+	    " n, kind, state, started_at, host, pid, pgid, operator,"
+	    " token) SELECT $1, $2, $3, coalesce(max(n), 0) + 1, $4,"
+	    " 'running', $5, $6, $7, $8, $9, $10 FROM cutover.attempts"
+	    " WHERE runbook=$1 AND run=$2 AND step=$3"
+	    " HAVING EXISTS (SELECT 1 FROM ok) RETURNING n),"
+	    " u AS (UPDATE cutover.steps SET state='running',"
+	    " attempts=attempts + CASE WHEN $11::int=1 THEN 0 ELSE 1 END,"
+	    " started_at=CASE WHEN $11::int=1 THEN started_at"
+	    " ELSE coalesce(started_at, $5) END,"
+	    " undo=CASE WHEN $11::int=1 THEN 1 ELSE undo END"
+	    " WHERE runbook=$1 AND run=$2 AND id=$3"
+	    " AND EXISTS (SELECT 1 FROM ok))"
+	    " SELECT (SELECT state FROM s) AS state, (SELECT n FROM a) AS n",
+	    "RIttItIIttit", run, step, attempt_kind_name(kind), now, host, pid,
+	    pgid, st->operator, token, kind == ATT_ROLLBACK, mask);
+	free(mask);
+	if (res != NULL) {
+		rc = PQgetisnull(res, 0, 0) ? STATE_NOTFOUND
+		    : PQgetisnull(res, 0, 1) ? STATE_CONFLICT : STATE_OK;
+		if (rc == STATE_OK)
+			*n = (int)col_int(res, 0, "n", 1);
+		PQclear(res);
+	}
 	if (rc == STATE_OK)
 		rc = state_audit(st, run, step, "attempt-start",
 		    "attempt %d (%s) running, pid %lld", *n,
@@ -1337,7 +1880,7 @@ static int
 pg_attempt_set_pid(struct state *st, int64_t run, const char *step, int n,
     int64_t pid, int64_t pgid)
 {
-	PG_WRITE(st, pq_run(st, "UPDATE cutover.attempts SET pid=$5, pgid=$6"
+	PG_WRITE(st, pq_defer(st, "UPDATE cutover.attempts SET pid=$5, pgid=$6"
 	    " WHERE runbook=$1 AND run=$2 AND step=$3 AND n=$4", "RItiII", run,
 	    step, n, pid, pgid));
 }
@@ -1351,38 +1894,37 @@ pg_attempt_output(struct state *st, int64_t run, const char *step, int n,
 	    "RItibI", run, step, n, out, len, total));
 }
 
+/*
+ * The attempt's outcome and the step's new state in one statement: a step
+ * being undone keeps its forward times and stays undone unless the undo
+ * is over (store_step_effects); the columns' old values decide.
+ */
 static int
 pg_attempt_finish(struct state *st, int64_t run, const char *step, int n,
     const char *astate, int exit_code, const char *message, const char *out,
     size_t len, int64_t total, enum step_state to)
 {
-	int64_t now = state_now_ms();
+	int64_t now = store_now_ms(st); /* a held outcome: when it was */
 	struct step_effects fx;
 	int opened = store_tx_enter(st), rc;
 
 	if (opened < 0)
 		return STATE_ERR;
 	store_step_effects(to, &fx);
-	rc = pq_run(st, "UPDATE cutover.attempts SET state=$5, ended_at=$6,"
-	    " exit_code=$7, message=$8, output=$9, output_total=$10"
-	    " WHERE runbook=$1 AND run=$2 AND step=$3 AND n=$4", "RItitIitbI",
-	    run, step, n, astate, now, exit_code, message, out, len, total);
-	if (rc == STATE_OK && !step_undoing(st, run, step))
-		rc = pq_run(st,
-		            "UPDATE cutover.steps SET state=$4, note=$5,"
-		            " ended_at=$6, duration_ms=$6::bigint - started_at,"
-		            " done_at=CASE WHEN $7::int=1"
-		            " THEN $6::bigint ELSE done_at END"
-		            " WHERE runbook=$1 AND run=$2 AND id=$3",
-		            "RItttIi", run, step, step_state_name(to), message,
-		            now, fx.done);
-	else if (rc == STATE_OK)
-		rc = pq_run(st,
-		            "UPDATE cutover.steps SET state=$4, note=$5,"
-		            " undo=CASE WHEN $6::int=1 THEN 0 ELSE 1 END"
-		            " WHERE runbook=$1 AND run=$2 AND id=$3",
-		            "RItttI", run, step, step_state_name(to), message,
-		            (int64_t)fx.undo_over);
+	rc = pq_defer(st, "WITH a AS (UPDATE cutover.attempts SET state=$5,"
+	    " ended_at=$6, exit_code=$7, message=$8, output=$9,"
+	    " output_total=$10 WHERE runbook=$1 AND run=$2 AND step=$3"
+	    " AND n=$4)"
+	    " UPDATE cutover.steps SET state=$11, note=$8,"
+	    " ended_at=CASE WHEN undo=1 THEN ended_at ELSE $6::bigint END,"
+	    " duration_ms=CASE WHEN undo=1 THEN duration_ms"
+	    " ELSE $6::bigint - started_at END,"
+	    " done_at=CASE WHEN undo=0 AND $12::int=1 THEN $6::bigint"
+	    " ELSE done_at END,"
+	    " undo=CASE WHEN undo=1 AND $13::int=1 THEN 0 ELSE undo END"
+	    " WHERE runbook=$1 AND run=$2 AND id=$3", "RItitIitbItii", run,
+	    step, n, astate, now, exit_code, message, out, len, total,
+	    step_state_name(to), fx.done, fx.undo_over);
 	if (rc == STATE_OK)
 		rc = store_audit_attempt_end(st, run, step, n, astate, exit_code,
 		    message, out, len, total, to);
@@ -1687,7 +2229,7 @@ pg_lease_write(struct state *st, int64_t run, const char *host, int64_t pid)
 		return STATE_ERR;
 	st->store->lease_run = run;
 	st->store->token = col_int(res, 0, "token", 0);
-	st->store->fenced = 0;
+	st->store->fenced = st->store->fence_ok = 0;
 	PQclear(res);
 	return STATE_OK;
 }
@@ -1758,6 +2300,13 @@ pg_audit_last(struct state *st, int64_t *id, char **hash, char **at)
 	*id = 0;
 	*hash = NULL;
 	*at = NULL;
+	if (st->store->tx && st->store->last_ok) {
+		/* read at BEGIN, under the runbook's lock: still the newest */
+		*id = st->store->last_id;
+		*hash = st->store->last_hash ? xstrdup(st->store->last_hash) : NULL;
+		*at = st->store->last_at ? xstrdup(st->store->last_at) : NULL;
+		return STATE_OK;
+	}
 	res = pq_query(st, "SELECT id, hash, at FROM cutover.audit WHERE"
 	    " runbook=$1 ORDER BY id DESC LIMIT 1", "R");
 	if (res == NULL)
@@ -1774,12 +2323,22 @@ pg_audit_last(struct state *st, int64_t *id, char **hash, char **at)
 static int
 pg_audit_append(struct state *st, const struct audit_row *a)
 {
-	return pq_run(st,
+	struct store *s = st->store;
+	int rc = pq_defer(st,
 	              "INSERT INTO cutover.audit(runbook, id, at, run, step,"
 	              " operator, os_user, action, details, prev, hash)"
 	              " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 	              "RItIttttttt", a->id, a->at, a->run, a->step, a->operator,
 	              a->os_user, a->action, a->details, a->prev, a->hash);
+
+	if (rc == STATE_OK && s->tx && s->last_ok) { /* the newest now */
+		s->last_id = a->id;
+		free(s->last_hash);
+		free(s->last_at);
+		s->last_hash = xstrdup(a->hash);
+		s->last_at = xstrdup(a->at);
+	}
+	return rc;
 }
 
 static void
@@ -2053,4 +2612,8 @@ const struct store_ops store_pg = {
 	.audit_each = pg_audit_each,
 	.rows_each = pg_rows_each,
 	.row_put = pg_row_put,
+	.watch_fd = pg_watch_fd,
+	.notified = pg_notified,
+	.unreachable = pg_unreachable,
+	.reconnect = pg_reconnect_now,
 };

@@ -335,6 +335,42 @@ state_wait(struct state *st, int timeout_ms)
 	return st->ops->wait(st, timeout_ms);
 }
 
+int
+state_watch_fd(struct state *st)
+{
+	return st->ops->watch_fd != NULL ? st->ops->watch_fd(st) : -1;
+}
+
+int
+state_notified(struct state *st)
+{
+	return st->ops->notified != NULL ? st->ops->notified(st) : 0;
+}
+
+const char *
+state_unreachable(struct state *st)
+{
+	return st->ops->unreachable != NULL ? st->ops->unreachable(st) : NULL;
+}
+
+void
+state_set_time(struct state *st, int64_t ms)
+{
+	st->at_ms = ms;
+}
+
+int64_t
+store_now_ms(struct state *st)
+{
+	return st->at_ms > 0 ? st->at_ms : state_now_ms();
+}
+
+int
+state_reconnect(struct state *st)
+{
+	return st->ops->reconnect != NULL ? st->ops->reconnect(st) : STATE_OK;
+}
+
 void
 state_set_durable(struct state *st, int on)
 {

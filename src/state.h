@@ -414,4 +414,31 @@ int state_row_put(struct state *, const char *table, const struct state_row *,
  * to this store's trail under run, chained to the entries before it. */
 int state_audit_copy(struct state *, const struct audit_row *a, int64_t run);
 
+/*
+ * Live notice of other processes' commits, for an event loop: the
+ * descriptor to watch (PostgreSQL: its connection's socket, listening on
+ * the runbook's channel; a state file has none: -1, poll state_changed
+ * instead). It may change when the store connects again, so look again
+ * before each wait. When it is readable, or state_notified says so,
+ * state_changed tells whether another process committed.
+ */
+int state_watch_fd(struct state *);
+/* Does a notice of another's commit wait for state_changed? No I/O but a
+ * read of what arrived. 0 for a state file. */
+int state_notified(struct state *);
+/*
+ * Why the store cannot be reached now (PostgreSQL restarted, the network
+ * cut: a statement failed or went unanswered for 10 s), or NULL. Every
+ * call fails meanwhile; the store connects again on its own at the next
+ * call outside a transaction, after a backoff (0.25 s doubling to 4 s),
+ * or now through state_reconnect (STATE_OK when connected). A state file
+ * is never unreachable.
+ */
+const char *state_unreachable(struct state *);
+int state_reconnect(struct state *);
+/* The time (epoch ms) an attempt's end written from now on records, in a
+ * store that can be unreachable: when its outcome was held, not when it
+ * could be written. 0: now again. */
+void state_set_time(struct state *, int64_t ms);
+
 #endif

@@ -65,6 +65,7 @@ struct state {
 	int clock_noted;   /* a clock-behind entry was made */
 	char *gone;        /* why the file is no longer the one at path */
 	char *warning;     /* what a reader should know (state_warning) */
+	int64_t at_ms;     /* state_set_time's, or 0: now (store_now_ms) */
 };
 
 struct store_ops {
@@ -195,6 +196,21 @@ struct store_ops {
 	    int (*fn)(const struct state_row *, void *), void *);
 	int (*row_put)(struct state *, const char *table,
 	    const struct state_row *, int64_t *id);
+
+	/* Live, and the connection to a server (NULL in a store that has
+	 * neither: a file, looked at by polling, that is always there).
+	 * watch_fd: the descriptor that turns readable when another
+	 * connection may have committed (the store listens from then on),
+	 * or -1 for now; it may change after a reconnection. notified: is a
+	 * notice of another's commit waiting for changed (reads only what
+	 * arrived, never waits)? unreachable: why the server cannot be
+	 * reached (the connection was lost and is not back), or NULL.
+	 * reconnect: connect again now unless the store's backoff says to
+	 * wait (STATE_ERR then). */
+	int (*watch_fd)(struct state *);
+	int (*notified)(struct state *);
+	const char *(*unreachable)(struct state *);
+	int (*reconnect)(struct state *);
 };
 
 extern const struct store_ops store_sqlite;
@@ -231,6 +247,10 @@ int store_audit_attempt_end(struct state *, int64_t run, const char *step,
 /* The audit entry of a reconcile result stored with a step: its SHA-256. */
 int store_audit_result(struct state *, int64_t run, const char *step,
     const char *json);
+/* The time a write records: state_set_time's, else now. A store that can
+ * be unreachable (whose outcomes a driver may hold) records an attempt's
+ * end with it. */
+int64_t store_now_ms(struct state *);
 /* ISO text of epoch ms (a new string), or NULL when ms < 0. */
 char *store_time_text(int64_t ms);
 /* The kind called name; ATT_RUN if none is. */

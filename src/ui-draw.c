@@ -332,7 +332,11 @@ ui_draw_header(struct ui *ui)
 	x = live ? ui_puts(ui, 0, 0, COLS, T_HEADER_LIVE, tag) : 0;
 	x += ui_puts(ui, 0, x, COLS - x, el, " ");
 	rx = COLS - (int)strlen(info) - (int)strlen(tag);
-	if (rx - x > 4)
+	if (rx - x > 4 && (engine_store_down(e) != NULL ||
+	    state_unreachable(ui->st) != NULL))
+		ui_puts(ui, 0, x, rx - x - 1, T_ERROR,
+		    " STATE STORE UNREACHABLE ");
+	else if (rx - x > 4)
 		ui_puts(ui, 0, x, rx - x - 1, el, title);
 	if (rx < x)
 		rx = x;

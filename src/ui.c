@@ -38,6 +38,7 @@ static void ui_on_winch(int, void *);
 static void ui_on_tick(void *);
 static void ui_on_output_timer(void *);
 static void ui_on_watch(void *);
+static void ui_on_live(void *);
 static void ui_on_change(void *, unsigned, struct engine_step *);
 static void ui_on_error(void *, const char *);
 static void ui_check(struct ui *);
@@ -227,12 +228,24 @@ ui_on_output_timer(void *arg)
 	ui_check_output(ui);
 }
 
-/* Watch mode: notice what the driver and other terminals changed. */
+/* Watch mode: look again now and on the poll timer. */
 static void
 ui_on_watch(void *arg)
 {
 	struct ui *ui = arg;
 
+	ui_on_live(ui);
+	ui->watch_timer = loop_timer_add(ui->loop, engine_nsteps(ui->e) >
+	    UI_ROWS_LARGE ? UI_WATCH_POLL_LARGE_MS : UI_WATCH_POLL_MS,
+	    ui_on_watch, ui);
+}
+
+/* Watch mode: notice what the driver and other terminals changed (the
+ * store's notice, engine_live_watch, or the poll timer). */
+static void
+ui_on_live(void *arg)
+{
+	struct ui *ui = arg;
 	struct run_info r;
 
 	if (state_changed(ui->st)) {
@@ -246,9 +259,6 @@ ui_on_watch(void *arg)
 			run_info_free(&r);
 		}
 	}
-	ui->watch_timer = loop_timer_add(ui->loop, engine_nsteps(ui->e) >
-	    UI_ROWS_LARGE ? UI_WATCH_POLL_LARGE_MS : UI_WATCH_POLL_MS,
-	    ui_on_watch, ui);
 }
 
 /* The engine's hook: note what changed; looked at once per pass. */
@@ -541,9 +551,11 @@ ui_start(struct ui *ui)
 	ui->in_io = loop_io_add(loop, STDIN_FILENO, POLLIN, ui_on_stdin, ui);
 	loop_signal(loop, SIGWINCH, ui_on_winch, ui);
 	ui->tick = loop_timer_add(loop, 1000, ui_on_tick, ui);
-	if (ui->watch)
+	if (ui->watch) {
 		ui->watch_timer = loop_timer_add(loop, UI_WATCH_POLL_MS,
 		    ui_on_watch, ui);
+		ui->live = engine_live_watch(ui->e, loop, ui_on_live, ui);
+	}
 	/* A runbook that opens with a for_each phase: its first summary. */
 	if (engine_nsteps(ui->e) > 0 && engine_step_at(ui->e, 0)->entity)
 		ui->sel_lanes = 1;
@@ -569,6 +581,8 @@ ui_stop(struct ui *ui)
 	loop_timer_cancel(loop, ui->out_timer);
 	loop_timer_cancel(loop, ui->watch_timer);
 	loop_timer_cancel(loop, ui->rows_timer);
+	engine_live_stop(ui->live);
+	ui->live = NULL;
 	loop_signal(loop, SIGWINCH, NULL, NULL);
 	ui_cleanup();
 }

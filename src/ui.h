@@ -181,6 +181,7 @@ struct ui {
 	struct ui_output out;
 	struct loop_timer *tick, *out_timer, *watch_timer;
 	struct loop_io *in_io;
+	struct engine_live *live; /* watch: the store's notices */
 
 	int quit;
 	int done;        /* the loop ends after this pass */

@@ -1,8 +1,9 @@
 /*
  * test-state-pg.c - the PostgreSQL store through two handles at once:
  * fencing of a handle whose lease was taken over, liveness by the server's
- * clock, one audit chain per runbook, NOTIFY on commit (state_wait), and
- * connecting again after a server restart.
+ * clock, one audit chain per runbook, NOTIFY on commit (state_wait),
+ * writes sent with the COMMIT, and connecting again after a server
+ * restart.
  *
  * It needs a server: tests/scenario/state-pg.sh starts one and runs this
  * with PG_CONNINFO set; without it, it fails rather than pass untested.
@@ -254,6 +255,42 @@ test_wait(void **unused)
 	state_close(b);
 }
 
+/* Writes sent with the COMMIT (the audit entry, a new step) fail the
+ * commit when one fails, and nothing of the transaction is kept; quotes,
+ * backslashes and dollar signs in their values arrive as given. */
+static void
+test_deferred(void **unused)
+{
+	struct state *a = handle("defer", "alice");
+	const char *odd = "it's \\ $1 $2 '' ; -- done";
+	struct step_row r;
+	int64_t run, bad, entries;
+	char *why = NULL;
+
+	(void)unused;
+	run = new_run(a, "defer");
+	entries = sql_value("SELECT count(*) FROM cutover.audit"
+	    " WHERE runbook='defer'");
+	assert_int_equal(state_begin(a), STATE_OK);
+	assert_int_equal(state_step_insert(a, run, "c", 2, "d3"), STATE_OK);
+	assert_int_equal(state_audit(a, run, "c", "note", "%s", odd), STATE_OK);
+	assert_int_equal(state_step_insert(a, run, "a", 3, "again"), STATE_OK);
+	assert_int_not_equal(state_commit(a), STATE_OK);
+	assert_int_equal(state_step_get(a, run, "c", &r), STATE_NOTFOUND);
+	assert_int_equal(sql_value("SELECT count(*) FROM cutover.audit"
+	    " WHERE runbook='defer'"), entries);
+
+	assert_int_equal(state_step_transition(a, run, "a", ST_BIT(ST_PENDING),
+	    ST_SKIPPED, odd, "skip", odd), STATE_OK);
+	assert_int_equal(state_step_get(a, run, "a", &r), STATE_OK);
+	assert_string_equal(r.note, odd);
+	step_row_free(&r);
+	assert_int_equal(sql_value("SELECT count(*) FROM cutover.audit"
+	    " WHERE runbook='defer' AND details LIKE '%$1 $2%'"), 1);
+	assert_int_equal(state_audit_verify(a, &bad, &why), 0);
+	state_close(a);
+}
+
 /* A server restart between transactions: the handle connects again and
  * goes on, its lease and fencing token still its own. */
 static void
@@ -288,6 +325,7 @@ main(void)
 		cmocka_unit_test(test_runbooks),
 		cmocka_unit_test(test_decision_list),
 		cmocka_unit_test(test_wait),
+		cmocka_unit_test(test_deferred),
 		cmocka_unit_test(test_reconnect), /* last: it restarts */
 	};
 	const char *ci = getenv("PG_CONNINFO");
