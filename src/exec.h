@@ -37,12 +37,14 @@ struct exec_result {
 struct runbook;
 struct rb_step;
 struct rb_target;
+struct rb_entity;
 
 /* What a dead driver left running, for its executor to find and end. */
 struct exec_orphan {
 	const struct runbook *rb;
 	const struct rb_step *def;      /* the step */
 	const struct rb_target *target; /* its target, or NULL */
+	const struct rb_entity *entity; /* the instance's entity, or NULL */
 	int kind;                       /* enum attempt_kind of the attempt */
 	const char *token;              /* CUTOVER_ATTEMPT of the attempt */
 	const char *host;               /* host of the driver that ran it */
@@ -55,6 +57,9 @@ struct exec_req {
 	struct loop *loop;
 	const struct runbook *rb;        /* for expanding target fields */
 	const struct rb_target *target;  /* ssh, sql: where to run */
+	const struct rb_entity *entity;  /* the instance's entity (its
+	                                    ${entity.*} in target fields), or
+	                                    NULL */
 	const char *step;                /* the step's id, for messages */
 	const struct rb_step *def;       /* the whole step (reconcile) */
 	const char *shell;   /* local: settings.shell */
