@@ -284,6 +284,7 @@ static int ssh_session_connect(struct ssh_session *);
 static void ssh_session_connected(struct ssh_session *);
 static void ssh_session_start_ssh(struct ssh_session *);
 static void ssh_session_io(int, short, void *);
+static void ssh_session_quickack(struct ssh_session *);
 static void ssh_session_drive(struct ssh_session *);
 static int ssh_session_banner(struct ssh_session *);
 static int ssh_banner_step(struct ssh_session *, char **);
@@ -948,11 +949,29 @@ ssh_session_io(int fd, short revents, void *arg)
 		ssh_session_connected(ss);
 		return;
 	}
+	if (ss->tunnels != NULL)
+		ssh_session_quickack(ss);
 	if (ss->state == SS_READY && !ssh_session_busy(ss)) {
 		ssh_session_idle_io(ss, revents);
 		return;
 	}
 	ssh_session_drive(ss);
+}
+
+/*
+ * A bastion acknowledges what it receives at once. The sshd there does
+ * not disable Nagle's algorithm for a forwarded connection, so a small
+ * packet from a host behind it waits for our acknowledgement of the one
+ * before, and Linux delays that by up to 40 ms when we send nothing back
+ * (as we often do not: the data is for the session behind). Quick-ack
+ * mode is not sticky, so it is asked for on every read.
+ */
+static void
+ssh_session_quickack(struct ssh_session *ss)
+{
+	int one = 1;
+
+	setsockopt(ss->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
 /*
