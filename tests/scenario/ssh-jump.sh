@@ -18,7 +18,9 @@
 # jump loop, a ProxyJump loop, an alias that resolves to nothing; a
 # bastion killed while a step runs through it fails that step clearly,
 # retry reconnects, and an idle drop is replaced; kill -9 of cutover
-# while a step runs behind the bastion is recovered through it.
+# while a step runs behind the bastion is recovered through it; a timeout
+# ends the command behind the bastion; a refused port behind it fails
+# clearly.
 . "$(dirname "$0")/../lib.sh"
 . "$SRCDIR/tests/sshd.sh"
 
@@ -316,5 +318,23 @@ check "k9: the command outlives its driver" pgrep -f "slee[p] 41.75"
 expect_rc 0 C k9 run "$T/k9.yaml"
 json k9 long '.state == "succeeded"'
 check "k9: the orphaned command was ended through the bastion" sh -c "! pgrep -f 'slee[p] 41.75'"
+
+# 10. Through the bastion: a step's timeout ends its command on b; a port
+# nothing listens on behind the bastion fails clearly.
+runbook tmo "$BASTION
+  app: {type: ssh, host: 10.91.2.2, port: 2222, $KEYS, jump: [bastion]}
+  closed: {type: ssh, host: 10.91.2.2, port: 2299, $KEYS, jump: [bastion]}" \
+	"      - {id: slow, type: ssh, target: app, timeout: 1s, run: 'sleep 29.5'}
+      - {id: refused, type: ssh, target: closed, needs: [], run: 'true'}"
+expect_rc 1 C tmo run "$T/tmo.yaml"
+json tmo slow '.state == "failed"'
+json tmo refused '.state == "failed"'
+expect_rc 0 C tmo log "$T/tmo.yaml" slow
+contains "$T/out" "timed out"
+expect_rc 0 C tmo log "$T/tmo.yaml" refused
+contains "$T/out" "bastion bastion could not reach 10.91.2.2:2299"
+i=0
+while pgrep -f 'slee[p] 29.5' >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "the timed-out command ended on b" sh -c "! pgrep -f 'slee[p] 29.5'"
 
 finish
