@@ -1127,11 +1127,14 @@ lint_ssh_target(struct rb_ctx *ctx, const struct rb_target *t)
 	for (i = 0; i < r->nwarnings; i++)
 		lint_warn(ctx, t->pos, "target %s: %s", t->name,
 		    r->warnings[i]);
-	/* Only the first hop is looked up here: the next ones are names
-	 * as the bastions see them. */
+	/* Only the first hop is looked up here, the next ones being names
+	 * as the bastions see them; and only a single-label name (an alias,
+	 * as app1 or bastion-dc1): a dotted name may resolve only on the
+	 * war room's network. */
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(r->hops[0].host, NULL, &hints, &ai)) != 0)
+	if (strpbrk(r->hops[0].host, ".:") == NULL &&
+	    (rc = getaddrinfo(r->hops[0].host, NULL, &hints, &ai)) != 0)
 		rb_error(ctx, t->pos, "target %s: host '%s'%s resolves to "
 		    "nothing (%s): not a Host of the ssh configuration with a "
 		    "HostName, nor a name or address", t->name,

@@ -244,7 +244,7 @@ runbook lint3 "  p: {type: ssh, host: p, ssh_config: $T/ssh_config_loop}" \
 	"      - {id: hello, type: ssh, target: p, run: 'true'}" " "
 expect_rc 3 "$CUTOVER" lint "$T/lint3.yaml"
 contains "$T/err" "ProxyJump loop"
-runbook lint4 "  nowhere: {type: ssh, host: no-such-alias.invalid}" \
+runbook lint4 "  nowhere: {type: ssh, host: no-such-alias-x9}" \
 	"      - {id: hello, type: ssh, target: nowhere, run: 'true'}"
 expect_rc 3 "$CUTOVER" lint "$T/lint4.yaml"
 contains "$T/err" "resolves to nothing"
