@@ -1,8 +1,13 @@
 /*
  * exec-ssh.c - ssh steps: `run` on an ssh target over libssh2.
  *
- * One session per target, opened on first use and reused by every step and
- * by parallel steps, one channel each. Everything is non-blocking and waits
+ * One session per route (user, host and port after the bastions before
+ * it; ssh-target.c resolves a target into its route, ~/.ssh/config
+ * included), opened on first use and reused by every step and by parallel
+ * steps, one channel each. A host behind a bastion is reached over a
+ * direct-tcpip channel of the bastion's session (struct ssh_tunnel), which
+ * every target behind it shares; a bastion that drops takes the sessions
+ * through it along, and the next step connects again. Everything is non-blocking and waits
  * in the one poll() loop: the TCP connect, the SSH handshake, authentication
  * and every channel. libssh2 reads the socket for all channels at once, so
  * whenever the socket is ready every pending channel of the session is

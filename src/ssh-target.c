@@ -36,8 +36,7 @@ static char *route_expand(const struct runbook *, const struct rb_entity *,
     const char *, char **);
 static int route_port(const struct rb_target *, const char *, int *,
     char **);
-static struct ssh_conf *route_conf(const struct runbook *,
-    const struct route_fields *, char **);
+static struct ssh_conf *route_conf(const struct route_fields *, char **);
 static int route_config_hops(struct ssh_route *, const struct ssh_conf *,
     char **);
 static struct ssh_hop *route_add(struct ssh_route *);
@@ -125,7 +124,7 @@ route_target(const struct runbook *rb, const struct rb_target *t,
 		return -1;
 	}
 	if (route_fields(rb, t, entity, flags, &f, err) != 0 ||
-	    (c = route_conf(rb, &f, err)) == NULL)
+	    (c = route_conf(&f, err)) == NULL)
 		goto out;
 	route_warnings(r, c);
 	for (j = 0; !single && j < t->njump; j++) {
@@ -233,14 +232,12 @@ route_port(const struct rb_target *t, const char *s, int *port, char **err)
 
 /* What the ssh configuration says about the target's host. */
 static struct ssh_conf *
-route_conf(const struct runbook *rb, const struct route_fields *f,
-    char **err)
+route_conf(const struct route_fields *f, char **err)
 {
 	struct ssh_conf_query q;
 	char *path = NULL;
 	struct ssh_conf *c;
 
-	(void)rb;
 	memset(&q, 0, sizeof q);
 	if (f->config != NULL)
 		path = route_home_path(f->config, getenv("HOME"));
