@@ -334,4 +334,7 @@ const char *runbook_step_sha(const struct rb_step *, int rule);
 
 const char *step_type_name(enum step_type);
 
+/* ssh_step_route() and the routes of ssh targets. */
+#include "ssh-target.h"
+
 #endif

@@ -49,6 +49,7 @@ static void route_keys(struct ssh_route *);
 static char *route_home_path(const char *, const char *);
 static void route_hop_free(struct ssh_hop *);
 static void route_strv_free(char **, size_t);
+static void route_cache_reset(const struct runbook *);
 
 struct ssh_route *
 ssh_route_resolve(const struct runbook *rb, const struct rb_target *t,
@@ -428,4 +429,54 @@ route_strv_free(char **v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+/* The routes ssh_step_route has described, for one runbook. */
+static struct {
+	const struct runbook *rb;
+	char sha256[65];
+	const struct rb_target **targets;
+	char **labels;
+	size_t n;
+} route_cache;
+
+static void
+route_cache_reset(const struct runbook *rb)
+{
+	size_t i;
+
+	for (i = 0; i < route_cache.n; i++)
+		free(route_cache.labels[i]);
+	free(route_cache.labels);
+	free(route_cache.targets);
+	memset(&route_cache, 0, sizeof route_cache);
+	route_cache.rb = rb;
+	memcpy(route_cache.sha256, rb->sha256, sizeof route_cache.sha256);
+}
+
+const char *
+ssh_step_route(const struct runbook *rb, const struct rb_step *s)
+{
+	const struct rb_target *t = s->target;
+	size_t i;
+
+	if (t == NULL || t->type != TARGET_SSH)
+		return s->target_name;
+	if (route_cache.rb != rb ||
+	    memcmp(route_cache.sha256, rb->sha256, sizeof rb->sha256) != 0)
+		route_cache_reset(rb);
+	for (i = 0; i < route_cache.n; i++) {
+		if (route_cache.targets[i] == t)
+			return route_cache.labels[i];
+	}
+	route_cache.targets = xreallocarray(route_cache.targets, i + 1,
+	    sizeof *route_cache.targets);
+	route_cache.labels = xreallocarray(route_cache.labels, i + 1,
+	    sizeof *route_cache.labels);
+	route_cache.targets[i] = t;
+	route_cache.labels[i] = ssh_route_describe(rb, t, NULL, NULL);
+	if (route_cache.labels[i] == NULL)
+		route_cache.labels[i] = xstrdup(t->name);
+	route_cache.n++;
+	return route_cache.labels[i];
 }

@@ -35,6 +35,7 @@
 struct runbook;
 struct rb_target;
 struct rb_entity;
+struct rb_step;
 
 enum ssh_hop_hostkey {
 	SSH_HOP_STRICT,
@@ -85,5 +86,12 @@ void ssh_route_free(struct ssh_route *);
  * be resolved (*err says why, when err is not NULL). Caller frees. */
 char *ssh_route_describe(const struct runbook *, const struct rb_target *,
     const struct rb_entity *, char **err);
+
+/* For a console that draws often: the target of step as
+ * ssh_route_describe says ("pos via bastion-dc1"), resolved once per
+ * target and runbook and kept; the step's target name when it is no ssh
+ * target or its route cannot be resolved without an entity. The string
+ * stays valid until the runbook changes. */
+const char *ssh_step_route(const struct runbook *, const struct rb_step *);
 
 #endif

@@ -26,7 +26,7 @@
 static char home[256];
 
 static void write_config(const char *);
-static struct runbook *load(const char *);
+static struct runbook *load(const char *, const char *);
 static const struct rb_target *target(const struct runbook *, const char *);
 static struct ssh_route *route(const struct runbook *, const char *);
 
@@ -42,15 +42,17 @@ write_config(const char *text)
 	free(path);
 }
 
-/* A runbook with the given targets: lines and one ssh step on the first. */
+/* A runbook with the given targets: lines and one step of the given type
+ * and target (NULL: a local step). */
 static struct runbook *
-load(const char *targets)
+load(const char *targets, const char *step)
 {
 	struct runbook *rb = NULL;
 	struct diags d = { 0 };
 	char *text = xprintf("cutover: 1\nname: t\ntargets:\n%s"
 	    "phases:\n  - id: p\n    steps:\n"
-	    "      - {id: s, type: local, run: 'true'}\n", targets);
+	    "      - {id: s, type: %s, run: 'true'}\n", targets,
+	    step != NULL ? step : "local");
 
 	if (runbook_load_buffer("t.yaml", text, strlen(text), &rb, &d) != 0) {
 		diags_print(&d, stderr);
@@ -100,7 +102,7 @@ test_config_and_runbook(void **state)
 	    "Host *\n  User nobody\n  UserKnownHostsFile ~/kh1 ~/kh2\n");
 	rb = load("  a: {type: ssh, host: app1}\n"
 	    "  b: {type: ssh, host: app1, user: root, port: 22, "
-	    "known_hosts: /tmp/kh, host_key: accept-new}\n");
+	    "known_hosts: /tmp/kh, host_key: accept-new}\n", NULL);
 	r = route(rb, "a");
 	assert_int_equal(r->n, 1);
 	assert_string_equal(r->hops[0].host, "10.0.0.5");
@@ -140,7 +142,7 @@ test_jump_list(void **state)
 	    "  app: {type: ssh, host: 10.2.0.5, port: 2222, user: a, "
 	    "jump: [bastion, mid]}\n"
 	    "  app2: {type: ssh, host: 10.2.0.6, user: a, jump: [bastion]}\n"
-	    "  nowhere2: {type: ssh, host: 10.9.9.9}\n");
+	    "  nowhere2: {type: ssh, host: 10.9.9.9}\n", NULL);
 	r = route(rb, "app");
 	assert_int_equal(r->n, 4);
 	assert_string_equal(r->hops[0].name, "outer");
@@ -159,6 +161,15 @@ test_jump_list(void **state)
 	assert_string_equal(d, "outer");
 	free(d);
 	runbook_free(rb);
+	rb = load("  bastion: {type: ssh, host: 10.0.0.4}\n"
+	    "  app: {type: ssh, host: 10.2.0.5, jump: [bastion]}\n"
+	    "  pos: {type: ssh, host: \"${env:NO_SUCH_POS_HOST}\", "
+	    "jump: [bastion]}\n", "ssh, target: app");
+	assert_string_equal(ssh_step_route(rb, &rb->steps[0]),
+	    "app via bastion");
+	assert_ptr_equal(ssh_step_route(rb, &rb->steps[0]),
+	    ssh_step_route(rb, &rb->steps[0])); /* resolved once */
+	runbook_free(rb);
 }
 
 /* ProxyJump from the file, as ssh follows it; jump: in the runbook wins. */
@@ -174,7 +185,7 @@ test_proxyjump(void **state)
 	rb = load("  app1: {type: ssh, host: app1, user: a}\n"
 	    "  deep: {type: ssh, host: deep, user: a}\n"
 	    "  direct: {type: ssh, host: 10.3.0.1}\n"
-	    "  over: {type: ssh, host: app1, user: a, jump: [direct]}\n");
+	    "  over: {type: ssh, host: app1, user: a, jump: [direct]}\n", NULL);
 	r = route(rb, "app1");
 	assert_int_equal(r->n, 2);
 	assert_string_equal(r->hops[0].name, "bastion-dc1");
@@ -211,7 +222,7 @@ test_refusals(void **state)
 	    "  laxok: {type: ssh, host: lax, host_key: off}\n"
 	    "  loop: {type: ssh, host: loop1}\n"
 	    "  fwd: {type: ssh, host: fwd}\n"
-	    "  plain: {type: ssh, host: loop1, ssh_config: none}\n");
+	    "  plain: {type: ssh, host: loop1, ssh_config: none}\n", NULL);
 	assert_null(ssh_route_resolve(rb, target(rb, "lax"), NULL, 0, &err));
 	assert_non_null(strstr(err, "StrictHostKeyChecking no; refused"));
 	free(err);
