@@ -31,10 +31,13 @@ fi
 unset SSH_AUTH_SOCK SSH_AGENT_PID
 
 P=cj$$ # namespace and link prefix, short: link names have 15 bytes
-netns_up=
 netns_cleanup() {
 	for n in cl a b c; do
 		ip netns del "$P$n" 2>/dev/null
+	done
+	# A pair not yet moved into its namespaces is still here.
+	for l in cl1 a1 a2 b2 b3 c3; do
+		ip link del "$P$l" 2>/dev/null
 	done
 }
 sshd_init
