@@ -1526,7 +1526,7 @@ ssh_on_connect_timeout(void *arg)
 {
 	struct ssh_session *ss = arg;
 	static const char *stage[] = {
-		[SS_CONNECTING] = "connect",
+		[SS_CONNECTING] = "TCP connect",
 		[SS_BANNER] = "SSH handshake",
 		[SS_HANDSHAKE] = "SSH handshake",
 		[SS_AUTH] = "authentication",

@@ -243,6 +243,50 @@ test_refusals(void **state)
 	runbook_free(rb);
 }
 
+/* A target whose host is ${entity.pos_host}: one route per store, all
+ * through the one bastion session. */
+static void
+test_entity_host(void **state)
+{
+	const char *text =
+	    "cutover: 1\nname: t\n"
+	    "entities:\n"
+	    "  - {id: s1, vars: {pos_host: 10.17.0.5}}\n"
+	    "  - {id: s2, vars: {pos_host: 10.42.0.5}}\n"
+	    "targets:\n"
+	    "  bastion: {type: ssh, host: 10.0.0.4, user: b}\n"
+	    "  pos: {type: ssh, host: \"${entity.pos_host}\", user: pos, "
+	    "jump: [bastion]}\n"
+	    "phases:\n  - id: p\n    for_each: entity\n    steps:\n"
+	    "      - {id: s, type: ssh, target: pos, run: 'true'}\n";
+	struct runbook *rb = NULL;
+	struct diags d = { 0 };
+	struct ssh_route *r1, *r2;
+	char *err = NULL;
+
+	write_config("");
+	if (runbook_load_buffer("t.yaml", text, strlen(text), &rb, &d) != 0) {
+		diags_print(&d, stderr);
+		fail();
+	}
+	diags_free(&d);
+	r1 = ssh_route_resolve(rb, target(rb, "pos"), &rb->entities[0], 0,
+	    &err);
+	r2 = ssh_route_resolve(rb, target(rb, "pos"), &rb->entities[1], 0,
+	    &err);
+	assert_non_null(r1);
+	assert_non_null(r2);
+	assert_string_equal(r1->hops[1].host, "10.17.0.5");
+	assert_string_equal(r2->hops[1].host, "10.42.0.5");
+	assert_string_equal(r1->hops[0].key, r2->hops[0].key);
+	assert_string_not_equal(r1->hops[1].key, r2->hops[1].key);
+	ssh_route_free(r1);
+	ssh_route_free(r2);
+	assert_null(ssh_route_resolve(rb, target(rb, "pos"), NULL, 0, &err));
+	free(err);
+	runbook_free(rb);
+}
+
 static int
 setup(void **state)
 {
@@ -278,6 +322,7 @@ main(void)
 		cmocka_unit_test(test_jump_list),
 		cmocka_unit_test(test_proxyjump),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_entity_host),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
