@@ -20,7 +20,8 @@
 # retry reconnects, and an idle drop is replaced; kill -9 of cutover
 # while a step runs behind the bastion is recovered through it; a timeout
 # ends the command behind the bastion; a refused port behind it fails
-# clearly.
+# clearly; the bastion authenticates by the agent, the host behind it by
+# its key.
 . "$(dirname "$0")/../lib.sh"
 . "$SRCDIR/tests/sshd.sh"
 
@@ -41,7 +42,7 @@ netns_cleanup() {
 	done
 }
 sshd_init
-trap 'sshd_stop_all; netns_cleanup; cleanup' EXIT
+trap 'sshd_stop_all; netns_cleanup; [ -z "${SSH_AGENT_PID:-}" ] || kill "$SSH_AGENT_PID" 2>/dev/null; cleanup' EXIT
 trap 'exit 1' INT TERM HUP
 
 for n in cl a b c; do
@@ -339,5 +340,18 @@ contains "$T/out" "bastion bastion could not reach 10.91.2.2:2299"
 i=0
 while pgrep -f 'slee[p] 29.5' >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "the timed-out command ended on b" sh -c "! pgrep -f 'slee[p] 29.5'"
+
+# 11. Authentication per hop: the bastion by the agent's key (no identity
+# given), the host behind it by its identity file.
+eval "$(ssh-agent -s)" >/dev/null
+ssh-add -q "$SSH_KEY" 2>/dev/null
+runbook agent "  bastion: {type: ssh, host: 10.91.1.2, user: $SSH_USER, known_hosts: $SSH_KNOWN}
+  app: {type: ssh, host: 10.91.2.2, port: 2222, $KEYS, jump: [bastion]}" \
+	"      - {id: hello, type: ssh, target: app, run: 'echo via-agent'}"
+expect_rc 0 C agent run "$T/agent.yaml"
+expect_rc 0 C agent log "$T/agent.yaml" hello
+contains "$T/out" "via-agent"
+ssh-agent -k >/dev/null 2>&1
+unset SSH_AUTH_SOCK SSH_AGENT_PID
 
 finish
