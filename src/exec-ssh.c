@@ -185,6 +185,7 @@ struct exec {
 	LIBSSH2_CHANNEL *ch;
 	enum ssh_ex_state state;
 	int released, finished, orphan, aborting, timed_out, sent;
+	int early; /* the script went before the exec's answer */
 	char *why;
 	struct loop_timer *timeout, *grace;
 	int done_pending; /* on ssh_done_list */
@@ -336,6 +337,8 @@ static int ssh_exec_drive(struct exec *);
 static int ssh_exec_open(struct exec *);
 static int ssh_exec_command(struct exec *);
 static int ssh_exec_send(struct exec *);
+static int ssh_exec_early(struct exec *);
+static int ssh_exec_write(struct exec *);
 static int ssh_exec_read(struct exec *);
 static int ssh_exec_close(struct exec *);
 static void ssh_exec_status(struct exec *);
@@ -2471,7 +2474,7 @@ ssh_exec_command(struct exec *e)
 	e->sent = 1;
 	rc = libssh2_channel_exec(e->ch, "exec /bin/sh -s");
 	if (rc == LIBSSH2_ERROR_EAGAIN)
-		return 0;
+		return ssh_exec_early(e);
 	if (rc != 0) {
 		if (ssh_error_fatal(rc)) {
 			ssh_session_lost(ss, rc);
@@ -2490,10 +2493,47 @@ ssh_exec_command(struct exec *e)
 	return 1;
 }
 
+/*
+ * The server has not answered the exec request yet: send the script
+ * already, as ssh sends its input, so that a step costs one round trip
+ * less (which counts through a bastion); the server keeps it for the
+ * command's stdin. Only when no packet of the session is half sent (then
+ * libssh2 takes no other), unless it is this script's own.
+ */
+static int
+ssh_exec_early(struct exec *e)
+{
+	int rc;
+
+	if (e->script == NULL || (!e->early &&
+	    (libssh2_session_block_directions(e->ss->s) &
+	    LIBSSH2_SESSION_BLOCK_OUTBOUND)))
+		return 0;
+	e->early = 1;
+	rc = ssh_exec_write(e);
+	return rc == 2 ? 1 : rc;
+}
+
 /* Write the script to the remote shell's stdin. No EOF follows: the
  * wrapper's watcher hangs the command up when the channel's input closes. */
 static int
 ssh_exec_send(struct exec *e)
+{
+	int rc = ssh_exec_write(e);
+
+	if (rc < 0 || rc == 2)
+		return rc < 0 ? rc : 1;
+	if (e->script_off < strlen(e->script))
+		return rc;
+	ssh_forget(&e->script);
+	e->state = EX_RUN;
+	return 1;
+}
+
+/* Write what is left of the script: 1 progress, 0 none, 2 the command
+ * failed, -1 the session is gone. */
+static int
+ssh_exec_write(struct exec *e)
 {
 	size_t len = strlen(e->script);
 	ssize_t n;
@@ -2510,14 +2550,12 @@ ssh_exec_send(struct exec *e)
 				return -1;
 			}
 			ssh_exec_fail(e, "cannot send the command");
-			return 1;
+			return 2;
 		}
 		e->script_off += (size_t)n;
 		progress = 1;
 	}
-	ssh_forget(&e->script);
-	e->state = EX_RUN;
-	return 1;
+	return progress;
 }
 
 /* Read what the channel has, stdout and stderr both, every time. */

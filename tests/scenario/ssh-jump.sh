@@ -290,7 +290,7 @@ runbook idle "$BASTION
 C idle run "$T/idle.yaml" >"$T/idle.out" 2>&1 &
 run=$!
 i=0
-until grep -q "one: succeeded" "$T/idle.out" || [ $i -ge 100 ]; do
+until grep -q "one: succeeded" "$T/idle.out" 2>/dev/null || [ $i -ge 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
