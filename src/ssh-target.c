@@ -97,9 +97,8 @@ ssh_route_describe(const struct runbook *rb, const struct rb_target *t,
 		return NULL;
 	}
 	buf_adds(&b, t->name);
-	for (i = r->n - 1; i-- > 0;)
-		buf_printf(&b, "%s%s", i == r->n - 2 ? " via " : ", ",
-		    r->hops[i].name);
+	for (i = 0; i + 1 < r->n; i++)
+		buf_printf(&b, "%s%s", i == 0 ? " via " : ", ", r->hops[i].name);
 	ssh_route_free(r);
 	return buf_steal(&b);
 }

@@ -81,7 +81,8 @@ struct ssh_route *ssh_route_resolve(const struct runbook *,
     char **err);
 void ssh_route_free(struct ssh_route *);
 
-/* For front ends: "app1 via bastion-dc1" (names of the hops), or just
+/* For front ends: "app1 via bastion-dc1" (names of the hops, first hop
+ * first: "pos via bastion, store-gw"), or just
  * the target's name when there are no hops; NULL when the route cannot
  * be resolved (*err says why, when err is not NULL). Caller frees. */
 char *ssh_route_describe(const struct runbook *, const struct rb_target *,

@@ -149,7 +149,7 @@ expect_rc 0 C two log "$T/two.yaml" deep
 contains "$T/out" "conn=10.91.3.1 "
 check "c's log: from b" test "$(accepted c 10.91.3.1)" = 1
 expect_rc 0 C two status "$T/two.yaml"
-contains "$T/out" "target deep: deep via mid, bastion"
+contains "$T/out" "target deep: deep via bastion, mid"
 
 # 4. Host key mismatch, on the bastion and on the target hop: refused.
 grep -v '^10.91.1.2 ' "$SSH_KNOWN" >"$T/known-bad-a"
@@ -210,7 +210,7 @@ expect_rc 0 C conf log "$T/conf.yaml" three
 contains "$T/out" "conn=10.91.3.1 "
 expect_rc 0 C conf status "$T/conf.yaml"
 contains "$T/out" "target app1: app1 via bastion-dc1"
-contains "$T/out" "target deep1: deep1 via app1, bastion-dc1"
+contains "$T/out" "target deep1: deep1 via bastion-dc1, app1"
 # OpenSSH itself agrees on the same file.
 check "ssh -G resolves the same host" sh -c "ssh -F '$HOME/.ssh/config' -G app1 2>/dev/null </dev/null | grep -qx 'hostname 10.91.2.2'"
 

@@ -155,7 +155,7 @@ test_jump_list(void **state)
 	ssh_route_free(r);
 	ssh_route_free(r2);
 	d = ssh_route_describe(rb, target(rb, "app"), NULL, NULL);
-	assert_string_equal(d, "app via mid, bastion, outer");
+	assert_string_equal(d, "app via outer, bastion, mid");
 	free(d);
 	d = ssh_route_describe(rb, target(rb, "outer"), NULL, NULL);
 	assert_string_equal(d, "outer");
