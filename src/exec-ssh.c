@@ -113,8 +113,7 @@ struct ssh_session {
 	int port, accept_new, host_key_off;
 	int connect_timeout_ms, keepalive_s;
 	char *label; /* "HOST:PORT" or "HOST:PORT via BASTION", for messages */
-	struct ssh_session *via;    /* the bastion it goes through, or NULL */
-	struct ssh_tunnel *tunnel;  /* its channel on via, while open */
+	struct ssh_tunnel *tunnel;  /* its channel on its bastion, or NULL */
 	struct ssh_tunnel *tunnels; /* channels of sessions through this one */
 
 	struct addrinfo *ai, *ai_next;
@@ -1826,7 +1825,6 @@ ssh_tunnel_new(struct ssh_session *via, struct ssh_session *child,
 		;
 	*pp = t;
 	child->tunnel = t;
-	child->via = via;
 	child->fd = sv[0];
 	child->state = SS_CONNECTING;
 	child->io = loop_io_add(child->loop, child->fd, POLLOUT,
