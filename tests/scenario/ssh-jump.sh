@@ -193,12 +193,27 @@ Host *
   IdentityFile $SSH_KEY
   UserKnownHostsFile $SSH_KNOWN
 EOF
-runbook conf "  app1: {type: ssh, host: app1, user: $SSH_USER}
+# Sessions are shared by route, whatever the target's name: app1 (alias),
+# app-rb (the same host by address, behind the runbook's bastion) and
+# deep1's second hop are one session to b, over one to the bastion (whose
+# port the runbook gives: Port 2999 of Host * would apply).
+runbook conf "  bastion: {type: ssh, host: 10.91.1.2, port: 22, $KEYS}
+  app1: {type: ssh, host: app1, user: $SSH_USER}
+  app-rb: {type: ssh, host: 10.91.2.2, port: 2222, $KEYS, jump: [bastion]}
   deep1: {type: ssh, host: deep1, user: $SSH_USER}" \
 	"      - {id: one, type: ssh, target: app1, run: 'echo conn=\$SSH_CONNECTION'}
       - {id: two, type: ssh, target: app1, run: 'echo two'}
-      - {id: three, type: ssh, target: deep1, run: 'echo conn=\$SSH_CONNECTION'}" " "
+      - {id: three, type: ssh, target: deep1, run: 'echo conn=\$SSH_CONNECTION'}
+      - {id: four, type: ssh, target: app-rb, run: 'echo four'}" " "
+na=$(grep -c 'Accepted publickey' "$T/sshd-a/log")
+nb=$(grep -c 'Accepted publickey' "$T/sshd-b/log")
 expect_rc 0 C conf run "$T/conf.yaml"
+check "one session to the bastion for three targets" \
+	test "$(grep -c 'Accepted publickey' "$T/sshd-a/log")" = $((na + 1))
+check "one session to b for app1, app-rb and deep1's hop" \
+	test "$(grep -c 'Accepted publickey' "$T/sshd-b/log")" = $((nb + 1))
+json conf four '.state == "succeeded"'
+
 json conf one '.state == "succeeded"'
 json conf three '.state == "succeeded"'
 expect_rc 0 C conf log "$T/conf.yaml" one
