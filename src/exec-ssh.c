@@ -7,9 +7,10 @@
  * steps, one channel each. A host behind a bastion is reached over a
  * direct-tcpip channel of the bastion's session (struct ssh_tunnel), which
  * every target behind it shares; a bastion that drops takes the sessions
- * through it along, and the next step connects again. Everything is non-blocking and waits
- * in the one poll() loop: the TCP connect, the SSH handshake, authentication
- * and every channel. libssh2 reads the socket for all channels at once, so
+ * through it along, and the next step connects again.
+ *
+ * Everything is non-blocking and waits in the one poll() loop: the TCP
+ * connect, the SSH handshake, authentication and every channel. libssh2 reads the socket for all channels at once, so
  * whenever the socket is ready every pending channel of the session is
  * driven again, until none makes progress.
  *
@@ -2097,9 +2098,10 @@ exec_ssh_shutdown(void)
 }
 
 /*
- * Read the known_hosts files line by line. libssh2_knownhost_readfile gives up at
- * the first line it cannot parse (a marker, a key type it does not know);
- * such lines are skipped here instead. A missing file is an empty one.
+ * Read the known_hosts files line by line. libssh2_knownhost_readfile
+ * gives up at the first line it cannot parse (a marker, a key type it does
+ * not know); such lines are skipped here instead. A missing file is an
+ * empty one.
  */
 static LIBSSH2_KNOWNHOSTS *
 ssh_known_load(struct ssh_session *ss)
