@@ -21,7 +21,8 @@
 # while a step runs behind the bastion is recovered through it; a timeout
 # ends the command behind the bastion; a refused port behind it fails
 # clearly; the bastion authenticates by the agent, the host behind it by
-# its key.
+# its key; ConnectTimeout bounds a host behind the bastion that never
+# answers, while the bastion serves another.
 . "$(dirname "$0")/../lib.sh"
 . "$SRCDIR/tests/sshd.sh"
 
@@ -368,5 +369,25 @@ expect_rc 0 C agent log "$T/agent.yaml" hello
 contains "$T/out" "via-agent"
 ssh-agent -k >/dev/null 2>&1
 unset SSH_AUTH_SOCK SSH_AGENT_PID
+
+# 12. ConnectTimeout through the bastion: a host behind it that never
+# answers fails its step within the time the configuration gives, and the
+# bastion's session goes on serving the host behind it that does.
+cat >"$T/ssh_config_slow" <<EOF
+Host ghost
+  HostName 10.91.2.99
+  ConnectTimeout 1
+EOF
+runbook ghost "$BASTION
+  ghost: {type: ssh, host: ghost, $KEYS, jump: [bastion], ssh_config: $T/ssh_config_slow}
+  app: {type: ssh, host: 10.91.2.2, port: 2222, $KEYS, jump: [bastion]}" \
+	"      - {id: lost, type: ssh, target: ghost, run: 'true'}
+      - {id: fine, type: ssh, target: app, needs: [], run: 'sleep 2; echo fine'}"
+expect_rc 1 C ghost run "$T/ghost.yaml"
+json ghost lost '.state == "failed" and .duration_ms < 3000'
+json ghost fine '.state == "succeeded"'
+expect_rc 0 C ghost log "$T/ghost.yaml" lost
+contains "$T/out" "cannot connect to 10.91.2.99:22 via bastion"
+contains "$T/out" "timed out after 1s"
 
 finish
