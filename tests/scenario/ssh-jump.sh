@@ -230,14 +230,19 @@ contains "$T/out" "target deep1: deep1 via bastion-dc1, app1"
 # OpenSSH itself agrees on the same file.
 check "ssh -G resolves the same host" sh -c "ssh -F '$HOME/.ssh/config' -G app1 2>/dev/null </dev/null | grep -qx 'hostname 10.91.2.2'"
 
-# ssh_config: FILE per target, and StrictHostKeyChecking no refused unless
-# the runbook says host_key: off.
-sed 's/^Host \*$/Host *\n  StrictHostKeyChecking no/' "$HOME/.ssh/config" >"$T/ssh_config_nocheck"
+# ssh_config: FILE per target, and StrictHostKeyChecking no refused (by
+# run and lint) unless the runbook says host_key: off for that target.
+sed 's/^Host app1$/Host app1\n  StrictHostKeyChecking no/' "$HOME/.ssh/config" >"$T/ssh_config_nocheck"
 grep -q 'StrictHostKeyChecking no' "$T/ssh_config_nocheck" || fail "sed"
 runbook nocheck "  app1: {type: ssh, host: app1, user: $SSH_USER, ssh_config: $T/ssh_config_nocheck}" \
 	"      - {id: one, type: ssh, target: app1, run: 'true'}" " "
 expect_rc 1 C nocheck run "$T/nocheck.yaml"
 contains "$T/out" "StrictHostKeyChecking no; refused"
+expect_rc 3 "$CUTOVER" lint "$T/nocheck.yaml"
+contains "$T/err" "StrictHostKeyChecking no; refused"
+sed -i 's/ssh_config: /host_key: off, ssh_config: /' "$T/nocheck.yaml"
+rm -f "$T/nocheck.db"*
+expect_rc 0 C nocheck run "$T/nocheck.yaml"
 
 # 6. lint: an unknown jump target (FILE:LINE:COL), a jump loop, a
 # ProxyJump loop, an alias that resolves to nothing.
