@@ -11,6 +11,7 @@
 #include "escape.h"
 #include "json.h"
 #include "report.h"
+#include "ssh-target.h"
 #include "xmalloc.h"
 
 static int cmd_status_check(struct cmd_ctx *);
@@ -30,6 +31,7 @@ static void status_entities(struct engine *);
 static void status_waiting(const struct cmd_ctx *, struct run_info *,
     struct step_row *, size_t);
 static void status_eta(struct report_run *);
+static void status_routes(const struct runbook *);
 static void status_clock(int64_t, char *, size_t);
 static int status_late(struct report_run *, const char *);
 
@@ -344,6 +346,25 @@ status_entities(struct engine *e)
 	escape_list_free(&l);
 }
 
+/* The ssh targets reached through bastions: "pos via bastion-dc1". */
+static void
+status_routes(const struct runbook *rb)
+{
+	const struct rb_target *t;
+	char *path;
+	size_t i;
+
+	for (i = 0; i < rb->ntargets; i++) {
+		t = &rb->targets[i];
+		if (t->type != TARGET_SSH ||
+		    (path = ssh_route_describe(rb, t, NULL, NULL)) == NULL)
+			continue;
+		if (strchr(path, ' ') != NULL)
+			printf("target %s: %s\n", t->name, path);
+		free(path);
+	}
+}
+
 /* Under the table: what each step waiting for a person needs, and who. */
 static void
 status_waiting(const struct cmd_ctx *c, struct run_info *r,
@@ -412,6 +433,7 @@ cmd_status_exec(struct cmd_ctx *c)
 		    state_clock_behind(st));
 		status_entities(e);
 		status_waiting(c, &r, v, n);
+		status_routes(rb);
 	}
 	engine_close(e);
 	report_run_free(&rr);

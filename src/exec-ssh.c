@@ -1,10 +1,16 @@
 /*
  * exec-ssh.c - ssh steps: `run` on an ssh target over libssh2.
  *
- * One session per target, opened on first use and reused by every step and
- * by parallel steps, one channel each. Everything is non-blocking and waits
- * in the one poll() loop: the TCP connect, the SSH handshake, authentication
- * and every channel. libssh2 reads the socket for all channels at once, so
+ * One session per route (user, host and port after the bastions before
+ * it; ssh-target.c resolves a target into its route, ~/.ssh/config
+ * included), opened on first use and reused by every step and by parallel
+ * steps, one channel each. A host behind a bastion is reached over a
+ * direct-tcpip channel of the bastion's session (struct ssh_tunnel), which
+ * every target behind it shares; a bastion that drops takes the sessions
+ * through it along, and the next step connects again.
+ *
+ * Everything is non-blocking and waits in the one poll() loop: the TCP
+ * connect, the SSH handshake, authentication and every channel. libssh2 reads the socket for all channels at once, so
  * whenever the socket is ready every pending channel of the session is
  * driven again, until none makes progress.
  *
@@ -47,13 +53,12 @@
 #include "buf.h"
 #include "duration.h"
 #include "exec.h"
-#include "expand.h"
 #include "loop.h"
 #include "runbook.h"
+#include "ssh-target.h"
 #include "xmalloc.h"
 
-#define SSH_CONNECT_TIMEOUT_MS 10000 /* TCP connect, handshake and auth */
-#define SSH_KEEPALIVE_S 15           /* SSH keepalive while connected */
+#define SSH_CONNECT_TIMEOUT_MS 10000 /* recovery: per hop, at least */
 #define SSH_TCP_USER_TIMEOUT_MS 45000 /* unacknowledged data: peer gone */
 #define SSH_CLOSE_GRACE_MS 3000      /* wait this long for a closed channel */
 #define SSH_READ_SIZE 32768
@@ -94,12 +99,23 @@ enum ssh_ex_state {
 };
 
 struct ssh_session {
-	const struct rb_target *target;
+	char *key;  /* the route to it (ssh_hop.key): sessions are shared */
+	char *name; /* the hop's name (runbook target or ssh_config alias) */
 	struct loop *loop;
-	char *host, *user, *identity, *known_hosts;
+	char *host, *user;
+	char **identities; /* private key files, tried in order */
+	size_t nidentities, identity_i;
+	int use_agent;
+	char *agent_sock;   /* NULL: $SSH_AUTH_SOCK */
+	char **known_files; /* known_hosts files, read in order */
+	size_t nknown;
+	const char *known_hosts; /* known_files[0]: written by accept-new */
 	char *passphrase, *password; /* secrets: never printed */
-	int port, accept_new;
-	char *label; /* "HOST:PORT", for messages */
+	int port, accept_new, host_key_off;
+	int connect_timeout_ms, keepalive_s;
+	char *label; /* "HOST:PORT" or "HOST:PORT via BASTION", for messages */
+	struct ssh_tunnel *tunnel;  /* its channel on its bastion, or NULL */
+	struct ssh_tunnel *tunnels; /* channels of sessions through this one */
 
 	struct addrinfo *ai, *ai_next;
 	int fd;
@@ -119,15 +135,48 @@ struct ssh_session {
 	int agent_keys;
 
 	struct exec *execs;   /* attached, in start order */
-	struct exec *opening; /* whose channel open libssh2 is in */
+	const void *opening;  /* exec or tunnel whose channel libssh2 opens */
 	int throttled;        /* the server refused another channel */
 	int idle_data;        /* data waits while no channel reads it */
 	int used;             /* a command has run on it */
 	struct ssh_session *next;
 };
 
+/*
+ * A direct-tcpip channel on a bastion's session that carries the SSH
+ * connection of a session behind it: bytes are pumped between the channel
+ * and one end of a socketpair, whose other end is that session's fd. So a
+ * session behind a bastion is driven exactly like a direct one, and the
+ * pump runs in the bastion's passes over its channels.
+ */
+enum ssh_tunnel_state {
+	TU_WAIT,  /* for the bastion, or for its channel open slot */
+	TU_OPEN,  /* libssh2_channel_direct_tcpip_ex */
+	TU_RUN,
+	TU_CLOSE, /* libssh2_channel_free, then gone */
+};
+
+struct ssh_tunnel {
+	struct ssh_session *via;   /* the bastion */
+	struct ssh_session *child; /* NULL once it is gone */
+	char *host;                /* where the bastion connects */
+	int port;
+	LIBSSH2_CHANNEL *ch;
+	enum ssh_tunnel_state state;
+	int fd; /* our end of the socketpair */
+	struct loop *loop;
+	struct loop_io *io;
+	char down[SSH_READ_SIZE]; /* channel -> fd */
+	size_t down_off, down_len;
+	char up[SSH_READ_SIZE];   /* fd -> channel */
+	size_t up_off, up_len;
+	int ch_eof, fd_eof, shut;
+	struct ssh_tunnel *next;
+};
+
 struct exec {
 	struct exec_req req;
+	char *notes;  /* ssh_config warnings, shown once released */
 	char *script; /* what the remote shell reads on stdin */
 	size_t script_off;
 	char *token;  /* CUTOVER_ATTEMPT, or NULL */
@@ -136,6 +185,7 @@ struct exec {
 	LIBSSH2_CHANNEL *ch;
 	enum ssh_ex_state state;
 	int released, finished, orphan, aborting, timed_out, sent;
+	int early; /* the script went before the exec's answer */
 	char *why;
 	struct loop_timer *timeout, *grace;
 	int done_pending; /* on ssh_done_list */
@@ -208,17 +258,39 @@ static void ssh_release(struct exec *);
 static void ssh_cancel(struct exec *, const char *);
 static void ssh_free(struct exec *);
 
-static struct ssh_session *ssh_session_get(const struct exec_req *, char **);
-static struct ssh_session *ssh_session_new(const struct exec_req *, char **);
-static int ssh_session_fields(struct ssh_session *, const struct runbook *,
+static struct ssh_session *ssh_session_get(const struct exec_req *, int,
+    struct exec *, char **);
+static struct ssh_session *ssh_session_find(struct loop *, const char *);
+static void ssh_sessions_fail_loops(struct loop *);
+static struct ssh_session *ssh_session_new(struct loop *,
+    const struct ssh_hop *, struct ssh_session *, char **);
+static int ssh_session_hop(struct ssh_session *, const struct ssh_hop *,
     char **);
-static int ssh_session_port(struct ssh_session *, const struct runbook *,
+static char **ssh_strv_copy(char *const *, size_t);
+static void ssh_strv_free(char **, size_t);
+static void ssh_route_notes(struct exec *, const struct ssh_route *);
+static void ssh_session_unlink(struct ssh_session *);
+static void ssh_session_lost_why(struct ssh_session *, const char *);
+static void ssh_session_drop_tunnels(struct ssh_session *, const char *,
+    int);
+static int ssh_tunnel_new(struct ssh_session *, struct ssh_session *,
     char **);
+static int ssh_tunnel_drive(struct ssh_tunnel *);
+static int ssh_tunnel_open(struct ssh_tunnel *);
+static int ssh_tunnel_pump(struct ssh_tunnel *);
+static int ssh_tunnel_down(struct ssh_tunnel *, int *);
+static int ssh_tunnel_up(struct ssh_tunnel *, int *);
+static int ssh_tunnel_close(struct ssh_tunnel *);
+static void ssh_tunnel_events(struct ssh_tunnel *);
+static void ssh_tunnel_io(int, short, void *);
+static void ssh_tunnel_release(struct ssh_tunnel *);
+static void ssh_tunnel_free(struct ssh_tunnel *);
 static int ssh_session_resolve(struct ssh_session *, char **);
 static int ssh_session_connect(struct ssh_session *);
 static void ssh_session_connected(struct ssh_session *);
 static void ssh_session_start_ssh(struct ssh_session *);
 static void ssh_session_io(int, short, void *);
+static void ssh_session_quickack(struct ssh_session *);
 static void ssh_session_drive(struct ssh_session *);
 static int ssh_session_banner(struct ssh_session *);
 static int ssh_banner_step(struct ssh_session *, char **);
@@ -265,6 +337,8 @@ static int ssh_exec_drive(struct exec *);
 static int ssh_exec_open(struct exec *);
 static int ssh_exec_command(struct exec *);
 static int ssh_exec_send(struct exec *);
+static int ssh_exec_early(struct exec *);
+static int ssh_exec_write(struct exec *);
 static int ssh_exec_read(struct exec *);
 static int ssh_exec_close(struct exec *);
 static void ssh_exec_status(struct exec *);
@@ -276,12 +350,11 @@ static void ssh_exec_destroy(struct exec *);
 static void ssh_exec_note(struct exec *, const char *);
 static void ssh_on_timeout(void *);
 static void ssh_on_grace(void *);
-static char *ssh_default_user(char **);
-static char *ssh_path(const char *);
 static void ssh_forget(char **);
 static int ssh_identity_check(const char *, char **);
 static struct exec *ssh_attach(const struct exec_req *, char *, int,
     char **);
+static int ssh_recovery_failed(struct loop *);
 static char *ssh_script_wrap(const struct exec_req *, const char *);
 static const char *ssh_env_token(const struct exec_req *);
 static void ssh_unknown_add(const struct rb_step *, const char *);
@@ -388,13 +461,14 @@ ssh_attach(const struct exec_req *req, char *script, int fresh, char **err)
 	struct ssh_session *ss;
 	struct exec *e, **pp;
 
-	ss = fresh ? ssh_session_new(req, err) : ssh_session_get(req, err);
-	if (ss == NULL) {
+	e = xcalloc(1, sizeof *e);
+	e->req = *req;
+	if ((ss = ssh_session_get(req, fresh, e, err)) == NULL) {
+		free(e->notes);
+		free(e);
 		ssh_forget(&script);
 		return NULL;
 	}
-	e = xcalloc(1, sizeof *e);
-	e->req = *req;
 	e->req.command = NULL;
 	e->req.env = NULL;
 	e->script = script;
@@ -495,6 +569,11 @@ static void
 ssh_release(struct exec *e)
 {
 	e->released = 1;
+	if (e->notes != NULL) {
+		ssh_exec_note(e, e->notes);
+		free(e->notes);
+		e->notes = NULL;
+	}
 	if (e->finished) {
 		ssh_done_later(e);
 		return;
@@ -541,6 +620,7 @@ ssh_exec_destroy(struct exec *e)
 	loop_timer_cancel(e->req.loop, e->grace);
 	ssh_done_remove(e);
 	free(e->result.message);
+	free(e->notes);
 	free(e->why);
 	ssh_forget(&e->script);
 	free(e->token);
@@ -548,123 +628,186 @@ ssh_exec_destroy(struct exec *e)
 	free(e);
 }
 
-/* The session for req's target: the cached one, or a new connection. */
+/*
+ * The session for req's target: the cached one of the same route (user,
+ * host, port, and the hops before it), or a new connection; the bastions
+ * on the way likewise. fresh: a new one for the target itself (its
+ * bastions are still shared). Notes from the ssh configuration go to e
+ * (if not NULL), once per process.
+ */
 static struct ssh_session *
-ssh_session_get(const struct exec_req *req, char **err)
+ssh_session_get(const struct exec_req *req, int fresh, struct exec *e,
+    char **err)
 {
-	struct ssh_session *ss, *next;
-
-	for (ss = ssh_sessions; ss != NULL; ss = next) {
-		next = ss->next;
-		if (ss->target != req->target)
-			continue;
-		if (ss->loop == req->loop)
-			return ss;
-		ssh_session_fail(ss, "the event loop changed");
-	}
-	return ssh_session_new(req, err);
-}
-
-/* Expand the target's fields, resolve the host and start connecting. */
-static struct ssh_session *
-ssh_session_new(const struct exec_req *req, char **err)
-{
-	struct ssh_session *ss = xcalloc(1, sizeof *ss);
+	struct ssh_session *ss = NULL, *via = NULL;
+	struct ssh_route *r;
+	size_t i;
 
 	if (!ssh_initialised) {
 		if (libssh2_init(0) != 0) {
 			*err = xstrdup("cannot initialise libssh2");
-			free(ss);
 			return NULL;
 		}
 		ssh_initialised = 1;
 	}
-	ss->target = req->target;
-	ss->loop = req->loop;
+	if (!fresh)
+		ssh_sessions_fail_loops(req->loop);
+	if ((r = ssh_route_resolve(req->rb, req->target, req->entity, 0,
+	    err)) == NULL)
+		return NULL;
+	for (i = 0; i < r->n; i++, via = ss) {
+		ss = fresh && i + 1 == r->n ? NULL :
+		    ssh_session_find(req->loop, r->hops[i].key);
+		if (ss == NULL && (ss = ssh_session_new(req->loop, &r->hops[i],
+		    via, err)) == NULL)
+			break;
+	}
+	if (ss != NULL && e != NULL)
+		ssh_route_notes(e, r);
+	ssh_route_free(r);
+	return ss;
+}
+
+static struct ssh_session *
+ssh_session_find(struct loop *l, const char *key)
+{
+	struct ssh_session *ss;
+
+	for (ss = ssh_sessions; ss != NULL; ss = ss->next) {
+		if (ss->loop == l && strcmp(ss->key, key) == 0)
+			return ss;
+	}
+	return NULL;
+}
+
+/* Sessions left from an earlier event loop cannot be driven any more. */
+static void
+ssh_sessions_fail_loops(struct loop *l)
+{
+	struct ssh_session *ss;
+
+	for (;;) {
+		for (ss = ssh_sessions; ss != NULL && ss->loop == l;
+		    ss = ss->next)
+			;
+		if (ss == NULL)
+			return;
+		ssh_session_fail(ss, "the event loop changed");
+	}
+}
+
+/* The warnings of the ssh configuration ("ProxyCommand is not supported"),
+ * each once per process, as notes in e's output. */
+static void
+ssh_route_notes(struct exec *e, const struct ssh_route *r)
+{
+	static char **seen;
+	static size_t nseen;
+	struct buf b = { 0 };
+	size_t i, j;
+
+	for (i = 0; i < r->nwarnings; i++) {
+		for (j = 0; j < nseen && strcmp(seen[j], r->warnings[i]); j++)
+			;
+		if (j < nseen || nseen >= 1000)
+			continue;
+		seen = xreallocarray(seen, nseen + 1, sizeof *seen);
+		seen[nseen++] = xstrdup(r->warnings[i]);
+		buf_printf(&b, "[cutover: ssh_config: %s]\n", r->warnings[i]);
+	}
+	if (b.len > 0)
+		e->notes = buf_steal(&b);
+	buf_free(&b);
+}
+
+/* A new connection to hop, directly or through via. */
+static struct ssh_session *
+ssh_session_new(struct loop *l, const struct ssh_hop *hop,
+    struct ssh_session *via, char **err)
+{
+	struct ssh_session *ss = xcalloc(1, sizeof *ss);
+
+	ss->loop = l;
 	ss->fd = -1;
-	if (ssh_session_fields(ss, req->rb, err) != 0 ||
-	    ssh_session_resolve(ss, err) != 0) {
-		ssh_session_free(ss);
-		return NULL;
+	if (ssh_session_hop(ss, hop, err) != 0)
+		goto fail;
+	if (via != NULL) {
+		xasprintf(&ss->label, "%s:%d via %s", ss->host, ss->port,
+		    via->name);
+		if (ssh_tunnel_new(via, ss, err) != 0)
+			goto fail;
+	} else {
+		xasprintf(&ss->label, "%s:%d", ss->host, ss->port);
+		if (ssh_session_resolve(ss, err) != 0)
+			goto fail;
+		if (ssh_session_connect(ss) != 0) {
+			xasprintf(err, "cannot connect to %s: %s", ss->label,
+			    ss->connect_error);
+			goto fail;
+		}
 	}
-	if (ssh_session_connect(ss) != 0) {
-		xasprintf(err, "cannot connect to %s: %s", ss->label,
-		    ss->connect_error);
-		ssh_session_free(ss);
-		return NULL;
-	}
-	ss->connect_timer = loop_timer_add(ss->loop, SSH_CONNECT_TIMEOUT_MS,
+	ss->connect_timer = loop_timer_add(ss->loop, ss->connect_timeout_ms,
 	    ssh_on_connect_timeout, ss);
 	ss->next = ssh_sessions;
 	ssh_sessions = ss;
 	return ss;
+fail:
+	ssh_session_free(ss);
+	return NULL;
 }
 
-/* Expand every field of the target; NULL ones take their defaults. */
+/* Take what the route says about this hop. */
 static int
-ssh_session_fields(struct ssh_session *ss, const struct runbook *rb,
-    char **err)
+ssh_session_hop(struct ssh_session *ss, const struct ssh_hop *h, char **err)
 {
-	const struct rb_target *t = ss->target;
-	char *s;
+	size_t i;
 
-	if ((ss->host = expand_text(rb, t->host, err)) == NULL)
-		return -1;
-	ss->port = t->port > 0 ? t->port : 22;
-	if (t->port_text != NULL && ssh_session_port(ss, rb, err) != 0)
-		return -1;
-	ss->accept_new = t->accept_new;
-	xasprintf(&ss->label, "%s:%d", ss->host, ss->port);
-	if (t->user != NULL)
-		ss->user = expand_text(rb, t->user, err);
-	else
-		ss->user = ssh_default_user(err);
-	if (ss->user == NULL)
-		return -1;
-	if (t->identity != NULL) {
-		if ((s = expand_text(rb, t->identity, err)) == NULL)
-			return -1;
-		ss->identity = ssh_path(s);
-		free(s);
-		if (ssh_identity_check(ss->identity, err) != 0)
+	ss->key = xstrdup(h->key);
+	ss->name = xstrdup(h->name);
+	ss->host = xstrdup(h->host);
+	ss->port = h->port;
+	ss->user = xstrdup(h->user);
+	ss->identities = ssh_strv_copy(h->identities, h->nidentities);
+	ss->nidentities = h->nidentities;
+	ss->use_agent = h->use_agent;
+	ss->agent_sock = h->agent_sock != NULL ? xstrdup(h->agent_sock) : NULL;
+	ss->known_files = ssh_strv_copy(h->known_hosts, h->nknown_hosts);
+	ss->nknown = h->nknown_hosts;
+	ss->known_hosts = ss->nknown > 0 ? ss->known_files[0] : "/dev/null";
+	ss->accept_new = h->host_key == SSH_HOP_ACCEPT_NEW;
+	ss->host_key_off = h->host_key == SSH_HOP_OFF;
+	ss->connect_timeout_ms = h->connect_timeout_ms;
+	ss->keepalive_s = h->keepalive_s;
+	if (h->passphrase != NULL)
+		ss->passphrase = xstrdup(h->passphrase);
+	if (h->password != NULL)
+		ss->password = xstrdup(h->password);
+	for (i = 0; i < ss->nidentities; i++) {
+		if (ssh_identity_check(ss->identities[i], err) != 0)
 			return -1;
 	}
-	if ((s = expand_text(rb, t->known_hosts != NULL ? t->known_hosts :
-	    "~/.ssh/known_hosts", err)) == NULL)
-		return -1;
-	ss->known_hosts = ssh_path(s);
-	free(s);
-	if (t->passphrase != NULL &&
-	    (ss->passphrase = expand_text(rb, t->passphrase, err)) == NULL)
-		return -1;
-	if (t->password != NULL &&
-	    (ss->password = expand_text(rb, t->password, err)) == NULL)
-		return -1;
 	return 0;
 }
 
-/* A port given as text with ${...}: expand it now and check it. */
-static int
-ssh_session_port(struct ssh_session *ss, const struct runbook *rb,
-    char **err)
+static char **
+ssh_strv_copy(char *const *v, size_t n)
 {
-	char *s, *end;
-	long v;
+	char **c = xcalloc(n + 1, sizeof *c);
+	size_t i;
 
-	if ((s = expand_text(rb, ss->target->port_text, err)) == NULL)
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < 1 ||
-	    v > 65535) {
-		xasprintf(err, "port of target %s is '%s', not a port number "
-		    "(1 to 65535)", ss->target->name, s);
-		free(s);
-		return -1;
-	}
-	free(s);
-	ss->port = (int)v;
-	return 0;
+	for (i = 0; i < n; i++)
+		c[i] = xstrdup(v[i]);
+	return c;
+}
+
+static void
+ssh_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 /*
@@ -684,35 +827,6 @@ ssh_identity_check(const char *path, char **err)
 	    "identity %s are too open (group or others may read it); refusing "
 	    "it: chmod 600 %s", (unsigned)(sb.st_mode & 07777), path, path);
 	return -1;
-}
-
-/* $USER, else the name of our uid. */
-static char *
-ssh_default_user(char **err)
-{
-	const char *user = getenv("USER");
-	struct passwd *pw;
-
-	if (user != NULL && *user != '\0')
-		return xstrdup(user);
-	if ((pw = getpwuid(getuid())) != NULL)
-		return xstrdup(pw->pw_name);
-	*err = xstrdup("no user for the ssh target: set user, or $USER");
-	return NULL;
-}
-
-/* A leading ~/ means $HOME. */
-static char *
-ssh_path(const char *p)
-{
-	const char *home = getenv("HOME");
-	char *s;
-
-	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0') && home != NULL) {
-		xasprintf(&s, "%s%s", home, p + 1);
-		return s;
-	}
-	return xstrdup(p);
 }
 
 /*
@@ -843,11 +957,29 @@ ssh_session_io(int fd, short revents, void *arg)
 		ssh_session_connected(ss);
 		return;
 	}
+	if (ss->tunnels != NULL)
+		ssh_session_quickack(ss);
 	if (ss->state == SS_READY && !ssh_session_busy(ss)) {
 		ssh_session_idle_io(ss, revents);
 		return;
 	}
 	ssh_session_drive(ss);
+}
+
+/*
+ * A bastion acknowledges what it receives at once. The sshd there does
+ * not disable Nagle's algorithm for a forwarded connection, so a small
+ * packet from a host behind it waits for our acknowledgement of the one
+ * before, and Linux delays that by up to 40 ms when we send nothing back
+ * (as we often do not: the data is for the session behind). Quick-ack
+ * mode is not sticky, so it is asked for on every read.
+ */
+static void
+ssh_session_quickack(struct ssh_session *ss)
+{
+	int one = 1;
+
+	setsockopt(ss->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
 /*
@@ -986,7 +1118,7 @@ ssh_session_handshake(struct ssh_session *ss)
 		free(err);
 		return -1;
 	}
-	if (ssh_hostkey_check(ss, &err) != 0) {
+	if (!ss->host_key_off && ssh_hostkey_check(ss, &err) != 0) {
 		ssh_session_fail(ss, err);
 		free(err);
 		return -1;
@@ -1075,26 +1207,29 @@ ssh_auth_step(struct ssh_session *ss)
 }
 
 /*
- * The next method, in order: the identity file if one is set, else the
- * ssh-agent if SSH_AUTH_SOCK is set; then the password if one is set.
+ * The next method, in order: the identity files if any, the ssh-agent
+ * (unless an identity is in the runbook or IdentitiesOnly says no) if it
+ * has a socket, then the password if one is set.
  */
 static void
 ssh_auth_next(struct ssh_session *ss)
 {
-	const char *sock = getenv("SSH_AUTH_SOCK");
+	const char *sock = ss->agent_sock != NULL ? ss->agent_sock :
+	    getenv("SSH_AUTH_SOCK");
 
 	switch (ss->auth) {
 	case AU_LIST:
-		if (ss->identity != NULL) {
+		if (ss->nidentities > 0) {
 			ss->auth = AU_KEYFILE;
-			break;
-		}
-		if (sock != NULL && *sock != '\0') {
-			ss->auth = AU_AGENT;
 			break;
 		}
 		/* FALLTHROUGH */
 	case AU_KEYFILE:
+		if (ss->use_agent && sock != NULL && *sock != '\0') {
+			ss->auth = AU_AGENT;
+			break;
+		}
+		/* FALLTHROUGH */
 	case AU_AGENT:
 		if (ss->password != NULL) {
 			ss->auth = AU_PASSWORD;
@@ -1107,28 +1242,32 @@ ssh_auth_next(struct ssh_session *ss)
 	}
 }
 
-/* Public key from the identity file, with the passphrase if any. */
+/* Public key from each identity file, with the passphrase if any. */
 static int
 ssh_auth_keyfile(struct ssh_session *ss)
 {
+	const char *id;
 	int rc;
 
-	if (strstr(ss->methods, "publickey") == NULL) {
-		buf_printf(&ss->tried, "%skey %s (the server does not accept "
-		    "keys)", ss->tried.len ? ", " : "", ss->identity);
-		return 1;
+	for (; ss->identity_i < ss->nidentities; ss->identity_i++) {
+		id = ss->identities[ss->identity_i];
+		if (strstr(ss->methods, "publickey") == NULL) {
+			buf_printf(&ss->tried, "%skey %s (the server does not "
+			    "accept keys)", ss->tried.len ? ", " : "", id);
+			return 1;
+		}
+		rc = libssh2_userauth_publickey_fromfile_ex(ss->s, ss->user,
+		    (unsigned)strlen(ss->user), NULL, id, ss->passphrase);
+		if (rc == 0 || rc == LIBSSH2_ERROR_EAGAIN || ssh_error_fatal(rc))
+			return rc;
+		if (rc == LIBSSH2_ERROR_FILE)
+			buf_printf(&ss->tried, "%skey %s (cannot read it: missing, "
+			    "unsupported, or wrong passphrase)", ss->tried.len ?
+			    ", " : "", id);
+		else
+			buf_printf(&ss->tried, "%skey %s (refused)",
+			    ss->tried.len ? ", " : "", id);
 	}
-	rc = libssh2_userauth_publickey_fromfile_ex(ss->s, ss->user,
-	    (unsigned)strlen(ss->user), NULL, ss->identity, ss->passphrase);
-	if (rc == 0 || rc == LIBSSH2_ERROR_EAGAIN || ssh_error_fatal(rc))
-		return rc;
-	if (rc == LIBSSH2_ERROR_FILE)
-		buf_printf(&ss->tried, "%skey %s (cannot read it: missing, "
-		    "unsupported, or wrong passphrase)", ss->tried.len ? ", " :
-		    "", ss->identity);
-	else
-		buf_printf(&ss->tried, "%skey %s (refused)", ss->tried.len ?
-		    ", " : "", ss->identity);
 	return 1;
 }
 
@@ -1140,11 +1279,14 @@ ssh_auth_agent(struct ssh_session *ss)
 	int rc;
 
 	if (ss->agent == NULL) {
-		if ((ss->agent = libssh2_agent_init(ss->s)) == NULL ||
-		    libssh2_agent_connect(ss->agent) != 0 ||
+		if ((ss->agent = libssh2_agent_init(ss->s)) != NULL &&
+		    ss->agent_sock != NULL)
+			libssh2_agent_set_identity_path(ss->agent, ss->agent_sock);
+		if (ss->agent == NULL || libssh2_agent_connect(ss->agent) != 0 ||
 		    libssh2_agent_list_identities(ss->agent) != 0) {
 			buf_printf(&ss->tried, "%sssh-agent (cannot talk to it "
-			    "at $SSH_AUTH_SOCK)", sep);
+			    "at %s)", sep, ss->agent_sock != NULL ?
+			    ss->agent_sock : "$SSH_AUTH_SOCK");
 			return 1;
 		}
 		if (libssh2_agent_get_identity(ss->agent, &ss->agent_id,
@@ -1199,9 +1341,11 @@ ssh_session_ready(struct ssh_session *ss)
 		libssh2_agent_free(ss->agent);
 		ss->agent = NULL;
 	}
-	libssh2_keepalive_config(ss->s, 0, SSH_KEEPALIVE_S);
-	ss->keepalive = loop_timer_add(ss->loop, SSH_KEEPALIVE_S * 1000,
-	    ssh_on_keepalive, ss);
+	if (ss->keepalive_s > 0) {
+		libssh2_keepalive_config(ss->s, 0, (unsigned)ss->keepalive_s);
+		ss->keepalive = loop_timer_add(ss->loop,
+		    (int64_t)ss->keepalive_s * 1000, ssh_on_keepalive, ss);
+	}
 }
 
 /* Wipe and free a secret. */
@@ -1226,6 +1370,7 @@ static int
 ssh_session_run(struct ssh_session *ss)
 {
 	struct exec *e, *next;
+	struct ssh_tunnel *t, *tnext;
 	int pass, progress = 1, rc;
 
 	ss->idle_data = 0;
@@ -1234,6 +1379,12 @@ ssh_session_run(struct ssh_session *ss)
 		for (e = ss->execs; e != NULL; e = next) {
 			next = e->next;
 			if ((rc = ssh_exec_drive(e)) < 0)
+				return -1;
+			progress |= rc;
+		}
+		for (t = ss->tunnels; t != NULL; t = tnext) {
+			tnext = t->next;
+			if ((rc = ssh_tunnel_drive(t)) < 0)
 				return -1;
 			progress |= rc;
 		}
@@ -1270,6 +1421,8 @@ ssh_session_busy(struct ssh_session *ss)
 {
 	struct exec *e;
 
+	if (ss->tunnels != NULL)
+		return 1;
 	for (e = ss->execs; e != NULL; e = e->next) {
 		if (e->released || e->ch != NULL || e->state != EX_WAIT)
 			return 1;
@@ -1385,7 +1538,7 @@ ssh_on_connect_timeout(void *arg)
 	char d[32], *msg;
 
 	ss->connect_timer = NULL;
-	duration_format(SSH_CONNECT_TIMEOUT_MS, d, sizeof d);
+	duration_format(ss->connect_timeout_ms, d, sizeof d);
 	xasprintf(&msg, "cannot connect to %s: %s timed out after %s",
 	    ss->label, stage[ss->state], d);
 	ssh_session_fail(ss, msg);
@@ -1396,7 +1549,7 @@ static void
 ssh_on_keepalive(void *arg)
 {
 	struct ssh_session *ss = arg;
-	int next = SSH_KEEPALIVE_S, rc;
+	int next = ss->keepalive_s, rc;
 
 	ss->keepalive = NULL;
 	rc = libssh2_keepalive_send(ss->s, &next);
@@ -1405,7 +1558,7 @@ ssh_on_keepalive(void *arg)
 		return;
 	}
 	if (next <= 0)
-		next = SSH_KEEPALIVE_S;
+		next = ss->keepalive_s;
 	ss->keepalive = loop_timer_add(ss->loop, (int64_t)next * 1000,
 	    ssh_on_keepalive, ss);
 	ssh_session_events(ss);
@@ -1468,12 +1621,14 @@ ssh_error_fatal(int rc)
 	return 1;
 }
 
-/* The session cannot be used: fail everything on it, then forget it. */
+/* The session cannot be used: fail everything on it and on the sessions
+ * through it, then forget it. */
 static void
 ssh_session_fail(struct ssh_session *ss, const char *msg)
 {
 	struct exec *e, *next;
 
+	ssh_session_unlink(ss);
 	for (e = ss->execs; e != NULL; e = next) {
 		next = e->next;
 		e->ch = NULL; /* freed with the session */
@@ -1483,22 +1638,36 @@ ssh_session_fail(struct ssh_session *ss, const char *msg)
 		} else
 			ssh_exec_fail(e, msg);
 	}
+	ssh_session_drop_tunnels(ss, msg, 0);
 	ssh_session_free(ss);
 }
 
-/*
- * The connection dropped after it was set up. Commands already sent fail;
- * commands not sent yet on a session that had been idle move to a new one.
- */
+/* The connection dropped after it was set up (error rc). */
 static void
 ssh_session_lost(struct ssh_session *ss, int rc)
 {
+	char *err = ssh_session_error(ss, rc);
+
+	ssh_session_lost_why(ss, err);
+	free(err);
+}
+
+/*
+ * The connection dropped, for reason why. Commands already sent fail;
+ * commands not sent yet on a session that had been idle move to a new one
+ * (through new bastions if need be). Sessions through this one drop too.
+ */
+static void
+ssh_session_lost_why(struct ssh_session *ss, const char *why)
+{
 	struct ssh_session *ns = NULL;
 	struct exec *e, *next, **pp;
-	char *err = ssh_session_error(ss, rc), *msg, *cerr = NULL;
+	char *msg, *cerr = NULL;
 	struct exec_req req;
 
-	xasprintf(&msg, "connection to %s lost: %s", ss->label, err);
+	ssh_session_unlink(ss); /* a new session must not find this one */
+	xasprintf(&msg, "connection to %s lost: %s", ss->label, why);
+	ssh_session_drop_tunnels(ss, msg, 1);
 	for (e = ss->execs; e != NULL; e = next) {
 		next = e->next;
 		e->result.unknown = e->sent;
@@ -1508,7 +1677,7 @@ ssh_session_lost(struct ssh_session *ss, int rc)
 			continue;
 		if (ns == NULL) {
 			req = e->req;
-			if ((ns = ssh_session_new(&req, &cerr)) == NULL)
+			if ((ns = ssh_session_get(&req, 0, NULL, &cerr)) == NULL)
 				break;
 		}
 		ssh_exec_detach(e);
@@ -1521,17 +1690,52 @@ ssh_session_lost(struct ssh_session *ss, int rc)
 	if (cerr != NULL) {
 		free(msg);
 		xasprintf(&msg, "connection to %s lost: %s; then %s", ss->label,
-		    err, cerr);
+		    why, cerr);
 	}
 	ssh_session_fail(ss, msg);
 	free(cerr);
 	free(msg);
-	free(err);
 }
 
-/* Close the connection and free the session (its execs are gone). */
+/*
+ * The bastion ss is going: every session through it goes too, its
+ * commands failing with why ("connection to bastion ... lost: ...").
+ * lost: they may move to new sessions as after any lost connection;
+ * else they fail (cutover is closing, or the bastion never worked).
+ */
 static void
-ssh_session_free(struct ssh_session *ss)
+ssh_session_drop_tunnels(struct ssh_session *ss, const char *why, int lost)
+{
+	struct ssh_tunnel *t;
+	struct ssh_session *child;
+	char *msg;
+
+	while ((t = ss->tunnels) != NULL) {
+		ss->tunnels = t->next;
+		t->next = NULL;
+		t->ch = NULL; /* freed with the session */
+		t->via = NULL;
+		child = t->child;
+		ssh_tunnel_free(t);
+		if (child == NULL)
+			continue;
+		child->tunnel = NULL;
+		xasprintf(&msg, "through bastion %s: %s", ss->name, why);
+		if (lost && child->state == SS_READY)
+			ssh_session_lost_why(child, msg);
+		else {
+			free(msg);
+			xasprintf(&msg, "cannot connect to %s: bastion %s: %s",
+			    child->label, ss->name, why);
+			ssh_session_fail(child, msg);
+		}
+		free(msg);
+	}
+}
+
+/* Take ss out of the list of sessions (no one finds it any more). */
+static void
+ssh_session_unlink(struct ssh_session *ss)
 {
 	struct ssh_session **pp;
 
@@ -1541,6 +1745,18 @@ ssh_session_free(struct ssh_session *ss)
 			break;
 		}
 	}
+	ss->next = NULL;
+}
+
+/* Close the connection and free the session (its execs are gone). */
+static void
+ssh_session_free(struct ssh_session *ss)
+{
+	ssh_session_unlink(ss);
+	ssh_session_drop_tunnels(ss, "the bastion's session closed", 0);
+	if (ss->tunnel != NULL)
+		ssh_tunnel_release(ss->tunnel);
+	ss->tunnel = NULL;
 	loop_timer_cancel(ss->loop, ss->connect_timer);
 	loop_timer_cancel(ss->loop, ss->keepalive);
 	if (ss->io != NULL)
@@ -1567,11 +1783,303 @@ ssh_session_free(struct ssh_session *ss)
 	free(ss->methods);
 	free(ss->connect_error);
 	free(ss->label);
+	free(ss->key);
+	free(ss->name);
 	free(ss->host);
 	free(ss->user);
-	free(ss->identity);
-	free(ss->known_hosts);
+	ssh_strv_free(ss->identities, ss->nidentities);
+	free(ss->agent_sock);
+	ssh_strv_free(ss->known_files, ss->nknown);
 	free(ss);
+}
+
+/* ------------------------------------------------------------ bastions */
+
+/*
+ * Connect child through the bastion via: a socketpair stands for its TCP
+ * connection, and a tunnel on via carries it once via is ready. The child
+ * waits as if connecting; its SSH handshake starts when the pair is
+ * writable, its bytes flow when the tunnel's channel is open.
+ */
+static int
+ssh_tunnel_new(struct ssh_session *via, struct ssh_session *child,
+    char **err)
+{
+	struct ssh_tunnel *t, **pp;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sv) != 0) {
+		xasprintf(err, "cannot connect to %s: socketpair: %s",
+		    child->label, strerror(errno));
+		return -1;
+	}
+	t = xcalloc(1, sizeof *t);
+	t->via = via;
+	t->child = child;
+	t->host = xstrdup(child->host);
+	t->port = child->port;
+	t->fd = sv[1];
+	t->loop = via->loop;
+	t->io = loop_io_add(via->loop, t->fd, 0, ssh_tunnel_io, t);
+	for (pp = &via->tunnels; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = t;
+	child->tunnel = t;
+	child->fd = sv[0];
+	child->state = SS_CONNECTING;
+	child->io = loop_io_add(child->loop, child->fd, POLLOUT,
+	    ssh_session_io, child);
+	ssh_session_kick(via);
+	return 0;
+}
+
+/* Move a tunnel on: 1 progress, 0 waiting, -1 the bastion is gone. */
+static int
+ssh_tunnel_drive(struct ssh_tunnel *t)
+{
+	struct ssh_session *via = t->via;
+
+	switch (t->state) {
+	case TU_WAIT:
+		if (t->child == NULL) {
+			ssh_tunnel_free(t);
+			return 1;
+		}
+		if (via->opening != NULL && via->opening != t)
+			return 0;
+		t->state = TU_OPEN;
+		/* FALLTHROUGH */
+	case TU_OPEN:
+		return ssh_tunnel_open(t);
+	case TU_RUN:
+		return ssh_tunnel_pump(t);
+	case TU_CLOSE:
+		return ssh_tunnel_close(t);
+	}
+	return 0;
+}
+
+/* Ask the bastion to connect to the next hop (direct-tcpip). */
+static int
+ssh_tunnel_open(struct ssh_tunnel *t)
+{
+	struct ssh_session *via = t->via, *child = t->child;
+	char *err, *msg;
+	int rc;
+
+	via->opening = t;
+	t->ch = libssh2_channel_direct_tcpip_ex(via->s, t->host, t->port,
+	    "127.0.0.1", 22);
+	if (t->ch == NULL) {
+		rc = libssh2_session_last_errno(via->s);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		via->opening = NULL;
+		if (ssh_error_fatal(rc)) {
+			ssh_session_lost(via, rc);
+			return -1;
+		}
+		err = ssh_session_error(via, rc);
+		xasprintf(&msg, "cannot connect to %s: bastion %s could not "
+		    "reach %s:%d: %s", child != NULL ? child->label : t->host,
+		    via->name, t->host, t->port, err);
+		t->state = TU_CLOSE;
+		if (child != NULL)
+			ssh_session_fail(child, msg);
+		free(msg);
+		free(err);
+		return 1;
+	}
+	via->opening = NULL;
+	t->state = child != NULL ? TU_RUN : TU_CLOSE;
+	ssh_tunnel_events(t);
+	return 1;
+}
+
+/* Pump both ways as far as it goes. */
+static int
+ssh_tunnel_pump(struct ssh_tunnel *t)
+{
+	int progress = 0;
+
+	if (ssh_tunnel_down(t, &progress) < 0 || ssh_tunnel_up(t, &progress) < 0)
+		return -1;
+	if (t->ch_eof && t->down_len == 0 && !t->shut) {
+		shutdown(t->fd, SHUT_WR); /* the child reads the end */
+		t->shut = 1;
+		progress = 1;
+	}
+	if (t->fd_eof && t->state == TU_RUN) {
+		t->state = TU_CLOSE;
+		progress = 1;
+	}
+	ssh_tunnel_events(t);
+	return progress;
+}
+
+/* Channel to socketpair. -1 if the bastion's session is gone. */
+static int
+ssh_tunnel_down(struct ssh_tunnel *t, int *progress)
+{
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < SSH_READ_ROUNDS; i++) {
+		if (t->down_len == 0 && !t->ch_eof) {
+			n = libssh2_channel_read(t->ch, t->down, sizeof t->down);
+			if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
+				if (ssh_error_fatal((int)n)) {
+					ssh_session_lost(t->via, (int)n);
+					return -1;
+				}
+				t->ch_eof = 1;
+			} else if (n > 0) {
+				t->down_off = 0;
+				t->down_len = (size_t)n;
+			} else if (libssh2_channel_eof(t->ch) == 1)
+				t->ch_eof = 1;
+		}
+		if (t->down_len == 0 || t->fd_eof)
+			return 0;
+		n = send(t->fd, t->down + t->down_off, t->down_len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n <= 0) {
+			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				return 0;
+			t->fd_eof = 1; /* the child is gone */
+			return 0;
+		}
+		t->down_off += (size_t)n;
+		t->down_len -= (size_t)n;
+		*progress = 1;
+	}
+	return 0;
+}
+
+/* Socketpair to channel. -1 if the bastion's session is gone. */
+static int
+ssh_tunnel_up(struct ssh_tunnel *t, int *progress)
+{
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < SSH_READ_ROUNDS; i++) {
+		if (t->up_len == 0 && !t->fd_eof) {
+			n = recv(t->fd, t->up, sizeof t->up, MSG_DONTWAIT);
+			if (n > 0) {
+				t->up_off = 0;
+				t->up_len = (size_t)n;
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+				t->fd_eof = 1;
+		}
+		if (t->up_len == 0)
+			return 0;
+		n = libssh2_channel_write(t->ch, t->up + t->up_off, t->up_len);
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		if (n < 0) {
+			if (ssh_error_fatal((int)n)) {
+				ssh_session_lost(t->via, (int)n);
+				return -1;
+			}
+			t->ch_eof = t->fd_eof = 1;
+			t->up_len = 0;
+			return 0;
+		}
+		t->up_off += (size_t)n;
+		t->up_len -= (size_t)n;
+		*progress = 1;
+	}
+	return 0;
+}
+
+/* Free the channel (non-blocking), then the tunnel. */
+static int
+ssh_tunnel_close(struct ssh_tunnel *t)
+{
+	struct ssh_session *via = t->via;
+	int rc;
+
+	if (t->ch != NULL) {
+		rc = libssh2_channel_free(t->ch);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		t->ch = NULL;
+		if (ssh_error_fatal(rc)) {
+			ssh_tunnel_free(t);
+			ssh_session_lost(via, rc);
+			return -1;
+		}
+	}
+	ssh_tunnel_free(t);
+	return 1;
+}
+
+/* Poll our end of the pair for what the pump waits for. */
+static void
+ssh_tunnel_events(struct ssh_tunnel *t)
+{
+	short ev = 0;
+
+	if (t->state == TU_RUN && t->up_len == 0 && !t->fd_eof)
+		ev |= POLLIN;
+	if (t->state == TU_RUN && t->down_len > 0 && !t->fd_eof)
+		ev |= POLLOUT;
+	loop_io_set(t->io, ev);
+}
+
+/* The child wrote, or made room: drive the bastion's session. */
+static void
+ssh_tunnel_io(int fd, short revents, void *arg)
+{
+	struct ssh_tunnel *t = arg;
+
+	(void)fd;
+	(void)revents;
+	if (t->via->state == SS_READY)
+		ssh_session_drive(t->via);
+}
+
+/* The child session is going: close the channel from the bastion's
+ * side, or drop the tunnel if its channel was never asked for. */
+static void
+ssh_tunnel_release(struct ssh_tunnel *t)
+{
+	struct ssh_session *via = t->via;
+
+	t->child = NULL;
+	if (via == NULL)
+		return;
+	if (t->state == TU_RUN)
+		t->state = TU_CLOSE;
+	loop_io_set(t->io, 0);
+	ssh_session_kick(via);
+}
+
+/* Take the tunnel off its bastion's list and free it. */
+static void
+ssh_tunnel_free(struct ssh_tunnel *t)
+{
+	struct ssh_tunnel **pp;
+
+	if (t->via != NULL) {
+		for (pp = &t->via->tunnels; *pp != NULL; pp = &(*pp)->next) {
+			if (*pp == t) {
+				*pp = t->next;
+				break;
+			}
+		}
+		if (t->via->opening == t)
+			t->via->opening = NULL;
+	}
+	loop_io_remove(t->loop, t->io);
+	if (t->child != NULL)
+		t->child->tunnel = NULL;
+	if (t->fd != -1)
+		close(t->fd);
+	free(t->host);
+	free(t);
 }
 
 void
@@ -1590,9 +2098,10 @@ exec_ssh_shutdown(void)
 }
 
 /*
- * Read known_hosts line by line. libssh2_knownhost_readfile gives up at
- * the first line it cannot parse (a marker, a key type it does not know);
- * such lines are skipped here instead. A missing file is an empty one.
+ * Read the known_hosts files line by line. libssh2_knownhost_readfile
+ * gives up at the first line it cannot parse (a marker, a key type it does
+ * not know); such lines are skipped here instead. A missing file is an
+ * empty one.
  */
 static LIBSSH2_KNOWNHOSTS *
 ssh_known_load(struct ssh_session *ss)
@@ -1600,25 +2109,28 @@ ssh_known_load(struct ssh_session *ss)
 	LIBSSH2_KNOWNHOSTS *kh;
 	FILE *f;
 	char *line = NULL, *p;
-	size_t cap = 0;
+	size_t cap = 0, i;
 	ssize_t n;
 
 	if ((kh = libssh2_knownhost_init(ss->s)) == NULL)
 		return NULL;
-	if ((f = fopen(ss->known_hosts, "re")) == NULL)
-		return kh;
-	while ((n = getline(&line, &cap, f)) != -1) {
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		for (p = line; *p == ' ' || *p == '\t'; p++)
-			;
-		if (*p == '\0' || *p == '#' || *p == '@')
+	for (i = 0; i < ss->nknown; i++) {
+		if ((f = fopen(ss->known_files[i], "re")) == NULL)
 			continue;
-		libssh2_knownhost_readline(kh, p, strlen(p),
-		    LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+		while ((n = getline(&line, &cap, f)) != -1) {
+			while (n > 0 && (line[n - 1] == '\n' ||
+			    line[n - 1] == '\r'))
+				line[--n] = '\0';
+			for (p = line; *p == ' ' || *p == '\t'; p++)
+				;
+			if (*p == '\0' || *p == '#' || *p == '@')
+				continue;
+			libssh2_knownhost_readline(kh, p, strlen(p),
+			    LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+		}
+		fclose(f);
 	}
 	free(line);
-	fclose(f);
 	return kh;
 }
 
@@ -1962,7 +2474,7 @@ ssh_exec_command(struct exec *e)
 	e->sent = 1;
 	rc = libssh2_channel_exec(e->ch, "exec /bin/sh -s");
 	if (rc == LIBSSH2_ERROR_EAGAIN)
-		return 0;
+		return ssh_exec_early(e);
 	if (rc != 0) {
 		if (ssh_error_fatal(rc)) {
 			ssh_session_lost(ss, rc);
@@ -1981,10 +2493,47 @@ ssh_exec_command(struct exec *e)
 	return 1;
 }
 
+/*
+ * The server has not answered the exec request yet: send the script
+ * already, as ssh sends its input, so that a step costs one round trip
+ * less (which counts through a bastion); the server keeps it for the
+ * command's stdin. Only when no packet of the session is half sent (then
+ * libssh2 takes no other), unless it is this script's own.
+ */
+static int
+ssh_exec_early(struct exec *e)
+{
+	int rc;
+
+	if (e->script == NULL || (!e->early &&
+	    (libssh2_session_block_directions(e->ss->s) &
+	    LIBSSH2_SESSION_BLOCK_OUTBOUND)))
+		return 0;
+	e->early = 1;
+	rc = ssh_exec_write(e);
+	return rc == 2 ? 1 : rc;
+}
+
 /* Write the script to the remote shell's stdin. No EOF follows: the
  * wrapper's watcher hangs the command up when the channel's input closes. */
 static int
 ssh_exec_send(struct exec *e)
+{
+	int rc = ssh_exec_write(e);
+
+	if (rc < 0 || rc == 2)
+		return rc < 0 ? rc : 1;
+	if (e->script_off < strlen(e->script))
+		return rc;
+	ssh_forget(&e->script);
+	e->state = EX_RUN;
+	return 1;
+}
+
+/* Write what is left of the script: 1 progress, 0 none, 2 the command
+ * failed, -1 the session is gone. */
+static int
+ssh_exec_write(struct exec *e)
 {
 	size_t len = strlen(e->script);
 	ssize_t n;
@@ -2001,14 +2550,12 @@ ssh_exec_send(struct exec *e)
 				return -1;
 			}
 			ssh_exec_fail(e, "cannot send the command");
-			return 1;
+			return 2;
 		}
 		e->script_off += (size_t)n;
 		progress = 1;
 	}
-	ssh_forget(&e->script);
-	e->state = EX_RUN;
-	return 1;
+	return progress;
 }
 
 /* Read what the channel has, stdout and stderr both, every time. */
@@ -2341,7 +2888,6 @@ ssh_recovery_run(const struct exec_orphan *o, int64_t wait_ms,
     struct ssh_recovery *r)
 {
 	struct exec_req req;
-	struct ssh_session *ss, *next;
 	struct exec *e;
 	char *err = NULL;
 	int64_t end;
@@ -2350,6 +2896,7 @@ ssh_recovery_run(const struct exec_orphan *o, int64_t wait_ms,
 	req.loop = loop_new();
 	req.rb = o->rb;
 	req.target = o->target;
+	req.entity = o->entity;
 	req.step = o->def->id;
 	req.def = o->def;
 	req.output = ssh_recovery_output;
@@ -2361,7 +2908,7 @@ ssh_recovery_run(const struct exec_orphan *o, int64_t wait_ms,
 		r->message = err;
 	} else {
 		ssh_release(e);
-		end = loop_now() + SSH_CONNECT_TIMEOUT_MS + wait_ms + 15000;
+		end = loop_now() + 3 * SSH_CONNECT_TIMEOUT_MS + wait_ms + 15000;
 		while (!r->done && loop_now() < end)
 			loop_once(req.loop, 100);
 		if (!r->done) {
@@ -2372,12 +2919,25 @@ ssh_recovery_run(const struct exec_orphan *o, int64_t wait_ms,
 		}
 		ssh_free(e);
 	}
-	for (ss = ssh_sessions; ss != NULL; ss = next) {
-		next = ss->next;
-		if (ss->loop == req.loop)
-			ssh_session_fail(ss, "recovery is done");
-	}
+	while (ssh_recovery_failed(req.loop))
+		;
 	loop_free(req.loop);
+}
+
+/* Close a session of the recovery's loop l; 0 when none is left. Closing
+ * a bastion closes the sessions through it: look again from the top. */
+static int
+ssh_recovery_failed(struct loop *l)
+{
+	struct ssh_session *ss;
+
+	for (ss = ssh_sessions; ss != NULL; ss = ss->next) {
+		if (ss->loop == l) {
+			ssh_session_fail(ss, "recovery is done");
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int

@@ -51,6 +51,8 @@ enum rb_ref_kind {
 	RB_REF_ROLLBACK_ROLE, /* an entry of settings.rollback_roles: */
 	RB_REF_SECRET,        /* an entry of secrets: */
 	RB_REF_EVIDENCE,      /* an entry of evidence: */
+	RB_REF_JUMP,          /* an entry of an ssh target's jump: (step:
+	                         the target's index) */
 	RB_REF_LANE,          /* a step key that needs a for_each phase */
 };
 

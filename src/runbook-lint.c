@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "pg.h"
 #include "runbook-int.h"
 #include "runbook.h"
+#include "ssh-target.h"
 #include "xmalloc.h"
 
 #define LINT_VAR_DEPTH 16  /* as expand.c */
@@ -114,6 +116,12 @@ static void lint_warn(struct rb_ctx *, struct rb_pos, const char *, ...)
 static const char **lint_sql_texts(const struct runbook *, size_t *);
 static int lint_ptr_compare(const void *, const void *);
 static void lint_tls(struct rb_ctx *);
+static void lint_jump(struct rb_ctx *, const struct rb_index *,
+    const struct rb_ref *);
+static void lint_jump_loops(struct rb_ctx *);
+static void lint_ssh(struct rb_ctx *);
+static void lint_ssh_target(struct rb_ctx *, const struct rb_target *);
+static int lint_ssh_static(const struct rb_target *, int);
 
 /*
  * The name in idx closest to word, or NULL. Only the first LINT_SUGGESTIONS
@@ -348,10 +356,14 @@ rb_lint_names(struct rb_ctx *ctx, const struct rb_index *steps)
 		case RB_REF_EVIDENCE:
 			lint_evidence(ctx, steps, r);
 			break;
+		case RB_REF_JUMP:
+			lint_jump(ctx, &targets, r);
+			break;
 		case RB_REF_LANE:
 			break; /* rb_lint_entities */
 		}
 	}
+	lint_jump_loops(ctx);
 	rb_index_free(&phases);
 	rb_index_free(&targets);
 	rb_index_free(&roles);
@@ -693,6 +705,7 @@ rb_lint_texts(struct rb_ctx *ctx)
 	free(sql);
 	rb_index_free(&vars);
 	lint_tls(ctx);
+	lint_ssh(ctx);
 }
 
 /* Lint only: "FILE:LINE:COL: warning: MSG" at once; not an error. */
@@ -1017,4 +1030,140 @@ lint_entity_targets(struct rb_ctx *ctx, const struct lint_text *t)
 			    rb_short(rb->steps[j].id ? rb->steps[j].id : ""));
 		}
 	}
+}
+
+/* ------------------------------------------------------ ssh bastions */
+
+/* Resolve an entry of an ssh target's jump list. */
+static void
+lint_jump(struct rb_ctx *ctx, const struct rb_index *targets,
+    const struct rb_ref *r)
+{
+	struct rb_target *t = &ctx->rb->targets[r->step], *j;
+	size_t i, k;
+
+	if ((i = rb_index_find(targets, r->name)) == SIZE_MAX) {
+		rb_error(ctx, r->pos, "unknown jump target '%s'%s",
+		    rb_short(r->name), lint_hint(ctx, targets, r->name));
+		return;
+	}
+	j = &ctx->rb->targets[i];
+	if (j == t) {
+		rb_error(ctx, r->pos, "target '%s' cannot jump through itself",
+		    rb_short(t->name));
+		return;
+	}
+	if (ctx->target_typed[i] && j->type != TARGET_SSH) {
+		rb_error(ctx, r->pos, "jump target '%s' is not an ssh target",
+		    rb_short(j->name));
+		return;
+	}
+	for (k = 0; k < t->njump; k++) {
+		if (t->jump[k] == r->name)
+			t->jump_targets[k] = j;
+	}
+}
+
+/* A loop of first hops (a jumps through b, whose first hop is a): the
+ * route of any member would never end. Each member is named. */
+static void
+lint_jump_loops(struct rb_ctx *ctx)
+{
+	struct runbook *rb = ctx->rb;
+	const struct rb_target *t, *u;
+	size_t i, n;
+
+	for (i = 0; i < rb->ntargets; i++) {
+		t = &rb->targets[i];
+		u = t;
+		for (n = 0; n < rb->ntargets && u != NULL; n++) {
+			u = u->njump > 0 ? u->jump_targets[0] : NULL;
+			if (u == t)
+				break;
+		}
+		if (u == t) {
+			rb_error(ctx, t->pos, "jump loop: target '%s' is "
+			    "reached through itself (its first hop is '%s')",
+			    rb_short(t->name), rb_short(t->jump[0]));
+		}
+	}
+}
+
+/*
+ * Lint only: what the ssh configuration says about each ssh target that
+ * does not depend on the entity or the environment: a host that is no
+ * alias and no name that resolves, a ProxyJump loop, a configuration
+ * error, StrictHostKeyChecking no without host_key: off; and the
+ * configuration's warnings (keywords not supported).
+ */
+static void
+lint_ssh(struct rb_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; ctx->check_only && ctx->errors == 0 &&
+	    i < ctx->rb->ntargets; i++) {
+		if (ctx->rb->targets[i].type == TARGET_SSH &&
+		    lint_ssh_static(&ctx->rb->targets[i], 0))
+			lint_ssh_target(ctx, &ctx->rb->targets[i]);
+	}
+}
+
+static void
+lint_ssh_target(struct rb_ctx *ctx, const struct rb_target *t)
+{
+	struct ssh_route *r;
+	struct addrinfo hints, *ai = NULL;
+	char *err = NULL;
+	size_t i;
+	int rc;
+
+	if ((r = ssh_route_resolve(ctx->rb, t, NULL, SSH_ROUTE_NO_SECRETS,
+	    &err)) == NULL) {
+		rb_error(ctx, t->pos, "target %s: %s", t->name, err);
+		free(err);
+		return;
+	}
+	for (i = 0; i < r->nwarnings; i++)
+		lint_warn(ctx, t->pos, "target %s: %s", t->name,
+		    r->warnings[i]);
+	/* Only the first hop is looked up here, the next ones being names
+	 * as the bastions see them; and only a single-label name (an alias,
+	 * as app1 or bastion-dc1): a dotted name may resolve only on the
+	 * war room's network. */
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	if (strpbrk(r->hops[0].host, ".:") == NULL &&
+	    (rc = getaddrinfo(r->hops[0].host, NULL, &hints, &ai)) != 0)
+		rb_error(ctx, t->pos, "target %s: host '%s'%s resolves to "
+		    "nothing (%s): not a Host of the ssh configuration with a "
+		    "HostName, nor a name or address", t->name,
+		    r->hops[0].host, r->n > 1 ? " (its first hop)" : "",
+		    gai_strerror(rc));
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	ssh_route_free(r);
+}
+
+/* Has the route of t no ${...} to expand that lint cannot (entity and
+ * environment)? Secrets are not expanded for lint. */
+static int
+lint_ssh_static(const struct rb_target *t, int depth)
+{
+	const char *f[] = { t->host, t->user, t->port_text, t->ssh_config,
+		t->identity, t->known_hosts };
+	size_t i;
+
+	if (depth > 16)
+		return 0;
+	for (i = 0; i < sizeof f / sizeof f[0]; i++) {
+		if (f[i] != NULL && strstr(f[i], "${") != NULL)
+			return 0;
+	}
+	for (i = 0; i < t->njump; i++) {
+		if (t->jump_targets[i] == NULL ||
+		    !lint_ssh_static(t->jump_targets[i], depth + 1))
+			return 0;
+	}
+	return 1;
 }

@@ -178,6 +178,8 @@ static void rb_load_compare(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_tls(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
+static void rb_load_jump(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
 static void rb_load_host_key(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_env_only(struct rb_ctx *, const struct rb_key *,
@@ -279,6 +281,8 @@ static const struct rb_key settings_keys[] = {
 	{ "shell", 1, rb_load_string, offsetof(struct runbook, shell), 0, 0 },
 	{ "rollback_roles", 1, rb_load_rollback_roles, 0, 0, 0 },
 	{ "operator", 1, rb_load_operator_mode, 0, 0, 0 },
+	{ "ssh_config", 1, rb_load_text, offsetof(struct runbook, ssh_config),
+	    0, 0 },
 };
 
 static const struct rb_key target_keys[] = {
@@ -299,6 +303,9 @@ static const struct rb_key target_keys[] = {
 	{ "conninfo", T_PG, rb_load_text,
 	    offsetof(struct rb_target, conninfo), 0, 0 },
 	{ "tls", T_PG, rb_load_tls, 0, 0, 0 },
+	{ "ssh_config", T_SSH, rb_load_text,
+	    offsetof(struct rb_target, ssh_config), 0, 0 },
+	{ "jump", T_SSH, rb_load_jump, 0, 0, 0 },
 };
 enum { TARGET_KEY_HOST = 1, TARGET_KEY_CONNINFO = 9 };
 
@@ -1460,6 +1467,7 @@ rb_load_port(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 {
 	struct rb_target *t = obj;
 
+	t->port_set = 1;
 	if (n->kind == RB_NODE_SCALAR && strstr(n->value, "${") != NULL) {
 		t->port_text = n->value;
 		rb_add_text(ctx, n);
@@ -1526,22 +1534,45 @@ rb_load_compare(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 	}
 }
 
-/* host_key: strict or accept-new. */
+/* host_key: strict, accept-new or off. */
 static void
 rb_load_host_key(struct rb_ctx *ctx, const struct rb_key *k,
     struct rb_node *n, void *obj)
 {
+	static const char *names[] = {
+		[RB_HOSTKEY_STRICT] = "strict",
+		[RB_HOSTKEY_ACCEPT_NEW] = "accept-new",
+		[RB_HOSTKEY_OFF] = "off",
+	};
 	struct rb_target *t = obj;
+	int i;
 
-	if (n->kind == RB_NODE_SCALAR && strcmp(n->value, "strict") == 0)
-		t->accept_new = 0;
-	else if (n->kind == RB_NODE_SCALAR &&
-	    strcmp(n->value, "accept-new") == 0)
-		t->accept_new = 1;
-	else {
-		rb_error(ctx, n->pos, "host_key: expected strict or "
-		    "accept-new, found %s", rb_found(n));
+	for (i = RB_HOSTKEY_STRICT; i <= RB_HOSTKEY_OFF; i++) {
+		if (n->kind == RB_NODE_SCALAR && strcmp(n->value, names[i]) == 0) {
+			t->host_key = i;
+			t->accept_new = i == RB_HOSTKEY_ACCEPT_NEW;
+			return;
+		}
 	}
+	rb_error(ctx, n->pos, "host_key: expected strict, accept-new or off, "
+	    "found %s", rb_found(n));
+}
+
+/* jump: the ssh targets to go through, first hop first; lint resolves
+ * them. */
+static void
+rb_load_jump(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct rb_target *t = obj;
+	size_t i, first = ctx->nrefs;
+
+	rb_load_list(ctx, "jump", n, &t->jump, &t->njump, RB_REF_JUMP);
+	for (i = first; i < ctx->nrefs; i++)
+		ctx->refs[i].step = ctx->owner.index;
+	if (t->njump > 0)
+		t->jump_targets = rb_pool_calloc(ctx->rb, t->njump,
+		    sizeof *t->jump_targets);
 }
 
 /* tls: verify (the default) or insecure. */

@@ -78,6 +78,16 @@ enum rb_operator_mode {
 	RB_OPERATOR_OS_USER,  /* SQLite: the name must be the OS login */
 };
 
+/* host_key of an ssh target; UNSET lets ssh_config decide (default
+ * strict). OFF checks nothing, and is the only way to accept an ssh_config
+ * StrictHostKeyChecking no. */
+enum rb_host_key {
+	RB_HOSTKEY_UNSET,
+	RB_HOSTKEY_STRICT,
+	RB_HOSTKEY_ACCEPT_NEW,
+	RB_HOSTKEY_OFF,
+};
+
 struct rb_target {
 	char *name;
 	enum target_type type;
@@ -85,12 +95,18 @@ struct rb_target {
 	char *host;
 	int port;          /* default 22 */
 	char *port_text;   /* "${...}": expanded when connecting, else NULL */
+	int port_set;      /* port: given (it wins over ssh_config's Port) */
 	char *user;        /* NULL: $USER at execution time */
 	char *identity;    /* NULL: ssh-agent */
 	char *passphrase;  /* "${env:NAME}" or NULL */
 	char *password;    /* "${env:NAME}" or NULL */
 	char *known_hosts; /* NULL: ~/.ssh/known_hosts */
 	int accept_new;    /* host_key: accept-new (default strict: 0) */
+	int host_key;      /* enum rb_host_key: as written, UNSET if absent */
+	char *ssh_config;  /* ssh_config: FILE or none; NULL: settings' */
+	char **jump;       /* jump: target names, first hop first */
+	size_t njump;
+	struct rb_target **jump_targets; /* njump, by lint; NULL: unknown */
 	/* postgres */
 	char *conninfo;
 	int tls_insecure; /* tls: insecure (live runs may skip verify-full) */
@@ -245,6 +261,7 @@ struct runbook {
 	int parallel;            /* default 1 */
 	int64_t default_timeout_ms;
 	char *shell;             /* default "/bin/sh" */
+	char *ssh_config;        /* settings.ssh_config; NULL: ~/.ssh/config */
 	char **rollback_roles;
 	size_t nrollback_roles;
 
@@ -324,5 +341,8 @@ int runbook_step_in_lanes(const struct runbook *, const struct rb_step *d);
 const char *runbook_step_sha(const struct rb_step *, int rule);
 
 const char *step_type_name(enum step_type);
+
+/* ssh_step_route() and the routes of ssh targets. */
+#include "ssh-target.h"
 
 #endif

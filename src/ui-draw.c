@@ -695,7 +695,7 @@ ui_draw_details(struct ui *ui, int y, int x, int w, int h)
 	n++;
 	buf_printf(&b, "%s", step_type_name(d->type));
 	if (d->target_name != NULL)
-		buf_printf(&b, "  target %s", d->target_name);
+		buf_printf(&b, "  target %s", ssh_step_route(ui->rb, d));
 	if (d->owner != NULL)
 		buf_printf(&b, "  owner %s", d->owner);
 	if (step_kind_is_gate(d->type))

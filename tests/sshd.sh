@@ -6,7 +6,9 @@
 #   sshd_start NAME [PORT]  an sshd on 127.0.0.1 at a free port (or PORT),
 #                           with its own host key, config and log in
 #                           $T/sshd-NAME; sets SSHD_PORT; writes its
-#                           known_hosts line to $T/sshd-NAME/known_line
+#                           known_hosts line to $T/sshd-NAME/known_line;
+#                           with SSHD_NETNS=NS and SSHD_ADDR=ADDR set, in
+#                           network namespace NS on ADDR instead
 #   sshd_known NAME         add NAME's host key line to $SSH_KNOWN
 #   sshd_port NAME          print NAME's port
 #   sshd_kill NAME          SIGKILL the listener and every process under it
@@ -40,7 +42,7 @@ sshd_init() {
 sshd_config() {
 	cat <<EOF
 Port $2
-ListenAddress 127.0.0.1
+ListenAddress ${SSHD_ADDR:-127.0.0.1}
 HostKey $1/host_ed25519
 PidFile $1/sshd.pid
 AuthorizedKeysFile $SSH_DIR/authorized_keys
@@ -71,20 +73,29 @@ sshd_start() {
 		port=${2:-$(shuf -i 20000-59999 -n 1)}
 		sshd_config "$d" "$port" >"$d/sshd_config"
 		: >"$d/log"
-		"$SSHD" -D -e -f "$d/sshd_config" 2>>"$d/log" &
+		if [ -n "${SSHD_NETNS:-}" ]; then
+			ip netns exec "$SSHD_NETNS" "$SSHD" -D -e -f "$d/sshd_config" 2>>"$d/log" &
+		else
+			"$SSHD" -D -e -f "$d/sshd_config" 2>>"$d/log" &
+		fi
 		pid=$!
+		addr=${SSHD_ADDR:-127.0.0.1}
 		i=0
 		while [ $i -lt 100 ]; do
-			grep -q "Server listening on 127.0.0.1 port $port" "$d/log" && break
+			grep -q "Server listening on $addr port $port" "$d/log" && break
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.05
 			i=$((i + 1))
 		done
-		if grep -q "Server listening on 127.0.0.1 port $port" "$d/log"; then
+		if grep -q "Server listening on $addr port $port" "$d/log"; then
 			echo "$pid" >"$d/pid"
 			echo "$port" >"$d/port"
 			SSHD_PORT=$port
-			echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$d/host_ed25519.pub")" >"$d/known_line"
+			if [ "$port" = 22 ]; then
+				echo "$addr $(cut -d' ' -f1,2 "$d/host_ed25519.pub")" >"$d/known_line"
+			else
+				echo "[$addr]:$port $(cut -d' ' -f1,2 "$d/host_ed25519.pub")" >"$d/known_line"
+			fi
 			case " $sshd_names " in *" $name "*) ;; *) sshd_names="$sshd_names $name" ;; esac
 			return 0
 		fi
