@@ -192,20 +192,26 @@ outbox_stats_free(struct outbox_stats *s)
 }
 
 void
+outbox_row_clear(struct outbox_row *r)
+{
+	free(r->event);
+	free(r->runbook);
+	free(r->sink);
+	free(r->type);
+	free(r->step);
+	free(r->entity);
+	free(r->state);
+	free(r->operator);
+	free(r->message);
+	memset(r, 0, sizeof *r);
+}
+
+void
 outbox_rows_free(struct outbox_row *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(v[i].event);
-		free(v[i].runbook);
-		free(v[i].sink);
-		free(v[i].type);
-		free(v[i].step);
-		free(v[i].entity);
-		free(v[i].state);
-		free(v[i].operator);
-		free(v[i].message);
-	}
+	for (i = 0; i < n; i++)
+		outbox_row_clear(&v[i]);
 	free(v);
 }

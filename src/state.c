@@ -1042,7 +1042,8 @@ state_step_transition(struct state *st, int64_t run, const char *id,
 	    action, details);
 	if (rc == STATE_OK)
 		rc = state_outbox_event(st, run, (enum notify_event)ev, id, NULL,
-		    step_state_name(to), note);
+		    step_state_name(to), note != NULL ? note : to == ST_AWAITING
+		    ? "waits for a person" : NULL);
 	return store_tx_leave(st, opened, rc);
 }
 

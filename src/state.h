@@ -434,6 +434,8 @@ int state_outbox_due(struct state *, int64_t now_ms, size_t max,
 int state_outbox_mark(struct state *, int64_t id, int ok, const char *error,
     int64_t next_ms);
 void outbox_rows_free(struct outbox_row *, size_t);
+/* Free the strings of one row (not the row). */
+void outbox_row_clear(struct outbox_row *);
 
 /* What the outbox holds for the runs of the handle's runbook (run <= 0:
  * every run; else that run only). Reading only. */
