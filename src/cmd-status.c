@@ -10,12 +10,13 @@
 #include "duration.h"
 #include "escape.h"
 #include "json.h"
+#include "notify.h"
 #include "report.h"
 #include "xmalloc.h"
 
 static int cmd_status_check(struct cmd_ctx *);
 static int cmd_status_exec(struct cmd_ctx *);
-static void status_json(struct runbook *, struct run_info *,
+static void status_json(struct state *, struct runbook *, struct run_info *,
     struct step_row *, size_t, struct report_run *, int64_t);
 static void status_text(struct runbook *, struct run_info *,
     struct step_row *, size_t, struct lease_holder *, struct report_run *,
@@ -46,8 +47,8 @@ const struct cmd_entry cmd_status_entry = {
 
 /* Print the run as the JSON object of the contract. */
 static void
-status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
-    size_t n, struct report_run *rr, int64_t behind)
+status_json(struct state *st, struct runbook *rb, struct run_info *r,
+    struct step_row *v, size_t n, struct report_run *rr, int64_t behind)
 {
 	struct buf b = { 0 };
 	struct rb_step *d;
@@ -108,6 +109,7 @@ status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
 	/* How far this machine's clock is behind the audit trail (0: not). */
 	json_key(&b, &first, "clock_behind_ms");
 	json_int(&b, behind >= 1000 ? behind : 0, 0);
+	notify_status_json(st, r->id, &b, &first);
 	buf_adds(&b, "}\n");
 	fputs(b.data, stdout);
 	buf_free(&b);
@@ -262,11 +264,12 @@ cmd_status_exec(struct cmd_ctx *c)
 	}
 	have_rr = report_run_timing(st, rb, r.id, &rr) == STATE_OK;
 	if (cmd_opt(c, "--json") != NULL)
-		status_json(rb, &r, v, n, have_rr ? &rr : NULL,
+		status_json(st, rb, &r, v, n, have_rr ? &rr : NULL,
 		    state_clock_behind(st));
 	else {
 		status_text(rb, &r, v, n, &h, have_rr ? &rr : NULL,
 		    state_clock_behind(st));
+		notify_status_text(st, r.id, stdout);
 		status_waiting(c, &r, v, n);
 	}
 	report_run_free(&rr);

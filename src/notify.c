@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "escape.h"
+#include "json.h"
 #include "loop.h"
 #include "notify.h"
 #include "notify-int.h"
@@ -304,4 +307,52 @@ notify_header_text(struct state *st, int64_t run)
 	}
 	outbox_stats_free(&s);
 	return have ? text : NULL;
+}
+
+void
+notify_status_json(struct state *st, int64_t run, struct buf *b, int *first)
+{
+	struct outbox_stats s;
+	int f = 1;
+
+	if (state_outbox_stats(st, run, &s) != STATE_OK)
+		memset(&s, 0, sizeof s);
+	json_key(b, first, "notifications");
+	buf_addc(b, '{');
+	json_key(b, &f, "pending");
+	json_int(b, s.pending, 0);
+	json_key(b, &f, "failed");
+	json_int(b, s.failing, 0);
+	json_key(b, &f, "failures");
+	json_int(b, s.failures, 0);
+	json_key(b, &f, "delivered");
+	json_int(b, s.delivered, 0);
+	json_key(b, &f, "last_error");
+	json_str(b, s.last_error);
+	buf_addc(b, '}');
+	outbox_stats_free(&s);
+}
+
+void
+notify_status_text(struct state *st, int64_t run, FILE *out)
+{
+	struct escape_list l = { 0 };
+	struct outbox_stats s;
+	char t[32];
+
+	if (state_outbox_stats(st, run, &s) != STATE_OK)
+		return;
+	if (s.pending + s.delivered > 0) {
+		fprintf(out, "notify: %lld delivered, %lld pending, %lld "
+		    "failing", (long long)s.delivered, (long long)s.pending,
+		    (long long)s.failing);
+		if (s.last_error != NULL) {
+			state_format_time(s.last_error_ms, t);
+			fprintf(out, "; last error %s %s", t,
+			    escape_field(&l, out, s.last_error));
+		}
+		fputc('\n', out);
+	}
+	escape_list_free(&l);
+	outbox_stats_free(&s);
 }

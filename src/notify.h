@@ -22,6 +22,7 @@
 #define CUTOVER_NOTIFY_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct loop;
 struct runbook;
@@ -53,5 +54,17 @@ void notify_stop(struct notify *);
  * at most once a second per handle; the text is valid until the next
  * call. */
 const char *notify_header_text(struct state *, int64_t run);
+
+struct buf;
+/* "notifications": {"pending": n, "failed": n, "failures": n,
+ * "delivered": n, "last_error": "..."|null} for status --json, appended to
+ * b as a member of an object (json_key's *first). Zeros when st cannot
+ * say. */
+void notify_status_json(struct state *, int64_t run, struct buf *b,
+    int *first);
+/* The same as a line for a person ("notify: 2 pending, 2 failing, last
+ * error 11:32Z sink 1: HTTP 500"), on out; nothing when the run never had
+ * an event for a sink. */
+void notify_status_text(struct state *, int64_t run, FILE *out);
 
 #endif
