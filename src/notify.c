@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ struct notify {
 	struct loop_timer *timer; /* the next look */
 	uint64_t added;           /* state_outbox_added at the last look */
 	int look;                 /* look before the loop next sleeps */
+	int fresh;                /* no look yet: back-offs do not count */
 	int64_t poll_ms;
 };
 
@@ -90,6 +92,7 @@ notify_start(struct loop *loop, struct state *st, const struct runbook *rb)
 	n->st = st;
 	n->rb = rb;
 	n->look = 1;
+	n->fresh = 1;
 	n->poll_ms = NOTIFY_POLL_MS;
 	loop_before_poll(loop, notify_before_poll, n);
 	return n;
@@ -117,21 +120,25 @@ notify_on_timer(void *arg)
 	n->look = 1;
 }
 
-/* Send the rows that are due, as many as may be under way at once. */
+/* Send the rows that are due, as many as may be under way at once. A
+ * driver that starts tries every row at once: someone restarted it, maybe
+ * because the receiver is back. */
 static void
 notify_look(struct notify *n)
 {
 	struct outbox_row *rows;
 	size_t nrows, i;
+	int64_t now = n->fresh ? INT64_MAX : state_now_ms();
 
 	n->look = 0;
+	n->fresh = 0;
 	n->added = state_outbox_added(n->st);
 	if (n->timer == NULL)
 		n->timer = loop_timer_add(n->loop, n->poll_ms, notify_on_timer,
 		    n);
 	if (n->ntries == NOTIFY_INFLIGHT_MAX ||
-	    state_outbox_due(n->st, state_now_ms(), 2 * NOTIFY_INFLIGHT_MAX,
-	        &rows, &nrows) != STATE_OK)
+	    state_outbox_due(n->st, now, 2 * NOTIFY_INFLIGHT_MAX, &rows,
+	        &nrows) != STATE_OK)
 		return;
 	for (i = 0; i < nrows && n->ntries < NOTIFY_INFLIGHT_MAX; i++)
 		if (!notify_inflight(n, rows[i].id))

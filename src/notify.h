@@ -10,7 +10,8 @@
  * libcurl multi interface on the loop's sockets and timers, commands
  * through the local executor), marks them delivered or failed, and tries
  * a failed one again after a back-off (1 s, doubling, at most
- * NOTIFY_BACKOFF_MAX_MS). Delivery is at least once: a row is marked
+ * NOTIFY_BACKOFF_MAX_MS; a driver that starts tries every row at once).
+ * Delivery is at least once: a row is marked
  * after its sink took it, so a driver killed in between sends it again;
  * receivers dedupe on the event id.
  *
