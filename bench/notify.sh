@@ -47,13 +47,16 @@ while [ $i -lt "${RUNS:-7}" ]; do
 	timed notify
 	i=$((i + 1))
 done
+# On a shared machine the best wall time is the least disturbed one.
+pb=$(pick best "$B/plain.wall")
+nb=$(pick best "$B/notify.wall")
 pw=$(pick median "$B/plain.wall")
 nw=$(pick median "$B/notify.wall")
 pc=$(pick median "$B/plain.cpu")
 nc=$(pick median "$B/notify.cpu")
-echo "cutover run of $N local steps, no notify: ${pw} ms wall, ${pc} ms CPU"
-echo "the same, a webhook sink on every event: ${nw} ms wall, ${nc} ms CPU"
-echo "ratio notify/plain: $(ratio "$nw" "$pw") wall, $(ratio "$nc" "$pc") CPU (target <= 1.2)"
+echo "cutover run of $N local steps, no notify: best ${pb} ms, median ${pw} ms wall, ${pc} ms CPU"
+echo "the same, a webhook sink on every event: best ${nb} ms, median ${nw} ms wall, ${nc} ms CPU"
+echo "ratio notify/plain: $(ratio "$nb" "$pb") best wall, $(ratio "$nw" "$pw") median wall, $(ratio "$nc" "$pc") CPU (target <= 1.2)"
 
 # An outbox of 100 events, emptied by the next driver.
 {
