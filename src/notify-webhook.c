@@ -2,7 +2,8 @@
  * notify-webhook.c - webhook sinks: an HTTP(S) POST of the event's
  * payload through the libcurl multi interface, driven by the one event
  * loop (curl's sockets become loop_io watches, its timeout a loop timer),
- * so that no call here ever waits on the network.
+ * so that no call here ever waits on the network (names are resolved by
+ * curl's resolver thread: Debian's libcurl is built with AsynchDNS).
  *
  * The address is expanded from the runbook's text (${env:NAME}) for each
  * try and kept only by curl while it sends; errors name what went wrong
