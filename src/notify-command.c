@@ -41,15 +41,15 @@ static void cmd_output(const char *, size_t, void *);
 static void cmd_done(const struct exec_result *, void *);
 
 const struct notify_sink_ops notify_command_ops = {
-	.name = "command",
-	.send = cmd_send,
-	.cancel = cmd_cancel,
+    .name = "command",
+    .send = cmd_send,
+    .cancel = cmd_cancel,
 };
 
 static int
 cmd_send(struct notify_try *t, char **err)
 {
-	struct exec_req req = { 0 };
+	struct exec_req req = {0};
 	struct cmd_try *ct;
 	char *text, *command, **env;
 
@@ -87,7 +87,7 @@ cmd_send(struct notify_try *t, char **err)
 static char *
 cmd_text(const char *text, const struct outbox_row *r)
 {
-	struct buf b = { 0 };
+	struct buf b = {0};
 	enum notify_field f;
 	const char *p = text, *end;
 	char num[32];
@@ -115,7 +115,9 @@ cmd_add_safe(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++)
 		buf_addc(b, isalnum((unsigned char)*s) ||
-		    strchr(CMD_SAFE, *s) != NULL ? *s : '_');
+		                    strchr(CMD_SAFE, *s) != NULL
+		                ? *s
+		                : '_');
 }
 
 /* CUTOVER_EVENT_<FIELD>=value for every field, NULL-terminated. */
@@ -127,8 +129,8 @@ cmd_env(const struct outbox_row *r)
 
 	for (f = 0; f < NOTIFY_NFIELDS; f++) {
 		xasprintf(&env[f], "CUTOVER_EVENT_%s=%s",
-		    notify_field_name((enum notify_field)f),
-		    notify_field_value(r, (enum notify_field)f, num));
+		          notify_field_name((enum notify_field)f),
+		          notify_field_value(r, (enum notify_field)f, num));
 		for (p = env[f]; *p != '='; p++)
 			*p = (char)toupper((unsigned char)*p);
 	}

@@ -8,14 +8,11 @@
 
 #define NOTIFY_NAME(e, name) name,
 const char *const notify_event_names[NOTIFY_NEVENTS] = {
-	NOTIFY_EVENTS(NOTIFY_NAME)
-};
+    NOTIFY_EVENTS(NOTIFY_NAME)};
 static const char *const field_names[NOTIFY_NFIELDS] = {
-	NOTIFY_FIELDS(NOTIFY_NAME)
-};
+    NOTIFY_FIELDS(NOTIFY_NAME)};
 static const char *const format_names[NOTIFY_NFORMATS] = {
-	NOTIFY_FORMATS(NOTIFY_NAME)
-};
+    NOTIFY_FORMATS(NOTIFY_NAME)};
 #undef NOTIFY_NAME
 
 static int name_find(const char *const *, int, const char *, size_t);
@@ -43,8 +40,8 @@ notify_event_name(enum notify_event e)
 int
 notify_event_parse(const char *name, enum notify_event *out)
 {
-	int i = name_find(notify_event_names, NOTIFY_NEVENTS, name,
-	    strlen(name));
+	int i =
+	    name_find(notify_event_names, NOTIFY_NEVENTS, name, strlen(name));
 
 	if (i < 0)
 		return -1;

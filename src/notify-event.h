@@ -11,12 +11,12 @@
 #include <stddef.h>
 
 /* X(ENUM, name): every event, in the order the man page lists them. */
-#define NOTIFY_EVENTS(X)                                                    \
-	X(AWAITING, "awaiting")     /* a step waits for a person */          \
-	X(FAILED, "failed")         /* a step (or its rollback) failed */    \
-	X(CHECKPOINT, "checkpoint") /* a decision at a checkpoint */         \
-	X(EXCLUDED, "excluded")     /* an entity dropped out of the run */   \
-	X(ROLLBACK, "rollback")     /* a rollback started or finished */     \
+#define NOTIFY_EVENTS(X)                                                       \
+	X(AWAITING, "awaiting")     /* a step waits for a person */            \
+	X(FAILED, "failed")         /* a step (or its rollback) failed */      \
+	X(CHECKPOINT, "checkpoint") /* a decision at a checkpoint */           \
+	X(EXCLUDED, "excluded")     /* an entity dropped out of the run */     \
+	X(ROLLBACK, "rollback")     /* a rollback started or finished */       \
 	X(COMPLETE, "complete")     /* the run is complete */
 
 #define NOTIFY_EV_ENUM(e, name) NOTIFY_EV_##e,
@@ -25,16 +25,16 @@ enum notify_event { NOTIFY_EVENTS(NOTIFY_EV_ENUM) NOTIFY_NEVENTS };
 
 /* X(ENUM, name): the fields of an event, as a json payload names them and
  * as ${event.NAME} in a command sink gives them. */
-#define NOTIFY_FIELDS(X)                                                    \
-	X(ID, "id")             /* 32 hex digits: receivers dedupe on it */  \
-	X(TYPE, "type")         /* the event's name */                       \
-	X(RUNBOOK, "runbook")   /* the runbook's name */                     \
-	X(RUN, "run")           /* the run's number */                       \
-	X(STEP, "step")         /* the step's id, or empty */                \
-	X(ENTITY, "entity")     /* the entity's id, or empty */              \
-	X(STATE, "state")       /* the step's new state, go, no-go, ... */   \
-	X(OPERATOR, "operator") /* who acted */                              \
-	X(TIME, "time")         /* when, ISO 8601 UTC */                     \
+#define NOTIFY_FIELDS(X)                                                       \
+	X(ID, "id")             /* 32 hex digits: receivers dedupe on it */    \
+	X(TYPE, "type")         /* the event's name */                         \
+	X(RUNBOOK, "runbook")   /* the runbook's name */                       \
+	X(RUN, "run")           /* the run's number */                         \
+	X(STEP, "step")         /* the step's id, or empty */                  \
+	X(ENTITY, "entity")     /* the entity's id, or empty */                \
+	X(STATE, "state")       /* the step's new state, go, no-go, ... */     \
+	X(OPERATOR, "operator") /* who acted */                                \
+	X(TIME, "time")         /* when, ISO 8601 UTC */                       \
 	X(MESSAGE, "message")   /* one line for a person */
 
 #define NOTIFY_F_ENUM(e, name) NOTIFY_F_##e,
@@ -43,9 +43,9 @@ enum notify_field { NOTIFY_FIELDS(NOTIFY_F_ENUM) NOTIFY_NFIELDS };
 
 /* X(ENUM, name): the payload formats of a webhook sink; json first (the
  * default). */
-#define NOTIFY_FORMATS(X)                                                   \
-	X(JSON, "json")   /* the fields above, as one JSON object */         \
-	X(SLACK, "slack") /* a Slack incoming webhook message */             \
+#define NOTIFY_FORMATS(X)                                                      \
+	X(JSON, "json")   /* the fields above, as one JSON object */           \
+	X(SLACK, "slack") /* a Slack incoming webhook message */               \
 	X(TEAMS, "teams") /* a Microsoft Teams incoming webhook card */
 
 #define NOTIFY_FMT_ENUM(e, name) NOTIFY_FMT_##e,

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,45 +18,51 @@
 static void format_json(const struct outbox_row *, struct buf *);
 static void format_slack(const struct outbox_row *, struct buf *);
 static void format_teams(const struct outbox_row *, struct buf *);
-static void format_facts(const struct outbox_row *, struct buf *,
-    const char *, const char *);
+static void format_facts(const struct outbox_row *, struct buf *, const char *,
+                         const char *);
 
 static void (*const formats[NOTIFY_NFORMATS])(const struct outbox_row *,
-    struct buf *) = {
-	[NOTIFY_FMT_JSON] = format_json,
-	[NOTIFY_FMT_SLACK] = format_slack,
-	[NOTIFY_FMT_TEAMS] = format_teams,
+                                              struct buf *) = {
+    [NOTIFY_FMT_JSON] = format_json,
+    [NOTIFY_FMT_SLACK] = format_slack,
+    [NOTIFY_FMT_TEAMS] = format_teams,
+};
+
+/* Where each text field is in a row; 0 for those made from numbers. */
+static const size_t field_off[NOTIFY_NFIELDS] = {
+    [NOTIFY_F_ID] = offsetof(struct outbox_row, event),
+    [NOTIFY_F_TYPE] = offsetof(struct outbox_row, type),
+    [NOTIFY_F_RUNBOOK] = offsetof(struct outbox_row, runbook),
+    [NOTIFY_F_STEP] = offsetof(struct outbox_row, step),
+    [NOTIFY_F_ENTITY] = offsetof(struct outbox_row, entity),
+    [NOTIFY_F_STATE] = offsetof(struct outbox_row, state),
+    [NOTIFY_F_OPERATOR] = offsetof(struct outbox_row, operator),
+    [NOTIFY_F_MESSAGE] = offsetof(struct outbox_row, message),
 };
 
 const char *
 notify_field_value(const struct outbox_row *r, enum notify_field f,
-    char num[32])
+                   char num[32])
 {
-	const char *v = NULL;
+	const char *v;
 
-	switch (f) {
-	case NOTIFY_F_ID: v = r->event; break;
-	case NOTIFY_F_TYPE: v = r->type; break;
-	case NOTIFY_F_RUNBOOK: v = r->runbook; break;
-	case NOTIFY_F_RUN:
+	if (f == NOTIFY_F_RUN) {
 		snprintf(num, 32, "%lld", (long long)r->run);
 		return num;
-	case NOTIFY_F_STEP: v = r->step; break;
-	case NOTIFY_F_ENTITY: v = r->entity; break;
-	case NOTIFY_F_STATE: v = r->state; break;
-	case NOTIFY_F_OPERATOR: v = r->operator; break;
-	case NOTIFY_F_TIME:
+	}
+	if (f == NOTIFY_F_TIME) {
 		state_format_time(r->at_ms, num);
 		return num;
-	case NOTIFY_F_MESSAGE: v = r->message; break;
-	case NOTIFY_NFIELDS: break;
 	}
+	if ((unsigned)f >= NOTIFY_NFIELDS || field_off[f] == 0)
+		return "";
+	v = *(char *const *)(const void *)((const char *)r + field_off[f]);
 	return v != NULL ? v : "";
 }
 
 void
 notify_format_body(enum notify_format f, const struct outbox_row *r,
-    struct buf *b)
+                   struct buf *b)
 {
 	formats[(unsigned)f < NOTIFY_NFORMATS ? f : NOTIFY_FMT_JSON](r, b);
 }
@@ -64,11 +71,14 @@ void
 notify_format_line(const struct outbox_row *r, struct buf *b)
 {
 	buf_printf(b, "%s run %lld: ", r->runbook ? r->runbook : "cutover",
-	    (long long)r->run);
+	           (long long)r->run);
 	if (r->step != NULL)
-		buf_printf(b, "%s %s%s%s ", r->type != NULL &&
-		    strcmp(r->type, "checkpoint") == 0 ? "checkpoint" : "step",
-		    r->step, r->entity ? "@" : "", r->entity ? r->entity : "");
+		buf_printf(b, "%s %s%s%s ",
+		           r->type != NULL && strcmp(r->type, "checkpoint") == 0
+		               ? "checkpoint"
+		               : "step",
+		           r->step, r->entity ? "@" : "",
+		           r->entity ? r->entity : "");
 	else if (r->entity != NULL)
 		buf_printf(b, "entity %s ", r->entity);
 	buf_adds(b, r->state != NULL ? r->state : r->type);
@@ -102,7 +112,7 @@ format_json(const struct outbox_row *r, struct buf *b)
 static void
 format_slack(const struct outbox_row *r, struct buf *b)
 {
-	struct buf line = { 0 }, ctx = { 0 };
+	struct buf line = {0}, ctx = {0};
 	char t[32];
 
 	notify_format_line(r, &line);
@@ -112,10 +122,10 @@ format_slack(const struct outbox_row *r, struct buf *b)
 	buf_adds(b, "{\"text\":");
 	json_str(b, buf_str(&line));
 	buf_adds(b, ",\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":"
-	    "\"plain_text\",\"text\":");
+	            "\"plain_text\",\"text\":");
 	json_str(b, buf_str(&line));
 	buf_adds(b, "}},{\"type\":\"context\",\"elements\":[{\"type\":"
-	    "\"plain_text\",\"text\":");
+	            "\"plain_text\",\"text\":");
 	json_str(b, buf_str(&ctx));
 	buf_adds(b, "}]}]}");
 	buf_free(&line);
@@ -126,12 +136,14 @@ format_slack(const struct outbox_row *r, struct buf *b)
 static void
 format_teams(const struct outbox_row *r, struct buf *b)
 {
-	struct buf line = { 0 };
+	struct buf line = {0};
 
 	notify_format_line(r, &line);
 	buf_adds(b, "{\"type\":\"message\",\"summary\":");
 	json_str(b, buf_str(&line));
-	buf_adds(b, ",\"attachments\":[{\"contentType\":"
+	buf_adds(
+	    b,
+	    ",\"attachments\":[{\"contentType\":"
 	    "\"application/vnd.microsoft.card.adaptive\",\"contentUrl\":null,"
 	    "\"content\":{\"$schema\":"
 	    "\"http://adaptivecards.io/schemas/adaptive-card.json\","
@@ -148,7 +160,7 @@ format_teams(const struct outbox_row *r, struct buf *b)
 /* The fields that are set, as [{title: NAME, value: VALUE}, ...] items. */
 static void
 format_facts(const struct outbox_row *r, struct buf *b, const char *k,
-    const char *v)
+             const char *v)
 {
 	char num[32];
 	const char *val;

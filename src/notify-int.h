@@ -59,10 +59,10 @@ void notify_try_done(struct notify_try *t, int ok, const char *err);
  * payloads and ${event.FIELD}. The result is valid until row changes; num
  * is room for numbers and times. */
 const char *notify_field_value(const struct outbox_row *, enum notify_field,
-    char num[32]);
+                               char num[32]);
 /* The body of row in format f, appended to b. */
 void notify_format_body(enum notify_format f, const struct outbox_row *,
-    struct buf *b);
+                        struct buf *b);
 /* One line for a person: "nt run 1: step a failed: exited with status 1". */
 void notify_format_line(const struct outbox_row *, struct buf *b);
 

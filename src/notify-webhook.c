@@ -56,10 +56,10 @@ static void web_free(struct web_try *);
 static size_t web_discard(char *, size_t, size_t, void *);
 
 const struct notify_sink_ops notify_webhook_ops = {
-	.name = "webhook",
-	.send = web_send,
-	.cancel = web_cancel,
-	.shutdown = web_shutdown,
+    .name = "webhook",
+    .send = web_send,
+    .cancel = web_cancel,
+    .shutdown = web_shutdown,
 };
 
 /* Set up the multi handle on loop, once. */
@@ -89,7 +89,7 @@ static int
 web_send(struct notify_try *t, char **err)
 {
 	struct web_try *w;
-	struct buf b = { 0 };
+	struct buf b = {0};
 	char *url;
 
 	if (web_init(t->loop, err) != 0)
@@ -124,8 +124,8 @@ web_easy(struct web_try *w, const char *url)
 	if (c == NULL)
 		return NULL;
 	xasprintf(&id, "X-Cutover-Event: %s", w->t->row.event);
-	w->headers = curl_slist_append(NULL,
-	    "Content-Type: application/json; charset=utf-8");
+	w->headers = curl_slist_append(
+	    NULL, "Content-Type: application/json; charset=utf-8");
 	w->headers = curl_slist_append(w->headers, id);
 	free(id);
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -133,8 +133,8 @@ web_easy(struct web_try *w, const char *url)
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, w->headers);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, w->body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(w->body));
-	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/"
-	    PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_USERAGENT,
+	                 PACKAGE_NAME "/" PACKAGE_VERSION);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)NOTIFY_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -151,12 +151,11 @@ web_discard(char *p, size_t size, size_t n, void *arg)
 
 /* curl wants socket s watched for what (or no more). */
 static int
-web_on_socket(CURL *easy, curl_socket_t s, int what, void *userp,
-    void *socketp)
+web_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
 	struct loop_io *io = socketp;
 	short ev = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
-	    ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+	                   ((what & CURL_POLL_OUT) ? POLLOUT : 0));
 
 	if (what == CURL_POLL_REMOVE) {
 		if (io != NULL)
@@ -234,22 +233,24 @@ web_check(void)
 	int left;
 
 	while (web.multi != NULL &&
-	    (m = curl_multi_info_read(web.multi, &left)) != NULL) {
+	       (m = curl_multi_info_read(web.multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&w);
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+		                  (char **)&w);
 		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE,
-		    &status);
+		                  &status);
 		res = m->data.result; /* m is gone with the handle */
 		if (res != CURLE_OK)
-			snprintf(err, sizeof err, "%s", curl_easy_strerror(res));
+			snprintf(err, sizeof err, "%s",
+			         curl_easy_strerror(res));
 		else
 			snprintf(err, sizeof err, "HTTP %ld", status);
 		t = w->t;
 		t->priv = NULL;
 		web_free(w);
-		notify_try_done(t, res == CURLE_OK && status >= 200 &&
-		    status < 300, err);
+		notify_try_done(
+		    t, res == CURLE_OK && status >= 200 && status < 300, err);
 	}
 }
 

@@ -31,8 +31,8 @@ static const struct {
 	size_t off; /* of a char * in struct rb_notify */
 	const struct notify_sink_ops *ops;
 } kinds[] = {
-	{ offsetof(struct rb_notify, webhook), &notify_webhook_ops },
-	{ offsetof(struct rb_notify, command), &notify_command_ops },
+    {offsetof(struct rb_notify, webhook), &notify_webhook_ops},
+    {offsetof(struct rb_notify, command), &notify_command_ops},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -54,8 +54,7 @@ static void notify_on_timer(void *);
 static void notify_look(struct notify *);
 static int notify_inflight(const struct notify *, int64_t);
 static void notify_send(struct notify *, struct outbox_row *);
-static const struct rb_notify *notify_sink(const struct notify *,
-    const char *);
+static const struct rb_notify *notify_sink(const struct notify *, const char *);
 static const struct notify_sink_ops *notify_kind(const struct rb_notify *);
 static int64_t notify_backoff(int);
 static int64_t notify_pending(struct notify *);
@@ -134,11 +133,11 @@ notify_look(struct notify *n)
 	n->fresh = 0;
 	n->added = state_outbox_added(n->st);
 	if (n->timer == NULL)
-		n->timer = loop_timer_add(n->loop, n->poll_ms, notify_on_timer,
-		    n);
+		n->timer =
+		    loop_timer_add(n->loop, n->poll_ms, notify_on_timer, n);
 	if (n->ntries == NOTIFY_INFLIGHT_MAX ||
 	    state_outbox_due(n->st, now, 2 * NOTIFY_INFLIGHT_MAX, &rows,
-	        &nrows) != STATE_OK)
+	                     &nrows) != STATE_OK)
 		return;
 	for (i = 0; i < nrows && n->ntries < NOTIFY_INFLIGHT_MAX; i++)
 		if (!notify_inflight(n, rows[i].id))
@@ -199,7 +198,7 @@ notify_kind(const struct rb_notify *s)
 
 	for (i = 0; i < NKINDS; i++)
 		if (*(char *const *)(const void *)((const char *)s +
-		    kinds[i].off) != NULL)
+		                                   kinds[i].off) != NULL)
 			return kinds[i].ops;
 	return kinds[0].ops;
 }
@@ -231,7 +230,7 @@ notify_try_done(struct notify_try *t, int ok, const char *err)
 	 * at least once allows; the next durable commit keeps it. */
 	state_set_durable(n->st, 0);
 	state_outbox_mark(n->st, t->row.id, ok, ok ? NULL : err,
-	    state_now_ms() + notify_backoff(t->row.fails + 1));
+	                  state_now_ms() + notify_backoff(t->row.fails + 1));
 	state_set_durable(n->st, 1);
 	outbox_row_clear(&t->row);
 	free(t);
@@ -265,8 +264,9 @@ notify_drain(struct notify *n, int64_t ms)
 	while ((left = end - loop_now()) > 0) {
 		if (n->ntries == 0 && notify_pending(n) == 0)
 			break;
-		loop_once(n->loop, (int)(left < NOTIFY_DRAIN_POLL_MS ? left :
-		    NOTIFY_DRAIN_POLL_MS));
+		loop_once(n->loop, (int)(left < NOTIFY_DRAIN_POLL_MS
+		                             ? left
+		                             : NOTIFY_DRAIN_POLL_MS));
 	}
 }
 
@@ -312,8 +312,8 @@ notify_header_text(struct state *st, int64_t run)
 		return NULL;
 	if (s.failing > 0) {
 		snprintf(text, sizeof text, "notify: %lld failing%s%s",
-		    (long long)s.failing, s.last_error != NULL ? ", " : "",
-		    s.last_error != NULL ? s.last_error : "");
+		         (long long)s.failing, s.last_error != NULL ? ", " : "",
+		         s.last_error != NULL ? s.last_error : "");
 		have = 1;
 	}
 	outbox_stats_free(&s);
@@ -347,20 +347,22 @@ notify_status_json(struct state *st, int64_t run, struct buf *b, int *first)
 void
 notify_status_text(struct state *st, int64_t run, FILE *out)
 {
-	struct escape_list l = { 0 };
+	struct escape_list l = {0};
 	struct outbox_stats s;
 	char t[32];
 
 	if (state_outbox_stats(st, run, &s) != STATE_OK)
 		return;
 	if (s.pending + s.delivered > 0) {
-		fprintf(out, "notify: %lld delivered, %lld pending, %lld "
-		    "failing", (long long)s.delivered, (long long)s.pending,
-		    (long long)s.failing);
+		fprintf(out,
+		        "notify: %lld delivered, %lld pending, %lld "
+		        "failing",
+		        (long long)s.delivered, (long long)s.pending,
+		        (long long)s.failing);
 		if (s.last_error != NULL) {
 			state_format_time(s.last_error_ms, t);
 			fprintf(out, "; last error %s %s", t,
-			    escape_field(&l, out, s.last_error));
+			        escape_field(&l, out, s.last_error));
 		}
 		fputc('\n', out);
 	}

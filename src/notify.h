@@ -31,9 +31,9 @@ struct state;
 struct notify;
 
 #define NOTIFY_BACKOFF_MAX_MS (60 * 1000)
-#define NOTIFY_TIMEOUT_MS (30 * 1000)  /* one try of one sink */
-#define NOTIFY_DRAIN_MS (5 * 1000)     /* what `run` waits before it exits */
-#define NOTIFY_INFLIGHT_MAX 8          /* tries under way at once */
+#define NOTIFY_TIMEOUT_MS (30 * 1000) /* one try of one sink */
+#define NOTIFY_DRAIN_MS (5 * 1000)    /* what `run` waits before it exits */
+#define NOTIFY_INFLIGHT_MAX 8         /* tries under way at once */
 
 /* Tell st the sinks of rb (state_set_notify), so that the transitions it
  * records put their events in the outbox. */
@@ -42,7 +42,7 @@ void notify_subscribe(struct state *, const struct runbook *);
 /* Start delivering the outbox of st for rb's sinks on loop; NULL when rb
  * has no sink. Both must outlive the notifier. */
 struct notify *notify_start(struct loop *, struct state *,
-    const struct runbook *);
+                            const struct runbook *);
 /* Run the loop until nothing is due or in flight, or ms have passed:
  * what a headless run does before it exits. Rows still failing stay in
  * the outbox for the next driver. NULL: nothing. */
@@ -61,8 +61,7 @@ struct buf;
  * "delivered": n, "last_error": "..."|null} for status --json, appended to
  * b as a member of an object (json_key's *first). Zeros when st cannot
  * say. */
-void notify_status_json(struct state *, int64_t run, struct buf *b,
-    int *first);
+void notify_status_json(struct state *, int64_t run, struct buf *b, int *first);
 /* The same as a line for a person ("notify: 2 pending, 2 failing, last
  * error 11:32Z sink 1: HTTP 500"), on out; nothing when the run never had
  * an event for a sink. */

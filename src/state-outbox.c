@@ -26,7 +26,7 @@ static int outbox_put(struct state *, struct outbox_row *);
 
 void
 state_set_notify(struct state *st, size_t n, const char *const *names,
-    const unsigned *masks)
+                 const unsigned *masks)
 {
 	size_t i;
 
@@ -124,10 +124,10 @@ outbox_put(struct state *st, struct outbox_row *r)
 
 int
 state_outbox_event(struct state *st, int64_t run, enum notify_event type,
-    const char *step, const char *entity, const char *state,
-    const char *message)
+                   const char *step, const char *entity, const char *state,
+                   const char *message)
 {
-	struct outbox_row r = { 0 };
+	struct outbox_row r = {0};
 	char id[33], *name = NULL, *at;
 	int opened, rc;
 
@@ -146,7 +146,7 @@ state_outbox_event(struct state *st, int64_t run, enum notify_event type,
 	r.step = name != NULL ? name : (char *)step;
 	r.entity = (char *)entity;
 	r.state = (char *)state;
-	r.operator = st->operator;
+	r.operator= st->operator;
 	r.message = (char *)message;
 	r.at_ms = state_now_ms();
 	if ((opened = store_tx_enter(st)) < 0) {
@@ -162,7 +162,7 @@ state_outbox_event(struct state *st, int64_t run, enum notify_event type,
 
 int
 state_outbox_due(struct state *st, int64_t now_ms, size_t max,
-    struct outbox_row **out, size_t *n)
+                 struct outbox_row **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -171,7 +171,7 @@ state_outbox_due(struct state *st, int64_t now_ms, size_t max,
 
 int
 state_outbox_mark(struct state *st, int64_t id, int ok, const char *error,
-    int64_t next_ms)
+                  int64_t next_ms)
 {
 	return st->ops->outbox_mark(st, id, ok, error, next_ms);
 }
