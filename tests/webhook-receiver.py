@@ -42,10 +42,13 @@ def main():
             with lock, open(args.log, "a") as f:
                 f.write(json.dumps(rec) + "\n")
             time.sleep(args.delay)
-            self.send_response(args.status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            try:
+                self.send_response(args.status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except OSError:
+                pass  # the sender gave up (killed, or timed out)
 
         def log_message(self, *a):
             pass
