@@ -31,6 +31,7 @@ struct notify_try {
 	const struct notify_sink_ops *ops;
 	struct outbox_row row; /* owned */
 	void *priv;            /* the kind's */
+	int64_t started;       /* loop_now() when it was sent */
 };
 
 struct notify_sink_ops {

@@ -52,7 +52,7 @@ struct notify {
 static void notify_before_poll(void *);
 static void notify_on_timer(void *);
 static void notify_look(struct notify *);
-static int notify_inflight(const struct notify *, int64_t);
+static int notify_busy(const struct notify *, const struct outbox_row *);
 static void notify_send(struct notify *, struct outbox_row *);
 static const struct rb_notify *notify_sink(const struct notify *, const char *);
 static const struct notify_sink_ops *notify_kind(const struct rb_notify *);
@@ -119,7 +119,8 @@ notify_on_timer(void *arg)
 	n->look = 1;
 }
 
-/* Send the rows that are due, as many as may be under way at once. A
+/* Send the rows that are due, the oldest of each sink, as many as may be
+ * under way at once. A
  * driver that starts tries every row at once: someone restarted it, maybe
  * because the receiver is back. */
 static void
@@ -140,19 +141,29 @@ notify_look(struct notify *n)
 	                     &nrows) != STATE_OK)
 		return;
 	for (i = 0; i < nrows && n->ntries < NOTIFY_INFLIGHT_MAX; i++)
-		if (!notify_inflight(n, rows[i].id))
+		if (!notify_busy(n, &rows[i]))
 			notify_send(n, &rows[i]);
 	outbox_rows_free(rows, nrows);
 }
 
+/* Is row under way, or another of its sink, not yet NOTIFY_ORDER_MS
+ * old? One at a time per sink keeps its events in order; one that fails,
+ * or hangs, lets the next go. */
 static int
-notify_inflight(const struct notify *n, int64_t id)
+notify_busy(const struct notify *n, const struct outbox_row *row)
 {
+	const struct notify_try *t;
+	int64_t now = loop_now();
 	size_t i;
 
-	for (i = 0; i < n->ntries; i++)
-		if (n->tries[i]->row.id == id)
+	for (i = 0; i < n->ntries; i++) {
+		t = n->tries[i];
+		if (t->row.id == row->id)
 			return 1;
+		if (strcmp(t->row.sink, row->sink) == 0 &&
+		    now - t->started < NOTIFY_ORDER_MS)
+			return 1;
+	}
 	return 0;
 }
 
@@ -165,6 +176,7 @@ notify_send(struct notify *n, struct outbox_row *row)
 
 	t->n = n;
 	t->loop = n->loop;
+	t->started = loop_now();
 	t->rb = n->rb;
 	t->row = *row;
 	memset(row, 0, sizeof *row);

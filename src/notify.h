@@ -6,7 +6,10 @@
  * transaction of the transition that caused them (state_set_notify tells
  * a handle the sinks, notify_subscribe does it from a runbook). A driver
  * starts a notifier on its loop: it reads the rows that are due, sends
- * each to its sink without ever blocking the loop (webhooks through the
+ * each to its sink (one at a time per sink, oldest first, so that a sink
+ * gets its events in order, unless the one under way takes longer than
+ * NOTIFY_ORDER_MS; at most NOTIFY_INFLIGHT_MAX tries at once)
+ * without ever blocking the loop (webhooks through the
  * libcurl multi interface on the loop's sockets and timers, commands
  * through the local executor), marks them delivered or failed, and tries
  * a failed one again after a back-off (1 s, doubling, at most
@@ -34,6 +37,7 @@ struct notify;
 #define NOTIFY_TIMEOUT_MS (30 * 1000) /* one try of one sink */
 #define NOTIFY_DRAIN_MS (5 * 1000)    /* what `run` waits before it exits */
 #define NOTIFY_INFLIGHT_MAX 8         /* tries under way at once */
+#define NOTIFY_ORDER_MS (5 * 1000)    /* how long a sink keeps its order */
 
 /* Tell st the sinks of rb (state_set_notify), so that the transitions it
  * records put their events in the outbox. */

@@ -53,7 +53,7 @@ notify:
 phases:
   - id: one
     steps:
-      - {id: a, type: local, run: "true"}
+      - {id: a, type: local, run: "echo hook=$HOOK"}
       - {id: m, type: manual, instructions: Tell the stores}
       - {id: gate, type: checkpoint}
   - id: two
@@ -78,6 +78,8 @@ bodies "$log" /json >"$json"
 check "json: every event type arrived" test \
     "$(jq -r .type "$json" | sort -u | tr '\n' ' ')" = \
     "awaiting checkpoint complete failed rollback "
+jq -r .time "$json" >"$T/times"
+check "json: a sink gets its events in the order they happened" sh -c "sort -c '$T/times'"
 check "json: every payload has every field" test "$(jq -c \
     'select(has("id") and has("type") and has("run") and has("step") and
      has("entity") and has("state") and has("operator") and has("time") and
@@ -212,6 +214,9 @@ for f in "$rb" "$rb2" "$rb3"; do
 done
 cat "$T"/*.out "$T/out" "$T/err" >>"$T/all.txt" 2>/dev/null
 check "reports and the rest were written" test "$(wc -c <"$T/all.txt")" -gt 1000
+expect_rc 0 R log "$rb" a
+check "a step printing the address has it redacted" grep -q '^hook=' "$T/out"
+lacks "$T/out" "/hook/"
 lacks "$T/all.txt" "$TOKEN"
 lacks "$T/all.txt" "/hook/"
 for f in "$XDG_STATE_HOME"/cutover/*; do
