@@ -1,7 +1,8 @@
 #!/bin/sh
 # notify-console.sh - the console while notifications fail or hang: the
 # header says deliveries fail; a receiver that takes 20 s to answer slows
-# neither the console's keys nor its exit.
+# neither the console's keys nor its exit; the console's driver delivers
+# in the background what other terminals record.
 . "$(dirname "$0")/../lib.sh"
 . "$SRCDIR/tests/tmux.sh"
 
@@ -47,4 +48,38 @@ wait_for slow "[exit 0]" 2000
 ms=$(($(now_ms) - t0))
 echo "console: keys and exit took $ms ms while a delivery hung"
 check "keys and exit were not held up by the receiver ($ms ms)" test "$ms" -lt 2000
+
+# --- 3. the console's driver delivers what other terminals do
+kill $rpid 2>/dev/null
+python3 "$RECV" "$T/port3" "$T/recv3.log" &
+rpid=$!
+i=0
+while [ ! -s "$T/port3" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+export HOOK="http://127.0.0.1:$(cat "$T/port3")/hook/secret"
+cat >"$T/g.yaml" <<'YAML'
+cutover: 1
+name: g
+notify:
+  - {events: [checkpoint], webhook: "${env:HOOK}"}
+phases:
+  - id: p
+    steps:
+      - {id: gate, type: checkpoint}
+      - {id: after, type: manual}
+YAML
+start drv "HOOK='$HOOK' $CUTOVER --state '$T/g.db' '$T/g.yaml'"
+wait_for drv "WAIT gate"
+t0=$(now_ms)
+"$CUTOVER" --state "$T/g.db" decide "$T/g.yaml" gate go --reason "from elsewhere" >/dev/null 2>&1
+i=0
+while ! grep -q checkpoint "$T/recv3.log" 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+ms=$(($(now_ms) - t0))
+echo "console: a decision made elsewhere reached the receiver in $ms ms"
+check "the console's driver delivered a decision made elsewhere" grep -q '"state": "go"' "$T/recv3.log"
+check "within seconds ($ms ms)" test "$ms" -lt 4000
+keys drv q
+wait_for drv "[exit 0]"
 finish
