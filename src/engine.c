@@ -1464,7 +1464,7 @@ engine_loop_init(struct engine *e)
 	e->flush = loop_timer_add(e->loop, ENGINE_FLUSH_MS, on_flush, e);
 	loop_before_poll(e->loop, engine_before_poll, e);
 	if (e->driving)
-		e->notify = notify_start(e->loop, e->st, e->rb);
+		e->notify = notify_start(e->loop, e->st, e->rb, e->run.id);
 }
 
 struct notify *

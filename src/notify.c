@@ -47,6 +47,7 @@ struct notify {
 	int look;                 /* look before the loop next sleeps */
 	int fresh;                /* no look yet: back-offs do not count */
 	int64_t poll_ms;
+	int64_t run; /* whose lease this process must hold to send */
 };
 
 static void notify_before_poll(void *);
@@ -80,7 +81,8 @@ notify_subscribe(struct state *st, const struct runbook *rb)
 }
 
 struct notify *
-notify_start(struct loop *loop, struct state *st, const struct runbook *rb)
+notify_start(struct loop *loop, struct state *st, const struct runbook *rb,
+             int64_t run)
 {
 	struct notify *n;
 
@@ -90,6 +92,7 @@ notify_start(struct loop *loop, struct state *st, const struct runbook *rb)
 	n->loop = loop;
 	n->st = st;
 	n->rb = rb;
+	n->run = run;
 	n->look = 1;
 	n->fresh = 1;
 	n->poll_ms = NOTIFY_POLL_MS;
@@ -120,7 +123,7 @@ notify_on_timer(void *arg)
 }
 
 /* Send the rows that are due, the oldest of each sink, as many as may be
- * under way at once. A
+ * under way at once, while this process drives. A
  * driver that starts tries every row at once: someone restarted it, maybe
  * because the receiver is back. */
 static void
@@ -137,6 +140,7 @@ notify_look(struct notify *n)
 		n->timer =
 		    loop_timer_add(n->loop, n->poll_ms, notify_on_timer, n);
 	if (n->ntries == NOTIFY_INFLIGHT_MAX ||
+	    state_lease_check(n->st, n->run) != STATE_OK ||
 	    state_outbox_due(n->st, now, 2 * NOTIFY_INFLIGHT_MAX, &rows,
 	                     &nrows) != STATE_OK)
 		return;

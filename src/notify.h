@@ -43,10 +43,11 @@ struct notify;
  * records put their events in the outbox. */
 void notify_subscribe(struct state *, const struct runbook *);
 
-/* Start delivering the outbox of st for rb's sinks on loop; NULL when rb
- * has no sink. Both must outlive the notifier. */
+/* Start delivering the outbox of st for rb's sinks on loop, while this
+ * process holds the lease of run (a driver that lost it to another stops
+ * sending); NULL when rb has no sink. Both must outlive the notifier. */
 struct notify *notify_start(struct loop *, struct state *,
-                            const struct runbook *);
+                            const struct runbook *, int64_t run);
 /* Run the loop until nothing is due or in flight, or ms have passed:
  * what a headless run does before it exits. Rows still failing stay in
  * the outbox for the next driver. NULL: nothing. */
