@@ -25,6 +25,9 @@
 
 #define NOTIFY_POLL_MS 1000      /* look for other processes' events */
 #define NOTIFY_DRAIN_POLL_MS 200 /* the same while draining */
+/* Due rows read at a look: enough that a sink with a backlog leaves room
+ * for the oldest rows of the others. */
+#define NOTIFY_DUE_MAX 256
 
 /* The kinds of sink: a sink is of the first kind whose field it sets. */
 static const struct {
@@ -141,8 +144,8 @@ notify_look(struct notify *n)
 		    loop_timer_add(n->loop, n->poll_ms, notify_on_timer, n);
 	if (n->ntries == NOTIFY_INFLIGHT_MAX ||
 	    state_lease_check(n->st, n->run) != STATE_OK ||
-	    state_outbox_due(n->st, now, 2 * NOTIFY_INFLIGHT_MAX, &rows,
-	                     &nrows) != STATE_OK)
+	    state_outbox_due(n->st, now, NOTIFY_DUE_MAX, &rows, &nrows) !=
+	        STATE_OK)
 		return;
 	for (i = 0; i < nrows && n->ntries < NOTIFY_INFLIGHT_MAX; i++)
 		if (!notify_busy(n, &rows[i]))
