@@ -88,6 +88,7 @@ check "json: run is a number, time ISO" test "$(jq -r \
     'select((.run|type) != "number" or (.time|test("^20[0-9-]+T[0-9:.]+Z$")|not))' "$json")" = ""
 check "json: awaiting m and gate" test "$(jq -r 'select(.type=="awaiting") | .step' "$json" | tr '\n' ' ')" = "m gate "
 check "json: checkpoint go by alice" test "$(jq -r 'select(.type=="checkpoint") | "\(.step) \(.state) \(.operator)"' "$json")" = "gate go alice"
+check "json: the reason exactly as given" test "$(jq -r 'select(.type=="checkpoint") | .message' "$json")" = "it's \"fine\"; \$(touch $T/pwned)"
 check "json: failed b with its message" test "$(jq -r 'select(.type=="failed") | "\(.step) \(.state) \(.message)"' "$json")" = "b failed exited with status 1"
 check "json: rollback started to gate, then finished" test "$(jq -r 'select(.type=="rollback") | "\(.state) \(.step)"' "$json" | tr '\n' ' ')" = "started gate finished null "
 check "json: complete twice (once after the rollback)" test "$(jq -r 'select(.type=="complete") | .state' "$json" | tr '\n' ' ')" = "complete complete "
@@ -204,6 +205,23 @@ check "run exits within its drain bound (${ms} ms), not after 20 s" test "$ms" -
 check "the receiver saw the events meanwhile" test "$(jq -r .body.type "$T/slow.log" | sort -u | tr '\n' ' ')" = "awaiting complete "
 stop_receiver slow
 
+# ------------------------------------------- an address that is not set
+rb4=$T/unset.yaml
+cat >"$rb4" <<'YAML'
+cutover: 1
+name: unset
+notify:
+  - {name: chat, webhook: "${env:NO_SUCH_HOOK}"}
+phases:
+  - id: one
+    steps:
+      - {id: m, type: manual}
+YAML
+expect_rc 5 R run "$rb4"
+expect_rc 0 R status "$rb4" --json
+check "unset: the event waits" test "$(jq -c '.notifications | [.pending, .failed]' "$T/out")" = "[1,1]"
+check "unset: status says why" test "$(jq -r .notifications.last_error "$T/out")" = "chat: environment variable NO_SUCH_HOOK is not set"
+
 # ------------------------------------------------ the address stays secret
 for f in "$rb" "$rb2" "$rb3"; do
 	R status "$f" >>"$T/all.txt" 2>&1
@@ -224,5 +242,5 @@ for f in "$XDG_STATE_HOME"/cutover/*; do
 		fail "$f holds the webhook address"
 	else ok; fi
 done
-check "the state files were looked at" test "$(ls "$XDG_STATE_HOME"/cutover/*.db | wc -l)" = 3
+check "the state files were looked at" test "$(ls "$XDG_STATE_HOME"/cutover/*.db | wc -l)" = 4
 finish
