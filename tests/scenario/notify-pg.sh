@@ -14,7 +14,7 @@ R() { "$CUTOVER" "$@"; }
 
 python3 "$RECV" "$T/port" "$T/recv.log" &
 rpid=$!
-trap 'kill $rpid 2>/dev/null; cleanup' EXIT
+trap 'kill $rpid 2>/dev/null; pg_stop; cleanup' EXIT
 i=0
 while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 port=$(cat "$T/port")
