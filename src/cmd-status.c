@@ -10,13 +10,14 @@
 #include "duration.h"
 #include "escape.h"
 #include "json.h"
+#include "notify.h"
 #include "report.h"
 #include "ssh-target.h"
 #include "xmalloc.h"
 
 static int cmd_status_check(struct cmd_ctx *);
 static int cmd_status_exec(struct cmd_ctx *);
-static void status_json(struct runbook *, struct run_info *,
+static void status_json(struct state *, struct runbook *, struct run_info *,
     struct step_row *, size_t, struct report_run *, int64_t,
     struct engine *);
 static void status_json_step(struct buf *, struct runbook *,
@@ -164,8 +165,9 @@ status_json_entities(struct buf *b, int *first, struct engine *e)
 
 /* Print the run as the JSON object of the contract. */
 static void
-status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
-    size_t n, struct report_run *rr, int64_t behind, struct engine *e)
+status_json(struct state *st, struct runbook *rb, struct run_info *r,
+    struct step_row *v, size_t n, struct report_run *rr, int64_t behind,
+    struct engine *e)
 {
 	struct buf b = { 0 };
 	char t[32];
@@ -205,6 +207,7 @@ status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
 	/* How far this machine's clock is behind the audit trail (0: not). */
 	json_key(&b, &first, "clock_behind_ms");
 	json_int(&b, behind >= 1000 ? behind : 0, 0);
+	notify_status_json(st, r->id, &b, &first);
 	buf_adds(&b, "}\n");
 	fputs(b.data, stdout);
 	buf_free(&b);
@@ -426,12 +429,13 @@ cmd_status_exec(struct cmd_ctx *c)
 	if (engine_open(rb, st, &o, &e) != 0)
 		e = NULL;
 	if (cmd_opt(c, "--json") != NULL)
-		status_json(rb, &r, v, n, have_rr ? &rr : NULL,
+		status_json(st, rb, &r, v, n, have_rr ? &rr : NULL,
 		    state_clock_behind(st), e);
 	else {
 		status_text(rb, &r, v, n, &h, have_rr ? &rr : NULL,
 		    state_clock_behind(st));
 		status_entities(e);
+		notify_status_text(st, r.id, stdout);
 		status_waiting(c, &r, v, n);
 		status_routes(rb);
 	}

@@ -27,6 +27,7 @@
 #include "exec.h"
 #include "expand.h"
 #include "loop.h"
+#include "notify.h"
 #include "step-kind.h"
 #include "report.h"
 #include "xmalloc.h"
@@ -744,6 +745,7 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
 	*out = NULL;
 	e->rb = rb;
 	e->st = st;
+	notify_subscribe(st, rb); /* transitions put their events out */
 	e->quiet = o->quiet;
 	e->accept_changes = o->accept_changes;
 	gethostname(e->host, sizeof e->host - 1);
@@ -805,6 +807,7 @@ engine_close(struct engine *e)
 		state_lease_release(e->st, e->run.id);
 	step_kind_shutdown();
 	engine_held_free(e);
+	notify_stop(e->notify);
 	if (e->loop != NULL)
 		loop_free(e->loop);
 	expand_free_list(e->secrets);
@@ -1611,6 +1614,16 @@ engine_loop_init(struct engine *e)
 	e->flush = loop_timer_add(e->loop, ENGINE_FLUSH_MS, on_flush, e);
 	engine_held_init(e); /* before engine_before_poll: news first */
 	loop_before_poll(e->loop, engine_before_poll, e);
+	if (e->driving)
+		e->notify = notify_start(e->loop, e->st, e->rb, e->run.id);
+}
+
+struct notify *
+engine_notify(struct engine *e)
+{
+	if (e->driving)
+		engine_loop_init(e);
+	return e->notify;
 }
 
 struct loop *

@@ -25,6 +25,13 @@ struct expand_state {
 	char *err;
 };
 
+/* Where expand_add_env_ref adds the secrets it finds. */
+struct expand_refs {
+	const struct runbook *rb;
+	char ***list;
+	size_t *n;
+};
+
 static size_t expand_ref_len(const char *, size_t *);
 static int expand_rec(struct expand_state *, const char *, struct buf *);
 static int expand_var(struct expand_state *, const char *, size_t,
@@ -37,6 +44,7 @@ static const struct rb_var *expand_find_var(const struct runbook *,
     const char *, size_t);
 static char *expand_cycle(struct expand_state *, const char *, size_t);
 static int expand_compare_len(const void *, const void *);
+static void expand_add_env_ref(const char *, size_t, size_t, void *);
 static void expand_add_secret(const struct runbook *, const char *, char ***,
     size_t *);
 
@@ -271,6 +279,21 @@ expand_compare_len(const void *a, const void *b)
 }
 
 /* Expand text and add it to the list unless empty, unset or known. */
+/* The value of each ${env:NAME} of a webhook is a secret too: a step may
+ * print it without what the webhook adds around it. */
+static void
+expand_add_env_ref(const char *name, size_t len, size_t offset, void *arg)
+{
+	struct expand_refs *r = arg;
+	char *ref;
+
+	if (len <= 4 || strncmp(name, "env:", 4) != 0)
+		return;
+	xasprintf(&ref, "${%.*s}", (int)len, name);
+	expand_add_secret(r->rb, ref, r->list, r->n);
+	free(ref);
+}
+
 static void
 expand_add_secret(const struct runbook *rb, const char *text, char ***list,
     size_t *n)
@@ -305,6 +328,7 @@ char **
 expand_secret_values(const struct runbook *rb)
 {
 	char **list = xcalloc(1, sizeof *list);
+	struct expand_refs refs;
 	size_t n = 0, i;
 
 	for (i = 0; i < rb->nvars; i++) {
@@ -316,6 +340,15 @@ expand_secret_values(const struct runbook *rb)
 			continue;
 		expand_add_secret(rb, rb->targets[i].password, &list, &n);
 		expand_add_secret(rb, rb->targets[i].passphrase, &list, &n);
+	}
+	for (i = 0; i < rb->nnotify; i++) { /* a webhook carries a token */
+		if (rb->notify[i].webhook == NULL)
+			continue;
+		expand_add_secret(rb, rb->notify[i].webhook, &list, &n);
+		refs.rb = rb;
+		refs.list = &list;
+		refs.n = &n;
+		expand_scan(rb->notify[i].webhook, expand_add_env_ref, &refs);
 	}
 	qsort(list, n, sizeof *list, expand_compare_len);
 	return list;

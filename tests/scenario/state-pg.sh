@@ -203,12 +203,13 @@ contains "$T/err" "permission denied"
 check "the viewer changed nothing" test "$(PGDATABASE=warroom pg_psql "SELECT count(*) FROM cutover.runs")" = 1
 
 # --- A schema of a newer cutover is refused ---------------------------------
+schema=$(pg_psql "SELECT version FROM cutover.version")
 pg_psql "UPDATE cutover.version SET version = 99"
 expect_rc 4 C status "$rb"
 contains "$T/err" "written by a newer cutover"
 expect_rc 4 C run "$rb2" --new-run
 check "nothing was written meanwhile" test "$(pg_psql "SELECT count(*) FROM cutover.runs WHERE runbook='other'")" = 1
-pg_psql "UPDATE cutover.version SET version = $schema_v"
+pg_psql "UPDATE cutover.version SET version = $schema"
 
 # --- Fencing: a frozen driver whose lease was taken over commits nothing ----
 fb=$T/fence.yaml
