@@ -621,7 +621,7 @@ test_outbox(void **state)
 	assert_string_equal(s.last_error, "chat: HTTP 500");
 	outbox_stats_free(&s);
 	/* The decision at a checkpoint, and the run complete: only "all". */
-	assert_int_equal(state_decision_add(f->st, id, "a", "go", "fine"),
+	assert_int_equal(state_decision_add(f->st, id, "a", "go", "fine", NULL),
 	    STATE_OK);
 	assert_int_equal(state_run_set_state(f->st, id, "complete"), STATE_OK);
 	assert_int_equal(state_outbox_due(f->st, INT64_MAX, 10, &v, &n),
