@@ -11,12 +11,11 @@
 #include "escape.h"
 #include "json.h"
 #include "report.h"
+#include "status-json.h"
 #include "xmalloc.h"
 
 static int cmd_status_check(struct cmd_ctx *);
 static int cmd_status_exec(struct cmd_ctx *);
-static void status_json(struct runbook *, struct run_info *,
-    struct step_row *, size_t, struct report_run *, int64_t);
 static void status_text(struct runbook *, struct run_info *,
     struct step_row *, size_t, struct lease_holder *, struct report_run *,
     int64_t);
@@ -43,75 +42,6 @@ const struct cmd_entry cmd_status_entry = {
 	.check = cmd_status_check,
 	.exec = cmd_status_exec,
 };
-
-/* Print the run as the JSON object of the contract. */
-static void
-status_json(struct runbook *rb, struct run_info *r, struct step_row *v,
-    size_t n, struct report_run *rr, int64_t behind)
-{
-	struct buf b = { 0 };
-	struct rb_step *d;
-	char t[32];
-	size_t i;
-	int first = 1, f;
-
-	buf_addc(&b, '{');
-	json_key(&b, &first, "runbook");
-	json_str(&b, r->runbook);
-	json_key(&b, &first, "run");
-	json_int(&b, r->id, 0);
-	json_key(&b, &first, "mode");
-	json_str(&b, r->mode);
-	json_key(&b, &first, "state");
-	json_str(&b, r->state);
-	json_key(&b, &first, "steps");
-	buf_addc(&b, '[');
-	for (i = 0; i < n; i++) {
-		d = runbook_find_step(rb, v[i].id);
-		f = 1;
-		buf_adds(&b, i ? ",{" : "{");
-		json_key(&b, &f, "id");
-		json_str(&b, v[i].id);
-		json_key(&b, &f, "phase");
-		json_str(&b, d ? rb->phases[d->phase].id : NULL);
-		json_key(&b, &f, "type");
-		json_str(&b, d ? step_type_name(d->type) : NULL);
-		json_key(&b, &f, "state");
-		json_str(&b, step_state_name(v[i].state));
-		json_key(&b, &f, "attempts");
-		json_int(&b, v[i].attempts, 0);
-		json_key(&b, &f, "started_at");
-		json_str(&b, v[i].started_at);
-		json_key(&b, &f, "ended_at");
-		json_str(&b, v[i].ended_at);
-		json_key(&b, &f, "duration_ms");
-		json_int(&b, v[i].duration_ms, 1);
-		if (d != NULL && d->type == STEP_RECONCILE) {
-			json_key(&b, &f, "result");
-			buf_adds(&b, v[i].result ? v[i].result : "null");
-		}
-		buf_addc(&b, '}');
-	}
-	buf_addc(&b, ']');
-	/* Added keys: the forecast end and the distance from plan. */
-	json_key(&b, &first, "eta");
-	if (rr != NULL) {
-		state_format_time(rr->eta.finish, t);
-		json_str(&b, t);
-	} else
-		json_str(&b, NULL);
-	json_key(&b, &first, "plan_delta_ms");
-	if (rr != NULL && rr->eta.planned)
-		json_int(&b, rr->eta.delta_ms, 0);
-	else
-		json_str(&b, NULL);
-	/* How far this machine's clock is behind the audit trail (0: not). */
-	json_key(&b, &first, "clock_behind_ms");
-	json_int(&b, behind >= 1000 ? behind : 0, 0);
-	buf_adds(&b, "}\n");
-	fputs(b.data, stdout);
-	buf_free(&b);
-}
 
 /* A time of day as "21:04Z", with its date first when it is not today. */
 static void
@@ -242,6 +172,7 @@ cmd_status_exec(struct cmd_ctx *c)
 	struct step_row *v = NULL;
 	struct lease_holder h = { 0 };
 	struct report_run rr;
+	struct buf b = { 0 };
 	int have_rr;
 	long long want = cmd_opt_num(c, "--run");
 	size_t n = 0, i;
@@ -261,10 +192,12 @@ cmd_status_exec(struct cmd_ctx *c)
 				v[i].state = ST_INTERRUPTED;
 	}
 	have_rr = report_run_timing(st, rb, r.id, &rr) == STATE_OK;
-	if (cmd_opt(c, "--json") != NULL)
-		status_json(rb, &r, v, n, have_rr ? &rr : NULL,
+	if (cmd_opt(c, "--json") != NULL) {
+		status_json(&b, rb, &r, v, n, have_rr ? &rr : NULL,
 		    state_clock_behind(st));
-	else {
+		fputs(buf_str(&b), stdout);
+		buf_free(&b);
+	} else {
 		status_text(rb, &r, v, n, &h, have_rr ? &rr : NULL,
 		    state_clock_behind(st));
 		status_waiting(c, &r, v, n);

@@ -1,0 +1,26 @@
+/*
+ * status-json.h - the `status --json` object (SPEC section 4), built once
+ * for `cutover status --json` and `cutover serve`'s /api/status, so that
+ * both print the same bytes for the same state.
+ */
+#ifndef CUTOVER_STATUS_JSON_H
+#define CUTOVER_STATUS_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "report.h"
+#include "runbook.h"
+#include "state.h"
+
+/*
+ * Append the object of run r to b, one line ending in "\n": its n steps v
+ * (runbook order, a running step of a run nobody drives already shown as
+ * interrupted), the ETA of rr (NULL: none) and how far this machine's
+ * clock is behind the audit trail (behind, ms). Borrows everything.
+ */
+void status_json(struct buf *b, struct runbook *rb, struct run_info *r,
+    struct step_row *v, size_t n, struct report_run *rr, int64_t behind);
+
+#endif
