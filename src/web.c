@@ -278,6 +278,7 @@ web_handle(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **con_cls)
 {
+	static int seen;
 	struct web *w = cls;
 	const struct web_route *r;
 	struct web_page p;
@@ -287,6 +288,13 @@ web_handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return web_refuse(w, c, url, (enum web_auth_verdict)-1);
+	/* Answer once the request is read: an answer queued at the first
+	 * call would close the connection (no keep-alive). */
+	if (*con_cls == NULL || *upload_size != 0) {
+		*con_cls = &seen;
+		*upload_size = 0; /* a body of a GET is not looked at */
+		return MHD_YES;
+	}
 	if ((v = web_auth_check(&w->auth, c)) != WEB_AUTH_OK)
 		return web_refuse(w, c, url, v);
 	if (strcmp(url, "/events") == 0)
