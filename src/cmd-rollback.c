@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "notify.h"
 
 static int cmd_rollback_check(struct cmd_ctx *);
 static int cmd_rollback_exec(struct cmd_ctx *);
@@ -79,5 +80,7 @@ cmd_rollback_exec(struct cmd_ctx *c)
 			cmd_waiting_print(c, c->st, engine_run_info(c->e)->id,
 			    s->def, 1, stderr);
 	}
+	engine_set_hold(c->e, 1); /* as run: deliver, a few seconds at most */
+	notify_drain(engine_notify(c->e), NOTIFY_DRAIN_MS);
 	return rc;
 }

@@ -6,8 +6,10 @@
 
 #include "cmd.h"
 #include "escape.h"
+#include "notify.h"
 
 static int cmd_run_exec(struct cmd_ctx *);
+static int cmd_run_go(struct cmd_ctx *);
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
@@ -59,8 +61,21 @@ cmd_run_explain(const struct cmd_ctx *c, struct engine *e, int rc)
 	escape_list_free(&l);
 }
 
+/* Run, then give the notifier a few seconds (NOTIFY_DRAIN_MS) to deliver
+ * what is due, nothing new starting meanwhile; the rest waits in the
+ * outbox for the next driver. */
 static int
 cmd_run_exec(struct cmd_ctx *c)
+{
+	int rc = cmd_run_go(c);
+
+	engine_set_hold(c->e, 1);
+	notify_drain(engine_notify(c->e), NOTIFY_DRAIN_MS);
+	return rc;
+}
+
+static int
+cmd_run_go(struct cmd_ctx *c)
 {
 	struct engine *e = c->e;
 	const char *until = cmd_opt(c, "--until");

@@ -10,6 +10,7 @@
 #include "duration.h"
 #include "escape.h"
 #include "json.h"
+#include "notify.h"
 #include "report.h"
 #include "status-json.h"
 #include "xmalloc.h"
@@ -193,13 +194,14 @@ cmd_status_exec(struct cmd_ctx *c)
 	}
 	have_rr = report_run_timing(st, rb, r.id, &rr) == STATE_OK;
 	if (cmd_opt(c, "--json") != NULL) {
-		status_json(&b, rb, &r, v, n, have_rr ? &rr : NULL,
+		status_json(&b, st, rb, &r, v, n, have_rr ? &rr : NULL,
 		    state_clock_behind(st));
 		fputs(buf_str(&b), stdout);
 		buf_free(&b);
 	} else {
 		status_text(rb, &r, v, n, &h, have_rr ? &rr : NULL,
 		    state_clock_behind(st));
+		notify_status_text(st, r.id, stdout);
 		status_waiting(c, &r, v, n);
 	}
 	report_run_free(&rr);

@@ -22,6 +22,7 @@ struct engine {
 	struct runbook *rb;
 	struct state *st;
 	struct loop *loop;
+	struct notify *notify; /* delivers the outbox while driving */
 	struct run_info run;
 	struct engine_step *steps;
 	size_t nsteps;

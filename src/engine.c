@@ -27,6 +27,7 @@
 #include "exec.h"
 #include "expand.h"
 #include "loop.h"
+#include "notify.h"
 #include "step-kind.h"
 #include "report.h"
 #include "xmalloc.h"
@@ -661,6 +662,7 @@ engine_open(struct runbook *rb, struct state *st, const struct engine_opts *o,
 	*out = NULL;
 	e->rb = rb;
 	e->st = st;
+	notify_subscribe(st, rb); /* transitions put their events out */
 	e->quiet = o->quiet;
 	e->accept_changes = o->accept_changes;
 	gethostname(e->host, sizeof e->host - 1);
@@ -728,6 +730,7 @@ engine_close(struct engine *e)
 	if (e->driving)
 		state_lease_release(e->st, e->run.id);
 	step_kind_shutdown();
+	notify_stop(e->notify);
 	if (e->loop != NULL)
 		loop_free(e->loop);
 	expand_free_list(e->secrets);
@@ -1460,6 +1463,16 @@ engine_loop_init(struct engine *e)
 	e->poll = loop_timer_add(e->loop, ENGINE_POLL_MS, on_poll, e);
 	e->flush = loop_timer_add(e->loop, ENGINE_FLUSH_MS, on_flush, e);
 	loop_before_poll(e->loop, engine_before_poll, e);
+	if (e->driving)
+		e->notify = notify_start(e->loop, e->st, e->rb);
+}
+
+struct notify *
+engine_notify(struct engine *e)
+{
+	if (e->driving)
+		engine_loop_init(e);
+	return e->notify;
 }
 
 struct loop *

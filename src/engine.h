@@ -22,6 +22,7 @@
 #include "state.h"
 
 struct loop;
+struct notify;
 struct exec;
 
 /* Exit statuses shared by every command (SPEC section 2). */
@@ -143,6 +144,9 @@ void engine_set_only(struct engine *, struct engine_step *);
 /* The event loop of a driving engine (created, with its timers and signal
  * handlers, on first use). Front ends add their own descriptors to it. */
 struct loop *engine_loop(struct engine *);
+/* The notifier delivering the outbox on that loop (notify.h), started
+ * with it when driving a runbook with notify: sinks; else NULL. */
+struct notify *engine_notify(struct engine *);
 /*
  * Start step s now if it may run: an automatic step that is pending,
  * rolled back, interrupted (its verify runs first) or failed, whose needs

@@ -359,16 +359,26 @@ mx_entities(struct mx *m, const struct metrics_in *in)
 		    (double)count[k]);
 }
 
-/*
- * Notification deliveries. NOTIFY HOOK: the outbox and its counts come
- * with notify: (state_outbox_stats); until they are here nothing is
- * delivered, so nothing can have failed, and the families say 0.
- */
+/* Notification deliveries (the outbox of notify:), for every run of the
+ * runbook: a receiver that has been failing shows whichever run it was. */
 static void
 mx_notify(struct mx *m, const struct metrics_in *in)
 {
-	(void)in;
+	struct outbox_stats o = { 0 };
+
+	if (state_outbox_stats(in->st, 0, &o) != STATE_OK)
+		memset(&o, 0, sizeof o);
+	mx_value(m, "cutover_notify_pending",
+	    "Notification deliveries not made yet.", (double)o.pending);
+	mx_value(m, "cutover_notify_failing",
+	    "Pending deliveries whose last try failed.", (double)o.failing);
 	mx_family(m, "cutover_notify_failures_total", "counter",
-	    "Notification deliveries that failed (tries), ever.");
-	mx_series(m, "cutover_notify_failures_total", NULL, NULL, NULL, NULL, 0);
+	    "Notification delivery tries that failed, ever.");
+	mx_series(m, "cutover_notify_failures_total", NULL, NULL, NULL, NULL,
+	    (double)o.failures);
+	mx_family(m, "cutover_notify_delivered_total", "counter",
+	    "Notification deliveries made, ever.");
+	mx_series(m, "cutover_notify_delivered_total", NULL, NULL, NULL, NULL,
+	    (double)o.delivered);
+	outbox_stats_free(&o);
 }

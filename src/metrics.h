@@ -29,7 +29,10 @@
  *   cutover_reconcile_rows{step,side}   rows read, side source or dest
  *   cutover_entities{state}             entities by state (active,
  *                                       excluded, done)
- *   cutover_notify_failures_total       notifications that failed
+ *   cutover_notify_pending              notification deliveries to make
+ *   cutover_notify_failing              of those, failing at their last try
+ *   cutover_notify_failures_total       failed delivery tries, ever
+ *   cutover_notify_delivered_total      deliveries made, ever
  */
 #ifndef CUTOVER_METRICS_H
 #define CUTOVER_METRICS_H

@@ -60,6 +60,7 @@ enum rb_owner_kind {
 	RB_OWNER_STEP,
 	RB_OWNER_TARGET,
 	RB_OWNER_VAR,
+	RB_OWNER_NOTIFY, /* a notify: command: ${event.*} */
 };
 struct rb_owner {
 	unsigned char kind; /* enum rb_owner_kind */

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "expand.h"
+#include "notify-event.h"
 #include "pg.h"
 #include "runbook-int.h"
 #include "runbook.h"
@@ -107,6 +108,7 @@ static void lint_entity_lanes(struct rb_ctx *);
 static void lint_entity_vars_index(const struct runbook *,
     struct rb_index *);
 static void lint_entity_ref(struct lint_text *, const char *, size_t);
+static void lint_event_ref(struct lint_text *, const char *, size_t, size_t);
 static void lint_entity_field(struct lint_text *, const char *, size_t);
 static void lint_entity_targets(struct rb_ctx *, const struct lint_text *);
 static void lint_warn(struct rb_ctx *, struct rb_pos, const char *, ...)
@@ -639,6 +641,9 @@ lint_text_ref(const char *name, size_t len, size_t offset, void *arg)
 			rb_error(t->ctx, pos, "invalid environment variable "
 			    "name in ${%s}", rb_short(copy));
 		}
+	} else if (len > 6 && strncmp(name, "event.", 6) == 0 &&
+	    t->owner.kind == RB_OWNER_NOTIFY) {
+		lint_event_ref(t, name + 6, len - 6, offset);
 	} else if (len > 7 && strncmp(name, "entity.", 7) == 0 &&
 	    (t->entity_mode || rb_index_find(t->vars, copy) == SIZE_MAX)) {
 		lint_entity_ref(t, copy + 7, offset);
@@ -659,6 +664,23 @@ lint_text_ref(const char *name, size_t len, size_t offset, void *arg)
 	}
 	if (copy != small)
 		free(copy);
+}
+
+/* ${event.FIELD} in a notify: command: FIELD must be one of an event's. */
+static void
+lint_event_ref(struct lint_text *t, const char *field, size_t len,
+    size_t offset)
+{
+	enum notify_field f;
+	char *copy;
+
+	if (notify_field_parse(field, len, &f) == 0)
+		return;
+	copy = xstrndup(field, len);
+	rb_error(t->ctx, lint_text_pos(t, offset), "unknown event field "
+	    "${event.%s} (fields: id, type, runbook, run, step, entity, state, "
+	    "operator, time, message)", rb_short(copy));
+	free(copy);
 }
 
 void

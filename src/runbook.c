@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "duration.h"
+#include "notify-event.h"
 #include "runbook-int.h"
 #include "runbook.h"
 #include "sha256.h"
@@ -206,6 +207,8 @@ static void rb_load_settings(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_operators(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
+static void rb_load_notify(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
 static void rb_load_operator_mode(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_targets(struct rb_ctx *, const struct rb_key *,
@@ -266,6 +269,7 @@ static const struct rb_key root_keys[] = {
 	{ "entities", 1, rb_load_entities, 0, 0, 0 },
 	{ "waves", 1, rb_load_waves, 0, 0, 0 },
 	{ "operators", 1, rb_load_operators, 0, 0, 0 },
+	{ "notify", 1, rb_load_notify, 0, 0, 0 },
 };
 enum { ROOT_CUTOVER, ROOT_NAME, ROOT_PHASES = 9 };
 
@@ -319,6 +323,26 @@ static const struct rb_key entity_keys[] = {
 	{ "vars", 1, rb_load_entity_vars, 0, 0, 0 },
 };
 enum { ENTITY_KEY_ID, ENTITY_KEY_WAVE };
+
+/* notify: a sink's keys (rb_load_notify_sink). */
+static void rb_load_notify_sink(struct rb_ctx *, struct rb_node *);
+static void rb_load_notify_events(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_notify_format(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_notify_check(struct rb_ctx *, struct rb_notify *,
+    struct rb_node *, uint32_t, struct rb_node **);
+static const struct rb_key notify_keys[] = {
+	{ "name", 1, rb_load_id, offsetof(struct rb_notify, name), 0, 0 },
+	{ "events", 1, rb_load_notify_events, 0, 0, 0 },
+	{ "webhook", 1, rb_load_text, offsetof(struct rb_notify, webhook), 0,
+	    0 },
+	{ "command", 1, rb_load_text, offsetof(struct rb_notify, command), 0,
+	    0 },
+	{ "format", 1, rb_load_notify_format, 0, 0, 0 },
+};
+enum { NOTIFY_KEY_NAME, NOTIFY_KEY_EVENTS, NOTIFY_KEY_WEBHOOK,
+	NOTIFY_KEY_COMMAND, NOTIFY_KEY_FORMAT };
 
 static const struct rb_key query_keys[] = {
 	{ "target", 1, rb_load_query_target,
@@ -1817,6 +1841,141 @@ rb_load_operators(struct rb_ctx *ctx, const struct rb_key *k,
 		snprintf(what, sizeof what, "operators: %s", rb_short(s));
 		rb_load_list(ctx, what, val, &o->users, &o->nusers, -1);
 	}
+}
+
+/* ------------------------------------------------------------ notify: */
+
+/* notify: a list of sinks, each {events, webhook|command, format, name}. */
+static void
+rb_load_notify(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct runbook *rb = obj;
+	size_t i;
+
+	if (n->kind != RB_NODE_SEQ) {
+		rb_error(ctx, n->pos, "notify: expected a list of sinks, found "
+		    "%s", rb_found(n));
+		return;
+	}
+	rb->notify = rb_pool_calloc(rb, n->nkids + 1, sizeof *rb->notify);
+	for (i = 0; i < n->nkids; i++)
+		rb_load_notify_sink(ctx, n->kids[i]);
+}
+
+/* One sink of notify:. */
+static void
+rb_load_notify_sink(struct rb_ctx *ctx, struct rb_node *n)
+{
+	struct runbook *rb = ctx->rb;
+	struct rb_node *vals[NKEYS(notify_keys)] = { 0 };
+	struct rb_notify *s;
+	uint32_t seen;
+	char num[24];
+
+	if (n->kind == RB_NODE_BAD)
+		return;
+	if (n->kind != RB_NODE_MAP) {
+		rb_error(ctx, n->pos, "notify: each sink is a mapping ({events: "
+		    "[...], webhook: ...} or {events: [...], command: ...}), "
+		    "found %s", rb_found(n));
+		return;
+	}
+	s = &rb->notify[rb->nnotify++];
+	s->pos = n->pos;
+	s->events = NOTIFY_EV_ALL;
+	ctx->owner.kind = RB_OWNER_NOTIFY;
+	ctx->owner.index = rb->nnotify - 1;
+	seen = rb_load_map(ctx, n, notify_keys, NKEYS(notify_keys), 1,
+	    "notify sinks", s, vals);
+	ctx->owner.kind = RB_OWNER_NONE;
+	if (s->name == NULL) {
+		snprintf(num, sizeof num, "%zu", rb->nnotify);
+		s->name = rb_pool_strdup(rb, num);
+	}
+	rb_notify_check(ctx, s, n, seen, vals);
+}
+
+/* What a sink needs: one of webhook and command, a webhook address from
+ * the environment, a name of its own. */
+static void
+rb_notify_check(struct rb_ctx *ctx, struct rb_notify *s, struct rb_node *n,
+    uint32_t seen, struct rb_node **vals)
+{
+	struct runbook *rb = ctx->rb;
+	size_t i;
+
+	if (SEEN(seen, NOTIFY_KEY_WEBHOOK) == SEEN(seen, NOTIFY_KEY_COMMAND))
+		rb_error(ctx, n->pos, "notify sink %s needs one of 'webhook' "
+		    "and 'command'", rb_short(s->name));
+	if (SEEN(seen, NOTIFY_KEY_FORMAT) && SEEN(seen, NOTIFY_KEY_COMMAND))
+		rb_error(ctx, vals[NOTIFY_KEY_FORMAT]->pos, "notify sink %s: "
+		    "'format' applies to webhook sinks", rb_short(s->name));
+	if (s->webhook != NULL && strstr(s->webhook, "${env:") == NULL)
+		rb_error(ctx, vals[NOTIFY_KEY_WEBHOOK]->pos, "notify sink %s: "
+		    "give the webhook address as ${env:NAME}: it carries a "
+		    "token, and the runbook is kept in the state file",
+		    rb_short(s->name));
+	for (i = 0; i + 1 < rb->nnotify; i++)
+		if (strcmp(rb->notify[i].name, s->name) == 0)
+			rb_error(ctx, n->pos, "notify sink %s: the name of "
+			    "another sink (line %u)", rb_short(s->name),
+			    rb->notify[i].pos.line);
+}
+
+/* events: [awaiting, failed, ...] (one name alone is a list of one). */
+static void
+rb_load_notify_events(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_notify *s = obj;
+	size_t i, nitems = n->kind == RB_NODE_SEQ ? n->nkids : 1;
+	struct rb_node *item;
+	enum notify_event ev;
+	const char *name, *best;
+
+	s->events = 0;
+	if (n->kind == RB_NODE_MAP || rb_is_null(n) || nitems == 0) {
+		rb_error(ctx, n->pos, "events: expected a list of events, "
+		    "found %s", nitems == 0 ? "an empty list" : rb_found(n));
+		return;
+	}
+	for (i = 0; i < nitems; i++) {
+		item = n->kind == RB_NODE_SEQ ? n->kids[i] : n;
+		if ((name = rb_want_string(ctx, "events", item)) == NULL)
+			continue;
+		if (notify_event_parse(name, &ev) == 0) {
+			s->events |= NOTIFY_EV_BIT(ev);
+			continue;
+		}
+		best = rb_suggest(name, notify_event_names, NOTIFY_NEVENTS);
+		if (best != NULL)
+			rb_error(ctx, item->pos, "unknown event '%s' (did you "
+			    "mean %s?)", rb_short(name), best);
+		else
+			rb_error(ctx, item->pos, "unknown event '%s' (events: "
+			    "awaiting, failed, checkpoint, excluded, rollback, "
+			    "complete)", rb_short(name));
+	}
+}
+
+/* format: json, slack or teams. */
+static void
+rb_load_notify_format(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_notify *s = obj;
+	const char *name = rb_want_string(ctx, "format", n);
+	enum notify_format f;
+
+	if (name == NULL)
+		return;
+	if (notify_format_parse(name, &f) != 0) {
+		rb_error(ctx, n->pos, "format: expected json, slack or teams, "
+		    "found '%s'", rb_short(name));
+		return;
+	}
+	s->format = (int)f;
 }
 
 /* settings.operator: declared or os-user. */

@@ -215,6 +215,21 @@ struct rb_phase {
 	struct rb_pos pos;
 };
 
+/*
+ * A notify: sink (notify.h delivers to it). A webhook's address is kept
+ * as written (it must name ${env:NAME}: it carries a token, and the
+ * runbook's text is kept in the state file); a command is run by the
+ * shell, with ${var}, ${env:NAME} and ${event.FIELD} expanded.
+ */
+struct rb_notify {
+	char *name;      /* name:, else its place in notify: ("1", "2", ...) */
+	unsigned events; /* NOTIFY_EV_BIT (notify-event.h) of each it takes */
+	char *webhook;   /* raw text, NULL for a command sink */
+	char *command;   /* raw text, NULL for a webhook sink */
+	int format;      /* enum notify_format: json (default), slack, teams */
+	struct rb_pos pos;
+};
+
 struct rb_chunk;
 
 struct runbook {
@@ -263,6 +278,9 @@ struct runbook {
 	size_t nwaves;
 	int waves_given;
 	struct rb_entity **entity_index; /* sorted by id */
+
+	struct rb_notify *notify; /* notify:, in file order */
+	size_t nnotify;
 };
 
 /*

@@ -96,6 +96,16 @@ static const char *const migrations[] = {
 	" at text NOT NULL, run bigint, step text, operator text, os_user text,"
 	" action text NOT NULL, details text, prev text NOT NULL,"
 	" hash text NOT NULL, PRIMARY KEY(runbook, id));",
+	/* 2: the notify: outbox, one row per event and sink (state.h) */
+	"CREATE TABLE cutover.outbox(id bigserial PRIMARY KEY,"
+	" runbook text NOT NULL, event text NOT NULL, run bigint NOT NULL,"
+	" sink text NOT NULL, type text NOT NULL, step text, entity text,"
+	" state text, operator text, message text, at bigint NOT NULL,"
+	" tries integer NOT NULL DEFAULT 0, fails integer NOT NULL DEFAULT 0,"
+	" next_at bigint NOT NULL DEFAULT 0, sent_at bigint, error text,"
+	" error_at bigint);"
+	"CREATE INDEX outbox_due ON cutover.outbox(runbook, next_at)"
+	" WHERE sent_at IS NULL;",
 };
 #define PG_SCHEMA_VERSION (int)(sizeof migrations / sizeof migrations[0])
 
@@ -222,6 +232,12 @@ static int pg_audit_each(struct state *, int64_t,
     int (*)(const struct audit_row *, void *), void *);
 static int pg_rows_each(struct state *, const char *, int64_t,
     int (*)(const struct state_row *, void *), void *);
+static int pg_outbox_add(struct state *, const struct outbox_row *);
+static int pg_outbox_due(struct state *, int64_t, size_t,
+    struct outbox_row **, size_t *);
+static int pg_outbox_mark(struct state *, int64_t, int, const char *,
+    int64_t);
+static int pg_outbox_stats(struct state *, int64_t, struct outbox_stats *);
 static int pg_row_put(struct state *, const char *, const struct state_row *,
     int64_t *);
 
@@ -1921,6 +1937,99 @@ pg_row_put(struct state *st, const char *table, const struct state_row *r,
 	return store_tx_leave(st, opened, STATE_OK);
 }
 
+/* The outbox. */
+
+static int
+pg_outbox_add(struct state *st, const struct outbox_row *r)
+{
+	return pq_run(st, "INSERT INTO cutover.outbox(runbook, event, run,"
+	    " sink, type, step, entity, state, operator, message, at)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+	    "RtItttttttI", r->event, r->run, r->sink, r->type, r->step,
+	    r->entity, r->state, r->operator, r->message, r->at_ms);
+}
+
+/* Undelivered rows of the runbook due at now, oldest first. */
+static int
+pg_outbox_due(struct state *st, int64_t now, size_t max,
+    struct outbox_row **out, size_t *n)
+{
+	struct outbox_row *r;
+	PGresult *res;
+	int i;
+
+	res = pq_query(st, "SELECT id, runbook, event, run, sink, type, step,"
+	    " entity, state, operator, message, at, tries, fails, next_at"
+	    " FROM cutover.outbox WHERE runbook=$1 AND sent_at IS NULL"
+	    " AND next_at<=$2 ORDER BY id LIMIT $3", "RII", now,
+	    (int64_t)max);
+	if (res == NULL)
+		return STATE_ERR;
+	*n = (size_t)PQntuples(res);
+	*out = *n > 0 ? xcalloc(*n, sizeof **out) : NULL;
+	for (i = 0; i < PQntuples(res); i++) {
+		r = &(*out)[i];
+		r->id = col_int(res, i, "id", 0);
+		r->runbook = col_text(res, i, "runbook");
+		r->event = col_text(res, i, "event");
+		r->run = col_int(res, i, "run", 0);
+		r->sink = col_text(res, i, "sink");
+		r->type = col_text(res, i, "type");
+		r->step = col_text(res, i, "step");
+		r->entity = col_text(res, i, "entity");
+		r->state = col_text(res, i, "state");
+		r->operator = col_text(res, i, "operator");
+		r->message = col_text(res, i, "message");
+		r->at_ms = col_int(res, i, "at", 0);
+		r->tries = (int)col_int(res, i, "tries", 0);
+		r->fails = (int)col_int(res, i, "fails", 0);
+		r->next_ms = col_int(res, i, "next_at", 0);
+	}
+	PQclear(res);
+	return STATE_OK;
+}
+
+static int
+pg_outbox_mark(struct state *st, int64_t id, int ok, const char *error,
+    int64_t next_ms)
+{
+	int64_t now = state_now_ms();
+
+	if (ok)
+		return pq_run(st, "UPDATE cutover.outbox SET tries=tries+1,"
+		    " sent_at=$1 WHERE id=$2", "II", now, id);
+	return pq_run(st, "UPDATE cutover.outbox SET tries=tries+1,"
+	    " fails=fails+1, error=$1, error_at=$2, next_at=$3 WHERE id=$4",
+	    "tIII", error, now, next_ms, id);
+}
+
+static int
+pg_outbox_stats(struct state *st, int64_t run, struct outbox_stats *o)
+{
+	PGresult *res;
+
+	res = pq_query(st, "SELECT count(CASE WHEN sent_at IS NULL THEN 1"
+	    " END) AS pending, count(CASE WHEN sent_at IS NULL AND tries>0"
+	    " THEN 1 END) AS failing, coalesce(sum(fails), 0) AS failures,"
+	    " count(sent_at) AS delivered, (SELECT sink || ': ' || error"
+	    " FROM cutover.outbox WHERE runbook=$1 AND error IS NOT NULL"
+	    " AND ($2::bigint<=0 OR run=$2::bigint)"
+	    " ORDER BY error_at DESC, id DESC LIMIT 1) AS last_error,"
+	    " max(error_at) AS last_error_at FROM cutover.outbox"
+	    " WHERE runbook=$1 AND ($2::bigint<=0 OR run=$2::bigint)",
+	    "RI", run);
+	if (res == NULL)
+		return STATE_ERR;
+	o->pending = col_int(res, 0, "pending", 0);
+	o->failing = col_int(res, 0, "failing", 0);
+	o->failures = col_int(res, 0, "failures", 0);
+	o->delivered = col_int(res, 0, "delivered", 0);
+	o->last_error = col_text(res, 0, "last_error");
+	o->last_error_ms = col_int(res, 0, "last_error_at", -1);
+	PQclear(res);
+	return STATE_OK;
+}
+
 const struct store_ops store_pg = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -1967,4 +2076,8 @@ const struct store_ops store_pg = {
 	.audit_each = pg_audit_each,
 	.rows_each = pg_rows_each,
 	.row_put = pg_row_put,
+	.outbox_add = pg_outbox_add,
+	.outbox_due = pg_outbox_due,
+	.outbox_mark = pg_outbox_mark,
+	.outbox_stats = pg_outbox_stats,
 };

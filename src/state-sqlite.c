@@ -81,6 +81,14 @@ static const char *const migrations[] = {
 	/* 2: runs record the rule of their steps' def_sha (runbook.h); those
 	 * of 0.1.0 hashed every key it knew */
 	"ALTER TABLE runs ADD COLUMN step_hash INTEGER NOT NULL DEFAULT 1;",
+	/* 3: the notify: outbox, one row per event and sink (state.h) */
+	"CREATE TABLE outbox(id INTEGER PRIMARY KEY, event TEXT NOT NULL,"
+	" run INTEGER NOT NULL, sink TEXT NOT NULL, type TEXT NOT NULL,"
+	" step TEXT, entity TEXT, state TEXT, operator TEXT, message TEXT,"
+	" at INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0,"
+	" fails INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,"
+	" sent_at INTEGER, error TEXT, error_at INTEGER);"
+	"CREATE INDEX outbox_due ON outbox(next_at) WHERE sent_at IS NULL;",
 };
 /* sqlite_schema: a reader found a schema to bring up to date. */
 #define SCHEMA_STALE 1
@@ -192,6 +200,13 @@ static int sqlite_audit_each(struct state *, int64_t,
     int (*)(const struct audit_row *, void *), void *);
 static int sqlite_rows_each(struct state *, const char *, int64_t,
     int (*)(const struct state_row *, void *), void *);
+static int sqlite_outbox_add(struct state *, const struct outbox_row *);
+static int sqlite_outbox_due(struct state *, int64_t, size_t,
+    struct outbox_row **, size_t *);
+static int sqlite_outbox_mark(struct state *, int64_t, int, const char *,
+    int64_t);
+static int sqlite_outbox_stats(struct state *, int64_t,
+    struct outbox_stats *);
 static int sqlite_row_put(struct state *, const char *,
     const struct state_row *, int64_t *);
 
@@ -1836,6 +1851,102 @@ sqlite_row_put(struct state *st, const char *table, const struct state_row *r,
 	return STATE_OK;
 }
 
+/* The outbox. */
+
+static int
+sqlite_outbox_add(struct state *st, const struct outbox_row *r)
+{
+	return st_run(st, "INSERT INTO outbox(event, run, sink, type, step,"
+	    " entity, state, operator, message, at)"
+	    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tItttttttI", r->event, r->run, r->sink, r->type, r->step,
+	    r->entity, r->state, r->operator, r->message, r->at_ms);
+}
+
+/* Undelivered rows due at now, oldest first. */
+static int
+sqlite_outbox_due(struct state *st, int64_t now, size_t max,
+    struct outbox_row **out, size_t *n)
+{
+	struct outbox_row *v = NULL, *r;
+	size_t len = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	s = st_query(st, "SELECT o.id, event, run, sink, type, step, entity,"
+	    " o.state, o.operator, message, at, tries, fails, next_at,"
+	    " r.runbook FROM outbox o JOIN runs r ON r.id=o.run"
+	    " WHERE sent_at IS NULL AND next_at<=? ORDER BY o.id LIMIT ?",
+	    "II", now, (int64_t)max);
+	if (s == NULL)
+		return STATE_ERR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray(v, len + 1, sizeof *v);
+		r = &v[len++];
+		r->id = col_int(s, "id", 0);
+		r->event = col_text(s, "event");
+		r->run = col_int(s, "run", 0);
+		r->runbook = col_text(s, "runbook");
+		r->sink = col_text(s, "sink");
+		r->type = col_text(s, "type");
+		r->step = col_text(s, "step");
+		r->entity = col_text(s, "entity");
+		r->state = col_text(s, "state");
+		r->operator = col_text(s, "operator");
+		r->message = col_text(s, "message");
+		r->at_ms = col_int(s, "at", 0);
+		r->tries = (int)col_int(s, "tries", 0);
+		r->fails = (int)col_int(s, "fails", 0);
+		r->next_ms = col_int(s, "next_at", 0);
+	}
+	st_done(st, s);
+	*out = v;
+	*n = len;
+	return rc == SQLITE_DONE ? STATE_OK : st_fail(st, "read the outbox");
+}
+
+static int
+sqlite_outbox_mark(struct state *st, int64_t id, int ok, const char *error,
+    int64_t next_ms)
+{
+	int64_t now = state_now_ms();
+
+	if (ok)
+		return st_run(st, "UPDATE outbox SET tries=tries+1, sent_at=?"
+		    " WHERE id=?", "II", now, id);
+	return st_run(st, "UPDATE outbox SET tries=tries+1, fails=fails+1,"
+	    " error=?, error_at=?, next_at=? WHERE id=?", "tIII", error, now,
+	    next_ms, id);
+}
+
+static int
+sqlite_outbox_stats(struct state *st, int64_t run, struct outbox_stats *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = st_query(st, "SELECT count(CASE WHEN sent_at IS NULL THEN 1 END)"
+	    " AS pending, count(CASE WHEN sent_at IS NULL AND tries>0 THEN 1"
+	    " END) AS failing, coalesce(sum(fails), 0) AS failures,"
+	    " count(sent_at) AS delivered, (SELECT sink || ': ' || error FROM"
+	    " outbox WHERE error IS NOT NULL AND (?1<=0 OR run=?1)"
+	    " ORDER BY error_at DESC, id DESC LIMIT 1) AS last_error,"
+	    " max(error_at) AS last_error_at FROM outbox"
+	    " WHERE ?1<=0 OR run=?1", "I", run);
+	if (s == NULL)
+		return STATE_ERR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		o->pending = col_int(s, "pending", 0);
+		o->failing = col_int(s, "failing", 0);
+		o->failures = col_int(s, "failures", 0);
+		o->delivered = col_int(s, "delivered", 0);
+		o->last_error = col_text(s, "last_error");
+		o->last_error_ms = col_int(s, "last_error_at", -1);
+	}
+	st_done(st, s);
+	return rc == SQLITE_ROW ? STATE_OK : st_fail(st, "read the outbox");
+}
+
 const struct store_ops store_sqlite = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1884,4 +1995,8 @@ const struct store_ops store_sqlite = {
 	.audit_each = sqlite_audit_each,
 	.rows_each = sqlite_rows_each,
 	.row_put = sqlite_row_put,
+	.outbox_add = sqlite_outbox_add,
+	.outbox_due = sqlite_outbox_due,
+	.outbox_mark = sqlite_outbox_mark,
+	.outbox_stats = sqlite_outbox_stats,
 };

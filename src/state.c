@@ -67,6 +67,7 @@ static char *gone_path(const char *);
 static int gone_mark(struct state *);
 static char *gone_text(struct state *);
 static int gone_check(const char *, char **);
+static int rollback_event(struct state *, int64_t, const char *);
 
 const char *
 step_state_name(enum step_state s)
@@ -248,6 +249,7 @@ state_close(struct state *st)
 	if (st == NULL)
 		return;
 	st->ops->close(st);
+	state_set_notify(st, 0, NULL, NULL);
 	free(st->path);
 	free(st->runbook);
 	free(st->operator);
@@ -929,7 +931,18 @@ state_run_create(struct state *st, const char *runbook, const char *mode,
 int
 state_run_set_state(struct state *st, int64_t run, const char *state)
 {
-	return st->ops->run_set_state(st, run, state);
+	int opened, rc;
+
+	if (strcmp(state, "complete") != 0 ||
+	    !store_outbox_wants(st, NOTIFY_EV_COMPLETE))
+		return st->ops->run_set_state(st, run, state);
+	if ((opened = store_tx_enter(st)) < 0)
+		return STATE_ERR;
+	rc = st->ops->run_set_state(st, run, state);
+	if (rc == STATE_OK)
+		rc = state_outbox_event(st, run, NOTIFY_EV_COMPLETE, NULL, NULL,
+		    state, "the run is complete");
+	return store_tx_leave(st, opened, rc);
 }
 
 int
@@ -942,7 +955,35 @@ state_run_set_runbook(struct state *st, int64_t run, const char *text,
 int
 state_run_rollback_to(struct state *st, int64_t run, const char *to, char **out)
 {
-	return st->ops->run_rollback_to(st, run, to, out);
+	int opened, rc;
+
+	if (out != NULL || !store_outbox_wants(st, NOTIFY_EV_ROLLBACK))
+		return st->ops->run_rollback_to(st, run, to, out);
+	if ((opened = store_tx_enter(st)) < 0)
+		return STATE_ERR;
+	rc = st->ops->run_rollback_to(st, run, to, out);
+	if (rc == STATE_OK)
+		rc = rollback_event(st, run, to);
+	return store_tx_leave(st, opened, rc);
+}
+
+/* The event of a rollback recorded (to: its target, "" the run's start)
+ * or cleared (to NULL: all undone). */
+static int
+rollback_event(struct state *st, int64_t run, const char *to)
+{
+	char *msg;
+	int rc;
+
+	if (to == NULL)
+		return state_outbox_event(st, run, NOTIFY_EV_ROLLBACK, NULL,
+		    NULL, "finished", "the rollback is finished");
+	msg = xprintf("a rollback to %s started",
+	    *to ? to : "the run's start");
+	rc = state_outbox_event(st, run, NOTIFY_EV_ROLLBACK, *to ? to : NULL,
+	    NULL, "started", msg);
+	free(msg);
+	return rc;
 }
 
 int
@@ -990,8 +1031,20 @@ state_step_transition(struct state *st, int64_t run, const char *id,
     unsigned from_mask, enum step_state to, const char *note,
     const char *action, const char *details)
 {
-	return st->ops->step_transition(st, run, id, from_mask, to, note,
-	                                action, details);
+	int ev = store_step_event(to), opened, rc;
+
+	if (!store_outbox_wants(st, ev))
+		return st->ops->step_transition(st, run, id, from_mask, to,
+		    note, action, details);
+	if ((opened = store_tx_enter(st)) < 0)
+		return STATE_ERR;
+	rc = st->ops->step_transition(st, run, id, from_mask, to, note,
+	    action, details);
+	if (rc == STATE_OK)
+		rc = state_outbox_event(st, run, (enum notify_event)ev, id, NULL,
+		    step_state_name(to), note != NULL ? note : to == ST_AWAITING
+		    ? "waits for a person" : NULL);
+	return store_tx_leave(st, opened, rc);
 }
 
 int
@@ -1031,8 +1084,19 @@ state_attempt_finish(struct state *st, int64_t run, const char *step, int n,
     const char *out, size_t len, int64_t total,
     enum step_state to)
 {
-	return st->ops->attempt_finish(st, run, step, n, astate, exit_code,
-	                               message, out, len, total, to);
+	int ev = store_step_event(to), opened, rc;
+
+	if (!store_outbox_wants(st, ev))
+		return st->ops->attempt_finish(st, run, step, n, astate,
+		    exit_code, message, out, len, total, to);
+	if ((opened = store_tx_enter(st)) < 0)
+		return STATE_ERR;
+	rc = st->ops->attempt_finish(st, run, step, n, astate, exit_code,
+	    message, out, len, total, to);
+	if (rc == STATE_OK)
+		rc = state_outbox_event(st, run, (enum notify_event)ev, step,
+		    NULL, step_state_name(to), message);
+	return store_tx_leave(st, opened, rc);
 }
 
 int
@@ -1060,7 +1124,17 @@ int
 state_decision_add(struct state *st, int64_t run, const char *step,
     const char *decision, const char *reason)
 {
-	return st->ops->decision_add(st, run, step, decision, reason);
+	int opened, rc;
+
+	if (!store_outbox_wants(st, NOTIFY_EV_CHECKPOINT))
+		return st->ops->decision_add(st, run, step, decision, reason);
+	if ((opened = store_tx_enter(st)) < 0)
+		return STATE_ERR;
+	rc = st->ops->decision_add(st, run, step, decision, reason);
+	if (rc == STATE_OK)
+		rc = state_outbox_event(st, run, NOTIFY_EV_CHECKPOINT, step,
+		    NULL, decision, reason);
+	return store_tx_leave(st, opened, rc);
 }
 
 int

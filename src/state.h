@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATE_SCHEMA_VERSION 2
+#define STATE_SCHEMA_VERSION 3
 /* The def_sha rule new runs record (RB_HASH_CURRENT of runbook.h). */
 #define STATE_STEP_HASH 2
 #define STATE_LEASE_STALE_MS 30000 /* a driver silent this long is dead */
@@ -376,5 +376,79 @@ int state_row_put(struct state *, const char *table, const struct state_row *,
 /* Append a copy of entry a (its time, step, people, action and details)
  * to this store's trail under run, chained to the entries before it. */
 int state_audit_copy(struct state *, const struct audit_row *a, int64_t run);
+
+/*
+ * Notifications: the outbox (notify.h delivers it). A handle told the
+ * runbook's sinks (state_set_notify) puts an event in the outbox, one row
+ * per sink that takes it, in the same transaction as the transition that
+ * caused it: a step entering awaiting, failed or rollback_failed
+ * (state_step_transition, state_attempt_finish), a decision at a
+ * checkpoint (state_decision_add), a rollback recorded or cleared
+ * (state_run_rollback_to), a run marked complete (state_run_set_state).
+ * Rows name their sink, never its address.
+ */
+#include "notify-event.h"
+
+/* Sink i is called names[i] and takes the events whose bits
+ * (NOTIFY_EV_BIT) are set in masks[i]; copied. n == 0: no sink. */
+void state_set_notify(struct state *, size_t n, const char *const *names,
+    const unsigned *masks);
+/* Events this handle put in the outbox since it was opened. */
+uint64_t state_outbox_added(const struct state *);
+/*
+ * Put event type in the outbox for every sink that takes it, inside the
+ * caller's transaction if one is open (else in its own). step may be an
+ * instance STEP@ENTITY (entity NULL: taken from it); any may be NULL.
+ * STATE_OK at once when no sink takes it.
+ */
+int state_outbox_event(struct state *, int64_t run, enum notify_event type,
+    const char *step, const char *entity, const char *state,
+    const char *message);
+
+/* One event for one sink, as the outbox keeps it. */
+struct outbox_row {
+	int64_t id;    /* of the row */
+	char *event;   /* the event's id, 32 hex digits, the same for each
+	                * sink: receivers dedupe on it */
+	int64_t run;
+	char *runbook;
+	char *sink;    /* its name in notify: */
+	char *type;    /* notify_event_name */
+	char *step;    /* NULL if none; these four never hold a secret the */
+	char *entity;  /* state does not hold anyway */
+	char *state;
+	char *operator;
+	char *message;
+	int64_t at_ms; /* when the transition was recorded */
+	int tries;     /* delivery tries so far */
+	int fails;     /* of which failed */
+	int64_t next_ms; /* no try before (epoch ms) */
+};
+/* Undelivered rows of the handle's runbook due at now_ms (next_ms <=
+ * now_ms), oldest first, at most max. */
+int state_outbox_due(struct state *, int64_t now_ms, size_t max,
+    struct outbox_row **, size_t *);
+/* After a try of row id: delivered (ok), or failed with error (one line,
+ * no address) and no new try before next_ms. Not durable at once (a
+ * delivery marked and lost is made again: at least once). */
+int state_outbox_mark(struct state *, int64_t id, int ok, const char *error,
+    int64_t next_ms);
+void outbox_rows_free(struct outbox_row *, size_t);
+/* Free the strings of one row (not the row). */
+void outbox_row_clear(struct outbox_row *);
+
+/* What the outbox holds for the runs of the handle's runbook (run <= 0:
+ * every run; else that run only). Reading only. */
+struct outbox_stats {
+	int64_t pending;   /* deliveries not made yet (event x sink) */
+	int64_t failing;   /* of those, the ones whose last try failed */
+	int64_t failures;  /* failed tries, ever: a counter */
+	int64_t delivered; /* deliveries made, ever: a counter */
+	char *last_error;  /* "SINK: why" of the newest failed try, or NULL;
+	                    * never a URL or a token */
+	int64_t last_error_ms; /* when (epoch ms), -1 if none */
+};
+int state_outbox_stats(struct state *, int64_t run, struct outbox_stats *);
+void outbox_stats_free(struct outbox_stats *);
 
 #endif

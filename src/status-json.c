@@ -2,11 +2,14 @@
 #include "config.h"
 
 #include "json.h"
+#include "notify.h"
 #include "status-json.h"
 
+/* The status --json object of run r into b. */
 void
-status_json(struct buf *b, struct runbook *rb, struct run_info *r,
-    struct step_row *v, size_t n, struct report_run *rr, int64_t behind)
+status_json(struct buf *b, struct state *st, struct runbook *rb,
+    struct run_info *r, struct step_row *v, size_t n, struct report_run *rr,
+    int64_t behind)
 {
 	struct rb_step *d;
 	char t[32];
@@ -66,5 +69,6 @@ status_json(struct buf *b, struct runbook *rb, struct run_info *r,
 	/* How far this machine's clock is behind the audit trail (0: not). */
 	json_key(b, &first, "clock_behind_ms");
 	json_int(b, behind >= 1000 ? behind : 0, 0);
+	notify_status_json(st, r->id, b, &first);
 	buf_adds(b, "}\n");
 }

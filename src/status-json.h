@@ -15,12 +15,14 @@
 #include "state.h"
 
 /*
- * Append the object of run r to b, one line ending in "\n": its n steps v
- * (runbook order, a running step of a run nobody drives already shown as
- * interrupted), the ETA of rr (NULL: none) and how far this machine's
- * clock is behind the audit trail (behind, ms). Borrows everything.
+ * Append the object of run r of st to b, one line ending in "\n": its n
+ * steps v (runbook order, a running step of a run nobody drives already
+ * shown as interrupted), the ETA of rr (NULL: none), how far this
+ * machine's clock is behind the audit trail (behind, ms) and the
+ * notifications' deliveries. Borrows everything.
  */
-void status_json(struct buf *b, struct runbook *rb, struct run_info *r,
-    struct step_row *v, size_t n, struct report_run *rr, int64_t behind);
+void status_json(struct buf *b, struct state *st, struct runbook *rb,
+    struct run_info *r, struct step_row *v, size_t n, struct report_run *rr,
+    int64_t behind);
 
 #endif

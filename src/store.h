@@ -65,6 +65,11 @@ struct state {
 	int clock_noted;   /* a clock-behind entry was made */
 	char *gone;        /* why the file is no longer the one at path */
 	char *warning;     /* what a reader should know (state_warning) */
+	/* notify: sinks (state_set_notify) and events put in the outbox */
+	char **notify_names;
+	unsigned *notify_masks;
+	size_t nnotify;
+	uint64_t outbox_added;
 };
 
 struct store_ops {
@@ -181,6 +186,17 @@ struct store_ops {
 	    int (*fn)(const struct state_row *, void *), void *);
 	int (*row_put)(struct state *, const char *table,
 	    const struct state_row *, int64_t *id);
+
+	/* The outbox: as the state_outbox_* functions. outbox_add stores
+	 * row r as given (its id, tries, fails and next_ms aside), inside
+	 * the caller's transaction. */
+	int (*outbox_add)(struct state *, const struct outbox_row *r);
+	int (*outbox_due)(struct state *, int64_t now_ms, size_t max,
+	    struct outbox_row **, size_t *);
+	int (*outbox_mark)(struct state *, int64_t id, int ok,
+	    const char *error, int64_t next_ms);
+	int (*outbox_stats)(struct state *, int64_t run,
+	    struct outbox_stats *);
 };
 
 extern const struct store_ops store_sqlite;
@@ -221,5 +237,13 @@ int store_audit_result(struct state *, int64_t run, const char *step,
 char *store_time_text(int64_t ms);
 /* The kind called name; ATT_RUN if none is. */
 enum attempt_kind store_kind_parse(const char *name);
+
+/*
+ * The outbox rule, one for every store (state-outbox.c): the event a step
+ * entering `to` causes (NOTIFY_EV_AWAITING, NOTIFY_EV_FAILED), or -1; and
+ * whether any sink of the handle takes event ev (ev < 0: no).
+ */
+int store_step_event(enum step_state to);
+int store_outbox_wants(const struct state *, int ev);
 
 #endif

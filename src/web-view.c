@@ -241,7 +241,7 @@ web_view_status(struct web_view *v, struct web_page *out)
 		if (l->rc != STATE_OK)
 			view_error(v, &v->status, l->rc, 1);
 		else {
-			status_json(&v->status.body, v->rb, &l->run, l->rows,
+			status_json(&v->status.body, v->st, v->rb, &l->run, l->rows,
 			    l->nrows, l->have_timing ? &l->timing : NULL,
 			    state_clock_behind(v->st));
 			view_page_done(v, &v->status, 200);
