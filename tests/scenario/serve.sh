@@ -189,7 +189,9 @@ want = {"cutover_up", "cutover_run_info", "cutover_steps",
         "cutover_steps_awaiting_person", "cutover_step_awaiting",
         "cutover_step_duration_seconds", "cutover_run_eta_timestamp_seconds",
         "cutover_run_plan_delta_seconds", "cutover_reconcile_differences",
-        "cutover_entities", "cutover_notify_failures"}
+        "cutover_entities", "cutover_notify_failures",
+        "cutover_notify_pending", "cutover_notify_failing",
+        "cutover_notify_delivered"}
 got = {}
 for fam in text_string_to_metric_families(open(sys.argv[1]).read()):
     got[fam.name] = fam
@@ -244,6 +246,34 @@ if cmp -s "$T/api.json" "$T/cli.json"; then ok; else
 fi
 curl -s "${URL}" >"$T/dash.html"
 contains "$T/dash.html" "all green"
+serve_stop "$PID"
+
+# --- Notification failures in /metrics ---------------------------------------
+# A receiver that is down (a closed loopback port): the awaiting event
+# fails to go, and /metrics counts it.
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export HOOK=http://127.0.0.1:$port/hook
+cat >"$T/noisy.yaml" <<'YAML'
+cutover: 1
+name: noisy
+notify:
+  - {webhook: "${env:HOOK}", events: [awaiting]}
+phases:
+  - id: one
+    steps:
+      - {id: m, type: manual, instructions: x}
+YAML
+CUTOVER_STATE=$T/noisy.db expect_rc 5 "$CUTOVER" run "$T/noisy.yaml"
+CUTOVER_STATE=$T/noisy.db serve_start noisy "$T/noisy.yaml" \
+    --listen 127.0.0.1:0 || finish
+curl -s "${URL}metrics" >"$T/metrics"
+if grep -q '^cutover_notify_failures_total{runbook="noisy"} [1-9]' \
+    "$T/metrics"; then ok; else fail "no notification failure in /metrics"; fi
+contains "$T/metrics" 'cutover_notify_failing{runbook="noisy"} 1'
+contains "$T/metrics" 'cutover_notify_pending{runbook="noisy"} 1'
+lacks "$T/metrics" "127.0.0.1:$port"
+curl -s "${URL}" >"$T/dash.html"
+lacks "$T/dash.html" "127.0.0.1:$port"
 serve_stop "$PID"
 
 # --- With a token, on every interface ----------------------------------------
