@@ -366,8 +366,10 @@ mx_notify(struct mx *m, const struct metrics_in *in)
 {
 	struct outbox_stats o = { 0 };
 
-	if (state_outbox_stats(in->st, 0, &o) != STATE_OK)
+	if (state_outbox_stats(in->st, 0, &o) != STATE_OK) {
+		outbox_stats_free(&o);
 		memset(&o, 0, sizeof o);
+	}
 	mx_value(m, "cutover_notify_pending",
 	    "Notification deliveries not made yet.", (double)o.pending);
 	mx_value(m, "cutover_notify_failing",
