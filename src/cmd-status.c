@@ -195,7 +195,7 @@ cmd_status_exec(struct cmd_ctx *c)
 	have_rr = report_run_timing(st, rb, r.id, &rr) == STATE_OK;
 	if (cmd_opt(c, "--json") != NULL) {
 		status_json(&b, st, rb, &r, v, n, have_rr ? &rr : NULL,
-		    state_clock_behind(st));
+		    state_clock_behind(st), NULL);
 		fputs(buf_str(&b), stdout);
 		buf_free(&b);
 	} else {

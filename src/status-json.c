@@ -9,7 +9,7 @@
 void
 status_json(struct buf *b, struct state *st, struct runbook *rb,
     struct run_info *r, struct step_row *v, size_t n, struct report_run *rr,
-    int64_t behind)
+    int64_t behind, struct engine *e)
 {
 	struct rb_step *d;
 	char t[32];

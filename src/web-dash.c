@@ -46,6 +46,10 @@ static void dash_checkpoint(struct buf *, struct report_run *,
     struct report_step *);
 static void dash_evidence(struct buf *, struct report_run *,
     struct report_step *);
+static int dash_evidence_item(struct buf *, struct report_run *,
+    struct rb_step *, const char *, size_t);
+static int dash_evidence_lanes(struct buf *, struct report_run *,
+    struct rb_step *, size_t);
 static void dash_decisions(struct buf *, struct report_run *, const char *);
 static int dash_step_cmp(const void *, const void *);
 
@@ -572,36 +576,86 @@ dash_checkpoint(struct buf *b, struct report_run *r, struct report_step *s)
 }
 
 /* What a decision at checkpoint s rests on: the steps in its evidence:,
- * else the steps it needs, with their states and reconcile verdicts. */
+ * else the steps it needs (at an instance, the same entity's instances of
+ * a for_each step), with their states and reconcile verdicts. */
 static void
 dash_evidence(struct buf *b, struct report_run *r, struct report_step *s)
 {
-	struct report_step *e;
-	size_t i, n = s->def ? s->def->nevidence : 0;
-	char words[128];
-	const char *st;
+	const char *ent;
+	struct rb_step *d = dash_base(r->rb, s->row.id, &ent), *x;
+	size_t i, n = d->nevidence ? d->nevidence : d->ndeps, shown = 0;
 
 	buf_adds(b, "<p>Evidence: ");
-	if (n == 0)
-		n = s->ndeps;
 	for (i = 0; i < n; i++) {
-		e = s->def && s->def->nevidence
-		    ? report_find(r, s->def->evidence[i]) : &r->steps[s->deps[i]];
-		if (e == NULL)
-			continue;
-		st = step_state_name(e->row.state);
-		buf_printf(b, "%s<span class=\"st-%s\"><span class=\"g\">%s</span> ",
-		    i ? "; " : "", st, dash_glyph(st));
-		dash_text(b, e->row.id);
-		buf_printf(b, " %s", st);
-		if (e->row.result != NULL &&
-		    report_reconcile(e, words, sizeof words) != REC_NONE)
-			buf_adds(b, " ("), dash_text(b, words), buf_adds(b, ")");
-		buf_adds(b, "</span>");
+		x = d->nevidence ? runbook_find_step(r->rb, d->evidence[i])
+		                 : &r->rb->steps[d->deps[i]];
+		if (x != NULL)
+			shown += dash_evidence_item(b, r, x, ent, shown);
 	}
-	if (n == 0)
+	if (shown == 0)
 		buf_adds(b, "<span class=\"none\">none</span>");
 	buf_adds(b, "</p>\n");
+}
+
+/* One step evidence rests on: its state (and verdict); for a for_each
+ * step seen from outside its phase, its instances counted by state.
+ * Returns 1 if it showed something. */
+static int
+dash_evidence_item(struct buf *b, struct report_run *r, struct rb_step *x,
+    const char *ent, size_t before)
+{
+	struct report_step *e;
+	char name[512], words[128];
+	const char *st;
+
+	if (r->rb->phases[x->phase].for_each && ent == NULL)
+		return dash_evidence_lanes(b, r, x, before);
+	snprintf(name, sizeof name, "%s%s%s", x->id,
+	    r->rb->phases[x->phase].for_each ? "@" : "",
+	    r->rb->phases[x->phase].for_each ? ent : "");
+	if ((e = report_find(r, name)) == NULL)
+		return 0;
+	st = step_state_name(e->row.state);
+	buf_printf(b, "%s<span class=\"st-%s\"><span class=\"g\">%s</span> ",
+	    before ? "; " : "", st, dash_glyph(st));
+	dash_text(b, e->row.id);
+	buf_printf(b, " %s", st);
+	if (e->row.result != NULL &&
+	    report_reconcile(e, words, sizeof words) != REC_NONE) {
+		buf_adds(b, " (");
+		dash_text(b, words);
+		buf_adds(b, ")");
+	}
+	buf_adds(b, "</span>");
+	return 1;
+}
+
+/* The instances of for_each step x, counted by state. */
+static int
+dash_evidence_lanes(struct buf *b, struct report_run *r, struct rb_step *x,
+    size_t before)
+{
+	size_t count[ST_NSTATES] = { 0 }, i, n = 0, len = strlen(x->id);
+	int k;
+
+	for (i = 0; i < r->nsteps; i++)
+		if (strncmp(r->steps[i].row.id, x->id, len) == 0 &&
+		    r->steps[i].row.id[len] == '@' &&
+		    (unsigned)r->steps[i].row.state < ST_NSTATES) {
+			count[r->steps[i].row.state]++;
+			n++;
+		}
+	if (n == 0)
+		return 0;
+	buf_adds(b, before ? "; " : "");
+	dash_text(b, x->id);
+	for (k = 0; k < ST_NSTATES; k++)
+		if (count[k] > 0)
+			buf_printf(b, " <span class=\"st-%s\"><span class=\"g\">"
+			    "%s</span>%zu</span>", step_state_name(k),
+			    dash_glyph(step_state_name(k)), count[k]);
+	buf_printf(b, " /%zu", n);
+	return 1;
 }
 
 /* The decisions taken at step id: who, go or no-go, why, when. */

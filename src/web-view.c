@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "loop.h"
 #include "metrics.h"
 #include "report.h"
@@ -21,7 +22,8 @@
 #include "web-view.h"
 #include "xmalloc.h"
 
-/* The light read: what `status --json` reads. */
+/* The light read: what `status --json` reads, an engine that only reads
+ * included. */
 struct view_light {
 	int rc; /* STATE_OK, STATE_NOTFOUND (no run yet), STATE_ERR */
 	struct run_info run;
@@ -31,6 +33,7 @@ struct view_light {
 	int driven;
 	struct report_run timing;
 	int have_timing;
+	struct engine *e; /* reads the run (entities, evidence), or NULL */
 };
 
 /* A page built, and when. */
@@ -142,6 +145,7 @@ view_light_free(struct view_light *l)
 		lease_holder_free(&l->lease);
 		if (l->have_timing)
 			report_run_free(&l->timing);
+		engine_close(l->e);
 	}
 	memset(l, 0, sizeof *l);
 }
@@ -151,6 +155,7 @@ static struct view_light *
 view_light(struct web_view *v)
 {
 	struct view_light *l = &v->light;
+	struct engine_opts o = { 0 };
 	size_t i;
 
 	if (view_fresh(v, v->light_gen, v->light_at, v->have_light))
@@ -171,6 +176,12 @@ view_light(struct web_view *v)
 				l->rows[i].state = ST_INTERRUPTED;
 	l->have_timing = report_run_timing(v->st, v->rb, l->run.id,
 	    &l->timing) == STATE_OK;
+	/* An engine that only reads, as `status` opens one. */
+	o.drive = ENGINE_READ;
+	o.run = l->run.id;
+	o.quiet = 1;
+	if (engine_open(v->rb, v->st, &o, &l->e) != 0)
+		l->e = NULL;
 	return l;
 }
 
@@ -243,7 +254,7 @@ web_view_status(struct web_view *v, struct web_page *out)
 		else {
 			status_json(&v->status.body, v->st, v->rb, &l->run, l->rows,
 			    l->nrows, l->have_timing ? &l->timing : NULL,
-			    state_clock_behind(v->st));
+			    state_clock_behind(v->st), l->e);
 			view_page_done(v, &v->status, 200);
 		}
 	}
