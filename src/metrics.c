@@ -366,7 +366,7 @@ mx_notify(struct mx *m, const struct metrics_in *in)
 {
 	struct outbox_stats o = { 0 };
 
-	if (state_outbox_stats(in->st, 0, &o) != STATE_OK) {
+	if (in->st == NULL || state_outbox_stats(in->st, 0, &o) != STATE_OK) {
 		outbox_stats_free(&o);
 		memset(&o, 0, sizeof o);
 	}

@@ -47,7 +47,7 @@
 /* What the metrics are made of; all borrowed. run NULL: no run yet. */
 struct metrics_in {
 	struct runbook *rb;
-	struct state *st;
+	struct state *st;        /* NULL: no store (nothing delivered) */
 	int store_ok;            /* 0: the store could not be read */
 	struct run_info *run;
 	struct step_row *rows;   /* runbook order, as `status` shows them */

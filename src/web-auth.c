@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -111,7 +110,7 @@ web_addr_parse(const char *spec, struct web_addr *a, char **err)
 int
 web_token_read(const char *path, char **token, char **err)
 {
-	char buf[TOKEN_FILE_MAX + 1], *s, *e;
+	char buf[TOKEN_FILE_MAX + 1], *s, *e, *t;
 	struct stat sb;
 	ssize_t n;
 	int fd;
@@ -136,7 +135,9 @@ web_token_read(const char *path, char **token, char **err)
 		;
 	for (e = s; *e > ' ' && *e < 0x7f; e++)
 		;
-	if (e - s < TOKEN_MIN || (*e != '\0' && !isspace((unsigned char)*e))) {
+	for (t = e; *t == ' ' || *t == '\t'; t++)
+		;
+	if (e - s < TOKEN_MIN || (*t != '\0' && *t != '\n' && *t != '\r')) {
 		xasprintf(err, "--token-file %s: the first line must be a token "
 		    "of at least %d printable characters, without spaces", path,
 		    TOKEN_MIN);

@@ -115,11 +115,12 @@ static const char dash_style[] =
 static const char dash_script[] =
     "(function(){'use strict';"
     "var main=document.getElementById('dash');"
-    "function two(n){return(n<10?'0':'')+n}"
-    "function human(ms){if(ms<0)return'-';if(ms<1000)return ms+'ms';"
-    "var s=Math.round(ms/1000),h=Math.floor(s/3600),m=Math.floor(s%3600/60);"
-    "s=s%60;if(h)return h+'h '+two(m)+'m '+two(s)+'s';"
-    "if(m)return m+'m '+two(s)+'s';return s+'s'}"
+    /* As report_human writes it: "1h 0m 5s", "45m", "250ms". */
+    "function human(ms){if(ms<0)return'-';if(ms<1000)return ms?ms+'ms':'0s';"
+    "var s=Math.round(ms/1000),v=[Math.floor(s/86400),Math.floor(s%86400/3600),"
+    "Math.floor(s%3600/60),s%60],u=['d','h','m','s'],a=-1,b=-1,i,o=[];"
+    "for(i=0;i<4;i++)if(v[i]){if(a<0)a=i;b=i}"
+    "for(i=a;i<=b;i++)o.push(v[i]+u[i]);return o.join(' ')}"
     "function tick(){var l=main.querySelectorAll('[data-start]'),i,e,end;"
     "for(i=0;i<l.length;i++){e=l[i];end=+e.getAttribute('data-end');"
     "e.textContent=human((end>=0?end:Date.now())-"
