@@ -45,7 +45,7 @@ serve_start() {
 }
 
 serve_stop() {
-	kill "$1" && wait "$1" 2>/dev/null
+	[ -z "$1" ] || { kill "$1" && wait "$1" 2>/dev/null; }
 }
 
 # code URL [CURL ARGS...]: the HTTP status of a request.
@@ -230,6 +230,16 @@ if [ -x /usr/bin/chromium ]; then
 		sed 's/^/  | /' "$T/browser" >&2
 	fi
 	contains "$T/browser" "title REHEARSAL Wave 1 <go-live> & co run 1"
+	# SIGTERM with a browser's stream open: a prompt, clean exit.
+	curl -s -N "${URL}events" >/dev/null &
+	cp=$!
+	sleep 0.3
+	kill "$PID"
+	wait "$PID"
+	is 0 $? "serve's exit status on SIGTERM"
+	kill "$cp" 2>/dev/null
+	wait "$cp" 2>/dev/null
+	PID=
 else
 	fail "chromium is needed (apt-get install chromium)"
 fi
@@ -329,6 +339,24 @@ if pg_start; then
 	contains "$T/events" 'data-step="stores" data-state="succeeded"'
 	curl -s "${URL}metrics" >"$T/metrics"
 	contains "$T/metrics" 'cutover_steps{runbook="night",state="succeeded"} 2'
+	# The server restarted: serve reconnects and answers again.
+	pg_restart
+	for _ in $(seq 50); do
+		[ "$(code "${URL}api/status")" = 200 ] && break
+		sleep 0.2
+	done
+	is 200 "$(code "${URL}api/status")" "/api/status after a PostgreSQL restart"
+	# (The ETA runs from now here: both are compared without it and the
+	# distance to plan.)
+	"$CUTOVER" run "$rb" >/dev/null 2>&1 # go now awaits a decision
+	sleep 1.2
+	curl -s "${URL}api/status" | jq -c 'del(.eta, .plan_delta_ms)' >"$T/api.json"
+	"$CUTOVER" status "$rb" --json | jq -c 'del(.eta, .plan_delta_ms)' >"$T/cli.json"
+	contains "$T/api.json" '"id":"go","phase":"freeze","type":"checkpoint","state":"awaiting"' 
+	if cmp -s "$T/api.json" "$T/cli.json"; then ok; else
+		fail "/api/status after a PostgreSQL restart"
+		diff "$T/api.json" "$T/cli.json" >&2
+	fi
 	serve_stop "$PID"
 else
 	fail "PostgreSQL did not start"
