@@ -109,7 +109,8 @@ static const char dash_style[] =
     ".offline footer::after{content:' - reconnecting';color:var(--live)}"
     "@media (max-width:40em){main{padding:.3em .4em}h1{font-size:1.2em}"
     ".kpi dd{font-size:1.05em}table{font-size:.85em}th,td{padding:.15em .3em}"
-    ".hide-s{display:none}}"
+    ".hide-s{display:none}.timeline{overflow-x:auto}"
+    ".timeline svg{max-width:none;width:70em}}"
     "@media (min-width:100em){html{font-size:130%}}";
 
 static const char dash_script[] =
