@@ -26,7 +26,6 @@
 
 static int addr_split(const char *, char *, size_t, char *, size_t);
 static int addr_loopback(const struct sockaddr *);
-static int host_loopback(const char *);
 static int token_equal(const char *, const char *);
 
 /* HOST:PORT or [HOST]:PORT into host and port; -1 if malformed. */
@@ -183,9 +182,8 @@ token_equal(const char *a, const char *b)
 	return CRYPTO_memcmp(ha, hb, SHA256_HEX_LEN) == 0;
 }
 
-/* Does a Host header name a loopback host (localhost, 127.x, [::1])? */
-static int
-host_loopback(const char *h)
+int
+web_host_loopback(const char *h)
 {
 	char host[256];
 	struct in_addr in;
@@ -193,9 +191,11 @@ host_loopback(const char *h)
 	const char *end;
 	size_t n;
 
-	if (h[0] == '[')
-		end = strchr(++h, ']');
-	else
+	if (h[0] == '[') {
+		if ((end = strchr(++h, ']')) == NULL ||
+		    (end[1] != '\0' && end[1] != ':'))
+			return 0;
+	} else
 		end = strchr(h, ':');
 	n = end != NULL ? (size_t)(end - h) : strlen(h);
 	if (n == 0 || n >= sizeof host)
@@ -218,7 +218,7 @@ web_auth_check(const struct web_auth *a, struct MHD_Connection *c)
 
 	if (a->token == NULL) {
 		h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
-		return h == NULL || host_loopback(h) ? WEB_AUTH_OK
+		return h == NULL || web_host_loopback(h) ? WEB_AUTH_OK
 		                                     : WEB_AUTH_BAD_HOST;
 	}
 	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");

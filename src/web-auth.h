@@ -31,6 +31,9 @@ void web_auth_free(struct web_auth *);
 /* May connection c's request be answered? */
 enum web_auth_verdict web_auth_check(const struct web_auth *,
     struct MHD_Connection *c);
+/* Does the value of a Host header (a name or an address, maybe with a
+ * port) name a loopback host: localhost, *.localhost, 127.0.0.0/8, ::1? */
+int web_host_loopback(const char *host);
 /* The Set-Cookie value for WEB_AUTH_SET_COOKIE (static storage). */
 const char *web_auth_set_cookie(const struct web_auth *);
 

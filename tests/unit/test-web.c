@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "metrics.h"
+#include "web-auth.h"
 #include "web-dash.h"
 #include "web.h"
 
@@ -119,6 +120,28 @@ test_token(void **state)
 	assert_int_equal(web_token_read("/nonexistent/token", &tok, &err), -1);
 	assert_non_null(strstr(err, "/nonexistent/token"));
 	free(err);
+}
+
+static void
+test_host(void **state)
+{
+	(void)state;
+	assert_true(web_host_loopback("localhost"));
+	assert_true(web_host_loopback("LocalHost:8080"));
+	assert_true(web_host_loopback("dash.localhost:80"));
+	assert_true(web_host_loopback("127.0.0.1:8080"));
+	assert_true(web_host_loopback("127.1.2.3"));
+	assert_true(web_host_loopback("[::1]:8080"));
+	assert_true(web_host_loopback("[::1]"));
+	assert_false(web_host_loopback("localhost.attacker.example"));
+	assert_false(web_host_loopback("127.0.0.1.attacker.example"));
+	assert_false(web_host_loopback("attacker.example:8080"));
+	assert_false(web_host_loopback("10.0.0.1:8080"));
+	assert_false(web_host_loopback("[::2]:8080"));
+	assert_false(web_host_loopback("[::1"));
+	assert_false(web_host_loopback(""));
+	assert_false(web_host_loopback(":8080"));
+	assert_false(web_host_loopback("xlocalhost"));
 }
 
 static void
@@ -223,6 +246,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_token),
+		cmocka_unit_test(test_host),
 		cmocka_unit_test(test_csp_hash),
 		cmocka_unit_test(test_metrics),
 	};
