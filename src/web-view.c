@@ -38,7 +38,7 @@ struct view_light {
 
 /* A page built, and when. */
 struct view_page {
-	struct buf body;
+	struct web_body *body;
 	int status;
 	uint64_t gen;
 	int64_t at;
@@ -61,10 +61,11 @@ struct web_view {
 	int have_full;
 	struct view_page status, dash, frag, metrics, report;
 	struct buf csp;  /* the policy of /report.html */
-	struct buf scratch;
+	struct web_body *scratch;
 };
 
 static int view_fresh(struct web_view *, uint64_t, int64_t, int);
+static struct buf *view_body(struct web_body **);
 static void view_light_free(struct view_light *);
 static struct view_light *view_light(struct web_view *);
 static struct report_run *view_full(struct web_view *, int *rc);
@@ -96,13 +97,13 @@ web_view_free(struct web_view *v)
 		view_light_free(&v->light);
 	if (v->have_full && v->full_rc == STATE_OK)
 		report_run_free(&v->full);
-	buf_free(&v->status.body);
-	buf_free(&v->dash.body);
-	buf_free(&v->frag.body);
-	buf_free(&v->metrics.body);
-	buf_free(&v->report.body);
+	web_body_drop(v->status.body);
+	web_body_drop(v->dash.body);
+	web_body_drop(v->frag.body);
+	web_body_drop(v->metrics.body);
+	web_body_drop(v->report.body);
 	buf_free(&v->csp);
-	buf_free(&v->scratch);
+	web_body_drop(v->scratch);
 	free(v);
 }
 
@@ -204,13 +205,44 @@ view_full(struct web_view *v, int *rc)
 	return v->full_rc == STATE_OK ? &v->full : NULL;
 }
 
-/* Is page p still good? Else empty it for a new build. */
+struct web_body *
+web_body_hold(struct web_body *b)
+{
+	b->refs++;
+	return b;
+}
+
+void
+web_body_drop(struct web_body *b)
+{
+	if (b == NULL || --b->refs > 0)
+		return;
+	buf_free(&b->b);
+	free(b);
+}
+
+/* An empty body in *slot to write a page into: the one there if nobody
+ * else holds it, else a new one (answers still sending the old keep it). */
+static struct buf *
+view_body(struct web_body **slot)
+{
+	if (*slot != NULL && (*slot)->refs == 1) {
+		buf_reset(&(*slot)->b);
+		return &(*slot)->b;
+	}
+	web_body_drop(*slot);
+	*slot = xcalloc(1, sizeof **slot);
+	(*slot)->refs = 1;
+	return &(*slot)->b;
+}
+
+/* Is page p still good? Else give it an empty body for a new build. */
 static int
 view_page_fresh(struct web_view *v, struct view_page *p)
 {
 	if (view_fresh(v, p->gen, p->at, p->built))
 		return 1;
-	buf_reset(&p->body);
+	view_body(&p->body);
 	return 0;
 }
 
@@ -232,10 +264,10 @@ view_error(struct web_view *v, struct view_page *p, int rc, int json)
 	    ? "no run in the state store yet" : state_error(v->st);
 
 	if (json)
-		buf_printf(&p->body, "{\"error\":\"%s\"}\n",
+		buf_printf(&p->body->b, "{\"error\":\"%s\"}\n",
 		    rc == STATE_NOTFOUND ? "no run yet" : "state store unreadable");
 	else
-		buf_printf(&p->body, "%s\n", why);
+		buf_printf(&p->body->b, "%s\n", why);
 	view_page_done(v, p, rc == STATE_NOTFOUND ? 404 : 503);
 }
 
@@ -246,18 +278,18 @@ web_view_status(struct web_view *v, struct web_page *out)
 
 	out->type = "application/json";
 	out->csp = NULL;
-	out->body = &v->status.body;
 	if (!view_page_fresh(v, &v->status)) {
 		l = view_light(v);
 		if (l->rc != STATE_OK)
 			view_error(v, &v->status, l->rc, 1);
 		else {
-			status_json(&v->status.body, v->st, v->rb, &l->run, l->rows,
+			status_json(&v->status.body->b, v->st, v->rb, &l->run, l->rows,
 			    l->nrows, l->have_timing ? &l->timing : NULL,
 			    state_clock_behind(v->st), l->e);
 			view_page_done(v, &v->status, 200);
 		}
 	}
+	out->body = v->status.body;
 	out->status = v->status.status;
 }
 
@@ -269,7 +301,6 @@ web_view_metrics(struct web_view *v, struct web_page *out)
 
 	out->type = "text/plain; version=0.0.4; charset=utf-8";
 	out->csp = NULL;
-	out->body = &v->metrics.body;
 	if (!view_page_fresh(v, &v->metrics)) {
 		l = view_light(v);
 		in.rb = v->rb;
@@ -282,9 +313,10 @@ web_view_metrics(struct web_view *v, struct web_page *out)
 			in.driven = l->driven;
 			in.timing = l->have_timing ? &l->timing : NULL;
 		}
-		metrics_write(&v->metrics.body, &in);
+		metrics_write(&v->metrics.body->b, &in);
 		view_page_done(v, &v->metrics, 200);
 	}
+	out->body = v->metrics.body;
 	out->status = 200;
 }
 
@@ -298,21 +330,21 @@ web_view_dash(struct web_view *v, int fragment, struct web_page *out)
 	out->csp = web_dash_csp();
 	if (!view_page_fresh(v, &v->frag)) {
 		r = view_full(v, &rc);
-		web_dash_fragment(&v->frag.body, v->rb, r, rc == STATE_ERR
+		web_dash_fragment(&v->frag.body->b, v->rb, r, rc == STATE_ERR
 		    ? state_error(v->st) : NULL);
 		view_page_done(v, &v->frag, rc == STATE_ERR ? 503 : 200);
 	}
 	if (fragment) {
-		out->body = &v->frag.body;
+		out->body = v->frag.body;
 		out->status = v->frag.status;
 		return;
 	}
 	if (!view_page_fresh(v, &v->dash)) {
-		web_dash_page(&v->dash.body, v->rb, buf_str(&v->frag.body),
+		web_dash_page(&v->dash.body->b, v->rb, buf_str(&v->frag.body->b),
 		    v->gen);
 		view_page_done(v, &v->dash, v->frag.status);
 	}
-	out->body = &v->dash.body;
+	out->body = v->dash.body;
 	out->status = v->dash.status;
 }
 
@@ -340,16 +372,16 @@ web_view_report(struct web_view *v, struct web_page *out)
 	int rc;
 
 	out->type = "text/html; charset=utf-8";
-	out->body = &v->report.body;
 	if (!view_page_fresh(v, &v->report)) {
 		if ((r = view_full(v, &rc)) == NULL)
 			view_error(v, &v->report, rc, 0);
 		else {
-			report_html(&v->report.body, r, NULL);
+			report_html(&v->report.body->b, r, NULL);
 			view_page_done(v, &v->report, 200);
 		}
-		view_report_csp(v, &v->report.body);
+		view_report_csp(v, &v->report.body->b);
 	}
+	out->body = v->report.body;
 	out->csp = buf_str(&v->csp);
 	out->status = v->report.status;
 }
@@ -369,13 +401,12 @@ web_view_log(struct web_view *v, const char *id, struct web_page *out)
 {
 	struct view_light *l = view_light(v);
 	struct attempt_row *a = NULL;
-	struct buf *b = &v->scratch;
+	struct buf *b = view_body(&v->scratch);
 	size_t n = 0, i;
 
-	buf_reset(b);
 	out->type = "text/plain; charset=utf-8";
 	out->csp = NULL;
-	out->body = b;
+	out->body = v->scratch;
 	if (l->rc != STATE_OK ||
 	    state_attempts_list(v->st, l->run.id, id, 0, &a, &n) != STATE_OK) {
 		buf_printf(b, "%s\n", l->rc == STATE_NOTFOUND
@@ -400,13 +431,12 @@ void
 web_view_health(struct web_view *v, struct web_page *out)
 {
 	struct run_info r;
-	struct buf *b = &v->scratch;
+	struct buf *b = view_body(&v->scratch);
 	int rc = state_run_latest(v->st, 0, &r);
 
-	buf_reset(b);
 	out->type = "text/plain; charset=utf-8";
 	out->csp = NULL;
-	out->body = b;
+	out->body = v->scratch;
 	out->status = rc == STATE_ERR ? 503 : 200;
 	if (rc == STATE_OK) {
 		buf_printf(b, "ok: run %lld of %s, %s\n", (long long)r.id,

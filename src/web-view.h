@@ -33,12 +33,22 @@ uint64_t web_view_gen(struct web_view *);
 /* Is the run shown open (its clocks move)? */
 int web_view_open(struct web_view *);
 
+/* A page's bytes, shared by the view and the answers still sending them
+ * (so that a page is never copied per request): held and dropped, freed
+ * with its last holder. */
+struct web_body {
+	struct buf b;
+	int refs;
+};
+struct web_body *web_body_hold(struct web_body *);
+void web_body_drop(struct web_body *);
+
 /* Content of a page, and its HTTP status: 200, 404, 503 (the store
- * cannot be read). */
+ * cannot be read). The body is the view's: hold it to keep it. */
 struct web_page {
 	int status;
 	const char *type; /* Content-Type */
-	const struct buf *body;
+	struct web_body *body;
 	const char *csp;  /* Content-Security-Policy, NULL: "default-src
 	                   * 'none'" and nothing else allowed */
 };

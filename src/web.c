@@ -66,6 +66,9 @@ static enum MHD_Result web_send(struct MHD_Connection *, int,
     const char *, const char *, size_t, const char *);
 static enum MHD_Result web_text(struct MHD_Connection *, int,
     const char *);
+static enum MHD_Result web_send_page(struct MHD_Connection *,
+    struct web_page *);
+static void web_body_release(void *);
 static enum MHD_Result web_queue(struct MHD_Connection *, int,
     struct MHD_Response *, const char *);
 static enum MHD_Result web_events(struct web *, struct MHD_Connection *,
@@ -247,7 +250,7 @@ web_push(struct web *w)
 	struct web_page p;
 
 	web_view_dash(w->view, 1, &p);
-	web_sse_send(w->sse, "dash", buf_str((struct buf *)p.body),
+	web_sse_send(w->sse, "dash", buf_str(&p.body->b),
 	    web_view_gen(w->view));
 	w->dirty = 0;
 	w->pushed_at = w->pinged_at = loop_now();
@@ -305,8 +308,7 @@ web_handle(void *cls, struct MHD_Connection *c, const char *url,
 		    "/api/status, /api/log/STEP, /report.html, /metrics or "
 		    "/healthz\n");
 	r->page(w, arg, &p);
-	return web_send(c, p.status, p.type, p.body->data ? p.body->data : "",
-	    p.body->len, p.csp);
+	return web_send_page(c, &p);
 }
 
 /* The answers that serve nothing: 405 (v -1), 403, 401, or the redirect
@@ -355,6 +357,30 @@ web_text(struct MHD_Connection *c, int status, const char *text)
 {
 	return web_send(c, status, "text/plain; charset=utf-8", text,
 	    strlen(text), NULL);
+}
+
+/* Drop an answer's hold on a page, once libmicrohttpd is done with it. */
+static void
+web_body_release(void *arg)
+{
+	web_body_drop(arg);
+}
+
+/* A page of the view, sent from where it is (held until sent). */
+static enum MHD_Result
+web_send_page(struct MHD_Connection *c, struct web_page *p)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(
+	    p->body->b.len, p->body->b.data ? p->body->b.data : "",
+	    web_body_release, web_body_hold(p->body));
+	if (resp == NULL) {
+		web_body_drop(p->body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, p->type);
+	return web_queue(c, p->status, resp, p->csp);
 }
 
 /* An answer of len bytes of body (copied). */
@@ -415,7 +441,7 @@ web_events(struct web *w, struct MHD_Connection *c, int head)
 		have = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "gen");
 	if (have == NULL || strtoull(have, NULL, 10) != gen) {
 		web_view_dash(w->view, 1, &p);
-		first = buf_str((struct buf *)p.body);
+		first = buf_str(&p.body->b);
 	}
 	if ((resp = web_sse_open(w->sse, c, "dash", first, gen)) == NULL)
 		return MHD_NO;
