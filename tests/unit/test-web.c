@@ -240,6 +240,80 @@ test_metrics(void **state)
 	diags_free(&d);
 }
 
+static const char dash_rb[] =
+    "cutover: 1\n"
+    "name: d\n"
+    "title: \"Night <b>&\"\n"
+    "entities:\n"
+    "  - {id: e1, wave: pilot, title: Lyon}\n"
+    "  - {id: e2, wave: pilot}\n"
+    "phases:\n"
+    "  - id: a\n"
+    "    steps:\n"
+    "      - {id: one, type: manual, instructions: x}\n"
+    "  - id: lanes\n"
+    "    for_each: entity\n"
+    "    steps:\n"
+    "      - {id: s, type: local, run: 'true'}\n"
+    "      - {id: ok, type: checkpoint}\n";
+
+/* The dashboard of a run with instances (STEP@ENTITY rows): LIVE, text
+ * escaped, the per-step counts, the entity matrix, evidence per entity. */
+static void
+test_dash(void **state)
+{
+	static const char *ids[] = { "one", "s@e1", "s@e2", "ok@e1", "ok@e2" };
+	static const enum step_state sts[] = { ST_SUCCEEDED, ST_SUCCEEDED,
+		ST_FAILED, ST_AWAITING, ST_PENDING };
+	struct runbook *rb = NULL;
+	struct diags d = { 0 };
+	struct report_run r;
+	struct buf b = { 0 };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(runbook_load_buffer("d.yaml", dash_rb,
+	    sizeof dash_rb - 1, &rb, &d), 0);
+	memset(&r, 0, sizeof r);
+	r.rb = rb;
+	r.info.id = 2;
+	r.info.state = "open";
+	r.info.mode = "live";
+	r.live = 1;
+	r.start_ms = r.now_ms = 1800000000000;
+	r.end_ms = r.rollback_start_ms = r.rollback_done_ms = -1;
+	r.nsteps = 5;
+	r.steps = calloc(r.nsteps, sizeof *r.steps);
+	r.est = calloc(r.nsteps, sizeof *r.est);
+	for (i = 0; i < r.nsteps; i++) {
+		r.steps[i].row.id = (char *)ids[i];
+		r.steps[i].row.state = sts[i];
+		r.steps[i].row.duration_ms = -1;
+		r.steps[i].def = runbook_find_step(rb, ids[i]);
+		r.steps[i].start_ms = r.steps[i].end_ms = -1;
+		r.steps[i].actual_ms = r.est[i].elapsed = -1;
+	}
+	web_dash_fragment(&b, rb, &r, NULL);
+	assert_non_null(strstr(b.data, "<span class=\"mode\">LIVE</span>"));
+	assert_non_null(strstr(b.data, "Night &lt;b&gt;&amp;"));
+	assert_null(strstr(b.data, "<b>&"));
+	assert_non_null(strstr(b.data, "data-step=\"one\" data-state=\"succeeded\""));
+	assert_non_null(strstr(b.data, "data-step=\"s@e2\" data-state=\"failed\""));
+	assert_non_null(strstr(b.data, "data-step=\"ok@e1\" data-state=\"awaiting\""));
+	assert_non_null(strstr(b.data, "e1 <small>Lyon</small>"));
+	assert_non_null(strstr(b.data, "1 succeeded</span> "));
+	assert_non_null(strstr(b.data, "1 failed</span> "));
+	/* ok@e1 rests on s@e1, ok@e2 on s@e2 */
+	assert_non_null(strstr(b.data, "s@e1 succeeded"));
+	assert_non_null(strstr(b.data, "s@e2 failed"));
+	assert_non_null(strstr(b.data, "waits for a person"));
+	buf_free(&b);
+	free(r.steps);
+	free(r.est);
+	runbook_free(rb);
+	diags_free(&d);
+}
+
 int
 main(void)
 {
@@ -249,6 +323,7 @@ main(void)
 		cmocka_unit_test(test_host),
 		cmocka_unit_test(test_csp_hash),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_dash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
