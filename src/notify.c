@@ -227,8 +227,12 @@ notify_try_done(struct notify_try *t, int ok, const char *err)
 			break;
 		}
 	}
+	/* Not durable at once: a mark lost sends the event again, which
+	 * at least once allows; the next durable commit keeps it. */
+	state_set_durable(n->st, 0);
 	state_outbox_mark(n->st, t->row.id, ok, ok ? NULL : err,
 	    state_now_ms() + notify_backoff(t->row.fails + 1));
+	state_set_durable(n->st, 1);
 	outbox_row_clear(&t->row);
 	free(t);
 	n->look = 1;
@@ -259,7 +263,7 @@ notify_drain(struct notify *n, int64_t ms)
 	n->timer = NULL;
 	n->look = 1;
 	while ((left = end - loop_now()) > 0) {
-		if (n->ntries == 0 && !n->look && notify_pending(n) == 0)
+		if (n->ntries == 0 && notify_pending(n) == 0)
 			break;
 		loop_once(n->loop, (int)(left < NOTIFY_DRAIN_POLL_MS ? left :
 		    NOTIFY_DRAIN_POLL_MS));

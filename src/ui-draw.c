@@ -20,6 +20,7 @@
 
 #include "duration.h"
 #include "loop.h"
+#include "notify.h"
 #include "report.h"
 #include "step-kind.h"
 #include "ui.h"
@@ -243,7 +244,9 @@ ui_draw_header(struct ui *ui)
 	char info[256], elapsed[96], eta[96];
 	const char *tag = live ? " *** LIVE *** " : " REHEARSAL ";
 	const char *title = ui->rb->title ? ui->rb->title : ui->rb->name;
+	const char *nt = notify_header_text(ui->st, engine_run_info(e)->id);
 
+	title = nt != NULL ? nt : title; /* deliveries fail: say so instead */
 	open = strcmp(engine_run_info(e)->state, "open") == 0;
 	ui_times(ui, elapsed, eta, sizeof elapsed);
 	snprintf(info, sizeof info, " run %lld%s%s  T+%s  %s  %s ",

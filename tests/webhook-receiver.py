@@ -52,6 +52,7 @@ def main():
 
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.allow_reuse_address = True
+    ThreadingHTTPServer.request_queue_size = 128  # no SYN dropped
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     with open(args.portfile + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "notify-event.h"
 #include "runbook.h"
 #include "step-kind.h"
 #include "sha256.h"
@@ -959,6 +960,68 @@ test_operators(void **state)
 	runbook_free(rb);
 }
 
+/* notify: sinks: names, events, formats, and what lint refuses. */
+static void
+test_notify(void **state)
+{
+	static const char ok[] =
+	    "cutover: 1\nname: n\nvars: {tag: x}\nnotify:\n"
+	    "  - {events: [awaiting, failed], webhook: \"${env:HOOK}\", "
+	    "format: slack}\n"
+	    "  - {name: pager, events: failed, command: \"logger ${tag} "
+	    "'${event.step} ${event.message}'\"}\n"
+	    "  - {webhook: \"${env:HOOK}/all\"}\n"
+	    "phases:\n  - id: p\n    steps:\n      - {id: a, type: local, "
+	    "run: \"true\"}\n";
+	static const char bad[] =
+	    "cutover: 1\nname: n\nnotify:\n"
+	    "  - {events: [awaitng], webhook: \"http://h/T0KEN\"}\n"
+	    "  - {command: \"echo ${event.nope}\", format: teams}\n"
+	    "  - {events: [failed]}\n"
+	    "phases:\n  - id: p\n    steps:\n      - {id: a, type: local, "
+	    "run: \"echo ${event.step}\"}\n";
+	struct runbook *rb = load_ok(ok, strlen(ok));
+	struct diags d;
+	const char *want[] = { "4:15: unknown event 'awaitng' (did you mean "
+	    "awaiting?)", "4:34: notify sink 1: give the webhook address as "
+	    "${env:NAME}", "5:21: unknown event field ${event.nope}",
+	    "5:45: notify sink 2: 'format' applies to webhook sinks",
+	    "6:5: notify sink 3 needs one of 'webhook' and 'command'",
+	    "10:41: unknown variable ${event.step}" };
+	char line[512];
+	size_t i, j;
+
+	assert_int_equal(rb->nnotify, 3);
+	assert_string_equal(rb->notify[0].name, "1");
+	assert_int_equal(rb->notify[0].events,
+	    NOTIFY_EV_BIT(NOTIFY_EV_AWAITING) | NOTIFY_EV_BIT(NOTIFY_EV_FAILED));
+	assert_int_equal(rb->notify[0].format, NOTIFY_FMT_SLACK);
+	assert_string_equal(rb->notify[0].webhook, "${env:HOOK}");
+	assert_null(rb->notify[0].command);
+	assert_string_equal(rb->notify[1].name, "pager");
+	assert_int_equal(rb->notify[1].events, NOTIFY_EV_BIT(NOTIFY_EV_FAILED));
+	assert_non_null(strstr(rb->notify[1].command, "${event.step}"));
+	assert_string_equal(rb->notify[2].name, "3");
+	assert_int_equal(rb->notify[2].events, NOTIFY_EV_ALL);
+	assert_int_equal(rb->notify[2].format, NOTIFY_FMT_JSON);
+	runbook_free(rb);
+
+	d = load_fails(bad, strlen(bad));
+	for (j = 0; j < sizeof want / sizeof want[0]; j++) {
+		for (i = 0; i < d.n; i++) {
+			snprintf(line, sizeof line, "%u:%u: %s", d.v[i].line,
+			    d.v[i].col, d.v[i].msg);
+			if (strstr(line, want[j]) != NULL)
+				break;
+		}
+		if (i == d.n)
+			fail_msg("no error '%s'", want[j]);
+	}
+	for (i = 0; i < d.n; i++)
+		assert_null(strstr(d.v[i].msg, "T0KEN"));
+	diags_free(&d);
+}
+
 int
 main(void)
 {
@@ -974,6 +1037,7 @@ main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_steps_while_parsing),
 		cmocka_unit_test(test_operators),
+		cmocka_unit_test(test_notify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

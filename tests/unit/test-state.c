@@ -558,6 +558,105 @@ test_server_forms(void **state)
 	assert_true(state_is_file("pgdata.db"));
 }
 
+/* Events go to the outbox with the transition that causes them, one row
+ * per sink that takes them, and never without it. */
+static void
+test_outbox(void **state)
+{
+	struct fixture *f = *state;
+	const char *names[] = { "all", "chat" };
+	unsigned masks[] = { NOTIFY_EV_ALL, NOTIFY_EV_BIT(NOTIFY_EV_FAILED) };
+	struct outbox_row *v;
+	struct outbox_stats s;
+	int64_t id = new_run(f->st);
+	size_t n;
+
+	/* No sink: no event, nothing in the outbox. */
+	assert_int_equal(state_step_transition(f->st, id, "a",
+	    ST_BIT(ST_PENDING), ST_AWAITING, NULL, "await", NULL), STATE_OK);
+	assert_int_equal(state_outbox_due(f->st, INT64_MAX, 10, &v, &n),
+	    STATE_OK);
+	assert_int_equal(n, 0);
+	state_set_notify(f->st, 2, names, masks);
+	/* A transition that loses writes no event. */
+	assert_int_equal(state_step_transition(f->st, id, "b",
+	    ST_BIT(ST_RUNNING), ST_FAILED, "x", "fail", NULL), STATE_CONFLICT);
+	/* One rolled back takes its event with it. */
+	assert_int_equal(state_begin(f->st), STATE_OK);
+	assert_int_equal(state_step_transition(f->st, id, "b",
+	    ST_BIT(ST_PENDING), ST_FAILED, "x", "fail", NULL), STATE_OK);
+	state_rollback(f->st);
+	assert_int_equal(state_outbox_due(f->st, INT64_MAX, 10, &v, &n),
+	    STATE_OK);
+	assert_int_equal(n, 0);
+	/* One that commits: a row for each sink, one event id. */
+	assert_int_equal(state_step_transition(f->st, id, "b",
+	    ST_BIT(ST_PENDING), ST_FAILED, "exit 1", "fail", NULL), STATE_OK);
+	assert_int_equal(state_outbox_due(f->st, INT64_MAX, 10, &v, &n),
+	    STATE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].event, v[1].event);
+	assert_int_equal(strlen(v[0].event), 32);
+	assert_string_equal(v[0].sink, "all");
+	assert_string_equal(v[1].sink, "chat");
+	assert_string_equal(v[0].type, "failed");
+	assert_string_equal(v[0].step, "b");
+	assert_string_equal(v[0].state, "failed");
+	assert_string_equal(v[0].message, "exit 1");
+	assert_string_equal(v[0].operator, "alice");
+	/* Delivered to one, failed for the other. */
+	assert_int_equal(state_outbox_mark(f->st, v[0].id, 1, NULL, 0),
+	    STATE_OK);
+	assert_int_equal(state_outbox_mark(f->st, v[1].id, 0, "HTTP 500",
+	    state_now_ms() + 60000), STATE_OK);
+	outbox_rows_free(v, n);
+	assert_int_equal(state_outbox_due(f->st, state_now_ms(), 10, &v, &n),
+	    STATE_OK);
+	assert_int_equal(n, 0); /* backing off */
+	assert_int_equal(state_outbox_stats(f->st, 0, &s), STATE_OK);
+	assert_int_equal(s.pending, 1);
+	assert_int_equal(s.failing, 1);
+	assert_int_equal(s.failures, 1);
+	assert_int_equal(s.delivered, 1);
+	assert_string_equal(s.last_error, "chat: HTTP 500");
+	outbox_stats_free(&s);
+	/* The decision at a checkpoint, and the run complete: only "all". */
+	assert_int_equal(state_decision_add(f->st, id, "a", "go", "fine"),
+	    STATE_OK);
+	assert_int_equal(state_run_set_state(f->st, id, "complete"), STATE_OK);
+	assert_int_equal(state_outbox_due(f->st, INT64_MAX, 10, &v, &n),
+	    STATE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[1].type, "checkpoint");
+	assert_string_equal(v[1].state, "go");
+	assert_string_equal(v[1].message, "fine");
+	assert_string_equal(v[2].type, "complete");
+	outbox_rows_free(v, n);
+}
+
+/* An instance STEP@ENTITY gives the step and the entity apart. */
+static void
+test_outbox_entity(void **state)
+{
+	struct fixture *f = *state;
+	const char *names[] = { "x" };
+	unsigned masks[] = { NOTIFY_EV_ALL };
+	struct outbox_row *v;
+	int64_t id = new_run(f->st);
+	size_t n;
+
+	state_set_notify(f->st, 1, names, masks);
+	assert_int_equal(state_outbox_event(f->st, id, NOTIFY_EV_EXCLUDED,
+	    "load@store-7", NULL, "excluded", "no-go"), STATE_OK);
+	assert_int_equal(state_outbox_due(f->st, INT64_MAX, 10, &v, &n),
+	    STATE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].step, "load");
+	assert_string_equal(v[0].entity, "store-7");
+	assert_string_equal(v[0].type, "excluded");
+	outbox_rows_free(v, n);
+}
+
 int
 main(void)
 {
@@ -587,6 +686,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_behind, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_entity, setup,
 		    teardown),
 	};
 
