@@ -41,6 +41,7 @@ struct web {
 	int port;
 	int dirty;         /* the store changed since the last push */
 	int64_t pushed_at; /* loop_now of the last push */
+	int64_t push_gap;  /* the least time between pushes */
 	int64_t pinged_at;
 };
 
@@ -160,6 +161,7 @@ web_start(struct loop *loop, const struct web_addr *a, const char *token,
 	loop_before_poll(loop, web_before_poll, w);
 	w->tick = loop_timer_add(loop, WEB_POLL_MS, web_on_tick, w);
 	w->pushed_at = w->pinged_at = loop_now();
+	w->push_gap = WEB_PUSH_MIN_MS;
 	return w;
 }
 
@@ -233,7 +235,7 @@ web_on_tick(void *arg)
 		w->dirty = 1;
 	if (web_sse_count(w->sse) == 0)
 		return;
-	if ((w->dirty && now - w->pushed_at >= WEB_PUSH_MIN_MS) ||
+	if ((w->dirty && now - w->pushed_at >= w->push_gap) ||
 	    (web_view_open(w->view) && now - w->pushed_at >= WEB_REFRESH_MS))
 		web_push(w);
 	else if (now - w->pinged_at >= WEB_PING_MS) {
@@ -243,17 +245,26 @@ web_on_tick(void *arg)
 	}
 }
 
-/* Send the dashboard as it is now to every stream. */
+/*
+ * Send the dashboard as it is now to every stream. Building it takes the
+ * loop's time (a quarter of a second for thousands of steps): pushes are
+ * spaced by three times that at least, so that answering requests keeps
+ * most of the loop while a busy run changes all the time.
+ */
 static void
 web_push(struct web *w)
 {
 	struct web_page p;
+	int64_t start = loop_now();
 
 	web_view_dash(w->view, 1, &p);
 	web_sse_send(w->sse, "dash", buf_str(&p.body->b),
 	    web_view_gen(w->view));
 	w->dirty = 0;
 	w->pushed_at = w->pinged_at = loop_now();
+	w->push_gap = 3 * (w->pushed_at - start);
+	if (w->push_gap < WEB_PUSH_MIN_MS)
+		w->push_gap = WEB_PUSH_MIN_MS;
 	MHD_run(w->d);
 }
 
