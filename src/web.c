@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,7 @@ web_start(struct loop *loop, const struct web_addr *a, const char *token,
 	const union MHD_DaemonInfo *info;
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 
+	errno = 0;
 	if (a->ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	w->d = MHD_start_daemon(flags, (uint16_t)a->port, NULL, NULL,
@@ -144,8 +146,8 @@ web_start(struct loop *loop, const struct web_addr *a, const char *token,
 	    MHD_OPTION_END);
 	if (w->d == NULL || (info = MHD_get_daemon_info(w->d,
 	    MHD_DAEMON_INFO_EPOLL_FD)) == NULL) {
-		xasprintf(err, "cannot listen on that address (in use, or not "
-		    "this machine's?)");
+		xasprintf(err, "cannot listen there: %s", errno != 0
+		    ? strerror(errno) : "in use, or not this machine's address");
 		if (w->d != NULL)
 			MHD_stop_daemon(w->d);
 		free(w);

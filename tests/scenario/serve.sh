@@ -117,6 +117,11 @@ kill "$dp" 2>/dev/null
 # --- Without a token, on loopback ------------------------------------------
 serve_start plain "$rb" --listen 127.0.0.1:0 || finish
 is 200 "$(code "${URL}healthz")" "/healthz"
+# The same address again: in use, exit 2, said in one line.
+port=${URL##*:}
+port=${port%/}
+expect_rc 2 "$CUTOVER" serve "$rb" --listen "127.0.0.1:$port"
+contains "$T/err" "cannot listen there: Address already in use"
 # A page reached through another host name (DNS rebinding) is refused.
 is 403 "$(code "${URL}api/status" -H 'Host: attacker.example')" "foreign Host"
 is 200 "$(code "${URL}api/status" -H 'Host: localhost')" "Host localhost"
