@@ -15,7 +15,8 @@ PACKAGES="autoconf automake make gcc pkg-config libncurses-dev libpq-dev
 libssh2-1-dev libyaml-dev libsqlite3-dev libcmocka-dev libssl-dev sqlite3 jq
 tmux mandoc postgresql openssh-server openssh-client procps libxml2-utils
 chromium python3 zsh
-iproute2 libcurl4-openssl-dev"
+iproute2 libcurl4-openssl-dev
+libmicrohttpd-dev python3-prometheus-client wrk"
 
 what=${1:-}
 case $what in

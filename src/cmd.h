@@ -120,6 +120,7 @@ void cmd_waiting_print(const struct cmd_ctx *c, struct state *, int64_t run,
     const char *id, const struct rb_step *d, int undo, FILE *);
 extern const struct cmd_entry cmd_state_entry;
 extern const struct cmd_entry cmd_exclude_entry;
+extern const struct cmd_entry cmd_serve_entry;
 
 /*
  * Run command ce: refuse control characters in --operator, --reason and

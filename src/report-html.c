@@ -1148,3 +1148,16 @@ h_audit(struct buf *b, struct report_run *r)
 	buf_printf(b, ". <code>cutover audit --verify</code> checks the chain "
 	    "up to it.</p>\n<p>Report written %s.</p>\n</footer>\n", t);
 }
+
+/* Parts of the page for the live dashboard of `cutover serve`. */
+void
+report_html_timeline(struct buf *b, struct report_run *r)
+{
+	h_svg(b, r, NULL);
+}
+
+void
+report_html_reconcile(struct buf *b, struct report_run *r)
+{
+	h_reconcile(b, r);
+}

@@ -289,5 +289,12 @@ int report_is_checkpoint(const struct report_step *);
 void report_md(struct buf *, struct report_run *r, struct report_run *cmp);
 void report_json(struct buf *, struct report_run *r, struct report_run *cmp);
 void report_html(struct buf *, struct report_run *r, struct report_run *cmp);
+/* Parts of the HTML report, for the live dashboard (`cutover serve`): the
+ * timeline section (an inline SVG Gantt chart), the reconciliation
+ * section, and text escaped as the report escapes it (escape.h, then
+ * HTML; NULL appends nothing). */
+void report_html_timeline(struct buf *, struct report_run *r);
+void report_html_reconcile(struct buf *, struct report_run *r);
+void report_html_text(struct buf *, const char *s);
 
 #endif
