@@ -265,6 +265,8 @@ test_dash(void **state)
 	static const char *ids[] = { "one", "s@e1", "s@e2", "ok@e1", "ok@e2" };
 	static const enum step_state sts[] = { ST_SUCCEEDED, ST_SUCCEEDED,
 		ST_FAILED, ST_AWAITING, ST_PENDING };
+	/* ids in strcmp order, as report_find looks them up */
+	static size_t by_id[] = { 3, 4, 0, 1, 2 };
 	struct runbook *rb = NULL;
 	struct diags d = { 0 };
 	struct report_run r;
@@ -285,6 +287,7 @@ test_dash(void **state)
 	r.nsteps = 5;
 	r.steps = calloc(r.nsteps, sizeof *r.steps);
 	r.est = calloc(r.nsteps, sizeof *r.est);
+	r.by_id = by_id;
 	for (i = 0; i < r.nsteps; i++) {
 		r.steps[i].row.id = (char *)ids[i];
 		r.steps[i].row.state = sts[i];
