@@ -32,6 +32,26 @@ cutover=${CUTOVER:-$top/cutover}
 statedir=${XDG_STATE_HOME:-$HOME/.local/state}/cutover
 state=${CUTOVER_DEMO_STATE:-$statedir/demo-$(date +%Y%m%d-%H%M%S)-$$.db}
 C() { "$cutover" --state "$state" "$@"; }
+web_pid=
+web_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null)
+web_url=${web_port:+http://127.0.0.1:$web_port/}
+
+# The live dashboard (cutover serve), once the run's state file exists.
+demo_web() {
+	[ -n "$web_port" ] || return 0
+	(
+		while [ ! -f "$state" ]; do sleep 0.2; done
+		exec "$cutover" --state "$state" serve "$rb" \
+		    --listen "127.0.0.1:$web_port" >/dev/null 2>&1
+	) &
+	web_pid=$!
+}
+demo_web_stop() {
+	[ -n "$web_pid" ] || return 0
+	pkill -TERM -P "$web_pid" 2>/dev/null
+	kill "$web_pid" 2>/dev/null
+	wait "$web_pid" 2>/dev/null
+}
 say() { printf '\n== %s\n' "$*"; }
 
 # Where the run's record went, and how to look at it again.
@@ -83,7 +103,9 @@ demo: the console opens on runbooks/demo.yaml (run as operator "lead").
       needs two duty managers: press  g  here, and from another terminal
       a second one can decide. R rolls back, ? shows every key, q quits.
       The sandbox is removed when the console closes; the run's record is
-      kept, and where is said then.
+      kept, and where is said then.${web_url:+
+      Live dashboard for a browser: $web_url
+      (Prometheus metrics: ${web_url}metrics)}
 
 EOT
 	read -r -s -n 1 -p "      Press any key to open the console (q: leave now) "
@@ -94,6 +116,7 @@ EOT
 
 # The same run headless.
 demo_headless() {
+	[ -n "$web_url" ] && say "live dashboard: $web_url (metrics: ${web_url}metrics)"
 	say "lint the runbook"
 	"$cutover" lint "$rb" && echo "runbook is valid"
 	say "run until a person is needed"
@@ -118,7 +141,8 @@ demo_headless() {
 mkdir -p "$(dirname "$state")"
 echo "demo: starting the sandbox (PostgreSQL with legacy and odoo databases, an sshd)..."
 sandbox_up || { echo "demo: the sandbox did not start" >&2; exit 1; }
-trap 'sandbox_down; demo_record' EXIT
+trap 'demo_web_stop; sandbox_down; demo_record' EXIT
+[ $mode = sandbox ] || demo_web
 if [ $mode = sandbox ]; then
 	demo_sandbox
 elif [ -t 0 ] && [ -t 1 ] && [ -z "${CUTOVER_DEMO_HEADLESS:-}" ]; then

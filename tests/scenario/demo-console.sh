@@ -25,9 +25,20 @@ if screen demo | grep -qF "the console opens on runbooks/demo.yaml" &&
 	fail "the opening text did not stay until a key was pressed"
 	screen demo | sed 's/^/  | /' >&2
 fi
+url=$(screen demo | sed -n 's|.*Live dashboard for a browser: \(http://127.0.0.1:[0-9]*/\).*|\1|p' | head -n 1)
+check "the opening text gives the dashboard's address" test -n "$url"
 keys demo x
 wait_for demo "REHEARSAL" 10000
 wait_for demo "announce-freeze"
+# The dashboard serves the run the console drives.
+n=0
+until curl -fsS "${url}healthz" >/dev/null 2>&1 || [ $n -ge 50 ]; do
+	sleep 0.2
+	n=$((n + 1))
+done
+curl -fsS "${url}api/status" >"$T/web.json" 2>"$T/err" && ok ||
+    fail "the dashboard at $url does not answer: $(cat "$T/err")"
+check "the dashboard shows the demo's run" jq -e '.runbook == "demo" and .run == 1' "$T/web.json"
 keys demo q
 wait_for demo "the run's record is kept in" 20000
 wait_for demo "[exit 0]" 20000
@@ -41,6 +52,9 @@ cmd=$(joined demo | grep -F -- "report '" | sed 's/^ *//')
     fail "the report command it gives fails: $cmd: $(cat "$T/err")"
 check "the report was written" test -s "$T/demo-report.html"
 check "the sandbox is gone" test "$(sandboxes)" = 0
+if curl -fsS "${url}healthz" >/dev/null 2>&1; then
+	fail "the dashboard still answers after the demo ended"
+else ok; fi
 
 # --- --sandbox: the sandbox alone, and an environment that works elsewhere
 start sb "TMPDIR='$demo_tmp' CUTOVER='$CUTOVER' HOME='$HOME' XDG_STATE_HOME='$XDG_STATE_HOME' '$SRCDIR/demo/run-demo.sh' --sandbox"

@@ -114,6 +114,11 @@ for i in 1 2; do
 	rc=$?
 	check "demo run $i exits 0 (got $rc)" test $rc = 0
 	contains "$T/demo$i.out" "run 1 complete"
+	contains "$T/demo$i.out" "live dashboard: http://127.0.0.1:"
+	url=$(sed -n 's|.*live dashboard: \(http://[0-9.:]*/\).*|\1|p' "$T/demo$i.out" | head -n 1)
+	if [ -n "$url" ] && curl -fsS "${url}healthz" >/dev/null 2>&1; then
+		fail "demo run $i left its dashboard running at $url"
+	else ok; fi
 	left=$(ls -d "$demo_tmp"/cutover-sandbox.* 2>/dev/null | wc -l)
 	check "demo run $i removed its sandbox ($left left)" test "$left" = 0
 done
