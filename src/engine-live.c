@@ -37,9 +37,16 @@ struct engine_live *
 engine_live_watch(struct engine *e, struct loop *loop, void (*fn)(void *),
     void *arg)
 {
+	return engine_live_watch_state(engine_state(e), loop, fn, arg);
+}
+
+struct engine_live *
+engine_live_watch_state(struct state *st, struct loop *loop,
+    void (*fn)(void *), void *arg)
+{
 	struct engine_live *l = xcalloc(1, sizeof *l);
 
-	l->st = engine_state(e);
+	l->st = st;
 	l->loop = loop;
 	l->fn = fn;
 	l->arg = arg;

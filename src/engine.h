@@ -253,6 +253,9 @@ const char *engine_store_down(struct engine *);
  */
 struct engine_live *engine_live_watch(struct engine *, struct loop *,
     void (*fn)(void *), void *arg);
+/* The same for a reader without an engine (cutover serve). */
+struct engine_live *engine_live_watch_state(struct state *, struct loop *,
+    void (*fn)(void *), void *arg);
 void engine_live_stop(struct engine_live *);
 
 /*

@@ -122,6 +122,12 @@ web_view_gen(struct web_view *v)
 	return v->gen;
 }
 
+struct state *
+web_view_state(struct web_view *v)
+{
+	return v->st;
+}
+
 int
 web_view_open(struct web_view *v)
 {

@@ -24,6 +24,8 @@ struct web_view;
 /* A view of rb's runs in st (both borrowed, to outlive the view). */
 struct web_view *web_view_new(struct runbook *, struct state *);
 void web_view_free(struct web_view *);
+/* The store the view reads (borrowed). */
+struct state *web_view_state(struct web_view *);
 
 /* Has the store changed since the last call (a commit by anyone)? The
  * pages are then built afresh when next asked for. */

@@ -18,6 +18,9 @@
 
 #include <microhttpd.h>
 
+#include "engine.h"
+#include "loop.h"
+#include "web-view.h"
 #include "web-auth.h"
 #include "web-sse.h"
 #include "web.h"
@@ -36,6 +39,7 @@ struct web {
 	struct loop_io *io;
 	struct loop_timer *timer; /* libmicrohttpd's timeout */
 	struct loop_timer *tick;  /* WEB_POLL_MS */
+	struct engine_live *live; /* the store's notice of commits, if any */
 	struct web_view *view;
 	struct web_sse *sse;
 	struct web_auth auth;
@@ -79,6 +83,7 @@ static const struct web_route *web_route_find(const char *, const char **);
 static void web_on_io(int, short, void *);
 static void web_on_timer(void *);
 static void web_on_tick(void *);
+static void web_on_live(void *);
 static void web_before_poll(void *);
 static void web_push(struct web *);
 
@@ -162,6 +167,9 @@ web_start(struct loop *loop, const struct web_addr *a, const char *token,
 	w->port = info != NULL ? info->port : a->port;
 	loop_before_poll(loop, web_before_poll, w);
 	w->tick = loop_timer_add(loop, WEB_POLL_MS, web_on_tick, w);
+	/* PostgreSQL tells of commits at once; a state file is polled. */
+	w->live = engine_live_watch_state(web_view_state(view), loop,
+	    web_on_live, w);
 	w->pushed_at = w->pinged_at = loop_now();
 	w->push_gap = WEB_PUSH_MIN_MS;
 	return w;
@@ -184,6 +192,7 @@ web_stop(struct web *w)
 	if (w->timer != NULL)
 		loop_timer_cancel(w->loop, w->timer);
 	loop_timer_cancel(w->loop, w->tick);
+	engine_live_stop(w->live);
 	loop_io_remove(w->loop, w->io);
 	MHD_stop_daemon(w->d);
 	web_sse_free(w->sse);
@@ -245,6 +254,20 @@ web_on_tick(void *arg)
 		w->pinged_at = now;
 		MHD_run(w->d);
 	}
+}
+
+/* The store told of a commit: push now unless one was sent too lately
+ * (the tick sends it then). */
+static void
+web_on_live(void *arg)
+{
+	struct web *w = arg;
+
+	if (web_view_poll(w->view))
+		w->dirty = 1;
+	if (w->dirty && web_sse_count(w->sse) > 0 &&
+	    loop_now() - w->pushed_at >= w->push_gap)
+		web_push(w);
 }
 
 /*
