@@ -243,4 +243,39 @@ for f in "$XDG_STATE_HOME"/cutover/*; do
 	else ok; fi
 done
 check "the state files were looked at" test "$(ls "$XDG_STATE_HOME"/cutover/*.db | wc -l)" = 4
+
+# ------------------------------------------------ an entity drops out
+# A store that fails its readiness check, and one excluded by hand: each
+# is one "excluded" event naming the entity and why.
+XLOG=$T/excluded.log
+export XLOG
+xr=$T/lanes.yaml
+cat >"$xr" <<'YAML'
+cutover: 1
+name: lanes-notify
+entities:
+  - {id: s1}
+  - {id: s2}
+  - {id: s3}
+notify:
+  - {name: ops, events: [excluded], command: "printf '%s|%s|%s|%s\n' '${event.type}' '${event.entity}' '${event.state}' \"$CUTOVER_EVENT_MESSAGE\" >> $XLOG"}
+phases:
+  - id: stores
+    for_each: entity
+    parallel: 3
+    steps:
+      - {id: ready, type: local, on_failure: exclude-entity, run: 'test "${entity.id}" != s2'}
+      - {id: wait, type: manual, instructions: Count the tills}
+YAML
+expect_rc 5 R --state "$T/lanes.db" run "$xr"
+expect_rc 0 R --state "$T/lanes.db" exclude "$xr" s3 --reason "tills not delivered"
+expect_rc 5 R --state "$T/lanes.db" run "$xr"
+n=0
+while [ "$(grep -c '^excluded|' "$XLOG" 2>/dev/null)" -lt 2 ] && [ $n -lt 50 ]; do
+	sleep 0.2
+	n=$((n + 1))
+done
+check "s2 excluded by its readiness check is told" grep -q '^excluded|s2|excluded|' "$XLOG"
+check "s3 excluded by hand is told, with the reason" grep -q '^excluded|s3|excluded|tills not delivered$' "$XLOG"
+check "each exclusion is told once" test "$(grep -c '^excluded|' "$XLOG")" = 2
 finish
