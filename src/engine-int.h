@@ -69,8 +69,8 @@ struct engine {
 	size_t *first;
 	char *sel_text; /* engine_selection_text's */
 	char *rollback_entity; /* engine_rollback_entity's, or NULL */
-	unsigned char *lane_busy; /* [entity * nphases + phase]: running */
-	size_t *phase_busy;       /* [phase]: entities running in it */
+	unsigned char *lane_place; /* [entity * nphases + phase]: LANE_* */
+	size_t *phase_held;        /* [phase]: places held in it */
 };
 
 #define DONE_MASK \
@@ -109,12 +109,23 @@ struct engine_entity *engine_lane(struct engine *, const struct engine_step *);
 /* Re-read the exclusions of the run. */
 void engine_lanes_load(struct engine *);
 /* Before a pass of the scheduler: which lanes are halted (an instance
- * failed), which entities run an instance in which phase. */
+ * failed) and, from the stored states, which hold one of their phase's
+ * `parallel` places (an instance started, not all are succeeded or
+ * skipped, none failed, the entity not excluded). */
 void engine_lanes_pass(struct engine *);
-/* May step s start now, as settings.parallel and lanes go (its entity
- * active, its lane not halted, a lane of its phase free)? */
+/* Does s's lane hold a place (1 for a plain step)? If not, it is noted as
+ * wanting one: s would start now but for it. */
+int engine_lane_place(struct engine *, struct engine_step *);
+/* Give the free places of each phase to the lanes that want one, in the
+ * order of entities; 1 if any got one. */
+int engine_lanes_grant(struct engine *);
+/* Did s's lane get its place from engine_lanes_grant in this pass? */
+int engine_lane_granted(struct engine *, struct engine_step *);
+/* May step s start now, as the run-wide bound goes (its entity active, its
+ * lane not halted, fewer than max(settings.parallel, phase parallel)
+ * steps running; plain steps: settings.parallel)? */
 int engine_lane_may_start(struct engine *, struct engine_step *);
-/* Instance s was started in this pass: its lane is busy. */
+/* Instance s was started in this pass: its lane holds a place. */
 void engine_lane_started(struct engine *, struct engine_step *);
 /* A step of a lane ended in failure (a failed step or no-go): exclude its
  * entity as on_failure/on_no_go say; 1 if it did, else 0 (lane halted). */

@@ -86,6 +86,7 @@ static int engine_sync_rows(struct engine *, int64_t, int, struct step_row *,
     size_t);
 static int engine_settled(struct engine *, struct engine_step *);
 static int engine_lane_gone(struct engine *, struct engine_step *);
+static void engine_schedule_scan(struct engine *, int, int64_t, int64_t *);
 static int engine_rollback_blocks(struct engine *, struct engine_step *);
 static int engine_evidence_changed(struct engine *, struct engine_step *);
 
@@ -868,9 +869,7 @@ deps_done(struct engine *e, struct engine_step *s)
 void
 engine_schedule(struct engine *e)
 {
-	struct engine_step *s;
 	int64_t now = loop_now(), wake = -1;
-	size_t i;
 
 	if (e->rollback != NULL) {
 		engine_rollback_advance(e);
@@ -880,10 +879,30 @@ engine_schedule(struct engine *e)
 		return; /* forward waits until the rollback is finished */
 	engine_lanes_pass(e);
 	engine_lanes_undo(e);
+	engine_schedule_scan(e, 0, now, &wake);
+	if (engine_lanes_grant(e)) /* free places, in order of entities */
+		engine_schedule_scan(e, 1, now, &wake);
+	if (wake >= 0 && e->loop != NULL && e->wake == NULL)
+		e->wake = loop_timer_add(e->loop, wake - now, on_wake, e);
+}
+
+/*
+ * One scan of the step table: start what may start. Pass 0 starts only in
+ * lanes that hold a place and notes those that want one; pass 1 only in
+ * the lanes engine_lanes_grant gave a place since.
+ */
+static void
+engine_schedule_scan(struct engine *e, int pass, int64_t now, int64_t *wake)
+{
+	struct engine_step *s;
+	size_t i;
+
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];
 		if (!e->wanted[i] || s->ex != NULL || e->halted || e->stopping ||
 		    e->unrenewed)
+			continue;
+		if (pass == 1 && !engine_lane_granted(e, s))
 			continue;
 		/* A kill between a lane's failure and its exclusion: now. */
 		if (s->state == ST_FAILED && s->entity != NULL)
@@ -894,7 +913,7 @@ engine_schedule(struct engine *e)
 		if (!(STARTABLE_MASK & ST_BIT(s->state)) &&
 		    s->state != ST_INTERRUPTED)
 			continue;
-		if (!deps_done(e, s))
+		if (!deps_done(e, s) || !engine_lane_place(e, s))
 			continue;
 		if (step_kind_is_person(s->def->type)) {
 			engine_human(e, s);
@@ -903,8 +922,8 @@ engine_schedule(struct engine *e)
 		if (e->hold || !engine_lane_may_start(e, s))
 			continue;
 		if (s->not_before > now) {
-			if (wake < 0 || s->not_before < wake)
-				wake = s->not_before;
+			if (*wake < 0 || s->not_before < *wake)
+				*wake = s->not_before;
 			continue;
 		}
 		if (s->state == ST_INTERRUPTED) {
@@ -926,8 +945,6 @@ engine_schedule(struct engine *e)
 		engine_start(e, s, ATT_RUN);
 		engine_lane_started(e, s);
 	}
-	if (wake >= 0 && e->loop != NULL && e->wake == NULL)
-		e->wake = loop_timer_add(e->loop, wake - now, on_wake, e);
 }
 
 /* A manual step or checkpoint whose needs are done waits for a person. */
