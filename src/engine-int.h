@@ -69,6 +69,8 @@ struct engine {
 	size_t *first;
 	char *sel_text; /* engine_selection_text's */
 	char *rollback_entity; /* engine_rollback_entity's, or NULL */
+	int evidence_dirty; /* a state changed: look at the evidence again */
+	char (*evidence_seen)[SHA256_HEX_LEN + 1]; /* [step]: last looked at */
 	unsigned char *lane_place; /* [entity * nphases + phase]: LANE_* */
 	size_t *phase_held;        /* [phase]: places held in it */
 };
@@ -134,6 +136,15 @@ int engine_lane_failed(struct engine *, struct engine_step *, int nogo);
  * ROLLBACK_STARTED when its action now runs, else an exit status. */
 #define ROLLBACK_STARTED 100
 int engine_undo_step(struct engine *, struct engine_step *);
+/* Evidence (engine-evidence.c). Set aside the go decisions at checkpoint
+ * s taken on other evidence than sha (NULL: as it stands now), audited;
+ * 1 if any were, 0 if none, -1 on a store error. */
+int engine_evidence_void(struct engine *, struct engine_step *,
+    const char *sha);
+/* After a change of states: at every checkpoint waiting for decisions
+ * whose evidence changed since the last look, void the go decisions taken
+ * on the old evidence. */
+void engine_evidence_sweep(struct engine *);
 /* Take the next step of the rollbacks of excluded entities under way. */
 void engine_lanes_undo(struct engine *);
 /* Is the dependency d of a step done for it (succeeded, skipped, or an

@@ -233,6 +233,7 @@ engine_unbuild(struct engine *e)
 	e->first = NULL;
 	e->lane_place = NULL;
 	e->phase_held = NULL;
+	e->evidence_seen = NULL;
 	e->sel_text = NULL;
 	e->rollback_entity = NULL;
 }
@@ -253,6 +254,7 @@ engine_lanes_free(struct engine *e)
 	free(e->first);
 	free(e->lane_place);
 	free(e->phase_held);
+	free(e->evidence_seen);
 	free(e->sel_text);
 	free(e->rollback_entity);
 }
@@ -612,8 +614,10 @@ engine_exclude(struct engine *e, struct rb_entity *en, const char *reason)
 		    e->ents[k].reason != NULL ? e->ents[k].reason : "");
 		return EXIT_CONFLICT;
 	}
-	if ((rc = lane_exclude_tx(e, &e->ents[k], reason, 0)) == 0)
+	if ((rc = lane_exclude_tx(e, &e->ents[k], reason, 0)) == 0) {
 		engine_note(e, NULL, "entity %s excluded: %s", en->id, reason);
+		engine_evidence_sweep(e);
+	}
 	return rc;
 }
 

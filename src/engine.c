@@ -88,7 +88,6 @@ static int engine_settled(struct engine *, struct engine_step *);
 static int engine_lane_gone(struct engine *, struct engine_step *);
 static void engine_schedule_scan(struct engine *, int, int64_t, int64_t *);
 static int engine_rollback_blocks(struct engine *, struct engine_step *);
-static int engine_evidence_changed(struct engine *, struct engine_step *);
 
 /*
  * Passwords inside postgres conninfo strings are secrets too, whether the
@@ -159,6 +158,8 @@ engine_note(struct engine *e, struct engine_step *s, const char *fmt, ...)
 void
 engine_changed(struct engine *e, unsigned what, struct engine_step *s)
 {
+	if (what & ENGINE_CHANGED_STATE)
+		e->evidence_dirty = 1;
 	if (e->hooks.changed != NULL)
 		e->hooks.changed(e->hooks.arg, what, s);
 }
@@ -714,6 +715,7 @@ engine_load(struct engine *e)
 		rows[i].note = NULL;
 	}
 	step_rows_free(rows, n);
+	e->evidence_dirty = 1;
 }
 
 /*
@@ -879,6 +881,7 @@ engine_schedule(struct engine *e)
 		return; /* forward waits until the rollback is finished */
 	engine_lanes_pass(e);
 	engine_lanes_undo(e);
+	engine_evidence_sweep(e);
 	engine_schedule_scan(e, 0, now, &wake);
 	if (engine_lanes_grant(e)) /* free places, in order of entities */
 		engine_schedule_scan(e, 1, now, &wake);
@@ -979,7 +982,7 @@ engine_checkpoint(struct engine *e, struct engine_step *s)
 	        &mine) != STATE_OK)
 		return;
 	if (go > 0 && nogo == 0 && s->state != ST_SUCCEEDED &&
-	    engine_evidence_changed(e, s) &&
+	    engine_evidence_void(e, s, NULL) > 0 &&
 	    state_decision_count(e->st, e->run.id, s->id, &go, &nogo,
 	        &mine) != STATE_OK)
 		return;
@@ -1003,37 +1006,6 @@ engine_checkpoint(struct engine *e, struct engine_step *s)
 	    go, s->def->approvals);
 	if (to == ST_FAILED && s->entity != NULL)
 		engine_lane_failed(e, s, 1);
-}
-
-/*
- * Set aside the go decisions at checkpoint s taken on evidence that has
- * changed since (a reconcile run again): 1 if any were.
- */
-static int
-engine_evidence_changed(struct engine *e, struct engine_step *s)
-{
-	char sha[SHA256_HEX_LEN + 1];
-	struct decision_row *v = NULL;
-	size_t nv = 0, i;
-	int n = 0;
-
-	engine_evidence_sha(e, s, sha);
-	if (state_decision_list(e->st, e->run.id, s->id, &v, &nv) != STATE_OK)
-		return 0;
-	for (i = 0; i < nv; i++) {
-		if (v[i].active && strcmp(v[i].decision, "go") == 0 &&
-		    v[i].evidence != NULL && strcmp(v[i].evidence, sha) != 0)
-			n++;
-	}
-	decision_rows_free(v, nv);
-	if (n == 0)
-		return 0; /* nothing to write: no fsync on every pass */
-	if (engine_own(e) != 0 ||
-	    engine_commit(e, state_decision_void(e->st, e->run.id, s->id, sha,
-	        &n)) != STATE_OK || n == 0)
-		return 0;
-	engine_note(e, s, "decisions voided: evidence changed; decide again");
-	return 1;
 }
 
 /* The states a step may be in when an attempt of kind begins. */
@@ -1812,6 +1784,7 @@ engine_confirm(struct engine *e, struct engine_step *s, const char *note)
 	s->state = s->undo ? ST_ROLLED_BACK : ST_SUCCEEDED;
 	s->undo = 0;
 	engine_changed(e, ENGINE_CHANGED_STATE, s);
+	engine_evidence_sweep(e);
 	return EXIT_DONE;
 }
 
@@ -1831,6 +1804,7 @@ engine_skip(struct engine *e, struct engine_step *s, const char *reason)
 	}
 	s->state = ST_SKIPPED;
 	engine_changed(e, ENGINE_CHANGED_STATE, s);
+	engine_evidence_sweep(e);
 	return EXIT_DONE;
 }
 

@@ -207,16 +207,49 @@ expect_rc 0 E decide "$ev" cp go --reason "looks fine" --operator alice
 expect_rc 0 E status "$ev" --json
 check "status shows the evidence" jq -e \
     '.steps[] | select(.id == "cp") | .evidence == ["probe awaiting"]' "$T/out"
+expect_rc 0 E status "$ev"
+contains "$T/out" "cp waits for 1 more go"
+# Confirming the evidence step changes the evidence: the waiting
+# checkpoint sets alice's go aside at once, before anyone decides again.
 expect_rc 0 E confirm "$ev" probe --operator carol
-expect_rc 0 E decide "$ev" cp go --reason "fine too" --operator bob
-contains "$T/out" "checkpoint is awaiting"
 expect_rc 0 E audit "$ev"
 contains "$T/out" "decisions voided: evidence changed (1 go decision set aside"
+expect_rc 0 E status "$ev"
+contains "$T/out" "cp waits for 2 more go"
+expect_rc 0 E decide "$ev" cp go --reason "fine too" --operator bob
+contains "$T/out" "checkpoint is awaiting"
 expect_rc 0 E decide "$ev" cp go --reason "still fine" --operator alice
 contains "$T/out" "checkpoint is succeeded"
 n=$(sqlite3 "$T/ev.db" "SELECT count(*) FROM decisions WHERE step='cp' AND active=1 AND length(evidence)=64")
 check "two decisions count, each with its evidence's hash" test "$n" = 2
 expect_rc 0 E audit "$ev" --verify
+# The same when a step run by the engine changes the evidence: a retry
+# that succeeds where the step had failed voids the go taken on the
+# failure as the engine records it.
+ev2=$T/ev2.yaml
+cat >"$ev2" <<'YAML'
+cutover: 1
+name: ev2
+phases:
+  - id: p
+    steps:
+      - {id: a, type: local, run: "test -f $FLAG"}
+      - {id: cp, type: checkpoint, approvals: 2, needs: [], evidence: [a]}
+YAML
+export FLAG=$T/flag
+V() { "$CUTOVER" --state "$T/ev2.db" "$@"; }
+expect_rc 1 V run "$ev2"
+expect_rc 0 V decide "$ev2" cp go --reason "a failure we can live with" --operator alice
+expect_rc 0 V status "$ev2"
+contains "$T/out" "cp waits for 1 more go"
+touch "$FLAG"
+expect_rc 0 V retry "$ev2" a
+expect_rc 0 V status "$ev2"
+contains "$T/out" "cp waits for 2 more go"
+expect_rc 0 V audit "$ev2"
+contains "$T/out" "decisions voided: evidence changed (1 go decision set aside"
+n=$(sqlite3 "$T/ev2.db" "SELECT count(*) FROM decisions WHERE step='cp' AND active=1")
+check "no go counts after the evidence changed" test "$n" = 0
 # --- rollback --entity by the rules of a rollback: an irreversible
 # instance refuses (exit 4) unless --force --reason; a no-go's automatic
 # rollback leaves it as it is and says so.
