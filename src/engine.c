@@ -87,6 +87,8 @@ static int engine_sync_rows(struct engine *, int64_t, int, struct step_row *,
 static int engine_settled(struct engine *, struct engine_step *);
 static int engine_lane_gone(struct engine *, struct engine_step *);
 static void engine_schedule_scan(struct engine *, int, int64_t, int64_t *);
+static void engine_conninfo_password(struct engine *, const char *,
+    const struct rb_entity *, size_t *);
 static int engine_rollback_blocks(struct engine *, struct engine_step *);
 
 /*
@@ -96,31 +98,44 @@ static int engine_rollback_blocks(struct engine *, struct engine_step *);
 static void
 engine_conninfo_secrets(struct engine *e)
 {
-	char *conninfo, *password, *err = NULL;
-	size_t i, n;
+	const char *t;
+	size_t i, n, k;
 
 	for (n = 0; e->secrets[n] != NULL; n++)
 		;
 	for (i = 0; i < e->rb->ntargets; i++) {
 		if (e->rb->targets[i].type != TARGET_POSTGRES ||
-		    e->rb->targets[i].conninfo == NULL)
+		    (t = e->rb->targets[i].conninfo) == NULL)
 			continue;
-		conninfo = pg_conninfo_expand(e->rb, e->rb->targets[i].conninfo,
-		    &err);
-		free(err);
-		err = NULL;
-		if (conninfo == NULL)
-			continue;
-		if (pg_conninfo_password(conninfo, &password, NULL) == 0 &&
-		    password != NULL) {
-			e->secrets = xreallocarray(e->secrets, n + 2,
-			    sizeof *e->secrets);
-			e->secrets[n++] = password;
-			e->secrets[n] = NULL;
-		}
-		free(conninfo);
+		if (strstr(t, "${entity.") == NULL)
+			engine_conninfo_password(e, t, NULL, &n);
+		for (k = 0; strstr(t, "${entity.") != NULL &&
+		     k < e->rb->nentities; k++) /* as each entity has it */
+			engine_conninfo_password(e, t, &e->rb->entities[k], &n);
 	}
 	qsort(e->secrets, n, sizeof *e->secrets, engine_longest_first);
+}
+
+/* Add the password of conninfo template t, as entity en resolves it, to
+ * the n secrets. */
+static void
+engine_conninfo_password(struct engine *e, const char *t,
+    const struct rb_entity *en, size_t *n)
+{
+	char *conninfo, *password, *err = NULL;
+
+	conninfo = pg_conninfo_expand_entity(e->rb, en, t, &err);
+	free(err);
+	if (conninfo == NULL)
+		return;
+	if (pg_conninfo_password(conninfo, &password, NULL) == 0 &&
+	    password != NULL) {
+		e->secrets = xreallocarray(e->secrets, *n + 2,
+		    sizeof *e->secrets);
+		e->secrets[(*n)++] = password;
+		e->secrets[*n] = NULL;
+	}
+	free(conninfo);
 }
 
 /* Longer secrets are replaced first, so one inside another is masked. */
