@@ -56,6 +56,16 @@ J() { C status "$rb" --json >"$T/json" && jq -e "$1" "$T/json" >/dev/null; }
 count() { grep -c "^$1\$" "$LEDGER"; }
 
 expect_rc 0 C lint "$rb"
+# lint --list-steps (shell completion): a for_each step as its instances.
+expect_rc 0 C lint --list-steps "$rb"
+{
+	echo begin
+	for st in ready work go; do
+		for en in s1 s2 s3 s4 s5; do echo "$st@$en"; done
+	done
+	echo done
+} >"$T/want"
+check "lint --list-steps lists STEP@ENTITY" cmp -s "$T/out" "$T/want"
 
 # --- run 1, every entity, 3 at once: s2 is not ready (excluded, its place
 # goes to s4), s4's work fails (its lane halts, its place goes to s5), the
