@@ -20,20 +20,23 @@ const struct cmd_entry cmd_lint_entry = {
 		"exit 3 if any is invalid.\n"
 		"\n"
 		"  --list-steps   print the step ids of the runbook, one a "
-		"line (for\n"
+		"line, and\n"
+		"                 STEP@ENTITY for each entity of a for_each "
+		"step (for\n"
 		"                 completion scripts)\n",
 	.min_args = 1,
 	.max_args = -1,
 	.exec = cmd_lint_exec,
 };
 
-/* Print the step ids of a valid runbook, one a line; 0 or EXIT_INVALID. */
+/* Print the step ids of a valid runbook, one a line, a for_each step's as
+ * its instances STEP@ENTITY; 0 or EXIT_INVALID. */
 static int
 lint_list_steps(const char *path)
 {
 	struct runbook *rb;
 	struct diags d = { 0 };
-	size_t i;
+	size_t i, k;
 
 	errno = 0;
 	if (runbook_load(path, &rb, &d) != 0) {
@@ -42,8 +45,15 @@ lint_list_steps(const char *path)
 		return EXIT_INVALID;
 	}
 	diags_free(&d);
-	for (i = 0; i < rb->nsteps; i++)
-		printf("%s\n", rb->steps[i].id);
+	for (i = 0; i < rb->nsteps; i++) {
+		if (!runbook_step_in_lanes(rb, &rb->steps[i])) {
+			printf("%s\n", rb->steps[i].id);
+			continue;
+		}
+		/* a for_each step: its instances, entities in order */
+		for (k = 0; k < rb->nentities; k++)
+			printf("%s@%s\n", rb->steps[i].id, rb->entities[k].id);
+	}
 	runbook_free(rb);
 	return 0;
 }

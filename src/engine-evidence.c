@@ -4,7 +4,10 @@
  * each as one line (its state, a reconcile's counts, a failure's message,
  * an exclusion's reason). A decision records the SHA-256 of those lines;
  * when they change later (a reconcile run again gives another result),
- * the go decisions taken on the old evidence no longer count.
+ * the go decisions taken on the old evidence no longer count: they are
+ * set aside as soon as the engine sees the change (after a change of
+ * states it makes or reloads), audited, so that counts of go decisions
+ * never include them.
  */
 #include "config.h"
 
@@ -17,6 +20,7 @@
 #include "engine-int.h"
 #include "report.h"
 #include "sha256.h"
+#include "step-kind.h"
 #include "xmalloc.h"
 
 static void evidence_add(struct engine *, struct engine_step *,
@@ -133,4 +137,62 @@ engine_evidence_sha(struct engine *e, struct engine_step *cp, char out[65])
 	}
 	free(v);
 	sha256_end(c, out);
+}
+
+int
+engine_evidence_void(struct engine *e, struct engine_step *s,
+    const char *sha)
+{
+	char now[SHA256_HEX_LEN + 1];
+	struct decision_row *v = NULL;
+	size_t nv = 0, i;
+	int n = 0;
+
+	if (sha == NULL) {
+		engine_evidence_sha(e, s, now);
+		sha = now;
+	}
+	if (state_decision_list(e->st, e->run.id, s->id, &v, &nv) != STATE_OK)
+		return -1;
+	for (i = 0; i < nv; i++) {
+		if (v[i].active && strcmp(v[i].decision, "go") == 0 &&
+		    v[i].evidence != NULL && strcmp(v[i].evidence, sha) != 0)
+			n++;
+	}
+	decision_rows_free(v, nv);
+	if (n == 0)
+		return 0; /* nothing to write: no fsync on every pass */
+	if (engine_own(e) != 0 ||
+	    engine_commit(e, state_decision_void(e->st, e->run.id, s->id, sha,
+	        &n)) != STATE_OK)
+		return -1;
+	if (n == 0)
+		return 0;
+	engine_note(e, s, "decisions voided: evidence changed; decide again");
+	return 1;
+}
+
+void
+engine_evidence_sweep(struct engine *e)
+{
+	char sha[SHA256_HEX_LEN + 1];
+	struct engine_step *s;
+	size_t i;
+
+	if (!e->evidence_dirty || e->nsteps == 0)
+		return;
+	e->evidence_dirty = 0;
+	if (e->evidence_seen == NULL)
+		e->evidence_seen = xcalloc(e->nsteps, sizeof *e->evidence_seen);
+	for (i = 0; i < e->nsteps; i++) {
+		s = &e->steps[i];
+		if (!step_kind_is_gate(s->def->type) ||
+		    s->state != ST_AWAITING || s->undo || s->ex != NULL)
+			continue;
+		engine_evidence_sha(e, s, sha);
+		if (strcmp(sha, e->evidence_seen[i]) == 0)
+			continue; /* looked at already: no query */
+		if (engine_evidence_void(e, s, sha) >= 0)
+			memcpy(e->evidence_seen[i], sha, sizeof sha);
+	}
 }

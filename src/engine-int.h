@@ -70,8 +70,10 @@ struct engine {
 	size_t *first;
 	char *sel_text; /* engine_selection_text's */
 	char *rollback_entity; /* engine_rollback_entity's, or NULL */
-	unsigned char *lane_busy; /* [entity * nphases + phase]: running */
-	size_t *phase_busy;       /* [phase]: entities running in it */
+	int evidence_dirty; /* a state changed: look at the evidence again */
+	char (*evidence_seen)[SHA256_HEX_LEN + 1]; /* [step]: last looked at */
+	unsigned char *lane_place; /* [entity * nphases + phase]: LANE_* */
+	size_t *phase_held;        /* [phase]: places held in it */
 	struct engine_held *held; /* the store's connection (engine-held.c) */
 };
 
@@ -111,12 +113,23 @@ struct engine_entity *engine_lane(struct engine *, const struct engine_step *);
 /* Re-read the exclusions of the run. */
 void engine_lanes_load(struct engine *);
 /* Before a pass of the scheduler: which lanes are halted (an instance
- * failed), which entities run an instance in which phase. */
+ * failed) and, from the stored states, which hold one of their phase's
+ * `parallel` places (an instance started, not all are succeeded or
+ * skipped, none failed, the entity not excluded). */
 void engine_lanes_pass(struct engine *);
-/* May step s start now, as settings.parallel and lanes go (its entity
- * active, its lane not halted, a lane of its phase free)? */
+/* Does s's lane hold a place (1 for a plain step)? If not, it is noted as
+ * wanting one: s would start now but for it. */
+int engine_lane_place(struct engine *, struct engine_step *);
+/* Give the free places of each phase to the lanes that want one, in the
+ * order of entities; 1 if any got one. */
+int engine_lanes_grant(struct engine *);
+/* Did s's lane get its place from engine_lanes_grant in this pass? */
+int engine_lane_granted(struct engine *, struct engine_step *);
+/* May step s start now, as the run-wide bound goes (its entity active, its
+ * lane not halted, fewer than max(settings.parallel, phase parallel)
+ * steps running; plain steps: settings.parallel)? */
 int engine_lane_may_start(struct engine *, struct engine_step *);
-/* Instance s was started in this pass: its lane is busy. */
+/* Instance s was started in this pass: its lane holds a place. */
 void engine_lane_started(struct engine *, struct engine_step *);
 /* A step of a lane ended in failure (a failed step or no-go): exclude its
  * entity as on_failure/on_no_go say; 1 if it did, else 0 (lane halted). */
@@ -125,6 +138,15 @@ int engine_lane_failed(struct engine *, struct engine_step *, int nogo);
  * ROLLBACK_STARTED when its action now runs, else an exit status. */
 #define ROLLBACK_STARTED 100
 int engine_undo_step(struct engine *, struct engine_step *);
+/* Evidence (engine-evidence.c). Set aside the go decisions at checkpoint
+ * s taken on other evidence than sha (NULL: as it stands now), audited;
+ * 1 if any were, 0 if none, -1 on a store error. */
+int engine_evidence_void(struct engine *, struct engine_step *,
+    const char *sha);
+/* After a change of states: at every checkpoint waiting for decisions
+ * whose evidence changed since the last look, void the go decisions taken
+ * on the old evidence. */
+void engine_evidence_sweep(struct engine *);
 /* Take the next step of the rollbacks of excluded entities under way. */
 void engine_lanes_undo(struct engine *);
 /* Is the dependency d of a step done for it (succeeded, skipped, or an

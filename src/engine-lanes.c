@@ -13,6 +13,15 @@
  * (fan-in), where an instance of an excluded entity counts as done once
  * it is not running.
  *
+ * Places: a for_each phase runs `parallel` entities at once. A lane (an
+ * entity in the phase) takes a place when its first instance there
+ * starts and keeps it until all its instances there are succeeded or
+ * skipped, one failed, or the entity is excluded; waiting for a person
+ * keeps it (the store is mid-cutover). Free places go to the lanes that
+ * could start something, in the order of entities. Places are worked out
+ * from the states of the instances on every pass (engine_lanes_pass), so
+ * a driver killed and resumed finds the same ones.
+ *
  * In the store, instances are step rows named STEP@ENTITY; their idx is
  * the table index, so that steps_load gives the table's order.
  *
@@ -41,6 +50,15 @@ static void add_dep(struct engine_step *, size_t *, size_t);
 static int lane_exclude_tx(struct engine *, struct engine_entity *,
     const char *, int);
 static struct engine_step *lane_undo_next(struct engine *, size_t, int *);
+static unsigned lane_flags_of(const struct engine_step *);
+
+/* engine.lane_place[entity * nphases + phase], for one scheduling pass. */
+#define LANE_STARTED 0x01 /* an instance has started */
+#define LANE_OPEN 0x02    /* an instance is not succeeded or skipped */
+#define LANE_FAILED 0x04  /* an instance failed */
+#define LANE_HOLDS 0x08   /* the lane holds one of the phase's places */
+#define LANE_WANTS 0x10   /* an instance would start, but for a place */
+#define LANE_GRANTED 0x20 /* a free place went to it in this pass */
 
 #define UNDO_WAITS (ST_BIT(ST_AWAITING) | ST_BIT(ST_ROLLBACK_FAILED) | \
 	ST_BIT(ST_RUNNING))
@@ -213,8 +231,9 @@ engine_unbuild(struct engine *e)
 	e->nents = 0;
 	e->sel_of = NULL;
 	e->first = NULL;
-	e->lane_busy = NULL;
-	e->phase_busy = NULL;
+	e->lane_place = NULL;
+	e->phase_held = NULL;
+	e->evidence_seen = NULL;
 	e->sel_text = NULL;
 	e->rollback_entity = NULL;
 }
@@ -233,8 +252,9 @@ engine_lanes_free(struct engine *e)
 	free(e->ents);
 	free(e->sel_of);
 	free(e->first);
-	free(e->lane_busy);
-	free(e->phase_busy);
+	free(e->lane_place);
+	free(e->phase_held);
+	free(e->evidence_seen);
 	free(e->sel_text);
 	free(e->rollback_entity);
 }
@@ -411,6 +431,30 @@ engine_lanes_load(struct engine *e)
 	entity_rows_free(v, n);
 }
 
+/*
+ * A lane (entity k in phase p) as a scheduling pass sees it, from the
+ * states of its instances: it holds one of the phase's places once an
+ * instance has started (left pending for anything but skipped or
+ * excluded) until all are succeeded or skipped, one failed, or the entity
+ * is excluded. A lane waiting for a person keeps its place.
+ */
+static unsigned
+lane_flags_of(const struct engine_step *s)
+{
+	unsigned f = 0;
+
+	if (s->ex != NULL || !(ST_BIT(s->state) & (ST_BIT(ST_PENDING) |
+	        ST_BIT(ST_SKIPPED) | ST_BIT(ST_EXCLUDED) |
+	        ST_BIT(ST_ROLLED_BACK))))
+		f |= LANE_STARTED;
+	if (s->ex != NULL || !(ST_BIT(s->state) & (ST_BIT(ST_SUCCEEDED) |
+	        ST_BIT(ST_SKIPPED))))
+		f |= LANE_OPEN;
+	if (s->state == ST_FAILED || s->state == ST_ROLLBACK_FAILED)
+		f |= LANE_FAILED;
+	return f;
+}
+
 void
 engine_lanes_pass(struct engine *e)
 {
@@ -420,12 +464,12 @@ engine_lanes_pass(struct engine *e)
 
 	if (e->nents == 0)
 		return;
-	if (e->lane_busy == NULL) {
-		e->lane_busy = xcalloc(e->nents * np, 1);
-		e->phase_busy = xcalloc(np, sizeof *e->phase_busy);
+	if (e->lane_place == NULL) {
+		e->lane_place = xcalloc(e->nents * np, 1);
+		e->phase_held = xcalloc(np, sizeof *e->phase_held);
 	}
-	memset(e->lane_busy, 0, e->nents * np);
-	memset(e->phase_busy, 0, np * sizeof *e->phase_busy);
+	memset(e->lane_place, 0, e->nents * np);
+	memset(e->phase_held, 0, np * sizeof *e->phase_held);
 	for (i = 0; i < e->nents; i++)
 		e->ents[i].halted = 0;
 	for (i = 0; i < e->nsteps; i++) {
@@ -435,11 +479,64 @@ engine_lanes_pass(struct engine *e)
 		if (s->state == ST_FAILED || s->state == ST_ROLLBACK_FAILED)
 			l->halted = 1;
 		k = (size_t)(l - e->ents) * np + s->def->phase;
-		if (s->ex != NULL && !e->lane_busy[k]) {
-			e->lane_busy[k] = 1;
-			e->phase_busy[s->def->phase]++;
+		e->lane_place[k] |= lane_flags_of(s);
+	}
+	for (k = 0; k < e->nents * np; k++) {
+		if ((e->lane_place[k] & (LANE_STARTED | LANE_OPEN |
+		        LANE_FAILED)) != (LANE_STARTED | LANE_OPEN) ||
+		    e->ents[k / np].excluded)
+			continue;
+		e->lane_place[k] |= LANE_HOLDS;
+		e->phase_held[k % np]++;
+	}
+}
+
+int
+engine_lane_place(struct engine *e, struct engine_step *s)
+{
+	struct engine_entity *l = engine_lane(e, s);
+	size_t k;
+
+	if (l == NULL)
+		return 1;
+	if (l->excluded || l->halted || e->lane_place == NULL)
+		return 0;
+	k = (size_t)(l - e->ents) * e->rb->nphases + s->def->phase;
+	if (e->lane_place[k] & LANE_HOLDS)
+		return 1;
+	e->lane_place[k] |= LANE_WANTS;
+	return 0;
+}
+
+int
+engine_lanes_grant(struct engine *e)
+{
+	size_t p, k, np = e->rb->nphases, cap;
+	unsigned char *f;
+	int any = 0;
+
+	for (p = 0; p < np && e->lane_place != NULL; p++) {
+		cap = (size_t)e->rb->phases[p].parallel;
+		for (k = 0; k < e->nents && e->phase_held[p] < cap; k++) {
+			f = &e->lane_place[k * np + p];
+			if (!(*f & LANE_WANTS) || (*f & LANE_HOLDS))
+				continue;
+			*f |= LANE_HOLDS | LANE_GRANTED;
+			e->phase_held[p]++;
+			any = 1;
 		}
 	}
+	return any;
+}
+
+int
+engine_lane_granted(struct engine *e, struct engine_step *s)
+{
+	struct engine_entity *l = engine_lane(e, s);
+
+	return l != NULL && e->lane_place != NULL &&
+	    (e->lane_place[(size_t)(l - e->ents) * e->rb->nphases +
+	         s->def->phase] & LANE_GRANTED);
 }
 
 int
@@ -517,8 +614,10 @@ engine_exclude(struct engine *e, struct rb_entity *en, const char *reason)
 		    e->ents[k].reason != NULL ? e->ents[k].reason : "");
 		return EXIT_CONFLICT;
 	}
-	if ((rc = lane_exclude_tx(e, &e->ents[k], reason, 0)) == 0)
+	if ((rc = lane_exclude_tx(e, &e->ents[k], reason, 0)) == 0) {
 		engine_note(e, NULL, "entity %s excluded: %s", en->id, reason);
+		engine_evidence_sweep(e);
+	}
 	return rc;
 }
 
@@ -551,20 +650,15 @@ engine_lane_may_start(struct engine *e, struct engine_step *s)
 {
 	struct engine_entity *l = engine_lane(e, s);
 	struct rb_phase *p;
-	size_t k;
 	int cap;
 
 	if (l == NULL)
 		return e->nrunning < e->rb->parallel;
-	if (l->excluded || l->halted || e->lane_busy == NULL)
+	if (l->excluded || l->halted)
 		return 0;
 	p = &e->rb->phases[s->def->phase];
 	cap = p->parallel > e->rb->parallel ? p->parallel : e->rb->parallel;
-	if (e->nrunning >= cap)
-		return 0;
-	k = (size_t)(l - e->ents) * e->rb->nphases + s->def->phase;
-	return e->lane_busy[k] ||
-	    e->phase_busy[s->def->phase] < (size_t)p->parallel;
+	return e->nrunning < cap;
 }
 
 void
@@ -573,12 +667,12 @@ engine_lane_started(struct engine *e, struct engine_step *s)
 	struct engine_entity *l = engine_lane(e, s);
 	size_t k;
 
-	if (l == NULL || e->lane_busy == NULL)
+	if (l == NULL || e->lane_place == NULL)
 		return;
 	k = (size_t)(l - e->ents) * e->rb->nphases + s->def->phase;
-	if (!e->lane_busy[k]) {
-		e->lane_busy[k] = 1;
-		e->phase_busy[s->def->phase]++;
+	if (!(e->lane_place[k] & LANE_HOLDS)) {
+		e->lane_place[k] |= LANE_HOLDS | LANE_STARTED;
+		e->phase_held[s->def->phase]++;
 	}
 }
 

@@ -87,8 +87,10 @@ static int engine_sync_rows(struct engine *, int64_t, int, struct step_row *,
     size_t);
 static int engine_settled(struct engine *, struct engine_step *);
 static int engine_lane_gone(struct engine *, struct engine_step *);
+static void engine_schedule_scan(struct engine *, int, int64_t, int64_t *);
+static void engine_conninfo_password(struct engine *, const char *,
+    const struct rb_entity *, size_t *);
 static int engine_rollback_blocks(struct engine *, struct engine_step *);
-static int engine_evidence_changed(struct engine *, struct engine_step *);
 
 /*
  * Passwords inside postgres conninfo strings are secrets too, whether the
@@ -97,31 +99,44 @@ static int engine_evidence_changed(struct engine *, struct engine_step *);
 static void
 engine_conninfo_secrets(struct engine *e)
 {
-	char *conninfo, *password, *err = NULL;
-	size_t i, n;
+	const char *t;
+	size_t i, n, k;
 
 	for (n = 0; e->secrets[n] != NULL; n++)
 		;
 	for (i = 0; i < e->rb->ntargets; i++) {
 		if (e->rb->targets[i].type != TARGET_POSTGRES ||
-		    e->rb->targets[i].conninfo == NULL)
+		    (t = e->rb->targets[i].conninfo) == NULL)
 			continue;
-		conninfo = pg_conninfo_expand(e->rb, e->rb->targets[i].conninfo,
-		    &err);
-		free(err);
-		err = NULL;
-		if (conninfo == NULL)
-			continue;
-		if (pg_conninfo_password(conninfo, &password, NULL) == 0 &&
-		    password != NULL) {
-			e->secrets = xreallocarray(e->secrets, n + 2,
-			    sizeof *e->secrets);
-			e->secrets[n++] = password;
-			e->secrets[n] = NULL;
-		}
-		free(conninfo);
+		if (strstr(t, "${entity.") == NULL)
+			engine_conninfo_password(e, t, NULL, &n);
+		for (k = 0; strstr(t, "${entity.") != NULL &&
+		     k < e->rb->nentities; k++) /* as each entity has it */
+			engine_conninfo_password(e, t, &e->rb->entities[k], &n);
 	}
 	qsort(e->secrets, n, sizeof *e->secrets, engine_longest_first);
+}
+
+/* Add the password of conninfo template t, as entity en resolves it, to
+ * the n secrets. */
+static void
+engine_conninfo_password(struct engine *e, const char *t,
+    const struct rb_entity *en, size_t *n)
+{
+	char *conninfo, *password, *err = NULL;
+
+	conninfo = pg_conninfo_expand_entity(e->rb, en, t, &err);
+	free(err);
+	if (conninfo == NULL)
+		return;
+	if (pg_conninfo_password(conninfo, &password, NULL) == 0 &&
+	    password != NULL) {
+		e->secrets = xreallocarray(e->secrets, *n + 2,
+		    sizeof *e->secrets);
+		e->secrets[(*n)++] = password;
+		e->secrets[*n] = NULL;
+	}
+	free(conninfo);
 }
 
 /* Longer secrets are replaced first, so one inside another is masked. */
@@ -159,6 +174,8 @@ engine_note(struct engine *e, struct engine_step *s, const char *fmt, ...)
 void
 engine_changed(struct engine *e, unsigned what, struct engine_step *s)
 {
+	if (what & ENGINE_CHANGED_STATE)
+		e->evidence_dirty = 1;
 	if (e->hooks.changed != NULL)
 		e->hooks.changed(e->hooks.arg, what, s);
 }
@@ -714,6 +731,7 @@ engine_load(struct engine *e)
 		rows[i].note = NULL;
 	}
 	step_rows_free(rows, n);
+	e->evidence_dirty = 1;
 }
 
 /*
@@ -872,9 +890,7 @@ deps_done(struct engine *e, struct engine_step *s)
 void
 engine_schedule(struct engine *e)
 {
-	struct engine_step *s;
 	int64_t now = loop_now(), wake = -1;
-	size_t i;
 
 	if (e->rollback != NULL) {
 		engine_rollback_advance(e);
@@ -884,10 +900,31 @@ engine_schedule(struct engine *e)
 		return; /* forward waits until the rollback is finished */
 	engine_lanes_pass(e);
 	engine_lanes_undo(e);
+	engine_evidence_sweep(e);
+	engine_schedule_scan(e, 0, now, &wake);
+	if (engine_lanes_grant(e)) /* free places, in order of entities */
+		engine_schedule_scan(e, 1, now, &wake);
+	if (wake >= 0 && e->loop != NULL && e->wake == NULL)
+		e->wake = loop_timer_add(e->loop, wake - now, on_wake, e);
+}
+
+/*
+ * One scan of the step table: start what may start. Pass 0 starts only in
+ * lanes that hold a place and notes those that want one; pass 1 only in
+ * the lanes engine_lanes_grant gave a place since.
+ */
+static void
+engine_schedule_scan(struct engine *e, int pass, int64_t now, int64_t *wake)
+{
+	struct engine_step *s;
+	size_t i;
+
 	for (i = 0; i < e->nsteps; i++) {
 		s = &e->steps[i];
 		if (!e->wanted[i] || s->ex != NULL || e->halted || e->stopping ||
 		    e->unrenewed || engine_held_blocked(e))
+			continue;
+		if (pass == 1 && !engine_lane_granted(e, s))
 			continue;
 		/* A kill between a lane's failure and its exclusion: now. */
 		if (s->state == ST_FAILED && s->entity != NULL)
@@ -898,7 +935,7 @@ engine_schedule(struct engine *e)
 		if (!(STARTABLE_MASK & ST_BIT(s->state)) &&
 		    s->state != ST_INTERRUPTED)
 			continue;
-		if (!deps_done(e, s))
+		if (!deps_done(e, s) || !engine_lane_place(e, s))
 			continue;
 		if (step_kind_is_person(s->def->type)) {
 			engine_human(e, s);
@@ -907,8 +944,8 @@ engine_schedule(struct engine *e)
 		if (e->hold || !engine_lane_may_start(e, s))
 			continue;
 		if (s->not_before > now) {
-			if (wake < 0 || s->not_before < wake)
-				wake = s->not_before;
+			if (*wake < 0 || s->not_before < *wake)
+				*wake = s->not_before;
 			continue;
 		}
 		if (s->state == ST_INTERRUPTED) {
@@ -930,8 +967,6 @@ engine_schedule(struct engine *e)
 		engine_start(e, s, ATT_RUN);
 		engine_lane_started(e, s);
 	}
-	if (wake >= 0 && e->loop != NULL && e->wake == NULL)
-		e->wake = loop_timer_add(e->loop, wake - now, on_wake, e);
 }
 
 /* A manual step or checkpoint whose needs are done waits for a person. */
@@ -966,7 +1001,7 @@ engine_checkpoint(struct engine *e, struct engine_step *s)
 	        &mine) != STATE_OK)
 		return;
 	if (go > 0 && nogo == 0 && s->state != ST_SUCCEEDED &&
-	    engine_evidence_changed(e, s) &&
+	    engine_evidence_void(e, s, NULL) > 0 &&
 	    state_decision_count(e->st, e->run.id, s->id, &go, &nogo,
 	        &mine) != STATE_OK)
 		return;
@@ -990,37 +1025,6 @@ engine_checkpoint(struct engine *e, struct engine_step *s)
 	    go, s->def->approvals);
 	if (to == ST_FAILED && s->entity != NULL)
 		engine_lane_failed(e, s, 1);
-}
-
-/*
- * Set aside the go decisions at checkpoint s taken on evidence that has
- * changed since (a reconcile run again): 1 if any were.
- */
-static int
-engine_evidence_changed(struct engine *e, struct engine_step *s)
-{
-	char sha[SHA256_HEX_LEN + 1];
-	struct decision_row *v = NULL;
-	size_t nv = 0, i;
-	int n = 0;
-
-	engine_evidence_sha(e, s, sha);
-	if (state_decision_list(e->st, e->run.id, s->id, &v, &nv) != STATE_OK)
-		return 0;
-	for (i = 0; i < nv; i++) {
-		if (v[i].active && strcmp(v[i].decision, "go") == 0 &&
-		    v[i].evidence != NULL && strcmp(v[i].evidence, sha) != 0)
-			n++;
-	}
-	decision_rows_free(v, nv);
-	if (n == 0)
-		return 0; /* nothing to write: no fsync on every pass */
-	if (engine_own(e) != 0 ||
-	    engine_commit(e, state_decision_void(e->st, e->run.id, s->id, sha,
-	        &n)) != STATE_OK || n == 0)
-		return 0;
-	engine_note(e, s, "decisions voided: evidence changed; decide again");
-	return 1;
 }
 
 /* The states a step may be in when an attempt of kind begins. */
@@ -1832,6 +1836,7 @@ engine_confirm(struct engine *e, struct engine_step *s, const char *note)
 	s->state = s->undo ? ST_ROLLED_BACK : ST_SUCCEEDED;
 	s->undo = 0;
 	engine_changed(e, ENGINE_CHANGED_STATE, s);
+	engine_evidence_sweep(e);
 	return EXIT_DONE;
 }
 
@@ -1851,6 +1856,7 @@ engine_skip(struct engine *e, struct engine_step *s, const char *reason)
 	}
 	s->state = ST_SKIPPED;
 	engine_changed(e, ENGINE_CHANGED_STATE, s);
+	engine_evidence_sweep(e);
 	return EXIT_DONE;
 }
 

@@ -1,5 +1,5 @@
-/* eta.c - the critical path through `needs`, the instances of lanes
- * list-scheduled on their phase's slots, and the forecast end of a run. */
+/* eta.c - the critical path through `needs`, the lanes of a for_each
+ * phase scheduled on its places, and the forecast end of a run. */
 #include "config.h"
 
 #include <stdint.h>
@@ -39,15 +39,23 @@ struct eta_group {
 	size_t n;
 	size_t *rfirst; /* member m's dependents in the group: */
 	size_t *rdeps;  /* rdeps[rfirst[m]] .. rdeps[rfirst[m + 1]] */
+	size_t *lane;   /* member m's lane: 0 .. nlanes - 1, entity order */
+	size_t nlanes;
+	size_t *size;   /* lane l's members */
 	int parallel;
 	/* one pass */
 	int64_t *ready; /* no sooner than: the needs ended so far */
 	size_t *left;   /* needs in the group not ended */
 	int64_t *val;   /* the pass's value: path, plan path or finish */
 	unsigned char *fixed; /* CLOCK: done or under way, not simulated */
-	struct eta_heap future, slotted, free, events;
-	size_t busy;    /* slots held */
-	size_t freed;   /* 1 + the member that last freed a slot, 0 */
+	unsigned char *begun; /* started (or fixed) in this pass */
+	size_t *open;   /* lane l's members not ended */
+	unsigned char *holds; /* lane l holds one of the places */
+	size_t *wait;   /* lane l's members ready, waiting for a place: */
+	size_t *next;   /* a list through next[], SIZE_MAX-terminated */
+	struct eta_heap future, lanes, events;
+	size_t busy;    /* places held */
+	size_t freed;   /* 1 + the member that last freed a place, 0 */
 	int64_t freed_at;
 };
 
@@ -63,6 +71,10 @@ static void eta_pass_start(struct eta_walk *, struct eta_group *, int,
     int64_t);
 static void eta_pass_begin(struct eta_walk *, struct eta_group *, size_t,
     int, int64_t);
+static void eta_pass_ready(struct eta_walk *, struct eta_group *, size_t,
+    int, int64_t);
+static void eta_group_lanes(struct eta_walk *, struct eta_group *);
+static int eta_size_cmp(const void *, const void *);
 static int64_t eta_member_dur(const struct eta_step *, int);
 static int64_t eta_ext_val(const struct eta_step *, int);
 static size_t eta_member_at(const struct eta_group *, size_t);
@@ -155,7 +167,7 @@ eta_visit(struct eta_walk *w, size_t i)
 
 /*
  * Work out every instance of group g at once: its needs outside the group
- * first, then the instances simulated on `parallel` slots, by estimates,
+ * first, then the instances simulated on `parallel` places, by estimates,
  * by plan and by clock.
  */
 static void
@@ -220,12 +232,53 @@ eta_group_collect(struct eta_walk *w, size_t g, struct eta_group *gr)
 	gr->ready = xcalloc(gr->n, sizeof *gr->ready);
 	gr->val = xcalloc(gr->n, sizeof *gr->val);
 	gr->fixed = xcalloc(gr->n, 1);
+	gr->begun = xcalloc(gr->n, 1);
+	gr->next = xcalloc(gr->n, sizeof *gr->next);
+	eta_group_lanes(w, gr);
+}
+
+static int
+eta_size_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Number the group's lanes 0 .. nlanes - 1 in the order of their `lane`
+ * values (the order of entities) and count their members. */
+static void
+eta_group_lanes(struct eta_walk *w, struct eta_group *gr)
+{
+	size_t *keys = xcalloc(gr->n, sizeof *keys), i, *at;
+
+	for (i = 0; i < gr->n; i++)
+		keys[i] = w->v[gr->idx[i]].lane;
+	qsort(keys, gr->n, sizeof *keys, eta_size_cmp);
+	for (i = 0; i < gr->n; i++)
+		if (gr->nlanes == 0 || keys[gr->nlanes - 1] != keys[i])
+			keys[gr->nlanes++] = keys[i];
+	gr->lane = xcalloc(gr->n, sizeof *gr->lane);
+	gr->size = xcalloc(gr->nlanes, sizeof *gr->size);
+	for (i = 0; i < gr->n; i++) {
+		at = bsearch(&w->v[gr->idx[i]].lane, keys, gr->nlanes,
+		    sizeof *keys, eta_size_cmp);
+		gr->lane[i] = (size_t)(at - keys);
+		gr->size[gr->lane[i]]++;
+	}
+	gr->open = xcalloc(gr->nlanes, sizeof *gr->open);
+	gr->holds = xcalloc(gr->nlanes, 1);
+	gr->wait = xcalloc(gr->nlanes, sizeof *gr->wait);
+	free(keys);
 }
 
 /*
- * One pass of the simulation, as the engine runs instances: whenever a
- * slot is free, the first instance in runbook order whose needs have
- * ended starts; an instance that waits for a person holds no slot.
+ * One pass of the simulation, as the engine runs instances: a lane (an
+ * entity) takes one of the `parallel` places when its first instance may
+ * start and keeps it until all its instances have ended, waiting for a
+ * person included; free places go to the lanes that wait, in the order of
+ * entities; a lane holding a place starts each instance as soon as its
+ * needs have ended.
  */
 static void
 eta_group_pass(struct eta_walk *w, struct eta_group *gr, int pass)
@@ -236,12 +289,9 @@ eta_group_pass(struct eta_walk *w, struct eta_group *gr, int pass)
 	eta_pass_init(w, gr, pass);
 	for (;;) {
 		eta_pass_events(w, gr, t);
-		while (gr->future.n > 0 && gr->future.v[0].key <= t) {
-			i = eta_heap_pop(&gr->future).m;
-			eta_heap_push(w->v[gr->idx[i]].person ? &gr->free
-			                                      : &gr->slotted,
-			    (int64_t)i, i);
-		}
+		while (gr->future.n > 0 && gr->future.v[0].key <= t)
+			eta_pass_ready(w, gr, eta_heap_pop(&gr->future).m, pass,
+			    t);
 		eta_pass_start(w, gr, pass, t);
 		if (gr->events.n == 0 && gr->future.n == 0)
 			break;
@@ -251,7 +301,7 @@ eta_group_pass(struct eta_walk *w, struct eta_group *gr, int pass)
 		t = nt > t ? nt : t;
 	}
 	for (i = 0; i < gr->n; i++) {
-		if (gr->left[i] != 0) /* a cycle in the group: cut it */
+		if (!gr->begun[i]) /* a cycle in the group: cut it */
 			gr->val[i] = gr->ready[i] + eta_member_dur(
 			    &w->v[gr->idx[i]], pass);
 		if (pass == PASS_PATH)
@@ -262,28 +312,33 @@ eta_group_pass(struct eta_walk *w, struct eta_group *gr, int pass)
 			w->v[gr->idx[i]].finish = gr->val[i];
 	}
 	free(gr->future.v);
-	free(gr->slotted.v);
-	free(gr->free.v);
+	free(gr->lanes.v);
 	free(gr->events.v);
-	gr->future = gr->slotted = gr->free = gr->events =
-	    (struct eta_heap){ NULL, 0 };
+	gr->future = gr->lanes = gr->events = (struct eta_heap){ NULL, 0 };
 }
 
 /* Each member's needs outside the group, the needs left inside it; by
- * clock, what is done or under way is placed as it is. */
+ * clock, what is done or under way is placed as it is, and a lane with an
+ * instance done or under way but not all done holds its place. */
 static void
 eta_pass_init(struct eta_walk *w, struct eta_group *gr, int pass)
 {
 	const struct eta_step *s, *d;
-	size_t i, k;
+	size_t i, k, *ndone = xcalloc(gr->nlanes, sizeof *ndone);
 	int64_t x;
 
 	gr->busy = gr->freed = 0;
+	for (k = 0; k < gr->nlanes; k++) {
+		gr->open[k] = gr->size[k];
+		gr->holds[k] = 0;
+		gr->wait[k] = SIZE_MAX;
+	}
 	for (i = 0; i < gr->n; i++) {
 		s = &w->v[gr->idx[i]];
 		gr->left[i] = 0;
 		gr->ready[i] = pass == PASS_CLOCK ? w->now : 0;
-		gr->fixed[i] = pass == PASS_CLOCK && (s->done || s->active);
+		gr->fixed[i] = gr->begun[i] =
+		    pass == PASS_CLOCK && (s->done || s->active);
 		for (k = 0; k < s->ndeps; k++) {
 			if (s->deps[k] >= w->n)
 				continue;
@@ -299,25 +354,38 @@ eta_pass_init(struct eta_walk *w, struct eta_group *gr, int pass)
 		gr->val[i] = s->done ? (s->end >= 0 ? s->end : w->now)
 		    : s->start >= 0 ? s->start + s->estimate
 		                    : w->now + s->estimate;
-		gr->busy += s->active && !s->person;
+		ndone[gr->lane[i]] += s->done;
+		if (!gr->holds[gr->lane[i]]) {
+			gr->holds[gr->lane[i]] = 1;
+			gr->busy++;
+		}
 		eta_heap_push(&gr->events, gr->val[i], i);
 	}
+	for (k = 0; k < gr->nlanes; k++)
+		if (gr->holds[k] && ndone[k] == gr->size[k]) {
+			gr->holds[k] = 0; /* finished: no place */
+			gr->busy--;
+		}
+	free(ndone);
 	for (i = 0; i < gr->n; i++)
 		if (!gr->fixed[i] && gr->left[i] == 0)
 			eta_heap_push(&gr->future, gr->ready[i], i);
 }
 
-/* End what ends by t: free its slot, release what needs it. */
+/* End what ends by t: a lane whose last instance ended frees its place;
+ * release what needs it. */
 static void
 eta_pass_events(struct eta_walk *w, struct eta_group *gr, int64_t t)
 {
 	struct eta_ev ev;
-	size_t k, d;
+	size_t k, d, l;
 
+	(void)w;
 	while (gr->events.n > 0 && gr->events.v[0].key <= t) {
 		ev = eta_heap_pop(&gr->events);
-		if (!w->v[gr->idx[ev.m]].person &&
-		    (!gr->fixed[ev.m] || w->v[gr->idx[ev.m]].active)) {
+		l = gr->lane[ev.m];
+		if (--gr->open[l] == 0 && gr->holds[l]) {
+			gr->holds[l] = 0;
 			gr->busy--;
 			gr->freed = 1 + gr->idx[ev.m];
 			gr->freed_at = ev.key;
@@ -332,22 +400,42 @@ eta_pass_events(struct eta_walk *w, struct eta_group *gr, int64_t t)
 	}
 }
 
-/* Start at t what waits for a person, then what the free slots take, in
- * runbook order. */
+/* Member i may start at t: at once if its lane holds a place, else it
+ * waits with its lane for one. */
+static void
+eta_pass_ready(struct eta_walk *w, struct eta_group *gr, size_t i, int pass,
+    int64_t t)
+{
+	size_t l = gr->lane[i];
+
+	if (gr->holds[l]) {
+		eta_pass_begin(w, gr, i, pass, t);
+		return;
+	}
+	if (gr->wait[l] == SIZE_MAX)
+		eta_heap_push(&gr->lanes, (int64_t)l, l);
+	gr->next[i] = gr->wait[l];
+	gr->wait[l] = i;
+}
+
+/* Give the free places at t to the lanes that wait, in the order of
+ * entities, and start what waited in them. */
 static void
 eta_pass_start(struct eta_walk *w, struct eta_group *gr, int pass, int64_t t)
 {
-	size_t i;
+	size_t l, i;
 
-	while (gr->free.n > 0)
-		eta_pass_begin(w, gr, eta_heap_pop(&gr->free).m, pass, t);
-	while (gr->slotted.n > 0 && gr->busy < (size_t)gr->parallel) {
-		i = eta_heap_pop(&gr->slotted).m;
+	while (gr->lanes.n > 0 && gr->busy < (size_t)gr->parallel) {
+		l = eta_heap_pop(&gr->lanes).m;
+		gr->holds[l] = 1;
 		gr->busy++;
-		if (pass == PASS_PATH && gr->ready[i] < t && gr->freed != 0 &&
-		    gr->freed_at == t)
-			w->v[gr->idx[i]].after = gr->freed;
-		eta_pass_begin(w, gr, i, pass, t);
+		for (i = gr->wait[l]; i != SIZE_MAX; i = gr->next[i]) {
+			if (pass == PASS_PATH && gr->ready[i] < t &&
+			    gr->freed != 0 && gr->freed_at == t)
+				w->v[gr->idx[i]].after = gr->freed;
+			eta_pass_begin(w, gr, i, pass, t);
+		}
+		gr->wait[l] = SIZE_MAX;
 	}
 }
 
@@ -357,6 +445,7 @@ eta_pass_begin(struct eta_walk *w, struct eta_group *gr, size_t i, int pass,
     int64_t t)
 {
 	gr->val[i] = t + eta_member_dur(&w->v[gr->idx[i]], pass);
+	gr->begun[i] = 1;
 	eta_heap_push(&gr->events, gr->val[i], i);
 }
 
@@ -404,6 +493,13 @@ eta_group_free(struct eta_group *gr)
 	free(gr->left);
 	free(gr->val);
 	free(gr->fixed);
+	free(gr->begun);
+	free(gr->next);
+	free(gr->lane);
+	free(gr->size);
+	free(gr->open);
+	free(gr->holds);
+	free(gr->wait);
 }
 
 static int
@@ -453,7 +549,8 @@ eta_heap_pop(struct eta_heap *h)
 }
 
 /* Mark the chain that ends at step i, following the longest need (or the
- * instance that freed the slot it waited for). */
+ * instance that finished the lane that freed the place its lane waited
+ * for). */
 static void
 eta_mark(struct eta_step *v, size_t i)
 {

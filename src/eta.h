@@ -19,18 +19,22 @@
  * duration.
  *
  * Lanes (SPEC section 8): the instances of a for_each phase are one
- * group, scheduled as the engine runs them: at most `parallel` of them run
- * at once, and whenever a slot is free the first instance in runbook order
- * (step by step, entities in order) whose needs have ended starts; an
- * instance that waits for a person (manual, checkpoint) holds no slot.
- * By clock, instances done or under way keep their times and slots, and
- * the rest are scheduled from now; by estimates and by plan, the whole
- * group is scheduled from its needs. An instance that waited for a slot
- * continues the critical path of the one that freed it (after). An
- * instance with no rehearsal time of its own is estimated by the step's
- * median over entities in the latest rehearsal (median), before its
- * planned duration. Steps outside groups (group 0) are as above: as many
- * at once as their needs allow.
+ * group, scheduled as the engine runs them: `parallel` places, each held
+ * by one lane (an entity: the instances with the same `lane`) from the
+ * moment its first instance may start until all its instances have ended,
+ * waiting for a person included; a free place goes to the first lane in
+ * the order of entities that has an instance whose needs have ended, and
+ * a lane holding a place starts each instance as soon as its needs have
+ * ended. The run-wide bound (settings.parallel) is not simulated. By
+ * clock, instances done or under way keep their times, a lane with one
+ * done or under way and not all done holds its place, and the rest is
+ * scheduled from now; by estimates and by plan, the whole group is
+ * scheduled from its needs. An instance whose lane waited for a place
+ * continues the critical path of the instance that finished the lane that
+ * freed it (after). An instance with no rehearsal time of its own is
+ * estimated by the step's median over entities in the latest rehearsal
+ * (median), before its planned duration. Steps outside groups (group 0)
+ * are as above: as many at once as their needs allow.
  *
  * Pure computation, no I/O: the caller fills the inputs (report.c does it
  * from the state file), eta_compute fills the outputs.
@@ -62,8 +66,9 @@ struct eta_step {
 	int done;          /* succeeded or skipped: actual is final */
 	int active;        /* running or awaiting now */
 	size_t group;      /* 0, or 1 + the for_each phase it is an instance of */
-	int parallel;      /* instances of its group at once (< 1: 1) */
-	int person;        /* it waits for a person: holds no slot */
+	int parallel;      /* lanes of its group at once (< 1: 1) */
+	size_t lane;       /* its lane in the group: the same for the
+	                    * instances of an entity, ordered as entities */
 
 	/* outputs */
 	int64_t estimate;      /* ms, by the rule */
@@ -74,8 +79,8 @@ struct eta_step {
 	int64_t finish;        /* forecast epoch ms of its end */
 	int critical;          /* on the critical path */
 	int late;              /* done or under way longer than planned */
-	size_t after;          /* 1 + the instance that freed the slot it
-	                        * waited for, else 0 */
+	size_t after;          /* 1 + the instance that freed the place its
+	                        * lane waited for, else 0 */
 };
 
 struct eta {

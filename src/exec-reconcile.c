@@ -224,8 +224,8 @@ rec_side_init(struct exec *e, enum rec_side which, const struct rb_query *q,
 		return -1;
 	}
 	c->target = q->target->name;
-	if ((c->conninfo = pg_conninfo_expand(e->req.rb, q->target->conninfo,
-	    &why)) == NULL || (c->query = expand_text_entity(e->req.rb,
+	if ((c->conninfo = pg_conninfo_expand_entity(e->req.rb, e->req.entity,
+	    q->target->conninfo, &why)) == NULL || (c->query = expand_text_entity(e->req.rb,
 	    e->req.entity, q->query, &why)) == NULL ||
 	    pg_live_refuses(e->env, q->target->tls_insecure, c->target,
 	    c->conninfo, &why) != 0) {

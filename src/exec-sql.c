@@ -212,8 +212,11 @@ sql_conn_get(struct loop *loop, const char *name, const char *conninfo,
 	struct sql_user **pp;
 	size_t i;
 
+	/* One per target and conninfo: a target with ${entity.*} resolves
+	 * to one database per entity, each kept for its instances. */
 	for (c = sql_conns; c != NULL; c = c->next) {
-		if (strcmp(c->name, name) == 0)
+		if (strcmp(c->name, name) == 0 && (c->conninfo == NULL ||
+		    strcmp(c->conninfo, conninfo) == 0))
 			break;
 	}
 	if (c != NULL && c->loop != loop)
@@ -469,8 +472,8 @@ exec_sql_recover(const struct exec_orphan *o, int64_t wait_ms, char **why)
 	if (o->target == NULL || o->target->type != TARGET_POSTGRES ||
 	    o->target->conninfo == NULL || o->token == NULL || *o->token == '\0')
 		err = xstrdup("no postgres target or no attempt token");
-	else if ((conninfo = pg_conninfo_expand(o->rb, o->target->conninfo,
-	    &err)) == NULL)
+	else if ((conninfo = pg_conninfo_expand_entity(o->rb, o->entity,
+	    o->target->conninfo, &err)) == NULL)
 		;
 	else if (pg_conninfo_password(conninfo, &password, NULL) != 0)
 		err = xstrdup("invalid conninfo");
@@ -536,8 +539,8 @@ sql_start(const struct exec_req *req, char **err)
 		xasprintf(err, "step %s has no postgres target", req->step);
 		return NULL;
 	}
-	if ((conninfo = pg_conninfo_expand(req->rb, req->target->conninfo,
-	        err)) == NULL)
+	if ((conninfo = pg_conninfo_expand_entity(req->rb, req->entity,
+	        req->target->conninfo, err)) == NULL)
 		return NULL;
 	if ((secrets = sql_conninfo_secrets(req, conninfo, err)) == NULL) {
 		free(conninfo);

@@ -39,10 +39,10 @@ struct pg_refs {
 
 static void pg_ci_feed(struct pg_ci *, const char *, size_t);
 static void pg_ci_ref(const char *, size_t, size_t, void *);
-static int pg_ci_literal(const struct runbook *, const char *, size_t,
-    struct pg_ci *, struct buf *, char **);
-static int pg_ci_value(const struct runbook *, const char *, size_t,
-    struct pg_ci *, struct buf *, char **);
+static int pg_ci_literal(const struct runbook *, const struct rb_entity *,
+    const char *, size_t, struct pg_ci *, struct buf *, char **);
+static int pg_ci_value(const struct runbook *, const struct rb_entity *,
+    const char *, size_t, struct pg_ci *, struct buf *, char **);
 static int pg_host_local(const char *, size_t);
 static const char *pg_nth(const char *, size_t, size_t *);
 static char *pg_opt(PQconninfoOption *, const char *);
@@ -355,10 +355,10 @@ pg_ci_ref(const char *name, size_t namelen, size_t offset, void *arg)
 
 /* Text without references ($$ aside): expanded, read, kept as it is. */
 static int
-pg_ci_literal(const struct runbook *rb, const char *s, size_t n,
-    struct pg_ci *ci, struct buf *b, char **err)
+pg_ci_literal(const struct runbook *rb, const struct rb_entity *en,
+    const char *s, size_t n, struct pg_ci *ci, struct buf *b, char **err)
 {
-	char *part = xstrndup(s, n), *v = expand_text(rb, part, err);
+	char *part = xstrndup(s, n), *v = expand_text_entity(rb, en, part, err);
 
 	free(part);
 	if (v == NULL)
@@ -375,15 +375,15 @@ pg_ci_literal(const struct runbook *rb, const char *s, size_t n,
  * conninfo in a variable) as it is.
  */
 static int
-pg_ci_value(const struct runbook *rb, const char *ref, size_t n,
-    struct pg_ci *ci, struct buf *b, char **err)
+pg_ci_value(const struct runbook *rb, const struct rb_entity *en,
+    const char *ref, size_t n, struct pg_ci *ci, struct buf *b, char **err)
 {
 	char *part, *v, *p;
 
 	if (ci->state == PG_CI_KEY)
-		return pg_ci_literal(rb, ref, n, ci, b, err);
+		return pg_ci_literal(rb, en, ref, n, ci, b, err);
 	part = xstrndup(ref, n);
-	v = expand_text(rb, part, err);
+	v = expand_text_entity(rb, en, part, err);
 	free(part);
 	if (v == NULL)
 		return -1;
@@ -401,6 +401,13 @@ pg_ci_value(const struct runbook *rb, const char *ref, size_t n,
 char *
 pg_conninfo_expand(const struct runbook *rb, const char *tmpl, char **err)
 {
+	return pg_conninfo_expand_entity(rb, NULL, tmpl, err);
+}
+
+char *
+pg_conninfo_expand_entity(const struct runbook *rb, const struct rb_entity *en,
+    const char *tmpl, char **err)
+{
 	struct pg_refs r = { NULL, NULL, 0 };
 	struct pg_ci ci = { PG_CI_KEY, 0 };
 	struct buf b = { 0 };
@@ -410,18 +417,19 @@ pg_conninfo_expand(const struct runbook *rb, const char *tmpl, char **err)
 	tmpl += strspn(tmpl, " \t\n\r\f\v");
 	if (strncmp(tmpl, "postgresql://", 13) == 0 ||
 	    strncmp(tmpl, "postgres://", 11) == 0)
-		return expand_text(rb, tmpl, err);
+		return expand_text_entity(rb, en, tmpl, err);
 	expand_scan(tmpl, pg_ci_ref, &r);
 	for (i = 0; i < r.n && rc == 0; i++) {
-		rc = pg_ci_literal(rb, tmpl + at, r.at[i] - at, &ci, &b, err);
+		rc = pg_ci_literal(rb, en, tmpl + at, r.at[i] - at, &ci, &b,
+		    err);
 		if (rc == 0)
-			rc = pg_ci_value(rb, tmpl + r.at[i], r.len[i], &ci, &b,
-			    err);
+			rc = pg_ci_value(rb, en, tmpl + r.at[i], r.len[i], &ci,
+			    &b, err);
 		at = r.at[i] + r.len[i];
 	}
 	if (rc == 0)
-		rc = pg_ci_literal(rb, tmpl + at, strlen(tmpl + at), &ci, &b,
-		    err);
+		rc = pg_ci_literal(rb, en, tmpl + at, strlen(tmpl + at), &ci,
+		    &b, err);
 	free(r.at);
 	free(r.len);
 	if (rc != 0) {

@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 struct runbook;
+struct rb_entity;
 
 #define PG_CANCEL_HELPER_S 10 /* the cancel helper's own time limit */
 
@@ -34,6 +35,10 @@ int pg_conninfo_password(const char *conninfo, char **password, char **why);
  */
 char *pg_conninfo_expand(const struct runbook *, const char *tmpl,
     char **err);
+/* The same for a target used by an instance of a for_each phase: its
+ * ${entity.*} are entity's (NULL: none, as pg_conninfo_expand). */
+char *pg_conninfo_expand_entity(const struct runbook *,
+    const struct rb_entity *, const char *tmpl, char **err);
 
 /*
  * "invalid conninfo for target NAME: REASON" for libpq's parse error perr,

@@ -642,8 +642,7 @@ report_estimate(struct report_run *r)
 		} else if (s->entity != NULL) {
 			e->group = 1 + s->def->phase;
 			e->parallel = r->rb->phases[s->def->phase].parallel;
-			e->person = s->def->type == STEP_MANUAL ||
-			    s->def->type == STEP_CHECKPOINT;
+			e->lane = s->entity->index;
 		}
 	}
 	eta_compute(r->est, r->nsteps, r->start_ms, r->now_ms, &r->eta);

@@ -35,6 +35,18 @@ struct st_cache {
 	size_t n;
 };
 
+/* Where column name is in statement s's results (as s was prepared
+ * reprep times: a schema change re-prepares it). A cache of col_index's
+ * answers, emptied whenever statements are finalized. */
+struct st_col {
+	sqlite3_stmt *s;
+	int reprep;
+	int index;
+	char name[40];
+};
+#define COL_CACHE_SIZE 512 /* a power of two, at most 512 */
+static struct st_col col_cache[COL_CACHE_SIZE];
+
 struct store {
 	sqlite3 *db;
 	struct st_cache cache;
@@ -116,6 +128,7 @@ static sqlite3_stmt *st_prepare(struct state *, const char *, const char *,
 static int st_run(struct state *, const char *, const char *, ...);
 static sqlite3_stmt *st_query(struct state *, const char *, const char *, ...);
 static int col_index(sqlite3_stmt *, const char *);
+static size_t col_slot(sqlite3_stmt *, const char *);
 static char *col_text(sqlite3_stmt *, const char *);
 static int64_t col_int(sqlite3_stmt *, const char *, int64_t);
 static void run_info_fill(sqlite3_stmt *, struct run_info *);
@@ -327,6 +340,7 @@ cache_free(struct st_cache *c)
 		sqlite3_finalize(c->slot[i]);
 	free(c->slot);
 	memset(c, 0, sizeof *c);
+	memset(col_cache, 0, sizeof col_cache); /* their addresses are free */
 }
 
 /*
@@ -404,17 +418,44 @@ st_query(struct state *st, const char *sql, const char *fmt, ...)
 /*
  * The result column called name. Rows are read by name, never by position,
  * so that a query and the code reading it cannot drift apart; asking for a
- * column the query lacks is a bug, and fatal.
+ * column the query lacks is a bug, and fatal. Where a name is in a
+ * statement's results is cached (col_cache): looking it up among the
+ * columns for every value of every row cost a third of `status` on a big
+ * run.
  */
 static int
 col_index(sqlite3_stmt *s, const char *name)
 {
-	int i, n = sqlite3_column_count(s);
+	struct st_col *c = &col_cache[col_slot(s, name)];
+	int i, n, reprep = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_REPREPARE,
+	    0);
 
+	if (c->s == s && c->reprep == reprep && strcmp(c->name, name) == 0)
+		return c->index;
+	n = sqlite3_column_count(s);
 	for (i = 0; i < n; i++)
 		if (strcmp(sqlite3_column_name(s, i), name) == 0)
-			return i;
-	fatalx(1, "state: no column %s in %s", name, sqlite3_sql(s));
+			break;
+	if (i == n)
+		fatalx(1, "state: no column %s in %s", name, sqlite3_sql(s));
+	if (strlen(name) < sizeof c->name) {
+		c->s = s;
+		c->reprep = reprep;
+		c->index = i;
+		strcpy(c->name, name);
+	}
+	return i;
+}
+
+/* The slot of (s, name) in col_cache: by their addresses (names are the
+ * program's literals; a slot's own copy of the name decides). */
+static size_t
+col_slot(sqlite3_stmt *s, const char *name)
+{
+	uint64_t h = (uint64_t)(uintptr_t)s * 11400714819323198485u ^
+	    (uint64_t)(uintptr_t)name * 14029467366897019727u;
+
+	return (size_t)(h >> 55) & (COL_CACHE_SIZE - 1);
 }
 
 /* A copy of the text of column name, or NULL. */

@@ -90,13 +90,16 @@ new_run=
 while [ $during_child -lt "$KILLS" ] && [ $kills -lt $((4 * KILLS)) ]; do
 	(Cbg run "$rb" $new_run >"$T/run.out" 2>&1) &
 	pid=$!
+	fresh=$new_run
 	new_run=
 	# Once, while the driver runs: exclude e7 from another terminal;
-	# what may still run of it is what runs or succeeded by then.
-	if [ -z "$excluded" ] && [ $kills = $((KILLS < 6 ? 1 : 5)) ]; then
+	# what may still run of it is what runs or succeeded by then. (Not
+	# while a new run may not be there yet: the last one is complete.)
+	if [ -z "$excluded" ] && [ -z "$fresh" ] &&
+	    [ $kills -ge $((KILLS < 6 ? 1 : 5)) ]; then
 		sleep 0.3
-		C exclude "$rb" e7 --reason "closed" >/dev/null 2>&1 ||
-			fail "exclude e7 beside a driver"
+		C exclude "$rb" e7 --reason "closed" >/dev/null 2>"$T/excl.err" ||
+			fail "exclude e7 beside a driver: $(cat "$T/excl.err")"
 		excluded=$(js | jq -r '.run')
 		js | jq -r '.steps[] | select(.entity == "e7" and (.state ==
 		    "running" or .state == "succeeded")) | .id' | sort >"$T/e7-allowed"
@@ -172,6 +175,7 @@ rb2=$T/r2.yaml
 cat >"$rb2" <<'YAML'
 cutover: 1
 name: lanes-kill9-rb
+settings: {parallel: 2}
 entities: [{id: e1}, {id: e2}]
 phases:
   - id: p

@@ -95,4 +95,39 @@ expect_rc 0 C state copy "$DB" "$T/archive.db" --runbook stores
 expect_rc 0 "$CUTOVER" --state "$T/archive.db" status "$rb" --json
 check "the copy keeps the exclusions and their reasons" jq -e \
     '[.entities[] | select(.state == "excluded") | .id] == ["lille","metz","nice"] and (.entities[] | select(.id == "nice") | .excluded_reason == "flooded")' "$T/out"
+# A postgres target with ${entity.*} in its conninfo: each store's
+# instances run in its own database, one connection per database resolved
+# (the two steps of a store share one backend).
+pg_createdb store_a
+pg_createdb store_b
+shop=$T/shop.yaml
+cat >"$shop" <<'YAML'
+cutover: 1
+name: shop
+settings: {parallel: 2}
+targets:
+  shop: {type: postgres, conninfo: "host=127.0.0.1 port=${env:PGPORT} user=cutover dbname=${entity.db}"}
+entities:
+  - {id: a, vars: {db: store_a}}
+  - {id: b, vars: {db: store_b}}
+phases:
+  - id: stores
+    for_each: entity
+    parallel: 2
+    steps:
+      - {id: s1, type: sql, target: shop, run: "CREATE TABLE seen (step text, store text, pid int, db text); INSERT INTO seen VALUES ('s1', '${entity.id}', pg_backend_pid(), current_database())"}
+      - {id: s2, type: sql, target: shop, run: "INSERT INTO seen VALUES ('s2', '${entity.id}', pg_backend_pid(), current_database())"}
+YAML
+S() { "$CUTOVER" --state "$T/shop.db" "$@"; }
+expect_rc 0 S lint "$shop"
+expect_rc 0 S run "$shop"
+for x in a b; do
+	check "store $x's steps ran in store_$x" test \
+	    "$(PGDATABASE=store_$x pg_psql "SELECT string_agg(step || ':' || store || ':' || db, ',' ORDER BY step) FROM seen")" = "s1:$x:store_$x,s2:$x:store_$x"
+	check "store $x's steps shared one connection" test \
+	    "$(PGDATABASE=store_$x pg_psql "SELECT count(DISTINCT pid) FROM seen")" = 1
+done
+check "two connections, not one reused across databases" test \
+    "$(PGDATABASE=store_a pg_psql "SELECT pid FROM seen LIMIT 1")" != \
+    "$(PGDATABASE=store_b pg_psql "SELECT pid FROM seen LIMIT 1")"
 finish

@@ -32,7 +32,7 @@ phases:
       - {id: begin, type: local, run: echo begin >> $LEDGER}
   - id: stores
     for_each: entity
-    parallel: 2
+    parallel: 3
     steps:
       - {id: ready, type: local, on_failure: exclude-entity,
          run: "echo ready ${entity.id} >> $LEDGER; exit ${entity.ready}", rollback: "true"}
@@ -56,9 +56,21 @@ J() { C status "$rb" --json >"$T/json" && jq -e "$1" "$T/json" >/dev/null; }
 count() { grep -c "^$1\$" "$LEDGER"; }
 
 expect_rc 0 C lint "$rb"
+# lint --list-steps (shell completion): a for_each step as its instances.
+expect_rc 0 C lint --list-steps "$rb"
+{
+	echo begin
+	for st in ready work go; do
+		for en in s1 s2 s3 s4 s5; do echo "$st@$en"; done
+	done
+	echo done
+} >"$T/want"
+check "lint --list-steps lists STEP@ENTITY" cmp -s "$T/out" "$T/want"
 
-# --- run 1, every entity: s2 is not ready (excluded), s4's work fails (its
-# lane halts), the others reach their checkpoints; the run exits 1.
+# --- run 1, every entity, 3 at once: s2 is not ready (excluded, its place
+# goes to s4), s4's work fails (its lane halts, its place goes to s5), the
+# others reach their checkpoints and wait there, keeping their places; the
+# run exits 1.
 expect_rc 1 C run "$rb"
 contains "$T/err" "step work@s4 failed"
 check "each ready ran once" test "$(grep -c '^ready ' "$LEDGER")" = 5
@@ -66,8 +78,8 @@ check "s2 did no work" test "$(grep -c '^work s2' "$LEDGER")" = 0
 check "work ran with the entity's vars and environment" \
     test "$(count 'work s3 work@s3 Metz')" = 1
 check "s4's work ran and failed once" test "$(count 'work s4 work@s4 Nancy')" = 1
-check "lanes ran at once" test "$(sort -n "$CONC" | tail -1)" = 2
-check "no more than the phase's parallel" test "$(sort -n "$CONC" | tail -1)" -le 2
+check "lanes ran at once" test "$(sort -n "$CONC" | tail -1)" -ge 2
+check "no more than the phase's parallel" test "$(sort -n "$CONC" | tail -1)" -le 3
 check "nothing after the phase ran" test "$(count done)" = 0
 expect_rc 0 C status "$rb" --json
 cp "$T/out" "$T/json"
@@ -205,16 +217,49 @@ expect_rc 0 E decide "$ev" cp go --reason "looks fine" --operator alice
 expect_rc 0 E status "$ev" --json
 check "status shows the evidence" jq -e \
     '.steps[] | select(.id == "cp") | .evidence == ["probe awaiting"]' "$T/out"
+expect_rc 0 E status "$ev"
+contains "$T/out" "cp waits for 1 more go"
+# Confirming the evidence step changes the evidence: the waiting
+# checkpoint sets alice's go aside at once, before anyone decides again.
 expect_rc 0 E confirm "$ev" probe --operator carol
-expect_rc 0 E decide "$ev" cp go --reason "fine too" --operator bob
-contains "$T/out" "checkpoint is awaiting"
 expect_rc 0 E audit "$ev"
 contains "$T/out" "decisions voided: evidence changed (1 go decision set aside"
+expect_rc 0 E status "$ev"
+contains "$T/out" "cp waits for 2 more go"
+expect_rc 0 E decide "$ev" cp go --reason "fine too" --operator bob
+contains "$T/out" "checkpoint is awaiting"
 expect_rc 0 E decide "$ev" cp go --reason "still fine" --operator alice
 contains "$T/out" "checkpoint is succeeded"
 n=$(sqlite3 "$T/ev.db" "SELECT count(*) FROM decisions WHERE step='cp' AND active=1 AND length(evidence)=64")
 check "two decisions count, each with its evidence's hash" test "$n" = 2
 expect_rc 0 E audit "$ev" --verify
+# The same when a step run by the engine changes the evidence: a retry
+# that succeeds where the step had failed voids the go taken on the
+# failure as the engine records it.
+ev2=$T/ev2.yaml
+cat >"$ev2" <<'YAML'
+cutover: 1
+name: ev2
+phases:
+  - id: p
+    steps:
+      - {id: a, type: local, run: "test -f $FLAG"}
+      - {id: cp, type: checkpoint, approvals: 2, needs: [], evidence: [a]}
+YAML
+export FLAG=$T/flag
+V() { "$CUTOVER" --state "$T/ev2.db" "$@"; }
+expect_rc 1 V run "$ev2"
+expect_rc 0 V decide "$ev2" cp go --reason "a failure we can live with" --operator alice
+expect_rc 0 V status "$ev2"
+contains "$T/out" "cp waits for 1 more go"
+touch "$FLAG"
+expect_rc 0 V retry "$ev2" a
+expect_rc 0 V status "$ev2"
+contains "$T/out" "cp waits for 2 more go"
+expect_rc 0 V audit "$ev2"
+contains "$T/out" "decisions voided: evidence changed (1 go decision set aside"
+n=$(sqlite3 "$T/ev2.db" "SELECT count(*) FROM decisions WHERE step='cp' AND active=1")
+check "no go counts after the evidence changed" test "$n" = 0
 # --- rollback --entity by the rules of a rollback: an irreversible
 # instance refuses (exit 4) unless --force --reason; a no-go's automatic
 # rollback leaves it as it is and says so.
@@ -222,6 +267,7 @@ irr=$T/irr.yaml
 cat >"$irr" <<'YAML'
 cutover: 1
 name: irr
+settings: {parallel: 2}
 entities: [{id: e1}, {id: e2}]
 phases:
   - id: p
@@ -249,4 +295,61 @@ contains "$T/out" "irreversible step left as it is: no-go at cp@e2"
 I status "$irr" --json >"$T/json"
 check "b@e2 stays succeeded" jq -e '.steps[] | select(.id == "b@e2") | .state == "succeeded"' "$T/json"
 check "a@e1 runs forward again later" jq -e '.steps[] | select(.id == "a@e1") | .state == "succeeded"' "$T/json"
+# --- places: `parallel: 2` is two entities at once. An entity keeps its
+# place until its lane in the phase is finished, so e3's first step starts
+# only once e1's or e2's whole lane has ended, and e4's once both have.
+pl=$T/places.yaml
+export STAMPS=$T/stamps
+: >"$STAMPS"
+cat >"$pl" <<'YAML'
+cutover: 1
+name: places
+settings: {parallel: 4}
+entities: [{id: e1}, {id: e2}, {id: e3}, {id: e4}]
+phases:
+  - id: p
+    for_each: entity
+    parallel: 2
+    steps:
+      - {id: a, type: local, run: "echo start-a ${entity.id} $(date +%s%N) >> $STAMPS; sleep 0.3; echo end-a ${entity.id} $(date +%s%N) >> $STAMPS"}
+      - {id: b, type: local, run: "echo start-b ${entity.id} $(date +%s%N) >> $STAMPS; sleep 0.3; echo end-b ${entity.id} $(date +%s%N) >> $STAMPS"}
+YAML
+P() { "$CUTOVER" --state "$T/places.db" "$@"; }
+at() { awk -v w="$1" -v e="$2" '$1 == w && $2 == e { print $3 }' "$STAMPS"; }
+expect_rc 0 P run "$pl"
+e1=$(at end-b e1) e2=$(at end-b e2) s3=$(at start-a e3) s4=$(at start-a e4)
+first=$e1 second=$e2
+[ "$e2" -lt "$e1" ] && first=$e2 second=$e1
+check "e3 starts after a lane finished" test "$s3" -ge "$first"
+check "e4 starts after both first lanes finished" test "$s4" -ge "$second"
+check "e1 and e2 ran at once" test "$(at start-a e2)" -lt "$(at end-a e1)"
+check "a lane's second step follows its first at once" \
+    test $(( $(at start-b e1) - $(at end-a e1) )) -lt 2000000000
+
+# A lane waiting for a person keeps its place, across processes too (the
+# places come from the stored states): with one place, e1 waits at its
+# manual step and e2 does not start until e1's lane is finished.
+pm=$T/places-manual.yaml
+cat >"$pm" <<'YAML'
+cutover: 1
+name: placesm
+entities: [{id: e1}, {id: e2}]
+phases:
+  - id: p
+    for_each: entity
+    parallel: 1
+    steps:
+      - {id: a, type: local, run: "echo a ${entity.id} >> $STAMPS"}
+      - {id: m, type: manual, instructions: count the till}
+YAML
+M() { "$CUTOVER" --state "$T/placesm.db" "$@"; }
+: >"$STAMPS"
+expect_rc 5 M run "$pm"
+expect_rc 5 M run "$pm"
+check "e2 waits while e1 waits for a person" test "$(grep -c '^a e2' "$STAMPS")" = 0
+expect_rc 0 M status "$pm" --json
+check "a@e2 pending" jq -e '.steps[] | select(.id == "a@e2") | .state == "pending"' "$T/out"
+expect_rc 0 M confirm "$pm" m@e1
+expect_rc 5 M run "$pm"
+check "e2 took the place e1 left" test "$(grep -c '^a e2' "$STAMPS")" = 1
 finish

@@ -220,8 +220,8 @@ contains "$T/ev.md" "- **GO** by alice at "
 contains "$T/ev.md" "- decisions voided at "
 contains "$T/ev.md" "evidence changed (1 go decision set aside"
 contains "$T/ev.md" "- probe succeeded"
-check "json: alice's go, set aside, then bob's" jq -e \
-    '[.run.checkpoints[] | select(.step == "cp") | .decisions[] | [.decision, .by]] == [["go", "alice"], ["voided", "bob"], ["go", "bob"]]' "$T/ev.json"
+check "json: alice's go, set aside as carol confirmed probe, then bob's" jq -e \
+    '[.run.checkpoints[] | select(.step == "cp") | .decisions[] | [.decision, .by]] == [["go", "alice"], ["voided", "carol"], ["go", "bob"]]' "$T/ev.json"
 check "json: cp rests on probe, a plain step" jq -e \
     '[.run.checkpoints[] | select(.step == "cp") | .evidence[].line] == ["probe succeeded"]' "$T/ev.json"
 

@@ -424,6 +424,76 @@ test_lanes_exclude(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static const char *places_text =
+    "cutover: 1\n"
+    "name: places\n"
+    "entities: [{id: e1}, {id: e2}, {id: e3}]\n"
+    "phases:\n"
+    "  - id: p\n"
+    "    for_each: entity\n"
+    "    parallel: 1\n"
+    "    steps:\n"
+    "      - {id: x, type: local, run: 'true'}\n"
+    "      - {id: m, type: manual}\n";
+
+/* Open places_text's run in state file path (a new engine each time). */
+static struct engine *
+places_open(struct runbook *rb, struct state *st)
+{
+	struct engine_opts o = { 0 };
+	struct engine *e = NULL;
+
+	o.drive = ENGINE_DRIVE;
+	o.create = 1;
+	o.quiet = 1;
+	assert_int_equal(engine_open(rb, st, &o, &e), 0);
+	return e;
+}
+
+/* One place: an entity waiting for a person keeps it, also for the next
+ * driver (places come from the stored states); the next entity in order
+ * takes it once the lane is finished. */
+static void
+test_lanes_places(void **state)
+{
+	struct diags d = { 0 };
+	struct runbook *rb = NULL;
+	struct state *st = NULL;
+	struct engine *e;
+	char dir[64], path[96], cmd[128], *err = NULL;
+
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/cutover-lanes.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.db", dir);
+	assert_int_equal(runbook_load_buffer("places.yaml", places_text,
+	    strlen(places_text), &rb, &d), 0);
+	assert_int_equal(state_open(path, STATE_CREATE, &st, &err), STATE_OK);
+	e = places_open(rb, st);
+	assert_int_equal(engine_run(e), EXIT_WAITING);
+	assert_int_equal(engine_find(e, "m@e1")->state, ST_AWAITING);
+	assert_int_equal(engine_find(e, "x@e2")->state, ST_PENDING);
+	assert_int_equal(engine_find(e, "x@e3")->state, ST_PENDING);
+	engine_close(e);
+	e = places_open(rb, st); /* a new driver: e1 still holds the place */
+	assert_int_equal(engine_run(e), EXIT_WAITING);
+	assert_int_equal(engine_find(e, "x@e2")->state, ST_PENDING);
+	assert_int_equal(engine_confirm(e, engine_find(e, "m@e1"), "ok"), 0);
+	assert_int_equal(engine_run(e), EXIT_WAITING);
+	assert_int_equal(engine_find(e, "m@e2")->state, ST_AWAITING);
+	assert_int_equal(engine_find(e, "x@e3")->state, ST_PENDING);
+	/* An excluded entity gives its place up. */
+	assert_int_equal(engine_exclude(e, runbook_entity_find(rb, "e2"),
+	    "closed"), 0);
+	assert_int_equal(engine_run(e), EXIT_WAITING);
+	assert_int_equal(engine_find(e, "m@e3")->state, ST_AWAITING);
+	engine_close(e);
+	state_close(st);
+	runbook_free(rb);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -441,6 +511,7 @@ main(void)
 		cmocka_unit_test(test_loop_defer_cancel),
 		cmocka_unit_test(test_lanes_table),
 		cmocka_unit_test(test_lanes_exclude),
+		cmocka_unit_test(test_lanes_places),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,9 +20,9 @@ static void lanes_init(struct eta_step *, int parallel);
 
 /* Lanes: 0 "start" (5 min), then a for_each phase of steps a and b (b
  * needs a) for 10 entities: a@k at 1 + k, b@k at 11 + k, a@k planned k
- * min, b@k 1 min; then 21 "end" (1 min) needs every b. Instances start
- * as the engine starts them: the first in runbook order (every a before
- * any b) when a slot is free and its needs have ended. */
+ * min, b@k 1 min; then 21 "end" (1 min) needs every b. Lanes take
+ * places as the engine gives them: entity k keeps its place from a@k's
+ * start to b@k's end, and a free place goes to the next entity. */
 #define NLANES 10
 #define NV (2 + 2 * NLANES)
 static size_t lane_d0[] = { 0 };
@@ -242,6 +242,7 @@ lanes_init(struct eta_step *v, int parallel)
 		v[11 + k].deps = lane_da[k];
 		v[11 + k].ndeps = 1;
 		v[1 + k].group = v[11 + k].group = 1;
+		v[1 + k].lane = v[11 + k].lane = 100 + k;
 		v[1 + k].parallel = v[11 + k].parallel = parallel;
 		lane_db[k] = 11 + k;
 	}
@@ -250,13 +251,15 @@ lanes_init(struct eta_step *v, int parallel)
 	v[21].ndeps = NLANES;
 }
 
-/* 10 entities on 3 slots from T+5: the a's take the slots as they free
- * (a@3 at 5, a@6 at 8, a@9 at 14, ending at 23), the b's follow from 17
- * and b@9 ends at 24; with end, 25 min, through a@3, a@6, a@9 and b@9. */
+/* 10 entities on 3 places from T+5: lanes 0, 1, 2 start at 5 and end at
+ * 6, 7, 8 (a lane takes k + 1 min); lane 3 takes lane 0's place at 6 (ends
+ * 10), 4 at 7 (12), 5 at 8 (14), 6 at 10 (17), 7 at 12 (20), 8 at 14 (23),
+ * 9 at 17 (27); with end, 28 min, through lanes 0, 3, 6 and 9, each
+ * waiting for the place the one before freed. */
 static void
 test_lanes_parallel(void **unused)
 {
-	static const int crit[] = { 0, 4, 7, 10, 20, 21 };
+	static const int crit[] = { 0, 1, 11, 4, 14, 7, 17, 10, 20, 21 };
 	struct eta_step v[NV];
 	unsigned char mask[NV] = { 0 };
 	struct eta e;
@@ -264,14 +267,18 @@ test_lanes_parallel(void **unused)
 
 	lanes_init(v, 3);
 	eta_compute(v, NV, T0, T0, &e);
-	assert_int_equal(e.path_ms, 25 * MIN);
-	assert_int_equal(e.plan_ms, 25 * MIN);
-	assert_int_equal(e.finish, T0 + 25 * MIN);
-	assert_int_equal(v[20].finish, T0 + 24 * MIN); /* b@9 */
-	assert_int_equal(v[17].finish, T0 + 22 * MIN); /* b@6 */
-	assert_int_equal(v[10].finish, T0 + 23 * MIN); /* a@9 */
-	assert_int_equal(v[14].path, 21 * MIN);        /* b@3 */
-	assert_int_equal(v[10].after, 1 + 7);          /* a@9 after a@6 */
+	assert_int_equal(e.path_ms, 28 * MIN);
+	assert_int_equal(e.plan_ms, 28 * MIN);
+	assert_int_equal(e.finish, T0 + 28 * MIN);
+	assert_int_equal(v[20].finish, T0 + 27 * MIN); /* b@9 */
+	assert_int_equal(v[10].finish, T0 + 26 * MIN); /* a@9 from 17 */
+	assert_int_equal(v[17].finish, T0 + 17 * MIN); /* b@6 */
+	assert_int_equal(v[4].finish, T0 + 9 * MIN);   /* a@3 from 6 */
+	assert_int_equal(v[12].finish, T0 + 7 * MIN);  /* b@1 right after a@1 */
+	assert_int_equal(v[14].path, 10 * MIN);        /* b@3 */
+	assert_int_equal(v[10].after, 1 + 17);         /* lane 9 after b@6 */
+	assert_int_equal(v[4].after, 1 + 11);          /* lane 3 after b@0 */
+	assert_int_equal(v[11].after, 0);              /* b@0: its own lane */
 	for (k = 0; k < sizeof crit / sizeof crit[0]; k++)
 		assert_true(v[crit[k]].critical);
 	for (k = 0; k < NV; k++)
@@ -279,21 +286,23 @@ test_lanes_parallel(void **unused)
 	assert_int_equal(ncrit, sizeof crit / sizeof crit[0]);
 	for (k = 1; k <= 2 * NLANES; k++)
 		mask[k] = 1;
-	assert_int_equal(eta_plan_within(v, NV, mask), 19 * MIN);
+	assert_int_equal(eta_plan_within(v, NV, mask), 22 * MIN);
 
-	/* As many slots as entities: only the longest lane counts. */
+	/* As many places as entities: only the longest lane counts. */
 	lanes_init(v, NLANES);
 	eta_compute(v, NV, T0, T0, &e);
 	assert_int_equal(e.path_ms, 16 * MIN);
 	assert_int_equal(e.finish, T0 + 16 * MIN);
-	/* One slot: every instance after the other, 55 min of them. */
+	/* One place: every lane after the other, 55 min of them. */
 	lanes_init(v, 0);
 	eta_compute(v, NV, T0, T0, &e);
 	assert_int_equal(e.path_ms, 61 * MIN);
 }
 
-/* Instances under way keep their slots until their forecast end; the
- * rest are scheduled from now. */
+/* By clock: lanes 8 and 9, under way at T+5, keep their places to 14
+ * and 15; the third place runs lanes 0 (to 6), 1 (to 8), 2 (to 11), 3 (to
+ * 15); lane 4 takes lane 8's at 14, lanes 5 and 6 those of 9 and 3 at 15,
+ * lane 7 lane 4's at 19 (a@7 to 26, b@7 to 27); end at 28. */
 static void
 test_lanes_running(void **unused)
 {
@@ -309,17 +318,32 @@ test_lanes_running(void **unused)
 	v[9].start = v[10].start = T0 + 5 * MIN;
 	eta_compute(v, NV, T0, T0 + 5 * MIN, &e);
 	assert_int_equal(v[9].finish, T0 + 13 * MIN);  /* a@8 */
-	assert_int_equal(v[5].finish, T0 + 15 * MIN);  /* a@4 */
-	assert_int_equal(v[8].finish, T0 + 22 * MIN);  /* a@7 */
-	assert_int_equal(v[11].finish, T0 + 19 * MIN); /* b@0 */
-	assert_int_equal(v[19].finish, T0 + 23 * MIN); /* b@8 */
-	assert_int_equal(v[20].finish, T0 + 24 * MIN); /* b@9 */
-	assert_int_equal(e.finish, T0 + 25 * MIN);
-	assert_int_equal(e.remaining, 20 * MIN);
+	assert_int_equal(v[19].finish, T0 + 14 * MIN); /* b@8 */
+	assert_int_equal(v[20].finish, T0 + 15 * MIN); /* b@9 */
+	assert_int_equal(v[11].finish, T0 + 6 * MIN);  /* b@0 */
+	assert_int_equal(v[3].finish, T0 + 10 * MIN);  /* a@2 from 8 */
+	assert_int_equal(v[5].finish, T0 + 18 * MIN);  /* a@4 from 14 */
+	assert_int_equal(v[7].finish, T0 + 21 * MIN);  /* a@6 from 15 */
+	assert_int_equal(v[8].finish, T0 + 26 * MIN);  /* a@7 from 19 */
+	assert_int_equal(e.finish, T0 + 28 * MIN);
+	assert_int_equal(e.remaining, 23 * MIN);
+
+	/* A lane whose instances are all done holds no place: lane 8 done,
+	 * lane 9 under way; lanes 0 .. 7 share two places from now. */
+	v[9].active = 0;
+	v[9].done = v[19].done = 1;
+	v[9].actual = v[19].actual = 1 * MIN;
+	v[9].end = T0 + 6 * MIN;
+	v[19].start = T0 + 6 * MIN;
+	v[19].end = T0 + 7 * MIN;
+	eta_compute(v, NV, T0, T0 + 7 * MIN, &e);
+	assert_int_equal(v[11].finish, T0 + 8 * MIN); /* b@0: 7 to 8 */
+	assert_int_equal(v[12].finish, T0 + 9 * MIN); /* b@1: 7 to 9 */
 }
 
-/* An instance that waits for a person holds no slot: on one slot, two
- * entities' a (1 min) then a checkpoint c (10 min) end at 12, not 22. */
+/* A lane waiting for a person keeps its place: on one place, entity 1's
+ * a (1 min) then checkpoint c (10 min) end at 11, and entity 2's lane
+ * starts then and ends at 22. */
 static void
 test_lanes_person(void **unused)
 {
@@ -332,19 +356,26 @@ test_lanes_person(void **unused)
 		step_init(&v[k], k < 2 ? 1 * MIN : 10 * MIN);
 		v[k].group = 1;
 		v[k].parallel = 1;
+		v[k].lane = k % 2;
 	}
-	v[2].person = v[3].person = 1;
 	v[2].deps = d0;
 	v[3].deps = d1;
 	v[2].ndeps = v[3].ndeps = 1;
 	eta_compute(v, 4, T0, T0, &e);
-	assert_int_equal(v[1].finish, T0 + 2 * MIN);
 	assert_int_equal(v[2].finish, T0 + 11 * MIN);
-	assert_int_equal(e.finish, T0 + 12 * MIN);
-	assert_int_equal(e.path_ms, 12 * MIN);
-	v[2].person = v[3].person = 0;
-	eta_compute(v, 4, T0, T0, &e);
+	assert_int_equal(v[1].finish, T0 + 12 * MIN);
 	assert_int_equal(e.finish, T0 + 22 * MIN);
+	assert_int_equal(e.path_ms, 22 * MIN);
+	/* c@1 under way (waiting at the checkpoint) keeps the place. */
+	v[0].done = 1;
+	v[0].actual = 1 * MIN;
+	v[0].start = T0;
+	v[0].end = T0 + 1 * MIN;
+	v[2].active = 1;
+	v[2].start = T0 + 1 * MIN;
+	eta_compute(v, 4, T0, T0 + 20 * MIN, &e);
+	assert_int_equal(v[1].finish, T0 + 21 * MIN);
+	assert_int_equal(e.finish, T0 + 31 * MIN);
 }
 
 /* An instance: its own rehearsal, else the step's median over entities,
