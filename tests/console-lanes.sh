@@ -49,7 +49,7 @@ phases:
       - {id: freeze-ho, type: local, run: "true"}
   - id: stores
     for_each: entity
-    parallel: 2
+    parallel: 4 # every store at once: stores waiting at store-go keep their places
     steps:
       - {id: ready, type: local, run: 'test ${entity.id} != store-3', on_failure: exclude-entity}
       - {id: pos-freeze, type: local, run: 'test ${entity.id} != store-4'}
