@@ -12,7 +12,8 @@ cd "$(dirname "$0")"
 PACKAGES="autoconf automake make gcc pkg-config libncurses-dev libpq-dev
 libssh2-1-dev libyaml-dev libsqlite3-dev libcmocka-dev libssl-dev sqlite3 jq
 tmux mandoc postgresql openssh-server openssh-client procps libxml2-utils
-chromium python3 zsh"
+chromium python3 zsh
+unixodbc-dev unixodbc odbc-mariadb mariadb-server mariadb-client libsqliteodbc"
 
 what=${1:-}
 case $what in

@@ -94,6 +94,7 @@ extern const struct exec_ops exec_local_ops;
 extern const struct exec_ops exec_ssh_ops;
 extern const struct exec_ops exec_sql_ops;
 extern const struct exec_ops exec_reconcile_ops;
+extern const struct exec_ops exec_odbc_ops;
 
 /* Close every cached connection (ssh sessions, PostgreSQL connections);
  * the shutdown members of their ops. */

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "expand.h"
+#include "target-kind.h"
 #include "runbook.h"
 #include "xmalloc.h"
 
@@ -317,6 +318,9 @@ expand_secret_values(const struct runbook *rb)
 		expand_add_secret(rb, rb->targets[i].password, &list, &n);
 		expand_add_secret(rb, rb->targets[i].passphrase, &list, &n);
 	}
+	target_kind_secrets(rb, &list); /* odbc connection passwords */
+	for (n = 0; list[n] != NULL; n++)
+		;
 	qsort(list, n, sizeof *list, expand_compare_len);
 	return list;
 }

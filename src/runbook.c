@@ -52,6 +52,8 @@ struct rb_key {
 #define T_HUMAN (BIT(STEP_MANUAL) | BIT(STEP_CHECKPOINT))
 #define T_SSH BIT(TARGET_SSH)
 #define T_PG BIT(TARGET_POSTGRES)
+#define T_ODBC BIT(TARGET_ODBC)
+#define T_TARGETS (T_SSH | T_PG | T_ODBC)
 #define ID_CHARSET "[a-z0-9][a-z0-9._-]*"
 #define NAME_CHARSET "[A-Za-z0-9_][A-Za-z0-9_.-]*"
 
@@ -107,7 +109,11 @@ static const char *step_kinds[STEP_NTYPES] = {
 	"local steps", "ssh steps", "sql steps", "reconcile steps",
 	"manual steps", "checkpoint steps",
 };
-static const char *target_kinds[] = { "ssh targets", "postgres targets" };
+static const char *target_kinds[] = { "ssh targets", "postgres targets",
+	"odbc targets" };
+/* The target types as runbooks spell them, by enum target_type. */
+static const char *const target_type_names[TARGET_NTYPES] = { "ssh",
+	"postgres", "odbc" };
 
 /* Tree. */
 static struct rb_node *rb_node_new(struct rb_ctx *, enum rb_node_kind,
@@ -280,7 +286,7 @@ static const struct rb_key settings_keys[] = {
 };
 
 static const struct rb_key target_keys[] = {
-	{ "type", T_SSH | T_PG, rb_load_nothing, 0, 0, 0 },
+	{ "type", T_TARGETS, rb_load_nothing, 0, 0, 0 },
 	{ "host", T_SSH, rb_load_text, offsetof(struct rb_target, host), 0, 0 },
 	{ "port", T_SSH, rb_load_port, offsetof(struct rb_target, port), 1,
 	    65535 },
@@ -297,8 +303,11 @@ static const struct rb_key target_keys[] = {
 	{ "conninfo", T_PG, rb_load_text,
 	    offsetof(struct rb_target, conninfo), 0, 0 },
 	{ "tls", T_PG, rb_load_tls, 0, 0, 0 },
+	{ "connection", T_ODBC, rb_load_text,
+	    offsetof(struct rb_target, connection), 0, 0 },
 };
-enum { TARGET_KEY_HOST = 1, TARGET_KEY_CONNINFO = 9 };
+enum { TARGET_KEY_HOST = 1, TARGET_KEY_CONNINFO = 9,
+	TARGET_KEY_CONNECTION = 11 };
 
 static const struct rb_key phase_keys[] = {
 	{ "id", 1, rb_load_id, offsetof(struct rb_phase, id), 0, 0 },
@@ -1871,27 +1880,28 @@ rb_load_targets(struct rb_ctx *ctx, const struct rb_key *k,
 	}
 }
 
-/* The type bit of target t defined by n; both bits if absent or unknown. */
+/* The type bit of target t defined by n; every bit if absent or unknown. */
 static unsigned
 rb_target_type(struct rb_ctx *ctx, const struct rb_target *t,
     const struct rb_node *n)
 {
 	struct rb_node *type = rb_map_get(n, "type");
+	size_t i;
 
 	if (type == NULL) {
-		rb_error(ctx, n->pos, "target '%s' needs 'type' (ssh or "
-		    "postgres)", rb_short(t->name));
-	} else if (type->kind == RB_NODE_SCALAR &&
-	    strcmp(type->value, "ssh") == 0)
-		return T_SSH;
-	else if (type->kind == RB_NODE_SCALAR &&
-	    strcmp(type->value, "postgres") == 0)
-		return T_PG;
-	else if (type->kind != RB_NODE_BAD) {
-		rb_error(ctx, type->pos, "unknown target type %s (expected "
-		    "ssh or postgres)", rb_found(type));
+		rb_error(ctx, n->pos, "target '%s' needs 'type' (ssh, "
+		    "postgres or odbc)", rb_short(t->name));
+		return T_TARGETS;
 	}
-	return T_SSH | T_PG;
+	for (i = 0; type->kind == RB_NODE_SCALAR && i < TARGET_NTYPES; i++) {
+		if (strcmp(type->value, target_type_names[i]) == 0)
+			return BIT(i);
+	}
+	if (type->kind != RB_NODE_BAD) {
+		rb_error(ctx, type->pos, "unknown target type %s (expected "
+		    "ssh, postgres or odbc)", rb_found(type));
+	}
+	return T_TARGETS;
 }
 
 /* One target. */
@@ -1923,9 +1933,10 @@ rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
 		return;
 	}
 	mask = rb_target_type(ctx, t, n);
-	if (mask != (T_SSH | T_PG)) {
+	if (mask != T_TARGETS) {
 		ctx->target_typed[rb->ntargets - 1] = 1;
-		t->type = mask == T_SSH ? TARGET_SSH : TARGET_POSTGRES;
+		for (t->type = 0; (mask & BIT(t->type)) == 0; t->type++)
+			;
 		kind = target_kinds[t->type];
 	}
 	ctx->owner.kind = RB_OWNER_TARGET;
@@ -1938,6 +1949,9 @@ rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
 		    rb_short(t->name));
 	if (mask == T_PG && !SEEN(seen, TARGET_KEY_CONNINFO))
 		rb_error(ctx, n->pos, "postgres target '%s' needs 'conninfo'",
+		    rb_short(t->name));
+	if (mask == T_ODBC && !SEEN(seen, TARGET_KEY_CONNECTION))
+		rb_error(ctx, n->pos, "odbc target '%s' needs 'connection'",
 		    rb_short(t->name));
 }
 

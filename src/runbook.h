@@ -42,7 +42,9 @@ enum step_type {
 enum target_type {
 	TARGET_SSH,
 	TARGET_POSTGRES,
+	TARGET_ODBC, /* any database with an ODBC driver, through unixODBC */
 };
+#define TARGET_NTYPES 3
 
 enum compare_mode {
 	COMPARE_NONE, /* not a reconcile step */
@@ -94,6 +96,8 @@ struct rb_target {
 	/* postgres */
 	char *conninfo;
 	int tls_insecure; /* tls: insecure (live runs may skip verify-full) */
+	/* odbc */
+	char *connection; /* ODBC connection string or "DSN=name;..." */
 	struct rb_pos pos;
 };
 

@@ -1,0 +1,814 @@
+/*
+ * odbc.c - ODBC connections and jobs in worker threads (see odbc.h).
+ *
+ * The cache (odbc_conn_*) lives in the loop's thread. A connection is lent
+ * to one job at a time; while lent, only that job's worker touches its
+ * handle. A job is shared by the loop and its worker, and by a canceller
+ * thread while one runs: it is reference-counted under its mutex, and
+ * whoever drops the last reference frees it (and, if the job was
+ * abandoned, the connection it took out of the cache).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "expand.h"
+#include "loop.h"
+#include "odbc.h"
+#include "runbook.h"
+#include "xmalloc.h"
+
+#define ODBC_FRAME_HEAD 5           /* type byte, 4-byte length */
+#define ODBC_LOGIN_TIMEOUT_MAX 60   /* seconds */
+#define ODBC_DIAG_MAX 4             /* records shown per error */
+
+struct odbc_conn {
+	char *name;
+	char *connstr; /* may hold a password: never shown */
+	SQLHDBC dbc;   /* NULL: not connected */
+	int busy;      /* lent to a job */
+	int broken;    /* close it when the job ends */
+	struct odbc_job *queue, *queue_tail;
+	struct odbc_conn *next;
+};
+
+struct odbc_job {
+	pthread_mutex_t mu;
+	int refs;
+	struct loop *loop;
+	struct odbc_conn *conn;
+	struct odbc_job_cbs cbs;
+	void *arg, *cbarg;
+	int64_t timeout_ms;
+	int fd[2];           /* [0] the loop reads, [1] the worker writes */
+	struct loop_io *io;
+	struct buf in;       /* frames read, not yet handled */
+	SQLHSTMT stmt;       /* the running statement, for SQLCancel */
+	int started;         /* the worker runs */
+	int finished;        /* the worker returned */
+	int cancelled, cancelling, abandoned, ended;
+	enum odbc_end end;   /* as sent with ODBC_MSG_DONE */
+	struct odbc_job *next; /* in the connection's queue */
+};
+
+static SQLHENV odbc_env;
+static struct odbc_conn *odbc_conns;
+
+static SQLHENV odbc_env_get(void);
+static struct odbc_conn *odbc_conn_find(const char *, const char *);
+static void odbc_conn_serve(struct odbc_conn *);
+static void odbc_conn_put(struct odbc_conn *);
+static void odbc_conn_close(struct odbc_conn *);
+static void odbc_conn_free(struct odbc_conn *);
+static void odbc_conn_replace(struct odbc_conn *);
+static void odbc_job_dequeue(struct odbc_job *);
+static void odbc_job_launch(struct odbc_job *);
+static void *odbc_job_main(void *);
+static void *odbc_job_cancel_main(void *);
+static void odbc_job_on_input(int, short, void *);
+static void odbc_job_frames(struct odbc_job *);
+static void odbc_job_finish(struct odbc_job *, enum odbc_end);
+static void odbc_job_unref(struct odbc_job *);
+static void odbc_job_on_failed(void *);
+
+/* The one environment handle, ODBC 3. */
+static SQLHENV
+odbc_env_get(void)
+{
+	if (odbc_env != NULL)
+		return odbc_env;
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE,
+	        &odbc_env))) {
+		odbc_env = NULL;
+		return NULL;
+	}
+	SQLSetEnvAttr(odbc_env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3,
+	    0);
+	return odbc_env;
+}
+
+/* ------------------------------------------------------------ the cache */
+
+/* The cached connection of target name; a changed string starts anew. */
+static struct odbc_conn *
+odbc_conn_find(const char *name, const char *connstr)
+{
+	struct odbc_conn *c;
+
+	for (c = odbc_conns; c != NULL; c = c->next) {
+		if (strcmp(c->name, name) != 0)
+			continue;
+		if (strcmp(c->connstr, connstr) != 0) {
+			free(c->connstr);
+			c->connstr = xstrdup(connstr);
+			c->broken = 1; /* reconnect when it is next free */
+		}
+		return c;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->name = xstrdup(name);
+	c->connstr = xstrdup(connstr);
+	c->next = odbc_conns;
+	odbc_conns = c;
+	return c;
+}
+
+/* Lend the connection to the first job in the queue, if it is free. */
+static void
+odbc_conn_serve(struct odbc_conn *c)
+{
+	struct odbc_job *j;
+
+	if (c->busy || (j = c->queue) == NULL)
+		return;
+	c->queue = j->next;
+	if (c->queue == NULL)
+		c->queue_tail = NULL;
+	j->next = NULL;
+	c->busy = 1;
+	odbc_job_launch(j);
+}
+
+/* A job gave the connection back. */
+static void
+odbc_conn_put(struct odbc_conn *c)
+{
+	c->busy = 0;
+	odbc_conn_serve(c);
+}
+
+/* Disconnect: blocks on the driver, so only a worker that holds the
+ * connection, or odbc_shutdown at exit, does it. */
+static void
+odbc_conn_close(struct odbc_conn *c)
+{
+	if (c->dbc != NULL) {
+		SQLDisconnect(c->dbc);
+		SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+		c->dbc = NULL;
+	}
+	c->broken = 0;
+}
+
+static void
+odbc_conn_free(struct odbc_conn *c)
+{
+	odbc_conn_close(c);
+	free(c->name);
+	free(c->connstr);
+	free(c);
+}
+
+/*
+ * Take c out of the cache (an abandoned job's worker keeps it): a new,
+ * unconnected one takes its place and its queue.
+ */
+static void
+odbc_conn_replace(struct odbc_conn *c)
+{
+	struct odbc_conn **pp, *n = xcalloc(1, sizeof *n);
+	struct odbc_job *j;
+
+	for (pp = &odbc_conns; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = n;
+			break;
+		}
+	}
+	n->next = c->next;
+	c->next = NULL;
+	n->name = xstrdup(c->name);
+	n->connstr = xstrdup(c->connstr);
+	n->queue = c->queue;
+	n->queue_tail = c->queue_tail;
+	c->queue = c->queue_tail = NULL;
+	for (j = n->queue; j != NULL; j = j->next)
+		j->conn = n;
+	odbc_conn_serve(n);
+}
+
+void
+odbc_shutdown(void)
+{
+	struct odbc_conn *c;
+
+	while ((c = odbc_conns) != NULL) {
+		odbc_conns = c->next;
+		odbc_conn_free(c);
+	}
+	if (odbc_env != NULL) {
+		SQLFreeHandle(SQL_HANDLE_ENV, odbc_env);
+		odbc_env = NULL;
+	}
+}
+
+/* ------------------------------------------------------------- jobs */
+
+struct odbc_job *
+odbc_job_start(struct loop *loop, const char *name, const char *connstr,
+    int64_t timeout_ms, const struct odbc_job_cbs *cbs, void *arg,
+    void *cbarg)
+{
+	struct odbc_job *j = xcalloc(1, sizeof *j);
+	struct odbc_conn *c = odbc_conn_find(name, connstr);
+
+	pthread_mutex_init(&j->mu, NULL);
+	j->refs = 1;
+	j->loop = loop;
+	j->conn = c;
+	j->cbs = *cbs;
+	j->arg = arg;
+	j->cbarg = cbarg;
+	j->timeout_ms = timeout_ms;
+	j->fd[0] = j->fd[1] = -1;
+	if (c->queue_tail != NULL)
+		c->queue_tail->next = j;
+	else
+		c->queue = j;
+	c->queue_tail = j;
+	odbc_conn_serve(c);
+	return j;
+}
+
+/* The connection is the job's (started): start its worker. */
+static void
+odbc_job_launch(struct odbc_job *j)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+	int rc;
+
+	j->started = 1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, j->fd) != 0) {
+		j->fd[0] = j->fd[1] = -1;
+		j->finished = 1; /* no worker */
+		loop_defer(j->loop, odbc_job_on_failed, j);
+		return;
+	}
+	j->io = loop_io_add(j->loop, j->fd[0], POLLIN, odbc_job_on_input, j);
+	j->refs++;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &attr, odbc_job_main, j);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		j->refs--;
+		j->finished = 1;
+		loop_defer(j->loop, odbc_job_on_failed, j);
+	}
+}
+
+/* No worker could be started. */
+static void
+odbc_job_on_failed(void *arg)
+{
+	struct odbc_job *j = arg;
+
+	odbc_job_finish(j, ODBC_END_LOST);
+}
+
+/* The worker: the caller's work, then the end frame. */
+static void *
+odbc_job_main(void *arg)
+{
+	struct odbc_job *j = arg;
+	unsigned char end;
+	int abandoned;
+
+	j->cbs.work(j, j->arg);
+	pthread_mutex_lock(&j->mu);
+	end = (unsigned char)j->end;
+	abandoned = j->abandoned;
+	pthread_mutex_unlock(&j->mu);
+	if (!abandoned)
+		odbc_job_send(j, ODBC_MSG_DONE, &end, 1);
+	pthread_mutex_lock(&j->mu);
+	j->finished = 1;
+	if (j->fd[1] >= 0)
+		close(j->fd[1]);
+	j->fd[1] = -1;
+	pthread_mutex_unlock(&j->mu);
+	odbc_job_unref(j);
+	return NULL;
+}
+
+SQLHDBC
+odbc_job_dbc(struct odbc_job *j, char **err)
+{
+	struct odbc_conn *c = j->conn;
+	SQLHENV env = odbc_env_get();
+	SQLUINTEGER dead = SQL_CD_FALSE;
+	struct buf b = { 0 };
+	char state[6];
+	SQLRETURN rc;
+	int64_t secs;
+
+	if (c->broken)
+		odbc_conn_close(c);
+	if (c->dbc != NULL && SQL_SUCCEEDED(SQLGetConnectAttr(c->dbc,
+	        SQL_ATTR_CONNECTION_DEAD, &dead, 0, NULL)) && dead == SQL_CD_TRUE)
+		odbc_conn_close(c);
+	if (c->dbc != NULL)
+		return c->dbc;
+	if (env == NULL || !SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, env,
+	        &c->dbc))) {
+		c->dbc = NULL;
+		*err = xstrdup("could not allocate an ODBC connection handle");
+		return NULL;
+	}
+	secs = j->timeout_ms > 0 ? (j->timeout_ms + 999) / 1000 : 0;
+	if (secs == 0 || secs > ODBC_LOGIN_TIMEOUT_MAX)
+		secs = ODBC_LOGIN_TIMEOUT_MAX;
+	SQLSetConnectAttr(c->dbc, SQL_ATTR_LOGIN_TIMEOUT,
+	    (SQLPOINTER)(intptr_t)secs, 0);
+	rc = SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)c->connstr, SQL_NTS,
+	    NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+	if (SQL_SUCCEEDED(rc))
+		return c->dbc;
+	odbc_diag(SQL_HANDLE_DBC, c->dbc, &b, state);
+	xasprintf(err, "could not connect to %s: %s", c->name,
+	    b.len > 0 ? buf_str(&b) : "no reason given");
+	buf_free(&b);
+	SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+	c->dbc = NULL;
+	return NULL;
+}
+
+void
+odbc_job_set_stmt(struct odbc_job *j, SQLHSTMT h)
+{
+	pthread_mutex_lock(&j->mu);
+	/* A cancel in flight uses the handle: wait for it before freeing. */
+	while (h == NULL && j->cancelling) {
+		pthread_mutex_unlock(&j->mu);
+		usleep(1000);
+		pthread_mutex_lock(&j->mu);
+	}
+	j->stmt = h;
+	pthread_mutex_unlock(&j->mu);
+}
+
+int
+odbc_job_cancelled(struct odbc_job *j)
+{
+	int c;
+
+	pthread_mutex_lock(&j->mu);
+	c = j->cancelled;
+	pthread_mutex_unlock(&j->mu);
+	return c;
+}
+
+void
+odbc_job_broken(struct odbc_job *j)
+{
+	j->conn->broken = 1;
+}
+
+/* Record how the job ends (the worker sets it before returning). */
+void
+odbc_job_set_end(struct odbc_job *j, enum odbc_end end)
+{
+	pthread_mutex_lock(&j->mu);
+	j->end = end;
+	pthread_mutex_unlock(&j->mu);
+}
+
+int
+odbc_job_send(struct odbc_job *j, int type, const void *data, size_t len)
+{
+	unsigned char head[ODBC_FRAME_HEAD];
+	const unsigned char *p;
+	size_t off = 0, total = ODBC_FRAME_HEAD + len;
+	ssize_t n;
+
+	head[0] = (unsigned char)type;
+	head[1] = (unsigned char)(len >> 24);
+	head[2] = (unsigned char)(len >> 16);
+	head[3] = (unsigned char)(len >> 8);
+	head[4] = (unsigned char)len;
+	while (off < total) {
+		p = off < ODBC_FRAME_HEAD ? head + off : (const unsigned char *)
+		    data + (off - ODBC_FRAME_HEAD);
+		n = send(j->fd[1], p, off < ODBC_FRAME_HEAD ?
+		    ODBC_FRAME_HEAD - off : total - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Frames from the worker. */
+static void
+odbc_job_on_input(int fd, short revents, void *arg)
+{
+	struct odbc_job *j = arg;
+	char chunk[16384];
+	ssize_t n;
+
+	n = read(fd, chunk, sizeof chunk);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		/* The worker closed its end without the end frame. */
+		odbc_job_finish(j, ODBC_END_LOST);
+		return;
+	}
+	buf_add(&j->in, chunk, (size_t)n);
+	odbc_job_frames(j);
+}
+
+/* Handle every complete frame in j->in; the end frame ends the job. */
+static void
+odbc_job_frames(struct odbc_job *j)
+{
+	const unsigned char *p;
+	size_t off = 0, len;
+	int end = -1;
+
+	while (j->in.len - off >= ODBC_FRAME_HEAD) {
+		p = (const unsigned char *)j->in.data + off;
+		len = (size_t)p[1] << 24 | (size_t)p[2] << 16 |
+		    (size_t)p[3] << 8 | p[4];
+		if (j->in.len - off - ODBC_FRAME_HEAD < len)
+			break;
+		off += ODBC_FRAME_HEAD + len;
+		if (p[0] == ODBC_MSG_DONE) {
+			end = len > 0 ? p[5] : ODBC_END_LOST;
+			break;
+		}
+		j->cbs.msg(p[0], (const char *)p + ODBC_FRAME_HEAD, len,
+		    j->cbarg);
+	}
+	memmove(j->in.data, j->in.data + off, j->in.len - off);
+	j->in.len -= off;
+	if (end >= 0)
+		odbc_job_finish(j, (enum odbc_end)end);
+}
+
+/*
+ * The job is over for the loop: give the connection back, tell, and drop
+ * the loop's reference (the job may be gone when this returns).
+ */
+static void
+odbc_job_finish(struct odbc_job *j, enum odbc_end end)
+{
+	if (j->ended)
+		return;
+	j->ended = 1;
+	if (j->io != NULL)
+		loop_io_remove(j->loop, j->io);
+	j->io = NULL;
+	if (end == ODBC_END_LOST)
+		j->conn->broken = 1;
+	odbc_conn_put(j->conn);
+	j->conn = NULL;
+	j->cbs.end(end, j->cbarg);
+	odbc_job_unref(j);
+}
+
+/* Take a job that has not started out of its connection's queue. */
+static void
+odbc_job_dequeue(struct odbc_job *j)
+{
+	struct odbc_conn *c = j->conn;
+	struct odbc_job **pp;
+
+	for (pp = &c->queue; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	}
+	c->queue_tail = NULL;
+	for (pp = &c->queue; *pp != NULL; pp = &(*pp)->next)
+		c->queue_tail = *pp;
+	j->next = NULL;
+}
+
+void
+odbc_job_cancel(struct odbc_job *j)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+
+	if (j->ended)
+		return;
+	if (!j->started) {
+		odbc_job_dequeue(j);
+		j->ended = 1;
+		j->cbs.end(ODBC_END_ERROR, j->cbarg);
+		j->conn = NULL;
+		odbc_job_unref(j);
+		return;
+	}
+	pthread_mutex_lock(&j->mu);
+	j->cancelled = 1;
+	if (j->stmt == NULL || j->cancelling || j->finished) {
+		pthread_mutex_unlock(&j->mu);
+		return;
+	}
+	j->cancelling = 1;
+	j->refs++;
+	pthread_mutex_unlock(&j->mu);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, odbc_job_cancel_main, j) != 0) {
+		pthread_mutex_lock(&j->mu);
+		j->cancelling = 0;
+		j->refs--;
+		pthread_mutex_unlock(&j->mu);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* SQLCancel may connect to the server: off the loop, like the work. */
+static void *
+odbc_job_cancel_main(void *arg)
+{
+	struct odbc_job *j = arg;
+	SQLHSTMT h;
+
+	pthread_mutex_lock(&j->mu);
+	h = j->stmt;
+	pthread_mutex_unlock(&j->mu);
+	if (h != NULL)
+		SQLCancel(h);
+	pthread_mutex_lock(&j->mu);
+	j->cancelling = 0;
+	pthread_mutex_unlock(&j->mu);
+	odbc_job_unref(j);
+	return NULL;
+}
+
+void
+odbc_job_abandon(struct odbc_job *j)
+{
+	int running;
+
+	loop_defer_cancel(j->loop, odbc_job_on_failed, j);
+	if (j->io != NULL)
+		loop_io_remove(j->loop, j->io);
+	j->io = NULL;
+	pthread_mutex_lock(&j->mu);
+	running = j->started && !j->finished;
+	j->abandoned = 1;
+	/* A worker blocked on a full socket gets EPIPE. */
+	if (j->fd[0] >= 0)
+		close(j->fd[0]);
+	j->fd[0] = -1;
+	pthread_mutex_unlock(&j->mu);
+	if (!j->ended && !j->started)
+		odbc_job_dequeue(j);
+	else if (!j->ended && running) {
+		/* The worker still has the handle: it leaves with it. */
+		odbc_conn_replace(j->conn);
+		j->ended = 1;
+		odbc_job_unref(j);
+		return;
+	} else if (!j->ended) {
+		if (j->end == ODBC_END_LOST)
+			j->conn->broken = 1;
+		odbc_conn_put(j->conn);
+	}
+	j->ended = 1;
+	j->conn = NULL;
+	odbc_job_unref(j);
+}
+
+/* Drop a reference; the last one frees the job (and a detached conn). */
+static void
+odbc_job_unref(struct odbc_job *j)
+{
+	int last;
+
+	pthread_mutex_lock(&j->mu);
+	last = --j->refs == 0;
+	pthread_mutex_unlock(&j->mu);
+	if (!last)
+		return;
+	if (j->abandoned && j->conn != NULL)
+		odbc_conn_free(j->conn); /* detached: see odbc_job_abandon */
+	if (j->fd[0] >= 0)
+		close(j->fd[0]);
+	if (j->fd[1] >= 0)
+		close(j->fd[1]);
+	if (j->cbs.free_arg != NULL)
+		j->cbs.free_arg(j->arg);
+	buf_free(&j->in);
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+}
+
+/* -------------------------------------------------------- diagnostics */
+
+void
+odbc_diag(SQLSMALLINT type, SQLHANDLE h, struct buf *b, char state[6])
+{
+	SQLCHAR st[6], msg[1024];
+	SQLINTEGER native;
+	SQLSMALLINT len, i;
+	char *nl;
+
+	state[0] = '\0';
+	for (i = 1; i <= ODBC_DIAG_MAX; i++) {
+		if (!SQL_SUCCEEDED(SQLGetDiagRec(type, h, i, st, &native, msg,
+		        sizeof msg, &len)))
+			break;
+		msg[sizeof msg - 1] = '\0';
+		while ((nl = strpbrk((char *)msg, "\r\n")) != NULL)
+			*nl = ' ';
+		if (i == 1)
+			memcpy(state, st, 6);
+		buf_printf(b, "%s%s: %s", i > 1 ? "; " : "", (char *)st,
+		    (char *)msg);
+	}
+}
+
+int
+odbc_state_lost(const char *state)
+{
+	return strncmp(state, "08", 2) == 0 || strcmp(state, "HYT01") == 0;
+}
+
+/* ------------------------------------------------- connection strings */
+
+/* Split the next attribute of s at *at: key [ks,ke), value [vs,ve). */
+static int
+odbc_attr_next(const char *s, size_t *at, size_t *ks, size_t *ke, size_t *vs,
+    size_t *ve)
+{
+	size_t i = *at;
+
+	while (s[i] == ';' || s[i] == ' ')
+		i++;
+	if (s[i] == '\0')
+		return 0;
+	*ks = i;
+	while (s[i] != '\0' && s[i] != '=' && s[i] != ';')
+		i++;
+	*ke = i;
+	if (s[i] == '=')
+		i++;
+	*vs = i;
+	if (s[i] == '{') {
+		for (i++; s[i] != '\0'; i++) {
+			if (s[i] == '}' && s[i + 1] == '}')
+				i++;
+			else if (s[i] == '}') {
+				i++;
+				break;
+			}
+		}
+	}
+	while (s[i] != '\0' && s[i] != ';')
+		i++;
+	*ve = i;
+	*at = i;
+	return 1;
+}
+
+/* Is key [ks,ke) of s a password attribute? */
+static int
+odbc_attr_is_password(const char *s, size_t ks, size_t ke)
+{
+	while (ke > ks && s[ke - 1] == ' ')
+		ke--;
+	return (ke - ks == 3 && strncasecmp(s + ks, "PWD", 3) == 0) ||
+	    (ke - ks == 8 && strncasecmp(s + ks, "PASSWORD", 8) == 0);
+}
+
+char *
+odbc_connection_password(const char *connstr)
+{
+	size_t at = 0, ks, ke, vs, ve, i;
+	struct buf b = { 0 };
+
+	while (odbc_attr_next(connstr, &at, &ks, &ke, &vs, &ve)) {
+		if (!odbc_attr_is_password(connstr, ks, ke) || ve == vs)
+			continue;
+		if (connstr[vs] != '{')
+			return xstrndup(connstr + vs, ve - vs);
+		for (i = vs + 1; i < ve; i++) {
+			if (connstr[i] == '}' && connstr[i + 1] == '}')
+				buf_addc(&b, connstr[i++]);
+			else if (connstr[i] == '}')
+				break;
+			else
+				buf_addc(&b, connstr[i]);
+		}
+		return buf_steal(&b);
+	}
+	return NULL;
+}
+
+int
+odbc_connection_check(const char *raw, char **why)
+{
+	size_t at = 0, ks, ke, vs, ve, n;
+
+	while (odbc_attr_next(raw, &at, &ks, &ke, &vs, &ve)) {
+		if (!odbc_attr_is_password(raw, ks, ke) || ve == vs)
+			continue;
+		n = ve - vs;
+		if (n > 3 && strncmp(raw + vs, "${", 2) == 0 &&
+		    raw[ve - 1] == '}' && memchr(raw + vs + 2, '}', n - 3) == NULL)
+			continue;
+		xasprintf(why, "the password in 'connection' must be "
+		    "${env:NAME} or a var listed in secrets:, not written out");
+		return -1;
+	}
+	return 0;
+}
+
+/* Append value v, braced when it has characters that end a value. */
+static void
+odbc_add_value(struct buf *b, const char *v)
+{
+	const char *p;
+
+	if (strpbrk(v, ";{}") == NULL && v[0] != ' ') {
+		buf_adds(b, v);
+		return;
+	}
+	buf_addc(b, '{');
+	for (p = v; *p != '\0'; p++) {
+		if (*p == '}')
+			buf_addc(b, '}');
+		buf_addc(b, *p);
+	}
+	buf_addc(b, '}');
+}
+
+struct odbc_refs {
+	size_t *at, *len, n;
+};
+
+static void
+odbc_ref(const char *name, size_t namelen, size_t offset, void *arg)
+{
+	struct odbc_refs *r = arg;
+
+	r->at = xreallocarray(r->at, r->n + 1, sizeof *r->at);
+	r->len = xreallocarray(r->len, r->n + 1, sizeof *r->len);
+	r->at[r->n] = offset;
+	r->len[r->n] = namelen + 3; /* ${ name } */
+	r->n++;
+}
+
+/*
+ * Expand each ${...} on its own, so that a value with ';' or '}' (a
+ * password can have any character) is braced and cannot add attributes.
+ */
+char *
+odbc_connection_expand(const struct runbook *rb, const struct rb_target *t,
+    char **err)
+{
+	struct odbc_refs r = { NULL, NULL, 0 };
+	struct buf b = { 0 };
+	const char *s = t->connection;
+	char *ref, *v;
+	size_t i, at = 0;
+
+	expand_scan(s, odbc_ref, &r);
+	for (i = 0; i < r.n; i++) {
+		buf_add(&b, s + at, r.at[i] - at);
+		ref = xstrndup(s + r.at[i], r.len[i]);
+		v = expand_text(rb, ref, err);
+		free(ref);
+		if (v == NULL) {
+			buf_free(&b);
+			b.len = 0;
+			break;
+		}
+		odbc_add_value(&b, v);
+		free(v);
+		at = r.at[i] + r.len[i];
+	}
+	free(r.at);
+	free(r.len);
+	if (i < r.n)
+		return NULL;
+	/* What is left may still hold $$: expand_text makes it '$'. */
+	ref = xstrdup(s + at);
+	v = expand_text(rb, ref, err);
+	free(ref);
+	if (v == NULL) {
+		buf_free(&b);
+		return NULL;
+	}
+	buf_adds(&b, v);
+	free(v);
+	return buf_steal(&b);
+}

@@ -1,0 +1,121 @@
+/*
+ * odbc.h - ODBC connections through unixODBC, off the event loop.
+ *
+ * ODBC calls block: connecting, running a statement, fetching. Drivers
+ * rarely implement asynchronous execution (SQL_ATTR_ASYNC_ENABLE: the
+ * MariaDB, SQLite and FreeTDS drivers do not), so every blocking call runs
+ * in a worker thread, one per job: a job borrows its target's connection
+ * (one per target, kept for the life of the process and lent to one job at
+ * a time, the others queue), runs in its thread touching nothing but that
+ * connection's handles and its own copy of what it needs, and hands its
+ * results back as framed messages on a socket that the event loop reads.
+ * The loop never waits on the driver.
+ *
+ * A job is stopped with odbc_job_cancel(): SQLCancel on the statement the
+ * worker runs (the one ODBC call meant for another thread), made from a
+ * short-lived thread of its own since drivers may connect to the server
+ * to cancel (MariaDB sends KILL QUERY). A job that does not end after a
+ * cancel is abandoned (odbc_job_abandon): the loop stops listening, the
+ * connection leaves the cache, and the worker frees it when the driver
+ * returns.
+ *
+ * Passwords: a connection string's password (PWD= or PASSWORD=) may only
+ * be written as ${env:NAME} or a ${var} listed in secrets:
+ * (odbc_connection_check); the expanded value is a secret for redaction
+ * (odbc_connection_password).
+ */
+#ifndef CUTOVER_ODBC_H
+#define CUTOVER_ODBC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sql.h>
+#include <sqlext.h>
+
+struct loop;
+struct buf;
+struct runbook;
+struct rb_target;
+struct odbc_job;
+
+/* Frames a worker sends; the caller's own types start at ODBC_MSG_USER. */
+enum {
+	ODBC_MSG_DONE = 0, /* the job ended: one byte, enum odbc_end */
+	ODBC_MSG_USER = 1,
+};
+
+/* How a job ended. */
+enum odbc_end {
+	ODBC_END_OK,
+	ODBC_END_ERROR, /* the statement failed; the connection is fine */
+	ODBC_END_LOST,  /* the connection failed or broke */
+};
+
+struct odbc_job_cbs {
+	/* Runs in the worker thread. */
+	void (*work)(struct odbc_job *, void *arg);
+	/* From the loop: a frame the worker sent. */
+	void (*msg)(int type, const char *data, size_t len, void *cbarg);
+	/* From the loop, once: the job ended (or failed to start); the
+	 * job is gone after it: do not cancel or abandon it any more. */
+	void (*end)(enum odbc_end, void *cbarg);
+	/* Frees arg once the worker is done with it (in either thread). */
+	void (*free_arg)(void *arg);
+};
+
+/*
+ * Queue a job for target name's connection (made with connstr, which may
+ * hold a password and is never shown). arg belongs to the job from now on.
+ * timeout_ms bounds connecting (login timeout), 0 for none. Returns the
+ * job; cbs->end is always called (from the loop), even if the worker could
+ * not start.
+ */
+struct odbc_job *odbc_job_start(struct loop *, const char *name,
+    const char *connstr, int64_t timeout_ms, const struct odbc_job_cbs *,
+    void *arg, void *cbarg);
+/* Ask the driver to cancel the running statement (asynchronously). A job
+ * still waiting for its connection ends at once, as ODBC_END_ERROR. */
+void odbc_job_cancel(struct odbc_job *);
+/* Stop listening: no callback follows. The connection is dropped unless
+ * the worker had already returned. Frees the caller's side of the job;
+ * only before end() was called. */
+void odbc_job_abandon(struct odbc_job *);
+
+/* Worker side. The connection, connected now if need be; NULL with a
+ * message in *err (new) if it cannot be made. */
+SQLHDBC odbc_job_dbc(struct odbc_job *, char **err);
+/* The statement a cancel applies to (NULL when none); call with NULL
+ * before freeing it. */
+void odbc_job_set_stmt(struct odbc_job *, SQLHSTMT);
+/* Has the job been cancelled? */
+int odbc_job_cancelled(struct odbc_job *);
+/* Send a frame to the loop; blocks while the loop is behind. -1 when
+ * nobody listens any more (abandoned). */
+int odbc_job_send(struct odbc_job *, int type, const void *, size_t);
+/* How the job ends (ODBC_END_OK unless set). */
+void odbc_job_set_end(struct odbc_job *, enum odbc_end);
+/* Mark the connection broken: it is closed at the job's end. */
+void odbc_job_broken(struct odbc_job *);
+
+/* Append "SQLSTATE: message" for every diagnostic record of handle h
+ * (separated by "; "). Returns the first SQLSTATE in state[6] ("" none). */
+void odbc_diag(SQLSMALLINT type, SQLHANDLE h, struct buf *, char state[6]);
+/* Does SQLSTATE say the connection is gone (class 08, or HYT01)? */
+int odbc_state_lost(const char *state);
+
+/* The target's connection string, expanded; NULL with *err if it cannot
+ * be (unset environment). */
+char *odbc_connection_expand(const struct runbook *, const struct rb_target *,
+    char **err);
+/* The value of the PWD or PASSWORD attribute of a connection string, new,
+ * or NULL when it has none. */
+char *odbc_connection_password(const char *connstr);
+/* Lint: is the raw connection string's password, if any, a reference
+ * (${env:NAME} or ${var})? 0 if so, else -1 with *why (new). */
+int odbc_connection_check(const char *raw, char **why);
+
+/* Close every cached connection (at exit; blocks on the drivers). */
+void odbc_shutdown(void);
+
+#endif
