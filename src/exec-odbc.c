@@ -81,7 +81,7 @@ static void xo_cancel(struct exec *, const char *);
 static void xo_free(struct exec *);
 static void xo_shutdown(void);
 static int xo_recover(const struct exec_orphan *, int64_t, char **);
-static void xo_on_msg(int, const char *, size_t, void *);
+static int xo_on_msg(int, const char *, size_t, void *);
 static void xo_on_end(enum odbc_end, void *);
 static void xo_interrupt(struct exec *);
 static void xo_on_timeout(void *);
@@ -169,7 +169,7 @@ xo_release(struct exec *e)
 	e->command = NULL;
 	w->timeout_ms = e->req.timeout_ms;
 	e->job = odbc_job_start(e->req.loop, e->req.target->name, e->connstr,
-	    e->req.timeout_ms, &cbs, w, e);
+	    0, e->req.timeout_ms, &cbs, w, e);
 }
 
 static void
@@ -194,7 +194,7 @@ xo_output(struct exec *e, const char *s, size_t len)
 }
 
 /* A frame from the worker. */
-static void
+static int
 xo_on_msg(int type, const char *data, size_t len, void *arg)
 {
 	struct exec *e = arg;
@@ -216,6 +216,7 @@ xo_on_msg(int type, const char *data, size_t len, void *arg)
 		    len - 1) : NULL;
 		break;
 	}
+	return 0;
 }
 
 /* The worker is done: judge the attempt. */
@@ -502,33 +503,6 @@ xo_results(struct odbc_job *job, SQLHSTMT h)
 	return rc;
 }
 
-/* One value of the current row as text, into v; 0 NULL, 1 value, -1
- * error. */
-static int
-xo_get(SQLHSTMT h, SQLUSMALLINT col, struct buf *v)
-{
-	char chunk[4096];
-	SQLLEN ind;
-	SQLRETURN r;
-
-	buf_reset(v);
-	for (;;) {
-		r = SQLGetData(h, col, SQL_C_CHAR, chunk, sizeof chunk, &ind);
-		if (r == SQL_NO_DATA)
-			return 1;
-		if (!SQL_SUCCEEDED(r))
-			return -1;
-		if (ind == SQL_NULL_DATA)
-			return 0;
-		if (r == SQL_SUCCESS) {
-			buf_add(v, chunk, ind >= 0 && (size_t)ind < sizeof chunk ?
-			    (size_t)ind : strlen(chunk));
-			return 1;
-		}
-		buf_add(v, chunk, strnlen(chunk, sizeof chunk - 1));
-	}
-}
-
 /* A result set: header, the first rows, the total; the verify verdict. */
 static int
 xo_rows(struct odbc_job *job, SQLHSTMT h, SQLSMALLINT ncols, struct buf *b)
@@ -554,7 +528,7 @@ xo_rows(struct odbc_job *job, SQLHSTMT h, SQLSMALLINT ncols, struct buf *b)
 			return xo_fail(job, SQL_HANDLE_STMT, h, NULL);
 		}
 		for (i = 1; n < ODBC_MAX_ROWS && i <= ncols; i++) {
-			got = xo_get(h, (SQLUSMALLINT)i, &v);
+			got = odbc_get_text(h, (SQLUSMALLINT)i, &v);
 			if (i > 1)
 				buf_adds(b, " | ");
 			if (got > 0)

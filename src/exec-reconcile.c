@@ -54,6 +54,7 @@
 #include "expand.h"
 #include "loop.h"
 #include "outbuf.h"
+#include "rec-side.h"
 #include "reconcile.h"
 #include "runbook.h"
 #include "xmalloc.h"
@@ -103,6 +104,14 @@ struct rec_conn {
 	int eof;        /* rows: the COPY ended cleanly */
 	char *row;      /* from PQgetCopyData */
 	struct rec_field *fields;
+	struct rec_col *cols; /* postgres: from the oids */
+	/* A side read by a worker and sorted by the tool (rec-side.h):
+	 * odbc targets and files; NULL ops for postgres. */
+	const struct rec_side_ops *ops;
+	void *state;          /* until the worker has it */
+	struct rec_wside *ts;
+	const char *tz;
+	char *failure; /* a worker side's, until reported */
 };
 
 struct exec {
@@ -128,6 +137,13 @@ static void reconcile_free(struct exec *);
 
 static int rec_side_init(struct exec *, enum rec_side,
     const struct rb_query *, char **);
+static int rec_side_open(struct exec *, struct rec_conn *,
+    const struct rb_query *, char **);
+static void rec_conn_begin(struct rec_conn *);
+static void rec_ts_on_described(void *);
+static void rec_ts_on_ready(void *);
+static void rec_ts_on_failed(void *, const char *);
+static void rec_ts_fail_now(void *);
 static int rec_secrets_add(struct exec *, const char *, const char *,
     char **);
 static char *rec_trim_query(char *);
@@ -152,9 +168,11 @@ static void rec_conn_notice(struct pg_conn *, const char *, void *);
 static void rec_value_end(struct exec *);
 static void rec_rows_begin(struct exec *);
 static void rec_rows_announce(struct exec *);
+static void rec_conn_cols(struct rec_conn *);
 static char *rec_copy_sql(const struct rec_conn *, int);
 static void rec_pump(struct exec *);
 static int rec_conn_fetch(struct rec_conn *);
+static int rec_ts_fetch(struct rec_conn *);
 static void rec_conn_drop_row(struct rec_conn *);
 static void rec_rows_end(struct exec *);
 static void rec_on_more(void *);
@@ -217,6 +235,9 @@ rec_side_init(struct exec *e, enum rec_side which, const struct rb_query *q,
 	c->e = e;
 	c->which = which;
 	c->label = label;
+	c->tz = q->timezone;
+	if ((c->ops = rec_side_ops_of(q)) != NULL)
+		return rec_side_open(e, c, q, err);
 	if (q->target == NULL || q->target->type != TARGET_POSTGRES ||
 	    q->target->conninfo == NULL || q->query == NULL) {
 		xasprintf(err, "step %s: %s needs a postgres target and a query",
@@ -235,6 +256,36 @@ rec_side_init(struct exec *e, enum rec_side which, const struct rb_query *q,
 	}
 	rec_trim_query(c->query);
 	return rec_secrets_add(e, label, c->conninfo, err);
+}
+
+/* A side read by a worker: check it and keep what it needs. */
+static int
+rec_side_open(struct exec *e, struct rec_conn *c, const struct rb_query *q,
+    char **err)
+{
+	const char *secret;
+	char *why = NULL;
+	size_t n;
+
+	c->target = q->file != NULL ? q->file : q->target->name;
+	if (e->req.def->compare != COMPARE_ROWS) {
+		xasprintf(err, "step %s: %s: compare: value needs a postgres "
+		    "side", e->req.step, c->label);
+		return -1;
+	}
+	if ((c->state = c->ops->open(e->req.rb, q, &why)) == NULL) {
+		xasprintf(err, "%s %s: %s", c->label, c->target, why);
+		free(why);
+		return -1;
+	}
+	if ((secret = c->ops->secret(c->state)) == NULL || *secret == '\0')
+		return 0;
+	for (n = 0; e->secrets[n] != NULL; n++)
+		;
+	e->secrets = xreallocarray(e->secrets, n + 2, sizeof *e->secrets);
+	e->secrets[n] = xstrdup(secret);
+	e->secrets[n + 1] = NULL;
+	return 0;
 }
 
 /*
@@ -303,9 +354,70 @@ reconcile_release(struct exec *e)
 	    e->side[1].target);
 	rec_output(e, msg);
 	free(msg);
-	rec_conn_connect(&e->side[REC_SOURCE]);
+	rec_conn_begin(&e->side[REC_SOURCE]);
 	if (!e->finished)
-		rec_conn_connect(&e->side[REC_DEST]);
+		rec_conn_begin(&e->side[REC_DEST]);
+}
+
+/* Start a side: connect (postgres), or start its worker. */
+static void
+rec_conn_begin(struct rec_conn *c)
+{
+	static const struct rec_side_cbs cbs = {
+		.described = rec_ts_on_described,
+		.ready = rec_ts_on_ready,
+		.failed = rec_ts_on_failed,
+	};
+
+	if (c->ops == NULL) {
+		rec_conn_connect(c);
+		return;
+	}
+	c->phase = RP_CONNECTING;
+	c->ts = rec_side_start(c->e->req.loop, c->ops, c->state, c->target,
+	    c->e->req.timeout_ms, &cbs, c);
+	c->state = NULL; /* the worker's now */
+}
+
+/* A worker side knows its columns. */
+static void
+rec_ts_on_described(void *arg)
+{
+	struct rec_conn *c = arg;
+
+	c->phase = RP_DESCRIBED;
+	rec_rows_begin(c->e);
+}
+
+/* A worker side has a row (or ended): merge on, from the loop. */
+static void
+rec_ts_on_ready(void *arg)
+{
+	struct rec_conn *c = arg;
+
+	if (!c->e->finished)
+		loop_defer(c->e->req.loop, rec_on_more, c->e);
+}
+
+/* A worker side failed: from the loop, not from inside the side. */
+static void
+rec_ts_on_failed(void *arg, const char *why)
+{
+	struct rec_conn *c = arg;
+
+	if (c->e->finished || c->failure != NULL)
+		return;
+	c->failure = xstrdup(why);
+	loop_defer(c->e->req.loop, rec_ts_fail_now, c);
+}
+
+static void
+rec_ts_fail_now(void *arg)
+{
+	struct rec_conn *c = arg;
+
+	if (!c->e->finished)
+		rec_fail_side(c, c->failure);
 }
 
 static void
@@ -602,11 +714,14 @@ static void
 rec_rows_begin(struct exec *e)
 {
 	struct rec_conn *s = &e->side[0], *d = &e->side[1];
+	struct rec_opts opts = { 0 };
 	char *err = NULL, *sql;
 	int i;
 
 	if (s->phase != RP_DESCRIBED || d->phase != RP_DESCRIBED)
 		return;
+	rec_conn_cols(s);
+	rec_conn_cols(d);
 	if (s->ncols != d->ncols) {
 		xasprintf(&err, "source returns %d column%s, dest %d: compare: "
 		    "rows needs the same number", s->ncols, s->ncols == 1 ? "" :
@@ -615,8 +730,11 @@ rec_rows_begin(struct exec *e)
 		free(err);
 		return;
 	}
-	if (rec_merge_init(&e->merge, s->ncols, e->req.def->key, s->names,
-	    s->oids, d->oids, &err) != 0) {
+	opts.empty_is_null = e->req.def->empty_is_null;
+	opts.tz[0] = s->tz;
+	opts.tz[1] = d->tz;
+	if (rec_merge_init_cols(&e->merge, s->ncols, e->req.def->key, s->names,
+	    s->cols, d->cols, &opts, &err) != 0) {
 		rec_finish(e, 0, err);
 		free(err);
 		return;
@@ -625,12 +743,48 @@ rec_rows_begin(struct exec *e)
 	e->merging = 1;
 	e->stream_start = loop_now();
 	for (i = 0; i < 2 && !e->finished; i++) {
+		if (e->side[i].ts != NULL) {
+			rec_side_stream(e->side[i].ts, e->merge.eff,
+			    e->req.def->key, e->req.def->empty_is_null);
+			e->side[i].phase = RP_COPY;
+			/* Nothing else may start the merge: start it. */
+			loop_defer(e->req.loop, rec_on_more, e);
+			continue;
+		}
 		e->side[i].fields = xcalloc((size_t)s->ncols + 1,
 		    sizeof *e->side[i].fields);
 		sql = rec_copy_sql(&e->side[i], e->req.def->key);
 		rec_conn_sent(&e->side[i], PQsendQuery(e->side[i].pg, sql),
 		    RP_COPY_START);
 		free(sql);
+	}
+}
+
+/* A side's columns as names and kinds, whatever reads it. */
+static void
+rec_conn_cols(struct rec_conn *c)
+{
+	char *const *names;
+	const struct rec_col *cols;
+	char tmp[32];
+	int i;
+
+	if (c->ts != NULL) {
+		rec_side_columns(c->ts, &c->ncols, &names, &cols);
+		c->names = xcalloc((size_t)c->ncols + 1, sizeof *c->names);
+		c->cols = xcalloc((size_t)c->ncols + 1, sizeof *c->cols);
+		for (i = 0; i < c->ncols; i++) {
+			c->names[i] = xstrdup(names[i]);
+			c->cols[i] = cols[i];
+		}
+		return;
+	}
+	c->cols = xcalloc((size_t)c->ncols + 1, sizeof *c->cols);
+	for (i = 0; i < c->ncols; i++) {
+		c->cols[i].kind = rec_kind_of(c->oids[i]);
+		c->cols[i].type = rec_type_name(c->oids[i], tmp, sizeof tmp) ==
+		    tmp ? "another type" : rec_type_name(c->oids[i], tmp,
+		    sizeof tmp);
 	}
 }
 
@@ -715,6 +869,8 @@ rec_conn_fetch(struct rec_conn *c)
 		return 1;
 	if (c->phase != RP_COPY)
 		return 0;
+	if (c->ts != NULL)
+		return rec_ts_fetch(c);
 	r = PQgetCopyData(c->pg, &c->row, 1);
 	if (r == 0)
 		return 0;
@@ -729,6 +885,8 @@ rec_conn_fetch(struct rec_conn *c)
 	}
 	n = rec_copy_split(c->row, (size_t)r, c->fields, e->merge.ncols);
 	c->have_row = 1;
+	if (n == e->merge.ncols)
+		rec_merge_normalize(&e->merge, c->which, c->fields);
 	if (n != e->merge.ncols)
 		xasprintf(&err, "a row came with %d fields, not %d", n,
 		    e->merge.ncols);
@@ -739,9 +897,39 @@ rec_conn_fetch(struct rec_conn *c)
 	return 0;
 }
 
+/* A worker side's next row; as rec_conn_fetch. */
+static int
+rec_ts_fetch(struct rec_conn *c)
+{
+	struct rec_field *row;
+	char *err = NULL;
+	int r = rec_side_fetch(c->ts, &row);
+
+	if (r == 0)
+		return 0;
+	if (r < 0) {
+		c->eof = 1;
+		return 1;
+	}
+	c->fields = row;
+	c->have_row = 1;
+	rec_merge_normalize(&c->e->merge, c->which, c->fields);
+	if (rec_merge_arrive(&c->e->merge, c->which, c->fields, &err) == 0)
+		return 1;
+	rec_fail_side(c, err);
+	free(err);
+	return 0;
+}
+
 static void
 rec_conn_drop_row(struct rec_conn *c)
 {
+	if (c->ts != NULL) {
+		if (c->have_row)
+			rec_side_drop(c->ts);
+		c->have_row = 0;
+		return;
+	}
 	if (c->row != NULL)
 		PQfreemem(c->row);
 	c->row = NULL;
@@ -860,6 +1048,13 @@ rec_conn_cancel(struct rec_conn *c)
 static void
 rec_conn_close(struct rec_conn *c)
 {
+	if (c->ts != NULL) {
+		rec_side_free(c->ts); /* cancels and lets the worker go */
+		c->ts = NULL;
+		c->have_row = 0;
+		c->fields = NULL;
+		return;
+	}
 	rec_conn_drop_row(c);
 	pg_conn_free(c->pc);
 	c->pc = NULL;
@@ -992,7 +1187,10 @@ exec_reconcile_recover(const struct exec_orphan *o, int64_t wait_ms,
 	q[1] = &o->def->dest;
 	for (i = 0; i < 2; i++) {
 		side.target = q[i]->target;
-		rc[i] = exec_sql_recover(&side, wait_ms, &w[i]);
+		/* A worker side only read, on a connection that died with
+		 * its driver: nothing to end. */
+		rc[i] = rec_side_ops_of(q[i]) != NULL ? EXEC_ORPHAN_GONE :
+		    exec_sql_recover(&side, wait_ms, &w[i]);
 	}
 	i = rc[0] == EXEC_ORPHAN_STUCK || (rc[0] == EXEC_ORPHAN_UNKNOWN &&
 	    rc[1] != EXEC_ORPHAN_STUCK) ? 0 : 1;
@@ -1024,7 +1222,13 @@ reconcile_free(struct exec *e)
 		free(e->side[i].oids);
 		expand_free_list(e->side[i].names);
 		free(e->side[i].value);
-		free(e->side[i].fields);
+		if (e->side[i].ops == NULL)
+			free(e->side[i].fields);
+		free(e->side[i].cols);
+		loop_defer_cancel(e->req.loop, rec_ts_fail_now, &e->side[i]);
+		free(e->side[i].failure);
+		if (e->side[i].state != NULL)
+			e->side[i].ops->free(e->side[i].state);
 	}
 	rec_merge_free(&e->merge);
 	free(e->appname);

@@ -36,6 +36,7 @@ struct odbc_conn {
 	SQLHDBC dbc;   /* NULL: not connected */
 	int busy;      /* lent to a job */
 	int broken;    /* close it when the job ends */
+	int own;       /* one job's own, not cached: closed at its end */
 	struct odbc_job *queue, *queue_tail;
 	struct odbc_conn *next;
 };
@@ -55,6 +56,7 @@ struct odbc_job {
 	int started;         /* the worker runs */
 	int finished;        /* the worker returned */
 	int cancelled, cancelling, abandoned, ended;
+	int paused;          /* msg asked to stop: frames wait in in */
 	enum odbc_end end;   /* as sent with ODBC_MSG_DONE */
 	struct odbc_job *next; /* in the connection's queue */
 };
@@ -141,6 +143,10 @@ odbc_conn_serve(struct odbc_conn *c)
 static void
 odbc_conn_put(struct odbc_conn *c)
 {
+	if (c->own) {
+		odbc_conn_free(c); /* its worker closed it */
+		return;
+	}
 	c->busy = 0;
 	odbc_conn_serve(c);
 }
@@ -163,6 +169,8 @@ odbc_conn_free(struct odbc_conn *c)
 {
 	odbc_conn_close(c);
 	free(c->name);
+	if (c->connstr != NULL)
+		memset(c->connstr, 0, strlen(c->connstr));
 	free(c->connstr);
 	free(c);
 }
@@ -214,11 +222,19 @@ odbc_shutdown(void)
 
 struct odbc_job *
 odbc_job_start(struct loop *loop, const char *name, const char *connstr,
-    int64_t timeout_ms, const struct odbc_job_cbs *cbs, void *arg,
+    int own, int64_t timeout_ms, const struct odbc_job_cbs *cbs, void *arg,
     void *cbarg)
 {
 	struct odbc_job *j = xcalloc(1, sizeof *j);
-	struct odbc_conn *c = odbc_conn_find(name, connstr);
+	struct odbc_conn *c;
+
+	if (own || connstr == NULL) {
+		c = xcalloc(1, sizeof *c);
+		c->name = xstrdup(name);
+		c->connstr = connstr != NULL ? xstrdup(connstr) : NULL;
+		c->own = 1;
+	} else
+		c = odbc_conn_find(name, connstr);
 
 	pthread_mutex_init(&j->mu, NULL);
 	j->refs = 1;
@@ -284,6 +300,8 @@ odbc_job_main(void *arg)
 	int abandoned;
 
 	j->cbs.work(j, j->arg);
+	if (j->conn->own)
+		odbc_conn_close(j->conn);
 	pthread_mutex_lock(&j->mu);
 	end = (unsigned char)j->end;
 	abandoned = j->abandoned;
@@ -311,6 +329,10 @@ odbc_job_dbc(struct odbc_job *j, char **err)
 	SQLRETURN rc;
 	int64_t secs;
 
+	if (c->connstr == NULL) {
+		*err = xstrdup("no connection");
+		return NULL;
+	}
 	if (c->broken)
 		odbc_conn_close(c);
 	if (c->dbc != NULL && SQL_SUCCEEDED(SQLGetConnectAttr(c->dbc,
@@ -417,6 +439,8 @@ odbc_job_on_input(int fd, short revents, void *arg)
 	char chunk[16384];
 	ssize_t n;
 
+	if (j->paused)
+		return;
 	n = read(fd, chunk, sizeof chunk);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -448,13 +472,105 @@ odbc_job_frames(struct odbc_job *j)
 			end = len > 0 ? p[5] : ODBC_END_LOST;
 			break;
 		}
-		j->cbs.msg(p[0], (const char *)p + ODBC_FRAME_HEAD, len,
-		    j->cbarg);
+		if (j->cbs.msg(p[0], (const char *)p + ODBC_FRAME_HEAD, len,
+		    j->cbarg) != 0) {
+			j->paused = 1;
+			if (j->io != NULL)
+				loop_io_set(j->io, 0);
+			break;
+		}
 	}
 	memmove(j->in.data, j->in.data + off, j->in.len - off);
 	j->in.len -= off;
 	if (end >= 0)
 		odbc_job_finish(j, (enum odbc_end)end);
+}
+
+void
+odbc_job_resume(struct odbc_job *j)
+{
+	if (j->ended || !j->paused)
+		return;
+	j->paused = 0;
+	odbc_job_frames(j); /* may end the job, and free it */
+}
+
+/* Watch the socket again once nothing waits in the buffer. */
+int
+odbc_job_resumed(struct odbc_job *j)
+{
+	if (j->paused)
+		return 0;
+	if (j->io != NULL)
+		loop_io_set(j->io, POLLIN);
+	return 1;
+}
+
+int
+odbc_job_tell(struct odbc_job *j, int type, const void *data, size_t len)
+{
+	unsigned char head[ODBC_FRAME_HEAD];
+	ssize_t n;
+
+	head[0] = (unsigned char)type;
+	head[1] = (unsigned char)(len >> 24);
+	head[2] = (unsigned char)(len >> 16);
+	head[3] = (unsigned char)(len >> 8);
+	head[4] = (unsigned char)len;
+	if (j->fd[0] < 0)
+		return -1;
+	do
+		n = send(j->fd[0], head, sizeof head, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof head)
+		return -1;
+	do
+		n = send(j->fd[0], data, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Read exactly n bytes from the loop's end; -1 if it closed. */
+static int
+odbc_read_full(int fd, void *p, size_t n)
+{
+	size_t off = 0;
+	ssize_t r;
+
+	while (off < n) {
+		r = read(fd, (char *)p + off, n - off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+int
+odbc_job_recv(struct odbc_job *j, int *type, struct buf *b)
+{
+	unsigned char head[ODBC_FRAME_HEAD];
+	size_t len;
+
+	buf_reset(b);
+	if (odbc_read_full(j->fd[1], head, sizeof head) != 0)
+		return -1;
+	len = (size_t)head[1] << 24 | (size_t)head[2] << 16 |
+	    (size_t)head[3] << 8 | head[4];
+	*type = head[0];
+	if (len > 0) {
+		char *p = xmalloc(len);
+
+		if (odbc_read_full(j->fd[1], p, len) != 0) {
+			free(p);
+			return -1;
+		}
+		buf_add(b, p, len);
+		free(p);
+	}
+	return 0;
 }
 
 /*
@@ -564,6 +680,7 @@ odbc_job_abandon(struct odbc_job *j)
 	pthread_mutex_lock(&j->mu);
 	running = j->started && !j->finished;
 	j->abandoned = 1;
+	j->cancelled = 1; /* a worker that looks stops early */
 	/* A worker blocked on a full socket gets EPIPE. */
 	if (j->fd[0] >= 0)
 		close(j->fd[0]);
@@ -573,7 +690,8 @@ odbc_job_abandon(struct odbc_job *j)
 		odbc_job_dequeue(j);
 	else if (!j->ended && running) {
 		/* The worker still has the handle: it leaves with it. */
-		odbc_conn_replace(j->conn);
+		if (!j->conn->own)
+			odbc_conn_replace(j->conn);
 		j->ended = 1;
 		odbc_job_unref(j);
 		return;
@@ -612,6 +730,31 @@ odbc_job_unref(struct odbc_job *j)
 }
 
 /* -------------------------------------------------------- diagnostics */
+
+int
+odbc_get_text(SQLHSTMT h, SQLUSMALLINT col, struct buf *v)
+{
+	char chunk[4096];
+	SQLLEN ind;
+	SQLRETURN r;
+
+	buf_reset(v);
+	for (;;) {
+		r = SQLGetData(h, col, SQL_C_CHAR, chunk, sizeof chunk, &ind);
+		if (r == SQL_NO_DATA)
+			return 1;
+		if (!SQL_SUCCEEDED(r))
+			return -1;
+		if (ind == SQL_NULL_DATA)
+			return 0;
+		if (r == SQL_SUCCESS) {
+			buf_add(v, chunk, ind >= 0 && (size_t)ind < sizeof chunk ?
+			    (size_t)ind : strlen(chunk));
+			return 1;
+		}
+		buf_add(v, chunk, strnlen(chunk, sizeof chunk - 1));
+	}
+}
 
 void
 odbc_diag(SQLSMALLINT type, SQLHANDLE h, struct buf *b, char state[6])

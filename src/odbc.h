@@ -55,8 +55,9 @@ enum odbc_end {
 struct odbc_job_cbs {
 	/* Runs in the worker thread. */
 	void (*work)(struct odbc_job *, void *arg);
-	/* From the loop: a frame the worker sent. */
-	void (*msg)(int type, const char *data, size_t len, void *cbarg);
+	/* From the loop: a frame the worker sent. Non-zero: pause, handle
+	 * no more frames until odbc_job_resume. */
+	int (*msg)(int type, const char *data, size_t len, void *cbarg);
 	/* From the loop, once: the job ended (or failed to start); the
 	 * job is gone after it: do not cancel or abandon it any more. */
 	void (*end)(enum odbc_end, void *cbarg);
@@ -66,17 +67,27 @@ struct odbc_job_cbs {
 
 /*
  * Queue a job for target name's connection (made with connstr, which may
- * hold a password and is never shown). arg belongs to the job from now on.
+ * hold a password and is never shown); with own, on a connection of its
+ * own, closed at its end; with connstr NULL, on none (a worker for other
+ * blocking work: files). arg belongs to the job from now on.
  * timeout_ms bounds connecting (login timeout), 0 for none. Returns the
  * job; cbs->end is always called (from the loop), even if the worker could
  * not start.
  */
 struct odbc_job *odbc_job_start(struct loop *, const char *name,
-    const char *connstr, int64_t timeout_ms, const struct odbc_job_cbs *,
+    const char *connstr, int own, int64_t timeout_ms, const struct odbc_job_cbs *,
     void *arg, void *cbarg);
 /* Ask the driver to cancel the running statement (asynchronously). A job
  * still waiting for its connection ends at once, as ODBC_END_ERROR. */
 void odbc_job_cancel(struct odbc_job *);
+/* Handle the frames that wait after a pause (msg may pause again; the
+ * job may end, and be gone, when this returns: end() says so). Then call
+ * odbc_job_resumed() to read the socket again unless paused again. */
+void odbc_job_resume(struct odbc_job *);
+int odbc_job_resumed(struct odbc_job *);
+/* A frame to the worker (small: commands), which odbc_job_recv reads. */
+int odbc_job_tell(struct odbc_job *, int type, const void *, size_t);
+
 /* Stop listening: no callback follows. The connection is dropped unless
  * the worker had already returned. Frees the caller's side of the job;
  * only before end() was called. */
@@ -95,9 +106,15 @@ int odbc_job_cancelled(struct odbc_job *);
 int odbc_job_send(struct odbc_job *, int type, const void *, size_t);
 /* How the job ends (ODBC_END_OK unless set). */
 void odbc_job_set_end(struct odbc_job *, enum odbc_end);
+/* Worker side: wait for a frame from the loop; -1 if it stopped
+ * listening. */
+int odbc_job_recv(struct odbc_job *, int *type, struct buf *);
 /* Mark the connection broken: it is closed at the job's end. */
 void odbc_job_broken(struct odbc_job *);
 
+/* Column col of the fetched row as text into v (reset first): 1 a value,
+ * 0 NULL, -1 an error. */
+int odbc_get_text(SQLHSTMT, SQLUSMALLINT col, struct buf *v);
 /* Append "SQLSTATE: message" for every diagnostic record of handle h
  * (separated by "; "). Returns the first SQLSTATE in state[6] ("" none). */
 void odbc_diag(SQLSMALLINT type, SQLHANDLE h, struct buf *, char state[6]);

@@ -223,7 +223,7 @@ static const char *const lint_target_article[TARGET_NTYPES] = { "an ssh",
 /* The target types a step or a reconcile side may use. */
 #define LINT_T(t) (1u << (t))
 #define LINT_SQL_TARGETS (LINT_T(TARGET_POSTGRES) | LINT_T(TARGET_ODBC))
-#define LINT_SIDE_TARGETS (LINT_T(TARGET_POSTGRES))
+#define LINT_SIDE_TARGETS (LINT_T(TARGET_POSTGRES) | LINT_T(TARGET_ODBC))
 
 /* Resolve a step's or a reconcile query's target and check its type. */
 static void
@@ -256,7 +256,7 @@ lint_target(struct rb_ctx *ctx, const struct rb_index *targets,
 		else
 			s->dest.target = t;
 		want = LINT_SIDE_TARGETS;
-		wanted = "a postgres";
+		wanted = "a postgres or an odbc";
 		what = r->kind == RB_REF_SOURCE ? "source" : "dest";
 	}
 	if (!ctx->target_typed[i] || (r->kind == RB_REF_TARGET && !r->typed))

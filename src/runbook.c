@@ -194,6 +194,10 @@ static void rb_load_step_target(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_query_target(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
+static void rb_load_format(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_columns(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
 static void rb_load_query(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_needs(struct rb_ctx *, const struct rb_key *,
@@ -333,7 +337,20 @@ static const struct rb_key query_keys[] = {
 	{ "target", 1, rb_load_query_target,
 	    offsetof(struct rb_query, target_name), 0, 0 },
 	{ "query", 1, rb_load_text, offsetof(struct rb_query, query), 0, 0 },
+	{ "file", 1, rb_load_text, offsetof(struct rb_query, file), 0, 0 },
+	{ "format", 1, rb_load_format, 0, 0, 0 },
+	{ "header", 1, rb_load_bool, offsetof(struct rb_query, header), 0, 0 },
+	{ "delimiter", 1, rb_load_string,
+	    offsetof(struct rb_query, delimiter), 0, 0 },
+	{ "encoding", 1, rb_load_string, offsetof(struct rb_query, encoding),
+	    0, 0 },
+	{ "columns", 1, rb_load_columns, 0, 0, 0 },
+	{ "timezone", 1, rb_load_string, offsetof(struct rb_query, timezone),
+	    0, 0 },
 };
+enum { QUERY_KEY_TARGET, QUERY_KEY_QUERY, QUERY_KEY_FILE, QUERY_KEY_FORMAT,
+	QUERY_KEY_HEADER, QUERY_KEY_DELIMITER, QUERY_KEY_ENCODING,
+	QUERY_KEY_COLUMNS };
 
 /*
  * The keys of a step: X(ENUM, name, step types, loader, field, lo, hi,
@@ -391,7 +408,9 @@ static const struct rb_key query_keys[] = {
 	X(ON_NO_GO, "on_no_go", BIT(STEP_CHECKPOINT), rb_load_on_no_go, 0, 0, \
 	    0, 0)                                                            \
 	X(EVIDENCE, "evidence", BIT(STEP_CHECKPOINT), rb_load_evidence, 0, 0, \
-	    0, 0)
+	    0, 0)                                                            \
+	X(EMPTY_IS_NULL, "empty_is_null", BIT(STEP_RECONCILE), rb_load_bool,  \
+	    offsetof(struct rb_step, empty_is_null), 0, 0, 0)
 
 #define STEP_KEY_ENUM(e, name, mask, load, off, lo, hi, hash1) STEP_KEY_##e,
 enum step_key { RB_STEP_KEYS(STEP_KEY_ENUM) STEP_NKEYS };
@@ -1629,26 +1648,74 @@ rb_load_query_target(struct rb_ctx *ctx, const struct rb_key *k,
 	rb_add_ref(ctx, ctx->query_ref, q->target_name, n->pos);
 }
 
-/* source: or dest: of a reconcile step, {target: NAME, query: SQL}. */
+/* format: csv or tsv. */
+static void
+rb_load_format(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct rb_query *q = obj;
+	const char *s = rb_want_string(ctx, k->name, n);
+
+	if (s == NULL)
+		return;
+	if (strcmp(s, "csv") == 0 || strcmp(s, "tsv") == 0)
+		q->format = s[0] == 't' ? RB_FORMAT_TSV : RB_FORMAT_CSV;
+	else
+		rb_error(ctx, n->pos, "format: expected csv or tsv, found %s",
+		    rb_found(n));
+}
+
+/* columns: the names of a file's columns. */
+static void
+rb_load_columns(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_query *q = obj;
+
+	rb_load_list(ctx, k->name, n, &q->columns, &q->ncolumns, -1);
+}
+
+/*
+ * source: or dest: of a reconcile step: {target: NAME, query: SQL}, or
+ * {file: PATH, ...} (the file keys only with file).
+ */
 static void
 rb_load_query(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
     void *obj)
 {
 	struct rb_query *q = FIELD(obj, k, struct rb_query);
-	uint32_t seen;
+	uint32_t seen, filekeys;
 
 	if (n->kind != RB_NODE_MAP) {
 		rb_error(ctx, n->pos, "%s: expected a mapping with target and "
-		    "query, found %s", k->name, rb_found(n));
+		    "query (or file), found %s", k->name, rb_found(n));
 		return;
 	}
 	ctx->query_ref = (enum rb_ref_kind)k->lo;
 	q->pos = n->pos;
+	q->header = 1;
 	seen = rb_load_map(ctx, n, query_keys, NKEYS(query_keys), 1,
 	    k->name, q, NULL);
-	if (!SEEN(seen, 0))
-		rb_error(ctx, n->pos, "%s needs 'target'", k->name);
-	if (!SEEN(seen, 1))
+	filekeys = seen & ~((1u << QUERY_KEY_TARGET) | (1u << QUERY_KEY_QUERY) |
+	    (1u << QUERY_KEY_FILE) | (1u << (NKEYS(query_keys) - 1)));
+	if (SEEN(seen, QUERY_KEY_FILE)) {
+		if (SEEN(seen, QUERY_KEY_TARGET) || SEEN(seen, QUERY_KEY_QUERY))
+			rb_error(ctx, n->pos, "%s: a file side has no 'target' "
+			    "or 'query'", k->name);
+		if (!q->header && !SEEN(seen, QUERY_KEY_COLUMNS))
+			rb_error(ctx, n->pos, "%s: a file without a header "
+			    "needs 'columns'", k->name);
+		if (q->delimiter != NULL && strlen(q->delimiter) != 1)
+			rb_error(ctx, n->pos, "%s: delimiter: expected one "
+			    "character", k->name);
+		return;
+	}
+	if (filekeys != 0)
+		rb_error(ctx, n->pos, "%s: format, header, delimiter, encoding "
+		    "and columns are for file sides", k->name);
+	if (!SEEN(seen, QUERY_KEY_TARGET))
+		rb_error(ctx, n->pos, "%s needs 'target' (or 'file')", k->name);
+	if (!SEEN(seen, QUERY_KEY_QUERY))
 		rb_error(ctx, n->pos, "%s needs 'query'", k->name);
 }
 
