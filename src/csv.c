@@ -110,7 +110,7 @@ struct csv_stream {
 	struct csv_reader r;
 	enum csv_state st;
 	char delim;
-	int started; /* a byte was seen (the byte order mark is checked) */
+	int bom;     /* bytes of a byte order mark matched so far; 3: done */
 	int failed;
 };
 
@@ -405,6 +405,22 @@ csv_stream_byte(struct csv_stream *s, const char *data, size_t len,
 	return rc;
 }
 
+/* The start of a byte order mark that was not one: data after all. */
+static int
+csv_stream_bom_back(struct csv_stream *s, csv_row_fn row, void *arg,
+    struct csv_error *err)
+{
+	int i, n = s->bom, rc = 0;
+
+	s->bom = 3;
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = csv_stream_byte(s, "\xef\xbb\xbf", 3, (size_t)i, row,
+		    arg, err);
+	if (rc != 0)
+		s->failed = 1;
+	return rc;
+}
+
 int
 csv_stream_feed(struct csv_stream *s, const char *data, size_t len,
     csv_row_fn row, void *arg, struct csv_error *err)
@@ -414,10 +430,14 @@ csv_stream_feed(struct csv_stream *s, const char *data, size_t len,
 
 	if (s->failed)
 		return -1;
-	if (!s->started && len > 0) {
-		s->started = 1;
-		if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-			i = 3;
+	/* A byte order mark at the start is skipped, even across chunks. */
+	while (s->bom < 3 && i < len && data[i] == "\xef\xbb\xbf"[s->bom]) {
+		s->bom++;
+		i++;
+	}
+	if (s->bom < 3 && i < len) {
+		rc = csv_stream_bom_back(s, row, arg, err);
+		s->bom = 3;
 	}
 	for (; rc == 0 && i < len; i++)
 		rc = csv_stream_byte(s, data, len, i, row, arg, err);
@@ -430,8 +450,15 @@ int
 csv_stream_end(struct csv_stream *s, csv_row_fn row, void *arg,
     struct csv_error *err)
 {
+	int rc = 0;
+
 	if (s->failed)
 		return -1;
+	if (s->bom < 3)
+		rc = csv_stream_bom_back(s, row, arg, err);
+	s->bom = 3;
+	if (rc != 0)
+		return rc;
 	return csv_stream_byte(s, "", 0, 0, row, arg, err);
 }
 

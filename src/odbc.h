@@ -19,10 +19,7 @@
  * connection leaves the cache, and the worker frees it when the driver
  * returns.
  *
- * Passwords: a connection string's password (PWD= or PASSWORD=) may only
- * be written as ${env:NAME} or a ${var} listed in secrets:
- * (odbc_connection_check); the expanded value is a secret for redaction
- * (odbc_connection_password).
+ * Connection strings: odbc-connstr.h.
  */
 #ifndef CUTOVER_ODBC_H
 #define CUTOVER_ODBC_H
@@ -32,6 +29,8 @@
 
 #include <sql.h>
 #include <sqlext.h>
+
+#include "odbc-connstr.h"
 
 struct loop;
 struct buf;
@@ -120,17 +119,6 @@ int odbc_get_text(SQLHSTMT, SQLUSMALLINT col, struct buf *v);
 void odbc_diag(SQLSMALLINT type, SQLHANDLE h, struct buf *, char state[6]);
 /* Does SQLSTATE say the connection is gone (class 08, or HYT01)? */
 int odbc_state_lost(const char *state);
-
-/* The target's connection string, expanded; NULL with *err if it cannot
- * be (unset environment). */
-char *odbc_connection_expand(const struct runbook *, const struct rb_target *,
-    char **err);
-/* The value of the PWD or PASSWORD attribute of a connection string, new,
- * or NULL when it has none. */
-char *odbc_connection_password(const char *connstr);
-/* Lint: is the raw connection string's password, if any, a reference
- * (${env:NAME} or ${var})? 0 if so, else -1 with *why (new). */
-int odbc_connection_check(const char *raw, char **why);
 
 /* Close every cached connection (at exit; blocks on the drivers). */
 void odbc_shutdown(void);

@@ -20,7 +20,7 @@
 
 #include "buf.h"
 #include "expand.h"
-#include "odbc.h"
+#include "odbc-connstr.h"
 #include "pg.h"
 #include "runbook-int.h"
 #include "runbook.h"

@@ -18,17 +18,10 @@ struct target_kind {
 	const char *name; /* as runbooks spell it */
 	/* Runs sql steps on targets of the type; NULL: none can. */
 	const struct exec_ops *sql;
-	/* Add the expanded secrets of target t (its password) to the
-	 * NULL-terminated list *list of *n entries; or NULL. */
-	void (*secrets)(const struct runbook *, const struct rb_target *,
-	    char ***list, size_t *n);
 };
 
 /* The row of type t (NULL for a type the loader does not accept). */
 const struct target_kind *target_kind(enum target_type);
-/* Add every target's secrets to the NULL-terminated list *list (not
- * sorted: the caller orders it). */
-void target_kind_secrets(const struct runbook *, char ***list);
 
 /* The executor of sql steps: the one of each step's target type. */
 extern const struct exec_ops exec_target_sql_ops;
