@@ -35,6 +35,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_rollback_entry,
 	&cmd_report_entry,
 	&cmd_state_entry,
+	&cmd_diff_entry,
 	&cmd_help_entry,
 	&cmd_version_entry,
 	NULL,

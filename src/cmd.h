@@ -118,6 +118,7 @@ void cmd_help_overview(FILE *);
 void cmd_waiting_print(const struct cmd_ctx *c, struct state *, int64_t run,
     const struct rb_step *d, int undo, FILE *);
 extern const struct cmd_entry cmd_state_entry;
+extern const struct cmd_entry cmd_diff_entry;
 
 /*
  * Run command ce: refuse control characters in --operator, --reason and

@@ -52,15 +52,18 @@
 #include "pg-conn.h"
 #include "pg.h"
 #include "expand.h"
+#include "json.h"
 #include "loop.h"
 #include "outbuf.h"
 #include "rec-side.h"
 #include "reconcile.h"
 #include "runbook.h"
+#include "state.h"
 #include "xmalloc.h"
 
 #define REC_BATCH 8192         /* merge steps per pass of the loop */
 #define REC_PROGRESS_MS 1000
+#define REC_DIFF_BATCH 512     /* differences stored per transaction */
 
 /* Make each value's text canonical, and keep the sessions read-only. */
 static const char rec_session_sql[] =
@@ -127,6 +130,14 @@ struct exec {
 	int64_t stream_start;
 	struct loop_timer *timeout, *progress;
 	struct exec_result result;
+	/* every difference, kept in the state in batches */
+	struct state *st;
+	int64_t run;
+	char *token;
+	int64_t diff_seq;
+	struct diff_row diffs[REC_DIFF_BATCH];
+	size_t ndiffs;
+	int diff_failed;
 };
 
 static struct exec *reconcile_start(const struct exec_req *, char **);
@@ -137,6 +148,10 @@ static void reconcile_free(struct exec *);
 
 static int rec_side_init(struct exec *, enum rec_side,
     const struct rb_query *, char **);
+static void rec_diffs_setup(struct exec *, const struct exec_req *);
+static void rec_on_diff(void *, int, const struct rec_field *,
+    const struct rec_field *, const char *);
+static void rec_diffs_flush(struct exec *);
 static int rec_side_open(struct exec *, struct rec_conn *,
     const struct rb_query *, char **);
 static void rec_conn_begin(struct rec_conn *);
@@ -214,6 +229,7 @@ reconcile_start(const struct exec_req *req, char **err)
 	e->env = req->env; /* while starting only */
 	e->result.exit_code = -1;
 	e->secrets = expand_secret_values(req->rb);
+	rec_diffs_setup(e, req);
 	if (rec_side_init(e, REC_SOURCE, &d->source, err) != 0 ||
 	    rec_side_init(e, REC_DEST, &d->dest, err) != 0) {
 		reconcile_free(e);
@@ -221,6 +237,95 @@ reconcile_start(const struct exec_req *req, char **err)
 	}
 	e->env = e->req.env = NULL;
 	return e;
+}
+
+/* Where the differences go: the attempt's run and token, from its
+ * environment. */
+static void
+rec_diffs_setup(struct exec *e, const struct exec_req *req)
+{
+	const char *const *v;
+
+	e->st = req->st;
+	for (v = req->env; v != NULL && *v != NULL; v++) {
+		if (strncmp(*v, "CUTOVER_RUN=", 12) == 0)
+			e->run = strtoll(*v + 12, NULL, 10);
+		else if (strncmp(*v, "CUTOVER_ATTEMPT=", 16) == 0)
+			e->token = xstrdup(*v + 16);
+	}
+	if (e->token == NULL || e->run <= 0)
+		e->st = NULL;
+}
+
+/* A row's values as a JSON array (n of them), redacted. */
+static char *
+rec_diff_values(struct exec *e, const struct rec_field *f, int n)
+{
+	struct buf b = { 0 };
+	char *v, *clean;
+	int i;
+
+	buf_addc(&b, '[');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(&b, ',');
+		if (f[i].null) {
+			buf_adds(&b, "null");
+			continue;
+		}
+		v = xstrndup(f[i].p, f[i].len);
+		json_str(&b, v);
+		free(v);
+	}
+	buf_addc(&b, ']');
+	clean = outbuf_redact(e->secrets, buf_str(&b));
+	buf_free(&b);
+	return clean;
+}
+
+/* One difference: queued, stored when the batch is full. */
+static void
+rec_on_diff(void *arg, int kind, const struct rec_field *s,
+    const struct rec_field *d, const char *columns)
+{
+	static const char *const kinds[] = { "missing", "extra", "changed" };
+	struct exec *e = arg;
+	struct diff_row *r;
+
+	if (e->st == NULL || e->diff_failed)
+		return;
+	r = &e->diffs[e->ndiffs++];
+	r->seq = ++e->diff_seq;
+	r->kind = kinds[kind];
+	r->key = rec_diff_values(e, s != NULL ? s : d, e->merge.nkeys);
+	r->source = s != NULL ? rec_diff_values(e, s, e->merge.ncols) : NULL;
+	r->dest = d != NULL ? rec_diff_values(e, d, e->merge.ncols) : NULL;
+	r->columns = columns != NULL ? xstrdup(columns) : NULL;
+	if (e->ndiffs == REC_DIFF_BATCH)
+		rec_diffs_flush(e);
+}
+
+/* Store the queued differences; a store that fails stops the keeping
+ * (the samples and counts still stand), and says so. */
+static void
+rec_diffs_flush(struct exec *e)
+{
+	size_t i;
+
+	if (e->ndiffs > 0 && e->st != NULL && !e->diff_failed &&
+	    state_diffs_add(e->st, e->run, e->req.step, e->token, e->diffs,
+	    e->ndiffs) != STATE_OK) {
+		e->diff_failed = 1;
+		rec_output(e, "[cutover: the differences could not all be "
+		    "stored; `cutover diff` will show only part of them]\n");
+	}
+	for (i = 0; i < e->ndiffs; i++) {
+		free((char *)e->diffs[i].key);
+		free((char *)e->diffs[i].source);
+		free((char *)e->diffs[i].dest);
+		free((char *)e->diffs[i].columns);
+	}
+	e->ndiffs = 0;
 }
 
 /* One side's target, conninfo and query, expanded now. */
@@ -739,6 +844,8 @@ rec_rows_begin(struct exec *e)
 		free(err);
 		return;
 	}
+	e->merge.on_diff = rec_on_diff;
+	e->merge.diff_arg = e;
 	rec_rows_announce(e);
 	e->merging = 1;
 	e->stream_start = loop_now();
@@ -958,6 +1065,7 @@ rec_rows_end(struct exec *e)
 	char *msg = NULL;
 	int ok = (double)diffs <= tol;
 
+	rec_diffs_flush(e);
 	rec_merge_json(&e->merge, &json);
 	e->result.result = buf_steal(&json);
 	rec_merge_summary(&e->merge, tol, &human);
@@ -1136,6 +1244,7 @@ rec_finish(struct exec *e, int ok, const char *msg)
 	if (e->finished)
 		return;
 	e->finished = 1;
+	rec_diffs_flush(e); /* what was found before a failure is kept */
 	loop_timer_cancel(e->req.loop, e->timeout);
 	loop_timer_cancel(e->req.loop, e->progress);
 	loop_defer_cancel(e->req.loop, rec_on_more, e);
@@ -1230,6 +1339,9 @@ reconcile_free(struct exec *e)
 		if (e->side[i].state != NULL)
 			e->side[i].ops->free(e->side[i].state);
 	}
+	e->st = NULL;
+	rec_diffs_flush(e); /* frees what is queued */
+	free(e->token);
 	rec_merge_free(&e->merge);
 	free(e->appname);
 	expand_free_list(e->secrets);

@@ -22,6 +22,7 @@
 
 struct loop;
 struct exec;
+struct state;
 
 struct exec_result {
 	int ok;        /* the command succeeded */
@@ -65,6 +66,9 @@ struct exec_req {
 	void (*output)(const char *, size_t, void *);
 	void (*done)(const struct exec_result *, void *);
 	void *arg;
+	/* reconcile: the state, where every difference of the attempt is
+	 * kept (state_diffs_add), or NULL to keep only the samples */
+	struct state *st;
 };
 
 struct exec_ops {

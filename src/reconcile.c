@@ -788,11 +788,15 @@ rec_merge_step(struct rec_merge *m, const struct rec_field *s,
 	if (c < 0) {
 		m->missing++;
 		rec_sample_add(m, REC_S_MISSING, s, NULL);
+		if (m->on_diff != NULL)
+			m->on_diff(m->diff_arg, REC_DIFF_MISSING, s, NULL, NULL);
 		return REC_TAKE_SOURCE;
 	}
 	if (c > 0) {
 		m->extra++;
 		rec_sample_add(m, REC_S_EXTRA, d, NULL);
+		if (m->on_diff != NULL)
+			m->on_diff(m->diff_arg, REC_DIFF_EXTRA, NULL, d, NULL);
 		return REC_TAKE_DEST;
 	}
 	buf_reset(&m->scratch);
@@ -808,6 +812,9 @@ rec_merge_step(struct rec_merge *m, const struct rec_field *s,
 	else {
 		m->changed++;
 		rec_sample_add(m, REC_S_CHANGED, s, buf_str(&m->scratch));
+		if (m->on_diff != NULL)
+			m->on_diff(m->diff_arg, REC_DIFF_CHANGED, s, d,
+			    buf_str(&m->scratch));
 	}
 	return REC_TAKE_SOURCE | REC_TAKE_DEST;
 }

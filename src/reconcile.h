@@ -102,7 +102,14 @@ struct rec_merge {
 	                           made canonical */
 	struct rec_opts opts;
 	struct buf norm[2];     /* canonical values of each side's row */
+	/* Called for every difference, if set: kind REC_DIFF_*, the rows
+	 * (s NULL for extra, d NULL for missing), the differing columns
+	 * (changed: comma-separated names, else NULL). */
+	void (*on_diff)(void *arg, int kind, const struct rec_field *s,
+	    const struct rec_field *d, const char *columns);
+	void *diff_arg;
 };
+enum { REC_DIFF_MISSING, REC_DIFF_EXTRA, REC_DIFF_CHANGED };
 
 /* What rec_merge_step consumed. */
 #define REC_TAKE_SOURCE 1

@@ -181,6 +181,13 @@ struct store_ops {
 	    int (*fn)(const struct state_row *, void *), void *);
 	int (*row_put)(struct state *, const char *table,
 	    const struct state_row *, int64_t *id);
+
+	/* Reconcile differences: as state_diffs_add and state_diffs_each. */
+	int (*diffs_add)(struct state *, int64_t run, const char *step,
+	    const char *token, const struct diff_row *, size_t n);
+	int (*diffs_each)(struct state *, int64_t run, const char *step,
+	    const char *token, int (*fn)(const struct diff_row *, void *),
+	    void *);
 };
 
 extern const struct store_ops store_sqlite;

@@ -98,6 +98,21 @@ check "meaning: samples" test "$(res "$r" '[.samples.missing,
 check "meaning: changed columns (accent, cent)" \
 	test "$(res "$r" .changed_columns)" = '{"name":1,"balance":1}'
 
+# --- cutover diff: every difference, with both rows' values.
+expect_rc 0 "$CUTOVER" diff "$r" r
+check "diff csv: a header and four differences" test "$(wc -l <"$T/out")" = 5
+contains "$T/out" 'kind,key,columns,source,dest'
+contains "$T/out" 'missing,"[""4""]",,"[""4"",""gone"",""4.00"",""t""'
+contains "$T/out" 'extra,"[""6""]",,,"[""6"",""new"",""0.000"",null'
+contains "$T/out" 'changed,"[""5""]",balance,"[""5"",""Noël"",""5.00""'
+expect_rc 0 "$CUTOVER" diff "$r" r --format json -o "$T/diff.json"
+check "diff json: four objects" test "$(jq length "$T/diff.json")" = 4
+check "diff json: changed row 2 keeps both names" test "$(jq -c \
+    '.[] | select(.kind == "changed" and .key == ["2"]) | [.columns,
+    .source[1], .dest[1]]' "$T/diff.json")" = '["name","Zoë","Zoé"]'
+expect_rc 2 "$CUTOVER" diff "$r" r --format xml
+expect_rc 2 "$CUTOVER" diff "$r" nosuch
+
 # --- Without the rules that the step declares, the differences show.
 r=$(rb plain <<EOF
         source: {target: legacy, query: "$SRC"}

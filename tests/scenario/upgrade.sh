@@ -21,8 +21,8 @@ check "the fixture is a file of 0.1.0" \
 # Opening migrates it; run 1 keeps the rule of 0.1.0.
 expect_rc 0 c status "$rb"
 contains "$T/out" "run 1"
-check "schema version 2" test "$(q 'PRAGMA user_version')" = 2
-check "meta follows" test "$(q "SELECT value FROM meta")" = 2
+check "schema version 3" test "$(q 'PRAGMA user_version')" = 3
+check "meta follows" test "$(q "SELECT value FROM meta")" = 3
 check "run 1 hashed by rule 1" \
     test "$(q 'SELECT step_hash FROM runs WHERE id=1')" = 1
 
