@@ -315,9 +315,14 @@ rec_diffs_flush(struct exec *e)
 	if (e->ndiffs > 0 && e->st != NULL && !e->diff_failed &&
 	    state_diffs_add(e->st, e->run, e->req.step, e->token, e->diffs,
 	    e->ndiffs) != STATE_OK) {
+		char *line;
+
 		e->diff_failed = 1;
-		rec_output(e, "[cutover: the differences could not all be "
-		    "stored; `cutover diff` will show only part of them]\n");
+		xasprintf(&line, "[cutover: the differences could not all be "
+		    "stored (%s); `cutover diff` will show only part of them]\n",
+		    state_error(e->st));
+		rec_output(e, line);
+		free(line);
 	}
 	for (i = 0; i < e->ndiffs; i++) {
 		free((char *)e->diffs[i].key);

@@ -1777,7 +1777,7 @@ pg_diffs_add(struct state *st, int64_t run, const char *step,
 	for (i = 0; i < n && rc == STATE_OK; i++)
 		rc = pq_run(st, "INSERT INTO cutover.diffs(runbook, run, step,"
 		    " token, seq, kind, key, source, dest, columns) VALUES($1,"
-		    "$2,$3,$4,$5,$6,$7,$8,$9,$10)", "RIttItttt", run, step, token,
+		    "$2,$3,$4,$5,$6,$7,$8,$9,$10)", "RIttIttttt", run, step, token,
 		    d[i].seq, d[i].kind, d[i].key, d[i].source, d[i].dest,
 		    d[i].columns);
 	return store_tx_leave(st, opened, rc);

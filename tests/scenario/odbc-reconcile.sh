@@ -113,6 +113,16 @@ check "diff json: changed row 2 keeps both names" test "$(jq -c \
 expect_rc 2 "$CUTOVER" diff "$r" r --format xml
 expect_rc 2 "$CUTOVER" diff "$r" nosuch
 
+# The same with the state on PostgreSQL: the differences are kept there.
+pg_psql "CREATE DATABASE warroom" >/dev/null
+export CUTOVER_STATE="postgresql://cutover@127.0.0.1:$PGPORT/warroom"
+expect_rc 1 "$CUTOVER" run "$r"
+expect_rc 0 "$CUTOVER" diff "$r" r --format json
+check "diff from the PostgreSQL state: four" test "$(jq length "$T/out")" = 4
+check "kept in cutover.diffs" test "$(PGDATABASE=warroom pg_psql \
+    'SELECT count(*) FROM cutover.diffs')" = 4
+unset CUTOVER_STATE
+
 # --- Without the rules that the step declares, the differences show.
 r=$(rb plain <<EOF
         source: {target: legacy, query: "$SRC"}
