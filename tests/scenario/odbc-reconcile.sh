@@ -72,7 +72,7 @@ phases:
       - id: r
         type: reconcile
         compare: rows
-        timeout: 60s
+        timeout: ${TIMEOUT:-60s}
 $(cat)
 EOF
 	echo "$f"
@@ -163,6 +163,28 @@ EOF
 expect_rc 1 "$CUTOVER" run "$r"; [ -n "${DEBUG:-}" ] && { cat $T/out $T/err; "$CUTOVER" log "$r" r; }
 contains "$T/err" "source legacy: ERROR 42S02: "
 contains "$T/err" "Table 'cutover.nosuch' doesn't exist"
+
+# --- A timeout cancels the side's statement on the server.
+r=$(TIMEOUT=1s rb slow <<'EOF2'
+        source: {target: legacy, query: "SELECT k, SLEEP(30) AS s FROM words"}
+        dest: {target: odoo, query: "SELECT k, 0 AS s FROM words"}
+EOF2
+)
+t0=$(date +%s%N)
+expect_rc 1 "$CUTOVER" run "$r"
+t1=$(date +%s%N)
+contains "$T/err" "timed out after 1s"
+check "the timeout took $(((t1 - t0) / 1000000))ms (< 8000)" \
+	test $(((t1 - t0) / 1000000)) -lt 8000
+for i in $(seq 50); do
+	[ "$(my_sql "SELECT count(*) FROM information_schema.processlist
+	    WHERE info LIKE '%SLEEP(30)%' AND id <> connection_id()")" = 0 ] &&
+		break
+	sleep 0.1
+done
+check "SLEEP(30) is no longer in the server's process list" test "$(my_sql \
+    "SELECT count(*) FROM information_schema.processlist
+    WHERE info LIKE '%SLEEP(30)%' AND id <> connection_id()")" = 0
 
 # --- The password is in no output, nor in the state.
 {
