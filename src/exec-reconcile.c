@@ -1,60 +1,41 @@
 /*
- * exec-reconcile.c - reconcile steps: a source query against a dest query.
+ * exec-reconcile.c - reconcile steps: a source against a dest.
  *
- * Each step opens two connections of its own, one per side, even when both
- * sides name the same target: both sides stream at once, and a connection
- * carries one query at a time. (The sql executor's cache would make the
- * second side wait for the first to finish, and hold every row meanwhile.)
- * Both connections are driven by the loop with libpq's asynchronous calls;
- * nothing here blocks. The sessions are set so that a value's text form
- * says what it means: UTF-8, TimeZone UTC (timestamptz as instants), ISO
- * dates, extra_float_digits 3 (floats exact), read-only transactions.
+ * Each side is a struct rec_conn driven through its implementation's
+ * struct rec_side_ops (rec-int.h): a query on a postgres target
+ * (rec-side-pg.c: libpq in the loop, sorted by the server), or a query on
+ * an odbc target or a file (rec-side.c: read and sorted by the tool in a
+ * worker thread). Nothing here blocks.
  *
- * compare: value runs each query as it is (one statement, single-row mode,
- * so a query that returns too much costs no memory) and compares the one
- * value.
+ * compare: value runs each query and compares the one value.
  *
- * compare: rows first prepares each query wrapped in SELECT * FROM (...)
- * and describes it, which gives the column names and types without running
- * anything. With the types it asks each server for
- *   COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT
- * where text keys sort COLLATE "C" (bytes), numbers numerically, other
- * types by their text form COLLATE "C" (rec_order_by): two servers with
- * different collations then sort alike, in the order the merge compares
- * keys in (reconcile.c). COPY's text format is the cheapest way to stream
- * a result (no per-row protocol overhead beyond one message, no result
- * object), and PQgetCopyData(async) hands over one row at a time. The merge
- * holds one row per side: a side whose current row waits for the other
- * side is not read from at all (its socket is not watched), so the server
- * blocks on a full TCP window and memory stays bounded whatever the row
- * counts. Each row is checked to come at or after the previous one, so an
- * order the merge does not expect fails the step instead of miscounting.
+ * compare: rows waits until both sides know their columns, sets up the
+ * merge (reconcile.h: how each column compares, by meaning, from both
+ * sides' kinds), asks each side to stream its rows in the merge's key
+ * order, and merges one row of each side at a time: a side whose current
+ * row waits for the other side is not read from, so memory stays bounded
+ * whatever the row counts. Each row is checked to come at or after the
+ * previous one, so an order the merge does not expect fails the step
+ * instead of miscounting. Every difference is kept in the state
+ * (state_diffs_add), in batches, besides the samples of the result.
  *
- * Each side is a struct pg_conn (pg-conn.h), named after the attempt
- * (application_name "cutover TOKEN"). A timeout or a cancel sends each
- * active query a cancel request (pg_conn_cancel) and closes both
- * connections at once: they are ours, nobody reuses them.
+ * A timeout or a cancel closes both sides at once (each cancels what runs
+ * on its server).
  */
 #include "config.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <unistd.h>
-
-#include <libpq-fe.h>
 
 #include "buf.h"
 #include "duration.h"
 #include "exec.h"
-#include "pg-conn.h"
-#include "pg.h"
 #include "expand.h"
 #include "json.h"
 #include "loop.h"
 #include "outbuf.h"
+#include "pg.h"
+#include "rec-int.h"
 #include "rec-side.h"
 #include "reconcile.h"
 #include "runbook.h"
@@ -65,63 +46,10 @@
 #define REC_PROGRESS_MS 1000
 #define REC_DIFF_BATCH 512     /* differences stored per transaction */
 
-/* Make each value's text canonical, and keep the sessions read-only. */
-static const char rec_session_sql[] =
-    "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
-    "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
-    "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
-    "SET lc_monetary = 'C'; SET default_transaction_read_only = on";
-
-enum rec_phase {
-	RP_IDLE,
-	RP_CONNECTING,
-	RP_SETUP,     /* the SETs above */
-	RP_PREPARE,   /* rows: the wrapped query */
-	RP_DESCRIBE,  /* rows: its columns */
-	RP_DESCRIBED, /* rows: waiting for the other side */
-	RP_QUERY,     /* value: the query itself */
-	RP_COPY_START,
-	RP_COPY,     /* rows streaming */
-	RP_COPY_END, /* the COPY's own result */
-	RP_DONE,
-};
-
-/* One side: its connection and where it is. */
-struct rec_conn {
-	struct exec *e;
-	enum rec_side which;
-	const char *label; /* "source" or "dest" */
-	const char *target;
-	char *conninfo; /* expanded: may hold a password, never shown */
-	char *query;    /* expanded, trailing ';' and blanks removed */
-	struct pg_conn *pc;
-	PGconn *pg; /* pc's, while it is open */
-	enum rec_phase phase;
-	pid_t cancel_pid;
-	int ncols;
-	unsigned *oids;
-	char **names;
-	int64_t nrows;  /* value: rows returned */
-	char *value;    /* value: the first row's first column */
-	int have_row;   /* rows: fields hold the current row */
-	int eof;        /* rows: the COPY ended cleanly */
-	char *row;      /* from PQgetCopyData */
-	struct rec_field *fields;
-	struct rec_col *cols; /* postgres: from the oids */
-	/* A side read by a worker and sorted by the tool (rec-side.h):
-	 * odbc targets and files; NULL ops for postgres. */
-	const struct rec_side_ops *ops;
-	void *state;          /* until the worker has it */
-	struct rec_wside *ts;
-	const char *tz;
-	char *failure; /* a worker side's, until reported */
-};
-
 struct exec {
 	struct exec_req req;
 	struct rec_conn side[2];
 	char *appname; /* "cutover TOKEN": both sessions carry it */
-	const char *const *env; /* the request's, while starting */
 	char **secrets;
 	struct rec_merge merge;
 	int merging;
@@ -152,43 +80,12 @@ static void rec_diffs_setup(struct exec *, const struct exec_req *);
 static void rec_on_diff(void *, int, const struct rec_field *,
     const struct rec_field *, const char *);
 static void rec_diffs_flush(struct exec *);
-static int rec_side_open(struct exec *, struct rec_conn *,
-    const struct rb_query *, char **);
-static void rec_conn_begin(struct rec_conn *);
-static void rec_ts_on_described(void *);
-static void rec_ts_on_ready(void *);
-static void rec_ts_on_failed(void *, const char *);
-static void rec_ts_fail_now(void *);
-static int rec_secrets_add(struct exec *, const char *, const char *,
-    char **);
-static char *rec_trim_query(char *);
-static void rec_conn_connect(struct rec_conn *);
-static void rec_conn_on_connected(struct pg_conn *, const char *, void *);
-static void rec_conn_on_input(struct pg_conn *, void *);
-static void rec_conn_on_lost(struct pg_conn *, const char *, void *);
-static int rec_conn_reads(const struct rec_conn *);
 static void rec_watch_all(struct exec *);
-static int rec_conn_sent(struct rec_conn *, int, enum rec_phase);
-static void rec_conn_flush(struct rec_conn *);
-static void rec_conn_results(struct rec_conn *);
-static void rec_conn_result(struct rec_conn *, PGresult *);
-static void rec_conn_next(struct rec_conn *);
-static void rec_conn_describe(struct rec_conn *, const PGresult *);
-static void rec_conn_value(struct rec_conn *, const PGresult *);
-static void rec_conn_sql_error(struct rec_conn *, const PGresult *);
-static void rec_conn_lost(struct rec_conn *, const char *);
-static void rec_conn_cancel(struct rec_conn *);
-static void rec_conn_close(struct rec_conn *);
-static void rec_conn_notice(struct pg_conn *, const char *, void *);
 static void rec_value_end(struct exec *);
 static void rec_rows_begin(struct exec *);
 static void rec_rows_announce(struct exec *);
-static void rec_conn_cols(struct rec_conn *);
-static char *rec_copy_sql(const struct rec_conn *, int);
 static void rec_pump(struct exec *);
 static int rec_conn_fetch(struct rec_conn *);
-static int rec_ts_fetch(struct rec_conn *);
-static void rec_conn_drop_row(struct rec_conn *);
 static void rec_rows_end(struct exec *);
 static void rec_on_more(void *);
 static void rec_on_progress(void *);
@@ -197,7 +94,6 @@ static void rec_stop(struct exec *, const char *);
 static void rec_finish(struct exec *, int, const char *);
 static void rec_on_done(void *);
 static void rec_output(struct exec *, const char *);
-static void rec_fail_side(struct rec_conn *, const char *);
 
 const struct exec_ops exec_reconcile_ops = {
 	.name = "reconcile",
@@ -209,7 +105,7 @@ const struct exec_ops exec_reconcile_ops = {
 	.recover = exec_reconcile_recover,
 };
 
-/* Check the step, expand both sides' conninfo and query. */
+/* Check the step, open both sides (expanded now). */
 static struct exec *
 reconcile_start(const struct exec_req *req, char **err)
 {
@@ -226,7 +122,6 @@ reconcile_start(const struct exec_req *req, char **err)
 	e->req = *req;
 	e->req.command = NULL;
 	e->appname = pg_appname_from_env(req->env);
-	e->env = req->env; /* while starting only */
 	e->result.exit_code = -1;
 	e->secrets = expand_secret_values(req->rb);
 	rec_diffs_setup(e, req);
@@ -235,7 +130,8 @@ reconcile_start(const struct exec_req *req, char **err)
 		reconcile_free(e);
 		return NULL;
 	}
-	e->env = e->req.env = NULL;
+	e->side[0].env = e->side[1].env = NULL;
+	e->req.env = NULL;
 	return e;
 }
 
@@ -333,109 +229,96 @@ rec_diffs_flush(struct exec *e)
 	e->ndiffs = 0;
 }
 
-/* One side's target, conninfo and query, expanded now. */
+/* One side: its implementation, opened now. */
 static int
 rec_side_init(struct exec *e, enum rec_side which, const struct rb_query *q,
     char **err)
 {
 	struct rec_conn *c = &e->side[which];
-	const char *label = which == REC_SOURCE ? "source" : "dest";
-	char *why = NULL;
 
 	c->e = e;
 	c->which = which;
-	c->label = label;
+	c->label = which == REC_SOURCE ? "source" : "dest";
 	c->tz = q->timezone;
-	if ((c->ops = rec_side_ops_of(q)) != NULL)
-		return rec_side_open(e, c, q, err);
-	if (q->target == NULL || q->target->type != TARGET_POSTGRES ||
-	    q->target->conninfo == NULL || q->query == NULL) {
-		xasprintf(err, "step %s: %s needs a postgres target and a query",
-		    e->req.step, label);
-		return -1;
-	}
-	c->target = q->target->name;
-	if ((c->conninfo = pg_conninfo_expand(e->req.rb, q->target->conninfo,
-	    &why)) == NULL || (c->query = expand_text(e->req.rb, q->query,
-	    &why)) == NULL ||
-	    pg_live_refuses(e->env, q->target->tls_insecure, c->target,
-	    c->conninfo, &why) != 0) {
-		xasprintf(err, "%s %s: %s", label, c->target, why);
-		free(why);
-		return -1;
-	}
-	rec_trim_query(c->query);
-	return rec_secrets_add(e, label, c->conninfo, err);
+	c->loop = e->req.loop;
+	c->rb = e->req.rb;
+	c->step = e->req.step;
+	c->appname = e->appname;
+	c->env = e->req.env;
+	c->value_mode = e->req.def->compare == COMPARE_VALUE;
+	c->timeout_ms = e->req.timeout_ms;
+	c->target = "?";
+	c->ops = rec_side_ops_for(q);
+	return c->ops->open(c, q, err);
 }
 
-/* A side read by a worker: check it and keep what it needs. */
-static int
-rec_side_open(struct exec *e, struct rec_conn *c, const struct rb_query *q,
-    char **err)
+/* ------------------------------------------- what sides call back */
+
+void
+rec_side_secret(struct rec_conn *c, const char *value)
 {
-	const char *secret;
-	char *why = NULL;
+	struct exec *e = c->e;
 	size_t n;
 
-	c->target = q->file != NULL ? q->file : q->target->name;
-	if (e->req.def->compare != COMPARE_ROWS) {
-		xasprintf(err, "step %s: %s: compare: value needs a postgres "
-		    "side", e->req.step, c->label);
-		return -1;
-	}
-	if ((c->state = c->ops->open(e->req.rb, q, &why)) == NULL) {
-		xasprintf(err, "%s %s: %s", c->label, c->target, why);
-		free(why);
-		return -1;
-	}
-	if ((secret = c->ops->secret(c->state)) == NULL || *secret == '\0')
-		return 0;
 	for (n = 0; e->secrets[n] != NULL; n++)
 		;
 	e->secrets = xreallocarray(e->secrets, n + 2, sizeof *e->secrets);
-	e->secrets[n] = xstrdup(secret);
+	e->secrets[n] = xstrdup(value);
 	e->secrets[n + 1] = NULL;
-	return 0;
 }
 
-/*
- * Add the password in conninfo to what is redacted. A conninfo libpq
- * cannot parse is refused; its message is not repeated (it may quote the
- * password).
- */
-static int
-rec_secrets_add(struct exec *e, const char *label, const char *conninfo,
-    char **err)
+int
+rec_side_over(const struct rec_conn *c)
 {
-	char *password;
-	size_t n;
-
-	if (pg_conninfo_password(conninfo, &password, NULL) != 0) {
-		xasprintf(err, "%s: invalid conninfo for target %s", label,
-		    e->side[label[0] == 's' ? REC_SOURCE : REC_DEST].target);
-		return -1;
-	}
-	if (password == NULL)
-		return 0;
-	for (n = 0; e->secrets[n] != NULL; n++)
-		;
-	e->secrets = xreallocarray(e->secrets, n + 2, sizeof *e->secrets);
-	e->secrets[n] = password;
-	e->secrets[n + 1] = NULL;
-	return 0;
+	return c->e->finished;
 }
 
-/* Drop trailing blanks and semicolons: the query is wrapped in (...). */
-static char *
-rec_trim_query(char *q)
+void
+rec_side_described(struct rec_conn *c)
 {
-	size_t n = strlen(q);
-
-	while (n > 0 && (q[n - 1] == ';' || q[n - 1] == ' ' ||
-	    q[n - 1] == '\t' || q[n - 1] == '\n' || q[n - 1] == '\r'))
-		q[--n] = '\0';
-	return q;
+	rec_rows_begin(c->e);
 }
+
+void
+rec_side_value_done(struct rec_conn *c)
+{
+	rec_value_end(c->e);
+}
+
+/* A side has input, or a row after a wait: merge, then watch again. */
+void
+rec_side_input(struct rec_conn *c)
+{
+	struct exec *e = c->e;
+
+	if (!e->finished && e->merging)
+		rec_pump(e);
+	if (!e->finished)
+		rec_watch_all(e);
+}
+
+void
+rec_side_output(struct rec_conn *c, const char *text)
+{
+	rec_output(c->e, text);
+}
+
+/* The attempt fails because of one side: "source legacy_db: WHY". */
+void
+rec_side_fail(struct rec_conn *c, const char *why)
+{
+	char *msg;
+
+	if (c->e->finished)
+		return;
+	xasprintf(&msg, "%s %s: %s", c->label, c->target, why);
+	rec_output(c->e, msg);
+	rec_output(c->e, "\n");
+	rec_finish(c->e, 0, msg);
+	free(msg);
+}
+
+/* ------------------------------------------------------ the attempt */
 
 static int64_t
 reconcile_pgid(struct exec *e)
@@ -444,7 +327,7 @@ reconcile_pgid(struct exec *e)
 	return 0;
 }
 
-/* Recorded as running: connect both sides, start the clocks. */
+/* Recorded as running: begin both sides, start the clocks. */
 static void
 reconcile_release(struct exec *e)
 {
@@ -464,70 +347,9 @@ reconcile_release(struct exec *e)
 	    e->side[1].target);
 	rec_output(e, msg);
 	free(msg);
-	rec_conn_begin(&e->side[REC_SOURCE]);
+	e->side[REC_SOURCE].ops->begin(&e->side[REC_SOURCE]);
 	if (!e->finished)
-		rec_conn_begin(&e->side[REC_DEST]);
-}
-
-/* Start a side: connect (postgres), or start its worker. */
-static void
-rec_conn_begin(struct rec_conn *c)
-{
-	static const struct rec_side_cbs cbs = {
-		.described = rec_ts_on_described,
-		.ready = rec_ts_on_ready,
-		.failed = rec_ts_on_failed,
-	};
-
-	if (c->ops == NULL) {
-		rec_conn_connect(c);
-		return;
-	}
-	c->phase = RP_CONNECTING;
-	c->ts = rec_side_start(c->e->req.loop, c->ops, c->state, c->target,
-	    c->e->req.timeout_ms, &cbs, c);
-	c->state = NULL; /* the worker's now */
-}
-
-/* A worker side knows its columns. */
-static void
-rec_ts_on_described(void *arg)
-{
-	struct rec_conn *c = arg;
-
-	c->phase = RP_DESCRIBED;
-	rec_rows_begin(c->e);
-}
-
-/* A worker side has a row (or ended): merge on, from the loop. */
-static void
-rec_ts_on_ready(void *arg)
-{
-	struct rec_conn *c = arg;
-
-	if (!c->e->finished)
-		loop_defer(c->e->req.loop, rec_on_more, c->e);
-}
-
-/* A worker side failed: from the loop, not from inside the side. */
-static void
-rec_ts_on_failed(void *arg, const char *why)
-{
-	struct rec_conn *c = arg;
-
-	if (c->e->finished || c->failure != NULL)
-		return;
-	c->failure = xstrdup(why);
-	loop_defer(c->e->req.loop, rec_ts_fail_now, c);
-}
-
-static void
-rec_ts_fail_now(void *arg)
-{
-	struct rec_conn *c = arg;
-
-	if (!c->e->finished)
-		rec_fail_side(c, c->failure);
+		e->side[REC_DEST].ops->begin(&e->side[REC_DEST]);
 }
 
 static void
@@ -536,253 +358,16 @@ reconcile_cancel(struct exec *e, const char *why)
 	rec_stop(e, why != NULL ? why : "cancelled");
 }
 
-/* Start connecting; rec_conn_on_connected follows from the loop. */
-static void
-rec_conn_connect(struct rec_conn *c)
-{
-	static const struct pg_conn_cb cb = {
-		.connected = rec_conn_on_connected,
-		.input = rec_conn_on_input,
-		.lost = rec_conn_on_lost,
-		.notice = rec_conn_notice,
-	};
-	struct pg_conn_cb mine = cb;
-
-	mine.arg = c;
-	c->pc = pg_conn_new(c->e->req.loop, c->conninfo, c->e->appname,
-	    "cutover-reconcile", &mine);
-	c->phase = RP_CONNECTING;
-	pg_conn_start(c->pc);
-	c->pg = pg_conn_pg(c->pc);
-}
-
-/* Connected: set the session up; or fail the attempt. */
-static void
-rec_conn_on_connected(struct pg_conn *pc, const char *err, void *arg)
-{
-	struct rec_conn *c = arg;
-	char *msg;
-
-	(void)pc;
-	if (err != NULL) {
-		c->pg = NULL; /* closed */
-		xasprintf(&msg, "could not connect: %s", *err != '\0' ? err :
-		    "unknown error");
-		rec_fail_side(c, msg);
-		free(msg);
-		return;
-	}
-	if (rec_conn_sent(c, PQsendQuery(c->pg, rec_session_sql),
-	    RP_SETUP) != 0)
-		return;
-	rec_watch_all(c->e);
-}
-
-/* Input: results, rows to merge; then watch what each side waits for. */
-static void
-rec_conn_on_input(struct pg_conn *pc, void *arg)
-{
-	struct rec_conn *c = arg;
-	struct exec *e = c->e;
-
-	(void)pc;
-	if (e->finished)
-		return;
-	if (c->phase != RP_COPY)
-		rec_conn_results(c);
-	if (!e->finished && e->merging)
-		rec_pump(e);
-	if (!e->finished)
-		rec_watch_all(e);
-}
-
-static void
-rec_conn_on_lost(struct pg_conn *pc, const char *why, void *arg)
-{
-	(void)pc;
-	rec_conn_lost(arg, why);
-}
-
-/*
- * Does a side read? Not while it holds a row that waits for the other
- * side: that is what bounds memory.
- */
-static int
-rec_conn_reads(const struct rec_conn *c)
-{
-	switch (c->phase) {
-	case RP_SETUP:
-	case RP_PREPARE:
-	case RP_DESCRIBE:
-	case RP_QUERY:
-	case RP_COPY_START:
-	case RP_COPY_END:
-		return 1;
-	case RP_COPY:
-		return !c->have_row;
-	default:
-		return 0;
-	}
-}
-
+/* Each side reads from the network only while it has no row waiting. */
 static void
 rec_watch_all(struct exec *e)
 {
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		if (e->side[i].pc != NULL && e->side[i].phase > RP_CONNECTING)
-			pg_conn_read(e->side[i].pc,
-			    rec_conn_reads(&e->side[i]));
+		if (e->side[i].ops->watch != NULL)
+			e->side[i].ops->watch(&e->side[i]);
 	}
-}
-
-/* A PQsend* call returned ok: enter phase and push the bytes out. */
-static int
-rec_conn_sent(struct rec_conn *c, int ok, enum rec_phase phase)
-{
-	if (!ok) {
-		rec_conn_lost(c, PQerrorMessage(c->pg));
-		return -1;
-	}
-	c->phase = phase;
-	rec_conn_flush(c);
-	return c->e->finished ? -1 : 0;
-}
-
-/* Push what libpq has buffered; the rest goes when the socket can take it. */
-static void
-rec_conn_flush(struct rec_conn *c)
-{
-	if (pg_conn_flush(c->pc) < 0) {
-		rec_conn_lost(c, PQerrorMessage(c->pg));
-		return;
-	}
-	pg_conn_read(c->pc, rec_conn_reads(c));
-}
-
-/* Handle every result libpq has complete, until the side must wait. */
-static void
-rec_conn_results(struct rec_conn *c)
-{
-	PGresult *res;
-
-	while (!c->e->finished && c->phase != RP_COPY &&
-	    c->phase != RP_DONE && c->phase != RP_DESCRIBED) {
-		if (PQisBusy(c->pg))
-			return;
-		if ((res = PQgetResult(c->pg)) == NULL) {
-			rec_conn_next(c);
-			continue;
-		}
-		rec_conn_result(c, res);
-		PQclear(res);
-	}
-}
-
-/* One result of the side's current phase. */
-static void
-rec_conn_result(struct rec_conn *c, PGresult *res)
-{
-	switch (PQresultStatus(res)) {
-	case PGRES_FATAL_ERROR:
-	case PGRES_BAD_RESPONSE:
-		rec_conn_sql_error(c, res);
-		break;
-	case PGRES_COPY_OUT:
-		if (c->phase == RP_COPY_START)
-			c->phase = RP_COPY;
-		break;
-	case PGRES_SINGLE_TUPLE:
-	case PGRES_TUPLES_OK:
-		if (c->phase == RP_QUERY)
-			rec_conn_value(c, res);
-		break;
-	case PGRES_COMMAND_OK:
-		if (c->phase == RP_DESCRIBE)
-			rec_conn_describe(c, res);
-		else if (c->phase == RP_QUERY)
-			rec_fail_side(c, "the query returned no rows (is it a "
-			    "SELECT?)");
-		break;
-	default:
-		if (c->phase != RP_SETUP)
-			rec_fail_side(c, "unexpected result from the server");
-		break;
-	}
-}
-
-/* The current phase's results are all in: go on. */
-static void
-rec_conn_next(struct rec_conn *c)
-{
-	char *sql;
-	int ok;
-
-	switch (c->phase) {
-	case RP_SETUP:
-		if (c->e->req.def->compare == COMPARE_VALUE) {
-			ok = PQsendQueryParams(c->pg, c->query, 0, NULL, NULL,
-			    NULL, NULL, 0);
-			if (ok)
-				PQsetSingleRowMode(c->pg);
-			rec_conn_sent(c, ok, RP_QUERY);
-			break;
-		}
-		xasprintf(&sql, "SELECT * FROM (\n%s\n) AS q", c->query);
-		rec_conn_sent(c, PQsendPrepare(c->pg, "", sql, 0, NULL),
-		    RP_PREPARE);
-		free(sql);
-		break;
-	case RP_PREPARE:
-		rec_conn_sent(c, PQsendDescribePrepared(c->pg, ""), RP_DESCRIBE);
-		break;
-	case RP_DESCRIBE:
-		c->phase = RP_DESCRIBED;
-		rec_rows_begin(c->e);
-		break;
-	case RP_QUERY:
-		c->phase = RP_DONE;
-		rec_value_end(c->e);
-		break;
-	case RP_COPY_END:
-		c->phase = RP_DONE;
-		c->eof = 1;
-		break;
-	default:
-		break;
-	}
-}
-
-/* The wrapped query's columns: names and types. */
-static void
-rec_conn_describe(struct rec_conn *c, const PGresult *res)
-{
-	int i;
-
-	c->ncols = PQnfields(res);
-	c->oids = xcalloc((size_t)c->ncols + 1, sizeof *c->oids);
-	c->names = xcalloc((size_t)c->ncols + 1, sizeof *c->names);
-	for (i = 0; i < c->ncols; i++) {
-		c->oids[i] = PQftype(res, i);
-		c->names[i] = xstrdup(PQfname(res, i));
-	}
-}
-
-/* compare: value: count the rows; keep the first row's first column. */
-static void
-rec_conn_value(struct rec_conn *c, const PGresult *res)
-{
-	int n = PQntuples(res);
-
-	if (c->oids == NULL) {
-		c->ncols = PQnfields(res);
-		c->oids = xcalloc(2, sizeof *c->oids);
-		c->oids[0] = c->ncols > 0 ? PQftype(res, 0) : 0;
-	}
-	if (c->nrows == 0 && n > 0 && c->ncols > 0 && !PQgetisnull(res, 0, 0))
-		c->value = xstrdup(PQgetvalue(res, 0, 0));
-	c->nrows += n;
 }
 
 /* Both values are in: compare them. */
@@ -794,7 +379,7 @@ rec_value_end(struct exec *e)
 	char *msg;
 	int i, ok;
 
-	if (s->phase != RP_DONE || d->phase != RP_DONE)
+	if (!s->value_done || !d->value_done)
 		return;
 	for (i = 0; i < 2; i++) {
 		if (e->side[i].nrows == 1 && e->side[i].ncols == 1)
@@ -803,11 +388,11 @@ rec_value_end(struct exec *e)
 		    "compare: value needs one row of one column",
 		    (long long)e->side[i].nrows, e->side[i].nrows == 1 ? "" : "s",
 		    e->side[i].ncols, e->side[i].ncols == 1 ? "" : "s");
-		rec_fail_side(&e->side[i], msg);
+		rec_side_fail(&e->side[i], msg);
 		free(msg);
 		return;
 	}
-	ok = rec_value_compare(s->value, s->oids[0], d->value, d->oids[0],
+	ok = rec_value_compare(s->value, s->value_oid, d->value, d->value_oid,
 	    e->req.def->tolerance, &json, &human);
 	e->result.result = buf_steal(&json);
 	rec_output(e, buf_str(&human));
@@ -825,13 +410,11 @@ rec_rows_begin(struct exec *e)
 {
 	struct rec_conn *s = &e->side[0], *d = &e->side[1];
 	struct rec_opts opts = { 0 };
-	char *err = NULL, *sql;
+	char *err = NULL;
 	int i;
 
-	if (s->phase != RP_DESCRIBED || d->phase != RP_DESCRIBED)
+	if (!s->described || !d->described)
 		return;
-	rec_conn_cols(s);
-	rec_conn_cols(d);
 	if (s->ncols != d->ncols) {
 		xasprintf(&err, "source returns %d column%s, dest %d: compare: "
 		    "rows needs the same number", s->ncols, s->ncols == 1 ? "" :
@@ -854,50 +437,11 @@ rec_rows_begin(struct exec *e)
 	rec_rows_announce(e);
 	e->merging = 1;
 	e->stream_start = loop_now();
-	for (i = 0; i < 2 && !e->finished; i++) {
-		if (e->side[i].ts != NULL) {
-			rec_side_stream(e->side[i].ts, e->merge.eff,
-			    e->req.def->key, e->req.def->empty_is_null);
-			e->side[i].phase = RP_COPY;
-			/* Nothing else may start the merge: start it. */
-			loop_defer(e->req.loop, rec_on_more, e);
-			continue;
-		}
-		e->side[i].fields = xcalloc((size_t)s->ncols + 1,
-		    sizeof *e->side[i].fields);
-		sql = rec_copy_sql(&e->side[i], e->req.def->key);
-		rec_conn_sent(&e->side[i], PQsendQuery(e->side[i].pg, sql),
-		    RP_COPY_START);
-		free(sql);
-	}
-}
-
-/* A side's columns as names and kinds, whatever reads it. */
-static void
-rec_conn_cols(struct rec_conn *c)
-{
-	char *const *names;
-	const struct rec_col *cols;
-	char tmp[32];
-	int i;
-
-	if (c->ts != NULL) {
-		rec_side_columns(c->ts, &c->ncols, &names, &cols);
-		c->names = xcalloc((size_t)c->ncols + 1, sizeof *c->names);
-		c->cols = xcalloc((size_t)c->ncols + 1, sizeof *c->cols);
-		for (i = 0; i < c->ncols; i++) {
-			c->names[i] = xstrdup(names[i]);
-			c->cols[i] = cols[i];
-		}
-		return;
-	}
-	c->cols = xcalloc((size_t)c->ncols + 1, sizeof *c->cols);
-	for (i = 0; i < c->ncols; i++) {
-		c->cols[i].kind = rec_kind_of(c->oids[i]);
-		c->cols[i].type = rec_type_name(c->oids[i], tmp, sizeof tmp) ==
-		    tmp ? "another type" : rec_type_name(c->oids[i], tmp,
-		    sizeof tmp);
-	}
+	for (i = 0; i < 2 && !e->finished; i++)
+		e->side[i].ops->stream(&e->side[i], &e->merge);
+	/* A side read by a worker says nothing until asked: start. */
+	if (!e->finished)
+		loop_defer(e->req.loop, rec_on_more, e);
 }
 
 /* Say which columns are the key and which are compared. */
@@ -917,31 +461,9 @@ rec_rows_announce(struct exec *e)
 	buf_free(&b);
 }
 
-/* COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT. */
-static char *
-rec_copy_sql(const struct rec_conn *c, int nkeys)
-{
-	struct buf b = { 0 };
-	char name[16];
-	int i;
-
-	buf_printf(&b, "COPY (SELECT * FROM (\n%s\n) AS q(", c->query);
-	for (i = 0; i < c->ncols; i++)
-		buf_printf(&b, "%sc%d", i > 0 ? ", " : "", i + 1);
-	buf_adds(&b, ") ORDER BY ");
-	for (i = 0; i < nkeys; i++) {
-		snprintf(name, sizeof name, "c%d", i + 1);
-		if (i > 0)
-			buf_adds(&b, ", ");
-		rec_order_by(&b, name, rec_kind_of(c->oids[i]));
-	}
-	buf_adds(&b, ") TO STDOUT");
-	return buf_steal(&b);
-}
-
 /*
  * Merge what both sides have, a batch at a time; stop when a side must
- * wait for the network (its socket is then watched, the other's not).
+ * wait (a postgres side's socket is then watched, the other's not).
  */
 static void
 rec_pump(struct exec *e)
@@ -960,92 +482,35 @@ rec_pump(struct exec *e)
 		take = rec_merge_step(&e->merge, s->have_row ? s->fields : NULL,
 		    d->have_row ? d->fields : NULL);
 		if (take & REC_TAKE_SOURCE)
-			rec_conn_drop_row(s);
+			s->ops->drop(s);
 		if (take & REC_TAKE_DEST)
-			rec_conn_drop_row(d);
+			d->ops->drop(d);
 		e->compared++;
 	}
 	/* More may be buffered: come back after the loop has looked around. */
 	loop_defer(e->req.loop, rec_on_more, e);
 }
 
-/* Make sure the side has a current row or has ended; 0: must wait. */
+/*
+ * Make sure the side has a current row or has ended; 0: must wait. A new
+ * row is made canonical and checked to come in key order.
+ */
 static int
 rec_conn_fetch(struct rec_conn *c)
 {
-	struct exec *e = c->e;
 	char *err = NULL;
-	int r, n;
+	int had = c->have_row || c->eof;
 
-	if (c->have_row || c->eof)
+	if (c->ops->fetch(c) <= 0)
+		return 0;
+	if (had || !c->have_row)
 		return 1;
-	if (c->phase != RP_COPY)
-		return 0;
-	if (c->ts != NULL)
-		return rec_ts_fetch(c);
-	r = PQgetCopyData(c->pg, &c->row, 1);
-	if (r == 0)
-		return 0;
-	if (r == -1) {
-		c->phase = RP_COPY_END;
-		rec_conn_results(c);
-		return c->eof;
-	}
-	if (r < 0) {
-		rec_conn_lost(c, PQerrorMessage(c->pg));
-		return 0;
-	}
-	n = rec_copy_split(c->row, (size_t)r, c->fields, e->merge.ncols);
-	c->have_row = 1;
-	if (n == e->merge.ncols)
-		rec_merge_normalize(&e->merge, c->which, c->fields);
-	if (n != e->merge.ncols)
-		xasprintf(&err, "a row came with %d fields, not %d", n,
-		    e->merge.ncols);
-	else if (rec_merge_arrive(&e->merge, c->which, c->fields, &err) == 0)
-		return 1;
-	rec_fail_side(c, err);
-	free(err);
-	return 0;
-}
-
-/* A worker side's next row; as rec_conn_fetch. */
-static int
-rec_ts_fetch(struct rec_conn *c)
-{
-	struct rec_field *row;
-	char *err = NULL;
-	int r = rec_side_fetch(c->ts, &row);
-
-	if (r == 0)
-		return 0;
-	if (r < 0) {
-		c->eof = 1;
-		return 1;
-	}
-	c->fields = row;
-	c->have_row = 1;
 	rec_merge_normalize(&c->e->merge, c->which, c->fields);
 	if (rec_merge_arrive(&c->e->merge, c->which, c->fields, &err) == 0)
 		return 1;
-	rec_fail_side(c, err);
+	rec_side_fail(c, err);
 	free(err);
 	return 0;
-}
-
-static void
-rec_conn_drop_row(struct rec_conn *c)
-{
-	if (c->ts != NULL) {
-		if (c->have_row)
-			rec_side_drop(c->ts);
-		c->have_row = 0;
-		return;
-	}
-	if (c->row != NULL)
-		PQfreemem(c->row);
-	c->row = NULL;
-	c->have_row = 0;
 }
 
 static void
@@ -1084,109 +549,6 @@ rec_rows_end(struct exec *e)
 	rec_finish(e, ok, msg);
 	free(msg);
 }
-
-/*
- * A side's SQL error: "source legacy_db: ERROR 42P01: relation "x" does
- * not exist" fails the attempt; details go to the output.
- */
-static void
-rec_conn_sql_error(struct rec_conn *c, const PGresult *res)
-{
-	static const int fields[] = { PG_DIAG_MESSAGE_DETAIL,
-		PG_DIAG_MESSAGE_HINT };
-	const char *state, *primary, *v;
-	struct buf b = { 0 };
-	char *line;
-	int i;
-
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	if (primary == NULL)
-		primary = PQresultErrorMessage(res);
-	line = pg_first_line(*primary != '\0' ? primary : "unknown error");
-	buf_printf(&b, "ERROR%s%s: %s", state != NULL ? " " : "",
-	    state != NULL ? state : "", line);
-	free(line);
-	for (i = 0; i < 2; i++) {
-		if ((v = PQresultErrorField(res, fields[i])) == NULL)
-			continue;
-		xasprintf(&line, "%s %s: %s: %s\n", c->label, c->target,
-		    i == 0 ? "DETAIL" : "HINT", v);
-		rec_output(c->e, line);
-		free(line);
-	}
-	rec_fail_side(c, buf_str(&b));
-	buf_free(&b);
-}
-
-/* The connection broke (or could not be used). */
-static void
-rec_conn_lost(struct rec_conn *c, const char *why)
-{
-	char *line, *msg;
-
-	line = pg_first_line(why != NULL && *why != '\0' ? why : "closed");
-	xasprintf(&msg, "connection lost: %s", line);
-	rec_fail_side(c, msg);
-	free(msg);
-	free(line);
-}
-
-/* The attempt fails because of one side: "source legacy_db: WHY". */
-static void
-rec_fail_side(struct rec_conn *c, const char *why)
-{
-	char *msg;
-
-	xasprintf(&msg, "%s %s: %s", c->label, c->target, why);
-	rec_output(c->e, msg);
-	rec_output(c->e, "\n");
-	rec_finish(c->e, 0, msg);
-	free(msg);
-}
-
-/* Ask the server to stop this side's query; PQcancel blocks: a child. */
-static void
-rec_conn_cancel(struct rec_conn *c)
-{
-	pid_t pid;
-
-	if (c->pg == NULL || c->phase <= RP_SETUP || c->phase == RP_DONE ||
-	    c->phase == RP_DESCRIBED)
-		return;
-	if ((pid = pg_conn_cancel(c->pc)) > 0)
-		c->cancel_pid = pid;
-}
-
-static void
-rec_conn_close(struct rec_conn *c)
-{
-	if (c->ts != NULL) {
-		rec_side_free(c->ts); /* cancels and lets the worker go */
-		c->ts = NULL;
-		c->have_row = 0;
-		c->fields = NULL;
-		return;
-	}
-	rec_conn_drop_row(c);
-	pg_conn_free(c->pc);
-	c->pc = NULL;
-	c->pg = NULL;
-}
-
-/* NOTICE and WARNING from either side go to the output. */
-static void
-rec_conn_notice(struct pg_conn *pc, const char *msg, void *arg)
-{
-	struct rec_conn *c = arg;
-	char *line;
-
-	(void)pc;
-	xasprintf(&line, "%s %s: %s", c->label, c->target, msg);
-	rec_output(c->e, line);
-	free(line);
-}
-
 
 /* Once a second while rows stream: how far, how fast. */
 static void
@@ -1255,8 +617,8 @@ rec_finish(struct exec *e, int ok, const char *msg)
 	loop_defer_cancel(e->req.loop, rec_on_more, e);
 	e->timeout = e->progress = NULL;
 	for (i = 0; i < 2; i++) {
-		rec_conn_cancel(&e->side[i]);
-		rec_conn_close(&e->side[i]);
+		if (e->side[i].ops != NULL)
+			e->side[i].ops->close(&e->side[i]);
 	}
 	e->result.ok = ok;
 	e->result.timed_out = e->timed_out;
@@ -1303,7 +665,8 @@ exec_reconcile_recover(const struct exec_orphan *o, int64_t wait_ms,
 		side.target = q[i]->target;
 		/* A worker side only read, on a connection that died with
 		 * its driver: nothing to end. */
-		rc[i] = rec_side_ops_of(q[i]) != NULL ? EXEC_ORPHAN_GONE :
+		rc[i] = rec_side_ops_for(q[i]) != &rec_side_pg_ops ?
+		    EXEC_ORPHAN_GONE :
 		    exec_sql_recover(&side, wait_ms, &w[i]);
 	}
 	i = rc[0] == EXEC_ORPHAN_STUCK || (rc[0] == EXEC_ORPHAN_UNKNOWN &&
@@ -1318,31 +681,26 @@ exec_reconcile_recover(const struct exec_orphan *o, int64_t wait_ms,
 static void
 reconcile_free(struct exec *e)
 {
-	int i;
+	struct rec_conn *c;
+	int i, j;
 
-	if (e->released && !e->finished) {
-		for (i = 0; i < 2; i++)
-			rec_conn_cancel(&e->side[i]);
-	}
 	loop_timer_cancel(e->req.loop, e->timeout);
 	loop_timer_cancel(e->req.loop, e->progress);
 	loop_defer_cancel(e->req.loop, rec_on_more, e);
 	loop_defer_cancel(e->req.loop, rec_on_done, e);
 	for (i = 0; i < 2; i++) {
-		if (e->side[i].e != NULL)
-			rec_conn_close(&e->side[i]);
-		free(e->side[i].conninfo);
-		free(e->side[i].query);
-		free(e->side[i].oids);
-		expand_free_list(e->side[i].names);
-		free(e->side[i].value);
-		if (e->side[i].ops == NULL)
-			free(e->side[i].fields);
-		free(e->side[i].cols);
-		loop_defer_cancel(e->req.loop, rec_ts_fail_now, &e->side[i]);
-		free(e->side[i].failure);
-		if (e->side[i].state != NULL)
-			e->side[i].ops->free(e->side[i].state);
+		c = &e->side[i];
+		if (c->ops != NULL) {
+			c->ops->close(c);
+			c->ops->free(c);
+		}
+		for (j = 0; c->names != NULL && j < c->ncols; j++)
+			free(c->names[j]);
+		free(c->names);
+		free(c->cols);
+		free(c->value);
+		if (c->ops == &rec_side_pg_ops)
+			free(c->fields);
 	}
 	e->st = NULL;
 	rec_diffs_flush(e); /* frees what is queued */

@@ -74,7 +74,7 @@ static int rs_file_row(const struct csv_field *, size_t, void *);
 static int rs_file_header(struct rs_file *, const struct csv_field *,
     size_t);
 
-const struct rec_side_ops rec_side_file_ops = {
+const struct rec_source_ops rec_source_file_ops = {
 	.name = "file",
 	.open = rs_file_open,
 	.connstr = rs_file_none,

@@ -41,7 +41,7 @@ static void rs_odbc_close(void *);
 static void rs_odbc_free(void *);
 static char *rs_odbc_error(SQLSMALLINT, SQLHANDLE);
 
-const struct rec_side_ops rec_side_odbc_ops = {
+const struct rec_source_ops rec_source_odbc_ops = {
 	.name = "odbc",
 	.open = rs_odbc_open,
 	.connstr = rs_odbc_connstr,

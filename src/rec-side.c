@@ -11,6 +11,7 @@
 #include "extsort.h"
 #include "loop.h"
 #include "odbc.h"
+#include "rec-int.h"
 #include "rec-side.h"
 #include "runbook.h"
 #include "xmalloc.h"
@@ -23,7 +24,7 @@ enum { RS_STREAM = 1 };
 
 /* What the worker owns. */
 struct rec_work {
-	const struct rec_side_ops *ops;
+	const struct rec_source_ops *ops;
 	void *state;
 };
 
@@ -57,13 +58,13 @@ static int rec_work_sort(struct odbc_job *, struct rec_work *, int,
     const char *, size_t, char **);
 static int rec_sort_cmp(const char *, size_t, const char *, size_t, void *);
 
-const struct rec_side_ops *
-rec_side_ops_of(const struct rb_query *q)
+const struct rec_source_ops *
+rec_source_ops_of(const struct rb_query *q)
 {
 	if (q->file != NULL)
-		return &rec_side_file_ops;
+		return &rec_source_file_ops;
 	if (q->target != NULL && q->target->type == TARGET_ODBC)
-		return &rec_side_odbc_ops;
+		return &rec_source_odbc_ops;
 	return NULL;
 }
 
@@ -126,7 +127,7 @@ rec_row_unpack(const char *data, size_t len, struct rec_field *f, int n)
 /* ------------------------------------------------------- the loop side */
 
 struct rec_wside *
-rec_side_start(struct loop *loop, const struct rec_side_ops *ops,
+rec_side_start(struct loop *loop, const struct rec_source_ops *ops,
     void *state, const char *name, int64_t timeout_ms,
     const struct rec_side_cbs *cbs, void *arg)
 {
@@ -430,3 +431,219 @@ rec_sort_cmp(const char *a, size_t alen, const char *b, size_t blen,
 	rec_row_unpack(b, blen, c->b, c->nkeys);
 	return rec_keys_order(c->numkey, c->nkeys, c->a, c->b);
 }
+
+/* -------------------------------------------- as a side of an attempt */
+
+/* What the attempt's side keeps. */
+struct rec_wimpl {
+	const struct rec_source_ops *src;
+	void *state;            /* until the worker has it */
+	struct rec_wside *ts;
+	char *failure;          /* reported from the loop, not from inside */
+	struct rec_conn *c;
+};
+
+static void rw_on_described(void *);
+static void rw_on_ready(void *);
+static void rw_on_failed(void *, const char *);
+static void rw_fail_now(void *);
+static void rw_ready_now(void *);
+
+const struct rec_side_ops *
+rec_side_ops_for(const struct rb_query *q)
+{
+	return rec_source_ops_of(q) != NULL ? &rec_side_worker_ops :
+	    &rec_side_pg_ops;
+}
+
+static int
+rw_open(struct rec_conn *c, const struct rb_query *q, char **err)
+{
+	struct rec_wimpl *w = xcalloc(1, sizeof *w);
+	const char *secret;
+	char *why = NULL;
+
+	c->impl = w;
+	w->c = c;
+	w->src = rec_source_ops_of(q);
+	c->target = q->file != NULL ? q->file : q->target->name;
+	if (c->value_mode) {
+		xasprintf(err, "step %s: %s: compare: value needs a postgres "
+		    "side", c->step, c->label);
+		return -1;
+	}
+	if ((w->state = w->src->open(c->rb, q, &why)) == NULL) {
+		xasprintf(err, "%s %s: %s", c->label, c->target, why);
+		free(why);
+		return -1;
+	}
+	if ((secret = w->src->secret(w->state)) != NULL && *secret != '\0')
+		rec_side_secret(c, secret);
+	return 0;
+}
+
+/* Start the worker; it describes the columns, then waits. */
+static void
+rw_begin(struct rec_conn *c)
+{
+	static const struct rec_side_cbs cbs = {
+		.described = rw_on_described,
+		.ready = rw_on_ready,
+		.failed = rw_on_failed,
+	};
+	struct rec_wimpl *w = c->impl;
+
+	w->ts = rec_side_start(c->loop, w->src, w->state, c->target,
+	    c->timeout_ms, &cbs, w);
+	w->state = NULL; /* the worker's now */
+}
+
+/* The columns are known: copy them for the attempt. */
+static void
+rw_on_described(void *arg)
+{
+	struct rec_wimpl *w = arg;
+	struct rec_conn *c = w->c;
+	char *const *names;
+	const struct rec_col *cols;
+	int i;
+
+	rec_side_columns(w->ts, &c->ncols, &names, &cols);
+	c->names = xcalloc((size_t)c->ncols + 1, sizeof *c->names);
+	c->cols = xcalloc((size_t)c->ncols + 1, sizeof *c->cols);
+	for (i = 0; i < c->ncols; i++) {
+		c->names[i] = xstrdup(names[i]);
+		c->cols[i].kind = cols[i].kind;
+		c->cols[i].type = xstrdup(cols[i].type);
+	}
+	c->described = 1;
+	rec_side_described(c);
+}
+
+/*
+ * A row (or the end) after a wait: the merge goes on from the loop, not
+ * from inside the job's frame handling (which pauses after this).
+ */
+static void
+rw_on_ready(void *arg)
+{
+	struct rec_wimpl *w = arg;
+
+	loop_defer(w->c->loop, rw_ready_now, w);
+}
+
+static void
+rw_ready_now(void *arg)
+{
+	struct rec_wimpl *w = arg;
+
+	if (!rec_side_over(w->c))
+		rec_side_input(w->c);
+}
+
+/* Reported later: the side may be inside the job's frame handling. */
+static void
+rw_on_failed(void *arg, const char *why)
+{
+	struct rec_wimpl *w = arg;
+
+	if (rec_side_over(w->c) || w->failure != NULL)
+		return;
+	w->failure = xstrdup(why);
+	loop_defer(w->c->loop, rw_fail_now, w);
+}
+
+static void
+rw_fail_now(void *arg)
+{
+	struct rec_wimpl *w = arg;
+
+	if (!rec_side_over(w->c))
+		rec_side_fail(w->c, w->failure);
+}
+
+static void
+rw_stream(struct rec_conn *c, const struct rec_merge *m)
+{
+	struct rec_wimpl *w = c->impl;
+
+	c->streaming = 1;
+	rec_side_stream(w->ts, m->eff, m->nkeys, m->opts.empty_is_null);
+}
+
+static int
+rw_fetch(struct rec_conn *c)
+{
+	struct rec_wimpl *w = c->impl;
+	struct rec_field *row;
+	int r;
+
+	if (c->have_row || c->eof)
+		return 1;
+	if (w->ts == NULL || !c->streaming)
+		return 0;
+	if ((r = rec_side_fetch(w->ts, &row)) == 0)
+		return 0;
+	if (r < 0) {
+		c->eof = 1;
+		return 1;
+	}
+	c->fields = row;
+	c->have_row = 1;
+	return 1;
+}
+
+static void
+rw_drop(struct rec_conn *c)
+{
+	struct rec_wimpl *w = c->impl;
+
+	if (c->have_row && w->ts != NULL)
+		rec_side_drop(w->ts);
+	c->have_row = 0;
+}
+
+/* Cancel the worker's statement and let it go. */
+static void
+rw_close(struct rec_conn *c)
+{
+	struct rec_wimpl *w = c->impl;
+
+	if (w == NULL)
+		return;
+	loop_defer_cancel(c->loop, rw_fail_now, w);
+	loop_defer_cancel(c->loop, rw_ready_now, w);
+	rec_side_free(w->ts);
+	w->ts = NULL;
+	c->have_row = 0;
+	c->fields = NULL;
+}
+
+static void
+rw_free(struct rec_conn *c)
+{
+	struct rec_wimpl *w = c->impl;
+	int i;
+
+	if (w == NULL)
+		return;
+	rw_close(c);
+	if (w->state != NULL)
+		w->src->free(w->state);
+	for (i = 0; c->cols != NULL && i < c->ncols; i++)
+		free((char *)c->cols[i].type);
+	free(w->failure);
+	free(w);
+	c->impl = NULL;
+}
+
+const struct rec_side_ops rec_side_worker_ops = {
+	.name = "worker",
+	.open = rw_open,
+	.begin = rw_begin,
+	.stream = rw_stream,
+	.fetch = rw_fetch,
+	.drop = rw_drop,
+	.close = rw_close,
+	.free = rw_free,
+};

@@ -4,7 +4,9 @@
  * (rec-side-file.c). Sides on postgres targets are read by
  * exec-reconcile.c through libpq and ordered by the server.
  *
- * An implementation is a const struct rec_side_ops: open() runs in the
+ * rec_side_worker_ops (rec-int.h) drives such a side for the attempt.
+ *
+ * A source is a const struct rec_source_ops: open() runs in the
  * loop and copies what the worker needs; describe(), next() and close()
  * run in the worker. The driver here (rec_side_*) runs them in a worker
  * (odbc.h jobs), in two halves: the worker describes the columns and waits;
@@ -28,7 +30,7 @@ struct runbook;
 struct rb_query;
 struct odbc_job;
 
-struct rec_side_ops {
+struct rec_source_ops {
 	const char *name;
 	/* Loop: check side q and expand what the worker needs; NULL with
 	 * *err (new). */
@@ -51,11 +53,11 @@ struct rec_side_ops {
 	void (*free)(void *);
 };
 
-extern const struct rec_side_ops rec_side_odbc_ops;
-extern const struct rec_side_ops rec_side_file_ops;
+extern const struct rec_source_ops rec_source_odbc_ops;
+extern const struct rec_source_ops rec_source_file_ops;
 
 /* The implementation that reads side q, or NULL for a postgres side. */
-const struct rec_side_ops *rec_side_ops_of(const struct rb_query *);
+const struct rec_source_ops *rec_source_ops_of(const struct rb_query *);
 
 struct rec_wside;
 
@@ -66,7 +68,7 @@ struct rec_side_cbs {
 };
 
 /* Start reading a side opened with ops (state is the side's now). */
-struct rec_wside *rec_side_start(struct loop *, const struct rec_side_ops *,
+struct rec_wside *rec_side_start(struct loop *, const struct rec_source_ops *,
     void *state, const char *name, int64_t timeout_ms,
     const struct rec_side_cbs *, void *arg);
 void rec_side_columns(const struct rec_wside *, int *ncols,
