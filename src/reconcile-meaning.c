@@ -17,6 +17,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,10 +309,23 @@ done:
 	return 0;
 }
 
+/* Offsets found, by zone and local hour: the C library is asked once an
+ * hour of local time, not once a value. */
+#define REC_TZ_CACHE 4096
+static struct {
+	char tz[64]; /* the zone's name */
+	int64_t hour;
+	long off;
+	int set;
+} rec_tz_cache[REC_TZ_CACHE];
+
 /*
  * The UTC offset of zone tz at local time local (seconds as if UTC): a
- * fixed "+HH:MM", "UTC", or a zone name through the C library (under a
- * lock, with TZ set for the call and put back).
+ * fixed "+HH:MM", "UTC", or a zone name through the C library, under a
+ * lock, with TZ set for the call and put back. TZ is never removed from
+ * the environment (an absent TZ comes back as ":/etc/localtime", which
+ * means the same), so that the environment is not reallocated under a
+ * thread that reads it.
  */
 static int
 rec_tz_offset(const char *tz, int64_t local, long *off)
@@ -319,7 +333,8 @@ rec_tz_offset(const char *tz, int64_t local, long *off)
 	struct tm tm;
 	char *saved, *old;
 	time_t t;
-	int64_t y;
+	int64_t y, hour = local >= 0 ? local / 3600 : -((-local + 3599) / 3600);
+	size_t slot;
 	int mo, d, ok;
 	long h, m;
 	char sign;
@@ -333,27 +348,37 @@ rec_tz_offset(const char *tz, int64_t local, long *off)
 		*off = (sign == '-' ? -1 : 1) * (h * 3600 + m * 60);
 		return 0;
 	}
+	slot = (size_t)((uint64_t)hour * 2654435761u + strlen(tz)) %
+	    REC_TZ_CACHE;
+	pthread_mutex_lock(&rec_tz_mu);
+	if (rec_tz_cache[slot].set && strcmp(rec_tz_cache[slot].tz, tz) == 0 &&
+	    rec_tz_cache[slot].hour == hour) {
+		*off = rec_tz_cache[slot].off;
+		pthread_mutex_unlock(&rec_tz_mu);
+		return 0;
+	}
 	memset(&tm, 0, sizeof tm);
-	rec_civil(local >= 0 ? local / 86400 : -((-local + 86399) / 86400),
-	    &y, &mo, &d);
+	rec_civil(hour >= 0 ? hour / 24 : -((-hour + 23) / 24), &y, &mo, &d);
 	tm.tm_year = (int)(y - 1900);
 	tm.tm_mon = mo - 1;
 	tm.tm_mday = d;
-	tm.tm_sec = (int)(local - rec_days(y, mo, d) * 86400);
+	tm.tm_hour = (int)(hour - rec_days(y, mo, d) * 24);
 	tm.tm_isdst = -1;
-	pthread_mutex_lock(&rec_tz_mu);
 	old = getenv("TZ");
-	saved = old != NULL ? xstrdup(old) : NULL;
+	saved = xstrdup(old != NULL ? old : ":/etc/localtime");
 	setenv("TZ", tz, 1);
 	tzset();
 	t = mktime(&tm);
 	ok = t != (time_t)-1;
 	*off = ok ? tm.tm_gmtoff : 0;
-	if (saved != NULL)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
+	setenv("TZ", saved, 1);
 	tzset();
+	if (ok && strlen(tz) < sizeof rec_tz_cache[slot].tz) {
+		strcpy(rec_tz_cache[slot].tz, tz);
+		rec_tz_cache[slot].hour = hour;
+		rec_tz_cache[slot].off = *off;
+		rec_tz_cache[slot].set = 1;
+	}
 	pthread_mutex_unlock(&rec_tz_mu);
 	free(saved);
 	return ok ? 0 : -1;
