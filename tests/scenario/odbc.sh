@@ -173,11 +173,43 @@ expect_rc 0 "$CUTOVER" status "$r"
 t1=$(now_ms)
 check "status answered in $((t1 - t0))ms while a statement ran" \
 	test $((t1 - t0)) -lt 3000
+# The loop is free while the driver blocks in SLEEP: SIGINT is handled at
+# once, and the statement is cancelled on the server.
+t0=$(now_ms)
 kill -INT $bg
 wait $bg
-check "the run ended on SIGINT" test $? -ne 0
+rc=$?
+t1=$(now_ms)
+check "the run ended on SIGINT" test $rc -ne 0
+check "SIGINT handled in $((t1 - t0))ms (< 5000) while SLEEP(31) ran" \
+	test $((t1 - t0)) -lt 5000
 for i in $(seq 50); do [ "$(running 'SLEEP(31)')" = 0 ] && break; sleep 0.1; done
 check "SLEEP(31) was cancelled on the server" test "$(running 'SLEEP(31)')" = 0
+
+# --- kill -9 of the driver while a statement runs: the next driver cannot
+# tell whether it still runs, so the step waits for a person (it is never
+# run twice behind anyone's back).
+r=$(rb k9 <<'EOF'
+  - id: p
+    steps:
+      - id: k9
+        type: sql
+        target: legacy
+        run: SELECT SLEEP(32)
+EOF
+)
+"$CUTOVER" run "$r" >"$T/k9.out" 2>&1 &
+bg=$!
+for i in $(seq 100); do [ "$(running 'SLEEP(32)')" = 1 ] && break; sleep 0.1; done
+kill -9 $bg
+wait $bg 2>/dev/null
+expect_rc 5 "$CUTOVER" run "$r"
+check "k9 awaits a person" test "$(step_state "$r" k9)" = awaiting
+"$CUTOVER" status "$r" >"$T/k9.status" 2>&1
+contains "$T/k9.status" "check the server's sessions"
+my_sql "KILL QUERY $(my_sql "SELECT id FROM information_schema.processlist
+    WHERE info LIKE '%SLEEP(32)%' AND id <> connection_id() LIMIT 1")" \
+	>/dev/null 2>&1
 
 # --- Passwords: never in the state, the log, status or messages.
 export WRONG_PW="wr0ng-Pa55-$$"
