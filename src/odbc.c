@@ -51,7 +51,8 @@ struct odbc_job {
 	int64_t timeout_ms;
 	int fd[2];           /* [0] the loop reads, [1] the worker writes */
 	struct loop_io *io;
-	struct buf in;       /* frames read, not yet handled */
+	struct buf in;       /* frames read, not yet handled, from inoff */
+	size_t inoff;
 	SQLHSTMT stmt;       /* the running statement, for SQLCancel */
 	int started;         /* the worker runs */
 	int finished;        /* the worker returned */
@@ -404,6 +405,37 @@ odbc_job_set_end(struct odbc_job *j, enum odbc_end end)
 	pthread_mutex_unlock(&j->mu);
 }
 
+void
+odbc_frame(struct buf *b, int type, const void *data, size_t len)
+{
+	unsigned char head[ODBC_FRAME_HEAD];
+
+	head[0] = (unsigned char)type;
+	head[1] = (unsigned char)(len >> 24);
+	head[2] = (unsigned char)(len >> 16);
+	head[3] = (unsigned char)(len >> 8);
+	head[4] = (unsigned char)len;
+	buf_add(b, head, sizeof head);
+	buf_add(b, data, len);
+}
+
+int
+odbc_job_send_frames(struct odbc_job *j, const char *data, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = send(j->fd[1], data + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 int
 odbc_job_send(struct odbc_job *j, int type, const void *data, size_t len)
 {
@@ -458,7 +490,7 @@ static void
 odbc_job_frames(struct odbc_job *j)
 {
 	const unsigned char *p;
-	size_t off = 0, len;
+	size_t off = j->inoff, len;
 	int end = -1;
 
 	while (j->in.len - off >= ODBC_FRAME_HEAD) {
@@ -480,8 +512,14 @@ odbc_job_frames(struct odbc_job *j)
 			break;
 		}
 	}
-	memmove(j->in.data, j->in.data + off, j->in.len - off);
-	j->in.len -= off;
+	/* Move what is left to the front only now and then: a paused job
+	 * comes back here once a frame. */
+	j->inoff = off;
+	if (off > 0 && (off == j->in.len || off >= 65536)) {
+		memmove(j->in.data, j->in.data + off, j->in.len - off);
+		j->in.len -= off;
+		j->inoff = 0;
+	}
 	if (end >= 0)
 		odbc_job_finish(j, (enum odbc_end)end);
 }

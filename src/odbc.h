@@ -105,6 +105,10 @@ int odbc_job_cancelled(struct odbc_job *);
 int odbc_job_send(struct odbc_job *, int type, const void *, size_t);
 /* How the job ends (ODBC_END_OK unless set). */
 void odbc_job_set_end(struct odbc_job *, enum odbc_end);
+/* Append a frame to b; send many at once with odbc_job_send_frames
+ * (fewer system calls than one odbc_job_send each). */
+void odbc_frame(struct buf *b, int type, const void *data, size_t len);
+int odbc_job_send_frames(struct odbc_job *, const char *data, size_t len);
 /* Worker side: wait for a frame from the loop; -1 if it stopped
  * listening. */
 int odbc_job_recv(struct odbc_job *, int *type, struct buf *);

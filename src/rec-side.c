@@ -17,6 +17,7 @@
 #include "xmalloc.h"
 
 #define REC_SIDE_CHECK 4096 /* rows between looks at a cancel */
+#define REC_SIDE_BATCH (32 * 1024) /* bytes of rows sent at once */
 
 /* Frames: worker to loop, and loop to worker. */
 enum { RS_COLS = ODBC_MSG_USER, RS_ROW, RS_ERR };
@@ -404,13 +405,21 @@ rec_work_sort(struct odbc_job *job, struct rec_work *w, int ncols,
 			break;
 		}
 	}
+	/* Rows go out in batches of frames: one system call per batch. */
+	buf_reset(&row);
 	while (r == 0 && !odbc_job_cancelled(job)) {
 		if ((r = extsort_next(sorter, &rec, &len, err)) != 1)
 			break;
 		r = 0;
-		if (odbc_job_send(job, RS_ROW, rec, len) != 0)
-			break; /* nobody listens any more */
+		odbc_frame(&row, RS_ROW, rec, len);
+		if (row.len >= REC_SIDE_BATCH) {
+			if (odbc_job_send_frames(job, row.data, row.len) != 0)
+				break; /* nobody listens any more */
+			buf_reset(&row);
+		}
 	}
+	if (r == 0 && row.len > 0)
+		odbc_job_send_frames(job, row.data, row.len);
 	extsort_free(sorter);
 	buf_free(&row);
 	buf_free(&tmp);
@@ -420,6 +429,22 @@ rec_work_sort(struct odbc_job *job, struct rec_work *w, int ncols,
 	return r < 0 ? -1 : 0;
 }
 
+/* The first n fields of a packed row (the sort reads only the key). */
+static void
+rec_row_keys(const char *data, size_t len, struct rec_field *f, int n)
+{
+	size_t at = 0, l;
+	int i;
+
+	for (i = 0; i < n && len - at >= 5; i++) {
+		l = rec_get32(data + at + 1);
+		f[i].null = data[at] != 0;
+		f[i].p = data + at + 5;
+		f[i].len = l <= len - at - 5 ? l : len - at - 5;
+		at += 5 + f[i].len;
+	}
+}
+
 /* Two packed rows by their keys, as the merge orders them. */
 static int
 rec_sort_cmp(const char *a, size_t alen, const char *b, size_t blen,
@@ -427,8 +452,8 @@ rec_sort_cmp(const char *a, size_t alen, const char *b, size_t blen,
 {
 	struct rec_sortctx *c = arg;
 
-	rec_row_unpack(a, alen, c->a, c->nkeys);
-	rec_row_unpack(b, blen, c->b, c->nkeys);
+	rec_row_keys(a, alen, c->a, c->nkeys);
+	rec_row_keys(b, blen, c->b, c->nkeys);
 	return rec_keys_order(c->numkey, c->nkeys, c->a, c->b);
 }
 

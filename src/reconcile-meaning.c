@@ -124,13 +124,12 @@ rec_merge_normalize(struct rec_merge *m, enum rec_side side,
     struct rec_field *f)
 {
 	struct buf *out = &m->norm[side];
-	size_t *off;
+	size_t *off = m->normoff;
 	int i;
 
 	if (m->eff == NULL)
 		return;
 	buf_reset(out);
-	off = xcalloc((size_t)m->ncols + 1, sizeof *off);
 	for (i = 0; i < m->ncols; i++) {
 		const char *before = f[i].p;
 		size_t at = out->len;
@@ -143,7 +142,6 @@ rec_merge_normalize(struct rec_merge *m, enum rec_side side,
 		if (off[i] > 0)
 			f[i].p = out->data + off[i] - 1;
 	}
-	free(off);
 }
 
 int
@@ -181,6 +179,7 @@ rec_merge_init_cols(struct rec_merge *m, int ncols, int nkeys,
 	m->kind[0] = xcalloc((size_t)ncols + 1, sizeof *m->kind[0]);
 	m->kind[1] = xcalloc((size_t)ncols + 1, sizeof *m->kind[1]);
 	m->eff = xcalloc((size_t)ncols + 1, sizeof *m->eff);
+	m->normoff = xcalloc((size_t)ncols + 1, sizeof *m->normoff);
 	m->numkey = xcalloc((size_t)nkeys + 1, sizeof *m->numkey);
 	m->changed_cols = xcalloc((size_t)ncols + 1, sizeof *m->changed_cols);
 	for (i = 0; i < ncols; i++) {
@@ -403,8 +402,22 @@ rec_canon_time(const char *p, size_t len, const char *tz, struct buf *out)
 	rec_civil(secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400), &y,
 	    &mo, &d);
 	sod = (int)(secs - rec_days(y, mo, d) * 86400);
-	buf_printf(out, "%04lld-%02d-%02d %02d:%02d:%02d", (long long)y, mo, d,
-	    sod / 3600, sod / 60 % 60, sod % 60);
+	if (y < 0 || y > 9999) {
+		buf_printf(out, "%04lld-%02d-%02d %02d:%02d:%02d", (long long)y,
+		    mo, d, sod / 3600, sod / 60 % 60, sod % 60);
+	} else {
+		/* by hand: printf is most of the time of a big compare */
+		char t[19] = { (char)('0' + y / 1000), (char)('0' + y / 100 % 10),
+			(char)('0' + y / 10 % 10), (char)('0' + y % 10), '-',
+			(char)('0' + mo / 10), (char)('0' + mo % 10), '-',
+			(char)('0' + d / 10), (char)('0' + d % 10), ' ',
+			(char)('0' + sod / 36000), (char)('0' + sod / 3600 % 10),
+			':', (char)('0' + sod / 60 % 60 / 10),
+			(char)('0' + sod / 60 % 10), ':',
+			(char)('0' + sod % 60 / 10), (char)('0' + sod % 10) };
+
+		buf_add(out, t, sizeof t);
+	}
 	if (nfrac > 0) {
 		buf_addc(out, '.');
 		buf_add(out, frac, nfrac);

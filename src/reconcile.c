@@ -1003,6 +1003,7 @@ rec_merge_free(struct rec_merge *m)
 	}
 	free(m->names);
 	free(m->eff);
+	free(m->normoff);
 	buf_free(&m->norm[0]);
 	buf_free(&m->norm[1]);
 	free(m->numkey);

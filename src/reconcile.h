@@ -102,6 +102,7 @@ struct rec_merge {
 	                           made canonical */
 	struct rec_opts opts;
 	struct buf norm[2];     /* canonical values of each side's row */
+	size_t *normoff;        /* per column, while normalizing */
 	/* Called for every difference, if set: kind REC_DIFF_*, the rows
 	 * (s NULL for extra, d NULL for missing), the differing columns
 	 * (changed: comma-separated names, else NULL). */
