@@ -208,12 +208,19 @@ void
 odbc_shutdown(void)
 {
 	struct odbc_conn *c;
+	int busy = 0;
 
 	while ((c = odbc_conns) != NULL) {
 		odbc_conns = c->next;
+		/* A worker still using one keeps it (and the environment):
+		 * the process is ending anyway. */
+		if (c->busy) {
+			busy = 1;
+			continue;
+		}
 		odbc_conn_free(c);
 	}
-	if (odbc_env != NULL) {
+	if (odbc_env != NULL && !busy) {
 		SQLFreeHandle(SQL_HANDLE_ENV, odbc_env);
 		odbc_env = NULL;
 	}
