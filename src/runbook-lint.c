@@ -111,6 +111,7 @@ static void lint_entity_ref(struct lint_text *, const char *, size_t);
 static void lint_entity_field(struct lint_text *, const char *, size_t);
 static void lint_entity_targets(struct rb_ctx *, const struct lint_text *);
 static void lint_odbc(struct rb_ctx *);
+static int lint_odbc_var(struct rb_ctx *, const char *, char **);
 static void lint_warn(struct rb_ctx *, struct rb_pos, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 static const char **lint_sql_texts(const struct runbook *, size_t *);
@@ -719,13 +720,41 @@ lint_odbc(struct rb_ctx *ctx)
 
 	for (i = 0; i < ctx->rb->ntargets; i++) {
 		t = &ctx->rb->targets[i];
-		if (t->type != TARGET_ODBC || t->connection == NULL ||
-		    odbc_connection_check(t->connection, &why) == 0)
+		if (t->type != TARGET_ODBC || t->connection == NULL)
 			continue;
-		rb_error(ctx, t->pos, "target %s: %s", rb_short(t->name), why);
-		free(why);
-		why = NULL;
+		if (odbc_connection_check(t->connection, &why) != 0 ||
+		    lint_odbc_var(ctx, t->connection, &why) != 0) {
+			rb_error(ctx, t->pos, "target %s: %s", rb_short(t->name),
+			    why);
+			free(why);
+			why = NULL;
+		}
 	}
+}
+
+/* A password from a var: the var must be listed in secrets:, so that its
+ * value is kept out of the run's copy of the runbook. */
+static int
+lint_odbc_var(struct rb_ctx *ctx, const char *connection, char **why)
+{
+	char *ref = odbc_connection_password(connection), *name;
+	const struct rb_var *v;
+	int rc = 0;
+
+	if (ref == NULL || strncmp(ref, "${env:", 6) == 0) {
+		free(ref);
+		return 0;
+	}
+	name = ref + 2;
+	name[strlen(name) - 1] = '\0';
+	v = runbook_find_var(ctx->rb, name);
+	if (v != NULL && !v->secret) {
+		xasprintf(why, "the password in 'connection' comes from var %s, "
+		    "which is not listed in secrets:", name);
+		rc = -1;
+	}
+	free(ref);
+	return rc;
 }
 
 /* Lint only: "FILE:LINE:COL: warning: MSG" at once; not an error. */

@@ -269,8 +269,17 @@ phases:
         target: legacy
         run: "true"
 EOF
+sed -i 's/^name: lit$/name: lit\nvars: {pw: hunter3}/' "$T/lit.yaml"
+cat >>"$T/lit.yaml" <<'EOF'
+      - id: u
+        type: sql
+        target: fromvar
+        run: SELECT 1
+EOF
+sed -i 's/^  nostr: {type: odbc}$/  nostr: {type: odbc}\n  fromvar: {type: odbc, connection: "DSN=legacy;PWD=${pw}"}/' "$T/lit.yaml"
 expect_rc 3 "$CUTOVER" lint "$T/lit.yaml"
-contains "$T/err" "lit.yaml:4:3: error: target legacy: the password in 'connection' must be \${env:NAME}"
+contains "$T/err" "target fromvar: the password in 'connection' comes from var pw, which is not listed in secrets:"
+contains "$T/err" "lit.yaml:5:3: error: target legacy: the password in 'connection' must be \${env:NAME}"
 contains "$T/err" "odbc target 'nostr' needs 'connection'"
 contains "$T/err" "ssh step needs an ssh target; 'legacy' is an odbc target"
 lacks "$T/err" "hunter2"
