@@ -254,9 +254,11 @@ done
 cat >"$T/lit.yaml" <<'EOF'
 cutover: 1
 name: lit
+vars: {pw: hunter3}
 targets:
   legacy: {type: odbc, connection: "DSN=legacy;UID=cutover;PWD=hunter2"}
   nostr: {type: odbc}
+  fromvar: {type: odbc, connection: "DSN=legacy;PWD=${pw}"}
 phases:
   - id: p
     steps:
@@ -268,15 +270,11 @@ phases:
         type: ssh
         target: legacy
         run: "true"
-EOF
-sed -i 's/^name: lit$/name: lit\nvars: {pw: hunter3}/' "$T/lit.yaml"
-cat >>"$T/lit.yaml" <<'EOF'
       - id: u
         type: sql
         target: fromvar
         run: SELECT 1
 EOF
-sed -i 's/^  nostr: {type: odbc}$/  nostr: {type: odbc}\n  fromvar: {type: odbc, connection: "DSN=legacy;PWD=${pw}"}/' "$T/lit.yaml"
 expect_rc 3 "$CUTOVER" lint "$T/lit.yaml"
 contains "$T/err" "target fromvar: the password in 'connection' comes from var pw, which is not listed in secrets:"
 contains "$T/err" "lit.yaml:5:3: error: target legacy: the password in 'connection' must be \${env:NAME}"
