@@ -16,7 +16,8 @@ libssh2-1-dev libyaml-dev libsqlite3-dev libcmocka-dev libssl-dev sqlite3 jq
 tmux mandoc postgresql openssh-server openssh-client procps libxml2-utils
 chromium python3 zsh
 iproute2 libcurl4-openssl-dev
-libmicrohttpd-dev python3-prometheus-client wrk"
+libmicrohttpd-dev python3-prometheus-client wrk
+unixodbc-dev unixodbc odbc-mariadb mariadb-server mariadb-client libsqliteodbc"
 
 what=${1:-}
 case $what in

@@ -110,7 +110,7 @@ _cutover()
 			_cutover_runbooks "$cur"
 		elif [ "$npos" = 1 ]; then
 			case $cmd in
-			confirm | decide | retry | skip | log)
+			confirm | decide | retry | skip | log | diff)
 				_cutover_steps "$bin" "$runbook" "$cur"
 				;;
 			esac

@@ -1,8 +1,10 @@
 /*
- * csv-fuzzer.c - libFuzzer target for entities files: the input is read by
- * the CSV reader, then loaded as the entities file of a runbook that uses
- * ${entity.*}. Any input must load or fail with diagnostics, never crash,
- * leak or hang.
+ * csv-fuzzer.c - libFuzzer target for entities files and reconcile file
+ * sides: the input is read by the CSV reader, by the streaming reader in
+ * chunks (their size and the delimiter taken from the input's first
+ * bytes; any chunking must give the same records), then loaded as the
+ * entities file of a runbook that uses ${entity.*}. Any input must load
+ * or fail with diagnostics, never crash, leak or hang.
  *
  * Build and run from the top of the tree (after ./configure): `make fuzz`,
  * then
@@ -56,6 +58,32 @@ csv_count(const struct csv_field *f, size_t n, void *arg)
 	return 0;
 }
 
+/* The stream reader, in chunks of step bytes, with delimiter delim:
+ * the same records as in one chunk. */
+static void
+csv_stream_check(const char *data, size_t size, size_t step, char delim)
+{
+	struct csv_stream *s;
+	struct csv_error err;
+	size_t i, one = 0, many = 0;
+	int rc1, rc2 = 0;
+
+	s = csv_stream_new(delim);
+	rc1 = csv_stream_feed(s, data, size, csv_count, &one, &err);
+	if (rc1 == 0)
+		rc1 = csv_stream_end(s, csv_count, &one, &err);
+	csv_stream_free(s);
+	s = csv_stream_new(delim);
+	for (i = 0; i < size && rc2 == 0; i += step)
+		rc2 = csv_stream_feed(s, data + i, size - i < step ? size - i :
+		    step, csv_count, &many, &err);
+	if (rc2 == 0)
+		rc2 = csv_stream_end(s, csv_count, &many, &err);
+	csv_stream_free(s);
+	if (rc1 != rc2 || one != many)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -74,6 +102,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > RUNBOOK_MAX_SIZE + 1)
 		return 0;
 	csv_parse((const char *)data, size, csv_count, &fields, &err);
+	if (size > 2)
+		csv_stream_check((const char *)data + 2, size - 2,
+		    (size_t)data[0] % 64 + 1, (char)data[1]);
 	if ((f = fopen(csv_path, "wb")) == NULL)
 		abort();
 	if (size > 0 && fwrite(data, 1, size, f) != size)

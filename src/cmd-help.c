@@ -37,6 +37,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_report_entry,
 	&cmd_state_entry,
 	&cmd_serve_entry,
+	&cmd_diff_entry,
 	&cmd_help_entry,
 	&cmd_version_entry,
 	NULL,

@@ -121,6 +121,7 @@ void cmd_waiting_print(const struct cmd_ctx *c, struct state *, int64_t run,
 extern const struct cmd_entry cmd_state_entry;
 extern const struct cmd_entry cmd_exclude_entry;
 extern const struct cmd_entry cmd_serve_entry;
+extern const struct cmd_entry cmd_diff_entry;
 
 /*
  * Run command ce: refuse control characters in --operator, --reason and

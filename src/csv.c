@@ -105,7 +105,17 @@ struct csv_reader {
 	unsigned crline, crcol; /* of the last carriage return */
 };
 
+/* A reader fed in chunks (csv_stream_*): the reader and its state. */
+struct csv_stream {
+	struct csv_reader r;
+	enum csv_state st;
+	char delim;
+	int bom;     /* bytes of a byte order mark matched so far; 3: done */
+	int failed;
+};
+
 static enum csv_class csv_class_of(const char *, size_t, size_t);
+static enum csv_class csv_class_delim(const char *, size_t, size_t, char);
 static int csv_check_utf8(const char *, size_t, struct csv_error *);
 static size_t csv_utf8_len(const unsigned char *, size_t);
 static int csv_end_field(struct csv_reader *, struct csv_error *);
@@ -120,13 +130,20 @@ static int csv_move_apply(struct csv_reader *, const struct csv_move *, char,
 static enum csv_class
 csv_class_of(const char *data, size_t len, size_t i)
 {
+	return csv_class_delim(data, len, i, ',');
+}
+
+/* The class of data[i] with delim as the field separator. */
+static enum csv_class
+csv_class_delim(const char *data, size_t len, size_t i, char delim)
+{
 	if (i == len)
 		return C_END;
+	if (data[i] == delim && delim != '"' && delim != '\r' && delim != '\n')
+		return C_COMMA;
 	switch (data[i]) {
 	case '"':
 		return C_QUOTE;
-	case ',':
-		return C_COMMA;
 	case '\r':
 		return C_CR;
 	case '\n':
@@ -323,4 +340,130 @@ csv_parse(const char *data, size_t len, csv_row_fn row, void *arg,
 	free(r.fields);
 	free(r.offsets);
 	return rc;
+}
+
+/* ------------------------------------------------------------ streams */
+
+struct csv_stream *
+csv_stream_new(char delim)
+{
+	struct csv_stream *s = xcalloc(1, sizeof *s);
+
+	s->r.line = 1;
+	s->r.col = 1;
+	s->st = S_START;
+	s->delim = delim;
+	return s;
+}
+
+void
+csv_stream_free(struct csv_stream *s)
+{
+	if (s == NULL)
+		return;
+	buf_free(&s->r.values);
+	free(s->r.fields);
+	free(s->r.offsets);
+	free(s);
+}
+
+/* One byte (or the end, c == C_END) through the table. */
+static int
+csv_stream_byte(struct csv_stream *s, const char *data, size_t len,
+    size_t i, csv_row_fn row, void *arg, struct csv_error *err)
+{
+	struct csv_reader *r = &s->r;
+	enum csv_class c = csv_class_delim(data, len, i, s->delim);
+	const struct csv_move *m;
+	int rc;
+
+	if (c != C_END && data[i] == '\0') {
+		err->line = r->line;
+		err->col = r->col;
+		err->msg = "a NUL byte";
+		return -1;
+	}
+	if (s->st == S_START) {
+		r->fline = r->line;
+		r->fcol = r->col;
+		r->quoted = c == C_QUOTE;
+	}
+	if (c == C_CR) {
+		r->crline = r->line;
+		r->crcol = r->col;
+	}
+	m = &csv_table[s->st][c];
+	if (m->err != E_NONE)
+		return csv_move_error(r, m, err);
+	rc = csv_move_apply(r, m, c == C_END ? '\0' : data[i], row, arg, err);
+	s->st = (enum csv_state)m->next;
+	if (c == C_LF) {
+		r->line++;
+		r->col = 1;
+	} else if (c != C_END && ((unsigned char)data[i] & 0xc0) != 0x80)
+		r->col++;
+	return rc;
+}
+
+/* The start of a byte order mark that was not one: data after all. */
+static int
+csv_stream_bom_back(struct csv_stream *s, csv_row_fn row, void *arg,
+    struct csv_error *err)
+{
+	int i, n = s->bom, rc = 0;
+
+	s->bom = 3;
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = csv_stream_byte(s, "\xef\xbb\xbf", 3, (size_t)i, row,
+		    arg, err);
+	if (rc != 0)
+		s->failed = 1;
+	return rc;
+}
+
+int
+csv_stream_feed(struct csv_stream *s, const char *data, size_t len,
+    csv_row_fn row, void *arg, struct csv_error *err)
+{
+	size_t i = 0;
+	int rc = 0;
+
+	if (s->failed)
+		return -1;
+	/* A byte order mark at the start is skipped, even across chunks. */
+	while (s->bom < 3 && i < len && data[i] == "\xef\xbb\xbf"[s->bom]) {
+		s->bom++;
+		i++;
+	}
+	if (s->bom < 3 && i < len) {
+		rc = csv_stream_bom_back(s, row, arg, err);
+		s->bom = 3;
+	}
+	for (; rc == 0 && i < len; i++)
+		rc = csv_stream_byte(s, data, len, i, row, arg, err);
+	if (rc != 0)
+		s->failed = 1;
+	return rc;
+}
+
+int
+csv_stream_end(struct csv_stream *s, csv_row_fn row, void *arg,
+    struct csv_error *err)
+{
+	int rc = 0;
+
+	if (s->failed)
+		return -1;
+	if (s->bom < 3)
+		rc = csv_stream_bom_back(s, row, arg, err);
+	s->bom = 3;
+	if (rc != 0)
+		return rc;
+	return csv_stream_byte(s, "", 0, 0, row, arg, err);
+}
+
+unsigned
+csv_stream_line(const struct csv_stream *s)
+{
+	return s->r.line;
 }

@@ -46,4 +46,22 @@ typedef int (*csv_row_fn)(const struct csv_field *, size_t n, void *arg);
 int csv_parse(const char *data, size_t len, csv_row_fn row, void *arg,
     struct csv_error *err);
 
+/*
+ * The same reader fed in chunks, for files of any size: delim separates
+ * fields (',' for CSV, a tab for TSV, or any byte but a quote or a line
+ * break). The input must already be valid UTF-8 (convert it with iconv
+ * first); a NUL byte is an error. Records are handed to row as they end;
+ * csv_stream_end ends the last one. Returns as csv_parse; after an error,
+ * every call returns -1.
+ */
+struct csv_stream;
+struct csv_stream *csv_stream_new(char delim);
+int csv_stream_feed(struct csv_stream *, const char *data, size_t len,
+    csv_row_fn row, void *arg, struct csv_error *err);
+int csv_stream_end(struct csv_stream *, csv_row_fn row, void *arg,
+    struct csv_error *err);
+/* The line the reader is at (for messages). */
+unsigned csv_stream_line(const struct csv_stream *);
+void csv_stream_free(struct csv_stream *);
+
 #endif

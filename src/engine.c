@@ -1093,6 +1093,7 @@ engine_launch(struct engine *e, struct engine_step *s, const char *text,
 	req.output = engine_output;
 	req.done = engine_done;
 	req.arg = s;
+	req.st = e->st; /* reconcile keeps every difference there */
 	s->ex = s->ops->start(&req, err);
 	if (s->ex != NULL)
 		rc = 0;

@@ -1,115 +1,55 @@
 /*
- * exec-reconcile.c - reconcile steps: a source query against a dest query.
+ * exec-reconcile.c - reconcile steps: a source against a dest.
  *
- * Each step opens two connections of its own, one per side, even when both
- * sides name the same target: both sides stream at once, and a connection
- * carries one query at a time. (The sql executor's cache would make the
- * second side wait for the first to finish, and hold every row meanwhile.)
- * Both connections are driven by the loop with libpq's asynchronous calls;
- * nothing here blocks. The sessions are set so that a value's text form
- * says what it means: UTF-8, TimeZone UTC (timestamptz as instants), ISO
- * dates, extra_float_digits 3 (floats exact), read-only transactions.
+ * Each side is a struct rec_conn driven through its implementation's
+ * struct rec_side_ops (rec-int.h): a query on a postgres target
+ * (rec-side-pg.c: libpq in the loop, sorted by the server), or a query on
+ * an odbc target or a file (rec-side.c: read and sorted by the tool in a
+ * worker thread). Nothing here blocks.
  *
- * compare: value runs each query as it is (one statement, single-row mode,
- * so a query that returns too much costs no memory) and compares the one
- * value.
+ * compare: value runs each query and compares the one value.
  *
- * compare: rows first prepares each query wrapped in SELECT * FROM (...)
- * and describes it, which gives the column names and types without running
- * anything. With the types it asks each server for
- *   COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT
- * where text keys sort COLLATE "C" (bytes), numbers numerically, other
- * types by their text form COLLATE "C" (rec_order_by): two servers with
- * different collations then sort alike, in the order the merge compares
- * keys in (reconcile.c). COPY's text format is the cheapest way to stream
- * a result (no per-row protocol overhead beyond one message, no result
- * object), and PQgetCopyData(async) hands over one row at a time. The merge
- * holds one row per side: a side whose current row waits for the other
- * side is not read from at all (its socket is not watched), so the server
- * blocks on a full TCP window and memory stays bounded whatever the row
- * counts. Each row is checked to come at or after the previous one, so an
- * order the merge does not expect fails the step instead of miscounting.
+ * compare: rows waits until both sides know their columns, sets up the
+ * merge (reconcile.h: how each column compares, by meaning, from both
+ * sides' kinds), asks each side to stream its rows in the merge's key
+ * order, and merges one row of each side at a time: a side whose current
+ * row waits for the other side is not read from, so memory stays bounded
+ * whatever the row counts. Each row is checked to come at or after the
+ * previous one, so an order the merge does not expect fails the step
+ * instead of miscounting. Every difference is kept in the state
+ * (state_diffs_add), in batches, besides the samples of the result.
  *
- * Each side is a struct pg_conn (pg-conn.h), named after the attempt
- * (application_name "cutover TOKEN"). A timeout or a cancel sends each
- * active query a cancel request (pg_conn_cancel) and closes both
- * connections at once: they are ours, nobody reuses them.
+ * A timeout or a cancel closes both sides at once (each cancels what runs
+ * on its server).
  */
 #include "config.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <unistd.h>
-
-#include <libpq-fe.h>
 
 #include "buf.h"
 #include "duration.h"
 #include "exec.h"
-#include "pg-conn.h"
-#include "pg.h"
 #include "expand.h"
+#include "json.h"
 #include "loop.h"
 #include "outbuf.h"
+#include "pg.h"
+#include "rec-int.h"
+#include "rec-side.h"
 #include "reconcile.h"
 #include "runbook.h"
+#include "state.h"
 #include "xmalloc.h"
 
 #define REC_BATCH 8192         /* merge steps per pass of the loop */
 #define REC_PROGRESS_MS 1000
-
-/* Make each value's text canonical, and keep the sessions read-only. */
-static const char rec_session_sql[] =
-    "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
-    "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
-    "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
-    "SET lc_monetary = 'C'; SET default_transaction_read_only = on";
-
-enum rec_phase {
-	RP_IDLE,
-	RP_CONNECTING,
-	RP_SETUP,     /* the SETs above */
-	RP_PREPARE,   /* rows: the wrapped query */
-	RP_DESCRIBE,  /* rows: its columns */
-	RP_DESCRIBED, /* rows: waiting for the other side */
-	RP_QUERY,     /* value: the query itself */
-	RP_COPY_START,
-	RP_COPY,     /* rows streaming */
-	RP_COPY_END, /* the COPY's own result */
-	RP_DONE,
-};
-
-/* One side: its connection and where it is. */
-struct rec_conn {
-	struct exec *e;
-	enum rec_side which;
-	const char *label; /* "source" or "dest" */
-	const char *target;
-	char *conninfo; /* expanded: may hold a password, never shown */
-	char *query;    /* expanded, trailing ';' and blanks removed */
-	struct pg_conn *pc;
-	PGconn *pg; /* pc's, while it is open */
-	enum rec_phase phase;
-	pid_t cancel_pid;
-	int ncols;
-	unsigned *oids;
-	char **names;
-	int64_t nrows;  /* value: rows returned */
-	char *value;    /* value: the first row's first column */
-	int have_row;   /* rows: fields hold the current row */
-	int eof;        /* rows: the COPY ended cleanly */
-	char *row;      /* from PQgetCopyData */
-	struct rec_field *fields;
-};
+#define REC_DIFF_BATCH 512     /* differences stored per transaction */
 
 struct exec {
 	struct exec_req req;
 	struct rec_conn side[2];
 	char *appname; /* "cutover TOKEN": both sessions carry it */
-	const char *const *env; /* the request's, while starting */
 	char **secrets;
 	struct rec_merge merge;
 	int merging;
@@ -118,6 +58,14 @@ struct exec {
 	int64_t stream_start;
 	struct loop_timer *timeout, *progress;
 	struct exec_result result;
+	/* every difference, kept in the state in batches */
+	struct state *st;
+	int64_t run;
+	char *token;
+	int64_t diff_seq;
+	struct diff_row diffs[REC_DIFF_BATCH];
+	size_t ndiffs;
+	int diff_failed;
 };
 
 static struct exec *reconcile_start(const struct exec_req *, char **);
@@ -128,34 +76,16 @@ static void reconcile_free(struct exec *);
 
 static int rec_side_init(struct exec *, enum rec_side,
     const struct rb_query *, char **);
-static int rec_secrets_add(struct exec *, const char *, const char *,
-    char **);
-static char *rec_trim_query(char *);
-static void rec_conn_connect(struct rec_conn *);
-static void rec_conn_on_connected(struct pg_conn *, const char *, void *);
-static void rec_conn_on_input(struct pg_conn *, void *);
-static void rec_conn_on_lost(struct pg_conn *, const char *, void *);
-static int rec_conn_reads(const struct rec_conn *);
+static void rec_diffs_setup(struct exec *, const struct exec_req *);
+static void rec_on_diff(void *, int, const struct rec_field *,
+    const struct rec_field *, const char *);
+static void rec_diffs_flush(struct exec *);
 static void rec_watch_all(struct exec *);
-static int rec_conn_sent(struct rec_conn *, int, enum rec_phase);
-static void rec_conn_flush(struct rec_conn *);
-static void rec_conn_results(struct rec_conn *);
-static void rec_conn_result(struct rec_conn *, PGresult *);
-static void rec_conn_next(struct rec_conn *);
-static void rec_conn_describe(struct rec_conn *, const PGresult *);
-static void rec_conn_value(struct rec_conn *, const PGresult *);
-static void rec_conn_sql_error(struct rec_conn *, const PGresult *);
-static void rec_conn_lost(struct rec_conn *, const char *);
-static void rec_conn_cancel(struct rec_conn *);
-static void rec_conn_close(struct rec_conn *);
-static void rec_conn_notice(struct pg_conn *, const char *, void *);
 static void rec_value_end(struct exec *);
 static void rec_rows_begin(struct exec *);
 static void rec_rows_announce(struct exec *);
-static char *rec_copy_sql(const struct rec_conn *, int);
 static void rec_pump(struct exec *);
 static int rec_conn_fetch(struct rec_conn *);
-static void rec_conn_drop_row(struct rec_conn *);
 static void rec_rows_end(struct exec *);
 static void rec_on_more(void *);
 static void rec_on_progress(void *);
@@ -164,7 +94,6 @@ static void rec_stop(struct exec *, const char *);
 static void rec_finish(struct exec *, int, const char *);
 static void rec_on_done(void *);
 static void rec_output(struct exec *, const char *);
-static void rec_fail_side(struct rec_conn *, const char *);
 
 const struct exec_ops exec_reconcile_ops = {
 	.name = "reconcile",
@@ -176,7 +105,7 @@ const struct exec_ops exec_reconcile_ops = {
 	.recover = exec_reconcile_recover,
 };
 
-/* Check the step, expand both sides' conninfo and query. */
+/* Check the step, open both sides (expanded now). */
 static struct exec *
 reconcile_start(const struct exec_req *req, char **err)
 {
@@ -193,88 +122,204 @@ reconcile_start(const struct exec_req *req, char **err)
 	e->req = *req;
 	e->req.command = NULL;
 	e->appname = pg_appname_from_env(req->env);
-	e->env = req->env; /* while starting only */
 	e->result.exit_code = -1;
 	e->secrets = expand_secret_values(req->rb);
+	rec_diffs_setup(e, req);
 	if (rec_side_init(e, REC_SOURCE, &d->source, err) != 0 ||
 	    rec_side_init(e, REC_DEST, &d->dest, err) != 0) {
 		reconcile_free(e);
 		return NULL;
 	}
-	e->env = e->req.env = NULL;
+	e->side[0].env = e->side[1].env = NULL;
+	e->req.env = NULL;
 	return e;
 }
 
-/* One side's target, conninfo and query, expanded now. */
+/* Where the differences go: the attempt's run and token, from its
+ * environment. */
+static void
+rec_diffs_setup(struct exec *e, const struct exec_req *req)
+{
+	const char *const *v;
+
+	e->st = req->st;
+	for (v = req->env; v != NULL && *v != NULL; v++) {
+		if (strncmp(*v, "CUTOVER_RUN=", 12) == 0)
+			e->run = strtoll(*v + 12, NULL, 10);
+		else if (strncmp(*v, "CUTOVER_ATTEMPT=", 16) == 0)
+			e->token = xstrdup(*v + 16);
+	}
+	if (e->token == NULL || e->run <= 0)
+		e->st = NULL;
+}
+
+/* A row's values as a JSON array (n of them), redacted. */
+static char *
+rec_diff_values(struct exec *e, const struct rec_field *f, int n)
+{
+	struct buf b = { 0 };
+	char *v, *clean;
+	int i;
+
+	buf_addc(&b, '[');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(&b, ',');
+		if (f[i].null) {
+			buf_adds(&b, "null");
+			continue;
+		}
+		v = xstrndup(f[i].p, f[i].len);
+		json_str(&b, v);
+		free(v);
+	}
+	buf_addc(&b, ']');
+	clean = outbuf_redact(e->secrets, buf_str(&b));
+	buf_free(&b);
+	return clean;
+}
+
+/* One difference: queued, stored when the batch is full. */
+static void
+rec_on_diff(void *arg, int kind, const struct rec_field *s,
+    const struct rec_field *d, const char *columns)
+{
+	static const char *const kinds[] = { "missing", "extra", "changed" };
+	struct exec *e = arg;
+	struct diff_row *r;
+
+	if (e->st == NULL || e->diff_failed)
+		return;
+	r = &e->diffs[e->ndiffs++];
+	r->seq = ++e->diff_seq;
+	r->kind = kinds[kind];
+	r->key = rec_diff_values(e, s != NULL ? s : d, e->merge.nkeys);
+	r->source = s != NULL ? rec_diff_values(e, s, e->merge.ncols) : NULL;
+	r->dest = d != NULL ? rec_diff_values(e, d, e->merge.ncols) : NULL;
+	r->columns = columns != NULL ? xstrdup(columns) : NULL;
+	if (e->ndiffs == REC_DIFF_BATCH)
+		rec_diffs_flush(e);
+}
+
+/* Store the queued differences; a store that fails stops the keeping
+ * (the samples and counts still stand), and says so. */
+static void
+rec_diffs_flush(struct exec *e)
+{
+	size_t i;
+
+	if (e->ndiffs > 0 && e->st != NULL && !e->diff_failed &&
+	    state_diffs_add(e->st, e->run, e->req.step, e->token, e->diffs,
+	    e->ndiffs) != STATE_OK) {
+		char *line;
+
+		e->diff_failed = 1;
+		xasprintf(&line, "[cutover: the differences could not all be "
+		    "stored (%s); `cutover diff` will show only part of them]\n",
+		    state_error(e->st));
+		rec_output(e, line);
+		free(line);
+	}
+	for (i = 0; i < e->ndiffs; i++) {
+		free((char *)e->diffs[i].key);
+		free((char *)e->diffs[i].source);
+		free((char *)e->diffs[i].dest);
+		free((char *)e->diffs[i].columns);
+	}
+	e->ndiffs = 0;
+}
+
+/* One side: its implementation, opened now. */
 static int
 rec_side_init(struct exec *e, enum rec_side which, const struct rb_query *q,
     char **err)
 {
 	struct rec_conn *c = &e->side[which];
-	const char *label = which == REC_SOURCE ? "source" : "dest";
-	char *why = NULL;
 
 	c->e = e;
 	c->which = which;
-	c->label = label;
-	if (q->target == NULL || q->target->type != TARGET_POSTGRES ||
-	    q->target->conninfo == NULL || q->query == NULL) {
-		xasprintf(err, "step %s: %s needs a postgres target and a query",
-		    e->req.step, label);
-		return -1;
-	}
-	c->target = q->target->name;
-	if ((c->conninfo = pg_conninfo_expand_entity(e->req.rb, e->req.entity,
-	    q->target->conninfo, &why)) == NULL || (c->query = expand_text_entity(e->req.rb,
-	    e->req.entity, q->query, &why)) == NULL ||
-	    pg_live_refuses(e->env, q->target->tls_insecure, c->target,
-	    c->conninfo, &why) != 0) {
-		xasprintf(err, "%s %s: %s", label, c->target, why);
-		free(why);
-		return -1;
-	}
-	rec_trim_query(c->query);
-	return rec_secrets_add(e, label, c->conninfo, err);
+	c->label = which == REC_SOURCE ? "source" : "dest";
+	c->tz = q->timezone;
+	c->loop = e->req.loop;
+	c->rb = e->req.rb;
+	c->entity = e->req.entity;
+	c->step = e->req.step;
+	c->appname = e->appname;
+	c->env = e->req.env;
+	c->value_mode = e->req.def->compare == COMPARE_VALUE;
+	c->timeout_ms = e->req.timeout_ms;
+	c->target = "?";
+	c->ops = rec_side_ops_for(q);
+	return c->ops->open(c, q, err);
 }
 
-/*
- * Add the password in conninfo to what is redacted. A conninfo libpq
- * cannot parse is refused; its message is not repeated (it may quote the
- * password).
- */
-static int
-rec_secrets_add(struct exec *e, const char *label, const char *conninfo,
-    char **err)
+/* ------------------------------------------- what sides call back */
+
+void
+rec_side_secret(struct rec_conn *c, const char *value)
 {
-	char *password;
+	struct exec *e = c->e;
 	size_t n;
 
-	if (pg_conninfo_password(conninfo, &password, NULL) != 0) {
-		xasprintf(err, "%s: invalid conninfo for target %s", label,
-		    e->side[label[0] == 's' ? REC_SOURCE : REC_DEST].target);
-		return -1;
-	}
-	if (password == NULL)
-		return 0;
 	for (n = 0; e->secrets[n] != NULL; n++)
 		;
 	e->secrets = xreallocarray(e->secrets, n + 2, sizeof *e->secrets);
-	e->secrets[n] = password;
+	e->secrets[n] = xstrdup(value);
 	e->secrets[n + 1] = NULL;
-	return 0;
 }
 
-/* Drop trailing blanks and semicolons: the query is wrapped in (...). */
-static char *
-rec_trim_query(char *q)
+int
+rec_side_over(const struct rec_conn *c)
 {
-	size_t n = strlen(q);
-
-	while (n > 0 && (q[n - 1] == ';' || q[n - 1] == ' ' ||
-	    q[n - 1] == '\t' || q[n - 1] == '\n' || q[n - 1] == '\r'))
-		q[--n] = '\0';
-	return q;
+	return c->e->finished;
 }
+
+void
+rec_side_described(struct rec_conn *c)
+{
+	rec_rows_begin(c->e);
+}
+
+void
+rec_side_value_done(struct rec_conn *c)
+{
+	rec_value_end(c->e);
+}
+
+/* A side has input, or a row after a wait: merge, then watch again. */
+void
+rec_side_input(struct rec_conn *c)
+{
+	struct exec *e = c->e;
+
+	if (!e->finished && e->merging)
+		rec_pump(e);
+	if (!e->finished)
+		rec_watch_all(e);
+}
+
+void
+rec_side_output(struct rec_conn *c, const char *text)
+{
+	rec_output(c->e, text);
+}
+
+/* The attempt fails because of one side: "source legacy_db: WHY". */
+void
+rec_side_fail(struct rec_conn *c, const char *why)
+{
+	char *msg;
+
+	if (c->e->finished)
+		return;
+	xasprintf(&msg, "%s %s: %s", c->label, c->target, why);
+	rec_output(c->e, msg);
+	rec_output(c->e, "\n");
+	rec_finish(c->e, 0, msg);
+	free(msg);
+}
+
+/* ------------------------------------------------------ the attempt */
 
 static int64_t
 reconcile_pgid(struct exec *e)
@@ -283,7 +328,7 @@ reconcile_pgid(struct exec *e)
 	return 0;
 }
 
-/* Recorded as running: connect both sides, start the clocks. */
+/* Recorded as running: begin both sides, start the clocks. */
 static void
 reconcile_release(struct exec *e)
 {
@@ -303,9 +348,9 @@ reconcile_release(struct exec *e)
 	    e->side[1].target);
 	rec_output(e, msg);
 	free(msg);
-	rec_conn_connect(&e->side[REC_SOURCE]);
+	e->side[REC_SOURCE].ops->begin(&e->side[REC_SOURCE]);
 	if (!e->finished)
-		rec_conn_connect(&e->side[REC_DEST]);
+		e->side[REC_DEST].ops->begin(&e->side[REC_DEST]);
 }
 
 static void
@@ -314,253 +359,16 @@ reconcile_cancel(struct exec *e, const char *why)
 	rec_stop(e, why != NULL ? why : "cancelled");
 }
 
-/* Start connecting; rec_conn_on_connected follows from the loop. */
-static void
-rec_conn_connect(struct rec_conn *c)
-{
-	static const struct pg_conn_cb cb = {
-		.connected = rec_conn_on_connected,
-		.input = rec_conn_on_input,
-		.lost = rec_conn_on_lost,
-		.notice = rec_conn_notice,
-	};
-	struct pg_conn_cb mine = cb;
-
-	mine.arg = c;
-	c->pc = pg_conn_new(c->e->req.loop, c->conninfo, c->e->appname,
-	    "cutover-reconcile", &mine);
-	c->phase = RP_CONNECTING;
-	pg_conn_start(c->pc);
-	c->pg = pg_conn_pg(c->pc);
-}
-
-/* Connected: set the session up; or fail the attempt. */
-static void
-rec_conn_on_connected(struct pg_conn *pc, const char *err, void *arg)
-{
-	struct rec_conn *c = arg;
-	char *msg;
-
-	(void)pc;
-	if (err != NULL) {
-		c->pg = NULL; /* closed */
-		xasprintf(&msg, "could not connect: %s", *err != '\0' ? err :
-		    "unknown error");
-		rec_fail_side(c, msg);
-		free(msg);
-		return;
-	}
-	if (rec_conn_sent(c, PQsendQuery(c->pg, rec_session_sql),
-	    RP_SETUP) != 0)
-		return;
-	rec_watch_all(c->e);
-}
-
-/* Input: results, rows to merge; then watch what each side waits for. */
-static void
-rec_conn_on_input(struct pg_conn *pc, void *arg)
-{
-	struct rec_conn *c = arg;
-	struct exec *e = c->e;
-
-	(void)pc;
-	if (e->finished)
-		return;
-	if (c->phase != RP_COPY)
-		rec_conn_results(c);
-	if (!e->finished && e->merging)
-		rec_pump(e);
-	if (!e->finished)
-		rec_watch_all(e);
-}
-
-static void
-rec_conn_on_lost(struct pg_conn *pc, const char *why, void *arg)
-{
-	(void)pc;
-	rec_conn_lost(arg, why);
-}
-
-/*
- * Does a side read? Not while it holds a row that waits for the other
- * side: that is what bounds memory.
- */
-static int
-rec_conn_reads(const struct rec_conn *c)
-{
-	switch (c->phase) {
-	case RP_SETUP:
-	case RP_PREPARE:
-	case RP_DESCRIBE:
-	case RP_QUERY:
-	case RP_COPY_START:
-	case RP_COPY_END:
-		return 1;
-	case RP_COPY:
-		return !c->have_row;
-	default:
-		return 0;
-	}
-}
-
+/* Each side reads from the network only while it has no row waiting. */
 static void
 rec_watch_all(struct exec *e)
 {
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		if (e->side[i].pc != NULL && e->side[i].phase > RP_CONNECTING)
-			pg_conn_read(e->side[i].pc,
-			    rec_conn_reads(&e->side[i]));
+		if (e->side[i].ops->watch != NULL)
+			e->side[i].ops->watch(&e->side[i]);
 	}
-}
-
-/* A PQsend* call returned ok: enter phase and push the bytes out. */
-static int
-rec_conn_sent(struct rec_conn *c, int ok, enum rec_phase phase)
-{
-	if (!ok) {
-		rec_conn_lost(c, PQerrorMessage(c->pg));
-		return -1;
-	}
-	c->phase = phase;
-	rec_conn_flush(c);
-	return c->e->finished ? -1 : 0;
-}
-
-/* Push what libpq has buffered; the rest goes when the socket can take it. */
-static void
-rec_conn_flush(struct rec_conn *c)
-{
-	if (pg_conn_flush(c->pc) < 0) {
-		rec_conn_lost(c, PQerrorMessage(c->pg));
-		return;
-	}
-	pg_conn_read(c->pc, rec_conn_reads(c));
-}
-
-/* Handle every result libpq has complete, until the side must wait. */
-static void
-rec_conn_results(struct rec_conn *c)
-{
-	PGresult *res;
-
-	while (!c->e->finished && c->phase != RP_COPY &&
-	    c->phase != RP_DONE && c->phase != RP_DESCRIBED) {
-		if (PQisBusy(c->pg))
-			return;
-		if ((res = PQgetResult(c->pg)) == NULL) {
-			rec_conn_next(c);
-			continue;
-		}
-		rec_conn_result(c, res);
-		PQclear(res);
-	}
-}
-
-/* One result of the side's current phase. */
-static void
-rec_conn_result(struct rec_conn *c, PGresult *res)
-{
-	switch (PQresultStatus(res)) {
-	case PGRES_FATAL_ERROR:
-	case PGRES_BAD_RESPONSE:
-		rec_conn_sql_error(c, res);
-		break;
-	case PGRES_COPY_OUT:
-		if (c->phase == RP_COPY_START)
-			c->phase = RP_COPY;
-		break;
-	case PGRES_SINGLE_TUPLE:
-	case PGRES_TUPLES_OK:
-		if (c->phase == RP_QUERY)
-			rec_conn_value(c, res);
-		break;
-	case PGRES_COMMAND_OK:
-		if (c->phase == RP_DESCRIBE)
-			rec_conn_describe(c, res);
-		else if (c->phase == RP_QUERY)
-			rec_fail_side(c, "the query returned no rows (is it a "
-			    "SELECT?)");
-		break;
-	default:
-		if (c->phase != RP_SETUP)
-			rec_fail_side(c, "unexpected result from the server");
-		break;
-	}
-}
-
-/* The current phase's results are all in: go on. */
-static void
-rec_conn_next(struct rec_conn *c)
-{
-	char *sql;
-	int ok;
-
-	switch (c->phase) {
-	case RP_SETUP:
-		if (c->e->req.def->compare == COMPARE_VALUE) {
-			ok = PQsendQueryParams(c->pg, c->query, 0, NULL, NULL,
-			    NULL, NULL, 0);
-			if (ok)
-				PQsetSingleRowMode(c->pg);
-			rec_conn_sent(c, ok, RP_QUERY);
-			break;
-		}
-		xasprintf(&sql, "SELECT * FROM (\n%s\n) AS q", c->query);
-		rec_conn_sent(c, PQsendPrepare(c->pg, "", sql, 0, NULL),
-		    RP_PREPARE);
-		free(sql);
-		break;
-	case RP_PREPARE:
-		rec_conn_sent(c, PQsendDescribePrepared(c->pg, ""), RP_DESCRIBE);
-		break;
-	case RP_DESCRIBE:
-		c->phase = RP_DESCRIBED;
-		rec_rows_begin(c->e);
-		break;
-	case RP_QUERY:
-		c->phase = RP_DONE;
-		rec_value_end(c->e);
-		break;
-	case RP_COPY_END:
-		c->phase = RP_DONE;
-		c->eof = 1;
-		break;
-	default:
-		break;
-	}
-}
-
-/* The wrapped query's columns: names and types. */
-static void
-rec_conn_describe(struct rec_conn *c, const PGresult *res)
-{
-	int i;
-
-	c->ncols = PQnfields(res);
-	c->oids = xcalloc((size_t)c->ncols + 1, sizeof *c->oids);
-	c->names = xcalloc((size_t)c->ncols + 1, sizeof *c->names);
-	for (i = 0; i < c->ncols; i++) {
-		c->oids[i] = PQftype(res, i);
-		c->names[i] = xstrdup(PQfname(res, i));
-	}
-}
-
-/* compare: value: count the rows; keep the first row's first column. */
-static void
-rec_conn_value(struct rec_conn *c, const PGresult *res)
-{
-	int n = PQntuples(res);
-
-	if (c->oids == NULL) {
-		c->ncols = PQnfields(res);
-		c->oids = xcalloc(2, sizeof *c->oids);
-		c->oids[0] = c->ncols > 0 ? PQftype(res, 0) : 0;
-	}
-	if (c->nrows == 0 && n > 0 && c->ncols > 0 && !PQgetisnull(res, 0, 0))
-		c->value = xstrdup(PQgetvalue(res, 0, 0));
-	c->nrows += n;
 }
 
 /* Both values are in: compare them. */
@@ -573,7 +381,7 @@ rec_value_end(struct exec *e)
 	char *msg;
 	int i, ok;
 
-	if (s->phase != RP_DONE || d->phase != RP_DONE)
+	if (!s->value_done || !d->value_done)
 		return;
 	for (i = 0; i < 2; i++) {
 		if (e->side[i].nrows == 1 && e->side[i].ncols == 1)
@@ -582,11 +390,11 @@ rec_value_end(struct exec *e)
 		    "compare: value needs one row of one column",
 		    (long long)e->side[i].nrows, e->side[i].nrows == 1 ? "" : "s",
 		    e->side[i].ncols, e->side[i].ncols == 1 ? "" : "s");
-		rec_fail_side(&e->side[i], msg);
+		rec_side_fail(&e->side[i], msg);
 		free(msg);
 		return;
 	}
-	ok = rec_value_compare(s->value, s->oids[0], d->value, d->oids[0],
+	ok = rec_value_compare(s->value, s->value_oid, d->value, d->value_oid,
 	    e->req.def->tolerance, &json, &human);
 	diff = strstr(buf_str(&json), "\"difference\":");
 	if (!ok)
@@ -611,10 +419,11 @@ static void
 rec_rows_begin(struct exec *e)
 {
 	struct rec_conn *s = &e->side[0], *d = &e->side[1];
-	char *err = NULL, *sql;
+	struct rec_opts opts = { 0 };
+	char *err = NULL;
 	int i;
 
-	if (s->phase != RP_DESCRIBED || d->phase != RP_DESCRIBED)
+	if (!s->described || !d->described)
 		return;
 	if (s->ncols != d->ncols) {
 		xasprintf(&err, "source returns %d column%s, dest %d: compare: "
@@ -624,23 +433,25 @@ rec_rows_begin(struct exec *e)
 		free(err);
 		return;
 	}
-	if (rec_merge_init(&e->merge, s->ncols, e->req.def->key, s->names,
-	    s->oids, d->oids, &err) != 0) {
+	opts.empty_is_null = e->req.def->empty_is_null;
+	opts.tz[0] = s->tz;
+	opts.tz[1] = d->tz;
+	if (rec_merge_init_cols(&e->merge, s->ncols, e->req.def->key, s->names,
+	    s->cols, d->cols, &opts, &err) != 0) {
 		rec_finish(e, 0, err);
 		free(err);
 		return;
 	}
+	e->merge.on_diff = rec_on_diff;
+	e->merge.diff_arg = e;
 	rec_rows_announce(e);
 	e->merging = 1;
 	e->stream_start = loop_now();
-	for (i = 0; i < 2 && !e->finished; i++) {
-		e->side[i].fields = xcalloc((size_t)s->ncols + 1,
-		    sizeof *e->side[i].fields);
-		sql = rec_copy_sql(&e->side[i], e->req.def->key);
-		rec_conn_sent(&e->side[i], PQsendQuery(e->side[i].pg, sql),
-		    RP_COPY_START);
-		free(sql);
-	}
+	for (i = 0; i < 2 && !e->finished; i++)
+		e->side[i].ops->stream(&e->side[i], &e->merge);
+	/* A side read by a worker says nothing until asked: start. */
+	if (!e->finished)
+		loop_defer(e->req.loop, rec_on_more, e);
 }
 
 /* Say which columns are the key and which are compared. */
@@ -660,31 +471,9 @@ rec_rows_announce(struct exec *e)
 	buf_free(&b);
 }
 
-/* COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT. */
-static char *
-rec_copy_sql(const struct rec_conn *c, int nkeys)
-{
-	struct buf b = { 0 };
-	char name[16];
-	int i;
-
-	buf_printf(&b, "COPY (SELECT * FROM (\n%s\n) AS q(", c->query);
-	for (i = 0; i < c->ncols; i++)
-		buf_printf(&b, "%sc%d", i > 0 ? ", " : "", i + 1);
-	buf_adds(&b, ") ORDER BY ");
-	for (i = 0; i < nkeys; i++) {
-		snprintf(name, sizeof name, "c%d", i + 1);
-		if (i > 0)
-			buf_adds(&b, ", ");
-		rec_order_by(&b, name, rec_kind_of(c->oids[i]));
-	}
-	buf_adds(&b, ") TO STDOUT");
-	return buf_steal(&b);
-}
-
 /*
  * Merge what both sides have, a batch at a time; stop when a side must
- * wait for the network (its socket is then watched, the other's not).
+ * wait (a postgres side's socket is then watched, the other's not).
  */
 static void
 rec_pump(struct exec *e)
@@ -703,58 +492,35 @@ rec_pump(struct exec *e)
 		take = rec_merge_step(&e->merge, s->have_row ? s->fields : NULL,
 		    d->have_row ? d->fields : NULL);
 		if (take & REC_TAKE_SOURCE)
-			rec_conn_drop_row(s);
+			s->ops->drop(s);
 		if (take & REC_TAKE_DEST)
-			rec_conn_drop_row(d);
+			d->ops->drop(d);
 		e->compared++;
 	}
 	/* More may be buffered: come back after the loop has looked around. */
 	loop_defer(e->req.loop, rec_on_more, e);
 }
 
-/* Make sure the side has a current row or has ended; 0: must wait. */
+/*
+ * Make sure the side has a current row or has ended; 0: must wait. A new
+ * row is made canonical and checked to come in key order.
+ */
 static int
 rec_conn_fetch(struct rec_conn *c)
 {
-	struct exec *e = c->e;
 	char *err = NULL;
-	int r, n;
+	int had = c->have_row || c->eof;
 
-	if (c->have_row || c->eof)
+	if (c->ops->fetch(c) <= 0)
+		return 0;
+	if (had || !c->have_row)
 		return 1;
-	if (c->phase != RP_COPY)
-		return 0;
-	r = PQgetCopyData(c->pg, &c->row, 1);
-	if (r == 0)
-		return 0;
-	if (r == -1) {
-		c->phase = RP_COPY_END;
-		rec_conn_results(c);
-		return c->eof;
-	}
-	if (r < 0) {
-		rec_conn_lost(c, PQerrorMessage(c->pg));
-		return 0;
-	}
-	n = rec_copy_split(c->row, (size_t)r, c->fields, e->merge.ncols);
-	c->have_row = 1;
-	if (n != e->merge.ncols)
-		xasprintf(&err, "a row came with %d fields, not %d", n,
-		    e->merge.ncols);
-	else if (rec_merge_arrive(&e->merge, c->which, c->fields, &err) == 0)
+	rec_merge_normalize(&c->e->merge, c->which, c->fields);
+	if (rec_merge_arrive(&c->e->merge, c->which, c->fields, &err) == 0)
 		return 1;
-	rec_fail_side(c, err);
+	rec_side_fail(c, err);
 	free(err);
 	return 0;
-}
-
-static void
-rec_conn_drop_row(struct rec_conn *c)
-{
-	if (c->row != NULL)
-		PQfreemem(c->row);
-	c->row = NULL;
-	c->have_row = 0;
 }
 
 static void
@@ -779,6 +545,7 @@ rec_rows_end(struct exec *e)
 	char *msg = NULL;
 	int ok = (double)diffs <= tol;
 
+	rec_diffs_flush(e);
 	rec_merge_json(&e->merge, &json);
 	e->result.result = buf_steal(&json);
 	rec_merge_summary(&e->merge, tol, &human);
@@ -794,102 +561,6 @@ rec_rows_end(struct exec *e)
 	rec_finish(e, ok, msg);
 	free(msg);
 }
-
-/*
- * A side's SQL error: "source legacy_db: ERROR 42P01: relation "x" does
- * not exist" fails the attempt; details go to the output.
- */
-static void
-rec_conn_sql_error(struct rec_conn *c, const PGresult *res)
-{
-	static const int fields[] = { PG_DIAG_MESSAGE_DETAIL,
-		PG_DIAG_MESSAGE_HINT };
-	const char *state, *primary, *v;
-	struct buf b = { 0 };
-	char *line;
-	int i;
-
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	if (primary == NULL)
-		primary = PQresultErrorMessage(res);
-	line = pg_first_line(*primary != '\0' ? primary : "unknown error");
-	buf_printf(&b, "ERROR%s%s: %s", state != NULL ? " " : "",
-	    state != NULL ? state : "", line);
-	free(line);
-	for (i = 0; i < 2; i++) {
-		if ((v = PQresultErrorField(res, fields[i])) == NULL)
-			continue;
-		xasprintf(&line, "%s %s: %s: %s\n", c->label, c->target,
-		    i == 0 ? "DETAIL" : "HINT", v);
-		rec_output(c->e, line);
-		free(line);
-	}
-	rec_fail_side(c, buf_str(&b));
-	buf_free(&b);
-}
-
-/* The connection broke (or could not be used). */
-static void
-rec_conn_lost(struct rec_conn *c, const char *why)
-{
-	char *line, *msg;
-
-	line = pg_first_line(why != NULL && *why != '\0' ? why : "closed");
-	xasprintf(&msg, "connection lost: %s", line);
-	rec_fail_side(c, msg);
-	free(msg);
-	free(line);
-}
-
-/* The attempt fails because of one side: "source legacy_db: WHY". */
-static void
-rec_fail_side(struct rec_conn *c, const char *why)
-{
-	char *msg;
-
-	xasprintf(&msg, "%s %s: %s", c->label, c->target, why);
-	rec_output(c->e, msg);
-	rec_output(c->e, "\n");
-	rec_finish(c->e, 0, msg);
-	free(msg);
-}
-
-/* Ask the server to stop this side's query; PQcancel blocks: a child. */
-static void
-rec_conn_cancel(struct rec_conn *c)
-{
-	pid_t pid;
-
-	if (c->pg == NULL || c->phase <= RP_SETUP || c->phase == RP_DONE ||
-	    c->phase == RP_DESCRIBED)
-		return;
-	if ((pid = pg_conn_cancel(c->pc)) > 0)
-		c->cancel_pid = pid;
-}
-
-static void
-rec_conn_close(struct rec_conn *c)
-{
-	rec_conn_drop_row(c);
-	pg_conn_free(c->pc);
-	c->pc = NULL;
-	c->pg = NULL;
-}
-
-/* NOTICE and WARNING from either side go to the output. */
-static void
-rec_conn_notice(struct pg_conn *pc, const char *msg, void *arg)
-{
-	struct rec_conn *c = arg;
-	char *line;
-
-	(void)pc;
-	xasprintf(&line, "%s %s: %s", c->label, c->target, msg);
-	rec_output(c->e, line);
-	free(line);
-}
-
 
 /* Once a second while rows stream: how far, how fast. */
 static void
@@ -952,13 +623,14 @@ rec_finish(struct exec *e, int ok, const char *msg)
 	if (e->finished)
 		return;
 	e->finished = 1;
+	rec_diffs_flush(e); /* what was found before a failure is kept */
 	loop_timer_cancel(e->req.loop, e->timeout);
 	loop_timer_cancel(e->req.loop, e->progress);
 	loop_defer_cancel(e->req.loop, rec_on_more, e);
 	e->timeout = e->progress = NULL;
 	for (i = 0; i < 2; i++) {
-		rec_conn_cancel(&e->side[i]);
-		rec_conn_close(&e->side[i]);
+		if (e->side[i].ops != NULL)
+			e->side[i].ops->close(&e->side[i]);
 	}
 	e->result.ok = ok;
 	e->result.timed_out = e->timed_out;
@@ -1004,7 +676,11 @@ exec_reconcile_recover(const struct exec_orphan *o, int64_t wait_ms,
 	q[1] = &o->def->dest;
 	for (i = 0; i < 2; i++) {
 		side.target = q[i]->target;
-		rc[i] = exec_sql_recover(&side, wait_ms, &w[i]);
+		/* A worker side only read, on a connection that died with
+		 * its driver: nothing to end. */
+		rc[i] = rec_side_ops_for(q[i]) != &rec_side_pg_ops ?
+		    EXEC_ORPHAN_GONE :
+		    exec_sql_recover(&side, wait_ms, &w[i]);
 	}
 	i = rc[0] == EXEC_ORPHAN_STUCK || (rc[0] == EXEC_ORPHAN_UNKNOWN &&
 	    rc[1] != EXEC_ORPHAN_STUCK) ? 0 : 1;
@@ -1018,26 +694,30 @@ exec_reconcile_recover(const struct exec_orphan *o, int64_t wait_ms,
 static void
 reconcile_free(struct exec *e)
 {
-	int i;
+	struct rec_conn *c;
+	int i, j;
 
-	if (e->released && !e->finished) {
-		for (i = 0; i < 2; i++)
-			rec_conn_cancel(&e->side[i]);
-	}
 	loop_timer_cancel(e->req.loop, e->timeout);
 	loop_timer_cancel(e->req.loop, e->progress);
 	loop_defer_cancel(e->req.loop, rec_on_more, e);
 	loop_defer_cancel(e->req.loop, rec_on_done, e);
 	for (i = 0; i < 2; i++) {
-		if (e->side[i].e != NULL)
-			rec_conn_close(&e->side[i]);
-		free(e->side[i].conninfo);
-		free(e->side[i].query);
-		free(e->side[i].oids);
-		expand_free_list(e->side[i].names);
-		free(e->side[i].value);
-		free(e->side[i].fields);
+		c = &e->side[i];
+		if (c->ops != NULL) {
+			c->ops->close(c);
+			c->ops->free(c);
+		}
+		for (j = 0; c->names != NULL && j < c->ncols; j++)
+			free(c->names[j]);
+		free(c->names);
+		free(c->cols);
+		free(c->value);
+		if (c->ops == &rec_side_pg_ops)
+			free(c->fields);
 	}
+	e->st = NULL;
+	rec_diffs_flush(e); /* frees what is queued */
+	free(e->token);
 	rec_merge_free(&e->merge);
 	free(e->appname);
 	expand_free_list(e->secrets);

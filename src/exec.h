@@ -22,6 +22,7 @@
 
 struct loop;
 struct exec;
+struct state;
 
 struct exec_result {
 	int ok;        /* the command succeeded */
@@ -70,6 +71,9 @@ struct exec_req {
 	void (*output)(const char *, size_t, void *);
 	void (*done)(const struct exec_result *, void *);
 	void *arg;
+	/* reconcile: the state, where every difference of the attempt is
+	 * kept (state_diffs_add), or NULL to keep only the samples */
+	struct state *st;
 };
 
 struct exec_ops {
@@ -99,6 +103,7 @@ extern const struct exec_ops exec_local_ops;
 extern const struct exec_ops exec_ssh_ops;
 extern const struct exec_ops exec_sql_ops;
 extern const struct exec_ops exec_reconcile_ops;
+extern const struct exec_ops exec_odbc_ops;
 
 /* Close every cached connection (ssh sessions, PostgreSQL connections);
  * the shutdown members of their ops. */

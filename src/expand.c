@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "expand.h"
+#include "odbc-connstr.h"
 #include "runbook.h"
 #include "xmalloc.h"
 
@@ -45,6 +46,8 @@ static const struct rb_var *expand_find_var(const struct runbook *,
 static char *expand_cycle(struct expand_state *, const char *, size_t);
 static int expand_compare_len(const void *, const void *);
 static void expand_add_env_ref(const char *, size_t, size_t, void *);
+static void expand_add_odbc(const struct runbook *, const struct rb_target *,
+    char ***, size_t *);
 static void expand_add_secret(const struct runbook *, const char *, char ***,
     size_t *);
 
@@ -320,6 +323,33 @@ expand_add_secret(const struct runbook *rb, const char *text, char ***list,
 	(*list)[*n] = NULL;
 }
 
+/* The password of an odbc target's connection string, if set now. */
+static void
+expand_add_odbc(const struct runbook *rb, const struct rb_target *t,
+    char ***list, size_t *n)
+{
+	char *connstr, *pw, *err = NULL;
+	size_t i;
+
+	if ((connstr = odbc_connection_expand(rb, t, &err)) == NULL) {
+		free(err);
+		return;
+	}
+	pw = odbc_connection_password(connstr);
+	free(connstr);
+	for (i = 0; pw != NULL && i < *n; i++) {
+		if (strcmp((*list)[i], pw) == 0)
+			break;
+	}
+	if (pw == NULL || *pw == '\0' || i < *n) {
+		free(pw);
+		return;
+	}
+	*list = xreallocarray(*list, *n + 2, sizeof **list);
+	(*list)[(*n)++] = pw;
+	(*list)[*n] = NULL;
+}
+
 /*
  * The list has no duplicates and is sorted longest first, the order in
  * which a redactor should replace them.
@@ -349,6 +379,11 @@ expand_secret_values(const struct runbook *rb)
 		refs.list = &list;
 		refs.n = &n;
 		expand_scan(rb->notify[i].webhook, expand_add_env_ref, &refs);
+	}
+	for (i = 0; i < rb->ntargets; i++) {
+		if (rb->targets[i].type == TARGET_ODBC &&
+		    rb->targets[i].connection != NULL)
+			expand_add_odbc(rb, &rb->targets[i], &list, &n);
 	}
 	qsort(list, n, sizeof *list, expand_compare_len);
 	return list;

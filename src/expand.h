@@ -45,7 +45,8 @@ size_t expand_scan(const char *text,
 /*
  * The values to redact from captured output: the expanded value of every var
  * listed in secrets:, of every ssh target's password and passphrase, and
- * of every notify: webhook address.
+ * of every notify: webhook address,
+ * and of every odbc target's connection string password.
  * Values that cannot be expanded now (unset environment) are left out; empty
  * values are left out. Returns a NULL-terminated array the caller frees with
  * expand_free_list().

@@ -37,15 +37,15 @@ static const struct {
 	{ 700, REC_NUMBER, "real" },
 	{ 701, REC_NUMBER, "double precision" },
 	{ 790, REC_OTHER, "money" },
-	{ 1042, REC_TEXT, "character" },
+	{ 1042, REC_CHAR, "character" },
 	{ 1043, REC_TEXT, "character varying" },
 	{ 1082, REC_OTHER, "date" },
 	{ 1083, REC_OTHER, "time" },
-	{ 1114, REC_OTHER, "timestamp" },
-	{ 1184, REC_OTHER, "timestamp with time zone" },
+	{ 1114, REC_TIMESTAMP, "timestamp" },
+	{ 1184, REC_TIMESTAMPTZ, "timestamp with time zone" },
 	{ 1186, REC_OTHER, "interval" },
 	{ 1700, REC_NUMBER, "numeric" },
-	{ 2950, REC_OTHER, "uuid" },
+	{ 2950, REC_UUID, "uuid" },
 	{ 3802, REC_OTHER, "jsonb" },
 };
 
@@ -121,6 +121,7 @@ rec_order_by(struct buf *b, const char *name, enum rec_kind kind)
 		buf_printf(b, "%s NULLS LAST", name);
 		break;
 	case REC_TEXT:
+	case REC_CHAR:
 		buf_printf(b, "%s COLLATE \"C\" NULLS LAST", name);
 		break;
 	default:
@@ -581,9 +582,16 @@ static int
 rec_key_cmp(const struct rec_merge *m, const struct rec_field *a,
     const struct rec_field *b)
 {
+	return rec_keys_order(m->numkey, m->nkeys, a, b);
+}
+
+int
+rec_keys_order(const int *numkey, int nkeys, const struct rec_field *a,
+    const struct rec_field *b)
+{
 	int i, c, ok;
 
-	for (i = 0; i < m->nkeys; i++) {
+	for (i = 0; i < nkeys; i++) {
 		if (a[i].null || b[i].null) {
 			if (a[i].null && b[i].null)
 				continue;
@@ -591,7 +599,7 @@ rec_key_cmp(const struct rec_merge *m, const struct rec_field *a,
 		}
 		c = 0;
 		ok = 0;
-		if (m->numkey[i])
+		if (numkey[i])
 			c = rec_field_numcmp(&a[i], &b[i], &ok);
 		if (!ok)
 			c = rec_bytes_cmp(&a[i], &b[i]);
@@ -780,11 +788,15 @@ rec_merge_step(struct rec_merge *m, const struct rec_field *s,
 	if (c < 0) {
 		m->missing++;
 		rec_sample_add(m, REC_S_MISSING, s, NULL);
+		if (m->on_diff != NULL)
+			m->on_diff(m->diff_arg, REC_DIFF_MISSING, s, NULL, NULL);
 		return REC_TAKE_SOURCE;
 	}
 	if (c > 0) {
 		m->extra++;
 		rec_sample_add(m, REC_S_EXTRA, d, NULL);
+		if (m->on_diff != NULL)
+			m->on_diff(m->diff_arg, REC_DIFF_EXTRA, NULL, d, NULL);
 		return REC_TAKE_DEST;
 	}
 	buf_reset(&m->scratch);
@@ -800,6 +812,9 @@ rec_merge_step(struct rec_merge *m, const struct rec_field *s,
 	else {
 		m->changed++;
 		rec_sample_add(m, REC_S_CHANGED, s, buf_str(&m->scratch));
+		if (m->on_diff != NULL)
+			m->on_diff(m->diff_arg, REC_DIFF_CHANGED, s, d,
+			    buf_str(&m->scratch));
 	}
 	return REC_TAKE_SOURCE | REC_TAKE_DEST;
 }
@@ -987,6 +1002,10 @@ rec_merge_free(struct rec_merge *m)
 		free(m->kind[i]);
 	}
 	free(m->names);
+	free(m->eff);
+	free(m->normoff);
+	buf_free(&m->norm[0]);
+	buf_free(&m->norm[1]);
 	free(m->numkey);
 	free(m->changed_cols);
 	buf_free(&m->scratch);

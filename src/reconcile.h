@@ -27,10 +27,28 @@ enum rec_side { REC_SOURCE, REC_DEST };
 
 /* How a column compares, from its type. */
 enum rec_kind {
-	REC_TEXT,   /* text, varchar, bpchar, name, citext: bytes */
+	REC_TEXT,   /* text, varchar, name, citext: bytes */
 	REC_NUMBER, /* int2/4/8, oid, numeric, float4/8: by value */
 	REC_BOOL,   /* t or f */
 	REC_OTHER,  /* the bytes of its text form */
+	REC_CHAR,   /* CHAR(n): trailing blanks are padding */
+	REC_UUID,   /* any case */
+	REC_TIMESTAMP,   /* without zone: read in the side's timezone */
+	REC_TIMESTAMPTZ, /* an instant */
+	REC_UNTYPED,     /* a file's text: takes the other side's kind */
+};
+
+/* A column of a side: its kind and its type's name (for messages). */
+struct rec_col {
+	enum rec_kind kind;
+	const char *type;
+};
+
+/* Per step: how values compare beyond their kinds. */
+struct rec_opts {
+	int empty_is_null;  /* '' equals NULL */
+	const char *tz[2];  /* per side: zone of timestamps without one;
+	                       NULL: UTC */
 };
 
 /* One value of a row: bytes (not NUL-terminated), or SQL NULL. */
@@ -79,7 +97,20 @@ struct rec_merge {
 	int nsamples[3];
 	struct rec_prev prev[2];
 	struct buf scratch;
+	/* by meaning (rec_merge_init_cols) */
+	enum rec_kind *eff;     /* per column: how both sides' values are
+	                           made canonical */
+	struct rec_opts opts;
+	struct buf norm[2];     /* canonical values of each side's row */
+	size_t *normoff;        /* per column, while normalizing */
+	/* Called for every difference, if set: kind REC_DIFF_*, the rows
+	 * (s NULL for extra, d NULL for missing), the differing columns
+	 * (changed: comma-separated names, else NULL). */
+	void (*on_diff)(void *arg, int kind, const struct rec_field *s,
+	    const struct rec_field *d, const char *columns);
+	void *diff_arg;
 };
+enum { REC_DIFF_MISSING, REC_DIFF_EXTRA, REC_DIFF_CHANGED };
 
 /* What rec_merge_step consumed. */
 #define REC_TAKE_SOURCE 1
@@ -155,6 +186,41 @@ int rec_merge_step(struct rec_merge *, const struct rec_field *s,
 /* Order of a source key against a dest key (<0, 0, >0). */
 int rec_merge_keycmp(const struct rec_merge *, const struct rec_field *s,
     const struct rec_field *d);
+/*
+ * The same from column kinds (any engine, files), with the by-meaning
+ * rules: a column that is boolean on either side compares as booleans
+ * (true/false, t/f, 1/0, yes/no, on/off); CHAR on either side ignores
+ * trailing blanks; uuid on either side ignores case; timestamps without
+ * zone are read in their side's timezone (opts->tz) and compared as
+ * instants with timestamps with zone; numbers by value; with
+ * opts->empty_is_null, '' is NULL. A REC_UNTYPED column takes the other
+ * side's kind. opts may be NULL.
+ */
+int rec_merge_init_cols(struct rec_merge *, int ncols, int nkeys,
+    char *const *names, const struct rec_col *s, const struct rec_col *d,
+    const struct rec_opts *, char **err);
+/*
+ * Make a row of side canonical by meaning, in place: fields may then
+ * point into the merge (valid until the next call for that side). Call
+ * before rec_merge_arrive. No-op after plain rec_merge_init.
+ */
+void rec_merge_normalize(struct rec_merge *, enum rec_side,
+    struct rec_field *);
+/*
+ * One value made canonical as kind says, appended to out (f then points
+ * into out: call buf-growing functions only after using it). tz: the
+ * zone of timestamps without one, NULL UTC; skip_time: leave timestamps
+ * as they are (thread-safe: named zones need the process's TZ).
+ */
+void rec_canon_field(enum rec_kind, int empty_is_null, const char *tz,
+    int skip_time, struct rec_field *f, struct buf *out);
+/* The kind both sides' values of a column are compared as. */
+enum rec_kind rec_kind_pair(enum rec_kind, enum rec_kind);
+/* Order of two keys of nkeys columns as the merge orders them (numkey:
+ * per key column, compared as numbers); NULLs last. */
+int rec_keys_order(const int *numkey, int nkeys, const struct rec_field *,
+    const struct rec_field *);
+
 /* missing + extra + changed. */
 int64_t rec_merge_differences(const struct rec_merge *);
 /* The result object (see cutover-runbook(5)), and a summary for a person. */

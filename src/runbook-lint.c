@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "expand.h"
 #include "notify-event.h"
+#include "odbc-connstr.h"
 #include "pg.h"
 #include "runbook-int.h"
 #include "runbook.h"
@@ -113,6 +114,8 @@ static void lint_entity_ref(struct lint_text *, const char *, size_t);
 static void lint_event_ref(struct lint_text *, const char *, size_t, size_t);
 static void lint_entity_field(struct lint_text *, const char *, size_t);
 static void lint_entity_targets(struct rb_ctx *, const struct lint_text *);
+static void lint_odbc(struct rb_ctx *);
+static int lint_odbc_var(struct rb_ctx *, const char *, char **);
 static void lint_warn(struct rb_ctx *, struct rb_pos, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 static const char **lint_sql_texts(const struct runbook *, size_t *);
@@ -225,6 +228,14 @@ lint_duplicates(struct rb_ctx *ctx, const struct rb_index *idx,
 	}
 }
 
+/* How lint names a target type, by enum target_type. */
+static const char *const lint_target_article[TARGET_NTYPES] = { "an ssh",
+	"a postgres", "an odbc" };
+/* The target types a step or a reconcile side may use. */
+#define LINT_T(t) (1u << (t))
+#define LINT_SQL_TARGETS (LINT_T(TARGET_POSTGRES) | LINT_T(TARGET_ODBC))
+#define LINT_SIDE_TARGETS (LINT_T(TARGET_POSTGRES) | LINT_T(TARGET_ODBC))
+
 /* Resolve a step's or a reconcile query's target and check its type. */
 static void
 lint_target(struct rb_ctx *ctx, const struct rb_index *targets,
@@ -233,8 +244,8 @@ lint_target(struct rb_ctx *ctx, const struct rb_index *targets,
 	struct runbook *rb = ctx->rb;
 	struct rb_step *s = &rb->steps[r->step];
 	struct rb_target *t;
-	enum target_type want;
-	const char *what;
+	unsigned want;
+	const char *what, *wanted;
 	size_t i;
 
 	if ((i = rb_index_find(targets, r->name)) == SIZE_MAX) {
@@ -245,23 +256,26 @@ lint_target(struct rb_ctx *ctx, const struct rb_index *targets,
 	t = &rb->targets[i];
 	if (r->kind == RB_REF_TARGET) {
 		s->target = t;
-		want = s->type == STEP_SSH ? TARGET_SSH : TARGET_POSTGRES;
+		want = s->type == STEP_SSH ? LINT_T(TARGET_SSH) :
+		    LINT_SQL_TARGETS;
 		what = s->type == STEP_SSH ? "ssh step" : "sql step";
+		wanted = s->type == STEP_SSH ? "an ssh" :
+		    "a postgres or an odbc";
 	} else {
 		if (r->kind == RB_REF_SOURCE)
 			s->source.target = t;
 		else
 			s->dest.target = t;
-		want = TARGET_POSTGRES;
+		want = LINT_SIDE_TARGETS;
+		wanted = "a postgres or an odbc";
 		what = r->kind == RB_REF_SOURCE ? "source" : "dest";
 	}
 	if (!ctx->target_typed[i] || (r->kind == RB_REF_TARGET && !r->typed))
 		return; /* already reported as unknown type */
-	if (t->type != want) {
+	if ((want & LINT_T(t->type)) == 0) {
 		rb_error(ctx, r->pos, "%s needs %s target; '%s' is %s target",
-		    what, want == TARGET_SSH ? "an ssh" : "a postgres",
-		    rb_short(t->name), t->type == TARGET_SSH ? "an ssh" :
-		    "a postgres");
+		    what, wanted, rb_short(t->name),
+		    lint_target_article[t->type]);
 	}
 }
 
@@ -728,6 +742,54 @@ rb_lint_texts(struct rb_ctx *ctx)
 	rb_index_free(&vars);
 	lint_tls(ctx);
 	lint_ssh(ctx);
+	lint_odbc(ctx);
+}
+
+/* odbc targets: a password is a reference, never written out. */
+static void
+lint_odbc(struct rb_ctx *ctx)
+{
+	const struct rb_target *t;
+	char *why = NULL;
+	size_t i;
+
+	for (i = 0; i < ctx->rb->ntargets; i++) {
+		t = &ctx->rb->targets[i];
+		if (t->type != TARGET_ODBC || t->connection == NULL)
+			continue;
+		if (odbc_connection_check(t->connection, &why) != 0 ||
+		    lint_odbc_var(ctx, t->connection, &why) != 0) {
+			rb_error(ctx, t->pos, "target %s: %s", rb_short(t->name),
+			    why);
+			free(why);
+			why = NULL;
+		}
+	}
+}
+
+/* A password from a var: the var must be listed in secrets:, so that its
+ * value is kept out of the run's copy of the runbook. */
+static int
+lint_odbc_var(struct rb_ctx *ctx, const char *connection, char **why)
+{
+	char *ref = odbc_connection_password(connection), *name;
+	const struct rb_var *v;
+	int rc = 0;
+
+	if (ref == NULL || strncmp(ref, "${env:", 6) == 0) {
+		free(ref);
+		return 0;
+	}
+	name = ref + 2;
+	name[strlen(name) - 1] = '\0';
+	v = runbook_find_var(ctx->rb, name);
+	if (v != NULL && !v->secret) {
+		xasprintf(why, "the password in 'connection' comes from var %s, "
+		    "which is not listed in secrets:", name);
+		rc = -1;
+	}
+	free(ref);
+	return rc;
 }
 
 /* Lint only: "FILE:LINE:COL: warning: MSG" at once; not an error. */

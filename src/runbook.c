@@ -53,6 +53,8 @@ struct rb_key {
 #define T_HUMAN (BIT(STEP_MANUAL) | BIT(STEP_CHECKPOINT))
 #define T_SSH BIT(TARGET_SSH)
 #define T_PG BIT(TARGET_POSTGRES)
+#define T_ODBC BIT(TARGET_ODBC)
+#define T_TARGETS (T_SSH | T_PG | T_ODBC)
 #define ID_CHARSET "[a-z0-9][a-z0-9._-]*"
 #define NAME_CHARSET "[A-Za-z0-9_][A-Za-z0-9_.-]*"
 
@@ -108,7 +110,11 @@ static const char *step_kinds[STEP_NTYPES] = {
 	"local steps", "ssh steps", "sql steps", "reconcile steps",
 	"manual steps", "checkpoint steps",
 };
-static const char *target_kinds[] = { "ssh targets", "postgres targets" };
+static const char *target_kinds[] = { "ssh targets", "postgres targets",
+	"odbc targets" };
+/* The target types as runbooks spell them, by enum target_type. */
+static const char *const target_type_names[TARGET_NTYPES] = { "ssh",
+	"postgres", "odbc" };
 
 /* Tree. */
 static struct rb_node *rb_node_new(struct rb_ctx *, enum rb_node_kind,
@@ -190,6 +196,10 @@ static void rb_load_version(struct rb_ctx *, const struct rb_key *,
 static void rb_load_step_target(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_query_target(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_format(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_columns(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_query(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
@@ -290,7 +300,7 @@ static const struct rb_key settings_keys[] = {
 };
 
 static const struct rb_key target_keys[] = {
-	{ "type", T_SSH | T_PG, rb_load_nothing, 0, 0, 0 },
+	{ "type", T_TARGETS, rb_load_nothing, 0, 0, 0 },
 	{ "host", T_SSH, rb_load_text, offsetof(struct rb_target, host), 0, 0 },
 	{ "port", T_SSH, rb_load_port, offsetof(struct rb_target, port), 1,
 	    65535 },
@@ -310,8 +320,12 @@ static const struct rb_key target_keys[] = {
 	{ "ssh_config", T_SSH, rb_load_text,
 	    offsetof(struct rb_target, ssh_config), 0, 0 },
 	{ "jump", T_SSH, rb_load_jump, 0, 0, 0 },
+	{ "connection", T_ODBC, rb_load_text,
+	    offsetof(struct rb_target, connection), 0, 0 },
 };
-enum { TARGET_KEY_HOST = 1, TARGET_KEY_CONNINFO = 9 };
+/* Places in target_keys[] of the keys a type requires. */
+enum { TARGET_KEY_HOST = 1, TARGET_KEY_CONNINFO = 9,
+	TARGET_KEY_CONNECTION = 13 };
 
 static const struct rb_key phase_keys[] = {
 	{ "id", 1, rb_load_id, offsetof(struct rb_phase, id), 0, 0 },
@@ -357,7 +371,20 @@ static const struct rb_key query_keys[] = {
 	{ "target", 1, rb_load_query_target,
 	    offsetof(struct rb_query, target_name), 0, 0 },
 	{ "query", 1, rb_load_text, offsetof(struct rb_query, query), 0, 0 },
+	{ "file", 1, rb_load_text, offsetof(struct rb_query, file), 0, 0 },
+	{ "format", 1, rb_load_format, 0, 0, 0 },
+	{ "header", 1, rb_load_bool, offsetof(struct rb_query, header), 0, 0 },
+	{ "delimiter", 1, rb_load_string,
+	    offsetof(struct rb_query, delimiter), 0, 0 },
+	{ "encoding", 1, rb_load_string, offsetof(struct rb_query, encoding),
+	    0, 0 },
+	{ "columns", 1, rb_load_columns, 0, 0, 0 },
+	{ "timezone", 1, rb_load_string, offsetof(struct rb_query, timezone),
+	    0, 0 },
 };
+enum { QUERY_KEY_TARGET, QUERY_KEY_QUERY, QUERY_KEY_FILE, QUERY_KEY_FORMAT,
+	QUERY_KEY_HEADER, QUERY_KEY_DELIMITER, QUERY_KEY_ENCODING,
+	QUERY_KEY_COLUMNS };
 
 /*
  * The keys of a step: X(ENUM, name, step types, loader, field, lo, hi,
@@ -415,7 +442,9 @@ static const struct rb_key query_keys[] = {
 	X(ON_NO_GO, "on_no_go", BIT(STEP_CHECKPOINT), rb_load_on_no_go, 0, 0, \
 	    0, 0)                                                            \
 	X(EVIDENCE, "evidence", BIT(STEP_CHECKPOINT), rb_load_evidence, 0, 0, \
-	    0, 0)
+	    0, 0)                                                            \
+	X(EMPTY_IS_NULL, "empty_is_null", BIT(STEP_RECONCILE), rb_load_bool,  \
+	    offsetof(struct rb_step, empty_is_null), 0, 0, 0)
 
 #define STEP_KEY_ENUM(e, name, mask, load, off, lo, hi, hash1) STEP_KEY_##e,
 enum step_key { RB_STEP_KEYS(STEP_KEY_ENUM) STEP_NKEYS };
@@ -1691,26 +1720,74 @@ rb_load_query_target(struct rb_ctx *ctx, const struct rb_key *k,
 	rb_add_ref(ctx, ctx->query_ref, q->target_name, n->pos);
 }
 
-/* source: or dest: of a reconcile step, {target: NAME, query: SQL}. */
+/* format: csv or tsv. */
+static void
+rb_load_format(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	struct rb_query *q = obj;
+	const char *s = rb_want_string(ctx, k->name, n);
+
+	if (s == NULL)
+		return;
+	if (strcmp(s, "csv") == 0 || strcmp(s, "tsv") == 0)
+		q->format = s[0] == 't' ? RB_FORMAT_TSV : RB_FORMAT_CSV;
+	else
+		rb_error(ctx, n->pos, "format: expected csv or tsv, found %s",
+		    rb_found(n));
+}
+
+/* columns: the names of a file's columns. */
+static void
+rb_load_columns(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_query *q = obj;
+
+	rb_load_list(ctx, k->name, n, &q->columns, &q->ncolumns, -1);
+}
+
+/*
+ * source: or dest: of a reconcile step: {target: NAME, query: SQL}, or
+ * {file: PATH, ...} (the file keys only with file).
+ */
 static void
 rb_load_query(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
     void *obj)
 {
 	struct rb_query *q = FIELD(obj, k, struct rb_query);
-	uint32_t seen;
+	uint32_t seen, filekeys;
 
 	if (n->kind != RB_NODE_MAP) {
 		rb_error(ctx, n->pos, "%s: expected a mapping with target and "
-		    "query, found %s", k->name, rb_found(n));
+		    "query (or file), found %s", k->name, rb_found(n));
 		return;
 	}
 	ctx->query_ref = (enum rb_ref_kind)k->lo;
 	q->pos = n->pos;
+	q->header = 1;
 	seen = rb_load_map(ctx, n, query_keys, NKEYS(query_keys), 1,
 	    k->name, q, NULL);
-	if (!SEEN(seen, 0))
-		rb_error(ctx, n->pos, "%s needs 'target'", k->name);
-	if (!SEEN(seen, 1))
+	filekeys = seen & ~((1u << QUERY_KEY_TARGET) | (1u << QUERY_KEY_QUERY) |
+	    (1u << QUERY_KEY_FILE) | (1u << (NKEYS(query_keys) - 1)));
+	if (SEEN(seen, QUERY_KEY_FILE)) {
+		if (SEEN(seen, QUERY_KEY_TARGET) || SEEN(seen, QUERY_KEY_QUERY))
+			rb_error(ctx, n->pos, "%s: a file side has no 'target' "
+			    "or 'query'", k->name);
+		if (!q->header && !SEEN(seen, QUERY_KEY_COLUMNS))
+			rb_error(ctx, n->pos, "%s: a file without a header "
+			    "needs 'columns'", k->name);
+		if (q->delimiter != NULL && strlen(q->delimiter) != 1)
+			rb_error(ctx, n->pos, "%s: delimiter: expected one "
+			    "character", k->name);
+		return;
+	}
+	if (filekeys != 0)
+		rb_error(ctx, n->pos, "%s: format, header, delimiter, encoding "
+		    "and columns are for file sides", k->name);
+	if (!SEEN(seen, QUERY_KEY_TARGET))
+		rb_error(ctx, n->pos, "%s needs 'target' (or 'file')", k->name);
+	if (!SEEN(seen, QUERY_KEY_QUERY))
 		rb_error(ctx, n->pos, "%s needs 'query'", k->name);
 }
 
@@ -2077,27 +2154,28 @@ rb_load_targets(struct rb_ctx *ctx, const struct rb_key *k,
 	}
 }
 
-/* The type bit of target t defined by n; both bits if absent or unknown. */
+/* The type bit of target t defined by n; every bit if absent or unknown. */
 static unsigned
 rb_target_type(struct rb_ctx *ctx, const struct rb_target *t,
     const struct rb_node *n)
 {
 	struct rb_node *type = rb_map_get(n, "type");
+	size_t i;
 
 	if (type == NULL) {
-		rb_error(ctx, n->pos, "target '%s' needs 'type' (ssh or "
-		    "postgres)", rb_short(t->name));
-	} else if (type->kind == RB_NODE_SCALAR &&
-	    strcmp(type->value, "ssh") == 0)
-		return T_SSH;
-	else if (type->kind == RB_NODE_SCALAR &&
-	    strcmp(type->value, "postgres") == 0)
-		return T_PG;
-	else if (type->kind != RB_NODE_BAD) {
-		rb_error(ctx, type->pos, "unknown target type %s (expected "
-		    "ssh or postgres)", rb_found(type));
+		rb_error(ctx, n->pos, "target '%s' needs 'type' (ssh, "
+		    "postgres or odbc)", rb_short(t->name));
+		return T_TARGETS;
 	}
-	return T_SSH | T_PG;
+	for (i = 0; type->kind == RB_NODE_SCALAR && i < TARGET_NTYPES; i++) {
+		if (strcmp(type->value, target_type_names[i]) == 0)
+			return BIT(i);
+	}
+	if (type->kind != RB_NODE_BAD) {
+		rb_error(ctx, type->pos, "unknown target type %s (expected "
+		    "ssh, postgres or odbc)", rb_found(type));
+	}
+	return T_TARGETS;
 }
 
 /* One target. */
@@ -2129,9 +2207,10 @@ rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
 		return;
 	}
 	mask = rb_target_type(ctx, t, n);
-	if (mask != (T_SSH | T_PG)) {
+	if (mask != T_TARGETS) {
 		ctx->target_typed[rb->ntargets - 1] = 1;
-		t->type = mask == T_SSH ? TARGET_SSH : TARGET_POSTGRES;
+		for (t->type = 0; (mask & BIT(t->type)) == 0; t->type++)
+			;
 		kind = target_kinds[t->type];
 	}
 	ctx->owner.kind = RB_OWNER_TARGET;
@@ -2144,6 +2223,9 @@ rb_load_target(struct rb_ctx *ctx, struct rb_node *key, struct rb_node *n)
 		    rb_short(t->name));
 	if (mask == T_PG && !SEEN(seen, TARGET_KEY_CONNINFO))
 		rb_error(ctx, n->pos, "postgres target '%s' needs 'conninfo'",
+		    rb_short(t->name));
+	if (mask == T_ODBC && !SEEN(seen, TARGET_KEY_CONNECTION))
+		rb_error(ctx, n->pos, "odbc target '%s' needs 'connection'",
 		    rb_short(t->name));
 }
 

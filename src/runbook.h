@@ -42,7 +42,9 @@ enum step_type {
 enum target_type {
 	TARGET_SSH,
 	TARGET_POSTGRES,
+	TARGET_ODBC, /* any database with an ODBC driver, through unixODBC */
 };
+#define TARGET_NTYPES 3
 
 enum compare_mode {
 	COMPARE_NONE, /* not a reconcile step */
@@ -110,6 +112,8 @@ struct rb_target {
 	/* postgres */
 	char *conninfo;
 	int tls_insecure; /* tls: insecure (live runs may skip verify-full) */
+	/* odbc */
+	char *connection; /* ODBC connection string or "DSN=name;..." */
 	struct rb_pos pos;
 };
 
@@ -149,10 +153,26 @@ enum rb_on_no_go {
 	                       * what was done for it in the phase is undone */
 };
 
+enum rb_file_format { RB_FORMAT_CSV, RB_FORMAT_TSV };
+
+/*
+ * A reconcile side: a query on a target, or a file (file: set, target
+ * and query NULL). header: the file's first record names the columns
+ * (default true); columns: the names to use, in order (required without a
+ * header). timezone: the zone of its timestamps without one (NULL: UTC).
+ */
 struct rb_query {
 	char *target_name;
 	struct rb_target *target; /* resolved, NULL if unknown */
 	char *query;
+	char *file;     /* relative to the runbook's directory */
+	enum rb_file_format format; /* default csv */
+	int header;     /* default 1 */
+	char *delimiter; /* one byte; default ',' (csv) or tab (tsv) */
+	char *encoding; /* iconv name; default UTF-8 */
+	char **columns;
+	size_t ncolumns;
+	char *timezone;
 	struct rb_pos pos;
 };
 
@@ -179,6 +199,7 @@ struct rb_step {
 	struct rb_query source;
 	struct rb_query dest;
 	double tolerance; /* default 0 */
+	int empty_is_null; /* '' equals NULL */
 	/* checkpoint */
 	int approvals;     /* default 1 */
 	char **approvers;  /* role names */

@@ -153,6 +153,11 @@ static const char *const migrations[] = {
 	" error_at bigint);"
 	"CREATE INDEX outbox_due ON cutover.outbox(runbook, next_at)"
 	" WHERE sent_at IS NULL;",
+	/* 4: every difference of a reconcile attempt */
+	"CREATE TABLE cutover.diffs(runbook text NOT NULL, run bigint NOT NULL,"
+	" step text NOT NULL, token text NOT NULL, seq bigint NOT NULL,"
+	" kind text NOT NULL, key text NOT NULL, source text, dest text,"
+	" columns text, PRIMARY KEY(runbook, run, step, token, seq));",
 };
 #define PG_SCHEMA_VERSION (int)(sizeof migrations / sizeof migrations[0])
 
@@ -263,6 +268,10 @@ static int pg_step_update_def(struct state *, int64_t, const char *, int,
 static int pg_step_set_undo(struct state *, int64_t, const char *, int);
 static int pg_step_transition(struct state *, int64_t, const char *,
     unsigned, enum step_state, const char *, const char *, const char *);
+static int pg_diffs_add(struct state *, int64_t, const char *,
+    const char *, const struct diff_row *, size_t);
+static int pg_diffs_each(struct state *, int64_t, const char *,
+    const char *, int (*)(const struct diff_row *, void *), void *);
 static int pg_step_set_result(struct state *, int64_t, const char *,
     const char *);
 static int pg_attempt_begin(struct state *, int64_t, const char *,
@@ -2412,6 +2421,65 @@ pg_audit_each(struct state *st, int64_t run,
 	return STATE_OK;
 }
 
+/* Reconcile differences (state.h). */
+static int
+pg_diffs_add(struct state *st, int64_t run, const char *step,
+    const char *token, const struct diff_row *d, size_t n)
+{
+	int opened = store_tx_enter(st), rc = STATE_OK;
+	size_t i;
+
+	if (opened < 0)
+		return STATE_ERR;
+	for (i = 0; i < n && rc == STATE_OK; i++)
+		rc = pq_run(st, "INSERT INTO cutover.diffs(runbook, run, step,"
+		    " token, seq, kind, key, source, dest, columns) VALUES($1,"
+		    "$2,$3,$4,$5,$6,$7,$8,$9,$10)", "RIttIttttt", run, step, token,
+		    d[i].seq, d[i].kind, d[i].key, d[i].source, d[i].dest,
+		    d[i].columns);
+	return store_tx_leave(st, opened, rc);
+}
+
+#define PG_DIFFS_PAGE 10000
+
+/* A page at a time, so that memory stays bounded. */
+static int
+pg_diffs_each(struct state *st, int64_t run, const char *step,
+    const char *token, int (*fn)(const struct diff_row *, void *), void *arg)
+{
+	struct diff_row d;
+	PGresult *res;
+	int64_t after = -1;
+	int i, n, stop = 0;
+
+	if (pg_need_runbook(st) != STATE_OK)
+		return STATE_ERR;
+	do {
+		res = pq_query(st, "SELECT seq, kind, key, source, dest, columns"
+		    " FROM cutover.diffs WHERE runbook=$1 AND run=$2 AND step=$3"
+		    " AND token=$4 AND seq > $5 ORDER BY seq LIMIT 10000",
+		    "RIttI", run, step, token, after);
+		if (res == NULL)
+			return STATE_ERR;
+		n = PQntuples(res);
+		for (i = 0; !stop && i < n; i++) {
+			d.seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+			d.kind = PQgetvalue(res, i, 1);
+			d.key = PQgetvalue(res, i, 2);
+			d.source = PQgetisnull(res, i, 3) ? NULL :
+			    PQgetvalue(res, i, 3);
+			d.dest = PQgetisnull(res, i, 4) ? NULL :
+			    PQgetvalue(res, i, 4);
+			d.columns = PQgetisnull(res, i, 5) ? NULL :
+			    PQgetvalue(res, i, 5);
+			after = d.seq;
+			stop = fn(&d, arg);
+		}
+		PQclear(res);
+	} while (!stop && n == PG_DIFFS_PAGE);
+	return STATE_OK;
+}
+
 /* Copying. */
 
 /* Index of a table rows are copied between stores, or -1. */
@@ -2696,6 +2764,8 @@ const struct store_ops store_pg = {
 	.step_set_undo = pg_step_set_undo,
 	.step_transition = pg_step_transition,
 	.step_set_result = pg_step_set_result,
+	.diffs_add = pg_diffs_add,
+	.diffs_each = pg_diffs_each,
 	.attempt_begin = pg_attempt_begin,
 	.attempt_set_pid = pg_attempt_set_pid,
 	.attempt_output = pg_attempt_output,

@@ -109,6 +109,11 @@ static const char *const migrations[] = {
 	" fails INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,"
 	" sent_at INTEGER, error TEXT, error_at INTEGER);"
 	"CREATE INDEX outbox_due ON outbox(next_at) WHERE sent_at IS NULL;",
+	/* 5: every difference of a reconcile attempt */
+	"CREATE TABLE diffs(run INTEGER NOT NULL, step TEXT NOT NULL,"
+	" token TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,"
+	" key TEXT NOT NULL, source TEXT, dest TEXT, columns TEXT,"
+	" PRIMARY KEY(run, step, token, seq));",
 };
 /* sqlite_schema: a reader found a schema to bring up to date. */
 #define SCHEMA_STALE 1
@@ -185,6 +190,10 @@ static int sqlite_step_update_def(struct state *, int64_t, const char *, int,
 static int sqlite_step_transition(struct state *, int64_t, const char *,
     unsigned, enum step_state, const char *,
     const char *, const char *);
+static int sqlite_diffs_add(struct state *, int64_t, const char *,
+    const char *, const struct diff_row *, size_t);
+static int sqlite_diffs_each(struct state *, int64_t, const char *,
+    const char *, int (*)(const struct diff_row *, void *), void *);
 static int sqlite_step_set_result(struct state *, int64_t, const char *,
     const char *);
 static int sqlite_attempt_begin(struct state *, int64_t, const char *,
@@ -1850,6 +1859,51 @@ sqlite_audit_each(struct state *st, int64_t run,
 	return (stop || rc == SQLITE_DONE) ? STATE_OK : st_fail(st, "read audit");
 }
 
+/* Reconcile differences (state.h). */
+static int
+sqlite_diffs_add(struct state *st, int64_t run, const char *step,
+    const char *token, const struct diff_row *d, size_t n)
+{
+	int opened = store_tx_enter(st), rc = STATE_OK;
+	size_t i;
+
+	if (opened < 0)
+		return STATE_ERR;
+	for (i = 0; i < n && rc == STATE_OK; i++)
+		rc = st_run(st, "INSERT INTO diffs(run, step, token, seq, kind,"
+		    " key, source, dest, columns) VALUES(?,?,?,?,?,?,?,?,?)",
+		    "IttIttttt", run, step, token, d[i].seq, d[i].kind,
+		    d[i].key, d[i].source, d[i].dest, d[i].columns);
+	return store_tx_leave(st, opened, rc);
+}
+
+static int
+sqlite_diffs_each(struct state *st, int64_t run, const char *step,
+    const char *token, int (*fn)(const struct diff_row *, void *), void *arg)
+{
+	sqlite3_stmt *s;
+	struct diff_row d;
+	int rc, stop = 0;
+
+	s = st_query(st, "SELECT seq, kind, key, source, dest, columns FROM"
+	    " diffs WHERE run=? AND step=? AND token=? ORDER BY seq", "Itt",
+	    run, step, token);
+	if (s == NULL)
+		return STATE_ERR;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		d.seq = sqlite3_column_int64(s, 0);
+		d.kind = (const char *)sqlite3_column_text(s, 1);
+		d.key = (const char *)sqlite3_column_text(s, 2);
+		d.source = (const char *)sqlite3_column_text(s, 3);
+		d.dest = (const char *)sqlite3_column_text(s, 4);
+		d.columns = (const char *)sqlite3_column_text(s, 5);
+		stop = fn(&d, arg);
+	}
+	st_done(st, s);
+	return (stop || rc == SQLITE_DONE) ? STATE_OK : st_fail(st,
+	    "read differences");
+}
+
 /* Copying (state copy): the tables, and how their rows name their run. */
 static const struct {
 	const char *name, *run_col, *order;
@@ -2106,6 +2160,8 @@ const struct store_ops store_sqlite = {
 	.step_set_undo = sqlite_step_set_undo,
 	.step_transition = sqlite_step_transition,
 	.step_set_result = sqlite_step_set_result,
+	.diffs_add = sqlite_diffs_add,
+	.diffs_each = sqlite_diffs_each,
 	.attempt_begin = sqlite_attempt_begin,
 	.attempt_set_pid = sqlite_attempt_set_pid,
 	.attempt_output = sqlite_attempt_output,

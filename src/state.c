@@ -1361,3 +1361,21 @@ state_audit_copy(struct state *st, const struct audit_row *src, int64_t run)
 	free(last_at);
 	return store_tx_leave(st, opened, rc);
 }
+
+int
+state_diffs_add(struct state *st, int64_t run, const char *step,
+    const char *token, const struct diff_row *rows, size_t n)
+{
+	if (st->ops->diffs_add == NULL)
+		return STATE_OK;
+	return st->ops->diffs_add(st, run, step, token, rows, n);
+}
+
+int
+state_diffs_each(struct state *st, int64_t run, const char *step,
+    const char *token, int (*fn)(const struct diff_row *, void *), void *arg)
+{
+	if (st->ops->diffs_each == NULL)
+		return STATE_OK;
+	return st->ops->diffs_each(st, run, step, token, fn, arg);
+}

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATE_SCHEMA_VERSION 4
+#define STATE_SCHEMA_VERSION 5
 /* The def_sha rule new runs record (RB_HASH_CURRENT of runbook.h). */
 #define STATE_STEP_HASH 2
 #define STATE_LEASE_STALE_MS 30000 /* a driver silent this long is dead */
@@ -514,5 +514,30 @@ struct outbox_stats {
 };
 int state_outbox_stats(struct state *, int64_t run, struct outbox_stats *);
 void outbox_stats_free(struct outbox_stats *);
+
+/*
+ * Every difference of a reconcile attempt (not only the samples kept with
+ * the step's result), keyed by the attempt's token (CUTOVER_ATTEMPT).
+ * kind: "missing", "extra" or "changed"; key, source and dest: JSON arrays
+ * of the key's and of each side's values (source NULL for extra, dest
+ * NULL for missing); columns: the differing columns, comma-separated
+ * (changed). seq orders them as the merge found them. Values are
+ * redacted of secrets by the writer.
+ */
+struct diff_row {
+	int64_t seq;
+	const char *kind;
+	const char *key;
+	const char *source;
+	const char *dest;
+	const char *columns;
+};
+/* Add n differences, in one transaction. */
+int state_diffs_add(struct state *, int64_t run, const char *step,
+    const char *token, const struct diff_row *, size_t n);
+/* Call fn on each difference of the attempt in seq order until it
+ * returns non-zero. */
+int state_diffs_each(struct state *, int64_t run, const char *step,
+    const char *token, int (*fn)(const struct diff_row *, void *), void *);
 
 #endif

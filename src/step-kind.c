@@ -7,6 +7,7 @@
 
 #include "exec.h"
 #include "step-kind.h"
+#include "target-kind.h"
 
 #define UNDO_HOW_ACTION "runs its rollback action"
 #define UNDO_HOW_PERSON "by hand: a person confirms"
@@ -34,7 +35,7 @@ static const struct step_kind step_kind_sql = {
 	.name = "sql",
 	.undo = UNDO_ACTION,
 	.undo_how = UNDO_HOW_ACTION,
-	.ops = &exec_sql_ops,
+	.ops = &exec_target_sql_ops, /* the target type's (target-kind.h) */
 };
 
 static const struct step_kind step_kind_reconcile = {

@@ -21,9 +21,10 @@ check "the fixture is a file of 0.1.0" \
 # Opening migrates it; run 1 keeps the rule of 0.1.0.
 expect_rc 0 c status "$rb"
 contains "$T/out" "run 1"
-check "schema version 4" test "$(q 'PRAGMA user_version')" = 4
-check "meta follows" test "$(q "SELECT value FROM meta")" = 4
+check "schema version 5" test "$(q 'PRAGMA user_version')" = 5
+check "meta follows" test "$(q "SELECT value FROM meta")" = 5
 check "the outbox is there" test "$(q "SELECT count(*) FROM outbox")" = 0
+check "the differences table is there" test "$(q "SELECT count(*) FROM diffs")" = 0
 check "run 1 hashed by rule 1" \
     test "$(q 'SELECT step_hash FROM runs WHERE id=1')" = 1
 

@@ -12,6 +12,9 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "csv.h"
+#include "extsort.h"
+#include "rec-side.h"
 #include "reconcile.h"
 
 #define INT4 23
@@ -487,6 +490,202 @@ test_value(void **state)
 	buf_free(&h);
 }
 
+/* rec_canon_field(kind, ...) turns in into want (NULL: SQL NULL). */
+static void
+meaning_is(enum rec_kind kind, int empty, const char *tz, const char *in,
+    const char *want)
+{
+	struct rec_field f = { in, strlen(in), 0 };
+	struct buf out = { 0 };
+	char *got;
+
+	rec_canon_field(kind, empty, tz, 0, &f, &out);
+	if (want == NULL) {
+		assert_true(f.null);
+	} else {
+		assert_false(f.null);
+		got = strndup(f.p, f.len);
+		assert_string_equal(got, want);
+		free(got);
+	}
+	buf_free(&out);
+}
+
+/* Values by meaning across engines: every rule of rec_merge_init_cols. */
+static void
+test_meaning(void **state)
+{
+	(void)state;
+	meaning_is(REC_BOOL, 0, NULL, "1", "t");
+	meaning_is(REC_BOOL, 0, NULL, "0", "f");
+	meaning_is(REC_BOOL, 0, NULL, "TRUE", "t");
+	meaning_is(REC_BOOL, 0, NULL, "f", "f");
+	meaning_is(REC_BOOL, 0, NULL, "2", "2");
+	meaning_is(REC_CHAR, 0, NULL, "AB   ", "AB");
+	meaning_is(REC_CHAR, 1, NULL, "   ", NULL);
+	meaning_is(REC_TEXT, 0, NULL, "AB  ", "AB  ");
+	meaning_is(REC_TEXT, 1, NULL, "", NULL);
+	meaning_is(REC_UUID, 0, NULL, "A0EEBC99-9C0B", "a0eebc99-9c0b");
+	meaning_is(REC_TIMESTAMP, 0, NULL, "2024-03-01 12:00:00",
+	    "2024-03-01 12:00:00");
+	meaning_is(REC_TIMESTAMP, 0, "Europe/Paris", "2024-03-01 12:00:00",
+	    "2024-03-01 11:00:00");
+	meaning_is(REC_TIMESTAMP, 0, "Europe/Paris", "2024-07-01 00:30:00.500",
+	    "2024-06-30 22:30:00.5");
+	meaning_is(REC_TIMESTAMP, 0, "+05:30", "2024-01-01 05:30:00",
+	    "2024-01-01 00:00:00");
+	meaning_is(REC_TIMESTAMPTZ, 0, "Europe/Paris",
+	    "2024-03-01 12:00:00+01", "2024-03-01 11:00:00");
+	meaning_is(REC_TIMESTAMPTZ, 0, NULL, "2024-03-01T12:00:00Z",
+	    "2024-03-01 12:00:00");
+	meaning_is(REC_TIMESTAMP, 0, NULL, "2024-02-29", "2024-02-29 00:00:00");
+	meaning_is(REC_TIMESTAMP, 0, NULL, "not a date", "not a date");
+	assert_int_equal(rec_kind_pair(REC_NUMBER, REC_BOOL), REC_BOOL);
+	assert_int_equal(rec_kind_pair(REC_UNTYPED, REC_NUMBER), REC_NUMBER);
+	assert_int_equal(rec_kind_pair(REC_UNTYPED, REC_UNTYPED), REC_TEXT);
+	assert_int_equal(rec_kind_pair(REC_TEXT, REC_UUID), REC_UUID);
+	assert_int_equal(rec_kind_pair(REC_CHAR, REC_TEXT), REC_CHAR);
+	assert_int_equal(rec_kind_pair(REC_TIMESTAMP, REC_TIMESTAMPTZ),
+	    REC_TIMESTAMP);
+}
+
+/* A merge by kinds pairs decimals, booleans and padded CHAR. */
+static void
+test_merge_meaning(void **state)
+{
+	(void)state;
+	static const struct rec_col s[] = { { REC_NUMBER, "int" },
+		{ REC_NUMBER, "DECIMAL" }, { REC_NUMBER, "TINYINT" },
+		{ REC_CHAR, "CHAR" }, { REC_TEXT, "VARCHAR" } };
+	static const struct rec_col d[] = { { REC_NUMBER, "integer" },
+		{ REC_NUMBER, "numeric" }, { REC_BOOL, "boolean" },
+		{ REC_TEXT, "text" }, { REC_TEXT, "text" } };
+	char *names[] = { "id", "amount", "active", "code", "note" };
+	struct rec_opts o = { 1, { NULL, NULL } };
+	struct rec_field a[5] = { fld("1"), fld("12.50"), fld("1"),
+		fld("AB  "), fld("") };
+	struct rec_field b[5] = { fld("1"), fld("12.5"), fld("t"), fld("AB"),
+		{ NULL, 0, 1 } };
+	struct rec_merge m;
+	char *err = NULL;
+
+	assert_int_equal(rec_merge_init_cols(&m, 5, 1, names, s, d, &o, &err),
+	    0);
+	rec_merge_normalize(&m, REC_SOURCE, a);
+	rec_merge_normalize(&m, REC_DEST, b);
+	assert_int_equal(rec_merge_step(&m, a, b), REC_TAKE_SOURCE |
+	    REC_TAKE_DEST);
+	assert_int_equal(m.matched, 1);
+	rec_merge_free(&m);
+	/* A number key against a text key is refused, as before. */
+	assert_int_equal(rec_merge_init_cols(&m, 5, 1, names, d + 3, s, &o,
+	    &err), -1);
+	assert_non_null(strstr(err, "cannot be paired"));
+	free(err);
+}
+
+static int
+int_cmp(const char *a, size_t alen, const char *b, size_t blen, void *arg)
+{
+	int x = atoi(a), y = atoi(b);
+
+	(void)alen;
+	(void)blen;
+	(void)arg;
+	return (x > y) - (x < y);
+}
+
+/* The external sort spills runs and merges them, stably. */
+static void
+test_extsort(void **state)
+{
+	(void)state;
+	struct extsort *s = extsort_new(4096, int_cmp, NULL);
+	char rec[32], *err = NULL;
+	const char *r;
+	size_t len;
+	int i, n = 0, prev = -1, prevseq = -1, v, seq;
+
+	for (i = 0; i < 20000; i++) {
+		/* keys 0..999, each 20 times; the sequence after a colon */
+		snprintf(rec, sizeof rec, "%d:%d", (i * 7919) % 1000, i);
+		assert_int_equal(extsort_add(s, rec, strlen(rec) + 1, &err), 0);
+	}
+	while (extsort_next(s, &r, &len, &err) == 1) {
+		assert_int_equal(sscanf(r, "%d:%d", &v, &seq), 2);
+		assert_true(v >= prev);
+		if (v == prev)
+			assert_true(seq > prevseq);
+		prev = v;
+		prevseq = seq;
+		n++;
+	}
+	assert_int_equal(n, 20000);
+	assert_true(extsort_runs(s) > 10);
+	extsort_free(s);
+}
+
+/* Rows survive packing; a malformed buffer is refused. */
+static void
+test_row_pack(void **state)
+{
+	(void)state;
+	struct rec_field in[3] = { fld("a"), { NULL, 0, 1 }, fld("") }, out[3];
+	struct buf b = { 0 };
+
+	rec_row_pack(&b, in, 3);
+	assert_int_equal(rec_row_unpack(b.data, b.len, out, 3), 3);
+	assert_int_equal(out[0].len, 1);
+	assert_true(out[1].null);
+	assert_false(out[2].null);
+	assert_int_equal(out[2].len, 0);
+	assert_int_equal(rec_row_unpack(b.data, b.len - 1, out, 3), -1);
+	buf_free(&b);
+}
+
+static int
+count_row(const struct csv_field *f, size_t n, void *arg)
+{
+	int *c = arg;
+
+	(void)f;
+	c[0]++;
+	c[1] += (int)n;
+	return 0;
+}
+
+/* The streaming reader: any chunking gives the same records. */
+static void
+test_csv_stream(void **state)
+{
+	(void)state;
+	static const char data[] = "a;\"b\r\n;c\"\r\n1;2\n\"x\"\"y\";z\r\n";
+	struct csv_error e;
+	struct csv_stream *cs;
+	size_t step, i;
+	int c[2];
+
+	for (step = 1; step < sizeof data; step++) {
+		c[0] = c[1] = 0;
+		cs = csv_stream_new(';');
+		for (i = 0; i < sizeof data - 1; i += step)
+			assert_int_equal(csv_stream_feed(cs, data + i,
+			    i + step < sizeof data - 1 ? step :
+			    sizeof data - 1 - i, count_row, c, &e), 0);
+		assert_int_equal(csv_stream_end(cs, count_row, c, &e), 0);
+		assert_int_equal(c[0], 3);
+		assert_int_equal(c[1], 6);
+		csv_stream_free(cs);
+	}
+	cs = csv_stream_new(',');
+	assert_int_equal(csv_stream_feed(cs, "a,\"b\n", 5, count_row, c, &e),
+	    0);
+	assert_int_equal(csv_stream_end(cs, count_row, c, &e), -1);
+	assert_int_equal(e.line, 1);
+	assert_int_equal(e.col, 3);
+	csv_stream_free(cs);
+}
+
 int
 main(void)
 {
@@ -504,6 +703,11 @@ main(void)
 		cmocka_unit_test(test_merge_composite),
 		cmocka_unit_test(test_samples_bounded),
 		cmocka_unit_test(test_value),
+		cmocka_unit_test(test_meaning),
+		cmocka_unit_test(test_merge_meaning),
+		cmocka_unit_test(test_extsort),
+		cmocka_unit_test(test_row_pack),
+		cmocka_unit_test(test_csv_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,352 @@
+/*
+ * rec-side-file.c - a reconcile side that is a CSV or TSV file
+ * (rec-side.h), read in the side's worker: bytes through iconv from the
+ * side's encoding to UTF-8 (which also proves UTF-8 input valid), then
+ * through the streaming CSV reader (csv.h: RFC 4180 quoting, embedded
+ * line breaks, CRLF). Records are queued as the reader hands them over
+ * and taken one at a time; the queue holds at most one chunk's records.
+ *
+ * Every value is text: a file column takes the kind of the other side's
+ * column (REC_UNTYPED). Errors name FILE:LINE.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "csv.h"
+#include "expand.h"
+#include "rec-side.h"
+#include "runbook.h"
+#include "xmalloc.h"
+
+#define RS_FILE_CHUNK (64 * 1024)
+
+struct rs_file {
+	char *path;      /* as opened */
+	char *shown;     /* as written in the runbook, for messages */
+	char *encoding;
+	char delim;
+	int header;
+	char **want;     /* columns: */
+	size_t nwant;
+	FILE *f;
+	iconv_t cd;
+	struct csv_stream *csv;
+	int eof;
+	/* records the reader handed over, not taken yet */
+	struct buf q;      /* packed rows */
+	size_t qoff;       /* the next one in q */
+	size_t qcount;
+	unsigned *qlines;  /* their lines */
+	size_t qcap;
+	/* columns */
+	int ncols;
+	char **names;
+	struct rec_col *cols;
+	int *pick;         /* per column, the record's field */
+	int nfields;       /* fields per record */
+	int described;
+	char *error;       /* from the reader's callback */
+	struct rec_field *fields;
+	struct rec_field *rec;
+	unsigned line;     /* of the record taken last */
+	char inbuf[RS_FILE_CHUNK];
+	size_t inlen;
+	char outbuf[RS_FILE_CHUNK * 4];
+};
+
+static void *rs_file_open(const struct runbook *, const struct rb_entity *,
+    const struct rb_query *,
+    char **);
+static const char *rs_file_none(void *);
+static int rs_file_describe(void *, struct odbc_job *, int *, char ***,
+    struct rec_col **, char **);
+static int rs_file_next(void *, struct rec_field **, char **);
+static void rs_file_close(void *);
+static void rs_file_free(void *);
+static int rs_file_fill(struct rs_file *, char **);
+static int rs_file_row(const struct csv_field *, size_t, void *);
+static int rs_file_header(struct rs_file *, const struct csv_field *,
+    size_t);
+
+const struct rec_source_ops rec_source_file_ops = {
+	.name = "file",
+	.open = rs_file_open,
+	.connstr = rs_file_none,
+	.secret = rs_file_none,
+	.describe = rs_file_describe,
+	.next = rs_file_next,
+	.close = rs_file_close,
+	.free = rs_file_free,
+};
+
+/* The path of a side's file: as written if absolute, else beside the
+ * runbook. */
+static char *
+rs_file_path(const struct runbook *rb, const char *file)
+{
+	const char *slash;
+
+	if (file[0] == '/' || rb->path == NULL ||
+	    (slash = strrchr(rb->path, '/')) == NULL)
+		return xstrdup(file);
+	return xprintf("%.*s/%s", (int)(slash - rb->path), rb->path, file);
+}
+
+static void *
+rs_file_open(const struct runbook *rb, const struct rb_entity *entity,
+    const struct rb_query *q, char **err)
+{
+	struct rs_file *s;
+	char *file;
+
+	if ((file = expand_text_entity(rb, entity, q->file, err)) == NULL)
+		return NULL;
+	s = xcalloc(1, sizeof *s);
+	s->shown = file;
+	s->path = rs_file_path(rb, file);
+	s->encoding = xstrdup(q->encoding != NULL ? q->encoding : "UTF-8");
+	s->delim = q->delimiter != NULL ? q->delimiter[0] :
+	    q->format == RB_FORMAT_TSV ? '\t' : ',';
+	s->header = q->header;
+	s->want = q->columns;
+	s->nwant = q->ncolumns;
+	s->cd = (iconv_t)-1;
+	return s;
+}
+
+static const char *
+rs_file_none(void *arg)
+{
+	(void)arg;
+	return NULL;
+}
+
+/* Open, set up iconv, read up to the first record (the header). */
+static int
+rs_file_describe(void *arg, struct odbc_job *job, int *ncols, char ***names,
+    struct rec_col **cols, char **err)
+{
+	struct rs_file *s = arg;
+
+	(void)job;
+	if ((s->f = fopen(s->path, "rb")) == NULL) {
+		xasprintf(err, "%s: %s", s->shown, strerror(errno));
+		return -1;
+	}
+	if ((s->cd = iconv_open("UTF-8", s->encoding)) == (iconv_t)-1) {
+		xasprintf(err, "%s: unknown encoding '%s' (see iconv -l)",
+		    s->shown, s->encoding);
+		return -1;
+	}
+	s->csv = csv_stream_new(s->delim);
+	if (!s->header) {
+		/* columns: name the fields, in order. */
+		rs_file_header(s, NULL, 0);
+	}
+	while (!s->described && s->error == NULL && !s->eof)
+		if (rs_file_fill(s, err) != 0)
+			return -1;
+	if (s->error != NULL) {
+		*err = s->error;
+		s->error = NULL;
+		return -1;
+	}
+	if (!s->described) {
+		xasprintf(err, "%s: the file is empty (no header)", s->shown);
+		return -1;
+	}
+	*ncols = s->ncols;
+	*names = s->names;
+	*cols = s->cols;
+	return 0;
+}
+
+/* The columns: from the header (picked by columns: if given), or from
+ * columns: alone. */
+static int
+rs_file_header(struct rs_file *s, const struct csv_field *f, size_t n)
+{
+	size_t i, j;
+
+	s->ncols = (int)(s->nwant > 0 ? s->nwant : n);
+	s->nfields = (int)(f != NULL ? n : s->nwant);
+	s->names = xcalloc((size_t)s->ncols + 1, sizeof *s->names);
+	s->cols = xcalloc((size_t)s->ncols + 1, sizeof *s->cols);
+	s->pick = xcalloc((size_t)s->ncols + 1, sizeof *s->pick);
+	s->fields = xcalloc((size_t)s->ncols + 1, sizeof *s->fields);
+	s->rec = xcalloc((size_t)s->nfields + 1, sizeof *s->rec);
+	for (i = 0; i < (size_t)s->ncols; i++) {
+		s->names[i] = xstrdup(s->nwant > 0 ? s->want[i] : f[i].value);
+		s->cols[i].kind = REC_UNTYPED;
+		s->cols[i].type = xstrdup("text (file)");
+		s->pick[i] = (int)i;
+		if (f == NULL || s->nwant == 0)
+			continue;
+		for (j = 0; j < n && strcmp(f[j].value, s->want[i]) != 0; j++)
+			;
+		if (j == n) {
+			xasprintf(&s->error, "%s:%u: the header has no column "
+			    "'%s'", s->shown, f[0].line, s->want[i]);
+			return 1;
+		}
+		s->pick[i] = (int)j;
+	}
+	s->described = 1;
+	return 0;
+}
+
+/* A record from the reader: the header, or a row for the queue. */
+static int
+rs_file_row(const struct csv_field *f, size_t n, void *arg)
+{
+	struct rs_file *s = arg;
+	struct rec_field *r;
+	size_t i;
+
+	if (!s->described)
+		return rs_file_header(s, f, n);
+	if ((int)n != s->nfields) {
+		xasprintf(&s->error, "%s:%u: a record of %zu field%s; the "
+		    "header has %d", s->shown, f[0].line, n, n == 1 ? "" : "s",
+		    s->nfields);
+		return 1;
+	}
+	r = s->fields;
+	for (i = 0; i < (size_t)s->ncols; i++) {
+		r[i].p = f[s->pick[i]].value;
+		r[i].len = f[s->pick[i]].len;
+		r[i].null = 0;
+	}
+	if (s->qcount == s->qcap) {
+		s->qcap = s->qcap > 0 ? s->qcap * 2 : 256;
+		s->qlines = xreallocarray(s->qlines, s->qcap,
+		    sizeof *s->qlines);
+	}
+	s->qlines[s->qcount++] = f[0].line;
+	rec_row_pack(&s->q, r, s->ncols);
+	return 0;
+}
+
+/* Read a chunk, convert it, feed the reader. 0, or -1 with *err. */
+static int
+rs_file_fill(struct rs_file *s, char **err)
+{
+	struct csv_error ce;
+	char *in = s->inbuf, *out = s->outbuf;
+	size_t n, inleft, outleft = sizeof s->outbuf;
+	int rc;
+
+	n = fread(s->inbuf + s->inlen, 1, sizeof s->inbuf - s->inlen, s->f);
+	if (n == 0 && ferror(s->f)) {
+		xasprintf(err, "%s: %s", s->shown, strerror(errno));
+		return -1;
+	}
+	inleft = s->inlen + n;
+	if (iconv(s->cd, &in, &inleft, &out, &outleft) == (size_t)-1 &&
+	    (errno == EILSEQ || (errno == EINVAL && n == 0))) {
+		xasprintf(err, "%s:%u: not valid %s text", s->shown,
+		    csv_stream_line(s->csv), s->encoding);
+		return -1;
+	}
+	memmove(s->inbuf, in, inleft);
+	s->inlen = inleft;
+	rc = csv_stream_feed(s->csv, s->outbuf, sizeof s->outbuf - outleft,
+	    rs_file_row, s, &ce);
+	if (rc == 0 && n == 0) {
+		s->eof = 1;
+		rc = csv_stream_end(s->csv, rs_file_row, s, &ce);
+	}
+	if (rc < 0 && s->error == NULL)
+		xasprintf(&s->error, "%s:%u:%u: %s", s->shown, ce.line, ce.col,
+		    ce.msg);
+	return 0;
+}
+
+static int
+rs_file_next(void *arg, struct rec_field **row, char **err)
+{
+	struct rs_file *s = arg;
+
+	while (s->qoff >= s->q.len) {
+		buf_reset(&s->q);
+		s->qoff = 0;
+		s->qcount = 0;
+		if (s->error != NULL) {
+			*err = s->error;
+			s->error = NULL;
+			return -1;
+		}
+		if (s->eof)
+			return 0;
+		if (rs_file_fill(s, err) != 0)
+			return -1;
+		s->line = 0;
+	}
+	{
+		size_t at = s->qoff, l;
+		int i;
+
+		for (i = 0; i < s->ncols; i++) {
+			l = (size_t)(unsigned char)s->q.data[at + 1] << 24 |
+			    (size_t)(unsigned char)s->q.data[at + 2] << 16 |
+			    (size_t)(unsigned char)s->q.data[at + 3] << 8 |
+			    (unsigned char)s->q.data[at + 4];
+			s->fields[i].null = 0;
+			s->fields[i].p = s->q.data + at + 5;
+			s->fields[i].len = l;
+			at += 5 + l;
+		}
+		s->qoff = at;
+	}
+	*row = s->fields;
+	return 1;
+}
+
+static void
+rs_file_close(void *arg)
+{
+	struct rs_file *s = arg;
+
+	if (s->f != NULL)
+		fclose(s->f);
+	s->f = NULL;
+	if (s->cd != (iconv_t)-1)
+		iconv_close(s->cd);
+	s->cd = (iconv_t)-1;
+	csv_stream_free(s->csv);
+	s->csv = NULL;
+}
+
+static void
+rs_file_free(void *arg)
+{
+	struct rs_file *s = arg;
+	int i;
+
+	if (s == NULL)
+		return;
+	rs_file_close(s);
+	for (i = 0; s->names != NULL && i < s->ncols; i++) {
+		free(s->names[i]);
+		free((char *)s->cols[i].type);
+	}
+	free(s->names);
+	free(s->cols);
+	free(s->pick);
+	free(s->fields);
+	free(s->rec);
+	free(s->qlines);
+	buf_free(&s->q);
+	free(s->error);
+	free(s->path);
+	free(s->shown);
+	free(s->encoding);
+	free(s);
+}

@@ -1,0 +1,609 @@
+/*
+ * rec-side-pg.c - a reconcile side that is a query on a postgres target
+ * (rec-int.h), on libpq's asynchronous API driven by the loop; nothing
+ * here blocks.
+ *
+ * Each side opens a connection of its own, even when both sides name the
+ * same target: both sides stream at once, and a connection carries one
+ * query at a time. The session is set so that a value's text form says
+ * what it means: UTF-8, TimeZone UTC (timestamptz as instants), ISO
+ * dates, extra_float_digits 3 (floats exact), read-only transactions.
+ *
+ * compare: value runs the query as it is (single-row mode, so a query
+ * that returns too much costs no memory) and keeps the first value.
+ *
+ * compare: rows first prepares the query wrapped in SELECT * FROM (...)
+ * and describes it, which gives the column names and types without
+ * running anything. Then it asks the server for
+ *   COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT
+ * where text keys sort COLLATE "C" (bytes), numbers numerically, other
+ * types by their text form COLLATE "C" (rec_order_by): two servers with
+ * different collations then sort alike, in the order the merge compares
+ * keys in (reconcile.c). PQgetCopyData(async) hands over one row at a
+ * time; while the side's current row waits for the other side, its
+ * socket is not watched, so the server blocks on a full TCP window and
+ * memory stays bounded whatever the row count.
+ *
+ * The session is named after the attempt (application_name "cutover
+ * TOKEN"), so that a later driver finds it if this one dies. Closing
+ * sends the active query a cancel request (pg_conn_cancel) and closes the
+ * connection: it is the side's own, nobody reuses it.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "expand.h"
+#include "pg-conn.h"
+#include "pg.h"
+#include "rec-int.h"
+#include "reconcile.h"
+#include "runbook.h"
+#include "xmalloc.h"
+
+/* Make each value's text canonical, and keep the sessions read-only. */
+static const char rsp_session_sql[] =
+    "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
+    "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
+    "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
+    "SET lc_monetary = 'C'; SET default_transaction_read_only = on";
+
+enum rsp_phase {
+	RP_IDLE,
+	RP_CONNECTING,
+	RP_SETUP,     /* the SETs above */
+	RP_PREPARE,   /* rows: the wrapped query */
+	RP_DESCRIBE,  /* rows: its columns */
+	RP_DESCRIBED, /* rows: waiting for the other side */
+	RP_QUERY,     /* value: the query itself */
+	RP_COPY_START,
+	RP_COPY,     /* rows streaming */
+	RP_COPY_END, /* the COPY's own result */
+	RP_DONE,
+};
+
+struct rsp {
+	struct rec_conn *c;
+	char *conninfo; /* expanded: may hold a password, never shown */
+	char *query;    /* expanded, trailing ';' and blanks removed */
+	struct pg_conn *pc;
+	PGconn *pg;     /* pc's, while it is open */
+	enum rsp_phase phase;
+	pid_t cancel_pid;
+	unsigned *oids;
+	char *row;      /* from PQgetCopyData */
+};
+
+static int rsp_open(struct rec_conn *, const struct rb_query *, char **);
+static void rsp_begin(struct rec_conn *);
+static void rsp_stream(struct rec_conn *, const struct rec_merge *);
+static int rsp_fetch(struct rec_conn *);
+static void rsp_drop(struct rec_conn *);
+static void rsp_watch(struct rec_conn *);
+static void rsp_close(struct rec_conn *);
+static void rsp_free(struct rec_conn *);
+static char *rsp_trim_query(char *);
+static void rsp_on_connected(struct pg_conn *, const char *, void *);
+static void rsp_on_input(struct pg_conn *, void *);
+static void rsp_on_lost(struct pg_conn *, const char *, void *);
+static void rsp_notice(struct pg_conn *, const char *, void *);
+static int rsp_reads(const struct rsp *);
+static int rsp_sent(struct rsp *, int, enum rsp_phase);
+static void rsp_flush(struct rsp *);
+static void rsp_results(struct rsp *);
+static void rsp_result(struct rsp *, PGresult *);
+static void rsp_next(struct rsp *);
+static void rsp_describe(struct rsp *, const PGresult *);
+static void rsp_value(struct rsp *, const PGresult *);
+static char *rsp_copy_sql(const struct rsp *, int);
+static void rsp_sql_error(struct rsp *, const PGresult *);
+static void rsp_lost(struct rsp *, const char *);
+static void rsp_cancel(struct rsp *);
+
+const struct rec_side_ops rec_side_pg_ops = {
+	.name = "postgres",
+	.open = rsp_open,
+	.begin = rsp_begin,
+	.stream = rsp_stream,
+	.fetch = rsp_fetch,
+	.drop = rsp_drop,
+	.watch = rsp_watch,
+	.close = rsp_close,
+	.free = rsp_free,
+};
+
+/* The target, conninfo and query, expanded now; the password masked. A
+ * conninfo libpq cannot parse is refused without its text. */
+static int
+rsp_open(struct rec_conn *c, const struct rb_query *q, char **err)
+{
+	struct rsp *p;
+	char *why = NULL, *password = NULL;
+
+	if (q->target == NULL || q->target->type != TARGET_POSTGRES ||
+	    q->target->conninfo == NULL || q->query == NULL) {
+		xasprintf(err, "step %s: %s needs a postgres target and a query",
+		    c->step, c->label);
+		return -1;
+	}
+	c->target = q->target->name;
+	p = xcalloc(1, sizeof *p);
+	p->c = c;
+	c->impl = p;
+	if ((p->conninfo = pg_conninfo_expand_entity(c->rb, c->entity,
+	    q->target->conninfo, &why)) == NULL ||
+	    (p->query = expand_text_entity(c->rb, c->entity, q->query,
+	    &why)) == NULL ||
+	    pg_live_refuses(c->env, q->target->tls_insecure, c->target,
+	    p->conninfo, &why) != 0) {
+		xasprintf(err, "%s %s: %s", c->label, c->target, why);
+		free(why);
+		return -1;
+	}
+	rsp_trim_query(p->query);
+	if (pg_conninfo_password(p->conninfo, &password, NULL) != 0) {
+		xasprintf(err, "%s: invalid conninfo for target %s", c->label,
+		    c->target);
+		return -1;
+	}
+	if (password != NULL)
+		rec_side_secret(c, password);
+	free(password);
+	return 0;
+}
+
+/* Drop trailing blanks and semicolons: the query is wrapped in (...). */
+static char *
+rsp_trim_query(char *q)
+{
+	size_t n = strlen(q);
+
+	while (n > 0 && (q[n - 1] == ';' || q[n - 1] == ' ' ||
+	    q[n - 1] == '\t' || q[n - 1] == '\n' || q[n - 1] == '\r'))
+		q[--n] = '\0';
+	return q;
+}
+
+/* Start connecting; rsp_on_connected follows from the loop. */
+static void
+rsp_begin(struct rec_conn *c)
+{
+	static const struct pg_conn_cb cb = {
+		.connected = rsp_on_connected,
+		.input = rsp_on_input,
+		.lost = rsp_on_lost,
+		.notice = rsp_notice,
+	};
+	struct pg_conn_cb mine = cb;
+	struct rsp *p = c->impl;
+
+	mine.arg = p;
+	p->pc = pg_conn_new(c->loop, p->conninfo, c->appname,
+	    "cutover-reconcile", &mine);
+	p->phase = RP_CONNECTING;
+	pg_conn_start(p->pc);
+	p->pg = pg_conn_pg(p->pc);
+}
+
+/* Connected: set the session up; or fail. */
+static void
+rsp_on_connected(struct pg_conn *pc, const char *err, void *arg)
+{
+	struct rsp *p = arg;
+	char *msg;
+
+	(void)pc;
+	if (err != NULL) {
+		p->pg = NULL; /* closed */
+		xasprintf(&msg, "could not connect: %s", *err != '\0' ? err :
+		    "unknown error");
+		rec_side_fail(p->c, msg);
+		free(msg);
+		return;
+	}
+	if (rsp_sent(p, PQsendQuery(p->pg, rsp_session_sql), RP_SETUP) != 0)
+		return;
+	rsp_watch(p->c);
+}
+
+/* Input: results, or rows for the merge. */
+static void
+rsp_on_input(struct pg_conn *pc, void *arg)
+{
+	struct rsp *p = arg;
+
+	(void)pc;
+	if (rec_side_over(p->c))
+		return;
+	if (p->phase != RP_COPY)
+		rsp_results(p);
+	if (!rec_side_over(p->c))
+		rec_side_input(p->c);
+}
+
+static void
+rsp_on_lost(struct pg_conn *pc, const char *why, void *arg)
+{
+	(void)pc;
+	rsp_lost(arg, why);
+}
+
+/*
+ * Does the side read? Not while it holds a row that waits for the other
+ * side: that is what bounds memory.
+ */
+static int
+rsp_reads(const struct rsp *p)
+{
+	switch (p->phase) {
+	case RP_SETUP:
+	case RP_PREPARE:
+	case RP_DESCRIBE:
+	case RP_QUERY:
+	case RP_COPY_START:
+	case RP_COPY_END:
+		return 1;
+	case RP_COPY:
+		return !p->c->have_row;
+	default:
+		return 0;
+	}
+}
+
+static void
+rsp_watch(struct rec_conn *c)
+{
+	struct rsp *p = c->impl;
+
+	if (p != NULL && p->pc != NULL && p->phase > RP_CONNECTING)
+		pg_conn_read(p->pc, rsp_reads(p));
+}
+
+/* A PQsend* call returned ok: enter phase and push the bytes out. */
+static int
+rsp_sent(struct rsp *p, int ok, enum rsp_phase phase)
+{
+	if (!ok) {
+		rsp_lost(p, PQerrorMessage(p->pg));
+		return -1;
+	}
+	p->phase = phase;
+	rsp_flush(p);
+	return rec_side_over(p->c) ? -1 : 0;
+}
+
+/* Push what libpq has buffered; the rest goes when the socket can take it. */
+static void
+rsp_flush(struct rsp *p)
+{
+	if (pg_conn_flush(p->pc) < 0) {
+		rsp_lost(p, PQerrorMessage(p->pg));
+		return;
+	}
+	pg_conn_read(p->pc, rsp_reads(p));
+}
+
+/* Handle every result libpq has complete, until the side must wait. */
+static void
+rsp_results(struct rsp *p)
+{
+	PGresult *res;
+
+	while (!rec_side_over(p->c) && p->phase != RP_COPY &&
+	    p->phase != RP_DONE && p->phase != RP_DESCRIBED) {
+		if (PQisBusy(p->pg))
+			return;
+		if ((res = PQgetResult(p->pg)) == NULL) {
+			rsp_next(p);
+			continue;
+		}
+		rsp_result(p, res);
+		PQclear(res);
+	}
+}
+
+/* One result of the side's current phase. */
+static void
+rsp_result(struct rsp *p, PGresult *res)
+{
+	switch (PQresultStatus(res)) {
+	case PGRES_FATAL_ERROR:
+	case PGRES_BAD_RESPONSE:
+		rsp_sql_error(p, res);
+		break;
+	case PGRES_COPY_OUT:
+		if (p->phase == RP_COPY_START)
+			p->phase = RP_COPY;
+		break;
+	case PGRES_SINGLE_TUPLE:
+	case PGRES_TUPLES_OK:
+		if (p->phase == RP_QUERY)
+			rsp_value(p, res);
+		break;
+	case PGRES_COMMAND_OK:
+		if (p->phase == RP_DESCRIBE)
+			rsp_describe(p, res);
+		else if (p->phase == RP_QUERY)
+			rec_side_fail(p->c, "the query returned no rows (is it a "
+			    "SELECT?)");
+		break;
+	default:
+		if (p->phase != RP_SETUP)
+			rec_side_fail(p->c, "unexpected result from the server");
+		break;
+	}
+}
+
+/* The current phase's results are all in: go on. */
+static void
+rsp_next(struct rsp *p)
+{
+	char *sql;
+	int ok;
+
+	switch (p->phase) {
+	case RP_SETUP:
+		if (p->c->value_mode) {
+			ok = PQsendQueryParams(p->pg, p->query, 0, NULL, NULL,
+			    NULL, NULL, 0);
+			if (ok)
+				PQsetSingleRowMode(p->pg);
+			rsp_sent(p, ok, RP_QUERY);
+			break;
+		}
+		xasprintf(&sql, "SELECT * FROM (\n%s\n) AS q", p->query);
+		rsp_sent(p, PQsendPrepare(p->pg, "", sql, 0, NULL), RP_PREPARE);
+		free(sql);
+		break;
+	case RP_PREPARE:
+		rsp_sent(p, PQsendDescribePrepared(p->pg, ""), RP_DESCRIBE);
+		break;
+	case RP_DESCRIBE:
+		p->phase = RP_DESCRIBED;
+		p->c->described = 1;
+		rec_side_described(p->c);
+		break;
+	case RP_QUERY:
+		p->phase = RP_DONE;
+		p->c->value_done = 1;
+		rec_side_value_done(p->c);
+		break;
+	case RP_COPY_END:
+		p->phase = RP_DONE;
+		p->c->eof = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+/* The wrapped query's columns: names, types, and their kinds. */
+static void
+rsp_describe(struct rsp *p, const PGresult *res)
+{
+	struct rec_conn *c = p->c;
+	char tmp[32];
+	int i;
+
+	c->ncols = PQnfields(res);
+	p->oids = xcalloc((size_t)c->ncols + 1, sizeof *p->oids);
+	c->names = xcalloc((size_t)c->ncols + 1, sizeof *c->names);
+	c->cols = xcalloc((size_t)c->ncols + 1, sizeof *c->cols);
+	c->fields = xcalloc((size_t)c->ncols + 1, sizeof *c->fields);
+	for (i = 0; i < c->ncols; i++) {
+		p->oids[i] = PQftype(res, i);
+		c->names[i] = xstrdup(PQfname(res, i));
+		c->cols[i].kind = rec_kind_of(p->oids[i]);
+		c->cols[i].type = xstrdup(rec_type_name(p->oids[i], tmp,
+		    sizeof tmp));
+	}
+}
+
+/* compare: value: count the rows; keep the first row's first column. */
+static void
+rsp_value(struct rsp *p, const PGresult *res)
+{
+	struct rec_conn *c = p->c;
+	int n = PQntuples(res);
+
+	if (c->nrows == 0 && c->value_oid == 0) {
+		c->ncols = PQnfields(res);
+		c->value_oid = c->ncols > 0 ? PQftype(res, 0) : 0;
+	}
+	if (c->nrows == 0 && n > 0 && c->ncols > 0 && !PQgetisnull(res, 0, 0))
+		c->value = xstrdup(PQgetvalue(res, 0, 0));
+	c->nrows += n;
+}
+
+/* Stream the rows, sorted by the server as the merge expects. */
+static void
+rsp_stream(struct rec_conn *c, const struct rec_merge *m)
+{
+	struct rsp *p = c->impl;
+	char *sql = rsp_copy_sql(p, m->nkeys);
+
+	c->streaming = 1;
+	rsp_sent(p, PQsendQuery(p->pg, sql), RP_COPY_START);
+	free(sql);
+}
+
+/* COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT. */
+static char *
+rsp_copy_sql(const struct rsp *p, int nkeys)
+{
+	struct buf b = { 0 };
+	char name[16];
+	int i;
+
+	buf_printf(&b, "COPY (SELECT * FROM (\n%s\n) AS q(", p->query);
+	for (i = 0; i < p->c->ncols; i++)
+		buf_printf(&b, "%sc%d", i > 0 ? ", " : "", i + 1);
+	buf_adds(&b, ") ORDER BY ");
+	for (i = 0; i < nkeys; i++) {
+		snprintf(name, sizeof name, "c%d", i + 1);
+		if (i > 0)
+			buf_adds(&b, ", ");
+		rec_order_by(&b, name, rec_kind_of(p->oids[i]));
+	}
+	buf_adds(&b, ") TO STDOUT");
+	return buf_steal(&b);
+}
+
+/* Make sure the side has a current row or has ended; 0: must wait. */
+static int
+rsp_fetch(struct rec_conn *c)
+{
+	struct rsp *p = c->impl;
+	char *err = NULL;
+	int r, n;
+
+	if (c->have_row || c->eof)
+		return 1;
+	if (p->phase != RP_COPY)
+		return 0;
+	r = PQgetCopyData(p->pg, &p->row, 1);
+	if (r == 0)
+		return 0;
+	if (r == -1) {
+		p->phase = RP_COPY_END;
+		rsp_results(p);
+		return c->eof;
+	}
+	if (r < 0) {
+		rsp_lost(p, PQerrorMessage(p->pg));
+		return -1;
+	}
+	n = rec_copy_split(p->row, (size_t)r, c->fields, c->ncols);
+	c->have_row = 1;
+	if (n == c->ncols)
+		return 1;
+	xasprintf(&err, "a row came with %d fields, not %d", n, c->ncols);
+	rec_side_fail(c, err);
+	free(err);
+	return -1;
+}
+
+static void
+rsp_drop(struct rec_conn *c)
+{
+	struct rsp *p = c->impl;
+
+	if (p != NULL && p->row != NULL)
+		PQfreemem(p->row);
+	if (p != NULL)
+		p->row = NULL;
+	c->have_row = 0;
+}
+
+/*
+ * A side's SQL error: "ERROR 42P01: relation "x" does not exist" fails
+ * the attempt; details go to the output.
+ */
+static void
+rsp_sql_error(struct rsp *p, const PGresult *res)
+{
+	static const int fields[] = { PG_DIAG_MESSAGE_DETAIL,
+		PG_DIAG_MESSAGE_HINT };
+	const char *state, *primary, *v;
+	struct buf b = { 0 };
+	char *line;
+	int i;
+
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (primary == NULL)
+		primary = PQresultErrorMessage(res);
+	line = pg_first_line(*primary != '\0' ? primary : "unknown error");
+	buf_printf(&b, "ERROR%s%s: %s", state != NULL ? " " : "",
+	    state != NULL ? state : "", line);
+	free(line);
+	for (i = 0; i < 2; i++) {
+		if ((v = PQresultErrorField(res, fields[i])) == NULL)
+			continue;
+		xasprintf(&line, "%s %s: %s: %s\n", p->c->label, p->c->target,
+		    i == 0 ? "DETAIL" : "HINT", v);
+		rec_side_output(p->c, line);
+		free(line);
+	}
+	rec_side_fail(p->c, buf_str(&b));
+	buf_free(&b);
+}
+
+/* The connection broke (or could not be used). */
+static void
+rsp_lost(struct rsp *p, const char *why)
+{
+	char *line, *msg;
+
+	line = pg_first_line(why != NULL && *why != '\0' ? why : "closed");
+	xasprintf(&msg, "connection lost: %s", line);
+	rec_side_fail(p->c, msg);
+	free(msg);
+	free(line);
+}
+
+/* Ask the server to stop the side's query; PQcancel blocks: a child. */
+static void
+rsp_cancel(struct rsp *p)
+{
+	pid_t pid;
+
+	if (p->pg == NULL || p->phase <= RP_SETUP || p->phase == RP_DONE ||
+	    p->phase == RP_DESCRIBED)
+		return;
+	if ((pid = pg_conn_cancel(p->pc)) > 0)
+		p->cancel_pid = pid;
+}
+
+static void
+rsp_close(struct rec_conn *c)
+{
+	struct rsp *p = c->impl;
+
+	if (p == NULL)
+		return;
+	rsp_cancel(p);
+	rsp_drop(c);
+	pg_conn_free(p->pc);
+	p->pc = NULL;
+	p->pg = NULL;
+	p->phase = RP_IDLE;
+}
+
+/* NOTICE and WARNING go to the output. */
+static void
+rsp_notice(struct pg_conn *pc, const char *msg, void *arg)
+{
+	struct rsp *p = arg;
+	char *line;
+
+	(void)pc;
+	xasprintf(&line, "%s %s: %s", p->c->label, p->c->target, msg);
+	rec_side_output(p->c, line);
+	free(line);
+}
+
+static void
+rsp_free(struct rec_conn *c)
+{
+	struct rsp *p = c->impl;
+	int i;
+
+	if (p == NULL)
+		return;
+	rsp_close(c);
+	for (i = 0; c->cols != NULL && i < c->ncols; i++)
+		free((char *)c->cols[i].type);
+	free(p->conninfo);
+	free(p->query);
+	free(p->oids);
+	free(p);
+	c->impl = NULL;
+}

@@ -1,0 +1,674 @@
+/*
+ * rec-side.c - reconcile sides read and sorted in a worker (rec-side.h).
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "extsort.h"
+#include "loop.h"
+#include "odbc.h"
+#include "rec-int.h"
+#include "rec-side.h"
+#include "runbook.h"
+#include "xmalloc.h"
+
+#define REC_SIDE_CHECK 4096 /* rows between looks at a cancel */
+#define REC_SIDE_BATCH (32 * 1024) /* bytes of rows sent at once */
+
+/* Frames: worker to loop, and loop to worker. */
+enum { RS_COLS = ODBC_MSG_USER, RS_ROW, RS_ERR };
+enum { RS_STREAM = 1 };
+
+/* What the worker owns. */
+struct rec_work {
+	const struct rec_source_ops *ops;
+	void *state;
+};
+
+struct rec_wside {
+	struct loop *loop;
+	struct odbc_job *job;
+	struct rec_side_cbs cbs;
+	void *arg;
+	int ncols;
+	char **names;
+	struct rec_col *cols;
+	struct buf types; /* the cols' type names */
+	struct buf row;   /* the current row's frame */
+	struct rec_field *fields;
+	int have_row, eof, described, waiting, failed;
+};
+
+/* The worker's sort: how keys compare. */
+struct rec_sortctx {
+	int nkeys;
+	int *numkey;
+	struct rec_field *a, *b;
+};
+
+static int rec_side_on_msg(int, const char *, size_t, void *);
+static void rec_side_on_end(enum odbc_end, void *);
+static void rec_side_cols(struct rec_wside *, const char *, size_t);
+static void rec_work(struct odbc_job *, void *);
+static void rec_work_free(void *);
+static int rec_work_sort(struct odbc_job *, struct rec_work *, int,
+    const char *, size_t, char **);
+static int rec_sort_cmp(const char *, size_t, const char *, size_t, void *);
+
+const struct rec_source_ops *
+rec_source_ops_of(const struct rb_query *q)
+{
+	if (q->file != NULL)
+		return &rec_source_file_ops;
+	if (q->target != NULL && q->target->type == TARGET_ODBC)
+		return &rec_source_odbc_ops;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ packing */
+
+static void
+rec_put32(struct buf *b, uint32_t n)
+{
+	unsigned char c[4] = { (unsigned char)(n >> 24),
+		(unsigned char)(n >> 16), (unsigned char)(n >> 8),
+		(unsigned char)n };
+
+	buf_add(b, c, 4);
+}
+
+static uint32_t
+rec_get32(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 |
+	    (uint32_t)u[2] << 8 | u[3];
+}
+
+void
+rec_row_pack(struct buf *b, const struct rec_field *f, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		buf_addc(b, f[i].null ? 1 : 0);
+		rec_put32(b, f[i].null ? 0 : (uint32_t)f[i].len);
+		if (!f[i].null)
+			buf_add(b, f[i].p, f[i].len);
+	}
+}
+
+int
+rec_row_unpack(const char *data, size_t len, struct rec_field *f, int n)
+{
+	size_t at = 0, l;
+	int i;
+
+	for (i = 0; at < len; i++) {
+		if (len - at < 5)
+			return -1;
+		l = rec_get32(data + at + 1);
+		if (len - at - 5 < l)
+			return -1;
+		if (i < n) {
+			f[i].null = data[at] != 0;
+			f[i].p = data + at + 5;
+			f[i].len = l;
+		}
+		at += 5 + l;
+	}
+	return i;
+}
+
+/* ------------------------------------------------------- the loop side */
+
+struct rec_wside *
+rec_side_start(struct loop *loop, const struct rec_source_ops *ops,
+    void *state, const char *name, int64_t timeout_ms,
+    const struct rec_side_cbs *cbs, void *arg)
+{
+	static const struct odbc_job_cbs jcbs = {
+		.work = rec_work,
+		.msg = rec_side_on_msg,
+		.end = rec_side_on_end,
+		.free_arg = rec_work_free,
+	};
+	struct rec_wside *t = xcalloc(1, sizeof *t);
+	struct rec_work *w = xcalloc(1, sizeof *w);
+
+	t->loop = loop;
+	t->cbs = *cbs;
+	t->arg = arg;
+	w->ops = ops;
+	w->state = state;
+	t->job = odbc_job_start(loop, name, ops->connstr(state), 1, timeout_ms,
+	    &jcbs, w, t);
+	return t;
+}
+
+void
+rec_side_columns(const struct rec_wside *t, int *ncols, char *const **names,
+    const struct rec_col **cols)
+{
+	*ncols = t->ncols;
+	*names = t->names;
+	*cols = t->cols;
+}
+
+/* COLS: [u32 n] then per column [kind byte][u32 len][name][u32 len][type]. */
+static void
+rec_side_cols(struct rec_wside *t, const char *p, size_t len)
+{
+	size_t at = 4, l;
+	int i;
+
+	if (len < 4)
+		return;
+	t->ncols = (int)rec_get32(p);
+	t->names = xcalloc((size_t)t->ncols + 1, sizeof *t->names);
+	t->cols = xcalloc((size_t)t->ncols + 1, sizeof *t->cols);
+	t->fields = xcalloc((size_t)t->ncols + 1, sizeof *t->fields);
+	for (i = 0; i < t->ncols && at + 5 <= len; i++) {
+		t->cols[i].kind = (enum rec_kind)p[at];
+		l = rec_get32(p + at + 1);
+		t->names[i] = xstrndup(p + at + 5, l);
+		at += 5 + l;
+		l = rec_get32(p + at);
+		t->cols[i].type = xstrndup(p + at + 4, l);
+		at += 4 + l;
+	}
+}
+
+/* A frame: the columns, a row (then pause: one row at a time), an error. */
+static int
+rec_side_on_msg(int type, const char *data, size_t len, void *arg)
+{
+	struct rec_wside *t = arg;
+
+	switch (type) {
+	case RS_COLS:
+		rec_side_cols(t, data, len);
+		t->described = 1;
+		t->cbs.described(t->arg);
+		return 0;
+	case RS_ROW:
+		buf_reset(&t->row);
+		buf_add(&t->row, data, len);
+		if (rec_row_unpack(t->row.data, t->row.len, t->fields,
+		    t->ncols) != t->ncols) {
+			t->failed = 1;
+			t->cbs.failed(t->arg, "a malformed row from the worker");
+			return 1;
+		}
+		t->have_row = 1;
+		if (t->waiting) {
+			t->waiting = 0;
+			t->cbs.ready(t->arg);
+		}
+		return 1;
+	case RS_ERR:
+		if (!t->failed) {
+			char *msg = xstrndup(data, len);
+
+			t->failed = 1;
+			t->cbs.failed(t->arg, msg);
+			free(msg);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static void
+rec_side_on_end(enum odbc_end end, void *arg)
+{
+	struct rec_wside *t = arg;
+
+	t->job = NULL;
+	if (t->failed)
+		return;
+	if (end != ODBC_END_OK) {
+		t->failed = 1;
+		t->cbs.failed(t->arg, "the reading stopped");
+		return;
+	}
+	t->eof = 1;
+	if (t->waiting) {
+		t->waiting = 0;
+		t->cbs.ready(t->arg);
+	}
+}
+
+void
+rec_side_stream(struct rec_wside *t, const enum rec_kind *kinds, int nkeys,
+    int empty_is_null)
+{
+	struct buf b = { 0 };
+	int i;
+
+	rec_put32(&b, (uint32_t)nkeys);
+	buf_addc(&b, empty_is_null ? 1 : 0);
+	for (i = 0; i < t->ncols; i++)
+		buf_addc(&b, (char)kinds[i]);
+	if (t->job != NULL)
+		odbc_job_tell(t->job, RS_STREAM, b.data, b.len);
+	buf_free(&b);
+}
+
+int
+rec_side_fetch(struct rec_wside *t, struct rec_field **row)
+{
+	if (!t->have_row && !t->eof && !t->failed && t->job != NULL) {
+		odbc_job_resume(t->job); /* the next frame, if one waits */
+		if (!t->have_row && !t->eof && !t->failed && t->job != NULL &&
+		    odbc_job_resumed(t->job))
+			t->waiting = 1;
+	}
+	if (t->have_row) {
+		*row = t->fields;
+		return 1;
+	}
+	return t->eof ? -1 : 0;
+}
+
+void
+rec_side_drop(struct rec_wside *t)
+{
+	t->have_row = 0;
+}
+
+void
+rec_side_free(struct rec_wside *t)
+{
+	int i;
+
+	if (t == NULL)
+		return;
+	if (t->job != NULL) {
+		t->cbs.failed = NULL;
+		odbc_job_cancel(t->job);
+		if (t->job != NULL)
+			odbc_job_abandon(t->job);
+	}
+	for (i = 0; t->names != NULL && i < t->ncols; i++) {
+		free(t->names[i]);
+		free((char *)t->cols[i].type);
+	}
+	free(t->names);
+	free(t->cols);
+	free(t->fields);
+	buf_free(&t->types);
+	buf_free(&t->row);
+	free(t);
+}
+
+/* ------------------------------------------------------ the worker side */
+
+static void
+rec_work_free(void *arg)
+{
+	struct rec_work *w = arg;
+
+	w->ops->free(w->state);
+	free(w);
+}
+
+/* Send the error as the side's failure. */
+static void
+rec_work_fail(struct odbc_job *job, const char *msg)
+{
+	odbc_job_send(job, RS_ERR, msg, strlen(msg));
+	odbc_job_set_end(job, ODBC_END_ERROR);
+}
+
+/* Describe, wait for how to compare, then read, sort and send. */
+static void
+rec_work(struct odbc_job *job, void *arg)
+{
+	struct rec_work *w = arg;
+	struct buf b = { 0 }, cmd = { 0 };
+	struct rec_col *cols;
+	char **names, *err = NULL;
+	int ncols, i, type;
+
+	if (w->ops->describe(w->state, job, &ncols, &names, &cols, &err) != 0) {
+		rec_work_fail(job, err);
+		free(err);
+		w->ops->close(w->state);
+		return;
+	}
+	rec_put32(&b, (uint32_t)ncols);
+	for (i = 0; i < ncols; i++) {
+		buf_addc(&b, (char)cols[i].kind);
+		rec_put32(&b, (uint32_t)strlen(names[i]));
+		buf_adds(&b, names[i]);
+		rec_put32(&b, (uint32_t)strlen(cols[i].type));
+		buf_adds(&b, cols[i].type);
+	}
+	if (odbc_job_send(job, RS_COLS, b.data, b.len) == 0 &&
+	    odbc_job_recv(job, &type, &cmd) == 0 && type == RS_STREAM &&
+	    rec_work_sort(job, w, ncols, cmd.data, cmd.len, &err) != 0) {
+		rec_work_fail(job, err);
+		free(err);
+	}
+	w->ops->close(w->state);
+	buf_free(&b);
+	buf_free(&cmd);
+}
+
+/* Every row, canonical, into the sorter; then out in order. */
+static int
+rec_work_sort(struct odbc_job *job, struct rec_work *w, int ncols,
+    const char *cmd, size_t cmdlen, char **err)
+{
+	struct rec_sortctx ctx = { 0 };
+	struct buf row = { 0 }, tmp = { 0 };
+	struct extsort *sorter;
+	struct rec_field *f, g;
+	const char *rec;
+	size_t len;
+	int64_t n = 0;
+	int i, r, empty;
+
+	if (cmdlen < 5 + (size_t)ncols) {
+		*err = xstrdup("a malformed command from the loop");
+		return -1;
+	}
+	ctx.nkeys = (int)rec_get32(cmd);
+	empty = cmd[4];
+	ctx.numkey = xcalloc((size_t)ncols + 1, sizeof *ctx.numkey);
+	for (i = 0; i < ncols && i < ctx.nkeys; i++)
+		ctx.numkey[i] = cmd[5 + i] == REC_NUMBER;
+	ctx.a = xcalloc((size_t)ncols + 1, sizeof *ctx.a);
+	ctx.b = xcalloc((size_t)ncols + 1, sizeof *ctx.b);
+	sorter = extsort_new(0, rec_sort_cmp, &ctx);
+	while ((r = w->ops->next(w->state, &f, err)) == 1) {
+		buf_reset(&row);
+		for (i = 0; i < ncols; i++) {
+			g = f[i];
+			buf_reset(&tmp);
+			rec_canon_field((enum rec_kind)cmd[5 + i], empty, NULL, 1,
+			    &g, &tmp);
+			rec_row_pack(&row, &g, 1);
+		}
+		if (extsort_add(sorter, row.data, row.len, err) != 0) {
+			r = -1;
+			break;
+		}
+		if (++n % REC_SIDE_CHECK == 0 && odbc_job_cancelled(job)) {
+			r = 0;
+			break;
+		}
+	}
+	/* Rows go out in batches of frames: one system call per batch. */
+	buf_reset(&row);
+	while (r == 0 && !odbc_job_cancelled(job)) {
+		if ((r = extsort_next(sorter, &rec, &len, err)) != 1)
+			break;
+		r = 0;
+		odbc_frame(&row, RS_ROW, rec, len);
+		if (row.len >= REC_SIDE_BATCH) {
+			if (odbc_job_send_frames(job, row.data, row.len) != 0)
+				break; /* nobody listens any more */
+			buf_reset(&row);
+		}
+	}
+	if (r == 0 && row.len > 0)
+		odbc_job_send_frames(job, row.data, row.len);
+	extsort_free(sorter);
+	buf_free(&row);
+	buf_free(&tmp);
+	free(ctx.numkey);
+	free(ctx.a);
+	free(ctx.b);
+	return r < 0 ? -1 : 0;
+}
+
+/* The first n fields of a packed row (the sort reads only the key). */
+static void
+rec_row_keys(const char *data, size_t len, struct rec_field *f, int n)
+{
+	size_t at = 0, l;
+	int i;
+
+	for (i = 0; i < n && len - at >= 5; i++) {
+		l = rec_get32(data + at + 1);
+		f[i].null = data[at] != 0;
+		f[i].p = data + at + 5;
+		f[i].len = l <= len - at - 5 ? l : len - at - 5;
+		at += 5 + f[i].len;
+	}
+}
+
+/* Two packed rows by their keys, as the merge orders them. */
+static int
+rec_sort_cmp(const char *a, size_t alen, const char *b, size_t blen,
+    void *arg)
+{
+	struct rec_sortctx *c = arg;
+
+	rec_row_keys(a, alen, c->a, c->nkeys);
+	rec_row_keys(b, blen, c->b, c->nkeys);
+	return rec_keys_order(c->numkey, c->nkeys, c->a, c->b);
+}
+
+/* -------------------------------------------- as a side of an attempt */
+
+/* What the attempt's side keeps. */
+struct rec_wimpl {
+	const struct rec_source_ops *src;
+	void *state;            /* until the worker has it */
+	struct rec_wside *ts;
+	char *failure;          /* reported from the loop, not from inside */
+	struct rec_conn *c;
+};
+
+static void rw_on_described(void *);
+static void rw_on_ready(void *);
+static void rw_on_failed(void *, const char *);
+static void rw_fail_now(void *);
+static void rw_ready_now(void *);
+
+const struct rec_side_ops *
+rec_side_ops_for(const struct rb_query *q)
+{
+	return rec_source_ops_of(q) != NULL ? &rec_side_worker_ops :
+	    &rec_side_pg_ops;
+}
+
+static int
+rw_open(struct rec_conn *c, const struct rb_query *q, char **err)
+{
+	struct rec_wimpl *w = xcalloc(1, sizeof *w);
+	const char *secret;
+	char *why = NULL;
+
+	c->impl = w;
+	w->c = c;
+	w->src = rec_source_ops_of(q);
+	c->target = q->file != NULL ? q->file : q->target->name;
+	if (c->value_mode) {
+		xasprintf(err, "step %s: %s: compare: value needs a postgres "
+		    "side", c->step, c->label);
+		return -1;
+	}
+	if ((w->state = w->src->open(c->rb, c->entity, q, &why)) == NULL) {
+		xasprintf(err, "%s %s: %s", c->label, c->target, why);
+		free(why);
+		return -1;
+	}
+	if ((secret = w->src->secret(w->state)) != NULL && *secret != '\0')
+		rec_side_secret(c, secret);
+	return 0;
+}
+
+/* Start the worker; it describes the columns, then waits. */
+static void
+rw_begin(struct rec_conn *c)
+{
+	static const struct rec_side_cbs cbs = {
+		.described = rw_on_described,
+		.ready = rw_on_ready,
+		.failed = rw_on_failed,
+	};
+	struct rec_wimpl *w = c->impl;
+
+	w->ts = rec_side_start(c->loop, w->src, w->state, c->target,
+	    c->timeout_ms, &cbs, w);
+	w->state = NULL; /* the worker's now */
+}
+
+/* The columns are known: copy them for the attempt. */
+static void
+rw_on_described(void *arg)
+{
+	struct rec_wimpl *w = arg;
+	struct rec_conn *c = w->c;
+	char *const *names;
+	const struct rec_col *cols;
+	int i;
+
+	rec_side_columns(w->ts, &c->ncols, &names, &cols);
+	c->names = xcalloc((size_t)c->ncols + 1, sizeof *c->names);
+	c->cols = xcalloc((size_t)c->ncols + 1, sizeof *c->cols);
+	for (i = 0; i < c->ncols; i++) {
+		c->names[i] = xstrdup(names[i]);
+		c->cols[i].kind = cols[i].kind;
+		c->cols[i].type = xstrdup(cols[i].type);
+	}
+	c->described = 1;
+	rec_side_described(c);
+}
+
+/*
+ * A row (or the end) after a wait: the merge goes on from the loop, not
+ * from inside the job's frame handling (which pauses after this).
+ */
+static void
+rw_on_ready(void *arg)
+{
+	struct rec_wimpl *w = arg;
+
+	loop_defer(w->c->loop, rw_ready_now, w);
+}
+
+static void
+rw_ready_now(void *arg)
+{
+	struct rec_wimpl *w = arg;
+
+	if (!rec_side_over(w->c))
+		rec_side_input(w->c);
+}
+
+/* Reported later: the side may be inside the job's frame handling. */
+static void
+rw_on_failed(void *arg, const char *why)
+{
+	struct rec_wimpl *w = arg;
+
+	if (rec_side_over(w->c) || w->failure != NULL)
+		return;
+	w->failure = xstrdup(why);
+	loop_defer(w->c->loop, rw_fail_now, w);
+}
+
+static void
+rw_fail_now(void *arg)
+{
+	struct rec_wimpl *w = arg;
+
+	if (!rec_side_over(w->c))
+		rec_side_fail(w->c, w->failure);
+}
+
+static void
+rw_stream(struct rec_conn *c, const struct rec_merge *m)
+{
+	struct rec_wimpl *w = c->impl;
+
+	c->streaming = 1;
+	rec_side_stream(w->ts, m->eff, m->nkeys, m->opts.empty_is_null);
+}
+
+static int
+rw_fetch(struct rec_conn *c)
+{
+	struct rec_wimpl *w = c->impl;
+	struct rec_field *row;
+	int r;
+
+	if (c->have_row || c->eof)
+		return 1;
+	if (w->ts == NULL || !c->streaming)
+		return 0;
+	if ((r = rec_side_fetch(w->ts, &row)) == 0)
+		return 0;
+	if (r < 0) {
+		c->eof = 1;
+		return 1;
+	}
+	c->fields = row;
+	c->have_row = 1;
+	return 1;
+}
+
+static void
+rw_drop(struct rec_conn *c)
+{
+	struct rec_wimpl *w = c->impl;
+
+	if (c->have_row && w->ts != NULL)
+		rec_side_drop(w->ts);
+	c->have_row = 0;
+}
+
+/* Cancel the worker's statement and let it go. */
+static void
+rw_close(struct rec_conn *c)
+{
+	struct rec_wimpl *w = c->impl;
+
+	if (w == NULL)
+		return;
+	loop_defer_cancel(c->loop, rw_fail_now, w);
+	loop_defer_cancel(c->loop, rw_ready_now, w);
+	rec_side_free(w->ts);
+	w->ts = NULL;
+	c->have_row = 0;
+	c->fields = NULL;
+}
+
+static void
+rw_free(struct rec_conn *c)
+{
+	struct rec_wimpl *w = c->impl;
+	int i;
+
+	if (w == NULL)
+		return;
+	rw_close(c);
+	if (w->state != NULL)
+		w->src->free(w->state);
+	for (i = 0; c->cols != NULL && i < c->ncols; i++)
+		free((char *)c->cols[i].type);
+	free(w->failure);
+	free(w);
+	c->impl = NULL;
+}
+
+const struct rec_side_ops rec_side_worker_ops = {
+	.name = "worker",
+	.open = rw_open,
+	.begin = rw_begin,
+	.stream = rw_stream,
+	.fetch = rw_fetch,
+	.drop = rw_drop,
+	.close = rw_close,
+	.free = rw_free,
+};
