@@ -58,6 +58,7 @@ engine_live_watch(struct engine *e, struct loop *loop, void (*fn)(void *),
 	l->fn = fn;
 	l->arg = arg;
 	l->fd = l->rfd = -1;
+	state_reconnect_fd(l->st, &l->revents); /* never block from now on */
 	loop_before_poll(loop, live_before_poll, l);
 	return l;
 }

@@ -27,10 +27,15 @@
  * Every statement is sent without blocking and waited for at most
  * PG_IO_TIMEOUT_MS: silence (a cut network, a frozen proxy) counts as a
  * lost connection. A lost connection is dropped (state_unreachable says
- * why) and made again for the next statement outside a transaction, then
- * after a backoff. Commits notify the runbook's channel; a handle that
- * listens (pg_watch_fd) hears of other connections' commits without a
- * round trip (pg_notified, pg_changed).
+ * why) and made again without ever blocking (pg_reconnect): started by
+ * the next call outside a transaction, then after a backoff, and taken a
+ * step further by each call while its socket is ready (an event loop
+ * watches it: pg_reconnect_fd); every statement fails at once meanwhile.
+ * (A handle no loop drives, a command's, connects again at once, waiting
+ * up to PG_CONNECT_S.)
+ * Commits notify the runbook's channel; a handle that listens
+ * (pg_watch_fd) hears of other connections' commits without a round trip
+ * (pg_notified, pg_changed).
  */
 #include "config.h"
 
@@ -91,6 +96,7 @@ struct store {
 	PGconn *next;      /* the reconnection under way, or NULL */
 	int next_wait;     /* what it waits for (PostgresPollingStatusType) */
 	int64_t next_end;  /* state_now_ms() when it is given up */
+	int driven;        /* an event loop drives reconnecting (never block) */
 	char *conninfo;    /* to connect again */
 	char *down;        /* why the server cannot be reached, or NULL */
 	int64_t next_try;  /* state_now_ms() before which no reconnection */
@@ -231,6 +237,7 @@ static int64_t col_int(const PGresult *, int, const char *, int64_t);
 static char *pg_shown(const char *);
 static PGconn *pg_connect(const char *, int);
 static void pg_connect_begin(struct state *);
+static void pg_connect_blocking(struct state *);
 static void pg_connect_step(struct state *);
 static void pg_connect_done(struct state *);
 static void pg_connect_failed(struct state *, const char *);
@@ -745,7 +752,8 @@ pg_drop(struct state *st, const char *why)
 /*
  * Connect again if the connection was lost, outside a transaction and not
  * before the backoff allows (PG_BACKOFF_MIN_MS, doubling to
- * PG_BACKOFF_MAX_MS while it fails), without ever blocking: the first call
+ * PG_BACKOFF_MAX_MS while it fails). A handle an event loop drives (it
+ * asked pg_reconnect_fd) never blocks: the first call
  * starts connecting (PQconnectStartParams), each later one takes the
  * steps its socket is ready for (PQconnectPoll), and the attempt is given
  * up after PG_CONNECT_MS. Meanwhile every statement fails at once. An
@@ -765,11 +773,31 @@ pg_reconnect(struct state *st)
 		return 0;
 	if (s->tx)
 		return -1;
-	if (s->next == NULL && state_now_ms() >= s->next_try)
+	if (s->next == NULL && state_now_ms() >= s->next_try) {
+		if (!s->driven) {
+			pg_connect_blocking(st);
+			return s->conn != NULL ? 0 : -1;
+		}
 		pg_connect_begin(st);
+	}
 	if (s->next != NULL)
 		pg_connect_step(st);
 	return s->conn != NULL ? 0 : -1;
+}
+
+/* A handle no event loop drives (a command that runs a few statements and
+ * ends) connects again at once, waiting up to PG_CONNECT_S seconds. */
+static void
+pg_connect_blocking(struct state *st)
+{
+	struct store *s = st->store;
+
+	s->next = pg_connect(s->conninfo, PG_CONNECT_S);
+	if (PQstatus(s->next) == CONNECTION_OK)
+		pg_connect_done(st);
+	else
+		pg_connect_failed(st, s->next != NULL ? PQerrorMessage(s->next)
+		                                      : "out of memory");
 }
 
 static void
@@ -853,12 +881,14 @@ pg_connect_failed(struct state *st, const char *why)
 	free(w);
 }
 
-/* The socket of the reconnection under way and what it waits for, or -1. */
+/* The socket of the reconnection under way and what it waits for, or -1;
+ * from now on an event loop drives reconnecting: it never blocks. */
 static int
 pg_reconnect_fd(struct state *st, short *events)
 {
 	struct store *s = st->store;
 
+	s->driven = 1;
 	if (s->next == NULL)
 		return -1;
 	*events = s->next_wait == PGRES_POLLING_READING ? POLLIN : POLLOUT;

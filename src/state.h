@@ -436,7 +436,10 @@ int state_notified(struct state *);
  * given up. state_reconnect is STATE_OK once connected;
  * state_reconnect_fd gives the descriptor of the attempt under way and
  * the poll events it waits for (-1: none), for an event loop to call
- * state_reconnect when it is ready. A state file is never unreachable.
+ * state_reconnect when it is ready. Only once state_reconnect_fd was
+ * called (an event loop drives the handle) is that so: before, a call
+ * connects again at once, waiting up to 2 s (a command that runs a few
+ * statements and ends). A state file is never unreachable.
  */
 const char *state_unreachable(struct state *);
 int state_reconnect(struct state *);

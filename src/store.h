@@ -218,7 +218,10 @@ struct store_ops {
 	 * into *events), else -1. An event loop watches it and calls
 	 * reconnect when it is ready, and on a timer too (the backoff and
 	 * the time limit of connecting are looked at then). Other calls
-	 * fail at once while the store is unreachable. */
+	 * fail at once while the store is unreachable. Until reconnect_fd
+	 * is first called (no loop drives the handle: a command that runs
+	 * a few statements), a call outside a transaction may instead
+	 * connect again at once, blocking for a few seconds at most. */
 	int (*watch_fd)(struct state *);
 	int (*notified)(struct state *);
 	const char *(*unreachable)(struct state *);

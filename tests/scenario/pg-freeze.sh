@@ -8,8 +8,9 @@
 #    of at most 3.5 s when the partition starts (the statement in flight
 #    waits for its answer, 3 s at most; reconnecting never blocks);
 #  - it says STATE STORE UNREACHABLE meanwhile;
-#  - after the proxy resumes, the held outcome is written and the run goes
-#    on to the end: every step ran once, one attempt each.
+#  - after the proxy resumes, the held outcomes are written (a reconcile's
+#    result with its outcome) and the run goes on to the end: every step
+#    ran once, one attempt each.
 . "$(dirname "$0")/../lib.sh"
 . "$SRCDIR/tests/pg.sh"
 . "$SRCDIR/tests/tmux.sh"
@@ -30,15 +31,25 @@ rb=$T/freeze.yaml
 cat >"$rb" <<'YAML'
 cutover: 1
 name: freeze
+targets:
+  db: {type: postgres, conninfo: "host=127.0.0.1 port=${env:PGPORT} user=cutover dbname=cutover"}
 phases:
   - id: p
     steps:
       - {id: a, type: local, run: 'echo a >> $LEDGER'}
+      - id: rec
+        type: reconcile
+        needs: [a]
+        compare: rows
+        key: 1
+        tolerance: 0
+        source: {target: db, query: 'SELECT g FROM generate_series(1, 3) g, pg_sleep(6)'}
+        dest: {target: db, query: 'SELECT g FROM generate_series(1, 3) g'}
       - id: long
         type: local
         needs: [a]
         run: 'echo long-start >> $LEDGER; for i in 1 2 3 4 5 6 7 8; do echo tick $i; sleep 1; done; echo long >> $LEDGER'
-      - {id: b, type: local, needs: [long], run: 'echo b >> $LEDGER'}
+      - {id: b, type: local, needs: [long, rec], run: 'echo b >> $LEDGER'}
 YAML
 expect_rc 0 "$CUTOVER" lint "$rb"
 wait_line() {
@@ -129,10 +140,14 @@ until [ "$(state_of b)" = succeeded ] || [ $n -gt 300 ]; do
 done
 check "long succeeded (its held outcome written)" test "$(state_of long)" = succeeded
 check "b ran after it" test "$(state_of b)" = succeeded
+check "rec succeeded" test "$(state_of rec)" = succeeded
+check "rec's result, held with its outcome, was stored" test "$("$CUTOVER" \
+    --state "$direct" status "$rb" --json | jq -c '.steps[] |
+    select(.id == "rec") | .result.source_rows')" = 3
 check "every step ran once" test "$(sort "$LEDGER" | tr '\n' ' ')" = \
 	"a b long long-start "
 check "one attempt each" test "$(pg_psql "SELECT string_agg(step || ':' || n,
     ' ' ORDER BY step, n) FROM cutover.attempts WHERE runbook = 'freeze'")" = \
-	"a:1 b:1 long:1"
+	"a:1 b:1 long:1 rec:1"
 expect_rc 0 "$CUTOVER" --state "$direct" audit "$rb" --verify
 finish
