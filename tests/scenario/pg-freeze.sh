@@ -31,6 +31,7 @@ rb=$T/freeze.yaml
 cat >"$rb" <<'YAML'
 cutover: 1
 name: freeze
+settings: {parallel: 2}
 targets:
   db: {type: postgres, conninfo: "host=127.0.0.1 port=${env:PGPORT} user=cutover dbname=cutover"}
 phases:
