@@ -3,11 +3,12 @@
 # off. A console driver reaches PostgreSQL through a TCP proxy
 # (tests/pg-proxy.py) that the test freezes for about 10 s while a step
 # runs (silence, as in a network partition: no error, no answer):
-#  - the console keeps answering keys: `?` is typed every 300 ms and the
+#  - the console keeps answering keys, and so does a watching console
+#    (`cutover watch`, through the proxy too): `?` is typed every 300 ms and the
 #    screen must change within 1 s each time, apart from at most one stall
 #    of at most 3.5 s when the partition starts (the statement in flight
 #    waits for its answer, 3 s at most; reconnecting never blocks);
-#  - it says STATE STORE UNREACHABLE meanwhile;
+#  - both say STATE STORE UNREACHABLE meanwhile;
 #  - after the proxy resumes, the held outcomes are written (a reconcile's
 #    result with its outcome) and the run goes on to the end: every step
 #    ran once, one attempt each.
@@ -68,67 +69,81 @@ state_of() {
 }
 HELP="show or hide this help"
 
-# toggle: type `?` and wait (at most 6 s) for the help to appear or go;
-# adds the ms it took to $T/lat (6000 if it never did).
-shown=0
+# toggle PANE: type `?` and wait (at most 6 s) for the help to appear or
+# go; adds the ms it took to $T/lat.PANE (6000 if it never did).
+shown_drv=0
+shown_wat=0
 toggle() {
-	local t0 t1
+	local t0 t1 sh
 	t0=$(now_ms)
-	keys drv '?'
-	shown=$((1 - shown))
+	keys "$1" '?'
+	eval "sh=\$((1 - shown_$1)); shown_$1=\$sh"
 	while :; do
-		screen drv >"$T/screen"
-		grep -q UNREACHABLE "$T/screen" && : >"$T/saw-unreachable"
+		screen "$1" >"$T/screen"
+		grep -q UNREACHABLE "$T/screen" && : >"$T/saw-unreachable.$1"
 		if grep -qF -- "$HELP" "$T/screen"; then
-			[ $shown = 1 ] && break
+			[ "$sh" = 1 ] && break
 		else
-			[ $shown = 0 ] && break
+			[ "$sh" = 0 ] && break
 		fi
 		t1=$(now_ms)
 		[ $((t1 - t0)) -lt 6000 ] || {
-			cp "$T/screen" "$T/stuck.$t0"
-			echo 6000 >>"$T/lat"
+			cp "$T/screen" "$T/stuck.$1.$t0"
+			echo 6000 >>"$T/lat.$1"
 			return
 		}
 		sleep 0.01
 	done
-	echo $(($(now_ms) - t0)) >>"$T/lat"
+	echo $(($(now_ms) - t0)) >>"$T/lat.$1"
+}
+# judge PANE WHAT: the latencies of PANE's keys.
+judge() {
+	local lat slow worst
+	echo "$2: key latencies (ms):" $(cat "$T/lat.$1")
+	lat=$(grep -v resumed "$T/lat.$1")
+	check "$2: keys were typed throughout" test "$(echo "$lat" | wc -l)" -ge 20
+	slow=$(echo "$lat" | awk '$1 > 1000' | wc -l)
+	worst=$(echo "$lat" | sort -n | tail -1)
+	check "$2: at most one key answered later than 1 s ($slow were)" \
+		test "$slow" -le 1
+	check "$2: no stall over 3.5 s (the worst: $worst ms)" \
+		test "$worst" -le 3500
+	check "$2 said STATE STORE UNREACHABLE" test -e "$T/saw-unreachable.$1"
 }
 
+# The driver, a console, and a watching console, both through the proxy.
 start drv "$CUTOVER --state '$via_proxy' '$rb'"
 wait_for drv "long" 10000
 keys drv a
 wait_line long-start 1000 || fail "long never started"
+start wat "$CUTOVER --state '$via_proxy' watch '$rb'"
+wait_for wat "RUN  long" 10000
 sleep 1.5 # the step's output is being flushed, the lease renewed
 
 # --- freeze the proxy for ~10 s; keys every 300 ms throughout, and 3 s on
 kill -USR1 $proxy
 freeze_end=$(($(now_ms) + 10000))
 resumed=
-: >"$T/lat"
+: >"$T/lat.drv"
+: >"$T/lat.wat"
 end=$((freeze_end + 3000))
 while [ "$(now_ms)" -lt $end ]; do
 	if [ -z "$resumed" ] && [ "$(now_ms)" -ge $freeze_end ]; then
 		kill -USR2 $proxy
 		resumed=1
-		resume_ms=$(date +%s%3N)
-		echo resumed >>"$T/lat"
+		resume_ms=$(now_ms)
+		echo resumed >>"$T/lat.drv"
 	fi
 	t0=$(now_ms)
-	toggle
+	toggle drv
+	toggle wat
 	rest=$((300 - ($(now_ms) - t0)))
 	[ $rest -gt 0 ] && sleep "0.$(printf %03d $rest)"
 done
 [ -n "$resumed" ] || { kill -USR2 $proxy; resume_ms=$(now_ms); }
-[ $shown = 1 ] && toggle
-echo "key latencies (ms):" $(cat "$T/lat")
-lat=$(grep -v resumed "$T/lat")
-check "keys were typed throughout" test "$(echo "$lat" | wc -l)" -ge 20
-slow=$(echo "$lat" | awk '$1 > 1000' | wc -l)
-worst=$(echo "$lat" | sort -n | tail -1)
-check "at most one key answered later than 1 s ($slow were)" test "$slow" -le 1
-check "no stall over 3.5 s (the worst: $worst ms)" test "$worst" -le 3500
-check "the console said STATE STORE UNREACHABLE" test -e "$T/saw-unreachable"
+[ $shown_drv = 1 ] && toggle drv
+judge drv "the driver's console"
+judge wat "the watching console"
 check "b started only once the store was back" test "$(pg_psql "SELECT
     started_at >= $resume_ms FROM cutover.attempts WHERE runbook = 'freeze'
     AND step = 'b'")" = t
