@@ -37,12 +37,15 @@ struct held_outcome {
 	int attempt;
 	int ok;
 	char *msg;
-	int64_t at; /* when it ended (state_now_ms) */
+	char *result; /* a reconcile's result JSON, or NULL */
+	int64_t at;   /* when it ended (state_now_ms) */
 };
 
 struct engine_held {
 	struct held_outcome *v;
 	size_t n;
+	struct held_outcome *r; /* results waiting for their outcome */
+	size_t nr;
 	char *down; /* why the store cannot be reached, or NULL */
 	int64_t at; /* while held_flush writes one: when it ended */
 	struct loop_timer *retry;
@@ -56,6 +59,10 @@ static int held_written(struct engine *, const struct held_outcome *);
 static void held_orphans(struct engine *);
 static int held_ours(struct engine *, const struct attempt_row *);
 static void held_on_live(void *);
+static char *held_result_take(struct engine *, struct engine_step *);
+static void held_result_keep(struct engine *, struct engine_step *,
+    const char *);
+static void held_result_write(struct engine *, struct held_outcome *);
 
 void
 engine_held_init(struct engine *e)
@@ -73,9 +80,14 @@ engine_held_free(struct engine *e)
 
 	if (e->held == NULL)
 		return;
-	for (i = 0; i < e->held->n; i++)
+	for (i = 0; i < e->held->n; i++) {
 		free(e->held->v[i].msg);
+		free(e->held->v[i].result);
+	}
+	for (i = 0; i < e->held->nr; i++)
+		free(e->held->r[i].result);
 	free(e->held->v);
+	free(e->held->r);
 	free(e->held->down);
 	if (e->loop != NULL) {
 		loop_timer_cancel(e->loop, e->held->retry);
@@ -154,6 +166,7 @@ engine_held_add(struct engine *e, struct engine_step *s, int ok,
 	o->attempt = s->attempt;
 	o->ok = ok;
 	o->msg = msg != NULL ? xstrdup(msg) : NULL;
+	o->result = held_result_take(e, s);
 	o->at = h->at > 0 ? h->at : state_now_ms();
 	engine_changed(e, ENGINE_CHANGED_STATE, s);
 }
@@ -225,6 +238,7 @@ held_flush(struct engine *e)
 	e->held->v = NULL;
 	e->held->n = 0;
 	for (i = 0; i < n; i++) {
+		held_result_write(e, &v[i]);
 		if (!e->lost_lease && e->held->down == NULL &&
 		    held_written(e, &v[i]))
 			v[i].s->phase = PH_IDLE; /* engine_reload reads it */
@@ -235,9 +249,80 @@ held_flush(struct engine *e)
 			written += e->held->down == NULL && !e->lost_lease;
 		}
 		free(v[i].msg);
+		free(v[i].result);
 	}
 	free(v);
 	return written;
+}
+
+/*
+ * A reconcile's result (engine_done): stored with its step now, or, while
+ * the store is down or outcomes are held, kept with the attempt's held
+ * outcome and stored just before it when the store is back.
+ */
+void
+engine_held_result(struct engine *e, struct engine_step *s, const char *json)
+{
+	if (!engine_held_blocked(e) && engine_own(e) == 0 &&
+	    engine_commit(e, state_step_set_result(e->st, e->run.id, s->id,
+	        json)) == STATE_OK)
+		return;
+	if (e->held != NULL && !e->lost_lease && engine_held_check(e))
+		held_result_keep(e, s, json);
+}
+
+/* Keep s's result until its outcome is held (engine_held_add). */
+static void
+held_result_keep(struct engine *e, struct engine_step *s, const char *json)
+{
+	struct engine_held *h = e->held;
+	struct held_outcome *o;
+
+	free(held_result_take(e, s)); /* a newer one replaces it */
+	h->r = xreallocarray(h->r, h->nr + 1, sizeof *h->r);
+	o = &h->r[h->nr++];
+	memset(o, 0, sizeof *o);
+	o->s = s;
+	o->attempt = s->attempt;
+	o->result = xstrdup(json);
+}
+
+/* The result kept for s's current attempt (the caller frees it), or NULL. */
+static char *
+held_result_take(struct engine *e, struct engine_step *s)
+{
+	struct engine_held *h = e->held;
+	char *json;
+	size_t i;
+
+	for (i = 0; i < h->nr; i++) {
+		if (h->r[i].s != s)
+			continue;
+		json = h->r[i].attempt == s->attempt ? h->r[i].result : NULL;
+		if (json == NULL)
+			free(h->r[i].result);
+		h->r[i] = h->r[--h->nr];
+		return json;
+	}
+	return NULL;
+}
+
+/* Store the result held with o (kept again if the store is down again). */
+static void
+held_result_write(struct engine *e, struct held_outcome *o)
+{
+	char *json = o->result;
+
+	if (json == NULL || e->lost_lease)
+		return;
+	o->result = NULL;
+	if (e->held->down != NULL || engine_own(e) != 0 ||
+	    engine_commit(e, state_step_set_result(e->st, e->run.id, o->s->id,
+	        json)) != STATE_OK) {
+		if (!e->lost_lease && engine_held_check(e))
+			held_result_keep(e, o->s, json);
+	}
+	free(json);
 }
 
 /* Was the outcome written before the connection broke (or the attempt

@@ -185,6 +185,10 @@ int engine_held_take(struct engine *, struct engine_step *, int ok,
 void engine_held_add(struct engine *, struct engine_step *, int ok,
     const char *msg);
 int engine_held_foreign(struct engine *, struct engine_step *);
+/* Store a reconcile's result with s, or hold it with s's outcome while the
+ * store is down (engine-held.c). */
+void engine_held_result(struct engine *, struct engine_step *,
+    const char *json);
 /* Record an outcome held while the store was down (engine_finish). */
 void engine_finish_again(struct engine *, struct engine_step *, int ok,
     const char *msg);

@@ -1210,9 +1210,8 @@ engine_done(const struct exec_result *r, void *arg)
 
 	s->exit_code = r->exit_code;
 	s->ex = NULL;
-	if (r->result != NULL && engine_own(e) == 0)
-		engine_commit(e, state_step_set_result(e->st, e->run.id,
-		    s->id, r->result));
+	if (r->result != NULL)
+		engine_held_result(e, s, r->result);
 	if (r->ok && s->kind == ATT_RUN && s->def->verify != NULL &&
 	    e->stopping) {
 		/* Never succeeded without its verify: resume will check. */

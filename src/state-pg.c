@@ -27,10 +27,15 @@
  * Every statement is sent without blocking and waited for at most
  * PG_IO_TIMEOUT_MS: silence (a cut network, a frozen proxy) counts as a
  * lost connection. A lost connection is dropped (state_unreachable says
- * why) and made again for the next statement outside a transaction, then
- * after a backoff. Commits notify the runbook's channel; a handle that
- * listens (pg_watch_fd) hears of other connections' commits without a
- * round trip (pg_notified, pg_changed).
+ * why) and made again without ever blocking (pg_reconnect): started by
+ * the next call outside a transaction, then after a backoff, and taken a
+ * step further by each call while its socket is ready (an event loop
+ * watches it: pg_reconnect_fd); every statement fails at once meanwhile.
+ * (A handle no loop drives, a command's, connects again at once, waiting
+ * up to PG_CONNECT_S.)
+ * Commits notify the runbook's channel; a handle that listens
+ * (pg_watch_fd) hears of other connections' commits without a round trip
+ * (pg_notified, pg_changed).
  */
 #include "config.h"
 
@@ -54,9 +59,32 @@
 #define PG_MAXP 16          /* parameters of one statement */
 #define PG_BYTEA_OID 17     /* pg_type.oid of bytea */
 #define PG_LOCK_SCHEMA 7301 /* advisory lock key of schema migrations */
-#define PG_IDLE_TX_TIMEOUT "5s" /* a frozen client's lock is let go */
-#define PG_IO_TIMEOUT_MS 10000 /* no answer this long: unreachable */
-#define PG_RECONNECT_TIMEOUT "2" /* seconds a reconnection may take */
+/*
+ * PG_IO_TIMEOUT_MS: the store's own statements are small (a transition, a
+ * lease renewal, a few rows) and a healthy server answers them in
+ * milliseconds. Silence this long is taken for a cut network, so that the
+ * one wait a statement in flight costs the event loop (the console,
+ * running steps' output) stays short. A loaded server slower than this is
+ * taken for unreachable too: that is safe (a driver holds its outcomes and
+ * writes them once the store answers again; nothing is lost or done
+ * twice), only noisier. PG_IDLE_TX_TIMEOUT is shorter, so that a writer
+ * waiting for the runbook's lock held by a client frozen in mid-transaction
+ * gets it before its own wait counts as silence.
+ */
+#define PG_IO_TIMEOUT_S 3
+#define PG_IO_TIMEOUT_MS (PG_IO_TIMEOUT_S * 1000)
+#define PG_STR(x) PG_STR_(x)
+#define PG_STR_(x) #x
+#define PG_IDLE_TX_TIMEOUT "2s" /* a frozen client's lock is let go */
+#define PG_CONNECT_S 2 /* a reconnection may take this long */
+#define PG_CONNECT_MS (PG_CONNECT_S * 1000)
+/* TCP keepalives and tcp_user_timeout (ms: data unacknowledged this long
+ * closes the connection): a dead network is noticed by the kernel too,
+ * idle or not. The connection string may override them. */
+#define PG_KEEPALIVE_IDLE "5"
+#define PG_KEEPALIVE_INTERVAL "2"
+#define PG_KEEPALIVE_COUNT "3"
+#define PG_TCP_USER_TIMEOUT "3000"
 #define PG_BACKOFF_MIN_MS 250 /* first wait before connecting again */
 #define PG_BACKOFF_MAX_MS 4000
 #define PG_DEFER_MAX 8 /* writes kept for the COMMIT at most */
@@ -65,6 +93,10 @@
 
 struct store {
 	PGconn *conn;      /* NULL while the server cannot be reached */
+	PGconn *next;      /* the reconnection under way, or NULL */
+	int next_wait;     /* what it waits for (PostgresPollingStatusType) */
+	int64_t next_end;  /* state_now_ms() when it is given up */
+	int driven;        /* an event loop drives reconnecting (never block) */
 	char *conninfo;    /* to connect again */
 	char *down;        /* why the server cannot be reached, or NULL */
 	int64_t next_try;  /* state_now_ms() before which no reconnection */
@@ -208,7 +240,14 @@ static int col_index(const PGresult *, const char *);
 static char *col_text(const PGresult *, int, const char *);
 static int64_t col_int(const PGresult *, int, const char *, int64_t);
 static char *pg_shown(const char *);
-static PGconn *pg_connect(const char *, const char *);
+static PGconn *pg_connect(const char *, int);
+static void pg_connect_begin(struct state *);
+static void pg_connect_blocking(struct state *);
+static void pg_connect_step(struct state *);
+static void pg_connect_done(struct state *);
+static void pg_connect_failed(struct state *, const char *);
+static int pg_socket_ready(PGconn *, int);
+static int pg_reconnect_fd(struct state *, short *);
 static int pg_schema(struct state *, int);
 static int schema_version(struct state *, int *, int *);
 static int schema_migrate(struct state *, int);
@@ -607,7 +646,8 @@ pq_results(struct state *st, PGresult **v, int max)
 		}
 		if ((left = end - state_now_ms()) <= 0) {
 			pq_clear_all(v, n);
-			pg_drop(st, "no answer within 10s");
+			pg_drop(st, "no answer within "
+			    PG_STR(PG_IO_TIMEOUT_S) "s");
 			return -1;
 		}
 		p.fd = PQsocket(c);
@@ -695,7 +735,8 @@ pg_literal(struct state *st, const char *text)
  * transaction did is lost with the session (its statements fail until
  * the caller ends it, and only then may a new session start); the lease's token is the
  * store's, not the session's, so fencing holds across. The next call
- * connects again at once, later ones after a growing wait.
+ * starts connecting again at once, later ones after a growing wait
+ * (pg_reconnect).
  */
 static void
 pg_drop(struct state *st, const char *why)
@@ -720,35 +761,147 @@ pg_drop(struct state *st, const char *why)
 /*
  * Connect again if the connection was lost, outside a transaction and not
  * before the backoff allows (PG_BACKOFF_MIN_MS, doubling to
- * PG_BACKOFF_MAX_MS while it fails). 0 when connected.
+ * PG_BACKOFF_MAX_MS while it fails). A handle an event loop drives (it
+ * asked pg_reconnect_fd) never blocks: the first call
+ * starts connecting (PQconnectStartParams), each later one takes the
+ * steps its socket is ready for (PQconnectPoll), and the attempt is given
+ * up after PG_CONNECT_MS. Meanwhile every statement fails at once. An
+ * event loop watches the socket through pg_reconnect_fd. (A host name in
+ * the connection string is looked up by libpq when connecting starts,
+ * which may block: war-room databases are best named by hostaddr.)
+ * 0 when connected.
  */
 static int
 pg_reconnect(struct state *st)
 {
 	struct store *s = st->store;
-	char *why;
 
 	if (s->conn != NULL && PQstatus(s->conn) == CONNECTION_BAD)
 		pg_drop(st, PQerrorMessage(s->conn));
 	if (s->conn != NULL)
 		return 0;
-	if (s->tx || state_now_ms() < s->next_try)
+	if (s->tx)
 		return -1;
-	s->conn = pg_connect(s->conninfo, PG_RECONNECT_TIMEOUT);
-	if (PQstatus(s->conn) == CONNECTION_OK && pg_session(st) == STATE_OK) {
-		free(s->down);
-		s->down = NULL;
-		s->backoff_ms = 0;
-		return 0;
+	if (s->next == NULL && state_now_ms() >= s->next_try) {
+		if (!s->driven) {
+			pg_connect_blocking(st);
+			return s->conn != NULL ? 0 : -1;
+		}
+		pg_connect_begin(st);
 	}
-	why = xstrdup(PQerrorMessage(s->conn));
+	if (s->next != NULL)
+		pg_connect_step(st);
+	return s->conn != NULL ? 0 : -1;
+}
+
+/* A handle no event loop drives (a command that runs a few statements and
+ * ends) connects again at once, waiting up to PG_CONNECT_S seconds. */
+static void
+pg_connect_blocking(struct state *st)
+{
+	struct store *s = st->store;
+
+	s->next = pg_connect(s->conninfo, PG_CONNECT_S);
+	if (PQstatus(s->next) == CONNECTION_OK)
+		pg_connect_done(st);
+	else
+		pg_connect_failed(st, s->next != NULL ? PQerrorMessage(s->next)
+		                                      : "out of memory");
+}
+
+static void
+pg_connect_begin(struct state *st)
+{
+	struct store *s = st->store;
+
+	s->next = pg_connect(s->conninfo, 0);
+	s->next_wait = PGRES_POLLING_WRITING; /* as libpq's docs say */
+	s->next_end = state_now_ms() + PG_CONNECT_MS;
+	if (s->next == NULL || PQstatus(s->next) == CONNECTION_BAD)
+		pg_connect_failed(st, s->next != NULL ? PQerrorMessage(s->next)
+		                                      : "out of memory");
+}
+
+/* Take the steps of connecting the socket is ready for; give up late. */
+static void
+pg_connect_step(struct state *st)
+{
+	struct store *s = st->store;
+
+	while (s->next != NULL && pg_socket_ready(s->next, s->next_wait)) {
+		s->next_wait = PQconnectPoll(s->next);
+		if (s->next_wait == PGRES_POLLING_FAILED)
+			pg_connect_failed(st, PQerrorMessage(s->next));
+		else if (s->next_wait == PGRES_POLLING_OK)
+			pg_connect_done(st);
+	}
+	if (s->next != NULL && state_now_ms() >= s->next_end)
+		pg_connect_failed(st, "no answer within "
+		    PG_STR(PG_CONNECT_S) "s");
+}
+
+/* Is the connection's socket ready for what it waits for? Never waits. */
+static int
+pg_socket_ready(PGconn *c, int wait)
+{
+	struct pollfd p;
+
+	p.fd = PQsocket(c);
+	p.events = wait == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+	p.revents = 0;
+	return p.fd >= 0 && poll(&p, 1, 0) == 1 && p.revents != 0;
+}
+
+/* Connected: set the session up (its one round trip is timed), and the
+ * store is back. */
+static void
+pg_connect_done(struct state *st)
+{
+	struct store *s = st->store;
+
+	s->conn = s->next;
+	s->next = NULL;
+	if (pg_session(st) != STATE_OK) {
+		/* lost meanwhile: pg_drop said why */
+		pg_connect_failed(st, s->conn != NULL ? state_error(st) : NULL);
+		return;
+	}
+	free(s->down);
+	s->down = NULL;
+	s->backoff_ms = 0;
+}
+
+/* Connecting failed (why: libpq's words, or ours; NULL: as pg_drop said
+ * already): wait longer next time. */
+static void
+pg_connect_failed(struct state *st, const char *why)
+{
+	struct store *s = st->store;
+	char *w = why != NULL ? xstrdup(why) : NULL;
+
+	PQfinish(s->next);
+	s->next = NULL;
 	s->backoff_ms = s->backoff_ms == 0 ? PG_BACKOFF_MIN_MS
 	    : s->backoff_ms * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS
 	    : s->backoff_ms * 2;
-	pg_drop(st, why);
+	if (w != NULL || s->conn != NULL)
+		pg_drop(st, w);
 	s->next_try = state_now_ms() + s->backoff_ms;
-	free(why);
-	return -1;
+	free(w);
+}
+
+/* The socket of the reconnection under way and what it waits for, or -1;
+ * from now on an event loop drives reconnecting: it never blocks. */
+static int
+pg_reconnect_fd(struct state *st, short *events)
+{
+	struct store *s = st->store;
+
+	s->driven = 1;
+	if (s->next == NULL)
+		return -1;
+	*events = s->next_wait == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+	return PQsocket(s->next);
 }
 
 /* Send BEGIN, COMMIT or ROLLBACK, and keep track of which. */
@@ -889,20 +1042,27 @@ pg_shown(const char *conninfo)
 }
 
 /*
- * Connect with the store's own settings first (a connect timeout in
- * seconds, TCP
- * keepalives that notice a dead network in about a minute), which the
- * connection string may override.
+ * Connect with the store's own settings first (TCP keepalives and a TCP
+ * user timeout that notice a dead network in seconds), which the
+ * connection string may override: blocking for at most timeout_s seconds,
+ * or (timeout_s 0) only started, for pg_reconnect to finish.
  */
 static PGconn *
-pg_connect(const char *conninfo, const char *timeout)
+pg_connect(const char *conninfo, int timeout_s)
 {
-	static const char *const keys[] = { "connect_timeout", "keepalives",
-		"keepalives_idle", "keepalives_interval", "keepalives_count",
-		"fallback_application_name", "dbname", NULL };
-	const char *values[] = { timeout, "1", "30", "10", "3", "cutover",
-		conninfo, NULL };
+	static const char *const keys[] = { "keepalives", "keepalives_idle",
+		"keepalives_interval", "keepalives_count", "tcp_user_timeout",
+		"fallback_application_name", "connect_timeout", "dbname",
+		NULL };
+	const char *values[] = { "1", PG_KEEPALIVE_IDLE,
+		PG_KEEPALIVE_INTERVAL, PG_KEEPALIVE_COUNT, PG_TCP_USER_TIMEOUT,
+		"cutover", NULL, conninfo, NULL };
+	char timeout[16];
 
+	snprintf(timeout, sizeof timeout, "%d", timeout_s);
+	values[6] = timeout;
+	if (timeout_s == 0)
+		return PQconnectStartParams(keys, values, 1);
 	return PQconnectdbParams(keys, values, 1);
 }
 
@@ -1010,25 +1170,31 @@ pg_notice_drop(void *arg, const char *message)
 }
 
 /* Every commit durable on the server's disk; a transaction left open by a
- * frozen or vanished client does not hold the runbook's lock for long. */
+ * frozen or vanished client does not hold the runbook's lock for long.
+ * Statements are sent without blocking and waited for with a time limit
+ * (pq_timed), this one too. */
 static int
 pg_session(struct state *st)
 {
+	PGconn *c = st->store->conn;
 	PGresult *res;
-	int rc;
 
-	PQsetNoticeProcessor(st->store->conn, pg_notice_drop, NULL);
-	res = PQexec(st->store->conn, "SET synchronous_commit = on;"
-	    " SET idle_in_transaction_session_timeout = '" PG_IDLE_TX_TIMEOUT
-	    "'; SET client_min_messages = warning");
-	rc = PQresultStatus(res) == PGRES_COMMAND_OK
-	    ? STATE_OK : pq_fail_res(st, "session", res);
+	PQsetNoticeProcessor(c, pg_notice_drop, NULL);
+	if (PQsetnonblocking(c, 1) != 0 ||
+	    !PQsendQuery(c, "SET synchronous_commit = on;"
+	        " SET idle_in_transaction_session_timeout = '"
+	        PG_IDLE_TX_TIMEOUT "'; SET client_min_messages = warning"))
+		return pq_fail(st, "session");
+	if ((res = pq_collect(st)) == NULL)
+		return store_fail(st, "session: %s", st->store->down != NULL
+		        ? st->store->down : "no connection");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pq_fail_res(st, "session", res);
+		PQclear(res);
+		return STATE_ERR;
+	}
 	PQclear(res);
-	/* Statements are sent without blocking and waited for with a time
-	 * limit (pq_timed). */
-	if (rc == STATE_OK && PQsetnonblocking(st->store->conn, 1) != 0)
-		rc = pq_fail(st, "session");
-	return rc;
+	return STATE_OK;
 }
 
 /* Who the server authenticated (session_user, which SET ROLE does not
@@ -1067,7 +1233,7 @@ pg_open(struct state *st, const char *path, int flags, char **err)
 	if (pg_conninfo_password(conninfo, &password, NULL) != 0) {
 		/* libpq's words would quote the string, password and all. */
 		rc = store_fail(st, "not a connection string libpq can read");
-	} else if (PQstatus(s->conn = pg_connect(conninfo, "10")) !=
+	} else if (PQstatus(s->conn = pg_connect(conninfo, 10)) !=
 	    CONNECTION_OK)
 		rc = pq_fail(st, "cannot connect");
 	else
@@ -1115,6 +1281,7 @@ pg_close(struct state *st)
 	if (st->store == NULL)
 		return;
 	PQfinish(st->store->conn);
+	PQfinish(st->store->next);
 	free(st->store->shown);
 	free(st->store->conninfo);
 	free(st->store->down);
@@ -2795,6 +2962,7 @@ const struct store_ops store_pg = {
 	.notified = pg_notified,
 	.unreachable = pg_unreachable,
 	.reconnect = pg_reconnect_now,
+	.reconnect_fd = pg_reconnect_fd,
 	.outbox_add = pg_outbox_add,
 	.outbox_due = pg_outbox_due,
 	.outbox_mark = pg_outbox_mark,

@@ -373,6 +373,13 @@ state_reconnect(struct state *st)
 	return st->ops->reconnect != NULL ? st->ops->reconnect(st) : STATE_OK;
 }
 
+int
+state_reconnect_fd(struct state *st, short *events)
+{
+	return st->ops->reconnect_fd != NULL ? st->ops->reconnect_fd(st, events)
+	                                     : -1;
+}
+
 void
 state_set_durable(struct state *st, int on)
 {

@@ -428,14 +428,22 @@ int state_watch_fd(struct state *);
 int state_notified(struct state *);
 /*
  * Why the store cannot be reached now (PostgreSQL restarted, the network
- * cut: a statement failed or went unanswered for 10 s), or NULL. Every
- * call fails meanwhile; the store connects again on its own at the next
- * call outside a transaction, after a backoff (0.25 s doubling to 4 s),
- * or now through state_reconnect (STATE_OK when connected). A state file
- * is never unreachable.
+ * cut: a statement failed or went unanswered for 3 s), or NULL. Every
+ * call fails at once meanwhile. Reconnecting never blocks: a call outside
+ * a transaction, after a backoff (0.25 s doubling to 4 s), starts
+ * connecting, and later calls (state_reconnect, or any other) take the
+ * steps the connection is ready for; an attempt unanswered for 2 s is
+ * given up. state_reconnect is STATE_OK once connected;
+ * state_reconnect_fd gives the descriptor of the attempt under way and
+ * the poll events it waits for (-1: none), for an event loop to call
+ * state_reconnect when it is ready. Only once state_reconnect_fd was
+ * called (an event loop drives the handle) is that so: before, a call
+ * connects again at once, waiting up to 2 s (a command that runs a few
+ * statements and ends). A state file is never unreachable.
  */
 const char *state_unreachable(struct state *);
 int state_reconnect(struct state *);
+int state_reconnect_fd(struct state *, short *events);
 /* The time (epoch ms) an attempt's end written from now on records, in a
  * store that can be unreachable: when its outcome was held, not when it
  * could be written. 0: now again. */

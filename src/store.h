@@ -210,12 +210,23 @@ struct store_ops {
 	 * notice of another's commit waiting for changed (reads only what
 	 * arrived, never waits)? unreachable: why the server cannot be
 	 * reached (the connection was lost and is not back), or NULL.
-	 * reconnect: connect again now unless the store's backoff says to
-	 * wait (STATE_ERR then). */
+	 * reconnect: connect again unless the store's backoff says to
+	 * wait (STATE_ERR then), never blocking: it starts connecting, or
+	 * takes the steps a connection under way is ready for, and is
+	 * STATE_OK once connected. reconnect_fd: the descriptor of the
+	 * connection under way and what it waits for (POLLIN or POLLOUT,
+	 * into *events), else -1. An event loop watches it and calls
+	 * reconnect when it is ready, and on a timer too (the backoff and
+	 * the time limit of connecting are looked at then). Other calls
+	 * fail at once while the store is unreachable. Until reconnect_fd
+	 * is first called (no loop drives the handle: a command that runs
+	 * a few statements), a call outside a transaction may instead
+	 * connect again at once, blocking for a few seconds at most. */
 	int (*watch_fd)(struct state *);
 	int (*notified)(struct state *);
 	const char *(*unreachable)(struct state *);
 	int (*reconnect)(struct state *);
+	int (*reconnect_fd)(struct state *, short *events);
 	/* The outbox: as the state_outbox_* functions. outbox_add stores
 	 * row r as given (its id, tries, fails and next_ms aside), inside
 	 * the caller's transaction. */

@@ -80,9 +80,13 @@ struct web_view *
 web_view_new(struct runbook *rb, struct state *st)
 {
 	struct web_view *v = xcalloc(1, sizeof *v);
+	short events;
 
 	v->rb = rb;
 	v->st = st;
+	/* The server's loop polls the store (web_view_poll): reconnecting,
+	 * taken a step further by each poll, must never block it. */
+	state_reconnect_fd(st, &events);
 	v->gen = 1;
 	v->open = 1;
 	return v;
