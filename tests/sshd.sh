@@ -9,6 +9,8 @@
 #                           known_hosts line to $T/sshd-NAME/known_line;
 #                           with SSHD_NETNS=NS and SSHD_ADDR=ADDR set, in
 #                           network namespace NS on ADDR instead
+#                           (SSHD_PASSWORD=yes: password logins too;
+#                           SSHD_EXTRA: more sshd_config lines)
 #   sshd_known NAME         add NAME's host key line to $SSH_KNOWN
 #   sshd_port NAME          print NAME's port
 #   sshd_kill NAME          SIGKILL the listener and every process under it
@@ -50,7 +52,7 @@ StrictModes no
 UsePAM no
 PermitRootLogin yes
 PubkeyAuthentication yes
-PasswordAuthentication no
+PasswordAuthentication ${SSHD_PASSWORD:-no}
 KbdInteractiveAuthentication no
 MaxStartups 200
 MaxSessions 20
@@ -58,6 +60,7 @@ LogLevel ${SSHD_LOGLEVEL:-VERBOSE}
 # bash reads ~/.bashrc when run by sshd at SHLVL 0: keep the remote
 # shell free of the login user's start-up files.
 SetEnv SHLVL=1
+${SSHD_EXTRA:-}
 EOF
 }
 
