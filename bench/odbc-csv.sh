@@ -9,6 +9,7 @@
 # Targets: cutover at most 1.5x the slower raw export; peak RSS < 64 MiB.
 # Times are medians of RUNS runs (default 3). The memory check:
 #   N=4000000 RUNS=1 bench/odbc-csv.sh
+# SWAP=1 makes PostgreSQL the source and the file the dest.
 . "$(dirname "$0")/lib.sh"
 set +e
 . "$top/tests/pg.sh"
@@ -38,6 +39,9 @@ pg_psql "\\copy (SELECT id, name, (amount + CASE WHEN id % 100000 = 7 THEN 0.01
 rm -f "$B/body.csv"
 
 DST="SELECT id, name, amount, created, active FROM customers"
+side1="{file: $B/customers.csv}"
+side2="{target: odoo, query: \"$DST\"}"
+[ -z "${SWAP:-}" ] || { t=$side1; side1=$side2; side2=$t; }
 cat >"$B/rb.yaml" <<EOF
 cutover: 1
 name: bench-csv
@@ -51,8 +55,8 @@ phases:
         compare: rows
         timeout: 30m
         tolerance: 1000000
-        source: {file: $B/customers.csv}
-        dest: {target: odoo, query: "$DST"}
+        source: $side1
+        dest: $side2
 EOF
 
 ms() { echo $(($(date +%s%N) / 1000000)); }

@@ -19,6 +19,8 @@ T=$T/sandbox
 mkdir -p "$T"
 sandbox_up || { fail "sandbox did not start"; finish; }
 expect_rc 0 C lint "$rb"
+# unixODBC's trace shows the connection string the driver gets.
+printf '[ODBC]\nTrace=Yes\nTraceFile=%s\n' "$T/odbc.trace" >>"$ODBCSYSINI/odbcinst.ini"
 expect_rc 5 C run "$rb"
 contains "$T/err" "announce-freeze waits for a person"
 expect_rc 0 C confirm "$rb" announce-freeze --note "stores acked" --operator store-lead
@@ -49,6 +51,8 @@ check "pos-prices: 118 matched, GIFT-CARD missing, 2 changed" test \
 	"$(result pos-prices '| [.matched, .missing, .extra, .changed, .samples.missing]')" = '[118,1,0,2,["GIFT-CARD"]]'
 check "pos-prices: SKU-0033's price and SKU-0045's flag" test \
 	"$(result pos-prices '| [.samples.changed, .changed_columns]')" = '[["SKU-0033","SKU-0045"],{"price":1,"active":1}]'
+check "pos-prices: MariaDB's driver was asked to stream (found through the DSN)" \
+	grep -qaF '[DSN=legacy_pos;NO_CACHE=1;FORWARDONLY=1]' "$T/odbc.trace"
 expect_rc 0 C diff "$rb" pos-prices --format json -o "$T/pos.json"
 check "pos-prices diff: SKU-0033 at 50.00 against 49.5000" test \
 	"$(jq -c '.[] | select(.key == ["SKU-0033"]) | [.source[1], .dest[1]]' "$T/pos.json")" = '["50.00","49.5000"]'
