@@ -21,8 +21,10 @@
  * different collations then sort alike, in the order the merge compares
  * keys in (reconcile.c). PQgetCopyData(async) hands over one row at a
  * time; while the side's current row waits for the other side, its
- * socket is not watched, so the server blocks on a full TCP window and
- * memory stays bounded whatever the row count.
+ * socket is not watched, nor while libpq holds a complete row already
+ * (rsp_watch takes it first), so the server blocks on a full TCP window
+ * and memory stays bounded whatever the row count, even when the other
+ * side is the slower one.
  *
  * The session is named after the attempt (application_name "cutover
  * TOKEN"), so that a later driver finds it if this one dies. Closing
@@ -262,8 +264,17 @@ rsp_watch(struct rec_conn *c)
 {
 	struct rsp *p = c->impl;
 
-	if (p != NULL && p->pc != NULL && p->phase > RP_CONNECTING)
-		pg_conn_read(p->pc, rsp_reads(p));
+	if (p == NULL || p->pc == NULL || p->phase <= RP_CONNECTING)
+		return;
+	/* A row libpq holds already is taken first: the socket is read
+	 * only when none is left, so libpq's buffer never grows ahead of
+	 * the merge (a side waiting for a slower one reads nothing). */
+	if (p->phase == RP_COPY && !c->have_row && !c->eof) {
+		(void)rsp_fetch(c);
+		if (rec_side_over(c) || p->pc == NULL)
+			return;
+	}
+	pg_conn_read(p->pc, rsp_reads(p));
 }
 
 /* A PQsend* call returned ok: enter phase and push the bytes out. */
