@@ -117,6 +117,8 @@ r=$(rb big "{file: big.csv}" 300s "SELECT id, v FROM big")
 /usr/bin/time -v "$CUTOVER" run "$r" >"$T/out" 2>"$T/time"
 check "big: ran" test "$(step_state "$r" r)" = succeeded
 check "big: all matched" test "$(res "$r" .matched)" = 1000000
+check "big: every row of both sides counted, none changed" test \
+	"$(res "$r" '[.source_rows, .dest_rows, .changed]')" = '[1000000,1000000,0]'
 rss=$(awk -F: '/Maximum resident set size/ { print $2 + 0 }' "$T/time")
 echo "big: peak RSS ${rss} KiB" >&2
 check "big: peak RSS ${rss} KiB < 64 MiB" test "${rss:-999999}" -lt 65536
