@@ -65,8 +65,10 @@ test_streaming(void **state)
 	streaming_is("Driver=MariaDB;Server=h", "libmaodbc.so",
 	    "Driver=MariaDB;Server=h;NO_CACHE=1;FORWARDONLY=1");
 	/* What the runbook set stays as written. */
-	streaming_is("DSN=pos;no_cache=0", ma, "DSN=pos;no_cache=0;FORWARDONLY=1");
-	streaming_is("DSN=pos;STREAMRS=1", ma, "DSN=pos;STREAMRS=1;FORWARDONLY=1");
+	streaming_is("DSN=pos;no_cache=0", ma,
+	    "DSN=pos;no_cache=0;FORWARDONLY=1");
+	streaming_is("DSN=pos;STREAMRS=1", ma,
+	    "DSN=pos;STREAMRS=1;FORWARDONLY=1");
 	streaming_is("DSN=pos;ForwardOnly=0", ma,
 	    "DSN=pos;ForwardOnly=0;NO_CACHE=1");
 	streaming_is("DSN=pos;OPTION=3", ma, "DSN=pos;OPTION=3");
