@@ -1,7 +1,9 @@
 -- odoo.sql - Odoo-shaped tables in the demo sandbox (database "odoo"),
 -- loaded from legacy with a few planted differences:
 --   res_partner: customer 42 missing, customer 77's email changed
---   product_product: prices stored with another scale (same values)
+--   product_product: prices stored with another scale (same values);
+--   against the legacy POS (demo/legacy-pos.sql, MariaDB) SKU-0033's
+--   price and SKU-0045's active flag differ, and the gift card is missing
 --   stock_quant: ST117 / SKU-0007 counted 1 short
 --   account_move: one invoice 0.50 lower
 --   pos_config: store-205's tills are not configured yet (its readiness
@@ -18,7 +20,9 @@ CREATE TABLE product_product (
 	id serial PRIMARY KEY,
 	default_code text,
 	name text NOT NULL,
-	lst_price numeric(12, 4) NOT NULL
+	lst_price numeric(12, 4) NOT NULL,
+	active boolean NOT NULL DEFAULT true,
+	barcode text
 );
 CREATE TABLE stock_quant (
 	id serial PRIMARY KEY,
@@ -41,8 +45,9 @@ SELECT i::text, 'Customer ' || i,
        CASE WHEN i = 77 THEN 'c77@new-domain.example' ELSE 'customer' || i || '@example.com' END,
        (ARRAY['Lyon', 'Lille', 'Nantes', 'Köln', 'Zürich'])[1 + i % 5]
 FROM generate_series(1, 200) AS i WHERE i <> 42;
-INSERT INTO product_product (default_code, name, lst_price)
-SELECT 'SKU-' || lpad(i::text, 4, '0'), 'Article ' || i, (i * 1.5)::numeric(12, 4)
+INSERT INTO product_product (default_code, name, lst_price, barcode)
+SELECT 'SKU-' || lpad(i::text, 4, '0'), 'Article ' || i, (i * 1.5)::numeric(12, 4),
+       CASE WHEN i % 10 = 0 THEN '376000000' || lpad(i::text, 4, '0') END
 FROM generate_series(1, 120) AS i;
 INSERT INTO stock_quant (location, product_code, quantity)
 SELECT w, 'SKU-' || lpad(i::text, 4, '0'),

@@ -63,28 +63,112 @@ odbc_attr_is_password(const char *s, size_t ks, size_t ke)
 	    (ke - ks == 8 && strncasecmp(s + ks, "PASSWORD", 8) == 0);
 }
 
+/* Is key [ks,ke) of s the attribute key? */
+static int
+odbc_attr_is(const char *s, size_t ks, size_t ke, const char *key)
+{
+	while (ke > ks && s[ke - 1] == ' ')
+		ke--;
+	return ke - ks == strlen(key) && strncasecmp(s + ks, key, ke - ks) == 0;
+}
+
+/* Value [vs,ve) of s, unbraced, new. */
+static char *
+odbc_attr_value(const char *s, size_t vs, size_t ve)
+{
+	struct buf b = { 0 };
+	size_t i;
+
+	if (s[vs] != '{')
+		return xstrndup(s + vs, ve - vs);
+	for (i = vs + 1; i < ve; i++) {
+		if (s[i] == '}' && s[i + 1] == '}')
+			buf_addc(&b, s[i++]);
+		else if (s[i] == '}')
+			break;
+		else
+			buf_addc(&b, s[i]);
+	}
+	return buf_steal(&b);
+}
+
 char *
 odbc_connection_password(const char *connstr)
 {
-	size_t at = 0, ks, ke, vs, ve, i;
-	struct buf b = { 0 };
+	size_t at = 0, ks, ke, vs, ve;
 
 	while (odbc_attr_next(connstr, &at, &ks, &ke, &vs, &ve)) {
-		if (!odbc_attr_is_password(connstr, ks, ke) || ve == vs)
-			continue;
-		if (connstr[vs] != '{')
-			return xstrndup(connstr + vs, ve - vs);
-		for (i = vs + 1; i < ve; i++) {
-			if (connstr[i] == '}' && connstr[i + 1] == '}')
-				buf_addc(&b, connstr[i++]);
-			else if (connstr[i] == '}')
-				break;
-			else
-				buf_addc(&b, connstr[i]);
-		}
-		return buf_steal(&b);
+		if (odbc_attr_is_password(connstr, ks, ke) && ve != vs)
+			return odbc_attr_value(connstr, vs, ve);
 	}
 	return NULL;
+}
+
+char *
+odbc_connection_get(const char *connstr, const char *key)
+{
+	size_t at = 0, ks, ke, vs, ve;
+
+	while (odbc_attr_next(connstr, &at, &ks, &ke, &vs, &ve)) {
+		if (odbc_attr_is(connstr, ks, ke, key))
+			return odbc_attr_value(connstr, vs, ve);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------ streaming by driver */
+
+/*
+ * Per driver (the start of its library's file name), an attribute that
+ * makes it stream results, and the attributes that mean the connection
+ * string already decided.
+ */
+static const struct odbc_stream_attr {
+	const char *library;
+	const char *attr;
+	const char *decided[4];
+} odbc_stream_attrs[] = {
+	/* MariaDB Connector/ODBC >= 3.1.17: no client-side result cache... */
+	{ "libmaodbc", "NO_CACHE=1", { "NO_CACHE", "STREAMRS", "OPTION" } },
+	/* ...which applies to forward-only cursors only. */
+	{ "libmaodbc", "FORWARDONLY=1", { "FORWARDONLY", "OPTION" } },
+};
+
+/* Does connstr set any of the attributes keys? */
+static int
+odbc_connection_sets(const char *connstr, const char *const *keys, size_t n)
+{
+	size_t at = 0, ks, ke, vs, ve, i;
+
+	while (odbc_attr_next(connstr, &at, &ks, &ke, &vs, &ve)) {
+		for (i = 0; i < n && keys[i] != NULL; i++)
+			if (odbc_attr_is(connstr, ks, ke, keys[i]))
+				return 1;
+	}
+	return 0;
+}
+
+char *
+odbc_connection_streaming(const char *connstr, const char *driver_file)
+{
+	const struct odbc_stream_attr *a;
+	const char *base;
+	struct buf b = { 0 };
+	size_t i, n = sizeof odbc_stream_attrs / sizeof odbc_stream_attrs[0];
+
+	buf_adds(&b, connstr);
+	base = driver_file != NULL ? strrchr(driver_file, '/') : NULL;
+	base = base != NULL ? base + 1 : driver_file;
+	for (i = 0; base != NULL && i < n; i++) {
+		a = &odbc_stream_attrs[i];
+		if (strncmp(base, a->library, strlen(a->library)) != 0 ||
+		    odbc_connection_sets(connstr, a->decided, 4))
+			continue;
+		if (b.len > 0 && b.data[b.len - 1] != ';')
+			buf_addc(&b, ';');
+		buf_adds(&b, a->attr);
+	}
+	return buf_steal(&b);
 }
 
 int

@@ -82,20 +82,91 @@ static void odbc_job_finish(struct odbc_job *, enum odbc_end);
 static void odbc_job_unref(struct odbc_job *);
 static void odbc_job_on_failed(void *);
 
-/* The one environment handle, ODBC 3. */
+/* The one environment handle, ODBC 3 (made once, by whichever thread
+ * asks first: the loop or a worker). */
 static SQLHENV
 odbc_env_get(void)
 {
-	if (odbc_env != NULL)
-		return odbc_env;
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE,
-	        &odbc_env))) {
-		odbc_env = NULL;
-		return NULL;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	SQLHENV env;
+
+	pthread_mutex_lock(&mu);
+	if (odbc_env == NULL) {
+		if (SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV,
+		        SQL_NULL_HANDLE, &odbc_env)))
+			SQLSetEnvAttr(odbc_env, SQL_ATTR_ODBC_VERSION,
+			    (SQLPOINTER)SQL_OV_ODBC3, 0);
+		else
+			odbc_env = NULL;
 	}
-	SQLSetEnvAttr(odbc_env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3,
-	    0);
-	return odbc_env;
+	env = odbc_env;
+	pthread_mutex_unlock(&mu);
+	return env;
+}
+
+/* ---------------------------------------------------------- drivers */
+
+/* The driver (its name in odbcinst.ini) of data source dsn, new. */
+static char *
+odbc_dsn_driver(SQLHENV env, const char *dsn)
+{
+	SQLCHAR name[256], desc[256];
+	SQLSMALLINT nlen, dlen;
+	SQLUSMALLINT dir = SQL_FETCH_FIRST;
+
+	while (SQL_SUCCEEDED(SQLDataSources(env, dir, name, sizeof name, &nlen,
+	    desc, sizeof desc, &dlen))) {
+		dir = SQL_FETCH_NEXT;
+		if (strcasecmp((char *)name, dsn) == 0)
+			return xstrdup((char *)desc);
+	}
+	return NULL;
+}
+
+/* The library file of the driver named driver in odbcinst.ini, new. */
+static char *
+odbc_driver_library(SQLHENV env, const char *driver)
+{
+	SQLCHAR desc[256], attrs[2048];
+	SQLSMALLINT dlen, alen;
+	SQLUSMALLINT dir = SQL_FETCH_FIRST;
+	char *found = NULL, *a;
+
+	while (found == NULL && SQL_SUCCEEDED(SQLDrivers(env, dir, desc,
+	    sizeof desc, &dlen, attrs, sizeof attrs, &alen))) {
+		dir = SQL_FETCH_NEXT;
+		if (strcasecmp((char *)desc, driver) != 0)
+			continue;
+		/* "Key=value\0Key=value\0\0" */
+		for (a = (char *)attrs; *a != '\0'; a += strlen(a) + 1)
+			if (strncasecmp(a, "Driver=", 7) == 0) {
+				found = xstrdup(a + 7);
+				break;
+			}
+	}
+	return found;
+}
+
+char *
+odbc_driver_file(const char *connstr)
+{
+	SQLHENV env = odbc_env_get();
+	char *driver, *dsn, *file = NULL;
+
+	if (env == NULL)
+		return NULL;
+	if ((driver = odbc_connection_get(connstr, "DRIVER")) == NULL &&
+	    (dsn = odbc_connection_get(connstr, "DSN")) != NULL) {
+		driver = odbc_dsn_driver(env, dsn);
+		free(dsn);
+	}
+	if (driver == NULL)
+		return NULL;
+	if (strchr(driver, '/') != NULL)
+		return driver;
+	file = odbc_driver_library(env, driver);
+	free(driver);
+	return file;
 }
 
 /* ------------------------------------------------------------ the cache */

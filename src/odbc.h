@@ -115,6 +115,12 @@ int odbc_job_recv(struct odbc_job *, int *type, struct buf *);
 /* Mark the connection broken: it is closed at the job's end. */
 void odbc_job_broken(struct odbc_job *);
 
+/* The library file of the driver a connection string uses (its DRIVER=,
+ * a path or a driver's name in odbcinst.ini, or the driver of its DSN=),
+ * new; NULL when unixODBC's configuration does not say. Reads the
+ * configuration only (SQLDataSources, SQLDrivers), connects to nothing. */
+char *odbc_driver_file(const char *connstr);
+
 /* Column col of the fetched row as text into v (reset first): 1 a value,
  * 0 NULL, -1 an error. */
 int odbc_get_text(SQLHSTMT, SQLUSMALLINT col, struct buf *v);

@@ -3,7 +3,9 @@
  * (rec-side.h). It runs on a connection of its own, in the side's worker:
  * the two sides of a step stream at once, so they cannot share one.
  * Column kinds come from the ODBC SQL types (SQLDescribeCol); values are
- * read as text (SQL_C_CHAR).
+ * read as text (SQL_C_CHAR). The cursor is forward-only, and drivers that
+ * can stream a result instead of caching it whole are asked to
+ * (odbc_connection_streaming: MariaDB Connector/ODBC from 3.1.17).
  */
 #include "config.h"
 
@@ -33,6 +35,7 @@ struct rs_odbc {
 static void *rs_odbc_open(const struct runbook *, const struct rb_entity *,
     const struct rb_query *,
     char **);
+static char *rs_odbc_streaming(char *);
 static const char *rs_odbc_connstr(void *);
 static const char *rs_odbc_secret(void *);
 static int rs_odbc_describe(void *, struct odbc_job *, int *, char ***,
@@ -78,6 +81,19 @@ rs_odbc_kind(SQLSMALLINT t)
 	}
 }
 
+/* connstr (freed) with the driver's streaming attributes, new. */
+static char *
+rs_odbc_streaming(char *connstr)
+{
+	char *file = odbc_driver_file(connstr);
+	char *s = odbc_connection_streaming(connstr, file);
+
+	free(file);
+	memset(connstr, 0, strlen(connstr));
+	free(connstr);
+	return s;
+}
+
 static void *
 rs_odbc_open(const struct runbook *rb, const struct rb_entity *entity,
     const struct rb_query *q, char **err)
@@ -92,6 +108,7 @@ rs_odbc_open(const struct runbook *rb, const struct rb_entity *entity,
 	}
 	if ((connstr = odbc_connection_expand(rb, q->target, err)) == NULL)
 		return NULL;
+	connstr = rs_odbc_streaming(connstr);
 	if ((query = expand_text_entity(rb, entity, q->query, err)) == NULL) {
 		free(connstr);
 		return NULL;
@@ -150,6 +167,8 @@ rs_odbc_describe(void *arg, struct odbc_job *job, int *ncols, char ***names,
 		return -1;
 	}
 	odbc_job_set_stmt(job, s->stmt);
+	SQLSetStmtAttr(s->stmt, SQL_ATTR_CURSOR_TYPE,
+	    (SQLPOINTER)SQL_CURSOR_FORWARD_ONLY, 0);
 	if (!SQL_SUCCEEDED(SQLExecDirect(s->stmt, (SQLCHAR *)s->query,
 	        SQL_NTS)) || !SQL_SUCCEEDED(SQLNumResultCols(s->stmt, &n))) {
 		*err = rs_odbc_error(SQL_HANDLE_STMT, s->stmt);

@@ -21,8 +21,12 @@
  * different collations then sort alike, in the order the merge compares
  * keys in (reconcile.c). PQgetCopyData(async) hands over one row at a
  * time; while the side's current row waits for the other side, its
- * socket is not watched, so the server blocks on a full TCP window and
- * memory stays bounded whatever the row count.
+ * socket is not watched, nor while libpq holds a complete row already
+ * (rsp_watch takes it out first, rsp_fetch hands it over when the merge
+ * asks, so every row still arrives through rec_conn_fetch), so the
+ * server blocks on a full TCP window
+ * and memory stays bounded whatever the row count, even when the other
+ * side is the slower one.
  *
  * The session is named after the attempt (application_name "cutover
  * TOKEN"), so that a later driver finds it if this one dies. Closing
@@ -79,6 +83,7 @@ struct rsp {
 	pid_t cancel_pid;
 	unsigned *oids;
 	char *row;      /* from PQgetCopyData */
+	int held;       /* its result, taken ahead by rsp_watch (0: none) */
 };
 
 static int rsp_open(struct rec_conn *, const struct rb_query *, char **);
@@ -251,7 +256,7 @@ rsp_reads(const struct rsp *p)
 	case RP_COPY_END:
 		return 1;
 	case RP_COPY:
-		return !p->c->have_row;
+		return !p->c->have_row && p->held == 0;
 	default:
 		return 0;
 	}
@@ -262,8 +267,15 @@ rsp_watch(struct rec_conn *c)
 {
 	struct rsp *p = c->impl;
 
-	if (p != NULL && p->pc != NULL && p->phase > RP_CONNECTING)
-		pg_conn_read(p->pc, rsp_reads(p));
+	if (p == NULL || p->pc == NULL || p->phase <= RP_CONNECTING)
+		return;
+	/* What libpq holds already is taken out first (and kept for
+	 * rsp_fetch): the socket is read only when nothing is left, so
+	 * libpq's buffer never grows ahead of the merge while the other
+	 * side is the slower one. */
+	if (p->phase == RP_COPY && !c->have_row && p->held == 0)
+		p->held = PQgetCopyData(p->pg, &p->row, 1);
+	pg_conn_read(p->pc, rsp_reads(p));
 }
 
 /* A PQsend* call returned ok: enter phase and push the bytes out. */
@@ -468,7 +480,8 @@ rsp_fetch(struct rec_conn *c)
 		return 1;
 	if (p->phase != RP_COPY)
 		return 0;
-	r = PQgetCopyData(p->pg, &p->row, 1);
+	r = p->held != 0 ? p->held : PQgetCopyData(p->pg, &p->row, 1);
+	p->held = 0;
 	if (r == 0)
 		return 0;
 	if (r == -1) {
@@ -497,8 +510,10 @@ rsp_drop(struct rec_conn *c)
 
 	if (p != NULL && p->row != NULL)
 		PQfreemem(p->row);
-	if (p != NULL)
+	if (p != NULL) {
 		p->row = NULL;
+		p->held = 0;
+	}
 	c->have_row = 0;
 }
 

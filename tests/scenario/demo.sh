@@ -14,10 +14,13 @@ step_state_of() { C status "$rb" --json | jq -r --arg s "$1" '.steps[] | select(
 result() { C status "$rb" --json | jq -c --arg s "$1" ".steps[] | select(.id == \$s) | .result$2"; }
 
 TEST_T=$T
+chmod 755 "$TEST_T" # the sandbox's servers run as other users when root
 T=$T/sandbox
 mkdir -p "$T"
 sandbox_up || { fail "sandbox did not start"; finish; }
 expect_rc 0 C lint "$rb"
+# unixODBC's trace shows the connection string the driver gets.
+printf '[ODBC]\nTrace=Yes\nTraceFile=%s\n' "$T/odbc.trace" >>"$ODBCSYSINI/odbcinst.ini"
 expect_rc 5 C run "$rb"
 contains "$T/err" "announce-freeze waits for a person"
 expect_rc 0 C confirm "$rb" announce-freeze --note "stores acked" --operator store-lead
@@ -39,6 +42,22 @@ check "products: 1.50 equals 1.5000" test "$(result products '| [.matched, .miss
 check "stock: ST117 SKU-0007 changed" test "$(result stock .samples.changed)" = '[["ST117","SKU-0007"]]'
 check "stock: 359 matched" test "$(result stock .matched)" = 359
 check "receivables: 0.50 less in Odoo" test "$(result receivables .difference)" = -0.5
+# Across engines, by meaning: the legacy POS on MariaDB (ODBC) against
+# Odoo's PostgreSQL; DECIMAL against numeric, TINYINT(1) against boolean
+# and '' against NULL agree, only the planted differences count.
+check "pos-prices: 121 till rows, 120 odoo rows" test \
+	"$(result pos-prices '| [.source_rows, .dest_rows]')" = '[121,120]'
+check "pos-prices: 118 matched, GIFT-CARD missing, 2 changed" test \
+	"$(result pos-prices '| [.matched, .missing, .extra, .changed, .samples.missing]')" = '[118,1,0,2,["GIFT-CARD"]]'
+check "pos-prices: SKU-0033's price and SKU-0045's flag" test \
+	"$(result pos-prices '| [.samples.changed, .changed_columns]')" = '[["SKU-0033","SKU-0045"],{"price":1,"active":1}]'
+check "pos-prices: MariaDB's driver was asked to stream (found through the DSN)" \
+	grep -qaF '[DSN=legacy_pos;NO_CACHE=1;FORWARDONLY=1]' "$T/odbc.trace"
+expect_rc 0 C diff "$rb" pos-prices --format json -o "$T/pos.json"
+check "pos-prices diff: SKU-0033 at 50.00 against 49.5000" test \
+	"$(jq -c '.[] | select(.key == ["SKU-0033"]) | [.source[1], .dest[1]]' "$T/pos.json")" = '["50.00","49.5000"]'
+check "the POS password (in the sandbox's DSN) is not in the state" sh -c \
+	"! grep -qaF '$sandbox_my_pw' '$T/demo.db'"
 check "reconcile steps passed within tolerance" test \
 	"$(C status "$rb" --json | jq -r '[.steps[] | select(.type == "reconcile" and .entity == null) | .state] | unique | join(",")')" = succeeded
 
@@ -100,7 +119,12 @@ check "sql rollback turned the crons off again" test \
 check "the irreversible step was left as it is" test "$(step_state_of repoint-edi)" = succeeded
 check "reconciliations roll back without asking" test "$(step_state_of partners)" = rolled_back
 expect_rc 0 C audit "$rb" --verify
+my_pid=$CUTOVER_DEMO_MY_PID
+my_dir=$T/mariadb
+check "the sandbox's MariaDB ran (pid $my_pid)" kill -0 "$my_pid"
 sandbox_down
+check "the sandbox's MariaDB is stopped" sh -c "! kill -0 $my_pid 2>/dev/null"
+check "the sandbox's MariaDB directory is removed" test ! -e "$my_dir"
 T=$TEST_T
 trap cleanup EXIT
 
@@ -121,6 +145,9 @@ for i in 1 2; do
 	else ok; fi
 	left=$(ls -d "$demo_tmp"/cutover-sandbox.* 2>/dev/null | wc -l)
 	check "demo run $i removed its sandbox ($left left)" test "$left" = 0
+	contains "$T/demo$i.out" "pos-prices: succeeded"
+	check "demo run $i left no MariaDB running" sh -c \
+	    "! pgrep -f 'mariadb[d] .*$demo_tmp' >/dev/null"
 done
 rmdir "$demo_tmp"
 finish

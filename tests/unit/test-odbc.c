@@ -44,6 +44,55 @@ test_password(void **state)
 	password_is(";;;PWD=;", NULL);
 }
 
+/* odbc_connection_streaming(s, file) is want. */
+static void
+streaming_is(const char *s, const char *file, const char *want)
+{
+	char *got = odbc_connection_streaming(s, file);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void
+test_streaming(void **state)
+{
+	const char *ma = "/usr/lib/x86_64-linux-gnu/odbc/libmaodbc.so";
+
+	(void)state;
+	streaming_is("DSN=pos", ma, "DSN=pos;NO_CACHE=1;FORWARDONLY=1");
+	streaming_is("DSN=pos;", ma, "DSN=pos;NO_CACHE=1;FORWARDONLY=1");
+	streaming_is("Driver=MariaDB;Server=h", "libmaodbc.so",
+	    "Driver=MariaDB;Server=h;NO_CACHE=1;FORWARDONLY=1");
+	/* What the runbook set stays as written. */
+	streaming_is("DSN=pos;no_cache=0", ma,
+	    "DSN=pos;no_cache=0;FORWARDONLY=1");
+	streaming_is("DSN=pos;STREAMRS=1", ma,
+	    "DSN=pos;STREAMRS=1;FORWARDONLY=1");
+	streaming_is("DSN=pos;ForwardOnly=0", ma,
+	    "DSN=pos;ForwardOnly=0;NO_CACHE=1");
+	streaming_is("DSN=pos;OPTION=3", ma, "DSN=pos;OPTION=3");
+	/* A value that merely mentions the attribute does not count. */
+	streaming_is("DSN=pos;PWD={NO_CACHE=1}", ma,
+	    "DSN=pos;PWD={NO_CACHE=1};NO_CACHE=1;FORWARDONLY=1");
+	/* Other drivers, or none known: unchanged. */
+	streaming_is("DSN=x", "/usr/lib/odbc/libsqlite3odbc.so", "DSN=x");
+	streaming_is("DSN=x", "libtdsodbc.so", "DSN=x");
+	streaming_is("DSN=x", NULL, "DSN=x");
+}
+
+static void
+test_get(void **state)
+{
+	char *v;
+
+	(void)state;
+	v = odbc_connection_get("DSN=x;Driver={Maria;DB}", "DRIVER");
+	assert_string_equal(v, "Maria;DB");
+	free(v);
+	assert_null(odbc_connection_get("DSN=x", "DRIVER"));
+}
+
 static void
 test_check(void **state)
 {
@@ -114,6 +163,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_password),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_get),
 		cmocka_unit_test(test_expand),
 	};
 
