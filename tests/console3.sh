@@ -207,6 +207,8 @@ wait_for flt "[exit 0]" 8000
 # clean ones: in the list (glyph and short form), the details, and `run`
 . "$SRCDIR/tests/pg.sh"
 pg_start || { fail "PostgreSQL did not start"; finish; }
+# pg_start's exit trap replaced tmux.sh's: stop both.
+trap 'tm kill-server 2>/dev/null; pg_stop; cleanup' EXIT
 cat >"$T/t.yaml" <<'YAML'
 cutover: 1
 name: t
