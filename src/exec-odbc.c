@@ -23,8 +23,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -246,8 +244,6 @@ static char *
 xo_verify(const struct exec *e)
 {
 	struct buf b = { 0 };
-	char *end;
-	double d;
 
 	switch (e->verdict) {
 	case XO_V_VALUE:
@@ -259,12 +255,7 @@ xo_verify(const struct exec *e)
 	default:
 		return xstrdup("verify returned no rows");
 	}
-	if (strcasecmp(e->value, "t") == 0 || strcasecmp(e->value, "true") == 0)
-		return NULL;
-	errno = 0;
-	d = strtod(e->value, &end);
-	if (end != e->value && *end == '\0' && errno == 0 && !isnan(d) &&
-	    d != 0)
+	if (exec_sql_true(e->value))
 		return NULL;
 	buf_adds(&b, "verify returned ");
 	if (*e->value == '\0')

@@ -902,6 +902,20 @@ sql_complete(struct exec *e)
 	free(msg);
 }
 
+int
+exec_sql_true(const char *value)
+{
+	char *end;
+	double d;
+
+	if (strcasecmp(value, "t") == 0 || strcasecmp(value, "true") == 0)
+		return 1;
+	errno = 0;
+	d = strtod(value, &end);
+	return end != value && *end == '\0' && errno == 0 && !isnan(d) &&
+	    d != 0;
+}
+
 /*
  * The verify rule: the first column of the first row of the last statement
  * is true ("t", "true") or a non-zero number. NULL if so, else why not.
@@ -909,8 +923,7 @@ sql_complete(struct exec *e)
 static char *
 sql_verify(struct exec *e)
 {
-	char *end, *shown, *msg;
-	double d;
+	char *shown, *msg;
 
 	switch (e->verdict) {
 	case SQL_V_VALUE:
@@ -922,12 +935,7 @@ sql_verify(struct exec *e)
 	default:
 		return xstrdup("verify returned no rows");
 	}
-	if (strcasecmp(e->value, "t") == 0 || strcasecmp(e->value, "true") == 0)
-		return NULL;
-	errno = 0;
-	d = strtod(e->value, &end);
-	if (end != e->value && *end == '\0' && errno == 0 && !isnan(d) &&
-	    d != 0)
+	if (exec_sql_true(e->value))
 		return NULL;
 	shown = sql_cell(e->value);
 	xasprintf(&msg, "verify returned %s", *shown != '\0' ? shown :

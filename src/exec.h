@@ -146,4 +146,9 @@ int exec_local_kill_token(const char *token, int64_t wait_ms);
  * attempt's record on the host and end its process group (see exec-ssh.c). */
 int exec_ssh_recover(const struct exec_orphan *, int64_t wait_ms, char **why);
 
+/* The verify rule of sql steps on any engine: is the first column of the
+ * first row (its text) true ("t", "true", any case) or a non-zero
+ * number? */
+int exec_sql_true(const char *value);
+
 #endif
