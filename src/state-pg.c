@@ -307,8 +307,8 @@ static int pg_step_update_def(struct state *, int64_t, const char *, int,
 static int pg_step_set_undo(struct state *, int64_t, const char *, int);
 static int pg_step_transition(struct state *, int64_t, const char *,
     unsigned, enum step_state, const char *, const char *, const char *);
-static int pg_diffs_add(struct state *, int64_t, const char *,
-    const char *, const struct diff_row *, size_t);
+static int pg_diff_add(struct state *, int64_t, const char *,
+    const char *, const struct diff_row *);
 static int pg_diffs_each(struct state *, int64_t, const char *,
     const char *, int (*)(const struct diff_row *, void *), void *);
 static int pg_step_set_result(struct state *, int64_t, const char *,
@@ -2588,23 +2588,15 @@ pg_audit_each(struct state *st, int64_t run,
 	return STATE_OK;
 }
 
-/* Reconcile differences (state.h). */
+/* One reconcile difference, inside the caller's transaction (store.h). */
 static int
-pg_diffs_add(struct state *st, int64_t run, const char *step,
-    const char *token, const struct diff_row *d, size_t n)
+pg_diff_add(struct state *st, int64_t run, const char *step,
+    const char *token, const struct diff_row *d)
 {
-	int opened = store_tx_enter(st), rc = STATE_OK;
-	size_t i;
-
-	if (opened < 0)
-		return STATE_ERR;
-	for (i = 0; i < n && rc == STATE_OK; i++)
-		rc = pq_run(st, "INSERT INTO cutover.diffs(runbook, run, step,"
-		    " token, seq, kind, key, source, dest, columns) VALUES($1,"
-		    "$2,$3,$4,$5,$6,$7,$8,$9,$10)", "RIttIttttt", run, step, token,
-		    d[i].seq, d[i].kind, d[i].key, d[i].source, d[i].dest,
-		    d[i].columns);
-	return store_tx_leave(st, opened, rc);
+	return pq_run(st, "INSERT INTO cutover.diffs(runbook, run, step,"
+	    " token, seq, kind, key, source, dest, columns) VALUES($1,"
+	    "$2,$3,$4,$5,$6,$7,$8,$9,$10)", "RIttIttttt", run, step, token,
+	    d->seq, d->kind, d->key, d->source, d->dest, d->columns);
 }
 
 #define PG_DIFFS_PAGE 10000
@@ -2931,7 +2923,7 @@ const struct store_ops store_pg = {
 	.step_set_undo = pg_step_set_undo,
 	.step_transition = pg_step_transition,
 	.step_set_result = pg_step_set_result,
-	.diffs_add = pg_diffs_add,
+	.diff_add = pg_diff_add,
 	.diffs_each = pg_diffs_each,
 	.attempt_begin = pg_attempt_begin,
 	.attempt_set_pid = pg_attempt_set_pid,

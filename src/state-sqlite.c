@@ -190,8 +190,8 @@ static int sqlite_step_update_def(struct state *, int64_t, const char *, int,
 static int sqlite_step_transition(struct state *, int64_t, const char *,
     unsigned, enum step_state, const char *,
     const char *, const char *);
-static int sqlite_diffs_add(struct state *, int64_t, const char *,
-    const char *, const struct diff_row *, size_t);
+static int sqlite_diff_add(struct state *, int64_t, const char *,
+    const char *, const struct diff_row *);
 static int sqlite_diffs_each(struct state *, int64_t, const char *,
     const char *, int (*)(const struct diff_row *, void *), void *);
 static int sqlite_step_set_result(struct state *, int64_t, const char *,
@@ -1859,22 +1859,15 @@ sqlite_audit_each(struct state *st, int64_t run,
 	return (stop || rc == SQLITE_DONE) ? STATE_OK : st_fail(st, "read audit");
 }
 
-/* Reconcile differences (state.h). */
+/* One reconcile difference, inside the caller's transaction (store.h). */
 static int
-sqlite_diffs_add(struct state *st, int64_t run, const char *step,
-    const char *token, const struct diff_row *d, size_t n)
+sqlite_diff_add(struct state *st, int64_t run, const char *step,
+    const char *token, const struct diff_row *d)
 {
-	int opened = store_tx_enter(st), rc = STATE_OK;
-	size_t i;
-
-	if (opened < 0)
-		return STATE_ERR;
-	for (i = 0; i < n && rc == STATE_OK; i++)
-		rc = st_run(st, "INSERT INTO diffs(run, step, token, seq, kind,"
-		    " key, source, dest, columns) VALUES(?,?,?,?,?,?,?,?,?)",
-		    "IttIttttt", run, step, token, d[i].seq, d[i].kind,
-		    d[i].key, d[i].source, d[i].dest, d[i].columns);
-	return store_tx_leave(st, opened, rc);
+	return st_run(st, "INSERT INTO diffs(run, step, token, seq, kind,"
+	    " key, source, dest, columns) VALUES(?,?,?,?,?,?,?,?,?)",
+	    "IttIttttt", run, step, token, d->seq, d->kind, d->key, d->source,
+	    d->dest, d->columns);
 }
 
 static int
@@ -2160,7 +2153,7 @@ const struct store_ops store_sqlite = {
 	.step_set_undo = sqlite_step_set_undo,
 	.step_transition = sqlite_step_transition,
 	.step_set_result = sqlite_step_set_result,
-	.diffs_add = sqlite_diffs_add,
+	.diff_add = sqlite_diff_add,
 	.diffs_each = sqlite_diffs_each,
 	.attempt_begin = sqlite_attempt_begin,
 	.attempt_set_pid = sqlite_attempt_set_pid,

@@ -1369,13 +1369,21 @@ state_audit_copy(struct state *st, const struct audit_row *src, int64_t run)
 	return store_tx_leave(st, opened, rc);
 }
 
+/* Add n differences in one transaction; the store writes each row. */
 int
 state_diffs_add(struct state *st, int64_t run, const char *step,
     const char *token, const struct diff_row *rows, size_t n)
 {
-	if (st->ops->diffs_add == NULL)
+	int opened, rc = STATE_OK;
+	size_t i;
+
+	if (st->ops->diff_add == NULL)
 		return STATE_OK;
-	return st->ops->diffs_add(st, run, step, token, rows, n);
+	if ((opened = store_tx_enter(st)) < 0)
+		return STATE_ERR;
+	for (i = 0; i < n && rc == STATE_OK; i++)
+		rc = st->ops->diff_add(st, run, step, token, &rows[i]);
+	return store_tx_leave(st, opened, rc);
 }
 
 int

@@ -237,9 +237,11 @@ struct store_ops {
 	    const char *error, int64_t next_ms);
 	int (*outbox_stats)(struct state *, int64_t run,
 	    struct outbox_stats *);
-	/* Reconcile differences: as state_diffs_add and state_diffs_each. */
-	int (*diffs_add)(struct state *, int64_t run, const char *step,
-	    const char *token, const struct diff_row *, size_t n);
+	/* Reconcile differences: diff_add stores one row as given, inside
+	 * the caller's transaction (state_diffs_add holds the loop and the
+	 * transaction); diffs_each as state_diffs_each. */
+	int (*diff_add)(struct state *, int64_t run, const char *step,
+	    const char *token, const struct diff_row *);
 	int (*diffs_each)(struct state *, int64_t run, const char *step,
 	    const char *token, int (*fn)(const struct diff_row *, void *),
 	    void *);
