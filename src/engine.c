@@ -47,6 +47,7 @@ static int engine_sync(struct engine *, int);
 static int engine_take_lease(struct engine *, int);
 static int engine_recover(struct engine *);
 static int engine_recover_one(struct engine *, struct attempt_row *);
+static int engine_recovered(const struct attempt_row *, size_t, const char *);
 static void engine_text_sha(struct engine *);
 static int engine_orphan_end(struct engine *, const struct attempt_row *,
     char **);
@@ -549,27 +550,41 @@ static int
 engine_recover(struct engine *e)
 {
 	struct attempt_row *v = NULL;
-	size_t n = 0, i;
-	int rc = 0;
-
 	struct step_row *rows = NULL;
 	struct engine_step *s;
+	size_t n = 0, nv = 0, i;
+	int rc = 0;
 
-	if (state_attempts_running(e->st, e->run.id, &v, &n) != STATE_OK)
+	if (state_attempts_running(e->st, e->run.id, &v, &nv) != STATE_OK)
 		return EXIT_CONFLICT;
-	for (i = 0; i < n && rc == 0; i++)
+	for (i = 0; i < nv && rc == 0; i++)
 		rc = engine_recover_one(e, &v[i]);
-	attempt_rows_free(v, n);
-	if (rc != 0 || state_steps_load(e->st, e->run.id, &rows, &n) != STATE_OK)
-		return rc != 0 ? rc : EXIT_CONFLICT;
-	for (i = 0; i < n && rc == 0; i++) {
+	if (rc == 0 && state_steps_load(e->st, e->run.id, &rows, &n) != STATE_OK)
+		rc = EXIT_CONFLICT;
+	/* A step whose attempt was just ended above has nothing left to end:
+	 * asking its host again would only cost another connection. */
+	for (i = 0; rows != NULL && i < n && rc == 0; i++) {
 		if (rows[i].state == ST_INTERRUPTED &&
+		    !engine_recovered(v, nv, rows[i].id) &&
 		    (s = engine_find(e, rows[i].id)) != NULL &&
 		    step_kind(s->def->type)->lingers)
 			rc = engine_recover_lingering(e, &rows[i]);
 	}
 	step_rows_free(rows, n);
+	attempt_rows_free(v, nv);
 	return rc;
+}
+
+/* Whether one of the n attempts v is of step id. */
+static int
+engine_recovered(const struct attempt_row *v, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].step, id) == 0)
+			return 1;
+	return 0;
 }
 
 /*

@@ -2794,7 +2794,9 @@ ssh_on_grace(void *arg)
 
 /*
  * The script that ends what is left of an attempt on the host: claim the
- * record directory (then the wrapper never started and never will), else
+ * record directory (then the wrapper never started and never will; the
+ * claim is marked ended, so that a later look says GONE at once instead
+ * of waiting for a record that never comes), else
  * read the record, and if the process group is still the attempt's (same
  * boot, the leader's start time, or a member carrying the token), TERM it,
  * then KILL it, and wait until it is gone. The last line says GONE,
@@ -2821,8 +2823,8 @@ ssh_recover_function(struct buf *b, const char *token, int64_t wait_ms)
 	buf_printf(b, "; w=%lld\n", (long long)(wait_ms / 100 + 1));
 	buf_adds(b,
 	    "umask 077; mkdir -p \"$d\" 2>/dev/null\n"
-	    "if mkdir \"$d/$t\" 2>/dev/null; then echo 'GONE it had not "
-	    "started, or had ended'; exit 0; fi\n"
+	    "if mkdir \"$d/$t\" 2>/dev/null; then : >\"$d/$t/ended\"; "
+	    "echo 'GONE it had not started, or had ended'; exit 0; fi\n"
 	    "[ -f \"$d/$t/ended\" ] && { echo 'GONE ended before'; exit 0; }\n"
 	    "i=0; while [ ! -s \"$d/$t/pid\" ] && [ $i -lt 30 ]; do "
 	    "sleep 0.1; i=$((i + 1)); done\n"

@@ -205,6 +205,62 @@ check "stopped, hangup ignored: ran once ($(grep -c "^termhup d$" "$L"))" \
 check "stopped, hangup ignored: run interrupted, verify failed, run again ($(attempts termhup d))" \
 	test "$(attempts termhup d)" = "1 run interrupted;2 verify failed;3 run succeeded;"
 
+# Killed before their commands reached the hosts (attempts recorded
+# running while the stopped sshds had not answered): a recovery claims an
+# attempt's record on its host, so that command can never start there,
+# and marks it ended, so that a later look at the same attempt says so at
+# once. Here the next driver claims d1's record and dies while recovering
+# d2; the one after it looks at d1 again and goes on, verify then run,
+# without waiting for a record that never comes and without a person.
+sshd_start b
+PB=$SSHD_PORT
+sshd_known b
+key="user: $SSH_USER, identity: $SSH_KEY, known_hosts: $SSH_KNOWN"
+cat >"$T/rearly.yaml" <<EOT
+cutover: 1
+name: early
+settings: {parallel: 2}
+targets:
+  a: {type: ssh, host: 127.0.0.1, port: $PA, $key}
+  b: {type: ssh, host: 127.0.0.1, port: $PB, $key}
+phases:
+  - id: p
+    steps:
+      - {id: d1, type: ssh, target: a, run: "echo 'early d1' >> $L", verify: "grep -qx 'early d1' $L"}
+      - {id: w, type: local, needs: [], run: "sleep 0.3"}
+      - {id: d2, type: ssh, target: b, needs: [w], run: "echo 'early d2' >> $L", verify: "grep -qx 'early d2' $L"}
+EOT
+sshd_signal() { kill "-$1" "$(cat "$T/sshd-$2/pid")"; }
+# until_early SQL WANT: until the state answers SQL with WANT (at most 10 s).
+until_early() {
+	i=0
+	until [ "$(sqlite3 "$T/rearly.db" "$1" 2>/dev/null)" = "$2" ] || [ $i -ge 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+sshd_signal STOP a
+sshd_signal STOP b
+(Cbg early run "$T/rearly.yaml" >"$T/early.out" 2>&1) &
+pid=$!
+until_early "SELECT count(*) FROM attempts WHERE state = 'running' AND step LIKE 'd_'" 2
+kill -9 $pid
+wait $pid 2>/dev/null
+sshd_signal CONT a
+(Cbg early run "$T/rearly.yaml" >"$T/early.out" 2>&1) &
+pid=$!
+until_early "SELECT state FROM attempts WHERE step = 'd1' AND n = 1" interrupted
+kill -9 $pid
+wait $pid 2>/dev/null
+sshd_signal CONT b
+expect_rc 0 C early run "$T/rearly.yaml"
+for s in d1 d2; do
+	check "killed before $s reached its host: run interrupted, verify failed, run again ($(attempts early $s))" \
+		test "$(attempts early $s)" = "1 run interrupted;2 verify failed;3 run succeeded;"
+	check "killed before $s reached its host: ran once" test "$(grep -c "^early $s$" "$L")" = 1
+done
+sshd_kill b
+
 # The host cannot be reached when the next driver recovers: nobody can tell
 # whether the command still runs there, so the step waits for a person,
 # its note saying what to check.
