@@ -39,7 +39,6 @@
 
 #define ODBC_CANCEL_GRACE_MS 5000 /* after a cancel, then the line goes */
 #define ODBC_MAX_ROWS 20          /* rows shown per statement */
-#define ODBC_MAX_CELL 60          /* characters shown per value */
 
 /* Frames from the worker (odbc.h). */
 enum {
@@ -94,7 +93,6 @@ static int xo_results(struct odbc_job *, SQLHSTMT);
 static int xo_rows(struct odbc_job *, SQLHSTMT, SQLSMALLINT, struct buf *);
 static int xo_fail(struct odbc_job *, SQLSMALLINT, SQLHANDLE, SQLHDBC);
 static size_t xo_statement_end(const char *);
-static void xo_cell(struct buf *, const char *, size_t);
 
 const struct exec_ops exec_odbc_ops = {
 	.name = "odbc",
@@ -261,7 +259,7 @@ xo_verify(const struct exec *e)
 	if (*e->value == '\0')
 		buf_adds(&b, "an empty string");
 	else
-		xo_cell(&b, e->value, strlen(e->value));
+		exec_sql_cell(&b, e->value, strlen(e->value));
 	return buf_steal(&b);
 }
 
@@ -523,7 +521,7 @@ xo_rows(struct odbc_job *job, SQLHSTMT h, SQLSMALLINT ncols, struct buf *b)
 			if (i > 1)
 				buf_adds(b, " | ");
 			if (got > 0)
-				xo_cell(b, v.len > 0 ? v.data : "", v.len);
+				exec_sql_cell(b, v.len > 0 ? v.data : "", v.len);
 			else
 				buf_adds(b, got == 0 ? "NULL" : "?");
 			if (n == 0 && i == 1) {
@@ -607,19 +605,3 @@ xo_statement_end(const char *s)
 	return i;
 }
 
-/* A value as shown: control characters as spaces, cut at ODBC_MAX_CELL
- * characters (UTF-8 aware). */
-static void
-xo_cell(struct buf *b, const char *s, size_t len)
-{
-	size_t i, chars = 0;
-
-	for (i = 0; i < len; i++) {
-		if (((unsigned char)s[i] & 0xC0) != 0x80 &&
-		    chars++ == ODBC_MAX_CELL) {
-			buf_adds(b, "…");
-			return;
-		}
-		buf_addc(b, (unsigned char)s[i] < 0x20 ? ' ' : s[i]);
-	}
-}

@@ -1200,20 +1200,26 @@ static char *
 sql_cell(const char *s)
 {
 	struct buf b = { 0 };
-	size_t chars = 0;
+
+	if (s != NULL)
+		exec_sql_cell(&b, s, strlen(s));
+	return buf_steal(&b);
+}
+
+void
+exec_sql_cell(struct buf *b, const char *s, size_t len)
+{
+	size_t i, chars = 0;
 	unsigned char c;
 
-	if (s == NULL)
-		return xstrdup("");
-	for (; *s != '\0'; s++) {
-		c = (unsigned char)*s;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
 		if ((c & 0xc0) != 0x80 && chars++ == SQL_MAX_CELL) {
-			buf_adds(&b, "...");
-			break;
+			buf_adds(b, "...");
+			return;
 		}
-		buf_addc(&b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+		buf_addc(b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
 	}
-	return buf_steal(&b);
 }
 
 /* Width in characters (UTF-8 code points). */

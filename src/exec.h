@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct loop;
 struct exec;
 struct state;
@@ -150,5 +151,10 @@ int exec_ssh_recover(const struct exec_orphan *, int64_t wait_ms, char **why);
  * first row (its text) true ("t", "true", any case) or a non-zero
  * number? */
 int exec_sql_true(const char *value);
+
+/* Append a value of sql output (len bytes of s) as shown on any engine:
+ * one line (control characters as spaces), cut after 60 characters
+ * (UTF-8 aware) with "...". */
+void exec_sql_cell(struct buf *, const char *s, size_t len);
 
 #endif
