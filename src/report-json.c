@@ -499,18 +499,8 @@ js_step(struct buf *b, struct report_run *r, size_t i)
 	int f = 1;
 
 	buf_addc(b, '{');
-	json_key(b, &f, "id");
-	json_str(b, s->row.id);
-	json_key(b, &f, "phase");
-	json_str(b, s->def ? r->rb->phases[s->def->phase].id : NULL);
-	json_key(b, &f, "type");
-	json_str(b, s->def ? step_type_name(s->def->type) : NULL);
-	json_key(b, &f, "title");
-	json_str(b, s->def ? s->def->title : NULL);
-	json_key(b, &f, "entity");
-	json_str(b, s->entity ? s->entity->id : NULL);
-	json_key(b, &f, "state");
-	json_str(b, step_state_name(s->row.state));
+	report_json_step_head(b, &f, r->rb, s->row.id, s->def, s->entity,
+	    s->row.state, 1);
 	json_key(b, &f, "needs");
 	buf_addc(b, '[');
 	for (k = 0; k < s->ndeps; k++) {
@@ -528,6 +518,27 @@ js_step(struct buf *b, struct report_run *r, size_t i)
 	buf_adds(b, s->row.result ? s->row.result : "null");
 	js_reconcile(b, &f, s);
 	buf_addc(b, '}');
+}
+
+void
+report_json_step_head(struct buf *b, int *f, const struct runbook *rb,
+    const char *id, const struct rb_step *d, const struct rb_entity *en,
+    enum step_state state, int titled)
+{
+	json_key(b, f, "id");
+	json_str(b, id);
+	json_key(b, f, "phase");
+	json_str(b, d != NULL ? rb->phases[d->phase].id : NULL);
+	json_key(b, f, "type");
+	json_str(b, d != NULL ? step_type_name(d->type) : NULL);
+	if (titled) {
+		json_key(b, f, "title");
+		json_str(b, d != NULL ? d->title : NULL);
+	}
+	json_key(b, f, "entity");
+	json_str(b, en != NULL ? en->id : NULL);
+	json_key(b, f, "state");
+	json_str(b, step_state_name(state));
 }
 
 /* A step's times: planned, actual, waiting, its estimate by the rule. */

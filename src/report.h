@@ -288,6 +288,13 @@ int report_is_checkpoint(const struct report_step *);
  * NULL) to b. */
 void report_md(struct buf *, struct report_run *r, struct report_run *cmp);
 void report_json(struct buf *, struct report_run *r, struct report_run *cmp);
+/* The keys that open a step object, in the report's "steps" and in
+ * `status --json` alike: "id", "phase", "type", "title" (only when titled),
+ * "entity", "state", of step id with definition d and entity en (each
+ * NULL: unknown, written as null). f as json_key's first. */
+void report_json_step_head(struct buf *, int *f, const struct runbook *rb,
+    const char *id, const struct rb_step *d, const struct rb_entity *en,
+    enum step_state state, int titled);
 void report_html(struct buf *, struct report_run *r, struct report_run *cmp);
 /* Parts of the HTML report, for the live dashboard (`cutover serve`): the
  * timeline section (an inline SVG Gantt chart), the reconciliation

@@ -48,16 +48,7 @@ status_json_step(struct buf *b, struct runbook *rb, const struct step_row *v,
 
 	runbook_instance_find(rb, v->id, &d, &en);
 	buf_addc(b, '{');
-	json_key(b, &f, "id");
-	json_str(b, v->id);
-	json_key(b, &f, "phase");
-	json_str(b, d ? rb->phases[d->phase].id : NULL);
-	json_key(b, &f, "type");
-	json_str(b, d ? step_type_name(d->type) : NULL);
-	json_key(b, &f, "entity");
-	json_str(b, en != NULL ? en->id : NULL);
-	json_key(b, &f, "state");
-	json_str(b, step_state_name(v->state));
+	report_json_step_head(b, &f, rb, v->id, d, en, v->state, 0);
 	json_key(b, &f, "attempts");
 	json_int(b, v->attempts, 0);
 	json_key(b, &f, "started_at");
