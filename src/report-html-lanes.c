@@ -12,13 +12,13 @@
 #include <string.h>
 
 #include "report-html.h"
+#include "report-table.h"
 
 static void hl_checkpoint(struct buf *, struct report_run *,
     struct report_step *);
 static void hl_decisions(struct buf *, struct report_run *,
     struct report_step *);
 static void hl_entity(struct buf *, struct report_entity *);
-static void hl_stat(struct buf *, const struct report_lane_stat *);
 
 void
 report_html_evidence(struct buf *b, struct report_run *r)
@@ -197,56 +197,12 @@ void
 report_html_lanes_compare(struct buf *b, struct report_run *r,
     struct report_run *cmp)
 {
-	struct report_lane_stat a, c;
-	struct rb_step *d;
-	char x[48];
-	size_t k;
-
 	if (cmp == NULL || !r->lanes)
 		return;
 	buf_printf(b, "<section>\n<h2>Lanes compared with run %lld</h2>\n<p>"
 	    "Per step of a for_each phase, over the entities of each run: "
 	    "the median (n: instances that succeeded) and the slowest "
-	    "entity.</p>\n<div class=\"scroll\"><table>\n<tr><th>Step</th>"
-	    "<th>Median (n)</th><th>Slowest entity</th>"
-	    "<th>Run %lld median (n)</th><th>Run %lld slowest</th><th>Median "
-	    "difference</th></tr>\n", (long long)cmp->info.id,
-	    (long long)cmp->info.id, (long long)cmp->info.id);
-	for (k = 0; k < r->rb->nsteps; k++) {
-		d = &r->rb->steps[k];
-		if (!runbook_step_in_lanes(r->rb, d))
-			continue;
-		report_lane_stat(r, d, &a);
-		report_lane_stat(cmp, d, &c);
-		buf_adds(b, "<tr>");
-		report_html_cell(b, d->id);
-		hl_stat(b, &a);
-		hl_stat(b, &c);
-		if (a.n > 0 && c.n > 0)
-			report_human_delta(a.median_ms - c.median_ms, x, sizeof x);
-		else
-			snprintf(x, sizeof x, "-");
-		report_html_ncell(b, x);
-		buf_adds(b, "</tr>\n");
-	}
-	buf_adds(b, "</table></div>\n</section>\n");
-}
-
-/* The median and slowest-entity cells of a step's spread. */
-static void
-hl_stat(struct buf *b, const struct report_lane_stat *s)
-{
-	char m[48], w[48];
-
-	report_human(s->median_ms, m, sizeof m);
-	report_human(s->worst_ms, w, sizeof w);
-	buf_printf(b, "<td class=\"num\">%s (%zu)</td><td>", m, s->n);
-	if (s->worst == NULL)
-		buf_adds(b, "-");
-	else {
-		buf_printf(b, "%s (", w);
-		report_html_text(b, s->worst);
-		buf_adds(b, ")");
-	}
-	buf_adds(b, "</td>");
+	    "entity.</p>\n", (long long)cmp->info.id);
+	report_table_lanes_compare(b, &report_table_html, r, cmp);
+	buf_adds(b, "</section>\n");
 }

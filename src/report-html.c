@@ -29,6 +29,7 @@
 #include "duration.h"
 #include "escape.h"
 #include "report-html.h"
+#include "report-table.h"
 
 #define SVG_W 1120
 #define SVG_LABEL 210   /* step names */
@@ -53,6 +54,11 @@ static void h_text(struct buf *, const char *);
 static void h_textn(struct buf *, const char *, size_t);
 static void h_cell(struct buf *, const char *);
 static void h_ncell(struct buf *, const char *);
+static void h_table_head(struct buf *, const char *const *, size_t);
+static void h_table_row_begin(struct buf *);
+static void h_table_cell(struct buf *, const char *, int);
+static void h_table_row_end(struct buf *);
+static void h_table_end(struct buf *);
 static void h_none(struct buf *, int);
 static double g_x(const struct gantt *, int64_t);
 static const char *g_fill(const char *);
@@ -91,7 +97,6 @@ static void h_failure(struct buf *, struct report_run *,
     struct report_step *, size_t);
 static void h_rollbacks(struct buf *, struct report_run *);
 static void h_rollback_act(struct buf *, const struct report_act *);
-static void h_rollback_steps(struct buf *, struct report_run *);
 static void h_audit(struct buf *, struct report_run *);
 
 static const char *h_style =
@@ -234,6 +239,56 @@ h_ncell(struct buf *b, const char *s)
 	h_text(b, s != NULL && *s != '\0' ? s : "-");
 	buf_adds(b, "</td>");
 }
+
+/* The HTML table format (report-table.h). */
+static void
+h_table_head(struct buf *b, const char *const *heads, size_t n)
+{
+	size_t i;
+
+	buf_adds(b, "<div class=\"scroll\"><table>\n<tr>");
+	for (i = 0; i < n; i++) {
+		buf_adds(b, "<th>");
+		h_text(b, heads[i]);
+		buf_adds(b, "</th>");
+	}
+	buf_adds(b, "</tr>\n");
+}
+
+static void
+h_table_row_begin(struct buf *b)
+{
+	buf_adds(b, "<tr>");
+}
+
+static void
+h_table_cell(struct buf *b, const char *s, int num)
+{
+	if (num)
+		h_ncell(b, s);
+	else
+		h_cell(b, s);
+}
+
+static void
+h_table_row_end(struct buf *b)
+{
+	buf_adds(b, "</tr>\n");
+}
+
+static void
+h_table_end(struct buf *b)
+{
+	buf_adds(b, "</table></div>\n");
+}
+
+const struct report_table_fmt report_table_html = {
+	.head = h_table_head,
+	.row_begin = h_table_row_begin,
+	.cell = h_table_cell,
+	.row_end = h_table_row_end,
+	.end = h_table_end,
+};
 
 /* "None" under a section with nothing in it. */
 static void
@@ -870,7 +925,7 @@ h_rollbacks(struct buf *b, struct report_run *r)
 	} else if (any)
 		buf_adds(b, "<p><b>The last rollback has not finished.</b></p>\n");
 	if (any)
-		h_rollback_steps(b, r);
+		report_table_rollback_steps(b, &report_table_html, r);
 	h_none(b, any);
 	buf_adds(b, "</section>\n");
 }
@@ -894,40 +949,6 @@ h_rollback_act(struct buf *b, const struct report_act *a)
 		h_text(b, a->why);
 	}
 	buf_adds(b, "</td></tr>\n");
-}
-
-/* Every rollback action run, with its outcome. */
-static void
-h_rollback_steps(struct buf *b, struct report_run *r)
-{
-	struct attempt_row *a;
-	char t[96], d[48];
-	size_t i, k;
-	int any = 0;
-
-	for (i = 0; i < r->nsteps; i++) {
-		for (k = 0; k < r->steps[i].natt; k++) {
-			a = &r->steps[i].att[k];
-			if (a->kind != ATT_ROLLBACK)
-				continue;
-			if (!any++)
-				buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>"
-				    "Step undone</th><th>Attempt</th><th>Outcome"
-				    "</th><th>At</th><th>Took</th></tr>\n");
-			report_local_time(report_parse_time(a->started_at), t,
-			    sizeof t);
-			report_human(a->duration_ms, d, sizeof d);
-			buf_adds(b, "<tr>");
-			h_cell(b, a->step);
-			buf_printf(b, "<td class=\"num\">%d</td>", a->n);
-			h_cell(b, a->state);
-			h_cell(b, t);
-			h_ncell(b, d);
-			buf_adds(b, "</tr>\n");
-		}
-	}
-	if (any)
-		buf_adds(b, "</table></div>\n");
 }
 
 /* Reconcile results: the counts, the verdict, samples, columns. */

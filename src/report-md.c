@@ -18,6 +18,7 @@
 
 #include "escape.h"
 #include "report.h"
+#include "report-table.h"
 
 #define MD_TAIL_LINES 20 /* of a failed attempt's output */
 #define MD_TAIL_BYTES 4000
@@ -43,7 +44,6 @@ static void md_rec_list(struct buf *, const char *, const char *,
 static void md_gonogo(struct buf *, struct report_run *);
 static void md_rollbacks(struct buf *, struct report_run *);
 static void md_rollback_act(struct buf *, const struct report_act *);
-static void md_rollback_steps(struct buf *, struct report_run *);
 static void md_output(struct buf *, const struct attempt_row *);
 static void md_header_times(struct buf *, struct report_run *);
 static void md_entities(struct buf *, struct report_run *);
@@ -52,9 +52,12 @@ static void md_waves(struct buf *, struct report_run *);
 static void md_evidence(struct buf *, struct report_run *);
 static void md_evidence_cp(struct buf *, struct report_run *,
     struct report_step *);
+static void md_table_head(struct buf *, const char *const *, size_t);
+static void md_table_row_begin(struct buf *);
+static void md_table_cell(struct buf *, const char *, int);
+static void md_table_nl(struct buf *);
 static void md_lanes_compare(struct buf *, struct report_run *,
     struct report_run *);
-static void md_stat_cells(struct buf *, const struct report_lane_stat *);
 
 /* A table cell: escaped, pipes escaped, line breaks and tabs folded, "-"
  * when empty. */
@@ -77,6 +80,47 @@ md_cell(struct buf *b, const char *s)
 	buf_adds(b, " |");
 	free(e);
 }
+
+/* The Markdown table format (report-table.h). */
+static void
+md_table_head(struct buf *b, const char *const *heads, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf_printf(b, "| %s ", heads[i]);
+	buf_adds(b, "|\n");
+	for (i = 0; i < n; i++)
+		buf_adds(b, "|---");
+	buf_adds(b, "|\n");
+}
+
+static void
+md_table_row_begin(struct buf *b)
+{
+	buf_addc(b, '|');
+}
+
+static void
+md_table_cell(struct buf *b, const char *s, int num)
+{
+	(void)num;
+	md_cell(b, s);
+}
+
+static void
+md_table_nl(struct buf *b)
+{
+	buf_addc(b, '\n');
+}
+
+const struct report_table_fmt report_table_md = {
+	.head = md_table_head,
+	.row_begin = md_table_row_begin,
+	.cell = md_table_cell,
+	.row_end = md_table_nl,
+	.end = md_table_nl,
+};
 
 /* Append s escaped, on one line. */
 static void
@@ -492,7 +536,7 @@ md_rollbacks(struct buf *b, struct report_run *r)
 		buf_printf(b, "\nThe last rollback finished at %s.\n\n", t);
 	else
 		buf_adds(b, "\n**The last rollback has not finished.**\n\n");
-	md_rollback_steps(b, r);
+	report_table_rollback_steps(b, &report_table_md, r);
 }
 
 /* One rollback act as a table row. */
@@ -513,39 +557,6 @@ md_rollback_act(struct buf *b, const struct report_act *a)
 	md_cell(b, buf_str(&d));
 	buf_adds(b, "\n");
 	buf_free(&d);
-}
-
-/* Every rollback action run, with its outcome. */
-static void
-md_rollback_steps(struct buf *b, struct report_run *r)
-{
-	struct attempt_row *a;
-	char t[96], d[48];
-	size_t i, k;
-	int any = 0;
-
-	for (i = 0; i < r->nsteps; i++) {
-		for (k = 0; k < r->steps[i].natt; k++) {
-			a = &r->steps[i].att[k];
-			if (a->kind != ATT_ROLLBACK)
-				continue;
-			if (!any++)
-				buf_adds(b, "| Step undone | Attempt | Outcome | At |"
-				    " Took |\n|---|---|---|---|---|\n");
-			report_local_time(report_parse_time(a->started_at), t,
-			    sizeof t);
-			report_human(a->duration_ms, d, sizeof d);
-			buf_adds(b, "|");
-			md_cell(b, a->step);
-			buf_printf(b, " %d |", a->n);
-			md_cell(b, a->state);
-			md_cell(b, t);
-			md_cell(b, d);
-			buf_adds(b, "\n");
-		}
-	}
-	if (any)
-		buf_adds(b, "\n");
 }
 
 /* Reconcile results, for the steps that have one. */
@@ -788,51 +799,10 @@ md_entity(struct buf *b, struct report_entity *e)
 static void
 md_lanes_compare(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
-	struct report_lane_stat a, c;
-	struct rb_step *d;
-	char x[48];
-	size_t k;
-
 	if (cmp == NULL || !r->lanes)
 		return;
 	buf_printf(b, "## Lanes compared with run %lld\n\nPer step of a "
 	    "for_each phase, over the entities of each run (n: instances "
-	    "that\nsucceeded).\n\n| Step | Median (n) | Slowest entity |"
-	    " Run %lld median (n) | Run %lld slowest | Median difference |\n"
-	    "|---|---|---|---|---|---|\n",
-	    (long long)cmp->info.id, (long long)cmp->info.id,
-	    (long long)cmp->info.id);
-	for (k = 0; k < r->rb->nsteps; k++) {
-		d = &r->rb->steps[k];
-		if (!runbook_step_in_lanes(r->rb, d))
-			continue;
-		report_lane_stat(r, d, &a);
-		report_lane_stat(cmp, d, &c);
-		buf_adds(b, "|");
-		md_cell(b, d->id);
-		md_stat_cells(b, &a);
-		md_stat_cells(b, &c);
-		if (a.n > 0 && c.n > 0)
-			report_human_delta(a.median_ms - c.median_ms, x, sizeof x);
-		else
-			snprintf(x, sizeof x, "-");
-		md_cell(b, x);
-		buf_adds(b, "\n");
-	}
-	buf_adds(b, "\n");
-}
-
-/* Median and slowest entity cells of a step's spread. */
-static void
-md_stat_cells(struct buf *b, const struct report_lane_stat *s)
-{
-	char m[48], w[48];
-
-	report_human(s->median_ms, m, sizeof m);
-	report_human(s->worst_ms, w, sizeof w);
-	buf_printf(b, " %s (%zu) |", m, s->n);
-	if (s->worst == NULL)
-		buf_adds(b, " - |");
-	else
-		buf_printf(b, " %s (%s) |", w, s->worst);
+	    "that\nsucceeded).\n\n", (long long)cmp->info.id);
+	report_table_lanes_compare(b, &report_table_md, r, cmp);
 }

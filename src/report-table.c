@@ -1,0 +1,105 @@
+/* report-table.c - the tables that every report format shows alike. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "report-table.h"
+#include "xmalloc.h"
+
+static void report_table_stat(const struct report_table_fmt *, struct buf *,
+    const struct report_lane_stat *);
+
+void
+report_table_rollback_steps(struct buf *b, const struct report_table_fmt *f,
+    struct report_run *r)
+{
+	static const char *const heads[] = { "Step undone", "Attempt",
+		"Outcome", "At", "Took" };
+	struct attempt_row *a;
+	char t[96], d[48], n[24];
+	size_t i, k;
+	int any = 0;
+
+	for (i = 0; i < r->nsteps; i++) {
+		for (k = 0; k < r->steps[i].natt; k++) {
+			a = &r->steps[i].att[k];
+			if (a->kind != ATT_ROLLBACK)
+				continue;
+			if (!any++)
+				f->head(b, heads, 5);
+			report_local_time(report_parse_time(a->started_at), t,
+			    sizeof t);
+			report_human(a->duration_ms, d, sizeof d);
+			snprintf(n, sizeof n, "%d", a->n);
+			f->row_begin(b);
+			f->cell(b, a->step, 0);
+			f->cell(b, n, 1);
+			f->cell(b, a->state, 0);
+			f->cell(b, t, 0);
+			f->cell(b, d, 1);
+			f->row_end(b);
+		}
+	}
+	if (any)
+		f->end(b);
+}
+
+void
+report_table_lanes_compare(struct buf *b, const struct report_table_fmt *f,
+    struct report_run *r, struct report_run *cmp)
+{
+	struct report_lane_stat a, c;
+	struct rb_step *d;
+	char *heads[6], x[48];
+	size_t k;
+
+	heads[0] = xstrdup("Step");
+	heads[1] = xstrdup("Median (n)");
+	heads[2] = xstrdup("Slowest entity");
+	xasprintf(&heads[3], "Run %lld median (n)", (long long)cmp->info.id);
+	xasprintf(&heads[4], "Run %lld slowest", (long long)cmp->info.id);
+	heads[5] = xstrdup("Median difference");
+	f->head(b, (const char *const *)heads, 6);
+	for (k = 0; k < 6; k++)
+		free(heads[k]);
+	for (k = 0; k < r->rb->nsteps; k++) {
+		d = &r->rb->steps[k];
+		if (!runbook_step_in_lanes(r->rb, d))
+			continue;
+		report_lane_stat(r, d, &a);
+		report_lane_stat(cmp, d, &c);
+		f->row_begin(b);
+		f->cell(b, d->id, 0);
+		report_table_stat(f, b, &a);
+		report_table_stat(f, b, &c);
+		if (a.n > 0 && c.n > 0)
+			report_human_delta(a.median_ms - c.median_ms, x, sizeof x);
+		else
+			snprintf(x, sizeof x, "-");
+		f->cell(b, x, 1);
+		f->row_end(b);
+	}
+	f->end(b);
+}
+
+/* The median (n) and slowest entity cells of a step's spread. */
+static void
+report_table_stat(const struct report_table_fmt *f, struct buf *b,
+    const struct report_lane_stat *s)
+{
+	char m[48], w[48], *cell;
+
+	report_human(s->median_ms, m, sizeof m);
+	report_human(s->worst_ms, w, sizeof w);
+	xasprintf(&cell, "%s (%zu)", m, s->n);
+	f->cell(b, cell, 1);
+	free(cell);
+	if (s->worst == NULL) {
+		f->cell(b, "-", 0);
+		return;
+	}
+	xasprintf(&cell, "%s (%s)", w, s->worst);
+	f->cell(b, cell, 0);
+	free(cell);
+}

@@ -1,0 +1,39 @@
+/*
+ * report-table.h - the report's tables, built once and written in any
+ * format. A table here says which rows and cells it has; a format (a
+ * struct report_table_fmt: Markdown in report-md.c, HTML in report-html.c)
+ * says how a heading, a row and a cell look. Adding a format is a new
+ * table row of these, not another copy of each table.
+ */
+#ifndef CUTOVER_REPORT_TABLE_H
+#define CUTOVER_REPORT_TABLE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "report.h"
+
+/* How a format writes a table. Cells come as text (NULL or empty: the
+ * format's "-"); num: a number's cell (right-aligned where the format can). */
+struct report_table_fmt {
+	void (*head)(struct buf *, const char *const *heads, size_t n);
+	void (*row_begin)(struct buf *);
+	void (*cell)(struct buf *, const char *s, int num);
+	void (*row_end)(struct buf *);
+	void (*end)(struct buf *);
+};
+
+extern const struct report_table_fmt report_table_md;
+extern const struct report_table_fmt report_table_html;
+
+/* The rollback actions that ran (step, attempt, outcome, at, took), or
+ * nothing when none ran. */
+void report_table_rollback_steps(struct buf *, const struct report_table_fmt *,
+    struct report_run *r);
+/* With a run to compare (cmp), per step of a for_each phase: its median
+ * and slowest entity in r and in cmp, and the medians' difference. */
+void report_table_lanes_compare(struct buf *,
+    const struct report_table_fmt *, struct report_run *r,
+    struct report_run *cmp);
+
+#endif
