@@ -157,15 +157,18 @@ check "dropped: ran once" test "$(grep -c "^drop d$" "$L")" = 1
 # The same with a command that ignores the hangup and has not written its
 # line yet: the verify first ends it on the host, so the step's run that
 # follows the failed verify is the only one to write.
-sed 's/name: drop/name: hup/; s/drop d/hup d/g; s/run: "echo/run: "trap \x27\x27 HUP; sleep 1; echo/' "$T/rdrop.yaml" >"$T/rhup.yaml"
+# It waits 3 s before it writes: time for the next look to reach the
+# host first even on a loaded machine (with 1 s, a slow start of the next
+# driver let the line be written first and the check failed on timing).
+sed 's/name: drop/name: hup/; s/drop d/hup d/g; s/run: "echo/run: "trap \x27\x27 HUP; sleep 3; echo/' "$T/rdrop.yaml" >"$T/rhup.yaml"
 C hup run "$T/rhup.yaml" >"$T/hup.out" 2>&1 &
 pid=$!
 i=0
-until [ -n "$(sshd_sessions)" ] && pgrep -fx "sleep 1" >/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+until [ -n "$(sshd_sessions)" ] && pgrep -fx "sleep 3" >/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
 kill -9 $(sshd_sessions) 2>/dev/null
 wait $pid
 check "hangup ignored: the run completes" test $? = 0
-sleep 1.5
+sleep 3.5
 check "hangup ignored: ran once ($(grep -c "^hup d$" "$L"))" test "$(grep -c "^hup d$" "$L")" = 1
 check "hangup ignored: run interrupted, verify failed, run again ($(attempts hup d))" \
 	test "$(attempts hup d)" = "1 run interrupted;2 verify failed;3 run succeeded;"
@@ -195,11 +198,11 @@ sed 's/name: hup/name: termhup/; s/hup d/termhup d/g' "$T/rhup.yaml" >"$T/rtermh
 (Cbg termhup run "$T/rtermhup.yaml" >"$T/termhup.out" 2>&1) &
 pid=$!
 i=0
-until [ -n "$(sshd_sessions)" ] && pgrep -fx "sleep 1" >/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+until [ -n "$(sshd_sessions)" ] && pgrep -fx "sleep 3" >/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
 kill -TERM $pid
 wait $pid
 expect_rc 0 C termhup run "$T/rtermhup.yaml"
-sleep 1.5
+sleep 3.5
 check "stopped, hangup ignored: ran once ($(grep -c "^termhup d$" "$L"))" \
 	test "$(grep -c "^termhup d$" "$L")" = 1
 check "stopped, hangup ignored: run interrupted, verify failed, run again ($(attempts termhup d))" \
