@@ -1126,27 +1126,8 @@ h_step(struct buf *b, struct report_run *r, size_t i, struct report_run *cmp)
 static void
 h_acts(struct buf *b, struct report_run *r)
 {
-	char t[96];
-	size_t i;
-
 	buf_adds(b, "<section>\n<h2>Operator actions</h2>\n");
-	if (r->nacts > 0)
-		buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>At</th><th>"
-		    "Step</th><th>Operator</th><th>Action</th><th>Outcome</th>"
-		    "<th>Why</th></tr>\n");
-	for (i = 0; i < r->nacts; i++) {
-		report_local_time(r->acts[i].at_ms, t, sizeof t);
-		buf_adds(b, "<tr>");
-		h_cell(b, t);
-		h_cell(b, r->acts[i].step);
-		h_cell(b, r->acts[i].operator);
-		h_cell(b, r->acts[i].action);
-		h_cell(b, r->acts[i].what);
-		h_cell(b, r->acts[i].why);
-		buf_adds(b, "</tr>\n");
-	}
-	if (r->nacts > 0)
-		buf_adds(b, "</table></div>\n");
+	report_table_acts(b, &report_table_html, r);
 	h_none(b, r->nacts > 0);
 	buf_adds(b, "</section>\n");
 }

@@ -396,27 +396,10 @@ md_attempts(struct buf *b, struct report_run *r)
 static void
 md_acts(struct buf *b, struct report_run *r)
 {
-	struct report_act *a;
-	char t[96];
-	size_t i;
-
 	buf_adds(b, "## Operator actions\n\n");
-	if (r->nacts > 0)
-		buf_adds(b, "| At | Step | Operator | Action | Outcome | Why |\n"
-		    "|---|---|---|---|---|---|\n");
-	for (i = 0; i < r->nacts; i++) {
-		a = &r->acts[i];
-		report_local_time(a->at_ms, t, sizeof t);
-		buf_adds(b, "|");
-		md_cell(b, t);
-		md_cell(b, a->step);
-		md_cell(b, a->operator);
-		md_cell(b, a->action);
-		md_cell(b, a->what);
-		md_cell(b, a->why);
-		buf_adds(b, "\n");
-	}
-	buf_adds(b, r->nacts > 0 ? "\n" : "None\n\n");
+	report_table_acts(b, &report_table_md, r);
+	if (r->nacts == 0)
+		buf_adds(b, "None\n\n");
 }
 
 /* Failed attempts: message, output, what was done; steps failed now. */

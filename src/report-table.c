@@ -46,6 +46,34 @@ report_table_rollback_steps(struct buf *b, const struct report_table_fmt *f,
 }
 
 void
+report_table_acts(struct buf *b, const struct report_table_fmt *f,
+    struct report_run *r)
+{
+	static const char *const heads[] = { "At", "Step", "Operator",
+		"Action", "Outcome", "Why" };
+	struct report_act *a;
+	char t[96];
+	size_t i;
+
+	if (r->nacts == 0)
+		return;
+	f->head(b, heads, 6);
+	for (i = 0; i < r->nacts; i++) {
+		a = &r->acts[i];
+		report_local_time(a->at_ms, t, sizeof t);
+		f->row_begin(b);
+		f->cell(b, t, 0);
+		f->cell(b, a->step, 0);
+		f->cell(b, a->operator, 0);
+		f->cell(b, a->action, 0);
+		f->cell(b, a->what, 0);
+		f->cell(b, a->why, 0);
+		f->row_end(b);
+	}
+	f->end(b);
+}
+
+void
 report_table_lanes_compare(struct buf *b, const struct report_table_fmt *f,
     struct report_run *r, struct report_run *cmp)
 {

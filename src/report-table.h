@@ -30,6 +30,10 @@ extern const struct report_table_fmt report_table_html;
  * nothing when none ran. */
 void report_table_rollback_steps(struct buf *, const struct report_table_fmt *,
     struct report_run *r);
+/* Every operator act (at, step, operator, action, outcome, why), or
+ * nothing when there is none. */
+void report_table_acts(struct buf *, const struct report_table_fmt *,
+    struct report_run *r);
 /* With a run to compare (cmp), per step of a for_each phase: its median
  * and slowest entity in r and in cmp, and the medians' difference. */
 void report_table_lanes_compare(struct buf *,
