@@ -1046,24 +1046,9 @@ h_rec_list(struct buf *b, const char *json, const char *key, const char *sub)
 static void
 h_phases(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
-	char c[4][32];
-	size_t p, i;
-
-	buf_adds(b, "<section>\n<h2>Phases</h2>\n<div class=\"scroll\"><table>"
-	    "\n<tr><th>Phase</th><th>Planned</th><th>Actual</th>");
-	if (cmp != NULL)
-		buf_printf(b, "<th>Run %lld</th><th>Difference</th>",
-		    (long long)cmp->info.id);
-	buf_adds(b, "</tr>\n");
-	for (p = 0; p < r->rb->nphases; p++) {
-		report_phase_cells(r, cmp, p, c);
-		buf_adds(b, "<tr>");
-		h_cell(b, r->rb->phases[p].id);
-		for (i = 0; i < (cmp != NULL ? 4 : 2); i++)
-			h_ncell(b, c[i]);
-		buf_adds(b, "</tr>\n");
-	}
-	buf_adds(b, "</table></div>\n</section>\n");
+	buf_adds(b, "<section>\n<h2>Phases</h2>\n");
+	report_table_phases(b, &report_table_html, r, cmp);
+	buf_adds(b, "</section>\n");
 }
 
 /* Steps, planned against actual (and against the compared run). */

@@ -281,23 +281,8 @@ md_summary(struct buf *b, struct report_run *r)
 static void
 md_phases(struct buf *b, struct report_run *r, struct report_run *cmp)
 {
-	char c[4][32];
-	size_t p, i;
-
-	buf_adds(b, "## Phases\n\n| Phase | Planned | Actual |");
-	if (cmp != NULL)
-		buf_printf(b, " Run %lld | Difference |",
-		    (long long)cmp->info.id);
-	buf_adds(b, cmp ? "\n|---|---|---|---|---|\n" : "\n|---|---|---|\n");
-	for (p = 0; p < r->rb->nphases; p++) {
-		report_phase_cells(r, cmp, p, c);
-		buf_adds(b, "|");
-		md_cell(b, r->rb->phases[p].id);
-		for (i = 0; i < (cmp != NULL ? 4 : 2); i++)
-			md_cell(b, c[i]);
-		buf_adds(b, "\n");
-	}
-	buf_adds(b, "\n");
+	buf_adds(b, "## Phases\n\n");
+	report_table_phases(b, &report_table_md, r, cmp);
 }
 
 /* The step table, runbook order. */

@@ -46,6 +46,31 @@ report_table_rollback_steps(struct buf *b, const struct report_table_fmt *f,
 }
 
 void
+report_table_phases(struct buf *b, const struct report_table_fmt *f,
+    struct report_run *r, struct report_run *cmp)
+{
+	const char *heads[5] = { "Phase", "Planned", "Actual", NULL,
+		"Difference" };
+	char c[4][32], *run = NULL;
+	size_t p, i;
+
+	if (cmp != NULL)
+		xasprintf(&run, "Run %lld", (long long)cmp->info.id);
+	heads[3] = run;
+	f->head(b, heads, cmp != NULL ? 5 : 3);
+	free(run);
+	for (p = 0; p < r->rb->nphases; p++) {
+		report_phase_cells(r, cmp, p, c);
+		f->row_begin(b);
+		f->cell(b, r->rb->phases[p].id, 0);
+		for (i = 0; i < (cmp != NULL ? 4 : 2); i++)
+			f->cell(b, c[i], 1);
+		f->row_end(b);
+	}
+	f->end(b);
+}
+
+void
 report_table_acts(struct buf *b, const struct report_table_fmt *f,
     struct report_run *r)
 {

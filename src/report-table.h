@@ -30,6 +30,10 @@ extern const struct report_table_fmt report_table_html;
  * nothing when none ran. */
 void report_table_rollback_steps(struct buf *, const struct report_table_fmt *,
     struct report_run *r);
+/* Each phase planned against actual, and with a run to compare (cmp, or
+ * NULL), that run's actual and the difference. */
+void report_table_phases(struct buf *, const struct report_table_fmt *,
+    struct report_run *r, struct report_run *cmp);
 /* Every operator act (at, step, operator, action, outcome, why), or
  * nothing when there is none. */
 void report_table_acts(struct buf *, const struct report_table_fmt *,
