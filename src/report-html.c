@@ -96,7 +96,6 @@ static void h_failures(struct buf *, struct report_run *);
 static void h_failure(struct buf *, struct report_run *,
     struct report_step *, size_t);
 static void h_rollbacks(struct buf *, struct report_run *);
-static void h_rollback_act(struct buf *, const struct report_act *);
 static void h_audit(struct buf *, struct report_run *);
 
 static const char *h_style =
@@ -901,24 +900,11 @@ h_failure(struct buf *b, struct report_run *r, struct report_step *s,
 static void
 h_rollbacks(struct buf *b, struct report_run *r)
 {
-	struct report_act *a;
 	char t[96];
-	size_t i;
-	int any = 0;
+	int any;
 
 	buf_adds(b, "<section>\n<h2>Rollbacks</h2>\n");
-	for (i = 0; i < r->nacts; i++) {
-		a = &r->acts[i];
-		if (report_act_words(a) == NULL)
-			continue;
-		if (!any++)
-			buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>At"
-			    "</th><th>By</th><th>What</th><th>Step</th><th>"
-			    "Details</th></tr>\n");
-		h_rollback_act(b, a);
-	}
-	if (any)
-		buf_adds(b, "</table></div>\n");
+	any = report_table_rollback_acts(b, &report_table_html, r);
 	if (any && r->rollback_done_ms >= r->rollback_start_ms) {
 		report_local_time(r->rollback_done_ms, t, sizeof t);
 		buf_printf(b, "<p>The last rollback finished at %s.</p>\n", t);
@@ -928,27 +914,6 @@ h_rollbacks(struct buf *b, struct report_run *r)
 		report_table_rollback_steps(b, &report_table_html, r);
 	h_none(b, any);
 	buf_adds(b, "</section>\n");
-}
-
-/* One rollback act as a table row. */
-static void
-h_rollback_act(struct buf *b, const struct report_act *a)
-{
-	char t[96];
-
-	report_local_time(a->at_ms, t, sizeof t);
-	buf_adds(b, "<tr>");
-	h_cell(b, t);
-	h_cell(b, a->operator);
-	h_cell(b, report_act_words(a));
-	h_cell(b, a->step);
-	buf_adds(b, "<td>");
-	h_text(b, a->what);
-	if (a->why != NULL) {
-		buf_adds(b, ": ");
-		h_text(b, a->why);
-	}
-	buf_adds(b, "</td></tr>\n");
 }
 
 /* Reconcile results: the counts, the verdict, samples, columns. */

@@ -43,7 +43,6 @@ static void md_rec_list(struct buf *, const char *, const char *,
     const char *, const char *);
 static void md_gonogo(struct buf *, struct report_run *);
 static void md_rollbacks(struct buf *, struct report_run *);
-static void md_rollback_act(struct buf *, const struct report_act *);
 static void md_output(struct buf *, const struct attempt_row *);
 static void md_header_times(struct buf *, struct report_run *);
 static void md_entities(struct buf *, struct report_run *);
@@ -483,48 +482,18 @@ static void
 md_rollbacks(struct buf *b, struct report_run *r)
 {
 	char t[96];
-	size_t i;
-	int any = 0;
 
 	buf_adds(b, "## Rollbacks\n\n");
-	for (i = 0; i < r->nacts; i++) {
-		if (report_act_words(&r->acts[i]) == NULL)
-			continue;
-		if (!any++)
-			buf_adds(b, "| At | By | What | Step | Details |\n"
-			    "|---|---|---|---|---|\n");
-		md_rollback_act(b, &r->acts[i]);
-	}
-	if (!any) {
+	if (!report_table_rollback_acts(b, &report_table_md, r)) {
 		buf_adds(b, "None\n\n");
 		return;
 	}
 	report_local_time(r->rollback_done_ms, t, sizeof t);
 	if (r->rollback_done_ms >= r->rollback_start_ms)
-		buf_printf(b, "\nThe last rollback finished at %s.\n\n", t);
+		buf_printf(b, "The last rollback finished at %s.\n\n", t);
 	else
-		buf_adds(b, "\n**The last rollback has not finished.**\n\n");
+		buf_adds(b, "**The last rollback has not finished.**\n\n");
 	report_table_rollback_steps(b, &report_table_md, r);
-}
-
-/* One rollback act as a table row. */
-static void
-md_rollback_act(struct buf *b, const struct report_act *a)
-{
-	struct buf d = { 0 };
-	char t[96];
-
-	report_local_time(a->at_ms, t, sizeof t);
-	buf_adds(b, "|");
-	md_cell(b, t);
-	md_cell(b, a->operator);
-	md_cell(b, report_act_words(a));
-	md_cell(b, a->step);
-	buf_printf(&d, "%s%s%s", a->what, a->why ? ": " : "",
-	    a->why ? a->why : "");
-	md_cell(b, buf_str(&d));
-	buf_adds(b, "\n");
-	buf_free(&d);
 }
 
 /* Reconcile results, for the steps that have one. */

@@ -10,6 +10,42 @@
 static void report_table_stat(const struct report_table_fmt *, struct buf *,
     const struct report_lane_stat *);
 
+int
+report_table_rollback_acts(struct buf *b, const struct report_table_fmt *f,
+    struct report_run *r)
+{
+	static const char *const heads[] = { "At", "By", "What", "Step",
+		"Details" };
+	struct report_act *a;
+	struct buf d = { 0 };
+	char t[96];
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < r->nacts; i++) {
+		a = &r->acts[i];
+		if (report_act_words(a) == NULL)
+			continue;
+		if (!any++)
+			f->head(b, heads, 5);
+		report_local_time(a->at_ms, t, sizeof t);
+		buf_reset(&d);
+		buf_printf(&d, "%s%s%s", a->what, a->why ? ": " : "",
+		    a->why ? a->why : "");
+		f->row_begin(b);
+		f->cell(b, t, 0);
+		f->cell(b, a->operator, 0);
+		f->cell(b, report_act_words(a), 0);
+		f->cell(b, a->step, 0);
+		f->cell(b, buf_str(&d), 0);
+		f->row_end(b);
+	}
+	if (any)
+		f->end(b);
+	buf_free(&d);
+	return any;
+}
+
 void
 report_table_rollback_steps(struct buf *b, const struct report_table_fmt *f,
     struct report_run *r)

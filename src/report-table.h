@@ -26,6 +26,10 @@ struct report_table_fmt {
 extern const struct report_table_fmt report_table_md;
 extern const struct report_table_fmt report_table_html;
 
+/* The rollbacks operators asked for (at, by, what, step, details);
+ * nothing when none was. Returns how many. */
+int report_table_rollback_acts(struct buf *, const struct report_table_fmt *,
+    struct report_run *r);
 /* The rollback actions that ran (step, attempt, outcome, at, took), or
  * nothing when none ran. */
 void report_table_rollback_steps(struct buf *, const struct report_table_fmt *,
