@@ -18,7 +18,6 @@ static void hl_checkpoint(struct buf *, struct report_run *,
     struct report_step *);
 static void hl_decisions(struct buf *, struct report_run *,
     struct report_step *);
-static void hl_entity(struct buf *, struct report_entity *);
 
 void
 report_html_evidence(struct buf *b, struct report_run *r)
@@ -147,50 +146,13 @@ report_html_waves(struct buf *b, struct report_run *r)
 void
 report_html_entities(struct buf *b, struct report_run *r)
 {
-	size_t i;
-
 	if (!r->lanes)
 		return;
 	buf_adds(b, "<section>\n<h2>Entities</h2>\n");
-	if (r->nents == 0) {
-		buf_adds(b, "<p class=\"none\">None</p>\n</section>\n");
-		return;
-	}
-	buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>Entity</th><th>"
-	    "Wave</th><th>Title</th><th>State</th><th>Instances</th><th>"
-	    "Duration</th><th>Failures</th><th>Exclusion</th></tr>\n");
-	for (i = 0; i < r->nents; i++)
-		hl_entity(b, &r->ents[i]);
-	buf_adds(b, "</table></div>\n</section>\n");
-}
-
-/* One entity's row. */
-static void
-hl_entity(struct buf *b, struct report_entity *e)
-{
-	char c[256], d[48], t[96];
-
-	buf_adds(b, "<tr>");
-	report_html_cell(b, e->def->id);
-	report_html_cell(b, e->def->wave);
-	report_html_cell(b, e->def->title);
-	buf_printf(b, "<td class=\"e-%s\">%s</td>",
-	    report_ent_state_name(e->state), report_ent_state_name(e->state));
-	report_ent_counts(e, c, sizeof c);
-	report_html_cell(b, c);
-	report_human(e->actual_ms, d, sizeof d);
-	report_html_ncell(b, d);
-	buf_printf(b, "<td class=\"num\">%d</td>", e->failures);
-	if (e->state != RENT_EXCLUDED) {
-		buf_adds(b, "<td>-</td></tr>\n");
-		return;
-	}
-	buf_adds(b, "<td>");
-	report_html_text(b, e->reason ? e->reason : "no reason given");
-	report_local_time(e->excluded_ms, t, sizeof t);
-	buf_adds(b, " (by ");
-	report_html_text(b, e->excluded_by ? e->excluded_by : "?");
-	buf_printf(b, " at %s)</td></tr>\n", t);
+	if (r->nents == 0)
+		buf_adds(b, "<p class=\"none\">None</p>\n");
+	report_table_entities(b, &report_table_html, r);
+	buf_adds(b, "</section>\n");
 }
 
 void

@@ -57,6 +57,7 @@ static void h_ncell(struct buf *, const char *);
 static void h_table_head(struct buf *, const char *const *, size_t);
 static void h_table_row_begin(struct buf *);
 static void h_table_cell(struct buf *, const char *, int);
+static void h_table_mark(struct buf *, const char *, const char *);
 static void h_table_row_end(struct buf *);
 static void h_table_end(struct buf *);
 static void h_none(struct buf *, int);
@@ -270,6 +271,14 @@ h_table_cell(struct buf *b, const char *s, int num)
 }
 
 static void
+h_table_mark(struct buf *b, const char *s, const char *cls)
+{
+	buf_printf(b, "<td class=\"%s\">", cls);
+	h_text(b, s != NULL && *s != '\0' ? s : "-");
+	buf_adds(b, "</td>");
+}
+
+static void
 h_table_row_end(struct buf *b)
 {
 	buf_adds(b, "</tr>\n");
@@ -285,6 +294,7 @@ const struct report_table_fmt report_table_html = {
 	.head = h_table_head,
 	.row_begin = h_table_row_begin,
 	.cell = h_table_cell,
+	.mark = h_table_mark,
 	.row_end = h_table_row_end,
 	.end = h_table_end,
 };
@@ -796,35 +806,10 @@ g_legend(struct gantt *g, int y, struct report_run *cmp)
 static void
 h_gonogo(struct buf *b, struct report_run *r)
 {
-	struct report_act *a;
-	char t[96];
-	size_t i;
-	int any = 0;
+	int any;
 
 	buf_adds(b, "<section>\n<h2>Go/no-go decisions</h2>\n");
-	for (i = 0; i < r->nacts; i++) {
-		a = &r->acts[i];
-		if (strcmp(a->action, "decide") != 0)
-			continue;
-		if (!any++)
-			buf_adds(b, "<div class=\"scroll\"><table>\n<tr><th>"
-			    "Checkpoint</th><th>Decision</th><th>By</th><th>At"
-			    "</th><th>Reason</th></tr>\n");
-		buf_adds(b, "<tr>");
-		h_cell(b, a->step);
-		buf_printf(b, "<td class=\"%s\">", strcmp(a->what, "go") == 0
-		    ? "go" : "nogo");
-		h_text(b, strcmp(a->what, "go") == 0 ? "GO" : strcmp(a->what,
-		    "no-go") == 0 ? "NO-GO" : a->what);
-		buf_adds(b, "</td>");
-		h_cell(b, a->operator);
-		report_local_time(a->at_ms, t, sizeof t);
-		h_cell(b, t);
-		h_cell(b, a->why);
-		buf_adds(b, "</tr>\n");
-	}
-	if (any)
-		buf_adds(b, "</table></div>\n");
+	any = report_table_gonogo(b, &report_table_html, r);
 	h_none(b, any);
 	buf_adds(b, "</section>\n");
 }

@@ -46,7 +46,6 @@ static void md_rollbacks(struct buf *, struct report_run *);
 static void md_output(struct buf *, const struct attempt_row *);
 static void md_header_times(struct buf *, struct report_run *);
 static void md_entities(struct buf *, struct report_run *);
-static void md_entity(struct buf *, struct report_entity *);
 static void md_waves(struct buf *, struct report_run *);
 static void md_evidence(struct buf *, struct report_run *);
 static void md_evidence_cp(struct buf *, struct report_run *,
@@ -54,6 +53,7 @@ static void md_evidence_cp(struct buf *, struct report_run *,
 static void md_table_head(struct buf *, const char *const *, size_t);
 static void md_table_row_begin(struct buf *);
 static void md_table_cell(struct buf *, const char *, int);
+static void md_table_mark(struct buf *, const char *, const char *);
 static void md_table_nl(struct buf *);
 static void md_lanes_compare(struct buf *, struct report_run *,
     struct report_run *);
@@ -108,6 +108,13 @@ md_table_cell(struct buf *b, const char *s, int num)
 }
 
 static void
+md_table_mark(struct buf *b, const char *s, const char *cls)
+{
+	(void)cls;
+	md_cell(b, s);
+}
+
+static void
 md_table_nl(struct buf *b)
 {
 	buf_addc(b, '\n');
@@ -117,6 +124,7 @@ const struct report_table_fmt report_table_md = {
 	.head = md_table_head,
 	.row_begin = md_table_row_begin,
 	.cell = md_table_cell,
+	.mark = md_table_mark,
 	.row_end = md_table_nl,
 	.end = md_table_nl,
 };
@@ -212,30 +220,9 @@ md_header_times(struct buf *b, struct report_run *r)
 static void
 md_gonogo(struct buf *b, struct report_run *r)
 {
-	struct report_act *a;
-	char t[96];
-	size_t i;
-	int any = 0;
-
 	buf_adds(b, "## Go/no-go decisions\n\n");
-	for (i = 0; i < r->nacts; i++) {
-		a = &r->acts[i];
-		if (strcmp(a->action, "decide") != 0)
-			continue;
-		if (!any++)
-			buf_adds(b, "| Checkpoint | Decision | By | At | Reason |\n"
-			    "|---|---|---|---|---|\n");
-		buf_adds(b, "|");
-		md_cell(b, a->step);
-		md_cell(b, strcmp(a->what, "go") == 0 ? "GO" :
-		    strcmp(a->what, "no-go") == 0 ? "NO-GO" : a->what);
-		md_cell(b, a->operator);
-		report_local_time(a->at_ms, t, sizeof t);
-		md_cell(b, t);
-		md_cell(b, a->why);
-		buf_adds(b, "\n");
-	}
-	buf_adds(b, any ? "\n" : "None\n\n");
+	if (!report_table_gonogo(b, &report_table_md, r))
+		buf_adds(b, "None\n\n");
 }
 
 /* Elapsed, critical path against plan, ETA, waiting, late steps. */
@@ -688,47 +675,12 @@ md_waves(struct buf *b, struct report_run *r)
 static void
 md_entities(struct buf *b, struct report_run *r)
 {
-	size_t i;
-
 	if (!r->lanes)
 		return;
 	buf_adds(b, "## Entities\n\n");
-	if (r->nents == 0) {
+	if (r->nents == 0)
 		buf_adds(b, "None\n\n");
-		return;
-	}
-	buf_adds(b, "| Entity | Wave | Title | State | Instances | Duration |"
-	    " Failures | Exclusion |\n|---|---|---|---|---|---|---|---|\n");
-	for (i = 0; i < r->nents; i++)
-		md_entity(b, &r->ents[i]);
-	buf_adds(b, "\n");
-}
-
-/* One entity's row. */
-static void
-md_entity(struct buf *b, struct report_entity *e)
-{
-	struct buf x = { 0 };
-	char c[256], d[48], t[96];
-
-	buf_adds(b, "|");
-	md_cell(b, e->def->id);
-	md_cell(b, e->def->wave);
-	md_cell(b, e->def->title);
-	md_cell(b, report_ent_state_name(e->state));
-	report_ent_counts(e, c, sizeof c);
-	md_cell(b, c);
-	report_human(e->actual_ms, d, sizeof d);
-	md_cell(b, d);
-	buf_printf(b, " %d |", e->failures);
-	if (e->state == RENT_EXCLUDED) {
-		report_local_time(e->excluded_ms, t, sizeof t);
-		buf_printf(&x, "%s (by %s at %s)", e->reason ? e->reason
-		    : "no reason given", e->excluded_by ? e->excluded_by : "?", t);
-	}
-	md_cell(b, buf_str(&x));
-	buf_adds(b, "\n");
-	buf_free(&x);
+	report_table_entities(b, &report_table_md, r);
 }
 
 /* With --compare: each for_each step's median over entities and its

@@ -3,10 +3,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "report-table.h"
 #include "xmalloc.h"
 
+static void report_table_entity(const struct report_table_fmt *,
+    struct buf *, const struct report_entity *);
 static void report_table_stat(const struct report_table_fmt *, struct buf *,
     const struct report_lane_stat *);
 
@@ -79,6 +82,86 @@ report_table_rollback_steps(struct buf *b, const struct report_table_fmt *f,
 	}
 	if (any)
 		f->end(b);
+}
+
+int
+report_table_gonogo(struct buf *b, const struct report_table_fmt *f,
+    struct report_run *r)
+{
+	static const char *const heads[] = { "Checkpoint", "Decision", "By",
+		"At", "Reason" };
+	struct report_act *a;
+	char t[96];
+	size_t i;
+	int any = 0, go;
+
+	for (i = 0; i < r->nacts; i++) {
+		a = &r->acts[i];
+		if (strcmp(a->action, "decide") != 0)
+			continue;
+		if (!any++)
+			f->head(b, heads, 5);
+		go = strcmp(a->what, "go") == 0;
+		report_local_time(a->at_ms, t, sizeof t);
+		f->row_begin(b);
+		f->cell(b, a->step, 0);
+		f->mark(b, go ? "GO" : strcmp(a->what, "no-go") == 0 ? "NO-GO" :
+		    a->what, go ? "go" : "nogo");
+		f->cell(b, a->operator, 0);
+		f->cell(b, t, 0);
+		f->cell(b, a->why, 0);
+		f->row_end(b);
+	}
+	if (any)
+		f->end(b);
+	return any;
+}
+
+void
+report_table_entities(struct buf *b, const struct report_table_fmt *f,
+    struct report_run *r)
+{
+	static const char *const heads[] = { "Entity", "Wave", "Title",
+		"State", "Instances", "Duration", "Failures", "Exclusion" };
+	size_t i;
+
+	if (r->nents == 0)
+		return;
+	f->head(b, heads, 8);
+	for (i = 0; i < r->nents; i++)
+		report_table_entity(f, b, &r->ents[i]);
+	f->end(b);
+}
+
+/* One entity's row. */
+static void
+report_table_entity(const struct report_table_fmt *f, struct buf *b,
+    const struct report_entity *e)
+{
+	struct buf x = { 0 };
+	char c[256], d[48], t[96], n[24], cls[32];
+	const char *state = report_ent_state_name(e->state);
+
+	f->row_begin(b);
+	f->cell(b, e->def->id, 0);
+	f->cell(b, e->def->wave, 0);
+	f->cell(b, e->def->title, 0);
+	snprintf(cls, sizeof cls, "e-%s", state);
+	f->mark(b, state, cls);
+	report_ent_counts(e, c, sizeof c);
+	f->cell(b, c, 0);
+	report_human(e->actual_ms, d, sizeof d);
+	f->cell(b, d, 1);
+	snprintf(n, sizeof n, "%d", e->failures);
+	f->cell(b, n, 1);
+	if (e->state == RENT_EXCLUDED) {
+		report_local_time(e->excluded_ms, t, sizeof t);
+		buf_printf(&x, "%s (by %s at %s)", e->reason ? e->reason
+		    : "no reason given", e->excluded_by ? e->excluded_by : "?", t);
+	}
+	f->cell(b, buf_str(&x), 0);
+	f->row_end(b);
+	buf_free(&x);
 }
 
 void

@@ -19,6 +19,8 @@ struct report_table_fmt {
 	void (*head)(struct buf *, const char *const *heads, size_t n);
 	void (*row_begin)(struct buf *);
 	void (*cell)(struct buf *, const char *s, int num);
+	/* A cell marked with cls (HTML: its CSS class; Markdown: plain). */
+	void (*mark)(struct buf *, const char *s, const char *cls);
 	void (*row_end)(struct buf *);
 	void (*end)(struct buf *);
 };
@@ -33,6 +35,14 @@ int report_table_rollback_acts(struct buf *, const struct report_table_fmt *,
 /* The rollback actions that ran (step, attempt, outcome, at, took), or
  * nothing when none ran. */
 void report_table_rollback_steps(struct buf *, const struct report_table_fmt *,
+    struct report_run *r);
+/* The go/no-go decisions (checkpoint, decision, by, at, reason), or
+ * nothing when none was made. Returns how many. */
+int report_table_gonogo(struct buf *, const struct report_table_fmt *,
+    struct report_run *r);
+/* The run's entities (entity, wave, title, state, instances, duration,
+ * failures, exclusion); nothing without any. */
+void report_table_entities(struct buf *, const struct report_table_fmt *,
     struct report_run *r);
 /* Each phase planned against actual, and with a run to compare (cmp, or
  * NULL), that run's actual and the difference. */
