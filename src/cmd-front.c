@@ -18,7 +18,7 @@
 #include "cmd.h"
 #include "xmalloc.h"
 
-static char *engine_beside(void);
+static char *cmd_engine_beside(void);
 
 int
 cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *c)
@@ -33,7 +33,7 @@ cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *c)
 /* The engine next to this program (its real path, + "-engine"): the build
  * tree's, where `make check` runs uninstalled; NULL if unknown. */
 static char *
-engine_beside(void)
+cmd_engine_beside(void)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -47,7 +47,7 @@ engine_beside(void)
 int
 cmd_engine_exec(struct cmd_ctx *c)
 {
-	char *beside = engine_beside();
+	char *beside = cmd_engine_beside();
 	const char *installed = PKGLIBEXECDIR "/cutover-engine", *tried;
 
 	fflush(NULL);
