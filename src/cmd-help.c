@@ -1,7 +1,8 @@
 /*
- * cmd-help.c - the command table, `cutover help [COMMAND]` and `cutover
- * version`. Each command's help text lives in its own entry; this file only
- * lays it out, with the global options and exit status every command shares.
+ * cmd-help.c - `cutover help [COMMAND]` and `cutover version` (the command
+ * table is cmd-table.c). Each command's help text lives in its own entry;
+ * this file only lays it out, with the global options and exit status
+ * every command shares.
  */
 #include "config.h"
 
@@ -19,29 +20,6 @@ static int cmd_help_exec(struct cmd_ctx *);
 static int cmd_version_exec(struct cmd_ctx *);
 static size_t word_distance(const char *, size_t, const char *, size_t);
 static void help_list_options(const struct cmd_entry *);
-
-const struct cmd_entry *const cmd_table[] = {
-	&cmd_lint_entry,
-	&cmd_run_entry,
-	&cmd_status_entry,
-	&cmd_confirm_entry,
-	&cmd_decide_entry,
-	&cmd_retry_entry,
-	&cmd_skip_entry,
-	&cmd_exclude_entry,
-	&cmd_log_entry,
-	&cmd_runs_entry,
-	&cmd_audit_entry,
-	&cmd_watch_entry,
-	&cmd_rollback_entry,
-	&cmd_report_entry,
-	&cmd_state_entry,
-	&cmd_serve_entry,
-	&cmd_diff_entry,
-	&cmd_help_entry,
-	&cmd_version_entry,
-	NULL,
-};
 
 const char cmd_global_opts[] = "--state= --operator= --mode= --theme= "
 			       "--no-color --help -h --version -V";
@@ -91,6 +69,7 @@ const struct cmd_entry cmd_help_entry = {
 		"scripts\n",
 	.min_args = 0,
 	.max_args = 1,
+	.flags = CMD_FRONT,
 	.check = cmd_help_check,
 	.exec = cmd_help_exec,
 };
@@ -103,6 +82,7 @@ const struct cmd_entry cmd_version_entry = {
 	.help = "Print \"cutover VERSION\" (as -V and --version do).\n",
 	.min_args = 0,
 	.max_args = 0,
+	.flags = CMD_FRONT,
 	.exec = cmd_version_exec,
 };
 

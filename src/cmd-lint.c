@@ -26,6 +26,7 @@ const struct cmd_entry cmd_lint_entry = {
 		"                 completion scripts)\n",
 	.min_args = 1,
 	.max_args = -1,
+	.flags = CMD_FRONT,
 	.exec = cmd_lint_exec,
 };
 
@@ -39,7 +40,7 @@ lint_list_steps(const char *path)
 	size_t i, k;
 
 	errno = 0;
-	if (runbook_load(path, &rb, &d) != 0) {
+	if (runbook_load_unhashed(path, &rb, &d) != 0) {
 		cmd_diags_print(path, &d);
 		diags_free(&d);
 		return EXIT_INVALID;

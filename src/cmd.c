@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,24 +32,16 @@ static int cmd_open_read(struct cmd_ctx *, struct runbook **,
     struct state **);
 static struct engine_step *cmd_step(struct engine *, const char *);
 static int cmd_open_entry(const struct cmd_entry *, struct cmd_ctx *);
-static int cmd_text_check(const char *, const char *);
 static int cmd_screen_check(const struct cmd_ctx *);
+static void cmd_name_process(const struct cmd_ctx *);
 
 int
 cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *c)
 {
 	int rc;
 
-	/* Curses draws the screen commands' stdout; --raw asks for the
-	 * bytes as stored there. */
-	escape_streams(!(ce->flags & CMD_SCREEN) && cmd_opt(c, "--raw") == NULL,
-	    1);
-	if (cmd_text_check(cmd_opt(c, "--operator") ? "--operator" : "$USER",
-	        c->operator) != 0 ||
-	    cmd_text_check("--reason", cmd_opt(c, "--reason")) != 0 ||
-	    cmd_text_check("--note", cmd_opt(c, "--note")) != 0)
-		return EXIT_USAGE;
-	if (ce->check != NULL && (rc = ce->check(c)) != 0)
+	cmd_name_process(c);
+	if ((rc = cmd_prepare(ce, c)) != 0)
 		return rc;
 	if ((ce->flags & CMD_SCREEN) && (rc = cmd_screen_check(c)) != 0)
 		return rc;
@@ -64,23 +57,22 @@ cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *c)
 	return rc;
 }
 
-/*
- * Refuse text that would not show as typed (control characters, newlines,
- * bidi overrides): it goes into the state file and the audit trail, where
- * a newline would forge a line. 0, or -1 after saying so.
- */
-static int
-cmd_text_check(const char *name, const char *v)
-{
-	char *shown;
 
-	if (v == NULL || escape_span(v, strlen(v), ESCAPE_LINE) == strlen(v))
-		return 0;
-	shown = escape_str(v, ESCAPE_LINE);
-	fprintf(stderr, "cutover: %s must be printable text on one line, not "
-	    "'%s'\n", name, shown);
-	free(shown);
-	return -1;
+/*
+ * The process's name (ps, /proc/PID/comm) is that of argv[0], as the
+ * front's was before it handed the command over to this program.
+ */
+static void
+cmd_name_process(const struct cmd_ctx *c)
+{
+	const char *name, *slash;
+
+	if (c->argv == NULL || c->argv[0] == NULL)
+		return;
+	slash = strrchr(c->argv[0], '/');
+	name = slash != NULL ? slash + 1 : c->argv[0];
+	if (*name != '\0')
+		prctl(PR_SET_NAME, name, 0, 0, 0);
 }
 
 /*
@@ -143,36 +135,7 @@ cmd_open_entry(const struct cmd_entry *ce, struct cmd_ctx *c)
 	return 0;
 }
 
-const char *
-cmd_opt(const struct cmd_ctx *c, const char *name)
-{
-	int i;
 
-	for (i = c->nopts - 1; i >= 0; i--) {
-		if (strcmp(c->opt_name[i], name) == 0)
-			return c->opt_value[i] != NULL ? c->opt_value[i] : "";
-	}
-	return NULL;
-}
-
-long long
-cmd_opt_num(const struct cmd_ctx *c, const char *name)
-{
-	const char *v = cmd_opt(c, name);
-	char *end;
-	long long n;
-
-	if (v == NULL)
-		return -1;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || n <= 0) {
-		fprintf(stderr, "cutover: %s wants a positive number, not '%s'\n",
-		    name, v);
-		return -2;
-	}
-	return n;
-}
 
 /* Load a runbook, printing its errors; 0 or EXIT_INVALID. */
 static int
@@ -190,14 +153,6 @@ cmd_load(const char *path, struct runbook **rb)
 	return EXIT_INVALID;
 }
 
-void
-cmd_diags_print(const char *path, struct diags *d)
-{
-	if (d->n == 0)
-		fprintf(stderr, "cutover: %s: %s\n", path,
-		    strerror(errno ? errno : EIO));
-	diags_print(d, stderr);
-}
 
 /* Where the state of rb lives by default (XDG). */
 static char *

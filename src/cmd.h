@@ -19,6 +19,8 @@
 #define CMD_MAX_OPTS 16
 
 struct cmd_ctx {
+	/* the command line as given (the front hands it to the engine) */
+	char **argv;
 	/* global options */
 	const char *state_path;
 	const char *operator;
@@ -52,6 +54,13 @@ enum cmd_open {
 #define CMD_QUIET 0x2  /* the engine prints no progress lines */
 #define CMD_SCREEN 0x4 /* draws the terminal itself: no output filter */
 #define CMD_SELECT 0x8 /* --wave/--entity choose a new run's entities */
+/* Served by the front, the installed `cutover`, which links libyaml and
+ * libc only (lint, help, version); every other command is handed over to
+ * the engine, which links everything (cmd-front.c). */
+#define CMD_FRONT 0x10
+
+/* The front found no engine to hand a command to (cmd_engine_exec). */
+#define EXIT_NO_ENGINE 127
 
 struct cmd_entry {
 	const char *name;
@@ -124,10 +133,29 @@ extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_diff_entry;
 
 /*
+ * What cmd_dispatch does first, in the front and the engine alike: the
+ * output filter, printable --operator, --reason and --note, and .check.
+ * 0 or the exit status.
+ */
+int cmd_prepare(const struct cmd_entry *ce, struct cmd_ctx *);
+/* Refuse text that would not show as typed (named name); 0, or -1 after
+ * saying so. */
+int cmd_text_check(const char *name, const char *v);
+/*
+ * The front's .exec of every command it does not serve: execv the engine
+ * with the same argv (so the same pid, and argv[0] as typed). The engine
+ * is the file named as this program with "-engine" added, next to it (the
+ * build tree), else PKGLIBEXECDIR/cutover-engine. Returns only when there
+ * is none: EXIT_NO_ENGINE after one line saying so.
+ */
+int cmd_engine_exec(struct cmd_ctx *);
+
+/*
  * Run command ce: refuse control characters in --operator, --reason and
  * --note, call .check, show text from outside cutover escaped on a
  * terminal (escape.h), open what .open and .step declare, call .exec and
- * close. Returns the exit status.
+ * close. Returns the exit status. The front's (cmd-front.c) opens nothing:
+ * its own commands open what they need, and the others go to the engine.
  */
 int cmd_dispatch(const struct cmd_entry *ce, struct cmd_ctx *);
 

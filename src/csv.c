@@ -126,6 +126,8 @@ static int csv_move_error(const struct csv_reader *, const struct csv_move *,
     struct csv_error *);
 static int csv_move_apply(struct csv_reader *, const struct csv_move *, char,
     csv_row_fn, void *, struct csv_error *);
+static size_t csv_span(struct csv_reader *, enum csv_state, const char *,
+    size_t, size_t);
 
 static enum csv_class
 csv_class_of(const char *data, size_t len, size_t i)
@@ -294,6 +296,36 @@ csv_move_apply(struct csv_reader *r, const struct csv_move *m, char c,
 	return 0;
 }
 
+/*
+ * The bytes from data[i] that state st only adds to the open field without
+ * leaving it (inside a plain or a quoted field; a line feed, which counts
+ * a line, goes through the table), added at once: the index after them.
+ * The data has no NUL (csv_check_utf8).
+ */
+static size_t
+csv_span(struct csv_reader *r, enum csv_state st, const char *data,
+    size_t len, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)data;
+	size_t j = i;
+	unsigned n = 0;
+
+	if (st == S_PLAIN)
+		while (j < len && u[j] != ',' && u[j] != '"' && u[j] != '\r' &&
+		    u[j] != '\n')
+			j++;
+	else if (st == S_QUOTED)
+		while (j < len && u[j] != '"' && u[j] != '\n')
+			j++;
+	if (j == i)
+		return i;
+	buf_add(&r->values, data + i, j - i);
+	for (; i < j; i++)
+		n += (u[i] & 0xc0) != 0x80;
+	r->col += n;
+	return j;
+}
+
 int
 csv_parse(const char *data, size_t len, csv_row_fn row, void *arg,
     struct csv_error *err)
@@ -310,6 +342,8 @@ csv_parse(const char *data, size_t len, csv_row_fn row, void *arg,
 	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
 		i = 3;
 	for (; rc == 0; i++) {
+		if (st == S_PLAIN || st == S_QUOTED)
+			i = csv_span(&r, st, data, len, i);
 		c = csv_class_of(data, len, i);
 		if (st == S_START) {
 			r.fline = r.line;

@@ -240,6 +240,7 @@ main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	memset(&c, 0, sizeof c);
+	c.argv = argv;
 	if (parse_args(argc, argv, &c, &pos, &npos) != 0)
 		return EXIT_USAGE;
 	if ((ce = find_command(&c, pos, npos, &rc)) == NULL)

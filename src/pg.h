@@ -58,6 +58,17 @@ char *pg_conninfo_error(const char *target, const char *perr);
 int pg_conninfo_tls(const char *conninfo, char **why);
 
 /*
+ * The options libpq would connect to conninfo with, resolved (its service
+ * file entry, PGHOST, PGSSLMODE, ...): 0 with host, hostaddr and sslmode
+ * (new strings, "" when unset), or 1 with *why (new) when libpq cannot
+ * parse or resolve it. Nothing is contacted. pg.c calls the libpq it is
+ * linked with; pg-resolve-dl.c loads libpq on first use, for a program
+ * that does not link it (the front, which lints).
+ */
+int pg_conninfo_resolve(const char *conninfo, char **host, char **hostaddr,
+    char **sslmode, char **why);
+
+/*
  * In a live run (CUTOVER_MODE=live in env, a NULL-terminated "NAME=value"
  * list), refuse a conninfo that pg_conninfo_tls finds unverified, unless
  * the target says tls: insecure (insecure non-zero): -1 with *err (new,

@@ -95,9 +95,14 @@ struct rb_text_cursor {
 	size_t chars;    /* characters before it */
 };
 
+/* How rb_load loads (flags). */
+#define RB_LOAD_CHECK 0x1   /* lint: its checks and warnings too */
+#define RB_LOAD_NO_HASH 0x2 /* without the hashes only a run needs */
+
 struct rb_ctx {
 	const char *file;
-	int check_only; /* lint: no hashes, the runbook is only checked */
+	int check_only; /* lint: its own checks and warnings */
+	int no_hash;    /* no hashes (lint, listing): nothing is run */
 	struct diags *d;
 	size_t errors;
 	struct runbook *rb;

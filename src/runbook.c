@@ -2588,7 +2588,7 @@ rb_load_step(struct rb_ctx *ctx, struct rb_node *n, size_t phase)
 	    BIT(type) : T_ALL, kind, s, vals);
 	ctx->owner.kind = RB_OWNER_NONE;
 	rb_check_step(ctx, s, seen, type >= 0);
-	if (!ctx->check_only)
+	if (!ctx->no_hash)
 		rb_step_sha(ctx, s, vals);
 }
 
@@ -2746,7 +2746,7 @@ rb_hash_entities(struct rb_ctx *ctx)
 {
 	struct sha256_ctx *c;
 
-	if (ctx->check_only || ctx->entities_text == NULL)
+	if (ctx->no_hash || ctx->entities_text == NULL)
 		return;
 	c = sha256_begin();
 	sha256_add(c, ctx->rb->text, ctx->rb->textlen);
@@ -2890,6 +2890,19 @@ runbook_load(const char *path, struct runbook **out, struct diags *d)
 	return rb_load(path, text, len, out, d, 0);
 }
 
+int
+runbook_load_unhashed(const char *path, struct runbook **out,
+    struct diags *d)
+{
+	char *text;
+	size_t len;
+
+	*out = NULL;
+	if (rb_read_file(path, &text, &len) != 0)
+		return -1;
+	return rb_load(path, text, len, out, d, RB_LOAD_NO_HASH);
+}
+
 /* The checks and resolutions after loading the tree. */
 static void
 rb_finish(struct rb_ctx *ctx)
@@ -2934,21 +2947,23 @@ runbook_check(const char *path, struct diags *d)
 
 	if (rb_read_file(path, &text, &len) != 0)
 		return -1;
-	r = rb_load(path, text, len, &rb, d, 1);
+	r = rb_load(path, text, len, &rb, d, RB_LOAD_CHECK | RB_LOAD_NO_HASH);
 	runbook_free(rb);
 	return r;
 }
 
 /*
  * Load text (len bytes and a NUL, taken over: freed with the runbook or
- * here); check_only: for lint, without the hashes a run needs.
+ * here); how: RB_LOAD_CHECK (lint's own checks and warnings),
+ * RB_LOAD_NO_HASH (without the hashes a run needs).
  */
 static int
 rb_load(const char *name, char *text, size_t len, struct runbook **out,
-    struct diags *d, int check_only)
+    struct diags *d, int how)
 {
 	struct rb_ctx ctx = { .file = name, .d = d, .step = SIZE_MAX,
-	    .check_only = check_only };
+	    .check_only = (how & RB_LOAD_CHECK) != 0,
+	    .no_hash = (how & RB_LOAD_NO_HASH) != 0 };
 	struct runbook *rb;
 	struct rb_pos nopos = { 0, 0 };
 	struct diag *hd;
@@ -2964,7 +2979,7 @@ rb_load(const char *name, char *text, size_t len, struct runbook **out,
 	rb->path = rb_pool_strdup(rb, name);
 	rb->text = text;
 	rb->textlen = len;
-	if (!ctx.check_only)
+	if (!ctx.no_hash)
 		sha256_hex(rb->text, len, rb->sha256);
 	rb->parallel = 1;
 	rb->default_timeout_ms = RUNBOOK_DEFAULT_TIMEOUT_MS;

@@ -336,6 +336,10 @@ void runbook_free(struct runbook *);
 /* What lint does: load and check, reporting into d, then free; 0 if the
  * runbook is valid. Skips the hashes only a run needs. */
 int runbook_check(const char *path, struct diags *d);
+/* runbook_load without the hashes only a run needs (rb->sha256 and the
+ * steps' def_sha are empty): to read its structure (lint --list-steps). */
+int runbook_load_unhashed(const char *path, struct runbook **out,
+    struct diags *d);
 
 /* Look-ups; NULL when absent. */
 struct rb_step *runbook_find_step(const struct runbook *, const char *id);

@@ -162,6 +162,15 @@ test_csv_reader(void **state)
 	assert_string_equal(PARSE("\xc0\xaf"),
 	    "ERR 1:1 invalid UTF-8 (save the file as UTF-8)");
 	assert_string_equal(PARSE("a\0b"), "ERR 1:2 a NUL byte");
+	/* runs of a plain or a quoted field, read at once, count columns
+	 * by character and stop where the table must decide */
+	assert_string_equal(PARSE("\xc3\xa9\xc3\xa9" "b\"\n"), "ERR 1:4 a "
+	    "quote inside an unquoted field (quote the whole field and double "
+	    "the quote)");
+	assert_string_equal(PARSE("\"\xc3\xa9,\xc3\xa9\"x\n"), "ERR 1:6 a "
+	    "character after a closing quote (expected a comma or the end of "
+	    "the line)");
+	assert_string_equal(PARSE("\"a\rb\nc\",d\n"), "a\rb\nc@1:1|d@2:4;");
 }
 
 static int
