@@ -52,6 +52,7 @@ struct rs_file {
 	int *pick;         /* per column, the record's field */
 	int nfields;       /* fields per record */
 	int described;
+	int skip;          /* a header to skip: read again (rewind) */
 	char *error;       /* from the reader's callback */
 	struct rec_field *fields;
 	struct rec_field *rec;
@@ -68,6 +69,7 @@ static const char *rs_file_none(void *);
 static int rs_file_describe(void *, struct odbc_job *, int *, char ***,
     struct rec_col **, char **);
 static int rs_file_next(void *, struct rec_field **, char **);
+static int rs_file_rewind(void *, char **);
 static void rs_file_close(void *);
 static void rs_file_free(void *);
 static int rs_file_fill(struct rs_file *, char **);
@@ -81,6 +83,7 @@ const struct rec_source_ops rec_source_file_ops = {
 	.connstr = rs_file_none,
 	.secret = rs_file_none,
 	.describe = rs_file_describe,
+	.rewind = rs_file_rewind,
 	.next = rs_file_next,
 	.close = rs_file_close,
 	.free = rs_file_free,
@@ -212,6 +215,10 @@ rs_file_row(const struct csv_field *f, size_t n, void *arg)
 
 	if (!s->described)
 		return rs_file_header(s, f, n);
+	if (s->skip) {
+		s->skip = 0;
+		return 0;
+	}
 	if ((int)n != s->nfields) {
 		xasprintf(&s->error, "%s:%u: a record of %zu field%s; the "
 		    "header has %d", s->shown, f[0].line, n, n == 1 ? "" : "s",
@@ -307,6 +314,29 @@ rs_file_next(void *arg, struct rec_field **row, char **err)
 	}
 	*row = s->fields;
 	return 1;
+}
+
+/* Back to the first record after the header. */
+static int
+rs_file_rewind(void *arg, char **err)
+{
+	struct rs_file *s = arg;
+
+	if (fseek(s->f, 0, SEEK_SET) != 0) {
+		xasprintf(err, "%s: %s", s->shown, strerror(errno));
+		return -1;
+	}
+	iconv(s->cd, NULL, NULL, NULL, NULL);
+	csv_stream_free(s->csv);
+	s->csv = csv_stream_new(s->delim);
+	buf_reset(&s->q);
+	s->qoff = s->qcount = s->inlen = 0;
+	s->eof = 0;
+	s->line = 0;
+	free(s->error);
+	s->error = NULL;
+	s->skip = s->header;
+	return 0;
 }
 
 static void

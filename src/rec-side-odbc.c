@@ -6,9 +6,27 @@
  * read as text (SQL_C_CHAR). The cursor is forward-only, and drivers that
  * can stream a result instead of caching it whole are asked to
  * (odbc_connection_streaming: MariaDB Connector/ODBC from 3.1.17).
+ *
+ * Key-ordered chunks. Drivers with a row of rs_odbc_pagings (MariaDB
+ * Connector/ODBC, which before 3.1.17 caches every result whole in
+ * SQLExecDirect) read a side whose key columns are all integers declared
+ * NOT NULL, compared as numbers on both sides, in chunks that the server
+ * orders:
+ *
+ *   SELECT * FROM (QUERY) AS cutover_q [WHERE (k1, k2) > (v1, v2)]
+ *     ORDER BY k1, k2 LIMIT n
+ *
+ * Integers ordered by value are the merge's order (reconcile.h), so the
+ * rows go to the merge as they come, unsorted by the tool, and the driver
+ * never holds more than one chunk. Rows repeating a key are never split
+ * across chunks: a full chunk's trailing rows of one key are read again
+ * with the next chunk (a chunk of one key only is read again twice as
+ * long). Every other side is read by the query as written and sorted by
+ * the tool.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,17 +37,46 @@
 #include "runbook.h"
 #include "xmalloc.h"
 
+#define RS_ODBC_CHUNK_FIRST 10000   /* rows of the first chunk */
+#define RS_ODBC_CHUNK_MIN 1000
+#define RS_ODBC_CHUNK_MAX 200000
+#define RS_ODBC_CHUNK_BYTES (4u * 1024 * 1024) /* of values, per chunk */
+
+/* A driver whose server can order and page a wrapped query. */
+struct rs_odbc_paging {
+	const char *library; /* the start of its file name */
+	char quote;          /* of identifiers */
+};
+
+static const struct rs_odbc_paging rs_odbc_pagings[] = {
+	{ "libmaodbc", '`' },
+};
+
 struct rs_odbc {
 	char *connstr;
 	char *password;
 	char *query;
+	const struct rs_odbc_paging *paging; /* NULL: read as written */
 	struct odbc_job *job;
 	SQLHSTMT stmt;
 	int ncols;
 	char **names;
 	struct rec_col *cols;
+	SQLSMALLINT *sqltypes;
+	SQLSMALLINT *nullable;
 	struct buf *vals;
 	struct rec_field *fields;
+	struct rec_field *keyf; /* scratch */
+	int wrapped; /* the statement is the wrapped LIMIT 0 */
+	/* key-ordered chunks */
+	int chunked, nkeys, done;
+	size_t chunk, got, released; /* rows: per chunk, read, let out */
+	size_t bytes;                /* of values read in this chunk */
+	char **lastkey;              /* of the rows let out last, or NULL */
+	struct buf grp;              /* packed rows of the newest key */
+	size_t ngrp;
+	struct buf rel;              /* packed rows let out, not taken */
+	size_t reloff;
 };
 
 static void *rs_odbc_open(const struct runbook *, const struct rb_entity *,
@@ -44,6 +91,12 @@ static int rs_odbc_next(void *, struct rec_field **, char **);
 static void rs_odbc_close(void *);
 static void rs_odbc_free(void *);
 static char *rs_odbc_error(SQLSMALLINT, SQLHANDLE);
+static int rs_odbc_order(void *, const enum rec_kind *, int, char **);
+static int rs_odbc_exec(struct rs_odbc *, const char *, char **);
+static int rs_odbc_chunk_query(struct rs_odbc *, char **);
+static int rs_odbc_chunk_next(struct rs_odbc *, struct rec_field **,
+    char **);
+static int rs_odbc_read(struct rs_odbc *, char **);
 
 const struct rec_source_ops rec_source_odbc_ops = {
 	.name = "odbc",
@@ -51,6 +104,7 @@ const struct rec_source_ops rec_source_odbc_ops = {
 	.connstr = rs_odbc_connstr,
 	.secret = rs_odbc_secret,
 	.describe = rs_odbc_describe,
+	.order = rs_odbc_order,
 	.next = rs_odbc_next,
 	.close = rs_odbc_close,
 	.free = rs_odbc_free,
@@ -79,6 +133,25 @@ rs_odbc_kind(SQLSMALLINT t)
 	default:
 		return REC_OTHER;
 	}
+}
+
+/* The paging row of the driver of connstr, or NULL. */
+static const struct rs_odbc_paging *
+rs_odbc_paging_of(const char *connstr)
+{
+	char *file = odbc_driver_file(connstr);
+	const char *base = file != NULL ? strrchr(file, '/') : NULL;
+	const struct rs_odbc_paging *p = NULL;
+	size_t i;
+
+	base = base != NULL ? base + 1 : file;
+	for (i = 0; base != NULL && i < sizeof rs_odbc_pagings /
+	    sizeof rs_odbc_pagings[0]; i++)
+		if (strncmp(base, rs_odbc_pagings[i].library,
+		    strlen(rs_odbc_pagings[i].library)) == 0)
+			p = &rs_odbc_pagings[i];
+	free(file);
+	return p;
 }
 
 /* connstr (freed) with the driver's streaming attributes, new. */
@@ -117,6 +190,7 @@ rs_odbc_open(const struct runbook *rb, const struct rb_entity *entity,
 	s->connstr = connstr;
 	s->password = odbc_connection_password(connstr);
 	s->query = query;
+	s->paging = rs_odbc_paging_of(connstr);
 	return s;
 }
 
@@ -169,8 +243,20 @@ rs_odbc_describe(void *arg, struct odbc_job *job, int *ncols, char ***names,
 	odbc_job_set_stmt(job, s->stmt);
 	SQLSetStmtAttr(s->stmt, SQL_ATTR_CURSOR_TYPE,
 	    (SQLPOINTER)SQL_CURSOR_FORWARD_ONLY, 0);
-	if (!SQL_SUCCEEDED(SQLExecDirect(s->stmt, (SQLCHAR *)s->query,
-	        SQL_NTS)) || !SQL_SUCCEEDED(SQLNumResultCols(s->stmt, &n))) {
+	/* Where chunks may be read, describe without reading a row. */
+	if (s->paging != NULL) {
+		char *q = xprintf("SELECT * FROM (%s) AS cutover_q LIMIT 0",
+		    s->query);
+
+		s->wrapped = SQL_SUCCEEDED(SQLExecDirect(s->stmt, (SQLCHAR *)q,
+		    SQL_NTS));
+		free(q);
+		if (!s->wrapped)
+			SQLFreeStmt(s->stmt, SQL_CLOSE);
+	}
+	if ((!s->wrapped && rs_odbc_exec(s, s->query, err) != 0))
+		return -1;
+	if (!SQL_SUCCEEDED(SQLNumResultCols(s->stmt, &n))) {
 		*err = rs_odbc_error(SQL_HANDLE_STMT, s->stmt);
 		return -1;
 	}
@@ -183,12 +269,18 @@ rs_odbc_describe(void *arg, struct odbc_job *job, int *ncols, char ***names,
 	s->cols = xcalloc((size_t)n + 1, sizeof *s->cols);
 	s->vals = xcalloc((size_t)n + 1, sizeof *s->vals);
 	s->fields = xcalloc((size_t)n + 1, sizeof *s->fields);
+	s->sqltypes = xcalloc((size_t)n + 1, sizeof *s->sqltypes);
+	s->nullable = xcalloc((size_t)n + 1, sizeof *s->nullable);
+	s->keyf = xcalloc((size_t)n + 1, sizeof *s->keyf);
 	for (i = 0; i < n; i++) {
 		if (!SQL_SUCCEEDED(SQLDescribeCol(s->stmt, (SQLUSMALLINT)(i + 1),
 		        name, sizeof name, &len, &type, &size, &dec, &nullable))) {
 			name[0] = '\0';
 			type = SQL_VARCHAR;
+			nullable = SQL_NULLABLE_UNKNOWN;
 		}
+		s->sqltypes[i] = type;
+		s->nullable[i] = nullable;
 		if (!SQL_SUCCEEDED(SQLColAttribute(s->stmt, (SQLUSMALLINT)(i + 1),
 		        SQL_DESC_TYPE_NAME, tname, sizeof tname, &len, NULL)))
 			strcpy((char *)tname, "?");
@@ -202,10 +294,100 @@ rs_odbc_describe(void *arg, struct odbc_job *job, int *ncols, char ***names,
 	return 0;
 }
 
+/* Run sql on the statement; 0, or -1 with *err. */
 static int
-rs_odbc_next(void *arg, struct rec_field **row, char **err)
+rs_odbc_exec(struct rs_odbc *s, const char *sql, char **err)
+{
+	if (!SQL_SUCCEEDED(SQLExecDirect(s->stmt, (SQLCHAR *)sql, SQL_NTS))) {
+		*err = rs_odbc_error(SQL_HANDLE_STMT, s->stmt);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is key column i an integer that is never NULL, compared as a number? */
+static int
+rs_odbc_int_key(const struct rs_odbc *s, int i, enum rec_kind kind)
+{
+	switch (s->sqltypes[i]) {
+	case SQL_TINYINT: case SQL_SMALLINT: case SQL_INTEGER: case SQL_BIGINT:
+		return kind == REC_NUMBER && s->nullable[i] == SQL_NO_NULLS &&
+		    s->names[i][0] != '\0';
+	default:
+		return 0;
+	}
+}
+
+/* Read in key-ordered chunks (1) if the key allows, else as written (0). */
+static int
+rs_odbc_order(void *arg, const enum rec_kind *kinds, int nkeys, char **err)
 {
 	struct rs_odbc *s = arg;
+	int i, ok = s->wrapped && nkeys > 0 && nkeys <= s->ncols;
+
+	for (i = 0; ok && i < nkeys; i++)
+		ok = rs_odbc_int_key(s, i, kinds[i]);
+	if (s->wrapped)
+		SQLFreeStmt(s->stmt, SQL_CLOSE);
+	if (!ok) {
+		if (s->wrapped && rs_odbc_exec(s, s->query, err) != 0)
+			return -1;
+		s->wrapped = 0;
+		return 0;
+	}
+	s->chunked = 1;
+	s->nkeys = nkeys;
+	s->chunk = RS_ODBC_CHUNK_FIRST;
+	return rs_odbc_chunk_query(s, err) == 0 ? 1 : -1;
+}
+
+/* An identifier quoted for the driver's server. */
+static void
+rs_odbc_quote(struct buf *b, const char *name, char q)
+{
+	buf_addc(b, q);
+	for (; *name != '\0'; name++) {
+		if (*name == q)
+			buf_addc(b, q);
+		buf_addc(b, *name);
+	}
+	buf_addc(b, q);
+}
+
+/* The next chunk: keys after lastkey (if any), chunk rows. */
+static int
+rs_odbc_chunk_query(struct rs_odbc *s, char **err)
+{
+	struct buf q = { 0 }, keys = { 0 };
+	int i, r;
+
+	for (i = 0; i < s->nkeys; i++) {
+		if (i > 0)
+			buf_adds(&keys, ", ");
+		rs_odbc_quote(&keys, s->names[i], s->paging->quote);
+	}
+	buf_printf(&q, "SELECT * FROM (%s) AS cutover_q", s->query);
+	if (s->lastkey != NULL) {
+		buf_printf(&q, " WHERE (%s) > (", buf_str(&keys));
+		for (i = 0; i < s->nkeys; i++)
+			buf_printf(&q, "%s%s", i > 0 ? ", " : "", s->lastkey[i]);
+		buf_addc(&q, ')');
+	}
+	buf_printf(&q, " ORDER BY %s LIMIT %zu", buf_str(&keys), s->chunk);
+	SQLFreeStmt(s->stmt, SQL_CLOSE);
+	r = rs_odbc_exec(s, buf_str(&q), err);
+	s->got = s->released = s->bytes = 0;
+	buf_reset(&s->grp);
+	s->ngrp = 0;
+	buf_free(&q);
+	buf_free(&keys);
+	return r;
+}
+
+/* Fetch a row into vals/fields: 1, 0 at the end, -1 with *err. */
+static int
+rs_odbc_read(struct rs_odbc *s, char **err)
+{
 	SQLRETURN r = SQLFetch(s->stmt);
 	int i, got;
 
@@ -225,8 +407,143 @@ rs_odbc_next(void *arg, struct rec_field **row, char **err)
 		s->fields[i].p = s->vals[i].data != NULL ? s->vals[i].data : "";
 		s->fields[i].len = s->vals[i].len;
 	}
-	*row = s->fields;
 	return 1;
+}
+
+static int
+rs_odbc_next(void *arg, struct rec_field **row, char **err)
+{
+	struct rs_odbc *s = arg;
+	int r;
+
+	if (s->chunked)
+		return rs_odbc_chunk_next(s, row, err);
+	if ((r = rs_odbc_read(s, err)) == 1)
+		*row = s->fields;
+	return r;
+}
+
+/* The first row packed at p (rec_row_pack) into f; its bytes. */
+static size_t
+rs_odbc_unpack(const char *p, struct rec_field *f, int n)
+{
+	const unsigned char *u;
+	size_t at = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		u = (const unsigned char *)p + at + 1;
+		f[i].null = p[at] != 0;
+		f[i].len = (size_t)u[0] << 24 | (size_t)u[1] << 16 |
+		    (size_t)u[2] << 8 | u[3];
+		f[i].p = p + at + 5;
+		at += 5 + f[i].len;
+	}
+	return at;
+}
+
+/* Does the fetched row have the key of the newest group's rows? */
+static int
+rs_odbc_same_key(struct rs_odbc *s)
+{
+	struct rec_field *k = s->keyf;
+	int i, same;
+
+	rs_odbc_unpack(s->grp.data, k, s->ncols);
+	for (i = 0, same = 1; same && i < s->nkeys; i++)
+		same = k[i].len == s->fields[i].len &&
+		    memcmp(k[i].p, s->fields[i].p, k[i].len) == 0;
+	return same;
+}
+
+/* Let the newest group's rows out; its key is then the lower bound. */
+static int
+rs_odbc_release(struct rs_odbc *s, char **err)
+{
+	struct rec_field *k = s->keyf;
+	struct buf t = s->rel;
+	int i;
+	size_t j;
+
+	s->rel = s->grp;
+	s->grp = t;
+	buf_reset(&s->grp);
+	s->reloff = 0;
+	s->ngrp = 0;
+	s->released++;
+	rs_odbc_unpack(s->rel.data, k, s->ncols);
+	if (s->lastkey == NULL)
+		s->lastkey = xcalloc((size_t)s->nkeys + 1, sizeof *s->lastkey);
+	for (i = 0; i < s->nkeys; i++) {
+		free(s->lastkey[i]);
+		s->lastkey[i] = xstrndup(k[i].p, k[i].len);
+		for (j = 0; j < k[i].len; j++)
+			if (!((k[i].p[j] >= '0' && k[i].p[j] <= '9') ||
+			    (j == 0 && k[i].p[j] == '-' && k[i].len > 1)))
+				break;
+		if (k[i].len == 0 || j < k[i].len) {
+			xasprintf(err, "key column %s: '%s' is not an integer",
+			    s->names[i], s->lastkey[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A chunk ended: the next one (or the end of the rows). */
+static int
+rs_odbc_chunk_end(struct rs_odbc *s, char **err)
+{
+	size_t per;
+
+	if (s->got < s->chunk) { /* the last chunk */
+		s->done = 1;
+		return s->ngrp > 0 ? rs_odbc_release(s, err) : 0;
+	}
+	if (s->released == 0) /* one key only: again, longer */
+		s->chunk *= 2;
+	else {
+		per = s->bytes / s->got + 16 * (size_t)s->ncols + 64;
+		s->chunk = RS_ODBC_CHUNK_BYTES / per;
+		if (s->chunk < RS_ODBC_CHUNK_MIN)
+			s->chunk = RS_ODBC_CHUNK_MIN;
+		if (s->chunk > RS_ODBC_CHUNK_MAX)
+			s->chunk = RS_ODBC_CHUNK_MAX;
+	}
+	return rs_odbc_chunk_query(s, err);
+}
+
+/* The next row in key order, from chunks. */
+static int
+rs_odbc_chunk_next(struct rs_odbc *s, struct rec_field **row, char **err)
+{
+	int i, r;
+
+	for (;;) {
+		if (s->reloff < s->rel.len) {
+			s->reloff += rs_odbc_unpack(s->rel.data + s->reloff,
+			    s->fields, s->ncols);
+			*row = s->fields;
+			return 1;
+		}
+		if (s->done)
+			return 0;
+		if ((r = rs_odbc_read(s, err)) < 0)
+			return -1;
+		if (r == 0) {
+			if (rs_odbc_chunk_end(s, err) != 0)
+				return -1;
+			continue;
+		}
+		s->got++;
+		for (i = 0; i < s->ncols; i++)
+			s->bytes += s->fields[i].len;
+		if (s->ngrp > 0 && !rs_odbc_same_key(s) &&
+		    rs_odbc_release(s, err) != 0)
+			return -1;
+		rec_row_pack(&s->grp, s->fields, s->ncols);
+		s->ngrp++;
+	}
 }
 
 static void
@@ -254,6 +571,14 @@ rs_odbc_free(void *arg)
 		free((char *)s->cols[i].type);
 		buf_free(&s->vals[i]);
 	}
+	for (i = 0; s->lastkey != NULL && i < s->nkeys; i++)
+		free(s->lastkey[i]);
+	free(s->lastkey);
+	buf_free(&s->grp);
+	buf_free(&s->rel);
+	free(s->sqltypes);
+	free(s->keyf);
+	free(s->nullable);
 	free(s->names);
 	free(s->cols);
 	free(s->vals);
