@@ -186,6 +186,42 @@ csv_utf8_len(const unsigned char *s, size_t n)
 	return need;
 }
 
+size_t
+csv_utf8_prefix(const char *data, size_t len, int *bad)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	size_t i = 0, n, need;
+	uint64_t w;
+
+	*bad = 0;
+	while (i < len) {
+		if (len - i >= 8) { /* eight ASCII bytes at a time */
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ull) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		need = s[i] >= 0xf0 ? 4 : s[i] >= 0xe0 ? 3 : 2;
+		if (len - i < need && s[i] >= 0xc2 && s[i] <= 0xf4) {
+			for (n = 1; i + n < len && (s[i + n] & 0xc0) == 0x80; n++)
+				;
+			if (i + n == len)
+				return i; /* cut short: more may come */
+		}
+		if ((n = csv_utf8_len(s + i, len - i)) == 0) {
+			*bad = 1;
+			return i;
+		}
+		i += n;
+	}
+	return i;
+}
+
 /* Check that data is UTF-8 without NUL; -1 with the place in *err if not. */
 static int
 csv_check_utf8(const char *data, size_t len, struct csv_error *err)

@@ -93,14 +93,34 @@ rec_get32(const char *p)
 void
 rec_row_pack(struct buf *b, const struct rec_field *f, int n)
 {
+	char tmp[512];
+	size_t at = 0, len;
 	int i;
 
+	/* Small fields gather in tmp: one append for most rows. */
 	for (i = 0; i < n; i++) {
-		buf_addc(b, f[i].null ? 1 : 0);
-		rec_put32(b, f[i].null ? 0 : (uint32_t)f[i].len);
-		if (!f[i].null)
-			buf_add(b, f[i].p, f[i].len);
+		len = f[i].null ? 0 : f[i].len;
+		if (at + 5 + len > sizeof tmp) {
+			buf_add(b, tmp, at);
+			at = 0;
+		}
+		tmp[at] = f[i].null ? 1 : 0;
+		tmp[at + 1] = (char)(len >> 24);
+		tmp[at + 2] = (char)(len >> 16);
+		tmp[at + 3] = (char)(len >> 8);
+		tmp[at + 4] = (char)len;
+		at += 5;
+		if (5 + len > sizeof tmp) {
+			buf_add(b, tmp, at);
+			buf_add(b, f[i].p, len);
+			at = 0;
+		} else if (len > 0) {
+			memcpy(tmp + at, f[i].p, len);
+			at += len;
+		}
 	}
+	if (at > 0)
+		buf_add(b, tmp, at);
 }
 
 int
@@ -361,20 +381,33 @@ rec_work(struct odbc_job *job, void *arg)
 	buf_free(&cmd);
 }
 
-/* Row f, canonical (kinds), packed into row (reset first). */
+/* The first n fields of row f, canonical (kinds), packed into row (reset
+ * first). */
 static void
-rec_work_canon(const char *kinds, int ncols, int empty, struct rec_field *f,
+rec_work_canon(const char *kinds, int n, int empty, struct rec_field *f,
     struct buf *row, struct buf *tmp)
 {
-	struct rec_field g;
-	int i;
+	struct rec_field g[16];
+	size_t off[16], before;
+	int i, j, k;
 
 	buf_reset(row);
-	for (i = 0; i < ncols; i++) {
-		g = f[i];
+	for (i = 0; i < n; i += j) {
 		buf_reset(tmp);
-		rec_canon_field((enum rec_kind)kinds[i], empty, NULL, 1, &g, tmp);
-		rec_row_pack(row, &g, 1);
+		/* tmp holds canonical values (as offsets: it may move) until
+		 * they are packed */
+		for (j = 0; j < 16 && i + j < n; j++) {
+			g[j] = f[i + j];
+			before = off[j] = tmp->len;
+			rec_canon_field((enum rec_kind)kinds[i + j], empty, NULL, 1,
+			    &g[j], tmp);
+			if (tmp->len == before)
+				off[j] = (size_t)-1;
+		}
+		for (k = 0; k < j; k++)
+			if (off[k] != (size_t)-1)
+				g[k].p = tmp->data + off[k];
+		rec_row_pack(row, g, j);
 	}
 }
 
@@ -398,7 +431,8 @@ rec_work_ordered(struct rec_work *w, struct rec_sortctx *ctx, int ncols,
 		return r;
 	r = 1;
 	while (r == 1 && (r = w->ops->next(w->state, &f, err)) == 1) {
-		rec_work_canon(cmd + 5, ncols, cmd[4], f, &row, &tmp);
+		rec_work_canon(cmd + 5, ctx->nkeys < ncols ? ctx->nkeys : ncols,
+		    cmd[4], f, &row, &tmp);
 		if (prev.len > 0 && rec_sort_cmp(prev.data, prev.len, row.data,
 		    row.len, ctx) > 0)
 			r = 2; /* out of order: sort */
