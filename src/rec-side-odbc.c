@@ -42,7 +42,12 @@
 #define RS_ODBC_CHUNK_MAX 200000
 #define RS_ODBC_CHUNK_BYTES (4u * 1024 * 1024) /* of values, per chunk */
 
-/* A driver whose server can order and page a wrapped query. */
+#define RS_ODBC_ARRAY_BYTES (256u * 1024) /* of bound column arrays */
+#define RS_ODBC_WIDTH_MAX 8192 /* bytes of a bound value, NUL included */
+
+/* A driver whose server can order and page a wrapped query, and whose
+ * values never exceed their declared size (so they can be fetched into
+ * bound column arrays, many rows a call). */
 struct rs_odbc_paging {
 	const char *library; /* the start of its file name */
 	char quote;          /* of identifiers */
@@ -50,6 +55,15 @@ struct rs_odbc_paging {
 
 static const struct rs_odbc_paging rs_odbc_pagings[] = {
 	{ "libmaodbc", '`' },
+};
+
+/* Bound column arrays: column-wise, rows a fetch. */
+struct rs_odbc_arrays {
+	SQLULEN rows, fetched, at;
+	SQLLEN *width;  /* per column */
+	char **data;    /* per column: rows * width */
+	SQLLEN **ind;   /* per column: rows */
+	SQLUSMALLINT *status;
 };
 
 struct rs_odbc {
@@ -64,6 +78,9 @@ struct rs_odbc {
 	struct rec_col *cols;
 	SQLSMALLINT *sqltypes;
 	SQLSMALLINT *nullable;
+	SQLULEN *sizes;
+	int arrays;                  /* 1 bound, -1 not, 0 not decided */
+	struct rs_odbc_arrays a;
 	struct buf *vals;
 	struct rec_field *fields;
 	struct rec_field *keyf; /* scratch */
@@ -271,6 +288,7 @@ rs_odbc_describe(void *arg, struct odbc_job *job, int *ncols, char ***names,
 	s->fields = xcalloc((size_t)n + 1, sizeof *s->fields);
 	s->sqltypes = xcalloc((size_t)n + 1, sizeof *s->sqltypes);
 	s->nullable = xcalloc((size_t)n + 1, sizeof *s->nullable);
+	s->sizes = xcalloc((size_t)n + 1, sizeof *s->sizes);
 	s->keyf = xcalloc((size_t)n + 1, sizeof *s->keyf);
 	for (i = 0; i < n; i++) {
 		if (!SQL_SUCCEEDED(SQLDescribeCol(s->stmt, (SQLUSMALLINT)(i + 1),
@@ -281,6 +299,7 @@ rs_odbc_describe(void *arg, struct odbc_job *job, int *ncols, char ***names,
 		}
 		s->sqltypes[i] = type;
 		s->nullable[i] = nullable;
+		s->sizes[i] = size;
 		if (!SQL_SUCCEEDED(SQLColAttribute(s->stmt, (SQLUSMALLINT)(i + 1),
 		        SQL_DESC_TYPE_NAME, tname, sizeof tname, &len, NULL)))
 			strcpy((char *)tname, "?");
@@ -377,6 +396,7 @@ rs_odbc_chunk_query(struct rs_odbc *s, char **err)
 	SQLFreeStmt(s->stmt, SQL_CLOSE);
 	r = rs_odbc_exec(s, buf_str(&q), err);
 	s->got = s->released = s->bytes = 0;
+	s->a.fetched = s->a.at = 0;
 	buf_reset(&s->grp);
 	s->ngrp = 0;
 	buf_free(&q);
@@ -384,14 +404,120 @@ rs_odbc_chunk_query(struct rs_odbc *s, char **err)
 	return r;
 }
 
+/* The bytes a bound value of column i needs (NUL included), or 0 if it
+ * cannot be bound. */
+static SQLLEN
+rs_odbc_width(const struct rs_odbc *s, int i)
+{
+	SQLULEN size = s->sizes[i], w;
+
+	if (size == 0 || size >= RS_ODBC_WIDTH_MAX)
+		return 0;
+	switch (s->sqltypes[i]) {
+	case SQL_CHAR: case SQL_VARCHAR: case SQL_WCHAR: case SQL_WVARCHAR:
+		w = size * 4 + 1; /* UTF-8 */
+		break;
+	default:
+		w = size + 8 > 64 ? size + 8 : 64;
+	}
+	return w < RS_ODBC_WIDTH_MAX ? (SQLLEN)w : 0;
+}
+
+/* Bind every column to arrays if the driver and the columns allow. */
+static void
+rs_odbc_bind(struct rs_odbc *s)
+{
+	struct rs_odbc_arrays *a = &s->a;
+	SQLLEN sum = 0;
+	int i, ok = s->paging != NULL;
+
+	s->arrays = -1;
+	a->width = xcalloc((size_t)s->ncols + 1, sizeof *a->width);
+	for (i = 0; ok && i < s->ncols; i++)
+		sum += a->width[i] = rs_odbc_width(s, i);
+	for (i = 0; ok && i < s->ncols; i++)
+		ok = a->width[i] > 0;
+	if (!ok)
+		return;
+	a->rows = RS_ODBC_ARRAY_BYTES / (SQLULEN)sum;
+	a->rows = a->rows < 16 ? 16 : a->rows > 1024 ? 1024 : a->rows;
+	a->data = xcalloc((size_t)s->ncols + 1, sizeof *a->data);
+	a->ind = xcalloc((size_t)s->ncols + 1, sizeof *a->ind);
+	a->status = xcalloc(a->rows, sizeof *a->status);
+	ok = SQL_SUCCEEDED(SQLSetStmtAttr(s->stmt, SQL_ATTR_ROW_BIND_TYPE,
+	    (SQLPOINTER)SQL_BIND_BY_COLUMN, 0)) &&
+	    SQL_SUCCEEDED(SQLSetStmtAttr(s->stmt, SQL_ATTR_ROW_ARRAY_SIZE,
+	    (SQLPOINTER)a->rows, 0)) &&
+	    SQL_SUCCEEDED(SQLSetStmtAttr(s->stmt, SQL_ATTR_ROWS_FETCHED_PTR,
+	    &a->fetched, 0)) &&
+	    SQL_SUCCEEDED(SQLSetStmtAttr(s->stmt, SQL_ATTR_ROW_STATUS_PTR,
+	    a->status, 0));
+	for (i = 0; ok && i < s->ncols; i++) {
+		a->data[i] = xmalloc(a->rows * (size_t)a->width[i]);
+		a->ind[i] = xcalloc(a->rows, sizeof *a->ind[i]);
+		ok = SQL_SUCCEEDED(SQLBindCol(s->stmt, (SQLUSMALLINT)(i + 1),
+		    SQL_C_CHAR, a->data[i], a->width[i], a->ind[i]));
+	}
+	if (ok) {
+		s->arrays = 1;
+		return;
+	}
+	SQLFreeStmt(s->stmt, SQL_UNBIND);
+	SQLSetStmtAttr(s->stmt, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)1, 0);
+	SQLSetStmtAttr(s->stmt, SQL_ATTR_ROWS_FETCHED_PTR, NULL, 0);
+	SQLSetStmtAttr(s->stmt, SQL_ATTR_ROW_STATUS_PTR, NULL, 0);
+}
+
+/* The next row from the bound arrays into fields: 1, 0, -1 with *err. */
+static int
+rs_odbc_read_arrays(struct rs_odbc *s, char **err)
+{
+	struct rs_odbc_arrays *a = &s->a;
+	SQLRETURN r;
+	SQLLEN ind;
+	int i;
+
+	while (a->at >= a->fetched) {
+		a->at = a->fetched = 0;
+		r = SQLFetch(s->stmt);
+		if (r == SQL_NO_DATA)
+			return 0;
+		if (!SQL_SUCCEEDED(r)) {
+			*err = rs_odbc_error(SQL_HANDLE_STMT, s->stmt);
+			return -1;
+		}
+	}
+	if (a->status[a->at] == SQL_ROW_ERROR) {
+		*err = rs_odbc_error(SQL_HANDLE_STMT, s->stmt);
+		return -1;
+	}
+	for (i = 0; i < s->ncols; i++) {
+		ind = a->ind[i][a->at];
+		s->fields[i].null = ind == SQL_NULL_DATA;
+		s->fields[i].p = a->data[i] + a->at * (SQLULEN)a->width[i];
+		s->fields[i].len = ind >= 0 ? (size_t)ind : 0;
+		if (ind == SQL_NO_TOTAL || ind >= a->width[i]) {
+			xasprintf(err, "column %s: a value longer than its "
+			    "declared size", s->names[i]);
+			return -1;
+		}
+	}
+	a->at++;
+	return 1;
+}
+
 /* Fetch a row into vals/fields: 1, 0 at the end, -1 with *err. */
 static int
 rs_odbc_read(struct rs_odbc *s, char **err)
 {
-	SQLRETURN r = SQLFetch(s->stmt);
+	SQLRETURN r;
 	int i, got;
 
-	if (r == SQL_NO_DATA)
+	if (s->arrays == 0)
+		rs_odbc_bind(s);
+	if (s->arrays > 0)
+		return rs_odbc_read_arrays(s, err);
+	if ((r = SQLFetch(s->stmt)) == SQL_NO_DATA)
 		return 0;
 	if (!SQL_SUCCEEDED(r)) {
 		*err = rs_odbc_error(SQL_HANDLE_STMT, s->stmt);
@@ -577,7 +703,16 @@ rs_odbc_free(void *arg)
 	buf_free(&s->grp);
 	buf_free(&s->rel);
 	free(s->sqltypes);
+	free(s->sizes);
 	free(s->keyf);
+	for (i = 0; s->a.data != NULL && i < s->ncols; i++) {
+		free(s->a.data[i]);
+		free(s->a.ind[i]);
+	}
+	free(s->a.data);
+	free(s->a.ind);
+	free(s->a.width);
+	free(s->a.status);
 	free(s->nullable);
 	free(s->names);
 	free(s->cols);
