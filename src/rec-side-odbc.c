@@ -21,11 +21,15 @@
  * never holds more than one chunk. Rows repeating a key are never split
  * across chunks: a full chunk's trailing rows of one key are read again
  * with the next chunk (a chunk of one key only is read again twice as
- * long). Every other side is read by the query as written and sorted by
- * the tool.
+ * long). A thread of the side's (rs_odbc_ahead) runs each chunk's query
+ * and reads it whole into a buffer while the rows of the chunk before go
+ * out, so that the server's and the driver's work overlap the tool's.
+ * Every other side is read by the query as written and sorted by the
+ * tool.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,13 +91,21 @@ struct rs_odbc {
 	int wrapped; /* the statement is the wrapped LIMIT 0 */
 	/* key-ordered chunks */
 	int chunked, nkeys, done;
-	size_t chunk, got, released; /* rows: per chunk, read, let out */
-	size_t bytes;                /* of values read in this chunk */
-	char **lastkey;              /* of the rows let out last, or NULL */
-	struct buf grp;              /* packed rows of the newest key */
-	size_t ngrp;
-	struct buf rel;              /* packed rows let out, not taken */
-	size_t reloff;
+	size_t chunk, got;   /* rows: asked for, read */
+	size_t bytes;        /* of values read in this chunk */
+	char **lastkey;      /* of the rows let out last, or NULL */
+	struct buf rows;     /* the chunk read, packed (rec_row_pack) */
+	size_t off, end;     /* the next row to let out; where they stop */
+	size_t grpoff;       /* where the rows of the last key start */
+	size_t beforeoff;    /* the row before those, or (size_t)-1 */
+	struct rec_field *outf; /* the row let out */
+	/* the next chunk, run and read ahead in a thread (rs_odbc_ahead) */
+	struct buf ahead_rows;
+	pthread_t ahead;
+	int aheading;        /* the thread runs (join it) */
+	char *aheadsql;
+	char *aheaderr;
+	int aheadr;
 };
 
 static void *rs_odbc_open(const struct runbook *, const struct rb_entity *,
@@ -110,7 +122,9 @@ static void rs_odbc_free(void *);
 static char *rs_odbc_error(SQLSMALLINT, SQLHANDLE);
 static int rs_odbc_order(void *, const enum rec_kind *, int, char **);
 static int rs_odbc_exec(struct rs_odbc *, const char *, char **);
-static int rs_odbc_chunk_query(struct rs_odbc *, char **);
+static void *rs_odbc_ahead_main(void *);
+static int rs_odbc_chunk_drain(struct rs_odbc *, char **);
+static int rs_odbc_chunk_start(struct rs_odbc *, char **);
 static int rs_odbc_chunk_next(struct rs_odbc *, struct rec_field **,
     char **);
 static int rs_odbc_read(struct rs_odbc *, char **);
@@ -337,6 +351,20 @@ rs_odbc_int_key(const struct rs_odbc *s, int i, enum rec_kind kind)
 	}
 }
 
+/* The thread: run the next chunk's query and read it whole. */
+static void *
+rs_odbc_ahead_main(void *arg)
+{
+	struct rs_odbc *s = arg;
+
+	SQLFreeStmt(s->stmt, SQL_CLOSE);
+	s->a.fetched = s->a.at = 0;
+	s->aheadr = rs_odbc_exec(s, s->aheadsql, &s->aheaderr);
+	if (s->aheadr == 0)
+		s->aheadr = rs_odbc_chunk_drain(s, &s->aheaderr);
+	return NULL;
+}
+
 /* Read in key-ordered chunks (1) if the key allows, else as written (0). */
 static int
 rs_odbc_order(void *arg, const enum rec_kind *kinds, int nkeys, char **err)
@@ -357,7 +385,8 @@ rs_odbc_order(void *arg, const enum rec_kind *kinds, int nkeys, char **err)
 	s->chunked = 1;
 	s->nkeys = nkeys;
 	s->chunk = RS_ODBC_CHUNK_FIRST;
-	return rs_odbc_chunk_query(s, err) == 0 ? 1 : -1;
+	s->outf = xcalloc((size_t)s->ncols + 1, sizeof *s->outf);
+	return rs_odbc_chunk_start(s, err) == 0 ? 1 : -1;
 }
 
 /* An identifier quoted for the driver's server. */
@@ -373,12 +402,12 @@ rs_odbc_quote(struct buf *b, const char *name, char q)
 	buf_addc(b, q);
 }
 
-/* The next chunk: keys after lastkey (if any), chunk rows. */
-static int
-rs_odbc_chunk_query(struct rs_odbc *s, char **err)
+/* The next chunk's query: keys after lastkey (if any), chunk rows. */
+static char *
+rs_odbc_chunk_sql(const struct rs_odbc *s)
 {
 	struct buf q = { 0 }, keys = { 0 };
-	int i, r;
+	int i;
 
 	for (i = 0; i < s->nkeys; i++) {
 		if (i > 0)
@@ -393,15 +422,42 @@ rs_odbc_chunk_query(struct rs_odbc *s, char **err)
 		buf_addc(&q, ')');
 	}
 	buf_printf(&q, " ORDER BY %s LIMIT %zu", buf_str(&keys), s->chunk);
-	SQLFreeStmt(s->stmt, SQL_CLOSE);
-	r = rs_odbc_exec(s, buf_str(&q), err);
-	s->got = s->released = s->bytes = 0;
-	s->a.fetched = s->a.at = 0;
-	buf_reset(&s->grp);
-	s->ngrp = 0;
-	buf_free(&q);
 	buf_free(&keys);
-	return r;
+	return buf_steal(&q);
+}
+
+/* Run and read the next chunk in the thread (or now, without one). */
+static int
+rs_odbc_chunk_start(struct rs_odbc *s, char **err)
+{
+	(void)err;
+	free(s->aheadsql);
+	s->aheadsql = rs_odbc_chunk_sql(s);
+	if (pthread_create(&s->ahead, NULL, rs_odbc_ahead_main, s) == 0)
+		s->aheading = 1;
+	else
+		rs_odbc_ahead_main(s);
+	return 0;
+}
+
+/* Wait for the chunk read ahead; it becomes the current one. */
+static int
+rs_odbc_chunk_wait(struct rs_odbc *s, char **err)
+{
+	struct buf t;
+
+	if (s->aheading)
+		pthread_join(s->ahead, NULL);
+	s->aheading = 0;
+	if (s->aheadr != 0) {
+		*err = s->aheaderr;
+		s->aheaderr = NULL;
+		return -1;
+	}
+	t = s->rows;
+	s->rows = s->ahead_rows;
+	s->ahead_rows = t;
+	return 0;
 }
 
 /* The bytes a bound value of column i needs (NUL included), or 0 if it
@@ -421,6 +477,39 @@ rs_odbc_width(const struct rs_odbc *s, int i)
 		w = size + 8 > 64 ? size + 8 : 64;
 	}
 	return w < RS_ODBC_WIDTH_MAX ? (SQLLEN)w : 0;
+}
+
+/* Bind stmt's columns to the arrays; 1, or 0 if the driver refuses. */
+static int
+rs_odbc_bind_stmt(struct rs_odbc *s, SQLHSTMT h)
+{
+	struct rs_odbc_arrays *a = &s->a;
+	int i, ok;
+
+	ok = SQL_SUCCEEDED(SQLSetStmtAttr(h, SQL_ATTR_ROW_BIND_TYPE,
+	    (SQLPOINTER)SQL_BIND_BY_COLUMN, 0)) &&
+	    SQL_SUCCEEDED(SQLSetStmtAttr(h, SQL_ATTR_ROW_ARRAY_SIZE,
+	    (SQLPOINTER)a->rows, 0)) &&
+	    SQL_SUCCEEDED(SQLSetStmtAttr(h, SQL_ATTR_ROWS_FETCHED_PTR,
+	    &a->fetched, 0)) &&
+	    SQL_SUCCEEDED(SQLSetStmtAttr(h, SQL_ATTR_ROW_STATUS_PTR,
+	    a->status, 0));
+	for (i = 0; ok && i < s->ncols; i++)
+		ok = SQL_SUCCEEDED(SQLBindCol(h, (SQLUSMALLINT)(i + 1),
+		    SQL_C_CHAR, a->data[i], a->width[i], a->ind[i]));
+	return ok;
+}
+
+/* Undo rs_odbc_bind_stmt. */
+static void
+rs_odbc_unbind_stmt(SQLHSTMT h)
+{
+	if (h == NULL)
+		return;
+	SQLFreeStmt(h, SQL_UNBIND);
+	SQLSetStmtAttr(h, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)1, 0);
+	SQLSetStmtAttr(h, SQL_ATTR_ROWS_FETCHED_PTR, NULL, 0);
+	SQLSetStmtAttr(h, SQL_ATTR_ROW_STATUS_PTR, NULL, 0);
 }
 
 /* Bind every column to arrays if the driver and the columns allow. */
@@ -444,28 +533,15 @@ rs_odbc_bind(struct rs_odbc *s)
 	a->data = xcalloc((size_t)s->ncols + 1, sizeof *a->data);
 	a->ind = xcalloc((size_t)s->ncols + 1, sizeof *a->ind);
 	a->status = xcalloc(a->rows, sizeof *a->status);
-	ok = SQL_SUCCEEDED(SQLSetStmtAttr(s->stmt, SQL_ATTR_ROW_BIND_TYPE,
-	    (SQLPOINTER)SQL_BIND_BY_COLUMN, 0)) &&
-	    SQL_SUCCEEDED(SQLSetStmtAttr(s->stmt, SQL_ATTR_ROW_ARRAY_SIZE,
-	    (SQLPOINTER)a->rows, 0)) &&
-	    SQL_SUCCEEDED(SQLSetStmtAttr(s->stmt, SQL_ATTR_ROWS_FETCHED_PTR,
-	    &a->fetched, 0)) &&
-	    SQL_SUCCEEDED(SQLSetStmtAttr(s->stmt, SQL_ATTR_ROW_STATUS_PTR,
-	    a->status, 0));
-	for (i = 0; ok && i < s->ncols; i++) {
+	for (i = 0; i < s->ncols; i++) {
 		a->data[i] = xmalloc(a->rows * (size_t)a->width[i]);
 		a->ind[i] = xcalloc(a->rows, sizeof *a->ind[i]);
-		ok = SQL_SUCCEEDED(SQLBindCol(s->stmt, (SQLUSMALLINT)(i + 1),
-		    SQL_C_CHAR, a->data[i], a->width[i], a->ind[i]));
 	}
-	if (ok) {
+	if (rs_odbc_bind_stmt(s, s->stmt)) {
 		s->arrays = 1;
 		return;
 	}
-	SQLFreeStmt(s->stmt, SQL_UNBIND);
-	SQLSetStmtAttr(s->stmt, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)1, 0);
-	SQLSetStmtAttr(s->stmt, SQL_ATTR_ROWS_FETCHED_PTR, NULL, 0);
-	SQLSetStmtAttr(s->stmt, SQL_ATTR_ROW_STATUS_PTR, NULL, 0);
+	rs_odbc_unbind_stmt(s->stmt);
 }
 
 /* The next row from the bound arrays into fields: 1, 0, -1 with *err. */
@@ -568,36 +644,55 @@ rs_odbc_unpack(const char *p, struct rec_field *f, int n)
 	return at;
 }
 
-/* Does the fetched row have the key of the newest group's rows? */
+/* Does the fetched row have the key of the row packed at p? */
 static int
-rs_odbc_same_key(struct rs_odbc *s)
+rs_odbc_same_key(struct rs_odbc *s, const char *p)
 {
 	struct rec_field *k = s->keyf;
 	int i, same;
 
-	rs_odbc_unpack(s->grp.data, k, s->ncols);
+	rs_odbc_unpack(p, k, s->ncols);
 	for (i = 0, same = 1; same && i < s->nkeys; i++)
 		same = k[i].len == s->fields[i].len &&
 		    memcmp(k[i].p, s->fields[i].p, k[i].len) == 0;
 	return same;
 }
 
-/* Let the newest group's rows out; its key is then the lower bound. */
+/* Read the chunk whole into ahead_rows, noting where its last key's rows
+ * start. 0, or -1 with *err. */
 static int
-rs_odbc_release(struct rs_odbc *s, char **err)
+rs_odbc_chunk_drain(struct rs_odbc *s, char **err)
+{
+	struct buf *b = &s->ahead_rows;
+	size_t prev = (size_t)-1;
+	int i, r;
+
+	buf_reset(b);
+	s->got = s->bytes = s->grpoff = 0;
+	s->beforeoff = (size_t)-1;
+	while ((r = rs_odbc_read(s, err)) == 1) {
+		if (prev != (size_t)-1 && !rs_odbc_same_key(s, b->data + prev)) {
+			s->beforeoff = prev;
+			s->grpoff = b->len;
+		}
+		prev = b->len;
+		rec_row_pack(b, s->fields, s->ncols);
+		s->got++;
+		for (i = 0; i < s->ncols; i++)
+			s->bytes += s->fields[i].len;
+	}
+	return r;
+}
+
+/* The key of the row at off becomes the lower bound of the next chunk. */
+static int
+rs_odbc_chunk_bound(struct rs_odbc *s, size_t off, char **err)
 {
 	struct rec_field *k = s->keyf;
-	struct buf t = s->rel;
-	int i;
 	size_t j;
+	int i;
 
-	s->rel = s->grp;
-	s->grp = t;
-	buf_reset(&s->grp);
-	s->reloff = 0;
-	s->ngrp = 0;
-	s->released++;
-	rs_odbc_unpack(s->rel.data, k, s->ncols);
+	rs_odbc_unpack(s->rows.data + off, k, s->ncols);
 	if (s->lastkey == NULL)
 		s->lastkey = xcalloc((size_t)s->nkeys + 1, sizeof *s->lastkey);
 	for (i = 0; i < s->nkeys; i++) {
@@ -607,7 +702,7 @@ rs_odbc_release(struct rs_odbc *s, char **err)
 			if (!((k[i].p[j] >= '0' && k[i].p[j] <= '9') ||
 			    (j == 0 && k[i].p[j] == '-' && k[i].len > 1)))
 				break;
-		if (k[i].len == 0 || j < k[i].len) {
+		if (k[i].null || k[i].len == 0 || j < k[i].len) {
 			xasprintf(err, "key column %s: '%s' is not an integer",
 			    s->names[i], s->lastkey[i]);
 			return -1;
@@ -616,59 +711,51 @@ rs_odbc_release(struct rs_odbc *s, char **err)
 	return 0;
 }
 
-/* A chunk ended: the next one (or the end of the rows). */
+/* A chunk was read: which of its rows go out, and the next chunk. */
 static int
-rs_odbc_chunk_end(struct rs_odbc *s, char **err)
+rs_odbc_chunk_next_query(struct rs_odbc *s, char **err)
 {
 	size_t per;
 
+	s->off = 0;
 	if (s->got < s->chunk) { /* the last chunk */
+		s->end = s->rows.len;
 		s->done = 1;
-		return s->ngrp > 0 ? rs_odbc_release(s, err) : 0;
+		return 0;
 	}
-	if (s->released == 0) /* one key only: again, longer */
+	if (s->beforeoff == (size_t)-1) { /* one key only: again, longer */
+		s->end = 0;
 		s->chunk *= 2;
-	else {
-		per = s->bytes / s->got + 16 * (size_t)s->ncols + 64;
-		s->chunk = RS_ODBC_CHUNK_BYTES / per;
-		if (s->chunk < RS_ODBC_CHUNK_MIN)
-			s->chunk = RS_ODBC_CHUNK_MIN;
-		if (s->chunk > RS_ODBC_CHUNK_MAX)
-			s->chunk = RS_ODBC_CHUNK_MAX;
+		return rs_odbc_chunk_start(s, err);
 	}
-	return rs_odbc_chunk_query(s, err);
+	s->end = s->grpoff; /* the last key's rows come with the next */
+	if (rs_odbc_chunk_bound(s, s->beforeoff, err) != 0)
+		return -1;
+	per = s->bytes / s->got + 16 * (size_t)s->ncols + 64;
+	s->chunk = RS_ODBC_CHUNK_BYTES / per;
+	if (s->chunk < RS_ODBC_CHUNK_MIN)
+		s->chunk = RS_ODBC_CHUNK_MIN;
+	if (s->chunk > RS_ODBC_CHUNK_MAX)
+		s->chunk = RS_ODBC_CHUNK_MAX;
+	return rs_odbc_chunk_start(s, err);
 }
 
 /* The next row in key order, from chunks. */
 static int
 rs_odbc_chunk_next(struct rs_odbc *s, struct rec_field **row, char **err)
 {
-	int i, r;
-
 	for (;;) {
-		if (s->reloff < s->rel.len) {
-			s->reloff += rs_odbc_unpack(s->rel.data + s->reloff,
-			    s->fields, s->ncols);
-			*row = s->fields;
+		if (s->off < s->end) {
+			s->off += rs_odbc_unpack(s->rows.data + s->off,
+			    s->outf, s->ncols);
+			*row = s->outf;
 			return 1;
 		}
 		if (s->done)
 			return 0;
-		if ((r = rs_odbc_read(s, err)) < 0)
+		if (rs_odbc_chunk_wait(s, err) != 0 ||
+		    rs_odbc_chunk_next_query(s, err) != 0)
 			return -1;
-		if (r == 0) {
-			if (rs_odbc_chunk_end(s, err) != 0)
-				return -1;
-			continue;
-		}
-		s->got++;
-		for (i = 0; i < s->ncols; i++)
-			s->bytes += s->fields[i].len;
-		if (s->ngrp > 0 && !rs_odbc_same_key(s) &&
-		    rs_odbc_release(s, err) != 0)
-			return -1;
-		rec_row_pack(&s->grp, s->fields, s->ncols);
-		s->ngrp++;
 	}
 }
 
@@ -677,6 +764,11 @@ rs_odbc_close(void *arg)
 {
 	struct rs_odbc *s = arg;
 
+	if (s->aheading) { /* stop the chunk read ahead */
+		SQLCancel(s->stmt);
+		pthread_join(s->ahead, NULL);
+		s->aheading = 0;
+	}
 	if (s->stmt != NULL) {
 		odbc_job_set_stmt(s->job, NULL);
 		SQLFreeHandle(SQL_HANDLE_STMT, s->stmt);
@@ -700,8 +792,11 @@ rs_odbc_free(void *arg)
 	for (i = 0; s->lastkey != NULL && i < s->nkeys; i++)
 		free(s->lastkey[i]);
 	free(s->lastkey);
-	buf_free(&s->grp);
-	buf_free(&s->rel);
+	buf_free(&s->rows);
+	buf_free(&s->ahead_rows);
+	free(s->aheadsql);
+	free(s->aheaderr);
+	free(s->outf);
 	free(s->sqltypes);
 	free(s->sizes);
 	free(s->keyf);
