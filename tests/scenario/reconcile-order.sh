@@ -6,8 +6,9 @@
 #    place, is still sorted (and then needs $TMPDIR), with the same result;
 #  - a MariaDB side keyed by integers is read in key-ordered chunks: rows
 #    repeating a key across chunk boundaries (and one key filling more
-#    than a whole chunk) are all read once, and the driver's memory stays
-#    bounded (Connector/ODBC before 3.1.17 caches a whole result).
+#    than a whole chunk) are all read once, the driver's memory stays
+#    bounded (Connector/ODBC before 3.1.17 caches a whole result), and a
+#    timeout cancels a chunk's query on the server.
 . "$(dirname "$0")/../lib.sh"
 . "$SRCDIR/tests/pg.sh"
 . "$SRCDIR/tests/mariadb.sh"
@@ -53,7 +54,7 @@ phases:
       - id: r
         type: reconcile
         compare: rows
-        timeout: 300s
+        timeout: ${TIMEOUT:-300s}
         tolerance: 10
         source: $2
         dest: {target: odoo, query: "$3"}
@@ -114,5 +115,25 @@ check "wide: all matched" test "$(res "$r" "$counts")" = \
 rss=$(awk -F: '/Maximum resident set size/ { print $2 + 0 }' "$T/time")
 echo "wide: peak RSS ${rss} KiB" >&2
 check "wide: peak RSS ${rss} KiB < 40 MiB" test "${rss:-999999}" -lt 40960
+
+# --- A timeout cancels the chunk's query on the server.
+r=$(TIMEOUT=1s rb slow "{target: legacy, query: \"SELECT id, SLEEP(30) AS s FROM wide\"}" \
+	"SELECT id, 0 AS s FROM wide")
+t0=$(date +%s%N)
+expect_rc 1 "$CUTOVER" run "$r"
+t1=$(date +%s%N)
+contains "$T/err" "timed out after 1s"
+check "the timeout took $(((t1 - t0) / 1000000))ms (< 8000)" \
+	test $(((t1 - t0) / 1000000)) -lt 8000
+sleeping() {
+	my_sql "SELECT count(*) FROM information_schema.processlist
+	    WHERE info LIKE '%SLEEP(30)%' AND id <> connection_id()"
+}
+for i in $(seq 50); do
+	[ "$(sleeping)" = 0 ] && break
+	sleep 0.1
+done
+check "SLEEP(30) is no longer in the server's process list" \
+	test "$(sleeping)" = 0
 
 finish
