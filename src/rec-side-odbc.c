@@ -30,6 +30,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,8 @@ static const struct rs_odbc_paging rs_odbc_pagings[] = {
 struct rs_odbc_arrays {
 	SQLULEN rows, fetched, at;
 	SQLLEN *width;  /* per column */
+	SQLSMALLINT *ctype; /* per column: SQL_C_CHAR, or an integer as such */
+	char (*text)[24];   /* per column: the integer fetched, as text */
 	char **data;    /* per column: rows * width */
 	SQLLEN **ind;   /* per column: rows */
 	SQLUSMALLINT *status;
@@ -83,6 +86,7 @@ struct rs_odbc {
 	SQLSMALLINT *sqltypes;
 	SQLSMALLINT *nullable;
 	SQLULEN *sizes;
+	char *unsig;                 /* per column: an unsigned integer */
 	int arrays;                  /* 1 bound, -1 not, 0 not decided */
 	struct rs_odbc_arrays a;
 	struct buf *vals;
@@ -128,6 +132,8 @@ static int rs_odbc_chunk_start(struct rs_odbc *, char **);
 static int rs_odbc_chunk_next(struct rs_odbc *, struct rec_field **,
     char **);
 static int rs_odbc_read(struct rs_odbc *, char **);
+static char rs_odbc_unsigned(SQLHSTMT, int);
+static int rs_odbc_width_text(const struct rs_odbc *, int);
 
 const struct rec_source_ops rec_source_odbc_ops = {
 	.name = "odbc",
@@ -251,6 +257,18 @@ rs_odbc_error(SQLSMALLINT type, SQLHANDLE h)
 	return buf_steal(&b);
 }
 
+/* Is column i of the result unsigned? */
+static char
+rs_odbc_unsigned(SQLHSTMT h, int i)
+{
+	SQLLEN u = SQL_FALSE;
+
+	if (!SQL_SUCCEEDED(SQLColAttribute(h, (SQLUSMALLINT)(i + 1),
+	        SQL_DESC_UNSIGNED, NULL, 0, NULL, &u)))
+		return 0;
+	return u == SQL_TRUE;
+}
+
 /* Run the query; its columns. */
 static int
 rs_odbc_describe(void *arg, struct odbc_job *job, int *ncols, char ***names,
@@ -303,6 +321,7 @@ rs_odbc_describe(void *arg, struct odbc_job *job, int *ncols, char ***names,
 	s->sqltypes = xcalloc((size_t)n + 1, sizeof *s->sqltypes);
 	s->nullable = xcalloc((size_t)n + 1, sizeof *s->nullable);
 	s->sizes = xcalloc((size_t)n + 1, sizeof *s->sizes);
+	s->unsig = xcalloc((size_t)n + 1, sizeof *s->unsig);
 	s->keyf = xcalloc((size_t)n + 1, sizeof *s->keyf);
 	for (i = 0; i < n; i++) {
 		if (!SQL_SUCCEEDED(SQLDescribeCol(s->stmt, (SQLUSMALLINT)(i + 1),
@@ -314,6 +333,7 @@ rs_odbc_describe(void *arg, struct odbc_job *job, int *ncols, char ***names,
 		s->sqltypes[i] = type;
 		s->nullable[i] = nullable;
 		s->sizes[i] = size;
+		s->unsig[i] = rs_odbc_unsigned(s->stmt, i);
 		if (!SQL_SUCCEEDED(SQLColAttribute(s->stmt, (SQLUSMALLINT)(i + 1),
 		        SQL_DESC_TYPE_NAME, tname, sizeof tname, &len, NULL)))
 			strcpy((char *)tname, "?");
@@ -460,6 +480,44 @@ rs_odbc_chunk_wait(struct rs_odbc *s, char **err)
 	return 0;
 }
 
+/* Is column i fetched as text (not an integer type)? */
+static int
+rs_odbc_width_text(const struct rs_odbc *s, int i)
+{
+	switch (s->sqltypes[i]) {
+	case SQL_TINYINT: case SQL_SMALLINT: case SQL_INTEGER: case SQL_BIGINT:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* An integer fetched as such, as the driver would write it; its length. */
+static size_t
+rs_odbc_itoa(char out[24], const char *p, int unsig)
+{
+	char t[24];
+	uint64_t u;
+	int64_t v;
+	size_t n = 0, len = 0;
+
+	if (unsig)
+		memcpy(&u, p, sizeof u);
+	else {
+		memcpy(&v, p, sizeof v);
+		u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+		if (v < 0)
+			out[len++] = '-';
+	}
+	do
+		t[n++] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	while (n > 0)
+		out[len++] = t[--n];
+	out[len] = '\0';
+	return len;
+}
+
 /* The bytes a bound value of column i needs (NUL included), or 0 if it
  * cannot be bound. */
 static SQLLEN
@@ -467,6 +525,12 @@ rs_odbc_width(const struct rs_odbc *s, int i)
 {
 	SQLULEN size = s->sizes[i], w;
 
+	switch (s->sqltypes[i]) { /* fetched as integers, written here */
+	case SQL_TINYINT: case SQL_SMALLINT: case SQL_INTEGER: case SQL_BIGINT:
+		return (SQLLEN)sizeof(SQLBIGINT);
+	default:
+		break;
+	}
 	if (size == 0 || size >= RS_ODBC_WIDTH_MAX)
 		return 0;
 	switch (s->sqltypes[i]) {
@@ -496,7 +560,7 @@ rs_odbc_bind_stmt(struct rs_odbc *s, SQLHSTMT h)
 	    a->status, 0));
 	for (i = 0; ok && i < s->ncols; i++)
 		ok = SQL_SUCCEEDED(SQLBindCol(h, (SQLUSMALLINT)(i + 1),
-		    SQL_C_CHAR, a->data[i], a->width[i], a->ind[i]));
+		    a->ctype[i], a->data[i], a->width[i], a->ind[i]));
 	return ok;
 }
 
@@ -533,7 +597,12 @@ rs_odbc_bind(struct rs_odbc *s)
 	a->data = xcalloc((size_t)s->ncols + 1, sizeof *a->data);
 	a->ind = xcalloc((size_t)s->ncols + 1, sizeof *a->ind);
 	a->status = xcalloc(a->rows, sizeof *a->status);
+	a->ctype = xcalloc((size_t)s->ncols + 1, sizeof *a->ctype);
+	a->text = xcalloc((size_t)s->ncols + 1, sizeof *a->text);
 	for (i = 0; i < s->ncols; i++) {
+		a->ctype[i] = a->width[i] != (SQLLEN)sizeof(SQLBIGINT) ||
+		    rs_odbc_width_text(s, i) ? SQL_C_CHAR : s->unsig[i] ?
+		    SQL_C_UBIGINT : SQL_C_SBIGINT;
 		a->data[i] = xmalloc(a->rows * (size_t)a->width[i]);
 		a->ind[i] = xcalloc(a->rows, sizeof *a->ind[i]);
 	}
@@ -572,6 +641,13 @@ rs_odbc_read_arrays(struct rs_odbc *s, char **err)
 		s->fields[i].null = ind == SQL_NULL_DATA;
 		s->fields[i].p = a->data[i] + a->at * (SQLULEN)a->width[i];
 		s->fields[i].len = ind >= 0 ? (size_t)ind : 0;
+		if (a->ctype[i] != SQL_C_CHAR) {
+			if (ind != SQL_NULL_DATA)
+				s->fields[i].len = rs_odbc_itoa(a->text[i],
+				    s->fields[i].p, s->unsig[i]);
+			s->fields[i].p = a->text[i];
+			continue;
+		}
 		if (ind == SQL_NO_TOTAL || ind >= a->width[i]) {
 			xasprintf(err, "column %s: a value longer than its "
 			    "declared size", s->names[i]);
@@ -807,6 +883,9 @@ rs_odbc_free(void *arg)
 	free(s->a.data);
 	free(s->a.ind);
 	free(s->a.width);
+	free(s->a.ctype);
+	free(s->a.text);
+	free(s->unsig);
 	free(s->a.status);
 	free(s->nullable);
 	free(s->names);

@@ -28,6 +28,11 @@ CREATE TABLE dup (id int, v int);
 INSERT INTO dup SELECT 1, 1 FROM generate_series(1, 12000);
 INSERT INTO dup SELECT g / 3 + 2, CASE WHEN g / 3 + 2 = 5000 THEN -1
   ELSE g / 3 + 2 END FROM generate_series(0, 59999) g;
+CREATE TABLE ints (id int, i int, s smallint, t smallint, b bigint,
+  u numeric);
+INSERT INTO ints VALUES (-2147483648, -5, -32768, -128,
+  -9223372036854775808, 18446744073709551615), (0, 0, 0, 0, 0, 0),
+  (7, 2147483647, 32767, 127, 9223372036854775807, NULL);
 CREATE TABLE wide (id int, pad text);
 INSERT INTO wide SELECT g, repeat('p', 200) FROM generate_series(1, 300000) g;
 " >/dev/null || fail "PostgreSQL tables"
@@ -35,6 +40,11 @@ my_sql "USE cutover;
 CREATE TABLE cutover.dup (id INT NOT NULL, v INT);
 INSERT INTO cutover.dup SELECT 1, 1 FROM seq_1_to_12000;
 INSERT INTO cutover.dup SELECT seq DIV 3 + 2, seq DIV 3 + 2 FROM seq_0_to_59999;
+CREATE TABLE cutover.ints (id INT PRIMARY KEY, i INT, s SMALLINT,
+  t TINYINT, b BIGINT, u BIGINT UNSIGNED);
+INSERT INTO cutover.ints VALUES (-2147483648, -5, -32768, -128,
+  -9223372036854775808, 18446744073709551615), (0, 0, 0, 0, 0, 0),
+  (7, 2147483647, 32767, 127, 9223372036854775807, NULL);
 CREATE TABLE cutover.wide (id INT PRIMARY KEY, pad VARCHAR(200));
 INSERT INTO cutover.wide SELECT seq, REPEAT('p', 200) FROM seq_1_to_300000;
 " || fail "MariaDB tables"
@@ -105,6 +115,15 @@ check "repeated keys across chunks: every row once" \
 check "repeated keys: the changed key" \
 	test "$(res "$r" .samples.changed)" = '["5000","5000","5000"]'
 
+# --- Integers fetched as such (not as text) read as the driver writes
+# them: limits, signs, unsigned, NULL.
+r=$(rb ints "{target: legacy, query: \"SELECT id, i, s, t, b, u FROM ints\"}" \
+	"SELECT id, i, s, t, b, u FROM ints")
+expect_rc 0 "$CUTOVER" run "$r"
+check "integers: all equal" test "$(res "$r" "$counts")" = '[3,3,3,0,0,0]'
+expect_rc 0 "$CUTOVER" diff "$r" r --format json
+check "integers: no difference" test "$(jq length "$T/out")" = 0
+
 # --- The driver's memory: 300,000 rows of 200 bytes (60 MB, cached whole
 # by the driver when read in one query).
 r=$(rb wide "{target: legacy, query: \"SELECT id, pad FROM wide\"}" \
@@ -135,5 +154,7 @@ for i in $(seq 50); do
 done
 check "SLEEP(30) is no longer in the server's process list" \
 	test "$(sleeping)" = 0
+[ "$(sleeping)" = 0 ] || my_sql "SELECT id, command, time, state, info
+    FROM information_schema.processlist" >&2
 
 finish
