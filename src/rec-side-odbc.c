@@ -134,6 +134,21 @@ static int rs_odbc_chunk_next(struct rs_odbc *, struct rec_field **,
 static int rs_odbc_read(struct rs_odbc *, char **);
 static char rs_odbc_unsigned(SQLHSTMT, int);
 static int rs_odbc_width_text(const struct rs_odbc *, int);
+static const struct rs_odbc_paging *rs_odbc_paging_of(const char *);
+static int rs_odbc_int_key(const struct rs_odbc *, int, enum rec_kind);
+static void rs_odbc_quote(struct buf *, const char *, char);
+static char *rs_odbc_chunk_sql(const struct rs_odbc *);
+static int rs_odbc_chunk_wait(struct rs_odbc *, char **);
+static size_t rs_odbc_itoa(char[24], const char *, int);
+static SQLLEN rs_odbc_width(const struct rs_odbc *, int);
+static int rs_odbc_bind_stmt(struct rs_odbc *, SQLHSTMT);
+static void rs_odbc_unbind_stmt(SQLHSTMT);
+static void rs_odbc_bind(struct rs_odbc *);
+static int rs_odbc_read_arrays(struct rs_odbc *, char **);
+static size_t rs_odbc_unpack(const char *, struct rec_field *, int);
+static int rs_odbc_same_key(struct rs_odbc *, const char *);
+static int rs_odbc_chunk_bound(struct rs_odbc *, size_t, char **);
+static int rs_odbc_chunk_next_query(struct rs_odbc *, char **);
 
 const struct rec_source_ops rec_source_odbc_ops = {
 	.name = "odbc",

@@ -58,6 +58,16 @@ static void rec_work_free(void *);
 static int rec_work_sort(struct odbc_job *, struct rec_work *, int,
     const char *, size_t, char **);
 static int rec_sort_cmp(const char *, size_t, const char *, size_t, void *);
+static void rec_work_canon(const char *, int, int, struct rec_field *,
+    struct buf *, struct buf *);
+static int rec_work_ordered(struct rec_work *, struct rec_sortctx *, int,
+    const char *, char **);
+static int rec_work_put(struct odbc_job *, struct buf *, const char *,
+    size_t);
+static int rec_work_direct(struct odbc_job *, struct rec_work *,
+    struct rec_sortctx *, int, const char *, char **);
+static int rec_work_sorted(struct odbc_job *, struct rec_work *,
+    struct rec_sortctx *, int, const char *, char **);
 
 const struct rec_source_ops *
 rec_source_ops_of(const struct rb_query *q)
