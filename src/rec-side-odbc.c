@@ -21,11 +21,12 @@
  * never holds more than one chunk. Rows repeating a key are never split
  * across chunks: a full chunk's trailing rows of one key are read again
  * with the next chunk (a chunk of one key only is read again twice as
- * long). A thread of the side's (rs_odbc_ahead) runs each chunk's query
- * and reads it whole into a buffer while the rows of the chunk before go
- * out, so that the server's and the driver's work overlap the tool's.
- * Every other side is read by the query as written and sorted by the
- * tool.
+ * long). The chunks are read in one transaction at REPEATABLE READ, so
+ * that they see one snapshot, as one query would. A thread of the side's
+ * (rs_odbc_ahead) runs each chunk's query and reads it whole into a
+ * buffer while the rows of the chunk before go out, so that the server's
+ * and the driver's work overlap the tool's. Every other side is read by
+ * the query as written and sorted by the tool.
  */
 #include "config.h"
 
@@ -103,6 +104,7 @@ struct rs_odbc {
 	size_t grpoff;       /* where the rows of the last key start */
 	size_t beforeoff;    /* the row before those, or (size_t)-1 */
 	struct rec_field *outf; /* the row let out */
+	SQLHDBC dbc;         /* in a transaction: one snapshot for all */
 	/* the next chunk, run and read ahead in a thread (rs_odbc_ahead) */
 	struct buf ahead_rows;
 	pthread_t ahead;
@@ -149,6 +151,7 @@ static size_t rs_odbc_unpack(const char *, struct rec_field *, int);
 static int rs_odbc_same_key(struct rs_odbc *, const char *);
 static int rs_odbc_chunk_bound(struct rs_odbc *, size_t, char **);
 static int rs_odbc_chunk_next_query(struct rs_odbc *, char **);
+static int rs_odbc_snapshot(struct rs_odbc *, char **);
 
 const struct rec_source_ops rec_source_odbc_ops = {
 	.name = "odbc",
@@ -400,6 +403,27 @@ rs_odbc_ahead_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Chunks read one snapshot, as one query would: a transaction at
+ * REPEATABLE READ (InnoDB's consistent read is taken at the first chunk
+ * and kept until the end), rolled back when the side closes.
+ */
+static int
+rs_odbc_snapshot(struct rs_odbc *s, char **err)
+{
+	if ((s->dbc = odbc_job_dbc(s->job, err)) == NULL)
+		return -1;
+	if (!SQL_SUCCEEDED(SQLSetConnectAttr(s->dbc, SQL_ATTR_TXN_ISOLATION,
+	        (SQLPOINTER)SQL_TXN_REPEATABLE_READ, 0)) ||
+	    !SQL_SUCCEEDED(SQLSetConnectAttr(s->dbc, SQL_ATTR_AUTOCOMMIT,
+	        (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0))) {
+		*err = rs_odbc_error(SQL_HANDLE_DBC, s->dbc);
+		s->dbc = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* Read in key-ordered chunks (1) if the key allows, else as written (0). */
 static int
 rs_odbc_order(void *arg, const enum rec_kind *kinds, int nkeys, char **err)
@@ -420,6 +444,8 @@ rs_odbc_order(void *arg, const enum rec_kind *kinds, int nkeys, char **err)
 	s->chunked = 1;
 	s->nkeys = nkeys;
 	s->chunk = RS_ODBC_CHUNK_FIRST;
+	if (rs_odbc_snapshot(s, err) != 0)
+		return -1;
 	s->outf = xcalloc((size_t)s->ncols + 1, sizeof *s->outf);
 	return rs_odbc_chunk_start(s, err) == 0 ? 1 : -1;
 }
@@ -864,6 +890,12 @@ rs_odbc_close(void *arg)
 		odbc_job_set_stmt(s->job, NULL);
 		SQLFreeHandle(SQL_HANDLE_STMT, s->stmt);
 		s->stmt = NULL;
+	}
+	if (s->dbc != NULL) { /* end the snapshot's transaction */
+		SQLEndTran(SQL_HANDLE_DBC, s->dbc, SQL_ROLLBACK);
+		SQLSetConnectAttr(s->dbc, SQL_ATTR_AUTOCOMMIT,
+		    (SQLPOINTER)SQL_AUTOCOMMIT_ON, 0);
+		s->dbc = NULL;
 	}
 }
 

@@ -7,8 +7,9 @@
 #  - a MariaDB side keyed by integers is read in key-ordered chunks: rows
 #    repeating a key across chunk boundaries (and one key filling more
 #    than a whole chunk) are all read once, the driver's memory stays
-#    bounded (Connector/ODBC before 3.1.17 caches a whole result), and a
-#    timeout cancels a chunk's query on the server.
+#    bounded (Connector/ODBC before 3.1.17 caches a whole result), the
+#    chunks see one snapshot (rows changed while they are read do not
+#    show), and a timeout cancels a chunk's query on the server.
 . "$(dirname "$0")/../lib.sh"
 . "$SRCDIR/tests/pg.sh"
 . "$SRCDIR/tests/mariadb.sh"
@@ -33,6 +34,8 @@ CREATE TABLE ints (id int, i int, s smallint, t smallint, b bigint,
 INSERT INTO ints VALUES (-2147483648, -5, -32768, -128,
   -9223372036854775808, 18446744073709551615), (0, 0, 0, 0, 0, 0),
   (7, 2147483647, 32767, 127, 9223372036854775807, NULL);
+CREATE TABLE snap (id int, v int);
+INSERT INTO snap SELECT g, g FROM generate_series(1, 50000) g;
 CREATE TABLE wide (id int, pad text);
 INSERT INTO wide SELECT g, repeat('p', 200) FROM generate_series(1, 300000) g;
 " >/dev/null || fail "PostgreSQL tables"
@@ -45,6 +48,8 @@ CREATE TABLE cutover.ints (id INT PRIMARY KEY, i INT, s SMALLINT,
 INSERT INTO cutover.ints VALUES (-2147483648, -5, -32768, -128,
   -9223372036854775808, 18446744073709551615), (0, 0, 0, 0, 0, 0),
   (7, 2147483647, 32767, 127, 9223372036854775807, NULL);
+CREATE TABLE cutover.snap (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;
+INSERT INTO cutover.snap SELECT seq, seq FROM seq_1_to_50000;
 CREATE TABLE cutover.wide (id INT PRIMARY KEY, pad VARCHAR(200));
 INSERT INTO cutover.wide SELECT seq, REPEAT('p', 200) FROM seq_1_to_300000;
 " || fail "MariaDB tables"
@@ -123,6 +128,21 @@ expect_rc 0 "$CUTOVER" run "$r"
 check "integers: all equal" test "$(res "$r" "$counts")" = '[3,3,3,0,0,0]'
 expect_rc 0 "$CUTOVER" diff "$r" r --format json
 check "integers: no difference" test "$(jq length "$T/out")" = 0
+
+# --- One snapshot: the second chunk (rows 10,001 on) sleeps 3 s at row
+# 15,000; rows of the last chunk changed meanwhile do not show.
+r=$(rb snap "{target: legacy, query: \"SELECT id, v, IF(id = 15000, SLEEP(3), 0) AS z FROM snap\"}" \
+	"SELECT id, v, 0 AS z FROM snap")
+"$CUTOVER" run "$r" >"$T/snap.out" 2>&1 &
+bg=$!
+sleep 1.5
+my_sql "UPDATE cutover.snap SET v = -v WHERE id > 45000" ||
+	fail "update during the read"
+wait $bg
+check "one snapshot: the rows changed during the read do not show" \
+	test "$(res "$r" "$counts")" = '[50000,50000,50000,0,0,0]'
+check "the change is there for the next read" test "$(my_sql \
+	"SELECT count(*) FROM cutover.snap WHERE v < 0")" = 5000
 
 # --- The driver's memory: 300,000 rows of 200 bytes (60 MB, cached whole
 # by the driver when read in one query).
