@@ -1,10 +1,11 @@
 /*
  * csv-fuzzer.c - libFuzzer target for entities files and reconcile file
- * sides: the input is read by the CSV reader, by the streaming reader in
- * chunks (their size and the delimiter taken from the input's first
- * bytes; any chunking must give the same records), then loaded as the
- * entities file of a runbook that uses ${entity.*}. Any input must load
- * or fail with diagnostics, never crash, leak or hang.
+ * sides: the input is read by the CSV reader, by the streaming reader
+ * (which must give the same records, byte for byte, on valid UTF-8), by
+ * the streaming reader in chunks (their size and the delimiter taken from
+ * the input's first bytes; any chunking must give the same records), then
+ * loaded as the entities file of a runbook that uses ${entity.*}. Any
+ * input must load or fail with diagnostics, never crash, leak or hang.
  *
  * Build and run from the top of the tree (after ./configure): `make fuzz`,
  * then
@@ -58,6 +59,47 @@ csv_count(const struct csv_field *f, size_t n, void *arg)
 	return 0;
 }
 
+/* A digest of every record: fields, values, quoting and positions. */
+static int
+csv_digest(const struct csv_field *f, size_t n, void *arg)
+{
+	uint64_t *h = arg;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < f[i].len; j++)
+			*h = (*h ^ (unsigned char)f[i].value[j]) * 1099511628211u;
+		*h = (*h ^ f[i].len ^ (uint64_t)f[i].quoted << 32 ^
+		    (uint64_t)f[i].line << 40 ^ f[i].col) * 1099511628211u;
+	}
+	*h = (*h ^ n ^ 0xabcdef) * 1099511628211u;
+	return 0;
+}
+
+/* On valid UTF-8 without NUL, the stream reader (which scans plain and
+ * quoted runs at once) gives what csv_parse gives, byte by byte. */
+static void
+csv_same_as_parse(const char *data, size_t size)
+{
+	struct csv_stream *s;
+	struct csv_error e1, e2;
+	uint64_t h1 = 14695981039346656037u, h2 = h1;
+	int rc1, rc2, bad;
+
+	if (memchr(data, 0, size) != NULL ||
+	    csv_utf8_prefix(data, size, &bad) != size)
+		return;
+	rc1 = csv_parse(data, size, csv_digest, &h1, &e1);
+	s = csv_stream_new(',');
+	rc2 = csv_stream_feed(s, data, size, csv_digest, &h2, &e2);
+	if (rc2 == 0)
+		rc2 = csv_stream_end(s, csv_digest, &h2, &e2);
+	csv_stream_free(s);
+	if (rc1 != rc2 || h1 != h2 || (rc1 < 0 && (e1.line != e2.line ||
+	    e1.col != e2.col)))
+		abort();
+}
+
 /* The stream reader, in chunks of step bytes, with delimiter delim:
  * the same records as in one chunk. */
 static void
@@ -102,6 +144,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > RUNBOOK_MAX_SIZE + 1)
 		return 0;
 	csv_parse((const char *)data, size, csv_count, &fields, &err);
+	csv_same_as_parse((const char *)data, size);
 	if (size > 2)
 		csv_stream_check((const char *)data + 2, size - 2,
 		    (size_t)data[0] % 64 + 1, (char)data[1]);

@@ -110,11 +110,14 @@ struct csv_stream {
 	struct csv_reader r;
 	enum csv_state st;
 	char delim;
+	unsigned char plain[256]; /* bytes that only add, in a plain field */
 	int bom;     /* bytes of a byte order mark matched so far; 3: done */
 	int failed;
 };
 
 static enum csv_class csv_class_of(const char *, size_t, size_t);
+static size_t csv_stream_span(struct csv_stream *, const char *, size_t,
+    size_t);
 static enum csv_class csv_class_delim(const char *, size_t, size_t, char);
 static int csv_check_utf8(const char *, size_t, struct csv_error *);
 static size_t csv_utf8_len(const unsigned char *, size_t);
@@ -183,6 +186,42 @@ csv_utf8_len(const unsigned char *s, size_t n)
 	    (need == 4 && (c < 0x10000 || c > 0x10ffff)))
 		return 0; /* overlong, a surrogate or beyond Unicode */
 	return need;
+}
+
+size_t
+csv_utf8_prefix(const char *data, size_t len, int *bad)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	size_t i = 0, n, need;
+	uint64_t w;
+
+	*bad = 0;
+	while (i < len) {
+		if (len - i >= 8) { /* eight ASCII bytes at a time */
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ull) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		need = s[i] >= 0xf0 ? 4 : s[i] >= 0xe0 ? 3 : 2;
+		if (len - i < need && s[i] >= 0xc2 && s[i] <= 0xf4) {
+			for (n = 1; i + n < len && (s[i + n] & 0xc0) == 0x80; n++)
+				;
+			if (i + n == len)
+				return i; /* cut short: more may come */
+		}
+		if ((n = csv_utf8_len(s + i, len - i)) == 0) {
+			*bad = 1;
+			return i;
+		}
+		i += n;
+	}
+	return i;
 }
 
 /* Check that data is UTF-8 without NUL; -1 with the place in *err if not. */
@@ -387,7 +426,36 @@ csv_stream_new(char delim)
 	s->r.col = 1;
 	s->st = S_START;
 	s->delim = delim;
+	memset(s->plain, 1, sizeof s->plain);
+	s->plain[(unsigned char)delim] = 0;
+	s->plain['"'] = s->plain['\r'] = s->plain['\n'] = s->plain[0] = 0;
 	return s;
+}
+
+/*
+ * The bytes from data[i] that the table would only add to the open field
+ * without changing the state (inside a plain or a quoted field), added at
+ * once: the index after them.
+ */
+static size_t
+csv_stream_span(struct csv_stream *s, const char *data, size_t len, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)data;
+	size_t j = i, n = 0;
+
+	if (s->st == S_PLAIN)
+		while (j < len && s->plain[u[j]])
+			j++;
+	else if (s->st == S_QUOTED)
+		while (j < len && u[j] != '"' && u[j] != '\n' && u[j] != 0)
+			j++;
+	if (j == i)
+		return i;
+	buf_add(&s->r.values, data + i, j - i);
+	for (; i < j; i++)
+		n += (u[i] & 0xc0) != 0x80;
+	s->r.col += (unsigned)n;
+	return j;
 }
 
 void
@@ -473,8 +541,11 @@ csv_stream_feed(struct csv_stream *s, const char *data, size_t len,
 		rc = csv_stream_bom_back(s, row, arg, err);
 		s->bom = 3;
 	}
-	for (; rc == 0 && i < len; i++)
-		rc = csv_stream_byte(s, data, len, i, row, arg, err);
+	while (rc == 0 && i < len) {
+		if ((i = csv_stream_span(s, data, len, i)) == len)
+			break;
+		rc = csv_stream_byte(s, data, len, i++, row, arg, err);
+	}
 	if (rc != 0)
 		s->failed = 1;
 	return rc;

@@ -60,6 +60,13 @@ int csv_stream_feed(struct csv_stream *, const char *data, size_t len,
     csv_row_fn row, void *arg, struct csv_error *err);
 int csv_stream_end(struct csv_stream *, csv_row_fn row, void *arg,
     struct csv_error *err);
+/*
+ * How many bytes from the start of data are whole, valid UTF-8 sequences
+ * (NUL bytes included: the reader reports those). *bad is set when the
+ * next byte starts an invalid sequence, cleared when data ends inside a
+ * sequence that more bytes may complete (or at its end).
+ */
+size_t csv_utf8_prefix(const char *data, size_t len, int *bad);
 /* The line the reader is at (for messages). */
 unsigned csv_stream_line(const struct csv_stream *);
 void csv_stream_free(struct csv_stream *);

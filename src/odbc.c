@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,6 +77,15 @@ static void odbc_job_dequeue(struct odbc_job *);
 static void odbc_job_launch(struct odbc_job *);
 static void *odbc_job_main(void *);
 static void *odbc_job_cancel_main(void *);
+static void odbc_cancels_add(int);
+static void odbc_cancels_wait(int64_t ms);
+
+/* Cancels in flight (threads of their own): the process waits for them
+ * before it ends, so that a statement it stopped does not go on. */
+static pthread_mutex_t odbc_cancels_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t odbc_cancels_cv = PTHREAD_COND_INITIALIZER;
+static int odbc_cancels;
+#define ODBC_CANCEL_WAIT_MS 5000
 static void odbc_job_on_input(int, short, void *);
 static void odbc_job_frames(struct odbc_job *);
 static void odbc_job_finish(struct odbc_job *, enum odbc_end);
@@ -281,6 +291,7 @@ odbc_shutdown(void)
 	struct odbc_conn *c;
 	int busy = 0;
 
+	odbc_cancels_wait(ODBC_CANCEL_WAIT_MS);
 	while ((c = odbc_conns) != NULL) {
 		odbc_conns = c->next;
 		/* A worker still using one keeps it (and the environment):
@@ -754,6 +765,7 @@ odbc_job_cancel(struct odbc_job *j)
 	j->cancelling = 1;
 	j->refs++;
 	pthread_mutex_unlock(&j->mu);
+	odbc_cancels_add(1);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, odbc_job_cancel_main, j) != 0) {
@@ -761,6 +773,7 @@ odbc_job_cancel(struct odbc_job *j)
 		j->cancelling = 0;
 		j->refs--;
 		pthread_mutex_unlock(&j->mu);
+		odbc_cancels_add(-1);
 	}
 	pthread_attr_destroy(&attr);
 }
@@ -781,7 +794,41 @@ odbc_job_cancel_main(void *arg)
 	j->cancelling = 0;
 	pthread_mutex_unlock(&j->mu);
 	odbc_job_unref(j);
+	odbc_cancels_add(-1);
 	return NULL;
+}
+
+/* Count a cancel thread in (1) or out (-1). */
+static void
+odbc_cancels_add(int n)
+{
+	pthread_mutex_lock(&odbc_cancels_mu);
+	odbc_cancels += n;
+	if (odbc_cancels == 0)
+		pthread_cond_broadcast(&odbc_cancels_cv);
+	pthread_mutex_unlock(&odbc_cancels_mu);
+}
+
+/* Wait at most ms for the cancels in flight to have reached their
+ * servers. */
+static void
+odbc_cancels_wait(int64_t ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&odbc_cancels_mu);
+	while (odbc_cancels > 0 &&
+	    pthread_cond_timedwait(&odbc_cancels_cv, &odbc_cancels_mu,
+	    &until) == 0)
+		;
+	pthread_mutex_unlock(&odbc_cancels_mu);
 }
 
 void

@@ -18,6 +18,8 @@
  * cancel is abandoned (odbc_job_abandon): the loop stops listening, the
  * connection leaves the cache, and the worker frees it when the driver
  * returns.
+ * odbc_shutdown() waits a few seconds for the cancels in flight, so that
+ * a process that ends right after stopping a statement still stops it.
  *
  * Connection strings: odbc-connstr.h.
  */

@@ -36,7 +36,8 @@ struct rs_file {
 	char **want;     /* columns: */
 	size_t nwant;
 	FILE *f;
-	iconv_t cd;
+	iconv_t cd;        /* (iconv_t)-1 for UTF-8: checked, not converted */
+	int utf8;
 	struct csv_stream *csv;
 	int eof;
 	/* records the reader handed over, not taken yet */
@@ -52,12 +53,15 @@ struct rs_file {
 	int *pick;         /* per column, the record's field */
 	int nfields;       /* fields per record */
 	int described;
+	int skip;          /* a header to skip: read again (rewind) */
 	char *error;       /* from the reader's callback */
 	struct rec_field *fields;
 	struct rec_field *rec;
 	unsigned line;     /* of the record taken last */
 	char inbuf[RS_FILE_CHUNK];
 	size_t inlen;
+	const char *rest; /* of inbuf, not converted yet */
+	size_t restlen;
 	char outbuf[RS_FILE_CHUNK * 4];
 };
 
@@ -68,6 +72,7 @@ static const char *rs_file_none(void *);
 static int rs_file_describe(void *, struct odbc_job *, int *, char ***,
     struct rec_col **, char **);
 static int rs_file_next(void *, struct rec_field **, char **);
+static int rs_file_rewind(void *, char **);
 static void rs_file_close(void *);
 static void rs_file_free(void *);
 static int rs_file_fill(struct rs_file *, char **);
@@ -81,6 +86,7 @@ const struct rec_source_ops rec_source_file_ops = {
 	.connstr = rs_file_none,
 	.secret = rs_file_none,
 	.describe = rs_file_describe,
+	.rewind = rs_file_rewind,
 	.next = rs_file_next,
 	.close = rs_file_close,
 	.free = rs_file_free,
@@ -140,7 +146,10 @@ rs_file_describe(void *arg, struct odbc_job *job, int *ncols, char ***names,
 		xasprintf(err, "%s: %s", s->shown, strerror(errno));
 		return -1;
 	}
-	if ((s->cd = iconv_open("UTF-8", s->encoding)) == (iconv_t)-1) {
+	s->utf8 = strcasecmp(s->encoding, "UTF-8") == 0 ||
+	    strcasecmp(s->encoding, "UTF8") == 0;
+	if (!s->utf8 &&
+	    (s->cd = iconv_open("UTF-8", s->encoding)) == (iconv_t)-1) {
 		xasprintf(err, "%s: unknown encoding '%s' (see iconv -l)",
 		    s->shown, s->encoding);
 		return -1;
@@ -212,6 +221,10 @@ rs_file_row(const struct csv_field *f, size_t n, void *arg)
 
 	if (!s->described)
 		return rs_file_header(s, f, n);
+	if (s->skip) {
+		s->skip = 0;
+		return 0;
+	}
 	if ((int)n != s->nfields) {
 		xasprintf(&s->error, "%s:%u: a record of %zu field%s; the "
 		    "header has %d", s->shown, f[0].line, n, n == 1 ? "" : "s",
@@ -234,13 +247,45 @@ rs_file_row(const struct csv_field *f, size_t n, void *arg)
 	return 0;
 }
 
+/* Convert (or, from UTF-8, check) what inbuf holds: the text and its
+ * length; 0, or -1 with *err. The rest waits in inbuf. */
+static int
+rs_file_convert(struct rs_file *s, int end, const char **text,
+    size_t *len, char **err)
+{
+	char *in = s->inbuf, *out = s->outbuf;
+	size_t inleft = s->inlen, outleft = sizeof s->outbuf;
+	int bad = 0, failed;
+
+	if (s->utf8) {
+		*len = csv_utf8_prefix(s->inbuf, s->inlen, &bad);
+		failed = bad || (end && *len < s->inlen);
+		in = s->inbuf + *len;
+		inleft = s->inlen - *len;
+		*text = s->inbuf;
+	} else {
+		failed = iconv(s->cd, &in, &inleft, &out, &outleft) ==
+		    (size_t)-1 && (errno == EILSEQ || (errno == EINVAL && end));
+		*text = s->outbuf;
+		*len = sizeof s->outbuf - outleft;
+	}
+	if (failed) {
+		xasprintf(err, "%s:%u: not valid %s text", s->shown,
+		    csv_stream_line(s->csv), s->encoding);
+		return -1;
+	}
+	s->rest = in;
+	s->restlen = inleft;
+	return 0;
+}
+
 /* Read a chunk, convert it, feed the reader. 0, or -1 with *err. */
 static int
 rs_file_fill(struct rs_file *s, char **err)
 {
 	struct csv_error ce;
-	char *in = s->inbuf, *out = s->outbuf;
-	size_t n, inleft, outleft = sizeof s->outbuf;
+	const char *text;
+	size_t n, len;
 	int rc;
 
 	n = fread(s->inbuf + s->inlen, 1, sizeof s->inbuf - s->inlen, s->f);
@@ -248,17 +293,12 @@ rs_file_fill(struct rs_file *s, char **err)
 		xasprintf(err, "%s: %s", s->shown, strerror(errno));
 		return -1;
 	}
-	inleft = s->inlen + n;
-	if (iconv(s->cd, &in, &inleft, &out, &outleft) == (size_t)-1 &&
-	    (errno == EILSEQ || (errno == EINVAL && n == 0))) {
-		xasprintf(err, "%s:%u: not valid %s text", s->shown,
-		    csv_stream_line(s->csv), s->encoding);
+	s->inlen += n;
+	if (rs_file_convert(s, n == 0, &text, &len, err) != 0)
 		return -1;
-	}
-	memmove(s->inbuf, in, inleft);
-	s->inlen = inleft;
-	rc = csv_stream_feed(s->csv, s->outbuf, sizeof s->outbuf - outleft,
-	    rs_file_row, s, &ce);
+	rc = csv_stream_feed(s->csv, text, len, rs_file_row, s, &ce);
+	memmove(s->inbuf, s->rest, s->restlen);
+	s->inlen = s->restlen;
 	if (rc == 0 && n == 0) {
 		s->eof = 1;
 		rc = csv_stream_end(s->csv, rs_file_row, s, &ce);
@@ -307,6 +347,30 @@ rs_file_next(void *arg, struct rec_field **row, char **err)
 	}
 	*row = s->fields;
 	return 1;
+}
+
+/* Back to the first record after the header. */
+static int
+rs_file_rewind(void *arg, char **err)
+{
+	struct rs_file *s = arg;
+
+	if (fseek(s->f, 0, SEEK_SET) != 0) {
+		xasprintf(err, "%s: %s", s->shown, strerror(errno));
+		return -1;
+	}
+	if (s->cd != (iconv_t)-1)
+		iconv(s->cd, NULL, NULL, NULL, NULL);
+	csv_stream_free(s->csv);
+	s->csv = csv_stream_new(s->delim);
+	buf_reset(&s->q);
+	s->qoff = s->qcount = s->inlen = 0;
+	s->eof = 0;
+	s->line = 0;
+	free(s->error);
+	s->error = NULL;
+	s->skip = s->header;
+	return 0;
 }
 
 static void

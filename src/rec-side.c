@@ -58,6 +58,16 @@ static void rec_work_free(void *);
 static int rec_work_sort(struct odbc_job *, struct rec_work *, int,
     const char *, size_t, char **);
 static int rec_sort_cmp(const char *, size_t, const char *, size_t, void *);
+static void rec_work_canon(const char *, int, int, struct rec_field *,
+    struct buf *, struct buf *);
+static int rec_work_ordered(struct rec_work *, struct rec_sortctx *, int,
+    const char *, char **);
+static int rec_work_put(struct odbc_job *, struct buf *, const char *,
+    size_t);
+static int rec_work_direct(struct odbc_job *, struct rec_work *,
+    struct rec_sortctx *, int, const char *, char **);
+static int rec_work_sorted(struct odbc_job *, struct rec_work *,
+    struct rec_sortctx *, int, const char *, char **);
 
 const struct rec_source_ops *
 rec_source_ops_of(const struct rb_query *q)
@@ -93,14 +103,34 @@ rec_get32(const char *p)
 void
 rec_row_pack(struct buf *b, const struct rec_field *f, int n)
 {
+	char tmp[512];
+	size_t at = 0, len;
 	int i;
 
+	/* Small fields gather in tmp: one append for most rows. */
 	for (i = 0; i < n; i++) {
-		buf_addc(b, f[i].null ? 1 : 0);
-		rec_put32(b, f[i].null ? 0 : (uint32_t)f[i].len);
-		if (!f[i].null)
-			buf_add(b, f[i].p, f[i].len);
+		len = f[i].null ? 0 : f[i].len;
+		if (at + 5 + len > sizeof tmp) {
+			buf_add(b, tmp, at);
+			at = 0;
+		}
+		tmp[at] = f[i].null ? 1 : 0;
+		tmp[at + 1] = (char)(len >> 24);
+		tmp[at + 2] = (char)(len >> 16);
+		tmp[at + 3] = (char)(len >> 8);
+		tmp[at + 4] = (char)len;
+		at += 5;
+		if (5 + len > sizeof tmp) {
+			buf_add(b, tmp, at);
+			buf_add(b, f[i].p, len);
+			at = 0;
+		} else if (len > 0) {
+			memcpy(tmp + at, f[i].p, len);
+			at += len;
+		}
 	}
+	if (at > 0)
+		buf_add(b, tmp, at);
 }
 
 int
@@ -361,41 +391,136 @@ rec_work(struct odbc_job *job, void *arg)
 	buf_free(&cmd);
 }
 
+/* The first n fields of row f, canonical (kinds), packed into row (reset
+ * first). */
+static void
+rec_work_canon(const char *kinds, int n, int empty, struct rec_field *f,
+    struct buf *row, struct buf *tmp)
+{
+	struct rec_field g[16];
+	size_t off[16], before;
+	int i, j, k;
+
+	buf_reset(row);
+	for (i = 0; i < n; i += j) {
+		buf_reset(tmp);
+		/* tmp holds canonical values (as offsets: it may move) until
+		 * they are packed */
+		for (j = 0; j < 16 && i + j < n; j++) {
+			g[j] = f[i + j];
+			before = off[j] = tmp->len;
+			rec_canon_field((enum rec_kind)kinds[i + j], empty, NULL, 1,
+			    &g[j], tmp);
+			if (tmp->len == before)
+				off[j] = (size_t)-1;
+		}
+		for (k = 0; k < j; k++)
+			if (off[k] != (size_t)-1)
+				g[k].p = tmp->data + off[k];
+		rec_row_pack(row, g, j);
+	}
+}
+
+/* Does the side read rows in key order? By its own say (order), else by
+ * a first pass over them (rewind). 1, 0, or -1 with *err. */
+static int
+rec_work_ordered(struct rec_work *w, struct rec_sortctx *ctx, int ncols,
+    const char *cmd, char **err)
+{
+	struct buf prev = { 0 }, row = { 0 }, tmp = { 0 }, t;
+	enum rec_kind *kinds = xcalloc((size_t)ncols + 1, sizeof *kinds);
+	struct rec_field *f;
+	int i, r = 0;
+
+	for (i = 0; i < ncols; i++)
+		kinds[i] = (enum rec_kind)cmd[5 + i];
+	if (w->ops->order != NULL)
+		r = w->ops->order(w->state, kinds, ctx->nkeys, err);
+	free(kinds);
+	if (r != 0 || w->ops->rewind == NULL)
+		return r;
+	r = 1;
+	while (r == 1 && (r = w->ops->next(w->state, &f, err)) == 1) {
+		rec_work_canon(cmd + 5, ctx->nkeys < ncols ? ctx->nkeys : ncols,
+		    cmd[4], f, &row, &tmp);
+		if (prev.len > 0 && rec_sort_cmp(prev.data, prev.len, row.data,
+		    row.len, ctx) > 0)
+			r = 2; /* out of order: sort */
+		t = prev, prev = row, row = t;
+	}
+	buf_free(&prev);
+	buf_free(&row);
+	buf_free(&tmp);
+	if (r < 0 || w->ops->rewind(w->state, err) != 0)
+		return -1;
+	return r == 0;
+}
+
+/* Send a row (batched); 0, or -1 when nobody listens any more. */
+static int
+rec_work_put(struct odbc_job *job, struct buf *out, const char *rec,
+    size_t len)
+{
+	odbc_frame(out, RS_ROW, rec, len);
+	if (out->len < REC_SIDE_BATCH)
+		return 0;
+	if (odbc_job_send_frames(job, out->data, out->len) != 0)
+		return -1;
+	buf_reset(out);
+	return 0;
+}
+
+/* Rows in key order straight out, each checked against the one before. */
+static int
+rec_work_direct(struct odbc_job *job, struct rec_work *w,
+    struct rec_sortctx *ctx, int ncols, const char *cmd, char **err)
+{
+	struct buf prev = { 0 }, row = { 0 }, tmp = { 0 }, out = { 0 }, t;
+	struct rec_field *f;
+	int64_t n = 0;
+	int r;
+
+	while ((r = w->ops->next(w->state, &f, err)) == 1) {
+		rec_work_canon(cmd + 5, ncols, cmd[4], f, &row, &tmp);
+		if (prev.len > 0 && rec_sort_cmp(prev.data, prev.len, row.data,
+		    row.len, ctx) > 0) {
+			*err = xstrdup("the rows came out of key order");
+			r = -1;
+			break;
+		}
+		if (rec_work_put(job, &out, row.data, row.len) != 0 ||
+		    (++n % REC_SIDE_CHECK == 0 && odbc_job_cancelled(job))) {
+			r = 0;
+			out.len = 0;
+			break;
+		}
+		t = prev, prev = row, row = t;
+	}
+	if (r == 0 && out.len > 0)
+		odbc_job_send_frames(job, out.data, out.len);
+	buf_free(&prev);
+	buf_free(&row);
+	buf_free(&tmp);
+	buf_free(&out);
+	return r < 0 ? -1 : 0;
+}
+
 /* Every row, canonical, into the sorter; then out in order. */
 static int
-rec_work_sort(struct odbc_job *job, struct rec_work *w, int ncols,
-    const char *cmd, size_t cmdlen, char **err)
+rec_work_sorted(struct odbc_job *job, struct rec_work *w,
+    struct rec_sortctx *ctx, int ncols, const char *cmd, char **err)
 {
-	struct rec_sortctx ctx = { 0 };
 	struct buf row = { 0 }, tmp = { 0 };
 	struct extsort *sorter;
-	struct rec_field *f, g;
+	struct rec_field *f;
 	const char *rec;
 	size_t len;
 	int64_t n = 0;
-	int i, r, empty;
+	int r;
 
-	if (cmdlen < 5 + (size_t)ncols) {
-		*err = xstrdup("a malformed command from the loop");
-		return -1;
-	}
-	ctx.nkeys = (int)rec_get32(cmd);
-	empty = cmd[4];
-	ctx.numkey = xcalloc((size_t)ncols + 1, sizeof *ctx.numkey);
-	for (i = 0; i < ncols && i < ctx.nkeys; i++)
-		ctx.numkey[i] = cmd[5 + i] == REC_NUMBER;
-	ctx.a = xcalloc((size_t)ncols + 1, sizeof *ctx.a);
-	ctx.b = xcalloc((size_t)ncols + 1, sizeof *ctx.b);
-	sorter = extsort_new(0, rec_sort_cmp, &ctx);
+	sorter = extsort_new(0, rec_sort_cmp, ctx);
 	while ((r = w->ops->next(w->state, &f, err)) == 1) {
-		buf_reset(&row);
-		for (i = 0; i < ncols; i++) {
-			g = f[i];
-			buf_reset(&tmp);
-			rec_canon_field((enum rec_kind)cmd[5 + i], empty, NULL, 1,
-			    &g, &tmp);
-			rec_row_pack(&row, &g, 1);
-		}
+		rec_work_canon(cmd + 5, ncols, cmd[4], f, &row, &tmp);
 		if (extsort_add(sorter, row.data, row.len, err) != 0) {
 			r = -1;
 			break;
@@ -411,11 +536,9 @@ rec_work_sort(struct odbc_job *job, struct rec_work *w, int ncols,
 		if ((r = extsort_next(sorter, &rec, &len, err)) != 1)
 			break;
 		r = 0;
-		odbc_frame(&row, RS_ROW, rec, len);
-		if (row.len >= REC_SIDE_BATCH) {
-			if (odbc_job_send_frames(job, row.data, row.len) != 0)
-				break; /* nobody listens any more */
-			buf_reset(&row);
+		if (rec_work_put(job, &row, rec, len) != 0) {
+			row.len = 0;
+			break; /* nobody listens any more */
 		}
 	}
 	if (r == 0 && row.len > 0)
@@ -423,10 +546,36 @@ rec_work_sort(struct odbc_job *job, struct rec_work *w, int ncols,
 	extsort_free(sorter);
 	buf_free(&row);
 	buf_free(&tmp);
+	return r < 0 ? -1 : 0;
+}
+
+/* Send the rows in key order: straight if they are, else sorted. */
+static int
+rec_work_sort(struct odbc_job *job, struct rec_work *w, int ncols,
+    const char *cmd, size_t cmdlen, char **err)
+{
+	struct rec_sortctx ctx = { 0 };
+	int i, r;
+
+	if (cmdlen < 5 + (size_t)ncols) {
+		*err = xstrdup("a malformed command from the loop");
+		return -1;
+	}
+	ctx.nkeys = (int)rec_get32(cmd);
+	ctx.numkey = xcalloc((size_t)ncols + 1, sizeof *ctx.numkey);
+	for (i = 0; i < ncols && i < ctx.nkeys; i++)
+		ctx.numkey[i] = cmd[5 + i] == REC_NUMBER;
+	ctx.a = xcalloc((size_t)ncols + 1, sizeof *ctx.a);
+	ctx.b = xcalloc((size_t)ncols + 1, sizeof *ctx.b);
+	r = rec_work_ordered(w, &ctx, ncols, cmd, err);
+	if (r == 1)
+		r = rec_work_direct(job, w, &ctx, ncols, cmd, err);
+	else if (r == 0)
+		r = rec_work_sorted(job, w, &ctx, ncols, cmd, err);
 	free(ctx.numkey);
 	free(ctx.a);
 	free(ctx.b);
-	return r < 0 ? -1 : 0;
+	return r;
 }
 
 /* The first n fields of a packed row (the sort reads only the key). */

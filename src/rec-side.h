@@ -16,7 +16,11 @@
  * sort (extsort.h, bounded memory, unlinked temporary files) and sends the
  * rows in key order, one frame each, as fast as the loop takes them: the
  * loop takes one row at a time (rec_side_fetch), so memory stays bounded
- * whatever the row count.
+ * whatever the row count. Rows already in key order skip the sort and go
+ * out as they are read, while the loop merges: a source that orders them
+ * (order(): the server sorts) or that can be read twice (rewind(): a
+ * first pass finds them in order). The worker checks the order of every
+ * row it sends unsorted; a row out of order fails the side.
  */
 #ifndef CUTOVER_REC_SIDE_H
 #define CUTOVER_REC_SIDE_H
@@ -46,6 +50,16 @@ struct rec_source_ops {
 	 * side). 0, or -1 with *err (new). */
 	int (*describe)(void *, struct odbc_job *, int *ncols,
 	    char ***names, struct rec_col **cols, char **err);
+	/* Worker, optional (NULL: 0): before the first row, how the columns
+	 * compare and the key's length. 1: next() gives the rows in the
+	 * merge's key order (the tool checks it), 0: in any order, -1 with
+	 * *err (new). */
+	int (*order)(void *, const enum rec_kind *kinds, int nkeys,
+	    char **err);
+	/* Worker, optional: read again from the first row; 0, or -1 with
+	 * *err (new). A side that can does not pay for a sort when its rows
+	 * are already in key order (one pass checks, a second one sends). */
+	int (*rewind)(void *, char **err);
 	/* Worker: the next row (valid until the next call): 1, 0 at the
 	 * end, -1 with *err (new). */
 	int (*next)(void *, struct rec_field **, char **err);
