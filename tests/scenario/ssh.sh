@@ -100,9 +100,9 @@ json slow slow '.state == "failed"'
 
 # 4b. A timed-out command that ignores the hangup goes on; the step's retry
 # ends it on the host before it runs, so it never finishes beside it.
-runbook slowhup "$(target box "$PA")" "      - {id: s, type: ssh, target: box, timeout: 1s, retries: 1, retry_delay: 0s, run: 'trap \"\" HUP; if test -f $T/hup-second; then echo second-run >> $T/hup-ledger; else touch $T/hup-second; sleep 3; echo first-end >> $T/hup-ledger; fi'}"
+runbook slowhup "$(target box "$PA")" "      - {id: s, type: ssh, target: box, timeout: 3s, retries: 1, retry_delay: 0s, run: 'trap \"\" HUP; if test -f $T/hup-second; then echo second-run >> $T/hup-ledger; else touch $T/hup-second; sleep 8; echo first-end >> $T/hup-ledger; fi'}"
 expect_rc 0 C slowhup run "$T/slowhup.yaml"
-sleep 3
+sleep 6
 check "timeout, retry: the retry ran" grep -qx second-run "$T/hup-ledger"
 check "timeout, retry: the first command was ended before it" sh -c "! grep -q first-end '$T/hup-ledger'"
 
