@@ -53,6 +53,7 @@ struct exec {
 	char **secrets;
 	struct rec_merge merge;
 	int merging;
+	const char *method; /* compare: rows: "stream" or "checksum" */
 	int released, finished, timed_out;
 	int64_t compared;
 	int64_t stream_start;
@@ -84,6 +85,8 @@ static void rec_watch_all(struct exec *);
 static void rec_value_end(struct exec *);
 static void rec_rows_begin(struct exec *);
 static void rec_rows_announce(struct exec *);
+static void rec_method_decide(struct exec *);
+static void rec_result_method(struct exec *, struct buf *);
 static void rec_pump(struct exec *);
 static int rec_conn_fetch(struct rec_conn *);
 static void rec_rows_end(struct exec *);
@@ -445,6 +448,7 @@ rec_rows_begin(struct exec *e)
 	e->merge.on_diff = rec_on_diff;
 	e->merge.diff_arg = e;
 	rec_rows_announce(e);
+	rec_method_decide(e);
 	e->merging = 1;
 	e->stream_start = loop_now();
 	for (i = 0; i < 2 && !e->finished; i++)
@@ -469,6 +473,40 @@ rec_rows_announce(struct exec *e)
 	buf_addc(&b, '\n');
 	rec_output(e, buf_str(&b));
 	buf_free(&b);
+}
+
+/* Which method reads the rows, said on the attempt's first line of it. */
+static void
+rec_method_decide(struct exec *e)
+{
+	const char *why;
+	char *line;
+
+	switch (e->req.def->method) {
+	case RB_METHOD_STREAM:
+		why = "the step says stream";
+		break;
+	case RB_METHOD_CHECKSUM:
+		why = "checksum: not implemented yet, streaming";
+		break;
+	default:
+		why = "auto: checksum not implemented yet";
+		break;
+	}
+	e->method = "stream";
+	xasprintf(&line, "method: %s (%s)\n", e->method, why);
+	rec_output(e, line);
+	free(line);
+}
+
+/* The result object gains "method" (and, for checksum, what it did). */
+static void
+rec_result_method(struct exec *e, struct buf *json)
+{
+	if (json->len == 0 || json->data[json->len - 1] != '}')
+		return;
+	json->len--;
+	buf_printf(json, ",\"method\":\"%s\"}", e->method);
 }
 
 /*
@@ -547,6 +585,7 @@ rec_rows_end(struct exec *e)
 
 	rec_diffs_flush(e);
 	rec_merge_json(&e->merge, &json);
+	rec_result_method(e, &json);
 	e->result.result = buf_steal(&json);
 	rec_merge_summary(&e->merge, tol, &human);
 	rec_output(e, buf_str(&human));
