@@ -35,6 +35,7 @@ import decimal
 import json
 import os
 import random
+import re
 import sys
 import uuid as uuidlib
 import zoneinfo
@@ -739,6 +740,11 @@ def compare(out, methods):
         want = canon_samples(t["result"], keys_number)
         if got != want:
             why.append("%s differs from what was planted" % a)
+        logs = {m: log_lines(os.path.join(out, m, step + ".log"))
+                for m in methods}
+        if logs[a] != logs[b]:
+            why.append("%s and %s step output differs (beyond the method "
+                       "and progress lines)" % (a, b))
         nd = t["result"]["missing"] + t["result"]["extra"] + \
             t["result"]["changed"]
         if not isinstance(dif[a], list) or len(dif[a]) != nd:
@@ -746,9 +752,25 @@ def compare(out, methods):
                 a, len(dif[a]) if isinstance(dif[a], list) else "no", nd))
         if why:
             bad += 1
-            report(step, t, why, res, dif, methods)
+            report(step, t, why, res, dif, logs, methods)
     print("compared %d steps: %d mismatched" % (len(truth), bad))
     return 1 if bad else 0
+
+
+def log_lines(path):
+    """cutover log's lines of a step but the method and progress lines,
+    with the attempt's times taken out."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        return ["unreadable: %s" % e]
+    out = []
+    for line in lines:
+        if line.startswith(("method:", "checksum:")):
+            continue
+        out.append(re.sub(r"started \S+, ended \S+", "", line))
+    return out
 
 
 def key_types(schema):
@@ -762,9 +784,11 @@ def key_types(schema):
     return out
 
 
-def report(step, t, why, res, dif, methods):
+def report(step, t, why, res, dif, logs, methods):
     w = sys.stdout.write
-    w("MISMATCH %s (table seed %s): %s\n" % (step, t["seed"], "; ".join(why)))
+    seed, n = t["seed"].rsplit("-", 1)
+    w("MISMATCH %s (table seed %s; repeat with DIFF_SEED=%s DIFF_ONLY=%s): "
+      "%s\n" % (step, t["seed"], seed, n, "; ".join(why)))
     w("  schema: %s\n" % json.dumps(t["schema"], ensure_ascii=False))
     w("  planted (truth): %s\n" % json.dumps(t["result"], ensure_ascii=False))
     for m in methods:
@@ -775,6 +799,10 @@ def report(step, t, why, res, dif, methods):
                        ensure_ascii=False)
         w("  %s diff (%s entries, first 10): %s\n" % (
             m, len(d) if isinstance(d, list) else "?", s))
+    for m in methods:
+        w("  %s output (no method or progress lines):\n" % m)
+        for line in logs[m][:30]:
+            w("    | %s\n" % line)
 
 
 def main(argv):

@@ -8,7 +8,8 @@
 # with a reconcile step per table is run once with each method (checksum
 # with small bisection settings, so that it recurses deeply); per step the
 # result in status --json (all but the members only checksum has) and
-# every difference from `cutover diff --format json` must be identical, and
+# every difference from `cutover diff --format json` and the step's output
+# (`cutover log`, but the method and progress lines) must be identical, and
 # stream's result must be what was planted.
 #
 # DIFF_SEED=S repeats a run (the seed is printed); DIFF_TABLES=N sets the
@@ -65,6 +66,7 @@ run_method() {
 		"$CUTOVER" --state "$st" diff "$rb" "$s" --format json \
 		    >"$G/$m/$s.diff.json" 2>"$T/diff-err" ||
 			{ fail "$m: cutover diff $s"; cat "$T/diff-err" >&2; }
+		"$CUTOVER" --state "$st" log "$rb" "$s" >"$G/$m/$s.log" 2>&1
 	done
 	check "$m: every step reports its method" test \
 	    "$(jq '[.steps[] | select(.result.method != "'"$m"'")] | length' \
