@@ -407,6 +407,8 @@ class Table:
         self.factor = rng.randint(2, 4)
         self.threshold = rng.randint(1, 8)
         self.planted = []
+        # no primary key, and a row whose key has a NULL (NULLs sort last)
+        self.nullkey = rng.random() < 0.1
 
     def key_cols(self):
         rng = self.rng
@@ -456,7 +458,16 @@ class Table:
                 return k
 
     def key_canon(self, k):
-        return tuple(c.keytext(v) for c, v in zip(self.keys, k))
+        return tuple(None if v is None else c.keytext(v)
+                     for c, v in zip(self.keys, k))
+
+    def null_key(self, taken):
+        """A key with a NULL in one of its columns."""
+        k = list(self.new_key(taken))
+        k[self.rng.randrange(len(k))] = None
+        k = tuple(k)
+        taken.add(self.key_canon(k))
+        return k
 
     def new_vals(self):
         return [None if c.nullable and self.rng.random() < self.null_rate
@@ -468,7 +479,16 @@ class Table:
         src = {}
         for _ in range(self.nrows):
             src[self.new_key(taken)] = self.new_vals()
+        if self.nullkey:
+            where = self.rng.choice(["both", "source", "dest"])
+            self.nullrow = (self.null_key(taken), self.new_vals(), where)
+            if where != "dest":
+                src[self.nullrow[0]] = list(self.nullrow[1])
         dst = {k: list(v) for k, v in src.items()}
+        if self.nullkey and self.nullrow[2] == "dest":
+            dst[self.nullrow[0]] = list(self.nullrow[1])
+        if self.nullkey and self.nullrow[2] == "source":
+            del dst[self.nullrow[0]]
         if rng.random() < 0.03:
             dst = {}
             self.planted.append("dest empty")
@@ -543,6 +563,8 @@ class Table:
         types = [c.src_type if side == 0 else c.dst_type for c in self.cols]
         names = self.names()
         cols = ", ".join("%s %s" % (n, t) for n, t in zip(names, types))
+        if self.nullkey:
+            return "CREATE TABLE %s (%s);\n" % (self.name, cols)
         return "CREATE TABLE %s (%s, PRIMARY KEY (%s));\n" % (
             self.name, cols, ", ".join(names[:len(self.keys)]))
 
@@ -568,6 +590,8 @@ class Table:
     def schema(self):
         return {"source": self.ddl(0).strip(), "dest": self.ddl(1).strip(),
                 "timezone": self.tz, "empty_is_null": self.ein,
+                "key_numbers": [c.number for c in self.keys],
+                "null_key": self.nullrow[2] if self.nullkey else None,
                 "rows": [len(self.src), len(self.dst)],
                 "planted": self.planted,
                 "bisection_factor": self.factor,
@@ -595,7 +619,8 @@ class Table:
                 cols[name] = cols.get(name, 0) + 1
 
         def order(k):
-            return tuple(c.sortkey(v) for c, v in zip(self.keys, k))
+            return tuple((1,) if v is None else (0, c.sortkey(v))
+                         for c, v in zip(self.keys, k))
 
         def sample(keys):
             keys = sorted(keys, key=order)[:20]
@@ -734,8 +759,7 @@ def compare(out, methods):
                 sorted(map(json.dumps, dif[b]))
             why.append("%s and %s differences differ%s" % (
                 a, b, " (only in order)" if same_set else ""))
-        keys_number = [k.startswith(("integer", "bigint", "numeric"))
-                       for k in key_types(t["schema"])]
+        keys_number = t["schema"]["key_numbers"]
         got = canon_samples(strip_method(res[a]), keys_number)
         want = canon_samples(t["result"], keys_number)
         if got != want:
@@ -770,17 +794,6 @@ def log_lines(path):
         if line.startswith(("method:", "checksum:")):
             continue
         out.append(re.sub(r"started \S+, ended \S+", "", line))
-    return out
-
-
-def key_types(schema):
-    """The source's key column types, from its CREATE TABLE."""
-    cols = schema["source"].split("(", 1)[1].split(", PRIMARY KEY")[0]
-    out = []
-    for c in cols.split(", "):
-        name, typ = c.split(" ", 1)
-        if name.startswith("k"):
-            out.append(typ)
     return out
 
 
