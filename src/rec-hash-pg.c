@@ -1,0 +1,407 @@
+/*
+ * rec-hash-pg.c - the PostgreSQL statements of method: checksum (see
+ * rec-hash-pg.h): canonical values, row hashes, key ranges.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "rec-checksum.h"
+#include "rec-hash-pg.h"
+#include "rec-int.h"
+#include "xmalloc.h"
+
+/* A text that rec_num_parse reads as a number (exponents kept short
+ * enough for numeric), and its special values. */
+#define HP_NUM_RE "'^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,3})?$'"
+#define HP_SPECIAL_RE "'^([+-]?(inf|infinity)|nan)$'"
+#define HP_TRUE "('t','true','1','y','yes','on')"
+#define HP_FALSE "('f','false','0','n','no','off')"
+
+static int hp_canon(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, int);
+static int hp_canon_kind(struct buf *, const char *, const struct rec_col *,
+    enum rec_kind, const char *);
+static void hp_time(struct buf *, const char *, const char *);
+static void hp_literal(struct buf *, const char *);
+static void hp_from(struct buf *, const struct rec_pg_src *);
+static void hp_key(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, int);
+static void hp_key_text(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, int);
+static void hp_bound(struct buf *, const struct rec_merge *, int,
+    const char *);
+static void hp_less(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, char *const *, int);
+static void hp_where(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, const struct rec_range *);
+static void hp_hash(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *);
+static void hp_bucket(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, char **const *, int);
+
+/* Column i's canonical text, as the merge compares it; -1 if SQL cannot
+ * make it so. */
+static int
+hp_canon(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
+    int i)
+{
+	char name[16];
+	size_t at = b->len;
+
+	snprintf(name, sizeof name, "c%d", i + 1);
+	if (m->opts.empty_is_null)
+		buf_adds(b, "NULLIF(");
+	if (hp_canon_kind(b, name, &s->c->cols[i], m->eff[i], s->c->tz) != 0) {
+		b->len = at;
+		return -1;
+	}
+	if (m->opts.empty_is_null)
+		buf_adds(b, ", '')");
+	return 0;
+}
+
+/* The canonical text of column name of this side's col as kind eff. */
+static int
+hp_canon_kind(struct buf *b, const char *n, const struct rec_col *col,
+    enum rec_kind eff, const char *tz)
+{
+	enum rec_kind k = col->kind;
+	int fl = strcmp(col->type, "real") == 0 ||
+	    strcmp(col->type, "double precision") == 0;
+
+	if (k == REC_CHAR && eff != REC_CHAR)
+		return -1; /* its padding reaches stream, not ::text */
+	switch (eff) {
+	case REC_NUMBER:
+		if (k == REC_NUMBER)
+			buf_printf(b, "trim_scale(%s%s::numeric)::text", n,
+			    fl ? "::text" : "");
+		else
+			buf_printf(b, "CASE WHEN %s::text ~ " HP_NUM_RE " THEN "
+			    "trim_scale(%s::text::numeric)::text WHEN %s::text ~* "
+			    HP_SPECIAL_RE " THEN %s::text::numeric::text ELSE "
+			    "%s::text END", n, n, n, n, n);
+		return 0;
+	case REC_BOOL:
+		if (k == REC_BOOL)
+			buf_printf(b, "CASE WHEN %s THEN 't' WHEN NOT %s THEN "
+			    "'f' END", n, n);
+		else
+			buf_printf(b, "CASE WHEN lower(%s::text COLLATE \"C\") IN "
+			    HP_TRUE " THEN 't' WHEN lower(%s::text COLLATE \"C\") "
+			    "IN " HP_FALSE " THEN 'f' ELSE %s::text END", n, n, n);
+		return 0;
+	case REC_CHAR:
+		buf_printf(b, "rtrim(%s::text, ' ')", n);
+		return 0;
+	case REC_UUID:
+		buf_printf(b, "lower(%s::text)", n);
+		return 0;
+	case REC_TIMESTAMP:
+	case REC_TIMESTAMPTZ:
+		if (k == REC_TIMESTAMPTZ)
+			buf_printf(b, "(%s AT TIME ZONE 'UTC')::text", n);
+		else if (k == REC_TIMESTAMP)
+			hp_time(b, n, tz);
+		else
+			return -1; /* a text read as a timestamp: C parses it */
+		return 0;
+	case REC_TEXT:
+	case REC_OTHER:
+		buf_printf(b, "%s::text", n);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* A timestamp without zone, read in zone tz, as UTC text. */
+static void
+hp_time(struct buf *b, const char *n, const char *tz)
+{
+	long h, mi;
+	char sign;
+
+	if (tz == NULL || strcasecmp(tz, "UTC") == 0 || strcmp(tz, "Z") == 0)
+		buf_printf(b, "%s::text", n);
+	else if (sscanf(tz, "%c%2ld:%2ld", &sign, &h, &mi) == 3 &&
+	    (sign == '+' || sign == '-'))
+		buf_printf(b, "(%s - interval '%c%02ld:%02ld')::text", n, sign,
+		    h, mi);
+	else {
+		buf_printf(b, "((%s AT TIME ZONE ", n);
+		hp_literal(b, tz);
+		buf_adds(b, ") AT TIME ZONE 'UTC')::text");
+	}
+}
+
+/* A string literal (standard_conforming_strings is on in the session). */
+static void
+hp_literal(struct buf *b, const char *v)
+{
+	buf_addc(b, '\'');
+	for (; *v != '\0'; v++) {
+		if (*v == '\'')
+			buf_addc(b, '\'');
+		buf_addc(b, *v);
+	}
+	buf_addc(b, '\'');
+}
+
+char *
+rec_pg_cannot(const struct rec_pg_src *s, const struct rec_merge *m)
+{
+	struct buf b = { 0 };
+	char *why = NULL;
+	int i;
+
+	for (i = 0; i < m->ncols && why == NULL; i++) {
+		buf_reset(&b);
+		if (hp_canon(&b, s, m, i) == 0)
+			continue;
+		xasprintf(&why, "%s column %s is %s, compared as %s: SQL cannot "
+		    "make it canonical as stream does", s->c->label, m->names[i],
+		    s->c->cols[i].type, m->eff[i] == REC_TIMESTAMP ?
+		    "a timestamp" : "another type");
+	}
+	buf_free(&b);
+	return why;
+}
+
+/* (query) AS q(c1, ..., cN) */
+static void
+hp_from(struct buf *b, const struct rec_pg_src *s)
+{
+	int i;
+
+	buf_printf(b, "(\n%s\n) AS q(", s->query);
+	for (i = 0; i < s->c->ncols; i++)
+		buf_printf(b, "%sc%d", i > 0 ? ", " : "", i + 1);
+	buf_addc(b, ')');
+}
+
+/* Key column i as ranges compare it: a number, or canonical text "C". */
+static void
+hp_key(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
+    int i)
+{
+	if (m->numkey[i]) {
+		buf_printf(b, "c%d", i + 1);
+		return;
+	}
+	buf_addc(b, '(');
+	hp_canon(b, s, m, i);
+	buf_adds(b, ") COLLATE \"C\"");
+}
+
+/* Key column i as text that hp_bound reads back on either side. */
+static void
+hp_key_text(struct buf *b, const struct rec_pg_src *s,
+    const struct rec_merge *m, int i)
+{
+	if (m->numkey[i])
+		buf_printf(b, "c%d::text", i + 1);
+	else
+		hp_canon(b, s, m, i);
+}
+
+/* A bound's value v of key column i as a literal. */
+static void
+hp_bound(struct buf *b, const struct rec_merge *m, int i, const char *v)
+{
+	size_t k = v[0] == '-';
+
+	if (!m->numkey[i]) {
+		hp_literal(b, v);
+		return;
+	}
+	while (v[k] >= '0' && v[k] <= '9')
+		k++;
+	if (v[k] == '\0' && k > (size_t)(v[0] == '-') && k <= 18) {
+		buf_printf(b, "(%s)", v); /* an integer: an index can serve */
+		return;
+	}
+	hp_literal(b, v);
+	buf_adds(b, "::numeric");
+}
+
+/* key < bound, in the merge's order (NULLs last), never NULL itself. */
+static void
+hp_less(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
+    char *const *bound, int i)
+{
+	buf_addc(b, '(');
+	if (bound[i] == NULL) {
+		hp_key(b, s, m, i);
+		buf_adds(b, " IS NOT NULL");
+	} else {
+		buf_adds(b, "COALESCE(");
+		hp_key(b, s, m, i);
+		buf_adds(b, " < ");
+		hp_bound(b, m, i, bound[i]);
+		buf_adds(b, ", false)");
+	}
+	if (i + 1 < m->nkeys) {
+		buf_adds(b, " OR (");
+		if (bound[i] == NULL) {
+			hp_key(b, s, m, i);
+			buf_adds(b, " IS NULL");
+		} else {
+			buf_adds(b, "COALESCE(");
+			hp_key(b, s, m, i);
+			buf_adds(b, " = ");
+			hp_bound(b, m, i, bound[i]);
+			buf_adds(b, ", false)");
+		}
+		buf_adds(b, " AND ");
+		hp_less(b, s, m, bound, i + 1);
+		buf_addc(b, ')');
+	}
+	buf_addc(b, ')');
+}
+
+/* lo <= key < hi */
+static void
+hp_where(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
+    const struct rec_range *r)
+{
+	buf_adds(b, "true");
+	if (r->lo != NULL) {
+		buf_adds(b, " AND NOT ");
+		hp_less(b, s, m, r->lo, 0);
+	}
+	if (r->hi != NULL) {
+		buf_adds(b, " AND ");
+		hp_less(b, s, m, r->hi, 0);
+	}
+}
+
+char *
+rec_pg_range_where(const struct rec_pg_src *s, const struct rec_merge *m,
+    const struct rec_range *r)
+{
+	struct buf b = { 0 };
+
+	hp_where(&b, s, m, r);
+	return buf_steal(&b);
+}
+
+/* A row's hash: 60 bits of md5 of its canonical values, a bigint. */
+static void
+hp_hash(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m)
+{
+	int i;
+
+	buf_adds(b, "('x' || substr(md5(");
+	if (!s->utf8)
+		buf_adds(b, "convert_to(");
+	buf_adds(b, "ROW(");
+	for (i = 0; i < m->ncols; i++) {
+		if (i > 0)
+			buf_adds(b, ", ");
+		hp_canon(b, s, m, i);
+	}
+	buf_adds(b, ")::text");
+	if (!s->utf8)
+		buf_adds(b, ", 'UTF8')");
+	buf_adds(b, "), 18))::bit(60)::bigint");
+}
+
+/* The bucket of a row among nb bounds: 0 before the first. */
+static void
+hp_bucket(struct buf *b, const struct rec_pg_src *s,
+    const struct rec_merge *m, char **const *bounds, int nb)
+{
+	int k;
+
+	if (nb == 0) {
+		buf_adds(b, "0");
+		return;
+	}
+	buf_adds(b, "CASE");
+	for (k = 0; k < nb; k++) {
+		buf_adds(b, " WHEN ");
+		hp_less(b, s, m, bounds[k], 0);
+		buf_printf(b, " THEN %d", k);
+	}
+	buf_printf(b, " ELSE %d END", nb);
+}
+
+char *
+rec_pg_stats_sql(const struct rec_pg_src *s, const struct rec_merge *m,
+    const struct rec_range *r, char **const *bounds, int nb, int grouped)
+{
+	struct buf b = { 0 };
+	int i;
+
+	if (grouped)
+		buf_adds(&b, "SELECT b, sum(n), sum(hs)::text, sum(n) - count(*) "
+		    "FROM (SELECT b, count(*) AS n, sum(h) AS hs FROM (");
+	else
+		buf_adds(&b, "SELECT b, count(*), sum(h)::text, 0 FROM (");
+	buf_adds(&b, "SELECT ");
+	hp_bucket(&b, s, m, bounds, nb);
+	buf_adds(&b, " AS b, ");
+	hp_hash(&b, s, m);
+	buf_adds(&b, " AS h");
+	for (i = 0; grouped && i < m->nkeys; i++) {
+		buf_adds(&b, ", ");
+		hp_key(&b, s, m, i);
+		buf_printf(&b, " AS k%d", i + 1);
+	}
+	buf_adds(&b, " FROM ");
+	hp_from(&b, s);
+	buf_adds(&b, " WHERE ");
+	hp_where(&b, s, m, r);
+	buf_adds(&b, ") AS s GROUP BY b");
+	for (i = 0; grouped && i < m->nkeys; i++)
+		buf_printf(&b, ", k%d", i + 1);
+	if (grouped)
+		buf_adds(&b, ") AS g GROUP BY b");
+	return buf_steal(&b);
+}
+
+char *
+rec_pg_sample_sql(const struct rec_pg_src *s, const struct rec_merge *m,
+    const struct rec_range *r, int64_t every)
+{
+	struct buf b = { 0 };
+	int i;
+
+	buf_adds(&b, "SELECT ");
+	for (i = 0; i < m->nkeys; i++)
+		buf_printf(&b, "%sk%d", i > 0 ? ", " : "", i + 1);
+	buf_adds(&b, " FROM (SELECT ");
+	for (i = 0; i < m->nkeys; i++) {
+		hp_key_text(&b, s, m, i);
+		buf_printf(&b, " AS k%d, ", i + 1);
+	}
+	buf_adds(&b, "row_number() OVER (ORDER BY ");
+	for (i = 0; i < m->nkeys; i++) {
+		if (i > 0)
+			buf_adds(&b, ", ");
+		hp_key(&b, s, m, i);
+		buf_adds(&b, " NULLS LAST");
+	}
+	buf_adds(&b, ") AS rn FROM ");
+	hp_from(&b, s);
+	buf_adds(&b, " WHERE ");
+	hp_where(&b, s, m, r);
+	buf_printf(&b, ") AS s WHERE rn %% %lld = 0 ORDER BY rn",
+	    (long long)every);
+	return buf_steal(&b);
+}
+
+char *
+rec_pg_estimate_sql(const struct rec_pg_src *s)
+{
+	struct buf b = { 0 };
+
+	buf_printf(&b, "EXPLAIN SELECT * FROM (\n%s\n) AS q", s->query);
+	return buf_steal(&b);
+}
