@@ -11,12 +11,18 @@
 #             differ)
 #   pipeline  `psql \copy` of both sides to files (concurrently), sort
 #             (C locale), comm -3
+#   hash      one pass of what checksum must at least do: each server
+#             counts its rows and sums an md5 of each row's text, both
+#             at once (psql; shown for where checksum's time goes, no
+#             target)
 # and the bytes each moves over the link (the host end's rx_bytes +
 # tx_bytes before and after). On loopback (both sides on the host server):
 # method: auto against method: stream.
 # Targets: checksum bytes <= 5% of stream's; stream/checksum >= 5;
 # pipeline/checksum >= 10; loopback auto/stream <= 1.10. Times are medians
-# of RUNS runs (default 3). Needs root (ip netns, tc); without it prints
+# of RUNS runs (default 3). PROFILE=1 also logs every statement of one
+# more checksum run on both servers and prints where the time went, by
+# statement shape. Needs root (ip netns, tc); without it prints
 # "skipped: no network namespaces" and exits 0.
 . "$(dirname "$0")/lib.sh"
 set +e
@@ -168,6 +174,13 @@ run_rb() {
 	rm -f "$B/$1.db" "$B/$1.db-wal" "$B/$1.db-shm"
 	"$CUTOVER" --state "$B/$1.db" run "$B/$1.yaml"
 }
+HASH="SELECT count(*), sum(('x' || substr(md5(ROW(id, name, email, amount,
+    created)::text), 18))::bit(60)::bigint) FROM ($SRC) q"
+hash_floor() {
+	"$PG_BIN/psql" -X -q "$LEGACY" -c "$HASH" >/dev/null &
+	PGDATABASE=odoo pg_psql "$HASH" >/dev/null
+	wait
+}
 pipeline() {
 	"$PG_BIN/psql" -X -q "$LEGACY" -c "\\copy ($SRC) to '$B/a.tsv'" &
 	PGDATABASE=odoo pg_psql "\\copy ($SRC) to '$B/b.tsv'"
@@ -206,11 +219,54 @@ check_result() {
 	    grep -m1 '^method:' | sed "s/^/$1: /"
 }
 
+# profile: one checksum run with every statement logged by both servers;
+# the statements' time per shape (literals as ?), per server.
+profile() {
+	local lo ho
+	lpsql "ALTER SYSTEM SET log_min_duration_statement = 0" >/dev/null
+	lpsql "SELECT pg_reload_conf()" >/dev/null
+	pg_psql "ALTER SYSTEM SET log_min_duration_statement = 0" >/dev/null
+	pg_psql "SELECT pg_reload_conf()" >/dev/null
+	sleep 1
+	lo=$(stat -c %s "$LPG/server.log")
+	ho=$(stat -c %s "$PG_DIR/server.log")
+	echo "profile: checksum run: $(($(us run_rb checksum) / 10)) ms with" \
+	    "every statement logged"
+	for side in "legacy $LPG/server.log $lo" "odoo $PG_DIR/server.log $ho"; do
+		set -- $side
+		tail -c +$(($3 + 1)) "$2" | awk -v side="$1" '
+		/duration: [0-9.]+ ms/ {
+			match($0, /duration: [0-9.]+/)
+			d = substr($0, RSTART + 10, RLENGTH - 10) + 0
+			s = $0
+			sub(/.*(statement|execute [^:]*): /, "", s)
+			gsub(/\047[^\047]*\047/, "?", s)
+			gsub(/[0-9]+/, "N", s)
+			s = substr(s, 1, 150)
+			t[s] += d; n[s]++; all += d
+			if (n[s] <= 12)
+				each[s] = each[s] sprintf(" %.0f", d)
+		}
+		END {
+			printf "profile: %s server: %.0f ms in statements\n", side, all
+			for (s in t)
+				printf "%8.0f ms %4d x (each:%s ms) %s\n",
+				    t[s], n[s], each[s], s | "sort -rn | head -8"
+		}'
+	done
+	lpsql "ALTER SYSTEM RESET log_min_duration_statement" >/dev/null
+	lpsql "SELECT pg_reload_conf()" >/dev/null
+	pg_psql "ALTER SYSTEM RESET log_min_duration_statement" >/dev/null
+	pg_psql "SELECT pg_reload_conf()" >/dev/null
+}
+
 measure stream run_rb stream
 check_result stream
 measure checksum run_rb checksum
 check_result checksum
+[ -z "${PROFILE:-}" ] || profile
 measure pipeline pipeline
+measure hash hash_floor
 [ "$(wc -l <"$B/diff.txt")" -ge 10 ] ||
 	echo "bench: the pipeline found $(wc -l <"$B/diff.txt") lines"
 measure lo-stream run_rb lo-stream
@@ -225,6 +281,7 @@ la=$(pick median "$B/lo-auto.ms")
 sb=$(cat "$B/stream.bytes")
 cb=$(cat "$B/checksum.bytes")
 pb=$(cat "$B/pipeline.bytes")
+h=$(pick median "$B/hash.ms")
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? 100 * a / b : 0 }'; }
 echo "rows per side: $N (5 columns), 10 differences planted;" \
     "link: veth + tc tbf $RATE both ways; medians of $RUNS runs;" \
@@ -232,6 +289,8 @@ echo "rows per side: $N (5 columns), 10 differences planted;" \
 echo "stream over the link:                  ${s} ms, $sb bytes"
 echo "checksum over the link:                ${c} ms, $cb bytes"
 echo "pipeline (2 psql \\copy, sort, comm -3): ${p} ms, $pb bytes"
+echo "hash, one md5 pass on both servers at once: ${h} ms" \
+    "(checksum/hash $(ratio "$c" "$h"))"
 echo "loopback: stream ${ls_} ms, auto ${la} ms"
 # verdict VALUE OP TARGET: "met" or "MISSED".
 verdict() {
