@@ -15,14 +15,17 @@
  * visited in key order (a stack of pending ranges: memory does not
  * depend on row counts); an equal range counts its rows as matched.
  *
- * A row's hash is the md5 of its values made canonical in SQL by the
- * rules of the merge (numbers by value, timestamps as UTC, CHAR padding,
- * uuid case, booleans, '' as NULL with empty_is_null); a range's hash is
- * the sum of 60-bit slices of its rows' hashes, as a numeric: a missing
- * row, an extra row or any change moves it, and changes do not cancel as
- * they would in a sum of values or an XOR. When a side has rows whose
- * keys repeat (counted in the first pass), the ranges that hold them are
- * fetched, so that duplicate keys pair and count as in stream.
+ * A row's hash is a 64-bit hash of its values made canonical in SQL by
+ * the rules of the merge (numbers by value, timestamps as UTC, CHAR
+ * padding, uuid case, booleans, '' as NULL with empty_is_null); a range's
+ * hash is the sum of its rows' hashes, as a numeric (nothing overflows): a
+ * missing row, an extra row or any change moves it, and changes do not
+ * cancel as they would in a sum of values or an XOR (two rows that are
+ * the same hash the same). The first pass counts each side's rows and
+ * the rows whose keys repeat; when a side has such rows, the ranges that
+ * hold them are fetched, so that duplicate keys pair and count as in
+ * stream. The whole key space is never hashed as one: it is split at
+ * once.
  *
  * The driver says what it needs through callbacks; it never finishes the
  * attempt itself. Sides are driven through their struct rec_hash_ops

@@ -35,7 +35,11 @@ static void hp_key_text(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, int);
 static void hp_bound(struct buf *, const struct rec_merge *, int,
     const char *);
+static void hp_cmp(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, int, const char *, const char *);
 static void hp_less(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, char *const *, int);
+static void hp_at_or_after(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, char *const *, int);
 static void hp_where(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, const struct rec_range *);
@@ -160,6 +164,11 @@ rec_pg_cannot(const struct rec_pg_src *s, const struct rec_merge *m)
 	char *why = NULL;
 	int i;
 
+	if (!s->utf8) {
+		xasprintf(&why, "%s %s: the database's encoding is not UTF8 "
+		    "(rows are hashed as UTF-8 text)", s->c->label, s->c->target);
+		return why;
+	}
 	for (i = 0; i < m->ncols && why == NULL; i++) {
 		buf_reset(&b);
 		if (hp_canon(&b, s, m, i) == 0)
@@ -230,37 +239,78 @@ hp_bound(struct buf *b, const struct rec_merge *m, int i, const char *v)
 	buf_adds(b, "::numeric");
 }
 
-/* key < bound, in the merge's order (NULLs last), never NULL itself. */
+/* Key column i against a bound's value: key OP value. */
+static void
+hp_cmp(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
+    int i, const char *op, const char *v)
+{
+	hp_key(b, s, m, i);
+	buf_printf(b, " %s ", op);
+	hp_bound(b, m, i, v);
+}
+
+/*
+ * key < bound in the merge's order (NULLs last): true or false for a key
+ * before the bound, NULL or false after it (fit for WHERE and CASE, not
+ * for NOT). Plain comparisons, so that an index on the key can serve.
+ */
 static void
 hp_less(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
     char *const *bound, int i)
 {
+	int last = i + 1 == m->nkeys;
+
 	buf_addc(b, '(');
 	if (bound[i] == NULL) {
 		hp_key(b, s, m, i);
 		buf_adds(b, " IS NOT NULL");
-	} else {
-		buf_adds(b, "COALESCE(");
-		hp_key(b, s, m, i);
-		buf_adds(b, " < ");
-		hp_bound(b, m, i, bound[i]);
-		buf_adds(b, ", false)");
-	}
-	if (i + 1 < m->nkeys) {
-		buf_adds(b, " OR (");
-		if (bound[i] == NULL) {
+		if (!last) {
+			buf_adds(b, " OR (");
 			hp_key(b, s, m, i);
-			buf_adds(b, " IS NULL");
-		} else {
-			buf_adds(b, "COALESCE(");
-			hp_key(b, s, m, i);
-			buf_adds(b, " = ");
-			hp_bound(b, m, i, bound[i]);
-			buf_adds(b, ", false)");
+			buf_adds(b, " IS NULL AND ");
+			hp_less(b, s, m, bound, i + 1);
+			buf_addc(b, ')');
 		}
-		buf_adds(b, " AND ");
-		hp_less(b, s, m, bound, i + 1);
-		buf_addc(b, ')');
+	} else {
+		hp_cmp(b, s, m, i, "<", bound[i]);
+		if (!last) {
+			buf_adds(b, " OR (");
+			hp_cmp(b, s, m, i, "=", bound[i]);
+			buf_adds(b, " AND ");
+			hp_less(b, s, m, bound, i + 1);
+			buf_addc(b, ')');
+		}
+	}
+	buf_addc(b, ')');
+}
+
+/* key >= bound in the merge's order, true only when it is (as hp_less). */
+static void
+hp_at_or_after(struct buf *b, const struct rec_pg_src *s,
+    const struct rec_merge *m, char *const *bound, int i)
+{
+	int last = i + 1 == m->nkeys;
+
+	buf_addc(b, '(');
+	if (bound[i] == NULL) {
+		hp_key(b, s, m, i);
+		buf_adds(b, " IS NULL");
+		if (!last) {
+			buf_adds(b, " AND ");
+			hp_at_or_after(b, s, m, bound, i + 1);
+		}
+	} else {
+		hp_cmp(b, s, m, i, last ? ">=" : ">", bound[i]);
+		buf_adds(b, " OR ");
+		hp_key(b, s, m, i);
+		buf_adds(b, " IS NULL");
+		if (!last) {
+			buf_adds(b, " OR (");
+			hp_cmp(b, s, m, i, "=", bound[i]);
+			buf_adds(b, " AND ");
+			hp_at_or_after(b, s, m, bound, i + 1);
+			buf_addc(b, ')');
+		}
 	}
 	buf_addc(b, ')');
 }
@@ -272,8 +322,8 @@ hp_where(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
 {
 	buf_adds(b, "true");
 	if (r->lo != NULL) {
-		buf_adds(b, " AND NOT ");
-		hp_less(b, s, m, r->lo, 0);
+		buf_adds(b, " AND ");
+		hp_at_or_after(b, s, m, r->lo, 0);
 	}
 	if (r->hi != NULL) {
 		buf_adds(b, " AND ");
@@ -291,25 +341,20 @@ rec_pg_range_where(const struct rec_pg_src *s, const struct rec_merge *m,
 	return buf_steal(&b);
 }
 
-/* A row's hash: 60 bits of md5 of its canonical values, a bigint. */
+/* A row's hash: 64 bits of its canonical values (hashtextextended, the
+ * hash of hash partitioning: the same on every server and platform). */
 static void
 hp_hash(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m)
 {
 	int i;
 
-	buf_adds(b, "('x' || substr(md5(");
-	if (!s->utf8)
-		buf_adds(b, "convert_to(");
-	buf_adds(b, "ROW(");
+	buf_adds(b, "hashtextextended(ROW(");
 	for (i = 0; i < m->ncols; i++) {
 		if (i > 0)
 			buf_adds(b, ", ");
 		hp_canon(b, s, m, i);
 	}
-	buf_adds(b, ")::text");
-	if (!s->utf8)
-		buf_adds(b, ", 'UTF8')");
-	buf_adds(b, "), 18))::bit(60)::bigint");
+	buf_adds(b, ")::text, 0)");
 }
 
 /* The bucket of a row among nb bounds: 0 before the first. */
@@ -321,6 +366,19 @@ hp_bucket(struct buf *b, const struct rec_pg_src *s,
 
 	if (nb == 0) {
 		buf_adds(b, "0");
+		return;
+	}
+	if (m->nkeys == 1 && bounds[nb - 1][0] != NULL) {
+		/* a binary search; NULL keys sort after every bound */
+		buf_adds(b, "COALESCE(width_bucket(");
+		hp_key(b, s, m, 0);
+		buf_adds(b, ", ARRAY[");
+		for (k = 0; k < nb; k++) {
+			if (k > 0)
+				buf_adds(b, ", ");
+			hp_bound(b, m, 0, bounds[k][0]);
+		}
+		buf_printf(b, "]), %d)", nb);
 		return;
 	}
 	buf_adds(b, "CASE");
@@ -394,6 +452,33 @@ rec_pg_sample_sql(const struct rec_pg_src *s, const struct rec_merge *m,
 	hp_where(&b, s, m, r);
 	buf_printf(&b, ") AS s WHERE rn %% %lld = 0 ORDER BY rn",
 	    (long long)every);
+	return buf_steal(&b);
+}
+
+char *
+rec_pg_probe_sql(const struct rec_pg_src *s, const struct rec_merge *m)
+{
+	struct buf b = { 0 };
+	int i;
+
+	if (m->nkeys == 1) {
+		/* NULL keys are one key to the merge; count(DISTINCT)
+		 * leaves them out */
+		buf_adds(&b, "SELECT count(*), count(*) - count(DISTINCT ");
+		hp_key(&b, s, m, 0);
+		buf_adds(&b, ") - sign(count(*) - count(");
+		hp_key(&b, s, m, 0);
+		buf_adds(&b, ")) FROM ");
+	} else {
+		buf_adds(&b, "SELECT count(*), count(*) - count(DISTINCT ROW(");
+		for (i = 0; i < m->nkeys; i++) {
+			if (i > 0)
+				buf_adds(&b, ", ");
+			hp_key(&b, s, m, i);
+		}
+		buf_adds(&b, ")) FROM ");
+	}
+	hp_from(&b, s);
 	return buf_steal(&b);
 }
 
