@@ -40,7 +40,7 @@ static void hp_cmp(struct buf *, const struct rec_pg_src *,
 static void hp_less(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, char *const *, int);
 static void hp_at_or_after(struct buf *, const struct rec_pg_src *,
-    const struct rec_merge *, char *const *, int);
+    const struct rec_merge *, char *const *, int, int);
 static void hp_where(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, const struct rec_range *);
 static void hp_hash(struct buf *, const struct rec_pg_src *,
@@ -77,12 +77,17 @@ hp_canon_kind(struct buf *b, const char *n, const struct rec_col *col,
 	enum rec_kind k = col->kind;
 	int fl = strcmp(col->type, "real") == 0 ||
 	    strcmp(col->type, "double precision") == 0;
+	int whole = strcmp(col->type, "integer") == 0 ||
+	    strcmp(col->type, "bigint") == 0 ||
+	    strcmp(col->type, "smallint") == 0 || strcmp(col->type, "oid") == 0;
 
 	if (k == REC_CHAR && eff != REC_CHAR)
 		return -1; /* its padding reaches stream, not ::text */
 	switch (eff) {
 	case REC_NUMBER:
-		if (k == REC_NUMBER)
+		if (k == REC_NUMBER && whole)
+			buf_printf(b, "%s::text", n); /* canonical already */
+		else if (k == REC_NUMBER)
 			buf_printf(b, "trim_scale(%s%s::numeric)::text", n,
 			    fl ? "::text" : "");
 		else
@@ -284,10 +289,12 @@ hp_less(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
 	buf_addc(b, ')');
 }
 
-/* key >= bound in the merge's order, true only when it is (as hp_less). */
+/* key >= bound in the merge's order, true only when it is (as hp_less);
+ * nonull: a NULL in key column i is ruled out already (by the range's
+ * end), so that the condition is a plain one an index can serve. */
 static void
 hp_at_or_after(struct buf *b, const struct rec_pg_src *s,
-    const struct rec_merge *m, char *const *bound, int i)
+    const struct rec_merge *m, char *const *bound, int i, int nonull)
 {
 	int last = i + 1 == m->nkeys;
 
@@ -297,18 +304,20 @@ hp_at_or_after(struct buf *b, const struct rec_pg_src *s,
 		buf_adds(b, " IS NULL");
 		if (!last) {
 			buf_adds(b, " AND ");
-			hp_at_or_after(b, s, m, bound, i + 1);
+			hp_at_or_after(b, s, m, bound, i + 1, 0);
 		}
 	} else {
 		hp_cmp(b, s, m, i, last ? ">=" : ">", bound[i]);
-		buf_adds(b, " OR ");
-		hp_key(b, s, m, i);
-		buf_adds(b, " IS NULL");
+		if (!nonull) {
+			buf_adds(b, " OR ");
+			hp_key(b, s, m, i);
+			buf_adds(b, " IS NULL");
+		}
 		if (!last) {
 			buf_adds(b, " OR (");
 			hp_cmp(b, s, m, i, "=", bound[i]);
 			buf_adds(b, " AND ");
-			hp_at_or_after(b, s, m, bound, i + 1);
+			hp_at_or_after(b, s, m, bound, i + 1, 0);
 			buf_addc(b, ')');
 		}
 	}
@@ -323,7 +332,8 @@ hp_where(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
 	buf_adds(b, "true");
 	if (r->lo != NULL) {
 		buf_adds(b, " AND ");
-		hp_at_or_after(b, s, m, r->lo, 0);
+		hp_at_or_after(b, s, m, r->lo, 0, r->hi != NULL &&
+		    r->hi[0] != NULL);
 	}
 	if (r->hi != NULL) {
 		buf_adds(b, " AND ");

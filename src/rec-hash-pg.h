@@ -8,9 +8,10 @@
  * and makes each value canonical as the merge compares it (reconcile.h:
  * the merge's kind of the column, m->eff, against the side's own kind):
  *
- *   number     trim_scale(value::numeric)::text (floats through their
- *              exact text); a text compared with a number: by value when
- *              it is a number as rec_num_parse reads one, else as it is
+ *   number     trim_scale(value::numeric)::text (integers as they are,
+ *              floats through their exact text); a text compared with a
+ *              number: by value when it is a number as rec_num_parse
+ *              reads one, else as it is
  *   bool       't' or 'f' (a text: true/false, t/f, 1/0, yes/no, on/off)
  *   char       trailing blanks removed
  *   uuid       lower case
