@@ -26,6 +26,9 @@ static int hp_canon(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, int);
 static int hp_canon_kind(struct buf *, const char *, const struct rec_col *,
     enum rec_kind, const char *);
+static void hp_canon_number(struct buf *, const char *,
+    const struct rec_col *);
+static void hp_canon_bool(struct buf *, const char *, enum rec_kind);
 static void hp_time(struct buf *, const char *, const char *);
 static void hp_literal(struct buf *, const char *);
 static void hp_from(struct buf *, const struct rec_pg_src *);
@@ -75,35 +78,15 @@ hp_canon_kind(struct buf *b, const char *n, const struct rec_col *col,
     enum rec_kind eff, const char *tz)
 {
 	enum rec_kind k = col->kind;
-	int fl = strcmp(col->type, "real") == 0 ||
-	    strcmp(col->type, "double precision") == 0;
-	int whole = strcmp(col->type, "integer") == 0 ||
-	    strcmp(col->type, "bigint") == 0 ||
-	    strcmp(col->type, "smallint") == 0 || strcmp(col->type, "oid") == 0;
 
 	if (k == REC_CHAR && eff != REC_CHAR)
 		return -1; /* its padding reaches stream, not ::text */
 	switch (eff) {
 	case REC_NUMBER:
-		if (k == REC_NUMBER && whole)
-			buf_printf(b, "%s::text", n); /* canonical already */
-		else if (k == REC_NUMBER)
-			buf_printf(b, "trim_scale(%s%s::numeric)::text", n,
-			    fl ? "::text" : "");
-		else
-			buf_printf(b, "CASE WHEN %s::text ~ " HP_NUM_RE " THEN "
-			    "trim_scale(%s::text::numeric)::text WHEN %s::text ~* "
-			    HP_SPECIAL_RE " THEN %s::text::numeric::text ELSE "
-			    "%s::text END", n, n, n, n, n);
+		hp_canon_number(b, n, col);
 		return 0;
 	case REC_BOOL:
-		if (k == REC_BOOL)
-			buf_printf(b, "CASE WHEN %s THEN 't' WHEN NOT %s THEN "
-			    "'f' END", n, n);
-		else
-			buf_printf(b, "CASE WHEN lower(%s::text COLLATE \"C\") IN "
-			    HP_TRUE " THEN 't' WHEN lower(%s::text COLLATE \"C\") "
-			    "IN " HP_FALSE " THEN 'f' ELSE %s::text END", n, n, n);
+		hp_canon_bool(b, n, k);
 		return 0;
 	case REC_CHAR:
 		buf_printf(b, "rtrim(%s::text, ' ')", n);
@@ -127,6 +110,41 @@ hp_canon_kind(struct buf *b, const char *n, const struct rec_col *col,
 	default:
 		return -1;
 	}
+}
+
+/* A number by value; a text compared with numbers by value if it is one. */
+static void
+hp_canon_number(struct buf *b, const char *n, const struct rec_col *col)
+{
+	int fl = strcmp(col->type, "real") == 0 ||
+	    strcmp(col->type, "double precision") == 0;
+	int whole = strcmp(col->type, "integer") == 0 ||
+	    strcmp(col->type, "bigint") == 0 ||
+	    strcmp(col->type, "smallint") == 0 || strcmp(col->type, "oid") == 0;
+
+	if (col->kind == REC_NUMBER && whole)
+		buf_printf(b, "%s::text", n); /* canonical already */
+	else if (col->kind == REC_NUMBER)
+		buf_printf(b, "trim_scale(%s%s::numeric)::text", n,
+		    fl ? "::text" : "");
+	else
+		buf_printf(b, "CASE WHEN %s::text ~ " HP_NUM_RE " THEN "
+		    "trim_scale(%s::text::numeric)::text WHEN %s::text ~* "
+		    HP_SPECIAL_RE " THEN %s::text::numeric::text ELSE %s::text "
+		    "END", n, n, n, n, n);
+}
+
+/* 't' or 'f'; a value of another type as the merge reads booleans. */
+static void
+hp_canon_bool(struct buf *b, const char *n, enum rec_kind k)
+{
+	if (k == REC_BOOL)
+		buf_printf(b, "CASE WHEN %s THEN 't' WHEN NOT %s THEN 'f' END", n,
+		    n);
+	else
+		buf_printf(b, "CASE WHEN lower(%s::text COLLATE \"C\") IN "
+		    HP_TRUE " THEN 't' WHEN lower(%s::text COLLATE \"C\") IN "
+		    HP_FALSE " THEN 'f' ELSE %s::text END", n, n, n);
 }
 
 /* A timestamp without zone, read in zone tz, as UTC text. */
