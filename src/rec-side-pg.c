@@ -688,12 +688,22 @@ rsp_src(const struct rsp *p, struct rec_pg_src *src)
 	    strcmp(enc, "SQL_ASCII") == 0);
 }
 
+/* Why checksum cannot hash this side: trim_scale is PostgreSQL 13's. */
 static char *
 rsp_cannot(struct rec_conn *c, const struct rec_merge *m)
 {
+	struct rsp *p = c->impl;
 	struct rec_pg_src src;
+	char *why;
+	int v = p->pg != NULL ? PQserverVersion(p->pg) : 0;
 
-	rsp_src(c->impl, &src);
+	if (v < 130000) {
+		xasprintf(&why, "%s %s: the server is PostgreSQL %d.%d; checksum "
+		    "needs 13 or later", c->label, c->target, v / 10000,
+		    v / 100 % 100);
+		return why;
+	}
+	rsp_src(p, &src);
 	return rec_pg_cannot(&src, m);
 }
 
