@@ -369,12 +369,21 @@ rec_checksum_fetched(struct rec_checksum *cs)
 	cs_next(cs);
 }
 
-/* Keys splitting cur in factor parts, from the side with more rows. */
+/*
+ * Keys splitting cur in factor parts, from the side with more rows; the
+ * whole key space in factor squared parts (at most REC_CHECKSUM_FIRST):
+ * one pass over every row then finds ranges small enough to fetch.
+ */
 static void
 cs_sample(struct rec_checksum *cs)
 {
 	int s = cs->cur.n[1] > cs->cur.n[0];
-	int64_t every = (cs->cur.n[s] + cs->factor - 1) / cs->factor;
+	int64_t parts = cs->factor, every;
+
+	if (cs->cur.lo == NULL && cs->cur.hi == NULL)
+		parts = parts * parts < REC_CHECKSUM_FIRST ? parts * parts :
+		    REC_CHECKSUM_FIRST;
+	every = (cs->cur.n[s] + parts - 1) / parts;
 
 	cs->phase = CS_SAMPLE;
 	cs_ask(cs, s, cs->side[s]->ops->hash->sample_sql(cs->side[s], cs->m,

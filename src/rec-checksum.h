@@ -5,9 +5,11 @@
  * Both sides count and hash the rows of key ranges inside their servers,
  * at once (each side its own connection); only ranges whose counts or
  * hashes differ are looked at further. A differing range is split into
- * bisection_factor ranges at keys sampled from the side with more rows
- * in it (so the ranges follow the key distribution: text, composite and
- * sparse keys alike), and the split ranges are counted and hashed again;
+ * bisection_factor ranges (the whole key space into its square, at most
+ * REC_CHECKSUM_FIRST, so that one pass over every row finds ranges small
+ * enough to fetch) at keys sampled from the side with more rows in it (so
+ * the ranges follow the key distribution: text, composite and sparse keys
+ * alike), and the split ranges are counted and hashed again;
  * a range of at most bisection_threshold rows on its larger side (or one
  * that cannot be split: a single key) is fetched from both sides in key
  * order and merged by the merge of method: stream (reconcile.h), so the
@@ -41,6 +43,7 @@
 
 #define REC_CHECKSUM_FACTOR 32       /* bisection_factor by default */
 #define REC_CHECKSUM_THRESHOLD 16384 /* bisection_threshold by default */
+#define REC_CHECKSUM_FIRST 1024      /* the first split's parts, at most */
 /* auto: checksum only for at least this many bisection_thresholds of
  * rows (fewer are fetched about as fast as they are hashed). */
 #define REC_CHECKSUM_AUTO_RANGES 10

@@ -50,6 +50,8 @@ static void hp_hash(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *);
 static void hp_bucket(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, char **const *, int);
+static void hp_bucket_tree(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, char **const *, int, int);
 
 /* Column i's canonical text, as the merge compares it; -1 if SQL cannot
  * make it so. */
@@ -409,13 +411,29 @@ hp_bucket(struct buf *b, const struct rec_pg_src *s,
 		buf_printf(b, "]), %d)", nb);
 		return;
 	}
-	buf_adds(b, "CASE");
-	for (k = 0; k < nb; k++) {
-		buf_adds(b, " WHEN ");
-		hp_less(b, s, m, bounds[k], 0);
-		buf_printf(b, " THEN %d", k);
+	hp_bucket_tree(b, s, m, bounds, 0, nb);
+}
+
+/* The bucket among lo..hi of a row known to be in one of them: a binary
+ * search written as nested CASEs (bucket k: bounds[k-1] <= key <
+ * bounds[k]). */
+static void
+hp_bucket_tree(struct buf *b, const struct rec_pg_src *s,
+    const struct rec_merge *m, char **const *bounds, int lo, int hi)
+{
+	int mid = lo + (hi - lo + 1) / 2;
+
+	if (lo == hi) {
+		buf_printf(b, "%d", lo);
+		return;
 	}
-	buf_printf(b, " ELSE %d END", nb);
+	buf_adds(b, "CASE WHEN ");
+	hp_less(b, s, m, bounds[mid - 1], 0);
+	buf_adds(b, " THEN ");
+	hp_bucket_tree(b, s, m, bounds, lo, mid - 1);
+	buf_adds(b, " ELSE ");
+	hp_bucket_tree(b, s, m, bounds, mid, hi);
+	buf_adds(b, " END");
 }
 
 char *
