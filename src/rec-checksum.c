@@ -15,6 +15,7 @@
 enum cs_phase {
 	CS_IDLE,
 	CS_ESTIMATE, /* auto: both sides estimate their rows */
+	CS_PROBE,    /* both sides count their rows and repeated keys */
 	CS_STATS,    /* both sides count and hash cur's buckets */
 	CS_SAMPLE,   /* one side samples cur's keys */
 	CS_FETCH,    /* both sides stream cur's rows to the merge */
@@ -29,7 +30,6 @@ struct rec_checksum {
 	int factor;
 	int64_t threshold;
 	int grouped;  /* a side repeats keys: count them per range */
-	int root;     /* cur is the whole key space, not yet counted */
 	enum cs_phase phase;
 	struct rec_range cur; /* being split or fetched */
 	char ***bounds;       /* where cur is split: nb keys */
@@ -50,6 +50,7 @@ static void cs_fetch(struct rec_checksum *);
 static void cs_sample(struct rec_checksum *);
 static void cs_stats(struct rec_checksum *);
 static void cs_on_estimate(struct rec_checksum *);
+static void cs_on_probe(struct rec_checksum *);
 static void cs_on_stats(struct rec_checksum *);
 static void cs_on_sample(struct rec_checksum *);
 static void cs_child(struct rec_checksum *, int, struct rec_range *);
@@ -157,10 +158,34 @@ cs_on_estimate(struct rec_checksum *cs)
 void
 rec_checksum_start(struct rec_checksum *cs)
 {
-	memset(&cs->cur, 0, sizeof cs->cur);
-	cs->root = 1;
-	cs->grouped = 1;
-	cs_stats(cs);
+	int i;
+
+	cs->phase = CS_PROBE;
+	for (i = 0; i < 2 && !cs_over(cs); i++)
+		cs_ask(cs, i, cs->side[i]->ops->hash->probe_sql(cs->side[i],
+		    cs->m));
+}
+
+/* Both sides counted: the whole key space is the first range (its hash
+ * unknown: it is split, or fetched if small). */
+static void
+cs_on_probe(struct rec_checksum *cs)
+{
+	struct rec_range root;
+	int i;
+
+	memset(&root, 0, sizeof root);
+	for (i = 0; i < 2; i++) {
+		if (cs->nrows[i] != 1 || cs->ncols[i] < 2 ||
+		    cs->cells[i][0] == NULL || cs->cells[i][1] == NULL)
+			continue;
+		root.n[i] = strtoll(cs->cells[i][0], NULL, 10);
+		root.dups[i] = strtoll(cs->cells[i][1], NULL, 10);
+	}
+	cs_cells_free(cs);
+	cs->grouped = root.dups[0] > 0 || root.dups[1] > 0;
+	cs_push(cs, &root);
+	cs_next(cs);
 }
 
 /* Count and hash cur's buckets on both sides at once. */
@@ -200,6 +225,9 @@ rec_checksum_answer(struct rec_checksum *cs, int side, int nrows, int ncols,
 	case CS_ESTIMATE:
 		cs_on_estimate(cs);
 		break;
+	case CS_PROBE:
+		cs_on_probe(cs);
+		break;
 	case CS_STATS:
 		cs_on_stats(cs);
 		break;
@@ -222,10 +250,6 @@ cs_on_stats(struct rec_checksum *cs)
 	kids = xcalloc((size_t)cs->nb + 1, sizeof *kids);
 	for (k = 0; k <= cs->nb; k++)
 		cs_child(cs, k, &kids[k]);
-	if (cs->root) {
-		cs->grouped = kids[0].dups[0] > 0 || kids[0].dups[1] > 0;
-		cs->root = 0;
-	}
 	for (k = cs->nb; k >= 0; k--)
 		cs_push(cs, &kids[k]);
 	free(kids);
@@ -287,10 +311,12 @@ static void
 cs_next(struct rec_checksum *cs)
 {
 	struct rec_range *r;
+	int root;
 
 	while (cs->nstack > 0 && !cs_over(cs)) {
 		r = &cs->stack[--cs->nstack];
-		cs->checked++;
+		root = r->lo == NULL && r->hi == NULL; /* not hashed */
+		cs->checked += !root;
 		if (cs_equal(r)) {
 			cs->m->rows[0] += r->n[0];
 			cs->m->rows[1] += r->n[1];
@@ -298,7 +324,7 @@ cs_next(struct rec_checksum *cs)
 			cs_range_free(cs, r);
 			continue;
 		}
-		cs->differ++;
+		cs->differ += !root;
 		cs->cur = *r;
 		if (r->single || (r->n[0] <= cs->threshold &&
 		    r->n[1] <= cs->threshold))
@@ -343,12 +369,21 @@ rec_checksum_fetched(struct rec_checksum *cs)
 	cs_next(cs);
 }
 
-/* Keys splitting cur in factor parts, from the side with more rows. */
+/*
+ * Keys splitting cur in factor parts, from the side with more rows; the
+ * whole key space in factor squared parts (at most REC_CHECKSUM_FIRST):
+ * one pass over every row then finds ranges small enough to fetch.
+ */
 static void
 cs_sample(struct rec_checksum *cs)
 {
 	int s = cs->cur.n[1] > cs->cur.n[0];
-	int64_t every = (cs->cur.n[s] + cs->factor - 1) / cs->factor;
+	int64_t parts = cs->factor, every;
+
+	if (cs->cur.lo == NULL && cs->cur.hi == NULL)
+		parts = parts * parts < REC_CHECKSUM_FIRST ? parts * parts :
+		    REC_CHECKSUM_FIRST;
+	every = (cs->cur.n[s] + parts - 1) / parts;
 
 	cs->phase = CS_SAMPLE;
 	cs_ask(cs, s, cs->side[s]->ops->hash->sample_sql(cs->side[s], cs->m,

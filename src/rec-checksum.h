@@ -5,9 +5,11 @@
  * Both sides count and hash the rows of key ranges inside their servers,
  * at once (each side its own connection); only ranges whose counts or
  * hashes differ are looked at further. A differing range is split into
- * bisection_factor ranges at keys sampled from the side with more rows
- * in it (so the ranges follow the key distribution: text, composite and
- * sparse keys alike), and the split ranges are counted and hashed again;
+ * bisection_factor ranges (the whole key space into its square, at most
+ * REC_CHECKSUM_FIRST, so that one pass over every row finds ranges small
+ * enough to fetch) at keys sampled from the side with more rows in it (so
+ * the ranges follow the key distribution: text, composite and sparse keys
+ * alike), and the split ranges are counted and hashed again;
  * a range of at most bisection_threshold rows on its larger side (or one
  * that cannot be split: a single key) is fetched from both sides in key
  * order and merged by the merge of method: stream (reconcile.h), so the
@@ -15,14 +17,17 @@
  * visited in key order (a stack of pending ranges: memory does not
  * depend on row counts); an equal range counts its rows as matched.
  *
- * A row's hash is the md5 of its values made canonical in SQL by the
- * rules of the merge (numbers by value, timestamps as UTC, CHAR padding,
- * uuid case, booleans, '' as NULL with empty_is_null); a range's hash is
- * the sum of 60-bit slices of its rows' hashes, as a numeric: a missing
- * row, an extra row or any change moves it, and changes do not cancel as
- * they would in a sum of values or an XOR. When a side has rows whose
- * keys repeat (counted in the first pass), the ranges that hold them are
- * fetched, so that duplicate keys pair and count as in stream.
+ * A row's hash is a 64-bit hash of its values made canonical in SQL by
+ * the rules of the merge (numbers by value, timestamps as UTC, CHAR
+ * padding, uuid case, booleans, '' as NULL with empty_is_null); a range's
+ * hash is the sum of its rows' hashes, as a numeric (nothing overflows): a
+ * missing row, an extra row or any change moves it, and changes do not
+ * cancel as they would in a sum of values or an XOR (two rows that are
+ * the same hash the same). The first pass counts each side's rows and
+ * the rows whose keys repeat; when a side has such rows, the ranges that
+ * hold them are fetched, so that duplicate keys pair and count as in
+ * stream. The whole key space is never hashed as one: it is split at
+ * once.
  *
  * The driver says what it needs through callbacks; it never finishes the
  * attempt itself. Sides are driven through their struct rec_hash_ops
@@ -38,6 +43,7 @@
 
 #define REC_CHECKSUM_FACTOR 32       /* bisection_factor by default */
 #define REC_CHECKSUM_THRESHOLD 16384 /* bisection_threshold by default */
+#define REC_CHECKSUM_FIRST 1024      /* the first split's parts, at most */
 /* auto: checksum only for at least this many bisection_thresholds of
  * rows (fewer are fetched about as fast as they are hashed). */
 #define REC_CHECKSUM_AUTO_RANGES 10

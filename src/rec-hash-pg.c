@@ -26,6 +26,9 @@ static int hp_canon(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, int);
 static int hp_canon_kind(struct buf *, const char *, const struct rec_col *,
     enum rec_kind, const char *);
+static void hp_canon_number(struct buf *, const char *,
+    const struct rec_col *);
+static void hp_canon_bool(struct buf *, const char *, enum rec_kind);
 static void hp_time(struct buf *, const char *, const char *);
 static void hp_literal(struct buf *, const char *);
 static void hp_from(struct buf *, const struct rec_pg_src *);
@@ -35,14 +38,20 @@ static void hp_key_text(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, int);
 static void hp_bound(struct buf *, const struct rec_merge *, int,
     const char *);
+static void hp_cmp(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, int, const char *, const char *);
 static void hp_less(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, char *const *, int);
+static void hp_at_or_after(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, char *const *, int, int);
 static void hp_where(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, const struct rec_range *);
 static void hp_hash(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *);
 static void hp_bucket(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, char **const *, int);
+static void hp_bucket_tree(struct buf *, const struct rec_pg_src *,
+    const struct rec_merge *, char **const *, int, int);
 
 /* Column i's canonical text, as the merge compares it; -1 if SQL cannot
  * make it so. */
@@ -71,30 +80,15 @@ hp_canon_kind(struct buf *b, const char *n, const struct rec_col *col,
     enum rec_kind eff, const char *tz)
 {
 	enum rec_kind k = col->kind;
-	int fl = strcmp(col->type, "real") == 0 ||
-	    strcmp(col->type, "double precision") == 0;
 
 	if (k == REC_CHAR && eff != REC_CHAR)
 		return -1; /* its padding reaches stream, not ::text */
 	switch (eff) {
 	case REC_NUMBER:
-		if (k == REC_NUMBER)
-			buf_printf(b, "trim_scale(%s%s::numeric)::text", n,
-			    fl ? "::text" : "");
-		else
-			buf_printf(b, "CASE WHEN %s::text ~ " HP_NUM_RE " THEN "
-			    "trim_scale(%s::text::numeric)::text WHEN %s::text ~* "
-			    HP_SPECIAL_RE " THEN %s::text::numeric::text ELSE "
-			    "%s::text END", n, n, n, n, n);
+		hp_canon_number(b, n, col);
 		return 0;
 	case REC_BOOL:
-		if (k == REC_BOOL)
-			buf_printf(b, "CASE WHEN %s THEN 't' WHEN NOT %s THEN "
-			    "'f' END", n, n);
-		else
-			buf_printf(b, "CASE WHEN lower(%s::text COLLATE \"C\") IN "
-			    HP_TRUE " THEN 't' WHEN lower(%s::text COLLATE \"C\") "
-			    "IN " HP_FALSE " THEN 'f' ELSE %s::text END", n, n, n);
+		hp_canon_bool(b, n, k);
 		return 0;
 	case REC_CHAR:
 		buf_printf(b, "rtrim(%s::text, ' ')", n);
@@ -118,6 +112,41 @@ hp_canon_kind(struct buf *b, const char *n, const struct rec_col *col,
 	default:
 		return -1;
 	}
+}
+
+/* A number by value; a text compared with numbers by value if it is one. */
+static void
+hp_canon_number(struct buf *b, const char *n, const struct rec_col *col)
+{
+	int fl = strcmp(col->type, "real") == 0 ||
+	    strcmp(col->type, "double precision") == 0;
+	int whole = strcmp(col->type, "integer") == 0 ||
+	    strcmp(col->type, "bigint") == 0 ||
+	    strcmp(col->type, "smallint") == 0 || strcmp(col->type, "oid") == 0;
+
+	if (col->kind == REC_NUMBER && whole)
+		buf_printf(b, "%s::text", n); /* canonical already */
+	else if (col->kind == REC_NUMBER)
+		buf_printf(b, "trim_scale(%s%s::numeric)::text", n,
+		    fl ? "::text" : "");
+	else
+		buf_printf(b, "CASE WHEN %s::text ~ " HP_NUM_RE " THEN "
+		    "trim_scale(%s::text::numeric)::text WHEN %s::text ~* "
+		    HP_SPECIAL_RE " THEN %s::text::numeric::text ELSE %s::text "
+		    "END", n, n, n, n, n);
+}
+
+/* 't' or 'f'; a value of another type as the merge reads booleans. */
+static void
+hp_canon_bool(struct buf *b, const char *n, enum rec_kind k)
+{
+	if (k == REC_BOOL)
+		buf_printf(b, "CASE WHEN %s THEN 't' WHEN NOT %s THEN 'f' END", n,
+		    n);
+	else
+		buf_printf(b, "CASE WHEN lower(%s::text COLLATE \"C\") IN "
+		    HP_TRUE " THEN 't' WHEN lower(%s::text COLLATE \"C\") IN "
+		    HP_FALSE " THEN 'f' ELSE %s::text END", n, n, n);
 }
 
 /* A timestamp without zone, read in zone tz, as UTC text. */
@@ -160,6 +189,11 @@ rec_pg_cannot(const struct rec_pg_src *s, const struct rec_merge *m)
 	char *why = NULL;
 	int i;
 
+	if (!s->utf8) {
+		xasprintf(&why, "%s %s: the database's encoding is not UTF8 "
+		    "(rows are hashed as UTF-8 text)", s->c->label, s->c->target);
+		return why;
+	}
 	for (i = 0; i < m->ncols && why == NULL; i++) {
 		buf_reset(&b);
 		if (hp_canon(&b, s, m, i) == 0)
@@ -230,37 +264,82 @@ hp_bound(struct buf *b, const struct rec_merge *m, int i, const char *v)
 	buf_adds(b, "::numeric");
 }
 
-/* key < bound, in the merge's order (NULLs last), never NULL itself. */
+/* Key column i against a bound's value: key OP value. */
+static void
+hp_cmp(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
+    int i, const char *op, const char *v)
+{
+	hp_key(b, s, m, i);
+	buf_printf(b, " %s ", op);
+	hp_bound(b, m, i, v);
+}
+
+/*
+ * key < bound in the merge's order (NULLs last): true or false for a key
+ * before the bound, NULL or false after it (fit for WHERE and CASE, not
+ * for NOT). Plain comparisons, so that an index on the key can serve.
+ */
 static void
 hp_less(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
     char *const *bound, int i)
 {
+	int last = i + 1 == m->nkeys;
+
 	buf_addc(b, '(');
 	if (bound[i] == NULL) {
 		hp_key(b, s, m, i);
 		buf_adds(b, " IS NOT NULL");
+		if (!last) {
+			buf_adds(b, " OR (");
+			hp_key(b, s, m, i);
+			buf_adds(b, " IS NULL AND ");
+			hp_less(b, s, m, bound, i + 1);
+			buf_addc(b, ')');
+		}
 	} else {
-		buf_adds(b, "COALESCE(");
-		hp_key(b, s, m, i);
-		buf_adds(b, " < ");
-		hp_bound(b, m, i, bound[i]);
-		buf_adds(b, ", false)");
+		hp_cmp(b, s, m, i, "<", bound[i]);
+		if (!last) {
+			buf_adds(b, " OR (");
+			hp_cmp(b, s, m, i, "=", bound[i]);
+			buf_adds(b, " AND ");
+			hp_less(b, s, m, bound, i + 1);
+			buf_addc(b, ')');
+		}
 	}
-	if (i + 1 < m->nkeys) {
-		buf_adds(b, " OR (");
-		if (bound[i] == NULL) {
+	buf_addc(b, ')');
+}
+
+/* key >= bound in the merge's order, true only when it is (as hp_less);
+ * nonull: a NULL in key column i is ruled out already (by the range's
+ * end), so that the condition is a plain one an index can serve. */
+static void
+hp_at_or_after(struct buf *b, const struct rec_pg_src *s,
+    const struct rec_merge *m, char *const *bound, int i, int nonull)
+{
+	int last = i + 1 == m->nkeys;
+
+	buf_addc(b, '(');
+	if (bound[i] == NULL) {
+		hp_key(b, s, m, i);
+		buf_adds(b, " IS NULL");
+		if (!last) {
+			buf_adds(b, " AND ");
+			hp_at_or_after(b, s, m, bound, i + 1, 0);
+		}
+	} else {
+		hp_cmp(b, s, m, i, last ? ">=" : ">", bound[i]);
+		if (!nonull) {
+			buf_adds(b, " OR ");
 			hp_key(b, s, m, i);
 			buf_adds(b, " IS NULL");
-		} else {
-			buf_adds(b, "COALESCE(");
-			hp_key(b, s, m, i);
-			buf_adds(b, " = ");
-			hp_bound(b, m, i, bound[i]);
-			buf_adds(b, ", false)");
 		}
-		buf_adds(b, " AND ");
-		hp_less(b, s, m, bound, i + 1);
-		buf_addc(b, ')');
+		if (!last) {
+			buf_adds(b, " OR (");
+			hp_cmp(b, s, m, i, "=", bound[i]);
+			buf_adds(b, " AND ");
+			hp_at_or_after(b, s, m, bound, i + 1, 0);
+			buf_addc(b, ')');
+		}
 	}
 	buf_addc(b, ')');
 }
@@ -272,8 +351,9 @@ hp_where(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
 {
 	buf_adds(b, "true");
 	if (r->lo != NULL) {
-		buf_adds(b, " AND NOT ");
-		hp_less(b, s, m, r->lo, 0);
+		buf_adds(b, " AND ");
+		hp_at_or_after(b, s, m, r->lo, 0, r->hi != NULL &&
+		    r->hi[0] != NULL);
 	}
 	if (r->hi != NULL) {
 		buf_adds(b, " AND ");
@@ -291,25 +371,20 @@ rec_pg_range_where(const struct rec_pg_src *s, const struct rec_merge *m,
 	return buf_steal(&b);
 }
 
-/* A row's hash: 60 bits of md5 of its canonical values, a bigint. */
+/* A row's hash: 64 bits of its canonical values (hashtextextended, the
+ * hash of hash partitioning: the same on every server and platform). */
 static void
 hp_hash(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m)
 {
 	int i;
 
-	buf_adds(b, "('x' || substr(md5(");
-	if (!s->utf8)
-		buf_adds(b, "convert_to(");
-	buf_adds(b, "ROW(");
+	buf_adds(b, "hashtextextended(ROW(");
 	for (i = 0; i < m->ncols; i++) {
 		if (i > 0)
 			buf_adds(b, ", ");
 		hp_canon(b, s, m, i);
 	}
-	buf_adds(b, ")::text");
-	if (!s->utf8)
-		buf_adds(b, ", 'UTF8')");
-	buf_adds(b, "), 18))::bit(60)::bigint");
+	buf_adds(b, ")::text, 0)");
 }
 
 /* The bucket of a row among nb bounds: 0 before the first. */
@@ -323,13 +398,42 @@ hp_bucket(struct buf *b, const struct rec_pg_src *s,
 		buf_adds(b, "0");
 		return;
 	}
-	buf_adds(b, "CASE");
-	for (k = 0; k < nb; k++) {
-		buf_adds(b, " WHEN ");
-		hp_less(b, s, m, bounds[k], 0);
-		buf_printf(b, " THEN %d", k);
+	if (m->nkeys == 1 && bounds[nb - 1][0] != NULL) {
+		/* a binary search; NULL keys sort after every bound */
+		buf_adds(b, "COALESCE(width_bucket(");
+		hp_key(b, s, m, 0);
+		buf_adds(b, ", ARRAY[");
+		for (k = 0; k < nb; k++) {
+			if (k > 0)
+				buf_adds(b, ", ");
+			hp_bound(b, m, 0, bounds[k][0]);
+		}
+		buf_printf(b, "]), %d)", nb);
+		return;
 	}
-	buf_printf(b, " ELSE %d END", nb);
+	hp_bucket_tree(b, s, m, bounds, 0, nb);
+}
+
+/* The bucket among lo..hi of a row known to be in one of them: a binary
+ * search written as nested CASEs (bucket k: bounds[k-1] <= key <
+ * bounds[k]). */
+static void
+hp_bucket_tree(struct buf *b, const struct rec_pg_src *s,
+    const struct rec_merge *m, char **const *bounds, int lo, int hi)
+{
+	int mid = lo + (hi - lo + 1) / 2;
+
+	if (lo == hi) {
+		buf_printf(b, "%d", lo);
+		return;
+	}
+	buf_adds(b, "CASE WHEN ");
+	hp_less(b, s, m, bounds[mid - 1], 0);
+	buf_adds(b, " THEN ");
+	hp_bucket_tree(b, s, m, bounds, lo, mid - 1);
+	buf_adds(b, " ELSE ");
+	hp_bucket_tree(b, s, m, bounds, mid, hi);
+	buf_adds(b, " END");
 }
 
 char *
@@ -394,6 +498,33 @@ rec_pg_sample_sql(const struct rec_pg_src *s, const struct rec_merge *m,
 	hp_where(&b, s, m, r);
 	buf_printf(&b, ") AS s WHERE rn %% %lld = 0 ORDER BY rn",
 	    (long long)every);
+	return buf_steal(&b);
+}
+
+char *
+rec_pg_probe_sql(const struct rec_pg_src *s, const struct rec_merge *m)
+{
+	struct buf b = { 0 };
+	int i;
+
+	if (m->nkeys == 1) {
+		/* NULL keys are one key to the merge; count(DISTINCT)
+		 * leaves them out */
+		buf_adds(&b, "SELECT count(*), count(*) - count(DISTINCT ");
+		hp_key(&b, s, m, 0);
+		buf_adds(&b, ") - sign(count(*) - count(");
+		hp_key(&b, s, m, 0);
+		buf_adds(&b, ")) FROM ");
+	} else {
+		buf_adds(&b, "SELECT count(*), count(*) - count(DISTINCT ROW(");
+		for (i = 0; i < m->nkeys; i++) {
+			if (i > 0)
+				buf_adds(&b, ", ");
+			hp_key(&b, s, m, i);
+		}
+		buf_adds(&b, ")) FROM ");
+	}
+	hp_from(&b, s);
 	return buf_steal(&b);
 }
 

@@ -8,9 +8,10 @@
  * and makes each value canonical as the merge compares it (reconcile.h:
  * the merge's kind of the column, m->eff, against the side's own kind):
  *
- *   number     trim_scale(value::numeric)::text (floats through their
- *              exact text); a text compared with a number: by value when
- *              it is a number as rec_num_parse reads one, else as it is
+ *   number     trim_scale(value::numeric)::text (integers as they are,
+ *              floats through their exact text); a text compared with a
+ *              number: by value when it is a number as rec_num_parse
+ *              reads one, else as it is
  *   bool       't' or 'f' (a text: true/false, t/f, 1/0, yes/no, on/off)
  *   char       trailing blanks removed
  *   uuid       lower case
@@ -19,8 +20,10 @@
  *   other      the text form (the session is set as for stream)
  *   empty_is_null: '' is NULL
  *
- * and a row's hash is md5 of ROW(canonical values)::text (NULL and ''
- * apart, every value quoted), UTF-8 whatever the server's encoding. Keys
+ * and a row's hash is hashtextextended(ROW(canonical values)::text, 0)
+ * (NULL and '' apart, every value quoted; the hash PostgreSQL keeps
+ * alike on every server for hash partitioning), on UTF8 databases only
+ * (the bytes hashed must be the same on both sides). Keys
  * compare as the merge orders them: numbers by value, the rest by their
  * canonical text COLLATE "C"; NULLs last.
  *
@@ -46,6 +49,7 @@ struct rec_pg_src {
 /* Why a column of this side cannot be made canonical in SQL, or NULL. */
 char *rec_pg_cannot(const struct rec_pg_src *, const struct rec_merge *);
 char *rec_pg_estimate_sql(const struct rec_pg_src *);
+char *rec_pg_probe_sql(const struct rec_pg_src *, const struct rec_merge *);
 char *rec_pg_stats_sql(const struct rec_pg_src *, const struct rec_merge *,
     const struct rec_range *, char **const *bounds, int nb, int grouped);
 char *rec_pg_sample_sql(const struct rec_pg_src *, const struct rec_merge *,

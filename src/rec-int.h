@@ -106,6 +106,8 @@ struct rec_hash_ops {
 	/* A statement whose answer's first cell contains "rows=N": the
 	 * server's estimate of the query's rows. */
 	char *(*estimate_sql)(struct rec_conn *);
+	/* One row: the query's rows, and its rows whose key repeats. */
+	char *(*probe_sql)(struct rec_conn *, const struct rec_merge *m);
 	/* Per bucket of range r split at nb bounds (each nkeys key values):
 	 * rows "bucket, count, hash, duplicate keys" (grouped: count the
 	 * rows whose key repeats; else 0), buckets without rows left out. */

@@ -122,6 +122,7 @@ static void rsp_src(const struct rsp *, struct rec_pg_src *);
 static char *rsp_cannot(struct rec_conn *, const struct rec_merge *);
 static int rsp_local(struct rec_conn *);
 static char *rsp_estimate_sql(struct rec_conn *);
+static char *rsp_probe_sql(struct rec_conn *, const struct rec_merge *);
 static char *rsp_stats_sql(struct rec_conn *, const struct rec_merge *,
     const struct rec_range *, char **const *, int, int);
 static char *rsp_sample_sql(struct rec_conn *, const struct rec_merge *,
@@ -136,6 +137,7 @@ static const struct rec_hash_ops rsp_hash_ops = {
 	.cannot = rsp_cannot,
 	.local = rsp_local,
 	.estimate_sql = rsp_estimate_sql,
+	.probe_sql = rsp_probe_sql,
 	.stats_sql = rsp_stats_sql,
 	.sample_sql = rsp_sample_sql,
 	.ask = rsp_ask,
@@ -686,12 +688,22 @@ rsp_src(const struct rsp *p, struct rec_pg_src *src)
 	    strcmp(enc, "SQL_ASCII") == 0);
 }
 
+/* Why checksum cannot hash this side: trim_scale is PostgreSQL 13's. */
 static char *
 rsp_cannot(struct rec_conn *c, const struct rec_merge *m)
 {
+	struct rsp *p = c->impl;
 	struct rec_pg_src src;
+	char *why;
+	int v = p->pg != NULL ? PQserverVersion(p->pg) : 0;
 
-	rsp_src(c->impl, &src);
+	if (v < 130000) {
+		xasprintf(&why, "%s %s: the server is PostgreSQL %d.%d; checksum "
+		    "needs 13 or later", c->label, c->target, v / 10000,
+		    v / 100 % 100);
+		return why;
+	}
+	rsp_src(p, &src);
 	return rec_pg_cannot(&src, m);
 }
 
@@ -717,6 +729,15 @@ rsp_estimate_sql(struct rec_conn *c)
 
 	rsp_src(c->impl, &src);
 	return rec_pg_estimate_sql(&src);
+}
+
+static char *
+rsp_probe_sql(struct rec_conn *c, const struct rec_merge *m)
+{
+	struct rec_pg_src src;
+
+	rsp_src(c->impl, &src);
+	return rec_pg_probe_sql(&src, m);
 }
 
 static char *
