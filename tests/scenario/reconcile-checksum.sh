@@ -3,9 +3,10 @@
 # a "legacy" database with the C collation and an "odoo" database with an
 # ICU (or C.utf8) collation and another time zone; text, composite, numeric
 # and repeated keys; planted differences (missing, extra, changed, two
-# changes that cancel in a sum of values, NULL against ''); values equal by
-# meaning across types. checksum (forced deep: bisection_factor 3,
-# bisection_threshold 4) and stream must give the same status --json result
+# changes that cancel in a sum of values, values swapped between rows, NULL
+# against ''); values equal by meaning across types. checksum (forced
+# deep: bisection_factor 3, bisection_threshold 4) and stream must give
+# the same status --json result
 # (but for method, ranges, fetched_rows) and the same `cutover diff`; and
 # checksum must have fetched only part of the rows. Also: lint errors of the
 # new keys, a timeout that cancels the hashing on both servers, a column SQL
@@ -82,6 +83,8 @@ INSERT INTO ck VALUES (NULL, 1, 'null key'), ('x', NULL, 'null B');
 DELETE FROM ck WHERE b IN (10, 1500);
 INSERT INTO ck VALUES ('Y', 4000, 'new'), ('a', 1, 'new');
 UPDATE ck SET v = 'changed' WHERE b = 777;
+UPDATE ck SET v = CASE b WHEN 100 THEN 'v101' ELSE 'v100' END
+  WHERE b IN (100, 101);
 CREATE TABLE nk (id float8, v text);
 INSERT INTO nk SELECT g * 0.25, 'v' || g FROM generate_series(-500, 1500) g;
 DELETE FROM nk WHERE id IN (-100, 0.25);
@@ -185,9 +188,10 @@ check "empty_is_null: one change less" test \
 CK="SELECT a, b, v FROM ck"
 same composite 2 "$CK" "$CK"
 check "composite: counts" test "$(echo "$out" | jq -c '[.matched, .missing,
-    .extra, .changed]')" = "[1998,2,2,2]"
-check "composite: NULL keys last" test \
-    "$(echo "$out" | jq -c .samples.changed)" = '[["x","777"],["x",null]]'
+    .extra, .changed]')" = "[1996,2,2,4]"
+check "composite: values swapped between rows, NULL keys last" test \
+    "$(echo "$out" | jq -c .samples.changed)" = \
+    '[["Y","100"],["x","777"],["x",null],["z","101"]]'
 
 NK="SELECT id, v FROM nk"
 same numeric 1 "$NK" "$NK"
