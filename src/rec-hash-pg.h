@@ -20,12 +20,12 @@
  *   other      the text form (the session is set as for stream)
  *   empty_is_null: '' is NULL
  *
- * and a row's hash is hashtextextended(ROW(canonical values)::text, 0)
- * (NULL and '' apart, every value quoted; the hash PostgreSQL keeps
- * alike on every server for hash partitioning), on UTF8 databases only
- * (the bytes hashed must be the same on both sides). Keys
- * compare as the merge orders them: numbers by value, the rest by their
- * canonical text COLLATE "C"; NULLs last.
+ * and a row's hash is the XOR of hashtextextended(canonical value, its
+ * column's place) over its columns (NULL a constant apart from ''; the
+ * hash PostgreSQL keeps alike on every server for hash partitioning), on
+ * UTF8 databases only (the bytes hashed must be the same on both sides).
+ * Keys compare as the merge orders them: numbers by value, the rest by
+ * their canonical text COLLATE "C"; NULLs last.
  *
  * Returned strings are new; the caller frees them.
  */

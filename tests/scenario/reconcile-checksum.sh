@@ -3,9 +3,10 @@
 # a "legacy" database with the C collation and an "odoo" database with an
 # ICU (or C.utf8) collation and another time zone; text, composite, numeric
 # and repeated keys; planted differences (missing, extra, changed, two
-# changes that cancel in a sum of values, NULL against ''); values equal by
-# meaning across types. checksum (forced deep: bisection_factor 3,
-# bisection_threshold 4) and stream must give the same status --json result
+# changes that cancel in a sum of values, values swapped between rows, NULL
+# against ''); values equal by meaning across types. checksum (forced
+# deep: bisection_factor 3, bisection_threshold 4) and stream must give
+# the same status --json result
 # (but for method, ranges, fetched_rows) and the same `cutover diff`; and
 # checksum must have fetched only part of the rows. Also: lint errors of the
 # new keys, a timeout that cancels the hashing on both servers, a column SQL
@@ -46,6 +47,11 @@ INSERT INTO dk SELECT g, 'v' || g FROM generate_series(1, 200) g;
 INSERT INTO dk VALUES (5, 'v5'), (150, 'v150');
 CREATE TABLE tt (id int, ts text);
 INSERT INTO tt VALUES (1, '2024-01-01 00:00:00');
+CREATE TABLE tn (id int, amount text);
+INSERT INTO tn SELECT g, CASE WHEN g % 2 = 0 THEN (g * 1.5)::text || '0'
+    ELSE (g * 1.5)::text END FROM generate_series(1, 100) g;
+INSERT INTO tn VALUES (101, '-0'), (102, 'NaN'), (103, ' 3'), (104, 'x'),
+    (105, '2e0'), (106, '+1.5E1');
 CREATE TABLE ticks (id int PRIMARY KEY);
 INSERT INTO ticks SELECT generate_series(1, 1500);
 CREATE FUNCTION slow(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS
@@ -77,6 +83,8 @@ INSERT INTO ck VALUES (NULL, 1, 'null key'), ('x', NULL, 'null B');
 DELETE FROM ck WHERE b IN (10, 1500);
 INSERT INTO ck VALUES ('Y', 4000, 'new'), ('a', 1, 'new');
 UPDATE ck SET v = 'changed' WHERE b = 777;
+UPDATE ck SET v = CASE b WHEN 100 THEN 'v101' ELSE 'v100' END
+  WHERE b IN (100, 101);
 CREATE TABLE nk (id float8, v text);
 INSERT INTO nk SELECT g * 0.25, 'v' || g FROM generate_series(-500, 1500) g;
 DELETE FROM nk WHERE id IN (-100, 0.25);
@@ -87,6 +95,10 @@ INSERT INTO dk SELECT g, 'v' || g FROM generate_series(1, 200) g;
 INSERT INTO dk VALUES (7, 'v7'), (7, 'v7');
 CREATE TABLE tt (id int, ts timestamptz);
 INSERT INTO tt VALUES (1, '2024-01-01 00:00:00+00');
+CREATE TABLE tn (id int, amount numeric);
+INSERT INTO tn SELECT g, g * 1.5 FROM generate_series(1, 100) g;
+INSERT INTO tn VALUES (101, 0), (102, 'NaN'), (103, 3), (104, NULL), (105, 2),
+    (106, 15);
 CREATE TABLE ticks (id int PRIMARY KEY);
 INSERT INTO ticks SELECT generate_series(1, 1500);
 CREATE FUNCTION slow(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS
@@ -131,7 +143,8 @@ res() { "$CUTOVER" status "$1" --json | jq -cS ".steps[0].result | $2"; }
 logof() { "$CUTOVER" log "$1" r 2>&1; }
 
 # same NAME KEY SRC DST [EXTRA]: stream and checksum agree, and checksum
-# fetched only part of the rows; echoes the stream result.
+# fetched only part of the rows; the stream result goes to $out (not a
+# subshell: the checks must count).
 same() {
 	local s c
 	s=$(rb "$1-stream" stream "$2" "$3" "$4" "${5:-}")
@@ -155,11 +168,11 @@ ${5:-}")
 	logof "$c" >"$T/$1.log"
 	check "$1: the first line says checksum" test \
 	    "$(sed -n 2p "$T/$1.log")" = "method: checksum (the step says checksum)"
-	res "$s" 'del(.method)'
+	out=$(res "$s" 'del(.method)')
 }
 
 TK="SELECT k, v, n, f, b, c, u, ts FROM tk"
-out=$(same text 1 "$TK" "$TK")
+same text 1 "$TK" "$TK"
 check "text: counts" test "$(echo "$out" | jq -c '[.source_rows,
     .dest_rows, .matched, .missing, .extra, .changed]')" = "[3000,3000,2993,2,2,5]"
 check "text: changed samples (cancelling pair, NULL vs '', one microsecond)" \
@@ -168,24 +181,30 @@ check "text: changed samples (cancelling pair, NULL vs '', one microsecond)" \
 check "text: changed columns" test "$(echo "$out" | jq -c .changed_columns)" \
     = '{"n":2,"ts":1,"v":2}'
 # empty_is_null: '' equals NULL, in SQL as in the merge.
-out=$(same textnull 1 "$TK" "$TK" "        empty_is_null: true")
+same textnull 1 "$TK" "$TK" "        empty_is_null: true"
 check "empty_is_null: one change less" test \
     "$(echo "$out" | jq -c .changed)" = 4
 
 CK="SELECT a, b, v FROM ck"
-out=$(same composite 2 "$CK" "$CK")
+same composite 2 "$CK" "$CK"
 check "composite: counts" test "$(echo "$out" | jq -c '[.matched, .missing,
-    .extra, .changed]')" = "[1998,2,2,2]"
-check "composite: NULL keys last" test \
-    "$(echo "$out" | jq -c .samples.changed)" = '[["x","777"],["x",null]]'
+    .extra, .changed]')" = "[1996,2,2,4]"
+check "composite: values swapped between rows, NULL keys last" test \
+    "$(echo "$out" | jq -c .samples.changed)" = \
+    '[["Y","100"],["x","777"],["x",null],["z","101"]]'
 
 NK="SELECT id, v FROM nk"
-out=$(same numeric 1 "$NK" "$NK")
+same numeric 1 "$NK" "$NK"
 check "numeric: counts" test "$(echo "$out" | jq -c '[.matched, .missing,
     .extra, .changed]')" = "[1998,2,2,1]"
 
+TN="SELECT id, amount FROM tn"
+same textnum 1 "$TN" "$TN"
+check "text against numbers: by value where the text is a number" test \
+    "$(echo "$out" | jq -c .samples.changed)" = '["103","104"]'
+
 DK="SELECT id, v FROM dk"
-out=$(same dups 1 "$DK" "$DK")
+same dups 1 "$DK" "$DK"
 check "dups: repeated keys counted as stream counts them" test \
     "$(echo "$out" | jq -c '[.duplicate_keys.source, .duplicate_keys.dest,
         .missing, .extra]')" = "[2,2,2,2]"
