@@ -760,15 +760,22 @@ rsp_sample_sql(struct rec_conn *c, const struct rec_merge *m,
 	return rec_pg_sample_sql(&src, m, r, every);
 }
 
-/* Run a statement of the checksum; rsp_ask_done answers. */
+/*
+ * Run a statement of the checksum; rsp_ask_done answers. JIT is off: it
+ * would compile the long expressions that find a row's range (a CASE per
+ * bound) for longer than the statement runs.
+ */
 static void
 rsp_ask(struct rec_conn *c, const char *sql)
 {
 	struct rsp *p = c->impl;
+	char *all;
 
 	rsp_ask_done(p); /* nothing left of an earlier answer */
-	if (rsp_sent(p, PQsendQuery(p->pg, sql), RP_ASK) == 0)
+	xasprintf(&all, "SET jit = off; %s", sql);
+	if (rsp_sent(p, PQsendQuery(p->pg, all), RP_ASK) == 0)
 		rsp_watch(c);
+	free(all);
 }
 
 /* Keep an answer's cells. */
