@@ -14,6 +14,10 @@
 #
 # DIFF_SEED=S repeats a run (the seed is printed); DIFF_TABLES=N sets the
 # number of tables; DIFF_ONLY=17,42 keeps just those tables of the seed.
+# A tenth of the tables have no primary key: a NULL in a key, and some keys
+# repeated (copies of a row; DIFF_DUP_VALUES=1 repeats them with other
+# values, whose pairing then depends on the order each server returns
+# equal keys in).
 . "$(dirname "$0")/../lib.sh"
 . "$SRCDIR/tests/pg.sh"
 
