@@ -282,6 +282,8 @@ sb=$(cat "$B/stream.bytes")
 cb=$(cat "$B/checksum.bytes")
 pb=$(cat "$B/pipeline.bytes")
 h=$(pick median "$B/hash.ms")
+# runs NAME: every run's time, in ms, in order.
+runs() { awk '{ printf "%s%.0f", (NR > 1 ? " " : ""), $1 / 10 }' "$B/$1.ms"; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? 100 * a / b : 0 }'; }
 echo "rows per side: $N (5 columns), 10 differences planted;" \
     "link: veth + tc tbf $RATE both ways; medians of $RUNS runs;" \
@@ -292,6 +294,9 @@ echo "pipeline (2 psql \\copy, sort, comm -3): ${p} ms, $pb bytes"
 echo "hash, one md5 pass on both servers at once: ${h} ms" \
     "(checksum/hash $(ratio "$c" "$h"))"
 echo "loopback: stream ${ls_} ms, auto ${la} ms"
+for m in stream checksum pipeline hash lo-stream lo-auto; do
+	echo "  runs of $m (ms): $(runs "$m")"
+done
 # verdict VALUE OP TARGET: "met" or "MISSED".
 verdict() {
 	awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN {
