@@ -12,11 +12,13 @@
         random generator seeded "SEED-N", so a table is the same whatever
         else is generated.
     gen-tables.py compare DIR
-        reads DIR/{stream,checksum}/status.json (cutover status --json) and
-        DIR/{stream,checksum}/STEP.diff.json (cutover diff) and checks, per
-        step: both methods' results equal (except the members only checksum
-        has), both methods' differences equal, and stream's result equal to
-        the truth (so both methods being wrong the same way fails too).
+        reads DIR/{stream,checksum}/status.json (cutover status --json),
+        DIR/{stream,checksum}/STEP.diff.json (cutover diff) and
+        DIR/{stream,checksum}/STEP.log (cutover log) and checks, per step:
+        both methods' results equal (except the members only checksum
+        has), both methods' differences and output equal (but the method
+        and progress lines), and stream's result equal to the truth (so
+        both methods being wrong the same way fails too).
         Prints every mismatch with the table's seed, schema and both
         results; exits 1 if there was any.
 
@@ -28,7 +30,11 @@ NULL, non-ASCII and case-different text, random key types (int, bigint,
 numeric, text, uuid, composite of 2-3 columns) and planted differences:
 missing, extra and changed rows, changes that cancel in a naive sum (+1 in
 one row, -1 in another; +1 and -1 in two columns of one row), rows whose
-values are swapped between two keys, '' against NULL.
+values are swapped between two keys, '' against NULL. A tenth of the
+tables have no primary key: a key with a NULL (on one side or both), and
+some keys repeated (copies of a row; DIFF_DUP_VALUES=1: other values); for
+those the truth is only the row and repeat counts, since which repeated
+row pairs with which is the merge's rule.
 """
 import datetime as dt
 import decimal
