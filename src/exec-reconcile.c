@@ -35,6 +35,7 @@
 #include "loop.h"
 #include "outbuf.h"
 #include "pg.h"
+#include "rec-checksum.h"
 #include "rec-int.h"
 #include "rec-side.h"
 #include "reconcile.h"
@@ -53,6 +54,10 @@ struct exec {
 	char **secrets;
 	struct rec_merge merge;
 	int merging;
+	const char *method; /* compare: rows: "stream" or "checksum" */
+	struct rec_checksum *cs; /* method: checksum or auto, on postgres */
+	int checksum;            /* cs compares (else both sides stream) */
+	void (*rows_done)(struct exec *); /* both sides' rows merged */
 	int released, finished, timed_out;
 	int64_t compared;
 	int64_t stream_start;
@@ -84,6 +89,21 @@ static void rec_watch_all(struct exec *);
 static void rec_value_end(struct exec *);
 static void rec_rows_begin(struct exec *);
 static void rec_rows_announce(struct exec *);
+static void rec_method_decide(struct exec *);
+static void rec_method_run(struct exec *, int, const char *);
+static void rec_result_method(struct exec *, struct buf *);
+static void rec_cs_merge(void *);
+static void rec_cs_done(void *);
+static void rec_cs_chosen(void *, int, const char *);
+static void rec_cs_output(void *, const char *);
+static void rec_cs_range_end(struct exec *);
+
+static const struct rec_checksum_cbs rec_cs_cbs = {
+	.merge = rec_cs_merge,
+	.done = rec_cs_done,
+	.chosen = rec_cs_chosen,
+	.output = rec_cs_output,
+};
 static void rec_pump(struct exec *);
 static int rec_conn_fetch(struct rec_conn *);
 static void rec_rows_end(struct exec *);
@@ -298,6 +318,21 @@ rec_side_input(struct rec_conn *c)
 		rec_watch_all(e);
 }
 
+/* An answer for the checksum (nothing else asks). */
+void
+rec_side_answer(struct rec_conn *c, int nrows, int ncols, char **cells)
+{
+	int i;
+
+	if (c->e->cs != NULL && !c->e->finished) {
+		rec_checksum_answer(c->e->cs, c->which, nrows, ncols, cells);
+		return;
+	}
+	for (i = 0; i < nrows * ncols; i++)
+		free(cells[i]);
+	free(cells);
+}
+
 void
 rec_side_output(struct rec_conn *c, const char *text)
 {
@@ -343,11 +378,12 @@ reconcile_release(struct exec *e)
 		    rec_on_timeout, e);
 	e->progress = loop_timer_add(e->req.loop, REC_PROGRESS_MS,
 	    rec_on_progress, e);
-	xasprintf(&msg, "comparing %s: source %s, dest %s\n",
-	    d->compare == COMPARE_VALUE ? "a value" : "rows", e->side[0].target,
-	    e->side[1].target);
-	rec_output(e, msg);
-	free(msg);
+	if (d->compare == COMPARE_VALUE) {
+		xasprintf(&msg, "comparing a value: source %s, dest %s\n",
+		    e->side[0].target, e->side[1].target);
+		rec_output(e, msg);
+		free(msg);
+	}
 	e->side[REC_SOURCE].ops->begin(&e->side[REC_SOURCE]);
 	if (!e->finished)
 		e->side[REC_DEST].ops->begin(&e->side[REC_DEST]);
@@ -414,14 +450,13 @@ rec_value_end(struct exec *e)
 	free(msg);
 }
 
-/* Both sides described: check they can be compared, then stream both. */
+/* Both sides described: check they can be compared, then read both. */
 static void
 rec_rows_begin(struct exec *e)
 {
 	struct rec_conn *s = &e->side[0], *d = &e->side[1];
 	struct rec_opts opts = { 0 };
 	char *err = NULL;
-	int i;
 
 	if (!s->described || !d->described)
 		return;
@@ -444,14 +479,7 @@ rec_rows_begin(struct exec *e)
 	}
 	e->merge.on_diff = rec_on_diff;
 	e->merge.diff_arg = e;
-	rec_rows_announce(e);
-	e->merging = 1;
-	e->stream_start = loop_now();
-	for (i = 0; i < 2 && !e->finished; i++)
-		e->side[i].ops->stream(&e->side[i], &e->merge);
-	/* A side read by a worker says nothing until asked: start. */
-	if (!e->finished)
-		loop_defer(e->req.loop, rec_on_more, e);
+	rec_method_decide(e);
 }
 
 /* Say which columns are the key and which are compared. */
@@ -472,6 +500,124 @@ rec_rows_announce(struct exec *e)
 }
 
 /*
+ * Which method reads the rows: stream when the step says so; checksum
+ * when it says so and both sides can hash their rows in SQL (else the
+ * attempt fails saying why); auto: stream when a side cannot, or when
+ * both servers are on this machine (no link to spare), else checksum
+ * when the servers estimate many rows.
+ */
+static void
+rec_method_decide(struct exec *e)
+{
+	struct rec_conn *sides[2] = { &e->side[0], &e->side[1] };
+	enum rb_method want = e->req.def->method;
+	char *why, *msg;
+
+	if (want == RB_METHOD_STREAM) {
+		rec_method_run(e, 0, "the step says stream");
+		return;
+	}
+	if ((why = rec_checksum_cannot(sides, &e->merge)) != NULL) {
+		xasprintf(&msg, "%s: %s", want == RB_METHOD_CHECKSUM ?
+		    "method: checksum cannot be used" : "auto", why);
+		if (want == RB_METHOD_CHECKSUM)
+			rec_finish(e, 0, msg);
+		else
+			rec_method_run(e, 0, msg);
+		free(msg);
+		free(why);
+		return;
+	}
+	e->cs = rec_checksum_new(sides, &e->merge, e->req.def->bisection_factor,
+	    e->req.def->bisection_threshold, &rec_cs_cbs, e);
+	if (want == RB_METHOD_CHECKSUM)
+		rec_method_run(e, 1, "the step says checksum");
+	else if (sides[0]->ops->hash->local(sides[0]) &&
+	    sides[1]->ops->hash->local(sides[1]))
+		rec_method_run(e, 0, "auto: both servers on this machine, "
+		    "fetching rows costs no link");
+	else
+		rec_checksum_auto(e->cs);
+}
+
+/* Say the method and why (the attempt's first line of rows), then run. */
+static void
+rec_method_run(struct exec *e, int checksum, const char *why)
+{
+	char *line;
+	int i;
+
+	e->checksum = checksum;
+	e->method = checksum ? "checksum" : "stream";
+	e->rows_done = checksum ? rec_cs_range_end : rec_rows_end;
+	xasprintf(&line, "method: %s (%s)\ncomparing rows: source %s, dest "
+	    "%s\n", e->method, why, e->side[0].target, e->side[1].target);
+	rec_output(e, line);
+	free(line);
+	rec_rows_announce(e);
+	e->stream_start = loop_now();
+	if (checksum) {
+		rec_checksum_start(e->cs);
+		return;
+	}
+	e->merging = 1;
+	for (i = 0; i < 2 && !e->finished; i++)
+		e->side[i].ops->stream(&e->side[i], &e->merge);
+	/* A side read by a worker says nothing until asked: start. */
+	if (!e->finished)
+		loop_defer(e->req.loop, rec_on_more, e);
+}
+
+/* checksum: a range streams on both sides: merge it. */
+static void
+rec_cs_merge(void *arg)
+{
+	struct exec *e = arg;
+
+	e->merging = 1;
+	loop_defer(e->req.loop, rec_on_more, e);
+}
+
+/* checksum: the range's rows are merged: the next range. */
+static void
+rec_cs_range_end(struct exec *e)
+{
+	e->merging = 0;
+	rec_checksum_fetched(e->cs);
+}
+
+static void
+rec_cs_done(void *arg)
+{
+	rec_rows_end(arg);
+}
+
+static void
+rec_cs_chosen(void *arg, int checksum, const char *why)
+{
+	rec_method_run(arg, checksum, why);
+}
+
+static void
+rec_cs_output(void *arg, const char *line)
+{
+	rec_output(arg, line);
+}
+
+/* The result object gains "method" (and, for checksum, what it did). */
+static void
+rec_result_method(struct exec *e, struct buf *json)
+{
+	if (json->len == 0 || json->data[json->len - 1] != '}')
+		return;
+	json->len--;
+	buf_printf(json, ",\"method\":\"%s\"", e->method);
+	if (e->checksum)
+		rec_checksum_json(e->cs, json);
+	buf_addc(json, '}');
+}
+
+/*
  * Merge what both sides have, a batch at a time; stop when a side must
  * wait (a postgres side's socket is then watched, the other's not).
  */
@@ -486,7 +632,7 @@ rec_pump(struct exec *e)
 		    e->finished)
 			return;
 		if (s->eof && d->eof) {
-			rec_rows_end(e);
+			e->rows_done(e);
 			return;
 		}
 		take = rec_merge_step(&e->merge, s->have_row ? s->fields : NULL,
@@ -547,6 +693,7 @@ rec_rows_end(struct exec *e)
 
 	rec_diffs_flush(e);
 	rec_merge_json(&e->merge, &json);
+	rec_result_method(e, &json);
 	e->result.result = buf_steal(&json);
 	rec_merge_summary(&e->merge, tol, &human);
 	rec_output(e, buf_str(&human));
@@ -572,6 +719,14 @@ rec_on_progress(void *arg)
 
 	e->progress = loop_timer_add(e->req.loop, REC_PROGRESS_MS,
 	    rec_on_progress, e);
+	if (e->checksum) {
+		struct buf b = { 0 };
+
+		rec_checksum_progress(e->cs, &b);
+		rec_output(e, buf_str(&b));
+		buf_free(&b);
+		return;
+	}
 	if (!e->merging || e->compared == 0)
 		return;
 	ms = loop_now() - e->stream_start;
@@ -718,6 +873,7 @@ reconcile_free(struct exec *e)
 	e->st = NULL;
 	rec_diffs_flush(e); /* frees what is queued */
 	free(e->token);
+	rec_checksum_free(e->cs);
 	rec_merge_free(&e->merge);
 	free(e->appname);
 	expand_free_list(e->secrets);

@@ -16,6 +16,12 @@
  * columns -> stream (rows in the merge's order) -> fetch/drop, one row at
  * a time (rec_side_input when a side that had to wait can go on) ->
  * close -> free. A failure anywhere is rec_side_fail.
+ *
+ * A side that can hash key ranges in its server (method: checksum,
+ * rec-checksum.h) also has struct rec_hash_ops: after describe it answers
+ * statements (ask -> rec_side_answer) and streams the rows of one key
+ * range at a time (stream_range, then fetch/drop to the end as above, and
+ * again for the next range).
  */
 #ifndef CUTOVER_REC_INT_H
 #define CUTOVER_REC_INT_H
@@ -26,6 +32,7 @@
 
 struct exec;
 struct loop;
+struct rec_range;
 struct rb_query;
 struct runbook;
 
@@ -81,6 +88,41 @@ struct rec_side_ops {
 	void (*close)(struct rec_conn *);
 	/* Free the implementation's own (after close). */
 	void (*free)(struct rec_conn *);
+	/* Hashing in the server, or NULL if the side cannot. */
+	const struct rec_hash_ops *hash;
+};
+
+/*
+ * What method: checksum asks of a side (see rec-checksum.h for the
+ * statements). Every statement is SQL text built here, for the side's own
+ * dialect and column types.
+ */
+struct rec_hash_ops {
+	/* Why the side cannot make its rows canonical in SQL as m compares
+	 * them (a column's type), or NULL: a new string, or NULL. */
+	char *(*cannot)(struct rec_conn *, const struct rec_merge *m);
+	/* Is the side's server on this machine (loopback, a socket)? */
+	int (*local)(struct rec_conn *);
+	/* A statement whose answer's first cell contains "rows=N": the
+	 * server's estimate of the query's rows. */
+	char *(*estimate_sql)(struct rec_conn *);
+	/* One row: the query's rows, and its rows whose key repeats. */
+	char *(*probe_sql)(struct rec_conn *, const struct rec_merge *m);
+	/* Per bucket of range r split at nb bounds (each nkeys key values):
+	 * rows "bucket, count, hash, duplicate keys" (grouped: count the
+	 * rows whose key repeats; else 0), buckets without rows left out. */
+	char *(*stats_sql)(struct rec_conn *, const struct rec_merge *m,
+	    const struct rec_range *r, char **const *bounds, int nb,
+	    int grouped);
+	/* The keys of every every-th row of range r in key order (nkeys
+	 * columns, canonical, usable as bounds on either side). */
+	char *(*sample_sql)(struct rec_conn *, const struct rec_merge *m,
+	    const struct rec_range *r, int64_t every);
+	/* Run sql: rec_side_answer follows (or rec_side_fail). */
+	void (*ask)(struct rec_conn *, const char *sql);
+	/* Rows of range r in the merge's key order, as stream does. */
+	void (*stream_range)(struct rec_conn *, const struct rec_merge *m,
+	    const struct rec_range *r);
 };
 
 extern const struct rec_side_ops rec_side_pg_ops;
@@ -95,6 +137,9 @@ void rec_side_value_done(struct rec_conn *);
 void rec_side_input(struct rec_conn *);
 void rec_side_fail(struct rec_conn *, const char *why);
 void rec_side_output(struct rec_conn *, const char *text);
+/* An answer of ask: nrows x ncols cells (NULL: SQL NULL); the callee
+ * owns cells and every string in it. */
+void rec_side_answer(struct rec_conn *, int nrows, int ncols, char **cells);
 /* A value to mask in every message and output (copied). */
 void rec_side_secret(struct rec_conn *, const char *value);
 /* Has the attempt ended (a callback must not go on)? */

@@ -47,6 +47,8 @@
 #include "expand.h"
 #include "pg-conn.h"
 #include "pg.h"
+#include "rec-checksum.h"
+#include "rec-hash-pg.h"
 #include "rec-int.h"
 #include "reconcile.h"
 #include "runbook.h"
@@ -57,7 +59,8 @@ static const char rsp_session_sql[] =
     "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
     "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
     "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
-    "SET lc_monetary = 'C'; SET default_transaction_read_only = on";
+    "SET lc_monetary = 'C'; SET standard_conforming_strings = on; "
+    "SET default_transaction_read_only = on";
 
 enum rsp_phase {
 	RP_IDLE,
@@ -71,6 +74,7 @@ enum rsp_phase {
 	RP_COPY,     /* rows streaming */
 	RP_COPY_END, /* the COPY's own result */
 	RP_DONE,
+	RP_ASK,      /* checksum: a statement whose rows are kept */
 };
 
 struct rsp {
@@ -84,6 +88,8 @@ struct rsp {
 	unsigned *oids;
 	char *row;      /* from PQgetCopyData */
 	int held;       /* its result, taken ahead by rsp_watch (0: none) */
+	struct buf ans; /* RP_ASK: the cells so far (char *s) */
+	int ansrows, anscols;
 };
 
 static int rsp_open(struct rec_conn *, const struct rb_query *, char **);
@@ -111,6 +117,32 @@ static char *rsp_copy_sql(const struct rsp *, int);
 static void rsp_sql_error(struct rsp *, const PGresult *);
 static void rsp_lost(struct rsp *, const char *);
 static void rsp_cancel(struct rsp *);
+static char *rsp_copy_where_sql(const struct rsp *, int, const char *);
+static void rsp_src(const struct rsp *, struct rec_pg_src *);
+static char *rsp_cannot(struct rec_conn *, const struct rec_merge *);
+static int rsp_local(struct rec_conn *);
+static char *rsp_estimate_sql(struct rec_conn *);
+static char *rsp_probe_sql(struct rec_conn *, const struct rec_merge *);
+static char *rsp_stats_sql(struct rec_conn *, const struct rec_merge *,
+    const struct rec_range *, char **const *, int, int);
+static char *rsp_sample_sql(struct rec_conn *, const struct rec_merge *,
+    const struct rec_range *, int64_t);
+static void rsp_ask(struct rec_conn *, const char *);
+static void rsp_ask_rows(struct rsp *, const PGresult *);
+static void rsp_ask_done(struct rsp *);
+static void rsp_stream_range(struct rec_conn *, const struct rec_merge *,
+    const struct rec_range *);
+
+static const struct rec_hash_ops rsp_hash_ops = {
+	.cannot = rsp_cannot,
+	.local = rsp_local,
+	.estimate_sql = rsp_estimate_sql,
+	.probe_sql = rsp_probe_sql,
+	.stats_sql = rsp_stats_sql,
+	.sample_sql = rsp_sample_sql,
+	.ask = rsp_ask,
+	.stream_range = rsp_stream_range,
+};
 
 const struct rec_side_ops rec_side_pg_ops = {
 	.name = "postgres",
@@ -122,6 +154,7 @@ const struct rec_side_ops rec_side_pg_ops = {
 	.watch = rsp_watch,
 	.close = rsp_close,
 	.free = rsp_free,
+	.hash = &rsp_hash_ops,
 };
 
 /* The target, conninfo and query, expanded now; the password masked. A
@@ -254,6 +287,7 @@ rsp_reads(const struct rsp *p)
 	case RP_QUERY:
 	case RP_COPY_START:
 	case RP_COPY_END:
+	case RP_ASK:
 		return 1;
 	case RP_COPY:
 		return !p->c->have_row && p->held == 0;
@@ -338,6 +372,8 @@ rsp_result(struct rsp *p, PGresult *res)
 	case PGRES_TUPLES_OK:
 		if (p->phase == RP_QUERY)
 			rsp_value(p, res);
+		else if (p->phase == RP_ASK)
+			rsp_ask_rows(p, res);
 		break;
 	case PGRES_COMMAND_OK:
 		if (p->phase == RP_DESCRIBE)
@@ -390,6 +426,9 @@ rsp_next(struct rsp *p)
 	case RP_COPY_END:
 		p->phase = RP_DONE;
 		p->c->eof = 1;
+		break;
+	case RP_ASK:
+		rsp_ask_done(p);
 		break;
 	default:
 		break;
@@ -450,6 +489,13 @@ rsp_stream(struct rec_conn *c, const struct rec_merge *m)
 static char *
 rsp_copy_sql(const struct rsp *p, int nkeys)
 {
+	return rsp_copy_where_sql(p, nkeys, NULL);
+}
+
+/* The same, of the rows where cond holds (NULL: every row). */
+static char *
+rsp_copy_where_sql(const struct rsp *p, int nkeys, const char *cond)
+{
 	struct buf b = { 0 };
 	char name[16];
 	int i;
@@ -457,7 +503,10 @@ rsp_copy_sql(const struct rsp *p, int nkeys)
 	buf_printf(&b, "COPY (SELECT * FROM (\n%s\n) AS q(", p->query);
 	for (i = 0; i < p->c->ncols; i++)
 		buf_printf(&b, "%sc%d", i > 0 ? ", " : "", i + 1);
-	buf_adds(&b, ") ORDER BY ");
+	buf_addc(&b, ')');
+	if (cond != NULL)
+		buf_printf(&b, " WHERE %s", cond);
+	buf_adds(&b, " ORDER BY ");
 	for (i = 0; i < nkeys; i++) {
 		snprintf(name, sizeof name, "c%d", i + 1);
 		if (i > 0)
@@ -619,6 +668,173 @@ rsp_free(struct rec_conn *c)
 	free(p->conninfo);
 	free(p->query);
 	free(p->oids);
+	rsp_ask_done(p);
 	free(p);
 	c->impl = NULL;
+}
+
+/* ------------------------------------------------- method: checksum */
+
+/* What the statements of rec-hash-pg.c need of this side. */
+static void
+rsp_src(const struct rsp *p, struct rec_pg_src *src)
+{
+	const char *enc = p->pg != NULL ? PQparameterStatus(p->pg,
+	    "server_encoding") : NULL;
+
+	src->c = p->c;
+	src->query = p->query;
+	src->utf8 = enc != NULL && (strcmp(enc, "UTF8") == 0 ||
+	    strcmp(enc, "SQL_ASCII") == 0);
+}
+
+/* Why checksum cannot hash this side: trim_scale is PostgreSQL 13's. */
+static char *
+rsp_cannot(struct rec_conn *c, const struct rec_merge *m)
+{
+	struct rsp *p = c->impl;
+	struct rec_pg_src src;
+	char *why;
+	int v = p->pg != NULL ? PQserverVersion(p->pg) : 0;
+
+	if (v < 130000) {
+		xasprintf(&why, "%s %s: the server is PostgreSQL %d.%d; checksum "
+		    "needs 13 or later", c->label, c->target, v / 10000,
+		    v / 100 % 100);
+		return why;
+	}
+	rsp_src(p, &src);
+	return rec_pg_cannot(&src, m);
+}
+
+/* Loopback or a Unix socket: the rows do not cross a network. */
+static int
+rsp_local(struct rec_conn *c)
+{
+	struct rsp *p = c->impl;
+	const char *h = p->pg != NULL ? PQhost(p->pg) : NULL;
+	const char *a = p->pg != NULL ? PQhostaddr(p->pg) : NULL;
+
+	if (h == NULL || *h == '/' || *h == '@' || strcmp(h, "localhost") == 0)
+		return 1;
+	if (a != NULL && *a != '\0')
+		h = a;
+	return strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0;
+}
+
+static char *
+rsp_estimate_sql(struct rec_conn *c)
+{
+	struct rec_pg_src src;
+
+	rsp_src(c->impl, &src);
+	return rec_pg_estimate_sql(&src);
+}
+
+static char *
+rsp_probe_sql(struct rec_conn *c, const struct rec_merge *m)
+{
+	struct rec_pg_src src;
+
+	rsp_src(c->impl, &src);
+	return rec_pg_probe_sql(&src, m);
+}
+
+static char *
+rsp_stats_sql(struct rec_conn *c, const struct rec_merge *m,
+    const struct rec_range *r, char **const *bounds, int nb, int grouped)
+{
+	struct rec_pg_src src;
+
+	rsp_src(c->impl, &src);
+	return rec_pg_stats_sql(&src, m, r, bounds, nb, grouped);
+}
+
+static char *
+rsp_sample_sql(struct rec_conn *c, const struct rec_merge *m,
+    const struct rec_range *r, int64_t every)
+{
+	struct rec_pg_src src;
+
+	rsp_src(c->impl, &src);
+	return rec_pg_sample_sql(&src, m, r, every);
+}
+
+/*
+ * Run a statement of the checksum; rsp_ask_done answers. JIT is off: it
+ * would compile the long expressions that find a row's range (a CASE per
+ * bound) for longer than the statement runs.
+ */
+static void
+rsp_ask(struct rec_conn *c, const char *sql)
+{
+	struct rsp *p = c->impl;
+	char *all;
+
+	rsp_ask_done(p); /* nothing left of an earlier answer */
+	xasprintf(&all, "SET jit = off; %s", sql);
+	if (rsp_sent(p, PQsendQuery(p->pg, all), RP_ASK) == 0)
+		rsp_watch(c);
+	free(all);
+}
+
+/* Keep an answer's cells. */
+static void
+rsp_ask_rows(struct rsp *p, const PGresult *res)
+{
+	int i, j, n = PQntuples(res), k = PQnfields(res);
+	char *v;
+
+	p->anscols = k;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < k; j++) {
+			v = PQgetisnull(res, i, j) ? NULL :
+			    xstrdup(PQgetvalue(res, i, j));
+			buf_add(&p->ans, &v, sizeof v);
+		}
+	}
+	p->ansrows += n;
+}
+
+/* The statement ended: hand its cells over (in RP_ASK), or drop them. */
+static void
+rsp_ask_done(struct rsp *p)
+{
+	size_t n = p->ans.len / sizeof(char *), i;
+	char **cells = (char **)(void *)p->ans.data;
+	int rows = p->ansrows, cols = p->anscols;
+
+	p->ans.data = NULL;
+	p->ans.len = p->ans.cap = 0;
+	p->ansrows = p->anscols = 0;
+	if (p->phase != RP_ASK) {
+		for (i = 0; i < n; i++)
+			free(cells[i]);
+		free(cells);
+		return;
+	}
+	p->phase = RP_DESCRIBED;
+	if (cells == NULL)
+		cells = xcalloc(1, sizeof *cells);
+	rec_side_answer(p->c, rows, cols, cells);
+}
+
+/* Stream the rows of range r, as rsp_stream streams them all. */
+static void
+rsp_stream_range(struct rec_conn *c, const struct rec_merge *m,
+    const struct rec_range *r)
+{
+	struct rsp *p = c->impl;
+	struct rec_pg_src src;
+	char *cond, *sql;
+
+	rsp_src(p, &src);
+	cond = rec_pg_range_where(&src, m, r);
+	sql = rsp_copy_where_sql(p, m->nkeys, cond);
+	c->streaming = 1;
+	c->eof = 0;
+	rsp_drop(c);
+	rsp_sent(p, PQsendQuery(p->pg, sql), RP_COPY_START);
+	free(sql);
+	free(cond);
 }

@@ -74,6 +74,8 @@ static void lint_duplicates(struct rb_ctx *, const struct rb_index *,
     const char *, const struct rb_pos *(*)(const struct runbook *, size_t));
 static const struct rb_pos *lint_step_pos(const struct runbook *, size_t);
 static const struct rb_pos *lint_phase_pos(const struct runbook *, size_t);
+static void lint_methods(struct rb_ctx *);
+static const char *lint_side_hashless(const struct rb_query *);
 static void lint_target(struct rb_ctx *, const struct rb_index *,
     const struct rb_ref *);
 static void lint_need(struct rb_ctx *, const struct rb_index *,
@@ -279,6 +281,44 @@ lint_target(struct rb_ctx *ctx, const struct rb_index *targets,
 	}
 }
 
+/* Why side q cannot hash key ranges in its server, or NULL if it can
+ * (or its target is unknown, reported already). */
+static const char *
+lint_side_hashless(const struct rb_query *q)
+{
+	if (q->file != NULL)
+		return "a file";
+	if (q->target != NULL && q->target->type != TARGET_POSTGRES)
+		return "an odbc target";
+	return NULL;
+}
+
+/* method: checksum needs both sides on postgres targets. */
+static void
+lint_methods(struct rb_ctx *ctx)
+{
+	const struct rb_step *s;
+	const char *why;
+	size_t i;
+	int side;
+
+	for (i = 0; i < ctx->rb->nsteps; i++) {
+		s = &ctx->rb->steps[i];
+		if (s->type != STEP_RECONCILE || s->method != RB_METHOD_CHECKSUM)
+			continue;
+		for (side = 0; side < 2; side++) {
+			why = lint_side_hashless(side == 0 ? &s->source :
+			    &s->dest);
+			if (why == NULL)
+				continue;
+			rb_error(ctx, s->method_pos, "method: checksum needs "
+			    "both sides on postgres targets (%s is %s); use "
+			    "stream or auto", side == 0 ? "source" : "dest", why);
+			break;
+		}
+	}
+}
+
 /* Check one entry of needs. */
 static void
 lint_need(struct rb_ctx *ctx, const struct rb_index *steps,
@@ -380,6 +420,7 @@ rb_lint_names(struct rb_ctx *ctx, const struct rb_index *steps)
 		}
 	}
 	lint_jump_loops(ctx);
+	lint_methods(ctx);
 	rb_index_free(&phases);
 	rb_index_free(&targets);
 	rb_index_free(&roles);

@@ -183,6 +183,10 @@ static void rb_load_number(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_compare(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
+static void rb_load_method(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
+static void rb_load_bisection(struct rb_ctx *, const struct rb_key *,
+    struct rb_node *, void *);
 static void rb_load_tls(struct rb_ctx *, const struct rb_key *,
     struct rb_node *, void *);
 static void rb_load_jump(struct rb_ctx *, const struct rb_key *,
@@ -444,7 +448,15 @@ enum { QUERY_KEY_TARGET, QUERY_KEY_QUERY, QUERY_KEY_FILE, QUERY_KEY_FORMAT,
 	X(EVIDENCE, "evidence", BIT(STEP_CHECKPOINT), rb_load_evidence, 0, 0, \
 	    0, 0)                                                            \
 	X(EMPTY_IS_NULL, "empty_is_null", BIT(STEP_RECONCILE), rb_load_bool,  \
-	    offsetof(struct rb_step, empty_is_null), 0, 0, 0)
+	    offsetof(struct rb_step, empty_is_null), 0, 0, 0)                 \
+	X(METHOD, "method", BIT(STEP_RECONCILE), rb_load_method,              \
+	    offsetof(struct rb_step, method), 0, 0, 0)                       \
+	X(BISECTION_FACTOR, "bisection_factor", BIT(STEP_RECONCILE),          \
+	    rb_load_bisection, offsetof(struct rb_step, bisection_factor), 2, \
+	    256, 0)                                                          \
+	X(BISECTION_THRESHOLD, "bisection_threshold", BIT(STEP_RECONCILE),    \
+	    rb_load_bisection, offsetof(struct rb_step, bisection_threshold), \
+	    1, 1000000, 0)
 
 #define STEP_KEY_ENUM(e, name, mask, load, off, lo, hi, hash1) STEP_KEY_##e,
 enum step_key { RB_STEP_KEYS(STEP_KEY_ENUM) STEP_NKEYS };
@@ -1587,6 +1599,42 @@ rb_load_compare(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
 	}
 }
 
+/* method: stream, checksum or auto. */
+static void
+rb_load_method(struct rb_ctx *ctx, const struct rb_key *k, struct rb_node *n,
+    void *obj)
+{
+	static const char *const names[] = {
+		[RB_METHOD_AUTO] = "auto",
+		[RB_METHOD_STREAM] = "stream",
+		[RB_METHOD_CHECKSUM] = "checksum",
+	};
+	struct rb_step *s = obj;
+	size_t i;
+
+	(void)k;
+	s->method_pos = n->pos;
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (n->kind == RB_NODE_SCALAR && strcmp(n->value, names[i]) == 0) {
+			s->method = (enum rb_method)i;
+			return;
+		}
+	}
+	rb_error(ctx, n->pos, "method: expected stream, checksum or auto, "
+	    "found %s", rb_found(n));
+}
+
+/* bisection_factor, bisection_threshold: whole numbers; where, kept. */
+static void
+rb_load_bisection(struct rb_ctx *ctx, const struct rb_key *k,
+    struct rb_node *n, void *obj)
+{
+	struct rb_step *s = obj;
+
+	s->bisection_pos = n->pos;
+	rb_load_int(ctx, k, n, obj);
+}
+
 /* host_key: strict, accept-new or off. */
 static void
 rb_load_host_key(struct rb_ctx *ctx, const struct rb_key *k,
@@ -2626,6 +2674,15 @@ rb_check_step(struct rb_ctx *ctx, struct rb_step *s, uint32_t seen, int typed)
 		rb_error(ctx, s->pos, "reconcile step%s needs 'source'", label);
 	if (!SEEN(seen, STEP_KEY_DEST))
 		rb_error(ctx, s->pos, "reconcile step%s needs 'dest'", label);
+	if (s->compare != COMPARE_VALUE)
+		return;
+	if (SEEN(seen, STEP_KEY_METHOD))
+		rb_error(ctx, s->method_pos, "method: only for compare: rows "
+		    "(compare: value has no rows to bisect)");
+	if (SEEN(seen, STEP_KEY_BISECTION_FACTOR) ||
+	    SEEN(seen, STEP_KEY_BISECTION_THRESHOLD))
+		rb_error(ctx, s->bisection_pos, "bisection_factor and "
+		    "bisection_threshold: only for compare: rows");
 }
 
 /* The top-level mapping. */

@@ -161,6 +161,13 @@ enum rb_file_format { RB_FORMAT_CSV, RB_FORMAT_TSV };
  * (default true); columns: the names to use, in order (required without a
  * header). timezone: the zone of its timestamps without one (NULL: UTC).
  */
+/* method: of a compare: rows step (SPEC.md section 11). */
+enum rb_method {
+	RB_METHOD_AUTO,     /* default: checksum where it pays, else stream */
+	RB_METHOD_STREAM,   /* every row of both sides, merged */
+	RB_METHOD_CHECKSUM, /* hashes of key ranges, rows of differing ones */
+};
+
 struct rb_query {
 	char *target_name;
 	struct rb_target *target; /* resolved, NULL if unknown */
@@ -200,6 +207,11 @@ struct rb_step {
 	struct rb_query dest;
 	double tolerance; /* default 0 */
 	int empty_is_null; /* '' equals NULL */
+	enum rb_method method;
+	int bisection_factor;    /* ranges per level; 0: the default */
+	int bisection_threshold; /* rows fetched at most; 0: the default */
+	struct rb_pos method_pos;    /* of method:, when given */
+	struct rb_pos bisection_pos; /* of the last bisection_* key */
 	/* checkpoint */
 	int approvals;     /* default 1 */
 	char **approvers;  /* role names */
