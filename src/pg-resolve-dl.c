@@ -1,8 +1,9 @@
 /*
- * pg-resolve-dl.c - pg_conninfo_resolve for the front, which does not link
- * libpq (its start-up is what `cutover lint` costs): libpq is loaded when a
- * lint first needs it (a postgres target's TLS rule), and asked exactly
- * what pg.c asks the libpq it links.
+ * pg-resolve-dl.c - pg_conninfo_resolve, for both programs: libpq is
+ * loaded on first use. The front (which lints) does not link libpq, whose
+ * start-up is what `cutover lint` would cost, and loads it only when a
+ * postgres target's TLS rule needs it; in the engine, which links libpq,
+ * loading it finds the library already there.
  */
 #include "config.h"
 

@@ -25,8 +25,6 @@
 #define PG_END_CANCEL_MS 1000 /* then pg_terminate_backend */
 #define PG_END_POLL_MS 50
 
-static char *pg_opt(PQconninfoOption *, const char *);
-static PQconninfoOption *pg_resolved(const char *);
 static const char *pg_env_get(const char *const *, const char *);
 static PGconn *pg_connect_blocking(const char *, const char *, char **);
 static int pg_end_sessions(PGconn *, const char *, int64_t, char **);
@@ -300,62 +298,3 @@ pg_conninfo_error(const char *target, const char *perr)
 	return msg;
 }
 
-/* A conninfo option's value ("" if unset). */
-static char *
-pg_opt(PQconninfoOption *opts, const char *key)
-{
-	PQconninfoOption *o;
-	const char *v = NULL;
-
-	for (o = opts; o->keyword != NULL; o++) {
-		if (strcmp(o->keyword, key) == 0 && o->val != NULL)
-			v = o->val;
-	}
-	return xstrdup(v != NULL ? v : "");
-}
-
-/*
- * The options libpq would connect with: conninfo, then its service file
- * entry, the environment (PGHOST, PGSSLMODE, ...) and the defaults. libpq
- * resolves them all before it checks target_session_attrs, and stops at
- * an invalid one before connecting; that is what is asked here.
- */
-static PQconninfoOption *
-pg_resolved(const char *conninfo)
-{
-	const char *keys[] = { "dbname", "target_session_attrs", NULL };
-	const char *values[] = { conninfo, "cutover-resolve-only", NULL };
-	PQconninfoOption *opts = NULL;
-	PGconn *pg = PQconnectStartParams(keys, values, 1);
-
-	if (pg != NULL && PQstatus(pg) == CONNECTION_BAD &&
-	    strstr(PQerrorMessage(pg), "target_session_attrs") != NULL)
-		opts = PQconninfo(pg);
-	PQfinish(pg);
-	return opts;
-}
-
-int
-pg_conninfo_resolve(const char *conninfo, char **host, char **addr,
-    char **mode, char **why)
-{
-	PQconninfoOption *opts;
-	char *perr = NULL;
-
-	if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
-		PQfreemem(perr);
-		*why = xstrdup("libpq cannot parse its conninfo");
-		return 1;
-	}
-	PQconninfoFree(opts);
-	if ((opts = pg_resolved(conninfo)) == NULL) {
-		*why = xstrdup("libpq cannot resolve its conninfo (is its "
-		    "service defined?)");
-		return 1;
-	}
-	*host = pg_opt(opts, "host");
-	*addr = pg_opt(opts, "hostaddr");
-	*mode = pg_opt(opts, "sslmode");
-	PQconninfoFree(opts);
-	return 0;
-}

@@ -61,9 +61,10 @@ int pg_conninfo_tls(const char *conninfo, char **why);
  * The options libpq would connect to conninfo with, resolved (its service
  * file entry, PGHOST, PGSSLMODE, ...): 0 with host, hostaddr and sslmode
  * (new strings, "" when unset), or 1 with *why (new) when libpq cannot
- * parse or resolve it. Nothing is contacted. pg.c calls the libpq it is
- * linked with; pg-resolve-dl.c loads libpq on first use, for a program
- * that does not link it (the front, which lints).
+ * parse or resolve it. Nothing is contacted. One implementation,
+ * pg-resolve-dl.c, for both programs: it loads libpq on first use, so the
+ * front (which lints and does not link libpq) pays for it only then; in
+ * the engine, which links libpq, loading it finds the library loaded.
  */
 int pg_conninfo_resolve(const char *conninfo, char **host, char **hostaddr,
     char **sslmode, char **why);
