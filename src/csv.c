@@ -130,6 +130,9 @@ static int csv_end_field(struct csv_reader *, struct csv_error *);
 static int csv_end_row(struct csv_reader *, csv_row_fn, void *);
 static int csv_end_cut(struct csv_reader *, csv_row_fn, void *,
     struct csv_error *);
+static uint64_t csv_word_eq(uint64_t, uint64_t);
+static size_t csv_skim_words(const unsigned char *, size_t, unsigned char,
+    size_t *, unsigned char *);
 static size_t csv_stream_skim(struct csv_stream *, const char *, size_t,
     size_t, csv_row_fn, void *, struct csv_error *, int *);
 static void csv_error_at(struct csv_error *, unsigned, unsigned,
@@ -444,6 +447,38 @@ csv_stream_count(const struct csv_stream *s)
 	return s->r.count;
 }
 
+/* The bytes of w equal to those of rep: their high bit set, the rest 0. */
+static uint64_t
+csv_word_eq(uint64_t w, uint64_t rep)
+{
+	const uint64_t lo = 0x7f7f7f7f7f7f7f7full;
+	uint64_t x = w ^ rep;
+
+	return ~(((x & lo) + lo) | x | lo);
+}
+
+/*
+ * Over whole words of u (eight bytes at a time): add the delimiters to *n
+ * and set *bad at a quote, carriage return or NUL byte. The bytes done.
+ */
+static size_t
+csv_skim_words(const unsigned char *u, size_t len, unsigned char delim,
+    size_t *n, unsigned char *bad)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t w, stop = 0;
+	size_t j;
+
+	for (j = 0; j + 8 <= len; j += 8) {
+		memcpy(&w, u + j, 8);
+		*n += (size_t)__builtin_popcountll(csv_word_eq(w, delim * ones));
+		stop |= csv_word_eq(w, '"' * ones) | csv_word_eq(w, '\r' * ones) |
+		    csv_word_eq(w, 0);
+	}
+	*bad |= stop != 0;
+	return j;
+}
+
 /*
  * In the rest of a record (csv_stream_keep), from data[i]: up to the line
  * feed that ends it at once, when no quote, carriage return (but that of
@@ -462,7 +497,8 @@ csv_stream_skim(struct csv_stream *s, const char *data, size_t len,
 
 	if (nl != NULL && e > i && u[e - 1] == '\r')
 		e--;
-	for (j = i; j < e; j++) {
+	j = csv_skim_words(u + i, e - i, delim, &n, &bad) + i;
+	for (; j < e; j++) {
 		n += u[j] == delim;
 		bad |= s->stop[u[j]];
 	}

@@ -54,7 +54,9 @@ struct rs_file {
 	int nfields;       /* fields per record */
 	int described;
 	int skip;          /* a header to skip: read again (rewind) */
-	int keys;          /* this pass reads the keys only (next_keys) */
+	int keys;          /* this pass reads the key's columns only (their
+			    * count: next_keys) */
+	int qcols;         /* columns of the rows queued */
 	char *error;       /* from the reader's callback */
 	struct rec_field *fields;
 	struct rec_field *rec;
@@ -194,6 +196,7 @@ rs_file_header(struct rs_file *s, const struct csv_field *f, size_t n)
 	s->pick = xcalloc((size_t)s->ncols + 1, sizeof *s->pick);
 	s->fields = xcalloc((size_t)s->ncols + 1, sizeof *s->fields);
 	s->rec = xcalloc((size_t)s->nfields + 1, sizeof *s->rec);
+	s->qcols = s->ncols;
 	for (i = 0; i < (size_t)s->ncols; i++) {
 		s->names[i] = xstrdup(s->nwant > 0 ? s->want[i] : f[i].value);
 		s->cols[i].kind = REC_UNTYPED;
@@ -235,7 +238,7 @@ rs_file_row(const struct csv_field *f, size_t n, void *arg)
 		return 1;
 	}
 	r = s->fields;
-	for (i = 0; i < (size_t)s->ncols; i++) {
+	for (i = 0; i < (size_t)s->qcols; i++) {
 		/* fields past the kept ones (next_keys): not read */
 		r[i].p = (size_t)s->pick[i] < n ? f[s->pick[i]].value : "";
 		r[i].len = (size_t)s->pick[i] < n ? f[s->pick[i]].len : 0;
@@ -247,7 +250,7 @@ rs_file_row(const struct csv_field *f, size_t n, void *arg)
 		    sizeof *s->qlines);
 	}
 	s->qlines[s->qcount++] = f[0].line;
-	rec_row_pack(&s->q, r, s->ncols);
+	rec_row_pack(&s->q, r, s->qcols);
 	return 0;
 }
 
@@ -322,6 +325,7 @@ rs_file_next(void *arg, struct rec_field **row, char **err)
 		buf_reset(&s->q);
 		s->qoff = 0;
 		s->qcount = 0;
+		s->qcols = s->keys > 0 ? s->keys : s->ncols;
 		if (s->error != NULL) {
 			*err = s->error;
 			s->error = NULL;
@@ -337,7 +341,7 @@ rs_file_next(void *arg, struct rec_field **row, char **err)
 		size_t at = s->qoff, l;
 		int i;
 
-		for (i = 0; i < s->ncols; i++) {
+		for (i = 0; i < s->qcols; i++) {
 			l = (size_t)(unsigned char)s->q.data[at + 1] << 24 |
 			    (size_t)(unsigned char)s->q.data[at + 2] << 16 |
 			    (size_t)(unsigned char)s->q.data[at + 3] << 8 |
@@ -364,11 +368,11 @@ rs_file_next_keys(void *arg, int nkeys, struct rec_field **row)
 	int i, keep = 0, r;
 
 	if (!s->keys) {
-		for (i = 0; i < nkeys && i < s->ncols; i++)
+		s->keys = nkeys > 0 && nkeys < s->ncols ? nkeys : s->ncols;
+		for (i = 0; i < s->keys; i++)
 			if (s->pick[i] + 1 > keep)
 				keep = s->pick[i] + 1;
 		csv_stream_keep(s->csv, (size_t)keep);
-		s->keys = 1;
 	}
 	if ((r = rs_file_next(s, row, &err)) < 0) {
 		free(err);
@@ -399,6 +403,7 @@ rs_file_rewind(void *arg, char **err)
 	s->error = NULL;
 	s->skip = s->header;
 	s->keys = 0;
+	s->qcols = s->ncols;
 	return 0;
 }
 
