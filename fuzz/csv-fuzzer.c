@@ -3,7 +3,9 @@
  * sides: the input is read by the CSV reader, by the streaming reader
  * (which must give the same records, byte for byte, on valid UTF-8), by
  * the streaming reader in chunks (their size and the delimiter taken from
- * the input's first bytes; any chunking must give the same records), then
+ * the input's first bytes; any chunking must give the same records), by
+ * the streaming reader keeping only a record's first fields (the same
+ * records, cut, and the same failures), then
  * loaded as the entities file of a runbook that uses ${entity.*}. Any
  * input must load or fail with diagnostics, never crash, leak or hang.
  *
@@ -126,6 +128,57 @@ csv_stream_check(const char *data, size_t size, size_t step, char delim)
 		abort();
 }
 
+/* A record's first keep fields and its count, for csv_keep_check. */
+struct csv_kept {
+	const struct csv_stream *s; /* NULL: the full reader */
+	size_t keep;
+	uint64_t h;
+};
+
+static int
+csv_kept_digest(const struct csv_field *f, size_t n, void *arg)
+{
+	struct csv_kept *k = arg;
+	size_t count = k->s != NULL ? csv_stream_count(k->s) : n;
+
+	if (k->s != NULL && (n > k->keep || (count != n && n != k->keep)))
+		abort();
+	csv_digest(f, n < k->keep ? n : k->keep, &k->h);
+	k->h = (k->h ^ count) * 1099511628211u;
+	return 0;
+}
+
+/* The reader keeping keep fields (csv_stream_keep), in chunks of step,
+ * finds the same records (their first keep fields and their count) and
+ * fails where the full reader fails. */
+static void
+csv_keep_check(const char *data, size_t size, size_t step, char delim,
+    size_t keep)
+{
+	struct csv_kept one = { NULL, keep, 1 }, many = { NULL, keep, 1 };
+	struct csv_stream *s;
+	struct csv_error err;
+	size_t i;
+	int rc1, rc2 = 0;
+
+	s = csv_stream_new(delim);
+	rc1 = csv_stream_feed(s, data, size, csv_kept_digest, &one, &err);
+	if (rc1 == 0)
+		rc1 = csv_stream_end(s, csv_kept_digest, &one, &err);
+	csv_stream_free(s);
+	s = csv_stream_new(delim);
+	csv_stream_keep(s, keep);
+	many.s = s;
+	for (i = 0; i < size && rc2 == 0; i += step)
+		rc2 = csv_stream_feed(s, data + i, size - i < step ? size - i :
+		    step, csv_kept_digest, &many, &err);
+	if (rc2 == 0)
+		rc2 = csv_stream_end(s, csv_kept_digest, &many, &err);
+	csv_stream_free(s);
+	if (rc1 != rc2 || (rc1 == 0 && one.h != many.h))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -148,6 +201,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 2)
 		csv_stream_check((const char *)data + 2, size - 2,
 		    (size_t)data[0] % 64 + 1, (char)data[1]);
+	if (size > 2)
+		csv_keep_check((const char *)data + 2, size - 2,
+		    (size_t)data[0] % 64 + 1, (char)data[1],
+		    (size_t)data[0] / 64 + 1);
 	if ((f = fopen(csv_path, "wb")) == NULL)
 		abort();
 	if (size > 0 && fwrite(data, 1, size, f) != size)

@@ -103,6 +103,10 @@ struct csv_reader {
 	unsigned line, col;     /* of the next byte */
 	unsigned fline, fcol;   /* of the open field */
 	unsigned crline, crcol; /* of the last carriage return */
+	size_t keep;            /* fields kept per record (0: all) */
+	int skipping;           /* in a record's rest: 1 at once, 2 by byte */
+	size_t nmore;           /* fields of the rest ended so far */
+	size_t count;           /* the record's fields (in the callback) */
 };
 
 /* A reader fed in chunks (csv_stream_*): the reader and its state. */
@@ -111,6 +115,7 @@ struct csv_stream {
 	enum csv_state st;
 	char delim;
 	unsigned char plain[256]; /* bytes that only add, in a plain field */
+	unsigned char stop[256];  /* bytes a record's rest is not skimmed over */
 	int bom;     /* bytes of a byte order mark matched so far; 3: done */
 	int failed;
 };
@@ -123,6 +128,13 @@ static int csv_check_utf8(const char *, size_t, struct csv_error *);
 static size_t csv_utf8_len(const unsigned char *, size_t);
 static int csv_end_field(struct csv_reader *, struct csv_error *);
 static int csv_end_row(struct csv_reader *, csv_row_fn, void *);
+static int csv_end_cut(struct csv_reader *, csv_row_fn, void *,
+    struct csv_error *);
+static uint64_t csv_word_eq(uint64_t, uint64_t);
+static size_t csv_skim_words(const unsigned char *, size_t, unsigned char,
+    size_t *, unsigned char *);
+static size_t csv_stream_skim(struct csv_stream *, const char *, size_t,
+    size_t, csv_row_fn, void *, struct csv_error *, int *);
 static void csv_error_at(struct csv_error *, unsigned, unsigned,
     enum csv_err);
 static int csv_move_error(const struct csv_reader *, const struct csv_move *,
@@ -296,15 +308,33 @@ csv_end_row(struct csv_reader *r, csv_row_fn row, void *arg)
 	size_t i;
 	int rc = 0;
 
-	if (r->nfields > 1 || r->fields[0].len > 0 || r->fields[0].quoted) {
+	r->count = r->nfields + r->nmore;
+	if (r->nfields > 1 || r->nmore > 0 || r->fields[0].len > 0 ||
+	    r->fields[0].quoted) {
 		for (i = 0; i < r->nfields; i++)
 			r->fields[i].value = r->values.data + r->offsets[i];
 		rc = row(r->fields, r->nfields, arg);
 	}
 	r->nfields = 0;
+	r->nmore = 0;
 	buf_reset(&r->values);
 	r->start = 0;
 	return rc;
+}
+
+/* End a record whose rest was skipped (csv_stream_keep). */
+static int
+csv_end_cut(struct csv_reader *r, csv_row_fn row, void *arg,
+    struct csv_error *err)
+{
+	r->skipping = 0;
+	if (r->nfields + r->nmore > CSV_MAX_FIELDS) {
+		err->line = r->fline;
+		err->col = r->fcol;
+		err->msg = "more than 1024 fields in a record";
+		return -1;
+	}
+	return csv_end_row(r, row, arg);
 }
 
 /* Report the error of move m, met at the next byte; -1. */
@@ -326,12 +356,18 @@ static int
 csv_move_apply(struct csv_reader *r, const struct csv_move *m, char c,
     csv_row_fn row, void *arg, struct csv_error *err)
 {
+	if (r->skipping) { /* the rest of a record: fields counted only */
+		r->nmore += (m->action & A_FIELD) != 0;
+		return m->action & A_ROW ? csv_end_cut(r, row, arg, err) : 0;
+	}
 	if (m->action & A_ADD)
 		buf_addc(&r->values, c);
 	if ((m->action & A_FIELD) && csv_end_field(r, err) != 0)
 		return -1;
 	if (m->action & A_ROW)
 		return csv_end_row(r, row, arg);
+	if ((m->action & A_FIELD) && r->keep > 0 && r->nfields == r->keep)
+		r->skipping = 1; /* a field after the kept ones: skip */
 	return 0;
 }
 
@@ -429,7 +465,95 @@ csv_stream_new(char delim)
 	memset(s->plain, 1, sizeof s->plain);
 	s->plain[(unsigned char)delim] = 0;
 	s->plain['"'] = s->plain['\r'] = s->plain['\n'] = s->plain[0] = 0;
+	s->stop['"'] = s->stop['\r'] = s->stop[0] = 1;
 	return s;
+}
+
+void
+csv_stream_keep(struct csv_stream *s, size_t n)
+{
+	s->r.keep = n;
+}
+
+size_t
+csv_stream_count(const struct csv_stream *s)
+{
+	return s->r.count;
+}
+
+/* The bytes of w equal to those of rep: their high bit set, the rest 0. */
+static uint64_t
+csv_word_eq(uint64_t w, uint64_t rep)
+{
+	const uint64_t lo = 0x7f7f7f7f7f7f7f7full;
+	uint64_t x = w ^ rep;
+
+	return ~(((x & lo) + lo) | x | lo);
+}
+
+/*
+ * Over whole words of u (eight bytes at a time): add the delimiters to *n
+ * and set *bad at a quote, carriage return or NUL byte. The bytes done.
+ */
+static size_t
+csv_skim_words(const unsigned char *u, size_t len, unsigned char delim,
+    size_t *n, unsigned char *bad)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t w, stop = 0;
+	size_t j;
+
+	for (j = 0; j + 8 <= len; j += 8) {
+		memcpy(&w, u + j, 8);
+		/* the high bits, one per byte, summed by a multiplication */
+		*n += (size_t)(((csv_word_eq(w, delim * ones) >> 7) * ones) >>
+		    56);
+		stop |= csv_word_eq(w, '"' * ones) | csv_word_eq(w, '\r' * ones) |
+		    csv_word_eq(w, 0);
+	}
+	*bad |= stop != 0;
+	return j;
+}
+
+/*
+ * In the rest of a record (csv_stream_keep), from data[i]: up to the line
+ * feed that ends it at once, when no quote, carriage return (but that of
+ * a CRLF) or NUL byte is in the way; else on byte by byte through the
+ * table. The index after what was skimmed; *rc as csv_stream_byte.
+ */
+static size_t
+csv_stream_skim(struct csv_stream *s, const char *data, size_t len,
+    size_t i, csv_row_fn row, void *arg, struct csv_error *err, int *rc)
+{
+	const unsigned char *u = (const unsigned char *)data;
+	const char *nl = memchr(data + i, '\n', len - i);
+	size_t end = nl != NULL ? (size_t)(nl - data) : len, e = end, j;
+	size_t n = 0;
+	unsigned char bad = 0, delim = (unsigned char)s->delim;
+
+	if (nl != NULL && e > i && u[e - 1] == '\r')
+		e--;
+	j = csv_skim_words(u + i, e - i, delim, &n, &bad) + i;
+	for (; j < e; j++) {
+		n += u[j] == delim;
+		bad |= s->stop[u[j]];
+	}
+	if (bad) {
+		s->r.skipping = 2;
+		return i;
+	}
+	s->r.nmore += n;
+	if (nl == NULL) {
+		if (end > i)
+			s->st = u[end - 1] == delim ? S_START : S_PLAIN;
+		return end;
+	}
+	s->r.nmore++;
+	s->st = S_START;
+	*rc = csv_end_cut(&s->r, row, arg, err);
+	s->r.line++;
+	s->r.col = 1;
+	return end + 1;
 }
 
 /*
@@ -451,7 +575,8 @@ csv_stream_span(struct csv_stream *s, const char *data, size_t len, size_t i)
 			j++;
 	if (j == i)
 		return i;
-	buf_add(&s->r.values, data + i, j - i);
+	if (!s->r.skipping)
+		buf_add(&s->r.values, data + i, j - i);
 	for (; i < j; i++)
 		n += (u[i] & 0xc0) != 0x80;
 	s->r.col += (unsigned)n;
@@ -542,6 +667,11 @@ csv_stream_feed(struct csv_stream *s, const char *data, size_t len,
 		s->bom = 3;
 	}
 	while (rc == 0 && i < len) {
+		if (s->r.skipping == 1) {
+			i = csv_stream_skim(s, data, len, i, row, arg, err,
+			    &rc);
+			continue;
+		}
 		if ((i = csv_stream_span(s, data, len, i)) == len)
 			break;
 		rc = csv_stream_byte(s, data, len, i++, row, arg, err);
@@ -564,6 +694,8 @@ csv_stream_end(struct csv_stream *s, csv_row_fn row, void *arg,
 	s->bom = 3;
 	if (rc != 0)
 		return rc;
+	if (s->r.skipping)
+		s->r.skipping = 2; /* the end ends the rest through the table */
 	return csv_stream_byte(s, "", 0, 0, row, arg, err);
 }
 

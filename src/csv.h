@@ -67,6 +67,18 @@ int csv_stream_end(struct csv_stream *, csv_row_fn row, void *arg,
  * sequence that more bytes may complete (or at its end).
  */
 size_t csv_utf8_prefix(const char *data, size_t len, int *bad);
+/*
+ * Hand over only the first n fields of each record (0, the default: all),
+ * for a reader that needs no more (a first pass over a file's keys). The
+ * rest of a record is skimmed: up to its line feed at once when it holds
+ * no quote, carriage return (but that of a CRLF) or NUL byte, else through
+ * the full reader, whose errors it still reports (their column may be
+ * off past a skimmed part); its fields are only counted.
+ */
+void csv_stream_keep(struct csv_stream *, size_t n);
+/* In the callback: how many fields the record has (n, or more when the
+ * rest was skimmed). */
+size_t csv_stream_count(const struct csv_stream *);
 /* The line the reader is at (for messages). */
 unsigned csv_stream_line(const struct csv_stream *);
 void csv_stream_free(struct csv_stream *);

@@ -54,6 +54,9 @@ struct rs_file {
 	int nfields;       /* fields per record */
 	int described;
 	int skip;          /* a header to skip: read again (rewind) */
+	int keys;          /* this pass reads the key's columns only (their
+			    * count: next_keys) */
+	int qcols;         /* columns of the rows queued */
 	char *error;       /* from the reader's callback */
 	struct rec_field *fields;
 	struct rec_field *rec;
@@ -72,6 +75,7 @@ static const char *rs_file_none(void *);
 static int rs_file_describe(void *, struct odbc_job *, int *, char ***,
     struct rec_col **, char **);
 static int rs_file_next(void *, struct rec_field **, char **);
+static int rs_file_next_keys(void *, int, struct rec_field **);
 static int rs_file_rewind(void *, char **);
 static void rs_file_close(void *);
 static void rs_file_free(void *);
@@ -88,6 +92,7 @@ const struct rec_source_ops rec_source_file_ops = {
 	.describe = rs_file_describe,
 	.rewind = rs_file_rewind,
 	.next = rs_file_next,
+	.next_keys = rs_file_next_keys,
 	.close = rs_file_close,
 	.free = rs_file_free,
 };
@@ -191,6 +196,7 @@ rs_file_header(struct rs_file *s, const struct csv_field *f, size_t n)
 	s->pick = xcalloc((size_t)s->ncols + 1, sizeof *s->pick);
 	s->fields = xcalloc((size_t)s->ncols + 1, sizeof *s->fields);
 	s->rec = xcalloc((size_t)s->nfields + 1, sizeof *s->rec);
+	s->qcols = s->ncols;
 	for (i = 0; i < (size_t)s->ncols; i++) {
 		s->names[i] = xstrdup(s->nwant > 0 ? s->want[i] : f[i].value);
 		s->cols[i].kind = REC_UNTYPED;
@@ -217,7 +223,7 @@ rs_file_row(const struct csv_field *f, size_t n, void *arg)
 {
 	struct rs_file *s = arg;
 	struct rec_field *r;
-	size_t i;
+	size_t i, all;
 
 	if (!s->described)
 		return rs_file_header(s, f, n);
@@ -225,16 +231,17 @@ rs_file_row(const struct csv_field *f, size_t n, void *arg)
 		s->skip = 0;
 		return 0;
 	}
-	if ((int)n != s->nfields) {
+	if ((int)(all = csv_stream_count(s->csv)) != s->nfields) {
 		xasprintf(&s->error, "%s:%u: a record of %zu field%s; the "
-		    "header has %d", s->shown, f[0].line, n, n == 1 ? "" : "s",
-		    s->nfields);
+		    "header has %d", s->shown, f[0].line, all,
+		    all == 1 ? "" : "s", s->nfields);
 		return 1;
 	}
 	r = s->fields;
-	for (i = 0; i < (size_t)s->ncols; i++) {
-		r[i].p = f[s->pick[i]].value;
-		r[i].len = f[s->pick[i]].len;
+	for (i = 0; i < (size_t)s->qcols; i++) {
+		/* fields past the kept ones (next_keys): not read */
+		r[i].p = (size_t)s->pick[i] < n ? f[s->pick[i]].value : "";
+		r[i].len = (size_t)s->pick[i] < n ? f[s->pick[i]].len : 0;
 		r[i].null = 0;
 	}
 	if (s->qcount == s->qcap) {
@@ -243,7 +250,7 @@ rs_file_row(const struct csv_field *f, size_t n, void *arg)
 		    sizeof *s->qlines);
 	}
 	s->qlines[s->qcount++] = f[0].line;
-	rec_row_pack(&s->q, r, s->ncols);
+	rec_row_pack(&s->q, r, s->qcols);
 	return 0;
 }
 
@@ -318,6 +325,7 @@ rs_file_next(void *arg, struct rec_field **row, char **err)
 		buf_reset(&s->q);
 		s->qoff = 0;
 		s->qcount = 0;
+		s->qcols = s->keys > 0 ? s->keys : s->ncols;
 		if (s->error != NULL) {
 			*err = s->error;
 			s->error = NULL;
@@ -333,7 +341,7 @@ rs_file_next(void *arg, struct rec_field **row, char **err)
 		size_t at = s->qoff, l;
 		int i;
 
-		for (i = 0; i < s->ncols; i++) {
+		for (i = 0; i < s->qcols; i++) {
 			l = (size_t)(unsigned char)s->q.data[at + 1] << 24 |
 			    (size_t)(unsigned char)s->q.data[at + 2] << 16 |
 			    (size_t)(unsigned char)s->q.data[at + 3] << 8 |
@@ -347,6 +355,30 @@ rs_file_next(void *arg, struct rec_field **row, char **err)
 	}
 	*row = s->fields;
 	return 1;
+}
+
+/* The next row, its key columns only: the reader keeps the fields up to
+ * the last key's and skims the rest. Any error: 2 (the full read after
+ * rewind reports it). */
+static int
+rs_file_next_keys(void *arg, int nkeys, struct rec_field **row)
+{
+	struct rs_file *s = arg;
+	char *err = NULL;
+	int i, keep = 0, r;
+
+	if (!s->keys) {
+		s->keys = nkeys > 0 && nkeys < s->ncols ? nkeys : s->ncols;
+		for (i = 0; i < s->keys; i++)
+			if (s->pick[i] + 1 > keep)
+				keep = s->pick[i] + 1;
+		csv_stream_keep(s->csv, (size_t)keep);
+	}
+	if ((r = rs_file_next(s, row, &err)) < 0) {
+		free(err);
+		return 2;
+	}
+	return r;
 }
 
 /* Back to the first record after the header. */
@@ -370,6 +402,8 @@ rs_file_rewind(void *arg, char **err)
 	free(s->error);
 	s->error = NULL;
 	s->skip = s->header;
+	s->keys = 0;
+	s->qcols = s->ncols;
 	return 0;
 }
 

@@ -430,7 +430,7 @@ rec_work_ordered(struct rec_work *w, struct rec_sortctx *ctx, int ncols,
 	struct buf prev = { 0 }, row = { 0 }, tmp = { 0 }, t;
 	enum rec_kind *kinds = xcalloc((size_t)ncols + 1, sizeof *kinds);
 	struct rec_field *f;
-	int i, r = 0;
+	int i, nk, r = 0;
 
 	for (i = 0; i < ncols; i++)
 		kinds[i] = (enum rec_kind)cmd[5 + i];
@@ -440,14 +440,17 @@ rec_work_ordered(struct rec_work *w, struct rec_sortctx *ctx, int ncols,
 	if (r != 0 || w->ops->rewind == NULL)
 		return r;
 	r = 1;
-	while (r == 1 && (r = w->ops->next(w->state, &f, err)) == 1) {
-		rec_work_canon(cmd + 5, ctx->nkeys < ncols ? ctx->nkeys : ncols,
-		    cmd[4], f, &row, &tmp);
+	nk = ctx->nkeys < ncols ? ctx->nkeys : ncols;
+	while (r == 1 && (r = w->ops->next_keys != NULL ?
+	    w->ops->next_keys(w->state, nk, &f) :
+	    w->ops->next(w->state, &f, err)) == 1) {
+		rec_work_canon(cmd + 5, nk, cmd[4], f, &row, &tmp);
 		if (prev.len > 0 && rec_sort_cmp(prev.data, prev.len, row.data,
 		    row.len, ctx) > 0)
 			r = 2; /* out of order: sort */
 		t = prev, prev = row, row = t;
 	}
+	/* 2 from next_keys: bad input, which the sort's full read reports */
 	buf_free(&prev);
 	buf_free(&row);
 	buf_free(&tmp);

@@ -60,6 +60,11 @@ struct rec_source_ops {
 	 * *err (new). A side that can does not pay for a sort when its rows
 	 * are already in key order (one pass checks, a second one sends). */
 	int (*rewind)(void *, char **err);
+	/* Worker, optional, in the first pass of a side that can rewind:
+	 * the next row with only its first nkeys columns right, read as
+	 * cheaply as the side can: 1, 0 at the end, 2 when the pass cannot
+	 * tell (bad input: the full read after rewind reports it). */
+	int (*next_keys)(void *, int nkeys, struct rec_field **);
 	/* Worker: the next row (valid until the next call): 1, 0 at the
 	 * end, -1 with *err (new). */
 	int (*next)(void *, struct rec_field **, char **err);

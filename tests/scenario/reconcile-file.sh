@@ -125,6 +125,35 @@ check "big: peak RSS ${rss} KiB < 64 MiB" test "${rss:-999999}" -lt 65536
 check "big: no temporary files left" \
 	test -z "$(ls "${TMPDIR:-/tmp}" | grep cutover-sort)"
 
+# --- Files in key order, longer than one read: the first pass reads the
+# key and skims the rest; what it skims must match and fail as a full
+# read does (quoted line breaks and quotes past the key, bad records).
+pg_psql "CREATE TABLE ordered AS SELECT g AS id, 'name ' || g AS name,
+  CASE WHEN g % 7 = 0 THEN E'two\nlines' WHEN g % 11 = 0 THEN 'a \"quote\"'
+  ELSE 'city ' || g END AS city, g * 1.5 AS balance
+  FROM generate_series(1, 5000) g" >/dev/null || fail "table ordered"
+pg_psql "\\copy (SELECT * FROM ordered ORDER BY id) to '$T/ordered.body' csv" \
+    >/dev/null || fail "export ordered"
+{ echo "id,name,city,balance"; cat "$T/ordered.body"; } >"$T/ordered.csv"
+r=$(rb ordered "{file: ordered.csv}" 60s "SELECT * FROM ordered")
+expect_rc 0 "$CUTOVER" run "$r"
+check "in key order, quotes past the key: all matched" \
+	test "$(res "$r" .matched)" = 5000
+# bad NAME RECORD: ordered.csv with record 4000 (on line $at) replaced.
+at=$(grep -n '^4000,' "$T/ordered.csv" | cut -d: -f1)
+bad() {
+	awk -v l="$2" '/^4000,/ { print l; next } { print }' \
+	    "$T/ordered.csv" >"$T/$1.csv"
+	r=$(rb "$1" "{file: $1.csv}" 60s "SELECT * FROM ordered")
+	expect_rc 1 "$CUTOVER" run "$r"
+}
+bad wide '4000,a,b,1,extra'
+contains "$T/err" "wide.csv:$at: a record of 5 fields; the header has 4"
+bad loosecr "$(printf '4000,a,b\rc,1')"
+contains "$T/err" "loosecr.csv:$at:9: a carriage return not followed by"
+bad loosequote '4000,a,b"c,1'
+contains "$T/err" "loosequote.csv:$at:9: a quote inside an unquoted field"
+
 # --- kill -9 while the sort has runs on disk: nothing is left behind.
 r=$(rb kill "{file: big.csv}" 300s "SELECT id, v FROM big")
 "$CUTOVER" run "$r" >"$T/kill.out" 2>&1 &
