@@ -44,16 +44,29 @@ struct rec_pg_src {
 	const struct rec_conn *c; /* columns, kinds, timezone */
 	const char *query;        /* as written, trimmed */
 	int utf8;                 /* server_encoding is UTF8 */
+	const unsigned *ftable;   /* per column: the table it is read from
+	                             as it is (0: none), or NULL */
+	const int *fcol;          /* per column: its number in that table */
 };
 
 /* Why a column of this side cannot be made canonical in SQL, or NULL. */
 char *rec_pg_cannot(const struct rec_pg_src *, const struct rec_merge *);
 char *rec_pg_estimate_sql(const struct rec_pg_src *);
+/* The plan of the query, then 't' if its keys are unique for certain:
+ * the query reads one table once (one scan in its plan, nothing that
+ * joins, unions or multiplies rows) and a unique index of that table
+ * (not partial, no expressions) covers key columns that are NOT NULL,
+ * read as they are and made canonical one to one (numbers, text, char,
+ * uuid, timestamptz). */
 char *rec_pg_probe_sql(const struct rec_pg_src *, const struct rec_merge *);
+/* The answer of rec_pg_probe_sql: its keys unique (1) or not; *est the
+ * planner's estimate of its rows. */
+int rec_pg_probe_read(int nrows, int ncols, char *const *cells,
+    int64_t *est);
 char *rec_pg_stats_sql(const struct rec_pg_src *, const struct rec_merge *,
     const struct rec_range *, char **const *bounds, int nb, int grouped);
 char *rec_pg_sample_sql(const struct rec_pg_src *, const struct rec_merge *,
-    const struct rec_range *, int64_t every);
+    const struct rec_range *, int64_t parts, double fraction);
 /* The condition of range r on the columns c1..cN (for stream's COPY). */
 char *rec_pg_range_where(const struct rec_pg_src *,
     const struct rec_merge *, const struct rec_range *);

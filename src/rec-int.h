@@ -106,18 +106,23 @@ struct rec_hash_ops {
 	/* A statement whose answer's first cell contains "rows=N": the
 	 * server's estimate of the query's rows. */
 	char *(*estimate_sql)(struct rec_conn *);
-	/* One row: the query's rows, and its rows whose key repeats. */
+	/* What probe_read reads: cheap (the plan and the catalog, no row). */
 	char *(*probe_sql)(struct rec_conn *, const struct rec_merge *m);
+	/* Its answer: are the query's keys unique for certain (then no pass
+	 * counts repeated keys), and *est the server's estimate of its rows. */
+	int (*probe_read)(struct rec_conn *, int nrows, int ncols,
+	    char *const *cells, int64_t *est);
 	/* Per bucket of range r split at nb bounds (each nkeys key values):
 	 * rows "bucket, count, hash, duplicate keys" (grouped: count the
 	 * rows whose key repeats; else 0), buckets without rows left out. */
 	char *(*stats_sql)(struct rec_conn *, const struct rec_merge *m,
 	    const struct rec_range *r, char **const *bounds, int nb,
 	    int grouped);
-	/* The keys of every every-th row of range r in key order (nkeys
-	 * columns, canonical, usable as bounds on either side). */
+	/* Keys splitting range r into about parts parts of equal rows, in
+	 * key order (nkeys columns, canonical, usable as bounds on either
+	 * side), from a random fraction of r's rows (1: every row). */
 	char *(*sample_sql)(struct rec_conn *, const struct rec_merge *m,
-	    const struct rec_range *r, int64_t every);
+	    const struct rec_range *r, int64_t parts, double fraction);
 	/* Run sql: rec_side_answer follows (or rec_side_fail). */
 	void (*ask)(struct rec_conn *, const char *sql);
 	/* Rows of range r in the merge's key order, as stream does. */

@@ -86,6 +86,8 @@ struct rsp {
 	enum rsp_phase phase;
 	pid_t cancel_pid;
 	unsigned *oids;
+	unsigned *ftable; /* per column: its table (PQftable), or 0 */
+	int *fcol;        /* per column: its number there (PQftablecol) */
 	char *row;      /* from PQgetCopyData */
 	int held;       /* its result, taken ahead by rsp_watch (0: none) */
 	struct buf ans; /* RP_ASK: the cells so far (char *s) */
@@ -125,8 +127,10 @@ static char *rsp_estimate_sql(struct rec_conn *);
 static char *rsp_probe_sql(struct rec_conn *, const struct rec_merge *);
 static char *rsp_stats_sql(struct rec_conn *, const struct rec_merge *,
     const struct rec_range *, char **const *, int, int);
+static int rsp_probe_read(struct rec_conn *, int, int, char *const *,
+    int64_t *);
 static char *rsp_sample_sql(struct rec_conn *, const struct rec_merge *,
-    const struct rec_range *, int64_t);
+    const struct rec_range *, int64_t, double);
 static void rsp_ask(struct rec_conn *, const char *);
 static void rsp_ask_rows(struct rsp *, const PGresult *);
 static void rsp_ask_done(struct rsp *);
@@ -138,6 +142,7 @@ static const struct rec_hash_ops rsp_hash_ops = {
 	.local = rsp_local,
 	.estimate_sql = rsp_estimate_sql,
 	.probe_sql = rsp_probe_sql,
+	.probe_read = rsp_probe_read,
 	.stats_sql = rsp_stats_sql,
 	.sample_sql = rsp_sample_sql,
 	.ask = rsp_ask,
@@ -445,11 +450,15 @@ rsp_describe(struct rsp *p, const PGresult *res)
 
 	c->ncols = PQnfields(res);
 	p->oids = xcalloc((size_t)c->ncols + 1, sizeof *p->oids);
+	p->ftable = xcalloc((size_t)c->ncols + 1, sizeof *p->ftable);
+	p->fcol = xcalloc((size_t)c->ncols + 1, sizeof *p->fcol);
 	c->names = xcalloc((size_t)c->ncols + 1, sizeof *c->names);
 	c->cols = xcalloc((size_t)c->ncols + 1, sizeof *c->cols);
 	c->fields = xcalloc((size_t)c->ncols + 1, sizeof *c->fields);
 	for (i = 0; i < c->ncols; i++) {
 		p->oids[i] = PQftype(res, i);
+		p->ftable[i] = PQftable(res, i);
+		p->fcol[i] = PQftablecol(res, i);
 		c->names[i] = xstrdup(PQfname(res, i));
 		c->cols[i].kind = rec_kind_of(p->oids[i]);
 		c->cols[i].type = xstrdup(rec_type_name(p->oids[i], tmp,
@@ -668,6 +677,8 @@ rsp_free(struct rec_conn *c)
 	free(p->conninfo);
 	free(p->query);
 	free(p->oids);
+	free(p->ftable);
+	free(p->fcol);
 	rsp_ask_done(p);
 	free(p);
 	c->impl = NULL;
@@ -684,6 +695,8 @@ rsp_src(const struct rsp *p, struct rec_pg_src *src)
 
 	src->c = p->c;
 	src->query = p->query;
+	src->ftable = p->ftable;
+	src->fcol = p->fcol;
 	src->utf8 = enc != NULL && (strcmp(enc, "UTF8") == 0 ||
 	    strcmp(enc, "SQL_ASCII") == 0);
 }
@@ -740,6 +753,14 @@ rsp_probe_sql(struct rec_conn *c, const struct rec_merge *m)
 	return rec_pg_probe_sql(&src, m);
 }
 
+static int
+rsp_probe_read(struct rec_conn *c, int nrows, int ncols, char *const *cells,
+    int64_t *est)
+{
+	(void)c;
+	return rec_pg_probe_read(nrows, ncols, cells, est);
+}
+
 static char *
 rsp_stats_sql(struct rec_conn *c, const struct rec_merge *m,
     const struct rec_range *r, char **const *bounds, int nb, int grouped)
@@ -752,12 +773,12 @@ rsp_stats_sql(struct rec_conn *c, const struct rec_merge *m,
 
 static char *
 rsp_sample_sql(struct rec_conn *c, const struct rec_merge *m,
-    const struct rec_range *r, int64_t every)
+    const struct rec_range *r, int64_t parts, double fraction)
 {
 	struct rec_pg_src src;
 
 	rsp_src(c->impl, &src);
-	return rec_pg_sample_sql(&src, m, r, every);
+	return rec_pg_sample_sql(&src, m, r, parts, fraction);
 }
 
 /*
