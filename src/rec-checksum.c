@@ -30,6 +30,7 @@ struct rec_checksum {
 	int factor;
 	int64_t threshold;
 	int grouped[2]; /* a side may repeat keys: count them per range */
+	int md5;        /* the servers' hashtextextended differ */
 	int64_t est[2]; /* the servers' estimates of their rows */
 	double fraction; /* of the rows sampled for the first split */
 	enum cs_phase phase;
@@ -176,14 +177,25 @@ cs_on_probe(struct rec_checksum *cs)
 {
 	struct rec_range root;
 	const struct rec_hash_ops *h;
+	const char *knob = getenv("CUTOVER_TEST_HASH_MISMATCH");
+	char *id[2];
 	int i;
 
 	for (i = 0; i < 2; i++) {
 		h = cs->side[i]->ops->hash;
 		cs->grouped[i] = !h->probe_read(cs->side[i], cs->nrows[i],
-		    cs->ncols[i], cs->cells[i], &cs->est[i]);
+		    cs->ncols[i], cs->cells[i], &cs->est[i], &id[i]);
 	}
 	cs_cells_free(cs);
+	/* test hook: the servers' hashes taken as unequal */
+	cs->md5 = id[0] == NULL || id[1] == NULL || strcmp(id[0], id[1]) != 0 ||
+	    (knob != NULL && *knob != '\0');
+	if (cs->md5)
+		cs->cb->output(cs->arg, "checksum: the servers' row hash "
+		    "(hashtextextended) differs for the same text: rows hashed "
+		    "with md5 on both\n");
+	free(id[0]);
+	free(id[1]);
 	memset(&root, 0, sizeof root);
 	cs_push(cs, &root);
 	cs_next(cs);
@@ -200,7 +212,8 @@ cs_stats(struct rec_checksum *cs)
 	for (i = 0; i < 2 && !cs_over(cs); i++) {
 		h = cs->side[i]->ops->hash;
 		cs_ask(cs, i, h->stats_sql(cs->side[i], cs->m, &cs->cur,
-		    cs->bounds, cs->nb, cs->grouped[i]));
+		    cs->bounds, cs->nb, (cs->grouped[i] ? REC_HASH_GROUPED : 0) |
+		    (cs->md5 ? REC_HASH_MD5 : 0)));
 	}
 }
 

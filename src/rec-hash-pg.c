@@ -21,6 +21,9 @@
 #define HP_SPECIAL_RE "'^([+-]?(inf|infinity)|nan)$'"
 #define HP_TRUE "('t','true','1','y','yes','on')"
 #define HP_FALSE "('f','false','0','n','no','off')"
+/* What the row hash gives for fixed strings (UTF-8, as the session's). */
+#define HP_HASHID "SELECT concat_ws(' ', hashtextextended('cutover', 0), " \
+    "hashtextextended('', 1), hashtextextended('Grüße, 世界 é', 7))"
 
 static int hp_canon(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, int);
@@ -47,7 +50,7 @@ static void hp_at_or_after(struct buf *, const struct rec_pg_src *,
 static void hp_where(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, const struct rec_range *);
 static void hp_hash(struct buf *, const struct rec_pg_src *,
-    const struct rec_merge *);
+    const struct rec_merge *, int);
 static void hp_order(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *);
 static void hp_bucket(struct buf *, const struct rec_pg_src *,
@@ -394,16 +397,23 @@ rec_pg_range_where(const struct rec_pg_src *s, const struct rec_merge *m,
  * more than every column's own text.
  */
 static void
-hp_hash(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m)
+hp_hash(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
+    int md5)
 {
 	int i;
 
 	buf_addc(b, '(');
 	for (i = 0; i < m->ncols; i++) {
-		buf_adds(b, i > 0 ? " # COALESCE(hashtextextended(" :
-		    "COALESCE(hashtextextended(");
+		buf_adds(b, i > 0 ? " # COALESCE(" : "COALESCE(");
+		if (md5)
+			buf_printf(b, "('x' || left(md5('%d:' || ", i + 1);
+		else
+			buf_adds(b, "hashtextextended(");
 		hp_canon(b, s, m, i);
-		buf_printf(b, ", %d), %d)", i + 1, i + 1);
+		if (md5)
+			buf_printf(b, "), 16))::bit(64)::bigint, %d)", i + 1);
+		else
+			buf_printf(b, ", %d), %d)", i + 1, i + 1);
 	}
 	buf_addc(b, ')');
 }
@@ -459,10 +469,10 @@ hp_bucket_tree(struct buf *b, const struct rec_pg_src *s,
 
 char *
 rec_pg_stats_sql(const struct rec_pg_src *s, const struct rec_merge *m,
-    const struct rec_range *r, char **const *bounds, int nb, int grouped)
+    const struct rec_range *r, char **const *bounds, int nb, int flags)
 {
 	struct buf b = { 0 };
-	int i;
+	int i, grouped = (flags & REC_HASH_GROUPED) != 0;
 
 	if (grouped)
 		buf_adds(&b, "SELECT b, sum(n), sum(hs)::text, sum(n) - count(*) "
@@ -472,7 +482,7 @@ rec_pg_stats_sql(const struct rec_pg_src *s, const struct rec_merge *m,
 	buf_adds(&b, "SELECT ");
 	hp_bucket(&b, s, m, bounds, nb);
 	buf_adds(&b, " AS b, ");
-	hp_hash(&b, s, m);
+	hp_hash(&b, s, m, (flags & REC_HASH_MD5) != 0);
 	buf_adds(&b, " AS h");
 	for (i = 0; grouped && i < m->nkeys; i++) {
 		buf_adds(&b, ", ");
@@ -553,7 +563,7 @@ rec_pg_probe_sql(const struct rec_pg_src *s, const struct rec_merge *m)
 			t = 0;
 	}
 	if (t == 0) {
-		buf_adds(&b, "SELECT 'f'");
+		buf_adds(&b, "SELECT 'f'; " HP_HASHID);
 		return buf_steal(&b);
 	}
 	buf_adds(&b, "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE "
@@ -567,7 +577,7 @@ rec_pg_probe_sql(const struct rec_pg_src *s, const struct rec_merge *m)
 	    "pg_attribute a WHERE a.attrelid = %u AND a.attnum IN (", t);
 	for (i = 0; i < m->nkeys; i++)
 		buf_printf(&b, "%s%d", i > 0 ? ", " : "", s->fcol[i]);
-	buf_adds(&b, ")) THEN 't' ELSE 'f' END");
+	buf_adds(&b, ")) THEN 't' ELSE 'f' END; " HP_HASHID);
 	return buf_steal(&b);
 }
 
@@ -605,14 +615,19 @@ hp_plan_node(const char *line, int *scans)
 }
 
 int
-rec_pg_probe_read(int nrows, int ncols, char *const *cells, int64_t *est)
+rec_pg_probe_read(int nrows, int ncols, char *const *cells, int64_t *est,
+    char **hashid)
 {
 	const char *p, *line;
 	int j, scans = 0, ok = 1;
 
 	*est = 0;
-	if (ncols != 1 || nrows < 2 || cells[0] == NULL)
+	*hashid = NULL;
+	if (ncols != 1 || nrows < 3 || cells[0] == NULL)
 		return 0;
+	if (cells[nrows - 1] != NULL)
+		*hashid = xstrdup(cells[nrows - 1]);
+	nrows--;
 	if ((p = strstr(cells[0], "rows=")) != NULL)
 		*est = strtoll(p + 5, NULL, 10);
 	for (j = 0; j < nrows - 1 && ok; j++) {

@@ -22,8 +22,11 @@
  *
  * and a row's hash is the XOR of hashtextextended(canonical value, its
  * column's place) over its columns (NULL a constant apart from ''; the
- * hash PostgreSQL keeps alike on every server for hash partitioning), on
- * UTF8 databases only (the bytes hashed must be the same on both sides).
+ * hash of hash partitioning, internal to PostgreSQL: the probe tells what
+ * it gives for fixed strings, and where the two servers differ the
+ * driver asks for the first 64 bits of md5('place:' || value) instead),
+ * on UTF8 databases only (the bytes hashed must be the same on both
+ * sides).
  * Keys compare as the merge orders them: numbers by value, the rest by
  * their canonical text COLLATE "C"; NULLs last.
  *
@@ -60,11 +63,12 @@ char *rec_pg_estimate_sql(const struct rec_pg_src *);
  * uuid, timestamptz). */
 char *rec_pg_probe_sql(const struct rec_pg_src *, const struct rec_merge *);
 /* The answer of rec_pg_probe_sql: its keys unique (1) or not; *est the
- * planner's estimate of its rows. */
+ * planner's estimate of its rows; *hashid hashtextextended of fixed
+ * strings (a new string, or NULL). */
 int rec_pg_probe_read(int nrows, int ncols, char *const *cells,
-    int64_t *est);
+    int64_t *est, char **hashid);
 char *rec_pg_stats_sql(const struct rec_pg_src *, const struct rec_merge *,
-    const struct rec_range *, char **const *bounds, int nb, int grouped);
+    const struct rec_range *, char **const *bounds, int nb, int flags);
 char *rec_pg_sample_sql(const struct rec_pg_src *, const struct rec_merge *,
     const struct rec_range *, int64_t parts, double fraction);
 /* The condition of range r on the columns c1..cN (for stream's COPY). */

@@ -128,7 +128,7 @@ static char *rsp_probe_sql(struct rec_conn *, const struct rec_merge *);
 static char *rsp_stats_sql(struct rec_conn *, const struct rec_merge *,
     const struct rec_range *, char **const *, int, int);
 static int rsp_probe_read(struct rec_conn *, int, int, char *const *,
-    int64_t *);
+    int64_t *, char **);
 static char *rsp_sample_sql(struct rec_conn *, const struct rec_merge *,
     const struct rec_range *, int64_t, double);
 static void rsp_ask(struct rec_conn *, const char *);
@@ -755,20 +755,20 @@ rsp_probe_sql(struct rec_conn *c, const struct rec_merge *m)
 
 static int
 rsp_probe_read(struct rec_conn *c, int nrows, int ncols, char *const *cells,
-    int64_t *est)
+    int64_t *est, char **hashid)
 {
 	(void)c;
-	return rec_pg_probe_read(nrows, ncols, cells, est);
+	return rec_pg_probe_read(nrows, ncols, cells, est, hashid);
 }
 
 static char *
 rsp_stats_sql(struct rec_conn *c, const struct rec_merge *m,
-    const struct rec_range *r, char **const *bounds, int nb, int grouped)
+    const struct rec_range *r, char **const *bounds, int nb, int flags)
 {
 	struct rec_pg_src src;
 
 	rsp_src(c->impl, &src);
-	return rec_pg_stats_sql(&src, m, r, bounds, nb, grouped);
+	return rec_pg_stats_sql(&src, m, r, bounds, nb, flags);
 }
 
 static char *

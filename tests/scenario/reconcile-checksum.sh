@@ -208,6 +208,25 @@ same dups 1 "$DK" "$DK"
 check "dups: repeated keys counted as stream counts them" test \
     "$(echo "$out" | jq -c '[.duplicate_keys.source, .duplicate_keys.dest,
         .missing, .extra]')" = "[2,2,2,2]"
+# A key unique in its table that the query repeats (a join): not taken
+# as unique (the plan has more than one scan), so that the repeats, alike
+# on both sides, are still counted.
+TJ="SELECT t.k, t.v FROM tk t LEFT JOIN (VALUES ('b5'), ('b5')) AS x(k)
+    ON x.k = t.k"
+same joindups 1 "$TJ" "$TJ"
+check "joindups: a key repeated by a join counted as stream counts it" test \
+    "$(echo "$out" | jq -c '[.duplicate_keys.source, .duplicate_keys.dest,
+        .changed]')" = "[1,1,2]"
+
+# Test hook CUTOVER_TEST_HASH_MISMATCH: the servers' hashtextextended taken
+# as unequal; rows are hashed with md5 on both, with stream's results.
+export CUTOVER_TEST_HASH_MISMATCH=1
+same textmd5 1 "$TK" "$TK"
+unset CUTOVER_TEST_HASH_MISMATCH
+contains "$T/textmd5.log" "rows hashed with md5 on both"
+check "md5: counts as stream" test "$(echo "$out" | jq -c '[.source_rows,
+    .dest_rows, .matched, .missing, .extra, .changed]')" = "[3000,3000,2993,2,2,5]"
+lacks "$T/text.log" "md5"
 
 # --- A column SQL cannot make canonical: checksum fails saying why; auto
 # streams and says why.
