@@ -15,11 +15,14 @@
  * compare: rows first prepares the query wrapped in SELECT * FROM (...)
  * and describes it, which gives the column names and types without
  * running anything. Then it asks the server for
- *   COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT
+ *   COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys, others)
+ *   TO STDOUT
  * where text keys sort COLLATE "C" (bytes), numbers numerically, other
  * types by their text form COLLATE "C" (rec_order_by): two servers with
  * different collations then sort alike, in the order the merge compares
- * keys in (reconcile.c). PQgetCopyData(async) hands over one row at a
+ * keys in (reconcile.c); rows of equal keys follow by their other columns
+ * by the same rules, so that repeated keys pair alike in every run and
+ * in both methods (the server's order of equal keys is its own). PQgetCopyData(async) hands over one row at a
  * time; while the side's current row waits for the other side, its
  * socket is not watched, nor while libpq holds a complete row already
  * (rsp_watch takes it out first, rsp_fetch hands it over when the merge
@@ -115,11 +118,11 @@ static void rsp_result(struct rsp *, PGresult *);
 static void rsp_next(struct rsp *);
 static void rsp_describe(struct rsp *, const PGresult *);
 static void rsp_value(struct rsp *, const PGresult *);
-static char *rsp_copy_sql(const struct rsp *, int);
+static char *rsp_copy_sql(const struct rsp *);
 static void rsp_sql_error(struct rsp *, const PGresult *);
 static void rsp_lost(struct rsp *, const char *);
 static void rsp_cancel(struct rsp *);
-static char *rsp_copy_where_sql(const struct rsp *, int, const char *);
+static char *rsp_copy_where_sql(const struct rsp *, const char *);
 static void rsp_src(const struct rsp *, struct rec_pg_src *);
 static char *rsp_cannot(struct rec_conn *, const struct rec_merge *);
 static int rsp_local(struct rec_conn *);
@@ -487,23 +490,26 @@ static void
 rsp_stream(struct rec_conn *c, const struct rec_merge *m)
 {
 	struct rsp *p = c->impl;
-	char *sql = rsp_copy_sql(p, m->nkeys);
+	char *sql = rsp_copy_sql(p);
 
+	(void)m;
 	c->streaming = 1;
 	rsp_sent(p, PQsendQuery(p->pg, sql), RP_COPY_START);
 	free(sql);
 }
 
-/* COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT. */
+/* COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT; rows
+ * of equal keys in the order of their other columns (as keys are ordered),
+ * so that they pair alike in every run and in both methods. */
 static char *
-rsp_copy_sql(const struct rsp *p, int nkeys)
+rsp_copy_sql(const struct rsp *p)
 {
-	return rsp_copy_where_sql(p, nkeys, NULL);
+	return rsp_copy_where_sql(p, NULL);
 }
 
 /* The same, of the rows where cond holds (NULL: every row). */
 static char *
-rsp_copy_where_sql(const struct rsp *p, int nkeys, const char *cond)
+rsp_copy_where_sql(const struct rsp *p, const char *cond)
 {
 	struct buf b = { 0 };
 	char name[16];
@@ -516,7 +522,7 @@ rsp_copy_where_sql(const struct rsp *p, int nkeys, const char *cond)
 	if (cond != NULL)
 		buf_printf(&b, " WHERE %s", cond);
 	buf_adds(&b, " ORDER BY ");
-	for (i = 0; i < nkeys; i++) {
+	for (i = 0; i < p->c->ncols; i++) {
 		snprintf(name, sizeof name, "c%d", i + 1);
 		if (i > 0)
 			buf_adds(&b, ", ");
@@ -851,7 +857,7 @@ rsp_stream_range(struct rec_conn *c, const struct rec_merge *m,
 
 	rsp_src(p, &src);
 	cond = rec_pg_range_where(&src, m, r);
-	sql = rsp_copy_where_sql(p, m->nkeys, cond);
+	sql = rsp_copy_where_sql(p, cond);
 	c->streaming = 1;
 	c->eof = 0;
 	rsp_drop(c);
