@@ -15,7 +15,7 @@
 enum cs_phase {
 	CS_IDLE,
 	CS_ESTIMATE, /* auto: both sides estimate their rows */
-	CS_PROBE,    /* both sides count their rows and repeated keys */
+	CS_PROBE,    /* both sides: estimates, are their keys unique? */
 	CS_STATS,    /* both sides count and hash cur's buckets */
 	CS_SAMPLE,   /* one side samples cur's keys */
 	CS_FETCH,    /* both sides stream cur's rows to the merge */
@@ -29,7 +29,10 @@ struct rec_checksum {
 	void *arg;
 	int factor;
 	int64_t threshold;
-	int grouped;  /* a side repeats keys: count them per range */
+	int grouped[2]; /* a side may repeat keys: count them per range */
+	int md5;        /* the servers' hashtextextended differ */
+	int64_t est[2]; /* the servers' estimates of their rows */
+	double fraction; /* of the rows sampled for the first split */
 	enum cs_phase phase;
 	struct rec_range cur; /* being split or fetched */
 	char ***bounds;       /* where cur is split: nb keys */
@@ -166,24 +169,34 @@ rec_checksum_start(struct rec_checksum *cs)
 		    cs->m));
 }
 
-/* Both sides counted: the whole key space is the first range (its hash
- * unknown: it is split, or fetched if small). */
+/* Both sides probed: the whole key space is the first range (not
+ * counted: it is split at once). A side whose keys are not unique for
+ * certain counts its repeated keys in every hash pass. */
 static void
 cs_on_probe(struct rec_checksum *cs)
 {
 	struct rec_range root;
+	const struct rec_hash_ops *h;
+	const char *knob = getenv("CUTOVER_TEST_HASH_MISMATCH");
+	char *id[2];
 	int i;
 
-	memset(&root, 0, sizeof root);
 	for (i = 0; i < 2; i++) {
-		if (cs->nrows[i] != 1 || cs->ncols[i] < 2 ||
-		    cs->cells[i][0] == NULL || cs->cells[i][1] == NULL)
-			continue;
-		root.n[i] = strtoll(cs->cells[i][0], NULL, 10);
-		root.dups[i] = strtoll(cs->cells[i][1], NULL, 10);
+		h = cs->side[i]->ops->hash;
+		cs->grouped[i] = !h->probe_read(cs->side[i], cs->nrows[i],
+		    cs->ncols[i], cs->cells[i], &cs->est[i], &id[i]);
 	}
 	cs_cells_free(cs);
-	cs->grouped = root.dups[0] > 0 || root.dups[1] > 0;
+	/* test hook: the servers' hashes taken as unequal */
+	cs->md5 = id[0] == NULL || id[1] == NULL || strcmp(id[0], id[1]) != 0 ||
+	    (knob != NULL && *knob != '\0');
+	if (cs->md5)
+		cs->cb->output(cs->arg, "checksum: the servers' row hash "
+		    "(hashtextextended) differs for the same text: rows hashed "
+		    "with md5 on both\n");
+	free(id[0]);
+	free(id[1]);
+	memset(&root, 0, sizeof root);
 	cs_push(cs, &root);
 	cs_next(cs);
 }
@@ -199,7 +212,8 @@ cs_stats(struct rec_checksum *cs)
 	for (i = 0; i < 2 && !cs_over(cs); i++) {
 		h = cs->side[i]->ops->hash;
 		cs_ask(cs, i, h->stats_sql(cs->side[i], cs->m, &cs->cur,
-		    cs->bounds, cs->nb, cs->grouped));
+		    cs->bounds, cs->nb, (cs->grouped[i] ? REC_HASH_GROUPED : 0) |
+		    (cs->md5 ? REC_HASH_MD5 : 0)));
 	}
 }
 
@@ -317,7 +331,7 @@ cs_next(struct rec_checksum *cs)
 		r = &cs->stack[--cs->nstack];
 		root = r->lo == NULL && r->hi == NULL; /* not hashed */
 		cs->checked += !root;
-		if (cs_equal(r)) {
+		if (!root && cs_equal(r)) {
 			cs->m->rows[0] += r->n[0];
 			cs->m->rows[1] += r->n[1];
 			cs->m->matched += r->n[0];
@@ -326,7 +340,7 @@ cs_next(struct rec_checksum *cs)
 		}
 		cs->differ += !root;
 		cs->cur = *r;
-		if (r->single || (r->n[0] <= cs->threshold &&
+		if (r->single || (!root && r->n[0] <= cs->threshold &&
 		    r->n[1] <= cs->threshold))
 			cs_fetch(cs);
 		else
@@ -372,26 +386,36 @@ rec_checksum_fetched(struct rec_checksum *cs)
 /*
  * Keys splitting cur in factor parts, from the side with more rows; the
  * whole key space in factor squared parts (at most REC_CHECKSUM_FIRST):
- * one pass over every row then finds ranges small enough to fetch.
+ * one pass over every row then finds ranges small enough to fetch. The
+ * whole key space is split at keys of a random sample of about
+ * REC_CHECKSUM_SAMPLE rows per part of the side the server estimates
+ * larger (not sorting every row); the ranges do not change the result.
  */
 static void
 cs_sample(struct rec_checksum *cs)
 {
 	int s = cs->cur.n[1] > cs->cur.n[0];
-	int64_t parts = cs->factor, every;
+	int64_t parts = cs->factor;
+	double fraction = 1;
 
-	if (cs->cur.lo == NULL && cs->cur.hi == NULL)
+	if (cs->cur.lo == NULL && cs->cur.hi == NULL) {
 		parts = parts * parts < REC_CHECKSUM_FIRST ? parts * parts :
 		    REC_CHECKSUM_FIRST;
-	every = (cs->cur.n[s] + parts - 1) / parts;
-
+		s = cs->est[1] > cs->est[0];
+		if (cs->fraction == 0 && cs->est[s] > 0)
+			fraction = (double)(parts * REC_CHECKSUM_SAMPLE) /
+			    (double)cs->est[s];
+		cs->fraction = fraction < 1 ? fraction : 1;
+		fraction = cs->fraction;
+	}
 	cs->phase = CS_SAMPLE;
 	cs_ask(cs, s, cs->side[s]->ops->hash->sample_sql(cs->side[s], cs->m,
-	    &cs->cur, every > 0 ? every : 1));
+	    &cs->cur, parts, fraction));
 }
 
 /* The sampled keys, each after the one before and after cur's start, are
- * the bounds; none: cur is one key, fetched whole. */
+ * the bounds; none: cur is one key, fetched whole (the whole key space
+ * sampled again from every row first, if a random sample was empty). */
 static void
 cs_on_sample(struct rec_checksum *cs)
 {
@@ -408,6 +432,13 @@ cs_on_sample(struct rec_checksum *cs)
 		prev = cs->bounds[cs->nb++];
 	}
 	cs_cells_free(cs);
+	if (cs->nb == 0 && cs->cur.lo == NULL && cs->cur.hi == NULL &&
+	    cs->fraction < 1) {
+		cs_bounds_free(cs);
+		cs->fraction = 1;
+		cs_sample(cs);
+		return;
+	}
 	if (cs->nb == 0) {
 		cs_bounds_free(cs);
 		cs->cur.single = 1;

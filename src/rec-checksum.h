@@ -23,11 +23,15 @@
  * hash is the sum of its rows' hashes, as a numeric (nothing overflows): a
  * missing row, an extra row or any change moves it, and changes do not
  * cancel as they would in a sum of values or an XOR (two rows that are
- * the same hash the same). The first pass counts each side's rows and
- * the rows whose keys repeat; when a side has such rows, the ranges that
- * hold them are fetched, so that duplicate keys pair and count as in
- * stream. The whole key space is never hashed as one: it is split at
- * once.
+ * the same hash the same). Nothing reads every row before the hash pass:
+ * a probe (the plan and the catalog) tells whether a side's keys are
+ * unique for certain (one table read once, a unique index on NOT NULL key
+ * columns); a side where they may repeat counts its repeated keys per
+ * range in every hash pass, and ranges that hold such rows are fetched,
+ * so that duplicate keys pair and count as in stream. The whole key
+ * space is never hashed as one: it is split at once, at keys of a random
+ * sample of the side the server estimates larger (the ranges follow the
+ * key distribution; where they fall changes no result).
  *
  * The driver says what it needs through callbacks; it never finishes the
  * attempt itself. Sides are driven through their struct rec_hash_ops
@@ -44,6 +48,7 @@
 #define REC_CHECKSUM_FACTOR 32       /* bisection_factor by default */
 #define REC_CHECKSUM_THRESHOLD 16384 /* bisection_threshold by default */
 #define REC_CHECKSUM_FIRST 1024      /* the first split's parts, at most */
+#define REC_CHECKSUM_SAMPLE 32       /* rows sampled per part of the first */
 /* auto: checksum only for at least this many bisection_thresholds of
  * rows (fewer are fetched about as fast as they are hashed). */
 #define REC_CHECKSUM_AUTO_RANGES 10

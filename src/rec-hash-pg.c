@@ -21,6 +21,9 @@
 #define HP_SPECIAL_RE "'^([+-]?(inf|infinity)|nan)$'"
 #define HP_TRUE "('t','true','1','y','yes','on')"
 #define HP_FALSE "('f','false','0','n','no','off')"
+/* What the row hash gives for fixed strings (UTF-8, as the session's). */
+#define HP_HASHID "SELECT concat_ws(' ', hashtextextended('cutover', 0), " \
+    "hashtextextended('', 1), hashtextextended('Grüße, 世界 é', 7))"
 
 static int hp_canon(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, int);
@@ -47,7 +50,7 @@ static void hp_at_or_after(struct buf *, const struct rec_pg_src *,
 static void hp_where(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *, const struct rec_range *);
 static void hp_hash(struct buf *, const struct rec_pg_src *,
-    const struct rec_merge *);
+    const struct rec_merge *, int);
 static void hp_order(struct buf *, const struct rec_pg_src *,
     const struct rec_merge *);
 static void hp_bucket(struct buf *, const struct rec_pg_src *,
@@ -394,16 +397,23 @@ rec_pg_range_where(const struct rec_pg_src *s, const struct rec_merge *m,
  * more than every column's own text.
  */
 static void
-hp_hash(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m)
+hp_hash(struct buf *b, const struct rec_pg_src *s, const struct rec_merge *m,
+    int md5)
 {
 	int i;
 
 	buf_addc(b, '(');
 	for (i = 0; i < m->ncols; i++) {
-		buf_adds(b, i > 0 ? " # COALESCE(hashtextextended(" :
-		    "COALESCE(hashtextextended(");
+		buf_adds(b, i > 0 ? " # COALESCE(" : "COALESCE(");
+		if (md5)
+			buf_printf(b, "('x' || left(md5('%d:' || ", i + 1);
+		else
+			buf_adds(b, "hashtextextended(");
 		hp_canon(b, s, m, i);
-		buf_printf(b, ", %d), %d)", i + 1, i + 1);
+		if (md5)
+			buf_printf(b, "), 16))::bit(64)::bigint, %d)", i + 1);
+		else
+			buf_printf(b, ", %d), %d)", i + 1, i + 1);
 	}
 	buf_addc(b, ')');
 }
@@ -459,10 +469,10 @@ hp_bucket_tree(struct buf *b, const struct rec_pg_src *s,
 
 char *
 rec_pg_stats_sql(const struct rec_pg_src *s, const struct rec_merge *m,
-    const struct rec_range *r, char **const *bounds, int nb, int grouped)
+    const struct rec_range *r, char **const *bounds, int nb, int flags)
 {
 	struct buf b = { 0 };
-	int i;
+	int i, grouped = (flags & REC_HASH_GROUPED) != 0;
 
 	if (grouped)
 		buf_adds(&b, "SELECT b, sum(n), sum(hs)::text, sum(n) - count(*) "
@@ -472,7 +482,7 @@ rec_pg_stats_sql(const struct rec_pg_src *s, const struct rec_merge *m,
 	buf_adds(&b, "SELECT ");
 	hp_bucket(&b, s, m, bounds, nb);
 	buf_adds(&b, " AS b, ");
-	hp_hash(&b, s, m);
+	hp_hash(&b, s, m, (flags & REC_HASH_MD5) != 0);
 	buf_adds(&b, " AS h");
 	for (i = 0; grouped && i < m->nkeys; i++) {
 		buf_adds(&b, ", ");
@@ -493,7 +503,7 @@ rec_pg_stats_sql(const struct rec_pg_src *s, const struct rec_merge *m,
 
 char *
 rec_pg_sample_sql(const struct rec_pg_src *s, const struct rec_merge *m,
-    const struct rec_range *r, int64_t every)
+    const struct rec_range *r, int64_t parts, double fraction)
 {
 	struct buf b = { 0 };
 	int i;
@@ -508,42 +518,128 @@ rec_pg_sample_sql(const struct rec_pg_src *s, const struct rec_merge *m,
 	}
 	buf_adds(&b, "row_number() OVER (ORDER BY ");
 	hp_order(&b, s, m);
-	buf_adds(&b, ") AS rn FROM ");
+	buf_adds(&b, ") AS rn, count(*) OVER () AS n FROM ");
 	hp_from(&b, s);
 	buf_adds(&b, " WHERE ");
 	hp_where(&b, s, m, r);
-	buf_printf(&b, ") AS s WHERE rn %% %lld = 0 ORDER BY rn",
-	    (long long)every);
+	if (fraction < 1)
+		buf_printf(&b, " AND random() < %.9f", fraction);
+	/* the first row of each part but the first */
+	buf_printf(&b, ") AS s WHERE rn < n AND rn * %lld / n > (rn - 1) * "
+	    "%lld / n ORDER BY rn", (long long)parts, (long long)parts);
 	return buf_steal(&b);
 }
 
+/* Can key column i's canonical text be the same for two values that are
+ * not equal to the server (so that a unique index proves nothing)? */
+static int
+hp_key_one_to_one(const struct rec_pg_src *s, const struct rec_merge *m,
+    int i)
+{
+	enum rec_kind k = s->c->cols[i].kind;
+
+	if (m->eff[i] != k)
+		return 0;
+	return k == REC_NUMBER || k == REC_TEXT || k == REC_CHAR ||
+	    k == REC_UUID || k == REC_TIMESTAMPTZ;
+}
+
 /*
- * Rows, and rows whose key repeats the one before in key order (as the
- * merge counts them): one pass in key order, which an index on the key
- * serves (count(DISTINCT) of a composite key compares records, far
- * slower).
+ * The plan of the query (read by rec_pg_probe_read), then whether a
+ * unique index of the table every key column is read from covers key
+ * columns, all NOT NULL (a unique index lets NULLs repeat).
  */
 char *
 rec_pg_probe_sql(const struct rec_pg_src *s, const struct rec_merge *m)
 {
 	struct buf b = { 0 };
+	unsigned t = s->ftable != NULL ? s->ftable[0] : 0;
 	int i;
 
-	buf_adds(&b, "SELECT count(*), coalesce(sum(rep), 0) FROM (SELECT CASE "
-	    "WHEN row_number() OVER w > 1");
-	for (i = 0; i < m->nkeys; i++) {
-		buf_adds(&b, " AND ");
-		hp_key(&b, s, m, i);
-		buf_adds(&b, " IS NOT DISTINCT FROM lag(");
-		hp_key(&b, s, m, i);
-		buf_adds(&b, ") OVER w");
+	buf_printf(&b, "EXPLAIN SELECT * FROM (\n%s\n) AS q; ", s->query);
+	for (i = 0; i < m->nkeys && t != 0; i++) {
+		if (s->ftable[i] != t || s->fcol[i] <= 0 ||
+		    !hp_key_one_to_one(s, m, i))
+			t = 0;
 	}
-	buf_adds(&b, " THEN 1 ELSE 0 END AS rep FROM ");
-	hp_from(&b, s);
-	buf_adds(&b, " WINDOW w AS (ORDER BY ");
-	hp_order(&b, s, m);
-	buf_adds(&b, ")) AS s");
+	if (t == 0) {
+		buf_adds(&b, "SELECT 'f'; " HP_HASHID);
+		return buf_steal(&b);
+	}
+	buf_adds(&b, "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE "
+	    "i.indisunique AND i.indisvalid AND i.indpred IS NULL AND "
+	    "i.indexprs IS NULL AND ");
+	buf_printf(&b, "i.indrelid = %u AND (i.indkey::int2[])[0:i.indnkeyatts "
+	    "- 1] <@ ARRAY[", t);
+	for (i = 0; i < m->nkeys; i++)
+		buf_printf(&b, "%s%d", i > 0 ? ", " : "", s->fcol[i]);
+	buf_printf(&b, "]::int2[]) AND (SELECT bool_and(a.attnotnull) FROM "
+	    "pg_attribute a WHERE a.attrelid = %u AND a.attnum IN (", t);
+	for (i = 0; i < m->nkeys; i++)
+		buf_printf(&b, "%s%d", i > 0 ? ", " : "", s->fcol[i]);
+	buf_adds(&b, ")) THEN 't' ELSE 'f' END; " HP_HASHID);
 	return buf_steal(&b);
+}
+
+/* Does a line of a plan (EXPLAIN, text) read a table, or keep every row
+ * of the node below it at most once? */
+static int
+hp_plan_node(const char *line, int *scans)
+{
+	static const char *const scan[] = { "Seq Scan on ", "Index Scan ",
+		"Index Only Scan ", "Bitmap Heap Scan on ",
+		"Parallel Seq Scan on ", "Parallel Index Scan ",
+		"Parallel Index Only Scan ", "Parallel Bitmap Heap Scan on " };
+	static const char *const keep[] = { "Limit ", "Sort ",
+		"Incremental Sort ", "Gather ", "Gather Merge ",
+		"Bitmap Index Scan ", "BitmapAnd ", "BitmapOr " };
+	size_t k;
+
+	while (*line == ' ')
+		line++;
+	if (strncmp(line, "->", 2) == 0)
+		line += 2;
+	while (*line == ' ')
+		line++;
+	for (k = 0; k < sizeof scan / sizeof scan[0]; k++) {
+		if (strncmp(line, scan[k], strlen(scan[k])) == 0) {
+			(*scans)++;
+			return 1;
+		}
+	}
+	for (k = 0; k < sizeof keep / sizeof keep[0]; k++) {
+		if (strncmp(line, keep[k], strlen(keep[k])) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+rec_pg_probe_read(int nrows, int ncols, char *const *cells, int64_t *est,
+    char **hashid)
+{
+	const char *p, *line;
+	int j, scans = 0, ok = 1;
+
+	*est = 0;
+	*hashid = NULL;
+	if (ncols != 1 || nrows < 3 || cells[0] == NULL)
+		return 0;
+	if (cells[nrows - 1] != NULL)
+		*hashid = xstrdup(cells[nrows - 1]);
+	nrows--;
+	if ((p = strstr(cells[0], "rows=")) != NULL)
+		*est = strtoll(p + 5, NULL, 10);
+	for (j = 0; j < nrows - 1 && ok; j++) {
+		line = cells[j] != NULL ? cells[j] : "";
+		/* a node: the first line, or "->"; the rest are its details */
+		if (j == 0 || strstr(line, "->") != NULL)
+			ok = hp_plan_node(line, &scans);
+		else if (strstr(line, "Plan") != NULL) /* InitPlan, SubPlan */
+			ok = 0;
+	}
+	return ok && scans == 1 && cells[nrows - 1] != NULL &&
+	    strcmp(cells[nrows - 1], "t") == 0;
 }
 
 /* The keys in the merge's order. */

@@ -22,8 +22,11 @@
  *
  * and a row's hash is the XOR of hashtextextended(canonical value, its
  * column's place) over its columns (NULL a constant apart from ''; the
- * hash PostgreSQL keeps alike on every server for hash partitioning), on
- * UTF8 databases only (the bytes hashed must be the same on both sides).
+ * hash of hash partitioning, internal to PostgreSQL: the probe tells what
+ * it gives for fixed strings, and where the two servers differ the
+ * driver asks for the first 64 bits of md5('place:' || value) instead),
+ * on UTF8 databases only (the bytes hashed must be the same on both
+ * sides).
  * Keys compare as the merge orders them: numbers by value, the rest by
  * their canonical text COLLATE "C"; NULLs last.
  *
@@ -44,16 +47,30 @@ struct rec_pg_src {
 	const struct rec_conn *c; /* columns, kinds, timezone */
 	const char *query;        /* as written, trimmed */
 	int utf8;                 /* server_encoding is UTF8 */
+	const unsigned *ftable;   /* per column: the table it is read from
+	                             as it is (0: none), or NULL */
+	const int *fcol;          /* per column: its number in that table */
 };
 
 /* Why a column of this side cannot be made canonical in SQL, or NULL. */
 char *rec_pg_cannot(const struct rec_pg_src *, const struct rec_merge *);
 char *rec_pg_estimate_sql(const struct rec_pg_src *);
+/* The plan of the query, then 't' if its keys are unique for certain:
+ * the query reads one table once (one scan in its plan, nothing that
+ * joins, unions or multiplies rows) and a unique index of that table
+ * (not partial, no expressions) covers key columns that are NOT NULL,
+ * read as they are and made canonical one to one (numbers, text, char,
+ * uuid, timestamptz). */
 char *rec_pg_probe_sql(const struct rec_pg_src *, const struct rec_merge *);
+/* The answer of rec_pg_probe_sql: its keys unique (1) or not; *est the
+ * planner's estimate of its rows; *hashid hashtextextended of fixed
+ * strings (a new string, or NULL). */
+int rec_pg_probe_read(int nrows, int ncols, char *const *cells,
+    int64_t *est, char **hashid);
 char *rec_pg_stats_sql(const struct rec_pg_src *, const struct rec_merge *,
-    const struct rec_range *, char **const *bounds, int nb, int grouped);
+    const struct rec_range *, char **const *bounds, int nb, int flags);
 char *rec_pg_sample_sql(const struct rec_pg_src *, const struct rec_merge *,
-    const struct rec_range *, int64_t every);
+    const struct rec_range *, int64_t parts, double fraction);
 /* The condition of range r on the columns c1..cN (for stream's COPY). */
 char *rec_pg_range_where(const struct rec_pg_src *,
     const struct rec_merge *, const struct rec_range *);

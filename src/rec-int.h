@@ -97,6 +97,9 @@ struct rec_side_ops {
  * statements). Every statement is SQL text built here, for the side's own
  * dialect and column types.
  */
+#define REC_HASH_GROUPED 1 /* stats_sql: count repeated keys */
+#define REC_HASH_MD5 2     /* stats_sql: hash rows with md5 */
+
 struct rec_hash_ops {
 	/* Why the side cannot make its rows canonical in SQL as m compares
 	 * them (a column's type), or NULL: a new string, or NULL. */
@@ -106,18 +109,27 @@ struct rec_hash_ops {
 	/* A statement whose answer's first cell contains "rows=N": the
 	 * server's estimate of the query's rows. */
 	char *(*estimate_sql)(struct rec_conn *);
-	/* One row: the query's rows, and its rows whose key repeats. */
+	/* What probe_read reads: cheap (the plan and the catalog, no row). */
 	char *(*probe_sql)(struct rec_conn *, const struct rec_merge *m);
+	/* Its answer: are the query's keys unique for certain (then no pass
+	 * counts repeated keys), *est the server's estimate of its rows, and
+	 * *hashid what the server's row hash gives for fixed strings (a new
+	 * string, or NULL): unequal on the two sides, rows are hashed with
+	 * md5 on both. */
+	int (*probe_read)(struct rec_conn *, int nrows, int ncols,
+	    char *const *cells, int64_t *est, char **hashid);
 	/* Per bucket of range r split at nb bounds (each nkeys key values):
-	 * rows "bucket, count, hash, duplicate keys" (grouped: count the
-	 * rows whose key repeats; else 0), buckets without rows left out. */
+	 * rows "bucket, count, hash, duplicate keys" (REC_HASH_GROUPED in
+	 * flags: count the rows whose key repeats; else 0; REC_HASH_MD5: the
+	 * rows hashed with md5), buckets without rows left out. */
 	char *(*stats_sql)(struct rec_conn *, const struct rec_merge *m,
 	    const struct rec_range *r, char **const *bounds, int nb,
-	    int grouped);
-	/* The keys of every every-th row of range r in key order (nkeys
-	 * columns, canonical, usable as bounds on either side). */
+	    int flags);
+	/* Keys splitting range r into about parts parts of equal rows, in
+	 * key order (nkeys columns, canonical, usable as bounds on either
+	 * side), from a random fraction of r's rows (1: every row). */
 	char *(*sample_sql)(struct rec_conn *, const struct rec_merge *m,
-	    const struct rec_range *r, int64_t every);
+	    const struct rec_range *r, int64_t parts, double fraction);
 	/* Run sql: rec_side_answer follows (or rec_side_fail). */
 	void (*ask)(struct rec_conn *, const char *sql);
 	/* Rows of range r in the merge's key order, as stream does. */

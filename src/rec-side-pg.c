@@ -15,11 +15,14 @@
  * compare: rows first prepares the query wrapped in SELECT * FROM (...)
  * and describes it, which gives the column names and types without
  * running anything. Then it asks the server for
- *   COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT
+ *   COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys, others)
+ *   TO STDOUT
  * where text keys sort COLLATE "C" (bytes), numbers numerically, other
  * types by their text form COLLATE "C" (rec_order_by): two servers with
  * different collations then sort alike, in the order the merge compares
- * keys in (reconcile.c). PQgetCopyData(async) hands over one row at a
+ * keys in (reconcile.c); rows of equal keys follow by their other columns
+ * by the same rules, so that repeated keys pair alike in every run and
+ * in both methods (the server's order of equal keys is its own). PQgetCopyData(async) hands over one row at a
  * time; while the side's current row waits for the other side, its
  * socket is not watched, nor while libpq holds a complete row already
  * (rsp_watch takes it out first, rsp_fetch hands it over when the merge
@@ -86,6 +89,8 @@ struct rsp {
 	enum rsp_phase phase;
 	pid_t cancel_pid;
 	unsigned *oids;
+	unsigned *ftable; /* per column: its table (PQftable), or 0 */
+	int *fcol;        /* per column: its number there (PQftablecol) */
 	char *row;      /* from PQgetCopyData */
 	int held;       /* its result, taken ahead by rsp_watch (0: none) */
 	struct buf ans; /* RP_ASK: the cells so far (char *s) */
@@ -113,11 +118,11 @@ static void rsp_result(struct rsp *, PGresult *);
 static void rsp_next(struct rsp *);
 static void rsp_describe(struct rsp *, const PGresult *);
 static void rsp_value(struct rsp *, const PGresult *);
-static char *rsp_copy_sql(const struct rsp *, int);
+static char *rsp_copy_sql(const struct rsp *);
 static void rsp_sql_error(struct rsp *, const PGresult *);
 static void rsp_lost(struct rsp *, const char *);
 static void rsp_cancel(struct rsp *);
-static char *rsp_copy_where_sql(const struct rsp *, int, const char *);
+static char *rsp_copy_where_sql(const struct rsp *, const char *);
 static void rsp_src(const struct rsp *, struct rec_pg_src *);
 static char *rsp_cannot(struct rec_conn *, const struct rec_merge *);
 static int rsp_local(struct rec_conn *);
@@ -125,8 +130,10 @@ static char *rsp_estimate_sql(struct rec_conn *);
 static char *rsp_probe_sql(struct rec_conn *, const struct rec_merge *);
 static char *rsp_stats_sql(struct rec_conn *, const struct rec_merge *,
     const struct rec_range *, char **const *, int, int);
+static int rsp_probe_read(struct rec_conn *, int, int, char *const *,
+    int64_t *, char **);
 static char *rsp_sample_sql(struct rec_conn *, const struct rec_merge *,
-    const struct rec_range *, int64_t);
+    const struct rec_range *, int64_t, double);
 static void rsp_ask(struct rec_conn *, const char *);
 static void rsp_ask_rows(struct rsp *, const PGresult *);
 static void rsp_ask_done(struct rsp *);
@@ -138,6 +145,7 @@ static const struct rec_hash_ops rsp_hash_ops = {
 	.local = rsp_local,
 	.estimate_sql = rsp_estimate_sql,
 	.probe_sql = rsp_probe_sql,
+	.probe_read = rsp_probe_read,
 	.stats_sql = rsp_stats_sql,
 	.sample_sql = rsp_sample_sql,
 	.ask = rsp_ask,
@@ -445,11 +453,15 @@ rsp_describe(struct rsp *p, const PGresult *res)
 
 	c->ncols = PQnfields(res);
 	p->oids = xcalloc((size_t)c->ncols + 1, sizeof *p->oids);
+	p->ftable = xcalloc((size_t)c->ncols + 1, sizeof *p->ftable);
+	p->fcol = xcalloc((size_t)c->ncols + 1, sizeof *p->fcol);
 	c->names = xcalloc((size_t)c->ncols + 1, sizeof *c->names);
 	c->cols = xcalloc((size_t)c->ncols + 1, sizeof *c->cols);
 	c->fields = xcalloc((size_t)c->ncols + 1, sizeof *c->fields);
 	for (i = 0; i < c->ncols; i++) {
 		p->oids[i] = PQftype(res, i);
+		p->ftable[i] = PQftable(res, i);
+		p->fcol[i] = PQftablecol(res, i);
 		c->names[i] = xstrdup(PQfname(res, i));
 		c->cols[i].kind = rec_kind_of(p->oids[i]);
 		c->cols[i].type = xstrdup(rec_type_name(p->oids[i], tmp,
@@ -478,23 +490,26 @@ static void
 rsp_stream(struct rec_conn *c, const struct rec_merge *m)
 {
 	struct rsp *p = c->impl;
-	char *sql = rsp_copy_sql(p, m->nkeys);
+	char *sql = rsp_copy_sql(p);
 
+	(void)m;
 	c->streaming = 1;
 	rsp_sent(p, PQsendQuery(p->pg, sql), RP_COPY_START);
 	free(sql);
 }
 
-/* COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT. */
+/* COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT; rows
+ * of equal keys in the order of their other columns (as keys are ordered),
+ * so that they pair alike in every run and in both methods. */
 static char *
-rsp_copy_sql(const struct rsp *p, int nkeys)
+rsp_copy_sql(const struct rsp *p)
 {
-	return rsp_copy_where_sql(p, nkeys, NULL);
+	return rsp_copy_where_sql(p, NULL);
 }
 
 /* The same, of the rows where cond holds (NULL: every row). */
 static char *
-rsp_copy_where_sql(const struct rsp *p, int nkeys, const char *cond)
+rsp_copy_where_sql(const struct rsp *p, const char *cond)
 {
 	struct buf b = { 0 };
 	char name[16];
@@ -507,7 +522,7 @@ rsp_copy_where_sql(const struct rsp *p, int nkeys, const char *cond)
 	if (cond != NULL)
 		buf_printf(&b, " WHERE %s", cond);
 	buf_adds(&b, " ORDER BY ");
-	for (i = 0; i < nkeys; i++) {
+	for (i = 0; i < p->c->ncols; i++) {
 		snprintf(name, sizeof name, "c%d", i + 1);
 		if (i > 0)
 			buf_adds(&b, ", ");
@@ -668,6 +683,8 @@ rsp_free(struct rec_conn *c)
 	free(p->conninfo);
 	free(p->query);
 	free(p->oids);
+	free(p->ftable);
+	free(p->fcol);
 	rsp_ask_done(p);
 	free(p);
 	c->impl = NULL;
@@ -684,6 +701,8 @@ rsp_src(const struct rsp *p, struct rec_pg_src *src)
 
 	src->c = p->c;
 	src->query = p->query;
+	src->ftable = p->ftable;
+	src->fcol = p->fcol;
 	src->utf8 = enc != NULL && (strcmp(enc, "UTF8") == 0 ||
 	    strcmp(enc, "SQL_ASCII") == 0);
 }
@@ -740,24 +759,32 @@ rsp_probe_sql(struct rec_conn *c, const struct rec_merge *m)
 	return rec_pg_probe_sql(&src, m);
 }
 
+static int
+rsp_probe_read(struct rec_conn *c, int nrows, int ncols, char *const *cells,
+    int64_t *est, char **hashid)
+{
+	(void)c;
+	return rec_pg_probe_read(nrows, ncols, cells, est, hashid);
+}
+
 static char *
 rsp_stats_sql(struct rec_conn *c, const struct rec_merge *m,
-    const struct rec_range *r, char **const *bounds, int nb, int grouped)
+    const struct rec_range *r, char **const *bounds, int nb, int flags)
 {
 	struct rec_pg_src src;
 
 	rsp_src(c->impl, &src);
-	return rec_pg_stats_sql(&src, m, r, bounds, nb, grouped);
+	return rec_pg_stats_sql(&src, m, r, bounds, nb, flags);
 }
 
 static char *
 rsp_sample_sql(struct rec_conn *c, const struct rec_merge *m,
-    const struct rec_range *r, int64_t every)
+    const struct rec_range *r, int64_t parts, double fraction)
 {
 	struct rec_pg_src src;
 
 	rsp_src(c->impl, &src);
-	return rec_pg_sample_sql(&src, m, r, every);
+	return rec_pg_sample_sql(&src, m, r, parts, fraction);
 }
 
 /*
@@ -830,7 +857,7 @@ rsp_stream_range(struct rec_conn *c, const struct rec_merge *m,
 
 	rsp_src(p, &src);
 	cond = rec_pg_range_where(&src, m, r);
-	sql = rsp_copy_where_sql(p, m->nkeys, cond);
+	sql = rsp_copy_where_sql(p, cond);
 	c->streaming = 1;
 	c->eof = 0;
 	rsp_drop(c);

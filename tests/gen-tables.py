@@ -32,7 +32,8 @@ missing, extra and changed rows, changes that cancel in a naive sum (+1 in
 one row, -1 in another; +1 and -1 in two columns of one row), rows whose
 values are swapped between two keys, '' against NULL. A tenth of the
 tables have no primary key: a key with a NULL (on one side or both), and
-some keys repeated (copies of a row; DIFF_DUP_VALUES=1: other values); for
+some keys repeated (DIFF_DUP_VALUES=1, the differential test's default: with
+other values; else copies of a row); for
 those the truth is only the row and repeat counts, since which repeated
 row pairs with which is the merge's rule.
 """

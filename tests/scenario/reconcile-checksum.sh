@@ -45,6 +45,9 @@ INSERT INTO nk SELECT g * 0.25, 'v' || g FROM generate_series(-500, 1500) g;
 CREATE TABLE dk (id int, v text);
 INSERT INTO dk SELECT g, 'v' || g FROM generate_series(1, 200) g;
 INSERT INTO dk VALUES (5, 'v5'), (150, 'v150');
+CREATE TABLE dv (id int, v text);
+INSERT INTO dv SELECT g, 'v' || g FROM generate_series(1, 200) g;
+INSERT INTO dv VALUES (50, 'zz');
 CREATE TABLE tt (id int, ts text);
 INSERT INTO tt VALUES (1, '2024-01-01 00:00:00');
 CREATE TABLE tn (id int, amount text);
@@ -93,6 +96,9 @@ UPDATE nk SET v = 'changed' WHERE id = 300.75;
 CREATE TABLE dk (id int, v text);
 INSERT INTO dk SELECT g, 'v' || g FROM generate_series(1, 200) g;
 INSERT INTO dk VALUES (7, 'v7'), (7, 'v7');
+CREATE TABLE dv (id int, v text);
+INSERT INTO dv VALUES (50, 'zz');
+INSERT INTO dv SELECT g, 'v' || g FROM generate_series(1, 200) g;
 CREATE TABLE tt (id int, ts timestamptz);
 INSERT INTO tt VALUES (1, '2024-01-01 00:00:00+00');
 CREATE TABLE tn (id int, amount numeric);
@@ -208,6 +214,34 @@ same dups 1 "$DK" "$DK"
 check "dups: repeated keys counted as stream counts them" test \
     "$(echo "$out" | jq -c '[.duplicate_keys.source, .duplicate_keys.dest,
         .missing, .extra]')" = "[2,2,2,2]"
+# A key repeated with other values, stored in another order on each side:
+# rows of equal keys pair in the order of their other columns, so the
+# same rows pair (nothing changed) and both methods agree.
+DV="SELECT id, v FROM dv"
+same dupvals 1 "$DV" "$DV"
+check "dupvals: equal keys pair by their other columns" test \
+    "$(echo "$out" | jq -c '[.duplicate_keys.source, .duplicate_keys.dest,
+        .matched, .changed]')" = "[1,1,201,0]"
+
+# A key unique in its table that the query repeats (a join): not taken
+# as unique (the plan has more than one scan), so that the repeats, alike
+# on both sides, are still counted.
+TJ="SELECT t.k, t.v FROM tk t LEFT JOIN (VALUES ('b5'), ('b5')) AS x(k)
+    ON x.k = t.k"
+same joindups 1 "$TJ" "$TJ"
+check "joindups: a key repeated by a join counted as stream counts it" test \
+    "$(echo "$out" | jq -c '[.duplicate_keys.source, .duplicate_keys.dest,
+        .changed]')" = "[1,1,2]"
+
+# Test hook CUTOVER_TEST_HASH_MISMATCH: the servers' hashtextextended taken
+# as unequal; rows are hashed with md5 on both, with stream's results.
+export CUTOVER_TEST_HASH_MISMATCH=1
+same textmd5 1 "$TK" "$TK"
+unset CUTOVER_TEST_HASH_MISMATCH
+contains "$T/textmd5.log" "rows hashed with md5 on both"
+check "md5: counts as stream" test "$(echo "$out" | jq -c '[.source_rows,
+    .dest_rows, .matched, .missing, .extra, .changed]')" = "[3000,3000,2993,2,2,5]"
+lacks "$T/text.log" "md5"
 
 # --- A column SQL cannot make canonical: checksum fails saying why; auto
 # streams and says why.

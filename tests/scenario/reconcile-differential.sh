@@ -15,9 +15,9 @@
 # DIFF_SEED=S repeats a run (the seed is printed); DIFF_TABLES=N sets the
 # number of tables; DIFF_ONLY=17,42 keeps just those tables of the seed.
 # A tenth of the tables have no primary key: a NULL in a key, and some keys
-# repeated (copies of a row; DIFF_DUP_VALUES=1 repeats them with other
-# values, whose pairing then depends on the order each server returns
-# equal keys in).
+# repeated, with other values (postgres sides order rows of equal keys by
+# their other columns, so they pair alike in both methods;
+# DIFF_DUP_VALUES=0 repeats copies of a row instead).
 . "$(dirname "$0")/../lib.sh"
 . "$SRCDIR/tests/pg.sh"
 
@@ -28,6 +28,7 @@ ntables=${DIFF_TABLES:-200}
 echo "seed: $seed (repeat with DIFF_SEED=$seed)"
 G=$T/gen
 methods="stream checksum"
+export DIFF_DUP_VALUES=${DIFF_DUP_VALUES:-1}
 gen() { DIFF_METHODS=$methods python3 "$SRCDIR/tests/gen-tables.py" "$@"; }
 gen gen "$seed" "$ntables" "$G" "${DIFF_ONLY:-}" ||
 	{ fail "gen-tables.py failed"; finish; }
