@@ -545,12 +545,12 @@ hp_key_one_to_one(const struct rec_pg_src *s, const struct rec_merge *m,
 }
 
 /*
- * The plan of the query (read by rec_pg_probe_read), then whether a
+ * The plan of the query (read by rec_pg_unique_read), then whether a
  * unique index of the table every key column is read from covers key
  * columns, all NOT NULL (a unique index lets NULLs repeat).
  */
 char *
-rec_pg_probe_sql(const struct rec_pg_src *s, const struct rec_merge *m)
+rec_pg_unique_sql(const struct rec_pg_src *s, const struct rec_merge *m)
 {
 	struct buf b = { 0 };
 	unsigned t = s->ftable != NULL ? s->ftable[0] : 0;
@@ -563,7 +563,7 @@ rec_pg_probe_sql(const struct rec_pg_src *s, const struct rec_merge *m)
 			t = 0;
 	}
 	if (t == 0) {
-		buf_adds(&b, "SELECT 'f'; " HP_HASHID);
+		buf_adds(&b, "SELECT 'f'");
 		return buf_steal(&b);
 	}
 	buf_adds(&b, "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE "
@@ -577,8 +577,20 @@ rec_pg_probe_sql(const struct rec_pg_src *s, const struct rec_merge *m)
 	    "pg_attribute a WHERE a.attrelid = %u AND a.attnum IN (", t);
 	for (i = 0; i < m->nkeys; i++)
 		buf_printf(&b, "%s%d", i > 0 ? ", " : "", s->fcol[i]);
-	buf_adds(&b, ")) THEN 't' ELSE 'f' END; " HP_HASHID);
+	buf_adds(&b, ")) THEN 't' ELSE 'f' END");
 	return buf_steal(&b);
+}
+
+/* rec_pg_unique_sql, then what the server's row hash gives for fixed
+ * strings. */
+char *
+rec_pg_probe_sql(const struct rec_pg_src *s, const struct rec_merge *m)
+{
+	char *u = rec_pg_unique_sql(s, m), *sql;
+
+	xasprintf(&sql, "%s; %s", u, HP_HASHID);
+	free(u);
+	return sql;
 }
 
 /* Does a line of a plan (EXPLAIN, text) read a table, or keep every row
@@ -615,19 +627,14 @@ hp_plan_node(const char *line, int *scans)
 }
 
 int
-rec_pg_probe_read(int nrows, int ncols, char *const *cells, int64_t *est,
-    char **hashid)
+rec_pg_unique_read(int nrows, int ncols, char *const *cells, int64_t *est)
 {
 	const char *p, *line;
 	int j, scans = 0, ok = 1;
 
 	*est = 0;
-	*hashid = NULL;
-	if (ncols != 1 || nrows < 3 || cells[0] == NULL)
+	if (ncols != 1 || nrows < 2 || cells[0] == NULL)
 		return 0;
-	if (cells[nrows - 1] != NULL)
-		*hashid = xstrdup(cells[nrows - 1]);
-	nrows--;
 	if ((p = strstr(cells[0], "rows=")) != NULL)
 		*est = strtoll(p + 5, NULL, 10);
 	for (j = 0; j < nrows - 1 && ok; j++) {
@@ -640,6 +647,19 @@ rec_pg_probe_read(int nrows, int ncols, char *const *cells, int64_t *est,
 	}
 	return ok && scans == 1 && cells[nrows - 1] != NULL &&
 	    strcmp(cells[nrows - 1], "t") == 0;
+}
+
+int
+rec_pg_probe_read(int nrows, int ncols, char *const *cells, int64_t *est,
+    char **hashid)
+{
+	*est = 0;
+	*hashid = NULL;
+	if (ncols != 1 || nrows < 3)
+		return 0;
+	if (cells[nrows - 1] != NULL)
+		*hashid = xstrdup(cells[nrows - 1]);
+	return rec_pg_unique_read(nrows - 1, ncols, cells, est);
 }
 
 /* The keys in the merge's order. */

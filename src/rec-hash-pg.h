@@ -1,7 +1,8 @@
 /*
  * rec-hash-pg.h - the PostgreSQL statements of method: checksum
- * (rec-checksum.h), for a side that is a query on a postgres target
- * (rec-side-pg.c). Nothing here talks to a server.
+ * (rec-checksum.h), and its probe of unique keys that stream asks too,
+ * for a side that is a query on a postgres target (rec-side-pg.c).
+ * Nothing here talks to a server.
  *
  * Every statement reads the side's query as
  *   (query) AS q(c1, ..., cN)
@@ -60,7 +61,15 @@ char *rec_pg_estimate_sql(const struct rec_pg_src *);
  * joins, unions or multiplies rows) and a unique index of that table
  * (not partial, no expressions) covers key columns that are NOT NULL,
  * read as they are and made canonical one to one (numbers, text, char,
- * uuid, timestamptz). */
+ * uuid, timestamptz). PostgreSQL 11 or later (indnkeyatts). Both methods
+ * ask it: stream orders rows of equal keys by their other columns only
+ * where it is not proven (rec-side-pg.c). */
+char *rec_pg_unique_sql(const struct rec_pg_src *, const struct rec_merge *);
+/* Its answer: the keys unique (1) or not; *est the planner's estimate of
+ * the query's rows. */
+int rec_pg_unique_read(int nrows, int ncols, char *const *cells,
+    int64_t *est);
+/* rec_pg_unique_sql, then hashtextextended of fixed strings. */
 char *rec_pg_probe_sql(const struct rec_pg_src *, const struct rec_merge *);
 /* The answer of rec_pg_probe_sql: its keys unique (1) or not; *est the
  * planner's estimate of its rows; *hashid hashtextextended of fixed

@@ -22,14 +22,16 @@
  * different collations then sort alike, in the order the merge compares
  * keys in (reconcile.c); rows of equal keys follow by their other columns
  * by the same rules, so that repeated keys pair alike in every run and
- * in both methods (the server's order of equal keys is its own). PQgetCopyData(async) hands over one row at a
- * time; while the side's current row waits for the other side, its
- * socket is not watched, nor while libpq holds a complete row already
- * (rsp_watch takes it out first, rsp_fetch hands it over when the merge
- * asks, so every row still arrives through rec_conn_fetch), so the
- * server blocks on a full TCP window
- * and memory stays bounded whatever the row count, even when the other
- * side is the slower one.
+ * in both methods (the server's order of equal keys is its own), unless
+ * the side's keys are proven unique (rec_pg_unique_sql, asked first: the
+ * plan and the catalog, no row), which spares the server sorting on every
+ * column. PQgetCopyData(async) hands over one row at a time; while the
+ * side's current row waits for the other side, its socket is not
+ * watched, nor while libpq holds a complete row already (rsp_watch takes
+ * it out first, rsp_fetch hands it over when the merge asks, so every row
+ * still arrives through rec_conn_fetch), so the server blocks on a full
+ * TCP window and memory stays bounded whatever the row count, even when
+ * the other side is the slower one.
  *
  * The session is named after the attempt (application_name "cutover
  * TOKEN"), so that a later driver finds it if this one dies. Closing
@@ -72,6 +74,7 @@ enum rsp_phase {
 	RP_PREPARE,   /* rows: the wrapped query */
 	RP_DESCRIBE,  /* rows: its columns */
 	RP_DESCRIBED, /* rows: waiting for the other side */
+	RP_UNIQUE,    /* rows: are the keys unique (rec_pg_unique_sql)? */
 	RP_QUERY,     /* value: the query itself */
 	RP_COPY_START,
 	RP_COPY,     /* rows streaming */
@@ -91,6 +94,8 @@ struct rsp {
 	unsigned *oids;
 	unsigned *ftable; /* per column: its table (PQftable), or 0 */
 	int *fcol;        /* per column: its number there (PQftablecol) */
+	int nkeys;        /* the merge's */
+	int unique;       /* keys proven unique: rows ordered by them only */
 	char *row;      /* from PQgetCopyData */
 	int held;       /* its result, taken ahead by rsp_watch (0: none) */
 	struct buf ans; /* RP_ASK: the cells so far (char *s) */
@@ -119,6 +124,8 @@ static void rsp_next(struct rsp *);
 static void rsp_describe(struct rsp *, const PGresult *);
 static void rsp_value(struct rsp *, const PGresult *);
 static char *rsp_copy_sql(const struct rsp *);
+static void rsp_unique_done(struct rsp *);
+static char **rsp_ans_take(struct rsp *, int *, int *);
 static void rsp_sql_error(struct rsp *, const PGresult *);
 static void rsp_lost(struct rsp *, const char *);
 static void rsp_cancel(struct rsp *);
@@ -296,6 +303,7 @@ rsp_reads(const struct rsp *p)
 	case RP_COPY_START:
 	case RP_COPY_END:
 	case RP_ASK:
+	case RP_UNIQUE:
 		return 1;
 	case RP_COPY:
 		return !p->c->have_row && p->held == 0;
@@ -380,7 +388,7 @@ rsp_result(struct rsp *p, PGresult *res)
 	case PGRES_TUPLES_OK:
 		if (p->phase == RP_QUERY)
 			rsp_value(p, res);
-		else if (p->phase == RP_ASK)
+		else if (p->phase == RP_ASK || p->phase == RP_UNIQUE)
 			rsp_ask_rows(p, res);
 		break;
 	case PGRES_COMMAND_OK:
@@ -438,6 +446,9 @@ rsp_next(struct rsp *p)
 	case RP_ASK:
 		rsp_ask_done(p);
 		break;
+	case RP_UNIQUE:
+		rsp_unique_done(p);
+		break;
 	default:
 		break;
 	}
@@ -485,22 +496,56 @@ rsp_value(struct rsp *p, const PGresult *res)
 	c->nrows += n;
 }
 
-/* Stream the rows, sorted by the server as the merge expects. */
+/*
+ * Stream the rows, sorted by the server as the merge expects: first ask
+ * whether the keys are unique (rsp_unique_done streams then); before
+ * PostgreSQL 11 (no indnkeyatts) they are taken as not.
+ */
 static void
 rsp_stream(struct rec_conn *c, const struct rec_merge *m)
 {
 	struct rsp *p = c->impl;
-	char *sql = rsp_copy_sql(p);
+	struct rec_pg_src src;
+	char *sql;
 
-	(void)m;
 	c->streaming = 1;
+	p->nkeys = m->nkeys;
+	p->unique = 0;
+	if (PQserverVersion(p->pg) < 110000) {
+		sql = rsp_copy_sql(p);
+		rsp_sent(p, PQsendQuery(p->pg, sql), RP_COPY_START);
+		free(sql);
+		return;
+	}
+	rsp_src(p, &src);
+	sql = rec_pg_unique_sql(&src, m);
+	rsp_sent(p, PQsendQuery(p->pg, sql), RP_UNIQUE);
+	free(sql);
+}
+
+/* The probe answered: stream. */
+static void
+rsp_unique_done(struct rsp *p)
+{
+	size_t n = p->ans.len / sizeof(char *), i;
+	int rows, cols;
+	int64_t est;
+	char **cells = rsp_ans_take(p, &rows, &cols);
+	char *sql;
+
+	p->unique = rec_pg_unique_read(rows, cols, cells, &est);
+	for (i = 0; i < n; i++)
+		free(cells[i]);
+	free(cells);
+	sql = rsp_copy_sql(p);
 	rsp_sent(p, PQsendQuery(p->pg, sql), RP_COPY_START);
 	free(sql);
 }
 
 /* COPY (SELECT * FROM (query) q(c1, ...) ORDER BY keys) TO STDOUT; rows
  * of equal keys in the order of their other columns (as keys are ordered),
- * so that they pair alike in every run and in both methods. */
+ * so that they pair alike in every run and in both methods, unless the
+ * keys are proven unique (p->unique: no equal keys to order). */
 static char *
 rsp_copy_sql(const struct rsp *p)
 {
@@ -522,7 +567,7 @@ rsp_copy_where_sql(const struct rsp *p, const char *cond)
 	if (cond != NULL)
 		buf_printf(&b, " WHERE %s", cond);
 	buf_adds(&b, " ORDER BY ");
-	for (i = 0; i < p->c->ncols; i++) {
+	for (i = 0; i < (p->unique ? p->nkeys : p->c->ncols); i++) {
 		snprintf(name, sizeof name, "c%d", i + 1);
 		if (i > 0)
 			buf_adds(&b, ", ");
@@ -759,12 +804,15 @@ rsp_probe_sql(struct rec_conn *c, const struct rec_merge *m)
 	return rec_pg_probe_sql(&src, m);
 }
 
+/* Keys proven unique: stream_range orders rows by them only. */
 static int
 rsp_probe_read(struct rec_conn *c, int nrows, int ncols, char *const *cells,
     int64_t *est, char **hashid)
 {
-	(void)c;
-	return rec_pg_probe_read(nrows, ncols, cells, est, hashid);
+	struct rsp *p = c->impl;
+
+	p->unique = rec_pg_probe_read(nrows, ncols, cells, est, hashid);
+	return p->unique;
 }
 
 static char *
@@ -823,17 +871,28 @@ rsp_ask_rows(struct rsp *p, const PGresult *res)
 	p->ansrows += n;
 }
 
+/* The cells of the answer so far (never NULL), taken from p. */
+static char **
+rsp_ans_take(struct rsp *p, int *rows, int *cols)
+{
+	char **cells = (char **)(void *)p->ans.data;
+
+	*rows = p->ansrows;
+	*cols = p->anscols;
+	p->ans.data = NULL;
+	p->ans.len = p->ans.cap = 0;
+	p->ansrows = p->anscols = 0;
+	return cells != NULL ? cells : xcalloc(1, sizeof *cells);
+}
+
 /* The statement ended: hand its cells over (in RP_ASK), or drop them. */
 static void
 rsp_ask_done(struct rsp *p)
 {
 	size_t n = p->ans.len / sizeof(char *), i;
-	char **cells = (char **)(void *)p->ans.data;
-	int rows = p->ansrows, cols = p->anscols;
+	int rows, cols;
+	char **cells = rsp_ans_take(p, &rows, &cols);
 
-	p->ans.data = NULL;
-	p->ans.len = p->ans.cap = 0;
-	p->ansrows = p->anscols = 0;
 	if (p->phase != RP_ASK) {
 		for (i = 0; i < n; i++)
 			free(cells[i]);
@@ -841,8 +900,6 @@ rsp_ask_done(struct rsp *p)
 		return;
 	}
 	p->phase = RP_DESCRIBED;
-	if (cells == NULL)
-		cells = xcalloc(1, sizeof *cells);
 	rec_side_answer(p->c, rows, cols, cells);
 }
 
@@ -856,6 +913,7 @@ rsp_stream_range(struct rec_conn *c, const struct rec_merge *m,
 	char *cond, *sql;
 
 	rsp_src(p, &src);
+	p->nkeys = m->nkeys;
 	cond = rec_pg_range_where(&src, m, r);
 	sql = rsp_copy_where_sql(p, cond);
 	c->streaming = 1;

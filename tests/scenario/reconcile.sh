@@ -139,6 +139,35 @@ contains "$T/out" "differences: 8, tolerance 0: OVER TOLERANCE"
 "$CUTOVER" status "$r" >"$T/out" 2>&1
 contains "$T/out" "8 differences (missing 2, extra 2, changed 4) exceed the tolerance of 0"
 
+# --- The order each side asks for, from the server's log: legacy's key
+# (customers.id, a primary key read as it is from one table) is proven
+# unique, so its rows are ordered by the key only; odoo's (ref::int, an
+# expression) is not, so rows of equal keys follow by their other columns.
+# Each side decides for itself; the result is the same.
+for db in legacy odoo; do
+	pg_psql "ALTER DATABASE $db SET log_statement = 'all'" >/dev/null
+done
+r=$(rb order rows 1 0 legacy "$SRC" odoo "$DST")
+expect_rc 1 "$CUTOVER" run "$r"
+for db in legacy odoo; do
+	pg_psql "ALTER DATABASE $db RESET log_statement" >/dev/null
+done
+check "order: counts as before" test "$(res "$r" '[.source_rows, .dest_rows,
+    .matched, .missing, .extra, .changed]')" = "[21,21,15,2,2,4]"
+# copy_order TABLE: the ORDER BY of the last COPY that read TABLE (the
+# log's entries start with their date).
+copy_order() {
+	pg_as cat "$PG_DIR/server.log" |
+		awk -v t="$1" 'BEGIN { RS = "\n20[0-9][0-9]-" }
+		    /statement: COPY \(SELECT/ && $0 ~ ("FROM " t "[ \t\n]") {
+			r = $0 } END { print r }' |
+		tr '\n' ' ' | sed 's/.* ORDER BY //; s/ *$//'
+}
+check "order: unique keys ordered by the key only" test \
+    "$(copy_order customers)" = "c1 NULLS LAST) TO STDOUT"
+check "order: keys not proven unique ordered by every column" test \
+    "$(copy_order res_partner)" = 'c1 NULLS LAST, c2 COLLATE "C" NULLS LAST, c3 COLLATE "C" NULLS LAST, c4 NULLS LAST, c5::text COLLATE "C" NULLS LAST, c6 NULLS LAST) TO STDOUT'
+
 # --- Tolerance boundaries: differences == tolerance passes, one less fails.
 r=$(rb tol8 rows 1 8 legacy "$SRC" odoo "$DST")
 expect_rc 0 "$CUTOVER" run "$r"
