@@ -30,6 +30,8 @@
 static pthread_mutex_t rec_tz_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int rec_canon_bool(const char *, size_t);
+static int rec_cols_keys_check(int, char *const *, const struct rec_col *,
+    const struct rec_col *, char **);
 static int rec_canon_time(const char *, size_t, const char *, struct buf *);
 static int rec_parse_time(const char *, size_t, int64_t *, long *,
     char *, size_t *, int *, long *);
@@ -149,15 +151,36 @@ rec_merge_init_cols(struct rec_merge *m, int ncols, int nkeys,
     char *const *names, const struct rec_col *s, const struct rec_col *d,
     const struct rec_opts *opts, char **err)
 {
+	int i;
+
+	if (rec_merge_alloc(m, ncols, nkeys, names, err) != 0)
+		return -1;
+	if (rec_cols_keys_check(nkeys, names, s, d, err) != 0) {
+		rec_merge_free(m);
+		return -1;
+	}
+	m->eff = xcalloc((size_t)ncols + 1, sizeof *m->eff);
+	m->normoff = xcalloc((size_t)ncols + 1, sizeof *m->normoff);
+	for (i = 0; i < ncols; i++) {
+		m->eff[i] = rec_kind_pair(s[i].kind, d[i].kind);
+		m->kind[0][i] = m->kind[1][i] = m->eff[i];
+		if (i < nkeys)
+			m->numkey[i] = m->eff[i] == REC_NUMBER;
+	}
+	if (opts != NULL)
+		m->opts = *opts;
+	return 0;
+}
+
+/* Key columns must pair: numbers on both sides or on neither (a file's
+ * untyped column and booleans written as 1/0 pair with either). */
+static int
+rec_cols_keys_check(int nkeys, char *const *names, const struct rec_col *s,
+    const struct rec_col *d, char **err)
+{
 	enum rec_kind ks, kd;
 	int i;
 
-	memset(m, 0, sizeof *m);
-	if (nkeys > ncols) {
-		xasprintf(err, "key: %d, but the queries return %d column%s",
-		    nkeys, ncols, ncols == 1 ? "" : "s");
-		return -1;
-	}
 	for (i = 0; i < nkeys; i++) {
 		ks = rec_kind_pair(s[i].kind, d[i].kind == REC_UNTYPED ?
 		    s[i].kind : d[i].kind);
@@ -173,29 +196,6 @@ rec_merge_init_cols(struct rec_merge *m, int ncols, int nkeys,
 		    s[i].type, d[i].type);
 		return -1;
 	}
-	m->ncols = ncols;
-	m->nkeys = nkeys;
-	m->names = xcalloc((size_t)ncols + 1, sizeof *m->names);
-	m->kind[0] = xcalloc((size_t)ncols + 1, sizeof *m->kind[0]);
-	m->kind[1] = xcalloc((size_t)ncols + 1, sizeof *m->kind[1]);
-	m->eff = xcalloc((size_t)ncols + 1, sizeof *m->eff);
-	m->normoff = xcalloc((size_t)ncols + 1, sizeof *m->normoff);
-	m->numkey = xcalloc((size_t)nkeys + 1, sizeof *m->numkey);
-	m->changed_cols = xcalloc((size_t)ncols + 1, sizeof *m->changed_cols);
-	for (i = 0; i < ncols; i++) {
-		m->names[i] = xstrdup(names[i]);
-		m->eff[i] = rec_kind_pair(s[i].kind, d[i].kind);
-		m->kind[0][i] = m->kind[1][i] = m->eff[i];
-		if (i < nkeys)
-			m->numkey[i] = m->eff[i] == REC_NUMBER;
-	}
-	for (i = 0; i < 2; i++) {
-		m->prev[i].off = xcalloc((size_t)nkeys + 1, sizeof(size_t));
-		m->prev[i].f = xcalloc((size_t)nkeys + 1,
-		    sizeof(struct rec_field));
-	}
-	if (opts != NULL)
-		m->opts = *opts;
 	return 0;
 }
 

@@ -652,9 +652,8 @@ rec_keys_check(int nkeys, char *const *names, const unsigned *soids,
 }
 
 int
-rec_merge_init(struct rec_merge *m, int ncols, int nkeys,
-    char *const *names, const unsigned *soids, const unsigned *doids,
-    char **err)
+rec_merge_alloc(struct rec_merge *m, int ncols, int nkeys,
+    char *const *names, char **err)
 {
 	int i;
 
@@ -664,8 +663,6 @@ rec_merge_init(struct rec_merge *m, int ncols, int nkeys,
 		    nkeys, ncols, ncols == 1 ? "" : "s");
 		return -1;
 	}
-	if (rec_keys_check(nkeys, names, soids, doids, err) != 0)
-		return -1;
 	m->ncols = ncols;
 	m->nkeys = nkeys;
 	m->names = xcalloc((size_t)ncols + 1, sizeof *m->names);
@@ -673,17 +670,34 @@ rec_merge_init(struct rec_merge *m, int ncols, int nkeys,
 	m->kind[1] = xcalloc((size_t)ncols + 1, sizeof *m->kind[1]);
 	m->numkey = xcalloc((size_t)nkeys + 1, sizeof *m->numkey);
 	m->changed_cols = xcalloc((size_t)ncols + 1, sizeof *m->changed_cols);
-	for (i = 0; i < ncols; i++) {
+	for (i = 0; i < ncols; i++)
 		m->names[i] = rec_unique_name(names, i);
-		m->kind[0][i] = rec_kind_of(soids[i]);
-		m->kind[1][i] = rec_kind_of(doids[i]);
-		if (i < nkeys)
-			m->numkey[i] = m->kind[0][i] == REC_NUMBER;
-	}
 	for (i = 0; i < 2; i++) {
 		m->prev[i].off = xcalloc((size_t)nkeys + 1, sizeof(size_t));
 		m->prev[i].f = xcalloc((size_t)nkeys + 1,
 		    sizeof(struct rec_field));
+	}
+	return 0;
+}
+
+int
+rec_merge_init(struct rec_merge *m, int ncols, int nkeys,
+    char *const *names, const unsigned *soids, const unsigned *doids,
+    char **err)
+{
+	int i;
+
+	if (rec_merge_alloc(m, ncols, nkeys, names, err) != 0)
+		return -1;
+	if (rec_keys_check(nkeys, names, soids, doids, err) != 0) {
+		rec_merge_free(m);
+		return -1;
+	}
+	for (i = 0; i < ncols; i++) {
+		m->kind[0][i] = rec_kind_of(soids[i]);
+		m->kind[1][i] = rec_kind_of(doids[i]);
+		if (i < nkeys)
+			m->numkey[i] = m->kind[0][i] == REC_NUMBER;
 	}
 	return 0;
 }

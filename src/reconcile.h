@@ -170,6 +170,14 @@ int rec_merge_init(struct rec_merge *, int ncols, int nkeys,
     char *const *names, const unsigned *soids, const unsigned *doids,
     char **err);
 /*
+ * What both initialisers (rec_merge_init, rec_merge_init_cols) set up
+ * before their kinds: the columns, the key's length (at most ncols, else
+ * -1 with *err), the names made unique (a repeated name becomes
+ * name#N, N its column), the counters and the previous keys.
+ */
+int rec_merge_alloc(struct rec_merge *, int ncols, int nkeys,
+    char *const *names, char **err);
+/*
  * A row arrived on a side: count it and check it sorts at or after the
  * previous one. Returns 0, or -1 with *err when the side is out of order
  * (the pairing could not be trusted).

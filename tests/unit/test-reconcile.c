@@ -584,6 +584,35 @@ test_merge_meaning(void **state)
 	free(err);
 }
 
+/* Columns of the same name (a join's two ids) are told apart in messages
+ * and exports, whichever initialiser set the merge up. */
+static void
+test_merge_names(void **state)
+{
+	static const struct rec_col c[] = { { REC_NUMBER, "integer" },
+		{ REC_NUMBER, "integer" }, { REC_TEXT, "text" } };
+	static const unsigned o[] = { 23, 23, 25 };
+	char *names[] = { "id", "id", "name" };
+	struct rec_merge m;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(rec_merge_init_cols(&m, 3, 1, names, c, c, NULL,
+	    &err), 0);
+	assert_string_equal(m.names[0], "id");
+	assert_string_equal(m.names[1], "id#2");
+	assert_string_equal(m.names[2], "name");
+	rec_merge_free(&m);
+	assert_int_equal(rec_merge_init(&m, 3, 1, names, o, o, &err), 0);
+	assert_string_equal(m.names[1], "id#2");
+	rec_merge_free(&m);
+	/* A key longer than the columns: refused by both. */
+	assert_int_equal(rec_merge_init_cols(&m, 3, 4, names, c, c, NULL,
+	    &err), -1);
+	assert_non_null(strstr(err, "key: 4, but the queries return 3"));
+	free(err);
+}
+
 static int
 int_cmp(const char *a, size_t alen, const char *b, size_t blen, void *arg)
 {
@@ -705,6 +734,7 @@ main(void)
 		cmocka_unit_test(test_value),
 		cmocka_unit_test(test_meaning),
 		cmocka_unit_test(test_merge_meaning),
+		cmocka_unit_test(test_merge_names),
 		cmocka_unit_test(test_extsort),
 		cmocka_unit_test(test_row_pack),
 		cmocka_unit_test(test_csv_stream),
