@@ -46,6 +46,13 @@ report_is_checkpoint(const struct report_step *s)
 	return s->def != NULL && s->def->type == STEP_CHECKPOINT;
 }
 
+int
+report_evidence_shown(const struct report_step *s)
+{
+	return report_is_checkpoint(s) && s->row.state != ST_PENDING &&
+	    s->row.state != ST_EXCLUDED;
+}
+
 /* Add step i once. */
 static void
 ev_add(struct ev_list *l, size_t i)

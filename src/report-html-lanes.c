@@ -26,9 +26,7 @@ report_html_evidence(struct buf *b, struct report_run *r)
 	int any = 0;
 
 	for (i = 0; i < r->nsteps; i++) {
-		if (!report_is_checkpoint(&r->steps[i]) ||
-		    r->steps[i].row.state == ST_PENDING ||
-		    r->steps[i].row.state == ST_EXCLUDED)
+		if (!report_evidence_shown(&r->steps[i]))
 			continue;
 		if (!any++)
 			buf_adds(b, "<section class=\"evidence\">\n<h2>Checkpoint "

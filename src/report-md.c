@@ -579,9 +579,7 @@ md_evidence(struct buf *b, struct report_run *r)
 	int any = 0;
 
 	for (i = 0; i < r->nsteps; i++) {
-		if (!report_is_checkpoint(&r->steps[i]) ||
-		    r->steps[i].row.state == ST_PENDING ||
-		    r->steps[i].row.state == ST_EXCLUDED)
+		if (!report_evidence_shown(&r->steps[i]))
 			continue;
 		if (!any++)
 			buf_adds(b, "## Checkpoint evidence\n\n");

@@ -283,6 +283,9 @@ void report_lines_free(char **, size_t);
 int report_act_at(const struct report_act *a, const struct report_step *cp);
 /* Is s a checkpoint? */
 int report_is_checkpoint(const struct report_step *);
+/* Does the report show s's evidence: a checkpoint the run reached (not
+ * pending, not excluded)? */
+int report_evidence_shown(const struct report_step *);
 
 /* Formats: each appends the whole report of r (compared with cmp when not
  * NULL) to b. */
