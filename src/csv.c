@@ -121,8 +121,9 @@ struct csv_stream {
 };
 
 static enum csv_class csv_class_of(const char *, size_t, size_t);
-static size_t csv_stream_span(struct csv_stream *, const char *, size_t,
-    size_t);
+static void csv_plain_init(unsigned char *, char);
+static size_t csv_run(struct csv_reader *, const unsigned char *,
+    enum csv_state, const char *, size_t, size_t);
 static enum csv_class csv_class_delim(const char *, size_t, size_t, char);
 static int csv_check_utf8(const char *, size_t, struct csv_error *);
 static size_t csv_utf8_len(const unsigned char *, size_t);
@@ -141,8 +142,6 @@ static int csv_move_error(const struct csv_reader *, const struct csv_move *,
     struct csv_error *);
 static int csv_move_apply(struct csv_reader *, const struct csv_move *, char,
     csv_row_fn, void *, struct csv_error *);
-static size_t csv_span(struct csv_reader *, enum csv_state, const char *,
-    size_t, size_t);
 
 static enum csv_class
 csv_class_of(const char *data, size_t len, size_t i)
@@ -371,36 +370,6 @@ csv_move_apply(struct csv_reader *r, const struct csv_move *m, char c,
 	return 0;
 }
 
-/*
- * The bytes from data[i] that state st only adds to the open field without
- * leaving it (inside a plain or a quoted field; a line feed, which counts
- * a line, goes through the table), added at once: the index after them.
- * The data has no NUL (csv_check_utf8).
- */
-static size_t
-csv_span(struct csv_reader *r, enum csv_state st, const char *data,
-    size_t len, size_t i)
-{
-	const unsigned char *u = (const unsigned char *)data;
-	size_t j = i;
-	unsigned n = 0;
-
-	if (st == S_PLAIN)
-		while (j < len && u[j] != ',' && u[j] != '"' && u[j] != '\r' &&
-		    u[j] != '\n')
-			j++;
-	else if (st == S_QUOTED)
-		while (j < len && u[j] != '"' && u[j] != '\n')
-			j++;
-	if (j == i)
-		return i;
-	buf_add(&r->values, data + i, j - i);
-	for (; i < j; i++)
-		n += (u[i] & 0xc0) != 0x80;
-	r->col += n;
-	return j;
-}
-
 int
 csv_parse(const char *data, size_t len, csv_row_fn row, void *arg,
     struct csv_error *err)
@@ -409,16 +378,18 @@ csv_parse(const char *data, size_t len, csv_row_fn row, void *arg,
 	const struct csv_move *m;
 	enum csv_state st = S_START;
 	enum csv_class c;
+	unsigned char plain[256];
 	size_t i = 0;
 	int rc = 0;
 
+	csv_plain_init(plain, ',');
 	if (csv_check_utf8(data, len, err) != 0)
 		return -1;
 	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
 		i = 3;
 	for (; rc == 0; i++) {
 		if (st == S_PLAIN || st == S_QUOTED)
-			i = csv_span(&r, st, data, len, i);
+			i = csv_run(&r, plain, st, data, len, i);
 		c = csv_class_of(data, len, i);
 		if (st == S_START) {
 			r.fline = r.line;
@@ -462,9 +433,7 @@ csv_stream_new(char delim)
 	s->r.col = 1;
 	s->st = S_START;
 	s->delim = delim;
-	memset(s->plain, 1, sizeof s->plain);
-	s->plain[(unsigned char)delim] = 0;
-	s->plain['"'] = s->plain['\r'] = s->plain['\n'] = s->plain[0] = 0;
+	csv_plain_init(s->plain, delim);
 	s->stop['"'] = s->stop['\r'] = s->stop[0] = 1;
 	return s;
 }
@@ -556,30 +525,41 @@ csv_stream_skim(struct csv_stream *s, const char *data, size_t len,
 	return end + 1;
 }
 
+/* The bytes that only add to a plain field with delimiter delim. */
+static void
+csv_plain_init(unsigned char *plain, char delim)
+{
+	memset(plain, 1, 256);
+	plain[(unsigned char)delim] = 0;
+	plain['"'] = plain['\r'] = plain['\n'] = plain[0] = 0;
+}
+
 /*
  * The bytes from data[i] that the table would only add to the open field
- * without changing the state (inside a plain or a quoted field), added at
- * once: the index after them.
+ * without changing the state (inside a plain field, the bytes plain marks;
+ * inside a quoted one, all but a quote, a line feed, which counts a line,
+ * and a NUL), added at once: the index after them.
  */
 static size_t
-csv_stream_span(struct csv_stream *s, const char *data, size_t len, size_t i)
+csv_run(struct csv_reader *r, const unsigned char *plain, enum csv_state st,
+    const char *data, size_t len, size_t i)
 {
 	const unsigned char *u = (const unsigned char *)data;
 	size_t j = i, n = 0;
 
-	if (s->st == S_PLAIN)
-		while (j < len && s->plain[u[j]])
+	if (st == S_PLAIN)
+		while (j < len && plain[u[j]])
 			j++;
-	else if (s->st == S_QUOTED)
+	else if (st == S_QUOTED)
 		while (j < len && u[j] != '"' && u[j] != '\n' && u[j] != 0)
 			j++;
 	if (j == i)
 		return i;
-	if (!s->r.skipping)
-		buf_add(&s->r.values, data + i, j - i);
+	if (!r->skipping)
+		buf_add(&r->values, data + i, j - i);
 	for (; i < j; i++)
 		n += (u[i] & 0xc0) != 0x80;
-	s->r.col += (unsigned)n;
+	r->col += (unsigned)n;
 	return j;
 }
 
@@ -672,7 +652,7 @@ csv_stream_feed(struct csv_stream *s, const char *data, size_t len,
 			    &rc);
 			continue;
 		}
-		if ((i = csv_stream_span(s, data, len, i)) == len)
+		if ((i = csv_run(&s->r, s->plain, s->st, data, len, i)) == len)
 			break;
 		rc = csv_stream_byte(s, data, len, i++, row, arg, err);
 	}
