@@ -117,6 +117,7 @@ struct csv_stream {
 	unsigned char plain[256]; /* bytes that only add, in a plain field */
 	unsigned char stop[256];  /* bytes a record's rest is not skimmed over */
 	int bom;     /* bytes of a byte order mark matched so far; 3: done */
+	int fast;    /* plain records may skip the table (csv_stream_fast) */
 	int failed;
 };
 
@@ -134,6 +135,13 @@ static int csv_end_cut(struct csv_reader *, csv_row_fn, void *,
 static uint64_t csv_word_eq(uint64_t, uint64_t);
 static size_t csv_skim_words(const unsigned char *, size_t, unsigned char,
     size_t *, unsigned char *);
+static size_t csv_stream_fast(struct csv_stream *, const char *, size_t,
+    size_t, csv_row_fn, void *, int *);
+static int csv_fast_split(struct csv_reader *, const unsigned char *, size_t,
+    unsigned char, size_t *);
+static int csv_fast_grow(struct csv_reader *);
+static void csv_fast_cols(struct csv_reader *, const unsigned char *,
+    size_t);
 static size_t csv_stream_skim(struct csv_stream *, const char *, size_t,
     size_t, csv_row_fn, void *, struct csv_error *, int *);
 static void csv_error_at(struct csv_error *, unsigned, unsigned,
@@ -435,6 +443,7 @@ csv_stream_new(char delim)
 	s->delim = delim;
 	csv_plain_init(s->plain, delim);
 	s->stop['"'] = s->stop['\r'] = s->stop[0] = 1;
+	s->fast = delim != '"' && delim != '\r' && delim != '\n' && delim != 0;
 	return s;
 }
 
@@ -523,6 +532,114 @@ csv_stream_skim(struct csv_stream *s, const char *data, size_t len,
 	s->r.line++;
 	s->r.col = 1;
 	return end + 1;
+}
+
+/*
+ * A whole record at data[i], at a record's start, read without the table
+ * when it is plain: on one line of data, without a quote, a carriage
+ * return (but that of a CRLF) or a NUL byte, of at most CSV_MAX_FIELDS
+ * fields. Its delimiters are found eight bytes at a time, the kept
+ * fields copied at once. The index after its line feed (*rc as
+ * csv_stream_byte), or i when it is not plain: then the table reads it,
+ * and reports what is wrong with it where it is.
+ */
+static size_t
+csv_stream_fast(struct csv_stream *s, const char *data, size_t len,
+    size_t i, csv_row_fn row, void *arg, int *rc)
+{
+	struct csv_reader *r = &s->r;
+	const unsigned char *u = (const unsigned char *)data + i;
+	const char *nl = memchr(data + i, '\n', len - i);
+	size_t n, all, k, keep, upto;
+
+	if (nl == NULL || (r->cap == 0 && csv_fast_grow(r) != 0))
+		return i;
+	n = (size_t)(nl - (data + i));
+	if (n > 0 && u[n - 1] == '\r')
+		n--;
+	if (csv_fast_split(r, u, n, (unsigned char)s->delim, &all) != 0)
+		return i;
+	/* r->offsets holds every field's start; the kept fields are
+	 * copied, each followed by a NUL where its delimiter was */
+	keep = r->keep > 0 && r->keep < all ? r->keep : all;
+	upto = keep < all ? r->offsets[keep] : n + 1;
+	buf_add(&r->values, u, upto - 1);
+	buf_addc(&r->values, '\0');
+	for (k = 0; k < keep; k++) {
+		r->fields[k].len = (k + 1 < all ? r->offsets[k + 1] - 1 : n) -
+		    r->offsets[k];
+		r->values.data[r->offsets[k] + r->fields[k].len] = '\0';
+		r->fields[k].quoted = 0;
+		r->fields[k].line = r->line;
+	}
+	csv_fast_cols(r, u, keep);
+	r->nfields = keep;
+	r->nmore = all - keep;
+	*rc = csv_end_row(r, row, arg);
+	r->line++;
+	r->col = 1;
+	s->st = S_START;
+	return (size_t)(nl - data) + 1;
+}
+
+/* The start of each field of the n bytes at u into r->offsets, their count
+ * in *all; -1 at a quote, a carriage return or a NUL byte, or too many. */
+static int
+csv_fast_split(struct csv_reader *r, const unsigned char *u, size_t n,
+    unsigned char delim, size_t *all)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t w, d, stop = 0;
+	size_t j = 0, nf = 1;
+
+	r->offsets[0] = 0;
+	for (; j + 8 <= n && stop == 0; j += 8) {
+		memcpy(&w, u + j, 8);
+		stop = csv_word_eq(w, '"' * ones) | csv_word_eq(w, '\r' * ones) |
+		    csv_word_eq(w, 0);
+		for (d = csv_word_eq(w, delim * ones); d != 0; d &= d - 1) {
+			if (nf == r->cap && csv_fast_grow(r) != 0)
+				return -1;
+			r->offsets[nf++] = j + (size_t)__builtin_ctzll(d) / 8 + 1;
+		}
+	}
+	for (; j < n && stop == 0; j++) {
+		stop = u[j] == '"' || u[j] == '\r' || u[j] == 0;
+		if (u[j] == delim) {
+			if (nf == r->cap && csv_fast_grow(r) != 0)
+				return -1;
+			r->offsets[nf++] = j + 1;
+		}
+	}
+	*all = nf;
+	return stop != 0 || nf > CSV_MAX_FIELDS ? -1 : 0;
+}
+
+/* Room for more fields; -1 past CSV_MAX_FIELDS (the table says so). */
+static int
+csv_fast_grow(struct csv_reader *r)
+{
+	if (r->cap > CSV_MAX_FIELDS)
+		return -1;
+	r->cap = r->cap < 16 ? 16 : r->cap * 2;
+	r->fields = xreallocarray(r->fields, r->cap, sizeof *r->fields);
+	r->offsets = xreallocarray(r->offsets, r->cap, sizeof *r->offsets);
+	return 0;
+}
+
+/* The column of each of the first nf fields of the record at u: bytes
+ * but UTF-8 continuation bytes, from 1. */
+static void
+csv_fast_cols(struct csv_reader *r, const unsigned char *u, size_t nf)
+{
+	size_t k, j = 0;
+	unsigned col = 1;
+
+	for (k = 0; k < nf; k++) {
+		for (; j < r->offsets[k]; j++)
+			col += (u[j] & 0xc0) != 0x80;
+		r->fields[k].col = col;
+	}
 }
 
 /* The bytes that only add to a plain field with delimiter delim. */
@@ -632,7 +749,7 @@ int
 csv_stream_feed(struct csv_stream *s, const char *data, size_t len,
     csv_row_fn row, void *arg, struct csv_error *err)
 {
-	size_t i = 0;
+	size_t i = 0, n;
 	int rc = 0;
 
 	if (s->failed)
@@ -647,6 +764,12 @@ csv_stream_feed(struct csv_stream *s, const char *data, size_t len,
 		s->bom = 3;
 	}
 	while (rc == 0 && i < len) {
+		if (s->st == S_START && s->r.nfields == 0 && !s->r.skipping &&
+		    s->r.values.len == 0 && s->fast &&
+		    (n = csv_stream_fast(s, data, len, i, row, arg, &rc)) != i) {
+			i = n;
+			continue;
+		}
 		if (s->r.skipping == 1) {
 			i = csv_stream_skim(s, data, len, i, row, arg, err,
 			    &rc);
