@@ -25,13 +25,16 @@
  * in both methods (the server's order of equal keys is its own), unless
  * the side's keys are proven unique (rec_pg_unique_sql, asked first: the
  * plan and the catalog, no row), which spares the server sorting on every
- * column. PQgetCopyData(async) hands over one row at a time; while the
- * side's current row waits for the other side, its socket is not
- * watched, nor while libpq holds a complete row already (rsp_watch takes
- * it out first, rsp_fetch hands it over when the merge asks, so every row
- * still arrives through rec_conn_fetch), so the server blocks on a full
- * TCP window and memory stays bounded whatever the row count, even when
- * the other side is the slower one.
+ * column. PQgetCopyData(async) hands over one row at a time. The side
+ * reads ahead of the merge, up to RSP_AHEAD bytes of rows kept in a queue
+ * (rsp_watch takes every complete row out of libpq's buffer into it,
+ * rsp_fetch hands them over in order when the merge asks, so every row
+ * still arrives through rec_conn_fetch): while the other side is not
+ * ready yet (a file checked for its order, or sorted), the server keeps
+ * sending instead of waiting. Once the queue is full the socket is not
+ * watched, so the server blocks on a full TCP window and memory stays
+ * bounded whatever the row count, even when the other side is the
+ * slower one.
  *
  * The session is named after the attempt (application_name "cutover
  * TOKEN"), so that a later driver finds it if this one dies. Closing
@@ -83,6 +86,14 @@ enum rsp_phase {
 	RP_ASK,      /* checksum: a statement whose rows are kept */
 };
 
+#define RSP_AHEAD (8u * 1024 * 1024) /* bytes of rows read ahead */
+
+/* A row read ahead: PQgetCopyData's buffer and length. */
+struct rsp_ahead {
+	char *row;
+	int len;
+};
+
 struct rsp {
 	struct rec_conn *c;
 	char *conninfo; /* expanded: may hold a password, never shown */
@@ -97,7 +108,10 @@ struct rsp {
 	int nkeys;        /* the merge's */
 	int unique;       /* keys proven unique: rows ordered by them only */
 	char *row;      /* from PQgetCopyData */
-	int held;       /* its result, taken ahead by rsp_watch (0: none) */
+	struct rsp_ahead *ahead; /* rows read ahead of the merge */
+	size_t nahead, first, capahead;
+	size_t aheadbytes;
+	int ended;      /* PQgetCopyData's end (<0) seen ahead, or 0 */
 	struct buf ans; /* RP_ASK: the cells so far (char *s) */
 	int ansrows, anscols;
 };
@@ -116,6 +130,10 @@ static void rsp_on_input(struct pg_conn *, void *);
 static void rsp_on_lost(struct pg_conn *, const char *, void *);
 static void rsp_notice(struct pg_conn *, const char *, void *);
 static int rsp_reads(const struct rsp *);
+static void rsp_ahead_fill(struct rsp *);
+static void rsp_ahead_grow(struct rsp *);
+static int rsp_ahead_take(struct rsp *);
+static void rsp_ahead_clear(struct rsp *);
 static int rsp_sent(struct rsp *, int, enum rsp_phase);
 static void rsp_flush(struct rsp *);
 static void rsp_results(struct rsp *);
@@ -306,7 +324,7 @@ rsp_reads(const struct rsp *p)
 	case RP_UNIQUE:
 		return 1;
 	case RP_COPY:
-		return !p->c->have_row && p->held == 0;
+		return p->ended == 0 && p->aheadbytes < RSP_AHEAD;
 	default:
 		return 0;
 	}
@@ -320,12 +338,89 @@ rsp_watch(struct rec_conn *c)
 	if (p == NULL || p->pc == NULL || p->phase <= RP_CONNECTING)
 		return;
 	/* What libpq holds already is taken out first (and kept for
-	 * rsp_fetch): the socket is read only when nothing is left, so
-	 * libpq's buffer never grows ahead of the merge while the other
-	 * side is the slower one. */
-	if (p->phase == RP_COPY && !c->have_row && p->held == 0)
-		p->held = PQgetCopyData(p->pg, &p->row, 1);
+	 * rsp_fetch): the socket is read only when there is room in the
+	 * queue, so libpq's buffer never grows ahead of the merge by more
+	 * than a read. */
+	if (p->phase == RP_COPY)
+		rsp_ahead_fill(p);
 	pg_conn_read(p->pc, rsp_reads(p));
+}
+
+/* Take the complete rows libpq holds into the queue, while there is room. */
+static void
+rsp_ahead_fill(struct rsp *p)
+{
+	struct rsp_ahead *a;
+	char *row;
+	int r;
+
+	while (p->ended == 0 && p->aheadbytes < RSP_AHEAD) {
+		if ((r = PQgetCopyData(p->pg, &row, 1)) == 0)
+			return;
+		if (r < 0) {
+			p->ended = r;
+			return;
+		}
+		if (p->nahead == p->capahead)
+			rsp_ahead_grow(p);
+		a = &p->ahead[(p->first + p->nahead++) % p->capahead];
+		a->row = row;
+		a->len = r;
+		p->aheadbytes += (size_t)r + 32; /* with the allocation's own */
+	}
+}
+
+/* Room for twice as many rows in the queue, in order from 0. */
+static void
+rsp_ahead_grow(struct rsp *p)
+{
+	struct rsp_ahead *n;
+	size_t i, cap = p->capahead > 0 ? p->capahead * 2 : 1024;
+
+	n = xcalloc(cap, sizeof *n);
+	for (i = 0; i < p->nahead; i++)
+		n[i] = p->ahead[(p->first + i) % p->capahead];
+	free(p->ahead);
+	p->ahead = n;
+	p->capahead = cap;
+	p->first = 0;
+}
+
+/* The next row into p->row: its length, 0 (none yet), or <0 (the end). */
+static int
+rsp_ahead_take(struct rsp *p)
+{
+	struct rsp_ahead *a;
+	int r;
+
+	if (p->nahead == 0) {
+		if (p->ended != 0) {
+			r = p->ended;
+			p->ended = 0;
+			return r;
+		}
+		return PQgetCopyData(p->pg, &p->row, 1);
+	}
+	a = &p->ahead[p->first];
+	p->first = (p->first + 1) % p->capahead;
+	p->nahead--;
+	p->aheadbytes -= (size_t)a->len + 32;
+	p->row = a->row;
+	return a->len;
+}
+
+/* Forget the rows read ahead (the side stops, or streams anew). */
+static void
+rsp_ahead_clear(struct rsp *p)
+{
+	while (p->nahead > 0) {
+		PQfreemem(p->ahead[p->first].row);
+		p->first = (p->first + 1) % p->capahead;
+		p->nahead--;
+	}
+	p->first = 0;
+	p->aheadbytes = 0;
+	p->ended = 0;
 }
 
 /* A PQsend* call returned ok: enter phase and push the bytes out. */
@@ -589,8 +684,7 @@ rsp_fetch(struct rec_conn *c)
 		return 1;
 	if (p->phase != RP_COPY)
 		return 0;
-	r = p->held != 0 ? p->held : PQgetCopyData(p->pg, &p->row, 1);
-	p->held = 0;
+	r = rsp_ahead_take(p);
 	if (r == 0)
 		return 0;
 	if (r == -1) {
@@ -619,10 +713,8 @@ rsp_drop(struct rec_conn *c)
 
 	if (p != NULL && p->row != NULL)
 		PQfreemem(p->row);
-	if (p != NULL) {
+	if (p != NULL)
 		p->row = NULL;
-		p->held = 0;
-	}
 	c->have_row = 0;
 }
 
@@ -695,6 +787,7 @@ rsp_close(struct rec_conn *c)
 		return;
 	rsp_cancel(p);
 	rsp_drop(c);
+	rsp_ahead_clear(p);
 	pg_conn_free(p->pc);
 	p->pc = NULL;
 	p->pg = NULL;
@@ -730,6 +823,7 @@ rsp_free(struct rec_conn *c)
 	free(p->oids);
 	free(p->ftable);
 	free(p->fcol);
+	free(p->ahead);
 	rsp_ask_done(p);
 	free(p);
 	c->impl = NULL;
@@ -919,6 +1013,7 @@ rsp_stream_range(struct rec_conn *c, const struct rec_merge *m,
 	c->streaming = 1;
 	c->eof = 0;
 	rsp_drop(c);
+	rsp_ahead_clear(p);
 	rsp_sent(p, PQsendQuery(p->pg, sql), RP_COPY_START);
 	free(sql);
 	free(cond);
