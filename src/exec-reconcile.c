@@ -661,7 +661,8 @@ rec_conn_fetch(struct rec_conn *c)
 		return 0;
 	if (had || !c->have_row)
 		return 1;
-	rec_merge_normalize(&c->e->merge, c->which, c->fields);
+	if (!c->canonical)
+		rec_merge_normalize(&c->e->merge, c->which, c->fields);
 	if (rec_merge_arrive(&c->e->merge, c->which, c->fields, &err) == 0)
 		return 1;
 	rec_side_fail(c, err);

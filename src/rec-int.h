@@ -67,6 +67,7 @@ struct rec_conn {
 	int have_row;
 	int eof;        /* every row was fetched */
 	int streaming;  /* stream was called */
+	int canonical;  /* its rows come canonical: no rec_merge_normalize */
 };
 
 struct rec_side_ops {

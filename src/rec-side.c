@@ -43,6 +43,14 @@ struct rec_wside {
 	int have_row, eof, described, waiting, failed;
 };
 
+/* How the worker makes values canonical (rec_canon_field). */
+struct rec_how {
+	const char *kinds; /* per column, an enum rec_kind */
+	int empty;         /* empty_is_null */
+	const char *tz;    /* the side's timezone:, or NULL */
+	int skip_time;     /* a named zone: timestamps are the loop's */
+};
+
 /* The worker's sort: how keys compare. */
 struct rec_sortctx {
 	int nkeys;
@@ -58,16 +66,16 @@ static void rec_work_free(void *);
 static int rec_work_sort(struct odbc_job *, struct rec_work *, int,
     const char *, size_t, char **);
 static int rec_sort_cmp(const char *, size_t, const char *, size_t, void *);
-static void rec_work_canon(const char *, int, int, struct rec_field *,
+static void rec_work_canon(const struct rec_how *, int, struct rec_field *,
     struct buf *, struct buf *);
 static int rec_work_ordered(struct rec_work *, struct rec_sortctx *, int,
-    const char *, char **);
+    const struct rec_how *, char **);
 static int rec_work_put(struct odbc_job *, struct buf *, const char *,
     size_t);
 static int rec_work_direct(struct odbc_job *, struct rec_work *,
-    struct rec_sortctx *, int, const char *, char **);
+    struct rec_sortctx *, int, const struct rec_how *, char **);
 static int rec_work_sorted(struct odbc_job *, struct rec_work *,
-    struct rec_sortctx *, int, const char *, char **);
+    struct rec_sortctx *, int, const struct rec_how *, char **);
 
 const struct rec_source_ops *
 rec_source_ops_of(const struct rb_query *q)
@@ -274,20 +282,24 @@ rec_side_on_end(enum odbc_end end, void *arg)
 	}
 }
 
-void
+int
 rec_side_stream(struct rec_wside *t, const enum rec_kind *kinds, int nkeys,
-    int empty_is_null)
+    int empty_is_null, const char *tz)
 {
 	struct buf b = { 0 };
+	long off;
 	int i;
 
 	rec_put32(&b, (uint32_t)nkeys);
 	buf_addc(&b, empty_is_null ? 1 : 0);
 	for (i = 0; i < t->ncols; i++)
 		buf_addc(&b, (char)kinds[i]);
+	if (tz != NULL)
+		buf_adds(&b, tz);
 	if (t->job != NULL)
 		odbc_job_tell(t->job, RS_STREAM, b.data, b.len);
 	buf_free(&b);
+	return rec_tz_fixed(tz, &off);
 }
 
 int
@@ -391,10 +403,10 @@ rec_work(struct odbc_job *job, void *arg)
 	buf_free(&cmd);
 }
 
-/* The first n fields of row f, canonical (kinds), packed into row (reset
+/* The first n fields of row f, canonical (how), packed into row (reset
  * first). */
 static void
-rec_work_canon(const char *kinds, int n, int empty, struct rec_field *f,
+rec_work_canon(const struct rec_how *how, int n, struct rec_field *f,
     struct buf *row, struct buf *tmp)
 {
 	struct rec_field g[16];
@@ -409,8 +421,8 @@ rec_work_canon(const char *kinds, int n, int empty, struct rec_field *f,
 		for (j = 0; j < 16 && i + j < n; j++) {
 			g[j] = f[i + j];
 			before = off[j] = tmp->len;
-			rec_canon_field((enum rec_kind)kinds[i + j], empty, NULL, 1,
-			    &g[j], tmp);
+			rec_canon_field((enum rec_kind)how->kinds[i + j],
+			    how->empty, how->tz, how->skip_time, &g[j], tmp);
 			if (tmp->len == before)
 				off[j] = (size_t)-1;
 		}
@@ -425,7 +437,7 @@ rec_work_canon(const char *kinds, int n, int empty, struct rec_field *f,
  * a first pass over them (rewind). 1, 0, or -1 with *err. */
 static int
 rec_work_ordered(struct rec_work *w, struct rec_sortctx *ctx, int ncols,
-    const char *cmd, char **err)
+    const struct rec_how *how, char **err)
 {
 	struct buf prev = { 0 }, row = { 0 }, tmp = { 0 }, t;
 	enum rec_kind *kinds = xcalloc((size_t)ncols + 1, sizeof *kinds);
@@ -433,7 +445,7 @@ rec_work_ordered(struct rec_work *w, struct rec_sortctx *ctx, int ncols,
 	int i, nk, r = 0;
 
 	for (i = 0; i < ncols; i++)
-		kinds[i] = (enum rec_kind)cmd[5 + i];
+		kinds[i] = (enum rec_kind)how->kinds[i];
 	if (w->ops->order != NULL)
 		r = w->ops->order(w->state, kinds, ctx->nkeys, err);
 	free(kinds);
@@ -444,7 +456,7 @@ rec_work_ordered(struct rec_work *w, struct rec_sortctx *ctx, int ncols,
 	while (r == 1 && (r = w->ops->next_keys != NULL ?
 	    w->ops->next_keys(w->state, nk, &f) :
 	    w->ops->next(w->state, &f, err)) == 1) {
-		rec_work_canon(cmd + 5, nk, cmd[4], f, &row, &tmp);
+		rec_work_canon(how, nk, f, &row, &tmp);
 		if (prev.len > 0 && rec_sort_cmp(prev.data, prev.len, row.data,
 		    row.len, ctx) > 0)
 			r = 2; /* out of order: sort */
@@ -476,7 +488,7 @@ rec_work_put(struct odbc_job *job, struct buf *out, const char *rec,
 /* Rows in key order straight out, each checked against the one before. */
 static int
 rec_work_direct(struct odbc_job *job, struct rec_work *w,
-    struct rec_sortctx *ctx, int ncols, const char *cmd, char **err)
+    struct rec_sortctx *ctx, int ncols, const struct rec_how *how, char **err)
 {
 	struct buf prev = { 0 }, row = { 0 }, tmp = { 0 }, out = { 0 }, t;
 	struct rec_field *f;
@@ -484,7 +496,7 @@ rec_work_direct(struct odbc_job *job, struct rec_work *w,
 	int r;
 
 	while ((r = w->ops->next(w->state, &f, err)) == 1) {
-		rec_work_canon(cmd + 5, ncols, cmd[4], f, &row, &tmp);
+		rec_work_canon(how, ncols, f, &row, &tmp);
 		if (prev.len > 0 && rec_sort_cmp(prev.data, prev.len, row.data,
 		    row.len, ctx) > 0) {
 			*err = xstrdup("the rows came out of key order");
@@ -511,7 +523,7 @@ rec_work_direct(struct odbc_job *job, struct rec_work *w,
 /* Every row, canonical, into the sorter; then out in order. */
 static int
 rec_work_sorted(struct odbc_job *job, struct rec_work *w,
-    struct rec_sortctx *ctx, int ncols, const char *cmd, char **err)
+    struct rec_sortctx *ctx, int ncols, const struct rec_how *how, char **err)
 {
 	struct buf row = { 0 }, tmp = { 0 };
 	struct extsort *sorter;
@@ -523,7 +535,7 @@ rec_work_sorted(struct odbc_job *job, struct rec_work *w,
 
 	sorter = extsort_new(0, rec_sort_cmp, ctx);
 	while ((r = w->ops->next(w->state, &f, err)) == 1) {
-		rec_work_canon(cmd + 5, ncols, cmd[4], f, &row, &tmp);
+		rec_work_canon(how, ncols, f, &row, &tmp);
 		if (extsort_add(sorter, row.data, row.len, err) != 0) {
 			r = -1;
 			break;
@@ -558,26 +570,37 @@ rec_work_sort(struct odbc_job *job, struct rec_work *w, int ncols,
     const char *cmd, size_t cmdlen, char **err)
 {
 	struct rec_sortctx ctx = { 0 };
+	struct rec_how how = { 0 };
+	char *tz = NULL;
+	long off;
 	int i, r;
 
 	if (cmdlen < 5 + (size_t)ncols) {
 		*err = xstrdup("a malformed command from the loop");
 		return -1;
 	}
+	/* [u32 nkeys][empty_is_null][kind per column][the side's zone] */
+	how.kinds = cmd + 5;
+	how.empty = cmd[4];
+	if (cmdlen > 5 + (size_t)ncols)
+		tz = xstrndup(cmd + 5 + ncols, cmdlen - 5 - (size_t)ncols);
+	how.tz = tz;
+	how.skip_time = !rec_tz_fixed(tz, &off);
 	ctx.nkeys = (int)rec_get32(cmd);
 	ctx.numkey = xcalloc((size_t)ncols + 1, sizeof *ctx.numkey);
 	for (i = 0; i < ncols && i < ctx.nkeys; i++)
 		ctx.numkey[i] = cmd[5 + i] == REC_NUMBER;
 	ctx.a = xcalloc((size_t)ncols + 1, sizeof *ctx.a);
 	ctx.b = xcalloc((size_t)ncols + 1, sizeof *ctx.b);
-	r = rec_work_ordered(w, &ctx, ncols, cmd, err);
+	r = rec_work_ordered(w, &ctx, ncols, &how, err);
 	if (r == 1)
-		r = rec_work_direct(job, w, &ctx, ncols, cmd, err);
+		r = rec_work_direct(job, w, &ctx, ncols, &how, err);
 	else if (r == 0)
-		r = rec_work_sorted(job, w, &ctx, ncols, cmd, err);
+		r = rec_work_sorted(job, w, &ctx, ncols, &how, err);
 	free(ctx.numkey);
 	free(ctx.a);
 	free(ctx.b);
+	free(tz);
 	return r;
 }
 
@@ -739,13 +762,16 @@ rw_fail_now(void *arg)
 		rec_side_fail(w->c, w->failure);
 }
 
+/* Rows come canonical from the worker, unless their timestamps are read
+ * in a named zone (which needs the process's TZ: the loop's work). */
 static void
 rw_stream(struct rec_conn *c, const struct rec_merge *m)
 {
 	struct rec_wimpl *w = c->impl;
 
 	c->streaming = 1;
-	rec_side_stream(w->ts, m->eff, m->nkeys, m->opts.empty_is_null);
+	c->canonical = rec_side_stream(w->ts, m->eff, m->nkeys,
+	    m->opts.empty_is_null, c->tz);
 }
 
 static int

@@ -94,10 +94,12 @@ struct rec_wside *rec_side_start(struct loop *, const struct rec_source_ops *,
     const struct rec_side_cbs *, void *arg);
 void rec_side_columns(const struct rec_wside *, int *ncols,
     char *const **names, const struct rec_col **cols);
-/* How each column compares (ncols kinds), the key's length, and the
- * step's empty_is_null: the worker reads, sorts and sends the rows. */
-void rec_side_stream(struct rec_wside *, const enum rec_kind *, int nkeys,
-    int empty_is_null);
+/* How each column compares (ncols kinds), the key's length, the step's
+ * empty_is_null and the side's timezone: (or NULL): the worker reads,
+ * makes canonical, sorts and sends the rows. 1: the rows come canonical
+ * (rec_canon_field), 0: their timestamps are not (a named zone). */
+int rec_side_stream(struct rec_wside *, const enum rec_kind *, int nkeys,
+    int empty_is_null, const char *tz);
 /* 1 with *row (valid until rec_side_drop), 0: wait for ready(), -1: the
  * side ended. */
 int rec_side_fetch(struct rec_wside *, struct rec_field **row);

@@ -308,6 +308,23 @@ done:
 	return 0;
 }
 
+int
+rec_tz_fixed(const char *tz, long *off)
+{
+	long h, m;
+	char sign;
+
+	*off = 0;
+	if (tz == NULL || strcasecmp(tz, "UTC") == 0 || strcmp(tz, "Z") == 0)
+		return 1;
+	if (sscanf(tz, "%c%2ld:%2ld", &sign, &h, &m) == 3 &&
+	    (sign == '+' || sign == '-')) {
+		*off = (sign == '-' ? -1 : 1) * (h * 3600 + m * 60);
+		return 1;
+	}
+	return 0;
+}
+
 /* Offsets found, by zone and local hour: the C library is asked once an
  * hour of local time, not once a value. */
 #define REC_TZ_CACHE 4096
@@ -335,18 +352,9 @@ rec_tz_offset(const char *tz, int64_t local, long *off)
 	int64_t y, hour = local >= 0 ? local / 3600 : -((-local + 3599) / 3600);
 	size_t slot;
 	int mo, d, ok;
-	long h, m;
-	char sign;
 
-	if (tz == NULL || strcasecmp(tz, "UTC") == 0 || strcmp(tz, "Z") == 0) {
-		*off = 0;
+	if (rec_tz_fixed(tz, off))
 		return 0;
-	}
-	if (sscanf(tz, "%c%2ld:%2ld", &sign, &h, &m) == 3 &&
-	    (sign == '+' || sign == '-')) {
-		*off = (sign == '-' ? -1 : 1) * (h * 3600 + m * 60);
-		return 0;
-	}
 	slot = (size_t)((uint64_t)hour * 2654435761u + strlen(tz)) %
 	    REC_TZ_CACHE;
 	pthread_mutex_lock(&rec_tz_mu);

@@ -222,6 +222,10 @@ void rec_merge_normalize(struct rec_merge *, enum rec_side,
  */
 void rec_canon_field(enum rec_kind, int empty_is_null, const char *tz,
     int skip_time, struct rec_field *f, struct buf *out);
+/* Is tz a zone whose offset never changes (NULL, UTC, Z, +HH:MM)? Its
+ * timestamps are made canonical without the C library, in any thread
+ * (skip_time 0 is thread-safe for it). *off: the offset in seconds. */
+int rec_tz_fixed(const char *tz, long *off);
 /* The kind both sides' values of a column are compared as. */
 enum rec_kind rec_kind_pair(enum rec_kind, enum rec_kind);
 /* Order of two keys of nkeys columns as the merge orders them (numkey:

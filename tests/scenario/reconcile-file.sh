@@ -69,6 +69,33 @@ r=$(rb nohead "{file: nohead.csv, header: false, columns: [id, name]}" \
 expect_rc 0 "$CUTOVER" run "$r"
 check "no header: all matched" test "$(res "$r" .matched)" = 4
 
+# --- Timestamp keys with their own offsets: the file's order by text
+# (08:00+00, 10:00+05, 11:00+02) is not their order in time (10:00+05 is
+# 05:00 UTC): the tool orders them as instants. Without a zone they are
+# read in the side's timezone: a fixed offset, and a named zone.
+pg_psql "CREATE TABLE ev (at timestamptz, v int);
+INSERT INTO ev VALUES ('2024-01-01 05:00:00+00', 1),
+  ('2024-01-01 08:00:00+00', 2), ('2024-01-01 09:00:00+00', 3),
+  ('2024-07-01 10:00:00+00', 4)" >/dev/null || fail "table ev"
+printf 'at,v\n2024-01-01 10:00:00+05,1\n2024-01-01 08:00:00+00,2\n2024-01-01 11:00:00+02,3\n2024-07-01T10:00:00Z,4\n' \
+	>"$T/zoned.csv"
+r=$(rb zoned "{file: zoned.csv}" 60s "SELECT at, v FROM ev")
+expect_rc 0 "$CUTOVER" run "$r"
+check "offsets in the file: all matched" test "$(res "$r" .matched)" = 4
+printf 'at,v\n2024-07-01 12:00:00,4\n2024-01-01 07:00:00,1\n2024-01-01 11:00:00,3\n2024-01-01 10:00:00,2\n' \
+	>"$T/plus2.csv"
+r=$(rb plus2 "{file: plus2.csv, timezone: \"+02:00\"}" 60s \
+    "SELECT at, v FROM ev")
+expect_rc 0 "$CUTOVER" run "$r"
+check "timezone +02:00: all matched" test "$(res "$r" .matched)" = 4
+printf 'at,v\n2024-01-01 06:00:00,1\n2024-01-01 09:00:00,2\n2024-01-01 10:00:00,3\n2024-07-01 12:00:00,4\n' \
+	>"$T/paris.csv"
+r=$(rb paris "{file: paris.csv, timezone: Europe/Paris}" 60s \
+    "SELECT at, v FROM ev")
+expect_rc 0 "$CUTOVER" run "$r"
+check "timezone Europe/Paris (summer time in July): all matched" \
+	test "$(res "$r" .matched)" = 4
+
 # --- Bad files: FILE:LINE errors.
 printf 'id,name,city,balance\n1,a,b,1\n2,"open,b,2\n' >"$T/open.csv"
 r=$(rb open "{file: open.csv}")
@@ -108,7 +135,7 @@ contains "$T/err" "lint.yaml:11:17: error: source: a file without a header needs
 contains "$T/err" "lint.yaml:12:15: error: dest: format, header, delimiter, encoding and columns are for file sides"
 
 # --- A million rows, shuffled: sorted by the tool in bounded memory. The
-# PostgreSQL side, faster than the file's, waits without reading ahead
+# PostgreSQL side, faster than the file's, reads at most 8 MiB ahead
 # (rows of 50 bytes: libpq would otherwise buffer most of its result).
 seq 1 1000000 | shuf --random-source=<(yes) |
 	awk 'BEGIN { print "id,v" } { print $1 ",value " $1 " " \
