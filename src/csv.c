@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "bytes.h"
 #include "csv.h"
 #include "xmalloc.h"
 
@@ -132,7 +133,6 @@ static int csv_end_field(struct csv_reader *, struct csv_error *);
 static int csv_end_row(struct csv_reader *, csv_row_fn, void *);
 static int csv_end_cut(struct csv_reader *, csv_row_fn, void *,
     struct csv_error *);
-static uint64_t csv_word_eq(uint64_t, uint64_t);
 static size_t csv_skim_words(const unsigned char *, size_t, unsigned char,
     size_t *, unsigned char *);
 static size_t csv_stream_fast(struct csv_stream *, const char *, size_t,
@@ -459,16 +459,6 @@ csv_stream_count(const struct csv_stream *s)
 	return s->r.count;
 }
 
-/* The bytes of w equal to those of rep: their high bit set, the rest 0. */
-static uint64_t
-csv_word_eq(uint64_t w, uint64_t rep)
-{
-	const uint64_t lo = 0x7f7f7f7f7f7f7f7full;
-	uint64_t x = w ^ rep;
-
-	return ~(((x & lo) + lo) | x | lo);
-}
-
 /*
  * Over whole words of u (eight bytes at a time): add the delimiters to *n
  * and set *bad at a quote, carriage return or NUL byte. The bytes done.
@@ -477,17 +467,15 @@ static size_t
 csv_skim_words(const unsigned char *u, size_t len, unsigned char delim,
     size_t *n, unsigned char *bad)
 {
-	const uint64_t ones = 0x0101010101010101ull;
 	uint64_t w, stop = 0;
 	size_t j;
 
 	for (j = 0; j + 8 <= len; j += 8) {
-		memcpy(&w, u + j, 8);
+		w = bytes_load(u + j);
 		/* the high bits, one per byte, summed by a multiplication */
-		*n += (size_t)(((csv_word_eq(w, delim * ones) >> 7) * ones) >>
+		*n += (size_t)(((bytes_eq(w, delim) >> 7) * BYTES_ONES) >>
 		    56);
-		stop |= csv_word_eq(w, '"' * ones) | csv_word_eq(w, '\r' * ones) |
-		    csv_word_eq(w, 0);
+		stop |= bytes_eq(w, '"') | bytes_eq(w, '\r') | bytes_eq(w, 0);
 	}
 	*bad |= stop != 0;
 	return j;
@@ -588,19 +576,17 @@ static int
 csv_fast_split(struct csv_reader *r, const unsigned char *u, size_t n,
     unsigned char delim, size_t *all)
 {
-	const uint64_t ones = 0x0101010101010101ull;
 	uint64_t w, d, stop = 0;
 	size_t j = 0, nf = 1;
 
 	r->offsets[0] = 0;
 	for (; j + 8 <= n && stop == 0; j += 8) {
-		memcpy(&w, u + j, 8);
-		stop = csv_word_eq(w, '"' * ones) | csv_word_eq(w, '\r' * ones) |
-		    csv_word_eq(w, 0);
-		for (d = csv_word_eq(w, delim * ones); d != 0; d &= d - 1) {
+		w = bytes_load(u + j);
+		stop = bytes_eq(w, '"') | bytes_eq(w, '\r') | bytes_eq(w, 0);
+		for (d = bytes_eq(w, delim); d != 0; d &= d - 1) {
 			if (nf == r->cap && csv_fast_grow(r) != 0)
 				return -1;
-			r->offsets[nf++] = j + (size_t)__builtin_ctzll(d) / 8 + 1;
+			r->offsets[nf++] = j + bytes_first(d) + 1;
 		}
 	}
 	for (; j < n && stop == 0; j++) {

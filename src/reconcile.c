@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytes.h"
 #include "json.h"
 #include "reconcile.h"
 #include "xmalloc.h"
@@ -52,6 +53,7 @@ static const struct {
 enum { REC_S_MISSING, REC_S_EXTRA, REC_S_CHANGED };
 
 static char *rec_copy_field(char *, char *, char **);
+static char *rec_copy_stop(char *, char *);
 static int rec_bytes_cmp(const struct rec_field *, const struct rec_field *);
 static int rec_num_mag_cmp(const struct rec_num *, const struct rec_num *);
 static int rec_num_rank(const struct rec_num *);
@@ -181,27 +183,43 @@ rec_copy_split(char *line, size_t len, struct rec_field *f, int ncols)
 	if (len > 0 && end[-1] == '\n')
 		end--;
 	for (;;) {
-		if ((tab = memchr(r, '\t', (size_t)(end - r))) == NULL)
-			tab = end;
+		tab = rec_copy_stop(r, end);
 		w = r;
-		if (tab - r == 2 && r[0] == '\\' && r[1] == 'N') {
-			if (n < ncols)
-				f[n] = (struct rec_field){ r, 0, 1 };
-		} else if (memchr(r, '\\', (size_t)(tab - r)) == NULL) {
-			if (n < ncols)
-				f[n] = (struct rec_field){ r,
-				    (size_t)(tab - r), 0 };
-		} else {
-			rec_copy_field(r, tab, &w);
-			if (n < ncols)
-				f[n] = (struct rec_field){ r, (size_t)(w - r),
-				    0 };
-		}
+		if (tab < end && *tab == '\\') { /* escapes, or \N */
+			if ((tab = memchr(tab, '\t', (size_t)(end - tab))) == NULL)
+				tab = end;
+			if (tab - r == 2 && r[0] == '\\' && r[1] == 'N') {
+				if (n < ncols)
+					f[n] = (struct rec_field){ r, 0, 1 };
+			} else {
+				rec_copy_field(r, tab, &w);
+				if (n < ncols)
+					f[n] = (struct rec_field){ r,
+					    (size_t)(w - r), 0 };
+			}
+		} else if (n < ncols)
+			f[n] = (struct rec_field){ r, (size_t)(tab - r), 0 };
 		n++;
 		if (tab >= end)
 			return n;
 		r = tab + 1;
 	}
+}
+
+/* The first tab or backslash from r, eight bytes at a time; end if none. */
+static char *
+rec_copy_stop(char *r, char *end)
+{
+	uint64_t m;
+
+	for (; end - r >= 8; r += 8) {
+		m = bytes_load(r);
+		if ((m = bytes_eq(m, '\t') | bytes_eq(m, '\\')) != 0)
+			return r + bytes_first(m);
+	}
+	while (r < end && *r != '\t' && *r != '\\')
+		r++;
+	return r;
 }
 
 /* NaN, Infinity, inf (any case), after the sign. 0 if one of them. */

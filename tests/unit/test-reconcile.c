@@ -188,6 +188,16 @@ test_copy_split(void **state)
 	assert_int_equal(f[2].len, 1);
 	assert_memory_equal(f[2].p, "w", 1);
 	assert_int_equal(split("a\tb\tc\td\te", f, 4, work), 5);
+	/* fields longer than a word: tabs and backslashes past eight bytes */
+	assert_int_equal(split("0123456789abcdef\t0123456789\\tXYZ\t\\N\t"
+	    "abcdefgh\n", f, 4, work), 4);
+	assert_int_equal(f[0].len, 16);
+	assert_memory_equal(f[0].p, "0123456789abcdef", 16);
+	assert_int_equal(f[1].len, 14);
+	assert_memory_equal(f[1].p, "0123456789\tXYZ", 14);
+	assert_true(f[2].null);
+	assert_int_equal(f[3].len, 8);
+	assert_memory_equal(f[3].p, "abcdefgh", 8);
 }
 
 static void
