@@ -561,8 +561,10 @@ rec_method_run(struct exec *e, int checksum, const char *why)
 		return;
 	}
 	e->merging = 1;
-	for (i = 0; i < 2 && !e->finished; i++)
+	for (i = 0; i < 2 && !e->finished; i++) {
+		e->side[i].ahead = 1;
 		e->side[i].ops->stream(&e->side[i], &e->merge);
+	}
 	/* A side read by a worker says nothing until asked: start. */
 	if (!e->finished)
 		loop_defer(e->req.loop, rec_on_more, e);
@@ -637,6 +639,7 @@ rec_pump(struct exec *e)
 		}
 		take = rec_merge_step(&e->merge, s->have_row ? s->fields : NULL,
 		    d->have_row ? d->fields : NULL);
+		s->ahead = d->ahead = 0;
 		if (take & REC_TAKE_SOURCE)
 			s->ops->drop(s);
 		if (take & REC_TAKE_DEST)

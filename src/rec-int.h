@@ -68,6 +68,7 @@ struct rec_conn {
 	int eof;        /* every row was fetched */
 	int streaming;  /* stream was called */
 	int canonical;  /* its rows come canonical: no rec_merge_normalize */
+	int ahead;      /* the merge has not begun: read ahead of it */
 };
 
 struct rec_side_ops {

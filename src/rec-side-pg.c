@@ -26,15 +26,15 @@
  * the side's keys are proven unique (rec_pg_unique_sql, asked first: the
  * plan and the catalog, no row), which spares the server sorting on every
  * column. PQgetCopyData(async) hands over one row at a time. The side
- * reads ahead of the merge, up to RSP_AHEAD bytes of rows kept in a queue
- * (rsp_watch takes every complete row out of libpq's buffer into it,
- * rsp_fetch hands them over in order when the merge asks, so every row
- * still arrives through rec_conn_fetch): while the other side is not
- * ready yet (a file checked for its order, or sorted), the server keeps
- * sending instead of waiting. Once the queue is full the socket is not
- * watched, so the server blocks on a full TCP window and memory stays
- * bounded whatever the row count, even when the other side is the
- * slower one.
+ * reads ahead of the merge into a queue (rsp_watch takes every complete
+ * row out of libpq's buffer into it, rsp_fetch hands them over in order
+ * when the merge asks, so every row still arrives through
+ * rec_conn_fetch): up to RSP_AHEAD bytes of rows while the merge has not
+ * begun, because the other side is not ready yet (a file checked for its
+ * order, or sorted) and the server should go on sending meanwhile; a
+ * little once it has. When the queue is full the socket is not watched,
+ * so the server blocks on a full TCP window and memory stays bounded
+ * whatever the row count, even when the other side is the slower one.
  *
  * The session is named after the attempt (application_name "cutover
  * TOKEN"), so that a later driver finds it if this one dies. Closing
@@ -86,7 +86,8 @@ enum rsp_phase {
 	RP_ASK,      /* checksum: a statement whose rows are kept */
 };
 
-#define RSP_AHEAD (8u * 1024 * 1024) /* bytes of rows read ahead */
+#define RSP_AHEAD (8u * 1024 * 1024) /* rows read ahead, the merge not begun */
+#define RSP_AHEAD_MERGING (64u * 1024)  /* once it has: the rows stay warm */
 
 /* A row read ahead: PQgetCopyData's buffer and length. */
 struct rsp_ahead {
@@ -132,6 +133,7 @@ static void rsp_notice(struct pg_conn *, const char *, void *);
 static int rsp_reads(const struct rsp *);
 static void rsp_ahead_fill(struct rsp *);
 static void rsp_ahead_grow(struct rsp *);
+static size_t rsp_ahead_room(const struct rsp *);
 static int rsp_ahead_take(struct rsp *);
 static void rsp_ahead_clear(struct rsp *);
 static int rsp_sent(struct rsp *, int, enum rsp_phase);
@@ -324,7 +326,7 @@ rsp_reads(const struct rsp *p)
 	case RP_UNIQUE:
 		return 1;
 	case RP_COPY:
-		return p->ended == 0 && p->aheadbytes < RSP_AHEAD;
+		return p->ended == 0 && p->aheadbytes < rsp_ahead_room(p);
 	default:
 		return 0;
 	}
@@ -354,7 +356,7 @@ rsp_ahead_fill(struct rsp *p)
 	char *row;
 	int r;
 
-	while (p->ended == 0 && p->aheadbytes < RSP_AHEAD) {
+	while (p->ended == 0 && p->aheadbytes < rsp_ahead_room(p)) {
 		if ((r = PQgetCopyData(p->pg, &row, 1)) == 0)
 			return;
 		if (r < 0) {
@@ -368,6 +370,18 @@ rsp_ahead_fill(struct rsp *p)
 		a->len = r;
 		p->aheadbytes += (size_t)r + 32; /* with the allocation's own */
 	}
+}
+
+/*
+ * How much to read ahead: much before the merge begins (the other side is
+ * not ready: a file checked or sorted first), little once it has (rows
+ * read far ahead are out of the processor's caches when the merge takes
+ * them, which costs more than the reading saved).
+ */
+static size_t
+rsp_ahead_room(const struct rsp *p)
+{
+	return p->c->ahead ? RSP_AHEAD : RSP_AHEAD_MERGING;
 }
 
 /* Room for twice as many rows in the queue, in order from 0. */
