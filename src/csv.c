@@ -138,10 +138,10 @@ static size_t csv_skim_words(const unsigned char *, size_t, unsigned char,
 static size_t csv_stream_fast(struct csv_stream *, const char *, size_t,
     size_t, csv_row_fn, void *, int *);
 static int csv_fast_split(struct csv_reader *, const unsigned char *, size_t,
-    unsigned char, size_t *);
+    unsigned char, size_t *, int *);
 static int csv_fast_grow(struct csv_reader *);
 static void csv_fast_cols(struct csv_reader *, const unsigned char *,
-    size_t);
+    size_t, int);
 static size_t csv_stream_skim(struct csv_stream *, const char *, size_t,
     size_t, csv_row_fn, void *, struct csv_error *, int *);
 static void csv_error_at(struct csv_error *, unsigned, unsigned,
@@ -539,13 +539,14 @@ csv_stream_fast(struct csv_stream *s, const char *data, size_t len,
 	const unsigned char *u = (const unsigned char *)data + i;
 	const char *nl = memchr(data + i, '\n', len - i);
 	size_t n, all, k, keep, upto;
+	int ascii;
 
 	if (nl == NULL || (r->cap == 0 && csv_fast_grow(r) != 0))
 		return i;
 	n = (size_t)(nl - (data + i));
 	if (n > 0 && u[n - 1] == '\r')
 		n--;
-	if (csv_fast_split(r, u, n, (unsigned char)s->delim, &all) != 0)
+	if (csv_fast_split(r, u, n, (unsigned char)s->delim, &all, &ascii) != 0)
 		return i;
 	/* r->offsets holds every field's start; the kept fields are
 	 * copied, each followed by a NUL where its delimiter was */
@@ -560,7 +561,7 @@ csv_stream_fast(struct csv_stream *s, const char *data, size_t len,
 		r->fields[k].quoted = 0;
 		r->fields[k].line = r->line;
 	}
-	csv_fast_cols(r, u, keep);
+	csv_fast_cols(r, u, keep, ascii);
 	r->nfields = keep;
 	r->nmore = all - keep;
 	*rc = csv_end_row(r, row, arg);
@@ -571,17 +572,19 @@ csv_stream_fast(struct csv_stream *s, const char *data, size_t len,
 }
 
 /* The start of each field of the n bytes at u into r->offsets, their count
- * in *all; -1 at a quote, a carriage return or a NUL byte, or too many. */
+ * in *all, *ascii whether every byte is; -1 at a quote, a carriage return
+ * or a NUL byte, or too many. */
 static int
 csv_fast_split(struct csv_reader *r, const unsigned char *u, size_t n,
-    unsigned char delim, size_t *all)
+    unsigned char delim, size_t *all, int *ascii)
 {
-	uint64_t w, d, stop = 0;
+	uint64_t w, d, stop = 0, high = 0;
 	size_t j = 0, nf = 1;
 
 	r->offsets[0] = 0;
 	for (; j + 8 <= n && stop == 0; j += 8) {
 		w = bytes_load(u + j);
+		high |= w;
 		stop = bytes_eq(w, '"') | bytes_eq(w, '\r') | bytes_eq(w, 0);
 		for (d = bytes_eq(w, delim); d != 0; d &= d - 1) {
 			if (nf == r->cap && csv_fast_grow(r) != 0)
@@ -590,6 +593,7 @@ csv_fast_split(struct csv_reader *r, const unsigned char *u, size_t n,
 		}
 	}
 	for (; j < n && stop == 0; j++) {
+		high |= (uint64_t)u[j] << 56;
 		stop = u[j] == '"' || u[j] == '\r' || u[j] == 0;
 		if (u[j] == delim) {
 			if (nf == r->cap && csv_fast_grow(r) != 0)
@@ -598,6 +602,7 @@ csv_fast_split(struct csv_reader *r, const unsigned char *u, size_t n,
 		}
 	}
 	*all = nf;
+	*ascii = (high & 0x8080808080808080ull) == 0;
 	return stop != 0 || nf > CSV_MAX_FIELDS ? -1 : 0;
 }
 
@@ -616,12 +621,15 @@ csv_fast_grow(struct csv_reader *r)
 /* The column of each of the first nf fields of the record at u: bytes
  * but UTF-8 continuation bytes, from 1. */
 static void
-csv_fast_cols(struct csv_reader *r, const unsigned char *u, size_t nf)
+csv_fast_cols(struct csv_reader *r, const unsigned char *u, size_t nf,
+    int ascii)
 {
 	size_t k, j = 0;
 	unsigned col = 1;
 
-	for (k = 0; k < nf; k++) {
+	for (k = 0; k < nf && ascii; k++)
+		r->fields[k].col = (unsigned)r->offsets[k] + 1;
+	for (k = 0; k < nf && !ascii; k++) {
 		for (; j < r->offsets[k]; j++)
 			col += (u[j] & 0xc0) != 0x80;
 		r->fields[k].col = col;
