@@ -51,6 +51,13 @@ static const struct {
 
 enum { REC_S_MISSING, REC_S_EXTRA, REC_S_CHANGED };
 
+/* A plain decimal's parts, pointing into its text (rec_dec_split). */
+struct rec_dec {
+	int neg;
+	const char *ip, *fp; /* integer digits, fraction digits */
+	size_t ni, nf;       /* without leading, trailing zeros */
+};
+
 #ifdef CUTOVER_TEST_HOOKS
 int rec_test_slow;
 unsigned long rec_test_fast;
@@ -69,6 +76,8 @@ static char *rec_dec_sub(const char *, const char *);
 static int rec_dec_cmp(const char *, const char *);
 static int rec_is_int(const struct rec_field *);
 static int rec_int_cmp(const struct rec_field *, const struct rec_field *);
+static int rec_dec_split(const struct rec_field *, struct rec_dec *);
+static int rec_dec_plain_cmp(const struct rec_dec *, const struct rec_dec *);
 static int rec_field_numcmp(const struct rec_field *,
     const struct rec_field *, int *);
 static int rec_key_cmp(const struct rec_merge *, const struct rec_field *,
@@ -538,12 +547,65 @@ rec_int_cmp(const struct rec_field *a, const struct rec_field *b)
 	return na ? -c : c;
 }
 
+/*
+ * Split f if it is a plain decimal, -?[0-9]+(.[0-9]+)?: its integer
+ * digits without leading zeros and its fraction without trailing zeros.
+ * 1 if it is one, else 0.
+ */
+static int
+rec_dec_split(const struct rec_field *f, struct rec_dec *d)
+{
+	const char *p = f->p, *end = f->p + f->len, *q;
+
+	d->neg = p < end && *p == '-';
+	p += d->neg;
+	for (q = p; q < end && REC_DIGIT(*q); q++)
+		;
+	if (q == p)
+		return 0;
+	d->fp = q == end ? end : q + 1;
+	if (q < end && (*q != '.' || d->fp == end))
+		return 0;
+	while (p < q && *p == '0')
+		p++;
+	d->ip = p;
+	d->ni = (size_t)(q - p);
+	for (q = d->fp; q < end && REC_DIGIT(*q); q++)
+		;
+	if (q != end)
+		return 0;
+	while (q > d->fp && q[-1] == '0')
+		q--;
+	d->nf = (size_t)(q - d->fp);
+	return 1;
+}
+
+/* Compare two plain decimals (rec_dec_split) by value: -1, 0, 1. */
+static int
+rec_dec_plain_cmp(const struct rec_dec *a, const struct rec_dec *b)
+{
+	int sa = a->ni + a->nf == 0 ? 0 : a->neg ? -1 : 1;
+	int sb = b->ni + b->nf == 0 ? 0 : b->neg ? -1 : 1;
+	size_t m = a->nf < b->nf ? a->nf : b->nf;
+	int c;
+
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	if (a->ni != b->ni)
+		c = a->ni < b->ni ? -1 : 1;
+	else if ((c = memcmp(a->ip, b->ip, a->ni)) == 0 &&
+	    (c = memcmp(a->fp, b->fp, m)) == 0)
+		c = (a->nf > m) - (b->nf > m);
+	return sa * ((c > 0) - (c < 0));
+}
+
 /* Compare two non-NULL fields as numbers; *ok 0 if either is not one. */
 static int
 rec_field_numcmp(const struct rec_field *a, const struct rec_field *b,
     int *ok)
 {
 	struct rec_num x, y;
+	struct rec_dec da, db;
 	int c;
 
 	*ok = 1;
@@ -551,6 +613,8 @@ rec_field_numcmp(const struct rec_field *a, const struct rec_field *b,
 		return 0;
 	if (rec_is_int(a) && rec_is_int(b) && REC_FAST())
 		return rec_int_cmp(a, b);
+	if (rec_dec_split(a, &da) && rec_dec_split(b, &db) && REC_FAST())
+		return rec_dec_plain_cmp(&da, &db);
 	if (rec_num_parse(a->p, a->len, &x) != 0) {
 		*ok = 0;
 		return 0;
