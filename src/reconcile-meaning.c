@@ -382,8 +382,8 @@ rec_tz_offset(const char *tz, int64_t local, long *off)
 		*off = 0;
 		return 0;
 	}
-	if (sscanf(tz, "%c%2ld:%2ld", &sign, &h, &m) == 3 &&
-	    (sign == '+' || sign == '-')) {
+	if ((tz[0] == '+' || tz[0] == '-') &&
+	    sscanf(tz, "%c%2ld:%2ld", &sign, &h, &m) == 3) {
 		*off = (sign == '-' ? -1 : 1) * (h * 3600 + m * 60);
 		return 0;
 	}
