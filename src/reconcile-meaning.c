@@ -35,6 +35,8 @@ struct rec_time {
 	size_t nfrac;
 	int zoned;
 	long off; /* of the zone given, seconds east of UTC */
+	size_t plain; /* length of "YYYY-MM-DD HH:MM:SS[.frac]" written as
+	                 canonical text (frac without trailing zeros), or 0 */
 };
 
 static pthread_mutex_t rec_tz_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -128,7 +130,8 @@ rec_canon_field(enum rec_kind kind, int empty_is_null, const char *tz,
 	}
 	switch (kind) {
 	case REC_BOOL:
-		if ((b = rec_canon_bool(f->p, n)) < 0)
+		if ((b = rec_canon_bool(f->p, n)) < 0 ||
+		    (n == 1 && f->p[0] == (b ? 't' : 'f')))
 			return;
 		buf_addc(out, b ? 't' : 'f');
 		break;
@@ -138,8 +141,12 @@ rec_canon_field(enum rec_kind kind, int empty_is_null, const char *tz,
 		break;
 	case REC_TIMESTAMP:
 	case REC_TIMESTAMPTZ:
-		if (skip_time || rec_canon_time(f->p, n, tz, out) != 0)
+		if (skip_time || (b = rec_canon_time(f->p, n, tz, out)) < 0)
 			return;
+		if (b > 0) {
+			f->len = (size_t)b;
+			return;
+		}
 		break;
 	default:
 		return;
@@ -313,6 +320,8 @@ rec_parse_time(const char *p, size_t len, struct rec_time *t)
 	}
 	while (t->nfrac > 0 && t->frac[t->nfrac - 1] == '0')
 		t->nfrac--;
+	if (p[10] == ' ' && i == 19 + (t->nfrac > 0 ? t->nfrac + 1 : 0))
+		t->plain = i;
 	return rec_parse_zone(p + i, len - i, t);
 }
 
@@ -469,10 +478,11 @@ rec_time_put(struct buf *out, int64_t y, int mo, int d, int sod,
 }
 
 /*
- * A timestamp as UTC canonical text; -1 (nothing appended) if not one.
- * Most values need no arithmetic (rec_time_plain); the others go through
- * days since the epoch, which carries over hour 24, second 60, day 31 of
- * a short month and any offset.
+ * A timestamp as UTC canonical text: appended to out (0), or the length
+ * of p's beginning that is that text already (nothing appended); -1 if
+ * not a timestamp. Most values need no arithmetic (rec_time_plain); the
+ * others go through days since the epoch, which carries over hour 24,
+ * second 60, day 31 of a short month and any offset.
  */
 static int
 rec_canon_time(const char *p, size_t len, const char *tz, struct buf *out)
@@ -485,6 +495,8 @@ rec_canon_time(const char *p, size_t len, const char *tz, struct buf *out)
 	if (rec_parse_time(p, len, &t) != 0)
 		return -1;
 	if (rec_time_plain(&t, tz) && REC_FAST()) {
+		if (t.plain > 0)
+			return (int)t.plain;
 		rec_time_put(out, t.y, (int)t.mo, (int)t.d,
 		    (int)(t.h * 3600 + t.mi * 60 + t.s), &t);
 		return 0;

@@ -233,8 +233,10 @@ int rec_merge_init_cols(struct rec_merge *, int ncols, int nkeys,
 void rec_merge_normalize(struct rec_merge *, enum rec_side,
     struct rec_field *);
 /*
- * One value made canonical as kind says, appended to out (f then points
- * into out: call buf-growing functions only after using it). tz: the
+ * One value made canonical as kind says: appended to out (f then points
+ * into out: call buf-growing functions only after using it), or, when
+ * its text or the beginning of it is canonical already, f keeps pointing
+ * there with its length cut to that (out unchanged). tz: the
  * zone of timestamps without one, NULL UTC; skip_time: leave timestamps
  * as they are (thread-safe: named zones need the process's TZ).
  */

@@ -817,6 +817,9 @@ test_fast_times(void **state)
 		"2024-01-12 13:46", "2024-01-12 13:46:40.", "2024-13-01 00:00:00",
 		"2024-00-10 00:00:00", "2024-01-32 00:00:00", "2024-01-12 13:46:4",
 		"24-01-12 13:46:40", "2024-01-12 13:46:40+", "2024-01-12 13:46:40 " };
+	static const char in[] = "2024-01-12 13:46:40.25+00";
+	struct rec_field f = { in, sizeof in - 1, 0 };
+	struct buf out = { 0 };
 	char b[64];
 	unsigned long before;
 	size_t i, z;
@@ -846,6 +849,11 @@ test_fast_times(void **state)
 	meaning_is(REC_TIMESTAMPTZ, 0, NULL, "2024-01-12 13:46:40+01:30",
 	    "2024-01-12 12:16:40");
 	assert_int_equal(rec_test_fast, before + 2);
+	/* a canonical beginning is kept where it is, not copied */
+	rec_canon_field(REC_TIMESTAMPTZ, 0, NULL, 0, &f, &out);
+	assert_ptr_equal(f.p, in);
+	assert_int_equal(f.len, 22);
+	assert_int_equal(out.len, 0);
 }
 
 /* Booleans: every short text and the words, the same either way. */
