@@ -27,14 +27,31 @@
 #include "reconcile.h"
 #include "xmalloc.h"
 
+/* A timestamp's text, parsed (rec_parse_time). */
+struct rec_time {
+	int64_t y;
+	long mo, d, h, mi, s;
+	char frac[9]; /* digits, no trailing zeros */
+	size_t nfrac;
+	int zoned;
+	long off; /* of the zone given, seconds east of UTC */
+	size_t plain; /* length of "YYYY-MM-DD HH:MM:SS[.frac]" written as
+	                 canonical text (frac without trailing zeros), or 0 */
+};
+
 static pthread_mutex_t rec_tz_mu = PTHREAD_MUTEX_INITIALIZER;
 
+static int rec_bool_char(char);
 static int rec_canon_bool(const char *, size_t);
 static int rec_cols_keys_check(int, char *const *, const struct rec_col *,
     const struct rec_col *, char **);
 static int rec_canon_time(const char *, size_t, const char *, struct buf *);
-static int rec_parse_time(const char *, size_t, int64_t *, long *,
-    char *, size_t *, int *, long *);
+static int rec_parse_time(const char *, size_t, struct rec_time *);
+static int rec_parse_zone(const char *, size_t, struct rec_time *);
+static int rec_time_plain(const struct rec_time *, const char *);
+static void rec_time_put(struct buf *, int64_t, int, int, int,
+    const struct rec_time *);
+static int rec_tz_is_utc(const char *);
 static int64_t rec_days(int64_t, int, int);
 static void rec_civil(int64_t, int64_t *, int *, int *);
 static int rec_tz_offset(const char *, int64_t, long *);
@@ -60,6 +77,20 @@ rec_kind_pair(enum rec_kind a, enum rec_kind b)
 	return a == REC_OTHER || b == REC_OTHER ? REC_OTHER : REC_TEXT;
 }
 
+/* 1 true, 0 false, -1 neither: one character (t f 1 0 y n, any case). */
+static int
+rec_bool_char(char c)
+{
+	switch (c) {
+	case 't': case 'T': case '1': case 'y': case 'Y':
+		return 1;
+	case 'f': case 'F': case '0': case 'n': case 'N':
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /* 1 true, 0 false, -1 neither. */
 static int
 rec_canon_bool(const char *p, size_t n)
@@ -68,6 +99,8 @@ rec_canon_bool(const char *p, size_t n)
 	static const char *const no[] = { "f", "false", "0", "n", "no", "off" };
 	size_t i;
 
+	if (n == 1 && REC_FAST())
+		return rec_bool_char(p[0]);
 	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
 		if (strlen(yes[i]) == n && strncasecmp(p, yes[i], n) == 0)
 			return 1;
@@ -97,7 +130,8 @@ rec_canon_field(enum rec_kind kind, int empty_is_null, const char *tz,
 	}
 	switch (kind) {
 	case REC_BOOL:
-		if ((b = rec_canon_bool(f->p, n)) < 0)
+		if ((b = rec_canon_bool(f->p, n)) < 0 ||
+		    (n == 1 && f->p[0] == (b ? 't' : 'f')))
 			return;
 		buf_addc(out, b ? 't' : 'f');
 		break;
@@ -107,8 +141,12 @@ rec_canon_field(enum rec_kind kind, int empty_is_null, const char *tz,
 		break;
 	case REC_TIMESTAMP:
 	case REC_TIMESTAMPTZ:
-		if (skip_time || rec_canon_time(f->p, n, tz, out) != 0)
+		if (skip_time || (b = rec_canon_time(f->p, n, tz, out)) < 0)
 			return;
+		if (b > 0) {
+			f->len = (size_t)b;
+			return;
+		}
 		break;
 	default:
 		return;
@@ -239,7 +277,7 @@ rec_digits(const char *p, size_t len, size_t *i, int n)
 	int k;
 
 	for (k = 0; k < n; k++, (*i)++) {
-		if (*i >= len || !isdigit((unsigned char)p[*i]))
+		if (*i >= len || !REC_DIGIT(p[*i]))
 			return -1;
 		v = v * 10 + (p[*i] - '0');
 	}
@@ -248,47 +286,55 @@ rec_digits(const char *p, size_t len, size_t *i, int n)
 
 /*
  * Parse "YYYY-MM-DD[ T]HH:MM[:SS[.frac]][zone]" (zone: Z, +HH, +HH:MM,
- * +HHMM): seconds since the epoch as if UTC, the fraction's digits, and
- * whether a zone was given with its offset in seconds. 0, or -1.
+ * +HHMM) into its fields, the fraction's digits without trailing zeros,
+ * and whether a zone was given with its offset in seconds. The fields are
+ * only checked against their widest ranges (day 31, hour 24, second 60):
+ * the conversion through days carries the rest over. 0, or -1.
  */
 static int
-rec_parse_time(const char *p, size_t len, int64_t *secs, long *unused,
-    char *frac, size_t *nfrac, int *zoned, long *off)
+rec_parse_time(const char *p, size_t len, struct rec_time *t)
 {
 	size_t i = 0;
-	long y, mo, d, h, mi, s = 0, oh, om = 0;
-	int sign;
 
-	(void)unused;
-	*nfrac = 0;
-	*zoned = 0;
-	*off = 0;
-	if ((y = rec_digits(p, len, &i, 4)) < 0 || i >= len || p[i++] != '-' ||
-	    (mo = rec_digits(p, len, &i, 2)) < 1 || mo > 12 || i >= len ||
-	    p[i++] != '-' || (d = rec_digits(p, len, &i, 2)) < 1 || d > 31)
+	memset(t, 0, sizeof *t);
+	if ((t->y = rec_digits(p, len, &i, 4)) < 0 || i >= len ||
+	    p[i++] != '-' || (t->mo = rec_digits(p, len, &i, 2)) < 1 ||
+	    t->mo > 12 || i >= len || p[i++] != '-' ||
+	    (t->d = rec_digits(p, len, &i, 2)) < 1 || t->d > 31)
 		return -1;
-	if (i == len) {
-		h = mi = 0;
-		goto done;
-	}
-	if ((p[i] != ' ' && p[i] != 'T') || (i++, (h = rec_digits(p, len, &i,
-	    2)) < 0) || h > 24 || i >= len || p[i++] != ':' ||
-	    (mi = rec_digits(p, len, &i, 2)) < 0 || mi > 59)
+	if (i == len)
+		return 0;
+	if ((p[i] != ' ' && p[i] != 'T') || (i++, (t->h = rec_digits(p, len,
+	    &i, 2)) < 0) || t->h > 24 || i >= len || p[i++] != ':' ||
+	    (t->mi = rec_digits(p, len, &i, 2)) < 0 || t->mi > 59)
 		return -1;
 	if (i < len && p[i] == ':') {
 		i++;
-		if ((s = rec_digits(p, len, &i, 2)) < 0 || s > 60)
+		if ((t->s = rec_digits(p, len, &i, 2)) < 0 || t->s > 60)
 			return -1;
 		if (i < len && p[i] == '.') {
-			for (i++; i < len && isdigit((unsigned char)p[i]); i++)
-				if (*nfrac < 9)
-					frac[(*nfrac)++] = p[i];
+			for (i++; i < len && REC_DIGIT(p[i]); i++)
+				if (t->nfrac < 9)
+					t->frac[t->nfrac++] = p[i];
 		}
 	}
-	while (*nfrac > 0 && frac[*nfrac - 1] == '0')
-		(*nfrac)--;
+	while (t->nfrac > 0 && t->frac[t->nfrac - 1] == '0')
+		t->nfrac--;
+	if (p[10] == ' ' && i == 19 + (t->nfrac > 0 ? t->nfrac + 1 : 0))
+		t->plain = i;
+	return rec_parse_zone(p + i, len - i, t);
+}
+
+/* The zone after a timestamp's time: nothing, Z, +HH, +HH:MM, +HHMM. */
+static int
+rec_parse_zone(const char *p, size_t len, struct rec_time *t)
+{
+	size_t i = 0;
+	long oh, om = 0;
+	int sign;
+
 	if (i < len && (p[i] == 'Z' || p[i] == 'z')) {
-		*zoned = 1;
+		t->zoned = 1;
 		i++;
 	} else if (i < len && (p[i] == '+' || p[i] == '-')) {
 		sign = p[i++] == '-' ? -1 : 1;
@@ -298,14 +344,17 @@ rec_parse_time(const char *p, size_t len, int64_t *secs, long *unused,
 			i++;
 		if (i < len && (om = rec_digits(p, len, &i, 2)) < 0)
 			return -1;
-		*zoned = 1;
-		*off = sign * (oh * 3600 + om * 60);
+		t->zoned = 1;
+		t->off = sign * (oh * 3600 + om * 60);
 	}
-	if (i != len)
-		return -1;
-done:
-	*secs = rec_days(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + s;
-	return 0;
+	return i == len ? 0 : -1;
+}
+
+/* Is a side's zone UTC (NULL, "UTC" in any case, "Z")? */
+static int
+rec_tz_is_utc(const char *tz)
+{
+	return tz == NULL || strcasecmp(tz, "UTC") == 0 || strcmp(tz, "Z") == 0;
 }
 
 int
@@ -315,10 +364,10 @@ rec_tz_fixed(const char *tz, long *off)
 	char sign;
 
 	*off = 0;
-	if (tz == NULL || strcasecmp(tz, "UTC") == 0 || strcmp(tz, "Z") == 0)
+	if (rec_tz_is_utc(tz))
 		return 1;
-	if (sscanf(tz, "%c%2ld:%2ld", &sign, &h, &m) == 3 &&
-	    (sign == '+' || sign == '-')) {
+	if ((tz[0] == '+' || tz[0] == '-') &&
+	    sscanf(tz, "%c%2ld:%2ld", &sign, &h, &m) == 3) {
 		*off = (sign == '-' ? -1 : 1) * (h * 3600 + m * 60);
 		return 1;
 	}
@@ -391,31 +440,35 @@ rec_tz_offset(const char *tz, int64_t local, long *off)
 	return ok ? 0 : -1;
 }
 
-/* A timestamp as UTC canonical text; -1 (nothing appended) if not one. */
+/*
+ * Are t's fields already UTC and a real instant (day within its month,
+ * hour < 24, second < 60)? Then they are their own canonical text.
+ */
 static int
-rec_canon_time(const char *p, size_t len, const char *tz, struct buf *out)
+rec_time_plain(const struct rec_time *t, const char *tz)
 {
-	char frac[10];
-	size_t nfrac;
-	int64_t secs, y;
-	long off, unused;
-	int zoned, mo, d, sod;
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
 
-	if (rec_parse_time(p, len, &secs, &unused, frac, &nfrac, &zoned,
-	    &off) != 0)
-		return -1;
-	if (!zoned && rec_tz_offset(tz, secs, &off) != 0)
-		return -1;
-	secs -= off;
-	rec_civil(secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400), &y,
-	    &mo, &d);
-	sod = (int)(secs - rec_days(y, mo, d) * 86400);
+	if (t->zoned ? t->off != 0 : !rec_tz_is_utc(tz))
+		return 0;
+	if (t->h > 23 || t->s > 59 || t->d > mdays[t->mo - 1])
+		return 0;
+	return t->mo != 2 || t->d < 29 ||
+	    (t->y % 4 == 0 && (t->y % 100 != 0 || t->y % 400 == 0));
+}
+
+/* "YYYY-MM-DD HH:MM:SS[.frac]" of a day and the second in it. */
+static void
+rec_time_put(struct buf *out, int64_t y, int mo, int d, int sod,
+    const struct rec_time *t)
+{
 	if (y < 0 || y > 9999) {
 		buf_printf(out, "%04lld-%02d-%02d %02d:%02d:%02d", (long long)y,
 		    mo, d, sod / 3600, sod / 60 % 60, sod % 60);
 	} else {
 		/* by hand: printf is most of the time of a big compare */
-		char t[19] = { (char)('0' + y / 1000), (char)('0' + y / 100 % 10),
+		char c[19] = { (char)('0' + y / 1000), (char)('0' + y / 100 % 10),
 			(char)('0' + y / 10 % 10), (char)('0' + y % 10), '-',
 			(char)('0' + mo / 10), (char)('0' + mo % 10), '-',
 			(char)('0' + d / 10), (char)('0' + d % 10), ' ',
@@ -424,11 +477,47 @@ rec_canon_time(const char *p, size_t len, const char *tz, struct buf *out)
 			(char)('0' + sod / 60 % 10), ':',
 			(char)('0' + sod % 60 / 10), (char)('0' + sod % 10) };
 
-		buf_add(out, t, sizeof t);
+		buf_add(out, c, sizeof c);
 	}
-	if (nfrac > 0) {
+	if (t->nfrac > 0) {
 		buf_addc(out, '.');
-		buf_add(out, frac, nfrac);
+		buf_add(out, t->frac, t->nfrac);
 	}
+}
+
+/*
+ * A timestamp as UTC canonical text: appended to out (0), or the length
+ * of p's beginning that is that text already (nothing appended); -1 if
+ * not a timestamp. Most values need no arithmetic (rec_time_plain); the
+ * others go through days since the epoch, which carries over hour 24,
+ * second 60, day 31 of a short month and any offset.
+ */
+static int
+rec_canon_time(const char *p, size_t len, const char *tz, struct buf *out)
+{
+	struct rec_time t;
+	int64_t secs, y;
+	long off;
+	int mo, d;
+
+	if (rec_parse_time(p, len, &t) != 0)
+		return -1;
+	if (rec_time_plain(&t, tz) && REC_FAST()) {
+		if (t.plain > 0)
+			return (int)t.plain;
+		rec_time_put(out, t.y, (int)t.mo, (int)t.d,
+		    (int)(t.h * 3600 + t.mi * 60 + t.s), &t);
+		return 0;
+	}
+	secs = rec_days(t.y, (int)t.mo, (int)t.d) * 86400 + t.h * 3600 +
+	    t.mi * 60 + t.s;
+	off = t.off;
+	if (!t.zoned && rec_tz_offset(tz, secs, &off) != 0)
+		return -1;
+	secs -= off;
+	rec_civil(secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400), &y,
+	    &mo, &d);
+	rec_time_put(out, y, mo, d, (int)(secs - rec_days(y, mo, d) * 86400),
+	    &t);
 	return 0;
 }

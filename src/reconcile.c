@@ -52,6 +52,18 @@ static const struct {
 
 enum { REC_S_MISSING, REC_S_EXTRA, REC_S_CHANGED };
 
+/* A plain decimal's parts, pointing into its text (rec_dec_split). */
+struct rec_dec {
+	int neg;
+	const char *ip, *fp; /* integer digits, fraction digits */
+	size_t ni, nf;       /* without leading, trailing zeros */
+};
+
+#ifdef CUTOVER_TEST_HOOKS
+int rec_test_slow;
+unsigned long rec_test_fast;
+#endif
+
 static char *rec_copy_field(char *, char *, char **);
 static char *rec_copy_stop(char *, char *);
 static int rec_bytes_cmp(const struct rec_field *, const struct rec_field *);
@@ -66,6 +78,8 @@ static char *rec_dec_sub(const char *, const char *);
 static int rec_dec_cmp(const char *, const char *);
 static int rec_is_int(const struct rec_field *);
 static int rec_int_cmp(const struct rec_field *, const struct rec_field *);
+static int rec_dec_split(const struct rec_field *, struct rec_dec *);
+static int rec_dec_plain_cmp(const struct rec_dec *, const struct rec_dec *);
 static int rec_field_numcmp(const struct rec_field *,
     const struct rec_field *, int *);
 static int rec_key_cmp(const struct rec_merge *, const struct rec_field *,
@@ -251,7 +265,7 @@ rec_num_exponent(const char *s, size_t len, int64_t *exp)
 	if (i == len)
 		return -1;
 	for (*exp = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]) || *exp > 100000000)
+		if (!REC_DIGIT(s[i]) || *exp > 100000000)
 			return -1;
 		*exp = *exp * 10 + (s[i] - '0');
 	}
@@ -281,7 +295,7 @@ rec_num_parse(const char *s, size_t len, struct rec_num *n)
 			seen_point = 1;
 			continue;
 		}
-		if (!isdigit((unsigned char)s[i]))
+		if (!REC_DIGIT(s[i]))
 			break;
 		any = 1;
 		if (n->ndig == 0 && s[i] == '0') {
@@ -551,19 +565,74 @@ rec_int_cmp(const struct rec_field *a, const struct rec_field *b)
 	return na ? -c : c;
 }
 
+/*
+ * Split f if it is a plain decimal, -?[0-9]+(.[0-9]+)?: its integer
+ * digits without leading zeros and its fraction without trailing zeros.
+ * 1 if it is one, else 0.
+ */
+static int
+rec_dec_split(const struct rec_field *f, struct rec_dec *d)
+{
+	const char *p = f->p, *end = f->p + f->len, *q;
+
+	d->neg = p < end && *p == '-';
+	p += d->neg;
+	for (q = p; q < end && REC_DIGIT(*q); q++)
+		;
+	if (q == p)
+		return 0;
+	d->fp = q == end ? end : q + 1;
+	if (q < end && (*q != '.' || d->fp == end))
+		return 0;
+	while (p < q && *p == '0')
+		p++;
+	d->ip = p;
+	d->ni = (size_t)(q - p);
+	for (q = d->fp; q < end && REC_DIGIT(*q); q++)
+		;
+	if (q != end)
+		return 0;
+	while (q > d->fp && q[-1] == '0')
+		q--;
+	d->nf = (size_t)(q - d->fp);
+	return 1;
+}
+
+/* Compare two plain decimals (rec_dec_split) by value: -1, 0, 1. */
+static int
+rec_dec_plain_cmp(const struct rec_dec *a, const struct rec_dec *b)
+{
+	int sa = a->ni + a->nf == 0 ? 0 : a->neg ? -1 : 1;
+	int sb = b->ni + b->nf == 0 ? 0 : b->neg ? -1 : 1;
+	size_t m = a->nf < b->nf ? a->nf : b->nf;
+	int c;
+
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	if (a->ni != b->ni)
+		c = a->ni < b->ni ? -1 : 1;
+	else if ((c = memcmp(a->ip, b->ip, a->ni)) == 0 &&
+	    (c = memcmp(a->fp, b->fp, m)) == 0)
+		c = (a->nf > m) - (b->nf > m);
+	return sa * ((c > 0) - (c < 0));
+}
+
 /* Compare two non-NULL fields as numbers; *ok 0 if either is not one. */
 static int
 rec_field_numcmp(const struct rec_field *a, const struct rec_field *b,
     int *ok)
 {
 	struct rec_num x, y;
+	struct rec_dec da, db;
 	int c;
 
 	*ok = 1;
 	if (a->len == b->len && memcmp(a->p, b->p, a->len) == 0)
 		return 0;
-	if (rec_is_int(a) && rec_is_int(b))
+	if (rec_is_int(a) && rec_is_int(b) && REC_FAST())
 		return rec_int_cmp(a, b);
+	if (rec_dec_split(a, &da) && rec_dec_split(b, &db) && REC_FAST())
+		return rec_dec_plain_cmp(&da, &db);
 	if (rec_num_parse(a->p, a->len, &x) != 0) {
 		*ok = 0;
 		return 0;

@@ -146,6 +146,24 @@ char *rec_num_canon(const char *s);
  * number (or the exponents are too far apart to subtract exactly). */
 char *rec_num_sub(const char *a, const char *b);
 
+/*
+ * Shortcuts for the common values (plain decimals, timestamps already in
+ * UTC, one-letter booleans) give exactly what the general path gives.
+ * Built with CUTOVER_TEST_HOOKS (the test suite's build), rec_test_slow
+ * set sends every value the general way, the reference the tests hold
+ * the shortcuts to, and rec_test_fast counts the values a shortcut
+ * decided. Used as the last term of a shortcut's condition.
+ */
+#ifdef CUTOVER_TEST_HOOKS
+extern int rec_test_slow;
+extern unsigned long rec_test_fast;
+#define REC_FAST() (!rec_test_slow && (rec_test_fast++, 1))
+#else
+#define REC_FAST() 1
+#endif
+/* A decimal digit, without the locale's tables. */
+#define REC_DIGIT(c) ((unsigned)(unsigned char)(c) - '0' < 10u)
+
 /* Equal by meaning, each value compared as its side's kind says. */
 int rec_equal(enum rec_kind, const struct rec_field *, enum rec_kind,
     const struct rec_field *);
@@ -215,8 +233,10 @@ int rec_merge_init_cols(struct rec_merge *, int ncols, int nkeys,
 void rec_merge_normalize(struct rec_merge *, enum rec_side,
     struct rec_field *);
 /*
- * One value made canonical as kind says, appended to out (f then points
- * into out: call buf-growing functions only after using it). tz: the
+ * One value made canonical as kind says: appended to out (f then points
+ * into out: call buf-growing functions only after using it), or, when
+ * its text or the beginning of it is canonical already, f keeps pointing
+ * there with its length cut to that (out unchanged). tz: the
  * zone of timestamps without one, NULL UTC; skip_time: leave timestamps
  * as they are (thread-safe: named zones need the process's TZ).
  */

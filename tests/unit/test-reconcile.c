@@ -30,6 +30,13 @@ static int split(const char *, struct rec_field *, int, char *);
 static struct rec_field fld(const char *);
 static void feed(struct rec_merge *, const char *const *,
     const char *const *);
+static unsigned rnd(unsigned);
+static char *canon_way(int, enum rec_kind, const char *, const char *);
+static void canon_same(enum rec_kind, const char *, const char *);
+static void time_gen(char *, size_t);
+static void num_gen(char *, size_t);
+static void num_vary(const char *, char *, size_t);
+static void numcmp_same(const char *, const char *);
 
 /* rec_num_canon(in) is want (NULL: not a number). */
 static void
@@ -725,6 +732,283 @@ test_csv_stream(void **state)
 	csv_stream_free(cs);
 }
 
+/* ------------------------------------- shortcuts against the general path */
+
+/* A reproducible pseudo-random number below n (xorshift64). */
+static unsigned
+rnd(unsigned n)
+{
+	static uint64_t x = 88172645463325252ull;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return (unsigned)(x % n);
+}
+
+/* rec_canon_field's answer for in, the shortcuts allowed or not: its text,
+ * "(null)" for NULL. The caller frees. */
+static char *
+canon_way(int slow, enum rec_kind kind, const char *tz, const char *in)
+{
+	struct rec_field f = { in, strlen(in), 0 };
+	struct buf out = { 0 };
+	char *r;
+
+	rec_test_slow = slow;
+	rec_canon_field(kind, 0, tz, 0, &f, &out);
+	rec_test_slow = 0;
+	r = f.null ? strdup("(null)") : strndup(f.p, f.len);
+	buf_free(&out);
+	return r;
+}
+
+/* The shortcuts make in into the same text as the general path. */
+static void
+canon_same(enum rec_kind kind, const char *tz, const char *in)
+{
+	char *fast = canon_way(0, kind, tz, in);
+	char *slow = canon_way(1, kind, tz, in);
+
+	if (strcmp(fast, slow) != 0)
+		print_error("\"%s\" (zone %s): shortcut \"%s\", general \"%s\"\n",
+		    in, tz != NULL ? tz : "none", fast, slow);
+	assert_string_equal(fast, slow);
+	free(fast);
+	free(slow);
+}
+
+/* A timestamp's text, mostly valid, often at the edges of its fields. */
+static void
+time_gen(char *b, size_t len)
+{
+	static const int years[] = { 0, 1, 4, 100, 400, 1900, 1970, 1999,
+		2000, 2023, 2024, 2100, 2400, 9996, 9999 };
+	static const char *const zones[] = { "", "", "+00", "+00:00", "Z",
+		"z", "-00", "+0000", "+01:30", "-05", "+14", "-00:30" };
+	static const char *const fracs[] = { "", "", ".0", ".5", ".500",
+		".000000", ".123456789", ".1234567891234", ".010" };
+	int y = rnd(3) ? years[rnd(15)] : (int)rnd(10000);
+	int d = rnd(2) ? 28 + (int)rnd(4) : 1 + (int)rnd(31);
+	int h = rnd(8) ? (int)rnd(24) : rnd(2) ? 23 : 24;
+	int s = rnd(8) ? (int)rnd(60) : 59 + (int)rnd(2);
+
+	switch (rnd(10)) {
+	case 0:
+		snprintf(b, len, "%04d-%02d-%02d", y, 1 + rnd(12), d);
+		break;
+	case 1:
+		snprintf(b, len, "%04d-%02d-%02d %02d:%02u%s", y, 1 + rnd(12),
+		    d, h, rnd(60), zones[rnd(12)]);
+		break;
+	default:
+		snprintf(b, len, "%04d-%02d-%02d%c%02d:%02u:%02d%s%s", y,
+		    1 + rnd(12), d, rnd(2) ? ' ' : 'T', h, rnd(60), s,
+		    fracs[rnd(9)], zones[rnd(12)]);
+	}
+}
+
+/* Timestamps at the edges (Feb 29, day 31 of short months, 24:00:00,
+ * :60, years 0000 and 9999, fractions, zones) and at random: the same
+ * text whether a shortcut takes them or not, and the shortcut takes the
+ * usual ones. */
+static void
+test_fast_times(void **state)
+{
+	static const char *const tzs[] = { NULL, "UTC", "utc", "Z",
+		"Europe/Paris", "+00:00", "-03:00" };
+	static const char *const edges[] = { "2024-02-29 12:00:00",
+		"2023-02-29 12:00:00", "2000-02-29 00:00:00", "1900-02-29 00:00:00",
+		"0000-02-29 00:00:00", "2024-04-31 10:00:00", "2024-06-31 10:00:00",
+		"2024-01-31 23:59:59", "2024-12-31 24:00:00", "2024-06-30 23:59:60",
+		"9999-12-31 23:59:59.999", "9999-12-31 24:00:00", "0000-01-01 00:00:00",
+		"2024-01-12 13:46:40+00", "2024-01-12T13:46:40.120+00:00",
+		"2024-01-12 13:46:40Z", "2024-01-12 13:46:40+01:30", "2024-01-12",
+		"2024-01-12 13:46", "2024-01-12 13:46:40.", "2024-13-01 00:00:00",
+		"2024-00-10 00:00:00", "2024-01-32 00:00:00", "2024-01-12 13:46:4",
+		"24-01-12 13:46:40", "2024-01-12 13:46:40+", "2024-01-12 13:46:40 " };
+	static const char in[] = "2024-01-12 13:46:40.25+00";
+	struct rec_field f = { in, sizeof in - 1, 0 };
+	struct buf out = { 0 };
+	char b[64];
+	unsigned long before;
+	size_t i, z;
+	int k;
+
+	(void)state;
+	for (i = 0; i < sizeof edges / sizeof edges[0]; i++)
+		for (z = 0; z < sizeof tzs / sizeof tzs[0]; z++) {
+			canon_same(REC_TIMESTAMP, tzs[z], edges[i]);
+			canon_same(REC_TIMESTAMPTZ, tzs[z], edges[i]);
+		}
+	for (k = 0; k < 200000; k++) {
+		time_gen(b, sizeof b);
+		canon_same(k % 2 ? REC_TIMESTAMP : REC_TIMESTAMPTZ,
+		    tzs[rnd(7)], b);
+	}
+	before = rec_test_fast;
+	meaning_is(REC_TIMESTAMPTZ, 0, NULL, "2024-01-12 13:46:40+00",
+	    "2024-01-12 13:46:40");
+	meaning_is(REC_TIMESTAMP, 0, "UTC", "2024-02-29T13:46:40.10",
+	    "2024-02-29 13:46:40.1");
+	assert_int_equal(rec_test_fast, before + 2);
+	meaning_is(REC_TIMESTAMP, 0, NULL, "2023-02-29 12:00:00",
+	    "2023-03-01 12:00:00");
+	meaning_is(REC_TIMESTAMP, 0, NULL, "2024-12-31 24:00:00",
+	    "2025-01-01 00:00:00");
+	meaning_is(REC_TIMESTAMPTZ, 0, NULL, "2024-01-12 13:46:40+01:30",
+	    "2024-01-12 12:16:40");
+	assert_int_equal(rec_test_fast, before + 2);
+	/* a canonical beginning is kept where it is, not copied */
+	rec_canon_field(REC_TIMESTAMPTZ, 0, NULL, 0, &f, &out);
+	assert_ptr_equal(f.p, in);
+	assert_int_equal(f.len, 22);
+	assert_int_equal(out.len, 0);
+}
+
+/* Booleans: every short text and the words, the same either way. */
+static void
+test_fast_bools(void **state)
+{
+	static const char alpha[] = "tTfF10yYnN2aeE oO";
+	static const char *const words[] = { "true", "FALSE", "yes", "No",
+		"on", "off", "OFF", "tru", "2", "" };
+	char b[3];
+	unsigned long before = rec_test_fast;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof alpha - 1; i++) {
+		b[0] = alpha[i];
+		b[1] = '\0';
+		canon_same(REC_BOOL, NULL, b);
+		for (j = 0; j < sizeof alpha - 1; j++) {
+			b[1] = alpha[j];
+			b[2] = '\0';
+			canon_same(REC_BOOL, NULL, b);
+		}
+	}
+	for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		canon_same(REC_BOOL, NULL, words[i]);
+	assert_true(rec_test_fast >= before + sizeof alpha - 1);
+}
+
+/* A number's text: mostly plain decimals, with leading and trailing
+ * zeros, signs, long digit strings, and some that are not plain. */
+static void
+num_gen(char *b, size_t len)
+{
+	static const char *const odd[] = { "1e3", "-1.5E-2", "+7", ".5",
+		"5.", "-.0", "NaN", "-Infinity", "inf", "1.2.3", "--1", "",
+		"-", ".", "0x10", " 1", "1 " };
+	size_t n = 0;
+	unsigned k;
+
+	if (rnd(20) == 0) {
+		snprintf(b, len, "%s", odd[rnd(sizeof odd / sizeof odd[0])]);
+		return;
+	}
+	if (rnd(3) == 0)
+		b[n++] = '-';
+	for (k = rnd(6) ? rnd(3) : 0; k > 0; k--)
+		b[n++] = '0';
+	for (k = 1 + (rnd(8) ? rnd(4) : rnd(50)); k > 0 && n < len - 60; k--)
+		b[n++] = (char)('0' + rnd(rnd(3) ? 10 : 2));
+	if (rnd(3)) {
+		b[n++] = '.';
+		for (k = 1 + (rnd(8) ? rnd(4) : rnd(50)); k > 0; k--)
+			b[n++] = (char)('0' + rnd(rnd(3) ? 10 : 2));
+	}
+	b[n] = '\0';
+}
+
+/* A number near a: the same value written otherwise (zeros before or
+ * after, -0), or one digit changed. */
+static void
+num_vary(const char *a, char *b, size_t len)
+{
+	size_t n;
+
+	switch (rnd(5)) {
+	case 0:
+		snprintf(b, len, "%s%s", a[0] == '-' ? "-0" : "0",
+		    a + (a[0] == '-'));
+		break;
+	case 1:
+		snprintf(b, len, "%s%s", a, strchr(a, '.') ? "00" : ".000");
+		break;
+	case 2:
+		snprintf(b, len, "%s%s", a[0] == '-' ? "" : "-",
+		    a + (a[0] == '-'));
+		break;
+	default:
+		snprintf(b, len, "%s", a);
+		if ((n = strlen(b)) > 0 && b[n - 1] >= '0' && b[n - 1] <= '9')
+			b[rnd((unsigned)n)] = (char)('0' + rnd(10));
+	}
+}
+
+/* Equality and order of a and b the same with and without shortcuts. */
+static void
+numcmp_same(const char *a, const char *b)
+{
+	static const int numkey[] = { 1 };
+	struct rec_field x = fld(a), y = fld(b);
+	int eq[2], ord[2], rev[2], slow;
+
+	for (slow = 0; slow < 2; slow++) {
+		rec_test_slow = slow;
+		eq[slow] = rec_equal(REC_NUMBER, &x, REC_NUMBER, &y);
+		ord[slow] = rec_keys_order(numkey, 1, &x, &y);
+		rev[slow] = rec_keys_order(numkey, 1, &y, &x);
+		rec_test_slow = 0;
+	}
+	if (eq[0] != eq[1] || ord[0] != ord[1] || rev[0] != rev[1])
+		print_error("%s against %s: shortcut %d %d %d, general %d %d "
+		    "%d\n", a, b, eq[0], ord[0], rev[0], eq[1], ord[1], rev[1]);
+	assert_int_equal(eq[0], eq[1]);
+	assert_int_equal(ord[0], ord[1]);
+	assert_int_equal(rev[0], rev[1]);
+}
+
+/* Numbers: edge pairs and random ones compare the same either way, and
+ * the shortcut takes the plain decimals. */
+static void
+test_fast_numbers(void **state)
+{
+	static const char *const edges[] = { "0", "-0", "0.0", "-0.00", "00",
+		"000.000", "1", "-1", "1.0", "01", "-01.10", "123.45", "123.450",
+		"0123.4500", "0.5", "-0.5", "0.05", "0.50", "9", "10", "99.99",
+		"100", "-100.0", ".5", "5.", "+5", "1e2", "100.000000000000000000"
+		"000000000000000000000001", "12345678901234567890123456789012345"
+		"67890.1", "12345678901234567890123456789012345678901.1" };
+	static const size_t ne = sizeof edges / sizeof edges[0];
+	char a[160], b[200];
+	unsigned long before;
+	size_t i, j;
+	int k;
+
+	(void)state;
+	for (i = 0; i < ne; i++)
+		for (j = 0; j < ne; j++)
+			numcmp_same(edges[i], edges[j]);
+	for (k = 0; k < 200000; k++) {
+		num_gen(a, sizeof a);
+		if (rnd(2))
+			num_gen(b, sizeof b);
+		else
+			num_vary(a, b, sizeof b);
+		numcmp_same(a, b);
+	}
+	before = rec_test_fast;
+	numcmp_same("123.45", "123.450");
+	numcmp_same("-0.00", "0");
+	assert_int_equal(rec_test_fast, before + 6); /* 3 comparisons each */
+	numcmp_same("1e2", "100");
+	numcmp_same(".5", "0.5");
+	assert_int_equal(rec_test_fast, before + 6);
+}
+
 int
 main(void)
 {
@@ -748,6 +1032,9 @@ main(void)
 		cmocka_unit_test(test_extsort),
 		cmocka_unit_test(test_row_pack),
 		cmocka_unit_test(test_csv_stream),
+		cmocka_unit_test(test_fast_times),
+		cmocka_unit_test(test_fast_bools),
+		cmocka_unit_test(test_fast_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
