@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 
 #define EXTSORT_READ_BUDGET (8u * 1024 * 1024) /* run buffers together */
 #define EXTSORT_READ_MAX (256u * 1024)         /* one run's buffer */
+#define EXTSORT_WRITE (256u * 1024) /* bytes of a run written at once */
 #define EXTSORT_HEAD 13   /* a run record's header: length, class, prefix */
 #define EXTSORT_INSERTION 16 /* slices the merge sort sorts by insertion */
 
@@ -35,12 +35,14 @@ struct extsort_item {
 	uint32_t cls;
 };
 
+/* A run on disk and, while merging, its read buffer: bytes [pos, end) of
+ * buf are read and not yet handed out. */
 struct extsort_run {
-	FILE *f;
-	char *vbuf;
+	int fd;
+	char *buf;
+	size_t cap, pos, end;
 	struct extsort_item key; /* its current record's prefix, length */
-	char *rec;               /* its bytes */
-	size_t cap;
+	const char *rec;         /* its bytes, in buf */
 	size_t seq; /* the run's number: ties go to the earlier run */
 	int done;
 };
@@ -52,6 +54,7 @@ struct extsort {
 	struct buf arena;
 	struct extsort_item *items, *tmp; /* tmp: the merge sort's */
 	size_t nitems, cap, next; /* next: in memory, the next to hand out */
+	struct buf out; /* a run being written */
 	struct extsort_run *runs;
 	size_t nruns;
 	size_t *heap; /* run indexes */
@@ -192,14 +195,13 @@ extsort_sort_memory(struct extsort *s)
 	}
 }
 
-/* A new temporary file in $TMPDIR, already unlinked; NULL with *err. */
-static FILE *
+/* A new temporary file in $TMPDIR, already unlinked; -1 with *err. */
+static int
 extsort_tmpfile(char **err)
 {
 	const char *dir = getenv("TMPDIR");
 	char *path;
 	int fd;
-	FILE *f = NULL;
 
 	if (dir == NULL || *dir == '\0')
 		dir = "/tmp";
@@ -207,19 +209,38 @@ extsort_tmpfile(char **err)
 	fd = mkstemp(path);
 	if (fd >= 0)
 		unlink(path); /* nothing is left behind, whatever happens */
-	if (fd < 0 || (f = fdopen(fd, "w+")) == NULL) {
+	else
 		xasprintf(err, "cannot create a temporary file in %s: %s", dir,
 		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	}
 	free(path);
-	return f;
+	return fd;
 }
 
-/* Write one record with its header; 0, or -1. */
+/* Write out what s->out holds to fd; 0, or -1 with errno. */
 static int
-extsort_write(FILE *f, const struct extsort_item *it, const char *rec)
+extsort_flush(struct extsort *s, int fd)
+{
+	size_t at = 0;
+	ssize_t n;
+
+	while (at < s->out.len) {
+		n = write(fd, s->out.data + at, s->out.len - at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		at += (size_t)n;
+	}
+	buf_reset(&s->out);
+	return 0;
+}
+
+/* Add one record with its header to the run being written; 0, or -1. */
+static int
+extsort_write(struct extsort *s, int fd, const struct extsort_item *it)
 {
 	unsigned char h[EXTSORT_HEAD];
 	int i;
@@ -229,9 +250,9 @@ extsort_write(FILE *f, const struct extsort_item *it, const char *rec)
 	h[4] = (unsigned char)it->cls;
 	for (i = 0; i < 8; i++)
 		h[5 + i] = (unsigned char)(it->prefix >> (8 * i));
-	if (fwrite(h, sizeof h, 1, f) != 1)
-		return -1;
-	return it->len > 0 && fwrite(rec, it->len, 1, f) != 1 ? -1 : 0;
+	buf_add(&s->out, h, sizeof h);
+	buf_add(&s->out, s->arena.data + it->off, it->len);
+	return s->out.len >= EXTSORT_WRITE ? extsort_flush(s, fd) : 0;
 }
 
 /* Sort what is in memory and write it as a run to an unlinked file. */
@@ -240,65 +261,87 @@ extsort_spill(struct extsort *s, char **err)
 {
 	struct extsort_run *r;
 	size_t i;
-	FILE *f;
+	int fd;
 
 	extsort_sort_memory(s);
-	if ((f = extsort_tmpfile(err)) == NULL)
+	if ((fd = extsort_tmpfile(err)) < 0)
 		return -1;
+	buf_reset(&s->out);
 	for (i = 0; i < s->nitems; i++)
-		if (extsort_write(f, &s->items[i], s->arena.data +
-		    s->items[i].off) != 0)
+		if (extsort_write(s, fd, &s->items[i]) != 0)
 			break;
-	if (i < s->nitems || fflush(f) != 0) {
+	if (i < s->nitems || extsort_flush(s, fd) != 0) {
 		xasprintf(err, "cannot write a temporary file: %s",
 		    strerror(errno));
-		fclose(f);
+		close(fd);
 		return -1;
 	}
 	s->runs = xreallocarray(s->runs, s->nruns + 1, sizeof *s->runs);
 	r = &s->runs[s->nruns];
 	memset(r, 0, sizeof *r);
-	r->f = f;
+	r->fd = fd;
 	r->seq = s->nruns++;
 	s->nitems = 0;
 	buf_reset(&s->arena);
 	return 0;
 }
 
+/* Have at least need bytes of run r in its buffer from pos: 1, 0 at the
+ * end of the file with none left, or -1 with *err (cut short, or read). */
+static int
+extsort_run_fill(struct extsort_run *r, size_t need, char **err)
+{
+	ssize_t n;
+
+	if (r->end - r->pos >= need)
+		return 1;
+	memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+	r->end -= r->pos;
+	r->pos = 0;
+	if (need > r->cap) {
+		r->cap = need;
+		r->buf = xrealloc(r->buf, r->cap);
+	}
+	while (r->end < need) {
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			xasprintf(err, "cannot read a temporary file: %s",
+			    strerror(errno));
+		else if (n == 0 && r->end > 0)
+			xasprintf(err, "a temporary file is cut short");
+		if (n <= 0)
+			return n == 0 && r->end == 0 ? 0 : -1;
+		r->end += (size_t)n;
+	}
+	return 1;
+}
+
 /* Read a run's next record; 0, or -1 on an error (done at its end). */
 static int
 extsort_run_read(struct extsort_run *r, char **err)
 {
-	unsigned char h[EXTSORT_HEAD];
-	size_t got = fread(h, 1, sizeof h, r->f);
-	int i;
+	const unsigned char *h;
+	int i, k;
 
-	if (got == 0 && !ferror(r->f)) {
-		r->done = 1;
-		return 0;
+	if ((k = extsort_run_fill(r, EXTSORT_HEAD, err)) <= 0) {
+		r->done = k == 0;
+		return k;
 	}
-	if (got == sizeof h) {
-		r->key.len = 0;
-		r->key.prefix = 0;
-		for (i = 0; i < 4; i++)
-			r->key.len |= (uint32_t)h[i] << (8 * i);
-		r->key.cls = h[4];
-		for (i = 0; i < 8; i++)
-			r->key.prefix |= (uint64_t)h[5 + i] << (8 * i);
-		if (r->key.len >= r->cap) {
-			r->cap = r->key.len + (size_t)1;
-			r->rec = xrealloc(r->rec, r->cap);
-		}
-	}
-	if (got != sizeof h || (r->key.len > 0 &&
-	    fread(r->rec, r->key.len, 1, r->f) != 1)) {
-		if (ferror(r->f))
-			xasprintf(err, "cannot read a temporary file: %s",
-			    strerror(errno));
-		else
-			xasprintf(err, "a temporary file is cut short");
+	h = (const unsigned char *)r->buf + r->pos;
+	r->key.len = 0;
+	r->key.prefix = 0;
+	for (i = 0; i < 4; i++)
+		r->key.len |= (uint32_t)h[i] << (8 * i);
+	r->key.cls = h[4];
+	for (i = 0; i < 8; i++)
+		r->key.prefix |= (uint64_t)h[5 + i] << (8 * i);
+	/* the header is in: never 0 (the end) here */
+	if (extsort_run_fill(r, EXTSORT_HEAD + (size_t)r->key.len, err) != 1)
 		return -1;
-	}
+	r->rec = r->buf + r->pos + EXTSORT_HEAD;
+	r->pos += EXTSORT_HEAD + (size_t)r->key.len;
 	return 0;
 }
 
@@ -353,11 +396,16 @@ extsort_start_merge(struct extsort *s, char **err)
 		vsize = EXTSORT_READ_MAX;
 	if (vsize < 512)
 		vsize = 512;
+	buf_free(&s->out);
 	s->heap = xcalloc(s->nruns + 1, sizeof *s->heap);
 	for (i = 0; i < s->nruns; i++) {
-		rewind(s->runs[i].f);
-		s->runs[i].vbuf = xmalloc(vsize);
-		setvbuf(s->runs[i].f, s->runs[i].vbuf, _IOFBF, vsize);
+		if (lseek(s->runs[i].fd, 0, SEEK_SET) != 0) {
+			xasprintf(err, "cannot read a temporary file: %s",
+			    strerror(errno));
+			return -1;
+		}
+		s->runs[i].cap = vsize;
+		s->runs[i].buf = xmalloc(vsize);
 		if (extsort_run_read(&s->runs[i], err) != 0)
 			return -1;
 		if (!s->runs[i].done)
@@ -430,15 +478,14 @@ extsort_free(struct extsort *s)
 	if (s == NULL)
 		return;
 	for (i = 0; i < s->nruns; i++) {
-		if (s->runs[i].f != NULL)
-			fclose(s->runs[i].f);
-		free(s->runs[i].vbuf);
-		free(s->runs[i].rec);
+		close(s->runs[i].fd);
+		free(s->runs[i].buf);
 	}
 	free(s->runs);
 	free(s->heap);
 	free(s->items);
 	free(s->tmp);
 	buf_free(&s->arena);
+	buf_free(&s->out);
 	free(s);
 }
