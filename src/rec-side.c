@@ -18,6 +18,8 @@
 
 #define REC_SIDE_CHECK 4096 /* rows between looks at a cancel */
 #define REC_SIDE_BATCH (32 * 1024) /* bytes of rows sent at once */
+#define REC_PREFIX_INT 1   /* sort prefix: the first key, an int64 */
+#define REC_PREFIX_BYTES 2 /* sort prefix: the first key's first 8 bytes */
 
 /* Frames: worker to loop, and loop to worker. */
 enum { RS_COLS = ODBC_MSG_USER, RS_ROW, RS_ERR };
@@ -66,6 +68,7 @@ static void rec_work_free(void *);
 static int rec_work_sort(struct odbc_job *, struct rec_work *, int,
     const char *, size_t, char **);
 static int rec_sort_cmp(const char *, size_t, const char *, size_t, void *);
+static void rec_row_keys(const char *, size_t, struct rec_field *, int);
 static void rec_work_canon(const struct rec_how *, int, struct rec_field *,
     struct buf *, struct buf *);
 static int rec_work_ordered(struct rec_work *, struct rec_sortctx *, int,
@@ -531,12 +534,17 @@ rec_work_sorted(struct odbc_job *job, struct rec_work *w,
 	const char *rec;
 	size_t len;
 	int64_t n = 0;
+	uint64_t prefix;
+	unsigned cls;
 	int r;
 
 	sorter = extsort_new(0, rec_sort_cmp, ctx);
 	while ((r = w->ops->next(w->state, &f, err)) == 1) {
 		rec_work_canon(how, ncols, f, &row, &tmp);
-		if (extsort_add(sorter, row.data, row.len, err) != 0) {
+		cls = rec_sort_prefix(ctx->numkey, ctx->nkeys, row.data,
+		    row.len, &prefix);
+		if (extsort_add_key(sorter, row.data, row.len, prefix, cls,
+		    err) != 0) {
 			r = -1;
 			break;
 		}
@@ -618,6 +626,63 @@ rec_row_keys(const char *data, size_t len, struct rec_field *f, int n)
 		f[i].len = l <= len - at - 5 ? l : len - at - 5;
 		at += 5 + f[i].len;
 	}
+}
+
+/* Field f as a sort prefix if rec_is_int (reconcile.c) takes it for an
+ * integer (0 or -?[1-9][0-9]*) and it fits in an int64: the value plus
+ * 2^63, so that unsigned order is numeric order. 1, or 0 if not one. */
+static int
+rec_prefix_int(const struct rec_field *f, uint64_t *prefix)
+{
+	size_t neg = f->len > 0 && f->p[0] == '-', i = neg;
+	uint64_t m = 0, top = (uint64_t)1 << 63;
+
+	if (i >= f->len || f->len - i > 19 || (f->p[i] == '0' && (neg ||
+	    f->len > 1)))
+		return 0;
+	for (; i < f->len; i++) {
+		if (f->p[i] < '0' || f->p[i] > '9')
+			return 0;
+		m = m * 10 + (uint64_t)(f->p[i] - '0'); /* 19 digits fit */
+	}
+	if (m > (neg ? top : top - 1))
+		return 0;
+	*prefix = neg ? top - m : top + m;
+	return 1;
+}
+
+/* The first 8 bytes of f, big-endian, zero-padded. */
+static uint64_t
+rec_prefix_bytes(const struct rec_field *f)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | (i < f->len ? (unsigned char)f->p[i] : 0);
+	return v;
+}
+
+unsigned
+rec_sort_prefix(const int *numkey, int nkeys, const char *row, size_t len,
+    uint64_t *prefix)
+{
+	struct rec_field f = { .null = 1 };
+
+	*prefix = 0;
+	if (nkeys < 1)
+		return 0;
+	rec_row_keys(row, len, &f, 1);
+	if (f.null)
+		return 0; /* NULLs last: the comparator */
+	if (!numkey[0]) {
+		*prefix = rec_prefix_bytes(&f);
+		return REC_PREFIX_BYTES;
+	}
+	/* a number: only integers have an order-keeping prefix */
+	if (rec_prefix_int(&f, prefix))
+		return REC_PREFIX_INT | (nkeys == 1 ? EXTSORT_EXACT : 0);
+	return 0;
 }
 
 /* Two packed rows by their keys, as the merge orders them. */
