@@ -95,6 +95,11 @@ extsort_add_key(struct extsort *s, const void *rec, size_t len,
 {
 	struct extsort_item *it;
 
+	if (len > UINT32_MAX) { /* a run file's length field */
+		xasprintf(err, "a record of %zu bytes is too large to sort",
+		    len);
+		return -1;
+	}
 	/* the index counts twice: the merge sort's second array */
 	if (s->nitems > 0 && s->arena.len + len + 2 * (s->nitems + 1) *
 	    sizeof *s->items > s->memory && extsort_spill(s, err) != 0)

@@ -444,6 +444,119 @@ test_prefix_values(void **state)
 	assert_int_equal(prefix_of(0, "12", 2, &p), 2); /* text, not numeric */
 }
 
+/* Records by their first 4 bytes (a big-endian key). */
+static int
+key_cmp(const char *a, size_t alen, const char *b, size_t blen, void *arg)
+{
+	(void)arg;
+	assert_true(alen >= 8 && blen >= 8);
+	return memcmp(a, b, 4);
+}
+
+/* Record i: its key, its serial, then len - 8 bytes made from both. */
+static void
+big_record(struct buf *b, unsigned key, unsigned i, size_t len)
+{
+	unsigned char h[8] = { (unsigned char)(key >> 24),
+		(unsigned char)(key >> 16), (unsigned char)(key >> 8),
+		(unsigned char)key, (unsigned char)(i >> 24),
+		(unsigned char)(i >> 16), (unsigned char)(i >> 8),
+		(unsigned char)i };
+	size_t k;
+
+	buf_reset(b);
+	buf_add(b, h, sizeof h);
+	for (k = 8; k < len; k++)
+		buf_addc(b, (char)(key * 31 + i * 7 + k));
+}
+
+/* Records from 8 bytes to 600 KiB (larger than a run's read buffer and
+ * than a write), some with a prefix, some without, across many runs:
+ * sorted, stable, every byte intact. */
+static void
+test_large_records(void **state)
+{
+	(void)state;
+	struct extsort *s = extsort_new(256 * 1024, key_cmp, NULL);
+	struct buf want = { 0 };
+	unsigned seed = 53, key[300], prevkey = 0, i, serial, prev = 0;
+	size_t len[300], got;
+	const char *r;
+	char *err = NULL;
+	int n = 0;
+
+	for (i = 0; i < 300; i++) {
+		key[i] = rnd(&seed) % 40;
+		len[i] = i % 50 == 0 ? 600 * 1024 : 8 + rnd(&seed) % 3000;
+		big_record(&want, key[i], i, len[i]);
+		assert_int_equal(extsort_add_key(s, want.data, want.len, key[i],
+		    i % 3 == 0 ? 0 : 1 | EXTSORT_EXACT, &err), 0);
+	}
+	while (extsort_next(s, &r, &got, &err) == 1) {
+		serial = (unsigned)(unsigned char)r[4] << 24 |
+		    (unsigned)(unsigned char)r[5] << 16 |
+		    (unsigned)(unsigned char)r[6] << 8 | (unsigned char)r[7];
+		assert_true(serial < 300);
+		assert_int_equal(got, len[serial]);
+		big_record(&want, key[serial], serial, len[serial]);
+		assert_memory_equal(r, want.data, got);
+		assert_true(n == 0 || key[serial] > prevkey ||
+		    (key[serial] == prevkey && serial > prev));
+		prevkey = key[serial];
+		prev = serial;
+		n++;
+	}
+	assert_null(err);
+	assert_int_equal(n, 300);
+	assert_true(extsort_runs(s) > 5);
+	extsort_free(s);
+	buf_free(&want);
+}
+
+/* More data than the merge's read buffers hold (8 MiB together): runs
+ * are read in pieces, records cut across them; sorted, stable, intact. */
+static void
+test_runs_read_in_pieces(void **state)
+{
+	(void)state;
+	struct extsort *s = extsort_new(1024 * 1024, key_cmp, NULL);
+	struct buf want = { 0 };
+	unsigned seed = 59, *key, prevkey = 0, i, serial, prev = 0;
+	const unsigned n = 120000;
+	size_t got;
+	const char *r;
+	char *err = NULL;
+	unsigned done = 0;
+
+	key = calloc(n, sizeof *key);
+	for (i = 0; i < n; i++) {
+		key[i] = rnd(&seed) % 5000;
+		big_record(&want, key[i], i, 8 + i % 193);
+		assert_int_equal(extsort_add_key(s, want.data, want.len, key[i],
+		    i % 5 == 0 ? 0 : 1, &err), 0);
+	}
+	while (extsort_next(s, &r, &got, &err) == 1) {
+		serial = (unsigned)(unsigned char)r[4] << 24 |
+		    (unsigned)(unsigned char)r[5] << 16 |
+		    (unsigned)(unsigned char)r[6] << 8 | (unsigned char)r[7];
+		assert_true(serial < n);
+		assert_int_equal(got, 8 + serial % 193);
+		big_record(&want, key[serial], serial, got);
+		assert_memory_equal(r, want.data, got);
+		assert_true(done == 0 || key[serial] > prevkey ||
+		    (key[serial] == prevkey && serial > prev));
+		prevkey = key[serial];
+		prev = serial;
+		done++;
+	}
+	assert_null(err);
+	assert_int_equal(done, n);
+	assert_true(extsort_runs(s) >= 12);
+	extsort_free(s);
+	buf_free(&want);
+	free(key);
+}
+
 int
 main(void)
 {
@@ -455,6 +568,8 @@ main(void)
 		cmocka_unit_test(test_numbers_mixed),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_fewer_calls),
+		cmocka_unit_test(test_large_records),
+		cmocka_unit_test(test_runs_read_in_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
