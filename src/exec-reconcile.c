@@ -664,7 +664,7 @@ rec_conn_fetch(struct rec_conn *c)
 		return 0;
 	if (had || !c->have_row)
 		return 1;
-	if (!c->canonical)
+	if (!c->canonical && !c->row_canonical)
 		rec_merge_normalize(&c->e->merge, c->which, c->fields);
 	if (rec_merge_arrive(&c->e->merge, c->which, c->fields, &err) == 0)
 		return 1;

@@ -69,6 +69,7 @@ struct rec_conn {
 	int streaming;  /* stream was called */
 	int canonical;  /* its rows come canonical: no rec_merge_normalize */
 	int ahead;      /* the merge has not begun: read ahead of it */
+	int row_canonical; /* the current row came canonical (fetch says) */
 };
 
 struct rec_side_ops {

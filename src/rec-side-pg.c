@@ -58,6 +58,7 @@
 #include "rec-checksum.h"
 #include "rec-hash-pg.h"
 #include "rec-int.h"
+#include "rec-side.h"
 #include "reconcile.h"
 #include "runbook.h"
 #include "xmalloc.h"
@@ -86,8 +87,8 @@ enum rsp_phase {
 	RP_ASK,      /* checksum: a statement whose rows are kept */
 };
 
-#define RSP_AHEAD (8u * 1024 * 1024) /* rows read ahead, the merge not begun */
-#define RSP_AHEAD_MERGING (64u * 1024)  /* once it has: the rows stay warm */
+#define RSP_EARLY (24u * 1024 * 1024) /* canonical rows, the merge not begun */
+#define RSP_AHEAD (64u * 1024)          /* rows once it has: they stay warm */
 
 /* A row read ahead: PQgetCopyData's buffer and length. */
 struct rsp_ahead {
@@ -113,6 +114,14 @@ struct rsp {
 	size_t nahead, first, capahead;
 	size_t aheadbytes;
 	int ended;      /* PQgetCopyData's end (<0) seen ahead, or 0 */
+	/* rows read before the merge began, canonical: [u32 length][packed] */
+	const struct rec_merge *m; /* the merge's rules, while streaming */
+	struct buf early;
+	size_t earlyoff;   /* the next row in early */
+	struct buf cur;    /* the row taken from early, while it is held */
+	struct buf canon;  /* rec_canon_row's values */
+	size_t *canonoff;
+	struct rec_field *ef;
 	struct buf ans; /* RP_ASK: the cells so far (char *s) */
 	int ansrows, anscols;
 };
@@ -132,8 +141,11 @@ static void rsp_on_lost(struct pg_conn *, const char *, void *);
 static void rsp_notice(struct pg_conn *, const char *, void *);
 static int rsp_reads(const struct rsp *);
 static void rsp_ahead_fill(struct rsp *);
+static void rsp_ahead_push(struct rsp *, char *, int);
+static int rsp_early_add(struct rsp *, char *, int);
+static int rsp_early_take(struct rsp *);
 static void rsp_ahead_grow(struct rsp *);
-static size_t rsp_ahead_room(const struct rsp *);
+static int rsp_ahead_room(const struct rsp *);
 static int rsp_ahead_take(struct rsp *);
 static void rsp_ahead_clear(struct rsp *);
 static int rsp_sent(struct rsp *, int, enum rsp_phase);
@@ -326,7 +338,7 @@ rsp_reads(const struct rsp *p)
 	case RP_UNIQUE:
 		return 1;
 	case RP_COPY:
-		return p->ended == 0 && p->aheadbytes < rsp_ahead_room(p);
+		return p->ended == 0 && rsp_ahead_room(p);
 	default:
 		return 0;
 	}
@@ -348,40 +360,112 @@ rsp_watch(struct rec_conn *c)
 	pg_conn_read(p->pc, rsp_reads(p));
 }
 
-/* Take the complete rows libpq holds into the queue, while there is room. */
+/*
+ * Take the complete rows libpq holds, while there is room: before the
+ * merge begins, made canonical into early (the loop has nothing else to
+ * do then, and packed rows are dense and read back in order); once it
+ * has, as they are into the queue.
+ */
 static void
 rsp_ahead_fill(struct rsp *p)
 {
-	struct rsp_ahead *a;
 	char *row;
 	int r;
 
-	while (p->ended == 0 && p->aheadbytes < rsp_ahead_room(p)) {
+	while (p->ended == 0 && rsp_ahead_room(p)) {
 		if ((r = PQgetCopyData(p->pg, &row, 1)) == 0)
 			return;
 		if (r < 0) {
 			p->ended = r;
 			return;
 		}
-		if (p->nahead == p->capahead)
-			rsp_ahead_grow(p);
-		a = &p->ahead[(p->first + p->nahead++) % p->capahead];
-		a->row = row;
-		a->len = r;
-		p->aheadbytes += (size_t)r + 32; /* with the allocation's own */
+		if (!p->c->ahead || p->nahead > 0 || rsp_early_add(p, row, r) != 0)
+			rsp_ahead_push(p, row, r);
+		else
+			PQfreemem(row);
 	}
 }
 
+/* Queue a row as it came (PQgetCopyData's buffer: the queue's now). */
+static void
+rsp_ahead_push(struct rsp *p, char *row, int len)
+{
+	struct rsp_ahead *a;
+
+	if (p->nahead == p->capahead)
+		rsp_ahead_grow(p);
+	a = &p->ahead[(p->first + p->nahead++) % p->capahead];
+	a->row = row;
+	a->len = len;
+	p->aheadbytes += (size_t)len + 32; /* with the allocation's own */
+}
+
+/* A row split, made canonical and packed into early; -1 if malformed
+ * (it is queued as it came, and so are the rows after it: the fetch
+ * reports it in its place). */
+static int
+rsp_early_add(struct rsp *p, char *row, int len)
+{
+	struct rec_conn *c = p->c;
+	size_t at;
+	uint32_t n;
+
+	if (p->ef == NULL) {
+		p->ef = xcalloc((size_t)c->ncols + 1, sizeof *p->ef);
+		p->canonoff = xcalloc((size_t)c->ncols + 1,
+		    sizeof *p->canonoff);
+	}
+	if (rec_copy_split(row, (size_t)len, p->ef, c->ncols) != c->ncols)
+		return -1;
+	rec_canon_row(p->m, c->which, p->ef, &p->canon, p->canonoff);
+	at = p->early.len;
+	buf_add(&p->early, "\0\0\0\0", 4);
+	rec_row_pack(&p->early, p->ef, c->ncols);
+	n = (uint32_t)(p->early.len - at - 4);
+	memcpy(p->early.data + at, &n, 4);
+	return 0;
+}
+
+/* The next row of early into c->fields (a copy: early may grow while it
+ * is held): 1, or 0 when early is empty. */
+static int
+rsp_early_take(struct rsp *p)
+{
+	struct rec_conn *c = p->c;
+	uint32_t n;
+
+	if (p->earlyoff >= p->early.len)
+		return 0;
+	memcpy(&n, p->early.data + p->earlyoff, 4);
+	buf_reset(&p->cur);
+	buf_add(&p->cur, p->early.data + p->earlyoff + 4, n);
+	p->earlyoff += 4 + (size_t)n;
+	if (p->earlyoff == p->early.len) {
+		buf_reset(&p->early);
+		p->earlyoff = 0;
+	} else if (p->earlyoff > p->early.len / 2 && p->earlyoff > 65536) {
+		memmove(p->early.data, p->early.data + p->earlyoff,
+		    p->early.len - p->earlyoff);
+		p->early.len -= p->earlyoff;
+		p->earlyoff = 0;
+	}
+	rec_row_unpack(p->cur.data, p->cur.len, c->fields, c->ncols);
+	return 1;
+}
+
 /*
- * How much to read ahead: much before the merge begins (the other side is
- * not ready: a file checked or sorted first), little once it has (rows
- * read far ahead are out of the processor's caches when the merge takes
- * them, which costs more than the reading saved).
+ * May the side read more? Before the merge begins, while early holds less
+ * than RSP_EARLY bytes of rows (the other side is not ready: a file
+ * checked or sorted first; the server works meanwhile); once it has, up
+ * to RSP_AHEAD (rows read far ahead are out of the processor's caches by
+ * the time the merge takes them, which costs more than the reading saved).
  */
-static size_t
+static int
 rsp_ahead_room(const struct rsp *p)
 {
-	return p->c->ahead ? RSP_AHEAD : RSP_AHEAD_MERGING;
+	if (p->c->ahead && p->nahead == 0)
+		return p->early.len - p->earlyoff < RSP_EARLY;
+	return p->aheadbytes < RSP_AHEAD;
 }
 
 /* Room for twice as many rows in the queue, in order from 0. */
@@ -435,6 +519,8 @@ rsp_ahead_clear(struct rsp *p)
 	p->first = 0;
 	p->aheadbytes = 0;
 	p->ended = 0;
+	buf_free(&p->early);
+	p->earlyoff = 0;
 }
 
 /* A PQsend* call returned ok: enter phase and push the bytes out. */
@@ -618,6 +704,7 @@ rsp_stream(struct rec_conn *c, const struct rec_merge *m)
 	char *sql;
 
 	c->streaming = 1;
+	p->m = m;
 	p->nkeys = m->nkeys;
 	p->unique = 0;
 	if (PQserverVersion(p->pg) < 110000) {
@@ -698,6 +785,13 @@ rsp_fetch(struct rec_conn *c)
 		return 1;
 	if (p->phase != RP_COPY)
 		return 0;
+	if (rsp_early_take(p)) {
+		c->have_row = c->row_canonical = 1;
+		return 1;
+	}
+	c->row_canonical = 0;
+	if (p->earlyoff == 0 && p->early.data != NULL && !c->ahead)
+		buf_free(&p->early); /* no row will come there again */
 	r = rsp_ahead_take(p);
 	if (r == 0)
 		return 0;
@@ -838,6 +932,10 @@ rsp_free(struct rec_conn *c)
 	free(p->ftable);
 	free(p->fcol);
 	free(p->ahead);
+	buf_free(&p->cur);
+	buf_free(&p->canon);
+	free(p->canonoff);
+	free(p->ef);
 	rsp_ask_done(p);
 	free(p);
 	c->impl = NULL;
@@ -1021,6 +1119,7 @@ rsp_stream_range(struct rec_conn *c, const struct rec_merge *m,
 	char *cond, *sql;
 
 	rsp_src(p, &src);
+	p->m = m;
 	p->nkeys = m->nkeys;
 	cond = rec_pg_range_where(&src, m, r);
 	sql = rsp_copy_where_sql(p, cond);

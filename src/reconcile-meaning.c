@@ -163,8 +163,13 @@ void
 rec_merge_normalize(struct rec_merge *m, enum rec_side side,
     struct rec_field *f)
 {
-	struct buf *out = &m->norm[side];
-	size_t *off = m->normoff;
+	rec_canon_row(m, side, f, &m->norm[side], m->normoff);
+}
+
+void
+rec_canon_row(const struct rec_merge *m, enum rec_side side,
+    struct rec_field *f, struct buf *out, size_t *off)
+{
 	int i;
 
 	if (m->eff == NULL)

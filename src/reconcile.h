@@ -232,6 +232,10 @@ int rec_merge_init_cols(struct rec_merge *, int ncols, int nkeys,
  */
 void rec_merge_normalize(struct rec_merge *, enum rec_side,
     struct rec_field *);
+/* The same into out (reset first), off room for ncols offsets: for a row
+ * made canonical ahead of the merge. */
+void rec_canon_row(const struct rec_merge *, enum rec_side,
+    struct rec_field *, struct buf *out, size_t *off);
 /*
  * One value made canonical as kind says: appended to out (f then points
  * into out: call buf-growing functions only after using it), or, when
