@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EXTSORT_MEMORY (8u * 1024 * 1024) /* default in-memory bytes */
+#define EXTSORT_MEMORY (2u * 1024 * 1024) /* default in-memory bytes */
 #define EXTSORT_EXACT 0x80u /* in a class: equal prefixes, equal records */
 
 /* <0, 0, >0 as a sorts before, with or after b. */

@@ -58,7 +58,6 @@
 #include "rec-checksum.h"
 #include "rec-hash-pg.h"
 #include "rec-int.h"
-#include "rec-side.h"
 #include "reconcile.h"
 #include "runbook.h"
 #include "xmalloc.h"
@@ -114,7 +113,8 @@ struct rsp {
 	size_t nahead, first, capahead;
 	size_t aheadbytes;
 	int ended;      /* PQgetCopyData's end (<0) seen ahead, or 0 */
-	/* rows read before the merge began, canonical: [u32 length][packed] */
+	/* rows read before the merge began, canonical, packed by
+	 * rsp_early_pack */
 	const struct rec_merge *m; /* the merge's rules, while streaming */
 	struct buf early;
 	size_t earlyoff;   /* the next row in early */
@@ -144,6 +144,8 @@ static void rsp_ahead_fill(struct rsp *);
 static void rsp_ahead_push(struct rsp *, char *, int);
 static int rsp_early_add(struct rsp *, char *, int);
 static int rsp_early_take(struct rsp *);
+static void rsp_early_pack(struct buf *, const struct rec_field *, int);
+static size_t rsp_early_unpack(const char *, struct rec_field *, int);
 static void rsp_ahead_grow(struct rsp *);
 static int rsp_ahead_room(const struct rsp *);
 static int rsp_ahead_take(struct rsp *);
@@ -407,8 +409,6 @@ static int
 rsp_early_add(struct rsp *p, char *row, int len)
 {
 	struct rec_conn *c = p->c;
-	size_t at;
-	uint32_t n;
 
 	if (p->ef == NULL) {
 		p->ef = xcalloc((size_t)c->ncols + 1, sizeof *p->ef);
@@ -418,12 +418,64 @@ rsp_early_add(struct rsp *p, char *row, int len)
 	if (rec_copy_split(row, (size_t)len, p->ef, c->ncols) != c->ncols)
 		return -1;
 	rec_canon_row(p->m, c->which, p->ef, &p->canon, p->canonoff);
-	at = p->early.len;
-	buf_add(&p->early, "\0\0\0\0", 4);
-	rec_row_pack(&p->early, p->ef, c->ncols);
-	n = (uint32_t)(p->early.len - at - 4);
-	memcpy(p->early.data + at, &n, 4);
+	rsp_early_pack(&p->early, p->ef, c->ncols);
 	return 0;
+}
+
+/*
+ * A row as densely as it goes, for the many read before the merge begins:
+ * per field a byte, 0-253 its length, 254 a u32 length follows, 255 NULL;
+ * then its bytes.
+ */
+static void
+rsp_early_pack(struct buf *b, const struct rec_field *f, int n)
+{
+	unsigned char head[5];
+	uint32_t len;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		len = (uint32_t)f[i].len;
+		if (f[i].null) {
+			buf_addc(b, (char)255);
+			continue;
+		}
+		if (len < 254) {
+			head[0] = (unsigned char)len;
+			buf_add(b, head, 1);
+		} else {
+			head[0] = 254;
+			memcpy(head + 1, &len, 4);
+			buf_add(b, head, 5);
+		}
+		buf_add(b, f[i].p, len);
+	}
+}
+
+/* The n fields of the row at data (rsp_early_pack's) into f, pointing
+ * there: the bytes it takes. */
+static size_t
+rsp_early_unpack(const char *data, struct rec_field *f, int n)
+{
+	const unsigned char *u = (const unsigned char *)data;
+	size_t at = 0;
+	uint32_t len;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		f[i].null = u[at] == 255;
+		if (u[at] < 254) {
+			len = u[at++];
+		} else if (u[at++] == 254) {
+			memcpy(&len, u + at, 4);
+			at += 4;
+		} else
+			len = 0;
+		f[i].p = data + at;
+		f[i].len = len;
+		at += len;
+	}
+	return at;
 }
 
 /* The next row of early into c->fields (a copy: early may grow while it
@@ -432,14 +484,18 @@ static int
 rsp_early_take(struct rsp *p)
 {
 	struct rec_conn *c = p->c;
-	uint32_t n;
+	const char *at = p->early.data + p->earlyoff;
+	size_t n;
+	int i;
 
 	if (p->earlyoff >= p->early.len)
 		return 0;
-	memcpy(&n, p->early.data + p->earlyoff, 4);
+	n = rsp_early_unpack(at, c->fields, c->ncols);
 	buf_reset(&p->cur);
-	buf_add(&p->cur, p->early.data + p->earlyoff + 4, n);
-	p->earlyoff += 4 + (size_t)n;
+	buf_add(&p->cur, at, n);
+	for (i = 0; i < c->ncols; i++)
+		c->fields[i].p = p->cur.data + (c->fields[i].p - at);
+	p->earlyoff += n;
 	if (p->earlyoff == p->early.len) {
 		buf_reset(&p->early);
 		p->earlyoff = 0;
@@ -449,7 +505,6 @@ rsp_early_take(struct rsp *p)
 		p->early.len -= p->earlyoff;
 		p->earlyoff = 0;
 	}
-	rec_row_unpack(p->cur.data, p->cur.len, c->fields, c->ncols);
 	return 1;
 }
 

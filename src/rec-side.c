@@ -555,7 +555,8 @@ rec_work_sorted(struct odbc_job *job, struct rec_work *w,
 	}
 	/* Rows go out in batches of frames: one system call per batch. */
 	buf_reset(&row);
-	while (r == 0 && !odbc_job_cancelled(job)) {
+	while (r == 0 && (++n % REC_SIDE_CHECK != 0 ||
+	    !odbc_job_cancelled(job))) {
 		if ((r = extsort_next(sorter, &rec, &len, err)) != 1)
 			break;
 		r = 0;
