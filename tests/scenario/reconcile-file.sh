@@ -77,24 +77,27 @@ pg_psql "CREATE TABLE ev (at timestamptz, v int);
 INSERT INTO ev VALUES ('2024-01-01 05:00:00+00', 1),
   ('2024-01-01 08:00:00+00', 2), ('2024-01-01 09:00:00+00', 3),
   ('2024-07-01 10:00:00+00', 4)" >/dev/null || fail "table ev"
-printf 'at,v\n2024-01-01 10:00:00+05,1\n2024-01-01 08:00:00+00,2\n2024-01-01 11:00:00+02,3\n2024-07-01T10:00:00Z,4\n' \
-	>"$T/zoned.csv"
-r=$(rb zoned "{file: zoned.csv}" 60s "SELECT at, v FROM ev")
-expect_rc 0 "$CUTOVER" run "$r"
-check "offsets in the file: all matched" test "$(res "$r" .matched)" = 4
-printf 'at,v\n2024-07-01 12:00:00,4\n2024-01-01 07:00:00,1\n2024-01-01 11:00:00,3\n2024-01-01 10:00:00,2\n' \
-	>"$T/plus2.csv"
-r=$(rb plus2 "{file: plus2.csv, timezone: \"+02:00\"}" 60s \
-    "SELECT at, v FROM ev")
-expect_rc 0 "$CUTOVER" run "$r"
-check "timezone +02:00: all matched" test "$(res "$r" .matched)" = 4
-printf 'at,v\n2024-01-01 06:00:00,1\n2024-01-01 09:00:00,2\n2024-01-01 10:00:00,3\n2024-07-01 12:00:00,4\n' \
-	>"$T/paris.csv"
-r=$(rb paris "{file: paris.csv, timezone: Europe/Paris}" 60s \
-    "SELECT at, v FROM ev")
-expect_rc 0 "$CUTOVER" run "$r"
-check "timezone Europe/Paris (summer time in July): all matched" \
-	test "$(res "$r" .matched)" = 4
+# zone NAME SIDE-OPTIONS WHAT RECORDS...: a file of those records (at,v)
+# against ev: every row matched.
+zone() {
+	local name=$1 opts=$2 what=$3
+	shift 3
+	printf 'at,v\n' >"$T/$name.csv"
+	printf '%s\n' "$@" >>"$T/$name.csv"
+	r=$(rb "$name" "{file: $name.csv$opts}" 60s "SELECT at, v FROM ev")
+	expect_rc 0 "$CUTOVER" run "$r"
+	check "$what: all matched" test "$(res "$r" .matched)" = 4
+}
+zone zoned "" "offsets in the file" '2024-01-01 10:00:00+05,1' \
+	'2024-01-01 08:00:00+00,2' '2024-01-01 11:00:00+02,3' \
+	'2024-07-01T10:00:00Z,4'
+zone plus2 ', timezone: "+02:00"' "timezone +02:00" \
+	'2024-07-01 12:00:00,4' '2024-01-01 07:00:00,1' \
+	'2024-01-01 11:00:00,3' '2024-01-01 10:00:00,2'
+zone paris ", timezone: Europe/Paris" \
+	"timezone Europe/Paris (summer time in July)" \
+	'2024-01-01 06:00:00,1' '2024-01-01 09:00:00,2' \
+	'2024-01-01 10:00:00,3' '2024-07-01 12:00:00,4'
 
 # --- Bad files: FILE:LINE errors.
 printf 'id,name,city,balance\n1,a,b,1\n2,"open,b,2\n' >"$T/open.csv"
