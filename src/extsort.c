@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,7 +201,11 @@ extsort_sort_memory(struct extsort *s)
 	}
 }
 
-/* A new temporary file in $TMPDIR, already unlinked; -1 with *err. */
+/*
+ * A new temporary file in $TMPDIR without a name (O_TMPFILE: nothing is
+ * ever left behind, even by a kill -9), or where the file system cannot,
+ * one unlinked as soon as it is created; -1 with *err.
+ */
 static int
 extsort_tmpfile(char **err)
 {
@@ -210,6 +215,10 @@ extsort_tmpfile(char **err)
 
 	if (dir == NULL || *dir == '\0')
 		dir = "/tmp";
+#ifdef O_TMPFILE
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+#endif
 	xasprintf(&path, "%s/cutover-sort.XXXXXX", dir);
 	fd = mkstemp(path);
 	if (fd >= 0)
