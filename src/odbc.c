@@ -579,9 +579,18 @@ static void
 odbc_job_frames(struct odbc_job *j)
 {
 	const unsigned char *p;
-	size_t off = j->inoff, len;
+	size_t off, len;
 	int end = -1;
 
+	/* Frames handled are dropped now, not after a pause: a paused
+	 * frame's data stays where msg saw it until the job resumes. */
+	if (j->inoff > 0 && (j->inoff == j->in.len || j->inoff >= 65536)) {
+		memmove(j->in.data, j->in.data + j->inoff,
+		    j->in.len - j->inoff);
+		j->in.len -= j->inoff;
+		j->inoff = 0;
+	}
+	off = j->inoff;
 	while (j->in.len - off >= ODBC_FRAME_HEAD) {
 		p = (const unsigned char *)j->in.data + off;
 		len = (size_t)p[1] << 24 | (size_t)p[2] << 16 |
@@ -601,14 +610,7 @@ odbc_job_frames(struct odbc_job *j)
 			break;
 		}
 	}
-	/* Move what is left to the front only now and then: a paused job
-	 * comes back here once a frame. */
 	j->inoff = off;
-	if (off > 0 && (off == j->in.len || off >= 65536)) {
-		memmove(j->in.data, j->in.data + off, j->in.len - off);
-		j->in.len -= off;
-		j->inoff = 0;
-	}
 	if (end >= 0)
 		odbc_job_finish(j, (enum odbc_end)end);
 }

@@ -57,7 +57,8 @@ struct odbc_job_cbs {
 	/* Runs in the worker thread. */
 	void (*work)(struct odbc_job *, void *arg);
 	/* From the loop: a frame the worker sent. Non-zero: pause, handle
-	 * no more frames until odbc_job_resume. */
+	 * no more frames until odbc_job_resume; data stays valid until then
+	 * (a paused job reads nothing), so the frame need not be copied. */
 	int (*msg)(int type, const char *data, size_t len, void *cbarg);
 	/* From the loop, once: the job ended (or failed to start); the
 	 * job is gone after it: do not cancel or abandon it any more. */

@@ -478,8 +478,8 @@ rsp_early_unpack(const char *data, struct rec_field *f, int n)
 	return at;
 }
 
-/* The next row of early into c->fields (a copy: early may grow while it
- * is held): 1, or 0 when early is empty. */
+/* The next row of early into c->fields (a copy while the merge has not
+ * begun: early may grow while it is held): 1, or 0 when it is empty. */
 static int
 rsp_early_take(struct rsp *p)
 {
@@ -491,11 +491,13 @@ rsp_early_take(struct rsp *p)
 	if (p->earlyoff >= p->early.len)
 		return 0;
 	n = rsp_early_unpack(at, c->fields, c->ncols);
+	p->earlyoff += n;
+	if (!c->ahead) /* early no longer grows or moves: no copy */
+		return 1;
 	buf_reset(&p->cur);
 	buf_add(&p->cur, at, n);
 	for (i = 0; i < c->ncols; i++)
 		c->fields[i].p = p->cur.data + (c->fields[i].p - at);
-	p->earlyoff += n;
 	if (p->earlyoff == p->early.len) {
 		buf_reset(&p->early);
 		p->earlyoff = 0;
@@ -845,8 +847,10 @@ rsp_fetch(struct rec_conn *c)
 		return 1;
 	}
 	c->row_canonical = 0;
-	if (p->earlyoff == 0 && p->early.data != NULL && !c->ahead)
+	if (p->early.data != NULL && !c->ahead) {
 		buf_free(&p->early); /* no row will come there again */
+		p->earlyoff = 0;
+	}
 	r = rsp_ahead_take(p);
 	if (r == 0)
 		return 0;

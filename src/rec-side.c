@@ -40,7 +40,6 @@ struct rec_wside {
 	char **names;
 	struct rec_col *cols;
 	struct buf types; /* the cols' type names */
-	struct buf row;   /* the current row's frame */
 	struct rec_field *fields;
 	int have_row, eof, described, waiting, failed;
 };
@@ -238,10 +237,8 @@ rec_side_on_msg(int type, const char *data, size_t len, void *arg)
 		t->cbs.described(t->arg);
 		return 0;
 	case RS_ROW:
-		buf_reset(&t->row);
-		buf_add(&t->row, data, len);
-		if (rec_row_unpack(t->row.data, t->row.len, t->fields,
-		    t->ncols) != t->ncols) {
+		/* the fields point into the frame: it stays until resumed */
+		if (rec_row_unpack(data, len, t->fields, t->ncols) != t->ncols) {
 			t->failed = 1;
 			t->cbs.failed(t->arg, "a malformed row from the worker");
 			return 1;
@@ -348,7 +345,6 @@ rec_side_free(struct rec_wside *t)
 	free(t->cols);
 	free(t->fields);
 	buf_free(&t->types);
-	buf_free(&t->row);
 	free(t);
 }
 
