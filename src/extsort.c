@@ -124,13 +124,9 @@ static int
 extsort_key_cmp(const struct extsort *s, const struct extsort_item *x,
     const char *xrec, const struct extsort_item *y, const char *yrec)
 {
-	if (x->cls == y->cls && x->cls != 0) {
-		if (x->prefix != y->prefix)
-			return x->prefix < y->prefix ? -1 : 1;
-		if (x->cls & EXTSORT_EXACT)
-			return 0;
-	}
-	return s->cmp(xrec, x->len, yrec, y->len, s->arg);
+	int c = extsort_prefix_order(x->prefix, x->cls, y->prefix, y->cls);
+
+	return c != 2 ? c : s->cmp(xrec, x->len, yrec, y->len, s->arg);
 }
 
 /* Do two in-memory items go in the order x, y (x not after y)? */

@@ -32,6 +32,18 @@
 #define EXTSORT_MEMORY (2u * 1024 * 1024) /* default in-memory bytes */
 #define EXTSORT_EXACT 0x80u /* in a class: equal prefixes, equal records */
 
+/* How the prefixes of a (pa, class ca) and b (pb, cb) order a and b, as
+ * above: -1, 0 or 1, or 2 when only the comparator can tell. */
+static inline int
+extsort_prefix_order(uint64_t pa, unsigned ca, uint64_t pb, unsigned cb)
+{
+	if (ca != cb || ca == 0)
+		return 2;
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	return ca & EXTSORT_EXACT ? 0 : 2;
+}
+
 /* <0, 0, >0 as a sorts before, with or after b. */
 typedef int (*extsort_cmp)(const char *a, size_t alen, const char *b,
     size_t blen, void *arg);

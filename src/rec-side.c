@@ -52,6 +52,12 @@ struct rec_how {
 	int skip_time;     /* a named zone: timestamps are the loop's */
 };
 
+/* A row's key prefix and its class (rec_sort_prefix). */
+struct rec_pk {
+	uint64_t prefix;
+	unsigned cls;
+};
+
 /* The worker's sort: how keys compare. */
 struct rec_sortctx {
 	int nkeys;
@@ -72,6 +78,8 @@ static void rec_work_canon(const struct rec_how *, int, struct rec_field *,
     struct buf *, struct buf *);
 static int rec_work_ordered(struct rec_work *, struct rec_sortctx *, int,
     const struct rec_how *, char **);
+static int rec_work_before(struct rec_sortctx *, const struct buf *,
+    struct rec_pk *, const struct buf *);
 static int rec_work_put(struct odbc_job *, struct buf *, const char *,
     size_t);
 static int rec_work_direct(struct odbc_job *, struct rec_work *,
@@ -432,6 +440,30 @@ rec_work_canon(const struct rec_how *how, int n, struct rec_field *f,
 	}
 }
 
+/*
+ * Does row (packed) sort before prev, the row before it? Decided by their
+ * key prefixes where those can (rec_sort_prefix), else by the keys; *pk
+ * holds prev's prefix and class, and gets row's.
+ */
+static int
+rec_work_before(struct rec_sortctx *ctx, const struct buf *prev,
+    struct rec_pk *pk, const struct buf *row)
+{
+	uint64_t prefix;
+	unsigned cls;
+	int c;
+
+	cls = rec_sort_prefix(ctx->numkey, ctx->nkeys, row->data, row->len,
+	    &prefix);
+	c = prev->len == 0 ? -1 : extsort_prefix_order(pk->prefix, pk->cls,
+	    prefix, cls);
+	if (c == 2)
+		c = rec_sort_cmp(prev->data, prev->len, row->data, row->len, ctx);
+	pk->prefix = prefix;
+	pk->cls = cls;
+	return c > 0;
+}
+
 /* Does the side read rows in key order? By its own say (order), else by
  * a first pass over them (rewind). 1, 0, or -1 with *err. */
 static int
@@ -440,6 +472,7 @@ rec_work_ordered(struct rec_work *w, struct rec_sortctx *ctx, int ncols,
 {
 	struct buf prev = { 0 }, row = { 0 }, tmp = { 0 }, t;
 	enum rec_kind *kinds = xcalloc((size_t)ncols + 1, sizeof *kinds);
+	struct rec_pk pk = { 0 };
 	struct rec_field *f;
 	int i, nk, r = 0;
 
@@ -456,8 +489,7 @@ rec_work_ordered(struct rec_work *w, struct rec_sortctx *ctx, int ncols,
 	    w->ops->next_keys(w->state, nk, &f) :
 	    w->ops->next(w->state, &f, err)) == 1) {
 		rec_work_canon(how, nk, f, &row, &tmp);
-		if (prev.len > 0 && rec_sort_cmp(prev.data, prev.len, row.data,
-		    row.len, ctx) > 0)
+		if (rec_work_before(ctx, &prev, &pk, &row))
 			r = 2; /* out of order: sort */
 		t = prev, prev = row, row = t;
 	}
@@ -490,14 +522,14 @@ rec_work_direct(struct odbc_job *job, struct rec_work *w,
     struct rec_sortctx *ctx, int ncols, const struct rec_how *how, char **err)
 {
 	struct buf prev = { 0 }, row = { 0 }, tmp = { 0 }, out = { 0 }, t;
+	struct rec_pk pk = { 0 };
 	struct rec_field *f;
 	int64_t n = 0;
 	int r;
 
 	while ((r = w->ops->next(w->state, &f, err)) == 1) {
 		rec_work_canon(how, ncols, f, &row, &tmp);
-		if (prev.len > 0 && rec_sort_cmp(prev.data, prev.len, row.data,
-		    row.len, ctx) > 0) {
+		if (rec_work_before(ctx, &prev, &pk, &row)) {
 			*err = xstrdup("the rows came out of key order");
 			r = -1;
 			break;
