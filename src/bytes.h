@@ -10,13 +10,17 @@
 
 #define BYTES_ONES 0x0101010101010101ull
 
-/* Eight bytes at p (unaligned). */
+/* Eight bytes at p (unaligned), the first in the low byte on every host,
+ * so that the lowest bit a mask sets is the first byte in memory. */
 static inline uint64_t
 bytes_load(const void *p)
 {
 	uint64_t w;
 
 	memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
 	return w;
 }
 
@@ -31,15 +35,12 @@ bytes_eq(uint64_t w, unsigned char c)
 	return ~(((x & lo) + lo) | x | lo);
 }
 
-/* The index in memory of the first byte a bytes_eq mask marks (m != 0). */
+/* The index in memory of the first byte a bytes_eq mask of a bytes_load
+ * word marks (m != 0); m & (m - 1) drops it. */
 static inline unsigned
 bytes_first(uint64_t m)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return (unsigned)__builtin_clzll(m) / 8;
-#else
 	return (unsigned)__builtin_ctzll(m) / 8;
-#endif
 }
 
 #endif
