@@ -583,7 +583,8 @@ rec_work_sorted(struct odbc_job *job, struct rec_work *w,
 	}
 	/* Rows go out in batches of frames: one system call per batch. */
 	buf_reset(&row);
-	while (r == 0 && (++n % REC_SIDE_CHECK != 0 ||
+	n = 0; /* a cancel is looked for first, then every REC_SIDE_CHECK */
+	while (r == 0 && (n++ % REC_SIDE_CHECK != 0 ||
 	    !odbc_job_cancelled(job))) {
 		if ((r = extsort_next(sorter, &rec, &len, err)) != 1)
 			break;
