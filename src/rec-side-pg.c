@@ -122,6 +122,8 @@ struct rsp {
 	struct buf canon;  /* rec_canon_row's values */
 	size_t *canonoff;
 	struct rec_field *ef;
+	int badn;          /* the fields of the queue's first row, malformed
+			    * (split already: not to be split again), or 0 */
 	struct buf ans; /* RP_ASK: the cells so far (char *s) */
 	int ansrows, anscols;
 };
@@ -403,20 +405,24 @@ rsp_ahead_push(struct rsp *p, char *row, int len)
 }
 
 /* A row split, made canonical and packed into early; -1 if malformed
- * (it is queued as it came, and so are the rows after it: the fetch
- * reports it in its place). */
+ * (it is queued, and so are the rows after it: the fetch reports it in
+ * its place, by the count kept in badn). */
 static int
 rsp_early_add(struct rsp *p, char *row, int len)
 {
 	struct rec_conn *c = p->c;
+	int n;
 
 	if (p->ef == NULL) {
 		p->ef = xcalloc((size_t)c->ncols + 1, sizeof *p->ef);
 		p->canonoff = xcalloc((size_t)c->ncols + 1,
 		    sizeof *p->canonoff);
 	}
-	if (rec_copy_split(row, (size_t)len, p->ef, c->ncols) != c->ncols)
+	if ((n = rec_copy_split(row, (size_t)len, p->ef, c->ncols)) !=
+	    c->ncols) {
+		p->badn = n;
 		return -1;
+	}
 	rec_canon_row(p->m, c->which, p->ef, &p->canon, p->canonoff);
 	rsp_early_pack(&p->early, p->ef, c->ncols);
 	return 0;
@@ -578,6 +584,7 @@ rsp_ahead_clear(struct rsp *p)
 	p->ended = 0;
 	buf_free(&p->early);
 	p->earlyoff = 0;
+	p->badn = 0;
 }
 
 /* A PQsend* call returned ok: enter phase and push the bytes out. */
@@ -863,7 +870,11 @@ rsp_fetch(struct rec_conn *c)
 		rsp_lost(p, PQerrorMessage(p->pg));
 		return -1;
 	}
-	n = rec_copy_split(p->row, (size_t)r, c->fields, c->ncols);
+	if (p->badn != 0) { /* rsp_early_add split it, and found it bad */
+		n = p->badn;
+		p->badn = 0;
+	} else
+		n = rec_copy_split(p->row, (size_t)r, c->fields, c->ncols);
 	c->have_row = 1;
 	if (n == c->ncols)
 		return 1;
