@@ -157,7 +157,8 @@ char *rec_num_sub(const char *a, const char *b);
 #ifdef CUTOVER_TEST_HOOKS
 extern int rec_test_slow;
 extern unsigned long rec_test_fast;
-#define REC_FAST() (!rec_test_slow && (rec_test_fast++, 1))
+#define REC_FAST() (!rec_test_slow && \
+    (__atomic_fetch_add(&rec_test_fast, 1, __ATOMIC_RELAXED), 1))
 #else
 #define REC_FAST() 1
 #endif
