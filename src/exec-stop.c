@@ -61,9 +61,7 @@ exec_stop_arm(struct exec_stop *s, int64_t timeout_ms)
 void
 exec_stop_cancel(struct exec_stop *s, const char *why)
 {
-	if (s->finished)
-		return;
-	if (s->why == NULL)
+	if (!s->finished && s->why == NULL)
 		s->why = xstrdup(why != NULL ? why : "cancelled");
 	stop_interrupt(s);
 }
@@ -90,8 +88,8 @@ exec_stop_why(const struct exec_stop *s)
 }
 
 /*
- * Ask once for the end of what runs; the grace timer is armed first, as
- * the cancel may end the attempt before it returns.
+ * Ask once for the end of what runs, then wait for it at most grace_ms
+ * (unless nothing ran, or the cancel ended the attempt before it returned).
  */
 static void
 stop_interrupt(struct exec_stop *s)
@@ -99,12 +97,9 @@ stop_interrupt(struct exec_stop *s)
 	if (s->finished || s->sent)
 		return;
 	s->sent = 1;
-	s->grace = loop_timer_add(s->loop, s->grace_ms, stop_on_grace, s);
-	if (s->ops->cancel(s->arg))
-		return;
-	/* Nothing ran: the executor has finished; no grace is needed. */
-	loop_timer_cancel(s->loop, s->grace);
-	s->grace = NULL;
+	if (s->ops->cancel(s->arg) && !s->finished)
+		s->grace = loop_timer_add(s->loop, s->grace_ms, stop_on_grace,
+		    s);
 }
 
 /* The step's time is up. */
@@ -129,7 +124,6 @@ stop_on_grace(void *arg)
 	struct exec_stop *s = arg;
 
 	s->grace = NULL;
-	if (s->finished)
-		return;
-	s->ops->give_up(s->arg);
+	if (!s->finished)
+		s->ops->give_up(s->arg);
 }

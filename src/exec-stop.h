@@ -10,8 +10,9 @@
  *  - exec_stop_cancel (the engine's cancel) keeps the first reason given
  *    ("cancelled" if none) and interrupts.
  *  - An interrupt calls ops->cancel once. If nothing runs, the executor
- *    finishes at once; otherwise a grace timer of grace_ms starts, and
- *    later interrupts send nothing more.
+ *    finishes at once; otherwise (unless the cancel itself ended the
+ *    attempt) a grace timer of grace_ms starts. Later interrupts send
+ *    nothing more.
  *  - If the grace period passes with the attempt unfinished, ops->give_up
  *    runs: the executor gives its connection up, says so in the output and
  *    finishes.
@@ -38,7 +39,8 @@ struct exec_stop_ops {
 	 * return 0. */
 	int (*cancel)(void *arg);
 	/* The grace period passed after the cancel: give the connection up,
-	 * say so in the output and finish (if the attempt is still on). */
+	 * say so in the output and finish (if the attempt is still on). NULL
+	 * for an executor whose cancel always returns 0. */
 	void (*give_up)(void *arg);
 };
 

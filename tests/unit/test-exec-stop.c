@@ -22,6 +22,7 @@ struct fake {
 	struct loop *loop;
 	struct exec_stop *stop;
 	int running; /* something runs on the "server" */
+	int ends_in_cancel; /* the cancel ends it before returning */
 	int cancels, give_ups, finished;
 	int timed_out_at_cancel;
 	char *why_at_cancel, *why_at_finish;
@@ -54,6 +55,8 @@ fake_cancel(void *arg)
 		fake_finish(f);
 		return 0;
 	}
+	if (f->ends_in_cancel)
+		fake_finish(f);
 	return 1;
 }
 
@@ -217,6 +220,26 @@ test_nothing_runs(void **state)
 	fake_free(&f);
 }
 
+/* The cancel ended the attempt before returning (a queued job): no grace
+ * timer is left behind. */
+static void
+test_cancel_ends_at_once(void **state)
+{
+	struct fake f;
+
+	(void)state;
+	fake_init(&f, 1);
+	f.ends_in_cancel = 1;
+	exec_stop_arm(f.stop, TIMEOUT_MS);
+	run_until(f.loop, &f.cancels);
+	assert_int_equal(f.finished, 1);
+	assert_int_equal(exec_stop_timed_out(f.stop), 1);
+	run_for(f.loop, GRACE_MS + 40);
+	assert_int_equal(f.cancels, 1);
+	assert_int_equal(f.give_ups, 0);
+	fake_free(&f);
+}
+
 /* No limit: the clock never runs out. */
 static void
 test_no_limit(void **state)
@@ -239,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_finish_before_deadline),
 		cmocka_unit_test(test_finish_within_grace),
 		cmocka_unit_test(test_nothing_runs),
+		cmocka_unit_test(test_cancel_ends_at_once),
 		cmocka_unit_test(test_no_limit),
 	};
 
