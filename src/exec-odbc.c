@@ -28,8 +28,8 @@
 #include <strings.h>
 
 #include "buf.h"
-#include "duration.h"
 #include "exec.h"
+#include "exec-stop.h"
 #include "expand.h"
 #include "loop.h"
 #include "odbc.h"
@@ -62,12 +62,11 @@ struct exec {
 	char **secrets;
 	struct odbc_job *job;
 	char *command; /* until release hands it to the worker */
-	int released, finished, timed_out;
-	char *why;   /* reason for a cancel */
+	int released, finished;
+	struct exec_stop *stop; /* the deadline, the reason, the grace */
 	char *error; /* the first error */
 	enum xo_verdict verdict;
 	char *value;
-	struct loop_timer *timeout, *grace;
 	struct exec_result result;
 };
 
@@ -80,9 +79,8 @@ static void xo_shutdown(void);
 static int xo_recover(const struct exec_orphan *, int64_t, char **);
 static int xo_on_msg(int, const char *, size_t, void *);
 static void xo_on_end(enum odbc_end, void *);
-static void xo_interrupt(struct exec *);
-static void xo_on_timeout(void *);
-static void xo_on_grace(void *);
+static int xo_stop_cancel(void *);
+static void xo_stop_give_up(void *);
 static void xo_finish(struct exec *, int, const char *);
 static void xo_on_done(void *);
 static char *xo_verify(const struct exec *);
@@ -93,6 +91,11 @@ static int xo_results(struct odbc_job *, SQLHSTMT);
 static int xo_rows(struct odbc_job *, SQLHSTMT, SQLSMALLINT, struct buf *);
 static int xo_fail(struct odbc_job *, SQLSMALLINT, SQLHANDLE, SQLHDBC);
 static size_t xo_statement_end(const char *);
+
+static const struct exec_stop_ops xo_stop_ops = {
+	.cancel = xo_stop_cancel,
+	.give_up = xo_stop_give_up,
+};
 
 const struct exec_ops exec_odbc_ops = {
 	.name = "odbc",
@@ -132,6 +135,8 @@ xo_start(const struct exec_req *req, char **err)
 		e->secrets[0] = NULL;
 	}
 	e->result.exit_code = -1;
+	e->stop = exec_stop_new(req->loop, &xo_stop_ops, e,
+	    ODBC_CANCEL_GRACE_MS);
 	return e;
 }
 
@@ -157,9 +162,7 @@ xo_release(struct exec *e)
 	if (e->finished || e->released)
 		return;
 	e->released = 1;
-	if (e->req.timeout_ms > 0)
-		e->timeout = loop_timer_add(e->req.loop, e->req.timeout_ms,
-		    xo_on_timeout, e);
+	exec_stop_arm(e->stop, e->req.timeout_ms);
 	w = xcalloc(1, sizeof *w);
 	w->command = e->command;
 	e->command = NULL;
@@ -171,11 +174,7 @@ xo_release(struct exec *e)
 static void
 xo_cancel(struct exec *e, const char *why)
 {
-	if (e->finished)
-		return;
-	if (e->why == NULL)
-		e->why = xstrdup(why != NULL ? why : "cancelled");
-	xo_interrupt(e);
+	exec_stop_cancel(e->stop, why);
 }
 
 /* Output, less the password. */
@@ -223,8 +222,8 @@ xo_on_end(enum odbc_end end, void *arg)
 	char *msg = NULL;
 
 	e->job = NULL;
-	if (e->why != NULL)
-		xo_finish(e, 0, e->why);
+	if (exec_stop_why(e->stop) != NULL)
+		xo_finish(e, 0, exec_stop_why(e->stop));
 	else if (e->error != NULL)
 		xo_finish(e, 0, e->error);
 	else if (end != ODBC_END_OK)
@@ -263,52 +262,34 @@ xo_verify(const struct exec *e)
 	return buf_steal(&b);
 }
 
-/* Stop: cancel the statement, give the driver a grace period. */
-static void
-xo_interrupt(struct exec *e)
-{
-	if (e->finished)
-		return;
-	if (e->job == NULL) {
-		xo_finish(e, 0, e->why);
-		return;
-	}
-	if (e->grace != NULL)
-		return;
-	e->grace = loop_timer_add(e->req.loop, ODBC_CANCEL_GRACE_MS,
-	    xo_on_grace, e);
-	odbc_job_cancel(e->job); /* a queued job ends here, at once */
-}
-
-static void
-xo_on_timeout(void *arg)
+/* Stop: cancel the statement; the driver gets a grace period (exec-stop.h). */
+static int
+xo_stop_cancel(void *arg)
 {
 	struct exec *e = arg;
 
-	e->timeout = NULL;
-	if (e->finished)
-		return;
-	e->timed_out = 1;
-	free(e->why);
-	e->why = duration_timed_out(e->req.timeout_ms);
-	xo_interrupt(e);
+	if (e->job == NULL) {
+		xo_finish(e, 0, exec_stop_why(e->stop));
+		return 0;
+	}
+	odbc_job_cancel(e->job); /* a queued job ends here, at once */
+	return 1;
 }
 
 /* The driver did not return after the cancel: give the connection up. */
 static void
-xo_on_grace(void *arg)
+xo_stop_give_up(void *arg)
 {
 	struct exec *e = arg;
 	static const char note[] = "[cutover: the driver did not end the "
 	    "statement after the cancel; its connection is given up]\n";
 
-	e->grace = NULL;
 	if (e->job == NULL || e->finished)
 		return;
 	odbc_job_abandon(e->job);
 	e->job = NULL;
 	xo_output(e, note, sizeof note - 1);
-	xo_finish(e, 0, e->why);
+	xo_finish(e, 0, exec_stop_why(e->stop));
 }
 
 /* Record the outcome; done() follows from the loop. */
@@ -318,11 +299,9 @@ xo_finish(struct exec *e, int ok, const char *msg)
 	if (e->finished)
 		return;
 	e->finished = 1;
-	loop_timer_cancel(e->req.loop, e->timeout);
-	loop_timer_cancel(e->req.loop, e->grace);
-	e->timeout = e->grace = NULL;
+	exec_stop_finish(e->stop);
 	e->result.ok = ok;
-	e->result.timed_out = e->timed_out;
+	e->result.timed_out = exec_stop_timed_out(e->stop);
 	if (!ok)
 		e->result.message = outbuf_redact(e->secrets, msg != NULL ? msg :
 		    "failed");
@@ -348,13 +327,11 @@ xo_free(struct exec *e)
 		if (e->job != NULL && !e->finished)
 			odbc_job_abandon(e->job);
 	}
-	loop_timer_cancel(e->req.loop, e->timeout);
-	loop_timer_cancel(e->req.loop, e->grace);
+	exec_stop_free(e->stop);
 	loop_defer_cancel(e->req.loop, xo_on_done, e);
 	free(e->connstr);
 	free(e->command);
 	expand_free_list(e->secrets);
-	free(e->why);
 	free(e->error);
 	free(e->value);
 	free(e->result.message);

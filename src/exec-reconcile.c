@@ -28,8 +28,8 @@
 #include <string.h>
 
 #include "buf.h"
-#include "duration.h"
 #include "exec.h"
+#include "exec-stop.h"
 #include "expand.h"
 #include "json.h"
 #include "loop.h"
@@ -58,10 +58,11 @@ struct exec {
 	struct rec_checksum *cs; /* method: checksum or auto, on postgres */
 	int checksum;            /* cs compares (else both sides stream) */
 	void (*rows_done)(struct exec *); /* both sides' rows merged */
-	int released, finished, timed_out;
+	int released, finished;
 	int64_t compared;
 	int64_t stream_start;
-	struct loop_timer *timeout, *progress;
+	struct exec_stop *stop; /* the deadline and the reason */
+	struct loop_timer *progress;
 	struct exec_result result;
 	/* every difference, kept in the state in batches */
 	struct state *st;
@@ -109,11 +110,16 @@ static int rec_conn_fetch(struct rec_conn *);
 static void rec_rows_end(struct exec *);
 static void rec_on_more(void *);
 static void rec_on_progress(void *);
-static void rec_on_timeout(void *);
+static int rec_stop_cancel(void *);
 static void rec_stop(struct exec *, const char *);
 static void rec_finish(struct exec *, int, const char *);
 static void rec_on_done(void *);
 static void rec_output(struct exec *, const char *);
+
+/* A stop closes both sides at once: no grace period. */
+static const struct exec_stop_ops rec_stop_ops = {
+	.cancel = rec_stop_cancel,
+};
 
 const struct exec_ops exec_reconcile_ops = {
 	.name = "reconcile",
@@ -140,6 +146,7 @@ reconcile_start(const struct exec_req *req, char **err)
 	}
 	e = xcalloc(1, sizeof *e);
 	e->req = *req;
+	e->stop = exec_stop_new(req->loop, &rec_stop_ops, e, 0);
 	e->req.command = NULL;
 	e->appname = pg_appname_from_env(req->env);
 	e->result.exit_code = -1;
@@ -373,9 +380,7 @@ reconcile_release(struct exec *e)
 	if (e->finished || e->released)
 		return;
 	e->released = 1;
-	if (e->req.timeout_ms > 0)
-		e->timeout = loop_timer_add(e->req.loop, e->req.timeout_ms,
-		    rec_on_timeout, e);
+	exec_stop_arm(e->stop, e->req.timeout_ms);
 	e->progress = loop_timer_add(e->req.loop, REC_PROGRESS_MS,
 	    rec_on_progress, e);
 	if (d->compare == COMPARE_VALUE) {
@@ -392,7 +397,7 @@ reconcile_release(struct exec *e)
 static void
 reconcile_cancel(struct exec *e, const char *why)
 {
-	rec_stop(e, why != NULL ? why : "cancelled");
+	exec_stop_cancel(e->stop, why);
 }
 
 /* Each side reads from the network only while it has no row waiting. */
@@ -741,16 +746,14 @@ rec_on_progress(void *arg)
 	free(line);
 }
 
-static void
-rec_on_timeout(void *arg)
+/* The deadline passed or the step was cancelled (exec-stop.h). */
+static int
+rec_stop_cancel(void *arg)
 {
 	struct exec *e = arg;
-	char *why = duration_timed_out(e->req.timeout_ms);
 
-	e->timeout = NULL;
-	e->timed_out = 1;
-	rec_stop(e, why);
-	free(why);
+	rec_stop(e, exec_stop_why(e->stop));
+	return 0;
 }
 
 /* Stop now: cancel what runs, close both connections, fail with why. */
@@ -783,16 +786,16 @@ rec_finish(struct exec *e, int ok, const char *msg)
 		return;
 	e->finished = 1;
 	rec_diffs_flush(e); /* what was found before a failure is kept */
-	loop_timer_cancel(e->req.loop, e->timeout);
+	exec_stop_finish(e->stop);
 	loop_timer_cancel(e->req.loop, e->progress);
 	loop_defer_cancel(e->req.loop, rec_on_more, e);
-	e->timeout = e->progress = NULL;
+	e->progress = NULL;
 	for (i = 0; i < 2; i++) {
 		if (e->side[i].ops != NULL)
 			e->side[i].ops->close(&e->side[i]);
 	}
 	e->result.ok = ok;
-	e->result.timed_out = e->timed_out;
+	e->result.timed_out = exec_stop_timed_out(e->stop);
 	/* A pass says so only when there were differences it tolerated. */
 	if (!ok || msg != NULL)
 		e->result.message = outbuf_redact(e->secrets, msg != NULL ? msg :
@@ -856,7 +859,7 @@ reconcile_free(struct exec *e)
 	struct rec_conn *c;
 	int i, j;
 
-	loop_timer_cancel(e->req.loop, e->timeout);
+	exec_stop_free(e->stop);
 	loop_timer_cancel(e->req.loop, e->progress);
 	loop_defer_cancel(e->req.loop, rec_on_more, e);
 	loop_defer_cancel(e->req.loop, rec_on_done, e);

@@ -39,8 +39,8 @@
 #include <libpq-fe.h>
 
 #include "buf.h"
-#include "duration.h"
 #include "exec.h"
+#include "exec-stop.h"
 #include "pg-conn.h"
 #include "pg.h"
 #include "expand.h"
@@ -116,14 +116,13 @@ struct exec {
 	struct sql_conn *conn; /* while holding it */
 	int released, holding, sent, finished;
 	int naming; /* the SET of application_name is in flight */
-	int timed_out, lost, must_drop;
+	int lost, must_drop;
 	pid_t cancel_pid;
-	char *why;   /* reason for cancel */
+	struct exec_stop *stop; /* the deadline, the reason, the grace */
 	char *error; /* the first error, one line */
 	struct sql_rows rows;
 	enum sql_verdict verdict;
 	char *value; /* first column of first row of the last statement */
-	struct loop_timer *timeout, *grace;
 	struct exec_result result;
 };
 
@@ -170,10 +169,9 @@ static void sql_statement_end(struct exec *, const PGresult *);
 static void sql_lost(struct exec *);
 static void sql_complete(struct exec *);
 static char *sql_verify(struct exec *);
-static void sql_interrupt(struct exec *);
+static int sql_stop_cancel(void *);
 static void sql_send_cancel(struct exec *);
-static void sql_on_timeout(void *);
-static void sql_on_grace(void *);
+static void sql_stop_give_up(void *);
 static void sql_finish(struct exec *, int, const char *);
 static void sql_on_done(void *);
 static void sql_output(struct exec *, const char *);
@@ -185,6 +183,11 @@ static void sql_rows_clear(struct sql_rows *);
 static char *sql_cell(const char *);
 static size_t sql_width(const char *);
 static void sql_pad(struct buf *, const char *, size_t, int);
+
+static const struct exec_stop_ops sql_stop_ops = {
+	.cancel = sql_stop_cancel,
+	.give_up = sql_stop_give_up,
+};
 
 const struct exec_ops exec_sql_ops = {
 	.name = "sql",
@@ -564,6 +567,8 @@ sql_start(const struct exec_req *req, char **err)
 	e->user.lost = sql_on_lost;
 	e->user.notice = sql_on_notice;
 	e->user.arg = e;
+	e->stop = exec_stop_new(req->loop, &sql_stop_ops, e,
+	    SQL_CANCEL_GRACE_MS);
 	return e;
 }
 
@@ -599,9 +604,7 @@ sql_release(struct exec *e)
 	if (e->finished || e->released)
 		return;
 	e->released = 1;
-	if (e->req.timeout_ms > 0)
-		e->timeout = loop_timer_add(e->req.loop, e->req.timeout_ms,
-		    sql_on_timeout, e);
+	exec_stop_arm(e->stop, e->req.timeout_ms);
 	sql_conn_get(e->req.loop, e->req.target->name, e->conninfo, e->secrets,
 	    &e->user);
 }
@@ -609,11 +612,7 @@ sql_release(struct exec *e)
 static void
 sql_cancel(struct exec *e, const char *why)
 {
-	if (e->finished)
-		return;
-	if (e->why == NULL)
-		e->why = xstrdup(why != NULL ? why : "cancelled");
-	sql_interrupt(e);
+	exec_stop_cancel(e->stop, why);
 }
 
 /* The connection is ours (or could not be made). */
@@ -703,7 +702,8 @@ sql_read(struct exec *e)
 		if (PQisBusy(sql_conn_pg(e->conn)))
 			return;
 		if ((res = PQgetResult(sql_conn_pg(e->conn))) == NULL) {
-			if (e->naming && e->error == NULL && e->why == NULL) {
+			if (e->naming && e->error == NULL &&
+			    exec_stop_why(e->stop) == NULL) {
 				e->naming = 0;
 				sql_send(e);
 				return;
@@ -888,8 +888,8 @@ sql_complete(struct exec *e)
 	if (intx)
 		sql_output(e, "[cutover: the statements left a transaction "
 		    "open; it was rolled back]\n");
-	if (e->why != NULL)
-		sql_finish(e, 0, e->why);
+	if (exec_stop_why(e->stop) != NULL)
+		sql_finish(e, 0, exec_stop_why(e->stop));
 	else if (msg != NULL || e->error != NULL)
 		sql_finish(e, 0, msg != NULL ? msg : e->error);
 	else if (intx)
@@ -946,23 +946,20 @@ sql_verify(struct exec *e)
 
 /*
  * Stop: a query in flight is cancelled and its end awaited (at most
- * SQL_CANCEL_GRACE_MS); a place in the queue is simply given up.
+ * SQL_CANCEL_GRACE_MS, exec-stop.h); a place in the queue is simply given up.
  */
-static void
-sql_interrupt(struct exec *e)
+static int
+sql_stop_cancel(void *arg)
 {
-	if (e->finished)
-		return;
+	struct exec *e = arg;
+
 	if (!e->holding) {
 		sql_conn_leave(&e->user);
-		sql_finish(e, 0, e->why);
-		return;
+		sql_finish(e, 0, exec_stop_why(e->stop));
+		return 0;
 	}
-	if (e->grace != NULL)
-		return;
 	sql_send_cancel(e);
-	e->grace = loop_timer_add(e->req.loop, SQL_CANCEL_GRACE_MS,
-	    sql_on_grace, e);
+	return 1;
 }
 
 /* PQcancel connects to the server and waits: do it in a child. */
@@ -975,27 +972,12 @@ sql_send_cancel(struct exec *e)
 		e->cancel_pid = pid;
 }
 
-static void
-sql_on_timeout(void *arg)
-{
-	struct exec *e = arg;
-
-	e->timeout = NULL;
-	if (e->finished)
-		return;
-	e->timed_out = 1;
-	free(e->why);
-	e->why = duration_timed_out(e->req.timeout_ms);
-	sql_interrupt(e);
-}
-
 /* The server did not end the query after the cancel: close the line. */
 static void
-sql_on_grace(void *arg)
+sql_stop_give_up(void *arg)
 {
 	struct exec *e = arg;
 
-	e->grace = NULL;
 	if (!e->holding)
 		return;
 	sql_output(e, "[cutover: the server did not answer the cancel; "
@@ -1003,7 +985,7 @@ sql_on_grace(void *arg)
 	sql_conn_drop(e->conn, &e->user);
 	e->holding = 0;
 	e->conn = NULL;
-	sql_finish(e, 0, e->why);
+	sql_finish(e, 0, exec_stop_why(e->stop));
 }
 
 /* Record the outcome; done() follows from the loop. */
@@ -1013,14 +995,12 @@ sql_finish(struct exec *e, int ok, const char *msg)
 	if (e->finished)
 		return;
 	e->finished = 1;
-	loop_timer_cancel(e->req.loop, e->timeout);
-	loop_timer_cancel(e->req.loop, e->grace);
+	exec_stop_finish(e->stop);
 	loop_defer_cancel(e->req.loop, sql_on_more, e);
-	e->timeout = e->grace = NULL;
 	if (e->cancel_pid > 0)
 		waitpid(e->cancel_pid, NULL, WNOHANG);
 	e->result.ok = ok;
-	e->result.timed_out = e->timed_out;
+	e->result.timed_out = exec_stop_timed_out(e->stop);
 	if (!ok)
 		e->result.message = outbuf_redact(e->secrets, msg != NULL ? msg :
 		    "failed");
@@ -1061,15 +1041,13 @@ sql_free(struct exec *e)
 		sql_conn_drop(e->conn, &e->user);
 	} else
 		sql_conn_leave(&e->user);
-	loop_timer_cancel(e->req.loop, e->timeout);
-	loop_timer_cancel(e->req.loop, e->grace);
+	exec_stop_free(e->stop);
 	loop_defer_cancel(e->req.loop, sql_on_more, e);
 	loop_defer_cancel(e->req.loop, sql_on_done, e);
 	sql_rows_clear(&e->rows);
 	free(e->result.message);
 	free(e->value);
 	free(e->error);
-	free(e->why);
 	free(e->command);
 	free(e->appname);
 	free(e->conninfo);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # sql.sh - sql steps against a real PostgreSQL: statements, tags and tables,
-# errors with SQLSTATE/detail/hint, the verify rule, timeout and cancel,
+# errors with SQLSTATE/detail/hint, the verify rule, timeout and cancel
+# (and a server that does not answer the cancel),
 # a server restarted under a query and while idle, connection errors,
 # passwords kept out of every output, parallel steps and a loop that never
 # freezes behind a query.
@@ -202,6 +203,43 @@ wait $bg
 check "SIGINT: exit 5" test $? = 5
 check "SIGINT: step interrupted" test "$(step_state "$r" intr)" = interrupted
 check "SIGINT: no pg_sleep(31) left running" test "$(active 'pg_sleep(31)')" = 0
+
+# --- The server does not answer the cancel (its backend is stopped): after
+# the grace period (5s) the connection is closed and the step fails anyway.
+r=$(rb frozen <<'EOF'
+  - id: p
+    steps:
+      - id: frozen
+        type: sql
+        target: db
+        run: SELECT pg_sleep(32)
+        timeout: 1s
+EOF
+)
+t0=$(now_ms)
+"$CUTOVER" run "$r" >"$T/frozen.out" 2>"$T/frozen.err" &
+bg=$!
+for i in $(seq 50); do [ "$(active 'pg_sleep(32)')" = 1 ] && break; sleep 0.1; done
+backend=$(pg_psql "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+    AND query LIKE '%pg_sleep(32)%'")
+check "frozen: the backend is found" test -n "$backend"
+kill -STOP $backend
+(sleep 20; kill -CONT $backend) & # if the grace never ends, do not hang
+watchdog=$!
+wait $bg
+rc=$?
+t1=$(now_ms)
+kill -CONT $backend 2>/dev/null
+kill $watchdog 2>/dev/null
+check "frozen: exit 1 (was $rc)" test $rc = 1
+check "frozen: timeout, then 5s of grace ($((t1 - t0))ms)" \
+    test $((t1 - t0)) -ge 5900 -a $((t1 - t0)) -lt 12000
+contains "$T/frozen.err" "step frozen failed: timed out after 1s"
+expect_rc 0 "$CUTOVER" log "$r" frozen
+contains "$T/out" "[cutover: the server did not answer the cancel; connection closed]"
+check "frozen: failed, not interrupted" test "$(step_state "$r" frozen)" = failed
+for i in $(seq 50); do [ "$(active 'pg_sleep(32)')" = 0 ] && break; sleep 0.1; done
+check "frozen: no pg_sleep(32) left running" test "$(active 'pg_sleep(32)')" = 0
 
 # --- The server restarts under a query: the attempt fails clearly, and
 # retry reconnects.
