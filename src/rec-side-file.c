@@ -337,22 +337,7 @@ rs_file_next(void *arg, struct rec_field **row, char **err)
 			return -1;
 		s->line = 0;
 	}
-	{
-		size_t at = s->qoff, l;
-		int i;
-
-		for (i = 0; i < s->qcols; i++) {
-			l = (size_t)(unsigned char)s->q.data[at + 1] << 24 |
-			    (size_t)(unsigned char)s->q.data[at + 2] << 16 |
-			    (size_t)(unsigned char)s->q.data[at + 3] << 8 |
-			    (unsigned char)s->q.data[at + 4];
-			s->fields[i].null = 0;
-			s->fields[i].p = s->q.data + at + 5;
-			s->fields[i].len = l;
-			at += 5 + l;
-		}
-		s->qoff = at;
-	}
+	s->qoff += rec_row_take(s->q.data + s->qoff, s->fields, s->qcols);
 	*row = s->fields;
 	return 1;
 }

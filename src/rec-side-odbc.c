@@ -147,7 +147,6 @@ static int rs_odbc_bind_stmt(struct rs_odbc *, SQLHSTMT);
 static void rs_odbc_unbind_stmt(SQLHSTMT);
 static void rs_odbc_bind(struct rs_odbc *);
 static int rs_odbc_read_arrays(struct rs_odbc *, char **);
-static size_t rs_odbc_unpack(const char *, struct rec_field *, int);
 static int rs_odbc_same_key(struct rs_odbc *, const char *);
 static int rs_odbc_chunk_bound(struct rs_odbc *, size_t, char **);
 static int rs_odbc_chunk_next_query(struct rs_odbc *, char **);
@@ -742,25 +741,6 @@ rs_odbc_next(void *arg, struct rec_field **row, char **err)
 	return r;
 }
 
-/* The first row packed at p (rec_row_pack) into f; its bytes. */
-static size_t
-rs_odbc_unpack(const char *p, struct rec_field *f, int n)
-{
-	const unsigned char *u;
-	size_t at = 0;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		u = (const unsigned char *)p + at + 1;
-		f[i].null = p[at] != 0;
-		f[i].len = (size_t)u[0] << 24 | (size_t)u[1] << 16 |
-		    (size_t)u[2] << 8 | u[3];
-		f[i].p = p + at + 5;
-		at += 5 + f[i].len;
-	}
-	return at;
-}
-
 /* Does the fetched row have the key of the row packed at p? */
 static int
 rs_odbc_same_key(struct rs_odbc *s, const char *p)
@@ -768,7 +748,7 @@ rs_odbc_same_key(struct rs_odbc *s, const char *p)
 	struct rec_field *k = s->keyf;
 	int i, same;
 
-	rs_odbc_unpack(p, k, s->ncols);
+	rec_row_take(p, k, s->ncols);
 	for (i = 0, same = 1; same && i < s->nkeys; i++)
 		same = k[i].len == s->fields[i].len &&
 		    memcmp(k[i].p, s->fields[i].p, k[i].len) == 0;
@@ -809,7 +789,7 @@ rs_odbc_chunk_bound(struct rs_odbc *s, size_t off, char **err)
 	size_t j;
 	int i;
 
-	rs_odbc_unpack(s->rows.data + off, k, s->ncols);
+	rec_row_take(s->rows.data + off, k, s->ncols);
 	if (s->lastkey == NULL)
 		s->lastkey = xcalloc((size_t)s->nkeys + 1, sizeof *s->lastkey);
 	for (i = 0; i < s->nkeys; i++) {
@@ -863,7 +843,7 @@ rs_odbc_chunk_next(struct rs_odbc *s, struct rec_field **row, char **err)
 {
 	for (;;) {
 		if (s->off < s->end) {
-			s->off += rs_odbc_unpack(s->rows.data + s->off,
+			s->off += rec_row_take(s->rows.data + s->off,
 			    s->outf, s->ncols);
 			*row = s->outf;
 			return 1;

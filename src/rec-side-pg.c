@@ -58,6 +58,7 @@
 #include "rec-checksum.h"
 #include "rec-hash-pg.h"
 #include "rec-int.h"
+#include "rec-side.h"
 #include "reconcile.h"
 #include "runbook.h"
 #include "xmalloc.h"
@@ -113,8 +114,8 @@ struct rsp {
 	size_t nahead, first, capahead;
 	size_t aheadbytes;
 	int ended;      /* PQgetCopyData's end (<0) seen ahead, or 0 */
-	/* rows read before the merge began, canonical, packed by
-	 * rsp_early_pack */
+	/* rows read before the merge began, canonical, packed
+	 * (rec_row_pack) */
 	const struct rec_merge *m; /* the merge's rules, while streaming */
 	struct buf early;
 	size_t earlyoff;   /* the next row in early */
@@ -146,8 +147,6 @@ static void rsp_ahead_fill(struct rsp *);
 static void rsp_ahead_push(struct rsp *, char *, int);
 static int rsp_early_add(struct rsp *, char *, int);
 static int rsp_early_take(struct rsp *);
-static void rsp_early_pack(struct buf *, const struct rec_field *, int);
-static size_t rsp_early_unpack(const char *, struct rec_field *, int);
 static void rsp_ahead_grow(struct rsp *);
 static int rsp_ahead_room(const struct rsp *);
 static int rsp_ahead_take(struct rsp *);
@@ -367,7 +366,7 @@ rsp_watch(struct rec_conn *c)
 /*
  * Take the complete rows libpq holds, while there is room: before the
  * merge begins, made canonical into early (the loop has nothing else to
- * do then, and packed rows are dense and read back in order); once it
+ * do then, and packed rows are compact and read back in order); once it
  * has, as they are into the queue.
  */
 static void
@@ -424,64 +423,8 @@ rsp_early_add(struct rsp *p, char *row, int len)
 		return -1;
 	}
 	rec_canon_row(p->m, c->which, p->ef, &p->canon, p->canonoff);
-	rsp_early_pack(&p->early, p->ef, c->ncols);
+	rec_row_pack(&p->early, p->ef, c->ncols);
 	return 0;
-}
-
-/*
- * A row as densely as it goes, for the many read before the merge begins:
- * per field a byte, 0-253 its length, 254 a u32 length follows, 255 NULL;
- * then its bytes.
- */
-static void
-rsp_early_pack(struct buf *b, const struct rec_field *f, int n)
-{
-	unsigned char head[5];
-	uint32_t len;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		len = (uint32_t)f[i].len;
-		if (f[i].null) {
-			buf_addc(b, (char)255);
-			continue;
-		}
-		if (len < 254) {
-			head[0] = (unsigned char)len;
-			buf_add(b, head, 1);
-		} else {
-			head[0] = 254;
-			memcpy(head + 1, &len, 4);
-			buf_add(b, head, 5);
-		}
-		buf_add(b, f[i].p, len);
-	}
-}
-
-/* The n fields of the row at data (rsp_early_pack's) into f, pointing
- * there: the bytes it takes. */
-static size_t
-rsp_early_unpack(const char *data, struct rec_field *f, int n)
-{
-	const unsigned char *u = (const unsigned char *)data;
-	size_t at = 0;
-	uint32_t len;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		f[i].null = u[at] == 255;
-		if (u[at] < 254) {
-			len = u[at++];
-		} else if (u[at++] == 254) {
-			memcpy(&len, u + at, 4);
-			at += 4;
-		} else
-			len = 0;
-		f[i].p = data + at;
-		f[i].len = len;
-		at += len;
-	}
-	return at;
 }
 
 /* The next row of early into c->fields (a copy while the merge has not
@@ -496,7 +439,7 @@ rsp_early_take(struct rsp *p)
 
 	if (p->earlyoff >= p->early.len)
 		return 0;
-	n = rsp_early_unpack(at, c->fields, c->ncols);
+	n = rec_row_take(at, c->fields, c->ncols);
 	p->earlyoff += n;
 	if (!c->ahead) /* early no longer grows or moves: no copy */
 		return 1;

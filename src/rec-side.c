@@ -173,6 +173,21 @@ rec_row_unpack(const char *data, size_t len, struct rec_field *f, int n)
 	return i;
 }
 
+size_t
+rec_row_take(const char *p, struct rec_field *f, int n)
+{
+	size_t at = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		f[i].null = p[at] != 0;
+		f[i].len = rec_get32(p + at + 1);
+		f[i].p = p + at + 5;
+		at += 5 + f[i].len;
+	}
+	return at;
+}
+
 /* ------------------------------------------------------- the loop side */
 
 struct rec_wside *

@@ -112,6 +112,9 @@ void rec_row_pack(struct buf *, const struct rec_field *, int n);
 /* The fields of a packed row into f (n of them); the count found, or -1
  * if malformed. f points into data. */
 int rec_row_unpack(const char *data, size_t len, struct rec_field *f, int n);
+/* The n fields of the row packed at p (by this process: not checked) into
+ * f, pointing there; the bytes the row takes. */
+size_t rec_row_take(const char *p, struct rec_field *f, int n);
 /* A packed row's cached sort prefix for extsort_add_key (extsort.h), by
  * the order of rec_keys_order over nkeys keys: its class (0: none, the
  * comparator decides) and *prefix. */
