@@ -46,10 +46,12 @@ struct rec_wside {
 
 /* How the worker makes values canonical (rec_canon_field). */
 struct rec_how {
-	const char *kinds; /* per column, an enum rec_kind */
+	enum rec_kind *kinds; /* per column */
 	int empty;         /* empty_is_null */
 	const char *tz;    /* the side's timezone:, or NULL */
 	int skip_time;     /* a named zone: timestamps are the loop's */
+	struct rec_field *g; /* a row's fields, made canonical */
+	size_t *off;       /* rec_canon_fields' room */
 };
 
 /* A row's key prefix and its class (rec_sort_prefix). */
@@ -74,7 +76,8 @@ static int rec_work_sort(struct odbc_job *, struct rec_work *, int,
     const char *, size_t, char **);
 static int rec_sort_cmp(const char *, size_t, const char *, size_t, void *);
 static void rec_row_keys(const char *, size_t, struct rec_field *, int);
-static void rec_work_canon(const struct rec_how *, int, struct rec_field *,
+static void rec_work_canon(const struct rec_how *, int,
+    const struct rec_field *,
     struct buf *, struct buf *);
 static int rec_work_ordered(struct rec_work *, struct rec_sortctx *, int,
     const struct rec_how *, char **);
@@ -426,33 +429,16 @@ rec_work(struct odbc_job *job, void *arg)
 }
 
 /* The first n fields of row f, canonical (how), packed into row (reset
- * first). */
+ * first); f stays as the source gave it. */
 static void
-rec_work_canon(const struct rec_how *how, int n, struct rec_field *f,
+rec_work_canon(const struct rec_how *how, int n, const struct rec_field *f,
     struct buf *row, struct buf *tmp)
 {
-	struct rec_field g[16];
-	size_t off[16], before;
-	int i, j, k;
-
+	memcpy(how->g, f, (size_t)n * sizeof *f);
+	rec_canon_fields(how->kinds, n, how->empty, how->tz, how->skip_time,
+	    how->g, tmp, how->off);
 	buf_reset(row);
-	for (i = 0; i < n; i += j) {
-		buf_reset(tmp);
-		/* tmp holds canonical values (as offsets: it may move) until
-		 * they are packed */
-		for (j = 0; j < 16 && i + j < n; j++) {
-			g[j] = f[i + j];
-			before = off[j] = tmp->len;
-			rec_canon_field((enum rec_kind)how->kinds[i + j],
-			    how->empty, how->tz, how->skip_time, &g[j], tmp);
-			if (tmp->len == before)
-				off[j] = (size_t)-1;
-		}
-		for (k = 0; k < j; k++)
-			if (off[k] != (size_t)-1)
-				g[k].p = tmp->data + off[k];
-		rec_row_pack(row, g, j);
-	}
+	rec_row_pack(row, how->g, n);
 }
 
 /*
@@ -486,16 +472,12 @@ rec_work_ordered(struct rec_work *w, struct rec_sortctx *ctx, int ncols,
     const struct rec_how *how, char **err)
 {
 	struct buf prev = { 0 }, row = { 0 }, tmp = { 0 }, t;
-	enum rec_kind *kinds = xcalloc((size_t)ncols + 1, sizeof *kinds);
 	struct rec_pk pk = { 0 };
 	struct rec_field *f;
-	int i, nk, r = 0;
+	int nk, r = 0;
 
-	for (i = 0; i < ncols; i++)
-		kinds[i] = (enum rec_kind)how->kinds[i];
 	if (w->ops->order != NULL)
-		r = w->ops->order(w->state, kinds, ctx->nkeys, err);
-	free(kinds);
+		r = w->ops->order(w->state, how->kinds, ctx->nkeys, err);
 	if (r != 0 || w->ops->rewind == NULL)
 		return r;
 	r = 1;
@@ -633,7 +615,11 @@ rec_work_sort(struct odbc_job *job, struct rec_work *w, int ncols,
 		return -1;
 	}
 	/* [u32 nkeys][empty_is_null][kind per column][the side's zone] */
-	how.kinds = cmd + 5;
+	how.kinds = xcalloc((size_t)ncols + 1, sizeof *how.kinds);
+	for (i = 0; i < ncols; i++)
+		how.kinds[i] = (enum rec_kind)cmd[5 + i];
+	how.g = xcalloc((size_t)ncols + 1, sizeof *how.g);
+	how.off = xcalloc((size_t)ncols + 1, sizeof *how.off);
 	how.empty = cmd[4];
 	if (cmdlen > 5 + (size_t)ncols)
 		tz = xstrndup(cmd + 5 + ncols, cmdlen - 5 - (size_t)ncols);
@@ -642,7 +628,7 @@ rec_work_sort(struct odbc_job *job, struct rec_work *w, int ncols,
 	ctx.nkeys = (int)rec_get32(cmd);
 	ctx.numkey = xcalloc((size_t)ncols + 1, sizeof *ctx.numkey);
 	for (i = 0; i < ncols && i < ctx.nkeys; i++)
-		ctx.numkey[i] = cmd[5 + i] == REC_NUMBER;
+		ctx.numkey[i] = how.kinds[i] == REC_NUMBER;
 	ctx.a = xcalloc((size_t)ncols + 1, sizeof *ctx.a);
 	ctx.b = xcalloc((size_t)ncols + 1, sizeof *ctx.b);
 	r = rec_work_ordered(w, &ctx, ncols, &how, err);
@@ -653,6 +639,9 @@ rec_work_sort(struct odbc_job *job, struct rec_work *w, int ncols,
 	free(ctx.numkey);
 	free(ctx.a);
 	free(ctx.b);
+	free(how.kinds);
+	free(how.g);
+	free(how.off);
 	free(tz);
 	return r;
 }

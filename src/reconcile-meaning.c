@@ -170,20 +170,28 @@ void
 rec_canon_row(const struct rec_merge *m, enum rec_side side,
     struct rec_field *f, struct buf *out, size_t *off)
 {
+	if (m->eff != NULL)
+		rec_canon_fields(m->eff, m->ncols, m->opts.empty_is_null,
+		    m->opts.tz[side], 0, f, out, off);
+}
+
+void
+rec_canon_fields(const enum rec_kind *kinds, int n, int empty_is_null,
+    const char *tz, int skip_time, struct rec_field *f, struct buf *out,
+    size_t *off)
+{
 	int i;
 
-	if (m->eff == NULL)
-		return;
 	buf_reset(out);
-	for (i = 0; i < m->ncols; i++) {
+	for (i = 0; i < n; i++) {
 		const char *before = f[i].p;
 		size_t at = out->len;
 
-		rec_canon_field(m->eff[i], m->opts.empty_is_null,
-		    m->opts.tz[side], 0, &f[i], out);
+		rec_canon_field(kinds[i], empty_is_null, tz, skip_time, &f[i],
+		    out);
 		off[i] = f[i].p != before && !f[i].null ? at + 1 : 0;
 	}
-	for (i = 0; i < m->ncols; i++) {
+	for (i = 0; i < n; i++) {
 		if (off[i] > 0)
 			f[i].p = out->data + off[i] - 1;
 	}

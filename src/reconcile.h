@@ -237,6 +237,12 @@ void rec_merge_normalize(struct rec_merge *, enum rec_side,
  * made canonical ahead of the merge. */
 void rec_canon_row(const struct rec_merge *, enum rec_side,
     struct rec_field *, struct buf *out, size_t *off);
+/* The n fields f made canonical in place, each as its kind says
+ * (rec_canon_field), the values they need appended to out (reset first);
+ * off: room for n offsets. */
+void rec_canon_fields(const enum rec_kind *kinds, int n, int empty_is_null,
+    const char *tz, int skip_time, struct rec_field *f, struct buf *out,
+    size_t *off);
 /*
  * One value made canonical as kind says: appended to out (f then points
  * into out: call buf-growing functions only after using it), or, when
